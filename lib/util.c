@@ -1,0 +1,119 @@
+#include "util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void
+out_of_memory(void)
+{
+    fputs("lamina: out of memory\n", stderr);
+    abort();
+}
+
+void *
+xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p) {
+        out_of_memory();
+    }
+    return p;
+}
+
+void *
+xzalloc(size_t size)
+{
+    return xcalloc(1, size);
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        out_of_memory();
+    }
+    return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+    p = realloc(p, size ? size : 1);
+    if (!p) {
+        out_of_memory();
+    }
+    return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+    va_list args;
+    char *s;
+
+    va_start(args, fmt);
+    if (vasprintf(&s, fmt, args) < 0) {
+        out_of_memory();
+    }
+    va_end(args);
+    return s;
+}
+
+bool
+str_copy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+
+    if (n >= size) {
+        if (size) {
+            memcpy(dst, src, size - 1);
+            dst[size - 1] = '\0';
+        }
+        return false;
+    }
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+bool
+name_is_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (n == 0 || n > 63 || !isalnum((unsigned char) name[0])) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = name[i];
+        if (!isalnum(c) && c != '_' && c != '-' && c != '.') {
+            return false;
+        }
+    }
+    return true;
+}
+
+uint64_t
+time_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+uint64_t
+time_ms(void)
+{
+    return time_ns() / 1000000u;
+}

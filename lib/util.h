@@ -1,0 +1,37 @@
+/*
+ * util: small helpers shared by every part (allocation that cannot fail
+ * silently, string copies, monotonic time).
+ */
+#ifndef LAMINA_UTIL_H
+#define LAMINA_UTIL_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define ARRAY_SIZE(A) (sizeof(A) / sizeof((A)[0]))
+#define MIN(A, B) ((A) < (B) ? (A) : (B))
+#define MAX(A, B) ((A) > (B) ? (A) : (B))
+
+/* Allocate or abort: for control-path memory whose absence leaves no
+ * sensible way to continue.  Never used on the fast path. */
+void *xmalloc(size_t);
+void *xzalloc(size_t);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies 'src' into 'dst' of 'size' bytes, always NUL-terminating.
+ * Returns true if it fit. */
+bool str_copy(char *dst, const char *src, size_t size);
+
+/* True if 'name' is a usable object name: 1..63 characters of
+ * [A-Za-z0-9_.-], starting with a letter or digit. */
+bool name_is_valid(const char *name);
+
+/* Monotonic clock in nanoseconds / milliseconds. */
+uint64_t time_ns(void);
+uint64_t time_ms(void);
+
+#endif /* LAMINA_UTIL_H */
