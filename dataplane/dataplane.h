@@ -1,0 +1,217 @@
+/*
+ * dataplane: Lamina's DPDK fast path, carrying many isolated slices.
+ *
+ * What?
+ * =====
+ *
+ * One process holds several substrate switches.  Each switch has ports
+ * (any DPDK device given by devargs, or one end of an in-process link)
+ * and carries slices.  A slice is present on a switch as a vnode; a vnode
+ * has virtual ports (vports) and one forwarding plane (l2learn, later
+ * openflow and ebpf) behind the 'struct dp_fp_class' vtable.  A vport is
+ * bound either to an access port (untagged, or one VLAN id on it) or to
+ * one end of a virtual link.  A virtual link joins two vnodes of a slice
+ * along a path of substrate switches as an Ethernet-over-MPLS pseudowire:
+ * the head pushes the label, transit switches swap it (they need no vnode
+ * of the slice), the tail pops it and hands the frame to its vport.
+ *
+ * Slice membership is fixed at ingress: from the (port, VLAN) binding on
+ * an access port, from the label on a link port.  A forwarding plane can
+ * only output to its own vnode's vports, so no slice logic can move a
+ * packet into another slice.
+ *
+ * Isolation
+ * =========
+ *
+ * Every (slice, egress port) pair has its own queue.  A port's scheduler
+ * serves first what each slice is guaranteed, then lends idle capacity up
+ * to each slice's ceiling (work conserving).  On ingress, a slice has a
+ * policer (token bucket), a packet budget per poll round and an mbuf
+ * quota (packets it may hold in queues), so a flooding slice cannot take
+ * CPU, buffers or bandwidth from another.
+ *
+ * Threads
+ * =======
+ *
+ * The control thread (the daemon's RPC loop) calls every function here.
+ * Forwarding runs on the EAL worker lcores; each switch is served by one
+ * lcore, so per-switch state has a single writer and needs no locks.  A
+ * change pauses the workers at a round boundary (they acknowledge within
+ * about a millisecond even when idle), applies, and resumes them;
+ * dp_pause()/dp_resume() nest, so a caller can batch many changes under
+ * one pause.
+ *
+ * Errors
+ * ======
+ *
+ * Functions return 0 or a positive errno value and, on error, fill 'err'
+ * with a sentence naming what is wrong (the object and the field).  A
+ * refused call changes nothing.
+ */
+#ifndef LAMINA_DATAPLANE_H
+#define LAMINA_DATAPLANE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define DP_ERR_LEN 256
+
+struct dp_error {
+    char msg[DP_ERR_LEN];
+};
+
+/* Limits.  Names are 1..63 characters of [A-Za-z0-9_.-]. */
+#define DP_NAME_LEN 64
+#define DP_MAX_SWITCHES 4096
+#define DP_MAX_SLICES 16384
+#define DP_MAX_WORKERS 16
+#define DP_MPLS_LABEL_MIN 16            /* 0..15 are reserved */
+#define DP_MPLS_LABEL_MAX 0xfffff
+
+/* Process-wide parameters, given once to dp_init(). */
+struct dp_params {
+    unsigned int n_mbufs;               /* 0: a default sized for tests */
+    unsigned int mbuf_cache;            /* per-lcore mempool cache */
+    unsigned int default_queue_len;     /* packets per (slice, port) queue */
+};
+
+/* Initializes the dataplane after rte_eal_init().  Forwarding lcores are
+ * the EAL worker lcores; there must be at least one. */
+int dp_init(const struct dp_params *, struct dp_error *err);
+
+/* Starts / stops forwarding on the worker lcores. */
+int dp_start(struct dp_error *err);
+void dp_stop(void);
+
+/* Frees everything, closes every port.  Call after dp_stop(). */
+void dp_destroy(void);
+
+/* Pause the workers at a round boundary; nests. */
+void dp_pause(void);
+void dp_resume(void);
+
+/* ---- Switches ------------------------------------------------------- */
+
+int dp_switch_add(const char *name, struct dp_error *err);
+/* Fails with EBUSY while the switch has ports, vnodes or label entries. */
+int dp_switch_del(const char *name, struct dp_error *err);
+
+/* ---- Ports ---------------------------------------------------------- */
+
+struct dp_port_params {
+    const char *sw;             /* switch name */
+    const char *name;           /* port name, unique within the switch */
+    const char *devargs;        /* DPDK devargs, e.g. "net_af_packet0,iface=veth1" */
+    uint64_t rate_bps;          /* egress rate limit in bits/s; 0: the device's */
+    uint32_t queue_len;         /* per-slice queue length; 0: default */
+};
+
+/* Adds a port backed by a DPDK device.  The devargs are checked by
+ * probing the device; a bad one fails with EINVAL and DPDK's reason. */
+int dp_port_add(const struct dp_port_params *, struct dp_error *err);
+
+/* Changes a port's rate (bits/s, 0 = unlimited). */
+int dp_port_set_rate(const char *sw, const char *name, uint64_t rate_bps,
+                     struct dp_error *err);
+
+/* Fails with EBUSY while a vport or a virtual link uses the port. */
+int dp_port_del(const char *sw, const char *name, struct dp_error *err);
+
+/* ---- In-process links ----------------------------------------------- */
+
+struct dp_link_params {
+    const char *name;           /* link name, unique in the process */
+    const char *sw_a, *port_a;  /* creates port 'port_a' on switch 'sw_a' */
+    const char *sw_b, *port_b;
+    uint64_t rate_bps;          /* 0: unlimited */
+    uint32_t delay_us;          /* one-way propagation delay */
+    uint32_t loss_ppm;          /* random loss, parts per million */
+};
+
+/* Links two switches with a pair of rings; each end becomes a port. */
+int dp_link_add(const struct dp_link_params *, struct dp_error *err);
+int dp_link_set(const struct dp_link_params *, struct dp_error *err);
+int dp_link_set_up(const char *name, bool up, struct dp_error *err);
+int dp_link_del(const char *name, struct dp_error *err);
+
+/* ---- Slices --------------------------------------------------------- */
+
+struct dp_slice_params {
+    const char *name;
+    uint64_t guarantee_bps;     /* default guarantee on each egress port */
+    uint64_t ceiling_bps;       /* default ceiling; 0: the port's rate */
+    uint64_t policer_bps;       /* ingress policer rate; 0: none */
+    uint32_t policer_burst;     /* bytes; 0: a default */
+    uint32_t budget;            /* packets per poll round per switch; 0: none */
+    uint32_t mbuf_quota;        /* mbufs held in queues; 0: a fair default */
+};
+
+int dp_slice_add(const struct dp_slice_params *, struct dp_error *err);
+/* Changes the limits of an existing slice (all fields applied). */
+int dp_slice_set(const struct dp_slice_params *, struct dp_error *err);
+/* Deletes a slice with all its vnodes, vports and virtual links. */
+int dp_slice_del(const char *name, struct dp_error *err);
+
+/* Overrides guarantee and ceiling of one (slice, egress port) queue. */
+int dp_queue_set(const char *slice, const char *sw, const char *port,
+                 uint64_t guarantee_bps, uint64_t ceiling_bps,
+                 struct dp_error *err);
+
+/* ---- Virtual nodes and ports ---------------------------------------- */
+
+/* Adds the vnode of 'slice' on switch 'sw' with forwarding plane class
+ * 'fp' ("l2learn" when NULL) and its class-specific 'config' (may be
+ * NULL).  One vnode per (slice, switch). */
+int dp_vnode_add(const char *slice, const char *sw, const char *fp,
+                 const json_t *config, struct dp_error *err);
+int dp_vnode_del(const char *slice, const char *sw, struct dp_error *err);
+
+/* Binds vport 'vport' of the vnode (slice, sw) to access port 'port',
+ * untagged when vlan < 0, else to frames tagged with 'vlan' (1..4094,
+ * tag removed on ingress, added on egress).  A (port, vlan) binding
+ * belongs to one slice only: EEXIST otherwise. */
+int dp_vport_add(const char *slice, const char *sw, const char *vport,
+                 const char *port, int vlan, struct dp_error *err);
+int dp_vport_del(const char *slice, const char *sw, const char *vport,
+                 struct dp_error *err);
+
+/* ---- Virtual links --------------------------------------------------- */
+
+struct dp_vlink_params {
+    const char *slice;
+    const char *name;           /* unique within the slice */
+    const char **path;          /* switch names, head first, tail last */
+    size_t n_path;              /* >= 2 */
+    uint32_t label;             /* 0: allocate; else used on every hop */
+};
+
+/* Creates a bidirectional pseudowire between the slice's vnodes on
+ * path[0] and path[n_path - 1], over the first in-process link between each pair of consecutive switches.  Each end appears as
+ * vport "vl-<name>" of its vnode.  Labels are per receiving port: the
+ * same label is used on every hop in both directions; EADDRINUSE if it
+ * is taken on any of them. */
+int dp_vlink_add(const struct dp_vlink_params *, struct dp_error *err);
+int dp_vlink_del(const char *slice, const char *name, struct dp_error *err);
+
+/* ---- Introspection ---------------------------------------------------- */
+
+/* The whole configuration as JSON, in the shape the daemon's state file
+ * and its "config.get" method use.  The caller owns the reference. */
+json_t *dp_config_to_json(void);
+
+/* Counters.  'kind' is one of "port", "slice", "vnode", "queue", "link"
+ * or NULL for all; 'name' filters by object name (NULL: all).  Every
+ * counter set has packets and bytes in each direction and drops by
+ * reason (see DP_DROP_REASONS in dp_counters.h). */
+json_t *dp_stats_to_json(const char *kind, const char *name);
+
+/* MAC table of a vnode (l2learn) or other forwarding-plane state. */
+json_t *dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err);
+
+/* Worker load: per lcore, rounds, busy rounds, sleeps. */
+json_t *dp_workers_to_json(void);
+
+#endif /* LAMINA_DATAPLANE_H */
