@@ -126,12 +126,16 @@ struct dp_link_params {
     const char *name;           /* link name, unique in the process */
     const char *sw_a, *port_a;  /* creates port 'port_a' on switch 'sw_a' */
     const char *sw_b, *port_b;
+    /* NULL: the link is a pair of in-process rings.  Else each end is a
+     * DPDK device (e.g. af_packet on the two ends of a veth pair), so the
+     * substrate link can be captured with tcpdump or span processes. */
+    const char *devargs_a, *devargs_b;
     uint64_t rate_bps;          /* 0: unlimited */
     uint32_t delay_us;          /* one-way propagation delay */
     uint32_t loss_ppm;          /* random loss, parts per million */
 };
 
-/* Links two switches with a pair of rings; each end becomes a port. */
+/* Links two switches; each end becomes a port that carries labels. */
 int dp_link_add(const struct dp_link_params *, struct dp_error *err);
 int dp_link_set(const struct dp_link_params *, struct dp_error *err);
 int dp_link_set_up(const char *name, bool up, struct dp_error *err);
