@@ -89,6 +89,10 @@ void dp_stop(void);
 /* Frees everything, closes every port.  Call after dp_stop(). */
 void dp_destroy(void);
 
+/* rte_eal_cleanup(), then removes the process's DPDK runtime directory
+ * (/var/run/dpdk/<file-prefix>) so a clean exit leaves no files. */
+void dp_eal_cleanup(void);
+
 /* Pause the workers at a round boundary; nests. */
 void dp_pause(void);
 void dp_resume(void);
@@ -112,6 +116,14 @@ struct dp_port_params {
 /* Adds a port backed by a DPDK device.  The devargs are checked by
  * probing the device; a bad one fails with EINVAL and DPDK's reason. */
 int dp_port_add(const struct dp_port_params *, struct dp_error *err);
+
+/* Adds a dummy port for tests (the pattern of Open vSwitch's dummy
+ * netdev): two rings the caller owns; the switch receives what the caller
+ * enqueues on 'rx' and transmits into 'tx'.  The rings must be
+ * single-producer/single-consumer safe for one caller thread. */
+struct rte_ring;
+int dp_port_add_dummy(const char *sw, const char *name, struct rte_ring *rx,
+                      struct rte_ring *tx, struct dp_error *err);
 
 /* Changes a port's rate (bits/s, 0 = unlimited). */
 int dp_port_set_rate(const char *sw, const char *name, uint64_t rate_bps,

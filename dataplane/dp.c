@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -175,6 +178,31 @@ dp_destroy(void)
     free(dp.links);
     rte_mempool_free(dp.pool);
     memset(&dp, 0, sizeof dp);
+}
+
+void
+dp_eal_cleanup(void)
+{
+    char dir[PATH_MAX];
+
+    str_copy(dir, rte_eal_get_runtime_dir(), sizeof dir);
+    rte_eal_cleanup();
+    if (dir[0] && strstr(dir, "/dpdk/")) {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+
+        while (d && (e = readdir(d))) {
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                char path[PATH_MAX + 256];
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        }
+        if (d) {
+            closedir(d);
+        }
+        rmdir(dir);
+    }
 }
 
 /* ---- Lookups ----------------------------------------------------------- */
@@ -436,6 +464,32 @@ dp_port_add(const struct dp_port_params *pp, struct dp_error *err)
     dp_pause();
     dp_port_attach(p);
     dp_port_init_egress(p, pp->rate_bps, 0, 0);
+    dp_resume();
+    return 0;
+}
+
+int
+dp_port_add_dummy(const char *swname, const char *name, struct rte_ring *rx,
+                  struct rte_ring *tx, struct dp_error *err)
+{
+    struct dp_switch *sw = dp_need_switch(swname, err);
+    struct dp_port *p;
+    int error;
+
+    if (!sw) {
+        return ENOENT;
+    }
+    error = dp_port_check_new(sw, name, 0, err);
+    if (error) {
+        return error;
+    }
+    p = dp_port_new(sw, name, 0);
+    p->type = DP_PORT_RING;
+    p->rx_ring = rx;
+    p->tx_ring = tx;
+    dp_pause();
+    dp_port_attach(p);
+    dp_port_init_egress(p, 0, 0, 0);
     dp_resume();
     return 0;
 }

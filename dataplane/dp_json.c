@@ -49,7 +49,7 @@ dp_config_to_json(void)
         json_array_append_new(switches, json_pack("{s:s}", "name", sw->name));
         for (uint16_t k = 0; k < sw->n_ports; k++) {
             struct dp_port *p = sw->ports[k];
-            if (p->link) {
+            if (p->link || p->type == DP_PORT_RING) {   /* dummies are not kept */
                 continue;
             }
             json_array_append_new(ports, json_pack(
