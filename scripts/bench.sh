@@ -63,7 +63,7 @@ stop_pid() {
 
 cleanup() {
     local p
-    exec 3>&- 2>/dev/null
+    { exec 3>&-; } 2>/dev/null
     for ((p = ${#pids[@]} - 1; p >= 0; p--)); do
         stop_pid "${pids[p]}"
     done
@@ -180,8 +180,12 @@ bench_testpmd() {
 # ---------------------------------------------------------------- lamina
 lamina_sock=""
 lamina_read_tx() {
+    # {"ports": [{"name": "n0", "tx_packets": N, …}, …], …}: the ports only,
+    # so that queue or slice counters are never added in.
     "$build/cli/lamina" --socket "$lamina_sock" stats port --json |
-        grep -o '"tx_packets": *[0-9]*' | awk -F: '{s += $2} END {print s + 0}'
+        /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(sum(p["tx_packets"] for p in d["ports"] if p.get("name") in ("n0", "n1")))'
 }
 
 bench_lamina() {
