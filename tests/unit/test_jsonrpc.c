@@ -25,6 +25,17 @@
 
 static atomic_int notified;
 
+/* malloc() that never returns NULL (the compiler can see it). */
+static void *
+test_alloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p) {
+        abort();
+    }
+    return p;
+}
+
 static int
 echo_handler(const json_t *params, json_t **result,
              struct jsonrpc_error *err, void *aux)
@@ -212,7 +223,7 @@ static void
 test_deep_nesting(void **state)
 {
     size_t depth = 100000;
-    char *text = malloc(2 * depth + 64);
+    char *text = test_alloc(2 * depth + 64);
     size_t n;
 
     /* Bare nesting. */
@@ -221,8 +232,9 @@ test_deep_nesting(void **state)
     expect_error(handle_n(state, text, 2 * depth), JSONRPC_PARSE_ERROR, -1);
 
     /* Nesting in params of a valid request. */
-    n = sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1,"
-                "\"params\":");
+    sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1,"
+            "\"params\":");
+    n = strlen(text);
     memset(text + n, '[', depth);
     memset(text + n + depth, ']', depth);
     n += 2 * depth;
@@ -241,11 +253,13 @@ static void
 test_huge_string(void **state)
 {
     size_t len = 900 * 1024;
-    char *text = malloc(len + 128);
-    size_t n = sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
-                       "\"id\":1,\"params\":[\"");
+    char *text = test_alloc(len + 128);
+    size_t n;
     json_t *answer;
 
+    sprintf(text, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
+            "\"id\":1,\"params\":[\"");
+    n = strlen(text);
     memset(text + n, 'x', len);
     n += len;
     n += sprintf(text + n, "\"]}");
@@ -255,7 +269,8 @@ test_huge_string(void **state)
     json_decref(answer);
 
     /* The same string as a method name: not found, message bounded. */
-    n = sprintf(text, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"");
+    sprintf(text, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"");
+    n = strlen(text);
     memset(text + n, 'y', len);
     n += len;
     n += sprintf(text + n, "\"}");
@@ -409,7 +424,7 @@ test_batches(void **state)
     json_decref(answer);
 
     /* Too many. */
-    text = malloc((JSONRPC_MAX_BATCH + 1) * 2 + 2);
+    text = test_alloc((JSONRPC_MAX_BATCH + 1) * 2 + 2);
     n = 0;
     text[n++] = '[';
     for (int i = 0; i <= JSONRPC_MAX_BATCH; i++) {
@@ -596,7 +611,7 @@ test_socket_framing(void **state)
     assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":3}");
 
     /* An oversize message: one error, then the server hangs up. */
-    big = malloc(JSONRPC_MAX_MESSAGE + 70000);
+    big = test_alloc(JSONRPC_MAX_MESSAGE + 70000);
     memset(big, ' ', JSONRPC_MAX_MESSAGE + 70000);
     {
         size_t sent = 0;
