@@ -89,6 +89,10 @@ void dp_stop(void);
 /* Frees everything, closes every port.  Call after dp_stop(). */
 void dp_destroy(void);
 
+/* rte_eal_cleanup(), then removes the process's DPDK runtime directory
+ * (/var/run/dpdk/<file-prefix>) so a clean exit leaves no files. */
+void dp_eal_cleanup(void);
+
 /* Pause the workers at a round boundary; nests. */
 void dp_pause(void);
 void dp_resume(void);
@@ -113,6 +117,14 @@ struct dp_port_params {
  * probing the device; a bad one fails with EINVAL and DPDK's reason. */
 int dp_port_add(const struct dp_port_params *, struct dp_error *err);
 
+/* Adds a dummy port for tests (the pattern of Open vSwitch's dummy
+ * netdev): two rings the caller owns; the switch receives what the caller
+ * enqueues on 'rx' and transmits into 'tx'.  The rings must be
+ * single-producer/single-consumer safe for one caller thread. */
+struct rte_ring;
+int dp_port_add_dummy(const char *sw, const char *name, struct rte_ring *rx,
+                      struct rte_ring *tx, struct dp_error *err);
+
 /* Changes a port's rate (bits/s, 0 = unlimited). */
 int dp_port_set_rate(const char *sw, const char *name, uint64_t rate_bps,
                      struct dp_error *err);
@@ -126,12 +138,16 @@ struct dp_link_params {
     const char *name;           /* link name, unique in the process */
     const char *sw_a, *port_a;  /* creates port 'port_a' on switch 'sw_a' */
     const char *sw_b, *port_b;
+    /* NULL: the link is a pair of in-process rings.  Else each end is a
+     * DPDK device (e.g. af_packet on the two ends of a veth pair), so the
+     * substrate link can be captured with tcpdump or span processes. */
+    const char *devargs_a, *devargs_b;
     uint64_t rate_bps;          /* 0: unlimited */
     uint32_t delay_us;          /* one-way propagation delay */
     uint32_t loss_ppm;          /* random loss, parts per million */
 };
 
-/* Links two switches with a pair of rings; each end becomes a port. */
+/* Links two switches; each end becomes a port that carries labels. */
 int dp_link_add(const struct dp_link_params *, struct dp_error *err);
 int dp_link_set(const struct dp_link_params *, struct dp_error *err);
 int dp_link_set_up(const char *name, bool up, struct dp_error *err);

@@ -1,0 +1,70 @@
+/*
+ * dp_fp: the forwarding-plane classes a vnode can run.
+ *
+ * A vnode's forwarding plane decides, for each packet that enters the
+ * vnode on one of its vports, which of the vnode's vports it leaves by.
+ * It never sees another vnode and can name nothing but its own vport
+ * indexes, so no logic inside a slice can send a packet out of it.
+ *
+ * Classes (in the pattern of Open vSwitch's dpif_class): "l2learn" (MAC
+ * learning per vnode); "openflow" and "ebpf" come later behind the same
+ * vtable.  A class's state is private; the dataplane calls it only from
+ * the worker that serves the vnode's switch (process) or from the control
+ * thread while workers are paused (everything else).
+ */
+#ifndef LAMINA_DP_FP_H
+#define LAMINA_DP_FP_H 1
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "dataplane.h"
+
+struct rte_mbuf;
+struct dp_vnode;
+
+/* Verdicts a class writes per packet besides a vport index. */
+#define DP_FP_DROP  0xffff
+#define DP_FP_FLOOD 0xfffe
+
+/* What the dataplane tells a class about the round in progress. */
+struct dp_fp_ctx {
+    uint32_t now_s;                 /* coarse clock, seconds */
+    uint16_t n_vports;              /* vport indexes are 0..n_vports-1 */
+};
+
+struct dp_fp_class {
+    const char *name;
+
+    /* Creates the plane's state for a new vnode from 'config' (may be
+     * NULL).  Returns 0 or a positive errno with 'err' filled. */
+    int (*create)(const json_t *config, void **state, struct dp_error *err);
+
+    /* Frees the state; accepts NULL. */
+    void (*destroy)(void *state);
+
+    /* Decides for each of 'n' packets, which entered on vport
+     * in_vports[i], where it goes: out[i] is a vport index, DP_FP_FLOOD
+     * (every vport but the one it came in on) or DP_FP_DROP. */
+    void (*process)(void *state, struct rte_mbuf **pkts,
+                    const uint16_t *in_vports, uint16_t *out, uint16_t n,
+                    const struct dp_fp_ctx *ctx);
+
+    /* Vport 'vport' was removed; forget anything pointing to it. */
+    void (*vport_removed)(void *state, uint16_t vport);
+
+    /* The plane's configuration as given to create() (for the state
+     * file), and a dump of its state (for people). */
+    json_t *(*config)(const void *state);
+    json_t *(*dump)(const void *state, uint32_t now_s);
+};
+
+/* Looks up a class by name; NULL if none. */
+const struct dp_fp_class *dp_fp_class_find(const char *name);
+
+/* Names of all classes, comma separated (for error messages). */
+const char *dp_fp_class_names(void);
+
+extern const struct dp_fp_class dp_fp_l2learn;
+
+#endif /* LAMINA_DP_FP_H */

@@ -1,0 +1,296 @@
+/*
+ * dp_json: the dataplane seen as JSON: its configuration (the daemon's
+ * state file and "config.get") and its counters ("stats.get").  The
+ * configuration uses the same keys as the daemon's RPC parameters, so a
+ * saved configuration is replayed by calling the same methods.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "dp_private.h"
+
+static json_t *
+dp_counters_to_json(const struct dp_counters *c)
+{
+    json_t *drops = json_object();
+    json_int_t total = 0;
+
+    for (int i = 0; i < DP_N_DROPS; i++) {
+        if (c->drops[i]) {
+            json_object_set_new(drops, dp_drop_names[i], json_integer(c->drops[i]));
+            total += c->drops[i];
+        }
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}",
+                     "rx_packets", (json_int_t) c->rx_packets,
+                     "rx_bytes", (json_int_t) c->rx_bytes,
+                     "tx_packets", (json_int_t) c->tx_packets,
+                     "tx_bytes", (json_int_t) c->tx_bytes,
+                     "dropped", total, "drops", drops);
+}
+
+static const char *
+dp_port_devargs(const struct dp_port *p)
+{
+    return p->type == DP_PORT_ETH && p->devargs ? p->devargs : "";
+}
+
+json_t *
+dp_config_to_json(void)
+{
+    json_t *switches = json_array(), *ports = json_array(), *links = json_array();
+    json_t *slices = json_array(), *queues = json_array(), *vnodes = json_array();
+    json_t *vports = json_array(), *vlinks = json_array();
+
+    for (uint32_t i = 0; i < dp.n_switches; i++) {
+        struct dp_switch *sw = dp.switches[i];
+
+        json_array_append_new(switches, json_pack("{s:s}", "name", sw->name));
+        for (uint16_t k = 0; k < sw->n_ports; k++) {
+            struct dp_port *p = sw->ports[k];
+            if (p->link || p->type == DP_PORT_RING) {   /* dummies are not kept */
+                continue;
+            }
+            json_array_append_new(ports, json_pack(
+                "{s:s, s:s, s:s, s:I, s:i}", "switch", sw->name, "name", p->name,
+                "devargs", dp_port_devargs(p), "rate_bps", (json_int_t) p->rate_bps,
+                "queue_len", p->queue_len));
+        }
+    }
+    for (uint32_t i = 0; i < dp.n_links; i++) {
+        struct dp_link *l = dp.links[i];
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:b}",
+                              "name", l->name,
+                              "sw_a", l->ends[0]->sw->name, "port_a", l->ends[0]->name,
+                              "sw_b", l->ends[1]->sw->name, "port_b", l->ends[1]->name,
+                              "rate_bps", (json_int_t) l->rate_bps,
+                              "delay_us", l->delay_us, "loss_ppm", l->loss_ppm,
+                              "up", l->up);
+        if (l->ends[0]->type == DP_PORT_ETH) {
+            json_object_set_new(j, "devargs_a", json_string(dp_port_devargs(l->ends[0])));
+            json_object_set_new(j, "devargs_b", json_string(dp_port_devargs(l->ends[1])));
+        }
+        json_array_append_new(links, j);
+    }
+    for (uint32_t i = 0; i < dp.n_slices_alloc; i++) {
+        struct dp_slice *s = dp.slices[i];
+        if (!s) {
+            continue;
+        }
+        json_array_append_new(slices, json_pack(
+            "{s:s, s:I, s:I, s:I, s:i, s:i, s:i}", "name", s->name,
+            "guarantee_bps", (json_int_t) s->guarantee_bps,
+            "ceiling_bps", (json_int_t) s->ceiling_bps,
+            "policer_bps", (json_int_t) s->policer_bps,
+            "policer_burst", s->policer_burst, "budget", s->budget,
+            "mbuf_quota", s->mbuf_quota));
+        for (uint32_t k = 0; k < dp.n_switches; k++) {
+            struct dp_switch *sw = dp.switches[k];
+            struct dp_vnode *vn = dp_vnode_find(s, sw);
+
+            for (uint16_t j = 0; j < sw->n_ports; j++) {
+                struct dp_port *p = sw->ports[j];
+                struct dp_queue *q = s->idx < p->n_queues_alloc ? p->queues[s->idx] : NULL;
+                if (q && q->explicit_rates) {
+                    json_array_append_new(queues, json_pack(
+                        "{s:s, s:s, s:s, s:I, s:I}", "slice", s->name, "switch",
+                        sw->name, "port", p->name,
+                        "guarantee_bps", (json_int_t) q->guarantee_bps,
+                        "ceiling_bps", (json_int_t) q->ceiling_bps));
+                }
+            }
+            if (!vn) {
+                continue;
+            }
+            json_array_append_new(vnodes, json_pack(
+                "{s:s, s:s, s:s, s:o}", "slice", s->name, "switch", sw->name,
+                "fp", vn->fp->name, "config", vn->fp->config(vn->fp_state)));
+            for (uint16_t j = 0; j < vn->n_vports; j++) {
+                struct dp_vport *vp = vn->vports[j];
+                if (vp && vp->type == DP_VPORT_ACCESS) {
+                    json_array_append_new(vports, json_pack(
+                        "{s:s, s:s, s:s, s:s, s:i}", "slice", s->name, "switch",
+                        sw->name, "vport", vp->name, "port", vp->port->name,
+                        "vlan", vp->vlan));
+                }
+            }
+        }
+        for (uint32_t k = 0; k < s->n_vlinks; k++) {
+            struct dp_vlink *vl = s->vlinks[k];
+            json_t *path = json_array();
+            for (size_t j = 0; j < vl->n_path; j++) {
+                json_array_append_new(path, json_string(vl->path[j]));
+            }
+            json_array_append_new(vlinks, json_pack(
+                "{s:s, s:s, s:o, s:i}", "slice", s->name, "name", vl->name,
+                "path", path, "label", vl->label));
+        }
+    }
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "switches", switches, "ports", ports, "links", links,
+                     "slices", slices, "queues", queues, "vnodes", vnodes,
+                     "vports", vports, "vlinks", vlinks);
+}
+
+static bool
+dp_want(const char *kind, const char *k, const char *filter, const char *name)
+{
+    return (!kind || !strcmp(kind, k)) && (!filter || !strcmp(filter, name));
+}
+
+json_t *
+dp_stats_to_json(const char *kind, const char *name)
+{
+    json_t *out = json_object();
+    json_t *ports = json_array(), *slices = json_array(), *vnodes = json_array();
+    json_t *queues = json_array(), *links = json_array();
+
+    for (uint32_t i = 0; i < dp.n_switches; i++) {
+        struct dp_switch *sw = dp.switches[i];
+        for (uint16_t k = 0; k < sw->n_ports; k++) {
+            struct dp_port *p = sw->ports[k];
+            if (dp_want(kind, "port", name, p->name)) {
+                json_t *j = dp_counters_to_json(&p->ctr);
+                json_object_set_new(j, "switch", json_string(sw->name));
+                json_object_set_new(j, "name", json_string(p->name));
+                json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));
+                if (p->link) {
+                    json_object_set_new(j, "link", json_string(p->link->name));
+                }
+                json_array_append_new(ports, j);
+            }
+            for (uint32_t q = 0; q < p->n_queues_alloc; q++) {
+                struct dp_queue *qu = p->queues[q];
+                if (qu && dp_want(kind, "queue", name, qu->slice->name)) {
+                    json_t *j = dp_counters_to_json(&qu->ctr);
+                    json_object_set_new(j, "slice", json_string(qu->slice->name));
+                    json_object_set_new(j, "switch", json_string(sw->name));
+                    json_object_set_new(j, "port", json_string(p->name));
+                    json_object_set_new(j, "queued", json_integer(qu->count));
+                    json_object_set_new(j, "guarantee_bps", json_integer(qu->guarantee_bps));
+                    json_object_set_new(j, "ceiling_bps", json_integer(qu->ceiling_bps));
+                    json_array_append_new(queues, j);
+                }
+            }
+        }
+    }
+    for (uint32_t i = 0; i < dp.n_slices_alloc; i++) {
+        struct dp_slice *s = dp.slices[i];
+        if (!s) {
+            continue;
+        }
+        if (dp_want(kind, "slice", name, s->name)) {
+            struct dp_counters sum = { 0 };
+            uint64_t held = 0;
+            for (unsigned w = 0; w < dp.n_workers; w++) {
+                dp_counters_add(&sum, &s->ctr[w]);
+                held += s->held[w];
+            }
+            json_t *j = dp_counters_to_json(&sum);
+            json_object_set_new(j, "name", json_string(s->name));
+            json_object_set_new(j, "mbufs_held", json_integer(held));
+            json_array_append_new(slices, j);
+        }
+        for (uint32_t k = 0; k < dp.n_switches; k++) {
+            struct dp_vnode *vn = dp_vnode_find(s, dp.switches[k]);
+            if (!vn || !dp_want(kind, "vnode", name, s->name)) {
+                continue;
+            }
+            json_t *j = dp_counters_to_json(&vn->ctr);
+            json_t *vps = json_array();
+            json_object_set_new(j, "slice", json_string(s->name));
+            json_object_set_new(j, "switch", json_string(vn->sw->name));
+            json_object_set_new(j, "fp", json_string(vn->fp->name));
+            for (uint16_t v = 0; v < vn->n_vports; v++) {
+                struct dp_vport *vp = vn->vports[v];
+                if (!vp) {
+                    continue;
+                }
+                json_t *jv = dp_counters_to_json(&vp->ctr);
+                json_object_set_new(jv, "name", json_string(vp->name));
+                json_object_set_new(jv, "port", json_string(vp->port->name));
+                if (vp->type == DP_VPORT_ACCESS) {
+                    json_object_set_new(jv, "vlan", json_integer(vp->vlan));
+                } else {
+                    json_object_set_new(jv, "vlink", json_string(vp->vlink->name));
+                    json_object_set_new(jv, "label", json_integer(vp->label));
+                }
+                json_array_append_new(vps, jv);
+            }
+            json_object_set_new(j, "vports", vps);
+            json_array_append_new(vnodes, j);
+        }
+    }
+    for (uint32_t i = 0; i < dp.n_links; i++) {
+        struct dp_link *l = dp.links[i];
+        if (!dp_want(kind, "link", name, l->name)) {
+            continue;
+        }
+        json_t *ends = json_array();
+        for (int e = 0; e < 2; e++) {
+            json_t *j = dp_counters_to_json(&l->ends[e]->ctr);
+            json_object_set_new(j, "switch", json_string(l->ends[e]->sw->name));
+            json_object_set_new(j, "port", json_string(l->ends[e]->name));
+            json_array_append_new(ends, j);
+        }
+        json_array_append_new(links, json_pack("{s:s, s:b, s:I, s:i, s:i, s:o}",
+                                               "name", l->name, "up", l->up,
+                                               "rate_bps", (json_int_t) l->rate_bps,
+                                               "delay_us", l->delay_us,
+                                               "loss_ppm", l->loss_ppm, "ends", ends));
+    }
+#define DP_STATS_PUT(K, V) \
+    if (!kind || !strcmp(kind, K)) json_object_set_new(out, K "s", V); else json_decref(V)
+    DP_STATS_PUT("port", ports);
+    DP_STATS_PUT("slice", slices);
+    DP_STATS_PUT("vnode", vnodes);
+    DP_STATS_PUT("queue", queues);
+    DP_STATS_PUT("link", links);
+#undef DP_STATS_PUT
+    return out;
+}
+
+json_t *
+dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err)
+{
+    struct dp_slice *s = dp_slice_find(slice);
+    struct dp_switch *w = dp_switch_find(sw);
+    struct dp_vnode *vn = dp_vnode_find(s, w);
+
+    if (!vn) {
+        dp_err(err, "slice %s has no vnode on switch %s", slice ? slice : "",
+               sw ? sw : "");
+        return NULL;
+    }
+    /* A consistent picture: the worker does not learn while we read. */
+    dp_pause();
+    json_t *j = vn->fp->dump(vn->fp_state, dp_now_ns() / 1000000000ull);
+    dp_resume();
+    json_t *vps = json_array();
+    for (uint16_t v = 0; v < vn->n_vports; v++) {
+        if (vn->vports[v]) {
+            json_array_append_new(vps, json_pack("{s:i, s:s}", "index", v, "name",
+                                                 vn->vports[v]->name));
+        }
+    }
+    json_object_set_new(j, "vports", vps);
+    return j;
+}
+
+json_t *
+dp_workers_to_json(void)
+{
+    json_t *workers = json_array();
+
+    for (unsigned i = 0; i < dp.n_workers; i++) {
+        struct dp_worker *w = &dp.workers[i];
+        json_array_append_new(workers, json_pack(
+            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
+            "switches", w->n_switches, "rounds", (json_int_t) w->rounds,
+            "busy_rounds", (json_int_t) w->busy_rounds,
+            "sleeps", (json_int_t) w->sleeps,
+            "sleep_ns", (json_int_t) w->sleep_ns, "packets", (json_int_t) w->pkts));
+    }
+    return workers;
+}

@@ -1,0 +1,209 @@
+/*
+ * dp_port: opening DPDK devices as switch ports, and the egress state
+ * (scheduler, delay line) every port has.
+ *
+ * A port is a DPDK device named by devargs ("net_af_packet0,iface=veth1",
+ * "net_null0", "net_tap0,iface=t0", "net_memif0,role=server,...",
+ * "net_ring0", a PCI address on real hardware) or one end of an
+ * in-process link (a pair of rte_rings, set up in dp.c).  DPDK explains
+ * a failed probe only in its log, so the probe runs with the log captured
+ * and the last line goes into the error the user sees.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include "dp_private.h"
+
+#define DP_RX_DESC 1024
+#define DP_TX_DESC 1024
+
+/* Copies the last non-empty line of 'log' into 'out'. */
+static void
+dp_last_line(const char *log, char *out, size_t size)
+{
+    const char *end = log + strlen(log);
+
+    while (end > log && (end[-1] == '\n' || end[-1] == ' ')) {
+        end--;
+    }
+    const char *start = end;
+    while (start > log && start[-1] != '\n') {
+        start--;
+    }
+    size_t n = end - start < (ptrdiff_t) size - 1 ? (size_t) (end - start) : size - 1;
+    memcpy(out, start, n);
+    out[n] = '\0';
+}
+
+int
+dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
+{
+    struct rte_eth_conf conf = { 0 };
+    struct rte_eth_dev_info info;
+    char *log = NULL;
+    size_t log_len = 0;
+    FILE *capture;
+    uint16_t port_id;
+    uint16_t nb_rx = DP_RX_DESC, nb_tx = DP_TX_DESC;
+    int ret;
+
+    size_t n = strcspn(devargs, ",");
+    if (!n || n >= sizeof p->dev_name) {
+        dp_err(err, "port %s: devargs \"%s\" do not start with a device name",
+               p->name, devargs);
+        return EINVAL;
+    }
+    memcpy(p->dev_name, devargs, n);
+    p->dev_name[n] = '\0';
+    if (rte_eth_dev_get_port_by_name(p->dev_name, &port_id) == 0) {
+        dp_err(err, "port %s: device \"%s\" is already in use by another port",
+               p->name, p->dev_name);
+        return EEXIST;
+    }
+
+    capture = open_memstream(&log, &log_len);
+    FILE *old = rte_log_get_stream();
+    if (capture) {
+        rte_openlog_stream(capture);
+    }
+    ret = rte_dev_probe(devargs);
+    if (capture) {
+        rte_openlog_stream(old == stderr ? NULL : old);
+        fclose(capture);
+    }
+    if (ret < 0 || rte_eth_dev_get_port_by_name(p->dev_name, &port_id)) {
+        char reason[160] = "";
+        if (log) {
+            dp_last_line(log, reason, sizeof reason);
+            fputs(log, stderr);     /* keep DPDK's full story in our log */
+        }
+        free(log);
+        dp_err(err, "port %s: cannot open device \"%s\": %s%s%s", p->name,
+               devargs, ret < 0 ? strerror(-ret) : "no ethdev port was created",
+               reason[0] ? ": " : "", reason);
+        if (ret >= 0) {
+            rte_eal_hotplug_remove("vdev", p->dev_name);
+        }
+        return EINVAL;
+    }
+    free(log);
+
+    ret = rte_eth_dev_info_get(port_id, &info);
+    if (!ret) {
+        ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
+    }
+    if (!ret) {
+        ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rx, &nb_tx);
+    }
+    if (!ret) {
+        ret = rte_eth_rx_queue_setup(port_id, 0, nb_rx,
+                                     rte_eth_dev_socket_id(port_id), NULL, dp.pool);
+    }
+    if (!ret) {
+        ret = rte_eth_tx_queue_setup(port_id, 0, nb_tx,
+                                     rte_eth_dev_socket_id(port_id), NULL);
+    }
+    if (!ret) {
+        ret = rte_eth_dev_start(port_id);
+    }
+    if (ret) {
+        dp_err(err, "port %s: cannot start device \"%s\": %s", p->name,
+               p->dev_name, strerror(-ret));
+        rte_eth_dev_close(port_id);
+        rte_eal_hotplug_remove("vdev", p->dev_name);
+        return -ret > 0 ? -ret : EIO;
+    }
+    rte_eth_promiscuous_enable(port_id);    /* not every PMD has it */
+    p->type = DP_PORT_ETH;
+    p->eth_port = port_id;
+    p->devargs = strdup(devargs);
+    return 0;
+}
+
+void
+dp_port_eth_close(struct dp_port *p)
+{
+    struct rte_eth_dev_info info;
+    struct rte_device *dev = NULL;
+
+    if (p->type != DP_PORT_ETH || !p->devargs) {
+        return;
+    }
+    if (!rte_eth_dev_info_get(p->eth_port, &info)) {
+        dev = info.device;
+    }
+    rte_eth_dev_stop(p->eth_port);
+    rte_eth_dev_close(p->eth_port);
+    if (dev && rte_dev_remove(dev)) {
+        rte_eal_hotplug_remove("vdev", p->dev_name);
+    }
+    free(p->devargs);
+    p->devargs = NULL;
+}
+
+static uint32_t
+dp_pow2(uint64_t n)
+{
+    uint32_t p = 1;
+    while (p < n && p < (1u << 24)) {
+        p <<= 1;
+    }
+    return p;
+}
+
+/* Sets a port's rate, delay and loss; allocates the delay line when the
+ * port has a delay.  Workers are paused. */
+void
+dp_port_init_egress(struct dp_port *p, uint64_t rate_bps, uint32_t delay_us,
+                    uint32_t loss_ppm)
+{
+    p->rate_bps = rate_bps;
+    qsched_port_init(&p->sched, rate_bps, dp_now_ns());
+    p->loss_ppm = loss_ppm;
+    if (!p->rng) {
+        p->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t) p->sw->idx << 32 | p->idx);
+    }
+    dp_port_set_delay(p, delay_us, NULL);
+}
+
+/* Changes a port's delay, keeping packets already in its delay line. */
+int
+dp_port_set_delay(struct dp_port *p, uint32_t delay_us, struct dp_error *err)
+{
+    if (!delay_us) {
+        p->delay_us = 0;
+        return 0;       /* the line drains first; see dp_tx_port() */
+    }
+    /* Room for what the port can send during one delay (64-byte frames
+     * at its rate, or 10 Mpps when unlimited), at least a few bursts. */
+    uint64_t pps = p->rate_bps ? p->rate_bps / (8 * 84) : 10000000;
+    uint64_t want = pps * delay_us / 1000000 + 4 * DP_BURST;
+    uint32_t size = dp_pow2(want < DP_DELAY_LINE_MIN ? DP_DELAY_LINE_MIN
+                            : want > (1u << 20) ? (1u << 20) : want);
+
+    if (!p->delay_line || size > p->dl_mask + 1) {
+        struct dp_delayed *line = calloc(size, sizeof *line);
+        if (!line) {
+            dp_err(err, "port %s: no memory for a %u-packet delay line",
+                   p->name, size);
+            return ENOMEM;
+        }
+        for (uint32_t i = 0; i < p->dl_count; i++) {
+            line[i] = p->delay_line[(p->dl_head + i) & p->dl_mask];
+        }
+        free(p->delay_line);
+        p->delay_line = line;
+        p->dl_mask = size - 1;
+        p->dl_head = 0;
+    }
+    p->delay_us = delay_us;
+    return 0;
+}

@@ -1,0 +1,283 @@
+/*
+ * dp_private: the dataplane's objects, shared by its control side (dp.c),
+ * its fast path (dp_worker.c), its ports (dp_port.c) and its JSON views
+ * (dp_json.c).  Nothing outside dataplane/ includes this.
+ *
+ * Ownership: the control thread creates and destroys everything while the
+ * workers are paused; a worker reads the objects of the switches it
+ * serves and is the only writer of their fast-path state (MAC tables,
+ * queues, buckets, counters).  Slices span switches, so a slice's
+ * counters and buffer count are kept per worker.
+ */
+#ifndef LAMINA_DP_PRIVATE_H
+#define LAMINA_DP_PRIVATE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "classify.h"
+#include "dataplane.h"
+#include "dp_counters.h"
+#include "dp_fp.h"
+#include "label_table.h"
+#include "qsched.h"
+
+#define DP_BURST 32
+#define DP_DEFAULT_QUEUE_LEN 1024
+#define DP_DEFAULT_MBUFS 32768
+#define DP_LINK_RING_SIZE 2048
+#define DP_DELAY_LINE_MIN 1024
+#define DP_MAX_VPORTS 4096
+
+struct dp_switch;
+struct dp_slice;
+struct dp_vnode;
+struct dp_vport;
+struct dp_link;
+
+/* A packet held back by a port's delay line until 'due' (ns). */
+struct dp_delayed {
+    struct rte_mbuf *m;
+    uint64_t due;
+};
+
+/* The per-(slice, egress port) queue: a ring of mbuf pointers. */
+struct dp_queue {
+    struct dp_slice *slice;
+    struct dp_port *port;
+    struct rte_mbuf **ring;
+    uint32_t mask;              /* capacity - 1 */
+    uint32_t head, count;
+    bool active;                /* in the port's backlog list */
+    bool explicit_rates;        /* set by dp_queue_set() */
+    uint32_t refs;              /* vports and label entries using it */
+    uint64_t guarantee_bps, ceiling_bps;
+    struct qsched_queue sched;
+    struct dp_counters ctr;     /* rx: enqueued, tx: sent */
+};
+
+enum dp_port_type { DP_PORT_ETH, DP_PORT_RING };
+
+struct dp_port {
+    char name[DP_NAME_LEN];
+    struct dp_switch *sw;
+    uint16_t idx;               /* index in sw->ports (shifts on delete) */
+    uint32_t uid;               /* stable id in the switch: label keys */
+    enum dp_port_type type;
+
+    /* DP_PORT_ETH */
+    char *devargs;
+    char dev_name[DP_NAME_LEN];
+    uint16_t eth_port;
+
+    /* DP_PORT_RING: one end of an in-process link */
+    struct dp_link *link;
+    struct rte_ring *rx_ring, *tx_ring;
+
+    bool is_link;               /* carries labels (a substrate link end) */
+    uint64_t rate_bps;
+    uint32_t queue_len;
+
+    /* Ingress bindings of an access port. */
+    struct classify_port bindings;
+    uint32_t n_users;           /* vports and vlinks using the port */
+
+    /* Egress: queues by slice index (lazily allocated), the backlog. */
+    struct dp_queue **queues;
+    uint32_t n_queues_alloc;
+    struct dp_queue **backlog;
+    uint32_t n_backlog;
+    uint32_t n_queues;
+    struct qsched_port sched;
+
+    /* Emulated link: loss and delay after the scheduler. */
+    uint32_t delay_us;
+    uint32_t loss_ppm;
+    bool down;
+    struct dp_delayed *delay_line;
+    uint32_t dl_mask, dl_head, dl_count;
+    uint64_t rng;
+
+    struct dp_counters ctr;
+};
+
+struct dp_link {
+    char name[DP_NAME_LEN];
+    struct dp_port *ends[2];
+    struct rte_ring *rings[2];  /* rings[i]: ends[i] transmits into it */
+    uint64_t rate_bps;
+    uint32_t delay_us, loss_ppm;
+    bool up;
+};
+
+struct dp_switch {
+    char name[DP_NAME_LEN];
+    uint32_t idx;
+    unsigned worker;            /* index in dp.workers */
+    struct dp_port **ports;
+    uint16_t n_ports;
+    uint32_t next_port_uid;
+    struct label_table labels;
+    struct dp_vnode **vnodes;   /* by slice index, grown on demand */
+    uint32_t n_vnodes_alloc;
+    uint32_t n_vnodes;
+};
+
+struct dp_slice {
+    char name[DP_NAME_LEN];
+    uint32_t idx;
+    uint64_t guarantee_bps, ceiling_bps;
+    uint64_t policer_bps;
+    uint32_t policer_burst;
+    uint32_t budget;
+    uint32_t mbuf_quota;        /* configured; 0: default */
+    uint32_t quota;             /* in effect per worker */
+    uint32_t *held;             /* [n_workers] mbufs in queues */
+    struct dp_counters *ctr;    /* [n_workers] */
+    struct dp_vlink **vlinks;
+    uint32_t n_vlinks;
+};
+
+enum dp_vport_type { DP_VPORT_ACCESS, DP_VPORT_VLINK };
+
+struct dp_vport {
+    char name[DP_NAME_LEN];
+    struct dp_vnode *vn;
+    uint16_t idx;               /* index in vn->vports */
+    enum dp_vport_type type;
+    struct dp_port *port;       /* ACCESS: the port; VLINK: first hop */
+    int vlan;                   /* ACCESS: VID or -1 */
+    uint32_t label;             /* VLINK: label pushed on egress */
+    struct dp_vlink *vlink;
+    struct dp_queue *queue;     /* (slice, port) */
+    struct dp_counters ctr;     /* rx: into the vnode, tx: out of it */
+};
+
+struct dp_vnode {
+    struct dp_slice *slice;
+    struct dp_switch *sw;
+    const struct dp_fp_class *fp;
+    void *fp_state;
+    struct dp_vport **vports;
+    uint16_t n_vports;
+
+    /* Ingress isolation state of the slice on this switch. */
+    struct qsched_tb policer;
+    uint64_t budget_round;
+    uint32_t budget_used;
+
+    struct dp_counters ctr;
+};
+
+/* A label entry: what a switch does with (port, label). */
+enum dp_label_op { DP_LABEL_SWAP, DP_LABEL_POP };
+
+struct dp_label_entry {
+    enum dp_label_op op;
+    struct dp_slice *slice;
+    struct dp_queue *queue;     /* SWAP: (slice, next port) */
+    struct dp_vport *vport;     /* POP: deliver here */
+    uint32_t out_label;         /* SWAP */
+};
+
+/* One direction of a virtual link at one switch. */
+struct dp_vlink_hop {
+    struct dp_switch *sw;
+    struct dp_port *in_port;    /* where the label arrives; NULL at head */
+    struct dp_port *out_port;   /* where it leaves; NULL at tail */
+    struct dp_label_entry *entry;
+};
+
+struct dp_vlink {
+    char name[DP_NAME_LEN];
+    struct dp_slice *slice;
+    uint32_t label;
+    char **path;
+    size_t n_path;
+    struct dp_vport *ends[2];   /* vports at path[0] and path[n-1] */
+    /* hops[d][i]: direction d (0: head->tail), i-th switch on the path */
+    struct dp_vlink_hop *hops[2];
+};
+
+struct dp_worker {
+    unsigned lcore;
+    struct dp_switch **switches;
+    uint32_t n_switches;
+    volatile bool running;
+    uint64_t rounds, busy_rounds, sleeps, sleep_ns;
+    uint64_t pkts;
+};
+
+struct dp {
+    struct rte_mempool *pool;
+    struct dp_params params;
+    unsigned n_workers;
+    struct dp_worker workers[DP_MAX_WORKERS];
+
+    struct dp_switch **switches;
+    uint32_t n_switches;
+    struct dp_slice **slices;   /* by index; NULL holes */
+    uint32_t n_slices_alloc;
+    uint32_t n_slices;
+    struct dp_link **links;
+    uint32_t n_links;
+
+    unsigned next_vdev;
+    double ns_per_tsc;
+    uint64_t start_tsc;
+    bool started;
+    unsigned pause_depth;
+};
+
+extern struct dp dp;
+
+/* Fast path (dp_worker.c). */
+int dp_worker_main(void *arg);
+void dp_worker_publish(void);          /* rebuild per-worker lists */
+bool dp_worker_pause_requested(void);
+uint64_t dp_now_ns(void);
+
+/* Queues (dp.c). */
+struct dp_queue *dp_queue_ref(struct dp_slice *, struct dp_port *, struct dp_error *);
+void dp_queue_unref(struct dp_queue *);
+void dp_queue_flush(struct dp_queue *, unsigned worker);
+
+/* Ports (dp_port.c). */
+int dp_port_eth_open(struct dp_port *, const char *devargs, struct dp_error *);
+void dp_port_eth_close(struct dp_port *);
+void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
+                         uint32_t loss_ppm);
+int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);
+
+/* Lookup helpers (dp.c). */
+struct dp_switch *dp_switch_find(const char *);
+struct dp_port *dp_port_find(const struct dp_switch *, const char *);
+struct dp_slice *dp_slice_find(const char *);
+struct dp_vnode *dp_vnode_find(const struct dp_slice *, const struct dp_switch *);
+
+void dp_err(struct dp_error *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline uint16_t
+dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    if (p->type == DP_PORT_RING) {
+        return rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
+    }
+    return rte_eth_rx_burst(p->eth_port, 0, pkts, n);
+}
+
+static inline uint16_t
+dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    if (p->type == DP_PORT_RING) {
+        return rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+    }
+    return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
+}
+
+#endif /* LAMINA_DP_PRIVATE_H */

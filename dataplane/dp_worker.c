@@ -1,0 +1,617 @@
+/*
+ * dp_worker: the fast path.  One loop per worker lcore serves every port
+ * of the switches assigned to it:
+ *
+ *   for each switch, for each port:  rx burst -> classify -> police
+ *       -> vnode forwarding plane -> push label / VLAN -> slice queue
+ *   for each port with backlog:      scheduler -> loss -> delay line -> tx
+ *
+ * No allocation and no lock per packet (flooding copies a frame, which is
+ * the one exception, as in any learning bridge).  When a round finds no
+ * work, the loop backs off in doubling sleeps up to DP_IDLE_MAX_US, so an
+ * idle switch costs little CPU and still wakes within a millisecond.
+ */
+#include <errno.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "dp_private.h"
+
+#define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
+#define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
+
+static volatile int dp_pause_req;
+static volatile int dp_paused[DP_MAX_WORKERS];
+
+uint64_t
+dp_now_ns(void)
+{
+    return (uint64_t) ((rte_rdtsc() - dp.start_tsc) * dp.ns_per_tsc);
+}
+
+/* ---- Pausing --------------------------------------------------------- */
+
+void
+dp_pause(void)
+{
+    if (dp.pause_depth++ || !dp.started) {
+        return;
+    }
+    __atomic_store_n(&dp_pause_req, 1, __ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < dp.n_workers; i++) {
+        while (dp.workers[i].running
+               && !__atomic_load_n(&dp_paused[i], __ATOMIC_SEQ_CST)) {
+            rte_pause();
+        }
+    }
+}
+
+void
+dp_resume(void)
+{
+    if (!dp.pause_depth || --dp.pause_depth) {
+        return;
+    }
+    if (dp.started) {
+        dp_worker_publish();
+        __atomic_store_n(&dp_pause_req, 0, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Rebuilds each worker's list of switches (workers are paused). */
+void
+dp_worker_publish(void)
+{
+    for (unsigned w = 0; w < dp.n_workers; w++) {
+        struct dp_worker *wk = &dp.workers[w];
+        uint32_t n = 0;
+
+        for (uint32_t i = 0; i < dp.n_switches; i++) {
+            n += dp.switches[i]->worker == w;
+        }
+        free(wk->switches);
+        wk->switches = n ? calloc(n, sizeof *wk->switches) : NULL;
+        wk->n_switches = 0;
+        for (uint32_t i = 0; i < dp.n_switches && wk->switches; i++) {
+            if (dp.switches[i]->worker == w) {
+                wk->switches[wk->n_switches++] = dp.switches[i];
+            }
+        }
+    }
+}
+
+/* ---- Helpers --------------------------------------------------------- */
+
+static inline void
+dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
+        enum dp_drop reason)
+{
+    if (a) {
+        a->drops[reason]++;
+    }
+    if (b) {
+        b->drops[reason]++;
+    }
+    rte_pktmbuf_free(m);
+}
+
+/* Puts 'm' on queue 'q' for the worker 'w'; drops it if the slice holds
+ * its buffer quota or the queue is full. */
+static inline void
+dp_enqueue(unsigned w, struct dp_queue *q, struct rte_mbuf *m)
+{
+    struct dp_slice *s = q->slice;
+
+    if (unlikely(q->port->down)) {
+        dp_drop(m, &q->ctr, &s->ctr[w], DP_DROP_LINK_DOWN);
+        return;
+    }
+    if (unlikely(s->held[w] >= s->quota)) {
+        dp_drop(m, &q->ctr, &s->ctr[w], DP_DROP_MBUF_QUOTA);
+        return;
+    }
+    if (unlikely(q->count > q->mask)) {
+        dp_drop(m, &q->ctr, &s->ctr[w], DP_DROP_QUEUE_FULL);
+        return;
+    }
+    q->ring[(q->head + q->count) & q->mask] = m;
+    q->count++;
+    s->held[w]++;
+    q->ctr.rx_packets++;
+    q->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
+    if (!q->active) {
+        struct dp_port *p = q->port;
+        q->active = true;
+        p->backlog[p->n_backlog++] = q;
+    }
+}
+
+/* Sends 'm' out of vport 'vp' (adds the VLAN tag or the MPLS header). */
+static inline void
+dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
+{
+    if (vp->type == DP_VPORT_ACCESS) {
+        if (vp->vlan >= 0) {
+            uint8_t *eth = (uint8_t *) rte_pktmbuf_prepend(m, 4);
+            if (unlikely(!eth)) {
+                dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
+                return;
+            }
+            memmove(eth, eth + 4, 12);
+            eth[12] = ETHTYPE_VLAN >> 8;
+            eth[13] = ETHTYPE_VLAN & 0xff;
+            eth[14] = (vp->vlan >> 8) & 0x0f;
+            eth[15] = vp->vlan & 0xff;
+        }
+    } else {
+        uint8_t *h = (uint8_t *) rte_pktmbuf_prepend(m, EOMPLS_HLEN);
+        if (unlikely(!h)) {
+            dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
+            return;
+        }
+        /* Outer addresses: locally administered, naming the switches. */
+        h[0] = 0x02; h[1] = 0x4c; h[2] = 0x4d; h[3] = 0xff; h[4] = 0xff; h[5] = 0xff;
+        h[6] = 0x02; h[7] = 0x4c; h[8] = 0x4d;
+        h[9] = vp->vn->sw->idx >> 16; h[10] = vp->vn->sw->idx >> 8; h[11] = vp->vn->sw->idx;
+        h[12] = ETHTYPE_MPLS >> 8;
+        h[13] = ETHTYPE_MPLS & 0xff;
+        classify_put_label(h + 14, vp->label, 64);
+        memset(h + 18, 0, 4);   /* control word */
+    }
+    vp->ctr.tx_packets++;
+    vp->ctr.tx_bytes += rte_pktmbuf_pkt_len(m);
+    dp_enqueue(w, vp->queue, m);
+}
+
+/* Runs 'n' packets that entered vnode 'vn' through its forwarding plane
+ * and sends them where it says. */
+static void
+dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
+               const uint16_t *in_vports, uint16_t n, uint32_t now_s)
+{
+    struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports };
+    uint16_t out[DP_BURST];
+
+    vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
+
+        if (out[i] < vn->n_vports) {
+            dp_vport_output(w, vn->vports[out[i]], m);
+        } else if (out[i] == DP_FP_FLOOD) {
+            struct dp_vport *last = NULL;
+
+            for (uint16_t v = 0; v < vn->n_vports; v++) {
+                if (v == in_vports[i]) {
+                    continue;
+                }
+                if (last) {
+                    struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
+                    if (unlikely(!c)) {
+                        vn->ctr.drops[DP_DROP_NO_MBUF]++;
+                        vn->slice->ctr[w].drops[DP_DROP_NO_MBUF]++;
+                    } else {
+                        dp_vport_output(w, last, c);
+                    }
+                }
+                last = vn->vports[v];
+            }
+            if (last) {
+                dp_vport_output(w, last, m);
+            } else {
+                rte_pktmbuf_free(m);    /* a vnode with one port: nowhere */
+            }
+        } else {
+            dp_drop(m, &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
+        }
+    }
+}
+
+/* ---- Receive --------------------------------------------------------- */
+
+/* Frames from an access port: classify by (port, VLAN), then police. */
+static void
+dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
+             struct rte_mbuf **pkts, uint16_t n, uint64_t now, uint32_t now_s)
+{
+    struct rte_mbuf *batch[DP_BURST];
+    uint16_t in_vports[DP_BURST];
+    struct dp_vnode *cur = NULL;
+    uint16_t nb = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
+        uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+        uint32_t len = rte_pktmbuf_data_len(m);
+        struct dp_vport *vp;
+        struct dp_vnode *vn;
+        struct dp_slice *s;
+        int vlan;
+
+        vp = classify_access(&p->bindings, eth, len, &vlan);
+        if (unlikely(!vp)) {
+            dp_drop(m, &p->ctr, NULL, vlan == CLASSIFY_MALFORMED
+                    ? DP_DROP_MALFORMED : DP_DROP_NO_BINDING);
+            continue;
+        }
+        if (vlan >= 0 || (len >= 14 && eth[12] == 0x81 && eth[13] == 0x00)) {
+            /* Strip the tag (also a priority tag on the untagged binding). */
+            memmove(eth + 4, eth, 12);
+            rte_pktmbuf_adj(m, 4);
+        }
+        vn = vp->vn;
+        s = vn->slice;
+        len = rte_pktmbuf_pkt_len(m);
+        s->ctr[w].rx_packets++;
+        s->ctr[w].rx_bytes += len;
+
+        if (s->budget) {
+            if (vn->budget_round != wk->rounds) {
+                vn->budget_round = wk->rounds;
+                vn->budget_used = 0;
+            }
+            if (unlikely(vn->budget_used >= s->budget)) {
+                dp_drop(m, &vn->ctr, &s->ctr[w], DP_DROP_BUDGET);
+                continue;
+            }
+            vn->budget_used++;
+        }
+        if (vn->policer.rate) {
+            qsched_tb_refill(&vn->policer, now);
+            if (unlikely(!qsched_tb_has(&vn->policer, len))) {
+                dp_drop(m, &vn->ctr, &s->ctr[w], DP_DROP_POLICER);
+                continue;
+            }
+            qsched_tb_take(&vn->policer, len);
+        }
+        vp->ctr.rx_packets++;
+        vp->ctr.rx_bytes += len;
+        vn->ctr.rx_packets++;
+        vn->ctr.rx_bytes += len;
+
+        if (vn != cur && nb) {
+            dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
+            nb = 0;
+        }
+        cur = vn;
+        batch[nb] = m;
+        in_vports[nb++] = vp->idx;
+    }
+    if (nb) {
+        dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
+    }
+}
+
+/* Frames from a link port: the label names the slice and the action. */
+static void
+dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
+           struct rte_mbuf **pkts, uint16_t n, uint32_t now_s)
+{
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
+        uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
+        struct dp_label_entry *e;
+        uint32_t label;
+        uint8_t ttl;
+
+        if (i + 1 < n) {
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        }
+        if (unlikely(!classify_mpls(h, rte_pktmbuf_data_len(m), &label, &ttl))) {
+            dp_drop(m, &p->ctr, NULL, DP_DROP_NOT_MPLS);
+            continue;
+        }
+        e = label_table_lookup(&sw->labels, p->uid, label);
+        if (unlikely(!e)) {
+            dp_drop(m, &p->ctr, NULL, DP_DROP_NO_LABEL);
+            continue;
+        }
+        e->slice->ctr[w].rx_packets++;
+        e->slice->ctr[w].rx_bytes += rte_pktmbuf_pkt_len(m);
+        if (e->op == DP_LABEL_SWAP) {
+            if (unlikely(ttl <= 1)) {
+                dp_drop(m, &p->ctr, &e->slice->ctr[w], DP_DROP_TTL);
+                continue;
+            }
+            classify_put_label(h + ETH_HLEN_, e->out_label, ttl - 1);
+            h[9] = sw->idx >> 16;
+            h[10] = sw->idx >> 8;
+            h[11] = sw->idx;
+            dp_enqueue(w, e->queue, m);
+        } else {
+            struct dp_vport *vp = e->vport;
+            uint16_t in = vp->idx;
+
+            rte_pktmbuf_adj(m, EOMPLS_HLEN);
+            vp->ctr.rx_packets++;
+            vp->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
+            vp->vn->ctr.rx_packets++;
+            vp->vn->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
+            dp_vnode_input(w, vp->vn, &m, &in, 1, now_s);
+        }
+    }
+}
+
+/* ---- Transmit -------------------------------------------------------- */
+
+struct dp_tx_ctx {
+    unsigned w;
+    struct dp_port *p;
+    struct rte_mbuf *pkts[DP_BURST];
+    struct dp_queue *qs[DP_BURST];
+    uint16_t n;
+};
+
+static struct qsched_queue *
+dp_tx_queue(void *ctx_, unsigned i)
+{
+    struct dp_tx_ctx *ctx = ctx_;
+    return &ctx->p->backlog[i]->sched;
+}
+
+static uint32_t
+dp_tx_head(void *ctx_, unsigned i)
+{
+    struct dp_tx_ctx *ctx = ctx_;
+    struct dp_queue *q = ctx->p->backlog[i];
+
+    return q->count ? rte_pktmbuf_pkt_len(q->ring[q->head]) : 0;
+}
+
+static void
+dp_tx_take(void *ctx_, unsigned i)
+{
+    struct dp_tx_ctx *ctx = ctx_;
+    struct dp_queue *q = ctx->p->backlog[i];
+    struct rte_mbuf *m = q->ring[q->head];
+    uint32_t len = rte_pktmbuf_pkt_len(m);
+
+    q->head = (q->head + 1) & q->mask;
+    q->count--;
+    q->slice->held[ctx->w]--;
+    q->ctr.tx_packets++;
+    q->ctr.tx_bytes += len;
+    q->slice->ctr[ctx->w].tx_packets++;
+    q->slice->ctr[ctx->w].tx_bytes += len;
+    ctx->pkts[ctx->n] = m;
+    ctx->qs[ctx->n++] = q;
+}
+
+/* Gives unsent packets back to the head of their queues, newest first,
+ * so order is kept and nothing is lost to a busy device. */
+static void
+dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
+{
+    for (uint16_t i = ctx->n; i-- > from;) {
+        struct dp_queue *q = ctx->qs[i];
+
+        q->head = (q->head - 1) & q->mask;
+        q->ring[q->head] = ctx->pkts[i];
+        q->count++;
+        q->slice->held[ctx->w]++;
+        q->ctr.tx_packets--;
+        q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+        q->slice->ctr[ctx->w].tx_packets--;
+        q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+        if (!q->active) {
+            q->active = true;
+            ctx->p->backlog[ctx->p->n_backlog++] = q;
+        }
+    }
+}
+
+static inline uint64_t
+dp_rand(struct dp_port *p)
+{
+    /* xorshift64*: good enough for emulated loss, and per port. */
+    p->rng ^= p->rng >> 12;
+    p->rng ^= p->rng << 25;
+    p->rng ^= p->rng >> 27;
+    return p->rng * 0x2545f4914f6cdd1dull;
+}
+
+/* Serves a port's backlog and delay line.  Returns the ns until the port
+ * next needs service: 0 for "as soon as possible", UINT64_MAX for "only
+ * when something new arrives". */
+static uint64_t
+dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
+{
+    struct dp_tx_ctx ctx = { .w = w, .p = p, .n = 0 };
+    uint64_t next = UINT64_MAX;
+    unsigned max = DP_BURST;
+
+    if (p->delay_line) {
+        unsigned room = p->dl_mask + 1 - p->dl_count;
+        max = room < max ? room : max;
+    }
+    if (p->n_backlog && max) {
+        qsched_service(&p->sched, p->n_backlog, now, max, dp_tx_queue,
+                       dp_tx_head, dp_tx_take, &ctx);
+
+        /* Drop emptied queues from the backlog. */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < p->n_backlog; i++) {
+            struct dp_queue *q = p->backlog[i];
+            if (q->count) {
+                p->backlog[k++] = q;
+            } else {
+                q->active = false;
+            }
+        }
+        p->n_backlog = k;
+        if (k) {
+            struct dp_queue *q = p->backlog[0];
+            next = qsched_port_wait(&p->sched, rte_pktmbuf_pkt_len(q->ring[q->head]));
+        }
+    }
+
+    /* Emulated loss. */
+    if (p->loss_ppm && ctx.n) {
+        uint16_t k = 0;
+        for (uint16_t i = 0; i < ctx.n; i++) {
+            if (dp_rand(p) % 1000000 < p->loss_ppm) {
+                dp_drop(ctx.pkts[i], &p->ctr, &ctx.qs[i]->slice->ctr[w],
+                        DP_DROP_LINK_LOSS);
+            } else {
+                ctx.pkts[k] = ctx.pkts[i];
+                ctx.qs[k++] = ctx.qs[i];
+            }
+        }
+        ctx.n = k;
+    }
+
+    if (!p->delay_line) {
+        if (ctx.n) {
+            uint16_t sent = dp_port_tx(p, ctx.pkts, ctx.n);
+            for (uint16_t i = 0; i < sent; i++) {
+                p->ctr.tx_bytes += rte_pktmbuf_pkt_len(ctx.pkts[i]);
+            }
+            p->ctr.tx_packets += sent;
+            if (sent < ctx.n) {
+                dp_tx_requeue(&ctx, sent);
+                next = 0;
+            }
+        }
+        return next;
+    }
+
+    /* Delay line: hold each packet until its due time. */
+    uint64_t due = now + (uint64_t) p->delay_us * 1000;
+    for (uint16_t i = 0; i < ctx.n; i++) {
+        struct dp_delayed *d = &p->delay_line[(p->dl_head + p->dl_count) & p->dl_mask];
+        d->m = ctx.pkts[i];
+        d->due = due;
+        p->dl_count++;
+    }
+    while (p->dl_count) {
+        struct rte_mbuf *out[DP_BURST];
+        uint16_t n = 0;
+
+        while (n < DP_BURST && n < p->dl_count) {
+            struct dp_delayed *d = &p->delay_line[(p->dl_head + n) & p->dl_mask];
+            if (d->due > now) {
+                break;
+            }
+            out[n++] = d->m;
+        }
+        if (!n) {
+            uint64_t wait = p->delay_line[p->dl_head].due - now;
+            return wait < next ? wait : next;
+        }
+        uint16_t sent = dp_port_tx(p, out, n);
+        for (uint16_t i = 0; i < sent; i++) {
+            p->ctr.tx_bytes += rte_pktmbuf_pkt_len(out[i]);
+        }
+        p->ctr.tx_packets += sent;
+        p->dl_head = (p->dl_head + sent) & p->dl_mask;
+        p->dl_count -= sent;
+        if (sent < n) {
+            return 0;           /* device busy: retry next round */
+        }
+    }
+    return next;
+}
+
+/* ---- The loop -------------------------------------------------------- */
+
+bool
+dp_worker_pause_requested(void)
+{
+    return __atomic_load_n(&dp_pause_req, __ATOMIC_ACQUIRE);
+}
+
+static void
+dp_worker_sleep(struct dp_worker *wk, uint64_t ns)
+{
+    struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
+    uint64_t t0 = rte_rdtsc();
+
+    nanosleep(&ts, NULL);
+    wk->sleeps++;
+    wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
+}
+
+int
+dp_worker_main(void *arg)
+{
+    struct dp_worker *wk = arg;
+    unsigned w = wk - dp.workers;
+    uint32_t idle_rounds = 0;
+    uint64_t backoff_ns = 0;
+
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    while (wk->running) {
+        struct rte_mbuf *pkts[DP_BURST];
+        uint64_t next = UINT64_MAX;
+        uint64_t n_rx = 0;
+
+        if (unlikely(dp_worker_pause_requested())) {
+            __atomic_store_n(&dp_paused[w], 1, __ATOMIC_SEQ_CST);
+            while (dp_worker_pause_requested() && wk->running) {
+                rte_pause();
+            }
+            __atomic_store_n(&dp_paused[w], 0, __ATOMIC_SEQ_CST);
+            continue;
+        }
+
+        uint64_t now = dp_now_ns();
+        uint32_t now_s = now / 1000000000ull;
+        wk->rounds++;
+
+        for (uint32_t s = 0; s < wk->n_switches; s++) {
+            struct dp_switch *sw = wk->switches[s];
+
+            for (uint16_t i = 0; i < sw->n_ports; i++) {
+                struct dp_port *p = sw->ports[i];
+                uint16_t n = dp_port_rx(p, pkts, DP_BURST);
+
+                if (!n) {
+                    continue;
+                }
+                n_rx += n;
+                p->ctr.rx_packets += n;
+                for (uint16_t k = 0; k < n; k++) {
+                    p->ctr.rx_bytes += rte_pktmbuf_pkt_len(pkts[k]);
+                }
+                if (p->is_link) {
+                    dp_rx_link(w, sw, p, pkts, n, now_s);
+                } else {
+                    dp_rx_access(w, wk, p, pkts, n, now, now_s);
+                }
+            }
+            for (uint16_t i = 0; i < sw->n_ports; i++) {
+                struct dp_port *p = sw->ports[i];
+
+                if (p->n_backlog || p->dl_count) {
+                    uint64_t t = dp_tx_port(w, p, now);
+                    next = t < next ? t : next;
+                }
+            }
+        }
+
+        wk->pkts += n_rx;
+        if (n_rx || next == 0) {
+            wk->busy_rounds += n_rx != 0;
+            idle_rounds = 0;
+            backoff_ns = 0;
+            continue;
+        }
+        if (++idle_rounds < DP_IDLE_SPIN_ROUNDS) {
+            continue;
+        }
+        backoff_ns = backoff_ns ? backoff_ns * 2 : 1000;
+        if (backoff_ns > DP_IDLE_MAX_US * 1000ull) {
+            backoff_ns = DP_IDLE_MAX_US * 1000ull;
+        }
+        dp_worker_sleep(wk, next < backoff_ns ? next : backoff_ns);
+    }
+    __atomic_store_n(&dp_paused[w], 1, __ATOMIC_SEQ_CST);
+    return 0;
+}

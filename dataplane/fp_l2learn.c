@@ -1,0 +1,190 @@
+/*
+ * fp_l2learn: the default forwarding plane, a MAC-learning bridge per
+ * vnode.  Each vnode learns in its own table (mactable.h), so two slices
+ * can use the same MAC addresses without ever meeting.
+ *
+ * Config: {"mac_table_size": N (default 4096), "aging_s": S (default 300)}.
+ *
+ * Cost (measured with the bench in docs/performance.md): the lookup and
+ * the learn are one cache line each in the common case.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dp_fp.h"
+#include "mactable.h"
+
+#define L2LEARN_DEFAULT_SIZE 4096
+#define L2LEARN_DEFAULT_AGING 300
+
+struct l2learn {
+    struct mactable table;
+    uint32_t size;
+    uint32_t aging;
+};
+
+static int
+l2learn_get_uint(const json_t *config, const char *key, uint32_t min,
+                 uint32_t max, uint32_t *value, struct dp_error *err)
+{
+    const json_t *v = config ? json_object_get(config, key) : NULL;
+
+    if (!v) {
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min
+        || json_integer_value(v) > max) {
+        snprintf(err->msg, sizeof err->msg,
+                 "l2learn: \"%s\" must be an integer in %u..%u", key, min, max);
+        return EINVAL;
+    }
+    *value = json_integer_value(v);
+    return 0;
+}
+
+static int
+l2learn_create(const json_t *config, void **statep, struct dp_error *err)
+{
+    uint32_t size = L2LEARN_DEFAULT_SIZE, aging = L2LEARN_DEFAULT_AGING;
+    const char *key;
+    json_t *value;
+    int error;
+
+    if (config && !json_is_object(config)) {
+        snprintf(err->msg, sizeof err->msg, "l2learn: config must be an object");
+        return EINVAL;
+    }
+    json_object_foreach((json_t *) config, key, value) {
+        if (strcmp(key, "mac_table_size") && strcmp(key, "aging_s")) {
+            snprintf(err->msg, sizeof err->msg,
+                     "l2learn: unknown config key \"%s\" (known: mac_table_size, aging_s)",
+                     key);
+            return EINVAL;
+        }
+    }
+    error = l2learn_get_uint(config, "mac_table_size", 8, 1u << 20, &size, err);
+    if (!error) {
+        error = l2learn_get_uint(config, "aging_s", 1, 86400, &aging, err);
+    }
+    if (error) {
+        return error;
+    }
+
+    struct l2learn *l2 = calloc(1, sizeof *l2);
+    if (!l2 || mactable_init(&l2->table, size, aging)) {
+        free(l2);
+        snprintf(err->msg, sizeof err->msg, "l2learn: out of memory");
+        return ENOMEM;
+    }
+    l2->size = size;
+    l2->aging = aging;
+    *statep = l2;
+    return 0;
+}
+
+static void
+l2learn_destroy(void *state)
+{
+    struct l2learn *l2 = state;
+
+    if (l2) {
+        mactable_destroy(&l2->table);
+        free(l2);
+    }
+}
+
+static void
+l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
+                uint16_t *out, uint16_t n, const struct dp_fp_ctx *ctx)
+{
+    struct l2learn *l2 = state;
+
+    for (uint16_t i = 0; i < n; i++) {
+        const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+        uint64_t dst = mactable_key(eth);
+        uint16_t port;
+
+        if (i + 1 < n) {
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        }
+        mactable_learn(&l2->table, mactable_key(eth + 6), in_vports[i],
+                       ctx->now_s);
+        if (eth[0] & 1) {
+            out[i] = DP_FP_FLOOD;
+            continue;
+        }
+        port = mactable_lookup(&l2->table, dst, ctx->now_s);
+        if (port == MACTABLE_NONE) {
+            out[i] = DP_FP_FLOOD;
+        } else if (port == in_vports[i]) {
+            out[i] = DP_FP_DROP;        /* never back where it came from */
+        } else {
+            out[i] = port;
+        }
+    }
+}
+
+static void
+l2learn_vport_removed(void *state, uint16_t vport)
+{
+    struct l2learn *l2 = state;
+    mactable_flush_port(&l2->table, vport);
+}
+
+static json_t *
+l2learn_config(const void *state)
+{
+    const struct l2learn *l2 = state;
+    json_t *config = json_object();
+
+    if (l2->size != L2LEARN_DEFAULT_SIZE) {
+        json_object_set_new(config, "mac_table_size", json_integer(l2->size));
+    }
+    if (l2->aging != L2LEARN_DEFAULT_AGING) {
+        json_object_set_new(config, "aging_s", json_integer(l2->aging));
+    }
+    return config;
+}
+
+static json_t *
+l2learn_dump(const void *state, uint32_t now_s)
+{
+    const struct l2learn *l2 = state;
+    const struct mactable *t = &l2->table;
+    json_t *macs = json_array();
+
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        const struct mactable_entry *e = &t->slots[i];
+        char mac[18];
+
+        if (!e->mac || now_s - e->seen > t->aging) {
+            continue;
+        }
+        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+                 (unsigned) (e->mac >> 40) & 0xff, (unsigned) (e->mac >> 32) & 0xff,
+                 (unsigned) (e->mac >> 24) & 0xff, (unsigned) (e->mac >> 16) & 0xff,
+                 (unsigned) (e->mac >> 8) & 0xff, (unsigned) e->mac & 0xff);
+        json_array_append_new(macs, json_pack("{s:s, s:i, s:i}", "mac", mac,
+                                              "vport", e->port,
+                                              "age_s", now_s - e->seen));
+    }
+    return json_pack("{s:s, s:i, s:i, s:I, s:I, s:o}", "fp", "l2learn",
+                     "mac_table_size", t->mask + 1, "aging_s", t->aging,
+                     "learned", (json_int_t) t->n_learned,
+                     "evicted", (json_int_t) t->n_evicted, "macs", macs);
+}
+
+const struct dp_fp_class dp_fp_l2learn = {
+    .name = "l2learn",
+    .create = l2learn_create,
+    .destroy = l2learn_destroy,
+    .process = l2learn_process,
+    .vport_removed = l2learn_vport_removed,
+    .config = l2learn_config,
+    .dump = l2learn_dump,
+};

@@ -1,0 +1,289 @@
+/*
+ * Dataplane tests with the real fast path: EAL, a worker lcore, and dummy
+ * ports (rings the test injects frames into and reads frames from).
+ *
+ *  - two slices with identical MAC addresses on one switch never meet;
+ *  - a virtual link over three switches whose middle one has no vnode:
+ *    frames arrive intact, labelled on the substrate links;
+ *  - refused requests (duplicate vnode, unknown slice, label in use,
+ *    bad devargs) name the problem and change nothing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane.h"
+#include "dp_private.h"
+#include "util.h"
+
+static struct rte_mempool *test_pool;
+
+struct dummy {
+    struct rte_ring *rx, *tx;       /* rx: into the switch; tx: out of it */
+};
+
+static void
+dummy_add(struct dummy *d, const char *sw, const char *name)
+{
+    struct dp_error err;
+    char rname[64];
+    static int n;
+
+    snprintf(rname, sizeof rname, "t%d_rx", n);
+    d->rx = rte_ring_create(rname, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    snprintf(rname, sizeof rname, "t%d_tx", n++);
+    d->tx = rte_ring_create(rname, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    assert_non_null(d->rx);
+    assert_non_null(d->tx);
+    assert_int_equal(dp_port_add_dummy(sw, name, d->rx, d->tx, &err), 0);
+}
+
+/* Sends a 64-byte frame src -> dst with a marker byte into a port. */
+static void
+inject(struct dummy *d, uint8_t dst_last, uint8_t src_last, uint8_t marker)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
+    uint8_t *p;
+
+    assert_non_null(m);
+    p = (uint8_t *) rte_pktmbuf_append(m, 64);
+    memset(p, 0, 64);
+    if (dst_last == 0xff) {
+        memset(p, 0xff, 6);
+    } else {
+        p[0] = 0x02;
+        p[5] = dst_last;
+    }
+    p[6] = 0x02;
+    p[11] = src_last;
+    p[12] = 0x08;
+    p[13] = 0x00;
+    p[20] = marker;
+    assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* Waits up to 2 s for a frame out of 'd'; returns its marker or -1. */
+static int
+receive(struct dummy *d, int wait_ms)
+{
+    struct rte_mbuf *m;
+
+    for (int i = 0; i < wait_ms * 10; i++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+            int marker = rte_pktmbuf_data_len(m) == 64 ? p[20] : -2;
+            rte_pktmbuf_free(m);
+            return marker;
+        }
+        usleep(100);
+    }
+    return -1;
+}
+
+static void
+expect_nothing(struct dummy *d)
+{
+    assert_int_equal(receive(d, 50), -1);
+}
+
+static void
+test_same_addresses_two_slices(void **state)
+{
+    struct dp_slice_params red = { .name = "red" }, blue = { .name = "blue" };
+    struct dummy r1, r2, b1, b2;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("s1", &err), 0);
+    dummy_add(&r1, "s1", "r1");
+    dummy_add(&r2, "s1", "r2");
+    dummy_add(&b1, "s1", "b1");
+    dummy_add(&b2, "s1", "b2");
+    assert_int_equal(dp_slice_add(&red, &err), 0);
+    assert_int_equal(dp_slice_add(&blue, &err), 0);
+    assert_int_equal(dp_vnode_add("red", "s1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("blue", "s1", "l2learn", NULL, &err), 0);
+    assert_int_equal(dp_vport_add("red", "s1", "v1", "r1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("red", "s1", "v2", "r2", -1, &err), 0);
+    assert_int_equal(dp_vport_add("blue", "s1", "v1", "b1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("blue", "s1", "v2", "b2", -1, &err), 0);
+
+    /* Host 0x0a broadcasts in red: only red's other port sees it. */
+    inject(&r1, 0xff, 0x0a, 1);
+    assert_int_equal(receive(&r2, 2000), 1);
+    expect_nothing(&b1);
+    expect_nothing(&b2);
+    /* The same host address in blue: learned separately. */
+    inject(&b1, 0xff, 0x0a, 2);
+    assert_int_equal(receive(&b2, 2000), 2);
+    expect_nothing(&r1);
+    expect_nothing(&r2);
+    /* Unicast replies go back only within each slice. */
+    inject(&r2, 0x0a, 0x0b, 3);
+    assert_int_equal(receive(&r1, 2000), 3);
+    inject(&b2, 0x0a, 0x0b, 4);
+    assert_int_equal(receive(&b1, 2000), 4);
+    expect_nothing(&r1);
+    expect_nothing(&r2);
+    expect_nothing(&b2);
+
+    json_t *stats = dp_stats_to_json("slice", "red");
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    assert_int_equal(json_integer_value(json_object_get(s, "rx_packets")), 2);
+    assert_int_equal(json_integer_value(json_object_get(s, "tx_packets")), 2);
+    json_decref(stats);
+
+    /* Refused requests name the problem. */
+    assert_int_equal(dp_vnode_add("red", "s1", NULL, NULL, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "already has a vnode"));
+    assert_int_equal(dp_vnode_add("green", "s1", NULL, NULL, &err), ENOENT);
+    assert_non_null(strstr(err.msg, "green"));
+    assert_int_equal(dp_vport_add("blue", "s1", "v3", "r1", -1, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "red"));
+    assert_int_equal(dp_vnode_add("red", "s9", NULL, NULL, &err), ENOENT);
+    assert_int_equal(dp_switch_add("s2", &err), 0);
+    assert_int_equal(dp_vnode_add("blue", "s2", "nosuch", NULL, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "l2learn"));    /* lists the known ones */
+    assert_int_equal(dp_switch_add("s2", &err), EEXIST);
+    struct dp_port_params bad = { .sw = "s1", .name = "bad",
+                                  .devargs = "net_nosuchdriver0,x=1" };
+    assert_int_equal(dp_port_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "net_nosuchdriver0"));
+
+    /* ... and after all of them, both slices still forward. */
+    inject(&r1, 0x0b, 0x0a, 5);
+    assert_int_equal(receive(&r2, 2000), 5);
+    inject(&b1, 0x0b, 0x0a, 6);
+    assert_int_equal(receive(&b2, 2000), 6);
+}
+
+static void
+test_vlink_three_switches(void **state)
+{
+    struct dp_slice_params green = { .name = "green" };
+    struct dp_link_params l12 = { .name = "l12", .sw_a = "a1", .port_a = "to-a2",
+                                  .sw_b = "a2", .port_b = "to-a1" };
+    struct dp_link_params l23 = { .name = "l23", .sw_a = "a2", .port_a = "to-a3",
+                                  .sw_b = "a3", .port_b = "to-a2" };
+    const char *path[] = { "a1", "a2", "a3" };
+    struct dp_vlink_params vl = { .slice = "green", .name = "wan", .path = path,
+                                  .n_path = 3, .label = 1000 };
+    struct dummy h1, h3;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("a1", &err), 0);
+    assert_int_equal(dp_switch_add("a2", &err), 0);
+    assert_int_equal(dp_switch_add("a3", &err), 0);
+    assert_int_equal(dp_link_add(&l12, &err), 0);
+    assert_int_equal(dp_link_add(&l23, &err), 0);
+    dummy_add(&h1, "a1", "h1");
+    dummy_add(&h3, "a3", "h3");
+    assert_int_equal(dp_slice_add(&green, &err), 0);
+    assert_int_equal(dp_vnode_add("green", "a1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("green", "a3", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("green", "a1", "h1", "h1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("green", "a3", "h3", "h3", -1, &err), 0);
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+
+    /* A second virtual link with the same label on these ports: refused. */
+    struct dp_vlink_params dup = vl;
+    dup.name = "wan2";
+    assert_int_equal(dp_vlink_add(&dup, &err), EADDRINUSE);
+    assert_non_null(strstr(err.msg, "label 1000"));
+
+    inject(&h1, 0xff, 0x01, 7);
+    assert_int_equal(receive(&h3, 2000), 7);
+    inject(&h3, 0x01, 0x03, 8);
+    assert_int_equal(receive(&h1, 2000), 8);
+
+    /* The middle switch swapped labels: its link ports carried both. */
+    json_t *stats = dp_stats_to_json("link", "l12");
+    json_t *ends = json_object_get(json_array_get(json_object_get(stats, "links"), 0),
+                                   "ends");
+    for (int e = 0; e < 2; e++) {
+        json_t *end = json_array_get(ends, e);
+        assert_int_equal(json_integer_value(json_object_get(end, "tx_packets")), 1);
+        assert_int_equal(json_integer_value(json_object_get(end, "rx_packets")), 1);
+    }
+    json_decref(stats);
+
+    /* Taking the link down cuts the virtual link; up restores it. */
+    assert_int_equal(dp_link_set_up("l23", false, &err), 0);
+    inject(&h1, 0x03, 0x01, 9);
+    expect_nothing(&h3);
+    assert_int_equal(dp_link_set_up("l23", true, &err), 0);
+    inject(&h1, 0x03, 0x01, 10);
+    assert_int_equal(receive(&h3, 2000), 10);
+
+    /* Deleting the slice removes its label entries and queues. */
+    assert_int_equal(dp_slice_del("green", &err), 0);
+    assert_int_equal(dp.switches[1]->labels.n, 0);
+    assert_int_equal(dp_link_del("l12", &err), 0);
+}
+
+static void
+test_config_json_round_trip(void **state)
+{
+    struct dp_error err;
+    (void) state;
+
+    json_t *config = dp_config_to_json();
+    assert_non_null(config);
+    /* Dummy ports are not persistent; slices and vnodes are. */
+    assert_true(json_array_size(json_object_get(config, "slices")) >= 2);
+    assert_true(json_array_size(json_object_get(config, "vnodes")) >= 2);
+    assert_int_equal(json_array_size(json_object_get(config, "ports")), 0);
+    json_decref(config);
+    json_t *dump = dp_vnode_dump("red", "s1", &err);
+    assert_non_null(dump);
+    assert_true(json_array_size(json_object_get(dump, "macs")) >= 2);
+    json_decref(dump);
+}
+
+int
+main(int argc, char *argv[])
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "--file-prefix=lamina-dptest-%d", getpid());
+    char *eal[] = { argv[0], "-l", "0-1", "--no-pci", "--no-huge", "-m", "256",
+                    "--no-shconf", prefix, "--log-level=*:error", NULL };
+    struct dp_params params = { .n_mbufs = 4096 };
+    struct dp_error err;
+
+    (void) argc;
+    if (rte_eal_init(ARRAY_SIZE(eal) - 1, eal) < 0) {
+        fprintf(stderr, "EAL init failed\n");
+        return 1;
+    }
+    if (dp_init(&params, &err) || dp_start(&err)) {
+        fprintf(stderr, "dp: %s\n", err.msg);
+        return 1;
+    }
+    test_pool = rte_pktmbuf_pool_create("test", 1024, 0, 0,
+                                        RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_addresses_two_slices),
+        cmocka_unit_test(test_vlink_three_switches),
+        cmocka_unit_test(test_config_json_round_trip),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+    dp_stop();
+    dp_destroy();
+    rte_mempool_free(test_pool);
+    dp_eal_cleanup();
+    return failed;
+}
