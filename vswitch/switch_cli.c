@@ -48,6 +48,8 @@ static const struct cli_opt cli_opts[] = {
     { "budget", "budget", CLI_OPT_UINT },
     { "mbuf-quota", "mbuf_quota", CLI_OPT_UINT },
     { "fp", "fp", CLI_OPT_STRING },
+    { "devargs-a", "devargs_a", CLI_OPT_STRING },
+    { "devargs-b", "devargs_b", CLI_OPT_STRING },
     { "config", "config", CLI_OPT_JSON },
     { "vlan", "vlan", CLI_OPT_UINT },
     { "path", "path", CLI_OPT_LIST },
@@ -88,9 +90,13 @@ static const struct cli_cmd cli_cmds[] = {
       "SWITCH NAME --rate RATE", "set a port's egress rate (0: unlimited)" },
     { "port", "list", "port.list", "switch?", "", "[SWITCH]", "list ports" },
 
-    { "link", "add", "link.add", "name @a @b", "rate delay loss down",
-      "NAME SW_A:PORT SW_B:PORT [--rate RATE] [--delay D] [--loss L] [--down]",
-      "link two switches inside the daemon; each end becomes a port" },
+    { "link", "add", "link.add", "name @a @b",
+      "rate delay loss down devargs-a devargs-b",
+      "NAME SW_A:PORT SW_B:PORT [--rate RATE] [--delay D] [--loss L] [--down]"
+      " [--devargs-a DEVARGS --devargs-b DEVARGS]",
+      "link two switches of the daemon; each end becomes a port (rings "
+      "inside the process, or the two given DPDK devices, e.g. af_packet "
+      "on a veth pair)" },
     { "link", "set", "link.set", "name", "rate delay loss up down",
       "NAME [--rate RATE] [--delay D] [--loss L] [--up|--down]",
       "change a link's emulated rate, delay, loss or state" },

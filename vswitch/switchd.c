@@ -595,9 +595,9 @@ out:
         dp_destroy();
     }
     if (eal_up) {
-        rte_eal_cleanup();
+        dp_eal_cleanup();       /* rte_eal_cleanup() and the runtime dir */
+        remove_dpdk_files(runtime_dir, prefix);
     }
-    remove_dpdk_files(runtime_dir, prefix);
     if (opts.pidfile && status == 0) {
         unlink(opts.pidfile);
     }

@@ -5,6 +5,8 @@
 #include "switchd_rpc.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -249,18 +251,19 @@ RPC_HANDLER(switch_list)
 
 /* Checks DPDK devargs for what can be checked without probing. */
 static int
-check_devargs(const char *devargs, struct jsonrpc_error *err)
+check_devargs(const char *key, const char *devargs,
+              struct jsonrpc_error *err)
 {
     size_t n = strlen(devargs);
 
     if (!n || n >= SWITCHD_MAX_DEVARGS) {
-        return bad_param(err, "parameter \"devargs\" must be 1..%d "
-                         "characters", SWITCHD_MAX_DEVARGS - 1);
+        return bad_param(err, "parameter \"%s\" must be 1..%d characters",
+                         key, SWITCHD_MAX_DEVARGS - 1);
     }
     for (size_t i = 0; i < n; i++) {
         if (!isgraph((unsigned char) devargs[i])) {
-            return bad_param(err, "parameter \"devargs\": character %zu is "
-                             "a space or a control character", i + 1);
+            return bad_param(err, "parameter \"%s\": character %zu is a "
+                             "space or a control character", key, i + 1);
         }
     }
     return 0;
@@ -277,7 +280,7 @@ RPC_HANDLER(port_add)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || jsonrpc_param_string(params, "devargs", true, &p.devargs, err)
-        || check_devargs(p.devargs, err)
+        || check_devargs("devargs", p.devargs, err)
         || opt_uint(params, "rate_bps", SWITCHD_MAX_RATE, &p.rate_bps, err)
         || opt_u32(params, "queue_len", SWITCHD_MAX_QUEUE, &p.queue_len,
                    err)) {
@@ -355,16 +358,26 @@ RPC_HANDLER(link_add)
     int error;
 
     if (check_members(rpc, params, MEMBERS("name", "sw_a", "port_a", "sw_b",
-                                           "port_b", "rate_bps", "delay_us",
+                                           "port_b", "devargs_a", "devargs_b",
+                                           "rate_bps", "delay_us",
                                            "loss_ppm", "up"), err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || jsonrpc_param_name(params, "sw_a", true, &p.sw_a, err)
         || jsonrpc_param_name(params, "port_a", true, &p.port_a, err)
         || jsonrpc_param_name(params, "sw_b", true, &p.sw_b, err)
         || jsonrpc_param_name(params, "port_b", true, &p.port_b, err)
+        || jsonrpc_param_string(params, "devargs_a", false, &p.devargs_a, err)
+        || jsonrpc_param_string(params, "devargs_b", false, &p.devargs_b, err)
+        || (p.devargs_a && check_devargs("devargs_a", p.devargs_a, err))
+        || (p.devargs_b && check_devargs("devargs_b", p.devargs_b, err))
         || link_props(params, &p, err)
         || jsonrpc_param_bool(params, "up", false, &up, err)) {
         return EINVAL;
+    }
+    if (!p.devargs_a != !p.devargs_b) {
+        return bad_param(err, "link \"%s\": give both devargs_a and "
+                         "devargs_b (a link over DPDK devices) or neither "
+                         "(a link of in-process rings)", p.name);
     }
     if (!strcmp(p.sw_a, p.sw_b) && !strcmp(p.port_a, p.port_b)) {
         return bad_param(err, "link \"%s\": both ends are port \"%s\" of "
@@ -924,7 +937,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "port.set", port_set, "set a port's rate {switch, name, rate_bps}" },
     { "port.list", port_list, "list ports {switch?}" },
     { "link.add", link_add, "link two switches {name, sw_a, port_a, sw_b, "
-      "port_b, rate_bps?, delay_us?, loss_ppm?, up?}" },
+      "port_b, devargs_a?, devargs_b?, rate_bps?, delay_us?, loss_ppm?, "
+      "up?}" },
     { "link.set", link_set,
       "change a link {name, rate_bps?, delay_us?, loss_ppm?, up?}" },
     { "link.del", link_del, "delete a link {name}" },
