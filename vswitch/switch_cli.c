@@ -634,6 +634,33 @@ print_table(FILE *out, const json_t *rows)
         }
         json_array_append_new(flat, f);
     }
+    /* Identifying columns first, in this order; the rest as they came. */
+    {
+        static const char *const first[] = { "slice", "switch", "name",
+                                             "port", "vport", "lcore" };
+        json_t *ordered = json_array();
+        json_t *c;
+        size_t j;
+
+        for (size_t k = 0; k < ARRAY_SIZE(first); k++) {
+            json_array_foreach(columns, j, c) {
+                if (!strcmp(json_string_value(c), first[k])) {
+                    json_array_append(ordered, c);
+                }
+            }
+        }
+        json_array_foreach(columns, j, c) {
+            bool is_first = false;
+            for (size_t k = 0; k < ARRAY_SIZE(first); k++) {
+                is_first |= !strcmp(json_string_value(c), first[k]);
+            }
+            if (!is_first) {
+                json_array_append(ordered, c);
+            }
+        }
+        json_decref(columns);
+        columns = ordered;
+    }
     n_cols = json_array_size(columns);
     width = xcalloc(n_cols + 1, sizeof *width);
     for (size_t c = 0; c < n_cols; c++) {
