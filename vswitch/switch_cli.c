@@ -596,10 +596,47 @@ flatten(const char *prefix, const json_t *obj, json_t *row)
         char *name = prefix ? xasprintf("%s.%s", prefix, key) : xstrdup(key);
         if (json_is_object(v) && json_object_size(v)) {
             flatten(name, v, row);
+        } else if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
+            /* A list of objects gets its own table (print_subtables). */
         } else {
             json_object_set(row, name, v);
         }
         free(name);
+    }
+}
+
+static void print_table(FILE *out, const json_t *rows);
+
+/* Prints the lists of objects inside each row of 'rows' (the vports of
+ * each vnode) as tables of their own, titled by the row's identity. */
+static void
+print_subtables(FILE *out, const json_t *rows)
+{
+    static const char *const ids[] = { "slice", "switch", "name" };
+    size_t i;
+    json_t *row;
+
+    json_array_foreach(rows, i, row) {
+        const char *key;
+        json_t *v;
+
+        if (!json_is_object(row)) {
+            continue;
+        }
+        json_object_foreach(row, key, v) {
+            if (json_is_array(v) && json_is_object(json_array_get(v, 0))) {
+                fprintf(out, "\n%s of", key);
+                for (size_t k = 0; k < ARRAY_SIZE(ids); k++) {
+                    const char *id = json_string_value(json_object_get(row,
+                                                                       ids[k]));
+                    if (id) {
+                        fprintf(out, " %s %s", ids[k], id);
+                    }
+                }
+                fprintf(out, ":\n");
+                print_table(out, v);
+            }
+        }
     }
 }
 
@@ -691,6 +728,7 @@ print_table(FILE *out, const json_t *rows)
     if (!json_array_size(rows)) {
         fprintf(out, "(none)\n");
     }
+    print_subtables(out, rows);
     free(width);
     json_decref(flat);
     json_decref(columns);
