@@ -1001,6 +1001,12 @@ static void
 dp_queue_rates(struct dp_queue *q)
 {
     uint64_t ceiling = q->ceiling_bps;
+    bool shaped = q->guarantee_bps || q->ceiling_bps;
+
+    if (shaped != q->shaped) {
+        q->port->n_shaped += shaped ? 1 : -1;
+        q->shaped = shaped;
+    }
 
     if (!ceiling || (q->port->rate_bps && ceiling > q->port->rate_bps)) {
         ceiling = q->port->rate_bps;
@@ -1096,6 +1102,7 @@ dp_queue_unref(struct dp_queue *q)
     dp_queue_flush(q, p->sw->worker);
     p->queues[q->slice->idx] = NULL;
     p->n_queues--;
+    p->n_shaped -= q->shaped;
     free(q->ring);
     free(q);
 }
@@ -1239,6 +1246,7 @@ dp_vport_attach(struct dp_vport *vp, struct dp_error *err)
     }
     vp->idx = i;
     vn->vports[i] = vp;
+    vn->n_live++;
     return 0;
 }
 
@@ -1251,6 +1259,7 @@ dp_vport_detach(struct dp_vport *vp)
 
     vn->fp->vport_removed(vn->fp_state, vp->idx);
     vn->vports[vp->idx] = NULL;
+    vn->n_live--;
     while (vn->n_vports && !vn->vports[vn->n_vports - 1]) {
         vn->n_vports--;
     }

@@ -54,6 +54,7 @@ struct dp_queue {
     uint32_t head, count;
     bool active;                /* in the port's backlog list */
     bool explicit_rates;        /* set by dp_queue_set() */
+    bool shaped;                /* has a guarantee or a ceiling */
     uint32_t refs;              /* vports and label entries using it */
     uint64_t guarantee_bps, ceiling_bps;
     struct qsched_queue sched;
@@ -92,6 +93,7 @@ struct dp_port {
     struct dp_queue **backlog;
     uint32_t n_backlog;
     uint32_t n_queues;
+    uint32_t n_shaped;          /* queues with a guarantee or ceiling */
     struct qsched_port sched;
 
     /* Emulated link: loss and delay after the scheduler. */
@@ -163,7 +165,8 @@ struct dp_vnode {
     const struct dp_fp_class *fp;
     void *fp_state;
     struct dp_vport **vports;
-    uint16_t n_vports;
+    uint16_t n_vports;          /* high-water mark; holes are NULL */
+    uint16_t n_live;            /* vports that exist */
 
     /* Ingress isolation state of the slice on this switch. */
     struct qsched_tb policer;

@@ -102,47 +102,62 @@ dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
     rte_pktmbuf_free(m);
 }
 
-/* Puts 'm' on queue 'q' for the worker 'w'; drops it if the slice holds
- * its buffer quota or the queue is full. */
+/* Puts 'n' packets on queue 'q' for worker 'w', as many as the slice's
+ * buffer quota and the queue allow; drops the rest with the reason. */
 static inline void
-dp_enqueue(unsigned w, struct dp_queue *q, struct rte_mbuf *m)
+dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
+                 uint16_t n)
 {
     struct dp_slice *s = q->slice;
+    uint32_t room = q->mask + 1 - q->count;
+    uint32_t quota = s->held[w] < s->quota ? s->quota - s->held[w] : 0;
+    uint16_t k = n;
+    uint64_t bytes = 0;
 
     if (unlikely(q->port->down)) {
-        dp_drop(m, &q->ctr, &s->ctr[w], DP_DROP_LINK_DOWN);
+        for (uint16_t i = 0; i < n; i++) {
+            dp_drop(pkts[i], &q->ctr, &s->ctr[w], DP_DROP_LINK_DOWN);
+        }
         return;
     }
-    if (unlikely(s->held[w] >= s->quota)) {
-        dp_drop(m, &q->ctr, &s->ctr[w], DP_DROP_MBUF_QUOTA);
-        return;
+    if (unlikely(k > room || k > quota)) {
+        enum dp_drop why = quota < room ? DP_DROP_MBUF_QUOTA : DP_DROP_QUEUE_FULL;
+        k = quota < room ? quota : room;
+        for (uint16_t i = k; i < n; i++) {
+            dp_drop(pkts[i], &q->ctr, &s->ctr[w], why);
+        }
     }
-    if (unlikely(q->count > q->mask)) {
-        dp_drop(m, &q->ctr, &s->ctr[w], DP_DROP_QUEUE_FULL);
-        return;
+    for (uint16_t i = 0; i < k; i++) {
+        q->ring[(q->head + q->count + i) & q->mask] = pkts[i];
+        bytes += rte_pktmbuf_pkt_len(pkts[i]);
     }
-    q->ring[(q->head + q->count) & q->mask] = m;
-    q->count++;
-    s->held[w]++;
-    q->ctr.rx_packets++;
-    q->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
-    if (!q->active) {
+    q->count += k;
+    s->held[w] += k;
+    q->ctr.rx_packets += k;
+    q->ctr.rx_bytes += bytes;
+    if (k && !q->active) {
         struct dp_port *p = q->port;
         q->active = true;
         p->backlog[p->n_backlog++] = q;
     }
 }
 
-/* Sends 'm' out of vport 'vp' (adds the VLAN tag or the MPLS header). */
 static inline void
-dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
+dp_enqueue(unsigned w, struct dp_queue *q, struct rte_mbuf *m)
+{
+    dp_enqueue_burst(w, q, &m, 1);
+}
+
+/* Adds what vport 'vp' puts on the wire: its VLAN tag, or the MPLS
+ * pseudowire header of its virtual link.  False if there is no room. */
+static inline bool
+dp_vport_encap(const struct dp_vport *vp, struct rte_mbuf *m)
 {
     if (vp->type == DP_VPORT_ACCESS) {
         if (vp->vlan >= 0) {
             uint8_t *eth = (uint8_t *) rte_pktmbuf_prepend(m, 4);
             if (unlikely(!eth)) {
-                dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
-                return;
+                return false;
             }
             memmove(eth, eth + 4, 12);
             eth[12] = ETHTYPE_VLAN >> 8;
@@ -150,28 +165,82 @@ dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
             eth[14] = (vp->vlan >> 8) & 0x0f;
             eth[15] = vp->vlan & 0xff;
         }
-    } else {
-        uint8_t *h = (uint8_t *) rte_pktmbuf_prepend(m, EOMPLS_HLEN);
-        if (unlikely(!h)) {
-            dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
-            return;
-        }
-        /* Outer addresses: locally administered, naming the switches. */
-        h[0] = 0x02; h[1] = 0x4c; h[2] = 0x4d; h[3] = 0xff; h[4] = 0xff; h[5] = 0xff;
-        h[6] = 0x02; h[7] = 0x4c; h[8] = 0x4d;
-        h[9] = vp->vn->sw->idx >> 16; h[10] = vp->vn->sw->idx >> 8; h[11] = vp->vn->sw->idx;
-        h[12] = ETHTYPE_MPLS >> 8;
-        h[13] = ETHTYPE_MPLS & 0xff;
-        classify_put_label(h + 14, vp->label, 64);
-        memset(h + 18, 0, 4);   /* control word */
+        return true;
     }
-    vp->ctr.tx_packets++;
-    vp->ctr.tx_bytes += rte_pktmbuf_pkt_len(m);
-    dp_enqueue(w, vp->queue, m);
+    uint8_t *h = (uint8_t *) rte_pktmbuf_prepend(m, EOMPLS_HLEN);
+    if (unlikely(!h)) {
+        return false;
+    }
+    /* Outer addresses: locally administered, naming the switches. */
+    uint32_t sw = vp->vn->sw->idx;
+    h[0] = 0x02; h[1] = 0x4c; h[2] = 0x4d; h[3] = 0xff; h[4] = 0xff; h[5] = 0xff;
+    h[6] = 0x02; h[7] = 0x4c; h[8] = 0x4d;
+    h[9] = sw >> 16; h[10] = sw >> 8; h[11] = sw;
+    h[12] = ETHTYPE_MPLS >> 8;
+    h[13] = ETHTYPE_MPLS & 0xff;
+    classify_put_label(h + 14, vp->label, 64);
+    memset(h + 18, 0, 4);       /* control word */
+    return true;
+}
+
+/* Sends 'n' packets out of vport 'vp'. */
+static inline void
+dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
+                      uint16_t n)
+{
+    uint64_t bytes = 0;
+    uint16_t k = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
+        if (unlikely(!dp_vport_encap(vp, m))) {
+            dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
+            continue;
+        }
+        bytes += rte_pktmbuf_pkt_len(m);
+        pkts[k++] = m;
+    }
+    vp->ctr.tx_packets += k;
+    vp->ctr.tx_bytes += bytes;
+    dp_enqueue_burst(w, vp->queue, pkts, k);
+}
+
+static inline void
+dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
+{
+    dp_vport_output_burst(w, vp, &m, 1);
+}
+
+/* Floods 'm' to every vport of 'vn' but 'in'. */
+static void
+dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in)
+{
+    struct dp_vport *last = NULL;
+
+    for (uint16_t v = 0; v < vn->n_vports; v++) {
+        if (v == in || !vn->vports[v]) {
+            continue;
+        }
+        if (last) {
+            struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
+            if (unlikely(!c)) {
+                vn->ctr.drops[DP_DROP_NO_MBUF]++;
+                vn->slice->ctr[w].drops[DP_DROP_NO_MBUF]++;
+            } else {
+                dp_vport_output(w, last, c);
+            }
+        }
+        last = vn->vports[v];
+    }
+    if (last) {
+        dp_vport_output(w, last, m);
+    } else {
+        rte_pktmbuf_free(m);        /* a vnode with one port: nowhere */
+    }
 }
 
 /* Runs 'n' packets that entered vnode 'vn' through its forwarding plane
- * and sends them where it says. */
+ * and sends them where it says, in runs that go to the same vport. */
 static void
 dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                const uint16_t *in_vports, uint16_t n, uint32_t now_s)
@@ -180,41 +249,83 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
     uint16_t out[DP_BURST];
 
     vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
-    for (uint16_t i = 0; i < n; i++) {
-        struct rte_mbuf *m = pkts[i];
 
-        if (out[i] < vn->n_vports) {
-            dp_vport_output(w, vn->vports[out[i]], m);
-        } else if (out[i] == DP_FP_FLOOD) {
-            struct dp_vport *last = NULL;
-
-            for (uint16_t v = 0; v < vn->n_vports; v++) {
-                if (v == in_vports[i]) {
-                    continue;
-                }
-                if (last) {
-                    struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
-                    if (unlikely(!c)) {
-                        vn->ctr.drops[DP_DROP_NO_MBUF]++;
-                        vn->slice->ctr[w].drops[DP_DROP_NO_MBUF]++;
-                    } else {
-                        dp_vport_output(w, last, c);
+    /* With two vports, flooding is sending to the other one: no copy. */
+    if (vn->n_live == 2) {
+        for (uint16_t i = 0; i < n; i++) {
+            if (out[i] == DP_FP_FLOOD) {
+                uint16_t in = in_vports[i];
+                for (uint16_t v = 0; v < vn->n_vports; v++) {
+                    if (v != in && vn->vports[v]) {
+                        out[i] = v;
+                        break;
                     }
                 }
-                last = vn->vports[v];
             }
-            if (last) {
-                dp_vport_output(w, last, m);
-            } else {
-                rte_pktmbuf_free(m);    /* a vnode with one port: nowhere */
-            }
-        } else {
-            dp_drop(m, &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
         }
+    }
+    for (uint16_t i = 0; i < n;) {
+        uint16_t o = out[i];
+
+        if (o < vn->n_vports) {
+            uint16_t j = i + 1;
+            while (j < n && out[j] == o) {
+                j++;
+            }
+            dp_vport_output_burst(w, vn->vports[o], &pkts[i], j - i);
+            i = j;
+            continue;
+        }
+        if (o == DP_FP_FLOOD) {
+            dp_flood(w, vn, pkts[i], in_vports[i]);
+        } else {
+            dp_drop(pkts[i], &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
+        }
+        i++;
     }
 }
 
 /* ---- Receive --------------------------------------------------------- */
+
+/* Frames from an access port bound untagged to one slice without a
+ * policer or a budget: the common case, handled per burst. */
+static inline bool
+dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
+                    uint16_t n, uint32_t now_s)
+{
+    struct dp_vport *vp = p->bindings.untagged;
+    struct dp_vnode *vn;
+    struct dp_slice *s;
+    uint16_t in_vports[DP_BURST];
+    uint64_t bytes = 0;
+
+    if (p->bindings.n_tagged || !vp) {
+        return false;
+    }
+    vn = vp->vn;
+    s = vn->slice;
+    if (s->budget || vn->policer.rate) {
+        return false;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+        if (unlikely(rte_pktmbuf_data_len(pkts[i]) < ETH_HLEN_
+                     || (eth[12] == 0x81 && eth[13] == 0x00))) {
+            return false;       /* short or tagged: the general path */
+        }
+        bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        in_vports[i] = vp->idx;
+    }
+    p->ctr.rx_bytes += bytes;
+    s->ctr[w].rx_packets += n;
+    s->ctr[w].rx_bytes += bytes;
+    vp->ctr.rx_packets += n;
+    vp->ctr.rx_bytes += bytes;
+    vn->ctr.rx_packets += n;
+    vn->ctr.rx_bytes += bytes;
+    dp_vnode_input(w, vn, pkts, in_vports, n, now_s);
+    return true;
+}
 
 /* Frames from an access port: classify by (port, VLAN), then police. */
 static void
@@ -226,9 +337,14 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
     struct dp_vnode *cur = NULL;
     uint16_t nb = 0;
 
+    if (dp_rx_access_simple(w, p, pkts, n, now_s)) {
+        return;
+    }
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
         uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+
+        p->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
         uint32_t len = rte_pktmbuf_data_len(m);
         struct dp_vport *vp;
         struct dp_vnode *vn;
@@ -304,6 +420,7 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
         if (i + 1 < n) {
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
         }
+        p->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
         if (unlikely(!classify_mpls(h, rte_pktmbuf_data_len(m), &label, &ttl))) {
             dp_drop(m, &p->ctr, NULL, DP_DROP_NOT_MPLS);
             continue;
@@ -431,7 +548,42 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
         unsigned room = p->dl_mask + 1 - p->dl_count;
         max = room < max ? room : max;
     }
-    if (p->n_backlog && max) {
+    if (p->n_backlog && max && !p->rate_bps && !p->n_shaped) {
+        /* Nothing to shape: drain the backlog round robin, in bulk. */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < p->n_backlog; i++) {
+            struct dp_queue *q = p->backlog[(p->sched.rr + i) % p->n_backlog];
+            uint32_t take = RTE_MIN(q->count, max - ctx.n);
+            uint64_t bytes = 0;
+
+            for (uint32_t j = 0; j < take; j++) {
+                struct rte_mbuf *m = q->ring[(q->head + j) & q->mask];
+                bytes += rte_pktmbuf_pkt_len(m);
+                ctx.pkts[ctx.n] = m;
+                ctx.qs[ctx.n++] = q;
+            }
+            q->head = (q->head + take) & q->mask;
+            q->count -= take;
+            q->slice->held[w] -= take;
+            q->ctr.tx_packets += take;
+            q->ctr.tx_bytes += bytes;
+            q->slice->ctr[w].tx_packets += take;
+            q->slice->ctr[w].tx_bytes += bytes;
+        }
+        p->sched.rr++;
+        for (uint32_t i = 0; i < p->n_backlog; i++) {
+            struct dp_queue *q = p->backlog[i];
+            if (q->count) {
+                p->backlog[k++] = q;
+            } else {
+                q->active = false;
+            }
+        }
+        p->n_backlog = k;
+        if (k) {
+            next = 0;
+        }
+    } else if (p->n_backlog && max) {
         qsched_service(&p->sched, p->n_backlog, now, max, dp_tx_queue,
                        dp_tx_head, dp_tx_take, &ctx);
 
@@ -578,7 +730,7 @@ dp_worker_main(void *arg)
                 n_rx += n;
                 p->ctr.rx_packets += n;
                 for (uint16_t k = 0; k < n; k++) {
-                    p->ctr.rx_bytes += rte_pktmbuf_pkt_len(pkts[k]);
+                    rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
                 }
                 if (p->is_link) {
                     dp_rx_link(w, sw, p, pkts, n, now_s);

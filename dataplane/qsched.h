@@ -107,7 +107,7 @@ uint64_t qsched_port_wait(const struct qsched_port *, uint32_t len);
  *
  * Sends at most 'max' packets; returns how many it sent.
  */
-static inline unsigned
+static inline __attribute__((always_inline)) unsigned
 qsched_service(struct qsched_port *port, unsigned n, uint64_t now, unsigned max,
                struct qsched_queue *(*queue)(void *ctx, unsigned i),
                uint32_t (*head)(void *ctx, unsigned i),
