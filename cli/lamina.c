@@ -51,10 +51,19 @@ main(int argc, char *argv[])
         usage(stdout);
         return 0;
     }
-    for (const struct cli_group *const *g = cli_groups; *g; g++) {
-        for (const char *const *name = (*g)->names; *name; name++) {
-            if (!strcmp(argv[1], *name)) {
-                return (*g)->main(argc - 1, argv + 1);
+    /* Options may come before the command (`lamina --socket S port list`):
+     * the command is the first word that names a group, and the words
+     * before it are handed to the group after its name, where groups
+     * parse their options. */
+    for (int i = 1; i < argc && (i == 1 || argv[1][0] == '-'); i++) {
+        for (const struct cli_group *const *g = cli_groups; *g; g++) {
+            for (const char *const *name = (*g)->names; *name; name++) {
+                if (!strcmp(argv[i], *name)) {
+                    char *group = argv[i];
+                    memmove(argv + 2, argv + 1, (i - 1) * sizeof *argv);
+                    argv[1] = group;
+                    return (*g)->main(argc - 1, argv + 1);
+                }
             }
         }
     }

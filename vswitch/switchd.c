@@ -1,0 +1,615 @@
+/*
+ * lamina-switchd: the Lamina substrate switch daemon.
+ *
+ *     lamina-switchd [--socket PATH] [--state FILE] [--no-restore]
+ *                    [--pidfile FILE] [--detach] [-- EAL-ARGS...]
+ *
+ * The shape is DPDK's l2fwd: parse the arguments, initialize the EAL and
+ * the dataplane, restore the saved configuration, then the main lcore
+ * runs the control loop (the JSON-RPC socket and a signalfd) until
+ * SIGINT or SIGTERM sets 'force_quit', and everything is torn down in
+ * the reverse order, down to the DPDK runtime files of its file prefix.
+ * Forwarding runs on the worker lcores (dataplane/).
+ *
+ * Defaults, the RPC methods and the state file are documented in
+ * docs/switchd.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_version.h>
+
+#include "dataplane.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "switchd_rpc.h"
+#include "switchd_state.h"
+#include "util.h"
+
+#define MOD "switchd"
+
+#define SWITCHD_DEFAULT_SOCKET "/run/lamina/switchd.sock"
+#define SWITCHD_DEFAULT_STATE "/var/lib/lamina/switchd.json"
+/* Below this much free hugepage memory, run without hugepages. */
+#define SWITCHD_MIN_HUGE_MB 512
+/* Memory for DPDK without hugepages. */
+#define SWITCHD_NOHUGE_MB "512"
+
+static volatile bool force_quit;
+
+struct switchd_options {
+    const char *socket_path;
+    const char *state_path;
+    const char *pidfile;
+    bool restore;
+    bool detach;
+    int n_eal;                  /* EAL arguments given after "--" */
+    char **eal;
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+"usage: lamina-switchd [OPTIONS] [-- EAL-ARGS...]\n"
+"\n"
+"The Lamina substrate switch: DPDK forwarding of isolated slices, managed\n"
+"over JSON-RPC 2.0 on a Unix socket (see `lamina switch --help`).\n"
+"\n"
+"options:\n"
+"  --socket PATH   management socket (default " SWITCHD_DEFAULT_SOCKET ")\n"
+"  --state FILE    state file, written after every change and restored at\n"
+"                  start (default " SWITCHD_DEFAULT_STATE ")\n"
+"  --no-restore    start empty, ignoring the state file (the next change\n"
+"                  overwrites it)\n"
+"  --pidfile FILE  write the pid to FILE once the socket is listening\n"
+"  --detach        run in the background; returns once the socket is\n"
+"                  listening (exit 0) or the start failed (exit 1)\n"
+"  -h, --help      this help\n"
+"  -V, --version   print the version\n"
+"\n"
+"EAL-ARGS are passed to DPDK.  Without any, the daemon uses\n"
+"  -l 0-1 --no-pci --no-telemetry --file-prefix lamina-<hash of socket>\n"
+"and adds --no-huge -m " SWITCHD_NOHUGE_MB " when fewer than %d MB of "
+"hugepages are free.\n"
+"With EAL-ARGS, only --file-prefix is added (unless given, or --in-memory).\n"
+"It needs two lcores or more: the main one for control, workers for\n"
+"forwarding.\n", SWITCHD_MIN_HUGE_MB);
+}
+
+static int
+parse_options(int argc, char *argv[], struct switchd_options *opts)
+{
+    enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
+           OPT_DETACH };
+    static const struct option long_options[] = {
+        { "socket", required_argument, NULL, OPT_SOCKET },
+        { "state", required_argument, NULL, OPT_STATE },
+        { "no-restore", no_argument, NULL, OPT_NO_RESTORE },
+        { "pidfile", required_argument, NULL, OPT_PIDFILE },
+        { "detach", no_argument, NULL, OPT_DETACH },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    opts->socket_path = getenv("LAMINA_SOCKET");
+    if (!opts->socket_path || !*opts->socket_path) {
+        opts->socket_path = SWITCHD_DEFAULT_SOCKET;
+    }
+    opts->state_path = SWITCHD_DEFAULT_STATE;
+    opts->restore = true;
+    while ((c = getopt_long(argc, argv, "+hV", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_SOCKET:
+            opts->socket_path = optarg;
+            break;
+        case OPT_STATE:
+            opts->state_path = optarg;
+            break;
+        case OPT_NO_RESTORE:
+            opts->restore = false;
+            break;
+        case OPT_PIDFILE:
+            opts->pidfile = optarg;
+            break;
+        case OPT_DETACH:
+            opts->detach = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("lamina-switchd %s (%s)\n", LAMINA_VERSION, rte_version());
+            exit(0);
+        default:
+            usage(stderr);
+            return EINVAL;
+        }
+    }
+    if (optind < argc && strcmp(argv[optind - 1], "--")) {
+        fprintf(stderr, "lamina-switchd: unexpected argument '%s' (EAL "
+                "arguments go after '--')\n", argv[optind]);
+        return EINVAL;
+    }
+    opts->n_eal = argc - optind;
+    opts->eal = argv + optind;
+    return 0;
+}
+
+/* ---- EAL arguments ------------------------------------------------------ */
+
+/* Free hugepage memory in MB, or 0 if no hugetlbfs is mounted. */
+static unsigned long
+hugepages_free_mb(void)
+{
+    unsigned long free_pages = 0, page_kb = 0;
+    bool mounted = false;
+    char line[512];
+    FILE *f;
+
+    f = fopen("/proc/mounts", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (strstr(line, " hugetlbfs ")) {
+            mounted = true;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "HugePages_Free: %lu", &free_pages);
+        sscanf(line, "Hugepagesize: %lu kB", &page_kb);
+    }
+    if (f) {
+        fclose(f);
+    }
+    return mounted ? free_pages * page_kb / 1024 : 0;
+}
+
+/* A file prefix derived from the socket path, so that a restarted daemon
+ * reuses (and cleans up after) its predecessor's DPDK files, and two
+ * daemons on different sockets never share them. */
+static char *
+file_prefix_for(const char *socket_path)
+{
+    uint32_t hash = 2166136261u;        /* FNV-1a */
+
+    for (const char *p = socket_path; *p; p++) {
+        hash = (hash ^ (unsigned char) *p) * 16777619u;
+    }
+    return xasprintf("lamina-%08x", hash);
+}
+
+/* The value of EAL option 'name' ("--file-prefix") in 'args', or NULL. */
+static const char *
+eal_option(int n, char **args, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (int i = 0; i < n; i++) {
+        if (!strncmp(args[i], name, len)) {
+            if (args[i][len] == '=') {
+                return args[i] + len + 1;
+            }
+            if (!args[i][len]) {
+                return i + 1 < n ? args[i + 1] : "";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Builds the EAL argv (argv[0] first, NULL-terminated) into '*argvp';
+ * returns argc.  '*prefixp' gets the file prefix in use, or NULL. */
+static int
+build_eal_args(const struct switchd_options *opts, char ***argvp,
+               char **prefixp)
+{
+    char **argv = xcalloc(opts->n_eal + 16, sizeof *argv);
+    const char *prefix;
+    int argc = 0;
+
+    argv[argc++] = xstrdup("lamina-switchd");
+    if (!opts->n_eal) {
+        unsigned long huge_mb = hugepages_free_mb();
+
+        argv[argc++] = xstrdup("-l");
+        argv[argc++] = xstrdup("0-1");
+        argv[argc++] = xstrdup("--no-pci");
+        argv[argc++] = xstrdup("--no-telemetry");
+        if (huge_mb < SWITCHD_MIN_HUGE_MB) {
+            LOG_INFO(MOD, "%lu MB of hugepages free (want %d): running "
+                     "with --no-huge -m %s", huge_mb, SWITCHD_MIN_HUGE_MB,
+                     SWITCHD_NOHUGE_MB);
+            argv[argc++] = xstrdup("--no-huge");
+            argv[argc++] = xstrdup("-m");
+            argv[argc++] = xstrdup(SWITCHD_NOHUGE_MB);
+        }
+    }
+    for (int i = 0; i < opts->n_eal; i++) {
+        argv[argc++] = xstrdup(opts->eal[i]);
+    }
+    prefix = eal_option(opts->n_eal, opts->eal, "--file-prefix");
+    if (prefix) {
+        *prefixp = xstrdup(prefix);
+    } else if (eal_option(opts->n_eal, opts->eal, "--in-memory")) {
+        *prefixp = NULL;
+    } else {
+        *prefixp = file_prefix_for(opts->socket_path);
+        argv[argc++] = xstrdup("--file-prefix");
+        argv[argc++] = xstrdup(*prefixp);
+    }
+    argv[argc] = NULL;
+    *argvp = argv;
+    return argc;
+}
+
+/* ---- Cleanup of DPDK's files -------------------------------------------- */
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+             struct FTW *ftw)
+{
+    if (remove(path) < 0 && errno != ENOENT) {
+        LOG_WARN(MOD, "cannot remove %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+/* Removes the runtime directory 'dir' (/var/run/dpdk/<prefix>) and the
+ * hugepage files named after 'prefix' that DPDK leaves behind. */
+static void
+remove_dpdk_files(const char *dir, const char *prefix)
+{
+    char line[512];
+    FILE *f;
+
+    if (dir && *dir && strstr(dir, "/dpdk/")) {
+        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    }
+    if (!prefix || !*prefix) {
+        return;
+    }
+    f = fopen("/proc/mounts", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char mnt[256], type[64];
+        size_t plen = strlen(prefix);
+        struct dirent *de;
+        DIR *d;
+
+        if (sscanf(line, "%*s %255s %63s", mnt, type) != 2
+            || strcmp(type, "hugetlbfs") || !(d = opendir(mnt))) {
+            continue;
+        }
+        while ((de = readdir(d))) {
+            if (!strncmp(de->d_name, prefix, plen)
+                && !strncmp(de->d_name + plen, "map_", 4)) {
+                char *path = xasprintf("%s/%s", mnt, de->d_name);
+                unlink(path);
+                free(path);
+            }
+        }
+        closedir(d);
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
+/* ---- Detaching ---------------------------------------------------------- */
+
+/* Forks into the background.  The parent waits until the child writes a
+ * status byte to '*notify_fd' (0: listening) and exits with it. */
+static void
+detach_start(int *notify_fd)
+{
+    int pipefd[2];
+    pid_t pid;
+
+    if (pipe(pipefd) < 0) {
+        LOG_ERR(MOD, "pipe: %s", strerror(errno));
+        exit(1);
+    }
+    pid = fork();
+    if (pid < 0) {
+        LOG_ERR(MOD, "fork: %s", strerror(errno));
+        exit(1);
+    }
+    if (pid > 0) {
+        unsigned char status = 1;
+        close(pipefd[1]);
+        if (read(pipefd[0], &status, 1) != 1) {
+            status = 1;
+        }
+        _exit(status);
+    }
+    close(pipefd[0]);
+    setsid();
+    *notify_fd = pipefd[1];
+}
+
+/* Tells the waiting parent (if any) how the start went. */
+static void
+detach_finish(int *notify_fd, unsigned char status)
+{
+    if (*notify_fd >= 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (write(*notify_fd, &status, 1) != 1) {
+            /* the parent is gone; nothing to tell */
+        }
+        close(*notify_fd);
+        *notify_fd = -1;
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDOUT_FILENO);
+            close(null);
+        }
+    }
+}
+
+/* ---- Main --------------------------------------------------------------- */
+
+/* Creates the directory that holds 'path'. */
+static int
+make_parent_dir(const char *path)
+{
+    char *copy = xstrdup(path);
+    int error = switchd_mkdirs(dirname(copy));
+
+    if (error) {
+        LOG_ERR(MOD, "cannot create the directory of %s: %s", path,
+                strerror(error));
+    }
+    free(copy);
+    return error;
+}
+
+/* Restores the state file.  Returns 0, or nonzero if the daemon must not
+ * start (the file exists but cannot be read as a configuration). */
+static int
+restore_state(struct jsonrpc_server *server, struct switchd_rpc *rpc)
+{
+    unsigned int n_applied, n_refused;
+    json_t *config;
+    char msg[512];
+    int error;
+
+    error = switchd_state_read(rpc->state_path, &config, msg, sizeof msg);
+    if (error == ENOENT) {
+        LOG_INFO(MOD, "no state file %s: starting empty", rpc->state_path);
+        return 0;
+    }
+    if (error) {
+        LOG_ERR(MOD, "cannot restore the state file: %s", msg);
+        LOG_ERR(MOD, "the file was left as it is; fix or move it, or start "
+                "with --no-restore (which overwrites it at the first change)");
+        return error;
+    }
+    switchd_rpc_replay(server, rpc, config, &n_applied, &n_refused);
+    if (n_refused) {
+        char *keep = xasprintf("%s.rejected", rpc->state_path);
+        char wmsg[512];
+
+        LOG_WARN(MOD, "state file %s: %u objects restored, %u NOT restored "
+                 "(reasons above); the original is kept as %s",
+                 rpc->state_path, n_applied, n_refused, keep);
+        if (switchd_state_write(keep, config, wmsg, sizeof wmsg)) {
+            LOG_WARN(MOD, "%s", wmsg);
+        }
+        free(keep);
+    } else {
+        LOG_INFO(MOD, "restored %u objects from %s", n_applied,
+                 rpc->state_path);
+    }
+    json_decref(config);
+    return 0;
+}
+
+static void
+write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f || fprintf(f, "%d\n", (int) getpid()) < 0 || fclose(f)) {
+        LOG_WARN(MOD, "cannot write pidfile %s: %s", path, strerror(errno));
+    }
+}
+
+/* The control loop: RPC requests and signals until 'force_quit'. */
+static void
+control_loop(struct jsonrpc_server *server, int sfd)
+{
+    while (!force_quit) {
+        struct pollfd pfds[2] = {
+            { .fd = sfd, .events = POLLIN },
+            { .fd = jsonrpc_server_fd(server), .events = POLLIN },
+        };
+
+        if (poll(pfds, 2, 1000) < 0 && errno != EINTR) {
+            LOG_ERR(MOD, "poll: %s", strerror(errno));
+            break;
+        }
+        if (pfds[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == sizeof si) {
+                LOG_INFO(MOD, "signal %u received, shutting down",
+                         si.ssi_signo);
+                force_quit = true;
+            }
+        }
+        if (pfds[1].revents & POLLIN) {
+            jsonrpc_server_run(server, 0);
+        }
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct switchd_options opts = { 0 };
+    struct switchd_rpc rpc = { 0 };
+    struct jsonrpc_server *server = NULL;
+    struct dp_params dp_params = { 0 };
+    struct dp_error dperr = { "" };
+    char *runtime_dir = NULL, *prefix = NULL;
+    int notify_fd = -1, sfd = -1, eal_argc, error, status = 1;
+    bool dp_up = false, eal_up = false;
+    char **eal_argv = NULL;
+    sigset_t sigs;
+
+    log_init(argv[0]);
+    if (parse_options(argc, argv, &opts)) {
+        return 2;
+    }
+    if (make_parent_dir(opts.socket_path)
+        || (opts.state_path && make_parent_dir(opts.state_path))) {
+        return 1;
+    }
+    /* Fail early, before the EAL takes a minute of hugepage set-up. */
+    {
+        struct jsonrpc_client *probe;
+        if (!jsonrpc_client_open(opts.socket_path, &probe)) {
+            jsonrpc_client_close(probe);
+            LOG_ERR(MOD, "another daemon is listening on %s",
+                    opts.socket_path);
+            return 1;
+        }
+    }
+    if (opts.detach) {
+        detach_start(&notify_fd);
+    }
+
+    /* Signals reach the control loop through a signalfd; blocking them
+     * before rte_eal_init() keeps them away from the lcore threads. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        LOG_ERR(MOD, "signalfd: %s", strerror(errno));
+        goto out;
+    }
+
+    eal_argc = build_eal_args(&opts, &eal_argv, &prefix);
+    {
+        char line[1024] = "";
+        size_t len = 0;
+        for (int i = 1; i < eal_argc && len < sizeof line; i++) {
+            len += snprintf(line + len, sizeof line - len, " %s", eal_argv[i]);
+        }
+        LOG_INFO(MOD, "EAL arguments:%s", line);
+    }
+    /* rte_eal_init() permutes its argv; keep our copy to free it. */
+    {
+        char **copy = xcalloc(eal_argc + 1, sizeof *copy);
+        memcpy(copy, eal_argv, eal_argc * sizeof *copy);
+        error = rte_eal_init(eal_argc, copy);
+        free(copy);
+    }
+    if (error < 0) {
+        LOG_ERR(MOD, "DPDK EAL initialization failed: %s",
+                rte_strerror(rte_errno));
+        goto out;
+    }
+    eal_up = true;
+    runtime_dir = xstrdup(rte_eal_get_runtime_dir());
+    if (rte_lcore_count() < 2) {
+        LOG_ERR(MOD, "lamina-switchd needs at least 2 lcores (one for "
+                "control, one or more to forward); EAL gave %u: use e.g. "
+                "-l 0-1", rte_lcore_count());
+        goto out;
+    }
+
+    error = dp_init(&dp_params, &dperr);
+    if (error) {
+        LOG_ERR(MOD, "dataplane initialization failed: %s", dperr.msg);
+        goto out;
+    }
+    dp_up = true;
+    error = dp_start(&dperr);
+    if (error) {
+        LOG_ERR(MOD, "cannot start forwarding: %s", dperr.msg);
+        goto out;
+    }
+
+    rpc.state_path = opts.state_path;
+    rpc.socket_path = opts.socket_path;
+    rpc.dpdk_version = rte_version();
+    rpc.start_ms = time_ms();
+    server = jsonrpc_server_create(switchd_rpc_methods, &rpc);
+    if (!server) {
+        goto out;
+    }
+    if (opts.restore) {
+        if (restore_state(server, &rpc)) {
+            goto out;
+        }
+    } else {
+        LOG_WARN(MOD, "--no-restore: starting empty; the state file %s will "
+                 "be overwritten at the first change", opts.state_path);
+    }
+    error = jsonrpc_server_listen(server, opts.socket_path);
+    if (error) {
+        LOG_ERR(MOD, "cannot listen on %s: %s", opts.socket_path,
+                error == EADDRINUSE ? "another daemon is listening there"
+                                    : strerror(error));
+        goto out;
+    }
+    if (opts.pidfile) {
+        write_pidfile(opts.pidfile);
+    }
+    LOG_INFO(MOD, "listening on %s (%u lcores, DPDK %s)", opts.socket_path,
+             rte_lcore_count(), rte_version());
+    detach_finish(&notify_fd, 0);
+
+    control_loop(server, sfd);
+    status = 0;
+
+out:
+    detach_finish(&notify_fd, 1);
+    jsonrpc_server_destroy(server);     /* removes the socket file */
+    if (dp_up) {
+        dp_stop();
+        dp_destroy();
+    }
+    if (eal_up) {
+        dp_eal_cleanup();       /* rte_eal_cleanup() and the runtime dir */
+        remove_dpdk_files(runtime_dir, prefix);
+    }
+    if (opts.pidfile && status == 0) {
+        unlink(opts.pidfile);
+    }
+    if (sfd >= 0) {
+        close(sfd);
+    }
+    for (char **a = eal_argv; a && *a; a++) {
+        free(*a);
+    }
+    free(eal_argv);
+    free(runtime_dir);
+    free(prefix);
+    LOG_INFO(MOD, "stopped");
+    return status;
+}

@@ -1,0 +1,1054 @@
+/*
+ * switchd_rpc: lamina-switchd's JSON-RPC methods: check, then call the
+ * dataplane, then save the state file.  See switchd_rpc.h.
+ */
+#include "switchd_rpc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataplane.h"
+#include "log.h"
+#include "switchd_state.h"
+#include "util.h"
+
+#define MOD "switchd"
+
+#ifndef LAMINA_VERSION
+#define LAMINA_VERSION "unknown"
+#endif
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+/* Checks the members of 'params' against 'allowed'.  While replaying the
+ * state file, unknown members (from a newer daemon) are only logged. */
+static int
+check_members(const struct switchd_rpc *rpc, const json_t *params,
+              const char *const *allowed, struct jsonrpc_error *err)
+{
+    int error = jsonrpc_params_check(params, allowed, err);
+
+    if (error && rpc->replaying && json_is_object(params)) {
+        LOG_DBG(MOD, "state file: ignoring %s", err->message);
+        jsonrpc_error_clear(err);
+        return 0;
+    }
+    return error;
+}
+
+/* Fills 'err' with -32602 and 'fmt'; returns EINVAL. */
+static int __attribute__((format(printf, 2, 3)))
+bad_param(struct jsonrpc_error *err, const char *fmt, ...)
+{
+    char msg[JSONRPC_MSG_LEN];
+    va_list args;
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof msg, fmt, args);
+    va_end(args);
+    jsonrpc_error_set(err, JSONRPC_INVALID_PARAMS, "%s", msg);
+    return EINVAL;
+}
+
+/* True if member 'key' of 'params' is present and null. */
+static bool
+param_is_null(const json_t *params, const char *key)
+{
+    return json_is_null(json_object_get(params, key));
+}
+
+/* A name member that may also be absent or null (then '*out' is NULL). */
+static int
+opt_name(const json_t *params, const char *key, const char **out,
+         struct jsonrpc_error *err)
+{
+    *out = NULL;
+    return param_is_null(params, key)
+           ? 0 : jsonrpc_param_name(params, key, false, out, err);
+}
+
+/* An optional integer member: absent or null leaves '*out' alone. */
+static int
+opt_uint(const json_t *params, const char *key, uint64_t max, uint64_t *out,
+         struct jsonrpc_error *err)
+{
+    return param_is_null(params, key)
+           ? 0 : jsonrpc_param_uint(params, key, false, 0, max, out, err);
+}
+
+static int
+opt_u32(const json_t *params, const char *key, uint32_t max, uint32_t *out,
+        struct jsonrpc_error *err)
+{
+    uint64_t v = *out;
+    int error = opt_uint(params, key, max, &v, err);
+
+    *out = v;
+    return error;
+}
+
+/* Checks that 'guarantee' fits under 'ceiling' (0: no ceiling). */
+static int
+check_guarantee(const char *what, uint64_t guarantee, uint64_t ceiling,
+                struct jsonrpc_error *err)
+{
+    if (ceiling && guarantee > ceiling) {
+        return bad_param(err, "%s: guarantee_bps %llu exceeds ceiling_bps "
+                         "%llu", what, (unsigned long long) guarantee,
+                         (unsigned long long) ceiling);
+    }
+    return 0;
+}
+
+/* Turns the outcome 'error' of a dataplane call into the method's
+ * answer: on failure an application error carrying the dataplane's
+ * sentence; on success the state file is saved. */
+static int
+dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
+           const char *what, struct jsonrpc_error *err)
+{
+    if (error) {
+        jsonrpc_error_set_errno(err, error, NULL, "%s", dperr->msg[0]
+                                ? dperr->msg : what);
+        if (!dperr->msg[0]) {
+            size_t n = strlen(err->message);
+            snprintf(err->message + n, sizeof err->message - n, ": %s",
+                     strerror(error));
+        }
+        if (!rpc->replaying) {
+            LOG_INFO(MOD, "refused: %s", err->message);
+        }
+        return error;
+    }
+    rpc->n_changes++;
+    if (rpc->state_path && !rpc->replaying) {
+        json_t *config = dp_config_to_json();
+        char msg[512];
+
+        if (!config) {
+            LOG_ERR(MOD, "cannot save the state: the dataplane returned no "
+                    "configuration");
+            rpc->n_save_errors++;
+        } else if (switchd_state_write(rpc->state_path, config, msg,
+                                       sizeof msg)) {
+            LOG_ERR(MOD, "cannot save the state, a restart will lose the "
+                    "last change: %s", msg);
+            rpc->n_save_errors++;
+        }
+        json_decref(config);
+    }
+    return 0;
+}
+
+/* A copy of section 'key' of the configuration whose elements match each
+ * non-NULL value of the NULL-terminated (member, value) pairs. */
+static json_t *
+config_select(const char *key, ...)
+{
+    json_t *config = dp_config_to_json();
+    json_t *section = json_object_get(config, key);
+    json_t *out = json_array();
+    size_t i;
+    json_t *elem;
+
+    json_array_foreach(section, i, elem) {
+        bool match = true;
+        va_list args;
+        const char *member;
+
+        va_start(args, key);
+        while ((member = va_arg(args, const char *))) {
+            const char *value = va_arg(args, const char *);
+            const char *have = json_string_value(json_object_get(elem, member));
+            if (value && (!have || strcmp(have, value))) {
+                match = false;
+            }
+        }
+        va_end(args);
+        if (match) {
+            json_array_append(out, elem);
+        }
+    }
+    json_decref(config);
+    return out;
+}
+
+/* The element of config section 'key' whose 'member' is 'value', or NULL.
+ * Returns a new reference. */
+static json_t *
+config_find(const char *key, const char *member, const char *value)
+{
+    json_t *found = config_select(key, member, value, NULL);
+    json_t *elem = json_incref(json_array_get(found, 0));
+
+    json_decref(found);
+    return elem;
+}
+
+/* Integer member 'key' of 'obj', or 'dflt'. */
+static uint64_t
+json_u64(const json_t *obj, const char *key, uint64_t dflt)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    return json_is_integer(v) && json_integer_value(v) >= 0
+           ? (uint64_t) json_integer_value(v) : dflt;
+}
+
+#define RPC_HANDLER(NAME)                                               \
+    static int NAME(const json_t *params, json_t **result,              \
+                    struct jsonrpc_error *err, void *rpc_)
+
+#define MEMBERS(...) ((const char *const[]) { __VA_ARGS__, NULL })
+
+/* ---- Switches ----------------------------------------------------------- */
+
+RPC_HANDLER(switch_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *name;
+
+    if (check_members(rpc, params, MEMBERS("name"), err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_switch_add(name, &dperr), &dperr,
+                      "switch.add", err);
+}
+
+RPC_HANDLER(switch_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *name;
+
+    if (check_members(rpc, params, MEMBERS("name"), err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_switch_del(name, &dperr), &dperr,
+                      "switch.del", err);
+}
+
+RPC_HANDLER(switch_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = config_select("switches", NULL);
+    return 0;
+}
+
+/* ---- Ports -------------------------------------------------------------- */
+
+/* Checks DPDK devargs for what can be checked without probing. */
+static int
+check_devargs(const char *key, const char *devargs,
+              struct jsonrpc_error *err)
+{
+    size_t n = strlen(devargs);
+
+    if (!n || n >= SWITCHD_MAX_DEVARGS) {
+        return bad_param(err, "parameter \"%s\" must be 1..%d characters",
+                         key, SWITCHD_MAX_DEVARGS - 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isgraph((unsigned char) devargs[i])) {
+            return bad_param(err, "parameter \"%s\": character %zu is a "
+                             "space or a control character", key, i + 1);
+        }
+    }
+    return 0;
+}
+
+RPC_HANDLER(port_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_port_params p = { 0 };
+    struct dp_error dperr = { "" };
+
+    if (check_members(rpc, params, MEMBERS("switch", "name", "devargs",
+                                           "rate_bps", "queue_len"), err)
+        || jsonrpc_param_name(params, "switch", true, &p.sw, err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)
+        || jsonrpc_param_string(params, "devargs", true, &p.devargs, err)
+        || check_devargs("devargs", p.devargs, err)
+        || opt_uint(params, "rate_bps", SWITCHD_MAX_RATE, &p.rate_bps, err)
+        || opt_u32(params, "queue_len", SWITCHD_MAX_QUEUE, &p.queue_len,
+                   err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_port_add(&p, &dperr), &dperr, "port.add", err);
+}
+
+RPC_HANDLER(port_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *sw, *name;
+
+    if (check_members(rpc, params, MEMBERS("switch", "name"), err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_port_del(sw, name, &dperr), &dperr,
+                      "port.del", err);
+}
+
+RPC_HANDLER(port_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *sw, *name;
+    uint64_t rate;
+
+    if (check_members(rpc, params, MEMBERS("switch", "name", "rate_bps"), err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "name", true, &name, err)
+        || jsonrpc_param_uint(params, "rate_bps", true, 0, SWITCHD_MAX_RATE,
+                              &rate, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_port_set_rate(sw, name, rate, &dperr), &dperr,
+                      "port.set", err);
+}
+
+RPC_HANDLER(port_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+    const char *sw;
+
+    if (check_members(rpc, params, MEMBERS("switch"), err)
+        || opt_name(params, "switch", &sw, err)) {
+        return EINVAL;
+    }
+    *result = config_select("ports", "switch", sw, NULL);
+    return 0;
+}
+
+/* ---- Links -------------------------------------------------------------- */
+
+/* Reads the emulation members of a link into 'p'. */
+static int
+link_props(const json_t *params, struct dp_link_params *p,
+           struct jsonrpc_error *err)
+{
+    return opt_uint(params, "rate_bps", SWITCHD_MAX_RATE, &p->rate_bps, err)
+           || opt_u32(params, "delay_us", SWITCHD_MAX_DELAY_US, &p->delay_us,
+                      err)
+           || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p->loss_ppm,
+                      err) ? EINVAL : 0;
+}
+
+RPC_HANDLER(link_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_link_params p = { 0 };
+    struct dp_error dperr = { "" };
+    bool up = true;
+    int error;
+
+    if (check_members(rpc, params, MEMBERS("name", "sw_a", "port_a", "sw_b",
+                                           "port_b", "devargs_a", "devargs_b",
+                                           "rate_bps", "delay_us",
+                                           "loss_ppm", "up"), err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)
+        || jsonrpc_param_name(params, "sw_a", true, &p.sw_a, err)
+        || jsonrpc_param_name(params, "port_a", true, &p.port_a, err)
+        || jsonrpc_param_name(params, "sw_b", true, &p.sw_b, err)
+        || jsonrpc_param_name(params, "port_b", true, &p.port_b, err)
+        || jsonrpc_param_string(params, "devargs_a", false, &p.devargs_a, err)
+        || jsonrpc_param_string(params, "devargs_b", false, &p.devargs_b, err)
+        || (p.devargs_a && check_devargs("devargs_a", p.devargs_a, err))
+        || (p.devargs_b && check_devargs("devargs_b", p.devargs_b, err))
+        || link_props(params, &p, err)
+        || jsonrpc_param_bool(params, "up", false, &up, err)) {
+        return EINVAL;
+    }
+    if (!p.devargs_a != !p.devargs_b) {
+        return bad_param(err, "link \"%s\": give both devargs_a and "
+                         "devargs_b (a link over DPDK devices) or neither "
+                         "(a link of in-process rings)", p.name);
+    }
+    if (!strcmp(p.sw_a, p.sw_b) && !strcmp(p.port_a, p.port_b)) {
+        return bad_param(err, "link \"%s\": both ends are port \"%s\" of "
+                         "switch \"%s\"", p.name, p.port_a, p.sw_a);
+    }
+    dp_pause();
+    error = dp_link_add(&p, &dperr);
+    if (!error && !up) {
+        error = dp_link_set_up(p.name, false, &dperr);
+        if (error) {
+            struct dp_error ignore;
+            dp_link_del(p.name, &ignore);
+        }
+    }
+    dp_resume();
+    return dp_outcome(rpc, error, &dperr, "link.add", err);
+}
+
+RPC_HANDLER(link_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_link_params p = { 0 }, old;
+    struct dp_error dperr = { "" };
+    bool up = true, has_props;
+    json_t *cur;
+    int error = 0;
+
+    if (check_members(rpc, params, MEMBERS("name", "rate_bps", "delay_us",
+                                           "loss_ppm", "up"), err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)) {
+        return EINVAL;
+    }
+    cur = config_find("links", "name", p.name);
+    if (!cur) {
+        jsonrpc_error_set_errno(err, ENOENT, "name", "no link \"%s\"", p.name);
+        return ENOENT;
+    }
+    p.sw_a = p.sw_b = p.port_a = p.port_b = NULL;
+    p.rate_bps = json_u64(cur, "rate_bps", 0);
+    p.delay_us = json_u64(cur, "delay_us", 0);
+    p.loss_ppm = json_u64(cur, "loss_ppm", 0);
+    up = !json_is_false(json_object_get(cur, "up"));
+    old = p;
+    has_props = json_object_get(params, "rate_bps")
+                || json_object_get(params, "delay_us")
+                || json_object_get(params, "loss_ppm");
+    if (link_props(params, &p, err)
+        || jsonrpc_param_bool(params, "up", false, &up, err)) {
+        json_decref(cur);
+        return EINVAL;
+    }
+    if (!has_props && !json_object_get(params, "up")) {
+        json_decref(cur);
+        return bad_param(err, "link \"%s\": nothing to set (give rate_bps, "
+                         "delay_us, loss_ppm or up)", p.name);
+    }
+    dp_pause();
+    if (has_props) {
+        error = dp_link_set(&p, &dperr);
+    }
+    if (!error && json_object_get(params, "up")) {
+        error = dp_link_set_up(p.name, up, &dperr);
+        if (error && has_props) {
+            struct dp_error ignore;
+            dp_link_set(&old, &ignore);
+        }
+    }
+    dp_resume();
+    json_decref(cur);
+    return dp_outcome(rpc, error, &dperr, "link.set", err);
+}
+
+RPC_HANDLER(link_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *name;
+
+    if (check_members(rpc, params, MEMBERS("name"), err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_link_del(name, &dperr), &dperr, "link.del",
+                      err);
+}
+
+RPC_HANDLER(link_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = config_select("links", NULL);
+    return 0;
+}
+
+/* ---- Slices and queues -------------------------------------------------- */
+
+static const char *const slice_members[] = {
+    "name", "guarantee_bps", "ceiling_bps", "policer_bps", "policer_burst",
+    "budget", "mbuf_quota", NULL,
+};
+
+/* Reads the limits of a slice into 'p' (members absent keep their value). */
+static int
+slice_limits(const json_t *params, struct dp_slice_params *p,
+             struct jsonrpc_error *err)
+{
+    if (opt_uint(params, "guarantee_bps", SWITCHD_MAX_RATE, &p->guarantee_bps,
+                 err)
+        || opt_uint(params, "ceiling_bps", SWITCHD_MAX_RATE, &p->ceiling_bps,
+                    err)
+        || opt_uint(params, "policer_bps", SWITCHD_MAX_RATE, &p->policer_bps,
+                    err)
+        || opt_u32(params, "policer_burst", SWITCHD_MAX_BURST,
+                   &p->policer_burst, err)
+        || opt_u32(params, "budget", SWITCHD_MAX_BUDGET, &p->budget, err)
+        || opt_u32(params, "mbuf_quota", SWITCHD_MAX_MBUFS, &p->mbuf_quota,
+                   err)) {
+        return EINVAL;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "slice \"%s\"", p->name);
+    return check_guarantee(what, p->guarantee_bps, p->ceiling_bps, err);
+}
+
+RPC_HANDLER(slice_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_slice_params p = { 0 };
+    struct dp_error dperr = { "" };
+
+    if (check_members(rpc, params, slice_members, err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)
+        || slice_limits(params, &p, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_slice_add(&p, &dperr), &dperr, "slice.add",
+                      err);
+}
+
+RPC_HANDLER(slice_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_slice_params p = { 0 };
+    struct dp_error dperr = { "" };
+    json_t *cur;
+    int error;
+
+    if (check_members(rpc, params, slice_members, err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)) {
+        return EINVAL;
+    }
+    cur = config_find("slices", "name", p.name);
+    if (!cur) {
+        jsonrpc_error_set_errno(err, ENOENT, "name", "no slice \"%s\"",
+                                p.name);
+        return ENOENT;
+    }
+    p.guarantee_bps = json_u64(cur, "guarantee_bps", 0);
+    p.ceiling_bps = json_u64(cur, "ceiling_bps", 0);
+    p.policer_bps = json_u64(cur, "policer_bps", 0);
+    p.policer_burst = json_u64(cur, "policer_burst", 0);
+    p.budget = json_u64(cur, "budget", 0);
+    p.mbuf_quota = json_u64(cur, "mbuf_quota", 0);
+    json_decref(cur);
+    error = slice_limits(params, &p, err);
+    if (error) {
+        return error;
+    }
+    return dp_outcome(rpc, dp_slice_set(&p, &dperr), &dperr, "slice.set",
+                      err);
+}
+
+RPC_HANDLER(slice_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *name;
+
+    if (check_members(rpc, params, MEMBERS("name"), err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_slice_del(name, &dperr), &dperr, "slice.del",
+                      err);
+}
+
+RPC_HANDLER(slice_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = config_select("slices", NULL);
+    return 0;
+}
+
+RPC_HANDLER(queue_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw, *port;
+    uint64_t guarantee, ceiling = 0;
+    char what[200];
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "port",
+                                           "guarantee_bps", "ceiling_bps"),
+                      err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "port", true, &port, err)
+        || jsonrpc_param_uint(params, "guarantee_bps", true, 0,
+                              SWITCHD_MAX_RATE, &guarantee, err)
+        || opt_uint(params, "ceiling_bps", SWITCHD_MAX_RATE, &ceiling, err)) {
+        return EINVAL;
+    }
+    snprintf(what, sizeof what, "queue of slice \"%s\" on port \"%s\" of "
+             "switch \"%s\"", slice, port, sw);
+    if (check_guarantee(what, guarantee, ceiling, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_queue_set(slice, sw, port, guarantee, ceiling,
+                                        &dperr),
+                      &dperr, "queue.set", err);
+}
+
+RPC_HANDLER(queue_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+    const char *slice, *sw;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
+        || opt_name(params, "slice", &slice, err)
+        || opt_name(params, "switch", &sw, err)) {
+        return EINVAL;
+    }
+    *result = config_select("queues", "slice", slice, "switch", sw, NULL);
+    return 0;
+}
+
+/* ---- Vnodes and vports -------------------------------------------------- */
+
+RPC_HANDLER(vnode_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw, *fp;
+    const json_t *config;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "fp", "config"),
+                      err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || opt_name(params, "fp", &fp, err)) {
+        return EINVAL;
+    }
+    config = json_object_get(params, "config");
+    if (json_is_null(config)) {
+        config = NULL;
+    } else if (config && !json_is_object(config)) {
+        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
+                         "parameter \"config\" must be an object", slice, sw);
+    }
+    return dp_outcome(rpc, dp_vnode_add(slice, sw, fp, config, &dperr),
+                      &dperr, "vnode.add", err);
+}
+
+RPC_HANDLER(vnode_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_vnode_del(slice, sw, &dperr), &dperr,
+                      "vnode.del", err);
+}
+
+RPC_HANDLER(vnode_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+    const char *slice, *sw;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
+        || opt_name(params, "slice", &slice, err)
+        || opt_name(params, "switch", &sw, err)) {
+        return EINVAL;
+    }
+    *result = config_select("vnodes", "slice", slice, "switch", sw, NULL);
+    return 0;
+}
+
+RPC_HANDLER(vnode_dump)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        return EINVAL;
+    }
+    *result = dp_vnode_dump(slice, sw, &dperr);
+    if (!*result) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "%s", dperr.msg[0]
+                                ? dperr.msg : "no such vnode");
+        return ENOENT;
+    }
+    return 0;
+}
+
+RPC_HANDLER(vport_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw, *vport, *port;
+    const json_t *jvlan;
+    int vlan = -1;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "vport", "port",
+                                           "vlan"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "vport", true, &vport, err)
+        || jsonrpc_param_name(params, "port", true, &port, err)) {
+        return EINVAL;
+    }
+    if (!strncmp(vport, "vl-", 3)) {
+        return bad_param(err, "vport \"%s\": names starting with \"vl-\" are "
+                         "kept for the ends of virtual links", vport);
+    }
+    /* Untagged: absent, null or -1 (as a state file may say). */
+    jvlan = json_object_get(params, "vlan");
+    if (jvlan && !json_is_null(jvlan)
+        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
+        uint64_t v;
+        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
+            return EINVAL;
+        }
+        vlan = v;
+    }
+    return dp_outcome(rpc, dp_vport_add(slice, sw, vport, port, vlan, &dperr),
+                      &dperr, "vport.add", err);
+}
+
+RPC_HANDLER(vport_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw, *vport;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "vport"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "vport", true, &vport, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_vport_del(slice, sw, vport, &dperr), &dperr,
+                      "vport.del", err);
+}
+
+RPC_HANDLER(vport_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+    const char *slice, *sw;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
+        || opt_name(params, "slice", &slice, err)
+        || opt_name(params, "switch", &sw, err)) {
+        return EINVAL;
+    }
+    *result = config_select("vports", "slice", slice, "switch", sw, NULL);
+    return 0;
+}
+
+/* ---- Virtual links ------------------------------------------------------ */
+
+RPC_HANDLER(vlink_add)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_vlink_params p = { 0 };
+    const char *path[SWITCHD_MAX_PATH];
+    struct dp_error dperr = { "" };
+    const json_t *jpath;
+    uint64_t label = 0;
+    size_t i;
+    json_t *hop;
+    int error;
+
+    if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label"),
+                      err)
+        || jsonrpc_param_name(params, "slice", true, &p.slice, err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)
+        || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)) {
+        return EINVAL;
+    }
+    if (label && label < DP_MPLS_LABEL_MIN) {
+        return bad_param(err, "vlink \"%s\": label %llu is reserved (use "
+                         "%d..%d, or 0 to allocate one)", p.name,
+                         (unsigned long long) label, DP_MPLS_LABEL_MIN,
+                         DP_MPLS_LABEL_MAX);
+    }
+    if (strlen(p.name) + 3 >= DP_NAME_LEN) {
+        return bad_param(err, "vlink \"%s\": name longer than %d characters "
+                         "(its vports are named \"vl-<name>\")", p.name,
+                         DP_NAME_LEN - 4);
+    }
+    jpath = json_object_get(params, "path");
+    if (!json_is_array(jpath) || json_array_size(jpath) < 2
+        || json_array_size(jpath) > SWITCHD_MAX_PATH) {
+        return bad_param(err, "vlink \"%s\": parameter \"path\" must be an "
+                         "array of 2..%d switch names", p.name,
+                         SWITCHD_MAX_PATH);
+    }
+    json_array_foreach(jpath, i, hop) {
+        if (!json_is_string(hop) || !name_is_valid(json_string_value(hop))) {
+            return bad_param(err, "vlink \"%s\": path element %zu is not a "
+                             "valid switch name", p.name, i);
+        }
+        path[i] = json_string_value(hop);
+        if (i && !strcmp(path[i], path[i - 1])) {
+            return bad_param(err, "vlink \"%s\": path visits switch \"%s\" "
+                             "twice in a row", p.name, path[i]);
+        }
+    }
+    p.path = path;
+    p.n_path = json_array_size(jpath);
+    p.label = label;
+    error = dp_outcome(rpc, dp_vlink_add(&p, &dperr), &dperr, "vlink.add",
+                       err);
+    if (!error && !rpc->replaying) {
+        /* Answer with the vlink as configured: it shows the label. */
+        json_t *all = config_select("vlinks", "slice", p.slice, "name",
+                                    p.name, NULL);
+        *result = json_incref(json_array_get(all, 0));
+        json_decref(all);
+    }
+    return error;
+}
+
+RPC_HANDLER(vlink_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *name;
+
+    if (check_members(rpc, params, MEMBERS("slice", "name"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_vlink_del(slice, name, &dperr), &dperr,
+                      "vlink.del", err);
+}
+
+RPC_HANDLER(vlink_list)
+{
+    struct switchd_rpc *rpc = rpc_;
+    const char *slice;
+
+    if (check_members(rpc, params, MEMBERS("slice"), err)
+        || opt_name(params, "slice", &slice, err)) {
+        return EINVAL;
+    }
+    *result = config_select("vlinks", "slice", slice, NULL);
+    return 0;
+}
+
+/* ---- Introspection ------------------------------------------------------ */
+
+RPC_HANDLER(stats_get)
+{
+    static const char *const kinds[] = { "port", "slice", "vnode", "queue",
+                                         "link", NULL };
+    struct switchd_rpc *rpc = rpc_;
+    const char *kind = NULL, *name;
+    bool known = false;
+
+    if (check_members(rpc, params, MEMBERS("kind", "name"), err)
+        || (!param_is_null(params, "kind")
+            && jsonrpc_param_string(params, "kind", false, &kind, err))
+        || opt_name(params, "name", &name, err)) {
+        return EINVAL;
+    }
+    for (size_t i = 0; kind && kinds[i]; i++) {
+        known |= !strcmp(kind, kinds[i]);
+    }
+    if (kind && !known) {
+        return bad_param(err, "parameter \"kind\": \"%.40s\" is not one of "
+                         "port, slice, vnode, queue, link", kind);
+    }
+    *result = dp_stats_to_json(kind, name);
+    if (!*result) {
+        jsonrpc_error_set(err, JSONRPC_INTERNAL_ERROR,
+                          "the dataplane returned no counters");
+        return EIO;
+    }
+    return 0;
+}
+
+RPC_HANDLER(config_get)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = dp_config_to_json();
+    return 0;
+}
+
+RPC_HANDLER(workers_get)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = dp_workers_to_json();
+    return 0;
+}
+
+RPC_HANDLER(daemon_version)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = json_pack("{s:s, s:s, s:i, s:s?, s:s?, s:I, s:i, s:i}",
+                        "version", LAMINA_VERSION,
+                        "dpdk", rpc->dpdk_version ? rpc->dpdk_version : "",
+                        "pid", (int) getpid(),
+                        "socket", rpc->socket_path,
+                        "state", rpc->state_path,
+                        "uptime_ms", (json_int_t) (time_ms() - rpc->start_ms),
+                        "changes", (int) rpc->n_changes,
+                        "state_save_errors", (int) rpc->n_save_errors);
+    return 0;
+}
+
+const struct jsonrpc_method switchd_rpc_methods[] = {
+    { "switch.add", switch_add, "add a substrate switch {name}" },
+    { "switch.del", switch_del, "delete an empty switch {name}" },
+    { "switch.list", switch_list, "list switches" },
+    { "port.add", port_add,
+      "add a DPDK port {switch, name, devargs, rate_bps?, queue_len?}" },
+    { "port.del", port_del, "delete a port {switch, name}" },
+    { "port.set", port_set, "set a port's rate {switch, name, rate_bps}" },
+    { "port.list", port_list, "list ports {switch?}" },
+    { "link.add", link_add, "link two switches {name, sw_a, port_a, sw_b, "
+      "port_b, devargs_a?, devargs_b?, rate_bps?, delay_us?, loss_ppm?, "
+      "up?}" },
+    { "link.set", link_set,
+      "change a link {name, rate_bps?, delay_us?, loss_ppm?, up?}" },
+    { "link.del", link_del, "delete a link {name}" },
+    { "link.list", link_list, "list links" },
+    { "slice.add", slice_add, "add a slice {name, guarantee_bps?, "
+      "ceiling_bps?, policer_bps?, policer_burst?, budget?, mbuf_quota?}" },
+    { "slice.set", slice_set, "change a slice's limits (same params)" },
+    { "slice.del", slice_del, "delete a slice and all it holds {name}" },
+    { "slice.list", slice_list, "list slices" },
+    { "queue.set", queue_set, "set a (slice, port) queue {slice, switch, "
+      "port, guarantee_bps, ceiling_bps?}" },
+    { "queue.list", queue_list, "list queue overrides {slice?, switch?}" },
+    { "vnode.add", vnode_add, "add a vnode {slice, switch, fp?, config?}" },
+    { "vnode.del", vnode_del, "delete a vnode {slice, switch}" },
+    { "vnode.list", vnode_list, "list vnodes {slice?, switch?}" },
+    { "vnode.dump", vnode_dump,
+      "a vnode's forwarding state (MAC table) {slice, switch}" },
+    { "vport.add", vport_add,
+      "bind a vport to a port {slice, switch, vport, port, vlan?}" },
+    { "vport.del", vport_del, "delete a vport {slice, switch, vport}" },
+    { "vport.list", vport_list, "list vports {slice?, switch?}" },
+    { "vlink.add", vlink_add,
+      "add a virtual link {slice, name, path: [switch...], label?}" },
+    { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
+    { "vlink.list", vlink_list, "list virtual links {slice?}" },
+    { "stats.get", stats_get, "counters {kind?, name?}" },
+    { "config.get", config_get, "the whole configuration" },
+    { "workers.get", workers_get, "worker lcore load" },
+    { "daemon.version", daemon_version, "versions, pid, paths, uptime" },
+    { NULL, NULL, NULL },
+};
+
+/* ---- Replay ------------------------------------------------------------- */
+
+/* True if element 'elem' of section 'key' is made by another element of
+ * 'config' (a link makes its end ports, a vlink its end vports), so
+ * replaying it on its own would collide. */
+static bool
+replay_is_derived(const json_t *config, const char *key, const json_t *elem)
+{
+    size_t i;
+    json_t *other;
+
+    if (!strcmp(key, "ports")) {
+        const char *sw = json_string_value(json_object_get(elem, "switch"));
+        const char *name = json_string_value(json_object_get(elem, "name"));
+        json_array_foreach(json_object_get(config, "links"), i, other) {
+            for (int end = 0; end < 2 && sw && name; end++) {
+                const char *osw = json_string_value(
+                    json_object_get(other, end ? "sw_b" : "sw_a"));
+                const char *oport = json_string_value(
+                    json_object_get(other, end ? "port_b" : "port_a"));
+                if (osw && oport && !strcmp(osw, sw) && !strcmp(oport, name)) {
+                    return true;
+                }
+            }
+        }
+    } else if (!strcmp(key, "vports")) {
+        const char *slice = json_string_value(json_object_get(elem, "slice"));
+        const char *vport = json_string_value(json_object_get(elem, "vport"));
+        if (!slice || !vport || strncmp(vport, "vl-", 3)) {
+            return false;
+        }
+        json_array_foreach(json_object_get(config, "vlinks"), i, other) {
+            const char *oslice = json_string_value(json_object_get(other,
+                                                                   "slice"));
+            const char *oname = json_string_value(json_object_get(other,
+                                                                  "name"));
+            if (oslice && oname && !strcmp(oslice, slice)
+                && !strcmp(oname, vport + 3)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void
+switchd_rpc_replay(struct jsonrpc_server *server, struct switchd_rpc *rpc,
+                   const json_t *config, unsigned int *n_applied,
+                   unsigned int *n_refused)
+{
+    *n_applied = *n_refused = 0;
+    rpc->replaying = true;
+    dp_pause();
+    for (const struct switchd_state_section *s = switchd_state_sections;
+         s->key; s++) {
+        size_t i;
+        json_t *elem;
+
+        json_array_foreach(json_object_get(config, s->key), i, elem) {
+            struct jsonrpc_error err = { 0 };
+            json_t *result;
+
+            if (replay_is_derived(config, s->key, elem)) {
+                continue;
+            }
+            if (jsonrpc_server_call(server, s->method, elem, &result, &err)) {
+                char *text = json_dumps(elem, JSON_COMPACT);
+                LOG_WARN(MOD, "state file: %s[%zu] %s NOT restored: %s",
+                         s->key, i, text ? text : "", err.message);
+                free(text);
+                jsonrpc_error_clear(&err);
+                (*n_refused)++;
+            } else {
+                (*n_applied)++;
+            }
+            json_decref(result);
+        }
+    }
+    dp_resume();
+    rpc->replaying = false;
+}

@@ -1,0 +1,64 @@
+/*
+ * switchd_rpc: the management methods of lamina-switchd.
+ *
+ * Each method checks every parameter (type, range, name syntax, and the
+ * relations between them, such as guarantee <= ceiling) before it calls
+ * the dataplane, so a refused request changes nothing; the dataplane then
+ * checks what only it can know (existence, uniqueness, devargs, labels in
+ * use) and refuses as a whole too.  Errors name the object and the field:
+ * bad params answer -32602, a refusal of the dataplane answers -32000 with
+ * "data": {"errno": "EEXIST", ...}.
+ *
+ * After every successful change the whole configuration
+ * (dp_config_to_json()) is written to the state file (switchd_state.h).
+ * At start the state file is replayed through these same methods, so a
+ * restored configuration passes exactly the checks a new one would.
+ *
+ * The method reference, with every parameter, is docs/switchd.md.
+ */
+#ifndef LAMINA_SWITCHD_RPC_H
+#define LAMINA_SWITCHD_RPC_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "jsonrpc.h"
+
+/* Ranges accepted from clients. */
+#define SWITCHD_MAX_RATE     10000000000000ULL  /* 10 Tbit/s */
+#define SWITCHD_MAX_QUEUE    (1u << 20)         /* packets */
+#define SWITCHD_MAX_DELAY_US 10000000u          /* 10 s */
+#define SWITCHD_MAX_LOSS_PPM 1000000u
+#define SWITCHD_MAX_BURST    (1u << 30)         /* bytes */
+#define SWITCHD_MAX_BUDGET   (1u << 20)         /* packets per round */
+#define SWITCHD_MAX_MBUFS    (1u << 26)
+#define SWITCHD_MAX_PATH     64                 /* switches in a vlink path */
+#define SWITCHD_MAX_DEVARGS  1024
+
+/* What the methods share (the server's aux pointer). */
+struct switchd_rpc {
+    const char *state_path;     /* state file, or NULL to keep none */
+    const char *socket_path;    /* for daemon.version */
+    const char *dpdk_version;   /* for daemon.version */
+    uint64_t start_ms;          /* time_ms() at start */
+    bool replaying;             /* inside switchd_rpc_replay() */
+    unsigned int n_changes;     /* successful changes since start */
+    unsigned int n_save_errors; /* state file writes that failed */
+};
+
+/* The method table, for jsonrpc_server_create(). */
+extern const struct jsonrpc_method switchd_rpc_methods[];
+
+/* Replays 'config' (the state file's contents, already shape-checked by
+ * switchd_state_check()) through 'server''s methods, in dependency
+ * order, under one dp_pause().  An element that fails is logged with its
+ * reason and skipped (so are the elements that need it).  Stores the
+ * numbers of elements applied and refused.  The state file is not
+ * rewritten. */
+void switchd_rpc_replay(struct jsonrpc_server *server, struct switchd_rpc *,
+                        const json_t *config, unsigned int *n_applied,
+                        unsigned int *n_refused);
+
+#endif /* LAMINA_SWITCHD_RPC_H */
