@@ -25,22 +25,22 @@
 #define DP_RX_DESC 1024
 #define DP_TX_DESC 1024
 
-/* Copies the last non-empty line of 'log' into 'out'. */
+/* Joins the lines of DPDK's 'log' into 'out' with "; ", as much as fits:
+ * the first line usually says what was wrong, the last what failed. */
 static void
-dp_last_line(const char *log, char *out, size_t size)
+dp_log_lines(const char *log, char *out, size_t size)
 {
-    const char *end = log + strlen(log);
+    size_t n = 0;
 
-    while (end > log && (end[-1] == '\n' || end[-1] == ' ')) {
-        end--;
+    out[0] = '\0';
+    for (const char *line = log; *line && n + 1 < size;) {
+        size_t len = strcspn(line, "\n");
+        if (len) {
+            int w = snprintf(out + n, size - n, "%s%.*s", n ? "; " : "", (int) len, line);
+            n += w > 0 ? (size_t) w : 0;
+        }
+        line += len + (line[len] == '\n');
     }
-    const char *start = end;
-    while (start > log && start[-1] != '\n') {
-        start--;
-    }
-    size_t n = end - start < (ptrdiff_t) size - 1 ? (size_t) (end - start) : size - 1;
-    memcpy(out, start, n);
-    out[n] = '\0';
 }
 
 int
@@ -82,7 +82,7 @@ dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
     if (ret < 0 || rte_eth_dev_get_port_by_name(p->dev_name, &port_id)) {
         char reason[160] = "";
         if (log) {
-            dp_last_line(log, reason, sizeof reason);
+            dp_log_lines(log, reason, sizeof reason);
             fputs(log, stderr);     /* keep DPDK's full story in our log */
         }
         free(log);

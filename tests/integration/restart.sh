@@ -35,12 +35,12 @@ check_traffic() {
     done
 }
 check_traffic "before the restart"
-before=$(lamina --json config)
+before=$(lamina --json switch config)
 
 stop_switchd KILL
 info "lamina-switchd killed"
 start_switchd
-after=$(lamina --json config)
+after=$(lamina --json switch config)
 [ "$before" = "$after" ] || fail "configuration differs after the restart"
 check_traffic "after the restart"
 
