@@ -211,14 +211,16 @@ dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
     dp_vport_output_burst(w, vp, &m, 1);
 }
 
-/* Floods 'm' to every vport of 'vn' but 'in'. */
+/* Floods 'm' to every vport of 'vn' but 'in' (only to access vports
+ * when 'access_only'). */
 static void
-dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in)
+dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in,
+         bool access_only)
 {
     struct dp_vport *last = NULL;
 
     for (uint16_t v = 0; v < vn->n_vports; v++) {
-        if (v == in || !vn->vports[v]) {
+        if (v == in || !vn->vports[v] || (access_only && vn->is_vlink[v])) {
             continue;
         }
         if (last) {
@@ -245,7 +247,8 @@ static void
 dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                const uint16_t *in_vports, uint16_t n, uint32_t now_s)
 {
-    struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports };
+    struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports,
+                             .is_vlink = vn->is_vlink };
     uint16_t out[DP_BURST];
 
     vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
@@ -276,8 +279,8 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
             i = j;
             continue;
         }
-        if (o == DP_FP_FLOOD) {
-            dp_flood(w, vn, pkts[i], in_vports[i]);
+        if (o == DP_FP_FLOOD || o == DP_FP_FLOOD_ACCESS) {
+            dp_flood(w, vn, pkts[i], in_vports[i], o == DP_FP_FLOOD_ACCESS);
         } else {
             dp_drop(pkts[i], &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
         }
