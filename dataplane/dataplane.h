@@ -223,7 +223,11 @@ json_t *dp_config_to_json(void);
 /* Counters.  'kind' is one of "port", "slice", "vnode", "queue", "link"
  * or NULL for all; 'name' filters by object name (NULL: all).  Every
  * counter set has packets and bytes in each direction and drops by
- * reason (see DP_DROP_REASONS in dp_counters.h). */
+ * reason (see DP_DROP_REASONS in dp_counters.h).  A slice's rx counts
+ * frames that entered it from hosts (access ports), its tx frames it
+ * delivered to hosts, wherever they crossed the substrate in between;
+ * its drops count every drop on the way.  Queues and ports count every
+ * hop. */
 json_t *dp_stats_to_json(const char *kind, const char *name);
 
 /* MAC table of a vnode (l2learn) or other forwarding-plane state. */

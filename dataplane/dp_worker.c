@@ -433,8 +433,6 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
             dp_drop(m, &p->ctr, NULL, DP_DROP_NO_LABEL);
             continue;
         }
-        e->slice->ctr[w].rx_packets++;
-        e->slice->ctr[w].rx_bytes += rte_pktmbuf_pkt_len(m);
         if (e->op == DP_LABEL_SWAP) {
             if (unlikely(ttl <= 1)) {
                 dp_drop(m, &p->ctr, &e->slice->ctr[w], DP_DROP_TTL);
@@ -498,8 +496,10 @@ dp_tx_take(void *ctx_, unsigned i)
     q->slice->held[ctx->w]--;
     q->ctr.tx_packets++;
     q->ctr.tx_bytes += len;
-    q->slice->ctr[ctx->w].tx_packets++;
-    q->slice->ctr[ctx->w].tx_bytes += len;
+    if (!q->port->is_link) {
+        q->slice->ctr[ctx->w].tx_packets++;
+        q->slice->ctr[ctx->w].tx_bytes += len;
+    }
     ctx->pkts[ctx->n] = m;
     ctx->qs[ctx->n++] = q;
 }
@@ -518,8 +518,10 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
         q->slice->held[ctx->w]++;
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
-        q->slice->ctr[ctx->w].tx_packets--;
-        q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+        if (!q->port->is_link) {
+            q->slice->ctr[ctx->w].tx_packets--;
+            q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+        }
         if (!q->active) {
             q->active = true;
             ctx->p->backlog[ctx->p->n_backlog++] = q;
@@ -570,8 +572,10 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             q->slice->held[w] -= take;
             q->ctr.tx_packets += take;
             q->ctr.tx_bytes += bytes;
-            q->slice->ctr[w].tx_packets += take;
-            q->slice->ctr[w].tx_bytes += bytes;
+            if (!p->is_link) {
+                q->slice->ctr[w].tx_packets += take;
+                q->slice->ctr[w].tx_bytes += bytes;
+            }
         }
         p->sched.rr++;
         for (uint32_t i = 0; i < p->n_backlog; i++) {
