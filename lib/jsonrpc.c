@@ -160,7 +160,19 @@ struct jsonrpc_server {
     char *path;                 /* socket file to remove, or NULL */
     struct jsonrpc_conn *conns[JSONRPC_MAX_CONNS];
     size_t n_conns;
+    void (*begin)(void *);
+    void (*commit)(void *);
+    void *hooks_aux;
 };
+
+void
+jsonrpc_server_set_hooks(struct jsonrpc_server *server, void (*begin)(void *),
+                         void (*commit)(void *), void *aux)
+{
+    server->begin = begin;
+    server->commit = commit;
+    server->hooks_aux = aux;
+}
 
 /* The epoll tag of the listening socket (connections use their pointer). */
 static char jsonrpc_listen_tag;
@@ -460,6 +472,9 @@ jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
                                      "Parse error: %s (at byte %d)",
                                      jerr.text, jerr.position);
     }
+    if (server->begin) {
+        server->begin(server->hooks_aux);
+    }
     if (!json_is_array(msg)) {
         answer = jsonrpc_handle_one(server, msg);
     } else if (json_array_size(msg) == 0) {
@@ -484,6 +499,9 @@ jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
             json_decref(answer);
             answer = NULL;
         }
+    }
+    if (server->commit) {
+        server->commit(server->hooks_aux);
     }
     json_decref(msg);
     return answer;

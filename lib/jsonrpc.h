@@ -154,6 +154,15 @@ int jsonrpc_server_fd(const struct jsonrpc_server *);
  * Returns 0, or EINTR if a signal interrupted the wait. */
 int jsonrpc_server_run(struct jsonrpc_server *, int timeout_ms);
 
+/* Hooks around each message a client sends (one request or a whole
+ * batch): 'begin' runs before its first handler, 'commit' after its last
+ * and before its answer is written, so a server can apply a batch as one
+ * change and make it durable before anyone is told it succeeded.  Either
+ * may be NULL; both get 'aux'. */
+void jsonrpc_server_set_hooks(struct jsonrpc_server *,
+                              void (*begin)(void *aux),
+                              void (*commit)(void *aux), void *aux);
+
 /* Number of open connections. */
 size_t jsonrpc_server_n_conns(const struct jsonrpc_server *);
 

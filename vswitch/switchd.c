@@ -562,6 +562,7 @@ main(int argc, char *argv[])
     if (!server) {
         goto out;
     }
+    jsonrpc_server_set_hooks(server, switchd_rpc_begin, switchd_rpc_end, &rpc);
     if (opts.restore) {
         if (restore_state(server, &rpc)) {
             goto out;

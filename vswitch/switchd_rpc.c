@@ -126,7 +126,30 @@ dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
         return error;
     }
     rpc->n_changes++;
-    if (rpc->state_path && !rpc->replaying) {
+    rpc->dirty = true;
+    return 0;
+}
+
+void
+switchd_rpc_begin(void *rpc_)
+{
+    (void) rpc_;
+    dp_pause();
+}
+
+void
+switchd_rpc_end(void *rpc_)
+{
+    dp_resume();
+    switchd_rpc_commit(rpc_);
+}
+
+/* Saves the state file if a change was made since the last save: once per
+ * client message (a whole batch), before its answer goes out. */
+void
+switchd_rpc_commit(struct switchd_rpc *rpc)
+{
+    if (rpc->dirty && rpc->state_path && !rpc->replaying) {
         json_t *config = dp_config_to_json();
         char msg[512];
 
@@ -142,7 +165,7 @@ dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
         }
         json_decref(config);
     }
-    return 0;
+    rpc->dirty = false;
 }
 
 /* A copy of section 'key' of the configuration whose elements match each
