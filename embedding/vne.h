@@ -230,6 +230,9 @@ struct vne_algo;
 struct vne_algo_class {
     const char *name;
     const char *summary;
+    /* Too slow for whole instances on large substrates (the exact MIP):
+     * `lamina vne compare` runs it only when named. */
+    bool slow;
 
     /* Creates an instance for 'sub' (which must outlive it) into '*algop'.
      * Returns 0 or a positive errno. */

@@ -90,13 +90,14 @@ sim_on_event(const struct vne_sim_event *e, void *aux)
     if (!sc->csv) {
         return;
     }
-    fprintf(sc->csv, "%.6f,%s,%u,%d,%s,%u,%u,%.6f,%.3f,%.3f,%lld,%lld,%.4f,%.4f\n",
+    fprintf(sc->csv, "%.6f,%s,%u,%d,%s,%u,%u,%.6f,%.3f,%.3f,%lld,%lld,%.4f,%.4f,\"%s\"\n",
             e->time, e->arrival ? "arrival" : "departure", e->req,
             e->accepted ? 1 : 0,
             e->arrival && !e->accepted ? vne_reject_name(e->reject->kind) : "",
             e->arrived, e->accepted_total, e->rac, e->time_revenue,
             e->time > 0 ? e->time_revenue / e->time : 0.0,
-            (long long) e->revenue, (long long) e->cost, e->cpu_used, e->bw_used);
+            (long long) e->revenue, (long long) e->cost, e->cpu_used, e->bw_used,
+            e->arrival && !e->accepted ? e->reject->detail : "");
 }
 
 static void
@@ -184,6 +185,7 @@ cmd_simulate(int argc, char *argv[])
         {"embeddings", required_argument, NULL, 'e'},
         {"requests", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 's'},
+        {"time-limit", required_argument, NULL, 't'},
         {"check", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -191,11 +193,11 @@ cmd_simulate(int argc, char *argv[])
     const char *inst_path = NULL, *algo_name = vne_algo_classes[0]->name;
     const char *csv_path = NULL, *plot_path = NULL, *emb_path = NULL;
     bool json = false, check = false;
-    unsigned long n_reqs = UINT32_MAX, seed = 1;
+    unsigned long n_reqs = UINT32_MAX, seed = 1, time_limit = 1000;
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:kh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:t:kh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': inst_path = optarg; break;
         case 'a': algo_name = optarg; break;
@@ -216,6 +218,12 @@ cmd_simulate(int argc, char *argv[])
                 return 2;
             }
             break;
+        case 't':
+            if (!parse_uint(optarg, 3600000, &time_limit) || !time_limit) {
+                fprintf(stderr, PROG " simulate: --time-limit needs milliseconds, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'h':
             printf("usage: " PROG " simulate --instance FILE [OPTIONS]\n\n"
                    "Replays the requests of an instance (lamina-vne-instance/1) in time\n"
@@ -228,6 +236,7 @@ cmd_simulate(int argc, char *argv[])
                    "  --embeddings FILE   accepted embeddings, for check_embeddings.py\n"
                    "  --requests N        only the first N requests\n"
                    "  --seed N            seed of randomised algorithms (default 1)\n"
+                   "  --time-limit MS     time limit per request of the exact MIP (default 1000)\n"
                    "  --check             also replay the result through the checker\n",
                    vne_algo_classes[0]->name);
             return 0;
@@ -261,6 +270,7 @@ cmd_simulate(int argc, char *argv[])
     struct vne_algo_options opts;
     vne_algo_options_init(&opts);
     opts.seed = seed;
+    opts.mip_time_limit_ms = time_limit;
     struct vne_algo *algo;
     int error = vne_algo_create(cls, inst->sub, &opts, &algo);
     if (error) {
@@ -287,7 +297,7 @@ cmd_simulate(int argc, char *argv[])
         }
         fprintf(sc.csv, "time,event,request,accepted,reject_reason,arrived,"
                 "accepted_total,rac,time_revenue,lar_so_far,revenue,cost,"
-                "cpu_used,bw_used\n");
+                "cpu_used,bw_used,reject_detail\n");
     }
     struct vne_sim_options so = { .on_event = sim_on_event,
                                   .on_progress = sim_on_progress, .aux = &sc };
@@ -605,7 +615,8 @@ cmd_compare(int argc, char *argv[])
                    "(baselines.csv next to the instances folder).\n\n"
                    "  --instance FILE...  instances (the option may repeat, or list\n"
                    "                      several files after it)\n"
-                   "  --algos A,B,...     only these algorithms (default: all)\n"
+                   "  --algos A,B,...     only these algorithms (default: all but the\n"
+                   "                      exact MIP, which is too slow for whole instances)\n"
                    "  --baselines FILE    virne results CSV (default: INSTANCE_DIR/../baselines.csv)\n"
                    "  --requests N        only the first N requests of each instance\n"
                    "  --markdown          print a Markdown table\n");
@@ -644,7 +655,9 @@ cmd_compare(int argc, char *argv[])
         free(copy);
     } else {
         for (const struct vne_algo_class *const *cl = vne_algo_classes; *cl; cl++) {
-            sel[n_sel++] = *cl;
+            if (!(*cl)->slow) {
+                sel[n_sel++] = *cl;
+            }
         }
     }
 
