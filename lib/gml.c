@@ -202,6 +202,9 @@ sink_set(struct gml_parser *ps, struct gml_sink *sink, const char *key,
 {
     switch (sink->kind) {
     case SINK_GRAPH:
+        if (!ps->g) {
+            break;              /* top-level keys outside "graph": ignored */
+        }
         if (is_num) {
             graph_set_num(ps->g, key, num);
         } else {
