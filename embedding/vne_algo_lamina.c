@@ -58,9 +58,9 @@ struct lamina_params {
 
 static struct lamina_params lamina_defaults = {
     .roots = 24,
-    .node_weight = 1.0,
+    .node_weight = 2.0,
     .full_penalty = 0.0,
-    .max_stretch = 100.0,
+    .max_stretch = 1.8,
 };
 
 struct lamina_algo {
