@@ -83,6 +83,7 @@ struct lamina_algo {
     struct vne_mapping cur, best;
 };
 
+/* Allocates the work arrays of one instance for 'sub'. */
 static int
 lamina_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
               struct vne_algo **algop)
@@ -113,6 +114,7 @@ lamina_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return 0;
 }
 
+/* Frees 'algo'. */
 static void
 lamina_destroy(struct vne_algo *algo)
 {
@@ -295,6 +297,8 @@ lamina_try(struct lamina_algo *a, const struct vne_residual *res,
     return cost + a->p.full_penalty * penalty;
 }
 
+/* Tries the best roots and keeps the cheapest complete embedding,
+ * then applies admission control. */
 static int
 lamina_embed(struct vne_algo *algo, const struct vne_residual *res,
              const struct vne_request *req, struct vne_mapping *m,

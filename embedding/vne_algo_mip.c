@@ -26,6 +26,7 @@ struct mip_algo {
     bool optimal;
 };
 
+/* The MIP keeps no state between requests. */
 static int
 mip_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
            struct vne_algo **algop)
@@ -36,6 +37,7 @@ mip_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return 0;
 }
 
+/* Frees 'algo'. */
 static void
 mip_destroy(struct vne_algo *algo)
 {
@@ -49,6 +51,7 @@ vne_algo_mip_was_optimal(const struct vne_algo *algo)
            && CONTAINER_OF(algo, struct mip_algo, up)->optimal;
 }
 
+/* Solves the integer program for 'req' within the time limit. */
 static int
 mip_embed(struct vne_algo *algo, const struct vne_residual *res,
           const struct vne_request *req, struct vne_mapping *m,

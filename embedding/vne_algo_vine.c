@@ -31,6 +31,7 @@ struct vine_algo {
     struct vne_ksp *ksp;
 };
 
+/* Creates a ViNE instance, deterministic or randomised. */
 static int
 vine_create_common(const struct vne_substrate *sub, const struct vne_algo_options *o,
                    bool randomized, struct vne_algo **algop)
@@ -44,6 +45,7 @@ vine_create_common(const struct vne_substrate *sub, const struct vne_algo_option
     return 0;
 }
 
+/* Creates D-ViNE. */
 static int
 dvine_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
              struct vne_algo **algop)
@@ -51,6 +53,7 @@ dvine_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return vine_create_common(sub, o, false, algop);
 }
 
+/* Creates R-ViNE. */
 static int
 rvine_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
              struct vne_algo **algop)
@@ -58,6 +61,7 @@ rvine_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return vine_create_common(sub, o, true, algop);
 }
 
+/* Frees 'algo' and its path cache. */
 static void
 vine_destroy(struct vne_algo *algo)
 {
@@ -66,6 +70,7 @@ vine_destroy(struct vne_algo *algo)
     free(a);
 }
 
+/* Solves the relaxation, rounds the node mapping, maps the links. */
 static int
 vine_embed(struct vne_algo *algo, const struct vne_residual *res,
            const struct vne_request *req, struct vne_mapping *m,

@@ -25,6 +25,7 @@
 
 #define PROG "lamina vne"
 
+/* Prints the group's usage to 'out'. */
 static void
 vne_usage(FILE *out)
 {
@@ -42,6 +43,7 @@ vne_usage(FILE *out)
 "Run '" PROG " COMMAND --help' for a command's options.\n");
 }
 
+/* Prints every algorithm with its summary. */
 static void
 list_algos(FILE *out)
 {
@@ -51,6 +53,7 @@ list_algos(FILE *out)
     }
 }
 
+/* Returns the class named 'name', or NULL after listing the valid names. */
 static const struct vne_algo_class *
 find_algo_or_complain(const char *name)
 {
@@ -62,6 +65,7 @@ find_algo_or_complain(const char *name)
     return c;
 }
 
+/* Parses a decimal number no larger than 'max' into '*out'. */
 static bool
 parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -83,6 +87,7 @@ struct sim_cli {
     uint32_t n_reqs;
 };
 
+/* Writes one CSV row per simulator event. */
 static void
 sim_on_event(const struct vne_sim_event *e, void *aux)
 {
@@ -100,6 +105,7 @@ sim_on_event(const struct vne_sim_event *e, void *aux)
             e->arrival && !e->accepted ? e->reject->detail : "");
 }
 
+/* Draws the progress bar (only on a terminal). */
 static void
 sim_on_progress(uint32_t done, uint32_t total, void *aux)
 {
@@ -116,6 +122,7 @@ sim_on_progress(uint32_t done, uint32_t total, void *aux)
     }
 }
 
+/* Plots acceptance ratio and average revenue over time from 'csv' with gnuplot. */
 static int
 write_plot(const char *png, const char *csv, const char *title)
 {
@@ -148,6 +155,7 @@ write_plot(const char *png, const char *csv, const char *title)
     return 0;
 }
 
+/* Prints the result of one run as a two-column table. */
 static void
 print_summary(FILE *out, const char *inst_path, const char *algo,
               const struct vne_sim_result *r)
@@ -173,6 +181,7 @@ print_summary(FILE *out, const char *inst_path, const char *algo,
     fprintf(out, "%s\n", any ? "" : "-");
 }
 
+/* `lamina vne simulate`. */
 static int
 cmd_simulate(int argc, char *argv[])
 {
@@ -376,6 +385,7 @@ out:
 
 /* ---- embed ---- */
 
+/* `lamina vne embed`. */
 static int
 cmd_embed(int argc, char *argv[])
 {
@@ -575,6 +585,7 @@ print_baselines(FILE *out, const char *csv_path, const char *name, bool markdown
     fclose(f);
 }
 
+/* `lamina vne compare`. */
 static int
 cmd_compare(int argc, char *argv[])
 {
@@ -727,6 +738,7 @@ cmd_compare(int argc, char *argv[])
     return status;
 }
 
+/* Dispatches `lamina vne COMMAND`. */
 static int
 vne_main(int argc, char *argv[])
 {

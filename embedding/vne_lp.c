@@ -12,6 +12,7 @@ struct triplets {
     size_t n, cap;
 };
 
+/* Appends matrix entry (row, col) = val. */
 static void
 trip_add(struct triplets *t, int row, int col, double val)
 {
