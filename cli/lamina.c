@@ -24,6 +24,9 @@ static const struct cli_group *const cli_groups[] = {
 #ifdef HAVE_TOPO_CLI
     &topo_cli_group,
 #endif
+#ifdef HAVE_SLICER_CLI
+    &slicer_cli_group,
+#endif
     NULL,
 };
 

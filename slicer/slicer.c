@@ -1,0 +1,1883 @@
+/*
+ * slicer: connections and the proxy of lamina-slicer.  See slicer.h for
+ * the ideas, slicer_xlate.c for the rules, docs/slicer.md for the whole.
+ *
+ * One thread, one epoll set: the switch listener, the JSON-RPC server,
+ * every switch and controller connection (non-blocking, cut into messages
+ * by the codec's framer).  Output is appended to each connection's buffer
+ * while a batch of input is handled and flushed once per loop iteration,
+ * so a burst of FLOW_MODs becomes few large writes.  A switch whose
+ * output backlog passes CONN_HIGH_WATER stops the reading of its
+ * controllers until it drains; a controller that falls that far behind
+ * loses PACKET_INs (counted), never replies.
+ */
+#include "slicer_pvt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "flowspace.h"
+#include "log.h"
+#include "util.h"
+
+#define MOD "slicer"
+#define SECRET_PREFIX "lamina-secret:"
+#define AUTH_TIMEOUT_MS 10000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+#define PREAUTH_MAX (256u << 10)
+
+static void conn_close_switch(struct slicer *, struct sw_conn *);
+static void cc_disconnect(struct slicer *, struct ctrl_conn *, const char *why);
+
+/* ---- Connections -------------------------------------------------------- */
+
+static void
+set_nonblock(int fd)
+{
+    int one = 1;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void
+conn_init(struct conn *c, enum conn_kind kind, int fd)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->fd = fd;
+    ofp_framer_init(&c->in);
+    ofpbuf_init(&c->out, 0);
+}
+
+static void
+conn_set_events(struct slicer *s, struct conn *c, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = c };
+
+    if (c->fd < 0 || events == c->events) {
+        return;
+    }
+    if (epoll_ctl(s->epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd,
+                  &ev) < 0) {
+        LOG_WARN(MOD, "epoll_ctl: %s", strerror(errno));
+    }
+    c->events = events;
+}
+
+static void
+conn_uninit(struct slicer *s, struct conn *c)
+{
+    if (c->fd >= 0) {
+        if (c->events) {
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        }
+        close(c->fd);
+    }
+    c->fd = -1;
+    c->events = 0;
+    ofp_framer_destroy(&c->in);
+    ofpbuf_uninit(&c->out);
+    c->out_ofs = 0;
+    c->dirty = false;
+}
+
+static size_t
+conn_backlog(const struct conn *c)
+{
+    return c->out.size - c->out_ofs;
+}
+
+/* Writes what it can; returns 0 or a positive errno (the peer is gone). */
+static int
+conn_flush(struct slicer *s, struct conn *c)
+{
+    while (conn_backlog(c)) {
+        ssize_t n = send(c->fd, c->out.data + c->out_ofs, conn_backlog(c),
+                         MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN) {
+                break;
+            }
+            return errno;
+        }
+        c->out_ofs += n;
+    }
+    if (!conn_backlog(c)) {
+        ofpbuf_clear(&c->out);
+        c->out_ofs = 0;
+    }
+    c->dirty = false;
+    conn_set_events(s, c, (c->paused ? 0 : EPOLLIN)
+                          | (conn_backlog(c) ? EPOLLOUT : 0));
+    return 0;
+}
+
+static void
+conn_queue(struct conn *c, const void *data, size_t len)
+{
+    if (c->fd < 0) {
+        return;
+    }
+    if (c->out_ofs > (1u << 20) && c->out_ofs * 2 > c->out.size) {
+        /* Compact the sent prefix away. */
+        memmove(c->out.data, c->out.data + c->out_ofs, conn_backlog(c));
+        c->out.size -= c->out_ofs;
+        c->out_ofs = 0;
+    }
+    ofpbuf_put(&c->out, data, len);
+    c->dirty = true;
+}
+
+/* Encodes 'msg' onto 'c'. */
+static void
+conn_send_msg(struct slicer *s, struct conn *c, const struct ofp_msg *msg)
+{
+    ofpbuf_clear(&s->buf);
+    if (ofp_encode(msg, &s->buf)) {
+        LOG_WARN(MOD, "cannot encode %s", ofp_msg_type_name(msg->type));
+        return;
+    }
+    conn_queue(c, s->buf.data, s->buf.size);
+}
+
+/* Queues raw message bytes with a new xid. */
+static void
+conn_send_raw_xid(struct conn *c, const uint8_t *raw, size_t len, uint32_t xid)
+{
+    conn_queue(c, raw, len);
+    if (c->fd >= 0) {
+        uint8_t *p = ofpbuf_at(&c->out, c->out.size - len + 4);
+        p[0] = xid >> 24; p[1] = xid >> 16; p[2] = xid >> 8; p[3] = xid;
+    }
+}
+
+static void
+conn_send_error(struct slicer *s, struct conn *c, const uint8_t *req,
+                size_t len, struct ofp_error err)
+{
+    ofpbuf_clear(&s->buf);
+    ofp_encode_error_reply(&s->buf, req, len, err);
+    conn_queue(c, s->buf.data, s->buf.size);
+}
+
+/* ---- Switch side -------------------------------------------------------- */
+
+static struct sw_conn *
+switch_by_dpid(struct slicer *s, uint64_t dpid)
+{
+    for (struct sw_conn *sw = s->switches; sw; sw = sw->next) {
+        if (sw->state == SW_UP && sw->dpid == dpid) {
+            return sw;
+        }
+    }
+    return NULL;
+}
+
+/* A fresh xid on 'sw' for a request; records where its answer goes. */
+static uint32_t
+sw_xid(struct sw_conn *sw, uint16_t tag, uint32_t ctrl_xid, uint32_t serial,
+       uint8_t type, uint8_t internal)
+{
+    uint32_t xid = sw->next_xid++;
+    struct xid_ent *e;
+
+    if (!sw->next_xid) {
+        sw->next_xid = 1;
+    }
+    e = &sw->xids[xid & (XID_MAP_SIZE - 1)];
+    e->phys_xid = xid;
+    e->ctrl_xid = ctrl_xid;
+    e->cc_serial = serial;
+    e->tag = tag;
+    e->type = type;
+    e->internal = internal;
+    return xid;
+}
+
+static const struct xid_ent *
+sw_xid_lookup(const struct sw_conn *sw, uint32_t xid)
+{
+    const struct xid_ent *e = &sw->xids[xid & (XID_MAP_SIZE - 1)];
+    return e->phys_xid == xid && (e->tag || e->internal) ? e : NULL;
+}
+
+static void
+sw_send_internal(struct slicer *s, struct sw_conn *sw, struct ofp_msg *m,
+                 uint8_t internal)
+{
+    m->xid = sw_xid(sw, 0, 0, 0, m->type, internal);
+    conn_send_msg(s, &sw->c, m);
+}
+
+static const struct ofp_port_info *
+sw_port(const struct sw_conn *sw, uint32_t port_no)
+{
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        if (sw->ports[i].port_no == port_no) {
+            return &sw->ports[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+sw_port_update(struct sw_conn *sw, const struct ofp_port_info *p, bool del)
+{
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        if (sw->ports[i].port_no == p->port_no) {
+            if (del) {
+                sw->ports[i] = sw->ports[--sw->n_ports];
+            } else {
+                sw->ports[i] = *p;
+            }
+            return;
+        }
+    }
+    if (!del) {
+        sw->ports = xrealloc(sw->ports, (sw->n_ports + 1) * sizeof *sw->ports);
+        sw->ports[sw->n_ports++] = *p;
+    }
+}
+
+/* ---- Controller side ---------------------------------------------------- */
+
+static struct ctrl_conn *
+cc_create(struct slicer *s, struct slice *slice, struct slice_dp *dp,
+          struct sw_conn *sw)
+{
+    struct ctrl_conn *cc = xzalloc(sizeof *cc);
+
+    conn_init(&cc->c, CONN_CTRL, -1);
+    ofpbuf_init(&cc->preauth, 0);
+    cc->slice = slice;
+    cc->dp = dp;
+    cc->sw = sw;
+    cc->state = CC_WAIT;
+    cc->next_attempt_ms = 0;
+    cc->backoff_ms = BACKOFF_MIN_MS;
+    cc->next = s->ctrls;
+    s->ctrls = cc;
+    dp->conn = cc;
+    return cc;
+}
+
+static void
+cc_destroy(struct slicer *s, struct ctrl_conn *cc)
+{
+    for (struct ctrl_conn **p = &s->ctrls; *p; p = &(*p)->next) {
+        if (*p == cc) {
+            *p = cc->next;
+            break;
+        }
+    }
+    if (cc->dp->conn == cc) {
+        cc->dp->conn = NULL;
+    }
+    conn_uninit(s, &cc->c);
+    ofpbuf_uninit(&cc->preauth);
+    free(cc);
+}
+
+static void
+cc_disconnect(struct slicer *s, struct ctrl_conn *cc, const char *why)
+{
+    if (cc->state >= CC_HELLO) {
+        LOG_INFO(MOD, "slice %s: controller %s for switch %#" PRIx64
+                 " disconnected (%s)", cc->slice->name, cc->slice->controller,
+                 cc->dp->dpid, why);
+    }
+    conn_uninit(s, &cc->c);
+    ofpbuf_clear(&cc->preauth);
+    cc->state = CC_WAIT;
+    cc->next_attempt_ms = time_ms() + cc->backoff_ms;
+    cc->backoff_ms = MIN(cc->backoff_ms * 2, BACKOFF_MAX_MS);
+}
+
+static void
+cc_connect(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    const char *addr = cc->slice->controller + 4;
+    const char *colon = strrchr(addr, ':');
+    char ip[64];
+    int fd;
+
+    snprintf(ip, sizeof ip, "%.*s", (int) (colon - addr), addr);
+    inet_pton(AF_INET, ip, &sin.sin_addr);
+    sin.sin_port = htons(atoi(colon + 1));
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        cc->next_attempt_ms = time_ms() + cc->backoff_ms;
+        return;
+    }
+    set_nonblock(fd);
+    conn_init(&cc->c, CONN_CTRL, fd);
+    snprintf(cc->c.peer, sizeof cc->c.peer, "%s", cc->slice->controller);
+    cc->serial = ++s->next_serial;
+    if (connect(fd, (struct sockaddr *) &sin, sizeof sin) < 0
+        && errno != EINPROGRESS) {
+        cc_disconnect(s, cc, strerror(errno));
+        return;
+    }
+    cc->state = CC_CONNECTING;
+    conn_set_events(s, &cc->c, EPOLLOUT);
+}
+
+/* The TCP connection is up: say hello. */
+static void
+cc_connected(struct slicer *s, struct ctrl_conn *cc)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    getsockopt(cc->c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) {
+        cc_disconnect(s, cc, strerror(err));
+        return;
+    }
+    cc->state = CC_HELLO;
+    ofpbuf_clear(&s->buf);
+    ofp_encode_hello(&s->buf, 1, 1u << OFP13_VERSION_WIRE);
+    conn_queue(&cc->c, s->buf.data, s->buf.size);
+    conn_set_events(s, &cc->c, EPOLLIN);
+}
+
+/* Makes sure every slice with ports on switch 'sw' has a controller
+ * connection for it (after the switch came up, or a slice was added). */
+static void
+ensure_ctrls(struct slicer *s, struct sw_conn *sw)
+{
+    for (size_t i = 0; i < s->cfg.n_slices; i++) {
+        struct slice *slice = s->cfg.slices[i];
+        struct slice_dp *dp = slice_dp_find(slice, sw->dpid);
+        if (dp && !dp->conn) {
+            cc_create(s, slice, dp, sw);
+        } else if (dp) {
+            dp->conn->sw = sw;
+        }
+    }
+}
+
+/* ---- Flow records ------------------------------------------------------- */
+
+static void
+encode_match_key(const struct ofp_match *m, struct ofpbuf *key)
+{
+    ofpbuf_clear(key);
+    ofp_match_encode(m, key);
+}
+
+/* Records a physical ADD that was sent for the slice. */
+static void
+record_add(struct slicer *s, struct slice_dp *dp,
+           const struct ofp_flow_mod_body *p, uint16_t ctrl_flags,
+           const uint8_t *msg, size_t len)
+{
+    struct ofpbuf key = OFPBUF_INITIALIZER;
+    encode_match_key(&p->match, &key);
+    flow_table_put(&dp->flows, p->table_id, p->priority, ctrl_flags,
+                   key.data, key.size, msg, len);
+    ofpbuf_uninit(&key);
+    (void) s;
+}
+
+static struct flow_rec *
+record_find(struct slice_dp *dp, uint8_t table_id, uint16_t priority,
+            const struct ofp_match *m)
+{
+    struct ofpbuf key = OFPBUF_INITIALIZER;
+    struct flow_rec *r;
+
+    encode_match_key(m, &key);
+    r = flow_table_find(&dp->flows, table_id, priority, key.data, key.size,
+                        flow_key_hash(table_id, priority, key.data,
+                                      key.size));
+    ofpbuf_uninit(&key);
+    return r;
+}
+
+static bool
+record_match(const struct flow_rec *r, struct ofp_match *m)
+{
+    struct ofp_error err;
+    size_t used;
+    return !ofp_match_decode(r->data, r->key_len, m, &used, &err);
+}
+
+/* Applies a MODIFY/DELETE (strict or not) to the records. */
+static void
+records_apply(struct slicer *s, struct slice_dp *dp,
+              const struct ofp_flow_mod_body *p)
+{
+    bool strict = p->command == OFPFC_MODIFY_STRICT
+                  || p->command == OFPFC_DELETE_STRICT;
+    bool del = p->command == OFPFC_DELETE || p->command == OFPFC_DELETE_STRICT;
+    struct flow_table *t = &dp->flows;
+    struct flow_rec **hits = NULL;
+    size_t n_hits = 0, cap = 0;
+
+    if (strict) {
+        struct flow_rec *r = record_find(dp, p->table_id, p->priority,
+                                         &p->match);
+        if (!r) {
+            return;
+        }
+        hits = xmalloc(sizeof *hits);
+        hits[n_hits++] = r;
+    } else {
+        for (size_t b = 0; b < t->n_buckets; b++) {
+            for (struct flow_rec *r = t->buckets[b]; r; r = r->next) {
+                struct ofp_match m;
+                if ((p->table_id != 0xff && r->table_id != p->table_id)
+                    || !record_match(r, &m)
+                    || !fs_match_covers(&p->match, &m)) {
+                    continue;
+                }
+                if (n_hits == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    hits = xrealloc(hits, cap * sizeof *hits);
+                }
+                hits[n_hits++] = r;
+            }
+        }
+    }
+    for (size_t i = 0; i < n_hits; i++) {
+        struct flow_rec *r = hits[i];
+        if (del) {
+            /* With an out_port/group filter, FLOW_REMOVED tells. */
+            if (p->out_port == OFPP13_ANY && p->out_group == 0xffffffff) {
+                flow_table_remove(t, r);
+            }
+            continue;
+        }
+        /* MODIFY: the record takes the new instructions. */
+        struct ofp_msg *old = xmalloc(sizeof *old);
+        struct ofp_error err;
+        if (!ofp_decode(r->data + r->key_len, r->msg_len, old, &err)) {
+            struct ofpbuf enc = OFPBUF_INITIALIZER;
+            struct ofpbuf key = OFPBUF_INITIALIZER;
+            old->flow_mod.insts = p->insts;
+            ofp_encode(old, &enc);
+            ofpbuf_put(&key, r->data, r->key_len);
+            flow_table_put(t, r->table_id, r->priority, r->ctrl_flags,
+                           key.data, key.size, enc.data, enc.size);
+            ofpbuf_uninit(&key);
+            ofpbuf_uninit(&enc);
+        }
+        ofp_msg_free(old);
+        free(old);
+    }
+    free(hits);
+    (void) s;
+}
+
+/* ---- Controller → switch ------------------------------------------------ */
+
+static bool
+cc_refuse(struct slicer *s, struct ctrl_conn *cc, struct ofp_error err)
+{
+    char name[96];
+    cc->slice->c.refused++;
+    LOG_DBG(MOD, "slice %s: refused %s: %s", cc->slice->name,
+            ofp_msg_type_name(s->msg.type),
+            ofp_error_format(err, name, sizeof name));
+    conn_send_error(s, &cc->c, s->msg.raw, s->msg.raw_len, err);
+    return false;
+}
+
+static void
+handle_flow_mod(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct xlate_ctx x = { &s->cfg, cc->slice, cc->dp };
+    struct ofp_flow_mod_body *fm = &s->msg.flow_mod, *pieces;
+    struct slice_dp *dp = cc->dp;
+    struct sw_conn *sw = cc->sw;
+    struct ofp_error err;
+    size_t n;
+
+    if (xlate_flow_mod(&x, fm, &s->msg.arena, &pieces, &n, &err)) {
+        cc_refuse(s, cc, err);
+        return;
+    }
+    if (fm->command == OFPFC_ADD && cc->slice->max_flows) {
+        size_t new = 0;
+        for (size_t i = 0; i < n; i++) {
+            new += !record_find(dp, pieces[i].table_id, pieces[i].priority,
+                                &pieces[i].match);
+        }
+        if (dp->flows.n + new > cc->slice->max_flows) {
+            cc->slice->c.quota_refused++;
+            cc_refuse(s, cc, OFP_ERROR(OFPET_FLOW_MOD_FAILED,
+                                       OFPFMFC_TABLE_FULL));
+            return;
+        }
+    }
+    cc->slice->c.flow_mods++;
+    for (size_t i = 0; i < n; i++) {
+        struct ofp_msg *out = &s->out;
+
+        ofp_msg_init(out, OFPT_FLOW_MOD,
+                     sw_xid(sw, cc->slice->tag, s->msg.xid, cc->serial,
+                            OFPT_FLOW_MOD, 0));
+        out->flow_mod = pieces[i];
+        if (i && pieces[i].buffer_id != OFP13_NO_BUFFER) {
+            out->flow_mod.buffer_id = OFP13_NO_BUFFER;  /* one packet */
+        }
+        ofpbuf_clear(&s->buf);
+        ofp_encode(out, &s->buf);
+        conn_queue(&sw->c, s->buf.data, s->buf.size);
+        cc->slice->c.flows_sent++;
+        if (fm->command == OFPFC_ADD) {
+            record_add(s, dp, &pieces[i], fm->flags, s->buf.data,
+                       s->buf.size);
+        } else {
+            records_apply(s, dp, &pieces[i]);
+        }
+    }
+}
+
+static void
+track_id(uint32_t **ids, size_t *n, size_t *cap, uint32_t id, bool add)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if ((*ids)[i] == id) {
+            if (!add) {
+                (*ids)[i] = (*ids)[--*n];
+            }
+            return;
+        }
+    }
+    if (add) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 8;
+            *ids = xrealloc(*ids, *cap * sizeof **ids);
+        }
+        (*ids)[(*n)++] = id;
+    }
+}
+
+static void
+forward(struct slicer *s, struct ctrl_conn *cc, struct ofp_msg *m)
+{
+    uint32_t ctrl_xid = m->xid;
+    m->xid = sw_xid(cc->sw, cc->slice->tag, ctrl_xid, cc->serial, m->type, 0);
+    conn_send_msg(s, &cc->sw->c, m);
+    m->xid = ctrl_xid;
+}
+
+static void
+forward_raw(struct slicer *s, struct ctrl_conn *cc, const struct ofp_msg *m)
+{
+    uint32_t xid = sw_xid(cc->sw, cc->slice->tag, m->xid, cc->serial,
+                          m->type, 0);
+    conn_send_raw_xid(&cc->sw->c, m->raw, m->raw_len, xid);
+    (void) s;
+}
+
+static void
+handle_group_mod(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct xlate_ctx x = { &s->cfg, cc->slice, cc->dp };
+    struct ofp_group_mod_body *gm = &s->msg.group_mod;
+    struct slice_dp *dp = cc->dp;
+    uint32_t virt = gm->group_id;
+    struct ofp_error err;
+
+    if (xlate_group_mod(&x, gm, &s->msg.arena, &err)) {
+        cc_refuse(s, cc, err);
+        return;
+    }
+    if (gm->command == OFPGC11_DELETE && virt == 0xfffffffc) {
+        /* OFPG_ALL: every group of the slice, one by one. */
+        while (dp->n_groups) {
+            gm->group_id = xlate_group_to_phys(cc->slice, dp->groups[0]);
+            forward(s, cc, &s->msg);
+            track_id(&dp->groups, &dp->n_groups, &dp->groups_cap,
+                     dp->groups[0], false);
+        }
+        return;
+    }
+    track_id(&dp->groups, &dp->n_groups, &dp->groups_cap, virt,
+             gm->command != OFPGC11_DELETE);
+    forward(s, cc, &s->msg);
+}
+
+static void
+handle_meter_mod(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct xlate_ctx x = { &s->cfg, cc->slice, cc->dp };
+    struct ofp_meter_mod_body *mm = &s->msg.meter_mod;
+    struct slice_dp *dp = cc->dp;
+    uint32_t virt = mm->meter_id;
+    struct ofp_error err;
+
+    if (xlate_meter_mod(&x, mm, &err)) {
+        cc_refuse(s, cc, err);
+        return;
+    }
+    if (mm->command == OFPMC13_DELETE && virt == 0xffffffff) {
+        while (dp->n_meters) {
+            mm->meter_id = xlate_meter_to_phys(cc->slice, dp->meters[0]);
+            forward(s, cc, &s->msg);
+            track_id(&dp->meters, &dp->n_meters, &dp->meters_cap,
+                     dp->meters[0], false);
+        }
+        return;
+    }
+    track_id(&dp->meters, &dp->n_meters, &dp->meters_cap, virt,
+             mm->command != OFPMC13_DELETE);
+    forward(s, cc, &s->msg);
+}
+
+static void
+reply_port_desc(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct ofp_msg *out = &s->out;
+    struct slice_dp *dp = cc->dp;
+    size_t n = 0;
+
+    ofp_msg_init(out, OFPT_MULTIPART_REPLY, s->msg.xid);
+    out->mp.type = OFPMP_PORT_DESC;
+    out->mp.list.port_descs = ofp_msg_alloc(out, (dp->n_ports + 1)
+                                            * sizeof *out->mp.list.port_descs);
+    for (size_t i = 0; i < dp->n_ports; i++) {
+        const struct ofp_port_info *p = sw_port(cc->sw, dp->ports[i].phys);
+        if (p) {
+            out->mp.list.port_descs[n] = *p;
+            out->mp.list.port_descs[n].port_no = dp->ports[i].virt;
+            n++;
+        }
+    }
+    out->mp.list.n = n;
+    conn_send_msg(s, &cc->c, out);
+    ofp_msg_free(out);
+}
+
+static void
+reply_table_stats(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct ofp_msg *out = &s->out;
+    uint8_t n_tables = cc->sw->features.n_tables;
+    struct flow_table *t = &cc->dp->flows;
+
+    ofp_msg_init(out, OFPT_MULTIPART_REPLY, s->msg.xid);
+    out->mp.type = OFPMP_TABLE;
+    out->mp.list.tables = ofp_msg_alloc(out, (n_tables + 1)
+                                        * sizeof *out->mp.list.tables);
+    for (unsigned int i = 0; i < n_tables; i++) {
+        out->mp.list.tables[i].table_id = i;
+    }
+    for (size_t b = 0; b < t->n_buckets; b++) {
+        for (struct flow_rec *r = t->buckets[b]; r; r = r->next) {
+            if (r->table_id < n_tables) {
+                out->mp.list.tables[r->table_id].active_count++;
+            }
+        }
+    }
+    out->mp.list.n = n_tables;
+    conn_send_msg(s, &cc->c, out);
+    ofp_msg_free(out);
+}
+
+static void
+handle_multipart(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct ofp_multipart_body *mp = &s->msg.mp;
+    struct xlate_ctx x = { &s->cfg, cc->slice, cc->dp };
+
+    switch (mp->type) {
+    case OFPMP_DESC:
+        forward_raw(s, cc, &s->msg);
+        return;
+    case OFPMP_PORT_DESC:
+        reply_port_desc(s, cc);
+        return;
+    case OFPMP_TABLE:
+        reply_table_stats(s, cc);
+        return;
+    case OFPMP_FLOW:
+    case OFPMP_AGGREGATE: {
+        struct ofp_flow_stats_request *r = &mp->flow_req;
+        uint64_t ctrl = xlate_cookie_ctrl_mask(&s->cfg);
+        if (ofp_match_has(&r->match, OFP_F_IN_PORT)) {
+            r->match.v.in_port = slice_dp_phys_port(cc->dp, r->match.v.in_port);
+            if (!r->match.v.in_port) {
+                cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_MATCH, OFPBMC_EPERM));
+                return;
+            }
+        }
+        if (r->out_port && r->out_port < OFPP13_MAX) {
+            r->out_port = slice_dp_phys_port(cc->dp, r->out_port);
+            if (!r->out_port) {
+                cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_PORT));
+                return;
+            }
+        }
+        if (r->out_group != 0xffffffff) {
+            if (r->out_group > SLICE_GROUP_MAX) {
+                cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_ACTION,
+                                           OFPBAC_BAD_OUT_GROUP));
+                return;
+            }
+            r->out_group = xlate_group_to_phys(cc->slice, r->out_group);
+        }
+        r->cookie_mask = (r->cookie_mask & ctrl)
+                         | xlate_cookie_tag_mask(&s->cfg);
+        r->cookie = (r->cookie & r->cookie_mask & ctrl)
+                    | ((uint64_t) cc->slice->tag << s->cfg.tag_shift);
+        forward(s, cc, &s->msg);
+        return;
+    }
+    case OFPMP_PORT_STATS:
+        if (mp->port_no != OFPP13_ANY) {
+            mp->port_no = slice_dp_phys_port(cc->dp, mp->port_no);
+            if (!mp->port_no) {
+                cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_PORT));
+                return;
+            }
+        }
+        forward(s, cc, &s->msg);
+        return;
+    case OFPMP_GROUP:
+    case OFPMP_GROUP_DESC:
+        if (mp->type == OFPMP_GROUP && mp->group_id != 0xfffffffc) {
+            if (mp->group_id > SLICE_GROUP_MAX) {
+                cc_refuse(s, cc, OFP_ERROR(OFPET_GROUP_MOD_FAILED,
+                                           OFPGMFC_INVALID_GROUP));
+                return;
+            }
+            mp->group_id = xlate_group_to_phys(cc->slice, mp->group_id);
+        }
+        forward(s, cc, &s->msg);
+        return;
+    case OFPMP_METER:
+        if (mp->meter_id != 0xffffffff) {
+            if (!mp->meter_id || mp->meter_id > SLICE_METER_MAX) {
+                cc_refuse(s, cc, OFP_ERROR(OFPET_METER_MOD_FAILED,
+                                           OFPMMFC_INVALID_METER));
+                return;
+            }
+            mp->meter_id = xlate_meter_to_phys(cc->slice, mp->meter_id);
+        }
+        forward(s, cc, &s->msg);
+        return;
+    default:
+        cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_MULTIPART));
+        return;
+    }
+    (void) x;
+}
+
+/* One message from an authenticated controller. */
+static void
+cc_handle_up(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct ofp_msg *m = &s->msg;
+    struct slice *slice = cc->slice;
+    struct ofp_msg *out = &s->out;
+    struct ofp_error err;
+
+    if (m->type == OFPT_ECHO_REQUEST) {
+        ofpbuf_clear(&s->buf);
+        ofp_encode_echo_reply(&s->buf, m);
+        conn_queue(&cc->c, s->buf.data, s->buf.size);
+        return;
+    }
+    if (m->type == OFPT_ECHO_REPLY || m->type == OFPT_HELLO) {
+        return;
+    }
+    slice->c.ctrl_msgs++;
+    if (!token_bucket_take(&slice->bucket, time_ns())) {
+        slice->c.rate_limited++;
+        cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_EPERM));
+        return;
+    }
+    if (!cc->sw || cc->sw->state != SW_UP) {
+        return;
+    }
+    switch (m->type) {
+    case OFPT_FEATURES_REQUEST:
+        ofp_msg_init(out, OFPT_FEATURES_REPLY, m->xid);
+        out->features = cc->sw->features;
+        out->features.datapath_id = cc->dp->vdpid;
+        out->features.auxiliary_id = 0;
+        conn_send_msg(s, &cc->c, out);
+        break;
+    case OFPT_GET_CONFIG_REQUEST:
+        ofp_msg_init(out, OFPT_GET_CONFIG_REPLY, m->xid);
+        out->config.flags = cc->dp->config_flags;
+        out->config.miss_send_len = cc->dp->miss_send_len;
+        conn_send_msg(s, &cc->c, out);
+        break;
+    case OFPT_SET_CONFIG:
+        /* The switch's configuration is shared: kept per slice. */
+        cc->dp->config_flags = m->config.flags;
+        cc->dp->miss_send_len = m->config.miss_send_len;
+        break;
+    case OFPT_ROLE_REQUEST:
+        ofp_msg_init(out, OFPT_ROLE_REPLY, m->xid);
+        out->role = m->role;
+        if (out->role.role == OFPCR12_ROLE_NOCHANGE) {
+            out->role.role = OFPCR12_ROLE_EQUAL;
+        }
+        conn_send_msg(s, &cc->c, out);
+        break;
+    case OFPT_BARRIER_REQUEST:
+        forward_raw(s, cc, m);
+        break;
+    case OFPT_FLOW_MOD:
+        handle_flow_mod(s, cc);
+        break;
+    case OFPT_PACKET_OUT: {
+        struct xlate_ctx x = { &s->cfg, slice, cc->dp };
+        if (xlate_packet_out(&x, &m->packet_out, &m->arena, &err)) {
+            cc_refuse(s, cc, err);
+            break;
+        }
+        slice->c.packet_outs++;
+        forward(s, cc, m);
+        break;
+    }
+    case OFPT_GROUP_MOD:
+        handle_group_mod(s, cc);
+        break;
+    case OFPT_METER_MOD:
+        handle_meter_mod(s, cc);
+        break;
+    case OFPT_MULTIPART_REQUEST:
+        handle_multipart(s, cc);
+        break;
+    case OFPT_ERROR:
+        break;
+    default:
+        cc_refuse(s, cc, OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_TYPE));
+        break;
+    }
+}
+
+static bool
+secret_matches(const struct slice *slice, const struct ofp_msg *m)
+{
+    size_t plen = strlen(SECRET_PREFIX), slen = strlen(slice->secret);
+    return m->type == OFPT_ECHO_REQUEST && m->echo.len == plen + slen
+           && !memcmp(m->echo.data, SECRET_PREFIX, plen)
+           && !memcmp(m->echo.data + plen, slice->secret, slen);
+}
+
+static void cc_handle_bytes(struct slicer *, struct ctrl_conn *,
+                            const uint8_t *, size_t);
+
+/* One message from a controller, in whatever state. */
+static void
+cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
+          size_t len)
+{
+    struct ofp_msg *m = &s->msg;
+    struct ofp_error err;
+
+    if (ofp_decode(buf, len, m, &err)) {
+        if (cc->state == CC_UP) {
+            cc->slice->c.refused++;
+            conn_send_error(s, &cc->c, buf, len, err);
+        }
+        ofp_msg_free(m);
+        return;
+    }
+    switch (cc->state) {
+    case CC_HELLO: {
+        uint8_t version;
+        if (m->type != OFPT_HELLO
+            || ofp_hello_negotiate(&m->hello, buf[0],
+                                   1u << OFP13_VERSION_WIRE, &version, &err)) {
+            conn_send_error(s, &cc->c, buf, len,
+                            OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE));
+            conn_flush(s, &cc->c);
+            ofp_msg_free(m);
+            cc_disconnect(s, cc, "bad hello");
+            return;
+        }
+        cc->state = cc->slice->secret[0] ? CC_AUTH : CC_UP;
+        cc->auth_deadline_ms = time_ms() + AUTH_TIMEOUT_MS;
+        cc->backoff_ms = BACKOFF_MIN_MS;
+        cc->connects++;
+        LOG_INFO(MOD, "slice %s: controller %s connected for switch %#" PRIx64
+                 " (virtual %#" PRIx64 ")%s", cc->slice->name,
+                 cc->slice->controller, cc->dp->dpid, cc->dp->vdpid,
+                 cc->state == CC_AUTH ? ", waiting for its secret" : "");
+        break;
+    }
+    case CC_AUTH:
+        if (m->type == OFPT_ECHO_REQUEST) {
+            if (!secret_matches(cc->slice, m)) {
+                conn_send_error(s, &cc->c, buf, len,
+                                OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
+                conn_flush(s, &cc->c);
+                ofp_msg_free(m);
+                LOG_WARN(MOD, "slice %s: controller sent a wrong secret",
+                         cc->slice->name);
+                cc_disconnect(s, cc, "wrong secret");
+                return;
+            }
+            ofpbuf_clear(&s->buf);
+            ofp_encode_echo_reply(&s->buf, m);
+            conn_queue(&cc->c, s->buf.data, s->buf.size);
+            ofp_msg_free(m);
+            cc->state = CC_UP;
+            LOG_INFO(MOD, "slice %s: controller authenticated",
+                     cc->slice->name);
+            if (cc->preauth.size) {
+                struct ofpbuf held = cc->preauth;
+                ofpbuf_init(&cc->preauth, 0);
+                cc_handle_bytes(s, cc, held.data, held.size);
+                ofpbuf_uninit(&held);
+            }
+            return;
+        }
+        if (cc->preauth.size + len > PREAUTH_MAX) {
+            ofp_msg_free(m);
+            cc_disconnect(s, cc, "too much before authentication");
+            return;
+        }
+        ofpbuf_put(&cc->preauth, buf, len);
+        break;
+    case CC_UP:
+        cc_handle_up(s, cc);
+        break;
+    default:
+        break;
+    }
+    ofp_msg_free(m);
+}
+
+static void
+cc_handle_bytes(struct slicer *s, struct ctrl_conn *cc, const uint8_t *p,
+                size_t len)
+{
+    while (len >= 8 && cc->state == CC_UP) {
+        size_t n = ofp_frame_len(p, len);
+        if (!n || n == (size_t) -1) {
+            break;
+        }
+        cc_handle(s, cc, p, n);
+        p += n;
+        len -= n;
+    }
+}
+
+/* ---- Switch → controllers ----------------------------------------------- */
+
+static struct ctrl_conn *
+cc_for(struct slice *slice, uint64_t dpid)
+{
+    struct slice_dp *dp = slice ? slice_dp_find(slice, dpid) : NULL;
+    return dp && dp->conn && dp->conn->state == CC_UP ? dp->conn : NULL;
+}
+
+static void
+handle_packet_in(struct slicer *s, struct sw_conn *sw)
+{
+    struct ofp_packet_in_body *pi = &s->msg.packet_in;
+    uint32_t in_port = ofp_match_has(&pi->match, OFP_F_IN_PORT)
+                       ? pi->match.v.in_port : 0;
+    struct slice *slice = xlate_packet_in_owner(&s->cfg, sw->dpid, in_port,
+                                                pi->cookie, pi->data,
+                                                pi->data_len);
+    struct ctrl_conn *cc = cc_for(slice, sw->dpid);
+    struct xlate_ctx x;
+
+    if (!slice) {
+        sw->packet_ins_unowned++;
+        s->packet_ins_unowned++;
+        return;
+    }
+    if (!cc || conn_backlog(&cc->c) > CONN_HIGH_WATER) {
+        slice->c.packet_ins_dropped++;
+        return;
+    }
+    x = (struct xlate_ctx) { &s->cfg, slice, cc->dp };
+    if (!xlate_match_back(&x, &pi->match)) {
+        slice->c.packet_ins_dropped++;
+        return;
+    }
+    if (xlate_cookie_tag(&s->cfg, pi->cookie) == slice->tag) {
+        pi->cookie &= xlate_cookie_ctrl_mask(&s->cfg);
+    }
+    if (pi->buffer_id != OFP13_NO_BUFFER) {
+        cc->dp->buffers[cc->dp->buffer_next++ % SLICE_BUFFER_RING] =
+            pi->buffer_id;
+    }
+    slice->c.packet_ins++;
+    conn_send_msg(s, &cc->c, &s->msg);
+}
+
+static void
+handle_flow_removed(struct slicer *s, struct sw_conn *sw)
+{
+    struct ofp_flow_removed_body *fr = &s->msg.flow_removed;
+    struct slice *slice = slicer_slice_by_tag(&s->cfg,
+                                              xlate_cookie_tag(&s->cfg,
+                                                               fr->cookie));
+    struct slice_dp *dp = slice ? slice_dp_find(slice, sw->dpid) : NULL;
+    struct flow_rec *r;
+    uint16_t flags = 0;
+    struct xlate_ctx x;
+
+    if (!dp) {
+        return;
+    }
+    r = record_find(dp, fr->table_id, fr->priority, &fr->match);
+    if (r) {
+        flags = r->ctrl_flags;
+        flow_table_remove(&dp->flows, r);
+    }
+    if (!(flags & OFPFF_SEND_FLOW_REM) || !cc_for(slice, sw->dpid)) {
+        return;
+    }
+    x = (struct xlate_ctx) { &s->cfg, slice, dp };
+    if (!xlate_match_back(&x, &fr->match)) {
+        return;
+    }
+    fr->cookie &= xlate_cookie_ctrl_mask(&s->cfg);
+    conn_send_msg(s, &dp->conn->c, &s->msg);
+}
+
+static void
+handle_port_status(struct slicer *s, struct sw_conn *sw)
+{
+    struct ofp_port_status_body *ps = &s->msg.port_status;
+    uint32_t phys = ps->port.port_no;
+
+    sw_port_update(sw, &ps->port, ps->reason == OFPPR_DELETE);
+    for (size_t i = 0; i < s->cfg.n_slices; i++) {
+        struct slice *slice = s->cfg.slices[i];
+        struct ctrl_conn *cc = cc_for(slice, sw->dpid);
+        uint32_t virt;
+        if (!cc || !(virt = slice_dp_virt_port(cc->dp, phys))) {
+            continue;
+        }
+        ps->port.port_no = virt;
+        conn_send_msg(s, &cc->c, &s->msg);
+    }
+    ps->port.port_no = phys;
+}
+
+/* Filters and translates a multipart reply for the slice, in place;
+ * returns false if nothing is left to send... it is sent anyway (empty)
+ * so the controller's request is answered. */
+static void
+translate_mp_reply(struct slicer *s, struct ctrl_conn *cc)
+{
+    struct ofp_multipart_body *mp = &s->msg.mp;
+    struct xlate_ctx x = { &s->cfg, cc->slice, cc->dp };
+    uint16_t tag = cc->slice->tag;
+    size_t n = 0;
+
+    switch (mp->type) {
+    case OFPMP_FLOW:
+        for (size_t i = 0; i < mp->list.n; i++) {
+            struct ofp_flow_stats f = mp->list.flows[i];
+            if (xlate_cookie_tag(&s->cfg, f.cookie) != tag
+                || !xlate_match_back(&x, &f.match)) {
+                continue;
+            }
+            f.cookie &= xlate_cookie_ctrl_mask(&s->cfg);
+            xlate_insts_back(&x, &f.insts);
+            mp->list.flows[n++] = f;
+        }
+        mp->list.n = n;
+        break;
+    case OFPMP_PORT_STATS:
+        for (size_t i = 0; i < mp->list.n; i++) {
+            struct ofp_port_stats p = mp->list.ports[i];
+            uint32_t v = slice_dp_virt_port(cc->dp, p.port_no);
+            if (v) {
+                p.port_no = v;
+                mp->list.ports[n++] = p;
+            }
+        }
+        mp->list.n = n;
+        break;
+    case OFPMP_GROUP:
+        for (size_t i = 0; i < mp->list.n; i++) {
+            struct ofp_group_stats g = mp->list.groups[i];
+            if (g.group_id >> 20 == tag) {
+                g.group_id &= SLICE_GROUP_MAX;
+                mp->list.groups[n++] = g;
+            }
+        }
+        mp->list.n = n;
+        break;
+    case OFPMP_GROUP_DESC:
+        for (size_t i = 0; i < mp->list.n; i++) {
+            struct ofp_group_desc g = mp->list.group_descs[i];
+            if (g.group_id >> 20 != tag) {
+                continue;
+            }
+            g.group_id &= SLICE_GROUP_MAX;
+            for (size_t b = 0; b < g.n_buckets; b++) {
+                struct ofp_bucket *bk = &g.buckets[b];
+                xlate_actions_back(&x, &bk->actions);
+                if (bk->watch_port && bk->watch_port < OFPP13_MAX) {
+                    uint32_t v = slice_dp_virt_port(cc->dp, bk->watch_port);
+                    bk->watch_port = v ? v : bk->watch_port;
+                }
+                if (bk->watch_group != 0xffffffff) {
+                    bk->watch_group &= SLICE_GROUP_MAX;
+                }
+            }
+            mp->list.group_descs[n++] = g;
+        }
+        mp->list.n = n;
+        break;
+    case OFPMP_METER:
+        for (size_t i = 0; i < mp->list.n; i++) {
+            struct ofp_meter_stats m = mp->list.meters[i];
+            if (m.meter_id >> 16 == tag) {
+                m.meter_id &= SLICE_METER_MAX;
+                mp->list.meters[n++] = m;
+            }
+        }
+        mp->list.n = n;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Rebuilds the slicer's flow records from a flow dump (after the slicer
+ * itself restarted: the switch kept the flows, the slicer forgot them). */
+static void
+rebuild_from_dump(struct slicer *s, struct sw_conn *sw)
+{
+    struct ofp_multipart_body *mp = &s->msg.mp;
+
+    for (size_t i = 0; i < mp->list.n; i++) {
+        const struct ofp_flow_stats *f = &mp->list.flows[i];
+        struct slice *slice = slicer_slice_by_tag(&s->cfg,
+                                                  xlate_cookie_tag(&s->cfg,
+                                                                   f->cookie));
+        struct slice_dp *dp = slice ? slice_dp_find(slice, sw->dpid) : NULL;
+        struct ofp_msg *out = &s->out;
+
+        if (!dp || record_find(dp, f->table_id, f->priority, &f->match)) {
+            continue;
+        }
+        ofp_msg_init(out, OFPT_FLOW_MOD, 0);
+        out->flow_mod.cookie = f->cookie;
+        out->flow_mod.table_id = f->table_id;
+        out->flow_mod.command = OFPFC_ADD;
+        out->flow_mod.idle_timeout = f->idle_timeout;
+        out->flow_mod.hard_timeout = f->hard_timeout;
+        out->flow_mod.priority = f->priority;
+        out->flow_mod.buffer_id = OFP13_NO_BUFFER;
+        out->flow_mod.out_port = OFPP13_ANY;
+        out->flow_mod.out_group = 0xffffffff;
+        out->flow_mod.flags = f->flags | OFPFF_SEND_FLOW_REM;
+        out->flow_mod.match = f->match;
+        out->flow_mod.insts = f->insts;
+        ofpbuf_clear(&s->buf);
+        ofp_encode(out, &s->buf);
+        /* The controller's own flags are not on the switch: assume it
+         * wanted FLOW_REMOVED only if the flow had other flags too. */
+        record_add(s, dp, &out->flow_mod, f->flags & ~OFPFF_SEND_FLOW_REM,
+                   s->buf.data, s->buf.size);
+    }
+}
+
+static void
+handle_reply(struct slicer *s, struct sw_conn *sw, const uint8_t *buf,
+             size_t len)
+{
+    struct ofp_msg *m = &s->msg;
+    const struct xid_ent *e = sw_xid_lookup(sw, m->xid);
+    struct ctrl_conn *cc;
+
+    if (!e) {
+        LOG_DBG(MOD, "switch %#" PRIx64 ": %s with unknown xid %u", sw->dpid,
+                ofp_msg_type_name(m->type), m->xid);
+        return;
+    }
+    if (!e->tag) {
+        if (m->type == OFPT_ERROR) {
+            char name[96];
+            LOG_WARN(MOD, "switch %#" PRIx64 " refused the slicer's own "
+                     "request: %s", sw->dpid,
+                     ofp_error_format(OFP_ERROR(m->error.type, m->error.code),
+                                      name, sizeof name));
+        } else if (e->internal == INT_PORT_DESC
+                   && m->type == OFPT_MULTIPART_REPLY) {
+            for (size_t i = 0; i < m->mp.list.n; i++) {
+                sw_port_update(sw, &m->mp.list.port_descs[i], false);
+            }
+        } else if (e->internal == INT_FLOW_DUMP
+                   && m->type == OFPT_MULTIPART_REPLY) {
+            rebuild_from_dump(s, sw);
+        }
+        return;
+    }
+    cc = cc_for(slicer_slice_by_tag(&s->cfg, e->tag), sw->dpid);
+    if (!cc || cc->serial != e->cc_serial) {
+        return;
+    }
+    if (m->type == OFPT_ERROR) {
+        cc->slice->c.errors_from_switch++;
+        conn_send_raw_xid(&cc->c, buf, len, e->ctrl_xid);
+        return;
+    }
+    if (m->type == OFPT_MULTIPART_REPLY && m->mp.type != OFPMP_DESC
+        && m->mp.type != OFPMP_AGGREGATE) {
+        translate_mp_reply(s, cc);
+        m->xid = e->ctrl_xid;
+        conn_send_msg(s, &cc->c, m);
+        return;
+    }
+    conn_send_raw_xid(&cc->c, buf, len, e->ctrl_xid);
+}
+
+/* Pushes the slices' recorded flows to a switch that (re)connected. */
+static void
+repush_flows(struct slicer *s, struct sw_conn *sw)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; i < s->cfg.n_slices; i++) {
+        struct slice_dp *dp = slice_dp_find(s->cfg.slices[i], sw->dpid);
+        if (!dp) {
+            continue;
+        }
+        for (size_t b = 0; b < dp->flows.n_buckets; b++) {
+            for (struct flow_rec *r = dp->flows.buckets[b]; r; r = r->next) {
+                uint32_t xid = sw_xid(sw, 0, 0, 0, OFPT_FLOW_MOD, INT_REPUSH);
+                conn_send_raw_xid(&sw->c, r->data + r->key_len, r->msg_len,
+                                  xid);
+                total++;
+            }
+        }
+    }
+    if (total) {
+        LOG_INFO(MOD, "switch %#" PRIx64 ": pushed %zu recorded flows again",
+                 sw->dpid, total);
+    }
+}
+
+static void
+sw_up(struct slicer *s, struct sw_conn *sw)
+{
+    struct ofp_msg *out = &s->out;
+
+    /* A switch that reconnects replaces its old connection. */
+    for (struct sw_conn *o = s->switches; o; o = o->next) {
+        if (o != sw && o->state == SW_UP && o->dpid == sw->dpid) {
+            LOG_INFO(MOD, "switch %#" PRIx64 " reconnected from %s", sw->dpid,
+                     sw->c.peer);
+            conn_close_switch(s, o);
+            break;
+        }
+    }
+    sw->state = SW_UP;
+    sw->connected_ms = time_ms();
+    LOG_INFO(MOD, "switch %#" PRIx64 " up (%s, %u tables)", sw->dpid,
+             sw->c.peer, sw->features.n_tables);
+
+    ofp_msg_init(out, OFPT_SET_CONFIG, 0);
+    out->config.flags = 0;
+    out->config.miss_send_len = 0xffff;     /* OFPCML_NO_BUFFER */
+    sw_send_internal(s, sw, out, INT_NONE);
+
+    ofp_msg_init(out, OFPT_MULTIPART_REQUEST, 0);
+    out->mp.type = OFPMP_PORT_DESC;
+    sw_send_internal(s, sw, out, INT_PORT_DESC);
+
+    ofp_msg_init(out, OFPT_MULTIPART_REQUEST, 0);
+    out->mp.type = OFPMP_FLOW;
+    out->mp.flow_req.table_id = 0xff;
+    out->mp.flow_req.out_port = OFPP13_ANY;
+    out->mp.flow_req.out_group = 0xffffffff;
+    ofp_match_init(&out->mp.flow_req.match);
+    sw_send_internal(s, sw, out, INT_FLOW_DUMP);
+
+    repush_flows(s, sw);
+    ensure_ctrls(s, sw);
+}
+
+static void
+sw_handle(struct slicer *s, struct sw_conn *sw, const uint8_t *buf,
+          size_t len)
+{
+    struct ofp_msg *m = &s->msg;
+    struct ofp_error err;
+
+    sw->msgs_in++;
+    if (ofp_decode(buf, len, m, &err)) {
+        char name[96];
+        /* The header is valid (the framer checked): answer the switch. */
+        if (buf[1] != OFPT_ERROR) {
+            LOG_DBG(MOD, "switch %#" PRIx64 ": undecodable message: %s",
+                    sw->dpid, ofp_error_format(err, name, sizeof name));
+        }
+        ofp_msg_free(m);
+        return;
+    }
+    switch (sw->state) {
+    case SW_HELLO: {
+        uint8_t version;
+        if (m->type != OFPT_HELLO
+            || ofp_hello_negotiate(&m->hello, buf[0],
+                                   1u << OFP13_VERSION_WIRE, &version, &err)) {
+            conn_send_error(s, &sw->c, buf, len,
+                            OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_INCOMPATIBLE));
+            conn_flush(s, &sw->c);
+            ofp_msg_free(m);
+            conn_close_switch(s, sw);
+            return;
+        }
+        sw->state = SW_FEATURES;
+        ofp_msg_init(&s->out, OFPT_FEATURES_REQUEST, 0);
+        sw_send_internal(s, sw, &s->out, INT_FEATURES);
+        break;
+    }
+    case SW_FEATURES:
+        if (m->type == OFPT_FEATURES_REPLY) {
+            sw->features = m->features;
+            sw->dpid = m->features.datapath_id;
+            sw_up(s, sw);
+        } else if (m->type == OFPT_ECHO_REQUEST) {
+            ofpbuf_clear(&s->buf);
+            ofp_encode_echo_reply(&s->buf, m);
+            conn_queue(&sw->c, s->buf.data, s->buf.size);
+        }
+        break;
+    case SW_UP:
+        switch (m->type) {
+        case OFPT_ECHO_REQUEST:
+            ofpbuf_clear(&s->buf);
+            ofp_encode_echo_reply(&s->buf, m);
+            conn_queue(&sw->c, s->buf.data, s->buf.size);
+            break;
+        case OFPT_PACKET_IN:
+            handle_packet_in(s, sw);
+            break;
+        case OFPT_FLOW_REMOVED:
+            handle_flow_removed(s, sw);
+            break;
+        case OFPT_PORT_STATUS:
+            handle_port_status(s, sw);
+            break;
+        case OFPT_ECHO_REPLY:
+        case OFPT_HELLO:
+            break;
+        default:
+            handle_reply(s, sw, buf, len);
+            break;
+        }
+        break;
+    }
+    ofp_msg_free(m);
+}
+
+static void
+conn_close_switch(struct slicer *s, struct sw_conn *sw)
+{
+    if (sw->state == SW_UP) {
+        LOG_INFO(MOD, "switch %#" PRIx64 " (%s) disconnected", sw->dpid,
+                 sw->c.peer);
+    }
+    /* Its virtual switches go away: the controllers see them leave. */
+    for (struct ctrl_conn *cc = s->ctrls, *next; cc; cc = next) {
+        next = cc->next;
+        if (cc->sw == sw) {
+            cc_destroy(s, cc);
+        }
+    }
+    for (struct sw_conn **p = &s->switches; *p; p = &(*p)->next) {
+        if (*p == sw) {
+            *p = sw->next;
+            break;
+        }
+    }
+    conn_uninit(s, &sw->c);
+    free(sw->ports);
+    free(sw->xids);
+    free(sw);
+}
+
+static void
+accept_switches(struct slicer *s)
+{
+    for (;;) {
+        struct sockaddr_in sin;
+        socklen_t len = sizeof sin;
+        int fd = accept4(s->listen.fd, (struct sockaddr *) &sin, &len,
+                         SOCK_CLOEXEC);
+        struct sw_conn *sw;
+        char ip[INET_ADDRSTRLEN];
+
+        if (fd < 0) {
+            return;
+        }
+        set_nonblock(fd);
+        sw = xzalloc(sizeof *sw);
+        conn_init(&sw->c, CONN_SWITCH, fd);
+        inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof ip);
+        snprintf(sw->c.peer, sizeof sw->c.peer, "%s:%u", ip,
+                 ntohs(sin.sin_port));
+        sw->xids = xcalloc(XID_MAP_SIZE, sizeof *sw->xids);
+        sw->next_xid = 1;
+        sw->state = SW_HELLO;
+        sw->next = s->switches;
+        s->switches = sw;
+        ofpbuf_clear(&s->buf);
+        ofp_encode_hello(&s->buf, 0, 1u << OFP13_VERSION_WIRE);
+        conn_queue(&sw->c, s->buf.data, s->buf.size);
+        conn_set_events(s, &sw->c, EPOLLIN);
+    }
+}
+
+/* Reads what is there and handles every complete message.  Returns false
+ * when the connection is gone. */
+static bool
+conn_read(struct slicer *s, struct conn *c)
+{
+    const uint8_t *msg;
+    size_t len;
+    ssize_t n;
+    int error;
+
+    n = recv(c->fd, ofp_framer_space(&c->in, 65536), 65536, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        return false;
+    }
+    if (n < 0) {
+        return true;
+    }
+    ofp_framer_commit(&c->in, n);
+    while (!(error = ofp_framer_next(&c->in, &msg, &len))) {
+        if (c->kind == CONN_SWITCH) {
+            struct sw_conn *sw = (struct sw_conn *) c;
+            sw_handle(s, sw, msg, len);
+        } else {
+            struct ctrl_conn *cc = (struct ctrl_conn *) c;
+            cc_handle(s, cc, msg, len);
+            if (cc->state == CC_WAIT) {
+                return true;    /* it disconnected itself */
+            }
+        }
+    }
+    return error != EBADMSG;
+}
+
+/* ---- The loop ------------------------------------------------------------- */
+
+static void
+timers(struct slicer *s)
+{
+    uint64_t now = time_ms();
+
+    for (struct ctrl_conn *cc = s->ctrls; cc; cc = cc->next) {
+        if (cc->state == CC_WAIT && now >= cc->next_attempt_ms) {
+            cc_connect(s, cc);
+        } else if (cc->state == CC_AUTH && now >= cc->auth_deadline_ms) {
+            LOG_WARN(MOD, "slice %s: controller did not authenticate in time",
+                     cc->slice->name);
+            cc_disconnect(s, cc, "no secret");
+        }
+    }
+}
+
+static void
+flush_all(struct slicer *s)
+{
+    for (struct sw_conn *sw = s->switches, *next; sw; sw = next) {
+        next = sw->next;
+        if (sw->c.dirty && conn_flush(s, &sw->c)) {
+            conn_close_switch(s, sw);
+        }
+    }
+    for (struct ctrl_conn *cc = s->ctrls; cc; cc = cc->next) {
+        bool behind = cc->sw && conn_backlog(&cc->sw->c) > CONN_HIGH_WATER;
+        if (cc->c.fd < 0) {
+            continue;
+        }
+        /* Back-pressure: a controller waits while its switch is behind. */
+        if (behind != cc->c.paused
+            && (behind || conn_backlog(&cc->sw->c) < CONN_LOW_WATER)) {
+            cc->c.paused = behind;
+            cc->c.dirty = true;
+        }
+        if (cc->c.dirty && cc->state != CC_CONNECTING
+            && conn_flush(s, &cc->c)) {
+            cc_disconnect(s, cc, "write failed");
+        }
+    }
+}
+
+int
+slicer_loop(struct slicer *s)
+{
+    struct epoll_event evs[64];
+
+    while (!s->quit) {
+        int n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), 50);
+        if (n < 0 && errno != EINTR) {
+            LOG_ERR(MOD, "epoll_wait: %s", strerror(errno));
+            return errno;
+        }
+        for (int i = 0; i < n; i++) {
+            struct conn *c = evs[i].data.ptr;
+            uint32_t ev = evs[i].events;
+
+            switch (c->kind) {
+            case CONN_LISTEN:
+                accept_switches(s);
+                break;
+            case CONN_RPC:
+                jsonrpc_server_run(s->rpc, 0);
+                break;
+            case CONN_SWITCH: {
+                struct sw_conn *sw = (struct sw_conn *) c;
+                if ((ev & EPOLLOUT) && conn_flush(s, c)) {
+                    conn_close_switch(s, sw);
+                    goto next_event;
+                }
+                if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                    && !conn_read(s, c)) {
+                    conn_close_switch(s, sw);
+                    /* Later events may name freed connections. */
+                    goto restart;
+                }
+                break;
+            }
+            case CONN_CTRL: {
+                struct ctrl_conn *cc = (struct ctrl_conn *) c;
+                if (cc->state == CC_CONNECTING) {
+                    cc_connected(s, cc);
+                    break;
+                }
+                if ((ev & EPOLLOUT) && conn_flush(s, c)) {
+                    cc_disconnect(s, cc, "write failed");
+                    break;
+                }
+                if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->fd >= 0
+                    && !conn_read(s, c)) {
+                    cc_disconnect(s, cc, "connection closed");
+                }
+                break;
+            }
+            }
+next_event:;
+        }
+restart:
+        timers(s);
+        flush_all(s);
+    }
+    return 0;
+}
+
+/* ---- Setup ---------------------------------------------------------------- */
+
+static int
+listen_tcp(const char *spec, int *fdp, char *msg, size_t size)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    char ip[64] = "127.0.0.1";
+    unsigned int port;
+    int fd, one = 1;
+
+    if (strncmp(spec, "ptcp:", 5)
+        || (sscanf(spec + 5, "%u:%63s", &port, ip) < 1) || !port
+        || port > 65535 || inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+        snprintf(msg, size, "--listen: \"%s\" is not ptcp:PORT[:IP]", spec);
+        return EINVAL;
+    }
+    sin.sin_port = htons(port);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(msg, size, "socket: %s", strerror(errno));
+        return errno;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0
+        || listen(fd, 128) < 0) {
+        int error = errno;
+        snprintf(msg, size, "%s: %s", spec, strerror(error));
+        close(fd);
+        return error;
+    }
+    *fdp = fd;
+    return 0;
+}
+
+static void
+rpc_begin(void *aux)
+{
+    ((struct slicer *) aux)->changed = false;
+}
+
+static void
+rpc_commit(void *aux)
+{
+    struct slicer *s = aux;
+    char msg[256];
+
+    if (s->changed && s->state_path && slicer_save(s, msg, sizeof msg)) {
+        LOG_ERR(MOD, "%s", msg);
+    }
+    s->changed = false;
+}
+
+struct slicer *
+slicer_create(const char *listen_spec, const char *socket_path,
+              const char *state_path, unsigned int tag_shift, bool restore,
+              char *msg, size_t size)
+{
+    struct slicer *s = xzalloc(sizeof *s);
+    int error;
+
+    slicer_config_init(&s->cfg);
+    s->cfg.tag_shift = tag_shift;
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->state_path = state_path ? xstrdup(state_path) : NULL;
+    s->listen_spec = xstrdup(listen_spec);
+    ofpbuf_init(&s->buf, 65536);
+    conn_init(&s->listen, CONN_LISTEN, -1);
+    conn_init(&s->rpc_conn, CONN_RPC, -1);
+
+    s->rpc = jsonrpc_server_create(slicer_rpc_methods, s);
+    jsonrpc_server_set_hooks(s->rpc, rpc_begin, rpc_commit, s);
+    if (restore && s->state_path) {
+        error = slicer_restore(s, s->state_path, msg, size);
+        if (error && error != ENOENT) {
+            goto fail;
+        }
+    }
+    error = jsonrpc_server_listen(s->rpc, socket_path);
+    if (error) {
+        snprintf(msg, size, "%s: %s", socket_path, strerror(error));
+        goto fail;
+    }
+    s->rpc_conn.fd = jsonrpc_server_fd(s->rpc);
+    conn_set_events(s, &s->rpc_conn, EPOLLIN);
+    error = listen_tcp(listen_spec, &s->listen.fd, msg, size);
+    if (error) {
+        goto fail;
+    }
+    conn_set_events(s, &s->listen, EPOLLIN);
+    return s;
+
+fail:
+    s->rpc_conn.fd = -1;
+    slicer_destroy(s);
+    return NULL;
+}
+
+void
+slicer_stop(struct slicer *s)
+{
+    s->quit = 1;
+}
+
+void
+slicer_destroy(struct slicer *s)
+{
+    if (!s) {
+        return;
+    }
+    while (s->switches) {
+        conn_close_switch(s, s->switches);
+    }
+    while (s->ctrls) {
+        cc_destroy(s, s->ctrls);
+    }
+    jsonrpc_server_destroy(s->rpc);
+    s->rpc_conn.fd = -1;
+    conn_uninit(s, &s->listen);
+    conn_uninit(s, &s->rpc_conn);
+    slicer_config_destroy(&s->cfg);
+    ofpbuf_uninit(&s->buf);
+    if (s->epfd >= 0) {
+        close(s->epfd);
+    }
+    free(s->state_path);
+    free(s->listen_spec);
+    free(s);
+}
+
+/* ---- For the RPC layer ------------------------------------------------ */
+
+void
+slicer_slice_added(struct slicer *s, struct slice *slice)
+{
+    s->changed = true;
+    for (struct sw_conn *sw = s->switches; sw; sw = sw->next) {
+        if (sw->state == SW_UP && slice_dp_find(slice, sw->dpid)) {
+            ensure_ctrls(s, sw);
+        }
+    }
+}
+
+/* Sends a DELETE of the slice's flows matching 'm' (all if NULL). */
+static void
+delete_slice_flows(struct slicer *s, struct slice *slice, struct sw_conn *sw,
+                   const struct ofp_match *m)
+{
+    struct ofp_msg *out = &s->out;
+
+    ofp_msg_init(out, OFPT_FLOW_MOD, 0);
+    out->flow_mod.command = OFPFC_DELETE;
+    out->flow_mod.table_id = 0xff;
+    out->flow_mod.buffer_id = OFP13_NO_BUFFER;
+    out->flow_mod.out_port = OFPP13_ANY;
+    out->flow_mod.out_group = 0xffffffff;
+    out->flow_mod.cookie = (uint64_t) slice->tag << s->cfg.tag_shift;
+    out->flow_mod.cookie_mask = xlate_cookie_tag_mask(&s->cfg);
+    if (m) {
+        out->flow_mod.match = *m;
+    } else {
+        ofp_match_init(&out->flow_mod.match);
+    }
+    sw_send_internal(s, sw, out, INT_CLEANUP);
+}
+
+void
+slicer_slice_removing(struct slicer *s, struct slice *slice)
+{
+    s->changed = true;
+    for (size_t i = 0; i < slice->n_dps; i++) {
+        struct slice_dp *dp = &slice->dps[i];
+        struct sw_conn *sw = switch_by_dpid(s, dp->dpid);
+        if (dp->conn) {
+            cc_destroy(s, dp->conn);
+        }
+        if (!sw) {
+            continue;
+        }
+        /* Its flows, groups and meters leave the switch with it. */
+        delete_slice_flows(s, slice, sw, NULL);
+        for (size_t g = 0; g < dp->n_groups; g++) {
+            ofp_msg_init(&s->out, OFPT_GROUP_MOD, 0);
+            s->out.group_mod.command = OFPGC11_DELETE;
+            s->out.group_mod.group_id = xlate_group_to_phys(slice,
+                                                            dp->groups[g]);
+            sw_send_internal(s, sw, &s->out, INT_CLEANUP);
+        }
+        for (size_t k = 0; k < dp->n_meters; k++) {
+            ofp_msg_init(&s->out, OFPT_METER_MOD, 0);
+            s->out.meter_mod.command = OFPMC13_DELETE;
+            s->out.meter_mod.meter_id = xlate_meter_to_phys(slice,
+                                                            dp->meters[k]);
+            sw_send_internal(s, sw, &s->out, INT_CLEANUP);
+        }
+    }
+}
+
+void
+slicer_fs_removing(struct slicer *s, struct fs_entry *e)
+{
+    s->changed = true;
+    for (size_t i = 0; i < e->slice->n_dps; i++) {
+        struct slice_dp *dp = &e->slice->dps[i];
+        struct sw_conn *sw = switch_by_dpid(s, dp->dpid);
+        if ((e->dpid && e->dpid != dp->dpid) || !sw) {
+            continue;
+        }
+        /* The slice's flows inside the entry lose their ground. */
+        for (size_t k = 0; k < e->n_matches; k++) {
+            struct ofp_flow_mod_body del = { .command = OFPFC_DELETE,
+                                             .table_id = 0xff,
+                                             .out_port = OFPP13_ANY,
+                                             .out_group = 0xffffffff,
+                                             .match = e->matches[k] };
+            delete_slice_flows(s, e->slice, sw, &e->matches[k]);
+            records_apply(s, dp, &del);
+        }
+    }
+}
+
+json_t *
+slicer_switches_json(struct slicer *s)
+{
+    json_t *a = json_array();
+
+    for (struct sw_conn *sw = s->switches; sw; sw = sw->next) {
+        json_t *ports = json_array();
+        char dpid[32];
+        if (sw->state != SW_UP) {
+            continue;
+        }
+        for (size_t i = 0; i < sw->n_ports; i++) {
+            json_array_append_new(ports, json_pack("{s:I,s:s}", "port",
+                                                   (json_int_t) sw->ports[i].port_no,
+                                                   "name", sw->ports[i].name));
+        }
+        snprintf(dpid, sizeof dpid, "%#018" PRIx64, sw->dpid);
+        json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:o,s:I,s:I}",
+                                           "dpid", dpid, "peer", sw->c.peer,
+                                           "n_tables", sw->features.n_tables,
+                                           "ports", ports,
+                                           "msgs_in", (json_int_t) sw->msgs_in,
+                                           "packet_ins_unowned",
+                                           (json_int_t) sw->packet_ins_unowned));
+    }
+    return a;
+}
+
+static const char *
+cc_state_name(const struct ctrl_conn *cc)
+{
+    static const char *const names[] = { "waiting", "connecting", "hello",
+                                         "authenticating", "up" };
+    return cc ? names[cc->state] : "no switch";
+}
+
+json_t *
+slicer_stats_json(struct slicer *s)
+{
+    json_t *slices = json_array();
+
+    for (size_t i = 0; i < s->cfg.n_slices; i++) {
+        struct slice *slice = s->cfg.slices[i];
+        json_t *o = json_object(), *dps = json_array();
+        char buf[32];
+
+        json_object_set_new(o, "name", json_string(slice->name));
+        json_object_set_new(o, "tag", json_integer(slice->tag));
+#define SLICE_COUNTER_JSON(NAME, HELP) \
+        json_object_set_new(o, #NAME, json_integer(slice->c.NAME));
+        SLICE_COUNTERS(SLICE_COUNTER_JSON)
+#undef SLICE_COUNTER_JSON
+        for (size_t k = 0; k < slice->n_dps; k++) {
+            struct slice_dp *dp = &slice->dps[k];
+            json_t *d = json_object();
+            snprintf(buf, sizeof buf, "%#018" PRIx64, dp->dpid);
+            json_object_set_new(d, "dpid", json_string(buf));
+            snprintf(buf, sizeof buf, "%#018" PRIx64, dp->vdpid);
+            json_object_set_new(d, "vdpid", json_string(buf));
+            json_object_set_new(d, "flows", json_integer(dp->flows.n));
+            json_object_set_new(d, "groups", json_integer(dp->n_groups));
+            json_object_set_new(d, "meters", json_integer(dp->n_meters));
+            json_object_set_new(d, "controller", json_string(cc_state_name(dp->conn)));
+            json_object_set_new(d, "connects",
+                                json_integer(dp->conn ? dp->conn->connects : 0));
+            json_array_append_new(dps, d);
+        }
+        json_object_set_new(o, "switches", dps);
+        json_array_append_new(slices, o);
+    }
+    return json_pack("{s:o,s:o,s:I}", "slices", slices, "switches",
+                     slicer_switches_json(s), "packet_ins_unowned",
+                     (json_int_t) s->packet_ins_unowned);
+}

@@ -1,0 +1,121 @@
+/*
+ * slicer_pvt: the daemon's runtime state, shared by slicer.c (connections
+ * and the proxy) and slicer_rpc.c (management).  Not an API.
+ */
+#ifndef LAMINA_SLICER_PVT_H
+#define LAMINA_SLICER_PVT_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jsonrpc.h"
+#include "ofp-framer.h"
+#include "ofp-msg.h"
+#include "ofpbuf.h"
+#include "slicer.h"
+
+#define XID_MAP_SIZE 65536              /* in-flight requests per switch */
+#define CONN_HIGH_WATER (8u << 20)      /* pause/drop above this backlog */
+#define CONN_LOW_WATER (1u << 20)
+
+enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL };
+
+struct conn {
+    enum conn_kind kind;
+    int fd;
+    struct ofp_framer in;
+    struct ofpbuf out;
+    size_t out_ofs;             /* first unsent byte of 'out' */
+    uint32_t events;            /* registered with epoll */
+    bool dirty;                 /* has output to flush */
+    bool paused;                /* not reading: the other side is behind */
+    char peer[160];
+};
+
+/* A request forwarded to a switch, waiting for its answer. */
+struct xid_ent {
+    uint32_t phys_xid;
+    uint32_t ctrl_xid;
+    uint32_t cc_serial;         /* the controller connection it came on */
+    uint16_t tag;               /* slice; 0: the slicer's own request */
+    uint8_t type;               /* request type */
+    uint8_t internal;           /* enum internal_req when tag is 0 */
+};
+
+enum internal_req { INT_NONE, INT_FEATURES, INT_PORT_DESC, INT_FLOW_DUMP,
+                    INT_REPUSH, INT_CLEANUP };
+
+enum sw_state { SW_HELLO, SW_FEATURES, SW_UP };
+
+struct sw_conn {
+    struct conn c;
+    struct sw_conn *next;
+    enum sw_state state;
+    uint64_t dpid;
+    struct ofp_features features;
+    struct ofp_port_info *ports;
+    size_t n_ports;
+    struct xid_ent *xids;
+    uint32_t next_xid;
+    uint64_t connected_ms;
+    uint64_t msgs_in, msgs_out, packet_ins_unowned;
+};
+
+enum cc_state { CC_WAIT, CC_CONNECTING, CC_HELLO, CC_AUTH, CC_UP };
+
+struct ctrl_conn {
+    struct conn c;
+    struct ctrl_conn *next;
+    struct slice *slice;
+    struct slice_dp *dp;
+    struct sw_conn *sw;
+    enum cc_state state;
+    uint32_t serial;
+    uint64_t next_attempt_ms;
+    uint32_t backoff_ms;
+    uint64_t auth_deadline_ms;
+    struct ofpbuf preauth;      /* messages held until the secret came */
+    uint64_t connects;          /* successful connections */
+};
+
+struct slicer {
+    struct slicer_config cfg;
+    int epfd;
+    struct conn listen;
+    struct conn rpc_conn;       /* the JSON-RPC server's epoll fd */
+    struct jsonrpc_server *rpc;
+    char *state_path;
+    char *listen_spec;
+    struct sw_conn *switches;
+    struct ctrl_conn *ctrls;
+    uint32_t next_serial;
+    bool changed;               /* configuration changed in this request */
+    volatile int quit;
+    struct ofp_msg msg;         /* scratch: the message being handled */
+    struct ofp_msg out;         /* scratch: one being built */
+    struct ofpbuf buf;          /* scratch encoding buffer */
+    uint64_t packet_ins_unowned;
+};
+
+/* slicer.c: the daemon. */
+struct slicer *slicer_create(const char *listen_spec, const char *socket_path,
+                             const char *state_path, unsigned int tag_shift,
+                             bool restore, char *msg, size_t size);
+int slicer_loop(struct slicer *);
+void slicer_stop(struct slicer *);
+void slicer_destroy(struct slicer *);
+
+/* slicer.c, for slicer_rpc.c. */
+int slicer_save(struct slicer *, char *msg, size_t size);
+void slicer_slice_added(struct slicer *, struct slice *);
+void slicer_slice_removing(struct slicer *, struct slice *);
+void slicer_fs_removing(struct slicer *, struct fs_entry *);
+json_t *slicer_stats_json(struct slicer *);
+json_t *slicer_switches_json(struct slicer *);
+json_t *slicer_config_json(struct slicer *);
+
+/* slicer_rpc.c */
+extern const struct jsonrpc_method slicer_rpc_methods[];
+int slicer_restore(struct slicer *, const char *path, char *msg, size_t size);
+
+#endif /* LAMINA_SLICER_PVT_H */

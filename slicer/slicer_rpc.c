@@ -1,0 +1,426 @@
+/*
+ * slicer_rpc: lamina-slicer's JSON-RPC methods and its state file.
+ *
+ * Methods (params as in docs/slicer.md):
+ *   slice.add, slice.set, slice.del, slice.list
+ *   flowspace.add, flowspace.del, flowspace.list
+ *   switch.list, stats.get, config.get
+ *
+ * Every change is validated before it is applied (slicer_config.c) and is
+ * listed at once.  The state file holds the params each slice and
+ * flowspace entry was created with (plus the tag the slice was given, so
+ * the cookies of flows already on the switches keep their owner), and is
+ * written after each request that changed something, before the answer:
+ * to FILE.tmp, fsync'd, renamed over FILE, directory fsync'd.  Restoring
+ * replays the entries through the same validation.
+ */
+#include "slicer_pvt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowspace.h"
+#include "log.h"
+#include "util.h"
+
+static int
+app_error(struct jsonrpc_error *err, int error, const char *field,
+          const char *msg)
+{
+    if (error == EINVAL) {
+        jsonrpc_error_set(err, JSONRPC_INVALID_PARAMS, "%s", msg);
+        if (field) {
+            err->data = json_pack("{s:s}", "field", field);
+        }
+    } else {
+        jsonrpc_error_set_errno(err, error, field, "%s", msg);
+    }
+    return error;
+}
+
+static json_t *
+slice_json(const struct slice *s)
+{
+    json_t *o = json_deep_copy(s->spec), *dps = json_array();
+    char buf[32];
+
+    json_object_del(o, "secret");
+    json_object_set_new(o, "has_secret", json_boolean(s->secret[0]));
+    json_object_set_new(o, "tag", json_integer(s->tag));
+    for (size_t i = 0; i < s->n_dps; i++) {
+        const struct slice_dp *dp = &s->dps[i];
+        json_t *ports = json_array();
+        json_t *d = json_object();
+        for (size_t k = 0; k < dp->n_ports; k++) {
+            json_array_append_new(ports, json_pack("{s:I,s:I}", "port",
+                                                   (json_int_t) dp->ports[k].phys,
+                                                   "vport",
+                                                   (json_int_t) dp->ports[k].virt));
+        }
+        snprintf(buf, sizeof buf, "%#018" PRIx64, dp->dpid);
+        json_object_set_new(d, "dpid", json_string(buf));
+        snprintf(buf, sizeof buf, "%#018" PRIx64, dp->vdpid);
+        json_object_set_new(d, "vdpid", json_string(buf));
+        json_object_set_new(d, "ports", ports);
+        json_array_append_new(dps, d);
+    }
+    json_object_set_new(o, "datapaths", dps);
+    return o;
+}
+
+static json_t *
+fs_json(const struct fs_entry *e)
+{
+    json_t *o = json_object(), *m = json_array();
+    char buf[32];
+
+    json_object_set_new(o, "name", json_string(e->name));
+    json_object_set_new(o, "slice", json_string(e->slice->name));
+    if (e->dpid) {
+        snprintf(buf, sizeof buf, "%#018" PRIx64, e->dpid);
+        json_object_set_new(o, "dpid", json_string(buf));
+    } else {
+        json_object_set_new(o, "dpid", json_string("any"));
+    }
+    json_object_set_new(o, "priority", json_integer(e->priority));
+    json_object_set_new(o, "allow_overlap", json_boolean(e->allow_overlap));
+    json_object_set_new(o, "match", json_deep_copy(json_object_get(e->spec,
+                                                                   "match")));
+    for (size_t i = 0; i < e->n_matches; i++) {
+        char *t = fs_match_to_string(&e->matches[i]);
+        json_array_append_new(m, json_string(t));
+        free(t);
+    }
+    json_object_set_new(o, "matches", m);
+    return o;
+}
+
+static const char *const slice_keys[] = {
+    "name", "controller", "switches", "secret", "max_flows", "rate", "burst",
+    "queue", "bandwidth_bps", "tag", NULL,
+};
+
+static int
+rpc_slice_add(const json_t *params, json_t **result, struct jsonrpc_error *err,
+              void *aux)
+{
+    struct slicer *s = aux;
+    struct slice *slice;
+    const char *field;
+    char msg[512];
+    int error;
+
+    if (jsonrpc_params_check(params, slice_keys, err)) {
+        return EINVAL;
+    }
+    error = slicer_slice_add(&s->cfg, params, &slice, msg, sizeof msg, &field);
+    if (error) {
+        return app_error(err, error, field, msg);
+    }
+    /* The tag is part of the slice's identity on the switches. */
+    json_object_set_new(slice->spec, "tag", json_integer(slice->tag));
+    slicer_slice_added(s, slice);
+    LOG_INFO("slicer", "slice %s added (tag %u, controller %s)", slice->name,
+             slice->tag, slice->controller);
+    *result = slice_json(slice);
+    return 0;
+}
+
+static int
+rpc_slice_set(const json_t *params, json_t **result, struct jsonrpc_error *err,
+              void *aux)
+{
+    static const char *const keys[] = { "name", "max_flows", "rate", "burst",
+                                        "secret", NULL };
+    struct slicer *s = aux;
+    const char *name = NULL, *secret = NULL;
+    uint64_t v;
+    struct slice *slice;
+
+    if (jsonrpc_params_check(params, keys, err)
+        || jsonrpc_param_string(params, "name", true, &name, err)
+        || jsonrpc_param_string(params, "secret", false, &secret, err)) {
+        return EINVAL;
+    }
+    slice = slicer_slice_find(&s->cfg, name);
+    if (!slice) {
+        return app_error(err, ENOENT, "name", "no such slice");
+    }
+    for (const char *const *k = keys + 1; *k && strcmp(*k, "secret"); k++) {
+        if (!json_object_get(params, *k)) {
+            continue;
+        }
+        if (jsonrpc_param_uint(params, *k, false, 0, UINT32_MAX, &v, err)) {
+            return EINVAL;
+        }
+        if (!strcmp(*k, "max_flows")) {
+            slice->max_flows = v;
+        } else if (!strcmp(*k, "rate")) {
+            slice->rate = v;
+        } else {
+            slice->burst = v;
+        }
+        json_object_set_new(slice->spec, *k, json_integer(v));
+    }
+    if (secret) {
+        if (strlen(secret) >= sizeof slice->secret) {
+            return app_error(err, EINVAL, "secret", "secret too long");
+        }
+        str_copy(slice->secret, secret, sizeof slice->secret);
+        json_object_set_new(slice->spec, "secret", json_string(secret));
+    }
+    token_bucket_init(&slice->bucket, slice->rate, slice->burst, time_ns());
+    s->changed = true;
+    *result = slice_json(slice);
+    return 0;
+}
+
+static int
+rpc_slice_del(const json_t *params, json_t **result, struct jsonrpc_error *err,
+              void *aux)
+{
+    static const char *const keys[] = { "name", NULL };
+    struct slicer *s = aux;
+    const char *name;
+    struct slice *slice;
+
+    if (jsonrpc_params_check(params, keys, err)
+        || jsonrpc_param_string(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    slice = slicer_slice_find(&s->cfg, name);
+    if (!slice) {
+        return app_error(err, ENOENT, "name", "no such slice");
+    }
+    slicer_slice_removing(s, slice);
+    slicer_slice_remove(&s->cfg, slice);
+    LOG_INFO("slicer", "slice %s deleted", name);
+    *result = NULL;
+    return 0;
+}
+
+static int
+rpc_slice_list(const json_t *params, json_t **result,
+               struct jsonrpc_error *err, void *aux)
+{
+    struct slicer *s = aux;
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < s->cfg.n_slices; i++) {
+        json_array_append_new(a, slice_json(s->cfg.slices[i]));
+    }
+    *result = json_pack("{s:o}", "slices", a);
+    return 0;
+}
+
+static int
+rpc_fs_add(const json_t *params, json_t **result, struct jsonrpc_error *err,
+           void *aux)
+{
+    static const char *const keys[] = { "name", "slice", "match", "dpid",
+                                        "priority", "allow_overlap", NULL };
+    struct slicer *s = aux;
+    struct fs_entry *e;
+    const char *field;
+    char msg[512];
+    int error;
+
+    if (jsonrpc_params_check(params, keys, err)) {
+        return EINVAL;
+    }
+    error = slicer_fs_add(&s->cfg, params, &e, msg, sizeof msg, &field);
+    if (error) {
+        return app_error(err, error, field, msg);
+    }
+    s->changed = true;
+    *result = fs_json(e);
+    return 0;
+}
+
+static int
+rpc_fs_del(const json_t *params, json_t **result, struct jsonrpc_error *err,
+           void *aux)
+{
+    static const char *const keys[] = { "name", NULL };
+    struct slicer *s = aux;
+    const char *name;
+    struct fs_entry *e;
+
+    if (jsonrpc_params_check(params, keys, err)
+        || jsonrpc_param_string(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    e = slicer_fs_find(&s->cfg, name);
+    if (!e) {
+        return app_error(err, ENOENT, "name", "no such flowspace entry");
+    }
+    slicer_fs_removing(s, e);
+    slicer_fs_remove(&s->cfg, e);
+    *result = NULL;
+    return 0;
+}
+
+static int
+rpc_fs_list(const json_t *params, json_t **result, struct jsonrpc_error *err,
+            void *aux)
+{
+    static const char *const keys[] = { "slice", NULL };
+    struct slicer *s = aux;
+    const char *slice = NULL;
+    json_t *a = json_array();
+
+    if (jsonrpc_params_check(params, keys, err)
+        || jsonrpc_param_string(params, "slice", false, &slice, err)) {
+        json_decref(a);
+        return EINVAL;
+    }
+    if (slice && !slicer_slice_find(&s->cfg, slice)) {
+        json_decref(a);
+        return app_error(err, ENOENT, "slice", "no such slice");
+    }
+    for (size_t i = 0; i < s->cfg.n_fs; i++) {
+        if (!slice || !strcmp(s->cfg.fs[i]->slice->name, slice)) {
+            json_array_append_new(a, fs_json(s->cfg.fs[i]));
+        }
+    }
+    *result = json_pack("{s:o}", "flowspace", a);
+    return 0;
+}
+
+static int
+rpc_switch_list(const json_t *params, json_t **result,
+                struct jsonrpc_error *err, void *aux)
+{
+    *result = json_pack("{s:o}", "switches", slicer_switches_json(aux));
+    return 0;
+}
+
+static int
+rpc_stats(const json_t *params, json_t **result, struct jsonrpc_error *err,
+          void *aux)
+{
+    *result = slicer_stats_json(aux);
+    return 0;
+}
+
+json_t *
+slicer_config_json(struct slicer *s)
+{
+    json_t *slices = json_array(), *fs = json_array();
+
+    for (size_t i = 0; i < s->cfg.n_slices; i++) {
+        json_array_append(slices, s->cfg.slices[i]->spec);
+    }
+    for (size_t i = 0; i < s->cfg.n_fs; i++) {
+        json_array_append(fs, s->cfg.fs[i]->spec);
+    }
+    return json_pack("{s:o,s:o}", "slices", slices, "flowspace", fs);
+}
+
+static int
+rpc_config(const json_t *params, json_t **result, struct jsonrpc_error *err,
+           void *aux)
+{
+    *result = slicer_config_json(aux);
+    return 0;
+}
+
+const struct jsonrpc_method slicer_rpc_methods[] = {
+    { "slice.add", rpc_slice_add, "add a slice: name, controller, switches, "
+      "[secret, max_flows, rate, burst, queue, bandwidth_bps, tag]" },
+    { "slice.set", rpc_slice_set, "change a slice's limits or secret" },
+    { "slice.del", rpc_slice_del, "delete a slice, its flowspace and flows" },
+    { "slice.list", rpc_slice_list, "list slices" },
+    { "flowspace.add", rpc_fs_add, "add a flowspace entry: name, slice, "
+      "match, [dpid, priority, allow_overlap]" },
+    { "flowspace.del", rpc_fs_del, "delete a flowspace entry" },
+    { "flowspace.list", rpc_fs_list, "list flowspace entries" },
+    { "switch.list", rpc_switch_list, "list connected switches" },
+    { "stats.get", rpc_stats, "per-slice counters" },
+    { "config.get", rpc_config, "the configuration, as saved" },
+    { NULL, NULL, NULL },
+};
+
+/* ---- State file ---------------------------------------------------------- */
+
+int
+slicer_save(struct slicer *s, char *msg, size_t size)
+{
+    json_t *cfg = slicer_config_json(s);
+    char *tmp = xasprintf("%s.tmp", s->state_path);
+    char *dir = xstrdup(s->state_path);
+    int fd, error = 0;
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || json_dumpfd(cfg, fd, JSON_INDENT(1) | JSON_SORT_KEYS)
+        || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+        error = errno ? errno : EIO;
+    }
+    if (fd >= 0 && close(fd) < 0 && !error) {
+        error = errno;
+    }
+    if (!error && rename(tmp, s->state_path) < 0) {
+        error = errno;
+    }
+    if (!error) {
+        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    } else {
+        snprintf(msg, size, "cannot write state file %s: %s", s->state_path,
+                 strerror(error));
+        unlink(tmp);
+    }
+    free(tmp);
+    free(dir);
+    json_decref(cfg);
+    return error;
+}
+
+int
+slicer_restore(struct slicer *s, const char *path, char *msg, size_t size)
+{
+    json_error_t jerr;
+    json_t *cfg, *v;
+    size_t i;
+
+    if (access(path, F_OK)) {
+        return ENOENT;
+    }
+    cfg = json_load_file(path, 0, &jerr);
+    if (!json_is_object(cfg)) {
+        snprintf(msg, size, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+                 cfg ? "not an object" : jerr.text);
+        json_decref(cfg);
+        return EINVAL;
+    }
+    json_array_foreach(json_object_get(cfg, "slices"), i, v) {
+        struct slice *slice;
+        const char *field;
+        char why[512];
+        if (slicer_slice_add(&s->cfg, v, &slice, why, sizeof why, &field)) {
+            LOG_ERR("slicer", "%s: slice %zu not restored: %s", path, i, why);
+        }
+    }
+    json_array_foreach(json_object_get(cfg, "flowspace"), i, v) {
+        struct fs_entry *e;
+        const char *field;
+        char why[512];
+        if (slicer_fs_add(&s->cfg, v, &e, why, sizeof why, &field)) {
+            LOG_ERR("slicer", "%s: flowspace entry %zu not restored: %s",
+                    path, i, why);
+        }
+    }
+    LOG_INFO("slicer", "restored %zu slices and %zu flowspace entries from %s",
+             s->cfg.n_slices, s->cfg.n_fs, path);
+    json_decref(cfg);
+    return 0;
+}
