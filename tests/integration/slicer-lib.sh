@@ -3,10 +3,10 @@
 #
 # The control plane of a test lives in one private namespace, "sw": Open
 # vSwitch (userspace datapath, its own ovsdb and rundir in $LT_DIR), the
-# slicer and the slice controllers.  So 127.0.0.1:6653 and the controller
-# ports are the test's own, and the tap devices of OVS's netdev datapath
-# never show on the host.  The root-side ends of the hosts' veths are moved
-# into "sw" to become bridge ports.
+# slicer(s) and the slice controllers.  So 127.0.0.1:6653 and the
+# controller ports are the test's own, and the tap devices of OVS's netdev
+# datapath never show on the host.  The root-side ends of the hosts' veths
+# are moved into "sw" to become bridge ports.
 #
 #   sw_ns_init                       namespace sw
 #   sw_port_add ROOTIF               moves root end ROOTIF into sw, up
@@ -15,21 +15,27 @@
 #                                    OpenFlow13, ports PORT (root names)
 #                                    numbered 1.. in order, controller
 #                                    tcp:127.0.0.1:$SLICER_PORT
+#   start_vswitchd / stop_vswitchd [SIG]   (re)start ovs-vswitchd alone
 #   vsctl ARGS… / ofctl ARGS…        on the test's OVS (ofctl inside sw)
-#   start_slicer [ARGS…]             lamina-slicer in sw on $SLICER_SOCK
-#   slicer ARGS…                     `lamina slicer` on the test's socket
+#   start_slicer [ARGS…]             lamina-slicer in sw; SLICER_NAME names
+#                                    its socket/state/log, SLICER_PORT its port
+#   stop_slicer [SIG]
+#   slicer ARGS…                     `lamina slicer` on $SLICER_SOCK
+#   slicer_stat SLICE KEY            one counter of stats.get
 #   start_osken PORT [ENV=VAL…]      the os-ken learning switch app in sw
 #   of_peer ARGS…                    build/slicer/of-peer inside sw
-#   vlan_add NS IF VID IP/LEN        an 802.1Q interface IF.VID in NS
+#   slicer_world [RED_SECRET]        the standard world (see below)
+#   slice_flows TAG                  the bridge's flows of one slice
+#   check_flows_in_slices            prints flows outside their slice
 
 SLICER_PORT=${SLICER_PORT:-6653}
 SLICER_SOCK=""
 SLICER_PID=""
 OVS_DIR=""
+OVS_PID=""
 
 sw_ns_init() {
     ns_add sw
-    SLICER_SOCK=$LT_DIR/slicer.sock
 }
 
 sw_port_add() {
@@ -37,17 +43,19 @@ sw_port_add() {
     nsx sw ip link set "$(rif "$1")" up
 }
 
-vlan_add() {
-    nsx "$1" ip link add link "$2" name "$2.$3" type vlan id "$3" ||
-        fail "vlan $3 on $2 in $1"
-    nsx "$1" sysctl -qw "net.ipv6.conf.$2/$3.disable_ipv6=1" >/dev/null 2>&1
-    nsx "$1" ip addr add "$4" dev "$2.$3"
-    nsx "$1" ip link set "$2.$3" up
-}
-
 ovs_env() { env OVS_RUNDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" OVS_LOGDIR="$OVS_DIR" "$@"; }
 vsctl() { ovs_env ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 "$@"; }
 ofctl() { nsx sw env OVS_RUNDIR="$OVS_DIR" ovs-ofctl -O OpenFlow13 "$@"; }
+
+start_vswitchd() {
+    bg_start ip netns exec "$(ns sw)" env OVS_RUNDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" \
+        OVS_LOGDIR="$OVS_DIR" ovs-vswitchd "unix:$OVS_DIR/db.sock" \
+        --unixctl="$OVS_DIR/vswitchd.ctl" --pidfile="$OVS_DIR/vswitchd.pid" \
+        --log-file="$OVS_DIR/vswitchd.log" 2>>"$OVS_DIR/vswitchd.err"
+    OVS_PID=$LT_LAST_PID
+}
+
+stop_vswitchd() { lt_stop_pid "$OVS_PID" "${1:-TERM}"; }
 
 start_ovs() {
     local br=$1 dpid=$2 i=1 p args=()
@@ -63,11 +71,7 @@ start_ovs() {
         --log-file="$OVS_DIR/ovsdb-server.log" 2>>"$OVS_DIR/ovsdb-server.err"
     wait_for "[ -S '$OVS_DIR/db.sock' ]" 20 || fail "ovsdb-server did not start"
     vsctl --no-wait init || fail "ovs-vsctl init"
-    bg_start ip netns exec "$(ns sw)" env OVS_RUNDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" \
-        OVS_LOGDIR="$OVS_DIR" ovs-vswitchd "unix:$OVS_DIR/db.sock" \
-        --unixctl="$OVS_DIR/vswitchd.ctl" --pidfile="$OVS_DIR/vswitchd.pid" \
-        --log-file="$OVS_DIR/vswitchd.log" 2>>"$OVS_DIR/vswitchd.err"
-    OVS_PID=$LT_LAST_PID
+    start_vswitchd
     args=(add-br "$br" -- set Bridge "$br" datapath_type=netdev fail-mode=secure
           protocols=OpenFlow13 other-config:datapath-id="$dpid"
           other-config:disable-in-band=true)
@@ -84,16 +88,17 @@ start_ovs() {
 }
 
 start_slicer() {
-    local exe=$LT_BUILD/slicer/lamina-slicer
+    local exe=$LT_BUILD/slicer/lamina-slicer name=${SLICER_NAME:-slicer}
     [ -x "$exe" ] || skip "$exe is not built"
+    SLICER_SOCK=$LT_DIR/$name.sock
     rm -f "$SLICER_SOCK"
     bg_start ip netns exec "$(ns sw)" "$exe" --socket "$SLICER_SOCK" \
-        --state "$LT_DIR/slicer.state" --listen "ptcp:$SLICER_PORT:127.0.0.1" "$@" \
-        >>"$LT_DIR/slicer.log" 2>&1
+        --state "$LT_DIR/$name.state" --listen "ptcp:$SLICER_PORT:127.0.0.1" "$@" \
+        >>"$LT_DIR/$name.log" 2>&1
     SLICER_PID=$LT_LAST_PID
     wait_for "[ -S '$SLICER_SOCK' ] || ! kill -0 $SLICER_PID" 20
-    kill -0 "$SLICER_PID" 2>/dev/null || { cat "$LT_DIR/slicer.log" >&2; fail "lamina-slicer did not start"; }
-    info "lamina-slicer pid $SLICER_PID"
+    kill -0 "$SLICER_PID" 2>/dev/null || { cat "$LT_DIR/$name.log" >&2; fail "lamina-slicer did not start"; }
+    info "lamina-slicer ($name) pid $SLICER_PID"
 }
 
 stop_slicer() {
@@ -104,7 +109,6 @@ stop_slicer() {
 
 slicer() { "$LT_BUILD/cli/lamina" slicer --socket "$SLICER_SOCK" "$@"; }
 
-# slicer_stat SLICE KEY: a counter of one slice (stats.get).
 slicer_stat() {
     slicer stats --json | /usr/bin/python3 -c '
 import json, sys
@@ -124,6 +128,77 @@ start_osken() {
     bg_start ip netns exec "$(ns sw)" env "$@" /usr/bin/python3 /usr/bin/osken-manager \
         --ofp-tcp-listen-port "$port" --ofp-listen-host 127.0.0.1 \
         "$LT_LIB_DIR/slicer-l2-app.py" >>"$LT_DIR/osken-$port.log" 2>&1
+    OSKEN_PID=$LT_LAST_PID
 }
 
 of_peer() { nsx sw "$LT_BUILD/slicer/of-peer" "$@"; }
+
+mac_of() { echo "02:00:00:00:00:0${1#h}"; }
+
+# slicer_world [RED_SECRET]: the world of the slicer tests.
+#
+#   h1 10.1.0.1 (red)  ─ p1 ┐                 ┌ p3 ─ h3 10.2.0.3 (blue)
+#   h2 10.1.0.2 (red)  ─ p2 ┤  OVS br0 (0xa)  ├ p4 ─ h4 10.2.0.4 (blue)
+#                           └────── p5 ───────┘
+#              srv: shared, 10.1.0.5 (red) and 10.2.0.5 (blue) on eth0
+#
+# Slices red (ports 1, 2, 5; controller tcp:127.0.0.1:6633) and blue
+# (ports 3, 4, 5 seen as 1, 2, 3; controller :6634), IP-defined: a slice's
+# packets are IPv4 and ARP between addresses of its /24.  (The kernel here
+# has no 802.1Q devices, so hosts cannot tag; VLAN-defined slices are
+# covered by the unit tests.)  The slicer is started; the controllers are
+# the test's business.
+slicer_world() {
+    sw_ns_init
+    ns_add h1; ns_add h2; ns_add h3; ns_add h4; ns_add srv
+    veth_add h1 eth0 p1 02:00:00:00:00:01 10.1.0.1/24
+    veth_add h2 eth0 p2 02:00:00:00:00:02 10.1.0.2/24
+    veth_add h3 eth0 p3 02:00:00:00:00:03 10.2.0.3/24
+    veth_add h4 eth0 p4 02:00:00:00:00:04 10.2.0.4/24
+    veth_add srv eth0 p5 02:00:00:00:00:05 10.1.0.5/24
+    nsx srv ip addr add 10.2.0.5/24 dev eth0
+    for p in p1 p2 p3 p4 p5; do sw_port_add "$p"; done
+
+    start_ovs br0 000000000000000a p1 p2 p3 p4 p5
+    start_slicer
+    slicer slice add red --controller tcp:127.0.0.1:6633 --switch 0xa:1,2,5 \
+        ${1:+--secret $1} >/dev/null || fail "slice add red"
+    # Blue sees its ports as 1, 2, 3.
+    slicer slice add blue --controller tcp:127.0.0.1:6634 --switch 0xa:3=1,4=2,5=3 \
+        >/dev/null || fail "slice add blue"
+    # A slice's packets: IPv4 and ARP between addresses of its prefix.
+    slicer flowspace add red-ip red ipv4_src=10.1.0.0/24,ipv4_dst=10.1.0.0/24 >/dev/null &&
+    slicer flowspace add red-arp red arp_spa=10.1.0.0/24,arp_tpa=10.1.0.0/24 >/dev/null ||
+        fail "flowspace red"
+    slicer flowspace add blue-ip blue ipv4_src=10.2.0.0/24,ipv4_dst=10.2.0.0/24 >/dev/null &&
+    slicer flowspace add blue-arp blue arp_spa=10.2.0.0/24,arp_tpa=10.2.0.0/24 >/dev/null ||
+        fail "flowspace blue"
+    # Overlapping flowspace is refused (on the shared port 5).
+    slicer flowspace add blue-steal blue ipv4_dst=10.1.0.5 2>/dev/null &&
+        fail "overlapping flowspace accepted"
+    slicer flowspace list | grep -q blue-steal && fail "refused entry listed"
+}
+
+# slice_flows TAG: the bridge's flows of the slice with cookie tag TAG,
+# without counters, sorted.
+slice_flows() {
+    ofctl dump-flows br0 "cookie=0x$1000000000000/0xffff000000000000" |
+        grep -v OFPST_FLOW | sed -E 's/(duration|n_packets|n_bytes|idle_age|hard_age)=[^,]*, ?//g' |
+        sort
+}
+
+# check_flows_in_slices: every flow on the bridge has a slice's tag (the top
+# 16 bits of its cookie) and stays in that slice's ports and prefix.
+check_flows_in_slices() {
+    local line cookie tag
+    ofctl dump-flows br0 | grep -v 'OFPST_FLOW\|^ *$' | while read -r line; do
+        cookie=${line#*cookie=}
+        cookie=${cookie%%,*}
+        tag=$((cookie >> 48))
+        case "$tag:$line" in
+        1:*_s*=10.1.0.0/24,*) echo "$line" | grep -Eq 'in_port=[125],' || echo "BAD $line";;
+        2:*_s*=10.2.0.0/24,*) echo "$line" | grep -Eq 'in_port=[345],' || echo "BAD $line";;
+        *) echo "BAD $line";;
+        esac
+    done
+}
