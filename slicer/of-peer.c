@@ -84,6 +84,14 @@ peer_flush(struct peer *p)
 }
 
 static void
+peer_uninit(struct peer *p)
+{
+    ofp_framer_destroy(&p->in);
+    ofpbuf_uninit(&p->out);
+    ofp_msg_free(&p->msg);
+}
+
+static void
 peer_send(struct peer *p, const struct ofp_msg *m)
 {
     ofp_encode(m, &p->out);
@@ -604,6 +612,7 @@ run_controller(int port, const char *mode, long count, const char *secret,
     fflush(stdout);
     close(p.fd);
     close(lfd);
+    peer_uninit(&p);
     free(lat);
     return 0;
 }
@@ -744,6 +753,8 @@ run_switch(const char *connect_to, uint64_t dpid, int n_ports, const char *mode,
         die("unknown mode %s", mode);
     }
     fflush(stdout);
+    close(p.fd);
+    peer_uninit(&p);
     free(lat);
     return 0;
 }

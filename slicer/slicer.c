@@ -1813,11 +1813,12 @@ slicer_switches_json(struct slicer *s)
     json_t *a = json_array();
 
     for (struct sw_conn *sw = s->switches; sw; sw = sw->next) {
-        json_t *ports = json_array();
+        json_t *ports;
         char dpid[32];
         if (sw->state != SW_UP) {
             continue;
         }
+        ports = json_array();
         for (size_t i = 0; i < sw->n_ports; i++) {
             json_array_append_new(ports, json_pack("{s:I,s:s}", "port",
                                                    (json_int_t) sw->ports[i].port_no,

@@ -756,10 +756,11 @@ slicer_fs_add(struct slicer_config *cfg, const json_t *params,
                              dpid_s);
         }
         if (!slice_dp_find(s, e->dpid)) {
+            uint64_t dpid = e->dpid;
             *field = "dpid";
             fs_free(e);
             return cfg_error(EINVAL, msg, size, "slice %s has no switch %#"
-                             PRIx64, s->name, e->dpid);
+                             PRIx64, s->name, dpid);
         }
     }
     /* in_port in a flowspace match names a physical port of the slice. */

@@ -188,17 +188,23 @@ slice_flows() {
 }
 
 # check_flows_in_slices: every flow on the bridge has a slice's tag (the top
-# 16 bits of its cookie) and stays in that slice's ports and prefix.
+# 16 bits of its cookie), stays on that slice's ports, and has both of its
+# addresses (nw_src and nw_dst, or arp_spa and arp_tpa) inside the slice's
+# prefix.  Prints the offenders.
 check_flows_in_slices() {
-    local line cookie tag
+    local line cookie tag prefix ports addrs
     ofctl dump-flows br0 | grep -v 'OFPST_FLOW\|^ *$' | while read -r line; do
         cookie=${line#*cookie=}
         cookie=${cookie%%,*}
         tag=$((cookie >> 48))
-        case "$tag:$line" in
-        1:*_s*=10.1.0.0/24,*) echo "$line" | grep -Eq 'in_port=[125],' || echo "BAD $line";;
-        2:*_s*=10.2.0.0/24,*) echo "$line" | grep -Eq 'in_port=[345],' || echo "BAD $line";;
-        *) echo "BAD $line";;
+        case $tag in
+        1) prefix=10.1.0.; ports='[125]';;
+        2) prefix=10.2.0.; ports='[345]';;
+        *) echo "BAD (tag) $line"; continue;;
         esac
+        echo "$line" | grep -Eq "in_port=$ports," || { echo "BAD (port) $line"; continue; }
+        addrs=$(echo "$line" | grep -Eo '(nw_src|nw_dst|arp_spa|arp_tpa)=[0-9./]*')
+        [ "$(echo "$addrs" | grep -c .)" -eq 2 ] || { echo "BAD (match) $line"; continue; }
+        echo "$addrs" | grep -vq "=$prefix" && echo "BAD (prefix) $line"
     done
 }
