@@ -275,21 +275,31 @@ cc_create(struct slicer *s, struct slice *slice, struct slice_dp *dp,
     return cc;
 }
 
+/* Closes 'cc' for good: it no longer routes anything; the memory goes at
+ * the end of the loop turn (sweep()), since events of this turn may still
+ * name it. */
 static void
-cc_destroy(struct slicer *s, struct ctrl_conn *cc)
+cc_kill(struct slicer *s, struct ctrl_conn *cc)
 {
-    for (struct ctrl_conn **p = &s->ctrls; *p; p = &(*p)->next) {
-        if (*p == cc) {
-            *p = cc->next;
-            break;
-        }
+    if (cc->c.dead) {
+        return;
     }
-    if (cc->dp->conn == cc) {
+    if (cc->dp && cc->dp->conn == cc) {
         cc->dp->conn = NULL;
     }
-    conn_uninit(s, &cc->c);
-    ofpbuf_uninit(&cc->preauth);
-    free(cc);
+    cc->dp = NULL;
+    cc->slice = NULL;
+    cc->sw = NULL;
+    cc->state = CC_WAIT;
+    cc->c.dead = true;
+    if (cc->c.fd >= 0) {
+        if (cc->c.events) {
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, cc->c.fd, NULL);
+        }
+        close(cc->c.fd);
+        cc->c.fd = -1;
+        cc->c.events = 0;
+    }
 }
 
 static void
@@ -1389,30 +1399,62 @@ sw_handle(struct slicer *s, struct sw_conn *sw, const uint8_t *buf,
     ofp_msg_free(m);
 }
 
+/* Closes switch connection 'sw' for good; freed by sweep(). */
 static void
 conn_close_switch(struct slicer *s, struct sw_conn *sw)
 {
+    if (sw->c.dead) {
+        return;
+    }
     if (sw->state == SW_UP) {
         LOG_INFO(MOD, "switch %#" PRIx64 " (%s) disconnected", sw->dpid,
                  sw->c.peer);
     }
     /* Its virtual switches go away: the controllers see them leave. */
-    for (struct ctrl_conn *cc = s->ctrls, *next; cc; cc = next) {
-        next = cc->next;
+    for (struct ctrl_conn *cc = s->ctrls; cc; cc = cc->next) {
         if (cc->sw == sw) {
-            cc_destroy(s, cc);
+            cc_kill(s, cc);
         }
     }
-    for (struct sw_conn **p = &s->switches; *p; p = &(*p)->next) {
-        if (*p == sw) {
-            *p = sw->next;
-            break;
+    sw->state = SW_HELLO;       /* no longer found by dpid */
+    sw->c.dead = true;
+    if (sw->c.fd >= 0) {
+        if (sw->c.events) {
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, sw->c.fd, NULL);
         }
+        close(sw->c.fd);
+        sw->c.fd = -1;
+        sw->c.events = 0;
     }
-    conn_uninit(s, &sw->c);
-    free(sw->ports);
-    free(sw->xids);
-    free(sw);
+}
+
+/* Frees the connections closed during this loop turn. */
+static void
+sweep(struct slicer *s)
+{
+    for (struct sw_conn **p = &s->switches; *p;) {
+        struct sw_conn *sw = *p;
+        if (!sw->c.dead) {
+            p = &sw->next;
+            continue;
+        }
+        *p = sw->next;
+        conn_uninit(s, &sw->c);
+        free(sw->ports);
+        free(sw->xids);
+        free(sw);
+    }
+    for (struct ctrl_conn **p = &s->ctrls; *p;) {
+        struct ctrl_conn *cc = *p;
+        if (!cc->c.dead) {
+            p = &cc->next;
+            continue;
+        }
+        *p = cc->next;
+        conn_uninit(s, &cc->c);
+        ofpbuf_uninit(&cc->preauth);
+        free(cc);
+    }
 }
 
 static void
@@ -1469,6 +1511,9 @@ conn_read(struct slicer *s, struct conn *c)
         if (c->kind == CONN_SWITCH) {
             struct sw_conn *sw = (struct sw_conn *) c;
             sw_handle(s, sw, msg, len);
+            if (c->dead) {
+                return false;
+            }
         } else {
             struct ctrl_conn *cc = (struct ctrl_conn *) c;
             cc_handle(s, cc, msg, len);
@@ -1488,6 +1533,9 @@ timers(struct slicer *s)
     uint64_t now = time_ms();
 
     for (struct ctrl_conn *cc = s->ctrls; cc; cc = cc->next) {
+        if (cc->c.dead) {
+            continue;
+        }
         if (cc->state == CC_WAIT && now >= cc->next_attempt_ms) {
             cc_connect(s, cc);
         } else if (cc->state == CC_AUTH && now >= cc->auth_deadline_ms) {
@@ -1503,15 +1551,16 @@ flush_all(struct slicer *s)
 {
     for (struct sw_conn *sw = s->switches, *next; sw; sw = next) {
         next = sw->next;
-        if (sw->c.dirty && conn_flush(s, &sw->c)) {
+        if (!sw->c.dead && sw->c.dirty && conn_flush(s, &sw->c)) {
             conn_close_switch(s, sw);
         }
     }
     for (struct ctrl_conn *cc = s->ctrls; cc; cc = cc->next) {
-        bool behind = cc->sw && conn_backlog(&cc->sw->c) > CONN_HIGH_WATER;
-        if (cc->c.fd < 0) {
+        bool behind;
+        if (cc->c.fd < 0 || cc->c.dead || !cc->sw) {
             continue;
         }
+        behind = conn_backlog(&cc->sw->c) > CONN_HIGH_WATER;
         /* Back-pressure: a controller waits while its switch is behind. */
         if (behind != cc->c.paused
             && (behind || conn_backlog(&cc->sw->c) < CONN_LOW_WATER)) {
@@ -1540,6 +1589,9 @@ slicer_loop(struct slicer *s)
             struct conn *c = evs[i].data.ptr;
             uint32_t ev = evs[i].events;
 
+            if (c->dead) {
+                continue;       /* closed earlier in this turn */
+            }
             switch (c->kind) {
             case CONN_LISTEN:
                 accept_switches(s);
@@ -1551,13 +1603,11 @@ slicer_loop(struct slicer *s)
                 struct sw_conn *sw = (struct sw_conn *) c;
                 if ((ev & EPOLLOUT) && conn_flush(s, c)) {
                     conn_close_switch(s, sw);
-                    goto next_event;
+                    break;
                 }
                 if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
                     && !conn_read(s, c)) {
                     conn_close_switch(s, sw);
-                    /* Later events may name freed connections. */
-                    goto restart;
                 }
                 break;
             }
@@ -1578,11 +1628,10 @@ slicer_loop(struct slicer *s)
                 break;
             }
             }
-next_event:;
         }
-restart:
         timers(s);
         flush_all(s);
+        sweep(s);
     }
     return 0;
 }
@@ -1696,12 +1745,13 @@ slicer_destroy(struct slicer *s)
     if (!s) {
         return;
     }
-    while (s->switches) {
-        conn_close_switch(s, s->switches);
+    for (struct sw_conn *sw = s->switches; sw; sw = sw->next) {
+        conn_close_switch(s, sw);
     }
-    while (s->ctrls) {
-        cc_destroy(s, s->ctrls);
+    for (struct ctrl_conn *cc = s->ctrls; cc; cc = cc->next) {
+        cc_kill(s, cc);
     }
+    sweep(s);
     jsonrpc_server_destroy(s->rpc);
     s->rpc_conn.fd = -1;
     conn_uninit(s, &s->listen);
@@ -1760,7 +1810,7 @@ slicer_slice_removing(struct slicer *s, struct slice *slice)
         struct slice_dp *dp = &slice->dps[i];
         struct sw_conn *sw = switch_by_dpid(s, dp->dpid);
         if (dp->conn) {
-            cc_destroy(s, dp->conn);
+            cc_kill(s, dp->conn);
         }
         if (!sw) {
             continue;

@@ -29,6 +29,7 @@ struct conn {
     uint32_t events;            /* registered with epoll */
     bool dirty;                 /* has output to flush */
     bool paused;                /* not reading: the other side is behind */
+    bool dead;                  /* closed; freed at the end of the loop turn */
     char peer[160];
 };
 
