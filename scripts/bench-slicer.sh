@@ -38,10 +38,11 @@ cli=$build/cli/lamina
 
 ns=lbsl$$
 work=$(mktemp -d "/tmp/lamina-bench-slicer.$$.XXXXXX")
-pids=()
+# Every PID started (also from $(...) subshells) is written to $work/pids.
+track() { echo "$1" >>"$work/pids"; }
 cleanup() {
     local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
     rm -rf "$work"
 }
@@ -49,14 +50,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ip netns add "$ns"
 ip -n "$ns" link set lo up
+# Background programs are started with `ip netns exec` directly (it execs
+# them), so that $! is the program's own PID.
 nx() { ip netns exec "$ns" "$@"; }
 
 start_slicer() {
     rm -f "$work/s.sock" "$work/s.state"
-    LAMINA_LOG=warn nx "$slicerd" --socket "$work/s.sock" --listen ptcp:6653:127.0.0.1 \
+    LAMINA_LOG=warn ip netns exec "$ns" "$slicerd" --socket "$work/s.sock" --listen ptcp:6653:127.0.0.1 \
         >>"$work/slicer.log" 2>&1 &
     SPID=$!
-    pids+=("$SPID")
+    track "$SPID"
     for _ in $(seq 100); do [ -S "$work/s.sock" ] && break; sleep 0.05; done
     "$cli" slicer --socket "$work/s.sock" slice add bench --controller tcp:127.0.0.1:6633 \
         --switch 0x1:1,2,3,4 >/dev/null &&
@@ -70,12 +73,14 @@ run_ctrl() {
     local via=$1 mode=$2; shift 2
     local port=6633 sw
     [ "$via" = slicer ] && { start_slicer; port=6653; }
-    nx "$peer" controller --listen 6633 "$mode" "$@" >"$work/out" 2>>"$work/peer.log" &
+    ip netns exec "$ns" "$peer" controller --listen 6633 "$mode" "$@" >"$work/out" 2>>"$work/peer.log" &
     local c=$!
+    track "$c"
     sleep 0.2
-    nx "$peer" switch --connect 127.0.0.1:$port --dpid 1 --ports 4 serve \
+    ip netns exec "$ns" "$peer" switch --connect 127.0.0.1:$port --dpid 1 --ports 4 serve \
         >/dev/null 2>>"$work/peer.log" &
     sw=$!
+    track "$sw"
     wait "$c"
     kill "$sw" 2>/dev/null; wait "$sw" 2>/dev/null
     [ "$via" = slicer ] && stop_slicer
@@ -85,8 +90,9 @@ run_ctrl() {
 run_packet_in() {
     local via=$1 port=6633
     [ "$via" = slicer ] && { start_slicer; port=6653; }
-    nx "$peer" controller --listen 6633 reactive --duration 600 >/dev/null 2>>"$work/peer.log" &
+    ip netns exec "$ns" "$peer" controller --listen 6633 reactive --duration 600 >/dev/null 2>>"$work/peer.log" &
     local c=$!
+    track "$c"
     sleep 0.2
     nx "$peer" switch --connect 127.0.0.1:$port --dpid 1 --ports 4 packetin \
         --count "$RTT" 2>>"$work/peer.log"
