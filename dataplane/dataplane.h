@@ -111,6 +111,8 @@ struct dp_port_params {
     const char *devargs;        /* DPDK devargs, e.g. "net_af_packet0,iface=veth1" */
     uint64_t rate_bps;          /* egress rate limit in bits/s; 0: the device's */
     uint32_t queue_len;         /* per-slice queue length; 0: default */
+    uint32_t delay_us;          /* emulated one-way delay on egress */
+    uint32_t loss_ppm;          /* emulated random loss on egress */
 };
 
 /* Adds a port backed by a DPDK device.  The devargs are checked by
@@ -125,9 +127,9 @@ struct rte_ring;
 int dp_port_add_dummy(const char *sw, const char *name, struct rte_ring *rx,
                       struct rte_ring *tx, struct dp_error *err);
 
-/* Changes a port's rate (bits/s, 0 = unlimited). */
-int dp_port_set_rate(const char *sw, const char *name, uint64_t rate_bps,
-                     struct dp_error *err);
+/* Changes a port's rate (bits/s, 0 = unlimited), delay and loss (all
+ * three from 'pp'; devargs and queue_len are ignored). */
+int dp_port_set(const struct dp_port_params *pp, struct dp_error *err);
 
 /* Fails with EBUSY while a vport or a virtual link uses the port. */
 int dp_port_del(const char *sw, const char *name, struct dp_error *err);
@@ -221,7 +223,11 @@ json_t *dp_config_to_json(void);
 /* Counters.  'kind' is one of "port", "slice", "vnode", "queue", "link"
  * or NULL for all; 'name' filters by object name (NULL: all).  Every
  * counter set has packets and bytes in each direction and drops by
- * reason (see DP_DROP_REASONS in dp_counters.h). */
+ * reason (see DP_DROP_REASONS in dp_counters.h).  A slice's rx counts
+ * frames that entered it from hosts (access ports), its tx frames it
+ * delivered to hosts, wherever they crossed the substrate in between;
+ * its drops count every drop on the way.  Queues and ports count every
+ * hop. */
 json_t *dp_stats_to_json(const char *kind, const char *name);
 
 /* MAC table of a vnode (l2learn) or other forwarding-plane state. */

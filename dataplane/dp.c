@@ -372,6 +372,37 @@ dp_switch_del(const char *name, struct dp_error *err)
     return 0;
 }
 
+/* Checks emulated delay and loss of a port or link. */
+static int
+dp_check_emulation(const char *what, const char *name, uint32_t delay_us,
+                   uint32_t loss_ppm, struct dp_error *err)
+{
+    if (delay_us > 10000000) {
+        dp_err(err, "%s %s: delay %u us is over the 10 s limit", what, name,
+               delay_us);
+        return EINVAL;
+    }
+    if (loss_ppm > 1000000) {
+        dp_err(err, "%s %s: loss %u ppm is over 1000000 (100%%)", what, name,
+               loss_ppm);
+        return EINVAL;
+    }
+    return 0;
+}
+
+static void dp_queue_rates(struct dp_queue *);
+
+/* Recomputes the ceilings of a port's queues after its rate changed. */
+static void
+dp_port_requeue_rates(struct dp_port *p)
+{
+    for (uint32_t i = 0; i < p->n_queues_alloc; i++) {
+        if (p->queues[i]) {
+            dp_queue_rates(p->queues[i]);
+        }
+    }
+}
+
 /* ---- Ports ---------------------------------------------------------------- */
 
 /* Creates a port object (not yet attached to its switch). */
@@ -449,6 +480,10 @@ dp_port_add(const struct dp_port_params *pp, struct dp_error *err)
     if (error) {
         return error;
     }
+    error = dp_check_emulation("port", pp->name, pp->delay_us, pp->loss_ppm, err);
+    if (error) {
+        return error;
+    }
     if (!pp->devargs || !pp->devargs[0]) {
         dp_err(err, "port %s: devargs are missing", pp->name);
         return EINVAL;
@@ -463,7 +498,7 @@ dp_port_add(const struct dp_port_params *pp, struct dp_error *err)
     }
     dp_pause();
     dp_port_attach(p);
-    dp_port_init_egress(p, pp->rate_bps, 0, 0);
+    dp_port_init_egress(p, pp->rate_bps, pp->delay_us, pp->loss_ppm);
     dp_resume();
     return 0;
 }
@@ -509,26 +544,42 @@ dp_port_guaranteed(const struct dp_port *p, const struct dp_queue *skip)
 }
 
 int
-dp_port_set_rate(const char *swname, const char *name, uint64_t rate_bps,
-                 struct dp_error *err)
+dp_port_set(const struct dp_port_params *pp, struct dp_error *err)
 {
-    struct dp_switch *sw = dp_need_switch(swname, err);
-    struct dp_port *p = sw ? dp_need_port(sw, name, err) : NULL;
+    struct dp_switch *sw = dp_need_switch(pp->sw, err);
+    struct dp_port *p = sw ? dp_need_port(sw, pp->name, err) : NULL;
+    int error;
 
     if (!p) {
         return ENOENT;
     }
-    if (rate_bps && dp_port_guaranteed(p, NULL) > rate_bps) {
+    if (p->link) {
+        dp_err(err, "port %s/%s is an end of link %s: set the link instead",
+               pp->sw, pp->name, p->link->name);
+        return EINVAL;
+    }
+    error = dp_check_emulation("port", pp->name, pp->delay_us, pp->loss_ppm, err);
+    if (error) {
+        return error;
+    }
+    if (pp->rate_bps && dp_port_guaranteed(p, NULL) > pp->rate_bps) {
         dp_err(err, "port %s/%s: the slices on it are guaranteed %" PRIu64
                " bit/s in all, more than the rate %" PRIu64 " bit/s",
-               swname, name, dp_port_guaranteed(p, NULL), rate_bps);
+               pp->sw, pp->name, dp_port_guaranteed(p, NULL), pp->rate_bps);
         return EINVAL;
     }
     dp_pause();
-    p->rate_bps = rate_bps;
-    qsched_port_init(&p->sched, rate_bps, dp_now_ns());
+    error = dp_port_set_delay(p, pp->delay_us, err);
+    if (!error) {
+        p->loss_ppm = pp->loss_ppm;
+        if (p->rate_bps != pp->rate_bps) {
+            p->rate_bps = pp->rate_bps;
+            qsched_port_init(&p->sched, pp->rate_bps, dp_now_ns());
+            dp_port_requeue_rates(p);
+        }
+    }
     dp_resume();
-    return 0;
+    return error;
 }
 
 /* Frees what is in a port's delay line (workers paused). */
@@ -589,17 +640,7 @@ dp_port_del(const char *swname, const char *name, struct dp_error *err)
 static int
 dp_link_check_emulation(const struct dp_link_params *lp, struct dp_error *err)
 {
-    if (lp->delay_us > 10000000) {
-        dp_err(err, "link %s: delay %u us is over the 10 s limit", lp->name,
-               lp->delay_us);
-        return EINVAL;
-    }
-    if (lp->loss_ppm > 1000000) {
-        dp_err(err, "link %s: loss %u ppm is over 1000000 (100%%)", lp->name,
-               lp->loss_ppm);
-        return EINVAL;
-    }
-    return 0;
+    return dp_check_emulation("link", lp->name, lp->delay_us, lp->loss_ppm, err);
 }
 
 int
@@ -729,6 +770,7 @@ dp_link_set(const struct dp_link_params *lp, struct dp_error *err)
             if (p->rate_bps != lp->rate_bps) {
                 p->rate_bps = lp->rate_bps;
                 qsched_port_init(&p->sched, lp->rate_bps, dp_now_ns());
+                dp_port_requeue_rates(p);
             }
         }
     }
@@ -855,7 +897,6 @@ dp_slice_apply(struct dp_slice *s, const struct dp_slice_params *sp)
     s->quota = dp_slice_quota(sp->mbuf_quota);
 }
 
-static void dp_queue_rates(struct dp_queue *);
 static void dp_vnode_policer_init(struct dp_vnode *);
 
 int
@@ -1242,10 +1283,12 @@ dp_vport_attach(struct dp_vport *vp, struct dp_error *err)
     }
     if (i == vn->n_vports) {
         vn->vports = xrealloc(vn->vports, (vn->n_vports + 1) * sizeof *vn->vports);
+        vn->is_vlink = xrealloc(vn->is_vlink, vn->n_vports + 1);
         vn->n_vports++;
     }
     vp->idx = i;
     vn->vports[i] = vp;
+    vn->is_vlink[i] = vp->type == DP_VPORT_VLINK;
     vn->n_live++;
     return 0;
 }
@@ -1407,6 +1450,7 @@ dp_vnode_del(const char *slice, const char *swname, struct dp_error *err)
     sw->n_vnodes--;
     dp_resume();
     vn->fp->destroy(vn->fp_state);
+    free(vn->is_vlink);
     free(vn->vports);
     free(vn);
     return 0;
@@ -1575,12 +1619,20 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
         }
     }
     if (!error && !label) {
-        for (label = DP_MPLS_LABEL_MIN; label <= DP_MPLS_LABEL_MAX; label++) {
+        /* Start where the last allocation ended, so a mesh of thousands
+         * of virtual links does not rescan the used labels each time. */
+        static uint32_t hint = DP_MPLS_LABEL_MIN;
+        uint32_t span = DP_MPLS_LABEL_MAX - DP_MPLS_LABEL_MIN + 1;
+        uint32_t tries;
+
+        for (tries = 0; tries < span; tries++) {
+            label = DP_MPLS_LABEL_MIN + (hint - DP_MPLS_LABEL_MIN + tries) % span;
             if (dp_label_free_on(&ports, n, label)) {
+                hint = label + 1 > DP_MPLS_LABEL_MAX ? DP_MPLS_LABEL_MIN : label + 1;
                 break;
             }
         }
-        if (label > DP_MPLS_LABEL_MAX) {
+        if (tries == span) {
             dp_err(err, "virtual link %s: no free label along the path", vlp->name);
             error = ENOSPC;
         }

@@ -26,11 +26,16 @@ struct dp_vnode;
 /* Verdicts a class writes per packet besides a vport index. */
 #define DP_FP_DROP  0xffff
 #define DP_FP_FLOOD 0xfffe
+/* Flood to access vports only: split horizon, so a frame that came over
+ * a virtual link never goes back onto another one (the VPLS rule that
+ * keeps a full mesh of virtual links loop-free). */
+#define DP_FP_FLOOD_ACCESS 0xfffd
 
 /* What the dataplane tells a class about the round in progress. */
 struct dp_fp_ctx {
     uint32_t now_s;                 /* coarse clock, seconds */
     uint16_t n_vports;              /* vport indexes are 0..n_vports-1 */
+    const uint8_t *is_vlink;        /* [n_vports]: 1 for virtual-link ends */
 };
 
 struct dp_fp_class {

@@ -53,9 +53,10 @@ dp_config_to_json(void)
                 continue;
             }
             json_array_append_new(ports, json_pack(
-                "{s:s, s:s, s:s, s:I, s:i}", "switch", sw->name, "name", p->name,
-                "devargs", dp_port_devargs(p), "rate_bps", (json_int_t) p->rate_bps,
-                "queue_len", p->queue_len));
+                "{s:s, s:s, s:s, s:I, s:i, s:i, s:i}", "switch", sw->name,
+                "name", p->name, "devargs", dp_port_devargs(p),
+                "rate_bps", (json_int_t) p->rate_bps, "queue_len", p->queue_len,
+                "delay_us", p->delay_us, "loss_ppm", p->loss_ppm));
         }
     }
     for (uint32_t i = 0; i < dp.n_links; i++) {

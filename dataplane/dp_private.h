@@ -167,6 +167,7 @@ struct dp_vnode {
     struct dp_vport **vports;
     uint16_t n_vports;          /* high-water mark; holes are NULL */
     uint16_t n_live;            /* vports that exist */
+    uint8_t *is_vlink;          /* [n_vports]: vport is a virtual-link end */
 
     /* Ingress isolation state of the slice on this switch. */
     struct qsched_tb policer;

@@ -211,14 +211,16 @@ dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
     dp_vport_output_burst(w, vp, &m, 1);
 }
 
-/* Floods 'm' to every vport of 'vn' but 'in'. */
+/* Floods 'm' to every vport of 'vn' but 'in' (only to access vports
+ * when 'access_only'). */
 static void
-dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in)
+dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in,
+         bool access_only)
 {
     struct dp_vport *last = NULL;
 
     for (uint16_t v = 0; v < vn->n_vports; v++) {
-        if (v == in || !vn->vports[v]) {
+        if (v == in || !vn->vports[v] || (access_only && vn->is_vlink[v])) {
             continue;
         }
         if (last) {
@@ -245,7 +247,8 @@ static void
 dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                const uint16_t *in_vports, uint16_t n, uint32_t now_s)
 {
-    struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports };
+    struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports,
+                             .is_vlink = vn->is_vlink };
     uint16_t out[DP_BURST];
 
     vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
@@ -276,8 +279,8 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
             i = j;
             continue;
         }
-        if (o == DP_FP_FLOOD) {
-            dp_flood(w, vn, pkts[i], in_vports[i]);
+        if (o == DP_FP_FLOOD || o == DP_FP_FLOOD_ACCESS) {
+            dp_flood(w, vn, pkts[i], in_vports[i], o == DP_FP_FLOOD_ACCESS);
         } else {
             dp_drop(pkts[i], &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
         }
@@ -430,8 +433,6 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
             dp_drop(m, &p->ctr, NULL, DP_DROP_NO_LABEL);
             continue;
         }
-        e->slice->ctr[w].rx_packets++;
-        e->slice->ctr[w].rx_bytes += rte_pktmbuf_pkt_len(m);
         if (e->op == DP_LABEL_SWAP) {
             if (unlikely(ttl <= 1)) {
                 dp_drop(m, &p->ctr, &e->slice->ctr[w], DP_DROP_TTL);
@@ -495,8 +496,10 @@ dp_tx_take(void *ctx_, unsigned i)
     q->slice->held[ctx->w]--;
     q->ctr.tx_packets++;
     q->ctr.tx_bytes += len;
-    q->slice->ctr[ctx->w].tx_packets++;
-    q->slice->ctr[ctx->w].tx_bytes += len;
+    if (!q->port->is_link) {
+        q->slice->ctr[ctx->w].tx_packets++;
+        q->slice->ctr[ctx->w].tx_bytes += len;
+    }
     ctx->pkts[ctx->n] = m;
     ctx->qs[ctx->n++] = q;
 }
@@ -515,8 +518,10 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
         q->slice->held[ctx->w]++;
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
-        q->slice->ctr[ctx->w].tx_packets--;
-        q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+        if (!q->port->is_link) {
+            q->slice->ctr[ctx->w].tx_packets--;
+            q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+        }
         if (!q->active) {
             q->active = true;
             ctx->p->backlog[ctx->p->n_backlog++] = q;
@@ -567,8 +572,10 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             q->slice->held[w] -= take;
             q->ctr.tx_packets += take;
             q->ctr.tx_bytes += bytes;
-            q->slice->ctr[w].tx_packets += take;
-            q->slice->ctr[w].tx_bytes += bytes;
+            if (!p->is_link) {
+                q->slice->ctr[w].tx_packets += take;
+                q->slice->ctr[w].tx_bytes += bytes;
+            }
         }
         p->sched.rr++;
         for (uint32_t i = 0; i < p->n_backlog; i++) {

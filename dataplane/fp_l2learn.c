@@ -3,7 +3,12 @@
  * vnode.  Each vnode learns in its own table (mactable.h), so two slices
  * can use the same MAC addresses without ever meeting.
  *
- * Config: {"mac_table_size": N (default 4096), "aging_s": S (default 300)}.
+ * Config: {"mac_table_size": N (default 4096), "aging_s": S (default 300),
+ *          "split_horizon": true|false (default false)}.
+ *
+ * Split horizon: a frame that entered over a virtual link is flooded only
+ * to access vports.  With it, a full mesh of virtual links between the
+ * vnodes of a slice is loop-free on any substrate (as in VPLS).
  *
  * Cost (measured with the bench in docs/performance.md): the lookup and
  * the learn are one cache line each in the common case.
@@ -26,6 +31,7 @@ struct l2learn {
     struct mactable table;
     uint32_t size;
     uint32_t aging;
+    bool split_horizon;
 };
 
 static int
@@ -60,12 +66,18 @@ l2learn_create(const json_t *config, void **statep, struct dp_error *err)
         return EINVAL;
     }
     json_object_foreach((json_t *) config, key, value) {
-        if (strcmp(key, "mac_table_size") && strcmp(key, "aging_s")) {
+        if (strcmp(key, "mac_table_size") && strcmp(key, "aging_s")
+            && strcmp(key, "split_horizon")) {
             snprintf(err->msg, sizeof err->msg,
-                     "l2learn: unknown config key \"%s\" (known: mac_table_size, aging_s)",
-                     key);
+                     "l2learn: unknown config key \"%s\" (known: mac_table_size, "
+                     "aging_s, split_horizon)", key);
             return EINVAL;
         }
+    }
+    const json_t *sh = config ? json_object_get(config, "split_horizon") : NULL;
+    if (sh && !json_is_boolean(sh)) {
+        snprintf(err->msg, sizeof err->msg, "l2learn: \"split_horizon\" must be true or false");
+        return EINVAL;
     }
     error = l2learn_get_uint(config, "mac_table_size", 8, 1u << 20, &size, err);
     if (!error) {
@@ -83,6 +95,7 @@ l2learn_create(const json_t *config, void **statep, struct dp_error *err)
     }
     l2->size = size;
     l2->aging = aging;
+    l2->split_horizon = json_is_true(sh);
     *statep = l2;
     return 0;
 }
@@ -114,13 +127,10 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
         }
         mactable_learn(&l2->table, mactable_key(eth + 6), in_vports[i],
                        ctx->now_s);
-        if (eth[0] & 1) {
-            out[i] = DP_FP_FLOOD;
-            continue;
-        }
-        port = mactable_lookup(&l2->table, dst, ctx->now_s);
-        if (port == MACTABLE_NONE) {
-            out[i] = DP_FP_FLOOD;
+        if (eth[0] & 1
+            || (port = mactable_lookup(&l2->table, dst, ctx->now_s)) == MACTABLE_NONE) {
+            out[i] = l2->split_horizon && ctx->is_vlink[in_vports[i]]
+                     ? DP_FP_FLOOD_ACCESS : DP_FP_FLOOD;
         } else if (port == in_vports[i]) {
             out[i] = DP_FP_DROP;        /* never back where it came from */
         } else {
@@ -147,6 +157,9 @@ l2learn_config(const void *state)
     }
     if (l2->aging != L2LEARN_DEFAULT_AGING) {
         json_object_set_new(config, "aging_s", json_integer(l2->aging));
+    }
+    if (l2->split_horizon) {
+        json_object_set_new(config, "split_horizon", json_true());
     }
     return config;
 }

@@ -276,14 +276,16 @@ RPC_HANDLER(port_add)
     struct dp_error dperr = { "" };
 
     if (check_members(rpc, params, MEMBERS("switch", "name", "devargs",
-                                           "rate_bps", "queue_len"), err)
+                                           "rate_bps", "queue_len", "delay_us",
+                                           "loss_ppm"), err)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || jsonrpc_param_string(params, "devargs", true, &p.devargs, err)
         || check_devargs("devargs", p.devargs, err)
         || opt_uint(params, "rate_bps", SWITCHD_MAX_RATE, &p.rate_bps, err)
-        || opt_u32(params, "queue_len", SWITCHD_MAX_QUEUE, &p.queue_len,
-                   err)) {
+        || opt_u32(params, "queue_len", SWITCHD_MAX_QUEUE, &p.queue_len, err)
+        || opt_u32(params, "delay_us", SWITCHD_MAX_DELAY_US, &p.delay_us, err)
+        || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)) {
         return EINVAL;
     }
     return dp_outcome(rpc, dp_port_add(&p, &dperr), &dperr, "port.add", err);
@@ -308,18 +310,33 @@ RPC_HANDLER(port_set)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
-    const char *sw, *name;
-    uint64_t rate;
+    struct dp_port_params p = { 0 };
+    json_t *cur;
 
-    if (check_members(rpc, params, MEMBERS("switch", "name", "rate_bps"), err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)
-        || jsonrpc_param_name(params, "name", true, &name, err)
-        || jsonrpc_param_uint(params, "rate_bps", true, 0, SWITCHD_MAX_RATE,
-                              &rate, err)) {
+    if (check_members(rpc, params, MEMBERS("switch", "name", "rate_bps",
+                                           "delay_us", "loss_ppm"), err)
+        || jsonrpc_param_name(params, "switch", true, &p.sw, err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)) {
         return EINVAL;
     }
-    return dp_outcome(rpc, dp_port_set_rate(sw, name, rate, &dperr), &dperr,
-                      "port.set", err);
+    if (!json_object_get(params, "rate_bps") && !json_object_get(params, "delay_us")
+        && !json_object_get(params, "loss_ppm")) {
+        return bad_param(err, "port %s/%s: nothing to set (give rate_bps, "
+                         "delay_us or loss_ppm)", p.sw, p.name);
+    }
+    /* What is not given keeps its value. */
+    cur = config_select("ports", "switch", p.sw, "name", p.name, NULL);
+    json_t *port = json_array_get(cur, 0);
+    p.rate_bps = json_u64(port, "rate_bps", 0);
+    p.delay_us = json_u64(port, "delay_us", 0);
+    p.loss_ppm = json_u64(port, "loss_ppm", 0);
+    json_decref(cur);
+    if (opt_uint(params, "rate_bps", SWITCHD_MAX_RATE, &p.rate_bps, err)
+        || opt_u32(params, "delay_us", SWITCHD_MAX_DELAY_US, &p.delay_us, err)
+        || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, dp_port_set(&p, &dperr), &dperr, "port.set", err);
 }
 
 RPC_HANDLER(port_list)
@@ -932,9 +949,11 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "switch.del", switch_del, "delete an empty switch {name}" },
     { "switch.list", switch_list, "list switches" },
     { "port.add", port_add,
-      "add a DPDK port {switch, name, devargs, rate_bps?, queue_len?}" },
+      "add a DPDK port {switch, name, devargs, rate_bps?, queue_len?, "
+      "delay_us?, loss_ppm?}" },
     { "port.del", port_del, "delete a port {switch, name}" },
-    { "port.set", port_set, "set a port's rate {switch, name, rate_bps}" },
+    { "port.set", port_set,
+      "set a port's emulation {switch, name, rate_bps?, delay_us?, loss_ppm?}" },
     { "port.list", port_list, "list ports {switch?}" },
     { "link.add", link_add, "link two switches {name, sw_a, port_a, sw_b, "
       "port_b, devargs_a?, devargs_b?, rate_bps?, delay_us?, loss_ppm?, "

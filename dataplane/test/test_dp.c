@@ -233,6 +233,59 @@ test_vlink_three_switches(void **state)
     assert_int_equal(dp_link_del("l12", &err), 0);
 }
 
+/* A full mesh of virtual links over a triangle with split horizon: a
+ * broadcast reaches every other host exactly once and never loops. */
+static void
+test_mesh_split_horizon(void **state)
+{
+    struct dp_slice_params mesh = { .name = "mesh" };
+    const char *sw[3] = { "m1", "m2", "m3" };
+    struct dummy h[3];
+    struct dp_error err;
+    json_t *config = json_pack("{s:b}", "split_horizon", 1);
+    (void) state;
+
+    assert_int_equal(dp_slice_add(&mesh, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dp_switch_add(sw[i], &err), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        int j = (i + 1) % 3;
+        char name[16], pa[16], pb[16];
+        snprintf(name, sizeof name, "t%d%d", i, j);
+        snprintf(pa, sizeof pa, "to-%s", sw[j]);
+        snprintf(pb, sizeof pb, "to-%s", sw[i]);
+        struct dp_link_params lp = { .name = name, .sw_a = sw[i], .port_a = pa,
+                                     .sw_b = sw[j], .port_b = pb };
+        assert_int_equal(dp_link_add(&lp, &err), 0);
+        dummy_add(&h[i], sw[i], "host");
+        assert_int_equal(dp_vnode_add("mesh", sw[i], "l2learn", config, &err), 0);
+        assert_int_equal(dp_vport_add("mesh", sw[i], "host", "host", -1, &err), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        int j = (i + 1) % 3;
+        const char *path[2] = { sw[i], sw[j] };
+        char name[16];
+        snprintf(name, sizeof name, "v%d%d", i, j);
+        struct dp_vlink_params vl = { .slice = "mesh", .name = name, .path = path,
+                                      .n_path = 2 };
+        assert_int_equal(dp_vlink_add(&vl, &err), 0);
+    }
+    json_decref(config);
+
+    inject(&h[0], 0xff, 0x21, 42);
+    assert_int_equal(receive(&h[1], 2000), 42);
+    assert_int_equal(receive(&h[2], 2000), 42);
+    expect_nothing(&h[1]);
+    expect_nothing(&h[2]);
+    expect_nothing(&h[0]);
+    /* Unicast back, learned over the mesh. */
+    inject(&h[2], 0x21, 0x23, 43);
+    assert_int_equal(receive(&h[0], 2000), 43);
+    expect_nothing(&h[1]);
+    assert_int_equal(dp_slice_del("mesh", &err), 0);
+}
+
 static void
 test_config_json_round_trip(void **state)
 {
@@ -277,6 +330,7 @@ main(int argc, char *argv[])
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
+        cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_config_json_round_trip),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
