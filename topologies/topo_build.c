@@ -437,7 +437,6 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
 {
     json_t *calls = json_array();
     const json_t *hosts = json_object_get(record, "hosts");
-    bool host_delay_warned = false;
     int error;
 
     for (size_t i = 0; i < t->n_sw; i++) {
@@ -477,11 +476,13 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
             json_object_set_new(params, "queue_len",
                                 json_integer(h->props.queue));
         }
-        if ((h->props.delay_us || h->props.loss_ppm) && !host_delay_warned) {
-            fprintf(stderr, "lamina topo: warning: host links get their "
-                    "rate; delay and loss on host links are not emulated "
-                    "yet (host %s)\n", h->name);
-            host_delay_warned = true;
+        if (h->props.delay_us) {
+            json_object_set_new(params, "delay_us",
+                                json_integer(h->props.delay_us));
+        }
+        if (h->props.loss_ppm) {
+            json_object_set_new(params, "loss_ppm",
+                                json_integer(h->props.loss_ppm));
         }
         json_array_append_new(calls, call_new("port.add", params));
     }
