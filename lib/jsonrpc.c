@@ -160,7 +160,17 @@ struct jsonrpc_server {
     char *path;                 /* socket file to remove, or NULL */
     struct jsonrpc_conn *conns[JSONRPC_MAX_CONNS];
     size_t n_conns;
+    jsonrpc_batch_hook *batch_begin, *batch_end;
 };
+
+void
+jsonrpc_server_set_batch_hooks(struct jsonrpc_server *server,
+                               jsonrpc_batch_hook *begin,
+                               jsonrpc_batch_hook *end)
+{
+    server->batch_begin = begin;
+    server->batch_end = end;
+}
 
 /* The epoll tag of the listening socket (connections use their pointer). */
 static char jsonrpc_listen_tag;
@@ -474,11 +484,17 @@ jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
         json_t *req;
 
         answer = json_array();
+        if (server->batch_begin) {
+            server->batch_begin(server->aux);
+        }
         json_array_foreach(msg, i, req) {
             json_t *one = jsonrpc_handle_one(server, req);
             if (one) {
                 json_array_append_new(answer, one);
             }
+        }
+        if (server->batch_end) {
+            server->batch_end(server->aux);
         }
         if (!json_array_size(answer)) {
             json_decref(answer);

@@ -137,6 +137,15 @@ struct jsonrpc_server;
 struct jsonrpc_server *jsonrpc_server_create(const struct jsonrpc_method *,
                                              void *aux);
 
+/* Hooks called before and after the requests of one batch are handled
+ * (not around single requests), with the server's aux pointer: a daemon
+ * can apply a whole batch under one lock and save its state once, after
+ * the batch, instead of after each request.  Either may be NULL. */
+typedef void jsonrpc_batch_hook(void *aux);
+void jsonrpc_server_set_batch_hooks(struct jsonrpc_server *,
+                                    jsonrpc_batch_hook *begin,
+                                    jsonrpc_batch_hook *end);
+
 /* Listens on the Unix socket 'path' (mode 0660).  A stale socket file
  * (nobody accepting on it) is removed first; a live one fails with
  * EADDRINUSE.  Returns 0 or a positive errno. */

@@ -143,6 +143,11 @@ int topo_load(const char *path, const struct topo_import_opts *import,
 struct topo_import_opts {
     uint64_t rate_bps;          /* every link's rate (0: unlimited) */
     bool host_per_switch;       /* one host h<id> on each switch s<id> */
+    unsigned int n_hosts;       /* else: hosts on this many switches, spread
+                                 * out (farthest-point sampling by delay) */
+    unsigned int max_hosts;     /* host_per_switch on a larger map: this
+                                 * many, spread out, with a warning; 0: no
+                                 * limit */
     bool keep_parallel;         /* keep parallel edges (else merge them) */
     uint32_t default_delay_us;  /* 0: TOPO_DEFAULT_DELAY_US */
 };
@@ -157,6 +162,12 @@ struct topo_import_opts {
 int topo_from_graph(const struct graph *g, const char *name,
                     const struct topo_import_opts *, FILE *warn,
                     struct topo **tp, char **errp);
+
+/* Picks 'n' switches of 't' spread over the map: the one of highest
+ * degree, then repeatedly the one farthest (by delay) from those picked;
+ * unreachable switches last.  Sets chosen[i] for each; returns how many
+ * were picked (at most n_sw). */
+size_t topo_spread_switches(const struct topo *t, size_t n, bool *chosen);
 
 /* Great-circle distance in km between two points given in degrees
  * (haversine, mean Earth radius 6371 km). */

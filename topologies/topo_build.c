@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_build_config.h>
+
 #include "jsonrpc.h"
 #include "topo.h"
 #include "topo_netns.h"
@@ -79,6 +81,8 @@ link_port_name(const struct topo *t, size_t link, bool end_a)
 struct progress {
     bool on;
     uint64_t t0, last;
+    char times[512];            /* "phase 0.12 s, ..." for the summary */
+    uint64_t phase_t0;
 };
 
 static void
@@ -87,7 +91,16 @@ progress_show(struct progress *p, const char *phase, size_t done,
 {
     uint64_t now = time_ms();
 
-    if (!p->on || (done != total && now - p->last < 50)) {
+    if (done != total && (!p->on || now - p->last < 50)) {
+        return;
+    }
+    if (done == total) {
+        size_t len = strlen(p->times);
+        snprintf(p->times + len, sizeof p->times - len, "%s%s %.2f",
+                 len ? ", " : "", phase, (now - p->phase_t0) / 1000.0);
+        p->phase_t0 = now;
+    }
+    if (!p->on) {
         return;
     }
     p->last = now;
@@ -538,10 +551,17 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
     return rpc_run(client, calls, p, "vlinks", errp);
 }
 
+unsigned int
+topo_max_hosts(void)
+{
+    return RTE_MAX_ETHPORTS;
+}
+
 int
 topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
 {
-    struct progress p = { .on = opts->progress, .t0 = time_ms() };
+    struct progress p = { .on = opts->progress, .t0 = time_ms(),
+                          .phase_t0 = time_ms() };
     struct topo_slice_plan plan = { 0 };
     char *dir = NULL, *prefix = NULL, *switchd = NULL, *text = NULL;
     char *path = NULL, *sock = NULL;
@@ -559,6 +579,14 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
         *errp = xasprintf("topology name \"%s\": use 1..%d characters of "
                           "[A-Za-z0-9_.-]", opts->name, TOPO_NAME_MAX);
         return EINVAL;
+    }
+    if (t->n_hosts > topo_max_hosts()) {
+        *errp = xasprintf("%zu hosts: at most %u fit in one lamina-switchd "
+                          "(each host is a DPDK port, and this DPDK build has "
+                          "RTE_MAX_ETHPORTS %u); import with --hosts N to put "
+                          "hosts on N switches spread over the map",
+                          t->n_hosts, topo_max_hosts(), topo_max_hosts());
+        return E2BIG;
     }
     dir = run_dir(opts->name);
     if (!access(dir, F_OK)) {
@@ -681,12 +709,13 @@ out:
         topo_down(opts->name, NULL, &derr);
         free(derr);
     }
-    if (!error && opts->progress) {
+    if (!error && opts->summary) {
         fprintf(stderr, "topology %s up in %.2f s: %zu switches, %zu links, "
                 "%zu hosts; default slice: %s, %zu vnodes, %zu virtual "
-                "links\n", opts->name, (time_ms() - p.t0) / 1000.0, t->n_sw,
-                t->n_links, t->n_hosts, topo_slice_mode_name(plan.mode),
-                plan.n_vnodes, plan.n_vlinks);
+                "links (s: %s)\n", opts->name, (time_ms() - p.t0) / 1000.0,
+                t->n_sw, t->n_links, t->n_hosts,
+                topo_slice_mode_name(plan.mode), plan.n_vnodes,
+                plan.n_vlinks, p.times);
     }
 out_early:
     topo_slice_plan_destroy(&plan);

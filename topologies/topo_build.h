@@ -49,8 +49,14 @@ struct topo_up_opts {
     const char *switchd;            /* the daemon's path; NULL: found */
     unsigned int memory_mb;         /* DPDK memory; 0: by size */
     bool progress;                  /* show progress on stderr */
+    bool summary;                   /* a line with times when done */
     bool keep_on_error;             /* do not clean up a failed up */
 };
+
+/* The most hosts one topology can have: each host is a DPDK port of the
+ * daemon, and DPDK has room for RTE_MAX_ETHPORTS of them (32 in
+ * Debian's build). */
+unsigned int topo_max_hosts(void);
 
 /* Brings 't' up.  Returns 0, or a positive errno with '*errp' saying
  * what failed (what was made is removed unless keep_on_error). */

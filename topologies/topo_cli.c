@@ -46,7 +46,7 @@ topo_usage(FILE *out)
 "\n"
 "commands:\n"
 "  up FILE [--name N] [--netns-prefix P] [--slice auto|mesh|tree|none]\n"
-"          [--rate R] [--memory MB] [--quiet] [--keep-on-error]\n"
+"          [--rate R] [--hosts N] [--memory MB] [--quiet] [--keep-on-error]\n"
 "                           bring a topology up (FILE: topology file or .gml)\n"
 "  down [--name N]          remove everything it made\n"
 "  status [--name N] [--json]   switches, links, hosts (namespace, address)\n"
@@ -57,7 +57,7 @@ topo_usage(FILE *out)
 "  path [--name N] HOST HOST [--json]   the default slice's path and delay\n"
 "  dot [FILE] [--name N] [--png OUT]    Graphviz DOT of a file or of a\n"
 "                           topology that is up\n"
-"  import FILE.gml [--rate R] [--host-per-switch] [--keep-parallel]\n"
+"  import FILE.gml [--rate R] [--host-per-switch | --hosts N] [--keep-parallel]\n"
 "         [--default-delay D] [-o OUT]  Topology Zoo GML to a topology file\n"
 "  gen line N | ring N | fattree K [--rate R] [--delay D] [-o OUT]\n"
 "  list                     topologies that are up\n"
@@ -142,13 +142,15 @@ cmd_up(int argc, char *argv[])
         { "slice", required_argument, NULL, 's' },
         { "rate", required_argument, NULL, 'r' },
         { "memory", required_argument, NULL, 'm' },
+        { "hosts", required_argument, NULL, 'H' },
         { "quiet", no_argument, NULL, 'q' },
         { "keep-on-error", no_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct topo_up_opts opts = { .progress = true };
-    struct topo_import_opts imp = { .host_per_switch = true };
+    struct topo_up_opts opts = { .progress = true, .summary = true };
+    struct topo_import_opts imp = { .host_per_switch = true,
+                                    .max_hosts = topo_max_hosts() };
     struct topo *t;
     char *err = NULL, *name = NULL;
     int c, error;
@@ -170,7 +172,11 @@ cmd_up(int argc, char *argv[])
             }
             break;
         case 'm': opts.memory_mb = strtoul(optarg, NULL, 10); break;
-        case 'q': opts.progress = false; break;
+        case 'H':
+            imp.host_per_switch = false;
+            imp.n_hosts = strtoul(optarg, NULL, 10);
+            break;
+        case 'q': opts.progress = opts.summary = false; break;
         case 'k': opts.keep_on_error = true; break;
         case 'h': topo_usage(stdout); return 0;
         default: return 2;
@@ -736,6 +742,7 @@ cmd_import(int argc, char *argv[])
         { "rate", required_argument, NULL, 'r' },
         { "host-per-switch", no_argument, NULL, 'H' },
         { "keep-parallel", no_argument, NULL, 'K' },
+        { "hosts", required_argument, NULL, 'N' },
         { "default-delay", required_argument, NULL, 'd' },
         { "name", required_argument, NULL, 'n' },
         { "output", required_argument, NULL, 'o' },
@@ -760,6 +767,7 @@ cmd_import(int argc, char *argv[])
             break;
         case 'H': opts.host_per_switch = true; break;
         case 'K': opts.keep_parallel = true; break;
+        case 'N': opts.n_hosts = strtoul(optarg, NULL, 10); break;
         case 'd':
             if (units_parse_delay(optarg, &opts.default_delay_us)) {
                 return usage_error("--default-delay %s: expected a delay "

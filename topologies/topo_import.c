@@ -121,13 +121,33 @@ topo_from_graph(const struct graph *g, const char *name,
         topo_add_link(t, u, v, &props);
     }
     free(warned);
-    if (opts->host_per_switch) {
+    if (opts->host_per_switch || opts->n_hosts) {
         static const struct topo_props none;
+        bool *chosen = xcalloc(n, sizeof *chosen);
+
+        if (opts->host_per_switch
+            && (!opts->max_hosts || n <= opts->max_hosts)) {
+            memset(chosen, 1, n * sizeof *chosen);
+        } else if (opts->host_per_switch) {
+            if (warn) {
+                fprintf(warn, "%s: warning: %zu switches, but at most %u "
+                        "hosts can be attached: hosts on %u switches spread "
+                        "over the map\n", name, n, opts->max_hosts,
+                        opts->max_hosts);
+            }
+            topo_spread_switches(t, opts->max_hosts, chosen);
+        } else {
+            topo_spread_switches(t, opts->n_hosts, chosen);
+        }
         for (size_t i = 0; i < n; i++) {
+            if (!chosen[i]) {
+                continue;
+            }
             char h[32];
             snprintf(h, sizeof h, "h%s", t->sw[i].name + 1);
             topo_add_host(t, h, i, NULL, &none);
         }
+        free(chosen);
     }
     if (graph_n_components(g) > 1 && warn) {
         fprintf(warn, "%s: warning: the graph has %zu connected components: "
@@ -137,4 +157,52 @@ topo_from_graph(const struct graph *g, const char *name,
     topo_finish(t);
     *tp = t;
     return 0;
+}
+
+size_t
+topo_spread_switches(const struct topo *t, size_t n, bool *chosen)
+{
+    uint64_t *near = xmalloc(t->n_sw * sizeof *near);
+    uint64_t *dist = xmalloc(t->n_sw * sizeof *dist);
+    size_t *prev = xmalloc(t->n_sw * sizeof *prev), k = 0, best = 0, best_deg = 0;
+
+    memset(chosen, 0, t->n_sw * sizeof *chosen);
+    for (size_t i = 0; i < t->n_sw; i++) {
+        size_t deg;
+        graph_adj(t->g, i, &deg);
+        if (deg > best_deg) {
+            best_deg = deg;
+            best = i;
+        }
+        near[i] = UINT64_MAX;
+    }
+    while (k < n && k < t->n_sw) {
+        chosen[best] = true;
+        k++;
+        topo_shortest_paths(t, best, NULL, dist, prev);
+        for (size_t i = 0; i < t->n_sw; i++) {
+            near[i] = MIN(near[i], dist[i]);
+        }
+        /* Next: the farthest reachable switch not chosen; once all
+         * reachable ones are, any other (another component). */
+        size_t far = SIZE_MAX;
+        for (size_t i = 0; i < t->n_sw; i++) {
+            if (chosen[i]) {
+                continue;
+            }
+            if (far == SIZE_MAX
+                || (near[i] != UINT64_MAX && (near[far] == UINT64_MAX
+                                              || near[i] > near[far]))) {
+                far = i;
+            }
+        }
+        if (far == SIZE_MAX) {
+            break;
+        }
+        best = far;
+    }
+    free(near);
+    free(dist);
+    free(prev);
+    return k;
 }

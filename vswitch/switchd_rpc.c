@@ -105,6 +105,8 @@ check_guarantee(const char *what, uint64_t guarantee, uint64_t ceiling,
     return 0;
 }
 
+static void switchd_rpc_save(struct switchd_rpc *rpc);
+
 /* Turns the outcome 'error' of a dataplane call into the method's
  * answer: on failure an application error carrying the dataplane's
  * sentence; on success the state file is saved. */
@@ -126,6 +128,18 @@ dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
         return error;
     }
     rpc->n_changes++;
+    if (rpc->in_batch) {
+        rpc->dirty = true;
+    } else {
+        switchd_rpc_save(rpc);
+    }
+    return 0;
+}
+
+/* Writes the state file (unless replaying or keeping none). */
+static void
+switchd_rpc_save(struct switchd_rpc *rpc)
+{
     if (rpc->state_path && !rpc->replaying) {
         json_t *config = dp_config_to_json();
         char msg[512];
@@ -142,7 +156,29 @@ dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
         }
         json_decref(config);
     }
-    return 0;
+}
+
+void
+switchd_rpc_batch_begin(void *rpc_)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    dp_pause();
+    rpc->in_batch = true;
+    rpc->dirty = false;
+}
+
+void
+switchd_rpc_batch_end(void *rpc_)
+{
+    struct switchd_rpc *rpc = rpc_;
+
+    rpc->in_batch = false;
+    if (rpc->dirty) {
+        switchd_rpc_save(rpc);
+        rpc->dirty = false;
+    }
+    dp_resume();
 }
 
 /* A copy of section 'key' of the configuration whose elements match each

@@ -46,7 +46,17 @@ struct switchd_rpc {
     bool replaying;             /* inside switchd_rpc_replay() */
     unsigned int n_changes;     /* successful changes since start */
     unsigned int n_save_errors; /* state file writes that failed */
+    bool in_batch;              /* between switchd_rpc_batch_begin/end */
+    bool dirty;                 /* changed in this batch, not saved yet */
 };
+
+/* Batch hooks (jsonrpc_server_set_batch_hooks(), aux = the switchd_rpc):
+ * the requests of one batch run under one dp_pause(), and the state file
+ * is written once, after the batch, if anything changed.  A map of a
+ * thousand links is then a few batches instead of a thousand pauses and
+ * a thousand rewrites of a growing file. */
+void switchd_rpc_batch_begin(void *rpc);
+void switchd_rpc_batch_end(void *rpc);
 
 /* The method table, for jsonrpc_server_create(). */
 extern const struct jsonrpc_method switchd_rpc_methods[];
