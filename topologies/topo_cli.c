@@ -202,6 +202,9 @@ cmd_up(int argc, char *argv[])
     return 0;
 }
 
+/* Options of the commands that take only --name (and --json): returns
+ * -1 to go on, or the exit status.  With max_args < 0 the options end at
+ * the first argument (exec: the command's own options follow). */
 static int
 parse_name_only(int argc, char *argv[], const char **name, bool *json,
                 int max_args)
@@ -214,7 +217,8 @@ parse_name_only(int argc, char *argv[], const char **name, bool *json,
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "+n:h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, max_args < 0 ? "+n:h" : "n:h",
+                            long_options, NULL)) != -1) {
         switch (c) {
         case 'n': *name = optarg; break;
         case 'j':
