@@ -120,6 +120,34 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         }
         return;
     }
+    /* Cut-through: on a port with nothing to shape, delay or share with
+     * a backlog, the packets go straight to the device; what it does not
+     * take is queued as usual. */
+    struct dp_port *p = q->port;
+    if (!q->count && !p->n_backlog && !p->rate_bps && !p->n_shaped
+        && !p->delay_line && !p->loss_ppm) {
+        uint16_t sent = dp_port_tx(p, pkts, n);
+        for (uint16_t i = 0; i < sent; i++) {
+            bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        }
+        p->ctr.tx_packets += sent;
+        p->ctr.tx_bytes += bytes;
+        q->ctr.rx_packets += sent;
+        q->ctr.rx_bytes += bytes;
+        q->ctr.tx_packets += sent;
+        q->ctr.tx_bytes += bytes;
+        if (!p->is_link) {
+            s->ctr[w].tx_packets += sent;
+            s->ctr[w].tx_bytes += bytes;
+        }
+        if (sent == n) {
+            return;
+        }
+        pkts += sent;
+        n -= sent;
+        k = n;
+        bytes = 0;
+    }
     if (unlikely(k > room || k > quota)) {
         enum dp_drop why = quota < room ? DP_DROP_MBUF_QUOTA : DP_DROP_QUEUE_FULL;
         k = quota < room ? quota : room;
@@ -136,7 +164,6 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     q->ctr.rx_packets += k;
     q->ctr.rx_bytes += bytes;
     if (k && !q->active) {
-        struct dp_port *p = q->port;
         q->active = true;
         p->backlog[p->n_backlog++] = q;
     }
@@ -255,15 +282,16 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
 
     /* With two vports, flooding is sending to the other one: no copy. */
     if (vn->n_live == 2) {
+        uint16_t a = 0, b;
+        while (!vn->vports[a]) {
+            a++;
+        }
+        for (b = a + 1; !vn->vports[b]; b++) {
+            continue;
+        }
         for (uint16_t i = 0; i < n; i++) {
             if (out[i] == DP_FP_FLOOD) {
-                uint16_t in = in_vports[i];
-                for (uint16_t v = 0; v < vn->n_vports; v++) {
-                    if (v != in && vn->vports[v]) {
-                        out[i] = v;
-                        break;
-                    }
-                }
+                out[i] = in_vports[i] == a ? b : a;
             }
         }
     }
@@ -556,8 +584,9 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
     if (p->n_backlog && max && !p->rate_bps && !p->n_shaped) {
         /* Nothing to shape: drain the backlog round robin, in bulk. */
         uint32_t k = 0;
-        for (uint32_t i = 0; i < p->n_backlog; i++) {
-            struct dp_queue *q = p->backlog[(p->sched.rr + i) % p->n_backlog];
+        uint32_t at = p->n_backlog > 1 ? p->sched.rr % p->n_backlog : 0;
+        for (uint32_t i = 0; i < p->n_backlog; i++, at = at + 1 < p->n_backlog ? at + 1 : 0) {
+            struct dp_queue *q = p->backlog[at];
             uint32_t take = RTE_MIN(q->count, max - ctx.n);
             uint64_t bytes = 0;
 

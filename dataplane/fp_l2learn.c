@@ -116,17 +116,21 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
                 uint16_t *out, uint16_t n, const struct dp_fp_ctx *ctx)
 {
     struct l2learn *l2 = state;
+    uint64_t last_src = UINT64_MAX;
+    uint16_t last_in = 0;
 
     for (uint16_t i = 0; i < n; i++) {
         const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
-        uint64_t dst = mactable_key(eth);
+        uint64_t dst = mactable_key8(eth);
+        uint64_t src = mactable_key8(eth + 6);
         uint16_t port;
 
-        if (i + 1 < n) {
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        /* Frames of one flow come in trains: learn each source once. */
+        if (src != last_src || in_vports[i] != last_in) {
+            mactable_learn(&l2->table, src, in_vports[i], ctx->now_s);
+            last_src = src;
+            last_in = in_vports[i];
         }
-        mactable_learn(&l2->table, mactable_key(eth + 6), in_vports[i],
-                       ctx->now_s);
         if (eth[0] & 1
             || (port = mactable_lookup(&l2->table, dst, ctx->now_s)) == MACTABLE_NONE) {
             out[i] = l2->split_horizon && ctx->is_vlink[in_vports[i]]
@@ -179,9 +183,9 @@ l2learn_dump(const void *state, uint32_t now_s)
             continue;
         }
         snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
-                 (unsigned) (e->mac >> 40) & 0xff, (unsigned) (e->mac >> 32) & 0xff,
-                 (unsigned) (e->mac >> 24) & 0xff, (unsigned) (e->mac >> 16) & 0xff,
-                 (unsigned) (e->mac >> 8) & 0xff, (unsigned) e->mac & 0xff);
+                 mactable_key_byte(e->mac, 0), mactable_key_byte(e->mac, 1),
+                 mactable_key_byte(e->mac, 2), mactable_key_byte(e->mac, 3),
+                 mactable_key_byte(e->mac, 4), mactable_key_byte(e->mac, 5));
         json_array_append_new(macs, json_pack("{s:s, s:i, s:i}", "mac", mac,
                                               "vport", e->port,
                                               "age_s", now_s - e->seen));

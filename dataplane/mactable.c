@@ -3,20 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static inline uint32_t
-mactable_hash(uint64_t mac)
-{
-    /* Fibonacci hashing: the low bits of MACs are often sequential. */
-    return (uint32_t) ((mac * 0x9e3779b97f4a7c15ull) >> 32);
-}
-
-static inline bool
-mactable_live(const struct mactable *t, const struct mactable_entry *e,
-              uint32_t now)
-{
-    return e->mac && now - e->seen <= t->aging;
-}
-
 int
 mactable_init(struct mactable *t, uint32_t capacity, uint32_t aging)
 {
@@ -46,12 +32,12 @@ mactable_destroy(struct mactable *t)
 }
 
 void
-mactable_learn(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
+mactable_learn__(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
 {
     struct mactable_entry *victim = NULL;
     uint32_t h = mactable_hash(mac);
 
-    if (!mac || (mac >> 40) & 1) {
+    if (!mac || (mac & 1)) {
         return;                 /* zero or group address */
     }
     for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
@@ -81,21 +67,6 @@ mactable_learn(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
     victim->port = port;
     victim->seen = now;
     t->n_learned++;
-}
-
-uint16_t
-mactable_lookup(const struct mactable *t, uint64_t mac, uint32_t now)
-{
-    uint32_t h = mactable_hash(mac);
-
-    for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
-        const struct mactable_entry *e = &t->slots[(h + i) & t->mask];
-
-        if (e->mac == mac) {
-            return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
-        }
-    }
-    return MACTABLE_NONE;
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MACTABLE_PROBE 8            /* slots examined per operation */
 #define MACTABLE_NONE 0xffff
@@ -41,22 +42,83 @@ struct mactable {
 int mactable_init(struct mactable *, uint32_t capacity, uint32_t aging);
 void mactable_destroy(struct mactable *);
 
-/* Converts 6 bytes in network order to the table's key. */
+/* The table's key for the 6 bytes at 'mac': the bytes in memory order,
+ * read as a little-endian number (byte 0 is the low byte, so the group
+ * bit is bit 0).  One load where 8 bytes may be read (inside a frame
+ * header) is mactable_key8(). */
 static inline uint64_t
 mactable_key(const uint8_t *mac)
 {
-    return ((uint64_t) mac[0] << 40) | ((uint64_t) mac[1] << 32)
-           | ((uint64_t) mac[2] << 24) | ((uint64_t) mac[3] << 16)
-           | ((uint64_t) mac[4] << 8) | mac[5];
+    uint64_t k = 0;
+    memcpy(&k, mac, 6);
+    return k;
 }
+
+/* The same key from 8 readable bytes at 'p' (e.g. a frame's dst or src). */
+static inline uint64_t
+mactable_key8(const uint8_t *p)
+{
+    uint64_t k;
+    memcpy(&k, p, 8);
+    return k & 0xffffffffffffull;
+}
+
+/* The address byte 'i' (0..5) of a key, for printing. */
+static inline uint8_t
+mactable_key_byte(uint64_t key, int i)
+{
+    return key >> (8 * i);
+}
+
+static inline uint32_t
+mactable_hash(uint64_t mac)
+{
+    /* Fibonacci hashing: the low bits of MACs are often sequential. */
+    return (uint32_t) ((mac * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+static inline bool
+mactable_live(const struct mactable *t, const struct mactable_entry *e,
+              uint32_t now)
+{
+    return e->mac && now - e->seen <= t->aging;
+}
+
+/* Records that 'mac' was seen on 'port' at time 'now', the slow way:
+ * a new entry, a move, or eviction (mactable_learn() tries the fast way). */
+void mactable_learn__(struct mactable *, uint64_t mac, uint16_t port, uint32_t now);
 
 /* Records that 'mac' was seen on 'port' at time 'now'.  Group addresses
  * are never learned. */
-void mactable_learn(struct mactable *, uint64_t mac, uint16_t port, uint32_t now);
+static inline void
+mactable_learn(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
+{
+    struct mactable_entry *e = &t->slots[mactable_hash(mac) & t->mask];
+
+    /* The common case: a known station, seen again where it was. */
+    if (e->mac == mac && e->port == port && mac) {
+        e->seen = now;
+        return;
+    }
+    mactable_learn__(t, mac, port, now);
+}
 
 /* Returns the port 'mac' was last seen on, or MACTABLE_NONE when unknown
  * or aged out. */
-uint16_t mactable_lookup(const struct mactable *, uint64_t mac, uint32_t now);
+static inline uint16_t
+mactable_lookup(const struct mactable *t, uint64_t mac, uint32_t now)
+{
+    uint32_t h = mactable_hash(mac);
+
+    for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
+        const struct mactable_entry *e = &t->slots[(h + i) & t->mask];
+
+        if (e->mac == mac) {
+            return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
+        }
+    }
+    return MACTABLE_NONE;
+}
 
 /* Forgets every entry pointing to 'port' (the port went away). */
 void mactable_flush_port(struct mactable *, uint16_t port);

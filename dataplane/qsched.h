@@ -121,8 +121,9 @@ qsched_service(struct qsched_port *port, unsigned n, uint64_t now, unsigned max,
     qsched_tb_refill(&port->rate, now);
 
     /* Phase 1: guarantees. */
-    for (unsigned k = 0; k < n && sent < max; k++) {
-        unsigned i = (port->rr + k) % n;
+    unsigned start = n > 1 ? port->rr % n : 0;
+    for (unsigned k = 0, i = start; k < n && sent < max;
+         k++, i = i + 1 < n ? i + 1 : 0) {
         struct qsched_queue *q = queue(ctx, i);
         uint32_t len;
 
@@ -147,8 +148,8 @@ qsched_service(struct qsched_port *port, unsigned n, uint64_t now, unsigned max,
     unsigned last = n;
     for (bool progress = true; progress && sent < max;) {
         progress = false;
-        for (unsigned k = 0; k < n && sent < max; k++) {
-            unsigned i = (port->rr + k) % n;
+        for (unsigned k = 0, i = start; k < n && sent < max;
+             k++, i = i + 1 < n ? i + 1 : 0) {
             struct qsched_queue *q = queue(ctx, i);
             uint32_t len;
 
