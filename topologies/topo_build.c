@@ -901,7 +901,7 @@ topo_down(const char *name, FILE *log, char **errp)
         }
     }
     say(log, "removed %zu namespaces\n", json_array_size(hosts));
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 20; round++) {
         n_left = 0;
         json_array_foreach(hosts, i, h) {
             const char *veth = json_string_value(json_object_get(h, "veth"));
