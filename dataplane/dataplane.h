@@ -214,6 +214,36 @@ struct dp_vlink_params {
 int dp_vlink_add(const struct dp_vlink_params *, struct dp_error *err);
 int dp_vlink_del(const char *slice, const char *name, struct dp_error *err);
 
+/* ---- Forwarding planes with a control side ----------------------------- */
+
+struct dp_punt;
+struct dp_fp_class;
+
+/* The state of the forwarding plane of vnode (slice, sw) and its class,
+ * for the plane's own control side (e.g. the OpenFlow agent), which may
+ * change it only between dp_pause() and dp_resume().  NULL if none. */
+void *dp_vnode_fp_state(const char *slice, const char *sw,
+                        const struct dp_fp_class **cls);
+
+/* Packets forwarding planes punted (dp_fp_punt()): up to 'max' into
+ * 'out'; returns how many.  Control thread only. */
+unsigned dp_punt_receive(struct dp_punt *out, unsigned max);
+
+/* A descriptor that becomes readable when punted packets wait (an
+ * eventfd; dp_punt_receive() clears it). */
+int dp_punt_fd(void);
+
+/* Sends a frame from the control side into vnode (slice, sw): out of
+ * vport 'out' (an index, or DP_FP_FLOOD for every vport but 'in_vport'),
+ * or through the vnode's forwarding plane as if it had arrived on
+ * 'in_vport' when 'out' is DP_INJECT_PIPELINE.  The frame is queued to
+ * the vnode's worker; returns 0, ENOENT, EINVAL (bad vport or length) or
+ * ENOBUFS. */
+#define DP_INJECT_PIPELINE 0xfffb
+int dp_vnode_inject(const char *slice, const char *sw, const void *frame,
+                    size_t len, uint16_t in_vport, uint16_t out,
+                    struct dp_error *err);
+
 /* ---- Introspection ---------------------------------------------------- */
 
 /* The whole configuration as JSON, in the shape the daemon's state file

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/eventfd.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -111,6 +112,128 @@ dp_init(const struct dp_params *params, struct dp_error *err)
     }
     dp.ns_per_tsc = 1e9 / (double) rte_get_tsc_hz();
     dp.start_tsc = rte_rdtsc();
+
+    dp.punt = rte_ring_create_elem("lamina_punt", sizeof(struct dp_punt),
+                                   DP_PUNT_RING_SIZE, rte_socket_id(),
+                                   RING_F_SC_DEQ);
+    dp.punt_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    for (unsigned i = 0; i < dp.n_workers && dp.punt; i++) {
+        char name[RTE_RING_NAMESIZE];
+        snprintf(name, sizeof name, "lamina_inject%u", i);
+        dp.workers[i].inject = rte_ring_create_elem(name, sizeof(struct dp_inject),
+                                                    DP_INJECT_RING_SIZE, rte_socket_id(),
+                                                    RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!dp.workers[i].inject) {
+            dp.punt = NULL;
+        }
+    }
+    if (!dp.punt || dp.punt_fd < 0) {
+        dp_err(err, "cannot create the punt and inject rings: %s",
+               rte_strerror(rte_errno));
+        return ENOMEM;
+    }
+    return 0;
+}
+
+/* Frees what waits in the punt and inject rings for vnode 'vn' (all of
+ * it when NULL); workers are paused. */
+static void
+dp_rings_forget(const struct dp_vnode *vn)
+{
+    struct dp_punt punt;
+    struct dp_inject inj;
+
+    for (unsigned n = dp.punt ? rte_ring_count(dp.punt) : 0; n; n--) {
+        if (rte_ring_dequeue_elem(dp.punt, &punt, sizeof punt)) {
+            break;
+        }
+        if (!vn || punt.fp_state == vn->fp_state) {
+            rte_pktmbuf_free(punt.m);
+        } else {
+            rte_ring_enqueue_elem(dp.punt, &punt, sizeof punt);
+        }
+    }
+    for (unsigned w = 0; w < dp.n_workers; w++) {
+        struct rte_ring *r = dp.workers[w].inject;
+        for (unsigned n = r ? rte_ring_count(r) : 0; n; n--) {
+            if (rte_ring_dequeue_elem(r, &inj, sizeof inj)) {
+                break;
+            }
+            if (!vn || inj.vn == vn) {
+                rte_pktmbuf_free(inj.m);
+            } else {
+                rte_ring_enqueue_elem(r, &inj, sizeof inj);
+            }
+        }
+    }
+}
+
+void *
+dp_vnode_fp_state(const char *slice, const char *sw, const struct dp_fp_class **cls)
+{
+    struct dp_vnode *vn = dp_vnode_find(dp_slice_find(slice), dp_switch_find(sw));
+
+    if (cls) {
+        *cls = vn ? vn->fp : NULL;
+    }
+    return vn ? vn->fp_state : NULL;
+}
+
+unsigned
+dp_punt_receive(struct dp_punt *out, unsigned max)
+{
+    uint64_t v;
+
+    if (read(dp.punt_fd, &v, sizeof v) < 0) {
+        /* Nothing signalled; the ring may still hold a few. */
+    }
+    return rte_ring_dequeue_burst_elem(dp.punt, out, sizeof *out, max, NULL);
+}
+
+int
+dp_punt_fd(void)
+{
+    return dp.punt_fd;
+}
+
+int
+dp_vnode_inject(const char *slice, const char *sw, const void *frame, size_t len,
+                uint16_t in_vport, uint16_t out, struct dp_error *err)
+{
+    struct dp_vnode *vn = dp_vnode_find(dp_slice_find(slice), dp_switch_find(sw));
+    struct dp_inject inj;
+    struct rte_mbuf *m;
+
+    if (!vn) {
+        dp_err(err, "slice %s has no vnode on switch %s", slice ? slice : "",
+               sw ? sw : "");
+        return ENOENT;
+    }
+    if (len < ETH_HLEN_ || len > RTE_MBUF_DEFAULT_DATAROOM - RTE_PKTMBUF_HEADROOM) {
+        dp_err(err, "inject into %s/%s: a frame of %zu bytes", slice, sw, len);
+        return EINVAL;
+    }
+    bool in_ok = in_vport < vn->n_vports && vn->vports[in_vport];
+    bool out_ok = out == DP_FP_FLOOD || out == DP_INJECT_PIPELINE
+                  || (out < vn->n_vports && vn->vports[out]);
+    if (!out_ok || (out == DP_INJECT_PIPELINE && !in_ok)
+        || (!in_ok && in_vport != DP_FP_DROP)) {
+        dp_err(err, "inject into %s/%s: no vport %u", slice, sw,
+               !out_ok ? out : in_vport);
+        return EINVAL;
+    }
+    m = rte_pktmbuf_alloc(dp.pool);
+    if (!m) {
+        dp_err(err, "inject into %s/%s: no buffer", slice, sw);
+        return ENOBUFS;
+    }
+    memcpy(rte_pktmbuf_append(m, len), frame, len);
+    inj = (struct dp_inject) { .m = m, .vn = vn, .in_vport = in_vport, .out = out };
+    if (rte_ring_enqueue_elem(dp.workers[vn->sw->worker].inject, &inj, sizeof inj)) {
+        rte_pktmbuf_free(m);
+        dp_err(err, "inject into %s/%s: the worker's queue is full", slice, sw);
+        return ENOBUFS;
+    }
     return 0;
 }
 
@@ -170,8 +293,14 @@ dp_destroy(void)
         }
         dp_switch_del(sw->name, &err);
     }
+    dp_rings_forget(NULL);
     for (unsigned i = 0; i < dp.n_workers; i++) {
         free(dp.workers[i].switches);
+        rte_ring_free(dp.workers[i].inject);
+    }
+    rte_ring_free(dp.punt);
+    if (dp.punt_fd >= 0) {
+        close(dp.punt_fd);
     }
     free(dp.switches);
     free(dp.slices);
@@ -1448,6 +1577,7 @@ dp_vnode_del(const char *slice, const char *swname, struct dp_error *err)
     }
     sw->vnodes[s->idx] = NULL;
     sw->n_vnodes--;
+    dp_rings_forget(vn);
     dp_resume();
     vn->fp->destroy(vn->fp_state);
     free(vn->is_vlink);

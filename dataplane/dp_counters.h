@@ -23,7 +23,8 @@
     X(NO_MBUF,     "no-mbuf",     "no buffer to copy a flooded frame")      \
     X(LINK_DOWN,   "link-down",   "link is down")                           \
     X(LINK_LOSS,   "link-loss",   "emulated loss on the link")              \
-    X(TX_FULL,     "tx-full",     "device or link would not take it")
+    X(TX_FULL,     "tx-full",     "device or link would not take it")     \
+    X(PUNT_FULL,   "punt-full",   "the control side's queue was full")
 
 enum dp_drop {
 #define DP_DROP_ENUM(ENUM, NAME, DOC) DP_DROP_##ENUM,

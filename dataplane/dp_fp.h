@@ -31,12 +31,43 @@ struct dp_vnode;
  * keeps a full mesh of virtual links loop-free). */
 #define DP_FP_FLOOD_ACCESS 0xfffd
 
+/* Verdict: the class handed the packet over with dp_fp_punt() or freed it
+ * itself; the dataplane does nothing more with it. */
+#define DP_FP_CONSUMED 0xfffc
+
 /* What the dataplane tells a class about the round in progress. */
 struct dp_fp_ctx {
     uint32_t now_s;                 /* coarse clock, seconds */
+    uint64_t now_ns;                /* fine clock, ns since start */
     uint16_t n_vports;              /* vport indexes are 0..n_vports-1 */
     const uint8_t *is_vlink;        /* [n_vports]: 1 for virtual-link ends */
+    struct dp_vnode *vn;            /* for dp_fp_punt() / dp_fp_output() */
+    unsigned worker;
 };
+
+/* A packet a forwarding plane sent to its control side (an OpenFlow
+ * packet-in, a BPF program's report): what dp_punt_receive() returns.  The
+ * receiver owns 'm' and frees it with rte_pktmbuf_free(). */
+struct dp_punt {
+    struct rte_mbuf *m;
+    void *fp_state;                 /* the vnode's plane, as create() made it */
+    uint16_t in_vport;
+    uint8_t reason;                 /* class-defined */
+    uint8_t table;                  /* class-defined */
+    uint32_t pad;
+    uint64_t cookie;                /* class-defined */
+};
+
+/* Fast path: hands 'm' to the control thread.  Returns true if queued;
+ * false if the punt queue is full (then 'm' is freed and counted as a
+ * drop of the vnode).  Use with the DP_FP_CONSUMED verdict. */
+bool dp_fp_punt(const struct dp_fp_ctx *, struct rte_mbuf *m, uint16_t in_vport,
+                uint8_t reason, uint8_t table, uint64_t cookie);
+
+/* Fast path: sends a copy of 'm' out of vport 'vport' (a class that
+ * outputs one packet to several vports, e.g. an OpenFlow group).  The
+ * caller keeps 'm'. */
+void dp_fp_output_copy(const struct dp_fp_ctx *, struct rte_mbuf *m, uint16_t vport);
 
 struct dp_fp_class {
     const char *name;

@@ -32,6 +32,8 @@
 #define DP_LINK_RING_SIZE 2048
 #define DP_DELAY_LINE_MIN 1024
 #define DP_MAX_VPORTS 4096
+#define DP_PUNT_RING_SIZE 4096
+#define DP_INJECT_RING_SIZE 1024
 
 struct dp_switch;
 struct dp_slice;
@@ -207,11 +209,22 @@ struct dp_vlink {
     struct dp_vlink_hop *hops[2];
 };
 
+/* A frame the control thread injects into a vnode. */
+struct dp_inject {
+    struct rte_mbuf *m;
+    struct dp_vnode *vn;
+    uint16_t in_vport;
+    uint16_t out;
+    uint32_t pad;
+};
+
 struct dp_worker {
     unsigned lcore;
+    struct rte_ring *inject;    /* struct dp_inject, control -> worker */
     struct dp_switch **switches;
     uint32_t n_switches;
     volatile bool running;
+    bool punted;                /* signal dp.punt_fd at the end of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
 };
@@ -230,6 +243,8 @@ struct dp {
     struct dp_link **links;
     uint32_t n_links;
 
+    struct rte_ring *punt;      /* struct dp_punt, workers -> control */
+    int punt_fd;                /* eventfd: punted packets wait */
     unsigned next_vdev;
     double ns_per_tsc;
     uint64_t start_tsc;

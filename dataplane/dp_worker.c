@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -275,7 +276,7 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                const uint16_t *in_vports, uint16_t n, uint32_t now_s)
 {
     struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports,
-                             .is_vlink = vn->is_vlink };
+                             .is_vlink = vn->is_vlink, .vn = vn, .worker = w };
     uint16_t out[DP_BURST];
 
     vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
@@ -309,11 +310,73 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
         }
         if (o == DP_FP_FLOOD || o == DP_FP_FLOOD_ACCESS) {
             dp_flood(w, vn, pkts[i], in_vports[i], o == DP_FP_FLOOD_ACCESS);
+        } else if (o == DP_FP_CONSUMED) {
+            /* The plane punted or freed it. */
         } else {
             dp_drop(pkts[i], &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
         }
         i++;
     }
+}
+
+/* ---- Punt and inject --------------------------------------------------- */
+
+bool
+dp_fp_punt(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t in_vport,
+           uint8_t reason, uint8_t table, uint64_t cookie)
+{
+    struct dp_vnode *vn = ctx->vn;
+    struct dp_punt punt = { .m = m, .fp_state = vn->fp_state, .in_vport = in_vport,
+                            .reason = reason, .table = table, .cookie = cookie };
+
+    if (unlikely(rte_ring_mp_enqueue_elem(dp.punt, &punt, sizeof punt))) {
+        dp_drop(m, &vn->ctr, &vn->slice->ctr[ctx->worker], DP_DROP_PUNT_FULL);
+        return false;
+    }
+    dp.workers[ctx->worker].punted = true;
+    return true;
+}
+
+void
+dp_fp_output_copy(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t vport)
+{
+    struct dp_vnode *vn = ctx->vn;
+    struct rte_mbuf *c;
+
+    if (vport >= vn->n_vports || !vn->vports[vport]) {
+        return;
+    }
+    c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
+    if (unlikely(!c)) {
+        vn->ctr.drops[DP_DROP_NO_MBUF]++;
+        vn->slice->ctr[ctx->worker].drops[DP_DROP_NO_MBUF]++;
+        return;
+    }
+    dp_vport_output(ctx->worker, vn->vports[vport], c);
+}
+
+/* Frames the control thread injected into this worker's vnodes. */
+static unsigned
+dp_run_injects(unsigned w, struct dp_worker *wk, uint32_t now_s)
+{
+    struct dp_inject inj[DP_BURST];
+    unsigned n = rte_ring_dequeue_burst_elem(wk->inject, inj, sizeof *inj,
+                                             DP_BURST, NULL);
+
+    for (unsigned i = 0; i < n; i++) {
+        struct dp_vnode *vn = inj[i].vn;
+
+        if (inj[i].out == DP_INJECT_PIPELINE) {
+            dp_vnode_input(w, vn, &inj[i].m, &inj[i].in_vport, 1, now_s);
+        } else if (inj[i].out == DP_FP_FLOOD) {
+            dp_flood(w, vn, inj[i].m, inj[i].in_vport, false);
+        } else if (inj[i].out < vn->n_vports && vn->vports[inj[i].out]) {
+            dp_vport_output(w, vn->vports[inj[i].out], inj[i].m);
+        } else {
+            rte_pktmbuf_free(inj[i].m);
+        }
+    }
+    return n;
 }
 
 /* ---- Receive --------------------------------------------------------- */
@@ -753,6 +816,10 @@ dp_worker_main(void *arg)
         uint32_t now_s = now / 1000000000ull;
         wk->rounds++;
 
+        if (unlikely(!rte_ring_empty(wk->inject))) {
+            n_rx += dp_run_injects(w, wk, now_s);
+        }
+
         for (uint32_t s = 0; s < wk->n_switches; s++) {
             struct dp_switch *sw = wk->switches[s];
 
@@ -784,6 +851,13 @@ dp_worker_main(void *arg)
             }
         }
 
+        if (unlikely(wk->punted)) {
+            uint64_t one = 1;
+            wk->punted = false;
+            if (write(dp.punt_fd, &one, sizeof one) < 0) {
+                /* The counter is full: the control side is signalled. */
+            }
+        }
         wk->pkts += n_rx;
         if (n_rx || next == 0) {
             wk->busy_rounds += n_rx != 0;

@@ -3,7 +3,7 @@
  * vnode.  Each vnode learns in its own table (mactable.h), so two slices
  * can use the same MAC addresses without ever meeting.
  *
- * Config: {"mac_table_size": N (default 4096), "aging_s": S (default 300),
+ * Config: {"mac_table_size": N (default 1024), "aging_s": S (default 300),
  *          "split_horizon": true|false (default false)}.
  *
  * Split horizon: a frame that entered over a virtual link is flooded only
@@ -24,7 +24,7 @@
 #include "dp_fp.h"
 #include "mactable.h"
 
-#define L2LEARN_DEFAULT_SIZE 4096
+#define L2LEARN_DEFAULT_SIZE 1024
 #define L2LEARN_DEFAULT_AGING 300
 
 struct l2learn {

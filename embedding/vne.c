@@ -465,6 +465,9 @@ const struct vne_algo_class *const vne_algo_classes[] = {
     &vne_algo_greedy,
     &vne_algo_grc,
     &vne_algo_rw,
+    &vne_algo_dvine,
+    &vne_algo_rvine,
+    &vne_algo_mip,
     NULL,
 };
 

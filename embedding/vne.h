@@ -169,7 +169,8 @@ int64_t vne_mapping_cost(const struct vne_request *req,
     X(LOCATION, "location", "location constraint leaves no host")         \
     X(SIZE,     "size",     "request has more nodes than the substrate")  \
     X(TIMEOUT,  "timeout",  "solver time limit reached without a solution") \
-    X(SOLVER,   "solver",   "solver found no feasible solution")
+    X(SOLVER,   "solver",   "solver found no feasible solution")          \
+    X(POLICY,   "policy",   "refused by admission control: too costly now")
 
 enum vne_reject_kind {
 #define X(ENUM, NAME, DESC) VNE_REJECT_##ENUM,
@@ -230,6 +231,9 @@ struct vne_algo;
 struct vne_algo_class {
     const char *name;
     const char *summary;
+    /* Too slow for whole instances on large substrates (the exact MIP):
+     * `lamina vne compare` runs it only when named. */
+    bool slow;
 
     /* Creates an instance for 'sub' (which must outlive it) into '*algop'.
      * Returns 0 or a positive errno. */

@@ -29,10 +29,12 @@
  *   4. Of the complete embeddings, the one with the least cost plus a
  *      penalty on links it leaves nearly full is kept.
  *
- *   5. Admission control: an embedding whose cost exceeds its revenue by
- *      more than a factor (LAMINA_MAX_STRETCH) is refused; in a loaded
- *      network it would hold bandwidth that several cheaper requests could
- *      use.
+ *   5. Admission control: once the substrate's bandwidth is loaded (more
+ *      than 'admit_load' of it in use), an embedding whose cost exceeds
+ *      its revenue by more than 'max_stretch' is refused ("policy"): it
+ *      would hold bandwidth on long paths that several cheaper requests
+ *      could use.  On a lightly loaded substrate (and for a single
+ *      request on an empty one) every feasible request is accepted.
  *
  * Each try costs a few breadth-first searches per virtual link, so a
  * request of 10 nodes on a 100-node substrate takes well under a
@@ -54,13 +56,15 @@ struct lamina_params {
     double node_weight;         /* weight of the host preference term */
     double full_penalty;        /* weight of the nearly-full-link penalty */
     double max_stretch;         /* refuse if cost > max_stretch x revenue */
+    double admit_load;          /* ... and bandwidth in use > admit_load */
 };
 
 static struct lamina_params lamina_defaults = {
     .roots = 24,
-    .node_weight = 1.0,
+    .node_weight = 2.0,
     .full_penalty = 0.0,
-    .max_stretch = 100.0,
+    .max_stretch = 1.8,
+    .admit_load = 0.3,
 };
 
 struct lamina_algo {
@@ -79,6 +83,7 @@ struct lamina_algo {
     struct vne_mapping cur, best;
 };
 
+/* Allocates the work arrays of one instance for 'sub'. */
 static int
 lamina_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
               struct vne_algo **algop)
@@ -89,8 +94,9 @@ lamina_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     a->p = lamina_defaults;
     const char *tune = getenv("LAMINA_VNE_TUNE");
     if (tune) {
-        sscanf(tune, "%u,%lf,%lf,%lf", &a->p.roots, &a->p.node_weight,
-               &a->p.full_penalty, &a->p.max_stretch);
+        /* For experiments: "roots,node_weight,full_penalty,max_stretch,admit_load". */
+        sscanf(tune, "%u,%lf,%lf,%lf,%lf", &a->p.roots, &a->p.node_weight,
+               &a->p.full_penalty, &a->p.max_stretch, &a->p.admit_load);
     }
     a->n = n;
     a->m = m;
@@ -108,6 +114,7 @@ lamina_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return 0;
 }
 
+/* Frees 'algo'. */
 static void
 lamina_destroy(struct vne_algo *algo)
 {
@@ -290,6 +297,8 @@ lamina_try(struct lamina_algo *a, const struct vne_residual *res,
     return cost + a->p.full_penalty * penalty;
 }
 
+/* Tries the best roots and keeps the cheapest complete embedding,
+ * then applies admission control. */
 static int
 lamina_embed(struct vne_algo *algo, const struct vne_residual *res,
              const struct vne_request *req, struct vne_mapping *m,
@@ -357,11 +366,20 @@ lamina_embed(struct vne_algo *algo, const struct vne_residual *res,
         vne_reject_set(rej, why, "no placement from %u roots fits", n_roots);
         error = ENOSPC;
     } else if (vne_mapping_cost(req, m) > a->p.max_stretch * vne_request_revenue(req)) {
-        vne_reject_set(rej, VNE_REJECT_BW,
-                       "cheapest embedding costs %lld for revenue %lld",
-                       (long long) vne_mapping_cost(req, m),
-                       (long long) vne_request_revenue(req));
-        error = ENOSPC;
+        int64_t cap = 0, free_bw = 0;
+        for (uint32_t l = 0; l < a->m; l++) {
+            cap += sub->links[l].bw;
+            free_bw += res->bw[l];
+        }
+        double load = cap ? 1.0 - (double) free_bw / cap : 0;
+        if (load > a->p.admit_load) {
+            vne_reject_set(rej, VNE_REJECT_POLICY,
+                           "cheapest embedding costs %lld for revenue %lld "
+                           "with %.0f%% of the bandwidth in use",
+                           (long long) vne_mapping_cost(req, m),
+                           (long long) vne_request_revenue(req), 100 * load);
+            error = ENOSPC;
+        }
     }
 out:
     free(vorder);

@@ -116,6 +116,7 @@ vne_map_links_ksp(struct vne_ksp *ksp, const struct vne_residual *res,
     return error;
 }
 
+/* Creates a rank-based instance of 'kind' with its k-shortest-path cache. */
 static int
 rank_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
             enum rank_kind kind, struct vne_algo **algop)
@@ -127,6 +128,7 @@ rank_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return 0;
 }
 
+/* Creates the node-resource (Yu et al.) variant. */
 static int
 greedy_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
               struct vne_algo **algop)
@@ -134,6 +136,7 @@ greedy_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return rank_create(sub, o, RANK_NRM, algop);
 }
 
+/* Creates the GRC variant. */
 static int
 grc_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
            struct vne_algo **algop)
@@ -141,6 +144,7 @@ grc_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return rank_create(sub, o, RANK_GRC, algop);
 }
 
+/* Creates the random-walk NodeRank variant. */
 static int
 rw_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
           struct vne_algo **algop)
@@ -148,6 +152,7 @@ rw_create(const struct vne_substrate *sub, const struct vne_algo_options *o,
     return rank_create(sub, o, RANK_RW, algop);
 }
 
+/* Frees 'algo' and its path cache. */
 static void
 rank_destroy(struct vne_algo *algo)
 {
@@ -156,6 +161,7 @@ rank_destroy(struct vne_algo *algo)
     free(a);
 }
 
+/* Ranks the nodes of 'g' by the ranking of 'kind'. */
 static void
 rank_compute(enum rank_kind kind, const struct vne_rank_graph *g, double *rank)
 {
@@ -172,6 +178,8 @@ rank_compute(enum rank_kind kind, const struct vne_rank_graph *g, double *rank)
     }
 }
 
+/* Matches virtual to substrate nodes in rank order, then maps the
+ * links on k shortest paths. */
 static int
 rank_embed(struct vne_algo *algo, const struct vne_residual *res,
            const struct vne_request *req, struct vne_mapping *m,

@@ -29,6 +29,7 @@ struct checker {
     char *first_error;
 };
 
+/* Counts an error and keeps the message of the first. */
 static void __attribute__((format(printf, 2, 3)))
 check_fail(struct checker *c, const char *fmt, ...)
 {
@@ -43,6 +44,7 @@ check_fail(struct checker *c, const char *fmt, ...)
     }
 }
 
+/* Starts a replay from free capacities 'cpu'/'bw' (NULL: all free). */
 static void
 checker_init(struct checker *c, const struct vne_substrate *sub,
              const int32_t *cpu, const int32_t *bw)
@@ -70,6 +72,7 @@ checker_init(struct checker *c, const struct vne_substrate *sub,
     }
 }
 
+/* Frees what checker_init() allocated. */
 static void
 checker_destroy(struct checker *c)
 {
@@ -78,6 +81,7 @@ checker_destroy(struct checker *c)
     free(c->link_of);
 }
 
+/* The link joining 'a' and 'b', or -1. */
 static int64_t
 checker_link(const struct checker *c, uint32_t a, uint32_t b)
 {
@@ -196,6 +200,7 @@ struct check_ev {
     uint32_t req;
 };
 
+/* Event order: time, then arrivals before departures, then request id. */
 static int
 check_ev_cmp(const void *a_, const void *b_)
 {

@@ -25,6 +25,7 @@
 
 #define PROG "lamina vne"
 
+/* Prints the group's usage to 'out'. */
 static void
 vne_usage(FILE *out)
 {
@@ -42,6 +43,7 @@ vne_usage(FILE *out)
 "Run '" PROG " COMMAND --help' for a command's options.\n");
 }
 
+/* Prints every algorithm with its summary. */
 static void
 list_algos(FILE *out)
 {
@@ -51,6 +53,7 @@ list_algos(FILE *out)
     }
 }
 
+/* Returns the class named 'name', or NULL after listing the valid names. */
 static const struct vne_algo_class *
 find_algo_or_complain(const char *name)
 {
@@ -62,6 +65,7 @@ find_algo_or_complain(const char *name)
     return c;
 }
 
+/* Parses a decimal number no larger than 'max' into '*out'. */
 static bool
 parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -83,6 +87,7 @@ struct sim_cli {
     uint32_t n_reqs;
 };
 
+/* Writes one CSV row per simulator event. */
 static void
 sim_on_event(const struct vne_sim_event *e, void *aux)
 {
@@ -90,15 +95,17 @@ sim_on_event(const struct vne_sim_event *e, void *aux)
     if (!sc->csv) {
         return;
     }
-    fprintf(sc->csv, "%.6f,%s,%u,%d,%s,%u,%u,%.6f,%.3f,%.3f,%lld,%lld,%.4f,%.4f\n",
+    fprintf(sc->csv, "%.6f,%s,%u,%d,%s,%u,%u,%.6f,%.3f,%.3f,%lld,%lld,%.4f,%.4f,\"%s\"\n",
             e->time, e->arrival ? "arrival" : "departure", e->req,
             e->accepted ? 1 : 0,
             e->arrival && !e->accepted ? vne_reject_name(e->reject->kind) : "",
             e->arrived, e->accepted_total, e->rac, e->time_revenue,
             e->time > 0 ? e->time_revenue / e->time : 0.0,
-            (long long) e->revenue, (long long) e->cost, e->cpu_used, e->bw_used);
+            (long long) e->revenue, (long long) e->cost, e->cpu_used, e->bw_used,
+            e->arrival && !e->accepted ? e->reject->detail : "");
 }
 
+/* Draws the progress bar (only on a terminal). */
 static void
 sim_on_progress(uint32_t done, uint32_t total, void *aux)
 {
@@ -115,6 +122,7 @@ sim_on_progress(uint32_t done, uint32_t total, void *aux)
     }
 }
 
+/* Plots acceptance ratio and average revenue over time from 'csv' with gnuplot. */
 static int
 write_plot(const char *png, const char *csv, const char *title)
 {
@@ -147,6 +155,7 @@ write_plot(const char *png, const char *csv, const char *title)
     return 0;
 }
 
+/* Prints the result of one run as a two-column table. */
 static void
 print_summary(FILE *out, const char *inst_path, const char *algo,
               const struct vne_sim_result *r)
@@ -172,6 +181,7 @@ print_summary(FILE *out, const char *inst_path, const char *algo,
     fprintf(out, "%s\n", any ? "" : "-");
 }
 
+/* `lamina vne simulate`. */
 static int
 cmd_simulate(int argc, char *argv[])
 {
@@ -184,6 +194,7 @@ cmd_simulate(int argc, char *argv[])
         {"embeddings", required_argument, NULL, 'e'},
         {"requests", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 's'},
+        {"time-limit", required_argument, NULL, 't'},
         {"check", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -191,11 +202,11 @@ cmd_simulate(int argc, char *argv[])
     const char *inst_path = NULL, *algo_name = vne_algo_classes[0]->name;
     const char *csv_path = NULL, *plot_path = NULL, *emb_path = NULL;
     bool json = false, check = false;
-    unsigned long n_reqs = UINT32_MAX, seed = 1;
+    unsigned long n_reqs = UINT32_MAX, seed = 1, time_limit = 1000;
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:kh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:t:kh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': inst_path = optarg; break;
         case 'a': algo_name = optarg; break;
@@ -216,6 +227,12 @@ cmd_simulate(int argc, char *argv[])
                 return 2;
             }
             break;
+        case 't':
+            if (!parse_uint(optarg, 3600000, &time_limit) || !time_limit) {
+                fprintf(stderr, PROG " simulate: --time-limit needs milliseconds, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'h':
             printf("usage: " PROG " simulate --instance FILE [OPTIONS]\n\n"
                    "Replays the requests of an instance (lamina-vne-instance/1) in time\n"
@@ -228,6 +245,7 @@ cmd_simulate(int argc, char *argv[])
                    "  --embeddings FILE   accepted embeddings, for check_embeddings.py\n"
                    "  --requests N        only the first N requests\n"
                    "  --seed N            seed of randomised algorithms (default 1)\n"
+                   "  --time-limit MS     time limit per request of the exact MIP (default 1000)\n"
                    "  --check             also replay the result through the checker\n",
                    vne_algo_classes[0]->name);
             return 0;
@@ -261,6 +279,7 @@ cmd_simulate(int argc, char *argv[])
     struct vne_algo_options opts;
     vne_algo_options_init(&opts);
     opts.seed = seed;
+    opts.mip_time_limit_ms = time_limit;
     struct vne_algo *algo;
     int error = vne_algo_create(cls, inst->sub, &opts, &algo);
     if (error) {
@@ -287,7 +306,7 @@ cmd_simulate(int argc, char *argv[])
         }
         fprintf(sc.csv, "time,event,request,accepted,reject_reason,arrived,"
                 "accepted_total,rac,time_revenue,lar_so_far,revenue,cost,"
-                "cpu_used,bw_used\n");
+                "cpu_used,bw_used,reject_detail\n");
     }
     struct vne_sim_options so = { .on_event = sim_on_event,
                                   .on_progress = sim_on_progress, .aux = &sc };
@@ -366,6 +385,7 @@ out:
 
 /* ---- embed ---- */
 
+/* `lamina vne embed`. */
 static int
 cmd_embed(int argc, char *argv[])
 {
@@ -565,6 +585,7 @@ print_baselines(FILE *out, const char *csv_path, const char *name, bool markdown
     fclose(f);
 }
 
+/* `lamina vne compare`. */
 static int
 cmd_compare(int argc, char *argv[])
 {
@@ -605,7 +626,8 @@ cmd_compare(int argc, char *argv[])
                    "(baselines.csv next to the instances folder).\n\n"
                    "  --instance FILE...  instances (the option may repeat, or list\n"
                    "                      several files after it)\n"
-                   "  --algos A,B,...     only these algorithms (default: all)\n"
+                   "  --algos A,B,...     only these algorithms (default: all but the\n"
+                   "                      exact MIP, which is too slow for whole instances)\n"
                    "  --baselines FILE    virne results CSV (default: INSTANCE_DIR/../baselines.csv)\n"
                    "  --requests N        only the first N requests of each instance\n"
                    "  --markdown          print a Markdown table\n");
@@ -644,7 +666,9 @@ cmd_compare(int argc, char *argv[])
         free(copy);
     } else {
         for (const struct vne_algo_class *const *cl = vne_algo_classes; *cl; cl++) {
-            sel[n_sel++] = *cl;
+            if (!(*cl)->slow) {
+                sel[n_sel++] = *cl;
+            }
         }
     }
 
@@ -714,6 +738,7 @@ cmd_compare(int argc, char *argv[])
     return status;
 }
 
+/* Dispatches `lamina vne COMMAND`. */
 static int
 vne_main(int argc, char *argv[])
 {

@@ -22,6 +22,7 @@ struct reader {
     char *err;
 };
 
+/* Records the first error as "FILE: WHERE: message". */
 static void __attribute__((format(printf, 3, 4)))
 rd_error(struct reader *rd, const char *where, const char *fmt, ...)
 {
@@ -120,6 +121,7 @@ rd_link(struct reader *rd, const char *w, json_t *l, uint32_t n_nodes,
     return rd_amount(rd, w, l, amount_key, amount);
 }
 
+/* Reads substrate object 'obj' (at 'where'); NULL on error. */
 static struct vne_substrate *
 rd_substrate(struct reader *rd, json_t *obj, const char *where)
 {
@@ -188,6 +190,7 @@ rd_substrate(struct reader *rd, json_t *obj, const char *where)
     return sub;
 }
 
+/* qsort() order of uint32_t. */
 static int
 cmp_u32(const void *a_, const void *b_)
 {
@@ -325,6 +328,7 @@ rd_request(struct reader *rd, json_t *obj, const char *where,
     return true;
 }
 
+/* Parses file 'path'; NULL with the position of a syntax error. */
 static json_t *
 rd_load_json(struct reader *rd, const char *path)
 {

@@ -146,12 +146,14 @@ struct yen_path {
     uint32_t *nodes;
 };
 
+/* True if path 'a' is the 'len' nodes 'nodes'. */
 static bool
 yen_same(const struct yen_path *a, const uint32_t *nodes, uint32_t len)
 {
     return a->len == len && !memcmp(a->nodes, nodes, len * sizeof *nodes);
 }
 
+/* Yen's algorithm: the k fewest-hop simple paths from 's' to 't'. */
 static void
 yen_compute(struct vne_ksp *ksp, uint32_t s, uint32_t t, struct vne_ksp_set *set)
 {

@@ -123,6 +123,7 @@ vne_rank_rw(const struct vne_rank_graph *g, double p_jump, double *rank)
     free(next);
 }
 
+/* qsort_r() order: rank descending, then index. */
 static int
 cmp_rank(const void *a_, const void *b_, void *rank_)
 {

@@ -14,6 +14,7 @@ struct sim_ev {
     uint32_t req;
 };
 
+/* Event order: time, then arrivals before departures, then request id. */
 static int
 sim_ev_cmp(const void *a_, const void *b_)
 {

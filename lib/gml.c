@@ -53,6 +53,7 @@ struct attr_kv {
     char *str;
 };
 
+/* Records the first error, as "FILE:LINE: message"; later ones are dropped. */
 static void __attribute__((format(printf, 3, 4)))
 gml_error(struct gml_parser *ps, int line, const char *fmt, ...)
 {
@@ -71,6 +72,7 @@ gml_error(struct gml_parser *ps, int line, const char *fmt, ...)
     free(msg);
 }
 
+/* Empties the token text buffer of 'ps'. */
 static void
 text_reset(struct gml_parser *ps)
 {
@@ -82,6 +84,7 @@ text_reset(struct gml_parser *ps)
     ps->text[0] = '\0';
 }
 
+/* Appends 'c' to the token text of 'ps'. */
 static void
 text_add(struct gml_parser *ps, char c)
 {
@@ -196,12 +199,17 @@ struct gml_sink {
     struct pending_edge *edge;
 };
 
+/* Stores scalar 'key' = number 'num' or string 'str' in 'sink'.
+ * An edge's source and target are kept aside for gml_resolve_edges(). */
 static void
 sink_set(struct gml_parser *ps, struct gml_sink *sink, const char *key,
          bool is_num, double num, const char *str)
 {
     switch (sink->kind) {
     case SINK_GRAPH:
+        if (!ps->g) {
+            break;              /* top-level keys outside "graph": ignored */
+        }
         if (is_num) {
             graph_set_num(ps->g, key, num);
         } else {

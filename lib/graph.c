@@ -37,6 +37,7 @@ struct graph {
     size_t n_edges, cap_edges;
 };
 
+/* Frees every key and string of 'a'. */
 static void
 attrs_destroy(struct attrs *a)
 {
@@ -47,6 +48,7 @@ attrs_destroy(struct attrs *a)
     free(a->v);
 }
 
+/* Returns the attribute named 'key' in 'a', or NULL. */
 static const struct attr *
 attrs_find(const struct attrs *a, const char *key)
 {
@@ -81,6 +83,7 @@ attrs_slot(struct attrs *a, const char *key)
     return at;
 }
 
+/* Sets 'key' in 'a' to the number 'num'. */
 static void
 attrs_set_num(struct attrs *a, const char *key, double num)
 {
@@ -89,6 +92,7 @@ attrs_set_num(struct attrs *a, const char *key, double num)
     at->num = num;
 }
 
+/* Sets 'key' in 'a' to a copy of 'str'. */
 static void
 attrs_set_str(struct attrs *a, const char *key, const char *str)
 {
@@ -97,6 +101,7 @@ attrs_set_str(struct attrs *a, const char *key, const char *str)
     at->str = xstrdup(str);
 }
 
+/* Stores the number under 'key' in '*num'; false if absent or a string. */
 static bool
 attrs_get_num(const struct attrs *a, const char *key, double *num)
 {
@@ -108,6 +113,7 @@ attrs_get_num(const struct attrs *a, const char *key, double *num)
     return true;
 }
 
+/* Returns the string under 'key', or NULL if absent or a number. */
 static const char *
 attrs_get_str(const struct attrs *a, const char *key)
 {
@@ -115,6 +121,7 @@ attrs_get_str(const struct attrs *a, const char *key)
     return at && at->type == GRAPH_ATTR_STR ? at->str : NULL;
 }
 
+/* Describes attribute 'i' of 'a' in '*out'; false past the end. */
 static bool
 attrs_at(const struct attrs *a, size_t i, struct graph_attr *out)
 {
@@ -180,6 +187,7 @@ graph_add_node(struct graph *g, const char *label)
     return g->n_nodes++;
 }
 
+/* Appends (edge, neighbor) to the adjacency of 'n'. */
 static void
 node_add_adj(struct gnode *n, size_t edge, size_t neighbor)
 {

@@ -160,16 +160,18 @@ struct jsonrpc_server {
     char *path;                 /* socket file to remove, or NULL */
     struct jsonrpc_conn *conns[JSONRPC_MAX_CONNS];
     size_t n_conns;
-    jsonrpc_batch_hook *batch_begin, *batch_end;
+    void (*begin)(void *);
+    void (*commit)(void *);
+    void *hooks_aux;
 };
 
 void
-jsonrpc_server_set_batch_hooks(struct jsonrpc_server *server,
-                               jsonrpc_batch_hook *begin,
-                               jsonrpc_batch_hook *end)
+jsonrpc_server_set_hooks(struct jsonrpc_server *server, void (*begin)(void *),
+                         void (*commit)(void *), void *aux)
 {
-    server->batch_begin = begin;
-    server->batch_end = end;
+    server->begin = begin;
+    server->commit = commit;
+    server->hooks_aux = aux;
 }
 
 /* The epoll tag of the listening socket (connections use their pointer). */
@@ -470,6 +472,9 @@ jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
                                      "Parse error: %s (at byte %d)",
                                      jerr.text, jerr.position);
     }
+    if (server->begin) {
+        server->begin(server->hooks_aux);
+    }
     if (!json_is_array(msg)) {
         answer = jsonrpc_handle_one(server, msg);
     } else if (json_array_size(msg) == 0) {
@@ -484,22 +489,19 @@ jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
         json_t *req;
 
         answer = json_array();
-        if (server->batch_begin) {
-            server->batch_begin(server->aux);
-        }
         json_array_foreach(msg, i, req) {
             json_t *one = jsonrpc_handle_one(server, req);
             if (one) {
                 json_array_append_new(answer, one);
             }
         }
-        if (server->batch_end) {
-            server->batch_end(server->aux);
-        }
         if (!json_array_size(answer)) {
             json_decref(answer);
             answer = NULL;
         }
+    }
+    if (server->commit) {
+        server->commit(server->hooks_aux);
     }
     json_decref(msg);
     return answer;

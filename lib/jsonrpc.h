@@ -137,15 +137,6 @@ struct jsonrpc_server;
 struct jsonrpc_server *jsonrpc_server_create(const struct jsonrpc_method *,
                                              void *aux);
 
-/* Hooks called before and after the requests of one batch are handled
- * (not around single requests), with the server's aux pointer: a daemon
- * can apply a whole batch under one lock and save its state once, after
- * the batch, instead of after each request.  Either may be NULL. */
-typedef void jsonrpc_batch_hook(void *aux);
-void jsonrpc_server_set_batch_hooks(struct jsonrpc_server *,
-                                    jsonrpc_batch_hook *begin,
-                                    jsonrpc_batch_hook *end);
-
 /* Listens on the Unix socket 'path' (mode 0660).  A stale socket file
  * (nobody accepting on it) is removed first; a live one fails with
  * EADDRINUSE.  Returns 0 or a positive errno. */
@@ -162,6 +153,15 @@ int jsonrpc_server_fd(const struct jsonrpc_server *);
  * then accepts, reads, answers and writes what it can without blocking.
  * Returns 0, or EINTR if a signal interrupted the wait. */
 int jsonrpc_server_run(struct jsonrpc_server *, int timeout_ms);
+
+/* Hooks around each message a client sends (one request or a whole
+ * batch): 'begin' runs before its first handler, 'commit' after its last
+ * and before its answer is written, so a server can apply a batch as one
+ * change and make it durable before anyone is told it succeeded.  Either
+ * may be NULL; both get 'aux'. */
+void jsonrpc_server_set_hooks(struct jsonrpc_server *,
+                              void (*begin)(void *aux),
+                              void (*commit)(void *aux), void *aux);
 
 /* Number of open connections. */
 size_t jsonrpc_server_n_conns(const struct jsonrpc_server *);

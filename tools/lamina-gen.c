@@ -3,7 +3,7 @@
  *
  * It runs inside a host's network namespace, on the host's interface:
  *
- *   lamina-gen send --iface IF --dst-mac M --src-mac M [--vlan N]
+ *   lamina-gen send --iface IF --dst-mac M --src-mac M [--vlan N|A-B]
  *                   (--rate PPS | --bps R) --size BYTES --duration SEC
  *                   [--count N] [--payload-tag TAG] [--ethertype 0xXXXX]
  *                   [--json]
@@ -70,7 +70,7 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-"usage: lamina-gen send --iface IF --dst-mac MAC --src-mac MAC [--vlan N]\n"
+"usage: lamina-gen send --iface IF --dst-mac MAC --src-mac MAC [--vlan N|A-B]\n"
 "                       (--rate PPS | --bps RATE) --size BYTES --duration SEC\n"
 "                       [--count N] [--payload-tag TAG] [--ethertype 0xXXXX] [--json]\n"
 "       lamina-gen recv --iface IF --duration SEC [--tag TAG] [--json]\n"
@@ -205,6 +205,7 @@ struct send_opts {
     const char *iface;
     uint8_t dst[6], src[6];
     int vlan;                   /* -1: untagged. */
+    int vlan_hi;                /* > vlan: cycle VIDs vlan..vlan_hi */
     uint64_t pps;
     uint64_t bps;
     bool have_rate;
@@ -300,6 +301,11 @@ do_send(const struct send_opts *o)
         for (uint64_t i = 0; i < n; i++) {
             uint64_t s = seq + i;
             memcpy(frames[i] + seq_off, &s, sizeof s);
+            if (o->vlan_hi > o->vlan) {
+                int vid = o->vlan + (int) (s % (uint64_t) (o->vlan_hi - o->vlan + 1));
+                frames[i][14] = (vid >> 8) & 0x0f;
+                frames[i][15] = vid & 0xff;
+            }
         }
         rc = sendmmsg(fd, msgs, n, 0);
         if (rc < 0) {
@@ -502,11 +508,20 @@ main(int argc, char *argv[])
             have_src = true;
             break;
         case O_VLAN:
+            /* N, or A-B: frame i carries VID A + i mod (B - A + 1). */
             v = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || v > 4095) {
-                return bad_usage("bad --vlan (0..4095)", optarg);
+            if (end == optarg || v > 4095 || (*end && *end != '-')) {
+                return bad_usage("bad --vlan (0..4095, or A-B)", optarg);
             }
-            so.vlan = v;
+            so.vlan = so.vlan_hi = v;
+            if (*end == '-') {
+                char *e2;
+                uint64_t hi = strtoull(end + 1, &e2, 10);
+                if (*e2 || e2 == end + 1 || hi > 4095 || hi < v) {
+                    return bad_usage("bad --vlan range (A-B, A <= B <= 4095)", optarg);
+                }
+                so.vlan_hi = hi;
+            }
             break;
         case O_RATE:
             if (parse_si(optarg, &so.pps)) {

@@ -559,11 +559,10 @@ main(int argc, char *argv[])
     rpc.dpdk_version = rte_version();
     rpc.start_ms = time_ms();
     server = jsonrpc_server_create(switchd_rpc_methods, &rpc);
-    jsonrpc_server_set_batch_hooks(server, switchd_rpc_batch_begin,
-                                   switchd_rpc_batch_end);
     if (!server) {
         goto out;
     }
+    jsonrpc_server_set_hooks(server, switchd_rpc_begin, switchd_rpc_end, &rpc);
     if (opts.restore) {
         if (restore_state(server, &rpc)) {
             goto out;

@@ -105,8 +105,6 @@ check_guarantee(const char *what, uint64_t guarantee, uint64_t ceiling,
     return 0;
 }
 
-static void switchd_rpc_save(struct switchd_rpc *rpc);
-
 /* Turns the outcome 'error' of a dataplane call into the method's
  * answer: on failure an application error carrying the dataplane's
  * sentence; on success the state file is saved. */
@@ -128,19 +126,30 @@ dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
         return error;
     }
     rpc->n_changes++;
-    if (rpc->in_batch) {
-        rpc->dirty = true;
-    } else {
-        switchd_rpc_save(rpc);
-    }
+    rpc->dirty = true;
     return 0;
 }
 
-/* Writes the state file (unless replaying or keeping none). */
-static void
-switchd_rpc_save(struct switchd_rpc *rpc)
+void
+switchd_rpc_begin(void *rpc_)
 {
-    if (rpc->state_path && !rpc->replaying) {
+    (void) rpc_;
+    dp_pause();
+}
+
+void
+switchd_rpc_end(void *rpc_)
+{
+    dp_resume();
+    switchd_rpc_commit(rpc_);
+}
+
+/* Saves the state file if a change was made since the last save: once per
+ * client message (a whole batch), before its answer goes out. */
+void
+switchd_rpc_commit(struct switchd_rpc *rpc)
+{
+    if (rpc->dirty && rpc->state_path && !rpc->replaying) {
         json_t *config = dp_config_to_json();
         char msg[512];
 
@@ -156,29 +165,7 @@ switchd_rpc_save(struct switchd_rpc *rpc)
         }
         json_decref(config);
     }
-}
-
-void
-switchd_rpc_batch_begin(void *rpc_)
-{
-    struct switchd_rpc *rpc = rpc_;
-
-    dp_pause();
-    rpc->in_batch = true;
     rpc->dirty = false;
-}
-
-void
-switchd_rpc_batch_end(void *rpc_)
-{
-    struct switchd_rpc *rpc = rpc_;
-
-    rpc->in_batch = false;
-    if (rpc->dirty) {
-        switchd_rpc_save(rpc);
-        rpc->dirty = false;
-    }
-    dp_resume();
 }
 
 /* A copy of section 'key' of the configuration whose elements match each

@@ -46,17 +46,17 @@ struct switchd_rpc {
     bool replaying;             /* inside switchd_rpc_replay() */
     unsigned int n_changes;     /* successful changes since start */
     unsigned int n_save_errors; /* state file writes that failed */
-    bool in_batch;              /* between switchd_rpc_batch_begin/end */
-    bool dirty;                 /* changed in this batch, not saved yet */
+    bool dirty;                 /* changed since the state file was saved */
 };
 
-/* Batch hooks (jsonrpc_server_set_batch_hooks(), aux = the switchd_rpc):
- * the requests of one batch run under one dp_pause(), and the state file
- * is written once, after the batch, if anything changed.  A map of a
- * thousand links is then a few batches instead of a thousand pauses and
- * a thousand rewrites of a growing file. */
-void switchd_rpc_batch_begin(void *rpc);
-void switchd_rpc_batch_end(void *rpc);
+/* Hooks for jsonrpc_server_set_hooks(): a client message (one request or
+ * a batch) runs with the workers paused once, and the state file is saved
+ * once after it, before the answer is sent. */
+void switchd_rpc_begin(void *rpc);
+void switchd_rpc_end(void *rpc);
+
+/* Saves the state file if anything changed since the last save. */
+void switchd_rpc_commit(struct switchd_rpc *);
 
 /* The method table, for jsonrpc_server_create(). */
 extern const struct jsonrpc_method switchd_rpc_methods[];

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Runs every algorithm on a real shared instance (data/vne/instances/
+# geant-l016-s0.json, GEANT, 1000 requests), writes the embeddings, and
+# replays them with check_embeddings.py, the checker that ships with the
+# data (Python, networkx): it must accept them and find the RAC, LRC and
+# LAR that the simulator printed.  The exact MIP runs on the first 40
+# requests only (a prefix instance written here), with 300 ms per request.
+# usage: check_embeddings.sh LAMINA_BINARY SOURCE_ROOT
+set -eu
+lamina=$1
+src=$2
+checker=$src/data/vne/check_embeddings.py
+inst=$src/data/vne/instances/geant-l016-s0.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! python3 -c 'import networkx' 2>/dev/null; then
+    echo "python3-networkx missing: skipping"
+    exit 77
+fi
+
+python3 - "$inst" "$tmp/prefix.json" <<'PY'
+import json, sys
+inst = json.load(open(sys.argv[1]))
+inst['requests'] = inst['requests'][:40]
+json.dump(inst, open(sys.argv[2], 'w'))
+PY
+
+fail=0
+for algo in $("$lamina" vne algos | awk '{print $1}'); do
+    file=$inst
+    extra=""
+    if [ "$algo" = mip ]; then
+        file=$tmp/prefix.json
+        extra="--time-limit 300"
+    fi
+    # shellcheck disable=SC2086
+    "$lamina" vne simulate --instance "$file" --algo "$algo" --json \
+        --embeddings "$tmp/$algo.json" $extra >"$tmp/$algo.out"
+    out=$(python3 "$checker" "$file" "$tmp/$algo.json" | tail -1)
+    echo "$algo: $out"
+    case "$out" in
+    *": OK "*) ;;
+    *) echo "FAIL: check_embeddings.py rejected $algo"; fail=1; continue ;;
+    esac
+    # Compare the metrics the simulator printed with the checker's.
+    python3 - "$tmp/$algo.out" "$out" <<'PY' || fail=1
+import json, re, sys
+sim = json.load(open(sys.argv[1]))
+chk = dict(re.findall(r'(rac|lrc|lar)=([0-9.]+)', sys.argv[2]))
+for k, v in chk.items():
+    digits = len(v.split('.')[1])
+    if abs(round(sim[k], digits) - float(v)) > 10 ** -digits:
+        print('FAIL: %s %s: simulator %r, checker %s' % (sim['algo'], k, sim[k], v))
+        sys.exit(1)
+PY
+done
+exit $fail

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Runs the decoder's libFuzzer target for a bounded time, from the golden
+# seeds.  usage: run-fuzz.sh FUZZER SEEDS-WRITER WORKDIR [RUNS] [SECONDS]
+set -e
+fuzzer=$(readlink -f "$1")
+seeds=$(readlink -f "$2")
+work=$3
+runs=${4:-2000000}
+secs=${5:-20}
+rm -rf "$work"
+mkdir -p "$work/corpus" "$work/seeds"
+"$seeds" "$work/seeds"
+cd "$work"
+exec nice "$fuzzer" -runs="$runs" -max_total_time="$secs" -max_len=4096 \
+    -print_final_stats=1 -detect_leaks=1 corpus seeds

@@ -1,0 +1,113 @@
+#!/bin/bash
+# bench-scale.sh: how many slices one switch holds with every one of them
+# forwarding, what a slice costs in memory, and what an idle switch costs
+# in CPU (`make bench` runs it after bench.sh).
+#
+# One lamina-switchd, one switch s1 with two pairs of af_packet ports on
+# veths (in0 -> out0, in1 -> out1).  N slices (default 4096), each an
+# l2learn vnode with two vports: slice i is VLAN (i mod 2048) + 1 on
+# pair i / 2048.  Slices are configured over JSON-RPC in batches.  A
+# generator in each "in" namespace then sends frames cycling over the
+# pair's VLANs, and we count the slices whose counters show frames
+# delivered.  Memory per slice is the daemon's RSS growth over N; idle
+# CPU is the daemon's CPU time over 10 s without traffic.
+#
+# usage: scripts/bench-scale.sh BUILD [N]
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+N=${2:-${LAMINA_BENCH_SLICES:-4096}}
+export LAMINA_BUILD=$BUILD
+. "$(dirname "$0")/../tests/integration/lib.sh"
+lt_init bench-scale 600
+
+PER_PAIR=2048
+PAIRS=$(((N + PER_PAIR - 1) / PER_PAIR))
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$LT_SWITCHD_PID/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$LT_SWITCHD_PID/stat"; }
+
+for p in $(seq 0 $((PAIRS - 1))); do
+    ns_add "gen$p"
+    ns_add "sink$p"
+    veth_add "gen$p" eth0 "i$p" 02:00:00:00:01:0$p -
+    veth_add "sink$p" eth0 "o$p" 02:00:00:00:02:0$p -
+done
+
+start_switchd
+lamina switch add s1 >/dev/null || fail "switch add"
+for p in $(seq 0 $((PAIRS - 1))); do
+    lamina port add s1 "in$p" "$(af_packet_devargs "i$p")" >/dev/null || fail "port in$p"
+    lamina port add s1 "out$p" "$(af_packet_devargs "o$p")" >/dev/null || fail "port out$p"
+done
+rss0=$(rss_kb)
+
+t0=$(date +%s.%N)
+/usr/bin/python3 - "$LT_SOCK" "$N" "$PER_PAIR" <<'EOF' || fail "configuring the slices"
+import json, socket, sys
+sock_path, n, per_pair = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock_path)
+f = s.makefile("rwb")
+rid = 0
+def batch(calls):
+    global rid
+    reqs = []
+    for method, params in calls:
+        rid += 1
+        reqs.append({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+    f.write(json.dumps(reqs).encode() + b"\n")
+    f.flush()
+    for r in json.loads(f.readline()):
+        if "error" in r:
+            sys.exit("error: %s" % r["error"])
+step = 256
+for first in range(0, n, step):
+    calls = []
+    for i in range(first, min(n, first + step)):
+        pair, vlan = i // per_pair, i % per_pair + 1
+        name = "sl%d" % i
+        calls += [("slice.add", {"name": name}),
+                  ("vnode.add", {"slice": name, "switch": "s1"}),
+                  ("vport.add", {"slice": name, "switch": "s1", "vport": "a",
+                                 "port": "in%d" % pair, "vlan": vlan}),
+                  ("vport.add", {"slice": name, "switch": "s1", "vport": "b",
+                                 "port": "out%d" % pair, "vlan": vlan})]
+    batch(calls)
+    print("\r  configured %d/%d slices" % (min(n, first + step), n), end="", file=sys.stderr)
+print(file=sys.stderr)
+EOF
+t1=$(date +%s.%N)
+rss1=$(rss_kb)
+
+# Traffic: every VLAN of every pair several times over.
+gens=()
+for p in $(seq 0 $((PAIRS - 1))); do
+    count=$((N - p * PER_PAIR)); [ $count -gt $PER_PAIR ] && count=$PER_PAIR
+    bg_start ip netns exec "$(ns "gen$p")" "$BUILD/tools/lamina-gen" send --iface eth0 \
+        --src-mac 02:00:00:00:01:0$p --dst-mac 02:00:00:00:02:0$p --vlan "1-$count" \
+        --rate 100k --size 64 --duration 3
+    gens+=("$LT_LAST_PID")
+done
+wait "${gens[@]}"
+sleep 0.5
+forwarding=$(lamina --json stats slice | /usr/bin/python3 -c '
+import json, sys
+print(sum(1 for s in json.load(sys.stdin)["slices"] if s["tx_packets"] > 0))')
+
+# Idle CPU: no traffic, every slice configured.
+c0=$(cpu_ticks); sleep 10; c1=$(cpu_ticks)
+hz=$(getconf CLK_TCK)
+idle=$(/usr/bin/python3 -c "print(round(100.0 * ($c1 - $c0) / $hz / 10, 2))")
+per_slice=$(/usr/bin/python3 -c "print(round(($rss1 - $rss0) / $N, 1))")
+setup=$(/usr/bin/python3 -c "print(round($t1 - $t0, 2))")
+
+echo "slices configured             $N (in $setup s over JSON-RPC)"
+echo "slices forwarding             $forwarding of $N"
+echo "memory per slice              $per_slice KiB (RSS $rss0 -> $rss1 KiB)"
+echo "idle CPU of lamina-switchd    $idle % of one core"
+cat >"$BUILD/bench-scale.json" <<JSON
+{"slices": $N, "slices_forwarding": $forwarding, "setup_s": $setup,
+ "kib_per_slice": $per_slice, "idle_cpu_percent": $idle}
+JSON
+[ "$forwarding" -eq "$N" ] || fail "only $forwarding of $N slices forwarded"
+pass "wrote $BUILD/bench-scale.json"
