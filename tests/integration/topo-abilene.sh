@@ -75,11 +75,12 @@ link_tx_bytes() {
 }
 bg_start ip netns exec "${NSP}h0" "$LT_BUILD/tools/lamina-gen" send --iface eth0 \
     --src-mac 02:00:00:00:00:01 --dst-mac 02:00:00:00:00:06 \
-    --bps 40M --size 1000 --duration 6 --json
+    --bps 40M --size 1000 --duration 8 --json
 sleep 1.5                       # the queue fills, the rate settles
-b1=$(link_tx_bytes); t1=$EPOCHREALTIME
-sleep 3
-b2=$(link_tx_bytes); t2=$EPOCHREALTIME
+# Each read is stamped with the midpoint of the time it took.
+s=$EPOCHREALTIME; b1=$(link_tx_bytes); t1=$(awk -v a="$s" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.6f", (a + b) / 2}')
+sleep 5
+s=$EPOCHREALTIME; b2=$(link_tx_bytes); t2=$(awk -v a="$s" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.6f", (a + b) / 2}')
 rate=$(awk -v a="$b1" -v b="$b2" -v t1="$t1" -v t2="$t2" 'BEGIN {printf "%d", (b - a) * 8 / (t2 - t1)}')
 info "link $LINK carried $rate bit/s (cap 20000000, offered 40 Mbit/s)"
 awk -v r="$rate" 'BEGIN {exit !(r >= 19000000 && r <= 21000000)}' ||
