@@ -845,7 +845,15 @@ dp_worker_main(void *arg)
                 struct dp_port *p = sw->ports[i];
 
                 if (p->n_backlog || p->dl_count) {
+                    uint64_t sent = p->ctr.tx_packets;
                     uint64_t t = dp_tx_port(w, p, now);
+
+                    /* What went into an in-process link is received in
+                     * the next round: do not sleep before it (without
+                     * this, each hop could add an idle backoff). */
+                    if (p->type == DP_PORT_RING && p->ctr.tx_packets != sent) {
+                        t = 0;
+                    }
                     next = t < next ? t : next;
                 }
             }
