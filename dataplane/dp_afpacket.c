@@ -32,7 +32,7 @@
 
 #define AFP_FRAME_SIZE 2048
 #define AFP_BLOCK_SIZE (64 * 1024)
-#define AFP_FRAMES 256
+#define AFP_FRAMES 128            /* 256 KiB of ring per port */
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -71,7 +71,10 @@ dp_port_afp_open(struct dp_port *p, const char *ifname, struct dp_error *err)
     if (!a) {
         return ENOMEM;
     }
-    a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    /* Protocol 0: no receive hook until bind(), which then registers it
+     * once; a socket made with ETH_P_ALL would be re-hooked by bind()
+     * behind an RCU grace period, tens of ms per port. */
+    a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (a->fd < 0) {
         dp_err(err, "port %s: AF_PACKET socket: %s", p->name, strerror(errno));
         free(a);

@@ -388,7 +388,9 @@ record_new(const struct topo *t, const struct topo_up_opts *opts,
     for (size_t i = 0; i < t->n_hosts; i++) {
         char *veth = veth_name(opts->name, i);
         char *ns = xasprintf("%s%s", nsp, t->hosts[i].name);
-        char *devargs = xasprintf("net_af_packet%zu,iface=%s", i, veth);
+        /* Lamina's own AF_PACKET ports: not DPDK ethdevs, so a map may
+         * have more hosts than DPDK's RTE_MAX_ETHPORTS (32 here). */
+        char *devargs = xasprintf("afpacket:%s", veth);
 
         json_array_append_new(hosts, json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -554,7 +556,7 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
 unsigned int
 topo_max_hosts(void)
 {
-    return RTE_MAX_ETHPORTS;
+    return TOPO_MAX_HOSTS;
 }
 
 int
@@ -581,11 +583,9 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
         return EINVAL;
     }
     if (t->n_hosts > topo_max_hosts()) {
-        *errp = xasprintf("%zu hosts: at most %u fit in one lamina-switchd "
-                          "(each host is a DPDK port, and this DPDK build has "
-                          "RTE_MAX_ETHPORTS %u); import with --hosts N to put "
-                          "hosts on N switches spread over the map",
-                          t->n_hosts, topo_max_hosts(), topo_max_hosts());
+        *errp = xasprintf("%zu hosts: at most %u fit in one lamina-switchd; "
+                          "import with --hosts N to put hosts on N switches "
+                          "spread over the map", t->n_hosts, topo_max_hosts());
         return E2BIG;
     }
     dir = run_dir(opts->name);

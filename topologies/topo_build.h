@@ -53,9 +53,9 @@ struct topo_up_opts {
     bool keep_on_error;             /* do not clean up a failed up */
 };
 
-/* The most hosts one topology can have: each host is a DPDK port of the
- * daemon, and DPDK has room for RTE_MAX_ETHPORTS of them (32 in
- * Debian's build). */
+/* Hosts one topology may have (each is an AF_PACKET port and a
+ * namespace; the bound keeps memory and set-up time sensible). */
+#define TOPO_MAX_HOSTS 4096
 unsigned int topo_max_hosts(void);
 
 /* Brings 't' up.  Returns 0, or a positive errno with '*errp' saying
