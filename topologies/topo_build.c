@@ -648,6 +648,8 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
     if (!error) {
         error = write_file_atomic(path, text, errp);
     }
+    free(path);
+    path = NULL;
     free(text);
     text = NULL;
     if (error) {
