@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench-topo.sh BUILD [MAP...]: the emulated-topology benchmark
-# (docs/performance-topo.md).
+# (docs/performance.md).
 #
 # For each Topology Zoo map (default: Abilene Geant2012 Cogentco Kdl),
 # links at 10 Gbit/s so that the data path, not the emulated rate, is the
