@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config meson ninja-build
       libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev
       libbpf-dev libglpk-dev glpk-utils libigraph-dev
       libsqlite3-dev libevent-dev
-      openvswitch-source openvswitch-switch-dpdk
+      openvswitch-source openvswitch-switch-dpdk openvswitch-common
+      openvswitch-testcontroller python3-os-ken
       iproute2 iputils-ping tcpdump ethtool procps
       clang llvm libclang-rt-14-dev
       gnuplot-nox graphviz python3 python3-networkx"
