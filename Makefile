@@ -46,6 +46,7 @@ unit: build
 
 bench: build hugepages
 	@scripts/bench.sh $(BUILD)
+	@scripts/bench-scale.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

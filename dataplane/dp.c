@@ -621,7 +621,7 @@ dp_port_add(const struct dp_port_params *pp, struct dp_error *err)
 
     p = dp_port_new(sw, pp->name, pp->queue_len);
     /* Probing a device does not touch what the workers read. */
-    error = dp_port_eth_open(p, pp->devargs, err);
+    error = dp_port_open(p, pp->devargs, err);
     if (error) {
         dp_port_free(p);
         return error;
@@ -760,7 +760,7 @@ dp_port_del(const char *swname, const char *name, struct dp_error *err)
     dp_pause();
     dp_port_detach(p);
     dp_resume();
-    dp_port_eth_close(p);
+    dp_port_close(p);
     dp_port_free(p);
     return 0;
 }
@@ -822,11 +822,11 @@ dp_link_add(const struct dp_link_params *lp, struct dp_error *err)
     l->up = true;
 
     if (lp->devargs_a) {
-        error = dp_port_eth_open(l->ends[0], lp->devargs_a, err);
+        error = dp_port_open(l->ends[0], lp->devargs_a, err);
         if (!error) {
-            error = dp_port_eth_open(l->ends[1], lp->devargs_b, err);
+            error = dp_port_open(l->ends[1], lp->devargs_b, err);
             if (error) {
-                dp_port_eth_close(l->ends[0]);
+                dp_port_close(l->ends[0]);
             }
         }
     } else {
@@ -980,7 +980,7 @@ dp_link_del(const char *name, struct dp_error *err)
             rte_pktmbuf_free(m);
         }
         rte_ring_free(l->rings[i]);
-        dp_port_eth_close(l->ends[i]);
+        dp_port_close(l->ends[i]);
         dp_port_free(l->ends[i]);
     }
     free(l);

@@ -33,7 +33,7 @@ dp_counters_to_json(const struct dp_counters *c)
 static const char *
 dp_port_devargs(const struct dp_port *p)
 {
-    return p->type == DP_PORT_ETH && p->devargs ? p->devargs : "";
+    return p->type != DP_PORT_RING && p->devargs ? p->devargs : "";
 }
 
 json_t *
@@ -68,7 +68,7 @@ dp_config_to_json(void)
                               "rate_bps", (json_int_t) l->rate_bps,
                               "delay_us", l->delay_us, "loss_ppm", l->loss_ppm,
                               "up", l->up);
-        if (l->ends[0]->type == DP_PORT_ETH) {
+        if (l->ends[0]->type != DP_PORT_RING) {
             json_object_set_new(j, "devargs_a", json_string(dp_port_devargs(l->ends[0])));
             json_object_set_new(j, "devargs_b", json_string(dp_port_devargs(l->ends[1])));
         }

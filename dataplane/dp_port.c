@@ -44,6 +44,34 @@ dp_log_lines(const char *log, char *out, size_t size)
 }
 
 int
+dp_port_open(struct dp_port *p, const char *devargs, struct dp_error *err)
+{
+    static const char afp[] = "afpacket:";
+    int error;
+
+    if (!strncmp(devargs, afp, strlen(afp))) {
+        error = dp_port_afp_open(p, devargs + strlen(afp), err);
+        if (!error) {
+            p->devargs = strdup(devargs);
+        }
+        return error;
+    }
+    return dp_port_eth_open(p, devargs, err);
+}
+
+void
+dp_port_close(struct dp_port *p)
+{
+    if (p->type == DP_PORT_AFP) {
+        dp_port_afp_close(p);
+        free(p->devargs);
+        p->devargs = NULL;
+    } else {
+        dp_port_eth_close(p);
+    }
+}
+
+int
 dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
 {
     struct rte_eth_conf conf = { 0 };

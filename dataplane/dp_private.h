@@ -63,7 +63,9 @@ struct dp_queue {
     struct dp_counters ctr;     /* rx: enqueued, tx: sent */
 };
 
-enum dp_port_type { DP_PORT_ETH, DP_PORT_RING };
+enum dp_port_type { DP_PORT_ETH, DP_PORT_RING, DP_PORT_AFP };
+
+struct dp_afp;
 
 struct dp_port {
     char name[DP_NAME_LEN];
@@ -76,6 +78,9 @@ struct dp_port {
     char *devargs;
     char dev_name[DP_NAME_LEN];
     uint16_t eth_port;
+
+    /* DP_PORT_AFP: an AF_PACKET socket (dp_afpacket.c) */
+    struct dp_afp *afp;
 
     /* DP_PORT_RING: one end of an in-process link */
     struct dp_link *link;
@@ -266,8 +271,16 @@ void dp_queue_unref(struct dp_queue *);
 void dp_queue_flush(struct dp_queue *, unsigned worker);
 
 /* Ports (dp_port.c). */
+/* Opens a port from its devargs: "afpacket:IFNAME" (dp_afpacket.c) or
+ * any DPDK devargs (an ethdev); closes it again. */
+int dp_port_open(struct dp_port *, const char *devargs, struct dp_error *);
+void dp_port_close(struct dp_port *);
 int dp_port_eth_open(struct dp_port *, const char *devargs, struct dp_error *);
 void dp_port_eth_close(struct dp_port *);
+int dp_port_afp_open(struct dp_port *, const char *ifname, struct dp_error *);
+void dp_port_afp_close(struct dp_port *);
+uint16_t dp_afp_rx(struct dp_port *, struct rte_mbuf **, uint16_t);
+uint16_t dp_afp_tx(struct dp_port *, struct rte_mbuf **, uint16_t);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);
 int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);
@@ -287,6 +300,9 @@ dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     if (p->type == DP_PORT_RING) {
         return rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
     }
+    if (unlikely(p->type == DP_PORT_AFP)) {
+        return dp_afp_rx(p, pkts, n);
+    }
     return rte_eth_rx_burst(p->eth_port, 0, pkts, n);
 }
 
@@ -295,6 +311,9 @@ dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
         return rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+    }
+    if (unlikely(p->type == DP_PORT_AFP)) {
+        return dp_afp_tx(p, pkts, n);
     }
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
 }

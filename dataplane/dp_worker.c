@@ -103,11 +103,12 @@ dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
     rte_pktmbuf_free(m);
 }
 
-/* Puts 'n' packets on queue 'q' for worker 'w', as many as the slice's
- * buffer quota and the queue allow; drops the rest with the reason. */
+/* Puts 'n' packets of 'n_bytes' in all on queue 'q' for worker 'w', as
+ * many as the slice's buffer quota and the queue allow; drops the rest
+ * with the reason. */
 static inline void
 dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
-                 uint16_t n)
+                 uint16_t n, uint64_t n_bytes)
 {
     struct dp_slice *s = q->slice;
     uint32_t room = q->mask + 1 - q->count;
@@ -128,8 +129,12 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     if (!q->count && !p->n_backlog && !p->rate_bps && !p->n_shaped
         && !p->delay_line && !p->loss_ppm) {
         uint16_t sent = dp_port_tx(p, pkts, n);
-        for (uint16_t i = 0; i < sent; i++) {
-            bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        if (likely(sent == n)) {
+            bytes = n_bytes;
+        } else {
+            for (uint16_t i = 0; i < sent; i++) {
+                bytes += rte_pktmbuf_pkt_len(pkts[i]);
+            }
         }
         p->ctr.tx_packets += sent;
         p->ctr.tx_bytes += bytes;
@@ -173,7 +178,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
 static inline void
 dp_enqueue(unsigned w, struct dp_queue *q, struct rte_mbuf *m)
 {
-    dp_enqueue_burst(w, q, &m, 1);
+    dp_enqueue_burst(w, q, &m, 1, rte_pktmbuf_pkt_len(m));
 }
 
 /* Adds what vport 'vp' puts on the wire: its VLAN tag, or the MPLS
@@ -219,18 +224,26 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
     uint64_t bytes = 0;
     uint16_t k = 0;
 
-    for (uint16_t i = 0; i < n; i++) {
-        struct rte_mbuf *m = pkts[i];
-        if (unlikely(!dp_vport_encap(vp, m))) {
-            dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
-            continue;
+    if (vp->type == DP_VPORT_ACCESS && vp->vlan < 0) {
+        /* Untagged access vport: the frames leave as they are. */
+        for (uint16_t i = 0; i < n; i++) {
+            bytes += rte_pktmbuf_pkt_len(pkts[i]);
         }
-        bytes += rte_pktmbuf_pkt_len(m);
-        pkts[k++] = m;
+        k = n;
+    } else {
+        for (uint16_t i = 0; i < n; i++) {
+            struct rte_mbuf *m = pkts[i];
+            if (unlikely(!dp_vport_encap(vp, m))) {
+                dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
+                continue;
+            }
+            bytes += rte_pktmbuf_pkt_len(m);
+            pkts[k++] = m;
+        }
     }
     vp->ctr.tx_packets += k;
     vp->ctr.tx_bytes += bytes;
-    dp_enqueue_burst(w, vp->queue, pkts, k);
+    dp_enqueue_burst(w, vp->queue, pkts, k, bytes);
 }
 
 static inline void
@@ -845,7 +858,15 @@ dp_worker_main(void *arg)
                 struct dp_port *p = sw->ports[i];
 
                 if (p->n_backlog || p->dl_count) {
+                    uint64_t sent = p->ctr.tx_packets;
                     uint64_t t = dp_tx_port(w, p, now);
+
+                    /* What went into an in-process link is received in
+                     * the next round: do not sleep before it (without
+                     * this, each hop could add an idle backoff). */
+                    if (p->type == DP_PORT_RING && p->ctr.tx_packets != sent) {
+                        t = 0;
+                    }
                     next = t < next ? t : next;
                 }
             }

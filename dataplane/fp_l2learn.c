@@ -116,8 +116,8 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
                 uint16_t *out, uint16_t n, const struct dp_fp_ctx *ctx)
 {
     struct l2learn *l2 = state;
-    uint64_t last_src = UINT64_MAX;
-    uint16_t last_in = 0;
+    uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
+    uint16_t last_in = 0, last_port = MACTABLE_NONE;
 
     for (uint16_t i = 0; i < n; i++) {
         const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
@@ -130,9 +130,15 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
             mactable_learn(&l2->table, src, in_vports[i], ctx->now_s);
             last_src = src;
             last_in = in_vports[i];
+            last_dst = UINT64_MAX;      /* the table changed */
         }
-        if (eth[0] & 1
-            || (port = mactable_lookup(&l2->table, dst, ctx->now_s)) == MACTABLE_NONE) {
+        /* ... and go to few destinations: look each up once. */
+        if (dst != last_dst) {
+            last_dst = dst;
+            last_port = mactable_lookup(&l2->table, dst, ctx->now_s);
+        }
+        port = last_port;
+        if ((eth[0] & 1) || port == MACTABLE_NONE) {
             out[i] = l2->split_horizon && ctx->is_vlink[in_vports[i]]
                      ? DP_FP_FLOOD_ACCESS : DP_FP_FLOOD;
         } else if (port == in_vports[i]) {

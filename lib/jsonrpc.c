@@ -1155,3 +1155,109 @@ jsonrpc_client_call(struct jsonrpc_client *client, const char *method,
         return 0;
     }
 }
+
+int
+jsonrpc_client_batch(struct jsonrpc_client *client, const json_t *calls,
+                     int timeout_ms, json_t **answers,
+                     struct jsonrpc_error *err)
+{
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : time_ms() + timeout_ms;
+    size_t n = json_array_size(calls), i;
+    json_int_t first_id = client->next_id;
+    json_t *batch, *call, *answer = NULL;
+    int error;
+    char *text;
+
+    *answers = NULL;
+    if (!json_is_array(calls) || !n || n > JSONRPC_MAX_BATCH) {
+        return EINVAL;
+    }
+    batch = json_array();
+    json_array_foreach(calls, i, call) {
+        const json_t *method = json_object_get(call, "method");
+        const json_t *params = json_object_get(call, "params");
+        json_t *req;
+
+        if (!json_is_string(method)) {
+            json_decref(batch);
+            return EINVAL;
+        }
+        req = json_pack("{s:s, s:O, s:I}", "jsonrpc", "2.0", "method",
+                        method, "id", (json_int_t) (first_id + i));
+        if (params) {
+            json_object_set(req, "params", (json_t *) params);
+        }
+        json_array_append_new(batch, req);
+    }
+    client->next_id += n;
+    text = json_dumps(batch, JSON_COMPACT);
+    json_decref(batch);
+    if (!text) {
+        return EINVAL;
+    }
+    error = jsonrpc_client_send(client, text, deadline);
+    free(text);
+    while (!error) {
+        json_error_t jerr;
+        size_t len = 0;
+        char *line = NULL;
+
+        error = jsonrpc_client_recv_line(client, &line, &len, deadline);
+        if (error) {
+            break;
+        }
+        answer = json_loadb(line, len, jsonrpc_json_flags, &jerr);
+        free(line);
+        if (json_is_array(answer)) {
+            break;
+        }
+        if (json_is_object(answer) && json_object_get(answer, "error")
+            && json_is_null(json_object_get(answer, "id"))) {
+            /* The batch as a whole was refused. */
+            const json_t *e = json_object_get(answer, "error");
+            const json_t *code = json_object_get(e, "code");
+            const json_t *message = json_object_get(e, "message");
+            jsonrpc_error_set(err, json_is_integer(code)
+                              ? (int) json_integer_value(code)
+                              : JSONRPC_INTERNAL_ERROR, "%s",
+                              json_is_string(message)
+                              ? json_string_value(message) : "batch refused");
+            json_decref(answer);
+            return EREMOTEIO;
+        }
+        if (!json_is_object(answer)) {
+            json_decref(answer);
+            jsonrpc_error_set(err, JSONRPC_PARSE_ERROR,
+                              "the server's answer is not JSON-RPC");
+            return EPROTO;
+        }
+        json_decref(answer);    /* a late answer to an earlier call */
+        answer = NULL;
+    }
+    if (error) {
+        return error;
+    }
+    *answers = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(*answers, json_null());
+    }
+    json_array_foreach(answer, i, call) {
+        const json_t *id = json_object_get(call, "id");
+        json_int_t k = json_is_integer(id) ? json_integer_value(id) - first_id
+                                           : -1;
+        if (k >= 0 && (size_t) k < n) {
+            json_array_set(*answers, k, call);
+        }
+    }
+    json_decref(answer);
+    json_array_foreach(*answers, i, call) {
+        if (json_is_null(call)) {
+            json_decref(*answers);
+            *answers = NULL;
+            jsonrpc_error_set(err, JSONRPC_INVALID_REQUEST,
+                              "the server's batch answer lacks call %zu", i);
+            return EPROTO;
+        }
+    }
+    return 0;
+}

@@ -236,6 +236,19 @@ int jsonrpc_client_call(struct jsonrpc_client *, const char *method,
                         const json_t *params, int timeout_ms,
                         json_t **result, struct jsonrpc_error *err);
 
+/* Calls many methods in one JSON-RPC batch (one message each way), for
+ * callers that make hundreds of changes at once (the topology builder).
+ * 'calls' is an array of objects {"method": NAME, "params": PARAMS?}, at
+ * most JSONRPC_MAX_BATCH of them.  On success returns 0 and '*answers', a
+ * new array in the order of 'calls': for call i, the server's response
+ * object ({"result": ...} or {"error": {"code", "message", "data"?}}).
+ * Returns EINVAL for a bad 'calls', EREMOTEIO if the server refused the
+ * batch as a whole (in 'err'), EPROTO for answers that do not match the
+ * calls, ETIMEDOUT, or another errno of the connection. */
+int jsonrpc_client_batch(struct jsonrpc_client *, const json_t *calls,
+                         int timeout_ms, json_t **answers,
+                         struct jsonrpc_error *err);
+
 /* Sends a notification (no answer).  Returns 0 or a positive errno. */
 int jsonrpc_client_notify(struct jsonrpc_client *, const char *method,
                           const json_t *params);

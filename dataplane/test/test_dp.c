@@ -286,6 +286,108 @@ test_mesh_split_horizon(void **state)
     assert_int_equal(dp_slice_del("mesh", &err), 0);
 }
 
+/* Injects 'n' broadcast frames of 'size' bytes into 'd' in one go (one
+ * poll takes them). */
+static void
+inject_bulk(struct dummy *d, unsigned n, unsigned size)
+{
+    struct rte_mbuf *m[64];
+
+    assert_true(n <= 64);
+    for (unsigned i = 0; i < n; i++) {
+        m[i] = rte_pktmbuf_alloc(test_pool);
+        assert_non_null(m[i]);
+        assert_non_null(rte_pktmbuf_append(m[i], size));
+        uint8_t *p = rte_pktmbuf_mtod(m[i], uint8_t *);
+        memset(p, 0xff, 6);
+        memset(p + 6, 0, size - 6);
+        p[6] = 0x02;
+        p[11] = 0x77;
+        p[12] = 0x08;
+    }
+    assert_int_equal(rte_ring_enqueue_bulk(d->rx, (void **) m, n, NULL), n);
+}
+
+static uint64_t
+drops_of(const char *slice, const char *reason)
+{
+    json_t *stats = dp_stats_to_json("slice", slice);
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    uint64_t n = json_integer_value(json_object_get(json_object_get(s, "drops"), reason));
+    json_decref(stats);
+    return n;
+}
+
+static unsigned
+drain(struct dummy *d)
+{
+    unsigned n = 0;
+    while (receive(d, 100) >= 0) {
+        n++;
+    }
+    return n;
+}
+
+/* Budget, policer and buffer quota each hold a slice back on its own. */
+static void
+test_ingress_limits(void **state)
+{
+    struct dp_slice_params budget = { .name = "budget", .budget = 4 };
+    struct dp_slice_params policed = { .name = "policed", .policer_bps = 1000000 };
+    struct dp_slice_params quota = { .name = "quota", .mbuf_quota = 16 };
+    struct dummy in[3], out[3];
+    const char *names[3] = { "budget", "policed", "quota" };
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("lim", &err), 0);
+    assert_int_equal(dp_slice_add(&budget, &err), 0);
+    assert_int_equal(dp_slice_add(&policed, &err), 0);
+    assert_int_equal(dp_slice_add(&quota, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        char pi[16], po[16];
+        snprintf(pi, sizeof pi, "in%d", i);
+        snprintf(po, sizeof po, "out%d", i);
+        dummy_add(&in[i], "lim", pi);
+        dummy_add(&out[i], "lim", po);
+        assert_int_equal(dp_vnode_add(names[i], "lim", NULL, NULL, &err), 0);
+        assert_int_equal(dp_vport_add(names[i], "lim", "a", pi, -1, &err), 0);
+        assert_int_equal(dp_vport_add(names[i], "lim", "b", po, -1, &err), 0);
+    }
+    /* The quota slice's egress is slow, so its frames wait in its queue. */
+    struct dp_port_params slow = { .sw = "lim", .name = "out2", .rate_bps = 100000 };
+    assert_int_equal(dp_port_set(&slow, &err), 0);
+
+    /* 32 frames in one poll round, budget 4: 4 go, 28 are dropped. */
+    inject_bulk(&in[0], 32, 64);
+    assert_int_equal(drain(&out[0]), 4);
+    assert_int_equal(drops_of("budget", "budget"), 28);
+
+    /* 64 frames of 64 bytes at once against 1 Mbit/s (3200-byte burst):
+     * about 50 pass, the rest meet the policer. */
+    inject_bulk(&in[1], 64, 64);
+    unsigned passed = drain(&out[1]);
+    assert_true(passed >= 40 && passed <= 60);
+    assert_int_equal(drops_of("policed", "policer"), 64 - passed);
+
+    /* 64 frames of 1000 bytes into a slow port (3 fit its burst): the
+     * slice may hold only 16 buffers, the rest are dropped. */
+    inject_bulk(&in[2], 64, 1000);
+    usleep(20000);
+    assert_true(drops_of("quota", "mbuf-quota") >= 40);
+    json_t *stats = dp_stats_to_json("slice", "quota");
+    json_t *q = json_array_get(json_object_get(stats, "slices"), 0);
+    assert_true(json_integer_value(json_object_get(q, "mbufs_held")) <= 16);
+    json_decref(stats);
+
+    /* The budget slice is unaffected by its neighbours' trouble. */
+    inject(&in[0], 0xff, 0x01, 9);
+    assert_int_equal(receive(&out[0], 2000), 9);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dp_slice_del(names[i], &err), 0);
+    }
+}
+
 static void
 test_config_json_round_trip(void **state)
 {
@@ -331,6 +433,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
         cmocka_unit_test(test_mesh_split_horizon),
+        cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

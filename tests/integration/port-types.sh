@@ -5,9 +5,13 @@
 #   memif   - a host on af_packet, then a memif server/client pair inside
 #             the switch (slice "m1" on one side, "m2" on the other);
 #   tap     - a net_tap device moved into a host namespace;
+#   afpacket - Lamina's own AF_PACKET port (not an ethdev): a host on it,
+#             and a second host on a VLAN sub-interface (the kernel passes
+#             the tag beside the frame; the port must put it back); and
+#             40 such ports on one switch, past DPDK's 32-ethdev limit;
 # plus net_ring and net_null, which need no peer, opened and closed.
 . "$(dirname "$0")/lib.sh"
-lt_init port-types 90
+lt_init port-types 120
 
 ns_add xa; ns_add xb; ns_add ma; ns_add mb; ns_add ta; ns_add tb
 veth_add xa eth0 xa 02:00:00:00:00:01 10.1.0.1/24
@@ -53,6 +57,42 @@ lamina slice add t >/dev/null && lamina vnode add t s1 >/dev/null || fail "slice
 lamina vport add t s1 host ta && lamina vport add t s1 tap tap || fail "vports t"
 wait_for "nsx ta ping -c 1 -W 1 10.3.0.2" 20 || fail "no ping into the tap device"
 info "tap: ping OK"
+
+# afpacket: native ports, untagged on ka, VLAN 7 on kb.  This kernel has
+# no 802.1Q module, so kb's side is raw tagged frames from lamina-gen.
+ns_add ka; ns_add kb
+veth_add ka eth0 ka 02:00:00:00:00:07 10.4.0.1/24
+veth_add kb eth0 kb 02:00:00:00:00:08 -
+lamina port add s1 ka "afpacket:$(rif ka)" || fail "afpacket port ka"
+lamina port add s1 kb "afpacket:$(rif kb)" || fail "afpacket port kb"
+lamina slice add k >/dev/null && lamina vnode add k s1 >/dev/null || fail "slice k"
+lamina vport add k s1 a ka && lamina vport add k s1 b kb --vlan 7 || fail "vports k"
+recv() {   # recv NS: frames of the tag "afp" seen in NS over 3 s
+    nsx "$1" "$LT_BUILD/tools/lamina-gen" recv --iface eth0 --duration 3 --tag afp --json |
+        json_get packets
+}
+recv ka >"$LT_DIR/ka.count" &
+r1=$!
+sleep 0.5
+nsx kb "$LT_BUILD/tools/lamina-gen" send --iface eth0 --src-mac 02:00:00:00:00:08 \
+    --dst-mac 02:00:00:00:00:07 --vlan 7 --rate 1k --count 100 --duration 2 \
+    --payload-tag afp >/dev/null || fail "sending tagged frames from kb"
+wait $r1
+got=$(cat "$LT_DIR/ka.count")
+info "afpacket: $got of 100 VLAN-7 frames from kb reached ka"
+[ "$got" -ge 95 ] || fail "only $got of 100 tagged frames crossed the afpacket ports"
+untagged=$(lamina --json stats port kb | json_get ports.0.drops)
+[ "$untagged" = "{}" ] || fail "port kb dropped frames: $untagged"
+for i in $(seq 1 40); do
+    ip link add "$(rif "m$i")" type veth peer name "$(rif "n$i")" || fail "veth $i"
+    LT_LINKS+=("$(rif "m$i")")
+    ip link set "$(rif "m$i")" up
+    lamina port add s1 "many$i" "afpacket:$(rif "m$i")" >/dev/null || fail "afpacket port $i"
+done
+n=$(lamina --json port list s1 | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+info "afpacket: $n ports on s1"
+[ "$n" -gt 40 ] || fail "only $n ports on s1"
+for i in $(seq 1 40); do lamina port del s1 "many$i" >/dev/null || fail "port del $i"; done
 
 # Peerless devices open and close cleanly.
 lamina port add s1 r0 net_ring0 && lamina port del s1 r0 || fail "net_ring"
