@@ -220,7 +220,7 @@ fp_openflow_pipeline(void *state)
 struct of_emit {
     const struct dp_fp_ctx *ctx;
     struct fp_openflow *of;
-    struct rte_mbuf *m;
+    struct rte_mbuf **pkts;
 };
 
 /* Writes the frame bounds of 'pkt' (which lives in 'm') back into 'm'. */
@@ -247,7 +247,7 @@ of_emit(void *aux_, const struct ofpl_packet *pkt, const struct ofpl_out *o)
 {
     struct of_emit *aux = aux_;
     const struct dp_fp_ctx *ctx = aux->ctx;
-    struct rte_mbuf *m = aux->m, *tmp = NULL;
+    struct rte_mbuf *m = aux->pkts[pkt->idx], *tmp = NULL;
     uint8_t *buf = m->buf_addr;
 
     if (pkt->data >= buf && pkt->data < buf + m->buf_len) {
@@ -298,36 +298,35 @@ openflow_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
                  uint16_t *out, uint16_t n, const struct dp_fp_ctx *ctx)
 {
     struct fp_openflow *of = state;
-    uint64_t now = fp_openflow_now_ns();
-    struct of_emit aux = { .ctx = ctx, .of = of };
+    struct of_emit aux = { .ctx = ctx, .of = of, .pkts = pkts };
+    struct ofpl_packet p[n];
+    struct ofpl_out o[n];
 
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
-        struct ofpl_packet pkt = {
-            .data = rte_pktmbuf_mtod(m, uint8_t *),
-            .len = rte_pktmbuf_data_len(m),
-            .headroom = rte_pktmbuf_headroom(m),
-        };
-        struct ofpl_out o;
+        p[i].data = rte_pktmbuf_mtod(m, uint8_t *);
+        p[i].len = rte_pktmbuf_data_len(m);
+        p[i].headroom = rte_pktmbuf_headroom(m);
+        p[i].idx = i;
+        rte_prefetch0(p[i].data);
+    }
+    ofpl_run_burst(of->pl, p, in_vports, n, fp_openflow_now_ns(), of_emit, &aux, o);
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
 
-        if (i + 1 < n) {
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        if (unlikely(p[i].data != rte_pktmbuf_mtod(m, uint8_t *)
+                     || p[i].len != rte_pktmbuf_data_len(m))) {
+            of_sync(m, &p[i]);
         }
-        aux.m = m;
-        ofpl_run(of->pl, &pkt, in_vports[i], now, of_emit, &aux, &o);
-        if (pkt.data != rte_pktmbuf_mtod(m, uint8_t *)
-            || pkt.len != rte_pktmbuf_data_len(m)) {
-            of_sync(m, &pkt);
-        }
-        switch (o.kind) {
+        switch (o[i].kind) {
         case OFPL_OUT_PORT:
-            out[i] = o.port < ctx->n_vports ? o.port : DP_FP_DROP;
+            out[i] = o[i].port < ctx->n_vports ? o[i].port : DP_FP_DROP;
             break;
         case OFPL_OUT_FLOOD:
             out[i] = DP_FP_FLOOD;
             break;
         case OFPL_OUT_CONTROLLER:
-            of_punt(ctx, m, &o);
+            of_punt(ctx, m, &o[i]);
             out[i] = DP_FP_CONSUMED;
             break;
         default:
@@ -401,13 +400,14 @@ openflow_dump(const void *state, uint32_t now_s)
                                                 "matched", (json_int_t) ts.matched_count));
     }
     ofpl_counts(of->pl, &c);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "fp", "openflow",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "fp", "openflow",
                      "flow_count", (json_int_t) c.flows,
                      "tuples", (json_int_t) c.tuples,
                      "groups", (json_int_t) c.groups,
                      "meters", (json_int_t) c.meters,
                      "cache_hits", (json_int_t) c.emc_hits,
                      "cache_misses", (json_int_t) c.emc_misses,
+                     "train_hits", (json_int_t) c.train_hits,
                      "tables", tables, "flows", aux.flows);
 }
 

@@ -53,6 +53,7 @@
 #define OFPL_MAX_DEPTH 4            /* group chaining */
 #define OFPL_SCRATCH_HEADROOM 128
 #define OFPL_SCRATCH_LEN 2048
+#define OFPL_TRAIN_HDR 64           /* header bytes compared for trains */
 
 #define ETH_VLAN 0x8100
 #define ETH_QINQ 0x88a8
@@ -487,7 +488,22 @@ struct ofpl_pipeline {
 
     struct ofpl_emc_entry *emc;
     uint32_t emc_mask;
-    uint64_t emc_hits, emc_misses;
+    uint64_t emc_hits, emc_misses, train_hits;
+
+    /* The previous packet, when its trip changed nothing but counters
+     * (no rewrite, meter, group or copy): a packet with the same header
+     * bytes, from the same port, takes the same trip (see ofpl_run()). */
+    struct {
+        uint32_t gen;               /* 0: nothing remembered */
+        uint32_t len;
+        uint16_t in_vport;
+        uint8_t n_steps;
+        uint8_t miss_table;         /* 0xff: none */
+        struct ofpl_flow *steps[OFPL_EMC_STEPS];
+        struct ofpl_out out;
+        uint8_t hdr[OFPL_TRAIN_HDR];
+    } last;
+    uint8_t train_mask[OFPL_TRAIN_HDR];
 
     /* Copies of the packet for group buckets, one per nesting level. */
     uint8_t scratch[OFPL_MAX_DEPTH][OFPL_SCRATCH_HEADROOM + OFPL_SCRATCH_LEN];
@@ -842,6 +858,7 @@ struct ofpl_exec {
     uint16_t in_vport;
     uint8_t depth;
     bool stop;                      /* dropped (TTL, meter) */
+    bool impure;                    /* more than counters happened */
     bool has_pending;
     uint64_t now_ns;
     ofpl_emit_fn *emit;
@@ -872,6 +889,7 @@ exec_reparse(struct ofpl_exec *x)
 static inline void
 exec_flush(struct ofpl_exec *x)
 {
+    x->impure = true;               /* called before every rewrite */
     if (x->has_pending) {
         x->has_pending = false;
         x->emit(x->aux, x->pkt, &x->pending);
@@ -881,7 +899,9 @@ exec_flush(struct ofpl_exec *x)
 static inline void
 exec_output(struct ofpl_exec *x, const struct ofpl_out *o)
 {
-    exec_flush(x);
+    if (x->has_pending) {
+        exec_flush(x);
+    }
     x->pending = *o;
     x->has_pending = true;
 }
@@ -1363,6 +1383,7 @@ exec_bucket(struct ofpl_exec *x, struct ofpl_bucket *b, bool in_place)
     copy.data = buf + OFPL_SCRATCH_HEADROOM;
     copy.len = x->pkt->len;
     copy.headroom = OFPL_SCRATCH_HEADROOM;
+    copy.idx = x->pkt->idx;
     memcpy(copy.data, x->pkt->data, x->pkt->len);
     y.pkt = &copy;
     y.has_pending = false;
@@ -1391,6 +1412,7 @@ exec_group(struct ofpl_exec *x, uint32_t group_id, bool last)
 {
     struct ofpl_group *g = group_find(x->pl, group_id);
 
+    x->impure = true;
     if (!g || !g->n_buckets || x->depth >= OFPL_MAX_DEPTH) {
         return;
     }
@@ -1558,6 +1580,7 @@ exec_flow(struct ofpl_exec *x, struct ofpl_flow *f)
     x->table_miss_flow = !f->priority && !f->tuple->n_words;
     if (in->present & (1u << OFPIT_METER)) {
         struct ofpl_meter *m = meter_find(x->pl, in->meter_id);
+        x->impure = true;
         if (m && !meter_apply(m, x->pkt->len, x->now_ns)) {
             x->stop = true;
             return -1;
@@ -1609,6 +1632,65 @@ exec_finish(struct ofpl_exec *x, struct ofpl_out *out)
     }
 }
 
+/* The bytes of the headers the key was parsed from. */
+static inline uint32_t
+hdrs_end(const struct ofpl_hdrs *h)
+{
+    if (h->l4) {
+        return h->l4 + 4;
+    }
+    if (h->l3) {
+        return h->l3 + (h->eth_type == ETH_ARP ? 28 : h->eth_type == ETH_IPV4 ? 20 : 40);
+    }
+    return h->mpls ? h->mpls + 4u : h->l2_end + 2u;
+}
+
+/* Does 'p' (at least OFPL_TRAIN_HDR bytes) start with the remembered
+ * header bytes?  Eight words, no call. */
+static inline bool
+train_match(const struct ofpl_pipeline *pl, const uint8_t *p)
+{
+    uint64_t diff = 0;
+
+    for (int i = 0; i < OFPL_TRAIN_HDR / 8; i++) {
+        uint64_t a, h, m;
+        memcpy(&a, p + 8 * i, 8);
+        memcpy(&h, pl->last.hdr + 8 * i, 8);
+        memcpy(&m, pl->train_mask + 8 * i, 8);
+        diff |= (a & m) ^ h;
+    }
+    return !diff;
+}
+
+static void train_count(struct ofpl_pipeline *, uint32_t n, uint64_t bytes,
+                        uint64_t now_ns);
+
+/* Remembers the trip of a packet whose run changed only counters. */
+static void
+train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
+               struct ofpl_flow *const *steps, uint8_t n_steps, uint8_t miss_table,
+               const struct ofpl_out *out)
+{
+    uint32_t end = hdrs_end(&x->h);
+
+    if (x->impure || x->stop || end > OFPL_TRAIN_HDR || x->pkt->len < OFPL_TRAIN_HDR) {
+        pl->last.gen = 0;
+        return;
+    }
+    pl->last.gen = pl->gen;
+    pl->last.in_vport = x->in_vport;
+    pl->last.len = x->pkt->len;
+    pl->last.n_steps = n_steps;
+    pl->last.miss_table = miss_table;
+    memcpy(pl->last.steps, steps, n_steps * sizeof *steps);
+    pl->last.out = *out;
+    memset(pl->train_mask, 0, OFPL_TRAIN_HDR);
+    memset(pl->train_mask, 0xff, end);
+    for (int i = 0; i < OFPL_TRAIN_HDR; i++) {
+        pl->last.hdr[i] = x->pkt->data[i] & pl->train_mask[i];
+    }
+}
+
 void
 ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
          uint64_t now_ns, ofpl_emit_fn *emit, void *aux, struct ofpl_out *out)
@@ -1617,11 +1699,21 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     struct ofpl_emc_entry *e;
     uint32_t h;
 
+    /* A train: the same headers as the previous packet, whose trip only
+     * counted.  Count again; nothing else to do. */
+    if (pl->last.gen == pl->gen && pl->last.in_vport == in_vport
+        && pl->last.len == pkt->len && train_match(pl, pkt->data)) {
+        train_count(pl, 1, pkt->len, now_ns);
+        *out = pl->last.out;
+        return;
+    }
+
     x.pl = pl;
     x.pkt = pkt;
     x.in_vport = in_vport;
     x.depth = 0;
     x.stop = false;
+    x.impure = false;
     x.has_pending = false;
     x.now_ns = now_ns;
     x.emit = emit;
@@ -1653,6 +1745,7 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
             aset_execute(&x);
         }
         exec_finish(&x, out);
+        train_remember(pl, &x, e->steps, e->n_steps, e->miss_table, out);
         return;
     }
 
@@ -1687,14 +1780,65 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     if (t < 0 && !x.stop && miss_table == 0xff) {
         aset_execute(&x);
     }
+    exec_finish(&x, out);
     if (cacheable && !x.stop) {
         e->key = entry_key;
         e->gen = pl->gen;
         e->n_steps = n_steps;
         e->miss_table = miss_table;
         memcpy(e->steps, steps, n_steps * sizeof *steps);
+        train_remember(pl, &x, steps, n_steps, miss_table, out);
+    } else {
+        pl->last.gen = 0;
     }
-    exec_finish(&x, out);
+}
+
+/* Adds 'n' packets of 'bytes' to the counters of the remembered trip. */
+static void
+train_count(struct ofpl_pipeline *pl, uint32_t n, uint64_t bytes, uint64_t now_ns)
+{
+    for (uint8_t i = 0; i < pl->last.n_steps; i++) {
+        struct ofpl_flow *f = pl->last.steps[i];
+        f->n_packets += n;
+        f->n_bytes += bytes;
+        f->used_ns = now_ns;
+        pl->tables[f->table_id].lookups += n;
+        pl->tables[f->table_id].matches += n;
+    }
+    if (pl->last.miss_table != 0xff) {
+        pl->tables[pl->last.miss_table].lookups += n;
+    }
+    pl->train_hits += n;
+}
+
+void
+ofpl_run_burst(struct ofpl_pipeline *pl, struct ofpl_packet *pkts,
+               const uint16_t *in_vports, uint16_t n, uint64_t now_ns,
+               ofpl_emit_fn *emit, void *aux, struct ofpl_out *outs)
+{
+    uint32_t train = 0;
+    uint64_t bytes = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        struct ofpl_packet *pkt = &pkts[i];
+
+        if (pl->last.gen == pl->gen && pl->last.in_vport == in_vports[i]
+            && pl->last.len == pkt->len && train_match(pl, pkt->data)) {
+            train++;
+            bytes += pkt->len;
+            outs[i] = pl->last.out;
+            continue;
+        }
+        if (train) {
+            train_count(pl, train, bytes, now_ns);
+            train = 0;
+            bytes = 0;
+        }
+        ofpl_run(pl, pkt, in_vports[i], now_ns, emit, aux, &outs[i]);
+    }
+    if (train) {
+        train_count(pl, train, bytes, now_ns);
+    }
 }
 
 void
@@ -2524,7 +2668,8 @@ ofpl_counts(const struct ofpl_pipeline *pl, struct ofpl_counts *c)
     }
     c->groups = pl->n_groups;
     c->meters = pl->n_meters;
-    c->emc_hits = pl->emc_hits;
+    c->emc_hits = pl->emc_hits + pl->train_hits;
+    c->train_hits = pl->train_hits;
     c->emc_misses = pl->emc_misses;
     c->generation = pl->gen;
 }

@@ -78,7 +78,8 @@ struct ofpl_key {
 struct ofpl_packet {
     uint8_t *data;
     uint32_t len;
-    uint32_t headroom;
+    uint16_t headroom;
+    uint16_t idx;               /* the caller's, e.g. index in a burst */
 };
 
 /* Where a packet goes. */
@@ -146,6 +147,14 @@ void ofpl_parse(const struct ofpl_packet *pkt, uint16_t in_vport,
 void ofpl_run(struct ofpl_pipeline *, struct ofpl_packet *pkt,
               uint16_t in_vport, uint64_t now_ns, ofpl_emit_fn *emit,
               void *aux, struct ofpl_out *out);
+
+/* The same for a burst of 'n' packets (outs[i] for pkts[i]); consecutive
+ * packets with the same headers as the one before, whose trip only
+ * counted, are handled together ("trains").  'emit' gets the packet it
+ * copies from, so 'aux' can tell which of the burst it is. */
+void ofpl_run_burst(struct ofpl_pipeline *, struct ofpl_packet *pkts,
+                    const uint16_t *in_vports, uint16_t n, uint64_t now_ns,
+                    ofpl_emit_fn *emit, void *aux, struct ofpl_out *outs);
 
 /* ---- Ports ----------------------------------------------------------- */
 
@@ -221,6 +230,7 @@ void ofpl_meter_stats(const struct ofpl_pipeline *, size_t i, uint64_t now_ns,
 struct ofpl_counts {
     uint64_t flows, tuples, groups, meters;
     uint64_t emc_hits, emc_misses, generation;
+    uint64_t train_hits;            /* of emc_hits: same as the previous packet */
 };
 void ofpl_counts(const struct ofpl_pipeline *, struct ofpl_counts *);
 
