@@ -1224,7 +1224,7 @@ ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
         ssize_t n = recv(c->fd, space, 65536, MSG_DONTWAIT);
         const uint8_t *msg;
         size_t len;
-        int error;
+        int error = 0;
 
         if (n == 0) {
             ofconn_kill(c, "closed by peer");
