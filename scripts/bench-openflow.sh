@@ -74,6 +74,22 @@ lamina_configure() {
     log "lamina: $(grep -c . "$flows_file") flow mods in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}') s; $(echo "$agg" | grep -o 'flow_count=[0-9]*')"
 }
 
+# After lamina's window, while it still runs: what its caches did.
+eval "bench_lib_$(declare -f measure)"
+measure() {
+    local rc
+    bench_lib_measure "$@"; rc=$?
+    if [ "$1" = lamina ]; then
+        "$build/cli/lamina" --socket "$lamina_sock" --json vnode dump red s1 2>/dev/null |
+            /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print("bench: lamina vnode: flows %d, tuples %d, cache hits %d (trains %d), misses %d"
+      % (d["flow_count"], d["tuples"], d["cache_hits"], d["train_hits"], d["cache_misses"]))' >&2
+        grep -h "flow mods in" "$work/lamina.log" >&2
+    fi
+    return $rc
+}
+
 ovs_flows() {
     ofctl add-flows "$ovs_br" "$flows_file" || return 1
     log "ovs: $(ofctl dump-aggregate "$ovs_br" | grep -o 'flow_count=[0-9]*')"
@@ -90,12 +106,6 @@ for n in $RULES; do
         result=""
         log "$b with $n rules"
         bench_"$b"; rc=$?
-        if [ "$b" = lamina ] && [ -n "$lamina_sock" ] && [ -S "$lamina_sock" ]; then
-            "$build/cli/lamina" --socket "$lamina_sock" --json vnode dump red s1 2>/dev/null |
-                /usr/bin/python3 -c 'import json, sys
-d = json.load(sys.stdin)
-print("bench: lamina vnode: flows %d tuples %d cache hits %d misses %d" % (d["flow_count"], d["tuples"], d["cache_hits"], d["cache_misses"]))' >&2
-        fi
         cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
         case $rc in
         0) printf -v "$b" '%s' "$result" ;;
