@@ -1,10 +1,10 @@
 #!/bin/bash
 # bench-topo.sh BUILD [MAP...]: the emulated-topology benchmark
-# (docs/performance-topo.md).
+# (docs/performance.md).
 #
 # For each Topology Zoo map (default: Abilene Geant2012 Cogentco Kdl),
 # links at 10 Gbit/s so that the data path, not the emulated rate, is the
-# limit, a host per switch (at most 32: see docs/topologies.md):
+# limit, a host per switch:
 #   up      wall time of `lamina topo up MAP.gml`
 #   rss     VmRSS of lamina-switchd once up
 #   cpu     its CPU use while idle, over 10 s, in % of one core

@@ -231,6 +231,34 @@ json_u64(const json_t *obj, const char *key, uint64_t dflt)
 
 /* ---- Switches ----------------------------------------------------------- */
 
+/* A method whose only parameter is "name", calling 'fn' with it. */
+static int
+rpc_by_name(struct switchd_rpc *rpc, const json_t *params,
+            int (*fn)(const char *, struct dp_error *), const char *what,
+            struct jsonrpc_error *err)
+{
+    struct dp_error dperr = { "" };
+    const char *name;
+
+    if (check_members(rpc, params, MEMBERS("name"), err)
+        || jsonrpc_param_name(params, "name", true, &name, err)) {
+        return EINVAL;
+    }
+    return dp_outcome(rpc, fn(name, &dperr), &dperr, what, err);
+}
+
+/* A method without parameters answering with a configuration section. */
+static int
+rpc_list(struct switchd_rpc *rpc, const json_t *params, const char *section,
+         json_t **result, struct jsonrpc_error *err)
+{
+    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = config_select(section, NULL);
+    return 0;
+}
+
 RPC_HANDLER(switch_add)
 {
     struct switchd_rpc *rpc = rpc_;
@@ -247,27 +275,12 @@ RPC_HANDLER(switch_add)
 
 RPC_HANDLER(switch_del)
 {
-    struct switchd_rpc *rpc = rpc_;
-    struct dp_error dperr = { "" };
-    const char *name;
-
-    if (check_members(rpc, params, MEMBERS("name"), err)
-        || jsonrpc_param_name(params, "name", true, &name, err)) {
-        return EINVAL;
-    }
-    return dp_outcome(rpc, dp_switch_del(name, &dperr), &dperr,
-                      "switch.del", err);
+    return rpc_by_name(rpc_, params, dp_switch_del, "switch.del", err);
 }
 
 RPC_HANDLER(switch_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-
-    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
-        return EINVAL;
-    }
-    *result = config_select("switches", NULL);
-    return 0;
+    return rpc_list(rpc_, params, "switches", result, err);
 }
 
 /* ---- Ports -------------------------------------------------------------- */
@@ -492,27 +505,12 @@ RPC_HANDLER(link_set)
 
 RPC_HANDLER(link_del)
 {
-    struct switchd_rpc *rpc = rpc_;
-    struct dp_error dperr = { "" };
-    const char *name;
-
-    if (check_members(rpc, params, MEMBERS("name"), err)
-        || jsonrpc_param_name(params, "name", true, &name, err)) {
-        return EINVAL;
-    }
-    return dp_outcome(rpc, dp_link_del(name, &dperr), &dperr, "link.del",
-                      err);
+    return rpc_by_name(rpc_, params, dp_link_del, "link.del", err);
 }
 
 RPC_HANDLER(link_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-
-    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
-        return EINVAL;
-    }
-    *result = config_select("links", NULL);
-    return 0;
+    return rpc_list(rpc_, params, "links", result, err);
 }
 
 /* ---- Slices and queues -------------------------------------------------- */
@@ -595,27 +593,12 @@ RPC_HANDLER(slice_set)
 
 RPC_HANDLER(slice_del)
 {
-    struct switchd_rpc *rpc = rpc_;
-    struct dp_error dperr = { "" };
-    const char *name;
-
-    if (check_members(rpc, params, MEMBERS("name"), err)
-        || jsonrpc_param_name(params, "name", true, &name, err)) {
-        return EINVAL;
-    }
-    return dp_outcome(rpc, dp_slice_del(name, &dperr), &dperr, "slice.del",
-                      err);
+    return rpc_by_name(rpc_, params, dp_slice_del, "slice.del", err);
 }
 
 RPC_HANDLER(slice_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-
-    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
-        return EINVAL;
-    }
-    *result = config_select("slices", NULL);
-    return 0;
+    return rpc_list(rpc_, params, "slices", result, err);
 }
 
 RPC_HANDLER(queue_set)
