@@ -1980,8 +1980,12 @@ flow_new(const struct ofp_flow_mod_body *fm, const struct ofpl_key *val,
     f->hard_timeout = fm->hard_timeout;
     f->match = fm->match;
     f->insts = fm->insts;
-    memcpy(f->acts, fm->insts.apply.actions, na * sizeof *f->acts);
-    memcpy(f->acts + na, fm->insts.write.actions, nw * sizeof *f->acts);
+    if (na) {
+        memcpy(f->acts, fm->insts.apply.actions, na * sizeof *f->acts);
+    }
+    if (nw) {
+        memcpy(f->acts + na, fm->insts.write.actions, nw * sizeof *f->acts);
+    }
     f->insts.apply.actions = na ? f->acts : NULL;
     f->insts.write.actions = nw ? f->acts + na : NULL;
     return f;
@@ -2281,7 +2285,9 @@ group_new(const struct ofp_group_mod_body *gm, uint64_t now_ns)
             group_free(g);
             return NULL;
         }
-        memcpy(b->acts, src->actions.actions, src->actions.n * sizeof *b->acts);
+        if (src->actions.n) {
+            memcpy(b->acts, src->actions.actions, src->actions.n * sizeof *b->acts);
+        }
     }
     return g;
 }
