@@ -102,5 +102,6 @@ const struct dp_fp_class *dp_fp_class_find(const char *name);
 const char *dp_fp_class_names(void);
 
 extern const struct dp_fp_class dp_fp_l2learn;
+extern const struct dp_fp_class dp_fp_openflow;     /* fp_openflow.h */
 
 #endif /* LAMINA_DP_FP_H */

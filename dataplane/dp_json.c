@@ -210,6 +210,7 @@ dp_stats_to_json(const char *kind, const char *name)
                 }
                 json_t *jv = dp_counters_to_json(&vp->ctr);
                 json_object_set_new(jv, "name", json_string(vp->name));
+                json_object_set_new(jv, "index", json_integer(v));
                 json_object_set_new(jv, "port", json_string(vp->port->name));
                 if (vp->type == DP_VPORT_ACCESS) {
                     json_object_set_new(jv, "vlan", json_integer(vp->vlan));

@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config meson ninja-build
       libbpf-dev libglpk-dev glpk-utils libigraph-dev
       libsqlite3-dev libevent-dev
       openvswitch-source openvswitch-switch-dpdk openvswitch-switch
-      python3-os-ken
+      openvswitch-common openvswitch-testcontroller python3-os-ken
       iproute2 iputils-ping tcpdump ethtool procps
       clang llvm libclang-rt-14-dev
       gnuplot-nox graphviz python3 python3-networkx iperf3"

@@ -38,6 +38,7 @@
 #include "dataplane.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "ofagent.h"
 #include "switchd_rpc.h"
 #include "switchd_state.h"
 #include "util.h"
@@ -434,17 +435,20 @@ write_pidfile(const char *path)
     }
 }
 
-/* The control loop: RPC requests and signals until 'force_quit'. */
+/* The control loop: RPC requests, signals and the OpenFlow agent's
+ * connections and packet-ins, until 'force_quit'. */
 static void
-control_loop(struct jsonrpc_server *server, int sfd)
+control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent)
 {
-    while (!force_quit) {
-        struct pollfd pfds[2] = {
-            { .fd = sfd, .events = POLLIN },
-            { .fd = jsonrpc_server_fd(server), .events = POLLIN },
-        };
+    struct pollfd *pfds = NULL;
+    size_t cap = 0;
 
-        if (poll(pfds, 2, 1000) < 0 && errno != EINTR) {
+    while (!force_quit) {
+        size_t n = ofagent_pollfds(agent, &pfds, &cap, 2);
+
+        pfds[0] = (struct pollfd) { .fd = sfd, .events = POLLIN };
+        pfds[1] = (struct pollfd) { .fd = jsonrpc_server_fd(server), .events = POLLIN };
+        if (poll(pfds, n, ofagent_timeout_ms(agent)) < 0 && errno != EINTR) {
             LOG_ERR(MOD, "poll: %s", strerror(errno));
             break;
         }
@@ -456,10 +460,13 @@ control_loop(struct jsonrpc_server *server, int sfd)
                 force_quit = true;
             }
         }
+        ofagent_run(agent, pfds + 2, n - 2);
         if (pfds[1].revents & POLLIN) {
             jsonrpc_server_run(server, 0);
+            ofagent_sync(agent);        /* new or removed vnodes and vports */
         }
     }
+    free(pfds);
 }
 
 int
@@ -468,6 +475,7 @@ main(int argc, char *argv[])
     struct switchd_options opts = { 0 };
     struct switchd_rpc rpc = { 0 };
     struct jsonrpc_server *server = NULL;
+    struct ofagent *agent = NULL;
     struct dp_params dp_params = { 0 };
     struct dp_error dperr = { "" };
     char *runtime_dir = NULL, *prefix = NULL;
@@ -585,11 +593,14 @@ main(int argc, char *argv[])
              rte_lcore_count(), rte_version());
     detach_finish(&notify_fd, 0);
 
-    control_loop(server, sfd);
+    agent = ofagent_create();
+    ofagent_sync(agent);
+    control_loop(server, sfd, agent);
     status = 0;
 
 out:
     detach_finish(&notify_fd, 1);
+    ofagent_destroy(agent);
     jsonrpc_server_destroy(server);     /* removes the socket file */
     if (dp_up) {
         dp_stop();

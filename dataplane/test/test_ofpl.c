@@ -1,0 +1,826 @@
+/*
+ * Unit tests of the OpenFlow pipeline (ofpl.h), without DPDK, on a fake
+ * clock: priorities and masks (tuple-space search and its early stop),
+ * the exact-match cache and its invalidation, goto-table and metadata,
+ * the action set, packet rewrites with checksums, timeouts and
+ * FLOW_REMOVED, table-miss behaviour, modify/delete with their filters,
+ * the overlap check, groups (all, select, indirect, fast failover with
+ * port liveness) and meters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ofpl.h"
+
+#define SEC 1000000000ull
+#define HEADROOM 64
+
+/* ---- Frames ------------------------------------------------------------- */
+
+struct frame {
+    uint8_t buf[HEADROOM + 256];
+    struct ofpl_packet pkt;
+};
+
+static uint16_t
+csum(const uint8_t *p, size_t n, uint32_t s)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        s += p[i] << 8 | p[i + 1];
+    }
+    if (n & 1) {
+        s += p[n - 1] << 8;
+    }
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return (uint16_t) ~s;
+}
+
+/* An Ethernet/IPv4/UDP frame dst_last -> ..., 10.0.0.src -> 10.0.0.dst. */
+static struct ofpl_packet *
+udp_frame(struct frame *f, uint8_t dst_mac, uint8_t ip_src, uint8_t ip_dst,
+          uint16_t sport, uint16_t dport)
+{
+    uint8_t *p = f->buf + HEADROOM;
+
+    memset(f->buf, 0, sizeof f->buf);
+    p[0] = 0x02; p[5] = dst_mac;
+    p[6] = 0x02; p[11] = 0x99;
+    p[12] = 0x08; p[13] = 0x00;
+    uint8_t *ip = p + 14;
+    ip[0] = 0x45; ip[3] = 46; ip[8] = 64; ip[9] = 17;
+    ip[12] = 10; ip[15] = ip_src;
+    ip[16] = 10; ip[19] = ip_dst;
+    uint16_t c = csum(ip, 20, 0);
+    ip[10] = c >> 8; ip[11] = c;
+    uint8_t *udp = ip + 20;
+    udp[0] = sport >> 8; udp[1] = sport;
+    udp[2] = dport >> 8; udp[3] = dport;
+    udp[5] = 26;
+    f->pkt.data = p;
+    f->pkt.len = 60;
+    f->pkt.headroom = HEADROOM;
+    f->pkt.idx = 0;
+    return &f->pkt;
+}
+
+static struct ofpl_packet *
+arp_frame(struct frame *f)
+{
+    uint8_t *p = f->buf + HEADROOM;
+
+    memset(f->buf, 0, sizeof f->buf);
+    memset(p, 0xff, 6);
+    p[6] = 0x02; p[11] = 0x01;
+    p[12] = 0x08; p[13] = 0x06;
+    p[14] = 0; p[15] = 1; p[16] = 8; p[17] = 0; p[18] = 6; p[19] = 4;
+    p[21] = 1;
+    f->pkt.data = p;
+    f->pkt.len = 60;
+    f->pkt.headroom = HEADROOM;
+    f->pkt.idx = 0;
+    return &f->pkt;
+}
+
+/* ---- Outputs ----------------------------------------------------------- */
+
+struct outs {
+    int n;
+    struct ofpl_out o[16];
+    uint8_t eth_dst_last[16];
+};
+
+static void
+record(void *aux, const struct ofpl_packet *pkt, const struct ofpl_out *o)
+{
+    struct outs *r = aux;
+    if (r->n < 16) {
+        r->eth_dst_last[r->n] = pkt->data[5];
+        r->o[r->n++] = *o;
+    }
+}
+
+/* Runs 'pkt' in on vport 'in'; all outputs (emitted then final) in 'r'. */
+static void
+run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in,
+    uint64_t now, struct outs *r)
+{
+    struct ofpl_out last;
+
+    memset(r, 0, sizeof *r);
+    ofpl_run(pl, pkt, in, now, record, r, &last);
+    if (last.kind != OFPL_OUT_DROP) {
+        record(r, pkt, &last);
+    }
+}
+
+/* The vport a single-output packet went to, -1 for a drop, -2 flood,
+ * -3 controller. */
+static int
+run1(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in, uint64_t now)
+{
+    struct outs r;
+
+    run(pl, pkt, in, now, &r);
+    if (!r.n) {
+        return -1;
+    }
+    assert_int_equal(r.n, 1);
+    return r.o[0].kind == OFPL_OUT_PORT ? r.o[0].port
+           : r.o[0].kind == OFPL_OUT_FLOOD ? -2 : -3;
+}
+
+/* ---- Flow mods --------------------------------------------------------- */
+
+struct fm {
+    struct ofp_flow_mod_body b;
+    struct ofp_action apply[8], write[8];
+};
+
+static struct ofp_flow_mod_body *
+fm_init(struct fm *f, uint8_t table, uint16_t priority)
+{
+    memset(f, 0, sizeof *f);
+    f->b.table_id = table;
+    f->b.priority = priority;
+    f->b.buffer_id = OFP13_NO_BUFFER;
+    f->b.out_port = OFPP13_ANY;
+    f->b.out_group = 0xffffffff;
+    ofp_match_init(&f->b.match);
+    f->b.insts.apply.actions = f->apply;
+    f->b.insts.write.actions = f->write;
+    return &f->b;
+}
+
+static void
+fm_apply(struct fm *f, struct ofp_action a)
+{
+    f->apply[f->b.insts.apply.n++] = a;
+    f->b.insts.present |= 1u << OFPIT_APPLY_ACTIONS;
+}
+
+static void
+fm_write(struct fm *f, struct ofp_action a)
+{
+    f->write[f->b.insts.write.n++] = a;
+    f->b.insts.present |= 1u << OFPIT_WRITE_ACTIONS;
+}
+
+static void
+fm_goto(struct fm *f, uint8_t table)
+{
+    f->b.insts.goto_table = table;
+    f->b.insts.present |= 1u << OFPIT_GOTO_TABLE;
+}
+
+static struct ofp_action
+act(uint16_t type)
+{
+    struct ofp_action a = { .type = type };
+    return a;
+}
+
+static struct ofp_action
+act_group(uint32_t id)
+{
+    struct ofp_action a = { .type = OFPAT_GROUP, .group_id = id };
+    return a;
+}
+
+static int
+mod(struct ofpl_pipeline *pl, struct fm *f, uint64_t now)
+{
+    struct ofp_error err = { 0, 0 };
+    int error = ofpl_flow_mod(pl, &f->b, now, NULL, NULL, &err);
+    return error ? (err.type << 16 | err.code) : 0;
+}
+
+#define ERR(T, C) ((T) << 16 | (C))
+
+static struct ofpl_pipeline *
+pipeline(enum ofpl_miss miss)
+{
+    struct ofpl_params p = { .n_tables = 4, .miss = miss };
+    struct ofpl_pipeline *pl = ofpl_create(&p);
+
+    assert_non_null(pl);
+    for (uint16_t v = 0; v < 8; v++) {
+        ofpl_set_port_live(pl, v, true);
+    }
+    return pl;
+}
+
+/* ---- Tests --------------------------------------------------------------- */
+
+static void
+test_priority_and_cache(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+    struct ofpl_counts c;
+
+    /* in_port=1 -> 2 (prio 10); in_port=1,ip -> 3 (prio 20). */
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 20);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), 2);
+    assert_int_equal(run1(pl, arp_frame(&fr), 0, 0), 1);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 1, 0), -1);
+    /* Again, from the cache. */
+    ofpl_counts(pl, &c);
+    uint64_t hits = c.emc_hits;
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), 2);
+    ofpl_counts(pl, &c);
+    assert_int_equal(c.emc_hits, hits + 1);
+    assert_int_equal(c.tuples, 2);
+
+    /* A new, better flow invalidates the cache. */
+    fm_init(&f, 0, 30);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    fm_apply(&f, ofp_action_output(5, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), 4);
+    /* Never back out of the ingress port unless asked by IN_PORT. */
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 4, 0), -1);
+    fm_init(&f, 0, 40);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 5);
+    fm_apply(&f, ofp_action_output(OFPP13_IN_PORT, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 4, 0), 4);
+    /* Ports that are not live get nothing. */
+    ofpl_set_port_live(pl, 1, false);
+    assert_int_equal(run1(pl, arp_frame(&fr), 0, 0), -1);
+    ofpl_destroy(pl);
+}
+
+static void
+test_masks_and_many_rules(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+
+    fm_init(&f, 0, 100);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_masked_u(&f.b.match, OFP_F_IPV4_DST, 0x0a000000, 0xff000000);
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 200);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_masked_u(&f.b.match, OFP_F_IPV4_DST, 0x0a000005, 0xffffffff);
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 9, 1, 2), 0, 0), 1);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 5, 1, 2), 0, 0), 2);
+
+    /* 10,000 exact rules on tcp/udp ports, each its own value, and rules
+     * with 50 distinct masks below them: every one still found. */
+    for (unsigned i = 0; i < 10000; i++) {
+        fm_init(&f, 1, 300);
+        ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+        ofp_match_set_u(&f.b.match, OFP_F_UDP_DST, i);
+        fm_apply(&f, ofp_action_output(1 + i % 7, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+    for (unsigned i = 0; i < 50; i++) {
+        fm_init(&f, 1, 10 + i);
+        ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_masked_u(&f.b.match, OFP_F_IPV4_SRC, 0x0b000000, ~0u << (i % 32));
+        ofp_match_set_masked_u(&f.b.match, OFP_F_ETH_SRC, 0, (uint64_t) i + 1);
+        fm_apply(&f, ofp_action_output(7, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+    fm_init(&f, 0, 300);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 8);
+    fm_goto(&f, 1);
+    assert_int_equal(mod(pl, &f, 0), 0);
+    for (unsigned i = 0; i < 10000; i += 997) {
+        assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 9, 1, i), 7, 0), i % 7);
+    }
+    struct ofp_table_stats ts;
+    ofpl_table_stats(pl, 1, &ts);
+    assert_int_equal(ts.active_count, 10050);
+    ofpl_destroy(pl);
+}
+
+static void
+test_goto_metadata_action_set(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct outs r;
+    struct fm f;
+
+    /* t0: write output:2, metadata 0x5, goto 1.
+     * t1 (metadata 5): write set eth_dst=..:77, goto 2.
+     * t2: apply output:4; no write: the set runs at the end. */
+    fm_init(&f, 0, 1);
+    fm_write(&f, ofp_action_output(2, 0));
+    f.b.insts.metadata = 5;
+    f.b.insts.metadata_mask = 0xff;
+    f.b.insts.present |= 1u << OFPIT_WRITE_METADATA;
+    fm_goto(&f, 1);
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 1, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_METADATA, 5);
+    fm_write(&f, ofp_action_set_field_u(OFP_F_ETH_DST, 0x020000000077ull));
+    fm_goto(&f, 2);
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 2, 1);
+    fm_apply(&f, ofp_action_output(4, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    run(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0, &r);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.o[0].port, 3);           /* apply output:4 first */
+    assert_int_equal(r.eth_dst_last[0], 1);
+    assert_int_equal(r.o[1].port, 1);           /* then the set: output:2 */
+    assert_int_equal(r.eth_dst_last[1], 0x77);  /* after its set_field */
+    assert_int_equal(fr.pkt.data[5], 0x77);
+
+    /* Metadata 6 in table 1: a miss, so the action set never runs. */
+    fm_init(&f, 0, 1);
+    fm_write(&f, ofp_action_output(2, 0));
+    f.b.insts.metadata = 6;
+    f.b.insts.metadata_mask = 0xff;
+    f.b.insts.present |= 1u << OFPIT_WRITE_METADATA;
+    fm_goto(&f, 1);
+    f.b.command = 1;        /* modify */
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), -1);
+
+    /* clear_actions in table 1 empties the set. */
+    fm_init(&f, 1, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_METADATA, 6);
+    f.b.insts.present |= 1u << OFPIT_CLEAR_ACTIONS;
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), -1);
+
+    /* goto backwards or past the last table is refused. */
+    fm_init(&f, 2, 1);
+    fm_goto(&f, 1);
+    assert_int_equal(mod(pl, &f, 0), ERR(OFPET_BAD_INSTRUCTION, OFPBIC_BAD_TABLE_ID));
+    fm_init(&f, 2, 1);
+    fm_goto(&f, 4);
+    assert_int_equal(mod(pl, &f, 0), ERR(OFPET_BAD_INSTRUCTION, OFPBIC_BAD_TABLE_ID));
+    fm_init(&f, 4, 1);
+    assert_int_equal(mod(pl, &f, 0), ERR(OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_TABLE_ID));
+    ofpl_destroy(pl);
+}
+
+static void
+test_rewrites(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+
+    /* set ipv4_dst, udp dst, dec_ttl, push a VLAN and set its vid. */
+    fm_init(&f, 0, 1);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_IPV4_DST, 0xc0a80101));
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_UDP_DST, 8080));
+    fm_apply(&f, act(OFPAT_DEC_NW_TTL));
+    struct ofp_action push = { .type = OFPAT_PUSH_VLAN, .ethertype = 0x8100 };
+    fm_apply(&f, push);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 42));
+    fm_apply(&f, ofp_action_output(2, 0));
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    struct ofpl_packet *p = udp_frame(&fr, 1, 1, 2, 1, 2);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->len, 64);
+    assert_int_equal(p->headroom, HEADROOM - 4);
+    uint8_t *d = p->data;
+    assert_int_equal(d[12] << 8 | d[13], 0x8100);
+    assert_int_equal((d[14] << 8 | d[15]) & 0xfff, 42);
+    assert_int_equal(d[16] << 8 | d[17], 0x0800);
+    uint8_t *ip = d + 18;
+    assert_int_equal(ip[8], 63);
+    assert_int_equal(ip[16], 192);
+    assert_int_equal(ip[19], 1);
+    assert_int_equal(csum(ip, 20, 0), 0);       /* header checksum valid */
+    assert_int_equal(ip[22] << 8 | ip[23], 8080);
+
+    /* A second pipeline: match the VLAN, pop it, output. */
+    struct ofpl_pipeline *pl2 = pipeline(OFPL_MISS_DROP);
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_VLAN_VID, 0x1000 | 42);
+    fm_apply(&f, act(OFPAT_POP_VLAN));
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl2, &f, 0), 0);
+    assert_int_equal(run1(pl2, p, 0, 0), 2);
+    assert_int_equal(p->len, 60);
+    assert_int_equal(p->data[12] << 8 | p->data[13], 0x0800);
+
+    /* TTL 1: dec_ttl drops. */
+    p = udp_frame(&fr, 1, 1, 2, 1, 2);
+    p->data[14 + 8] = 1;
+    assert_int_equal(run1(pl, p, 0, 0), -1);
+    ofpl_destroy(pl);
+    ofpl_destroy(pl2);
+}
+
+struct removed_log {
+    int n;
+    struct ofpl_removed r[8];
+};
+
+static void
+removed_cb(void *aux, const struct ofpl_removed *r)
+{
+    struct removed_log *log = aux;
+    if (log->n < 8) {
+        log->r[log->n] = *r;
+        log->r[log->n++].match = NULL;
+    }
+}
+
+static void
+test_timeouts(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct removed_log log = { 0 };
+    struct frame fr;
+    struct fm f;
+
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    f.b.idle_timeout = 10;
+    f.b.flags = 1;          /* OFPFF_SEND_FLOW_REM */
+    f.b.cookie = 0xabc;
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 2);
+    f.b.hard_timeout = 5;
+    fm_apply(&f, ofp_action_output(1, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    assert_int_equal(ofpl_expire(pl, 4 * SEC, removed_cb, &log), 0);
+    assert_int_equal(ofpl_expire(pl, 5 * SEC, removed_cb, &log), 1);
+    assert_int_equal(log.n, 0);                 /* no SEND_FLOW_REM flag */
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 1, 5 * SEC), -1);
+    /* Used at 8 s: alive at 15 s, gone at 18 s. */
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 8 * SEC), 1);
+    assert_int_equal(ofpl_expire(pl, 15 * SEC, removed_cb, &log), 0);
+    assert_int_equal(ofpl_expire(pl, 18 * SEC, removed_cb, &log), 1);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].reason, 0);       /* OFPRR_IDLE_TIMEOUT */
+    assert_int_equal(log.r[0].cookie, 0xabc);
+    assert_int_equal(log.r[0].packet_count, 1);
+    assert_int_equal(log.r[0].duration_ns, 18 * SEC);
+    /* The cache does not keep a removed flow alive. */
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 18 * SEC), -1);
+    ofpl_destroy(pl);
+}
+
+static void
+test_table_miss(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_CONTROLLER);
+    struct frame fr;
+    struct outs r;
+    struct fm f;
+
+    run(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 3, 0, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.o[0].kind, OFPL_OUT_CONTROLLER);
+    assert_int_equal(r.o[0].reason, OFPL_REASON_NO_MATCH);
+    assert_int_equal(r.o[0].max_len, OFPL_MAX_LEN_MISS);
+    assert_int_equal(r.o[0].port, 3);
+    ofpl_destroy(pl);
+
+    /* Drop by default; a priority-0 match-all flow sends to the controller
+     * as a table miss (reason no_match), with its cookie and max_len. */
+    pl = pipeline(OFPL_MISS_DROP);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 3, 0), -1);
+    fm_init(&f, 0, 0);
+    f.b.cookie = 7;
+    fm_apply(&f, ofp_action_output(OFPP13_CONTROLLER, 128));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    run(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 3, 0, &r);
+    assert_int_equal(r.o[0].kind, OFPL_OUT_CONTROLLER);
+    assert_int_equal(r.o[0].reason, OFPL_REASON_NO_MATCH);
+    assert_int_equal(r.o[0].max_len, 128);
+    assert_int_equal(r.o[0].cookie, 7);
+    /* A controller output with a match: reason action; plus a copy out. */
+    fm_init(&f, 0, 5);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 4);
+    fm_apply(&f, ofp_action_output(1, 0));
+    fm_apply(&f, ofp_action_output(OFPP13_CONTROLLER, 0xffff));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    run(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 3, 0, &r);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.o[0].kind, OFPL_OUT_PORT);
+    assert_int_equal(r.o[1].kind, OFPL_OUT_CONTROLLER);
+    assert_int_equal(r.o[1].reason, OFPL_REASON_ACTION);
+    ofpl_destroy(pl);
+}
+
+static void
+test_modify_delete_overlap(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct removed_log log = { 0 };
+    struct ofp_error err;
+    struct frame fr;
+    struct fm f;
+
+    for (unsigned i = 1; i <= 4; i++) {
+        fm_init(&f, 0, 10);
+        ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, i);
+        f.b.cookie = i;
+        f.b.flags = 1;
+        fm_apply(&f, ofp_action_output(i == 4 ? 1 : i + 1, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+    /* Overlap: same priority, intersecting matches. */
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    f.b.flags = 2;          /* OFPFF_CHECK_OVERLAP */
+    assert_int_equal(mod(pl, &f, 0), ERR(OFPET_FLOW_MOD_FAILED, OFPFMFC_OVERLAP));
+    f.b.priority = 11;
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 5);
+    f.b.flags = 2;
+    assert_int_equal(mod(pl, &f, 0), 0);        /* disjoint: fine */
+
+    /* Modify (non-strict, all in_port flows with cookie 2) to output:4. */
+    fm_init(&f, 0, 0);
+    f.b.command = 1;
+    f.b.cookie = 2;
+    f.b.cookie_mask = 0xff;
+    fm_apply(&f, ofp_action_output(4, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, arp_frame(&fr), 1, 0), 3);
+    assert_int_equal(run1(pl, arp_frame(&fr), 0, 0), 1);
+
+    /* Delete strict needs the exact priority. */
+    fm_init(&f, 0, 9);
+    f.b.command = 4;
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    assert_int_equal(ofpl_flow_mod(pl, &f.b, 0, removed_cb, &log, &err), 0);
+    assert_int_equal(log.n, 0);
+    f.b.priority = 10;
+    assert_int_equal(ofpl_flow_mod(pl, &f.b, 0, removed_cb, &log, &err), 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].reason, 2);       /* OFPRR_DELETE */
+    assert_int_equal(run1(pl, arp_frame(&fr), 0, 0), -1);
+
+    /* Delete by out_port in all tables. */
+    fm_init(&f, 0xff, 0);
+    f.b.command = 3;
+    f.b.out_port = 4;
+    assert_int_equal(ofpl_flow_mod(pl, &f.b, 0, removed_cb, &log, &err), 0);
+    assert_int_equal(log.n, 3);                 /* cookie 2 (now out 4), 3 */
+    assert_int_equal(run1(pl, arp_frame(&fr), 2, 0), -1);
+    assert_int_equal(run1(pl, arp_frame(&fr), 3, 0), 0);   /* in 4 -> 1 */
+    ofpl_destroy(pl);
+}
+
+static int
+group_mod(struct ofpl_pipeline *pl, uint16_t cmd, uint8_t type, uint32_t id,
+          struct ofp_bucket *b, size_t n)
+{
+    struct ofp_group_mod_body gm = { .command = cmd, .type = type, .group_id = id,
+                                     .buckets = b, .n_buckets = n };
+    struct ofp_error err = { 0, 0 };
+    int error = ofpl_group_mod(pl, &gm, 0, NULL, NULL, &err);
+    return error ? (err.type << 16 | err.code) : 0;
+}
+
+static void
+test_groups(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct ofp_action a[4] = {
+        ofp_action_output(2, 0), ofp_action_output(3, 0),
+        ofp_action_set_field_u(OFP_F_ETH_DST, 0x020000000055ull),
+        ofp_action_output(4, 0),
+    };
+    struct ofp_bucket b[3] = {
+        { .weight = 1, .watch_port = 2, .watch_group = 0xffffffff, .actions = { &a[0], 1 } },
+        { .weight = 1, .watch_port = 3, .watch_group = 0xffffffff, .actions = { &a[1], 1 } },
+        { .weight = 1, .watch_port = 4, .watch_group = 0xffffffff, .actions = { &a[2], 2 } },
+    };
+    struct frame fr;
+    struct outs r;
+    struct fm f;
+
+    /* A flow to a group that does not exist is refused. */
+    fm_init(&f, 0, 1);
+    fm_apply(&f, act_group(1));
+    assert_int_equal(mod(pl, &f, 0), ERR(OFPET_BAD_ACTION, OFPBAC_BAD_OUT_GROUP));
+
+    /* ALL: three copies, the third rewritten on its own copy. */
+    assert_int_equal(group_mod(pl, 0, 0, 1, b, 3), 0);
+    assert_int_equal(group_mod(pl, 0, 0, 1, b, 3),
+                     ERR(OFPET_GROUP_MOD_FAILED, OFPGMFC_GROUP_EXISTS));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    run(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0, &r);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.o[0].port, 1);
+    assert_int_equal(r.o[1].port, 2);
+    assert_int_equal(r.o[2].port, 3);
+    assert_int_equal(r.eth_dst_last[1], 1);
+    assert_int_equal(r.eth_dst_last[2], 0x55);
+    assert_int_equal(fr.pkt.data[5], 1);        /* the original untouched */
+
+    /* INDIRECT takes exactly one bucket. */
+    assert_int_equal(group_mod(pl, 0, 2, 2, b, 2),
+                     ERR(OFPET_GROUP_MOD_FAILED, OFPGMFC_INVALID_GROUP));
+    /* SELECT: each flow sticks to one bucket; both get some. */
+    assert_int_equal(group_mod(pl, 1, 1, 1, b, 2), 0);
+    int seen[8] = { 0 };
+    for (unsigned i = 0; i < 64; i++) {
+        int v = run1(pl, udp_frame(&fr, 1, 1, 2, 1000 + i, 2), 0, 0);
+        assert_true(v == 1 || v == 2);
+        seen[v]++;
+        assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1000 + i, 2), 0, 0), v);
+    }
+    assert_true(seen[1] > 0 && seen[2] > 0);
+    /* FAST FAILOVER: the first live watched port. */
+    assert_int_equal(group_mod(pl, 1, 3, 1, b, 3), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), 1);
+    ofpl_set_port_live(pl, 1, false);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), 2);
+    ofpl_set_port_live(pl, 2, false);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), 3);
+    ofpl_set_port_live(pl, 3, false);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), -1);
+
+    /* Deleting the group removes the flow that uses it. */
+    struct ofp_table_stats ts;
+    ofpl_table_stats(pl, 0, &ts);
+    assert_int_equal(ts.active_count, 1);
+    assert_int_equal(group_mod(pl, 2, 0, 0xfffffffc, NULL, 0), 0);
+    ofpl_table_stats(pl, 0, &ts);
+    assert_int_equal(ts.active_count, 0);
+    assert_int_equal(ofpl_n_groups(pl), 0);
+    ofpl_destroy(pl);
+}
+
+static void
+test_meters(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct ofp_meter_band band = { .type = 1, .rate = 100, .burst_size = 10 };
+    struct ofp_meter_mod_body mm = { .command = 0, .flags = 2 | 4, .meter_id = 1,
+                                     .bands = &band, .n_bands = 1 };
+    struct ofp_error err;
+    struct frame fr;
+    struct fm f;
+
+    fm_init(&f, 0, 1);
+    f.b.insts.meter_id = 1;
+    f.b.insts.present |= 1u << OFPIT_METER;
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), ERR(OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER));
+    assert_int_equal(ofpl_meter_mod(pl, &mm, 0, NULL, NULL, &err), 0);
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    /* 100 pkt/s, burst 10: a burst of 50 at once lets 10 through; half a
+     * second later 50 more tokens. */
+    int pass = 0;
+    for (int i = 0; i < 50; i++) {
+        pass += run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, SEC) == 1;
+    }
+    assert_int_equal(pass, 10);
+    pass = 0;
+    for (int i = 0; i < 100; i++) {
+        pass += run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, SEC + SEC / 2 + i * (SEC / 1000)) == 1;
+    }
+    assert_true(pass >= 10 && pass <= 22);
+
+    struct ofp_msg msg;
+    struct ofp_meter_stats ms;
+    ofp_msg_init(&msg, OFPT_MULTIPART_REPLY, 0);
+    ofpl_meter_stats(pl, 0, 2 * SEC, &ms, &msg);
+    assert_int_equal(ms.packet_in_count, 150);
+    assert_int_equal(ms.flow_count, 1);
+    assert_int_equal(ms.bands[0].packet_count, 150 - 10 - pass);
+    ofp_msg_free(&msg);
+
+    /* Deleting the meter removes its flow. */
+    mm.command = 2;
+    assert_int_equal(ofpl_meter_mod(pl, &mm, 0, NULL, NULL, &err), 0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 3 * SEC), -1);
+    ofpl_destroy(pl);
+}
+
+static void
+test_flow_stats_and_replace(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    run1(pl, arp_frame(&fr), 0, 0);
+    run1(pl, arp_frame(&fr), 0, 0);
+    /* Same match and priority again: replaced (counters kept). */
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    assert_int_equal(run1(pl, arp_frame(&fr), 0, 0), 2);
+
+    struct ofp_table_stats ts;
+    ofpl_table_stats(pl, 0, &ts);
+    assert_int_equal(ts.active_count, 1);
+    assert_int_equal(ts.lookup_count, 3);
+    assert_int_equal(ts.matched_count, 3);
+    ofpl_destroy(pl);
+}
+
+/* Bursts: a train of identical packets is counted as many; a packet that
+ * differs breaks it; a rewriting flow is never taken as a train. */
+static void
+test_burst_trains(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr[8];
+    struct ofpl_packet pk[8];
+    struct ofpl_out o[8];
+    uint16_t in[8] = { 0 };
+    struct fm f;
+
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 20);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+    ofp_match_set_u(&f.b.match, OFP_F_UDP_DST, 99);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_UDP_DST, 100));
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    for (int i = 0; i < 8; i++) {
+        pk[i] = *udp_frame(&fr[i], 1, 1, 2, 7, i == 5 ? 99 : 53);
+        pk[i].data = fr[i].buf + HEADROOM;
+        pk[i].len = 64;         /* trains need 64 bytes to compare */
+        pk[i].idx = i;
+    }
+    for (int round = 0; round < 2; round++) {
+        ofpl_run_burst(pl, pk, in, 8, 0, record, NULL, o);
+        for (int i = 0; i < 8; i++) {
+            assert_int_equal(o[i].kind, OFPL_OUT_PORT);
+            assert_int_equal(o[i].port, i == 5 ? 2 : 1);
+        }
+        assert_int_equal(pk[5].data[14 + 20 + 3], round ? 100 : 100);
+        pk[5].data[14 + 20 + 3] = 99;           /* rewritten: put it back */
+    }
+    struct ofp_table_stats ts;
+    ofpl_table_stats(pl, 0, &ts);
+    assert_int_equal(ts.lookup_count, 16);
+    assert_int_equal(ts.matched_count, 16);
+    struct ofpl_counts c;
+    ofpl_counts(pl, &c);
+    assert_true(c.train_hits >= 10);
+    ofpl_destroy(pl);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_priority_and_cache),
+        cmocka_unit_test(test_masks_and_many_rules),
+        cmocka_unit_test(test_goto_metadata_action_set),
+        cmocka_unit_test(test_rewrites),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_table_miss),
+        cmocka_unit_test(test_modify_delete_overlap),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_meters),
+        cmocka_unit_test(test_flow_stats_and_replace),
+        cmocka_unit_test(test_burst_trains),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

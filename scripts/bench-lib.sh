@@ -1,0 +1,301 @@
+# bench-lib.sh: what the forwarding benchmarks share (sourced by
+# scripts/bench.sh and scripts/bench-openflow.sh, which take the build
+# directory as $1): the temporary directory and cleanup of every process
+# started (by PID), the measurement (TX counters of both ports over a
+# window after a warm-up), and the three contenders on two net_null ports
+# with one forwarding core: dpdk-testpmd (bench_testpmd), lamina-switchd
+# (bench_lamina; its configuration is lamina_configure) and Open vSwitch's
+# DPDK datapath (bench_ovs; its flows are ovs_flows).  Each bench_* sets
+# $result to Mpps and returns 0, 2 if skipped, else 1.
+set -u
+
+build=${1:-build}
+WARMUP=${LAMINA_BENCH_WARMUP:-3}
+WINDOW=${LAMINA_BENCH_WINDOW:-10}
+ONLY=${LAMINA_BENCH_ONLY:-testpmd lamina ovs}
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+[ -d "$build" ] || { echo "bench: no build directory '$build'" >&2; exit 1; }
+build=$(cd "$build" && pwd)
+
+tag=lb$$
+work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
+pids=()
+netns=""
+prefixes=()
+
+log() { echo "bench: $*" >&2; }
+
+# Stop one PID we started: TERM, up to 5 s grace, then KILL.
+stop_pid() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+    local p
+    { exec 3>&-; } 2>/dev/null
+    for ((p = ${#pids[@]} - 1; p >= 0; p--)); do
+        stop_pid "${pids[p]}"
+    done
+    pids=()
+    [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
+    netns=""
+    for p in "${prefixes[@]}"; do
+        rm -rf "/var/run/dpdk/$p"
+        # Hugepage files of a process that ran without --in-memory.
+        for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
+            rm -f "$m/${p}map_"*
+        done
+    done
+    prefixes=()
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Memory: hugepages if scripts/hugepages.sh could reserve enough, otherwise
+# --no-huge (slower: 4 KiB pages cost TLB misses; reported in the JSON).
+huge_free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+if [ "${huge_free:-0}" -ge 512 ] && grep -qs ' hugetlbfs ' /proc/mounts; then
+    memmode=hugepages
+    eal_mem=""
+else
+    memmode=no-huge
+    eal_mem="--no-huge -m 1024"
+fi
+
+now() { echo "$EPOCHREALTIME"; }
+
+# Steal and busy time of the whole machine between two reads of /proc/stat,
+# to tell a noisy run when one sees it.
+cpu_snapshot() { awk '/^cpu / {print $2+$3+$4+$7+$8, $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+
+# measure NAME READER: waits WARMUP, reads, waits WINDOW, reads; prints Mpps.
+# READER prints the sum of both ports' TX packets.
+measure() {
+    local name=$1 reader=$2 a0 b0 c0 a1 b1 c1 s0 s1
+    sleep "$WARMUP"
+    s0=$(cpu_snapshot)
+    a0=$(now); c0=$($reader) || return 1; b0=$(now)
+    sleep "$WINDOW"
+    a1=$(now); c1=$($reader) || return 1; b1=$(now)
+    s1=$(cpu_snapshot)
+    [ -n "$c0" ] && [ -n "$c1" ] || { log "$name: no counters"; return 1; }
+    awk -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
+        -v s0="$s0" -v s1="$s1" -v n="$name" 'BEGIN {
+        dt = (a1 + b1) / 2 - (a0 + b0) / 2
+        split(s0, x); split(s1, y)
+        tot = y[3] - x[3]
+        printf "bench: %s: %d packets in %.3f s; machine busy %.0f%%, steal %.1f%%\n",
+            n, c1 - c0, dt, tot ? 100 * (y[1] - x[1]) / tot : 0,
+            tot ? 100 * (y[2] - x[2]) / tot : 0 > "/dev/stderr"
+        printf "%.2f\n", (c1 - c0) / dt / 1e6 }'
+}
+
+# wait_for_file_text FILE REGEX SECONDS
+wait_for_text() {
+    local file=$1 re=$2 deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        grep -Eq "$re" "$file" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- testpmd
+# Interactive testpmd driven through a fifo: we send commands and read the
+# answers from its log, so the counters are read at the moment we choose.
+testpmd_read_tx() {
+    local want deadline=$((SECONDS + 10))
+    want=$(($(grep -c 'Tx-pps' "$work/testpmd.log") + 2))
+    echo "show port stats all" >&3
+    while [ $SECONDS -lt $deadline ]; do
+        if [ "$(grep -c 'Tx-pps' "$work/testpmd.log")" -ge $want ]; then
+            # The last block: TX-packets of port 0 and port 1.
+            grep -o 'TX-packets: *[0-9]*' "$work/testpmd.log" | tail -n 2 |
+                awk '{s += $2} END {print s}'
+            return 0
+        fi
+        sleep 0.02
+    done
+    log "testpmd: no answer to 'show port stats all'"
+    return 1
+}
+
+bench_testpmd() {
+    local prefix=$tag-tpmd
+    command -v dpdk-testpmd >/dev/null || { log "dpdk-testpmd missing (package dpdk)"; return 1; }
+    prefixes+=("$prefix")
+    mkfifo "$work/testpmd.in"
+    # shellcheck disable=SC2086
+    stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
+        --vdev net_null0 --vdev net_null1 -- \
+        -i --nb-cores=1 --forward-mode=mac --no-mlockall \
+        <"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
+    pids+=($!)
+    local pid=$!
+    exec 3>"$work/testpmd.in"
+    if ! wait_for_text "$work/testpmd.log" 'testpmd> ' 60; then
+        log "testpmd did not start:"; tail -n 20 "$work/testpmd.log" >&2
+        return 1
+    fi
+    echo "start" >&3
+    result=$(measure testpmd testpmd_read_tx) || { tail -n 20 "$work/testpmd.log" >&2; return 1; }
+    echo "stop" >&3
+    echo "quit" >&3
+    exec 3>&-
+    stop_pid "$pid"
+}
+
+# ---------------------------------------------------------------- lamina
+lamina_sock=""
+
+# lamina_configure CLI: the switch between the two net_null ports (a
+# script that sources this file may redefine it; CLI is the lamina command
+# with its --socket).
+lamina_configure() {
+    local l=$1
+    $l switch add s1 && $l port add s1 n0 net_null0 && $l port add s1 n1 net_null1 &&
+    $l slice add red && $l vnode add red s1 &&
+    $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1
+}
+lamina_read_tx() {
+    # {"ports": [{"name": "n0", "tx_packets": N, …}, …], …}: the ports only,
+    # so that queue or slice counters are never added in.
+    "$build/cli/lamina" --socket "$lamina_sock" stats port --json |
+        /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(sum(p["tx_packets"] for p in d["ports"] if p.get("name") in ("n0", "n1")))'
+}
+
+bench_lamina() {
+    local prefix=$tag-lam daemon=$build/vswitch/lamina-switchd cli=$build/cli/lamina
+    if [ ! -x "$daemon" ]; then
+        log "lamina: $daemon not built yet: skipped"
+        return 2
+    fi
+    prefixes+=("$prefix")
+    lamina_sock=$work/lamina.sock
+    # shellcheck disable=SC2086
+    "$daemon" --socket "$lamina_sock" --state "$work/lamina.state" --no-restore -- \
+        -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
+        >"$work/lamina.log" 2>&1 &
+    pids+=($!)
+    local pid=$! deadline=$((SECONDS + 60))
+    while [ ! -S "$lamina_sock" ]; do
+        if [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; then
+            log "lamina-switchd did not start:"; tail -n 20 "$work/lamina.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    local l="$cli --socket $lamina_sock"
+    if ! lamina_configure "$l" >>"$work/lamina.log" 2>&1; then
+        log "lamina: configuration failed:"; tail -n 20 "$work/lamina.log" >&2
+        return 1
+    fi
+    result=$(measure lamina lamina_read_tx) || return 1
+    stop_pid "$pid"
+}
+
+# ---------------------------------------------------------------- OVS
+ovs_dir=""
+ovs_br=""
+ovs_env() { env OVS_RUNDIR="$ovs_dir" OVS_DBDIR="$ovs_dir" OVS_LOGDIR="$ovs_dir" "$@"; }
+vsctl() { ovs_env ovs-vsctl --db="unix:$ovs_dir/db.sock" --timeout=30 "$@"; }
+ofctl() { ovs_env ovs-ofctl "$@"; }
+
+# ovs_flows: the bridge's flows (a script that sources this file may
+# redefine it).
+ovs_flows() {
+    ofctl add-flow "$ovs_br" in_port=1,actions=output:2 &&
+    ofctl add-flow "$ovs_br" in_port=2,actions=output:1
+}
+
+ovs_read_tx() {
+    ofctl dump-ports "$ovs_br" 2>/dev/null |
+        awk '/^ *port  *[0-9]+:/ {p = 1; next}
+             /^ *port / {p = 0}
+             p && /tx pkts=/ {sub(/.*tx pkts=/, ""); sub(/,.*/, ""); s += $0; p = 0}
+             END {print s + 0}'
+}
+
+bench_ovs() {
+    local vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+    [ -x "$vswitchd" ] || { log "ovs: $vswitchd missing (package openvswitch-switch-dpdk)"; return 1; }
+    ovs_dir=$work/ovs
+    ovs_br=${tag}br
+    mkdir -p "$ovs_dir"
+    netns=${tag}ovs
+    ip netns add "$netns" || return 1
+    local prefix=$tag-ovs
+    prefixes+=("$prefix")
+    # OVS adds --in-memory unless it sees --legacy-mem, and --in-memory
+    # refuses --no-huge (which implies legacy memory anyway).
+    local ovs_mem=$eal_mem
+    [ -n "$eal_mem" ] && ovs_mem="$eal_mem --legacy-mem"
+
+    ovsdb-tool create "$ovs_dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+    # Started through env(1), never through a shell function, so that $!
+    # is the daemon's own PID.
+    env OVS_RUNDIR="$ovs_dir" OVS_DBDIR="$ovs_dir" OVS_LOGDIR="$ovs_dir" \
+        ovsdb-server "$ovs_dir/conf.db" --remote="punix:$ovs_dir/db.sock" \
+        --unixctl="$ovs_dir/ovsdb-server.ctl" --pidfile="$ovs_dir/ovsdb-server.pid" \
+        --log-file="$ovs_dir/ovsdb-server.log" 2>>"$ovs_dir/ovsdb-server.err" &
+    pids+=($!)
+    local deadline=$((SECONDS + 30))
+    until [ -S "$ovs_dir/db.sock" ]; do
+        [ $SECONDS -lt $deadline ] || { log "ovsdb-server did not start"; return 1; }
+        sleep 0.1
+    done
+    vsctl --no-wait init || return 1
+    vsctl --no-wait set Open_vSwitch . \
+        other_config:dpdk-init=true \
+        "other_config:dpdk-extra=--no-pci --file-prefix=$prefix $ovs_mem" \
+        other_config:dpdk-lcore-mask=0x1 \
+        other_config:pmd-cpu-mask=0x2 || return 1
+
+    ip netns exec "$netns" env OVS_RUNDIR="$ovs_dir" OVS_DBDIR="$ovs_dir" OVS_LOGDIR="$ovs_dir" \
+        "$vswitchd" "unix:$ovs_dir/db.sock" --unixctl="$ovs_dir/vswitchd.ctl" \
+        --pidfile="$ovs_dir/vswitchd.pid" --log-file="$ovs_dir/vswitchd.log" \
+        2>>"$ovs_dir/vswitchd.err" &
+    pids+=($!)
+    local pid=$!
+
+    if ! vsctl add-br "$ovs_br" -- set Bridge "$ovs_br" datapath_type=netdev \
+            -- add-port "$ovs_br" n0 -- set Interface n0 type=dpdk \
+               options:dpdk-devargs=net_null0 ofport_request=1 \
+            -- add-port "$ovs_br" n1 -- set Interface n1 type=dpdk \
+               options:dpdk-devargs=net_null1 ofport_request=2; then
+        log "ovs: bridge setup failed:"; tail -n 20 "$ovs_dir/vswitchd.log" >&2
+        return 1
+    fi
+    # Flows in place before traffic: the pmd starts polling the ports as
+    # soon as they exist, and the default NORMAL flow would learn and flood.
+    ofctl del-flows "$ovs_br" && ovs_flows || { log "ovs: flows failed"; return 1; }
+    local err
+    err=$(vsctl get Interface n0 error; vsctl get Interface n1 error)
+    if echo "$err" | grep -qv '^\[\]$'; then
+        log "ovs: port errors: $err"; tail -n 20 "$ovs_dir/vswitchd.log" >&2
+        return 1
+    fi
+    # Counters start from the flows, not from the NORMAL flow's floods: the
+    # warm-up lets the datapath caches settle on the new rules.
+    result=$(measure ovs-dpdk ovs_read_tx) || return 1
+    # Show that the packets went through the two flows (not NORMAL) and
+    # what the pmd spent on them.
+    ofctl dump-flows "$ovs_br" | grep -o 'n_packets=[0-9]*.*actions=.*' | sed 's/^/bench: ovs flow: /' >&2
+    ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpif-netdev/pmd-stats-show 2>/dev/null |
+        grep -E 'avg processing cycles|megaflow hits|emc hits|smc hits|simple match' | sed 's/^ */bench: ovs pmd: /' >&2
+    ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpctl/dump-flows 2>/dev/null | sed 's/^/bench: ovs megaflow: /' >&2
+    vsctl --if-exists del-br "$ovs_br"
+    stop_pid "$pid"
+}
+
