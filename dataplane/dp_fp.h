@@ -95,6 +95,10 @@ struct dp_fp_class {
     json_t *(*dump)(const void *state, uint32_t now_s);
 };
 
+/* The dataplane's clock: ns since it started (what ctx->now_ns holds on
+ * the fast path; for a class's control side). */
+uint64_t dp_now_ns(void);
+
 /* Looks up a class by name; NULL if none. */
 const struct dp_fp_class *dp_fp_class_find(const char *name);
 

@@ -230,6 +230,7 @@ struct dp_worker {
     uint32_t n_switches;
     volatile bool running;
     bool punted;                /* signal dp.punt_fd at the end of the round */
+    uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
 };

@@ -288,7 +288,8 @@ static void
 dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                const uint16_t *in_vports, uint16_t n, uint32_t now_s)
 {
-    struct dp_fp_ctx ctx = { .now_s = now_s, .n_vports = vn->n_vports,
+    struct dp_fp_ctx ctx = { .now_s = now_s, .now_ns = dp.workers[w].now,
+                             .n_vports = vn->n_vports,
                              .is_vlink = vn->is_vlink, .vn = vn, .worker = w };
     uint16_t out[DP_BURST];
 
@@ -828,6 +829,7 @@ dp_worker_main(void *arg)
         uint64_t now = dp_now_ns();
         uint32_t now_s = now / 1000000000ull;
         wk->rounds++;
+        wk->now = now;
 
         if (unlikely(!rte_ring_empty(wk->inject))) {
             n_rx += dp_run_injects(w, wk, now_s);

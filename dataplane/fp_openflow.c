@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -28,17 +27,12 @@ struct fp_openflow {
 
 /* ---- Clock -------------------------------------------------------------- */
 
-static uint64_t of_base_tsc;
-static double of_ns_per_tsc;
-
+/* The dataplane's clock, so flow ages, timeouts and meters agree with
+ * the fast path's ctx->now_ns. */
 uint64_t
 fp_openflow_now_ns(void)
 {
-    if (!of_base_tsc) {
-        of_ns_per_tsc = 1e9 / (double) rte_get_tsc_hz();
-        of_base_tsc = rte_rdtsc() - 1;
-    }
-    return (uint64_t) ((rte_rdtsc() - of_base_tsc) * of_ns_per_tsc);
+    return dp_now_ns();
 }
 
 /* ---- Config ------------------------------------------------------------- */
@@ -186,7 +180,6 @@ openflow_create(const json_t *config, void **statep, struct dp_error *err)
         snprintf(err->msg, sizeof err->msg, "openflow: out of memory");
         return ENOMEM;
     }
-    fp_openflow_now_ns();
     *statep = of;
     return 0;
 }
@@ -310,7 +303,7 @@ openflow_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
         p[i].idx = i;
         rte_prefetch0(p[i].data);
     }
-    ofpl_run_burst(of->pl, p, in_vports, n, fp_openflow_now_ns(), of_emit, &aux, o);
+    ofpl_run_burst(of->pl, p, in_vports, n, ctx->now_ns, of_emit, &aux, o);
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
 
