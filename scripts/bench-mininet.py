@@ -21,9 +21,11 @@
 # (unique per run), so runs of others on the machine are not touched.
 # Hosts live in Mininet's own unnamed namespaces.  Mininet.init() (which
 # raises global sysctls such as net.core.rmem_max and tcp_rmem for the
-# whole machine) is skipped, so Mininet's hosts run with the same TCP
-# settings as any new namespace.  Cleanup is net.stop(), also on SIGTERM
-# and on errors; `mn -c` is never run (it cleans by name, globally).
+# whole machine) is skipped; Mininet's hosts get the TCP buffer maxima
+# that Lamina's `topo up` gives its host namespaces (64 MiB, per
+# namespace), so both sides run the same host stacks.  Cleanup is
+# net.stop(), also on SIGTERM and on errors; `mn -c` is never run (it
+# cleans by name, globally).
 import heapq
 import json
 import os
@@ -127,6 +129,10 @@ def main():
         for h in net.hosts:
             h.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
             h.cmd("ethtool -K eth0 tx off >/dev/null 2>&1")
+            # the same TCP buffer maxima as Lamina's host namespaces
+            # (topologies/topo_netns.h), per namespace
+            h.cmd("sysctl -qw net.ipv4.tcp_rmem='4096 131072 67108864' "
+                  "net.ipv4.tcp_wmem='4096 16384 67108864'")
         res["build_start_s"] = round(time.time() - t0, 2)
 
         # Static flows: per destination host, the next hop on the shortest
