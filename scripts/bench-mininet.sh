@@ -86,8 +86,19 @@ cleanup() {
     mn_leftovers
     rm -rf "$TMP"
 }
+MN_PID=""
+# On INT/TERM, the Mininet run gets TERM (bench-mininet.py then stops its
+# network with net.stop()) and is waited for before the cleanup.
+on_signal() {
+    if [ -n "$MN_PID" ] && kill -0 "$MN_PID" 2>/dev/null; then
+        log "stopping the Mininet run (pid $MN_PID)"
+        kill -TERM "$MN_PID" 2>/dev/null
+        wait "$MN_PID" 2>/dev/null
+    fi
+    exit 1
+}
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap on_signal INT TERM
 
 ovs_env() { env OVS_RUNDIR="$OVS" OVS_DBDIR="$OVS" OVS_LOGDIR="$OVS" "$@"; }
 
@@ -128,18 +139,24 @@ until ovs_env ovs-vsctl --timeout=2 show >/dev/null 2>&1 && [ -S "$OVS/ovs-vswit
     sleep 0.1
 done
 
-# One Mininet run: mn_run TOPO A B -> JSON on stdout
+# One Mininet run: mn_run TOPO A B -> JSON in $TMP/mn.json.  In the
+# background and waited for, so that a signal reaches the trap at once.
 mn_run() {
     local r
-    r=$(ovs_env timeout -k 30 "$MN_TIMEOUT" /usr/bin/python3 "$ROOT/scripts/bench-mininet.py" \
-        "$1" "$TAG" "$2" "$3" "$TMP/nodes.pid" 2>"$TMP/mn.err" | tail -n 1)
+    env OVS_RUNDIR="$OVS" OVS_DBDIR="$OVS" OVS_LOGDIR="$OVS" \
+        timeout -k 30 "$MN_TIMEOUT" /usr/bin/python3 "$ROOT/scripts/bench-mininet.py" \
+        "$1" "$TAG" "$2" "$3" "$TMP/nodes.pid" >"$TMP/mn.out" 2>"$TMP/mn.err" &
+    MN_PID=$!
+    wait "$MN_PID"
+    MN_PID=""
+    r=$(tail -n 1 "$TMP/mn.out")
     mn_leftovers
     if ! echo "$r" | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null; then
         log "Mininet run failed:"; tail -n 20 "$TMP/mn.err" >&2
         r='{"error": "mininet run failed"}'
     fi
     [ -s "$TMP/mn.err" ] && grep -v '^$' "$TMP/mn.err" | tail -n 5 | sed 's/^/bench-mininet: mininet: /' >&2
-    echo "$r"
+    echo "$r" >"$TMP/mn.json"
 }
 
 # ---- 3. the maps in Mininet
@@ -152,15 +169,15 @@ for r in json.load(open(sys.argv[1])):
     "$LAMINA" topo import "$ROOT/data/topology-zoo/$m.gml" --rate 10G --host-per-switch \
         -o "$TMP/$m.topo" 2>/dev/null || { log "$m: import failed"; continue; }
     log "$m in Mininet (pair $pair)"
-    r=$(mn_run "$TMP/$m.topo" $pair)
-    echo "{\"map\": \"$m\", \"mininet\": $r}" >>"$TMP/mn.jsonl"
+    mn_run "$TMP/$m.topo" $pair
+    echo "{\"map\": \"$m\", \"mininet\": $(cat "$TMP/mn.json")}" >>"$TMP/mn.jsonl"
 done
 
 # ---- 4. a chain of 10 in Mininet
 "$LAMINA" topo gen line 10 --rate 0 --delay 0 -o "$TMP/line10.topo"
 log "chain of 10 in Mininet"
-r=$(mn_run "$TMP/line10.topo" h1 h10)
-echo "{\"map\": \"chain10\", \"mininet\": $r}" >>"$TMP/mn.jsonl"
+mn_run "$TMP/line10.topo" h1 h10
+echo "{\"map\": \"chain10\", \"mininet\": $(cat "$TMP/mn.json")}" >>"$TMP/mn.jsonl"
 
 # ---- the table
 python3 - "$TMP/lamina.json" "$TMP/mn.jsonl" "$OUT" <<'EOF'
