@@ -1,6 +1,6 @@
 /*
  * dp_afpacket: a port on a Linux interface through an AF_PACKET socket,
- * without a DPDK ethdev ("afpacket:IFNAME").
+ * without a DPDK ethdev ("afpacket:IFNAME[,frames=N]").
  *
  * Why: Debian's DPDK is built with RTE_MAX_ETHPORTS = 32, and an emulated
  * topology wants one port per host (Cogentco: 197, Kdl: 754).  This class
@@ -14,6 +14,12 @@
  * sees the frame as it was on the wire.  Transmit: sendmmsg() straight
  * from the mbufs.  Our own transmissions are not looped back
  * (PACKET_IGNORE_OUTGOING).
+ *
+ * The ring holds 'frames' frames of 2 KiB (default 512, 1 MiB of pinned
+ * kernel memory per port).  With 128, TCP bursts of a host overflowed it
+ * on long paths (a quarter of the frames of a stream across Cogentco);
+ * 512 keeps a 197-host map under 200 MiB of rings.  What the kernel could
+ * not put in the ring is counted as the drop reason "kernel-ring".
  */
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -21,6 +27,7 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -32,7 +39,8 @@
 
 #define AFP_FRAME_SIZE 2048
 #define AFP_BLOCK_SIZE (64 * 1024)
-#define AFP_FRAMES 128            /* 256 KiB of ring per port */
+#define AFP_FRAMES 512            /* default: 1 MiB of ring per port */
+#define AFP_FRAMES_MAX 65536
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -44,16 +52,40 @@ struct dp_afp {
     size_t ring_size;
     unsigned n_frames;
     unsigned next;              /* next rx frame to look at */
+    uint64_t kernel_drops;      /* PACKET_STATISTICS, summed (control thread) */
 };
 
 int
-dp_port_afp_open(struct dp_port *p, const char *ifname, struct dp_error *err)
+dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
 {
+    unsigned frames = AFP_FRAMES;
+    char ifname[IF_NAMESIZE];
+    size_t n = strcspn(args, ",");
+
+    if (!n || n >= sizeof ifname) {
+        dp_err(err, "port %s: \"afpacket:%s\" does not name an interface",
+               p->name, args);
+        return EINVAL;
+    }
+    memcpy(ifname, args, n);
+    ifname[n] = '\0';
+    if (args[n]) {
+        char *end;
+        unsigned long v = strncmp(args + n, ",frames=", 8) ? 0
+                          : strtoul(args + n + 8, &end, 10);
+        if (!v || *end || v < 32 || v > AFP_FRAMES_MAX || (v & (v - 1))) {
+            dp_err(err, "port %s: afpacket option \"%s\": the only option is "
+                   "frames=N, a power of 2 in 32..%d", p->name, args + n + 1,
+                   AFP_FRAMES_MAX);
+            return EINVAL;
+        }
+        frames = v;
+    }
     struct tpacket_req req = {
         .tp_block_size = AFP_BLOCK_SIZE,
         .tp_frame_size = AFP_FRAME_SIZE,
-        .tp_block_nr = AFP_FRAMES / (AFP_BLOCK_SIZE / AFP_FRAME_SIZE),
-        .tp_frame_nr = AFP_FRAMES,
+        .tp_block_nr = frames / (AFP_BLOCK_SIZE / AFP_FRAME_SIZE),
+        .tp_frame_nr = frames,
     };
     struct sockaddr_ll sll = { .sll_family = AF_PACKET,
                                .sll_protocol = htons(ETH_P_ALL) };
@@ -122,6 +154,19 @@ dp_port_afp_close(struct dp_port *p)
         free(a);
         p->afp = NULL;
     }
+}
+
+uint64_t
+dp_afp_kernel_drops(struct dp_port *p)
+{
+    struct tpacket_stats st;
+    socklen_t len = sizeof st;
+
+    /* The kernel resets its counters on every read: keep the sum. */
+    if (p->afp && !getsockopt(p->afp->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len)) {
+        p->afp->kernel_drops += st.tp_drops;
+    }
+    return p->afp ? p->afp->kernel_drops : 0;
 }
 
 uint16_t

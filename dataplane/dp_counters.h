@@ -24,7 +24,8 @@
     X(LINK_DOWN,   "link-down",   "link is down")                           \
     X(LINK_LOSS,   "link-loss",   "emulated loss on the link")              \
     X(TX_FULL,     "tx-full",     "device or link would not take it")     \
-    X(PUNT_FULL,   "punt-full",   "the control side's queue was full")
+    X(PUNT_FULL,   "punt-full",   "the control side's queue was full")    \
+    X(KERNEL_RING, "kernel-ring", "an AF_PACKET port's ring was full")
 
 enum dp_drop {
 #define DP_DROP_ENUM(ENUM, NAME, DOC) DP_DROP_##ENUM,

@@ -152,7 +152,11 @@ dp_stats_to_json(const char *kind, const char *name)
         for (uint16_t k = 0; k < sw->n_ports; k++) {
             struct dp_port *p = sw->ports[k];
             if (dp_want(kind, "port", name, p->name)) {
-                json_t *j = dp_counters_to_json(&p->ctr);
+                struct dp_counters c = p->ctr;
+                if (p->type == DP_PORT_AFP) {
+                    c.drops[DP_DROP_KERNEL_RING] = dp_afp_kernel_drops(p);
+                }
+                json_t *j = dp_counters_to_json(&c);
                 json_object_set_new(j, "switch", json_string(sw->name));
                 json_object_set_new(j, "name", json_string(p->name));
                 json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));

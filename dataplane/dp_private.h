@@ -281,6 +281,8 @@ void dp_port_eth_close(struct dp_port *);
 int dp_port_afp_open(struct dp_port *, const char *ifname, struct dp_error *);
 void dp_port_afp_close(struct dp_port *);
 uint16_t dp_afp_rx(struct dp_port *, struct rte_mbuf **, uint16_t);
+/* Frames the kernel dropped for a full ring so far (control thread). */
+uint64_t dp_afp_kernel_drops(struct dp_port *);
 uint16_t dp_afp_tx(struct dp_port *, struct rte_mbuf **, uint16_t);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);

@@ -64,7 +64,11 @@ ns_add ka; ns_add kb
 veth_add ka eth0 ka 02:00:00:00:00:07 10.4.0.1/24
 veth_add kb eth0 kb 02:00:00:00:00:08 -
 lamina port add s1 ka "afpacket:$(rif ka)" || fail "afpacket port ka"
-lamina port add s1 kb "afpacket:$(rif kb)" || fail "afpacket port kb"
+lamina port add s1 kb "afpacket:$(rif kb),frames=1024" || fail "afpacket port kb"
+if lamina port add s1 kc "afpacket:$(rif ka),frames=100" 2>"$LT_DIR/err"; then
+    fail "a ring of 100 frames (not a power of 2) was accepted"
+fi
+grep -q "power of 2" "$LT_DIR/err" || fail "unclear error: $(cat "$LT_DIR/err")"
 lamina slice add k >/dev/null && lamina vnode add k s1 >/dev/null || fail "slice k"
 lamina vport add k s1 a ka && lamina vport add k s1 b kb --vlan 7 || fail "vports k"
 recv() {   # recv NS: frames of the tag "afp" seen in NS over 3 s
