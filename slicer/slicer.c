@@ -1024,6 +1024,10 @@ handle_packet_in(struct slicer *s, struct sw_conn *sw)
         return;
     }
     if (xlate_cookie_tag(&s->cfg, pi->cookie) == slice->tag) {
+        if ((pi->cookie & xlate_cookie_miss_bit(&s->cfg))
+            && pi->reason == OFPR_ACTION) {
+            pi->reason = OFPR_NO_MATCH;     /* the controller's table miss */
+        }
         pi->cookie &= xlate_cookie_ctrl_mask(&s->cfg);
     }
     if (pi->buffer_id != OFP13_NO_BUFFER) {

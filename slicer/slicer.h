@@ -289,6 +289,7 @@ struct slice *xlate_packet_in_owner(const struct slicer_config *,
 /* Cookie helpers. */
 uint64_t xlate_cookie_tag_mask(const struct slicer_config *);
 uint64_t xlate_cookie_ctrl_mask(const struct slicer_config *);
+uint64_t xlate_cookie_miss_bit(const struct slicer_config *);
 uint16_t xlate_cookie_tag(const struct slicer_config *, uint64_t cookie);
 
 static inline uint32_t

@@ -38,10 +38,24 @@ xlate_cookie_tag_mask(const struct slicer_config *cfg)
     return UINT64_C(0xffff) << cfg->tag_shift;
 }
 
+/* The controller's own cookie bits: all below the tag but one, which
+ * marks the flows made from the controller's table-miss entry. */
 uint64_t
 xlate_cookie_ctrl_mask(const struct slicer_config *cfg)
 {
-    return (UINT64_C(1) << cfg->tag_shift) - 1;
+    return (UINT64_C(1) << (cfg->tag_shift - 1)) - 1;
+}
+
+/* The cookie bit of flows narrowed from a table-miss entry (priority 0,
+ * empty match).  Such a flow no longer matches everything, so a switch
+ * reports its PACKET_INs as OFPR_ACTION; the slicer gives them back to
+ * the controller as OFPR_NO_MATCH, which is what the controller's own
+ * entry would have produced (learning switches such as ovs-testcontroller
+ * ignore anything else). */
+uint64_t
+xlate_cookie_miss_bit(const struct slicer_config *cfg)
+{
+    return UINT64_C(1) << (cfg->tag_shift - 1);
 }
 
 uint16_t
@@ -380,6 +394,9 @@ xlate_flow_mod(const struct xlate_ctx *x, const struct ofp_flow_mod_body *in,
                 if (in->command == OFPFC_ADD) {
                     p->cookie = ((uint64_t) x->slice->tag << x->cfg->tag_shift)
                                 | (in->cookie & xlate_cookie_ctrl_mask(x->cfg));
+                    if (!in->priority && !in->match.present) {
+                        p->cookie |= xlate_cookie_miss_bit(x->cfg);
+                    }
                     p->cookie_mask = 0;
                     /* The slicer learns of every flow that goes away. */
                     p->flags |= OFPFF_SEND_FLOW_REM_;

@@ -356,9 +356,23 @@ test_flow_mod_split(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(p[i].match.v.vlan_vid, 0x100a);
         assert_true(p[i].cookie >> 48 == 1);
-        assert_true((p[i].cookie & 0xffffffffffffULL) == 0xffffffffffffULL);
+        /* The controller's 47 cookie bits; bit 47 (table miss) clear. */
+        assert_true((p[i].cookie & 0xffffffffffffULL) == 0x7fffffffffffULL);
         assert_true(p[i].flags & 1);                /* SEND_FLOW_REM */
         assert_int_equal(p[i].insts.apply.actions[0].output.port, 2);
+    }
+
+    /* The controller's table-miss entry (priority 0, empty match) is
+     * narrowed to the slice; its pieces carry the table-miss bit. */
+    struct ofp_action to_ctrl = ofp_action_output(OFPP13_CONTROLLER, 128);
+    fm = flow("", &to_ctrl, 1);
+    fm.priority = 0;
+    fm.cookie = 0;
+    assert_int_equal(xlate_flow_mod(&x, &fm, &w->msg.arena, &p, &n, &err), 0);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(p[i].match.present != 0);
+        assert_true(p[i].cookie & xlate_cookie_miss_bit(&w->cfg));
     }
 
     /* Virtual in_port 3 is physical 5. */
