@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -56,8 +57,10 @@ of_parse_config(const json_t *config, struct fp_openflow_config *c,
                 uint32_t *max_flows, struct dp_error *err)
 {
     static const char *const known[] = { "datapath_id", "controller", "listen",
-                                         "tables", "miss", "max_flows" };
+                                         "tables", "miss", "max_flows",
+                                         "private_key", "certificate", "ca_cert" };
     const char *key;
+    bool need_tls = false;
     json_t *v;
 
     memset(c, 0, sizeof *c);
@@ -78,7 +81,7 @@ of_parse_config(const json_t *config, struct fp_openflow_config *c,
         if (i == sizeof known / sizeof *known) {
             snprintf(err->msg, sizeof err->msg, "openflow: unknown config key "
                      "\"%s\" (known: datapath_id, controller, listen, tables, "
-                     "miss, max_flows)", key);
+                     "miss, max_flows, private_key, certificate, ca_cert)", key);
             return EINVAL;
         }
     }
@@ -111,22 +114,52 @@ of_parse_config(const json_t *config, struct fp_openflow_config *c,
                 c->controllers[c->n_controllers++] = json_string_value(one);
             }
         } else {
-            return of_err(err, "must be \"tcp:HOST:PORT\" or a list of up to 8",
-                          "controller");
+            return of_err(err, "must be \"tcp:HOST:PORT\", \"ssl:HOST:PORT\" or "
+                          "a list of up to 8", "controller");
         }
         for (unsigned k = 0; k < c->n_controllers; k++) {
-            if (!of_target_ok(c->controllers[k], "tcp")) {
+            if (of_target_ok(c->controllers[k], "ssl")) {
+                need_tls = true;
+            } else if (!of_target_ok(c->controllers[k], "tcp")) {
                 return of_err(err, "entries must look like \"tcp:127.0.0.1:6653\" "
-                              "(ssl: is not supported)", "controller");
+                              "or \"ssl:127.0.0.1:6653\"", "controller");
             }
         }
     }
     if ((v = json_object_get(config, "listen"))) {
-        if (!json_is_string(v) || !of_target_ok(json_string_value(v), "ptcp")) {
-            return of_err(err, "must look like \"ptcp:6634\" or "
-                          "\"ptcp:6634:127.0.0.1\"", "listen");
+        if (!json_is_string(v) || (!of_target_ok(json_string_value(v), "ptcp")
+                                   && !of_target_ok(json_string_value(v), "pssl"))) {
+            return of_err(err, "must look like \"ptcp:6634\", "
+                          "\"ptcp:6634:127.0.0.1\" or \"pssl:6634[:ADDR]\"", "listen");
         }
         c->listen = json_string_value(v);
+        need_tls |= of_target_ok(c->listen, "pssl");
+    }
+    /* TLS, as Open vSwitch's: the switch's key and certificate, and the CA
+     * that must have signed the peer's certificate.  All three are needed
+     * by ssl:/pssl: targets; the files must be readable now (their content
+     * is loaded, and reported on, by the agent). */
+    const char **tls_keys[] = { &c->private_key, &c->certificate, &c->ca_cert };
+    static const char *const tls_names[] = { "private_key", "certificate", "ca_cert" };
+    for (size_t k = 0; k < 3; k++) {
+        v = json_object_get(config, tls_names[k]);
+        if (!v) {
+            if (need_tls) {
+                return of_err(err, "is required by ssl:/pssl: targets (the file "
+                              "of a PEM key, certificate or CA certificate)",
+                              tls_names[k]);
+            }
+            continue;
+        }
+        if (!json_is_string(v) || !json_string_value(v)[0]) {
+            return of_err(err, "must be a file name", tls_names[k]);
+        }
+        if (access(json_string_value(v), R_OK)) {
+            snprintf(err->msg, sizeof err->msg, "openflow: \"%s\": cannot read %s: %s",
+                     tls_names[k], json_string_value(v), strerror(errno));
+            return EINVAL;
+        }
+        *tls_keys[k] = json_string_value(v);
     }
     if ((v = json_object_get(config, "tables"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 1

@@ -12,8 +12,12 @@
  *
  * Config (vnode.add "config"), every key optional:
  *   "datapath_id": "0x..." or integer (default: derived from slice+switch)
- *   "controller":  "tcp:HOST:PORT" or a list of them (active connections)
- *   "listen":      "ptcp:PORT[:ADDR]" (passive, like ovs-ofctl's target)
+ *   "controller":  "tcp:HOST:PORT" / "ssl:HOST:PORT" or a list of them
+ *                  (active connections)
+ *   "listen":      "ptcp:PORT[:ADDR]" or "pssl:PORT[:ADDR]" (passive, like
+ *                  ovs-ofctl's target)
+ *   "private_key", "certificate", "ca_cert": PEM files, all three required
+ *                  by ssl:/pssl: (mutual TLS, peers verified against ca_cert)
  *   "tables":      1..254 (default 8)
  *   "miss":        "drop" (default, as OpenFlow 1.3) or "controller"
  *   "max_flows":   flow entries per vnode (default 200000)
@@ -36,6 +40,9 @@ struct fp_openflow_config {
     const char *controllers[FP_OPENFLOW_MAX_CONTROLLERS];
     unsigned n_controllers;
     const char *listen;                 /* NULL: none */
+    const char *private_key;            /* TLS files, NULL when not given */
+    const char *certificate;
+    const char *ca_cert;
     unsigned tables;
     enum ofpl_miss miss;
 };

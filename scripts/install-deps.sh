@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config meson ninja-build
       libdpdk-dev dpdk dpdk-dev
       libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev
       libbpf-dev libglpk-dev glpk-utils libigraph-dev
-      libsqlite3-dev libevent-dev
+      libsqlite3-dev libevent-dev libssl-dev openssl
       openvswitch-source openvswitch-switch-dpdk openvswitch-switch
       openvswitch-common openvswitch-testcontroller python3-os-ken
       iproute2 iputils-ping tcpdump ethtool procps

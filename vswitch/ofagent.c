@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <rte_mbuf.h>
 
 #include "dataplane.h"
@@ -33,6 +36,7 @@
 #define OFA_MP_CHUNK 64                 /* multipart entries per message */
 #define OFA_DEFAULT_MISS_SEND_LEN 128
 #define OFA_PUNT_BURST 64
+#define OFA_READ_ROUNDS 16              /* reads per connection per pass */
 
 /* Constants of the specification the OVS headers do not carry. */
 #define OFA_CAPABILITIES (1 | 2 | 4 | 8)    /* flow, table, port, group stats */
@@ -55,6 +59,11 @@ struct ofconn {
     int fd;
     int active;                     /* index in sw->actives, or -1 */
     bool connecting;                /* non-blocking connect() in progress */
+    SSL *ssl;                       /* NULL: plain TCP */
+    bool handshaking;               /* TLS handshake in progress */
+    bool want_write;                /* TLS needs POLLOUT to go on */
+    bool rd_pending;                /* TLS holds data not yet read */
+    bool tls_broken;                /* no close_notify on close */
     bool negotiated;                /* HELLO exchanged */
     bool dead;                      /* to be closed at the end of the pass */
     uint32_t role;
@@ -89,8 +98,10 @@ struct ofsw {
     struct ofport *ports;           /* by vport index */
     size_t n_ports;
 
-    char *listen;                   /* "ptcp:..." or NULL */
+    char *listen;                   /* "ptcp:..." / "pssl:..." or NULL */
     int listen_fd;
+    char *tls_files[3];             /* private key, certificate, CA */
+    SSL_CTX *tls;                   /* loaded from them on first need */
     struct ofconn **conns;
     size_t n_conns;
     struct ofactive actives[FP_OPENFLOW_MAX_CONTROLLERS];
@@ -118,6 +129,192 @@ struct ofagent {
     struct ofpbuf scratch;          /* one encoded message */
 };
 
+/* ---- Transport: TCP or TLS ------------------------------------------------ */
+
+/* The one place where bytes cross the socket: plain send()/recv() or
+ * SSL_write()/SSL_read() on the non-blocking descriptor.  Both return the
+ * bytes moved, or -1 with errno EAGAIN (try again when poll() says so;
+ * c->want_write tells TLS wants POLLOUT), or -1 with another errno and a
+ * reason in '*why'; ofconn_recv() returns 0 at the peer's end of stream. */
+static const char *
+tls_error_string(unsigned long e, char *buf, size_t size)
+{
+    if (!e) {
+        return "TLS error";
+    }
+    ERR_error_string_n(e, buf, size);
+    return buf;
+}
+
+static ssize_t
+ofconn_tls_result(struct ofconn *c, int r, const char **why, char *buf, size_t size)
+{
+    int e = SSL_get_error(c->ssl, r);
+
+    c->want_write = false;
+    if (e == SSL_ERROR_WANT_READ) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        c->want_write = true;
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) {
+        return 0;
+    }
+    c->tls_broken = true;
+    if (e == SSL_ERROR_SYSCALL) {
+        unsigned long q = ERR_get_error();
+        if (q) {
+            *why = tls_error_string(q, buf, size);
+        } else if (errno) {
+            *why = strerror(errno);
+        } else {
+            return 0;           /* EOF without close_notify */
+        }
+    } else {
+        *why = tls_error_string(ERR_get_error(), buf, size);
+    }
+    errno = EPROTO;
+    return -1;
+}
+
+static ssize_t
+ofconn_send_raw(struct ofconn *c, const void *p, size_t len, const char **why,
+                char *buf, size_t size)
+{
+    if (!c->ssl) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            *why = strerror(errno);
+        }
+        return n;
+    }
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int) len);
+    if (r > 0) {
+        c->want_write = false;
+        return r;
+    }
+    return ofconn_tls_result(c, r, why, buf, size);
+}
+
+static ssize_t
+ofconn_recv(struct ofconn *c, void *p, size_t len, const char **why, char *buf,
+            size_t size)
+{
+    if (!c->ssl) {
+        ssize_t n = recv(c->fd, p, len, MSG_DONTWAIT);
+        if (n < 0) {
+            *why = strerror(errno);
+        }
+        return n;
+    }
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int) len);
+    if (r > 0) {
+        c->want_write = false;
+        return r;
+    }
+    return ofconn_tls_result(c, r, why, buf, size);
+}
+
+/* Loads the switch's key, certificate and CA (once; again after a failure,
+ * so fixed files are picked up).  Peers must present a certificate signed
+ * by the CA, in both directions, as with Open vSwitch. */
+static SSL_CTX *
+ofsw_tls(struct ofsw *sw)
+{
+    char ebuf[256];
+    const char *what;
+    SSL_CTX *ctx;
+
+    if (sw->tls) {
+        return sw->tls;
+    }
+    ctx = SSL_CTX_new(TLS_method());
+    if (!ctx) {
+        LOG_ERR(MOD, "%s/%s: TLS: no context", sw->slice, sw->sw);
+        return NULL;
+    }
+    ERR_clear_error();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
+                     | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    if (SSL_CTX_use_PrivateKey_file(ctx, sw->tls_files[0], SSL_FILETYPE_PEM) != 1) {
+        what = "private_key";
+    } else if (SSL_CTX_use_certificate_chain_file(ctx, sw->tls_files[1]) != 1) {
+        what = "certificate";
+    } else if (SSL_CTX_check_private_key(ctx) != 1) {
+        what = "certificate (does not match private_key)";
+    } else if (SSL_CTX_load_verify_locations(ctx, sw->tls_files[2], NULL) != 1) {
+        what = "ca_cert";
+    } else {
+        STACK_OF(X509_NAME) *cas = SSL_load_client_CA_file(sw->tls_files[2]);
+        if (cas) {
+            SSL_CTX_set_client_CA_list(ctx, cas);
+        }
+        sw->tls = ctx;
+        return ctx;
+    }
+    LOG_ERR(MOD, "%s/%s: TLS: cannot use %s: %s", sw->slice, sw->sw, what,
+            tls_error_string(ERR_peek_last_error(), ebuf, sizeof ebuf));
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+/* Takes the handshake of 'c' as far as it goes without blocking. */
+static void ofconn_kill(struct ofconn *c, const char *why);
+static void ofconn_flush(struct ofconn *c);
+
+static void
+ofconn_handshake(struct ofconn *c)
+{
+    char ebuf[256];
+    const char *why = "handshake failed";
+
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(c->ssl);
+    if (r != 1) {
+        ssize_t n = ofconn_tls_result(c, r, &why, ebuf, sizeof ebuf);
+        if (n < 0 && errno == EAGAIN) {
+            return;
+        }
+        if (n == 0) {
+            why = "closed by peer during the TLS handshake";
+        }
+        char msg[384];
+        snprintf(msg, sizeof msg, "TLS handshake failed: %s", why);
+        if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
+            snprintf(msg, sizeof msg, "TLS handshake failed: peer certificate: %s",
+                     X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+        }
+        c->tls_broken = true;
+        ofconn_kill(c, msg);
+        return;
+    }
+    c->handshaking = false;
+    c->want_write = false;
+
+    char subject[256] = "?";
+    X509 *cert = SSL_get1_peer_certificate(c->ssl);
+    if (cert) {
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+        X509_free(cert);
+    }
+    LOG_INFO(MOD, "%s/%s: TLS with %s established (%s, %s), peer %s", c->sw->slice,
+             c->sw->sw, c->peer, SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
+             subject);
+    ofconn_flush(c);
+}
+
 /* ---- Connections -------------------------------------------------------- */
 
 static void
@@ -133,12 +330,16 @@ ofconn_kill(struct ofconn *c, const char *why)
 static void
 ofconn_flush(struct ofconn *c)
 {
-    while (!c->dead && !c->connecting && c->out_ofs < c->out.size) {
-        ssize_t n = send(c->fd, c->out.data + c->out_ofs, c->out.size - c->out_ofs,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR) {
-                ofconn_kill(c, strerror(errno));
+    while (!c->dead && !c->connecting && !c->handshaking && c->out_ofs < c->out.size) {
+        char ebuf[256];
+        const char *why = "";
+        ssize_t n = ofconn_send_raw(c, (uint8_t *) c->out.data + c->out_ofs,
+                                    c->out.size - c->out_ofs, &why, ebuf, sizeof ebuf);
+        if (n <= 0) {
+            if (n == 0) {
+                ofconn_kill(c, "closed by peer");
+            } else if (errno != EAGAIN && errno != EINTR) {
+                ofconn_kill(c, why);
             }
             break;
         }
@@ -171,8 +372,11 @@ ofconn_send_msg(struct ofconn *c, struct ofagent *a, const struct ofp_msg *msg)
     }
 }
 
+/* A connection on 'fd'; 'ssl' (NULL for TCP) is set up for 'fd' and in
+ * connect or accept state: its handshake runs once TCP is connected. */
 static struct ofconn *
-ofconn_new(struct ofsw *sw, int fd, int active, const char *peer, bool connecting)
+ofconn_new(struct ofsw *sw, int fd, int active, const char *peer, bool connecting,
+           SSL *ssl)
 {
     struct ofconn *c = xzalloc(sizeof *c);
     struct ofpbuf hello = OFPBUF_INITIALIZER;
@@ -181,6 +385,8 @@ ofconn_new(struct ofsw *sw, int fd, int active, const char *peer, bool connectin
     c->fd = fd;
     c->active = active;
     c->connecting = connecting;
+    c->ssl = ssl;
+    c->handshaking = ssl != NULL;
     c->role = OFA_ROLE_EQUAL;
     str_copy(c->peer, peer, sizeof c->peer);
     ofp_framer_init(&c->framer);
@@ -190,12 +396,23 @@ ofconn_new(struct ofsw *sw, int fd, int active, const char *peer, bool connectin
     ofp_encode_hello(&hello, 0, OFA_VERSIONS);
     ofconn_send(c, hello.data, hello.size, false);
     ofpbuf_uninit(&hello);
+    if (c->ssl && !c->connecting) {
+        ofconn_handshake(c);
+    }
     return c;
 }
 
 static void
 ofconn_free(struct ofconn *c)
 {
+    if (c->ssl) {
+        if (!c->handshaking && !c->tls_broken) {
+            ERR_clear_error();
+            SSL_shutdown(c->ssl);       /* close_notify, not waiting for the peer's */
+        }
+        SSL_free(c->ssl);
+        ERR_clear_error();
+    }
     close(c->fd);
     ofp_framer_destroy(&c->framer);
     ofpbuf_uninit(&c->out);
@@ -227,7 +444,7 @@ ofsw_reap(struct ofagent *a, struct ofsw *sw, uint64_t now_ms)
     sw->n_conns = k;
 }
 
-/* Splits "tcp:HOST:PORT" / "ptcp:PORT[:ADDR]" into an address. */
+/* Splits "tcp:HOST:PORT" / "ptcp:PORT[:ADDR]" (or ssl:, pssl:) into an address. */
 static bool
 parse_target(const char *target, bool passive, struct sockaddr_in *sin)
 {
@@ -276,6 +493,9 @@ ofsw_try_listen(struct ofsw *sw)
         sw->listen = NULL;
         return;
     }
+    if (!strncmp(sw->listen, "pssl:", 5) && !ofsw_tls(sw)) {
+        return;                     /* logged; retried on the next tick */
+    }
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         return;
@@ -296,7 +516,9 @@ static void
 ofsw_try_connect(struct ofsw *sw, unsigned i, uint64_t now_ms)
 {
     struct ofactive *act = &sw->actives[i];
+    bool tls = !strncmp(act->target, "ssl:", 4);
     struct sockaddr_in sin;
+    SSL *ssl = NULL;
     int fd;
 
     if (act->conn || now_ms < act->next_try_ms) {
@@ -308,6 +530,9 @@ ofsw_try_connect(struct ofsw *sw, unsigned i, uint64_t now_ms)
         LOG_ERR(MOD, "%s/%s: bad controller target \"%s\"", sw->slice, sw->sw,
                 act->target);
         return;
+    }
+    if (tls && !ofsw_tls(sw)) {
+        return;                     /* logged; retried with the backoff */
     }
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -322,7 +547,17 @@ ofsw_try_connect(struct ofsw *sw, unsigned i, uint64_t now_ms)
                           ? OFA_BACKOFF_MAX_MS : act->backoff_ms * 2;
         return;
     }
-    act->conn = ofconn_new(sw, fd, i, act->target, r < 0);
+    if (tls) {
+        ssl = SSL_new(sw->tls);
+        if (!ssl || !SSL_set_fd(ssl, fd)) {
+            LOG_ERR(MOD, "%s/%s: TLS: cannot set up a connection", sw->slice, sw->sw);
+            SSL_free(ssl);
+            close(fd);
+            return;
+        }
+        SSL_set_connect_state(ssl);
+    }
+    act->conn = ofconn_new(sw, fd, i, act->target, r < 0, ssl);
 }
 
 /* ---- Switches ------------------------------------------------------------ */
@@ -357,6 +592,9 @@ ofsw_create(const char *slice, const char *swname, void *state)
     sw->miss_send_len = OFA_DEFAULT_MISS_SEND_LEN;
     sw->listen = cfg->listen ? xstrdup(cfg->listen) : NULL;
     sw->listen_fd = -1;
+    sw->tls_files[0] = cfg->private_key ? xstrdup(cfg->private_key) : NULL;
+    sw->tls_files[1] = cfg->certificate ? xstrdup(cfg->certificate) : NULL;
+    sw->tls_files[2] = cfg->ca_cert ? xstrdup(cfg->ca_cert) : NULL;
     for (unsigned i = 0; i < cfg->n_controllers; i++) {
         sw->actives[i].target = xstrdup(cfg->controllers[i]);
         sw->actives[i].backoff_ms = OFA_BACKOFF_MIN_MS;
@@ -378,6 +616,10 @@ ofsw_destroy(struct ofsw *sw)
     }
     if (sw->listen_fd >= 0) {
         close(sw->listen_fd);
+    }
+    SSL_CTX_free(sw->tls);
+    for (int i = 0; i < 3; i++) {
+        free(sw->tls_files[i]);
     }
     free(sw->conns);
     free(sw->ports);
@@ -1219,9 +1461,18 @@ handle_msg(struct ofagent *a, struct ofconn *c, const uint8_t *p, size_t len,
 static void
 ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
 {
-    for (int rounds = 0; rounds < 16 && !c->dead; rounds++) {
+    c->rd_pending = false;
+    for (int rounds = 0; !c->dead; rounds++) {
+        if (rounds == OFA_READ_ROUNDS) {
+            /* Fairness: the rest on the next pass.  TLS may hold records
+             * poll() cannot see: ofagent_timeout_ms() then does not sleep. */
+            c->rd_pending = c->ssl && SSL_has_pending(c->ssl);
+            return;
+        }
         void *space = ofp_framer_space(&c->framer, 65536);
-        ssize_t n = recv(c->fd, space, 65536, MSG_DONTWAIT);
+        char ebuf[256];
+        const char *why = "";
+        ssize_t n = ofconn_recv(c, space, 65536, &why, ebuf, sizeof ebuf);
         const uint8_t *msg;
         size_t len;
         int error = 0;
@@ -1232,7 +1483,7 @@ ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
         }
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
-                ofconn_kill(c, strerror(errno));
+                ofconn_kill(c, why);
             }
             return;
         }
@@ -1243,9 +1494,10 @@ ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
         if (error == EBADMSG) {
             ofconn_kill(c, "not an OpenFlow stream");
         }
-        if (n < 65536) {
+        if (n < 65536 && !c->ssl) {
             return;
         }
+        /* TLS hands over a record at a time: read until it would block. */
     }
 }
 
@@ -1329,7 +1581,9 @@ ofagent_pollfds(struct ofagent *a, struct pollfd **pfds, size_t *cap, size_t n)
         for (size_t k = 0; k < sw->n_conns; k++) {
             struct ofconn *c = sw->conns[k];
             short ev = c->connecting ? POLLOUT
-                       : POLLIN | (c->out_ofs < c->out.size ? POLLOUT : 0);
+                       : c->handshaking ? (c->want_write ? POLLOUT : POLLIN)
+                       : POLLIN | (c->out_ofs < c->out.size || c->want_write
+                                   ? POLLOUT : 0);
             (*pfds)[n++] = (struct pollfd) { .fd = c->fd, .events = ev };
             add_owner(a, OFA_CONN, c);
         }
@@ -1342,6 +1596,14 @@ ofagent_timeout_ms(const struct ofagent *a)
 {
     uint64_t now = time_ms();
 
+    for (size_t i = 0; i < a->n_sws; i++) {
+        for (size_t k = 0; k < a->sws[i]->n_conns; k++) {
+            if (a->sws[i]->conns[k]->rd_pending) {
+                return 0;
+            }
+        }
+    }
+
     if (a->next_tick_ms <= now) {
         return 0;
     }
@@ -1351,6 +1613,8 @@ ofagent_timeout_ms(const struct ofagent *a)
 static void
 ofagent_accept(struct ofsw *sw)
 {
+    bool tls = !strncmp(sw->listen, "pssl:", 5);
+    SSL *ssl = NULL;
     struct sockaddr_in sin;
     socklen_t slen = sizeof sin;
     int fd = accept4(sw->listen_fd, (struct sockaddr *) &sin, &slen,
@@ -1363,8 +1627,18 @@ ofagent_accept(struct ofsw *sw)
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     snprintf(peer, sizeof peer, "%s:%u", inet_ntoa(sin.sin_addr), ntohs(sin.sin_port));
-    LOG_INFO(MOD, "%s/%s: accepted %s", sw->slice, sw->sw, peer);
-    ofconn_new(sw, fd, -1, peer, false);
+    if (tls) {
+        ssl = sw->tls ? SSL_new(sw->tls) : NULL;
+        if (!ssl || !SSL_set_fd(ssl, fd)) {
+            LOG_ERR(MOD, "%s/%s: TLS: cannot set up a connection", sw->slice, sw->sw);
+            SSL_free(ssl);
+            close(fd);
+            return;
+        }
+        SSL_set_accept_state(ssl);
+    }
+    LOG_INFO(MOD, "%s/%s: accepted %s%s", sw->slice, sw->sw, peer, tls ? " (TLS)" : "");
+    ofconn_new(sw, fd, -1, peer, false, ssl);
 }
 
 static void
@@ -1400,7 +1674,8 @@ ofagent_run(struct ofagent *a, const struct pollfd *pfds, size_t n)
     if (a->poll_epoch == a->epoch && n == a->n_owners) {
         for (size_t i = 0; i < n; i++) {
             const struct ofa_owner *o = &a->owners[i];
-            if (!pfds[i].revents) {
+            if (!pfds[i].revents
+                && !(o->kind == OFA_CONN && ((struct ofconn *) o->p)->rd_pending)) {
                 continue;
             }
             if (o->kind == OFA_PUNT) {
@@ -1420,13 +1695,25 @@ ofagent_run(struct ofagent *a, const struct pollfd *pfds, size_t n)
                     c->connecting = false;
                     LOG_INFO(MOD, "%s/%s: connected to %s", c->sw->slice, c->sw->sw,
                              c->peer);
-                    ofconn_flush(c);
+                    if (c->ssl) {
+                        ofconn_handshake(c);
+                    } else {
+                        ofconn_flush(c);
+                    }
                     continue;
                 }
-                if (pfds[i].revents & POLLOUT) {
+                if (c->handshaking) {
+                    ofconn_handshake(c);
+                    if (c->handshaking || c->dead) {
+                        continue;
+                    }
+                }
+                /* TLS: a read may need POLLOUT, a write POLLIN; trying
+                 * both costs a would-block at most. */
+                if (pfds[i].revents & POLLOUT || (c->ssl && c->out_ofs < c->out.size)) {
                     ofconn_flush(c);
                 }
-                if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR) || c->ssl) {
                     ofconn_read(a, c, &paused);
                 }
             }

@@ -8,9 +8,15 @@
  * is an OpenFlow switch of its own: a datapath id, ports (vport index + 1,
  * named after the vport), the vnode's pipeline as its flow tables.  The
  * agent keeps one connection set per such switch: active connections to
- * the controllers of its config ("controller": "tcp:HOST:PORT", reconnected
- * with exponential backoff from 1 to 8 s) and the connections a passive
- * listener accepts ("listen": "ptcp:PORT[:ADDR]", as `ovs-ofctl` uses).
+ * the controllers of its config ("controller": "tcp:HOST:PORT" or
+ * "ssl:HOST:PORT", reconnected with exponential backoff from 1 to 8 s) and
+ * the connections a passive listener accepts ("listen": "ptcp:PORT[:ADDR]"
+ * or "pssl:PORT[:ADDR]", as `ovs-ofctl` uses).  TLS (OpenSSL, 1.2+) is
+ * mutual as in Open vSwitch: the vnode's "private_key" and "certificate"
+ * identify the switch, peers must present a certificate that verifies
+ * against its "ca_cert".  The handshake runs non-blocking in the same poll
+ * loop; after it, one transport layer (ofconn_send_raw/ofconn_recv) is the
+ * only difference between TCP and TLS connections.
  *
  * Messages are decoded and encoded by the one codec (lib/openflow/); the
  * agent adds what needs switch state: flow, group and meter mods go to
