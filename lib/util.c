@@ -104,6 +104,19 @@ name_is_valid(const char *name)
     return true;
 }
 
+bool
+str_has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = list; n && (p = strstr(p, word)); p += n) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 uint64_t
 time_ns(void)
 {

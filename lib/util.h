@@ -30,6 +30,9 @@ bool str_copy(char *dst, const char *src, size_t size);
  * [A-Za-z0-9_.-], starting with a letter or digit. */
 bool name_is_valid(const char *name);
 
+/* True if the space-separated 'list' holds 'word' as a whole word. */
+bool str_has_word(const char *list, const char *word);
+
 /* Monotonic clock in nanoseconds / milliseconds. */
 uint64_t time_ns(void);
 uint64_t time_ms(void);

@@ -95,18 +95,6 @@ usage(FILE *out)
             "default " SLICER_CLI_DEFAULT_SOCKET "), --json, --timeout SEC\n");
 }
 
-static bool
-word_in(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; (p = strstr(p, word)); p += n) {
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n])) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static const struct opt *
 find_opt(const char *name)
 {
@@ -281,7 +269,7 @@ slicer_cli_main(int argc, char *argv[])
         uint64_t u;
         char *end;
 
-        if (!word_in(cmd->options, o->name)) {
+        if (!str_has_word(cmd->options, o->name)) {
             fprintf(stderr, "lamina slicer: --%s does not apply to \"%s%s%s\"\n",
                     o->name, cmd->noun, cmd->verb ? " " : "",
                     cmd->verb ? cmd->verb : "");

@@ -169,20 +169,6 @@ usage_error(char *msg, size_t size, const char *fmt, ...)
     return 2;
 }
 
-/* True if space-separated 'list' holds 'word'. */
-static bool
-word_in(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-
-    for (const char *p = list; (p = strstr(p, word)); p += n) {
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n])) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static const struct cli_opt *
 find_opt(const char *name, size_t len)
 {
@@ -472,7 +458,7 @@ switch_cli_parse(int argc, char *argv[], struct switch_cli_request *req,
     first = cmd->verb ? 1 : 0;
     req->params = json_object();
     for (int i = 0; i < n_opts; i++) {
-        if (!word_in(cmd->options, opts[i]->name)) {
+        if (!str_has_word(cmd->options, opts[i]->name)) {
             error = usage_error(msg, size, "option --%s does not apply to "
                                 "\"%s%s%s\"", opts[i]->name, cmd->group,
                                 cmd->verb ? " " : "",

@@ -31,12 +31,24 @@ test_str_copy(void **state)
     assert_string_equal(buf, "abc");
 }
 
+static void
+test_str_has_word(void **state)
+{
+    (void) state;
+    assert_true(str_has_word("rate delay loss", "delay"));
+    assert_true(str_has_word("rate", "rate"));
+    assert_false(str_has_word("rate delay", "del"));
+    assert_false(str_has_word("ratex delay", "rate"));
+    assert_false(str_has_word("", "rate"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_is_valid),
         cmocka_unit_test(test_str_copy),
+        cmocka_unit_test(test_str_has_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
