@@ -131,6 +131,12 @@ int dp_port_add_dummy(const char *sw, const char *name, struct rte_ring *rx,
  * three from 'pp'; devargs and queue_len are ignored). */
 int dp_port_set(const struct dp_port_params *pp, struct dp_error *err);
 
+/* Takes a port down (frames it receives and frames for it are dropped
+ * as "link-down", what it holds is freed) or brings it up again; for a
+ * port that is a link's end, set the link instead. */
+int dp_port_set_up(const char *sw, const char *name, bool up,
+                   struct dp_error *err);
+
 /* Fails with EBUSY while a vport or a virtual link uses the port. */
 int dp_port_del(const char *sw, const char *name, struct dp_error *err);
 

@@ -712,6 +712,36 @@ dp_port_set(const struct dp_port_params *pp, struct dp_error *err)
     return error;
 }
 
+static void dp_port_drain(struct dp_port *);
+
+int
+dp_port_set_up(const char *swname, const char *name, bool up, struct dp_error *err)
+{
+    struct dp_switch *sw = dp_need_switch(swname, err);
+    struct dp_port *p = sw ? dp_need_port(sw, name, err) : NULL;
+
+    if (!p) {
+        return ENOENT;
+    }
+    if (p->link) {
+        dp_err(err, "port %s/%s is an end of link %s: set the link instead",
+               swname, name, p->link->name);
+        return EINVAL;
+    }
+    dp_pause();
+    p->down = !up;
+    if (!up) {
+        dp_port_drain(p);
+        for (uint32_t k = 0; k < p->n_queues_alloc; k++) {
+            if (p->queues[k]) {
+                dp_queue_flush(p->queues[k], sw->worker);
+            }
+        }
+    }
+    dp_resume();
+    return 0;
+}
+
 /* Frees what is in a port's delay line (workers paused). */
 static void
 dp_port_drain(struct dp_port *p)

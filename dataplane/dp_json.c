@@ -57,6 +57,10 @@ dp_config_to_json(void)
                 "name", p->name, "devargs", dp_port_devargs(p),
                 "rate_bps", (json_int_t) p->rate_bps, "queue_len", p->queue_len,
                 "delay_us", p->delay_us, "loss_ppm", p->loss_ppm));
+            if (p->down) {
+                json_object_set_new(json_array_get(ports, json_array_size(ports) - 1),
+                                    "up", json_false());
+            }
         }
     }
     for (uint32_t i = 0; i < dp.n_links; i++) {

@@ -847,6 +847,12 @@ dp_worker_main(void *arg)
                 }
                 n_rx += n;
                 p->ctr.rx_packets += n;
+                if (unlikely(p->down)) {
+                    for (uint16_t k = 0; k < n; k++) {
+                        dp_drop(pkts[k], &p->ctr, NULL, DP_DROP_LINK_DOWN);
+                    }
+                    continue;
+                }
                 for (uint16_t k = 0; k < n; k++) {
                     rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
                 }

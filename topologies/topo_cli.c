@@ -490,13 +490,6 @@ cmd_link(int argc, char *argv[])
                                     "switch", run->name, a, b));
             goto out;
         }
-        if (strcmp(verb, "set")) {
-            rc = fail_msg(xasprintf("host links cannot be taken %s yet: "
-                                    "take the host's interface down inside "
-                                    "(lamina topo exec %s ip link set eth0 "
-                                    "%s)", verb, hn, verb));
-            goto out;
-        }
         params = json_pack("{s:s, s:s}", "switch",
                            run->t->sw[run->t->hosts[host].sw].name,
                            "name", run->t->hosts[host].name);

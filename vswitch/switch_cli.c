@@ -87,9 +87,9 @@ static const struct cli_cmd cli_cmds[] = {
       "add a DPDK port, e.g. net_af_packet0,iface=veth1 or net_null0" },
     { "port", "del", "port.del", "switch name", "", "SWITCH NAME",
       "delete a port" },
-    { "port", "set", "port.set", "switch name", "rate delay loss",
-      "SWITCH NAME [--rate RATE] [--delay D] [--loss L]",
-      "set a port's emulated egress rate (0: unlimited), delay and loss" },
+    { "port", "set", "port.set", "switch name", "rate delay loss up down",
+      "SWITCH NAME [--rate RATE] [--delay D] [--loss L] [--up|--down]",
+      "set a port's emulated egress rate (0: unlimited), delay, loss or state" },
     { "port", "list", "port.list", "switch?", "", "[SWITCH]", "list ports" },
 
     { "link", "add", "link.add", "name @a @b",
@@ -476,9 +476,13 @@ switch_cli_parse(int argc, char *argv[], struct switch_cli_request *req,
         goto out;
     }
     /* Options the command cannot do without. */
-    if ((!strcmp(cmd->method, "port.set")
-         && !json_object_get(req->params, "rate_bps"))) {
-        error = usage_error(msg, size, "missing --rate");
+    if (!strcmp(cmd->method, "port.set")
+        && !json_object_get(req->params, "rate_bps")
+        && !json_object_get(req->params, "delay_us")
+        && !json_object_get(req->params, "loss_ppm")
+        && !json_object_get(req->params, "up")) {
+        error = usage_error(msg, size, "nothing to set: give --rate, --delay, "
+                            "--loss, --up or --down");
     } else if (!strcmp(cmd->method, "vlink.add")
                && !json_object_get(req->params, "path")) {
         error = usage_error(msg, size, "missing --path");

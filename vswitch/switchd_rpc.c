@@ -310,10 +310,12 @@ RPC_HANDLER(port_add)
     struct switchd_rpc *rpc = rpc_;
     struct dp_port_params p = { 0 };
     struct dp_error dperr = { "" };
+    bool up = true;
+    int error;
 
     if (check_members(rpc, params, MEMBERS("switch", "name", "devargs",
                                            "rate_bps", "queue_len", "delay_us",
-                                           "loss_ppm"), err)
+                                           "loss_ppm", "up"), err)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || jsonrpc_param_string(params, "devargs", true, &p.devargs, err)
@@ -321,10 +323,20 @@ RPC_HANDLER(port_add)
         || opt_uint(params, "rate_bps", SWITCHD_MAX_RATE, &p.rate_bps, err)
         || opt_u32(params, "queue_len", SWITCHD_MAX_QUEUE, &p.queue_len, err)
         || opt_u32(params, "delay_us", SWITCHD_MAX_DELAY_US, &p.delay_us, err)
-        || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)) {
+        || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)
+        || jsonrpc_param_bool(params, "up", false, &up, err)) {
         return EINVAL;
     }
-    return dp_outcome(rpc, dp_port_add(&p, &dperr), &dperr, "port.add", err);
+    error = dp_port_add(&p, &dperr);
+    if (!error && !up) {
+        /* A port saved down (the state file) comes back down. */
+        error = dp_port_set_up(p.sw, p.name, false, &dperr);
+        if (error) {
+            struct dp_error ignore;
+            dp_port_del(p.sw, p.name, &ignore);
+        }
+    }
+    return dp_outcome(rpc, error, &dperr, "port.add", err);
 }
 
 RPC_HANDLER(port_del)
@@ -350,15 +362,21 @@ RPC_HANDLER(port_set)
     json_t *cur;
 
     if (check_members(rpc, params, MEMBERS("switch", "name", "rate_bps",
-                                           "delay_us", "loss_ppm"), err)
+                                           "delay_us", "loss_ppm", "up"), err)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)) {
         return EINVAL;
     }
-    if (!json_object_get(params, "rate_bps") && !json_object_get(params, "delay_us")
-        && !json_object_get(params, "loss_ppm")) {
+    bool has_props = json_object_get(params, "rate_bps")
+                     || json_object_get(params, "delay_us")
+                     || json_object_get(params, "loss_ppm");
+    bool up = true;
+    if (!has_props && !json_object_get(params, "up")) {
         return bad_param(err, "port %s/%s: nothing to set (give rate_bps, "
-                         "delay_us or loss_ppm)", p.sw, p.name);
+                         "delay_us, loss_ppm or up)", p.sw, p.name);
+    }
+    if (jsonrpc_param_bool(params, "up", false, &up, err)) {
+        return EINVAL;
     }
     /* What is not given keeps its value. */
     cur = config_select("ports", "switch", p.sw, "name", p.name, NULL);
@@ -372,7 +390,11 @@ RPC_HANDLER(port_set)
         || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)) {
         return EINVAL;
     }
-    return dp_outcome(rpc, dp_port_set(&p, &dperr), &dperr, "port.set", err);
+    int error = has_props ? dp_port_set(&p, &dperr) : 0;
+    if (!error && json_object_get(params, "up")) {
+        error = dp_port_set_up(p.sw, p.name, up, &dperr);
+    }
+    return dp_outcome(rpc, error, &dperr, "port.set", err);
 }
 
 RPC_HANDLER(port_list)
@@ -959,7 +981,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
       "delay_us?, loss_ppm?}" },
     { "port.del", port_del, "delete a port {switch, name}" },
     { "port.set", port_set,
-      "set a port's emulation {switch, name, rate_bps?, delay_us?, loss_ppm?}" },
+      "set a port's emulation or state {switch, name, rate_bps?, delay_us?, "
+      "loss_ppm?, up?}" },
     { "port.list", port_list, "list ports {switch?}" },
     { "link.add", link_add, "link two switches {name, sw_a, port_a, sw_b, "
       "port_b, devargs_a?, devargs_b?, rate_bps?, delay_us?, loss_ppm?, "

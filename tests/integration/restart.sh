@@ -34,8 +34,12 @@ check_traffic() {
         wait_for "nsx $slice-1 ping -c 1 -W 1 10.0.0.2" 20 || fail "$slice: no traffic $1"
     done
 }
+# A port taken down stays down across the restart.
+lamina port add s1 spare net_null0 || fail "port add spare"
+lamina port set s1 spare --down || fail "port set spare --down"
 check_traffic "before the restart"
 before=$(lamina --json switch config)
+echo "$before" | grep -q '"up": false' || fail "the down port is not in the configuration"
 
 stop_switchd KILL
 info "lamina-switchd killed"

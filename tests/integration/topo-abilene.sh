@@ -12,6 +12,7 @@
 #   - taking that link down makes the ping fail (the default slice's
 #     pseudowires are not rerouted: they follow the path they were given,
 #     as docs/topologies.md says); up again, the ping works again;
+#   - taking h5's host link down cuts it off, up restores it;
 #   - `topo down` leaves no namespace, veth, process, DPDK file or run
 #     directory behind.
 . "$(dirname "$0")/lib.sh"
@@ -98,6 +99,17 @@ topo status --name "$NAME" | grep -E "^$LINK " | grep -q DOWN ||
 topo link --name "$NAME" "$A" "$B" up || fail "topo link up"
 wait_for "topo exec --name $NAME h0 ping -c 1 -W 1 10.0.0.6" 10 ||
     fail "h0 does not reach h5 after $LINK came back up"
+
+# --- a host link down and up: h5 and its switch
+H5_SW=$(topo status --name "$NAME" --json | json_get hosts.5.switch)
+topo link --name "$NAME" h5 "$H5_SW" down || fail "topo link h5 $H5_SW down"
+if topo exec --name "$NAME" h0 ping -c 2 -i 0.3 -W 1 10.0.0.6 >/dev/null; then
+    fail "h0 still reaches h5 with h5's host link down"
+fi
+topo link --name "$NAME" h5 "$H5_SW" up || fail "topo link h5 $H5_SW up"
+wait_for "topo exec --name $NAME h0 ping -c 1 -W 1 10.0.0.6" 10 ||
+    fail "h0 does not reach h5 after its host link came back up"
+info "h5's host link: down cuts it off, up restores it"
 
 # --- down leaves nothing behind
 VETHS=$(python3 -c 'import json,sys; print(" ".join(h["veth"] for h in json.load(sys.stdin)["hosts"]))' <"$RUN/record.json")

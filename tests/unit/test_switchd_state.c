@@ -255,7 +255,7 @@ test_cli_errors(void **state)
     expect_usage_error("port add s1 p1 net_null0 --rate", "needs a value");
     expect_usage_error("port add s1 p1 net_null0 --vlan 5", "does not apply");
     expect_usage_error("port add s1 p1 net_null0 --bogus 5", "unknown option --bogus");
-    expect_usage_error("port set s1 p1", "missing --rate");
+    expect_usage_error("port set s1 p1", "nothing to set");
     expect_usage_error("link add l1 s1 s2:p2", "not SWITCH:PORT");
     expect_usage_error("link add l1 s1:p1 :p2", "not SWITCH:PORT");
     expect_usage_error("link add l1 s1:p1 s2:p2 --delay 5 --loss 200",
