@@ -2,10 +2,16 @@
  * dp_worker: the fast path.  One loop per worker lcore serves every port
  * of the switches assigned to it:
  *
+ *   frames injected by the control side (packet-out) -> their vnode
  *   for each switch, for each port:  rx burst -> classify -> police
  *       -> vnode forwarding plane -> push label / VLAN -> slice queue
+ *          (or straight to the device when the port has nothing to shape:
+ *           cut-through, see dp_enqueue_burst())
  *   for each port with backlog:      scheduler -> loss -> delay line -> tx
+ *   punted frames (packet-in) signalled to the control side once a round
  *
+ * Work is done per burst wherever the frames of a burst agree (one
+ * binding, one destination vport), per packet only where they differ.
  * No allocation and no lock per packet (flooding copies a frame, which is
  * the one exception, as in any learning bridge).  When a round finds no
  * work, the loop backs off in doubling sleeps up to DP_IDLE_MAX_US, so an
