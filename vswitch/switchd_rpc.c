@@ -247,15 +247,30 @@ rpc_by_name(struct switchd_rpc *rpc, const json_t *params,
     return dp_outcome(rpc, fn(name, &dperr), &dperr, what, err);
 }
 
-/* A method without parameters answering with a configuration section. */
+/* A list method: configuration section 'section', filtered by the
+ * optional parameters "slice" and/or "switch" when 'by_slice' /
+ * 'by_switch' allow them. */
 static int
 rpc_list(struct switchd_rpc *rpc, const json_t *params, const char *section,
-         json_t **result, struct jsonrpc_error *err)
+         bool by_slice, bool by_switch, json_t **result,
+         struct jsonrpc_error *err)
 {
-    if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
+    const char *members[3] = { NULL, NULL, NULL };
+    const char *slice = NULL, *sw = NULL;
+    size_t n = 0;
+
+    if (by_slice) {
+        members[n++] = "slice";
+    }
+    if (by_switch) {
+        members[n++] = "switch";
+    }
+    if (check_members(rpc, params, members, err)
+        || (by_slice && opt_name(params, "slice", &slice, err))
+        || (by_switch && opt_name(params, "switch", &sw, err))) {
         return EINVAL;
     }
-    *result = config_select(section, NULL);
+    *result = config_select(section, "slice", slice, "switch", sw, NULL);
     return 0;
 }
 
@@ -280,7 +295,7 @@ RPC_HANDLER(switch_del)
 
 RPC_HANDLER(switch_list)
 {
-    return rpc_list(rpc_, params, "switches", result, err);
+    return rpc_list(rpc_, params, "switches", false, false, result, err);
 }
 
 /* ---- Ports -------------------------------------------------------------- */
@@ -399,15 +414,7 @@ RPC_HANDLER(port_set)
 
 RPC_HANDLER(port_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-    const char *sw;
-
-    if (check_members(rpc, params, MEMBERS("switch"), err)
-        || opt_name(params, "switch", &sw, err)) {
-        return EINVAL;
-    }
-    *result = config_select("ports", "switch", sw, NULL);
-    return 0;
+    return rpc_list(rpc_, params, "ports", false, true, result, err);
 }
 
 /* ---- Links -------------------------------------------------------------- */
@@ -532,7 +539,7 @@ RPC_HANDLER(link_del)
 
 RPC_HANDLER(link_list)
 {
-    return rpc_list(rpc_, params, "links", result, err);
+    return rpc_list(rpc_, params, "links", false, false, result, err);
 }
 
 /* ---- Slices and queues -------------------------------------------------- */
@@ -620,7 +627,7 @@ RPC_HANDLER(slice_del)
 
 RPC_HANDLER(slice_list)
 {
-    return rpc_list(rpc_, params, "slices", result, err);
+    return rpc_list(rpc_, params, "slices", false, false, result, err);
 }
 
 RPC_HANDLER(queue_set)
@@ -654,16 +661,7 @@ RPC_HANDLER(queue_set)
 
 RPC_HANDLER(queue_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-    const char *slice, *sw;
-
-    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
-        || opt_name(params, "slice", &slice, err)
-        || opt_name(params, "switch", &sw, err)) {
-        return EINVAL;
-    }
-    *result = config_select("queues", "slice", slice, "switch", sw, NULL);
-    return 0;
+    return rpc_list(rpc_, params, "queues", true, true, result, err);
 }
 
 /* ---- Vnodes and vports -------------------------------------------------- */
@@ -710,16 +708,7 @@ RPC_HANDLER(vnode_del)
 
 RPC_HANDLER(vnode_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-    const char *slice, *sw;
-
-    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
-        || opt_name(params, "slice", &slice, err)
-        || opt_name(params, "switch", &sw, err)) {
-        return EINVAL;
-    }
-    *result = config_select("vnodes", "slice", slice, "switch", sw, NULL);
-    return 0;
+    return rpc_list(rpc_, params, "vnodes", true, true, result, err);
 }
 
 RPC_HANDLER(vnode_dump)
@@ -794,16 +783,7 @@ RPC_HANDLER(vport_del)
 
 RPC_HANDLER(vport_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-    const char *slice, *sw;
-
-    if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
-        || opt_name(params, "slice", &slice, err)
-        || opt_name(params, "switch", &sw, err)) {
-        return EINVAL;
-    }
-    *result = config_select("vports", "slice", slice, "switch", sw, NULL);
-    return 0;
+    return rpc_list(rpc_, params, "vports", true, true, result, err);
 }
 
 /* ---- Virtual links ------------------------------------------------------ */
@@ -888,15 +868,7 @@ RPC_HANDLER(vlink_del)
 
 RPC_HANDLER(vlink_list)
 {
-    struct switchd_rpc *rpc = rpc_;
-    const char *slice;
-
-    if (check_members(rpc, params, MEMBERS("slice"), err)
-        || opt_name(params, "slice", &slice, err)) {
-        return EINVAL;
-    }
-    *result = config_select("vlinks", "slice", slice, NULL);
-    return 0;
+    return rpc_list(rpc_, params, "vlinks", true, false, result, err);
 }
 
 /* ---- Introspection ------------------------------------------------------ */
