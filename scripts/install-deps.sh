@@ -13,7 +13,9 @@ PKGS="build-essential pkg-config meson ninja-build
       iproute2 iputils-ping tcpdump ethtool procps
       clang llvm libclang-rt-14-dev
       gnuplot-nox graphviz python3 python3-networkx iperf3
-      openvswitch-switch mininet"
+      openvswitch-switch mininet
+      libmicrohttpd-dev libcurl4-openssl-dev libpq-dev postgresql libyaml-dev
+      sqlite3"
 
 missing=""
 for p in $PKGS; do
