@@ -158,7 +158,7 @@ test_state_write_read(void **state)
 
 /* Parses a space-separated command line. */
 static int
-parse(const char *line, struct switch_cli_request *req, char *msg, size_t size)
+parse(const char *line, struct cli_request *req, char *msg, size_t size)
 {
     char *copy = xstrdup(line), *save = NULL;
     char *argv[32];
@@ -175,7 +175,7 @@ parse(const char *line, struct switch_cli_request *req, char *msg, size_t size)
                                 | JSON_ENCODE_ANY);
         snprintf(msg, size, "%s %s", req->method, text ? text : "null");
         free(text);
-        switch_cli_request_uninit(req);
+        cli_request_uninit(req);
     }
     free(copy);
     return rc;
@@ -184,7 +184,7 @@ parse(const char *line, struct switch_cli_request *req, char *msg, size_t size)
 static void
 expect_request(const char *line, const char *expected)
 {
-    struct switch_cli_request req;
+    struct cli_request req;
     char msg[512];
 
     unsetenv("LAMINA_SOCKET");
@@ -197,7 +197,7 @@ expect_request(const char *line, const char *expected)
 static void
 expect_usage_error(const char *line, const char *needle)
 {
-    struct switch_cli_request req;
+    struct cli_request req;
     char msg[512];
 
     assert_int_equal(parse(line, &req, msg, sizeof msg), 2);
@@ -274,7 +274,7 @@ test_cli_globals(void **state)
     char *argv[] = { "port", "--json", "list", "--socket=/tmp/x.sock", NULL };
     char *help[] = { "vlink", "add", "--help", NULL };
     char *group_help[] = { "vlink", "-h", NULL };
-    struct switch_cli_request req;
+    struct cli_request req;
     char msg[256];
 
     setenv("LAMINA_SOCKET", "/tmp/env.sock", 1);
@@ -282,18 +282,18 @@ test_cli_globals(void **state)
     assert_true(req.json);
     assert_string_equal(req.socket_path, "/tmp/x.sock");
     assert_string_equal(req.method, "port.list");
-    switch_cli_request_uninit(&req);
+    cli_request_uninit(&req);
 
     assert_int_equal(switch_cli_parse(3, help, &req, msg, sizeof msg), 0);
     assert_true(req.help);
     assert_string_equal(req.socket_path, "/tmp/env.sock");
     assert_string_equal(req.method, "vlink.add");
-    switch_cli_request_uninit(&req);
+    cli_request_uninit(&req);
 
     assert_int_equal(switch_cli_parse(2, group_help, &req, msg, sizeof msg), 0);
     assert_true(req.help);
     assert_null(req.method);
-    switch_cli_request_uninit(&req);
+    cli_request_uninit(&req);
     unsetenv("LAMINA_SOCKET");
 }
 
