@@ -2,7 +2,7 @@
 # bench-slicer.sh BUILD: what lamina-slicer adds to the control channel
 # (not a test; `scripts/bench-slicer.sh build`, root for a private netns).
 #
-# The same OpenFlow peers (build/slicer/of-peer: a controller and a fake
+# The same OpenFlow peers (build/tools/of-peer: a controller and a fake
 # switch on Lamina's codec) talk once directly and once through the slicer,
 # on loopback inside a private network namespace:
 #
@@ -30,7 +30,7 @@ build=${1:-build}
 build=$(cd "$build" && pwd)
 RTT=${SLICER_BENCH_RTT:-20000}
 FLOWS=${SLICER_BENCH_FLOWS:-200000}
-peer=$build/slicer/of-peer
+peer=$build/tools/of-peer
 slicerd=$build/slicer/lamina-slicer
 cli=$build/cli/lamina
 [ -x "$peer" ] && [ -x "$slicerd" ] || { echo "bench-slicer: build first" >&2; exit 1; }

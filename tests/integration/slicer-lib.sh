@@ -23,7 +23,7 @@
 #   slicer ARGS…                     `lamina slicer` on $SLICER_SOCK
 #   slicer_stat SLICE KEY            one counter of stats.get
 #   start_osken PORT [ENV=VAL…]      the os-ken learning switch app in sw
-#   of_peer ARGS…                    build/slicer/of-peer inside sw
+#   of_peer ARGS…                    build/tools/of-peer inside sw
 #   slicer_world [RED_SECRET]        the standard world (see below)
 #   slice_flows TAG                  the bridge's flows of one slice
 #   check_flows_in_slices            prints flows outside their slice
@@ -131,7 +131,7 @@ start_osken() {
     OSKEN_PID=$LT_LAST_PID
 }
 
-of_peer() { nsx sw "$LT_BUILD/slicer/of-peer" "$@"; }
+of_peer() { nsx sw "$LT_BUILD/tools/of-peer" "$@"; }
 
 mac_of() { echo "02:00:00:00:00:0${1#h}"; }
 
