@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_runner.h"
 #include "gml.h"
 #include "graph.h"
 #include "topo.h"
@@ -366,8 +367,7 @@ cmd_status(int argc, char *argv[])
     }
     st = topo_run_status(run);
     if (json) {
-        json_dumpf(st, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_print_json(stdout, st);
     } else {
         print_status(st);
     }
@@ -423,6 +423,14 @@ cmd_exec(int argc, char *argv[])
 }
 
 /* ---- link -------------------------------------------------------------------- */
+
+/* The KEY=VALUE words of `link A B set`: the same names, params and
+ * units as the options of `lamina link set`. */
+static const struct cli_option link_set_options[] = {
+    { "rate", "rate_bps", CLI_RATE },
+    { "delay", "delay_us", CLI_DELAY },
+    { "loss", "loss_ppm", CLI_LOSS },
+};
 
 /* Finds the link between switches 'a' and 'b' (the first if several). */
 static size_t
@@ -499,18 +507,12 @@ cmd_link(int argc, char *argv[])
             char *eq = strchr(argv[i], '=');
             const char *val = eq ? eq + 1 : "";
             size_t klen = eq ? (size_t) (eq - argv[i]) : strlen(argv[i]);
-            uint64_t rate;
-            uint32_t v;
+            const struct cli_option *o = cli_option_find(
+                link_set_options, ARRAY_SIZE(link_set_options), argv[i], klen);
+            json_t *v;
 
-            if (klen == 4 && !strncmp(argv[i], "rate", 4)
-                && !units_parse_rate(val, &rate)) {
-                json_object_set_new(params, "rate_bps", json_integer(rate));
-            } else if (klen == 5 && !strncmp(argv[i], "delay", 5)
-                       && !units_parse_delay(val, &v)) {
-                json_object_set_new(params, "delay_us", json_integer(v));
-            } else if (klen == 4 && !strncmp(argv[i], "loss", 4)
-                       && !units_parse_loss(val, &v)) {
-                json_object_set_new(params, "loss_ppm", json_integer(v));
+            if (o && !cli_parse_value(o->type, o->name, val, &v, NULL, 0)) {
+                json_object_set_new(params, o->param, v);
             } else {
                 json_decref(params);
                 rc = usage_error("link set: '%s': expected rate=R (1G), "
@@ -583,8 +585,7 @@ cmd_path(int argc, char *argv[])
                                   "switches", sws, "links", links,
                                   "delay_us", (json_int_t) delay,
                                   "rtt_us", (json_int_t) (2 * delay));
-            json_dumpf(o, stdout, JSON_INDENT(2));
-            putchar('\n');
+            cli_print_json(stdout, o);
             json_decref(o);
         } else {
             printf("%s", argv[optind]);

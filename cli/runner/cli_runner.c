@@ -47,17 +47,24 @@ cli_parse_uint(const char *s, uint64_t *out)
     return !errno && !*end && end != s && *out <= INT64_MAX;
 }
 
+const struct cli_option *
+cli_option_find(const struct cli_option *options, size_t n_options,
+                const char *name, size_t len)
+{
+    for (size_t i = 0; i < n_options; i++) {
+        if (strlen(options[i].name) == len
+            && !strncmp(options[i].name, name, len)) {
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
 /* Finds option 'name' (the first 'len' bytes) of 'table'. */
 static const struct cli_option *
 find_option(const struct cli_table *table, const char *name, size_t len)
 {
-    for (size_t i = 0; i < table->n_options; i++) {
-        if (strlen(table->options[i].name) == len
-            && !strncmp(table->options[i].name, name, len)) {
-            return &table->options[i];
-        }
-    }
-    return NULL;
+    return cli_option_find(table->options, table->n_options, name, len);
 }
 
 static bool
@@ -66,27 +73,27 @@ is_flag(const struct cli_option *opt)
     return opt->type == CLI_TRUE || opt->type == CLI_FALSE;
 }
 
-/* Converts option 'opt' with 'value' into a member of 'params'. */
-static int
-set_option(const struct cli_option *opt, const char *value, json_t *params,
-           char *msg, size_t size)
+int
+cli_parse_value(enum cli_type type, const char *name, const char *value,
+                json_t **out, char *msg, size_t size)
 {
-    json_t *v = NULL, *old = json_object_get(params, opt->param);
+    json_t *v = NULL;
     uint64_t u;
     uint32_t u32;
 
-    switch (opt->type) {
+    *out = NULL;
+    switch (type) {
     case CLI_RATE:
         if (units_parse_rate(value, &u)) {
             return usage_error(msg, size, "--%s: \"%s\" is not a rate (bits/s, "
-                               "e.g. 100k, 10M, 1.5G)", opt->name, value);
+                               "e.g. 100k, 10M, 1.5G)", name, value);
         }
         v = json_integer(u);
         break;
     case CLI_DELAY:
         if (units_parse_delay(value, &u32)) {
             return usage_error(msg, size, "--%s: \"%s\" is not a delay (e.g. "
-                               "500us, 10ms, 1s)", opt->name, value);
+                               "500us, 10ms, 1s)", name, value);
         }
         v = json_integer(u32);
         break;
@@ -94,14 +101,14 @@ set_option(const struct cli_option *opt, const char *value, json_t *params,
         if (units_parse_loss(value, &u32)) {
             return usage_error(msg, size, "--%s: \"%s\" is not a loss (a "
                                "percentage 0..100, e.g. 0.5%%, or 500ppm)",
-                               opt->name, value);
+                               name, value);
         }
         v = json_integer(u32);
         break;
     case CLI_UINT:
         if (!cli_parse_uint(value, &u)) {
             return usage_error(msg, size, "--%s: \"%s\" is not a "
-                               "non-negative integer", opt->name, value);
+                               "non-negative integer", name, value);
         }
         v = json_integer(u);
         break;
@@ -115,7 +122,7 @@ set_option(const struct cli_option *opt, const char *value, json_t *params,
         if (!json_is_object(v)) {
             json_decref(v);
             return usage_error(msg, size, "--%s: not a JSON object: %s",
-                               opt->name, v ? "" : jerr.text);
+                               name, v ? "" : jerr.text);
         }
         break;
     }
@@ -131,12 +138,27 @@ set_option(const struct cli_option *opt, const char *value, json_t *params,
     }
     case CLI_TRUE:
     case CLI_FALSE:
-        v = json_boolean(opt->type == CLI_TRUE);
+        v = json_boolean(type == CLI_TRUE);
         break;
     }
     if (!v) {
         return usage_error(msg, size, "--%s: \"%s\" is not valid text",
-                           opt->name, value);
+                           name, value);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Converts option 'opt' with 'value' into a member of 'params'. */
+static int
+set_option(const struct cli_option *opt, const char *value, json_t *params,
+           char *msg, size_t size)
+{
+    json_t *v, *old = json_object_get(params, opt->param);
+    int error = cli_parse_value(opt->type, opt->name, value, &v, msg, size);
+
+    if (error) {
+        return error;
     }
     if (opt->type == CLI_REPEAT) {
         if (!old) {
@@ -442,6 +464,33 @@ out:
     return error;
 }
 
+int
+cli_parse_line(const struct cli_table *table, const char *line, char *msg,
+               size_t size)
+{
+    char *copy = xstrdup(line), *save = NULL;
+    char **argv = xcalloc(strlen(line) / 2 + 2, sizeof *argv);
+    struct cli_request req;
+    int argc = 0, rc;
+
+    for (char *t = strtok_r(copy, " ", &save); t;
+         t = strtok_r(NULL, " ", &save)) {
+        argv[argc++] = t;
+    }
+    rc = cli_parse(table, argc, argv, &req, msg, size);
+    if (!rc && req.help) {
+        snprintf(msg, size, "help %s", req.method ? req.method : req.words);
+    } else if (!rc) {
+        char *text = json_dumps(req.params, JSON_COMPACT | JSON_SORT_KEYS);
+        snprintf(msg, size, "%s %s", req.method, text ? text : "null");
+        free(text);
+    }
+    cli_request_uninit(&req);
+    free(argv);
+    free(copy);
+    return rc;
+}
+
 /* ---- Usage ---------------------------------------------------------------- */
 
 /* Whether a command of 'table' whose words begin with 'words' (or the
@@ -717,8 +766,8 @@ print_table(FILE *out, const json_t *rows)
     json_decref(columns);
 }
 
-static void
-print_json(FILE *out, const json_t *result)
+void
+cli_print_json(FILE *out, const json_t *result)
 {
     char *text = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY
                             | JSON_PRESERVE_ORDER);
@@ -774,7 +823,7 @@ cli_print_pairs(FILE *out, const struct cli_command *cmd,
         return;
     }
     if (!json_is_array(list)) {
-        print_json(out, result);
+        cli_print_json(out, result);
         return;
     }
     size_t i;
@@ -860,7 +909,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
                 table->daemon, req.socket_path,
                 error == ETIMEDOUT ? "no answer in time" : strerror(error));
     } else if (req.json) {
-        print_json(stdout, result);
+        cli_print_json(stdout, result);
     } else {
         (table->print ? table->print : cli_print_tables)(stdout, req.cmd,
                                                           result);

@@ -126,6 +126,13 @@ struct cli_request {
 int cli_parse(const struct cli_table *table, int argc, char *argv[],
               struct cli_request *req, char *msg, size_t msg_size);
 
+/* For tests of a table: parses the space-separated 'line' (the group's
+ * name first) like cli_parse() and, on success, writes to 'msg' what the
+ * line asks: "METHOD {PARAMS}" with the params' keys sorted, or "help
+ * METHOD" or "help WORDS" for --help.  Returns 0 or 2 as cli_parse(). */
+int cli_parse_line(const struct cli_table *table, const char *line,
+                   char *msg, size_t msg_size);
+
 /* Frees what cli_parse() allocated in 'req'. */
 void cli_request_uninit(struct cli_request *req);
 
@@ -137,9 +144,28 @@ int cli_run(const struct cli_table *table, int argc, char *argv[]);
  * 'words' (all of them for the group's name), then the global options. */
 void cli_usage(FILE *out, const struct cli_table *table, const char *words);
 
+/* Pieces for groups that parse some words themselves (`lamina topo link
+ * A B set rate=R`). */
+
 /* Parses a whole non-negative integer, decimal or 0x hex, into '*out'.
  * Returns false if 's' is not one or is above INT64_MAX. */
 bool cli_parse_uint(const char *s, uint64_t *out);
+
+/* Converts 'value' of 'type' into a new JSON value in '*out' (flags:
+ * true or false, whatever 'value').  Returns 0, or 2 with '*out' NULL and
+ * 'msg' (may be NULL with 'msg_size' 0) naming option 'name'. */
+int cli_parse_value(enum cli_type type, const char *name, const char *value,
+                    json_t **out, char *msg, size_t msg_size);
+
+/* The option called 'name' (its first 'len' bytes) among 'options', or
+ * NULL. */
+const struct cli_option *cli_option_find(const struct cli_option *options,
+                                         size_t n_options, const char *name,
+                                         size_t len);
+
+/* Prints 'result' as indented JSON and a newline ("null" for NULL), as
+ * --json does. */
+void cli_print_json(FILE *out, const json_t *result);
 
 /* Answer printers for cli_table.print. */
 

@@ -57,37 +57,12 @@ static const struct cli_table toy_table = {
     .n_commands = ARRAY_SIZE(toy_commands),
 };
 
-/* Parses the space-separated 'line' with the toy table; on success writes
- * "method {params}" to 'msg'. */
-static int
-parse(const char *line, struct cli_request *req, char *msg, size_t size)
-{
-    char *copy = xstrdup(line), *save = NULL;
-    char *argv[32];
-    int argc = 0, rc;
-
-    for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        argv[argc++] = t;
-    }
-    argv[argc] = NULL;
-    rc = cli_parse(&toy_table, argc, argv, req, msg, size);
-    if (!rc && !req->help) {
-        char *text = json_dumps(req->params, JSON_COMPACT | JSON_SORT_KEYS);
-        snprintf(msg, size, "%s %s", req->method, text ? text : "null");
-        free(text);
-    }
-    cli_request_uninit(req);
-    free(copy);
-    return rc;
-}
-
 static void
 expect_request(const char *line, const char *expected)
 {
-    struct cli_request req;
     char msg[512];
 
-    if (parse(line, &req, msg, sizeof msg)) {
+    if (cli_parse_line(&toy_table, line, msg, sizeof msg)) {
         fail_msg("\"%s\" refused: %s", line, msg);
     }
     assert_string_equal(msg, expected);
@@ -96,11 +71,9 @@ expect_request(const char *line, const char *expected)
 static void
 expect_usage_error(const char *line, const char *needle)
 {
-    struct cli_request req;
     char msg[512];
 
-    assert_int_equal(parse(line, &req, msg, sizeof msg), 2);
-    assert_null(req.params);
+    assert_int_equal(cli_parse_line(&toy_table, line, msg, sizeof msg), 2);
     if (!strstr(msg, needle)) {
         fail_msg("\"%s\": message \"%s\" lacks \"%s\"", line, msg, needle);
     }
@@ -146,6 +119,32 @@ test_option_types(void **state)
     expect_usage_error("toy add t --on=yes", "--on takes no value");
     expect_usage_error("toy add t --color a --color b", "--color: given twice");
     expect_usage_error("toy add t --on --off", "--off: given twice");
+}
+
+/* The pieces that local groups use on their own. */
+static void
+test_values(void **state)
+{
+    const struct cli_option *o;
+    char msg[128];
+    json_t *v;
+
+    o = cli_option_find(toy_options, ARRAY_SIZE(toy_options), "delayed", 5);
+    assert_ptr_equal(o, &toy_options[1]);
+    assert_null(cli_option_find(toy_options, ARRAY_SIZE(toy_options), "de", 2));
+    assert_int_equal(cli_parse_value(CLI_DELAY, "delay", "2ms", &v, msg,
+                                     sizeof msg), 0);
+    assert_int_equal(json_integer_value(v), 2000);
+    json_decref(v);
+    assert_int_equal(cli_parse_value(CLI_RATE, "rate", "fast", &v, msg,
+                                     sizeof msg), 2);
+    assert_null(v);
+    assert_string_equal(msg, "--rate: \"fast\" is not a rate (bits/s, e.g. "
+                        "100k, 10M, 1.5G)");
+    assert_int_equal(cli_parse_value(CLI_LOSS, "loss", "x", &v, NULL, 0), 2);
+    assert_int_equal(cli_parse_value(CLI_FALSE, "off", NULL, &v, NULL, 0), 0);
+    assert_true(json_is_false(v));
+    json_decref(v);
 }
 
 /* Words, positional arguments and the errors that name them. */
@@ -236,6 +235,8 @@ test_globals(void **state)
         assert_string_equal(req.socket_path, "/run/toy.sock");
         cli_request_uninit(&req);
     }
+    expect_request("toy join --help", "help toy.join");
+    expect_request("toy box -h", "help toy box");
     expect_usage_error("toy list --timeout 0", "--timeout: \"0\"");
     expect_usage_error("toy list --timeout 3601", "--timeout");
     expect_usage_error("toy list --socket", "--socket needs a value");
@@ -470,6 +471,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_option_types),
+        cmocka_unit_test(test_values),
         cmocka_unit_test(test_words_and_positionals),
         cmocka_unit_test(test_globals),
         cmocka_unit_test(test_usage),

@@ -156,39 +156,13 @@ test_state_write_read(void **state)
 
 /* ---- The command line ------------------------------------------------- */
 
-/* Parses a space-separated command line. */
-static int
-parse(const char *line, struct cli_request *req, char *msg, size_t size)
-{
-    char *copy = xstrdup(line), *save = NULL;
-    char *argv[32];
-    int argc = 0, rc;
-
-    for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        argv[argc++] = t;
-    }
-    argv[argc] = NULL;
-    rc = switch_cli_parse(argc, argv, req, msg, size);
-    /* The request borrows argv only for socket_path and names. */
-    if (!rc) {
-        char *text = json_dumps(req->params, JSON_COMPACT | JSON_SORT_KEYS
-                                | JSON_ENCODE_ANY);
-        snprintf(msg, size, "%s %s", req->method, text ? text : "null");
-        free(text);
-        cli_request_uninit(req);
-    }
-    free(copy);
-    return rc;
-}
-
 static void
 expect_request(const char *line, const char *expected)
 {
-    struct cli_request req;
     char msg[512];
 
     unsetenv("LAMINA_SOCKET");
-    if (parse(line, &req, msg, sizeof msg)) {
+    if (cli_parse_line(&switch_cli_table, line, msg, sizeof msg)) {
         fail_msg("\"%s\" refused: %s", line, msg);
     }
     assert_string_equal(msg, expected);
@@ -197,10 +171,10 @@ expect_request(const char *line, const char *expected)
 static void
 expect_usage_error(const char *line, const char *needle)
 {
-    struct cli_request req;
     char msg[512];
 
-    assert_int_equal(parse(line, &req, msg, sizeof msg), 2);
+    assert_int_equal(cli_parse_line(&switch_cli_table, line, msg, sizeof msg),
+                     2);
     if (!strstr(msg, needle)) {
         fail_msg("\"%s\": message \"%s\" lacks \"%s\"", line, msg, needle);
     }
