@@ -514,11 +514,17 @@ uses_type(const struct cli_table *table, const char *words,
     return false;
 }
 
-/* What the values of the option types mean, for the commands shown. */
+/* What the values of the option types mean, for the commands shown,
+ * after a blank line if there is anything to say. */
 static void
 units_usage(FILE *out, const struct cli_table *table, const char *words,
             const struct cli_command *only)
 {
+    if (uses_type(table, words, only, CLI_RATE)
+        || uses_type(table, words, only, CLI_DELAY)
+        || uses_type(table, words, only, CLI_LOSS)) {
+        fputc('\n', out);
+    }
     if (uses_type(table, words, only, CLI_RATE)) {
         fprintf(out, "RATE is bits/s with an optional SI suffix: 100k, 10M, "
                 "1.5G, 2T (powers\nof 1000; \"bps\" may follow).\n");
@@ -560,7 +566,6 @@ cli_usage(FILE *out, const struct cli_table *table, const char *words)
         }
     }
     global_usage(out, table);
-    fputc('\n', out);
     units_usage(out, table, words, NULL);
 }
 
@@ -571,7 +576,6 @@ command_usage(FILE *out, const struct cli_table *table,
 {
     fprintf(out, "usage: lamina %s%s%s\n  %s (RPC method %s)\n", c->words,
             *c->usage ? " " : "", c->usage, c->help, c->method);
-    fputc('\n', out);
     units_usage(out, table, NULL, c);
     fprintf(out, "Global options: --socket PATH, --json, --timeout SEC.\n");
 }
