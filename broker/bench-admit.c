@@ -4,7 +4,8 @@
  *   bench-admit [LEASES]
  *
  * Two tables, each with LEASES (default 10,000) leases booked at random
- * over 30 days, each lease 1..72 hours:
+ * over 30 days (to the second, so no two change points coincide), each
+ * lease 1..72 hours:
  *
  *   spread:  400 resources (100 nodes, 300 links); a lease takes 4 node
  *            CPUs and 6 links, as a small virtual network does;
@@ -100,15 +101,15 @@ run(const char *table, uint32_t n_res, int n_leases)
     for (int tries = 0; booked < n_leases && tries < 50 * n_leases; tries++) {
         struct admit_demand d[10];
         size_t n = demands(d, n_res, 1);
-        int64_t s = rnd(30 * 24) * H;
-        booked += !admit_book(a, d, n, s, s + (1 + rnd(72)) * H, NULL, &err);
+        int64_t s = rnd(30 * 24 * H);
+        booked += !admit_book(a, d, n, s, s + H + rnd(71 * H), NULL, &err);
     }
 
     int refused = 0;
     for (int q = 0; q < N_QUERIES; q++) {
         struct admit_demand d[10];
         size_t n = demands(d, n_res, 1);
-        int64_t s = rnd(30 * 24) * H;
+        int64_t s = rnd(30 * 24 * H);
         uint64_t t0 = time_ns();
         refused += admit_check(a, d, n, s, s + 24 * H, NULL, &err) == ENOSPC;
         ns[q] = time_ns() - t0;
