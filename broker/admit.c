@@ -194,9 +194,10 @@ normalize(const struct admit *a, const struct admit_demand *d, size_t n,
         if (m && s[m - 1].resource == s[i].resource) {
             if (__builtin_add_overflow(s[m - 1].amount, s[i].amount,
                                        &s[m - 1].amount)) {
+                uint32_t r = s[i].resource;
                 free(s);
                 return brk_error_set(err, EINVAL, "demand on %s overflows",
-                                     a->res[s[i].resource].name);
+                                     a->res[r].name);
             }
         } else {
             s[m++] = s[i];

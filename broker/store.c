@@ -709,7 +709,7 @@ store_lease_add(struct store *s, struct store_lease *l, struct brk_error *err)
         return brk_error_set(err, EINVAL, "lease id \"%s\" is not a valid "
                              "name", l->id);
     }
-    char *parts = json_text(l->parts ? l->parts : json_object());
+    char *parts = l->parts ? json_text(l->parts) : xstrdup("{}");
     char *prices = json_text(l->prices);
     struct store_val p[] = {
         STORE_S(l->id), STORE_S(l->sp), STORE_S(l->request[0] ? l->request
@@ -787,7 +787,7 @@ store_lease_update(struct store *s, struct store_lease *l,
     }
     store_rows_clear(&rows);
     if (!error) {
-        char *parts = json_text(l->parts ? l->parts : json_object());
+        char *parts = l->parts ? json_text(l->parts) : xstrdup("{}");
         char *prices = json_text(l->prices);
         struct store_val p[] = {
             STORE_S(l->id), STORE_I(l->version),
