@@ -75,6 +75,7 @@ json_text(const json_t *j)
 
 /* ---- Statements and transactions ---- */
 
+/* Runs one statement through the backend. */
 static int
 run(struct store *s, const char *sql, const struct store_val *params,
     size_t n, struct store_rows *rows, int64_t *changes,
@@ -514,6 +515,7 @@ store_inp_set_up(struct store *s, const char *id, bool up,
 
 #define INP_COLUMNS "id, offer, offer_version, up, last_seen"
 
+/* Reads row 'r' of INP_COLUMNS into 'out'. */
 static void
 inp_from_row(const struct store_rows *rows, size_t r, struct store_inp *out)
 {
@@ -579,6 +581,7 @@ store_inps_free(struct store_inp *inps, size_t n)
 
 #define REQUEST_COLUMNS "id, sp, idem_key, body, answer, lease, created"
 
+/* Reads row 'r' of REQUEST_COLUMNS into 'out'. */
 static void
 request_from_row(const struct store_rows *rows, size_t r,
                  struct store_request *out)
@@ -592,6 +595,7 @@ request_from_row(const struct store_rows *rows, size_t r,
     out->created = cell_int(rows, r, 6);
 }
 
+/* Inserts unless (sp, key) exists; then reads back the first request. */
 int
 store_request_add(struct store *s, struct store_request *r, bool *existed,
                   struct brk_error *err)
@@ -683,6 +687,7 @@ store_request_clear(struct store_request *r)
 #define LEASE_COLUMNS "id, sp, request, state, start_time, end_time, " \
                       "deadline, parts, prices, version"
 
+/* Reads row 'r' of LEASE_COLUMNS into 'out'. */
 static void
 lease_from_row(const struct store_rows *rows, size_t r,
                struct store_lease *out)
@@ -751,6 +756,8 @@ store_lease_get(struct store *s, const char *id, struct store_lease *out,
     return error;
 }
 
+/* Optimistic update: read state and version, check both, then write
+ * guarded by the version, all in one transaction. */
 int
 store_lease_update(struct store *s, struct store_lease *l,
                    struct brk_error *err)

@@ -64,6 +64,8 @@ map_sqlstate(const char *state)
     return EIO;
 }
 
+/* Runs 'sql' with text parameters (libpq infers their types from the
+ * statement) and copies the result's cells. */
 static int
 pg_exec(void *conn, const char *sql, const struct store_val *params,
         size_t n, struct store_rows *rows, int64_t *changes,

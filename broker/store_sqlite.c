@@ -34,6 +34,7 @@ simple(sqlite3 *db, const char *sql, struct brk_error *err)
     return 0;
 }
 
+/* Opens (creating) the file 'target', in WAL mode with foreign keys on. */
 static int
 sqlite_open(const char *target, void **dbp, struct brk_error *err)
 {
@@ -107,6 +108,8 @@ map_error(sqlite3 *db, int rc)
     }
 }
 
+/* Prepares 'sql', binds $1..$n by name (SQLite reads "$1" as a named
+ * parameter), steps through it and copies the rows. */
 static int
 sqlite_exec(void *db_, const char *sql, const struct store_val *params,
             size_t n, struct store_rows *rows, int64_t *changes,

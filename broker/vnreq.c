@@ -51,6 +51,7 @@ fail(struct vctx *c, const char *path, const char *fmt, ...)
                          msg);
 }
 
+/* The JSON type of 'j' in words, for error messages. */
 static const char *
 type_name(const json_t *j)
 {
@@ -226,6 +227,8 @@ get_duration(struct vctx *c, const json_t *obj, const char *path,
     return 0;
 }
 
+/* Checks "time" ("start" + "end" | "start" + "duration" | "window" +
+ * "duration") and fills the timing of 'r'. */
 static int
 check_timing(struct vctx *c, const json_t *time, struct vnreq *r)
 {
@@ -352,6 +355,8 @@ get_array(struct vctx *c, const json_t *root, const char *key, bool required,
     return 0;
 }
 
+/* Checks node object 'j' at 'path' into 'n' (names are unique among
+ * the nodes of 'r' read so far). */
 static int
 check_node(struct vctx *c, const json_t *j, const char *path,
            struct vnreq *r, struct vnreq_node *n)
@@ -465,6 +470,8 @@ get_endpoint(struct vctx *c, const json_t *eps, size_t k, const char *path,
     return 0;
 }
 
+/* Checks link object 'j' at 'path' into 'l', against the nodes and
+ * links of 'r' read so far. */
 static int
 check_link(struct vctx *c, const json_t *j, const char *path,
            struct vnreq *r, struct vnreq_link *l)
@@ -533,6 +540,7 @@ check_link(struct vctx *c, const json_t *j, const char *path,
     return 0;
 }
 
+/* Checks access point object 'j' at 'path' into 'a'. */
 static int
 check_access(struct vctx *c, const json_t *j, const char *path,
              struct vnreq *r, struct vnreq_access *a)
@@ -804,6 +812,9 @@ struct yctx {
 
 static json_t *yaml_to_json(struct yctx *, yaml_node_t *, const char *path);
 
+/* Converts a YAML scalar by the core schema: quoted scalars are strings;
+ * plain ones may be null, booleans, integers or numbers.  Tags other than
+ * the core ones are refused. */
 static json_t *
 yaml_scalar(struct yctx *y, yaml_node_t *node, const char *path)
 {
