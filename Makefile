@@ -47,6 +47,7 @@ unit: build
 bench: build hugepages
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench-scale.sh $(BUILD)
+	@$(BUILD)/broker/bench-admit
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
