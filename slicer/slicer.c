@@ -1680,16 +1680,25 @@ rpc_begin(void *aux)
     ((struct slicer *) aux)->changed = false;
 }
 
-static void
-rpc_commit(void *aux)
+/* Saves the configuration after a client message that changed it.  When
+ * it cannot be saved, the change is undone (back to 'saved', through the
+ * same methods) and the message's requests are answered with the error. */
+static int
+rpc_commit(void *aux, struct jsonrpc_error *err)
 {
     struct slicer *s = aux;
-    char msg[256];
+    int error;
 
-    if (s->changed && s->state_path && slicer_save(s, msg, sizeof msg)) {
-        LOG_ERR(MOD, "%s", msg);
+    if (!s->changed || s->replaying) {
+        s->changed = false;
+        return 0;
     }
+    s->replaying = true;        /* an undo is not a client's change */
+    error = statefile_commit(s->rpc, &slicer_state_schema, s->state_path,
+                             0600, slicer_config_json(s), &s->saved, s, err);
+    s->replaying = false;
     s->changed = false;
+    return error;
 }
 
 struct slicer *
@@ -1711,12 +1720,25 @@ slicer_create(const char *listen_spec, const char *socket_path,
 
     s->rpc = jsonrpc_server_create(slicer_rpc_methods, s);
     jsonrpc_server_set_hooks(s->rpc, rpc_begin, rpc_commit, s);
+    for (int i = 0; i < 2; i++) {
+        const char *path = i ? s->state_path : socket_path;
+        if (path && (error = mkdir_parent(path, i ? 0750 : 0755))) {
+            snprintf(msg, size, "cannot create the directory of %s: %s",
+                     path, strerror(error));
+            goto fail;
+        }
+    }
     if (restore && s->state_path) {
-        error = slicer_restore(s, s->state_path, msg, size);
+        s->replaying = true;
+        error = statefile_restore(s->rpc, &slicer_state_schema, s->state_path,
+                                  0600, msg, size);
+        s->replaying = false;
         if (error && error != ENOENT) {
             goto fail;
         }
     }
+    s->changed = false;
+    s->saved = slicer_config_json(s);
     error = jsonrpc_server_listen(s->rpc, socket_path);
     if (error) {
         snprintf(msg, size, "%s: %s", socket_path, strerror(error));
@@ -1765,6 +1787,7 @@ slicer_destroy(struct slicer *s)
     if (s->epfd >= 0) {
         close(s->epfd);
     }
+    json_decref(s->saved);
     free(s->state_path);
     free(s->listen_spec);
     free(s);

@@ -13,6 +13,7 @@
 #include "ofp-msg.h"
 #include "ofpbuf.h"
 #include "slicer.h"
+#include "statefile.h"
 
 #define XID_MAP_SIZE 65536              /* in-flight requests per switch */
 #define CONN_HIGH_WATER (8u << 20)      /* pause/drop above this backlog */
@@ -91,6 +92,8 @@ struct slicer {
     struct ctrl_conn *ctrls;
     uint32_t next_serial;
     bool changed;               /* configuration changed in this request */
+    bool replaying;             /* restoring or undoing: not a client */
+    json_t *saved;              /* configuration last saved (or restored) */
     volatile int quit;
     struct ofp_msg msg;         /* scratch: the message being handled */
     struct ofp_msg out;         /* scratch: one being built */
@@ -107,7 +110,6 @@ void slicer_stop(struct slicer *);
 void slicer_destroy(struct slicer *);
 
 /* slicer.c, for slicer_rpc.c. */
-int slicer_save(struct slicer *, char *msg, size_t size);
 void slicer_slice_added(struct slicer *, struct slice *);
 void slicer_slice_removing(struct slicer *, struct slice *);
 void slicer_fs_removing(struct slicer *, struct fs_entry *);
@@ -117,6 +119,7 @@ json_t *slicer_config_json(struct slicer *);
 
 /* slicer_rpc.c */
 extern const struct jsonrpc_method slicer_rpc_methods[];
-int slicer_restore(struct slicer *, const char *path, char *msg, size_t size);
+/* How the state file is replayed and reverted (lib/statefile.h). */
+extern const struct statefile_schema slicer_state_schema;
 
 #endif /* LAMINA_SLICER_PVT_H */
