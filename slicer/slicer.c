@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "flowspace.h"
 #include "log.h"
 #include "util.h"
@@ -1603,6 +1604,14 @@ slicer_loop(struct slicer *s)
             case CONN_RPC:
                 jsonrpc_server_run(s->rpc, 0);
                 break;
+            case CONN_SIGNAL: {
+                int signo = daemon_signals_read(c->fd);
+                if (signo) {
+                    LOG_INFO(MOD, "signal %d received, shutting down", signo);
+                    s->quit = 1;
+                }
+                break;
+            }
             case CONN_SWITCH: {
                 struct sw_conn *sw = (struct sw_conn *) c;
                 if ((ev & EPOLLOUT) && conn_flush(s, c)) {
@@ -1717,6 +1726,7 @@ slicer_create(const char *listen_spec, const char *socket_path,
     ofpbuf_init(&s->buf, 65536);
     conn_init(&s->listen, CONN_LISTEN, -1);
     conn_init(&s->rpc_conn, CONN_RPC, -1);
+    conn_init(&s->signals, CONN_SIGNAL, -1);
 
     s->rpc = jsonrpc_server_create(slicer_rpc_methods, s);
     jsonrpc_server_set_hooks(s->rpc, rpc_begin, rpc_commit, s);
@@ -1759,10 +1769,13 @@ fail:
     return NULL;
 }
 
+/* Stops the loop when a signal arrives on 'signal_fd' (a signalfd from
+ * daemon_signals_open(), which the slicer closes when destroyed). */
 void
-slicer_stop(struct slicer *s)
+slicer_watch_signals(struct slicer *s, int signal_fd)
 {
-    s->quit = 1;
+    s->signals.fd = signal_fd;
+    conn_set_events(s, &s->signals, EPOLLIN);
 }
 
 void
@@ -1782,6 +1795,7 @@ slicer_destroy(struct slicer *s)
     s->rpc_conn.fd = -1;
     conn_uninit(s, &s->listen);
     conn_uninit(s, &s->rpc_conn);
+    conn_uninit(s, &s->signals);
     slicer_config_destroy(&s->cfg);
     ofpbuf_uninit(&s->buf);
     if (s->epfd >= 0) {

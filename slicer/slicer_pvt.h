@@ -19,7 +19,7 @@
 #define CONN_HIGH_WATER (8u << 20)      /* pause/drop above this backlog */
 #define CONN_LOW_WATER (1u << 20)
 
-enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL };
+enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL, CONN_SIGNAL };
 
 struct conn {
     enum conn_kind kind;
@@ -85,6 +85,7 @@ struct slicer {
     int epfd;
     struct conn listen;
     struct conn rpc_conn;       /* the JSON-RPC server's epoll fd */
+    struct conn signals;        /* a signalfd (daemon.h), or fd -1 */
     struct jsonrpc_server *rpc;
     char *state_path;
     char *listen_spec;
@@ -106,7 +107,7 @@ struct slicer *slicer_create(const char *listen_spec, const char *socket_path,
                              const char *state_path, unsigned int tag_shift,
                              bool restore, char *msg, size_t size);
 int slicer_loop(struct slicer *);
-void slicer_stop(struct slicer *);
+void slicer_watch_signals(struct slicer *, int signal_fd);
 void slicer_destroy(struct slicer *);
 
 /* slicer.c, for slicer_rpc.c. */

@@ -9,8 +9,10 @@
  * bad params answer -32602, a refusal of the dataplane answers -32000 with
  * "data": {"errno": "EEXIST", ...}.
  *
- * After every successful change the whole configuration
- * (dp_config_to_json()) is written to the state file (switchd_state.h).
+ * After every client message that changed something, the whole
+ * configuration (dp_config_to_json()) is written to the state file
+ * (lib/statefile.h, sections in switchd_state.h) before the answer goes
+ * out; if it cannot be written, the change is undone and the client told.
  * At start the state file is replayed through these same methods, so a
  * restored configuration passes exactly the checks a new one would.
  *
