@@ -460,6 +460,97 @@ test_restore_and_revert(void **state)
     free(rejected);
 }
 
+/* ---- A message that cannot be saved --------------------------------- */
+
+struct toy_daemon {
+    struct jsonrpc_server *server;
+    const char *path;
+    json_t *saved;
+};
+
+static int
+toy_commit(void *aux, struct jsonrpc_error *err)
+{
+    struct toy_daemon *d = aux;
+
+    return statefile_commit(d->server, &schema, d->path, 0600,
+                            current(NULL), &d->saved, NULL, err);
+}
+
+/* Handles the request line 'text'; returns the answer. */
+static json_t *
+handle(struct toy_daemon *d, const char *text)
+{
+    return jsonrpc_server_handle(d->server, text, strlen(text));
+}
+
+static void
+test_commit(void **state)
+{
+    struct toy_daemon d = { 0 };
+    char *good = xasprintf("%s/toy.json", dir);
+    char *bad = xasprintf("%s/missing-dir/toy.json", dir);
+    json_t *answer, *on_disk, *acked;
+    char msg[512];
+
+    (void) state;
+    config = json_pack("{s:[], s:[]}", "items", "subs");
+    d.server = jsonrpc_server_create(methods, NULL);
+    d.saved = current(NULL);
+    jsonrpc_server_set_hooks(d.server, NULL, toy_commit, &d);
+
+    /* Saved: acknowledged, on disk. */
+    d.path = good;
+    answer = handle(&d, "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": "
+                    "\"item.add\", \"params\": {\"name\": \"a\"}}");
+    assert_non_null(json_object_get(answer, "result"));
+    json_decref(answer);
+    assert_int_equal(statefile_read(good, sections, &on_disk, msg,
+                                    sizeof msg), 0);
+    assert_true(json_equal(on_disk, config));
+    json_decref(on_disk);
+    acked = json_deep_copy(config);
+
+    /* Not saved: a batch of a success, a failure and another success.
+     * Both successes are answered with the save error, the failure keeps
+     * its own, and nothing of the batch is left applied. */
+    d.path = bad;
+    answer = handle(&d,
+        "[{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"item.add\", "
+        "\"params\": {\"name\": \"b\"}},"
+        " {\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"item.add\", "
+        "\"params\": {\"name\": \"a\"}},"
+        " {\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": \"item.del\", "
+        "\"params\": {\"name\": \"a\"}}]");
+    assert_int_equal(json_array_size(answer), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *error = json_object_get(json_array_get(answer, i), "error");
+        const char *message = json_string_value(json_object_get(error,
+                                                                "message"));
+
+        assert_non_null(message);
+        assert_int_equal(json_integer_value(json_object_get(
+            json_array_get(answer, i), "id")), i + 1);
+        if (i == 1) {
+            assert_string_equal(message, "exists");
+        } else if (!strstr(message, "could not be saved")
+                   || !strstr(message, bad)
+                   || !strstr(message, strerror(ENOENT))) {
+            fail_msg("answer %zu: \"%s\"", i, message);
+        }
+    }
+    json_decref(answer);
+    assert_true(json_equal(config, acked));
+    assert_true(json_equal(d.saved, acked));
+
+    json_decref(acked);
+    json_decref(d.saved);
+    json_decref(config);
+    jsonrpc_server_destroy(d.server);
+    free(good);
+    free(bad);
+}
+
 int
 main(void)
 {
@@ -471,6 +562,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_and_revert, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
