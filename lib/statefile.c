@@ -127,6 +127,34 @@ out:
 }
 
 int
+statefile_check_dir(const char *path, char *msg, size_t msg_size)
+{
+    char *copy = xstrdup(path);
+    const char *dir = dirname(copy);
+    struct stat st;
+    int error = 0;
+
+    if (stat(dir, &st) < 0) {
+        error = errno;
+        snprintf(msg, msg_size, "%s: %s", dir, strerror(error));
+    } else if (st.st_uid != geteuid() && st.st_uid != 0) {
+        error = EPERM;
+        snprintf(msg, msg_size, "%s: owned by uid %u, not by this daemon "
+                 "(uid %u)", dir, (unsigned int) st.st_uid,
+                 (unsigned int) geteuid());
+    } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        error = EPERM;
+        snprintf(msg, msg_size, "%s: writable by %s (mode %04o): they can "
+                 "block saving the state%s", dir,
+                 st.st_mode & S_IWOTH ? "everyone" : "its group",
+                 (unsigned int) (st.st_mode & 07777),
+                 st.st_mode & S_ISVTX ? "" : " or replace the file");
+    }
+    free(copy);
+    return error;
+}
+
+int
 statefile_write(const char *path, const json_t *doc, mode_t mode,
                 char *msg, size_t msg_size)
 {

@@ -99,6 +99,12 @@ int statefile_write(const char *path, const json_t *doc, mode_t mode,
 int statefile_write_text(const char *path, const char *text, size_t len,
                          mode_t mode, char *msg, size_t msg_size);
 
+/* Checks that the directory of 'path' is the daemon's own: owned by this
+ * user (or root) and writable by nobody else.  Returns 0, or a positive
+ * errno with 'msg' saying what is wrong (EPERM: others could block or,
+ * without the sticky bit, replace the file; the daemon should warn). */
+int statefile_check_dir(const char *path, char *msg, size_t msg_size);
+
 /* Reads 'path' into '*doc' (a new reference) and, if 'sections' is
  * nonnull, checks its shape.  Returns 0, ENOENT if there is no file, or
  * another positive errno with 'msg' saying "PATH:LINE:COLUMN: why" for a

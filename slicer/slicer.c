@@ -1738,6 +1738,10 @@ slicer_create(const char *listen_spec, const char *socket_path,
             goto fail;
         }
     }
+    if (s->state_path && statefile_check_dir(s->state_path, msg, size)) {
+        LOG_WARN(MOD, "state directory: %s; use a directory of the "
+                 "slicer's own", msg);
+    }
     if (restore && s->state_path) {
         s->replaying = true;
         error = statefile_restore(s->rpc, &slicer_state_schema, s->state_path,

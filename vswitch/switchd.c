@@ -34,6 +34,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "ofagent.h"
+#include "statefile.h"
 #include "switchd_rpc.h"
 #include "util.h"
 
@@ -318,6 +319,13 @@ main(int argc, char *argv[])
     if (make_parent_dir(opts.socket_path, 0755)
         || (opts.state_path && make_parent_dir(opts.state_path, 0750))) {
         return 1;
+    }
+    if (opts.state_path) {
+        char msg[512];
+        if (statefile_check_dir(opts.state_path, msg, sizeof msg)) {
+            LOG_WARN(MOD, "state directory: %s; use a directory of the "
+                     "daemon's own", msg);
+        }
     }
     /* Fail early, before the EAL takes a minute of hugepage set-up. */
     {

@@ -151,6 +151,27 @@ test_write_refuses_link(void **state)
 }
 
 static void
+test_check_dir(void **state)
+{
+    char *path = xasprintf("%s/state.json", dir);
+    char msg[512];
+
+    (void) state;
+    assert_int_equal(chmod(dir, 0700), 0);
+    assert_int_equal(statefile_check_dir(path, msg, sizeof msg), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(statefile_check_dir(path, msg, sizeof msg), EPERM);
+    if (!strstr(msg, "everyone") || !strstr(msg, "replace")) {
+        fail_msg("message \"%s\"", msg);
+    }
+    assert_int_equal(chmod(dir, 01777), 0);
+    assert_int_equal(statefile_check_dir(path, msg, sizeof msg), EPERM);
+    assert_null(strstr(msg, "replace"));        /* sticky: only block */
+    assert_int_equal(chmod(dir, 0700), 0);
+    free(path);
+}
+
+static void
 test_write_failures(void **state)
 {
     json_t *doc = json_pack("{s:[]}", "items");
@@ -559,6 +580,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_write_refuses_link, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_write_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_and_revert, setup,
                                         teardown),
