@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/eventfd.h>
 #include <limits.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dpdk_files.h"
 #include "dp_private.h"
 #include "util.h"
 
@@ -317,22 +317,7 @@ dp_eal_cleanup(void)
 
     str_copy(dir, rte_eal_get_runtime_dir(), sizeof dir);
     rte_eal_cleanup();
-    if (dir[0] && strstr(dir, "/dpdk/")) {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                char path[PATH_MAX + 256];
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
-        }
-        if (d) {
-            closedir(d);
-        }
-        rmdir(dir);
-    }
+    dpdk_files_remove(dir, NULL);
 }
 
 /* ---- Lookups ----------------------------------------------------------- */

@@ -160,14 +160,15 @@ struct jsonrpc_server {
     char *path;                 /* socket file to remove, or NULL */
     struct jsonrpc_conn *conns[JSONRPC_MAX_CONNS];
     size_t n_conns;
-    void (*begin)(void *);
-    void (*commit)(void *);
+    jsonrpc_begin_hook *begin;
+    jsonrpc_commit_hook *commit;
     void *hooks_aux;
 };
 
 void
-jsonrpc_server_set_hooks(struct jsonrpc_server *server, void (*begin)(void *),
-                         void (*commit)(void *), void *aux)
+jsonrpc_server_set_hooks(struct jsonrpc_server *server,
+                         jsonrpc_begin_hook *begin, jsonrpc_commit_hook *commit,
+                         void *aux)
 {
     server->begin = begin;
     server->commit = commit;
@@ -459,6 +460,32 @@ jsonrpc_handle_one(struct jsonrpc_server *server, const json_t *req)
                      "result", result ? result : json_null(), "id", id);
 }
 
+/* Replaces each successful answer in 'answer' (one answer, an array of
+ * them, or NULL) by the error 'err': the message's changes were undone. */
+static json_t *
+jsonrpc_answers_failed(json_t *answer, const struct jsonrpc_error *err)
+{
+    int code = err->code ? err->code : JSONRPC_APP_ERROR;
+    size_t i;
+    json_t *one;
+
+    if (json_is_object(answer)) {
+        if (json_object_get(answer, "result")) {
+            json_t *failed = jsonrpc_error_answer(json_object_get(answer, "id"),
+                                                  code, err->message,
+                                                  json_incref(err->data));
+            json_decref(answer);
+            answer = failed;
+        }
+        return answer;
+    }
+    json_array_foreach(answer, i, one) {
+        json_array_set_new(answer, i, jsonrpc_answers_failed(json_incref(one),
+                                                             err));
+    }
+    return answer;
+}
+
 json_t *
 jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
                       size_t len)
@@ -501,7 +528,12 @@ jsonrpc_server_handle(struct jsonrpc_server *server, const char *text,
         }
     }
     if (server->commit) {
-        server->commit(server->hooks_aux);
+        struct jsonrpc_error err = { 0 };
+
+        if (server->commit(server->hooks_aux, &err)) {
+            answer = jsonrpc_answers_failed(answer, &err);
+        }
+        jsonrpc_error_clear(&err);
     }
     json_decref(msg);
     return answer;

@@ -157,11 +157,16 @@ int jsonrpc_server_run(struct jsonrpc_server *, int timeout_ms);
 /* Hooks around each message a client sends (one request or a whole
  * batch): 'begin' runs before its first handler, 'commit' after its last
  * and before its answer is written, so a server can apply a batch as one
- * change and make it durable before anyone is told it succeeded.  Either
+ * change and make it durable before anyone is told it succeeded.  When
+ * 'commit' returns nonzero (the change could not be saved, and the server
+ * has undone it), every request of the message that succeeded is answered
+ * with the error 'commit' filled in instead of its result.  Either hook
  * may be NULL; both get 'aux'. */
+typedef void jsonrpc_begin_hook(void *aux);
+typedef int jsonrpc_commit_hook(void *aux, struct jsonrpc_error *err);
 void jsonrpc_server_set_hooks(struct jsonrpc_server *,
-                              void (*begin)(void *aux),
-                              void (*commit)(void *aux), void *aux);
+                              jsonrpc_begin_hook *begin,
+                              jsonrpc_commit_hook *commit, void *aux);
 
 /* Number of open connections. */
 size_t jsonrpc_server_n_conns(const struct jsonrpc_server *);

@@ -1,10 +1,13 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void
@@ -129,4 +132,43 @@ uint64_t
 time_ms(void)
 {
     return time_ns() / 1000000u;
+}
+
+int
+mkdir_p(const char *dir, mode_t mode)
+{
+    char *copy;
+    int error = 0;
+
+    if (!*dir) {
+        return 0;
+    }
+    copy = xstrdup(dir);
+    for (char *p = copy + 1; ; p++) {
+        if (*p == '/' || !*p) {
+            char saved = *p;
+
+            *p = '\0';
+            if (*copy && mkdir(copy, mode) < 0 && errno != EEXIST) {
+                error = errno;
+                break;
+            }
+            *p = saved;
+            if (!saved) {
+                break;
+            }
+        }
+    }
+    free(copy);
+    return error;
+}
+
+int
+mkdir_parent(const char *path, mode_t mode)
+{
+    char *copy = xstrdup(path);
+    int error = mkdir_p(dirname(copy), mode);
+
+    free(copy);
+    return error;
 }

@@ -1,6 +1,6 @@
 /*
  * util: small helpers shared by every part (allocation that cannot fail
- * silently, string copies, monotonic time).
+ * silently, string copies, directories, monotonic time).
  */
 #ifndef LAMINA_UTIL_H
 #define LAMINA_UTIL_H 1
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(A) (sizeof(A) / sizeof((A)[0]))
 #define MIN(A, B) ((A) < (B) ? (A) : (B))
@@ -32,6 +33,13 @@ bool name_is_valid(const char *name);
 
 /* True if the space-separated 'list' holds 'word' as a whole word. */
 bool str_has_word(const char *list, const char *word);
+
+/* Creates directory 'dir' and its missing parents with 'mode' (existing
+ * ones are left as they are).  Returns 0 or a positive errno. */
+int mkdir_p(const char *dir, mode_t mode);
+
+/* Creates the directory that holds file 'path' (as mkdir_p()). */
+int mkdir_parent(const char *path, mode_t mode);
 
 /* Monotonic clock in nanoseconds / milliseconds. */
 uint64_t time_ns(void);

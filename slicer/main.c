@@ -6,29 +6,20 @@
  *
  * Switches connect to --listen (default ptcp:6653:127.0.0.1) as to their
  * controller; slices are managed over the JSON-RPC socket (`lamina slicer
- * ...`).  SIGINT/SIGTERM stop it cleanly.
+ * ...`).  SIGINT, SIGTERM and SIGHUP stop it cleanly (a signalfd in its
+ * event loop, as in every Lamina daemon: lib/daemon.h).
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "slicer_pvt.h"
 #include "util.h"
-
-static struct slicer *the_slicer;
-
-static void
-on_signal(int sig)
-{
-    (void) sig;
-    if (the_slicer) {
-        slicer_stop(the_slicer);
-    }
-}
 
 static void
 usage(FILE *out)
@@ -62,7 +53,8 @@ main(int argc, char *argv[])
     unsigned int tag_shift = 48;
     bool restore = true;
     char msg[512] = "";
-    int c, error;
+    struct slicer *slicer;
+    int c, error, sfd;
 
     log_init("lamina-slicer");
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -90,20 +82,23 @@ main(int argc, char *argv[])
         usage(stderr);
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-    the_slicer = slicer_create(listen_spec, socket_path, state, tag_shift,
-                               restore, msg, sizeof msg);
-    if (!the_slicer) {
-        LOG_ERR("slicer", "%s", msg);
+    sfd = daemon_signals_open();
+    if (sfd < 0) {
+        LOG_ERR("slicer", "signalfd: %s", strerror(errno));
         return 1;
     }
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    slicer = slicer_create(listen_spec, socket_path, state, tag_shift,
+                           restore, msg, sizeof msg);
+    if (!slicer) {
+        LOG_ERR("slicer", "%s", msg);
+        close(sfd);
+        return 1;
+    }
+    slicer_watch_signals(slicer, sfd);
     LOG_INFO("slicer", "listening for switches on %s, managed on %s",
              listen_spec, socket_path);
-    error = slicer_loop(the_slicer);
-    slicer_destroy(the_slicer);
+    error = slicer_loop(slicer);
+    slicer_destroy(slicer);
     LOG_INFO("slicer", "stopped");
     return error ? 1 : 0;
 }

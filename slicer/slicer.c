@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "flowspace.h"
 #include "log.h"
 #include "util.h"
@@ -1603,6 +1604,14 @@ slicer_loop(struct slicer *s)
             case CONN_RPC:
                 jsonrpc_server_run(s->rpc, 0);
                 break;
+            case CONN_SIGNAL: {
+                int signo = daemon_signals_read(c->fd);
+                if (signo) {
+                    LOG_INFO(MOD, "signal %d received, shutting down", signo);
+                    s->quit = 1;
+                }
+                break;
+            }
             case CONN_SWITCH: {
                 struct sw_conn *sw = (struct sw_conn *) c;
                 if ((ev & EPOLLOUT) && conn_flush(s, c)) {
@@ -1680,16 +1689,25 @@ rpc_begin(void *aux)
     ((struct slicer *) aux)->changed = false;
 }
 
-static void
-rpc_commit(void *aux)
+/* Saves the configuration after a client message that changed it.  When
+ * it cannot be saved, the change is undone (back to 'saved', through the
+ * same methods) and the message's requests are answered with the error. */
+static int
+rpc_commit(void *aux, struct jsonrpc_error *err)
 {
     struct slicer *s = aux;
-    char msg[256];
+    int error;
 
-    if (s->changed && s->state_path && slicer_save(s, msg, sizeof msg)) {
-        LOG_ERR(MOD, "%s", msg);
+    if (!s->changed || s->replaying) {
+        s->changed = false;
+        return 0;
     }
+    s->replaying = true;        /* an undo is not a client's change */
+    error = statefile_commit(s->rpc, &slicer_state_schema, s->state_path,
+                             0600, slicer_config_json(s), &s->saved, s, err);
+    s->replaying = false;
     s->changed = false;
+    return error;
 }
 
 struct slicer *
@@ -1708,15 +1726,33 @@ slicer_create(const char *listen_spec, const char *socket_path,
     ofpbuf_init(&s->buf, 65536);
     conn_init(&s->listen, CONN_LISTEN, -1);
     conn_init(&s->rpc_conn, CONN_RPC, -1);
+    conn_init(&s->signals, CONN_SIGNAL, -1);
 
     s->rpc = jsonrpc_server_create(slicer_rpc_methods, s);
     jsonrpc_server_set_hooks(s->rpc, rpc_begin, rpc_commit, s);
+    for (int i = 0; i < 2; i++) {
+        const char *path = i ? s->state_path : socket_path;
+        if (path && (error = mkdir_parent(path, i ? 0750 : 0755))) {
+            snprintf(msg, size, "cannot create the directory of %s: %s",
+                     path, strerror(error));
+            goto fail;
+        }
+    }
+    if (s->state_path && statefile_check_dir(s->state_path, msg, size)) {
+        LOG_WARN(MOD, "state directory: %s; use a directory of the "
+                 "slicer's own", msg);
+    }
     if (restore && s->state_path) {
-        error = slicer_restore(s, s->state_path, msg, size);
+        s->replaying = true;
+        error = statefile_restore(s->rpc, &slicer_state_schema, s->state_path,
+                                  0600, msg, size);
+        s->replaying = false;
         if (error && error != ENOENT) {
             goto fail;
         }
     }
+    s->changed = false;
+    s->saved = slicer_config_json(s);
     error = jsonrpc_server_listen(s->rpc, socket_path);
     if (error) {
         snprintf(msg, size, "%s: %s", socket_path, strerror(error));
@@ -1737,10 +1773,13 @@ fail:
     return NULL;
 }
 
+/* Stops the loop when a signal arrives on 'signal_fd' (a signalfd from
+ * daemon_signals_open(), which the slicer closes when destroyed). */
 void
-slicer_stop(struct slicer *s)
+slicer_watch_signals(struct slicer *s, int signal_fd)
 {
-    s->quit = 1;
+    s->signals.fd = signal_fd;
+    conn_set_events(s, &s->signals, EPOLLIN);
 }
 
 void
@@ -1760,11 +1799,13 @@ slicer_destroy(struct slicer *s)
     s->rpc_conn.fd = -1;
     conn_uninit(s, &s->listen);
     conn_uninit(s, &s->rpc_conn);
+    conn_uninit(s, &s->signals);
     slicer_config_destroy(&s->cfg);
     ofpbuf_uninit(&s->buf);
     if (s->epfd >= 0) {
         close(s->epfd);
     }
+    json_decref(s->saved);
     free(s->state_path);
     free(s->listen_spec);
     free(s);

@@ -13,12 +13,13 @@
 #include "ofp-msg.h"
 #include "ofpbuf.h"
 #include "slicer.h"
+#include "statefile.h"
 
 #define XID_MAP_SIZE 65536              /* in-flight requests per switch */
 #define CONN_HIGH_WATER (8u << 20)      /* pause/drop above this backlog */
 #define CONN_LOW_WATER (1u << 20)
 
-enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL };
+enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL, CONN_SIGNAL };
 
 struct conn {
     enum conn_kind kind;
@@ -84,6 +85,7 @@ struct slicer {
     int epfd;
     struct conn listen;
     struct conn rpc_conn;       /* the JSON-RPC server's epoll fd */
+    struct conn signals;        /* a signalfd (daemon.h), or fd -1 */
     struct jsonrpc_server *rpc;
     char *state_path;
     char *listen_spec;
@@ -91,6 +93,8 @@ struct slicer {
     struct ctrl_conn *ctrls;
     uint32_t next_serial;
     bool changed;               /* configuration changed in this request */
+    bool replaying;             /* restoring or undoing: not a client */
+    json_t *saved;              /* configuration last saved (or restored) */
     volatile int quit;
     struct ofp_msg msg;         /* scratch: the message being handled */
     struct ofp_msg out;         /* scratch: one being built */
@@ -103,11 +107,10 @@ struct slicer *slicer_create(const char *listen_spec, const char *socket_path,
                              const char *state_path, unsigned int tag_shift,
                              bool restore, char *msg, size_t size);
 int slicer_loop(struct slicer *);
-void slicer_stop(struct slicer *);
+void slicer_watch_signals(struct slicer *, int signal_fd);
 void slicer_destroy(struct slicer *);
 
 /* slicer.c, for slicer_rpc.c. */
-int slicer_save(struct slicer *, char *msg, size_t size);
 void slicer_slice_added(struct slicer *, struct slice *);
 void slicer_slice_removing(struct slicer *, struct slice *);
 void slicer_fs_removing(struct slicer *, struct fs_entry *);
@@ -117,6 +120,7 @@ json_t *slicer_config_json(struct slicer *);
 
 /* slicer_rpc.c */
 extern const struct jsonrpc_method slicer_rpc_methods[];
-int slicer_restore(struct slicer *, const char *path, char *msg, size_t size);
+/* How the state file is replayed and reverted (lib/statefile.h). */
+extern const struct statefile_schema slicer_state_schema;
 
 #endif /* LAMINA_SLICER_PVT_H */

@@ -10,20 +10,17 @@
  * listed at once.  The state file holds the params each slice and
  * flowspace entry was created with (plus the tag the slice was given, so
  * the cookies of flows already on the switches keep their owner), and is
- * written after each request that changed something, before the answer:
- * to FILE.tmp, fsync'd, renamed over FILE, directory fsync'd.  Restoring
- * replays the entries through the same validation.
+ * written after each request that changed something, before the answer
+ * (lib/statefile.h); a change that cannot be saved is undone and refused.
+ * Restoring replays the entries through these same methods.
  */
 #include "slicer_pvt.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "flowspace.h"
 #include "log.h"
@@ -349,78 +346,25 @@ const struct jsonrpc_method slicer_rpc_methods[] = {
 
 /* ---- State file ---------------------------------------------------------- */
 
-int
-slicer_save(struct slicer *s, char *msg, size_t size)
-{
-    json_t *cfg = slicer_config_json(s);
-    char *tmp = xasprintf("%s.tmp", s->state_path);
-    char *dir = xstrdup(s->state_path);
-    int fd, error = 0;
+#define IDS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || json_dumpfd(cfg, fd, JSON_INDENT(1) | JSON_SORT_KEYS)
-        || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-        error = errno ? errno : EIO;
-    }
-    if (fd >= 0 && close(fd) < 0 && !error) {
-        error = errno;
-    }
-    if (!error && rename(tmp, s->state_path) < 0) {
-        error = errno;
-    }
-    if (!error) {
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    } else {
-        snprintf(msg, size, "cannot write state file %s: %s", s->state_path,
-                 strerror(error));
-        unlink(tmp);
-    }
-    free(tmp);
-    free(dir);
-    json_decref(cfg);
-    return error;
+static const struct statefile_section slicer_state_sections[] = {
+    { "slices", "slice.add", "slice.del", "slice.set", IDS("name"),
+      IDS("max_flows", "rate", "burst", "secret"), NULL },
+    { "flowspace", "flowspace.add", "flowspace.del", NULL, IDS("name"),
+      NULL, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+static json_t *
+slicer_current(void *s)
+{
+    return slicer_config_json(s);
 }
 
-int
-slicer_restore(struct slicer *s, const char *path, char *msg, size_t size)
-{
-    json_error_t jerr;
-    json_t *cfg, *v;
-    size_t i;
-
-    if (access(path, F_OK)) {
-        return ENOENT;
-    }
-    cfg = json_load_file(path, 0, &jerr);
-    if (!json_is_object(cfg)) {
-        snprintf(msg, size, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                 cfg ? "not an object" : jerr.text);
-        json_decref(cfg);
-        return EINVAL;
-    }
-    json_array_foreach(json_object_get(cfg, "slices"), i, v) {
-        struct slice *slice;
-        const char *field;
-        char why[512];
-        if (slicer_slice_add(&s->cfg, v, &slice, why, sizeof why, &field)) {
-            LOG_ERR("slicer", "%s: slice %zu not restored: %s", path, i, why);
-        }
-    }
-    json_array_foreach(json_object_get(cfg, "flowspace"), i, v) {
-        struct fs_entry *e;
-        const char *field;
-        char why[512];
-        if (slicer_fs_add(&s->cfg, v, &e, why, sizeof why, &field)) {
-            LOG_ERR("slicer", "%s: flowspace entry %zu not restored: %s",
-                    path, i, why);
-        }
-    }
-    LOG_INFO("slicer", "restored %zu slices and %zu flowspace entries from %s",
-             s->cfg.n_slices, s->cfg.n_fs, path);
-    json_decref(cfg);
-    return 0;
-}
+const struct statefile_schema slicer_state_schema = {
+    .what = "state file",
+    .sections = slicer_state_sections,
+    .is_derived = NULL,
+    .current = slicer_current,
+};

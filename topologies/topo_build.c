@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +19,10 @@
 
 #include <rte_build_config.h>
 
+#include "daemon.h"
+#include "dpdk_files.h"
 #include "jsonrpc.h"
+#include "statefile.h"
 #include "topo.h"
 #include "topo_netns.h"
 #include "units.h"
@@ -120,45 +122,17 @@ netns_progress(size_t done, size_t total, void *p)
 
 /* ---- The record -------------------------------------------------------- */
 
+/* Writes 'text' to 'path' durably (statefile.h); '*errp' says why not. */
 static int
 write_file_atomic(const char *path, const char *text, char **errp)
 {
-    char *tmp = xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int error = 0;
+    char msg[512];
+    int error = statefile_write_text(path, text, strlen(text), 0644, msg,
+                                     sizeof msg);
 
-    if (!f || fputs(text, f) < 0 || fclose(f)) {
-        error = errno ? errno : EIO;
-        *errp = xasprintf("%s: %s", tmp, strerror(error));
-    } else if (rename(tmp, path)) {
-        error = errno;
-        *errp = xasprintf("%s: %s", path, strerror(error));
+    if (error) {
+        *errp = xstrdup(msg);
     }
-    free(tmp);
-    return error;
-}
-
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-    char *copy = xstrdup(path);
-    int error = 0;
-
-    for (char *p = copy + 1; ; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(copy, mode) && errno != EEXIST) {
-                error = errno;
-                break;
-            }
-            *p = c;
-            if (!c) {
-                break;
-            }
-        }
-    }
-    free(copy);
     return error;
 }
 
@@ -288,31 +262,6 @@ find_switchd(void)
     return xstrdup("lamina-switchd");
 }
 
-static unsigned long
-hugepages_free_mb(void)
-{
-    unsigned long free_pages = 0, page_kb = 0;
-    bool mounted = false;
-    char line[512];
-    FILE *f = fopen("/proc/mounts", "r");
-
-    while (f && fgets(line, sizeof line, f)) {
-        mounted |= strstr(line, " hugetlbfs ") != NULL;
-    }
-    if (f) {
-        fclose(f);
-    }
-    f = fopen("/proc/meminfo", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        sscanf(line, "HugePages_Free: %lu", &free_pages);
-        sscanf(line, "Hugepagesize: %lu kB", &page_kb);
-    }
-    if (f) {
-        fclose(f);
-    }
-    return mounted ? free_pages * page_kb / 1024 : 0;
-}
-
 /* Starts the daemon detached; returns the pid of the launcher (which
  * exits 0 once the daemon listens) or -1. */
 static pid_t
@@ -343,7 +292,7 @@ spawn_switchd(const char *switchd, const char *dir, const char *prefix,
     argv[argc++] = "--no-telemetry";
     argv[argc++] = "--file-prefix";
     argv[argc++] = prefix;
-    if (hugepages_free_mb() < memory_mb) {
+    if (dpdk_files_hugepages_free_mb() < memory_mb) {
         argv[argc++] = "--no-huge";
     }
     argv[argc++] = "-m";
@@ -732,46 +681,6 @@ out_early:
 
 /* ---- down ------------------------------------------------------------- */
 
-/* True if process 'pid' is a lamina-switchd serving 'sock'. */
-static bool
-is_our_daemon(pid_t pid, const char *sock)
-{
-    char path[64], buf[8192];
-    ssize_t n;
-    int fd;
-    bool found = false;
-
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return false;
-    }
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    for (ssize_t i = 0; i < n; i += strlen(buf + i) + 1) {
-        buf[n] = '\0';
-        if (!strcmp(buf + i, sock)) {
-            found = true;
-        }
-    }
-    return found;
-}
-
-static pid_t
-read_pidfile(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    long pid = 0;
-
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1) {
-            pid = 0;
-        }
-        fclose(f);
-    }
-    return pid;
-}
-
 static bool
 wait_gone(pid_t pid, int ms)
 {
@@ -805,36 +714,6 @@ rm_rf(const char *path)
     }
     closedir(d);
     rmdir(path);
-}
-
-/* Removes the DPDK runtime directory and hugepage files of 'prefix'. */
-static void
-dpdk_files_remove(const char *prefix)
-{
-    char line[1024];
-    char *dir = xasprintf("/var/run/dpdk/%s", prefix);
-    FILE *f = fopen("/proc/mounts", "r");
-
-    rm_rf(dir);
-    free(dir);
-    while (f && fgets(line, sizeof line, f)) {
-        char dev[256], mnt[512], type[64];
-        if (sscanf(line, "%255s %511s %63s", dev, mnt, type) == 3
-            && !strcmp(type, "hugetlbfs")) {
-            char *pattern = xasprintf("%s/%smap_*", mnt, prefix);
-            glob_t g;
-            if (!glob(pattern, 0, NULL, &g)) {
-                for (size_t i = 0; i < g.gl_pathc; i++) {
-                    unlink(g.gl_pathv[i]);
-                }
-                globfree(&g);
-            }
-            free(pattern);
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -882,8 +761,8 @@ topo_down(const char *name, FILE *log, char **errp)
     }
 
     /* The daemon first: it holds the switch ends of the veths. */
-    pid = read_pidfile(pidf);
-    if (pid > 0 && is_our_daemon(pid, sock)) {
+    pid = daemon_pidfile_read(pidf);
+    if (pid > 0 && daemon_pid_has_arg(pid, sock)) {
         say(log, "stopping lamina-switchd (pid %d)\n", (int) pid);
         kill(pid, SIGTERM);
         if (!wait_gone(pid, 15000)) {
@@ -922,7 +801,7 @@ topo_down(const char *name, FILE *log, char **errp)
             }
         }
     }
-    dpdk_files_remove(prefix);
+    dpdk_files_remove(NULL, prefix);
     rm_rf(dir);
 
     /* What is left? */
@@ -1104,8 +983,8 @@ topo_run_status(const struct topo_run *run)
     const struct topo *t = run->t;
     json_t *links = NULL, *ports = NULL, *out, *arr;
     char *pidf = run_path(run->dir, "switchd.pid"), *err = NULL;
-    pid_t pid = read_pidfile(pidf);
-    bool alive = pid > 0 && is_our_daemon(pid, run->socket);
+    pid_t pid = daemon_pidfile_read(pidf);
+    bool alive = pid > 0 && daemon_pid_has_arg(pid, run->socket);
 
     free(pidf);
     if (alive) {

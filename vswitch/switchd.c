@@ -14,20 +14,13 @@
  * Defaults, the RPC methods and the state file are documented in
  * docs/switchd.md.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -35,12 +28,14 @@
 #include <rte_lcore.h>
 #include <rte_version.h>
 
+#include "daemon.h"
 #include "dataplane.h"
+#include "dpdk_files.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "ofagent.h"
+#include "statefile.h"
 #include "switchd_rpc.h"
-#include "switchd_state.h"
 #include "util.h"
 
 #define MOD "switchd"
@@ -157,35 +152,6 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
 
 /* ---- EAL arguments ------------------------------------------------------ */
 
-/* Free hugepage memory in MB, or 0 if no hugetlbfs is mounted. */
-static unsigned long
-hugepages_free_mb(void)
-{
-    unsigned long free_pages = 0, page_kb = 0;
-    bool mounted = false;
-    char line[512];
-    FILE *f;
-
-    f = fopen("/proc/mounts", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        if (strstr(line, " hugetlbfs ")) {
-            mounted = true;
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-    f = fopen("/proc/meminfo", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        sscanf(line, "HugePages_Free: %lu", &free_pages);
-        sscanf(line, "Hugepagesize: %lu kB", &page_kb);
-    }
-    if (f) {
-        fclose(f);
-    }
-    return mounted ? free_pages * page_kb / 1024 : 0;
-}
-
 /* A file prefix derived from the socket path, so that a restarted daemon
  * reuses (and cleans up after) its predecessor's DPDK files, and two
  * daemons on different sockets never share them. */
@@ -231,7 +197,7 @@ build_eal_args(const struct switchd_options *opts, char ***argvp,
 
     argv[argc++] = xstrdup("lamina-switchd");
     if (!opts->n_eal) {
-        unsigned long huge_mb = hugepages_free_mb();
+        unsigned long huge_mb = dpdk_files_hugepages_free_mb();
 
         argv[argc++] = xstrdup("-l");
         argv[argc++] = xstrdup("0-1");
@@ -264,137 +230,29 @@ build_eal_args(const struct switchd_options *opts, char ***argvp,
     return argc;
 }
 
-/* ---- Cleanup of DPDK's files -------------------------------------------- */
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag,
-             struct FTW *ftw)
-{
-    if (remove(path) < 0 && errno != ENOENT) {
-        LOG_WARN(MOD, "cannot remove %s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
-/* Removes the runtime directory 'dir' (/var/run/dpdk/<prefix>) and the
- * hugepage files named after 'prefix' that DPDK leaves behind. */
-static void
-remove_dpdk_files(const char *dir, const char *prefix)
-{
-    char line[512];
-    FILE *f;
-
-    if (dir && *dir && strstr(dir, "/dpdk/")) {
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    }
-    if (!prefix || !*prefix) {
-        return;
-    }
-    f = fopen("/proc/mounts", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        char mnt[256], type[64];
-        size_t plen = strlen(prefix);
-        struct dirent *de;
-        DIR *d;
-
-        if (sscanf(line, "%*s %255s %63s", mnt, type) != 2
-            || strcmp(type, "hugetlbfs") || !(d = opendir(mnt))) {
-            continue;
-        }
-        while ((de = readdir(d))) {
-            if (!strncmp(de->d_name, prefix, plen)
-                && !strncmp(de->d_name + plen, "map_", 4)) {
-                char *path = xasprintf("%s/%s", mnt, de->d_name);
-                unlink(path);
-                free(path);
-            }
-        }
-        closedir(d);
-    }
-    if (f) {
-        fclose(f);
-    }
-}
-
-/* ---- Detaching ---------------------------------------------------------- */
-
-/* Forks into the background.  The parent waits until the child writes a
- * status byte to '*notify_fd' (0: listening) and exits with it. */
-static void
-detach_start(int *notify_fd)
-{
-    int pipefd[2];
-    pid_t pid;
-
-    if (pipe(pipefd) < 0) {
-        LOG_ERR(MOD, "pipe: %s", strerror(errno));
-        exit(1);
-    }
-    pid = fork();
-    if (pid < 0) {
-        LOG_ERR(MOD, "fork: %s", strerror(errno));
-        exit(1);
-    }
-    if (pid > 0) {
-        unsigned char status = 1;
-        close(pipefd[1]);
-        if (read(pipefd[0], &status, 1) != 1) {
-            status = 1;
-        }
-        _exit(status);
-    }
-    close(pipefd[0]);
-    setsid();
-    *notify_fd = pipefd[1];
-}
-
-/* Tells the waiting parent (if any) how the start went. */
-static void
-detach_finish(int *notify_fd, unsigned char status)
-{
-    if (*notify_fd >= 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (write(*notify_fd, &status, 1) != 1) {
-            /* the parent is gone; nothing to tell */
-        }
-        close(*notify_fd);
-        *notify_fd = -1;
-        if (null >= 0) {
-            dup2(null, STDIN_FILENO);
-            dup2(null, STDOUT_FILENO);
-            close(null);
-        }
-    }
-}
-
 /* ---- Main --------------------------------------------------------------- */
 
-/* Creates the directory that holds 'path'. */
+/* Creates the directory that holds 'path' with 'mode'. */
 static int
-make_parent_dir(const char *path)
+make_parent_dir(const char *path, mode_t mode)
 {
-    char *copy = xstrdup(path);
-    int error = switchd_mkdirs(dirname(copy));
+    int error = mkdir_parent(path, mode);
 
     if (error) {
         LOG_ERR(MOD, "cannot create the directory of %s: %s", path,
                 strerror(error));
     }
-    free(copy);
     return error;
 }
 
 /* Restores the state file.  Returns 0, or nonzero if the daemon must not
  * start (the file exists but cannot be read as a configuration). */
 static int
-restore_state(struct jsonrpc_server *server, struct switchd_rpc *rpc)
+restore_state(struct switchd_rpc *rpc)
 {
-    unsigned int n_applied, n_refused;
-    json_t *config;
     char msg[512];
-    int error;
+    int error = switchd_rpc_restore(rpc, msg, sizeof msg);
 
-    error = switchd_state_read(rpc->state_path, &config, msg, sizeof msg);
     if (error == ENOENT) {
         LOG_INFO(MOD, "no state file %s: starting empty", rpc->state_path);
         return 0;
@@ -403,36 +261,8 @@ restore_state(struct jsonrpc_server *server, struct switchd_rpc *rpc)
         LOG_ERR(MOD, "cannot restore the state file: %s", msg);
         LOG_ERR(MOD, "the file was left as it is; fix or move it, or start "
                 "with --no-restore (which overwrites it at the first change)");
-        return error;
     }
-    switchd_rpc_replay(server, rpc, config, &n_applied, &n_refused);
-    if (n_refused) {
-        char *keep = xasprintf("%s.rejected", rpc->state_path);
-        char wmsg[512];
-
-        LOG_WARN(MOD, "state file %s: %u objects restored, %u NOT restored "
-                 "(reasons above); the original is kept as %s",
-                 rpc->state_path, n_applied, n_refused, keep);
-        if (switchd_state_write(keep, config, wmsg, sizeof wmsg)) {
-            LOG_WARN(MOD, "%s", wmsg);
-        }
-        free(keep);
-    } else {
-        LOG_INFO(MOD, "restored %u objects from %s", n_applied,
-                 rpc->state_path);
-    }
-    json_decref(config);
-    return 0;
-}
-
-static void
-write_pidfile(const char *path)
-{
-    FILE *f = fopen(path, "w");
-
-    if (!f || fprintf(f, "%d\n", (int) getpid()) < 0 || fclose(f)) {
-        LOG_WARN(MOD, "cannot write pidfile %s: %s", path, strerror(errno));
-    }
+    return error;
 }
 
 /* The control loop: RPC requests, signals and the OpenFlow agent's
@@ -453,10 +283,9 @@ control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent)
             break;
         }
         if (pfds[0].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == sizeof si) {
-                LOG_INFO(MOD, "signal %u received, shutting down",
-                         si.ssi_signo);
+            int signo = daemon_signals_read(sfd);
+            if (signo) {
+                LOG_INFO(MOD, "signal %d received, shutting down", signo);
                 force_quit = true;
             }
         }
@@ -482,15 +311,21 @@ main(int argc, char *argv[])
     int notify_fd = -1, sfd = -1, eal_argc, error, status = 1;
     bool dp_up = false, eal_up = false;
     char **eal_argv = NULL;
-    sigset_t sigs;
 
     log_init(argv[0]);
     if (parse_options(argc, argv, &opts)) {
         return 2;
     }
-    if (make_parent_dir(opts.socket_path)
-        || (opts.state_path && make_parent_dir(opts.state_path))) {
+    if (make_parent_dir(opts.socket_path, 0755)
+        || (opts.state_path && make_parent_dir(opts.state_path, 0750))) {
         return 1;
+    }
+    if (opts.state_path) {
+        char msg[512];
+        if (statefile_check_dir(opts.state_path, msg, sizeof msg)) {
+            LOG_WARN(MOD, "state directory: %s; use a directory of the "
+                     "daemon's own", msg);
+        }
     }
     /* Fail early, before the EAL takes a minute of hugepage set-up. */
     {
@@ -503,18 +338,12 @@ main(int argc, char *argv[])
         }
     }
     if (opts.detach) {
-        detach_start(&notify_fd);
+        daemon_detach_start(&notify_fd);
     }
 
     /* Signals reach the control loop through a signalfd; blocking them
      * before rte_eal_init() keeps them away from the lcore threads. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGHUP);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    sfd = daemon_signals_open();
     if (sfd < 0) {
         LOG_ERR(MOD, "signalfd: %s", strerror(errno));
         goto out;
@@ -570,12 +399,14 @@ main(int argc, char *argv[])
     if (!server) {
         goto out;
     }
+    rpc.server = server;
     jsonrpc_server_set_hooks(server, switchd_rpc_begin, switchd_rpc_end, &rpc);
     if (opts.restore) {
-        if (restore_state(server, &rpc)) {
+        if (restore_state(&rpc)) {
             goto out;
         }
     } else {
+        rpc.saved = dp_config_to_json();
         LOG_WARN(MOD, "--no-restore: starting empty; the state file %s will "
                  "be overwritten at the first change", opts.state_path);
     }
@@ -587,11 +418,14 @@ main(int argc, char *argv[])
         goto out;
     }
     if (opts.pidfile) {
-        write_pidfile(opts.pidfile);
+        char msg[512];
+        if (daemon_pidfile_write(opts.pidfile, msg, sizeof msg)) {
+            LOG_WARN(MOD, "cannot write the pidfile: %s", msg);
+        }
     }
     LOG_INFO(MOD, "listening on %s (%u lcores, DPDK %s)", opts.socket_path,
              rte_lcore_count(), rte_version());
-    detach_finish(&notify_fd, 0);
+    daemon_detach_finish(&notify_fd, 0);
 
     agent = ofagent_create();
     ofagent_sync(agent);
@@ -599,7 +433,7 @@ main(int argc, char *argv[])
     status = 0;
 
 out:
-    detach_finish(&notify_fd, 1);
+    daemon_detach_finish(&notify_fd, 1);
     ofagent_destroy(agent);
     jsonrpc_server_destroy(server);     /* removes the socket file */
     if (dp_up) {
@@ -608,7 +442,7 @@ out:
     }
     if (eal_up) {
         dp_eal_cleanup();       /* rte_eal_cleanup() and the runtime dir */
-        remove_dpdk_files(runtime_dir, prefix);
+        dpdk_files_remove(runtime_dir, prefix);
     }
     if (opts.pidfile && status == 0) {
         unlink(opts.pidfile);
@@ -622,6 +456,7 @@ out:
     free(eal_argv);
     free(runtime_dir);
     free(prefix);
+    json_decref(rpc.saved);
     LOG_INFO(MOD, "stopped");
     return status;
 }

@@ -130,42 +130,78 @@ dp_outcome(struct switchd_rpc *rpc, int error, const struct dp_error *dperr,
     return 0;
 }
 
+/* The running configuration, for statefile_revert(). */
+static json_t *
+switchd_rpc_current(void *aux)
+{
+    (void) aux;
+    return dp_config_to_json();
+}
+
+const struct statefile_schema switchd_rpc_schema = {
+    .what = "state file",
+    .sections = switchd_state_sections,
+    .is_derived = switchd_state_is_derived,
+    .current = switchd_rpc_current,
+};
+
 void
 switchd_rpc_begin(void *rpc_)
 {
-    (void) rpc_;
+    struct switchd_rpc *rpc = rpc_;
+
+    rpc->n_changes_before = rpc->n_changes;
     dp_pause();
 }
 
-void
-switchd_rpc_end(void *rpc_)
+int
+switchd_rpc_end(void *rpc_, struct jsonrpc_error *err)
 {
     dp_resume();
-    switchd_rpc_commit(rpc_);
+    return switchd_rpc_commit(rpc_, err);
 }
 
 /* Saves the state file if a change was made since the last save: once per
- * client message (a whole batch), before its answer goes out. */
-void
-switchd_rpc_commit(struct switchd_rpc *rpc)
+ * client message (a whole batch), before its answer goes out.  If it
+ * cannot be saved, the change is undone and 'err' says why. */
+int
+switchd_rpc_commit(struct switchd_rpc *rpc, struct jsonrpc_error *err)
 {
-    if (rpc->dirty && rpc->state_path && !rpc->replaying) {
-        json_t *config = dp_config_to_json();
-        char msg[512];
+    int error;
 
-        if (!config) {
-            LOG_ERR(MOD, "cannot save the state: the dataplane returned no "
-                    "configuration");
-            rpc->n_save_errors++;
-        } else if (switchd_state_write(rpc->state_path, config, msg,
-                                       sizeof msg)) {
-            LOG_ERR(MOD, "cannot save the state, a restart will lose the "
-                    "last change: %s", msg);
-            rpc->n_save_errors++;
-        }
-        json_decref(config);
+    if (!rpc->dirty || rpc->replaying) {
+        rpc->dirty = false;
+        return 0;
     }
+    rpc->replaying = true;      /* an undo is not a client's change */
+    error = statefile_commit(rpc->server, &switchd_rpc_schema,
+                             rpc->state_path, 0640, dp_config_to_json(),
+                             &rpc->saved, rpc, err);
+    rpc->replaying = false;
     rpc->dirty = false;
+    if (error) {
+        rpc->n_save_errors++;
+        rpc->n_changes = rpc->n_changes_before;
+    }
+    return error;
+}
+
+/* Replays the state file and takes what it restored as saved. */
+int
+switchd_rpc_restore(struct switchd_rpc *rpc, char *msg, size_t msg_size)
+{
+    int error;
+
+    rpc->replaying = true;
+    dp_pause();
+    error = statefile_restore(rpc->server, &switchd_rpc_schema,
+                              rpc->state_path, 0640, msg, msg_size);
+    dp_resume();
+    rpc->replaying = false;
+    rpc->dirty = false;
+    json_decref(rpc->saved);
+    rpc->saved = dp_config_to_json();
+    return error;
 }
 
 /* A copy of section 'key' of the configuration whose elements match each
@@ -990,85 +1026,3 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "daemon.version", daemon_version, "versions, pid, paths, uptime" },
     { NULL, NULL, NULL },
 };
-
-/* ---- Replay ------------------------------------------------------------- */
-
-/* True if element 'elem' of section 'key' is made by another element of
- * 'config' (a link makes its end ports, a vlink its end vports), so
- * replaying it on its own would collide. */
-static bool
-replay_is_derived(const json_t *config, const char *key, const json_t *elem)
-{
-    size_t i;
-    json_t *other;
-
-    if (!strcmp(key, "ports")) {
-        const char *sw = json_string_value(json_object_get(elem, "switch"));
-        const char *name = json_string_value(json_object_get(elem, "name"));
-        json_array_foreach(json_object_get(config, "links"), i, other) {
-            for (int end = 0; end < 2 && sw && name; end++) {
-                const char *osw = json_string_value(
-                    json_object_get(other, end ? "sw_b" : "sw_a"));
-                const char *oport = json_string_value(
-                    json_object_get(other, end ? "port_b" : "port_a"));
-                if (osw && oport && !strcmp(osw, sw) && !strcmp(oport, name)) {
-                    return true;
-                }
-            }
-        }
-    } else if (!strcmp(key, "vports")) {
-        const char *slice = json_string_value(json_object_get(elem, "slice"));
-        const char *vport = json_string_value(json_object_get(elem, "vport"));
-        if (!slice || !vport || strncmp(vport, "vl-", 3)) {
-            return false;
-        }
-        json_array_foreach(json_object_get(config, "vlinks"), i, other) {
-            const char *oslice = json_string_value(json_object_get(other,
-                                                                   "slice"));
-            const char *oname = json_string_value(json_object_get(other,
-                                                                  "name"));
-            if (oslice && oname && !strcmp(oslice, slice)
-                && !strcmp(oname, vport + 3)) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-void
-switchd_rpc_replay(struct jsonrpc_server *server, struct switchd_rpc *rpc,
-                   const json_t *config, unsigned int *n_applied,
-                   unsigned int *n_refused)
-{
-    *n_applied = *n_refused = 0;
-    rpc->replaying = true;
-    dp_pause();
-    for (const struct switchd_state_section *s = switchd_state_sections;
-         s->key; s++) {
-        size_t i;
-        json_t *elem;
-
-        json_array_foreach(json_object_get(config, s->key), i, elem) {
-            struct jsonrpc_error err = { 0 };
-            json_t *result;
-
-            if (replay_is_derived(config, s->key, elem)) {
-                continue;
-            }
-            if (jsonrpc_server_call(server, s->method, elem, &result, &err)) {
-                char *text = json_dumps(elem, JSON_COMPACT);
-                LOG_WARN(MOD, "state file: %s[%zu] %s NOT restored: %s",
-                         s->key, i, text ? text : "", err.message);
-                free(text);
-                jsonrpc_error_clear(&err);
-                (*n_refused)++;
-            } else {
-                (*n_applied)++;
-            }
-            json_decref(result);
-        }
-    }
-    dp_resume();
-    rpc->replaying = false;
-}

@@ -9,8 +9,10 @@
  * bad params answer -32602, a refusal of the dataplane answers -32000 with
  * "data": {"errno": "EEXIST", ...}.
  *
- * After every successful change the whole configuration
- * (dp_config_to_json()) is written to the state file (switchd_state.h).
+ * After every client message that changed something, the whole
+ * configuration (dp_config_to_json()) is written to the state file
+ * (lib/statefile.h, sections in switchd_state.h) before the answer goes
+ * out; if it cannot be written, the change is undone and the client told.
  * At start the state file is replayed through these same methods, so a
  * restored configuration passes exactly the checks a new one would.
  *
@@ -25,6 +27,7 @@
 #include <jansson.h>
 
 #include "jsonrpc.h"
+#include "statefile.h"
 
 /* Ranges accepted from clients. */
 #define SWITCHD_MAX_RATE     10000000000000ULL  /* 10 Tbit/s */
@@ -43,32 +46,38 @@ struct switchd_rpc {
     const char *socket_path;    /* for daemon.version */
     const char *dpdk_version;   /* for daemon.version */
     uint64_t start_ms;          /* time_ms() at start */
-    bool replaying;             /* inside switchd_rpc_replay() */
+    struct jsonrpc_server *server;  /* for replaying and undoing */
+    json_t *saved;              /* configuration last saved (or restored) */
+    bool replaying;             /* restoring or undoing: not a client */
     unsigned int n_changes;     /* successful changes since start */
+    unsigned int n_changes_before;  /* n_changes when the message began */
     unsigned int n_save_errors; /* state file writes that failed */
     bool dirty;                 /* changed since the state file was saved */
 };
 
 /* Hooks for jsonrpc_server_set_hooks(): a client message (one request or
  * a batch) runs with the workers paused once, and the state file is saved
- * once after it, before the answer is sent. */
+ * once after it, before the answer is sent.  If it cannot be saved, the
+ * message's changes are undone (the dataplane is taken back to 'saved'
+ * through the same methods, statefile_revert()) and every request of it
+ * that had succeeded is answered with that error. */
 void switchd_rpc_begin(void *rpc);
-void switchd_rpc_end(void *rpc);
+int switchd_rpc_end(void *rpc, struct jsonrpc_error *);
 
-/* Saves the state file if anything changed since the last save. */
-void switchd_rpc_commit(struct switchd_rpc *);
+/* Saves the state file if anything changed since the last save; on
+ * failure undoes the change and fills the error. */
+int switchd_rpc_commit(struct switchd_rpc *, struct jsonrpc_error *);
+
+/* How the state file is replayed and reverted (switchd_state.h). */
+extern const struct statefile_schema switchd_rpc_schema;
 
 /* The method table, for jsonrpc_server_create(). */
 extern const struct jsonrpc_method switchd_rpc_methods[];
 
-/* Replays 'config' (the state file's contents, already shape-checked by
- * switchd_state_check()) through 'server''s methods, in dependency
- * order, under one dp_pause().  An element that fails is logged with its
- * reason and skipped (so are the elements that need it).  Stores the
- * numbers of elements applied and refused.  The state file is not
- * rewritten. */
-void switchd_rpc_replay(struct jsonrpc_server *server, struct switchd_rpc *,
-                        const json_t *config, unsigned int *n_applied,
-                        unsigned int *n_refused);
+/* Restores the state file through rpc->server's methods (under one
+ * dp_pause()), keeping "FILE.rejected" if something was refused, and
+ * takes the result as saved.  Returns 0, ENOENT (no file), or another
+ * errno with 'msg' when the file cannot be read. */
+int switchd_rpc_restore(struct switchd_rpc *, char *msg, size_t msg_size);
 
 #endif /* LAMINA_SWITCHD_RPC_H */

@@ -51,6 +51,8 @@
 #                     $LT_SWITCHD_PID, log in $LT_DIR/switchd.log
 #   stop_switchd [SIGNAL]   TERM (default) or KILL the daemon, wait for it
 #   lamina ARGS…            the CLI on the run's socket
+#   tmpfs_add DIR SIZE      a small tmpfs on DIR, unmounted at cleanup (a
+#                           disk to fill or make read-only)
 # Traffic and evidence:
 #   capture_start NS IF FILE   tcpdump -U -w FILE (NS "-" = root namespace)
 #   capture_stop [FILE]        stops one capture, or all; files are complete
@@ -81,6 +83,7 @@ LT_NETNS=()             # full namespace names
 LT_LINKS=()             # root-side interfaces
 LT_DPDK_PREFIXES=()     # EAL --file-prefix values
 LT_CAPTURES=()          # "pid file"
+LT_MOUNTS=()            # file systems mounted by tmpfs_add
 LT_WATCHDOG_PID=""
 LT_DONE=""
 
@@ -151,6 +154,9 @@ lt_cleanup() {
     for ((i = ${#LT_PIDS[@]} - 1; i >= 0; i--)); do
         lt_stop_pid "${LT_PIDS[i]}"
     done
+    for ((i = ${#LT_MOUNTS[@]} - 1; i >= 0; i--)); do
+        umount "${LT_MOUNTS[i]}" 2>/dev/null || umount -l "${LT_MOUNTS[i]}"
+    done
     for p in "${LT_NETNS[@]}"; do
         ip netns del "$p" 2>/dev/null
     done
@@ -172,6 +178,9 @@ lt_cleanup() {
     done
     for p in "${LT_PIDS[@]}"; do
         kill -0 "$p" 2>/dev/null && left="$left pid:$p"
+    done
+    for p in "${LT_MOUNTS[@]}"; do
+        mountpoint -q "$p" && left="$left mount:$p"
     done
     if [ -n "$left" ]; then
         info "cleanup left:$left"
@@ -324,6 +333,15 @@ stop_switchd() {
 
 lamina() {
     "$LT_BUILD/cli/lamina" --socket "$LT_SOCK" "$@"
+}
+
+# tmpfs_add DIR SIZE: mounts a tmpfs of SIZE (e.g. 64k) on DIR (made under
+# $LT_DIR if missing), unmounted at cleanup: a disk that can be filled or
+# made read-only without touching the machine's own.
+tmpfs_add() {
+    mkdir -p "$1" || fail "mkdir $1"
+    mount -t tmpfs -o "size=$2,mode=0750" "lt$$-tmpfs" "$1" || skip "cannot mount a tmpfs on $1"
+    LT_MOUNTS+=("$1")
 }
 
 # ---------------------------------------------------------------- evidence

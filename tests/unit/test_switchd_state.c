@@ -1,5 +1,6 @@
 /*
- * Unit tests of vswitch/switchd_state (the state file of lamina-switchd)
+ * Unit tests of lamina-switchd's state file (lib/statefile with the
+ * sections of vswitch/switchd_state)
  * and of the `lamina switch|port|...` command-line translation.
  */
 #include <stdarg.h>
@@ -25,7 +26,7 @@ static int
 setup(void **state)
 {
     snprintf(dir, sizeof dir, "/tmp/lamina-test-state-%d", (int) getpid());
-    return switchd_mkdirs(dir);
+    return mkdir_p(dir, 0755);
 }
 
 static int
@@ -56,7 +57,8 @@ read_text(const char *text, size_t len, char *msg, size_t size)
 {
     char *path = write_file("state.json", text, len);
     json_t *config = (json_t *) 1;
-    int error = switchd_state_read(path, &config, msg, size);
+    int error = statefile_read(path, switchd_state_sections, &config, msg,
+                               size);
 
     if (error) {
         assert_null(config);
@@ -87,12 +89,14 @@ test_state_malformed(void **state)
 
     /* No file: ENOENT, which the daemon takes as a first start. */
     path = xasprintf("%s/missing.json", dir);
-    assert_int_equal(switchd_state_read(path, &config, msg, sizeof msg),
+    assert_int_equal(statefile_read(path, switchd_state_sections, &config, msg,
+                                    sizeof msg),
                      ENOENT);
     free(path);
 
     /* A directory is not a state file. */
-    assert_int_equal(switchd_state_read(dir, &config, msg, sizeof msg),
+    assert_int_equal(statefile_read(dir, switchd_state_sections, &config, msg,
+                                    sizeof msg),
                      EINVAL);
 
     expect_refused("", "state.json:");
@@ -134,18 +138,19 @@ test_state_write_read(void **state)
     struct stat st;
     char msg[512];
 
-    assert_int_equal(switchd_mkdirs(subdir), 0);
-    assert_int_equal(switchd_mkdirs(subdir), 0);        /* idempotent */
-    assert_int_equal(switchd_state_write(path, config, msg, sizeof msg), 0);
+    assert_int_equal(mkdir_p(subdir, 0755), 0);
+    assert_int_equal(mkdir_p(subdir, 0755), 0);        /* idempotent */
+    assert_int_equal(statefile_write(path, config, 0640, msg, sizeof msg), 0);
     assert_int_equal(stat(tmp, &st), -1);               /* renamed away */
-    assert_int_equal(switchd_state_read(path, &back, msg, sizeof msg), 0);
+    assert_int_equal(statefile_read(path, switchd_state_sections, &back, msg,
+                                    sizeof msg), 0);
     assert_true(json_equal(config, back));
     json_decref(back);
 
     /* A directory that does not exist: an error naming the path. */
     free(path);
     path = xasprintf("%s/nope/state.json", dir);
-    assert_int_not_equal(switchd_state_write(path, config, msg, sizeof msg), 0);
+    assert_int_not_equal(statefile_write(path, config, 0640, msg, sizeof msg), 0);
     assert_non_null(strstr(msg, "nope"));
 
     json_decref(config);
