@@ -1,6 +1,7 @@
 #include "vne.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,18 @@ vne_substrate_from_graph(const struct graph *g, const char *name,
     sub->labels = xcalloc(n, sizeof *sub->labels);
     for (size_t i = 0; i < n; i++) {
         double v, lat, lon;
-        sub->cpu[i] = graph_node_get_num(g, i, "cpu", &v) ? (int32_t) v : cpu;
+        sub->cpu[i] = cpu;
+        if (graph_node_get_num(g, i, "cpu", &v)) {
+            if (!(v >= 0 && v <= VNE_MAX_AMOUNT)) {
+                const char *l = graph_node_label(g, i);
+                *errp = xasprintf("%s: node %zu (%s): cpu %g out of range "
+                                  "0..%d", name, i, l ? l : "no label", v,
+                                  VNE_MAX_AMOUNT);
+                vne_substrate_destroy(sub);
+                return EINVAL;
+            }
+            sub->cpu[i] = (int32_t) lround(v);
+        }
         if (graph_node_coords(g, i, &lat, &lon)) {
             sub->has_xy[i] = true;
             sub->x[i] = lon;
@@ -150,8 +162,17 @@ vne_substrate_from_graph(const struct graph *g, const char *name,
         if (vne_substrate_link(sub, u, v) >= 0) {
             continue;                   /* parallel edge: one link */
         }
-        vne_substrate_add_link(sub, u, v,
-                               graph_edge_get_num(g, e, "bw", &b) ? (int32_t) b : bw);
+        int32_t cap = bw;
+        if (graph_edge_get_num(g, e, "bw", &b)) {
+            if (!(b >= 0 && b <= VNE_MAX_AMOUNT)) {
+                *errp = xasprintf("%s: edge %zu (nodes %zu-%zu): bw %g out of "
+                                  "range 0..%d", name, e, u, v, b, VNE_MAX_AMOUNT);
+                vne_substrate_destroy(sub);
+                return EINVAL;
+            }
+            cap = (int32_t) lround(b);
+        }
+        vne_substrate_add_link(sub, u, v, cap);
     }
     vne_substrate_finish(sub);
     *subp = sub;

@@ -48,6 +48,10 @@
 
 /* ---- Substrate ---- */
 
+/* Largest capacity or demand accepted: sums over a whole substrate must
+ * stay far from int32 overflow. */
+#define VNE_MAX_AMOUNT 1000000000
+
 struct vne_link {
     uint32_t u, v;              /* u < v is not required */
     int32_t bw;                 /* capacity */
@@ -91,9 +95,10 @@ int32_t vne_substrate_link(const struct vne_substrate *, uint32_t u,
 
 /* Builds a substrate from a graph (lib/graph.h, e.g. read from Topology
  * Zoo GML): every node gets 'cpu', every link 'bw', unless the node or
- * edge has a numeric "cpu" / "bw" attribute.  Parallel edges become one
- * link (capacity of the first), self loops are dropped, and coordinates
- * come from Longitude/Latitude.  Returns 0, or EINVAL with '*errp' set. */
+ * edge has a numeric "cpu" / "bw" attribute (rounded to the nearest
+ * integer; 0..VNE_MAX_AMOUNT).  Parallel edges become one link (capacity
+ * of the first), self loops are dropped, and coordinates come from
+ * Longitude/Latitude.  Returns 0, or EINVAL with '*errp' set. */
 struct graph;
 int vne_substrate_from_graph(const struct graph *, const char *name,
                              int32_t cpu, int32_t bw,

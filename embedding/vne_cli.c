@@ -423,13 +423,15 @@ cmd_embed(int argc, char *argv[])
         case 'h':
             printf("usage: " PROG " embed --substrate FILE --request FILE [OPTIONS]\n\n"
                    "Embeds one request into an empty substrate and prints the mapping.\n\n"
-                   "  --substrate FILE  an instance, a {\"nodes\",\"links\"} JSON file, or a\n"
-                   "                    Topology Zoo GML file\n"
+                   "  --substrate FILE  an instance, a {\"nodes\",\"links\"} JSON file, a\n"
+                   "                    Topology Zoo GML file, or a topology file (*.topo:\n"
+                   "                    switch cpu, link rate in Mbit/s)\n"
                    "  --request FILE    a request object {\"nodes\",\"links\"} (virtual nodes may\n"
                    "                    carry \"allowed\": [...] or \"x\",\"y\",\"max_dist\"), or an\n"
                    "                    instance (its first request)\n"
                    "  --algo NAME       algorithm (default %s)\n"
-                   "  --cpu N, --bw N   capacities for GML substrates (default 100)\n"
+                   "  --cpu N, --bw N   capacities where the file has none (GML; .topo\n"
+                   "                    links without a rate) (default 100)\n"
                    "  --json            print the mapping as JSON\n",
                    vne_algo_classes[0]->name);
             return 0;
