@@ -501,6 +501,33 @@ vne_algo_options_init(struct vne_algo_options *o)
     o->mip_time_limit_ms = 1000;
 }
 
+bool
+vne_admission_refuses(const struct vne_residual *res,
+                      const struct vne_request *req,
+                      const struct vne_mapping *m, double max_stretch,
+                      double admit_load, struct vne_reject *rej)
+{
+    int64_t cost = vne_mapping_cost(req, m);
+    int64_t revenue = vne_request_revenue(req);
+    if (cost <= max_stretch * revenue) {
+        return false;
+    }
+    int64_t cap = 0, free_bw = 0;
+    for (uint32_t l = 0; l < res->sub->n_links; l++) {
+        cap += res->sub->links[l].bw;
+        free_bw += res->bw[l];
+    }
+    double load = cap ? 1.0 - (double) free_bw / cap : 0;
+    if (load <= admit_load) {
+        return false;
+    }
+    vne_reject_set(rej, VNE_REJECT_POLICY,
+                   "cheapest embedding costs %lld for revenue %lld "
+                   "with %.0f%% of the bandwidth in use",
+                   (long long) cost, (long long) revenue, 100 * load);
+    return true;
+}
+
 const struct vne_algo_class *
 vne_algo_find(const char *name)
 {

@@ -227,7 +227,20 @@ struct vne_algo_options {
     uint64_t seed;              /* for randomised algorithms */
     unsigned k_paths;           /* k of k-shortest paths, default 10 */
     unsigned mip_time_limit_ms; /* per request, default 1000 */
+    bool no_admission;          /* "lamina": no admission control (the
+                                 * caller applies it, as vne_md does) */
 };
+
+/* The admission control of "lamina": once more than VNE_ADMIT_LOAD of
+ * the bandwidth is in use, refuse an embedding that costs more than
+ * VNE_ADMIT_STRETCH times its revenue.  Returns true (with 'rej' set to
+ * VNE_REJECT_POLICY) if 'm' is refused on 'res'. */
+#define VNE_ADMIT_STRETCH 1.8
+#define VNE_ADMIT_LOAD 0.3
+bool vne_admission_refuses(const struct vne_residual *res,
+                           const struct vne_request *req,
+                           const struct vne_mapping *m, double max_stretch,
+                           double admit_load, struct vne_reject *rej);
 
 void vne_algo_options_init(struct vne_algo_options *);
 

@@ -3,6 +3,7 @@
  *
  *     lamina vne simulate --instance FILE [--algo NAME] [--json] [--csv FILE]
  *                         [--plot FILE.png] [--embeddings FILE] [--requests N]
+ *                         [--inps K [--advertise full|abstract]]
  *     lamina vne embed --substrate FILE --request FILE [--algo NAME]
  *     lamina vne compare --instance FILE... [--algos A,B,...] [--markdown]
  *     lamina vne algos
@@ -21,6 +22,7 @@
 #include "vne.h"
 #include "vne_check.h"
 #include "vne_instance.h"
+#include "vne_md.h"
 #include "vne_sim.h"
 
 #define PROG "lamina vne"
@@ -181,6 +183,81 @@ print_summary(FILE *out, const char *inst_path, const char *algo,
     fprintf(out, "%s\n", any ? "" : "-");
 }
 
+/* ---- multi-domain (--inps) ---- */
+
+/* Parses --inps ('I') or --advertise ('A'); complains and returns false
+ * if 'arg' is not valid. */
+static bool
+md_parse_option(int c, const char *arg, unsigned long *inps,
+                enum vne_md_adv_kind *kind)
+{
+    if (c == 'I') {
+        if (!parse_uint(arg, 1024, inps) || !*inps) {
+            fprintf(stderr, PROG ": --inps needs a number of InPs (1..1024), "
+                    "not '%s'\n", arg);
+            return false;
+        }
+    } else if (!vne_md_adv_kind_parse(arg, kind)) {
+        fprintf(stderr, PROG ": --advertise must be full or abstract, not '%s'\n", arg);
+        return false;
+    }
+    return true;
+}
+
+/* Splits 'sub' across 'inps' InPs and makes the multi-domain algorithm
+ * with parts by 'cls'.  Returns 0, or 1 after a message. */
+static int
+md_create(const struct vne_substrate *sub, const struct vne_algo_class *cls,
+          const struct vne_algo_options *opts, unsigned long inps,
+          enum vne_md_adv_kind kind, struct vne_md **mdp, struct vne_algo **algop)
+{
+    char *err;
+    if (vne_md_split(sub, inps, mdp, &err)) {
+        fprintf(stderr, PROG ": %s\n", err);
+        free(err);
+        return 1;
+    }
+    int error = vne_md_algo_create(*mdp, kind, cls, opts, algop);
+    if (error) {
+        fprintf(stderr, PROG ": cannot create the multi-domain algorithm: %s\n",
+                strerror(error));
+        vne_md_destroy(*mdp);
+        *mdp = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs 'inst' through 'algo' on the merged substrate (the upper bound of
+ * a multi-domain run); prints it beside 'md' unless 'md' is NULL, and
+ * returns it as a JSON object, or NULL after a message. */
+static json_t *
+md_run_merged(const struct vne_instance *inst, struct vne_algo *algo,
+              const struct vne_sim_result *md)
+{
+    static const struct vne_sim_options quiet;
+    struct vne_sim_result r;
+    char *err;
+    if (vne_sim_run(inst, algo, &quiet, &r, &err)) {
+        fprintf(stderr, PROG " simulate: merged run: %s\n", err);
+        free(err);
+        return NULL;
+    }
+    if (md) {
+        printf("merged (1 InP)  RAC %.4f  LRC %.4f  LAR %.2f  accepted %u  "
+               "%.3f ms per request\n", r.rac, r.lrc, r.lar, r.accepted,
+               r.ms_per_request);
+        printf("multi / merged  RAC %.3f  LRC %.3f\n",
+               r.rac ? md->rac / r.rac : 0, r.lrc ? md->lrc / r.lrc : 0);
+    }
+    json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:i, s:f}", "algo", algo->class->name,
+                          "rac", r.rac, "lrc", r.lrc, "lar", r.lar,
+                          "accepted", (int) r.accepted,
+                          "ms_per_request", r.ms_per_request);
+    vne_sim_result_clear(&r);
+    return o;
+}
+
 /* `lamina vne simulate`. */
 static int
 cmd_simulate(int argc, char *argv[])
@@ -196,9 +273,13 @@ cmd_simulate(int argc, char *argv[])
         {"seed", required_argument, NULL, 's'},
         {"time-limit", required_argument, NULL, 't'},
         {"check", no_argument, NULL, 'k'},
+        {"inps", required_argument, NULL, 'I'},
+        {"advertise", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    unsigned long inps = 0;
+    enum vne_md_adv_kind adv_kind = VNE_MD_FULL;
     const char *inst_path = NULL, *algo_name = vne_algo_classes[0]->name;
     const char *csv_path = NULL, *plot_path = NULL, *emb_path = NULL;
     bool json = false, check = false;
@@ -206,8 +287,14 @@ cmd_simulate(int argc, char *argv[])
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:t:kh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:t:kI:A:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'I':
+        case 'A':
+            if (!md_parse_option(c, optarg, &inps, &adv_kind)) {
+                return 2;
+            }
+            break;
         case 'i': inst_path = optarg; break;
         case 'a': algo_name = optarg; break;
         case 'j': json = true; break;
@@ -246,7 +333,11 @@ cmd_simulate(int argc, char *argv[])
                    "  --requests N        only the first N requests\n"
                    "  --seed N            seed of randomised algorithms (default 1)\n"
                    "  --time-limit MS     time limit per request of the exact MIP (default 1000)\n"
-                   "  --check             also replay the result through the checker\n",
+                   "  --check             also replay the result through the checker\n"
+                   "  --inps K            split the substrate across K InPs and embed with the\n"
+                   "                      multi-domain algorithm (each InP's part with --algo);\n"
+                   "                      also prints the merged substrate's result (one InP)\n"
+                   "  --advertise KIND    what each InP advertises: full (default) or abstract\n",
                    vne_algo_classes[0]->name);
             return 0;
         default:
@@ -287,6 +378,13 @@ cmd_simulate(int argc, char *argv[])
         vne_instance_destroy(inst);
         return 1;
     }
+    struct vne_md *md = NULL;
+    struct vne_algo *md_algo = NULL;
+    if (inps && md_create(inst->sub, cls, &opts, inps, adv_kind, &md, &md_algo)) {
+        vne_algo_destroy(algo);
+        vne_instance_destroy(inst);
+        return 1;
+    }
 
     struct sim_cli sc = { .progress = isatty(STDERR_FILENO) && !getenv("LAMINA_NO_PROGRESS"),
                           .n_reqs = inst->n_reqs };
@@ -299,6 +397,8 @@ cmd_simulate(int argc, char *argv[])
         sc.csv = fopen(csv_path, "w");
         if (!sc.csv) {
             fprintf(stderr, PROG " simulate: %s: %s\n", csv_path, strerror(errno));
+            vne_algo_destroy(md_algo);
+            vne_md_destroy(md);
             vne_algo_destroy(algo);
             vne_instance_destroy(inst);
             free(tmp_csv);
@@ -312,7 +412,7 @@ cmd_simulate(int argc, char *argv[])
                                   .on_progress = sim_on_progress, .aux = &sc };
     struct vne_sim_result r;
     int status = 0;
-    error = vne_sim_run(inst, algo, &so, &r, &err);
+    error = vne_sim_run(inst, md_algo ? md_algo : algo, &so, &r, &err);
     if (sc.csv && fclose(sc.csv)) {
         fprintf(stderr, PROG " simulate: %s: %s\n", csv_path, strerror(errno));
         status = 1;
@@ -360,10 +460,34 @@ cmd_simulate(int argc, char *argv[])
                               "ms_per_request", r.ms_per_request,
                               "revenue", r.revenue_sum, "cost", r.cost_sum,
                               "T", r.T, "rejected_by", rej);
+        if (md_algo) {
+            json_t *merged = md_run_merged(inst, algo, NULL);
+            if (!merged) {
+                status = 1;
+            } else {
+                json_object_set_new(o, "inps", json_integer(inps));
+                json_object_set_new(o, "advertise",
+                                    json_string(vne_md_adv_kind_name(adv_kind)));
+                json_object_set_new(o, "inter_domain_links",
+                                    json_integer(md->n_ilinks));
+                json_object_set_new(o, "price", json_real(vne_md_algo_price(md_algo)));
+                json_object_set_new(o, "merged", merged);
+            }
+        }
         char *s = json_dumps(o, JSON_REAL_PRECISION(17));
         printf("%s\n", s);
         free(s);
         json_decref(o);
+    } else if (md_algo) {
+        char *name = xasprintf("multi-domain: %lu InPs (%u inter-domain links), "
+                               "%s advertisements, parts by %s", inps, md->n_ilinks,
+                               vne_md_adv_kind_name(adv_kind), cls->name);
+        print_summary(stdout, inst_path, name, &r);
+        free(name);
+        printf("price (sum)     %.0f\n", vne_md_algo_price(md_algo));
+        json_t *merged = md_run_merged(inst, algo, &r);
+        status |= !merged;
+        json_decref(merged);
     } else {
         print_summary(stdout, inst_path, cls->name, &r);
     }
@@ -378,6 +502,8 @@ out:
         free(tmp_csv);
     }
     vne_sim_result_clear(&r);
+    vne_algo_destroy(md_algo);
+    vne_md_destroy(md);
     vne_algo_destroy(algo);
     vne_instance_destroy(inst);
     return status;
