@@ -13,6 +13,9 @@
 #include "vne_path.h"
 #include "vne_private.h"
 
+/* Planning rounds per request (see vne_md_embed()). */
+#define VNE_MD_MAX_ROUNDS 8
+
 /* A copy of 'n' bytes at 'p'. */
 static void *
 md_memdup(const void *p, size_t n)
@@ -487,6 +490,7 @@ struct planner {
     const struct vne_md *md;
     const struct vne_md_adv *advs;
     const struct vne_request *req;
+    const uint32_t *max_nodes;  /* per InP: most request nodes, or NULL */
     uint32_t k, nb;             /* InPs; border nodes over all InPs */
     uint32_t *bnode_inp;        /* per global border index: InP */
     uint32_t *bnode_idx;        /* ... its index in that InP's adv */
@@ -525,7 +529,8 @@ pl_fits(struct planner *pl, uint32_t i, uint32_t v, enum vne_reject_kind *why)
             return false;
         }
     }
-    if (pl->n_placed[i] + 1 > a->n_nodes) {
+    if (pl->n_placed[i] + 1 > a->n_nodes
+        || (pl->max_nodes && pl->n_placed[i] + 1 > pl->max_nodes[i])) {
         *why = VNE_REJECT_SIZE;
         return false;
     }
@@ -936,12 +941,13 @@ cmp_plan(const void *a_, const void *b_)
 
 int
 vne_md_plan(const struct vne_md *md, const struct vne_md_adv *advs,
-            const int32_t *ilink_free, const struct vne_request *req,
-            struct vne_md_plan **plansp, uint32_t *n_plansp,
-            struct vne_md_reject *rej)
+            const int32_t *ilink_free, const uint32_t *max_nodes,
+            const struct vne_request *req, struct vne_md_plan **plansp,
+            uint32_t *n_plansp, struct vne_md_reject *rej)
 {
     uint32_t k = md->n_inps;
-    struct planner pl = { .md = md, .advs = advs, .req = req, .k = k };
+    struct planner pl = { .md = md, .advs = advs, .req = req, .k = k,
+                          .max_nodes = max_nodes };
 
     rej->kind = VNE_REJECT_NONE;
     rej->inp = -1;
@@ -1037,77 +1043,7 @@ vne_md_plan(const struct vne_md *md, const struct vne_md_adv *advs,
     return 0;
 }
 
-/* ---- Stage 2: parts ---- */
-
-/* The part of InP 'inp' in 'ps', created on first use. */
-static struct vne_md_part *
-parts_get(struct vne_md_parts *ps, uint32_t inp)
-{
-    if (ps->part_of[inp] == UINT32_MAX) {
-        ps->part_of[inp] = ps->n_parts;
-        struct vne_md_part *p = &ps->parts[ps->n_parts++];
-        memset(p, 0, sizeof *p);
-        p->inp = inp;
-    }
-    return &ps->parts[ps->part_of[inp]];
-}
-
-/* Adds a node to part 'p' (request node 'vn' or a stub on 'stub');
- * returns its index. */
-static uint32_t
-part_add_node(struct vne_md_part *p, uint32_t vn, uint32_t stub, int32_t cpu)
-{
-    uint32_t i = p->req.n_nodes++;
-    p->req.nodes = xrealloc(p->req.nodes, p->req.n_nodes * sizeof *p->req.nodes);
-    p->vnode = xrealloc(p->vnode, p->req.n_nodes * sizeof *p->vnode);
-    p->stub = xrealloc(p->stub, p->req.n_nodes * sizeof *p->stub);
-    memset(&p->req.nodes[i], 0, sizeof p->req.nodes[i]);
-    p->req.nodes[i].cpu = cpu;
-    p->vnode[i] = vn;
-    p->stub[i] = stub;
-    if (stub != UINT32_MAX) {
-        p->req.nodes[i].n_allowed = 1;
-        p->req.nodes[i].allowed = xmalloc(sizeof *p->req.nodes[i].allowed);
-        p->req.nodes[i].allowed[0] = stub;
-    }
-    return i;
-}
-
-/* The part node of stub 'border' in 'p', added if missing. */
-static uint32_t
-part_stub(struct vne_md_part *p, uint32_t border)
-{
-    for (uint32_t i = 0; i < p->req.n_nodes; i++) {
-        if (p->stub[i] == border) {
-            return i;
-        }
-    }
-    return part_add_node(p, UINT32_MAX, border, 0);
-}
-
-/* Adds a part link; returns its index. */
-static uint32_t
-part_add_link(struct vne_md_part *p, uint32_t a, uint32_t b, int32_t bw)
-{
-    uint32_t i = p->req.n_links++;
-    p->req.links = xrealloc(p->req.links, p->req.n_links * sizeof *p->req.links);
-    p->req.links[i].src = a;
-    p->req.links[i].dst = b;
-    p->req.links[i].bw = bw;
-    return i;
-}
-
-/* The part node of request node 'v' (placed in 'p'). */
-static uint32_t
-part_vnode(const struct vne_md_part *p, uint32_t v)
-{
-    for (uint32_t i = 0; i < p->req.n_nodes; i++) {
-        if (p->vnode[i] == v) {
-            return i;
-        }
-    }
-    return UINT32_MAX;
-}
+/* ---- Stage 2: parts, then the cross-domain links ---- */
 
 void
 vne_md_parts_build(const struct vne_md *md, const struct vne_md_plan *plan,
@@ -1120,70 +1056,53 @@ vne_md_parts_build(const struct vne_md *md, const struct vne_md_plan *plan,
     for (uint32_t i = 0; i < k; i++) {
         ps->part_of[i] = UINT32_MAX;
     }
+    uint32_t *pnode = xmalloc((req->n_nodes + 1) * sizeof *pnode);
 
-    /* Request nodes first, in request order, with their constraints in
-     * local numbers. */
+    /* Request nodes, in request order, with their location constraints
+     * in local numbers (which keep the merged order within one InP). */
     for (uint32_t v = 0; v < req->n_nodes; v++) {
         uint32_t i = plan->inp[v];
-        struct vne_md_part *p = parts_get(ps, i);
-        uint32_t pn = part_add_node(p, v, UINT32_MAX, req->nodes[v].cpu);
+        if (ps->part_of[i] == UINT32_MAX) {
+            ps->part_of[i] = ps->n_parts;
+            struct vne_md_part *p = &ps->parts[ps->n_parts++];
+            p->inp = i;
+            p->req.id = req->id;
+            p->req.arrival = req->arrival;
+            p->req.lifetime = req->lifetime;
+            p->req.nodes = xcalloc(req->n_nodes, sizeof *p->req.nodes);
+            p->req.links = xcalloc(req->n_links + 1, sizeof *p->req.links);
+            p->vnode = xmalloc(req->n_nodes * sizeof *p->vnode);
+            p->vlink = xmalloc((req->n_links + 1) * sizeof *p->vlink);
+        }
+        struct vne_md_part *p = &ps->parts[ps->part_of[i]];
         const struct vne_vnode *vn = &req->nodes[v];
+        struct vne_vnode *q = &p->req.nodes[p->req.n_nodes];
+        pnode[v] = p->req.n_nodes;
+        p->vnode[p->req.n_nodes++] = v;
+        q->cpu = vn->cpu;
         if (vn->n_allowed) {
-            struct vne_vnode *q = &p->req.nodes[pn];
             q->allowed = xmalloc(vn->n_allowed * sizeof *q->allowed);
             for (uint32_t j = 0; j < vn->n_allowed; j++) {
                 if (md->inp_of[vn->allowed[j]] == i) {
                     q->allowed[q->n_allowed++] = md->local_of[vn->allowed[j]];
                 }
             }
-            /* Local numbers keep the merged order within one InP. */
         }
     }
-
-    uint32_t total = plan->route_off[req->n_links] + req->n_links;
-    ps->seg_off = xmalloc((req->n_links + 1) * sizeof *ps->seg_off);
-    ps->segs = xmalloc((total + 1) * sizeof *ps->segs);
-    uint32_t ns = 0;
+    /* Virtual links with both ends in one InP. */
     for (uint32_t l = 0; l < req->n_links; l++) {
         const struct vne_vlink *vl = &req->links[l];
-        uint32_t h = plan->route_off[l + 1] - plan->route_off[l];
-        const uint32_t *r = &plan->route[plan->route_off[l]];
-        ps->seg_off[l] = ns;
-
-        /* Segment j runs in InP cur from 'from' (request node or border)
-         * to 'to'. */
-        uint32_t cur = plan->inp[vl->src];
-        uint32_t from_border = UINT32_MAX;
-        for (uint32_t j = 0; j <= h; j++) {
-            struct vne_md_part *p = parts_get(ps, cur);
-            uint32_t to_border = UINT32_MAX, next = UINT32_MAX;
-            if (j < h) {
-                const struct vne_md_ilink *il = &md->ilinks[r[j]];
-                int side = il->inp[0] == cur ? 0 : 1;
-                to_border = il->node[side];
-                next = il->inp[!side];
-                struct vne_md_seg *s = &ps->segs[ns++];
-                s->inp = cur;
-                s->node = to_border;
-                if (from_border == to_border) {
-                    s->link = UINT32_MAX;
-                } else {
-                    uint32_t a = j == 0 ? part_vnode(p, vl->src) : part_stub(p, from_border);
-                    uint32_t b = part_stub(p, to_border);
-                    s->link = part_add_link(p, a, b, vl->bw);
-                }
-                from_border = il->node[!side];
-                cur = next;
-            } else {
-                struct vne_md_seg *s = &ps->segs[ns++];
-                uint32_t a = j == 0 ? part_vnode(p, vl->src) : part_stub(p, from_border);
-                s->inp = cur;
-                s->node = UINT32_MAX;
-                s->link = part_add_link(p, a, part_vnode(p, vl->dst), vl->bw);
-            }
+        if (plan->inp[vl->src] != plan->inp[vl->dst]) {
+            continue;
         }
+        struct vne_md_part *p = &ps->parts[ps->part_of[plan->inp[vl->src]]];
+        struct vne_vlink *q = &p->req.links[p->req.n_links];
+        q->src = pnode[vl->src];
+        q->dst = pnode[vl->dst];
+        q->bw = vl->bw;
+        p->vlink[p->req.n_links++] = l;
     }
-    ps->seg_off[req->n_links] = ns;
+    free(pnode);
 }
 
 void
@@ -1195,55 +1114,165 @@ vne_md_parts_clear(struct vne_md_parts *ps)
     for (uint32_t i = 0; i < ps->n_parts; i++) {
         vne_request_clear(&ps->parts[i].req);
         free(ps->parts[i].vnode);
-        free(ps->parts[i].stub);
+        free(ps->parts[i].vlink);
     }
     free(ps->parts);
     free(ps->part_of);
-    free(ps->seg_off);
-    free(ps->segs);
     memset(ps, 0, sizeof *ps);
 }
 
-int
-vne_md_join(const struct vne_md *md, const struct vne_md_plan *plan,
-            const struct vne_md_parts *ps, const struct vne_mapping *maps,
-            const struct vne_request *req, struct vne_mapping *m)
+/* The fewest-hop path on the merged substrate from 'src' to 'dst' over
+ * links with at least 'bw' free in 'free_bw' that crosses the InPs 'seq'
+ * (n_seq of them, distinct) in that order: inside an InP it follows its
+ * own links, and it leaves InP seq[j] only over an inter-domain link to
+ * seq[j + 1].  This is what the InPs compute in turn, each over its own
+ * free capacities, from the entry points the previous one reached (per-
+ * domain path computation); one search gives the same answer.  Stores
+ * the nodes in 'path' and returns their number, or 0 if there is none. */
+static uint32_t
+md_stitch_path(const struct vne_md *md, const int32_t *free_bw, int32_t bw,
+               const uint32_t *seq, uint32_t n_seq, uint32_t src,
+               uint32_t dst, uint32_t *path)
 {
-    (void) plan;
+    const struct vne_substrate *sub = md->merged;
+    uint32_t n = sub->n_nodes, head = 0, tail = 0;
+    uint32_t *layer = xmalloc(md->n_inps * sizeof *layer);
+    uint32_t *prev = xmalloc(n * sizeof *prev);
+    uint32_t *queue = xmalloc(n * sizeof *queue);
+    uint32_t len = 0;
+
+    for (uint32_t i = 0; i < md->n_inps; i++) {
+        layer[i] = UINT32_MAX;
+    }
+    for (uint32_t j = 0; j < n_seq; j++) {
+        layer[seq[j]] = j;
+    }
+    for (uint32_t u = 0; u < n; u++) {
+        prev[u] = UINT32_MAX;
+    }
+    prev[src] = src;
+    queue[tail++] = src;
+    while (head < tail && prev[dst] == UINT32_MAX) {
+        uint32_t u = queue[head++];
+        uint32_t lu = layer[md->inp_of[u]];
+        for (uint32_t a = sub->adj_start[u]; a < sub->adj_start[u + 1]; a++) {
+            uint32_t v = sub->adj[a].node;
+            uint32_t lv = layer[md->inp_of[v]];
+            if (prev[v] != UINT32_MAX || free_bw[sub->adj[a].link] < bw
+                || lv == UINT32_MAX || (lv != lu && lv != lu + 1)) {
+                continue;
+            }
+            prev[v] = u;
+            queue[tail++] = v;
+        }
+    }
+    if (prev[dst] != UINT32_MAX) {
+        for (uint32_t u = dst; ; u = prev[u]) {
+            queue[len++] = u;
+            if (u == src) {
+                break;
+            }
+        }
+        for (uint32_t j = 0; j < len; j++) {
+            path[j] = queue[len - 1 - j];
+        }
+    }
+    free(layer);
+    free(prev);
+    free(queue);
+    return len;
+}
+
+int
+vne_md_join(const struct vne_md *md, struct vne_md_plan *plan,
+            const struct vne_md_parts *ps, const struct vne_mapping *maps,
+            const struct vne_residual *res, const struct vne_request *req,
+            struct vne_mapping *m, struct vne_md_reject *rej)
+{
+    const struct vne_substrate *sub = md->merged;
+    int32_t *free_bw = md_memdup(res->bw, (sub->n_links + 1) * sizeof *res->bw);
+    uint32_t *nodes = xmalloc((sub->n_nodes + 1) * sizeof *nodes);
+    uint32_t *seq = xmalloc((md->n_inps + 1) * sizeof *seq);
+    int error = 0;
+
     vne_mapping_init(m, req);
     for (uint32_t pi = 0; pi < ps->n_parts; pi++) {
         const struct vne_md_part *p = &ps->parts[pi];
+        const struct vne_md_inp *inp = &md->inps[p->inp];
         for (uint32_t i = 0; i < p->req.n_nodes; i++) {
-            if (p->vnode[i] != UINT32_MAX) {
-                m->host[p->vnode[i]] = md->inps[p->inp].global[maps[pi].host[i]];
-            }
+            m->host[p->vnode[i]] = inp->global[maps[pi].host[i]];
         }
-    }
-    uint32_t *nodes = xmalloc((md->merged->n_nodes + 1) * sizeof *nodes);
-    int error = 0;
-    for (uint32_t l = 0; l < req->n_links && !error; l++) {
-        uint32_t n = 0;
-        for (uint32_t s = ps->seg_off[l]; s < ps->seg_off[l + 1]; s++) {
-            const struct vne_md_seg *sg = &ps->segs[s];
-            const struct vne_md_inp *inp = &md->inps[sg->inp];
-            if (sg->link == UINT32_MAX) {
-                nodes[n++] = inp->global[sg->node];
-                continue;
-            }
-            const struct vne_path *pp = &maps[ps->part_of[sg->inp]].paths[sg->link];
+        for (uint32_t l = 0; l < p->req.n_links && !error; l++) {
+            const struct vne_path *pp = &maps[pi].paths[l];
             for (uint32_t j = 0; j < pp->len; j++) {
-                if (n >= md->merged->n_nodes) {
-                    error = EINVAL;         /* not simple */
-                    break;
-                }
-                nodes[n++] = inp->global[pp->nodes[j]];
+                nodes[j] = inp->global[pp->nodes[j]];
             }
-        }
-        if (!error) {
-            error = vne_mapping_set_path(m, md->merged, l, nodes, n);
+            for (uint32_t j = 0; j + 1 < pp->len; j++) {
+                free_bw[inp->link_global[pp->links[j]]] -= p->req.links[l].bw;
+            }
+            error = vne_mapping_set_path(m, sub, p->vlink[l], nodes, pp->len);
         }
     }
+
+    /* Cross-domain links, widest first, through the InPs the plan chose. */
+    uint32_t *order = xmalloc((req->n_links + 1) * sizeof *order), n_cross = 0;
+    for (uint32_t l = 0; l < req->n_links; l++) {
+        if (plan->inp[req->links[l].src] != plan->inp[req->links[l].dst]) {
+            uint32_t j = n_cross++;
+            while (j > 0 && req->links[order[j - 1]].bw < req->links[l].bw) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = l;
+        }
+    }
+    for (uint32_t c = 0; c < n_cross && !error; c++) {
+        uint32_t l = order[c];
+        const struct vne_vlink *vl = &req->links[l];
+        uint32_t h = plan->route_off[l + 1] - plan->route_off[l];
+        uint32_t *r = &plan->route[plan->route_off[l]];
+        uint32_t cur = plan->inp[vl->src];
+
+        seq[0] = cur;
+        for (uint32_t j = 0; j < h; j++) {
+            const struct vne_md_ilink *il = &md->ilinks[r[j]];
+            cur = il->inp[0] == cur ? il->inp[1] : il->inp[0];
+            seq[j + 1] = cur;
+        }
+        uint32_t len = md_stitch_path(md, free_bw, vl->bw, seq, h + 1,
+                                      m->host[vl->src], m->host[vl->dst], nodes);
+        if (!len) {
+            rej->kind = VNE_REJECT_BW;
+            rej->inp = -1;
+            int w = snprintf(rej->detail, sizeof rej->detail,
+                             "virtual link %u-%u (bw %d): no path with the "
+                             "bandwidth free through", vl->src, vl->dst, vl->bw);
+            for (uint32_t j = 0; j <= h && w > 0 && (size_t) w < sizeof rej->detail; j++) {
+                w += snprintf(rej->detail + w, sizeof rej->detail - w, " %s",
+                              md->inps[seq[j]].name);
+            }
+            error = ENOSPC;
+            break;
+        }
+        error = vne_mapping_set_path(m, sub, l, nodes, len);
+        for (uint32_t j = 0, hop = 0; !error && j + 1 < len; j++) {
+            uint32_t link = m->paths[l].links[j];
+            free_bw[link] -= vl->bw;
+            if (md->ilink_of[link] != UINT32_MAX) {
+                r[hop++] = md->ilink_of[link];      /* the one actually used */
+            }
+        }
+    }
+    free(order);
+    free(free_bw);
     free(nodes);
+    free(seq);
+    if (error && error != ENOSPC) {
+        rej->kind = VNE_REJECT_BW;
+        rej->inp = -1;
+        snprintf(rej->detail, sizeof rej->detail, "the InPs' paths do not chain");
+        error = ENOSPC;
+    }
     return error;
 }
 
@@ -1285,6 +1314,58 @@ vne_md_result_clear(struct vne_md_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Stage 2 for one plan (moved into 'r->plan'): each InP embeds its part
+ * on 'inp_res', then the cross-domain links are routed and everything
+ * is checked on 'res'.  Returns 0 with 'r' complete; ENOSPC with 'rej'
+ * set and, if an InP refused its part, '*refused' = that InP and
+ * '*refused_nodes' = the request nodes it was given; or the errno of a
+ * failed algorithm. */
+static int
+md_try_plan(const struct vne_md *md, struct vne_algo *const *part_algos,
+            const struct vne_residual *inp_res, const struct vne_residual *res,
+            const struct vne_request *req, struct vne_md_result *r,
+            struct vne_md_reject *rej, uint32_t *refused,
+            uint32_t *refused_nodes)
+{
+    *refused = UINT32_MAX;
+    *refused_nodes = 0;
+    vne_md_parts_build(md, &r->plan, req, &r->parts);
+    r->part_maps = xcalloc(r->parts.n_parts + 1, sizeof *r->part_maps);
+    for (uint32_t j = 0; j < r->parts.n_parts; j++) {
+        const struct vne_md_part *p = &r->parts.parts[j];
+        struct vne_reject prej;
+        int e = vne_algo_embed(part_algos[p->inp], &inp_res[p->inp], &p->req,
+                               &r->part_maps[j], &prej);
+        if (e == ENOSPC) {
+            *refused = p->inp;
+            *refused_nodes = p->req.n_nodes;
+            rej->kind = prej.kind;
+            rej->inp = p->inp;
+            snprintf(rej->detail, sizeof rej->detail, "%s: %s: %s (its part: %u "
+                     "nodes, %u links)", md->inps[p->inp].name,
+                     vne_reject_name(prej.kind), prej.detail,
+                     p->req.n_nodes, p->req.n_links);
+        }
+        if (e) {
+            return e;
+        }
+    }
+    int error = vne_md_join(md, &r->plan, &r->parts, r->part_maps, res, req,
+                            &r->m, rej);
+    char why[160];
+    if (!error && vne_residual_fits(res, req, &r->m, why, sizeof why)) {
+        rej->kind = VNE_REJECT_BW;      /* cannot happen: a bug if it does */
+        rej->inp = -1;
+        snprintf(rej->detail, sizeof rej->detail,
+                 "the joined mapping does not fit: %s", why);
+        return EIO;
+    }
+    if (!error) {
+        r->price = vne_md_price(md, req, &r->m);
+    }
+    return error;
+}
+
 int
 vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
              struct vne_algo *const *part_algos,
@@ -1295,91 +1376,73 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     struct vne_residual *inp_res = xcalloc(k, sizeof *inp_res);
     struct vne_md_adv *advs = xcalloc(k, sizeof *advs);
     int32_t *ilink_free = xmalloc((md->n_ilinks + 1) * sizeof *ilink_free);
-    struct vne_md_plan *plans = NULL;
-    uint32_t n_plans = 0;
-    int error;
+    uint32_t *max_nodes = xmalloc(k * sizeof *max_nodes);
+    bool found = false;
+    int error = 0;
 
     memset(out, 0, sizeof *out);
     for (uint32_t i = 0; i < k; i++) {
         vne_md_inp_residual(md, i, res, &inp_res[i]);
         vne_md_advertise(md, i, kind, &inp_res[i], &advs[i]);
+        max_nodes[i] = req->n_nodes;
     }
     for (uint32_t l = 0; l < md->n_ilinks; l++) {
         ilink_free[l] = res->bw[md->ilinks[l].merged];
     }
-    error = vne_md_plan(md, advs, ilink_free, req, &plans, &n_plans, rej);
 
-    bool found = false;
-    for (uint32_t pi = 0; pi < n_plans && !error; pi++) {
-        struct vne_md_result r = { .plan = plans[pi] };
-        memset(&plans[pi], 0, sizeof plans[pi]);
-        vne_md_parts_build(md, &r.plan, req, &r.parts);
-        r.part_maps = xcalloc(r.parts.n_parts + 1, sizeof *r.part_maps);
-        bool ok = true;
-        for (uint32_t j = 0; j < r.parts.n_parts && ok; j++) {
-            const struct vne_md_part *p = &r.parts.parts[j];
-            struct vne_reject prej;
-            if (!p->req.n_nodes) {      /* only passed through at a border */
-                vne_mapping_init(&r.part_maps[j], &p->req);
-                continue;
-            }
-            int e = vne_algo_embed(part_algos[p->inp], &inp_res[p->inp], &p->req,
-                                   &r.part_maps[j], &prej);
-            if (e == ENOSPC) {
-                ok = false;
-                if (!found && (pi == 0 || rej->kind == VNE_REJECT_NONE)) {
-                    rej->kind = prej.kind;
-                    rej->inp = p->inp;
-                    snprintf(rej->detail, sizeof rej->detail, "%s: %s: %s (its part: %u "
-                             "nodes, %u links)", md->inps[p->inp].name,
-                             vne_reject_name(prej.kind), prej.detail,
-                             p->req.n_nodes, p->req.n_links);
-                }
-            } else if (e) {
-                error = e;
-                ok = false;
-            }
+    /* Rounds: when no plan's parts all fit, the InP that refused the
+     * cheapest plan's part is given one request node fewer and the
+     * broker plans again (as a broker does with a "no" from an InP).
+     * The reason reported is the first round's. */
+    for (uint32_t round = 0; round < VNE_MD_MAX_ROUNDS && !found && !error; round++) {
+        struct vne_md_reject round_rej;
+        struct vne_md_reject *rr = round ? &round_rej : rej;
+        struct vne_md_plan *plans;
+        uint32_t n_plans, refused = UINT32_MAX, refused_nodes = 0;
+
+        error = vne_md_plan(md, advs, ilink_free, max_nodes, req, &plans,
+                            &n_plans, rr);
+        if (error) {
+            break;
         }
-        char why[160] = "the segments do not chain";
-        if (ok && (vne_md_join(md, &r.plan, &r.parts, r.part_maps, req, &r.m)
-                   || vne_residual_fits(res, req, &r.m, why, sizeof why))) {
-            /* The parts fit their InPs; what can still fail is an
-             * inter-domain link two virtual links share beyond the
-             * planner's count: the plan is dropped. */
-            ok = false;
-            if (!found && rej->kind == VNE_REJECT_NONE) {
-                rej->kind = VNE_REJECT_BW;
-                rej->inp = -1;
-                snprintf(rej->detail, sizeof rej->detail,
-                         "the joined mapping does not fit: %s", why);
-            }
-        }
-        if (ok) {
-            r.price = vne_md_price(md, req, &r.m);
-            if (!found || r.price < out->price) {
+        for (uint32_t pi = 0; pi < n_plans; pi++) {
+            struct vne_md_result r = { .plan = plans[pi] };
+            struct vne_md_reject prej;
+            uint32_t ref, ref_nodes;
+
+            memset(&plans[pi], 0, sizeof plans[pi]);
+            int e = error ? error : md_try_plan(md, part_algos, inp_res, res, req,
+                                                &r, &prej, &ref, &ref_nodes);
+            if (!e && (!found || r.price < out->price)) {
                 vne_md_result_clear(out);
                 *out = r;
                 found = true;
                 continue;
+            } else if (e == ENOSPC && pi == 0) {
+                *rr = prej;
+                refused = ref;
+                refused_nodes = ref_nodes;
+            } else if (e && e != ENOSPC) {
+                error = e;
             }
+            vne_md_result_clear(&r);
         }
-        vne_md_result_clear(&r);
+        free(plans);
+        if (refused == UINT32_MAX || !refused_nodes) {
+            break;
+        }
+        max_nodes[refused] = refused_nodes - 1;
     }
-    if (!error && n_plans && !found) {
+    if (!error && !found) {
         error = ENOSPC;
     }
-    if (found && !error) {
+    if (!error) {
         rej->kind = VNE_REJECT_NONE;
         rej->inp = -1;
         rej->detail[0] = '\0';
     } else {
         vne_md_result_clear(out);
     }
-
-    for (uint32_t pi = 0; pi < n_plans; pi++) {
-        vne_md_plan_clear(&plans[pi]);
-    }
-    free(plans);
     for (uint32_t i = 0; i < k; i++) {
         vne_md_adv_clear(&advs[i]);
         vne_residual_clear(&inp_res[i]);
@@ -1387,6 +1450,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     free(advs);
     free(inp_res);
     free(ilink_free);
+    free(max_nodes);
     return error;
 }
 

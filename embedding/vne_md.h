@@ -43,18 +43,21 @@
  *      price, transit through an InP's mesh, access hops in the last;
  *      no InP twice).  One plan per root InP of the first virtual node,
  *      cheapest estimate first.
- *   2. vne_md_parts() turns a plan into one part per InP involved: a
- *      request in the InP's own node numbers whose virtual nodes are the
- *      request's nodes placed there plus zero-CPU "stub" nodes pinned to
- *      the border nodes where cross-domain virtual links enter or leave,
- *      and whose links are the intra-InP segments.  Each InP embeds its
- *      part on its real free capacities with a single-domain algorithm
- *      (vne_algo_embed(), nothing new), and vne_md_join() chains the
- *      segments with the inter-domain links into a mapping on the merged
- *      substrate.
+ *   2. vne_md_parts_build() turns a plan into one part per InP involved:
+ *      the request's nodes placed there and the virtual links between
+ *      them, in the InP's own node numbers.  Each InP embeds its part on
+ *      its real free capacities with a single-domain algorithm
+ *      (vne_algo_embed(), nothing new).  vne_md_join() then routes each
+ *      cross-domain virtual link through the InPs of its planned route,
+ *      in order: each InP extends the fewest-hop path over its own free
+ *      links from the entry points the previous InP reached (per-domain
+ *      path computation), choosing the inter-domain links on the way.
  *   vne_md_embed() runs both stages for every plan and keeps the
- *   cheapest (in price) that every InP could embed; then the same
- *   admission control as the "lamina" algorithm, on the merged mapping.
+ *   cheapest (in price) that every InP could embed.  If none could, the
+ *   InP that refused the cheapest plan's part gets at most one node
+ *   fewer of the request and the broker plans again (a few rounds).
+ *   vne_md_algo_create() then applies the admission control of the
+ *   "lamina" algorithm to the merged mapping.
  *
  *   vne_md_algo_create() wraps all this as a 'struct vne_algo' on the
  *   merged substrate, so the simulator, the checker and the embeddings
@@ -197,38 +200,29 @@ void vne_md_plan_clear(struct vne_md_plan *);
 
 /* Broker, stage 1: up to one plan per InP that can host the first
  * virtual node, cheapest estimate first, from the advertisements
- * 'advs' (one per InP, index = InP) and the free bandwidth of each
- * inter-domain link 'ilink_free'.  Returns 0 with '*plans' (the caller
- * clears each and frees the array) and '*n_plans' >= 1, or ENOSPC with
- * 'rej' naming the short resource. */
+ * 'advs' (one per InP, index = InP), the free bandwidth of each
+ * inter-domain link 'ilink_free' and, if not NULL, the most request
+ * nodes each InP may get 'max_nodes'.  Returns 0 with '*plans' (the
+ * caller clears each and frees the array) and '*n_plans' >= 1, or ENOSPC
+ * with 'rej' naming the short resource. */
 int vne_md_plan(const struct vne_md *, const struct vne_md_adv *advs,
-                const int32_t *ilink_free, const struct vne_request *req,
-                struct vne_md_plan **plans, uint32_t *n_plans,
-                struct vne_md_reject *rej);
+                const int32_t *ilink_free, const uint32_t *max_nodes,
+                const struct vne_request *req, struct vne_md_plan **plans,
+                uint32_t *n_plans, struct vne_md_reject *rej);
 
-/* One segment of a virtual link: inside InP 'inp', part link 'link' of
- * that InP's part, or (link == UINT32_MAX) just border node 'node'
- * (local) when the virtual link enters and leaves the InP there. */
-struct vne_md_seg {
-    uint32_t inp, link, node;
-};
-
-/* What one InP is asked to embed. */
+/* What one InP is asked to embed: the request's nodes placed there and
+ * the virtual links between them, in its own node numbers. */
 struct vne_md_part {
     uint32_t inp;
     struct vne_request req;     /* local node numbers */
-    uint32_t *vnode;            /* part node -> request node, UINT32_MAX
-                                 * for a stub */
-    uint32_t *stub;             /* part node -> border node (local) of a
-                                 * stub, UINT32_MAX for a request node */
+    uint32_t *vnode;            /* part node -> request node */
+    uint32_t *vlink;            /* part link -> request link */
 };
 
 struct vne_md_parts {
     uint32_t n_parts;
     struct vne_md_part *parts;
     uint32_t *part_of;          /* per InP: index in 'parts' or UINT32_MAX */
-    uint32_t *seg_off;          /* per virtual link, as route_off */
-    struct vne_md_seg *segs;
 };
 
 /* Broker, stage 2: the per-InP parts of 'plan'. */
@@ -237,11 +231,17 @@ void vne_md_parts_build(const struct vne_md *, const struct vne_md_plan *,
 void vne_md_parts_clear(struct vne_md_parts *);
 
 /* Joins the InPs' mappings of their parts ('maps[i]' for parts->parts[i],
- * in local numbers) into 'm' (uninitialised) on the merged substrate.
- * Returns 0, or EINVAL if the pieces do not chain. */
-int vne_md_join(const struct vne_md *, const struct vne_md_plan *,
+ * in local numbers) into 'm' (uninitialised) on the merged substrate,
+ * then routes each cross-domain virtual link (widest first) on the
+ * fewest-hop path with its bandwidth free in 'res' (less what the
+ * parts and the earlier links took) that crosses the InPs of its planned
+ * route in order, each InP on its own links; plan->route is updated to
+ * the inter-domain links actually used.  Returns 0, or ENOSPC with 'rej'
+ * naming the virtual link and the InPs. */
+int vne_md_join(const struct vne_md *, struct vne_md_plan *plan,
                 const struct vne_md_parts *, const struct vne_mapping *maps,
-                const struct vne_request *, struct vne_mapping *m);
+                const struct vne_residual *res, const struct vne_request *,
+                struct vne_mapping *m, struct vne_md_reject *rej);
 
 /* Price per hour of 'm' (on the merged substrate) for 'req': CPU x the
  * host InP's price_cpu, bandwidth x each link's price (its InP's
