@@ -465,6 +465,8 @@ vne_md_advertise(const struct vne_md *md, uint32_t inp,
         }
         free(dist);
         free(queue);
+        adv->cpu = md_memdup(res->cpu, n * sizeof *res->cpu);
+        adv->bw = md_memdup(res->bw, (sub->n_links + 1) * sizeof *res->bw);
         adv->cpu_sorted = md_memdup(res->cpu, n * sizeof *res->cpu);
         qsort(adv->cpu_sorted, n, sizeof *adv->cpu_sorted, cmp_i32_desc);
     }
@@ -479,6 +481,8 @@ vne_md_adv_clear(struct vne_md_adv *adv)
         free(adv->mesh_hops);
         free(adv->access_hops);
         free(adv->cpu_sorted);
+        free(adv->cpu);
+        free(adv->bw);
         memset(adv, 0, sizeof *adv);
     }
 }
@@ -748,6 +752,7 @@ vne_md_plan_clear(struct vne_md_plan *p)
 {
     if (p) {
         free(p->inp);
+        free(p->host);
         free(p->route_off);
         free(p->route);
         memset(p, 0, sizeof *p);
@@ -1043,6 +1048,97 @@ vne_md_plan(const struct vne_md *md, const struct vne_md_adv *advs,
     return 0;
 }
 
+int
+vne_md_plan_view(const struct vne_md *md, const struct vne_md_adv *advs,
+                 const int32_t *ilink_free, struct vne_algo *view_algo,
+                 const struct vne_request *req, struct vne_md_plan *plan,
+                 struct vne_md_reject *rej)
+{
+    const struct vne_substrate *sub = md->merged;
+    struct vne_residual view;
+    struct vne_mapping m;
+    struct vne_reject vrej;
+
+    memset(plan, 0, sizeof *plan);
+    vne_residual_init(&view, sub);
+    for (uint32_t i = 0; i < md->n_inps; i++) {
+        const struct vne_md_inp *p = &md->inps[i];
+        if (!advs[i].cpu) {
+            vne_residual_clear(&view);
+            vne_reject_set((struct vne_reject *) rej, VNE_REJECT_SIZE,
+                           "%s advertises no full topology", p->name);
+            rej->inp = i;
+            return EINVAL;
+        }
+        for (uint32_t l = 0; l < p->sub->n_nodes; l++) {
+            view.cpu[p->global[l]] = advs[i].cpu[l];
+        }
+        for (uint32_t l = 0; l < p->sub->n_links; l++) {
+            view.bw[p->link_global[l]] = advs[i].bw[l];
+        }
+    }
+    for (uint32_t l = 0; l < md->n_ilinks; l++) {
+        view.bw[md->ilinks[l].merged] = ilink_free[l];
+    }
+    int error = vne_algo_embed(view_algo, &view, req, &m, &vrej);
+    vne_residual_clear(&view);
+    if (error) {
+        rej->kind = vrej.kind;
+        rej->inp = -1;
+        snprintf(rej->detail, sizeof rej->detail, "on the InPs' advertised "
+                 "topologies: %s: %s", vne_reject_name(vrej.kind), vrej.detail);
+        vne_mapping_clear(&m);
+        return error;
+    }
+
+    /* Each node's InP; each cross link's inter-domain links in order, as
+     * long as its path enters no InP twice. */
+    uint8_t *seen = xcalloc(md->n_inps, 1);
+    plan->inp = xmalloc((req->n_nodes + 1) * sizeof *plan->inp);
+    plan->route_off = xmalloc((req->n_links + 1) * sizeof *plan->route_off);
+    plan->route = xmalloc((req->n_links * md->n_inps + 1) * sizeof *plan->route);
+    plan->host = xmalloc((req->n_nodes + 1) * sizeof *plan->host);
+    for (uint32_t v = 0; v < req->n_nodes; v++) {
+        plan->inp[v] = md->inp_of[m.host[v]];
+        plan->host[v] = m.host[v];
+    }
+    uint32_t n = 0;
+    for (uint32_t l = 0; l < req->n_links && !error; l++) {
+        const struct vne_path *pp = &m.paths[l];
+        plan->route_off[l] = n;
+        if (plan->inp[req->links[l].src] == plan->inp[req->links[l].dst]) {
+            continue;
+        }
+        memset(seen, 0, md->n_inps);
+        seen[plan->inp[req->links[l].src]] = 1;
+        for (uint32_t j = 0; j + 1 < pp->len; j++) {
+            uint32_t il = md->ilink_of[pp->links[j]];
+            if (il == UINT32_MAX) {
+                continue;
+            }
+            uint32_t to = md->inp_of[pp->nodes[j + 1]];
+            if (seen[to]) {
+                error = ENOSPC;
+                break;
+            }
+            seen[to] = 1;
+            plan->route[n++] = il;
+        }
+    }
+    plan->route_off[req->n_links] = n;
+    plan->est_price = vne_md_price(md, req, &m);
+    free(seen);
+    vne_mapping_clear(&m);
+    if (error) {
+        vne_md_plan_clear(plan);
+        rej->kind = VNE_REJECT_BW;
+        rej->inp = -1;
+        snprintf(rej->detail, sizeof rej->detail, "on the InPs' advertised "
+                 "topologies: a path enters an InP twice");
+    }
+    return error;
+}
+
 /* ---- Stage 2: parts, then the cross-domain links ---- */
 
 void
@@ -1080,7 +1176,10 @@ vne_md_parts_build(const struct vne_md *md, const struct vne_md_plan *plan,
         pnode[v] = p->req.n_nodes;
         p->vnode[p->req.n_nodes++] = v;
         q->cpu = vn->cpu;
-        if (vn->n_allowed) {
+        if (plan->host) {
+            q->allowed = xmalloc(sizeof *q->allowed);
+            q->allowed[q->n_allowed++] = md->local_of[plan->host[v]];
+        } else if (vn->n_allowed) {
             q->allowed = xmalloc(vn->n_allowed * sizeof *q->allowed);
             for (uint32_t j = 0; j < vn->n_allowed; j++) {
                 if (md->inp_of[vn->allowed[j]] == i) {
@@ -1368,7 +1467,7 @@ md_try_plan(const struct vne_md *md, struct vne_algo *const *part_algos,
 
 int
 vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
-             struct vne_algo *const *part_algos,
+             struct vne_algo *const *part_algos, struct vne_algo *view_algo,
              const struct vne_residual *res, const struct vne_request *req,
              struct vne_md_result *out, struct vne_md_reject *rej)
 {
@@ -1388,6 +1487,27 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     }
     for (uint32_t l = 0; l < md->n_ilinks; l++) {
         ilink_free[l] = res->bw[md->ilinks[l].merged];
+    }
+
+    /* With full advertisements, the plan read off an embedding on the
+     * advertised topologies comes first. */
+    if (kind == VNE_MD_FULL && view_algo) {
+        struct vne_md_result r;
+        struct vne_md_reject vrej;
+        uint32_t ref, ref_nodes;
+        memset(&r, 0, sizeof r);
+        error = vne_md_plan_view(md, advs, ilink_free, view_algo, req, &r.plan, &vrej);
+        if (!error) {
+            error = md_try_plan(md, part_algos, inp_res, res, req, &r, &vrej,
+                                &ref, &ref_nodes);
+        }
+        if (!error) {
+            *out = r;
+            found = true;
+        } else {
+            vne_md_result_clear(&r);
+        }
+        error = error == ENOSPC ? 0 : error;
     }
 
     /* Rounds: when no plan's parts all fit, the InP that refused the
@@ -1461,6 +1581,7 @@ struct md_algo {
     const struct vne_md *md;
     enum vne_md_adv_kind kind;
     struct vne_algo **parts;
+    struct vne_algo *view;      /* on md->merged, for full advertisements */
     double price;
 };
 
@@ -1472,7 +1593,8 @@ md_algo_embed(struct vne_algo *algo, const struct vne_residual *res,
     struct md_algo *a = CONTAINER_OF(algo, struct md_algo, up);
     struct vne_md_result r;
     struct vne_md_reject mrej;
-    int error = vne_md_embed(a->md, a->kind, a->parts, res, req, &r, &mrej);
+    int error = vne_md_embed(a->md, a->kind, a->parts, a->view, res, req, &r,
+                             &mrej);
     if (error == ENOSPC) {
         vne_reject_set(rej, mrej.kind, "%s", mrej.detail);
         return error;
@@ -1498,6 +1620,7 @@ md_algo_destroy(struct vne_algo *algo)
     for (uint32_t i = 0; i < a->md->n_inps; i++) {
         vne_algo_destroy(a->parts[i]);
     }
+    vne_algo_destroy(a->view);
     free(a->parts);
     free(a);
 }
@@ -1546,6 +1669,14 @@ vne_md_algo_create(const struct vne_md *md, enum vne_md_adv_kind kind,
             }
             free(a->parts);
             free(a);
+            return error;
+        }
+    }
+    if (kind == VNE_MD_FULL) {
+        int error = vne_algo_create(part_class, md->merged, &po, &a->view);
+        if (error) {
+            a->up.class = &vne_algo_md;
+            md_algo_destroy(&a->up);
             return error;
         }
     }

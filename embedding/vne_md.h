@@ -164,7 +164,9 @@ struct vne_md_adv {
      * 1, the InP says nothing about its inside). */
     double intra_hops;
     double *access_hops;        /* per border node */
-    /* Full only (NULL for abstract): every node's free CPU, descending. */
+    /* Full only (NULL for abstract): every node's and link's free
+     * capacity (local numbers), and the nodes' free CPU, descending. */
+    int32_t *cpu, *bw;
     int32_t *cpu_sorted;
 };
 
@@ -189,6 +191,9 @@ struct vne_md_reject {
 /* The broker's split of one request. */
 struct vne_md_plan {
     uint32_t *inp;              /* per virtual node: its InP */
+    uint32_t *host;             /* per virtual node: the merged node the
+                                 * broker chose (full advertisements), or
+                                 * NULL: each InP chooses */
     /* Per virtual link l: the inter-domain links it crosses, in order from
      * its src side: route[route_off[l]] .. route[route_off[l + 1] - 1]. */
     uint32_t *route_off;
@@ -209,6 +214,17 @@ int vne_md_plan(const struct vne_md *, const struct vne_md_adv *advs,
                 const int32_t *ilink_free, const uint32_t *max_nodes,
                 const struct vne_request *req, struct vne_md_plan **plans,
                 uint32_t *n_plans, struct vne_md_reject *rej);
+
+/* Broker, stage 1 with full advertisements: embeds 'req' with
+ * 'view_algo' (made for md->merged) on the advertised free capacities
+ * (the InPs' topologies joined by the inter-domain links) and reads the
+ * plan off it: each node's InP, each cross link's inter-domain links.
+ * Returns 0, ENOSPC with 'rej' set (also when a path enters an InP
+ * twice), or EINVAL if an InP advertised no full topology. */
+int vne_md_plan_view(const struct vne_md *, const struct vne_md_adv *advs,
+                     const int32_t *ilink_free, struct vne_algo *view_algo,
+                     const struct vne_request *req, struct vne_md_plan *plan,
+                     struct vne_md_reject *rej);
 
 /* What one InP is asked to embed: the request's nodes placed there and
  * the virtual links between them, in its own node numbers. */
@@ -264,10 +280,12 @@ void vne_md_result_clear(struct vne_md_result *);
 /* Embeds 'req' across the InPs of 'md' whose real free capacities are
  * 'res' (merged), each InP advertising as 'kind' and embedding its part
  * with 'part_algos[i]' (made for md->inps[i].sub, ideally with
- * 'no_admission').  Returns 0 with 'out' filled (the caller clears it),
- * ENOSPC with 'rej' set, or another errno if an algorithm failed. */
+ * 'no_admission').  With full advertisements and 'view_algo' (made for
+ * md->merged; may be NULL) the plan of vne_md_plan_view() is tried
+ * first.  Returns 0 with 'out' filled (the caller clears it), ENOSPC
+ * with 'rej' set, or another errno if an algorithm failed. */
 int vne_md_embed(const struct vne_md *, enum vne_md_adv_kind kind,
-                 struct vne_algo *const *part_algos,
+                 struct vne_algo *const *part_algos, struct vne_algo *view_algo,
                  const struct vne_residual *res, const struct vne_request *req,
                  struct vne_md_result *out, struct vne_md_reject *rej);
 
