@@ -760,10 +760,12 @@ vne_md_plan_clear(struct vne_md_plan *p)
 }
 
 /* Builds the plan whose first virtual node goes to InP 'root'.  Returns
- * true with 'out' filled, or false with 'rej' set. */
+ * true with 'out' filled, or false with 'rej' set and '*placed' the
+ * number of virtual nodes placed before it failed. */
 static bool
 pl_build(struct planner *pl, const int32_t *ilink_free, const uint32_t *vorder,
-         uint32_t root, struct vne_md_plan *out, struct vne_md_reject *rej)
+         uint32_t root, struct vne_md_plan *out, struct vne_md_reject *rej,
+         uint32_t *placed)
 {
     const struct vne_request *req = pl->req;
     uint32_t k = pl->k;
@@ -845,6 +847,7 @@ pl_build(struct planner *pl, const int32_t *ilink_free, const uint32_t *vorder,
         }
         if (best == UINT32_MAX) {
             ok = false;
+            *placed = o;
             rej->kind = why;
             rej->inp = -1;
             if (why == VNE_REJECT_BW) {
@@ -994,13 +997,16 @@ vne_md_plan(const struct vne_md *md, const struct vne_md_adv *advs,
     if (req->n_nodes) {
         md_vorder(req, vorder);
     }
+    uint32_t most_placed = 0;
     for (uint32_t r = 0; r < k && req->n_nodes; r++) {
         struct vne_md_reject r_rej = { .kind = VNE_REJECT_NONE, .inp = -1 };
-        if (!pl_build(&pl, ilink_free, vorder, r, &plans[n], &r_rej)) {
-            /* Keep the most telling reason: beyond location, the first. */
-            if (rej->kind == VNE_REJECT_NONE
-                || (rej->kind == VNE_REJECT_LOCATION && r_rej.kind != VNE_REJECT_LOCATION)) {
+        uint32_t placed = 0;
+        if (!pl_build(&pl, ilink_free, vorder, r, &plans[n], &r_rej, &placed)) {
+            /* The most telling reason: from the root that got furthest
+             * (the first virtual node fails on most roots by design). */
+            if (rej->kind == VNE_REJECT_NONE || placed > most_placed) {
                 *rej = r_rej;
+                most_placed = placed;
             }
             continue;
         }
@@ -1514,7 +1520,8 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
      * cheapest plan's part is given one request node fewer and the
      * broker plans again (as a broker does with a "no" from an InP).
      * The reason reported is the first round's. */
-    for (uint32_t round = 0; round < VNE_MD_MAX_ROUNDS && !found && !error; round++) {
+    for (uint32_t round = 0; round < VNE_MD_MAX_ROUNDS && !found && !error;
+         round++) {
         struct vne_md_reject round_rej;
         struct vne_md_reject *rr = round ? &round_rej : rej;
         struct vne_md_plan *plans;
@@ -1523,6 +1530,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
         error = vne_md_plan(md, advs, ilink_free, max_nodes, req, &plans,
                             &n_plans, rr);
         if (error) {
+            error = error == ENOSPC ? 0 : error;
             break;
         }
         for (uint32_t pi = 0; pi < n_plans; pi++) {
