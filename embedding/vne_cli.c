@@ -5,6 +5,7 @@
  *                         [--plot FILE.png] [--embeddings FILE] [--requests N]
  *                         [--inps K [--advertise full|abstract]]
  *     lamina vne embed --substrate FILE --request FILE [--algo NAME]
+ *                      [--inps K [--advertise full|abstract]]
  *     lamina vne compare --instance FILE... [--algos A,B,...] [--markdown]
  *     lamina vne algos
  */
@@ -256,6 +257,143 @@ md_run_merged(const struct vne_instance *inst, struct vne_algo *algo,
                           "ms_per_request", r.ms_per_request);
     vne_sim_result_clear(&r);
     return o;
+}
+
+/* Embeds 'req' across 'inps' InPs of 'sub' (parts by 'cls') and prints
+ * the parts, the inter-domain links and the merged mapping, or where it
+ * was short.  Returns the exit status. */
+static int
+md_embed_print(const struct vne_substrate *sub, const struct vne_request *req,
+               const struct vne_algo_class *cls, unsigned long inps,
+               enum vne_md_adv_kind kind, bool json)
+{
+    struct vne_md *md;
+    char *err;
+    if (vne_md_split(sub, inps, &md, &err)) {
+        fprintf(stderr, PROG " embed: %s\n", err);
+        free(err);
+        return 1;
+    }
+    struct vne_algo_options o;
+    vne_algo_options_init(&o);
+    o.no_admission = true;
+    struct vne_algo **parts = xcalloc(inps, sizeof *parts), *view = NULL;
+    int error = vne_algo_create(cls, sub, &o, &view);
+    for (uint32_t i = 0; i < inps && !error; i++) {
+        error = vne_algo_create(cls, md->inps[i].sub, &o, &parts[i]);
+    }
+    struct vne_residual res;
+    struct vne_md_result r;
+    struct vne_md_reject rej;
+    vne_residual_init(&res, sub);
+    if (!error) {
+        error = vne_md_embed(md, kind, parts, view, &res, req, &r, &rej);
+    }
+    int status = 0;
+    char why[256];
+    if (!error && !vne_check_one(sub, res.cpu, res.bw, req, &r.m, why, sizeof why)) {
+        fprintf(stderr, PROG " embed: invalid multi-domain mapping: %s\n", why);
+        status = 1;
+    } else if (error == ENOSPC) {
+        if (json) {
+            json_t *jo = json_pack("{s:b, s:s, s:i, s:s}", "accepted", 0,
+                                   "reason", vne_reject_name(rej.kind),
+                                   "inp", (int) rej.inp, "detail", rej.detail);
+            json_dumpf(jo, stdout, 0);
+            putchar('\n');
+            json_decref(jo);
+        } else {
+            printf("rejected: %s%s%s: %s\n", vne_reject_name(rej.kind),
+                   rej.inp >= 0 ? " at " : "", rej.inp >= 0 ? md->inps[rej.inp].name : "",
+                   rej.detail);
+        }
+        status = 1;
+    } else if (error) {
+        fprintf(stderr, PROG " embed: multi-domain embedding failed: %s\n",
+                strerror(error));
+        status = 1;
+    } else if (json) {
+        json_t *jparts = json_array(), *jlinks = json_array(), *jhosts = json_object();
+        for (uint32_t p = 0; p < r.parts.n_parts; p++) {
+            const struct vne_md_part *part = &r.parts.parts[p];
+            json_t *nodes = json_object();
+            for (uint32_t i = 0; i < part->req.n_nodes; i++) {
+                char key[16];
+                snprintf(key, sizeof key, "%u", part->vnode[i]);
+                json_object_set_new(nodes, key, json_integer(r.part_maps[p].host[i]));
+            }
+            json_array_append_new(jparts, json_pack("{s:s, s:o, s:i}", "inp",
+                                                    md->inps[part->inp].name,
+                                                    "local_hosts", nodes,
+                                                    "links", (int) part->req.n_links));
+        }
+        for (uint32_t v = 0; v < req->n_nodes; v++) {
+            char key[16];
+            snprintf(key, sizeof key, "%u", v);
+            json_object_set_new(jhosts, key, json_integer(r.m.host[v]));
+        }
+        for (uint32_t l = 0; l < req->n_links; l++) {
+            json_t *path = json_array(), *ils = json_array();
+            for (uint32_t k = 0; k < r.m.paths[l].len; k++) {
+                json_array_append_new(path, json_integer(r.m.paths[l].nodes[k]));
+            }
+            for (uint32_t k = r.plan.route_off[l]; k < r.plan.route_off[l + 1]; k++) {
+                json_array_append_new(ils, json_integer(md->ilinks[r.plan.route[k]].merged));
+            }
+            json_array_append_new(jlinks, json_pack("{s:i, s:i, s:o, s:o}",
+                                                    "src", (int) req->links[l].src,
+                                                    "dst", (int) req->links[l].dst,
+                                                    "path", path,
+                                                    "inter_domain_links", ils));
+        }
+        json_t *jo = json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:f}", "accepted", 1,
+                               "parts", jparts, "nodes", jhosts, "links", jlinks,
+                               "revenue", (json_int_t) vne_request_revenue(req),
+                               "cost", (json_int_t) vne_mapping_cost(req, &r.m),
+                               "price", r.price);
+        json_dumpf(jo, stdout, 0);
+        putchar('\n');
+        json_decref(jo);
+    } else {
+        printf("accepted across %u of %lu InPs (%s advertisements): revenue %lld, "
+               "cost %lld, price %.2f\n", r.parts.n_parts, inps,
+               vne_md_adv_kind_name(kind), (long long) vne_request_revenue(req),
+               (long long) vne_mapping_cost(req, &r.m), r.price);
+        for (uint32_t p = 0; p < r.parts.n_parts; p++) {
+            const struct vne_md_part *part = &r.parts.parts[p];
+            printf("  %s: virtual nodes", md->inps[part->inp].name);
+            for (uint32_t i = 0; i < part->req.n_nodes; i++) {
+                printf(" %u", part->vnode[i]);
+            }
+            printf(", %u virtual links inside\n", part->req.n_links);
+        }
+        for (uint32_t v = 0; v < req->n_nodes; v++) {
+            const char *label = sub->labels ? sub->labels[r.m.host[v]] : NULL;
+            printf("  virtual node %u (cpu %d) -> %s, substrate node %u%s%s%s\n", v,
+                   req->nodes[v].cpu, md->inps[md->inp_of[r.m.host[v]]].name,
+                   r.m.host[v], label ? " (" : "", label ? label : "", label ? ")" : "");
+        }
+        for (uint32_t l = 0; l < req->n_links; l++) {
+            printf("  virtual link %u-%u (bw %d) -> path", req->links[l].src,
+                   req->links[l].dst, req->links[l].bw);
+            for (uint32_t k = 0; k < r.m.paths[l].len; k++) {
+                printf("%s%u", k ? "-" : " ", r.m.paths[l].nodes[k]);
+            }
+            uint32_t n_il = r.plan.route_off[l + 1] - r.plan.route_off[l];
+            printf(" (%u hops, %u inter-domain)\n", r.m.paths[l].len - 1, n_il);
+        }
+    }
+    if (!error) {
+        vne_md_result_clear(&r);
+    }
+    vne_residual_clear(&res);
+    for (uint32_t i = 0; i < inps; i++) {
+        vne_algo_destroy(parts[i]);
+    }
+    free(parts);
+    vne_algo_destroy(view);
+    vne_md_destroy(md);
+    return status;
 }
 
 /* `lamina vne simulate`. */
@@ -522,9 +660,13 @@ cmd_embed(int argc, char *argv[])
         {"cpu", required_argument, NULL, 'c'},
         {"bw", required_argument, NULL, 'b'},
         {"json", no_argument, NULL, 'j'},
+        {"inps", required_argument, NULL, 'I'},
+        {"advertise", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    unsigned long inps = 0;
+    enum vne_md_adv_kind adv_kind = VNE_MD_FULL;
     const char *sub_path = NULL, *req_path = NULL;
     const char *algo_name = vne_algo_classes[0]->name;
     unsigned long cpu = 100, bw = 100;
@@ -532,8 +674,14 @@ cmd_embed(int argc, char *argv[])
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:r:a:c:b:jh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:r:a:c:b:jI:A:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'I':
+        case 'A':
+            if (!md_parse_option(c, optarg, &inps, &adv_kind)) {
+                return 2;
+            }
+            break;
         case 's': sub_path = optarg; break;
         case 'r': req_path = optarg; break;
         case 'a': algo_name = optarg; break;
@@ -558,7 +706,10 @@ cmd_embed(int argc, char *argv[])
                    "  --algo NAME       algorithm (default %s)\n"
                    "  --cpu N, --bw N   capacities where the file has none (GML; .topo\n"
                    "                    links without a rate) (default 100)\n"
-                   "  --json            print the mapping as JSON\n",
+                   "  --json            print the mapping as JSON\n"
+                   "  --inps K          split the substrate across K InPs and embed across\n"
+                   "                    them (multi-domain; parts by --algo)\n"
+                   "  --advertise KIND  what each InP advertises: full (default) or abstract\n",
                    vne_algo_classes[0]->name);
             return 0;
         default:
@@ -592,6 +743,13 @@ cmd_embed(int argc, char *argv[])
         free(err);
         vne_substrate_destroy(sub);
         return 1;
+    }
+
+    if (inps) {
+        int st = md_embed_print(sub, &req, cls, inps, adv_kind, json);
+        vne_request_clear(&req);
+        vne_substrate_destroy(sub);
+        return st;
     }
 
     struct vne_algo *algo;

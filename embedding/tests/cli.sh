@@ -58,7 +58,7 @@ printf '{"nodes": [{"id": 0, "cpu": 60, "allowed": [3]}, {"id": 1, "cpu": 90},
 expect 0 "virtual node 0 (cpu 60) -> substrate node 3 (s3)" "$lamina" vne embed \
     --substrate "$topo" --request "$tmp/req3.json"
 "$lamina" vne embed --substrate "$topo" --request "$tmp/req3.json" --json >"$tmp/m3.json" || fail=1
-python3 - "$topo" "$tmp/req3.json" "$tmp/m3.json" <<'PY' || fail=1
+cat >"$tmp/check_topo.py" <<'PY'
 import json, re, sys
 sw, cpu, bw = {}, [], {}
 for line in open(sys.argv[1]):
@@ -87,6 +87,32 @@ for vl, ml in zip(req['links'], m['links']):
         used[e] = used.get(e, 0) + vl['bw']
 for e, u in used.items():
     assert u <= bw[e], ('overbooked', sorted(e), u)
+PY
+python3 "$tmp/check_topo.py" "$topo" "$tmp/req3.json" "$tmp/m3.json" || fail=1
+# The same request across 2 and 3 InPs of the same map (multi-domain), with
+# both kinds of advertisements: a valid mapping on the whole map.
+for k in 2 3; do
+    for adv in full abstract; do
+        "$lamina" vne embed --substrate "$topo" --request "$tmp/req3.json" --inps $k \
+            --advertise $adv --json >"$tmp/md.json" || fail=1
+        python3 "$tmp/check_topo.py" "$topo" "$tmp/req3.json" "$tmp/md.json" ||
+            { echo "FAIL: --inps $k --advertise $adv"; fail=1; }
+    done
+done
+expect 0 "accepted across" "$lamina" vne embed --substrate "$topo" --request "$tmp/req3.json" --inps 2
+expect 2 "--inps needs a number of InPs" "$lamina" vne embed --substrate "$topo" --request "$tmp/req3.json" --inps 0
+expect 2 "--advertise must be full or abstract" "$lamina" vne simulate --instance "$inst" --inps 2 --advertise some
+expect 1 "cannot split 11 nodes across 12 InPs" "$lamina" vne embed --substrate "$topo" --request "$tmp/req3.json" --inps 12
+# A multi-domain run prints itself beside the merged substrate's.
+"$lamina" vne simulate --instance "$inst" --requests 60 --inps 3 --advertise abstract --check \
+    --json >"$tmp/md-sum.json" 2>"$tmp/md-err" || { cat "$tmp/md-err"; fail=1; }
+grep -q "checker: OK" "$tmp/md-err" || { echo "FAIL: md run not checked"; fail=1; }
+python3 - "$tmp/md-sum.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['inps'] == 3 and d['advertise'] == 'abstract', d
+assert d['arrived'] == 60 and d['price'] > 0
+assert 0 < d['rac'] <= 1 and 0 < d['merged']['rac'] <= 1, d
 PY
 # Past what the 1G links carry: rejected, naming bandwidth.
 sed 's/"bw": 700/"bw": 1700/' "$tmp/req3.json" >"$tmp/req4.json"
