@@ -308,6 +308,31 @@ vne_md_destroy(struct vne_md *md)
     free(md);
 }
 
+int
+vne_md_constrain_inp(const struct vne_md *md, struct vne_request *req,
+                     uint32_t vn, uint32_t inp)
+{
+    if (inp >= md->n_inps || vn >= req->n_nodes) {
+        return EINVAL;
+    }
+    const struct vne_md_inp *p = &md->inps[inp];
+    struct vne_vnode *v = &req->nodes[vn];
+    uint32_t *allowed = xmalloc(p->sub->n_nodes * sizeof *allowed), n = 0;
+    for (uint32_t l = 0; l < p->sub->n_nodes; l++) {
+        if (vne_node_allowed(req, vn, p->global[l])) {
+            allowed[n++] = p->global[l];        /* ascending: global[] is */
+        }
+    }
+    if (!n) {
+        free(allowed);
+        return EINVAL;
+    }
+    free(v->allowed);
+    v->allowed = allowed;
+    v->n_allowed = n;
+    return 0;
+}
+
 void
 vne_md_inp_residual(const struct vne_md *md, uint32_t inp,
                     const struct vne_residual *res, struct vne_residual *out)

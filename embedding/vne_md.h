@@ -132,6 +132,13 @@ int vne_md_split(const struct vne_substrate *merged, uint32_t k,
                  struct vne_md **, char **errp);
 void vne_md_destroy(struct vne_md *);
 
+/* Restricts virtual node 'vn' of 'req' to InP 'inp' (an "InP
+ * constraint" of a request): its allowed hosts become those of its
+ * current ones (any, if none) that InP 'inp' owns.  Returns 0, or EINVAL
+ * (nothing changed) if that leaves none or 'inp' is out of range. */
+int vne_md_constrain_inp(const struct vne_md *, struct vne_request *req,
+                         uint32_t vn, uint32_t inp);
+
 /* Sets 'out' (to clear with vne_residual_clear()) to InP 'inp''s share
  * of the merged free capacities 'res'. */
 void vne_md_inp_residual(const struct vne_md *, uint32_t inp,

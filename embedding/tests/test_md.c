@@ -381,6 +381,39 @@ test_refusal_then_split(void **state)
     vne_substrate_destroy(sub);
 }
 
+/* An InP constraint: v0 (cpu 5) may go only to InP 1, v1 only to a0. */
+static void
+test_inp_constraint(void **state)
+{
+    (void) state;
+    struct vne_substrate *sub = hand_substrate();
+    struct vne_md *md = hand_md(sub);
+    static const int32_t cpu[] = { 5, 5 };
+    static const int allowed[] = { -1, 0 };
+    static const uint32_t links[][3] = { { 0, 1, 20 } };
+    struct vne_request req;
+    make_req(&req, 2, cpu, allowed, 1, links);
+
+    assert_int_equal(vne_md_constrain_inp(md, &req, 0, 2), EINVAL);
+    assert_int_equal(vne_md_constrain_inp(md, &req, 1, 1), EINVAL);  /* a0 is A's */
+    assert_int_equal(req.nodes[1].n_allowed, 1);                      /* unchanged */
+    assert_int_equal(vne_md_constrain_inp(md, &req, 0, 1), 0);
+    assert_int_equal(req.nodes[0].n_allowed, 3);
+    assert_int_equal(req.nodes[0].allowed[0], 4);
+    assert_int_equal(req.nodes[0].allowed[2], 6);
+    for (int kind = VNE_MD_FULL; kind <= VNE_MD_ABSTRACT; kind++) {
+        struct vne_md_result r;
+        struct vne_md_reject rej;
+        assert_int_equal(hand_embed(sub, md, kind, &req, &r, &rej), 0);
+        assert_int_equal(md->inp_of[r.m.host[0]], 1);
+        assert_int_equal(r.m.host[1], 0);
+        vne_md_result_clear(&r);
+    }
+    vne_request_clear(&req);
+    vne_md_destroy(md);
+    vne_substrate_destroy(sub);
+}
+
 /* Rejections name the short resource and where. */
 static void
 test_rejections(void **state)
@@ -525,6 +558,7 @@ main(void)
         cmocka_unit_test(test_advertise),
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_refusal_then_split),
+        cmocka_unit_test(test_inp_constraint),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_one_inp_is_merged),
         cmocka_unit_test(test_runs_checked),
