@@ -491,7 +491,7 @@ vne_md_advertise(const struct vne_md *md, uint32_t inp,
         free(dist);
         free(queue);
         adv->cpu = md_memdup(res->cpu, n * sizeof *res->cpu);
-        adv->bw = md_memdup(res->bw, (sub->n_links + 1) * sizeof *res->bw);
+        adv->bw = md_memdup(res->bw, sub->n_links * sizeof *res->bw);
         adv->cpu_sorted = md_memdup(res->cpu, n * sizeof *res->cpu);
         qsort(adv->cpu_sorted, n, sizeof *adv->cpu_sorted, cmp_i32_desc);
     }
@@ -1320,7 +1320,7 @@ vne_md_join(const struct vne_md *md, struct vne_md_plan *plan,
             struct vne_mapping *m, struct vne_md_reject *rej)
 {
     const struct vne_substrate *sub = md->merged;
-    int32_t *free_bw = md_memdup(res->bw, (sub->n_links + 1) * sizeof *res->bw);
+    int32_t *free_bw = md_memdup(res->bw, sub->n_links * sizeof *res->bw);
     uint32_t *nodes = xmalloc((sub->n_nodes + 1) * sizeof *nodes);
     uint32_t *seq = xmalloc((md->n_inps + 1) * sizeof *seq);
     int error = 0;
