@@ -21,9 +21,9 @@
  *   The broker does not see the InPs' substrates: each InP advertises
  *   ('struct vne_md_adv', made by vne_md_advertise() from its free
  *   capacities) either
- *   - its full topology (VNE_MD_FULL): every node's free CPU and hop
- *     distances, so the broker checks CPU exactly and estimates path
- *     lengths; or
+ *   - its full topology (VNE_MD_FULL): every node's free CPU and every
+ *     link's free bandwidth, so the broker can plan on the topology itself,
+ *     check CPU exactly and estimate path lengths; or
  *   - an abstraction (VNE_MD_ABSTRACT): aggregated CPU (number of nodes,
  *     total and largest free CPU) and a full mesh between its border
  *     nodes, each pair with the largest bottleneck bandwidth of a path
@@ -33,6 +33,9 @@
  *
  * The algorithm (cost-aware, in two stages)
  *
+ *   0. With full advertisements, the broker first embeds the request on
+ *      the advertised topologies joined by the inter-domain links
+ *      (vne_md_plan_view()) and reads a plan off it, hosts included.
  *   1. The broker (vne_md_plan()) splits the request: it places virtual
  *      nodes on InPs in breadth-first order from the heaviest, each on
  *      the InP that adds the least estimated price: CPU x price_cpu, plus
@@ -52,7 +55,8 @@
  *      in order: each InP extends the fewest-hop path over its own free
  *      links from the entry points the previous InP reached (per-domain
  *      path computation), choosing the inter-domain links on the way.
- *   vne_md_embed() runs both stages for every plan and keeps the
+ *   vne_md_embed() keeps the plan of step 0 if every InP could embed its
+ *   part, else runs stage 2 for each plan of step 1 and keeps the
  *   cheapest (in price) that every InP could embed.  If none could, the
  *   InP that refused the cheapest plan's part gets at most one node
  *   fewer of the request and the broker plans again (a few rounds).
@@ -65,7 +69,7 @@
  *
  * Rejections name the short resource and where: 'struct vne_md_reject'
  * has the kind, the InP (or -1 when the broker found no split) and a
- * sentence ("InP 2: bw: no placement from 3 roots fits").
+ * sentence ("inp2: bw: no placement from 3 roots fits (its part: ...)").
  *
  * Thread safety: as vne.h.
  */
