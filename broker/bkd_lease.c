@@ -112,7 +112,7 @@ inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
     }
     error = store_inp_get(b->store, inp, &si, &err);
     if (error) {
-        snprintf(why, why_size, "InP %s: %s", inp, err.msg);
+        snprintf(why, why_size, "InP %s: %.400s", inp, err.msg);
         json_decref(body);
         return EIO;
     }
@@ -348,8 +348,10 @@ lease_drive(struct bkd *b, struct store_lease *l, int64_t now)
             if (!lease_save(b, l, to, now, &err)) {
                 charges_put(b, l);
                 intents_done(b, l->id, STORE_N_PHASES);
+                char t[32];
                 bkd_event(b, l, lease_state_name(to), "lease %s is %s until "
-                          "%"PRId64, l->id, lease_state_name(to), l->end);
+                          "%s", l->id, lease_state_name(to),
+                          brk_time_format(l->end, t, sizeof t));
                 return true;
             }
         }
@@ -521,7 +523,7 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     r.created = now;
 
     memset(&l, 0, sizeof l);
-    new_id("L", l.id);
+    new_id("", l.id);
     error = quota_check(b, who->id, vnreq_total_cpu(req),
                         vnreq_total_bandwidth(req), field, &err);
     if (!error) {
