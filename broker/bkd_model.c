@@ -1160,6 +1160,28 @@ placement_build(const struct bkd_model *m, const struct vnreq *req,
     return error;
 }
 
+/* Copies vne_md's message 'in' to 'out', its InP names ("inp0") turned
+ * into the InPs' own. */
+static void
+md_names(const struct bkd_model *m, const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+    while (*in && n + 1 < size) {
+        char *end;
+        if (!strncmp(in, "inp", 3) && in[3] >= '0' && in[3] <= '9') {
+            unsigned long k = strtoul(in + 3, &end, 10);
+            if (k < m->md->n_inps) {
+                n += snprintf(out + n, size - n, "%s",
+                              m->inps[m->md_inp[k]].name);
+                in = end;
+                continue;
+            }
+        }
+        out[n++] = *in++;
+    }
+    out[MIN(n, size - 1)] = '\0';
+}
+
 /* Embeds 'vr' on the free capacities over [s, e) ('ignore_bookings': on
  * the capacities).  Returns 0 with 'vm', or ENOSPC with 'err'. */
 static int
@@ -1176,15 +1198,9 @@ embed_over(const struct bkd_model *m, const struct vne_request *vr,
                              m->part_algos, m->view_algo, &res, vr, &r, &rej);
     vne_residual_clear(&res);
     if (error == ENOSPC) {
-        const char *d = rej.detail;
-        if (rej.inp >= 0 && (uint32_t) rej.inp < m->md->n_inps) {
-            const char *colon = strstr(d, ": ");
-            return brk_error_set(err, ENOSPC, "on InP %s: %s",
-                                 m->inps[m->md_inp[rej.inp]].name,
-                                 colon ? colon + 2 : d);
-        }
-        return brk_error_set(err, ENOSPC, "no split across the InPs fits: %s",
-                             d);
+        char d[512];
+        md_names(m, rej.detail, d, sizeof d);
+        return brk_error_set(err, ENOSPC, "%s", d);
     } else if (error) {
         return brk_error_set(err, error, "embedding failed: %s",
                              strerror(error));
