@@ -149,6 +149,9 @@ leases_touching(struct bkd *b, const char *inp, const struct bkd_principal *who)
     struct brk_error err;
     json_t *out = json_array();
 
+    if (who->role == STORE_ROLE_INP && strcmp(who->id, inp)) {
+        return out;             /* another InP's leases are not its business */
+    }
     if (store_lease_list(b->store, who->role == STORE_ROLE_SP ? who->id : NULL,
                          LEASE_NONE, &ls, &n, &err)) {
         return out;
@@ -305,8 +308,9 @@ h_inp_list(struct http_request *req, void *aux, struct http_response *resp)
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *j = inp_json(&inps[i]);
-            json_object_set_new(j, "leases", json_integer(json_array_size(
-                leases_touching(b, inps[i].id, req->principal))));
+            json_t *ls = leases_touching(b, inps[i].id, req->principal);
+            json_object_set_new(j, "leases", json_integer(json_array_size(ls)));
+            json_decref(ls);
             json_array_append_new(a, j);
         }
         store_inps_free(inps, n);

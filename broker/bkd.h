@@ -69,6 +69,7 @@ struct bkd {
     struct lease_fsm_config fsm;
     struct bkd_model *model;    /* rebuilt when an offer changes */
     json_t *warned;             /* lease id -> end warned about */
+    json_t *retried;            /* lease id -> last retry by the tick */
     bool stopping;              /* the daemon is stopping: end long polls */
 };
 
@@ -118,9 +119,11 @@ void bkd_placement_clear(struct bkd_placement *);
 int bkd_book(struct bkd *, const char *lease, const json_t *demands,
              const json_t *labels, int64_t start, int64_t end, int sign,
              struct brk_error *err);
-/* Can the demands be extended over [from, to)?  0 or ENOSPC ('err'). */
-int bkd_check_extend(struct bkd *, const json_t *demands, int64_t from,
-                     int64_t to, struct brk_error *err);
+/* Can lease 'lease' keep its demands and labels over [from, to)?  0 or
+ * ENOSPC ('err' names the resource or the label). */
+int bkd_check_extend(struct bkd *, const char *lease, const json_t *demands,
+                     const json_t *labels, int64_t from, int64_t to,
+                     struct brk_error *err);
 
 /* ---- bkd_lease.c ---- */
 

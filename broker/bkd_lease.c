@@ -733,8 +733,9 @@ bkd_lease_renew(struct bkd *b, struct store_lease *l, int64_t end,
             return;
         }
     }
-    if (bkd_check_extend(b, json_object_get(l->parts, "demands"), old_end,
-                         end, &err)) {
+    if (bkd_check_extend(b, l->id, json_object_get(l->parts, "demands"),
+                         json_object_get(l->parts, "labels"), old_end, end,
+                         &err)) {
         http_error(resp, 409, "insufficient", NULL, "cannot extend lease %s: "
                    "%s", l->id, err.msg);
         return;
@@ -841,7 +842,27 @@ bkd_lease_release(struct bkd *b, struct store_lease *l,
 
 /* ---- Timers ---- */
 
-/* Lists every InP's leases not final (JSON: inp -> [lease ids]). */
+/* Tells the SPs whose leases touch InP 'inp' that it went down. */
+static void
+inp_down_events(struct bkd *b, const char *inp)
+{
+    struct store_lease *ls;
+    size_t n;
+    struct brk_error err;
+
+    if (store_lease_list(b->store, NULL, LEASE_NONE, &ls, &n, &err)) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!lease_state_is_final(ls[i].state)
+            && json_object_get(json_object_get(ls[i].parts, "parts"), inp)) {
+            bkd_event(b, &ls[i], "inp_down", "InP %s of lease %s stopped "
+                      "sending heartbeats and is marked down", inp, ls[i].id);
+        }
+    }
+    store_leases_free(ls, n);
+}
+
 void
 bkd_tick(struct bkd *b, int64_t now)
 {
@@ -855,12 +876,20 @@ bkd_tick(struct bkd *b, int64_t now)
     for (size_t i = 0; i < n; i++) {
         struct store_lease *l = &ls[i];
         if (lease_state_is_final(l->state)) {
+            json_object_del(b->warned, l->id);
+            json_object_del(b->retried, l->id);
             continue;
         }
         if (lease_state_is_transitional(l->state)) {
-            /* In flight in a handler right now?  Handlers hold the mutex,
-             * so no: this one was left behind (an InP failed). */
-            lease_drive(b, l, now);
+            /* Handlers hold the mutex, so this one is not in flight: it was
+             * left behind (an InP failed).  Retried every 2 s, not at every
+             * tick, so that an unreachable InP does not stall the API. */
+            json_t *last = json_object_get(b->retried, l->id);
+            if (!last || now - json_integer_value(last) >= 2
+                || (l->deadline && now >= l->deadline)) {
+                json_object_set_new(b->retried, l->id, json_integer(now));
+                lease_drive(b, l, now);
+            }
         } else if (l->state == LEASE_SCHEDULED && l->start <= now) {
             if (!lease_save(b, l, LEASE_ACTIVE, now, &err)) {
                 bkd_event(b, l, "active", "lease %s is active", l->id);
@@ -895,6 +924,7 @@ bkd_tick(struct bkd *b, int64_t now)
                      inps[i].id, now - inps[i].last_seen);
             store_inp_set_up(b->store, inps[i].id, false, &err);
             changed = true;
+            inp_down_events(b, inps[i].id);
         }
     }
     store_inps_free(inps, n);

@@ -678,8 +678,9 @@ bkd_book(struct bkd *b, const char *lease, const json_t *demands,
 }
 
 int
-bkd_check_extend(struct bkd *b, const json_t *demands, int64_t from,
-                 int64_t to, struct brk_error *err)
+bkd_check_extend(struct bkd *b, const char *lease, const json_t *demands,
+                 const json_t *labels, int64_t from, int64_t to,
+                 struct brk_error *err)
 {
     struct bkd_model *m = b->model;
     struct admit_demand *d;
@@ -701,7 +702,27 @@ bkd_check_extend(struct bkd *b, const json_t *demands, int64_t from,
                              admit_shortage_format(m->admit, &sh, buf,
                                                    sizeof buf));
     }
-    /* Labels are kept by the lease; an extension must not collide. */
+    /* The lease keeps its labels: no other lease may use one of them on
+     * the same inter-domain link over the extension. */
+    size_t i, k;
+    json_t *l, *u;
+    json_array_foreach(labels, i, l) {
+        const char *il = json_string_value(json_object_get(l, "ilink"));
+        json_int_t lab = json_integer_value(json_object_get(l, "label"));
+        json_array_foreach(json_object_get(m->labels_used, il ? il : ""), k,
+                           u) {
+            if (json_integer_value(json_object_get(u, "label")) == lab
+                && strcmp(json_string_value(json_object_get(u, "lease")),
+                          lease)
+                && json_integer_value(json_object_get(u, "start")) < to
+                && from < json_integer_value(json_object_get(u, "end"))) {
+                return brk_error_set(err, ENOSPC, "label %lld of "
+                                     "inter-domain link %s is booked by "
+                                     "another lease over that time",
+                                     (long long) lab, il);
+            }
+        }
+    }
     return error;
 }
 

@@ -266,6 +266,7 @@ main(int argc, char *argv[])
     pthread_cond_init(&b.events_cond, NULL);
     b.cfg = o.cfg;
     b.warned = json_object();
+    b.retried = json_object();
     lease_fsm_config_default(&b.fsm);
     b.fsm.timeout[LEASE_HELD] = o.cfg.hold_s;
 
@@ -345,6 +346,7 @@ out:
     bkd_model_destroy(b.model);
     store_close(b.store);
     json_decref(b.warned);
+    json_decref(b.retried);
     if (o.pidfile && status == 0) {
         unlink(o.pidfile);
     }
