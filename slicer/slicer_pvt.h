@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 #include "jsonrpc.h"
-#include "ofp-framer.h"
+#include "ofchan.h"
 #include "ofp-msg.h"
 #include "ofpbuf.h"
+#include "ofstream.h"
 #include "slicer.h"
 
 #define XID_MAP_SIZE 65536              /* in-flight requests per switch */
@@ -22,10 +23,8 @@ enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL };
 
 struct conn {
     enum conn_kind kind;
-    int fd;
-    struct ofp_framer in;
-    struct ofpbuf out;
-    size_t out_ofs;             /* first unsent byte of 'out' */
+    int fd;                     /* registered with epoll, or -1 */
+    struct ofchan *ch;          /* switch and controller connections */
     uint32_t events;            /* registered with epoll */
     bool dirty;                 /* has output to flush */
     bool paused;                /* not reading: the other side is behind */
@@ -72,8 +71,7 @@ struct ctrl_conn {
     struct sw_conn *sw;
     enum cc_state state;
     uint32_t serial;
-    uint64_t next_attempt_ms;
-    uint32_t backoff_ms;
+    struct ofchan_backoff backoff;
     uint64_t auth_deadline_ms;
     struct ofpbuf preauth;      /* messages held until the secret came */
     uint64_t connects;          /* successful connections */
@@ -83,6 +81,8 @@ struct slicer {
     struct slicer_config cfg;
     int epfd;
     struct conn listen;
+    struct ofstream_listener *listener;     /* switches connect here */
+    struct ofstream_tls *tls;   /* for pssl: and ssl: controllers, or NULL */
     struct conn rpc_conn;       /* the JSON-RPC server's epoll fd */
     struct jsonrpc_server *rpc;
     char *state_path;
@@ -99,9 +99,11 @@ struct slicer {
 };
 
 /* slicer.c: the daemon. */
-struct slicer *slicer_create(const char *listen_spec, const char *socket_path,
-                             const char *state_path, unsigned int tag_shift,
-                             bool restore, char *msg, size_t size);
+struct slicer *slicer_create(const char *listen_spec,
+                             const char *const tls_files[3],
+                             const char *socket_path, const char *state_path,
+                             unsigned int tag_shift, bool restore, char *msg,
+                             size_t size);
 int slicer_loop(struct slicer *);
 void slicer_stop(struct slicer *);
 void slicer_destroy(struct slicer *);

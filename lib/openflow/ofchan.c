@@ -38,8 +38,12 @@ ofchan_create(struct ofstream *stream, const struct ofchan_limits *limits)
     struct ofchan *ch = xzalloc(sizeof *ch);
 
     ch->stream = stream;
-    ch->limits.soft_limit = limits ? limits->soft_limit : OFCHAN_DEFAULT_SOFT_LIMIT;
-    ch->limits.hard_limit = limits ? limits->hard_limit : OFCHAN_DEFAULT_HARD_LIMIT;
+    if (limits) {
+        ch->limits = *limits;
+    } else {
+        ch->limits.soft_limit = OFCHAN_DEFAULT_SOFT_LIMIT;
+        ch->limits.hard_limit = OFCHAN_DEFAULT_HARD_LIMIT;
+    }
     if (ch->limits.hard_limit < ch->limits.soft_limit) {
         ch->limits.hard_limit = ch->limits.soft_limit;
     }
@@ -185,7 +189,8 @@ ofchan_send(struct ofchan *ch, const void *p, size_t len)
 static bool
 chan_read_paused(struct ofchan *ch)
 {
-    bool paused = ofchan_backlog(ch) > ch->limits.soft_limit;
+    bool paused = !ch->limits.keep_reading
+                  && ofchan_backlog(ch) > ch->limits.soft_limit;
 
     if (paused && !ch->read_paused) {
         ch->n_read_pauses++;
@@ -267,7 +272,7 @@ ofchan_events(const struct ofchan *ch)
     if (ofchan_backlog(ch)) {
         ev |= POLLOUT;
     }
-    if (ofchan_backlog(ch) <= ch->limits.soft_limit) {
+    if (ch->limits.keep_reading || ofchan_backlog(ch) <= ch->limits.soft_limit) {
         ev |= POLLIN;
     }
     return ev;
@@ -276,7 +281,8 @@ ofchan_events(const struct ofchan *ch)
 bool
 ofchan_wakeup_now(const struct ofchan *ch)
 {
-    if (ch->dead || !ch->connected || ofchan_backlog(ch) > ch->limits.soft_limit) {
+    if (ch->dead || !ch->connected
+        || (!ch->limits.keep_reading && ofchan_backlog(ch) > ch->limits.soft_limit)) {
         return false;
     }
     return ofstream_has_pending(ch->stream)

@@ -51,6 +51,10 @@
 struct ofchan_limits {
     size_t soft_limit;          /* bytes queued: stop reading above */
     size_t hard_limit;          /* bytes queued: drop the channel above */
+    bool keep_reading;          /* read past the soft limit too: for a peer
+                                 * that is itself waiting for its replies
+                                 * to be read (a switch under a slicer),
+                                 * where pausing both sides would deadlock */
 };
 
 struct ofchan;

@@ -38,7 +38,7 @@ struct ofstream {
     bool tls_broken;                /* no close_notify on close */
     struct ofstream_listener *listener;     /* accepted from it, or NULL */
     size_t source;                  /* index in listener->sources */
-    char peer[INET6_ADDRSTRLEN + 16];
+    char peer[300];
     char error[256];
 };
 
@@ -370,7 +370,7 @@ ofstream_open(const struct ofstream_target *t, struct ofstream_tls *tls,
     struct sockaddr_storage ss;
     socklen_t len;
     SSL *ssl = NULL;
-    char peer[INET6_ADDRSTRLEN + 16];
+    char peer[300];
     int fd, error;
 
     *sp = NULL;
@@ -402,7 +402,10 @@ ofstream_open(const struct ofstream_target *t, struct ofstream_tls *tls,
         close(fd);
         return ENOMEM;
     }
-    format_addr(&ss, peer, sizeof peer);
+    /* Named as the target, so that logs match the configuration. */
+    snprintf(peer, sizeof peer, "%s:%s%s%s:%u", t->tls ? "ssl" : "tcp",
+             strchr(t->host, ':') ? "[" : "", t->host,
+             strchr(t->host, ':') ? "]" : "", t->port);
     *sp = stream_new(fd, ssl, OFS_CONNECTING, peer);
     return 0;
 }

@@ -109,7 +109,8 @@ bool ofstream_has_pending(const struct ofstream *);
 
 bool ofstream_is_open(const struct ofstream *);
 int ofstream_fd(const struct ofstream *);
-/* "HOST:PORT" of the peer (active: the target's). */
+/* The peer: "ADDR:PORT" if accepted, "tcp:HOST:PORT" or "ssl:HOST:PORT"
+ * (as configured) if opened. */
 const char *ofstream_peer(const struct ofstream *);
 /* The last error's text, or "". */
 const char *ofstream_error(const struct ofstream *);
