@@ -37,6 +37,7 @@
 #define SLICER_MAX_SWITCH_CONNS 4096    /* on the switch listener */
 
 static void conn_close_switch(struct slicer *, struct sw_conn *);
+static void switch_failed(struct slicer *, struct sw_conn *);
 static void cc_disconnect(struct slicer *, struct ctrl_conn *, const char *why);
 
 /* ---- Connections (lib/openflow/ofchan.h carries the bytes) --------------- */
@@ -358,6 +359,12 @@ static void
 cc_connected(struct slicer *s, struct ctrl_conn *cc)
 {
     if (ofchan_run(cc->c.ch)) {
+        /* A refused connection is routine while a controller is down; a
+         * failed TLS handshake (the peer was reached) is worth a line. */
+        if (!strncmp(conn_error(&cc->c), "TLS", 3)) {
+            LOG_WARN(MOD, "slice %s: controller %s: %s", cc->slice->name,
+                     cc->slice->controller, conn_error(&cc->c));
+        }
         cc_disconnect(s, cc, conn_error(&cc->c));
         return;
     }
@@ -1480,7 +1487,7 @@ accept_switches(struct slicer *s)
         ofp_encode_hello(&s->buf, 0, 1u << OFP13_VERSION_WIRE);
         conn_queue(&sw->c, s->buf.data, s->buf.size);
         if (conn_flush(s, &sw->c)) {
-            conn_close_switch(s, sw);
+            switch_failed(s, sw);
         }
     }
     conn_set_events(s, &s->listen, ofstream_listener_events(s->listener));
@@ -1582,6 +1589,18 @@ flush_all(struct slicer *s)
     }
 }
 
+/* Switch connection 'sw' failed: closes it, saying why if it never came
+ * up (a refused TLS handshake, a peer that is not OpenFlow). */
+static void
+switch_failed(struct slicer *s, struct sw_conn *sw)
+{
+    if (!sw->c.dead && sw->state != SW_UP) {
+        LOG_INFO(MOD, "switch connection from %s closed: %s", sw->c.peer,
+                 conn_error(&sw->c));
+    }
+    conn_close_switch(s, sw);
+}
+
 /* Reads the connections that hold input epoll cannot announce. */
 static bool
 read_pending(struct slicer *s, bool run)
@@ -1592,7 +1611,7 @@ read_pending(struct slicer *s, bool run)
         if (conn_pending(&sw->c)) {
             any = true;
             if (run && !conn_read(s, &sw->c)) {
-                conn_close_switch(s, sw);
+                switch_failed(s, sw);
             }
         }
     }
@@ -1637,7 +1656,7 @@ slicer_loop(struct slicer *s)
                  * tried, at the cost of a would-block at most. */
                 struct sw_conn *sw = (struct sw_conn *) c;
                 if (conn_flush(s, c) || !conn_read(s, c)) {
-                    conn_close_switch(s, sw);
+                    switch_failed(s, sw);
                 }
                 break;
             }
@@ -1972,7 +1991,18 @@ slicer_stats_json(struct slicer *s)
         json_object_set_new(o, "switches", dps);
         json_array_append_new(slices, o);
     }
-    return json_pack("{s:o,s:o,s:I}", "slices", slices, "switches",
-                     slicer_switches_json(s), "packet_ins_unowned",
-                     (json_int_t) s->packet_ins_unowned);
+    struct ofstream_listener_stats ls = { 0 };
+    if (s->listener) {
+        ofstream_listener_stats(s->listener, &ls);
+    }
+    return json_pack("{s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I,s:i},s:I}", "slices", slices,
+                     "switches", slicer_switches_json(s), "packet_ins_unowned",
+                     (json_int_t) s->packet_ins_unowned, "switch_listener",
+                     "accepted", (json_int_t) ls.accepted,
+                     "refused_cap", (json_int_t) ls.refused_cap,
+                     "refused_source", (json_int_t) ls.refused_source,
+                     "fd_exhausted", (json_int_t) ls.fd_exhausted,
+                     "live", (int) ls.live,
+                     "connections_dropped_overflow",
+                     (json_int_t) ofchan_n_overflows());
 }

@@ -275,7 +275,7 @@ ofstream_tls_create(const char *private_key, const char *certificate,
                     char *msg, size_t size)
 {
     char ebuf[256];
-    const char *what;
+    const char *what, *file;
     SSL_CTX *ctx;
 
     *tlsp = NULL;
@@ -296,13 +296,13 @@ ofstream_tls_create(const char *private_key, const char *certificate,
                      | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     if (SSL_CTX_use_PrivateKey_file(ctx, private_key, SSL_FILETYPE_PEM) != 1) {
-        what = "private_key";
+        what = "private_key", file = private_key;
     } else if (SSL_CTX_use_certificate_chain_file(ctx, certificate) != 1) {
-        what = "certificate";
+        what = "certificate", file = certificate;
     } else if (SSL_CTX_check_private_key(ctx) != 1) {
-        what = "certificate (does not match private_key)";
+        what = "certificate (does not match private_key)", file = certificate;
     } else if (SSL_CTX_load_verify_locations(ctx, ca_cert, NULL) != 1) {
-        what = "ca_cert";
+        what = "ca_cert", file = ca_cert;
     } else {
         STACK_OF(X509_NAME) *cas = SSL_load_client_CA_file(ca_cert);
         if (cas) {
@@ -312,7 +312,7 @@ ofstream_tls_create(const char *private_key, const char *certificate,
         (*tlsp)->ctx = ctx;
         return 0;
     }
-    snprintf(msg, size, "TLS: cannot use %s: %s", what,
+    snprintf(msg, size, "TLS: cannot use %s %s: %s", what, file,
              tls_error_string(ERR_peek_last_error(), ebuf, sizeof ebuf));
     ERR_clear_error();
     SSL_CTX_free(ctx);
