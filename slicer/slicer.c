@@ -3,13 +3,15 @@
  * the ideas, slicer_xlate.c for the rules, docs/slicer.md for the whole.
  *
  * One thread, one epoll set: the switch listener, the JSON-RPC server,
- * every switch and controller connection (non-blocking, cut into messages
- * by the codec's framer).  Output is appended to each connection's buffer
+ * every switch and controller connection (channels of the OpenFlow
+ * connection layer, lib/openflow/ofchan.h: TCP or TLS, framed, output
+ * bounded).  Output is appended to each connection's queue
  * while a batch of input is handled and flushed once per loop iteration,
  * so a burst of FLOW_MODs becomes few large writes.  A switch whose
  * output backlog passes CONN_HIGH_WATER stops the reading of its
  * controllers until it drains; a controller that falls that far behind
- * loses PACKET_INs (counted), never replies.
+ * loses PACKET_INs (counted), never replies, and is not read until it
+ * catches up (ofchan's soft limit); far past that it is dropped.
  */
 #include "slicer_pvt.h"
 
