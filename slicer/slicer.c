@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "flowspace.h"
@@ -1694,12 +1695,20 @@ slicer_loop(struct slicer *s)
 static int
 listen_switches(struct slicer *s, const char *spec, char *msg, size_t size)
 {
-    static const struct ofstream_listener_limits limits = {
+    struct ofstream_listener_limits limits = {
         .max_conns = SLICER_MAX_SWITCH_CONNS,
         .max_per_source = SLICER_MAX_SWITCH_CONNS,
         .pause_ms = 500,
     };
     struct ofstream_target t;
+    struct rlimit nofile;
+
+    /* Keep descriptors for management and controllers: switches alone
+     * never take them all (past that, the listener pauses on EMFILE). */
+    if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur != RLIM_INFINITY
+        && nofile.rlim_cur / 2 < limits.max_conns) {
+        limits.max_conns = limits.max_per_source = MAX(nofile.rlim_cur / 2, 16);
+    }
     char why[384];
     int error;
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -348,6 +349,56 @@ test_listener_caps(void **state)
     }
 }
 
+/* Descriptors run out: the listener pauses (no POLLIN, a wakeup time)
+ * instead of spinning, counts it, and accepts again after the pause. */
+static void
+test_listener_fd_exhaustion(void **state)
+{
+    static const struct ofstream_listener_limits ll = { .pause_ms = 50 };
+    struct ofstream_listener_stats st;
+    struct ofstream_listener *l;
+    struct ofstream_target t;
+    struct ofstream *s = NULL;
+    struct ofchan *cl;
+    struct rlimit old, low;
+    char msg[256], target[64];
+    int probe;
+
+    (void) state;
+    assert_int_equal(ofstream_target_parse("ptcp:0", &t, msg, sizeof msg), 0);
+    assert_int_equal(ofstream_listener_open(&t, NULL, &ll, "fds", &l, msg, sizeof msg), 0);
+    snprintf(target, sizeof target, "tcp:127.0.0.1:%u", ofstream_listener_port(l));
+    assert_int_equal(ofchan_open(target, NULL, NULL, &cl, msg, sizeof msg), 0);
+    usleep(20000);                      /* the connection waits in the backlog */
+
+    /* No descriptor left above the ones open now. */
+    probe = dup(0);
+    assert_true(probe >= 0);
+    close(probe);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = probe;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(ofstream_listener_accept(l, &s), EAGAIN);
+    assert_int_equal(ofstream_listener_accept(l, &s), EAGAIN);    /* paused */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_null(s);
+    ofstream_listener_stats(l, &st);
+    assert_int_equal(st.fd_exhausted, 1);   /* the second call did not retry */
+    assert_int_equal(ofstream_listener_events(l), 0);
+    assert_true(ofstream_listener_wakeup_ms(l) != UINT64_MAX);
+
+    /* After the pause: accepted. */
+    usleep(60000);
+    assert_int_equal(ofstream_listener_events(l), POLLIN);
+    assert_int_equal(ofstream_listener_accept(l, &s), 0);
+    assert_non_null(s);
+    assert_int_equal(ofstream_listener_wakeup_ms(l), UINT64_MAX);
+    ofstream_close(s);
+    ofchan_destroy(cl);
+    ofstream_listener_close(l);
+}
+
 static void
 test_listen_errors(void **state)
 {
@@ -429,6 +480,7 @@ main(void)
         cmocka_unit_test(test_keep_reading),
         cmocka_unit_test(test_peer_close_and_garbage),
         cmocka_unit_test(test_listener_caps),
+        cmocka_unit_test(test_listener_fd_exhaustion),
         cmocka_unit_test(test_listen_errors),
         cmocka_unit_test(test_tls_files),
         cmocka_unit_test(test_backoff),
