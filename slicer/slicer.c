@@ -1304,6 +1304,39 @@ repush_flows(struct slicer *s, struct sw_conn *sw)
     }
 }
 
+/* True if 'sw' may be datapath sw->dpid: the first switch to claim a
+ * datapath id over TLS binds it to its certificate; later claims must
+ * present the same one.  (Plain TCP binds nothing: on loopback, issue 10's
+ * credential is still to come.) */
+static bool
+sw_identity_ok(struct slicer *s, struct sw_conn *sw)
+{
+    const char *id = ofchan_peer_id(sw->c.ch);
+
+    for (size_t i = 0; i < s->n_bindings; i++) {
+        const struct dpid_binding *b = &s->bindings[i];
+        if (b->dpid != sw->dpid) {
+            continue;
+        }
+        if (!strcmp(b->id, id)) {
+            return true;
+        }
+        s->switches_refused_identity++;
+        LOG_WARN(MOD, "switch connection from %s claims datapath %#" PRIx64
+                 " with %s, but it is bound to %s: refused", sw->c.peer, sw->dpid,
+                 *id ? id : "no certificate", b->id);
+        return false;
+    }
+    if (*id) {
+        s->bindings = xrealloc(s->bindings, (s->n_bindings + 1) * sizeof *s->bindings);
+        s->bindings[s->n_bindings].dpid = sw->dpid;
+        str_copy(s->bindings[s->n_bindings].id, id, sizeof s->bindings->id);
+        s->n_bindings++;
+        LOG_INFO(MOD, "datapath %#" PRIx64 " bound to certificate %s", sw->dpid, id);
+    }
+    return true;
+}
+
 static void
 sw_up(struct slicer *s, struct sw_conn *sw)
 {
@@ -1384,6 +1417,10 @@ sw_handle(struct slicer *s, struct sw_conn *sw, const uint8_t *buf,
         if (m->type == OFPT_FEATURES_REPLY) {
             sw->features = m->features;
             sw->dpid = m->features.datapath_id;
+            if (!sw_identity_ok(s, sw)) {
+                conn_close_switch(s, sw);
+                break;
+            }
             sw_up(s, sw);
         } else if (m->type == OFPT_ECHO_REQUEST) {
             ofpbuf_clear(&s->buf);
@@ -1837,6 +1874,7 @@ slicer_destroy(struct slicer *s)
     }
     free(s->state_path);
     free(s->listen_spec);
+    free(s->bindings);
     free(s);
 }
 
@@ -2006,7 +2044,8 @@ slicer_stats_json(struct slicer *s)
     if (s->listener) {
         ofstream_listener_stats(s->listener, &ls);
     }
-    return json_pack("{s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I,s:i},s:I}", "slices", slices,
+    return json_pack("{s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I,s:i},s:I,s:I}",
+                     "slices", slices,
                      "switches", slicer_switches_json(s), "packet_ins_unowned",
                      (json_int_t) s->packet_ins_unowned, "switch_listener",
                      "accepted", (json_int_t) ls.accepted,
@@ -2015,5 +2054,7 @@ slicer_stats_json(struct slicer *s)
                      "fd_exhausted", (json_int_t) ls.fd_exhausted,
                      "live", (int) ls.live,
                      "connections_dropped_overflow",
-                     (json_int_t) ofchan_n_overflows());
+                     (json_int_t) ofchan_n_overflows(),
+                     "switches_refused_identity",
+                     (json_int_t) s->switches_refused_identity);
 }

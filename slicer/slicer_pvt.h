@@ -77,6 +77,14 @@ struct ctrl_conn {
     uint64_t connects;          /* successful connections */
 };
 
+/* A datapath id bound to the identity of the switch that first claimed it
+ * over TLS (ofstream_peer_id()): a connection claiming it with another
+ * identity, or without one, is refused. */
+struct dpid_binding {
+    uint64_t dpid;
+    char id[160];
+};
+
 struct slicer {
     struct slicer_config cfg;
     int epfd;
@@ -96,6 +104,10 @@ struct slicer {
     struct ofp_msg out;         /* scratch: one being built */
     struct ofpbuf buf;          /* scratch encoding buffer */
     uint64_t packet_ins_unowned;
+    struct dpid_binding *bindings;  /* datapath id → the certificate it
+                                     * first connected with (TLS only) */
+    size_t n_bindings;
+    uint64_t switches_refused_identity;
 };
 
 /* slicer.c: the daemon. */

@@ -297,6 +297,12 @@ ofchan_peer(const struct ofchan *ch)
 }
 
 const char *
+ofchan_peer_id(const struct ofchan *ch)
+{
+    return ofstream_peer_id(ch->stream);
+}
+
+const char *
 ofchan_error(const struct ofchan *ch)
 {
     return ch->error;

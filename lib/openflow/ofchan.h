@@ -113,6 +113,8 @@ short ofchan_events(const struct ofchan *);
 bool ofchan_wakeup_now(const struct ofchan *);
 
 const char *ofchan_peer(const struct ofchan *);
+/* ofstream_peer_id() of the channel's stream. */
+const char *ofchan_peer_id(const struct ofchan *);
 const char *ofchan_error(const struct ofchan *);
 
 /* Times reading was paused on this channel at the soft limit. */

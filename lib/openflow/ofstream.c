@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -40,6 +41,7 @@ struct ofstream {
     size_t source;                  /* index in listener->sources */
     char peer[300];
     char error[256];
+    char peer_id[8 + 2 * EVP_MAX_MD_SIZE + 1];  /* "sha256:HEX" or "" */
 };
 
 struct ofstream_source {
@@ -480,7 +482,16 @@ stream_handshake(struct ofstream *s)
     char subject[256] = "?";
     X509 *cert = SSL_get1_peer_certificate(s->ssl);
     if (cert) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+
         X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+        if (X509_digest(cert, EVP_sha256(), md, &n) == 1) {
+            char *p = s->peer_id + sprintf(s->peer_id, "sha256:");
+            for (unsigned int i = 0; i < n; i++) {
+                p += sprintf(p, "%02x", md[i]);
+            }
+        }
         X509_free(cert);
     }
     LOG_INFO(MOD, "TLS with %s established (%s, %s), peer %s", s->peer,
@@ -606,6 +617,12 @@ const char *
 ofstream_error(const struct ofstream *s)
 {
     return s->error;
+}
+
+const char *
+ofstream_peer_id(const struct ofstream *s)
+{
+    return s->peer_id;
 }
 
 static void listener_unref(struct ofstream_listener *);

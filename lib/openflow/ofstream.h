@@ -115,6 +115,11 @@ const char *ofstream_peer(const struct ofstream *);
 /* The last error's text, or "". */
 const char *ofstream_error(const struct ofstream *);
 
+/* The identity the peer proved: "sha256:" and the hex SHA-256 of its
+ * certificate once a TLS handshake is done, or "" (plain TCP).  What a
+ * caller binds an identity to (the slicer: a datapath id). */
+const char *ofstream_peer_id(const struct ofstream *);
+
 /* Closes and frees; a TLS stream sends close_notify if it can.  Accepts
  * NULL. */
 void ofstream_close(struct ofstream *);

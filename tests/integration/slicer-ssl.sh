@@ -13,7 +13,10 @@
 #   - slice blue's controller presents a certificate of another CA: the
 #     slicer refuses it (logged), blue's hosts get no flows;
 #   - a rogue switch (certificate of another CA) and a plain TCP peer are
-#     refused on the switch side, and red keeps working.
+#     refused on the switch side;
+#   - an impostor switch with a certificate of the same CA that claims the
+#     vnode's datapath id is refused (the id is bound to the certificate
+#     it first connected with), and red keeps its flows and its pings.
 . "$(dirname "$0")/lib.sh"
 lt_init slicer-ssl 150
 
@@ -36,6 +39,7 @@ pki_cert slicer ca 1
 pki_cert switch ca 2
 pki_cert ctl ca 3
 pki_cert rogue rogueca 4
+pki_cert impostor ca 5
 SLICER_TLS=(--private-key "$PKI/slicer-key.pem" --certificate "$PKI/slicer-cert.pem"
             --ca-cert "$PKI/ca-cert.pem")
 
@@ -162,5 +166,26 @@ d = json.load(sys.stdin)
 print(len(d["switches"]), d["switch_listener"]["accepted"])')
 [ "${n% *}" = 1 ] || fail "${n% *} switches up (expected only the vnode)"
 [ "${n#* }" -ge 3 ] || fail "the listener accepted ${n#* } connections (expected 3 or more)"
+
+# ---- an impostor: same CA, same datapath id, another certificate
+flows_before=$(lamina --json vnode dump sub s1 | json_get flow_count)
+lamina slice add impostor >/dev/null || fail "slice add impostor"
+lamina vnode add impostor s1 --fp openflow --config "{\"controller\": \"ssl:127.0.0.1:$SLICER_PORT\",
+    \"datapath_id\": \"0xb\", \"private_key\": \"$PKI/impostor-key.pem\",
+    \"certificate\": \"$PKI/impostor-cert.pem\", \"ca_cert\": \"$PKI/ca-cert.pem\"}" \
+    >/dev/null || fail "vnode add impostor"
+wait_for "grep -q 'claims datapath 0xb with sha256:[0-9a-f]*, but it is bound to sha256:[0-9a-f]*: refused' '$LT_DIR/slicer.log'" 20 ||
+    { diagnose; fail "the impostor switch was not refused"; }
+info "impostor: $(grep 'claims datapath 0xb' "$LT_DIR/slicer.log" | head -n 1 | sed 's/.*: switch/switch/' | cut -c1-120)…"
+grep -q "switch 0xb reconnected" "$LT_DIR/slicer.log" && fail "the impostor replaced the switch"
+n=$(slicer stats --json | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(len(d["switches"]), d["switches_refused_identity"])')
+[ "${n% *}" = 1 ] || fail "${n% *} switches up after the impostor"
+[ "${n#* }" -ge 1 ] || fail "no refusal counted: $n"
+flows_after=$(lamina --json vnode dump sub s1 | json_get flow_count)
+[ "$flows_after" -ge "$flows_before" ] ||
+    fail "the real switch lost flows ($flows_before before the impostor, $flows_after after)"
 nsx h1 ping -c 3 -i 0.2 -W 1 10.1.0.2 >/dev/null || fail "red: pings lost after the rogue peers"
 pass
