@@ -4,7 +4,6 @@
  */
 #include "slicer.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>

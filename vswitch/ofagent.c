@@ -63,7 +63,7 @@ struct ofconn {
     bool negotiated;                /* HELLO exchanged */
     bool dead;                      /* to be closed at the end of the pass */
     uint32_t role;
-    char peer[64];
+    char peer[160];
 };
 
 struct ofactive {
