@@ -13,7 +13,6 @@
 #include "log.h"
 #include "ofagent.h"
 #include "ofchan.h"
-#include "ofp-framer.h"
 #include "ofp-msg.h"
 #include "ofpbuf.h"
 #include "ofstream.h"
@@ -31,13 +30,6 @@
 #define OFA_DEFAULT_MISS_SEND_LEN 128
 #define OFA_PUNT_BURST 64
 #define OFA_READ_MSGS 1024              /* messages per connection per pass */
-
-/* Output bounds per connection: packet-ins are dropped and reading stops
- * past the soft limit, the connection is dropped past the hard one. */
-static const struct ofchan_limits ofa_chan_limits = {
-    .soft_limit = 8u << 20,
-    .hard_limit = 64u << 20,
-};
 
 /* Constants of the specification the OVS headers do not carry. */
 #define OFA_CAPABILITIES (1 | 2 | 4 | 8)    /* flow, table, port, group stats */
@@ -122,6 +114,13 @@ struct ofagent {
 };
 
 /* ---- Connections (lib/openflow/ofchan.h carries the bytes) --------------- */
+
+/* Output bounds per connection: packet-ins are dropped and reading stops
+ * past the soft limit, the connection is dropped past the hard one. */
+static const struct ofchan_limits ofa_chan_limits = {
+    .soft_limit = 8u << 20,
+    .hard_limit = 64u << 20,
+};
 
 /* Loads the switch's key, certificate and CA (once; again after a failure,
  * so fixed files are picked up).  Peers must present a certificate signed
