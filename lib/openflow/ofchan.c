@@ -286,8 +286,9 @@ ofchan_wakeup_now(const struct ofchan *ch)
         return false;
     }
     return ofstream_has_pending(ch->stream)
-           || ofp_frame_len((const uint8_t *) ch->in.buf + ch->in.start,
-                            ofp_framer_pending(&ch->in)) != 0;
+           || (ofp_framer_pending(&ch->in)
+               && ofp_frame_len(ch->in.buf + ch->in.start,
+                                ofp_framer_pending(&ch->in)) != 0);
 }
 
 const char *
