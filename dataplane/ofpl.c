@@ -11,41 +11,7 @@
 #include <string.h>
 
 #include "ofpl.h"
-
-/* Protocol constants (OpenFlow 1.3 specification). */
-#define OFPL_FC_ADD 0
-#define OFPL_FC_MODIFY 1
-#define OFPL_FC_MODIFY_STRICT 2
-#define OFPL_FC_DELETE 3
-#define OFPL_FC_DELETE_STRICT 4
-#define OFPL_FF_SEND_FLOW_REM (1 << 0)
-#define OFPL_FF_CHECK_OVERLAP (1 << 1)
-#define OFPL_FF_RESET_COUNTS (1 << 2)
-#define OFPL_RR_IDLE 0
-#define OFPL_RR_HARD 1
-#define OFPL_RR_DELETE 2
-#define OFPL_RR_GROUP_DELETE 3
-#define OFPL_TT_ALL 0xff
-#define OFPL_G_MAX 0xffffff00u
-#define OFPL_G_ALL 0xfffffffcu
-#define OFPL_G_ANY 0xffffffffu
-#define OFPL_M_MAX 0xffff0000u
-#define OFPL_M_ALL 0xffffffffu
-#define OFPL_GT_ALL 0
-#define OFPL_GT_SELECT 1
-#define OFPL_GT_INDIRECT 2
-#define OFPL_GT_FF 3
-#define OFPL_GC_ADD 0
-#define OFPL_GC_MODIFY 1
-#define OFPL_GC_DELETE 2
-#define OFPL_MC_ADD 0
-#define OFPL_MC_MODIFY 1
-#define OFPL_MC_DELETE 2
-#define OFPL_MF_KBPS (1 << 0)
-#define OFPL_MF_PKTPS (1 << 1)
-#define OFPL_MF_BURST (1 << 2)
-#define OFPL_MBT_DROP 1
-#define OFPL_MBT_DSCP_REMARK 2
+#include "ofp-extract.h"
 
 #define OFPL_EMC_DEFAULT 4096
 #define OFPL_EMC_STEPS 4
@@ -55,13 +21,6 @@
 #define OFPL_SCRATCH_LEN 2048
 #define OFPL_TRAIN_HDR 64           /* header bytes compared for trains */
 
-#define ETH_VLAN 0x8100
-#define ETH_QINQ 0x88a8
-#define ETH_MPLS 0x8847
-#define ETH_MPLS_MC 0x8848
-#define ETH_IPV4 0x0800
-#define ETH_IPV6 0x86dd
-#define ETH_ARP 0x0806
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -111,58 +70,6 @@ static const struct ofpl_kfield ofpl_kf[OFP_F_N] = {
     [OFP_F_TUNNEL_ID]   = { 13, 0, 64 },
 };
 
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-    return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-static inline uint64_t
-rd48(const uint8_t *p)
-{
-    return (uint64_t) rd16(p) << 32 | rd32(p + 2);
-}
-
-static inline uint64_t
-rd64(const uint8_t *p)
-{
-    return (uint64_t) rd32(p) << 32 | rd32(p + 4);
-}
-
-static inline void
-wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = v >> 8;
-    p[1] = v;
-}
-
-static inline void
-wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, v >> 16);
-    wr16(p + 2, v);
-}
-
-static inline void
-wr48(uint8_t *p, uint64_t v)
-{
-    wr16(p, v >> 32);
-    wr32(p + 2, v);
-}
-
-static inline void
-wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, v >> 32);
-    wr32(p + 4, v);
-}
-
 static inline uint64_t
 kf_mask(const struct ofpl_kfield *k)
 {
@@ -185,28 +92,15 @@ key_get(const struct ofpl_key *key, enum ofp_field f)
     return (key->w[k->word] & kf_mask(k)) >> k->shift;
 }
 
-/* Integer form of a field value (not for IPv6 addresses). */
-static uint64_t
-value_to_u64(enum ofp_field f, const union ofp_value *v)
-{
-    switch (ofp_fields[f].len) {
-    case 1: return v->u8;
-    case 2: return v->u16;
-    case 4: return v->u32;
-    case 6: return rd48(v->mac);
-    default: return v->u64;
-    }
-}
-
 /* Stores field 'f' = 'v' into 'key'. */
 static void
 key_put_value(struct ofpl_key *key, enum ofp_field f, const union ofp_value *v)
 {
     if (ofpl_kf[f].bits == 128) {
-        key->w[ofpl_kf[f].word] = rd64(v->ipv6);
-        key->w[ofpl_kf[f].word + 1] = rd64(v->ipv6 + 8);
+        key->w[ofpl_kf[f].word] = ofp_rd64(v->ipv6);
+        key->w[ofpl_kf[f].word + 1] = ofp_rd64(v->ipv6 + 8);
     } else {
-        key_put(key, f, value_to_u64(f, v));
+        key_put(key, f, ofp_value_to_u64(f, v));
     }
 }
 
@@ -229,7 +123,8 @@ match_to_keys(const struct ofp_match *m, struct ofpl_key *val,
     }
 }
 
-/* Offsets found while parsing, for actions that write the packet. */
+/* Offsets found while parsing, for actions that write the packet: the
+ * shared parse's offsets, eth_type and ip_proto are what they use. */
 struct ofpl_hdrs {
     uint16_t vlan;              /* outer tag's TPID, 0 if untagged */
     uint16_t l2_end;            /* the ethertype after all tags (12, 16..) */
@@ -240,116 +135,40 @@ struct ofpl_hdrs {
     uint8_t ip_proto;
 };
 
-static void
+/* Parses the frame 'p' of 'len' bytes with the shared parse
+ * (ofp-extract.h) and packs its fields into 'k' at the bit positions of
+ * ofpl_kf (the caller zeroed every word but in_port, metadata and
+ * tunnel_id); the offsets go to 'h'. */
+static inline void
 parse(const uint8_t *p, uint32_t len, struct ofpl_key *k, struct ofpl_hdrs *h)
 {
-    uint32_t off;
-    uint16_t type;
+    struct ofp_extract x;
 
-    memset(h, 0, sizeof *h);
-    if (unlikely(len < 14)) {
-        return;
-    }
-    k->w[1] = rd48(p);
-    k->w[2] = rd48(p + 6);
-    off = 12;
-    type = rd16(p + 12);
-    if (type == ETH_VLAN || type == ETH_QINQ) {
-        if (len < 18) {
-            return;
-        }
-        uint16_t tci = rd16(p + 14);
-        h->vlan = 12;
-        k->w[0] |= (uint64_t) (0x1000 | (tci & 0xfff)) << 48
-                   | (uint64_t) (tci >> 13) << 61;
-        off = 16;
-        type = rd16(p + 16);
-        while ((type == ETH_VLAN || type == ETH_QINQ) && len >= off + 6) {
-            off += 4;
-            type = rd16(p + off);
-        }
-    }
-    h->l2_end = off;
-    h->eth_type = type;
-    k->w[0] |= (uint64_t) type << 32;
-    off += 2;
+    ofp_extract(p, len, &x);
+    h->vlan = x.vlan;
+    h->l2_end = x.l2_end;
+    h->mpls = x.mpls;
+    h->l3 = x.l3;
+    h->l4 = x.l4;
+    h->eth_type = x.eth_type;
+    h->ip_proto = x.ip_proto;
 
-    if (type == ETH_IPV4) {
-        if (len < off + 20) {
-            return;
-        }
-        const uint8_t *ip = p + off;
-        uint32_t ihl = (ip[0] & 0x0f) * 4;
-        h->l3 = off;
-        h->ip_proto = ip[9];
-        k->w[1] |= (uint64_t) ip[9] << 48 | (uint64_t) (ip[1] >> 2) << 56
-                   | (uint64_t) (ip[1] & 3) << 62;
-        k->w[3] = rd32(ip + 12) | (uint64_t) rd32(ip + 16) << 32;
-        if (ihl < 20 || (rd16(ip + 6) & 0x1fff)) {
-            return;                 /* bad header or a later fragment */
-        }
-        off += ihl;
-    } else if (type == ETH_IPV6) {
-        if (len < off + 40) {
-            return;
-        }
-        const uint8_t *ip = p + off;
-        uint32_t vtf = rd32(ip);
-        uint8_t tc = vtf >> 20;
-        h->l3 = off;
-        h->ip_proto = ip[6];
-        k->w[1] |= (uint64_t) ip[6] << 48 | (uint64_t) (tc >> 2) << 56
-                   | (uint64_t) (tc & 3) << 62;
-        k->w[8] = vtf & 0xfffff;
-        k->w[9] = rd64(ip + 8);
-        k->w[10] = rd64(ip + 16);
-        k->w[11] = rd64(ip + 24);
-        k->w[12] = rd64(ip + 32);
-        off += 40;
-    } else if (type == ETH_ARP) {
-        const uint8_t *a = p + off;
-        if (len >= off + 28 && rd16(a) == 1 && rd16(a + 2) == ETH_IPV4
-            && a[4] == 6 && a[5] == 4) {
-            h->l3 = off;
-            k->w[4] |= (uint64_t) rd16(a + 6) << 16;
-            k->w[6] = rd48(a + 8);
-            k->w[3] = rd32(a + 14) | (uint64_t) rd32(a + 24) << 32;
-            k->w[7] = rd48(a + 18);
-        }
-        return;
-    } else if (type == ETH_MPLS || type == ETH_MPLS_MC) {
-        if (len >= off + 4) {
-            uint32_t lse = rd32(p + off);
-            h->mpls = off;
-            k->w[4] |= (uint64_t) (lse >> 12) << 32
-                       | (uint64_t) ((lse >> 9) & 7) << 52
-                       | (uint64_t) ((lse >> 8) & 1) << 55;
-        }
-        return;
-    } else {
-        return;
-    }
-
-    /* Layer 4. */
-    const uint8_t *l4 = p + off;
-    switch (h->ip_proto) {
-    case 6: case 17: case 132:
-        if (len >= off + 4) {
-            h->l4 = off;
-            k->w[2] |= (uint64_t) rd16(l4) << 48;
-            k->w[4] |= rd16(l4 + 2);
-        }
-        break;
-    case 1: case 58:
-        if (len >= off + 4) {
-            h->l4 = off;
-            k->w[2] |= (uint64_t) l4[0] << 48;
-            k->w[4] |= l4[1];
-        }
-        break;
-    default:
-        break;
-    }
+    k->w[0] |= (uint64_t) x.eth_type << 32 | (uint64_t) x.vlan_vid << 48
+               | (uint64_t) x.vlan_pcp << 61;
+    k->w[1] = x.eth_dst | (uint64_t) x.ip_proto << 48
+              | (uint64_t) x.ip_dscp << 56 | (uint64_t) x.ip_ecn << 62;
+    k->w[2] = x.eth_src | (uint64_t) x.tp_src << 48;
+    k->w[3] = x.nw_src | (uint64_t) x.nw_dst << 32;
+    k->w[4] = x.tp_dst | (uint32_t) x.arp_op << 16
+              | (uint64_t) x.mpls_label << 32 | (uint64_t) x.mpls_tc << 52
+              | (uint64_t) x.mpls_bos << 55;
+    k->w[6] = x.arp_sha;
+    k->w[7] = x.arp_tha;
+    k->w[8] = x.ipv6_flabel;
+    k->w[9] = x.ipv6_src[0];
+    k->w[10] = x.ipv6_src[1];
+    k->w[11] = x.ipv6_dst[0];
+    k->w[12] = x.ipv6_dst[1];
 }
 
 void
@@ -948,10 +767,10 @@ exec_output_port(struct ofpl_exec *x, uint32_t port, uint16_t max_len)
 static inline void
 csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
 {
-    uint32_t s = (uint16_t) ~rd16(csum) + (uint16_t) ~old + new;
+    uint32_t s = (uint16_t) ~ofp_rd16(csum) + (uint16_t) ~old + new;
     s = (s & 0xffff) + (s >> 16);
     s = (s & 0xffff) + (s >> 16);
-    wr16(csum, (uint16_t) ~s);
+    ofp_wr16(csum, (uint16_t) ~s);
 }
 
 static inline void
@@ -973,7 +792,7 @@ l4_csum(struct ofpl_exec *x)
     if (x->h.ip_proto == 6 && x->pkt->len >= x->h.l4 + 18u) {
         return l4 + 16;
     }
-    if (x->h.ip_proto == 17 && x->pkt->len >= x->h.l4 + 8u && rd16(l4 + 6)) {
+    if (x->h.ip_proto == 17 && x->pkt->len >= x->h.l4 + 8u && ofp_rd16(l4 + 6)) {
         return l4 + 6;
     }
     return NULL;
@@ -982,14 +801,14 @@ l4_csum(struct ofpl_exec *x)
 static void
 exec_set_ipv4_addr(struct ofpl_exec *x, uint8_t *addr, uint32_t v)
 {
-    uint32_t old = rd32(addr);
+    uint32_t old = ofp_rd32(addr);
     uint8_t *csum = l4_csum(x);
 
     csum_replace32(x->pkt->data + x->h.l3 + 10, old, v);
     if (csum) {
         csum_replace32(csum, old, v);
     }
-    wr32(addr, v);
+    ofp_wr32(addr, v);
 }
 
 static void
@@ -1001,7 +820,7 @@ exec_set_ipv6_addr(struct ofpl_exec *x, uint8_t *addr, const uint8_t *v)
         csum = x->pkt->data + x->h.l4 + 2;
     }
     for (int i = 0; csum && i < 16; i += 2) {
-        csum_replace16(csum, rd16(addr + i), rd16(v + i));
+        csum_replace16(csum, ofp_rd16(addr + i), ofp_rd16(v + i));
     }
     memcpy(addr, v, 16);
 }
@@ -1012,7 +831,7 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
 {
     uint8_t *p = x->pkt->data;
     uint8_t *l3 = p + x->h.l3, *l4 = p + x->h.l4;
-    uint64_t u = ofpl_kf[f].bits == 128 ? 0 : value_to_u64(f, v);
+    uint64_t u = ofpl_kf[f].bits == 128 ? 0 : ofp_value_to_u64(f, v);
 
     exec_flush(x);
     switch (f) {
@@ -1033,34 +852,34 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
         if (!x->h.vlan) {
             return;
         }
-        wr16(p + 14, (rd16(p + 14) & 0xf000) | (u & 0xfff));
+        ofp_wr16(p + 14, (ofp_rd16(p + 14) & 0xf000) | (u & 0xfff));
         u = 0x1000 | (u & 0xfff);
         break;
     case OFP_F_VLAN_PCP:
         if (!x->h.vlan) {
             return;
         }
-        wr16(p + 14, (rd16(p + 14) & 0x1fff) | (u & 7) << 13);
+        ofp_wr16(p + 14, (ofp_rd16(p + 14) & 0x1fff) | (u & 7) << 13);
         break;
     case OFP_F_IP_DSCP:
     case OFP_F_IP_ECN:
-        if (x->h.eth_type == ETH_IPV4 && x->h.l3) {
+        if (x->h.eth_type == OFP_ETH_TYPE_IPV4 && x->h.l3) {
             uint8_t tos = l3[1];
             tos = f == OFP_F_IP_DSCP ? (tos & 3) | (u << 2) : (tos & 0xfc) | (u & 3);
-            csum_replace16(l3 + 10, rd16(l3), (l3[0] << 8) | tos);
+            csum_replace16(l3 + 10, ofp_rd16(l3), (l3[0] << 8) | tos);
             l3[1] = tos;
-        } else if (x->h.eth_type == ETH_IPV6 && x->h.l3) {
-            uint32_t vtf = rd32(l3);
+        } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6 && x->h.l3) {
+            uint32_t vtf = ofp_rd32(l3);
             uint8_t tc = vtf >> 20;
             tc = f == OFP_F_IP_DSCP ? (tc & 3) | (u << 2) : (tc & 0xfc) | (u & 3);
-            wr32(l3, (vtf & 0xf00fffff) | (uint32_t) tc << 20);
+            ofp_wr32(l3, (vtf & 0xf00fffff) | (uint32_t) tc << 20);
         } else {
             return;
         }
         break;
     case OFP_F_IPV4_SRC:
     case OFP_F_IPV4_DST:
-        if (x->h.eth_type != ETH_IPV4 || !x->h.l3) {
+        if (x->h.eth_type != OFP_ETH_TYPE_IPV4 || !x->h.l3) {
             return;
         }
         exec_set_ipv4_addr(x, l3 + (f == OFP_F_IPV4_SRC ? 12 : 16), u);
@@ -1073,9 +892,9 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
         bool src = f == OFP_F_TCP_SRC || f == OFP_F_UDP_SRC || f == OFP_F_SCTP_SRC;
         uint8_t *csum = l4_csum(x);
         if (csum) {
-            csum_replace16(csum, rd16(l4 + (src ? 0 : 2)), u);
+            csum_replace16(csum, ofp_rd16(l4 + (src ? 0 : 2)), u);
         }
-        wr16(l4 + (src ? 0 : 2), u);
+        ofp_wr16(l4 + (src ? 0 : 2), u);
         break;
     }
     case OFP_F_ICMPV4_TYPE: case OFP_F_ICMPV4_CODE:
@@ -1084,41 +903,41 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
             return;
         }
         bool type = f == OFP_F_ICMPV4_TYPE || f == OFP_F_ICMPV6_TYPE;
-        uint16_t old = rd16(l4);
+        uint16_t old = ofp_rd16(l4);
         l4[type ? 0 : 1] = u;
-        csum_replace16(l4 + 2, old, rd16(l4));
+        csum_replace16(l4 + 2, old, ofp_rd16(l4));
         break;
     }
     case OFP_F_ARP_OP:
     case OFP_F_ARP_SPA: case OFP_F_ARP_TPA:
     case OFP_F_ARP_SHA: case OFP_F_ARP_THA:
-        if (x->h.eth_type != ETH_ARP || !x->h.l3) {
+        if (x->h.eth_type != OFP_ETH_TYPE_ARP || !x->h.l3) {
             return;
         }
         if (f == OFP_F_ARP_OP) {
-            wr16(l3 + 6, u);
+            ofp_wr16(l3 + 6, u);
         } else if (f == OFP_F_ARP_SHA) {
             memcpy(l3 + 8, v->mac, 6);
         } else if (f == OFP_F_ARP_SPA) {
-            wr32(l3 + 14, u);
+            ofp_wr32(l3 + 14, u);
         } else if (f == OFP_F_ARP_THA) {
             memcpy(l3 + 18, v->mac, 6);
         } else {
-            wr32(l3 + 24, u);
+            ofp_wr32(l3 + 24, u);
         }
         break;
     case OFP_F_IPV6_SRC:
     case OFP_F_IPV6_DST:
-        if (x->h.eth_type != ETH_IPV6 || !x->h.l3) {
+        if (x->h.eth_type != OFP_ETH_TYPE_IPV6 || !x->h.l3) {
             return;
         }
         exec_set_ipv6_addr(x, l3 + (f == OFP_F_IPV6_SRC ? 8 : 24), v->ipv6);
         break;
     case OFP_F_IPV6_FLABEL:
-        if (x->h.eth_type != ETH_IPV6 || !x->h.l3) {
+        if (x->h.eth_type != OFP_ETH_TYPE_IPV6 || !x->h.l3) {
             return;
         }
-        wr32(l3, (rd32(l3) & 0xfff00000) | (u & 0xfffff));
+        ofp_wr32(l3, (ofp_rd32(l3) & 0xfff00000) | (u & 0xfffff));
         break;
     case OFP_F_MPLS_LABEL:
     case OFP_F_MPLS_TC:
@@ -1127,7 +946,7 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
             return;
         }
         uint8_t *m = p + x->h.mpls;
-        uint32_t lse = rd32(m);
+        uint32_t lse = ofp_rd32(m);
         if (f == OFP_F_MPLS_LABEL) {
             lse = (lse & 0xfff) | (uint32_t) (u & 0xfffff) << 12;
         } else if (f == OFP_F_MPLS_TC) {
@@ -1135,7 +954,7 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
         } else {
             lse = (lse & ~0x100u) | (uint32_t) (u & 1) << 8;
         }
-        wr32(m, lse);
+        ofp_wr32(m, lse);
         break;
     }
     default:
@@ -1182,7 +1001,7 @@ exec_push_vlan(struct ofpl_exec *x, uint16_t tpid)
         return;
     }
     if (x->h.vlan) {
-        tci = rd16(x->pkt->data + 14);      /* the spec: copy the outer tag */
+        tci = ofp_rd16(x->pkt->data + 14);      /* the spec: copy the outer tag */
     }
     exec_flush(x);
     t = pkt_insert(x->pkt, 12, 4);
@@ -1190,8 +1009,8 @@ exec_push_vlan(struct ofpl_exec *x, uint16_t tpid)
         x->stop = true;
         return;
     }
-    wr16(t, tpid);
-    wr16(t + 2, tci);
+    ofp_wr16(t, tpid);
+    ofp_wr16(t + 2, tci);
     exec_reparse(x);
 }
 
@@ -1218,13 +1037,13 @@ exec_push_mpls(struct ofpl_exec *x, uint16_t ethertype)
         return;
     }
     if (x->h.mpls) {
-        uint32_t lse = rd32(x->pkt->data + x->h.mpls);
+        uint32_t lse = ofp_rd32(x->pkt->data + x->h.mpls);
         label = lse >> 12;
         tc = (lse >> 9) & 7;
         ttl = lse & 0xff;
-    } else if (x->h.eth_type == ETH_IPV4 && x->h.l3) {
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV4 && x->h.l3) {
         ttl = x->pkt->data[x->h.l3 + 8];
-    } else if (x->h.eth_type == ETH_IPV6 && x->h.l3) {
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6 && x->h.l3) {
         ttl = x->pkt->data[x->h.l3 + 7];
     }
     bool bos = !x->h.mpls;
@@ -1234,8 +1053,8 @@ exec_push_mpls(struct ofpl_exec *x, uint16_t ethertype)
         x->stop = true;
         return;
     }
-    wr32(m, label << 12 | (uint32_t) tc << 9 | (uint32_t) bos << 8 | ttl);
-    wr16(m - 2, ethertype);
+    ofp_wr32(m, label << 12 | (uint32_t) tc << 9 | (uint32_t) bos << 8 | ttl);
+    ofp_wr16(m - 2, ethertype);
     exec_reparse(x);
 }
 
@@ -1246,7 +1065,7 @@ exec_pop_mpls(struct ofpl_exec *x, uint16_t ethertype)
         return;
     }
     exec_flush(x);
-    wr16(x->pkt->data + x->h.l2_end, ethertype);
+    ofp_wr16(x->pkt->data + x->h.l2_end, ethertype);
     /* Remove the 4 bytes of the label: move the L2 header over it. */
     pkt_remove(x->pkt, x->h.mpls, 4);
     exec_reparse(x);
@@ -1258,11 +1077,11 @@ exec_nw_ttl(struct ofpl_exec *x, bool dec, uint8_t ttl)
 {
     uint8_t *l3 = x->pkt->data + x->h.l3;
 
-    if (!x->h.l3 || (x->h.eth_type != ETH_IPV4 && x->h.eth_type != ETH_IPV6)) {
+    if (!x->h.l3 || (x->h.eth_type != OFP_ETH_TYPE_IPV4 && x->h.eth_type != OFP_ETH_TYPE_IPV6)) {
         return true;
     }
     exec_flush(x);
-    if (x->h.eth_type == ETH_IPV4) {
+    if (x->h.eth_type == OFP_ETH_TYPE_IPV4) {
         uint8_t old = l3[8];
         if (dec) {
             if (old <= 1) {
@@ -1401,7 +1220,7 @@ bucket_live(const struct ofpl_pipeline *pl, const struct ofpl_bucket *b)
              && ofpl_port_live(pl, b->watch_port - 1))) {
         return false;
     }
-    if (b->watch_group != OFPL_G_ANY && !group_find(pl, b->watch_group)) {
+    if (b->watch_group != OFPG_ANY && !group_find(pl, b->watch_group)) {
         return false;
     }
     return true;
@@ -1419,15 +1238,15 @@ exec_group(struct ofpl_exec *x, uint32_t group_id, bool last)
     g->n_packets++;
     g->n_bytes += x->pkt->len;
     switch (g->type) {
-    case OFPL_GT_ALL:
+    case OFPGT11_ALL:
         for (size_t i = 0; i < g->n_buckets && !x->stop; i++) {
             exec_bucket(x, &g->buckets[i], last && i == g->n_buckets - 1);
         }
         break;
-    case OFPL_GT_INDIRECT:
+    case OFPGT11_INDIRECT:
         exec_bucket(x, &g->buckets[0], last);
         break;
-    case OFPL_GT_SELECT: {
+    case OFPGT11_SELECT: {
         uint32_t total = 0, pick;
         for (size_t i = 0; i < g->n_buckets; i++) {
             if (bucket_live(x->pl, &g->buckets[i])) {
@@ -1452,7 +1271,7 @@ exec_group(struct ofpl_exec *x, uint32_t group_id, bool last)
         }
         break;
     }
-    case OFPL_GT_FF:
+    case OFPGT11_FF:
         for (size_t i = 0; i < g->n_buckets; i++) {
             if (bucket_live(x->pl, &g->buckets[i])) {
                 exec_bucket(x, &g->buckets[i], last);
@@ -1546,7 +1365,7 @@ meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
     m->n_bytes += len;
     for (size_t i = 0; i < m->n_bands; i++) {
         struct ofpl_band *b = &m->bands[i];
-        uint64_t cost = (m->flags & OFPL_MF_PKTPS ? 1 : len) * 1000000ull;
+        uint64_t cost = (m->flags & OFPMF13_PKTPS ? 1 : len) * 1000000ull;
 
         b->tokens += dt * b->per_s / 1000;
         if (b->tokens > b->capacity) {
@@ -1563,7 +1382,7 @@ meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
     }
     hit->n_packets++;
     hit->n_bytes += len;
-    return hit->type != OFPL_MBT_DROP;
+    return hit->type != OFPMBT13_DROP;
 }
 
 /* Runs the instructions of flow 'f'.  Returns the next table, or -1. */
@@ -1640,7 +1459,7 @@ hdrs_end(const struct ofpl_hdrs *h)
         return h->l4 + 4;
     }
     if (h->l3) {
-        return h->l3 + (h->eth_type == ETH_ARP ? 28 : h->eth_type == ETH_IPV4 ? 20 : 40);
+        return h->l3 + (h->eth_type == OFP_ETH_TYPE_ARP ? 28 : h->eth_type == OFP_ETH_TYPE_IPV4 ? 20 : 40);
     }
     return h->mpls ? h->mpls + 4u : h->l2_end + 2u;
 }
@@ -1952,7 +1771,7 @@ flow_selected(const struct ofpl_flow *f, uint64_t cookie, uint64_t cookie_mask,
         && !acts_have_port(&f->insts.write, out_port)) {
         return false;
     }
-    if (out_group != OFPL_G_ANY && !acts_have_group(&f->insts.apply, out_group)
+    if (out_group != OFPG_ANY && !acts_have_group(&f->insts.apply, out_group)
         && !acts_have_group(&f->insts.write, out_group)) {
         return false;
     }
@@ -1995,7 +1814,7 @@ static void
 flow_report(const struct ofpl_flow *f, uint8_t reason, uint64_t now_ns,
             ofpl_removed_fn *removed, void *aux)
 {
-    if (removed && (f->flags & OFPL_FF_SEND_FLOW_REM)) {
+    if (removed && (f->flags & OFPFF_SEND_FLOW_REM)) {
         struct ofpl_removed r = {
             .match = &f->match, .cookie = f->cookie, .priority = f->priority,
             .reason = reason, .table_id = f->table_id,
@@ -2061,7 +1880,7 @@ flow_add(struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
             }
         }
     }
-    if (!old && (fm->flags & OFPL_FF_CHECK_OVERLAP)) {
+    if (!old && (fm->flags & OFPFF_CHECK_OVERLAP)) {
         for (f = tb->flows; f; f = f->lnext) {
             if (f->priority != fm->priority) {
                 continue;
@@ -2086,7 +1905,7 @@ flow_add(struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
     if (old) {
         /* Same match and priority: the new flow replaces it; counters
          * stay unless OFPFF_RESET_COUNTS (as Open vSwitch does). */
-        if (!(fm->flags & OFPL_FF_RESET_COUNTS)) {
+        if (!(fm->flags & OFPFF12_RESET_COUNTS)) {
             f->n_packets = old->n_packets;
             f->n_bytes = old->n_bytes;
         }
@@ -2123,7 +1942,7 @@ flow_modify(struct ofpl_pipeline *pl, struct ofpl_flow *f,
     n->flags = f->flags;
     n->idle_timeout = f->idle_timeout;
     n->hard_timeout = f->hard_timeout;
-    if (!(fm->flags & OFPL_FF_RESET_COUNTS)) {
+    if (!(fm->flags & OFPFF12_RESET_COUNTS)) {
         n->n_packets = f->n_packets;
         n->n_bytes = f->n_bytes;
     }
@@ -2140,16 +1959,16 @@ ofpl_flow_mod(struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
               uint64_t now_ns, ofpl_removed_fn *removed, void *aux,
               struct ofp_error *err)
 {
-    bool strict = fm->command == OFPL_FC_MODIFY_STRICT
-                  || fm->command == OFPL_FC_DELETE_STRICT;
-    bool del = fm->command == OFPL_FC_DELETE || fm->command == OFPL_FC_DELETE_STRICT;
+    bool strict = fm->command == OFPFC_MODIFY_STRICT
+                  || fm->command == OFPFC_DELETE_STRICT;
+    bool del = fm->command == OFPFC_DELETE || fm->command == OFPFC_DELETE_STRICT;
     struct ofpl_key val, mask;
     unsigned t0, t1;
 
-    if (fm->command > OFPL_FC_DELETE_STRICT) {
+    if (fm->command > OFPFC_DELETE_STRICT) {
         return error(err, OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_COMMAND);
     }
-    if (fm->table_id == OFPL_TT_ALL && del) {
+    if (fm->table_id == OFPTT_ALL && del) {
         t0 = 0;
         t1 = pl->params.n_tables;
     } else if (fm->table_id >= pl->params.n_tables) {
@@ -2161,7 +1980,7 @@ ofpl_flow_mod(struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
     if (!del && flow_check(pl, fm, err)) {
         return EPROTO;
     }
-    if (fm->command == OFPL_FC_ADD) {
+    if (fm->command == OFPFC_ADD) {
         return flow_add(pl, fm, now_ns, err);
     }
 
@@ -2182,13 +2001,13 @@ ofpl_flow_mod(struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
                               : flow_covered(f, &val, &mask);
             if (hit && flow_selected(f, fm->cookie, fm->cookie_mask,
                                      del ? fm->out_port : OFPP13_ANY,
-                                     del ? fm->out_group : OFPL_G_ANY)) {
+                                     del ? fm->out_group : OFPG_ANY)) {
                 sel[n++] = f;
             }
         }
         for (size_t i = 0; i < n; i++) {
             if (del) {
-                flow_delete(pl, sel[i], OFPL_RR_DELETE, now_ns, removed, aux);
+                flow_delete(pl, sel[i], OFPRR_DELETE, now_ns, removed, aux);
             } else if (flow_modify(pl, sel[i], fm, now_ns)) {
                 free(sel);
                 return error(err, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN);
@@ -2211,11 +2030,11 @@ ofpl_expire(struct ofpl_pipeline *pl, uint64_t now_ns, ofpl_removed_fn *removed,
             next = f->lnext;
             if (f->hard_timeout
                 && now_ns - f->created_ns >= f->hard_timeout * 1000000000ull) {
-                flow_delete(pl, f, OFPL_RR_HARD, now_ns, removed, aux);
+                flow_delete(pl, f, OFPRR_HARD_TIMEOUT, now_ns, removed, aux);
                 n++;
             } else if (f->idle_timeout
                        && now_ns - f->used_ns >= f->idle_timeout * 1000000000ull) {
-                flow_delete(pl, f, OFPL_RR_IDLE, now_ns, removed, aux);
+                flow_delete(pl, f, OFPRR_IDLE_TIMEOUT, now_ns, removed, aux);
                 n++;
             }
         }
@@ -2234,7 +2053,7 @@ flows_delete_using(struct ofpl_pipeline *pl, uint32_t group, uint32_t meter,
         struct ofpl_flow *f, *next;
         for (f = pl->tables[t].flows; f; f = next) {
             next = f->lnext;
-            bool uses = group != OFPL_G_ANY
+            bool uses = group != OFPG_ANY
                         ? acts_have_group(&f->insts.apply, group)
                           || acts_have_group(&f->insts.write, group)
                         : (f->insts.present & (1u << OFPIT_METER))
@@ -2301,7 +2120,7 @@ group_remove_at(struct ofpl_pipeline *pl, size_t i, uint64_t now_ns,
     memmove(&pl->groups[i], &pl->groups[i + 1],
             (pl->n_groups - i - 1) * sizeof *pl->groups);
     pl->n_groups--;
-    flows_delete_using(pl, g->id, 0, OFPL_RR_GROUP_DELETE, now_ns, removed, aux);
+    flows_delete_using(pl, g->id, 0, OFPRR_GROUP_DELETE, now_ns, removed, aux);
     group_free(g);
     pl->gen++;
 }
@@ -2314,8 +2133,8 @@ ofpl_group_mod(struct ofpl_pipeline *pl, const struct ofp_group_mod_body *gm,
     bool found;
     size_t i;
 
-    if (gm->command == OFPL_GC_DELETE) {
-        if (gm->group_id == OFPL_G_ALL) {
+    if (gm->command == OFPGC11_DELETE) {
+        if (gm->group_id == OFPG_ALL) {
             while (pl->n_groups) {
                 group_remove_at(pl, pl->n_groups - 1, now_ns, removed, aux);
             }
@@ -2327,16 +2146,16 @@ ofpl_group_mod(struct ofpl_pipeline *pl, const struct ofp_group_mod_body *gm,
         }
         return 0;
     }
-    if (gm->command != OFPL_GC_ADD && gm->command != OFPL_GC_MODIFY) {
+    if (gm->command != OFPGC11_ADD && gm->command != OFPGC11_MODIFY) {
         return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_BAD_COMMAND);
     }
-    if (gm->group_id > OFPL_G_MAX) {
+    if (gm->group_id > OFPG_MAX) {
         return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_INVALID_GROUP);
     }
-    if (gm->type > OFPL_GT_FF) {
+    if (gm->type > OFPGT11_FF) {
         return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_BAD_TYPE);
     }
-    if (gm->type == OFPL_GT_INDIRECT && gm->n_buckets != 1) {
+    if (gm->type == OFPGT11_INDIRECT && gm->n_buckets != 1) {
         return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_INVALID_GROUP);
     }
     for (size_t b = 0; b < gm->n_buckets; b++) {
@@ -2351,10 +2170,10 @@ ofpl_group_mod(struct ofpl_pipeline *pl, const struct ofp_group_mod_body *gm,
         }
     }
     i = id_search((void *const *) pl->groups, pl->n_groups, gm->group_id, &found);
-    if (gm->command == OFPL_GC_ADD && found) {
+    if (gm->command == OFPGC11_ADD && found) {
         return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_GROUP_EXISTS);
     }
-    if (gm->command == OFPL_GC_MODIFY && !found) {
+    if (gm->command == OFPGC11_MODIFY && !found) {
         return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_UNKNOWN_GROUP);
     }
     struct ofpl_group *g = group_new(gm, now_ns);
@@ -2408,13 +2227,13 @@ meter_new(const struct ofp_meter_mod_body *mm, uint64_t now_ns)
         b->rate = src->rate;
         b->burst = src->burst_size;
         b->prec_level = src->prec_level;
-        if (mm->flags & OFPL_MF_PKTPS) {
+        if (mm->flags & OFPMF13_PKTPS) {
             b->per_s = src->rate;
-            burst = mm->flags & OFPL_MF_BURST && src->burst_size
+            burst = mm->flags & OFPMF13_BURST && src->burst_size
                     ? src->burst_size : (src->rate / 10 ? src->rate / 10 : 1);
         } else {
             b->per_s = (uint64_t) src->rate * 1000 / 8;        /* kbit/s */
-            burst = mm->flags & OFPL_MF_BURST && src->burst_size
+            burst = mm->flags & OFPMF13_BURST && src->burst_size
                     ? (uint64_t) src->burst_size * 1000 / 8 : b->per_s / 10;
             if (burst < 1514) {
                 burst = 1514;
@@ -2434,14 +2253,14 @@ ofpl_meter_mod(struct ofpl_pipeline *pl, const struct ofp_meter_mod_body *mm,
     bool found;
     size_t i;
 
-    if (mm->command == OFPL_MC_DELETE) {
+    if (mm->command == OFPMC13_DELETE) {
         for (i = pl->n_meters; i-- > 0;) {
             struct ofpl_meter *m = pl->meters[i];
-            if (mm->meter_id == OFPL_M_ALL || m->id == mm->meter_id) {
+            if (mm->meter_id == OFPM13_ALL || m->id == mm->meter_id) {
                 memmove(&pl->meters[i], &pl->meters[i + 1],
                         (pl->n_meters - i - 1) * sizeof *pl->meters);
                 pl->n_meters--;
-                flows_delete_using(pl, OFPL_G_ANY, m->id, OFPL_RR_DELETE, now_ns,
+                flows_delete_using(pl, OFPG_ANY, m->id, OFPRR_DELETE, now_ns,
                                    removed, aux);
                 free(m);
                 pl->gen++;
@@ -2449,18 +2268,18 @@ ofpl_meter_mod(struct ofpl_pipeline *pl, const struct ofp_meter_mod_body *mm,
         }
         return 0;
     }
-    if (mm->command != OFPL_MC_ADD && mm->command != OFPL_MC_MODIFY) {
+    if (mm->command != OFPMC13_ADD && mm->command != OFPMC13_MODIFY) {
         return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_BAD_COMMAND);
     }
-    if (!mm->meter_id || mm->meter_id > OFPL_M_MAX) {
+    if (!mm->meter_id || mm->meter_id > OFPM13_MAX) {
         return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_INVALID_METER);
     }
-    if ((mm->flags & OFPL_MF_KBPS) && (mm->flags & OFPL_MF_PKTPS)) {
+    if ((mm->flags & OFPMF13_KBPS) && (mm->flags & OFPMF13_PKTPS)) {
         return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_BAD_FLAGS);
     }
     for (size_t b = 0; b < mm->n_bands; b++) {
-        if (mm->bands[b].type != OFPL_MBT_DROP
-            && mm->bands[b].type != OFPL_MBT_DSCP_REMARK) {
+        if (mm->bands[b].type != OFPMBT13_DROP
+            && mm->bands[b].type != OFPMBT13_DSCP_REMARK) {
             return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_BAD_BAND);
         }
         if (!mm->bands[b].rate) {
@@ -2468,10 +2287,10 @@ ofpl_meter_mod(struct ofpl_pipeline *pl, const struct ofp_meter_mod_body *mm,
         }
     }
     i = id_search((void *const *) pl->meters, pl->n_meters, mm->meter_id, &found);
-    if (mm->command == OFPL_MC_ADD && found) {
+    if (mm->command == OFPMC13_ADD && found) {
         return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_METER_EXISTS);
     }
-    if (mm->command == OFPL_MC_MODIFY && !found) {
+    if (mm->command == OFPMC13_MODIFY && !found) {
         return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_UNKNOWN_METER);
     }
     struct ofpl_meter *m = meter_new(mm, now_ns);
@@ -2522,7 +2341,7 @@ ofpl_flow_stats(const struct ofpl_pipeline *pl,
     unsigned t0 = 0, t1 = pl->params.n_tables;
     struct ofpl_key val, mask;
 
-    if (req->table_id != OFPL_TT_ALL) {
+    if (req->table_id != OFPTT_ALL) {
         if (req->table_id >= t1) {
             return;
         }
