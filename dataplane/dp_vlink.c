@@ -87,21 +87,16 @@ dp_label_free_on(const struct dp_vlink_ports *vp, size_t n, uint32_t label)
 
 static void dp_vlink_free(struct dp_vlink *);
 
-int
-dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
+/* Checks what 'vlp' says on its own (name, path length, label range) and
+ * that slice 's' has no virtual link of that name yet; stores the name of
+ * the two end vports in 'vport_name' (DP_NAME_LEN + 8 bytes). */
+static int
+dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
+               char *vport_name, size_t vport_name_size, struct dp_error *err)
 {
-    struct dp_slice *s = dp_need_slice(vlp->slice, err);
-    struct dp_vlink_ports ports = { 0 };
-    struct dp_vnode *head, *tail;
-    struct dp_vlink *vl;
-    char vport_name[DP_NAME_LEN + 8];
-    size_t n = vlp->n_path;
     uint32_t label = vlp->label;
     int error;
 
-    if (!s) {
-        return ENOENT;
-    }
     error = dp_check_name("virtual link", vlp->name, err);
     if (error) {
         return error;
@@ -111,7 +106,7 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
                vlp->name);
         return EEXIST;
     }
-    if (n < 2) {
+    if (vlp->n_path < 2) {
         dp_err(err, "virtual link %s: the path needs at least two switches", vlp->name);
         return EINVAL;
     }
@@ -120,25 +115,40 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
                DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
-    snprintf(vport_name, sizeof vport_name, "vl-%s", vlp->name);
+    snprintf(vport_name, vport_name_size, "vl-%s", vlp->name);
     if (strlen(vport_name) >= DP_NAME_LEN) {
         dp_err(err, "virtual link name \"%s\" is too long", vlp->name);
         return EINVAL;
     }
+    return 0;
+}
 
-    ports.sw = xcalloc(n, sizeof *ports.sw);
+/* Path resolution: finds the switches of 'vlp''s path, the link between
+ * each two in a row (filling 'ports', which the caller frees), and the
+ * vnodes of slice 's' at both ends ('*head', '*tail'), which must not have
+ * a vport named 'vport_name' yet. */
+static int
+dp_vlink_resolve(const struct dp_vlink_params *vlp, const struct dp_slice *s,
+                 const char *vport_name, struct dp_vlink_ports *ports,
+                 struct dp_vnode **head, struct dp_vnode **tail,
+                 struct dp_error *err)
+{
+    size_t n = vlp->n_path;
+    int error = 0;
+
+    ports->sw = xcalloc(n, sizeof *ports->sw);
     for (int d = 0; d < 2; d++) {
-        ports.out[d] = xcalloc(n, sizeof *ports.out[d]);
-        ports.in[d] = xcalloc(n, sizeof *ports.in[d]);
+        ports->out[d] = xcalloc(n, sizeof *ports->out[d]);
+        ports->in[d] = xcalloc(n, sizeof *ports->in[d]);
     }
     for (size_t i = 0; i < n && !error; i++) {
-        ports.sw[i] = dp_need_switch(vlp->path[i], err);
-        if (!ports.sw[i]) {
+        ports->sw[i] = dp_need_switch(vlp->path[i], err);
+        if (!ports->sw[i]) {
             error = ENOENT;
             break;
         }
         for (size_t k = 0; k < i; k++) {
-            if (ports.sw[k] == ports.sw[i]) {
+            if (ports->sw[k] == ports->sw[i]) {
                 dp_err(err, "virtual link %s: switch %s appears twice in the path",
                        vlp->name, vlp->path[i]);
                 error = EINVAL;
@@ -146,45 +156,63 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
         }
         if (i && !error) {
             struct dp_port *a, *b;
-            if (!dp_link_between(ports.sw[i - 1], ports.sw[i], &a, &b)) {
+            if (!dp_link_between(ports->sw[i - 1], ports->sw[i], &a, &b)) {
                 dp_err(err, "virtual link %s: no link joins switches %s and %s",
                        vlp->name, vlp->path[i - 1], vlp->path[i]);
                 error = ENOENT;
             } else {
-                ports.out[0][i - 1] = a;    /* forward leaves i-1 by a */
-                ports.in[0][i] = b;         /* and arrives at i on b */
-                ports.out[1][i] = b;        /* reverse leaves i by b */
-                ports.in[1][i - 1] = a;     /* and arrives at i-1 on a */
+                ports->out[0][i - 1] = a;   /* forward leaves i-1 by a */
+                ports->in[0][i] = b;        /* and arrives at i on b */
+                ports->out[1][i] = b;       /* reverse leaves i by b */
+                ports->in[1][i - 1] = a;    /* and arrives at i-1 on a */
             }
         }
     }
-    head = error ? NULL : dp_vnode_find(s, ports.sw[0]);
-    tail = error ? NULL : dp_vnode_find(s, ports.sw[n - 1]);
-    if (!error && (!head || !tail)) {
+    if (error) {
+        return error;
+    }
+    *head = dp_vnode_find(s, ports->sw[0]);
+    *tail = dp_vnode_find(s, ports->sw[n - 1]);
+    if (!*head || !*tail) {
         dp_err(err, "virtual link %s: slice %s has no vnode on switch %s", vlp->name,
-               s->name, !head ? vlp->path[0] : vlp->path[n - 1]);
-        error = ENOENT;
+               s->name, !*head ? vlp->path[0] : vlp->path[n - 1]);
+        return ENOENT;
     }
-    if (!error && (dp_vport_find(head, vport_name) || dp_vport_find(tail, vport_name))) {
+    if (dp_vport_find(*head, vport_name) || dp_vport_find(*tail, vport_name)) {
         dp_err(err, "virtual link %s: vport %s already exists", vlp->name, vport_name);
-        error = EEXIST;
+        return EEXIST;
     }
-    if (!error && label && !dp_label_free_on(&ports, n, label)) {
+    return 0;
+}
+
+/* Label choice: 'vlp''s label if it is free on every receiving port of
+ * 'ports', or else the next free one; stored in '*label'. */
+static int
+dp_vlink_choose_label(const struct dp_vlink_params *vlp,
+                      const struct dp_vlink_ports *ports, uint32_t *label,
+                      struct dp_error *err)
+{
+    size_t n = vlp->n_path;
+    int error = 0;
+
+    *label = vlp->label;
+    if (*label && !dp_label_free_on(ports, n, *label)) {
         for (int d = 0; d < 2; d++) {
             for (size_t i = 0; i < n; i++) {
-                struct dp_port *in = ports.in[d][i];
-                struct dp_label_entry *e = in ? label_table_lookup(&ports.sw[i]->labels,
-                                                                   in->uid, label) : NULL;
+                struct dp_port *in = ports->in[d][i];
+                struct dp_label_entry *e = in ? label_table_lookup(&ports->sw[i]->labels,
+                                                                   in->uid, *label) : NULL;
                 if (e && !error) {
                     dp_err(err, "virtual link %s: label %u is already in use on port "
-                           "%s/%s (slice %s)", vlp->name, label, ports.sw[i]->name,
+                           "%s/%s (slice %s)", vlp->name, *label, ports->sw[i]->name,
                            in->name, e->slice->name);
                     error = EADDRINUSE;
                 }
             }
         }
+        return error;
     }
-    if (!error && !label) {
+    if (!*label) {
         /* Start where the last allocation ended, so a mesh of thousands
          * of virtual links does not rescan the used labels each time. */
         static uint32_t hint = DP_MPLS_LABEL_MIN;
@@ -192,23 +220,29 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
         uint32_t tries;
 
         for (tries = 0; tries < span; tries++) {
-            label = DP_MPLS_LABEL_MIN + (hint - DP_MPLS_LABEL_MIN + tries) % span;
-            if (dp_label_free_on(&ports, n, label)) {
-                hint = label + 1 > DP_MPLS_LABEL_MAX ? DP_MPLS_LABEL_MIN : label + 1;
+            *label = DP_MPLS_LABEL_MIN + (hint - DP_MPLS_LABEL_MIN + tries) % span;
+            if (dp_label_free_on(ports, n, *label)) {
+                hint = *label + 1 > DP_MPLS_LABEL_MAX ? DP_MPLS_LABEL_MIN : *label + 1;
                 break;
             }
         }
         if (tries == span) {
             dp_err(err, "virtual link %s: no free label along the path", vlp->name);
-            error = ENOSPC;
+            return ENOSPC;
         }
     }
-    if (error) {
-        dp_vlink_ports_free(&ports);
-        return error;
-    }
+    return 0;
+}
 
-    vl = xzalloc(sizeof *vl);
+/* A new virtual link object for 'vlp' in slice 's' with 'label', nothing
+ * wired yet. */
+static struct dp_vlink *
+dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
+             uint32_t label)
+{
+    struct dp_vlink *vl = xzalloc(sizeof *vl);
+    size_t n = vlp->n_path;
+
     str_copy(vl->name, vlp->name, sizeof vl->name);
     vl->slice = s;
     vl->label = label;
@@ -220,8 +254,20 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
     for (int d = 0; d < 2; d++) {
         vl->hops[d] = xcalloc(n, sizeof *vl->hops[d]);
     }
+    return vl;
+}
 
-    dp_pause();
+/* Wiring, first half: the two end vports of 'vl', named 'vport_name', on
+ * vnodes 'head' and 'tail', each sending into its first path link
+ * (workers paused). */
+static int
+dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
+                   struct dp_vnode *head, struct dp_vnode *tail,
+                   const char *vport_name, struct dp_error *err)
+{
+    size_t n = vl->n_path;
+    int error = 0;
+
     for (int end = 0; end < 2 && !error; end++) {
         struct dp_vport *vp = xzalloc(sizeof *vp);
         size_t at = end ? n - 1 : 0;
@@ -229,11 +275,11 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
         str_copy(vp->name, vport_name, sizeof vp->name);
         vp->vn = end ? tail : head;
         vp->type = DP_VPORT_VLINK;
-        vp->port = ports.out[end][at];
+        vp->port = ports->out[end][at];
         vp->vlan = -1;
-        vp->label = label;
+        vp->label = vl->label;
         vp->vlink = vl;
-        vp->queue = dp_queue_ref(s, vp->port, err);
+        vp->queue = dp_queue_ref(vl->slice, vp->port, err);
         error = vp->queue ? dp_vport_attach(vp, err) : EINVAL;
         if (error) {
             dp_queue_unref(vp->queue);
@@ -243,7 +289,21 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
         vp->port->n_users++;
         vl->ends[end] = vp;
     }
-    /* Label entries: d = 0 runs along the path, d = 1 against it. */
+    return error;
+}
+
+/* Wiring, second half: the label entries of every hop, d = 0 along the
+ * path, d = 1 against it: swap on the way, pop into the far end vport at
+ * the last switch (workers paused). */
+static int
+dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
+                   struct dp_error *err)
+{
+    struct dp_slice *s = vl->slice;
+    uint32_t label = vl->label;
+    size_t n = vl->n_path;
+    int error = 0;
+
     for (int d = 0; d < 2 && !error; d++) {
         for (size_t k = 1; k < n && !error; k++) {
             size_t i = d ? n - 1 - k : k;           /* switch receiving the hop */
@@ -251,9 +311,9 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
             struct dp_label_entry *e = xzalloc(sizeof *e);
             bool last = k == n - 1;
 
-            hop->sw = ports.sw[i];
-            hop->in_port = ports.in[d][i];
-            hop->out_port = last ? NULL : ports.out[d][i];
+            hop->sw = ports->sw[i];
+            hop->in_port = ports->in[d][i];
+            hop->out_port = last ? NULL : ports->out[d][i];
             e->slice = s;
             if (last) {
                 e->op = DP_LABEL_POP;
@@ -271,7 +331,7 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
             error = label_table_add(&hop->sw->labels, hop->in_port->uid, label, e);
             if (error) {
                 dp_err(err, "virtual link %s: cannot add label %u on %s/%s: %s",
-                       vlp->name, label, hop->sw->name, hop->in_port->name,
+                       vl->name, label, hop->sw->name, hop->in_port->name,
                        strerror(error));
                 dp_queue_unref(e->queue);
                 free(e);
@@ -280,6 +340,42 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
             hop->entry = e;
             hop->in_port->n_users++;
         }
+    }
+    return error;
+}
+
+int
+dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(vlp->slice, err);
+    struct dp_vlink_ports ports = { 0 };
+    struct dp_vnode *head = NULL, *tail = NULL;
+    struct dp_vlink *vl;
+    char vport_name[DP_NAME_LEN + 8];
+    uint32_t label = 0;
+    int error;
+
+    if (!s) {
+        return ENOENT;
+    }
+    error = dp_vlink_check(vlp, s, vport_name, sizeof vport_name, err);
+    if (error) {
+        return error;
+    }
+    error = dp_vlink_resolve(vlp, s, vport_name, &ports, &head, &tail, err);
+    if (!error) {
+        error = dp_vlink_choose_label(vlp, &ports, &label, err);
+    }
+    if (error) {
+        dp_vlink_ports_free(&ports);
+        return error;
+    }
+
+    vl = dp_vlink_new(vlp, s, label);
+    dp_pause();
+    error = dp_vlink_wire_ends(vl, &ports, head, tail, vport_name, err);
+    if (!error) {
+        error = dp_vlink_wire_hops(vl, &ports, err);
     }
     if (error) {
         dp_vlink_free(vl);
