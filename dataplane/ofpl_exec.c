@@ -69,7 +69,7 @@ exec_reparse(struct ofpl_exec *x)
     x->key.w[0] = w0;
     x->key.w[5] = meta;
     x->key.w[13] = tun;
-    parse(x->pkt->data, x->pkt->len, &x->key, &x->h);
+    ofpl_key_parse(x->pkt->data, x->pkt->len, &x->key, &x->h);
 }
 
 /* The packet is about to change: a pending output must leave as it is. */
@@ -912,7 +912,7 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     x.n_aset = 0;
     memset(&x.key, 0, sizeof x.key);
     x.key.w[0] = (uint32_t) in_vport + 1;
-    parse(pkt->data, pkt->len, &x.key, &x.h);
+    ofpl_key_parse(pkt->data, pkt->len, &x.key, &x.h);
 
     h = key_hash_all(&x.key);
     e = &pl->emc[h & pl->emc_mask];
@@ -1045,7 +1045,7 @@ ofpl_run_actions(struct ofpl_pipeline *pl, struct ofpl_packet *pkt,
     x.aux = aux;
     x.table = OFPL_REASON_TABLE;
     x.key.w[0] = in_vport == OFPL_NO_PORT ? OFPP13_CONTROLLER : (uint32_t) in_vport + 1;
-    parse(pkt->data, pkt->len, &x.key, &x.h);
+    ofpl_key_parse(pkt->data, pkt->len, &x.key, &x.h);
     exec_actions(&x, acts, n, true);
     exec_finish(&x, out);
 }

@@ -34,5 +34,5 @@ ofpl_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_key *ke
 
     memset(key, 0, sizeof *key);
     key->w[0] = (uint32_t) in_vport + 1;
-    parse(pkt->data, pkt->len, key, &h);
+    ofpl_key_parse(pkt->data, pkt->len, key, &h);
 }

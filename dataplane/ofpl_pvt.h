@@ -35,7 +35,6 @@
 #define OFPL_SCRATCH_LEN 2048
 #define OFPL_TRAIN_HDR 64           /* header bytes compared for trains */
 
-
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -99,13 +98,6 @@ key_put(struct ofpl_key *key, enum ofp_field f, uint64_t v)
     key->w[k->word] = (key->w[k->word] & ~m) | ((v << k->shift) & m);
 }
 
-static inline uint64_t
-key_get(const struct ofpl_key *key, enum ofp_field f)
-{
-    const struct ofpl_kfield *k = &ofpl_kf[f];
-    return (key->w[k->word] & kf_mask(k)) >> k->shift;
-}
-
 /* Stores field 'f' = 'v' into 'key'. */
 static inline void
 key_put_value(struct ofpl_key *key, enum ofp_field f, const union ofp_value *v)
@@ -135,7 +127,8 @@ struct ofpl_hdrs {
  * ofpl_kf (the caller zeroed every word but in_port, metadata and
  * tunnel_id); the offsets go to 'h'. */
 static inline void
-parse(const uint8_t *p, uint32_t len, struct ofpl_key *k, struct ofpl_hdrs *h)
+ofpl_key_parse(const uint8_t *p, uint32_t len, struct ofpl_key *k,
+               struct ofpl_hdrs *h)
 {
     struct ofp_extract x;
 

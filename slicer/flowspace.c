@@ -155,7 +155,7 @@ need_u(struct ofp_match *m, enum ofp_field f, uint64_t value)
 void
 fs_match_add_prereqs(struct ofp_match *m)
 {
-    uint16_t ip_type = 0x0800;
+    uint16_t ip_type = OFP_ETH_TYPE_IPV4;
 
     /* IPv6 fields, or ICMPv6, choose IPv6 for the generic IP fields. */
     if (m->present & ((UINT64_C(1) << OFP_F_IPV6_SRC)
@@ -163,8 +163,8 @@ fs_match_add_prereqs(struct ofp_match *m)
                       | (UINT64_C(1) << OFP_F_IPV6_FLABEL)
                       | (UINT64_C(1) << OFP_F_ICMPV6_TYPE)
                       | (UINT64_C(1) << OFP_F_ICMPV6_CODE))
-        || (ofp_match_has(m, OFP_F_ETH_TYPE) && m->v.eth_type == 0x86dd)) {
-        ip_type = 0x86dd;
+        || (ofp_match_has(m, OFP_F_ETH_TYPE) && m->v.eth_type == OFP_ETH_TYPE_IPV6)) {
+        ip_type = OFP_ETH_TYPE_IPV6;
     }
     for (uint64_t p = m->present; p; p &= p - 1) {
         enum ofp_field f = __builtin_ctzll(p);
@@ -187,35 +187,35 @@ fs_match_add_prereqs(struct ofp_match *m)
             break;
         case OFP_PRE_IPV4:
         case OFP_PRE_ICMPV4:
-            need_u(m, OFP_F_ETH_TYPE, 0x0800);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_IPV4);
             if (ofp_fields[f].prereq == OFP_PRE_ICMPV4) {
-                need_u(m, OFP_F_IP_PROTO, 1);
+                need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_ICMP);
             }
             break;
         case OFP_PRE_IPV6:
         case OFP_PRE_ICMPV6:
-            need_u(m, OFP_F_ETH_TYPE, 0x86dd);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_IPV6);
             if (ofp_fields[f].prereq == OFP_PRE_ICMPV6) {
-                need_u(m, OFP_F_IP_PROTO, 58);
+                need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_ICMPV6);
             }
             break;
         case OFP_PRE_ARP:
-            need_u(m, OFP_F_ETH_TYPE, 0x0806);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_ARP);
             break;
         case OFP_PRE_MPLS:
-            need_u(m, OFP_F_ETH_TYPE, 0x8847);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_MPLS);
             break;
         case OFP_PRE_TCP:
             need_u(m, OFP_F_ETH_TYPE, ip_type);
-            need_u(m, OFP_F_IP_PROTO, 6);
+            need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_TCP);
             break;
         case OFP_PRE_UDP:
             need_u(m, OFP_F_ETH_TYPE, ip_type);
-            need_u(m, OFP_F_IP_PROTO, 17);
+            need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_UDP);
             break;
         case OFP_PRE_SCTP:
             need_u(m, OFP_F_ETH_TYPE, ip_type);
-            need_u(m, OFP_F_IP_PROTO, 132);
+            need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_SCTP);
             break;
         }
     }
