@@ -41,7 +41,7 @@ struct ofpl_exec {
     struct ofpl_pipeline *pl;
     struct ofpl_packet *pkt;
     struct ofpl_key key;
-    struct ofpl_hdrs h;
+    struct ofp_hdrs h;
     uint16_t in_vport;
     uint8_t depth;
     bool stop;                      /* dropped (TTL, meter) */
@@ -821,7 +821,7 @@ exec_finish(struct ofpl_exec *x, struct ofpl_out *out)
 
 /* The bytes of the headers the key was parsed from. */
 static inline uint32_t
-hdrs_end(const struct ofpl_hdrs *h)
+hdrs_end(const struct ofp_hdrs *h)
 {
     if (h->l4) {
         return h->l4 + 4;

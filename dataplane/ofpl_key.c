@@ -30,7 +30,7 @@ ofpl_match_to_keys(const struct ofp_match *m, struct ofpl_key *val,
 void
 ofpl_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_key *key)
 {
-    struct ofpl_hdrs h;
+    struct ofp_hdrs h;
 
     memset(key, 0, sizeof *key);
     key->w[0] = (uint32_t) in_vport + 1;

@@ -110,53 +110,31 @@ key_put_value(struct ofpl_key *key, enum ofp_field f, const union ofp_value *v)
     }
 }
 
-/* Offsets found while parsing, for actions that write the packet: the
- * shared parse's offsets, eth_type and ip_proto are what they use. */
-struct ofpl_hdrs {
-    uint16_t vlan;              /* outer tag's TPID, 0 if untagged */
-    uint16_t l2_end;            /* the ethertype after all tags (12, 16..) */
-    uint16_t mpls;              /* first label, 0 if none */
-    uint16_t l3;                /* IP or ARP header, 0 if none */
-    uint16_t l4;                /* TCP/UDP/SCTP/ICMP header, 0 if none */
-    uint16_t eth_type;
-    uint8_t ip_proto;
-};
+/* Key fields: ORs 'value' into field 'f' of the key 'ctx' (whose bits
+ * there are zero).  With 'f' a constant, this is one shift and one OR. */
+static inline void
+ofpl_key_put(void *ctx, enum ofp_field f, uint64_t value)
+{
+    struct ofpl_key *key = ctx;
+    key->w[ofpl_kf[f].word] |= value << ofpl_kf[f].shift;
+}
 
-/* Parses the frame 'p' of 'len' bytes with the shared parse
- * (ofp-extract.h) and packs its fields into 'k' at the bit positions of
- * ofpl_kf (the caller zeroed every word but in_port, metadata and
- * tunnel_id); the offsets go to 'h'. */
+static inline void
+ofpl_key_put128(void *ctx, enum ofp_field f, const uint8_t *bytes)
+{
+    struct ofpl_key *key = ctx;
+    key->w[ofpl_kf[f].word] = ofp_rd64(bytes);
+    key->w[ofpl_kf[f].word + 1] = ofp_rd64(bytes + 8);
+}
+
+/* Parses the frame 'p' of 'len' bytes into 'k' with the shared parse
+ * (ofp-extract.h), its header offsets into 'h'.  The caller zeroed every
+ * word of 'k' but in_port, metadata and tunnel_id. */
 static inline void
 ofpl_key_parse(const uint8_t *p, uint32_t len, struct ofpl_key *k,
-               struct ofpl_hdrs *h)
+               struct ofp_hdrs *h)
 {
-    struct ofp_extract x;
-
-    ofp_extract(p, len, &x);
-    h->vlan = x.vlan;
-    h->l2_end = x.l2_end;
-    h->mpls = x.mpls;
-    h->l3 = x.l3;
-    h->l4 = x.l4;
-    h->eth_type = x.eth_type;
-    h->ip_proto = x.ip_proto;
-
-    k->w[0] |= (uint64_t) x.eth_type << 32 | (uint64_t) x.vlan_vid << 48
-               | (uint64_t) x.vlan_pcp << 61;
-    k->w[1] = x.eth_dst | (uint64_t) x.ip_proto << 48
-              | (uint64_t) x.ip_dscp << 56 | (uint64_t) x.ip_ecn << 62;
-    k->w[2] = x.eth_src | (uint64_t) x.tp_src << 48;
-    k->w[3] = x.nw_src | (uint64_t) x.nw_dst << 32;
-    k->w[4] = x.tp_dst | (uint32_t) x.arp_op << 16
-              | (uint64_t) x.mpls_label << 32 | (uint64_t) x.mpls_tc << 52
-              | (uint64_t) x.mpls_bos << 55;
-    k->w[6] = x.arp_sha;
-    k->w[7] = x.arp_tha;
-    k->w[8] = x.ipv6_flabel;
-    k->w[9] = x.ipv6_src[0];
-    k->w[10] = x.ipv6_src[1];
-    k->w[11] = x.ipv6_dst[0];
-    k->w[12] = x.ipv6_dst[1];
+    ofp_extract(p, len, h, ofpl_key_put, ofpl_key_put128, k);
 }
 
 static inline uint32_t

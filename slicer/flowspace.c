@@ -132,14 +132,11 @@ void
 fs_packet_parse(const void *data, size_t len, uint32_t in_port,
                 struct ofp_match *m)
 {
-    struct ofp_extract x;
-
     ofp_match_init(m);
     if (in_port) {
         ofp_match_set_u(m, OFP_F_IN_PORT, in_port);
     }
-    ofp_extract(data, len > UINT32_MAX ? UINT32_MAX : len, &x);
-    ofp_extract_to_match(&x, m);
+    ofp_extract_match(data, len, m, NULL);
 }
 
 /* ---- Prerequisites ---------------------------------------------------- */

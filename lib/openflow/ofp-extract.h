@@ -5,21 +5,31 @@
  * What?
  * -----
  * ofp_extract() reads the headers of a frame (Ethernet, VLAN tags, MPLS,
- * ARP, IPv4, IPv6, TCP, UDP, SCTP, ICMP) and stores, in a struct
- * ofp_extract, every header field the OXM match knows, in host byte order,
- * plus the offset of each header it found.  Both users of a packet's
+ * ARP, IPv4, IPv6, TCP, UDP, SCTP, ICMP), hands every header field the OXM
+ * match knows to its caller, in host byte order, one call of 'put' per
+ * field (IPv6 addresses: 'put128' with their 16 bytes), and stores the
+ * offset of each header in a struct ofp_hdrs.  Both users of a packet's
  * fields parse through it:
  *
- *   - the OpenFlow pipeline of the switch (dataplane/ofpl), which packs the
- *     fields into its flow key and keeps the offsets for actions that
- *     rewrite the packet;
- *   - the slicer's flowspace (slicer/flowspace), which turns them into an
- *     exact struct ofp_match with ofp_extract_to_match() to decide who owns
- *     a PACKET_IN and what a PACKET_OUT may send.
+ *   - the OpenFlow pipeline of the switch (dataplane/ofpl), whose 'put'
+ *     ORs the value into its flow key at the field's bit position, and
+ *     which keeps the offsets for actions that rewrite the packet;
+ *   - the slicer's flowspace (slicer/flowspace), through
+ *     ofp_extract_match(), whose 'put' sets the field in an exact struct
+ *     ofp_match, to decide who owns a PACKET_IN and what a PACKET_OUT may
+ *     send.
  *
- * The parse is a static inline function with no allocation and no call,
- * so the pipeline's fast path compiles it into its own loop: a caller that
- * never reads 'present' or an offset pays nothing for it.
+ * Cost
+ * ----
+ * The parse sits on the pipeline's per-packet path, so it is a static
+ * inline function that is always inlined, and 'put' and 'put128' are
+ * meant to be static inline functions named at the call: the compiler
+ * then inlines them too (GCC's indirect inlining), each field a constant,
+ * and the parse compiles into the same code as one written for the
+ * caller's own layout: no call, no allocation, no intermediate struct.
+ * (A first version filled a struct of every field that the pipeline then
+ * packed into its key: 8 ns more per packet on a cache hit, 56 ns instead
+ * of 48; with 'put' the pipeline is back at 48 ns.)
  *
  * What a frame yields
  * -------------------
@@ -65,40 +75,23 @@
 #define OFP_IPPROTO_ICMPV6 58
 #define OFP_IPPROTO_SCTP 132
 
-struct ofp_extract {
-    uint64_t present;           /* 1 << OFP_F_*: fields the frame has. */
-
-    /* Offsets of headers from the start of the frame, 0 where absent. */
+/* Where the headers of a frame are, from its first byte; 0 where absent. */
+struct ofp_hdrs {
     uint16_t vlan;              /* The outer tag's TPID. */
     uint16_t l2_end;            /* The ethertype after all tags (12, 16..). */
     uint16_t mpls;              /* The first label. */
     uint16_t l3;                /* IP or ARP header. */
     uint16_t l4;                /* TCP/UDP/SCTP/ICMP header. */
-
-    /* Field values in host byte order, zero where absent.  Fields that
-     * never occur together share a slot, as in the OXM match. */
-    uint16_t eth_type;
-    uint16_t vlan_vid;          /* OFPVID_PRESENT | VID, or 0. */
-    uint8_t vlan_pcp;
-    uint8_t ip_proto;
-    uint8_t ip_dscp;
-    uint8_t ip_ecn;
-    uint64_t eth_dst;           /* 48 bits. */
-    uint64_t eth_src;
-    uint32_t nw_src;            /* ipv4_src or arp_spa. */
-    uint32_t nw_dst;            /* ipv4_dst or arp_tpa. */
-    uint16_t tp_src;            /* tcp/udp/sctp_src or icmpv4/6_type. */
-    uint16_t tp_dst;            /* tcp/udp/sctp_dst or icmpv4/6_code. */
-    uint16_t arp_op;
-    uint64_t arp_sha;           /* 48 bits. */
-    uint64_t arp_tha;
-    uint32_t ipv6_flabel;
-    uint64_t ipv6_src[2];       /* High 64 bits first. */
-    uint64_t ipv6_dst[2];
-    uint32_t mpls_label;
-    uint8_t mpls_tc;
-    uint8_t mpls_bos;
+    uint16_t eth_type;          /* 0 if the frame ends before it. */
+    uint8_t ip_proto;           /* 0 unless IPv4 or IPv6. */
 };
+
+/* What the parse hands each field to: field 'f' of the frame has integer
+ * value 'value' (MAC addresses as their 48 bits), or, for ipv6_src and
+ * ipv6_dst, the 16 bytes at 'bytes'. */
+typedef void ofp_extract_put_fn(void *ctx, enum ofp_field f, uint64_t value);
+typedef void ofp_extract_put128_fn(void *ctx, enum ofp_field f,
+                                   const uint8_t *bytes);
 
 /* Big-endian reads and writes of unaligned packet bytes. */
 static inline uint16_t
@@ -154,73 +147,72 @@ ofp_wr64(uint8_t *p, uint64_t v)
     ofp_wr32(p + 4, v);
 }
 
-#define OFP_X_BIT(F) (UINT64_C(1) << OFP_F_##F)
+#define OFP_EXTRACT_INLINE static inline __attribute__((always_inline))
 
 /* Layer 4 of a packet whose IP header ended at 'off'. */
-static inline void
+OFP_EXTRACT_INLINE void
 ofp_extract_l4(const uint8_t *p, uint32_t len, uint32_t off, bool ipv6,
-               struct ofp_extract *x)
+               struct ofp_hdrs *h, ofp_extract_put_fn *put, void *ctx)
 {
     const uint8_t *l4 = p + off;
+    enum ofp_field src, dst;
 
     if (len < off + 4) {
         return;
     }
-    switch (x->ip_proto) {
+    switch (h->ip_proto) {
     case OFP_IPPROTO_TCP:
-        x->present |= OFP_X_BIT(TCP_SRC) | OFP_X_BIT(TCP_DST);
+        src = OFP_F_TCP_SRC, dst = OFP_F_TCP_DST;
         break;
     case OFP_IPPROTO_UDP:
-        x->present |= OFP_X_BIT(UDP_SRC) | OFP_X_BIT(UDP_DST);
+        src = OFP_F_UDP_SRC, dst = OFP_F_UDP_DST;
         break;
     case OFP_IPPROTO_SCTP:
-        x->present |= OFP_X_BIT(SCTP_SRC) | OFP_X_BIT(SCTP_DST);
+        src = OFP_F_SCTP_SRC, dst = OFP_F_SCTP_DST;
         break;
     case OFP_IPPROTO_ICMP:
     case OFP_IPPROTO_ICMPV6:
-        if (ipv6 != (x->ip_proto == OFP_IPPROTO_ICMPV6)) {
+        if (ipv6 != (h->ip_proto == OFP_IPPROTO_ICMPV6)) {
             return;                 /* ICMPv4 only in IPv4, ICMPv6 in IPv6 */
         }
-        x->l4 = off;
-        x->present |= ipv6 ? OFP_X_BIT(ICMPV6_TYPE) | OFP_X_BIT(ICMPV6_CODE)
-                           : OFP_X_BIT(ICMPV4_TYPE) | OFP_X_BIT(ICMPV4_CODE);
-        x->tp_src = l4[0];
-        x->tp_dst = l4[1];
+        h->l4 = off;
+        put(ctx, ipv6 ? OFP_F_ICMPV6_TYPE : OFP_F_ICMPV4_TYPE, l4[0]);
+        put(ctx, ipv6 ? OFP_F_ICMPV6_CODE : OFP_F_ICMPV4_CODE, l4[1]);
         return;
     default:
         return;
     }
-    x->l4 = off;
-    x->tp_src = ofp_rd16(l4);
-    x->tp_dst = ofp_rd16(l4 + 2);
+    h->l4 = off;
+    put(ctx, src, ofp_rd16(l4));
+    put(ctx, dst, ofp_rd16(l4 + 2));
 }
 
-/* Parses the 'len'-byte frame 'p' into '*x' (see the top of this file). */
-static inline void
-ofp_extract(const uint8_t *p, uint32_t len, struct ofp_extract *x)
+/* Parses the 'len'-byte frame 'p': each field it has goes to 'put' (or
+ * 'put128') with 'ctx', the header offsets to '*h' (see the top of this
+ * file). */
+OFP_EXTRACT_INLINE void
+ofp_extract(const uint8_t *p, uint32_t len, struct ofp_hdrs *h,
+            ofp_extract_put_fn *put, ofp_extract_put128_fn *put128, void *ctx)
 {
     uint32_t off;
     uint16_t type;
 
-    memset(x, 0, sizeof *x);
+    memset(h, 0, sizeof *h);
     if (__builtin_expect(len < 14, 0)) {
         return;
     }
-    x->eth_dst = ofp_rd48(p);
-    x->eth_src = ofp_rd48(p + 6);
-    x->present = OFP_X_BIT(ETH_DST) | OFP_X_BIT(ETH_SRC) | OFP_X_BIT(VLAN_VID);
+    put(ctx, OFP_F_ETH_DST, ofp_rd48(p));
+    put(ctx, OFP_F_ETH_SRC, ofp_rd48(p + 6));
     off = 12;
     type = ofp_rd16(p + 12);
     if (type == OFP_ETH_TYPE_VLAN || type == OFP_ETH_TYPE_QINQ) {
         if (len < 18) {
-            x->present &= ~OFP_X_BIT(VLAN_VID);
             return;
         }
         uint16_t tci = ofp_rd16(p + 14);
-        x->vlan = 12;
-        x->vlan_vid = OFPVID_PRESENT | (tci & 0xfff);
-        x->vlan_pcp = tci >> 13;
-        x->present |= OFP_X_BIT(VLAN_PCP);
+        h->vlan = 12;
+        put(ctx, OFP_F_VLAN_VID, OFPVID_PRESENT | (tci & 0xfff));
+        put(ctx, OFP_F_VLAN_PCP, tci >> 13);
         off = 16;
         type = ofp_rd16(p + 16);
         while ((type == OFP_ETH_TYPE_VLAN || type == OFP_ETH_TYPE_QINQ)
@@ -228,10 +220,12 @@ ofp_extract(const uint8_t *p, uint32_t len, struct ofp_extract *x)
             off += 4;
             type = ofp_rd16(p + off);
         }
+    } else {
+        put(ctx, OFP_F_VLAN_VID, 0);        /* OFPVID_NONE */
     }
-    x->l2_end = off;
-    x->eth_type = type;
-    x->present |= OFP_X_BIT(ETH_TYPE);
+    h->l2_end = off;
+    h->eth_type = type;
+    put(ctx, OFP_F_ETH_TYPE, type);
     off += 2;
 
     if (type == OFP_ETH_TYPE_IPV4) {
@@ -240,19 +234,17 @@ ofp_extract(const uint8_t *p, uint32_t len, struct ofp_extract *x)
             return;
         }
         uint32_t ihl = (ip[0] & 0x0f) * 4;
-        x->l3 = off;
-        x->ip_proto = ip[9];
-        x->ip_dscp = ip[1] >> 2;
-        x->ip_ecn = ip[1] & 3;
-        x->nw_src = ofp_rd32(ip + 12);
-        x->nw_dst = ofp_rd32(ip + 16);
-        x->present |= OFP_X_BIT(IP_DSCP) | OFP_X_BIT(IP_ECN)
-                      | OFP_X_BIT(IP_PROTO) | OFP_X_BIT(IPV4_SRC)
-                      | OFP_X_BIT(IPV4_DST);
+        h->l3 = off;
+        h->ip_proto = ip[9];
+        put(ctx, OFP_F_IP_PROTO, ip[9]);
+        put(ctx, OFP_F_IP_DSCP, ip[1] >> 2);
+        put(ctx, OFP_F_IP_ECN, ip[1] & 3);
+        put(ctx, OFP_F_IPV4_SRC, ofp_rd32(ip + 12));
+        put(ctx, OFP_F_IPV4_DST, ofp_rd32(ip + 16));
         if (ihl < 20 || (ofp_rd16(ip + 6) & 0x1fff)) {
             return;                 /* bad header or a later fragment */
         }
-        ofp_extract_l4(p, len, off + ihl, false, x);
+        ofp_extract_l4(p, len, off + ihl, false, h, put, ctx);
     } else if (type == OFP_ETH_TYPE_IPV6) {
         if (len < off + 40) {
             return;
@@ -260,48 +252,41 @@ ofp_extract(const uint8_t *p, uint32_t len, struct ofp_extract *x)
         const uint8_t *ip = p + off;
         uint32_t vtf = ofp_rd32(ip);
         uint8_t tc = vtf >> 20;
-        x->l3 = off;
-        x->ip_proto = ip[6];
-        x->ip_dscp = tc >> 2;
-        x->ip_ecn = tc & 3;
-        x->ipv6_flabel = vtf & 0xfffff;
-        x->ipv6_src[0] = ofp_rd64(ip + 8);
-        x->ipv6_src[1] = ofp_rd64(ip + 16);
-        x->ipv6_dst[0] = ofp_rd64(ip + 24);
-        x->ipv6_dst[1] = ofp_rd64(ip + 32);
-        x->present |= OFP_X_BIT(IP_DSCP) | OFP_X_BIT(IP_ECN)
-                      | OFP_X_BIT(IP_PROTO) | OFP_X_BIT(IPV6_FLABEL)
-                      | OFP_X_BIT(IPV6_SRC) | OFP_X_BIT(IPV6_DST);
-        ofp_extract_l4(p, len, off + 40, true, x);
+        h->l3 = off;
+        h->ip_proto = ip[6];
+        put(ctx, OFP_F_IP_PROTO, ip[6]);
+        put(ctx, OFP_F_IP_DSCP, tc >> 2);
+        put(ctx, OFP_F_IP_ECN, tc & 3);
+        put(ctx, OFP_F_IPV6_FLABEL, vtf & 0xfffff);
+        put128(ctx, OFP_F_IPV6_SRC, ip + 8);
+        put128(ctx, OFP_F_IPV6_DST, ip + 24);
+        ofp_extract_l4(p, len, off + 40, true, h, put, ctx);
     } else if (type == OFP_ETH_TYPE_ARP) {
         const uint8_t *a = p + off;
         if (len >= off + 28 && ofp_rd16(a) == 1
             && ofp_rd16(a + 2) == OFP_ETH_TYPE_IPV4 && a[4] == 6 && a[5] == 4) {
-            x->l3 = off;
-            x->arp_op = ofp_rd16(a + 6);
-            x->arp_sha = ofp_rd48(a + 8);
-            x->nw_src = ofp_rd32(a + 14);
-            x->arp_tha = ofp_rd48(a + 18);
-            x->nw_dst = ofp_rd32(a + 24);
-            x->present |= OFP_X_BIT(ARP_OP) | OFP_X_BIT(ARP_SHA)
-                          | OFP_X_BIT(ARP_SPA) | OFP_X_BIT(ARP_THA)
-                          | OFP_X_BIT(ARP_TPA);
+            h->l3 = off;
+            put(ctx, OFP_F_ARP_OP, ofp_rd16(a + 6));
+            put(ctx, OFP_F_ARP_SHA, ofp_rd48(a + 8));
+            put(ctx, OFP_F_ARP_SPA, ofp_rd32(a + 14));
+            put(ctx, OFP_F_ARP_THA, ofp_rd48(a + 18));
+            put(ctx, OFP_F_ARP_TPA, ofp_rd32(a + 24));
         }
     } else if (type == OFP_ETH_TYPE_MPLS || type == OFP_ETH_TYPE_MPLS_MC) {
         if (len >= off + 4) {
             uint32_t lse = ofp_rd32(p + off);
-            x->mpls = off;
-            x->mpls_label = lse >> 12;
-            x->mpls_tc = (lse >> 9) & 7;
-            x->mpls_bos = (lse >> 8) & 1;
-            x->present |= OFP_X_BIT(MPLS_LABEL) | OFP_X_BIT(MPLS_TC)
-                          | OFP_X_BIT(MPLS_BOS);
+            h->mpls = off;
+            put(ctx, OFP_F_MPLS_LABEL, lse >> 12);
+            put(ctx, OFP_F_MPLS_TC, (lse >> 9) & 7);
+            put(ctx, OFP_F_MPLS_BOS, (lse >> 8) & 1);
         }
     }
 }
 
-/* Stores the fields of 'x' into 'm' as an exact match (ofp_match_init()
- * first; in_port is the caller's). */
-void ofp_extract_to_match(const struct ofp_extract *x, struct ofp_match *m);
+/* Stores the fields of the 'len'-byte frame 'data' into 'm' as an exact
+ * match (call ofp_match_init() first; in_port is the caller's) and, if
+ * 'h' is nonnull, its header offsets into '*h'. */
+void ofp_extract_match(const void *data, size_t len, struct ofp_match *m,
+                       struct ofp_hdrs *h);
 
 #endif /* LAMINA_OFP_EXTRACT_H */

@@ -1,6 +1,6 @@
 /* Unit tests of the shared packet parse (ofp-extract.h): every kind of
- * frame the OXM match knows, tags, labels and truncated frames, read both
- * as struct ofp_extract and as an exact struct ofp_match. */
+ * frame the OXM match knows, tags, labels and truncated frames, read as an
+ * exact struct ofp_match (ofp_extract_match()) and header offsets. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -35,11 +35,13 @@ frame(uint8_t *buf, const uint8_t *rest, size_t n)
 /* Parses the first 'len' bytes of 'buf' from a heap copy of exactly that
  * size, so that AddressSanitizer sees a read past the end. */
 static void
-extract(const uint8_t *buf, size_t len, struct ofp_extract *x)
+extract(const uint8_t *buf, size_t len, struct ofp_match *m,
+        struct ofp_hdrs *h)
 {
     uint8_t *copy = malloc(len ? len : 1);
     memcpy(copy, buf, len);
-    ofp_extract(copy, len, x);
+    ofp_match_init(m);
+    ofp_extract_match(copy, len, m, h);
     free(copy);
 }
 
@@ -73,31 +75,27 @@ test_ipv4_tcp_udp_sctp(void **state)
         rest[n++] = 0x30; rest[n++] = 0x39;         /* 12345 */
         rest[n++] = 0x00; rest[n++] = 0x50;         /* 80 */
         size_t len = frame(buf, rest, n);
-        struct ofp_extract x;
+        struct ofp_hdrs h;
         struct ofp_match m;
 
-        extract(buf, len, &x);
-        assert_int_equal(x.eth_dst, 0x020000000002ull);
-        assert_int_equal(x.eth_src, 0x020000000001ull);
-        assert_int_equal(x.eth_type, 0x0800);
-        assert_int_equal(x.vlan_vid, 0);
-        assert_int_equal(x.l2_end, 12);
-        assert_int_equal(x.l3, 14);
-        assert_int_equal(x.l4, 34);
-        assert_int_equal(x.ip_proto, protos[i]);
-        assert_int_equal(x.ip_dscp, 46);
-        assert_int_equal(x.ip_ecn, 1);
-        assert_int_equal(x.nw_src, 0x0a010001);
-        assert_int_equal(x.nw_dst, 0x0a010002);
-        assert_int_equal(x.tp_src, 12345);
-        assert_int_equal(x.tp_dst, 80);
-        assert_int_equal(x.present, L2_BITS | IPV4_BITS
+        extract(buf, len, &m, &h);
+        assert_memory_equal(m.v.eth_dst, eth_hdr, 6);
+        assert_memory_equal(m.v.eth_src, eth_hdr + 6, 6);
+        assert_int_equal(h.eth_type, 0x0800);
+        assert_int_equal(m.v.vlan_vid, 0);
+        assert_int_equal(h.l2_end, 12);
+        assert_int_equal(h.l3, 14);
+        assert_int_equal(h.l4, 34);
+        assert_int_equal(h.ip_proto, protos[i]);
+        assert_int_equal(m.v.ip_dscp, 46);
+        assert_int_equal(m.v.ip_ecn, 1);
+        assert_int_equal(m.v.ipv4_src, 0x0a010001);
+        assert_int_equal(m.v.ipv4_dst, 0x0a010002);
+        assert_int_equal(m.present, L2_BITS | IPV4_BITS
                          | UINT64_C(1) << src_f[i]
                          | UINT64_C(1) << (src_f[i] + 1));
 
-        ofp_match_init(&m);
-        ofp_extract_to_match(&x, &m);
-        assert_int_equal(m.present, x.present);
+        assert_int_equal(m.present, m.present);
         assert_int_equal(m.masked, 0);
         assert_int_equal(m.v.ipv4_dst, 0x0a010002);
         assert_int_equal(m.v.vlan_vid, 0);
@@ -108,10 +106,9 @@ test_ipv4_tcp_udp_sctp(void **state)
 
         /* A later fragment has no layer 4. */
         ofp_wr16(buf + 14 + 6, 0x0010);
-        extract(buf, len, &x);
-        assert_int_equal(x.present, L2_BITS | IPV4_BITS);
-        assert_int_equal(x.l4, 0);
-        assert_int_equal(x.tp_src, 0);
+        extract(buf, len, &m, &h);
+        assert_int_equal(m.present, L2_BITS | IPV4_BITS);
+        assert_int_equal(h.l4, 0);
     }
 }
 
@@ -120,35 +117,33 @@ test_ipv4_icmp(void **state)
 {
     uint8_t rest[64] = { 0x08, 0x00 }, buf[128];
     size_t n = 2 + ipv4(rest + 2, 1, 0);
-    struct ofp_extract x;
+    struct ofp_hdrs h;
     struct ofp_match m;
     (void) state;
 
     rest[n++] = 8; rest[n++] = 0; rest[n++] = 0xf7; rest[n++] = 0xff;
     size_t len = frame(buf, rest, n);
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS | IPV4_BITS | BIT(ICMPV4_TYPE)
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS | IPV4_BITS | BIT(ICMPV4_TYPE)
                      | BIT(ICMPV4_CODE));
-    assert_int_equal(x.tp_src, 8);
-    assert_int_equal(x.tp_dst, 0);
-    assert_int_equal(x.l4, 34);
-    ofp_match_init(&m);
-    ofp_extract_to_match(&x, &m);
+    assert_int_equal(m.v.icmpv4_type, 8);
+    assert_int_equal(m.v.icmpv4_code, 0);
+    assert_int_equal(h.l4, 34);
     assert_int_equal(m.v.icmpv4_type, 8);
     assert_false(ofp_match_has(&m, OFP_F_ICMPV6_TYPE));
 
     /* Protocol 58 under IPv4 is no ICMPv6. */
     buf[14 + 9] = 58;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS | IPV4_BITS);
-    assert_int_equal(x.l4, 0);
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS | IPV4_BITS);
+    assert_int_equal(h.l4, 0);
 }
 
 static void
 test_ipv6(void **state)
 {
     uint8_t rest[80] = { 0x86, 0xdd }, buf[128];
-    struct ofp_extract x;
+    struct ofp_hdrs h;
     struct ofp_match m;
     (void) state;
 
@@ -165,40 +160,38 @@ test_ipv6(void **state)
     ofp_wr16(ip + 42, 2000);
     size_t len = frame(buf, rest, 2 + 44);
 
-    extract(buf, len, &x);
-    assert_int_equal(x.eth_type, 0x86dd);
-    assert_int_equal(x.ip_dscp, 46);
-    assert_int_equal(x.ip_ecn, 1);
-    assert_int_equal(x.ipv6_flabel, 0x12345);
-    assert_int_equal(x.ip_proto, 6);
-    assert_int_equal(x.ipv6_src[0], 0x2021222324252627ull);
-    assert_int_equal(x.ipv6_dst[1], 0x48494a4b4c4d4e4full);
-    assert_int_equal(x.l3, 14);
-    assert_int_equal(x.l4, 54);
-    assert_int_equal(x.tp_src, 1000);
-    assert_int_equal(x.present, L2_BITS | IPV6_BITS | BIT(TCP_SRC)
+    extract(buf, len, &m, &h);
+    assert_int_equal(h.eth_type, 0x86dd);
+    assert_int_equal(m.v.ip_dscp, 46);
+    assert_int_equal(m.v.ip_ecn, 1);
+    assert_int_equal(m.v.ipv6_flabel, 0x12345);
+    assert_int_equal(h.ip_proto, 6);
+    assert_int_equal(m.v.ipv6_src[0], 0x20);
+    assert_int_equal(m.v.ipv6_dst[15], 0x4f);
+    assert_int_equal(h.l3, 14);
+    assert_int_equal(h.l4, 54);
+    assert_int_equal(m.v.tcp_src, 1000);
+    assert_int_equal(m.present, L2_BITS | IPV6_BITS | BIT(TCP_SRC)
                      | BIT(TCP_DST));
-    ofp_match_init(&m);
-    ofp_extract_to_match(&x, &m);
     assert_memory_equal(m.v.ipv6_src, ip + 8, 16);
     assert_memory_equal(m.v.ipv6_dst, ip + 24, 16);
     assert_int_equal(m.v.tcp_dst, 2000);
 
     /* ICMPv6 only under IPv6. */
     buf[14 + 6] = 58;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS | IPV6_BITS | BIT(ICMPV6_TYPE)
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS | IPV6_BITS | BIT(ICMPV6_TYPE)
                      | BIT(ICMPV6_CODE));
-    assert_int_equal(x.tp_src, 0x03);
-    assert_int_equal(x.tp_dst, 0xe8);
+    assert_int_equal(m.v.icmpv6_type, 0x03);
+    assert_int_equal(m.v.icmpv6_code, 0xe8);
     buf[14 + 6] = 1;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS | IPV6_BITS);
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS | IPV6_BITS);
 
     /* 39 bytes of IPv6 header: Ethernet only. */
-    extract(buf, 14 + 39, &x);
-    assert_int_equal(x.present, L2_BITS);
-    assert_int_equal(x.l3, 0);
+    extract(buf, 14 + 39, &m, &h);
+    assert_int_equal(m.present, L2_BITS);
+    assert_int_equal(h.l3, 0);
 }
 
 static void
@@ -211,58 +204,52 @@ test_arp(void **state)
         0x02, 0, 0, 0, 0, 2, 10, 0, 0, 2,
     };
     uint8_t buf[64];
-    struct ofp_extract x;
+    struct ofp_hdrs h;
     struct ofp_match m;
     (void) state;
 
     size_t len = frame(buf, arp, sizeof arp);
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS | BIT(ARP_OP) | BIT(ARP_SHA)
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS | BIT(ARP_OP) | BIT(ARP_SHA)
                      | BIT(ARP_SPA) | BIT(ARP_THA) | BIT(ARP_TPA));
-    assert_int_equal(x.arp_op, 2);
-    assert_int_equal(x.arp_sha, 0x020000000001ull);
-    assert_int_equal(x.arp_tha, 0x020000000002ull);
-    assert_int_equal(x.nw_src, 0x0a000001);
-    assert_int_equal(x.nw_dst, 0x0a000002);
-    assert_int_equal(x.l3, 14);
-    ofp_match_init(&m);
-    ofp_extract_to_match(&x, &m);
+    assert_int_equal(m.v.arp_op, 2);
+    assert_memory_equal(m.v.arp_sha, arp + 10, 6);
+    assert_int_equal(m.v.arp_tpa, 0x0a000002);
+    assert_int_equal(h.l3, 14);
     assert_int_equal(m.v.arp_spa, 0x0a000001);
     assert_memory_equal(m.v.arp_tha, arp + 20, 6);
     assert_false(ofp_match_has(&m, OFP_F_IPV4_SRC));
 
     /* One byte short, or not Ethernet/IPv4: no ARP fields. */
-    extract(buf, len - 1, &x);
-    assert_int_equal(x.present, L2_BITS);
+    extract(buf, len - 1, &m, &h);
+    assert_int_equal(m.present, L2_BITS);
     buf[14 + 1] = 6;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS);
-    assert_int_equal(x.l3, 0);
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS);
+    assert_int_equal(h.l3, 0);
 }
 
 static void
 test_vlan(void **state)
 {
     uint8_t rest[80] = { 0x81, 0x00, 0x20, 0x0a, 0x08, 0x00 }, buf[128];
-    struct ofp_extract x;
+    struct ofp_hdrs h;
     struct ofp_match m;
     (void) state;
 
     size_t n = 6 + ipv4(rest + 6, 17, 0);
     rest[n++] = 0; rest[n++] = 53; rest[n++] = 0; rest[n++] = 54;
     size_t len = frame(buf, rest, n);
-    extract(buf, len, &x);
-    assert_int_equal(x.vlan, 12);
-    assert_int_equal(x.vlan_vid, OFPVID_PRESENT | 10);
-    assert_int_equal(x.vlan_pcp, 1);
-    assert_int_equal(x.eth_type, 0x0800);
-    assert_int_equal(x.l2_end, 16);
-    assert_int_equal(x.l3, 18);
-    assert_int_equal(x.tp_dst, 54);
-    assert_int_equal(x.present, L2_BITS | BIT(VLAN_PCP) | IPV4_BITS
+    extract(buf, len, &m, &h);
+    assert_int_equal(h.vlan, 12);
+    assert_int_equal(m.v.vlan_vid, OFPVID_PRESENT | 10);
+    assert_int_equal(m.v.vlan_pcp, 1);
+    assert_int_equal(h.eth_type, 0x0800);
+    assert_int_equal(h.l2_end, 16);
+    assert_int_equal(h.l3, 18);
+    assert_int_equal(m.v.udp_src, 53);
+    assert_int_equal(m.present, L2_BITS | BIT(VLAN_PCP) | IPV4_BITS
                      | BIT(UDP_SRC) | BIT(UDP_DST));
-    ofp_match_init(&m);
-    ofp_extract_to_match(&x, &m);
     assert_int_equal(m.v.vlan_vid, 0x100a);
     assert_int_equal(m.v.vlan_pcp, 1);
     assert_int_equal(m.v.udp_dst, 54);
@@ -272,17 +259,17 @@ test_vlan(void **state)
         0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x0a, 0x86, 0xdd,
     };
     len = frame(buf, qinq, sizeof qinq);
-    extract(buf, len, &x);
-    assert_int_equal(x.vlan_vid, OFPVID_PRESENT | 100);
-    assert_int_equal(x.eth_type, 0x86dd);
-    assert_int_equal(x.l2_end, 20);
-    assert_int_equal(x.present, L2_BITS | BIT(VLAN_PCP));
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.v.vlan_vid, OFPVID_PRESENT | 100);
+    assert_int_equal(h.eth_type, 0x86dd);
+    assert_int_equal(h.l2_end, 20);
+    assert_int_equal(m.present, L2_BITS | BIT(VLAN_PCP));
 
     /* A frame that ends inside its tag: the addresses only. */
-    extract(buf, 17, &x);
-    assert_int_equal(x.present, BIT(ETH_DST) | BIT(ETH_SRC));
-    assert_int_equal(x.eth_type, 0);
-    assert_int_equal(x.vlan, 0);
+    extract(buf, 17, &m, &h);
+    assert_int_equal(m.present, BIT(ETH_DST) | BIT(ETH_SRC));
+    assert_int_equal(h.eth_type, 0);
+    assert_int_equal(h.vlan, 0);
 }
 
 static void
@@ -291,34 +278,33 @@ test_mpls(void **state)
     /* Label 1000, TC 5, bottom of stack, TTL 64. */
     static const uint8_t mpls[] = { 0x88, 0x47, 0x00, 0x3e, 0x8b, 0x40 };
     uint8_t buf[64];
-    struct ofp_extract x;
+    struct ofp_hdrs h;
     struct ofp_match m;
     (void) state;
 
     size_t len = frame(buf, mpls, sizeof mpls);
-    extract(buf, len, &x);
-    assert_int_equal(x.eth_type, 0x8847);
-    assert_int_equal(x.mpls, 14);
-    assert_int_equal(x.mpls_label, 1000);
-    assert_int_equal(x.mpls_tc, 5);
-    assert_int_equal(x.mpls_bos, 1);
-    assert_int_equal(x.present, L2_BITS | BIT(MPLS_LABEL) | BIT(MPLS_TC)
+    extract(buf, len, &m, &h);
+    assert_int_equal(h.eth_type, 0x8847);
+    assert_int_equal(h.mpls, 14);
+    assert_int_equal(m.v.mpls_label, 1000);
+    assert_int_equal(m.v.mpls_tc, 5);
+    assert_int_equal(m.v.mpls_bos, 1);
+    assert_int_equal(m.present, L2_BITS | BIT(MPLS_LABEL) | BIT(MPLS_TC)
                      | BIT(MPLS_BOS));
-    ofp_match_init(&m);
-    ofp_extract_to_match(&x, &m);
     assert_int_equal(m.v.mpls_label, 1000);
     assert_int_equal(m.v.mpls_tc, 5);
 
-    extract(buf, len - 1, &x);
-    assert_int_equal(x.present, L2_BITS);
-    assert_int_equal(x.mpls, 0);
+    extract(buf, len - 1, &m, &h);
+    assert_int_equal(m.present, L2_BITS);
+    assert_int_equal(h.mpls, 0);
 }
 
 static void
 test_truncated(void **state)
 {
     uint8_t rest[64] = { 0x08, 0x00 }, buf[128];
-    struct ofp_extract x;
+    struct ofp_hdrs h;
+    struct ofp_match m;
     (void) state;
 
     size_t n = 2 + ipv4(rest + 2, 6, 0);
@@ -328,34 +314,34 @@ test_truncated(void **state)
     /* Every length from 0 to the whole frame parses without reading past
      * the end; the fields come in as their headers complete. */
     for (size_t cut = 0; cut <= len; cut++) {
-        extract(buf, cut, &x);
+        extract(buf, cut, &m, &h);
         if (cut < 14) {
-            assert_int_equal(x.present, 0);
+            assert_int_equal(m.present, 0);
         } else if (cut < 34) {
-            assert_int_equal(x.present, L2_BITS);
+            assert_int_equal(m.present, L2_BITS);
         } else if (cut < 38) {
-            assert_int_equal(x.present, L2_BITS | IPV4_BITS);
-            assert_int_equal(x.l4, 0);
+            assert_int_equal(m.present, L2_BITS | IPV4_BITS);
+            assert_int_equal(h.l4, 0);
         } else {
-            assert_int_equal(x.present, L2_BITS | IPV4_BITS | BIT(TCP_SRC)
+            assert_int_equal(m.present, L2_BITS | IPV4_BITS | BIT(TCP_SRC)
                              | BIT(TCP_DST));
         }
     }
 
     /* Not version 4, or an IHL below 5: no IP fields / no layer 4. */
     buf[14] = 0x65;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS);
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS);
     buf[14] = 0x44;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS | IPV4_BITS);
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS | IPV4_BITS);
 
     /* An unknown ethertype: layer 2 only. */
     buf[12] = 0x88;
     buf[13] = 0xcc;
-    extract(buf, len, &x);
-    assert_int_equal(x.present, L2_BITS);
-    assert_int_equal(x.eth_type, 0x88cc);
+    extract(buf, len, &m, &h);
+    assert_int_equal(m.present, L2_BITS);
+    assert_int_equal(h.eth_type, 0x88cc);
 }
 
 int
