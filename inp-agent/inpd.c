@@ -45,6 +45,7 @@ struct inpd_config {
     char *switchd_socket;
     char *broker;               /* base URL, or NULL: no broker */
     char *token;                /* the InP's token at the broker */
+    char *agent_token;          /* the broker's token here; NULL: random */
     char *listen_addr;
     uint16_t listen_port;
     char *endpoint;             /* what the broker calls */
@@ -59,7 +60,7 @@ struct inpd_config {
 struct inpd {
     struct inpd_config cfg;
     pthread_mutex_t mutex;
-    char agent_token[65];
+    char agent_token[128];
     json_t *offer;              /* effective offer, NULL until derived */
     json_t *leases;             /* lease id -> record (the state file's) */
     struct jsonrpc_client *sw;  /* NULL while disconnected */
@@ -163,10 +164,11 @@ static int
 inpd_config_read(const char *path, struct inpd_config *cfg, char *msg,
                  size_t msgsize)
 {
-    static const char *keys = "name switchd_socket broker token_file listen "
-        "endpoint state hold_s max_lease_s heartbeat_s node_cpu offer";
+    static const char *keys = "name switchd_socket broker token_file "
+        "agent_token_file listen endpoint state hold_s max_lease_s heartbeat_s "
+        "node_cpu offer";
     char m[400] = "";
-    char *listen = NULL, *token_file = NULL;
+    char *listen = NULL, *token_file = NULL, *agent_token_file = NULL;
     json_error_t jerr;
     json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     const char *key;
@@ -194,6 +196,8 @@ inpd_config_read(const char *path, struct inpd_config *cfg, char *msg,
         || cfg_str(doc, "switchd_socket", false, &cfg->switchd_socket, m, sizeof m)
         || cfg_str(doc, "broker", false, &cfg->broker, m, sizeof m)
         || cfg_str(doc, "token_file", false, &token_file, m, sizeof m)
+        || cfg_str(doc, "agent_token_file", false, &agent_token_file, m,
+                   sizeof m)
         || cfg_str(doc, "listen", false, &listen, m, sizeof m)
         || cfg_str(doc, "endpoint", false, &cfg->endpoint, m, sizeof m)
         || cfg_str(doc, "state", false, &cfg->state_path, m, sizeof m)
@@ -227,6 +231,15 @@ inpd_config_read(const char *path, struct inpd_config *cfg, char *msg,
     if (token_file && !(cfg->token = read_token(token_file, m, sizeof m))) {
         goto out;
     }
+    if (agent_token_file
+        && !(cfg->agent_token = read_token(agent_token_file, m, sizeof m))) {
+        goto out;
+    }
+    if (cfg->agent_token && strlen(cfg->agent_token) < 16) {
+        snprintf(m, sizeof m, "\"agent_token_file\": the token must have at "
+                 "least 16 characters");
+        goto out;
+    }
     {
         const char *l = listen ? listen : "127.0.0.1:8471";
         const char *colon = strrchr(l, ':');
@@ -249,6 +262,7 @@ out:
     }
     free(listen);
     free(token_file);
+    free(agent_token_file);
     json_decref(doc);
     return error;
 }
@@ -478,10 +492,9 @@ inpd_reconcile(struct inpd *d, char *msg, size_t msgsize)
         inpd_fault("reconcile:before-apply");
         error = inpd_switchd_apply(d, calls, msg, msgsize);
     }
-    if (!error) {
-        str_copy(d->applied, keys, sizeof d->applied);
-    }
-    d->reconcile_due = error != 0;
+    /* A failure is retried at the next period, not at every tick. */
+    str_copy(d->applied, keys, sizeof d->applied);
+    d->reconcile_due = false;
     d->last_reconcile_ms = time_ms();
     json_decref(calls);
     json_decref(actual);
@@ -1241,7 +1254,9 @@ main(int argc, char *argv[])
         LOG_ERR(MOD, "refusing to start: %s", msg);
         return 1;
     }
-    if (make_token(d.agent_token)) {
+    if (d.cfg.agent_token) {
+        str_copy(d.agent_token, d.cfg.agent_token, sizeof d.agent_token);
+    } else if (make_token(d.agent_token)) {
         LOG_ERR(MOD, "cannot read /dev/urandom");
         return 1;
     }
