@@ -241,7 +241,10 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
         *con_cls = ctx;
         const char *cl = MHD_lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->cfg.body_max) {
+        /* Far too large: refuse at once (the client may not read the
+         * answer before it has sent everything).  Somewhat too large: read
+         * and drop the body, then answer 413. */
+        if (cl && strtoull(cl, NULL, 10) > 16 * (uint64_t) s->cfg.body_max) {
             http_error(&resp, 413, "too_large", "body",
                        "the body is larger than %zu bytes", s->cfg.body_max);
             return send_response(conn, &resp);
