@@ -18,6 +18,7 @@
 
 #include "fp_openflow.h"
 #include "ofpbuf.h"
+#include "ofstream.h"
 
 struct fp_openflow {
     struct ofpl_pipeline *pl;
@@ -45,11 +46,16 @@ of_err(struct dp_error *err, const char *msg, const char *key)
     return EINVAL;
 }
 
+/* True if 's' is a valid OpenFlow target of 'scheme' (ofstream.h). */
 static bool
 of_target_ok(const char *s, const char *scheme)
 {
+    struct ofstream_target t;
     size_t n = strlen(scheme);
-    return !strncmp(s, scheme, n) && s[n] == ':' && s[n + 1];
+    char msg[256];
+
+    return !strncmp(s, scheme, n) && s[n] == ':' && s[n + 1]
+           && !ofstream_target_parse(s, &t, msg, sizeof msg);
 }
 
 static int
@@ -407,8 +413,8 @@ static json_t *
 openflow_dump(const void *state, uint32_t now_s)
 {
     const struct fp_openflow *of = state;
-    struct ofp_flow_stats_request all = { .table_id = 0xff, .out_port = OFPP13_ANY,
-                                          .out_group = 0xffffffff };
+    struct ofp_flow_stats_request all = { .table_id = OFPTT_ALL, .out_port = OFPP13_ANY,
+                                          .out_group = OFPG_ANY };
     struct of_dump aux = { .flows = json_array() };
     struct ofpl_counts c;
     json_t *tables = json_array();

@@ -2,12 +2,14 @@
  * lamina-slicer: the OpenFlow 1.3 network hypervisor (docs/slicer.md).
  *
  *   lamina-slicer [--socket PATH] [--state FILE] [--no-restore]
- *                 [--listen ptcp:PORT[:IP]] [--tag-shift N]
+ *                 [--listen ptcp:PORT[:IP]|pssl:PORT[:IP]] [--tag-shift N]
+ *                 [--private-key FILE --certificate FILE --ca-cert FILE]
  *
  * Switches connect to --listen (default ptcp:6653:127.0.0.1) as to their
- * controller; slices are managed over the JSON-RPC socket (`lamina slicer
- * ...`).  SIGINT, SIGTERM and SIGHUP stop it cleanly (a signalfd in its
- * event loop, as in every Lamina daemon: lib/daemon.h).
+ * controller (pssl: and ssl: controllers need the three TLS files); slices
+ * are managed over the JSON-RPC socket (`lamina slicer ...`).  SIGINT,
+ * SIGTERM and SIGHUP stop it cleanly (a signalfd in its event loop, as in
+ * every Lamina daemon: lib/daemon.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,10 +29,15 @@ usage(FILE *out)
     fprintf(out,
 "usage: lamina-slicer [--socket PATH] [--state FILE] [--no-restore]\n"
 "                     [--listen ptcp:PORT[:IP]] [--tag-shift N]\n"
+"                     [--private-key FILE --certificate FILE --ca-cert FILE]\n"
 "  --socket PATH    JSON-RPC socket (default " SLICER_DEFAULT_SOCKET ")\n"
 "  --state FILE     configuration saved after every change, restored at start\n"
 "  --no-restore     start empty even if FILE exists\n"
-"  --listen SPEC    where switches connect (default " SLICER_DEFAULT_LISTEN ")\n"
+"  --listen SPEC    where switches connect (default " SLICER_DEFAULT_LISTEN ";\n"
+"                   ptcp:PORT[:ADDR] or pssl:PORT[:ADDR], loopback without ADDR)\n"
+"  --private-key FILE, --certificate FILE, --ca-cert FILE\n"
+"                   the slicer's TLS identity and the CA its peers' certificates\n"
+"                   must verify against (pssl: listener, ssl: controllers)\n"
 "  --tag-shift N    cookie bit of the 16-bit slice tag (default 48; a slicer\n"
 "                   under another one uses a lower value, e.g. 32)\n");
 }
@@ -44,12 +51,16 @@ main(int argc, char *argv[])
         { "no-restore", no_argument, NULL, 'n' },
         { "listen", required_argument, NULL, 'l' },
         { "tag-shift", required_argument, NULL, 't' },
+        { "private-key", required_argument, NULL, 'p' },
+        { "certificate", required_argument, NULL, 'c' },
+        { "ca-cert", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *socket_path = SLICER_DEFAULT_SOCKET, *state = NULL;
     const char *listen_spec = SLICER_DEFAULT_LISTEN;
+    const char *tls_files[3] = { NULL, NULL, NULL };
     unsigned int tag_shift = 48;
     bool restore = true;
     char msg[512] = "";
@@ -63,6 +74,9 @@ main(int argc, char *argv[])
         case 'S': state = optarg; break;
         case 'n': restore = false; break;
         case 'l': listen_spec = optarg; break;
+        case 'p': tls_files[0] = optarg; break;
+        case 'c': tls_files[1] = optarg; break;
+        case 'C': tls_files[2] = optarg; break;
         case 't': {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -87,7 +101,7 @@ main(int argc, char *argv[])
         LOG_ERR("slicer", "signalfd: %s", strerror(errno));
         return 1;
     }
-    slicer = slicer_create(listen_spec, socket_path, state, tag_shift,
+    slicer = slicer_create(listen_spec, tls_files, socket_path, state, tag_shift,
                            restore, msg, sizeof msg);
     if (!slicer) {
         LOG_ERR("slicer", "%s", msg);

@@ -12,7 +12,7 @@
  * the one slice it concerns, translated back, or kept (slicer.c).
  *
  *     switch ──ptcp:6653──▶ slicer ──tcp:CTRL──▶ controller of slice A
- *                                   └─tcp:CTRL──▶ controller of slice B
+ *          (or pssl:)               └─ssl:CTRL──▶ controller of slice B
  *
  * The ideas a reader needs
  * ------------------------
@@ -154,7 +154,7 @@ struct slice_counters {
 struct slice {
     char name[64];
     uint16_t tag;
-    char controller[128];       /* "tcp:IP:PORT" */
+    char controller[128];       /* "tcp:HOST[:PORT]" or "ssl:HOST[:PORT]" */
     char secret[128];           /* "" when none */
     uint32_t max_flows;         /* per switch; 0: unlimited */
     uint32_t rate;              /* control messages per second; 0: none */
@@ -195,7 +195,7 @@ void slicer_config_init(struct slicer_config *);
 void slicer_config_destroy(struct slicer_config *);
 
 /* Creates a slice from JSON-RPC params (see docs/slicer.md):
- *   {"name", "controller": "tcp:IP:PORT", "switches": ["DPID[/VDPID]:P[=V],..."],
+ *   {"name", "controller": "tcp:HOST:PORT", "switches": ["DPID[/VDPID]:P[=V],..."],
  *    "secret"?, "max_flows"?, "rate"?, "burst"?, "queue"?, "bandwidth_bps"?,
  *    "tag"?}
  * Returns 0 with '*slicep', or a positive errno with 'msg' naming the

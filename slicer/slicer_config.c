@@ -4,7 +4,6 @@
  */
 #include "slicer.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 
 #include "flowspace.h"
+#include "ofstream.h"
 #include "util.h"
 
 /* ---- Flow table ------------------------------------------------------- */
@@ -320,29 +320,30 @@ slicer_slice_by_tag(const struct slicer_config *cfg, uint16_t tag)
     return NULL;
 }
 
-/* "tcp:IP:PORT". */
-static bool
-controller_is_valid(const char *s)
+/* A controller target: "tcp:HOST[:PORT]" or "ssl:HOST[:PORT]" (ofstream.h).
+ * Returns 0 or EINVAL with the reason in 'msg'. */
+static int
+controller_check(const char *s, char *msg, size_t size)
 {
-    char ip[64];
-    const char *colon;
-    struct in_addr a;
-    char *end;
-    unsigned long port;
+    struct ofstream_target t;
+    char why[384];
 
-    if (strncmp(s, "tcp:", 4)) {
-        return false;
+    if (!s) {
+        return cfg_error(EINVAL, msg, size, "controller must be a string, "
+                         "tcp:HOST[:PORT] or ssl:HOST[:PORT]");
     }
-    s += 4;
-    colon = strrchr(s, ':');
-    if (!colon || (size_t) (colon - s) >= sizeof ip) {
-        return false;
+    if (strlen(s) >= sizeof ((struct slice *) NULL)->controller) {
+        return cfg_error(EINVAL, msg, size, "controller longer than %zu bytes",
+                         sizeof ((struct slice *) NULL)->controller - 1);
     }
-    memcpy(ip, s, colon - s);
-    ip[colon - s] = '\0';
-    port = strtoul(colon + 1, &end, 10);
-    return inet_pton(AF_INET, ip, &a) == 1 && !*end && port > 0
-           && port < 65536;
+    if (ofstream_target_parse(s, &t, why, sizeof why)) {
+        return cfg_error(EINVAL, msg, size, "controller %s", why);
+    }
+    if (t.passive) {
+        return cfg_error(EINVAL, msg, size, "controller \"%s\" must be active: "
+                         "tcp:HOST[:PORT] or ssl:HOST[:PORT]", s);
+    }
+    return 0;
 }
 
 static bool
@@ -484,9 +485,9 @@ slicer_slice_add(struct slicer_config *cfg, const json_t *params,
         *field = "name";
         return cfg_error(EEXIST, msg, size, "slice %s exists", name);
     }
-    if (!ctrl || !controller_is_valid(ctrl)) {
+    if (controller_check(ctrl, msg, size)) {
         *field = "controller";
-        return cfg_error(EINVAL, msg, size, "controller must be tcp:IPv4:PORT");
+        return EINVAL;
     }
     if (secret && strlen(secret) >= sizeof s->secret) {
         *field = "secret";

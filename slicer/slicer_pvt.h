@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 #include "jsonrpc.h"
-#include "ofp-framer.h"
+#include "ofchan.h"
 #include "ofp-msg.h"
 #include "ofpbuf.h"
+#include "ofstream.h"
 #include "slicer.h"
 #include "statefile.h"
 
@@ -23,10 +24,8 @@ enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL, CONN_SIGNAL };
 
 struct conn {
     enum conn_kind kind;
-    int fd;
-    struct ofp_framer in;
-    struct ofpbuf out;
-    size_t out_ofs;             /* first unsent byte of 'out' */
+    int fd;                     /* registered with epoll, or -1 */
+    struct ofchan *ch;          /* switch and controller connections */
     uint32_t events;            /* registered with epoll */
     bool dirty;                 /* has output to flush */
     bool paused;                /* not reading: the other side is behind */
@@ -73,17 +72,26 @@ struct ctrl_conn {
     struct sw_conn *sw;
     enum cc_state state;
     uint32_t serial;
-    uint64_t next_attempt_ms;
-    uint32_t backoff_ms;
+    struct ofchan_backoff backoff;
     uint64_t auth_deadline_ms;
     struct ofpbuf preauth;      /* messages held until the secret came */
     uint64_t connects;          /* successful connections */
+};
+
+/* A datapath id bound to the identity of the switch that first claimed it
+ * over TLS (ofstream_peer_id()): a connection claiming it with another
+ * identity, or without one, is refused. */
+struct dpid_binding {
+    uint64_t dpid;
+    char id[160];
 };
 
 struct slicer {
     struct slicer_config cfg;
     int epfd;
     struct conn listen;
+    struct ofstream_listener *listener;     /* switches connect here */
+    struct ofstream_tls *tls;   /* for pssl: and ssl: controllers, or NULL */
     struct conn rpc_conn;       /* the JSON-RPC server's epoll fd */
     struct conn signals;        /* a signalfd (daemon.h), or fd -1 */
     struct jsonrpc_server *rpc;
@@ -100,12 +108,18 @@ struct slicer {
     struct ofp_msg out;         /* scratch: one being built */
     struct ofpbuf buf;          /* scratch encoding buffer */
     uint64_t packet_ins_unowned;
+    struct dpid_binding *bindings;  /* datapath id → the certificate it
+                                     * first connected with (TLS only) */
+    size_t n_bindings;
+    uint64_t switches_refused_identity;
 };
 
 /* slicer.c: the daemon. */
-struct slicer *slicer_create(const char *listen_spec, const char *socket_path,
-                             const char *state_path, unsigned int tag_shift,
-                             bool restore, char *msg, size_t size);
+struct slicer *slicer_create(const char *listen_spec,
+                             const char *const tls_files[3],
+                             const char *socket_path, const char *state_path,
+                             unsigned int tag_shift, bool restore, char *msg,
+                             size_t size);
 int slicer_loop(struct slicer *);
 void slicer_watch_signals(struct slicer *, int signal_fd);
 void slicer_destroy(struct slicer *);

@@ -1,29 +1,21 @@
 /*
  * ofagent: the OpenFlow 1.3 switch side of openflow vnodes (see ofagent.h).
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <rte_mbuf.h>
 
 #include "dataplane.h"
 #include "fp_openflow.h"
 #include "log.h"
 #include "ofagent.h"
-#include "ofp-framer.h"
+#include "ofchan.h"
 #include "ofp-msg.h"
 #include "ofpbuf.h"
+#include "ofstream.h"
 #include "util.h"
 
 #define MOD "ofagent"
@@ -32,52 +24,45 @@
 #define OFA_BACKOFF_MIN_MS 1000
 #define OFA_BACKOFF_MAX_MS 8000
 #define OFA_TICK_MS 1000                /* timeouts, listener retries */
-#define OFA_MAX_OUT (8u << 20)          /* bytes queued per connection */
+#define OFA_MAX_CONNS 64                /* per passive listener */
+#define OFA_MAX_CONNS_PER_SOURCE 32     /* from one address */
 #define OFA_MP_CHUNK 64                 /* multipart entries per message */
 #define OFA_DEFAULT_MISS_SEND_LEN 128
 #define OFA_PUNT_BURST 64
-#define OFA_READ_ROUNDS 16              /* reads per connection per pass */
+#define OFA_READ_MSGS 1024              /* messages per connection per pass */
 
-/* Constants of the specification the OVS headers do not carry. */
-#define OFA_CAPABILITIES (1 | 2 | 4 | 8)    /* flow, table, port, group stats */
-#define OFA_PPS_LIVE 4
-#define OFA_PPF_10GB_FD (1 << 6)
-#define OFA_PPF_COPPER (1 << 11)
-#define OFA_PR_ADD 0
-#define OFA_PR_DELETE 1
-#define OFA_ROLE_NOCHANGE 0
-#define OFA_ROLE_EQUAL 1
-#define OFA_ROLE_MASTER 2
-#define OFA_ROLE_SLAVE 3
-#define OFA_CML_NO_BUFFER 0xffff
-#define OFA_MP_TABLE_FEATURES 12
+/* Specification constants, from the Open vSwitch OpenFlow headers. */
+#define OFA_CAPABILITIES (OFPC_FLOW_STATS | OFPC_TABLE_STATS \
+                          | OFPC_PORT_STATS | OFPC11_GROUP_STATS)
+#define OFA_PPS_LIVE OFPPS11_LIVE
+#define OFA_PPF_10GB_FD OFPPF_10GB_FD
+#define OFA_PPF_COPPER OFPPF11_COPPER
+#define OFA_PR_ADD OFPPR_ADD
+#define OFA_PR_DELETE OFPPR_DELETE
+#define OFA_ROLE_NOCHANGE OFPCR12_ROLE_NOCHANGE
+#define OFA_ROLE_EQUAL OFPCR12_ROLE_EQUAL
+#define OFA_ROLE_MASTER OFPCR12_ROLE_PRIMARY
+#define OFA_ROLE_SLAVE OFPCR12_ROLE_SECONDARY
+#define OFA_CML_NO_BUFFER OFPCML12_NO_BUFFER
+#define OFA_MP_TABLE_FEATURES OFPMP_TABLE_FEATURES
 
 struct ofsw;
 
 struct ofconn {
     struct ofsw *sw;
-    int fd;
+    struct ofchan *ch;              /* stream, framing, bounded output */
     int active;                     /* index in sw->actives, or -1 */
-    bool connecting;                /* non-blocking connect() in progress */
-    SSL *ssl;                       /* NULL: plain TCP */
-    bool handshaking;               /* TLS handshake in progress */
-    bool want_write;                /* TLS needs POLLOUT to go on */
-    bool rd_pending;                /* TLS holds data not yet read */
-    bool tls_broken;                /* no close_notify on close */
+    bool up;                        /* connected (and TLS handshake done) */
     bool negotiated;                /* HELLO exchanged */
     bool dead;                      /* to be closed at the end of the pass */
     uint32_t role;
-    struct ofp_framer framer;
-    struct ofpbuf out;
-    size_t out_ofs;                 /* bytes of 'out' already written */
-    char peer[64];
+    char peer[160];
 };
 
 struct ofactive {
-    char *target;                   /* "tcp:HOST:PORT" */
+    char *target;                   /* "tcp:HOST:PORT" / "ssl:HOST:PORT" */
     struct ofconn *conn;
-    uint64_t next_try_ms;
-    unsigned backoff_ms;
+    struct ofchan_backoff backoff;
 };
 
 struct ofport {
@@ -99,9 +84,9 @@ struct ofsw {
     size_t n_ports;
 
     char *listen;                   /* "ptcp:..." / "pssl:..." or NULL */
-    int listen_fd;
+    struct ofstream_listener *listener;
     char *tls_files[3];             /* private key, certificate, CA */
-    SSL_CTX *tls;                   /* loaded from them on first need */
+    struct ofstream_tls *tls;       /* loaded from them on first need */
     struct ofconn **conns;
     size_t n_conns;
     struct ofactive actives[FP_OPENFLOW_MAX_CONTROLLERS];
@@ -129,193 +114,29 @@ struct ofagent {
     struct ofpbuf scratch;          /* one encoded message */
 };
 
-/* ---- Transport: TCP or TLS ------------------------------------------------ */
+/* ---- Connections (lib/openflow/ofchan.h carries the bytes) --------------- */
 
-/* The one place where bytes cross the socket: plain send()/recv() or
- * SSL_write()/SSL_read() on the non-blocking descriptor.  Both return the
- * bytes moved, or -1 with errno EAGAIN (try again when poll() says so;
- * c->want_write tells TLS wants POLLOUT), or -1 with another errno and a
- * reason in '*why'; ofconn_recv() returns 0 at the peer's end of stream. */
-static const char *
-tls_error_string(unsigned long e, char *buf, size_t size)
-{
-    if (!e) {
-        return "TLS error";
-    }
-    ERR_error_string_n(e, buf, size);
-    return buf;
-}
-
-static ssize_t
-ofconn_tls_result(struct ofconn *c, int r, const char **why, char *buf, size_t size)
-{
-    int e = SSL_get_error(c->ssl, r);
-
-    c->want_write = false;
-    if (e == SSL_ERROR_WANT_READ) {
-        errno = EAGAIN;
-        return -1;
-    }
-    if (e == SSL_ERROR_WANT_WRITE) {
-        c->want_write = true;
-        errno = EAGAIN;
-        return -1;
-    }
-    if (e == SSL_ERROR_ZERO_RETURN) {
-        return 0;
-    }
-    c->tls_broken = true;
-    if (e == SSL_ERROR_SYSCALL) {
-        unsigned long q = ERR_get_error();
-        if (q) {
-            *why = tls_error_string(q, buf, size);
-        } else if (errno) {
-            *why = strerror(errno);
-        } else {
-            return 0;           /* EOF without close_notify */
-        }
-    } else {
-        *why = tls_error_string(ERR_get_error(), buf, size);
-    }
-    errno = EPROTO;
-    return -1;
-}
-
-static ssize_t
-ofconn_send_raw(struct ofconn *c, const void *p, size_t len, const char **why,
-                char *buf, size_t size)
-{
-    if (!c->ssl) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            *why = strerror(errno);
-        }
-        return n;
-    }
-    ERR_clear_error();
-    errno = 0;
-    int r = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int) len);
-    if (r > 0) {
-        c->want_write = false;
-        return r;
-    }
-    return ofconn_tls_result(c, r, why, buf, size);
-}
-
-static ssize_t
-ofconn_recv(struct ofconn *c, void *p, size_t len, const char **why, char *buf,
-            size_t size)
-{
-    if (!c->ssl) {
-        ssize_t n = recv(c->fd, p, len, MSG_DONTWAIT);
-        if (n < 0) {
-            *why = strerror(errno);
-        }
-        return n;
-    }
-    ERR_clear_error();
-    errno = 0;
-    int r = SSL_read(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int) len);
-    if (r > 0) {
-        c->want_write = false;
-        return r;
-    }
-    return ofconn_tls_result(c, r, why, buf, size);
-}
+/* Output bounds per connection: packet-ins are dropped and reading stops
+ * past the soft limit, the connection is dropped past the hard one. */
+static const struct ofchan_limits ofa_chan_limits = {
+    .soft_limit = 8u << 20,
+    .hard_limit = 64u << 20,
+};
 
 /* Loads the switch's key, certificate and CA (once; again after a failure,
  * so fixed files are picked up).  Peers must present a certificate signed
  * by the CA, in both directions, as with Open vSwitch. */
-static SSL_CTX *
+static struct ofstream_tls *
 ofsw_tls(struct ofsw *sw)
 {
-    char ebuf[256];
-    const char *what;
-    SSL_CTX *ctx;
+    char msg[512];
 
-    if (sw->tls) {
-        return sw->tls;
+    if (!sw->tls && ofstream_tls_create(sw->tls_files[0], sw->tls_files[1],
+                                        sw->tls_files[2], &sw->tls, msg, sizeof msg)) {
+        LOG_ERR(MOD, "%s/%s: %s", sw->slice, sw->sw, msg);
     }
-    ctx = SSL_CTX_new(TLS_method());
-    if (!ctx) {
-        LOG_ERR(MOD, "%s/%s: TLS: no context", sw->slice, sw->sw);
-        return NULL;
-    }
-    ERR_clear_error();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
-                     | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    if (SSL_CTX_use_PrivateKey_file(ctx, sw->tls_files[0], SSL_FILETYPE_PEM) != 1) {
-        what = "private_key";
-    } else if (SSL_CTX_use_certificate_chain_file(ctx, sw->tls_files[1]) != 1) {
-        what = "certificate";
-    } else if (SSL_CTX_check_private_key(ctx) != 1) {
-        what = "certificate (does not match private_key)";
-    } else if (SSL_CTX_load_verify_locations(ctx, sw->tls_files[2], NULL) != 1) {
-        what = "ca_cert";
-    } else {
-        STACK_OF(X509_NAME) *cas = SSL_load_client_CA_file(sw->tls_files[2]);
-        if (cas) {
-            SSL_CTX_set_client_CA_list(ctx, cas);
-        }
-        sw->tls = ctx;
-        return ctx;
-    }
-    LOG_ERR(MOD, "%s/%s: TLS: cannot use %s: %s", sw->slice, sw->sw, what,
-            tls_error_string(ERR_peek_last_error(), ebuf, sizeof ebuf));
-    ERR_clear_error();
-    SSL_CTX_free(ctx);
-    return NULL;
+    return sw->tls;
 }
-
-/* Takes the handshake of 'c' as far as it goes without blocking. */
-static void ofconn_kill(struct ofconn *c, const char *why);
-static void ofconn_flush(struct ofconn *c);
-
-static void
-ofconn_handshake(struct ofconn *c)
-{
-    char ebuf[256];
-    const char *why = "handshake failed";
-
-    ERR_clear_error();
-    errno = 0;
-    int r = SSL_do_handshake(c->ssl);
-    if (r != 1) {
-        ssize_t n = ofconn_tls_result(c, r, &why, ebuf, sizeof ebuf);
-        if (n < 0 && errno == EAGAIN) {
-            return;
-        }
-        if (n == 0) {
-            why = "closed by peer during the TLS handshake";
-        }
-        char msg[384];
-        snprintf(msg, sizeof msg, "TLS handshake failed: %s", why);
-        if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
-            snprintf(msg, sizeof msg, "TLS handshake failed: peer certificate: %s",
-                     X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
-        }
-        c->tls_broken = true;
-        ofconn_kill(c, msg);
-        return;
-    }
-    c->handshaking = false;
-    c->want_write = false;
-
-    char subject[256] = "?";
-    X509 *cert = SSL_get1_peer_certificate(c->ssl);
-    if (cert) {
-        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
-        X509_free(cert);
-    }
-    LOG_INFO(MOD, "%s/%s: TLS with %s established (%s, %s), peer %s", c->sw->slice,
-             c->sw->sw, c->peer, SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
-             subject);
-    ofconn_flush(c);
-}
-
-/* ---- Connections -------------------------------------------------------- */
 
 static void
 ofconn_kill(struct ofconn *c, const char *why)
@@ -327,40 +148,35 @@ ofconn_kill(struct ofconn *c, const char *why)
     }
 }
 
+/* Takes connect and TLS handshake forward and writes what is queued. */
 static void
-ofconn_flush(struct ofconn *c)
+ofconn_run(struct ofconn *c)
 {
-    while (!c->dead && !c->connecting && !c->handshaking && c->out_ofs < c->out.size) {
-        char ebuf[256];
-        const char *why = "";
-        ssize_t n = ofconn_send_raw(c, (uint8_t *) c->out.data + c->out_ofs,
-                                    c->out.size - c->out_ofs, &why, ebuf, sizeof ebuf);
-        if (n <= 0) {
-            if (n == 0) {
-                ofconn_kill(c, "closed by peer");
-            } else if (errno != EAGAIN && errno != EINTR) {
-                ofconn_kill(c, why);
-            }
-            break;
-        }
-        c->out_ofs += n;
+    if (c->dead) {
+        return;
     }
-    if (c->out_ofs == c->out.size) {
-        ofpbuf_clear(&c->out);
-        c->out_ofs = 0;
+    if (ofchan_run(c->ch)) {
+        ofconn_kill(c, ofchan_error(c->ch));
+    } else if (!c->up && ofchan_is_connected(c->ch)) {
+        c->up = true;
+        if (c->active >= 0) {
+            LOG_INFO(MOD, "%s/%s: connected to %s", c->sw->slice, c->sw->sw, c->peer);
+        }
     }
 }
 
 /* Queues 'len' bytes of encoded messages; 'droppable' ones (packet-ins)
- * are dropped rather than queued beyond OFA_MAX_OUT. */
+ * are dropped rather than queued past the channel's soft limit.  A peer
+ * whose queue passes the hard limit is dropped. */
 static void
 ofconn_send(struct ofconn *c, const void *p, size_t len, bool droppable)
 {
-    if (c->dead || (droppable && c->out.size - c->out_ofs > OFA_MAX_OUT)) {
+    if (c->dead || (droppable && !ofchan_may_send_droppable(c->ch))) {
         return;
     }
-    ofpbuf_put(&c->out, p, len);
-    ofconn_flush(c);
+    if (ofchan_send(c->ch, p, len)) {
+        ofconn_kill(c, ofchan_error(c->ch));
+    }
 }
 
 static void
@@ -372,50 +188,31 @@ ofconn_send_msg(struct ofconn *c, struct ofagent *a, const struct ofp_msg *msg)
     }
 }
 
-/* A connection on 'fd'; 'ssl' (NULL for TCP) is set up for 'fd' and in
- * connect or accept state: its handshake runs once TCP is connected. */
+/* A connection over channel 'ch' (connecting, handshaking or open). */
 static struct ofconn *
-ofconn_new(struct ofsw *sw, int fd, int active, const char *peer, bool connecting,
-           SSL *ssl)
+ofconn_new(struct ofsw *sw, struct ofchan *ch, int active, const char *peer)
 {
     struct ofconn *c = xzalloc(sizeof *c);
     struct ofpbuf hello = OFPBUF_INITIALIZER;
 
     c->sw = sw;
-    c->fd = fd;
+    c->ch = ch;
     c->active = active;
-    c->connecting = connecting;
-    c->ssl = ssl;
-    c->handshaking = ssl != NULL;
     c->role = OFA_ROLE_EQUAL;
     str_copy(c->peer, peer, sizeof c->peer);
-    ofp_framer_init(&c->framer);
-    ofpbuf_init(&c->out, 4096);
     sw->conns = xrealloc(sw->conns, (sw->n_conns + 1) * sizeof *sw->conns);
     sw->conns[sw->n_conns++] = c;
     ofp_encode_hello(&hello, 0, OFA_VERSIONS);
     ofconn_send(c, hello.data, hello.size, false);
     ofpbuf_uninit(&hello);
-    if (c->ssl && !c->connecting) {
-        ofconn_handshake(c);
-    }
+    ofconn_run(c);
     return c;
 }
 
 static void
 ofconn_free(struct ofconn *c)
 {
-    if (c->ssl) {
-        if (!c->handshaking && !c->tls_broken) {
-            ERR_clear_error();
-            SSL_shutdown(c->ssl);       /* close_notify, not waiting for the peer's */
-        }
-        SSL_free(c->ssl);
-        ERR_clear_error();
-    }
-    close(c->fd);
-    ofp_framer_destroy(&c->framer);
-    ofpbuf_uninit(&c->out);
+    ofchan_destroy(c->ch);
     free(c);
 }
 
@@ -434,9 +231,7 @@ ofsw_reap(struct ofagent *a, struct ofsw *sw, uint64_t now_ms)
         if (c->active >= 0) {
             struct ofactive *act = &sw->actives[c->active];
             act->conn = NULL;
-            act->next_try_ms = now_ms + act->backoff_ms;
-            act->backoff_ms = act->backoff_ms * 2 > OFA_BACKOFF_MAX_MS
-                              ? OFA_BACKOFF_MAX_MS : act->backoff_ms * 2;
+            ofchan_backoff_failed(&act->backoff, now_ms);
         }
         ofconn_free(c);
         a->epoch++;
@@ -444,70 +239,35 @@ ofsw_reap(struct ofagent *a, struct ofsw *sw, uint64_t now_ms)
     sw->n_conns = k;
 }
 
-/* Splits "tcp:HOST:PORT" / "ptcp:PORT[:ADDR]" (or ssl:, pssl:) into an address. */
-static bool
-parse_target(const char *target, bool passive, struct sockaddr_in *sin)
-{
-    char host[128] = "", port[16] = "";
-    const char *rest = strchr(target, ':') + 1;
-
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    if (passive) {
-        if (sscanf(rest, "%15[0-9]:%127s", port, host) < 1) {
-            return false;
-        }
-        if (!host[0]) {
-            strcpy(host, "0.0.0.0");
-        }
-    } else if (sscanf(rest, "%127[^:]:%15[0-9]", host, port) < 1) {
-        return false;
-    }
-    if (!port[0]) {
-        strcpy(port, "6653");
-    }
-    sin->sin_port = htons(atoi(port));
-    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
-        struct addrinfo hints = { .ai_family = AF_INET }, *ai;
-        if (getaddrinfo(host, NULL, &hints, &ai)) {
-            return false;
-        }
-        sin->sin_addr = ((struct sockaddr_in *) ai->ai_addr)->sin_addr;
-        freeaddrinfo(ai);
-    }
-    return true;
-}
-
 static void
 ofsw_try_listen(struct ofsw *sw)
 {
-    struct sockaddr_in sin;
-    int one = 1, fd;
+    static const struct ofstream_listener_limits limits = {
+        .max_conns = OFA_MAX_CONNS, .max_per_source = OFA_MAX_CONNS_PER_SOURCE,
+        .pause_ms = OFA_TICK_MS,
+    };
+    struct ofstream_target t;
+    char msg[512], name[160];
 
-    if (!sw->listen || sw->listen_fd >= 0) {
+    if (!sw->listen || sw->listener) {
         return;
     }
-    if (!parse_target(sw->listen, true, &sin)) {
-        LOG_ERR(MOD, "%s/%s: bad listen target \"%s\"", sw->slice, sw->sw, sw->listen);
+    if (ofstream_target_parse(sw->listen, &t, msg, sizeof msg) || !t.passive) {
+        LOG_ERR(MOD, "%s/%s: bad listen target %s", sw->slice, sw->sw,
+                t.passive ? msg : sw->listen);
         free(sw->listen);
         sw->listen = NULL;
         return;
     }
-    if (!strncmp(sw->listen, "pssl:", 5) && !ofsw_tls(sw)) {
+    if (t.tls && !ofsw_tls(sw)) {
         return;                     /* logged; retried on the next tick */
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
+    snprintf(name, sizeof name, "%s/%s", sw->slice, sw->sw);
+    if (ofstream_listener_open(&t, t.tls ? sw->tls : NULL, &limits, name,
+                               &sw->listener, msg, sizeof msg)) {
+        LOG_WARN(MOD, "%s/%s: %s: %s (retrying)", sw->slice, sw->sw, sw->listen, msg);
         return;
     }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *) &sin, sizeof sin) || listen(fd, 16)) {
-        LOG_WARN(MOD, "%s/%s: cannot listen on %s: %s (retrying)", sw->slice,
-                 sw->sw, sw->listen, strerror(errno));
-        close(fd);
-        return;
-    }
-    sw->listen_fd = fd;
     LOG_INFO(MOD, "%s/%s: datapath %016llx listening on %s", sw->slice, sw->sw,
              (unsigned long long) sw->dpid, sw->listen);
 }
@@ -516,48 +276,28 @@ static void
 ofsw_try_connect(struct ofsw *sw, unsigned i, uint64_t now_ms)
 {
     struct ofactive *act = &sw->actives[i];
-    bool tls = !strncmp(act->target, "ssl:", 4);
-    struct sockaddr_in sin;
-    SSL *ssl = NULL;
-    int fd;
+    struct ofstream_target t;
+    struct ofstream *stream;
+    char msg[512];
 
-    if (act->conn || now_ms < act->next_try_ms) {
+    if (act->conn || !ofchan_backoff_due(&act->backoff, now_ms)) {
         return;
     }
-    act->next_try_ms = now_ms + act->backoff_ms;
-    if (!parse_target(act->target, false, &sin)) {
-        act->next_try_ms = UINT64_MAX;
-        LOG_ERR(MOD, "%s/%s: bad controller target \"%s\"", sw->slice, sw->sw,
-                act->target);
+    if (ofstream_target_parse(act->target, &t, msg, sizeof msg) || t.passive) {
+        ofchan_backoff_disable(&act->backoff);
+        LOG_ERR(MOD, "%s/%s: bad controller target %s", sw->slice, sw->sw,
+                t.passive ? act->target : msg);
         return;
     }
-    if (tls && !ofsw_tls(sw)) {
+    if (t.tls && !ofsw_tls(sw)) {
         return;                     /* logged; retried with the backoff */
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
+    if (ofstream_open(&t, t.tls ? sw->tls : NULL, &stream, msg, sizeof msg)) {
+        LOG_DBG(MOD, "%s/%s: %s: %s", sw->slice, sw->sw, act->target, msg);
+        ofchan_backoff_failed(&act->backoff, now_ms);
         return;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int r = connect(fd, (struct sockaddr *) &sin, sizeof sin);
-    if (r < 0 && errno != EINPROGRESS) {
-        close(fd);
-        act->backoff_ms = act->backoff_ms * 2 > OFA_BACKOFF_MAX_MS
-                          ? OFA_BACKOFF_MAX_MS : act->backoff_ms * 2;
-        return;
-    }
-    if (tls) {
-        ssl = SSL_new(sw->tls);
-        if (!ssl || !SSL_set_fd(ssl, fd)) {
-            LOG_ERR(MOD, "%s/%s: TLS: cannot set up a connection", sw->slice, sw->sw);
-            SSL_free(ssl);
-            close(fd);
-            return;
-        }
-        SSL_set_connect_state(ssl);
-    }
-    act->conn = ofconn_new(sw, fd, i, act->target, r < 0, ssl);
+    act->conn = ofconn_new(sw, ofchan_create(stream, &ofa_chan_limits), i, act->target);
 }
 
 /* ---- Switches ------------------------------------------------------------ */
@@ -591,13 +331,13 @@ ofsw_create(const char *slice, const char *swname, void *state)
     sw->dpid = cfg->has_datapath_id ? cfg->datapath_id : default_dpid(slice, swname);
     sw->miss_send_len = OFA_DEFAULT_MISS_SEND_LEN;
     sw->listen = cfg->listen ? xstrdup(cfg->listen) : NULL;
-    sw->listen_fd = -1;
     sw->tls_files[0] = cfg->private_key ? xstrdup(cfg->private_key) : NULL;
     sw->tls_files[1] = cfg->certificate ? xstrdup(cfg->certificate) : NULL;
     sw->tls_files[2] = cfg->ca_cert ? xstrdup(cfg->ca_cert) : NULL;
     for (unsigned i = 0; i < cfg->n_controllers; i++) {
         sw->actives[i].target = xstrdup(cfg->controllers[i]);
-        sw->actives[i].backoff_ms = OFA_BACKOFF_MIN_MS;
+        ofchan_backoff_init(&sw->actives[i].backoff, OFA_BACKOFF_MIN_MS,
+                            OFA_BACKOFF_MAX_MS);
     }
     sw->n_actives = cfg->n_controllers;
     LOG_INFO(MOD, "%s/%s: OpenFlow switch, datapath id %016llx, %u tables",
@@ -614,10 +354,8 @@ ofsw_destroy(struct ofsw *sw)
     for (unsigned i = 0; i < sw->n_actives; i++) {
         free(sw->actives[i].target);
     }
-    if (sw->listen_fd >= 0) {
-        close(sw->listen_fd);
-    }
-    SSL_CTX_free(sw->tls);
+    ofstream_listener_close(sw->listener);
+    ofstream_tls_destroy(sw->tls);
     for (int i = 0; i < 3; i++) {
         free(sw->tls_files[i]);
     }
@@ -1374,7 +1112,7 @@ handle_msg(struct ofagent *a, struct ofconn *c, const uint8_t *p, size_t len,
         } else {
             c->negotiated = true;
             if (c->active >= 0) {
-                sw->actives[c->active].backoff_ms = OFA_BACKOFF_MIN_MS;
+                ofchan_backoff_success(&sw->actives[c->active].backoff);
             }
             LOG_INFO(MOD, "%s/%s: %s speaks OpenFlow 1.3", sw->slice, sw->sw, c->peer);
         }
@@ -1461,43 +1199,21 @@ handle_msg(struct ofagent *a, struct ofconn *c, const uint8_t *p, size_t len,
 static void
 ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
 {
-    c->rd_pending = false;
-    for (int rounds = 0; !c->dead; rounds++) {
-        if (rounds == OFA_READ_ROUNDS) {
-            /* Fairness: the rest on the next pass.  TLS may hold records
-             * poll() cannot see: ofagent_timeout_ms() then does not sleep. */
-            c->rd_pending = c->ssl && SSL_has_pending(c->ssl);
-            return;
-        }
-        void *space = ofp_framer_space(&c->framer, 65536);
-        char ebuf[256];
-        const char *why = "";
-        ssize_t n = ofconn_recv(c, space, 65536, &why, ebuf, sizeof ebuf);
+    /* Fairness: at most OFA_READ_MSGS per pass; what the channel then
+     * holds makes ofagent_timeout_ms() return 0 (ofchan_wakeup_now()). */
+    for (int n = 0; !c->dead && n < OFA_READ_MSGS; n++) {
         const uint8_t *msg;
         size_t len;
-        int error = 0;
+        int error = ofchan_recv(c->ch, &msg, &len);
 
-        if (n == 0) {
-            ofconn_kill(c, "closed by peer");
+        if (error == EAGAIN) {
             return;
         }
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR) {
-                ofconn_kill(c, why);
-            }
+        if (error) {
+            ofconn_kill(c, ofchan_error(c->ch));
             return;
         }
-        ofp_framer_commit(&c->framer, n);
-        while (!c->dead && !(error = ofp_framer_next(&c->framer, &msg, &len))) {
-            handle_msg(a, c, msg, len, paused);
-        }
-        if (error == EBADMSG) {
-            ofconn_kill(c, "not an OpenFlow stream");
-        }
-        if (n < 65536 && !c->ssl) {
-            return;
-        }
-        /* TLS hands over a record at a time: read until it would block. */
+        handle_msg(a, c, msg, len, paused);
     }
 }
 
@@ -1574,17 +1290,15 @@ ofagent_pollfds(struct ofagent *a, struct pollfd **pfds, size_t *cap, size_t n)
     add_owner(a, OFA_PUNT, NULL);
     for (size_t i = 0; i < a->n_sws; i++) {
         struct ofsw *sw = a->sws[i];
-        if (sw->listen_fd >= 0) {
-            (*pfds)[n++] = (struct pollfd) { .fd = sw->listen_fd, .events = POLLIN };
+        if (sw->listener && ofstream_listener_events(sw->listener)) {
+            (*pfds)[n++] = (struct pollfd) { .fd = ofstream_listener_fd(sw->listener),
+                                             .events = POLLIN };
             add_owner(a, OFA_LISTEN, sw);
         }
         for (size_t k = 0; k < sw->n_conns; k++) {
             struct ofconn *c = sw->conns[k];
-            short ev = c->connecting ? POLLOUT
-                       : c->handshaking ? (c->want_write ? POLLOUT : POLLIN)
-                       : POLLIN | (c->out_ofs < c->out.size || c->want_write
-                                   ? POLLOUT : 0);
-            (*pfds)[n++] = (struct pollfd) { .fd = c->fd, .events = ev };
+            (*pfds)[n++] = (struct pollfd) { .fd = ofchan_fd(c->ch),
+                                             .events = ofchan_events(c->ch) };
             add_owner(a, OFA_CONN, c);
         }
     }
@@ -1598,7 +1312,7 @@ ofagent_timeout_ms(const struct ofagent *a)
 
     for (size_t i = 0; i < a->n_sws; i++) {
         for (size_t k = 0; k < a->sws[i]->n_conns; k++) {
-            if (a->sws[i]->conns[k]->rd_pending) {
+            if (ofchan_wakeup_now(a->sws[i]->conns[k]->ch)) {
                 return 0;
             }
         }
@@ -1610,35 +1324,19 @@ ofagent_timeout_ms(const struct ofagent *a)
     return a->next_tick_ms - now > OFA_TICK_MS ? OFA_TICK_MS : a->next_tick_ms - now;
 }
 
+/* Accepts every pending connection of 'sw''s listener. */
 static void
 ofagent_accept(struct ofsw *sw)
 {
-    bool tls = !strncmp(sw->listen, "pssl:", 5);
-    SSL *ssl = NULL;
-    struct sockaddr_in sin;
-    socklen_t slen = sizeof sin;
-    int fd = accept4(sw->listen_fd, (struct sockaddr *) &sin, &slen,
-                     SOCK_CLOEXEC | SOCK_NONBLOCK);
-    char peer[64];
-    int one = 1;
+    struct ofstream *stream;
 
-    if (fd < 0) {
-        return;
+    while (sw->listener && !ofstream_listener_accept(sw->listener, &stream)) {
+        LOG_INFO(MOD, "%s/%s: accepted %s%s", sw->slice, sw->sw,
+                 ofstream_peer(stream), sw->tls && !strncmp(sw->listen, "pssl:", 5)
+                 ? " (TLS)" : "");
+        ofconn_new(sw, ofchan_create(stream, &ofa_chan_limits), -1,
+                   ofstream_peer(stream));
     }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    snprintf(peer, sizeof peer, "%s:%u", inet_ntoa(sin.sin_addr), ntohs(sin.sin_port));
-    if (tls) {
-        ssl = sw->tls ? SSL_new(sw->tls) : NULL;
-        if (!ssl || !SSL_set_fd(ssl, fd)) {
-            LOG_ERR(MOD, "%s/%s: TLS: cannot set up a connection", sw->slice, sw->sw);
-            SSL_free(ssl);
-            close(fd);
-            return;
-        }
-        SSL_set_accept_state(ssl);
-    }
-    LOG_INFO(MOD, "%s/%s: accepted %s%s", sw->slice, sw->sw, peer, tls ? " (TLS)" : "");
-    ofconn_new(sw, fd, -1, peer, false, ssl);
 }
 
 static void
@@ -1675,7 +1373,8 @@ ofagent_run(struct ofagent *a, const struct pollfd *pfds, size_t n)
         for (size_t i = 0; i < n; i++) {
             const struct ofa_owner *o = &a->owners[i];
             if (!pfds[i].revents
-                && !(o->kind == OFA_CONN && ((struct ofconn *) o->p)->rd_pending)) {
+                && !(o->kind == OFA_CONN
+                     && ofchan_wakeup_now(((struct ofconn *) o->p)->ch))) {
                 continue;
             }
             if (o->kind == OFA_PUNT) {
@@ -1684,36 +1383,11 @@ ofagent_run(struct ofagent *a, const struct pollfd *pfds, size_t n)
                 ofagent_accept(o->p);
             } else {
                 struct ofconn *c = o->p;
-                if (c->connecting) {
-                    int soerr = 0;
-                    socklen_t slen = sizeof soerr;
-                    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &slen);
-                    if (soerr) {
-                        ofconn_kill(c, strerror(soerr));
-                        continue;
-                    }
-                    c->connecting = false;
-                    LOG_INFO(MOD, "%s/%s: connected to %s", c->sw->slice, c->sw->sw,
-                             c->peer);
-                    if (c->ssl) {
-                        ofconn_handshake(c);
-                    } else {
-                        ofconn_flush(c);
-                    }
-                    continue;
-                }
-                if (c->handshaking) {
-                    ofconn_handshake(c);
-                    if (c->handshaking || c->dead) {
-                        continue;
-                    }
-                }
-                /* TLS: a read may need POLLOUT, a write POLLIN; trying
-                 * both costs a would-block at most. */
-                if (pfds[i].revents & POLLOUT || (c->ssl && c->out_ofs < c->out.size)) {
-                    ofconn_flush(c);
-                }
-                if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR) || c->ssl) {
+                /* Connect, handshake, flush; then read (TLS: a read may
+                 * need POLLOUT, a write POLLIN; trying both costs a
+                 * would-block at most). */
+                ofconn_run(c);
+                if (c->up) {
                     ofconn_read(a, c, &paused);
                 }
             }

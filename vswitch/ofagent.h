@@ -11,12 +11,15 @@
  * the controllers of its config ("controller": "tcp:HOST:PORT" or
  * "ssl:HOST:PORT", reconnected with exponential backoff from 1 to 8 s) and
  * the connections a passive listener accepts ("listen": "ptcp:PORT[:ADDR]"
- * or "pssl:PORT[:ADDR]", as `ovs-ofctl` uses).  TLS (OpenSSL, 1.2+) is
- * mutual as in Open vSwitch: the vnode's "private_key" and "certificate"
- * identify the switch, peers must present a certificate that verifies
- * against its "ca_cert".  The handshake runs non-blocking in the same poll
- * loop; after it, one transport layer (ofconn_send_raw/ofconn_recv) is the
- * only difference between TCP and TLS connections.
+ * or "pssl:PORT[:ADDR]", as `ovs-ofctl` uses; loopback unless ADDR is
+ * given).  TLS (OpenSSL, 1.2+) is mutual as in Open vSwitch: the vnode's
+ * "private_key" and "certificate" identify the switch, peers must present
+ * a certificate that verifies against its "ca_cert".  Connections are
+ * channels of the OpenFlow connection layer (lib/openflow/ofchan.h,
+ * ofstream.h): non-blocking connect and handshake in the same poll loop,
+ * framing, and bounded output (a peer that does not read its replies
+ * stops being read, then is dropped); listeners are capped per listener
+ * and per source address.
  *
  * Messages are decoded and encoded by the one codec (lib/openflow/); the
  * agent adds what needs switch state: flow, group and meter mods go to

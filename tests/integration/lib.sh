@@ -391,3 +391,29 @@ for k in filter(None, sys.argv[1].split(".")):
     v = v[int(k)] if isinstance(v, list) else v[k]
 print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1"
 }
+
+# ---- TLS test certificates, all in $PKI ($LT_DIR/pki): nothing elsewhere.
+# pki_ca NAME: a self-signed CA NAME-key.pem / NAME-cert.pem.
+pki_ca() {
+    PKI=${PKI:-$LT_DIR/pki}
+    mkdir -p "$PKI"
+    export RANDFILE=$PKI/.rnd
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=lamina test $1" \
+        -keyout "$PKI/$1-key.pem" -out "$PKI/$1-cert.pem" 2>"$PKI/$1.log" ||
+        { cat "$PKI/$1.log" >&2; fail "openssl: CA $1"; }
+}
+
+# pki_cert NAME CA SERIAL: NAME-key.pem / NAME-cert.pem signed by CA.
+pki_cert() {
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=lamina test $1" \
+        -keyout "$PKI/$1-key.pem" -out "$PKI/$1.csr" 2>"$PKI/$1.log" &&
+    openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/$2-cert.pem" -CAkey "$PKI/$2-key.pem" \
+        -set_serial "$3" -days 2 -out "$PKI/$1-cert.pem" 2>>"$PKI/$1.log" ||
+        { cat "$PKI/$1.log" >&2; fail "openssl: certificate $1"; }
+}
+
+# pki_ovs_args NAME: the Open vSwitch tools' options for NAME's identity
+# (CA: ca).
+pki_ovs_args() {
+    echo "--private-key=$PKI/$1-key.pem --certificate=$PKI/$1-cert.pem --ca-cert=$PKI/ca-cert.pem"
+}

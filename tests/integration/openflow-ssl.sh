@@ -22,33 +22,14 @@ free_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# ---- PKI, all in $LT_DIR/pki
+# ---- PKI, all in $LT_DIR/pki (lib.sh: pki_*)
 PKI=$LT_DIR/pki
-mkdir -p "$PKI"
-export RANDFILE=$PKI/.rnd
-# mkca NAME: a self-signed CA NAME-key.pem / NAME-cert.pem.
-mkca() {
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=lamina test $1" \
-        -keyout "$PKI/$1-key.pem" -out "$PKI/$1-cert.pem" 2>"$PKI/$1.log" ||
-        { cat "$PKI/$1.log" >&2; fail "openssl: CA $1"; }
-}
-# mkcert NAME CA SERIAL: NAME-key.pem / NAME-cert.pem signed by CA.
-mkcert() {
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=lamina test $1" \
-        -keyout "$PKI/$1-key.pem" -out "$PKI/$1.csr" 2>"$PKI/$1.log" &&
-    openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/$2-cert.pem" -CAkey "$PKI/$2-key.pem" \
-        -set_serial "$3" -days 2 -out "$PKI/$1-cert.pem" 2>>"$PKI/$1.log" ||
-        { cat "$PKI/$1.log" >&2; fail "openssl: certificate $1"; }
-}
-mkca ca
-mkca rogueca
-mkcert switch ca 1
-mkcert ctl ca 2
-mkcert rogue rogueca 3
-# tls_args NAME: the Open vSwitch tools' options for NAME's identity.
-tls_args() {
-    echo "--private-key=$PKI/$1-key.pem --certificate=$PKI/$1-cert.pem --ca-cert=$PKI/ca-cert.pem"
-}
+pki_ca ca
+pki_ca rogueca
+pki_cert switch ca 1
+pki_cert ctl ca 2
+pki_cert rogue rogueca 3
+tls_args() { pki_ovs_args "$1"; }
 SW_TLS="\"private_key\": \"$PKI/switch-key.pem\", \"certificate\": \"$PKI/switch-cert.pem\", \"ca_cert\": \"$PKI/ca-cert.pem\""
 
 ns_add h1
