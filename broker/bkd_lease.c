@@ -142,7 +142,9 @@ inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
                  path, status, m ? m : "no reason given",
                  res ? "; resource " : "", res ? res : "");
         json_decref(r);
-        return status == 409 ? 409 : EIO;
+        /* 409 (short) and 422 (e.g. past its maximum lease) are the InP's
+         * refusals; anything else is a failure of the call. */
+        return status == 409 || status == 422 ? 409 : EIO;
     }
     if (reply) {
         *reply = r;
@@ -394,6 +396,8 @@ lease_drive(struct bkd *b, struct store_lease *l, int64_t now)
     }
 }
 
+static int64_t inp_max_end(struct bkd *, const char *inp, int64_t start);
+
 /* ---- Create ---- */
 
 /* Sums the CPU and bandwidth of the bills of 'parts'. */
@@ -536,6 +540,20 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
         return;
     }
 
+    /* Every InP of the placement must allow a lease that long. */
+    const char *pinp;
+    json_t *pv;
+    json_object_foreach(pl.parts, pinp, pv) {
+        int64_t max = inp_max_end(b, pinp, pl.start);
+        if (pl.end > max) {
+            http_error(resp, 422, "too_long", "time", "time: the lease would "
+                       "run %"PRId64" s, longer than InP %s allows (%"PRId64
+                       " s)", pl.end - pl.start, pinp, max - pl.start);
+            bkd_placement_clear(&pl);
+            store_request_clear(&r);
+            return;
+        }
+    }
     str_copy(l.sp, who->id, sizeof l.sp);
     str_copy(l.request, r.id, sizeof l.request);
     l.state = LEASE_REQUESTED;
