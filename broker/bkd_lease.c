@@ -528,6 +528,37 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
 
     memset(&l, 0, sizeof l);
     new_id("", l.id);
+
+    /* The request first, in the transaction that will hold the lease: a
+     * retried key gets the first answer before anything is evaluated
+     * again (its own lease holds what it needs). */
+    error = store_begin(b->store, &err);
+    if (!error) {
+        error = store_request_add(b->store, &r, &existed, &err);
+    }
+    if (error) {
+        store_rollback(b->store);
+        http_error(resp, 503, "store", NULL, "%s", err.msg);
+        store_request_clear(&r);
+        return;
+    }
+    if (existed) {
+        store_commit(b->store, &err);
+        struct store_lease old;
+        if (r.answer) {
+            http_reply(resp, 200, json_incref(r.answer));
+        } else if (r.lease[0]
+                   && !store_lease_get(b->store, r.lease, &old, &err)) {
+            http_reply(resp, 200, bkd_lease_json(&old));
+            store_lease_clear(&old);
+        } else {
+            http_error(resp, 409, "in_progress", "Idempotency-Key",
+                       "request %s with this key is still being handled",
+                       r.id);
+        }
+        store_request_clear(&r);
+        return;
+    }
     error = quota_check(b, who->id, vnreq_total_cpu(req),
                         vnreq_total_bandwidth(req), field, &err);
     if (!error) {
@@ -535,6 +566,7 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     }
     if (error) {
         /* Refusals are not recorded: a retry is evaluated again. */
+        store_rollback(b->store);
         store_request_clear(&r);
         place_error(resp, error, field, &err);
         return;
@@ -546,6 +578,7 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     json_object_foreach(pl.parts, pinp, pv) {
         int64_t max = inp_max_end(b, pinp, pl.start);
         if (pl.end > max) {
+            store_rollback(b->store);
             http_error(resp, 422, "too_long", "time", "time: the lease would "
                        "run %"PRId64" s, longer than InP %s allows (%"PRId64
                        " s)", pl.end - pl.start, pinp, max - pl.start);
@@ -567,28 +600,6 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
                         "price_hour", pl.price_hour);
     bkd_placement_clear(&pl);
 
-    error = store_begin(b->store, &err);
-    if (!error) {
-        error = store_request_add(b->store, &r, &existed, &err);
-    }
-    if (!error && existed) {
-        store_commit(b->store, &err);
-        struct store_lease old;
-        if (r.answer) {
-            http_reply(resp, 200, json_incref(r.answer));
-        } else if (r.lease[0]
-                   && !store_lease_get(b->store, r.lease, &old, &err)) {
-            http_reply(resp, 200, bkd_lease_json(&old));
-            store_lease_clear(&old);
-        } else {
-            http_error(resp, 409, "in_progress", "Idempotency-Key",
-                       "request %s with this key is still being handled",
-                       r.id);
-        }
-        store_request_clear(&r);
-        store_lease_clear(&l);
-        return;
-    }
     if (!error) {
         error = store_lease_add(b->store, &l, &err);
     }

@@ -416,6 +416,12 @@ model_build(struct bkd_model *m)
             json_object_set_new(m->node_index, key, json_integer(m->n_nodes));
             m->n_nodes++;
         }
+        /* An access point carries one lease at a time: the SP's host
+         * port is bound untagged to one slice. */
+        json_array_foreach(json_object_get(mi->offer, "access"), i, n) {
+            add_resource(m, ADMIT_LABELS, 1, "%s access point %s", mi->name,
+                         json_string_value(json_object_get(n, "name")));
+        }
         m->n_inps++;
     }
     m->merged = vne_substrate_create("broker", m->n_nodes, cpu);
@@ -1071,6 +1077,12 @@ placement_build(const struct bkd_model *m, const struct vnreq *req,
         json_array_append_new(json_object_get(part, "access"), json_pack(
             "{s:s, s:s, s:s, s:n}", "vnode", req->nodes[a->node].name,
             "access", a->point, "name", a->name, "vlan"));
+        char rname[256];
+        snprintf(rname, sizeof rname, "%s access point %s", a->inp, a->point);
+        json_t *ridx = json_object_get(m->res_index, rname);
+        if (ridx) {
+            demand_add(m, out->demands, json_integer_value(ridx), 1);
+        }
     }
     for (size_t l = 0; l < req->n_links && !error; l++) {
         const struct vnreq_link *vl = &req->links[l];

@@ -42,7 +42,7 @@ struct brokerd_opts {
     const char *tls_cert, *tls_key;
     const char *pidfile;
     bool detach;
-    unsigned int max_conns;
+    unsigned int max_conns, max_conns_per_ip;
     struct bkd_config cfg;
 };
 
@@ -60,7 +60,8 @@ usage(void)
 "  --admin-token-file FILE  the admin's bearer token; created (0600) with\n"
 "                           a new token if absent (default %s)\n"
 "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
-"  --max-conns N            connection cap (default 64; 16 per address)\n"
+"  --max-conns N            connection cap (default 256)\n"
+"  --max-conns-per-ip N     connection cap per client address (default 64)\n"
 "  --call-timeout MS        deadline of each call to an InP (default 5000)\n"
 "  --hold S                 hold lifetime asked of the InPs (default 120)\n"
 "  --heartbeat S            InP heartbeat period (default 2)\n"
@@ -97,7 +98,7 @@ static void
 parse_options(int argc, char *argv[], struct brokerd_opts *o)
 {
     enum { O_LISTEN = 256, O_DB, O_TOKEN, O_CERT, O_KEY, O_PID, O_DETACH,
-           O_CONNS, O_CALL, O_HOLD, O_HB, O_MISSED, O_WARN, O_QL, O_QC, O_QB };
+           O_CONNS, O_CONNS_IP, O_CALL, O_HOLD, O_HB, O_MISSED, O_WARN, O_QL, O_QC, O_QB };
     static const struct option longopts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "db", required_argument, NULL, O_DB },
@@ -107,6 +108,7 @@ parse_options(int argc, char *argv[], struct brokerd_opts *o)
         { "pidfile", required_argument, NULL, O_PID },
         { "detach", no_argument, NULL, O_DETACH },
         { "max-conns", required_argument, NULL, O_CONNS },
+        { "max-conns-per-ip", required_argument, NULL, O_CONNS_IP },
         { "call-timeout", required_argument, NULL, O_CALL },
         { "hold", required_argument, NULL, O_HOLD },
         { "heartbeat", required_argument, NULL, O_HB },
@@ -131,6 +133,9 @@ parse_options(int argc, char *argv[], struct brokerd_opts *o)
         case O_PID: o->pidfile = optarg; break;
         case O_DETACH: o->detach = true; break;
         case O_CONNS: o->max_conns = int_arg("max-conns", optarg, 1, 4096);
+            break;
+        case O_CONNS_IP:
+            o->max_conns_per_ip = int_arg("max-conns-per-ip", optarg, 1, 4096);
             break;
         case O_CALL:
             o->cfg.call_timeout_ms = int_arg("call-timeout", optarg, 10, 60000);
@@ -232,6 +237,7 @@ main(int argc, char *argv[])
 {
     struct brokerd_opts o = {
         .listen = "127.0.0.1:8470",
+        .max_conns = 256, .max_conns_per_ip = 64,
         .admin_token_file = BROKERD_DEFAULT_TOKEN,
         .cfg = {
             .call_timeout_ms = 5000, .hold_s = 120, .heartbeat_s = 2,
@@ -298,7 +304,8 @@ main(int argc, char *argv[])
     struct http_server_config hc = {
         .address = addr, .port = port,
         .tls_cert = o.tls_cert, .tls_key = o.tls_key,
-        .max_conns = o.max_conns, .timeout_s = 60, .threads = 8,
+        .max_conns = o.max_conns, .max_conns_per_ip = o.max_conns_per_ip,
+        .timeout_s = 60, .threads = 8,
     };
     api_configure(&hc, &b);
     char msg[256];

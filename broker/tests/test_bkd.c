@@ -24,7 +24,8 @@ static const char *offer_a =
     " \"nodes\": [{\"name\": \"s1\", \"cpu\": 100, \"price_cpu_hour\": 0.05},"
     "             {\"name\": \"s2\", \"cpu\": 100}],"
     " \"links\": [{\"a\": \"s1\", \"b\": \"s2\", \"bandwidth\": \"1G\"}],"
-    " \"access\": [{\"name\": \"a1\", \"node\": \"s1\", \"port\": \"h1\"}],"
+    " \"access\": [{\"name\": \"a1\", \"node\": \"s1\", \"port\": \"h1\"},"
+    "            {\"name\": \"a2\", \"node\": \"s1\", \"port\": \"h2\"}],"
     " \"borders\": [{\"name\": \"ab\", \"node\": \"s2\", \"port\": \"to-b\","
     "   \"peer_inp\": \"inp-b\", \"peer_border\": \"ba\", \"bandwidth\": \"1G\","
     "   \"labels\": [1000, 1999]}]}";
@@ -32,7 +33,7 @@ static const char *offer_b =
     "{\"name\": \"inp-b\", \"advertise\": \"abstract\","
     " \"nodes\": [{\"name\": \"t1\", \"cpu\": 100}, {\"name\": \"t2\", \"cpu\": 100}],"
     " \"links\": [{\"a\": \"t1\", \"b\": \"t2\", \"bandwidth\": 1000000000}],"
-    " \"access\": [{\"name\": \"b1\", \"node\": \"t1\"}],"
+    " \"access\": [{\"name\": \"b1\", \"node\": \"t1\"}, {\"name\": \"b2\", \"node\": \"t1\"}],"
     " \"borders\": [{\"name\": \"ba\", \"node\": \"t2\", \"peer_inp\": \"inp-a\","
     "   \"peer_border\": \"ab\", \"bandwidth\": \"100M\", \"labels\": [1500, 2999]}]}";
 
@@ -95,8 +96,11 @@ teardown(void **state)
     return 0;
 }
 
-/* A request: left (cpu L) at inp-a/a1, right (cpu 10) at inp-b/b1, a 10M
- * link, from 'start' for 'dur' seconds. */
+/* The access points requests use: a<ap> and b<ap>. */
+static int ap = 1;
+
+/* A request: left (cpu L) at inp-a/a<ap>, right (cpu 10) at inp-b/b<ap>,
+ * a 10M link, from 'start' for 'dur' seconds. */
 static struct vnreq *
 request(int cpu_left, const char *bw, int64_t start, int64_t dur)
 {
@@ -105,9 +109,9 @@ request(int cpu_left, const char *bw, int64_t start, int64_t dur)
         "{\"idempotency_key\": \"k\", \"nodes\": [{\"name\": \"left\", \"cpu\": %d},"
         " {\"name\": \"right\", \"cpu\": 10}], \"links\": [{\"endpoints\":"
         " [\"left\", \"right\"], \"bandwidth\": \"%s\"}], \"access\": [{\"name\":"
-        " \"h1\", \"node\": \"left\", \"at\": \"inp-a/a1\"}, {\"name\": \"h2\","
-        " \"node\": \"right\", \"at\": \"inp-b/b1\"}], \"time\": {\"start\": \"%s\","
-        " \"duration\": \"%llds\"}}", cpu_left, bw,
+        " \"h1\", \"node\": \"left\", \"at\": \"inp-a/a%d\"}, {\"name\": \"h2\","
+        " \"node\": \"right\", \"at\": \"inp-b/b%d\"}], \"time\": {\"start\": \"%s\","
+        " \"duration\": \"%llds\"}}", cpu_left, bw, ap, ap,
         brk_time_format(start, s, sizeof s), (long long) dur);
     struct vnreq *r;
     struct brk_error err;
@@ -208,14 +212,21 @@ test_place_across(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(
         p.bills, "inp-a"), "cpu_hour")), 50000);
 
-    /* Booked, an overlapping request gets the next label; one after it
-     * the same label again. */
+    /* Booked, the same access points are taken over its interval; an
+     * overlapping request on other points gets the next label; one after
+     * it the same label again. */
     assert_int_equal(bkd_book(&f->b, "L1", p.demands, p.labels, p.start,
                               p.end, +1, NULL), 0);
     struct bkd_placement q;
-    assert_int_equal(place(f, r, "L2", &q, msg), 0);
+    assert_int_equal(place(f, r, "L2", &q, msg), ENOSPC);
+    assert_non_null(strstr(msg, "inp-a access point a1"));
+    ap = 2;
+    struct vnreq *r2 = request(10, "10M", now, 3600);
+    ap = 1;
+    assert_int_equal(place(f, r2, "L2", &q, msg), 0);
     assert_int_equal(label_of(&q, "inp-a"), 1501);
     bkd_placement_clear(&q);
+    vnreq_destroy(r2);
     struct vnreq *later = request(10, "10M", now + 7200, 3600);
     assert_int_equal(place(f, later, "L3", &q, msg), 0);
     assert_int_equal(label_of(&q, "inp-a"), 1500);

@@ -54,7 +54,9 @@ cat >offer-a.json <<'EOF'
  "nodes": [{"name": "s1", "cpu": 100, "price_cpu_hour": 0.05},
            {"name": "s2", "cpu": 100, "price_cpu_hour": 0.05}],
  "links": [{"a": "s1", "b": "s2", "bandwidth": "1G", "price_mbps_hour": 0.001}],
- "access": [{"name": "a1", "node": "s1", "port": "h1"}],
+ "access": [{"name": "a1", "node": "s1", "port": "h1"}, {"name": "a2", "node": "s1", "port": "h2"},
+            {"name": "a3", "node": "s1", "port": "h3"}, {"name": "a4", "node": "s1", "port": "h4"},
+            {"name": "a5", "node": "s1", "port": "h5"}, {"name": "a6", "node": "s1", "port": "h6"}],
  "borders": [{"name": "ab", "node": "s2", "port": "to-b", "peer_inp": "inp-b",
               "peer_border": "ba", "bandwidth": "1G", "price_mbps_hour": 0.002,
               "labels": [1000, 1999]}]}
@@ -64,14 +66,17 @@ cat >offer-b.json <<'EOF'
  "nodes": [{"name": "t1", "cpu": 100, "price_cpu_hour": 0.04},
            {"name": "t2", "cpu": 100, "price_cpu_hour": 0.04}],
  "links": [{"a": "t1", "b": "t2", "bandwidth": "1G", "price_mbps_hour": 0.001}],
- "access": [{"name": "b1", "node": "t1", "port": "h1"}],
+ "access": [{"name": "b1", "node": "t1", "port": "h1"}, {"name": "b2", "node": "t1", "port": "h2"},
+            {"name": "b3", "node": "t1", "port": "h3"}, {"name": "b4", "node": "t1", "port": "h4"},
+            {"name": "b5", "node": "t1", "port": "h5"}, {"name": "b6", "node": "t1", "port": "h6"}],
  "borders": [{"name": "ba", "node": "t2", "port": "to-a", "peer_inp": "inp-a",
               "peer_border": "ab", "bandwidth": "1G", "price_mbps_hour": 0.002,
               "labels": [1500, 2999]}]}
 EOF
-# A request across both: left on inp-a (access a1), right on inp-b (b1).
+# A request across both: left on inp-a (access aN), right on inp-b (bN),
+# N = $AP (default 1): an access point carries one lease at a time.
 req() {  # KEY CPU_LEFT DURATION [extra JSON members]
-    printf '{"idempotency_key": "%s", "nodes": [{"name": "left", "cpu": %s}, {"name": "right", "cpu": 10}], "links": [{"endpoints": ["left", "right"], "bandwidth": "10M"}], "access": [{"name": "h1", "node": "left", "at": "inp-a/a1"}, {"name": "h2", "node": "right", "at": "inp-b/b1"}], "time": {"start": "now", "duration": "%s"}%s}' "$1" "$2" "$3" "${4:-}"
+    printf '{"idempotency_key": "%s", "nodes": [{"name": "left", "cpu": %s}, {"name": "right", "cpu": 10}], "links": [{"endpoints": ["left", "right"], "bandwidth": "10M"}], "access": [{"name": "h1", "node": "left", "at": "inp-a/a%s"}, {"name": "h2", "node": "right", "at": "inp-b/b%s"}], "time": {"start": "now", "duration": "%s"}%s}' "$1" "$2" "${AP:-1}" "${AP:-1}" "$3" "${4:-}"
 }
 
 start_fake() {  # NAME PORT TOKEN
@@ -213,9 +218,13 @@ expect 200 GET "/v1/leases/$L1" "$IA"
 [ "$(out inps)" = '["inp-a"]' ] || fail "inp-a sees other parts: $(out inps)"
 LAMINA_TOKEN=$SP2 "$LAMINA" lease show "$L1" 2>/dev/null && fail "lamina lease show of another SP's lease succeeded"
 
+# ---- An access point carries one lease at a time ----
+expect 409 POST /v1/requests "$SP2" "$(req sp2-same-ap 5 1h)"
+case "$(out error.message)" in *"inp-a access point a1"*) ;; *) fail "shared access point: $(cat out)";; esac
+
 # ---- Refusal by an InP: aborted everywhere, nothing held ----
 touch refuse-inp-b
-expect 409 POST /v1/requests "$SP1" "$(req sp1-2 10 1h)"
+expect 409 POST /v1/requests "$SP1" "$(AP=2 req sp1-2 10 1h)"
 case "$(out error.message)" in *inp-b*) ;; *) fail "refusal does not name the InP: $(cat out)";; esac
 rm -f refuse-inp-b
 for i in inp-a inp-b; do
@@ -236,10 +245,10 @@ expect 422 POST "/v1/leases/$L1/renew" "$SP1" '{"duration": "2d"}'
 [ "$(lease_field "$L1" end_ts)" = "$new_end" ] || fail "a refused renew changed the end"
 
 # ---- Quota (3 live leases per SP) ----
-expect 201 POST /v1/requests "$SP1" "$(req sp1-3 10 1h)"
+expect 201 POST /v1/requests "$SP1" "$(AP=2 req sp1-3 10 1h)"
 L3=$(out id)
-expect 201 POST /v1/requests "$SP1" "$(req sp1-4 10 1h)"
-expect 403 POST /v1/requests "$SP1" "$(req sp1-5 10 1h)"
+expect 201 POST /v1/requests "$SP1" "$(AP=3 req sp1-4 10 1h)"
+expect 403 POST /v1/requests "$SP1" "$(AP=5 req sp1-5 10 1h)"
 [ "$(out error.field)" = quota.leases ] || fail "quota: $(cat out)"
 
 # ---- Release: gone on both InPs, capacity back ----
@@ -249,7 +258,7 @@ expect 200 POST "/v1/leases/$L3/release" "$SP1"
 expect 409 POST "/v1/leases/$L3/release" "$SP1"
 
 # ---- Expiry: a warning, then gone everywhere within a second ----
-expect 201 POST /v1/requests "$SP2" "$(req sp2-1 10 4s)"
+expect 201 POST /v1/requests "$SP2" "$(AP=4 req sp2-1 10 4s)"
 L5=$(out id); end5=$(out end_ts)
 expect 200 GET "/v1/leases/$L5/events?after=0&wait=10" "$SP2"
 after=$(out next)
@@ -284,7 +293,7 @@ kill "$HB_B"; wait "$HB_B" 2>/dev/null
 wait_for "code GET /v1/inps/inp-b '$ADMIN' >/dev/null; [ \"\$(out up)\" = False ] || [ \"\$(out up)\" = false ]" 8 \
     || fail "inp-b not marked down"
 grep -q "$L1" out || fail "inp-b's leases not listed: $(cat out)"
-expect 409 POST /v1/requests "$SP2" "$(req sp2-2 10 1h)"
+expect 409 POST /v1/requests "$SP2" "$(AP=4 req sp2-2 10 1h)"
 hb inp-b "$IB" & LT_PIDS+=($!)
 wait_for "code GET /v1/inps/inp-b '$ADMIN' >/dev/null; [ \"\$(out up)\" = True ] || [ \"\$(out up)\" = true ]" 5 \
     || fail "inp-b not up again"
@@ -298,7 +307,7 @@ crash_at() {  # POINT KEY -> the lease id the crashed request made
     wait "$BRK_PID" 2>/dev/null
     start_broker
 }
-crash_at after-commit-intent sp2-k1
+AP=5 crash_at after-commit-intent sp2-k1
 expect 200 GET '/v1/leases' "$SP2"
 Lk=$(python3 -c 'import json,sys; print([l["id"] for l in json.load(open(sys.argv[1]))["leases"] if l["state"] not in ("ended",)][-1])' out)
 expect 200 GET "/v1/leases/$Lk" "$SP2"
@@ -306,7 +315,7 @@ expect 200 GET "/v1/leases/$Lk" "$SP2"
 [ "$(fake_state inp-a "$Lk")" = committed ] && [ "$(fake_state inp-b "$Lk")" = committed ] \
     || fail "decided commit not rolled forward on every InP"
 expect 200 POST "/v1/leases/$Lk/release" "$SP2"
-crash_at after-prepare sp2-k2
+AP=6 crash_at after-prepare sp2-k2
 expect 200 GET '/v1/leases?state=failed' "$SP2"
 [ "$(out leases.0.state)" = failed ] || fail "an undecided prepare was not aborted: $(cat out)"
 for i in inp-a inp-b; do
