@@ -71,6 +71,7 @@ struct bkd {
     json_t *warned;             /* lease id -> end warned about */
     json_t *retried;            /* lease id -> last retry by the tick */
     bool stopping;              /* the daemon is stopping: end long polls */
+    int64_t started;            /* when this run started (heartbeat grace) */
 };
 
 /* The authenticated caller of a request. */

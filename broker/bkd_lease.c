@@ -972,8 +972,11 @@ bkd_tick(struct bkd *b, int64_t now)
     }
     bool changed = false;
     for (size_t i = 0; i < n; i++) {
+        /* A broker that just started gives every InP a full period to be
+         * heard again: it was not listening before. */
         int64_t limit = b->cfg.heartbeat_s * b->cfg.missed_heartbeats;
-        if (inps[i].up && now - inps[i].last_seen > limit) {
+        int64_t seen = MAX(inps[i].last_seen, b->started);
+        if (inps[i].up && now - seen > limit) {
             LOG_WARN(MOD, "InP %s: no heartbeat for %"PRId64" s: marked down",
                      inps[i].id, now - inps[i].last_seen);
             store_inp_set_up(b->store, inps[i].id, false, &err);

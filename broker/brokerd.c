@@ -299,7 +299,8 @@ main(int argc, char *argv[])
         LOG_ERR(MOD, "cannot read the InPs: %s", err.msg);
         goto out;
     }
-    bkd_recover(&b, brk_time_now());
+    b.started = brk_time_now();
+    bkd_recover(&b, b.started);
 
     struct http_server_config hc = {
         .address = addr, .port = port,
