@@ -76,6 +76,7 @@
 #ifndef LAMINA_VNE_MD_H
 #define LAMINA_VNE_MD_H 1
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -177,6 +178,7 @@ struct vne_md_adv {
     double *access_hops;        /* per border node */
     /* Full only (NULL for abstract): every node's and link's free
      * capacity (local numbers), and the nodes' free CPU, descending. */
+    uint32_t n_links;           /* entries of 'bw' */
     int32_t *cpu, *bw;
     int32_t *cpu_sorted;
 };
@@ -189,6 +191,18 @@ void vne_md_advertise(const struct vne_md *, uint32_t inp,
                       struct vne_md_adv *adv);
 /* Frees what 'adv' holds.  Accepts NULL. */
 void vne_md_adv_clear(struct vne_md_adv *adv);
+
+/* An advertisement as JSON, what an InP agent sends the broker:
+ *   {"inp": 0, "kind": "full"|"abstract", "price_cpu": 1, "price_bw": 1.5,
+ *    "nodes": 4, "cpu_total": 85, "cpu_max": 30, "border": [1, 2],
+ *    "mesh": [[0, 1, 60, 3], ...],        (border indexes, bw, hops; bw > 0)
+ *    "intra_hops": 1.33, "access_hops": [1.67, 1.33],
+ *    "cpu": [10, 20, 30, 25], "bw": [100, 40, 60, 60]}   (full only)
+ * The reader checks every field (types, ranges, lengths, no unknown
+ * field) and on error leaves '*adv' untouched and sets '*errp' to a
+ * sentence naming the field.  Returns 0 or EINVAL. */
+json_t *vne_md_adv_to_json(const struct vne_md_adv *);
+int vne_md_adv_from_json(const json_t *, struct vne_md_adv *adv, char **errp);
 
 /* ---- Plans, parts, results ---- */
 
