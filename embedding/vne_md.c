@@ -18,6 +18,7 @@
 /* Planning rounds per request (see vne_md_embed()). */
 #define VNE_MD_MAX_ROUNDS 8
 
+
 /* A copy of 'n' bytes at 'p'. */
 static void *
 md_memdup(const void *p, size_t n)
@@ -1612,6 +1613,22 @@ vne_md_join(const struct vne_md *md, struct vne_md_plan *plan,
         }
         uint32_t len = md_stitch_path(md, free_bw, vl->bw, seq, h + 1,
                                       m->host[vl->src], m->host[vl->dst], nodes);
+        /* Else the direct sequence, then through one other InP. */
+        uint32_t a = plan->inp[vl->src], b = plan->inp[vl->dst];
+        for (uint32_t x = 0; !len && x <= md->n_inps; x++) {
+            uint32_t alt[3] = { a, x, b }, n_alt = 3;
+            if (x == md->n_inps) {
+                alt[1] = b;
+                n_alt = 2;
+            } else if (x == a || x == b) {
+                continue;
+            }
+            if (n_alt == h + 1 && !memcmp(alt, seq, n_alt * sizeof *alt)) {
+                continue;               /* the planned one, tried */
+            }
+            len = md_stitch_path(md, free_bw, vl->bw, alt, n_alt,
+                                 m->host[vl->src], m->host[vl->dst], nodes);
+        }
         if (!len) {
             rej->kind = VNE_REJECT_BW;
             rej->inp = -1;
@@ -1622,17 +1639,33 @@ vne_md_join(const struct vne_md *md, struct vne_md_plan *plan,
                 w += snprintf(rej->detail + w, sizeof rej->detail - w, " %s",
                               md->inps[seq[j]].name);
             }
+            if (w > 0 && (size_t) w < sizeof rej->detail) {
+                snprintf(rej->detail + w, sizeof rej->detail - w,
+                         " (nor directly, nor through one other InP)");
+            }
             error = ENOSPC;
             break;
         }
         error = vne_mapping_set_path(m, sub, l, nodes, len);
-        for (uint32_t j = 0, hop = 0; !error && j + 1 < len; j++) {
-            uint32_t link = m->paths[l].links[j];
-            free_bw[link] -= vl->bw;
-            if (md->ilink_of[link] != UINT32_MAX) {
-                r[hop++] = md->ilink_of[link];      /* the one actually used */
+        for (uint32_t j = 0; !error && j + 1 < len; j++) {
+            free_bw[m->paths[l].links[j]] -= vl->bw;
+        }
+    }
+    if (!error) {
+        /* The inter-domain links actually used, in path order. */
+        uint32_t n = 0;
+        free(plan->route);
+        plan->route = xmalloc((req->n_links * md->n_inps + 1) * sizeof *plan->route);
+        for (uint32_t l = 0; l < req->n_links; l++) {
+            plan->route_off[l] = n;
+            for (uint32_t j = 0; j + 1 < m->paths[l].len; j++) {
+                uint32_t il = md->ilink_of[m->paths[l].links[j]];
+                if (il != UINT32_MAX) {
+                    plan->route[n++] = il;
+                }
             }
         }
+        plan->route_off[req->n_links] = n;
     }
     free(order);
     free(free_bw);
@@ -1748,6 +1781,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     struct vne_md_adv *advs = xcalloc(k, sizeof *advs);
     int32_t *ilink_free = xmalloc((md->n_ilinks + 1) * sizeof *ilink_free);
     uint32_t *max_nodes = xmalloc(k * sizeof *max_nodes);
+    uint32_t *new_max = xmalloc(k * sizeof *new_max);
     bool found = false;
     int error = 0;
 
@@ -1755,7 +1789,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     for (uint32_t i = 0; i < k; i++) {
         vne_md_inp_residual(md, i, res, &inp_res[i]);
         vne_md_advertise(md, i, kind, &inp_res[i], &advs[i]);
-        max_nodes[i] = req->n_nodes;
+        max_nodes[i] = new_max[i] = req->n_nodes;
     }
     for (uint32_t l = 0; l < md->n_ilinks; l++) {
         ilink_free[l] = res->bw[md->ilinks[l].merged];
@@ -1782,16 +1816,17 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
         error = error == ENOSPC ? 0 : error;
     }
 
-    /* Rounds: when no plan's parts all fit, the InP that refused the
-     * cheapest plan's part is given one request node fewer and the
-     * broker plans again (as a broker does with a "no" from an InP).
-     * The reason reported is the first round's. */
+    /* Rounds: when no plan's parts all fit, every InP that refused a part
+     * is given at most half the request nodes it refused and the broker
+     * plans again (as a broker does with a "no" from an InP).  The reason
+     * reported is the first round's (its cheapest plan's). */
     for (uint32_t round = 0; round < VNE_MD_MAX_ROUNDS && !found && !error;
          round++) {
         struct vne_md_reject round_rej;
         struct vne_md_reject *rr = round ? &round_rej : rej;
         struct vne_md_plan *plans;
-        uint32_t n_plans, refused = UINT32_MAX, refused_nodes = 0;
+        uint32_t n_plans;
+        bool shrunk = false;
 
         error = vne_md_plan(md, advs, ilink_free, max_nodes, req, &plans,
                             &n_plans, rr);
@@ -1814,18 +1849,21 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
                 continue;
             } else if (e == ENOSPC && pi == 0) {
                 *rr = prej;
-                refused = ref;
-                refused_nodes = ref_nodes;
             } else if (e && e != ENOSPC) {
                 error = e;
+            }
+            if (e == ENOSPC && ref != UINT32_MAX && ref_nodes
+                && ref_nodes - 1 < new_max[ref]) {
+                new_max[ref] = ref_nodes / 2;
+                shrunk = true;
             }
             vne_md_result_clear(&r);
         }
         free(plans);
-        if (refused == UINT32_MAX || !refused_nodes) {
+        if (!shrunk) {
             break;
         }
-        max_nodes[refused] = refused_nodes - 1;
+        memcpy(max_nodes, new_max, k * sizeof *max_nodes);
     }
     if (!error && !found) {
         error = ENOSPC;
@@ -1845,6 +1883,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     free(inp_res);
     free(ilink_free);
     free(max_nodes);
+    free(new_max);
     return error;
 }
 

@@ -54,12 +54,13 @@
  *      cross-domain virtual link through the InPs of its planned route,
  *      in order: each InP extends the fewest-hop path over its own free
  *      links from the entry points the previous InP reached (per-domain
- *      path computation), choosing the inter-domain links on the way.
+ *      path computation), choosing the inter-domain links on the way;
+ *      if that fails, directly, then through one other InP.
  *   vne_md_embed() keeps the plan of step 0 if every InP could embed its
  *   part, else runs stage 2 for each plan of step 1 and keeps the
- *   cheapest (in price) that every InP could embed.  If none could, the
- *   InP that refused the cheapest plan's part gets at most one node
- *   fewer of the request and the broker plans again (a few rounds).
+ *   cheapest (in price) that every InP could embed.  If none could,
+ *   every InP that refused a part gets at most half the request nodes it
+ *   refused and the broker plans again (a few rounds).
  *   vne_md_algo_create() then applies the admission control of the
  *   "lamina" algorithm to the merged mapping.
  *
@@ -276,7 +277,8 @@ void vne_md_parts_clear(struct vne_md_parts *);
  * then routes each cross-domain virtual link (widest first) on the
  * fewest-hop path with its bandwidth free in 'res' (less what the
  * parts and the earlier links took) that crosses the InPs of its planned
- * route in order, each InP on its own links; plan->route is updated to
+ * route in order, each InP on its own links (if there is none: directly
+ * between the two InPs, then through one other); plan->route is set to
  * the inter-domain links actually used.  Returns 0, or ENOSPC with 'rej'
  * naming the virtual link and the InPs. */
 int vne_md_join(const struct vne_md *, struct vne_md_plan *plan,
