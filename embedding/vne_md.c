@@ -1062,10 +1062,10 @@ pl_build(struct planner *pl, const int32_t *ilink_free, const uint32_t *vorder,
         for (uint32_t i = 0; i < k; i++) {
             enum vne_reject_kind w;
             cost[i] = DBL_MAX;
-            if ((o == 0 && i != root) || !pl_fits(pl, i, v, &w)) {
-                if (o == 0 && i != root) {
-                    continue;
-                }
+            if (o == 0 && i != root) {
+                continue;               /* the root takes the first node */
+            }
+            if (!pl_fits(pl, i, v, &w)) {
                 if (why == VNE_REJECT_LOCATION) {
                     why = w;            /* the first short resource */
                     why_inp = i;
