@@ -47,6 +47,7 @@ unit: build
 bench: build hugepages
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench-scale.sh $(BUILD)
+	@scripts/bench-vne-md.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
