@@ -31,6 +31,8 @@
 #define JSONRPC_CLIENT_MAX_MESSAGE (256 * 1024 * 1024)
 /* How long accepting pauses when the process is out of descriptors. */
 #define JSONRPC_ACCEPT_PAUSE_MS 250
+/* How often a shortage of descriptors is logged at most. */
+#define JSONRPC_SHORTAGE_LOG_MS 60000
 
 static const int jsonrpc_json_flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES;
 
@@ -176,9 +178,12 @@ struct jsonrpc_server {
 
     /* Accepting pauses while the process is out of descriptors. */
     int timer_fd;               /* timerfd in 'epfd': idle sweeps, resume */
+    int reserve_fd;             /* /dev/null, closed to accept one client
+                                 * when the process runs out, or -1 */
     bool accept_paused;
     uint64_t accept_resume;     /* time_ms() to try accepting again */
-    uint64_t shortage_failures; /* failed accepts in this shortage */
+    uint64_t next_shortage_log; /* time_ms() before which a shortage of
+                                 * descriptors is not logged again */
     bool busy_logged;           /* refusals logged since the last close */
 
     struct jsonrpc_server_stats stats;
@@ -265,6 +270,7 @@ jsonrpc_server_create(const struct jsonrpc_method *methods, void *aux)
     server->methods = methods;
     server->aux = aux;
     server->listen_fd = -1;
+    server->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     server->idle_timeout_ms = JSONRPC_IDLE_TIMEOUT_MS;
     server->max_output = JSONRPC_MAX_OUTPUT;
     server->max_conns = JSONRPC_MAX_CONNS;
@@ -285,6 +291,9 @@ jsonrpc_server_create(const struct jsonrpc_method *methods, void *aux)
     return server;
 
 error:
+    if (server->reserve_fd >= 0) {
+        close(server->reserve_fd);
+    }
     if (server->epfd >= 0) {
         close(server->epfd);
     }
@@ -799,25 +808,37 @@ jsonrpc_conn_update(struct jsonrpc_server *server, struct jsonrpc_conn *conn)
     }
 }
 
-/* Stops polling the listening socket for JSONRPC_ACCEPT_PAUSE_MS after
- * accept() failed with 'error' for lack of descriptors or memory: the
- * pending connection stays in the backlog, so polling on would spin.  The
- * first failure of a shortage is logged; the end of it, with a count. */
-static void
-jsonrpc_server_pause_accept(struct jsonrpc_server *server, int error)
+/* Called when accept() failed with 'error' for lack of descriptors or
+ * memory.  The first time, gives up the reserve descriptor so that one
+ * management client can still be served (returns true: accept again).
+ * Then stops polling the listening socket for JSONRPC_ACCEPT_PAUSE_MS: the
+ * pending connection stays in the backlog, so polling on would spin.
+ * Logged at most once a minute, with the count of failures. */
+static bool
+jsonrpc_server_out_of_fds(struct jsonrpc_server *server, int error)
 {
+    uint64_t now = time_ms();
+
     server->stats.accept_failures++;
-    if (!server->shortage_failures++) {
-        LOG_WARN(MOD, "accept on %s: %s with %zu clients connected; "
-                 "accepting again every %d ms until it succeeds",
+    if (now >= server->next_shortage_log) {
+        LOG_WARN(MOD, "accept on %s: %s with %zu clients connected "
+                 "(%"PRIu64" failed accepts so far); accepting again every "
+                 "%d ms, logged again in a minute at the earliest",
                  server->path, strerror(error), server->n_conns,
-                 JSONRPC_ACCEPT_PAUSE_MS);
+                 server->stats.accept_failures, JSONRPC_ACCEPT_PAUSE_MS);
+        server->next_shortage_log = now + JSONRPC_SHORTAGE_LOG_MS;
+    }
+    if (server->reserve_fd >= 0 && (error == EMFILE || error == ENFILE)) {
+        close(server->reserve_fd);
+        server->reserve_fd = -1;
+        return true;
     }
     if (!server->accept_paused) {
         epoll_ctl(server->epfd, EPOLL_CTL_DEL, server->listen_fd, NULL);
         server->accept_paused = true;
     }
     server->accept_resume = time_ms() + JSONRPC_ACCEPT_PAUSE_MS;
+    return false;
 }
 
 /* Polls the listening socket again once its pause is over. */
@@ -852,17 +873,14 @@ jsonrpc_server_accept(struct jsonrpc_server *server)
                 return;
             } else if (error == EMFILE || error == ENFILE
                        || error == ENOBUFS || error == ENOMEM) {
-                jsonrpc_server_pause_accept(server, error);
+                if (jsonrpc_server_out_of_fds(server, error)) {
+                    continue;
+                }
             } else {
                 LOG_WARN(MOD, "accept on %s: %s", server->path,
                          strerror(error));
             }
             return;
-        }
-        if (server->shortage_failures) {
-            LOG_INFO(MOD, "accept on %s works again after %"PRIu64" failed "
-                     "attempts", server->path, server->shortage_failures);
-            server->shortage_failures = 0;
         }
         jsonrpc_server_add_fd(server, fd);
     }
@@ -894,6 +912,9 @@ jsonrpc_server_sweep(struct jsonrpc_server *server)
             next = MIN(next, expiry);
         }
         i++;
+    }
+    if (server->reserve_fd < 0) {
+        server->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
     jsonrpc_server_resume_accept(server, now);
     if (server->accept_paused) {
@@ -989,6 +1010,9 @@ jsonrpc_server_destroy(struct jsonrpc_server *server)
     }
     close(server->epfd);
     close(server->timer_fd);
+    if (server->reserve_fd >= 0) {
+        close(server->reserve_fd);
+    }
     free(server);
 }
 

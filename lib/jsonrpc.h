@@ -72,13 +72,16 @@
  *   - An answer the client leaves unread beyond JSONRPC_MAX_OUTPUT bytes
  *     (after what the socket buffer takes) drops the client.
  *
- *   - Connections are accepted in a loop until the backlog is empty.  When
- *     accept() fails for lack of descriptors (EMFILE, ENFILE) or memory,
- *     the listening socket is left out of the poll set for
- *     250 ms at a time, instead of spinning on a backlog it cannot take:
- *     the clients already connected keep being served, and the shortage
- *     is logged once when it starts and once, with the number of failed
- *     attempts, when it ends.
+ *   - Connections are accepted in a loop until the backlog is empty.  The
+ *     server keeps one descriptor in reserve: when accept() fails for
+ *     lack of descriptors (EMFILE, ENFILE), it gives the reserve up to
+ *     accept one more client (so that an operator can still reach a
+ *     daemon whose descriptors were taken by other peers) and takes it
+ *     back as soon as a descriptor is free.  Without a reserve, the
+ *     listening socket is left out of the poll set for 250 ms at a time
+ *     instead of spinning on a backlog it cannot take: the clients
+ *     already connected keep being served, and the shortage is logged
+ *     at most once a minute, with the number of failed accepts.
  *
  * Each of these is counted; the built-in method "rpc.stats" answers the
  * counts, the limits and the number of clients.  The server arms a timer
