@@ -35,6 +35,13 @@ expect 2 "needs a count" "$lamina" vne simulate --instance "$inst" --requests x
 expect 1 "missing.json: No such file" "$lamina" vne simulate --instance "$tmp/missing.json"
 printf '{"format": "lamina-vne-instance/1", "substrate": {"nodes": [], "links": []}}' >"$tmp/bad.json"
 expect 1 "bad.json: substrate: no nodes" "$lamina" vne simulate --instance "$tmp/bad.json"
+python3 - "$inst" "$tmp/long.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['requests'][0]['lifetime'] = 1e308
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+expect 1 'long.json: requests\[0\]: "lifetime" 1e+308 is larger' "$lamina" vne simulate --instance "$tmp/long.json" --json
 printf 'graph [\n node [ id 0 ]\n edge [ source 0 target 9 ]\n]\n' >"$tmp/bad.gml"
 printf '{"nodes": [{"id": 0, "cpu": 1}], "links": []}' >"$tmp/req.json"
 expect 1 "bad.gml:3: edge target 9 names no node" "$lamina" vne embed --substrate "$tmp/bad.gml" --request "$tmp/req.json"
