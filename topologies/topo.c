@@ -362,19 +362,26 @@ parse_double(struct topo_parser *ps, const char *what, const char *key,
     return 0;
 }
 
-/* Splits word 'w' at its '=' into '*key' and '*val'. */
+/* Splits word w[i] at its '=' into '*key' and '*val'.  The words
+ * w[first..i-1] were split before (each is now its key): a key given
+ * twice on one line is refused, rather than silently taking one value. */
 static int
-split_kv(struct topo_parser *ps, const char *what, char *w, char **key,
-         char **val)
+split_kv(struct topo_parser *ps, const char *what, char **w, int i,
+         int first, char **key, char **val)
 {
-    char *eq = strchr(w, '=');
+    char *eq = strchr(w[i], '=');
 
     *key = *val = NULL;
-    if (!eq || eq == w) {
-        return perr(ps, "%s: \"%s\": expected key=value", what, w);
+    if (!eq || eq == w[i]) {
+        return perr(ps, "%s: \"%s\": expected key=value", what, w[i]);
     }
     *eq = '\0';
-    *key = w;
+    for (int j = first; j < i; j++) {
+        if (!strcmp(w[j], w[i])) {
+            return perr(ps, "%s: key \"%s\" given twice", what, w[i]);
+        }
+    }
+    *key = w[i];
     *val = eq + 1;
     return 0;
 }
@@ -400,7 +407,7 @@ parse_defaults(struct topo_parser *ps, char **w, int n)
     }
     for (int i = 2; i < n; i++) {
         char *key, *val;
-        int error = split_kv(ps, "defaults", w[i], &key, &val);
+        int error = split_kv(ps, "defaults", w, i, 2, &key, &val);
 
         if (error) {
             return error;
@@ -455,7 +462,7 @@ parse_switch(struct topo_parser *ps, char **w, int n)
         char *key, *val, what[80];
 
         snprintf(what, sizeof what, "switch %s", w[1]);
-        if ((error = split_kv(ps, what, w[i], &key, &val))) {
+        if ((error = split_kv(ps, what, w, i, 2, &key, &val))) {
             return error;
         }
         if (!strcmp(key, "cpu")) {
@@ -521,7 +528,7 @@ parse_link(struct topo_parser *ps, char **w, int n)
     for (int i = 3; i < n; i++) {
         char *key, *val;
 
-        if ((error = split_kv(ps, what, w[i], &key, &val))) {
+        if ((error = split_kv(ps, what, w, i, 3, &key, &val))) {
             return error;
         }
         if (!strcmp(key, "name")) {
@@ -620,7 +627,7 @@ parse_host(struct topo_parser *ps, char **w, int n)
     for (int i = 3; i < n; i++) {
         char *key, *val;
 
-        if ((error = split_kv(ps, what, w[i], &key, &val))) {
+        if ((error = split_kv(ps, what, w, i, 3, &key, &val))) {
             goto out;
         }
         if (!strcmp(key, "ip")) {
