@@ -895,11 +895,12 @@ write_props(FILE *out, const struct topo_props *p,
     }
 }
 
-/* Writes 's' quoted if it holds blanks, quotes or '#'. */
+/* Writes 's' quoted if it holds blanks, line breaks, quotes or '#' (a
+ * line break, which a quoted value cannot hold, becomes a blank). */
 static void
 write_value(FILE *out, const char *s)
 {
-    if (*s && !strpbrk(s, " \t\"#\\=")) {
+    if (*s && !strpbrk(s, " \t\r\n\"#\\=")) {
         fputs(s, out);
         return;
     }
