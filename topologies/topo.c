@@ -165,7 +165,8 @@ topo_name_links(struct topo *t)
 }
 
 /* Gives hosts without an address 10.0.x.y/16 (by host number, skipping
- * addresses the file gave) and every host without a MAC 02:00:00:xx:yy:zz. */
+ * addresses the file gave) and every host without a MAC 02:00:00:xx:yy:zz
+ * (likewise). */
 void
 topo_finish(struct topo *t)
 {
@@ -198,11 +199,22 @@ topo_finish_hosts(struct topo *t)
                 h->ip = ip;
             }
         }
-        if (!h->mac) {
-            h->mac = xasprintf("02:00:00:%02x:%02x:%02x",
-                               (unsigned) ((i + 1) >> 16) & 0xff,
-                               (unsigned) ((i + 1) >> 8) & 0xff,
-                               (unsigned) (i + 1) & 0xff);
+        /* By host number, skipping the MACs the file gave (to others). */
+        for (size_t m = i + 1; !h->mac; m++) {
+            char *mac = xasprintf("02:00:00:%02x:%02x:%02x",
+                                  (unsigned) (m >> 16) & 0xff,
+                                  (unsigned) (m >> 8) & 0xff,
+                                  (unsigned) m & 0xff);
+            bool taken = false;
+
+            for (size_t j = 0; j < t->n_hosts && !taken; j++) {
+                taken = t->hosts[j].mac && !strcasecmp(t->hosts[j].mac, mac);
+            }
+            if (taken) {
+                free(mac);
+            } else {
+                h->mac = mac;
+            }
         }
     }
 }
