@@ -35,6 +35,8 @@ static size_t n_seeds, cap_seeds;
 static const uint8_t *cur_data;
 static size_t cur_size;
 static char crash_path[256];
+/* The handlers the sanitizers installed, run after ours. */
+static struct sigaction old_actions[NSIG];
 
 static uint64_t rng_state;
 
@@ -69,7 +71,9 @@ write_all(int fd, const void *p, size_t n)
 }
 
 /* Saves the input being run when the process dies of a signal (ASan and
- * UBSan abort with -fno-sanitize-recover / abort_on_error). */
+ * UBSan abort with -fno-sanitize-recover / abort_on_error), then lets the
+ * handler that was there before (a sanitizer's report) or the default
+ * action take over. */
 static void
 crash_handler(int sig)
 {
@@ -82,8 +86,11 @@ crash_handler(int sig)
     write_all(2, "fuzz: input saved to ", 21);
     write_all(2, crash_path, strlen(crash_path));
     write_all(2, "\n", 1);
-    signal(sig, SIG_DFL);
-    raise(sig);
+    sigaction(sig, &old_actions[sig], NULL);
+    if (sig == SIGABRT) {
+        raise(sig);
+    }
+    /* A fault happens again on return, into the restored handler. */
 }
 
 static void
@@ -267,10 +274,11 @@ main(int argc, char *argv[])
     rng_state = seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
     rng_state += !rng_state;    /* xorshift stays at 0 forever */
     snprintf(crash_path, sizeof crash_path, "crash-%s", name);
-    signal(SIGSEGV, crash_handler);
-    signal(SIGABRT, crash_handler);
-    signal(SIGBUS, crash_handler);
-    signal(SIGFPE, crash_handler);
+    for (size_t i = 0; i < 4; i++) {
+        static const int sigs[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE };
+        struct sigaction sa = { .sa_handler = crash_handler };
+        sigaction(sigs[i], &sa, &old_actions[sigs[i]]);
+    }
 
     for (size_t i = 0; i < n_seeds; i++) {
         run_one(seeds[i].data, seeds[i].size);
