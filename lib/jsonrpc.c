@@ -31,7 +31,8 @@
 #define JSONRPC_CLIENT_MAX_MESSAGE (256 * 1024 * 1024)
 /* How long accepting pauses when the process is out of descriptors. */
 #define JSONRPC_ACCEPT_PAUSE_MS 250
-/* How often a shortage of descriptors is logged at most. */
+/* How often a shortage of descriptors, or of client slots, is logged at
+ * most. */
 #define JSONRPC_SHORTAGE_LOG_MS 60000
 
 static const int jsonrpc_json_flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES;
@@ -184,7 +185,8 @@ struct jsonrpc_server {
     uint64_t accept_resume;     /* time_ms() to try accepting again */
     uint64_t next_shortage_log; /* time_ms() before which a shortage of
                                  * descriptors is not logged again */
-    bool busy_logged;           /* refusals logged since the last close */
+    uint64_t next_busy_log;     /* time_ms() before which refusals of
+                                 * clients over the cap are not logged */
 
     struct jsonrpc_server_stats stats;
 };
@@ -410,12 +412,12 @@ jsonrpc_conn_close(struct jsonrpc_server *server, size_t idx)
     free(conn->out);
     free(conn);
     server->conns[idx] = server->conns[--server->n_conns];
-    server->busy_logged = false;
 }
 
 /* Tells the client on 'fd' that the server is full, and closes it.  The
  * answer is one short line on a fresh socket, so it fits in the socket
- * buffer: the client reads it even after the close. */
+ * buffer: the client reads it even after the close.  Logged at most once
+ * a minute, with the count. */
 static void
 jsonrpc_server_refuse(struct jsonrpc_server *server, int fd)
 {
@@ -441,12 +443,13 @@ jsonrpc_server_refuse(struct jsonrpc_server *server, int fd)
     }
     close(fd);
     server->stats.refused_busy++;
-    if (!server->busy_logged) {
+    if (time_ms() >= server->next_busy_log) {
         LOG_WARN(MOD, "%s: %zu clients connected, the most it serves: "
-                 "refusing more (%"PRIu64" refused so far)",
+                 "refusing more (%"PRIu64" refused so far; logged again in "
+                 "a minute at the earliest)",
                  server->path ? server->path : "server", server->n_conns,
                  server->stats.refused_busy);
-        server->busy_logged = true;
+        server->next_busy_log = time_ms() + JSONRPC_SHORTAGE_LOG_MS;
     }
 }
 
