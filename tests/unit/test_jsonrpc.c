@@ -753,6 +753,22 @@ wait_hangup(int fd, int ms)
     return false;
 }
 
+/* Waits up to 'ms' for the server to close its end of 'fd', without
+ * reading what it sent (POLLHUP comes with unread data too). */
+static bool
+wait_closed_unread(int fd, int ms)
+{
+    uint64_t deadline = time_ms() + ms;
+
+    while (time_ms() < deadline) {
+        struct pollfd pfd = { .fd = fd, .events = 0 };
+        if (poll(&pfd, 1, 50) > 0 && pfd.revents & POLLHUP) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 test_idle_timeout(void **state)
 {
@@ -764,7 +780,7 @@ test_idle_timeout(void **state)
     int idle[2], active[2];
     json_t *result;
 
-    jsonrpc_server_set_limits(server, 300, 0, 0);
+    jsonrpc_server_set_limits(server, 600, 0, 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, idle), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, active), 0);
     assert_int_equal(jsonrpc_server_add_fd(server, idle[0]), 0);
@@ -773,11 +789,11 @@ test_idle_timeout(void **state)
     server_thread_start(&st, server);
 
     /* The silent client is closed; one that keeps talking is not. */
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 20; i++) {
         assert_int_equal(jsonrpc_client_call(busy, "echo", NULL, 5000,
                                              &result, &err), 0);
         json_decref(result);
-        usleep(100000);
+        usleep(50000);
     }
     assert_true(wait_hangup(idle[1], 2000));
     assert_int_equal(jsonrpc_client_call(busy, "echo", NULL, 5000, &result,
@@ -908,7 +924,7 @@ test_non_reading_client(void **state)
             break;              /* the server stopped reading */
         }
     }
-    assert_true(wait_hangup(big[1], 3000));
+    assert_true(wait_closed_unread(big[1], 3000));
     jsonrpc_server_get_stats(server, &stats);
     assert_int_equal(stats.dropped_output, 1);
     /* The slow one goes only once it stays silent for the timeout. */
@@ -916,7 +932,7 @@ test_non_reading_client(void **state)
     assert_int_equal(jsonrpc_server_n_conns(server), 1);
     jsonrpc_server_set_limits(server, 400, 256 * 1024, 0);
     server_thread_start(&st, server);
-    usleep(1000000);
+    assert_true(wait_closed_unread(slow[1], 3000));
     server_thread_stop(&st);
     assert_int_equal(jsonrpc_server_n_conns(server), 0);
     jsonrpc_server_get_stats(server, &stats);
