@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 lt_init mgmt-limits 120
 
-IDLE=3
+IDLE=5
 FLOOD=$(dirname "$0")/mgmt-flood.py
 
 start_switchd --mgmt-idle-timeout "$IDLE"
@@ -63,9 +63,9 @@ info "lamina-switchd: $open_fds descriptors open, limit now $limit"
 cpu() { awk '{print $14 + $15}' /proc/"$LT_SWITCHD_PID"/task/"$LT_SWITCHD_PID"/stat; }
 logged0=$(grep -c "Too many open files" "$LT_DIR/switchd.log")
 
-bg_start python3 "$FLOOD" "$LT_SOCK" 60 "$LT_DIR/flood2"
+bg_start python3 "$FLOOD" "$LT_SOCK" 40 "$LT_DIR/flood2"
 wait_for "[ -s '$LT_DIR/flood2' ]" 10 || fail "the second flood did not report"
-info "flood of 60: $(cat "$LT_DIR/flood2")"
+info "flood of 40: $(cat "$LT_DIR/flood2")"
 [ "$(report "$LT_DIR/flood2" stats.accept_failures)" -ge 1 ] ||
     fail "the flood did not exhaust the descriptors"
 # A connected client is answered at once while descriptors are short.
@@ -83,7 +83,7 @@ kill -0 "$LT_SWITCHD_PID" || fail "lamina-switchd died"
 # New clients are served once idle ones go; the shortage was logged once
 # (at most once a minute), not once per attempt.
 t2=$(now)
-wait_for "timeout 2 '$LT_BUILD/cli/lamina' --socket '$LT_SOCK' switch list" 20 ||
+wait_for "timeout 2 '$LT_BUILD/cli/lamina' --socket '$LT_SOCK' switch list" 30 ||
     fail "switch list does not answer after running out of descriptors"
 info "switch list answers $(elapsed "$t2") s later"
 logged=$(( $(grep -c "Too many open files" "$LT_DIR/switchd.log") - logged0 ))
