@@ -811,14 +811,15 @@ jsonrpc_conn_update(struct jsonrpc_server *server, struct jsonrpc_conn *conn)
     }
 }
 
-/* Called when accept() failed with 'error' for lack of descriptors or
- * memory.  The first time, gives up the reserve descriptor so that one
- * management client can still be served (returns true: accept again).
- * Then stops polling the listening socket for JSONRPC_ACCEPT_PAUSE_MS: the
- * pending connection stays in the backlog, so polling on would spin.
- * Logged at most once a minute, with the count of failures. */
+/* Called when accept() failed with 'error' (mostly: no descriptor or
+ * memory left).  For EMFILE or ENFILE, the first time, gives up the
+ * reserve descriptor so that one management client can still be served
+ * (returns true: accept again).  Otherwise stops polling the listening
+ * socket for JSONRPC_ACCEPT_PAUSE_MS: the pending connection stays in the
+ * backlog, so polling on would spin.  Logged at most once a minute, with
+ * the count of failures. */
 static bool
-jsonrpc_server_out_of_fds(struct jsonrpc_server *server, int error)
+jsonrpc_server_accept_failed(struct jsonrpc_server *server, int error)
 {
     uint64_t now = time_ms();
 
@@ -874,14 +875,8 @@ jsonrpc_server_accept(struct jsonrpc_server *server)
                 continue;
             } else if (error == EAGAIN || error == EWOULDBLOCK) {
                 return;
-            } else if (error == EMFILE || error == ENFILE
-                       || error == ENOBUFS || error == ENOMEM) {
-                if (jsonrpc_server_out_of_fds(server, error)) {
-                    continue;
-                }
-            } else {
-                LOG_WARN(MOD, "accept on %s: %s", server->path,
-                         strerror(error));
+            } else if (jsonrpc_server_accept_failed(server, error)) {
+                continue;
             }
             return;
         }

@@ -220,7 +220,7 @@ struct jsonrpc_server_stats {
     uint64_t refused_busy;      /* clients over the cap, told busy */
     uint64_t closed_idle;       /* clients silent for the idle timeout */
     uint64_t dropped_output;    /* clients past the unread output limit */
-    uint64_t accept_failures;   /* accepts failed for lack of descriptors */
+    uint64_t accept_failures;   /* accepts failed (mostly: no descriptor) */
 };
 
 void jsonrpc_server_get_stats(const struct jsonrpc_server *,
