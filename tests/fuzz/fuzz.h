@@ -16,16 +16,15 @@
  * The driver
  * ==========
  *
- * The suite is built with gcc, so the targets are linked with a small
- * driver of our own (fuzz-driver.c) instead of libFuzzer: it replays a
- * seed corpus (real files from data/ and topologies/examples, plus the
- * regression seeds in tests/fuzz/regress/) and then runs random mutations
- * of the seeds (bit flips, interesting bytes, insertions, deletions,
- * repeats, splices, tokens of the format) for a bounded number of runs
- * and seconds.  It has no coverage feedback: it finds what is near the
- * seeds, which is where parsers break.  The same targets link with
- * libFuzzer unchanged (clang -fsanitize=fuzzer,address,undefined
- * fuzz-NAME.c plus the parser's sources) for a longer, guided run.
+ * With clang, the targets are built with libFuzzer (coverage-guided),
+ * ASan and UBSan.  Without it (the suite is built with gcc), they are
+ * linked with a small driver of our own (fuzz-driver.c) that takes the
+ * same flags: it replays the seed corpus (real files from data/ and
+ * topologies/examples, plus the regression seeds in tests/fuzz/regress/)
+ * and then runs random mutations of the seeds (bit flips, interesting
+ * bytes, insertions, deletions, repeats, splices, tokens of the format)
+ * for a bounded number of runs and seconds.  It has no coverage feedback:
+ * it finds what is near the seeds, which is where parsers break.
  *
  * An input that fails is written to crash-fuzz-NAME in the working
  * directory before the process dies, so it can be replayed (pass it as a
