@@ -26,9 +26,10 @@
  * for a bounded number of runs and seconds.  It has no coverage feedback:
  * it finds what is near the seeds, which is where parsers break.
  *
- * An input that fails is written to crash-fuzz-NAME in the working
- * directory before the process dies, so it can be replayed (pass it as a
- * seed) and, once fixed, added to tests/fuzz/regress/NAME/.
+ * An input that fails is written to crash-* in the working directory
+ * (crash-SHA1 by libFuzzer, crash-fuzz-NAME by the driver) before the
+ * process dies, so it can be replayed (pass it as an argument) and, once
+ * fixed, added to tests/fuzz/regress/NAME/.
  */
 #ifndef LAMINA_FUZZ_H
 #define LAMINA_FUZZ_H 1
