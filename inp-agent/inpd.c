@@ -213,12 +213,12 @@ inpd_config_read(const char *path, struct inpd_config *cfg, char *msg,
         snprintf(m, sizeof m, "\"name\": \"%s\" is not a valid name", cfg->name);
         goto out;
     }
-    cfg->offer = json_object_get(doc, "offer");
-    if (cfg->offer && !json_is_object(cfg->offer)) {
+    v = json_object_get(doc, "offer");
+    if (v && !json_is_object(v)) {
         snprintf(m, sizeof m, "\"offer\": must be an object");
         goto out;
     }
-    cfg->offer = cfg->offer ? json_deep_copy(cfg->offer) : json_object();
+    cfg->offer = v ? json_deep_copy(v) : json_object();
     if (!cfg->switchd_socket) {
         cfg->switchd_socket = xstrdup(getenv("LAMINA_SOCKET")
                                       ? getenv("LAMINA_SOCKET")
@@ -265,6 +265,22 @@ out:
     free(agent_token_file);
     json_decref(doc);
     return error;
+}
+
+/* Frees what inpd_config_read() allocated in 'cfg'. */
+static void
+inpd_config_destroy(struct inpd_config *cfg)
+{
+    free(cfg->name);
+    free(cfg->switchd_socket);
+    free(cfg->broker);
+    free(cfg->token);
+    free(cfg->agent_token);
+    free(cfg->listen_addr);
+    free(cfg->endpoint);
+    free(cfg->state_path);
+    json_decref(cfg->offer);
+    memset(cfg, 0, sizeof *cfg);
 }
 
 /* ---- State ------------------------------------------------------------ */
@@ -1240,25 +1256,26 @@ main(int argc, char *argv[])
     }
     if (inpd_config_read(config, &d.cfg, msg, sizeof msg)) {
         LOG_ERR(MOD, "%s", msg);
+        inpd_config_destroy(&d.cfg);
         return 1;
     }
     if (mkdir_parent(d.cfg.state_path, 0750)) {
         LOG_ERR(MOD, "cannot create the directory of %s: %s", d.cfg.state_path,
                 strerror(errno));
-        return 1;
+        goto out;
     }
     if (statefile_check_dir(d.cfg.state_path, msg, sizeof msg)) {
         LOG_WARN(MOD, "%s", msg);
     }
     if (inpd_load(&d, msg, sizeof msg)) {
         LOG_ERR(MOD, "refusing to start: %s", msg);
-        return 1;
+        goto out;
     }
     if (d.cfg.agent_token) {
         str_copy(d.agent_token, d.cfg.agent_token, sizeof d.agent_token);
     } else if (make_token(d.agent_token)) {
         LOG_ERR(MOD, "cannot read /dev/urandom");
-        return 1;
+        goto out;
     }
     if (!d.cfg.endpoint) {
         d.cfg.endpoint = xasprintf("http://%s:%u", d.cfg.listen_addr,
@@ -1324,6 +1341,6 @@ out:
     json_decref(d.links);
     json_decref(d.offer);
     json_decref(d.leases);
-    json_decref(d.cfg.offer);
+    inpd_config_destroy(&d.cfg);
     return status;
 }
