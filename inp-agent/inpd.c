@@ -1061,7 +1061,7 @@ static const struct http_route inpd_routes[] = {
 static void
 inpd_tick(struct inpd *d)
 {
-    json_t *before = json_deep_copy(d->leases), *rec, *wanted;
+    json_t *before = NULL, *rec, *wanted;
     int64_t now = now_s();
     bool changed = false;
     char msg[512], keys[sizeof d->applied] = "";
@@ -1071,12 +1071,14 @@ inpd_tick(struct inpd *d)
 
     json_object_foreach_safe(d->leases, tmp, id, rec) {
         const char *state = rec_str(rec, "state");
-        if (!strcmp(state, "held") && rec_int(rec, "hold_until") <= now) {
-            LOG_INFO(MOD, "lease %s: the hold lapsed", id);
-            json_object_del(d->leases, id);
-            changed = true;
-        } else if (!strcmp(state, "committed") && rec_int(rec, "end") <= now) {
-            LOG_INFO(MOD, "lease %s: ended", id);
+        bool lapsed = !strcmp(state, "held") && rec_int(rec, "hold_until") <= now;
+        bool ended = !strcmp(state, "committed") && rec_int(rec, "end") <= now;
+
+        if (lapsed || ended) {
+            if (!before) {
+                before = json_deep_copy(d->leases);
+            }
+            LOG_INFO(MOD, "lease %s: %s", id, lapsed ? "the hold lapsed" : "ended");
             json_object_del(d->leases, id);
             changed = true;
         }

@@ -149,6 +149,14 @@ capture_stop
 mpls=$(capture_count "$LT_DIR/border.pcap" mpls 1000)
 [ "$mpls" -ge 1 ] || fail "no frame with label 1000 left the border port"
 info "lease 4 active: ping h1 -> h2, $mpls frames with label 1000 on the border"
+# The border label is taken on to-b: switchd refuses another user, by name.
+out=$(lamina vlink add L4 extra --path s2 --border '{"port": "to-b", "label": 1000}' 2>&1) &&
+    fail "a second border vlink with label 1000 on to-b was accepted"
+echo "$out" | grep -q "border label 1000 is already in use on port s2/to-b (slice L4)" ||
+    fail "the refusal should name the label, the port and the slice: $out"
+out=$(lamina vlink add L4 extra --path s2 --border '{"port": "to-b"}' 2>&1) &&
+    fail "a border without a label was accepted"
+echo "$out" | grep -q label || fail "the refusal should name the missing label: $out"
 
 # Renew: the end granted, capped by max_lease_s.
 [ "$(call POST renew "{\"lease\": \"4\", \"end\": $((now + 100000))}")" = 200 ] || fail "renew 4"
