@@ -142,7 +142,9 @@ inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
                  path, status, m ? m : "no reason given",
                  res ? "; resource " : "", res ? res : "");
         json_decref(r);
-        return status == 409 ? 409 : EIO;
+        /* 409 (short) and 422 (e.g. past its maximum lease) are the InP's
+         * refusals; anything else is a failure of the call. */
+        return status == 409 || status == 422 ? 409 : EIO;
     }
     if (reply) {
         *reply = r;
@@ -394,6 +396,8 @@ lease_drive(struct bkd *b, struct store_lease *l, int64_t now)
     }
 }
 
+static int64_t inp_max_end(struct bkd *, const char *inp, int64_t start);
+
 /* ---- Create ---- */
 
 /* Sums the CPU and bandwidth of the bills of 'parts'. */
@@ -536,6 +540,20 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
         return;
     }
 
+    /* Every InP of the placement must allow a lease that long. */
+    const char *pinp;
+    json_t *pv;
+    json_object_foreach(pl.parts, pinp, pv) {
+        int64_t max = inp_max_end(b, pinp, pl.start);
+        if (pl.end > max) {
+            http_error(resp, 422, "too_long", "time", "time: the lease would "
+                       "run %"PRId64" s, longer than InP %s allows (%"PRId64
+                       " s)", pl.end - pl.start, pinp, max - pl.start);
+            bkd_placement_clear(&pl);
+            store_request_clear(&r);
+            return;
+        }
+    }
     str_copy(l.sp, who->id, sizeof l.sp);
     str_copy(l.request, r.id, sizeof l.request);
     l.state = LEASE_REQUESTED;
@@ -680,8 +698,10 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     bkd_fault(b, "after-commit");
     json_t *answer = bkd_lease_json(&l);
     store_request_answer(b->store, r.id, answer, l.id, &err);
-    LOG_INFO(MOD, "lease %s of %s: %s, %"PRId64" to %"PRId64, l.id, l.sp,
-             lease_state_name(l.state), l.start, l.end);
+    char ts[32], te[32];
+    LOG_INFO(MOD, "lease %s of %s: %s, %s to %s", l.id, l.sp,
+             lease_state_name(l.state), brk_time_format(l.start, ts, sizeof ts),
+             brk_time_format(l.end, te, sizeof te));
     http_reply(resp, 201, answer);
     store_request_clear(&r);
     store_lease_clear(&l);
@@ -866,20 +886,43 @@ inp_down_events(struct bkd *b, const char *inp)
 void
 bkd_tick(struct bkd *b, int64_t now)
 {
-    struct store_lease *ls;
-    size_t n;
+    struct store_lease *ls = NULL;
+    size_t n = 0;
     struct brk_error err;
 
-    if (store_lease_list(b->store, NULL, LEASE_NONE, &ls, &n, &err)) {
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct store_lease *l = &ls[i];
-        if (lease_state_is_final(l->state)) {
-            json_object_del(b->warned, l->id);
-            json_object_del(b->retried, l->id);
+    /* The leases not final (the ended and failed ones, the many, are not
+     * read at all). */
+    for (int s = 0; s < LEASE_N_STATES; s++) {
+        struct store_lease *part;
+        size_t np;
+        if (lease_state_is_final(s)
+            || store_lease_list(b->store, NULL, s, &part, &np, &err)) {
             continue;
         }
+        ls = xrealloc(ls, (n + np + 1) * sizeof *ls);
+        memcpy(ls + n, part, np * sizeof *part);
+        n += np;
+        free(part);
+    }
+    json_t *live = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(live, ls[i].id, json_true());
+    }
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(b->warned, tmp, key, v) {
+        if (!json_object_get(live, key)) {
+            json_object_del(b->warned, key);
+        }
+    }
+    json_object_foreach_safe(b->retried, tmp, key, v) {
+        if (!json_object_get(live, key)) {
+            json_object_del(b->retried, key);
+        }
+    }
+    json_decref(live);
+    for (size_t i = 0; i < n; i++) {
+        struct store_lease *l = &ls[i];
         if (lease_state_is_transitional(l->state)) {
             /* Handlers hold the mutex, so this one is not in flight: it was
              * left behind (an InP failed).  Retried every 2 s, not at every
