@@ -722,11 +722,15 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
             http_error(resp, 409, "conflict", "txn", "lease %s is already "
                        "prepared by transaction %s", lease, rec_str(rec, "txn"));
         } else {
-            /* A retry: the first answer again. */
-            http_reply(resp, 200, json_pack("{s:b, s:I, s:s}", "held", 1,
-                                            "hold_until",
-                                            (json_int_t) rec_int(rec, "hold_until"),
-                                            "state", rec_str(rec, "state")));
+            /* A retry: the first answer again (once committed, the hold
+             * became the lease: its state and end instead). */
+            json_t *ans = json_pack("{s:b, s:s, s:I}", "held", 1, "state",
+                                    rec_str(rec, "state"), "end",
+                                    (json_int_t) rec_int(rec, "end"));
+            if (json_object_get(rec, "hold_until")) {
+                json_object_set(ans, "hold_until", json_object_get(rec, "hold_until"));
+            }
+            http_reply(resp, 200, ans);
         }
         goto out;
     }
