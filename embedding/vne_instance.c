@@ -290,6 +290,14 @@ rd_request(struct reader *rd, json_t *obj, const char *where,
         rd_error(rd, where, "\"arrival\" must be >= 0 and \"lifetime\" > 0");
         return false;
     }
+    /* Revenue x lifetime and arrival + lifetime must stay finite. */
+    if (req->arrival > VNE_MAX_TIME || req->lifetime > VNE_MAX_TIME) {
+        rd_error(rd, where, "\"%s\" %g is larger than %g, the longest time "
+                 "an instance may use", req->arrival > VNE_MAX_TIME
+                 ? "arrival" : "lifetime", req->arrival > VNE_MAX_TIME
+                 ? req->arrival : req->lifetime, VNE_MAX_TIME);
+        return false;
+    }
     req->n_nodes = json_array_size(nodes);
     req->nodes = xcalloc(req->n_nodes, sizeof *req->nodes);
     for (uint32_t i = 0; i < req->n_nodes; i++) {

@@ -31,6 +31,11 @@
 
 #include "vne.h"
 
+/* Largest "arrival" and "lifetime" accepted, in time units: far beyond any
+ * real trace, small enough that sums and products of times, amounts and
+ * counts stay finite. */
+#define VNE_MAX_TIME 1e9
+
 struct vne_instance {
     char *path;
     char *format;

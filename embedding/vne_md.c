@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <float.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 /* Planning rounds per request (see vne_md_embed()). */
 #define VNE_MD_MAX_ROUNDS 8
+
 
 /* A copy of 'n' bytes at 'p'. */
 static void *
@@ -492,6 +495,7 @@ vne_md_advertise(const struct vne_md *md, uint32_t inp,
         free(queue);
         adv->cpu = md_memdup(res->cpu, n * sizeof *res->cpu);
         adv->bw = md_memdup(res->bw, sub->n_links * sizeof *res->bw);
+        adv->n_links = sub->n_links;
         adv->cpu_sorted = md_memdup(res->cpu, n * sizeof *res->cpu);
         qsort(adv->cpu_sorted, n, sizeof *adv->cpu_sorted, cmp_i32_desc);
     }
@@ -510,6 +514,244 @@ vne_md_adv_clear(struct vne_md_adv *adv)
         free(adv->bw);
         memset(adv, 0, sizeof *adv);
     }
+}
+
+/* ---- Advertisements as JSON ---- */
+
+json_t *
+vne_md_adv_to_json(const struct vne_md_adv *adv)
+{
+    json_t *mesh = json_array(), *border = json_array(), *access = json_array();
+    uint32_t nb = adv->n_border;
+    for (uint32_t i = 0; i < nb; i++) {
+        json_array_append_new(border, json_integer(adv->border[i]));
+        json_array_append_new(access, json_real(adv->access_hops[i]));
+        for (uint32_t j = 0; j < nb; j++) {
+            if (adv->mesh_bw[i * nb + j] > 0) {
+                json_array_append_new(mesh, json_pack("[i, i, i, i]", (int) i, (int) j,
+                                                      (int) adv->mesh_bw[i * nb + j],
+                                                      (int) adv->mesh_hops[i * nb + j]));
+            }
+        }
+    }
+    json_t *o = json_pack("{s:i, s:s, s:f, s:f, s:i, s:I, s:i, s:o, s:o, s:f, s:o}",
+                          "inp", (int) adv->inp,
+                          "kind", vne_md_adv_kind_name(adv->kind),
+                          "price_cpu", adv->price_cpu, "price_bw", adv->price_bw,
+                          "nodes", (int) adv->n_nodes,
+                          "cpu_total", (json_int_t) adv->cpu_total,
+                          "cpu_max", (int) adv->cpu_max,
+                          "border", border, "mesh", mesh,
+                          "intra_hops", adv->intra_hops, "access_hops", access);
+    if (adv->kind == VNE_MD_FULL) {
+        json_t *cpu = json_array(), *bw = json_array();
+        for (uint32_t i = 0; i < adv->n_nodes; i++) {
+            json_array_append_new(cpu, json_integer(adv->cpu[i]));
+        }
+        for (uint32_t i = 0; i < adv->n_links; i++) {
+            json_array_append_new(bw, json_integer(adv->bw[i]));
+        }
+        json_object_set_new(o, "cpu", cpu);
+        json_object_set_new(o, "bw", bw);
+    }
+    return o;
+}
+
+/* Reads integer 'key' of 'o' in [lo, hi] into '*out'; false with '*errp'
+ * set if missing or out of range. */
+static bool
+adv_int(const json_t *o, const char *key, long long lo, long long hi,
+        long long *out, char **errp)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < lo
+        || json_integer_value(v) > hi) {
+        *errp = xasprintf("advertisement: \"%s\" must be an integer from %lld "
+                          "to %lld", key, lo, hi);
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
+/* Reads number 'key' of 'o' in [lo, hi]; as adv_int(). */
+static bool
+adv_num(const json_t *o, const char *key, double lo, double hi, double *out,
+        char **errp)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_number(v) || !(json_number_value(v) >= lo)
+        || !(json_number_value(v) <= hi)) {
+        *errp = xasprintf("advertisement: \"%s\" must be a number from %g to %g",
+                          key, lo, hi);
+        return false;
+    }
+    *out = json_number_value(v);
+    return true;
+}
+
+/* Reads array 'key' of 'o' of exactly 'n' integers in [0, hi] into a new
+ * array '*out'; as adv_int(). */
+static bool
+adv_int_array(const json_t *o, const char *key, size_t n, long long hi,
+              int32_t **out, char **errp)
+{
+    const json_t *a = json_object_get(o, key);
+    if (!json_is_array(a) || json_array_size(a) != n) {
+        *errp = xasprintf("advertisement: \"%s\" must be an array of %zu integers",
+                          key, n);
+        return false;
+    }
+    int32_t *v = xmalloc((n + 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *x = json_array_get(a, i);
+        if (!json_is_integer(x) || json_integer_value(x) < 0
+            || json_integer_value(x) > hi) {
+            *errp = xasprintf("advertisement: %s[%zu] must be an integer from 0 "
+                              "to %lld", key, i, hi);
+            free(v);
+            return false;
+        }
+        v[i] = json_integer_value(x);
+    }
+    *out = v;
+    return true;
+}
+
+int
+vne_md_adv_from_json(const json_t *o, struct vne_md_adv *out, char **errp)
+{
+    static const char *const known[] = {
+        "inp", "kind", "price_cpu", "price_bw", "nodes", "cpu_total", "cpu_max",
+        "border", "mesh", "intra_hops", "access_hops", "cpu", "bw", NULL,
+    };
+    struct vne_md_adv a;
+    long long v;
+    const char *key;
+    json_t *val;
+
+    *errp = NULL;
+    memset(&a, 0, sizeof a);
+    if (!json_is_object(o)) {
+        *errp = xstrdup("advertisement: must be an object");
+        return EINVAL;
+    }
+    json_object_foreach((json_t *) o, key, val) {
+        size_t i = 0;
+        while (known[i] && strcmp(known[i], key)) {
+            i++;
+        }
+        if (!known[i]) {
+            *errp = xasprintf("advertisement: unknown field \"%s\"", key);
+            return EINVAL;
+        }
+    }
+    const json_t *kind = json_object_get(o, "kind");
+    if (!json_is_string(kind) || !vne_md_adv_kind_parse(json_string_value(kind), &a.kind)) {
+        *errp = xstrdup("advertisement: \"kind\" must be \"full\" or \"abstract\"");
+        return EINVAL;
+    }
+    if (!adv_int(o, "inp", 0, 65535, &v, errp)) {
+        return EINVAL;
+    }
+    a.inp = v;
+    if (!adv_num(o, "price_cpu", 0, 1e9, &a.price_cpu, errp)
+        || !adv_num(o, "price_bw", 0, 1e9, &a.price_bw, errp)
+        || !adv_num(o, "intra_hops", 0, 1e6, &a.intra_hops, errp)) {
+        return EINVAL;
+    }
+    if (!adv_int(o, "nodes", 1, UINT32_MAX / 2, &v, errp)) {
+        return EINVAL;
+    }
+    a.n_nodes = v;
+    if (!adv_int(o, "cpu_total", 0, (long long) VNE_MAX_AMOUNT * a.n_nodes, &v, errp)) {
+        return EINVAL;
+    }
+    a.cpu_total = v;
+    if (!adv_int(o, "cpu_max", 0, VNE_MAX_AMOUNT, &v, errp)) {
+        return EINVAL;
+    }
+    a.cpu_max = v;
+    const json_t *border = json_object_get(o, "border");
+    if (!json_is_array(border) || json_array_size(border) > a.n_nodes) {
+        *errp = xstrdup("advertisement: \"border\" must be an array of node "
+                        "numbers, at most one per node");
+        return EINVAL;
+    }
+    uint32_t nb = a.n_border = json_array_size(border);
+    int32_t *b32 = NULL;
+    if (!adv_int_array(o, "border", nb, a.n_nodes - 1, &b32, errp)) {
+        return EINVAL;
+    }
+    a.border = xmalloc((nb + 1) * sizeof *a.border);
+    for (uint32_t i = 0; i < nb; i++) {
+        a.border[i] = b32[i];
+    }
+    free(b32);
+    a.mesh_bw = xcalloc((size_t) nb * nb + 1, sizeof *a.mesh_bw);
+    a.mesh_hops = xcalloc((size_t) nb * nb + 1, sizeof *a.mesh_hops);
+    a.access_hops = xcalloc(nb + 1, sizeof *a.access_hops);
+
+    int error = EINVAL;
+    const json_t *mesh = json_object_get(o, "mesh"), *e;
+    size_t idx;
+    if (!json_is_array(mesh)) {
+        *errp = xstrdup("advertisement: \"mesh\" must be an array of "
+                        "[from, to, bw, hops]");
+        goto out;
+    }
+    json_array_foreach(mesh, idx, e) {
+        json_int_t f, t, w, h;
+        if (json_unpack((json_t *) e, "[IIII]", &f, &t, &w, &h) || f < 0 || t < 0
+            || f >= nb || t >= nb || f == t || w < 0 || w > VNE_MAX_AMOUNT
+            || h < 1 || h > a.n_nodes) {
+            *errp = xasprintf("advertisement: mesh[%zu] must be [from, to, bw, hops] "
+                              "with two distinct border indexes below %u, bw from "
+                              "0 to %d and hops from 1 to %u", idx, nb,
+                              VNE_MAX_AMOUNT, a.n_nodes);
+            goto out;
+        }
+        a.mesh_bw[f * nb + t] = w;
+        a.mesh_hops[f * nb + t] = h;
+    }
+    const json_t *acc = json_object_get(o, "access_hops");
+    if (!json_is_array(acc) || json_array_size(acc) != nb) {
+        *errp = xasprintf("advertisement: \"access_hops\" must be an array of %u "
+                          "numbers (one per border node)", nb);
+        goto out;
+    }
+    json_array_foreach(acc, idx, e) {
+        if (!json_is_number(e) || !(json_number_value(e) >= 0)
+            || !(json_number_value(e) <= 1e6)) {
+            *errp = xasprintf("advertisement: access_hops[%zu] must be a number "
+                              "from 0 to 1e6", idx);
+            goto out;
+        }
+        a.access_hops[idx] = json_number_value(e);
+    }
+    if (a.kind == VNE_MD_FULL) {
+        const json_t *bw = json_object_get(o, "bw");
+        if (!adv_int_array(o, "cpu", a.n_nodes, VNE_MAX_AMOUNT, &a.cpu, errp)
+            || !adv_int_array(o, "bw", json_is_array(bw) ? json_array_size(bw) : 0,
+                              VNE_MAX_AMOUNT, &a.bw, errp)) {
+            goto out;
+        }
+        a.n_links = json_array_size(bw);
+        a.cpu_sorted = md_memdup(a.cpu, a.n_nodes * sizeof *a.cpu);
+        qsort(a.cpu_sorted, a.n_nodes, sizeof *a.cpu_sorted, cmp_i32_desc);
+    } else if (json_object_get(o, "cpu") || json_object_get(o, "bw")) {
+        *errp = xstrdup("advertisement: an abstract advertisement has no "
+                        "\"cpu\" or \"bw\"");
+        goto out;
+    }
+    error = 0;
+out:
+    if (error) {
+        vne_md_adv_clear(&a);
+    } else {
+        *out = a;
+    }
+    return error;
 }
 
 /* ---- Stage 1: the broker's plans ---- */
@@ -820,10 +1062,10 @@ pl_build(struct planner *pl, const int32_t *ilink_free, const uint32_t *vorder,
         for (uint32_t i = 0; i < k; i++) {
             enum vne_reject_kind w;
             cost[i] = DBL_MAX;
-            if ((o == 0 && i != root) || !pl_fits(pl, i, v, &w)) {
-                if (o == 0 && i != root) {
-                    continue;
-                }
+            if (o == 0 && i != root) {
+                continue;               /* the root takes the first node */
+            }
+            if (!pl_fits(pl, i, v, &w)) {
                 if (why == VNE_REJECT_LOCATION) {
                     why = w;            /* the first short resource */
                     why_inp = i;
@@ -1371,6 +1613,22 @@ vne_md_join(const struct vne_md *md, struct vne_md_plan *plan,
         }
         uint32_t len = md_stitch_path(md, free_bw, vl->bw, seq, h + 1,
                                       m->host[vl->src], m->host[vl->dst], nodes);
+        /* Else the direct sequence, then through one other InP. */
+        uint32_t a = plan->inp[vl->src], b = plan->inp[vl->dst];
+        for (uint32_t x = 0; !len && x <= md->n_inps; x++) {
+            uint32_t alt[3] = { a, x, b }, n_alt = 3;
+            if (x == md->n_inps) {
+                alt[1] = b;
+                n_alt = 2;
+            } else if (x == a || x == b) {
+                continue;
+            }
+            if (n_alt == h + 1 && !memcmp(alt, seq, n_alt * sizeof *alt)) {
+                continue;               /* the planned one, tried */
+            }
+            len = md_stitch_path(md, free_bw, vl->bw, alt, n_alt,
+                                 m->host[vl->src], m->host[vl->dst], nodes);
+        }
         if (!len) {
             rej->kind = VNE_REJECT_BW;
             rej->inp = -1;
@@ -1381,17 +1639,33 @@ vne_md_join(const struct vne_md *md, struct vne_md_plan *plan,
                 w += snprintf(rej->detail + w, sizeof rej->detail - w, " %s",
                               md->inps[seq[j]].name);
             }
+            if (w > 0 && (size_t) w < sizeof rej->detail) {
+                snprintf(rej->detail + w, sizeof rej->detail - w,
+                         " (nor directly, nor through one other InP)");
+            }
             error = ENOSPC;
             break;
         }
         error = vne_mapping_set_path(m, sub, l, nodes, len);
-        for (uint32_t j = 0, hop = 0; !error && j + 1 < len; j++) {
-            uint32_t link = m->paths[l].links[j];
-            free_bw[link] -= vl->bw;
-            if (md->ilink_of[link] != UINT32_MAX) {
-                r[hop++] = md->ilink_of[link];      /* the one actually used */
+        for (uint32_t j = 0; !error && j + 1 < len; j++) {
+            free_bw[m->paths[l].links[j]] -= vl->bw;
+        }
+    }
+    if (!error) {
+        /* The inter-domain links actually used, in path order. */
+        uint32_t n = 0;
+        free(plan->route);
+        plan->route = xmalloc((req->n_links * md->n_inps + 1) * sizeof *plan->route);
+        for (uint32_t l = 0; l < req->n_links; l++) {
+            plan->route_off[l] = n;
+            for (uint32_t j = 0; j + 1 < m->paths[l].len; j++) {
+                uint32_t il = md->ilink_of[m->paths[l].links[j]];
+                if (il != UINT32_MAX) {
+                    plan->route[n++] = il;
+                }
             }
         }
+        plan->route_off[req->n_links] = n;
     }
     free(order);
     free(free_bw);
@@ -1507,6 +1781,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     struct vne_md_adv *advs = xcalloc(k, sizeof *advs);
     int32_t *ilink_free = xmalloc((md->n_ilinks + 1) * sizeof *ilink_free);
     uint32_t *max_nodes = xmalloc(k * sizeof *max_nodes);
+    uint32_t *new_max = xmalloc(k * sizeof *new_max);
     bool found = false;
     int error = 0;
 
@@ -1514,7 +1789,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     for (uint32_t i = 0; i < k; i++) {
         vne_md_inp_residual(md, i, res, &inp_res[i]);
         vne_md_advertise(md, i, kind, &inp_res[i], &advs[i]);
-        max_nodes[i] = req->n_nodes;
+        max_nodes[i] = new_max[i] = req->n_nodes;
     }
     for (uint32_t l = 0; l < md->n_ilinks; l++) {
         ilink_free[l] = res->bw[md->ilinks[l].merged];
@@ -1541,16 +1816,17 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
         error = error == ENOSPC ? 0 : error;
     }
 
-    /* Rounds: when no plan's parts all fit, the InP that refused the
-     * cheapest plan's part is given one request node fewer and the
-     * broker plans again (as a broker does with a "no" from an InP).
-     * The reason reported is the first round's. */
+    /* Rounds: when no plan's parts all fit, every InP that refused a part
+     * is given at most half the request nodes it refused and the broker
+     * plans again (as a broker does with a "no" from an InP).  The reason
+     * reported is the first round's (its cheapest plan's). */
     for (uint32_t round = 0; round < VNE_MD_MAX_ROUNDS && !found && !error;
          round++) {
         struct vne_md_reject round_rej;
         struct vne_md_reject *rr = round ? &round_rej : rej;
         struct vne_md_plan *plans;
-        uint32_t n_plans, refused = UINT32_MAX, refused_nodes = 0;
+        uint32_t n_plans;
+        bool shrunk = false;
 
         error = vne_md_plan(md, advs, ilink_free, max_nodes, req, &plans,
                             &n_plans, rr);
@@ -1573,18 +1849,21 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
                 continue;
             } else if (e == ENOSPC && pi == 0) {
                 *rr = prej;
-                refused = ref;
-                refused_nodes = ref_nodes;
             } else if (e && e != ENOSPC) {
                 error = e;
+            }
+            if (e == ENOSPC && ref != UINT32_MAX && ref_nodes
+                && ref_nodes - 1 < new_max[ref]) {
+                new_max[ref] = ref_nodes / 2;
+                shrunk = true;
             }
             vne_md_result_clear(&r);
         }
         free(plans);
-        if (refused == UINT32_MAX || !refused_nodes) {
+        if (!shrunk) {
             break;
         }
-        max_nodes[refused] = refused_nodes - 1;
+        memcpy(max_nodes, new_max, k * sizeof *max_nodes);
     }
     if (!error && !found) {
         error = ENOSPC;
@@ -1604,6 +1883,7 @@ vne_md_embed(const struct vne_md *md, enum vne_md_adv_kind kind,
     free(inp_res);
     free(ilink_free);
     free(max_nodes);
+    free(new_max);
     return error;
 }
 

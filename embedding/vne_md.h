@@ -54,12 +54,13 @@
  *      cross-domain virtual link through the InPs of its planned route,
  *      in order: each InP extends the fewest-hop path over its own free
  *      links from the entry points the previous InP reached (per-domain
- *      path computation), choosing the inter-domain links on the way.
+ *      path computation), choosing the inter-domain links on the way;
+ *      if that fails, directly, then through one other InP.
  *   vne_md_embed() keeps the plan of step 0 if every InP could embed its
  *   part, else runs stage 2 for each plan of step 1 and keeps the
- *   cheapest (in price) that every InP could embed.  If none could, the
- *   InP that refused the cheapest plan's part gets at most one node
- *   fewer of the request and the broker plans again (a few rounds).
+ *   cheapest (in price) that every InP could embed.  If none could,
+ *   every InP that refused a part gets at most half the request nodes it
+ *   refused and the broker plans again (a few rounds).
  *   vne_md_algo_create() then applies the admission control of the
  *   "lamina" algorithm to the merged mapping.
  *
@@ -76,6 +77,7 @@
 #ifndef LAMINA_VNE_MD_H
 #define LAMINA_VNE_MD_H 1
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -177,6 +179,7 @@ struct vne_md_adv {
     double *access_hops;        /* per border node */
     /* Full only (NULL for abstract): every node's and link's free
      * capacity (local numbers), and the nodes' free CPU, descending. */
+    uint32_t n_links;           /* entries of 'bw' */
     int32_t *cpu, *bw;
     int32_t *cpu_sorted;
 };
@@ -189,6 +192,18 @@ void vne_md_advertise(const struct vne_md *, uint32_t inp,
                       struct vne_md_adv *adv);
 /* Frees what 'adv' holds.  Accepts NULL. */
 void vne_md_adv_clear(struct vne_md_adv *adv);
+
+/* An advertisement as JSON, what an InP agent sends the broker:
+ *   {"inp": 0, "kind": "full"|"abstract", "price_cpu": 1, "price_bw": 1.5,
+ *    "nodes": 4, "cpu_total": 85, "cpu_max": 30, "border": [1, 2],
+ *    "mesh": [[0, 1, 60, 3], ...],        (border indexes, bw, hops; bw > 0)
+ *    "intra_hops": 1.33, "access_hops": [1.67, 1.33],
+ *    "cpu": [10, 20, 30, 25], "bw": [100, 40, 60, 60]}   (full only)
+ * The reader checks every field (types, ranges, lengths, no unknown
+ * field) and on error leaves '*adv' untouched and sets '*errp' to a
+ * sentence naming the field.  Returns 0 or EINVAL. */
+json_t *vne_md_adv_to_json(const struct vne_md_adv *);
+int vne_md_adv_from_json(const json_t *, struct vne_md_adv *adv, char **errp);
 
 /* ---- Plans, parts, results ---- */
 
@@ -262,7 +277,8 @@ void vne_md_parts_clear(struct vne_md_parts *);
  * then routes each cross-domain virtual link (widest first) on the
  * fewest-hop path with its bandwidth free in 'res' (less what the
  * parts and the earlier links took) that crosses the InPs of its planned
- * route in order, each InP on its own links; plan->route is updated to
+ * route in order, each InP on its own links (if there is none: directly
+ * between the two InPs, then through one other); plan->route is set to
  * the inter-domain links actually used.  Returns 0, or ENOSPC with 'rej'
  * naming the virtual link and the InPs. */
 int vne_md_join(const struct vne_md *, struct vne_md_plan *plan,

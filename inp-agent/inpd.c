@@ -213,12 +213,12 @@ inpd_config_read(const char *path, struct inpd_config *cfg, char *msg,
         snprintf(m, sizeof m, "\"name\": \"%s\" is not a valid name", cfg->name);
         goto out;
     }
-    cfg->offer = json_object_get(doc, "offer");
-    if (cfg->offer && !json_is_object(cfg->offer)) {
+    v = json_object_get(doc, "offer");
+    if (v && !json_is_object(v)) {
         snprintf(m, sizeof m, "\"offer\": must be an object");
         goto out;
     }
-    cfg->offer = cfg->offer ? json_deep_copy(cfg->offer) : json_object();
+    cfg->offer = v ? json_deep_copy(v) : json_object();
     if (!cfg->switchd_socket) {
         cfg->switchd_socket = xstrdup(getenv("LAMINA_SOCKET")
                                       ? getenv("LAMINA_SOCKET")
@@ -265,6 +265,22 @@ out:
     free(agent_token_file);
     json_decref(doc);
     return error;
+}
+
+/* Frees what inpd_config_read() allocated in 'cfg'. */
+static void
+inpd_config_destroy(struct inpd_config *cfg)
+{
+    free(cfg->name);
+    free(cfg->switchd_socket);
+    free(cfg->broker);
+    free(cfg->token);
+    free(cfg->agent_token);
+    free(cfg->listen_addr);
+    free(cfg->endpoint);
+    free(cfg->state_path);
+    json_decref(cfg->offer);
+    memset(cfg, 0, sizeof *cfg);
 }
 
 /* ---- State ------------------------------------------------------------ */
@@ -706,11 +722,15 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
             http_error(resp, 409, "conflict", "txn", "lease %s is already "
                        "prepared by transaction %s", lease, rec_str(rec, "txn"));
         } else {
-            /* A retry: the first answer again. */
-            http_reply(resp, 200, json_pack("{s:b, s:I, s:s}", "held", 1,
-                                            "hold_until",
-                                            (json_int_t) rec_int(rec, "hold_until"),
-                                            "state", rec_str(rec, "state")));
+            /* A retry: the first answer again (once committed, the hold
+             * became the lease: its state and end instead). */
+            json_t *ans = json_pack("{s:b, s:s, s:I}", "held", 1, "state",
+                                    rec_str(rec, "state"), "end",
+                                    (json_int_t) rec_int(rec, "end"));
+            if (json_object_get(rec, "hold_until")) {
+                json_object_set(ans, "hold_until", json_object_get(rec, "hold_until"));
+            }
+            http_reply(resp, 200, ans);
         }
         goto out;
     }
@@ -1045,7 +1065,7 @@ static const struct http_route inpd_routes[] = {
 static void
 inpd_tick(struct inpd *d)
 {
-    json_t *before = json_deep_copy(d->leases), *rec, *wanted;
+    json_t *before = NULL, *rec, *wanted;
     int64_t now = now_s();
     bool changed = false;
     char msg[512], keys[sizeof d->applied] = "";
@@ -1055,12 +1075,14 @@ inpd_tick(struct inpd *d)
 
     json_object_foreach_safe(d->leases, tmp, id, rec) {
         const char *state = rec_str(rec, "state");
-        if (!strcmp(state, "held") && rec_int(rec, "hold_until") <= now) {
-            LOG_INFO(MOD, "lease %s: the hold lapsed", id);
-            json_object_del(d->leases, id);
-            changed = true;
-        } else if (!strcmp(state, "committed") && rec_int(rec, "end") <= now) {
-            LOG_INFO(MOD, "lease %s: ended", id);
+        bool lapsed = !strcmp(state, "held") && rec_int(rec, "hold_until") <= now;
+        bool ended = !strcmp(state, "committed") && rec_int(rec, "end") <= now;
+
+        if (lapsed || ended) {
+            if (!before) {
+                before = json_deep_copy(d->leases);
+            }
+            LOG_INFO(MOD, "lease %s: %s", id, lapsed ? "the hold lapsed" : "ended");
             json_object_del(d->leases, id);
             changed = true;
         }
@@ -1240,25 +1262,26 @@ main(int argc, char *argv[])
     }
     if (inpd_config_read(config, &d.cfg, msg, sizeof msg)) {
         LOG_ERR(MOD, "%s", msg);
+        inpd_config_destroy(&d.cfg);
         return 1;
     }
     if (mkdir_parent(d.cfg.state_path, 0750)) {
         LOG_ERR(MOD, "cannot create the directory of %s: %s", d.cfg.state_path,
                 strerror(errno));
-        return 1;
+        goto out;
     }
     if (statefile_check_dir(d.cfg.state_path, msg, sizeof msg)) {
         LOG_WARN(MOD, "%s", msg);
     }
     if (inpd_load(&d, msg, sizeof msg)) {
         LOG_ERR(MOD, "refusing to start: %s", msg);
-        return 1;
+        goto out;
     }
     if (d.cfg.agent_token) {
         str_copy(d.agent_token, d.cfg.agent_token, sizeof d.agent_token);
     } else if (make_token(d.agent_token)) {
         LOG_ERR(MOD, "cannot read /dev/urandom");
-        return 1;
+        goto out;
     }
     if (!d.cfg.endpoint) {
         d.cfg.endpoint = xasprintf("http://%s:%u", d.cfg.listen_addr,
@@ -1324,6 +1347,6 @@ out:
     json_decref(d.links);
     json_decref(d.offer);
     json_decref(d.leases);
-    json_decref(d.cfg.offer);
+    inpd_config_destroy(&d.cfg);
     return status;
 }

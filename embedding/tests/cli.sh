@@ -35,9 +35,21 @@ expect 2 "needs a count" "$lamina" vne simulate --instance "$inst" --requests x
 expect 1 "missing.json: No such file" "$lamina" vne simulate --instance "$tmp/missing.json"
 printf '{"format": "lamina-vne-instance/1", "substrate": {"nodes": [], "links": []}}' >"$tmp/bad.json"
 expect 1 "bad.json: substrate: no nodes" "$lamina" vne simulate --instance "$tmp/bad.json"
+python3 - "$inst" "$tmp/long.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['requests'][0]['lifetime'] = 1e308
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+expect 1 'long.json: requests\[0\]: "lifetime" 1e+308 is larger' "$lamina" vne simulate --instance "$tmp/long.json" --json
 printf 'graph [\n node [ id 0 ]\n edge [ source 0 target 9 ]\n]\n' >"$tmp/bad.gml"
 printf '{"nodes": [{"id": 0, "cpu": 1}], "links": []}' >"$tmp/req.json"
 expect 1 "bad.gml:3: edge target 9 names no node" "$lamina" vne embed --substrate "$tmp/bad.gml" --request "$tmp/req.json"
+printf 'graph [\n directed 0\n]\n' >"$tmp/empty.gml"
+expect 1 "empty.gml:1: the graph has no nodes" "$lamina" vne embed --substrate "$tmp/empty.gml" --request "$tmp/req.json"
+expect 1 "empty.gml:1: the graph has no nodes" "$lamina" topo import "$tmp/empty.gml"
+printf 'graph [\n node [ id 0 Latitude 1000 Longitude 0 ]\n]\n' >"$tmp/far.gml"
+expect 1 "far.gml:2: node Latitude 1000 is out of range" "$lamina" topo import "$tmp/far.gml"
 
 # One request into a Topology Zoo substrate, with a location constraint.
 printf '{"nodes": [{"id": 0, "cpu": 10, "allowed": [3]}, {"id": 1, "cpu": 10}],

@@ -285,6 +285,80 @@ test_advertise(void **state)
     vne_substrate_destroy(sub);
 }
 
+/* Advertisements as JSON: written and read back the same; every bad
+ * field named, and nothing changed on error. */
+static void
+test_adv_json(void **state)
+{
+    (void) state;
+    struct vne_substrate *sub = hand_substrate();
+    struct vne_md *md = hand_md(sub);
+    struct vne_residual res, a_res;
+    vne_residual_init(&res, sub);
+    vne_md_inp_residual(md, 0, &res, &a_res);
+
+    for (int kind = VNE_MD_FULL; kind <= VNE_MD_ABSTRACT; kind++) {
+        struct vne_md_adv a, b;
+        char *err;
+        vne_md_advertise(md, 0, kind, &a_res, &a);
+        json_t *j = vne_md_adv_to_json(&a);
+        assert_int_equal(vne_md_adv_from_json(j, &b, &err), 0);
+        assert_int_equal(b.kind, a.kind);
+        assert_int_equal(b.n_nodes, 4);
+        assert_int_equal(b.cpu_total, a.cpu_total);
+        assert_int_equal(b.cpu_max, a.cpu_max);
+        assert_int_equal(b.n_border, 2);
+        assert_memory_equal(b.border, a.border, 2 * sizeof *a.border);
+        assert_memory_equal(b.mesh_bw, a.mesh_bw, 4 * sizeof *a.mesh_bw);
+        assert_memory_equal(b.mesh_hops, a.mesh_hops, 4 * sizeof *a.mesh_hops);
+        assert_true(b.intra_hops == a.intra_hops);
+        assert_true(b.access_hops[1] == a.access_hops[1]);
+        if (kind == VNE_MD_FULL) {
+            assert_int_equal(b.n_links, 4);
+            assert_memory_equal(b.cpu, a.cpu, 4 * sizeof *a.cpu);
+            assert_memory_equal(b.bw, a.bw, 4 * sizeof *a.bw);
+            assert_memory_equal(b.cpu_sorted, a.cpu_sorted, 4 * sizeof *a.cpu);
+        } else {
+            assert_null(b.cpu);
+        }
+
+        /* Bad input: the message names the field; 'b' is left as it was. */
+        static const struct { const char *key, *value, *want; } bad[] = {
+            { "colour", "1", "unknown field \"colour\"" },
+            { "kind", "\"partial\"", "\"kind\" must be" },
+            { "cpu_max", "-1", "\"cpu_max\" must be an integer" },
+            { "price_bw", "\"cheap\"", "\"price_bw\" must be a number" },
+            { "mesh", "[[0, 2, 10, 1]]", "mesh[0] must be" },
+            { "mesh", "[[0, 0, 10, 1]]", "mesh[0] must be" },
+            { "border", "[1, 9]", "border[1] must be" },
+            { "access_hops", "[1]", "\"access_hops\" must be an array of 2" },
+            { "cpu", "[1, 2, 3]", "\"cpu\" must be an array of 4" },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            if (!strcmp(bad[i].key, "cpu") && kind != VNE_MD_FULL) {
+                continue;
+            }
+            json_t *c = json_deep_copy(j);
+            json_object_set_new(c, bad[i].key, json_loads(bad[i].value, JSON_DECODE_ANY, NULL));
+            uint32_t before = b.n_border;
+            assert_int_equal(vne_md_adv_from_json(c, &b, &err), EINVAL);
+            if (!strstr(err, bad[i].want)) {
+                fail_msg("%s=%s: got \"%s\"", bad[i].key, bad[i].value, err);
+            }
+            assert_int_equal(b.n_border, before);
+            free(err);
+            json_decref(c);
+        }
+        json_decref(j);
+        vne_md_adv_clear(&a);
+        vne_md_adv_clear(&b);
+    }
+    vne_residual_clear(&a_res);
+    vne_residual_clear(&res);
+    vne_md_destroy(md);
+    vne_substrate_destroy(sub);
+}
+
 /* Embeds 'req' on the hand substrate with advertisements 'kind'; returns
  * the error and leaves the result in 'r' / 'rej'. */
 static int
@@ -556,6 +630,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_advertise),
+        cmocka_unit_test(test_adv_json),
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_refusal_then_split),
         cmocka_unit_test(test_inp_constraint),

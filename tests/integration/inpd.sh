@@ -13,7 +13,8 @@
 #   - switchd restarted under a running inpd: reconcile restores the slice;
 #   - release removes the slice; a lease ends by itself at its end;
 #   - a fault point kills inpd after the hold is saved: the retried prepare
-#     gets the first answer.
+#     gets the first answer; then every fault point in turn: killed there,
+#     restarted, the retried calls finish the lease and nothing is left.
 . "$(dirname "$0")/lib.sh"
 lt_init inpd 200
 
@@ -149,6 +150,14 @@ capture_stop
 mpls=$(capture_count "$LT_DIR/border.pcap" mpls 1000)
 [ "$mpls" -ge 1 ] || fail "no frame with label 1000 left the border port"
 info "lease 4 active: ping h1 -> h2, $mpls frames with label 1000 on the border"
+# The border label is taken on to-b: switchd refuses another user, by name.
+out=$(lamina vlink add L4 extra --path s2 --border '{"port": "to-b", "label": 1000}' 2>&1) &&
+    fail "a second border vlink with label 1000 on to-b was accepted"
+echo "$out" | grep -q "border label 1000 is already in use on port s2/to-b (slice L4)" ||
+    fail "the refusal should name the label, the port and the slice: $out"
+out=$(lamina vlink add L4 extra --path s2 --border '{"port": "to-b"}' 2>&1) &&
+    fail "a border without a label was accepted"
+echo "$out" | grep -q label || fail "the refusal should name the missing label: $out"
 
 # Renew: the end granted, capped by max_lease_s.
 [ "$(call POST renew "{\"lease\": \"4\", \"end\": $((now + 100000))}")" = 200 ] || fail "renew 4"
@@ -207,4 +216,38 @@ FAULT= start_inpd
 [ "$(reply state)" = held ] || fail "lease 6 should be held"
 [ "$(call POST abort '{"lease": "6", "txn": "t6"}')" = 200 ] || fail "abort 6"
 lt_stop_pid "$INPD_PID" TERM
+
+# Every fault point: inpd dies there; restarted, the broker's retries of the
+# same calls (same lease and txn) finish the story, and nothing is left.
+story() {   # LEASE abort|full: 0 if every call was answered 200, else the step
+    local l=$1 t=$(date +%s)
+    [ "$(prepare "$l" "t$l" "$t" $((t + 300)))" = 200 ] || { echo prepare; return 1; }
+    if [ "$2" = abort ]; then
+        [ "$(call POST abort "{\"lease\": \"$l\", \"txn\": \"t$l\"}")" = 200 ] || { echo abort; return 1; }
+        return 0
+    fi
+    [ "$(call POST commit "{\"lease\": \"$l\", \"txn\": \"t$l\"}")" = 200 ] || { echo commit; return 1; }
+    has_slice "L$l" || { echo "slice"; return 1; }
+    [ "$(call POST renew "{\"lease\": \"$l\", \"end\": $((t + 400))}")" = 200 ] || { echo renew; return 1; }
+    [ "$(call POST release "{\"lease\": \"$l\"}")" = 200 ] || { echo release; return 1; }
+    ! has_slice "L$l" || { echo "slice after release"; return 1; }
+}
+n=10
+for step in prepare:before-hold prepare:after-hold commit:after-record commit:after-apply \
+            abort:after-record renew:after-record release:after-record reconcile:before-apply; do
+    n=$((n + 1))
+    mode=full
+    [ "$step" = abort:after-record ] && mode=abort
+    FAULT=inpd:$step start_inpd
+    at=$(story $n $mode) && fail "fault point $step did not fire"
+    wait_for "! kill -0 $INPD_PID" 5 || fail "inpd survived fault point $step"
+    FAULT= start_inpd
+    at2=$(story $n $mode) || fail "after a kill at $step (during $at), the retried story failed at $at2"
+    call GET capacity >/dev/null
+    [ "$(reply holds)" = "[]" ] || fail "after $step: holds left: $(reply holds)"
+    [ "$(reply free_now.cpu:s1)" = 100 ] || fail "after $step: free CPU of s1 is $(reply free_now.cpu:s1)"
+    case " $(slices)" in *" L"*) fail "after $step: lease slices left: $(slices)" ;; esac
+    lt_stop_pid "$INPD_PID" TERM
+    info "fault point $step (killed during $at): recovered"
+done
 pass
