@@ -279,6 +279,68 @@ test_bad_config(void **state)
     http_server_stop(NULL);
 }
 
+/* TLS: a self-signed certificate made with the openssl command; the
+ * client trusts it through ca_file, and refuses the server without it. */
+static void
+test_tls(void **state)
+{
+    char dir[] = "/tmp/test-http-tls.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *cmd = xasprintf("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+                          "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                          "-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
+                          dir, dir);
+    if (system(cmd)) {
+        free(cmd);
+        skip();
+    }
+    free(cmd);
+    char *cert = xasprintf("%s/cert.pem", dir);
+    char *key = xasprintf("%s/key.pem", dir);
+    struct http_server_config cfg = {
+        .routes = routes, .n_routes = ARRAY_SIZE(routes), .auth = auth,
+        .tls_cert = cert, .tls_key = key,
+    };
+    struct http_server *s;
+    char err[256];
+    assert_int_equal(http_server_start(&cfg, &s, err, sizeof err), 0);
+
+    char *url = xasprintf("https://127.0.0.1:%u/v1/items/T1",
+                          http_server_port(s));
+    struct http_client_opts o = { .token = "good", .ca_file = cert };
+    long status;
+    json_t *r;
+    char *msg = NULL;
+    assert_int_equal(http_client_call("GET", url, &o, NULL, 0, &status, &r,
+                                      &msg), 0);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(r, "id")), "T1");
+    json_decref(r);
+    /* Without the CA: the certificate is not trusted. */
+    o.ca_file = "/dev/null";
+    assert_int_not_equal(http_client_call("GET", url, &o, NULL, 0, &status,
+                                          NULL, &msg), 0);
+    assert_non_null(msg);
+    free(msg);
+    /* Plain HTTP on the TLS port gets no answer. */
+    char *plain = xasprintf("http://127.0.0.1:%u/v1/items/T1",
+                            http_server_port(s));
+    struct http_client_opts p = { .token = "good", .timeout_ms = 1000 };
+    msg = NULL;
+    int error = http_client_call("GET", plain, &p, NULL, 0, &status, NULL,
+                                 &msg);
+    assert_true(error || status != 200);
+    free(msg);
+    free(plain);
+    http_server_stop(s);
+    free(url);
+    cmd = xasprintf("rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(cert);
+    free(key);
+}
+
 int
 main(void)
 {
@@ -293,6 +355,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_client_deadline_and_refused,
                                         setup, teardown),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
