@@ -235,7 +235,18 @@ expect 200 GET '/v1/leases?state=failed' "$SP1"
 
 # ---- Renew: the same end everywhere; past the maximum refused ----
 old_end=$(lease_field "$L1" end_ts)
+# A long poll waiting on the lease's events returns with the renew.
+expect 200 GET "/v1/leases/$L1/events?after=0" "$SP1"
+next=$(out next)
+t0=$(date +%s%N)
+curl -s -H "Authorization: Bearer $SP1" "$U/v1/leases/$L1/events?after=$next&wait=20" >poll.json &
+POLL=$!
+sleep 0.3
 LAMINA_TOKEN=$SP1 "$LAMINA" --json lease renew "$L1" --duration 30m >renew.json || fail "renew failed"
+wait "$POLL"
+t1=$(date +%s%N)
+[ "$(json_get events.0.kind <poll.json)" = renewed ] || fail "the long poll did not return the renew: $(cat poll.json)"
+[ $(((t1 - t0) / 1000000)) -lt 10000 ] || fail "the long poll waited $(((t1 - t0) / 1000000)) ms"
 new_end=$(json_get end_ts <renew.json)
 [ "$new_end" = $((old_end + 1800)) ] || fail "renew granted $new_end, expected $((old_end + 1800))"
 [ "$(fake_end inp-a "$L1")" = "$new_end" ] && [ "$(fake_end inp-b "$L1")" = "$new_end" ] \
