@@ -268,6 +268,7 @@ h_inp_heartbeat(struct http_request *req, void *aux, struct http_response *resp)
                    "only for itself", who->id);
         return;
     }
+    memset(&si, 0, sizeof si);
     pthread_mutex_lock(&b->mutex);
     int error = store_inp_get(b->store, who->id, &si, &err);
     if (error == ENOENT) {
@@ -286,9 +287,7 @@ h_inp_heartbeat(struct http_request *req, void *aux, struct http_response *resp)
                                         "heartbeat_s",
                                         (json_int_t) b->cfg.heartbeat_s));
     }
-    if (!error || error != ENOENT) {
-        json_decref(si.offer);
-    }
+    json_decref(si.offer);
     pthread_mutex_unlock(&b->mutex);
 }
 
