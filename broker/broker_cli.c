@@ -164,7 +164,6 @@ static const char *const broker_cli_names[] = { "lease", "inp", "broker",
 
 const struct cli_group broker_cli_group = {
     .names = broker_cli_names,
-    .summary = "leases across InPs via lamina-brokerd (lease, inp, broker, "
-               "principal)",
+    .summary = "lamina-brokerd: leases, InPs, bills (lamina NAME --help)",
     .main = broker_cli_main,
 };
