@@ -32,11 +32,8 @@
 #include "util.h"
 
 #define MOD "slicer"
-#define SECRET_PREFIX "lamina-secret:"
-#define AUTH_TIMEOUT_MS 10000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-#define PREAUTH_MAX (256u << 10)
 #define READ_MSGS_PER_TURN 1024         /* per connection and loop turn */
 #define SLICER_MAX_SWITCH_CONNS 4096    /* on the switch listener */
 
@@ -281,7 +278,7 @@ cc_create(struct slicer *s, struct slice *slice, struct slice_dp *dp,
     struct ctrl_conn *cc = xzalloc(sizeof *cc);
 
     conn_init(&cc->c, CONN_CTRL);
-    ofpbuf_init(&cc->preauth, 0);
+    ofauth_gate_init(&cc->gate, NULL, 0);
     cc->slice = slice;
     cc->dp = dp;
     cc->sw = sw;
@@ -322,7 +319,7 @@ cc_disconnect(struct slicer *s, struct ctrl_conn *cc, const char *why)
                  cc->dp->dpid, why);
     }
     conn_uninit(s, &cc->c);
-    ofpbuf_clear(&cc->preauth);
+    ofauth_gate_destroy(&cc->gate);
     cc->state = CC_WAIT;
     ofchan_backoff_failed(&cc->backoff, time_ms());
 }
@@ -896,17 +893,8 @@ cc_handle_up(struct slicer *s, struct ctrl_conn *cc)
     }
 }
 
-static bool
-secret_matches(const struct slice *slice, const struct ofp_msg *m)
-{
-    size_t plen = strlen(SECRET_PREFIX), slen = strlen(slice->secret);
-    return m->type == OFPT_ECHO_REQUEST && m->echo.len == plen + slen
-           && !memcmp(m->echo.data, SECRET_PREFIX, plen)
-           && !memcmp(m->echo.data + plen, slice->secret, slen);
-}
-
-static void cc_handle_bytes(struct slicer *, struct ctrl_conn *,
-                            const uint8_t *, size_t);
+static void cc_handle_held(struct slicer *, struct ctrl_conn *,
+                           const struct ofpbuf *);
 
 /* One message from a controller, in whatever state. */
 static void
@@ -937,8 +925,9 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
             cc_disconnect(s, cc, "bad hello");
             return;
         }
-        cc->state = cc->slice->secret[0] ? CC_AUTH : CC_UP;
-        cc->auth_deadline_ms = time_ms() + AUTH_TIMEOUT_MS;
+        ofauth_gate_destroy(&cc->gate);
+        ofauth_gate_init(&cc->gate, cc->slice->secret, time_ms());
+        cc->state = cc->gate.open ? CC_UP : CC_AUTH;
         ofchan_backoff_success(&cc->backoff);
         cc->connects++;
         LOG_INFO(MOD, "slice %s: controller %s connected for switch %#" PRIx64
@@ -947,40 +936,37 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
                  cc->state == CC_AUTH ? ", waiting for its secret" : "");
         break;
     }
-    case CC_AUTH:
-        if (m->type == OFPT_ECHO_REQUEST) {
-            if (!secret_matches(cc->slice, m)) {
-                conn_send_error(s, &cc->c, buf, len,
-                                OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
-                conn_flush(s, &cc->c);
-                ofp_msg_free(m);
-                LOG_WARN(MOD, "slice %s: controller sent a wrong secret",
-                         cc->slice->name);
-                cc_disconnect(s, cc, "wrong secret");
-                return;
-            }
+    case CC_AUTH: {
+        const char *why;
+        struct ofpbuf held;
+        switch (ofauth_gate_input(&cc->gate, buf, len, &why)) {
+        case OFAUTH_PASS:
+        case OFAUTH_HELD:
+            break;
+        case OFAUTH_REFUSED:
+            conn_send_error(s, &cc->c, buf, len,
+                            OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
+            conn_flush(s, &cc->c);
+            ofp_msg_free(m);
+            LOG_WARN(MOD, "slice %s: controller %s refused: %s",
+                     cc->slice->name, cc->slice->controller, why);
+            cc_disconnect(s, cc, why);
+            return;
+        case OFAUTH_ACCEPTED:
             ofpbuf_clear(&s->buf);
-            ofp_encode_echo_reply(&s->buf, m);
+            ofauth_encode_reply(&s->buf, buf, len);
             conn_queue(&cc->c, s->buf.data, s->buf.size);
             ofp_msg_free(m);
             cc->state = CC_UP;
             LOG_INFO(MOD, "slice %s: controller authenticated",
                      cc->slice->name);
-            if (cc->preauth.size) {
-                struct ofpbuf held = cc->preauth;
-                ofpbuf_init(&cc->preauth, 0);
-                cc_handle_bytes(s, cc, held.data, held.size);
-                ofpbuf_uninit(&held);
-            }
+            ofauth_gate_take_held(&cc->gate, &held);
+            cc_handle_held(s, cc, &held);
+            ofpbuf_uninit(&held);
             return;
         }
-        if (cc->preauth.size + len > PREAUTH_MAX) {
-            ofp_msg_free(m);
-            cc_disconnect(s, cc, "too much before authentication");
-            return;
-        }
-        ofpbuf_put(&cc->preauth, buf, len);
         break;
+    }
     case CC_UP:
         cc_handle_up(s, cc);
         break;
@@ -990,18 +976,15 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
     ofp_msg_free(m);
 }
 
+/* Handles the messages a controller sent before its secret. */
 static void
-cc_handle_bytes(struct slicer *s, struct ctrl_conn *cc, const uint8_t *p,
-                size_t len)
+cc_handle_held(struct slicer *s, struct ctrl_conn *cc, const struct ofpbuf *held)
 {
-    while (len >= 8 && cc->state == CC_UP) {
-        size_t n = ofp_frame_len(p, len);
-        if (!n || n == (size_t) -1) {
-            break;
-        }
+    const uint8_t *p;
+    size_t ofs = 0, n;
+
+    while (cc->state == CC_UP && ofauth_held_next(held, &ofs, &p, &n)) {
         cc_handle(s, cc, p, n);
-        p += n;
-        len -= n;
     }
 }
 
@@ -1503,7 +1486,7 @@ sweep(struct slicer *s)
         }
         *p = cc->next;
         conn_uninit(s, &cc->c);
-        ofpbuf_uninit(&cc->preauth);
+        ofauth_gate_destroy(&cc->gate);
         free(cc);
     }
 }
@@ -1590,7 +1573,7 @@ timers(struct slicer *s)
         }
         if (cc->state == CC_WAIT && ofchan_backoff_due(&cc->backoff, now)) {
             cc_connect(s, cc);
-        } else if (cc->state == CC_AUTH && now >= cc->auth_deadline_ms) {
+        } else if (cc->state == CC_AUTH && ofauth_gate_expired(&cc->gate, now)) {
             LOG_WARN(MOD, "slice %s: controller did not authenticate in time",
                      cc->slice->name);
             cc_disconnect(s, cc, "no secret");

@@ -73,8 +73,7 @@ struct ctrl_conn {
     enum cc_state state;
     uint32_t serial;
     struct ofchan_backoff backoff;
-    uint64_t auth_deadline_ms;
-    struct ofpbuf preauth;      /* messages held until the secret came */
+    struct ofauth_gate gate;    /* the slice's secret (ofauth.h) */
     uint64_t connects;          /* successful connections */
 };
 

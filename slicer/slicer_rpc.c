@@ -49,6 +49,7 @@ slice_json(const struct slice *s)
 
     json_object_del(o, "secret");
     json_object_set_new(o, "has_secret", json_boolean(s->secret[0]));
+    json_object_set_new(o, "open", json_boolean(s->open));
     json_object_set_new(o, "tag", json_integer(s->tag));
     for (size_t i = 0; i < s->n_dps; i++) {
         const struct slice_dp *dp = &s->dps[i];
@@ -99,8 +100,8 @@ fs_json(const struct fs_entry *e)
 }
 
 static const char *const slice_keys[] = {
-    "name", "controller", "switches", "secret", "max_flows", "rate", "burst",
-    "queue", "bandwidth_bps", "tag", NULL,
+    "name", "controller", "switches", "secret", "open", "max_flows", "rate",
+    "burst", "queue", "bandwidth_bps", "tag", NULL,
 };
 
 static int
@@ -116,9 +117,24 @@ rpc_slice_add(const json_t *params, json_t **result, struct jsonrpc_error *err,
     if (jsonrpc_params_check(params, slice_keys, err)) {
         return EINVAL;
     }
+    /* Without a secret, whoever listens on the controller address becomes
+     * the slice's controller: only when said so.  (A state file of an
+     * older slicer has such slices: they are restored as open, and said.) */
+    const char *secret = json_string_value(json_object_get(params, "secret"));
+    bool open = json_is_true(json_object_get(params, "open"));
+    if ((!secret || !*secret) && !open && !s->replaying) {
+        return app_error(err, EINVAL, "secret", "a slice needs --secret S (its "
+                         "controller presents it) or --open (whoever listens on "
+                         "its controller address controls it)");
+    }
     error = slicer_slice_add(&s->cfg, params, &slice, msg, sizeof msg, &field);
     if (error) {
         return app_error(err, error, field, msg);
+    }
+    if (!slice->secret[0] && !slice->open) {
+        slice->open = true;
+        json_object_set_new(slice->spec, "open", json_true());
+        LOG_WARN("slicer", "slice %s has no secret: restored as open", slice->name);
     }
     /* The tag is part of the slice's identity on the switches. */
     json_object_set_new(slice->spec, "tag", json_integer(slice->tag));
@@ -166,8 +182,13 @@ rpc_slice_set(const json_t *params, json_t **result, struct jsonrpc_error *err,
         json_object_set_new(slice->spec, *k, json_integer(v));
     }
     if (secret) {
-        if (strlen(secret) >= sizeof slice->secret) {
-            return app_error(err, EINVAL, "secret", "secret too long");
+        char why[128];
+        if (!*secret && !slice->open) {
+            return app_error(err, EINVAL, "secret", "slice is not open: it "
+                             "keeps a secret (delete and add it with --open)");
+        }
+        if (*secret && ofauth_secret_check(secret, why, sizeof why)) {
+            return app_error(err, EINVAL, "secret", why);
         }
         str_copy(slice->secret, secret, sizeof slice->secret);
         json_object_set_new(slice->spec, "secret", json_string(secret));

@@ -151,6 +151,26 @@ ofauth_gate_take_held(struct ofauth_gate *g, struct ofpbuf *out)
     ofpbuf_init(&g->held, 0);
 }
 
+bool
+ofauth_held_next(const struct ofpbuf *held, size_t *ofs, const uint8_t **msg,
+                 size_t *len)
+{
+    const uint8_t *p = (const uint8_t *) held->data + *ofs;
+    size_t n;
+
+    if (*ofs + OFAUTH_HDR > held->size) {
+        return false;
+    }
+    n = (p[2] << 8) | p[3];
+    if (n < OFAUTH_HDR || *ofs + n > held->size) {
+        return false;
+    }
+    *msg = p;
+    *len = n;
+    *ofs += n;
+    return true;
+}
+
 void
 ofauth_encode_reply(struct ofpbuf *out, const uint8_t *msg, size_t len)
 {

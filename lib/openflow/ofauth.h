@@ -115,6 +115,12 @@ bool ofauth_gate_expired(const struct ofauth_gate *, uint64_t now_ms);
  * the caller then owns and uninits); the gate holds nothing after. */
 void ofauth_gate_take_held(struct ofauth_gate *, struct ofpbuf *out);
 
+/* Steps through 'held' as ofauth_gate_take_held() filled it: from '*ofs'
+ * (start at 0), returns true with the next message in '*msg' and '*len'
+ * and advances '*ofs', or false at the end. */
+bool ofauth_held_next(const struct ofpbuf *held, size_t *ofs,
+                      const uint8_t **msg, size_t *len);
+
 /* Appends to 'out' the ECHO_REPLY to credential 'msg' ('len' bytes). */
 void ofauth_encode_reply(struct ofpbuf *out, const uint8_t *msg, size_t len);
 

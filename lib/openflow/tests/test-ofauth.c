@@ -127,8 +127,18 @@ test_gate_accept(void **state)
 
     ofauth_gate_take_held(&g, &held);
     assert_int_equal(held.size, feat.size + echo.size);
-    assert_memory_equal(held.data, feat.data, feat.size);
-    assert_memory_equal((uint8_t *) held.data + feat.size, echo.data, echo.size);
+    const uint8_t *m;
+    size_t ofs = 0, n;
+    assert_true(ofauth_held_next(&held, &ofs, &m, &n));
+    assert_int_equal(n, feat.size);
+    assert_memory_equal(m, feat.data, feat.size);
+    assert_true(ofauth_held_next(&held, &ofs, &m, &n));
+    assert_int_equal(n, echo.size);
+    assert_memory_equal(m, echo.data, echo.size);
+    assert_false(ofauth_held_next(&held, &ofs, &m, &n));
+    ofpbuf_uninit(&held);
+    ofauth_gate_take_held(&g, &held);
+    assert_int_equal(held.size, 0);
     ofpbuf_uninit(&held);
 
     /* Open: everything passes, even a wrong credential (it is an echo). */
