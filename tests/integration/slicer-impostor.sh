@@ -42,7 +42,8 @@ start_slicer() {
         --listen "ptcp:$SLICER_PORT:127.0.0.1" --switch-secret-file "$SECRET_FILE" \
         >>"$LT_DIR/slicer.log" 2>&1
     SLICER_PID=$LT_LAST_PID
-    wait_for "[ -S '$SLICER_SOCK' ] || ! kill -0 $SLICER_PID" 20
+    # Answering, not only bound (the socket exists a moment before it listens).
+    wait_for "slicer slice list >/dev/null 2>&1 || ! kill -0 $SLICER_PID" 20
     kill -0 "$SLICER_PID" 2>/dev/null || { cat "$LT_DIR/slicer.log" >&2; fail "lamina-slicer did not start"; }
 }
 start_slicer
@@ -75,17 +76,17 @@ lamina vnode add sub s1 --fp openflow --config "{\"controller\": \"tcp:127.0.0.1
 for i in 1 2; do
     lamina vport add sub s1 "v$i" "p$i" >/dev/null || fail "vport v$i"
 done
-wait_for "slicer switch list | grep -q 0xb" 20 || fail "the vnode did not register: $(tail -n 5 "$LT_DIR/slicer.log")"
+wait_for "slicer switch list | grep -q 000000000000000b" 20 || fail "the vnode did not register: $(tail -n 5 "$LT_DIR/slicer.log")"
 slicer binding list | grep -q "secret-sha256:" || fail "0xb not bound: $(slicer binding list)"
 
 # Red's controller (presenting red's secret) installs 5 flows.
 "$LT_BUILD/tools/of-peer" controller --listen "$RED_PORT" --secret "red-$$" quota --count 5 \
     --match ipv4_src=10.1.0.0/24 >"$LT_DIR/red.out" 2>&1 &
 LT_PIDS+=("$!")
-vnode_flows() { lamina vnode dump sub s1 | grep -c "priority=10[0-9][0-9]"; }
+vnode_flows() { lamina --json vnode dump sub s1 | json_get flow_count; }
 wait_for "[ \"\$(vnode_flows)\" -ge 5 ]" 20 || fail "red's flows did not reach the vnode: $(lamina vnode dump sub s1)"
 before=$(vnode_flows)
-since=$(slicer switch list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["switches"][0])')
+since=$(slicer switch list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["switches"][0]["peer"])')
 
 # ---- Impostors claiming 0xb ----------------------------------------------------
 r=$(client switch "$SLICER_PORT" --dpid 0xb --secret wrong --wait 3) || fail "impostor: $r"
@@ -99,7 +100,7 @@ echo "$r" | grep -q '"closed": true' || fail "an impostor without secret was kep
 echo "$r" | grep -q '"types": \[[0-9, ]*14' && fail "flows pushed to an impostor: $r"
 
 # The real switch is still there, with the same connection and its flows.
-after=$(slicer switch list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["switches"][0])')
+after=$(slicer switch list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["switches"][0]["peer"])')
 [ "$since" = "$after" ] || fail "the real switch's connection changed: $since -> $after"
 [ "$(vnode_flows)" -eq "$before" ] || fail "the vnode's flows changed: $before -> $(vnode_flows)"
 grep -q "reconnected from" "$LT_DIR/slicer.log" && fail "an impostor replaced the switch"
@@ -112,5 +113,5 @@ lt_stop_pid "$SLICER_PID" KILL
 start_slicer
 [ "$(slicer binding list --json)" = "$bound" ] || fail "binding after restart: $(slicer binding list) (was $bound)"
 slicer slice list | grep -q "name=red" || fail "red not restored"
-wait_for "slicer switch list | grep -q 0xb" 20 || fail "the real switch did not come back"
+wait_for "slicer switch list | grep -q 000000000000000b" 20 || fail "the real switch did not come back"
 pass
