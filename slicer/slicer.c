@@ -897,6 +897,16 @@ cc_handle_up(struct slicer *s, struct ctrl_conn *cc)
 static void cc_handle_held(struct slicer *, struct ctrl_conn *,
                            const struct ofpbuf *);
 
+/* Answers message 'buf' of a peer whose credential was refused with
+ * HELLO_FAILED/EPERM (ofauth.h) and sends it now: the caller closes. */
+static void
+conn_refuse_credential(struct slicer *s, struct conn *c, const uint8_t *buf,
+                       size_t len)
+{
+    conn_send_error(s, c, buf, len, OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
+    conn_flush(s, c);
+}
+
 /* One message from a controller, in whatever state. */
 static void
 cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
@@ -945,9 +955,7 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
         case OFAUTH_HELD:
             break;
         case OFAUTH_REFUSED:
-            conn_send_error(s, &cc->c, buf, len,
-                            OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
-            conn_flush(s, &cc->c);
+            conn_refuse_credential(s, &cc->c, buf, len);
             ofp_msg_free(m);
             LOG_WARN(MOD, "slice %s: controller %s refused: %s",
                      cc->slice->name, cc->slice->controller, why);
@@ -1445,9 +1453,7 @@ sw_handle(struct slicer *s, struct sw_conn *sw, const uint8_t *buf,
     case OFAUTH_HELD:
         return;
     case OFAUTH_REFUSED:
-        conn_send_error(s, &sw->c, buf, len,
-                        OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
-        conn_flush(s, &sw->c);
+        conn_refuse_credential(s, &sw->c, buf, len);
         sw_refuse(s, sw, why);
         return;
     case OFAUTH_ACCEPTED: {
