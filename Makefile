@@ -48,6 +48,7 @@ bench: build hugepages
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench-scale.sh $(BUILD)
 	@$(BUILD)/broker/bench-admit
+	@scripts/bench-vne-md.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,6 +1,7 @@
 #include "vne.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,18 @@ vne_substrate_from_graph(const struct graph *g, const char *name,
     sub->labels = xcalloc(n, sizeof *sub->labels);
     for (size_t i = 0; i < n; i++) {
         double v, lat, lon;
-        sub->cpu[i] = graph_node_get_num(g, i, "cpu", &v) ? (int32_t) v : cpu;
+        sub->cpu[i] = cpu;
+        if (graph_node_get_num(g, i, "cpu", &v)) {
+            if (!(v >= 0 && v <= VNE_MAX_AMOUNT)) {
+                const char *l = graph_node_label(g, i);
+                *errp = xasprintf("%s: node %zu (%s): cpu %g out of range "
+                                  "0..%d", name, i, l ? l : "no label", v,
+                                  VNE_MAX_AMOUNT);
+                vne_substrate_destroy(sub);
+                return EINVAL;
+            }
+            sub->cpu[i] = (int32_t) lround(v);
+        }
         if (graph_node_coords(g, i, &lat, &lon)) {
             sub->has_xy[i] = true;
             sub->x[i] = lon;
@@ -150,8 +162,17 @@ vne_substrate_from_graph(const struct graph *g, const char *name,
         if (vne_substrate_link(sub, u, v) >= 0) {
             continue;                   /* parallel edge: one link */
         }
-        vne_substrate_add_link(sub, u, v,
-                               graph_edge_get_num(g, e, "bw", &b) ? (int32_t) b : bw);
+        int32_t cap = bw;
+        if (graph_edge_get_num(g, e, "bw", &b)) {
+            if (!(b >= 0 && b <= VNE_MAX_AMOUNT)) {
+                *errp = xasprintf("%s: edge %zu (nodes %zu-%zu): bw %g out of "
+                                  "range 0..%d", name, e, u, v, b, VNE_MAX_AMOUNT);
+                vne_substrate_destroy(sub);
+                return EINVAL;
+            }
+            cap = (int32_t) lround(b);
+        }
+        vne_substrate_add_link(sub, u, v, cap);
     }
     vne_substrate_finish(sub);
     *subp = sub;
@@ -478,6 +499,33 @@ vne_algo_options_init(struct vne_algo_options *o)
     o->seed = 1;
     o->k_paths = 10;
     o->mip_time_limit_ms = 1000;
+}
+
+bool
+vne_admission_refuses(const struct vne_residual *res,
+                      const struct vne_request *req,
+                      const struct vne_mapping *m, double max_stretch,
+                      double admit_load, struct vne_reject *rej)
+{
+    int64_t cost = vne_mapping_cost(req, m);
+    int64_t revenue = vne_request_revenue(req);
+    if (cost <= max_stretch * revenue) {
+        return false;
+    }
+    int64_t cap = 0, free_bw = 0;
+    for (uint32_t l = 0; l < res->sub->n_links; l++) {
+        cap += res->sub->links[l].bw;
+        free_bw += res->bw[l];
+    }
+    double load = cap ? 1.0 - (double) free_bw / cap : 0;
+    if (load <= admit_load) {
+        return false;
+    }
+    vne_reject_set(rej, VNE_REJECT_POLICY,
+                   "cheapest embedding costs %lld for revenue %lld "
+                   "with %.0f%% of the bandwidth in use",
+                   (long long) cost, (long long) revenue, 100 * load);
+    return true;
 }
 
 const struct vne_algo_class *

@@ -48,6 +48,10 @@
 
 /* ---- Substrate ---- */
 
+/* Largest capacity or demand accepted: sums over a whole substrate must
+ * stay far from int32 overflow. */
+#define VNE_MAX_AMOUNT 1000000000
+
 struct vne_link {
     uint32_t u, v;              /* u < v is not required */
     int32_t bw;                 /* capacity */
@@ -91,9 +95,10 @@ int32_t vne_substrate_link(const struct vne_substrate *, uint32_t u,
 
 /* Builds a substrate from a graph (lib/graph.h, e.g. read from Topology
  * Zoo GML): every node gets 'cpu', every link 'bw', unless the node or
- * edge has a numeric "cpu" / "bw" attribute.  Parallel edges become one
- * link (capacity of the first), self loops are dropped, and coordinates
- * come from Longitude/Latitude.  Returns 0, or EINVAL with '*errp' set. */
+ * edge has a numeric "cpu" / "bw" attribute (rounded to the nearest
+ * integer; 0..VNE_MAX_AMOUNT).  Parallel edges become one link (capacity
+ * of the first), self loops are dropped, and coordinates come from
+ * Longitude/Latitude.  Returns 0, or EINVAL with '*errp' set. */
 struct graph;
 int vne_substrate_from_graph(const struct graph *, const char *name,
                              int32_t cpu, int32_t bw,
@@ -222,7 +227,20 @@ struct vne_algo_options {
     uint64_t seed;              /* for randomised algorithms */
     unsigned k_paths;           /* k of k-shortest paths, default 10 */
     unsigned mip_time_limit_ms; /* per request, default 1000 */
+    bool no_admission;          /* "lamina": no admission control (the
+                                 * caller applies it, as vne_md does) */
 };
+
+/* The admission control of "lamina": once more than VNE_ADMIT_LOAD of
+ * the bandwidth is in use, refuse an embedding that costs more than
+ * VNE_ADMIT_STRETCH times its revenue.  Returns true (with 'rej' set to
+ * VNE_REJECT_POLICY) if 'm' is refused on 'res'. */
+#define VNE_ADMIT_STRETCH 1.8
+#define VNE_ADMIT_LOAD 0.3
+bool vne_admission_refuses(const struct vne_residual *res,
+                           const struct vne_request *req,
+                           const struct vne_mapping *m, double max_stretch,
+                           double admit_load, struct vne_reject *rej);
 
 void vne_algo_options_init(struct vne_algo_options *);
 

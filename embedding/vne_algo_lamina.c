@@ -63,8 +63,8 @@ static struct lamina_params lamina_defaults = {
     .roots = 24,
     .node_weight = 2.0,
     .full_penalty = 0.0,
-    .max_stretch = 1.8,
-    .admit_load = 0.3,
+    .max_stretch = VNE_ADMIT_STRETCH,
+    .admit_load = VNE_ADMIT_LOAD,
 };
 
 struct lamina_algo {
@@ -365,21 +365,10 @@ lamina_embed(struct vne_algo *algo, const struct vne_residual *res,
     if (best == DBL_MAX) {
         vne_reject_set(rej, why, "no placement from %u roots fits", n_roots);
         error = ENOSPC;
-    } else if (vne_mapping_cost(req, m) > a->p.max_stretch * vne_request_revenue(req)) {
-        int64_t cap = 0, free_bw = 0;
-        for (uint32_t l = 0; l < a->m; l++) {
-            cap += sub->links[l].bw;
-            free_bw += res->bw[l];
-        }
-        double load = cap ? 1.0 - (double) free_bw / cap : 0;
-        if (load > a->p.admit_load) {
-            vne_reject_set(rej, VNE_REJECT_POLICY,
-                           "cheapest embedding costs %lld for revenue %lld "
-                           "with %.0f%% of the bandwidth in use",
-                           (long long) vne_mapping_cost(req, m),
-                           (long long) vne_request_revenue(req), 100 * load);
-            error = ENOSPC;
-        }
+    } else if (!algo->opts.no_admission
+               && vne_admission_refuses(res, req, m, a->p.max_stretch,
+                                        a->p.admit_load, rej)) {
+        error = ENOSPC;
     }
 out:
     free(vorder);

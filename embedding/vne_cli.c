@@ -3,7 +3,9 @@
  *
  *     lamina vne simulate --instance FILE [--algo NAME] [--json] [--csv FILE]
  *                         [--plot FILE.png] [--embeddings FILE] [--requests N]
+ *                         [--inps K [--advertise full|abstract]]
  *     lamina vne embed --substrate FILE --request FILE [--algo NAME]
+ *                      [--inps K [--advertise full|abstract]]
  *     lamina vne compare --instance FILE... [--algos A,B,...] [--markdown]
  *     lamina vne algos
  */
@@ -21,6 +23,7 @@
 #include "vne.h"
 #include "vne_check.h"
 #include "vne_instance.h"
+#include "vne_md.h"
 #include "vne_sim.h"
 
 #define PROG "lamina vne"
@@ -181,6 +184,218 @@ print_summary(FILE *out, const char *inst_path, const char *algo,
     fprintf(out, "%s\n", any ? "" : "-");
 }
 
+/* ---- multi-domain (--inps) ---- */
+
+/* Parses --inps ('I') or --advertise ('A'); complains and returns false
+ * if 'arg' is not valid. */
+static bool
+md_parse_option(int c, const char *arg, unsigned long *inps,
+                enum vne_md_adv_kind *kind)
+{
+    if (c == 'I') {
+        if (!parse_uint(arg, 1024, inps) || !*inps) {
+            fprintf(stderr, PROG ": --inps needs a number of InPs (1..1024), "
+                    "not '%s'\n", arg);
+            return false;
+        }
+    } else if (!vne_md_adv_kind_parse(arg, kind)) {
+        fprintf(stderr, PROG ": --advertise must be full or abstract, not '%s'\n", arg);
+        return false;
+    }
+    return true;
+}
+
+/* Splits 'sub' across 'inps' InPs and makes the multi-domain algorithm
+ * with parts by 'cls'.  Returns 0, or 1 after a message. */
+static int
+md_create(const struct vne_substrate *sub, const struct vne_algo_class *cls,
+          const struct vne_algo_options *opts, unsigned long inps,
+          enum vne_md_adv_kind kind, struct vne_md **mdp, struct vne_algo **algop)
+{
+    char *err;
+    if (vne_md_split(sub, inps, mdp, &err)) {
+        fprintf(stderr, PROG ": %s\n", err);
+        free(err);
+        return 1;
+    }
+    int error = vne_md_algo_create(*mdp, kind, cls, opts, algop);
+    if (error) {
+        fprintf(stderr, PROG ": cannot create the multi-domain algorithm: %s\n",
+                strerror(error));
+        vne_md_destroy(*mdp);
+        *mdp = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs 'inst' through 'algo' on the merged substrate (the upper bound of
+ * a multi-domain run); prints it beside 'md' unless 'md' is NULL, and
+ * returns it as a JSON object, or NULL after a message. */
+static json_t *
+md_run_merged(const struct vne_instance *inst, struct vne_algo *algo,
+              const struct vne_sim_result *md)
+{
+    static const struct vne_sim_options quiet;
+    struct vne_sim_result r;
+    char *err;
+    if (vne_sim_run(inst, algo, &quiet, &r, &err)) {
+        fprintf(stderr, PROG " simulate: merged run: %s\n", err);
+        free(err);
+        return NULL;
+    }
+    if (md) {
+        printf("merged (1 InP)  RAC %.4f  LRC %.4f  LAR %.2f  accepted %u  "
+               "%.3f ms per request\n", r.rac, r.lrc, r.lar, r.accepted,
+               r.ms_per_request);
+        printf("multi / merged  RAC %.3f  LRC %.3f\n",
+               r.rac ? md->rac / r.rac : 0, r.lrc ? md->lrc / r.lrc : 0);
+    }
+    json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:i, s:f}", "algo", algo->class->name,
+                          "rac", r.rac, "lrc", r.lrc, "lar", r.lar,
+                          "accepted", (int) r.accepted,
+                          "ms_per_request", r.ms_per_request);
+    vne_sim_result_clear(&r);
+    return o;
+}
+
+/* Embeds 'req' across 'inps' InPs of 'sub' (parts by 'cls') and prints
+ * the parts, the inter-domain links and the merged mapping, or where it
+ * was short.  Returns the exit status. */
+static int
+md_embed_print(const struct vne_substrate *sub, const struct vne_request *req,
+               const struct vne_algo_class *cls, unsigned long inps,
+               enum vne_md_adv_kind kind, bool json)
+{
+    struct vne_md *md;
+    char *err;
+    if (vne_md_split(sub, inps, &md, &err)) {
+        fprintf(stderr, PROG " embed: %s\n", err);
+        free(err);
+        return 1;
+    }
+    struct vne_algo_options o;
+    vne_algo_options_init(&o);
+    o.no_admission = true;
+    struct vne_algo **parts = xcalloc(inps, sizeof *parts), *view = NULL;
+    int error = vne_algo_create(cls, sub, &o, &view);
+    for (uint32_t i = 0; i < inps && !error; i++) {
+        error = vne_algo_create(cls, md->inps[i].sub, &o, &parts[i]);
+    }
+    struct vne_residual res;
+    struct vne_md_result r;
+    struct vne_md_reject rej;
+    vne_residual_init(&res, sub);
+    if (!error) {
+        error = vne_md_embed(md, kind, parts, view, &res, req, &r, &rej);
+    }
+    int status = 0;
+    char why[256];
+    if (!error && !vne_check_one(sub, res.cpu, res.bw, req, &r.m, why, sizeof why)) {
+        fprintf(stderr, PROG " embed: invalid multi-domain mapping: %s\n", why);
+        status = 1;
+    } else if (error == ENOSPC) {
+        if (json) {
+            json_t *jo = json_pack("{s:b, s:s, s:i, s:s}", "accepted", 0,
+                                   "reason", vne_reject_name(rej.kind),
+                                   "inp", (int) rej.inp, "detail", rej.detail);
+            json_dumpf(jo, stdout, 0);
+            putchar('\n');
+            json_decref(jo);
+        } else {
+            printf("rejected: %s%s%s: %s\n", vne_reject_name(rej.kind),
+                   rej.inp >= 0 ? " at " : "", rej.inp >= 0 ? md->inps[rej.inp].name : "",
+                   rej.detail);
+        }
+        status = 1;
+    } else if (error) {
+        fprintf(stderr, PROG " embed: multi-domain embedding failed: %s\n",
+                strerror(error));
+        status = 1;
+    } else if (json) {
+        json_t *jparts = json_array(), *jlinks = json_array(), *jhosts = json_object();
+        for (uint32_t p = 0; p < r.parts.n_parts; p++) {
+            const struct vne_md_part *part = &r.parts.parts[p];
+            json_t *nodes = json_object();
+            for (uint32_t i = 0; i < part->req.n_nodes; i++) {
+                char key[16];
+                snprintf(key, sizeof key, "%u", part->vnode[i]);
+                json_object_set_new(nodes, key, json_integer(r.part_maps[p].host[i]));
+            }
+            json_array_append_new(jparts, json_pack("{s:s, s:o, s:i}", "inp",
+                                                    md->inps[part->inp].name,
+                                                    "local_hosts", nodes,
+                                                    "links", (int) part->req.n_links));
+        }
+        for (uint32_t v = 0; v < req->n_nodes; v++) {
+            char key[16];
+            snprintf(key, sizeof key, "%u", v);
+            json_object_set_new(jhosts, key, json_integer(r.m.host[v]));
+        }
+        for (uint32_t l = 0; l < req->n_links; l++) {
+            json_t *path = json_array(), *ils = json_array();
+            for (uint32_t k = 0; k < r.m.paths[l].len; k++) {
+                json_array_append_new(path, json_integer(r.m.paths[l].nodes[k]));
+            }
+            for (uint32_t k = r.plan.route_off[l]; k < r.plan.route_off[l + 1]; k++) {
+                json_array_append_new(ils, json_integer(md->ilinks[r.plan.route[k]].merged));
+            }
+            json_array_append_new(jlinks, json_pack("{s:i, s:i, s:o, s:o}",
+                                                    "src", (int) req->links[l].src,
+                                                    "dst", (int) req->links[l].dst,
+                                                    "path", path,
+                                                    "inter_domain_links", ils));
+        }
+        json_t *jo = json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:f}", "accepted", 1,
+                               "parts", jparts, "nodes", jhosts, "links", jlinks,
+                               "revenue", (json_int_t) vne_request_revenue(req),
+                               "cost", (json_int_t) vne_mapping_cost(req, &r.m),
+                               "price", r.price);
+        json_dumpf(jo, stdout, 0);
+        putchar('\n');
+        json_decref(jo);
+    } else {
+        printf("accepted across %u of %lu InPs (%s advertisements): revenue %lld, "
+               "cost %lld, price %.2f\n", r.parts.n_parts, inps,
+               vne_md_adv_kind_name(kind), (long long) vne_request_revenue(req),
+               (long long) vne_mapping_cost(req, &r.m), r.price);
+        for (uint32_t p = 0; p < r.parts.n_parts; p++) {
+            const struct vne_md_part *part = &r.parts.parts[p];
+            printf("  %s: virtual nodes", md->inps[part->inp].name);
+            for (uint32_t i = 0; i < part->req.n_nodes; i++) {
+                printf(" %u", part->vnode[i]);
+            }
+            printf(", %u virtual links inside\n", part->req.n_links);
+        }
+        for (uint32_t v = 0; v < req->n_nodes; v++) {
+            const char *label = sub->labels ? sub->labels[r.m.host[v]] : NULL;
+            printf("  virtual node %u (cpu %d) -> %s, substrate node %u%s%s%s\n", v,
+                   req->nodes[v].cpu, md->inps[md->inp_of[r.m.host[v]]].name,
+                   r.m.host[v], label ? " (" : "", label ? label : "", label ? ")" : "");
+        }
+        for (uint32_t l = 0; l < req->n_links; l++) {
+            printf("  virtual link %u-%u (bw %d) -> path", req->links[l].src,
+                   req->links[l].dst, req->links[l].bw);
+            for (uint32_t k = 0; k < r.m.paths[l].len; k++) {
+                printf("%s%u", k ? "-" : " ", r.m.paths[l].nodes[k]);
+            }
+            uint32_t n_il = r.plan.route_off[l + 1] - r.plan.route_off[l];
+            printf(" (%u hops, %u inter-domain)\n", r.m.paths[l].len - 1, n_il);
+        }
+    }
+    if (!error) {
+        vne_md_result_clear(&r);
+    }
+    vne_residual_clear(&res);
+    for (uint32_t i = 0; i < inps; i++) {
+        vne_algo_destroy(parts[i]);
+    }
+    free(parts);
+    vne_algo_destroy(view);
+    vne_md_destroy(md);
+    return status;
+}
+
 /* `lamina vne simulate`. */
 static int
 cmd_simulate(int argc, char *argv[])
@@ -196,9 +411,13 @@ cmd_simulate(int argc, char *argv[])
         {"seed", required_argument, NULL, 's'},
         {"time-limit", required_argument, NULL, 't'},
         {"check", no_argument, NULL, 'k'},
+        {"inps", required_argument, NULL, 'I'},
+        {"advertise", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    unsigned long inps = 0;
+    enum vne_md_adv_kind adv_kind = VNE_MD_FULL;
     const char *inst_path = NULL, *algo_name = vne_algo_classes[0]->name;
     const char *csv_path = NULL, *plot_path = NULL, *emb_path = NULL;
     bool json = false, check = false;
@@ -206,8 +425,14 @@ cmd_simulate(int argc, char *argv[])
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:t:kh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:a:jc:p:e:n:s:t:kI:A:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'I':
+        case 'A':
+            if (!md_parse_option(c, optarg, &inps, &adv_kind)) {
+                return 2;
+            }
+            break;
         case 'i': inst_path = optarg; break;
         case 'a': algo_name = optarg; break;
         case 'j': json = true; break;
@@ -246,7 +471,11 @@ cmd_simulate(int argc, char *argv[])
                    "  --requests N        only the first N requests\n"
                    "  --seed N            seed of randomised algorithms (default 1)\n"
                    "  --time-limit MS     time limit per request of the exact MIP (default 1000)\n"
-                   "  --check             also replay the result through the checker\n",
+                   "  --check             also replay the result through the checker\n"
+                   "  --inps K            split the substrate across K InPs and embed with the\n"
+                   "                      multi-domain algorithm (each InP's part with --algo);\n"
+                   "                      also prints the merged substrate's result (one InP)\n"
+                   "  --advertise KIND    what each InP advertises: full (default) or abstract\n",
                    vne_algo_classes[0]->name);
             return 0;
         default:
@@ -287,6 +516,13 @@ cmd_simulate(int argc, char *argv[])
         vne_instance_destroy(inst);
         return 1;
     }
+    struct vne_md *md = NULL;
+    struct vne_algo *md_algo = NULL;
+    if (inps && md_create(inst->sub, cls, &opts, inps, adv_kind, &md, &md_algo)) {
+        vne_algo_destroy(algo);
+        vne_instance_destroy(inst);
+        return 1;
+    }
 
     struct sim_cli sc = { .progress = isatty(STDERR_FILENO) && !getenv("LAMINA_NO_PROGRESS"),
                           .n_reqs = inst->n_reqs };
@@ -299,6 +535,8 @@ cmd_simulate(int argc, char *argv[])
         sc.csv = fopen(csv_path, "w");
         if (!sc.csv) {
             fprintf(stderr, PROG " simulate: %s: %s\n", csv_path, strerror(errno));
+            vne_algo_destroy(md_algo);
+            vne_md_destroy(md);
             vne_algo_destroy(algo);
             vne_instance_destroy(inst);
             free(tmp_csv);
@@ -312,7 +550,7 @@ cmd_simulate(int argc, char *argv[])
                                   .on_progress = sim_on_progress, .aux = &sc };
     struct vne_sim_result r;
     int status = 0;
-    error = vne_sim_run(inst, algo, &so, &r, &err);
+    error = vne_sim_run(inst, md_algo ? md_algo : algo, &so, &r, &err);
     if (sc.csv && fclose(sc.csv)) {
         fprintf(stderr, PROG " simulate: %s: %s\n", csv_path, strerror(errno));
         status = 1;
@@ -360,10 +598,34 @@ cmd_simulate(int argc, char *argv[])
                               "ms_per_request", r.ms_per_request,
                               "revenue", r.revenue_sum, "cost", r.cost_sum,
                               "T", r.T, "rejected_by", rej);
+        if (md_algo) {
+            json_t *merged = md_run_merged(inst, algo, NULL);
+            if (!merged) {
+                status = 1;
+            } else {
+                json_object_set_new(o, "inps", json_integer(inps));
+                json_object_set_new(o, "advertise",
+                                    json_string(vne_md_adv_kind_name(adv_kind)));
+                json_object_set_new(o, "inter_domain_links",
+                                    json_integer(md->n_ilinks));
+                json_object_set_new(o, "price", json_real(vne_md_algo_price(md_algo)));
+                json_object_set_new(o, "merged", merged);
+            }
+        }
         char *s = json_dumps(o, JSON_REAL_PRECISION(17));
         printf("%s\n", s);
         free(s);
         json_decref(o);
+    } else if (md_algo) {
+        char *name = xasprintf("multi-domain: %lu InPs (%u inter-domain links), "
+                               "%s advertisements, parts by %s", inps, md->n_ilinks,
+                               vne_md_adv_kind_name(adv_kind), cls->name);
+        print_summary(stdout, inst_path, name, &r);
+        free(name);
+        printf("price (sum)     %.0f\n", vne_md_algo_price(md_algo));
+        json_t *merged = md_run_merged(inst, algo, &r);
+        status |= !merged;
+        json_decref(merged);
     } else {
         print_summary(stdout, inst_path, cls->name, &r);
     }
@@ -378,6 +640,8 @@ out:
         free(tmp_csv);
     }
     vne_sim_result_clear(&r);
+    vne_algo_destroy(md_algo);
+    vne_md_destroy(md);
     vne_algo_destroy(algo);
     vne_instance_destroy(inst);
     return status;
@@ -396,9 +660,13 @@ cmd_embed(int argc, char *argv[])
         {"cpu", required_argument, NULL, 'c'},
         {"bw", required_argument, NULL, 'b'},
         {"json", no_argument, NULL, 'j'},
+        {"inps", required_argument, NULL, 'I'},
+        {"advertise", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    unsigned long inps = 0;
+    enum vne_md_adv_kind adv_kind = VNE_MD_FULL;
     const char *sub_path = NULL, *req_path = NULL;
     const char *algo_name = vne_algo_classes[0]->name;
     unsigned long cpu = 100, bw = 100;
@@ -406,8 +674,14 @@ cmd_embed(int argc, char *argv[])
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:r:a:c:b:jh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:r:a:c:b:jI:A:h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'I':
+        case 'A':
+            if (!md_parse_option(c, optarg, &inps, &adv_kind)) {
+                return 2;
+            }
+            break;
         case 's': sub_path = optarg; break;
         case 'r': req_path = optarg; break;
         case 'a': algo_name = optarg; break;
@@ -423,14 +697,19 @@ cmd_embed(int argc, char *argv[])
         case 'h':
             printf("usage: " PROG " embed --substrate FILE --request FILE [OPTIONS]\n\n"
                    "Embeds one request into an empty substrate and prints the mapping.\n\n"
-                   "  --substrate FILE  an instance, a {\"nodes\",\"links\"} JSON file, or a\n"
-                   "                    Topology Zoo GML file\n"
+                   "  --substrate FILE  an instance, a {\"nodes\",\"links\"} JSON file, a\n"
+                   "                    Topology Zoo GML file, or a topology file (*.topo:\n"
+                   "                    switch cpu, link rate in Mbit/s)\n"
                    "  --request FILE    a request object {\"nodes\",\"links\"} (virtual nodes may\n"
                    "                    carry \"allowed\": [...] or \"x\",\"y\",\"max_dist\"), or an\n"
                    "                    instance (its first request)\n"
                    "  --algo NAME       algorithm (default %s)\n"
-                   "  --cpu N, --bw N   capacities for GML substrates (default 100)\n"
-                   "  --json            print the mapping as JSON\n",
+                   "  --cpu N, --bw N   capacities where the file has none (GML; .topo\n"
+                   "                    links without a rate) (default 100)\n"
+                   "  --json            print the mapping as JSON\n"
+                   "  --inps K          split the substrate across K InPs and embed across\n"
+                   "                    them (multi-domain; parts by --algo)\n"
+                   "  --advertise KIND  what each InP advertises: full (default) or abstract\n",
                    vne_algo_classes[0]->name);
             return 0;
         default:
@@ -464,6 +743,13 @@ cmd_embed(int argc, char *argv[])
         free(err);
         vne_substrate_destroy(sub);
         return 1;
+    }
+
+    if (inps) {
+        int st = md_embed_print(sub, &req, cls, inps, adv_kind, json);
+        vne_request_clear(&req);
+        vne_substrate_destroy(sub);
+        return st;
     }
 
     struct vne_algo *algo;

@@ -9,13 +9,10 @@
 
 #include "gml.h"
 #include "graph.h"
+#include "topo.h"
 #include "util.h"
 
 #define VNE_FORMAT "lamina-vne-instance/1"
-
-/* Largest capacity or demand accepted: sums over a whole substrate must
- * stay far from int32 overflow. */
-#define VNE_MAX_AMOUNT 1000000000
 
 struct reader {
     const char *file;
@@ -293,6 +290,14 @@ rd_request(struct reader *rd, json_t *obj, const char *where,
         rd_error(rd, where, "\"arrival\" must be >= 0 and \"lifetime\" > 0");
         return false;
     }
+    /* Revenue x lifetime and arrival + lifetime must stay finite. */
+    if (req->arrival > VNE_MAX_TIME || req->lifetime > VNE_MAX_TIME) {
+        rd_error(rd, where, "\"%s\" %g is larger than %g, the longest time "
+                 "an instance may use", req->arrival > VNE_MAX_TIME
+                 ? "arrival" : "lifetime", req->arrival > VNE_MAX_TIME
+                 ? req->arrival : req->lifetime, VNE_MAX_TIME);
+        return false;
+    }
     req->n_nodes = json_array_size(nodes);
     req->nodes = xcalloc(req->n_nodes, sizeof *req->nodes);
     for (uint32_t i = 0; i < req->n_nodes; i++) {
@@ -458,6 +463,20 @@ vne_substrate_read(const char *path, int32_t cpu, int32_t bw,
                    struct vne_substrate **subp, char **errp)
 {
     *subp = NULL;
+    size_t len = strlen(path);
+    if (len > 5 && !strcmp(path + len - 5, ".topo")) {
+        struct topo *t;
+        int error = topo_parse_file(path, &t, errp);
+        if (error) {
+            return error;
+        }
+        struct graph *g = topo_to_graph(t);
+        error = vne_substrate_from_graph(g, t->name ? t->name : path, cpu, bw,
+                                         subp, errp);
+        graph_destroy(g);
+        topo_destroy(t);
+        return error;
+    }
     if (!file_looks_json(path)) {
         struct graph *g;
         int error = gml_read_file(path, &g, errp);

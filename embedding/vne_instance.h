@@ -31,6 +31,11 @@
 
 #include "vne.h"
 
+/* Largest "arrival" and "lifetime" accepted, in time units: far beyond any
+ * real trace, small enough that sums and products of times, amounts and
+ * counts stay finite. */
+#define VNE_MAX_TIME 1e9
+
 struct vne_instance {
     char *path;
     char *format;
@@ -49,9 +54,12 @@ void vne_instance_truncate(struct vne_instance *, uint32_t n);
 
 void vne_instance_destroy(struct vne_instance *);
 
-/* Reads a substrate from 'path': JSON (an instance or {"nodes","links"})
- * or GML (by content), with 'cpu'/'bw' as capacities where a GML file
- * has none. */
+/* Reads a substrate from 'path': a topology file of `lamina topo` (name
+ * ending in ".topo": CPU from each switch, bandwidth = link rate in
+ * Mbit/s, through topo_to_graph()), JSON (an instance or
+ * {"nodes","links"}) or GML (by content), with 'cpu'/'bw' as capacities
+ * where the file has none (a GML file without "cpu"/"bw", a topology
+ * link without a rate). */
 int vne_substrate_read(const char *path, int32_t cpu, int32_t bw,
                        struct vne_substrate **, char **errp);
 

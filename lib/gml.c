@@ -21,6 +21,7 @@ enum tok_type { TOK_EOF, TOK_KEY, TOK_NUM, TOK_STR, TOK_OPEN, TOK_CLOSE };
 
 struct gml_parser {
     const char *name;           /* file name for messages */
+    int graph_line;             /* line of "graph [" */
     const char *p;              /* next character */
     int line;                   /* line of 'p' */
     char *err;                  /* first error, "FILE:LINE: msg" */
@@ -217,6 +218,16 @@ sink_set(struct gml_parser *ps, struct gml_sink *sink, const char *key,
         }
         break;
     case SINK_NODE:
+        if (is_num && (!strcmp(key, "Latitude") || !strcmp(key, "Longitude"))) {
+            /* Checked here, with the line, rather than when a later
+             * reader of the graph computes a distance. */
+            double max = key[1] == 'a' ? 90 : 180;
+            if (!(num >= -max && num <= max)) {
+                gml_error(ps, ps->tok_line, "node %s %g is out of range "
+                          "[%g, %g]", key, num, -max, max);
+                return;
+            }
+        }
         if (is_num) {
             graph_node_set_num(ps->g, sink->node, key, num);
         } else {
@@ -371,6 +382,7 @@ gml_read_list(struct gml_parser *ps, struct gml_sink *sink,
                 ok = gml_read_edge(ps, depth);
             } else if (sink->kind == SINK_GRAPH && !ps->g && !strcmp(key, "graph")) {
                 ps->g = graph_create();
+                ps->graph_line = key_line;
                 ok = gml_read_list(ps, sink, "", depth + 1);
             } else if (sink->kind == SINK_GRAPH && !ps->g) {
                 ok = gml_skip_list(ps, depth + 1);  /* e.g. a "Creator" list */
@@ -455,6 +467,9 @@ gml_read_string(const char *text, const char *name, struct graph **gp,
 
     if (ok && !ps.g) {
         gml_error(&ps, ps.line, "no 'graph [ ... ]' in the file");
+        ok = false;
+    } else if (ok && !graph_n_nodes(ps.g)) {
+        gml_error(&ps, ps.graph_line, "the graph has no nodes");
         ok = false;
     }
     if (ok) {

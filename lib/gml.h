@@ -30,9 +30,10 @@
  *   system call, or EINVAL for a malformed file.  On EINVAL, '*errp' gets a
  *   message "FILE:LINE: what is wrong", which the caller frees; on a
  *   system error it gets "FILE: strerror".  Malformed means: a syntax error,
- *   an unterminated string or list, no graph, a node without a numeric id
- *   or with a duplicate id, an edge without source or target or naming a
- *   node that does not exist.
+ *   an unterminated string or list, no graph, a graph without nodes, a
+ *   node without a numeric id or with a duplicate id, a node Latitude
+ *   outside [-90, 90] or Longitude outside [-180, 180], an edge without
+ *   source or target or naming a node that does not exist.
  */
 #ifndef LAMINA_GML_H
 #define LAMINA_GML_H 1

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +29,11 @@
 /* Largest answer a client accepts: answers (a whole configuration) may be
  * much larger than requests. */
 #define JSONRPC_CLIENT_MAX_MESSAGE (256 * 1024 * 1024)
+/* How long accepting pauses when the process is out of descriptors. */
+#define JSONRPC_ACCEPT_PAUSE_MS 250
+/* How often a shortage of descriptors, or of client slots, is logged at
+ * most. */
+#define JSONRPC_SHORTAGE_LOG_MS 60000
 
 static const int jsonrpc_json_flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES;
 
@@ -150,6 +157,7 @@ struct jsonrpc_conn {
     bool eof;                   /* peer will send nothing more */
     bool closing;               /* close once 'out' is written */
     bool want_out;              /* registered for EPOLLOUT, not EPOLLIN */
+    uint64_t last_active;       /* time_ms() of the last byte in or out */
 };
 
 struct jsonrpc_server {
@@ -163,6 +171,24 @@ struct jsonrpc_server {
     jsonrpc_begin_hook *begin;
     jsonrpc_commit_hook *commit;
     void *hooks_aux;
+
+    /* Bounds (jsonrpc_server_set_limits()). */
+    int idle_timeout_ms;        /* 0: clients may stay silent forever */
+    size_t max_output;
+    size_t max_conns;
+
+    /* Accepting pauses while the process is out of descriptors. */
+    int timer_fd;               /* timerfd in 'epfd': idle sweeps, resume */
+    int reserve_fd;             /* /dev/null, closed to accept one client
+                                 * when the process runs out, or -1 */
+    bool accept_paused;
+    uint64_t accept_resume;     /* time_ms() to try accepting again */
+    uint64_t next_shortage_log; /* time_ms() before which a shortage of
+                                 * descriptors is not logged again */
+    uint64_t next_busy_log;     /* time_ms() before which refusals of
+                                 * clients over the cap are not logged */
+
+    struct jsonrpc_server_stats stats;
 };
 
 void
@@ -175,14 +201,23 @@ jsonrpc_server_set_hooks(struct jsonrpc_server *server,
     server->hooks_aux = aux;
 }
 
-/* The epoll tag of the listening socket (connections use their pointer). */
+/* The epoll tags of the listening socket and of the timer (connections
+ * use their pointer). */
 static char jsonrpc_listen_tag;
+static char jsonrpc_timer_tag;
 
 static int rpc_methods_handler(const json_t *, json_t **,
                                struct jsonrpc_error *, void *);
 
-static const struct jsonrpc_method jsonrpc_builtin_methods = {
-    "rpc.methods", rpc_methods_handler, "the methods this server answers",
+static int rpc_stats_handler(const json_t *, json_t **,
+                             struct jsonrpc_error *, void *);
+
+/* Methods every server answers, with the server as their aux. */
+static const struct jsonrpc_method jsonrpc_builtin_methods[] = {
+    { "rpc.methods", rpc_methods_handler, "the methods this server answers" },
+    { "rpc.stats", rpc_stats_handler,
+      "clients connected, the limits and how often each one was hit" },
+    { NULL, NULL, NULL },
 };
 
 /* Answers "rpc.methods". */
@@ -205,6 +240,31 @@ rpc_methods_handler(const json_t *params, json_t **result,
     return 0;
 }
 
+/* Answers "rpc.stats". */
+static int
+rpc_stats_handler(const json_t *params, json_t **result,
+                  struct jsonrpc_error *err, void *server_)
+{
+    struct jsonrpc_server *server = server_;
+    const struct jsonrpc_server_stats *st = &server->stats;
+
+    if (jsonrpc_params_check(params, (const char *const[]) { NULL }, err)) {
+        return EINVAL;
+    }
+    *result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                        "clients", (json_int_t) server->n_conns,
+                        "max_clients", (json_int_t) server->max_conns,
+                        "idle_timeout_ms",
+                        (json_int_t) server->idle_timeout_ms,
+                        "max_output", (json_int_t) server->max_output,
+                        "refused_busy", (json_int_t) st->refused_busy,
+                        "closed_idle", (json_int_t) st->closed_idle,
+                        "dropped_output", (json_int_t) st->dropped_output,
+                        "accept_failures",
+                        (json_int_t) st->accept_failures);
+    return 0;
+}
+
 struct jsonrpc_server *
 jsonrpc_server_create(const struct jsonrpc_method *methods, void *aux)
 {
@@ -213,13 +273,55 @@ jsonrpc_server_create(const struct jsonrpc_method *methods, void *aux)
     server->methods = methods;
     server->aux = aux;
     server->listen_fd = -1;
+    server->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    server->idle_timeout_ms = JSONRPC_IDLE_TIMEOUT_MS;
+    server->max_output = JSONRPC_MAX_OUTPUT;
+    server->max_conns = JSONRPC_MAX_CONNS;
     server->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (server->epfd < 0) {
-        LOG_ERR(MOD, "epoll_create1: %s", strerror(errno));
-        free(server);
-        return NULL;
+    server->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+                                      TFD_NONBLOCK | TFD_CLOEXEC);
+    if (server->epfd < 0 || server->timer_fd < 0) {
+        LOG_ERR(MOD, "%s: %s", server->epfd < 0 ? "epoll_create1"
+                : "timerfd_create", strerror(errno));
+        goto error;
+    }
+    struct epoll_event ev = { .events = EPOLLIN,
+                              .data.ptr = &jsonrpc_timer_tag };
+    if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, server->timer_fd, &ev)) {
+        LOG_ERR(MOD, "epoll_ctl: %s", strerror(errno));
+        goto error;
     }
     return server;
+
+error:
+    if (server->reserve_fd >= 0) {
+        close(server->reserve_fd);
+    }
+    if (server->epfd >= 0) {
+        close(server->epfd);
+    }
+    if (server->timer_fd >= 0) {
+        close(server->timer_fd);
+    }
+    free(server);
+    return NULL;
+}
+
+void
+jsonrpc_server_set_limits(struct jsonrpc_server *server, int idle_timeout_ms,
+                          size_t max_output, size_t max_conns)
+{
+    server->idle_timeout_ms = MAX(idle_timeout_ms, 0);
+    server->max_output = max_output ? max_output : JSONRPC_MAX_OUTPUT;
+    server->max_conns = max_conns && max_conns <= JSONRPC_MAX_CONNS
+                        ? max_conns : JSONRPC_MAX_CONNS;
+}
+
+void
+jsonrpc_server_get_stats(const struct jsonrpc_server *server,
+                         struct jsonrpc_server_stats *stats)
+{
+    *stats = server->stats;
 }
 
 int
@@ -325,6 +427,45 @@ jsonrpc_conn_close(struct jsonrpc_server *server, size_t idx)
     server->conns[idx] = server->conns[--server->n_conns];
 }
 
+/* Tells the client on 'fd' that the server is full, and closes it.  The
+ * answer is one short line on a fresh socket, so it fits in the socket
+ * buffer: the client reads it even after the close.  Logged at most once
+ * a minute, with the count. */
+static void
+jsonrpc_server_refuse(struct jsonrpc_server *server, int fd)
+{
+    char message[JSONRPC_MSG_LEN];
+    json_t *answer, *data;
+    char *text;
+
+    snprintf(message, sizeof message, "server busy: %zu clients connected, "
+             "the most it serves%s; try again later", server->n_conns,
+             server->idle_timeout_ms ? " (silent clients are closed)" : "");
+    data = json_pack("{s:s, s:i, s:I, s:I}", "errno", "EBUSY",
+                     "errno_value", EBUSY,
+                     "clients", (json_int_t) server->n_conns,
+                     "max_clients", (json_int_t) server->max_conns);
+    answer = jsonrpc_error_answer(NULL, JSONRPC_APP_ERROR, message, data);
+    text = json_dumps(answer, JSON_COMPACT);
+    json_decref(answer);
+    if (text) {
+        size_t len = strlen(text);
+        text[len] = '\n';      /* json_dumps() leaves room for the NUL */
+        (void) !send(fd, text, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        free(text);
+    }
+    close(fd);
+    server->stats.refused_busy++;
+    if (time_ms() >= server->next_busy_log) {
+        LOG_WARN(MOD, "%s: %zu clients connected, the most it serves: "
+                 "refusing more (%"PRIu64" refused so far; logged again in "
+                 "a minute at the earliest)",
+                 server->path ? server->path : "server", server->n_conns,
+                 server->stats.refused_busy);
+        server->next_busy_log = time_ms() + JSONRPC_SHORTAGE_LOG_MS;
+    }
+}
+
 int
 jsonrpc_server_add_fd(struct jsonrpc_server *server, int fd)
 {
@@ -332,8 +473,8 @@ jsonrpc_server_add_fd(struct jsonrpc_server *server, int fd)
     struct epoll_event ev = { .events = EPOLLIN };
     int flags = fcntl(fd, F_GETFL);
 
-    if (server->n_conns >= JSONRPC_MAX_CONNS) {
-        close(fd);
+    if (server->n_conns >= server->max_conns) {
+        jsonrpc_server_refuse(server, fd);
         return EMFILE;
     }
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -343,6 +484,7 @@ jsonrpc_server_add_fd(struct jsonrpc_server *server, int fd)
     }
     conn = xzalloc(sizeof *conn);
     conn->fd = fd;
+    conn->last_active = time_ms();
     ev.data.ptr = conn;
     if (epoll_ctl(server->epfd, EPOLL_CTL_ADD, fd, &ev)) {
         int error = errno;
@@ -365,10 +507,14 @@ jsonrpc_server_call(struct jsonrpc_server *server, const char *name,
     int error;
 
     *result = NULL;
-    if (!strcmp(name, jsonrpc_builtin_methods.name)) {
-        method = &jsonrpc_builtin_methods;
-        aux = server;
-    } else {
+    for (const struct jsonrpc_method *m = jsonrpc_builtin_methods; m->name;
+         m++) {
+        if (!strcmp(m->name, name)) {
+            method = m;
+            aux = server;
+        }
+    }
+    if (!method) {
         for (const struct jsonrpc_method *m = server->methods; m->name; m++) {
             if (!strcmp(m->name, name)) {
                 method = m;
@@ -588,6 +734,7 @@ jsonrpc_conn_flush(struct jsonrpc_conn *conn)
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
         conn->out_ofs += n;
+        conn->last_active = time_ms();
     }
     free(conn->out);
     conn->out = NULL;
@@ -646,6 +793,17 @@ jsonrpc_conn_process(struct jsonrpc_server *server, struct jsonrpc_conn *conn)
             if (!jsonrpc_conn_flush(conn)) {
                 conn->closing = true;
                 conn->out_len = conn->out_ofs = 0;
+            } else if (conn->out_len - conn->out_ofs > server->max_output) {
+                /* The client is not reading what it asked for: keeping
+                 * the rest would let it grow the daemon at will. */
+                server->stats.dropped_output++;
+                LOG_WARN(MOD, "%s: dropping a client that leaves %zu bytes "
+                         "of answers unread (limit %zu; %"PRIu64" dropped "
+                         "so far)", server->path ? server->path : "server",
+                         conn->out_len - conn->out_ofs, server->max_output,
+                         server->stats.dropped_output);
+                conn->closing = true;
+                conn->out_len = conn->out_ofs = 0;
             }
         }
     }
@@ -679,6 +837,7 @@ jsonrpc_conn_read(struct jsonrpc_conn *conn)
         return false;
     }
     conn->in_len += n;
+    conn->last_active = time_ms();
     return true;
 }
 
@@ -696,24 +855,119 @@ jsonrpc_conn_update(struct jsonrpc_server *server, struct jsonrpc_conn *conn)
     }
 }
 
+/* Called when accept() failed with 'error' (mostly: no descriptor or
+ * memory left).  For EMFILE or ENFILE, the first time, gives up the
+ * reserve descriptor so that one management client can still be served
+ * (returns true: accept again).  Otherwise stops polling the listening
+ * socket for JSONRPC_ACCEPT_PAUSE_MS: the pending connection stays in the
+ * backlog, so polling on would spin.  Logged at most once a minute, with
+ * the count of failures. */
+static bool
+jsonrpc_server_accept_failed(struct jsonrpc_server *server, int error)
+{
+    uint64_t now = time_ms();
+
+    server->stats.accept_failures++;
+    if (now >= server->next_shortage_log) {
+        LOG_WARN(MOD, "accept on %s: %s with %zu clients connected "
+                 "(%"PRIu64" failed accepts so far); accepting again every "
+                 "%d ms, logged again in a minute at the earliest",
+                 server->path, strerror(error), server->n_conns,
+                 server->stats.accept_failures, JSONRPC_ACCEPT_PAUSE_MS);
+        server->next_shortage_log = now + JSONRPC_SHORTAGE_LOG_MS;
+    }
+    if (server->reserve_fd >= 0 && (error == EMFILE || error == ENFILE)) {
+        close(server->reserve_fd);
+        server->reserve_fd = -1;
+        return true;
+    }
+    if (!server->accept_paused) {
+        epoll_ctl(server->epfd, EPOLL_CTL_DEL, server->listen_fd, NULL);
+        server->accept_paused = true;
+    }
+    server->accept_resume = time_ms() + JSONRPC_ACCEPT_PAUSE_MS;
+    return false;
+}
+
+/* Polls the listening socket again once its pause is over. */
+static void
+jsonrpc_server_resume_accept(struct jsonrpc_server *server, uint64_t now)
+{
+    struct epoll_event ev = { .events = EPOLLIN,
+                              .data.ptr = &jsonrpc_listen_tag };
+
+    if (server->accept_paused && now >= server->accept_resume
+        && !epoll_ctl(server->epfd, EPOLL_CTL_ADD, server->listen_fd, &ev)) {
+        server->accept_paused = false;
+    }
+}
+
+/* Accepts pending connections until the backlog is empty (at most
+ * JSONRPC_MAX_CONNS at a time, so a flood of connections cannot keep the
+ * loop from serving the clients it has); those over the cap are told the
+ * server is busy. */
 static void
 jsonrpc_server_accept(struct jsonrpc_server *server)
 {
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < JSONRPC_MAX_CONNS; i++) {
         int fd = accept4(server->listen_fd, NULL, NULL,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                LOG_WARN(MOD, "accept on %s: %s", server->path,
-                         strerror(errno));
+            int error = errno;
+
+            if (error == EINTR || error == ECONNABORTED) {
+                continue;
+            } else if (error == EAGAIN || error == EWOULDBLOCK) {
+                return;
+            } else if (jsonrpc_server_accept_failed(server, error)) {
+                continue;
             }
             return;
         }
-        if (jsonrpc_server_add_fd(server, fd)) {
-            LOG_WARN(MOD, "%s: too many connections (%d), refusing one",
-                     server->path, JSONRPC_MAX_CONNS);
-        }
+        jsonrpc_server_add_fd(server, fd);
     }
+}
+
+/* Closes the clients silent for longer than the idle timeout (those that
+ * sent nothing, and those that read nothing of a pending answer), resumes
+ * accepting when due, and arms the timer for the next of these events. */
+static void
+jsonrpc_server_sweep(struct jsonrpc_server *server)
+{
+    uint64_t now = time_ms(), next = UINT64_MAX;
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+    for (size_t i = 0; i < server->n_conns; ) {
+        struct jsonrpc_conn *conn = server->conns[i];
+        uint64_t expiry = conn->last_active + server->idle_timeout_ms;
+
+        if (server->idle_timeout_ms && now >= expiry) {
+            server->stats.closed_idle++;
+            LOG_DBG(MOD, "%s: closing a client silent for %d ms%s",
+                    server->path ? server->path : "server",
+                    server->idle_timeout_ms,
+                    conn->out_len ? " with an unread answer" : "");
+            jsonrpc_conn_close(server, i);
+            continue;
+        }
+        if (server->idle_timeout_ms) {
+            next = MIN(next, expiry);
+        }
+        i++;
+    }
+    if (server->reserve_fd < 0) {
+        server->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    jsonrpc_server_resume_accept(server, now);
+    if (server->accept_paused) {
+        next = MIN(next, server->accept_resume);
+    }
+    if (next != UINT64_MAX) {
+        uint64_t ms = next > now ? next - now : 1;
+        its.it_value.tv_sec = ms / 1000;
+        its.it_value.tv_nsec = (ms % 1000) * 1000000;
+    }
+    timerfd_settime(server->timer_fd, 0, &its, NULL);
 }
 
 /* Index of 'conn' in the server's table, or SIZE_MAX once it is closed. */
@@ -746,6 +1000,11 @@ jsonrpc_server_run(struct jsonrpc_server *server, int timeout_ms)
             jsonrpc_server_accept(server);
             continue;
         }
+        if (events[i].data.ptr == &jsonrpc_timer_tag) {
+            uint64_t expirations;
+            (void) !read(server->timer_fd, &expirations, sizeof expirations);
+            continue;
+        }
         idx = jsonrpc_conn_index(server, conn);
         if (idx == SIZE_MAX) {
             continue;
@@ -771,6 +1030,7 @@ jsonrpc_server_run(struct jsonrpc_server *server, int timeout_ms)
         }
         jsonrpc_conn_update(server, conn);
     }
+    jsonrpc_server_sweep(server);
     return 0;
 }
 
@@ -791,6 +1051,10 @@ jsonrpc_server_destroy(struct jsonrpc_server *server)
         free(server->path);
     }
     close(server->epfd);
+    close(server->timer_fd);
+    if (server->reserve_fd >= 0) {
+        close(server->reserve_fd);
+    }
     free(server);
 }
 
@@ -1123,6 +1387,39 @@ jsonrpc_client_send_request(struct jsonrpc_client *client, const char *method,
     return error;
 }
 
+/* After sending failed with 'error' because the server hung up, reads the
+ * line it may have left before closing (a server that is full says so)
+ * into 'err' and returns EREMOTEIO; otherwise returns 'error'. */
+static int
+jsonrpc_client_refusal(struct jsonrpc_client *client, int error,
+                       struct jsonrpc_error *err)
+{
+    const json_t *e, *code, *message;
+    json_error_t jerr;
+    size_t len = 0;
+    char *line = NULL;
+    json_t *answer;
+
+    if ((error != EPIPE && error != ECONNRESET)
+        || jsonrpc_client_recv_line(client, &line, &len, time_ms())) {
+        return error;
+    }
+    answer = json_loadb(line, len, jsonrpc_json_flags, &jerr);
+    free(line);
+    e = json_object_get(answer, "error");
+    code = json_object_get(e, "code");
+    message = json_object_get(e, "message");
+    if (!json_is_integer(code) || !json_is_string(message)) {
+        json_decref(answer);
+        return error;
+    }
+    jsonrpc_error_set(err, json_integer_value(code), "%s",
+                      json_string_value(message));
+    err->data = json_incref(json_object_get(e, "data"));
+    json_decref(answer);
+    return EREMOTEIO;
+}
+
 int
 jsonrpc_client_notify(struct jsonrpc_client *client, const char *method,
                       const json_t *params)
@@ -1144,7 +1441,7 @@ jsonrpc_client_call(struct jsonrpc_client *client, const char *method,
     error = jsonrpc_client_send_request(client, method, params,
                                         json_integer(id), deadline);
     if (error) {
-        return error;
+        return jsonrpc_client_refusal(client, error, err);
     }
     for (;;) {
         json_t *answer, *answer_id, *error_obj;
@@ -1241,6 +1538,9 @@ jsonrpc_client_batch(struct jsonrpc_client *client, const json_t *calls,
     }
     error = jsonrpc_client_send(client, text, deadline);
     free(text);
+    if (error) {
+        return jsonrpc_client_refusal(client, error, err);
+    }
     while (!error) {
         json_error_t jerr;
         size_t len = 0;

@@ -51,6 +51,42 @@
  * time.  While a connection has unwritten output, the server reads no
  * more requests from it, so a client that does not read its answers
  * costs at most one answer's memory.
+ *
+ * Bounds on clients
+ * =================
+ *
+ * Anyone who may open the socket file (mode 0660: the daemon's user and
+ * group) may connect, so the server bounds what one client can hold:
+ *
+ *   - At most JSONRPC_MAX_CONNS clients (or fewer, set per server).  A
+ *     client over the cap is accepted, sent one error line (-32000,
+ *     "server busy: N clients connected...", data {"errno": "EBUSY"})
+ *     and closed, so that the CLI can say why instead of "Broken pipe".
+ *
+ *   - A client silent for the idle timeout (JSONRPC_IDLE_TIMEOUT_MS by
+ *     default) is closed: it sent no byte and read no byte of a pending
+ *     answer in that time.  Idle clients thus cannot hold the slots of
+ *     the cap for long.  Clients open a connection per command or per
+ *     batch, so a live client is never idle that long.
+ *
+ *   - An answer the client leaves unread beyond JSONRPC_MAX_OUTPUT bytes
+ *     (after what the socket buffer takes) drops the client.
+ *
+ *   - Connections are accepted in a loop until the backlog is empty.  The
+ *     server keeps one descriptor in reserve: when accept() fails for
+ *     lack of descriptors (EMFILE, ENFILE), it gives the reserve up to
+ *     accept one more client (so that an operator can still reach a
+ *     daemon whose descriptors were taken by other peers) and takes it
+ *     back as soon as a descriptor is free.  Without a reserve, the
+ *     listening socket is left out of the poll set for 250 ms at a time
+ *     instead of spinning on a backlog it cannot take: the clients
+ *     already connected keep being served, and the shortage is logged
+ *     at most once a minute, with the number of failed accepts.
+ *
+ * Each of these is counted; the built-in method "rpc.stats" answers the
+ * counts, the limits and the number of clients.  The server arms a timer
+ * in its epoll set for the idle timeouts and the pauses, so a caller that
+ * polls jsonrpc_server_fd() needs no timeout of its own.
  */
 #ifndef LAMINA_JSONRPC_H
 #define LAMINA_JSONRPC_H 1
@@ -67,6 +103,10 @@
 #define JSONRPC_MAX_BATCH 1024
 /* Most connections a server keeps open at once; more are refused. */
 #define JSONRPC_MAX_CONNS 256
+/* Default idle timeout of a client, in milliseconds. */
+#define JSONRPC_IDLE_TIMEOUT_MS 30000
+/* Default most bytes of answers a client may leave unread. */
+#define JSONRPC_MAX_OUTPUT (64 * 1024 * 1024)
 /* Longest error message kept, with its NUL. */
 #define JSONRPC_MSG_LEN 512
 
@@ -133,7 +173,8 @@ struct jsonrpc_server;
 
 /* Creates a server for 'methods' (terminated by an entry with a NULL
  * name; must outlive the server), passing 'aux' to each handler.  Every
- * server also answers "rpc.methods" with the list of its methods. */
+ * server also answers "rpc.methods" with the list of its methods and
+ * "rpc.stats" with its clients and bounds. */
 struct jsonrpc_server *jsonrpc_server_create(const struct jsonrpc_method *,
                                              void *aux);
 
@@ -144,7 +185,8 @@ struct jsonrpc_server *jsonrpc_server_create(const struct jsonrpc_method *,
 int jsonrpc_server_listen(struct jsonrpc_server *, const char *path);
 
 /* Serves an already connected stream socket 'fd' (e.g. one end of a
- * socketpair); the server takes ownership.  Returns 0 or EMFILE. */
+ * socketpair); the server takes ownership.  Returns 0, or EMFILE when the
+ * server is full (the client is then told so and 'fd' closed). */
 int jsonrpc_server_add_fd(struct jsonrpc_server *, int fd);
 
 /* The descriptor to poll for readability before jsonrpc_server_run(). */
@@ -171,6 +213,24 @@ void jsonrpc_server_set_hooks(struct jsonrpc_server *,
 
 /* Number of open connections. */
 size_t jsonrpc_server_n_conns(const struct jsonrpc_server *);
+
+/* Sets the bounds on clients: 'idle_timeout_ms' (0: none), 'max_output'
+ * (0: JSONRPC_MAX_OUTPUT) and 'max_conns' (0 or more than
+ * JSONRPC_MAX_CONNS: JSONRPC_MAX_CONNS).  Takes effect for the clients
+ * already connected too. */
+void jsonrpc_server_set_limits(struct jsonrpc_server *, int idle_timeout_ms,
+                               size_t max_output, size_t max_conns);
+
+/* How often a server's bounds were hit, since it was created. */
+struct jsonrpc_server_stats {
+    uint64_t refused_busy;      /* clients over the cap, told busy */
+    uint64_t closed_idle;       /* clients silent for the idle timeout */
+    uint64_t dropped_output;    /* clients past the unread output limit */
+    uint64_t accept_failures;   /* accepts failed (mostly: no descriptor) */
+};
+
+void jsonrpc_server_get_stats(const struct jsonrpc_server *,
+                              struct jsonrpc_server_stats *);
 
 /* Handles one message 'text' of 'len' bytes (without framing) as if it
  * came from a client.  Returns the answer, or NULL when none is due (only

@@ -422,11 +422,28 @@ slicer_config_json(struct slicer *s)
                      "bindings", bindings_json(s));
 }
 
+/* Answers the configuration as saved, but with each secret replaced by
+ * "(set)": whoever may read the configuration need not be able to act as
+ * a slice's controller. */
 static int
 rpc_config(const json_t *params, json_t **result, struct jsonrpc_error *err,
            void *aux)
 {
-    *result = slicer_config_json(aux);
+    json_t *cfg = slicer_config_json(aux);
+    json_t *slices, *slice;
+    size_t i;
+
+    /* A deep copy: the configuration holds the slices' own specs. */
+    *result = json_deep_copy(cfg);
+    json_decref(cfg);
+    slices = json_object_get(*result, "slices");
+    json_array_foreach(slices, i, slice) {
+        const char *secret = json_string_value(json_object_get(slice,
+                                                               "secret"));
+        if (secret && *secret) {
+            json_object_set_new(slice, "secret", json_string("(set)"));
+        }
+    }
     return 0;
 }
 

@@ -116,6 +116,25 @@ test_parse_bad(void **state)
     parse_bad("switch a\nhost h1 a ip=10.0.0.300\n", "t.topo:2: host h1: ip");
     parse_bad("switch a\nhost h1 a mac=01:00:00:00:00:01\n",
               "t.topo:2: host h1: mac");
+    /* A MAC the file gives is not given again to a host without one. */
+    {
+        struct topo *t;
+        char *err = NULL;
+        assert_int_equal(topo_parse_string("switch a\n"
+                                           "host h1 a mac=02:00:00:00:00:02\n"
+                                           "host h2 a\n", "t.topo", &t, &err), 0);
+        assert_string_equal(t->hosts[0].mac, "02:00:00:00:00:02");
+        assert_string_equal(t->hosts[1].mac, "02:00:00:00:00:03");
+        topo_destroy(t);
+    }
+    /* A key given twice on a line used to take the last value silently. */
+    parse_bad("switch a\nswitch b\nlink a b rate=1G delay=1ms rate=10M\n",
+              "t.topo:3: link a b: key \"rate\" given twice");
+    parse_bad("switch a cpu=1 cpu=2\n", "t.topo:1: switch a: key \"cpu\" given twice");
+    parse_bad("switch a\nhost h1 a ip=10.0.0.1/24 ip=10.0.0.2/24\n",
+              "t.topo:2: host h1: key \"ip\" given twice");
+    parse_bad("defaults link delay=1ms delay=2ms\n",
+              "t.topo:1: defaults: key \"delay\" given twice");
     parse_bad("switch a\nhost h1 a colour=red\n",
               "t.topo:2: host h1: unknown key \"colour\"");
     parse_bad("switch a\nswitch b\nlink a b delay=-1ms\n",

@@ -165,7 +165,8 @@ topo_name_links(struct topo *t)
 }
 
 /* Gives hosts without an address 10.0.x.y/16 (by host number, skipping
- * addresses the file gave) and every host without a MAC 02:00:00:xx:yy:zz. */
+ * addresses the file gave) and every host without a MAC 02:00:00:xx:yy:zz
+ * (likewise). */
 void
 topo_finish(struct topo *t)
 {
@@ -198,11 +199,22 @@ topo_finish_hosts(struct topo *t)
                 h->ip = ip;
             }
         }
-        if (!h->mac) {
-            h->mac = xasprintf("02:00:00:%02x:%02x:%02x",
-                               (unsigned) ((i + 1) >> 16) & 0xff,
-                               (unsigned) ((i + 1) >> 8) & 0xff,
-                               (unsigned) (i + 1) & 0xff);
+        /* By host number, skipping the MACs the file gave (to others). */
+        for (size_t m = i + 1; !h->mac; m++) {
+            char *mac = xasprintf("02:00:00:%02x:%02x:%02x",
+                                  (unsigned) (m >> 16) & 0xff,
+                                  (unsigned) (m >> 8) & 0xff,
+                                  (unsigned) m & 0xff);
+            bool taken = false;
+
+            for (size_t j = 0; j < t->n_hosts && !taken; j++) {
+                taken = t->hosts[j].mac && !strcasecmp(t->hosts[j].mac, mac);
+            }
+            if (taken) {
+                free(mac);
+            } else {
+                h->mac = mac;
+            }
         }
     }
 }
@@ -362,19 +374,26 @@ parse_double(struct topo_parser *ps, const char *what, const char *key,
     return 0;
 }
 
-/* Splits word 'w' at its '=' into '*key' and '*val'. */
+/* Splits word w[i] at its '=' into '*key' and '*val'.  The words
+ * w[first..i-1] were split before (each is now its key): a key given
+ * twice on one line is refused, rather than silently taking one value. */
 static int
-split_kv(struct topo_parser *ps, const char *what, char *w, char **key,
-         char **val)
+split_kv(struct topo_parser *ps, const char *what, char **w, int i,
+         int first, char **key, char **val)
 {
-    char *eq = strchr(w, '=');
+    char *eq = strchr(w[i], '=');
 
     *key = *val = NULL;
-    if (!eq || eq == w) {
-        return perr(ps, "%s: \"%s\": expected key=value", what, w);
+    if (!eq || eq == w[i]) {
+        return perr(ps, "%s: \"%s\": expected key=value", what, w[i]);
     }
     *eq = '\0';
-    *key = w;
+    for (int j = first; j < i; j++) {
+        if (!strcmp(w[j], w[i])) {
+            return perr(ps, "%s: key \"%s\" given twice", what, w[i]);
+        }
+    }
+    *key = w[i];
     *val = eq + 1;
     return 0;
 }
@@ -400,7 +419,7 @@ parse_defaults(struct topo_parser *ps, char **w, int n)
     }
     for (int i = 2; i < n; i++) {
         char *key, *val;
-        int error = split_kv(ps, "defaults", w[i], &key, &val);
+        int error = split_kv(ps, "defaults", w, i, 2, &key, &val);
 
         if (error) {
             return error;
@@ -455,7 +474,7 @@ parse_switch(struct topo_parser *ps, char **w, int n)
         char *key, *val, what[80];
 
         snprintf(what, sizeof what, "switch %s", w[1]);
-        if ((error = split_kv(ps, what, w[i], &key, &val))) {
+        if ((error = split_kv(ps, what, w, i, 2, &key, &val))) {
             return error;
         }
         if (!strcmp(key, "cpu")) {
@@ -521,7 +540,7 @@ parse_link(struct topo_parser *ps, char **w, int n)
     for (int i = 3; i < n; i++) {
         char *key, *val;
 
-        if ((error = split_kv(ps, what, w[i], &key, &val))) {
+        if ((error = split_kv(ps, what, w, i, 3, &key, &val))) {
             return error;
         }
         if (!strcmp(key, "name")) {
@@ -620,7 +639,7 @@ parse_host(struct topo_parser *ps, char **w, int n)
     for (int i = 3; i < n; i++) {
         char *key, *val;
 
-        if ((error = split_kv(ps, what, w[i], &key, &val))) {
+        if ((error = split_kv(ps, what, w, i, 3, &key, &val))) {
             goto out;
         }
         if (!strcmp(key, "ip")) {
@@ -888,11 +907,12 @@ write_props(FILE *out, const struct topo_props *p,
     }
 }
 
-/* Writes 's' quoted if it holds blanks, quotes or '#'. */
+/* Writes 's' quoted if it holds blanks, line breaks, quotes or '#' (a
+ * line break, which a quoted value cannot hold, becomes a blank). */
 static void
 write_value(FILE *out, const char *s)
 {
-    if (*s && !strpbrk(s, " \t\"#\\=")) {
+    if (*s && !strpbrk(s, " \t\r\n\"#\\=")) {
         fputs(s, out);
         return;
     }

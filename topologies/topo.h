@@ -163,6 +163,15 @@ int topo_from_graph(const struct graph *g, const char *name,
                     const struct topo_import_opts *, FILE *warn,
                     struct topo **tp, char **errp);
 
+/* The reverse, for the embedding (libvne's substrate readers): a new
+ * graph with node i = switch i labelled with its name and carrying
+ * "cpu" (its capacity), "city" (its label, if any) and Latitude /
+ * Longitude (if known), and edge j = link j carrying "name", "delay_us"
+ * and "bw", the rate in Mbit/s (absent for an unlimited link: the
+ * reader's default applies).  Hosts are left out: they are end points,
+ * not substrate.  The caller destroys the graph. */
+struct graph *topo_to_graph(const struct topo *t);
+
 /* Picks 'n' switches of 't' spread over the map: the one of highest
  * degree, then repeatedly the one farthest (by delay) from those picked;
  * unreachable switches last.  Sets chosen[i] for each; returns how many

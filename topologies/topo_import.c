@@ -1,6 +1,7 @@
 /*
  * topo_import: Topology Zoo GML (read by lib/gml.c into a struct graph)
- * to a topology.  See topo.h.
+ * to a topology, and a topology back to an attributed graph (the
+ * embedding substrate).  See topo.h.
  */
 #include <errno.h>
 #include <math.h>
@@ -205,4 +206,41 @@ topo_spread_switches(const struct topo *t, size_t n, bool *chosen)
     free(dist);
     free(prev);
     return k;
+}
+
+struct graph *
+topo_to_graph(const struct topo *t)
+{
+    struct graph *g = graph_create();
+
+    if (t->name) {
+        graph_set_str(g, "label", t->name);
+    }
+    for (size_t i = 0; i < t->n_sw; i++) {
+        const struct topo_switch *s = &t->sw[i];
+        size_t node = graph_add_node(g, s->name);
+
+        graph_node_set_num(g, node, "id", i);
+        graph_node_set_num(g, node, "cpu", s->cpu);
+        if (s->label) {
+            graph_node_set_str(g, node, "city", s->label);
+        }
+        if (s->has_coords) {
+            graph_node_set_num(g, node, "Latitude", s->lat);
+            graph_node_set_num(g, node, "Longitude", s->lon);
+        }
+    }
+    for (size_t l = 0; l < t->n_links; l++) {
+        const struct topo_link *k = &t->links[l];
+        size_t e = graph_add_edge(g, k->a, k->b);
+
+        if (k->name) {
+            graph_edge_set_str(g, e, "name", k->name);
+        }
+        if (k->props.rate_bps) {
+            graph_edge_set_num(g, e, "bw", k->props.rate_bps / 1e6);
+        }
+        graph_edge_set_num(g, e, "delay_us", k->props.delay_us);
+    }
+    return g;
 }

@@ -55,6 +55,7 @@ struct switchd_options {
     const char *pidfile;
     bool restore;
     bool detach;
+    int mgmt_idle_ms;           /* idle timeout of management clients */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
 };
@@ -75,6 +76,9 @@ usage(FILE *out)
 "  --no-restore    start empty, ignoring the state file (the next change\n"
 "                  overwrites it)\n"
 "  --pidfile FILE  write the pid to FILE once the socket is listening\n"
+"  --mgmt-idle-timeout SECONDS\n"
+"                  close a management client silent this long (default\n"
+"                  %d; 0: never)\n"
 "  --detach        run in the background; returns once the socket is\n"
 "                  listening (exit 0) or the start failed (exit 1)\n"
 "  -h, --help      this help\n"
@@ -86,20 +90,21 @@ usage(FILE *out)
 "hugepages are free.\n"
 "With EAL-ARGS, only --file-prefix is added (unless given, or --in-memory).\n"
 "It needs two lcores or more: the main one for control, workers for\n"
-"forwarding.\n", SWITCHD_MIN_HUGE_MB);
+"forwarding.\n", JSONRPC_IDLE_TIMEOUT_MS / 1000, SWITCHD_MIN_HUGE_MB);
 }
 
 static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH };
+           OPT_DETACH, OPT_MGMT_IDLE };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
         { "no-restore", no_argument, NULL, OPT_NO_RESTORE },
         { "pidfile", required_argument, NULL, OPT_PIDFILE },
         { "detach", no_argument, NULL, OPT_DETACH },
+        { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -112,6 +117,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
     }
     opts->state_path = SWITCHD_DEFAULT_STATE;
     opts->restore = true;
+    opts->mgmt_idle_ms = JSONRPC_IDLE_TIMEOUT_MS;
     while ((c = getopt_long(argc, argv, "+hV", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_SOCKET:
@@ -129,6 +135,18 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         case OPT_DETACH:
             opts->detach = true;
             break;
+        case OPT_MGMT_IDLE: {
+            char *end;
+            unsigned long secs = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || optarg[0] == '-' || secs > 86400) {
+                fprintf(stderr, "lamina-switchd: --mgmt-idle-timeout: "
+                        "'%s' is not a number of seconds in [0, 86400]\n",
+                        optarg);
+                return EINVAL;
+            }
+            opts->mgmt_idle_ms = secs * 1000;
+            break;
+        }
         case 'h':
             usage(stdout);
             exit(0);
@@ -401,6 +419,7 @@ main(int argc, char *argv[])
     }
     rpc.server = server;
     jsonrpc_server_set_hooks(server, switchd_rpc_begin, switchd_rpc_end, &rpc);
+    jsonrpc_server_set_limits(server, opts.mgmt_idle_ms, 0, 0);
     if (opts.restore) {
         if (restore_state(&rpc)) {
             goto out;

@@ -132,6 +132,13 @@ test_malformed(void **state)
     expect_error("graph [\n  \"key\" 1\n]\n", 2, "expected a key");
     expect_error("Creator \"me\"\n", 2, "no 'graph");
     expect_error("graph [\n node [ id 0 ]\n]\n]\n", 4, "without a matching");
+    /* Refused when read, not when a distance is computed later on. */
+    expect_error("graph [\n node [ id 0\n  Latitude 1000 Longitude 0 ]\n]\n", 3,
+                 "node Latitude 1000 is out of range [-90, 90]");
+    expect_error("graph [\n node [ id 0 Latitude 0 Longitude -181 ]\n]\n", 2,
+                 "node Longitude -181 is out of range");
+    expect_error("Creator \"me\"\ngraph [\n  directed 0\n]\n", 2,
+                 "the graph has no nodes");
 }
 
 static void

@@ -175,6 +175,13 @@ test_reader_errors(void **state)
                         "\"links\": [{\"src\": 0, \"dst\": 1, \"bw\": 1}, "
                         "{\"src\": 1, \"dst\": 0, \"bw\": 1}]}, \"requests\": []}",
                         "listed twice");
+    /* A lifetime of 1e308 made revenue x lifetime infinite. */
+    expect_reader_error("{\"format\": \"lamina-vne-instance/1\", \"substrate\": "
+                        "{\"nodes\": [{\"id\": 0, \"cpu\": 5}], \"links\": []}, "
+                        "\"requests\": [{\"id\": 0, \"arrival\": 1.0, "
+                        "\"lifetime\": 1e308, \"nodes\": [{\"id\": 0, "
+                        "\"cpu\": 1}], \"links\": []}]}",
+                        "requests[0]: \"lifetime\" 1e+308 is larger than 1e+09");
 }
 
 int

@@ -17,6 +17,11 @@
 lt_init slicer-two-slices 150
 
 slicer_world s3cret
+# The secret is kept in the state file but never shown to a client.
+slicer config --json | grep -q s3cret && fail "config.get shows the secret"
+[ "$(slicer config --json | json_get slices.0.secret)" = "(set)" ] ||
+    fail "config.get does not say red has a secret"
+grep -q s3cret "$LT_DIR/slicer.state" || fail "the state file lost the secret"
 
 start_osken 6633 LAMINA_SLICE_SECRET=s3cret
 start_osken 6634

@@ -1,7 +1,8 @@
 /*
  * Unit tests of lib/jsonrpc: malformed and hostile input must never
  * crash the server and must get the right error; a round trip over a
- * socketpair and over a real Unix socket.
+ * socketpair and over a real Unix socket; the bounds on clients (idle
+ * timeout, the cap, unread output, running out of descriptors).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -483,6 +486,7 @@ struct server_thread {
     struct jsonrpc_server *server;
     pthread_t thread;
     atomic_bool stop;
+    atomic_int runs;            /* jsonrpc_server_run() calls so far */
 };
 
 static void *
@@ -492,6 +496,7 @@ server_main(void *st_)
 
     while (!st->stop) {
         jsonrpc_server_run(st->server, 20);
+        st->runs++;
     }
     return NULL;
 }
@@ -501,6 +506,7 @@ server_thread_start(struct server_thread *st, struct jsonrpc_server *server)
 {
     st->server = server;
     st->stop = false;
+    st->runs = 0;
     assert_int_equal(pthread_create(&st->thread, NULL, server_main, st), 0);
 }
 
@@ -724,6 +730,279 @@ test_client_timeout(void **state)
     jsonrpc_client_close(client);
 }
 
+
+/* ---- Bounds on clients ------------------------------------------------ */
+
+/* Waits up to 'ms' for 'fd' to see the server hang up (EOF or reset),
+ * skipping any data.  Returns true if it did. */
+static bool
+wait_hangup(int fd, int ms)
+{
+    uint64_t deadline = time_ms() + ms;
+    char buf[65536];
+
+    while (time_ms() < deadline) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (poll(&pfd, 1, 50) > 0) {
+            ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Waits up to 'ms' for the server to close its end of 'fd', without
+ * reading what it sent (POLLHUP comes with unread data too). */
+static bool
+wait_closed_unread(int fd, int ms)
+{
+    uint64_t deadline = time_ms() + ms;
+
+    while (time_ms() < deadline) {
+        struct pollfd pfd = { .fd = fd, .events = 0 };
+        if (poll(&pfd, 1, 50) > 0 && pfd.revents & POLLHUP) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+test_idle_timeout(void **state)
+{
+    struct jsonrpc_server *server = *state;
+    struct jsonrpc_server_stats stats;
+    struct jsonrpc_error err = { 0 };
+    struct jsonrpc_client *busy;
+    struct server_thread st;
+    int idle[2], active[2];
+    json_t *result;
+
+    jsonrpc_server_set_limits(server, 600, 0, 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, idle), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, active), 0);
+    assert_int_equal(jsonrpc_server_add_fd(server, idle[0]), 0);
+    assert_int_equal(jsonrpc_server_add_fd(server, active[0]), 0);
+    busy = jsonrpc_client_from_fd(active[1]);
+    server_thread_start(&st, server);
+
+    /* The silent client is closed; one that keeps talking is not. */
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(jsonrpc_client_call(busy, "echo", NULL, 5000,
+                                             &result, &err), 0);
+        json_decref(result);
+        usleep(50000);
+    }
+    assert_true(wait_hangup(idle[1], 2000));
+    assert_int_equal(jsonrpc_client_call(busy, "echo", NULL, 5000, &result,
+                                         &err), 0);
+    json_decref(result);
+
+    server_thread_stop(&st);
+    jsonrpc_server_get_stats(server, &stats);
+    assert_int_equal(stats.closed_idle, 1);
+    assert_int_equal(jsonrpc_server_n_conns(server), 1);
+    close(idle[1]);
+    jsonrpc_client_close(busy);
+}
+
+static void
+test_busy(void **state)
+{
+    struct jsonrpc_server *server = *state;
+    struct jsonrpc_client *clients[3];
+    struct jsonrpc_server_stats stats;
+    struct jsonrpc_error err = { 0 };
+    struct server_thread st;
+    char path[108];
+    json_t *result;
+
+    snprintf(path, sizeof path, "/tmp/lamina-test-jsonrpc-busy-%d.sock",
+             (int) getpid());
+    jsonrpc_server_set_limits(server, 0, 0, 2);
+    assert_int_equal(jsonrpc_server_listen(server, path), 0);
+    server_thread_start(&st, server);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(jsonrpc_client_open(path, &clients[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(jsonrpc_client_call(clients[i], "echo", NULL, 5000,
+                                             &result, &err), 0);
+        json_decref(result);
+    }
+    /* The third is told why, not just hung up on. */
+    assert_int_equal(jsonrpc_client_call(clients[2], "echo", NULL, 5000,
+                                         &result, &err), EREMOTEIO);
+    assert_int_equal(err.code, JSONRPC_APP_ERROR);
+    assert_non_null(strstr(err.message, "server busy: 2 clients"));
+    assert_string_equal(json_string_value(json_object_get(err.data, "errno")),
+                        "EBUSY");
+    jsonrpc_error_clear(&err);
+
+    /* Once one leaves, a new client is served; rpc.stats counts it all. */
+    jsonrpc_client_close(clients[0]);
+    jsonrpc_client_close(clients[2]);
+    for (int tries = 0; ; tries++) {
+        int error;
+        assert_int_equal(jsonrpc_client_open(path, &clients[0]), 0);
+        error = jsonrpc_client_call(clients[0], "rpc.stats", NULL, 5000,
+                                    &result, &err);
+        if (!error) {
+            break;
+        }
+        /* The server may not have seen the first close yet. */
+        assert_int_equal(error, EREMOTEIO);
+        assert_true(tries < 50);
+        jsonrpc_error_clear(&err);
+        jsonrpc_client_close(clients[0]);
+        usleep(20000);
+    }
+    assert_int_equal(json_integer_value(json_object_get(result, "clients")),
+                     2);
+    assert_int_equal(json_integer_value(json_object_get(result,
+                                                        "max_clients")), 2);
+    assert_true(json_integer_value(json_object_get(result,
+                                                   "refused_busy")) >= 1);
+    json_decref(result);
+    server_thread_stop(&st);
+    jsonrpc_server_get_stats(server, &stats);
+    assert_true(stats.refused_busy >= 1);
+    jsonrpc_client_close(clients[0]);
+    jsonrpc_client_close(clients[1]);
+}
+
+static int
+big_handler(const json_t *params, json_t **result,
+            struct jsonrpc_error *err, void *aux)
+{
+    size_t n = 4 * 1024 * 1024;
+    char *s = test_alloc(n + 1);
+
+    memset(s, 'x', n);
+    s[n] = '\0';
+    *result = json_string(s);
+    free(s);
+    return 0;
+}
+
+static const struct jsonrpc_method big_methods[] = {
+    { "echo", echo_handler, NULL },
+    { "big", big_handler, NULL },
+    { NULL, NULL, NULL },
+};
+
+static void
+test_non_reading_client(void **state)
+{
+    static const char big_req[] = "{\"jsonrpc\":\"2.0\",\"method\":\"big\","
+                                  "\"id\":1}\n";
+    struct jsonrpc_server *server = jsonrpc_server_create(big_methods, NULL);
+    struct jsonrpc_server_stats stats;
+    struct server_thread st;
+    int big[2], slow[2];
+    char req[1200];
+    int len;
+
+    /* An answer the client leaves unread past the limit drops it at once;
+     * a client that sends request after request but reads nothing stalls
+     * and is dropped after the idle timeout. */
+    jsonrpc_server_set_limits(server, 0, 256 * 1024, 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, big), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, slow), 0);
+    assert_int_equal(jsonrpc_server_add_fd(server, big[0]), 0);
+    assert_int_equal(jsonrpc_server_add_fd(server, slow[0]), 0);
+    server_thread_start(&st, server);
+
+    assert_int_equal(write(big[1], big_req, sizeof big_req - 1),
+                     sizeof big_req - 1);
+    len = snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
+                   "\"params\":[\"%01000d\"],\"id\":2}\n", 0);
+    for (int i = 0; i < 4000; i++) {
+        if (send(slow[1], req, len, MSG_DONTWAIT | MSG_NOSIGNAL) != len) {
+            break;              /* the server stopped reading */
+        }
+    }
+    assert_true(wait_closed_unread(big[1], 3000));
+    jsonrpc_server_get_stats(server, &stats);
+    assert_int_equal(stats.dropped_output, 1);
+    /* The slow one goes only once it stays silent for the timeout. */
+    server_thread_stop(&st);
+    assert_int_equal(jsonrpc_server_n_conns(server), 1);
+    jsonrpc_server_set_limits(server, 400, 256 * 1024, 0);
+    server_thread_start(&st, server);
+    assert_true(wait_closed_unread(slow[1], 3000));
+    server_thread_stop(&st);
+    assert_int_equal(jsonrpc_server_n_conns(server), 0);
+    jsonrpc_server_get_stats(server, &stats);
+    assert_int_equal(stats.closed_idle, 1);
+    jsonrpc_server_destroy(server);
+    close(big[1]);
+    close(slow[1]);
+}
+
+static void
+test_out_of_descriptors(void **state)
+{
+    struct jsonrpc_server *server = *state;
+    struct jsonrpc_server_stats stats;
+    struct jsonrpc_error err = { 0 };
+    struct jsonrpc_client *last;
+    struct server_thread st;
+    struct rlimit old, low;
+    int fds[64], n_fds = 0, first_free;
+    char path[108];
+    json_t *result;
+
+    snprintf(path, sizeof path, "/tmp/lamina-test-jsonrpc-emfile-%d.sock",
+             (int) getpid());
+    assert_int_equal(jsonrpc_server_listen(server, path), 0);
+
+    /* Leave the process 8 descriptors and spend them all on clients, so
+     * that the server cannot accept them. */
+    first_free = dup(0);
+    close(first_free);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = first_free + 8;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (;;) {
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0) {
+            assert_int_equal(errno, EMFILE);
+            break;
+        }
+        strcpy(sun.sun_path, path);
+        assert_int_equal(connect(fd, (struct sockaddr *) &sun, sizeof sun),
+                         0);
+        fds[n_fds++] = fd;
+    }
+    assert_true(n_fds >= 4);
+
+    /* The server fails to accept, but does not spin: the thread's loop
+     * runs about once per 20 ms timeout, not thousands of times. */
+    server_thread_start(&st, server);
+    usleep(600000);
+    assert_true(st.runs < 150);
+    jsonrpc_server_get_stats(server, &stats);
+    assert_true(stats.accept_failures >= 1);
+    assert_true(stats.accept_failures <= 5);
+
+    /* Descriptors come back: the waiting clients are served. */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    last = jsonrpc_client_from_fd(fds[--n_fds]);
+    assert_int_equal(jsonrpc_client_call(last, "echo", NULL, 2000, &result,
+                                         &err), 0);
+    json_decref(result);
+    server_thread_stop(&st);
+    jsonrpc_client_close(last);
+    while (n_fds) {
+        close(fds[--n_fds]);
+    }
+}
+
 int
 main(void)
 {
@@ -741,6 +1020,11 @@ main(void)
         cmocka_unit_test_setup_teardown(test_socket_framing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unix_socket, setup, teardown),
         cmocka_unit_test(test_client_timeout),
+        cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+        cmocka_unit_test(test_non_reading_client),
+        cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
