@@ -1,4 +1,5 @@
-/* Fuzzing target: the switchd state file (vswitch/switchd_state.c), read
+/* Fuzzing target: the switchd state file (lib/statefile.c with the
+ * sections of vswitch/switchd_state.c), read
  * at every start of lamina-switchd.  What it accepts must pass its own
  * check again and read back from its own JSON text.  See fuzz.h.
  *
@@ -26,12 +27,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *config = NULL, *again = NULL;
     char msg[512];
 
-    if (!switchd_state_read(path, &config, msg, sizeof msg)) {
+    if (!statefile_read(path, switchd_state_sections, &config, msg,
+                        sizeof msg)) {
         char *text = json_dumps(config, JSON_COMPACT);
         json_error_t jerr;
 
         again = text ? json_loads(text, 0, &jerr) : NULL;
-        if (switchd_state_check(config, msg, sizeof msg)
+        if (statefile_check(config, switchd_state_sections, msg, sizeof msg)
             || !again || !json_equal(config, again)) {
             fprintf(stderr, "an accepted state file does not read back: "
                     "%s\n", msg);
