@@ -11,6 +11,7 @@
 #     counted and logged once per source address.
 #   - A peer that presents it (even after its first requests: they are
 #     held, then handled) adds and dumps flows.
+#   - `lamina switch config` shows the secret as "(set)".
 . "$(dirname "$0")/lib.sh"
 lt_init openflow-auth 90
 
@@ -56,6 +57,10 @@ lamina vnode add red s1 --fp openflow \
     --config "{\"listen\": \"ptcp:$PORT:127.0.0.1\", \"secret\": \"$SECRET\", \"datapath_id\": \"0xabc\"}" \
     >/dev/null || fail "vnode add (openflow, secret)"
 wait_for "ss -Hltn 'sport = :$PORT' | grep -q 127.0.0.1" 10 || fail "the vnode does not listen on $PORT"
+# The configuration answered does not show the secret; the state file keeps it.
+lamina --json switch config | grep -q "$SECRET" && fail "switch config shows the vnode's secret"
+lamina --json switch config | grep -q '"secret": "(set)"' || fail "switch config: no \"(set)\" secret"
+grep -q "$SECRET" "$LT_STATE" || fail "the state file lost the vnode's secret"
 
 # A non-root user without the secret: nothing answered, nothing applied.
 r=$(as_nobody /usr/bin/python3 "$LT_DIR/of-auth-client.py" connect "$PORT" --priority 77 --wait 1.5) ||
