@@ -1,7 +1,7 @@
 /*
  * Unit tests of the plain-TCP credential (ofauth.h): the wire form, the
- * constant-time check, the gate (hold, accept, refuse, time out) and the
- * once-per-source logging of refusals.
+ * constant-time check, the gate (hold, accept, refuse, time out), the
+ * once-per-source logging of refusals, and which targets are loopback.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include "ofauth.h"
 #include "ofp-msg.h"
 #include "ofpbuf.h"
+#include "ofstream.h"
 
 /* The credential decodes as an ordinary ECHO_REQUEST with our data. */
 static void
@@ -222,6 +223,29 @@ test_failures_once_per_source(void **state)
     assert_true(ofauth_failure(&f, "127.0.0.1:4000"));
 }
 
+/* Which passive targets only this machine can reach: what a ptcp:
+ * listener without "open" is held to. */
+static void
+test_loopback(void **state)
+{
+    static const struct { const char *target; bool loopback; } cases[] = {
+        { "ptcp:6634", true }, { "ptcp:6634:127.0.0.1", true },
+        { "ptcp:6634:127.1.2.3", true }, { "ptcp:6634:[::1]", true },
+        { "ptcp:6634:localhost", true }, { "ptcp:6634:0.0.0.0", false },
+        { "ptcp:6634:192.0.2.1", false }, { "ptcp:6634:[::]", false },
+        { "pssl:6634:10.0.0.1", false }, { "ptcp:6634:128.0.0.1", false },
+    };
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct ofstream_target t;
+        char msg[256];
+        assert_int_equal(ofstream_target_parse(cases[i].target, &t, msg, sizeof msg), 0);
+        if (ofstream_target_is_loopback(&t) != cases[i].loopback) {
+            fail_msg("%s: loopback should be %d", cases[i].target, cases[i].loopback);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -232,6 +256,7 @@ main(void)
         cmocka_unit_test(test_gate_accept),
         cmocka_unit_test(test_gate_refuse),
         cmocka_unit_test(test_failures_once_per_source),
+        cmocka_unit_test(test_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
