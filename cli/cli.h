@@ -81,5 +81,6 @@ extern const struct cli_group switch_cli_group;
 extern const struct cli_group vne_cli_group;
 extern const struct cli_group topo_cli_group;
 extern const struct cli_group slicer_cli_group;
+extern const struct cli_group broker_cli_group;
 
 #endif /* LAMINA_CLI_H */

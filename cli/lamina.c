@@ -4,6 +4,7 @@
  *     lamina switch|port|slice|vnode|vlink|stats ...   manage lamina-switchd
  *     lamina vne ...                                   virtual network embedding
  *     lamina topo ...                                  emulated topologies
+ *     lamina lease|inp|broker|principal ...            leases via lamina-brokerd
  *
  * Each group lives with the part it drives and is reached through the
  * table below; every group answers --help.
@@ -26,6 +27,9 @@ static const struct cli_group *const cli_groups[] = {
 #endif
 #ifdef HAVE_SLICER_CLI
     &slicer_cli_group,
+#endif
+#ifdef HAVE_BROKER_CLI
+    &broker_cli_group,
 #endif
     NULL,
 };

@@ -211,13 +211,30 @@ struct dp_vlink_params {
     const char **path;          /* switch names, head first, tail last */
     size_t n_path;              /* >= 2 */
     uint32_t label;             /* 0: allocate; else used on every hop */
+    /* A border virtual link (toward another InP) ends at port
+     * 'border_port' of the tail switch path[n_path - 1] instead of at a
+     * vnode: it leaves and enters there with 'border_label' (16..2^20-1,
+     * required).  'path' may then be one switch.  NULL: an ordinary
+     * vnode-to-vnode link. */
+    const char *border_port;
+    uint32_t border_label;
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on
- * path[0] and path[n_path - 1], over the first in-process link between each pair of consecutive switches.  Each end appears as
- * vport "vl-<name>" of its vnode.  Labels are per receiving port: the
- * same label is used on every hop in both directions; EADDRINUSE if it
- * is taken on any of them. */
+ * path[0] and path[n_path - 1], over the first in-process link between
+ * each pair of consecutive switches.  Each end appears as vport
+ * "vl-<name>" of its vnode.  Labels are per receiving port: the same
+ * label is used on every hop in both directions; EADDRINUSE if it is
+ * taken on any of them.
+ *
+ * With 'border_port', the far end is that port of the tail switch (the
+ * local end of an inter-domain link): frames from the head vnode leave it
+ * with 'border_label', and frames arriving on it with 'border_label' are
+ * carried back to the head vnode.  The port then carries labelled traffic
+ * only (no access vports; EBUSY if it has some, EINVAL if it is an end of
+ * a link inside the daemon); several border vlinks may share it, each
+ * with its own border label (EADDRINUSE if taken on that port).  The
+ * label used inside ('label') stays this switchd's choice. */
 int dp_vlink_add(const struct dp_vlink_params *, struct dp_error *err);
 int dp_vlink_del(const char *slice, const char *name, struct dp_error *err);
 

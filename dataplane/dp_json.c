@@ -127,9 +127,15 @@ dp_config_to_json(void)
             for (size_t j = 0; j < vl->n_path; j++) {
                 json_array_append_new(path, json_string(vl->path[j]));
             }
-            json_array_append_new(vlinks, json_pack(
-                "{s:s, s:s, s:o, s:i}", "slice", s->name, "name", vl->name,
-                "path", path, "label", vl->label));
+            json_t *jvl = json_pack("{s:s, s:s, s:o, s:i}", "slice", s->name,
+                                    "name", vl->name, "path", path,
+                                    "label", vl->label);
+            if (vl->border_port[0]) {
+                json_object_set_new(jvl, "border", json_pack(
+                    "{s:s, s:i}", "port", vl->border_port,
+                    "label", vl->border_label));
+            }
+            json_array_append_new(vlinks, jvl);
         }
     }
     return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",

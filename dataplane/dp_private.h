@@ -95,6 +95,7 @@ struct dp_port {
     /* Ingress bindings of an access port. */
     struct classify_port bindings;
     uint32_t n_users;           /* vports and vlinks using the port */
+    uint32_t n_border;          /* border vlinks ending here (is_link while > 0) */
 
     /* Egress: queues by slice index (lazily allocated), the backlog. */
     struct dp_queue **queues;
@@ -202,6 +203,7 @@ struct dp_vlink_hop {
     struct dp_switch *sw;
     struct dp_port *in_port;    /* where the label arrives; NULL at head */
     struct dp_port *out_port;   /* where it leaves; NULL at tail */
+    uint32_t in_label;          /* the label it arrives with */
     struct dp_label_entry *entry;
 };
 
@@ -211,7 +213,11 @@ struct dp_vlink {
     uint32_t label;
     char **path;
     size_t n_path;
-    struct dp_vport *ends[2];   /* vports at path[0] and path[n-1] */
+    struct dp_vport *ends[2];   /* vports at path[0] and path[n-1]; a
+                                 * border vlink has only ends[0] */
+    char border_port[DP_NAME_LEN];  /* "" unless a border vlink */
+    uint32_t border_label;
+    struct dp_port *border;     /* set once the border port counts it */
     /* hops[d][i]: direction d (0: head->tail), i-th switch on the path */
     struct dp_vlink_hop *hops[2];
 };

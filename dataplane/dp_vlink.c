@@ -1,7 +1,9 @@
 /*
  * dp_vlink: virtual links between two vnodes of a slice, carried over a
- * path of physical links with an MPLS label per hop (the control side of
- * the dataplane; see dp.c for the conventions).
+ * path of physical links with an MPLS label per hop, and border virtual
+ * links from a vnode to a border port toward another InP, where the label
+ * on the wire is the one both InPs agreed (the control side of the
+ * dataplane; see dp.c for the conventions).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -59,6 +61,9 @@ struct dp_vlink_ports {
     struct dp_switch **sw;
     struct dp_port **out[2];
     struct dp_port **in[2];
+    /* A border vlink: out[0][n-1] and in[1][n-1] are this port, where the
+     * border label is used instead of the inside one. */
+    struct dp_port *border;
 };
 
 static void
@@ -77,7 +82,8 @@ dp_label_free_on(const struct dp_vlink_ports *vp, size_t n, uint32_t label)
     for (int d = 0; d < 2; d++) {
         for (size_t i = 0; i < n; i++) {
             struct dp_port *in = vp->in[d][i];
-            if (in && label_table_contains(&vp->sw[i]->labels, in->uid, label)) {
+            if (in && in != vp->border
+                && label_table_contains(&vp->sw[i]->labels, in->uid, label)) {
                 return false;
             }
         }
@@ -106,8 +112,15 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
                vlp->name);
         return EEXIST;
     }
-    if (vlp->n_path < 2) {
-        dp_err(err, "virtual link %s: the path needs at least two switches", vlp->name);
+    if (vlp->n_path < (vlp->border_port ? 1 : 2)) {
+        dp_err(err, "virtual link %s: the path needs at least %s", vlp->name,
+               vlp->border_port ? "one switch" : "two switches");
+        return EINVAL;
+    }
+    if (vlp->border_port && (vlp->border_label < DP_MPLS_LABEL_MIN
+                             || vlp->border_label > DP_MPLS_LABEL_MAX)) {
+        dp_err(err, "virtual link %s: border label %u is outside %d..%d", vlp->name,
+               vlp->border_label, DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
     if (label && (label < DP_MPLS_LABEL_MIN || label > DP_MPLS_LABEL_MAX)) {
@@ -119,6 +132,57 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
     if (strlen(vport_name) >= DP_NAME_LEN) {
         dp_err(err, "virtual link name \"%s\" is too long", vlp->name);
         return EINVAL;
+    }
+    return 0;
+}
+
+/* The border end of 'vlp' (resolved up to its path in 'ports'): the border
+ * port on the tail switch, which must be free for labelled traffic and
+ * have the border label free, and the head vnode '*head' of slice 's',
+ * which must not have a vport 'vport_name' yet. */
+static int
+dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
+                        const struct dp_slice *s, const char *vport_name,
+                        struct dp_vlink_ports *ports, struct dp_vnode **head,
+                        struct dp_error *err)
+{
+    size_t n = vlp->n_path;
+    struct dp_switch *tail_sw = ports->sw[n - 1];
+    struct dp_port *bp = dp_need_port(tail_sw, vlp->border_port, err);
+    struct dp_label_entry *e;
+
+    if (!bp) {
+        return ENOENT;
+    }
+    if (bp->is_link && !bp->n_border) {
+        dp_err(err, "virtual link %s: port %s/%s is an end of a link inside the "
+               "daemon, not a border port", vlp->name, tail_sw->name, bp->name);
+        return EINVAL;
+    }
+    if (!bp->is_link && bp->n_users) {
+        dp_err(err, "virtual link %s: port %s/%s has access vports; a border port "
+               "carries only labelled traffic", vlp->name, tail_sw->name, bp->name);
+        return EBUSY;
+    }
+    e = label_table_lookup(&tail_sw->labels, bp->uid, vlp->border_label);
+    if (e) {
+        dp_err(err, "virtual link %s: border label %u is already in use on port "
+               "%s/%s (slice %s)", vlp->name, vlp->border_label, tail_sw->name,
+               bp->name, e->slice->name);
+        return EADDRINUSE;
+    }
+    ports->border = bp;
+    ports->out[0][n - 1] = bp;
+    ports->in[1][n - 1] = bp;
+    *head = dp_vnode_find(s, ports->sw[0]);
+    if (!*head) {
+        dp_err(err, "virtual link %s: slice %s has no vnode on switch %s", vlp->name,
+               s->name, vlp->path[0]);
+        return ENOENT;
+    }
+    if (dp_vport_find(*head, vport_name)) {
+        dp_err(err, "virtual link %s: vport %s already exists", vlp->name, vport_name);
+        return EEXIST;
     }
     return 0;
 }
@@ -171,6 +235,9 @@ dp_vlink_resolve(const struct dp_vlink_params *vlp, const struct dp_slice *s,
     if (error) {
         return error;
     }
+    if (vlp->border_port) {
+        return dp_vlink_resolve_border(vlp, s, vport_name, ports, head, err);
+    }
     *head = dp_vnode_find(s, ports->sw[0]);
     *tail = dp_vnode_find(s, ports->sw[n - 1]);
     if (!*head || !*tail) {
@@ -196,11 +263,17 @@ dp_vlink_choose_label(const struct dp_vlink_params *vlp,
     int error = 0;
 
     *label = vlp->label;
+    if (ports->border && n == 1) {
+        /* No hop inside: the head sends straight out of the border. */
+        *label = vlp->border_label;
+        return 0;
+    }
     if (*label && !dp_label_free_on(ports, n, *label)) {
         for (int d = 0; d < 2; d++) {
             for (size_t i = 0; i < n; i++) {
                 struct dp_port *in = ports->in[d][i];
-                struct dp_label_entry *e = in ? label_table_lookup(&ports->sw[i]->labels,
+                struct dp_label_entry *e = in && in != ports->border
+                                           ? label_table_lookup(&ports->sw[i]->labels,
                                                                    in->uid, *label) : NULL;
                 if (e && !error) {
                     dp_err(err, "virtual link %s: label %u is already in use on port "
@@ -254,6 +327,10 @@ dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
     for (int d = 0; d < 2; d++) {
         vl->hops[d] = xcalloc(n, sizeof *vl->hops[d]);
     }
+    if (vlp->border_port) {
+        str_copy(vl->border_port, vlp->border_port, sizeof vl->border_port);
+        vl->border_label = vlp->border_label;
+    }
     return vl;
 }
 
@@ -268,7 +345,7 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
     size_t n = vl->n_path;
     int error = 0;
 
-    for (int end = 0; end < 2 && !error; end++) {
+    for (int end = 0; end < (ports->border ? 1 : 2) && !error; end++) {
         struct dp_vport *vp = xzalloc(sizeof *vp);
         size_t at = end ? n - 1 : 0;
 
@@ -294,33 +371,42 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
 
 /* Wiring, second half: the label entries of every hop, d = 0 along the
  * path, d = 1 against it: swap on the way, pop into the far end vport at
- * the last switch (workers paused). */
+ * the last switch (workers paused).  A border vlink swaps to the border
+ * label out of the border port at the tail, and its reverse direction
+ * starts there, on the border port with the border label. */
 static int
 dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
                    struct dp_error *err)
 {
     struct dp_slice *s = vl->slice;
+    struct dp_port *border = ports->border;
     uint32_t label = vl->label;
     size_t n = vl->n_path;
     int error = 0;
 
     for (int d = 0; d < 2 && !error; d++) {
-        for (size_t k = 1; k < n && !error; k++) {
+        /* The reverse direction of a border vlink is received at the tail
+         * too (on the border port). */
+        size_t first = d && border ? 0 : 1;
+
+        for (size_t k = first; k < n && !error; k++) {
             size_t i = d ? n - 1 - k : k;           /* switch receiving the hop */
             struct dp_vlink_hop *hop = &vl->hops[d][i];
             struct dp_label_entry *e = xzalloc(sizeof *e);
             bool last = k == n - 1;
+            bool to_border = border && !d && last;
 
             hop->sw = ports->sw[i];
             hop->in_port = ports->in[d][i];
-            hop->out_port = last ? NULL : ports->out[d][i];
+            hop->in_label = hop->in_port == border ? vl->border_label : label;
+            hop->out_port = last && !to_border ? NULL : ports->out[d][i];
             e->slice = s;
-            if (last) {
+            if (last && !to_border) {
                 e->op = DP_LABEL_POP;
-                e->vport = vl->ends[!d];
+                e->vport = vl->ends[!d];    /* border: d = 1, the head */
             } else {
                 e->op = DP_LABEL_SWAP;
-                e->out_label = label;
+                e->out_label = to_border ? vl->border_label : label;
                 e->queue = dp_queue_ref(s, hop->out_port, err);
                 if (!e->queue) {
                     free(e);
@@ -328,10 +414,11 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
                     break;
                 }
             }
-            error = label_table_add(&hop->sw->labels, hop->in_port->uid, label, e);
+            error = label_table_add(&hop->sw->labels, hop->in_port->uid,
+                                    hop->in_label, e);
             if (error) {
                 dp_err(err, "virtual link %s: cannot add label %u on %s/%s: %s",
-                       vl->name, label, hop->sw->name, hop->in_port->name,
+                       vl->name, hop->in_label, hop->sw->name, hop->in_port->name,
                        strerror(error));
                 dp_queue_unref(e->queue);
                 free(e);
@@ -340,6 +427,11 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
             hop->entry = e;
             hop->in_port->n_users++;
         }
+    }
+    if (!error && border) {
+        border->n_border++;
+        border->is_link = true;
+        vl->border = border;
     }
     return error;
 }
@@ -396,7 +488,7 @@ dp_vlink_free(struct dp_vlink *vl)
         for (size_t i = 0; vl->hops[d] && i < vl->n_path; i++) {
             struct dp_vlink_hop *hop = &vl->hops[d][i];
             if (hop->entry) {
-                label_table_del(&hop->sw->labels, hop->in_port->uid, vl->label);
+                label_table_del(&hop->sw->labels, hop->in_port->uid, hop->in_label);
                 hop->in_port->n_users--;
                 dp_queue_unref(hop->entry->queue);
                 free(hop->entry);
@@ -412,6 +504,9 @@ dp_vlink_free(struct dp_vlink *vl)
             dp_queue_unref(vp->queue);
             free(vp);
         }
+    }
+    if (vl->border && !--vl->border->n_border) {
+        vl->border->is_link = false;    /* an ordinary port again */
     }
     for (size_t i = 0; i < vl->n_path; i++) {
         free(vl->path[i]);

@@ -12,7 +12,7 @@ PKGS="build-essential pkg-config meson ninja-build
       openvswitch-common openvswitch-testcontroller python3-os-ken
       iproute2 iputils-ping tcpdump ethtool procps
       clang llvm libclang-rt-14-dev
-      gnuplot-nox graphviz python3 python3-networkx iperf3
+      gnuplot-nox graphviz python3 python3-networkx python3-yaml iperf3
       openvswitch-switch mininet
       libmicrohttpd-dev libcurl4-openssl-dev libpq-dev postgresql libyaml-dev
       sqlite3"

@@ -28,6 +28,7 @@ static const struct cli_option switch_cli_options[] = {
     { "vlan", "vlan", CLI_UINT },
     { "path", "path", CLI_LIST },
     { "label", "label", CLI_UINT },
+    { "border", "border", CLI_JSON },
 };
 
 static const struct cli_command switch_cli_commands[] = {
@@ -99,9 +100,12 @@ static const struct cli_command switch_cli_commands[] = {
       "SLICE SWITCH VPORT", "delete a vport" },
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
-    { "vlink add", "vlink.add", "slice name", "path label",
-      "SLICE NAME --path SW1,SW2[,...] [--label N]",
-      "add a virtual link between the vnodes on the first and last switch",
+    { "vlink add", "vlink.add", "slice name", "path label border",
+      "SLICE NAME --path SW1,SW2[,...] [--label N] "
+      "[--border '{\"port\":P,\"label\":N}']",
+      "add a virtual link between the vnodes on the first and last switch, "
+      "or (--border) from the first switch's vnode to a border port of the "
+      "last",
       .required = "path" },
     { "vlink del", "vlink.del", "slice name", "", "SLICE NAME",
       "delete a virtual link" },

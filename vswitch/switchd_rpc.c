@@ -824,6 +824,35 @@ RPC_HANDLER(vport_list)
 
 /* ---- Virtual links ------------------------------------------------------ */
 
+/* The "border" member of vlink.add, {"port": NAME, "label": N}, into
+ * 'p' (absent: an ordinary vlink).  Returns 0 or EINVAL with 'err'. */
+static int
+vlink_border_param(const json_t *params, struct dp_vlink_params *p,
+                   struct jsonrpc_error *err)
+{
+    static const char *const allowed[] = { "port", "label", NULL };
+    const json_t *border = json_object_get(params, "border");
+    uint64_t label = 0;
+
+    if (!border || json_is_null(border)) {
+        return 0;
+    }
+    if (!json_is_object(border)) {
+        return bad_param(err, "vlink \"%s\": parameter \"border\" must be an "
+                         "object {\"port\", \"label\"}", p->name);
+    }
+    if (jsonrpc_params_check(border, allowed, err)
+        || jsonrpc_param_name(border, "port", true, &p->border_port, err)
+        || jsonrpc_param_uint(border, "label", true, DP_MPLS_LABEL_MIN,
+                              DP_MPLS_LABEL_MAX, &label, err)) {
+        snprintf(err->message + strlen(err->message),
+                 sizeof err->message - strlen(err->message), " (in border)");
+        return EINVAL;
+    }
+    p->border_label = label;
+    return 0;
+}
+
 RPC_HANDLER(vlink_add)
 {
     struct switchd_rpc *rpc = rpc_;
@@ -836,11 +865,12 @@ RPC_HANDLER(vlink_add)
     json_t *hop;
     int error;
 
-    if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label"),
-                      err)
+    if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
+                                           "border"), err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
-        || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)) {
+        || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)
+        || vlink_border_param(params, &p, err)) {
         return EINVAL;
     }
     if (label && label < DP_MPLS_LABEL_MIN) {
@@ -855,11 +885,12 @@ RPC_HANDLER(vlink_add)
                          DP_NAME_LEN - 4);
     }
     jpath = json_object_get(params, "path");
-    if (!json_is_array(jpath) || json_array_size(jpath) < 2
+    if (!json_is_array(jpath)
+        || json_array_size(jpath) < (p.border_port ? 1 : 2)
         || json_array_size(jpath) > SWITCHD_MAX_PATH) {
         return bad_param(err, "vlink \"%s\": parameter \"path\" must be an "
-                         "array of 2..%d switch names", p.name,
-                         SWITCHD_MAX_PATH);
+                         "array of %d..%d switch names", p.name,
+                         p.border_port ? 1 : 2, SWITCHD_MAX_PATH);
     }
     json_array_foreach(jpath, i, hop) {
         if (!json_is_string(hop) || !name_is_valid(json_string_value(hop))) {
@@ -1031,7 +1062,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vport.del", vport_del, "delete a vport {slice, switch, vport}" },
     { "vport.list", vport_list, "list vports {slice?, switch?}" },
     { "vlink.add", vlink_add,
-      "add a virtual link {slice, name, path: [switch...], label?}" },
+      "add a virtual link {slice, name, path: [switch...], label?, "
+      "border?: {port, label}}" },
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },

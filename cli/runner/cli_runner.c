@@ -4,11 +4,13 @@
  */
 #include "cli_runner.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "jsonrpc.h"
 #include "units.h"
 #include "util.h"
@@ -335,11 +337,17 @@ cli_parse(const struct cli_table *table, int argc, char *argv[],
     const char *timeout = NULL;
 
     memset(req, 0, sizeof *req);
-    req->socket_path = getenv(table->socket_env);
+    req->socket_path = table->socket_env ? getenv(table->socket_env) : NULL;
     if (!req->socket_path || !*req->socket_path) {
         req->socket_path = table->default_socket;
     }
     req->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    if (table->default_url) {
+        req->url = getenv(table->url_env);
+        if (!req->url || !*req->url) {
+            req->url = table->default_url;
+        }
+    }
     line[n_line++] = argv[0];
 
     for (int i = 1; i < argc; i++) {
@@ -366,8 +374,12 @@ cli_parse(const struct cli_table *table, int argc, char *argv[],
             continue;
         }
         opts[n_opts] = find_option(table, name, len);
-        if (!opts[n_opts]
-            && !(len == 6 && !strncmp(name, "socket", 6))
+        bool is_url = (table->default_url && len == strlen(table->url_option)
+                       && !strncmp(name, table->url_option, len));
+        bool is_token = (table->default_url && len == 10
+                         && !strncmp(name, "token-file", 10));
+        if (!opts[n_opts] && !is_url && !is_token
+            && !(len == 6 && !strncmp(name, "socket", 6) && !table->default_url)
             && !(len == 7 && !strncmp(name, "timeout", 7))) {
             error = usage_error(msg, size, "unknown option --%.*s", (int) len,
                                 name);
@@ -389,6 +401,10 @@ cli_parse(const struct cli_table *table, int argc, char *argv[],
         }
         if (opts[n_opts]) {
             values[n_opts++] = value;
+        } else if (is_url) {
+            req->url = value;
+        } else if (is_token) {
+            req->token_file = value;
         } else if (len == 6) {
             req->socket_path = value;
         } else {
@@ -541,6 +557,17 @@ units_usage(FILE *out, const struct cli_table *table, const char *words,
 static void
 global_usage(FILE *out, const struct cli_table *table)
 {
+    if (table->default_url) {
+        fprintf(out,
+"\nglobal options (anywhere after the command):\n"
+"  --%s URL  %s's URL (env %s, default %s)\n"
+"  --token-file FILE  the bearer token (else env %s)\n"
+"  --json         print the daemon's answer as JSON\n"
+"  --timeout SEC  wait at most SEC seconds for the answer (default 30)\n"
+"  -h, --help     this help\n", table->url_option, table->daemon,
+                table->url_env, table->default_url, table->token_env);
+        return;
+    }
     fprintf(out,
 "\nglobal options (anywhere after the command):\n"
 "  --socket PATH  %s's socket (env %s, default\n"
@@ -574,10 +601,17 @@ static void
 command_usage(FILE *out, const struct cli_table *table,
               const struct cli_command *c)
 {
-    fprintf(out, "usage: lamina %s%s%s\n  %s (RPC method %s)\n", c->words,
-            *c->usage ? " " : "", c->usage, c->help, c->method);
+    fprintf(out, "usage: lamina %s%s%s\n  %s (%s %s)\n", c->words,
+            *c->usage ? " " : "", c->usage, c->help,
+            table->default_url ? "HTTP" : "RPC method", c->method);
     units_usage(out, table, NULL, c);
-    fprintf(out, "Global options: --socket PATH, --json, --timeout SEC.\n");
+    if (table->default_url) {
+        fprintf(out, "Global options: --%s URL, --token-file FILE, --json, "
+                "--timeout SEC.\n", table->url_option);
+    } else {
+        fprintf(out, "Global options: --socket PATH, --json, --timeout "
+                "SEC.\n");
+    }
 }
 
 /* ---- Output ------------------------------------------------------------- */
@@ -867,6 +901,201 @@ print_refusal(const struct cli_table *table, const struct cli_request *req,
     }
 }
 
+/* Reads the whole file 'path' (at most 1 MiB) into '*out'.  Returns 0 or
+ * an errno. */
+static int
+read_small_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return errno;
+    }
+    size_t cap = 4096, n = 0, got;
+    char *buf = xmalloc(cap);
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n > 1024 * 1024) {
+            fclose(f);
+            free(buf);
+            return EFBIG;
+        }
+        if (cap - n < 2) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* The bearer token: --token-file, else $token_env.  NULL if none. */
+static char *
+http_token(const struct cli_table *table, const struct cli_request *req,
+           char *msg, size_t size)
+{
+    if (req->token_file) {
+        char *t;
+        size_t len;
+        int error = read_small_file(req->token_file, &t, &len);
+        if (error) {
+            snprintf(msg, size, "--token-file %s: %s", req->token_file,
+                     strerror(error));
+            return NULL;
+        }
+        t[strcspn(t, " \r\n")] = '\0';
+        return t;
+    }
+    const char *e = getenv(table->token_env);
+    if (!e || !*e) {
+        snprintf(msg, size, "no token: give --token-file FILE or set %s",
+                 table->token_env);
+        return NULL;
+    }
+    return xstrdup(e);
+}
+
+/* Appends 'key=value' (value URL-escaped) to the query in 'q'. */
+static void
+query_add(char **q, const char *key, const json_t *v)
+{
+    char *text = (json_is_string(v) ? xstrdup(json_string_value(v))
+                  : json_is_true(v) ? xstrdup("1")
+                  : json_is_false(v) ? xstrdup("0")
+                  : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY));
+    size_t len = strlen(*q) + strlen(key) + 3 * strlen(text) + 3;
+    char *out = xmalloc(len);
+    char *p = out + sprintf(out, "%s%c%s=", *q, **q ? '&' : '?', key);
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
+        if (isalnum(*c) || strchr("-._~:", *c)) {
+            *p++ = *c;
+        } else {
+            p += sprintf(p, "%%%02X", *c);
+        }
+    }
+    *p = '\0';
+    free(text);
+    free(*q);
+    *q = out;
+}
+
+/* Sends 'req' to the HTTP daemon of 'table'; fills '*result' or prints
+ * the refusal.  Returns the exit status. */
+static int
+http_run(const struct cli_table *table, struct cli_request *req,
+         json_t **result)
+{
+    char msg[512];
+    char *token = http_token(table, req, msg, sizeof msg);
+    if (!token) {
+        fprintf(stderr, "%s: %s\n", table->prog, msg);
+        return 2;
+    }
+    /* "VERB /path/{param}" */
+    const char *sp = strchr(req->method, ' ');
+    char verb[8];
+    snprintf(verb, sizeof verb, "%.*s", (int) (sp - req->method), req->method);
+    char *path = xstrdup("");
+    for (const char *p = sp + 1; *p;) {
+        const char *open = strchr(p, '{');
+        if (!open) {
+            char *np = xasprintf("%s%s", path, p);
+            free(path);
+            path = np;
+            break;
+        }
+        const char *close = strchr(open, '}');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int) (close - open - 1), open + 1);
+        const char *v = json_string_value(json_object_get(req->params, name));
+        char *np = xasprintf("%s%.*s%s", path, (int) (open - p), p, v ? v : "");
+        free(path);
+        path = np;
+        if (v && strchr(v, '/')) {
+            fprintf(stderr, "%s: \"%s\" is not a valid %s\n", table->prog, v,
+                    name);
+            free(path);
+            free(token);
+            return 2;
+        }
+        json_object_del(req->params, name);
+        p = close + 1;
+    }
+    char *query = xstrdup("");
+    char *body = NULL;
+    size_t body_len = 0;
+    const char *ctype = NULL;
+    const char *key;
+    json_t *v, *tmp;
+    int status = 0;
+    if (req->cmd->body_file) {
+        const char *file = json_string_value(json_object_get(
+                                                 req->params,
+                                                 req->cmd->body_file));
+        int error = read_small_file(file, &body, &body_len);
+        if (error) {
+            fprintf(stderr, "%s: %s: %s\n", table->prog, file,
+                    error == EFBIG ? "larger than 1 MiB" : strerror(error));
+            status = 1;
+            goto out;
+        }
+        const char *c = body + strspn(body, " \t\r\n");
+        ctype = *c == '{' ? "application/json" : "application/yaml";
+        json_object_del(req->params, req->cmd->body_file);
+    }
+    json_object_foreach_safe(req->params, tmp, key, v) {
+        if (!strcmp(verb, "GET") || (req->cmd->query
+                                     && str_has_word(req->cmd->query, key))) {
+            query_add(&query, key, v);
+            json_object_del(req->params, key);
+        }
+    }
+    if (!body && strcmp(verb, "GET")) {
+        body = json_dumps(req->params, JSON_COMPACT);
+        body_len = strlen(body);
+    }
+    char *url = xasprintf("%s%s%s", req->url, path, query);
+    struct http_client_opts o = {
+        .token = token, .timeout_ms = req->timeout_ms, .content_type = ctype,
+    };
+    long code = 0;
+    char *err = NULL;
+    int error = http_client_call(verb, url, &o, body, body_len, &code, result,
+                                 &err);
+    if (error) {
+        fprintf(stderr, "%s: cannot reach %s at %s: %s%s%s\n", table->prog,
+                table->daemon, req->url, err ? err : strerror(error),
+                error == ECONNREFUSED ? " (is it running? use --" : "",
+                error == ECONNREFUSED ? table->url_option : "");
+        if (error == ECONNREFUSED) {
+            fprintf(stderr, "  URL or %s)\n", table->url_env);
+        }
+        status = 1;
+    } else if (code < 200 || code > 299) {
+        json_t *e = json_object_get(*result, "error");
+        const char *m = json_string_value(json_object_get(e, "message"));
+        const char *f = json_string_value(json_object_get(e, "field"));
+        if (req->json && *result) {
+            cli_print_json(stderr, *result);
+        }
+        fprintf(stderr, "%s: %s%s%s%s (HTTP %ld)\n", table->prog,
+                m ? m : "refused", f ? " (" : "", f ? f : "", f ? ")" : "",
+                code);
+        status = 1;
+    }
+    free(url);
+    free(err);
+out:
+    explicit_bzero(token, strlen(token));
+    free(token);
+    free(path);
+    free(query);
+    free(body);
+    return status;
+}
+
 int
 cli_run(const struct cli_table *table, int argc, char *argv[])
 {
@@ -890,6 +1119,21 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
         }
         cli_request_uninit(&req);
         return 0;
+    }
+    if (table->default_url) {
+        int status = http_run(table, &req, &result);
+        if (!status) {
+            if (req.json) {
+                cli_print_json(stdout, result);
+            } else {
+                (table->print ? table->print : cli_print_tables)(stdout,
+                                                                  req.cmd,
+                                                                  result);
+            }
+        }
+        json_decref(result);
+        cli_request_uninit(&req);
+        return status;
     }
     error = jsonrpc_client_open(req.socket_path, &client);
     if (error) {

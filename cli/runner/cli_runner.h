@@ -47,6 +47,20 @@
  * usage error.  Usage errors name the word that is wrong ("unknown option
  * --bogus", "missing name", "--rate: \"10X\" is not a rate ...").
  *
+ * HTTP daemons.
+ *
+ *     A table with 'default_url' talks to an HTTP daemon (lamina-brokerd)
+ *     through lib/http's client instead of a socket: a command's 'method'
+ *     is "VERB /path/{param}", the {param}s taken from the parameters;
+ *     the other parameters go in the query string for GET and in a JSON
+ *     body otherwise (those listed in the command's 'query' go in the
+ *     query string anyway, flags as "=1").  A command with 'body_file'
+ *     sends that file as the body instead (YAML, or JSON when it starts
+ *     with '{').  The bearer token comes from --token-file FILE, else
+ *     $<token_env>; the URL from --<url_option> URL, else $<url_env>,
+ *     else 'default_url'.  An error answer {"error": {"message",
+ *     "field"}} is printed like a JSON-RPC refusal.
+ *
  * Parsing (cli_parse()) is kept apart from the socket so that tables can
  * be tested without a daemon.
  */
@@ -91,6 +105,10 @@ struct cli_command {
     const char *help;           /* one line */
     const char *required;       /* options it cannot do without, or NULL */
     bool need_option;           /* at least one of 'options' must be given */
+    /* HTTP tables only: params sent in the query string even for a body,
+     * and the param naming a file to send as the body (or NULL). */
+    const char *query;
+    const char *body_file;
 };
 
 /* A command group. */
@@ -103,6 +121,12 @@ struct cli_table {
     size_t n_options;
     const struct cli_command *commands;
     size_t n_commands;
+
+    /* HTTP daemons (see above); NULL 'default_url' for JSON-RPC. */
+    const char *default_url;    /* "http://127.0.0.1:8470" */
+    const char *url_env;        /* "LAMINA_BROKER" */
+    const char *url_option;     /* "broker": --broker URL */
+    const char *token_env;      /* "LAMINA_TOKEN" */
 
     /* Prints a successful answer for people; NULL: cli_print_tables(). */
     void (*print)(FILE *, const struct cli_command *, const json_t *result);
@@ -118,6 +142,8 @@ struct cli_request {
     bool help;                  /* --help: print usage, send nothing */
     int timeout_ms;
     char words[64];             /* the words recognized, for usage */
+    const char *url;            /* HTTP tables: the daemon's base URL */
+    const char *token_file;     /* HTTP tables: --token-file, or NULL */
 };
 
 /* Translates a command line ('argv[0]' is the group's name) into 'req'

@@ -5,6 +5,9 @@
  *  - two slices with identical MAC addresses on one switch never meet;
  *  - a virtual link over three switches whose middle one has no vnode:
  *    frames arrive intact, labelled on the substrate links;
+ *  - a border virtual link: a frame from the vnode leaves the border port
+ *    with the agreed label, a frame arriving there with it reaches the
+ *    vnode; the border label is refused when taken on that port;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
  *    bad devargs) name the problem and change nothing.
  */
@@ -233,6 +236,155 @@ test_vlink_three_switches(void **state)
     assert_int_equal(dp_link_del("l12", &err), 0);
 }
 
+/* Sends a labelled frame (outer Ethernet, MPLS 'label', control word, then
+ * a 64-byte inner frame with 'marker') into a port, as a peer InP's switch
+ * would send it over a border link. */
+static void
+inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
+    uint8_t p[EOMPLS_HLEN + 64] = { 0 };
+    char *data;
+
+    assert_non_null(m);
+    p[0] = 0x02;
+    p[6] = 0x02;
+    p[12] = ETHTYPE_MPLS >> 8;
+    p[13] = ETHTYPE_MPLS & 0xff;
+    classify_put_label(p + 14, label, 64);
+    uint8_t *in = p + EOMPLS_HLEN;
+    memset(in, 0xff, 6);
+    in[6] = 0x02;
+    in[11] = 0x77;
+    in[12] = 0x08;
+    in[20] = marker;
+    data = rte_pktmbuf_append(m, sizeof p);
+    assert_non_null(data);
+    memcpy(data, p, sizeof p);
+    assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* Waits up to 'wait_ms' for a labelled frame out of 'd'; returns the
+ * marker of the inner frame and its label in '*label', or -1. */
+static int
+receive_labelled(struct dummy *d, int wait_ms, uint32_t *label)
+{
+    struct rte_mbuf *m;
+
+    for (int i = 0; i < wait_ms * 10; i++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+            uint8_t ttl;
+            int marker = -2;
+
+            if (classify_mpls(p, rte_pktmbuf_data_len(m), label, &ttl)
+                && rte_pktmbuf_data_len(m) == EOMPLS_HLEN + 64) {
+                marker = p[EOMPLS_HLEN + 20];
+            }
+            rte_pktmbuf_free(m);
+            return marker;
+        }
+        usleep(100);
+    }
+    return -1;
+}
+
+/* A border virtual link toward another InP: over two switches (the inside
+ * label is the switchd's choice, the border label the agreed one) and over
+ * one (the vnode's switch has the border port). */
+static void
+test_vlink_border(void **state)
+{
+    struct dp_slice_params navy = { .name = "navy" }, cyan = { .name = "cyan" };
+    struct dp_link_params l12 = { .name = "lb12", .sw_a = "b1", .port_a = "to-b2",
+                                  .sw_b = "b2", .port_b = "to-b1" };
+    const char *path[] = { "b1", "b2" };
+    struct dp_vlink_params vl = { .slice = "navy", .name = "ab", .path = path,
+                                  .n_path = 2, .border_port = "to-x",
+                                  .border_label = 1000 };
+    struct dummy h1, h2, bx;
+    struct dp_error err;
+    uint32_t label = 0;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("b1", &err), 0);
+    assert_int_equal(dp_switch_add("b2", &err), 0);
+    assert_int_equal(dp_link_add(&l12, &err), 0);
+    dummy_add(&h1, "b1", "h1");
+    dummy_add(&h2, "b2", "h2");
+    dummy_add(&bx, "b2", "to-x");
+    assert_int_equal(dp_slice_add(&navy, &err), 0);
+    assert_int_equal(dp_vnode_add("navy", "b1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("navy", "b1", "h1", "h1", -1, &err), 0);
+
+    /* A border on a link end or an unknown port is refused. */
+    struct dp_vlink_params bad = vl;
+    bad.border_port = "to-b1";
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "not a border port"));
+    bad.border_port = "nope";
+    assert_int_equal(dp_vlink_add(&bad, &err), ENOENT);
+
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+    struct dp_vlink *v = dp_need_slice("navy", &err)->vlinks[0];
+    assert_int_equal(v->border_label, 1000);
+    assert_true(v->label >= DP_MPLS_LABEL_MIN);
+
+    /* From the vport: out of the border with the agreed label. */
+    inject(&h1, 0xff, 0x01, 21);
+    assert_int_equal(receive_labelled(&bx, 2000, &label), 21);
+    assert_int_equal(label, 1000);
+    /* Into the border with that label: to the vport; another label: dropped. */
+    inject_labelled(&bx, 1000, 22);
+    assert_int_equal(receive(&h1, 2000), 22);
+    inject_labelled(&bx, 1001, 23);
+    expect_nothing(&h1);
+
+    /* The border label is taken on that port (by any slice); the port now
+     * carries labels only. */
+    assert_int_equal(dp_slice_add(&cyan, &err), 0);
+    assert_int_equal(dp_vnode_add("cyan", "b2", NULL, NULL, &err), 0);
+    const char *one[] = { "b2" };
+    struct dp_vlink_params t = { .slice = "cyan", .name = "tx", .path = one,
+                                 .n_path = 1, .border_port = "to-x",
+                                 .border_label = 1000 };
+    assert_int_equal(dp_vlink_add(&t, &err), EADDRINUSE);
+    assert_non_null(strstr(err.msg, "border label 1000"));
+    assert_non_null(strstr(err.msg, "navy"));
+    assert_int_equal(dp_vport_add("cyan", "b2", "x", "to-x", -1, &err), EINVAL);
+
+    /* A one-switch border vlink on the same port with another label. */
+    assert_int_equal(dp_vport_add("cyan", "b2", "h2", "h2", -1, &err), 0);
+    t.border_label = 1001;
+    assert_int_equal(dp_vlink_add(&t, &err), 0);
+    inject(&h2, 0xff, 0x02, 24);
+    assert_int_equal(receive_labelled(&bx, 2000, &label), 24);
+    assert_int_equal(label, 1001);
+    inject_labelled(&bx, 1001, 25);
+    assert_int_equal(receive(&h2, 2000), 25);
+    expect_nothing(&h1);
+
+    /* The state names the border; deleting the slices frees the port. */
+    json_t *config = dp_config_to_json();
+    json_t *vls = json_object_get(config, "vlinks");
+    bool seen = false;
+    for (size_t i = 0; i < json_array_size(vls); i++) {
+        json_t *b = json_object_get(json_array_get(vls, i), "border");
+        if (b && json_integer_value(json_object_get(b, "label")) == 1000) {
+            assert_string_equal(json_string_value(json_object_get(b, "port")), "to-x");
+            seen = true;
+        }
+    }
+    assert_true(seen);
+    json_decref(config);
+    assert_int_equal(dp_slice_del("navy", &err), 0);
+    assert_int_equal(dp_slice_del("cyan", &err), 0);
+    struct dp_switch *b2 = dp_need_switch("b2", &err);
+    assert_int_equal(b2->labels.n, 0);
+    assert_false(dp_port_find(b2, "to-x")->is_link);
+    assert_int_equal(dp_port_find(b2, "to-x")->n_users, 0);
+}
+
 /* A full mesh of virtual links over a triangle with split horizon: a
  * broadcast reaches every other host exactly once and never loops. */
 static void
@@ -432,6 +584,7 @@ main(int argc, char *argv[])
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
+        cmocka_unit_test(test_vlink_border),
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),

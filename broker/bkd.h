@@ -1,0 +1,161 @@
+/*
+ * bkd: the state and the work of the broker daemon, lamina-brokerd.
+ *
+ * What?
+ * =====
+ *
+ * lamina-brokerd (brokerd.c) serves the REST API of api.c on lib/http and
+ * runs, on the broker core (store, lease_fsm, admit, vnreq, bill):
+ *
+ *   - the market model (bkd_model.c): the InPs' offers turned into
+ *     admission resources (each node's CPU, each link's and each
+ *     inter-domain link's bandwidth, each inter-domain link's label pool)
+ *     and into a multi-domain substrate for libvne's vne_md; the leases
+ *     not final are booked on the resources over their intervals, so a
+ *     request is placed on what is free over ITS interval;
+ *   - placement (bkd_model.c): a request embedded with vne_md_embed() on
+ *     those free capacities, turned into one PART per InP (the contract in
+ *     docs/broker.md) and the demands to book;
+ *   - the lease life (bkd_lease.c): two-phase commit across the InPs
+ *     (prepare everywhere, then commit or abort, the intent written to the
+ *     store before each phase), renew (the end granted is the minimum over
+ *     the InPs, then the same end is set on every InP), release, expiry at
+ *     the end, warnings before it, heartbeats, recovery after a restart.
+ *
+ * Threads: the HTTP server's worker threads and the daemon's main thread
+ * (timers) share one 'struct bkd'; every entry point takes bkd->mutex for
+ * its whole run (the store is used by one thread at a time).  Calls to the
+ * InPs happen under the mutex, each with a deadline, so a lease never
+ * waits on another's half-done protocol: admission and booking are
+ * serialized, and no link or node is over-committed.
+ */
+#ifndef LAMINA_BKD_H
+#define LAMINA_BKD_H 1
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "admit.h"
+#include "brk_error.h"
+#include "lease_fsm.h"
+#include "store.h"
+#include "vnreq.h"
+
+struct http_response;
+struct bkd_model;
+
+/* Settings from the command line. */
+struct bkd_config {
+    int call_timeout_ms;        /* deadline of each call to an inpd (5000) */
+    int64_t hold_s;             /* hold lifetime asked of the InPs (120) */
+    int64_t heartbeat_s;        /* expected heartbeat period (2) */
+    int missed_heartbeats;      /* down after this many missed (3) */
+    int64_t warn_s;             /* warn an SP this long before the end (300) */
+    /* Per-SP quotas over its leases not final; 0: no limit. */
+    int64_t quota_leases;
+    int64_t quota_cpu;
+    uint64_t quota_bps;
+    const char *fault;          /* fault point (LAMINA_BROKER_FAULT), or NULL */
+};
+
+struct bkd {
+    pthread_mutex_t mutex;
+    pthread_cond_t events_cond; /* broadcast when an event is added */
+    struct store *store;
+    struct bkd_config cfg;
+    struct lease_fsm_config fsm;
+    struct bkd_model *model;    /* rebuilt when an offer changes */
+    json_t *warned;             /* lease id -> end warned about */
+    json_t *retried;            /* lease id -> last retry by the tick */
+    bool stopping;              /* the daemon is stopping: end long polls */
+    int64_t started;            /* when this run started (heartbeat grace) */
+};
+
+/* The authenticated caller of a request. */
+struct bkd_principal {
+    char id[STORE_ID_LEN];
+    enum store_role role;
+};
+
+/* ---- bkd_model.c ---- */
+
+/* Builds the model from the InPs in the store and books the leases that
+ * are not final.  Replaces bkd->model.  Returns 0 or an errno ('err'). */
+int bkd_model_rebuild(struct bkd *, struct brk_error *err);
+void bkd_model_destroy(struct bkd_model *);
+
+/* Checks an InP's offer (the "offer" member of POST /v1/inps) for InP
+ * 'name'.  Returns 0, or EINVAL with 'field' (size 64) and 'err' saying
+ * what is wrong. */
+int bkd_offer_check(const json_t *offer, const char *name, char *field,
+                    struct brk_error *err);
+
+/* A placement: for each InP involved its PART, the demands to book, the
+ * prices to bill, and the interval. */
+struct bkd_placement {
+    json_t *parts;              /* {inp: PART} */
+    json_t *demands;            /* [{"r": resource, "n": amount}] */
+    json_t *labels;             /* [{"ilink": name, "label": N}] */
+    json_t *bills;              /* {inp: {"cpu", "bps", "cpu_hour",
+                                 *        "mbps_hour"}} */
+    int64_t start, end;
+    double price_hour;          /* vne_md's estimate per hour */
+};
+
+/* Places 'req' for lease 'lease' of 'sp' on the free capacities over its
+ * interval (the earliest start that fits, for a window).  Returns 0 with
+ * 'out' filled (clear with bkd_placement_clear()), ENOSPC with 'err'
+ * naming the short resource and where, or EINVAL for impossible
+ * constraints (with 'field'). */
+int bkd_place(struct bkd *, const struct vnreq *req, const char *lease,
+              const char *sp, int64_t now, struct bkd_placement *out,
+              char *field, struct brk_error *err);
+void bkd_placement_clear(struct bkd_placement *);
+
+/* Books (sign +1) or gives back (-1) the demands 'demands' over [start,
+ * end) and the labels they hold.  Giving back never fails. */
+int bkd_book(struct bkd *, const char *lease, const json_t *demands,
+             const json_t *labels, int64_t start, int64_t end, int sign,
+             struct brk_error *err);
+/* Can lease 'lease' keep its demands and labels over [from, to)?  0 or
+ * ENOSPC ('err' names the resource or the label). */
+int bkd_check_extend(struct bkd *, const char *lease, const json_t *demands,
+                     const json_t *labels, int64_t from, int64_t to,
+                     struct brk_error *err);
+
+/* ---- bkd_lease.c ---- */
+
+/* Creates the lease for 'req' of 'sp' (request id 'rid') and runs the
+ * two-phase commit.  Fills 'resp' with 201 and the lease, or an error. */
+void bkd_lease_create(struct bkd *, const struct bkd_principal *,
+                      const struct vnreq *req, const char *key,
+                      const json_t *body, struct http_response *resp);
+/* Answers a dry run of 'req'. */
+void bkd_lease_dry_run(struct bkd *, const struct bkd_principal *,
+                       const struct vnreq *req, struct http_response *resp);
+/* Renews lease 'l' to 'end' (already checked to be after its end). */
+void bkd_lease_renew(struct bkd *, struct store_lease *l, int64_t end,
+                     struct http_response *resp);
+/* Releases lease 'l'. */
+void bkd_lease_release(struct bkd *, struct store_lease *l,
+                       struct http_response *resp);
+/* The lease as the API shows it. */
+json_t *bkd_lease_json(const struct store_lease *l);
+/* Adds an event for the SP of 'l' and wakes the long polls. */
+void bkd_event(struct bkd *, const struct store_lease *l, const char *kind,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The timers: starts, ends, warnings, heartbeats, overdue states.  Call
+ * with the mutex held, a few times per second. */
+void bkd_tick(struct bkd *, int64_t now);
+/* Finishes what a previous run left in flight (intent log, transitional
+ * states).  Call once at start. */
+void bkd_recover(struct bkd *, int64_t now);
+
+/* The fault point: exits the process with SIGKILL when 'point' is the
+ * configured one (for the tests of recovery). */
+void bkd_fault(struct bkd *, const char *point);
+
+#endif /* LAMINA_BKD_H */

@@ -1,0 +1,1014 @@
+/* The lease life of the broker daemon: two-phase commit across the InPs,
+ * renew, release, expiry, warnings, heartbeats, recovery; see bkd.h. */
+#include "bkd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "bill.h"
+#include "brk_time.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#define MOD "broker"
+
+void
+bkd_fault(struct bkd *b, const char *point)
+{
+    if (b->cfg.fault && !strcmp(b->cfg.fault, point)) {
+        LOG_WARN(MOD, "fault point %s reached: killing myself", point);
+        kill(getpid(), SIGKILL);
+    }
+}
+
+/* A new random id with 'prefix' ("R", "L"): prefix + 10 hex digits. */
+static void
+new_id(const char *prefix, char id[STORE_ID_LEN])
+{
+    uint8_t r[5];
+    if (getrandom(r, sizeof r, 0) != sizeof r) {
+        uint64_t t = time_ns();
+        memcpy(r, &t, sizeof r);
+    }
+    snprintf(id, STORE_ID_LEN, "%s%02x%02x%02x%02x%02x", prefix, r[0], r[1],
+             r[2], r[3], r[4]);
+}
+
+json_t *
+bkd_lease_json(const struct store_lease *l)
+{
+    char s[32], e[32];
+    json_t *parts = json_object_get(l->parts, "parts");
+    json_t *inps = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(parts, k, v) {
+        json_array_append_new(inps, json_string(k));
+    }
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:O*}",
+                          "id", l->id, "sp", l->sp, "request", l->request,
+                          "state", lease_state_name(l->state),
+                          "start", brk_time_format(l->start, s, sizeof s),
+                          "start_ts", (json_int_t) l->start,
+                          "end_ts", (json_int_t) l->end,
+                          "inps", inps, "parts", parts);
+    json_object_set_new(j, "end", json_string(brk_time_format(l->end, e,
+                                                              sizeof e)));
+    json_t *why = json_object_get(l->parts, "failure");
+    if (why) {
+        json_object_set(j, "failure", why);
+    }
+    return j;
+}
+
+void
+bkd_event(struct bkd *b, const struct store_lease *l, const char *kind,
+          const char *fmt, ...)
+{
+    struct store_event e;
+    va_list args;
+    int64_t id;
+
+    memset(&e, 0, sizeof e);
+    str_copy(e.sp, l->sp, sizeof e.sp);
+    str_copy(e.lease, l->id, sizeof e.lease);
+    str_copy(e.kind, kind, sizeof e.kind);
+    e.at = brk_time_now();
+    va_start(args, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, args);
+    va_end(args);
+    struct brk_error err;
+    if (store_event_add(b->store, &e, &id, &err)) {
+        LOG_WARN(MOD, "lease %s: cannot record event: %s", l->id, err.msg);
+    }
+    pthread_cond_broadcast(&b->events_cond);
+}
+
+/* ---- Calls to the InPs ---- */
+
+/* Calls 'path' of InP 'inp' with 'body' (taken).  Returns 0 with
+ * '*reply' on a 2xx answer; on a refusal or failure returns 409 (the
+ * InP refused: 'why' says what), or EIO/ETIMEDOUT (unreachable). */
+static int
+inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
+         json_t **reply, char *why, size_t why_size)
+{
+    struct store_inp si;
+    struct brk_error err;
+    long status = 0;
+    char *msg = NULL;
+    int error;
+
+    if (reply) {
+        *reply = NULL;
+    }
+    error = store_inp_get(b->store, inp, &si, &err);
+    if (error) {
+        snprintf(why, why_size, "InP %s: %.400s", inp, err.msg);
+        json_decref(body);
+        return EIO;
+    }
+    const char *endpoint = json_string_value(json_object_get(si.offer,
+                                                             "endpoint"));
+    struct http_client_opts o = {
+        .token = json_string_value(json_object_get(si.offer, "agent_token")),
+        .ca_file = json_string_value(json_object_get(si.offer, "ca_file")),
+        .timeout_ms = b->cfg.call_timeout_ms,
+    };
+    char *url = xasprintf("%s/v1/%s", endpoint ? endpoint : "", path);
+    json_t *r = NULL;
+    error = http_client_json("POST", url, &o, body, &status, &r, &msg);
+    free(url);
+    json_decref(si.offer);
+    json_decref(body);
+    if (error) {
+        snprintf(why, why_size, "InP %s: %s", inp, msg ? msg : strerror(error));
+        free(msg);
+        return error == ETIMEDOUT ? ETIMEDOUT : EIO;
+    }
+    if (status < 200 || status > 299) {
+        const char *m = http_error_message(r);
+        json_t *e = json_object_get(r, "error");
+        const char *res = json_string_value(json_object_get(e, "resource"));
+        snprintf(why, why_size, "InP %s refused %s (HTTP %ld): %s%s%s", inp,
+                 path, status, m ? m : "no reason given",
+                 res ? "; resource " : "", res ? res : "");
+        json_decref(r);
+        /* 409 (short) and 422 (e.g. past its maximum lease) are the InP's
+         * refusals; anything else is a failure of the call. */
+        return status == 409 || status == 422 ? 409 : EIO;
+    }
+    if (reply) {
+        *reply = r;
+    } else {
+        json_decref(r);
+    }
+    return 0;
+}
+
+/* ---- Saving ---- */
+
+/* Moves 'l' to 'to' at 'now' (deadline from the table) and writes it. */
+static int
+lease_save(struct bkd *b, struct store_lease *l, enum lease_state to,
+           int64_t now, struct brk_error *err)
+{
+    int64_t old_deadline = l->deadline;
+    enum lease_state old = l->state;
+    if (to != l->state) {
+        l->deadline = b->fsm.timeout[to] ? now + b->fsm.timeout[to] : 0;
+    }
+    l->state = to;
+    int error = store_lease_update(b->store, l, err);
+    if (error) {
+        l->state = old;
+        l->deadline = old_deadline;
+        LOG_ERR(MOD, "lease %s: %s", l->id, err->msg);
+    }
+    return error;
+}
+
+/* Marks the pending intents of lease 'id' in 'phase' (or all if
+ * STORE_N_PHASES) done. */
+static void
+intents_done(struct bkd *b, const char *id, enum store_phase phase)
+{
+    struct store_intent *in;
+    size_t n;
+    struct brk_error err;
+
+    if (store_intent_pending(b->store, &in, &n, &err)) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(in[i].lease, id)
+            && (phase == STORE_N_PHASES || in[i].phase == phase)) {
+            store_intent_done(b->store, in[i].id, &err);
+        }
+    }
+    store_intents_free(in, n);
+}
+
+/* Writes an intent of 'phase' for 'l'. */
+static int
+intent(struct bkd *b, const struct store_lease *l, enum store_phase phase,
+       json_t *detail, int64_t now, struct brk_error *err)
+{
+    int64_t id;
+    int error = store_intent_add(b->store, l->id, phase, detail, now, &id,
+                                 err);
+    json_decref(detail);
+    return error;
+}
+
+/* The set of InPs that confirmed 'phase' of 'l'. */
+static json_t *
+done_set(struct store_lease *l, const char *phase)
+{
+    json_t *done = json_object_get(l->parts, "done");
+    if (!done) {
+        done = json_object();
+        json_object_set_new(l->parts, "done", done);
+    }
+    json_t *set = json_object_get(done, phase);
+    if (!set) {
+        set = json_object();
+        json_object_set_new(done, phase, set);
+    }
+    return set;
+}
+
+/* Records the charges of 'l' (one part per InP) at the commit prices. */
+static void
+charges_put(struct bkd *b, const struct store_lease *l)
+{
+    const char *inp;
+    json_t *bl;
+    struct brk_error err;
+
+    json_object_foreach(json_object_get(l->parts, "bills"), inp, bl) {
+        struct bill_part p = {
+            .lease = l->id, .sp = l->sp, .inp = inp,
+            .cpu = json_integer_value(json_object_get(bl, "cpu")),
+            .bandwidth = json_integer_value(json_object_get(bl, "bps")),
+            .prices = {
+                .cpu_hour = json_integer_value(json_object_get(bl, "cpu_hour")),
+                .mbps_hour = json_integer_value(json_object_get(bl,
+                                                                "mbps_hour")),
+            },
+            .start = l->start, .end = l->end,
+        };
+        if (store_charge_put(b->store, &p, &err)) {
+            LOG_ERR(MOD, "lease %s: cannot record its charge on %s: %s",
+                    l->id, inp, err.msg);
+        }
+    }
+}
+
+/* Gives back what 'l' booked from 'from' on. */
+static void
+unbook_from(struct bkd *b, const struct store_lease *l, int64_t from)
+{
+    struct brk_error err;
+    int64_t s = MAX(from, l->start);
+    if (bkd_book(b, l->id, json_object_get(l->parts, "demands"),
+                 json_object_get(l->parts, "labels"), s, l->end, -1, &err)) {
+        LOG_WARN(MOD, "lease %s: giving back its capacity: %s", l->id,
+                 err.msg);
+    }
+}
+
+/* Runs 'phase' ("commit", "abort", "release") of 'l' on every InP that has
+ * not confirmed it.  Returns true when all have; 'why' names the first
+ * failure. */
+static bool
+phase_run(struct bkd *b, struct store_lease *l, const char *phase,
+          char *why, size_t why_size)
+{
+    json_t *set = done_set(l, phase);
+    const char *inp;
+    json_t *part;
+    bool all = true;
+    char txn[STORE_ID_LEN + 8];
+
+    snprintf(txn, sizeof txn, "%s.1", l->id);
+    json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
+        if (json_object_get(set, inp)) {
+            continue;
+        }
+        char w[512];
+        json_t *body = (!strcmp(phase, "release")
+                        ? json_pack("{s:s}", "lease", l->id)
+                        : json_pack("{s:s, s:s}", "lease", l->id, "txn", txn));
+        int error = inp_call(b, inp, phase, body, NULL, w, sizeof w);
+        if (error && strcmp(phase, "commit") && error == 409) {
+            /* Nothing to abort or release there: it is gone already. */
+            error = 0;
+        }
+        if (error) {
+            LOG_WARN(MOD, "lease %s: %s: %s", l->id, phase, w);
+            if (all) {
+                snprintf(why, why_size, "%s", w);
+            }
+            all = false;
+            continue;
+        }
+        json_object_set_new(set, inp, json_true());
+        struct brk_error err;
+        store_hold_delete(b->store, l->id, inp, &err);
+    }
+    return all;
+}
+
+/* Drives 'l' (in a transitional state) one step: runs its phase on the
+ * InPs that have not confirmed it and moves it on when all have, or when
+ * its deadline passed (see lease_fsm.h).  Returns true if 'l' left its
+ * transitional state. */
+static bool
+lease_drive(struct bkd *b, struct store_lease *l, int64_t now)
+{
+    char why[512] = "";
+    struct brk_error err;
+    bool overdue = l->deadline && now >= l->deadline;
+
+    switch (l->state) {
+    case LEASE_REQUESTED:
+    case LEASE_HELD:
+        /* Undecided: abort. */
+        intent(b, l, STORE_PHASE_ABORT, NULL, now, &err);
+        if (lease_save(b, l, LEASE_ABORTING, now, &err)) {
+            return false;
+        }
+        /* fall through */
+    case LEASE_ABORTING:
+        if (phase_run(b, l, "abort", why, sizeof why) || overdue) {
+            if (!lease_save(b, l, LEASE_FAILED, now, &err)) {
+                unbook_from(b, l, l->start);
+                intents_done(b, l->id, STORE_N_PHASES);
+                bkd_event(b, l, "failed", "lease %s failed%s%s", l->id,
+                          why[0] ? ": " : "", why);
+                return true;
+            }
+        }
+        return false;
+    case LEASE_COMMITTING:
+        if (phase_run(b, l, "commit", why, sizeof why) || overdue) {
+            if (why[0]) {
+                LOG_ERR(MOD, "lease %s: commit not confirmed everywhere "
+                        "before its deadline: %s", l->id, why);
+            }
+            enum lease_state to = l->start > now ? LEASE_SCHEDULED
+                                                 : LEASE_ACTIVE;
+            if (!lease_save(b, l, to, now, &err)) {
+                charges_put(b, l);
+                intents_done(b, l->id, STORE_N_PHASES);
+                char t[32];
+                bkd_event(b, l, lease_state_name(to), "lease %s is %s until "
+                          "%s", l->id, lease_state_name(to),
+                          brk_time_format(l->end, t, sizeof t));
+                return true;
+            }
+        }
+        return false;
+    case LEASE_RENEWING: {
+        /* A renew that did not finish: back to the old end everywhere. */
+        const char *inp;
+        json_t *part;
+        bool all = true;
+        json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
+            char w[512];
+            if (inp_call(b, inp, "renew", json_pack("{s:s, s:I}", "lease",
+                                                    l->id, "end",
+                                                    (json_int_t) l->end),
+                         NULL, w, sizeof w)) {
+                all = false;
+            }
+        }
+        if ((all || overdue) && !lease_save(b, l, LEASE_ACTIVE, now, &err)) {
+            intents_done(b, l->id, STORE_N_PHASES);
+            return true;
+        }
+        return false;
+    }
+    case LEASE_RELEASING:
+        if (phase_run(b, l, "release", why, sizeof why) || overdue) {
+            if (why[0]) {
+                LOG_ERR(MOD, "lease %s: release not confirmed everywhere "
+                        "before its deadline: %s", l->id, why);
+            }
+            if (!lease_save(b, l, LEASE_ENDED, now, &err)) {
+                intents_done(b, l->id, STORE_N_PHASES);
+                bkd_event(b, l, "ended", "lease %s ended", l->id);
+                return true;
+            }
+        }
+        return false;
+    default:
+        return true;
+    }
+}
+
+static int64_t inp_max_end(struct bkd *, const char *inp, int64_t start);
+
+/* ---- Create ---- */
+
+/* Sums the CPU and bandwidth of the bills of 'parts'. */
+static void
+lease_totals(const json_t *parts, int64_t *cpu, uint64_t *bps)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(parts, "bills"), k, v) {
+        *cpu += json_integer_value(json_object_get(v, "cpu"));
+    }
+    /* Bandwidth: the request's, once (not per InP). */
+    *bps += json_integer_value(json_object_get(parts, "bps"));
+}
+
+/* Checks the quotas of 'sp' for a new lease of 'cpu' and 'bps'. */
+static int
+quota_check(struct bkd *b, const char *sp, int64_t cpu, uint64_t bps,
+            char *field, struct brk_error *err)
+{
+    struct store_lease *ls;
+    size_t n;
+    int64_t n_live = 0, used_cpu = 0;
+    uint64_t used_bps = 0;
+
+    int error = store_lease_list(b->store, sp, LEASE_NONE, &ls, &n, err);
+    if (error) {
+        return error;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!lease_state_is_final(ls[i].state)) {
+            n_live++;
+            lease_totals(ls[i].parts, &used_cpu, &used_bps);
+        }
+    }
+    store_leases_free(ls, n);
+    if (b->cfg.quota_leases && n_live + 1 > b->cfg.quota_leases) {
+        strcpy(field, "quota.leases");
+        return brk_error_set(err, EDQUOT, "SP %s has %"PRId64" leases, its "
+                             "quota is %"PRId64, sp, n_live,
+                             b->cfg.quota_leases);
+    }
+    if (b->cfg.quota_cpu && used_cpu + cpu > b->cfg.quota_cpu) {
+        strcpy(field, "quota.cpu");
+        return brk_error_set(err, EDQUOT, "SP %s would hold %"PRId64" CPU "
+                             "units, its quota is %"PRId64, sp,
+                             used_cpu + cpu, b->cfg.quota_cpu);
+    }
+    if (b->cfg.quota_bps && used_bps + bps > b->cfg.quota_bps) {
+        strcpy(field, "quota.bandwidth");
+        return brk_error_set(err, EDQUOT, "SP %s would hold %"PRIu64" bit/s, "
+                             "its quota is %"PRIu64" bit/s", sp,
+                             used_bps + bps, b->cfg.quota_bps);
+    }
+    return 0;
+}
+
+/* The error answer of a placement failure. */
+static void
+place_error(struct http_response *resp, int error, const char *field,
+            const struct brk_error *err)
+{
+    if (error == EINVAL) {
+        http_error(resp, 422, "impossible", field[0] ? field : NULL, "%s",
+                   err->msg);
+    } else if (error == ENOSPC) {
+        http_error(resp, 409, "insufficient", NULL, "does not fit: %s",
+                   err->msg);
+    } else if (error == EDQUOT) {
+        http_error(resp, 403, "quota", field, "%s", err->msg);
+    } else {
+        http_error(resp, 503, "unavailable", NULL, "%s", err->msg);
+    }
+}
+
+void
+bkd_lease_dry_run(struct bkd *b, const struct bkd_principal *who,
+                  const struct vnreq *req, struct http_response *resp)
+{
+    struct bkd_placement pl;
+    struct brk_error err;
+    char field[64] = "";
+    int64_t now = brk_time_now();
+
+    int error = quota_check(b, who->id, vnreq_total_cpu(req),
+                            vnreq_total_bandwidth(req), field, &err);
+    if (!error) {
+        error = bkd_place(b, req, "dryrun", who->id, now, &pl, field, &err);
+    }
+    if (error == ENOSPC) {
+        http_reply(resp, 200, json_pack("{s:b, s:s}", "fits", false,
+                                        "short", err.msg));
+        return;
+    } else if (error) {
+        place_error(resp, error, field, &err);
+        return;
+    }
+    char s[32], e[32];
+    http_reply(resp, 200, json_pack(
+        "{s:b, s:s, s:s, s:O, s:f}", "fits", true,
+        "start", brk_time_format(pl.start, s, sizeof s),
+        "end", brk_time_format(pl.end, e, sizeof e), "parts", pl.parts,
+        "price_hour", pl.price_hour));
+    bkd_placement_clear(&pl);
+}
+
+void
+bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
+                 const struct vnreq *req, const char *key,
+                 const json_t *body, struct http_response *resp)
+{
+    struct store_request r;
+    struct store_lease l;
+    struct bkd_placement pl;
+    struct brk_error err;
+    char field[64] = "";
+    bool existed;
+    int64_t now = brk_time_now();
+    int error;
+
+    /* A retry gets the first answer. */
+    memset(&r, 0, sizeof r);
+    new_id("R", r.id);
+    str_copy(r.sp, who->id, sizeof r.sp);
+    str_copy(r.key, key, sizeof r.key);
+    r.body = json_deep_copy(body);
+    r.created = now;
+
+    memset(&l, 0, sizeof l);
+    new_id("", l.id);
+
+    /* The request first, in the transaction that will hold the lease: a
+     * retried key gets the first answer before anything is evaluated
+     * again (its own lease holds what it needs). */
+    error = store_begin(b->store, &err);
+    if (!error) {
+        error = store_request_add(b->store, &r, &existed, &err);
+    }
+    if (error) {
+        store_rollback(b->store);
+        http_error(resp, 503, "store", NULL, "%s", err.msg);
+        store_request_clear(&r);
+        return;
+    }
+    if (existed) {
+        store_commit(b->store, &err);
+        struct store_lease old;
+        if (r.answer) {
+            http_reply(resp, 200, json_incref(r.answer));
+        } else if (r.lease[0]
+                   && !store_lease_get(b->store, r.lease, &old, &err)) {
+            http_reply(resp, 200, bkd_lease_json(&old));
+            store_lease_clear(&old);
+        } else {
+            http_error(resp, 409, "in_progress", "Idempotency-Key",
+                       "request %s with this key is still being handled",
+                       r.id);
+        }
+        store_request_clear(&r);
+        return;
+    }
+    error = quota_check(b, who->id, vnreq_total_cpu(req),
+                        vnreq_total_bandwidth(req), field, &err);
+    if (!error) {
+        error = bkd_place(b, req, l.id, who->id, now, &pl, field, &err);
+    }
+    if (error) {
+        /* Refusals are not recorded: a retry is evaluated again. */
+        store_rollback(b->store);
+        store_request_clear(&r);
+        place_error(resp, error, field, &err);
+        return;
+    }
+
+    /* Every InP of the placement must allow a lease that long. */
+    const char *pinp;
+    json_t *pv;
+    json_object_foreach(pl.parts, pinp, pv) {
+        int64_t max = inp_max_end(b, pinp, pl.start);
+        if (pl.end > max) {
+            store_rollback(b->store);
+            http_error(resp, 422, "too_long", "time", "time: the lease would "
+                       "run %"PRId64" s, longer than InP %s allows (%"PRId64
+                       " s)", pl.end - pl.start, pinp, max - pl.start);
+            bkd_placement_clear(&pl);
+            store_request_clear(&r);
+            return;
+        }
+    }
+    str_copy(l.sp, who->id, sizeof l.sp);
+    str_copy(l.request, r.id, sizeof l.request);
+    l.state = LEASE_REQUESTED;
+    l.start = pl.start;
+    l.end = pl.end;
+    l.deadline = now + b->fsm.timeout[LEASE_REQUESTED];
+    l.parts = json_pack("{s:O, s:O, s:O, s:O, s:I, s:f}", "parts", pl.parts,
+                        "demands", pl.demands, "labels", pl.labels,
+                        "bills", pl.bills, "bps",
+                        (json_int_t) vnreq_total_bandwidth(req),
+                        "price_hour", pl.price_hour);
+    bkd_placement_clear(&pl);
+
+    if (!error) {
+        error = store_lease_add(b->store, &l, &err);
+    }
+    if (!error) {
+        error = store_request_answer(b->store, r.id, NULL, l.id, &err);
+    }
+    if (!error) {
+        error = intent(b, &l, STORE_PHASE_PREPARE,
+                       json_pack("{s:O}", "inps", json_object_get(l.parts,
+                                                                  "parts")),
+                       now, &err);
+    }
+    if (!error) {
+        error = store_commit(b->store, &err);
+    } else {
+        store_rollback(b->store);
+    }
+    if (error) {
+        http_error(resp, 503, "store", NULL, "cannot record the lease: %s",
+                   err.msg);
+        store_request_clear(&r);
+        store_lease_clear(&l);
+        return;
+    }
+    bkd_book(b, l.id, json_object_get(l.parts, "demands"),
+             json_object_get(l.parts, "labels"), l.start, l.end, +1, &err);
+    bkd_fault(b, "after-prepare-intent");
+
+    /* Phase 1: prepare everywhere. */
+    char why[512] = "";
+    char txn[STORE_ID_LEN + 8];
+    snprintf(txn, sizeof txn, "%s.1", l.id);
+    const char *inp;
+    json_t *part;
+    int perr = 0;
+    json_object_foreach(json_object_get(l.parts, "parts"), inp, part) {
+        json_t *reply;
+        perr = inp_call(b, inp, "prepare",
+                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:O}", "lease",
+                                  l.id, "txn", txn, "start",
+                                  (json_int_t) l.start, "end",
+                                  (json_int_t) l.end, "hold_s",
+                                  (json_int_t) b->cfg.hold_s, "part", part),
+                        &reply, why, sizeof why);
+        if (perr) {
+            break;
+        }
+        struct store_hold h;
+        memset(&h, 0, sizeof h);
+        str_copy(h.lease, l.id, sizeof h.lease);
+        str_copy(h.inp, inp, sizeof h.inp);
+        str_copy(h.local_id, txn, sizeof h.local_id);
+        h.expires = now + b->cfg.hold_s;
+        store_hold_put(b->store, &h, &err);
+        json_decref(reply);
+        bkd_fault(b, "after-prepare-one");
+    }
+    bkd_fault(b, "after-prepare");
+
+    if (perr) {
+        LOG_INFO(MOD, "lease %s: prepare failed, aborting: %s", l.id, why);
+        json_object_set_new(l.parts, "failure", json_string(why));
+        lease_drive(b, &l, now);        /* requested -> aborting -> failed */
+        if (perr == 409) {
+            http_error(resp, 409, "refused", NULL, "%s", why);
+        } else {
+            http_error(resp, 503, "inp_unavailable", NULL, "%s", why);
+        }
+        json_t *answer = json_pack("{s:s, s:s}", "lease", l.id, "failure",
+                                   why);
+        store_request_answer(b->store, r.id, answer, l.id, &err);
+        json_decref(answer);
+        store_request_clear(&r);
+        store_lease_clear(&l);
+        return;
+    }
+
+    /* Decide: held, then the commit intent and committing, together. */
+    error = lease_save(b, &l, LEASE_HELD, now, &err);
+    if (!error) {
+        error = store_begin(b->store, &err);
+        if (!error) {
+            error = intent(b, &l, STORE_PHASE_COMMIT, NULL, now, &err);
+        }
+        if (!error) {
+            error = lease_save(b, &l, LEASE_COMMITTING, now, &err);
+        }
+        if (!error) {
+            error = store_commit(b->store, &err);
+        } else {
+            store_rollback(b->store);
+        }
+    }
+    if (error) {
+        /* Undecided: the tick or a restart aborts it. */
+        http_error(resp, 503, "store", NULL, "cannot record the commit "
+                   "decision: %s", err.msg);
+        store_request_clear(&r);
+        store_lease_clear(&l);
+        return;
+    }
+    intents_done(b, l.id, STORE_PHASE_PREPARE);
+    bkd_fault(b, "after-commit-intent");
+
+    /* Phase 2: commit everywhere (retried by the tick if an InP fails). */
+    lease_drive(b, &l, now);
+    bkd_fault(b, "after-commit");
+    json_t *answer = bkd_lease_json(&l);
+    store_request_answer(b->store, r.id, answer, l.id, &err);
+    char ts[32], te[32];
+    LOG_INFO(MOD, "lease %s of %s: %s, %s to %s", l.id, l.sp,
+             lease_state_name(l.state), brk_time_format(l.start, ts, sizeof ts),
+             brk_time_format(l.end, te, sizeof te));
+    http_reply(resp, 201, answer);
+    store_request_clear(&r);
+    store_lease_clear(&l);
+}
+
+/* ---- Renew, release ---- */
+
+/* The latest end InP 'inp' allows for a lease starting at 'start'. */
+static int64_t
+inp_max_end(struct bkd *b, const char *inp, int64_t start)
+{
+    struct store_inp si;
+    struct brk_error err;
+    int64_t max = VNREQ_MAX_DURATION;
+    if (!store_inp_get(b->store, inp, &si, &err)) {
+        json_t *m = json_object_get(json_object_get(si.offer, "offer"),
+                                    "max_lease_s");
+        if (m) {
+            max = json_integer_value(m);
+        }
+        json_decref(si.offer);
+    }
+    return start + max;
+}
+
+void
+bkd_lease_renew(struct bkd *b, struct store_lease *l, int64_t end,
+                struct http_response *resp)
+{
+    struct brk_error err;
+    int64_t now = brk_time_now();
+    int64_t old_end = l->end;
+    const char *inp;
+    json_t *part;
+    char w[512];
+
+    if (l->state != LEASE_ACTIVE) {
+        http_error(resp, 409, "state", NULL, "lease %s is %s: only an active "
+                   "lease can be renewed", l->id, lease_state_name(l->state));
+        return;
+    }
+    json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
+        int64_t max = inp_max_end(b, inp, l->start);
+        if (end > max) {
+            char t[32];
+            http_error(resp, 422, "too_long", "end", "end: past InP %s's "
+                       "maximum lease length (the latest end it allows is "
+                       "%s)", inp, brk_time_format(max, t, sizeof t));
+            return;
+        }
+    }
+    if (bkd_check_extend(b, l->id, json_object_get(l->parts, "demands"),
+                         json_object_get(l->parts, "labels"), old_end, end,
+                         &err)) {
+        http_error(resp, 409, "insufficient", NULL, "cannot extend lease %s: "
+                   "%s", l->id, err.msg);
+        return;
+    }
+    intent(b, l, STORE_PHASE_RENEW, json_pack("{s:I}", "end",
+                                              (json_int_t) end), now, &err);
+    if (lease_save(b, l, LEASE_RENEWING, now, &err)) {
+        http_error(resp, 503, "store", NULL, "%s", err.msg);
+        return;
+    }
+    /* Ask every InP; the end granted is the minimum. */
+    int64_t granted = end;
+    json_t *got = json_object();
+    bool failed = false;
+    json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
+        json_t *reply;
+        if (inp_call(b, inp, "renew", json_pack("{s:s, s:I}", "lease", l->id,
+                                                "end", (json_int_t) end),
+                     &reply, w, sizeof w)) {
+            failed = true;
+            break;
+        }
+        int64_t g = json_integer_value(json_object_get(reply, "end"));
+        json_decref(reply);
+        json_object_set_new(got, inp, json_integer(g));
+        granted = MIN(granted, g);
+    }
+    bkd_fault(b, "after-renew-calls");
+    if (!failed && granted > old_end) {
+        /* The same end on every InP. */
+        json_t *g;
+        json_object_foreach(got, inp, g) {
+            if (json_integer_value(g) != granted
+                && inp_call(b, inp, "renew",
+                            json_pack("{s:s, s:I}", "lease", l->id, "end",
+                                      (json_int_t) granted), NULL, w,
+                            sizeof w)) {
+                failed = true;
+                break;
+            }
+        }
+    } else if (!failed) {
+        snprintf(w, sizeof w, "the InPs grant no end later than %"PRId64,
+                 old_end);
+        failed = true;
+    }
+    json_decref(got);
+    if (failed) {
+        /* lease_drive puts the old end back everywhere. */
+        LOG_INFO(MOD, "lease %s: renew failed: %s", l->id, w);
+        lease_drive(b, l, now);
+        http_error(resp, 409, "renew_failed", NULL, "lease %s keeps its end: "
+                   "%s", l->id, w);
+        return;
+    }
+    bkd_book(b, l->id, json_object_get(l->parts, "demands"),
+             json_object_get(l->parts, "labels"), old_end, granted, +1, &err);
+    l->end = granted;
+    if (lease_save(b, l, LEASE_ACTIVE, now, &err)) {
+        http_error(resp, 503, "store", NULL, "%s", err.msg);
+        return;
+    }
+    charges_put(b, l);
+    intents_done(b, l->id, STORE_N_PHASES);
+    char t[32];
+    bkd_event(b, l, "renewed", "lease %s renewed until %s", l->id,
+              brk_time_format(granted, t, sizeof t));
+    json_t *j = bkd_lease_json(l);
+    json_object_set_new(j, "granted", json_string(t));
+    http_reply(resp, 200, j);
+}
+
+/* Releases 'l' ("by the SP" or at its end). */
+static void
+release(struct bkd *b, struct store_lease *l, int64_t now, bool early)
+{
+    struct brk_error err;
+
+    intent(b, l, STORE_PHASE_RELEASE, NULL, now, &err);
+    if (lease_save(b, l, LEASE_RELEASING, now, &err)) {
+        return;
+    }
+    if (early) {
+        unbook_from(b, l, now);
+        store_charge_release(b->store, l->id, MAX(now, l->start), &err);
+    }
+    bkd_fault(b, "after-release-intent");
+    lease_drive(b, l, now);
+}
+
+void
+bkd_lease_release(struct bkd *b, struct store_lease *l,
+                  struct http_response *resp)
+{
+    if (l->state != LEASE_ACTIVE && l->state != LEASE_SCHEDULED) {
+        http_error(resp, 409, "state", NULL, "lease %s is %s: only an active "
+                   "or scheduled lease can be released", l->id,
+                   lease_state_name(l->state));
+        return;
+    }
+    release(b, l, brk_time_now(), true);
+    http_reply(resp, 200, bkd_lease_json(l));
+}
+
+/* ---- Timers ---- */
+
+/* Tells the SPs whose leases touch InP 'inp' that it went down. */
+static void
+inp_down_events(struct bkd *b, const char *inp)
+{
+    struct store_lease *ls;
+    size_t n;
+    struct brk_error err;
+
+    if (store_lease_list(b->store, NULL, LEASE_NONE, &ls, &n, &err)) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!lease_state_is_final(ls[i].state)
+            && json_object_get(json_object_get(ls[i].parts, "parts"), inp)) {
+            bkd_event(b, &ls[i], "inp_down", "InP %s of lease %s stopped "
+                      "sending heartbeats and is marked down", inp, ls[i].id);
+        }
+    }
+    store_leases_free(ls, n);
+}
+
+void
+bkd_tick(struct bkd *b, int64_t now)
+{
+    struct store_lease *ls = NULL;
+    size_t n = 0;
+    struct brk_error err;
+
+    /* The leases not final (the ended and failed ones, the many, are not
+     * read at all). */
+    for (int s = 0; s < LEASE_N_STATES; s++) {
+        struct store_lease *part;
+        size_t np;
+        if (lease_state_is_final(s)
+            || store_lease_list(b->store, NULL, s, &part, &np, &err)) {
+            continue;
+        }
+        ls = xrealloc(ls, (n + np + 1) * sizeof *ls);
+        memcpy(ls + n, part, np * sizeof *part);
+        n += np;
+        free(part);
+    }
+    json_t *live = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(live, ls[i].id, json_true());
+    }
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(b->warned, tmp, key, v) {
+        if (!json_object_get(live, key)) {
+            json_object_del(b->warned, key);
+        }
+    }
+    json_object_foreach_safe(b->retried, tmp, key, v) {
+        if (!json_object_get(live, key)) {
+            json_object_del(b->retried, key);
+        }
+    }
+    json_decref(live);
+    for (size_t i = 0; i < n; i++) {
+        struct store_lease *l = &ls[i];
+        if (lease_state_is_transitional(l->state)) {
+            /* Handlers hold the mutex, so this one is not in flight: it was
+             * left behind (an InP failed).  Retried every 2 s, not at every
+             * tick, so that an unreachable InP does not stall the API. */
+            json_t *last = json_object_get(b->retried, l->id);
+            if (!last || now - json_integer_value(last) >= 2
+                || (l->deadline && now >= l->deadline)) {
+                json_object_set_new(b->retried, l->id, json_integer(now));
+                lease_drive(b, l, now);
+            }
+        } else if (l->state == LEASE_SCHEDULED && l->start <= now) {
+            if (!lease_save(b, l, LEASE_ACTIVE, now, &err)) {
+                bkd_event(b, l, "active", "lease %s is active", l->id);
+            }
+        }
+        if (l->state == LEASE_ACTIVE && l->end <= now) {
+            LOG_INFO(MOD, "lease %s reached its end", l->id);
+            release(b, l, now, false);
+        } else if (l->state == LEASE_ACTIVE && l->end - now <= b->cfg.warn_s) {
+            json_t *w = json_object_get(b->warned, l->id);
+            if (!w || json_integer_value(w) != l->end) {
+                json_object_set_new(b->warned, l->id, json_integer(l->end));
+                char t[32];
+                bkd_event(b, l, "ending_soon", "lease %s ends in %"PRId64
+                          " s (at %s)", l->id, l->end - now,
+                          brk_time_format(l->end, t, sizeof t));
+            }
+        }
+    }
+    store_leases_free(ls, n);
+
+    /* Heartbeats. */
+    struct store_inp *inps;
+    if (store_inp_list(b->store, &inps, &n, &err)) {
+        return;
+    }
+    bool changed = false;
+    for (size_t i = 0; i < n; i++) {
+        /* A broker that just started gives every InP a full period to be
+         * heard again: it was not listening before. */
+        int64_t limit = b->cfg.heartbeat_s * b->cfg.missed_heartbeats;
+        int64_t seen = MAX(inps[i].last_seen, b->started);
+        if (inps[i].up && now - seen > limit) {
+            LOG_WARN(MOD, "InP %s: no heartbeat for %"PRId64" s: marked down",
+                     inps[i].id, now - inps[i].last_seen);
+            store_inp_set_up(b->store, inps[i].id, false, &err);
+            changed = true;
+            inp_down_events(b, inps[i].id);
+        }
+    }
+    store_inps_free(inps, n);
+    if (changed) {
+        bkd_model_rebuild(b, &err);
+    }
+}
+
+void
+bkd_recover(struct bkd *b, int64_t now)
+{
+    struct store_lease *ls;
+    size_t n;
+    struct brk_error err;
+
+    if (store_lease_list(b->store, NULL, LEASE_NONE, &ls, &n, &err)) {
+        LOG_ERR(MOD, "recovery: %s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (lease_state_is_transitional(ls[i].state)) {
+            LOG_INFO(MOD, "recovery: lease %s was %s", ls[i].id,
+                     lease_state_name(ls[i].state));
+            lease_drive(b, &ls[i], now);
+        } else if (lease_state_is_final(ls[i].state)) {
+            intents_done(b, ls[i].id, STORE_N_PHASES);
+        }
+    }
+    store_leases_free(ls, n);
+}

@@ -1,0 +1,329 @@
+/* Unit tests of the broker daemon's model and placement (bkd_model.c) on a
+ * real store (SQLite in a temporary directory): offers checked field by
+ * field, a request placed across two InPs with its border label taken from
+ * both pools, admission over time (a future lease counts only where it
+ * overlaps), labels per interval, a down InP gets nothing, the earliest
+ * start in a window. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bkd.h"
+#include "brk_time.h"
+#include "util.h"
+
+static const char *offer_a =
+    "{\"name\": \"inp-a\", \"max_lease_s\": 86400,"
+    " \"nodes\": [{\"name\": \"s1\", \"cpu\": 100, \"price_cpu_hour\": 0.05},"
+    "             {\"name\": \"s2\", \"cpu\": 100}],"
+    " \"links\": [{\"a\": \"s1\", \"b\": \"s2\", \"bandwidth\": \"1G\"}],"
+    " \"access\": [{\"name\": \"a1\", \"node\": \"s1\", \"port\": \"h1\"},"
+    "            {\"name\": \"a2\", \"node\": \"s1\", \"port\": \"h2\"}],"
+    " \"borders\": [{\"name\": \"ab\", \"node\": \"s2\", \"port\": \"to-b\","
+    "   \"peer_inp\": \"inp-b\", \"peer_border\": \"ba\", \"bandwidth\": \"1G\","
+    "   \"labels\": [1000, 1999]}]}";
+static const char *offer_b =
+    "{\"name\": \"inp-b\", \"advertise\": \"abstract\","
+    " \"nodes\": [{\"name\": \"t1\", \"cpu\": 100}, {\"name\": \"t2\", \"cpu\": 100}],"
+    " \"links\": [{\"a\": \"t1\", \"b\": \"t2\", \"bandwidth\": 1000000000}],"
+    " \"access\": [{\"name\": \"b1\", \"node\": \"t1\"}, {\"name\": \"b2\", \"node\": \"t1\"}],"
+    " \"borders\": [{\"name\": \"ba\", \"node\": \"t2\", \"peer_inp\": \"inp-a\","
+    "   \"peer_border\": \"ab\", \"bandwidth\": \"100M\", \"labels\": [1500, 2999]}]}";
+
+struct fixture {
+    char dir[64];
+    struct bkd b;
+};
+
+/* Stores InP 'name' with 'offer' (text). */
+static void
+put_inp(struct fixture *f, const char *name, const char *offer)
+{
+    struct brk_error err;
+    json_t *o = json_loads(offer, 0, NULL);
+    assert_non_null(o);
+    char field[64];
+    if (bkd_offer_check(o, name, field, &err)) {
+        fail_msg("%s", err.msg);
+    }
+    json_t *rec = json_pack("{s:s, s:s, s:o}", "endpoint", "http://127.0.0.1:1",
+                            "agent_token", "x", "offer", o);
+    char token[32];
+    snprintf(token, sizeof token, "token-of-inp-%s", name);
+    if (store_principal_add(f->b.store, name, STORE_ROLE_INP, token, 0, &err)
+        || store_inp_put(f->b.store, name, rec, brk_time_now(), &err)) {
+        fail_msg("%s", err.msg);
+    }
+    json_decref(rec);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = xzalloc(sizeof *f);
+    struct brk_error err;
+
+    strcpy(f->dir, "/tmp/test-bkd.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char *db = xasprintf("%s/b.db", f->dir);
+    assert_int_equal(store_open(db, &f->b.store, &err), 0);
+    free(db);
+    lease_fsm_config_default(&f->b.fsm);
+    put_inp(f, "inp-a", offer_a);
+    put_inp(f, "inp-b", offer_b);
+    assert_int_equal(bkd_model_rebuild(&f->b, &err), 0);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    bkd_model_destroy(f->b.model);
+    store_close(f->b.store);
+    char *cmd = xasprintf("rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(f);
+    return 0;
+}
+
+/* The access points requests use: a<ap> and b<ap>. */
+static int ap = 1;
+
+/* A request: left (cpu L) at inp-a/a<ap>, right (cpu 10) at inp-b/b<ap>,
+ * a 10M link, from 'start' for 'dur' seconds. */
+static struct vnreq *
+request(int cpu_left, const char *bw, int64_t start, int64_t dur)
+{
+    char s[32];
+    char *text = xasprintf(
+        "{\"idempotency_key\": \"k\", \"nodes\": [{\"name\": \"left\", \"cpu\": %d},"
+        " {\"name\": \"right\", \"cpu\": 10}], \"links\": [{\"endpoints\":"
+        " [\"left\", \"right\"], \"bandwidth\": \"%s\"}], \"access\": [{\"name\":"
+        " \"h1\", \"node\": \"left\", \"at\": \"inp-a/a%d\"}, {\"name\": \"h2\","
+        " \"node\": \"right\", \"at\": \"inp-b/b%d\"}], \"time\": {\"start\": \"%s\","
+        " \"duration\": \"%llds\"}}", cpu_left, bw, ap, ap,
+        brk_time_format(start, s, sizeof s), (long long) dur);
+    struct vnreq *r;
+    struct brk_error err;
+    if (vnreq_parse_json(text, strlen(text), brk_time_now(), &r, &err)) {
+        fail_msg("%s", err.msg);
+    }
+    free(text);
+    return r;
+}
+
+/* Places and books a request; returns the placement (to clear). */
+static int
+place(struct fixture *f, struct vnreq *r, const char *lease,
+      struct bkd_placement *p, char *msg)
+{
+    struct brk_error err;
+    char field[64];
+    int error = bkd_place(&f->b, r, lease, "sp1", brk_time_now(), p, field,
+                          &err);
+    if (msg) {
+        strcpy(msg, error ? err.msg : "");
+    }
+    return error;
+}
+
+static int64_t
+label_of(const struct bkd_placement *p, const char *inp)
+{
+    return json_integer_value(json_object_get(json_array_get(json_object_get(
+        json_object_get(p->parts, inp), "border_vlinks"), 0), "label"));
+}
+
+static void
+test_offer_check(void **state)
+{
+    static const struct { const char *offer, *field; } bad[] = {
+        { "{\"name\": \"inp-a\", \"nodes\": [{\"name\": \"s1\", \"cpu\": -1}]}",
+          "offer.nodes[0].cpu" },
+        { "{\"name\": \"inp-a\", \"nodes\": [{\"name\": \"s1\", \"cpu\": 1, \"x\": 1}]}",
+          "offer.nodes[0].x" },
+        { "{\"name\": \"inp-z\", \"nodes\": [{\"name\": \"s1\", \"cpu\": 1}]}",
+          "offer.name" },
+        { "{\"name\": \"inp-a\", \"nodes\": []}", "offer.nodes" },
+        { "{\"name\": \"inp-a\", \"nodes\": [{\"name\": \"s1\", \"cpu\": 1}],"
+          " \"links\": [{\"a\": \"s1\", \"b\": \"s9\", \"bandwidth\": \"1G\"}]}",
+          "offer.links[0].b" },
+        { "{\"name\": \"inp-a\", \"nodes\": [{\"name\": \"s1\", \"cpu\": 1},"
+          " {\"name\": \"s2\", \"cpu\": 1}], \"links\": [{\"a\": \"s1\", \"b\":"
+          " \"s2\", \"bandwidth\": \"-1G\"}]}", "offer.links[0].bandwidth" },
+        { "{\"name\": \"inp-a\", \"nodes\": [{\"name\": \"s1\", \"cpu\": 1}],"
+          " \"borders\": [{\"name\": \"ab\", \"node\": \"s1\", \"peer_inp\": \"b\","
+          " \"peer_border\": \"ba\", \"bandwidth\": \"1G\", \"labels\": [9, 5]}]}",
+          "offer.borders[0].labels" },
+        { "{\"name\": \"inp-a\", \"advertise\": \"some\", \"nodes\": "
+          "[{\"name\": \"s1\", \"cpu\": 1}]}", "offer.advertise" },
+    };
+    struct brk_error err;
+    char field[64];
+
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        json_t *o = json_loads(bad[i].offer, 0, NULL);
+        assert_non_null(o);
+        assert_int_equal(bkd_offer_check(o, "inp-a", field, &err), EINVAL);
+        assert_string_equal(field, bad[i].field);
+        assert_non_null(strstr(err.msg, bad[i].field));
+        json_decref(o);
+    }
+}
+
+static void
+test_place_across(void **state)
+{
+    struct fixture *f = *state;
+    struct bkd_placement p;
+    char msg[512];
+    int64_t now = brk_time_now();
+    struct vnreq *r = request(10, "10M", now, 3600);
+
+    assert_int_equal(place(f, r, "L1", &p, msg), 0);
+    json_t *a = json_object_get(p.parts, "inp-a");
+    json_t *b = json_object_get(p.parts, "inp-b");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(json_string_value(json_object_get(a, "slice")), "LL1");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+        json_object_get(a, "vnodes"), 0), "switch")), "s1");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+        json_object_get(b, "vnodes"), 0), "switch")), "t1");
+    /* The label comes from both pools: [1000,1999] and [1500,2999]. */
+    assert_int_equal(label_of(&p, "inp-a"), 1500);
+    assert_int_equal(label_of(&p, "inp-b"), 1500);
+    /* The far side's path runs from its vnode to its border. */
+    json_t *bv = json_array_get(json_object_get(b, "border_vlinks"), 0);
+    assert_string_equal(json_string_value(json_array_get(
+        json_object_get(bv, "path"), 0)), "t1");
+    assert_string_equal(json_string_value(json_object_get(bv, "border")), "ba");
+    /* Bills: inp-a's CPU at 0.05/h. */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(
+        p.bills, "inp-a"), "cpu_hour")), 50000);
+
+    /* Booked, the same access points are taken over its interval; an
+     * overlapping request on other points gets the next label; one after
+     * it the same label again. */
+    assert_int_equal(bkd_book(&f->b, "L1", p.demands, p.labels, p.start,
+                              p.end, +1, NULL), 0);
+    struct bkd_placement q;
+    assert_int_equal(place(f, r, "L2", &q, msg), ENOSPC);
+    assert_non_null(strstr(msg, "inp-a access point a1"));
+    ap = 2;
+    struct vnreq *r2 = request(10, "10M", now, 3600);
+    ap = 1;
+    assert_int_equal(place(f, r2, "L2", &q, msg), 0);
+    assert_int_equal(label_of(&q, "inp-a"), 1501);
+    bkd_placement_clear(&q);
+    vnreq_destroy(r2);
+    struct vnreq *later = request(10, "10M", now + 7200, 3600);
+    assert_int_equal(place(f, later, "L3", &q, msg), 0);
+    assert_int_equal(label_of(&q, "inp-a"), 1500);
+    bkd_placement_clear(&q);
+    vnreq_destroy(later);
+
+    /* Given back, the capacity and the label return. */
+    assert_int_equal(bkd_book(&f->b, "L1", p.demands, p.labels, p.start,
+                              p.end, -1, NULL), 0);
+    assert_int_equal(place(f, r, "L4", &q, msg), 0);
+    assert_int_equal(label_of(&q, "inp-a"), 1500);
+    bkd_placement_clear(&q);
+    bkd_placement_clear(&p);
+    vnreq_destroy(r);
+}
+
+static void
+test_admission_over_time(void **state)
+{
+    struct fixture *f = *state;
+    struct bkd_placement p, q;
+    char msg[512];
+    int64_t now = brk_time_now();
+
+    /* Tomorrow, s1 is full. */
+    struct vnreq *tomorrow = request(100, "10M", now + 86400, 3600);
+    assert_int_equal(place(f, tomorrow, "F1", &p, msg), 0);
+    assert_int_equal(bkd_book(&f->b, "F1", p.demands, p.labels, p.start,
+                              p.end, +1, NULL), 0);
+    /* Today it is not: a future lease does not count now. */
+    struct vnreq *today = request(60, "10M", now, 3600);
+    assert_int_equal(place(f, today, "T1", &q, msg), 0);
+    bkd_placement_clear(&q);
+    /* Overlapping it, it does, and the refusal names the InP. */
+    struct vnreq *overlap = request(60, "10M", now + 86400 - 1800, 3600);
+    assert_int_equal(place(f, overlap, "O1", &q, msg), ENOSPC);
+    assert_non_null(strstr(msg, "inp-a"));
+    /* More bandwidth than the border has (100M): refused. */
+    struct vnreq *fat = request(10, "200M", now, 3600);
+    assert_int_equal(place(f, fat, "B1", &q, msg), ENOSPC);
+    /* The extension of tomorrow's lease over itself is fine, over today's
+     * booked one is not. */
+    assert_int_equal(bkd_check_extend(&f->b, "F1", p.demands, p.labels,
+                                      now + 86400 + 3600, now + 86400 + 7200,
+                                      NULL), 0);
+    bkd_placement_clear(&p);
+    vnreq_destroy(tomorrow);
+    vnreq_destroy(today);
+    vnreq_destroy(overlap);
+    vnreq_destroy(fat);
+}
+
+static void
+test_down_inp_and_window(void **state)
+{
+    struct fixture *f = *state;
+    struct bkd_placement p;
+    struct brk_error err;
+    char msg[512];
+    int64_t now = brk_time_now();
+    struct vnreq *r = request(100, "10M", now, 3600);
+
+    /* Window: the earliest start after a lease that fills s1 for 1 h. */
+    assert_int_equal(place(f, r, "W0", &p, msg), 0);
+    assert_int_equal(bkd_book(&f->b, "W0", p.demands, p.labels, p.start,
+                              p.end, +1, NULL), 0);
+    bkd_placement_clear(&p);
+    r->timing = VNREQ_WINDOW;
+    r->earliest = now;
+    r->latest = now + 86400;
+    r->duration = 600;
+    assert_int_equal(place(f, r, "W1", &p, msg), 0);
+    assert_true(p.start >= now + 3600);
+    assert_true(p.start <= now + 3601);
+    assert_int_equal(p.end - p.start, 600);
+    bkd_placement_clear(&p);
+
+    /* inp-b down: nothing is placed on it. */
+    assert_int_equal(store_inp_set_up(f->b.store, "inp-b", false, &err), 0);
+    assert_int_equal(bkd_model_rebuild(&f->b, &err), 0);
+    r->timing = VNREQ_FIXED;
+    r->start = now + 7200;
+    r->end = now + 9000;
+    assert_int_equal(place(f, r, "D1", &p, msg), ENOSPC);
+    vnreq_destroy(r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_offer_check),
+        cmocka_unit_test_setup_teardown(test_place_across, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admission_over_time, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_down_inp_and_window, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

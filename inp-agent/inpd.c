@@ -1,0 +1,1352 @@
+/*
+ * lamina-inpd: the InP agent (see inpd.h and docs/inpd.md).
+ *
+ *     lamina-inpd --config FILE [--pidfile FILE] [--detach]
+ */
+#include "inpd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "http.h"
+#include "inpd_cap.h"
+#include "inpd_plan.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "statefile.h"
+#include "util.h"
+
+#define MOD "inpd"
+
+/* How long a switchd call may take. */
+#define INPD_SWITCHD_TIMEOUT_MS 10000
+/* Reconcile at least this often (ms), even when nothing changed. */
+#define INPD_RECONCILE_PERIOD_MS 3000
+/* The main loop's tick (ms): lapses and ends are seen within it. */
+#define INPD_TICK_MS 200
+
+struct inpd_config {
+    char *name;
+    char *switchd_socket;
+    char *broker;               /* base URL, or NULL: no broker */
+    char *token;                /* the InP's token at the broker */
+    char *agent_token;          /* the broker's token here; NULL: random */
+    char *listen_addr;
+    uint16_t listen_port;
+    char *endpoint;             /* what the broker calls */
+    char *state_path;
+    int64_t hold_s;
+    int64_t max_lease_s;
+    int64_t heartbeat_s;
+    int64_t node_cpu;           /* for derived nodes */
+    json_t *offer;              /* as configured (may lack nodes, links) */
+};
+
+struct inpd {
+    struct inpd_config cfg;
+    pthread_mutex_t mutex;
+    char agent_token[128];
+    json_t *offer;              /* effective offer, NULL until derived */
+    json_t *leases;             /* lease id -> record (the state file's) */
+    struct jsonrpc_client *sw;  /* NULL while disconnected */
+    json_t *links;              /* switchd's link.list */
+    bool reconcile_due;
+    char applied[4096];         /* slices wanted at the last reconcile */
+    uint64_t last_reconcile_ms;
+    bool registered;
+    uint64_t last_heartbeat_ms;
+};
+
+static volatile bool force_quit;
+
+/* ---- Fault points ------------------------------------------------------- */
+
+/* Kills the agent with SIGKILL if LAMINA_FAULT names "inpd:'step'". */
+static void
+inpd_fault(const char *step)
+{
+    const char *env = getenv("LAMINA_FAULT");
+    char want[128];
+
+    if (!env) {
+        return;
+    }
+    snprintf(want, sizeof want, "inpd:%s", step);
+    for (const char *p = env; (p = strstr(p, want)); p += strlen(want)) {
+        char after = p[strlen(want)];
+        if ((p == env || p[-1] == ',') && (after == '\0' || after == ',')) {
+            LOG_WARN(MOD, "fault point %s reached: killing myself", want);
+            kill(getpid(), SIGKILL);
+            _exit(137);
+        }
+    }
+}
+
+/* ---- Configuration ---------------------------------------------------- */
+
+/* Reads a token file: its first line. */
+static char *
+read_token(const char *path, char *msg, size_t msgsize)
+{
+    char buf[512];
+    FILE *f = fopen(path, "r");
+
+    if (!f) {
+        snprintf(msg, msgsize, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!fgets(buf, sizeof buf, f)) {
+        snprintf(msg, msgsize, "%s: empty token file", path);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return xstrdup(buf);
+}
+
+static int
+cfg_int(const json_t *doc, const char *key, int64_t min, int64_t max,
+        int64_t dflt, int64_t *out, char *msg, size_t msgsize)
+{
+    const json_t *v = json_object_get(doc, key);
+
+    *out = dflt;
+    if (!v) {
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min
+        || json_integer_value(v) > max) {
+        snprintf(msg, msgsize, "\"%s\": must be an integer in %"PRId64"..%"PRId64,
+                 key, min, max);
+        return EINVAL;
+    }
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int
+cfg_str(const json_t *doc, const char *key, bool required, char **out,
+        char *msg, size_t msgsize)
+{
+    const json_t *v = json_object_get(doc, key);
+
+    *out = NULL;
+    if (!v && !required) {
+        return 0;
+    }
+    if (!json_is_string(v) || !json_string_length(v)) {
+        snprintf(msg, msgsize, "\"%s\": %s", key,
+                 v ? "must be a non-empty string" : "missing");
+        return EINVAL;
+    }
+    *out = xstrdup(json_string_value(v));
+    return 0;
+}
+
+/* Reads the configuration file 'path' into 'cfg'. */
+static int
+inpd_config_read(const char *path, struct inpd_config *cfg, char *msg,
+                 size_t msgsize)
+{
+    static const char *keys = "name switchd_socket broker token_file "
+        "agent_token_file listen endpoint state hold_s max_lease_s heartbeat_s "
+        "node_cpu offer";
+    char m[400] = "";
+    char *listen = NULL, *token_file = NULL, *agent_token_file = NULL;
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    const char *key;
+    json_t *v;
+    int error = EINVAL;
+
+    memset(cfg, 0, sizeof *cfg);
+    if (!doc) {
+        snprintf(msg, msgsize, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+                 jerr.text);
+        return EINVAL;
+    }
+    if (!json_is_object(doc)) {
+        snprintf(m, sizeof m, "must be a JSON object");
+        goto out;
+    }
+    json_object_foreach(doc, key, v) {
+        if (!str_has_word(keys, key)) {
+            snprintf(m, sizeof m, "unknown member \"%s\" (expected one of: %s)",
+                     key, keys);
+            goto out;
+        }
+    }
+    if (cfg_str(doc, "name", true, &cfg->name, m, sizeof m)
+        || cfg_str(doc, "switchd_socket", false, &cfg->switchd_socket, m, sizeof m)
+        || cfg_str(doc, "broker", false, &cfg->broker, m, sizeof m)
+        || cfg_str(doc, "token_file", false, &token_file, m, sizeof m)
+        || cfg_str(doc, "agent_token_file", false, &agent_token_file, m,
+                   sizeof m)
+        || cfg_str(doc, "listen", false, &listen, m, sizeof m)
+        || cfg_str(doc, "endpoint", false, &cfg->endpoint, m, sizeof m)
+        || cfg_str(doc, "state", false, &cfg->state_path, m, sizeof m)
+        || cfg_int(doc, "hold_s", 1, 86400, 120, &cfg->hold_s, m, sizeof m)
+        || cfg_int(doc, "max_lease_s", 1, INT32_MAX, 86400, &cfg->max_lease_s,
+                   m, sizeof m)
+        || cfg_int(doc, "heartbeat_s", 1, 3600, 2, &cfg->heartbeat_s, m, sizeof m)
+        || cfg_int(doc, "node_cpu", 0, INT32_MAX, 100, &cfg->node_cpu, m,
+                   sizeof m)) {
+        goto out;
+    }
+    if (!name_is_valid(cfg->name)) {
+        snprintf(m, sizeof m, "\"name\": \"%s\" is not a valid name", cfg->name);
+        goto out;
+    }
+    v = json_object_get(doc, "offer");
+    if (v && !json_is_object(v)) {
+        snprintf(m, sizeof m, "\"offer\": must be an object");
+        goto out;
+    }
+    cfg->offer = v ? json_deep_copy(v) : json_object();
+    if (!cfg->switchd_socket) {
+        cfg->switchd_socket = xstrdup(getenv("LAMINA_SOCKET")
+                                      ? getenv("LAMINA_SOCKET")
+                                      : "/run/lamina/switchd.sock");
+    }
+    if (cfg->broker && !token_file) {
+        snprintf(m, sizeof m, "\"token_file\": needed with \"broker\"");
+        goto out;
+    }
+    if (token_file && !(cfg->token = read_token(token_file, m, sizeof m))) {
+        goto out;
+    }
+    if (agent_token_file
+        && !(cfg->agent_token = read_token(agent_token_file, m, sizeof m))) {
+        goto out;
+    }
+    if (cfg->agent_token && strlen(cfg->agent_token) < 16) {
+        snprintf(m, sizeof m, "\"agent_token_file\": the token must have at "
+                 "least 16 characters");
+        goto out;
+    }
+    {
+        const char *l = listen ? listen : "127.0.0.1:8471";
+        const char *colon = strrchr(l, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == l || *end || port < 0 || port > 65535) {
+            snprintf(m, sizeof m, "\"listen\": \"%s\" is not ADDRESS:PORT", l);
+            goto out;
+        }
+        cfg->listen_addr = xasprintf("%.*s", (int) (colon - l), l);
+        cfg->listen_port = port;
+    }
+    if (!cfg->state_path) {
+        cfg->state_path = xasprintf("/var/lib/lamina/inpd-%s.json", cfg->name);
+    }
+    error = 0;
+out:
+    if (error) {
+        snprintf(msg, msgsize, "%s: %s", path, m);
+    }
+    free(listen);
+    free(token_file);
+    free(agent_token_file);
+    json_decref(doc);
+    return error;
+}
+
+/* Frees what inpd_config_read() allocated in 'cfg'. */
+static void
+inpd_config_destroy(struct inpd_config *cfg)
+{
+    free(cfg->name);
+    free(cfg->switchd_socket);
+    free(cfg->broker);
+    free(cfg->token);
+    free(cfg->agent_token);
+    free(cfg->listen_addr);
+    free(cfg->endpoint);
+    free(cfg->state_path);
+    json_decref(cfg->offer);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- State ------------------------------------------------------------ */
+
+static int64_t
+now_s(void)
+{
+    return time(NULL);
+}
+
+/* Writes the leases to the state file.  Returns 0 or an errno ('msg'). */
+static int
+inpd_save(struct inpd *d, char *msg, size_t msgsize)
+{
+    json_t *doc = json_pack("{s:i, s:O}", "version", 1, "leases", d->leases);
+    int error = statefile_write(d->cfg.state_path, doc, 0600, msg, msgsize);
+
+    json_decref(doc);
+    if (error) {
+        LOG_ERR(MOD, "cannot save the state: %s", msg);
+    }
+    return error;
+}
+
+/* The bookings (leases and live holds) of every lease but 'except'. */
+static json_t *
+inpd_bookings(const struct inpd *d, const char *except)
+{
+    json_t *out = json_array(), *rec;
+    const char *id;
+
+    json_object_foreach(d->leases, id, rec) {
+        if (!except || strcmp(id, except)) {
+            json_array_append(out, rec);
+        }
+    }
+    return out;
+}
+
+static const char *
+rec_str(const json_t *rec, const char *key)
+{
+    return json_string_value(json_object_get(rec, key));
+}
+
+static int64_t
+rec_int(const json_t *rec, const char *key)
+{
+    return json_integer_value(json_object_get(rec, key));
+}
+
+/* ---- switchd ------------------------------------------------------------ */
+
+/* Connects to switchd if not connected; a new connection asks for a
+ * reconcile (switchd may have restarted).  Returns 0 or an errno. */
+static int
+inpd_switchd_connect(struct inpd *d)
+{
+    json_t *links = NULL;
+    struct jsonrpc_error err = { 0 };
+    int error;
+
+    if (d->sw) {
+        return 0;
+    }
+    error = jsonrpc_client_open(d->cfg.switchd_socket, &d->sw);
+    if (error) {
+        return error;
+    }
+    error = jsonrpc_client_call(d->sw, "link.list", NULL, INPD_SWITCHD_TIMEOUT_MS,
+                                &links, &err);
+    if (error) {
+        jsonrpc_client_close(d->sw);
+        d->sw = NULL;
+        jsonrpc_error_clear(&err);
+        return error;
+    }
+    json_decref(d->links);
+    d->links = links;
+    d->reconcile_due = true;
+    LOG_INFO(MOD, "connected to switchd at %s", d->cfg.switchd_socket);
+    return 0;
+}
+
+/* Calls 'method' on switchd.  Returns 0 with '*result' (if nonnull), or an
+ * errno with 'msg'; a broken connection is closed to be reopened. */
+static int
+inpd_switchd_call(struct inpd *d, const char *method, const json_t *params,
+                  json_t **result, char *msg, size_t msgsize)
+{
+    struct jsonrpc_error err = { 0 };
+    json_t *res = NULL;
+    int error = inpd_switchd_connect(d);
+
+    if (error) {
+        snprintf(msg, msgsize, "switchd at %s: %s", d->cfg.switchd_socket,
+                 strerror(error));
+        return error;
+    }
+    error = jsonrpc_client_call(d->sw, method, params, INPD_SWITCHD_TIMEOUT_MS,
+                                &res, &err);
+    if (error == EREMOTEIO) {
+        snprintf(msg, msgsize, "switchd refused %s: %s", method, err.message);
+    } else if (error) {
+        snprintf(msg, msgsize, "switchd at %s: %s: %s", d->cfg.switchd_socket,
+                 method, strerror(error));
+        jsonrpc_client_close(d->sw);
+        d->sw = NULL;
+    }
+    jsonrpc_error_clear(&err);
+    if (result && !error) {
+        *result = res;
+    } else {
+        json_decref(res);
+    }
+    return error;
+}
+
+/* Sends 'calls' to switchd as batches, in order.  Returns 0, or the errno
+ * of the first refused call with 'msg' naming it. */
+static int
+inpd_switchd_apply(struct inpd *d, const json_t *calls, char *msg, size_t msgsize)
+{
+    const size_t chunk = 256;
+    int first = 0;
+
+    for (size_t at = 0; at < json_array_size(calls); at += chunk) {
+        json_t *batch = json_array(), *answers = NULL;
+        struct jsonrpc_error err = { 0 };
+        int error = inpd_switchd_connect(d);
+
+        for (size_t i = at; i < at + chunk && i < json_array_size(calls); i++) {
+            json_array_append(batch, json_array_get(calls, i));
+        }
+        if (!error) {
+            error = jsonrpc_client_batch(d->sw, batch, INPD_SWITCHD_TIMEOUT_MS,
+                                         &answers, &err);
+            if (error && error != EREMOTEIO) {
+                jsonrpc_client_close(d->sw);
+                d->sw = NULL;
+            }
+        }
+        if (error) {
+            snprintf(msg, msgsize, "switchd at %s: %s", d->cfg.switchd_socket,
+                     error == EREMOTEIO ? err.message : strerror(error));
+            jsonrpc_error_clear(&err);
+            json_decref(batch);
+            return error;
+        }
+        for (size_t i = 0; i < json_array_size(answers); i++) {
+            const json_t *e = json_object_get(json_array_get(answers, i), "error");
+            const json_t *c = json_array_get(batch, i);
+            if (e) {
+                const char *m = json_string_value(json_object_get(e, "message"));
+                char *p = json_dumps(json_object_get(c, "params"), JSON_COMPACT);
+                LOG_WARN(MOD, "switchd refused %s %s: %s", rec_str(c, "method"),
+                         p ? p : "", m ? m : "?");
+                free(p);
+                if (!first) {
+                    first = EIO;
+                    snprintf(msg, msgsize, "switchd refused %s: %s",
+                             rec_str(c, "method"), m ? m : "?");
+                }
+            }
+        }
+        json_decref(answers);
+        json_decref(batch);
+    }
+    return first;
+}
+
+/* ---- Reconcile ---------------------------------------------------------- */
+
+/* The slices wanted now: lease slice -> its calls. */
+static json_t *
+inpd_wanted(struct inpd *d, int64_t now)
+{
+    json_t *wanted = json_object(), *rec;
+    const char *id;
+
+    json_object_foreach(d->leases, id, rec) {
+        const json_t *part = json_object_get(rec, "part");
+        json_t *calls;
+        char msg[512];
+
+        if (strcmp(rec_str(rec, "state"), "committed")
+            || rec_int(rec, "start") > now || rec_int(rec, "end") <= now) {
+            continue;
+        }
+        if (inpd_plan_commit(part, d->offer, d->links, &calls, msg, sizeof msg)) {
+            LOG_ERR(MOD, "lease %s: cannot plan its slice: %s", id, msg);
+            continue;
+        }
+        json_object_set_new(wanted, rec_str(part, "slice"), calls);
+    }
+    return wanted;
+}
+
+/* Makes switchd hold exactly the slices of the active leases.  Returns 0
+ * or an errno with 'msg'. */
+static int
+inpd_reconcile(struct inpd *d, char *msg, size_t msgsize)
+{
+    json_t *wanted, *actual = NULL, *calls = NULL;
+    char keys[sizeof d->applied] = "";
+    const char *slice;
+    json_t *v;
+    int error;
+
+    if (!d->offer) {
+        snprintf(msg, msgsize, "the offer is not known yet (switchd unreachable)");
+        return EAGAIN;
+    }
+    error = inpd_switchd_call(d, "config.get", NULL, &actual, msg, msgsize);
+    if (error) {
+        return error;
+    }
+    wanted = inpd_wanted(d, now_s());
+    json_object_foreach(wanted, slice, v) {
+        size_t len = strlen(keys);
+        snprintf(keys + len, sizeof keys - len, "%s,", slice);
+    }
+    if (inpd_plan_reconcile(wanted, actual, &calls)) {
+        LOG_INFO(MOD, "reconcile: %zu calls to switchd", json_array_size(calls));
+        inpd_fault("reconcile:before-apply");
+        error = inpd_switchd_apply(d, calls, msg, msgsize);
+    }
+    /* A failure is retried at the next period, not at every tick. */
+    str_copy(d->applied, keys, sizeof d->applied);
+    d->reconcile_due = false;
+    d->last_reconcile_ms = time_ms();
+    json_decref(calls);
+    json_decref(actual);
+    json_decref(wanted);
+    return error;
+}
+
+/* Derives the effective offer from the configured one and switchd's
+ * switches and links.  Returns 0 or an errno. */
+static int
+inpd_derive_offer(struct inpd *d)
+{
+    json_t *offer = json_deep_copy(d->cfg.offer), *sws = NULL;
+    char msg[512];
+    size_t i;
+    json_t *e;
+    int error = 0;
+
+    if (!json_object_get(offer, "nodes")) {
+        error = inpd_switchd_call(d, "switch.list", NULL, &sws, msg, sizeof msg);
+        if (!error) {
+            json_t *nodes = json_array();
+            json_array_foreach(sws, i, e) {
+                json_array_append_new(nodes, json_pack(
+                    "{s:O, s:I, s:f}", "name", json_object_get(e, "name"),
+                    "cpu", (json_int_t) d->cfg.node_cpu, "price_cpu_hour", 0.0));
+            }
+            json_object_set_new(offer, "nodes", nodes);
+        }
+    }
+    if (!error && !json_object_get(offer, "links")) {
+        error = inpd_switchd_connect(d);
+        if (!error) {
+            json_t *links = json_array();
+            json_array_foreach(d->links, i, e) {
+                json_int_t rate = json_integer_value(json_object_get(e, "rate_bps"));
+                json_array_append_new(links, json_pack(
+                    "{s:O, s:O, s:I, s:f}", "a", json_object_get(e, "sw_a"), "b",
+                    json_object_get(e, "sw_b"), "bandwidth",
+                    rate ? rate : (json_int_t) 10000000000LL,
+                    "price_mbps_hour", 0.0));
+            }
+            json_object_set_new(offer, "links", links);
+        }
+    }
+    json_decref(sws);
+    if (error) {
+        json_decref(offer);
+        return error;
+    }
+    json_object_set_new(offer, "name", json_string(d->cfg.name));
+    json_object_set_new(offer, "max_lease_s", json_integer(d->cfg.max_lease_s));
+    if (!json_object_get(offer, "advertise")) {
+        json_object_set_new(offer, "advertise", json_string("full"));
+    }
+    for (const char *const *k = (const char *const[]) { "access", "borders", NULL };
+         *k; k++) {
+        if (!json_object_get(offer, *k)) {
+            json_object_set_new(offer, *k, json_array());
+        }
+    }
+    d->offer = offer;
+    LOG_INFO(MOD, "offer: %zu nodes, %zu links, %zu access points, %zu borders",
+             json_array_size(json_object_get(offer, "nodes")),
+             json_array_size(json_object_get(offer, "links")),
+             json_array_size(json_object_get(offer, "access")),
+             json_array_size(json_object_get(offer, "borders")));
+    return 0;
+}
+
+/* ---- The broker's calls ------------------------------------------------ */
+
+static bool
+inpd_auth(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    const char *t = req->token;
+    size_t n = strlen(d->agent_token);
+    unsigned char diff = 0;
+
+    if (!t || strlen(t) != n) {
+        http_error(resp, 401, "unauthorized", NULL, "a valid bearer token is "
+                   "needed (the agent token this InP registered)");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        diff |= t[i] ^ d->agent_token[i];
+    }
+    if (diff) {
+        http_error(resp, 401, "unauthorized", NULL, "wrong bearer token");
+        return false;
+    }
+    return true;
+}
+
+/* Reads the body of 'req' as an object with exactly the string members
+ * 'strs' (space separated, each required) and optional others in
+ * 'allowed'. */
+static json_t *
+inpd_body(const struct http_request *req, const char *strs, const char *allowed,
+          struct http_response *resp)
+{
+    json_t *body;
+    const char *key;
+    json_t *v;
+    char buf[128];
+
+    if (!http_body_json(req, &body, resp)) {
+        return NULL;
+    }
+    json_object_foreach(body, key, v) {
+        if (!str_has_word(strs, key) && !str_has_word(allowed, key)) {
+            http_error(resp, 400, "invalid", key, "%s: unknown member", key);
+            json_decref(body);
+            return NULL;
+        }
+    }
+    str_copy(buf, strs, sizeof buf);
+    for (char *save = NULL, *k = strtok_r(buf, " ", &save); k;
+         k = strtok_r(NULL, " ", &save)) {
+        if (!json_is_string(json_object_get(body, k))
+            || !json_string_length(json_object_get(body, k))) {
+            http_error(resp, 400, "invalid", k, "%s: must be a non-empty string", k);
+            json_decref(body);
+            return NULL;
+        }
+    }
+    return body;
+}
+
+/* Saves the state; on failure restores 'before' (a copy of the leases) and
+ * fills 'resp' with 503.  Takes 'before'. */
+static bool
+inpd_commit_state(struct inpd *d, json_t *before, struct http_response *resp)
+{
+    char msg[512];
+
+    if (inpd_save(d, msg, sizeof msg)) {
+        json_decref(d->leases);
+        d->leases = before;
+        http_error(resp, 503, "unavailable", NULL, "the agent's state could not "
+                   "be saved, so nothing changed: %s", msg);
+        return false;
+    }
+    json_decref(before);
+    return true;
+}
+
+/* Fills 'resp' with 409 for a shortage 'why' (inpd_cap_check()'s),
+ * prefixed with the printf-style 'fmt': the error names the resource and
+ * by how much it is short. */
+static void __attribute__((format(printf, 3, 4)))
+inpd_reply_short(struct http_response *resp, const json_t *why,
+                 const char *fmt, ...)
+{
+    const char *m = rec_str(why, "message");
+    char prefix[256];
+    va_list args;
+    json_t *eo;
+
+    va_start(args, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, args);
+    va_end(args);
+    http_error(resp, 409, "insufficient", NULL, "%s: %s", prefix, m ? m : "short");
+    eo = json_object_get(resp->body, "error");
+    json_object_set(eo, "resource", json_object_get(why, "resource"));
+    json_object_set(eo, "short_by", json_object_get(why, "short_by"));
+}
+
+static bool
+inpd_ready(struct inpd *d, struct http_response *resp)
+{
+    if (!d->offer && inpd_derive_offer(d)) {
+        http_error(resp, 503, "unavailable", NULL, "InP %s: switchd at %s is not "
+                   "reachable yet", d->cfg.name, d->cfg.switchd_socket);
+        return false;
+    }
+    return true;
+}
+
+static void
+h_prepare(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease txn", "start end hold_s part", resp);
+    const char *lease, *txn;
+    const json_t *part, *jstart, *jend, *jhold;
+    json_t *rec, *calls = NULL, *why = NULL, *bookings;
+    int64_t now = now_s(), start, end, hold_s;
+    char msg[512], slice[160];
+    int error;
+
+    if (!body) {
+        return;
+    }
+    pthread_mutex_lock(&d->mutex);
+    if (!inpd_ready(d, resp)) {
+        goto out;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    txn = json_string_value(json_object_get(body, "txn"));
+    part = json_object_get(body, "part");
+    jstart = json_object_get(body, "start");
+    jend = json_object_get(body, "end");
+    jhold = json_object_get(body, "hold_s");
+    rec = json_object_get(d->leases, lease);
+    if (rec) {
+        if (strcmp(rec_str(rec, "txn"), txn)) {
+            http_error(resp, 409, "conflict", "txn", "lease %s is already "
+                       "prepared by transaction %s", lease, rec_str(rec, "txn"));
+        } else {
+            /* A retry: the first answer again (once committed, the hold
+             * became the lease: its state and end instead). */
+            json_t *ans = json_pack("{s:b, s:s, s:I}", "held", 1, "state",
+                                    rec_str(rec, "state"), "end",
+                                    (json_int_t) rec_int(rec, "end"));
+            if (json_object_get(rec, "hold_until")) {
+                json_object_set(ans, "hold_until", json_object_get(rec, "hold_until"));
+            }
+            http_reply(resp, 200, ans);
+        }
+        goto out;
+    }
+    if (!json_is_integer(jstart) || !json_is_integer(jend)) {
+        http_error(resp, 400, "invalid", !json_is_integer(jstart) ? "start" : "end",
+                   "start and end: must be integers (seconds since the epoch)");
+        goto out;
+    }
+    start = json_integer_value(jstart);
+    end = json_integer_value(jend);
+    if (end <= start || end <= now) {
+        http_error(resp, 422, "invalid", "end", "end %"PRId64" must be after start "
+                   "%"PRId64" and after now (%"PRId64")", end, start, now);
+        goto out;
+    }
+    if (end - start > d->cfg.max_lease_s) {
+        http_error(resp, 422, "too_long", "end", "InP %s leases at most %"PRId64
+                   " s; %"PRId64" s asked", d->cfg.name, d->cfg.max_lease_s,
+                   end - start);
+        goto out;
+    }
+    hold_s = d->cfg.hold_s;
+    if (jhold && (!json_is_integer(jhold) || json_integer_value(jhold) < 1
+                  || json_integer_value(jhold) > 86400)) {
+        http_error(resp, 400, "invalid", "hold_s", "hold_s: must be 1..86400");
+        goto out;
+    } else if (jhold) {
+        hold_s = json_integer_value(jhold);
+    }
+    snprintf(slice, sizeof slice, "L%s", lease);
+    if (!json_is_object(part) || !rec_str(part, "slice")
+        || strcmp(rec_str(part, "slice"), slice)) {
+        http_error(resp, 422, "invalid", "part.slice", "part.slice must be %s",
+                   slice);
+        goto out;
+    }
+    if (inpd_plan_commit(part, d->offer, NULL, &calls, msg, sizeof msg)) {
+        http_error(resp, 422, "invalid", "part", "InP %s cannot build this part: "
+                   "%s", d->cfg.name, msg);
+        goto out;
+    }
+    bookings = inpd_bookings(d, NULL);
+    error = inpd_cap_check(d->offer, bookings, part, start, end, &why);
+    json_decref(bookings);
+    if (error) {
+        const char *m = rec_str(why, "message");
+        if (error == ENOSPC) {
+            inpd_reply_short(resp, why, "InP %s", d->cfg.name);
+        } else {
+            http_error(resp, 422, "invalid", "part", "InP %s: %s", d->cfg.name,
+                       m ? m : "bad part");
+        }
+        goto out;
+    }
+    inpd_fault("prepare:before-hold");
+    json_t *before = json_deep_copy(d->leases);
+    json_object_set_new(d->leases, lease, json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:O}", "lease", lease, "txn", txn,
+        "state", "held", "start", (json_int_t) start, "end", (json_int_t) end,
+        "hold_until", (json_int_t) (now + hold_s), "part", part));
+    if (inpd_commit_state(d, before, resp)) {
+        inpd_fault("prepare:after-hold");
+        LOG_INFO(MOD, "lease %s: held until %"PRId64" (txn %s)", lease,
+                 now + hold_s, txn);
+        http_reply(resp, 200, json_pack("{s:b, s:I, s:s}", "held", 1, "hold_until",
+                                        (json_int_t) (now + hold_s), "state",
+                                        "held"));
+    }
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(why);
+    json_decref(calls);
+    json_decref(body);
+}
+
+static void
+h_commit(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease txn", "", resp);
+    const char *lease, *txn;
+    json_t *rec;
+    char msg[512];
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    txn = json_string_value(json_object_get(body, "txn"));
+    pthread_mutex_lock(&d->mutex);
+    rec = json_object_get(d->leases, lease);
+    if (!rec || strcmp(rec_str(rec, "txn"), txn)) {
+        http_error(resp, 409, "no_hold", "lease", "InP %s holds nothing for lease "
+                   "%s transaction %s (never prepared, aborted or lapsed)",
+                   d->cfg.name, lease, txn);
+        goto out;
+    }
+    if (!strcmp(rec_str(rec, "state"), "held")) {
+        if (rec_int(rec, "hold_until") <= now_s()) {
+            http_error(resp, 409, "no_hold", "lease", "InP %s: the hold of lease "
+                       "%s lapsed", d->cfg.name, lease);
+            goto out;
+        }
+        json_t *before = json_deep_copy(d->leases);
+        json_object_set_new(rec, "state", json_string("committed"));
+        json_object_del(rec, "hold_until");
+        if (!inpd_commit_state(d, before, resp)) {
+            goto out;
+        }
+        LOG_INFO(MOD, "lease %s: committed (txn %s)", lease, txn);
+        inpd_fault("commit:after-record");
+    }
+    /* Decided: the slice is built now (or at its start), and a failure
+     * here is retried by reconcile; the broker may retry the commit. */
+    if (rec_int(rec, "start") <= now_s() && inpd_reconcile(d, msg, sizeof msg)) {
+        http_error(resp, 503, "switchd", NULL, "InP %s: lease %s is committed but "
+                   "its slice L%s is not built yet: %s", d->cfg.name, lease, lease,
+                   msg);
+        goto out;
+    }
+    inpd_fault("commit:after-apply");
+    http_reply(resp, 200, json_pack("{s:s, s:I}", "state", "committed", "end",
+                                    (json_int_t) rec_int(rec, "end")));
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(body);
+}
+
+static void
+h_abort(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease txn", "", resp);
+    const char *lease, *txn;
+    json_t *rec;
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    txn = json_string_value(json_object_get(body, "txn"));
+    pthread_mutex_lock(&d->mutex);
+    rec = json_object_get(d->leases, lease);
+    if (rec && !strcmp(rec_str(rec, "state"), "committed")) {
+        http_error(resp, 409, "committed", "lease", "InP %s: lease %s is committed; "
+                   "release it instead", d->cfg.name, lease);
+        goto out;
+    }
+    if (rec && !strcmp(rec_str(rec, "txn"), txn)) {
+        json_t *before = json_deep_copy(d->leases);
+        json_object_del(d->leases, lease);
+        if (!inpd_commit_state(d, before, resp)) {
+            goto out;
+        }
+        LOG_INFO(MOD, "lease %s: aborted (txn %s)", lease, txn);
+        inpd_fault("abort:after-record");
+    }
+    http_reply(resp, 200, json_pack("{s:s}", "state", "aborted"));
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(body);
+}
+
+static void
+h_renew(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease", "end", resp);
+    const json_t *jend;
+    const char *lease;
+    json_t *rec, *why = NULL;
+    int64_t now = now_s(), start, end, granted;
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    jend = json_object_get(body, "end");
+    pthread_mutex_lock(&d->mutex);
+    rec = json_object_get(d->leases, lease);
+    if (!json_is_integer(jend)) {
+        http_error(resp, 400, "invalid", "end", "end: must be an integer (seconds "
+                   "since the epoch)");
+        goto out;
+    }
+    if (!rec || strcmp(rec_str(rec, "state"), "committed")) {
+        http_error(resp, 409, "not_active", "lease", "InP %s has no committed "
+                   "lease %s", d->cfg.name, lease);
+        goto out;
+    }
+    start = rec_int(rec, "start");
+    end = json_integer_value(jend);
+    granted = end < start + d->cfg.max_lease_s ? end : start + d->cfg.max_lease_s;
+    if (granted <= now) {
+        http_error(resp, 422, "invalid", "end", "end %"PRId64" is not in the "
+                   "future", end);
+        goto out;
+    }
+    if (granted > rec_int(rec, "end")) {
+        json_t *bookings = inpd_bookings(d, lease);
+        int error = inpd_cap_check(d->offer, bookings, json_object_get(rec, "part"),
+                                   rec_int(rec, "end"), granted, &why);
+        json_decref(bookings);
+        if (error) {
+            inpd_reply_short(resp, why, "InP %s cannot extend lease %s",
+                             d->cfg.name, lease);
+            goto out;
+        }
+    }
+    if (granted != rec_int(rec, "end")) {
+        json_t *before = json_deep_copy(d->leases);
+        json_object_set_new(rec, "end", json_integer(granted));
+        if (!inpd_commit_state(d, before, resp)) {
+            goto out;
+        }
+        LOG_INFO(MOD, "lease %s: end %"PRId64" (asked %"PRId64")", lease, granted,
+                 end);
+        inpd_fault("renew:after-record");
+    }
+    http_reply(resp, 200, json_pack("{s:I}", "end", (json_int_t) granted));
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(why);
+    json_decref(body);
+}
+
+static void
+h_release(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease", "", resp);
+    const char *lease;
+    char msg[512];
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    pthread_mutex_lock(&d->mutex);
+    if (json_object_get(d->leases, lease)) {
+        json_t *before = json_deep_copy(d->leases);
+        json_object_del(d->leases, lease);
+        if (!inpd_commit_state(d, before, resp)) {
+            goto out;
+        }
+        LOG_INFO(MOD, "lease %s: released", lease);
+        inpd_fault("release:after-record");
+        if (inpd_reconcile(d, msg, sizeof msg)) {
+            /* Gone from the state: reconcile removes it when it can. */
+            LOG_WARN(MOD, "lease %s: slice not removed yet: %s", lease, msg);
+        }
+    }
+    http_reply(resp, 200, json_pack("{s:s}", "state", "released"));
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(body);
+}
+
+static void
+h_leases(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *list = json_array(), *rec;
+    int64_t now = now_s();
+    const char *id;
+
+    pthread_mutex_lock(&d->mutex);
+    json_object_foreach(d->leases, id, rec) {
+        const char *state = rec_str(rec, "state");
+        json_t *e = json_pack("{s:s, s:O, s:s, s:I, s:I}", "lease", id, "slice",
+                              json_object_get(json_object_get(rec, "part"), "slice"),
+                              "state", !strcmp(state, "held") ? "held"
+                              : rec_int(rec, "start") > now ? "scheduled" : "active",
+                              "start", (json_int_t) rec_int(rec, "start"),
+                              "end", (json_int_t) rec_int(rec, "end"));
+        if (json_object_get(rec, "hold_until")) {
+            json_object_set(e, "hold_until", json_object_get(rec, "hold_until"));
+        }
+        json_array_append_new(list, e);
+    }
+    pthread_mutex_unlock(&d->mutex);
+    http_reply(resp, 200, json_pack("{s:s, s:o}", "inp", d->cfg.name, "leases", list));
+}
+
+/* The capacity report; the caller holds the mutex. */
+static json_t *
+inpd_capacity(struct inpd *d)
+{
+    json_t *bookings = inpd_bookings(d, NULL), *holds = json_array(), *rec;
+    json_t *report;
+    const char *id;
+
+    report = inpd_cap_report(d->offer, bookings, now_s());
+    json_object_foreach(d->leases, id, rec) {
+        if (!strcmp(rec_str(rec, "state"), "held")) {
+            json_array_append_new(holds, json_pack("{s:s, s:I}", "lease", id,
+                                                   "hold_until", (json_int_t)
+                                                   rec_int(rec, "hold_until")));
+        }
+    }
+    json_object_set_new(report, "holds", holds);
+    json_decref(bookings);
+    return report;
+}
+
+static void
+h_capacity(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+
+    pthread_mutex_lock(&d->mutex);
+    if (inpd_ready(d, resp)) {
+        http_reply(resp, 200, inpd_capacity(d));
+    }
+    pthread_mutex_unlock(&d->mutex);
+}
+
+static const struct http_route inpd_routes[] = {
+    { "POST", "/v1/prepare", h_prepare, true },
+    { "POST", "/v1/commit", h_commit, true },
+    { "POST", "/v1/abort", h_abort, true },
+    { "POST", "/v1/renew", h_renew, true },
+    { "POST", "/v1/release", h_release, true },
+    { "GET", "/v1/leases", h_leases, true },
+    { "GET", "/v1/capacity", h_capacity, true },
+};
+
+/* ---- Timers ------------------------------------------------------------- */
+
+/* Lapses holds and ends leases whose time has come; reconciles when the
+ * wanted slices changed, when asked, or periodically. */
+static void
+inpd_tick(struct inpd *d)
+{
+    json_t *before = NULL, *rec, *wanted;
+    int64_t now = now_s();
+    bool changed = false;
+    char msg[512], keys[sizeof d->applied] = "";
+    const char *id, *slice;
+    void *tmp;
+    json_t *v;
+
+    json_object_foreach_safe(d->leases, tmp, id, rec) {
+        const char *state = rec_str(rec, "state");
+        bool lapsed = !strcmp(state, "held") && rec_int(rec, "hold_until") <= now;
+        bool ended = !strcmp(state, "committed") && rec_int(rec, "end") <= now;
+
+        if (lapsed || ended) {
+            if (!before) {
+                before = json_deep_copy(d->leases);
+            }
+            LOG_INFO(MOD, "lease %s: %s", id, lapsed ? "the hold lapsed" : "ended");
+            json_object_del(d->leases, id);
+            changed = true;
+        }
+    }
+    if (changed && inpd_save(d, msg, sizeof msg)) {
+        json_decref(d->leases);         /* try again at the next tick */
+        d->leases = before;
+        return;
+    }
+    json_decref(before);
+    if (!d->offer && inpd_derive_offer(d)) {
+        return;
+    }
+    wanted = inpd_wanted(d, now);
+    json_object_foreach(wanted, slice, v) {
+        size_t len = strlen(keys);
+        snprintf(keys + len, sizeof keys - len, "%s,", slice);
+    }
+    json_decref(wanted);
+    if (!d->sw && !inpd_switchd_connect(d)) {
+        d->reconcile_due = true;
+    }
+    if (changed || d->reconcile_due || strcmp(keys, d->applied)
+        || time_ms() - d->last_reconcile_ms >= INPD_RECONCILE_PERIOD_MS) {
+        if (inpd_reconcile(d, msg, sizeof msg)) {
+            LOG_DBG(MOD, "reconcile: %s", msg);
+        }
+    }
+}
+
+/* Registers with the broker or heartbeats, without the mutex held during
+ * the call. */
+static void
+inpd_broker_tick(struct inpd *d)
+{
+    struct http_client_opts opts = { .token = d->cfg.token, .timeout_ms = 3000 };
+    json_t *body, *reply = NULL;
+    char *url, *errmsg = NULL;
+    bool registering;
+    long status = 0;
+    int error;
+
+    if (!d->cfg.broker
+        || time_ms() - d->last_heartbeat_ms < (uint64_t) d->cfg.heartbeat_s * 1000) {
+        return;
+    }
+    d->last_heartbeat_ms = time_ms();
+    pthread_mutex_lock(&d->mutex);
+    if (!d->offer) {
+        pthread_mutex_unlock(&d->mutex);
+        return;
+    }
+    registering = !d->registered;
+    if (registering) {
+        url = xasprintf("%s/v1/inps", d->cfg.broker);
+        body = json_pack("{s:s, s:s, s:s, s:O}", "name", d->cfg.name, "endpoint",
+                         d->cfg.endpoint, "agent_token", d->agent_token, "offer",
+                         d->offer);
+    } else {
+        url = xasprintf("%s/v1/inps/%s/heartbeat", d->cfg.broker, d->cfg.name);
+        json_t *cap = inpd_capacity(d);
+        body = json_pack("{s:O}", "free", json_object_get(cap, "free_now"));
+        json_decref(cap);
+    }
+    pthread_mutex_unlock(&d->mutex);
+
+    error = http_client_json("POST", url, &opts, body, &status, &reply, &errmsg);
+    if (error) {
+        LOG_WARN(MOD, "broker %s: %s", d->cfg.broker, errmsg ? errmsg : strerror(error));
+    } else if (status >= 200 && status < 300) {
+        if (registering) {
+            LOG_INFO(MOD, "registered with the broker %s as %s", d->cfg.broker,
+                     d->cfg.name);
+        }
+        d->registered = true;
+    } else {
+        const char *m = http_error_message(reply);
+        LOG_WARN(MOD, "broker %s answered %ld to %s: %s", d->cfg.broker, status,
+                 registering ? "the registration" : "the heartbeat", m ? m : "");
+        if (!registering && status == 404) {
+            d->registered = false;      /* the broker forgot us */
+        }
+    }
+    free(errmsg);
+    free(url);
+    json_decref(reply);
+    json_decref(body);
+}
+
+/* ---- Main --------------------------------------------------------------- */
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lamina-inpd --config FILE [--pidfile FILE] [--detach]\n"
+            "The InP agent beside lamina-switchd; see docs/inpd.md.\n");
+}
+
+/* A fresh random agent token (hex) into 'buf' (65 bytes). */
+static int
+make_token(char *buf)
+{
+    unsigned char raw[32];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t) sizeof raw) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return errno ? errno : EIO;
+    }
+    close(fd);
+    for (size_t i = 0; i < sizeof raw; i++) {
+        snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+    }
+    return 0;
+}
+
+/* Loads the state file into d->leases (none: empty). */
+static int
+inpd_load(struct inpd *d, char *msg, size_t msgsize)
+{
+    json_t *doc = NULL;
+    int error = statefile_read(d->cfg.state_path, NULL, &doc, msg, msgsize);
+
+    if (error == ENOENT) {
+        d->leases = json_object();
+        return 0;
+    }
+    if (error) {
+        return error;
+    }
+    if (!json_is_object(json_object_get(doc, "leases"))) {
+        snprintf(msg, msgsize, "%s: member \"leases\" must be an object",
+                 d->cfg.state_path);
+        json_decref(doc);
+        return EINVAL;
+    }
+    d->leases = json_incref(json_object_get(doc, "leases"));
+    json_decref(doc);
+    LOG_INFO(MOD, "state %s: %zu leases and holds", d->cfg.state_path,
+             json_object_size(d->leases));
+    return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "detach", no_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL, *pidfile = NULL;
+    struct http_server *server = NULL;
+    struct inpd d = { .mutex = PTHREAD_MUTEX_INITIALIZER };
+    bool detach = false;
+    int notify_fd = -1, sfd, c, status = 1;
+    char msg[1024];
+
+    log_init("lamina-inpd");
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'p': pidfile = optarg; break;
+        case 'd': detach = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!config || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (inpd_config_read(config, &d.cfg, msg, sizeof msg)) {
+        LOG_ERR(MOD, "%s", msg);
+        inpd_config_destroy(&d.cfg);
+        return 1;
+    }
+    if (mkdir_parent(d.cfg.state_path, 0750)) {
+        LOG_ERR(MOD, "cannot create the directory of %s: %s", d.cfg.state_path,
+                strerror(errno));
+        goto out;
+    }
+    if (statefile_check_dir(d.cfg.state_path, msg, sizeof msg)) {
+        LOG_WARN(MOD, "%s", msg);
+    }
+    if (inpd_load(&d, msg, sizeof msg)) {
+        LOG_ERR(MOD, "refusing to start: %s", msg);
+        goto out;
+    }
+    if (d.cfg.agent_token) {
+        str_copy(d.agent_token, d.cfg.agent_token, sizeof d.agent_token);
+    } else if (make_token(d.agent_token)) {
+        LOG_ERR(MOD, "cannot read /dev/urandom");
+        goto out;
+    }
+    if (!d.cfg.endpoint) {
+        d.cfg.endpoint = xasprintf("http://%s:%u", d.cfg.listen_addr,
+                                   d.cfg.listen_port);
+    }
+    if (detach) {
+        daemon_detach_start(&notify_fd);
+    }
+    sfd = daemon_signals_open();
+    if (sfd < 0) {
+        LOG_ERR(MOD, "signalfd: %s", strerror(errno));
+        goto out;
+    }
+
+    /* Reconcile before serving: switchd holds what the leases say. */
+    pthread_mutex_lock(&d.mutex);
+    if (inpd_derive_offer(&d)) {
+        LOG_WARN(MOD, "switchd at %s is not reachable yet; retrying",
+                 d.cfg.switchd_socket);
+    } else if (inpd_reconcile(&d, msg, sizeof msg)) {
+        LOG_WARN(MOD, "reconcile at start: %s", msg);
+    }
+    pthread_mutex_unlock(&d.mutex);
+
+    struct http_server_config hc = {
+        .address = d.cfg.listen_addr, .port = d.cfg.listen_port,
+        .routes = inpd_routes, .n_routes = ARRAY_SIZE(inpd_routes),
+        .auth = inpd_auth, .aux = &d, .threads = 2,
+    };
+    if (http_server_start(&hc, &server, msg, sizeof msg)) {
+        LOG_ERR(MOD, "cannot listen on %s:%u: %s", d.cfg.listen_addr,
+                d.cfg.listen_port, msg);
+        goto out;
+    }
+    if (pidfile && daemon_pidfile_write(pidfile, msg, sizeof msg)) {
+        LOG_WARN(MOD, "cannot write the pidfile: %s", msg);
+    }
+    LOG_INFO(MOD, "InP %s: serving the broker on %s (switchd %s, state %s)",
+             d.cfg.name, d.cfg.endpoint, d.cfg.switchd_socket, d.cfg.state_path);
+    daemon_detach_finish(&notify_fd, 0);
+
+    while (!force_quit) {
+        struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+        if (poll(&pfd, 1, INPD_TICK_MS) > 0 && daemon_signals_read(sfd)) {
+            LOG_INFO(MOD, "signal received, shutting down");
+            force_quit = true;
+            break;
+        }
+        pthread_mutex_lock(&d.mutex);
+        inpd_tick(&d);
+        pthread_mutex_unlock(&d.mutex);
+        inpd_broker_tick(&d);
+    }
+    status = 0;
+
+out:
+    daemon_detach_finish(&notify_fd, 1);
+    http_server_stop(server);
+    if (pidfile && !status) {
+        unlink(pidfile);
+    }
+    jsonrpc_client_close(d.sw);
+    json_decref(d.links);
+    json_decref(d.offer);
+    json_decref(d.leases);
+    inpd_config_destroy(&d.cfg);
+    return status;
+}

@@ -1,0 +1,103 @@
+#!/bin/bash
+# broker-lib.sh: the two-InP setup the broker's integration tests with the
+# real daemons share (sourced after lib.sh and lt_init).
+#
+# broker_two_inps builds inp-a (lamina-switchd with s1 - s2, host h1
+# 10.9.0.1 on s1, border port to-b on s2) and inp-b (t1 - t2, host h2
+# 10.9.0.2 on t1, border port to-a on t2), joined by a veth pair between
+# the border ports; starts lamina-brokerd (start_broker) and a lamina-inpd
+# per InP registered with it; and leaves: U (the broker's URL, also
+# LAMINA_BROKER), LAMINA_TOKEN (the admin's), the tokens in
+# $LT_DIR/{admin,inp-a,inp-b,sp1}.tok and the agents' in
+# $LT_DIR/inp-{a,b}.agent, PA/PBB (the agents' ports), PID_A/PID_B,
+# SOCK_A/SOCK_B, BRK_PID; helpers sw SOCK ..., has_slice SOCK SLICE,
+# inp_up NAME.
+
+broker_two_inps() {
+    BRK=$LT_BUILD/broker/lamina-brokerd
+    INPD=$LT_BUILD/inp-agent/lamina-inpd
+    [ -x "$BRK" ] || skip "lamina-brokerd is not built"
+    [ -x "$INPD" ] || skip "lamina-inpd is not built"
+    BASE=$((20000 + ($$ % 2000) * 10 + 5))
+    PB=$BASE; PA=$((BASE + 1)); PBB=$((BASE + 2))
+    U=http://127.0.0.1:$PB
+    export LAMINA_BROKER=$U
+
+    ns_add h1
+    ns_add h2
+    veth_add h1 eth0 h1 02:00:00:00:02:01 10.9.0.1/24
+    veth_add h2 eth0 h2 02:00:00:00:02:02 10.9.0.2/24
+    BA=$(rif ba)
+    BB=$(rif bb)
+    ip link add "$BA" type veth peer name "$BB" || fail "veth pair for the inter-domain link"
+    LT_LINKS+=("$BA")
+    for i in "$BA" "$BB"; do
+        ip link set "$i" mtu 1600
+        lt_if_prepare "" "$i"
+    done
+
+    # Two switchds: each its socket, state and DPDK prefix.
+    SOCK_A=$LT_DIR/a.sock SOCK_B=$LT_DIR/b.sock
+    switchd() {  # NAME
+        LT_SOCK=$LT_DIR/$1.sock LT_STATE=$LT_DIR/$1.state
+        LT_DPDK_PREFIXES+=("${LT_PREFIX}$1")
+        # shellcheck disable=SC2046
+        start_switchd -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}$1" $(lt_eal_memory)
+    }
+    sw() { local s=$1; shift; "$LT_BUILD/cli/lamina" --socket "$s" "$@"; }
+    switchd a
+    sw "$SOCK_A" switch add s1 && sw "$SOCK_A" switch add s2 &&
+        sw "$SOCK_A" link add l12 s1:to-s2 s2:to-s1 &&
+        sw "$SOCK_A" port add s1 h1 "$(af_packet_devargs h1)" &&
+        sw "$SOCK_A" port add s2 to-b "$(af_packet_devargs ba)" || fail "substrate of inp-a"
+    switchd b
+    sw "$SOCK_B" switch add t1 && sw "$SOCK_B" switch add t2 &&
+        sw "$SOCK_B" link add l12 t1:to-t2 t2:to-t1 &&
+        sw "$SOCK_B" port add t1 h2 "$(af_packet_devargs h2)" &&
+        sw "$SOCK_B" port add t2 to-a "$(af_packet_devargs bb)" || fail "substrate of inp-b"
+    has_slice() { sw "$1" --json slice list | python3 -c '
+import json, sys
+sys.exit(0 if any(s["name"] == sys.argv[1] for s in json.load(sys.stdin)) else 1)' "$2"; }
+
+    # The broker (start_broker [ENV=VALUE...]: again after a crash) and its
+    # principals.
+    start_broker() {
+        bg_start env "$@" "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" \
+            --admin-token-file "$LT_DIR/admin.tok" --warn 3 --heartbeat 1 --missed 3 \
+            2>>"$LT_DIR/brokerd.log"
+        BRK_PID=$LT_LAST_PID
+        wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
+    }
+    start_broker
+    export LAMINA_TOKEN
+    LAMINA_TOKEN=$(cat "$LT_DIR/admin.tok")
+    for p in inp-a:inp inp-b:inp sp1:sp; do
+        "$LT_BUILD/cli/lamina" --json principal add "${p%%:*}" --role "${p##*:}" | json_get token \
+            >"$LT_DIR/${p%%:*}.tok" || fail "principal ${p%%:*}"
+    done
+
+    # The agents.
+    agent() {  # NAME PORT SOCK ACCESS-NODE BORDER BORDER-NODE BORDER-PORT PEER-BORDER PEER LABELS
+        echo "agent-$1-token-0123456789abcdef" >"$LT_DIR/$1.agent"
+        cat >"$LT_DIR/$1.json" <<EOF
+{"name": "$1", "switchd_socket": "$3", "listen": "127.0.0.1:$2",
+ "broker": "$U", "token_file": "$LT_DIR/$1.tok", "heartbeat_s": 1,
+ "agent_token_file": "$LT_DIR/$1.agent", "state": "$LT_DIR/$1.state.json",
+ "max_lease_s": 3600, "node_cpu": 100,
+ "offer": {"access": [{"name": "ap1", "node": "$4", "port": "$( [ "$4" = s1 ] && echo h1 || echo h2)"}],
+           "borders": [{"name": "$5", "node": "$6", "port": "$7", "peer_inp": "$9",
+                        "peer_border": "$8", "bandwidth": "1G", "labels": ${10}}]}}
+EOF
+        bg_start "$INPD" --config "$LT_DIR/$1.json" >>"$LT_DIR/$1.log" 2>&1
+    }
+    agent inp-a "$PA" "$SOCK_A" s1 ab s2 to-b ba inp-b "[1000, 1999]"
+    PID_A=$LT_LAST_PID
+    agent inp-b "$PBB" "$SOCK_B" t1 ba t2 to-a ab inp-a "[1500, 2999]"
+    PID_B=$LT_LAST_PID
+    inp_up() {
+        curl -s -H "Authorization: Bearer $LAMINA_TOKEN" "$U/v1/inps/$1" | json_get up | grep -qi true
+    }
+    wait_for "inp_up inp-a && inp_up inp-b" 20 || {
+        tail -5 "$LT_DIR/inp-a.log" "$LT_DIR/inp-b.log" >&2; fail "the agents did not register"; }
+    info "both agents registered and up"
+}
