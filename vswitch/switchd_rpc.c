@@ -970,14 +970,28 @@ RPC_HANDLER(stats_get)
     return 0;
 }
 
+/* Answers the configuration as saved, but with the vnodes' OpenFlow
+ * secrets replaced by "(set)", as the slicer's config.get does: reading
+ * the configuration is not being the slice's controller. */
 RPC_HANDLER(config_get)
 {
     struct switchd_rpc *rpc = rpc_;
+    json_t *vn;
+    size_t i;
 
     if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
         return EINVAL;
     }
     *result = dp_config_to_json();
+    json_array_foreach(json_object_get(*result, "vnodes"), i, vn) {
+        json_t *config = json_object_get(vn, "config");
+        static const char *const keys[] = { "secret", "switch_secret" };
+        for (size_t k = 0; k < 2; k++) {
+            if (json_is_string(json_object_get(config, keys[k]))) {
+                json_object_set_new(config, keys[k], json_string("(set)"));
+            }
+        }
+    }
     return 0;
 }
 

@@ -30,7 +30,7 @@ lamina port add s1 p1 "$(af_packet_devargs p1)" || fail "port add p1"
 lamina port add s1 p2 "$(af_packet_devargs p2)" || fail "port add p2"
 lamina slice add red || fail "slice add"
 lamina vnode add red s1 --fp openflow \
-    --config "{\"listen\": \"ptcp:$PORT:127.0.0.1\", \"datapath_id\": \"0xabc\"}" ||
+    --config "{\"listen\": \"ptcp:$PORT:127.0.0.1\", \"open\": true, \"datapath_id\": \"0xabc\"}" ||
     fail "vnode add (openflow)"
 lamina vport add red s1 v1 p1 || fail "vport add v1"
 lamina vport add red s1 v2 p2 || fail "vport add v2"
