@@ -7,8 +7,9 @@
  * One process holds several substrate switches.  Each switch has ports
  * (any DPDK device given by devargs, or one end of an in-process link)
  * and carries slices.  A slice is present on a switch as a vnode; a vnode
- * has virtual ports (vports) and one forwarding plane (l2learn, later
- * openflow and ebpf) behind the 'struct dp_fp_class' vtable.  A vport is
+ * has virtual ports (vports) and one forwarding plane behind the 'struct
+ * dp_fp_class' vtable (dp_fp.h): "l2learn" (MAC learning) or "openflow"
+ * (an OpenFlow 1.3 pipeline driven by controllers, fp_openflow.h).  A vport is
  * bound either to an access port (untagged, or one VLAN id on it) or to
  * one end of a virtual link.  A virtual link joins two vnodes of a slice
  * along a path of substrate switches as an Ethernet-over-MPLS pseudowire:

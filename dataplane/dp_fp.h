@@ -6,11 +6,13 @@
  * It never sees another vnode and can name nothing but its own vport
  * indexes, so no logic inside a slice can send a packet out of it.
  *
- * Classes (in the pattern of Open vSwitch's dpif_class): "l2learn" (MAC
- * learning per vnode); "openflow" and "ebpf" come later behind the same
- * vtable.  A class's state is private; the dataplane calls it only from
- * the worker that serves the vnode's switch (process) or from the control
- * thread while workers are paused (everything else).
+ * Classes (in the pattern of Open vSwitch's dpif_class), one file each:
+ * "l2learn" (fp_l2learn.c: MAC learning per vnode) and "openflow"
+ * (fp_openflow.c: an OpenFlow 1.3 pipeline, dataplane/ofpl.h, whose
+ * controllers reach it through lamina-switchd's agent).  A class's state
+ * is private; the dataplane calls it only from the worker that serves the
+ * vnode's switch (process) or from the control thread while workers are
+ * paused (everything else).
  */
 #ifndef LAMINA_DP_FP_H
 #define LAMINA_DP_FP_H 1
@@ -81,7 +83,11 @@ struct dp_fp_class {
 
     /* Decides for each of 'n' packets, which entered on vport
      * in_vports[i], where it goes: out[i] is a vport index, DP_FP_FLOOD
-     * (every vport but the one it came in on) or DP_FP_DROP. */
+     * (every vport but the one it came in on), DP_FP_FLOOD_ACCESS (every
+     * access vport but that one: split horizon), DP_FP_DROP, or
+     * DP_FP_CONSUMED (the class punted the packet with dp_fp_punt() or
+     * freed it; the dataplane no longer owns it).  Extra copies go out
+     * with dp_fp_output_copy() during the call. */
     void (*process)(void *state, struct rte_mbuf **pkts,
                     const uint16_t *in_vports, uint16_t *out, uint16_t n,
                     const struct dp_fp_ctx *ctx);

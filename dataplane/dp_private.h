@@ -1,7 +1,9 @@
 /*
- * dp_private: the dataplane's objects, shared by its control side (dp.c),
- * its fast path (dp_worker.c), its ports (dp_port.c) and its JSON views
- * (dp_json.c).  Nothing outside dataplane/ includes this.
+ * dp_private: the dataplane's objects, shared by its control side (dp.c:
+ * lifecycle and lookups; dp_switch.c: switches, ports, links; dp_slice.c:
+ * slices and queues; dp_vnode.c: vnodes and vports; dp_vlink.c: virtual
+ * links), its fast path (dp_worker.c), its ports (dp_port.c) and its JSON
+ * views (dp_json.c).  Nothing outside dataplane/ includes this.
  *
  * Ownership: the control thread creates and destroys everything while the
  * workers are paused; a worker reads the objects of the switches it
@@ -266,10 +268,28 @@ void dp_worker_publish(void);          /* rebuild per-worker lists */
 bool dp_worker_pause_requested(void);
 uint64_t dp_now_ns(void);
 
-/* Queues (dp.c). */
+/* Queues (dp_slice.c). */
 struct dp_queue *dp_queue_ref(struct dp_slice *, struct dp_port *, struct dp_error *);
 void dp_queue_unref(struct dp_queue *);
 void dp_queue_flush(struct dp_queue *, unsigned worker);
+/* Recomputes the ceiling and guarantee of 'q' from its port's rate. */
+void dp_queue_rates(struct dp_queue *);
+
+/* Switch ports (dp_switch.c): the sum of the guarantees of the queues on
+ * a port, leaving out 'skip'. */
+uint64_t dp_port_guaranteed(const struct dp_port *, const struct dp_queue *skip);
+
+/* Vnodes (dp_vnode.c): (re)starts the vnode's policer from its slice's
+ * budget; finds a vport by name; adds a vport to its vnode in the first
+ * free slot, or removes it leaving a hole (workers paused). */
+void dp_vnode_policer_init(struct dp_vnode *);
+struct dp_vport *dp_vport_find(const struct dp_vnode *, const char *name);
+int dp_vport_attach(struct dp_vport *, struct dp_error *);
+void dp_vport_detach(struct dp_vport *);
+
+/* Lifecycle (dp.c): frees what waits in the punt and inject rings for
+ * vnode 'vn' (all of it when NULL); workers are paused. */
+void dp_rings_forget(const struct dp_vnode *vn);
 
 /* Ports (dp_port.c). */
 /* Opens a port from its devargs: "afpacket:IFNAME" (dp_afpacket.c) or
@@ -288,11 +308,18 @@ void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);
 int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);
 
-/* Lookup helpers (dp.c). */
+/* Lookup helpers (dp.c).  The dp_need_*() ones set 'err' when the object
+ * does not exist; dp_check_name() refuses an empty or too long name. */
 struct dp_switch *dp_switch_find(const char *);
 struct dp_port *dp_port_find(const struct dp_switch *, const char *);
 struct dp_slice *dp_slice_find(const char *);
 struct dp_vnode *dp_vnode_find(const struct dp_slice *, const struct dp_switch *);
+struct dp_link *dp_link_find(const char *);
+int dp_check_name(const char *what, const char *name, struct dp_error *);
+struct dp_switch *dp_need_switch(const char *name, struct dp_error *);
+struct dp_slice *dp_need_slice(const char *name, struct dp_error *);
+struct dp_port *dp_need_port(const struct dp_switch *, const char *name,
+                             struct dp_error *);
 
 void dp_err(struct dp_error *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

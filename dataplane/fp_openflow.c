@@ -413,8 +413,8 @@ static json_t *
 openflow_dump(const void *state, uint32_t now_s)
 {
     const struct fp_openflow *of = state;
-    struct ofp_flow_stats_request all = { .table_id = 0xff, .out_port = OFPP13_ANY,
-                                          .out_group = 0xffffffff };
+    struct ofp_flow_stats_request all = { .table_id = OFPTT_ALL, .out_port = OFPP13_ANY,
+                                          .out_group = OFPG_ANY };
     struct of_dump aux = { .flows = json_array() };
     struct ofpl_counts c;
     json_t *tables = json_array();

@@ -11,20 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ofp-extract.h"
 #include "ofpbuf.h"
 #include "util.h"
-
-static inline uint8_t *
-fptr(struct ofp_match_fields *fs, enum ofp_field f)
-{
-    return (uint8_t *) fs + ofp_fields[f].offset;
-}
-
-static inline const uint8_t *
-fcptr(const struct ofp_match_fields *fs, enum ofp_field f)
-{
-    return (const uint8_t *) fs + ofp_fields[f].offset;
-}
 
 static bool
 bytes_all_ones(const uint8_t *p, size_t n)
@@ -48,11 +37,11 @@ fs_match_intersect(const struct ofp_match *a, const struct ofp_match *b,
         enum ofp_field f = __builtin_ctzll(any);
         unsigned int len = ofp_fields[f].len;
         bool in_a = ofp_match_has(a, f), in_b = ofp_match_has(b, f);
-        uint8_t *rv = fptr(&r.v, f), *rm = fptr(&r.m, f);
+        uint8_t *rv = ofp_field_ptr(&r.v, f), *rm = ofp_field_ptr(&r.m, f);
 
         if (in_a && in_b) {
-            const uint8_t *av = fcptr(&a->v, f), *am = fcptr(&a->m, f);
-            const uint8_t *bv = fcptr(&b->v, f), *bm = fcptr(&b->m, f);
+            const uint8_t *av = ofp_field_cptr(&a->v, f), *am = ofp_field_cptr(&a->m, f);
+            const uint8_t *bv = ofp_field_cptr(&b->v, f), *bm = ofp_field_cptr(&b->m, f);
             for (unsigned int i = 0; i < len; i++) {
                 uint8_t common = am[i] & bm[i];
                 if ((av[i] & common) != (bv[i] & common)) {
@@ -63,8 +52,8 @@ fs_match_intersect(const struct ofp_match *a, const struct ofp_match *b,
             }
         } else {
             const struct ofp_match *s = in_a ? a : b;
-            memcpy(rv, fcptr(&s->v, f), len);
-            memcpy(rm, fcptr(&s->m, f), len);
+            memcpy(rv, ofp_field_cptr(&s->v, f), len);
+            memcpy(rm, ofp_field_cptr(&s->m, f), len);
         }
         r.present |= UINT64_C(1) << f;
         if (!bytes_all_ones(rm, len)) {
@@ -89,8 +78,8 @@ fs_match_covers(const struct ofp_match *a, const struct ofp_match *b)
     for (uint64_t p = a->present; p; p &= p - 1) {
         enum ofp_field f = __builtin_ctzll(p);
         unsigned int len = ofp_fields[f].len;
-        const uint8_t *av = fcptr(&a->v, f), *am = fcptr(&a->m, f);
-        const uint8_t *bv = fcptr(&b->v, f), *bm = fcptr(&b->m, f);
+        const uint8_t *av = ofp_field_cptr(&a->v, f), *am = ofp_field_cptr(&a->m, f);
+        const uint8_t *bv = ofp_field_cptr(&b->v, f), *bm = ofp_field_cptr(&b->m, f);
 
         if (!ofp_match_has(b, f)) {
             return false;
@@ -108,7 +97,7 @@ bool
 fs_match_field_allows(const struct ofp_match *a, enum ofp_field f,
                       const union ofp_value *v)
 {
-    const uint8_t *av = fcptr(&a->v, f), *am = fcptr(&a->m, f);
+    const uint8_t *av = ofp_field_cptr(&a->v, f), *am = ofp_field_cptr(&a->m, f);
     const uint8_t *x = (const uint8_t *) v;
 
     if (!ofp_match_has(a, f)) {
@@ -130,7 +119,7 @@ fs_match_has_packet(const struct ofp_match *a, const struct ofp_match *pkt)
         if (!ofp_match_has(pkt, f)
             || !fs_match_field_allows(a, f,
                                       (const union ofp_value *)
-                                      fcptr(&pkt->v, f))) {
+                                      ofp_field_cptr(&pkt->v, f))) {
             return false;
         }
     }
@@ -139,105 +128,15 @@ fs_match_has_packet(const struct ofp_match *a, const struct ofp_match *pkt)
 
 /* ---- Packet parsing --------------------------------------------------- */
 
-static uint16_t rd16(const uint8_t *p) { return (p[0] << 8) | p[1]; }
-static uint32_t rd32(const uint8_t *p)
-{
-    return ((uint32_t) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
-}
-
-static void
-set_bytes(struct ofp_match *m, enum ofp_field f, const uint8_t *bytes)
-{
-    union ofp_value v;
-    memset(&v, 0, sizeof v);
-    memcpy(v.bytes, bytes, ofp_fields[f].len);
-    ofp_match_set(m, f, &v, NULL);
-}
-
-static void
-parse_l4(const uint8_t *p, size_t n, uint8_t proto, bool v6,
-         struct ofp_match *m)
-{
-    if (proto == 6 && n >= 4) {
-        ofp_match_set_u(m, OFP_F_TCP_SRC, rd16(p));
-        ofp_match_set_u(m, OFP_F_TCP_DST, rd16(p + 2));
-    } else if (proto == 17 && n >= 4) {
-        ofp_match_set_u(m, OFP_F_UDP_SRC, rd16(p));
-        ofp_match_set_u(m, OFP_F_UDP_DST, rd16(p + 2));
-    } else if (proto == 132 && n >= 4) {
-        ofp_match_set_u(m, OFP_F_SCTP_SRC, rd16(p));
-        ofp_match_set_u(m, OFP_F_SCTP_DST, rd16(p + 2));
-    } else if (proto == 1 && !v6 && n >= 2) {
-        ofp_match_set_u(m, OFP_F_ICMPV4_TYPE, p[0]);
-        ofp_match_set_u(m, OFP_F_ICMPV4_CODE, p[1]);
-    } else if (proto == 58 && v6 && n >= 2) {
-        ofp_match_set_u(m, OFP_F_ICMPV6_TYPE, p[0]);
-        ofp_match_set_u(m, OFP_F_ICMPV6_CODE, p[1]);
-    }
-}
-
 void
 fs_packet_parse(const void *data, size_t len, uint32_t in_port,
                 struct ofp_match *m)
 {
-    const uint8_t *p = data;
-    uint16_t type;
-
     ofp_match_init(m);
     if (in_port) {
         ofp_match_set_u(m, OFP_F_IN_PORT, in_port);
     }
-    if (len < 14) {
-        return;
-    }
-    set_bytes(m, OFP_F_ETH_DST, p);
-    set_bytes(m, OFP_F_ETH_SRC, p + 6);
-    type = rd16(p + 12);
-    p += 14;
-    len -= 14;
-    if ((type == 0x8100 || type == 0x88a8) && len >= 4) {
-        uint16_t tci = rd16(p);
-        ofp_match_set_u(m, OFP_F_VLAN_VID, OFPVID_PRESENT | (tci & 0xfff));
-        ofp_match_set_u(m, OFP_F_VLAN_PCP, tci >> 13);
-        type = rd16(p + 2);
-        p += 4;
-        len -= 4;
-    } else {
-        ofp_match_set_u(m, OFP_F_VLAN_VID, 0);
-    }
-    ofp_match_set_u(m, OFP_F_ETH_TYPE, type);
-
-    if (type == 0x0800 && len >= 20 && (p[0] >> 4) == 4) {
-        size_t ihl = (p[0] & 0xf) * 4;
-        bool first_frag = !(rd16(p + 6) & 0x1fff);
-        ofp_match_set_u(m, OFP_F_IP_DSCP, p[1] >> 2);
-        ofp_match_set_u(m, OFP_F_IP_ECN, p[1] & 3);
-        ofp_match_set_u(m, OFP_F_IP_PROTO, p[9]);
-        ofp_match_set_u(m, OFP_F_IPV4_SRC, rd32(p + 12));
-        ofp_match_set_u(m, OFP_F_IPV4_DST, rd32(p + 16));
-        if (ihl >= 20 && len >= ihl && first_frag) {
-            parse_l4(p + ihl, len - ihl, p[9], false, m);
-        }
-    } else if (type == 0x86dd && len >= 40) {
-        ofp_match_set_u(m, OFP_F_IP_DSCP, (rd16(p) >> 6) & 0x3f);
-        ofp_match_set_u(m, OFP_F_IP_ECN, (rd16(p) >> 4) & 3);
-        ofp_match_set_u(m, OFP_F_IPV6_FLABEL, rd32(p) & 0xfffff);
-        ofp_match_set_u(m, OFP_F_IP_PROTO, p[6]);
-        set_bytes(m, OFP_F_IPV6_SRC, p + 8);
-        set_bytes(m, OFP_F_IPV6_DST, p + 24);
-        parse_l4(p + 40, len - 40, p[6], true, m);
-    } else if (type == 0x0806 && len >= 28) {
-        ofp_match_set_u(m, OFP_F_ARP_OP, rd16(p + 6));
-        set_bytes(m, OFP_F_ARP_SHA, p + 8);
-        ofp_match_set_u(m, OFP_F_ARP_SPA, rd32(p + 14));
-        set_bytes(m, OFP_F_ARP_THA, p + 18);
-        ofp_match_set_u(m, OFP_F_ARP_TPA, rd32(p + 24));
-    } else if ((type == 0x8847 || type == 0x8848) && len >= 4) {
-        uint32_t lse = rd32(p);
-        ofp_match_set_u(m, OFP_F_MPLS_LABEL, lse >> 12);
-        ofp_match_set_u(m, OFP_F_MPLS_TC, (lse >> 9) & 7);
-        ofp_match_set_u(m, OFP_F_MPLS_BOS, (lse >> 8) & 1);
-    }
+    ofp_extract_match(data, len, m, NULL);
 }
 
 /* ---- Prerequisites ---------------------------------------------------- */
@@ -253,7 +152,7 @@ need_u(struct ofp_match *m, enum ofp_field f, uint64_t value)
 void
 fs_match_add_prereqs(struct ofp_match *m)
 {
-    uint16_t ip_type = 0x0800;
+    uint16_t ip_type = OFP_ETH_TYPE_IPV4;
 
     /* IPv6 fields, or ICMPv6, choose IPv6 for the generic IP fields. */
     if (m->present & ((UINT64_C(1) << OFP_F_IPV6_SRC)
@@ -261,8 +160,8 @@ fs_match_add_prereqs(struct ofp_match *m)
                       | (UINT64_C(1) << OFP_F_IPV6_FLABEL)
                       | (UINT64_C(1) << OFP_F_ICMPV6_TYPE)
                       | (UINT64_C(1) << OFP_F_ICMPV6_CODE))
-        || (ofp_match_has(m, OFP_F_ETH_TYPE) && m->v.eth_type == 0x86dd)) {
-        ip_type = 0x86dd;
+        || (ofp_match_has(m, OFP_F_ETH_TYPE) && m->v.eth_type == OFP_ETH_TYPE_IPV6)) {
+        ip_type = OFP_ETH_TYPE_IPV6;
     }
     for (uint64_t p = m->present; p; p &= p - 1) {
         enum ofp_field f = __builtin_ctzll(p);
@@ -285,35 +184,35 @@ fs_match_add_prereqs(struct ofp_match *m)
             break;
         case OFP_PRE_IPV4:
         case OFP_PRE_ICMPV4:
-            need_u(m, OFP_F_ETH_TYPE, 0x0800);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_IPV4);
             if (ofp_fields[f].prereq == OFP_PRE_ICMPV4) {
-                need_u(m, OFP_F_IP_PROTO, 1);
+                need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_ICMP);
             }
             break;
         case OFP_PRE_IPV6:
         case OFP_PRE_ICMPV6:
-            need_u(m, OFP_F_ETH_TYPE, 0x86dd);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_IPV6);
             if (ofp_fields[f].prereq == OFP_PRE_ICMPV6) {
-                need_u(m, OFP_F_IP_PROTO, 58);
+                need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_ICMPV6);
             }
             break;
         case OFP_PRE_ARP:
-            need_u(m, OFP_F_ETH_TYPE, 0x0806);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_ARP);
             break;
         case OFP_PRE_MPLS:
-            need_u(m, OFP_F_ETH_TYPE, 0x8847);
+            need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_MPLS);
             break;
         case OFP_PRE_TCP:
             need_u(m, OFP_F_ETH_TYPE, ip_type);
-            need_u(m, OFP_F_IP_PROTO, 6);
+            need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_TCP);
             break;
         case OFP_PRE_UDP:
             need_u(m, OFP_F_ETH_TYPE, ip_type);
-            need_u(m, OFP_F_IP_PROTO, 17);
+            need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_UDP);
             break;
         case OFP_PRE_SCTP:
             need_u(m, OFP_F_ETH_TYPE, ip_type);
-            need_u(m, OFP_F_IP_PROTO, 132);
+            need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_SCTP);
             break;
         }
     }
@@ -454,12 +353,7 @@ parse_scalar(enum ofp_field f, const char *s, union ofp_value *v,
     if (len < 8 && x >> (8 * len)) {
         return false;
     }
-    switch (len) {
-    case 1: v->u8 = x; break;
-    case 2: v->u16 = x; break;
-    case 4: v->u32 = x; break;
-    default: v->u64 = x; break;
-    }
+    ofp_value_from_u64(f, x, v);
     return true;
 }
 
@@ -483,25 +377,8 @@ prefix_mask(enum ofp_field f, const char *s, union ofp_value *mask)
     uint64_t m = n ? (bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1)
                      & ~((n >= bits ? 0 : (UINT64_C(1) << (bits - n)) - 1))
                    : 0;
-    switch (ofp_fields[f].len) {
-    case 1: mask->u8 = m; break;
-    case 2: mask->u16 = m; break;
-    case 4: mask->u32 = m; break;
-    default: mask->u64 = m; break;
-    }
+    ofp_value_from_u64(f, m, mask);
     return true;
-}
-
-static uint64_t
-value_u64(enum ofp_field f, const union ofp_value *v)
-{
-    switch (ofp_fields[f].len) {
-    case 1: return v->u8;
-    case 2: return v->u16;
-    case 4: return v->u32;
-    case 8: return v->u64;
-    default: return 0;
-    }
 }
 
 int
@@ -560,19 +437,19 @@ fs_match_parse(const char *text, struct ofp_match *out, size_t max,
             *dash = '\0';
             if (f == OFP_F_VLAN_VID || !parse_scalar(f, val, &lo, true)
                 || !parse_scalar(f, dash + 1, &hi, true)
-                || value_u64(f, &lo) > value_u64(f, &hi)) {
+                || ofp_value_to_u64(f, &lo) > ofp_value_to_u64(f, &hi)) {
                 parse_error(msg, msg_size, "%s: \"%s-%s\" is not a range of "
                             "values", tok, val, dash + 1);
                 goto out;
             }
             if (ofp_fields[f].maskable) {
-                k = fs_range_to_prefixes(value_u64(f, &lo), value_u64(f, &hi),
+                k = fs_range_to_prefixes(ofp_value_to_u64(f, &lo), ofp_value_to_u64(f, &hi),
                                          bits, vals, masks, FS_MAX_EXPANSION);
             } else {
-                uint64_t count = value_u64(f, &hi) - value_u64(f, &lo) + 1;
+                uint64_t count = ofp_value_to_u64(f, &hi) - ofp_value_to_u64(f, &lo) + 1;
                 k = count > FS_MAX_EXPANSION ? FS_MAX_EXPANSION + 1 : count;
                 for (size_t i = 0; i < k && i < FS_MAX_EXPANSION; i++) {
-                    vals[i] = value_u64(f, &lo) + i;
+                    vals[i] = ofp_value_to_u64(f, &lo) + i;
                     masks[i] = UINT64_MAX;
                 }
             }
@@ -634,7 +511,7 @@ fs_match_parse(const char *text, struct ofp_match *out, size_t max,
         /* An all-ones mask is an exact match. */
         for (uint64_t p = out[j].masked; p; p &= p - 1) {
             enum ofp_field f = __builtin_ctzll(p);
-            if (bytes_all_ones(fcptr(&out[j].m, f), ofp_fields[f].len)) {
+            if (bytes_all_ones(ofp_field_cptr(&out[j].m, f), ofp_fields[f].len)) {
                 out[j].masked &= ~(UINT64_C(1) << f);
             }
         }

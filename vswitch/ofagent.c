@@ -31,19 +31,20 @@
 #define OFA_PUNT_BURST 64
 #define OFA_READ_MSGS 1024              /* messages per connection per pass */
 
-/* Constants of the specification the OVS headers do not carry. */
-#define OFA_CAPABILITIES (1 | 2 | 4 | 8)    /* flow, table, port, group stats */
-#define OFA_PPS_LIVE 4
-#define OFA_PPF_10GB_FD (1 << 6)
-#define OFA_PPF_COPPER (1 << 11)
-#define OFA_PR_ADD 0
-#define OFA_PR_DELETE 1
-#define OFA_ROLE_NOCHANGE 0
-#define OFA_ROLE_EQUAL 1
-#define OFA_ROLE_MASTER 2
-#define OFA_ROLE_SLAVE 3
-#define OFA_CML_NO_BUFFER 0xffff
-#define OFA_MP_TABLE_FEATURES 12
+/* Specification constants, from the Open vSwitch OpenFlow headers. */
+#define OFA_CAPABILITIES (OFPC_FLOW_STATS | OFPC_TABLE_STATS \
+                          | OFPC_PORT_STATS | OFPC11_GROUP_STATS)
+#define OFA_PPS_LIVE OFPPS11_LIVE
+#define OFA_PPF_10GB_FD OFPPF_10GB_FD
+#define OFA_PPF_COPPER OFPPF11_COPPER
+#define OFA_PR_ADD OFPPR_ADD
+#define OFA_PR_DELETE OFPPR_DELETE
+#define OFA_ROLE_NOCHANGE OFPCR12_ROLE_NOCHANGE
+#define OFA_ROLE_EQUAL OFPCR12_ROLE_EQUAL
+#define OFA_ROLE_MASTER OFPCR12_ROLE_PRIMARY
+#define OFA_ROLE_SLAVE OFPCR12_ROLE_SECONDARY
+#define OFA_CML_NO_BUFFER OFPCML12_NO_BUFFER
+#define OFA_MP_TABLE_FEATURES OFPMP_TABLE_FEATURES
 
 struct ofsw;
 

@@ -53,18 +53,6 @@ ofp_field_from_name(const char *name)
     return OFP_F_N;
 }
 
-static inline uint8_t *
-field_ptr(struct ofp_match_fields *fs, enum ofp_field f)
-{
-    return (uint8_t *) fs + ofp_fields[f].offset;
-}
-
-static inline const uint8_t *
-field_cptr(const struct ofp_match_fields *fs, enum ofp_field f)
-{
-    return (const uint8_t *) fs + ofp_fields[f].offset;
-}
-
 void
 ofp_match_init(struct ofp_match *m)
 {
@@ -79,8 +67,8 @@ ofp_match_set(struct ofp_match *m, enum ofp_field f,
               const union ofp_value *value, const union ofp_value *mask)
 {
     unsigned int len = ofp_fields[f].len;
-    uint8_t *v = field_ptr(&m->v, f);
-    uint8_t *mk = field_ptr(&m->m, f);
+    uint8_t *v = ofp_field_ptr(&m->v, f);
+    uint8_t *mk = ofp_field_ptr(&m->m, f);
 
     if (mask) {
         memcpy(mk, mask, len);
@@ -97,8 +85,8 @@ ofp_match_set(struct ofp_match *m, enum ofp_field f,
     m->present |= UINT64_C(1) << f;
 }
 
-static void
-value_from_u64(enum ofp_field f, uint64_t x, union ofp_value *v)
+void
+ofp_value_from_u64(enum ofp_field f, uint64_t x, union ofp_value *v)
 {
     memset(v, 0, sizeof *v);
     switch (ofp_fields[f].len) {
@@ -120,7 +108,7 @@ void
 ofp_match_set_u(struct ofp_match *m, enum ofp_field f, uint64_t value)
 {
     union ofp_value v;
-    value_from_u64(f, value, &v);
+    ofp_value_from_u64(f, value, &v);
     ofp_match_set(m, f, &v, NULL);
 }
 
@@ -129,8 +117,8 @@ ofp_match_set_masked_u(struct ofp_match *m, enum ofp_field f,
                        uint64_t value, uint64_t mask)
 {
     union ofp_value v, mk;
-    value_from_u64(f, value, &v);
-    value_from_u64(f, mask, &mk);
+    ofp_value_from_u64(f, value, &v);
+    ofp_value_from_u64(f, mask, &mk);
     ofp_match_set(m, f, &v, &mk);
 }
 
@@ -145,11 +133,11 @@ ofp_match_get(const struct ofp_match *m, enum ofp_field f,
     }
     if (value) {
         memset(value, 0, sizeof *value);
-        memcpy(value, field_cptr(&m->v, f), len);
+        memcpy(value, ofp_field_cptr(&m->v, f), len);
     }
     if (mask) {
         memset(mask, 0, sizeof *mask);
-        memcpy(mask, field_cptr(&m->m, f), len);
+        memcpy(mask, ofp_field_cptr(&m->m, f), len);
     }
     return true;
 }
@@ -158,8 +146,8 @@ void
 ofp_match_clear(struct ofp_match *m, enum ofp_field f)
 {
     unsigned int len = ofp_fields[f].len;
-    memset(field_ptr(&m->v, f), 0, len);
-    memset(field_ptr(&m->m, f), 0, len);
+    memset(ofp_field_ptr(&m->v, f), 0, len);
+    memset(ofp_field_ptr(&m->m, f), 0, len);
     m->present &= ~(UINT64_C(1) << f);
     m->masked &= ~(UINT64_C(1) << f);
 }
@@ -195,18 +183,6 @@ ofp_value_to_wire(enum ofp_field f, const union ofp_value *v, uint8_t *w)
     }
 }
 
-static uint64_t
-value_as_u64(enum ofp_field f, const union ofp_value *v)
-{
-    switch (ofp_fields[f].len) {
-    case 1: return v->u8;
-    case 2: return v->u16;
-    case 4: return v->u32;
-    case 8: return v->u64;
-    default: return 0;
-    }
-}
-
 /* Checks the value of one field against its range; 'masked' relaxes the
  * OFPVID_PRESENT rule (a masked VLAN match may test the bit alone). */
 static bool
@@ -214,7 +190,7 @@ value_in_range(enum ofp_field f, const union ofp_value *v, bool masked)
 {
     uint32_t max = ofp_fields[f].max;
 
-    if (max && value_as_u64(f, v) > max) {
+    if (max && ofp_value_to_u64(f, v) > max) {
         return false;
     }
     if (f == OFP_F_VLAN_VID && !masked && v->u16
@@ -480,7 +456,7 @@ ofp_value_format(enum ofp_field f, const union ofp_value *v,
         ofpbuf_printf(s, "0x%" PRIx64, v->u64);
         break;
     default:
-        ofpbuf_printf(s, "%" PRIu64, value_as_u64(f, v));
+        ofpbuf_printf(s, "%" PRIu64, ofp_value_to_u64(f, v));
         break;
     }
 }

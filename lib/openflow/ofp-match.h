@@ -160,6 +160,42 @@ ofp_match_has(const struct ofp_match *m, enum ofp_field f)
     return (m->present >> f) & 1;
 }
 
+/* The storage of field 'f' in 'fs' (ofp_fields[f].len bytes: u8..u64 in
+ * host order, or address bytes). */
+static inline uint8_t *
+ofp_field_ptr(struct ofp_match_fields *fs, enum ofp_field f)
+{
+    return (uint8_t *) fs + ofp_fields[f].offset;
+}
+
+static inline const uint8_t *
+ofp_field_cptr(const struct ofp_match_fields *fs, enum ofp_field f)
+{
+    return (const uint8_t *) fs + ofp_fields[f].offset;
+}
+
+/* The integer form of value 'v' of field 'f': u8..u64 by the field's width,
+ * a MAC address as its 48 bits; 0 for IPv6 addresses. */
+static inline uint64_t
+ofp_value_to_u64(enum ofp_field f, const union ofp_value *v)
+{
+    switch (ofp_fields[f].len) {
+    case 1: return v->u8;
+    case 2: return v->u16;
+    case 4: return v->u32;
+    case 6:
+        return (uint64_t) v->mac[0] << 40 | (uint64_t) v->mac[1] << 32
+               | (uint64_t) v->mac[2] << 24 | (uint64_t) v->mac[3] << 16
+               | (uint64_t) v->mac[4] << 8 | v->mac[5];
+    case 8: return v->u64;
+    default: return 0;
+    }
+}
+
+/* Stores the integer 'x' into 'v' as field 'f' (the inverse of
+ * ofp_value_to_u64(); IPv6 addresses become zero). */
+void ofp_value_from_u64(enum ofp_field f, uint64_t x, union ofp_value *v);
+
 /* Looks up the field with OXM field number 'oxm_field' of the basic class;
  * returns OFP_F_N if Lamina does not support it. */
 enum ofp_field ofp_field_from_oxm(uint8_t oxm_field);

@@ -1,0 +1,448 @@
+/*
+ * dp_vlink: virtual links between two vnodes of a slice, carried over a
+ * path of physical links with an MPLS label per hop (the control side of
+ * the dataplane; see dp.c for the conventions).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/eventfd.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dp_private.h"
+#include "util.h"
+
+/* ---- Virtual links ----------------------------------------------------------- */
+
+static struct dp_vlink *
+dp_vlink_find(const struct dp_slice *s, const char *name)
+{
+    for (uint32_t i = 0; i < s->n_vlinks; i++) {
+        if (!strcmp(s->vlinks[i]->name, name)) {
+            return s->vlinks[i];
+        }
+    }
+    return NULL;
+}
+
+/* Finds the first link joining switches 'a' and 'b'; sets the ends. */
+static struct dp_link *
+dp_link_between(const struct dp_switch *a, const struct dp_switch *b,
+                struct dp_port **end_a, struct dp_port **end_b)
+{
+    for (uint32_t i = 0; i < dp.n_links; i++) {
+        struct dp_link *l = dp.links[i];
+        for (int k = 0; k < 2; k++) {
+            if (l->ends[k]->sw == a && l->ends[!k]->sw == b) {
+                *end_a = l->ends[k];
+                *end_b = l->ends[!k];
+                return l;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The receiving ports of a path: in[d][i] is where direction d's label
+ * arrives at path switch i (NULL at the head of that direction). */
+struct dp_vlink_ports {
+    struct dp_switch **sw;
+    struct dp_port **out[2];
+    struct dp_port **in[2];
+};
+
+static void
+dp_vlink_ports_free(struct dp_vlink_ports *vp)
+{
+    free(vp->sw);
+    for (int d = 0; d < 2; d++) {
+        free(vp->out[d]);
+        free(vp->in[d]);
+    }
+}
+
+static bool
+dp_label_free_on(const struct dp_vlink_ports *vp, size_t n, uint32_t label)
+{
+    for (int d = 0; d < 2; d++) {
+        for (size_t i = 0; i < n; i++) {
+            struct dp_port *in = vp->in[d][i];
+            if (in && label_table_contains(&vp->sw[i]->labels, in->uid, label)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void dp_vlink_free(struct dp_vlink *);
+
+/* Checks what 'vlp' says on its own (name, path length, label range) and
+ * that slice 's' has no virtual link of that name yet; stores the name of
+ * the two end vports in 'vport_name' (DP_NAME_LEN + 8 bytes). */
+static int
+dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
+               char *vport_name, size_t vport_name_size, struct dp_error *err)
+{
+    uint32_t label = vlp->label;
+    int error;
+
+    error = dp_check_name("virtual link", vlp->name, err);
+    if (error) {
+        return error;
+    }
+    if (dp_vlink_find(s, vlp->name)) {
+        dp_err(err, "slice %s already has a virtual link named \"%s\"", s->name,
+               vlp->name);
+        return EEXIST;
+    }
+    if (vlp->n_path < 2) {
+        dp_err(err, "virtual link %s: the path needs at least two switches", vlp->name);
+        return EINVAL;
+    }
+    if (label && (label < DP_MPLS_LABEL_MIN || label > DP_MPLS_LABEL_MAX)) {
+        dp_err(err, "virtual link %s: label %u is outside %d..%d", vlp->name, label,
+               DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
+        return EINVAL;
+    }
+    snprintf(vport_name, vport_name_size, "vl-%s", vlp->name);
+    if (strlen(vport_name) >= DP_NAME_LEN) {
+        dp_err(err, "virtual link name \"%s\" is too long", vlp->name);
+        return EINVAL;
+    }
+    return 0;
+}
+
+/* Path resolution: finds the switches of 'vlp''s path, the link between
+ * each two in a row (filling 'ports', which the caller frees), and the
+ * vnodes of slice 's' at both ends ('*head', '*tail'), which must not have
+ * a vport named 'vport_name' yet. */
+static int
+dp_vlink_resolve(const struct dp_vlink_params *vlp, const struct dp_slice *s,
+                 const char *vport_name, struct dp_vlink_ports *ports,
+                 struct dp_vnode **head, struct dp_vnode **tail,
+                 struct dp_error *err)
+{
+    size_t n = vlp->n_path;
+    int error = 0;
+
+    ports->sw = xcalloc(n, sizeof *ports->sw);
+    for (int d = 0; d < 2; d++) {
+        ports->out[d] = xcalloc(n, sizeof *ports->out[d]);
+        ports->in[d] = xcalloc(n, sizeof *ports->in[d]);
+    }
+    for (size_t i = 0; i < n && !error; i++) {
+        ports->sw[i] = dp_need_switch(vlp->path[i], err);
+        if (!ports->sw[i]) {
+            error = ENOENT;
+            break;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (ports->sw[k] == ports->sw[i]) {
+                dp_err(err, "virtual link %s: switch %s appears twice in the path",
+                       vlp->name, vlp->path[i]);
+                error = EINVAL;
+            }
+        }
+        if (i && !error) {
+            struct dp_port *a, *b;
+            if (!dp_link_between(ports->sw[i - 1], ports->sw[i], &a, &b)) {
+                dp_err(err, "virtual link %s: no link joins switches %s and %s",
+                       vlp->name, vlp->path[i - 1], vlp->path[i]);
+                error = ENOENT;
+            } else {
+                ports->out[0][i - 1] = a;   /* forward leaves i-1 by a */
+                ports->in[0][i] = b;        /* and arrives at i on b */
+                ports->out[1][i] = b;       /* reverse leaves i by b */
+                ports->in[1][i - 1] = a;    /* and arrives at i-1 on a */
+            }
+        }
+    }
+    if (error) {
+        return error;
+    }
+    *head = dp_vnode_find(s, ports->sw[0]);
+    *tail = dp_vnode_find(s, ports->sw[n - 1]);
+    if (!*head || !*tail) {
+        dp_err(err, "virtual link %s: slice %s has no vnode on switch %s", vlp->name,
+               s->name, !*head ? vlp->path[0] : vlp->path[n - 1]);
+        return ENOENT;
+    }
+    if (dp_vport_find(*head, vport_name) || dp_vport_find(*tail, vport_name)) {
+        dp_err(err, "virtual link %s: vport %s already exists", vlp->name, vport_name);
+        return EEXIST;
+    }
+    return 0;
+}
+
+/* Label choice: 'vlp''s label if it is free on every receiving port of
+ * 'ports', or else the next free one; stored in '*label'. */
+static int
+dp_vlink_choose_label(const struct dp_vlink_params *vlp,
+                      const struct dp_vlink_ports *ports, uint32_t *label,
+                      struct dp_error *err)
+{
+    size_t n = vlp->n_path;
+    int error = 0;
+
+    *label = vlp->label;
+    if (*label && !dp_label_free_on(ports, n, *label)) {
+        for (int d = 0; d < 2; d++) {
+            for (size_t i = 0; i < n; i++) {
+                struct dp_port *in = ports->in[d][i];
+                struct dp_label_entry *e = in ? label_table_lookup(&ports->sw[i]->labels,
+                                                                   in->uid, *label) : NULL;
+                if (e && !error) {
+                    dp_err(err, "virtual link %s: label %u is already in use on port "
+                           "%s/%s (slice %s)", vlp->name, *label, ports->sw[i]->name,
+                           in->name, e->slice->name);
+                    error = EADDRINUSE;
+                }
+            }
+        }
+        return error;
+    }
+    if (!*label) {
+        /* Start where the last allocation ended, so a mesh of thousands
+         * of virtual links does not rescan the used labels each time. */
+        static uint32_t hint = DP_MPLS_LABEL_MIN;
+        uint32_t span = DP_MPLS_LABEL_MAX - DP_MPLS_LABEL_MIN + 1;
+        uint32_t tries;
+
+        for (tries = 0; tries < span; tries++) {
+            *label = DP_MPLS_LABEL_MIN + (hint - DP_MPLS_LABEL_MIN + tries) % span;
+            if (dp_label_free_on(ports, n, *label)) {
+                hint = *label + 1 > DP_MPLS_LABEL_MAX ? DP_MPLS_LABEL_MIN : *label + 1;
+                break;
+            }
+        }
+        if (tries == span) {
+            dp_err(err, "virtual link %s: no free label along the path", vlp->name);
+            return ENOSPC;
+        }
+    }
+    return 0;
+}
+
+/* A new virtual link object for 'vlp' in slice 's' with 'label', nothing
+ * wired yet. */
+static struct dp_vlink *
+dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
+             uint32_t label)
+{
+    struct dp_vlink *vl = xzalloc(sizeof *vl);
+    size_t n = vlp->n_path;
+
+    str_copy(vl->name, vlp->name, sizeof vl->name);
+    vl->slice = s;
+    vl->label = label;
+    vl->n_path = n;
+    vl->path = xcalloc(n, sizeof *vl->path);
+    for (size_t i = 0; i < n; i++) {
+        vl->path[i] = xstrdup(vlp->path[i]);
+    }
+    for (int d = 0; d < 2; d++) {
+        vl->hops[d] = xcalloc(n, sizeof *vl->hops[d]);
+    }
+    return vl;
+}
+
+/* Wiring, first half: the two end vports of 'vl', named 'vport_name', on
+ * vnodes 'head' and 'tail', each sending into its first path link
+ * (workers paused). */
+static int
+dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
+                   struct dp_vnode *head, struct dp_vnode *tail,
+                   const char *vport_name, struct dp_error *err)
+{
+    size_t n = vl->n_path;
+    int error = 0;
+
+    for (int end = 0; end < 2 && !error; end++) {
+        struct dp_vport *vp = xzalloc(sizeof *vp);
+        size_t at = end ? n - 1 : 0;
+
+        str_copy(vp->name, vport_name, sizeof vp->name);
+        vp->vn = end ? tail : head;
+        vp->type = DP_VPORT_VLINK;
+        vp->port = ports->out[end][at];
+        vp->vlan = -1;
+        vp->label = vl->label;
+        vp->vlink = vl;
+        vp->queue = dp_queue_ref(vl->slice, vp->port, err);
+        error = vp->queue ? dp_vport_attach(vp, err) : EINVAL;
+        if (error) {
+            dp_queue_unref(vp->queue);
+            free(vp);
+            break;
+        }
+        vp->port->n_users++;
+        vl->ends[end] = vp;
+    }
+    return error;
+}
+
+/* Wiring, second half: the label entries of every hop, d = 0 along the
+ * path, d = 1 against it: swap on the way, pop into the far end vport at
+ * the last switch (workers paused). */
+static int
+dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
+                   struct dp_error *err)
+{
+    struct dp_slice *s = vl->slice;
+    uint32_t label = vl->label;
+    size_t n = vl->n_path;
+    int error = 0;
+
+    for (int d = 0; d < 2 && !error; d++) {
+        for (size_t k = 1; k < n && !error; k++) {
+            size_t i = d ? n - 1 - k : k;           /* switch receiving the hop */
+            struct dp_vlink_hop *hop = &vl->hops[d][i];
+            struct dp_label_entry *e = xzalloc(sizeof *e);
+            bool last = k == n - 1;
+
+            hop->sw = ports->sw[i];
+            hop->in_port = ports->in[d][i];
+            hop->out_port = last ? NULL : ports->out[d][i];
+            e->slice = s;
+            if (last) {
+                e->op = DP_LABEL_POP;
+                e->vport = vl->ends[!d];
+            } else {
+                e->op = DP_LABEL_SWAP;
+                e->out_label = label;
+                e->queue = dp_queue_ref(s, hop->out_port, err);
+                if (!e->queue) {
+                    free(e);
+                    error = EINVAL;
+                    break;
+                }
+            }
+            error = label_table_add(&hop->sw->labels, hop->in_port->uid, label, e);
+            if (error) {
+                dp_err(err, "virtual link %s: cannot add label %u on %s/%s: %s",
+                       vl->name, label, hop->sw->name, hop->in_port->name,
+                       strerror(error));
+                dp_queue_unref(e->queue);
+                free(e);
+                break;
+            }
+            hop->entry = e;
+            hop->in_port->n_users++;
+        }
+    }
+    return error;
+}
+
+int
+dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(vlp->slice, err);
+    struct dp_vlink_ports ports = { 0 };
+    struct dp_vnode *head = NULL, *tail = NULL;
+    struct dp_vlink *vl;
+    char vport_name[DP_NAME_LEN + 8];
+    uint32_t label = 0;
+    int error;
+
+    if (!s) {
+        return ENOENT;
+    }
+    error = dp_vlink_check(vlp, s, vport_name, sizeof vport_name, err);
+    if (error) {
+        return error;
+    }
+    error = dp_vlink_resolve(vlp, s, vport_name, &ports, &head, &tail, err);
+    if (!error) {
+        error = dp_vlink_choose_label(vlp, &ports, &label, err);
+    }
+    if (error) {
+        dp_vlink_ports_free(&ports);
+        return error;
+    }
+
+    vl = dp_vlink_new(vlp, s, label);
+    dp_pause();
+    error = dp_vlink_wire_ends(vl, &ports, head, tail, vport_name, err);
+    if (!error) {
+        error = dp_vlink_wire_hops(vl, &ports, err);
+    }
+    if (error) {
+        dp_vlink_free(vl);
+    } else {
+        s->vlinks = xrealloc(s->vlinks, (s->n_vlinks + 1) * sizeof *s->vlinks);
+        s->vlinks[s->n_vlinks++] = vl;
+    }
+    dp_resume();
+    dp_vlink_ports_free(&ports);
+    return error;
+}
+
+/* Undoes whatever part of a virtual link exists (workers paused). */
+static void
+dp_vlink_free(struct dp_vlink *vl)
+{
+    for (int d = 0; d < 2; d++) {
+        for (size_t i = 0; vl->hops[d] && i < vl->n_path; i++) {
+            struct dp_vlink_hop *hop = &vl->hops[d][i];
+            if (hop->entry) {
+                label_table_del(&hop->sw->labels, hop->in_port->uid, vl->label);
+                hop->in_port->n_users--;
+                dp_queue_unref(hop->entry->queue);
+                free(hop->entry);
+            }
+        }
+        free(vl->hops[d]);
+    }
+    for (int end = 0; end < 2; end++) {
+        struct dp_vport *vp = vl->ends[end];
+        if (vp) {
+            dp_vport_detach(vp);
+            vp->port->n_users--;
+            dp_queue_unref(vp->queue);
+            free(vp);
+        }
+    }
+    for (size_t i = 0; i < vl->n_path; i++) {
+        free(vl->path[i]);
+    }
+    free(vl->path);
+    free(vl);
+}
+
+int
+dp_vlink_del(const char *slice, const char *name, struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(slice, err);
+    struct dp_vlink *vl = s ? dp_vlink_find(s, name) : NULL;
+
+    if (!s) {
+        return ENOENT;
+    }
+    if (!vl) {
+        dp_err(err, "slice %s has no virtual link named \"%s\"", slice, name);
+        return ENOENT;
+    }
+    dp_pause();
+    for (uint32_t i = 0; i < s->n_vlinks; i++) {
+        if (s->vlinks[i] == vl) {
+            memmove(&s->vlinks[i], &s->vlinks[i + 1],
+                    (s->n_vlinks - i - 1) * sizeof *s->vlinks);
+            s->n_vlinks--;
+            break;
+        }
+    }
+    dp_vlink_free(vl);
+    dp_resume();
+    return 0;
+}

@@ -1,0 +1,295 @@
+/*
+ * dp_vnode: vnodes (a slice's forwarding plane on one switch) and their
+ * vports (the control side of the dataplane; see dp.c for the conventions).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/eventfd.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dp_private.h"
+#include "util.h"
+
+/* ---- Vnodes and vports ----------------------------------------------------- */
+
+/* (Re)starts the policer of 'vn' from its slice's rate and burst. */
+void
+dp_vnode_policer_init(struct dp_vnode *vn)
+{
+    struct dp_slice *s = vn->slice;
+
+    qsched_tb_init(&vn->policer, s->policer_bps, dp_now_ns());
+    if (s->policer_bps && s->policer_burst) {
+        vn->policer.burst = (uint64_t) s->policer_burst * QSCHED_NS;
+        vn->policer.tokens = vn->policer.burst;
+    }
+}
+
+int
+dp_vnode_add(const char *slice, const char *swname, const char *fpname,
+             const json_t *config, struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(slice, err);
+    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
+    const struct dp_fp_class *fp;
+    struct dp_vnode *vn;
+    void *state;
+    int error;
+
+    if (!sw) {
+        return ENOENT;
+    }
+    if (dp_vnode_find(s, sw)) {
+        dp_err(err, "slice %s already has a vnode on switch %s", slice, swname);
+        return EEXIST;
+    }
+    fp = dp_fp_class_find(fpname ? fpname : "l2learn");
+    if (!fp) {
+        dp_err(err, "vnode %s/%s: unknown forwarding plane \"%s\" (known: %s)",
+               slice, swname, fpname, dp_fp_class_names());
+        return EINVAL;
+    }
+    error = fp->create(config, &state, err);
+    if (error) {
+        char msg[DP_ERR_LEN];
+        memcpy(msg, err->msg, sizeof msg);
+        dp_err(err, "vnode %s/%s: %.200s", slice, swname, msg);
+        return error;
+    }
+    vn = xzalloc(sizeof *vn);
+    vn->slice = s;
+    vn->sw = sw;
+    vn->fp = fp;
+    vn->fp_state = state;
+    dp_vnode_policer_init(vn);
+
+    dp_pause();
+    if (s->idx >= sw->n_vnodes_alloc) {
+        uint32_t n = sw->n_vnodes_alloc ? sw->n_vnodes_alloc : 8;
+        while (n <= s->idx) {
+            n *= 2;
+        }
+        sw->vnodes = xrealloc(sw->vnodes, n * sizeof *sw->vnodes);
+        memset(&sw->vnodes[sw->n_vnodes_alloc], 0,
+               (n - sw->n_vnodes_alloc) * sizeof *sw->vnodes);
+        sw->n_vnodes_alloc = n;
+    }
+    sw->vnodes[s->idx] = vn;
+    sw->n_vnodes++;
+    dp_resume();
+    return 0;
+}
+
+/* The vport of 'vn' named 'name', or NULL. */
+struct dp_vport *
+dp_vport_find(const struct dp_vnode *vn, const char *name)
+{
+    for (uint16_t i = 0; i < vn->n_vports; i++) {
+        if (vn->vports[i] && !strcmp(vn->vports[i]->name, name)) {
+            return vn->vports[i];
+        }
+    }
+    return NULL;
+}
+
+/* Adds 'vp' to its vnode in the first free slot (workers paused). */
+int
+dp_vport_attach(struct dp_vport *vp, struct dp_error *err)
+{
+    struct dp_vnode *vn = vp->vn;
+    uint16_t i;
+
+    for (i = 0; i < vn->n_vports && vn->vports[i]; i++) {
+        continue;
+    }
+    if (i >= DP_MAX_VPORTS) {
+        dp_err(err, "vnode %s/%s has the maximum of %d vports", vn->slice->name,
+               vn->sw->name, DP_MAX_VPORTS);
+        return ENOSPC;
+    }
+    if (i == vn->n_vports) {
+        vn->vports = xrealloc(vn->vports, (vn->n_vports + 1) * sizeof *vn->vports);
+        vn->is_vlink = xrealloc(vn->is_vlink, vn->n_vports + 1);
+        vn->n_vports++;
+    }
+    vp->idx = i;
+    vn->vports[i] = vp;
+    vn->is_vlink[i] = vp->type == DP_VPORT_VLINK;
+    vn->n_live++;
+    return 0;
+}
+
+/* Removes 'vp' from its vnode, leaving a hole so other vports keep their
+ * indexes (the forwarding plane's state refers to them). */
+void
+dp_vport_detach(struct dp_vport *vp)
+{
+    struct dp_vnode *vn = vp->vn;
+
+    vn->fp->vport_removed(vn->fp_state, vp->idx);
+    vn->vports[vp->idx] = NULL;
+    vn->n_live--;
+    while (vn->n_vports && !vn->vports[vn->n_vports - 1]) {
+        vn->n_vports--;
+    }
+}
+
+int
+dp_vport_add(const char *slice, const char *swname, const char *vport,
+             const char *port, int vlan, struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(slice, err);
+    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    struct dp_port *p;
+    struct dp_vport *vp;
+    int error;
+
+    if (!sw) {
+        return ENOENT;
+    }
+    if (!vn) {
+        dp_err(err, "slice %s has no vnode on switch %s: add it first", slice, swname);
+        return ENOENT;
+    }
+    error = dp_check_name("vport", vport, err);
+    if (error) {
+        return error;
+    }
+    if (dp_vport_find(vn, vport)) {
+        dp_err(err, "vnode %s/%s already has a vport named \"%s\"", slice, swname, vport);
+        return EEXIST;
+    }
+    p = dp_need_port(sw, port, err);
+    if (!p) {
+        return ENOENT;
+    }
+    if (p->is_link) {
+        dp_err(err, "port %s/%s is a link end and carries labelled traffic; "
+               "bind vports to access ports", swname, port);
+        return EINVAL;
+    }
+    if (vlan > 4094 || vlan == 0 || vlan < -1) {
+        dp_err(err, "vport %s: VLAN %d is outside 1..4094", vport, vlan);
+        return EINVAL;
+    }
+    struct dp_vport *owner = classify_get(&p->bindings, vlan);
+    if (owner) {
+        if (vlan < 0) {
+            dp_err(err, "port %s/%s is already bound untagged to slice %s (vport %s)",
+                   swname, port, owner->vn->slice->name, owner->name);
+        } else {
+            dp_err(err, "VLAN %d on port %s/%s is already bound to slice %s (vport %s)",
+                   vlan, swname, port, owner->vn->slice->name, owner->name);
+        }
+        return EEXIST;
+    }
+
+    vp = xzalloc(sizeof *vp);
+    str_copy(vp->name, vport, sizeof vp->name);
+    vp->vn = vn;
+    vp->type = DP_VPORT_ACCESS;
+    vp->port = p;
+    vp->vlan = vlan;
+
+    dp_pause();
+    vp->queue = dp_queue_ref(s, p, err);
+    error = vp->queue ? dp_vport_attach(vp, err) : EINVAL;
+    if (!error) {
+        error = classify_bind(&p->bindings, vlan, vp);
+        if (error) {
+            dp_err(err, "vport %s: cannot bind port %s/%s: %s", vport, swname,
+                   port, strerror(error));
+            dp_vport_detach(vp);
+        }
+    }
+    if (error) {
+        dp_queue_unref(vp->queue);
+        free(vp);
+    } else {
+        p->n_users++;
+    }
+    dp_resume();
+    return error;
+}
+
+int
+dp_vport_del(const char *slice, const char *swname, const char *vport,
+             struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(slice, err);
+    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    struct dp_vport *vp;
+
+    if (!sw) {
+        return ENOENT;
+    }
+    vp = vn ? dp_vport_find(vn, vport) : NULL;
+    if (!vp) {
+        dp_err(err, "slice %s has no vport \"%s\" on switch %s", slice, vport, swname);
+        return ENOENT;
+    }
+    if (vp->type == DP_VPORT_VLINK) {
+        dp_err(err, "vport %s belongs to virtual link %s: delete the virtual link",
+               vport, vp->vlink->name);
+        return EBUSY;
+    }
+    dp_pause();
+    classify_unbind(&vp->port->bindings, vp->vlan);
+    vp->port->n_users--;
+    dp_vport_detach(vp);
+    dp_queue_unref(vp->queue);
+    dp_resume();
+    free(vp);
+    return 0;
+}
+
+int
+dp_vnode_del(const char *slice, const char *swname, struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(slice, err);
+    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+
+    if (!sw) {
+        return ENOENT;
+    }
+    if (!vn) {
+        dp_err(err, "slice %s has no vnode on switch %s", slice, swname);
+        return ENOENT;
+    }
+    for (uint16_t i = 0; i < vn->n_vports; i++) {
+        if (vn->vports[i] && vn->vports[i]->type == DP_VPORT_VLINK) {
+            dp_err(err, "vnode %s/%s ends virtual link %s: delete it first",
+                   slice, swname, vn->vports[i]->vlink->name);
+            return EBUSY;
+        }
+    }
+    dp_pause();
+    for (uint16_t i = vn->n_vports; i-- > 0;) {
+        if (vn->vports[i]) {
+            dp_vport_del(slice, swname, vn->vports[i]->name, err);
+        }
+    }
+    sw->vnodes[s->idx] = NULL;
+    sw->n_vnodes--;
+    dp_rings_forget(vn);
+    dp_resume();
+    vn->fp->destroy(vn->fp_state);
+    free(vn->is_vlink);
+    free(vn->vports);
+    free(vn);
+    return 0;
+}

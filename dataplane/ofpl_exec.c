@@ -1,0 +1,1051 @@
+/*
+ * ofpl_exec: the fast path of the OpenFlow 1.3 pipeline (see ofpl.h for
+ * the design, ofpl_pvt.h for how the files share it): port liveness, the
+ * exact-match cache, trains, tables, instructions, actions, groups, meters.
+ *
+ * Cost on the fast path (1 forwarding core, 64-byte frames, measured with
+ * scripts/bench-openflow.sh, docs/performance-openflow.md): a cache hit is
+ * the parse, one CRC32 hash of the key, a 112-byte compare, the counters
+ * and the actions; a miss adds one hash probe per tuple tried.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ofpl_pvt.h"
+
+/* ---- Ports ---------------------------------------------------------------- */
+
+void
+ofpl_set_port_live(struct ofpl_pipeline *pl, uint16_t vport, bool live)
+{
+    if (vport < OFPL_MAX_PORTS) {
+        if (live) {
+            pl->live[vport / 64] |= 1ull << (vport % 64);
+        } else {
+            pl->live[vport / 64] &= ~(1ull << (vport % 64));
+        }
+        pl->gen++;
+    }
+}
+
+bool
+ofpl_port_live(const struct ofpl_pipeline *pl, uint16_t vport)
+{
+    return vport < OFPL_MAX_PORTS && (pl->live[vport / 64] >> (vport % 64)) & 1;
+}
+
+/* ---- Execution -------------------------------------------------------------- */
+
+struct ofpl_exec {
+    struct ofpl_pipeline *pl;
+    struct ofpl_packet *pkt;
+    struct ofpl_key key;
+    struct ofp_hdrs h;
+    uint16_t in_vport;
+    uint8_t depth;
+    bool stop;                      /* dropped (TTL, meter) */
+    bool impure;                    /* more than counters happened */
+    bool has_pending;
+    uint64_t now_ns;
+    ofpl_emit_fn *emit;
+    void *aux;
+    struct ofpl_out pending;
+    uint32_t queue;
+    uint8_t table;                  /* of the flow running */
+    bool table_miss_flow;           /* the flow is priority 0, match all */
+    uint64_t cookie;
+    const struct ofp_action *aset[OFPL_ASET_MAX];
+    uint8_t n_aset;
+};
+
+static void
+exec_reparse(struct ofpl_exec *x)
+{
+    uint64_t w0 = x->key.w[0] & 0xffffffffull, meta = x->key.w[5];
+    uint64_t tun = x->key.w[13];
+
+    memset(&x->key, 0, sizeof x->key);
+    x->key.w[0] = w0;
+    x->key.w[5] = meta;
+    x->key.w[13] = tun;
+    ofpl_key_parse(x->pkt->data, x->pkt->len, &x->key, &x->h);
+}
+
+/* The packet is about to change: a pending output must leave as it is. */
+static inline void
+exec_flush(struct ofpl_exec *x)
+{
+    x->impure = true;               /* called before every rewrite */
+    if (x->has_pending) {
+        x->has_pending = false;
+        x->emit(x->aux, x->pkt, &x->pending);
+    }
+}
+
+static inline void
+exec_output(struct ofpl_exec *x, const struct ofpl_out *o)
+{
+    if (x->has_pending) {
+        exec_flush(x);
+    }
+    x->pending = *o;
+    x->has_pending = true;
+}
+
+static void
+exec_output_port(struct ofpl_exec *x, uint32_t port, uint16_t max_len)
+{
+    struct ofpl_out o = { .queue = x->queue };
+
+    if (port >= 1 && port <= OFPL_MAX_PORTS) {
+        uint16_t v = port - 1;
+        if (v == x->in_vport || !ofpl_port_live(x->pl, v)) {
+            return;                 /* never back out of in_port unasked */
+        }
+        o.kind = OFPL_OUT_PORT;
+        o.port = v;
+    } else if (port == OFPP13_IN_PORT) {
+        if (x->in_vport == OFPL_NO_PORT || !ofpl_port_live(x->pl, x->in_vport)) {
+            return;
+        }
+        o.kind = OFPL_OUT_PORT;
+        o.port = x->in_vport;
+    } else if (port == OFPP13_FLOOD || port == OFPP13_ALL) {
+        o.kind = OFPL_OUT_FLOOD;
+        o.port = x->in_vport;
+    } else if (port == OFPP13_CONTROLLER) {
+        o.kind = OFPL_OUT_CONTROLLER;
+        o.reason = x->table_miss_flow ? OFPL_REASON_NO_MATCH : OFPL_REASON_ACTION;
+        o.table = x->table;
+        o.cookie = x->cookie;
+        o.max_len = max_len;
+        o.port = x->in_vport;
+    } else if (port == OFPP13_TABLE && x->table == OFPL_REASON_TABLE) {
+        o.kind = OFPL_OUT_CONTROLLER;       /* packet-out only */
+        o.reason = OFPL_REASON_TABLE;
+        o.port = x->in_vport;
+    } else {
+        return;
+    }
+    exec_output(x, &o);
+}
+
+/* Internet checksum helpers (RFC 1624). */
+static inline void
+csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
+{
+    uint32_t s = (uint16_t) ~ofp_rd16(csum) + (uint16_t) ~old + new;
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    ofp_wr16(csum, (uint16_t) ~s);
+}
+
+static inline void
+csum_replace32(uint8_t *csum, uint32_t old, uint32_t new)
+{
+    csum_replace16(csum, old >> 16, new >> 16);
+    csum_replace16(csum, old & 0xffff, new & 0xffff);
+}
+
+/* The L4 checksum field of the packet, or NULL (none, or UDP without). */
+static uint8_t *
+l4_csum(struct ofpl_exec *x)
+{
+    uint8_t *l4 = x->pkt->data + x->h.l4;
+
+    if (!x->h.l4) {
+        return NULL;
+    }
+    if (x->h.ip_proto == 6 && x->pkt->len >= x->h.l4 + 18u) {
+        return l4 + 16;
+    }
+    if (x->h.ip_proto == 17 && x->pkt->len >= x->h.l4 + 8u && ofp_rd16(l4 + 6)) {
+        return l4 + 6;
+    }
+    return NULL;
+}
+
+static void
+exec_set_ipv4_addr(struct ofpl_exec *x, uint8_t *addr, uint32_t v)
+{
+    uint32_t old = ofp_rd32(addr);
+    uint8_t *csum = l4_csum(x);
+
+    csum_replace32(x->pkt->data + x->h.l3 + 10, old, v);
+    if (csum) {
+        csum_replace32(csum, old, v);
+    }
+    ofp_wr32(addr, v);
+}
+
+static void
+exec_set_ipv6_addr(struct ofpl_exec *x, uint8_t *addr, const uint8_t *v)
+{
+    uint8_t *csum = l4_csum(x);
+
+    if (!csum && x->h.ip_proto == 58 && x->h.l4 && x->pkt->len >= x->h.l4 + 4u) {
+        csum = x->pkt->data + x->h.l4 + 2;
+    }
+    for (int i = 0; csum && i < 16; i += 2) {
+        csum_replace16(csum, ofp_rd16(addr + i), ofp_rd16(v + i));
+    }
+    memcpy(addr, v, 16);
+}
+
+/* set_field: the packet and the key. */
+static void
+exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
+{
+    uint8_t *p = x->pkt->data;
+    uint8_t *l3 = p + x->h.l3, *l4 = p + x->h.l4;
+    uint64_t u = ofpl_kf[f].bits == 128 ? 0 : ofp_value_to_u64(f, v);
+
+    exec_flush(x);
+    switch (f) {
+    case OFP_F_METADATA:
+    case OFP_F_TUNNEL_ID:
+        break;
+    case OFP_F_ETH_DST:
+        if (x->pkt->len >= 14) {
+            memcpy(p, v->mac, 6);
+        }
+        break;
+    case OFP_F_ETH_SRC:
+        if (x->pkt->len >= 14) {
+            memcpy(p + 6, v->mac, 6);
+        }
+        break;
+    case OFP_F_VLAN_VID:
+        if (!x->h.vlan) {
+            return;
+        }
+        ofp_wr16(p + 14, (ofp_rd16(p + 14) & 0xf000) | (u & 0xfff));
+        u = 0x1000 | (u & 0xfff);
+        break;
+    case OFP_F_VLAN_PCP:
+        if (!x->h.vlan) {
+            return;
+        }
+        ofp_wr16(p + 14, (ofp_rd16(p + 14) & 0x1fff) | (u & 7) << 13);
+        break;
+    case OFP_F_IP_DSCP:
+    case OFP_F_IP_ECN:
+        if (x->h.eth_type == OFP_ETH_TYPE_IPV4 && x->h.l3) {
+            uint8_t tos = l3[1];
+            tos = f == OFP_F_IP_DSCP ? (tos & 3) | (u << 2) : (tos & 0xfc) | (u & 3);
+            csum_replace16(l3 + 10, ofp_rd16(l3), (l3[0] << 8) | tos);
+            l3[1] = tos;
+        } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6 && x->h.l3) {
+            uint32_t vtf = ofp_rd32(l3);
+            uint8_t tc = vtf >> 20;
+            tc = f == OFP_F_IP_DSCP ? (tc & 3) | (u << 2) : (tc & 0xfc) | (u & 3);
+            ofp_wr32(l3, (vtf & 0xf00fffff) | (uint32_t) tc << 20);
+        } else {
+            return;
+        }
+        break;
+    case OFP_F_IPV4_SRC:
+    case OFP_F_IPV4_DST:
+        if (x->h.eth_type != OFP_ETH_TYPE_IPV4 || !x->h.l3) {
+            return;
+        }
+        exec_set_ipv4_addr(x, l3 + (f == OFP_F_IPV4_SRC ? 12 : 16), u);
+        break;
+    case OFP_F_TCP_SRC: case OFP_F_UDP_SRC: case OFP_F_SCTP_SRC:
+    case OFP_F_TCP_DST: case OFP_F_UDP_DST: case OFP_F_SCTP_DST: {
+        if (!x->h.l4 || x->h.ip_proto == 1 || x->h.ip_proto == 58) {
+            return;
+        }
+        bool src = f == OFP_F_TCP_SRC || f == OFP_F_UDP_SRC || f == OFP_F_SCTP_SRC;
+        uint8_t *csum = l4_csum(x);
+        if (csum) {
+            csum_replace16(csum, ofp_rd16(l4 + (src ? 0 : 2)), u);
+        }
+        ofp_wr16(l4 + (src ? 0 : 2), u);
+        break;
+    }
+    case OFP_F_ICMPV4_TYPE: case OFP_F_ICMPV4_CODE:
+    case OFP_F_ICMPV6_TYPE: case OFP_F_ICMPV6_CODE: {
+        if (!x->h.l4 || (x->h.ip_proto != 1 && x->h.ip_proto != 58)) {
+            return;
+        }
+        bool type = f == OFP_F_ICMPV4_TYPE || f == OFP_F_ICMPV6_TYPE;
+        uint16_t old = ofp_rd16(l4);
+        l4[type ? 0 : 1] = u;
+        csum_replace16(l4 + 2, old, ofp_rd16(l4));
+        break;
+    }
+    case OFP_F_ARP_OP:
+    case OFP_F_ARP_SPA: case OFP_F_ARP_TPA:
+    case OFP_F_ARP_SHA: case OFP_F_ARP_THA:
+        if (x->h.eth_type != OFP_ETH_TYPE_ARP || !x->h.l3) {
+            return;
+        }
+        if (f == OFP_F_ARP_OP) {
+            ofp_wr16(l3 + 6, u);
+        } else if (f == OFP_F_ARP_SHA) {
+            memcpy(l3 + 8, v->mac, 6);
+        } else if (f == OFP_F_ARP_SPA) {
+            ofp_wr32(l3 + 14, u);
+        } else if (f == OFP_F_ARP_THA) {
+            memcpy(l3 + 18, v->mac, 6);
+        } else {
+            ofp_wr32(l3 + 24, u);
+        }
+        break;
+    case OFP_F_IPV6_SRC:
+    case OFP_F_IPV6_DST:
+        if (x->h.eth_type != OFP_ETH_TYPE_IPV6 || !x->h.l3) {
+            return;
+        }
+        exec_set_ipv6_addr(x, l3 + (f == OFP_F_IPV6_SRC ? 8 : 24), v->ipv6);
+        break;
+    case OFP_F_IPV6_FLABEL:
+        if (x->h.eth_type != OFP_ETH_TYPE_IPV6 || !x->h.l3) {
+            return;
+        }
+        ofp_wr32(l3, (ofp_rd32(l3) & 0xfff00000) | (u & 0xfffff));
+        break;
+    case OFP_F_MPLS_LABEL:
+    case OFP_F_MPLS_TC:
+    case OFP_F_MPLS_BOS: {
+        if (!x->h.mpls) {
+            return;
+        }
+        uint8_t *m = p + x->h.mpls;
+        uint32_t lse = ofp_rd32(m);
+        if (f == OFP_F_MPLS_LABEL) {
+            lse = (lse & 0xfff) | (uint32_t) (u & 0xfffff) << 12;
+        } else if (f == OFP_F_MPLS_TC) {
+            lse = (lse & ~0xe00u) | (uint32_t) (u & 7) << 9;
+        } else {
+            lse = (lse & ~0x100u) | (uint32_t) (u & 1) << 8;
+        }
+        ofp_wr32(m, lse);
+        break;
+    }
+    default:
+        return;                     /* in_port, eth_type: read-only */
+    }
+    if (ofpl_kf[f].bits == 128) {
+        key_put_value(&x->key, f, v);
+    } else {
+        key_put(&x->key, f, u);
+    }
+}
+
+/* Inserts 'n' bytes at offset 'at' of the packet, moving the bytes before
+ * it forward into the headroom. */
+static uint8_t *
+pkt_insert(struct ofpl_packet *pkt, uint32_t at, uint32_t n)
+{
+    if (pkt->headroom < n || at > pkt->len) {
+        return NULL;
+    }
+    memmove(pkt->data - n, pkt->data, at);
+    pkt->data -= n;
+    pkt->headroom -= n;
+    pkt->len += n;
+    return pkt->data + at;
+}
+
+static void
+pkt_remove(struct ofpl_packet *pkt, uint32_t at, uint32_t n)
+{
+    memmove(pkt->data + n, pkt->data, at);
+    pkt->data += n;
+    pkt->headroom += n;
+    pkt->len -= n;
+}
+
+static void
+exec_push_vlan(struct ofpl_exec *x, uint16_t tpid)
+{
+    uint16_t tci = 0;
+    uint8_t *t;
+
+    if (x->pkt->len < 14) {
+        return;
+    }
+    if (x->h.vlan) {
+        tci = ofp_rd16(x->pkt->data + 14);      /* the spec: copy the outer tag */
+    }
+    exec_flush(x);
+    t = pkt_insert(x->pkt, 12, 4);
+    if (!t) {
+        x->stop = true;
+        return;
+    }
+    ofp_wr16(t, tpid);
+    ofp_wr16(t + 2, tci);
+    exec_reparse(x);
+}
+
+static void
+exec_pop_vlan(struct ofpl_exec *x)
+{
+    if (!x->h.vlan) {
+        return;
+    }
+    exec_flush(x);
+    pkt_remove(x->pkt, 12, 4);
+    exec_reparse(x);
+}
+
+static void
+exec_push_mpls(struct ofpl_exec *x, uint16_t ethertype)
+{
+    uint32_t at = x->h.l2_end + 2;
+    uint8_t ttl = 64, tc = 0;
+    uint32_t label = 0;
+    uint8_t *m;
+
+    if (x->pkt->len < at) {
+        return;
+    }
+    if (x->h.mpls) {
+        uint32_t lse = ofp_rd32(x->pkt->data + x->h.mpls);
+        label = lse >> 12;
+        tc = (lse >> 9) & 7;
+        ttl = lse & 0xff;
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV4 && x->h.l3) {
+        ttl = x->pkt->data[x->h.l3 + 8];
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6 && x->h.l3) {
+        ttl = x->pkt->data[x->h.l3 + 7];
+    }
+    bool bos = !x->h.mpls;
+    exec_flush(x);
+    m = pkt_insert(x->pkt, at, 4);
+    if (!m) {
+        x->stop = true;
+        return;
+    }
+    ofp_wr32(m, label << 12 | (uint32_t) tc << 9 | (uint32_t) bos << 8 | ttl);
+    ofp_wr16(m - 2, ethertype);
+    exec_reparse(x);
+}
+
+static void
+exec_pop_mpls(struct ofpl_exec *x, uint16_t ethertype)
+{
+    if (!x->h.mpls) {
+        return;
+    }
+    exec_flush(x);
+    ofp_wr16(x->pkt->data + x->h.l2_end, ethertype);
+    /* Remove the 4 bytes of the label: move the L2 header over it. */
+    pkt_remove(x->pkt, x->h.mpls, 4);
+    exec_reparse(x);
+}
+
+/* dec_nw_ttl / set_nw_ttl: false if the packet must be dropped. */
+static bool
+exec_nw_ttl(struct ofpl_exec *x, bool dec, uint8_t ttl)
+{
+    uint8_t *l3 = x->pkt->data + x->h.l3;
+
+    if (!x->h.l3 || (x->h.eth_type != OFP_ETH_TYPE_IPV4 && x->h.eth_type != OFP_ETH_TYPE_IPV6)) {
+        return true;
+    }
+    exec_flush(x);
+    if (x->h.eth_type == OFP_ETH_TYPE_IPV4) {
+        uint8_t old = l3[8];
+        if (dec) {
+            if (old <= 1) {
+                return false;
+            }
+            ttl = old - 1;
+        }
+        csum_replace16(l3 + 10, old << 8 | l3[9], ttl << 8 | l3[9]);
+        l3[8] = ttl;
+    } else {
+        if (dec) {
+            if (l3[7] <= 1) {
+                return false;
+            }
+            ttl = l3[7] - 1;
+        }
+        l3[7] = ttl;
+    }
+    return true;
+}
+
+static bool
+exec_mpls_ttl(struct ofpl_exec *x, bool dec, uint8_t ttl)
+{
+    uint8_t *m = x->pkt->data + x->h.mpls;
+
+    if (!x->h.mpls) {
+        return true;
+    }
+    exec_flush(x);
+    if (dec) {
+        if (m[3] <= 1) {
+            return false;
+        }
+        ttl = m[3] - 1;
+    }
+    m[3] = ttl;
+    return true;
+}
+
+static void exec_group(struct ofpl_exec *, uint32_t group_id, bool last);
+
+/* Runs one action. */
+static void
+exec_action(struct ofpl_exec *x, const struct ofp_action *a, bool last)
+{
+    switch (a->type) {
+    case OFPAT_OUTPUT:
+        exec_output_port(x, a->output.port, a->output.max_len);
+        break;
+    case OFPAT_SET_FIELD:
+        exec_set_field(x, a->set_field.field, &a->set_field.value);
+        break;
+    case OFPAT_PUSH_VLAN:
+        exec_push_vlan(x, a->ethertype);
+        break;
+    case OFPAT_POP_VLAN:
+        exec_pop_vlan(x);
+        break;
+    case OFPAT_PUSH_MPLS:
+        exec_push_mpls(x, a->ethertype);
+        break;
+    case OFPAT_POP_MPLS:
+        exec_pop_mpls(x, a->ethertype);
+        break;
+    case OFPAT_DEC_NW_TTL:
+    case OFPAT_SET_NW_TTL:
+        if (!exec_nw_ttl(x, a->type == OFPAT_DEC_NW_TTL, a->ttl)) {
+            x->stop = true;
+        }
+        break;
+    case OFPAT_DEC_MPLS_TTL:
+    case OFPAT_SET_MPLS_TTL:
+        if (!exec_mpls_ttl(x, a->type == OFPAT_DEC_MPLS_TTL, a->ttl)) {
+            x->stop = true;
+        }
+        break;
+    case OFPAT_SET_QUEUE:
+        x->queue = a->queue_id;
+        break;
+    case OFPAT_GROUP:
+        exec_group(x, a->group_id, last);
+        break;
+    default:
+        break;                      /* copy_ttl_in/out: no-ops here */
+    }
+}
+
+static void
+exec_actions(struct ofpl_exec *x, const struct ofp_action *acts, size_t n,
+             bool last)
+{
+    for (size_t i = 0; i < n && !x->stop; i++) {
+        exec_action(x, &acts[i], last && i == n - 1);
+    }
+}
+
+/* Runs bucket 'b' on a copy of the packet (or on the packet itself when
+ * nothing follows: 'in_place'). */
+static void
+exec_bucket(struct ofpl_exec *x, struct ofpl_bucket *b, bool in_place)
+{
+    b->n_packets++;
+    b->n_bytes += x->pkt->len;
+    if (in_place) {
+        x->depth++;
+        exec_actions(x, b->acts, b->n_acts, true);
+        x->depth--;
+        return;
+    }
+    if (x->depth >= OFPL_MAX_DEPTH || x->pkt->len > OFPL_SCRATCH_LEN) {
+        return;
+    }
+    struct ofpl_exec y = *x;
+    struct ofpl_packet copy;
+    uint8_t *buf = x->pl->scratch[x->depth];
+
+    copy.data = buf + OFPL_SCRATCH_HEADROOM;
+    copy.len = x->pkt->len;
+    copy.headroom = OFPL_SCRATCH_HEADROOM;
+    copy.idx = x->pkt->idx;
+    memcpy(copy.data, x->pkt->data, x->pkt->len);
+    y.pkt = &copy;
+    y.has_pending = false;
+    y.stop = false;
+    y.depth++;
+    exec_actions(&y, b->acts, b->n_acts, true);
+    exec_flush(&y);
+}
+
+static bool
+bucket_live(const struct ofpl_pipeline *pl, const struct ofpl_bucket *b)
+{
+    if (b->watch_port != OFPP13_ANY
+        && !(b->watch_port >= 1 && b->watch_port <= OFPL_MAX_PORTS
+             && ofpl_port_live(pl, b->watch_port - 1))) {
+        return false;
+    }
+    if (b->watch_group != OFPG_ANY && !group_find(pl, b->watch_group)) {
+        return false;
+    }
+    return true;
+}
+
+static void
+exec_group(struct ofpl_exec *x, uint32_t group_id, bool last)
+{
+    struct ofpl_group *g = group_find(x->pl, group_id);
+
+    x->impure = true;
+    if (!g || !g->n_buckets || x->depth >= OFPL_MAX_DEPTH) {
+        return;
+    }
+    g->n_packets++;
+    g->n_bytes += x->pkt->len;
+    switch (g->type) {
+    case OFPGT11_ALL:
+        for (size_t i = 0; i < g->n_buckets && !x->stop; i++) {
+            exec_bucket(x, &g->buckets[i], last && i == g->n_buckets - 1);
+        }
+        break;
+    case OFPGT11_INDIRECT:
+        exec_bucket(x, &g->buckets[0], last);
+        break;
+    case OFPGT11_SELECT: {
+        uint32_t total = 0, pick;
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            if (bucket_live(x->pl, &g->buckets[i])) {
+                total += g->buckets[i].weight ? g->buckets[i].weight : 1;
+            }
+        }
+        if (!total) {
+            return;
+        }
+        pick = key_hash_all(&x->key) % total;
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            struct ofpl_bucket *b = &g->buckets[i];
+            uint32_t w = b->weight ? b->weight : 1;
+            if (!bucket_live(x->pl, b)) {
+                continue;
+            }
+            if (pick < w) {
+                exec_bucket(x, b, last);
+                return;
+            }
+            pick -= w;
+        }
+        break;
+    }
+    case OFPGT11_FF:
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            if (bucket_live(x->pl, &g->buckets[i])) {
+                exec_bucket(x, &g->buckets[i], last);
+                return;
+            }
+        }
+        break;
+    }
+}
+
+/* Action set order (section 5.10 of the specification). */
+static int
+aset_rank(const struct ofp_action *a)
+{
+    switch (a->type) {
+    case OFPAT_COPY_TTL_IN: return 0;
+    case OFPAT_POP_VLAN: case OFPAT_POP_MPLS: return 1;
+    case OFPAT_PUSH_MPLS: return 2;
+    case OFPAT_PUSH_VLAN: return 3;
+    case OFPAT_COPY_TTL_OUT: return 4;
+    case OFPAT_DEC_NW_TTL: case OFPAT_DEC_MPLS_TTL: return 5;
+    case OFPAT_SET_FIELD: case OFPAT_SET_NW_TTL: case OFPAT_SET_MPLS_TTL: return 6;
+    case OFPAT_SET_QUEUE: return 7;
+    case OFPAT_GROUP: return 8;
+    default: return 9;              /* output */
+    }
+}
+
+static bool
+aset_same(const struct ofp_action *a, const struct ofp_action *b)
+{
+    if (a->type != b->type) {
+        return false;
+    }
+    return a->type != OFPAT_SET_FIELD || a->set_field.field == b->set_field.field;
+}
+
+static void
+aset_write(struct ofpl_exec *x, const struct ofp_action *acts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t j;
+        for (j = 0; j < x->n_aset; j++) {
+            if (aset_same(x->aset[j], &acts[i])) {
+                break;
+            }
+        }
+        if (j < x->n_aset) {
+            x->aset[j] = &acts[i];
+        } else if (x->n_aset < OFPL_ASET_MAX) {
+            x->aset[x->n_aset++] = &acts[i];
+        }
+    }
+}
+
+static void
+aset_execute(struct ofpl_exec *x)
+{
+    const struct ofp_action *sorted[OFPL_ASET_MAX];
+    bool has_group = false;
+    uint8_t n = 0;
+
+    for (int rank = 0; rank <= 9; rank++) {
+        for (uint8_t j = 0; j < x->n_aset; j++) {
+            if (aset_rank(x->aset[j]) == rank) {
+                sorted[n++] = x->aset[j];
+                has_group |= rank == 8;
+            }
+        }
+    }
+    for (uint8_t j = 0; j < n && !x->stop; j++) {
+        if (has_group && sorted[j]->type == OFPAT_OUTPUT) {
+            break;                  /* a group in the set overrides output */
+        }
+        exec_action(x, sorted[j], j == n - 1);
+    }
+}
+
+/* Token-bucket meter: false if a drop band says drop. */
+static bool
+meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
+{
+    uint64_t dt = now_ns - m->last_ns;
+    struct ofpl_band *hit = NULL;
+
+    if (dt > 1000000000ull) {
+        dt = 1000000000ull;
+    }
+    m->last_ns = now_ns;
+    m->n_packets++;
+    m->n_bytes += len;
+    for (size_t i = 0; i < m->n_bands; i++) {
+        struct ofpl_band *b = &m->bands[i];
+        uint64_t cost = (m->flags & OFPMF13_PKTPS ? 1 : len) * 1000000ull;
+
+        b->tokens += dt * b->per_s / 1000;
+        if (b->tokens > b->capacity) {
+            b->tokens = b->capacity;
+        }
+        if (b->tokens >= cost) {
+            b->tokens -= cost;
+        } else if (!hit || b->rate > hit->rate) {
+            hit = b;
+        }
+    }
+    if (!hit) {
+        return true;
+    }
+    hit->n_packets++;
+    hit->n_bytes += len;
+    return hit->type != OFPMBT13_DROP;
+}
+
+/* Runs the instructions of flow 'f'.  Returns the next table, or -1. */
+static int
+exec_flow(struct ofpl_exec *x, struct ofpl_flow *f)
+{
+    const struct ofp_instructions *in = &f->insts;
+
+    f->n_packets++;
+    f->n_bytes += x->pkt->len;
+    f->used_ns = x->now_ns;
+    x->table = f->table_id;
+    x->cookie = f->cookie;
+    x->table_miss_flow = !f->priority && !f->tuple->n_words;
+    if (in->present & (1u << OFPIT_METER)) {
+        struct ofpl_meter *m = meter_find(x->pl, in->meter_id);
+        x->impure = true;
+        if (m && !meter_apply(m, x->pkt->len, x->now_ns)) {
+            x->stop = true;
+            return -1;
+        }
+    }
+    if (in->apply.n) {
+        exec_actions(x, in->apply.actions, in->apply.n, false);
+        if (x->stop) {
+            return -1;
+        }
+    }
+    if (in->present & (1u << OFPIT_CLEAR_ACTIONS)) {
+        x->n_aset = 0;
+    }
+    if (in->write.n) {
+        aset_write(x, in->write.actions, in->write.n);
+    }
+    if (in->present & (1u << OFPIT_WRITE_METADATA)) {
+        x->key.w[5] = (x->key.w[5] & ~in->metadata_mask)
+                      | (in->metadata & in->metadata_mask);
+    }
+    if (in->present & (1u << OFPIT_GOTO_TABLE)) {
+        return in->goto_table;
+    }
+    return -1;
+}
+
+static void
+exec_miss(struct ofpl_exec *x, uint8_t table)
+{
+    if (x->pl->params.miss == OFPL_MISS_CONTROLLER) {
+        struct ofpl_out o = {
+            .kind = OFPL_OUT_CONTROLLER, .reason = OFPL_REASON_NO_MATCH,
+            .table = table, .cookie = UINT64_MAX, .max_len = OFPL_MAX_LEN_MISS,
+            .port = x->in_vport,
+        };
+        exec_output(x, &o);
+    }
+}
+
+static void
+exec_finish(struct ofpl_exec *x, struct ofpl_out *out)
+{
+    if (x->has_pending) {
+        *out = x->pending;
+    } else {
+        memset(out, 0, sizeof *out);
+        out->kind = OFPL_OUT_DROP;
+    }
+}
+
+/* The bytes of the headers the key was parsed from. */
+static inline uint32_t
+hdrs_end(const struct ofp_hdrs *h)
+{
+    if (h->l4) {
+        return h->l4 + 4;
+    }
+    if (h->l3) {
+        return h->l3 + (h->eth_type == OFP_ETH_TYPE_ARP ? 28 : h->eth_type == OFP_ETH_TYPE_IPV4 ? 20 : 40);
+    }
+    return h->mpls ? h->mpls + 4u : h->l2_end + 2u;
+}
+
+/* Does 'p' (at least OFPL_TRAIN_HDR bytes) start with the remembered
+ * header bytes?  Eight words, no call. */
+static inline bool
+train_match(const struct ofpl_pipeline *pl, const uint8_t *p)
+{
+    uint64_t diff = 0;
+
+    for (int i = 0; i < OFPL_TRAIN_HDR / 8; i++) {
+        uint64_t a, h, m;
+        memcpy(&a, p + 8 * i, 8);
+        memcpy(&h, pl->last.hdr + 8 * i, 8);
+        memcpy(&m, pl->train_mask + 8 * i, 8);
+        diff |= (a & m) ^ h;
+    }
+    return !diff;
+}
+
+static void train_count(struct ofpl_pipeline *, uint32_t n, uint64_t bytes,
+                        uint64_t now_ns);
+
+/* Remembers the trip of a packet whose run changed only counters. */
+static void
+train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
+               struct ofpl_flow *const *steps, uint8_t n_steps, uint8_t miss_table,
+               const struct ofpl_out *out)
+{
+    uint32_t end = hdrs_end(&x->h);
+
+    if (x->impure || x->stop || end > OFPL_TRAIN_HDR || x->pkt->len < OFPL_TRAIN_HDR) {
+        pl->last.gen = 0;
+        return;
+    }
+    pl->last.gen = pl->gen;
+    pl->last.in_vport = x->in_vport;
+    pl->last.len = x->pkt->len;
+    pl->last.n_steps = n_steps;
+    pl->last.miss_table = miss_table;
+    memcpy(pl->last.steps, steps, n_steps * sizeof *steps);
+    pl->last.out = *out;
+    memset(pl->train_mask, 0, OFPL_TRAIN_HDR);
+    memset(pl->train_mask, 0xff, end);
+    for (int i = 0; i < OFPL_TRAIN_HDR; i++) {
+        pl->last.hdr[i] = x->pkt->data[i] & pl->train_mask[i];
+    }
+}
+
+void
+ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
+         uint64_t now_ns, ofpl_emit_fn *emit, void *aux, struct ofpl_out *out)
+{
+    struct ofpl_exec x;
+    struct ofpl_emc_entry *e;
+    uint32_t h;
+
+    /* A train: the same headers as the previous packet, whose trip only
+     * counted.  Count again; nothing else to do. */
+    if (pl->last.gen == pl->gen && pl->last.in_vport == in_vport
+        && pl->last.len == pkt->len && train_match(pl, pkt->data)) {
+        train_count(pl, 1, pkt->len, now_ns);
+        *out = pl->last.out;
+        return;
+    }
+
+    x.pl = pl;
+    x.pkt = pkt;
+    x.in_vport = in_vport;
+    x.depth = 0;
+    x.stop = false;
+    x.impure = false;
+    x.has_pending = false;
+    x.now_ns = now_ns;
+    x.emit = emit;
+    x.aux = aux;
+    x.queue = 0;
+    x.table = 0;
+    x.table_miss_flow = false;
+    x.cookie = 0;
+    x.n_aset = 0;
+    memset(&x.key, 0, sizeof x.key);
+    x.key.w[0] = (uint32_t) in_vport + 1;
+    ofpl_key_parse(pkt->data, pkt->len, &x.key, &x.h);
+
+    h = key_hash_all(&x.key);
+    e = &pl->emc[h & pl->emc_mask];
+    if (likely(e->gen == pl->gen && !memcmp(&e->key, &x.key, sizeof x.key))) {
+        int t = 0;
+        pl->emc_hits++;
+        for (uint8_t i = 0; i < e->n_steps && t >= 0 && !x.stop; i++) {
+            struct ofpl_table *tb = &pl->tables[t];
+            tb->lookups++;
+            tb->matches++;
+            t = exec_flow(&x, e->steps[i]);
+        }
+        if (t >= 0 && !x.stop && e->miss_table != 0xff) {
+            pl->tables[e->miss_table].lookups++;
+            exec_miss(&x, e->miss_table);
+        } else if (!x.stop && t < 0) {
+            aset_execute(&x);
+        }
+        exec_finish(&x, out);
+        train_remember(pl, &x, e->steps, e->n_steps, e->miss_table, out);
+        return;
+    }
+
+    /* Slow path: classify table by table, and remember the steps. */
+    struct ofpl_key entry_key = x.key;
+    struct ofpl_flow *steps[OFPL_EMC_STEPS];
+    uint8_t n_steps = 0, miss_table = 0xff;
+    bool cacheable = true;
+    int t = 0;
+
+    pl->emc_misses++;
+    while (t >= 0 && !x.stop) {
+        struct ofpl_table *tb = &pl->tables[t];
+        struct ofpl_flow *f = table_lookup(tb, &x.key);
+        tb->lookups++;
+        if (!f) {
+            miss_table = t;
+            exec_miss(&x, t);
+            break;
+        }
+        tb->matches++;
+        if (n_steps < OFPL_EMC_STEPS) {
+            steps[n_steps++] = f;
+        } else {
+            cacheable = false;
+        }
+        t = exec_flow(&x, f);
+        if (t >= (int) pl->params.n_tables) {
+            t = -1;                 /* checked at insertion; never here */
+        }
+    }
+    if (t < 0 && !x.stop && miss_table == 0xff) {
+        aset_execute(&x);
+    }
+    exec_finish(&x, out);
+    if (cacheable && !x.stop) {
+        e->key = entry_key;
+        e->gen = pl->gen;
+        e->n_steps = n_steps;
+        e->miss_table = miss_table;
+        memcpy(e->steps, steps, n_steps * sizeof *steps);
+        train_remember(pl, &x, steps, n_steps, miss_table, out);
+    } else {
+        pl->last.gen = 0;
+    }
+}
+
+/* Adds 'n' packets of 'bytes' to the counters of the remembered trip. */
+static void
+train_count(struct ofpl_pipeline *pl, uint32_t n, uint64_t bytes, uint64_t now_ns)
+{
+    for (uint8_t i = 0; i < pl->last.n_steps; i++) {
+        struct ofpl_flow *f = pl->last.steps[i];
+        f->n_packets += n;
+        f->n_bytes += bytes;
+        f->used_ns = now_ns;
+        pl->tables[f->table_id].lookups += n;
+        pl->tables[f->table_id].matches += n;
+    }
+    if (pl->last.miss_table != 0xff) {
+        pl->tables[pl->last.miss_table].lookups += n;
+    }
+    pl->train_hits += n;
+}
+
+void
+ofpl_run_burst(struct ofpl_pipeline *pl, struct ofpl_packet *pkts,
+               const uint16_t *in_vports, uint16_t n, uint64_t now_ns,
+               ofpl_emit_fn *emit, void *aux, struct ofpl_out *outs)
+{
+    uint32_t train = 0;
+    uint64_t bytes = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        struct ofpl_packet *pkt = &pkts[i];
+
+        if (pl->last.gen == pl->gen && pl->last.in_vport == in_vports[i]
+            && pl->last.len == pkt->len && train_match(pl, pkt->data)) {
+            train++;
+            bytes += pkt->len;
+            outs[i] = pl->last.out;
+            continue;
+        }
+        if (train) {
+            train_count(pl, train, bytes, now_ns);
+            train = 0;
+            bytes = 0;
+        }
+        ofpl_run(pl, pkt, in_vports[i], now_ns, emit, aux, &outs[i]);
+    }
+    if (train) {
+        train_count(pl, train, bytes, now_ns);
+    }
+}
+
+void
+ofpl_run_actions(struct ofpl_pipeline *pl, struct ofpl_packet *pkt,
+                 uint16_t in_vport, const struct ofp_action *acts, size_t n,
+                 uint64_t now_ns, ofpl_emit_fn *emit, void *aux,
+                 struct ofpl_out *out)
+{
+    struct ofpl_exec x;
+
+    memset(&x, 0, sizeof x);
+    x.pl = pl;
+    x.pkt = pkt;
+    x.in_vport = in_vport;
+    x.now_ns = now_ns;
+    x.emit = emit;
+    x.aux = aux;
+    x.table = OFPL_REASON_TABLE;
+    x.key.w[0] = in_vport == OFPL_NO_PORT ? OFPP13_CONTROLLER : (uint32_t) in_vport + 1;
+    ofpl_key_parse(pkt->data, pkt->len, &x.key, &x.h);
+    exec_actions(&x, acts, n, true);
+    exec_finish(&x, out);
+}
