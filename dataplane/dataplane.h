@@ -193,6 +193,11 @@ int dp_queue_set(const char *slice, const char *sw, const char *port,
 int dp_vnode_add(const char *slice, const char *sw, const char *fp,
                  const json_t *config, struct dp_error *err);
 int dp_vnode_del(const char *slice, const char *sw, struct dp_error *err);
+/* Reconfigures the live forwarding plane of vnode (slice, sw) with
+ * 'config' (e.g. the "ebpf" class's new program); EOPNOTSUPP for a class
+ * that cannot change while it runs. */
+int dp_vnode_set(const char *slice, const char *sw, const json_t *config,
+                 struct dp_error *err);
 
 /* Binds vport 'vport' of the vnode (slice, sw) to access port 'port',
  * untagged when vlan < 0, else to frames tagged with 'vlan' (1..4094,
