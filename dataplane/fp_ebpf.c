@@ -237,6 +237,45 @@ out:
     return error;
 }
 
+/* rte_bpf's validator walks every path through the program, so a
+ * program with many branches in a row would hold the control thread for
+ * hours: count the paths (the program is a DAG once loops are refused;
+ * backward jumps are left to the validator) and refuse too many. */
+static int
+fpe_check_paths(const struct ebpf_insn *insns, uint32_t n, struct dp_error *err)
+{
+    uint64_t *paths = xcalloc(n + 1, sizeof *paths);
+    int error = 0;
+
+    for (uint32_t i = n; i-- > 0;) {
+        const struct ebpf_insn *in = &insns[i];
+        uint8_t cls = BPF_CLASS(in->code);
+        uint64_t p = 0;
+
+        if (in->code == (BPF_LD | BPF_IMM | EBPF_DW)) {
+            p = paths[i + 1 < n ? i + 2 : n];
+        } else if (cls == BPF_JMP
+                   && BPF_OP(in->code) == EBPF_EXIT) {
+            p = 1;
+        } else if (cls == BPF_JMP
+                   && BPF_OP(in->code) != EBPF_CALL) {
+            int64_t to = (int64_t) i + 1 + in->off;
+            uint64_t taken = to > i && to < n ? paths[to] : 1;
+            p = taken + (BPF_OP(in->code) == BPF_JA ? 0 : paths[i + 1]);
+        } else {
+            p = paths[i + 1];
+        }
+        paths[i] = p > FP_EBPF_MAX_PATHS ? FP_EBPF_MAX_PATHS + 1 : p;
+    }
+    if (paths[0] > FP_EBPF_MAX_PATHS) {
+        dp_err(err, "ebpf: the program has more than %d paths through it, "
+               "too many to validate: branch less", FP_EBPF_MAX_PATHS);
+        error = E2BIG;
+    }
+    free(paths);
+    return error;
+}
+
 int
 fp_ebpf_check(const struct ebpf_insn *insns, uint32_t n, struct dp_error *err)
 {
@@ -248,6 +287,10 @@ fp_ebpf_check(const struct ebpf_insn *insns, uint32_t n, struct dp_error *err)
         dp_err(err, "ebpf: the program is too big: %u instructions, the limit "
                "is %d", n, FP_EBPF_MAX_INSNS);
         return E2BIG;
+    }
+    int error = fpe_check_paths(insns, n, err);
+    if (error) {
+        return error;
     }
     for (uint32_t i = 0; i < n; i++) {
         const struct ebpf_insn *in = &insns[i];
@@ -297,6 +340,17 @@ fp_ebpf_check(const struct ebpf_insn *insns, uint32_t n, struct dp_error *err)
     return 0;
 }
 
+bool
+fp_ebpf_jit_safe(const struct ebpf_insn *insns, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (insns[i].code == (BPF_JMP | BPF_JSET | BPF_K)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct rte_bpf *
 fp_ebpf_load(const struct ebpf_insn *insns, uint32_t n, uint32_t window,
              struct dp_error *err)
@@ -315,6 +369,23 @@ fp_ebpf_load(const struct ebpf_insn *insns, uint32_t n, uint32_t window,
     if (fp_ebpf_check(insns, n, err)) {
         return NULL;
     }
+    /* DPDK 22.11's interpreter leaves the upper bits of a 16 or 32-bit
+     * "to little endian" alone on x86 while its JIT clears them (as the
+     * eBPF spec says): found by test_bpf_diff.  Spell these as the
+     * equivalent AND / 32-bit move, so both run the spec's meaning. */
+    struct ebpf_insn *copy = xmalloc(n * sizeof *copy);
+    memcpy(copy, insns, n * sizeof *copy);
+    for (uint32_t i = 0; i < n; i++) {
+        struct ebpf_insn *in = &copy[i];
+        if (in->code == (BPF_ALU | EBPF_END | EBPF_TO_LE) && in->imm == 16) {
+            *in = (struct ebpf_insn) { .code = EBPF_ALU64 | BPF_AND | BPF_K,
+                                       .dst_reg = in->dst_reg, .imm = 0xffff };
+        } else if (in->code == (BPF_ALU | EBPF_END | EBPF_TO_LE) && in->imm == 32) {
+            *in = (struct ebpf_insn) { .code = BPF_ALU | EBPF_MOV | BPF_X,
+                                       .dst_reg = in->dst_reg, .src_reg = in->dst_reg };
+        }
+    }
+    prm.ins = copy;
     /* rte_bpf says why it refuses only in its log: catch it there. */
     FILE *old = rte_log_get_stream();
     FILE *mem = open_memstream(&log, &log_len);
@@ -362,6 +433,7 @@ fp_ebpf_load(const struct ebpf_insn *insns, uint32_t n, uint32_t window,
                reason ? reason : strerror(error ? error : EINVAL));
     }
     free(log);
+    free(copy);
     return bpf;
 }
 
@@ -390,6 +462,7 @@ fpe_prog_load(const char *path, uint32_t window, struct dp_error *err)
         return NULL;
     }
     struct rte_bpf *bpf = fp_ebpf_load(insns, n, window, err);
+    bool jit_safe = fp_ebpf_jit_safe(insns, n);
     free(insns);
     if (!bpf) {
         char msg[DP_ERR_LEN];
@@ -400,7 +473,7 @@ fpe_prog_load(const char *path, uint32_t window, struct dp_error *err)
     struct fpe_prog *p = xzalloc(sizeof *p);
     struct rte_bpf_jit jit;
     p->bpf = bpf;
-    if (!rte_bpf_get_jit(bpf, &jit) && jit.func) {
+    if (jit_safe && !rte_bpf_get_jit(bpf, &jit) && jit.func) {
         p->jit = jit.func;
     }
     p->n_insns = n;

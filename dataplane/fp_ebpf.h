@@ -10,7 +10,8 @@
  * The ELF object is read with libbpf (the program in section "lamina"),
  * checked against Lamina's limits (fp_ebpf_check(): instruction count,
  * known helpers only, no BPF-to-BPF calls, no maps or global data, no
- * division by a register, stack depth), then by rte_bpf's validator
+ * division by a register, stack depth, paths through the program: the
+ * validator walks each one), then by rte_bpf's validator
  * (loops, out-of-bounds context accesses, uninitialised registers).  A
  * refused program changes nothing and the error says why.
  *
@@ -33,6 +34,7 @@
 #ifndef LAMINA_FP_EBPF_H
 #define LAMINA_FP_EBPF_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +44,7 @@
 
 #define FP_EBPF_MAX_INSNS 4096
 #define FP_EBPF_MAX_STACK 512
+#define FP_EBPF_MAX_PATHS 65536         /* rte_bpf validates each path */
 #define FP_EBPF_MAX_TABLES 16
 #define FP_EBPF_TABLE_QUOTA (1u << 18)
 #define FP_EBPF_WINDOW_DEFAULT 128
@@ -67,6 +70,13 @@ int fp_ebpf_check(const struct ebpf_insn *, uint32_t n, struct dp_error *err);
  * 'err'.  Returns the program or NULL. */
 struct rte_bpf *fp_ebpf_load(const struct ebpf_insn *, uint32_t n,
                              uint32_t window, struct dp_error *err);
+
+/* Whether rte_bpf's JIT runs these instructions right.  DPDK 22.11's x86
+ * JIT miscompiles "jump if dst & imm" (BPF_JSET with an immediate: wrong
+ * branches, even crashes; found by test_bpf_diff), so a program with one
+ * runs in the interpreter.  clang writes "r &= imm; if r != 0" for C's
+ * "if (x & imm)", so compiled C rarely has one. */
+bool fp_ebpf_jit_safe(const struct ebpf_insn *, uint32_t n);
 
 /* Control side, on the state of a vnode of class dp_fp_ebpf (from
  * dp_vnode_fp_state()); each pauses the workers itself.
