@@ -879,6 +879,14 @@ fpe_parse_key(const json_t *j, uint64_t *k0, uint64_t *k1, unsigned *plen,
     }
     struct in6_addr a6;
     struct in_addr a4;
+    if (buf[0] && strspn(buf, "0123456789") == strlen(buf) && strlen(buf) <= 19) {
+        *k0 = strtoull(buf, NULL, 10);      /* a number given as text */
+        full = 64;
+        if (plen) {
+            *plen = len >= 0 ? (unsigned) len : full;
+        }
+        return 0;
+    }
     unsigned m[6];
     char tail;
     if (inet_pton(AF_INET6, buf, &a6) == 1) {
@@ -1003,8 +1011,13 @@ fpe_entry_json(uint64_t k0, uint64_t k1, unsigned plen, uint64_t value, void *au
     json_t *entries = ((void **) aux)[1];
     char key[48], val[24];
 
-    snprintf(key, sizeof key, "0x%016llx%016llx", (unsigned long long) k0,
-             (unsigned long long) k1);
+    /* As fpe_parse_key() reads it back: 16 digits are k0 alone. */
+    if (k1 || t->type == BPFT_LPM) {
+        snprintf(key, sizeof key, "0x%016llx%016llx", (unsigned long long) k0,
+                 (unsigned long long) k1);
+    } else {
+        snprintf(key, sizeof key, "0x%016llx", (unsigned long long) k0);
+    }
     snprintf(val, sizeof val, "0x%llx", (unsigned long long) value);
     json_t *e = json_pack("{s:s, s:s}", "key", key, "value", val);
     if (t->type == BPFT_LPM) {
