@@ -11,7 +11,8 @@
 #  - xn: the router of "xnet", a made-up non-IP protocol (ethertype
 #    0x88b5): a frame sent by one host arrives at the other, re-addressed,
 #    with its ttl decremented.
-# A hostile program is refused by `lamina vnode set` and changes nothing.
+# A hostile program is refused by `lamina vnode set` and changes nothing;
+# a restart reloads the programs from the state file.
 . "$(dirname "$0")/lib.sh"
 lt_init ebpf-programs 150
 
@@ -164,4 +165,14 @@ for s in l2 r6 xn; do
 done
 [ "$(lamina --json vnode dump r6 s1 | json_get program.counters.bad_action)" -eq 0 ] ||
     fail "r6: bad actions"
+
+# A restart reloads each vnode's program and tables from the state file
+# (the entries are the SP's to set again; the L2 program learns anew).
+stop_switchd
+start_switchd
+[ "$(lamina --json vnode dump l2 s1 | json_get program.path)" = "$OBJ/l2learn.o" ] ||
+    fail "restart: l2's program was not reloaded"
+[ "$(lamina --json vnode dump r6 s1 | json_get tables.2.name)" = iface ] ||
+    fail "restart: r6's tables were not recreated"
+wait_for "nsx l2-a ping -c 1 -W 1 10.0.0.2" 20 || fail "restart: l2 does not forward"
 pass
