@@ -1,5 +1,7 @@
 /* An L2 learning switch for Lamina's "ebpf" forwarding plane.
- * Tables: 0 "macs" (hash): MAC -> vport it was last seen on. */
+ * Tables: 0 "macs" (hash): MAC -> vport it was last seen on.
+ * Like the built-in l2learn plane it never learns a group address or the
+ * all-zero address (not a station's). */
 #include "lamina_bpf.h"
 
 #define MACS 0
@@ -13,7 +15,7 @@ l2learn(struct lamina_ctx *ctx)
     lamina_u64 dst = lamina_be48(ctx->pkt);
     lamina_u64 src = lamina_be48(ctx->pkt + 6);
 
-    if (!(ctx->pkt[6] & 1) && lamina_lookup(MACS, src, 0) != ctx->in_vport) {
+    if (src && !(ctx->pkt[6] & 1) && lamina_lookup(MACS, src, 0) != ctx->in_vport) {
         lamina_update(MACS, src, 0, ctx->in_vport);
     }
     if (ctx->pkt[0] & 1) {
