@@ -40,7 +40,8 @@
  * change pauses the workers at a round boundary (they acknowledge within
  * about a millisecond even when idle), applies, and resumes them;
  * dp_pause()/dp_resume() nest, so a caller can batch many changes under
- * one pause.
+ * one pause.  A change that is one pointer store (an eBPF program swap)
+ * needs no pause: the old object is freed after dp_quiesce().
  *
  * Errors
  * ======
@@ -97,6 +98,19 @@ void dp_eal_cleanup(void);
 /* Pause the workers at a round boundary; nests. */
 void dp_pause(void);
 void dp_resume(void);
+
+/* A batch of changes (lamina-switchd: one client message): the first
+ * dp_pause() inside it holds the workers until dp_batch_end(), so a batch
+ * applies under one pause, and a batch that changes nothing (reads, or an
+ * eBPF program swap, which needs no pause) never stops forwarding. */
+void dp_batch_begin(void);
+void dp_batch_end(void);
+
+/* Waits until every worker has passed a round boundary since the call
+ * (a grace period, about a round; at once while paused): after it, no
+ * worker still uses a pointer the caller replaced before the call.  For
+ * changes made by one atomic pointer store without a pause. */
+void dp_quiesce(void);
 
 /* ---- Switches ------------------------------------------------------- */
 

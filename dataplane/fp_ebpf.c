@@ -35,7 +35,7 @@ _Static_assert(LAMINA_TABLE_HASH == BPFT_HASH && LAMINA_TABLE_ARRAY == BPFT_ARRA
     X(drop, "packets the program dropped")                          \
     X(punt, "packets punted to the controller")                     \
     X(bad_action, "dropped: the program named no vport of its own") \
-    X(no_window, "dropped: the mbuf had no room for the context")
+    X(no_window, "dropped: the mbuf had no room of its own for the context")
 
 struct fpe_counters {
 #define FPE_CTR_FIELD(NAME, DOC) uint64_t NAME;
@@ -675,8 +675,8 @@ fpe_create(const json_t *config, void **statep, struct dp_error *err)
     return 0;
 }
 
-/* vnode.set: a new program (and maybe new tables), swapped in at a round
- * boundary. */
+/* vnode.set: a new program (and maybe new tables), swapped in between
+ * two of the worker's rounds without stopping it. */
 static int
 fpe_set(void *state, const json_t *config, struct dp_error *err)
 {
@@ -698,14 +698,16 @@ fpe_set(void *state, const json_t *config, struct dp_error *err)
         fpe_prog_destroy(p);
         return error;
     }
-    dp_pause();
-    struct fpe_prog *old = f->prog;
-    f->prog = p;
+    /* New tables first (the old program may use them too), then the
+     * program: one pointer store, no pause; the old one is freed once no
+     * worker can be running it. */
     if (c.tables) {
-        f->n_tables = json_array_size(c.tables);
+        __atomic_store_n(&f->n_tables, json_array_size(c.tables), __ATOMIC_RELEASE);
     }
+    struct fpe_prog *old = f->prog;
+    __atomic_store_n(&f->prog, p, __ATOMIC_SEQ_CST);
     f->n_swaps++;
-    dp_resume();
+    dp_quiesce();
     fpe_prog_destroy(old);
     return 0;
 }
@@ -715,7 +717,7 @@ fpe_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
             uint16_t *out, uint16_t n, const struct dp_fp_ctx *dctx)
 {
     struct fpe *f = state;
-    struct fpe_prog *p = f->prog;
+    struct fpe_prog *p = __atomic_load_n(&f->prog, __ATOMIC_ACQUIRE);
     const struct dp_vnode *vn = dctx->vn;
     uint32_t window = p->window;
 
@@ -723,8 +725,12 @@ fpe_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
 
+        /* The context goes into the mbuf's own buffer: it must have the
+         * room and not share the buffer (never the case today: the
+         * dataplane copies, it does not clone). */
         if (unlikely(m->data_off < LAMINA_CTX_HDR
-                     || (uint32_t) m->data_off + window > m->buf_len)) {
+                     || (uint32_t) m->data_off + window > m->buf_len
+                     || !RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1)) {
             p->ctr.no_window++;
             out[i] = DP_FP_DROP;
             continue;

@@ -21,9 +21,11 @@
  *   "tables":  [{"name": N, "type": "hash"|"array"|"lpm", "size": S}]
  *              (at most FP_EBPF_MAX_TABLES, total size at most
  *              FP_EBPF_TABLE_QUOTA entries per vnode)
- * vnode.set loads a new program (and may add tables): the old one is
- * replaced at a round boundary, with the workers paused, so no packet
- * sees half of either and none is lost; tables are kept.
+ * vnode.set loads a new program (and may add tables) while the old one
+ * runs, then swaps one pointer without stopping the worker: a packet runs
+ * all of one program or all of the other (the worker reads the pointer
+ * once per burst), none is lost, and the old program is freed after
+ * dp_quiesce().  Tables are kept.
  *
  * Context placement: the 64-byte context header is written into the
  * mbuf's headroom right before the packet, so the program's one

@@ -152,13 +152,13 @@ switchd_rpc_begin(void *rpc_)
     struct switchd_rpc *rpc = rpc_;
 
     rpc->n_changes_before = rpc->n_changes;
-    dp_pause();
+    dp_batch_begin();
 }
 
 int
 switchd_rpc_end(void *rpc_, struct jsonrpc_error *err)
 {
-    dp_resume();
+    dp_batch_end();
     return switchd_rpc_commit(rpc_, err);
 }
 
