@@ -53,8 +53,8 @@ const char *bpft_type_name(enum bpft_type);
 int bpft_init(struct bpft *, enum bpft_type, uint32_t size);
 void bpft_destroy(struct bpft *);
 
-/* The value for (k0, k1), or BPFT_MISS. */
-uint64_t bpft_lookup(const struct bpft *, uint64_t k0, uint64_t k1);
+/* The value for (k0, k1), or BPFT_MISS (inline below: the fast path). */
+static inline uint64_t bpft_lookup(const struct bpft *, uint64_t k0, uint64_t k1);
 
 /* Sets (k0, k1) (with prefix length 'plen' for lpm, ignored otherwise)
  * to 'value'.  Returns 0, ENOSPC (full), EINVAL (value BPFT_MISS, index
@@ -70,5 +70,68 @@ int bpft_delete(struct bpft *, uint64_t k0, uint64_t k1, unsigned plen);
 void bpft_foreach(const struct bpft *,
                   void (*cb)(uint64_t k0, uint64_t k1, unsigned plen,
                              uint64_t value, void *aux), void *aux);
+
+/* ---- Inline implementation ---------------------------------------------- */
+
+static inline uint32_t
+bpft_hash(uint64_t k0, uint64_t k1, unsigned plen)
+{
+    uint64_t h = (k0 ^ (k1 * 0xc2b2ae3d27d4eb4fULL) ^ plen) * 0x9e3779b97f4a7c15ULL;
+    return (uint32_t) (h >> 32) ^ (uint32_t) h;
+}
+
+/* The slot holding (k0, k1, plen), or the first free slot of its probe
+ * sequence. */
+static inline uint32_t
+bpft_probe(const struct bpft *t, uint64_t k0, uint64_t k1, unsigned plen)
+{
+    uint32_t i = bpft_hash(k0, k1, plen) & t->mask;
+
+    for (;;) {
+        const struct bpft_entry *e = &t->slots[i];
+        if (!e->used || (e->k0 == k0 && e->k1 == k1 && e->plen == plen)) {
+            return i;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* (k0, k1) masked to its first 'plen' bits. */
+static inline void
+bpft_mask(uint64_t *k0, uint64_t *k1, unsigned plen)
+{
+    if (plen <= 64) {
+        *k0 = plen ? *k0 & (~0ULL << (64 - plen)) : 0;
+        *k1 = 0;
+    } else {
+        *k1 &= ~0ULL << (128 - plen);
+    }
+}
+
+static inline uint64_t
+bpft_lookup(const struct bpft *t, uint64_t k0, uint64_t k1)
+{
+    if (t->type == BPFT_ARRAY) {
+        return k0 < t->size && !k1 ? t->array[k0] : BPFT_MISS;
+    }
+    if (t->type == BPFT_HASH) {
+        const struct bpft_entry *e = &t->slots[bpft_probe(t, k0, k1, 0)];
+        return e->used ? e->value : BPFT_MISS;
+    }
+    if (!t->n) {
+        return BPFT_MISS;
+    }
+    for (int plen = 128; plen >= 0; plen--) {
+        if (t->plen_count[plen]) {
+            uint64_t m0 = k0, m1 = k1;
+            bpft_mask(&m0, &m1, plen);
+            const struct bpft_entry *e = &t->slots[bpft_probe(t, m0, m1, plen)];
+            if (e->used) {
+                return e->value;
+            }
+        }
+    }
+    return BPFT_MISS;
+}
 
 #endif /* LAMINA_BPF_TABLE_H */

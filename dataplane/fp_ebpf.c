@@ -67,7 +67,7 @@ struct fpe {
 };
 
 /* The plane whose program the current worker runs: the helpers' view. */
-static __thread struct fpe *fpe_cur;
+static __thread struct fpe *fpe_cur __attribute__((tls_model("initial-exec")));
 
 /* ---- Helpers ------------------------------------------------------------ */
 
