@@ -11,7 +11,7 @@
  * checked against Lamina's limits (fp_ebpf_check(): instruction count,
  * known helpers only, no BPF-to-BPF calls, no maps or global data, no
  * division by a register, stack depth, paths through the program: the
- * validator walks each one), then by rte_bpf's validator
+ * validator walks each one, FP_EBPF_MAX_VISITS), then by rte_bpf's validator
  * (loops, out-of-bounds context accesses, uninitialised registers).  A
  * refused program changes nothing and the error says why.
  *
@@ -46,7 +46,7 @@
 
 #define FP_EBPF_MAX_INSNS 4096
 #define FP_EBPF_MAX_STACK 512
-#define FP_EBPF_MAX_PATHS 65536         /* rte_bpf validates each path */
+#define FP_EBPF_MAX_VISITS (1 << 20)    /* rte_bpf validates each path */
 #define FP_EBPF_MAX_TABLES 16
 #define FP_EBPF_TABLE_QUOTA (1u << 18)
 #define FP_EBPF_WINDOW_DEFAULT 128

@@ -82,7 +82,7 @@ gen_program(struct ebpf_insn *p)
     uint32_t end = n + body, branches = 0;
     while (n < end) {
         uint32_t kind = rnd() % 10;
-        if (kind >= 8 && ++branches > 12) {
+        if (kind >= 8 && ++branches > 10) {
             kind = rnd() % 8;           /* the validator walks every path */
         }
         struct ebpf_insn in = { .dst_reg = rnd_reg() };

@@ -127,6 +127,20 @@ test_hostile_raw(void **state)
         { .code = BPF_JMP | EBPF_EXIT },
     };
     expect_raw_refused(call0, 2, "unknown helper 0");
+    /* 24 comparisons of unknown values in a row: 2^24 paths, which
+     * rte_bpf's validator would walk for minutes. */
+    struct ebpf_insn many[2 + 2 * 24];
+    uint32_t n = 0;
+    many[n++] = (struct ebpf_insn) { .code = BPF_LDX | BPF_MEM | EBPF_DW,
+                                     .dst_reg = 0, .src_reg = 1 };
+    for (int i = 0; i < 24; i++) {
+        many[n++] = (struct ebpf_insn) { .code = BPF_JMP | BPF_JGT | BPF_X,
+                                         .dst_reg = 0, .src_reg = 1, .off = 1 };
+        many[n++] = (struct ebpf_insn) { .code = EBPF_ALU64 | BPF_ADD | BPF_K,
+                                         .dst_reg = 0, .imm = 1 };
+    }
+    many[n++] = (struct ebpf_insn) { .code = BPF_JMP | EBPF_EXIT };
+    expect_raw_refused(many, n, "too many paths");
 }
 
 static void
