@@ -8,8 +8,9 @@
  * (any DPDK device given by devargs, or one end of an in-process link)
  * and carries slices.  A slice is present on a switch as a vnode; a vnode
  * has virtual ports (vports) and one forwarding plane behind the 'struct
- * dp_fp_class' vtable (dp_fp.h): "l2learn" (MAC learning) or "openflow"
- * (an OpenFlow 1.3 pipeline driven by controllers, fp_openflow.h).  A vport is
+ * dp_fp_class' vtable (dp_fp.h): "l2learn" (MAC learning), "openflow"
+ * (an OpenFlow 1.3 pipeline driven by controllers, fp_openflow.h) or
+ * "ebpf" (the SP's own eBPF program, fp_ebpf.h).  A vport is
  * bound either to an access port (untagged, or one VLAN id on it) or to
  * one end of a virtual link.  A virtual link joins two vnodes of a slice
  * along a path of substrate switches as an Ethernet-over-MPLS pseudowire:
