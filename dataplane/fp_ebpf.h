@@ -57,6 +57,11 @@ extern const struct dp_fp_class dp_fp_ebpf;
 
 struct ebpf_insn;
 struct rte_bpf;
+struct rte_bpf_xsym;
+
+/* The LAMINA_HELPER_MAX + 1 helpers a program may call, indexed by the
+ * call's immediate (LAMINA_HELPER_* in ebpf/lamina_bpf.h; 0 is reserved). */
+extern const struct rte_bpf_xsym *const fp_ebpf_helpers;
 
 /* Reads the program of ELF object 'path' (section "lamina") into a new
  * array '*insns' of '*n' instructions (free() it).  Returns 0 or an errno
