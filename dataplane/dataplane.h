@@ -8,8 +8,9 @@
  * (any DPDK device given by devargs, or one end of an in-process link)
  * and carries slices.  A slice is present on a switch as a vnode; a vnode
  * has virtual ports (vports) and one forwarding plane behind the 'struct
- * dp_fp_class' vtable (dp_fp.h): "l2learn" (MAC learning) or "openflow"
- * (an OpenFlow 1.3 pipeline driven by controllers, fp_openflow.h).  A vport is
+ * dp_fp_class' vtable (dp_fp.h): "l2learn" (MAC learning), "openflow"
+ * (an OpenFlow 1.3 pipeline driven by controllers, fp_openflow.h) or
+ * "ebpf" (the SP's own eBPF program, fp_ebpf.h).  A vport is
  * bound either to an access port (untagged, or one VLAN id on it) or to
  * one end of a virtual link.  A virtual link joins two vnodes of a slice
  * along a path of substrate switches as an Ethernet-over-MPLS pseudowire:
@@ -40,7 +41,8 @@
  * change pauses the workers at a round boundary (they acknowledge within
  * about a millisecond even when idle), applies, and resumes them;
  * dp_pause()/dp_resume() nest, so a caller can batch many changes under
- * one pause.
+ * one pause.  A change that is one pointer store (an eBPF program swap)
+ * needs no pause: the old object is freed after dp_quiesce().
  *
  * Errors
  * ======
@@ -97,6 +99,19 @@ void dp_eal_cleanup(void);
 /* Pause the workers at a round boundary; nests. */
 void dp_pause(void);
 void dp_resume(void);
+
+/* A batch of changes (lamina-switchd: one client message): the first
+ * dp_pause() inside it holds the workers until dp_batch_end(), so a batch
+ * applies under one pause, and a batch that changes nothing (reads, or an
+ * eBPF program swap, which needs no pause) never stops forwarding. */
+void dp_batch_begin(void);
+void dp_batch_end(void);
+
+/* Waits until every worker has passed a round boundary since the call
+ * (a grace period, about a round; at once while paused): after it, no
+ * worker still uses a pointer the caller replaced before the call.  For
+ * changes made by one atomic pointer store without a pause. */
+void dp_quiesce(void);
 
 /* ---- Switches ------------------------------------------------------- */
 
@@ -193,6 +208,11 @@ int dp_queue_set(const char *slice, const char *sw, const char *port,
 int dp_vnode_add(const char *slice, const char *sw, const char *fp,
                  const json_t *config, struct dp_error *err);
 int dp_vnode_del(const char *slice, const char *sw, struct dp_error *err);
+/* Reconfigures the live forwarding plane of vnode (slice, sw) with
+ * 'config' (e.g. the "ebpf" class's new program); EOPNOTSUPP for a class
+ * that cannot change while it runs. */
+int dp_vnode_set(const char *slice, const char *sw, const json_t *config,
+                 struct dp_error *err);
 
 /* Binds vport 'vport' of the vnode (slice, sw) to access port 'port',
  * untagged when vlan < 0, else to frames tagged with 'vlan' (1..4094,

@@ -91,6 +91,37 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
     return 0;
 }
 
+int
+dp_vnode_set(const char *slice, const char *swname, const json_t *config,
+             struct dp_error *err)
+{
+    struct dp_slice *s = dp_need_slice(slice, err);
+    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    int error;
+
+    if (!sw) {
+        return ENOENT;
+    }
+    if (!vn) {
+        dp_err(err, "slice %s has no vnode on switch %s", slice, swname);
+        return ENOENT;
+    }
+    if (!vn->fp->set) {
+        dp_err(err, "vnode %s/%s: forwarding plane \"%s\" cannot be changed "
+               "while it runs; delete and add the vnode", slice, swname,
+               vn->fp->name);
+        return EOPNOTSUPP;
+    }
+    error = vn->fp->set(vn->fp_state, config, err);
+    if (error) {
+        char msg[DP_ERR_LEN];
+        memcpy(msg, err->msg, sizeof msg);
+        dp_err(err, "vnode %s/%s: %.200s", slice, swname, msg);
+    }
+    return error;
+}
+
 /* The vport of 'vn' named 'name', or NULL. */
 struct dp_vport *
 dp_vport_find(const struct dp_vnode *vn, const char *name)

@@ -45,9 +45,16 @@ dp_now_ns(void)
 
 /* ---- Pausing --------------------------------------------------------- */
 
+static bool dp_batch_open;      /* between dp_batch_begin() and _end() */
+static bool dp_batch_held;      /* the batch holds a pause */
+
 void
 dp_pause(void)
 {
+    if (dp_batch_open && !dp_batch_held) {
+        dp_batch_held = true;
+        dp_pause();             /* the batch's own, released at its end */
+    }
     if (dp.pause_depth++ || !dp.started) {
         return;
     }
@@ -69,6 +76,44 @@ dp_resume(void)
     if (dp.started) {
         dp_worker_publish();
         __atomic_store_n(&dp_pause_req, 0, __ATOMIC_SEQ_CST);
+    }
+}
+
+void
+dp_batch_begin(void)
+{
+    dp_batch_open = true;
+}
+
+void
+dp_batch_end(void)
+{
+    dp_batch_open = false;
+    if (dp_batch_held) {
+        dp_batch_held = false;
+        dp_resume();
+    }
+}
+
+void
+dp_quiesce(void)
+{
+    uint64_t seen[DP_MAX_WORKERS];
+
+    if (!dp.started || dp.pause_depth) {
+        return;                 /* no worker is inside a round */
+    }
+    for (unsigned i = 0; i < dp.n_workers; i++) {
+        seen[i] = __atomic_load_n(&dp.workers[i].rounds, __ATOMIC_SEQ_CST);
+    }
+    /* Two new rounds: the one under way when the caller changed its
+     * pointer has ended (a worker's reads in a round come before its
+     * next count). */
+    for (unsigned i = 0; i < dp.n_workers; i++) {
+        while (dp.workers[i].running
+               && __atomic_load_n(&dp.workers[i].rounds, __ATOMIC_ACQUIRE) - seen[i] < 2) {
+            rte_pause();
+        }
     }
 }
 
@@ -834,7 +879,9 @@ dp_worker_main(void *arg)
 
         uint64_t now = dp_now_ns();
         uint32_t now_s = now / 1000000000ull;
-        wk->rounds++;
+        /* Release: what the last round read is done before the count
+         * moves (dp_quiesce()). */
+        __atomic_store_n(&wk->rounds, wk->rounds + 1, __ATOMIC_RELEASE);
         wk->now = now;
 
         if (unlikely(!rte_ring_empty(wk->inject))) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dataplane.h"
+#include "fp_ebpf.h"
 #include "log.h"
 #include "switchd_state.h"
 #include "util.h"
@@ -151,13 +152,13 @@ switchd_rpc_begin(void *rpc_)
     struct switchd_rpc *rpc = rpc_;
 
     rpc->n_changes_before = rpc->n_changes;
-    dp_pause();
+    dp_batch_begin();
 }
 
 int
 switchd_rpc_end(void *rpc_, struct jsonrpc_error *err)
 {
-    dp_resume();
+    dp_batch_end();
     return switchd_rpc_commit(rpc_, err);
 }
 
@@ -702,29 +703,173 @@ RPC_HANDLER(queue_list)
 
 /* ---- Vnodes and vports -------------------------------------------------- */
 
+/* The forwarding plane's config of vnode.add / vnode.set: "config", with
+ * "program" (the CLI's --program) folded in.  A new reference in
+ * '*config' (NULL when neither is given). */
+static int
+vnode_fp_config(const json_t *params, const char *slice, const char *sw,
+                json_t **config, struct jsonrpc_error *err)
+{
+    const json_t *c = json_object_get(params, "config");
+    const json_t *program = json_object_get(params, "program");
+
+    *config = NULL;
+    if (c && !json_is_null(c) && !json_is_object(c)) {
+        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
+                         "parameter \"config\" must be an object", slice, sw);
+    }
+    if (program && !json_is_null(program) && !json_is_string(program)) {
+        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
+                         "parameter \"program\" must be a file name", slice, sw);
+    }
+    if (c && json_is_object(c)) {
+        *config = json_deep_copy(c);
+    }
+    if (program && json_is_string(program)) {
+        if (!*config) {
+            *config = json_object();
+        }
+        json_object_set(*config, "program", (json_t *) program);
+    }
+    return 0;
+}
+
 RPC_HANDLER(vnode_add)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
     const char *slice, *sw, *fp;
-    const json_t *config;
+    json_t *config;
 
-    if (check_members(rpc, params, MEMBERS("slice", "switch", "fp", "config"),
-                      err)
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "fp", "config",
+                                           "program"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
         || jsonrpc_param_name(params, "switch", true, &sw, err)
-        || opt_name(params, "fp", &fp, err)) {
+        || opt_name(params, "fp", &fp, err)
+        || vnode_fp_config(params, slice, sw, &config, err)) {
         return EINVAL;
     }
-    config = json_object_get(params, "config");
-    if (json_is_null(config)) {
-        config = NULL;
-    } else if (config && !json_is_object(config)) {
-        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
-                         "parameter \"config\" must be an object", slice, sw);
+    int error = dp_vnode_add(slice, sw, fp, config, &dperr);
+    json_decref(config);
+    return dp_outcome(rpc, error, &dperr, "vnode.add", err);
+}
+
+RPC_HANDLER(vnode_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw;
+    json_t *config;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "config",
+                                           "program"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || vnode_fp_config(params, slice, sw, &config, err)) {
+        return EINVAL;
     }
-    return dp_outcome(rpc, dp_vnode_add(slice, sw, fp, config, &dperr),
-                      &dperr, "vnode.add", err);
+    if (!config) {
+        return bad_param(err, "vnode.set: give \"config\" or \"program\"");
+    }
+    /* Keep what the new config leaves out (e.g. the tables, the window). */
+    const struct dp_fp_class *cls;
+    void *state = dp_vnode_fp_state(slice, sw, &cls);
+    if (state) {
+        json_t *old = cls->config(state);
+        json_object_update_missing(config, old);
+        json_decref(old);
+    }
+    int error = dp_vnode_set(slice, sw, config, &dperr);
+    json_decref(config);
+    return dp_outcome(rpc, error, &dperr, "vnode.set", err);
+}
+
+/* The "ebpf" plane of vnode {slice, switch} in 'params', for the table
+ * methods, after checking the members 'members'. */
+static void *
+ebpf_params(struct switchd_rpc *rpc, const json_t *params,
+            const char *const *members, struct jsonrpc_error *err)
+{
+    const struct dp_fp_class *cls;
+    const char *slice, *sw;
+    void *state;
+
+    if (check_members(rpc, params, members, err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        return NULL;
+    }
+    state = dp_vnode_fp_state(slice, sw, &cls);
+    if (!state) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "slice %s has no vnode on "
+                                "switch %s", slice, sw);
+        return NULL;
+    }
+    if (cls != &dp_fp_ebpf) {
+        jsonrpc_error_set_errno(err, EINVAL, NULL, "vnode %s/%s runs forwarding "
+                                "plane \"%s\", which has no tables (only "
+                                "\"ebpf\" has)", slice, sw, cls->name);
+        return NULL;
+    }
+    return state;
+}
+
+RPC_HANDLER(vnode_table_dump)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *table;
+    void *state = ebpf_params(rpc, params, MEMBERS("slice", "switch", "table"),
+                              err);
+
+    if (!state || opt_name(params, "table", &table, err)) {
+        return EINVAL;
+    }
+    json_t *tables = fp_ebpf_table_dump(state, table, &dperr);
+    if (!tables) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "%s", dperr.msg);
+        return ENOENT;
+    }
+    *result = json_pack("{s:o}", "tables", tables);
+    return 0;
+}
+
+RPC_HANDLER(vnode_table_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *table;
+    void *state = ebpf_params(rpc, params, MEMBERS("slice", "switch", "table",
+                                                   "key", "value"), err);
+
+    if (!state || jsonrpc_param_name(params, "table", true, &table, err)) {
+        return EINVAL;
+    }
+    if (!json_object_get(params, "key") || !json_object_get(params, "value")) {
+        return bad_param(err, "vnode.table.set needs \"key\" and \"value\"");
+    }
+    int error = fp_ebpf_table_set(state, table, json_object_get(params, "key"),
+                                  json_object_get(params, "value"), &dperr);
+    return dp_outcome(rpc, error, &dperr, "vnode.table.set", err);
+}
+
+RPC_HANDLER(vnode_table_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *table;
+    void *state = ebpf_params(rpc, params, MEMBERS("slice", "switch", "table",
+                                                   "key"), err);
+
+    if (!state || jsonrpc_param_name(params, "table", true, &table, err)) {
+        return EINVAL;
+    }
+    if (!json_object_get(params, "key")) {
+        return bad_param(err, "vnode.table.del needs \"key\"");
+    }
+    int error = fp_ebpf_table_del(state, table, json_object_get(params, "key"),
+                                  &dperr);
+    return dp_outcome(rpc, error, &dperr, "vnode.table.del", err);
 }
 
 RPC_HANDLER(vnode_del)
@@ -1052,7 +1197,16 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "queue.set", queue_set, "set a (slice, port) queue {slice, switch, "
       "port, guarantee_bps, ceiling_bps?}" },
     { "queue.list", queue_list, "list queue overrides {slice?, switch?}" },
-    { "vnode.add", vnode_add, "add a vnode {slice, switch, fp?, config?}" },
+    { "vnode.add", vnode_add,
+      "add a vnode {slice, switch, fp?, config?, program?}" },
+    { "vnode.set", vnode_set, "change a vnode's live forwarding plane, e.g. "
+      "swap its eBPF program {slice, switch, config?, program?}" },
+    { "vnode.table.dump", vnode_table_dump,
+      "an ebpf vnode's tables {slice, switch, table?}" },
+    { "vnode.table.set", vnode_table_set,
+      "set an entry of an ebpf vnode's table {slice, switch, table, key, value}" },
+    { "vnode.table.del", vnode_table_del,
+      "delete an entry of an ebpf vnode's table {slice, switch, table, key}" },
     { "vnode.del", vnode_del, "delete a vnode {slice, switch}" },
     { "vnode.list", vnode_list, "list vnodes {slice?, switch?}" },
     { "vnode.dump", vnode_dump,

@@ -9,7 +9,12 @@
  *    with the agreed label, a frame arriving there with it reaches the
  *    vnode; the border label is refused when taken on that port;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
- *    bad devargs) name the problem and change nothing.
+ *    bad devargs) name the problem and change nothing;
+ *  - the "ebpf" plane: the example L2 program forwards and learns, the
+ *    SP's control plane writes its table, programs swap under traffic
+ *    without a loss and keep the tables, a hostile one is refused and
+ *    changes nothing, actions outside the vnode are dropped, punts carry
+ *    the cookie.  argv[1]: the folder of the compiled programs.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +33,7 @@
 
 #include "dataplane.h"
 #include "dp_private.h"
+#include "fp_ebpf.h"
 #include "util.h"
 
 static struct rte_mempool *test_pool;
@@ -559,6 +565,152 @@ test_config_json_round_trip(void **state)
     json_decref(dump);
 }
 
+/* ---- The "ebpf" forwarding plane ------------------------------------------ */
+
+static const char *bpf_objdir = ".";
+
+/* The config of an ebpf vnode running object 'name' with one hash table. */
+static json_t *
+ebpf_config(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.o", bpf_objdir, name);
+    return json_pack("{s:s, s:[{s:s, s:s, s:i}]}", "program", path, "tables",
+                     "name", "macs", "type", "hash", "size", 64);
+}
+
+static json_int_t
+ebpf_counter(const char *slice, const char *sw, const char *name)
+{
+    struct dp_error err;
+    json_t *dump = dp_vnode_dump(slice, sw, &err);
+    json_t *prog = json_object_get(dump, "program");
+    json_int_t v = name[0] == '#'
+        ? json_integer_value(json_object_get(dump, name + 1))
+        : json_integer_value(json_object_get(json_object_get(prog, "counters"), name));
+    json_decref(dump);
+    return v;
+}
+
+static void
+test_ebpf_l2_swap(void **state)
+{
+    struct dp_slice_params sp = { .name = "bpfs" };
+    struct dummy p1, p2, p3;
+    struct dp_error err;
+    json_t *config;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("e1", &err), 0);
+    dummy_add(&p1, "e1", "p1");
+    dummy_add(&p2, "e1", "p2");
+    dummy_add(&p3, "e1", "p3");
+    assert_int_equal(dp_slice_add(&sp, &err), 0);
+
+    /* A program that does not load: the vnode is not added. */
+    config = ebpf_config("hostile_loop");
+    assert_int_equal(dp_vnode_add("bpfs", "e1", "ebpf", config, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "loops"));
+    json_decref(config);
+
+    config = ebpf_config("l2learn");
+    assert_int_equal(dp_vnode_add("bpfs", "e1", "ebpf", config, &err), 0);
+    assert_int_equal(dp_vport_add("bpfs", "e1", "v1", "p1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("bpfs", "e1", "v2", "p2", -1, &err), 0);
+    assert_int_equal(dp_vport_add("bpfs", "e1", "v3", "p3", -1, &err), 0);
+
+    /* The program floods a broadcast and learns; replies go straight. */
+    inject(&p1, 0xff, 0x0a, 1);
+    assert_int_equal(receive(&p2, 2000), 1);
+    assert_int_equal(receive(&p3, 2000), 1);
+    inject(&p2, 0x0a, 0x0b, 2);
+    assert_int_equal(receive(&p1, 2000), 2);
+    expect_nothing(&p3);
+
+    /* The SP's control plane writes the table: 0x0c is on vport 2. */
+    const struct dp_fp_class *cls;
+    void *fps = dp_vnode_fp_state("bpfs", "e1", &cls);
+    assert_ptr_equal(cls, &dp_fp_ebpf);
+    json_t *key = json_string("02:00:00:00:00:0c"), *val = json_integer(2);
+    assert_int_equal(fp_ebpf_table_set(fps, "macs", key, val, &err), 0);
+    inject(&p1, 0x0c, 0x0a, 3);
+    assert_int_equal(receive(&p3, 2000), 3);
+    expect_nothing(&p2);
+    assert_int_equal(fp_ebpf_table_set(fps, "nosuch", key, val, &err), ENOENT);
+    json_t *bad = json_string("not-a-key");
+    assert_int_equal(fp_ebpf_table_set(fps, "macs", bad, val, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "bad key"));
+    json_decref(bad);
+    json_t *tables = fp_ebpf_table_dump(fps, "macs", &err);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(tables, 0),
+                                                     "entries")), 3);
+    json_decref(tables);
+
+    /* Hot swap under traffic: every frame arrives, tables survive (a
+     * frame to a learned address is not flooded after the swaps). */
+    int got = 0;
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 40; i++) {
+            inject(&p1, 0x0b, 0x0a, (uint8_t) (round * 40 + i));
+        }
+        assert_int_equal(dp_vnode_set("bpfs", "e1", config, &err), 0);
+        for (int i = 0; i < 40; i++) {
+            got += receive(&p2, 2000) == round * 40 + i;
+        }
+    }
+    assert_int_equal(got, 200);
+    expect_nothing(&p3);
+    assert_int_equal(ebpf_counter("bpfs", "e1", "#swaps"), 5);
+    assert_int_equal(fp_ebpf_table_del(fps, "macs", key, &err), 0);
+    assert_int_equal(fp_ebpf_table_del(fps, "macs", key, &err), ENOENT);
+    json_decref(key);
+    json_decref(val);
+
+    /* A hostile program is refused by vnode.set and changes nothing. */
+    json_t *hostile = ebpf_config("hostile_oob");
+    assert_int_equal(dp_vnode_set("bpfs", "e1", hostile, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "out of bounds"));
+    json_decref(hostile);
+    assert_int_equal(ebpf_counter("bpfs", "e1", "#swaps"), 5);
+    inject(&p2, 0x0a, 0x0b, 9);
+    assert_int_equal(receive(&p1, 2000), 9);
+
+    /* Actions: vports by index, none outside the vnode, punts. */
+    json_t *okc = ebpf_config("ok_bounded");
+    assert_int_equal(dp_vnode_set("bpfs", "e1", okc, &err), 0);
+    json_decref(okc);
+    inject(&p1, 0x0b, 0x0a, 2);                 /* vport 2: p3 */
+    assert_int_equal(receive(&p3, 2000), 2);
+    inject(&p1, 0x0b, 0x0a, 3);                 /* vport 3: none */
+    inject(&p1, 0x0b, 0x0a, 0xf1);              /* 0x1234: none */
+    expect_nothing(&p2);
+    expect_nothing(&p3);
+    assert_int_equal(ebpf_counter("bpfs", "e1", "bad_action"), 2);
+    inject(&p2, 0x0b, 0x0a, 0xee);              /* punt */
+    struct dp_punt punt;
+    int n = 0;
+    for (int i = 0; i < 2000 && !n; i++) {
+        n = dp_punt_receive(&punt, 1);
+        usleep(n ? 0 : 1000);
+    }
+    assert_int_equal(n, 1);
+    assert_int_equal(punt.in_vport, 1);
+    assert_int_equal(punt.cookie, 7);
+    rte_pktmbuf_free(punt.m);
+    assert_int_equal(ebpf_counter("bpfs", "e1", "punt"), 1);
+
+    /* The state file keeps the program and tables. */
+    json_t *all = dp_config_to_json();
+    char *text = json_dumps(all, 0);
+    assert_non_null(strstr(text, "ok_bounded.o"));
+    assert_non_null(strstr(text, "\"macs\""));
+    free(text);
+    json_decref(all);
+    /* l2learn cannot be swapped. */
+    assert_int_equal(dp_vnode_set("red", "s1", config, &err), EOPNOTSUPP);
+    json_decref(config);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -569,7 +721,9 @@ main(int argc, char *argv[])
     struct dp_params params = { .n_mbufs = 4096 };
     struct dp_error err;
 
-    (void) argc;
+    if (argc > 1) {
+        bpf_objdir = argv[1];
+    }
     if (rte_eal_init(ARRAY_SIZE(eal) - 1, eal) < 0) {
         fprintf(stderr, "EAL init failed\n");
         return 1;
@@ -588,6 +742,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),
+        cmocka_unit_test(test_ebpf_l2_swap),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
