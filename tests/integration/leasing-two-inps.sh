@@ -93,7 +93,7 @@ inpd_config inp-b "$PBB" "$SOCK_B" b1 h2 ba b2 to-a inp-a ab
 for n in inp-a inp-b; do
     bg_start env LAMINA_LOG=debug "$INPD" --config "$LT_DIR/$n.json" >>"$LT_DIR/$n.log" 2>&1
 done
-wait_for "[ \"\$(curl -s -H 'Authorization: Bearer $ADMIN' $U/v1/inps | jq '.inps | map(select(.up)) | length')\" = 2 ]" 20 ||
+wait_for "[ \"\$(curl -s -H 'Authorization: Bearer $ADMIN' $U/v1/inps | jq '.inps | map(select(.up)) | length')\" = 2 ]" 40 ||
     fail "the two InPs are not both up at the broker: $(curl -s -H "Authorization: Bearer $ADMIN" "$U/v1/inps")"
 info "inp-a and inp-b registered and up"
 
