@@ -162,6 +162,8 @@ struct dp_vport {
     enum dp_vport_type type;
     struct dp_port *port;       /* ACCESS: the port; VLINK: first hop */
     int vlan;                   /* ACCESS: VID or -1 */
+    enum dp_bind_kind bind;     /* ACCESS: what frames of the port */
+    uint64_t *vlans;            /* DP_BIND_VLANS: [DP_VLAN_WORDS] bitmap */
     uint32_t label;             /* VLINK: label pushed on egress */
     struct dp_vlink *vlink;
     struct dp_queue *queue;     /* (slice, port) */
