@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -335,7 +336,23 @@ dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_rx(p, pkts, n);
     }
-    return rte_eth_rx_burst(p->eth_port, 0, pkts, n);
+    uint16_t got = rte_eth_rx_burst(p->eth_port, 0, pkts, n);
+    uint16_t k = 0;
+    for (uint16_t i = 0; i < got; i++) {
+        /* A device that hands the tag over beside the frame (net_af_packet
+         * on a kernel that strips it, a NIC with the offload on): put it
+         * back, so classification sees the frame as it was on the wire
+         * (rte_vlan_insert() clears the flag).  A frame it cannot be put
+         * back into is dropped, never taken for an untagged one. */
+        if (unlikely(pkts[i]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+            && unlikely(rte_vlan_insert(&pkts[i]))) {
+            rte_pktmbuf_free(pkts[i]);
+            p->ctr.drops[DP_DROP_MALFORMED]++;
+            continue;
+        }
+        pkts[k++] = pkts[i];
+    }
+    return k;
 }
 
 static inline uint16_t
