@@ -834,8 +834,8 @@ tf_oxms(struct ofpbuf *b, uint16_t type, bool masks, bool writable)
     tf_prop_begin(b, type, &start);
     for (int f = 0; f < OFP_F_N; f++) {
         bool hm = masks && ofp_fields[f].maskable;
-        if (writable && (f == OFP_F_IN_PORT || f == OFP_F_ETH_TYPE)) {
-            continue;               /* set-field: read-only fields */
+        if (writable && !ofp_field_settable(f)) {
+            continue;               /* set-field: what it refuses */
         }
         tf_put16x2(b, OFPXMC_OPENFLOW_BASIC,
                    ofp_fields[f].oxm_field << 9 | hm << 8

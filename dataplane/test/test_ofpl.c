@@ -5,7 +5,8 @@
  * the action set, packet rewrites with checksums, timeouts and
  * FLOW_REMOVED, table-miss behaviour, modify/delete with their filters,
  * the overlap check, groups (all, select, indirect, fast failover with
- * port liveness) and meters.
+ * port liveness) and meters, the SCTP checksum after a port rewrite,
+ * copy_ttl_in/out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -806,6 +807,131 @@ test_burst_trains(void **state)
     ofpl_destroy(pl);
 }
 
+/* An Ethernet/IPv4/SCTP frame 1000 -> 2000 with one 16-byte chunk and a
+ * stale checksum. */
+static struct ofpl_packet *
+sctp_frame(struct frame *f)
+{
+    struct ofpl_packet *p = udp_frame(f, 1, 1, 2, 1000, 2000);
+    uint8_t *ip = p->data + 14, *l4 = ip + 20;
+
+    ip[3] = 48;
+    ip[9] = 132;
+    ip[10] = ip[11] = 0;
+    uint16_t c = csum(ip, 20, 0);
+    ip[10] = c >> 8; ip[11] = c;
+    memset(l4 + 4, 0, 28);
+    l4[4] = 1; l4[5] = 2; l4[6] = 3; l4[7] = 4;     /* verification tag */
+    l4[8] = 0xde; l4[9] = 0xad;                     /* stale checksum */
+    l4[12] = 0xc0; l4[13] = 3; l4[15] = 16;         /* chunk */
+    for (int i = 0; i < 12; i++) {
+        l4[16 + i] = i + 1;
+    }
+    p->len = 62;
+    return p;
+}
+
+/* Rewriting an SCTP port recomputes the CRC-32C checksum (the expected
+ * value from an independent bitwise CRC-32C of the rewritten packet). */
+static void
+test_sctp_checksum(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 132);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_SCTP_DST, 3000));
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    struct ofpl_packet *p = sctp_frame(&fr);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    const uint8_t *l4 = p->data + 34;
+    assert_int_equal(l4[2] << 8 | l4[3], 3000);
+    static const uint8_t want[4] = { 0x88, 0xb2, 0x30, 0xe6 };
+    assert_memory_equal(l4 + 8, want, 4);
+
+    /* A first fragment: the CRC covers bytes it lacks, left alone. */
+    p = sctp_frame(&fr);
+    p->data[14 + 6] = 0x20;
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->data[34 + 8], 0xde);
+    ofpl_destroy(pl);
+}
+
+/* An MPLS frame: one label (TTL 10) over IPv4 (TTL 64), or two labels
+ * (TTLs 10 and 30) when 'stack'. */
+static struct ofpl_packet *
+mpls_frame(struct frame *f, bool stack)
+{
+    struct ofpl_packet *p = udp_frame(f, 1, 1, 2, 1, 2);
+    uint8_t *d = p->data;
+    uint32_t n = stack ? 8 : 4;
+
+    memmove(d - n, d, 12);
+    p->data -= n;
+    p->headroom -= n;
+    p->len += n;
+    d = p->data;
+    d[12] = 0x88; d[13] = 0x47;
+    d[14] = 0; d[15] = 0x06; d[16] = 0x40 | !stack; d[17] = 10; /* label 100 */
+    if (stack) {
+        d[18] = 0; d[19] = 0x0c; d[20] = 0x81; d[21] = 30;      /* label 200 */
+    }
+    return p;
+}
+
+/* copy_ttl_out and copy_ttl_in between an MPLS label and the IPv4 header
+ * or label under it; the IPv4 checksum stays valid. */
+static void
+test_copy_ttl(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    fm_init(&f, 0, 2);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    fm_apply(&f, act(OFPAT_COPY_TTL_OUT));
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 2);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 2);
+    fm_apply(&f, act(OFPAT_COPY_TTL_IN));
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    struct ofpl_packet *p = mpls_frame(&fr, false);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->data[17], 64);              /* IP TTL -> label */
+
+    p = mpls_frame(&fr, false);
+    assert_int_equal(run1(pl, p, 1, 0), 2);
+    const uint8_t *ip = p->data + 18;
+    assert_int_equal(ip[8], 10);                    /* label TTL -> IP */
+    assert_int_equal(csum(ip, 20, 0), 0);
+
+    p = mpls_frame(&fr, true);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->data[17], 30);              /* inner label -> outer */
+    p = mpls_frame(&fr, true);
+    assert_int_equal(run1(pl, p, 1, 0), 2);
+    assert_int_equal(p->data[21], 10);              /* outer -> inner label */
+    assert_int_equal(p->data[22 + 8], 64);          /* IP untouched */
+
+    /* No MPLS: nothing to copy, the frame is unchanged. */
+    p = udp_frame(&fr, 1, 1, 2, 1, 2);
+    uint8_t before[60];
+    memcpy(before, p->data, 60);
+    assert_int_equal(run1(pl, p, 1, 0), 2);
+    assert_memory_equal(p->data, before, 60);
+    ofpl_destroy(pl);
+}
+
 int
 main(void)
 {
@@ -821,6 +947,8 @@ main(void)
         cmocka_unit_test(test_meters),
         cmocka_unit_test(test_flow_stats_and_replace),
         cmocka_unit_test(test_burst_trains),
+        cmocka_unit_test(test_sctp_checksum),
+        cmocka_unit_test(test_copy_ttl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,6 +200,17 @@ void ofp_value_from_u64(enum ofp_field f, uint64_t x, union ofp_value *v);
  * returns OFP_F_N if Lamina does not support it. */
 enum ofp_field ofp_field_from_oxm(uint8_t oxm_field);
 
+/* True if a set-field action may write field 'f'.  Not: in_port and
+ * metadata (not header fields, as the specification says), and eth_type
+ * and ip_proto (rewriting them would leave the headers after them
+ * meaningless: refused with OFPBAC_BAD_SET_TYPE, as Open vSwitch does). */
+static inline bool
+ofp_field_settable(enum ofp_field f)
+{
+    return f < OFP_F_N && f != OFP_F_IN_PORT && f != OFP_F_METADATA
+           && f != OFP_F_ETH_TYPE && f != OFP_F_IP_PROTO;
+}
+
 /* Looks up a field by name ("ipv4_src"); OFP_F_N if unknown. */
 enum ofp_field ofp_field_from_name(const char *name);
 

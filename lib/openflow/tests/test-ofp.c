@@ -1031,9 +1031,21 @@ test_action_errors(void **state)
     flow_mod_with_actions(&m, &a, 1);
     expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_ARGUMENT);
 
-    /* Raw edits: action at 48 + 8 (empty match) + 8 (instruction). */
+    /* Fields a set-field may not write: eth_type, ip_proto, metadata. */
+    a = ofp_action_set_field_u(OFP_F_ETH_TYPE, 0x86dd);
+    flow_mod_with_actions(&m, &a, 1);
+    expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
+    a = ofp_action_set_field_u(OFP_F_IP_PROTO, 17);
+    flow_mod_with_actions(&m, &a, 1);
+    expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
+    a = ofp_action_set_field_u(OFP_F_METADATA, 1);
+    flow_mod_with_actions(&m, &a, 1);
+    expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
+
+    /* Raw edits: action at 48 + 8 (empty match) + 8 (instruction), on a
+     * settable 2-byte field. */
     struct ofpbuf wire = OFPBUF_INITIALIZER;
-    a = ofp_action_set_field_u(OFP_F_ETH_TYPE, 0x0800);
+    a = ofp_action_set_field_u(OFP_F_VLAN_VID, OFPVID_PRESENT | 5);
     flow_mod_with_actions(&m, &a, 1);
     ofp_encode(&m, &wire);
     uint8_t *act = wire.data + 64;
