@@ -335,6 +335,37 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
         }
         exec_set_ipv6_addr(x, l3 + (f == OFP_F_IPV6_SRC ? 8 : 24), v->ipv6);
         break;
+    case OFP_F_IPV6_ND_TARGET:
+    case OFP_F_IPV6_ND_SLL:
+    case OFP_F_IPV6_ND_TLL: {
+        if (x->h.ip_proto != OFP_IPPROTO_ICMPV6 || !x->h.l4
+            || !ofp_nd_is(p, x->pkt->len, x->h.l4)
+            || (f == OFP_F_IPV6_ND_SLL && l4[0] != OFP_ND_NS)
+            || (f == OFP_F_IPV6_ND_TLL && l4[0] != OFP_ND_NA)) {
+            return;
+        }
+        uint8_t new[16];
+        uint8_t *at;
+        size_t n;
+        if (f == OFP_F_IPV6_ND_TARGET) {
+            at = l4 + 8;
+            n = 16;
+            memcpy(new, v->ipv6, 16);
+        } else {
+            uint32_t lla = ofp_nd_lla(p, x->pkt->len, x->h.l4);
+            if (!lla) {
+                return;             /* no such option to rewrite */
+            }
+            at = p + lla;
+            n = 6;
+            memcpy(new, v->mac, 6);
+        }
+        for (size_t i = 0; i < n; i += 2) {
+            csum_replace16(l4 + 2, ofp_rd16(at + i), ofp_rd16(new + i));
+        }
+        memcpy(at, new, n);
+        break;
+    }
     case OFP_F_IPV6_FLABEL:
         if (x->h.eth_type != OFP_ETH_TYPE_IPV6 || !x->h.l3) {
             return;

@@ -81,6 +81,12 @@ static const struct ofpl_kfield ofpl_kf[OFP_F_N] = {
     [OFP_F_IPV6_SRC]    = { 9, 0, 128 },
     [OFP_F_IPV6_DST]    = { 11, 0, 128 },
     [OFP_F_TUNNEL_ID]   = { 13, 0, 64 },
+    /* IPv6 Neighbor Discovery: never with IPv4 or ARP, so in their words;
+     * a solicitation has only a source, an advertisement only a target
+     * link-layer address. */
+    [OFP_F_IPV6_ND_TARGET] = { 6, 0, 128 },
+    [OFP_F_IPV6_ND_SLL] = { 3, 0, 48 },
+    [OFP_F_IPV6_ND_TLL] = { 3, 0, 48 },
 };
 
 static inline uint64_t

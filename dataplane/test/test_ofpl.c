@@ -6,7 +6,7 @@
  * FLOW_REMOVED, table-miss behaviour, modify/delete with their filters,
  * the overlap check, groups (all, select, indirect, fast failover with
  * port liveness) and meters, the SCTP checksum after a port rewrite,
- * copy_ttl_in/out.
+ * copy_ttl_in/out, the IPv6 ND fields.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -932,6 +932,133 @@ test_copy_ttl(void **state)
     ofpl_destroy(pl);
 }
 
+static uint16_t nd_csum(const uint8_t *p);
+
+/* An Ethernet/IPv6/ICMPv6 Neighbor Solicitation (or Advertisement, 'na')
+ * for target 2001:db8::<t> with a source (target) link-layer address
+ * option 02:00:00:00:00:<l>, checksum valid. */
+static struct ofpl_packet *
+nd_frame(struct frame *f, bool na, uint8_t t, uint8_t l)
+{
+    uint8_t *p = f->buf + HEADROOM;
+
+    memset(f->buf, 0, sizeof f->buf);
+    p[0] = 0x33; p[1] = 0x33; p[5] = 1;
+    p[6] = 0x02; p[11] = 0x99;
+    p[12] = 0x86; p[13] = 0xdd;
+    uint8_t *ip = p + 14, *icmp = ip + 40;
+    ip[0] = 0x60; ip[5] = 32; ip[6] = 58; ip[7] = 255;
+    ip[8] = 0xfe; ip[9] = 0x80; ip[23] = 1;                 /* src fe80::1 */
+    ip[24] = 0xff; ip[25] = 0x02; ip[35] = 1; ip[36] = 0xff; ip[39] = t;
+    icmp[0] = na ? 136 : 135;
+    icmp[8] = 0x20; icmp[9] = 0x01; icmp[10] = 0x0d; icmp[11] = 0xb8;
+    icmp[23] = t;
+    icmp[24] = na ? 2 : 1; icmp[25] = 1;                    /* option */
+    icmp[26] = 0x02; icmp[31] = l;
+    f->pkt.data = p;
+    f->pkt.len = 14 + 40 + 32;
+    f->pkt.headroom = HEADROOM;
+    f->pkt.idx = 0;
+    uint16_t c = nd_csum(p);
+    icmp[2] = c >> 8; icmp[3] = c;
+    return &f->pkt;
+}
+
+/* The ICMPv6 checksum over the pseudo-header and the 32-byte message of
+ * an nd_frame(): 0 when the stored one is right. */
+static uint16_t
+nd_csum(const uint8_t *p)
+{
+    const uint8_t *ip = p + 14;
+    uint32_t s = 32 + 58;
+
+    for (int i = 8; i < 40; i += 2) {
+        s += ip[i] << 8 | ip[i + 1];
+    }
+    return csum(ip + 40, 32, s);
+}
+
+/* IPv6 ND fields: parsed (target, SLL in a solicitation, TLL in an
+ * advertisement), matched with their prerequisites, rewritten with the
+ * ICMPv6 checksum kept valid. */
+static void
+test_nd_fields(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct ofp_error err;
+    union ofp_value tgt;
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    memset(&tgt, 0, sizeof tgt);
+    tgt.ipv6[0] = 0x20; tgt.ipv6[1] = 0x01; tgt.ipv6[2] = 0x0d; tgt.ipv6[3] = 0xb8;
+    tgt.ipv6[15] = 7;
+
+    /* NS for ::7 from SLL ...:05: rewrite target to ::9 and SLL to ...:0a. */
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 58);
+    ofp_match_set_u(&f.b.match, OFP_F_ICMPV6_TYPE, 135);
+    ofp_match_set(&f.b.match, OFP_F_IPV6_ND_TARGET, &tgt, NULL);
+    ofp_match_set_u(&f.b.match, OFP_F_IPV6_ND_SLL, 0x020000000005ull);
+    assert_int_equal(ofp_match_validate(&f.b.match, &err), 0);
+    union ofp_value nt = tgt;
+    nt.ipv6[15] = 9;
+    struct ofp_action sa = { .type = OFPAT_SET_FIELD };
+    sa.set_field.field = OFP_F_IPV6_ND_TARGET;
+    sa.set_field.value = nt;
+    fm_apply(&f, sa);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_IPV6_ND_SLL, 0x02000000000aull));
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    /* NA for ::7 with TLL ...:06 goes to port 3. */
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 58);
+    ofp_match_set_u(&f.b.match, OFP_F_ICMPV6_TYPE, 136);
+    ofp_match_set_u(&f.b.match, OFP_F_IPV6_ND_TLL, 0x020000000006ull);
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    struct ofpl_packet *p = nd_frame(&fr, false, 7, 5);
+    assert_int_equal(nd_csum(p->data), 0);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    const uint8_t *icmp = p->data + 54;
+    assert_int_equal(icmp[23], 9);
+    assert_int_equal(icmp[31], 0x0a);
+    assert_int_equal(nd_csum(p->data), 0);
+
+    assert_int_equal(run1(pl, nd_frame(&fr, false, 7, 6), 0, 0), -1);  /* SLL */
+    assert_int_equal(run1(pl, nd_frame(&fr, false, 8, 5), 0, 0), -1);  /* target */
+    assert_int_equal(run1(pl, nd_frame(&fr, true, 7, 6), 0, 0), 2);
+    assert_int_equal(run1(pl, nd_frame(&fr, true, 7, 5), 0, 0), -1);
+    /* An NS has no TLL: the NA flow does not take it even with SLL ...:06. */
+    p = nd_frame(&fr, false, 7, 6);
+    p->data[54 + 24] = 2;                   /* option type 2 in an NS */
+    assert_int_equal(run1(pl, p, 0, 0), -1);
+
+    /* Prerequisites: SLL needs type 135, TLL 136, the target either. */
+    struct ofp_match m;
+    ofp_match_init(&m);
+    ofp_match_set_u(&m, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&m, OFP_F_IP_PROTO, 58);
+    ofp_match_set_u(&m, OFP_F_ICMPV6_TYPE, 136);
+    ofp_match_set_u(&m, OFP_F_IPV6_ND_SLL, 1);
+    assert_int_not_equal(ofp_match_validate(&m, &err), 0);
+    assert_int_equal(err.type, OFPET_BAD_MATCH);
+    assert_int_equal(err.code, OFPBMC_BAD_PREREQ);
+    ofp_match_init(&m);
+    ofp_match_set_u(&m, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&m, OFP_F_IP_PROTO, 58);
+    ofp_match_set(&m, OFP_F_IPV6_ND_TARGET, &tgt, NULL);
+    assert_int_not_equal(ofp_match_validate(&m, &err), 0);
+    ofp_match_set_u(&m, OFP_F_ICMPV6_TYPE, 136);
+    assert_int_equal(ofp_match_validate(&m, &err), 0);
+    ofpl_destroy(pl);
+}
+
 int
 main(void)
 {
@@ -949,6 +1076,7 @@ main(void)
         cmocka_unit_test(test_burst_trains),
         cmocka_unit_test(test_sctp_checksum),
         cmocka_unit_test(test_copy_ttl),
+        cmocka_unit_test(test_nd_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

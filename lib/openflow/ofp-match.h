@@ -60,6 +60,9 @@ enum ofp_prereq {
     OFP_PRE_SCTP,       /* OFP_PRE_IP and ip_proto 132. */
     OFP_PRE_ICMPV4,     /* OFP_PRE_IPV4 and ip_proto 1. */
     OFP_PRE_ICMPV6,     /* OFP_PRE_IPV6 and ip_proto 58. */
+    OFP_PRE_ND,         /* OFP_PRE_ICMPV6 and icmpv6_type 135 or 136. */
+    OFP_PRE_ND_NS,      /* OFP_PRE_ICMPV6 and icmpv6_type 135. */
+    OFP_PRE_ND_NA,      /* OFP_PRE_ICMPV6 and icmpv6_type 136. */
 };
 
 /* X(ID, name, oxm_field, wire_len, maskable, storage, member, prereq, max)
@@ -97,6 +100,9 @@ enum ofp_prereq {
     X(IPV6_FLABEL,  "ipv6_flabel",  28, 4, true,  U32,  ipv6_flabel,  IPV6,   0xfffff) \
     X(ICMPV6_TYPE,  "icmpv6_type",  29, 1, false, U8,   icmpv6_type,  ICMPV6, 0) \
     X(ICMPV6_CODE,  "icmpv6_code",  30, 1, false, U8,   icmpv6_code,  ICMPV6, 0) \
+    X(IPV6_ND_TARGET, "ipv6_nd_target", 31, 16, false, IPV6, ipv6_nd_target, ND, 0) \
+    X(IPV6_ND_SLL,  "ipv6_nd_sll",  32, 6, false, MAC,  ipv6_nd_sll,  ND_NS,  0) \
+    X(IPV6_ND_TLL,  "ipv6_nd_tll",  33, 6, false, MAC,  ipv6_nd_tll,  ND_NA,  0) \
     X(MPLS_LABEL,   "mpls_label",   34, 4, false, U32,  mpls_label,   MPLS,   0xfffff) \
     X(MPLS_TC,      "mpls_tc",      35, 1, false, U8,   mpls_tc,      MPLS,   7) \
     X(MPLS_BOS,     "mpls_bos",     36, 1, false, U8,   mpls_bos,     MPLS,   1) \

@@ -306,8 +306,13 @@ test_match_fields_roundtrip(void **state)
                             : fi->prereq == OFP_PRE_SCTP ? 132 : 1);
             break;
         case OFP_PRE_ICMPV6:
+        case OFP_PRE_ND: case OFP_PRE_ND_NS: case OFP_PRE_ND_NA:
             ofp_match_set_u(m, OFP_F_ETH_TYPE, 0x86dd);
             ofp_match_set_u(m, OFP_F_IP_PROTO, 58);
+            if (fi->prereq != OFP_PRE_ICMPV6) {
+                ofp_match_set_u(m, OFP_F_ICMPV6_TYPE,
+                                fi->prereq == OFP_PRE_ND_NS ? 135 : 136);
+            }
             break;
         case OFP_PRE_NONE:
             break;
