@@ -836,9 +836,32 @@ aset_execute(struct ofpl_exec *x)
     }
 }
 
-/* Token-bucket meter: false if a drop band says drop. */
+/* A DSCP-remark band: raises the drop precedence of the packet's DSCP (the
+ * 'y' of an AFxy class, bits 1-2) by 'prec_level', at most to 3, as
+ * RFC 2597 and the reference switch do; the IPv4 checksum follows. */
+static void
+exec_dscp_remark(struct ofpl_exec *x, uint8_t prec_level)
+{
+    const uint8_t *l3 = x->pkt->data + x->h.l3;
+    uint8_t dscp;
+
+    if (x->h.eth_type == OFP_ETH_TYPE_IPV4 && x->h.l3) {
+        dscp = l3[1] >> 2;
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6 && x->h.l3) {
+        dscp = (ofp_rd16(l3) >> 6) & 0x3f;
+    } else {
+        return;
+    }
+    unsigned dp = ((dscp >> 1) & 3) + prec_level;
+    union ofp_value v = { .u8 = (dscp & ~6u) | (dp > 3 ? 3 : dp) << 1 };
+    exec_set_field(x, OFP_F_IP_DSCP, &v);
+}
+
+/* Token-bucket meter: false if a drop band says drop; a DSCP-remark band
+ * remarks the packet. */
 static bool
-meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
+meter_apply(struct ofpl_exec *x, struct ofpl_meter *m, uint32_t len,
+            uint64_t now_ns)
 {
     uint64_t dt = now_ns - m->last_ns;
     struct ofpl_band *hit = NULL;
@@ -868,6 +891,9 @@ meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
     }
     hit->n_packets++;
     hit->n_bytes += len;
+    if (hit->type == OFPMBT13_DSCP_REMARK) {
+        exec_dscp_remark(x, hit->prec_level);
+    }
     return hit->type != OFPMBT13_DROP;
 }
 
@@ -886,7 +912,7 @@ exec_flow(struct ofpl_exec *x, struct ofpl_flow *f)
     if (in->present & (1u << OFPIT_METER)) {
         struct ofpl_meter *m = meter_find(x->pl, in->meter_id);
         x->impure = true;
-        if (m && !meter_apply(m, x->pkt->len, x->now_ns)) {
+        if (m && !meter_apply(x, m, x->pkt->len, x->now_ns)) {
             x->stop = true;
             return -1;
         }

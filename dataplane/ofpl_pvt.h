@@ -31,6 +31,7 @@
 #define OFPL_EMC_STEPS 4
 #define OFPL_ASET_MAX 32
 #define OFPL_MAX_DEPTH 4            /* group chaining */
+#define OFPL_METER_MAX_BANDS 16     /* bands per meter (METER_FEATURES) */
 #define OFPL_SCRATCH_HEADROOM 128
 #define OFPL_SCRATCH_LEN 2048
 #define OFPL_TRAIN_HDR 64           /* header bytes compared for trains */

@@ -1059,6 +1059,97 @@ test_nd_fields(void **state)
     ofpl_destroy(pl);
 }
 
+/* Meters on offered traffic: a kb/s drop band with a burst passes what the
+ * rate and the burst allow; a DSCP-remark band past its rate raises the
+ * drop precedence (AF11 -> AF12) and passes; the configuration and the
+ * features read back as given. */
+static void
+test_meter_rates(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct ofp_meter_band drop = { .type = OFPMBT13_DROP, .rate = 800,
+                                   .burst_size = 80 };
+    struct ofp_meter_band remark = { .type = OFPMBT13_DSCP_REMARK, .rate = 100,
+                                     .burst_size = 10, .prec_level = 1 };
+    struct ofp_meter_mod_body kb = { .command = OFPMC13_ADD, .meter_id = 2,
+        .flags = OFPMF13_KBPS | OFPMF13_BURST | OFPMF13_STATS,
+        .bands = &drop, .n_bands = 1 };
+    struct ofp_meter_mod_body pk = { .command = OFPMC13_ADD, .meter_id = 3,
+        .flags = OFPMF13_PKTPS | OFPMF13_BURST, .bands = &remark, .n_bands = 1 };
+    struct ofp_error err;
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    assert_int_equal(ofpl_meter_mod(pl, &kb, 0, NULL, NULL, &err), 0);
+    assert_int_equal(ofpl_meter_mod(pl, &pk, 0, NULL, NULL, &err), 0);
+    for (uint16_t in = 0; in < 2; in++) {
+        fm_init(&f, 0, 1);
+        ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, in + 1);
+        f.b.insts.meter_id = 2 + in;
+        f.b.insts.present |= 1u << OFPIT_METER;
+        fm_apply(&f, ofp_action_output(3, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+
+    /* 800 kb/s = 100,000 B/s, burst 80 kb = 10,000 B: 2000 frames of 200
+     * bytes a second (four times the rate) for one second pass the burst
+     * (50 frames) and a second of the rate (500). */
+    int pass = 0;
+    for (int i = 0; i < 2000; i++) {
+        struct ofpl_packet *p = udp_frame(&fr, 1, 1, 2, 1, 2);
+        p->len = 200;
+        pass += run1(pl, p, 0, SEC + (uint64_t) i * (SEC / 2000)) == 2;
+    }
+    assert_true(pass >= 540 && pass <= 560);
+
+    /* 100 pkt/s, burst 10, remark: 20 AF11 frames at once, all pass, the
+     * last 10 as AF12 with a valid header checksum. */
+    int remarked = 0;
+    for (int i = 0; i < 20; i++) {
+        struct ofpl_packet *p = udp_frame(&fr, 1, 1, 2, 1, 2);
+        uint8_t *ip = p->data + 14;
+        ip[1] = 10 << 2;
+        ip[10] = ip[11] = 0;
+        uint16_t c = csum(ip, 20, 0);
+        ip[10] = c >> 8; ip[11] = c;
+        assert_int_equal(run1(pl, p, 1, SEC), 2);
+        assert_int_equal(csum(ip, 20, 0), 0);
+        assert_true(ip[1] >> 2 == 10 || ip[1] >> 2 == 12);
+        remarked += ip[1] >> 2 == 12;
+    }
+    assert_int_equal(remarked, 10);
+
+    struct ofp_msg msg;
+    struct ofp_meter_config mc;
+    struct ofp_meter_features mf;
+    ofp_msg_init(&msg, OFPT_MULTIPART_REPLY, 0);
+    assert_int_equal(ofpl_meter_id(pl, 0), 2);
+    ofpl_meter_config(pl, 0, &mc, &msg);
+    assert_int_equal(mc.flags, kb.flags);
+    assert_int_equal(mc.n_bands, 1);
+    assert_int_equal(mc.bands[0].rate, 800);
+    assert_int_equal(mc.bands[0].burst_size, 80);
+    ofpl_meter_config(pl, 1, &mc, &msg);
+    assert_int_equal(mc.bands[0].type, OFPMBT13_DSCP_REMARK);
+    assert_int_equal(mc.bands[0].prec_level, 1);
+    ofp_msg_free(&msg);
+    ofpl_meter_features(&mf);
+    assert_int_equal(mf.band_types, 1u << OFPMBT13_DROP | 1u << OFPMBT13_DSCP_REMARK);
+    assert_true(mf.capabilities & OFPMF13_BURST);
+
+    /* More bands than the features say: refused. */
+    struct ofp_meter_band many[17];
+    for (int i = 0; i < 17; i++) {
+        many[i] = drop;
+    }
+    struct ofp_meter_mod_body big = { .command = OFPMC13_ADD, .meter_id = 9,
+        .flags = OFPMF13_KBPS, .bands = many, .n_bands = 17 };
+    assert_int_not_equal(ofpl_meter_mod(pl, &big, 0, NULL, NULL, &err), 0);
+    assert_int_equal(err.code, OFPMMFC_OUT_OF_BANDS);
+    ofpl_destroy(pl);
+}
+
 int
 main(void)
 {
@@ -1077,6 +1168,7 @@ main(void)
         cmocka_unit_test(test_sctp_checksum),
         cmocka_unit_test(test_copy_ttl),
         cmocka_unit_test(test_nd_fields),
+        cmocka_unit_test(test_meter_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
