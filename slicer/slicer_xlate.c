@@ -10,8 +10,10 @@
  *   packet lies in the slice's flowspace.
  * - group: only the slice's own id range.
  * - set-field on a field the flowspace constrains: only to a value that
- *   keeps the packet inside the same flowspace match; push/pop VLAN when
- *   the flowspace constrains the VLAN, push/pop MPLS when it constrains
+ *   keeps the packet inside the same flowspace match; set-field on a tag
+ *   (VLAN id or PCP, tunnel id, MPLS label) that another slice's flowspace
+ *   constrains and this one's does not, and push/pop VLAN when any slice
+ *   constrains the VLAN, are refused; push/pop MPLS when it constrains
  *   anything above Ethernet, are refused (they would move the packet out
  *   of the match that admitted it, and a later table or port of another
  *   slice would then take it).
@@ -99,6 +101,36 @@ field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
         }
     }
     return false;
+}
+
+/* True if a slice other than x's constrains field 'f' in its flowspace,
+ * on any switch: a tag that defines another slice (its VLAN, its tunnel
+ * id) that x's packets carried onwards would put them in that slice at
+ * the next table or the next switch. */
+static bool
+field_defines_other(const struct xlate_ctx *x, enum ofp_field f)
+{
+    for (size_t i = 0; i < x->cfg->n_fs; i++) {
+        const struct fs_entry *e = x->cfg->fs[i];
+        if (e->slice == x->slice) {
+            continue;
+        }
+        for (size_t k = 0; k < e->n_matches; k++) {
+            if (ofp_match_has(&e->matches[k], f)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Tag fields: set-field on one of them, where it defines another slice and
+ * not x's own, is refused (x's own is checked against its flowspace). */
+static bool
+is_tag_field(enum ofp_field f)
+{
+    return f == OFP_F_VLAN_VID || f == OFP_F_VLAN_PCP || f == OFP_F_TUNNEL_ID
+           || f == OFP_F_MPLS_LABEL;
 }
 
 /* Fields that push/pop MPLS leaves alone (it changes the ethertype and
@@ -209,12 +241,20 @@ xlate_actions(const struct xlate_ctx *x, const struct ofp_match *fs,
                                                   &a->set_field.value))) {
                 return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
             }
+            if (is_tag_field(f) && !field_defines(x, fs, f)
+                && field_defines_other(x, f)) {
+                return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
+            }
             break;
         }
         case OFPAT_PUSH_VLAN:
         case OFPAT_POP_VLAN:
+            /* Also when another slice is VLAN-defined: a pushed tag (or
+             * the inner one a pop reveals) could carry its VID. */
             if (field_defines(x, fs, OFP_F_VLAN_VID)
-                || field_defines(x, fs, OFP_F_VLAN_PCP)) {
+                || field_defines(x, fs, OFP_F_VLAN_PCP)
+                || field_defines_other(x, OFP_F_VLAN_VID)
+                || field_defines_other(x, OFP_F_VLAN_PCP)) {
                 return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
             }
             break;

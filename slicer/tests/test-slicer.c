@@ -507,6 +507,48 @@ test_actions(void **state)
     assert_int_equal(out.actions[0].type, OFPAT_SET_QUEUE);
     assert_int_equal(out.actions[0].queue_id, 7);
     assert_int_equal(out.actions[1].output.port, 4);
+
+    /* Tags that define other slices never leave: green is IP-defined on
+     * its own port 6, red and blue are VLAN-defined, tan owns tunnel id 5.
+     * Green may not set a VLAN id, push or pop a tag, or set a tunnel id;
+     * it may set what defines nobody (PCP, its own IP range). */
+    struct slice *green, *tan;
+    assert_int_equal(add_slice(w, "{\"name\":\"green\",\"controller\":"
+                               "\"tcp:127.0.0.1:6635\",\"switches\":"
+                               "[\"0xa:6=1\"]}", &green), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"green-ip\",\"slice\":\"green\","
+                            "\"match\":\"ipv4_dst=10.3.0.0/16\"}"), 0);
+    assert_int_equal(add_slice(w, "{\"name\":\"tan\",\"controller\":"
+                               "\"tcp:127.0.0.1:6636\",\"switches\":"
+                               "[\"0xa:7=1\"]}", &tan), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"tan-tun\",\"slice\":\"tan\","
+                            "\"match\":\"tunnel_id=5\"}"), 0);
+    struct ofp_match green_fs = M("ipv4_dst=10.3.0.0/16");
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 10);
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 99);
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 5);
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    REFUSED(green, NULL, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_PCP, 3);
+    assert_int_equal(check_actions(w, green, &green_fs, 1, a, 1, &out, &err), 0);
+    a[0] = ofp_action_set_field_u(OFP_F_IPV4_DST, 0x0a030001);    /* 10.3.0.1 */
+    assert_int_equal(check_actions(w, green, &green_fs, 1, a, 1, &out, &err), 0);
+    memset(a, 0, sizeof a);
+    a[0].type = OFPAT_PUSH_VLAN;
+    a[0].ethertype = 0x8100;
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0].type = OFPAT_POP_VLAN;
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    /* Tan's own tunnel id stays its own; red's VLAN is red's to keep. */
+    struct ofp_match tan_fs = M("tunnel_id=5");
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 5);
+    assert_int_equal(check_actions(w, tan, &tan_fs, 1, a, 1, &out, &err), 0);
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 6);
+    REFUSED(tan, &tan_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 10);
+    assert_int_equal(check_actions(w, w->red, &red_fs, 1, a, 1, &out, &err), 0);
 #undef REFUSED
 }
 
