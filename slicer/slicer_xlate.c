@@ -80,18 +80,15 @@ fs_applies(const struct fs_entry *e, const struct xlate_ctx *x)
     return e->slice == x->slice && (!e->dpid || e->dpid == x->dp->dpid);
 }
 
-/* True if the slice's flowspace on this switch constrains field 'f' in
- * match 'fs', or in any of its matches when 'fs' is NULL. */
+/* True if a flowspace entry constrains field 'f': with 'others' false,
+ * one of x's slice on this switch; with 'others' true, one of any other
+ * slice on any switch. */
 static bool
-field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
-              enum ofp_field f)
+fs_constrains(const struct xlate_ctx *x, enum ofp_field f, bool others)
 {
-    if (fs) {
-        return ofp_match_has(fs, f);
-    }
     for (size_t i = 0; i < x->cfg->n_fs; i++) {
         const struct fs_entry *e = x->cfg->fs[i];
-        if (!fs_applies(e, x)) {
+        if (others ? e->slice == x->slice : !fs_applies(e, x)) {
             continue;
         }
         for (size_t k = 0; k < e->n_matches; k++) {
@@ -103,6 +100,15 @@ field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
     return false;
 }
 
+/* True if the slice's flowspace on this switch constrains field 'f' in
+ * match 'fs', or in any of its matches when 'fs' is NULL. */
+static bool
+field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
+              enum ofp_field f)
+{
+    return fs ? ofp_match_has(fs, f) : fs_constrains(x, f, false);
+}
+
 /* True if a slice other than x's constrains field 'f' in its flowspace,
  * on any switch: a tag that defines another slice (its VLAN, its tunnel
  * id) that x's packets carried onwards would put them in that slice at
@@ -110,18 +116,7 @@ field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
 static bool
 field_defines_other(const struct xlate_ctx *x, enum ofp_field f)
 {
-    for (size_t i = 0; i < x->cfg->n_fs; i++) {
-        const struct fs_entry *e = x->cfg->fs[i];
-        if (e->slice == x->slice) {
-            continue;
-        }
-        for (size_t k = 0; k < e->n_matches; k++) {
-            if (ofp_match_has(&e->matches[k], f)) {
-                return true;
-            }
-        }
-    }
-    return false;
+    return fs_constrains(x, f, true);
 }
 
 /* Tag fields: set-field on one of them, where it defines another slice and
