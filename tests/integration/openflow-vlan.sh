@@ -15,7 +15,8 @@
 #     - a flow sending VID 30 out of v2 (not its VLAN) is dropped there
 #       (not-owned-vlan), and VID 20 from h2 belongs to no one (no-binding);
 #   l2learn vnode "blue" owning ports p3 and p4 whole: tagged and
-#   double-tagged frames are carried transparently.
+#   double-tagged frames are carried transparently;
+#   the bindings are in the state file and come back after a restart.
 . "$(dirname "$0")/lib.sh"
 lt_init openflow-vlan 90
 
@@ -104,4 +105,12 @@ for f in "dl_vlan=10" "vlan_tci=0x0000/0x1fff" "dl_vlan=20" "dl_vlan=100"; do
     echo "$flows" | grep "$f" | grep -q "n_packets=1" || fail "flow $f did not count 1: $flows"
 done
 info "tagged frames matched, pushed, rewritten, popped and carried byte for byte"
+
+# The bindings survive a restart: the state file replays them as given.
+before=$(lamina --json switch config)
+stop_switchd KILL
+start_switchd
+after=$(lamina --json switch config)
+[ "$before" = "$after" ] || fail "configuration differs after the restart: $after"
+echo "$after" | grep -q '"100-199"' || fail "the VLAN set is not in the configuration"
 pass
