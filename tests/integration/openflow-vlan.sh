@@ -75,6 +75,15 @@ ofctl_args add-flow "priority=10,in_port=1,dl_vlan=20,actions=set_field:4246->vl
 ofctl_args add-flow "priority=10,in_port=1,dl_vlan=30,actions=output:2" || fail "flow vid 30"
 ofctl_args add-flow "priority=10,in_port=2,dl_vlan=100,actions=pop_vlan,output:1" || fail "flow pop"
 
+# Table features: the ND fields match and set; eth_type and ip_proto
+# match but are not settable (the codec refuses them with
+# OFPBAC_BAD_SET_TYPE: test-ofp.c; ovs-ofctl will not even send them).
+ofctl dump-table-features >"$LT_DIR/tf.txt" 2>&1 || fail "dump-table-features: $(cat "$LT_DIR/tf.txt")"
+setf=$(grep -m1 "supported on Set-Field" "$LT_DIR/tf.txt")
+echo "$setf" | grep -q "nd_{target,sll,tll}" || fail "set-field features: $setf"
+echo "$setf" | grep -Eq "eth_type|nw_proto" && fail "set-field features list eth_type/ip_proto: $setf"
+grep -m1 "exact match or wildcard" "$LT_DIR/tf.txt" | grep -q "nd_{target,sll,tll}" ||
+    fail "match features: $(cat "$LT_DIR/tf.txt")"
 capture_start h1 eth0 "$LT_DIR/h1.pcap"
 capture_start h2 eth0 "$LT_DIR/h2.pcap"
 capture_start h3 eth0 "$LT_DIR/h3.pcap"
