@@ -12,6 +12,8 @@
 #     - an untagged one gets push_vlan + set_field vlan_vid 100;
 #     - VID 20 PCP 1 gets set_field vlan_vid 150, vlan_pcp 5;
 #     - VID 100 from h2 gets pop_vlan towards h1;
+#     - an IPv6 Neighbor Solicitation gets set_field nd_target and nd_sll,
+#       an SCTP packet set_field sctp_dst (checksums recomputed);
 #     - a flow sending VID 30 out of v2 (not its VLAN) is dropped there
 #       (not-owned-vlan), and VID 20 from h2 belongs to no one (no-binding);
 #   l2learn vnode "blue" owning ports p3 and p4 whole: tagged and
@@ -74,6 +76,12 @@ ofctl_args add-flow "priority=10,in_port=1,dl_vlan=20,actions=set_field:4246->vl
     fail "flow set vid/pcp"
 ofctl_args add-flow "priority=10,in_port=1,dl_vlan=30,actions=output:2" || fail "flow vid 30"
 ofctl_args add-flow "priority=10,in_port=2,dl_vlan=100,actions=pop_vlan,output:1" || fail "flow pop"
+# Layer 3/4 rewrites on tagged frames, checksums recomputed (ICMPv6 for
+# the ND fields, CRC-32C for SCTP): compared byte for byte too.
+ofctl_args add-flow "priority=20,in_port=1,dl_vlan=10,icmp6,icmp_type=135,nd_target=2001:db8::7,actions=set_field:2001:db8::9->nd_target,set_field:02:00:00:00:00:0a->nd_sll,output:2" ||
+    fail "flow nd"
+ofctl_args add-flow "priority=20,in_port=1,dl_vlan=10,sctp,sctp_dst=2000,actions=set_field:3000->sctp_dst,output:2" ||
+    fail "flow sctp"
 
 # Table features: the ND fields match and set; eth_type and ip_proto
 # match but are not settable (the codec refuses them with
@@ -88,11 +96,11 @@ capture_start h1 eth0 "$LT_DIR/h1.pcap"
 capture_start h2 eth0 "$LT_DIR/h2.pcap"
 capture_start h3 eth0 "$LT_DIR/h3.pcap"
 capture_start h4 eth0 "$LT_DIR/h4.pcap"
-send h1 1-2-1-10.3 1-2-2- 1-2-3-20.1 1-2-4-30.0
+send h1 1-2-1-10.3 1-2-2- 1-2-3-20.1 1-2-4-30.0 1-2-11-10.0-nd=7.5 1-2-12-10.0-sctp=1000.2000
 send h2 2-1-5-100.6 2-1-6-20.0
 send h3 3-4-7-10.3 3-4-8-300.2,20.5 3-4-9-
 send h4 4-3-10-4000.7
-wait_for "[ \$(capture_count '$LT_DIR/h2.pcap' ether src 02:00:00:00:00:01) -ge 3 ] &&
+wait_for "[ \$(capture_count '$LT_DIR/h2.pcap' ether src 02:00:00:00:00:01) -ge 5 ] &&
           [ \$(capture_count '$LT_DIR/h1.pcap' ether src 02:00:00:00:00:02) -ge 1 ] &&
           [ \$(capture_count '$LT_DIR/h4.pcap' ether src 02:00:00:00:00:03) -ge 3 ] &&
           [ \$(capture_count '$LT_DIR/h3.pcap' ether src 02:00:00:00:00:04) -ge 1 ]" 10 ||
@@ -102,8 +110,10 @@ wait_for "[ \"\$(drops port p2 ports.0.drops.no-binding)\" = 1 ]" 5 ||
 capture_stop
 
 # h2 sees its own two frames go out, then what the flows made of h1's.
-expect "$LT_DIR/h2.pcap" 2-1-5-100.6 2-1-6-20.0 1-2-1-10.3 1-2-2-100.0 1-2-3-150.5
-expect "$LT_DIR/h1.pcap" 1-2-1-10.3 1-2-2- 1-2-3-20.1 1-2-4-30.0 2-1-5-
+expect "$LT_DIR/h2.pcap" 2-1-5-100.6 2-1-6-20.0 1-2-1-10.3 1-2-2-100.0 1-2-3-150.5 \
+    1-2-11-10.0-nd=9.10 1-2-12-10.0-sctp=1000.3000
+expect "$LT_DIR/h1.pcap" 1-2-1-10.3 1-2-2- 1-2-3-20.1 1-2-4-30.0 2-1-5- \
+    1-2-11-10.0-nd=7.5 1-2-12-10.0-sctp=1000.2000
 expect "$LT_DIR/h4.pcap" 4-3-10-4000.7 3-4-7-10.3 3-4-8-300.2,20.5 3-4-9-
 expect "$LT_DIR/h3.pcap" 3-4-7-10.3 3-4-8-300.2,20.5 3-4-9- 4-3-10-4000.7
 
