@@ -419,6 +419,23 @@ check_actions(struct world *w, struct slice *s, const struct ofp_match *fs,
     return xlate_actions(&x, fs, in_port, false, &in, &w->msg.arena, out, err);
 }
 
+/* Adds slice green (IPv4 10.3/16 on its own port 6) and slice tan
+ * (tunnel id 5 on its own port 7) to the world. */
+static void
+add_green_tan(struct world *w, struct slice **green, struct slice **tan)
+{
+    assert_int_equal(add_slice(w, "{\"name\":\"green\",\"controller\":"
+                               "\"tcp:127.0.0.1:6635\",\"switches\":"
+                               "[\"0xa:6=1\"]}", green), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"green-ip\",\"slice\":\"green\","
+                            "\"match\":\"ipv4_dst=10.3.0.0/16\"}"), 0);
+    assert_int_equal(add_slice(w, "{\"name\":\"tan\",\"controller\":"
+                               "\"tcp:127.0.0.1:6636\",\"switches\":"
+                               "[\"0xa:7=1\"]}", tan), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"tan-tun\",\"slice\":\"tan\","
+                            "\"match\":\"tunnel_id=5\"}"), 0);
+}
+
 static void
 test_actions(void **state)
 {
@@ -513,16 +530,7 @@ test_actions(void **state)
      * Green may not set a VLAN id, push or pop a tag, or set a tunnel id;
      * it may set what defines nobody (PCP, its own IP range). */
     struct slice *green, *tan;
-    assert_int_equal(add_slice(w, "{\"name\":\"green\",\"controller\":"
-                               "\"tcp:127.0.0.1:6635\",\"switches\":"
-                               "[\"0xa:6=1\"]}", &green), 0);
-    assert_int_equal(add_fs(w, "{\"name\":\"green-ip\",\"slice\":\"green\","
-                            "\"match\":\"ipv4_dst=10.3.0.0/16\"}"), 0);
-    assert_int_equal(add_slice(w, "{\"name\":\"tan\",\"controller\":"
-                               "\"tcp:127.0.0.1:6636\",\"switches\":"
-                               "[\"0xa:7=1\"]}", &tan), 0);
-    assert_int_equal(add_fs(w, "{\"name\":\"tan-tun\",\"slice\":\"tan\","
-                            "\"match\":\"tunnel_id=5\"}"), 0);
+    add_green_tan(w, &green, &tan);
     struct ofp_match green_fs = M("ipv4_dst=10.3.0.0/16");
     a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 10);
     REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
@@ -564,16 +572,7 @@ test_tag_property(void **state)
     struct world *w = *state;
     struct slice *green, *tan;
 
-    assert_int_equal(add_slice(w, "{\"name\":\"green\",\"controller\":"
-                               "\"tcp:127.0.0.1:6635\",\"switches\":"
-                               "[\"0xa:6=1\"]}", &green), 0);
-    assert_int_equal(add_fs(w, "{\"name\":\"green-ip\",\"slice\":\"green\","
-                            "\"match\":\"ipv4_dst=10.3.0.0/16\"}"), 0);
-    assert_int_equal(add_slice(w, "{\"name\":\"tan\",\"controller\":"
-                               "\"tcp:127.0.0.1:6636\",\"switches\":"
-                               "[\"0xa:7=1\"]}", &tan), 0);
-    assert_int_equal(add_fs(w, "{\"name\":\"tan-tun\",\"slice\":\"tan\","
-                            "\"match\":\"tunnel_id=5\"}"), 0);
+    add_green_tan(w, &green, &tan);
     struct slice *slices[3] = { w->red, green, tan };
     struct ofp_match fss[3] = { M("vlan_vid=10"), M("ipv4_dst=10.3.0.0/16"),
                                 M("tunnel_id=5") };
