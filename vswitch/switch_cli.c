@@ -27,6 +27,8 @@ static const struct cli_option switch_cli_options[] = {
     { "devargs-b", "devargs_b", CLI_STRING },
     { "config", "config", CLI_JSON },
     { "vlan", "vlan", CLI_UINT },
+    { "vlans", "vlans", CLI_LIST },
+    { "keep-tag", "keep_tag", CLI_TRUE },
     { "path", "path", CLI_LIST },
     { "label", "label", CLI_UINT },
     { "border", "border", CLI_JSON },
@@ -106,9 +108,11 @@ static const struct cli_command switch_cli_commands[] = {
     { "vnode dump", "vnode.dump", "slice switch", "", "SLICE SWITCH",
       "print a vnode's forwarding state (MAC table)" },
 
-    { "vport add", "vport.add", "slice switch vport port", "vlan",
-      "SLICE SWITCH VPORT PORT [--vlan N]",
-      "bind a vport of the slice's vnode to an access port (or one VLAN)" },
+    { "vport add", "vport.add", "slice switch vport port",
+      "vlan vlans keep-tag",
+      "SLICE SWITCH VPORT PORT [--vlan N] [--vlans all|V,F-L,...] [--keep-tag]",
+      "bind a vport to an access port: untagged, one VLAN (tag removed), "
+      "a VLAN set or the whole port (tags kept)" },
     { "vport del", "vport.del", "slice switch vport", "",
       "SLICE SWITCH VPORT", "delete a vport" },
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },

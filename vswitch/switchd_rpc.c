@@ -912,16 +912,117 @@ RPC_HANDLER(vnode_dump)
     return 0;
 }
 
+/* Parses one element of a "vlans" list, a VID or "FIRST-LAST" (a string
+ * of digits counts as a VID, as `lamina vport add --vlans` sends them),
+ * into 'set'. */
+static int
+parse_vlan_elem(const json_t *e, uint64_t *set, struct jsonrpc_error *err)
+{
+    long first, last;
+
+    if (json_is_integer(e)) {
+        first = last = (long) json_integer_value(e);
+    } else if (json_is_string(e)) {
+        const char *str = json_string_value(e);
+        char *end;
+        first = strtol(str, &end, 10);
+        last = first;
+        if (*end == '-' && end != str) {
+            last = strtol(end + 1, &end, 10);
+        }
+        if (*end || end == str || !*str) {
+            return bad_param(err, "\"vlans\": \"%s\" is neither a VID nor "
+                             "a range FIRST-LAST", str);
+        }
+    } else {
+        return bad_param(err, "\"vlans\" holds VIDs (integers) and "
+                         "\"FIRST-LAST\" ranges");
+    }
+    if (first < 1 || last > 4094 || first > last) {
+        return bad_param(err, "\"vlans\": %ld-%ld is not a range within "
+                         "1..4094", first, last);
+    }
+    for (long v = first; v <= last; v++) {
+        set[v / 64] |= UINT64_C(1) << (v % 64);
+    }
+    return 0;
+}
+
+/* Fills 'b' from vport.add's "vlan", "vlans" and "keep_tag". */
+static int
+parse_vport_binding(const json_t *params, struct dp_vport_binding *b,
+                    struct jsonrpc_error *err)
+{
+    const json_t *jvlan = json_object_get(params, "vlan");
+    const json_t *jvlans = json_object_get(params, "vlans");
+    bool keep_tag = false;
+
+    memset(b, 0, sizeof *b);
+    b->kind = DP_BIND_UNTAGGED;
+    b->vlan = -1;
+    if (jsonrpc_param_bool(params, "keep_tag", false, &keep_tag, err)) {
+        return EINVAL;
+    }
+    /* Untagged: absent, null or -1 (as a state file may say). */
+    if (jvlan && !json_is_null(jvlan)
+        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
+        uint64_t v;
+        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
+            return EINVAL;
+        }
+        b->kind = DP_BIND_VLAN;
+        b->vlan = v;
+    }
+    if (jvlans && !json_is_null(jvlans)) {
+        if (b->kind == DP_BIND_VLAN) {
+            return bad_param(err, "give \"vlan\" or \"vlans\", not both");
+        }
+        if ((json_is_string(jvlans)
+             && !strcmp(json_string_value(jvlans), "all"))
+            || (json_is_array(jvlans) && json_array_size(jvlans) == 1
+                && json_is_string(json_array_get(jvlans, 0))
+                && !strcmp(json_string_value(json_array_get(jvlans, 0)),
+                           "all"))) {
+            b->kind = DP_BIND_PORT;
+            return 0;               /* tags are always kept */
+        }
+        if (!json_is_array(jvlans) || !json_array_size(jvlans)) {
+            return bad_param(err, "\"vlans\" must be \"all\" or a non-empty "
+                             "list of VIDs and \"FIRST-LAST\" ranges");
+        }
+        size_t i;
+        const json_t *e;
+        json_array_foreach(jvlans, i, e) {
+            if (parse_vlan_elem(e, b->vlans, err)) {
+                return EINVAL;
+            }
+        }
+        if (!keep_tag) {
+            return bad_param(err, "\"vlans\": a set of VLANs keeps its tags "
+                             "(the vnode must see which VLAN a frame is on): "
+                             "add \"keep_tag\": true");
+        }
+        b->kind = DP_BIND_VLANS;
+    } else if (keep_tag) {
+        if (b->kind != DP_BIND_VLAN) {
+            return bad_param(err, "\"keep_tag\" needs \"vlan\" or \"vlans\"");
+        }
+        b->kind = DP_BIND_VLANS;
+        b->vlans[b->vlan / 64] |= UINT64_C(1) << (b->vlan % 64);
+        b->vlan = -1;
+    }
+    return 0;
+}
+
 RPC_HANDLER(vport_add)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
+    struct dp_vport_binding b;
     const char *slice, *sw, *vport, *port;
-    const json_t *jvlan;
-    int vlan = -1;
 
     if (check_members(rpc, params, MEMBERS("slice", "switch", "vport", "port",
-                                           "vlan"), err)
+                                           "vlan", "vlans", "keep_tag"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
         || jsonrpc_param_name(params, "switch", true, &sw, err)
         || jsonrpc_param_name(params, "vport", true, &vport, err)
@@ -932,17 +1033,10 @@ RPC_HANDLER(vport_add)
         return bad_param(err, "vport \"%s\": names starting with \"vl-\" are "
                          "kept for the ends of virtual links", vport);
     }
-    /* Untagged: absent, null or -1 (as a state file may say). */
-    jvlan = json_object_get(params, "vlan");
-    if (jvlan && !json_is_null(jvlan)
-        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
-        uint64_t v;
-        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
-            return EINVAL;
-        }
-        vlan = v;
+    if (parse_vport_binding(params, &b, err)) {
+        return EINVAL;
     }
-    return dp_outcome(rpc, dp_vport_add(slice, sw, vport, port, vlan, &dperr),
+    return dp_outcome(rpc, dp_vport_bind(slice, sw, vport, port, &b, &dperr),
                       &dperr, "vport.add", err);
 }
 
@@ -1212,7 +1306,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vnode.dump", vnode_dump,
       "a vnode's forwarding state (MAC table) {slice, switch}" },
     { "vport.add", vport_add,
-      "bind a vport to a port {slice, switch, vport, port, vlan?}" },
+      "bind a vport to a port {slice, switch, vport, port, vlan?, vlans?, "
+      "keep_tag?}" },
     { "vport.del", vport_del, "delete a vport {slice, switch, vport}" },
     { "vport.list", vport_list, "list vports {slice?, switch?}" },
     { "vlink.add", vlink_add,

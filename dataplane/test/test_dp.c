@@ -8,6 +8,8 @@
  *  - a border virtual link: a frame from the vnode leaves the border port
  *    with the agreed label, a frame arriving there with it reaches the
  *    vnode; the border label is refused when taken on that port;
+ *  - whole-port and VLAN-set bindings deliver tags as sent and keep
+ *    (port, VLAN) ownership strict, both ways;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
  *    bad devargs) name the problem and change nothing;
  *  - the "ebpf" plane: the example L2 program forwards and learns, the
@@ -546,6 +548,224 @@ test_ingress_limits(void **state)
     }
 }
 
+/* Sends 'len' bytes as one frame into a port. */
+static void
+inject_bytes(struct dummy *d, const uint8_t *frame, size_t len)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
+
+    assert_non_null(m);
+    memcpy(rte_pktmbuf_append(m, len), frame, len);
+    assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* Waits up to 'wait_ms' for a frame out of 'd' and checks it is exactly
+ * 'len' bytes of 'want'; with want NULL, checks that nothing comes. */
+static void
+expect_bytes(struct dummy *d, const uint8_t *want, size_t len, int wait_ms)
+{
+    struct rte_mbuf *m;
+
+    for (int i = 0; i < wait_ms * 10; i++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            assert_non_null(want);
+            assert_int_equal(rte_pktmbuf_data_len(m), len);
+            assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), want, len);
+            rte_pktmbuf_free(m);
+            return;
+        }
+        usleep(100);
+    }
+    assert_null(want);
+}
+
+/* A 64-byte broadcast frame from host 'src', tagged with 'tci' when
+ * 'tagged' (68 bytes then), IPv4 type, 'marker' in the payload. */
+static size_t
+vlan_frame(uint8_t *p, bool tagged, uint16_t tci, uint8_t src, uint8_t marker)
+{
+    size_t len = tagged ? 68 : 64, o = 12;
+
+    memset(p, 0, len);
+    memset(p, 0xff, 6);
+    p[6] = 0x02;
+    p[11] = src;
+    if (tagged) {
+        p[12] = 0x81;
+        p[14] = tci >> 8;
+        p[15] = tci & 0xff;
+        o = 16;
+    }
+    p[o] = 0x08;
+    p[o + 20 - 12] = marker;
+    return len;
+}
+
+static uint64_t
+vport_drops(const char *slice, const char *vport, const char *reason)
+{
+    json_t *stats = dp_stats_to_json("vnode", slice);
+    json_t *o = json_array_get(json_object_get(stats, "vnodes"), 0);
+    json_t *vps = json_object_get(o, "vports");
+    uint64_t n = 0;
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(vps, i, v) {
+        if (!strcmp(json_string_value(json_object_get(v, "name")), vport)) {
+            n = json_integer_value(json_object_get(
+                json_object_get(v, "drops"), reason));
+        }
+    }
+    json_decref(stats);
+    return n;
+}
+
+/* Whole-port and VLAN-set bindings: tags delivered as sent, the
+ * (port, VLAN) ownership as strict as for single VLANs, refusals change
+ * nothing, and a vnode cannot send on a VLAN its vport does not own. */
+static void
+test_vlan_bindings(void **state)
+{
+    struct dp_slice_params pw = { .name = "pw" }, ps = { .name = "ps" },
+                           pu = { .name = "pu" };
+    struct dp_vport_binding whole = { .kind = DP_BIND_PORT };
+    struct dp_vport_binding set = { .kind = DP_BIND_VLANS };
+    struct dp_vport_binding bad = { .kind = DP_BIND_VLANS };
+    struct dp_vport_binding one = { .kind = DP_BIND_VLAN, .vlan = 150 };
+    struct dummy p1, p2, p3, p4, p5;
+    struct dp_error err;
+    uint8_t f[128], g[128];
+    size_t n;
+    (void) state;
+
+    set.vlans[0] = 1 << 10;                     /* 10 and 100..199 */
+    for (int v = 100; v < 200; v++) {
+        set.vlans[v / 64] |= UINT64_C(1) << (v % 64);
+    }
+    bad.vlans[0] = 1 << 5 | 1 << 10;            /* 5 free, 10 taken */
+
+    assert_int_equal(dp_switch_add("vs", &err), 0);
+    dummy_add(&p1, "vs", "p1");
+    dummy_add(&p2, "vs", "p2");
+    dummy_add(&p3, "vs", "p3");
+    dummy_add(&p4, "vs", "p4");
+    dummy_add(&p5, "vs", "p5");
+    assert_int_equal(dp_slice_add(&pw, &err), 0);
+    assert_int_equal(dp_slice_add(&ps, &err), 0);
+    assert_int_equal(dp_slice_add(&pu, &err), 0);
+    assert_int_equal(dp_vnode_add("pw", "vs", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("ps", "vs", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("pu", "vs", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_bind("pw", "vs", "w1", "p1", &whole, &err), 0);
+    assert_int_equal(dp_vport_bind("pw", "vs", "w2", "p2", &whole, &err), 0);
+    assert_int_equal(dp_vport_bind("ps", "vs", "s3", "p3", &set, &err), 0);
+    assert_int_equal(dp_vport_bind("ps", "vs", "s4", "p4", &set, &err), 0);
+    assert_int_equal(dp_vport_add("pu", "vs", "u3", "p3", 20, &err), 0);
+    assert_int_equal(dp_vport_add("pu", "vs", "u4", "p4", 20, &err), 0);
+
+    /* Conflicts: each names the owner; nothing is bound by a refusal. */
+    assert_int_equal(dp_vport_add("pu", "vs", "x", "p1", -1, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "bound whole"));
+    assert_int_equal(dp_vport_add("pu", "vs", "x", "p1", 7, &err), EEXIST);
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p3", &whole, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "cannot be bound whole"));
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p3", &one, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "VLAN 150"));
+    assert_non_null(strstr(err.msg, "ps"));
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p4", &bad, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "VLAN 10"));
+    struct dp_vport_binding empty = { .kind = DP_BIND_VLANS };
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p4", &empty, &err), EINVAL);
+    assert_int_equal(dp_vport_add("pu", "vs", "x", "p4", 5, &err), 0);
+    assert_int_equal(dp_vport_del("pu", "vs", "x", &err), 0);
+
+    /* Whole port: tagged and untagged frames pass as sent. */
+    n = vlan_frame(f, true, 0xa00a, 0x31, 1);           /* PCP 5, VID 10 */
+    inject_bytes(&p1, f, n);
+    expect_bytes(&p2, f, n, 2000);
+    n = vlan_frame(f, false, 0, 0x31, 2);
+    inject_bytes(&p1, f, n);
+    expect_bytes(&p2, f, n, 2000);
+    n = vlan_frame(f, true, 0x0000, 0x31, 3);           /* priority tag */
+    inject_bytes(&p2, f, n);
+    expect_bytes(&p1, f, n, 2000);
+
+    /* VLAN set: VIDs 10 and 150 keep their tags, 20 goes to the other
+     * slice (tag removed, then added again), 30 belongs to nobody. */
+    n = vlan_frame(f, true, 0x200a, 0x41, 4);
+    inject_bytes(&p3, f, n);
+    expect_bytes(&p4, f, n, 2000);
+    n = vlan_frame(f, true, 0x0096, 0x41, 5);
+    inject_bytes(&p4, f, n);
+    expect_bytes(&p3, f, n, 2000);
+    n = vlan_frame(f, true, 0x6014, 0x41, 6);
+    inject_bytes(&p3, f, n);
+    memcpy(g, f, n);
+    g[14] = 0x00;                   /* re-tagged by the vport: PCP 0 */
+    expect_bytes(&p4, g, n, 2000);
+    n = vlan_frame(f, true, 0x001e, 0x41, 7);
+    inject_bytes(&p3, f, n);
+    expect_bytes(&p4, NULL, 0, 50);
+    n = vlan_frame(f, false, 0, 0x41, 8);               /* untagged */
+    inject_bytes(&p3, f, n);
+    expect_bytes(&p4, NULL, 0, 50);
+
+    /* The vnode sends on a VLAN outside the set, or untagged: dropped. */
+    n = vlan_frame(f, true, 0x0014, 0x41, 9);
+    assert_int_equal(dp_vnode_inject("ps", "vs", f, n, 0, 1, &err), 0);
+    n = vlan_frame(f, false, 0, 0x41, 10);
+    assert_int_equal(dp_vnode_inject("ps", "vs", f, n, 0, 1, &err), 0);
+    n = vlan_frame(f, true, 0x0065, 0x41, 11);          /* VID 101: owned */
+    assert_int_equal(dp_vnode_inject("ps", "vs", f, n, 0, 1, &err), 0);
+    expect_bytes(&p4, f, n, 2000);
+    expect_bytes(&p4, NULL, 0, 50);
+    assert_int_equal(vport_drops("ps", "s4", "not-owned-vlan"), 2);
+
+    /* Nor can a vnode tag a frame out of an untagged vport (the VLAN may
+     * be another slice's); a priority tag is still untagged. */
+    assert_int_equal(dp_vport_add("pu", "vs", "un", "p5", -1, &err), 0);
+    n = vlan_frame(f, true, 0x0014, 0x41, 12);
+    assert_int_equal(dp_vnode_inject("pu", "vs", f, n, 0, 2, &err), 0);
+    n = vlan_frame(f, true, 0x6000, 0x41, 13);
+    assert_int_equal(dp_vnode_inject("pu", "vs", f, n, 0, 2, &err), 0);
+    expect_bytes(&p5, f, n, 2000);
+    expect_bytes(&p5, NULL, 0, 50);
+    assert_int_equal(vport_drops("pu", "un", "not-owned-vlan"), 1);
+
+    /* The configuration says the same, in vport.add's terms. */
+    json_t *config = dp_config_to_json();
+    json_t *v;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(json_object_get(config, "vports"), i, v) {
+        const char *name = json_string_value(json_object_get(v, "vport"));
+        if (!strcmp(name, "w1")) {
+            assert_string_equal(json_string_value(json_object_get(v, "vlans")),
+                                "all");
+            seen++;
+        } else if (!strcmp(name, "s3")) {
+            json_t *l = json_object_get(v, "vlans");
+            assert_int_equal(json_array_size(l), 2);
+            assert_int_equal(json_integer_value(json_array_get(l, 0)), 10);
+            assert_string_equal(json_string_value(json_array_get(l, 1)),
+                                "100-199");
+            assert_true(json_is_true(json_object_get(v, "keep_tag")));
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_decref(config);
+
+    /* Deleting the set frees every VID of it. */
+    assert_int_equal(dp_vport_del("ps", "vs", "s3", &err), 0);
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p3", &one, &err), 0);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(dp_slice_del(k == 0 ? "pw" : k == 1 ? "ps" : "pu",
+                                      &err), 0);
+    }
+}
+
 static void
 test_config_json_round_trip(void **state)
 {
@@ -743,6 +963,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),
         cmocka_unit_test(test_ebpf_l2_swap),
+        cmocka_unit_test(test_vlan_bindings),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
