@@ -29,12 +29,7 @@ broker_two_inps() {
     veth_add h2 eth0 h2 02:00:00:00:02:02 10.9.0.2/24
     BA=$(rif ba)
     BB=$(rif bb)
-    ip link add "$BA" type veth peer name "$BB" || fail "veth pair for the inter-domain link"
-    LT_LINKS+=("$BA")
-    for i in "$BA" "$BB"; do
-        ip link set "$i" mtu 1600
-        lt_if_prepare "" "$i"
-    done
+    veth_pair ba bb
 
     # Two switchds: each its socket, state and DPDK prefix.
     SOCK_A=$LT_DIR/a.sock SOCK_B=$LT_DIR/b.sock
