@@ -240,6 +240,7 @@ run lamina --socket inp-a.sock vlink list || fail "vlink list on inp-a"
 run lamina --socket inp-b.sock vlink list || fail "vlink list on inp-b"
 say "What inp-a's agent counts as used now (both leases; the broker holds the same view):"
 capacity inp-a
+as_run admin lamina inp list
 
 bold "6. Traffic across both InPs; neither SP sees the other"
 for sp in sp1 sp2; do capture_start "$sp-h1" eth0 "$LT_DIR/$sp-h1.pcap"; capture_start "$sp-h2" eth0 "$LT_DIR/$sp-h2.pcap"; done
@@ -263,6 +264,9 @@ say "  without a label: $plain frames"
 [ "$plain" -eq 0 ] || fail "$plain frames without MPLS on the inter-domain link"
 
 bold "7. The bills: each SP's per lease and InP, each InP's revenue (prorated to the second)"
+say "Prices (examples/leasing/inp-*.json), per hour: inp-a 36 per CPU unit, 3.6 per Mbit/s"
+say "inside, 7.2 on the border; inp-b half that inside.  A virtual link's bandwidth counts"
+say "once per substrate link and border it crosses (3 x 10M = 30000000 for sp1 on each InP)."
 for who in sp1 sp2 inp-a inp-b; do as_run $who lamina lease bill || fail "bill of $who"; done
 
 bold "8. SP2's 40 s lease ends while we watch"
@@ -273,7 +277,8 @@ as_run sp2 lamina lease events "$ID2" --wait 5
 say "... then it ends; waiting for its 'ended' event"
 ended() { as sp2 lamina --json lease events "$ID2" --wait 10 | grep -q '"ended"'; }
 wait_for ended 45 || fail "lease $ID2 did not end"
-as_run sp2 lamina lease show "$ID2"
+as_run sp2 lamina lease events "$ID2"
+as_run sp2 lamina lease list
 for inp in inp-a inp-b; do
     wait_for "! has_slice $inp L$ID2" 5 || fail "slice L$ID2 still on $inp"
 done
@@ -283,8 +288,9 @@ run lamina --socket inp-b.sock slice list
 nsx sp2-h1 ping -c 1 -W 1 10.0.0.2 >/dev/null && fail "sp2's hosts still reach each other"
 nsx sp1-h1 ping -c 1 -W 1 10.0.0.2 >/dev/null || fail "sp1 lost its network"
 say "sp2-h1 -> 10.0.0.2: no answer;  sp1-h1 -> 10.0.0.2: still answers"
-say "The capacity is back on the InPs (free = total - sp1's lease):"
+say "The capacity is back on the InPs (free = total - sp1's lease), one lease each left:"
 for inp in inp-a inp-b; do capacity $inp; done
+as_run admin lamina inp list
 as_run sp2 lamina lease bill
 
 bold "Done in $(( $(date +%s) - T0 )) s"
