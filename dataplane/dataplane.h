@@ -266,6 +266,12 @@ struct dp_vlink_params {
      * vnode-to-vnode link. */
     const char *border_port;
     uint32_t border_label;
+    /* A transit virtual link (border to border: this InP only carries it)
+     * also begins at port 'border_in_port' of the head switch path[0],
+     * with 'border_in_label'; it then needs 'border_port' too, and no
+     * vnode on either end. */
+    const char *border_in_port;
+    uint32_t border_in_label;
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on
@@ -282,7 +288,12 @@ struct dp_vlink_params {
  * only (no access vports; EBUSY if it has some, EINVAL if it is an end of
  * a link inside the daemon); several border vlinks may share it, each
  * with its own border label (EADDRINUSE if taken on that port).  The
- * label used inside ('label') stays this switchd's choice. */
+ * label used inside ('label') stays this switchd's choice.
+ *
+ * With 'border_in_port' as well, both ends are border ports: frames
+ * arriving on the head's border with 'border_in_label' leave the tail's
+ * border with 'border_label' and back, label swapped at every hop; no
+ * vport is made and the slice needs no vnode on the path. */
 int dp_vlink_add(const struct dp_vlink_params *, struct dp_error *err);
 int dp_vlink_del(const char *slice, const char *name, struct dp_error *err);
 

@@ -171,6 +171,11 @@ dp_config_to_json(void)
                     "{s:s, s:i}", "port", vl->border_port,
                     "label", vl->border_label));
             }
+            if (vl->border_in_port[0]) {
+                json_object_set_new(jvl, "border_in", json_pack(
+                    "{s:s, s:i}", "port", vl->border_in_port,
+                    "label", vl->border_in_label));
+            }
             json_array_append_new(vlinks, jvl);
         }
     }

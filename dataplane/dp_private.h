@@ -221,6 +221,9 @@ struct dp_vlink {
     char border_port[DP_NAME_LEN];  /* "" unless a border vlink */
     uint32_t border_label;
     struct dp_port *border;     /* set once the border port counts it */
+    char border_in_port[DP_NAME_LEN];   /* "" unless a transit vlink */
+    uint32_t border_in_label;
+    struct dp_port *border_in;  /* at path[0]; set once the port counts it */
     /* hops[d][i]: direction d (0: head->tail), i-th switch on the path */
     struct dp_vlink_hop *hops[2];
 };

@@ -32,6 +32,7 @@ static const struct cli_option switch_cli_options[] = {
     { "path", "path", CLI_LIST },
     { "label", "label", CLI_UINT },
     { "border", "border", CLI_JSON },
+    { "border-in", "border_in", CLI_JSON },
 };
 
 static const struct cli_command switch_cli_commands[] = {
@@ -117,12 +118,13 @@ static const struct cli_command switch_cli_commands[] = {
       "SLICE SWITCH VPORT", "delete a vport" },
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
-    { "vlink add", "vlink.add", "slice name", "path label border",
+    { "vlink add", "vlink.add", "slice name", "path label border border-in",
       "SLICE NAME --path SW1,SW2[,...] [--label N] "
-      "[--border '{\"port\":P,\"label\":N}']",
+      "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}']]",
       "add a virtual link between the vnodes on the first and last switch, "
       "or (--border) from the first switch's vnode to a border port of the "
-      "last",
+      "last, or (both) from a border port of the first to one of the last "
+      "(transit)",
       .required = "path" },
     { "vlink del", "vlink.del", "slice name", "", "SLICE NAME",
       "delete a virtual link" },

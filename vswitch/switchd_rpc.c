@@ -1063,32 +1063,34 @@ RPC_HANDLER(vport_list)
 
 /* ---- Virtual links ------------------------------------------------------ */
 
-/* The "border" member of vlink.add, {"port": NAME, "label": N}, into
- * 'p' (absent: an ordinary vlink).  Returns 0 or EINVAL with 'err'. */
+/* The border member 'member' of vlink.add ("border": the tail's,
+ * "border_in": the head's of a transit link), {"port": NAME, "label": N},
+ * into '*port' and '*label' (absent: left alone).  Returns 0 or EINVAL
+ * with 'err'. */
 static int
-vlink_border_param(const json_t *params, struct dp_vlink_params *p,
-                   struct jsonrpc_error *err)
+vlink_border_param(const json_t *params, const char *member, const char *vlink,
+                   const char **port, uint32_t *label, struct jsonrpc_error *err)
 {
     static const char *const allowed[] = { "port", "label", NULL };
-    const json_t *border = json_object_get(params, "border");
-    uint64_t label = 0;
+    const json_t *border = json_object_get(params, member);
+    uint64_t l = 0;
 
     if (!border || json_is_null(border)) {
         return 0;
     }
     if (!json_is_object(border)) {
-        return bad_param(err, "vlink \"%s\": parameter \"border\" must be an "
-                         "object {\"port\", \"label\"}", p->name);
+        return bad_param(err, "vlink \"%s\": parameter \"%s\" must be an "
+                         "object {\"port\", \"label\"}", vlink, member);
     }
     if (jsonrpc_params_check(border, allowed, err)
-        || jsonrpc_param_name(border, "port", true, &p->border_port, err)
+        || jsonrpc_param_name(border, "port", true, port, err)
         || jsonrpc_param_uint(border, "label", true, DP_MPLS_LABEL_MIN,
-                              DP_MPLS_LABEL_MAX, &label, err)) {
+                              DP_MPLS_LABEL_MAX, &l, err)) {
         snprintf(err->message + strlen(err->message),
-                 sizeof err->message - strlen(err->message), " (in border)");
+                 sizeof err->message - strlen(err->message), " (in %s)", member);
         return EINVAL;
     }
-    p->border_label = label;
+    *label = l;
     return 0;
 }
 
@@ -1105,11 +1107,14 @@ RPC_HANDLER(vlink_add)
     int error;
 
     if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
-                                           "border"), err)
+                                           "border", "border_in"), err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)
-        || vlink_border_param(params, &p, err)) {
+        || vlink_border_param(params, "border", p.name, &p.border_port,
+                              &p.border_label, err)
+        || vlink_border_param(params, "border_in", p.name, &p.border_in_port,
+                              &p.border_in_label, err)) {
         return EINVAL;
     }
     if (label && label < DP_MPLS_LABEL_MIN) {
@@ -1312,7 +1317,7 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vport.list", vport_list, "list vports {slice?, switch?}" },
     { "vlink.add", vlink_add,
       "add a virtual link {slice, name, path: [switch...], label?, "
-      "border?: {port, label}}" },
+      "border?: {port, label}, border_in?: {port, label}}" },
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },

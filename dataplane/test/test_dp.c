@@ -10,6 +10,9 @@
  *    vnode; the border label is refused when taken on that port;
  *  - whole-port and VLAN-set bindings deliver tags as sent and keep
  *    (port, VLAN) ownership strict, both ways;
+ *  - a transit virtual link (border to border, no vnode): a frame arriving
+ *    on one border with its label leaves the other with the other label,
+ *    both ways, over two switches and over one;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
  *    bad devargs) name the problem and change nothing;
  *  - the "ebpf" plane: the example L2 program forwards and learns, the
@@ -297,6 +300,24 @@ receive_labelled(struct dummy *d, int wait_ms, uint32_t *label)
     return -1;
 }
 
+/* Whether the state (dp_config_to_json()) has a virtual link whose
+ * 'member' ("border" or "border_in") is port 'port' with 'label'. */
+static bool
+config_has_border(const char *member, const char *port, uint32_t label)
+{
+    json_t *config = dp_config_to_json();
+    json_t *vls = json_object_get(config, "vlinks");
+    bool seen = false;
+
+    for (size_t i = 0; i < json_array_size(vls); i++) {
+        json_t *b = json_object_get(json_array_get(vls, i), member);
+        seen |= b && json_integer_value(json_object_get(b, "label")) == label
+                && !strcmp(json_string_value(json_object_get(b, "port")), port);
+    }
+    json_decref(config);
+    return seen;
+}
+
 /* A border virtual link toward another InP: over two switches (the inside
  * label is the switchd's choice, the border label the agreed one) and over
  * one (the vnode's switch has the border port). */
@@ -373,24 +394,95 @@ test_vlink_border(void **state)
     expect_nothing(&h1);
 
     /* The state names the border; deleting the slices frees the port. */
-    json_t *config = dp_config_to_json();
-    json_t *vls = json_object_get(config, "vlinks");
-    bool seen = false;
-    for (size_t i = 0; i < json_array_size(vls); i++) {
-        json_t *b = json_object_get(json_array_get(vls, i), "border");
-        if (b && json_integer_value(json_object_get(b, "label")) == 1000) {
-            assert_string_equal(json_string_value(json_object_get(b, "port")), "to-x");
-            seen = true;
-        }
-    }
-    assert_true(seen);
-    json_decref(config);
+    assert_true(config_has_border("border", "to-x", 1000));
     assert_int_equal(dp_slice_del("navy", &err), 0);
     assert_int_equal(dp_slice_del("cyan", &err), 0);
     struct dp_switch *b2 = dp_need_switch("b2", &err);
     assert_int_equal(b2->labels.n, 0);
     assert_false(dp_port_find(b2, "to-x")->is_link);
     assert_int_equal(dp_port_find(b2, "to-x")->n_users, 0);
+}
+
+/* A transit virtual link: this InP only carries the virtual link between
+ * two others, from border port to border port, each with its agreed
+ * label; the slice has no vnode here. */
+static void
+test_vlink_transit(void **state)
+{
+    struct dp_slice_params teal = { .name = "teal" };
+    struct dp_link_params l12 = { .name = "lc12", .sw_a = "c1", .port_a = "to-c2",
+                                  .sw_b = "c2", .port_b = "to-c1" };
+    const char *path[] = { "c1", "c2" };
+    struct dp_vlink_params vl = { .slice = "teal", .name = "tr", .path = path,
+                                  .n_path = 2, .border_in_port = "to-w",
+                                  .border_in_label = 1200, .border_port = "to-e",
+                                  .border_label = 1300 };
+    struct dummy w, e, x, y;
+    struct dp_error err;
+    uint32_t label = 0;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("c1", &err), 0);
+    assert_int_equal(dp_switch_add("c2", &err), 0);
+    assert_int_equal(dp_switch_add("c3", &err), 0);
+    assert_int_equal(dp_link_add(&l12, &err), 0);
+    dummy_add(&w, "c1", "to-w");
+    dummy_add(&e, "c2", "to-e");
+    dummy_add(&x, "c3", "to-x");
+    dummy_add(&y, "c3", "to-y");
+    assert_int_equal(dp_slice_add(&teal, &err), 0);
+
+    /* Refused: a border_in without a border at the tail; a link end as a
+     * border; the same port at both ends.  Nothing is left behind. */
+    struct dp_vlink_params bad = vl;
+    bad.border_port = NULL;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "border at its tail"));
+    bad = vl;
+    bad.border_in_port = "to-c2";
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "not a border port"));
+    const char *one[] = { "c3" };
+    bad = (struct dp_vlink_params) { .slice = "teal", .name = "t1", .path = one,
+                                     .n_path = 1, .border_in_port = "to-x",
+                                     .border_in_label = 1400, .border_port = "to-x",
+                                     .border_label = 1500 };
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "two border ports"));
+    assert_int_equal(dp_need_slice("teal", &err)->n_vlinks, 0);
+    assert_false(dp_port_find(dp_need_switch("c3", &err), "to-x")->is_link);
+
+    /* Over two switches: label in -> inside label -> label out, and back. */
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+    inject_labelled(&w, 1200, 31);
+    assert_int_equal(receive_labelled(&e, 2000, &label), 31);
+    assert_int_equal(label, 1300);
+    inject_labelled(&e, 1300, 32);
+    assert_int_equal(receive_labelled(&w, 2000, &label), 32);
+    assert_int_equal(label, 1200);
+    inject_labelled(&w, 1201, 33);          /* not this link's label */
+    assert_int_equal(receive_labelled(&e, 300, &label), -1);
+
+    /* Over one switch: straight from one border to the other. */
+    bad.border_port = "to-y";
+    assert_int_equal(dp_vlink_add(&bad, &err), 0);
+    inject_labelled(&x, 1400, 34);
+    assert_int_equal(receive_labelled(&y, 2000, &label), 34);
+    assert_int_equal(label, 1500);
+    inject_labelled(&y, 1500, 35);
+    assert_int_equal(receive_labelled(&x, 2000, &label), 35);
+    assert_int_equal(label, 1400);
+
+    /* The state names both borders; deleting the slice frees the ports. */
+    assert_true(config_has_border("border_in", "to-w", 1200));
+    assert_true(config_has_border("border", "to-e", 1300));
+    assert_int_equal(dp_slice_del("teal", &err), 0);
+    for (const char *const *n = (const char *const[]) { "c1", "c2", "c3", NULL };
+         *n; n++) {
+        assert_int_equal(dp_need_switch(*n, &err)->labels.n, 0);
+    }
+    assert_false(dp_port_find(dp_need_switch("c1", &err), "to-w")->is_link);
+    assert_int_equal(dp_port_find(dp_need_switch("c2", &err), "to-e")->n_users, 0);
 }
 
 /* A full mesh of virtual links over a triangle with split horizon: a
@@ -959,6 +1051,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
         cmocka_unit_test(test_vlink_border),
+        cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),

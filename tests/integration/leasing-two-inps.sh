@@ -28,12 +28,7 @@ veth_add h1 eth0 h1 02:00:00:00:02:01 10.8.0.1/24
 veth_add h2 eth0 h2 02:00:00:00:02:02 10.8.0.2/24
 BA=$(rif ba)
 BB=$(rif bb)
-ip link add "$BA" type veth peer name "$BB" || fail "veth pair for the inter-domain link"
-LT_LINKS+=("$BA")
-for i in "$BA" "$BB"; do
-    ip link set "$i" mtu 1600
-    lt_if_prepare "" "$i"
-done
+veth_pair ba bb
 
 # Two switchds: A on the harness's socket, B on its own socket and DPDK prefix.
 start_switchd
