@@ -37,6 +37,8 @@ void
 http_reply(struct http_response *resp, int status, json_t *body)
 {
     json_decref(resp->body);
+    free(resp->text);
+    resp->text = NULL;
     resp->status = status;
     resp->body = body;
 }
@@ -110,7 +112,14 @@ send_response(struct MHD_Connection *conn, struct http_response *resp)
     char *text = resp->body ? json_dumps(resp->body, JSON_COMPACT) : NULL;
     struct MHD_Response *r;
 
-    if (text) {
+    if (resp->text) {
+        free(text);
+        r = MHD_create_response_from_buffer(strlen(resp->text), resp->text,
+                                            MHD_RESPMEM_MUST_FREE);
+        resp->text = NULL;
+        MHD_add_response_header(r, "Content-Type", resp->text_type
+                                ? resp->text_type : "text/plain");
+    } else if (text) {
         size_t len = strlen(text);
         text = xrealloc(text, len + 2);
         text[len] = '\n';

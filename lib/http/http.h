@@ -76,10 +76,14 @@ struct http_request {
 };
 
 /* What a handler answers: a status and a JSON body (owned, may be NULL
- * for an empty body). */
+ * for an empty body), or instead a text body (malloc'ed, owned; sent when
+ * not NULL, with Content-Type 'text_type') such as the Prometheus
+ * exposition of /metrics. */
 struct http_response {
     int status;
     json_t *body;
+    char *text;
+    const char *text_type;
 };
 
 /* A route's handler: fills 'resp' (status and body).  'aux' is the
