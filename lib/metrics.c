@@ -118,37 +118,55 @@ metrics_declare(struct metrics *m, const char *name, enum metrics_type type,
     };
 }
 
-/* Adds a sample; see metrics.h. */
+/* Adds a sample with labels from an array; see metrics.h. */
 void
-metrics_add(struct metrics *m, const char *name, double value, ...)
+metrics_add_labels(struct metrics *m, const char *name, double value,
+                   const char *const *kv, size_t n)
 {
     struct metrics_family *f = metrics_find(m, name);
-    const char *k;
-    bool first = true;
     char num[64];
-    va_list args;
 
     if (!f) {
         metrics_declare(m, name, METRICS_GAUGE, NULL);
         f = metrics_find(m, name);
     }
     mbuf_str(&f->samples, name);
-    va_start(args, value);
-    while ((k = va_arg(args, const char *)) != NULL) {
-        const char *v = va_arg(args, const char *);
-        mbuf_str(&f->samples, first ? "{" : ",");
-        mbuf_str(&f->samples, k);
+    for (size_t i = 0; i < n; i++) {
+        mbuf_str(&f->samples, i ? "," : "{");
+        mbuf_str(&f->samples, kv[2 * i]);
         mbuf_str(&f->samples, "=\"");
-        mbuf_escaped(&f->samples, v ? v : "", false);
+        mbuf_escaped(&f->samples, kv[2 * i + 1] ? kv[2 * i + 1] : "", false);
         mbuf_str(&f->samples, "\"");
-        first = false;
     }
-    va_end(args);
-    if (!first) {
+    if (n) {
         mbuf_str(&f->samples, "}");
     }
     snprintf(num, sizeof num, " %.17g\n", value);
     mbuf_str(&f->samples, num);
+}
+
+#define METRICS_MAX_LABELS 16
+
+/* Adds a sample; see metrics.h. */
+void
+metrics_add(struct metrics *m, const char *name, double value, ...)
+{
+    const char *kv[2 * METRICS_MAX_LABELS];
+    const char *k;
+    size_t n = 0;
+    va_list args;
+
+    va_start(args, value);
+    while ((k = va_arg(args, const char *)) != NULL) {
+        const char *v = va_arg(args, const char *);
+        if (n < METRICS_MAX_LABELS) {
+            kv[2 * n] = k;
+            kv[2 * n + 1] = v;
+            n++;
+        }
+    }
+    va_end(args);
+    metrics_add_labels(m, name, value, kv, n);
 }
 
 /* The exposition; see metrics.h. */

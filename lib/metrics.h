@@ -59,11 +59,15 @@ void metrics_declare(struct metrics *, const char *name,
 
 /* Adds a sample of family 'name' (declared before; else it is declared as
  * an untyped-looking gauge with no help) with 'value' and labels given as
- * name, value pairs ending with NULL:
+ * name, value pairs ending with NULL (at most 16 pairs):
  *     metrics_add(&m, "lamina_port_rx_packets_total", n,
  *                 "switch", "s1", "port", "p0", (char *) NULL); */
 void metrics_add(struct metrics *, const char *name, double value, ...)
     __attribute__((sentinel));
+/* The same with the labels in an array: kv[0] = kv[1], kv[2] = kv[3]...,
+ * 'n' pairs. */
+void metrics_add_labels(struct metrics *, const char *name, double value,
+                        const char *const *kv, size_t n);
 
 /* The exposition (malloc'ed, NUL-terminated). */
 char *metrics_text(const struct metrics *);

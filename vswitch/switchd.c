@@ -35,6 +35,7 @@
 #include "log.h"
 #include "ofagent.h"
 #include "statefile.h"
+#include "switchd_metrics.h"
 #include "switchd_rpc.h"
 #include "util.h"
 
@@ -56,6 +57,7 @@ struct switchd_options {
     bool restore;
     bool detach;
     int mgmt_idle_ms;           /* idle timeout of management clients */
+    const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
 };
@@ -79,6 +81,9 @@ usage(FILE *out)
 "  --mgmt-idle-timeout SECONDS\n"
 "                  close a management client silent this long (default\n"
 "                  %d; 0: never)\n"
+"  --metrics ADDR:PORT\n"
+"                  serve the counters to Prometheus at\n"
+"                  http://ADDR:PORT/metrics (default: off)\n"
 "  --detach        run in the background; returns once the socket is\n"
 "                  listening (exit 0) or the start failed (exit 1)\n"
 "  -h, --help      this help\n"
@@ -97,7 +102,7 @@ static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH, OPT_MGMT_IDLE };
+           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -105,6 +110,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "pidfile", required_argument, NULL, OPT_PIDFILE },
         { "detach", no_argument, NULL, OPT_DETACH },
         { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
+        { "metrics", required_argument, NULL, OPT_METRICS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -147,6 +153,9 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
             opts->mgmt_idle_ms = secs * 1000;
             break;
         }
+        case OPT_METRICS:
+            opts->metrics = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -286,16 +295,19 @@ restore_state(struct switchd_rpc *rpc)
 /* The control loop: RPC requests, signals and the OpenFlow agent's
  * connections and packet-ins, until 'force_quit'. */
 static void
-control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent)
+control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent,
+             struct metrics_server *metrics)
 {
     struct pollfd *pfds = NULL;
     size_t cap = 0;
 
     while (!force_quit) {
-        size_t n = ofagent_pollfds(agent, &pfds, &cap, 2);
+        size_t n = ofagent_pollfds(agent, &pfds, &cap, 3);
 
         pfds[0] = (struct pollfd) { .fd = sfd, .events = POLLIN };
         pfds[1] = (struct pollfd) { .fd = jsonrpc_server_fd(server), .events = POLLIN };
+        pfds[2] = (struct pollfd) { .fd = metrics_server_fd(metrics),
+                                    .events = POLLIN };
         if (poll(pfds, n, ofagent_timeout_ms(agent)) < 0 && errno != EINTR) {
             LOG_ERR(MOD, "poll: %s", strerror(errno));
             break;
@@ -307,7 +319,10 @@ control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent)
                 force_quit = true;
             }
         }
-        ofagent_run(agent, pfds + 2, n - 2);
+        ofagent_run(agent, pfds + 3, n - 3);
+        if (pfds[2].revents & POLLIN) {
+            metrics_server_run(metrics);    /* scrapes: see switchd_metrics.h */
+        }
         if (pfds[1].revents & POLLIN) {
             jsonrpc_server_run(server, 0);
             ofagent_sync(agent);        /* new or removed vnodes and vports */
@@ -323,6 +338,7 @@ main(int argc, char *argv[])
     struct switchd_rpc rpc = { 0 };
     struct jsonrpc_server *server = NULL;
     struct ofagent *agent = NULL;
+    struct metrics_server *metrics = NULL;
     struct dp_params dp_params = { 0 };
     struct dp_error dperr = { "" };
     char *runtime_dir = NULL, *prefix = NULL;
@@ -444,15 +460,26 @@ main(int argc, char *argv[])
     }
     LOG_INFO(MOD, "listening on %s (%u lcores, DPDK %s)", opts.socket_path,
              rte_lcore_count(), rte_version());
+    if (opts.metrics) {
+        char msg[256];
+        error = metrics_server_start(opts.metrics, switchd_metrics_collect,
+                                     NULL, &metrics, msg, sizeof msg);
+        if (error) {
+            LOG_ERR(MOD, "--metrics: %s", msg);
+            goto out;
+        }
+        LOG_INFO(MOD, "metrics at http://%s/metrics", opts.metrics);
+    }
     daemon_detach_finish(&notify_fd, 0);
 
     agent = ofagent_create();
     ofagent_sync(agent);
-    control_loop(server, sfd, agent);
+    control_loop(server, sfd, agent, metrics);
     status = 0;
 
 out:
     daemon_detach_finish(&notify_fd, 1);
+    metrics_server_stop(metrics);
     ofagent_destroy(agent);
     jsonrpc_server_destroy(server);     /* removes the socket file */
     if (dp_up) {
