@@ -287,6 +287,18 @@ json_t *dp_stats_to_json(const char *kind, const char *name);
 /* MAC table of a vnode (l2learn) or other forwarding-plane state. */
 json_t *dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err);
 
+/* The path frame 'frame' ('len' bytes, 14..2048) would take if it
+ * arrived on port 'port' of switch 'sw', stage by stage (port, slice
+ * binding, VLAN, budget, policer, the forwarding plane's decision with
+ * the entry or rule that matched, VLAN or label push, label swap or pop,
+ * queue, output), following in-process links into the next switches,
+ * without sending it or changing any state or counter (dp_trace.c).
+ * Returns {"stages": [{"switch", "stage", "hop", "text"}...], "outputs",
+ * "drops", "punts", "truncated"} or NULL with 'err' (unknown switch or
+ * port, bad length). */
+json_t *dp_trace_packet(const char *sw, const char *port, const void *frame,
+                        size_t len, struct dp_error *err);
+
 /* Worker load: per lcore, rounds, busy rounds, sleeps. */
 json_t *dp_workers_to_json(void);
 

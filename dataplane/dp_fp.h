@@ -99,6 +99,17 @@ struct dp_fp_class {
      * file), and a dump of its state (for people). */
     json_t *(*config)(const void *state);
     json_t *(*dump)(const void *state, uint32_t now_s);
+
+    /* For `lamina trace` (dp_trace.c), optional: decides like process()
+     * for the one frame 'frame' ('len' bytes) that entered on 'in_vport',
+     * without changing the state or any counter (no learning, no
+     * packet-in; the workers are paused).  Fills 'outs' (up to 'max')
+     * with vport indexes or DP_FP_* values (DP_FP_CONSUMED: to the
+     * control side), returns how many (0: dropped), and writes what
+     * decided (the table entry or rule that matched) into 'text'. */
+    unsigned (*trace)(const void *state, const uint8_t *frame, uint32_t len,
+                      uint16_t in_vport, const struct dp_fp_ctx *ctx,
+                      uint16_t *outs, unsigned max, char *text, size_t size);
 };
 
 /* The dataplane's clock: ns since it started (what ctx->now_ns holds on

@@ -121,6 +121,13 @@ static const struct cli_command switch_cli_commands[] = {
 
     { "stats", "stats.get", "kind? name?", "",
       "[port|slice|vnode|queue|link] [NAME]", "print counters" },
+
+    { "trace", "trace.packet", "switch port packet", "",
+      "SWITCH PORT PACKET",
+      "print the path a frame arriving on PORT would take, stage by stage, "
+      "without sending it; PACKET is FIELD=VALUE,... (eth_src, eth_dst, "
+      "vlan, eth_type, ip_src, ip_dst, proto, tp_src, tp_dst, len) or a hex "
+      "dump" },
 };
 
 const struct cli_table switch_cli_table = {
@@ -149,7 +156,7 @@ switch_cli_main(int argc, char *argv[])
 
 static const char *const switch_cli_names[] = {
     "switch", "port", "link", "slice", "vnode", "vport", "vlink", "queue",
-    "stats", NULL,
+    "stats", "trace", NULL,
 };
 
 const struct cli_group switch_cli_group = {

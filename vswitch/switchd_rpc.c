@@ -14,6 +14,7 @@
 
 #include "dataplane.h"
 #include "log.h"
+#include "pktdesc.h"
 #include "switchd_state.h"
 #include "util.h"
 
@@ -940,6 +941,34 @@ RPC_HANDLER(vlink_list)
 
 /* ---- Introspection ------------------------------------------------------ */
 
+/* trace.packet {switch, port, packet}: the path of a described frame
+ * (lib/pktdesc.h), without sending it (dp_trace_packet()). */
+RPC_HANDLER(trace_packet)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *sw, *port, *desc;
+    uint8_t frame[PKTDESC_MAX_LEN];
+    size_t len;
+    char msg[256];
+
+    if (check_members(rpc, params, MEMBERS("switch", "port", "packet"), err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "port", true, &port, err)
+        || jsonrpc_param_string(params, "packet", true, &desc, err)) {
+        return EINVAL;
+    }
+    if (pktdesc_build(desc, frame, &len, msg, sizeof msg)) {
+        return bad_param(err, "parameter \"packet\": %s", msg);
+    }
+    *result = dp_trace_packet(sw, port, frame, len, &dperr);
+    if (!*result) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "%s", dperr.msg);
+        return ENOENT;
+    }
+    return 0;
+}
+
 RPC_HANDLER(stats_get)
 {
     static const char *const kinds[] = { "port", "slice", "vnode", "queue",
@@ -1053,6 +1082,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },
+    { "trace.packet", trace_packet, "the path of a frame, without sending "
+      "it {switch, port, packet}" },
     { "config.get", config_get, "the whole configuration" },
     { "workers.get", workers_get, "worker lcore load" },
     { "daemon.version", daemon_version, "versions, pid, paths, uptime" },
