@@ -299,6 +299,29 @@ json_t *dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err);
 json_t *dp_trace_packet(const char *sw, const char *port, const void *frame,
                         size_t len, struct dp_error *err);
 
+/* Capture (dp_capture.c): frames received and sent on a port, or on a
+ * vport (its port filtered to its VLAN or label), written to a pcapng
+ * file by the control thread. */
+struct dp_capture_params {
+    const char *sw;
+    const char *port;           /* a port of 'sw', or NULL with: */
+    const char *slice, *vport;  /* a vport of the vnode (slice, sw) */
+    const char *file;           /* created (0600); not a symlink */
+    uint32_t snaplen;           /* bytes kept per frame; 0: 65535 */
+    uint64_t count;             /* stop after this many; 0: when stopped */
+};
+/* Starts a capture; '*result' describes it ({"id", ...}).  EBUSY if the
+ * port is captured already. */
+int dp_capture_start(const struct dp_capture_params *, json_t **result,
+                     struct dp_error *err);
+/* Stops capture 'id', writing what is left; '*result' its final state. */
+int dp_capture_stop(uint32_t id, json_t **result, struct dp_error *err);
+/* Control thread, every few ms while it returns true: writes what the
+ * workers copied; a capture that has its count stops copying. */
+bool dp_capture_run(void);
+/* The captures, running or done (until stopped). */
+json_t *dp_capture_list(void);
+
 /* Worker load: per lcore, rounds, busy rounds, sleeps. */
 json_t *dp_workers_to_json(void);
 

@@ -300,6 +300,7 @@ control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent,
 {
     struct pollfd *pfds = NULL;
     size_t cap = 0;
+    bool capturing = false;
 
     while (!force_quit) {
         size_t n = ofagent_pollfds(agent, &pfds, &cap, 3);
@@ -308,7 +309,11 @@ control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent,
         pfds[1] = (struct pollfd) { .fd = jsonrpc_server_fd(server), .events = POLLIN };
         pfds[2] = (struct pollfd) { .fd = metrics_server_fd(metrics),
                                     .events = POLLIN };
-        if (poll(pfds, n, ofagent_timeout_ms(agent)) < 0 && errno != EINTR) {
+        int timeout = ofagent_timeout_ms(agent);
+        if (capturing && (timeout < 0 || timeout > 5)) {
+            timeout = 5;                /* drain the capture rings */
+        }
+        if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
             LOG_ERR(MOD, "poll: %s", strerror(errno));
             break;
         }
@@ -327,6 +332,7 @@ control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent,
             jsonrpc_server_run(server, 0);
             ofagent_sync(agent);        /* new or removed vnodes and vports */
         }
+        capturing = dp_capture_run();
     }
     free(pfds);
 }
