@@ -198,18 +198,25 @@ metrics_text(const struct metrics *m)
 /* ---- The /metrics endpoint ---- */
 
 #define METRICS_WAIT_MS 5000
+#define METRICS_EVENT_MS 1000
+#define METRICS_MAX_PAGES 8
 
 struct metrics_server {
     struct http_server *http;
     metrics_collect_func *collect;
+    metrics_view_func *view;
     void *aux;
     int efd;
+    struct http_route routes[3 + METRICS_MAX_PAGES];
+    const struct metrics_page *pages;
+    size_t n_pages;
 
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-    uint64_t asked;             /* generation the latest scrape waits for */
-    uint64_t done;              /* generation of 'text' */
+    uint64_t asked;             /* generation the latest request waits for */
+    uint64_t done;              /* generation of 'text' and 'view_text' */
     char *text;                 /* the latest exposition */
+    char *view_text;            /* the latest view, or NULL */
     bool stopping;
 };
 
@@ -241,17 +248,16 @@ metrics_parse_listen(const char *s, char *addr, size_t size, uint16_t *port,
     return 0;
 }
 
-/* GET /metrics: asks the daemon's thread for an exposition and waits. */
-static void
-metrics_handler(struct http_request *req, void *aux,
-                struct http_response *resp)
+/* Asks the daemon's thread for a fresh collection and waits for it (at
+ * most METRICS_WAIT_MS).  Returns a copy of the exposition, or with
+ * 'view' of the view, or NULL. */
+static char *
+metrics_ask(struct metrics_server *s, bool view)
 {
-    struct metrics_server *s = aux;
     struct timespec deadline;
     uint64_t one = 1, gen;
     char *text = NULL;
 
-    (void) req;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += METRICS_WAIT_MS / 1000;
 
@@ -265,10 +271,21 @@ metrics_handler(struct http_request *req, void *aux,
             break;
         }
     }
-    if (s->done >= gen && s->text) {
-        text = xstrdup(s->text);
+    if (s->done >= gen) {
+        const char *t = view ? s->view_text : s->text;
+        text = t ? xstrdup(t) : NULL;
     }
     pthread_mutex_unlock(&s->mutex);
+    return text;
+}
+
+/* Answers 'resp' with a fresh collection: the view (as JSON) or the
+ * exposition; 503 if the daemon did not collect in time. */
+static void
+metrics_answer(struct metrics_server *s, bool view,
+               struct http_response *resp)
+{
+    char *text = metrics_ask(s, view);
 
     if (!text) {
         http_error(resp, 503, "unavailable", NULL, "the daemon did not "
@@ -277,33 +294,144 @@ metrics_handler(struct http_request *req, void *aux,
     }
     resp->status = 200;
     resp->text = text;
-    resp->text_type = METRICS_CONTENT_TYPE;
+    resp->text_type = view ? "application/json" : METRICS_CONTENT_TYPE;
 }
 
-static const struct http_route metrics_routes[] = {
-    { "GET", "/metrics", metrics_handler, false },
+/* GET /metrics. */
+static void
+metrics_handler(struct http_request *req, void *aux,
+                struct http_response *resp)
+{
+    (void) req;
+    metrics_answer(aux, false, resp);
+}
+
+/* GET /view.json. */
+static void
+view_handler(struct http_request *req, void *aux, struct http_response *resp)
+{
+    (void) req;
+    metrics_answer(aux, true, resp);
+}
+
+/* An /events stream: the view as one event a second. */
+struct metrics_events {
+    struct metrics_server *s;
+    char *pending;              /* the event being sent */
+    size_t len, off;
+    bool started;
 };
+
+static ssize_t
+events_read(void *aux, char *buf, size_t max)
+{
+    struct metrics_events *ev = aux;
+    struct metrics_server *s = ev->s;
+
+    if (ev->off == ev->len) {
+        free(ev->pending);
+        ev->pending = NULL;
+        if (ev->started) {
+            /* Pace: one event a second, unless the server stops. */
+            struct timespec deadline;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += METRICS_EVENT_MS / 1000;
+            pthread_mutex_lock(&s->mutex);
+            while (!s->stopping
+                   && !pthread_cond_timedwait(&s->cond, &s->mutex,
+                                              &deadline)) {
+                continue;
+            }
+            bool stopping = s->stopping;
+            pthread_mutex_unlock(&s->mutex);
+            if (stopping) {
+                return -1;
+            }
+        }
+        ev->started = true;
+        char *view = metrics_ask(s, true);
+        if (!view) {
+            return -1;
+        }
+        ev->pending = xasprintf("data: %s\n\n", view);
+        free(view);
+        ev->len = strlen(ev->pending);
+        ev->off = 0;
+    }
+    size_t n = MIN(max, ev->len - ev->off);
+    memcpy(buf, ev->pending + ev->off, n);
+    ev->off += n;
+    return n;
+}
+
+static void
+events_free(void *aux)
+{
+    struct metrics_events *ev = aux;
+    free(ev->pending);
+    free(ev);
+}
+
+/* GET /events. */
+static void
+events_handler(struct http_request *req, void *aux,
+               struct http_response *resp)
+{
+    struct metrics_events *ev = xzalloc(sizeof *ev);
+
+    (void) req;
+    ev->s = aux;
+    resp->status = 200;
+    resp->stream = events_read;
+    resp->stream_free = events_free;
+    resp->stream_aux = ev;
+    resp->text_type = "text/event-stream";
+}
+
+/* A static page. */
+static void
+page_handler(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct metrics_server *s = aux;
+
+    for (size_t i = 0; i < s->n_pages; i++) {
+        if (!strcmp(req->path, s->pages[i].path)) {
+            resp->status = 200;
+            resp->text = xstrdup(s->pages[i].body);
+            resp->text_type = s->pages[i].type;
+            return;
+        }
+    }
+    http_error(resp, 404, "not_found", NULL, "no page %s", req->path);
+}
 
 /* Starts the endpoint; see metrics.h. */
 int
-metrics_server_start(const char *listen, metrics_collect_func *collect,
-                     void *aux, struct metrics_server **sp,
-                     char *err, size_t errsize)
+metrics_server_open(const struct metrics_server_options *o,
+                    struct metrics_server **sp, char *err, size_t errsize)
 {
     struct metrics_server *s;
+    size_t n_routes = 0;
     char addr[64];
     uint16_t port;
     int error;
 
     *sp = NULL;
-    error = metrics_parse_listen(listen, addr, sizeof addr, &port, err,
+    error = metrics_parse_listen(o->listen, addr, sizeof addr, &port, err,
                                  errsize);
     if (error) {
         return error;
     }
+    if (o->n_pages > METRICS_MAX_PAGES) {
+        snprintf(err, errsize, "more than %d pages", METRICS_MAX_PAGES);
+        return EINVAL;
+    }
     s = xzalloc(sizeof *s);
-    s->collect = collect;
-    s->aux = aux;
+    s->collect = o->collect;
+    s->view = o->view;
+    s->aux = o->aux;
+    s->pages = o->pages;
+    s->n_pages = o->n_pages;
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->efd < 0) {
         error = errno;
@@ -314,10 +442,22 @@ metrics_server_start(const char *listen, metrics_collect_func *collect,
     pthread_mutex_init(&s->mutex, NULL);
     pthread_cond_init(&s->cond, NULL);
 
+    s->routes[n_routes++] = (struct http_route) { "GET", "/metrics",
+                                                  metrics_handler, false };
+    if (o->view) {
+        s->routes[n_routes++] = (struct http_route) { "GET", "/view.json",
+                                                      view_handler, false };
+        s->routes[n_routes++] = (struct http_route) { "GET", "/events",
+                                                      events_handler, false };
+    }
+    for (size_t i = 0; i < o->n_pages; i++) {
+        s->routes[n_routes++] = (struct http_route) { "GET", o->pages[i].path,
+                                                      page_handler, false };
+    }
     struct http_server_config cfg = {
-        .address = addr, .port = port, .routes = metrics_routes,
-        .n_routes = ARRAY_SIZE(metrics_routes), .aux = s,
-        .max_conns = 16, .max_conns_per_ip = 8, .threads = 2,
+        .address = addr, .port = port, .routes = s->routes,
+        .n_routes = n_routes, .aux = s,
+        .max_conns = 16, .max_conns_per_ip = 8, .threads = 4,
     };
     error = http_server_start(&cfg, &s->http, err, errsize);
     if (error) {
@@ -329,6 +469,17 @@ metrics_server_start(const char *listen, metrics_collect_func *collect,
     }
     *sp = s;
     return 0;
+}
+
+/* Starts the /metrics endpoint alone; see metrics.h. */
+int
+metrics_server_start(const char *listen, metrics_collect_func *collect,
+                     void *aux, struct metrics_server **sp,
+                     char *err, size_t errsize)
+{
+    struct metrics_server_options o = { .listen = listen, .collect = collect,
+                                        .aux = aux };
+    return metrics_server_open(&o, sp, err, errsize);
 }
 
 /* Stops the endpoint; see metrics.h. */
@@ -347,6 +498,7 @@ metrics_server_stop(struct metrics_server *s)
     pthread_mutex_destroy(&s->mutex);
     pthread_cond_destroy(&s->cond);
     free(s->text);
+    free(s->view_text);
     free(s);
 }
 
@@ -362,11 +514,12 @@ metrics_server_fd(const struct metrics_server *s)
     return s ? s->efd : -1;
 }
 
-/* Collects and answers the waiting scrapes; see metrics.h. */
+/* Collects and answers the waiting requests; see metrics.h. */
 void
 metrics_server_run(struct metrics_server *s)
 {
     struct metrics m;
+    char *view_text = NULL;
     uint64_t n, gen;
 
     if (!s || read(s->efd, &n, sizeof n) != sizeof n) {
@@ -380,10 +533,17 @@ metrics_server_run(struct metrics_server *s)
     s->collect(&m, s->aux);
     char *text = metrics_text(&m);
     metrics_destroy(&m);
+    if (s->view) {
+        json_t *v = s->view(s->aux);
+        view_text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+        json_decref(v);
+    }
 
     pthread_mutex_lock(&s->mutex);
     free(s->text);
+    free(s->view_text);
     s->text = text;
+    s->view_text = view_text;
     s->done = gen;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->mutex);

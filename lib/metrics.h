@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 enum metrics_type {
     METRICS_COUNTER,
     METRICS_GAUGE,
@@ -83,6 +85,29 @@ struct metrics_server;
  * from metrics_server_run(). */
 typedef void metrics_collect_func(struct metrics *m, void *aux);
 
+/* The live view (optional): the daemon's picture as JSON, built on the
+ * daemon's thread like the exposition, served as GET /view.json and as
+ * server-sent events on GET /events (one "data:" event a second, each
+ * holding the whole picture; a client computes rates from successive
+ * counters).  The caller owns nothing of the result. */
+typedef json_t *metrics_view_func(void *aux);
+
+/* A static page served as is (the live view's HTML). */
+struct metrics_page {
+    const char *path;           /* "/" */
+    const char *type;           /* "text/html; charset=utf-8" */
+    const char *body;
+};
+
+struct metrics_server_options {
+    const char *listen;         /* "ADDR:PORT" */
+    metrics_collect_func *collect;
+    metrics_view_func *view;    /* NULL: no /view.json nor /events */
+    const struct metrics_page *pages;   /* must outlive the server */
+    size_t n_pages;
+    void *aux;                  /* for 'collect' and 'view' */
+};
+
 /* Parses "ADDR:PORT" ("[v6]:PORT" too) into 'addr' (size 'size') and
  * '*port'.  Returns 0 or EINVAL with a message in 'err'. */
 int metrics_parse_listen(const char *s, char *addr, size_t size,
@@ -94,6 +119,10 @@ int metrics_parse_listen(const char *s, char *addr, size_t size,
 int metrics_server_start(const char *listen, metrics_collect_func *collect,
                          void *aux, struct metrics_server **sp,
                          char *err, size_t errsize);
+/* The same with the live view and pages. */
+int metrics_server_open(const struct metrics_server_options *,
+                        struct metrics_server **sp, char *err,
+                        size_t errsize);
 /* Stops 's' (answers waiting scrapes with 503); accepts NULL. */
 void metrics_server_stop(struct metrics_server *s);
 /* The TCP port 's' listens on. */

@@ -58,6 +58,7 @@ struct switchd_options {
     bool detach;
     int mgmt_idle_ms;           /* idle timeout of management clients */
     const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
+    const char *web_map;        /* GML with the switches' coordinates */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
 };
@@ -83,7 +84,10 @@ usage(FILE *out)
 "                  %d; 0: never)\n"
 "  --metrics ADDR:PORT\n"
 "                  serve the counters to Prometheus at\n"
-"                  http://ADDR:PORT/metrics (default: off)\n"
+"                  http://ADDR:PORT/metrics and the live view at\n"
+"                  http://ADDR:PORT/ (default: off)\n"
+"  --web-map GML   lay the live view out by the coordinates of this\n"
+"                  Topology Zoo map (switch s<id> or the node's label)\n"
 "  --detach        run in the background; returns once the socket is\n"
 "                  listening (exit 0) or the start failed (exit 1)\n"
 "  -h, --help      this help\n"
@@ -102,7 +106,7 @@ static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS };
+           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -111,6 +115,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "detach", no_argument, NULL, OPT_DETACH },
         { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
         { "metrics", required_argument, NULL, OPT_METRICS },
+        { "web-map", required_argument, NULL, OPT_WEB_MAP },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -155,6 +160,9 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         }
         case OPT_METRICS:
             opts->metrics = optarg;
+            break;
+        case OPT_WEB_MAP:
+            opts->web_map = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -345,6 +353,7 @@ main(int argc, char *argv[])
     struct jsonrpc_server *server = NULL;
     struct ofagent *agent = NULL;
     struct metrics_server *metrics = NULL;
+    json_t *web_map = NULL;
     struct dp_params dp_params = { 0 };
     struct dp_error dperr = { "" };
     char *runtime_dir = NULL, *prefix = NULL;
@@ -466,15 +475,32 @@ main(int argc, char *argv[])
     }
     LOG_INFO(MOD, "listening on %s (%u lcores, DPDK %s)", opts.socket_path,
              rte_lcore_count(), rte_version());
+    if (opts.web_map) {
+        char *why = NULL;
+        web_map = switchd_metrics_map(opts.web_map, &why);
+        if (!web_map) {
+            LOG_ERR(MOD, "--web-map: %s", why ? why : opts.web_map);
+            free(why);
+            goto out;
+        }
+    }
     if (opts.metrics) {
+        static const struct metrics_page pages[] = {
+            { "/", "text/html; charset=utf-8", switchd_view_html },
+        };
+        struct metrics_server_options mo = {
+            .listen = opts.metrics, .collect = switchd_metrics_collect,
+            .view = switchd_metrics_view, .pages = pages,
+            .n_pages = ARRAY_SIZE(pages), .aux = web_map,
+        };
         char msg[256];
-        error = metrics_server_start(opts.metrics, switchd_metrics_collect,
-                                     NULL, &metrics, msg, sizeof msg);
+        error = metrics_server_open(&mo, &metrics, msg, sizeof msg);
         if (error) {
             LOG_ERR(MOD, "--metrics: %s", msg);
             goto out;
         }
-        LOG_INFO(MOD, "metrics at http://%s/metrics", opts.metrics);
+        LOG_INFO(MOD, "metrics at http://%s/metrics, live view at "
+                 "http://%s/", opts.metrics, opts.metrics);
     }
     daemon_detach_finish(&notify_fd, 0);
 
@@ -509,6 +535,7 @@ out:
     free(runtime_dir);
     free(prefix);
     json_decref(rpc.saved);
+    json_decref(web_map);
     LOG_INFO(MOD, "stopped");
     return status;
 }

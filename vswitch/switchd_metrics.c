@@ -11,6 +11,8 @@
 
 #include "dataplane.h"
 #include "dp_counters.h"
+#include "gml.h"
+#include "graph.h"
 #include "util.h"
 
 #define MAX_PAIRS 4
@@ -187,4 +189,149 @@ switchd_metrics_collect(struct metrics *m, void *aux)
     }
     json_decref(stats);
     json_decref(workers);
+}
+
+/* ---- The live view ------------------------------------------------------ */
+
+/* Adds 'v' to member 'key' of 'o'. */
+static void
+view_add(json_t *o, const char *key, json_int_t v)
+{
+    json_object_set_new(o, key, json_integer(
+        json_integer_value(json_object_get(o, key)) + v));
+}
+
+/* The picture for the live view; see switchd_metrics.h. */
+json_t *
+switchd_metrics_view(void *map_)
+{
+    const json_t *map = map_;
+    json_t *stats = dp_stats_to_json(NULL, NULL);
+    json_t *config = dp_config_to_json();
+    json_t *switches = json_array(), *links = json_array();
+    json_t *hosts = json_array(), *slices = json_object(), *out;
+    const json_t *j;
+    size_t i;
+
+    json_array_foreach (json_object_get(config, "switches"), i, j) {
+        const char *name = json_is_string(j) ? json_string_value(j)
+                           : jstr(j, "name");
+        json_t *sw = json_pack("{s:s}", "name", name);
+        const json_t *where = json_object_get(map, name);
+        if (where) {
+            json_object_update(sw, (json_t *) where);
+        }
+        json_array_append_new(switches, sw);
+    }
+    json_array_foreach (json_object_get(stats, "links"), i, j) {
+        const json_t *ends = json_object_get(j, "ends");
+        const json_t *a = json_array_get(ends, 0), *b = json_array_get(ends, 1);
+        json_array_append_new(links, json_pack(
+            "{s:s, s:s, s:s, s:b, s:f, s:I}", "name", jstr(j, "name"),
+            "a", jstr(a, "switch"), "b", jstr(b, "switch"),
+            "up", json_is_true(json_object_get(j, "up")),
+            "rate_bps", jnum(j, "rate_bps"), "tx_bytes",
+            (json_int_t) (jnum(a, "tx_bytes") + jnum(b, "tx_bytes"))));
+    }
+    json_array_foreach (json_object_get(stats, "ports"), i, j) {
+        if (!json_object_get(j, "link")) {
+            json_array_append_new(hosts, json_pack(
+                "{s:s, s:s, s:I, s:I}", "switch", jstr(j, "switch"),
+                "port", jstr(j, "name"),
+                "rx_bytes", (json_int_t) jnum(j, "rx_bytes"),
+                "tx_bytes", (json_int_t) jnum(j, "tx_bytes")));
+        }
+    }
+    json_array_foreach (json_object_get(stats, "slices"), i, j) {
+        json_object_set_new(slices, jstr(j, "name"), json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:[], s:[]}", "name",
+            jstr(j, "name"),
+            "rx_packets", (json_int_t) jnum(j, "rx_packets"),
+            "rx_bytes", (json_int_t) jnum(j, "rx_bytes"),
+            "tx_packets", (json_int_t) jnum(j, "tx_packets"),
+            "tx_bytes", (json_int_t) jnum(j, "tx_bytes"),
+            "dropped", (json_int_t) jnum(j, "dropped"),
+            "switches", "vlinks"));
+    }
+    json_array_foreach (json_object_get(config, "vnodes"), i, j) {
+        json_t *s = json_object_get(slices, jstr(j, "slice"));
+        if (s) {
+            json_array_append_new(json_object_get(s, "switches"),
+                                  json_string(jstr(j, "switch")));
+        }
+    }
+    json_array_foreach (json_object_get(config, "vlinks"), i, j) {
+        json_t *s = json_object_get(slices, jstr(j, "slice"));
+        if (s) {
+            json_array_append_new(json_object_get(s, "vlinks"), json_pack(
+                "{s:s, s:O}", "name", jstr(j, "name"),
+                "path", json_object_get(j, "path")));
+        }
+    }
+    /* Per slice and link: what the slice's queues on the link's ends
+     * sent. */
+    json_array_foreach (json_object_get(stats, "queues"), i, j) {
+        json_t *s = json_object_get(slices, jstr(j, "slice"));
+        const json_t *p;
+        size_t k;
+        json_array_foreach (json_object_get(stats, "ports"), k, p) {
+            const char *link = json_string_value(json_object_get(p, "link"));
+            if (s && link && !strcmp(jstr(p, "switch"), jstr(j, "switch"))
+                && !strcmp(jstr(p, "name"), jstr(j, "port"))) {
+                json_t *lk = json_object_get(s, "links");
+                if (!lk) {
+                    lk = json_object();
+                    json_object_set_new(s, "links", lk);
+                }
+                view_add(lk, link, jnum(j, "tx_bytes"));
+            }
+        }
+    }
+    json_t *slice_list = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach (slices, key, v) {
+        json_array_append(slice_list, v);
+    }
+    json_decref(slices);
+    out = json_pack("{s:I, s:o, s:o, s:o, s:o}", "time_ms",
+                    (json_int_t) (time_ns() / 1000000), "switches", switches,
+                    "links", links, "hosts", hosts, "slices", slice_list);
+    json_decref(stats);
+    json_decref(config);
+    return out;
+}
+
+/* Reads the map (coordinates) of a Topology Zoo GML; see
+ * switchd_metrics.h. */
+json_t *
+switchd_metrics_map(const char *path, char **errp)
+{
+    struct graph *g;
+    json_t *map;
+
+    if (gml_read_file(path, &g, errp)) {
+        return NULL;
+    }
+    map = json_object();
+    for (size_t n = 0; n < graph_n_nodes(g); n++) {
+        const char *label = graph_node_label(g, n);
+        double lat, lon, id;
+        char name[32];
+        if (!graph_node_coords(g, n, &lat, &lon)) {
+            continue;
+        }
+        json_t *where = json_pack("{s:f, s:f}", "x", lon, "y", lat);
+        if (label) {
+            json_object_set_new(where, "label", json_string(label));
+            json_object_set(map, label, where);
+        }
+        if (graph_node_get_num(g, n, "id", &id)) {
+            snprintf(name, sizeof name, "s%ld", (long) id);
+            json_object_set(map, name, where);
+        }
+        json_decref(where);
+    }
+    graph_destroy(g);
+    return map;
 }

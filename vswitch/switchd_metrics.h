@@ -30,4 +30,22 @@
  * metrics_collect_func. */
 void switchd_metrics_collect(struct metrics *m, void *aux);
 
+/* The live view (docs/observability.md), served on the same listener at
+ * "/" with its picture at /view.json and /events: a metrics_view_func.
+ * The picture: {"time_ms", "switches": [{"name", "x"?, "y"?, "label"?}],
+ * "links": [{"name", "a", "b", "up", "rate_bps", "tx_bytes"}], "hosts":
+ * [{"switch", "port", "rx_bytes", "tx_bytes"}] (access ports), "slices":
+ * [{"name", counters, "switches", "vlinks": [{"name", "path"}], "links":
+ * {link: bytes the slice sent on it}}].  'map' (may be NULL) gives the
+ * switches' coordinates: switchd_metrics_map(). */
+json_t *switchd_metrics_view(void *map);
+
+/* Coordinates of the switches of a `lamina topo` map from a Topology Zoo
+ * GML file: {"s<id>" or label: {"x": longitude, "y": latitude, "label"}}.
+ * NULL with '*errp' (malloc'ed) if the file cannot be read. */
+json_t *switchd_metrics_map(const char *path, char **errp);
+
+/* The live view's page. */
+extern const char switchd_view_html[];
+
 #endif /* LAMINA_SWITCHD_METRICS_H */
