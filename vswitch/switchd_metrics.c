@@ -314,23 +314,28 @@ switchd_metrics_map(const char *path, char **errp)
         return NULL;
     }
     map = json_object();
-    for (size_t n = 0; n < graph_n_nodes(g); n++) {
-        const char *label = graph_node_label(g, n);
-        double lat, lon, id;
-        char name[32];
-        if (!graph_node_coords(g, n, &lat, &lon)) {
-            continue;
+    /* Names "s<id>" first, labels after: a label that is a switch's name
+     * wins over another node's id. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t n = 0; n < graph_n_nodes(g); n++) {
+            const char *label = graph_node_label(g, n);
+            double lat, lon, id;
+            char name[32];
+            if (!graph_node_coords(g, n, &lat, &lon)) {
+                continue;
+            }
+            json_t *where = json_pack("{s:f, s:f}", "x", lon, "y", lat);
+            if (label) {
+                json_object_set_new(where, "label", json_string(label));
+            }
+            if (pass == 0 && graph_node_get_num(g, n, "id", &id)) {
+                snprintf(name, sizeof name, "s%ld", (long) id);
+                json_object_set(map, name, where);
+            } else if (pass == 1 && label) {
+                json_object_set(map, label, where);
+            }
+            json_decref(where);
         }
-        json_t *where = json_pack("{s:f, s:f}", "x", lon, "y", lat);
-        if (label) {
-            json_object_set_new(where, "label", json_string(label));
-            json_object_set(map, label, where);
-        }
-        if (graph_node_get_num(g, n, "id", &id)) {
-            snprintf(name, sizeof name, "s%ld", (long) id);
-            json_object_set(map, name, where);
-        }
-        json_decref(where);
     }
     graph_destroy(g);
     return map;
