@@ -84,6 +84,9 @@ print("events %d, red rx rate %.1f packets/s, link l12 %.0f bit/s" % (events, rx
 assert events >= 2, "only %d updates" % events
 assert rx > 0, "red's rate is 0 while pings flow"
 assert link > 0, "the link's rate is 0 while pings flow"
+srate = float(re.search(r'class="slice-path" data-slice="red" data-link="l12" data-rate="([0-9.e+]+)"', dom).group(1))
+print("red on l12: %.0f bit/s" % srate)
+assert srate > 0, "red's rate on l12 is 0 while pings flow"
 PY
 [ -s "$LT_DIR/web-view.png" ] || fail "no screenshot"
 # Keep the artefact where the test's runs are kept.
