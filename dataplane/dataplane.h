@@ -309,6 +309,10 @@ struct dp_capture_params {
     const char *file;           /* created (0600); not a symlink */
     uint32_t snaplen;           /* bytes kept per frame; 0: 65535 */
     uint64_t count;             /* stop after this many; 0: when stopped */
+    /* Instead of a file: trace each frame received (dp_trace_packet())
+     * as it is copied, keeping the traces in the capture's state
+     * ("traces"); 'file' is then ignored and 'count' required. */
+    bool trace;
 };
 /* Starts a capture; '*result' describes it ({"id", ...}).  EBUSY if the
  * port is captured already. */

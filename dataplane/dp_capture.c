@@ -54,6 +54,7 @@ struct dp_capture {
     uint64_t written, lost;     /* 'lost': worker side, ring full */
     int error;                  /* a write error stops the capture */
     bool done;
+    json_t *traces;             /* a live trace's results, else NULL */
 };
 
 #define DP_CAPTURE_ANY (-2)
@@ -145,6 +146,9 @@ dp_capture_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     struct dp_capture_rec recs[DP_BURST];
     uint16_t idx[DP_BURST], sent = 0;
 
+    if (p->capture->traces) {
+        return dp_port_tx_raw(p, pkts, n);      /* a live trace: rx only */
+    }
     while (sent < n) {
         uint16_t m = RTE_MIN(n - sent, DP_BURST);
         unsigned k = dp_capture_copy(p->capture, pkts + sent, m, true, recs,
@@ -184,7 +188,20 @@ dp_capture_drain(struct dp_capture *c)
 
     for (unsigned i = 0; i < n; i++) {
         struct rte_mbuf *m = recs[i].m;
-        if (!c->done && !c->error) {
+        if (!c->done && c->traces) {
+            uint32_t len = rte_pktmbuf_pkt_len(m);
+            const void *data = rte_pktmbuf_read(m, 0, RTE_MIN(len, sizeof buf),
+                                                buf);
+            struct dp_error err = { "" };
+            json_t *t = dp_trace_packet(c->sw, c->port_name, data,
+                                        RTE_MIN(len, sizeof buf), &err);
+            json_array_append_new(c->traces, t ? t : json_pack(
+                "{s:s}", "error", err.msg));
+            c->written++;
+            if (c->written >= c->count) {
+                c->done = true;
+            }
+        } else if (!c->done && !c->error) {
             uint32_t len = rte_pktmbuf_pkt_len(m);
             const void *data = rte_pktmbuf_read(m, 0, RTE_MIN(len, sizeof buf),
                                                 buf);
@@ -200,7 +217,7 @@ dp_capture_drain(struct dp_capture *c)
         }
         rte_pktmbuf_free(m);
     }
-    if (n && !c->error) {
+    if (n && !c->error && c->w) {
         c->error = pcapng_flush(c->w);
     }
     if (c->error) {
@@ -223,6 +240,7 @@ dp_capture_free(struct dp_capture *c)
         continue;
     }
     pcapng_close(c->w);
+    json_decref(c->traces);
     rte_ring_free(c->ring);
     for (int i = 0; i < DP_CAPTURE_MAX; i++) {
         if (dp_captures[i] == c) {
@@ -237,13 +255,15 @@ dp_capture_free(struct dp_capture *c)
 static json_t *
 dp_capture_json(const struct dp_capture *c)
 {
-    return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s*}",
+    return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s*, s:O*}",
                      "id", (int) c->id, "switch", c->sw, "what", c->what,
-                     "file", c->file, "written", (json_int_t) c->written,
+                     "file", c->traces ? "(live trace)" : c->file,
+                     "written", (json_int_t) c->written,
                      "lost", (json_int_t) c->lost, "count",
                      (json_int_t) c->count,
                      "state", c->done ? "done" : "running",
-                     "error", c->error ? strerror(c->error) : NULL);
+                     "error", c->error ? strerror(c->error) : NULL,
+                     "traces", c->traces);
 }
 
 int
@@ -315,7 +335,7 @@ dp_capture_start(const struct dp_capture_params *cp, json_t **result,
     } else {
         snprintf(c->what, sizeof c->what, "port %s", p->name);
     }
-    c->file = xstrdup(cp->file);
+    c->file = xstrdup(cp->trace ? "" : cp->file);
     c->vlan = vlan;
     c->label = label;
     c->snaplen = cp->snaplen ? cp->snaplen : 65535;
@@ -331,16 +351,21 @@ dp_capture_start(const struct dp_capture_params *cp, json_t **result,
         free(c);
         return ENOMEM;
     }
-    error = pcapng_open(cp->file, &c->w, msg, sizeof msg);
-    if (error) {
-        dp_err(err, "capture file %s", msg);
-        rte_ring_free(c->ring);
-        free(c->file);
-        free(c);
-        return error;
+    if (cp->trace) {
+        c->traces = json_array();
+        snprintf(c->what, sizeof c->what, "live trace of port %s", p->name);
+    } else {
+        error = pcapng_open(cp->file, &c->w, msg, sizeof msg);
+        if (error) {
+            dp_err(err, "capture file %s", msg);
+            rte_ring_free(c->ring);
+            free(c->file);
+            free(c);
+            return error;
+        }
+        snprintf(name, sizeof name, "%s/%s", sw->name, p->name);
+        c->iface = pcapng_interface(c->w, name, c->snaplen);
     }
-    snprintf(name, sizeof name, "%s/%s", sw->name, p->name);
-    c->iface = pcapng_interface(c->w, name, c->snaplen);
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -394,7 +419,9 @@ dp_capture_run(void)
             dp_pause();
             c->port->capture = NULL;
             dp_resume();
-            pcapng_flush(c->w);
+            if (c->w) {
+                pcapng_flush(c->w);
+            }
         }
         active |= !c->done;
     }

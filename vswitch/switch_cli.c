@@ -137,12 +137,17 @@ static const struct cli_command switch_cli_commands[] = {
     { "capture list", "capture.list", "", "", "",
       "list captures: frames written, lost, state" },
 
+    { "trace live", "trace.live", "switch port", "count",
+      "SWITCH PORT --count N",
+      "trace the next N (1..100) frames received on PORT the same way as "
+      "they arrive; see them with `capture list` (--json) or `capture stop "
+      "ID`", .required = "count" },
     { "trace", "trace.packet", "switch port packet", "",
       "SWITCH PORT PACKET",
       "print the path a frame arriving on PORT would take, stage by stage, "
       "without sending it; PACKET is FIELD=VALUE,... (eth_src, eth_dst, "
       "vlan, eth_type, ip_src, ip_dst, proto, tp_src, tp_dst, len) or a hex "
-      "dump" },
+      "dump (`trace live`: real frames)" },
 };
 
 const struct cli_table switch_cli_table = {

@@ -991,6 +991,31 @@ RPC_HANDLER(capture_start)
     return error;
 }
 
+/* trace.live {switch, port, count}: traces the next 'count' (1..100)
+ * frames received on the port as they arrive (a capture whose frames are
+ * traced instead of written); `capture.list` / `capture.stop` show the
+ * traces. */
+RPC_HANDLER(trace_live)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    struct dp_capture_params cp = { .snaplen = 65535, .trace = true };
+    int error;
+
+    if (check_members(rpc, params, MEMBERS("switch", "port", "count"), err)
+        || jsonrpc_param_name(params, "switch", true, &cp.sw, err)
+        || jsonrpc_param_name(params, "port", true, &cp.port, err)
+        || jsonrpc_param_uint(params, "count", true, 1, 100, &cp.count,
+                              err)) {
+        return EINVAL;
+    }
+    error = dp_capture_start(&cp, result, &dperr);
+    if (error) {
+        jsonrpc_error_set_errno(err, error, NULL, "%s", dperr.msg);
+    }
+    return error;
+}
+
 /* capture.stop {id}: stops a capture, writing what is left ('id' an
  * integer or its decimal string). */
 RPC_HANDLER(capture_stop)
@@ -1176,6 +1201,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
       "pcapng file {switch, port | vport, file, count?, snaplen?}" },
     { "capture.stop", capture_stop, "stop a capture {id}" },
     { "capture.list", capture_list, "list captures" },
+    { "trace.live", trace_live, "trace the next frames received on a port "
+      "{switch, port, count}" },
     { "trace.packet", trace_packet, "the path of a frame, without sending "
       "it {switch, port, packet}" },
     { "config.get", config_get, "the whole configuration" },

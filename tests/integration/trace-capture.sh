@@ -3,7 +3,7 @@
 # through a running switch without sending it (flood before learning,
 # the learned port after), and `lamina capture` writes the frames of a
 # port and of a vport during a ping into pcapng files that tcpdump reads
-# back.
+# back; `lamina trace live` traces the next real frames on a port.
 . "$(dirname "$0")/lib.sh"
 lt_init trace-capture 90
 
@@ -53,12 +53,34 @@ lamina trace s1 pa "$TO_B" >"$LT_DIR/trace2.txt" || fail "trace 2"
 grep -q "dst 02:00:00:00:00:02 learned on vport 1 -> output" "$LT_DIR/trace2.txt" ||
     fail "learned port not traced: $(cat "$LT_DIR/trace2.txt")"
 
-wait_for "lamina --json capture list | grep -q '\"state\": \"done\"'" 10 ||
+# cap_done ID: capture ID has its count.
+cap_done() {
+    lamina --json capture list | python3 -c 'import json, sys
+sys.exit(not any(c["id"] == int(sys.argv[1]) and c["state"] == "done"
+                 for c in json.load(sys.stdin)["captures"]))' "$1"
+}
+wait_for "cap_done $ID_A" 10 ||
     fail "the vport capture did not stop at its count: $(lamina capture list)"
 lamina capture list >&2
 lamina capture stop "$ID_PB" >/dev/null || fail "capture stop pb"
 lamina capture stop "$ID_A" >/dev/null || fail "capture stop a"
 lamina capture stop "$ID_A" 2>/dev/null && fail "a stopped capture stopped twice"
+
+# Live: the next 2 frames that really arrive on pb (b's echo replies).
+out=$(lamina --json trace live s1 pb --count 2) || fail "trace live: $out"
+ID_LIVE=$(echo "$out" | json_get id)
+nsx a ping -c 3 -i 0.2 -W 1 10.0.0.2 >/dev/null || fail "pings lost (live)"
+wait_for "cap_done $ID_LIVE" 10 || fail "trace live did not get 2 frames: $(lamina capture list)"
+lamina --json capture stop "$ID_LIVE" >"$LT_DIR/live.json" || fail "capture stop (live)"
+python3 - "$LT_DIR/live.json" <<'PY' || fail "live traces: $(head -c 600 "$LT_DIR/live.json")"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert len(c["traces"]) == 2, len(c["traces"])
+for t in c["traces"]:
+    texts = [s["stage"] + ": " + s["text"] for s in t["stages"]]
+    assert any("port pb, untagged -> slice red, vport b" in x for x in texts), texts
+    assert any(x.startswith("output: ") and "out of port pa" in x for x in texts), texts
+PY
 
 tcpdump -nn -r "$LT_DIR/pb.pcapng" >"$LT_DIR/pb.txt" 2>"$LT_DIR/pb.err" ||
     fail "tcpdump cannot read pb.pcapng: $(cat "$LT_DIR/pb.err")"
