@@ -784,6 +784,7 @@ static const struct http_route api_routes[] = {
     { "POST", "/v1/leases/{id}/release", h_lease_release, true },
     { "GET",  "/v1/leases/{id}/events", h_lease_events, true },
     { "GET",  "/v1/bills", h_bills, true },
+    { "GET",  "/metrics", api_metrics, true },
 };
 
 void

@@ -20,6 +20,13 @@ struct http_server_config;
 /* Sets the routes, auth hook and aux of 'cfg' for broker 'b'. */
 void api_configure(struct http_server_config *cfg, struct bkd *b);
 
+struct http_request;
+struct http_response;
+/* GET /metrics: the broker's InPs and leases for Prometheus
+ * (api_metrics.c). */
+void api_metrics(struct http_request *req, void *aux,
+                 struct http_response *resp);
+
 /* Writes a new random bearer token (64 hex digits and a NUL). */
 void api_new_token(char token[65]);
 

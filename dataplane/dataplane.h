@@ -346,6 +346,45 @@ json_t *dp_stats_to_json(const char *kind, const char *name);
 /* MAC table of a vnode (l2learn) or other forwarding-plane state. */
 json_t *dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err);
 
+/* The path frame 'frame' ('len' bytes, 14..2048) would take if it
+ * arrived on port 'port' of switch 'sw', stage by stage (port, slice
+ * binding, VLAN, budget, policer, the forwarding plane's decision with
+ * the entry or rule that matched, VLAN or label push, label swap or pop,
+ * queue, output), following in-process links into the next switches,
+ * without sending it or changing any state or counter (dp_trace.c).
+ * Returns {"stages": [{"switch", "stage", "hop", "text"}...], "outputs",
+ * "drops", "punts", "truncated"} or NULL with 'err' (unknown switch or
+ * port, bad length). */
+json_t *dp_trace_packet(const char *sw, const char *port, const void *frame,
+                        size_t len, struct dp_error *err);
+
+/* Capture (dp_capture.c): frames received and sent on a port, or on a
+ * vport (its port filtered to its VLAN or label), written to a pcapng
+ * file by the control thread. */
+struct dp_capture_params {
+    const char *sw;
+    const char *port;           /* a port of 'sw', or NULL with: */
+    const char *slice, *vport;  /* a vport of the vnode (slice, sw) */
+    const char *file;           /* created (0600); not a symlink */
+    uint32_t snaplen;           /* bytes kept per frame; 0: 65535 */
+    uint64_t count;             /* stop after this many; 0: when stopped */
+    /* Instead of a file: trace each frame received (dp_trace_packet())
+     * as it is copied, keeping the traces in the capture's state
+     * ("traces"); 'file' is then ignored and 'count' required. */
+    bool trace;
+};
+/* Starts a capture; '*result' describes it ({"id", ...}).  EBUSY if the
+ * port is captured already. */
+int dp_capture_start(const struct dp_capture_params *, json_t **result,
+                     struct dp_error *err);
+/* Stops capture 'id', writing what is left; '*result' its final state. */
+int dp_capture_stop(uint32_t id, json_t **result, struct dp_error *err);
+/* Control thread, every few ms while it returns true: writes what the
+ * workers copied; a capture that has its count stops copying. */
+bool dp_capture_run(void);
+/* The captures, running or done (until stopped). */
+json_t *dp_capture_list(void);
+
 /* Worker load: per lcore, rounds, busy rounds, sleeps. */
 json_t *dp_workers_to_json(void);
 

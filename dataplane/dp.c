@@ -285,6 +285,7 @@ dp_destroy(void)
 {
     struct dp_error err;
 
+    dp_capture_stop_all();
     for (uint32_t i = dp.n_slices_alloc; i-- > 0;) {
         if (dp.slices[i]) {
             dp_slice_del(dp.slices[i]->name, &err);

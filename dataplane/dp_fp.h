@@ -106,6 +106,17 @@ struct dp_fp_class {
      * workers running: the class pauses them for its swap.  Refusing
      * changes nothing. */
     int (*set)(void *state, const json_t *config, struct dp_error *err);
+
+    /* For `lamina trace` (dp_trace.c), optional: decides like process()
+     * for the one frame 'frame' ('len' bytes) that entered on 'in_vport',
+     * without changing the state or any counter (no learning, no
+     * packet-in; the workers are paused).  Fills 'outs' (up to 'max')
+     * with vport indexes or DP_FP_* values (DP_FP_CONSUMED: to the
+     * control side), returns how many (0: dropped), and writes what
+     * decided (the table entry or rule that matched) into 'text'. */
+    unsigned (*trace)(const void *state, const uint8_t *frame, uint32_t len,
+                      uint16_t in_vport, const struct dp_fp_ctx *ctx,
+                      uint16_t *outs, unsigned max, char *text, size_t size);
 };
 
 /* The dataplane's clock: ns since it started (what ctx->now_ns holds on

@@ -43,6 +43,7 @@ struct dp_slice;
 struct dp_vnode;
 struct dp_vport;
 struct dp_link;
+struct dp_capture;
 
 /* A packet held back by a port's delay line until 'due' (ns). */
 struct dp_delayed {
@@ -116,6 +117,7 @@ struct dp_port {
     uint64_t rng;
 
     struct dp_counters ctr;
+    struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
 };
 
 struct dp_link {
@@ -337,7 +339,7 @@ void dp_err(struct dp_error *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static inline uint16_t
-dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+dp_port_rx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
         return rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
@@ -365,7 +367,7 @@ dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 }
 
 static inline uint16_t
-dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
         return rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
@@ -374,6 +376,33 @@ dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         return dp_afp_tx(p, pkts, n);
     }
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
+}
+
+/* dp_capture.c: a captured port's bursts (p->capture set). */
+void dp_capture_rx(struct dp_port *, struct rte_mbuf **pkts, uint16_t n);
+uint16_t dp_capture_tx(struct dp_port *, struct rte_mbuf **pkts, uint16_t n);
+void dp_capture_port_gone(struct dp_port *);
+void dp_capture_stop_all(void);
+
+/* Receives a burst from 'p' (and copies it for a capture). */
+static inline uint16_t
+dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    n = dp_port_rx_raw(p, pkts, n);
+    if (unlikely(p->capture != NULL) && n) {
+        dp_capture_rx(p, pkts, n);
+    }
+    return n;
+}
+
+/* Sends a burst on 'p' (copying what it took for a capture). */
+static inline uint16_t
+dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    if (unlikely(p->capture != NULL)) {
+        return dp_capture_tx(p, pkts, n);
+    }
+    return dp_port_tx_raw(p, pkts, n);
 }
 
 #endif /* LAMINA_DP_PRIVATE_H */

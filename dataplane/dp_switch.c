@@ -149,6 +149,7 @@ static void
 dp_port_free(struct dp_port *p)
 {
     if (p) {
+        dp_capture_port_gone(p);
         classify_port_destroy(&p->bindings);
         free(p->queues);
         free(p->backlog);

@@ -202,7 +202,54 @@ l2learn_dump(const void *state, uint32_t now_s)
                      "evicted", (json_int_t) t->n_evicted, "macs", macs);
 }
 
+/* Formats the MAC address at 'p'. */
+static void
+l2learn_mac(const uint8_t *p, char mac[18])
+{
+    snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+             p[0], p[1], p[2], p[3], p[4], p[5]);
+}
+
+/* What l2learn_process() would decide for one frame; see dp_fp.h. */
+static unsigned
+l2learn_trace(const void *state, const uint8_t *eth, uint32_t len,
+              uint16_t in_vport, const struct dp_fp_ctx *ctx, uint16_t *outs,
+              unsigned max, char *text, size_t size)
+{
+    const struct l2learn *l2 = state;
+    char dst[18], src[18];
+    uint16_t port;
+
+    if (len < 14 || !max) {
+        snprintf(text, size, "frame too short for Ethernet");
+        return 0;
+    }
+    l2learn_mac(eth, dst);
+    l2learn_mac(eth + 6, src);
+    port = mactable_lookup(&l2->table, mactable_key8(eth), ctx->now_s);
+    if ((eth[0] & 1) || port == MACTABLE_NONE) {
+        outs[0] = l2->split_horizon && ctx->is_vlink[in_vport]
+                  ? DP_FP_FLOOD_ACCESS : DP_FP_FLOOD;
+        snprintf(text, size, "mac table: dst %s %s -> flood%s; src %s "
+                 "would be learned on vport %u", dst,
+                 (eth[0] & 1) ? "is multicast" : "not learned",
+                 outs[0] == DP_FP_FLOOD_ACCESS
+                 ? " to access vports (split horizon)" : "", src, in_vport);
+        return 1;
+    }
+    if (port == in_vport) {
+        snprintf(text, size, "mac table: dst %s learned on vport %u, where "
+                 "the frame came in -> drop", dst, port);
+        return 0;
+    }
+    outs[0] = port;
+    snprintf(text, size, "mac table: dst %s learned on vport %u -> output; "
+             "src %s would be learned on vport %u", dst, port, src, in_vport);
+    return 1;
+}
+
 const struct dp_fp_class dp_fp_l2learn = {
+    .trace = l2learn_trace,
     .name = "l2learn",
     .create = l2learn_create,
     .destroy = l2learn_destroy,

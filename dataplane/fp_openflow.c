@@ -485,7 +485,48 @@ openflow_dump(const void *state, uint32_t now_s)
                      "tables", tables, "flows", aux.flows);
 }
 
+/* The flows a frame would meet (ofpl_trace()); see dp_fp.h. */
+static unsigned
+openflow_trace(const void *state, const uint8_t *frame, uint32_t len,
+               uint16_t in_vport, const struct dp_fp_ctx *ctx, uint16_t *outs,
+               unsigned max, char *text, size_t size)
+{
+    const struct fp_openflow *of = state;
+    struct ofpl_out o[16];
+    struct ofpbuf s;
+    unsigned n, k = 0;
+
+    ofpbuf_init(&s, 256);
+    n = ofpl_trace(of->pl, frame, len, in_vport, &s, o,
+                   RTE_MIN(max, RTE_DIM(o)));
+    for (unsigned i = 0; i < n; i++) {
+        switch (o[i].kind) {
+        case OFPL_OUT_PORT:
+            if (o[i].port < ctx->n_vports) {
+                outs[k++] = o[i].port;
+            }
+            break;
+        case OFPL_OUT_FLOOD:
+            outs[k++] = DP_FP_FLOOD;
+            break;
+        case OFPL_OUT_CONTROLLER:
+            outs[k++] = DP_FP_CONSUMED;
+            break;
+        default:
+            break;
+        }
+    }
+    snprintf(text, size, "%s", ofpbuf_cstr(&s));
+    ofpbuf_uninit(&s);
+    size_t tl = strlen(text);
+    if (tl && text[tl - 1] == '\n') {
+        text[tl - 1] = '\0';       /* the caller ends lines */
+    }
+    return k;
+}
+
 const struct dp_fp_class dp_fp_openflow = {
+    .trace = openflow_trace,
     .name = "openflow",
     .create = openflow_create,
     .destroy = openflow_destroy,

@@ -256,4 +256,21 @@ void ofpl_run_actions(struct ofpl_pipeline *, struct ofpl_packet *pkt,
                       size_t n, uint64_t now_ns, ofpl_emit_fn *emit,
                       void *aux, struct ofpl_out *out);
 
+/* ---- Trace (worker paused; ofpl_trace.c) ------------------------------ */
+
+struct ofpbuf;
+
+/* Walks the tables for the frame 'data' ('len' bytes) entering on vport
+ * 'in_vport' as ofpl_run() would choose flows, without running anything:
+ * no counter, meter, cache or frame changes.  Writes a line per table
+ * into 's' (the flow that matched: table, priority, cookie, match and
+ * instructions; or the miss and what it does) and fills 'outs' (up to
+ * 'max') with where the output actions of the chosen flows send it (apply
+ * actions in order, then the action set's output).  Set-field actions are
+ * not applied to the key of later tables; write-metadata is.  Returns how
+ * many outputs. */
+unsigned ofpl_trace(const struct ofpl_pipeline *, const uint8_t *data,
+                    uint32_t len, uint16_t in_vport, struct ofpbuf *s,
+                    struct ofpl_out *outs, unsigned max);
+
 #endif /* LAMINA_OFPL_H */

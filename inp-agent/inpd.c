@@ -24,6 +24,7 @@
 
 #include "daemon.h"
 #include "http.h"
+#include "metrics.h"
 #include "inpd_cap.h"
 #include "inpd_plan.h"
 #include "jsonrpc.h"
@@ -1048,7 +1049,43 @@ h_capacity(struct http_request *req, void *aux, struct http_response *resp)
     pthread_mutex_unlock(&d->mutex);
 }
 
+/* GET /metrics: the agent's leases by state for Prometheus
+ * (lib/metrics.h); a token is needed as for every route. */
+static void
+h_metrics(struct http_request *req, void *aux, struct http_response *resp)
+{
+    static const char *const states[] = { "held", "scheduled", "active" };
+    struct inpd *d = aux;
+    size_t count[3] = { 0, 0, 0 };
+    int64_t now = now_s();
+    struct metrics m;
+    const char *id;
+    json_t *rec;
+
+    (void) req;
+    pthread_mutex_lock(&d->mutex);
+    json_object_foreach(d->leases, id, rec) {
+        const char *state = rec_str(rec, "state");
+        count[!strcmp(state, "held") ? 0
+              : rec_int(rec, "start") > now ? 1 : 2]++;
+    }
+    pthread_mutex_unlock(&d->mutex);
+
+    metrics_init(&m);
+    metrics_declare(&m, "lamina_inpd_leases", METRICS_GAUGE,
+                    "Lease parts the agent holds, by state.");
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+        metrics_add(&m, "lamina_inpd_leases", count[i], "inp", d->cfg.name,
+                    "state", states[i], (char *) NULL);
+    }
+    resp->status = 200;
+    resp->text = metrics_text(&m);
+    resp->text_type = METRICS_CONTENT_TYPE;
+    metrics_destroy(&m);
+}
+
 static const struct http_route inpd_routes[] = {
+    { "GET", "/metrics", h_metrics, true },
     { "POST", "/v1/prepare", h_prepare, true },
     { "POST", "/v1/commit", h_commit, true },
     { "POST", "/v1/abort", h_abort, true },

@@ -33,6 +33,7 @@ usage(FILE *out)
     fprintf(out,
 "usage: lamina-slicer [--socket PATH] [--state FILE] [--no-restore]\n"
 "                     [--listen ptcp:PORT[:IP]] [--tag-shift N]\n"
+"                     [--metrics ADDR:PORT]\n"
 "                     [--private-key FILE --certificate FILE --ca-cert FILE]\n"
 "                     [--switch-secret-file FILE | --switches-open]\n"
 "  --socket PATH    JSON-RPC socket (default " SLICER_DEFAULT_SOCKET ")\n"
@@ -48,6 +49,9 @@ usage(FILE *out)
 "                   line of FILE; keep FILE readable by root only)\n"
 "  --switches-open  a ptcp: listener without secret (any local process may\n"
 "                   claim a datapath id), or one beyond loopback\n"
+
+"  --metrics ADDR:PORT\n"
+"                   serve the counters to Prometheus at http://ADDR:PORT/metrics\n"
 "  --tag-shift N    cookie bit of the 16-bit slice tag (default 48; a slicer\n"
 "                   under another one uses a lower value, e.g. 32)\n");
 }
@@ -86,6 +90,7 @@ main(int argc, char *argv[])
         { "no-restore", no_argument, NULL, 'n' },
         { "listen", required_argument, NULL, 'l' },
         { "tag-shift", required_argument, NULL, 't' },
+        { "metrics", required_argument, NULL, 'm' },
         { "private-key", required_argument, NULL, 'p' },
         { "certificate", required_argument, NULL, 'c' },
         { "ca-cert", required_argument, NULL, 'C' },
@@ -96,7 +101,7 @@ main(int argc, char *argv[])
         { NULL, 0, NULL, 0 },
     };
     const char *socket_path = SLICER_DEFAULT_SOCKET, *state = NULL;
-    const char *listen_spec = SLICER_DEFAULT_LISTEN;
+    const char *listen_spec = SLICER_DEFAULT_LISTEN, *metrics = NULL;
     const char *tls_files[3] = { NULL, NULL, NULL };
     unsigned int tag_shift = 48;
     struct slicer_switch_auth auth = { NULL, false };
@@ -113,6 +118,7 @@ main(int argc, char *argv[])
         case 'S': state = optarg; break;
         case 'n': restore = false; break;
         case 'l': listen_spec = optarg; break;
+        case 'm': metrics = optarg; break;
         case 'p': tls_files[0] = optarg; break;
         case 'c': tls_files[1] = optarg; break;
         case 'C': tls_files[2] = optarg; break;
@@ -155,6 +161,11 @@ main(int argc, char *argv[])
         return 1;
     }
     slicer_watch_signals(slicer, sfd);
+    if (metrics && slicer_serve_metrics(slicer, metrics, msg, sizeof msg)) {
+        LOG_ERR("slicer", "--metrics: %s", msg);
+        slicer_destroy(slicer);
+        return 1;
+    }
     LOG_INFO("slicer", "listening for switches on %s, managed on %s",
              listen_spec, socket_path);
     error = slicer_loop(slicer);

@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "flowspace.h"
 #include "log.h"
+#include "metrics.h"
 #include "ofauth.h"
 #include "ofchan.h"
 #include "ofp-framer.h"
@@ -1788,6 +1789,9 @@ slicer_loop(struct slicer *s)
             case CONN_RPC:
                 jsonrpc_server_run(s->rpc, 0);
                 break;
+            case CONN_METRICS:
+                metrics_server_run(s->metrics);     /* slicer_metrics.c */
+                break;
             case CONN_SIGNAL: {
                 int signo = daemon_signals_read(c->fd);
                 if (signo) {
@@ -1947,6 +1951,7 @@ slicer_create(const char *listen_spec, const char *const tls_files[3],
     conn_init(&s->listen, CONN_LISTEN);
     conn_init(&s->rpc_conn, CONN_RPC);
     conn_init(&s->signals, CONN_SIGNAL);
+    conn_init(&s->metrics_conn, CONN_METRICS);
     if (tls_files && (tls_files[0] || tls_files[1] || tls_files[2])) {
         char why[512];
         error = ofstream_tls_create(tls_files[0], tls_files[1], tls_files[2],
@@ -2012,6 +2017,14 @@ slicer_watch_signals(struct slicer *s, int signal_fd)
 }
 
 void
+slicer_watch_metrics(struct slicer *s, struct metrics_server *ms)
+{
+    s->metrics = ms;
+    s->metrics_conn.fd = metrics_server_fd(ms);
+    conn_set_events(s, &s->metrics_conn, EPOLLIN);
+}
+
+void
 slicer_destroy(struct slicer *s)
 {
     if (!s) {
@@ -2029,6 +2042,8 @@ slicer_destroy(struct slicer *s)
     conn_uninit(s, &s->listen);
     conn_uninit(s, &s->rpc_conn);
     conn_uninit(s, &s->signals);
+    conn_uninit(s, &s->metrics_conn);
+    metrics_server_stop(s->metrics);
     ofstream_listener_close(s->listener);
     ofstream_tls_destroy(s->tls);
     slicer_config_destroy(&s->cfg);

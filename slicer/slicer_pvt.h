@@ -20,7 +20,8 @@
 #define CONN_HIGH_WATER (8u << 20)      /* pause/drop above this backlog */
 #define CONN_LOW_WATER (1u << 20)
 
-enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL, CONN_SIGNAL };
+enum conn_kind { CONN_LISTEN, CONN_RPC, CONN_SWITCH, CONN_CTRL, CONN_SIGNAL,
+                 CONN_METRICS };
 
 struct conn {
     enum conn_kind kind;
@@ -94,6 +95,8 @@ struct slicer {
     struct ofstream_tls *tls;   /* for pssl: and ssl: controllers, or NULL */
     struct conn rpc_conn;       /* the JSON-RPC server's epoll fd */
     struct conn signals;        /* a signalfd (daemon.h), or fd -1 */
+    struct conn metrics_conn;   /* the /metrics endpoint's fd, or -1 */
+    struct metrics_server *metrics;     /* or NULL */
     struct jsonrpc_server *rpc;
     char *state_path;
     char *listen_spec;
@@ -134,6 +137,13 @@ struct slicer *slicer_create(const char *listen_spec,
                              char *msg, size_t size);
 int slicer_loop(struct slicer *);
 void slicer_watch_signals(struct slicer *, int signal_fd);
+struct metrics_server;
+/* Serves /metrics on 'listen' ("ADDR:PORT") from the loop (returns 0 or
+ * an errno with a message in 'msg'); slicer_metrics.c. */
+int slicer_serve_metrics(struct slicer *, const char *listen, char *msg,
+                         size_t size);
+/* Watches 'ms' (taken over) from the loop; slicer.c. */
+void slicer_watch_metrics(struct slicer *, struct metrics_server *ms);
 void slicer_destroy(struct slicer *);
 
 /* slicer.c, for slicer_rpc.c. */

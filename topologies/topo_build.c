@@ -266,7 +266,8 @@ find_switchd(void)
  * exits 0 once the daemon listens) or -1. */
 static pid_t
 spawn_switchd(const char *switchd, const char *dir, const char *prefix,
-              unsigned int memory_mb, char **errp)
+              unsigned int memory_mb, const char *metrics, const char *map,
+              char **errp)
 {
     char *sock = run_path(dir, "switchd.sock"), *state = run_path(dir, "switchd.json");
     char *pidf = run_path(dir, "switchd.pid"), *logf = run_path(dir, "switchd.log");
@@ -285,6 +286,12 @@ spawn_switchd(const char *switchd, const char *dir, const char *prefix,
     argv[argc++] = "--pidfile";
     argv[argc++] = pidf;
     argv[argc++] = "--detach";
+    if (metrics) {
+        argv[argc++] = "--metrics";
+        argv[argc++] = metrics;
+        argv[argc++] = "--web-map";
+        argv[argc++] = map;
+    }
     argv[argc++] = "--";
     argv[argc++] = "-l";
     argv[argc++] = "0-1";
@@ -609,7 +616,32 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
     switchd = opts->switchd ? xstrdup(opts->switchd) : find_switchd();
     memory_mb = opts->memory_mb ? opts->memory_mb
                 : 512 + (unsigned int) (t->n_links + t->n_hosts) / 2;
-    launcher = spawn_switchd(switchd, dir, prefix, memory_mb, errp);
+    char *map = run_path(dir, "map.gml");
+    if (opts->metrics) {
+        /* The live view's map: each switch by name, where it is. */
+        char *gml = NULL;
+        size_t gml_len = 0;
+        FILE *g = open_memstream(&gml, &gml_len);
+        fprintf(g, "graph [\n");
+        for (size_t i = 0; i < t->n_sw; i++) {
+            const struct topo_switch *sw = &t->sw[i];
+            if (sw->has_coords) {
+                fprintf(g, "  node [ id %zu label \"%s\" Latitude %.6f "
+                        "Longitude %.6f ]\n", i, sw->name, sw->lat, sw->lon);
+            }
+        }
+        fprintf(g, "]\n");
+        fclose(g);
+        error = write_file_atomic(map, gml, errp);
+        free(gml);
+        if (error) {
+            free(map);
+            goto out;
+        }
+    }
+    launcher = spawn_switchd(switchd, dir, prefix, memory_mb, opts->metrics,
+                             map, errp);
+    free(map);
     if (launcher < 0) {
         error = EAGAIN;
         goto out;

@@ -51,6 +51,9 @@ struct topo_up_opts {
     bool progress;                  /* show progress on stderr */
     bool summary;                   /* a line with times when done */
     bool keep_on_error;             /* do not clean up a failed up */
+    /* Passed to lamina-switchd as --metrics (its /metrics and live view,
+     * laid out by the switches' coordinates), or NULL. */
+    const char *metrics;
 };
 
 /* Hosts one topology may have (each is an AF_PACKET port and a

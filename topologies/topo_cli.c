@@ -48,6 +48,8 @@ topo_usage(FILE *out)
 "commands:\n"
 "  up FILE [--name N] [--netns-prefix P] [--slice auto|mesh|tree|none]\n"
 "          [--rate R] [--hosts N] [--memory MB] [--quiet] [--keep-on-error]\n"
+"          [--metrics ADDR:PORT]   (the switch's Prometheus metrics and\n"
+"                           live view at http://ADDR:PORT/)\n"
 "                           bring a topology up (FILE: topology file or .gml)\n"
 "  down [--name N]          remove everything it made\n"
 "  status [--name N] [--json]   switches, links, hosts (namespace, address)\n"
@@ -146,6 +148,7 @@ cmd_up(int argc, char *argv[])
         { "hosts", required_argument, NULL, 'H' },
         { "quiet", no_argument, NULL, 'q' },
         { "keep-on-error", no_argument, NULL, 'k' },
+        { "metrics", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -179,6 +182,7 @@ cmd_up(int argc, char *argv[])
             break;
         case 'q': opts.progress = opts.summary = false; break;
         case 'k': opts.keep_on_error = true; break;
+        case 'M': opts.metrics = optarg; break;
         case 'h': topo_usage(stdout); return 0;
         default: return 2;
         }

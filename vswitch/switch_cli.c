@@ -33,6 +33,11 @@ static const struct cli_option switch_cli_options[] = {
     { "label", "label", CLI_UINT },
     { "border", "border", CLI_JSON },
     { "border-in", "border_in", CLI_JSON },
+
+    { "vport", "vport", CLI_STRING },
+    { "write", "file", CLI_STRING },
+    { "count", "count", CLI_UINT },
+    { "snaplen", "snaplen", CLI_UINT },
 };
 
 static const struct cli_command switch_cli_commands[] = {
@@ -140,6 +145,29 @@ static const struct cli_command switch_cli_commands[] = {
 
     { "stats", "stats.get", "kind? name?", "",
       "[port|slice|vnode|queue|link] [NAME]", "print counters" },
+
+    { "capture start", "capture.start", "switch port?", "vport write count "
+      "snaplen", "SWITCH PORT|--vport SLICE:VPORT --write FILE [--count N] "
+      "[--snaplen BYTES]",
+      "capture the frames of a port or a vport into a pcapng file (an "
+      "absolute path; read it with tcpdump -r or Wireshark) until --count "
+      "frames or `capture stop`", .required = "write" },
+    { "capture stop", "capture.stop", "id", "", "ID",
+      "stop a capture and close its file" },
+    { "capture list", "capture.list", "", "", "",
+      "list captures: frames written, lost, state" },
+
+    { "trace live", "trace.live", "switch port", "count",
+      "SWITCH PORT --count N",
+      "trace the next N (1..100) frames received on PORT the same way as "
+      "they arrive; see them with `capture list` (--json) or `capture stop "
+      "ID`", .required = "count" },
+    { "trace", "trace.packet", "switch port packet", "",
+      "SWITCH PORT PACKET",
+      "print the path a frame arriving on PORT would take, stage by stage, "
+      "without sending it; PACKET is FIELD=VALUE,... (eth_src, eth_dst, "
+      "vlan, eth_type, ip_src, ip_dst, proto, tp_src, tp_dst, len) or a hex "
+      "dump (`trace live`: real frames)" },
 };
 
 const struct cli_table switch_cli_table = {
@@ -168,7 +196,7 @@ switch_cli_main(int argc, char *argv[])
 
 static const char *const switch_cli_names[] = {
     "switch", "port", "link", "slice", "vnode", "vport", "vlink", "queue",
-    "stats", NULL,
+    "stats", "trace", "capture", NULL,
 };
 
 const struct cli_group switch_cli_group = {

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "ofagent.h"
 #include "statefile.h"
+#include "switchd_metrics.h"
 #include "switchd_rpc.h"
 #include "util.h"
 
@@ -56,6 +57,8 @@ struct switchd_options {
     bool restore;
     bool detach;
     int mgmt_idle_ms;           /* idle timeout of management clients */
+    const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
+    const char *web_map;        /* GML with the switches' coordinates */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
 };
@@ -79,6 +82,12 @@ usage(FILE *out)
 "  --mgmt-idle-timeout SECONDS\n"
 "                  close a management client silent this long (default\n"
 "                  %d; 0: never)\n"
+"  --metrics ADDR:PORT\n"
+"                  serve the counters to Prometheus at\n"
+"                  http://ADDR:PORT/metrics and the live view at\n"
+"                  http://ADDR:PORT/ (default: off)\n"
+"  --web-map GML   lay the live view out by the coordinates of this\n"
+"                  Topology Zoo map (switch s<id> or the node's label)\n"
 "  --detach        run in the background; returns once the socket is\n"
 "                  listening (exit 0) or the start failed (exit 1)\n"
 "  -h, --help      this help\n"
@@ -97,7 +106,7 @@ static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH, OPT_MGMT_IDLE };
+           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -105,6 +114,8 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "pidfile", required_argument, NULL, OPT_PIDFILE },
         { "detach", no_argument, NULL, OPT_DETACH },
         { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
+        { "metrics", required_argument, NULL, OPT_METRICS },
+        { "web-map", required_argument, NULL, OPT_WEB_MAP },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -147,6 +158,12 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
             opts->mgmt_idle_ms = secs * 1000;
             break;
         }
+        case OPT_METRICS:
+            opts->metrics = optarg;
+            break;
+        case OPT_WEB_MAP:
+            opts->web_map = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -286,17 +303,25 @@ restore_state(struct switchd_rpc *rpc)
 /* The control loop: RPC requests, signals and the OpenFlow agent's
  * connections and packet-ins, until 'force_quit'. */
 static void
-control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent)
+control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent,
+             struct metrics_server *metrics)
 {
     struct pollfd *pfds = NULL;
     size_t cap = 0;
+    bool capturing = false;
 
     while (!force_quit) {
-        size_t n = ofagent_pollfds(agent, &pfds, &cap, 2);
+        size_t n = ofagent_pollfds(agent, &pfds, &cap, 3);
 
         pfds[0] = (struct pollfd) { .fd = sfd, .events = POLLIN };
         pfds[1] = (struct pollfd) { .fd = jsonrpc_server_fd(server), .events = POLLIN };
-        if (poll(pfds, n, ofagent_timeout_ms(agent)) < 0 && errno != EINTR) {
+        pfds[2] = (struct pollfd) { .fd = metrics_server_fd(metrics),
+                                    .events = POLLIN };
+        int timeout = ofagent_timeout_ms(agent);
+        if (capturing && (timeout < 0 || timeout > 5)) {
+            timeout = 5;                /* drain the capture rings */
+        }
+        if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
             LOG_ERR(MOD, "poll: %s", strerror(errno));
             break;
         }
@@ -307,11 +332,15 @@ control_loop(struct jsonrpc_server *server, int sfd, struct ofagent *agent)
                 force_quit = true;
             }
         }
-        ofagent_run(agent, pfds + 2, n - 2);
+        ofagent_run(agent, pfds + 3, n - 3);
+        if (pfds[2].revents & POLLIN) {
+            metrics_server_run(metrics);    /* scrapes: see switchd_metrics.h */
+        }
         if (pfds[1].revents & POLLIN) {
             jsonrpc_server_run(server, 0);
             ofagent_sync(agent);        /* new or removed vnodes and vports */
         }
+        capturing = dp_capture_run();
     }
     free(pfds);
 }
@@ -323,6 +352,8 @@ main(int argc, char *argv[])
     struct switchd_rpc rpc = { 0 };
     struct jsonrpc_server *server = NULL;
     struct ofagent *agent = NULL;
+    struct metrics_server *metrics = NULL;
+    json_t *web_map = NULL;
     struct dp_params dp_params = { 0 };
     struct dp_error dperr = { "" };
     char *runtime_dir = NULL, *prefix = NULL;
@@ -444,15 +475,43 @@ main(int argc, char *argv[])
     }
     LOG_INFO(MOD, "listening on %s (%u lcores, DPDK %s)", opts.socket_path,
              rte_lcore_count(), rte_version());
+    if (opts.web_map) {
+        char *why = NULL;
+        web_map = switchd_metrics_map(opts.web_map, &why);
+        if (!web_map) {
+            LOG_ERR(MOD, "--web-map: %s", why ? why : opts.web_map);
+            free(why);
+            goto out;
+        }
+    }
+    if (opts.metrics) {
+        static const struct metrics_page pages[] = {
+            { "/", "text/html; charset=utf-8", switchd_view_html },
+        };
+        struct metrics_server_options mo = {
+            .listen = opts.metrics, .collect = switchd_metrics_collect,
+            .view = switchd_metrics_view, .pages = pages,
+            .n_pages = ARRAY_SIZE(pages), .aux = web_map,
+        };
+        char msg[256];
+        error = metrics_server_open(&mo, &metrics, msg, sizeof msg);
+        if (error) {
+            LOG_ERR(MOD, "--metrics: %s", msg);
+            goto out;
+        }
+        LOG_INFO(MOD, "metrics at http://%s/metrics, live view at "
+                 "http://%s/", opts.metrics, opts.metrics);
+    }
     daemon_detach_finish(&notify_fd, 0);
 
     agent = ofagent_create();
     ofagent_sync(agent);
-    control_loop(server, sfd, agent);
+    control_loop(server, sfd, agent, metrics);
     status = 0;
 
 out:
     daemon_detach_finish(&notify_fd, 1);
+    metrics_server_stop(metrics);
     ofagent_destroy(agent);
     jsonrpc_server_destroy(server);     /* removes the socket file */
     if (dp_up) {
@@ -476,6 +535,7 @@ out:
     free(runtime_dir);
     free(prefix);
     json_decref(rpc.saved);
+    json_decref(web_map);
     LOG_INFO(MOD, "stopped");
     return status;
 }

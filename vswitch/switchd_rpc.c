@@ -15,6 +15,7 @@
 #include "dataplane.h"
 #include "fp_ebpf.h"
 #include "log.h"
+#include "pktdesc.h"
 #include "switchd_state.h"
 #include "util.h"
 
@@ -1184,6 +1185,149 @@ RPC_HANDLER(vlink_list)
 
 /* ---- Introspection ------------------------------------------------------ */
 
+/* capture.start {switch, port | vport "SLICE:VPORT", file, count?,
+ * snaplen?}: frames of a port or vport into a pcapng file. */
+RPC_HANDLER(capture_start)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    struct dp_capture_params cp = { .snaplen = 65535 };
+    const char *vport = NULL;
+    char slice[DP_NAME_LEN];
+    int error;
+
+    if (check_members(rpc, params, MEMBERS("switch", "port", "vport", "file",
+                                           "count", "snaplen"), err)
+        || jsonrpc_param_name(params, "switch", true, &cp.sw, err)
+        || opt_name(params, "port", &cp.port, err)
+        || (!param_is_null(params, "vport")
+            && jsonrpc_param_string(params, "vport", false, &vport, err))
+        || jsonrpc_param_string(params, "file", true, &cp.file, err)
+        || opt_uint(params, "count", UINT32_MAX, &cp.count, err)
+        || opt_u32(params, "snaplen", 65535, &cp.snaplen, err)) {
+        return EINVAL;
+    }
+    if (!cp.port == !vport) {
+        return bad_param(err, "give a port or a vport (SLICE:VPORT), not %s",
+                         cp.port ? "both" : "neither");
+    }
+    if (vport) {
+        const char *colon = strchr(vport, ':');
+        if (!colon || (size_t) (colon - vport) >= sizeof slice) {
+            return bad_param(err, "parameter \"vport\": \"%.80s\" is not "
+                             "SLICE:VPORT", vport);
+        }
+        snprintf(slice, sizeof slice, "%.*s", (int) (colon - vport), vport);
+        cp.slice = slice;
+        cp.vport = colon + 1;
+    }
+    if (cp.file[0] != '/') {
+        return bad_param(err, "parameter \"file\": \"%.80s\" is not an "
+                         "absolute path", cp.file);
+    }
+    if (cp.snaplen < 64) {
+        return bad_param(err, "parameter \"snaplen\": at least 64 bytes");
+    }
+    error = dp_capture_start(&cp, result, &dperr);
+    if (error) {
+        jsonrpc_error_set_errno(err, error, NULL, "%s", dperr.msg);
+    }
+    return error;
+}
+
+/* trace.live {switch, port, count}: traces the next 'count' (1..100)
+ * frames received on the port as they arrive (a capture whose frames are
+ * traced instead of written); `capture.list` / `capture.stop` show the
+ * traces. */
+RPC_HANDLER(trace_live)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    struct dp_capture_params cp = { .snaplen = 65535, .trace = true };
+    int error;
+
+    if (check_members(rpc, params, MEMBERS("switch", "port", "count"), err)
+        || jsonrpc_param_name(params, "switch", true, &cp.sw, err)
+        || jsonrpc_param_name(params, "port", true, &cp.port, err)
+        || jsonrpc_param_uint(params, "count", true, 1, 100, &cp.count,
+                              err)) {
+        return EINVAL;
+    }
+    error = dp_capture_start(&cp, result, &dperr);
+    if (error) {
+        jsonrpc_error_set_errno(err, error, NULL, "%s", dperr.msg);
+    }
+    return error;
+}
+
+/* capture.stop {id}: stops a capture, writing what is left ('id' an
+ * integer or its decimal string). */
+RPC_HANDLER(capture_stop)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    uint64_t id;
+    int error;
+
+    const char *sid = json_string_value(json_object_get(params, "id"));
+    if (check_members(rpc, params, MEMBERS("id"), err)) {
+        return EINVAL;
+    }
+    if (sid) {      /* the CLI's positional arguments are strings */
+        char *end;
+        id = strtoull(sid, &end, 10);
+        if (!*sid || *end || !id || id > UINT32_MAX) {
+            return bad_param(err, "parameter \"id\": \"%.40s\" is not a "
+                             "capture id", sid);
+        }
+    } else if (jsonrpc_param_uint(params, "id", true, 1, UINT32_MAX, &id,
+                                  err)) {
+        return EINVAL;
+    }
+    error = dp_capture_stop(id, result, &dperr);
+    if (error) {
+        jsonrpc_error_set_errno(err, error, NULL, "%s", dperr.msg);
+    }
+    return error;
+}
+
+RPC_HANDLER(capture_list)
+{
+    if (check_members(rpc_, params, MEMBERS("id"), err)) {
+        return EINVAL;
+    }
+    *result = json_pack("{s:o}", "captures", dp_capture_list());
+    return 0;
+}
+
+/* trace.packet {switch, port, packet}: the path of a described frame
+ * (lib/pktdesc.h), without sending it (dp_trace_packet()). */
+RPC_HANDLER(trace_packet)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *sw, *port, *desc;
+    uint8_t frame[PKTDESC_MAX_LEN];
+    size_t len;
+    char msg[256];
+
+    if (check_members(rpc, params, MEMBERS("switch", "port", "packet"), err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || jsonrpc_param_name(params, "port", true, &port, err)
+        || jsonrpc_param_string(params, "packet", true, &desc, err)) {
+        return EINVAL;
+    }
+    if (pktdesc_build(desc, frame, &len, msg, sizeof msg)) {
+        return bad_param(err, "parameter \"packet\": %s", msg);
+    }
+    *result = dp_trace_packet(sw, port, frame, len, &dperr);
+    if (!*result) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "%s", dperr.msg);
+        return ENOENT;
+    }
+    return 0;
+}
+
 RPC_HANDLER(stats_get)
 {
     static const char *const kinds[] = { "port", "slice", "vnode", "queue",
@@ -1321,6 +1465,14 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },
+    { "capture.start", capture_start, "capture a port or vport into a "
+      "pcapng file {switch, port | vport, file, count?, snaplen?}" },
+    { "capture.stop", capture_stop, "stop a capture {id}" },
+    { "capture.list", capture_list, "list captures" },
+    { "trace.live", trace_live, "trace the next frames received on a port "
+      "{switch, port, count}" },
+    { "trace.packet", trace_packet, "the path of a frame, without sending "
+      "it {switch, port, packet}" },
     { "config.get", config_get, "the whole configuration" },
     { "workers.get", workers_get, "worker lcore load" },
     { "daemon.version", daemon_version, "versions, pid, paths, uptime" },

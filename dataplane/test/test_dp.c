@@ -38,30 +38,11 @@
 
 #include "dataplane.h"
 #include "dp_private.h"
+#include "dp_test.h"
 #include "fp_ebpf.h"
 #include "util.h"
 
 static struct rte_mempool *test_pool;
-
-struct dummy {
-    struct rte_ring *rx, *tx;       /* rx: into the switch; tx: out of it */
-};
-
-static void
-dummy_add(struct dummy *d, const char *sw, const char *name)
-{
-    struct dp_error err;
-    char rname[64];
-    static int n;
-
-    snprintf(rname, sizeof rname, "t%d_rx", n);
-    d->rx = rte_ring_create(rname, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    snprintf(rname, sizeof rname, "t%d_tx", n++);
-    d->tx = rte_ring_create(rname, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    assert_non_null(d->rx);
-    assert_non_null(d->tx);
-    assert_int_equal(dp_port_add_dummy(sw, name, d->rx, d->tx, &err), 0);
-}
 
 /* Sends a 64-byte frame src -> dst with a marker byte into a port. */
 static void
@@ -1026,26 +1007,12 @@ test_ebpf_l2_swap(void **state)
 int
 main(int argc, char *argv[])
 {
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, "--file-prefix=lamina-dptest-%d", getpid());
-    char *eal[] = { argv[0], "-l", "0-1", "--no-pci", "--no-huge", "-m", "256",
-                    "--no-shconf", prefix, "--log-level=*:error", NULL };
-    struct dp_params params = { .n_mbufs = 4096 };
-    struct dp_error err;
-
     if (argc > 1) {
         bpf_objdir = argv[1];
     }
-    if (rte_eal_init(ARRAY_SIZE(eal) - 1, eal) < 0) {
-        fprintf(stderr, "EAL init failed\n");
+    if (dp_test_start(argv[0], "dptest", &test_pool)) {
         return 1;
     }
-    if (dp_init(&params, &err) || dp_start(&err)) {
-        fprintf(stderr, "dp: %s\n", err.msg);
-        return 1;
-    }
-    test_pool = rte_pktmbuf_pool_create("test", 1024, 0, 0,
-                                        RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_addresses_two_slices),
@@ -1060,9 +1027,6 @@ main(int argc, char *argv[])
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
-    dp_stop();
-    dp_destroy();
-    rte_mempool_free(test_pool);
-    dp_eal_cleanup();
+    dp_test_stop(test_pool);
     return failed;
 }

@@ -37,6 +37,8 @@ void
 http_reply(struct http_response *resp, int status, json_t *body)
 {
     json_decref(resp->body);
+    free(resp->text);
+    resp->text = NULL;
     resp->status = status;
     resp->body = body;
 }
@@ -103,14 +105,59 @@ http_body_json(const struct http_request *req, json_t **out,
     return true;
 }
 
+/* A stream's state for MHD's content reader. */
+struct http_stream {
+    ssize_t (*fn)(void *aux, char *buf, size_t max);
+    void (*free)(void *aux);
+    void *aux;
+};
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_stream *st = cls;
+    ssize_t n = st->fn(st->aux, buf, max);
+
+    (void) pos;
+    return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void
+stream_done(void *cls)
+{
+    struct http_stream *st = cls;
+
+    if (st->free) {
+        st->free(st->aux);
+    }
+    free(st);
+}
+
 /* Sends 'resp' on 'conn'. */
 static enum MHD_Result
 send_response(struct MHD_Connection *conn, struct http_response *resp)
 {
-    char *text = resp->body ? json_dumps(resp->body, JSON_COMPACT) : NULL;
+    char *text = resp->body && !resp->text && !resp->stream
+                 ? json_dumps(resp->body, JSON_COMPACT) : NULL;
     struct MHD_Response *r;
 
-    if (text) {
+    if (resp->stream) {
+        struct http_stream *st = xmalloc(sizeof *st);
+        *st = (struct http_stream) { resp->stream, resp->stream_free,
+                                     resp->stream_aux };
+        resp->stream = NULL;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+                                              stream_read, st, stream_done);
+        MHD_add_response_header(r, "Content-Type", resp->text_type
+                                ? resp->text_type : "text/event-stream");
+        MHD_add_response_header(r, "Cache-Control", "no-cache");
+    } else if (resp->text) {
+        r = MHD_create_response_from_buffer(strlen(resp->text), resp->text,
+                                            MHD_RESPMEM_MUST_FREE);
+        resp->text = NULL;
+        MHD_add_response_header(r, "Content-Type", resp->text_type
+                                ? resp->text_type : "text/plain");
+    } else if (text) {
         size_t len = strlen(text);
         text = xrealloc(text, len + 2);
         text[len] = '\n';

@@ -76,10 +76,23 @@ struct http_request {
 };
 
 /* What a handler answers: a status and a JSON body (owned, may be NULL
- * for an empty body). */
+ * for an empty body), or instead a text body (malloc'ed, owned; sent when
+ * not NULL, with Content-Type 'text_type') such as the Prometheus
+ * exposition of /metrics. */
 struct http_response {
     int status;
     json_t *body;
+    char *text;
+    const char *text_type;
+    /* Or a stream of unknown length (server-sent events), sent with
+     * Content-Type 'text_type': 'stream' is called on an HTTP thread for
+     * more bytes; it may block a while (it holds one of the server's
+     * threads), writes up to 'max' bytes into 'buf' and returns how many
+     * (never 0), or -1 to end the stream.  'stream_free' (may be NULL)
+     * frees 'stream_aux' when the connection ends. */
+    ssize_t (*stream)(void *aux, char *buf, size_t max);
+    void (*stream_free)(void *aux);
+    void *stream_aux;
 };
 
 /* A route's handler: fills 'resp' (status and body).  'aux' is the

@@ -206,6 +206,14 @@ n=$(fake inp-a /v1/capacity | python3 -c 'import json,sys; print(sum(1 for c in 
 [ "$n" = 1 ] || fail "a retry prepared again ($n prepares)"
 LAMINA_TOKEN=$SP1 "$LAMINA" lease list | grep -q "$L1" || fail "lamina lease list"
 LAMINA_TOKEN=$ADMIN "$LAMINA" broker status | grep -q "inps_up: 2" || fail "lamina broker status"
+# /metrics for Prometheus: InPs and leases, behind a token like the API.
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$U/metrics")" = 401 ] || fail "/metrics answered without a token"
+curl -sf -H "Authorization: Bearer $ADMIN" "$U/metrics" >metrics.txt || fail "GET /metrics"
+if command -v promtool >/dev/null; then
+    promtool check metrics <metrics.txt || fail "promtool refuses the broker's metrics"
+fi
+grep -qx 'lamina_broker_inp_up{inp="inp-a"} 1' metrics.txt || fail "no inp-a up in /metrics: $(cat metrics.txt)"
+grep -q '^lamina_broker_leases{state="active"} [1-9]' metrics.txt || fail "no active lease in /metrics"
 
 # ---- Tenants: SP2 sees nothing of SP1's, an InP only its part ----
 expect 404 GET "/v1/leases/$L1" "$SP2"

@@ -105,6 +105,13 @@ wait_for "[ \"\$(call GET capacity)\" = 200 ]" 10 || fail "capacity: $(cat "$LT_
 # Auth and bad input.
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer nope" "$URL/leases")
 [ "$st" = 401 ] || fail "a wrong token got $st, not 401"
+curl -sf -o "$LT_DIR/reply" -H "Authorization: Bearer $TOKEN" "${URL%/v1}/metrics" ||
+    fail "GET /metrics"
+grep -qx 'lamina_inpd_leases{inp="[^"]*",state="active"} 0' "$LT_DIR/reply" ||
+    fail "/metrics: $(cat "$LT_DIR/reply")"
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$LT_DIR/reply" || fail "promtool refuses the agent's metrics"
+fi
 now=$(date +%s)
 st=$(prepare 2 t2 "$now" $((now + 60)) 120 1000)
 [ "$st" = 409 ] || fail "a prepare asking 1000 CPU got $st"

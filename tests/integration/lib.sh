@@ -223,6 +223,12 @@ wait_for() {
     done
 }
 
+# lt_free_port: a TCP port free on loopback now (another run may still take
+# it before we bind: a test failing with "address in use" is rerun).
+lt_free_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 bg_start() {
     "$@" &
     LT_LAST_PID=$!
