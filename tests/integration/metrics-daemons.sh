@@ -11,7 +11,7 @@ command -v curl >/dev/null || skip "curl is not installed"
 EXE=$LT_BUILD/slicer/lamina-slicer
 [ -x "$EXE" ] || skip "$EXE is not built"
 
-"$EXE" --socket "$LT_DIR/bad.sock" --metrics nonsense >"$LT_DIR/bad.log" 2>&1 &&
+"$EXE" --socket "$LT_DIR/bad.sock" --switches-open --metrics nonsense >"$LT_DIR/bad.log" 2>&1 &&
     fail "slicer started with --metrics nonsense"
 grep -q "metrics: \"nonsense\" is not ADDR:PORT" "$LT_DIR/bad.log" ||
     fail "no reason for the bad --metrics: $(cat "$LT_DIR/bad.log")"
@@ -20,11 +20,11 @@ MPORT=$(lt_free_port)
 OPORT=$(lt_free_port)
 SOCK=$LT_DIR/slicer.sock
 bg_start "$EXE" --socket "$SOCK" --state "$LT_DIR/slicer.state" \
-    --listen "ptcp:$OPORT:127.0.0.1" --metrics "127.0.0.1:$MPORT" \
+    --listen "ptcp:$OPORT:127.0.0.1" --switches-open --metrics "127.0.0.1:$MPORT" \
     >"$LT_DIR/slicer.log" 2>&1
 wait_for "[ -S '$SOCK' ]" 20 || fail "lamina-slicer did not start: $(cat "$LT_DIR/slicer.log")"
 slicer() { "$LT_BUILD/cli/lamina" slicer --socket "$SOCK" "$@"; }
-slicer slice add red --controller tcp:127.0.0.1:1 --switch 0xa:1,2 --max-flows 100 \
+slicer slice add red --controller tcp:127.0.0.1:1 --switch 0xa:1,2 --max-flows 100 --open \
     >/dev/null || fail "slice add red"
 
 URL=http://127.0.0.1:$MPORT/metrics
