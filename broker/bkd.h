@@ -59,6 +59,8 @@ struct bkd_config {
     int64_t quota_cpu;
     uint64_t quota_bps;
     const char *fault;          /* fault point (LAMINA_BROKER_FAULT), or NULL */
+    double fault_prob;          /* death at any fault point (chaos tests) */
+    double call_fault_prob;     /* a call to an InP lost (chaos tests) */
 };
 
 struct bkd {

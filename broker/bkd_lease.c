@@ -15,6 +15,7 @@
 #include "bill.h"
 #include "brk_time.h"
 #include "http.h"
+#include "fault.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,6 +26,10 @@ bkd_fault(struct bkd *b, const char *point)
 {
     if (b->cfg.fault && !strcmp(b->cfg.fault, point)) {
         LOG_WARN(MOD, "fault point %s reached: killing myself", point);
+        kill(getpid(), SIGKILL);
+    }
+    if (fault_roll(b->cfg.fault_prob)) {
+        LOG_WARN(MOD, "chaos fault: killed at %s", point);
         kill(getpid(), SIGKILL);
     }
 }
@@ -125,7 +130,22 @@ inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
     };
     char *url = xasprintf("%s/v1/%s", endpoint ? endpoint : "", path);
     json_t *r = NULL;
-    error = http_client_json("POST", url, &o, body, &status, &r, &msg);
+    /* Chaos runs: the call is lost before it is sent, or its answer is. */
+    int lost = fault_roll(b->cfg.call_fault_prob) ? 1 + fault_below(2) : 0;
+    if (lost == 1) {
+        LOG_WARN(MOD, "chaos fault: call %s to InP %s lost", path, inp);
+        error = EIO;
+        msg = xasprintf("call lost (fault injected)");
+    } else {
+        error = http_client_json("POST", url, &o, body, &status, &r, &msg);
+    }
+    if (!error && lost == 2) {
+        LOG_WARN(MOD, "chaos fault: answer of %s from InP %s lost", path, inp);
+        json_decref(r);
+        r = NULL;
+        error = EIO;
+        msg = xasprintf("answer lost (fault injected)");
+    }
     free(url);
     json_decref(si.offer);
     json_decref(body);

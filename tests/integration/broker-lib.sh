@@ -11,7 +11,8 @@
 # $LT_DIR/{admin,inp-a,inp-b,sp1}.tok and the agents' in
 # $LT_DIR/inp-{a,b}.agent, PA/PBB (the agents' ports), PID_A/PID_B,
 # SOCK_A/SOCK_B, BRK_PID; helpers sw SOCK ..., has_slice SOCK SLICE,
-# inp_up NAME.
+# inp_up NAME; LEASE_CHECK (tools/lease-check.py, the outside checker).
+LEASE_CHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/lease-check.py
 
 broker_two_inps() {
     BRK=$LT_BUILD/broker/lamina-brokerd
@@ -59,12 +60,12 @@ broker_two_inps() {
 import json, sys
 sys.exit(0 if any(s["name"] == sys.argv[1] for s in json.load(sys.stdin)) else 1)' "$2"; }
 
-    # The broker (start_broker [ENV=VALUE...]: again after a crash) and its
-    # principals.
+    # The broker (start_broker [ENV=VALUE...]: again after a crash; more
+    # options in the array BRK_ARGS) and its principals.
     start_broker() {
         bg_start env "$@" "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" \
             --admin-token-file "$LT_DIR/admin.tok" --warn 3 --heartbeat 1 --missed 3 \
-            2>>"$LT_DIR/brokerd.log"
+            "${BRK_ARGS[@]}" 2>>"$LT_DIR/brokerd.log"
         BRK_PID=$LT_LAST_PID
         wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
     }
