@@ -281,25 +281,28 @@ def chaos(clients, stopfile, seed):
     def client(i):
         tok = cfg["sps"][i % len(cfg["sps"])]
         rnd = random.Random("%s-%d" % (seed, i))
-        mine = []
         n = 0
         while not os.path.exists(stopfile):
             n += 1
-            act = rnd.choice(["request", "request", "request", "renew", "release", "release"])
-            if act != "request" and not mine:
-                act = "request"
+            act = rnd.choice(["request", "request", "renew", "release"])
+            if act != "request":
+                # Any live lease of this SP (an answer lost to a fault
+                # leaves leases the client never heard of).
+                st, ans = http("GET", cfg["url"] + "/v1/leases?state=active", tok)
+                mine = sorted(x["id"] for x in ans["leases"]) if st == 200 else []
+                if not mine:
+                    act = "request"
             if act == "request":
+                # Short leases: those nobody releases end by themselves.
                 body = dict(cfg["request"], idempotency_key="chaos-%s-%d-%d" % (seed, i, n))
                 body["nodes"] = [dict(x, cpu=rnd.randint(1, 20)) for x in body["nodes"]]
+                body["time"] = {"start": "now", "duration": "%ds" % rnd.randint(5, 40)}
                 st, ans = http("POST", cfg["url"] + "/v1/requests", tok, body)
-                if st == 201 and isinstance(ans, dict):
-                    mine.append(ans["id"])
             elif act == "renew":
                 st, ans = http("POST", cfg["url"] + "/v1/leases/%s/renew" % rnd.choice(mine), tok,
-                               {"duration": "%dm" % rnd.randint(1, 20)})
+                               {"duration": "%ds" % rnd.randint(5, 40)})
             else:
-                lid = mine.pop(rnd.randrange(len(mine)))
-                st, ans = http("POST", cfg["url"] + "/v1/leases/%s/release" % lid, tok)
+                st, ans = http("POST", cfg["url"] + "/v1/leases/%s/release" % rnd.choice(mine), tok)
             with lock:
                 counts[(act, st)] = counts.get((act, st), 0) + 1
             if st == 0:

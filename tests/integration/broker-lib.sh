@@ -61,12 +61,16 @@ import json, sys
 sys.exit(0 if any(s["name"] == sys.argv[1] for s in json.load(sys.stdin)) else 1)' "$2"; }
 
     # The broker (start_broker [ENV=VALUE...]: again after a crash; more
-    # options in the array BRK_ARGS) and its principals.
-    start_broker() {
+    # options in the array BRK_ARGS; spawn_broker does not wait for it to
+    # listen) and its principals.
+    spawn_broker() {
         bg_start env "$@" "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" \
             --admin-token-file "$LT_DIR/admin.tok" --warn 3 --heartbeat 1 --missed 3 \
             "${BRK_ARGS[@]}" 2>>"$LT_DIR/brokerd.log"
         BRK_PID=$LT_LAST_PID
+    }
+    start_broker() {
+        spawn_broker "$@"
         wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
     }
     start_broker
