@@ -31,6 +31,12 @@ leasing stack promises (docs/broker.md, "Outside check").
         (seeded) until STOPFILE exists, taking any answer (faults are being
         injected); prints what they did.  Then 'check' is left to the caller.
 
+    lease-check.py rate CONFIG.json CLIENTS SECONDS
+        CLIENTS concurrent SP clients each request a lease (the config's
+        request, fresh key) and release it, over and over for SECONDS;
+        prints leases made per second (request to active) and the median
+        and 95th percentile time of a request (for scripts/bench-leasing.sh).
+
 CONFIG: {"url", "admin", "sps": [tokens], "inps": {name: {"url", "token",
 "switchd"?: socket path}}, "request": a request JSON object that fits a
 few times over}.
@@ -316,6 +322,48 @@ def chaos(clients, stopfile, seed):
     print("chaos:", ", ".join("%s %d: %d" % (a, s, n) for (a, s), n in sorted(counts.items())))
 
 
+def rate(clients, seconds):
+    """Leases per second, request to active, with 'clients' SPs."""
+    lock = threading.Lock()
+    times, errors = [], []
+    end = time.monotonic() + seconds
+
+    def client(i):
+        tok = cfg["sps"][i % len(cfg["sps"])]
+        n = 0
+        while time.monotonic() < end:
+            n += 1
+            body = dict(cfg["request"], idempotency_key="rate-%d-%d-%d" % (os.getpid(), i, n))
+            t = time.monotonic()
+            st, ans = http("POST", cfg["url"] + "/v1/requests", tok, body)
+            dt = time.monotonic() - t
+            if st != 201 or ans.get("state") != "active":
+                with lock:
+                    errors.append("%d %s" % (st, ans))
+                time.sleep(0.01)
+                continue
+            with lock:
+                times.append(dt)
+            http("POST", cfg["url"] + "/v1/leases/%s/release" % ans["id"], tok)
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    times.sort()
+    pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000 if times else 0
+    print(json.dumps({"clients": clients, "leases": len(times), "seconds": round(wall, 2),
+                      "leases_per_s": round(len(times) / wall, 1),
+                      "p50_ms": round(pct(0.5), 1), "p95_ms": round(pct(0.95), 1),
+                      "errors": len(errors), "first_error": errors[0] if errors else None}))
+
+
+if sys.argv[1] == "rate":
+    rate(int(sys.argv[3]), float(sys.argv[4]))
+    sys.exit(0)
 if sys.argv[1] == "chaos":
     chaos(int(sys.argv[3]), sys.argv[4], sys.argv[5])
     sys.exit(0)
