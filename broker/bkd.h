@@ -72,6 +72,9 @@ struct bkd {
     struct bkd_model *model;    /* rebuilt when an offer changes */
     json_t *warned;             /* lease id -> end warned about */
     json_t *retried;            /* lease id -> last retry by the tick */
+    json_t *busy;               /* lease id -> true while a handler calls
+                                 * its InPs without the mutex (the tick
+                                 * leaves it alone) */
     bool stopping;              /* the daemon is stopping: end long polls */
     int64_t started;            /* when this run started (heartbeat grace) */
 };

@@ -280,6 +280,7 @@ main(int argc, char *argv[])
     b.cfg = o.cfg;
     b.warned = json_object();
     b.retried = json_object();
+    b.busy = json_object();
     lease_fsm_config_default(&b.fsm);
     b.fsm.timeout[LEASE_HELD] = o.cfg.hold_s;
 
@@ -362,6 +363,7 @@ out:
     store_close(b.store);
     json_decref(b.warned);
     json_decref(b.retried);
+    json_decref(b.busy);
     if (o.pidfile && status == 0) {
         unlink(o.pidfile);
     }

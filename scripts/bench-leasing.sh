@@ -10,7 +10,8 @@
 #      LAMINA_BENCH_WINDOW seconds (default 10): tools/lease-check.py rate;
 #   2. the time from a request (with the SP's hosts h1 on inp-a and h2 on
 #      inp-b) to the first ping reply between the hosts across both InPs
-#      (ping every 10 ms, timestamped), over LAMINA_BENCH_RUNS runs (5);
+#      (ping every 10 ms, timestamped; static neighbour entries), over
+#      LAMINA_BENCH_RUNS runs (5);
 #   3. a commit across 4 InPs: two more lamina-switchd + lamina-inpd (one
 #      switch each) join; a lease with a node on each of the four InPs, the
 #      time of the request (prepare and commit on all four) as curl sees it,
@@ -47,6 +48,10 @@ post() {  # BODY -> the lease id
     curl -s -X POST -H "Authorization: Bearer $SP1" -H 'Content-Type: application/json' \
         --data-binary "$1" "$U/v1/requests" | json_get id
 }
+# Static neighbours: the figure is the leasing stack's, not the kernel's
+# ARP retry timer (1 s) after a first request lost before the slice exists.
+nsx h1 ip neigh replace 10.9.0.2 lladdr 02:00:00:00:02:02 dev eth0
+nsx h2 ip neigh replace 10.9.0.1 lladdr 02:00:00:00:02:01 dev eth0
 firsts=()
 for i in $(seq "$RUNS"); do
     ip netns exec "$(ns h1)" ping -D -n -i 0.01 -w 30 10.9.0.2 >"$LT_DIR/ping.out" 2>&1 &
