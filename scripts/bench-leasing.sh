@@ -17,12 +17,16 @@
 #      time of the request (prepare and commit on all four) as curl sees it,
 #      median over LAMINA_BENCH_RUNS * 4 runs.
 # Prints each figure and writes BUILD/bench-leasing.json.
+# LAMINA_BENCH_PARTS: a subset of "rate first four" (default all three);
+# LAMINA_BROKERD: another lamina-brokerd binary (for before/after figures).
 export LAMINA_BUILD=$(cd "${1:-build}" && pwd)
 . "$(dirname "$0")/../tests/integration/lib.sh"
 lt_init bench-leasing 290
 . "$(dirname "$0")/../tests/integration/broker-lib.sh"
 WINDOW=${LAMINA_BENCH_WINDOW:-10}
 RUNS=${LAMINA_BENCH_RUNS:-5}
+PARTS=${LAMINA_BENCH_PARTS:-rate first four}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 broker_two_inps
 "$LT_BUILD/cli/lamina" --json principal add sp2 --role sp | json_get token >"$LT_DIR/sp2.tok" ||
     fail "principal sp2"
@@ -37,7 +41,7 @@ cat >"$LT_DIR/rate.json" <<JSON
              "time": {"start": "now", "duration": "10m"}}}
 JSON
 rates=()
-for c in 1 8 32; do
+part rate && for c in 1 8 32; do
     r=$(python3 "$LEASE_CHECK" rate "$LT_DIR/rate.json" "$c" "$WINDOW") || fail "rate with $c clients"
     info "leases per second, $c SP(s): $r"
     rates+=("$r")
@@ -53,7 +57,7 @@ post() {  # BODY -> the lease id
 nsx h1 ip neigh replace 10.9.0.2 lladdr 02:00:00:00:02:02 dev eth0
 nsx h2 ip neigh replace 10.9.0.1 lladdr 02:00:00:00:02:01 dev eth0
 firsts=()
-for i in $(seq "$RUNS"); do
+part first && for i in $(seq "$RUNS"); do
     ip netns exec "$(ns h1)" ping -D -n -i 0.01 -w 30 10.9.0.2 >"$LT_DIR/ping.out" 2>&1 &
     ping=$!
     LT_PIDS+=("$ping")
@@ -74,7 +78,8 @@ for i in $(seq "$RUNS"); do
 done
 
 # 3. Commit across four InPs.
-for n in c d; do
+commits=()
+part four && for n in c d; do
     sock=$LT_DIR/$n.sock
     switchd "$n"
     sw "$sock" switch add "${n}1" || fail "switch of inp-$n"
@@ -90,9 +95,8 @@ for n in c d; do
 JSON
     bg_start "$INPD" --config "$LT_DIR/inp-$n.json" >>"$LT_DIR/inp-$n.log" 2>&1
 done
-wait_for "inp_up inp-c && inp_up inp-d" 20 || { tail -n 5 "$LT_DIR/inp-c.log" "$LT_DIR/brokerd.log" >&2; fail "inp-c and inp-d did not come up"; }
-commits=()
-for i in $(seq $((RUNS * 4))); do
+part four && ! wait_for "inp_up inp-c && inp_up inp-d" 20 && { tail -n 5 "$LT_DIR/inp-c.log" "$LT_DIR/brokerd.log" >&2; fail "inp-c and inp-d did not come up"; }
+part four && for i in $(seq $((RUNS * 4))); do
     body='{"idempotency_key": "four-'$i'", "nodes": [{"name": "a", "cpu": 1, "inp": "inp-a"},
         {"name": "b", "cpu": 1, "inp": "inp-b"}, {"name": "c", "cpu": 1, "inp": "inp-c"},
         {"name": "d", "cpu": 1, "inp": "inp-d"}], "links": [], "time": {"start": "now", "duration": "10m"}}'
@@ -104,7 +108,7 @@ for i in $(seq $((RUNS * 4))); do
     commits+=("$(awk -v s="$secs" 'BEGIN {printf "%.1f", s * 1000}')")
     curl -s -o /dev/null -X POST -H "Authorization: Bearer $SP1" "$U/v1/leases/$id/release"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "null"}'; }
 info "request to first packet (ms): ${firsts[*]}; median $(median "${firsts[@]}")"
 info "lease across 4 InPs, request to active (ms): ${commits[*]}; median $(median "${commits[@]}")"
 cat >"$LT_BUILD/bench-leasing.json" <<JSON

@@ -15,7 +15,7 @@
 LEASE_CHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/lease-check.py
 
 broker_two_inps() {
-    BRK=$LT_BUILD/broker/lamina-brokerd
+    BRK=${LAMINA_BROKERD:-$LT_BUILD/broker/lamina-brokerd}
     INPD=$LT_BUILD/inp-agent/lamina-inpd
     [ -x "$BRK" ] || skip "lamina-brokerd is not built"
     [ -x "$INPD" ] || skip "lamina-inpd is not built"

@@ -132,4 +132,20 @@ info "$(tail -n 1 "$LT_DIR/check.out")"
 n_active=$(curl -s -H "Authorization: Bearer $LAMINA_TOKEN" "$U/v1/leases?state=active" |
            python3 -c 'import json,sys; print(len(json.load(sys.stdin)["leases"]))')
 info "$n_active leases active after the run"
+
+# The checker can fail: a lease across both InPs, checked against inp-a
+# alone, is reported as not on all its InPs.
+[ "$(curl -s -o "$LT_DIR/out" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$LT_DIR/sp1.tok")" \
+     -H 'Content-Type: application/json' --data-binary '{"idempotency_key": "after-chaos",
+     "nodes": [{"name": "l", "cpu": 1, "inp": "inp-a"}, {"name": "r", "cpu": 1, "inp": "inp-b"}],
+     "links": [{"endpoints": ["l", "r"], "bandwidth": "1M"}], "time": {"start": "now", "duration": "10m"}}' \
+     "$U/v1/requests")" = 201 ] || fail "a lease after the run: $(cat "$LT_DIR/out")"
+ID=$(json_get id <"$LT_DIR/out")
+python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); del c["inps"]["inp-b"]; json.dump(c, open(sys.argv[2], "w"))' \
+    "$LT_DIR/check.json" "$LT_DIR/check-a.json"
+python3 "$LEASE_CHECK" check "$LT_DIR/check-a.json" >"$LT_DIR/check-a.out" 2>&1 &&
+    fail "the checker saw nothing wrong with inp-b left out"
+grep -q "lease $ID active: on \['inp-a'\], expected \['inp-a', 'inp-b'\]" "$LT_DIR/check-a.out" ||
+    { cat "$LT_DIR/check-a.out"; fail "the checker did not name lease $ID"; }
+info "the checker reports lease $ID when inp-b is left out"
 pass
