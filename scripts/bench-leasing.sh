@@ -17,7 +17,10 @@
 #      time of the request (prepare and commit on all four) as curl sees it,
 #      median over LAMINA_BENCH_RUNS * 4 runs.
 # Prints each figure and writes BUILD/bench-leasing.json.
-# LAMINA_BENCH_PARTS: a subset of "rate first four" (default all three);
+#   4. with inp-d stopped (SIGSTOP) and a lease on it waiting for the call
+#      deadline, the time of leases on inp-a and inp-b meanwhile (the
+#      broker's mutex is not held across a lease's InP calls).
+# LAMINA_BENCH_PARTS: a subset of "rate first four slow" (default all);
 # LAMINA_BROKERD: another lamina-brokerd binary (for before/after figures).
 export LAMINA_BUILD=$(cd "${1:-build}" && pwd)
 . "$(dirname "$0")/../tests/integration/lib.sh"
@@ -25,8 +28,9 @@ lt_init bench-leasing 290
 . "$(dirname "$0")/../tests/integration/broker-lib.sh"
 WINDOW=${LAMINA_BENCH_WINDOW:-10}
 RUNS=${LAMINA_BENCH_RUNS:-5}
-PARTS=${LAMINA_BENCH_PARTS:-rate first four}
+PARTS=${LAMINA_BENCH_PARTS:-rate first four slow}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "null"}'; }
 broker_two_inps
 "$LT_BUILD/cli/lamina" --json principal add sp2 --role sp | json_get token >"$LT_DIR/sp2.tok" ||
     fail "principal sp2"
@@ -94,6 +98,7 @@ part four && for n in c d; do
  "node_cpu": 100, "offer": {}}
 JSON
     bg_start "$INPD" --config "$LT_DIR/inp-$n.json" >>"$LT_DIR/inp-$n.log" 2>&1
+    PID_D=$LT_LAST_PID
 done
 part four && ! wait_for "inp_up inp-c && inp_up inp-d" 20 && { tail -n 5 "$LT_DIR/inp-c.log" "$LT_DIR/brokerd.log" >&2; fail "inp-c and inp-d did not come up"; }
 part four && for i in $(seq $((RUNS * 4))); do
@@ -108,12 +113,36 @@ part four && for i in $(seq $((RUNS * 4))); do
     commits+=("$(awk -v s="$secs" 'BEGIN {printf "%.1f", s * 1000}')")
     curl -s -o /dev/null -X POST -H "Authorization: Bearer $SP1" "$U/v1/leases/$id/release"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "null"}'; }
+# 4. A slow InP: inp-d stopped (SIGSTOP) while a lease on it waits for the
+# broker's call deadline (5 s); meanwhile leases on inp-a and inp-b, timed.
+slows=()
+if part four && part slow; then
+    kill -STOP "$PID_D"
+    curl -s -o /dev/null -X POST -H "Authorization: Bearer $SP1" -H 'Content-Type: application/json' \
+        --data-binary '{"idempotency_key": "stuck", "nodes": [{"name": "c", "cpu": 1, "inp": "inp-c"},
+        {"name": "d", "cpu": 1, "inp": "inp-d"}], "links": [], "time": {"start": "now", "duration": "10m"}}' \
+        "$U/v1/requests" &
+    stuck=$!
+    sleep 0.3   # the stuck request reaches the broker
+    for i in $(seq "$RUNS"); do
+        out=$(curl -s -w '\n%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $SP1" \
+            -H 'Content-Type: application/json' --data-binary '{"idempotency_key": "beside-'$i'",
+            "nodes": [{"name": "a", "cpu": 1, "inp": "inp-a"}, {"name": "b", "cpu": 1, "inp": "inp-b"}],
+            "links": [], "time": {"start": "now", "duration": "10m"}}' "$U/v1/requests")
+        read -r code secs <<<"$(tail -n 1 <<<"$out")"
+        [ "$code" = 201 ] || fail "lease beside the slow InP, run $i: HTTP $code"
+        slows+=("$(awk -v s="$secs" 'BEGIN {printf "%.1f", s * 1000}')")
+    done
+    kill -CONT "$PID_D"
+    wait "$stuck"
+    info "leases on inp-a + inp-b while inp-d is stopped (ms): ${slows[*]}; median $(median "${slows[@]}")"
+fi
 info "request to first packet (ms): ${firsts[*]}; median $(median "${firsts[@]}")"
 info "lease across 4 InPs, request to active (ms): ${commits[*]}; median $(median "${commits[@]}")"
 cat >"$LT_BUILD/bench-leasing.json" <<JSON
 {"rate": [$(IFS=,; echo "${rates[*]}")],
  "first_packet_ms": {"runs": [$(IFS=,; echo "${firsts[*]}")], "median": $(median "${firsts[@]}")},
- "four_inps_ms": {"runs": [$(IFS=,; echo "${commits[*]}")], "median": $(median "${commits[@]}")}}
+ "four_inps_ms": {"runs": [$(IFS=,; echo "${commits[*]}")], "median": $(median "${commits[@]}")},
+ "beside_slow_inp_ms": {"runs": [$(IFS=,; echo "${slows[*]}")], "median": $(median "${slows[@]}")}}
 JSON
 pass "figures in $LT_BUILD/bench-leasing.json"
