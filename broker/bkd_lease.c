@@ -857,8 +857,8 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     intents_done(b, l.id, STORE_PHASE_PREPARE);
     bkd_fault(b, "after-commit-intent");
 
-    /* Phase 2: commit everywhere, in parallel; then lease_drive() moves it
-     * on (an InP that did not confirm is retried there and by the tick). */
+    /* Phase 2: commit everywhere, in parallel; when all confirmed,
+     * lease_drive() moves it on. */
     json_t *set = done_set(&l, "commit");
     nparts = json_object_size(json_object_get(l.parts, "parts"));
     calls = xcalloc(nparts ? nparts : 1, sizeof *calls);
@@ -869,9 +869,11 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
         calls[k++].body = json_pack("{s:s, s:s}", "lease", l.id, "txn", txn);
     }
     fanout(b, l.id, calls, nparts);
+    bool committed = true;
     for (k = 0; k < nparts; k++) {
         if (calls[k].error) {
             LOG_WARN(MOD, "lease %s: commit: %s", l.id, calls[k].why);
+            committed = false;
             continue;
         }
         json_decref(calls[k].reply);
@@ -880,7 +882,11 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     }
     free(calls);
     now = brk_time_now();
-    lease_drive(b, &l, now);
+    if (committed) {
+        lease_drive(b, &l, now);        /* committing -> active|scheduled */
+    }
+    /* Else left committing: the tick retries every 2 s (commits are
+     * idempotent by txn), not here under the mutex. */
     bkd_fault(b, "after-commit");
     json_t *answer = bkd_lease_json(&l);
     store_request_answer(b->store, r.id, answer, l.id, &err);
