@@ -38,6 +38,7 @@ const char *const dp_drop_names[DP_N_DROPS] = {
 static const struct dp_fp_class *const dp_fp_classes[] = {
     &dp_fp_l2learn,
     &dp_fp_openflow,
+    &dp_fp_ebpf,
 };
 
 const struct dp_fp_class *

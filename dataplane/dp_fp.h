@@ -7,9 +7,10 @@
  * indexes, so no logic inside a slice can send a packet out of it.
  *
  * Classes (in the pattern of Open vSwitch's dpif_class), one file each:
- * "l2learn" (fp_l2learn.c: MAC learning per vnode) and "openflow"
+ * "l2learn" (fp_l2learn.c: MAC learning per vnode), "openflow"
  * (fp_openflow.c: an OpenFlow 1.3 pipeline, dataplane/ofpl.h, whose
- * controllers reach it through lamina-switchd's agent).  A class's state
+ * controllers reach it through lamina-switchd's agent) and "ebpf"
+ * (fp_ebpf.c: the SP's own eBPF program, fp_ebpf.h).  A class's state
  * is private; the dataplane calls it only from the worker that serves the
  * vnode's switch (process) or from the control thread while workers are
  * paused (everything else).
@@ -99,6 +100,12 @@ struct dp_fp_class {
      * file), and a dump of its state (for people). */
     json_t *(*config)(const void *state);
     json_t *(*dump)(const void *state, uint32_t now_s);
+
+    /* Optional (NULL: the class cannot change while it runs): applies a
+     * new 'config' to a live plane, e.g. a new program.  Control thread,
+     * workers running: the class pauses them for its swap.  Refusing
+     * changes nothing. */
+    int (*set)(void *state, const json_t *config, struct dp_error *err);
 };
 
 /* The dataplane's clock: ns since it started (what ctx->now_ns holds on
@@ -113,5 +120,6 @@ const char *dp_fp_class_names(void);
 
 extern const struct dp_fp_class dp_fp_l2learn;
 extern const struct dp_fp_class dp_fp_openflow;     /* fp_openflow.h */
+extern const struct dp_fp_class dp_fp_ebpf;         /* fp_ebpf.h */
 
 #endif /* LAMINA_DP_FP_H */

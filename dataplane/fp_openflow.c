@@ -17,6 +17,7 @@
 #include <rte_prefetch.h>
 
 #include "fp_openflow.h"
+#include "ofauth.h"
 #include "ofpbuf.h"
 #include "ofstream.h"
 
@@ -64,7 +65,8 @@ of_parse_config(const json_t *config, struct fp_openflow_config *c,
 {
     static const char *const known[] = { "datapath_id", "controller", "listen",
                                          "tables", "miss", "max_flows",
-                                         "private_key", "certificate", "ca_cert" };
+                                         "private_key", "certificate", "ca_cert",
+                                         "secret", "switch_secret", "open" };
     const char *key;
     bool need_tls = false;
     json_t *v;
@@ -87,7 +89,8 @@ of_parse_config(const json_t *config, struct fp_openflow_config *c,
         if (i == sizeof known / sizeof *known) {
             snprintf(err->msg, sizeof err->msg, "openflow: unknown config key "
                      "\"%s\" (known: datapath_id, controller, listen, tables, "
-                     "miss, max_flows, private_key, certificate, ca_cert)", key);
+                     "miss, max_flows, private_key, certificate, ca_cert, secret, "
+                     "switch_secret, open)", key);
             return EINVAL;
         }
     }
@@ -140,6 +143,45 @@ of_parse_config(const json_t *config, struct fp_openflow_config *c,
         }
         c->listen = json_string_value(v);
         need_tls |= of_target_ok(c->listen, "pssl");
+    }
+    /* Authentication (ofauth.h, docs/openflow-switch.md): a ptcp:
+     * listener needs a "secret" that its peers present, unless the vnode
+     * is declared "open"; only "open" lets it listen beyond loopback. */
+    static const char *const secret_names[] = { "secret", "switch_secret" };
+    const char **secrets[] = { &c->secret, &c->switch_secret };
+    for (size_t k = 0; k < 2; k++) {
+        char why[128];
+        if (!(v = json_object_get(config, secret_names[k]))) {
+            continue;
+        }
+        if (!json_is_string(v)
+            || ofauth_secret_check(json_string_value(v), why, sizeof why)) {
+            return of_err(err, json_is_string(v) ? why : "must be a string",
+                          secret_names[k]);
+        }
+        *secrets[k] = json_string_value(v);
+    }
+    if ((v = json_object_get(config, "open"))) {
+        if (!json_is_boolean(v)) {
+            return of_err(err, "must be true or false", "open");
+        }
+        c->open = json_is_true(v);
+    }
+    if (c->listen && !c->open) {
+        struct ofstream_target t;
+        char msg[256];
+        ofstream_target_parse(c->listen, &t, msg, sizeof msg);
+        if (!t.tls && !ofstream_target_is_loopback(&t)) {
+            return of_err(err, "ptcp: beyond loopback lets any host control "
+                          "the vnode: use pssl: with certificates, or "
+                          "\"open\": true to allow it", "listen");
+        }
+        if (!t.tls && !c->secret) {
+            return of_err(err, "ptcp: needs a \"secret\" that peers present "
+                          "(docs/openflow-switch.md), pssl: with certificates, "
+                          "or \"open\": true to let any local user control "
+                          "the vnode", "listen");
+        }
     }
     /* TLS, as Open vSwitch's: the switch's key and certificate, and the CA
      * that must have signed the peer's certificate.  All three are needed

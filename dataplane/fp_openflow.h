@@ -18,6 +18,13 @@
  *                  ovs-ofctl's target)
  *   "private_key", "certificate", "ca_cert": PEM files, all three required
  *                  by ssl:/pssl: (mutual TLS, peers verified against ca_cert)
+ *   "secret":      what a peer of the listener must present first
+ *                  (lib/openflow/ofauth.h); a ptcp: listener needs it
+ *                  unless "open"
+ *   "switch_secret": presented to the active targets after HELLO (e.g. the
+ *                  switch secret of a lamina-slicer)
+ *   "open":        true: a ptcp: listener without secret, on any address
+ *                  (anyone who reaches it controls the vnode; logged)
  *   "tables":      1..254 (default 8)
  *   "miss":        "drop" (default, as OpenFlow 1.3) or "controller"
  *   "max_flows":   flow entries per vnode (default 200000)
@@ -43,6 +50,9 @@ struct fp_openflow_config {
     const char *private_key;            /* TLS files, NULL when not given */
     const char *certificate;
     const char *ca_cert;
+    const char *secret;                 /* peers of the listener present it */
+    const char *switch_secret;          /* presented to active targets */
+    bool open;                          /* no credential; any address */
     unsigned tables;
     enum ofpl_miss miss;
 };

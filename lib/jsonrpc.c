@@ -346,6 +346,18 @@ jsonrpc_sockaddr(const char *path, struct sockaddr_un *sun)
            ? 0 : ENAMETOOLONG;
 }
 
+/* Binds 'fd' to 'sun' with a file no one but the owner and group can
+ * connect to from the start (no window before the chmod below). */
+static int
+jsonrpc_bind_private(int fd, const struct sockaddr_un *sun)
+{
+    mode_t old = umask(0117);
+    int r = bind(fd, (const struct sockaddr *) sun, sizeof *sun);
+
+    umask(old);
+    return r;
+}
+
 int
 jsonrpc_server_listen(struct jsonrpc_server *server, const char *path)
 {
@@ -362,7 +374,7 @@ jsonrpc_server_listen(struct jsonrpc_server *server, const char *path)
     if (fd < 0) {
         return errno;
     }
-    if (bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
+    if (jsonrpc_bind_private(fd, &sun) < 0) {
         /* Someone answering there is alive; otherwise the file is stale. */
         int probe;
         bool alive;
@@ -383,7 +395,7 @@ jsonrpc_server_listen(struct jsonrpc_server *server, const char *path)
             return EADDRINUSE;
         }
         unlink(path);
-        if (bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
+        if (jsonrpc_bind_private(fd, &sun) < 0) {
             error = errno;
             close(fd);
             return error;

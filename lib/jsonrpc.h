@@ -178,7 +178,8 @@ struct jsonrpc_server;
 struct jsonrpc_server *jsonrpc_server_create(const struct jsonrpc_method *,
                                              void *aux);
 
-/* Listens on the Unix socket 'path' (mode 0660).  A stale socket file
+/* Listens on the Unix socket 'path' (mode 0660 from its creation: only
+ * its owner and group may connect).  A stale socket file
  * (nobody accepting on it) is removed first; a live one fails with
  * EADDRINUSE.  Returns 0 or a positive errno. */
 int jsonrpc_server_listen(struct jsonrpc_server *, const char *path);

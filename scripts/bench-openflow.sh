@@ -60,7 +60,7 @@ lamina_configure() {
     of_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     $l switch add s1 && $l port add s1 n0 net_null0 && $l port add s1 n1 net_null1 &&
     $l slice add red &&
-    $l vnode add red s1 --fp openflow --config "{\"listen\": \"ptcp:$of_port:127.0.0.1\"}" &&
+    $l vnode add red s1 --fp openflow --config "{\"listen\": \"ptcp:$of_port:127.0.0.1\", \"open\": true}" &&
     $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1 || return 1
     local t=tcp:127.0.0.1:$of_port deadline=$((SECONDS + 20))
     until ovs-ofctl -O OpenFlow13 show "$t" >/dev/null 2>&1; do

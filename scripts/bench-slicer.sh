@@ -57,11 +57,11 @@ nx() { ip netns exec "$ns" "$@"; }
 start_slicer() {
     rm -f "$work/s.sock" "$work/s.state"
     LAMINA_LOG=warn ip netns exec "$ns" "$slicerd" --socket "$work/s.sock" --listen ptcp:6653:127.0.0.1 \
-        >>"$work/slicer.log" 2>&1 &
+        --switches-open >>"$work/slicer.log" 2>&1 &
     SPID=$!
     track "$SPID"
     for _ in $(seq 100); do [ -S "$work/s.sock" ] && break; sleep 0.05; done
-    "$cli" slicer --socket "$work/s.sock" slice add bench --controller tcp:127.0.0.1:6633 \
+    "$cli" slicer --socket "$work/s.sock" slice add bench --controller tcp:127.0.0.1:6633 --open \
         --switch 0x1:1,2,3,4 >/dev/null &&
     "$cli" slicer --socket "$work/s.sock" flowspace add bench-ip bench \
         ipv4_src=10.1.0.0/24 >/dev/null || { cat "$work/slicer.log"; exit 1; }

@@ -4,9 +4,12 @@
  *   lamina-slicer [--socket PATH] [--state FILE] [--no-restore]
  *                 [--listen ptcp:PORT[:IP]|pssl:PORT[:IP]] [--tag-shift N]
  *                 [--private-key FILE --certificate FILE --ca-cert FILE]
+ *                 [--switch-secret-file FILE | --switches-open]
  *
  * Switches connect to --listen (default ptcp:6653:127.0.0.1) as to their
- * controller (pssl: and ssl: controllers need the three TLS files); slices
+ * controller (pssl: and ssl: controllers need the three TLS files); on a
+ * ptcp: listener they present the switch secret (lib/openflow/ofauth.h)
+ * unless the switch side is declared open; slices
  * are managed over the JSON-RPC socket (`lamina slicer ...`).  SIGINT,
  * SIGTERM and SIGHUP stop it cleanly (a signalfd in its event loop, as in
  * every Lamina daemon: lib/daemon.h).
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -30,6 +34,7 @@ usage(FILE *out)
 "usage: lamina-slicer [--socket PATH] [--state FILE] [--no-restore]\n"
 "                     [--listen ptcp:PORT[:IP]] [--tag-shift N]\n"
 "                     [--private-key FILE --certificate FILE --ca-cert FILE]\n"
+"                     [--switch-secret-file FILE | --switches-open]\n"
 "  --socket PATH    JSON-RPC socket (default " SLICER_DEFAULT_SOCKET ")\n"
 "  --state FILE     configuration saved after every change, restored at start\n"
 "  --no-restore     start empty even if FILE exists\n"
@@ -38,8 +43,38 @@ usage(FILE *out)
 "  --private-key FILE, --certificate FILE, --ca-cert FILE\n"
 "                   the slicer's TLS identity and the CA its peers' certificates\n"
 "                   must verify against (pssl: listener, ssl: controllers)\n"
+"  --switch-secret-file FILE\n"
+"                   the secret switches present on a ptcp: listener (first\n"
+"                   line of FILE; keep FILE readable by root only)\n"
+"  --switches-open  a ptcp: listener without secret (any local process may\n"
+"                   claim a datapath id), or one beyond loopback\n"
 "  --tag-shift N    cookie bit of the 16-bit slice tag (default 48; a slicer\n"
 "                   under another one uses a lower value, e.g. 32)\n");
+}
+
+/* Reads the first line of secret file 'path' into 'secret' ('size'
+ * bytes).  Returns 0, or 1 after saying what is wrong. */
+static int
+read_secret_file(const char *path, char *secret, size_t size)
+{
+    struct stat st;
+    FILE *f = fopen(path, "re");
+
+    if (!f || !fgets(secret, size, f)) {
+        fprintf(stderr, "lamina-slicer: --switch-secret-file %s: %s\n", path,
+                f ? "empty" : strerror(errno));
+        if (f) {
+            fclose(f);
+        }
+        return 1;
+    }
+    if (!fstat(fileno(f), &st) && (st.st_mode & 077)) {
+        fprintf(stderr, "lamina-slicer: warning: --switch-secret-file %s is "
+                "readable by others (chmod 600 it)\n", path);
+    }
+    fclose(f);
+    secret[strcspn(secret, "\r\n")] = '\0';
+    return 0;
 }
 
 int
@@ -54,6 +89,8 @@ main(int argc, char *argv[])
         { "private-key", required_argument, NULL, 'p' },
         { "certificate", required_argument, NULL, 'c' },
         { "ca-cert", required_argument, NULL, 'C' },
+        { "switch-secret-file", required_argument, NULL, 'W' },
+        { "switches-open", no_argument, NULL, 'O' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -62,6 +99,8 @@ main(int argc, char *argv[])
     const char *listen_spec = SLICER_DEFAULT_LISTEN;
     const char *tls_files[3] = { NULL, NULL, NULL };
     unsigned int tag_shift = 48;
+    struct slicer_switch_auth auth = { NULL, false };
+    char switch_secret[OFAUTH_SECRET_MAX + 2];
     bool restore = true;
     char msg[512] = "";
     struct slicer *slicer;
@@ -77,6 +116,13 @@ main(int argc, char *argv[])
         case 'p': tls_files[0] = optarg; break;
         case 'c': tls_files[1] = optarg; break;
         case 'C': tls_files[2] = optarg; break;
+        case 'W':
+            if (read_secret_file(optarg, switch_secret, sizeof switch_secret)) {
+                return 2;
+            }
+            auth.secret = switch_secret;
+            break;
+        case 'O': auth.open = true; break;
         case 't': {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -102,7 +148,7 @@ main(int argc, char *argv[])
         return 1;
     }
     slicer = slicer_create(listen_spec, tls_files, socket_path, state, tag_shift,
-                           restore, msg, sizeof msg);
+                           restore, &auth, msg, sizeof msg);
     if (!slicer) {
         LOG_ERR("slicer", "%s", msg);
         close(sfd);

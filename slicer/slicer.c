@@ -27,16 +27,14 @@
 #include "daemon.h"
 #include "flowspace.h"
 #include "log.h"
+#include "ofauth.h"
 #include "ofchan.h"
 #include "ofp-framer.h"
 #include "util.h"
 
 #define MOD "slicer"
-#define SECRET_PREFIX "lamina-secret:"
-#define AUTH_TIMEOUT_MS 10000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-#define PREAUTH_MAX (256u << 10)
 #define READ_MSGS_PER_TURN 1024         /* per connection and loop turn */
 #define SLICER_MAX_SWITCH_CONNS 4096    /* on the switch listener */
 
@@ -281,7 +279,7 @@ cc_create(struct slicer *s, struct slice *slice, struct slice_dp *dp,
     struct ctrl_conn *cc = xzalloc(sizeof *cc);
 
     conn_init(&cc->c, CONN_CTRL);
-    ofpbuf_init(&cc->preauth, 0);
+    ofauth_gate_init(&cc->gate, NULL, 0);
     cc->slice = slice;
     cc->dp = dp;
     cc->sw = sw;
@@ -322,7 +320,7 @@ cc_disconnect(struct slicer *s, struct ctrl_conn *cc, const char *why)
                  cc->dp->dpid, why);
     }
     conn_uninit(s, &cc->c);
-    ofpbuf_clear(&cc->preauth);
+    ofauth_gate_destroy(&cc->gate);
     cc->state = CC_WAIT;
     ofchan_backoff_failed(&cc->backoff, time_ms());
 }
@@ -896,17 +894,18 @@ cc_handle_up(struct slicer *s, struct ctrl_conn *cc)
     }
 }
 
-static bool
-secret_matches(const struct slice *slice, const struct ofp_msg *m)
-{
-    size_t plen = strlen(SECRET_PREFIX), slen = strlen(slice->secret);
-    return m->type == OFPT_ECHO_REQUEST && m->echo.len == plen + slen
-           && !memcmp(m->echo.data, SECRET_PREFIX, plen)
-           && !memcmp(m->echo.data + plen, slice->secret, slen);
-}
+static void cc_handle_held(struct slicer *, struct ctrl_conn *,
+                           const struct ofpbuf *);
 
-static void cc_handle_bytes(struct slicer *, struct ctrl_conn *,
-                            const uint8_t *, size_t);
+/* Answers message 'buf' of a peer whose credential was refused with
+ * HELLO_FAILED/EPERM (ofauth.h) and sends it now: the caller closes. */
+static void
+conn_refuse_credential(struct slicer *s, struct conn *c, const uint8_t *buf,
+                       size_t len)
+{
+    conn_send_error(s, c, buf, len, OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
+    conn_flush(s, c);
+}
 
 /* One message from a controller, in whatever state. */
 static void
@@ -937,8 +936,9 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
             cc_disconnect(s, cc, "bad hello");
             return;
         }
-        cc->state = cc->slice->secret[0] ? CC_AUTH : CC_UP;
-        cc->auth_deadline_ms = time_ms() + AUTH_TIMEOUT_MS;
+        ofauth_gate_destroy(&cc->gate);
+        ofauth_gate_init(&cc->gate, cc->slice->secret, time_ms());
+        cc->state = cc->gate.open ? CC_UP : CC_AUTH;
         ofchan_backoff_success(&cc->backoff);
         cc->connects++;
         LOG_INFO(MOD, "slice %s: controller %s connected for switch %#" PRIx64
@@ -947,40 +947,35 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
                  cc->state == CC_AUTH ? ", waiting for its secret" : "");
         break;
     }
-    case CC_AUTH:
-        if (m->type == OFPT_ECHO_REQUEST) {
-            if (!secret_matches(cc->slice, m)) {
-                conn_send_error(s, &cc->c, buf, len,
-                                OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
-                conn_flush(s, &cc->c);
-                ofp_msg_free(m);
-                LOG_WARN(MOD, "slice %s: controller sent a wrong secret",
-                         cc->slice->name);
-                cc_disconnect(s, cc, "wrong secret");
-                return;
-            }
+    case CC_AUTH: {
+        const char *why;
+        struct ofpbuf held;
+        switch (ofauth_gate_input(&cc->gate, buf, len, &why)) {
+        case OFAUTH_PASS:
+        case OFAUTH_HELD:
+            break;
+        case OFAUTH_REFUSED:
+            conn_refuse_credential(s, &cc->c, buf, len);
+            ofp_msg_free(m);
+            LOG_WARN(MOD, "slice %s: controller %s refused: %s",
+                     cc->slice->name, cc->slice->controller, why);
+            cc_disconnect(s, cc, why);
+            return;
+        case OFAUTH_ACCEPTED:
             ofpbuf_clear(&s->buf);
-            ofp_encode_echo_reply(&s->buf, m);
+            ofauth_encode_reply(&s->buf, buf, len);
             conn_queue(&cc->c, s->buf.data, s->buf.size);
             ofp_msg_free(m);
             cc->state = CC_UP;
             LOG_INFO(MOD, "slice %s: controller authenticated",
                      cc->slice->name);
-            if (cc->preauth.size) {
-                struct ofpbuf held = cc->preauth;
-                ofpbuf_init(&cc->preauth, 0);
-                cc_handle_bytes(s, cc, held.data, held.size);
-                ofpbuf_uninit(&held);
-            }
+            ofauth_gate_take_held(&cc->gate, &held);
+            cc_handle_held(s, cc, &held);
+            ofpbuf_uninit(&held);
             return;
         }
-        if (cc->preauth.size + len > PREAUTH_MAX) {
-            ofp_msg_free(m);
-            cc_disconnect(s, cc, "too much before authentication");
-            return;
-        }
-        ofpbuf_put(&cc->preauth, buf, len);
         break;
+    }
     case CC_UP:
         cc_handle_up(s, cc);
         break;
@@ -990,18 +985,15 @@ cc_handle(struct slicer *s, struct ctrl_conn *cc, const uint8_t *buf,
     ofp_msg_free(m);
 }
 
+/* Handles the messages a controller sent before its secret. */
 static void
-cc_handle_bytes(struct slicer *s, struct ctrl_conn *cc, const uint8_t *p,
-                size_t len)
+cc_handle_held(struct slicer *s, struct ctrl_conn *cc, const struct ofpbuf *held)
 {
-    while (len >= 8 && cc->state == CC_UP) {
-        size_t n = ofp_frame_len(p, len);
-        if (!n || n == (size_t) -1) {
-            break;
-        }
+    const uint8_t *p;
+    size_t ofs = 0, n;
+
+    while (cc->state == CC_UP && ofauth_held_next(held, &ofs, &p, &n)) {
         cc_handle(s, cc, p, n);
-        p += n;
-        len -= n;
     }
 }
 
@@ -1305,35 +1297,90 @@ repush_flows(struct slicer *s, struct sw_conn *sw)
     }
 }
 
+const char *
+slicer_binding_find(const struct slicer *s, uint64_t dpid)
+{
+    for (size_t i = 0; i < s->n_bindings; i++) {
+        if (s->bindings[i].dpid == dpid) {
+            return s->bindings[i].id;
+        }
+    }
+    return NULL;
+}
+
+int
+slicer_binding_add(struct slicer *s, uint64_t dpid, const char *id)
+{
+    const char *bound = slicer_binding_find(s, dpid);
+
+    if (bound) {
+        return strcmp(bound, id) ? EEXIST : 0;
+    }
+    s->bindings = xrealloc(s->bindings, (s->n_bindings + 1) * sizeof *s->bindings);
+    s->bindings[s->n_bindings].dpid = dpid;
+    str_copy(s->bindings[s->n_bindings].id, id, sizeof s->bindings->id);
+    s->n_bindings++;
+    return 0;
+}
+
+bool
+slicer_binding_del(struct slicer *s, uint64_t dpid)
+{
+    for (size_t i = 0; i < s->n_bindings; i++) {
+        if (s->bindings[i].dpid == dpid) {
+            s->bindings[i] = s->bindings[--s->n_bindings];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Binds 'dpid' to 'id' (nothing bound yet) and saves the state file at
+ * once: a switch's connection is not a client's request, but a restart
+ * must keep the binding. */
+static void
+sw_bind(struct slicer *s, uint64_t dpid, const char *id)
+{
+    char msg[512];
+
+    slicer_binding_add(s, dpid, id);
+    LOG_INFO(MOD, "datapath %#" PRIx64 " bound to %s", dpid, id);
+    if (!s->state_path) {
+        return;
+    }
+    json_t *doc = slicer_config_json(s);
+    if (statefile_write(s->state_path, doc, 0600, msg, sizeof msg)) {
+        LOG_WARN(MOD, "datapath %#" PRIx64 ": its binding is not saved (it holds "
+                 "until a restart): %s", dpid, msg);
+        json_decref(doc);
+    } else {
+        json_decref(s->saved);
+        s->saved = doc;
+    }
+}
+
 /* True if 'sw' may be datapath sw->dpid: the first switch to claim a
- * datapath id over TLS binds it to its certificate; later claims must
- * present the same one.  (Plain TCP binds nothing: on loopback, issue 10's
- * credential is still to come.) */
+ * datapath id binds it to the credential it proved (its TLS certificate,
+ * or on plain TCP the switch secret it presented); later claims must
+ * present the same one.  A switch of an open listener proves nothing and
+ * binds nothing. */
 static bool
 sw_identity_ok(struct slicer *s, struct sw_conn *sw)
 {
-    const char *id = ofchan_peer_id(sw->c.ch);
+    const char *id = *ofchan_peer_id(sw->c.ch) ? ofchan_peer_id(sw->c.ch)
+                     : sw->gate.id;
 
-    for (size_t i = 0; i < s->n_bindings; i++) {
-        const struct dpid_binding *b = &s->bindings[i];
-        if (b->dpid != sw->dpid) {
-            continue;
-        }
-        if (!strcmp(b->id, id)) {
-            return true;
-        }
+    const char *bound = slicer_binding_find(s, sw->dpid);
+
+    if (bound && strcmp(bound, id)) {
         s->switches_refused_identity++;
         LOG_WARN(MOD, "switch connection from %s claims datapath %#" PRIx64
                  " with %s, but it is bound to %s: refused", sw->c.peer, sw->dpid,
-                 *id ? id : "no certificate", b->id);
+                 *id ? id : "no credential", bound);
         return false;
     }
-    if (*id) {
-        s->bindings = xrealloc(s->bindings, (s->n_bindings + 1) * sizeof *s->bindings);
-        s->bindings[s->n_bindings].dpid = sw->dpid;
-        str_copy(s->bindings[s->n_bindings].id, id, sizeof s->bindings->id);
-        s->n_bindings++;
-        LOG_INFO(MOD, "datapath %#" PRIx64 " bound to certificate %s", sw->dpid, id);
+    if (!bound && *id) {
+        sw_bind(s, sw->dpid, id);
     }
     return true;
 }
@@ -1378,14 +1425,55 @@ sw_up(struct slicer *s, struct sw_conn *sw)
     ensure_ctrls(s, sw);
 }
 
+/* Closes switch connection 'sw' refused for its credential ('why'):
+ * counted, and logged once per source address. */
+static void
+sw_refuse(struct slicer *s, struct sw_conn *sw, const char *why)
+{
+    if (ofauth_failure(&s->switches_refused, sw->c.peer)) {
+        LOG_WARN(MOD, "switch connection from %s refused: %s (%" PRIu64
+                 " refused so far; this source is not logged again for a "
+                 "while)", sw->c.peer, why, s->switches_refused.n);
+    }
+    conn_close_switch(s, sw);
+}
+
 static void
 sw_handle(struct slicer *s, struct sw_conn *sw, const uint8_t *buf,
           size_t len)
 {
     struct ofp_msg *m = &s->msg;
     struct ofp_error err;
+    const char *why;
 
     sw->msgs_in++;
+    switch (ofauth_gate_input(&sw->gate, buf, len, &why)) {
+    case OFAUTH_PASS:
+        break;
+    case OFAUTH_HELD:
+        return;
+    case OFAUTH_REFUSED:
+        conn_refuse_credential(s, &sw->c, buf, len);
+        sw_refuse(s, sw, why);
+        return;
+    case OFAUTH_ACCEPTED: {
+        struct ofpbuf held;
+        const uint8_t *p;
+        size_t ofs = 0, n;
+
+        ofpbuf_clear(&s->buf);
+        ofauth_encode_reply(&s->buf, buf, len);
+        conn_queue(&sw->c, s->buf.data, s->buf.size);
+        LOG_INFO(MOD, "switch connection from %s presented the switch secret",
+                 sw->c.peer);
+        ofauth_gate_take_held(&sw->gate, &held);
+        while (!sw->c.dead && ofauth_held_next(&held, &ofs, &p, &n)) {
+            sw_handle(s, sw, p, n);
+        }
+        ofpbuf_uninit(&held);
+        return;
+    }
+    }
     if (ofp_decode(buf, len, m, &err)) {
         char name[96];
         /* The header is valid (the framer checked): answer the switch. */
@@ -1491,6 +1579,7 @@ sweep(struct slicer *s)
         }
         *p = sw->next;
         conn_uninit(s, &sw->c);
+        ofauth_gate_destroy(&sw->gate);
         free(sw->ports);
         free(sw->xids);
         free(sw);
@@ -1503,7 +1592,7 @@ sweep(struct slicer *s)
         }
         *p = cc->next;
         conn_uninit(s, &cc->c);
-        ofpbuf_uninit(&cc->preauth);
+        ofauth_gate_destroy(&cc->gate);
         free(cc);
     }
 }
@@ -1522,6 +1611,8 @@ accept_switches(struct slicer *s)
         sw->xids = xcalloc(XID_MAP_SIZE, sizeof *sw->xids);
         sw->next_xid = 1;
         sw->state = SW_HELLO;
+        ofauth_gate_init(&sw->gate, s->listen_tls ? NULL : s->switch_secret,
+                         time_ms());
         sw->next = s->switches;
         s->switches = sw;
         ofpbuf_clear(&s->buf);
@@ -1590,10 +1681,15 @@ timers(struct slicer *s)
         }
         if (cc->state == CC_WAIT && ofchan_backoff_due(&cc->backoff, now)) {
             cc_connect(s, cc);
-        } else if (cc->state == CC_AUTH && now >= cc->auth_deadline_ms) {
+        } else if (cc->state == CC_AUTH && ofauth_gate_expired(&cc->gate, now)) {
             LOG_WARN(MOD, "slice %s: controller did not authenticate in time",
                      cc->slice->name);
             cc_disconnect(s, cc, "no secret");
+        }
+    }
+    for (struct sw_conn *sw = s->switches; sw; sw = sw->next) {
+        if (!sw->c.dead && ofauth_gate_expired(&sw->gate, now)) {
+            sw_refuse(s, sw, "no switch secret presented in time");
         }
     }
     /* A listener paused by descriptor exhaustion listens again. */
@@ -1739,7 +1835,8 @@ slicer_loop(struct slicer *s)
 /* Listens for switches on 'spec' (ptcp: or pssl:; loopback unless an
  * address is given). */
 static int
-listen_switches(struct slicer *s, const char *spec, char *msg, size_t size)
+listen_switches(struct slicer *s, const char *spec,
+                const struct slicer_switch_auth *auth, char *msg, size_t size)
 {
     struct ofstream_listener_limits limits = {
         .max_conns = SLICER_MAX_SWITCH_CONNS,
@@ -1768,6 +1865,25 @@ listen_switches(struct slicer *s, const char *spec, char *msg, size_t size)
                  "--certificate and --ca-cert", spec);
         return EINVAL;
     }
+    /* Plain TCP: only on loopback and with a switch secret, unless the
+     * operator says the switch side is open (docs/security.md). */
+    if (!t.tls && !auth->open && !ofstream_target_is_loopback(&t)) {
+        snprintf(msg, size, "--listen %s: ptcp: beyond loopback lets any host "
+                 "claim a datapath: use pssl:, or --switches-open to allow it",
+                 spec);
+        return EINVAL;
+    }
+    if (!t.tls && !auth->open && !auth->secret) {
+        snprintf(msg, size, "--listen %s: ptcp: needs --switch-secret-file FILE "
+                 "(switches present the secret), or --switches-open to let any "
+                 "local process claim a datapath", spec);
+        return EINVAL;
+    }
+    if (!t.tls && !auth->secret) {
+        LOG_WARN(MOD, "switch listener %s is open: any process that reaches it "
+                 "can claim a datapath id no certificate has bound", spec);
+    }
+    s->listen_tls = t.tls;
     error = ofstream_listener_open(&t, t.tls ? s->tls : NULL, &limits,
                                    "switch listener", &s->listener, why,
                                    sizeof why);
@@ -1809,10 +1925,18 @@ rpc_commit(void *aux, struct jsonrpc_error *err)
 struct slicer *
 slicer_create(const char *listen_spec, const char *const tls_files[3],
               const char *socket_path, const char *state_path,
-              unsigned int tag_shift, bool restore, char *msg, size_t size)
+              unsigned int tag_shift, bool restore,
+              const struct slicer_switch_auth *auth, char *msg, size_t size)
 {
     struct slicer *s = xzalloc(sizeof *s);
     int error;
+
+    if (auth->secret && ofauth_secret_check(auth->secret, msg, size)) {
+        free(s);
+        return NULL;
+    }
+    str_copy(s->switch_secret, auth->secret ? auth->secret : "",
+             sizeof s->switch_secret);
 
     slicer_config_init(&s->cfg);
     s->cfg.tag_shift = tag_shift;
@@ -1865,7 +1989,7 @@ slicer_create(const char *listen_spec, const char *const tls_files[3],
     }
     s->rpc_conn.fd = jsonrpc_server_fd(s->rpc);
     conn_set_events(s, &s->rpc_conn, EPOLLIN);
-    error = listen_switches(s, listen_spec, msg, size);
+    error = listen_switches(s, listen_spec, auth, msg, size);
     if (error) {
         goto fail;
     }
@@ -2085,7 +2209,7 @@ slicer_stats_json(struct slicer *s)
     if (s->listener) {
         ofstream_listener_stats(s->listener, &ls);
     }
-    return json_pack("{s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I,s:i},s:I,s:I}",
+    return json_pack("{s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I,s:i},s:I,s:I,s:I}",
                      "slices", slices,
                      "switches", slicer_switches_json(s), "packet_ins_unowned",
                      (json_int_t) s->packet_ins_unowned, "switch_listener",
@@ -2097,5 +2221,7 @@ slicer_stats_json(struct slicer *s)
                      "connections_dropped_overflow",
                      (json_int_t) ofchan_n_overflows(),
                      "switches_refused_identity",
-                     (json_int_t) s->switches_refused_identity);
+                     (json_int_t) s->switches_refused_identity,
+                     "switches_refused_credential",
+                     (json_int_t) s->switches_refused.n);
 }

@@ -46,6 +46,7 @@
 
 #include <jansson.h>
 
+#include "ofauth.h"
 #include "ofp-msg.h"
 
 #define SLICER_DEFAULT_SOCKET "/run/lamina/slicer.sock"
@@ -155,7 +156,8 @@ struct slice {
     char name[64];
     uint16_t tag;
     char controller[128];       /* "tcp:HOST[:PORT]" or "ssl:HOST[:PORT]" */
-    char secret[128];           /* "" when none */
+    char secret[OFAUTH_SECRET_MAX + 1]; /* "" when none */
+    bool open;                  /* no secret, and so declared */
     uint32_t max_flows;         /* per switch; 0: unlimited */
     uint32_t rate;              /* control messages per second; 0: none */
     uint32_t burst;

@@ -24,6 +24,7 @@ static const struct cli_option slicer_cli_options[] = {
     { "controller", "controller", CLI_STRING },
     { "switch", "switches", CLI_REPEAT },
     { "secret", "secret", CLI_STRING },
+    { "open", "open", CLI_TRUE },
     { "max-flows", "max_flows", CLI_UINT },
     { "rate", "rate", CLI_UINT },
     { "burst", "burst", CLI_UINT },
@@ -37,9 +38,9 @@ static const struct cli_option slicer_cli_options[] = {
 
 static const struct cli_command slicer_cli_commands[] = {
     { "slicer slice add", "slice.add", "name",
-      "controller switch secret max-flows rate burst queue bandwidth tag",
+      "controller switch secret open max-flows rate burst queue bandwidth tag",
       "NAME --controller tcp:IP:PORT --switch DPID[/VDPID]:PORT[=VPORT],... "
-      "[--switch ...] [--secret S] [--max-flows N] [--rate MSGS/S] "
+      "[--switch ...] (--secret S | --open) [--max-flows N] [--rate MSGS/S] "
       "[--burst N] [--queue Q --bandwidth RATE] [--tag N]",
       "add a slice: its switches and ports, controller and limits" },
     { "slicer slice set", "slice.set", "name", "max-flows rate burst secret",
@@ -57,6 +58,10 @@ static const struct cli_command slicer_cli_commands[] = {
       "delete a flowspace entry (and the slice's flows inside it)" },
     { "slicer flowspace list", "flowspace.list", "slice?", "", "[SLICE]",
       "list flowspace entries" },
+    { "slicer binding list", "binding.list", "", "", "",
+      "datapath ids and the credential each is bound to" },
+    { "slicer binding del", "binding.del", "dpid", "", "DPID",
+      "forget the credential of a datapath id (a switch replaced for good)" },
     { "slicer switch list", "switch.list", "", "", "",
       "list connected switches" },
     { "slicer stats", "stats.get", "", "", "", "per-slice counters" },

@@ -489,10 +489,14 @@ slicer_slice_add(struct slicer_config *cfg, const json_t *params,
         *field = "controller";
         return EINVAL;
     }
-    if (secret && strlen(secret) >= sizeof s->secret) {
+    if (secret && *secret && ofauth_secret_check(secret, msg, size)) {
         *field = "secret";
-        return cfg_error(EINVAL, msg, size, "secret longer than %zu bytes",
-                         sizeof s->secret - 1);
+        return EINVAL;
+    }
+    v = json_object_get(params, "open");
+    if (v && !json_is_boolean(v)) {
+        *field = "open";
+        return cfg_error(EINVAL, msg, size, "\"open\" is true or false");
     }
     if (!json_is_array(sw) || !json_array_size(sw)) {
         *field = "switches";
@@ -504,6 +508,7 @@ slicer_slice_add(struct slicer_config *cfg, const json_t *params,
     str_copy(s->name, name, sizeof s->name);
     str_copy(s->controller, ctrl, sizeof s->controller);
     str_copy(s->secret, secret ? secret : "", sizeof s->secret);
+    s->open = json_is_true(v);
 
     /* Integer limits. */
     static const struct { const char *key; uint64_t max; } ints[] = {

@@ -60,6 +60,7 @@ struct sw_conn {
     uint32_t next_xid;
     uint64_t connected_ms;
     uint64_t msgs_in, msgs_out, packet_ins_unowned;
+    struct ofauth_gate gate;    /* the switch secret, on plain TCP */
 };
 
 enum cc_state { CC_WAIT, CC_CONNECTING, CC_HELLO, CC_AUTH, CC_UP };
@@ -73,8 +74,7 @@ struct ctrl_conn {
     enum cc_state state;
     uint32_t serial;
     struct ofchan_backoff backoff;
-    uint64_t auth_deadline_ms;
-    struct ofpbuf preauth;      /* messages held until the secret came */
+    struct ofauth_gate gate;    /* the slice's secret (ofauth.h) */
     uint64_t connects;          /* successful connections */
 };
 
@@ -108,18 +108,30 @@ struct slicer {
     struct ofp_msg out;         /* scratch: one being built */
     struct ofpbuf buf;          /* scratch encoding buffer */
     uint64_t packet_ins_unowned;
-    struct dpid_binding *bindings;  /* datapath id → the certificate it
-                                     * first connected with (TLS only) */
+    struct dpid_binding *bindings;  /* datapath id → the credential it
+                                     * first registered with (a certificate
+                                     * or the switch secret) */
     size_t n_bindings;
     uint64_t switches_refused_identity;
+    char switch_secret[OFAUTH_SECRET_MAX + 1];  /* "" if none */
+    bool listen_tls;            /* pssl: switch listener */
+    struct ofauth_failures switches_refused;    /* for their credential */
+};
+
+/* How switches authenticate on a ptcp: listener. */
+struct slicer_switch_auth {
+    const char *secret;         /* every switch presents it; NULL: none */
+    bool open;                  /* allowed without secret, and beyond
+                                 * loopback */
 };
 
 /* slicer.c: the daemon. */
 struct slicer *slicer_create(const char *listen_spec,
                              const char *const tls_files[3],
                              const char *socket_path, const char *state_path,
-                             unsigned int tag_shift, bool restore, char *msg,
-                             size_t size);
+                             unsigned int tag_shift, bool restore,
+                             const struct slicer_switch_auth *,
+                             char *msg, size_t size);
 int slicer_loop(struct slicer *);
 void slicer_watch_signals(struct slicer *, int signal_fd);
 void slicer_destroy(struct slicer *);
@@ -131,6 +143,13 @@ void slicer_fs_removing(struct slicer *, struct fs_entry *);
 json_t *slicer_stats_json(struct slicer *);
 json_t *slicer_switches_json(struct slicer *);
 json_t *slicer_config_json(struct slicer *);
+/* Datapath id bindings (saved with the configuration, section
+ * "bindings"): the credential 'dpid' is bound to, or NULL; binds it
+ * (0, or EEXIST if bound to another credential); forgets it (false if it
+ * was not bound). */
+const char *slicer_binding_find(const struct slicer *, uint64_t dpid);
+int slicer_binding_add(struct slicer *, uint64_t dpid, const char *id);
+bool slicer_binding_del(struct slicer *, uint64_t dpid);
 
 /* slicer_rpc.c */
 extern const struct jsonrpc_method slicer_rpc_methods[];

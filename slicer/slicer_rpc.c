@@ -49,6 +49,7 @@ slice_json(const struct slice *s)
 
     json_object_del(o, "secret");
     json_object_set_new(o, "has_secret", json_boolean(s->secret[0]));
+    json_object_set_new(o, "open", json_boolean(s->open));
     json_object_set_new(o, "tag", json_integer(s->tag));
     for (size_t i = 0; i < s->n_dps; i++) {
         const struct slice_dp *dp = &s->dps[i];
@@ -99,8 +100,8 @@ fs_json(const struct fs_entry *e)
 }
 
 static const char *const slice_keys[] = {
-    "name", "controller", "switches", "secret", "max_flows", "rate", "burst",
-    "queue", "bandwidth_bps", "tag", NULL,
+    "name", "controller", "switches", "secret", "open", "max_flows", "rate",
+    "burst", "queue", "bandwidth_bps", "tag", NULL,
 };
 
 static int
@@ -119,6 +120,22 @@ rpc_slice_add(const json_t *params, json_t **result, struct jsonrpc_error *err,
     error = slicer_slice_add(&s->cfg, params, &slice, msg, sizeof msg, &field);
     if (error) {
         return app_error(err, error, field, msg);
+    }
+    /* Without a secret or a certificate (ssl:), whoever listens on the
+     * controller address becomes the slice's controller: only when said
+     * so.  (A state file of an older slicer has such slices: they are
+     * restored as open, and said.) */
+    if (!slice->secret[0] && !slice->open && strncmp(slice->controller, "ssl:", 4)) {
+        if (!s->replaying) {
+            slicer_slice_remove(&s->cfg, slice);
+            return app_error(err, EINVAL, "secret", "a slice needs --secret S "
+                             "(its controller presents it), an ssl: controller, "
+                             "or --open (whoever listens on its controller "
+                             "address then controls it)");
+        }
+        slice->open = true;
+        json_object_set_new(slice->spec, "open", json_true());
+        LOG_WARN("slicer", "slice %s has no secret: restored as open", slice->name);
     }
     /* The tag is part of the slice's identity on the switches. */
     json_object_set_new(slice->spec, "tag", json_integer(slice->tag));
@@ -166,8 +183,13 @@ rpc_slice_set(const json_t *params, json_t **result, struct jsonrpc_error *err,
         json_object_set_new(slice->spec, *k, json_integer(v));
     }
     if (secret) {
-        if (strlen(secret) >= sizeof slice->secret) {
-            return app_error(err, EINVAL, "secret", "secret too long");
+        char why[128];
+        if (!*secret && !slice->open && strncmp(slice->controller, "ssl:", 4)) {
+            return app_error(err, EINVAL, "secret", "slice is not open: it "
+                             "keeps a secret (delete and add it with --open)");
+        }
+        if (*secret && ofauth_secret_check(secret, why, sizeof why)) {
+            return app_error(err, EINVAL, "secret", why);
         }
         str_copy(slice->secret, secret, sizeof slice->secret);
         json_object_set_new(slice->spec, "secret", json_string(secret));
@@ -306,6 +328,85 @@ rpc_stats(const json_t *params, json_t **result, struct jsonrpc_error *err,
     return 0;
 }
 
+/* "binding.add" {dpid, id}: binds a datapath id to a credential (a
+ * restart replays the switches' bindings through it; an operator may
+ * bind a certificate's fingerprint ahead of the switch). */
+static int
+rpc_binding_add(const json_t *params, json_t **result, struct jsonrpc_error *err,
+                void *aux)
+{
+    static const char *const keys[] = { "dpid", "id", NULL };
+    struct slicer *s = aux;
+    const char *dpid_s, *id;
+    uint64_t dpid;
+
+    if (jsonrpc_params_check(params, keys, err)
+        || jsonrpc_param_string(params, "dpid", true, &dpid_s, err)
+        || jsonrpc_param_string(params, "id", true, &id, err)) {
+        return EINVAL;
+    }
+    if (!slicer_parse_dpid(dpid_s, &dpid) || !dpid) {
+        return app_error(err, EINVAL, "dpid", "not a datapath id");
+    }
+    if ((strncmp(id, "sha256:", 7) && strncmp(id, "secret-sha256:", 14))
+        || strlen(id) >= sizeof s->bindings->id) {
+        return app_error(err, EINVAL, "id", "a credential is \"sha256:HEX\" "
+                         "(a certificate) or \"secret-sha256:HEX\"");
+    }
+    if (slicer_binding_add(s, dpid, id)) {
+        return app_error(err, EEXIST, "dpid", "bound to another credential "
+                         "(binding.del it first)");
+    }
+    s->changed = true;
+    *result = json_object();
+    return 0;
+}
+
+/* "binding.del" {dpid}: forgets a binding (a switch replaced for good). */
+static int
+rpc_binding_del(const json_t *params, json_t **result, struct jsonrpc_error *err,
+                void *aux)
+{
+    static const char *const keys[] = { "dpid", NULL };
+    struct slicer *s = aux;
+    const char *dpid_s;
+    uint64_t dpid;
+
+    if (jsonrpc_params_check(params, keys, err)
+        || jsonrpc_param_string(params, "dpid", true, &dpid_s, err)) {
+        return EINVAL;
+    }
+    if (!slicer_parse_dpid(dpid_s, &dpid) || !slicer_binding_del(s, dpid)) {
+        return app_error(err, ENOENT, "dpid", "no such binding");
+    }
+    s->changed = true;
+    *result = json_object();
+    return 0;
+}
+
+/* The bindings as the state file holds them. */
+static json_t *
+bindings_json(const struct slicer *s)
+{
+    json_t *a = json_array();
+    char buf[32];
+
+    for (size_t i = 0; i < s->n_bindings; i++) {
+        snprintf(buf, sizeof buf, "%#" PRIx64, s->bindings[i].dpid);
+        json_array_append_new(a, json_pack("{s:s,s:s}", "dpid", buf, "id",
+                                           s->bindings[i].id));
+    }
+    return a;
+}
+
+static int
+rpc_binding_list(const json_t *params, json_t **result,
+                 struct jsonrpc_error *err, void *aux)
+{
+    *result = json_pack("{s:o}", "bindings", bindings_json(aux));
+    return 0;
+}
+
 json_t *
 slicer_config_json(struct slicer *s)
 {
@@ -317,7 +418,8 @@ slicer_config_json(struct slicer *s)
     for (size_t i = 0; i < s->cfg.n_fs; i++) {
         json_array_append(fs, s->cfg.fs[i]->spec);
     }
-    return json_pack("{s:o,s:o}", "slices", slices, "flowspace", fs);
+    return json_pack("{s:o,s:o,s:o}", "slices", slices, "flowspace", fs,
+                     "bindings", bindings_json(s));
 }
 
 /* Answers the configuration as saved, but with each secret replaced by
@@ -356,6 +458,10 @@ const struct jsonrpc_method slicer_rpc_methods[] = {
     { "flowspace.del", rpc_fs_del, "delete a flowspace entry" },
     { "flowspace.list", rpc_fs_list, "list flowspace entries" },
     { "switch.list", rpc_switch_list, "list connected switches" },
+    { "binding.add", rpc_binding_add, "bind a datapath id to a credential: "
+      "dpid, id" },
+    { "binding.del", rpc_binding_del, "forget a datapath id's credential" },
+    { "binding.list", rpc_binding_list, "datapath ids and their credentials" },
     { "stats.get", rpc_stats, "per-slice counters" },
     { "config.get", rpc_config, "the configuration, as saved" },
     { NULL, NULL, NULL },
@@ -370,6 +476,7 @@ static const struct statefile_section slicer_state_sections[] = {
       IDS("max_flows", "rate", "burst", "secret"), NULL },
     { "flowspace", "flowspace.add", "flowspace.del", NULL, IDS("name"),
       NULL, NULL },
+    { "bindings", "binding.add", "binding.del", NULL, IDS("dpid"), NULL, NULL },
     { NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

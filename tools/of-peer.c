@@ -20,7 +20,8 @@
  *   --duration S  (reactive/hold: stop after S seconds)
  *
  * As a switch (connects to a controller or to the slicer):
- *   of-peer switch --connect IP:PORT --dpid D --ports N MODE [--count N]
+ *   of-peer switch --connect IP:PORT --dpid D --ports N [--secret S] MODE
+ *                  [--count N]       (--secret: the slicer's switch secret)
  *     serve     answers handshake, port-desc, flow stats (empty), barrier,
  *               echo; counts FLOW_MODs (until killed or --duration)
  *     packetin  after the controller installs its first flow (or 1 s),
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "flowspace.h"
+#include "ofauth.h"
 #include "ofp-framer.h"
 #include "ofp-msg.h"
 #include "util.h"
@@ -483,13 +485,7 @@ run_controller(int port, const char *mode, long count, const char *secret,
     setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     hello(&p);
     if (secret) {
-        struct ofp_msg m;
-        char *text = xasprintf("lamina-secret:%s", secret);
-        ofp_msg_init(&m, OFPT_ECHO_REQUEST, 7);
-        m.echo.data = (const uint8_t *) text;
-        m.echo.len = strlen(text);
-        peer_send(&p, &m);
-        free(text);
+        ofauth_encode_credential(&p.out, 7, secret);
     }
     ofp_encode_simple(&p.out, OFPT_FEATURES_REQUEST, 2);
     peer_flush(&p);
@@ -670,7 +666,7 @@ switch_answer(struct peer *p, uint64_t dpid, int n_ports)
 
 static int
 run_switch(const char *connect_to, uint64_t dpid, int n_ports, const char *mode,
-           long count, double duration)
+           long count, double duration, const char *secret)
 {
     struct sockaddr_in sin = { .sin_family = AF_INET };
     char ip[64];
@@ -701,6 +697,10 @@ run_switch(const char *connect_to, uint64_t dpid, int n_ports, const char *mode,
     }
     setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     hello(&p);
+    if (secret) {
+        ofauth_encode_credential(&p.out, 7, secret);     /* the switch secret */
+        peer_flush(&p);
+    }
 
     if (!strcmp(mode, "serve")) {
         uint64_t end = duration > 0 ? time_ms() + duration * 1000 : UINT64_MAX;
@@ -790,7 +790,7 @@ main(int argc, char *argv[])
         return run_controller(port, mode, count, secret, match, duration);
     }
     if (!strcmp(role, "switch") && connect_to) {
-        return run_switch(connect_to, dpid, n_ports, mode, count, duration);
+        return run_switch(connect_to, dpid, n_ports, mode, count, duration, secret);
     }
     die("%s", "usage: of-peer controller --listen PORT MODE | "
         "switch --connect IP:PORT MODE");

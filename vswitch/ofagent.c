@@ -12,6 +12,7 @@
 #include "fp_openflow.h"
 #include "log.h"
 #include "ofagent.h"
+#include "ofauth.h"
 #include "ofchan.h"
 #include "ofp-msg.h"
 #include "ofpbuf.h"
@@ -55,6 +56,7 @@ struct ofconn {
     bool up;                        /* connected (and TLS handshake done) */
     bool negotiated;                /* HELLO exchanged */
     bool dead;                      /* to be closed at the end of the pass */
+    struct ofauth_gate gate;        /* the listener's secret (ofauth.h) */
     uint32_t role;
     char peer[160];
 };
@@ -85,6 +87,9 @@ struct ofsw {
 
     char *listen;                   /* "ptcp:..." / "pssl:..." or NULL */
     struct ofstream_listener *listener;
+    char *secret;                   /* peers of the listener present it */
+    char *switch_secret;            /* we present it to active targets */
+    struct ofauth_failures refused; /* peers refused for their credential */
     char *tls_files[3];             /* private key, certificate, CA */
     struct ofstream_tls *tls;       /* loaded from them on first need */
     struct ofconn **conns;
@@ -202,7 +207,13 @@ ofconn_new(struct ofsw *sw, struct ofchan *ch, int active, const char *peer)
     str_copy(c->peer, peer, sizeof c->peer);
     sw->conns = xrealloc(sw->conns, (sw->n_conns + 1) * sizeof *sw->conns);
     sw->conns[sw->n_conns++] = c;
+    /* Accepted peers present the listener's secret; we present ours to
+     * the controllers we connect to. */
+    ofauth_gate_init(&c->gate, active < 0 ? sw->secret : NULL, time_ms());
     ofp_encode_hello(&hello, 0, OFA_VERSIONS);
+    if (active >= 0 && sw->switch_secret) {
+        ofauth_encode_credential(&hello, 0, sw->switch_secret);
+    }
     ofconn_send(c, hello.data, hello.size, false);
     ofpbuf_uninit(&hello);
     ofconn_run(c);
@@ -212,6 +223,7 @@ ofconn_new(struct ofsw *sw, struct ofchan *ch, int active, const char *peer)
 static void
 ofconn_free(struct ofconn *c)
 {
+    ofauth_gate_destroy(&c->gate);
     ofchan_destroy(c->ch);
     free(c);
 }
@@ -331,6 +343,12 @@ ofsw_create(const char *slice, const char *swname, void *state)
     sw->dpid = cfg->has_datapath_id ? cfg->datapath_id : default_dpid(slice, swname);
     sw->miss_send_len = OFA_DEFAULT_MISS_SEND_LEN;
     sw->listen = cfg->listen ? xstrdup(cfg->listen) : NULL;
+    sw->secret = cfg->secret ? xstrdup(cfg->secret) : NULL;
+    sw->switch_secret = cfg->switch_secret ? xstrdup(cfg->switch_secret) : NULL;
+    if (cfg->open && sw->listen && !sw->secret && strncmp(sw->listen, "pssl:", 5)) {
+        LOG_WARN(MOD, "%s/%s: listener %s is open: whoever reaches it controls "
+                 "this vnode's flows (docs/security.md)", slice, swname, sw->listen);
+    }
     sw->tls_files[0] = cfg->private_key ? xstrdup(cfg->private_key) : NULL;
     sw->tls_files[1] = cfg->certificate ? xstrdup(cfg->certificate) : NULL;
     sw->tls_files[2] = cfg->ca_cert ? xstrdup(cfg->ca_cert) : NULL;
@@ -362,6 +380,8 @@ ofsw_destroy(struct ofsw *sw)
     free(sw->conns);
     free(sw->ports);
     free(sw->listen);
+    free(sw->secret);
+    free(sw->switch_secret);
     free(sw->slice);
     free(sw->sw);
     free(sw);
@@ -394,7 +414,8 @@ ofsw_broadcast(struct ofagent *a, struct ofsw *sw, const struct ofp_msg *msg,
 
     for (size_t i = 0; i < sw->n_conns; i++) {
         struct ofconn *c = sw->conns[i];
-        if (!c->negotiated || c->dead || (!to_slaves && c->role == OFA_ROLE_SLAVE)) {
+        if (!c->negotiated || !c->gate.open || c->dead
+            || (!to_slaves && c->role == OFA_ROLE_SLAVE)) {
             continue;
         }
         if (!encoded) {
@@ -784,6 +805,22 @@ handle_multipart(struct ofagent *a, struct ofconn *c, const struct ofp_msg *req,
         send_mp_list(a, c, &rep, ms, n, sizeof *ms);
         break;
     }
+    case OFPMP_METER_CONFIG: {
+        size_t nm = ofpl_n_meters(sw->pl), n = 0;
+        struct ofp_meter_config *mc = ofp_msg_alloc(&rep, (nm + 1) * sizeof *mc);
+        for (size_t i = 0; i < nm; i++) {
+            if (req->mp.meter_id == 0xffffffffu
+                || req->mp.meter_id == ofpl_meter_id(sw->pl, i)) {
+                ofpl_meter_config(sw->pl, i, &mc[n++], &rep);
+            }
+        }
+        send_mp_list(a, c, &rep, mc, n, sizeof *mc);
+        break;
+    }
+    case OFPMP_METER_FEATURES:
+        ofpl_meter_features(&rep.mp.meter_features);
+        ofconn_send_msg(c, a, &rep);
+        break;
     default:
         send_error(a, c, req->raw, req->raw_len,
                    OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_MULTIPART));
@@ -834,8 +871,8 @@ tf_oxms(struct ofpbuf *b, uint16_t type, bool masks, bool writable)
     tf_prop_begin(b, type, &start);
     for (int f = 0; f < OFP_F_N; f++) {
         bool hm = masks && ofp_fields[f].maskable;
-        if (writable && (f == OFP_F_IN_PORT || f == OFP_F_ETH_TYPE)) {
-            continue;               /* set-field: read-only fields */
+        if (writable && !ofp_field_settable(f)) {
+            continue;               /* set-field: what it refuses */
         }
         tf_put16x2(b, OFPXMC_OPENFLOW_BASIC,
                    ofp_fields[f].oxm_field << 9 | hm << 8
@@ -1196,6 +1233,60 @@ handle_msg(struct ofagent *a, struct ofconn *c, const uint8_t *p, size_t len,
     ofp_msg_free(&msg);
 }
 
+/* Refuses 'c''s peer for its credential ('why'): HELLO_FAILED/EPERM, then
+ * closed; counted, and logged once per source address. */
+static void
+ofconn_refuse(struct ofagent *a, struct ofconn *c, const uint8_t *p, size_t len,
+              const char *why)
+{
+    struct ofsw *sw = c->sw;
+
+    if (p) {
+        send_error(a, c, p, len, OFP_ERROR(OFPET_HELLO_FAILED, OFPHFC_EPERM));
+    }
+    if (ofauth_failure(&sw->refused, c->peer)) {
+        LOG_WARN(MOD, "%s/%s: %s refused: %s (%llu refused so far; this "
+                 "source is not logged again for a while)", sw->slice, sw->sw,
+                 c->peer, why, (unsigned long long) sw->refused.n);
+    }
+    c->dead = true;
+}
+
+/* Handles message 'p' from 'c' through the connection's gate: nothing but
+ * HELLO is handled before the peer presented the listener's secret. */
+static void
+ofconn_handle(struct ofagent *a, struct ofconn *c, const uint8_t *p, size_t len,
+              bool *paused)
+{
+    const char *why;
+    struct ofpbuf held;
+
+    switch (ofauth_gate_input(&c->gate, p, len, &why)) {
+    case OFAUTH_PASS:
+        handle_msg(a, c, p, len, paused);
+        break;
+    case OFAUTH_HELD:
+        break;
+    case OFAUTH_REFUSED:
+        ofconn_refuse(a, c, p, len, why);
+        break;
+    case OFAUTH_ACCEPTED:
+        ofpbuf_clear(&a->scratch);
+        ofauth_encode_reply(&a->scratch, p, len);
+        ofconn_send(c, a->scratch.data, a->scratch.size, false);
+        LOG_INFO(MOD, "%s/%s: %s presented the secret", c->sw->slice, c->sw->sw,
+                 c->peer);
+        ofauth_gate_take_held(&c->gate, &held);
+        const uint8_t *m;
+        size_t ofs = 0, n;
+        while (!c->dead && ofauth_held_next(&held, &ofs, &m, &n)) {
+            handle_msg(a, c, m, n, paused);
+        }
+        ofpbuf_uninit(&held);
+        break;
+    }
+}
+
 static void
 ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
 {
@@ -1213,7 +1304,7 @@ ofconn_read(struct ofagent *a, struct ofconn *c, bool *paused)
             ofconn_kill(c, ofchan_error(c->ch));
             return;
         }
-        handle_msg(a, c, msg, len, paused);
+        ofconn_handle(a, c, msg, len, paused);
     }
 }
 
@@ -1349,6 +1440,12 @@ ofagent_tick(struct ofagent *a, uint64_t now_ms)
         struct removed_aux raux = { a, sw };
 
         ofsw_try_listen(sw);
+        for (size_t k = 0; k < sw->n_conns; k++) {
+            struct ofconn *c = sw->conns[k];
+            if (!c->dead && ofauth_gate_expired(&c->gate, now_ms)) {
+                ofconn_refuse(a, c, NULL, 0, "no secret presented in time");
+            }
+        }
         for (unsigned k = 0; k < sw->n_actives; k++) {
             ofsw_try_connect(sw, k, now_ms);
         }

@@ -22,13 +22,17 @@ static const struct cli_option switch_cli_options[] = {
     { "budget", "budget", CLI_UINT },
     { "mbuf-quota", "mbuf_quota", CLI_UINT },
     { "fp", "fp", CLI_STRING },
+    { "program", "program", CLI_STRING },
     { "devargs-a", "devargs_a", CLI_STRING },
     { "devargs-b", "devargs_b", CLI_STRING },
     { "config", "config", CLI_JSON },
     { "vlan", "vlan", CLI_UINT },
+    { "vlans", "vlans", CLI_LIST },
+    { "keep-tag", "keep_tag", CLI_TRUE },
     { "path", "path", CLI_LIST },
     { "label", "label", CLI_UINT },
     { "border", "border", CLI_JSON },
+    { "border-in", "border_in", CLI_JSON },
 };
 
 static const struct cli_command switch_cli_commands[] = {
@@ -84,28 +88,43 @@ static const struct cli_command switch_cli_commands[] = {
       "delete a slice with its vnodes, vports and virtual links" },
     { "slice list", "slice.list", "", "", "", "list slices" },
 
-    { "vnode add", "vnode.add", "slice switch", "fp config",
-      "SLICE SWITCH [--fp l2learn] [--config JSON]",
-      "add the slice's vnode on a switch" },
+    { "vnode add", "vnode.add", "slice switch", "fp config program",
+      "SLICE SWITCH [--fp l2learn|openflow|ebpf] [--config JSON] "
+      "[--program /ABS/PATH.o]",
+      "add the slice's vnode on a switch (ebpf: --program, docs/ebpf.md)" },
+    { "vnode set", "vnode.set", "slice switch", "config program",
+      "SLICE SWITCH [--program /ABS/PATH.o] [--config JSON]",
+      "swap a vnode's eBPF program at a round boundary (tables stay)",
+      .need_option = true },
+    { "vnode table dump", "vnode.table.dump", "slice switch table?", "",
+      "SLICE SWITCH [TABLE]", "print an ebpf vnode's tables" },
+    { "vnode table set", "vnode.table.set", "slice switch table key value", "",
+      "SLICE SWITCH TABLE KEY VALUE",
+      "set an entry (key: number, 0xHEX, IPv6/IPv4[/LEN] or MAC)" },
+    { "vnode table del", "vnode.table.del", "slice switch table key", "",
+      "SLICE SWITCH TABLE KEY", "delete an entry of an ebpf vnode's table" },
     { "vnode del", "vnode.del", "slice switch", "", "SLICE SWITCH",
       "delete a vnode" },
     { "vnode list", "vnode.list", "slice?", "", "[SLICE]", "list vnodes" },
     { "vnode dump", "vnode.dump", "slice switch", "", "SLICE SWITCH",
       "print a vnode's forwarding state (MAC table)" },
 
-    { "vport add", "vport.add", "slice switch vport port", "vlan",
-      "SLICE SWITCH VPORT PORT [--vlan N]",
-      "bind a vport of the slice's vnode to an access port (or one VLAN)" },
+    { "vport add", "vport.add", "slice switch vport port",
+      "vlan vlans keep-tag",
+      "SLICE SWITCH VPORT PORT [--vlan N] [--vlans all|V,F-L,...] [--keep-tag]",
+      "bind a vport to an access port: untagged, one VLAN (tag removed), "
+      "a VLAN set or the whole port (tags kept)" },
     { "vport del", "vport.del", "slice switch vport", "",
       "SLICE SWITCH VPORT", "delete a vport" },
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
-    { "vlink add", "vlink.add", "slice name", "path label border",
+    { "vlink add", "vlink.add", "slice name", "path label border border-in",
       "SLICE NAME --path SW1,SW2[,...] [--label N] "
-      "[--border '{\"port\":P,\"label\":N}']",
+      "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}']]",
       "add a virtual link between the vnodes on the first and last switch, "
       "or (--border) from the first switch's vnode to a border port of the "
-      "last",
+      "last, or (both) from a border port of the first to one of the last "
+      "(transit)",
       .required = "path" },
     { "vlink del", "vlink.del", "slice name", "", "SLICE NAME",
       "delete a virtual link" },

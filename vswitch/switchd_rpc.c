@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dataplane.h"
+#include "fp_ebpf.h"
 #include "log.h"
 #include "switchd_state.h"
 #include "util.h"
@@ -151,13 +152,13 @@ switchd_rpc_begin(void *rpc_)
     struct switchd_rpc *rpc = rpc_;
 
     rpc->n_changes_before = rpc->n_changes;
-    dp_pause();
+    dp_batch_begin();
 }
 
 int
 switchd_rpc_end(void *rpc_, struct jsonrpc_error *err)
 {
-    dp_resume();
+    dp_batch_end();
     return switchd_rpc_commit(rpc_, err);
 }
 
@@ -702,29 +703,173 @@ RPC_HANDLER(queue_list)
 
 /* ---- Vnodes and vports -------------------------------------------------- */
 
+/* The forwarding plane's config of vnode.add / vnode.set: "config", with
+ * "program" (the CLI's --program) folded in.  A new reference in
+ * '*config' (NULL when neither is given). */
+static int
+vnode_fp_config(const json_t *params, const char *slice, const char *sw,
+                json_t **config, struct jsonrpc_error *err)
+{
+    const json_t *c = json_object_get(params, "config");
+    const json_t *program = json_object_get(params, "program");
+
+    *config = NULL;
+    if (c && !json_is_null(c) && !json_is_object(c)) {
+        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
+                         "parameter \"config\" must be an object", slice, sw);
+    }
+    if (program && !json_is_null(program) && !json_is_string(program)) {
+        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
+                         "parameter \"program\" must be a file name", slice, sw);
+    }
+    if (c && json_is_object(c)) {
+        *config = json_deep_copy(c);
+    }
+    if (program && json_is_string(program)) {
+        if (!*config) {
+            *config = json_object();
+        }
+        json_object_set(*config, "program", (json_t *) program);
+    }
+    return 0;
+}
+
 RPC_HANDLER(vnode_add)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
     const char *slice, *sw, *fp;
-    const json_t *config;
+    json_t *config;
 
-    if (check_members(rpc, params, MEMBERS("slice", "switch", "fp", "config"),
-                      err)
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "fp", "config",
+                                           "program"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
         || jsonrpc_param_name(params, "switch", true, &sw, err)
-        || opt_name(params, "fp", &fp, err)) {
+        || opt_name(params, "fp", &fp, err)
+        || vnode_fp_config(params, slice, sw, &config, err)) {
         return EINVAL;
     }
-    config = json_object_get(params, "config");
-    if (json_is_null(config)) {
-        config = NULL;
-    } else if (config && !json_is_object(config)) {
-        return bad_param(err, "vnode of slice \"%s\" on switch \"%s\": "
-                         "parameter \"config\" must be an object", slice, sw);
+    int error = dp_vnode_add(slice, sw, fp, config, &dperr);
+    json_decref(config);
+    return dp_outcome(rpc, error, &dperr, "vnode.add", err);
+}
+
+RPC_HANDLER(vnode_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *slice, *sw;
+    json_t *config;
+
+    if (check_members(rpc, params, MEMBERS("slice", "switch", "config",
+                                           "program"), err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || vnode_fp_config(params, slice, sw, &config, err)) {
+        return EINVAL;
     }
-    return dp_outcome(rpc, dp_vnode_add(slice, sw, fp, config, &dperr),
-                      &dperr, "vnode.add", err);
+    if (!config) {
+        return bad_param(err, "vnode.set: give \"config\" or \"program\"");
+    }
+    /* Keep what the new config leaves out (e.g. the tables, the window). */
+    const struct dp_fp_class *cls;
+    void *state = dp_vnode_fp_state(slice, sw, &cls);
+    if (state) {
+        json_t *old = cls->config(state);
+        json_object_update_missing(config, old);
+        json_decref(old);
+    }
+    int error = dp_vnode_set(slice, sw, config, &dperr);
+    json_decref(config);
+    return dp_outcome(rpc, error, &dperr, "vnode.set", err);
+}
+
+/* The "ebpf" plane of vnode {slice, switch} in 'params', for the table
+ * methods, after checking the members 'members'. */
+static void *
+ebpf_params(struct switchd_rpc *rpc, const json_t *params,
+            const char *const *members, struct jsonrpc_error *err)
+{
+    const struct dp_fp_class *cls;
+    const char *slice, *sw;
+    void *state;
+
+    if (check_members(rpc, params, members, err)
+        || jsonrpc_param_name(params, "slice", true, &slice, err)
+        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        return NULL;
+    }
+    state = dp_vnode_fp_state(slice, sw, &cls);
+    if (!state) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "slice %s has no vnode on "
+                                "switch %s", slice, sw);
+        return NULL;
+    }
+    if (cls != &dp_fp_ebpf) {
+        jsonrpc_error_set_errno(err, EINVAL, NULL, "vnode %s/%s runs forwarding "
+                                "plane \"%s\", which has no tables (only "
+                                "\"ebpf\" has)", slice, sw, cls->name);
+        return NULL;
+    }
+    return state;
+}
+
+RPC_HANDLER(vnode_table_dump)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *table;
+    void *state = ebpf_params(rpc, params, MEMBERS("slice", "switch", "table"),
+                              err);
+
+    if (!state || opt_name(params, "table", &table, err)) {
+        return EINVAL;
+    }
+    json_t *tables = fp_ebpf_table_dump(state, table, &dperr);
+    if (!tables) {
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "%s", dperr.msg);
+        return ENOENT;
+    }
+    *result = json_pack("{s:o}", "tables", tables);
+    return 0;
+}
+
+RPC_HANDLER(vnode_table_set)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *table;
+    void *state = ebpf_params(rpc, params, MEMBERS("slice", "switch", "table",
+                                                   "key", "value"), err);
+
+    if (!state || jsonrpc_param_name(params, "table", true, &table, err)) {
+        return EINVAL;
+    }
+    if (!json_object_get(params, "key") || !json_object_get(params, "value")) {
+        return bad_param(err, "vnode.table.set needs \"key\" and \"value\"");
+    }
+    int error = fp_ebpf_table_set(state, table, json_object_get(params, "key"),
+                                  json_object_get(params, "value"), &dperr);
+    return dp_outcome(rpc, error, &dperr, "vnode.table.set", err);
+}
+
+RPC_HANDLER(vnode_table_del)
+{
+    struct switchd_rpc *rpc = rpc_;
+    struct dp_error dperr = { "" };
+    const char *table;
+    void *state = ebpf_params(rpc, params, MEMBERS("slice", "switch", "table",
+                                                   "key"), err);
+
+    if (!state || jsonrpc_param_name(params, "table", true, &table, err)) {
+        return EINVAL;
+    }
+    if (!json_object_get(params, "key")) {
+        return bad_param(err, "vnode.table.del needs \"key\"");
+    }
+    int error = fp_ebpf_table_del(state, table, json_object_get(params, "key"),
+                                  &dperr);
+    return dp_outcome(rpc, error, &dperr, "vnode.table.del", err);
 }
 
 RPC_HANDLER(vnode_del)
@@ -767,16 +912,117 @@ RPC_HANDLER(vnode_dump)
     return 0;
 }
 
+/* Parses one element of a "vlans" list, a VID or "FIRST-LAST" (a string
+ * of digits counts as a VID, as `lamina vport add --vlans` sends them),
+ * into 'set'. */
+static int
+parse_vlan_elem(const json_t *e, uint64_t *set, struct jsonrpc_error *err)
+{
+    long first, last;
+
+    if (json_is_integer(e)) {
+        first = last = (long) json_integer_value(e);
+    } else if (json_is_string(e)) {
+        const char *str = json_string_value(e);
+        char *end;
+        first = strtol(str, &end, 10);
+        last = first;
+        if (*end == '-' && end != str) {
+            last = strtol(end + 1, &end, 10);
+        }
+        if (*end || end == str || !*str) {
+            return bad_param(err, "\"vlans\": \"%s\" is neither a VID nor "
+                             "a range FIRST-LAST", str);
+        }
+    } else {
+        return bad_param(err, "\"vlans\" holds VIDs (integers) and "
+                         "\"FIRST-LAST\" ranges");
+    }
+    if (first < 1 || last > 4094 || first > last) {
+        return bad_param(err, "\"vlans\": %ld-%ld is not a range within "
+                         "1..4094", first, last);
+    }
+    for (long v = first; v <= last; v++) {
+        set[v / 64] |= UINT64_C(1) << (v % 64);
+    }
+    return 0;
+}
+
+/* Fills 'b' from vport.add's "vlan", "vlans" and "keep_tag". */
+static int
+parse_vport_binding(const json_t *params, struct dp_vport_binding *b,
+                    struct jsonrpc_error *err)
+{
+    const json_t *jvlan = json_object_get(params, "vlan");
+    const json_t *jvlans = json_object_get(params, "vlans");
+    bool keep_tag = false;
+
+    memset(b, 0, sizeof *b);
+    b->kind = DP_BIND_UNTAGGED;
+    b->vlan = -1;
+    if (jsonrpc_param_bool(params, "keep_tag", false, &keep_tag, err)) {
+        return EINVAL;
+    }
+    /* Untagged: absent, null or -1 (as a state file may say). */
+    if (jvlan && !json_is_null(jvlan)
+        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
+        uint64_t v;
+        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
+            return EINVAL;
+        }
+        b->kind = DP_BIND_VLAN;
+        b->vlan = v;
+    }
+    if (jvlans && !json_is_null(jvlans)) {
+        if (b->kind == DP_BIND_VLAN) {
+            return bad_param(err, "give \"vlan\" or \"vlans\", not both");
+        }
+        if ((json_is_string(jvlans)
+             && !strcmp(json_string_value(jvlans), "all"))
+            || (json_is_array(jvlans) && json_array_size(jvlans) == 1
+                && json_is_string(json_array_get(jvlans, 0))
+                && !strcmp(json_string_value(json_array_get(jvlans, 0)),
+                           "all"))) {
+            b->kind = DP_BIND_PORT;
+            return 0;               /* tags are always kept */
+        }
+        if (!json_is_array(jvlans) || !json_array_size(jvlans)) {
+            return bad_param(err, "\"vlans\" must be \"all\" or a non-empty "
+                             "list of VIDs and \"FIRST-LAST\" ranges");
+        }
+        size_t i;
+        const json_t *e;
+        json_array_foreach(jvlans, i, e) {
+            if (parse_vlan_elem(e, b->vlans, err)) {
+                return EINVAL;
+            }
+        }
+        if (!keep_tag) {
+            return bad_param(err, "\"vlans\": a set of VLANs keeps its tags "
+                             "(the vnode must see which VLAN a frame is on): "
+                             "add \"keep_tag\": true");
+        }
+        b->kind = DP_BIND_VLANS;
+    } else if (keep_tag) {
+        if (b->kind != DP_BIND_VLAN) {
+            return bad_param(err, "\"keep_tag\" needs \"vlan\" or \"vlans\"");
+        }
+        b->kind = DP_BIND_VLANS;
+        b->vlans[b->vlan / 64] |= UINT64_C(1) << (b->vlan % 64);
+        b->vlan = -1;
+    }
+    return 0;
+}
+
 RPC_HANDLER(vport_add)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
+    struct dp_vport_binding b;
     const char *slice, *sw, *vport, *port;
-    const json_t *jvlan;
-    int vlan = -1;
 
     if (check_members(rpc, params, MEMBERS("slice", "switch", "vport", "port",
-                                           "vlan"), err)
+                                           "vlan", "vlans", "keep_tag"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
         || jsonrpc_param_name(params, "switch", true, &sw, err)
         || jsonrpc_param_name(params, "vport", true, &vport, err)
@@ -787,17 +1033,10 @@ RPC_HANDLER(vport_add)
         return bad_param(err, "vport \"%s\": names starting with \"vl-\" are "
                          "kept for the ends of virtual links", vport);
     }
-    /* Untagged: absent, null or -1 (as a state file may say). */
-    jvlan = json_object_get(params, "vlan");
-    if (jvlan && !json_is_null(jvlan)
-        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
-        uint64_t v;
-        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
-            return EINVAL;
-        }
-        vlan = v;
+    if (parse_vport_binding(params, &b, err)) {
+        return EINVAL;
     }
-    return dp_outcome(rpc, dp_vport_add(slice, sw, vport, port, vlan, &dperr),
+    return dp_outcome(rpc, dp_vport_bind(slice, sw, vport, port, &b, &dperr),
                       &dperr, "vport.add", err);
 }
 
@@ -824,32 +1063,34 @@ RPC_HANDLER(vport_list)
 
 /* ---- Virtual links ------------------------------------------------------ */
 
-/* The "border" member of vlink.add, {"port": NAME, "label": N}, into
- * 'p' (absent: an ordinary vlink).  Returns 0 or EINVAL with 'err'. */
+/* The border member 'member' of vlink.add ("border": the tail's,
+ * "border_in": the head's of a transit link), {"port": NAME, "label": N},
+ * into '*port' and '*label' (absent: left alone).  Returns 0 or EINVAL
+ * with 'err'. */
 static int
-vlink_border_param(const json_t *params, struct dp_vlink_params *p,
-                   struct jsonrpc_error *err)
+vlink_border_param(const json_t *params, const char *member, const char *vlink,
+                   const char **port, uint32_t *label, struct jsonrpc_error *err)
 {
     static const char *const allowed[] = { "port", "label", NULL };
-    const json_t *border = json_object_get(params, "border");
-    uint64_t label = 0;
+    const json_t *border = json_object_get(params, member);
+    uint64_t l = 0;
 
     if (!border || json_is_null(border)) {
         return 0;
     }
     if (!json_is_object(border)) {
-        return bad_param(err, "vlink \"%s\": parameter \"border\" must be an "
-                         "object {\"port\", \"label\"}", p->name);
+        return bad_param(err, "vlink \"%s\": parameter \"%s\" must be an "
+                         "object {\"port\", \"label\"}", vlink, member);
     }
     if (jsonrpc_params_check(border, allowed, err)
-        || jsonrpc_param_name(border, "port", true, &p->border_port, err)
+        || jsonrpc_param_name(border, "port", true, port, err)
         || jsonrpc_param_uint(border, "label", true, DP_MPLS_LABEL_MIN,
-                              DP_MPLS_LABEL_MAX, &label, err)) {
+                              DP_MPLS_LABEL_MAX, &l, err)) {
         snprintf(err->message + strlen(err->message),
-                 sizeof err->message - strlen(err->message), " (in border)");
+                 sizeof err->message - strlen(err->message), " (in %s)", member);
         return EINVAL;
     }
-    p->border_label = label;
+    *label = l;
     return 0;
 }
 
@@ -866,11 +1107,14 @@ RPC_HANDLER(vlink_add)
     int error;
 
     if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
-                                           "border"), err)
+                                           "border", "border_in"), err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)
-        || vlink_border_param(params, &p, err)) {
+        || vlink_border_param(params, "border", p.name, &p.border_port,
+                              &p.border_label, err)
+        || vlink_border_param(params, "border_in", p.name, &p.border_in_port,
+                              &p.border_in_label, err)) {
         return EINVAL;
     }
     if (label && label < DP_MPLS_LABEL_MIN) {
@@ -970,14 +1214,28 @@ RPC_HANDLER(stats_get)
     return 0;
 }
 
+/* Answers the configuration as saved, but with the vnodes' OpenFlow
+ * secrets replaced by "(set)", as the slicer's config.get does: reading
+ * the configuration is not being the slice's controller. */
 RPC_HANDLER(config_get)
 {
     struct switchd_rpc *rpc = rpc_;
+    json_t *vn;
+    size_t i;
 
     if (check_members(rpc, params, (const char *const[]) { NULL }, err)) {
         return EINVAL;
     }
     *result = dp_config_to_json();
+    json_array_foreach(json_object_get(*result, "vnodes"), i, vn) {
+        json_t *config = json_object_get(vn, "config");
+        static const char *const keys[] = { "secret", "switch_secret" };
+        for (size_t k = 0; k < 2; k++) {
+            if (json_is_string(json_object_get(config, keys[k]))) {
+                json_object_set_new(config, keys[k], json_string("(set)"));
+            }
+        }
+    }
     return 0;
 }
 
@@ -1038,18 +1296,28 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "queue.set", queue_set, "set a (slice, port) queue {slice, switch, "
       "port, guarantee_bps, ceiling_bps?}" },
     { "queue.list", queue_list, "list queue overrides {slice?, switch?}" },
-    { "vnode.add", vnode_add, "add a vnode {slice, switch, fp?, config?}" },
+    { "vnode.add", vnode_add,
+      "add a vnode {slice, switch, fp?, config?, program?}" },
+    { "vnode.set", vnode_set, "change a vnode's live forwarding plane, e.g. "
+      "swap its eBPF program {slice, switch, config?, program?}" },
+    { "vnode.table.dump", vnode_table_dump,
+      "an ebpf vnode's tables {slice, switch, table?}" },
+    { "vnode.table.set", vnode_table_set,
+      "set an entry of an ebpf vnode's table {slice, switch, table, key, value}" },
+    { "vnode.table.del", vnode_table_del,
+      "delete an entry of an ebpf vnode's table {slice, switch, table, key}" },
     { "vnode.del", vnode_del, "delete a vnode {slice, switch}" },
     { "vnode.list", vnode_list, "list vnodes {slice?, switch?}" },
     { "vnode.dump", vnode_dump,
       "a vnode's forwarding state (MAC table) {slice, switch}" },
     { "vport.add", vport_add,
-      "bind a vport to a port {slice, switch, vport, port, vlan?}" },
+      "bind a vport to a port {slice, switch, vport, port, vlan?, vlans?, "
+      "keep_tag?}" },
     { "vport.del", vport_del, "delete a vport {slice, switch, vport}" },
     { "vport.list", vport_list, "list vports {slice?, switch?}" },
     { "vlink.add", vlink_add,
       "add a virtual link {slice, name, path: [switch...], label?, "
-      "border?: {port, label}}" },
+      "border?: {port, label}, border_in?: {port, label}}" },
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },

@@ -259,6 +259,21 @@ format_addr(const struct sockaddr_storage *ss, char *buf, size_t size)
     }
 }
 
+bool
+ofstream_target_is_loopback(const struct ofstream_target *t)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (!t->host[0] || !strcmp(t->host, "localhost")) {
+        return true;
+    }
+    if (inet_pton(AF_INET, t->host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    return inet_pton(AF_INET6, t->host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /* ---- TLS ----------------------------------------------------------------- */
 
 static const char *

@@ -63,6 +63,11 @@ struct ofstream_target {
 int ofstream_target_parse(const char *target, struct ofstream_target *t,
                           char *msg, size_t size);
 
+/* True if 't''s host is a loopback address (127.0.0.0/8, ::1) or
+ * "localhost": only processes on this machine can reach it.  A passive
+ * target without an address binds loopback, so it is too. */
+bool ofstream_target_is_loopback(const struct ofstream_target *t);
+
 /* ---- TLS ----------------------------------------------------------------- */
 
 struct ofstream_tls;

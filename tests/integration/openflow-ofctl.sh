@@ -30,7 +30,7 @@ lamina port add s1 p1 "$(af_packet_devargs p1)" || fail "port add p1"
 lamina port add s1 p2 "$(af_packet_devargs p2)" || fail "port add p2"
 lamina slice add red || fail "slice add"
 lamina vnode add red s1 --fp openflow \
-    --config "{\"listen\": \"ptcp:$PORT:127.0.0.1\", \"datapath_id\": \"0xabc\"}" ||
+    --config "{\"listen\": \"ptcp:$PORT:127.0.0.1\", \"open\": true, \"datapath_id\": \"0xabc\"}" ||
     fail "vnode add (openflow)"
 lamina vport add red s1 v1 p1 || fail "vport add v1"
 lamina vport add red s1 v2 p2 || fail "vport add v2"
@@ -74,6 +74,14 @@ meters=$(ofctl meter-stats)
 info "meters: $(echo "$meters" | tr '\n' ' ')"
 echo "$meters" | grep -q "meter:1 flow_count:1 packet_in_count:[1-9]" ||
     fail "meter stats: $meters"
+# The meter reads back as installed (METER_CONFIG), and the features say
+# what meters can do (METER_FEATURES).
+ofctl dump-meters | tr '\n' ' ' | grep -q "meter=1 pktps bands= *type=drop rate=1000" ||
+    fail "dump-meters: $(ofctl dump-meters)"
+features=$(ofctl meter-features | tr '\n' ' ')
+info "meter features: $features"
+echo "$features" | grep -q "max_bands:16" && echo "$features" | grep -q "drop dscp_remark" ||
+    fail "meter-features: $features"
 
 # The switch refuses what needs state it does not have.
 err=$(ofctl_args add-flow "priority=5,in_port=1,actions=group:77" 2>&1) &&

@@ -21,7 +21,7 @@ start_switchd
 lamina switch add s1 >/dev/null || fail "switch add"
 lamina slice add red >/dev/null || fail "slice add"
 lamina vnode add red s1 --fp openflow \
-    --config "{\"listen\": \"ptcp:$PORT\", \"datapath_id\": \"0xabc\"}" >/dev/null ||
+    --config "{\"listen\": \"ptcp:$PORT\", \"open\": true, \"datapath_id\": \"0xabc\"}" >/dev/null ||
     fail "vnode add (openflow)"
 wait_for "timeout 5 ovs-ofctl -O OpenFlow13 show tcp:127.0.0.1:$PORT" 10 ||
     fail "the vnode does not listen on 127.0.0.1:$PORT (ptcp: without an address)"

@@ -18,7 +18,7 @@ free_port() {
 SLICER_PORT=$(free_port)
 SLICER_SOCK=$LT_DIR/slicer.sock
 bg_start prlimit --nofile=64 "$LT_BUILD/slicer/lamina-slicer" --socket "$SLICER_SOCK" \
-    --listen "ptcp:$SLICER_PORT" >"$LT_DIR/slicer.log" 2>&1
+    --listen "ptcp:$SLICER_PORT" --switches-open >"$LT_DIR/slicer.log" 2>&1
 SLICER_PID=$LT_LAST_PID
 wait_for "[ -S '$SLICER_SOCK' ] || ! kill -0 $SLICER_PID" 20
 kill -0 "$SLICER_PID" 2>/dev/null || { cat "$LT_DIR/slicer.log" >&2; fail "lamina-slicer did not start"; }

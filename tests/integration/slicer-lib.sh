@@ -18,7 +18,8 @@
 #   start_vswitchd / stop_vswitchd [SIG]   (re)start ovs-vswitchd alone
 #   vsctl ARGS… / ofctl ARGS…        on the test's OVS (ofctl inside sw)
 #   start_slicer [ARGS…]             lamina-slicer in sw; SLICER_NAME names
-#                                    its socket/state/log, SLICER_PORT its port
+#                                    its socket/state/log, SLICER_PORT its port;
+#                                    --switches-open (OVS presents no secret)
 #   stop_slicer [SIG]
 #   slicer ARGS…                     `lamina slicer` on $SLICER_SOCK
 #   slicer_stat SLICE KEY            one counter of stats.get
@@ -93,7 +94,8 @@ start_slicer() {
     SLICER_SOCK=$LT_DIR/$name.sock
     rm -f "$SLICER_SOCK"
     bg_start ip netns exec "$(ns sw)" "$exe" --socket "$SLICER_SOCK" \
-        --state "$LT_DIR/$name.state" --listen "ptcp:$SLICER_PORT:127.0.0.1" "$@" \
+        --state "$LT_DIR/$name.state" --listen "ptcp:$SLICER_PORT:127.0.0.1" \
+        --switches-open "$@" \
         >>"$LT_DIR/$name.log" 2>&1
     SLICER_PID=$LT_LAST_PID
     wait_for "[ -S '$SLICER_SOCK' ] || ! kill -0 $SLICER_PID" 20
@@ -162,10 +164,11 @@ slicer_world() {
     start_ovs br0 000000000000000a p1 p2 p3 p4 p5
     start_slicer
     slicer slice add red --controller tcp:127.0.0.1:6633 --switch 0xa:1,2,5 \
-        ${1:+--secret $1} >/dev/null || fail "slice add red"
+        $(if [ -n "${1:-}" ]; then echo "--secret $1"; else echo --open; fi) \
+        >/dev/null || fail "slice add red"
     # Blue sees its ports as 1, 2, 3.
     slicer slice add blue --controller tcp:127.0.0.1:6634 --switch 0xa:3=1,4=2,5=3 \
-        >/dev/null || fail "slice add blue"
+        --open >/dev/null || fail "slice add blue"
     # A slice's packets: IPv4 and ARP between addresses of its prefix.
     slicer flowspace add red-ip red ipv4_src=10.1.0.0/24,ipv4_dst=10.1.0.0/24 >/dev/null &&
     slicer flowspace add red-arp red arp_spa=10.1.0.0/24,arp_tpa=10.1.0.0/24 >/dev/null ||

@@ -21,12 +21,12 @@ INNER_SOCK=$SLICER_SOCK
 SLICER_SOCK=$OUTER_SOCK
 inner() { "$LT_BUILD/cli/lamina" slicer --socket "$INNER_SOCK" "$@"; }
 
-inner slice add pink --controller tcp:127.0.0.1:6635 \
+inner slice add pink --controller tcp:127.0.0.1:6635 --open \
     --switch 0x100000000000a:1,2 >/dev/null || fail "inner slice pink"
 inner flowspace add pink-ip pink ipv4_src=10.1.0.0/25,ipv4_dst=10.1.0.0/25 >/dev/null &&
 inner flowspace add pink-arp pink arp_spa=10.1.0.0/25,arp_tpa=10.1.0.0/25 >/dev/null ||
     fail "inner flowspace pink"
-inner slice add thief --controller tcp:127.0.0.1:6636 \
+inner slice add thief --controller tcp:127.0.0.1:6636 --open \
     --switch 0x100000000000a:3 >/dev/null || fail "inner slice thief"
 inner flowspace add thief-ip thief ipv4_src=10.2.0.0/24,ipv4_dst=10.2.0.0/24 >/dev/null &&
 inner flowspace add thief-arp thief arp_spa=10.2.0.0/24,arp_tpa=10.2.0.0/24 >/dev/null ||

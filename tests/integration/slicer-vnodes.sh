@@ -27,15 +27,17 @@ veth_add h3 eth0 p3 02:00:00:00:00:03 10.2.0.3/24
 veth_add h4 eth0 p4 02:00:00:00:00:04 10.2.0.4/24
 
 # The slicer, with its two slices, before any switch or controller.
+# The vnode presents the switch secret (its "switch_secret").
 SLICER_SOCK=$LT_DIR/slicer.sock
+(umask 077; echo "sw-$$-secret" >"$LT_DIR/switch.secret")
 bg_start "$LT_BUILD/slicer/lamina-slicer" --socket "$SLICER_SOCK" \
     --state "$LT_DIR/slicer.state" --listen "ptcp:$SLICER_PORT:127.0.0.1" \
-    >"$LT_DIR/slicer.log" 2>&1
+    --switch-secret-file "$LT_DIR/switch.secret" >"$LT_DIR/slicer.log" 2>&1
 wait_for "[ -S '$SLICER_SOCK' ]" 20 || fail "lamina-slicer did not start"
 slicer() { "$LT_BUILD/cli/lamina" slicer --socket "$SLICER_SOCK" "$@"; }
-slicer slice add red --controller "tcp:127.0.0.1:$RED_PORT" --switch 0xb:1,2 \
+slicer slice add red --controller "tcp:127.0.0.1:$RED_PORT" --switch 0xb:1,2 --open \
     >/dev/null || fail "slicer: slice red"
-slicer slice add blue --controller "tcp:127.0.0.1:$BLUE_PORT" --switch 0xb:3=1,4=2 \
+slicer slice add blue --controller "tcp:127.0.0.1:$BLUE_PORT" --switch 0xb:3=1,4=2 --open \
     >/dev/null || fail "slicer: slice blue"
 for s in red:10.1.0.0/24 blue:10.2.0.0/24; do
     n=${s%%:*} net=${s#*:}
@@ -52,7 +54,7 @@ for i in 1 2 3 4; do
 done
 lamina slice add sub >/dev/null || fail "slice add"
 lamina vnode add sub s1 --fp openflow \
-    --config "{\"controller\": \"tcp:127.0.0.1:$SLICER_PORT\", \"datapath_id\": \"0xb\"}" \
+    --config "{\"controller\": \"tcp:127.0.0.1:$SLICER_PORT\", \"datapath_id\": \"0xb\", \"switch_secret\": \"sw-$$-secret\"}" \
     >/dev/null || fail "vnode add"
 for i in 1 2 3 4; do
     lamina vport add sub s1 "v$i" "p$i" >/dev/null || fail "vport v$i"

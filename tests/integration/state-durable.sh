@@ -87,19 +87,19 @@ slicer() { "$LT_BUILD/cli/lamina" slicer --socket "$SLICER_SOCK" "$@"; }
 start_slicer() {
     rm -f "$SLICER_SOCK"
     bg_start "$SLICER_EXE" --socket "$SLICER_SOCK" --state "$MNT/slicer.state" \
-        --listen "$SLICER_LISTEN" >>"$LT_DIR/slicer.log" 2>&1
+        --listen "$SLICER_LISTEN" --switches-open >>"$LT_DIR/slicer.log" 2>&1
     SLICER_PID=$LT_LAST_PID
     wait_for "[ -S '$SLICER_SOCK' ] || ! kill -0 $SLICER_PID" 20
     kill -0 "$SLICER_PID" 2>/dev/null || { cat "$LT_DIR/slicer.log" >&2; fail "lamina-slicer did not start"; }
 }
 start_slicer
-slicer slice add red --controller tcp:127.0.0.1:6633 --switch 0xa:1,2 >/dev/null ||
+slicer slice add red --controller tcp:127.0.0.1:6633 --switch 0xa:1,2 --open >/dev/null ||
     fail "slicer slice add red"
 slicer flowspace add red-ip red ipv4_src=10.1.0.0/24 >/dev/null || fail "flowspace red-ip"
 
 fill_disk
 expect_unsaved "slicer slice add blue" "No space left on device" \
-    slicer slice add blue --controller tcp:127.0.0.1:6634 --switch 0xa:3
+    slicer slice add blue --controller tcp:127.0.0.1:6634 --switch 0xa:3 --open
 slicer slice list | grep -q "name=blue" && fail "slicer: slice blue is present although refused"
 expect_unsaved "slicer slice del red" "No space left on device" slicer slice del red
 slicer slice list | grep -q "name=red" || fail "slicer: slice red is gone although refused"

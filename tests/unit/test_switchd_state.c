@@ -207,6 +207,20 @@ test_cli_requests(void **state)
     expect_request("vnode add red s1 --fp l2learn",
                    "vnode.add {\"fp\":\"l2learn\",\"slice\":\"red\","
                    "\"switch\":\"s1\"}");
+    expect_request("vnode add red s1 --fp ebpf --program /p/l2.o",
+                   "vnode.add {\"fp\":\"ebpf\",\"program\":\"/p/l2.o\","
+                   "\"slice\":\"red\",\"switch\":\"s1\"}");
+    expect_request("vnode set red s1 --program /p/new.o",
+                   "vnode.set {\"program\":\"/p/new.o\",\"slice\":\"red\","
+                   "\"switch\":\"s1\"}");
+    expect_request("vnode table dump red s1",
+                   "vnode.table.dump {\"slice\":\"red\",\"switch\":\"s1\"}");
+    expect_request("vnode table set red s1 routes 2001:db8::/64 1",
+                   "vnode.table.set {\"key\":\"2001:db8::/64\",\"slice\":\"red\","
+                   "\"switch\":\"s1\",\"table\":\"routes\",\"value\":\"1\"}");
+    expect_request("vnode table del red s1 macs 02:00:00:00:00:01",
+                   "vnode.table.del {\"key\":\"02:00:00:00:00:01\",\"slice\":\"red\","
+                   "\"switch\":\"s1\",\"table\":\"macs\"}");
     expect_request("vport add red s1 h1 p1 --vlan 10",
                    "vport.add {\"port\":\"p1\",\"slice\":\"red\","
                    "\"switch\":\"s1\",\"vlan\":10,\"vport\":\"h1\"}");
@@ -242,6 +256,8 @@ test_cli_errors(void **state)
     expect_usage_error("link set l1 --up --down", "given twice");
     expect_usage_error("vlink add red v1", "missing --path");
     expect_usage_error("vnode add red s1 --config [1]", "not a JSON object");
+    expect_usage_error("vnode set red s1", "nothing to set");
+    expect_usage_error("vnode table set red s1 macs 1", "missing value");
     expect_usage_error("queue set red s1 p1 --ceiling 5M", "missing --guarantee");
     expect_usage_error("switch list --timeout 0", "--timeout");
     expect_usage_error("slice add red --budget x", "non-negative integer");

@@ -1,0 +1,178 @@
+#!/bin/bash
+# ebpf-programs: the three example eBPF programs (dataplane/ebpf/examples)
+# each run a slice's vnode on one lamina-switchd, with hosts in network
+# namespaces:
+#  - l2: the L2 learning program; ping; its MAC table seen through
+#    `lamina vnode table dump`; five program swaps under a ping stream
+#    lose no packet and keep the table;
+#  - r6: the IPv6 router; routes, neighbours and interface MACs set by the
+#    SP through `lamina vnode table set`; ping -6 across two subnets; the
+#    hop limit is decremented;
+#  - xn: the router of "xnet", a made-up non-IP protocol (ethertype
+#    0x88b5): a frame sent by one host arrives at the other, re-addressed,
+#    with its ttl decremented.
+# A hostile program is refused by `lamina vnode set` and changes nothing;
+# a restart reloads the programs from the state file.
+. "$(dirname "$0")/lib.sh"
+lt_init ebpf-programs 150
+
+OBJ=$LT_BUILD/dataplane
+for p in l2learn ipv6_router xnet_router hostile_loop; do
+    [ -f "$OBJ/$p.o" ] || skip "$OBJ/$p.o is not built"
+done
+
+MAC_A=02:00:00:00:00:01
+MAC_B=02:00:00:00:00:02
+ns_add l2-a; ns_add l2-b
+veth_add l2-a eth0 la "$MAC_A" 10.0.0.1/24
+veth_add l2-b eth0 lb "$MAC_B" 10.0.0.2/24
+for h in r6-a r6-b; do
+    ns_add "$h"
+done
+veth_add r6-a eth0 6a "$MAC_A" -
+veth_add r6-b eth0 6b "$MAC_B" -
+for h in r6-a r6-b; do
+    nsx "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.eth0.disable_ipv6=0
+done
+ns_add xn-a; ns_add xn-b
+veth_add xn-a eth0 xa "$MAC_A" -
+veth_add xn-b eth0 xb "$MAC_B" -
+
+start_switchd
+lamina switch add s1 || fail "switch add"
+for c in la lb 6a 6b xa xb; do
+    lamina port add s1 "p-$c" "$(af_packet_devargs "$c")" || fail "port add $c"
+done
+tables() { # NAME:TYPE:SIZE...
+    local t out="" sep=""
+    for t in "$@"; do
+        IFS=: read -r n ty sz <<<"$t"
+        out="$out$sep{\"name\":\"$n\",\"type\":\"$ty\",\"size\":$sz}"
+        sep=,
+    done
+    echo "{\"tables\":[$out]}"
+}
+
+# ---- l2: the L2 learning program
+lamina slice add l2 || fail "slice add l2"
+lamina vnode add l2 s1 --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:1024)" || fail "vnode add l2 (ebpf)"
+lamina vport add l2 s1 a p-la || fail "vport add l2 a"
+lamina vport add l2 s1 b p-lb || fail "vport add l2 b"
+wait_for "nsx l2-a ping -c 1 -W 1 10.0.0.2" 20 || fail "l2: a cannot reach b"
+dump=$(lamina --json vnode table dump l2 s1 macs) || fail "table dump"
+n=$(echo "$dump" | json_get tables.0.entries_n)
+info "l2: $n MAC entries learned by the program"
+[ "$n" -eq 2 ] || fail "l2: the program learned $n MACs, not 2: $dump"
+echo "$dump" | grep -q \"0x0000020000000001\" || fail "l2: MAC of a not learned"
+
+# Five swaps under a stream of 100 pings: none lost.
+nsx l2-a ping -c 100 -i 0.01 -W 1 10.0.0.2 >"$LT_DIR/l2-ping.txt" 2>&1 &
+pingpid=$!
+LT_PIDS+=("$pingpid")
+for i in 1 2 3 4 5; do
+    lamina vnode set l2 s1 --program "$OBJ/l2learn.o" || fail "swap $i"
+done
+wait "$pingpid"
+grep -q " 0% packet loss" "$LT_DIR/l2-ping.txt" || fail "l2: pings lost across swaps: $(tail -2 "$LT_DIR/l2-ping.txt")"
+swaps=$(lamina --json vnode dump l2 s1 | json_get swaps)
+[ "$swaps" -eq 5 ] || fail "l2: $swaps swaps counted, not 5"
+[ "$(lamina --json vnode table dump l2 s1 | json_get tables.0.entries_n)" -eq 2 ] ||
+    fail "l2: the table did not survive the swaps"
+
+# A hostile program: refused with the reason, the old one keeps running.
+if out=$(lamina vnode set l2 s1 --program "$OBJ/hostile_loop.o" 2>&1); then
+    fail "l2: a looping program was accepted"
+fi
+echo "$out" | grep -q "loops" || fail "l2: the refusal does not say why: $out"
+info "l2: refused as expected: $out"
+nsx l2-a ping -c 2 -W 1 10.0.0.2 >/dev/null || fail "l2: forwarding broke after a refused swap"
+[ "$(lamina --json vnode dump l2 s1 | json_get program.path)" = "$OBJ/l2learn.o" ] ||
+    fail "l2: the refused program replaced the old one"
+
+# ---- r6: the IPv6 router
+R6_MAC0=02:00:00:00:01:fe
+R6_MAC1=02:00:00:00:02:fe
+lamina slice add r6 || fail "slice add r6"
+lamina vnode add r6 s1 --fp ebpf --program "$OBJ/ipv6_router.o" \
+    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8)" || fail "vnode add r6"
+lamina vport add r6 s1 a p-6a || fail "vport add r6 a"     # vport 0
+lamina vport add r6 s1 b p-6b || fail "vport add r6 b"     # vport 1
+# The SP's control plane: routes, its own MACs, neighbours (MAC << 16 | vport).
+lamina vnode table set r6 s1 routes 2001:db8:1::/64 0 || fail "route 1"
+lamina vnode table set r6 s1 routes 2001:db8:2::/64 1 || fail "route 2"
+lamina vnode table set r6 s1 iface 0 "$R6_MAC0" || fail "iface 0"
+lamina vnode table set r6 s1 iface 1 "$R6_MAC1" || fail "iface 1"
+lamina vnode table set r6 s1 neigh 2001:db8:1::1 0x0200000000010000 || fail "neigh a"
+lamina vnode table set r6 s1 neigh 2001:db8:2::1 0x0200000000020001 || fail "neigh b"
+nsx r6-a ip addr add 2001:db8:1::1/64 dev eth0 nodad
+nsx r6-b ip addr add 2001:db8:2::1/64 dev eth0 nodad
+nsx r6-a ip -6 neigh add 2001:db8:1::ff lladdr "$R6_MAC0" dev eth0 nud permanent
+nsx r6-b ip -6 neigh add 2001:db8:2::ff lladdr "$R6_MAC1" dev eth0 nud permanent
+nsx r6-a ip -6 route add default via 2001:db8:1::ff dev eth0
+nsx r6-b ip -6 route add default via 2001:db8:2::ff dev eth0
+capture_start r6-b eth0 "$LT_DIR/r6-b.pcap"
+wait_for "nsx r6-a ping -6 -c 1 -W 1 2001:db8:2::1" 20 || fail "r6: a cannot reach b across the router"
+nsx r6-a ping -6 -c 5 -i 0.2 -W 1 2001:db8:2::1 >/dev/null || fail "r6: pings lost"
+capture_stop
+# Echo requests reach b with hop limit 63 (ping sends 64), from the router's MAC.
+n=$(capture_count "$LT_DIR/r6-b.pcap" "ether src $R6_MAC1 and icmp6 and ip6[40] = 128 and ip6[7] = 63")
+info "r6: $n echo requests at b, routed (hop limit 63)"
+[ "$n" -ge 5 ] || fail "r6: only $n routed echo requests at b"
+[ "$(capture_count "$LT_DIR/r6-b.pcap" "icmp6 and ip6[40] = 128 and ip6[7] = 64")" -eq 0 ] ||
+    fail "r6: an echo request reached b without a hop limit decrement"
+lamina --json vnode table dump r6 s1 routes | grep -q '"plen": 64' || fail "r6: routes dump"
+
+# ---- xn: the router of a made-up non-IP protocol
+XN_MAC0=02:00:00:00:03:fe
+XN_MAC1=02:00:00:00:04:fe
+lamina slice add xn || fail "slice add xn"
+lamina vnode add xn s1 --fp ebpf --program "$OBJ/xnet_router.o" \
+    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8)" || fail "vnode add xn"
+lamina vport add xn s1 a p-xa || fail "vport add xn a"
+lamina vport add xn s1 b p-xb || fail "vport add xn b"
+# xnet addresses are 16-bit network . 16-bit host; a key is the address
+# written as an IPv4 dotted quad (network 1 = 0.1.x.x).
+lamina vnode table set xn s1 routes 0.1.0.0/16 0 || fail "xn route 1"
+lamina vnode table set xn s1 routes 0.2.0.0/16 1 || fail "xn route 2"
+lamina vnode table set xn s1 iface 0 "$XN_MAC0" || fail "xn iface 0"
+lamina vnode table set xn s1 iface 1 "$XN_MAC1" || fail "xn iface 1"
+lamina vnode table set xn s1 neigh 0.2.0.1 0x0200000000020001 || fail "xn neigh b"
+capture_start xn-b eth0 "$LT_DIR/xn-b.pcap"
+# dst 2.1, src 1.1, ttl 9, payload "xnet-hello".
+frame="${XN_MAC0//:/}${MAC_A//:/}88b5""00020001""00010001""09""$(printf xnet-hello | od -An -tx1 | tr -d ' \n')"
+send_xnet() {
+    nsx xn-a python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+s.send(bytes.fromhex(sys.argv[1]).ljust(60, b"\0"))' "$frame"
+}
+wait_for "send_xnet; sleep 0.2; [ \$(capture_count '$LT_DIR/xn-b.pcap' 'ether proto 0x88b5') -ge 1 ]" 20 ||
+    fail "xn: no xnet frame reached b"
+capture_stop
+# Re-addressed by the router (to b's MAC from the router's), ttl 9 -> 8.
+n=$(capture_count "$LT_DIR/xn-b.pcap" "ether proto 0x88b5 and ether src $XN_MAC1 and ether dst $MAC_B and ether[22] = 8")
+[ "$n" -ge 1 ] || fail "xn: the frames at b were not routed: $(tcpdump -r "$LT_DIR/xn-b.pcap" -nxe 2>/dev/null | head -5)"
+[ "$(capture_count "$LT_DIR/xn-b.pcap" "ether proto 0x88b5 and ether[23:4] = 0x786e6574")" -ge 1 ] ||
+    fail "xn: payload lost"
+info "xn: xnet frames routed to b (ttl decremented, re-addressed)"
+
+# The programs' counters say what they did.
+for s in l2 r6 xn; do
+    d=$(lamina --json vnode dump "$s" s1) || fail "vnode dump $s"
+    info "$s: $(echo "$d" | json_get program.counters) jit=$(echo "$d" | json_get program.jit)"
+done
+[ "$(lamina --json vnode dump r6 s1 | json_get program.counters.bad_action)" -eq 0 ] ||
+    fail "r6: bad actions"
+
+# A restart reloads each vnode's program and tables from the state file
+# (the entries are the SP's to set again; the L2 program learns anew).
+stop_switchd
+start_switchd
+[ "$(lamina --json vnode dump l2 s1 | json_get program.path)" = "$OBJ/l2learn.o" ] ||
+    fail "restart: l2's program was not reloaded"
+[ "$(lamina --json vnode dump r6 s1 | json_get tables.2.name)" = iface ] ||
+    fail "restart: r6's tables were not recreated"
+wait_for "nsx l2-a ping -c 1 -W 1 10.0.0.2" 20 || fail "restart: l2 does not forward"
+pass
