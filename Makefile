@@ -50,6 +50,7 @@ bench: build hugepages
 	@scripts/bench-scale.sh $(BUILD)
 	@$(BUILD)/broker/bench-admit
 	@scripts/bench-vne-md.sh $(BUILD)
+	@scripts/bench-leasing.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

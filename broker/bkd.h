@@ -24,10 +24,14 @@
  *
  * Threads: the HTTP server's worker threads and the daemon's main thread
  * (timers) share one 'struct bkd'; every entry point takes bkd->mutex for
- * its whole run (the store is used by one thread at a time).  Calls to the
- * InPs happen under the mutex, each with a deadline, so a lease never
- * waits on another's half-done protocol: admission and booking are
- * serialized, and no link or node is over-committed.
+ * its whole run (the store is used by one thread at a time).  Admission
+ * and booking are serialized, so no link or node is over-committed.  The
+ * prepares and the commits of a new lease are the exception: they run in
+ * parallel, one thread per InP, with the mutex released (the lease is
+ * booked already and marked in 'busy', which the tick skips; no API call
+ * may change a lease that is requested or committing).  Other calls to
+ * the InPs (renew, release, abort, the tick's retries) happen under the
+ * mutex, each with a deadline.
  */
 #ifndef LAMINA_BKD_H
 #define LAMINA_BKD_H 1
@@ -59,6 +63,8 @@ struct bkd_config {
     int64_t quota_cpu;
     uint64_t quota_bps;
     const char *fault;          /* fault point (LAMINA_BROKER_FAULT), or NULL */
+    double fault_prob;          /* death at any fault point (chaos tests) */
+    double call_fault_prob;     /* a call to an InP lost (chaos tests) */
 };
 
 struct bkd {
@@ -70,6 +76,9 @@ struct bkd {
     struct bkd_model *model;    /* rebuilt when an offer changes */
     json_t *warned;             /* lease id -> end warned about */
     json_t *retried;            /* lease id -> last retry by the tick */
+    json_t *busy;               /* lease id -> true while a handler calls
+                                 * its InPs without the mutex (the tick
+                                 * leaves it alone) */
     bool stopping;              /* the daemon is stopping: end long polls */
     int64_t started;            /* when this run started (heartbeat grace) */
 };

@@ -3,6 +3,7 @@
 #include "bkd.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "bill.h"
 #include "brk_time.h"
 #include "http.h"
+#include "fault.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,6 +27,10 @@ bkd_fault(struct bkd *b, const char *point)
 {
     if (b->cfg.fault && !strcmp(b->cfg.fault, point)) {
         LOG_WARN(MOD, "fault point %s reached: killing myself", point);
+        kill(getpid(), SIGKILL);
+    }
+    if (fault_roll(b->cfg.fault_prob)) {
+        LOG_WARN(MOD, "chaos fault: killed at %s", point);
         kill(getpid(), SIGKILL);
     }
 }
@@ -94,15 +100,58 @@ bkd_event(struct bkd *b, const struct store_lease *l, const char *kind,
 
 /* ---- Calls to the InPs ---- */
 
-/* Calls 'path' of InP 'inp' with 'body' (taken).  Returns 0 with
- * '*reply' on a 2xx answer; on a refusal or failure returns 409 (the
- * InP refused: 'why' says what), or EIO/ETIMEDOUT (unreachable). */
+/* Where and how to call one InP: read from the store under the mutex, used
+ * without it. */
+struct inp_target {
+    char *url_base;             /* the agent's endpoint */
+    char *token;                /* its agent token, or NULL */
+    char *ca_file;              /* or NULL */
+};
+
+static void
+inp_target_clear(struct inp_target *t)
+{
+    free(t->url_base);
+    free(t->token);
+    free(t->ca_file);
+    memset(t, 0, sizeof *t);
+}
+
+/* Fills 't' for InP 'inp' (under the mutex).  Returns 0, or EIO with
+ * 'why'. */
 static int
-inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
-         json_t **reply, char *why, size_t why_size)
+inp_target_get(struct bkd *b, const char *inp, struct inp_target *t,
+               char *why, size_t why_size)
 {
     struct store_inp si;
     struct brk_error err;
+
+    memset(t, 0, sizeof *t);
+    if (store_inp_get(b->store, inp, &si, &err)) {
+        snprintf(why, why_size, "InP %s: %.400s", inp, err.msg);
+        return EIO;
+    }
+    const char *endpoint = json_string_value(json_object_get(si.offer,
+                                                             "endpoint"));
+    const char *token = json_string_value(json_object_get(si.offer,
+                                                          "agent_token"));
+    const char *ca = json_string_value(json_object_get(si.offer, "ca_file"));
+    t->url_base = xstrdup(endpoint ? endpoint : "");
+    t->token = token ? xstrdup(token) : NULL;
+    t->ca_file = ca ? xstrdup(ca) : NULL;
+    json_decref(si.offer);
+    return 0;
+}
+
+/* Calls 'path' of InP 'inp' at 't' with 'body' (taken); needs no mutex.
+ * Returns 0 with '*reply' on a 2xx answer; on a refusal or failure returns
+ * 409 (the InP refused: 'why' says what), or EIO/ETIMEDOUT
+ * (unreachable). */
+static int
+inp_post(struct bkd *b, const char *inp, const struct inp_target *t,
+         const char *path, json_t *body, json_t **reply, char *why,
+         size_t why_size)
+{
     long status = 0;
     char *msg = NULL;
     int error;
@@ -110,24 +159,30 @@ inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
     if (reply) {
         *reply = NULL;
     }
-    error = store_inp_get(b->store, inp, &si, &err);
-    if (error) {
-        snprintf(why, why_size, "InP %s: %.400s", inp, err.msg);
-        json_decref(body);
-        return EIO;
-    }
-    const char *endpoint = json_string_value(json_object_get(si.offer,
-                                                             "endpoint"));
     struct http_client_opts o = {
-        .token = json_string_value(json_object_get(si.offer, "agent_token")),
-        .ca_file = json_string_value(json_object_get(si.offer, "ca_file")),
+        .token = t->token,
+        .ca_file = t->ca_file,
         .timeout_ms = b->cfg.call_timeout_ms,
     };
-    char *url = xasprintf("%s/v1/%s", endpoint ? endpoint : "", path);
+    char *url = xasprintf("%s/v1/%s", t->url_base, path);
     json_t *r = NULL;
-    error = http_client_json("POST", url, &o, body, &status, &r, &msg);
+    /* Chaos runs: the call is lost before it is sent, or its answer is. */
+    int lost = fault_roll(b->cfg.call_fault_prob) ? 1 + fault_below(2) : 0;
+    if (lost == 1) {
+        LOG_WARN(MOD, "chaos fault: call %s to InP %s lost", path, inp);
+        error = EIO;
+        msg = xasprintf("call lost (fault injected)");
+    } else {
+        error = http_client_json("POST", url, &o, body, &status, &r, &msg);
+    }
+    if (!error && lost == 2) {
+        LOG_WARN(MOD, "chaos fault: answer of %s from InP %s lost", path, inp);
+        json_decref(r);
+        r = NULL;
+        error = EIO;
+        msg = xasprintf("answer lost (fault injected)");
+    }
     free(url);
-    json_decref(si.offer);
     json_decref(body);
     if (error) {
         snprintf(why, why_size, "InP %s: %s", inp, msg ? msg : strerror(error));
@@ -152,6 +207,92 @@ inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
         json_decref(r);
     }
     return 0;
+}
+
+/* Calls 'path' of InP 'inp' with 'body' (taken), under the mutex; see
+ * inp_post() for the result. */
+static int
+inp_call(struct bkd *b, const char *inp, const char *path, json_t *body,
+         json_t **reply, char *why, size_t why_size)
+{
+    struct inp_target t;
+    int error = inp_target_get(b, inp, &t, why, why_size);
+    if (error) {
+        json_decref(body);
+        if (reply) {
+            *reply = NULL;
+        }
+        return error;
+    }
+    error = inp_post(b, inp, &t, path, body, reply, why, why_size);
+    inp_target_clear(&t);
+    return error;
+}
+
+/* One call of a fan-out (fanout()). */
+struct fan_call {
+    struct bkd *b;
+    const char *inp;
+    const char *path;
+    struct inp_target t;
+    json_t *body;               /* taken by the call */
+    json_t *reply;
+    int error;
+    char why[512];
+    pthread_t thread;
+    bool started;
+};
+
+static void *
+fan_call_run(void *c_)
+{
+    struct fan_call *c = c_;
+    c->error = inp_post(c->b, c->inp, &c->t, c->path, c->body, &c->reply,
+                        c->why, sizeof c->why);
+    c->body = NULL;
+    return NULL;
+}
+
+/* Runs the calls 'c[0..n-1]' (bodies set) to their InPs in parallel,
+ * without the mutex (held on entry and on return): the lease 'id' is
+ * marked busy meanwhile, so that the tick leaves it alone; its state in
+ * the store guards it against the API (no transition of the state table
+ * starts from requested or committing on an SP's or InP's call).  Each
+ * call's result is in c[i].error, .reply, .why. */
+static void
+fanout(struct bkd *b, const char *id, struct fan_call *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        c[i].b = b;
+        c[i].error = inp_target_get(b, c[i].inp, &c[i].t, c[i].why,
+                                    sizeof c[i].why);
+    }
+    json_object_set_new(b->busy, id, json_true());
+    pthread_mutex_unlock(&b->mutex);
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].error) {
+            continue;
+        }
+        /* The last one (or a thread that cannot start) on this thread. */
+        c[i].started = (i + 1 < n
+                        && !pthread_create(&c[i].thread, NULL, fan_call_run,
+                                           &c[i]));
+        if (!c[i].started) {
+            fan_call_run(&c[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].started) {
+            pthread_join(c[i].thread, NULL);
+        }
+    }
+    pthread_mutex_lock(&b->mutex);
+    json_object_del(b->busy, id);
+    for (size_t i = 0; i < n; i++) {
+        json_decref(c[i].body);     /* left by a call never made */
+        c[i].body = NULL;
+        inp_target_clear(&c[i].t);
+    }
 }
 
 /* ---- Saving ---- */
@@ -635,28 +776,40 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     const char *inp;
     json_t *part;
     int perr = 0;
+    size_t nparts = json_object_size(json_object_get(l.parts, "parts")), k = 0;
+    struct fan_call *calls = xcalloc(nparts ? nparts : 1, sizeof *calls);
     json_object_foreach(json_object_get(l.parts, "parts"), inp, part) {
-        json_t *reply;
-        perr = inp_call(b, inp, "prepare",
-                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:O}", "lease",
-                                  l.id, "txn", txn, "start",
-                                  (json_int_t) l.start, "end",
-                                  (json_int_t) l.end, "hold_s",
-                                  (json_int_t) b->cfg.hold_s, "part", part),
-                        &reply, why, sizeof why);
-        if (perr) {
-            break;
+        calls[k].inp = inp;
+        calls[k].path = "prepare";
+        calls[k++].body = json_pack("{s:s, s:s, s:I, s:I, s:I, s:O}", "lease",
+                                    l.id, "txn", txn, "start",
+                                    (json_int_t) l.start, "end",
+                                    (json_int_t) l.end, "hold_s",
+                                    (json_int_t) b->cfg.hold_s, "part", part);
+    }
+    fanout(b, l.id, calls, nparts);
+    for (k = 0; k < nparts; k++) {
+        if (calls[k].error) {
+            /* The first failure names the InP; a refusal wins over an
+             * unreachable InP in the answer's status. */
+            if (!perr || (calls[k].error == 409 && perr != 409)) {
+                perr = calls[k].error;
+                snprintf(why, sizeof why, "%s", calls[k].why);
+            }
+            continue;
         }
         struct store_hold h;
         memset(&h, 0, sizeof h);
         str_copy(h.lease, l.id, sizeof h.lease);
-        str_copy(h.inp, inp, sizeof h.inp);
+        str_copy(h.inp, calls[k].inp, sizeof h.inp);
         str_copy(h.local_id, txn, sizeof h.local_id);
         h.expires = now + b->cfg.hold_s;
         store_hold_put(b->store, &h, &err);
-        json_decref(reply);
+        json_decref(calls[k].reply);
         bkd_fault(b, "after-prepare-one");
     }
+    free(calls);
+    now = brk_time_now();
     bkd_fault(b, "after-prepare");
 
     if (perr) {
@@ -704,8 +857,36 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
     intents_done(b, l.id, STORE_PHASE_PREPARE);
     bkd_fault(b, "after-commit-intent");
 
-    /* Phase 2: commit everywhere (retried by the tick if an InP fails). */
-    lease_drive(b, &l, now);
+    /* Phase 2: commit everywhere, in parallel; when all confirmed,
+     * lease_drive() moves it on. */
+    json_t *set = done_set(&l, "commit");
+    nparts = json_object_size(json_object_get(l.parts, "parts"));
+    calls = xcalloc(nparts ? nparts : 1, sizeof *calls);
+    k = 0;
+    json_object_foreach(json_object_get(l.parts, "parts"), inp, part) {
+        calls[k].inp = inp;
+        calls[k].path = "commit";
+        calls[k++].body = json_pack("{s:s, s:s}", "lease", l.id, "txn", txn);
+    }
+    fanout(b, l.id, calls, nparts);
+    bool committed = true;
+    for (k = 0; k < nparts; k++) {
+        if (calls[k].error) {
+            LOG_WARN(MOD, "lease %s: commit: %s", l.id, calls[k].why);
+            committed = false;
+            continue;
+        }
+        json_decref(calls[k].reply);
+        json_object_set_new(set, calls[k].inp, json_true());
+        store_hold_delete(b->store, l.id, calls[k].inp, &err);
+    }
+    free(calls);
+    now = brk_time_now();
+    if (committed) {
+        lease_drive(b, &l, now);        /* committing -> active|scheduled */
+    }
+    /* Else left committing: the tick retries every 2 s (commits are
+     * idempotent by txn), not here under the mutex. */
     bkd_fault(b, "after-commit");
     json_t *answer = bkd_lease_json(&l);
     store_request_answer(b->store, r.id, answer, l.id, &err);
@@ -934,10 +1115,14 @@ bkd_tick(struct bkd *b, int64_t now)
     json_decref(live);
     for (size_t i = 0; i < n; i++) {
         struct store_lease *l = &ls[i];
+        if (json_object_get(b->busy, l->id)) {
+            /* A handler is calling its InPs without the mutex. */
+            continue;
+        }
         if (lease_state_is_transitional(l->state)) {
-            /* Handlers hold the mutex, so this one is not in flight: it was
-             * left behind (an InP failed).  Retried every 2 s, not at every
-             * tick, so that an unreachable InP does not stall the API. */
+            /* Not in flight (not busy): it was left behind (an InP
+             * failed).  Retried every 2 s, not at every tick, so that an
+             * unreachable InP does not stall the API. */
             json_t *last = json_object_get(b->retried, l->id);
             if (!last || now - json_integer_value(last) >= 2
                 || (l->deadline && now >= l->deadline)) {

@@ -26,6 +26,7 @@
 #include "bkd.h"
 #include "brk_time.h"
 #include "daemon.h"
+#include "fault.h"
 #include "http.h"
 #include "log.h"
 #include "units.h"
@@ -75,7 +76,10 @@ usage(void)
 "Fault injection for tests: LAMINA_BROKER_FAULT=POINT kills the daemon\n"
 "with SIGKILL at POINT (after-prepare-intent, after-prepare-one,\n"
 "after-prepare, after-commit-intent, after-commit, after-renew-calls,\n"
-"after-release-intent).\n",
+"after-release-intent).  Chaos runs (lib/fault.h): LAMINA_BROKER_FAULT_PROB=P\n"
+"kills it at any of these points with probability P, and\n"
+"LAMINA_BROKER_CALL_FAULT_PROB=P fails a call to an InP with probability P\n"
+"(half before sending, half with the answer lost); LAMINA_FAULT_SEED seeds.\n",
            BROKERD_DEFAULT_PORT, STORE_DEFAULT_PATH, BROKERD_DEFAULT_TOKEN);
 }
 
@@ -253,6 +257,9 @@ main(int argc, char *argv[])
     log_init("lamina-brokerd");
     parse_options(argc, argv, &o);
     o.cfg.fault = getenv("LAMINA_BROKER_FAULT");
+    fault_init();
+    o.cfg.fault_prob = fault_prob("LAMINA_BROKER_FAULT_PROB");
+    o.cfg.call_fault_prob = fault_prob("LAMINA_BROKER_CALL_FAULT_PROB");
 
     const char *colon = strrchr(o.listen, ':');
     if (!colon || colon == o.listen || (size_t) (colon - o.listen) >= sizeof addr) {
@@ -273,6 +280,7 @@ main(int argc, char *argv[])
     b.cfg = o.cfg;
     b.warned = json_object();
     b.retried = json_object();
+    b.busy = json_object();
     lease_fsm_config_default(&b.fsm);
     b.fsm.timeout[LEASE_HELD] = o.cfg.hold_s;
 
@@ -355,6 +363,7 @@ out:
     store_close(b.store);
     json_decref(b.warned);
     json_decref(b.retried);
+    json_decref(b.busy);
     if (o.pidfile && status == 0) {
         unlink(o.pidfile);
     }

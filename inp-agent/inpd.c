@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "fault.h"
 #include "http.h"
 #include "metrics.h"
 #include "inpd_cap.h"
@@ -77,13 +78,23 @@ static volatile bool force_quit;
 
 /* ---- Fault points ------------------------------------------------------- */
 
-/* Kills the agent with SIGKILL if LAMINA_FAULT names "inpd:'step'". */
+/* Chaos runs (lib/fault.h): the probability of death at any step
+ * (LAMINA_FAULT_PROB) and of a lost answer (LAMINA_FAULT_DROP_PROB). */
+static double inpd_fault_prob, inpd_drop_prob;
+
+/* Kills the agent with SIGKILL if LAMINA_FAULT names "inpd:'step'", or
+ * with probability LAMINA_FAULT_PROB. */
 static void
 inpd_fault(const char *step)
 {
     const char *env = getenv("LAMINA_FAULT");
     char want[128];
 
+    if (fault_roll(inpd_fault_prob)) {
+        LOG_WARN(MOD, "chaos fault: killed at inpd:%s", step);
+        kill(getpid(), SIGKILL);
+        _exit(137);
+    }
     if (!env) {
         return;
     }
@@ -1084,13 +1095,40 @@ h_metrics(struct http_request *req, void *aux, struct http_response *resp)
     metrics_destroy(&m);
 }
 
+/* Chaos runs: the broker's call 'step' was carried out, but with
+ * probability LAMINA_FAULT_DROP_PROB its answer is lost (a 503 instead). */
+static void
+inpd_drop_answer(const char *step, struct http_response *resp)
+{
+    if (fault_roll(inpd_drop_prob)) {
+        LOG_WARN(MOD, "chaos fault: answer of %s (HTTP %d) lost", step,
+                 resp->status);
+        http_error(resp, 503, "unavailable", NULL, "answer lost (fault "
+                   "injected)");
+    }
+}
+
+#define INPD_DROPPING(STEP)                                                 \
+    static void                                                             \
+    h_##STEP##_chaos(struct http_request *req, void *aux,                   \
+                     struct http_response *resp)                            \
+    {                                                                       \
+        h_##STEP(req, aux, resp);                                           \
+        inpd_drop_answer(#STEP, resp);                                      \
+    }
+INPD_DROPPING(prepare)
+INPD_DROPPING(commit)
+INPD_DROPPING(abort)
+INPD_DROPPING(renew)
+INPD_DROPPING(release)
+
 static const struct http_route inpd_routes[] = {
     { "GET", "/metrics", h_metrics, true },
-    { "POST", "/v1/prepare", h_prepare, true },
-    { "POST", "/v1/commit", h_commit, true },
-    { "POST", "/v1/abort", h_abort, true },
-    { "POST", "/v1/renew", h_renew, true },
-    { "POST", "/v1/release", h_release, true },
+    { "POST", "/v1/prepare", h_prepare_chaos, true },
+    { "POST", "/v1/commit", h_commit_chaos, true },
+    { "POST", "/v1/abort", h_abort_chaos, true },
+    { "POST", "/v1/renew", h_renew_chaos, true },
+    { "POST", "/v1/release", h_release_chaos, true },
     { "GET", "/v1/leases", h_leases, true },
     { "GET", "/v1/capacity", h_capacity, true },
 };
@@ -1284,6 +1322,9 @@ main(int argc, char *argv[])
     char msg[1024];
 
     log_init("lamina-inpd");
+    fault_init();
+    inpd_fault_prob = fault_prob("LAMINA_FAULT_PROB");
+    inpd_drop_prob = fault_prob("LAMINA_FAULT_DROP_PROB");
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;

@@ -39,7 +39,10 @@
  *
  * LAMINA_FAULT=inpd:STEP[,inpd:STEP...] makes the agent kill itself with
  * SIGKILL when it reaches STEP (for the crash tests): the steps are listed
- * once, in INPD_FAULTS below, and in docs/inpd.md.
+ * once, in INPD_FAULTS below, and in docs/inpd.md.  For chaos runs
+ * (lib/fault.h), LAMINA_FAULT_PROB=P kills it at any step with probability
+ * P, and LAMINA_FAULT_DROP_PROB=P loses the answer of a prepare, commit,
+ * abort, renew or release it carried out (503) with probability P.
  */
 #ifndef LAMINA_INPD_H
 #define LAMINA_INPD_H 1

@@ -6,7 +6,7 @@
 #     prepare intent, after one prepare, after all prepares, after the
 #     commit intent, after the commits, after the renew calls, after the
 #     release intent) the action that reaches it kills the broker; it is
-#     restarted; then the outside check (broker-check.py) finds every lease
+#     restarted; then the outside check (tools/lease-check.py) finds every lease
 #     committed on all its InPs or on none, with the same end everywhere, no
 #     hold left, and each InP's free CPU equal to its total minus the
 #     broker's active leases; a decided commit came back active, an
@@ -32,11 +32,11 @@ req() {  # KEY CPU
 req template 5 >"$LT_DIR/req.json"
 cat >"$LT_DIR/check.json" <<EOF
 {"url": "$U", "admin": "$ADMIN", "sps": ["$SP1", "$(cat "$LT_DIR/sp2.tok")"],
- "inps": {"inp-a": {"url": "http://127.0.0.1:$PA", "token": "$(cat "$LT_DIR/inp-a.agent")"},
-          "inp-b": {"url": "http://127.0.0.1:$PBB", "token": "$(cat "$LT_DIR/inp-b.agent")"}},
+ "inps": {"inp-a": {"url": "http://127.0.0.1:$PA", "token": "$(cat "$LT_DIR/inp-a.agent")", "switchd": "$SOCK_A"},
+          "inp-b": {"url": "http://127.0.0.1:$PBB", "token": "$(cat "$LT_DIR/inp-b.agent")", "switchd": "$SOCK_B"}},
  "request": $(cat "$LT_DIR/req.json")}
 EOF
-check() { python3 "$HERE/broker-check.py" check "$LT_DIR/check.json" >"$LT_DIR/check.out" 2>&1; }
+check() { python3 "$LEASE_CHECK" check "$LT_DIR/check.json" >"$LT_DIR/check.out" 2>&1; }
 post() {  # PATH BODY -> status; body in $LT_DIR/out
     curl -s -o "$LT_DIR/out" -w '%{http_code}' -X POST -H "Authorization: Bearer $SP1" \
         -H 'Content-Type: application/json' ${2:+--data-binary "$2"} "$U$1"
@@ -97,7 +97,7 @@ done
 
 # 32 concurrent SPs.
 wait_for "inp_up inp-a && inp_up inp-b" 10 || fail "storm: the InPs are not up"
-python3 "$HERE/broker-check.py" storm "$LT_DIR/check.json" 32 3 >"$LT_DIR/storm.out" 2>&1 ||
+python3 "$LEASE_CHECK" storm "$LT_DIR/check.json" 32 3 >"$LT_DIR/storm.out" 2>&1 ||
     { cat "$LT_DIR/storm.out"; fail "storm"; }
 info "$(head -n 1 "$LT_DIR/storm.out")"
 info "$(tail -n 1 "$LT_DIR/storm.out")"

@@ -12,6 +12,9 @@
 # $LT_DIR/inp-{a,b}.agent, PA/PBB (the agents' ports), PID_A/PID_B,
 # SOCK_A/SOCK_B, BRK_PID; helpers sw SOCK ..., has_slice SOCK SLICE,
 # inp_up NAME.  broker_line_inps N builds N InPs in a line instead (below).
+# LEASE_CHECK: tools/lease-check.py, the outside checker.  LAMINA_BROKERD:
+# another lamina-brokerd binary (for before/after figures).
+LEASE_CHECK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/lease-check.py
 
 # sw SOCK ARGS...: the CLI on one switchd.  has_slice SOCK SLICE.
 sw() { local s=$1; shift; "$LT_BUILD/cli/lamina" --socket "$s" "$@"; }
@@ -29,12 +32,17 @@ switchd() {
 }
 
 # start_broker [ENV=VALUE...]: lamina-brokerd on $PB with its store and
-# admin token in $LT_DIR (again after a crash); BRK_PID.
-start_broker() {
+# admin token in $LT_DIR (again after a crash; more options in the array
+# BRK_ARGS); BRK_PID.  spawn_broker: the same without waiting for it to
+# listen.
+spawn_broker() {
     bg_start env "$@" "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" \
         --admin-token-file "$LT_DIR/admin.tok" --warn 3 --heartbeat 1 --missed 3 \
-        2>>"$LT_DIR/brokerd.log"
+        "${BRK_ARGS[@]}" 2>>"$LT_DIR/brokerd.log"
     BRK_PID=$LT_LAST_PID
+}
+start_broker() {
+    spawn_broker "$@"
     wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
 }
 
@@ -44,7 +52,7 @@ inp_up() {
 }
 
 broker_two_inps() {
-    BRK=$LT_BUILD/broker/lamina-brokerd
+    BRK=${LAMINA_BROKERD:-$LT_BUILD/broker/lamina-brokerd}
     INPD=$LT_BUILD/inp-agent/lamina-inpd
     [ -x "$BRK" ] || skip "lamina-brokerd is not built"
     [ -x "$INPD" ] || skip "lamina-inpd is not built"
@@ -119,7 +127,7 @@ EOF
 # the border veths $(rif bIe) (inp-I's side toward inp-I+1).
 broker_line_inps() {
     local n=$1 i p s access borders
-    BRK=$LT_BUILD/broker/lamina-brokerd
+    BRK=${LAMINA_BROKERD:-$LT_BUILD/broker/lamina-brokerd}
     INPD=$LT_BUILD/inp-agent/lamina-inpd
     [ -x "$BRK" ] || skip "lamina-brokerd is not built"
     [ -x "$INPD" ] || skip "lamina-inpd is not built"
