@@ -1,10 +1,13 @@
 /* lamina-sp: the service provider's daemon (docs/sp.md).
  *
+ *   lamina-sp --broker URL --token-file F run VN.json
+ *   lamina-sp --broker URL --token-file F push LEASE VNODE PROGRAM.o
  *   lamina-sp [--listen ptcp:PORT[:ADDR]] [--connect tcp:HOST:PORT]...
  *             [--secret-file FILE] openflow APP [APP-ARGS...]
  *
- * runs a built-in OpenFlow 1.3 controller app (spc.h) on the switches of
- * the SP's slice until SIGINT or SIGTERM. */
+ * leases a virtual network and deploys it (sp_lease.h) until SIGINT or
+ * SIGTERM, then releases it; pushes one eBPF program; or runs a built-in
+ * OpenFlow 1.3 controller app (spc.h) on switches it is given. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -14,6 +17,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "sp_lease.h"
 #include "spc.h"
 #include "util.h"
 
@@ -21,7 +25,11 @@ static void
 usage(FILE *out)
 {
     fprintf(out,
-"usage: lamina-sp [OPTIONS] openflow APP [APP-ARGS...]\n"
+"usage: lamina-sp --broker URL --token-file FILE run VN.json\n"
+"       lamina-sp --broker URL --token-file FILE push LEASE VNODE PROGRAM.o\n"
+"       lamina-sp [OPTIONS] openflow APP [APP-ARGS...]\n"
+"  --broker URL               the broker (default $LAMINA_BROKER)\n"
+"  --token-file FILE          the SP's token (first line of FILE)\n"
 "  --listen ptcp:PORT[:ADDR]  accept switches (vnodes whose controller is us)\n"
 "  --connect tcp:HOST:PORT    connect to a switch (a vnode's ptcp: listener or\n"
 "                             the slicer's); repeatable\n"
@@ -62,6 +70,8 @@ main(int argc, char *argv[])
         { "listen", required_argument, NULL, 'l' },
         { "connect", required_argument, NULL, 'c' },
         { "secret-file", required_argument, NULL, 's' },
+        { "broker", required_argument, NULL, 'b' },
+        { "token-file", required_argument, NULL, 't' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -70,6 +80,8 @@ main(int argc, char *argv[])
     char **connects = NULL;
     size_t n_connects = 0;
     char secret[256] = "";
+    char token[256] = "";
+    const char *broker = getenv("LAMINA_BROKER");
     char msg[256];
     int c;
 
@@ -86,10 +98,34 @@ main(int argc, char *argv[])
                 return 1;
             }
             break;
+        case 'b': broker = optarg; break;
+        case 't':
+            if (read_secret(optarg, token, sizeof token)) {
+                return 1;
+            }
+            break;
         case 'v': log_set_level(LOG_LVL_DEBUG); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    if (argc - optind >= 1 && (!strcmp(argv[optind], "run")
+                               || !strcmp(argv[optind], "push"))) {
+        bool run = !strcmp(argv[optind], "run");
+        if (argc - optind != (run ? 2 : 4) || !broker || !token[0]) {
+            usage(stderr);
+            return 2;
+        }
+        if (!run) {
+            return sp_lease_push(broker, token, argv[optind + 1], argv[optind + 2],
+                                 argv[optind + 3]) ? 1 : 0;
+        }
+        int sfd = daemon_signals_open();
+        if (sfd < 0) {
+            fprintf(stderr, "lamina-sp: signalfd: %s\n", strerror(errno));
+            return 1;
+        }
+        return sp_lease_run(broker, token, argv[optind + 1], sfd);
     }
     if (argc - optind < 2 || strcmp(argv[optind], "openflow")) {
         usage(stderr);
