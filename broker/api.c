@@ -770,7 +770,8 @@ h_status(struct http_request *req, void *aux, struct http_response *resp)
     pthread_mutex_unlock(&b->mutex);
 }
 
-/* POST /v1/leases/{id}/vnodes/{vnode}/program {"program": BASE64} (its
+/* POST /v1/leases/{id}/vnodes/{vnode}/program {"program": BASE64,
+ * "config"?: {"tables", "window"}} (its
  * SP; the lease active): passes the SP's eBPF program on to the InP that
  * runs that vnode (its POST /v1/program), which checks and swaps it in. */
 static void
@@ -784,17 +785,19 @@ h_lease_program(struct http_request *req, void *aux, struct http_response *resp)
         || !http_body_json(req, &body, resp)) {
         return;
     }
+    json_t *config = json_object_get(body, "config");
     if (!json_is_string(json_object_get(body, "program"))
-        || json_object_size(body) != 1) {
+        || (config && !json_is_object(config))
+        || json_object_size(body) != 1u + !!config) {
         http_error(resp, 400, "invalid", "program", "the body must be "
-                   "{\"program\": BASE64 of an ELF object}");
+                   "{\"program\": BASE64 of an ELF object, \"config\"?: "
+                   "{\"tables\", \"window\"}}");
         json_decref(body);
         return;
     }
     pthread_mutex_lock(&b->mutex);
     if (lease_visible(b, req->principal, req->params[0], &l, resp)) {
-        bkd_lease_program(b, &l, req->params[1], json_object_get(body, "program"),
-                          resp);
+        bkd_lease_program(b, &l, req->params[1], body, resp);
         store_lease_clear(&l);
     }
     pthread_mutex_unlock(&b->mutex);

@@ -1021,12 +1021,13 @@ bkd_recover(struct bkd *b, int64_t now)
 /* Finds the InP whose part of 'l' holds 'vnode' and passes it 'program'. */
 void
 bkd_lease_program(struct bkd *b, const struct store_lease *l, const char *vnode,
-                  const json_t *program, struct http_response *resp)
+                  const json_t *push, struct http_response *resp)
 {
     const char *inp, *found = NULL;
     const json_t *part;
     char why[600];
 
+    const json_t *program = json_object_get(push, "program");
     if (json_string_length(program) > BKD_PROGRAM_MAX / 3 * 4 + 4) {
         http_error(resp, 413, "too_large", "program", "program: at most %d "
                    "bytes", BKD_PROGRAM_MAX);
@@ -1053,9 +1054,10 @@ bkd_lease_program(struct bkd *b, const struct store_lease *l, const char *vnode,
         return;
     }
     json_t *reply = NULL;
-    int error = inp_call(b, found, "program", json_pack(
-                             "{s:s, s:s, s:O}", "lease", l->id, "vnode", vnode,
-                             "program", program), &reply, why, sizeof why);
+    json_t *call = json_deep_copy(push);
+    json_object_set_new(call, "lease", json_string(l->id));
+    json_object_set_new(call, "vnode", json_string(vnode));
+    int error = inp_call(b, found, "program", call, &reply, why, sizeof why);
     if (error) {
         http_error(resp, error == 409 ? 422 : 503,
                    error == 409 ? "refused" : "unavailable", "program", "%s", why);

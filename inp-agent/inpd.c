@@ -1051,7 +1051,8 @@ h_capacity(struct http_request *req, void *aux, struct http_response *resp)
 /* The largest eBPF program an SP may push (bytes of the ELF object). */
 #define INPD_PROGRAM_MAX (512 * 1024)
 
-/* POST /v1/program {"lease", "vnode", "program": BASE64}: the broker
+/* POST /v1/program {"lease", "vnode", "program": BASE64, "config"?: {tables,
+ * window}}: the broker
  * passes on an SP's eBPF program for one ebpf vnode of its lease.  The
  * object is written under the state file's directory and swapped in with
  * switchd's vnode.set; the lease's record then names it, so that a
@@ -1060,7 +1061,7 @@ static void
 h_program(struct http_request *req, void *aux, struct http_response *resp)
 {
     struct inpd *d = aux;
-    json_t *body = inpd_body(req, "lease vnode program", "", resp);
+    json_t *body = inpd_body(req, "lease vnode program", "config", resp);
     json_t *vn = NULL, *rec, *v;
     char *dir = NULL, *path = NULL;
     void *bytes = NULL;
@@ -1118,9 +1119,18 @@ h_program(struct http_request *req, void *aux, struct http_response *resp)
                    dir, strerror(errno));
         goto out;
     }
+    json_t *newconf = json_object_get(body, "config");
+    if (newconf && !json_is_object(newconf)) {
+        http_error(resp, 400, "invalid", "config", "config: must be an object");
+        unlink(path);
+        goto out;
+    }
     json_t *params = json_pack("{s:O, s:s, s:s}", "slice",
                                json_object_get(json_object_get(rec, "part"), "slice"),
                                "switch", rec_str(vn, "switch"), "program", path);
+    if (newconf) {
+        json_object_set(params, "config", newconf);
+    }
     int error = inpd_switchd_call(d, "vnode.set", params, NULL, msg, sizeof msg);
     json_decref(params);
     if (error) {
@@ -1134,6 +1144,9 @@ h_program(struct http_request *req, void *aux, struct http_response *resp)
     if (!json_is_object(config)) {
         config = json_object();
         json_object_set_new(vn, "config", config);
+    }
+    if (newconf) {
+        json_object_update(config, newconf);
     }
     const char *old = json_string_value(json_object_get(config, "program"));
     char *old_path = old && !strncmp(old, dir, strlen(dir)) ? xstrdup(old) : NULL;

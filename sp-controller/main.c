@@ -118,7 +118,7 @@ main(int argc, char *argv[])
         }
         if (!run) {
             return sp_lease_push(broker, token, argv[optind + 1], argv[optind + 2],
-                                 argv[optind + 3]) ? 1 : 0;
+                                 argv[optind + 3], NULL) ? 1 : 0;
         }
         int sfd = daemon_signals_open();
         if (sfd < 0) {

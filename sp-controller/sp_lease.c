@@ -52,7 +52,7 @@ sp_call(const char *method, const char *broker, const char *token,
 /* Pushes program file 'path' to 'vnode' of 'lease'. */
 int
 sp_lease_push(const char *broker, const char *token, const char *lease,
-              const char *vnode, const char *path)
+              const char *vnode, const char *path, const json_t *config)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -72,6 +72,9 @@ sp_lease_push(const char *broker, const char *token, const char *lease,
     free(bytes);
     json_t *body = json_pack("{s:s}", "program", b64);
     free(b64);
+    if (config) {
+        json_object_set(body, "config", (json_t *) config);
+    }
     char *p = xasprintf("/v1/leases/%s/vnodes/%s/program", lease, vnode);
     long status = sp_call("POST", broker, token, p, body, NULL, 15000);
     free(p);
@@ -111,7 +114,7 @@ sp_vn_split(json_t *vn, json_t *apps, const char *file)
                 json_object_set(a, keys[k], json_object_get(n, keys[k]));
             }
         }
-        const char *own[] = { "app", "gateways" };
+        const char *own[] = { "app", "gateways", "tables", "window" };
         for (size_t k = 0; k < ARRAY_SIZE(own); k++) {
             if (json_object_get(n, own[k])) {
                 json_object_set(a, own[k], json_object_get(n, own[k]));
@@ -128,6 +131,26 @@ sp_vn_split(json_t *vn, json_t *apps, const char *file)
         json_object_set_new(apps, name, a);
     }
     return 0;
+}
+
+/* The config pushed with an ebpf node's program: its "tables" and
+ * "window" (a borrowed reference, kept in 'a'), or NULL. */
+static const json_t *
+sp_ebpf_config(json_t *a)
+{
+    json_t *c = json_object();
+    const char *keys[] = { "tables", "window" };
+    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+        if (json_object_get(a, keys[k])) {
+            json_object_set(c, keys[k], json_object_get(a, keys[k]));
+        }
+    }
+    if (!json_object_size(c)) {
+        json_decref(c);
+        return NULL;
+    }
+    json_object_set_new(a, "_config", c);
+    return c;
 }
 
 /* Waits until lease 'id' is active (long polls on its events).  Returns
@@ -268,7 +291,7 @@ sp_lease_run(const char *broker, const char *token, const char *vn_file,
     json_object_foreach(apps, name, a) {
         const char *prog = json_string_value(json_object_get(a, "program"));
         if (prog && !strcmp(json_string_value(json_object_get(a, "plane")), "ebpf")
-            && sp_lease_push(broker, token, id, name, prog)) {
+            && sp_lease_push(broker, token, id, name, prog, sp_ebpf_config(a))) {
             goto release;
         }
     }
