@@ -1,6 +1,6 @@
 /* app_l3: lamina-sp's IPv4 router over the virtual topology (see spc.h).
  *
- * Topology: every second the app sends a probe frame (ethertype 0x88b5,
+ * Topology: every second the app sends a probe frame (ethertype 0x88b6,
  * "lamina-sp" and the sending datapath and port) out of every live port
  * of every switch; a probe that comes back as a PACKET_IN on another
  * switch is a link.  A link not heard for 3.5 s, or whose port goes down
@@ -32,7 +32,7 @@
 #define L3_MAX_GW 16
 #define L3_MAX_HOSTS 256
 #define L3_MAX_LINKS 256
-#define L3_PROBE_TYPE 0x88b5
+#define L3_PROBE_TYPE 0x88b6
 #define L3_PROBE_MS 1000
 #define L3_LINK_TIMEOUT_MS 3500
 #define L3_PRIORITY 100
