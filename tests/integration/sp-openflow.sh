@@ -11,6 +11,9 @@
 #     the direct vlink s1-s3 is deleted and the app re-routes over s2.
 #   - slice blue: a vnode on s2 driven by os-ken (osken-manager with
 #     osken_learning_switch.py): h5 and h6 ping at the same time as red.
+#   - through lamina-slicer: a vnode on s3 (h7, h8) whose controller is
+#     the slicer; the slicer's slice "purple" (10.3.0.0/24) has lamina-sp
+#     (app l2) as its controller, which presents the slice's secret.
 . "$(dirname "$0")/lib.sh"
 lt_init sp-openflow 180
 
@@ -22,13 +25,15 @@ free_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-for i in 1 2 3 4 5 6; do ns_add h$i; done
+for i in 1 2 3 4 5 6 7 8; do ns_add h$i; done
 veth_add h1 eth0 p1 02:00:00:00:00:01 10.0.0.1/24
 veth_add h2 eth0 p2 02:00:00:00:00:02 10.0.0.2/24
 veth_add h3 eth0 p3 02:00:00:00:00:03 10.0.1.1/24
 veth_add h4 eth0 p4 02:00:00:00:00:04 10.0.2.1/24
 veth_add h5 eth0 p5 02:00:00:00:00:05 10.0.0.1/24
 veth_add h6 eth0 p6 02:00:00:00:00:06 10.0.0.2/24
+veth_add h7 eth0 p7 02:00:00:00:00:07 10.3.0.7/24
+veth_add h8 eth0 p8 02:00:00:00:00:08 10.3.0.8/24
 nsx h3 ip route add default via 10.0.1.254 || fail "route on h3"
 nsx h4 ip route add default via 10.0.2.254 || fail "route on h4"
 
@@ -41,7 +46,9 @@ for i in 1 2 3 5 6; do
     sw=s1; [ $i -ge 5 ] && sw=s2
     lamina port add $sw p$i "$(af_packet_devargs p$i)" || fail "port add p$i"
 done
-lamina port add s3 p4 "$(af_packet_devargs p4)" || fail "port add p4"
+for i in 4 7 8; do
+    lamina port add s3 p$i "$(af_packet_devargs p$i)" || fail "port add p$i"
+done
 
 # ---- red: lamina-sp listens, app l2
 RED_PORT=$(free_port)
@@ -129,4 +136,33 @@ wait $RP || fail "red (lamina-sp l2): pings lost beside blue (os-ken)"
 wait $BP || fail "blue (os-ken): pings lost beside red (lamina-sp)"
 grep -q "packet in" "$LT_DIR/osken.log" || fail "os-ken saw no packet-in"
 info "red (lamina-sp l2), green (lamina-sp l3) and blue (os-ken) ping at once"
+
+# ---- purple: lamina-sp behind lamina-slicer, with the slice's secret
+[ -x "$LT_BUILD/slicer/lamina-slicer" ] || skip "lamina-slicer is not built"
+SLICER_PORT=$(free_port)
+PURPLE_PORT=$(free_port)
+SLICER_SOCK=$LT_DIR/slicer.sock
+(umask 077; echo "sw-$$-secret" >"$LT_DIR/switch.secret"; echo "purple-$$-secret" >"$LT_DIR/purple.secret")
+bg_start "$LT_BUILD/slicer/lamina-slicer" --socket "$SLICER_SOCK" \
+    --state "$LT_DIR/slicer.state" --listen "ptcp:$SLICER_PORT:127.0.0.1" \
+    --switch-secret-file "$LT_DIR/switch.secret" >"$LT_DIR/slicer.log" 2>&1
+wait_for "[ -S '$SLICER_SOCK' ]" 20 || fail "lamina-slicer did not start"
+slicer() { "$LT_BUILD/cli/lamina" slicer --socket "$SLICER_SOCK" "$@"; }
+slicer slice add purple --controller "tcp:127.0.0.1:$PURPLE_PORT" --switch 0xc:1,2 \
+    --secret "purple-$$-secret" >/dev/null || fail "slicer: slice purple"
+slicer flowspace add purple-ip purple "ipv4_src=10.3.0.0/24,ipv4_dst=10.3.0.0/24" >/dev/null &&
+    slicer flowspace add purple-arp purple "arp_spa=10.3.0.0/24,arp_tpa=10.3.0.0/24" >/dev/null ||
+    fail "slicer: flowspace purple"
+lamina slice add sub || fail "slice add sub"
+lamina vnode add sub s3 --fp openflow --config "{\"controller\": \"tcp:127.0.0.1:$SLICER_PORT\", \"datapath_id\": \"0xc\", \"switch_secret\": \"sw-$$-secret\"}" ||
+    fail "vnode add sub"
+lamina vport add sub s3 v7 p7 && lamina vport add sub s3 v8 p8 || fail "vports of sub"
+bg_start "$SP" --listen "ptcp:$PURPLE_PORT:127.0.0.1" --secret-file "$LT_DIR/purple.secret" \
+    openflow l2 >"$LT_DIR/sp-purple.log" 2>&1
+wait_for "nsx h7 ping -c 1 -W 1 10.3.0.8" 40 ||
+    { tail -n 20 "$LT_DIR/sp-purple.log" "$LT_DIR/slicer.log" >&2; fail "purple: h7 cannot reach h8 through the slicer"; }
+nsx h7 ping -c 5 -i 0.2 -W 1 10.3.0.8 >/dev/null || fail "purple: pings lost"
+grep -q "switch up, dpid [0-9a-f]*00c, 2 ports" "$LT_DIR/sp-purple.log" ||
+    fail "lamina-sp did not see the slicer's 2-port view of datapath 0xc"
+info "purple: lamina-sp's l2 app drives its slice through lamina-slicer"
 pass
