@@ -9,7 +9,8 @@
 #   - another SP pushing a program to this lease gets 404 and nothing
 #     changes; a hostile program from the owner is refused (422) and
 #     nothing changes; a good one from the owner is swapped in;
-#   - SIGINT to lamina-sp releases the lease: the slices are gone.
+#   - SIGINT to lamina-sp releases the lease: the slices are gone;
+#   - an openflow VN: lamina-sp runs its L2 app on both InPs' vnodes.
 . "$(dirname "$0")/lib.sh"
 lt_init sp-lease 200
 . "$(dirname "$0")/broker-lib.sh"
@@ -92,4 +93,33 @@ kill -INT "$SP_PID"
 wait_for "! kill -0 $SP_PID" 30 || fail "lamina-sp did not stop"
 wait $SP_PID || fail "lamina-sp exited with an error: $(tail -3 "$LT_DIR/sp.log")"
 wait_for "! has_slice $SOCK_A L$ID && ! has_slice $SOCK_B L$ID" 10 || fail "slices left after lamina-sp stopped"
+info "Ctrl-C: lease $ID released, slices gone"
+
+# An openflow VN: lamina-sp listens on the nodes' controller target and
+# runs its L2 app on both InPs' vnodes.
+CPORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$LT_DIR/vn-of.json" <<EOF
+{"idempotency_key": "sp-lease-of-$$",
+ "nodes": [
+   {"name": "left", "cpu": 10, "fp": "openflow", "controller": "tcp:127.0.0.1:$CPORT", "app": "l2"},
+   {"name": "right", "cpu": 10, "fp": "openflow", "controller": "tcp:127.0.0.1:$CPORT", "app": "l2"}],
+ "links": [{"endpoints": ["left", "right"], "bandwidth": "10M"}],
+ "access": [{"name": "h1", "node": "left", "at": "inp-a/ap1"},
+            {"name": "h2", "node": "right", "at": "inp-b/ap1"}],
+ "time": {"start": "now", "duration": "10m"}}
+EOF
+bg_start "$SP" --broker "$U" --token-file "$LT_DIR/sp1.tok" run "$LT_DIR/vn-of.json" \
+    >"$LT_DIR/sp-of.out" 2>"$LT_DIR/sp-of.log"
+SP_PID=$LT_LAST_PID
+wait_for "grep -q deployed '$LT_DIR/sp-of.out'" 60 || { cat "$LT_DIR/sp-of.log" >&2; fail "the openflow VN was not deployed"; }
+ID=$(sed -n 's/^lease //p' "$LT_DIR/sp-of.out")
+wait_for "[ \$(grep -c 'switch up' '$LT_DIR/sp-of.log') -ge 2 ]" 20 ||
+    { cat "$LT_DIR/sp-of.log" >&2; fail "the two openflow vnodes did not reach lamina-sp"; }
+wait_for "nsx h1 ping -c 1 -W 1 10.9.0.2" 20 || fail "h1 cannot reach h2 through lamina-sp's L2 app"
+nsx h1 ping -c 3 -i 0.2 -W 1 10.9.0.2 >/dev/null || fail "pings lost through the openflow vnodes"
+info "openflow VN (lease $ID): h1 pings h2 through lamina-sp's L2 app on both InPs"
+kill -INT "$SP_PID"
+wait_for "! kill -0 $SP_PID" 30 || fail "lamina-sp (openflow VN) did not stop"
+wait $SP_PID || fail "lamina-sp (openflow VN) exited with an error"
+wait_for "! has_slice $SOCK_A L$ID && ! has_slice $SOCK_B L$ID" 10 || fail "openflow VN: slices left"
 pass
