@@ -27,6 +27,7 @@ struct spc_conn {
     struct ofchan_backoff backoff;
     bool hello_sent;
     bool features_asked;
+    bool dead;                  /* refused: close after this pass */
     struct spc_sw sw;
 };
 
@@ -92,7 +93,7 @@ conn_close(struct spc *spc, struct spc_conn *c, const char *why)
     c->ch = NULL;
     c->sw.up = false;
     c->sw.n_ports = 0;
-    c->hello_sent = c->features_asked = false;
+    c->hello_sent = c->features_asked = c->dead = false;
 }
 
 /* Frees the controller and closes its channels; accepts NULL. */
@@ -374,7 +375,18 @@ conn_handle(struct spc *spc, struct spc_conn *c, const uint8_t *raw, size_t len)
         return;
     }
     switch (msg.type) {
-    case OFPT_HELLO:
+    case OFPT_HELLO: {
+        uint8_t version;
+        if (ofp_hello_negotiate(&msg.hello, msg.version, 1u << OFP13_VERSION_WIRE,
+                                &version, &err)) {
+            LOG_WARN(MOD, "%s: the switch does not speak OpenFlow 1.3 "
+                     "(HELLO version %u)", ofchan_peer(c->ch), msg.version);
+            ofp_encode_error_reply(&spc->out, raw, len, err);
+            conn_queue(c, &spc->out);
+            ofchan_flush(c->ch);
+            c->dead = true;
+            break;
+        }
         if (!c->features_asked) {
             c->features_asked = true;
             ofp_msg_init(&out, OFPT_FEATURES_REQUEST, 0);
@@ -382,6 +394,7 @@ conn_handle(struct spc *spc, struct spc_conn *c, const uint8_t *raw, size_t len)
             ofp_msg_free(&out);
         }
         break;
+    }
     case OFPT_ECHO_REQUEST:
         ofp_encode_echo_reply(&spc->out, &msg);
         conn_queue(c, &spc->out);
@@ -445,7 +458,7 @@ conn_run(struct spc *spc, struct spc_conn *c)
         }
         conn_queue(c, &spc->out);
     }
-    for (int budget = 256; !error && budget > 0; budget--) {
+    for (int budget = 256; !error && !c->dead && budget > 0; budget--) {
         const uint8_t *m;
         size_t len;
         error = ofchan_recv(c->ch, &m, &len);
@@ -459,8 +472,11 @@ conn_run(struct spc *spc, struct spc_conn *c)
     if (error == EAGAIN) {
         error = ofchan_flush(c->ch);
     }
+    if (c->dead && (!error || error == EAGAIN)) {
+        error = EPROTO;
+    }
     if (error && error != EAGAIN) {
-        conn_close(spc, c, ofchan_error(c->ch));
+        conn_close(spc, c, c->dead ? "not OpenFlow 1.3" : ofchan_error(c->ch));
         return false;
     }
     return true;

@@ -65,6 +65,24 @@ n=$(lamina --json vnode dump red s1 | json_get flow_count)
 info "l2 app: ping ok, $n flows in the vnode"
 [ "$n" -ge 3 ] || fail "l2 app installed only $n flows (table miss + 2 learned)"
 grep -q "switch up" "$LT_DIR/sp-red.log" || fail "lamina-sp logged no switch"
+# A peer that speaks only OpenFlow 1.0 is answered HELLO_FAILED and closed.
+/usr/bin/python3 - "$RED_PORT" <<'PY' || fail "an OpenFlow 1.0 peer was not refused"
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(struct.pack("!BBHI", 1, 0, 8, 1))
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+types = []
+while len(data) >= 8:
+    v, t, n, x = struct.unpack("!BBHI", data[:8])
+    types.append((t, struct.unpack("!H", data[8:10])[0] if t == 1 else None))
+    data = data[n:]
+sys.exit(0 if (1, 0) in types else 1)   # ERROR of type HELLO_FAILED, then EOF
+PY
 
 # ---- green: lamina-sp connects to the vnodes' listeners with the secret, app l3
 SECRET=green-$RANDOM$RANDOM
