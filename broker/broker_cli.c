@@ -145,6 +145,19 @@ broker_cli_print(FILE *out, const struct cli_command *cmd, const json_t *r)
                                                            "bandwidth_bps")));
                 free(path);
             }
+            json_array_foreach(json_object_get(part, "transit_vlinks"), i, v) {
+                char *path = json_dumps(json_object_get(v, "path"), 0);
+                fprintf(out, "  transit vlink %s: from border %s (label %lld) "
+                        "over %s to border %s (label %lld), %lld bit/s\n",
+                        json_string_value(json_object_get(v, "name")),
+                        json_string_value(json_object_get(v, "border_in")),
+                        json_integer_value(json_object_get(v, "label_in")), path,
+                        json_string_value(json_object_get(v, "border_out")),
+                        json_integer_value(json_object_get(v, "label_out")),
+                        json_integer_value(json_object_get(v,
+                                                           "bandwidth_bps")));
+                free(path);
+            }
         }
         return;
     }

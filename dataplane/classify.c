@@ -6,6 +6,16 @@
 int
 classify_bind(struct classify_port *cp, int vlan, void *binding)
 {
+    if (cp->whole) {
+        return EEXIST;
+    }
+    if (vlan == CLASSIFY_WHOLE) {
+        if (cp->untagged || cp->n_tagged) {
+            return EEXIST;
+        }
+        cp->whole = binding;
+        return 0;
+    }
     if (vlan < 0) {
         if (cp->untagged) {
             return EEXIST;
@@ -33,7 +43,9 @@ classify_bind(struct classify_port *cp, int vlan, void *binding)
 void
 classify_unbind(struct classify_port *cp, int vlan)
 {
-    if (vlan < 0) {
+    if (vlan == CLASSIFY_WHOLE) {
+        cp->whole = NULL;
+    } else if (vlan < 0) {
         cp->untagged = NULL;
     } else if (cp->vlans && vlan < CLASSIFY_N_VLANS && cp->vlans[vlan]) {
         cp->vlans[vlan] = NULL;
@@ -47,6 +59,20 @@ classify_unbind(struct classify_port *cp, int vlan)
 void *
 classify_get(const struct classify_port *cp, int vlan)
 {
+    if (cp->whole) {
+        return cp->whole;
+    }
+    if (vlan == CLASSIFY_WHOLE) {
+        if (cp->untagged) {
+            return cp->untagged;
+        }
+        for (int v = 1; cp->n_tagged && v < CLASSIFY_N_VLANS; v++) {
+            if (cp->vlans[v]) {
+                return cp->vlans[v];
+            }
+        }
+        return NULL;
+    }
     if (vlan < 0) {
         return cp->untagged;
     }
@@ -59,6 +85,7 @@ classify_port_destroy(struct classify_port *cp)
     if (cp) {
         free(cp->vlans);
         cp->vlans = NULL;
+        cp->whole = NULL;
         cp->untagged = NULL;
         cp->n_tagged = 0;
     }

@@ -3,7 +3,10 @@
  *
  * On an access port the binding comes from the port and the frame's VLAN
  * id: an untagged (or priority-tagged, VID 0) frame takes the port's
- * untagged binding, a tagged one the binding of its VID.  On a link port
+ * untagged binding, a tagged one the binding of its VID.  A port may
+ * instead be bound whole (CLASSIFY_WHOLE): every frame on it, tagged or
+ * not, takes that one binding, and no other binding may exist on the port
+ * (nor may a whole binding be added where another exists).  On a link port
  * the frame must be Ethernet over MPLS and its top label, looked up in the
  * switch's label table, names the slice.  Nothing a slice's forwarding
  * plane does afterwards can change the result.
@@ -29,10 +32,12 @@
 #define EOMPLS_HLEN (ETH_HLEN_ + 4 + 4)    /* outer Ethernet, label, CW */
 #define CLASSIFY_UNTAGGED (-1)
 #define CLASSIFY_MALFORMED (-2)
+#define CLASSIFY_WHOLE (-3)         /* 'vlan' of a whole-port binding */
 #define CLASSIFY_N_VLANS 4096
 
 /* The bindings of one access port. */
 struct classify_port {
+    void *whole;                    /* binding of every frame, or NULL */
     void *untagged;                 /* binding for untagged frames */
     void **vlans;                   /* [CLASSIFY_N_VLANS], NULL until used */
     uint32_t n_tagged;              /* bindings in 'vlans' */
@@ -68,6 +73,9 @@ classify_access(const struct classify_port *cp, const uint8_t *frame,
                 uint32_t len, int *vlan)
 {
     *vlan = classify_vlan(frame, len);
+    if (cp->whole) {
+        return *vlan == CLASSIFY_MALFORMED ? NULL : cp->whole;
+    }
     if (*vlan == CLASSIFY_UNTAGGED) {
         return cp->untagged;
     }
@@ -106,12 +114,17 @@ classify_put_label(uint8_t *p, uint32_t label, uint8_t ttl)
     p[3] = ttl;
 }
 
-/* Binds 'binding' to untagged frames (vlan < 0) or to 'vlan'.  Returns 0,
- * EEXIST if taken, EINVAL for a bad VID, ENOMEM. */
+/* Binds 'binding' to untagged frames (CLASSIFY_UNTAGGED), to every frame
+ * (CLASSIFY_WHOLE) or to 'vlan'.  Returns 0, EEXIST if taken (a whole
+ * binding conflicts with any other on the port), EINVAL for a bad VID,
+ * ENOMEM. */
 int classify_bind(struct classify_port *, int vlan, void *binding);
-/* Removes the binding of 'vlan' (or untagged). */
+/* Removes the binding of 'vlan' (or untagged, or whole). */
 void classify_unbind(struct classify_port *, int vlan);
-/* Returns the binding of 'vlan' (or untagged) without a frame. */
+/* Returns the binding that frames of 'vlan' (or untagged) take, without a
+ * frame: the whole-port binding if there is one.  For CLASSIFY_WHOLE:
+ * the whole binding, else the untagged one, else any tagged one, i.e. a
+ * binding a whole binding would conflict with. */
 void *classify_get(const struct classify_port *, int vlan);
 void classify_port_destroy(struct classify_port *);
 

@@ -10,8 +10,9 @@
  * has virtual ports (vports) and one forwarding plane behind the 'struct
  * dp_fp_class' vtable (dp_fp.h): "l2learn" (MAC learning), "openflow"
  * (an OpenFlow 1.3 pipeline driven by controllers, fp_openflow.h) or
- * "ebpf" (the SP's own eBPF program, fp_ebpf.h).  A vport is
- * bound either to an access port (untagged, or one VLAN id on it) or to
+ * "ebpf" (the SP's own eBPF program, fp_ebpf.h).  A vport is bound either
+ * to an access port (untagged, one VLAN id on it with the tag removed, a
+ * set of VLANs with their tags, or the whole port) or to
  * one end of a virtual link.  A virtual link joins two vnodes of a slice
  * along a path of substrate switches as an Ethernet-over-MPLS pseudowire:
  * the head pushes the label, transit switches swap it (they need no vnode
@@ -220,6 +221,33 @@ int dp_vnode_set(const char *slice, const char *sw, const json_t *config,
  * belongs to one slice only: EEXIST otherwise. */
 int dp_vport_add(const char *slice, const char *sw, const char *vport,
                  const char *port, int vlan, struct dp_error *err);
+
+/* What frames of an access port a vport takes (dp_vport_bind):
+ *   - DP_BIND_UNTAGGED: untagged (and priority-tagged) frames; frames leave
+ *     as the vnode sends them;
+ *   - DP_BIND_VLAN: frames tagged 'vlan', the tag removed on ingress and
+ *     added on egress (dp_vport_add with vlan >= 0);
+ *   - DP_BIND_VLANS: frames tagged with a VID in 'vlans' (a bitmap of 4096
+ *     bits), delivered with their tag; a frame the vnode sends must carry
+ *     an 802.1Q tag with a VID of the set, or it is dropped (not-owned-vlan);
+ *   - DP_BIND_PORT: every frame of the port, tags as sent, both ways.
+ * Each (port, VID) and the port's untagged frames belong to one vport at
+ * most; a DP_BIND_PORT binding conflicts with any other on the port. */
+enum dp_bind_kind { DP_BIND_UNTAGGED, DP_BIND_VLAN, DP_BIND_VLANS,
+                    DP_BIND_PORT };
+#define DP_VLAN_WORDS (4096 / 64)
+struct dp_vport_binding {
+    enum dp_bind_kind kind;
+    int vlan;                               /* DP_BIND_VLAN */
+    uint64_t vlans[DP_VLAN_WORDS];          /* DP_BIND_VLANS: VIDs 1..4094 */
+};
+
+/* Binds vport 'vport' of the vnode (slice, sw) to access port 'port' as
+ * 'b' says.  Nothing changes on error (EEXIST for a binding taken by
+ * another vport, naming it; EINVAL for a bad or empty set). */
+int dp_vport_bind(const char *slice, const char *sw, const char *vport,
+                  const char *port, const struct dp_vport_binding *b,
+                  struct dp_error *err);
 int dp_vport_del(const char *slice, const char *sw, const char *vport,
                  struct dp_error *err);
 
@@ -238,6 +266,12 @@ struct dp_vlink_params {
      * vnode-to-vnode link. */
     const char *border_port;
     uint32_t border_label;
+    /* A transit virtual link (border to border: this InP only carries it)
+     * also begins at port 'border_in_port' of the head switch path[0],
+     * with 'border_in_label'; it then needs 'border_port' too, and no
+     * vnode on either end. */
+    const char *border_in_port;
+    uint32_t border_in_label;
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on
@@ -254,7 +288,12 @@ struct dp_vlink_params {
  * only (no access vports; EBUSY if it has some, EINVAL if it is an end of
  * a link inside the daemon); several border vlinks may share it, each
  * with its own border label (EADDRINUSE if taken on that port).  The
- * label used inside ('label') stays this switchd's choice. */
+ * label used inside ('label') stays this switchd's choice.
+ *
+ * With 'border_in_port' as well, both ends are border ports: frames
+ * arriving on the head's border with 'border_in_label' leave the tail's
+ * border with 'border_label' and back, label swapped at every hop; no
+ * vport is made and the slice needs no vnode on the path. */
 int dp_vlink_add(const struct dp_vlink_params *, struct dp_error *err);
 int dp_vlink_del(const char *slice, const char *name, struct dp_error *err);
 

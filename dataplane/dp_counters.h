@@ -25,7 +25,9 @@
     X(LINK_LOSS,   "link-loss",   "emulated loss on the link")              \
     X(TX_FULL,     "tx-full",     "device or link would not take it")     \
     X(PUNT_FULL,   "punt-full",   "the control side's queue was full")    \
-    X(KERNEL_RING, "kernel-ring", "an AF_PACKET port's ring was full")
+    X(KERNEL_RING, "kernel-ring", "an AF_PACKET port's ring was full")  \
+    X(VLAN_NOT_OWNED, "not-owned-vlan",                                     \
+      "sent on a VLAN the vport does not own")
 
 enum dp_drop {
 #define DP_DROP_ENUM(ENUM, NAME, DOC) DP_DROP_##ENUM,

@@ -4,6 +4,7 @@
  * configuration uses the same keys as the daemon's RPC parameters, so a
  * saved configuration is replayed by calling the same methods.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -28,6 +29,40 @@ dp_counters_to_json(const struct dp_counters *c)
                      "tx_packets", (json_int_t) c->tx_packets,
                      "tx_bytes", (json_int_t) c->tx_bytes,
                      "dropped", total, "drops", drops);
+}
+
+/* Adds what frames access vport 'vp' takes to 'j' as vport.add's
+ * parameters: "vlan" (-1 untagged), and for a VLAN set or a whole port
+ * "vlans" ([VID or "FIRST-LAST", ...] or "all") with "keep_tag". */
+static void
+dp_vport_binding_to_json(const struct dp_vport *vp, json_t *j)
+{
+    json_object_set_new(j, "vlan", json_integer(vp->vlan));
+    if (vp->bind == DP_BIND_PORT) {
+        json_object_set_new(j, "vlans", json_string("all"));
+        json_object_set_new(j, "keep_tag", json_true());
+    } else if (vp->bind == DP_BIND_VLANS) {
+        json_t *set = json_array();
+        for (int v = 1; v <= 4094; v++) {
+            if (!(vp->vlans[v / 64] >> (v % 64) & 1)) {
+                continue;
+            }
+            int last = v;
+            while (last < 4094 && (vp->vlans[(last + 1) / 64] >> ((last + 1) % 64) & 1)) {
+                last++;
+            }
+            if (last == v) {
+                json_array_append_new(set, json_integer(v));
+            } else {
+                char r[24];
+                snprintf(r, sizeof r, "%d-%d", v, last);
+                json_array_append_new(set, json_string(r));
+            }
+            v = last;
+        }
+        json_object_set_new(j, "vlans", set);
+        json_object_set_new(j, "keep_tag", json_true());
+    }
 }
 
 static const char *
@@ -114,10 +149,11 @@ dp_config_to_json(void)
             for (uint16_t j = 0; j < vn->n_vports; j++) {
                 struct dp_vport *vp = vn->vports[j];
                 if (vp && vp->type == DP_VPORT_ACCESS) {
-                    json_array_append_new(vports, json_pack(
-                        "{s:s, s:s, s:s, s:s, s:i}", "slice", s->name, "switch",
-                        sw->name, "vport", vp->name, "port", vp->port->name,
-                        "vlan", vp->vlan));
+                    json_t *jv = json_pack(
+                        "{s:s, s:s, s:s, s:s}", "slice", s->name, "switch",
+                        sw->name, "vport", vp->name, "port", vp->port->name);
+                    dp_vport_binding_to_json(vp, jv);
+                    json_array_append_new(vports, jv);
                 }
             }
         }
@@ -134,6 +170,11 @@ dp_config_to_json(void)
                 json_object_set_new(jvl, "border", json_pack(
                     "{s:s, s:i}", "port", vl->border_port,
                     "label", vl->border_label));
+            }
+            if (vl->border_in_port[0]) {
+                json_object_set_new(jvl, "border_in", json_pack(
+                    "{s:s, s:i}", "port", vl->border_in_port,
+                    "label", vl->border_in_label));
             }
             json_array_append_new(vlinks, jvl);
         }
@@ -227,7 +268,7 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_object_set_new(jv, "index", json_integer(v));
                 json_object_set_new(jv, "port", json_string(vp->port->name));
                 if (vp->type == DP_VPORT_ACCESS) {
-                    json_object_set_new(jv, "vlan", json_integer(vp->vlan));
+                    dp_vport_binding_to_json(vp, jv);
                 } else {
                     json_object_set_new(jv, "vlink", json_string(vp->vlink->name));
                     json_object_set_new(jv, "label", json_integer(vp->label));

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -163,6 +164,8 @@ struct dp_vport {
     enum dp_vport_type type;
     struct dp_port *port;       /* ACCESS: the port; VLINK: first hop */
     int vlan;                   /* ACCESS: VID or -1 */
+    enum dp_bind_kind bind;     /* ACCESS: what frames of the port */
+    uint64_t *vlans;            /* DP_BIND_VLANS: [DP_VLAN_WORDS] bitmap */
     uint32_t label;             /* VLINK: label pushed on egress */
     struct dp_vlink *vlink;
     struct dp_queue *queue;     /* (slice, port) */
@@ -218,6 +221,9 @@ struct dp_vlink {
     char border_port[DP_NAME_LEN];  /* "" unless a border vlink */
     uint32_t border_label;
     struct dp_port *border;     /* set once the border port counts it */
+    char border_in_port[DP_NAME_LEN];   /* "" unless a transit vlink */
+    uint32_t border_in_label;
+    struct dp_port *border_in;  /* at path[0]; set once the port counts it */
     /* hops[d][i]: direction d (0: head->tail), i-th switch on the path */
     struct dp_vlink_hop *hops[2];
 };
@@ -339,7 +345,23 @@ dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_rx(p, pkts, n);
     }
-    return rte_eth_rx_burst(p->eth_port, 0, pkts, n);
+    uint16_t got = rte_eth_rx_burst(p->eth_port, 0, pkts, n);
+    uint16_t k = 0;
+    for (uint16_t i = 0; i < got; i++) {
+        /* A device that hands the tag over beside the frame (net_af_packet
+         * on a kernel that strips it, a NIC with the offload on): put it
+         * back, so classification sees the frame as it was on the wire
+         * (rte_vlan_insert() clears the flag).  A frame it cannot be put
+         * back into is dropped, never taken for an untagged one. */
+        if (unlikely(pkts[i]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+            && unlikely(rte_vlan_insert(&pkts[i]))) {
+            rte_pktmbuf_free(pkts[i]);
+            p->ctr.drops[DP_DROP_MALFORMED]++;
+            continue;
+        }
+        pkts[k++] = pkts[i];
+    }
+    return k;
 }
 
 static inline uint16_t

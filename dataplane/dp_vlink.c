@@ -2,8 +2,10 @@
  * dp_vlink: virtual links between two vnodes of a slice, carried over a
  * path of physical links with an MPLS label per hop, and border virtual
  * links from a vnode to a border port toward another InP, where the label
- * on the wire is the one both InPs agreed (the control side of the
- * dataplane; see dp.c for the conventions).
+ * on the wire is the one both InPs agreed, and transit virtual links
+ * from a border port to another, for an InP that only carries a virtual
+ * link between two others (the control side of the dataplane; see dp.c
+ * for the conventions).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -64,6 +66,9 @@ struct dp_vlink_ports {
     /* A border vlink: out[0][n-1] and in[1][n-1] are this port, where the
      * border label is used instead of the inside one. */
     struct dp_port *border;
+    /* A transit vlink: in[0][0] and out[1][0] are this port (the head's
+     * border), with the border_in label. */
+    struct dp_port *border_in;
 };
 
 static void
@@ -82,7 +87,7 @@ dp_label_free_on(const struct dp_vlink_ports *vp, size_t n, uint32_t label)
     for (int d = 0; d < 2; d++) {
         for (size_t i = 0; i < n; i++) {
             struct dp_port *in = vp->in[d][i];
-            if (in && in != vp->border
+            if (in && in != vp->border && in != vp->border_in
                 && label_table_contains(&vp->sw[i]->labels, in->uid, label)) {
                 return false;
             }
@@ -123,6 +128,18 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
                vlp->border_label, DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
+    if (vlp->border_in_port && !vlp->border_port) {
+        dp_err(err, "virtual link %s: a transit link (border_in) needs a border "
+               "at its tail too", vlp->name);
+        return EINVAL;
+    }
+    if (vlp->border_in_port && (vlp->border_in_label < DP_MPLS_LABEL_MIN
+                                || vlp->border_in_label > DP_MPLS_LABEL_MAX)) {
+        dp_err(err, "virtual link %s: border_in label %u is outside %d..%d",
+               vlp->name, vlp->border_in_label, DP_MPLS_LABEL_MIN,
+               DP_MPLS_LABEL_MAX);
+        return EINVAL;
+    }
     if (label && (label < DP_MPLS_LABEL_MIN || label > DP_MPLS_LABEL_MAX)) {
         dp_err(err, "virtual link %s: label %u is outside %d..%d", vlp->name, label,
                DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
@@ -136,19 +153,14 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
     return 0;
 }
 
-/* The border end of 'vlp' (resolved up to its path in 'ports'): the border
- * port on the tail switch, which must be free for labelled traffic and
- * have the border label free, and the head vnode '*head' of slice 's',
- * which must not have a vport 'vport_name' yet. */
+/* Border port 'name' of switch 'sw' for virtual link 'vlname': it must be
+ * free for labelled traffic (no link inside the daemon, no access vport)
+ * and have 'label' free; stored in '*port'. */
 static int
-dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
-                        const struct dp_slice *s, const char *vport_name,
-                        struct dp_vlink_ports *ports, struct dp_vnode **head,
-                        struct dp_error *err)
+dp_vlink_border_port(const char *vlname, struct dp_switch *sw, const char *name,
+                     uint32_t label, struct dp_port **port, struct dp_error *err)
 {
-    size_t n = vlp->n_path;
-    struct dp_switch *tail_sw = ports->sw[n - 1];
-    struct dp_port *bp = dp_need_port(tail_sw, vlp->border_port, err);
+    struct dp_port *bp = dp_need_port(sw, name, err);
     struct dp_label_entry *e;
 
     if (!bp) {
@@ -156,24 +168,62 @@ dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
     }
     if (bp->is_link && !bp->n_border) {
         dp_err(err, "virtual link %s: port %s/%s is an end of a link inside the "
-               "daemon, not a border port", vlp->name, tail_sw->name, bp->name);
+               "daemon, not a border port", vlname, sw->name, bp->name);
         return EINVAL;
     }
     if (!bp->is_link && bp->n_users) {
         dp_err(err, "virtual link %s: port %s/%s has access vports; a border port "
-               "carries only labelled traffic", vlp->name, tail_sw->name, bp->name);
+               "carries only labelled traffic", vlname, sw->name, bp->name);
         return EBUSY;
     }
-    e = label_table_lookup(&tail_sw->labels, bp->uid, vlp->border_label);
+    e = label_table_lookup(&sw->labels, bp->uid, label);
     if (e) {
         dp_err(err, "virtual link %s: border label %u is already in use on port "
-               "%s/%s (slice %s)", vlp->name, vlp->border_label, tail_sw->name,
-               bp->name, e->slice->name);
+               "%s/%s (slice %s)", vlname, label, sw->name, bp->name,
+               e->slice->name);
         return EADDRINUSE;
+    }
+    *port = bp;
+    return 0;
+}
+
+/* The border end(s) of 'vlp' (resolved up to its path in 'ports'): the
+ * border port on the tail switch and, for a transit vlink, the one on the
+ * head switch (dp_vlink_border_port()); else the head vnode '*head' of
+ * slice 's', which must not have a vport 'vport_name' yet. */
+static int
+dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
+                        const struct dp_slice *s, const char *vport_name,
+                        struct dp_vlink_ports *ports, struct dp_vnode **head,
+                        struct dp_error *err)
+{
+    size_t n = vlp->n_path;
+    struct dp_port *bp, *bin;
+    int error;
+
+    error = dp_vlink_border_port(vlp->name, ports->sw[n - 1], vlp->border_port,
+                                 vlp->border_label, &bp, err);
+    if (error) {
+        return error;
     }
     ports->border = bp;
     ports->out[0][n - 1] = bp;
     ports->in[1][n - 1] = bp;
+    if (vlp->border_in_port) {
+        error = dp_vlink_border_port(vlp->name, ports->sw[0], vlp->border_in_port,
+                                     vlp->border_in_label, &bin, err);
+        if (!error && bin == bp) {
+            dp_err(err, "virtual link %s: a transit link needs two border ports, "
+                   "not %s twice", vlp->name, bp->name);
+            error = EINVAL;
+        }
+        if (!error) {
+            ports->border_in = bin;
+            ports->in[0][0] = bin;
+            ports->out[1][0] = bin;
+        }
+        return error;
+    }
     *head = dp_vnode_find(s, ports->sw[0]);
     if (!*head) {
         dp_err(err, "virtual link %s: slice %s has no vnode on switch %s", vlp->name,
@@ -273,6 +323,7 @@ dp_vlink_choose_label(const struct dp_vlink_params *vlp,
             for (size_t i = 0; i < n; i++) {
                 struct dp_port *in = ports->in[d][i];
                 struct dp_label_entry *e = in && in != ports->border
+                                           && in != ports->border_in
                                            ? label_table_lookup(&ports->sw[i]->labels,
                                                                    in->uid, *label) : NULL;
                 if (e && !error) {
@@ -331,6 +382,11 @@ dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
         str_copy(vl->border_port, vlp->border_port, sizeof vl->border_port);
         vl->border_label = vlp->border_label;
     }
+    if (vlp->border_in_port) {
+        str_copy(vl->border_in_port, vlp->border_in_port,
+                 sizeof vl->border_in_port);
+        vl->border_in_label = vlp->border_in_label;
+    }
     return vl;
 }
 
@@ -343,9 +399,10 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
                    const char *vport_name, struct dp_error *err)
 {
     size_t n = vl->n_path;
+    int n_ends = ports->border_in ? 0 : ports->border ? 1 : 2;
     int error = 0;
 
-    for (int end = 0; end < (ports->border ? 1 : 2) && !error; end++) {
+    for (int end = 0; end < n_ends && !error; end++) {
         struct dp_vport *vp = xzalloc(sizeof *vp);
         size_t at = end ? n - 1 : 0;
 
@@ -373,32 +430,39 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
  * path, d = 1 against it: swap on the way, pop into the far end vport at
  * the last switch (workers paused).  A border vlink swaps to the border
  * label out of the border port at the tail, and its reverse direction
- * starts there, on the border port with the border label. */
+ * starts there, on the border port with the border label; a transit vlink
+ * likewise at the head with the border_in label. */
 static int
 dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
                    struct dp_error *err)
 {
     struct dp_slice *s = vl->slice;
-    struct dp_port *border = ports->border;
+    struct dp_port *border = ports->border, *border_in = ports->border_in;
+    /* Where direction d ends (0: the tail's border, 1: the head's), and
+     * the label it leaves with there. */
+    struct dp_port *end_border[2] = { border, border_in };
+    uint32_t end_label[2] = { vl->border_label, vl->border_in_label };
     uint32_t label = vl->label;
     size_t n = vl->n_path;
     int error = 0;
 
     for (int d = 0; d < 2 && !error; d++) {
-        /* The reverse direction of a border vlink is received at the tail
-         * too (on the border port). */
-        size_t first = d && border ? 0 : 1;
+        /* A direction that starts at a border port is received at its
+         * first switch too (on that port). */
+        size_t first = end_border[!d] ? 0 : 1;
 
         for (size_t k = first; k < n && !error; k++) {
             size_t i = d ? n - 1 - k : k;           /* switch receiving the hop */
             struct dp_vlink_hop *hop = &vl->hops[d][i];
             struct dp_label_entry *e = xzalloc(sizeof *e);
             bool last = k == n - 1;
-            bool to_border = border && !d && last;
+            bool to_border = end_border[d] && last;
 
             hop->sw = ports->sw[i];
             hop->in_port = ports->in[d][i];
-            hop->in_label = hop->in_port == border ? vl->border_label : label;
+            hop->in_label = hop->in_port == border ? vl->border_label
+                            : hop->in_port == border_in ? vl->border_in_label
+                            : label;
             hop->out_port = last && !to_border ? NULL : ports->out[d][i];
             e->slice = s;
             if (last && !to_border) {
@@ -406,7 +470,7 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
                 e->vport = vl->ends[!d];    /* border: d = 1, the head */
             } else {
                 e->op = DP_LABEL_SWAP;
-                e->out_label = to_border ? vl->border_label : label;
+                e->out_label = to_border ? end_label[d] : label;
                 e->queue = dp_queue_ref(s, hop->out_port, err);
                 if (!e->queue) {
                     free(e);
@@ -428,10 +492,12 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
             hop->in_port->n_users++;
         }
     }
-    if (!error && border) {
-        border->n_border++;
-        border->is_link = true;
-        vl->border = border;
+    for (int b = 0; b < 2 && !error; b++) {
+        if (end_border[b]) {
+            end_border[b]->n_border++;
+            end_border[b]->is_link = true;
+            *(b ? &vl->border_in : &vl->border) = end_border[b];
+        }
     }
     return error;
 }
@@ -505,8 +571,11 @@ dp_vlink_free(struct dp_vlink *vl)
             free(vp);
         }
     }
-    if (vl->border && !--vl->border->n_border) {
-        vl->border->is_link = false;    /* an ordinary port again */
+    for (int b = 0; b < 2; b++) {
+        struct dp_port *bp = b ? vl->border_in : vl->border;
+        if (bp && !--bp->n_border) {
+            bp->is_link = false;        /* an ordinary port again */
+        }
     }
     for (size_t i = 0; i < vl->n_path; i++) {
         free(vl->path[i]);

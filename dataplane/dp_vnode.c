@@ -176,9 +176,105 @@ dp_vport_detach(struct dp_vport *vp)
     }
 }
 
+static bool
+dp_vlan_in(const uint64_t *set, int vid)
+{
+    return set[vid / 64] >> (vid % 64) & 1;
+}
+
+/* The vport already bound to what 'b' asks for on 'p', or NULL; '*vid' is
+ * set to the VID in conflict (-1 for untagged, CLASSIFY_WHOLE). */
+static struct dp_vport *
+dp_binding_conflict(const struct dp_port *p, const struct dp_vport_binding *b,
+                    int *vid)
+{
+    switch (b->kind) {
+    case DP_BIND_UNTAGGED:
+        *vid = -1;
+        return classify_get(&p->bindings, -1);
+    case DP_BIND_VLAN:
+        *vid = b->vlan;
+        return classify_get(&p->bindings, b->vlan);
+    case DP_BIND_PORT:
+        *vid = CLASSIFY_WHOLE;
+        return classify_get(&p->bindings, CLASSIFY_WHOLE);
+    case DP_BIND_VLANS:
+        for (int v = 1; v <= 4094; v++) {
+            struct dp_vport *o;
+            if (dp_vlan_in(b->vlans, v)
+                && (o = classify_get(&p->bindings, v)) != NULL) {
+                *vid = v;
+                return o;
+            }
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Adds (or with 'del', removes) the classify bindings of 'vp'. */
+static int
+dp_vport_classify(struct dp_vport *vp, bool del)
+{
+    struct classify_port *cp = &vp->port->bindings;
+    int error = 0;
+
+    switch (vp->bind) {
+    case DP_BIND_UNTAGGED:
+    case DP_BIND_VLAN:
+        if (del) {
+            classify_unbind(cp, vp->vlan);
+        } else {
+            error = classify_bind(cp, vp->vlan, vp);
+        }
+        break;
+    case DP_BIND_PORT:
+        if (del) {
+            classify_unbind(cp, CLASSIFY_WHOLE);
+        } else {
+            error = classify_bind(cp, CLASSIFY_WHOLE, vp);
+        }
+        break;
+    case DP_BIND_VLANS:
+        for (int v = 1; v <= 4094; v++) {
+            if (!dp_vlan_in(vp->vlans, v)) {
+                continue;
+            }
+            if (del) {
+                if (classify_get(cp, v) == vp) {
+                    classify_unbind(cp, v);
+                }
+            } else if ((error = classify_bind(cp, v, vp)) != 0) {
+                dp_vport_classify(vp, true);
+                break;
+            }
+        }
+        break;
+    }
+    return error;
+}
+
 int
 dp_vport_add(const char *slice, const char *swname, const char *vport,
              const char *port, int vlan, struct dp_error *err)
+{
+    struct dp_vport_binding b = { .kind = DP_BIND_UNTAGGED, .vlan = -1 };
+
+    if (vlan != -1) {
+        if (vlan > 4094 || vlan < 1) {
+            dp_err(err, "vport %s: VLAN %d is outside 1..4094", vport, vlan);
+            return EINVAL;
+        }
+        b.kind = DP_BIND_VLAN;
+        b.vlan = vlan;
+    }
+    return dp_vport_bind(slice, swname, vport, port, &b, err);
+}
+
+int
+dp_vport_bind(const char *slice, const char *swname, const char *vport,
+              const char *port, const struct dp_vport_binding *b,
+              struct dp_error *err)
 {
     struct dp_slice *s = dp_need_slice(slice, err);
     struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
@@ -211,18 +307,38 @@ dp_vport_add(const char *slice, const char *swname, const char *vport,
                "bind vports to access ports", swname, port);
         return EINVAL;
     }
-    if (vlan > 4094 || vlan == 0 || vlan < -1) {
-        dp_err(err, "vport %s: VLAN %d is outside 1..4094", vport, vlan);
+    if (b->kind == DP_BIND_VLAN && (b->vlan > 4094 || b->vlan < 1)) {
+        dp_err(err, "vport %s: VLAN %d is outside 1..4094", vport, b->vlan);
         return EINVAL;
     }
-    struct dp_vport *owner = classify_get(&p->bindings, vlan);
+    if (b->kind == DP_BIND_VLANS) {
+        bool any = false;
+        for (int i = 0; i < DP_VLAN_WORDS; i++) {
+            any |= b->vlans[i] != 0;
+        }
+        if (!any || dp_vlan_in(b->vlans, 0) || dp_vlan_in(b->vlans, 4095)) {
+            dp_err(err, "vport %s: the VLAN set must hold VIDs in 1..4094 "
+                   "and not be empty", vport);
+            return EINVAL;
+        }
+    }
+    int vid;
+    struct dp_vport *owner = dp_binding_conflict(p, b, &vid);
     if (owner) {
-        if (vlan < 0) {
+        if (owner->bind == DP_BIND_PORT) {
+            dp_err(err, "port %s/%s is bound whole (every VLAN) to slice %s "
+                   "(vport %s)", swname, port, owner->vn->slice->name,
+                   owner->name);
+        } else if (vid == CLASSIFY_WHOLE) {
+            dp_err(err, "port %s/%s cannot be bound whole: slice %s (vport %s) "
+                   "already has frames of it", swname, port,
+                   owner->vn->slice->name, owner->name);
+        } else if (vid < 0) {
             dp_err(err, "port %s/%s is already bound untagged to slice %s (vport %s)",
                    swname, port, owner->vn->slice->name, owner->name);
         } else {
             dp_err(err, "VLAN %d on port %s/%s is already bound to slice %s (vport %s)",
-                   vlan, swname, port, owner->vn->slice->name, owner->name);
+                   vid, swname, port, owner->vn->slice->name, owner->name);
         }
         return EEXIST;
     }
@@ -232,13 +348,18 @@ dp_vport_add(const char *slice, const char *swname, const char *vport,
     vp->vn = vn;
     vp->type = DP_VPORT_ACCESS;
     vp->port = p;
-    vp->vlan = vlan;
+    vp->bind = b->kind;
+    vp->vlan = b->kind == DP_BIND_VLAN ? b->vlan : -1;
+    if (b->kind == DP_BIND_VLANS) {
+        vp->vlans = xmalloc(sizeof b->vlans);
+        memcpy(vp->vlans, b->vlans, sizeof b->vlans);
+    }
 
     dp_pause();
     vp->queue = dp_queue_ref(s, p, err);
     error = vp->queue ? dp_vport_attach(vp, err) : EINVAL;
     if (!error) {
-        error = classify_bind(&p->bindings, vlan, vp);
+        error = dp_vport_classify(vp, false);
         if (error) {
             dp_err(err, "vport %s: cannot bind port %s/%s: %s", vport, swname,
                    port, strerror(error));
@@ -247,6 +368,7 @@ dp_vport_add(const char *slice, const char *swname, const char *vport,
     }
     if (error) {
         dp_queue_unref(vp->queue);
+        free(vp->vlans);
         free(vp);
     } else {
         p->n_users++;
@@ -278,11 +400,12 @@ dp_vport_del(const char *slice, const char *swname, const char *vport,
         return EBUSY;
     }
     dp_pause();
-    classify_unbind(&vp->port->bindings, vp->vlan);
+    dp_vport_classify(vp, true);
     vp->port->n_users--;
     dp_vport_detach(vp);
     dp_queue_unref(vp->queue);
     dp_resume();
+    free(vp->vlans);
     free(vp);
     return 0;
 }

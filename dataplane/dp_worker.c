@@ -238,7 +238,7 @@ static inline bool
 dp_vport_encap(const struct dp_vport *vp, struct rte_mbuf *m)
 {
     if (vp->type == DP_VPORT_ACCESS) {
-        if (vp->vlan >= 0) {
+        if (vp->bind == DP_BIND_VLAN) {
             uint8_t *eth = (uint8_t *) rte_pktmbuf_prepend(m, 4);
             if (unlikely(!eth)) {
                 return false;
@@ -267,6 +267,17 @@ dp_vport_encap(const struct dp_vport *vp, struct rte_mbuf *m)
     return true;
 }
 
+/* True if 'm' may leave vport 'vp' bound to a set of VLANs with their
+ * tags: it must carry an 802.1Q tag with a VID of the set. */
+static inline bool
+dp_vport_owns_tag(const struct dp_vport *vp, const struct rte_mbuf *m)
+{
+    const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
+    int vid = classify_vlan(eth, rte_pktmbuf_data_len(m));
+
+    return vid > 0 && (vp->vlans[vid / 64] >> (vid % 64) & 1);
+}
+
 /* Sends 'n' packets out of vport 'vp'. */
 static inline void
 dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
@@ -275,16 +286,36 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
     uint64_t bytes = 0;
     uint16_t k = 0;
 
-    if (vp->type == DP_VPORT_ACCESS && vp->vlan < 0) {
-        /* Untagged access vport: the frames leave as they are. */
+    if (vp->type == DP_VPORT_ACCESS && vp->bind == DP_BIND_PORT) {
+        /* Whole-port vport: the frames leave as they are. */
         for (uint16_t i = 0; i < n; i++) {
             bytes += rte_pktmbuf_pkt_len(pkts[i]);
         }
         k = n;
+    } else if (vp->type == DP_VPORT_ACCESS && vp->bind == DP_BIND_UNTAGGED) {
+        /* Untagged vport: the frames leave as they are, but one tagged
+         * with a VID (an OpenFlow push_vlan) would land in whichever
+         * slice owns that VLAN of the port: dropped. */
+        for (uint16_t i = 0; i < n; i++) {
+            struct rte_mbuf *m = pkts[i];
+            const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
+            if (unlikely(eth[12] == 0x81 && eth[13] == 0x00
+                         && classify_vlan(eth, rte_pktmbuf_data_len(m)) != CLASSIFY_UNTAGGED)) {
+                dp_drop(m, &vp->ctr, NULL, DP_DROP_VLAN_NOT_OWNED);
+                continue;
+            }
+            bytes += rte_pktmbuf_pkt_len(m);
+            pkts[k++] = m;
+        }
     } else {
         for (uint16_t i = 0; i < n; i++) {
             struct rte_mbuf *m = pkts[i];
-            if (unlikely(!dp_vport_encap(vp, m))) {
+            if (vp->bind == DP_BIND_VLANS && vp->type == DP_VPORT_ACCESS) {
+                if (unlikely(!dp_vport_owns_tag(vp, m))) {
+                    dp_drop(m, &vp->ctr, NULL, DP_DROP_VLAN_NOT_OWNED);
+                    continue;
+                }
+            } else if (unlikely(!dp_vport_encap(vp, m))) {
                 dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
                 continue;
             }
@@ -453,11 +484,16 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
                     uint16_t n, uint32_t now_s)
 {
     struct dp_vport *vp = p->bindings.untagged;
+    bool whole = false;
     struct dp_vnode *vn;
     struct dp_slice *s;
     uint16_t in_vports[DP_BURST];
     uint64_t bytes = 0;
 
+    if (!vp && p->bindings.whole) {
+        vp = p->bindings.whole;
+        whole = true;           /* every frame, tags kept */
+    }
     if (p->bindings.n_tagged || !vp) {
         return false;
     }
@@ -469,7 +505,9 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
     for (uint16_t i = 0; i < n; i++) {
         const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
         if (unlikely(rte_pktmbuf_data_len(pkts[i]) < ETH_HLEN_
-                     || (eth[12] == 0x81 && eth[13] == 0x00))) {
+                     || (eth[12] == 0x81 && eth[13] == 0x00
+                         && (!whole || rte_pktmbuf_data_len(pkts[i])
+                                       < ETH_HLEN_ + 4)))) {
             return false;       /* short or tagged: the general path */
         }
         bytes += rte_pktmbuf_pkt_len(pkts[i]);
@@ -516,8 +554,10 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
                     ? DP_DROP_MALFORMED : DP_DROP_NO_BINDING);
             continue;
         }
-        if (vlan >= 0 || (len >= 14 && eth[12] == 0x81 && eth[13] == 0x00)) {
-            /* Strip the tag (also a priority tag on the untagged binding). */
+        if (vp->bind <= DP_BIND_VLAN && (vlan >= 0 || (len >= 14
+                && eth[12] == 0x81 && eth[13] == 0x00))) {
+            /* Strip the tag (also a priority tag on the untagged binding);
+             * vports bound to a VLAN set or the whole port keep it. */
             memmove(eth + 4, eth, 12);
             rte_pktmbuf_adj(m, 4);
         }

@@ -225,6 +225,12 @@ size_t ofpl_n_meters(const struct ofpl_pipeline *);
 uint32_t ofpl_meter_id(const struct ofpl_pipeline *, size_t i);
 void ofpl_meter_stats(const struct ofpl_pipeline *, size_t i, uint64_t now_ns,
                       struct ofp_meter_stats *, struct ofp_msg *msg);
+/* The configuration of the i-th meter as METER_MOD gave it (bands in
+ * 'msg''s memory). */
+void ofpl_meter_config(const struct ofpl_pipeline *, size_t i,
+                       struct ofp_meter_config *, struct ofp_msg *msg);
+/* What meters the pipeline supports (METER_FEATURES). */
+void ofpl_meter_features(struct ofp_meter_features *);
 
 /* Counts for people (vnode.dump). */
 struct ofpl_counts {

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "ofpl_pvt.h"
+#include "crc32c.h"
+#include "util.h"
 
 /* ---- Ports ---------------------------------------------------------------- */
 
@@ -166,6 +168,35 @@ l4_csum(struct ofpl_exec *x)
     return NULL;
 }
 
+/* Recomputes the SCTP checksum (CRC-32C over the whole SCTP packet, the
+ * checksum field zero, stored least significant byte first: RFC 4960
+ * appendix B).  Not for a fragment: the CRC covers bytes it lacks. */
+static void
+sctp_csum_update(struct ofpl_exec *x)
+{
+    const uint8_t *l3 = x->pkt->data + x->h.l3;
+    uint8_t *l4 = x->pkt->data + x->h.l4;
+    uint32_t end = x->pkt->len;
+
+    if (x->h.eth_type == OFP_ETH_TYPE_IPV4) {
+        if (ofp_rd16(l3 + 6) & 0x2000) {
+            return;                 /* more fragments follow */
+        }
+        end = MIN(end, x->h.l3 + (uint32_t) ofp_rd16(l3 + 2));
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6) {
+        end = MIN(end, x->h.l3 + 40u + ofp_rd16(l3 + 4));
+    }
+    if (end < x->h.l4 + 12u) {
+        return;
+    }
+    memset(l4 + 8, 0, 4);
+    uint32_t c = crc32c(0, l4, end - x->h.l4);
+    l4[8] = c;
+    l4[9] = c >> 8;
+    l4[10] = c >> 16;
+    l4[11] = c >> 24;
+}
+
 static void
 exec_set_ipv4_addr(struct ofpl_exec *x, uint8_t *addr, uint32_t v)
 {
@@ -263,6 +294,9 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
             csum_replace16(csum, ofp_rd16(l4 + (src ? 0 : 2)), u);
         }
         ofp_wr16(l4 + (src ? 0 : 2), u);
+        if (x->h.ip_proto == OFP_IPPROTO_SCTP) {
+            sctp_csum_update(x);
+        }
         break;
     }
     case OFP_F_ICMPV4_TYPE: case OFP_F_ICMPV4_CODE:
@@ -301,6 +335,37 @@ exec_set_field(struct ofpl_exec *x, enum ofp_field f, const union ofp_value *v)
         }
         exec_set_ipv6_addr(x, l3 + (f == OFP_F_IPV6_SRC ? 8 : 24), v->ipv6);
         break;
+    case OFP_F_IPV6_ND_TARGET:
+    case OFP_F_IPV6_ND_SLL:
+    case OFP_F_IPV6_ND_TLL: {
+        if (x->h.ip_proto != OFP_IPPROTO_ICMPV6 || !x->h.l4
+            || !ofp_nd_is(p, x->pkt->len, x->h.l4)
+            || (f == OFP_F_IPV6_ND_SLL && l4[0] != OFP_ND_NS)
+            || (f == OFP_F_IPV6_ND_TLL && l4[0] != OFP_ND_NA)) {
+            return;
+        }
+        uint8_t new[16];
+        uint8_t *at;
+        size_t n;
+        if (f == OFP_F_IPV6_ND_TARGET) {
+            at = l4 + 8;
+            n = 16;
+            memcpy(new, v->ipv6, 16);
+        } else {
+            uint32_t lla = ofp_nd_lla(p, x->pkt->len, x->h.l4);
+            if (!lla) {
+                return;             /* no such option to rewrite */
+            }
+            at = p + lla;
+            n = 6;
+            memcpy(new, v->mac, 6);
+        }
+        for (size_t i = 0; i < n; i += 2) {
+            csum_replace16(l4 + 2, ofp_rd16(at + i), ofp_rd16(new + i));
+        }
+        memcpy(at, new, n);
+        break;
+    }
     case OFP_F_IPV6_FLABEL:
         if (x->h.eth_type != OFP_ETH_TYPE_IPV6 || !x->h.l3) {
             return;
@@ -490,6 +555,55 @@ exec_mpls_ttl(struct ofpl_exec *x, bool dec, uint8_t ttl)
     return true;
 }
 
+/* The TTL of the header under the outermost MPLS label: the next label,
+ * or an IPv4 or IPv6 header after the bottom of the stack (told by its
+ * version nibble, as the label does not say).  NULL if none. */
+static uint8_t *
+mpls_inner_ttl(struct ofpl_exec *x, bool *ipv4)
+{
+    uint8_t *m = x->pkt->data + x->h.mpls;
+    uint32_t next = x->h.mpls + 4;
+
+    *ipv4 = false;
+    if (!(m[2] & 1)) {
+        return x->pkt->len >= next + 4 ? m + 7 : NULL;
+    }
+    if (x->pkt->len >= next + 20 && m[4] >> 4 == 4) {
+        *ipv4 = true;
+        return m + 4 + 8;
+    }
+    if (x->pkt->len >= next + 40 && m[4] >> 4 == 6) {
+        return m + 4 + 7;
+    }
+    return NULL;
+}
+
+/* copy_ttl_out (inner -> outermost) and copy_ttl_in (outermost -> the
+ * next header) between an MPLS label and what it carries.  Without MPLS
+ * the outermost header with a TTL is IP, and Lamina does not parse
+ * IP-in-IP: nothing to copy. */
+static void
+exec_copy_ttl(struct ofpl_exec *x, bool out)
+{
+    bool ipv4;
+    uint8_t *m = x->pkt->data + x->h.mpls;
+    uint8_t *inner = x->h.mpls ? mpls_inner_ttl(x, &ipv4) : NULL;
+
+    if (!inner) {
+        return;
+    }
+    exec_flush(x);
+    if (out) {
+        m[3] = *inner;
+    } else {
+        if (ipv4) {
+            uint8_t *ip = inner - 8;
+            csum_replace16(ip + 10, inner[0] << 8 | inner[1], m[3] << 8 | inner[1]);
+        }
+        *inner = m[3];
+    }
+}
+
 static void exec_group(struct ofpl_exec *, uint32_t group_id, bool last);
 
 /* Runs one action. */
@@ -533,8 +647,12 @@ exec_action(struct ofpl_exec *x, const struct ofp_action *a, bool last)
     case OFPAT_GROUP:
         exec_group(x, a->group_id, last);
         break;
+    case OFPAT_COPY_TTL_OUT:
+    case OFPAT_COPY_TTL_IN:
+        exec_copy_ttl(x, a->type == OFPAT_COPY_TTL_OUT);
+        break;
     default:
-        break;                      /* copy_ttl_in/out: no-ops here */
+        break;
     }
 }
 
@@ -718,9 +836,32 @@ aset_execute(struct ofpl_exec *x)
     }
 }
 
-/* Token-bucket meter: false if a drop band says drop. */
+/* A DSCP-remark band: raises the drop precedence of the packet's DSCP (the
+ * 'y' of an AFxy class, bits 1-2) by 'prec_level', at most to 3, as
+ * RFC 2597 and the reference switch do; the IPv4 checksum follows. */
+static void
+exec_dscp_remark(struct ofpl_exec *x, uint8_t prec_level)
+{
+    const uint8_t *l3 = x->pkt->data + x->h.l3;
+    uint8_t dscp;
+
+    if (x->h.eth_type == OFP_ETH_TYPE_IPV4 && x->h.l3) {
+        dscp = l3[1] >> 2;
+    } else if (x->h.eth_type == OFP_ETH_TYPE_IPV6 && x->h.l3) {
+        dscp = (ofp_rd16(l3) >> 6) & 0x3f;
+    } else {
+        return;
+    }
+    unsigned dp = ((dscp >> 1) & 3) + prec_level;
+    union ofp_value v = { .u8 = (dscp & ~6u) | (dp > 3 ? 3 : dp) << 1 };
+    exec_set_field(x, OFP_F_IP_DSCP, &v);
+}
+
+/* Token-bucket meter: false if a drop band says drop; a DSCP-remark band
+ * remarks the packet. */
 static bool
-meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
+meter_apply(struct ofpl_exec *x, struct ofpl_meter *m, uint32_t len,
+            uint64_t now_ns)
 {
     uint64_t dt = now_ns - m->last_ns;
     struct ofpl_band *hit = NULL;
@@ -750,6 +891,9 @@ meter_apply(struct ofpl_meter *m, uint32_t len, uint64_t now_ns)
     }
     hit->n_packets++;
     hit->n_bytes += len;
+    if (hit->type == OFPMBT13_DSCP_REMARK) {
+        exec_dscp_remark(x, hit->prec_level);
+    }
     return hit->type != OFPMBT13_DROP;
 }
 
@@ -768,7 +912,7 @@ exec_flow(struct ofpl_exec *x, struct ofpl_flow *f)
     if (in->present & (1u << OFPIT_METER)) {
         struct ofpl_meter *m = meter_find(x->pl, in->meter_id);
         x->impure = true;
-        if (m && !meter_apply(m, x->pkt->len, x->now_ns)) {
+        if (m && !meter_apply(x, m, x->pkt->len, x->now_ns)) {
             x->stop = true;
             return -1;
         }

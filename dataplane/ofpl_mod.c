@@ -603,6 +603,9 @@ ofpl_meter_mod(struct ofpl_pipeline *pl, const struct ofp_meter_mod_body *mm,
     if ((mm->flags & OFPMF13_KBPS) && (mm->flags & OFPMF13_PKTPS)) {
         return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_BAD_FLAGS);
     }
+    if (mm->n_bands > OFPL_METER_MAX_BANDS) {
+        return error(err, OFPET_METER_MOD_FAILED, OFPMMFC_OUT_OF_BANDS);
+    }
     for (size_t b = 0; b < mm->n_bands; b++) {
         if (mm->bands[b].type != OFPMBT13_DROP
             && mm->bands[b].type != OFPMBT13_DSCP_REMARK) {

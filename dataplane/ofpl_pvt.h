@@ -31,6 +31,7 @@
 #define OFPL_EMC_STEPS 4
 #define OFPL_ASET_MAX 32
 #define OFPL_MAX_DEPTH 4            /* group chaining */
+#define OFPL_METER_MAX_BANDS 16     /* bands per meter (METER_FEATURES) */
 #define OFPL_SCRATCH_HEADROOM 128
 #define OFPL_SCRATCH_LEN 2048
 #define OFPL_TRAIN_HDR 64           /* header bytes compared for trains */
@@ -81,6 +82,12 @@ static const struct ofpl_kfield ofpl_kf[OFP_F_N] = {
     [OFP_F_IPV6_SRC]    = { 9, 0, 128 },
     [OFP_F_IPV6_DST]    = { 11, 0, 128 },
     [OFP_F_TUNNEL_ID]   = { 13, 0, 64 },
+    /* IPv6 Neighbor Discovery: never with IPv4 or ARP, so in their words;
+     * a solicitation has only a source, an advertisement only a target
+     * link-layer address. */
+    [OFP_F_IPV6_ND_TARGET] = { 6, 0, 128 },
+    [OFP_F_IPV6_ND_SLL] = { 3, 0, 48 },
+    [OFP_F_IPV6_ND_TLL] = { 3, 0, 48 },
 };
 
 static inline uint64_t

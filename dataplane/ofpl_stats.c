@@ -168,6 +168,37 @@ ofpl_meter_stats(const struct ofpl_pipeline *pl, size_t i, uint64_t now_ns,
 }
 
 void
+ofpl_meter_config(const struct ofpl_pipeline *pl, size_t i,
+                  struct ofp_meter_config *mc, struct ofp_msg *msg)
+{
+    const struct ofpl_meter *m = pl->meters[i];
+
+    memset(mc, 0, sizeof *mc);
+    mc->meter_id = m->id;
+    mc->flags = m->flags;
+    mc->n_bands = m->n_bands;
+    mc->bands = ofp_msg_alloc(msg, (m->n_bands + 1) * sizeof *mc->bands);
+    for (size_t b = 0; b < m->n_bands; b++) {
+        mc->bands[b].type = m->bands[b].type;
+        mc->bands[b].rate = m->bands[b].rate;
+        mc->bands[b].burst_size = m->bands[b].burst;
+        mc->bands[b].prec_level = m->bands[b].prec_level;
+    }
+}
+
+void
+ofpl_meter_features(struct ofp_meter_features *mf)
+{
+    memset(mf, 0, sizeof *mf);
+    mf->max_meter = OFPM13_MAX;
+    mf->band_types = 1u << OFPMBT13_DROP | 1u << OFPMBT13_DSCP_REMARK;
+    mf->capabilities = OFPMF13_KBPS | OFPMF13_PKTPS | OFPMF13_BURST
+                       | OFPMF13_STATS;
+    mf->max_bands = OFPL_METER_MAX_BANDS;
+    mf->max_color = 0;
+}
+
+void
 ofpl_counts(const struct ofpl_pipeline *pl, struct ofpl_counts *c)
 {
     memset(c, 0, sizeof *c);

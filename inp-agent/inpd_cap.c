@@ -105,12 +105,43 @@ cap_demand(const struct admit *a, const char *name, int64_t amount,
     return 0;
 }
 
+/* The border crossings of 'part': [{"border", "label", "bps"}], one per
+ * border vlink and two per transit vlink (in and out).  The caller owns
+ * it. */
+static json_t *
+cap_crossings(const json_t *part)
+{
+    json_t *out = json_array(), *vl;
+    size_t i;
+
+    json_array_foreach(json_object_get(part, "border_vlinks"), i, vl) {
+        json_array_append_new(out, json_pack(
+            "{s:O, s:O, s:O}", "border", json_object_get(vl, "border"),
+            "label", json_object_get(vl, "label"),
+            "bps", json_object_get(vl, "bandwidth_bps")));
+    }
+    json_array_foreach(json_object_get(part, "transit_vlinks"), i, vl) {
+        for (const char *const *k = (const char *const[]) { "in", "out", NULL };
+             *k; k++) {
+            char b[16], l[16];
+            snprintf(b, sizeof b, "border_%s", *k);
+            snprintf(l, sizeof l, "label_%s", *k);
+            json_array_append_new(out, json_pack(
+                "{s:O, s:O, s:O}", "border", json_object_get(vl, b),
+                "label", json_object_get(vl, l),
+                "bps", json_object_get(vl, "bandwidth_bps")));
+        }
+    }
+    return out;
+}
+
 /* The demands of 'part' on 'a'. */
 static int
 cap_demands(const struct admit *a, const json_t *part, struct admit_demand **d,
             size_t *n, char *msg, size_t msgsize)
 {
-    const char *sections[] = { "vlinks", "border_vlinks" };
+    const char *sections[] = { "vlinks", "border_vlinks", "transit_vlinks" };
+    json_t *crossings;
     char name[300];
     size_t i;
     json_t *e;
@@ -127,7 +158,7 @@ cap_demands(const struct admit *a, const json_t *part, struct admit_demand **d,
             return error;
         }
     }
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < 3; s++) {
         json_array_foreach(json_object_get(part, sections[s]), i, e) {
             const json_t *path = json_object_get(e, "path");
             int64_t bps = json_integer_value(json_object_get(e, "bandwidth_bps"));
@@ -138,17 +169,23 @@ cap_demands(const struct admit *a, const json_t *part, struct admit_demand **d,
                               name, sizeof name);
                 error = cap_demand(a, name, bps, d, n, msg, msgsize);
             }
-            if (s && !error) {
-                snprintf(name, sizeof name, "bw:border:%s",
-                         json_string_value(json_object_get(e, "border")));
-                error = cap_demand(a, name, bps, d, n, msg, msgsize);
-            }
             if (error) {
                 return error;
             }
         }
     }
-    return 0;
+    crossings = cap_crossings(part);
+    json_array_foreach(crossings, i, e) {
+        snprintf(name, sizeof name, "bw:border:%s",
+                 json_string_value(json_object_get(e, "border")));
+        error = cap_demand(a, name, json_integer_value(json_object_get(e, "bps")),
+                           d, n, msg, msgsize);
+        if (error) {
+            break;
+        }
+    }
+    json_decref(crossings);
+    return error;
 }
 
 /* Books every element of 'bookings' on 'a' (one that no longer fits, as
@@ -188,15 +225,18 @@ cap_label_owner(const json_t *bookings, const char *border, json_int_t label,
             || json_integer_value(json_object_get(b, "end")) <= start) {
             continue;
         }
-        json_array_foreach(json_object_get(json_object_get(b, "part"),
-                                           "border_vlinks"), k, vl) {
+        json_t *crossings = cap_crossings(json_object_get(b, "part"));
+        bool held = false;
+        json_array_foreach(crossings, k, vl) {
             const char *bn = json_string_value(json_object_get(vl, "border"));
-            if (bn && !strcmp(bn, border)
-                && json_integer_value(json_object_get(vl, "label")) == label) {
-                const char *who = json_string_value(json_object_get(
-                    json_object_get(b, "part"), "slice"));
-                return who ? who : "another lease";
-            }
+            held |= bn && !strcmp(bn, border)
+                    && json_integer_value(json_object_get(vl, "label")) == label;
+        }
+        json_decref(crossings);
+        if (held) {
+            const char *who = json_string_value(json_object_get(
+                json_object_get(b, "part"), "slice"));
+            return who ? who : "another lease";
         }
     }
     return NULL;
@@ -212,7 +252,7 @@ inpd_cap_check(const json_t *offer, const json_t *bookings, const json_t *part,
     struct brk_error berr = { "" };
     char msg[512];
     size_t n = 0, i;
-    json_t *vl;
+    json_t *vl, *crossings = cap_crossings(part);
     int error;
 
     *why = NULL;
@@ -221,7 +261,7 @@ inpd_cap_check(const json_t *offer, const json_t *bookings, const json_t *part,
         *why = json_pack("{s:s}", "message", msg);
         goto out;
     }
-    json_array_foreach(json_object_get(part, "border_vlinks"), i, vl) {
+    json_array_foreach(crossings, i, vl) {
         const char *border = json_string_value(json_object_get(vl, "border"));
         json_int_t label = json_integer_value(json_object_get(vl, "label"));
         const char *owner = border ? cap_label_owner(bookings, border, label,
@@ -249,6 +289,7 @@ inpd_cap_check(const json_t *offer, const json_t *bookings, const json_t *part,
         *why = json_pack("{s:s}", "message", berr.msg);
     }
 out:
+    json_decref(crossings);
     free(d);
     admit_destroy(a);
     return error;

@@ -189,8 +189,14 @@ plan_vnodes(const json_t *part, const json_t *offer, const char *slice,
     size_t i;
     json_t *v;
 
-    if (!json_is_array(vnodes) || !json_array_size(vnodes)) {
-        return plan_err(err, errsize, "vnodes: must be a non-empty array");
+    if (!vnodes && json_array_size(json_object_get(part, "transit_vlinks"))) {
+        return 0;               /* this InP only carries transit */
+    }
+    if (!json_is_array(vnodes)
+        || (!json_array_size(vnodes)
+            && !json_array_size(json_object_get(part, "transit_vlinks")))) {
+        return plan_err(err, errsize, "vnodes: must be a non-empty array "
+                        "(or empty with transit_vlinks)");
     }
     json_array_foreach(vnodes, i, v) {
         const char *name = plan_str(v, "name"), *sw = plan_str(v, "switch");
@@ -344,6 +350,40 @@ plan_vlinks(const json_t *part, const json_t *offer, const json_t *links,
     return 0;
 }
 
+/* The border named by member 'bfield' of 'vl' (element 'where' of a PART)
+ * with the label of member 'lfield', which must be in that border's pool:
+ * the border's offer entry into '*border'. */
+static int
+plan_border(const json_t *vl, const char *where, const char *bfield,
+            const char *lfield, const json_t *offer, const json_t **border,
+            char *err, size_t errsize)
+{
+    const char *bname = plan_str(vl, bfield);
+    const json_t *label = json_object_get(vl, lfield), *pool;
+    json_int_t lo = PLAN_LABEL_MIN, hi = PLAN_LABEL_MAX;
+
+    *border = bname ? plan_find(json_object_get(offer, "borders"), "name", bname)
+                    : NULL;
+    if (!*border) {
+        return plan_err(err, errsize, "%s.%s: %s is not a border of this InP",
+                        where, bfield, bname ? bname : "(missing)");
+    }
+    pool = json_object_get(*border, "labels");
+    if (json_array_size(pool) == 2) {
+        lo = json_integer_value(json_array_get(pool, 0));
+        hi = json_integer_value(json_array_get(pool, 1));
+    }
+    if (!json_is_integer(label) || json_integer_value(label) < lo
+        || json_integer_value(label) > hi
+        || json_integer_value(label) < PLAN_LABEL_MIN
+        || json_integer_value(label) > PLAN_LABEL_MAX) {
+        return plan_err(err, errsize, "%s.%s: must be an integer in the label "
+                        "pool of border %s (%lld..%lld)", where, lfield, bname,
+                        (long long) lo, (long long) hi);
+    }
+    return 0;
+}
+
 /* The border virtual links: one vlink.add with "border" each. */
 static int
 plan_border_vlinks(const json_t *part, const json_t *offer, const json_t *links,
@@ -359,15 +399,13 @@ plan_border_vlinks(const json_t *part, const json_t *offer, const json_t *links,
         return plan_err(err, errsize, "border_vlinks: must be an array");
     }
     json_array_foreach(bvl, i, vl) {
-        const char *name = plan_str(vl, "name"), *bname = plan_str(vl, "border");
+        const char *name = plan_str(vl, "name");
         const char *vname = plan_str(vl, "vnode");
         const json_t *vn = vname ? plan_find(vnodes, "name", vname) : NULL;
-        const json_t *border = bname ? plan_find(json_object_get(offer, "borders"),
-                                                 "name", bname) : NULL;
+        const json_t *border;
         const json_t *path = json_object_get(vl, "path");
         const json_t *label = json_object_get(vl, "label");
-        const json_t *pool = json_object_get(border, "labels");
-        json_int_t lo = PLAN_LABEL_MIN, hi = PLAN_LABEL_MAX, bps;
+        json_int_t bps;
         char where[48];
         int error;
 
@@ -380,21 +418,10 @@ plan_border_vlinks(const json_t *part, const json_t *offer, const json_t *links,
             return plan_err(err, errsize, "%s.vnode: %s is not a vnode of this "
                             "part", where, vname ? vname : "(missing)");
         }
-        if (!border) {
-            return plan_err(err, errsize, "%s.border: %s is not a border of this "
-                            "InP", where, bname ? bname : "(missing)");
-        }
-        if (json_array_size(pool) == 2) {
-            lo = json_integer_value(json_array_get(pool, 0));
-            hi = json_integer_value(json_array_get(pool, 1));
-        }
-        if (!json_is_integer(label) || json_integer_value(label) < lo
-            || json_integer_value(label) > hi
-            || json_integer_value(label) < PLAN_LABEL_MIN
-            || json_integer_value(label) > PLAN_LABEL_MAX) {
-            return plan_err(err, errsize, "%s.label: must be an integer in the "
-                            "label pool of border %s (%lld..%lld)", where, bname,
-                            (long long) lo, (long long) hi);
+        error = plan_border(vl, where, "border", "label", offer, &border, err,
+                            errsize);
+        if (error) {
+            return error;
         }
         error = plan_check_path(path, where, 1, offer, plan_str(vn, "switch"),
                                 plan_str(border, "node"), err, errsize);
@@ -418,6 +445,72 @@ plan_border_vlinks(const json_t *part, const json_t *offer, const json_t *links,
     return 0;
 }
 
+/* The transit virtual links (border to border, no vnode of the slice on
+ * this InP): one vlink.add with "border_in" and "border" each. */
+static int
+plan_transit_vlinks(const json_t *part, const json_t *offer, const json_t *links,
+                    const char *slice, json_t *calls, json_t *queues,
+                    json_int_t *max_bps, char *err, size_t errsize)
+{
+    const json_t *tvl = json_object_get(part, "transit_vlinks");
+    size_t i;
+    json_t *vl;
+
+    if (tvl && !json_is_array(tvl)) {
+        return plan_err(err, errsize, "transit_vlinks: must be an array");
+    }
+    json_array_foreach(tvl, i, vl) {
+        const char *name = plan_str(vl, "name");
+        const json_t *path = json_object_get(vl, "path");
+        const json_t *bin, *bout;
+        json_int_t bps;
+        char where[48];
+        int error;
+
+        snprintf(where, sizeof where, "transit_vlinks[%zu]", i);
+        if (!name || !name_is_valid(name)) {
+            return plan_err(err, errsize, "%s.name: missing or not a valid name",
+                            where);
+        }
+        error = plan_border(vl, where, "border_in", "label_in", offer, &bin, err,
+                            errsize);
+        if (!error) {
+            error = plan_border(vl, where, "border_out", "label_out", offer, &bout,
+                                err, errsize);
+        }
+        if (!error && bin == bout) {
+            error = plan_err(err, errsize, "%s.border_out: the same border as "
+                             "border_in (%s)", where, plan_str(bin, "name"));
+        }
+        if (!error) {
+            error = plan_check_path(path, where, 1, offer, plan_str(bin, "node"),
+                                    plan_str(bout, "node"), err, errsize);
+        }
+        if (!error) {
+            error = plan_bandwidth(vl, where, &bps, err, errsize);
+        }
+        if (error) {
+            return error;
+        }
+        plan_call(calls, "vlink.add", json_pack(
+            "{s:s, s:s, s:O, s:{s:s, s:O}, s:{s:s, s:O}}", "slice", slice,
+            "name", name, "path", path,
+            "border_in", "port", plan_str(bin, "port"),
+            "label", json_object_get(vl, "label_in"),
+            "border", "port", plan_str(bout, "port"),
+            "label", json_object_get(vl, "label_out")));
+        if (links && bps) {
+            plan_queue_path(queues, path, links, bps);
+            plan_queue_add(queues, plan_str(bin, "node"), plan_str(bin, "port"),
+                           bps);
+            plan_queue_add(queues, plan_str(bout, "node"), plan_str(bout, "port"),
+                           bps);
+        }
+        *max_bps = bps > *max_bps ? bps : *max_bps;
+    }
+    return 0;
+}
+
 bool
 inpd_plan_is_lease_slice(const char *slice)
 {
@@ -429,7 +522,6 @@ inpd_plan_commit(const json_t *part, const json_t *offer, const json_t *links,
                  json_t **calls_, char *err, size_t errsize)
 {
     const char *slice = plan_str(part, "slice");
-    const json_t *transit = json_object_get(part, "transit_vlinks");
     json_t *calls = json_array(), *queues = json_array();
     json_int_t max_bps = 0;
     size_t i;
@@ -442,9 +534,6 @@ inpd_plan_commit(const json_t *part, const json_t *offer, const json_t *links,
     } else if (!slice || !name_is_valid(slice) || !inpd_plan_is_lease_slice(slice)) {
         error = plan_err(err, errsize, "slice: must be a name starting with L "
                          "(L<lease id>)");
-    } else if (json_array_size(transit)) {
-        error = plan_err(err, errsize, "transit_vlinks: this InP carries no "
-                         "transit virtual links (border to border)");
     } else {
         error = plan_vnodes(part, offer, slice, calls, err, errsize);
     }
@@ -458,6 +547,10 @@ inpd_plan_commit(const json_t *part, const json_t *offer, const json_t *links,
     if (!error) {
         error = plan_border_vlinks(part, offer, links, slice, calls, queues,
                                    &max_bps, err, errsize);
+    }
+    if (!error) {
+        error = plan_transit_vlinks(part, offer, links, slice, calls, queues,
+                                    &max_bps, err, errsize);
     }
     if (error) {
         json_decref(calls);

@@ -15,7 +15,7 @@ PKGS="build-essential pkg-config meson ninja-build
       gnuplot-nox graphviz python3 python3-networkx python3-yaml iperf3
       openvswitch-switch mininet
       libmicrohttpd-dev libcurl4-openssl-dev libpq-dev postgresql libyaml-dev
-      sqlite3"
+      sqlite3 jq curl"
 
 missing=""
 for p in $PKGS; do

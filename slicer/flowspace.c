@@ -159,7 +159,10 @@ fs_match_add_prereqs(struct ofp_match *m)
                       | (UINT64_C(1) << OFP_F_IPV6_DST)
                       | (UINT64_C(1) << OFP_F_IPV6_FLABEL)
                       | (UINT64_C(1) << OFP_F_ICMPV6_TYPE)
-                      | (UINT64_C(1) << OFP_F_ICMPV6_CODE))
+                      | (UINT64_C(1) << OFP_F_ICMPV6_CODE)
+                      | (UINT64_C(1) << OFP_F_IPV6_ND_TARGET)
+                      | (UINT64_C(1) << OFP_F_IPV6_ND_SLL)
+                      | (UINT64_C(1) << OFP_F_IPV6_ND_TLL))
         || (ofp_match_has(m, OFP_F_ETH_TYPE) && m->v.eth_type == OFP_ETH_TYPE_IPV6)) {
         ip_type = OFP_ETH_TYPE_IPV6;
     }
@@ -191,9 +194,17 @@ fs_match_add_prereqs(struct ofp_match *m)
             break;
         case OFP_PRE_IPV6:
         case OFP_PRE_ICMPV6:
+        case OFP_PRE_ND:
+        case OFP_PRE_ND_NS:
+        case OFP_PRE_ND_NA:
             need_u(m, OFP_F_ETH_TYPE, OFP_ETH_TYPE_IPV6);
-            if (ofp_fields[f].prereq == OFP_PRE_ICMPV6) {
+            if (ofp_fields[f].prereq != OFP_PRE_IPV6) {
                 need_u(m, OFP_F_IP_PROTO, OFP_IPPROTO_ICMPV6);
+            }
+            if (ofp_fields[f].prereq == OFP_PRE_ND_NS) {
+                need_u(m, OFP_F_ICMPV6_TYPE, 135);
+            } else if (ofp_fields[f].prereq == OFP_PRE_ND_NA) {
+                need_u(m, OFP_F_ICMPV6_TYPE, 136);
             }
             break;
         case OFP_PRE_ARP:

@@ -10,8 +10,10 @@
  *   packet lies in the slice's flowspace.
  * - group: only the slice's own id range.
  * - set-field on a field the flowspace constrains: only to a value that
- *   keeps the packet inside the same flowspace match; push/pop VLAN when
- *   the flowspace constrains the VLAN, push/pop MPLS when it constrains
+ *   keeps the packet inside the same flowspace match; set-field on a tag
+ *   (VLAN id or PCP, tunnel id, MPLS label) that another slice's flowspace
+ *   constrains and this one's does not, and push/pop VLAN when any slice
+ *   constrains the VLAN, are refused; push/pop MPLS when it constrains
  *   anything above Ethernet, are refused (they would move the packet out
  *   of the match that admitted it, and a later table or port of another
  *   slice would then take it).
@@ -78,18 +80,15 @@ fs_applies(const struct fs_entry *e, const struct xlate_ctx *x)
     return e->slice == x->slice && (!e->dpid || e->dpid == x->dp->dpid);
 }
 
-/* True if the slice's flowspace on this switch constrains field 'f' in
- * match 'fs', or in any of its matches when 'fs' is NULL. */
+/* True if a flowspace entry constrains field 'f': with 'others' false,
+ * one of x's slice on this switch; with 'others' true, one of any other
+ * slice on any switch. */
 static bool
-field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
-              enum ofp_field f)
+fs_constrains(const struct xlate_ctx *x, enum ofp_field f, bool others)
 {
-    if (fs) {
-        return ofp_match_has(fs, f);
-    }
     for (size_t i = 0; i < x->cfg->n_fs; i++) {
         const struct fs_entry *e = x->cfg->fs[i];
-        if (!fs_applies(e, x)) {
+        if (others ? e->slice == x->slice : !fs_applies(e, x)) {
             continue;
         }
         for (size_t k = 0; k < e->n_matches; k++) {
@@ -99,6 +98,34 @@ field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
         }
     }
     return false;
+}
+
+/* True if the slice's flowspace on this switch constrains field 'f' in
+ * match 'fs', or in any of its matches when 'fs' is NULL. */
+static bool
+field_defines(const struct xlate_ctx *x, const struct ofp_match *fs,
+              enum ofp_field f)
+{
+    return fs ? ofp_match_has(fs, f) : fs_constrains(x, f, false);
+}
+
+/* True if a slice other than x's constrains field 'f' in its flowspace,
+ * on any switch: a tag that defines another slice (its VLAN, its tunnel
+ * id) that x's packets carried onwards would put them in that slice at
+ * the next table or the next switch. */
+static bool
+field_defines_other(const struct xlate_ctx *x, enum ofp_field f)
+{
+    return fs_constrains(x, f, true);
+}
+
+/* Tag fields: set-field on one of them, where it defines another slice and
+ * not x's own, is refused (x's own is checked against its flowspace). */
+static bool
+is_tag_field(enum ofp_field f)
+{
+    return f == OFP_F_VLAN_VID || f == OFP_F_VLAN_PCP || f == OFP_F_TUNNEL_ID
+           || f == OFP_F_MPLS_LABEL;
 }
 
 /* Fields that push/pop MPLS leaves alone (it changes the ethertype and
@@ -209,12 +236,20 @@ xlate_actions(const struct xlate_ctx *x, const struct ofp_match *fs,
                                                   &a->set_field.value))) {
                 return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
             }
+            if (is_tag_field(f) && !field_defines(x, fs, f)
+                && field_defines_other(x, f)) {
+                return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
+            }
             break;
         }
         case OFPAT_PUSH_VLAN:
         case OFPAT_POP_VLAN:
+            /* Also when another slice is VLAN-defined: a pushed tag (or
+             * the inner one a pop reveals) could carry its VID. */
             if (field_defines(x, fs, OFP_F_VLAN_VID)
-                || field_defines(x, fs, OFP_F_VLAN_PCP)) {
+                || field_defines(x, fs, OFP_F_VLAN_PCP)
+                || field_defines_other(x, OFP_F_VLAN_VID)
+                || field_defines_other(x, OFP_F_VLAN_PCP)) {
                 return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
             }
             break;

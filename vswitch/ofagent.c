@@ -805,6 +805,22 @@ handle_multipart(struct ofagent *a, struct ofconn *c, const struct ofp_msg *req,
         send_mp_list(a, c, &rep, ms, n, sizeof *ms);
         break;
     }
+    case OFPMP_METER_CONFIG: {
+        size_t nm = ofpl_n_meters(sw->pl), n = 0;
+        struct ofp_meter_config *mc = ofp_msg_alloc(&rep, (nm + 1) * sizeof *mc);
+        for (size_t i = 0; i < nm; i++) {
+            if (req->mp.meter_id == 0xffffffffu
+                || req->mp.meter_id == ofpl_meter_id(sw->pl, i)) {
+                ofpl_meter_config(sw->pl, i, &mc[n++], &rep);
+            }
+        }
+        send_mp_list(a, c, &rep, mc, n, sizeof *mc);
+        break;
+    }
+    case OFPMP_METER_FEATURES:
+        ofpl_meter_features(&rep.mp.meter_features);
+        ofconn_send_msg(c, a, &rep);
+        break;
     default:
         send_error(a, c, req->raw, req->raw_len,
                    OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_MULTIPART));
@@ -855,8 +871,8 @@ tf_oxms(struct ofpbuf *b, uint16_t type, bool masks, bool writable)
     tf_prop_begin(b, type, &start);
     for (int f = 0; f < OFP_F_N; f++) {
         bool hm = masks && ofp_fields[f].maskable;
-        if (writable && (f == OFP_F_IN_PORT || f == OFP_F_ETH_TYPE)) {
-            continue;               /* set-field: read-only fields */
+        if (writable && !ofp_field_settable(f)) {
+            continue;               /* set-field: what it refuses */
         }
         tf_put16x2(b, OFPXMC_OPENFLOW_BASIC,
                    ofp_fields[f].oxm_field << 9 | hm << 8

@@ -27,9 +27,12 @@ static const struct cli_option switch_cli_options[] = {
     { "devargs-b", "devargs_b", CLI_STRING },
     { "config", "config", CLI_JSON },
     { "vlan", "vlan", CLI_UINT },
+    { "vlans", "vlans", CLI_LIST },
+    { "keep-tag", "keep_tag", CLI_TRUE },
     { "path", "path", CLI_LIST },
     { "label", "label", CLI_UINT },
     { "border", "border", CLI_JSON },
+    { "border-in", "border_in", CLI_JSON },
 };
 
 static const struct cli_command switch_cli_commands[] = {
@@ -106,19 +109,22 @@ static const struct cli_command switch_cli_commands[] = {
     { "vnode dump", "vnode.dump", "slice switch", "", "SLICE SWITCH",
       "print a vnode's forwarding state (MAC table)" },
 
-    { "vport add", "vport.add", "slice switch vport port", "vlan",
-      "SLICE SWITCH VPORT PORT [--vlan N]",
-      "bind a vport of the slice's vnode to an access port (or one VLAN)" },
+    { "vport add", "vport.add", "slice switch vport port",
+      "vlan vlans keep-tag",
+      "SLICE SWITCH VPORT PORT [--vlan N] [--vlans all|V,F-L,...] [--keep-tag]",
+      "bind a vport to an access port: untagged, one VLAN (tag removed), "
+      "a VLAN set or the whole port (tags kept)" },
     { "vport del", "vport.del", "slice switch vport", "",
       "SLICE SWITCH VPORT", "delete a vport" },
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
-    { "vlink add", "vlink.add", "slice name", "path label border",
+    { "vlink add", "vlink.add", "slice name", "path label border border-in",
       "SLICE NAME --path SW1,SW2[,...] [--label N] "
-      "[--border '{\"port\":P,\"label\":N}']",
+      "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}']]",
       "add a virtual link between the vnodes on the first and last switch, "
       "or (--border) from the first switch's vnode to a border port of the "
-      "last",
+      "last, or (both) from a border port of the first to one of the last "
+      "(transit)",
       .required = "path" },
     { "vlink del", "vlink.del", "slice name", "", "SLICE NAME",
       "delete a virtual link" },

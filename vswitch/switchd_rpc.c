@@ -912,16 +912,117 @@ RPC_HANDLER(vnode_dump)
     return 0;
 }
 
+/* Parses one element of a "vlans" list, a VID or "FIRST-LAST" (a string
+ * of digits counts as a VID, as `lamina vport add --vlans` sends them),
+ * into 'set'. */
+static int
+parse_vlan_elem(const json_t *e, uint64_t *set, struct jsonrpc_error *err)
+{
+    long first, last;
+
+    if (json_is_integer(e)) {
+        first = last = (long) json_integer_value(e);
+    } else if (json_is_string(e)) {
+        const char *str = json_string_value(e);
+        char *end;
+        first = strtol(str, &end, 10);
+        last = first;
+        if (*end == '-' && end != str) {
+            last = strtol(end + 1, &end, 10);
+        }
+        if (*end || end == str || !*str) {
+            return bad_param(err, "\"vlans\": \"%s\" is neither a VID nor "
+                             "a range FIRST-LAST", str);
+        }
+    } else {
+        return bad_param(err, "\"vlans\" holds VIDs (integers) and "
+                         "\"FIRST-LAST\" ranges");
+    }
+    if (first < 1 || last > 4094 || first > last) {
+        return bad_param(err, "\"vlans\": %ld-%ld is not a range within "
+                         "1..4094", first, last);
+    }
+    for (long v = first; v <= last; v++) {
+        set[v / 64] |= UINT64_C(1) << (v % 64);
+    }
+    return 0;
+}
+
+/* Fills 'b' from vport.add's "vlan", "vlans" and "keep_tag". */
+static int
+parse_vport_binding(const json_t *params, struct dp_vport_binding *b,
+                    struct jsonrpc_error *err)
+{
+    const json_t *jvlan = json_object_get(params, "vlan");
+    const json_t *jvlans = json_object_get(params, "vlans");
+    bool keep_tag = false;
+
+    memset(b, 0, sizeof *b);
+    b->kind = DP_BIND_UNTAGGED;
+    b->vlan = -1;
+    if (jsonrpc_param_bool(params, "keep_tag", false, &keep_tag, err)) {
+        return EINVAL;
+    }
+    /* Untagged: absent, null or -1 (as a state file may say). */
+    if (jvlan && !json_is_null(jvlan)
+        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
+        uint64_t v;
+        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
+            return EINVAL;
+        }
+        b->kind = DP_BIND_VLAN;
+        b->vlan = v;
+    }
+    if (jvlans && !json_is_null(jvlans)) {
+        if (b->kind == DP_BIND_VLAN) {
+            return bad_param(err, "give \"vlan\" or \"vlans\", not both");
+        }
+        if ((json_is_string(jvlans)
+             && !strcmp(json_string_value(jvlans), "all"))
+            || (json_is_array(jvlans) && json_array_size(jvlans) == 1
+                && json_is_string(json_array_get(jvlans, 0))
+                && !strcmp(json_string_value(json_array_get(jvlans, 0)),
+                           "all"))) {
+            b->kind = DP_BIND_PORT;
+            return 0;               /* tags are always kept */
+        }
+        if (!json_is_array(jvlans) || !json_array_size(jvlans)) {
+            return bad_param(err, "\"vlans\" must be \"all\" or a non-empty "
+                             "list of VIDs and \"FIRST-LAST\" ranges");
+        }
+        size_t i;
+        const json_t *e;
+        json_array_foreach(jvlans, i, e) {
+            if (parse_vlan_elem(e, b->vlans, err)) {
+                return EINVAL;
+            }
+        }
+        if (!keep_tag) {
+            return bad_param(err, "\"vlans\": a set of VLANs keeps its tags "
+                             "(the vnode must see which VLAN a frame is on): "
+                             "add \"keep_tag\": true");
+        }
+        b->kind = DP_BIND_VLANS;
+    } else if (keep_tag) {
+        if (b->kind != DP_BIND_VLAN) {
+            return bad_param(err, "\"keep_tag\" needs \"vlan\" or \"vlans\"");
+        }
+        b->kind = DP_BIND_VLANS;
+        b->vlans[b->vlan / 64] |= UINT64_C(1) << (b->vlan % 64);
+        b->vlan = -1;
+    }
+    return 0;
+}
+
 RPC_HANDLER(vport_add)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
+    struct dp_vport_binding b;
     const char *slice, *sw, *vport, *port;
-    const json_t *jvlan;
-    int vlan = -1;
 
     if (check_members(rpc, params, MEMBERS("slice", "switch", "vport", "port",
-                                           "vlan"), err)
+                                           "vlan", "vlans", "keep_tag"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
         || jsonrpc_param_name(params, "switch", true, &sw, err)
         || jsonrpc_param_name(params, "vport", true, &vport, err)
@@ -932,17 +1033,10 @@ RPC_HANDLER(vport_add)
         return bad_param(err, "vport \"%s\": names starting with \"vl-\" are "
                          "kept for the ends of virtual links", vport);
     }
-    /* Untagged: absent, null or -1 (as a state file may say). */
-    jvlan = json_object_get(params, "vlan");
-    if (jvlan && !json_is_null(jvlan)
-        && !(json_is_integer(jvlan) && json_integer_value(jvlan) == -1)) {
-        uint64_t v;
-        if (jsonrpc_param_uint(params, "vlan", true, 1, 4094, &v, err)) {
-            return EINVAL;
-        }
-        vlan = v;
+    if (parse_vport_binding(params, &b, err)) {
+        return EINVAL;
     }
-    return dp_outcome(rpc, dp_vport_add(slice, sw, vport, port, vlan, &dperr),
+    return dp_outcome(rpc, dp_vport_bind(slice, sw, vport, port, &b, &dperr),
                       &dperr, "vport.add", err);
 }
 
@@ -969,32 +1063,34 @@ RPC_HANDLER(vport_list)
 
 /* ---- Virtual links ------------------------------------------------------ */
 
-/* The "border" member of vlink.add, {"port": NAME, "label": N}, into
- * 'p' (absent: an ordinary vlink).  Returns 0 or EINVAL with 'err'. */
+/* The border member 'member' of vlink.add ("border": the tail's,
+ * "border_in": the head's of a transit link), {"port": NAME, "label": N},
+ * into '*port' and '*label' (absent: left alone).  Returns 0 or EINVAL
+ * with 'err'. */
 static int
-vlink_border_param(const json_t *params, struct dp_vlink_params *p,
-                   struct jsonrpc_error *err)
+vlink_border_param(const json_t *params, const char *member, const char *vlink,
+                   const char **port, uint32_t *label, struct jsonrpc_error *err)
 {
     static const char *const allowed[] = { "port", "label", NULL };
-    const json_t *border = json_object_get(params, "border");
-    uint64_t label = 0;
+    const json_t *border = json_object_get(params, member);
+    uint64_t l = 0;
 
     if (!border || json_is_null(border)) {
         return 0;
     }
     if (!json_is_object(border)) {
-        return bad_param(err, "vlink \"%s\": parameter \"border\" must be an "
-                         "object {\"port\", \"label\"}", p->name);
+        return bad_param(err, "vlink \"%s\": parameter \"%s\" must be an "
+                         "object {\"port\", \"label\"}", vlink, member);
     }
     if (jsonrpc_params_check(border, allowed, err)
-        || jsonrpc_param_name(border, "port", true, &p->border_port, err)
+        || jsonrpc_param_name(border, "port", true, port, err)
         || jsonrpc_param_uint(border, "label", true, DP_MPLS_LABEL_MIN,
-                              DP_MPLS_LABEL_MAX, &label, err)) {
+                              DP_MPLS_LABEL_MAX, &l, err)) {
         snprintf(err->message + strlen(err->message),
-                 sizeof err->message - strlen(err->message), " (in border)");
+                 sizeof err->message - strlen(err->message), " (in %s)", member);
         return EINVAL;
     }
-    p->border_label = label;
+    *label = l;
     return 0;
 }
 
@@ -1011,11 +1107,14 @@ RPC_HANDLER(vlink_add)
     int error;
 
     if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
-                                           "border"), err)
+                                           "border", "border_in"), err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)
-        || vlink_border_param(params, &p, err)) {
+        || vlink_border_param(params, "border", p.name, &p.border_port,
+                              &p.border_label, err)
+        || vlink_border_param(params, "border_in", p.name, &p.border_in_port,
+                              &p.border_in_label, err)) {
         return EINVAL;
     }
     if (label && label < DP_MPLS_LABEL_MIN) {
@@ -1212,12 +1311,13 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vnode.dump", vnode_dump,
       "a vnode's forwarding state (MAC table) {slice, switch}" },
     { "vport.add", vport_add,
-      "bind a vport to a port {slice, switch, vport, port, vlan?}" },
+      "bind a vport to a port {slice, switch, vport, port, vlan?, vlans?, "
+      "keep_tag?}" },
     { "vport.del", vport_del, "delete a vport {slice, switch, vport}" },
     { "vport.list", vport_list, "list vports {slice?, switch?}" },
     { "vlink.add", vlink_add,
       "add a virtual link {slice, name, path: [switch...], label?, "
-      "border?: {port, label}}" },
+      "border?: {port, label}, border_in?: {port, label}}" },
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },

@@ -65,6 +65,43 @@ test_access_bindings(void **state)
     classify_port_destroy(&cp);
 }
 
+/* A whole-port binding takes every frame and excludes every other. */
+static void
+test_whole_port(void **state)
+{
+    struct classify_port cp = { 0 };
+    uint8_t buf[128];
+    int vlan;
+    (void) state;
+
+    assert_int_equal(classify_bind(&cp, 10, &blue), 0);
+    assert_int_equal(classify_bind(&cp, CLASSIFY_WHOLE, &red), EEXIST);
+    assert_ptr_equal(classify_get(&cp, CLASSIFY_WHOLE), &blue);
+    classify_unbind(&cp, 10);
+    assert_int_equal(classify_bind(&cp, -1, &blue), 0);
+    assert_int_equal(classify_bind(&cp, CLASSIFY_WHOLE, &red), EEXIST);
+    classify_unbind(&cp, -1);
+    assert_null(classify_get(&cp, CLASSIFY_WHOLE));
+
+    assert_int_equal(classify_bind(&cp, CLASSIFY_WHOLE, &red), 0);
+    assert_int_equal(classify_bind(&cp, -1, &blue), EEXIST);
+    assert_int_equal(classify_bind(&cp, 10, &blue), EEXIST);
+    assert_int_equal(classify_bind(&cp, CLASSIFY_WHOLE, &blue), EEXIST);
+    assert_ptr_equal(classify_get(&cp, 10), &red);
+    assert_ptr_equal(classify_get(&cp, -1), &red);
+
+    assert_ptr_equal(classify_access(&cp, buf, frame(buf, -1, 0x0800), &vlan), &red);
+    assert_ptr_equal(classify_access(&cp, buf, frame(buf, 30, 0x0800), &vlan), &red);
+    assert_int_equal(vlan, 30);
+    assert_ptr_equal(classify_access(&cp, buf, frame(buf, 0, 0x0800), &vlan), &red);
+    assert_null(classify_access(&cp, buf, 10, &vlan));
+    assert_int_equal(vlan, CLASSIFY_MALFORMED);
+
+    classify_unbind(&cp, CLASSIFY_WHOLE);
+    assert_null(classify_access(&cp, buf, frame(buf, 30, 0x0800), &vlan));
+    classify_port_destroy(&cp);
+}
+
 static void
 test_tagged_frame_too_short(void **state)
 {
@@ -106,6 +143,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_access_bindings),
         cmocka_unit_test(test_tagged_frame_too_short),
+        cmocka_unit_test(test_whole_port),
         cmocka_unit_test(test_mpls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

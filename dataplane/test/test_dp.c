@@ -8,6 +8,11 @@
  *  - a border virtual link: a frame from the vnode leaves the border port
  *    with the agreed label, a frame arriving there with it reaches the
  *    vnode; the border label is refused when taken on that port;
+ *  - whole-port and VLAN-set bindings deliver tags as sent and keep
+ *    (port, VLAN) ownership strict, both ways;
+ *  - a transit virtual link (border to border, no vnode): a frame arriving
+ *    on one border with its label leaves the other with the other label,
+ *    both ways, over two switches and over one;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
  *    bad devargs) name the problem and change nothing;
  *  - the "ebpf" plane: the example L2 program forwards and learns, the
@@ -295,6 +300,24 @@ receive_labelled(struct dummy *d, int wait_ms, uint32_t *label)
     return -1;
 }
 
+/* Whether the state (dp_config_to_json()) has a virtual link whose
+ * 'member' ("border" or "border_in") is port 'port' with 'label'. */
+static bool
+config_has_border(const char *member, const char *port, uint32_t label)
+{
+    json_t *config = dp_config_to_json();
+    json_t *vls = json_object_get(config, "vlinks");
+    bool seen = false;
+
+    for (size_t i = 0; i < json_array_size(vls); i++) {
+        json_t *b = json_object_get(json_array_get(vls, i), member);
+        seen |= b && json_integer_value(json_object_get(b, "label")) == label
+                && !strcmp(json_string_value(json_object_get(b, "port")), port);
+    }
+    json_decref(config);
+    return seen;
+}
+
 /* A border virtual link toward another InP: over two switches (the inside
  * label is the switchd's choice, the border label the agreed one) and over
  * one (the vnode's switch has the border port). */
@@ -371,24 +394,95 @@ test_vlink_border(void **state)
     expect_nothing(&h1);
 
     /* The state names the border; deleting the slices frees the port. */
-    json_t *config = dp_config_to_json();
-    json_t *vls = json_object_get(config, "vlinks");
-    bool seen = false;
-    for (size_t i = 0; i < json_array_size(vls); i++) {
-        json_t *b = json_object_get(json_array_get(vls, i), "border");
-        if (b && json_integer_value(json_object_get(b, "label")) == 1000) {
-            assert_string_equal(json_string_value(json_object_get(b, "port")), "to-x");
-            seen = true;
-        }
-    }
-    assert_true(seen);
-    json_decref(config);
+    assert_true(config_has_border("border", "to-x", 1000));
     assert_int_equal(dp_slice_del("navy", &err), 0);
     assert_int_equal(dp_slice_del("cyan", &err), 0);
     struct dp_switch *b2 = dp_need_switch("b2", &err);
     assert_int_equal(b2->labels.n, 0);
     assert_false(dp_port_find(b2, "to-x")->is_link);
     assert_int_equal(dp_port_find(b2, "to-x")->n_users, 0);
+}
+
+/* A transit virtual link: this InP only carries the virtual link between
+ * two others, from border port to border port, each with its agreed
+ * label; the slice has no vnode here. */
+static void
+test_vlink_transit(void **state)
+{
+    struct dp_slice_params teal = { .name = "teal" };
+    struct dp_link_params l12 = { .name = "lc12", .sw_a = "c1", .port_a = "to-c2",
+                                  .sw_b = "c2", .port_b = "to-c1" };
+    const char *path[] = { "c1", "c2" };
+    struct dp_vlink_params vl = { .slice = "teal", .name = "tr", .path = path,
+                                  .n_path = 2, .border_in_port = "to-w",
+                                  .border_in_label = 1200, .border_port = "to-e",
+                                  .border_label = 1300 };
+    struct dummy w, e, x, y;
+    struct dp_error err;
+    uint32_t label = 0;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("c1", &err), 0);
+    assert_int_equal(dp_switch_add("c2", &err), 0);
+    assert_int_equal(dp_switch_add("c3", &err), 0);
+    assert_int_equal(dp_link_add(&l12, &err), 0);
+    dummy_add(&w, "c1", "to-w");
+    dummy_add(&e, "c2", "to-e");
+    dummy_add(&x, "c3", "to-x");
+    dummy_add(&y, "c3", "to-y");
+    assert_int_equal(dp_slice_add(&teal, &err), 0);
+
+    /* Refused: a border_in without a border at the tail; a link end as a
+     * border; the same port at both ends.  Nothing is left behind. */
+    struct dp_vlink_params bad = vl;
+    bad.border_port = NULL;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "border at its tail"));
+    bad = vl;
+    bad.border_in_port = "to-c2";
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "not a border port"));
+    const char *one[] = { "c3" };
+    bad = (struct dp_vlink_params) { .slice = "teal", .name = "t1", .path = one,
+                                     .n_path = 1, .border_in_port = "to-x",
+                                     .border_in_label = 1400, .border_port = "to-x",
+                                     .border_label = 1500 };
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "two border ports"));
+    assert_int_equal(dp_need_slice("teal", &err)->n_vlinks, 0);
+    assert_false(dp_port_find(dp_need_switch("c3", &err), "to-x")->is_link);
+
+    /* Over two switches: label in -> inside label -> label out, and back. */
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+    inject_labelled(&w, 1200, 31);
+    assert_int_equal(receive_labelled(&e, 2000, &label), 31);
+    assert_int_equal(label, 1300);
+    inject_labelled(&e, 1300, 32);
+    assert_int_equal(receive_labelled(&w, 2000, &label), 32);
+    assert_int_equal(label, 1200);
+    inject_labelled(&w, 1201, 33);          /* not this link's label */
+    assert_int_equal(receive_labelled(&e, 300, &label), -1);
+
+    /* Over one switch: straight from one border to the other. */
+    bad.border_port = "to-y";
+    assert_int_equal(dp_vlink_add(&bad, &err), 0);
+    inject_labelled(&x, 1400, 34);
+    assert_int_equal(receive_labelled(&y, 2000, &label), 34);
+    assert_int_equal(label, 1500);
+    inject_labelled(&y, 1500, 35);
+    assert_int_equal(receive_labelled(&x, 2000, &label), 35);
+    assert_int_equal(label, 1400);
+
+    /* The state names both borders; deleting the slice frees the ports. */
+    assert_true(config_has_border("border_in", "to-w", 1200));
+    assert_true(config_has_border("border", "to-e", 1300));
+    assert_int_equal(dp_slice_del("teal", &err), 0);
+    for (const char *const *n = (const char *const[]) { "c1", "c2", "c3", NULL };
+         *n; n++) {
+        assert_int_equal(dp_need_switch(*n, &err)->labels.n, 0);
+    }
+    assert_false(dp_port_find(dp_need_switch("c1", &err), "to-w")->is_link);
+    assert_int_equal(dp_port_find(dp_need_switch("c2", &err), "to-e")->n_users, 0);
 }
 
 /* A full mesh of virtual links over a triangle with split horizon: a
@@ -543,6 +637,224 @@ test_ingress_limits(void **state)
     assert_int_equal(receive(&out[0], 2000), 9);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(dp_slice_del(names[i], &err), 0);
+    }
+}
+
+/* Sends 'len' bytes as one frame into a port. */
+static void
+inject_bytes(struct dummy *d, const uint8_t *frame, size_t len)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
+
+    assert_non_null(m);
+    memcpy(rte_pktmbuf_append(m, len), frame, len);
+    assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* Waits up to 'wait_ms' for a frame out of 'd' and checks it is exactly
+ * 'len' bytes of 'want'; with want NULL, checks that nothing comes. */
+static void
+expect_bytes(struct dummy *d, const uint8_t *want, size_t len, int wait_ms)
+{
+    struct rte_mbuf *m;
+
+    for (int i = 0; i < wait_ms * 10; i++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            assert_non_null(want);
+            assert_int_equal(rte_pktmbuf_data_len(m), len);
+            assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), want, len);
+            rte_pktmbuf_free(m);
+            return;
+        }
+        usleep(100);
+    }
+    assert_null(want);
+}
+
+/* A 64-byte broadcast frame from host 'src', tagged with 'tci' when
+ * 'tagged' (68 bytes then), IPv4 type, 'marker' in the payload. */
+static size_t
+vlan_frame(uint8_t *p, bool tagged, uint16_t tci, uint8_t src, uint8_t marker)
+{
+    size_t len = tagged ? 68 : 64, o = 12;
+
+    memset(p, 0, len);
+    memset(p, 0xff, 6);
+    p[6] = 0x02;
+    p[11] = src;
+    if (tagged) {
+        p[12] = 0x81;
+        p[14] = tci >> 8;
+        p[15] = tci & 0xff;
+        o = 16;
+    }
+    p[o] = 0x08;
+    p[o + 20 - 12] = marker;
+    return len;
+}
+
+static uint64_t
+vport_drops(const char *slice, const char *vport, const char *reason)
+{
+    json_t *stats = dp_stats_to_json("vnode", slice);
+    json_t *o = json_array_get(json_object_get(stats, "vnodes"), 0);
+    json_t *vps = json_object_get(o, "vports");
+    uint64_t n = 0;
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(vps, i, v) {
+        if (!strcmp(json_string_value(json_object_get(v, "name")), vport)) {
+            n = json_integer_value(json_object_get(
+                json_object_get(v, "drops"), reason));
+        }
+    }
+    json_decref(stats);
+    return n;
+}
+
+/* Whole-port and VLAN-set bindings: tags delivered as sent, the
+ * (port, VLAN) ownership as strict as for single VLANs, refusals change
+ * nothing, and a vnode cannot send on a VLAN its vport does not own. */
+static void
+test_vlan_bindings(void **state)
+{
+    struct dp_slice_params pw = { .name = "pw" }, ps = { .name = "ps" },
+                           pu = { .name = "pu" };
+    struct dp_vport_binding whole = { .kind = DP_BIND_PORT };
+    struct dp_vport_binding set = { .kind = DP_BIND_VLANS };
+    struct dp_vport_binding bad = { .kind = DP_BIND_VLANS };
+    struct dp_vport_binding one = { .kind = DP_BIND_VLAN, .vlan = 150 };
+    struct dummy p1, p2, p3, p4, p5;
+    struct dp_error err;
+    uint8_t f[128], g[128];
+    size_t n;
+    (void) state;
+
+    set.vlans[0] = 1 << 10;                     /* 10 and 100..199 */
+    for (int v = 100; v < 200; v++) {
+        set.vlans[v / 64] |= UINT64_C(1) << (v % 64);
+    }
+    bad.vlans[0] = 1 << 5 | 1 << 10;            /* 5 free, 10 taken */
+
+    assert_int_equal(dp_switch_add("vs", &err), 0);
+    dummy_add(&p1, "vs", "p1");
+    dummy_add(&p2, "vs", "p2");
+    dummy_add(&p3, "vs", "p3");
+    dummy_add(&p4, "vs", "p4");
+    dummy_add(&p5, "vs", "p5");
+    assert_int_equal(dp_slice_add(&pw, &err), 0);
+    assert_int_equal(dp_slice_add(&ps, &err), 0);
+    assert_int_equal(dp_slice_add(&pu, &err), 0);
+    assert_int_equal(dp_vnode_add("pw", "vs", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("ps", "vs", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("pu", "vs", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_bind("pw", "vs", "w1", "p1", &whole, &err), 0);
+    assert_int_equal(dp_vport_bind("pw", "vs", "w2", "p2", &whole, &err), 0);
+    assert_int_equal(dp_vport_bind("ps", "vs", "s3", "p3", &set, &err), 0);
+    assert_int_equal(dp_vport_bind("ps", "vs", "s4", "p4", &set, &err), 0);
+    assert_int_equal(dp_vport_add("pu", "vs", "u3", "p3", 20, &err), 0);
+    assert_int_equal(dp_vport_add("pu", "vs", "u4", "p4", 20, &err), 0);
+
+    /* Conflicts: each names the owner; nothing is bound by a refusal. */
+    assert_int_equal(dp_vport_add("pu", "vs", "x", "p1", -1, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "bound whole"));
+    assert_int_equal(dp_vport_add("pu", "vs", "x", "p1", 7, &err), EEXIST);
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p3", &whole, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "cannot be bound whole"));
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p3", &one, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "VLAN 150"));
+    assert_non_null(strstr(err.msg, "ps"));
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p4", &bad, &err), EEXIST);
+    assert_non_null(strstr(err.msg, "VLAN 10"));
+    struct dp_vport_binding empty = { .kind = DP_BIND_VLANS };
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p4", &empty, &err), EINVAL);
+    assert_int_equal(dp_vport_add("pu", "vs", "x", "p4", 5, &err), 0);
+    assert_int_equal(dp_vport_del("pu", "vs", "x", &err), 0);
+
+    /* Whole port: tagged and untagged frames pass as sent. */
+    n = vlan_frame(f, true, 0xa00a, 0x31, 1);           /* PCP 5, VID 10 */
+    inject_bytes(&p1, f, n);
+    expect_bytes(&p2, f, n, 2000);
+    n = vlan_frame(f, false, 0, 0x31, 2);
+    inject_bytes(&p1, f, n);
+    expect_bytes(&p2, f, n, 2000);
+    n = vlan_frame(f, true, 0x0000, 0x31, 3);           /* priority tag */
+    inject_bytes(&p2, f, n);
+    expect_bytes(&p1, f, n, 2000);
+
+    /* VLAN set: VIDs 10 and 150 keep their tags, 20 goes to the other
+     * slice (tag removed, then added again), 30 belongs to nobody. */
+    n = vlan_frame(f, true, 0x200a, 0x41, 4);
+    inject_bytes(&p3, f, n);
+    expect_bytes(&p4, f, n, 2000);
+    n = vlan_frame(f, true, 0x0096, 0x41, 5);
+    inject_bytes(&p4, f, n);
+    expect_bytes(&p3, f, n, 2000);
+    n = vlan_frame(f, true, 0x6014, 0x41, 6);
+    inject_bytes(&p3, f, n);
+    memcpy(g, f, n);
+    g[14] = 0x00;                   /* re-tagged by the vport: PCP 0 */
+    expect_bytes(&p4, g, n, 2000);
+    n = vlan_frame(f, true, 0x001e, 0x41, 7);
+    inject_bytes(&p3, f, n);
+    expect_bytes(&p4, NULL, 0, 50);
+    n = vlan_frame(f, false, 0, 0x41, 8);               /* untagged */
+    inject_bytes(&p3, f, n);
+    expect_bytes(&p4, NULL, 0, 50);
+
+    /* The vnode sends on a VLAN outside the set, or untagged: dropped. */
+    n = vlan_frame(f, true, 0x0014, 0x41, 9);
+    assert_int_equal(dp_vnode_inject("ps", "vs", f, n, 0, 1, &err), 0);
+    n = vlan_frame(f, false, 0, 0x41, 10);
+    assert_int_equal(dp_vnode_inject("ps", "vs", f, n, 0, 1, &err), 0);
+    n = vlan_frame(f, true, 0x0065, 0x41, 11);          /* VID 101: owned */
+    assert_int_equal(dp_vnode_inject("ps", "vs", f, n, 0, 1, &err), 0);
+    expect_bytes(&p4, f, n, 2000);
+    expect_bytes(&p4, NULL, 0, 50);
+    assert_int_equal(vport_drops("ps", "s4", "not-owned-vlan"), 2);
+
+    /* Nor can a vnode tag a frame out of an untagged vport (the VLAN may
+     * be another slice's); a priority tag is still untagged. */
+    assert_int_equal(dp_vport_add("pu", "vs", "un", "p5", -1, &err), 0);
+    n = vlan_frame(f, true, 0x0014, 0x41, 12);
+    assert_int_equal(dp_vnode_inject("pu", "vs", f, n, 0, 2, &err), 0);
+    n = vlan_frame(f, true, 0x6000, 0x41, 13);
+    assert_int_equal(dp_vnode_inject("pu", "vs", f, n, 0, 2, &err), 0);
+    expect_bytes(&p5, f, n, 2000);
+    expect_bytes(&p5, NULL, 0, 50);
+    assert_int_equal(vport_drops("pu", "un", "not-owned-vlan"), 1);
+
+    /* The configuration says the same, in vport.add's terms. */
+    json_t *config = dp_config_to_json();
+    json_t *v;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(json_object_get(config, "vports"), i, v) {
+        const char *name = json_string_value(json_object_get(v, "vport"));
+        if (!strcmp(name, "w1")) {
+            assert_string_equal(json_string_value(json_object_get(v, "vlans")),
+                                "all");
+            seen++;
+        } else if (!strcmp(name, "s3")) {
+            json_t *l = json_object_get(v, "vlans");
+            assert_int_equal(json_array_size(l), 2);
+            assert_int_equal(json_integer_value(json_array_get(l, 0)), 10);
+            assert_string_equal(json_string_value(json_array_get(l, 1)),
+                                "100-199");
+            assert_true(json_is_true(json_object_get(v, "keep_tag")));
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_decref(config);
+
+    /* Deleting the set frees every VID of it. */
+    assert_int_equal(dp_vport_del("ps", "vs", "s3", &err), 0);
+    assert_int_equal(dp_vport_bind("pu", "vs", "x", "p3", &one, &err), 0);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(dp_slice_del(k == 0 ? "pw" : k == 1 ? "ps" : "pu",
+                                      &err), 0);
     }
 }
 
@@ -739,10 +1051,12 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
         cmocka_unit_test(test_vlink_border),
+        cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),
         cmocka_unit_test(test_ebpf_l2_swap),
+        cmocka_unit_test(test_vlan_bindings),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -5,7 +5,8 @@
  * the action set, packet rewrites with checksums, timeouts and
  * FLOW_REMOVED, table-miss behaviour, modify/delete with their filters,
  * the overlap check, groups (all, select, indirect, fast failover with
- * port liveness) and meters.
+ * port liveness) and meters, the SCTP checksum after a port rewrite,
+ * copy_ttl_in/out, the IPv6 ND fields.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -806,6 +807,349 @@ test_burst_trains(void **state)
     ofpl_destroy(pl);
 }
 
+/* An Ethernet/IPv4/SCTP frame 1000 -> 2000 with one 16-byte chunk and a
+ * stale checksum. */
+static struct ofpl_packet *
+sctp_frame(struct frame *f)
+{
+    struct ofpl_packet *p = udp_frame(f, 1, 1, 2, 1000, 2000);
+    uint8_t *ip = p->data + 14, *l4 = ip + 20;
+
+    ip[3] = 48;
+    ip[9] = 132;
+    ip[10] = ip[11] = 0;
+    uint16_t c = csum(ip, 20, 0);
+    ip[10] = c >> 8; ip[11] = c;
+    memset(l4 + 4, 0, 28);
+    l4[4] = 1; l4[5] = 2; l4[6] = 3; l4[7] = 4;     /* verification tag */
+    l4[8] = 0xde; l4[9] = 0xad;                     /* stale checksum */
+    l4[12] = 0xc0; l4[13] = 3; l4[15] = 16;         /* chunk */
+    for (int i = 0; i < 12; i++) {
+        l4[16 + i] = i + 1;
+    }
+    p->len = 62;
+    return p;
+}
+
+/* Rewriting an SCTP port recomputes the CRC-32C checksum (the expected
+ * value from an independent bitwise CRC-32C of the rewritten packet). */
+static void
+test_sctp_checksum(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 132);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_SCTP_DST, 3000));
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    struct ofpl_packet *p = sctp_frame(&fr);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    const uint8_t *l4 = p->data + 34;
+    assert_int_equal(l4[2] << 8 | l4[3], 3000);
+    static const uint8_t want[4] = { 0x88, 0xb2, 0x30, 0xe6 };
+    assert_memory_equal(l4 + 8, want, 4);
+
+    /* A first fragment: the CRC covers bytes it lacks, left alone. */
+    p = sctp_frame(&fr);
+    p->data[14 + 6] = 0x20;
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->data[34 + 8], 0xde);
+    ofpl_destroy(pl);
+}
+
+/* An MPLS frame: one label (TTL 10) over IPv4 (TTL 64), or two labels
+ * (TTLs 10 and 30) when 'stack'. */
+static struct ofpl_packet *
+mpls_frame(struct frame *f, bool stack)
+{
+    struct ofpl_packet *p = udp_frame(f, 1, 1, 2, 1, 2);
+    uint8_t *d = p->data;
+    uint32_t n = stack ? 8 : 4;
+
+    memmove(d - n, d, 12);
+    p->data -= n;
+    p->headroom -= n;
+    p->len += n;
+    d = p->data;
+    d[12] = 0x88; d[13] = 0x47;
+    d[14] = 0; d[15] = 0x06; d[16] = 0x40 | !stack; d[17] = 10; /* label 100 */
+    if (stack) {
+        d[18] = 0; d[19] = 0x0c; d[20] = 0x81; d[21] = 30;      /* label 200 */
+    }
+    return p;
+}
+
+/* copy_ttl_out and copy_ttl_in between an MPLS label and the IPv4 header
+ * or label under it; the IPv4 checksum stays valid. */
+static void
+test_copy_ttl(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    fm_init(&f, 0, 2);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 1);
+    fm_apply(&f, act(OFPAT_COPY_TTL_OUT));
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 2);
+    ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, 2);
+    fm_apply(&f, act(OFPAT_COPY_TTL_IN));
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    struct ofpl_packet *p = mpls_frame(&fr, false);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->data[17], 64);              /* IP TTL -> label */
+
+    p = mpls_frame(&fr, false);
+    assert_int_equal(run1(pl, p, 1, 0), 2);
+    const uint8_t *ip = p->data + 18;
+    assert_int_equal(ip[8], 10);                    /* label TTL -> IP */
+    assert_int_equal(csum(ip, 20, 0), 0);
+
+    p = mpls_frame(&fr, true);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    assert_int_equal(p->data[17], 30);              /* inner label -> outer */
+    p = mpls_frame(&fr, true);
+    assert_int_equal(run1(pl, p, 1, 0), 2);
+    assert_int_equal(p->data[21], 10);              /* outer -> inner label */
+    assert_int_equal(p->data[22 + 8], 64);          /* IP untouched */
+
+    /* No MPLS: nothing to copy, the frame is unchanged. */
+    p = udp_frame(&fr, 1, 1, 2, 1, 2);
+    uint8_t before[60];
+    memcpy(before, p->data, 60);
+    assert_int_equal(run1(pl, p, 1, 0), 2);
+    assert_memory_equal(p->data, before, 60);
+    ofpl_destroy(pl);
+}
+
+static uint16_t nd_csum(const uint8_t *p);
+
+/* An Ethernet/IPv6/ICMPv6 Neighbor Solicitation (or Advertisement, 'na')
+ * for target 2001:db8::<t> with a source (target) link-layer address
+ * option 02:00:00:00:00:<l>, checksum valid. */
+static struct ofpl_packet *
+nd_frame(struct frame *f, bool na, uint8_t t, uint8_t l)
+{
+    uint8_t *p = f->buf + HEADROOM;
+
+    memset(f->buf, 0, sizeof f->buf);
+    p[0] = 0x33; p[1] = 0x33; p[5] = 1;
+    p[6] = 0x02; p[11] = 0x99;
+    p[12] = 0x86; p[13] = 0xdd;
+    uint8_t *ip = p + 14, *icmp = ip + 40;
+    ip[0] = 0x60; ip[5] = 32; ip[6] = 58; ip[7] = 255;
+    ip[8] = 0xfe; ip[9] = 0x80; ip[23] = 1;                 /* src fe80::1 */
+    ip[24] = 0xff; ip[25] = 0x02; ip[35] = 1; ip[36] = 0xff; ip[39] = t;
+    icmp[0] = na ? 136 : 135;
+    icmp[8] = 0x20; icmp[9] = 0x01; icmp[10] = 0x0d; icmp[11] = 0xb8;
+    icmp[23] = t;
+    icmp[24] = na ? 2 : 1; icmp[25] = 1;                    /* option */
+    icmp[26] = 0x02; icmp[31] = l;
+    f->pkt.data = p;
+    f->pkt.len = 14 + 40 + 32;
+    f->pkt.headroom = HEADROOM;
+    f->pkt.idx = 0;
+    uint16_t c = nd_csum(p);
+    icmp[2] = c >> 8; icmp[3] = c;
+    return &f->pkt;
+}
+
+/* The ICMPv6 checksum over the pseudo-header and the 32-byte message of
+ * an nd_frame(): 0 when the stored one is right. */
+static uint16_t
+nd_csum(const uint8_t *p)
+{
+    const uint8_t *ip = p + 14;
+    uint32_t s = 32 + 58;
+
+    for (int i = 8; i < 40; i += 2) {
+        s += ip[i] << 8 | ip[i + 1];
+    }
+    return csum(ip + 40, 32, s);
+}
+
+/* IPv6 ND fields: parsed (target, SLL in a solicitation, TLL in an
+ * advertisement), matched with their prerequisites, rewritten with the
+ * ICMPv6 checksum kept valid. */
+static void
+test_nd_fields(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct ofp_error err;
+    union ofp_value tgt;
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    memset(&tgt, 0, sizeof tgt);
+    tgt.ipv6[0] = 0x20; tgt.ipv6[1] = 0x01; tgt.ipv6[2] = 0x0d; tgt.ipv6[3] = 0xb8;
+    tgt.ipv6[15] = 7;
+
+    /* NS for ::7 from SLL ...:05: rewrite target to ::9 and SLL to ...:0a. */
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 58);
+    ofp_match_set_u(&f.b.match, OFP_F_ICMPV6_TYPE, 135);
+    ofp_match_set(&f.b.match, OFP_F_IPV6_ND_TARGET, &tgt, NULL);
+    ofp_match_set_u(&f.b.match, OFP_F_IPV6_ND_SLL, 0x020000000005ull);
+    assert_int_equal(ofp_match_validate(&f.b.match, &err), 0);
+    union ofp_value nt = tgt;
+    nt.ipv6[15] = 9;
+    struct ofp_action sa = { .type = OFPAT_SET_FIELD };
+    sa.set_field.field = OFP_F_IPV6_ND_TARGET;
+    sa.set_field.value = nt;
+    fm_apply(&f, sa);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_IPV6_ND_SLL, 0x02000000000aull));
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    /* NA for ::7 with TLL ...:06 goes to port 3. */
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 58);
+    ofp_match_set_u(&f.b.match, OFP_F_ICMPV6_TYPE, 136);
+    ofp_match_set_u(&f.b.match, OFP_F_IPV6_ND_TLL, 0x020000000006ull);
+    fm_apply(&f, ofp_action_output(3, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    struct ofpl_packet *p = nd_frame(&fr, false, 7, 5);
+    assert_int_equal(nd_csum(p->data), 0);
+    assert_int_equal(run1(pl, p, 0, 0), 1);
+    const uint8_t *icmp = p->data + 54;
+    assert_int_equal(icmp[23], 9);
+    assert_int_equal(icmp[31], 0x0a);
+    assert_int_equal(nd_csum(p->data), 0);
+
+    assert_int_equal(run1(pl, nd_frame(&fr, false, 7, 6), 0, 0), -1);  /* SLL */
+    assert_int_equal(run1(pl, nd_frame(&fr, false, 8, 5), 0, 0), -1);  /* target */
+    assert_int_equal(run1(pl, nd_frame(&fr, true, 7, 6), 0, 0), 2);
+    assert_int_equal(run1(pl, nd_frame(&fr, true, 7, 5), 0, 0), -1);
+    /* An NS has no TLL: the NA flow does not take it even with SLL ...:06. */
+    p = nd_frame(&fr, false, 7, 6);
+    p->data[54 + 24] = 2;                   /* option type 2 in an NS */
+    assert_int_equal(run1(pl, p, 0, 0), -1);
+
+    /* Prerequisites: SLL needs type 135, TLL 136, the target either. */
+    struct ofp_match m;
+    ofp_match_init(&m);
+    ofp_match_set_u(&m, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&m, OFP_F_IP_PROTO, 58);
+    ofp_match_set_u(&m, OFP_F_ICMPV6_TYPE, 136);
+    ofp_match_set_u(&m, OFP_F_IPV6_ND_SLL, 1);
+    assert_int_not_equal(ofp_match_validate(&m, &err), 0);
+    assert_int_equal(err.type, OFPET_BAD_MATCH);
+    assert_int_equal(err.code, OFPBMC_BAD_PREREQ);
+    ofp_match_init(&m);
+    ofp_match_set_u(&m, OFP_F_ETH_TYPE, 0x86dd);
+    ofp_match_set_u(&m, OFP_F_IP_PROTO, 58);
+    ofp_match_set(&m, OFP_F_IPV6_ND_TARGET, &tgt, NULL);
+    assert_int_not_equal(ofp_match_validate(&m, &err), 0);
+    ofp_match_set_u(&m, OFP_F_ICMPV6_TYPE, 136);
+    assert_int_equal(ofp_match_validate(&m, &err), 0);
+    ofpl_destroy(pl);
+}
+
+/* Meters on offered traffic: a kb/s drop band with a burst passes what the
+ * rate and the burst allow; a DSCP-remark band past its rate raises the
+ * drop precedence (AF11 -> AF12) and passes; the configuration and the
+ * features read back as given. */
+static void
+test_meter_rates(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    struct ofp_meter_band drop = { .type = OFPMBT13_DROP, .rate = 800,
+                                   .burst_size = 80 };
+    struct ofp_meter_band remark = { .type = OFPMBT13_DSCP_REMARK, .rate = 100,
+                                     .burst_size = 10, .prec_level = 1 };
+    struct ofp_meter_mod_body kb = { .command = OFPMC13_ADD, .meter_id = 2,
+        .flags = OFPMF13_KBPS | OFPMF13_BURST | OFPMF13_STATS,
+        .bands = &drop, .n_bands = 1 };
+    struct ofp_meter_mod_body pk = { .command = OFPMC13_ADD, .meter_id = 3,
+        .flags = OFPMF13_PKTPS | OFPMF13_BURST, .bands = &remark, .n_bands = 1 };
+    struct ofp_error err;
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    assert_int_equal(ofpl_meter_mod(pl, &kb, 0, NULL, NULL, &err), 0);
+    assert_int_equal(ofpl_meter_mod(pl, &pk, 0, NULL, NULL, &err), 0);
+    for (uint16_t in = 0; in < 2; in++) {
+        fm_init(&f, 0, 1);
+        ofp_match_set_u(&f.b.match, OFP_F_IN_PORT, in + 1);
+        f.b.insts.meter_id = 2 + in;
+        f.b.insts.present |= 1u << OFPIT_METER;
+        fm_apply(&f, ofp_action_output(3, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+
+    /* 800 kb/s = 100,000 B/s, burst 80 kb = 10,000 B: 2000 frames of 200
+     * bytes a second (four times the rate) for one second pass the burst
+     * (50 frames) and a second of the rate (500). */
+    int pass = 0;
+    for (int i = 0; i < 2000; i++) {
+        struct ofpl_packet *p = udp_frame(&fr, 1, 1, 2, 1, 2);
+        p->len = 200;
+        pass += run1(pl, p, 0, SEC + (uint64_t) i * (SEC / 2000)) == 2;
+    }
+    assert_true(pass >= 540 && pass <= 560);
+
+    /* 100 pkt/s, burst 10, remark: 20 AF11 frames at once, all pass, the
+     * last 10 as AF12 with a valid header checksum. */
+    int remarked = 0;
+    for (int i = 0; i < 20; i++) {
+        struct ofpl_packet *p = udp_frame(&fr, 1, 1, 2, 1, 2);
+        uint8_t *ip = p->data + 14;
+        ip[1] = 10 << 2;
+        ip[10] = ip[11] = 0;
+        uint16_t c = csum(ip, 20, 0);
+        ip[10] = c >> 8; ip[11] = c;
+        assert_int_equal(run1(pl, p, 1, SEC), 2);
+        assert_int_equal(csum(ip, 20, 0), 0);
+        assert_true(ip[1] >> 2 == 10 || ip[1] >> 2 == 12);
+        remarked += ip[1] >> 2 == 12;
+    }
+    assert_int_equal(remarked, 10);
+
+    struct ofp_msg msg;
+    struct ofp_meter_config mc;
+    struct ofp_meter_features mf;
+    ofp_msg_init(&msg, OFPT_MULTIPART_REPLY, 0);
+    assert_int_equal(ofpl_meter_id(pl, 0), 2);
+    ofpl_meter_config(pl, 0, &mc, &msg);
+    assert_int_equal(mc.flags, kb.flags);
+    assert_int_equal(mc.n_bands, 1);
+    assert_int_equal(mc.bands[0].rate, 800);
+    assert_int_equal(mc.bands[0].burst_size, 80);
+    ofpl_meter_config(pl, 1, &mc, &msg);
+    assert_int_equal(mc.bands[0].type, OFPMBT13_DSCP_REMARK);
+    assert_int_equal(mc.bands[0].prec_level, 1);
+    ofp_msg_free(&msg);
+    ofpl_meter_features(&mf);
+    assert_int_equal(mf.band_types, 1u << OFPMBT13_DROP | 1u << OFPMBT13_DSCP_REMARK);
+    assert_true(mf.capabilities & OFPMF13_BURST);
+
+    /* More bands than the features say: refused. */
+    struct ofp_meter_band many[17];
+    for (int i = 0; i < 17; i++) {
+        many[i] = drop;
+    }
+    struct ofp_meter_mod_body big = { .command = OFPMC13_ADD, .meter_id = 9,
+        .flags = OFPMF13_KBPS, .bands = many, .n_bands = 17 };
+    assert_int_not_equal(ofpl_meter_mod(pl, &big, 0, NULL, NULL, &err), 0);
+    assert_int_equal(err.code, OFPMMFC_OUT_OF_BANDS);
+    ofpl_destroy(pl);
+}
+
 int
 main(void)
 {
@@ -821,6 +1165,10 @@ main(void)
         cmocka_unit_test(test_meters),
         cmocka_unit_test(test_flow_stats_and_replace),
         cmocka_unit_test(test_burst_trains),
+        cmocka_unit_test(test_sctp_checksum),
+        cmocka_unit_test(test_copy_ttl),
+        cmocka_unit_test(test_nd_fields),
+        cmocka_unit_test(test_meter_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

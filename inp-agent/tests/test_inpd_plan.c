@@ -3,6 +3,8 @@
  *  - a PART becomes the switchd calls that build its slice, in order,
  *    with queue guarantees on the ports its vlinks cross;
  *  - a PART the InP cannot build is refused naming the field;
+ *  - a transit vlink (border to border) becomes one vlink.add with both
+ *    borders, counts on both borders and holds both labels;
  *  - reconcile: missing slices are built, incomplete ones rebuilt, lease
  *    slices no lease owns removed, other slices left alone;
  *  - capacity over time: a lease counts only where it overlaps, border
@@ -290,6 +292,120 @@ test_capacity_over_time(void **state)
     json_decref(part);
 }
 
+/* OFFER with a second border, "ac" on s3 (labels 2000..2999). */
+static json_t *
+transit_offer(void)
+{
+    json_t *offer = load(OFFER);
+    json_array_append_new(json_object_get(offer, "borders"), load(
+        "{\"name\": \"ac\", \"node\": \"s3\", \"port\": \"to-c\","
+        " \"bandwidth\": \"100M\", \"labels\": [2000, 2999]}"));
+    return offer;
+}
+
+static const char *TRANSIT =
+    "{\"slice\": \"L5\", \"sp\": \"sp2\","
+    " \"transit_vlinks\": [{\"name\": \"x-y\", \"path\": [\"s2\", \"s3\"],"
+    "   \"border_in\": \"ab\", \"label_in\": 1001,"
+    "   \"border_out\": \"ac\", \"label_out\": 2001, \"bandwidth_bps\": 5000000}]}";
+
+/* Expects 'part' refused with a message containing 'needle'. */
+static void
+expect_transit_refused(json_t *part, const char *needle)
+{
+    json_t *offer = transit_offer(), *calls = NULL;
+    char err[256] = "";
+
+    assert_int_equal(inpd_plan_commit(part, offer, NULL, &calls, err, sizeof err),
+                     EINVAL);
+    assert_null(calls);
+    if (!strstr(err, needle)) {
+        fail_msg("message \"%s\" lacks \"%s\"", err, needle);
+    }
+    json_decref(offer);
+    json_decref(part);
+}
+
+static void
+test_plan_transit(void **state)
+{
+    json_t *offer = transit_offer(), *links = load(LINKS), *part = load(TRANSIT);
+    json_t *calls, *why = NULL, *bookings = json_array();
+    char err[256] = "";
+    (void) state;
+
+    /* A slice with no vnode: one vlink.add from border to border, queues
+     * on the path both ways and out of both borders. */
+    if (inpd_plan_commit(part, offer, links, &calls, err, sizeof err)) {
+        fail_msg("refused: %s", err);
+    }
+    json_t *expected = load(
+        "["
+        "{\"method\": \"slice.add\", \"params\": {\"name\": \"L5\", \"guarantee_bps\": 5000000}},"
+        "{\"method\": \"vlink.add\", \"params\": {\"slice\": \"L5\", \"name\": \"x-y\","
+        "  \"path\": [\"s2\", \"s3\"], \"border_in\": {\"port\": \"to-b\", \"label\": 1001},"
+        "  \"border\": {\"port\": \"to-c\", \"label\": 2001}}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L5\", \"switch\": \"s2\", \"port\": \"to3\", \"guarantee_bps\": 5000000}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L5\", \"switch\": \"s3\", \"port\": \"to2\", \"guarantee_bps\": 5000000}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L5\", \"switch\": \"s2\", \"port\": \"to-b\", \"guarantee_bps\": 5000000}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L5\", \"switch\": \"s3\", \"port\": \"to-c\", \"guarantee_bps\": 5000000}}"
+        "]");
+    assert_json_equal(calls, expected);
+    json_decref(expected);
+    json_decref(calls);
+
+    /* Capacity: both borders and the link; both labels are held. */
+    json_array_append_new(bookings, json_pack("{s:O, s:i, s:i}", "part", part,
+                                              "start", 0, "end", 1000));
+    json_t *rep = inpd_cap_report(offer, bookings, 500);
+    json_t *free_now = json_object_get(rep, "free_now");
+    assert_int_equal(json_integer_value(json_object_get(free_now, "bw:border:ab")),
+                     1000000000 - 5000000);
+    assert_int_equal(json_integer_value(json_object_get(free_now, "bw:border:ac")),
+                     100000000 - 5000000);
+    assert_int_equal(json_integer_value(json_object_get(free_now, "bw:s2-s3")),
+                     50000000 - 5000000);
+    json_decref(rep);
+    json_t *again = load(TRANSIT);
+    json_object_set_new(again, "slice", json_string("L6"));
+    json_object_set_new(json_array_get(json_object_get(again, "transit_vlinks"), 0),
+                        "label_in", json_integer(1002));
+    assert_int_equal(inpd_cap_check(offer, bookings, again, 500, 700, &why), ENOSPC);
+    assert_non_null(strstr(json_string_value(json_object_get(why, "message")),
+                           "label 2001 of border ac is held by L5"));
+    json_decref(why);
+    assert_int_equal(inpd_cap_check(offer, bookings, again, 1000, 2000, &why), 0);
+    /* More than the smaller border has: short on ac. */
+    json_object_set_new(json_array_get(json_object_get(again, "transit_vlinks"), 0),
+                        "bandwidth_bps", json_integer(200000000));
+    assert_int_equal(inpd_cap_check(offer, bookings, again, 1000, 2000, &why),
+                     ENOSPC);
+    json_decref(why);
+    json_decref(again);
+
+    /* Refusals name the field. */
+    json_t *bad = load(TRANSIT);
+    json_object_set_new(json_array_get(json_object_get(bad, "transit_vlinks"), 0),
+                        "label_out", json_integer(1500));
+    expect_transit_refused(bad, "transit_vlinks[0].label_out: must be an integer "
+                           "in the label pool of border ac (2000..2999)");
+    bad = load(TRANSIT);
+    json_object_set_new(json_array_get(json_object_get(bad, "transit_vlinks"), 0),
+                        "border_out", json_string("ab"));
+    json_object_set_new(json_array_get(json_object_get(bad, "transit_vlinks"), 0),
+                        "label_out", json_integer(1500));
+    expect_transit_refused(bad, "transit_vlinks[0].border_out: the same border");
+    bad = load(TRANSIT);
+    json_object_set_new(json_array_get(json_object_get(bad, "transit_vlinks"), 0),
+                        "path", json_pack("[s, s]", "s2", "s1"));
+    expect_transit_refused(bad, "transit_vlinks[0]");
+
+    json_decref(bookings);
+    json_decref(part);
+    json_decref(links);
+    json_decref(offer);
+}
+
 int
 main(void)
 {
@@ -298,6 +414,7 @@ main(void)
         cmocka_unit_test(test_plan_refusals),
         cmocka_unit_test(test_reconcile),
         cmocka_unit_test(test_capacity_over_time),
+        cmocka_unit_test(test_plan_transit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

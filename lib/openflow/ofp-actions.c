@@ -46,7 +46,7 @@ decode_set_field(const uint8_t *p, size_t len, struct ofp_action *a,
         return OFP_FAIL(err, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
     }
     f = ofp_field_from_oxm((hdr >> 9) & 0x7f);
-    if (f == OFP_F_N || f == OFP_F_IN_PORT || f == OFP_F_METADATA) {
+    if (!ofp_field_settable(f)) {
         return OFP_FAIL(err, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
     }
     if ((hdr >> 8) & 1) {

@@ -43,7 +43,10 @@
  * - IPv6 (40 bytes): ip_dscp, ip_ecn, ipv6_flabel, ip_proto (the next
  *   header; extension headers are not walked), ipv6_src, ipv6_dst.
  * - Layer 4 needs 4 bytes: tcp/udp/sctp ports, or ICMPv4 (IPv4 only) or
- *   ICMPv6 (IPv6 only) type and code.  The l4 offset is set for any of
+ *   ICMPv6 (IPv6 only) type and code.  An ICMPv6 Neighbor Solicitation or
+ *   Advertisement (type 135/136, code 0, 24 bytes) adds ipv6_nd_target
+ *   and, from its first source (NS) or target (NA) link-layer address
+ *   option, ipv6_nd_sll or ipv6_nd_tll.  The l4 offset is set for any of
  *   them, so rewriting actions may touch the first 4 bytes.
  * - ARP for Ethernet/IPv4 (htype 1, ptype 0x0800, 6/4, 28 bytes): arp_op,
  *   arp_sha, arp_spa, arp_tha, arp_tpa.
@@ -87,8 +90,8 @@ struct ofp_hdrs {
 };
 
 /* What the parse hands each field to: field 'f' of the frame has integer
- * value 'value' (MAC addresses as their 48 bits), or, for ipv6_src and
- * ipv6_dst, the 16 bytes at 'bytes'. */
+ * value 'value' (MAC addresses as their 48 bits), or, for ipv6_src,
+ * ipv6_dst and ipv6_nd_target, the 16 bytes at 'bytes'. */
 typedef void ofp_extract_put_fn(void *ctx, enum ofp_field f, uint64_t value);
 typedef void ofp_extract_put128_fn(void *ctx, enum ofp_field f,
                                    const uint8_t *bytes);
@@ -149,10 +152,39 @@ ofp_wr64(uint8_t *p, uint64_t v)
 
 #define OFP_EXTRACT_INLINE static inline __attribute__((always_inline))
 
+/* ICMPv6 Neighbor Discovery (RFC 4861): a solicitation (type 135) or an
+ * advertisement (136) with code 0, at least 24 bytes, at 'l4'. */
+#define OFP_ND_NS 135
+#define OFP_ND_NA 136
+static inline bool
+ofp_nd_is(const uint8_t *p, uint32_t len, uint32_t l4)
+{
+    return len >= l4 + 24 && (p[l4] == OFP_ND_NS || p[l4] == OFP_ND_NA)
+           && p[l4 + 1] == 0;
+}
+
+/* The offset of the link-layer address of the first source (in a
+ * solicitation) or target (in an advertisement) link-layer address
+ * option of the ND message at 'l4', or 0 if it has none (or the options
+ * run past the frame or have length 0). */
+static inline uint32_t
+ofp_nd_lla(const uint8_t *p, uint32_t len, uint32_t l4)
+{
+    uint8_t want = p[l4] == OFP_ND_NS ? 1 : 2;
+
+    for (uint32_t o = l4 + 24; len >= o + 8 && p[o + 1]; o += p[o + 1] * 8u) {
+        if (p[o] == want && p[o + 1] == 1) {
+            return o + 2;
+        }
+    }
+    return 0;
+}
+
 /* Layer 4 of a packet whose IP header ended at 'off'. */
 OFP_EXTRACT_INLINE void
 ofp_extract_l4(const uint8_t *p, uint32_t len, uint32_t off, bool ipv6,
-               struct ofp_hdrs *h, ofp_extract_put_fn *put, void *ctx)
+               struct ofp_hdrs *h, ofp_extract_put_fn *put,
+               ofp_extract_put128_fn *put128, void *ctx)
 {
     const uint8_t *l4 = p + off;
     enum ofp_field src, dst;
@@ -178,6 +210,14 @@ ofp_extract_l4(const uint8_t *p, uint32_t len, uint32_t off, bool ipv6,
         h->l4 = off;
         put(ctx, ipv6 ? OFP_F_ICMPV6_TYPE : OFP_F_ICMPV4_TYPE, l4[0]);
         put(ctx, ipv6 ? OFP_F_ICMPV6_CODE : OFP_F_ICMPV4_CODE, l4[1]);
+        if (ipv6 && __builtin_expect(ofp_nd_is(p, len, off), 0)) {
+            uint32_t lla = ofp_nd_lla(p, len, off);
+            put128(ctx, OFP_F_IPV6_ND_TARGET, l4 + 8);
+            if (lla) {
+                put(ctx, l4[0] == OFP_ND_NS ? OFP_F_IPV6_ND_SLL
+                    : OFP_F_IPV6_ND_TLL, ofp_rd48(p + lla));
+            }
+        }
         return;
     default:
         return;
@@ -244,7 +284,7 @@ ofp_extract(const uint8_t *p, uint32_t len, struct ofp_hdrs *h,
         if (ihl < 20 || (ofp_rd16(ip + 6) & 0x1fff)) {
             return;                 /* bad header or a later fragment */
         }
-        ofp_extract_l4(p, len, off + ihl, false, h, put, ctx);
+        ofp_extract_l4(p, len, off + ihl, false, h, put, put128, ctx);
     } else if (type == OFP_ETH_TYPE_IPV6) {
         if (len < off + 40) {
             return;
@@ -260,7 +300,7 @@ ofp_extract(const uint8_t *p, uint32_t len, struct ofp_hdrs *h,
         put(ctx, OFP_F_IPV6_FLABEL, vtf & 0xfffff);
         put128(ctx, OFP_F_IPV6_SRC, ip + 8);
         put128(ctx, OFP_F_IPV6_DST, ip + 24);
-        ofp_extract_l4(p, len, off + 40, true, h, put, ctx);
+        ofp_extract_l4(p, len, off + 40, true, h, put, put128, ctx);
     } else if (type == OFP_ETH_TYPE_ARP) {
         const uint8_t *a = p + off;
         if (len >= off + 28 && ofp_rd16(a) == 1

@@ -213,6 +213,12 @@ ip_proto_is(const struct ofp_match *m, uint8_t proto)
 }
 
 static bool
+icmpv6_type_is(const struct ofp_match *m, uint8_t type)
+{
+    return ofp_match_has(m, OFP_F_ICMPV6_TYPE) && m->v.icmpv6_type == type;
+}
+
+static bool
 prereq_ok(const struct ofp_match *m, enum ofp_prereq pre)
 {
     bool ip = eth_type_is(m, 0x0800) || eth_type_is(m, 0x86dd);
@@ -243,6 +249,13 @@ prereq_ok(const struct ofp_match *m, enum ofp_prereq pre)
         return eth_type_is(m, 0x0800) && ip_proto_is(m, 1);
     case OFP_PRE_ICMPV6:
         return eth_type_is(m, 0x86dd) && ip_proto_is(m, 58);
+    case OFP_PRE_ND:
+        return prereq_ok(m, OFP_PRE_ICMPV6)
+               && (icmpv6_type_is(m, 135) || icmpv6_type_is(m, 136));
+    case OFP_PRE_ND_NS:
+        return prereq_ok(m, OFP_PRE_ICMPV6) && icmpv6_type_is(m, 135);
+    case OFP_PRE_ND_NA:
+        return prereq_ok(m, OFP_PRE_ICMPV6) && icmpv6_type_is(m, 136);
     }
     return false;
 }
@@ -395,6 +408,7 @@ static const uint8_t encode_order[OFP_F_N] = {
     OFP_F_SCTP_SRC, OFP_F_SCTP_DST,
     OFP_F_ICMPV4_TYPE, OFP_F_ICMPV4_CODE,
     OFP_F_ICMPV6_TYPE, OFP_F_ICMPV6_CODE,
+    OFP_F_IPV6_ND_TARGET, OFP_F_IPV6_ND_SLL, OFP_F_IPV6_ND_TLL,
     OFP_F_ARP_OP, OFP_F_ARP_SPA, OFP_F_ARP_TPA, OFP_F_ARP_SHA, OFP_F_ARP_THA,
     OFP_F_TUNNEL_ID, OFP_F_METADATA,
 };

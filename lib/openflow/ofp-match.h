@@ -60,6 +60,9 @@ enum ofp_prereq {
     OFP_PRE_SCTP,       /* OFP_PRE_IP and ip_proto 132. */
     OFP_PRE_ICMPV4,     /* OFP_PRE_IPV4 and ip_proto 1. */
     OFP_PRE_ICMPV6,     /* OFP_PRE_IPV6 and ip_proto 58. */
+    OFP_PRE_ND,         /* OFP_PRE_ICMPV6 and icmpv6_type 135 or 136. */
+    OFP_PRE_ND_NS,      /* OFP_PRE_ICMPV6 and icmpv6_type 135. */
+    OFP_PRE_ND_NA,      /* OFP_PRE_ICMPV6 and icmpv6_type 136. */
 };
 
 /* X(ID, name, oxm_field, wire_len, maskable, storage, member, prereq, max)
@@ -97,6 +100,9 @@ enum ofp_prereq {
     X(IPV6_FLABEL,  "ipv6_flabel",  28, 4, true,  U32,  ipv6_flabel,  IPV6,   0xfffff) \
     X(ICMPV6_TYPE,  "icmpv6_type",  29, 1, false, U8,   icmpv6_type,  ICMPV6, 0) \
     X(ICMPV6_CODE,  "icmpv6_code",  30, 1, false, U8,   icmpv6_code,  ICMPV6, 0) \
+    X(IPV6_ND_TARGET, "ipv6_nd_target", 31, 16, false, IPV6, ipv6_nd_target, ND, 0) \
+    X(IPV6_ND_SLL,  "ipv6_nd_sll",  32, 6, false, MAC,  ipv6_nd_sll,  ND_NS,  0) \
+    X(IPV6_ND_TLL,  "ipv6_nd_tll",  33, 6, false, MAC,  ipv6_nd_tll,  ND_NA,  0) \
     X(MPLS_LABEL,   "mpls_label",   34, 4, false, U32,  mpls_label,   MPLS,   0xfffff) \
     X(MPLS_TC,      "mpls_tc",      35, 1, false, U8,   mpls_tc,      MPLS,   7) \
     X(MPLS_BOS,     "mpls_bos",     36, 1, false, U8,   mpls_bos,     MPLS,   1) \
@@ -199,6 +205,17 @@ void ofp_value_from_u64(enum ofp_field f, uint64_t x, union ofp_value *v);
 /* Looks up the field with OXM field number 'oxm_field' of the basic class;
  * returns OFP_F_N if Lamina does not support it. */
 enum ofp_field ofp_field_from_oxm(uint8_t oxm_field);
+
+/* True if a set-field action may write field 'f'.  Not: in_port and
+ * metadata (not header fields, as the specification says), and eth_type
+ * and ip_proto (rewriting them would leave the headers after them
+ * meaningless: refused with OFPBAC_BAD_SET_TYPE, as Open vSwitch does). */
+static inline bool
+ofp_field_settable(enum ofp_field f)
+{
+    return f < OFP_F_N && f != OFP_F_IN_PORT && f != OFP_F_METADATA
+           && f != OFP_F_ETH_TYPE && f != OFP_F_IP_PROTO;
+}
 
 /* Looks up a field by name ("ipv4_src"); OFP_F_N if unknown. */
 enum ofp_field ofp_field_from_name(const char *name);

@@ -351,13 +351,16 @@ decode_group_mod(const uint8_t *p, size_t len, struct ofp_msg *msg,
     return 0;
 }
 
+static int decode_meter_bands(const uint8_t *p, size_t len,
+                              struct ofp_arena *, struct ofp_meter_band **,
+                              size_t *np, struct ofp_error *);
+
 static int
 decode_meter_mod(const uint8_t *p, size_t len, struct ofp_msg *msg,
                  struct ofp_error *err)
 {
     struct ofp_meter_mod_body *mm = &msg->meter_mod;
     struct ofp13_meter_mod w;
-    size_t n;
 
     if (len < HDR_LEN + sizeof w) {
         return bad_len(err);
@@ -383,16 +386,28 @@ decode_meter_mod(const uint8_t *p, size_t len, struct ofp_msg *msg,
     }
     p += HDR_LEN + sizeof w;
     len -= HDR_LEN + sizeof w;
+    return decode_meter_bands(p, len, &msg->arena, &mm->bands, &mm->n_bands,
+                              err);
+}
+
+/* Decodes the 'len' bytes of meter bands at 'p' (METER_MOD, METER_CONFIG
+ * reply). */
+static int
+decode_meter_bands(const uint8_t *p, size_t len, struct ofp_arena *arena,
+                   struct ofp_meter_band **bandsp, size_t *np,
+                   struct ofp_error *err)
+{
+    size_t n;
+
     if (len % sizeof(struct ofp13_meter_band_drop)) {
         return OFP_FAIL(err, OFPET_METER_MOD_FAILED, OFPMMFC_BAD_BAND);
     }
     n = len / sizeof(struct ofp13_meter_band_drop);
-    mm->n_bands = n;
-    mm->bands = n ? ofp_arena_alloc(&msg->arena, n * sizeof *mm->bands)
-                  : NULL;
+    *np = n;
+    *bandsp = n ? ofp_arena_alloc(arena, n * sizeof **bandsp) : NULL;
     for (size_t i = 0; i < n; i++, p += 16) {
         struct ofp13_meter_band_dscp_remark b;
-        struct ofp_meter_band *band = &mm->bands[i];
+        struct ofp_meter_band *band = &(*bandsp)[i];
 
         WIRE_PULL(b, p);
         band->type = be16toh(b.type);
@@ -448,6 +463,7 @@ decode_mp_request(const uint8_t *p, size_t len, struct ofp_multipart_body *mp,
     case OFPMP_TABLE:
     case OFPMP_PORT_DESC:
     case OFPMP_GROUP_DESC:
+    case OFPMP_METER_FEATURES:
         return len ? bad_len(err) : 0;
     case OFPMP_FLOW:
     case OFPMP_AGGREGATE:
@@ -455,6 +471,7 @@ decode_mp_request(const uint8_t *p, size_t len, struct ofp_multipart_body *mp,
     case OFPMP_PORT_STATS:
     case OFPMP_GROUP:
     case OFPMP_METER:
+    case OFPMP_METER_CONFIG:
         if (len != 8) {
             return bad_len(err);
         }
@@ -712,6 +729,42 @@ decode_mp_reply(const uint8_t *p, size_t len, struct ofp_arena *arena,
             p += elen;
         }
         return 0;
+
+    case OFPMP_METER_CONFIG:
+        error = count_entries(p, len, 0, 8, &n, err);
+        if (error) {
+            return error;
+        }
+        mp->list.n = n;
+        mp->list.meter_configs = ofp_arena_alloc(arena,
+                                                 n * sizeof *mp->list.meter_configs);
+        for (size_t i = 0; i < n; i++) {
+            struct ofp_meter_config *mc = &mp->list.meter_configs[i];
+            size_t elen = get_be16(p);
+
+            mc->flags = get_be16(p + 2);
+            mc->meter_id = get_be32(p + 4);
+            error = decode_meter_bands(p + 8, elen - 8, arena, &mc->bands,
+                                       &mc->n_bands, err);
+            if (error) {
+                return error;
+            }
+            p += elen;
+        }
+        return 0;
+
+    case OFPMP_METER_FEATURES: {
+        struct ofp_meter_features *mf = &mp->meter_features;
+        if (len != 16) {
+            return bad_len(err);
+        }
+        mf->max_meter = get_be32(p);
+        mf->band_types = get_be32(p + 4);
+        mf->capabilities = get_be32(p + 8);
+        mf->max_bands = p[12];
+        mf->max_color = p[13];
+        return 0;
+    }
 
     default:
         return OFP_FAIL(err, OFPET_BAD_REQUEST, OFPBRC_BAD_MULTIPART);
@@ -978,6 +1031,7 @@ encode_mp_request(const struct ofp_multipart_body *mp, struct ofpbuf *b)
     case OFPMP_TABLE:
     case OFPMP_PORT_DESC:
     case OFPMP_GROUP_DESC:
+    case OFPMP_METER_FEATURES:
         return 0;
     case OFPMP_FLOW:
     case OFPMP_AGGREGATE:
@@ -986,11 +1040,29 @@ encode_mp_request(const struct ofp_multipart_body *mp, struct ofpbuf *b)
     case OFPMP_PORT_STATS:
     case OFPMP_GROUP:
     case OFPMP_METER:
+    case OFPMP_METER_CONFIG:
         p = ofpbuf_put_zeros(b, 8);
         put_be32(p, mp->port_no);
         return 0;
     default:
         return EINVAL;
+    }
+}
+
+static void
+encode_meter_bands(const struct ofp_meter_band *bands, size_t n,
+                   struct ofpbuf *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ofp_meter_band *band = &bands[i];
+        uint8_t *p = ofpbuf_put_zeros(b, sizeof(struct ofp13_meter_band_drop));
+        put_be16(p, band->type);
+        put_be16(p + 2, 16);
+        put_be32(p + 4, band->rate);
+        put_be32(p + 8, band->burst_size);
+        if (band->type == OFPMBT13_DSCP_REMARK) {
+            p[12] = band->prec_level;
+        }
     }
 }
 
@@ -1129,6 +1201,26 @@ encode_mp_reply(const struct ofp_multipart_body *mp, struct ofpbuf *b)
             put_be32(p + 36, ms->duration_nsec);
             put_counter_pairs(ms->bands, ms->n_bands, b);
         }
+        return 0;
+
+    case OFPMP_METER_CONFIG:
+        for (size_t i = 0; i < mp->list.n; i++) {
+            const struct ofp_meter_config *mc = &mp->list.meter_configs[i];
+            p = ofpbuf_put_zeros(b, 8);
+            put_be16(p, 8 + 16 * mc->n_bands);
+            put_be16(p + 2, mc->flags);
+            put_be32(p + 4, mc->meter_id);
+            encode_meter_bands(mc->bands, mc->n_bands, b);
+        }
+        return 0;
+
+    case OFPMP_METER_FEATURES:
+        p = ofpbuf_put_zeros(b, 16);
+        put_be32(p, mp->meter_features.max_meter);
+        put_be32(p + 4, mp->meter_features.band_types);
+        put_be32(p + 8, mp->meter_features.capabilities);
+        p[12] = mp->meter_features.max_bands;
+        p[13] = mp->meter_features.max_color;
         return 0;
 
     default:
@@ -1276,17 +1368,7 @@ encode_body(const struct ofp_msg *msg, struct ofpbuf *b)
         put_be16(p, msg->meter_mod.command);
         put_be16(p + 2, msg->meter_mod.flags);
         put_be32(p + 4, msg->meter_mod.meter_id);
-        for (size_t i = 0; i < msg->meter_mod.n_bands; i++) {
-            const struct ofp_meter_band *band = &msg->meter_mod.bands[i];
-            p = ofpbuf_put_zeros(b, sizeof(struct ofp13_meter_band_drop));
-            put_be16(p, band->type);
-            put_be16(p + 2, 16);
-            put_be32(p + 4, band->rate);
-            put_be32(p + 8, band->burst_size);
-            if (band->type == OFPMBT13_DSCP_REMARK) {
-                p[12] = band->prec_level;
-            }
-        }
+        encode_meter_bands(msg->meter_mod.bands, msg->meter_mod.n_bands, b);
         return 0;
 
     case OFPT_MULTIPART_REQUEST:

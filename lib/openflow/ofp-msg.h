@@ -318,6 +318,20 @@ struct ofp_meter_stats {
     size_t n_bands;
 };
 
+struct ofp_meter_config {          /* METER_CONFIG reply entry. */
+    uint16_t flags;                 /* OFPMF13_*. */
+    uint32_t meter_id;
+    struct ofp_meter_band *bands;
+    size_t n_bands;
+};
+
+struct ofp_meter_features {        /* METER_FEATURES reply. */
+    uint32_t max_meter;
+    uint32_t band_types;            /* 1 << OFPMBT13_*. */
+    uint32_t capabilities;          /* OFPMF13_* flags supported. */
+    uint8_t max_bands, max_color;
+};
+
 struct ofp_multipart_body {
     uint16_t type;              /* enum ofp_mp_type. */
     uint16_t flags;             /* OFPMPF_MORE. */
@@ -326,11 +340,12 @@ struct ofp_multipart_body {
         struct ofp_flow_stats_request flow_req;  /* FLOW, AGGREGATE. */
         uint32_t port_no;                        /* PORT_STATS. */
         uint32_t group_id;                       /* GROUP. */
-        uint32_t meter_id;                       /* METER. */
+        uint32_t meter_id;                       /* METER, METER_CONFIG. */
 
         /* Replies. */
         struct ofp_desc *desc;                   /* DESC. */
         struct ofp_aggregate_stats aggregate;    /* AGGREGATE. */
+        struct ofp_meter_features meter_features; /* METER_FEATURES. */
         struct {
             size_t n;
             union {
@@ -341,6 +356,7 @@ struct ofp_multipart_body {
                 struct ofp_group_stats *groups;
                 struct ofp_group_desc *group_descs;
                 struct ofp_meter_stats *meters;
+                struct ofp_meter_config *meter_configs;
             };
         } list;
     };

@@ -419,6 +419,23 @@ check_actions(struct world *w, struct slice *s, const struct ofp_match *fs,
     return xlate_actions(&x, fs, in_port, false, &in, &w->msg.arena, out, err);
 }
 
+/* Adds slice green (IPv4 10.3/16 on its own port 6) and slice tan
+ * (tunnel id 5 on its own port 7) to the world. */
+static void
+add_green_tan(struct world *w, struct slice **green, struct slice **tan)
+{
+    assert_int_equal(add_slice(w, "{\"name\":\"green\",\"controller\":"
+                               "\"tcp:127.0.0.1:6635\",\"switches\":"
+                               "[\"0xa:6=1\"]}", green), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"green-ip\",\"slice\":\"green\","
+                            "\"match\":\"ipv4_dst=10.3.0.0/16\"}"), 0);
+    assert_int_equal(add_slice(w, "{\"name\":\"tan\",\"controller\":"
+                               "\"tcp:127.0.0.1:6636\",\"switches\":"
+                               "[\"0xa:7=1\"]}", tan), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"tan-tun\",\"slice\":\"tan\","
+                            "\"match\":\"tunnel_id=5\"}"), 0);
+}
+
 static void
 test_actions(void **state)
 {
@@ -507,7 +524,131 @@ test_actions(void **state)
     assert_int_equal(out.actions[0].type, OFPAT_SET_QUEUE);
     assert_int_equal(out.actions[0].queue_id, 7);
     assert_int_equal(out.actions[1].output.port, 4);
+
+    /* Tags that define other slices never leave: green is IP-defined on
+     * its own port 6, red and blue are VLAN-defined, tan owns tunnel id 5.
+     * Green may not set a VLAN id, push or pop a tag, or set a tunnel id;
+     * it may set what defines nobody (PCP, its own IP range). */
+    struct slice *green, *tan;
+    add_green_tan(w, &green, &tan);
+    struct ofp_match green_fs = M("ipv4_dst=10.3.0.0/16");
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 10);
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 99);
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 5);
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    REFUSED(green, NULL, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_PCP, 3);
+    assert_int_equal(check_actions(w, green, &green_fs, 1, a, 1, &out, &err), 0);
+    a[0] = ofp_action_set_field_u(OFP_F_IPV4_DST, 0x0a030001);    /* 10.3.0.1 */
+    assert_int_equal(check_actions(w, green, &green_fs, 1, a, 1, &out, &err), 0);
+    memset(a, 0, sizeof a);
+    a[0].type = OFPAT_PUSH_VLAN;
+    a[0].ethertype = 0x8100;
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0].type = OFPAT_POP_VLAN;
+    REFUSED(green, &green_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    /* Tan's own tunnel id stays its own; red's VLAN is red's to keep. */
+    struct ofp_match tan_fs = M("tunnel_id=5");
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 5);
+    assert_int_equal(check_actions(w, tan, &tan_fs, 1, a, 1, &out, &err), 0);
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 6);
+    REFUSED(tan, &tan_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+    a[0] = ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1000 | 10);
+    assert_int_equal(check_actions(w, w->red, &red_fs, 1, a, 1, &out, &err), 0);
 #undef REFUSED
+}
+
+/* The isolation property for tags, on random actions: a packet of a
+ * slice's flowspace that any accepted set-field (VLAN id or PCP, tunnel
+ * id, IPv4 destination) or push/pop VLAN changes stays in that flowspace
+ * and never carries a VLAN id or tunnel id that another slice's flowspace
+ * claims (tags travel: the next switch classifies by them).  Red is VLAN 10, blue VLAN 20 and IPv4
+ * 10.2/16, green IPv4 10.3/16 on its own port, tan tunnel id 5. */
+static void
+test_tag_property(void **state)
+{
+    struct world *w = *state;
+    struct slice *green, *tan;
+
+    add_green_tan(w, &green, &tan);
+    struct slice *slices[3] = { w->red, green, tan };
+    struct ofp_match fss[3] = { M("vlan_vid=10"), M("ipv4_dst=10.3.0.0/16"),
+                                M("tunnel_id=5") };
+    static const enum ofp_field tags[] = { OFP_F_VLAN_VID, OFP_F_VLAN_PCP,
+                                           OFP_F_TUNNEL_ID, OFP_F_IPV4_DST };
+    uint32_t seed = 12345, accepted = 0;
+
+    for (int iter = 0; iter < 4000; iter++) {
+        seed = seed * 1103515245 + 12345;
+        int k = (seed >> 8) % 3;
+        uint32_t r = seed >> 4;
+        struct ofp_match p;
+        struct ofp_action a[1];
+        struct ofp_action_list out;
+        struct ofp_error err;
+
+        ofp_match_init(&p);         /* a packet of slice k */
+        ofp_match_set_u(&p, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_u(&p, OFP_F_VLAN_VID, k == 0 ? 0x1000 | 10 : 0);
+        ofp_match_set_u(&p, OFP_F_IPV4_DST, k == 1 ? 0x0a030001 : 0x0a090001);
+        if (k == 2) {
+            ofp_match_set_u(&p, OFP_F_TUNNEL_ID, 5);
+        }
+        assert_true(fs_match_has_packet(&fss[k], &p));
+
+        memset(a, 0, sizeof a);
+        switch (r % 6) {
+        case 0: case 1: case 2: case 3: {
+            enum ofp_field f = tags[r % 4];
+            uint32_t v = (r >> 3) % 32;
+            uint64_t x = f == OFP_F_VLAN_VID ? (0x1000 | (v < 24 ? 10 + v % 12 : v))
+                         : f == OFP_F_VLAN_PCP ? v % 8
+                         : f == OFP_F_TUNNEL_ID ? v % 8
+                         : 0x0a000001u | (v % 4) << 16;
+            a[0] = ofp_action_set_field_u(f, x);
+            break;
+        }
+        case 4:
+            a[0].type = OFPAT_PUSH_VLAN;
+            a[0].ethertype = 0x8100;
+            break;
+        default:
+            a[0].type = OFPAT_POP_VLAN;
+            break;
+        }
+        if (check_actions(w, slices[k], &fss[k], 1, a, 1, &out, &err)) {
+            assert_int_equal(err.code, OFPBAC_EPERM);
+            continue;
+        }
+        accepted++;
+        if (a[0].type == OFPAT_SET_FIELD) {
+            ofp_match_set(&p, a[0].set_field.field, &a[0].set_field.value, NULL);
+        } else if (a[0].type == OFPAT_PUSH_VLAN) {
+            ofp_match_set_u(&p, OFP_F_VLAN_VID, p.v.vlan_vid | 0x1000);
+        } else {
+            ofp_match_set_u(&p, OFP_F_VLAN_VID, 0);
+        }
+        /* The packet stays in its slice's flowspace, and carries no tag
+         * value (VLAN id, tunnel id) that defines another slice. */
+        assert_true(fs_match_has_packet(&fss[k], &p));
+        for (size_t i = 0; i < w->cfg.n_fs; i++) {
+            const struct fs_entry *e = w->cfg.fs[i];
+            for (size_t m = 0; e->slice != slices[k] && m < e->n_matches; m++) {
+                for (int t = 0; t < 2; t++) {
+                    enum ofp_field f = t ? OFP_F_TUNNEL_ID : OFP_F_VLAN_VID;
+                    union ofp_value v, mk;
+                    if (ofp_match_has(&e->matches[m], f)
+                        && ofp_match_get(&p, f, &v, &mk)
+                        && ofp_value_to_u64(f, &v)) {
+                        assert_false(fs_match_field_allows(&e->matches[m], f, &v));
+                    }
+                }
+            }
+        }
+    }
+    assert_true(accepted > 400);    /* the property was put to the test */
 }
 
 static void
@@ -641,6 +782,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_mod_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tag_property, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_in_owner, setup, teardown),
     };

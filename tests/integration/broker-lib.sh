@@ -11,7 +11,37 @@
 # $LT_DIR/{admin,inp-a,inp-b,sp1}.tok and the agents' in
 # $LT_DIR/inp-{a,b}.agent, PA/PBB (the agents' ports), PID_A/PID_B,
 # SOCK_A/SOCK_B, BRK_PID; helpers sw SOCK ..., has_slice SOCK SLICE,
-# inp_up NAME.
+# inp_up NAME.  broker_line_inps N builds N InPs in a line instead (below).
+
+# sw SOCK ARGS...: the CLI on one switchd.  has_slice SOCK SLICE.
+sw() { local s=$1; shift; "$LT_BUILD/cli/lamina" --socket "$s" "$@"; }
+has_slice() { sw "$1" --json slice list | python3 -c '
+import json, sys
+sys.exit(0 if any(s["name"] == sys.argv[1] for s in json.load(sys.stdin)) else 1)' "$2"; }
+
+# switchd NAME: one more lamina-switchd on $LT_DIR/NAME.sock, its own
+# state and DPDK prefix.
+switchd() {
+    LT_SOCK=$LT_DIR/$1.sock LT_STATE=$LT_DIR/$1.state
+    LT_DPDK_PREFIXES+=("${LT_PREFIX}$1")
+    # shellcheck disable=SC2046
+    start_switchd -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}$1" $(lt_eal_memory)
+}
+
+# start_broker [ENV=VALUE...]: lamina-brokerd on $PB with its store and
+# admin token in $LT_DIR (again after a crash); BRK_PID.
+start_broker() {
+    bg_start env "$@" "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" \
+        --admin-token-file "$LT_DIR/admin.tok" --warn 3 --heartbeat 1 --missed 3 \
+        2>>"$LT_DIR/brokerd.log"
+    BRK_PID=$LT_LAST_PID
+    wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
+}
+
+# inp_up NAME: the broker reports InP NAME up.
+inp_up() {
+    curl -s -H "Authorization: Bearer $LAMINA_TOKEN" "$U/v1/inps/$1" | json_get up | grep -qi true
+}
 
 broker_two_inps() {
     BRK=$LT_BUILD/broker/lamina-brokerd
@@ -29,22 +59,10 @@ broker_two_inps() {
     veth_add h2 eth0 h2 02:00:00:00:02:02 10.9.0.2/24
     BA=$(rif ba)
     BB=$(rif bb)
-    ip link add "$BA" type veth peer name "$BB" || fail "veth pair for the inter-domain link"
-    LT_LINKS+=("$BA")
-    for i in "$BA" "$BB"; do
-        ip link set "$i" mtu 1600
-        lt_if_prepare "" "$i"
-    done
+    veth_pair ba bb
 
     # Two switchds: each its socket, state and DPDK prefix.
     SOCK_A=$LT_DIR/a.sock SOCK_B=$LT_DIR/b.sock
-    switchd() {  # NAME
-        LT_SOCK=$LT_DIR/$1.sock LT_STATE=$LT_DIR/$1.state
-        LT_DPDK_PREFIXES+=("${LT_PREFIX}$1")
-        # shellcheck disable=SC2046
-        start_switchd -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}$1" $(lt_eal_memory)
-    }
-    sw() { local s=$1; shift; "$LT_BUILD/cli/lamina" --socket "$s" "$@"; }
     switchd a
     sw "$SOCK_A" switch add s1 && sw "$SOCK_A" switch add s2 &&
         sw "$SOCK_A" link add l12 s1:to-s2 s2:to-s1 &&
@@ -55,19 +73,8 @@ broker_two_inps() {
         sw "$SOCK_B" link add l12 t1:to-t2 t2:to-t1 &&
         sw "$SOCK_B" port add t1 h2 "$(af_packet_devargs h2)" &&
         sw "$SOCK_B" port add t2 to-a "$(af_packet_devargs bb)" || fail "substrate of inp-b"
-    has_slice() { sw "$1" --json slice list | python3 -c '
-import json, sys
-sys.exit(0 if any(s["name"] == sys.argv[1] for s in json.load(sys.stdin)) else 1)' "$2"; }
 
-    # The broker (start_broker [ENV=VALUE...]: again after a crash) and its
-    # principals.
-    start_broker() {
-        bg_start env "$@" "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" \
-            --admin-token-file "$LT_DIR/admin.tok" --warn 3 --heartbeat 1 --missed 3 \
-            2>>"$LT_DIR/brokerd.log"
-        BRK_PID=$LT_LAST_PID
-        wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
-    }
+    # The broker and its principals.
     start_broker
     export LAMINA_TOKEN
     LAMINA_TOKEN=$(cat "$LT_DIR/admin.tok")
@@ -94,10 +101,86 @@ EOF
     PID_A=$LT_LAST_PID
     agent inp-b "$PBB" "$SOCK_B" t1 ba t2 to-a ab inp-a "[1500, 2999]"
     PID_B=$LT_LAST_PID
-    inp_up() {
-        curl -s -H "Authorization: Bearer $LAMINA_TOKEN" "$U/v1/inps/$1" | json_get up | grep -qi true
-    }
     wait_for "inp_up inp-a && inp_up inp-b" 20 || {
         tail -5 "$LT_DIR/inp-a.log" "$LT_DIR/inp-b.log" >&2; fail "the agents did not register"; }
     info "both agents registered and up"
+}
+
+# broker_line_inps N: N InPs in a line, inp-1 - inp-2 - ... - inp-N, each
+# a lamina-switchd with two switches wI - eI (a link between them) and a
+# lamina-inpd; a border eI (port to-next) on inp-I and wJ (port to-prev)
+# on inp-J=I+1, joined by a veth pair, labels 1000*I..1000*I+999 (each
+# link its own range, so a transit swaps one label for another).  Host h1
+# (10.7.0.1) at inp-1/ap1 on w1, host h2 (10.7.0.2) at inp-N/ap1 on eN;
+# the InPs between have no access point: they can only carry transit.
+# Starts the broker; leaves U, LAMINA_BROKER, LAMINA_TOKEN (the admin's),
+# $LT_DIR/{inp-I,sp1}.tok, the agents' tokens in $LT_DIR/inp-I.agent,
+# their ports in PORT_I[I], the switchds' sockets $LT_DIR/inp-I.sock and
+# the border veths $(rif bIe) (inp-I's side toward inp-I+1).
+broker_line_inps() {
+    local n=$1 i p s access borders
+    BRK=$LT_BUILD/broker/lamina-brokerd
+    INPD=$LT_BUILD/inp-agent/lamina-inpd
+    [ -x "$BRK" ] || skip "lamina-brokerd is not built"
+    [ -x "$INPD" ] || skip "lamina-inpd is not built"
+    BASE=$((40000 + ($$ % 2000) * 10))
+    PB=$BASE
+    U=http://127.0.0.1:$PB
+    export LAMINA_BROKER=$U
+    PORT_I=()
+
+    ns_add h1
+    ns_add h2
+    veth_add h1 eth0 h1 02:00:00:00:07:01 10.7.0.1/24
+    veth_add h2 eth0 h2 02:00:00:00:07:02 10.7.0.2/24
+    for ((i = 1; i < n; i++)); do veth_pair "b${i}e" "b$((i + 1))w"; done
+    for ((i = 1; i <= n; i++)); do
+        s=$LT_DIR/inp-$i.sock
+        switchd "inp-$i"
+        sw "$s" switch add "w$i" && sw "$s" switch add "e$i" &&
+            sw "$s" link add "l$i" "w$i:to-e$i" "e$i:to-w$i" --rate 1G ||
+            fail "the substrate of inp-$i"
+        if [ "$i" -gt 1 ]; then
+            sw "$s" port add "w$i" to-prev "$(af_packet_devargs "b${i}w")" ||
+                fail "border port of inp-$i"
+        fi
+        if [ "$i" -lt "$n" ]; then
+            sw "$s" port add "e$i" to-next "$(af_packet_devargs "b${i}e")" ||
+                fail "border port of inp-$i"
+        fi
+    done
+    sw "$LT_DIR/inp-1.sock" port add w1 h1 "$(af_packet_devargs h1)" || fail "port h1"
+    sw "$LT_DIR/inp-$n.sock" port add "e$n" h2 "$(af_packet_devargs h2)" || fail "port h2"
+
+    start_broker
+    export LAMINA_TOKEN
+    LAMINA_TOKEN=$(cat "$LT_DIR/admin.tok")
+    for p in sp1:sp $(for ((i = 1; i <= n; i++)); do echo "inp-$i:inp"; done); do
+        "$LT_BUILD/cli/lamina" --json principal add "${p%%:*}" --role "${p##*:}" |
+            json_get token >"$LT_DIR/${p%%:*}.tok" || fail "principal ${p%%:*}"
+    done
+    for ((i = 1; i <= n; i++)); do
+        access="" borders=""
+        PORT_I[i]=$((BASE + i))
+        [ "$i" = 1 ] && access='{"name": "ap1", "node": "w1", "port": "h1"}'
+        [ "$i" = "$n" ] && access="{\"name\": \"ap1\", \"node\": \"e$n\", \"port\": \"h2\"}"
+        [ "$i" -gt 1 ] && borders="{\"name\": \"w$i\", \"node\": \"w$i\", \"port\": \"to-prev\",
+            \"peer_inp\": \"inp-$((i - 1))\", \"peer_border\": \"e$((i - 1))\",
+            \"bandwidth\": \"1G\", \"labels\": [$((1000 * (i - 1))), $((1000 * (i - 1) + 999))]}"
+        [ "$i" -lt "$n" ] && borders="$borders${borders:+, }{\"name\": \"e$i\", \"node\": \"e$i\",
+            \"port\": \"to-next\", \"peer_inp\": \"inp-$((i + 1))\", \"peer_border\": \"w$((i + 1))\",
+            \"bandwidth\": \"1G\", \"labels\": [$((1000 * i)), $((1000 * i + 999))]}"
+        echo "agent-inp-$i-$$-0123456789abcdef" >"$LT_DIR/inp-$i.agent"
+        cat >"$LT_DIR/inp-$i.json" <<EOF
+{"name": "inp-$i", "switchd_socket": "$LT_DIR/inp-$i.sock", "listen": "127.0.0.1:${PORT_I[i]}",
+ "broker": "$U", "token_file": "$LT_DIR/inp-$i.tok", "heartbeat_s": 1,
+ "agent_token_file": "$LT_DIR/inp-$i.agent", "state": "$LT_DIR/inp-$i.state.json",
+ "node_cpu": 100, "offer": {"access": [$access], "borders": [$borders]}}
+EOF
+        bg_start "$INPD" --config "$LT_DIR/inp-$i.json" >>"$LT_DIR/inp-$i.log" 2>&1
+    done
+    for ((i = 1; i <= n; i++)); do
+        wait_for "inp_up inp-$i" 20 || { tail -5 "$LT_DIR/inp-$i.log" >&2; fail "inp-$i did not register"; }
+    done
+    info "$n InPs in a line registered and up"
 }

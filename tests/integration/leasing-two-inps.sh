@@ -28,12 +28,7 @@ veth_add h1 eth0 h1 02:00:00:00:02:01 10.8.0.1/24
 veth_add h2 eth0 h2 02:00:00:00:02:02 10.8.0.2/24
 BA=$(rif ba)
 BB=$(rif bb)
-ip link add "$BA" type veth peer name "$BB" || fail "veth pair for the inter-domain link"
-LT_LINKS+=("$BA")
-for i in "$BA" "$BB"; do
-    ip link set "$i" mtu 1600
-    lt_if_prepare "" "$i"
-done
+veth_pair ba bb
 
 # Two switchds: A on the harness's socket, B on its own socket and DPDK prefix.
 start_switchd
@@ -93,7 +88,7 @@ inpd_config inp-b "$PBB" "$SOCK_B" b1 h2 ba b2 to-a inp-a ab
 for n in inp-a inp-b; do
     bg_start env LAMINA_LOG=debug "$INPD" --config "$LT_DIR/$n.json" >>"$LT_DIR/$n.log" 2>&1
 done
-wait_for "[ \"\$(curl -s -H 'Authorization: Bearer $ADMIN' $U/v1/inps | jq '.inps | map(select(.up)) | length')\" = 2 ]" 20 ||
+wait_for "[ \"\$(curl -s -H 'Authorization: Bearer $ADMIN' $U/v1/inps | jq '.inps | map(select(.up)) | length')\" = 2 ]" 40 ||
     fail "the two InPs are not both up at the broker: $(curl -s -H "Authorization: Bearer $ADMIN" "$U/v1/inps")"
 info "inp-a and inp-b registered and up"
 

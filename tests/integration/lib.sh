@@ -39,6 +39,10 @@
 #                                       off (no DAD, RS or MLD noise)
 #   veth_link NS1 IF1 MAC1 IP1 NS2 IF2 MAC2 IP2
 #                                       a plain veth between two namespaces
+#   veth_pair A B                       a veth pair between root-side
+#                                       interfaces A and B (MTU 1600 for
+#                                       MPLS), both prepared as switch
+#                                       ports: an inter-domain link
 #   af_packet_devargs ROOTIF [OPTS]     "net_af_packetN,iface=…" with a new
 #                                       N per call (vdev names are unique
 #                                       per DPDK process)
@@ -278,6 +282,18 @@ veth_link() {
     [ "$8" = - ] || ip -n "$n2" addr add "$8" dev "$6"
     lt_if_prepare "$n1" "$2"
     lt_if_prepare "$n2" "$6"
+}
+
+veth_pair() {
+    [ $# -eq 2 ] || fail "usage: veth_pair A B"
+    local a b i
+    a=$(rif "$1"); b=$(rif "$2")
+    ip link add "$a" type veth peer name "$b" || fail "veth pair $a - $b"
+    LT_LINKS+=("$a")
+    for i in "$a" "$b"; do
+        ip link set "$i" mtu 1600
+        lt_if_prepare "" "$i"
+    done
 }
 
 af_packet_devargs() {

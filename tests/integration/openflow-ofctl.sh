@@ -74,6 +74,14 @@ meters=$(ofctl meter-stats)
 info "meters: $(echo "$meters" | tr '\n' ' ')"
 echo "$meters" | grep -q "meter:1 flow_count:1 packet_in_count:[1-9]" ||
     fail "meter stats: $meters"
+# The meter reads back as installed (METER_CONFIG), and the features say
+# what meters can do (METER_FEATURES).
+ofctl dump-meters | tr '\n' ' ' | grep -q "meter=1 pktps bands= *type=drop rate=1000" ||
+    fail "dump-meters: $(ofctl dump-meters)"
+features=$(ofctl meter-features | tr '\n' ' ')
+info "meter features: $features"
+echo "$features" | grep -q "max_bands:16" && echo "$features" | grep -q "drop dscp_remark" ||
+    fail "meter-features: $features"
 
 # The switch refuses what needs state it does not have.
 err=$(ofctl_args add-flow "priority=5,in_port=1,actions=group:77" 2>&1) &&

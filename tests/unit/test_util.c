@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "crc32c.h"
 #include "util.h"
 
 static void
@@ -21,6 +22,16 @@ test_name_is_valid(void **state)
     assert_false(name_is_valid("a b"));
     assert_false(name_is_valid("x\"y"));
     assert_false(name_is_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+}
+
+/* CRC-32C: the check value, and continuing over pieces. */
+static void
+test_crc32c(void **state)
+{
+    (void) state;
+    assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
+    assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+    assert_int_equal(crc32c(0, "", 0), 0);
 }
 
 static void
@@ -97,6 +108,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_is_valid),
         cmocka_unit_test(test_str_copy),
+        cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_str_has_word),
         cmocka_unit_test(test_base64),
     };

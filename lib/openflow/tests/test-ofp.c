@@ -306,8 +306,13 @@ test_match_fields_roundtrip(void **state)
                             : fi->prereq == OFP_PRE_SCTP ? 132 : 1);
             break;
         case OFP_PRE_ICMPV6:
+        case OFP_PRE_ND: case OFP_PRE_ND_NS: case OFP_PRE_ND_NA:
             ofp_match_set_u(m, OFP_F_ETH_TYPE, 0x86dd);
             ofp_match_set_u(m, OFP_F_IP_PROTO, 58);
+            if (fi->prereq != OFP_PRE_ICMPV6) {
+                ofp_match_set_u(m, OFP_F_ICMPV6_TYPE,
+                                fi->prereq == OFP_PRE_ND_NS ? 135 : 136);
+            }
             break;
         case OFP_PRE_NONE:
             break;
@@ -564,9 +569,9 @@ test_multipart_roundtrips(void **state)
         ofp_msg_free(&out); ofpbuf_uninit(&wire);
     }
     static const uint16_t id_req[] = {
-        OFPMP_PORT_STATS, OFPMP_GROUP, OFPMP_METER
+        OFPMP_PORT_STATS, OFPMP_GROUP, OFPMP_METER, OFPMP_METER_CONFIG
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         ofp_msg_init(&in, OFPT_MULTIPART_REQUEST, 42);
         in.mp.type = id_req[i];
         in.mp.port_no = 0xffffffff;
@@ -699,6 +704,48 @@ test_multipart_roundtrips(void **state)
     roundtrip(&in, &out, &wire);
     assert_int_equal(out.mp.list.meters[0].n_bands, 2);
     assert_int_equal(out.mp.list.meters[0].bands[1].packet_count, 3);
+    ofp_msg_free(&out); ofpbuf_uninit(&wire);
+
+    /* Meter config: the bands as METER_MOD gave them; meter features. */
+    struct ofp_meter_band bands[2] = {
+        { .type = OFPMBT13_DROP, .rate = 1000, .burst_size = 100 },
+        { .type = OFPMBT13_DSCP_REMARK, .rate = 500, .prec_level = 2 },
+    };
+    struct ofp_meter_config mcs[2] = {
+        { .flags = OFPMF13_KBPS | OFPMF13_BURST, .meter_id = 3,
+          .bands = bands, .n_bands = 2 },
+        { .flags = OFPMF13_PKTPS, .meter_id = 4, .bands = bands, .n_bands = 1 },
+    };
+    ofp_msg_init(&in, OFPT_MULTIPART_REPLY, 59);
+    in.mp.type = OFPMP_METER_CONFIG;
+    in.mp.list.n = 2;
+    in.mp.list.meter_configs = mcs;
+    roundtrip(&in, &out, &wire);
+    assert_int_equal(wire.size, 16 + (8 + 32) + (8 + 16));
+    assert_int_equal(out.mp.list.n, 2);
+    assert_int_equal(out.mp.list.meter_configs[0].flags, OFPMF13_KBPS | OFPMF13_BURST);
+    assert_int_equal(out.mp.list.meter_configs[0].bands[0].burst_size, 100);
+    assert_int_equal(out.mp.list.meter_configs[0].bands[1].prec_level, 2);
+    assert_int_equal(out.mp.list.meter_configs[1].meter_id, 4);
+    assert_int_equal(out.mp.list.meter_configs[1].n_bands, 1);
+    ofp_msg_free(&out); ofpbuf_uninit(&wire);
+
+    ofp_msg_init(&in, OFPT_MULTIPART_REQUEST, 60);
+    in.mp.type = OFPMP_METER_FEATURES;
+    roundtrip(&in, &out, &wire);
+    assert_int_equal(wire.size, 16);
+    ofp_msg_free(&out); ofpbuf_uninit(&wire);
+    ofp_msg_init(&in, OFPT_MULTIPART_REPLY, 61);
+    in.mp.type = OFPMP_METER_FEATURES;
+    in.mp.meter_features.max_meter = 7;
+    in.mp.meter_features.band_types = 6;
+    in.mp.meter_features.capabilities = 0xf;
+    in.mp.meter_features.max_bands = 16;
+    roundtrip(&in, &out, &wire);
+    assert_int_equal(wire.size, 32);
+    assert_int_equal(out.mp.meter_features.max_meter, 7);
+    assert_int_equal(out.mp.meter_features.band_types, 6);
+    assert_int_equal(out.mp.meter_features.max_bands, 16);
     ofp_msg_free(&out); ofpbuf_uninit(&wire);
 }
 
@@ -1007,6 +1054,11 @@ test_action_errors(void **state)
     a.type = 99;
     flow_mod_with_actions(&m, &a, 1);
     expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_TYPE);
+    for (uint16_t pbb = 26; pbb <= 27; pbb++) {   /* push/pop PBB */
+        a.type = pbb;
+        flow_mod_with_actions(&m, &a, 1);
+        expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_TYPE);
+    }
 
     a.type = OFPAT_PUSH_VLAN;
     a.ethertype = 0x0800;
@@ -1031,9 +1083,21 @@ test_action_errors(void **state)
     flow_mod_with_actions(&m, &a, 1);
     expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_ARGUMENT);
 
-    /* Raw edits: action at 48 + 8 (empty match) + 8 (instruction). */
+    /* Fields a set-field may not write: eth_type, ip_proto, metadata. */
+    a = ofp_action_set_field_u(OFP_F_ETH_TYPE, 0x86dd);
+    flow_mod_with_actions(&m, &a, 1);
+    expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
+    a = ofp_action_set_field_u(OFP_F_IP_PROTO, 17);
+    flow_mod_with_actions(&m, &a, 1);
+    expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
+    a = ofp_action_set_field_u(OFP_F_METADATA, 1);
+    flow_mod_with_actions(&m, &a, 1);
+    expect_error(&m, OFPET_BAD_ACTION, OFPBAC_BAD_SET_TYPE);
+
+    /* Raw edits: action at 48 + 8 (empty match) + 8 (instruction), on a
+     * settable 2-byte field. */
     struct ofpbuf wire = OFPBUF_INITIALIZER;
-    a = ofp_action_set_field_u(OFP_F_ETH_TYPE, 0x0800);
+    a = ofp_action_set_field_u(OFP_F_VLAN_VID, OFPVID_PRESENT | 5);
     flow_mod_with_actions(&m, &a, 1);
     ofp_encode(&m, &wire);
     uint8_t *act = wire.data + 64;
