@@ -770,6 +770,40 @@ h_status(struct http_request *req, void *aux, struct http_response *resp)
     pthread_mutex_unlock(&b->mutex);
 }
 
+/* POST /v1/leases/{id}/vnodes/{vnode}/program {"program": BASE64,
+ * "config"?: {"tables", "window"}} (its
+ * SP; the lease active): passes the SP's eBPF program on to the InP that
+ * runs that vnode (its POST /v1/program), which checks and swaps it in. */
+static void
+h_lease_program(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct bkd *b = aux;
+    struct store_lease l;
+    json_t *body;
+
+    if (!need_role(req, STORE_ROLE_SP, resp)
+        || !http_body_json(req, &body, resp)) {
+        return;
+    }
+    json_t *config = json_object_get(body, "config");
+    if (!json_is_string(json_object_get(body, "program"))
+        || (config && !json_is_object(config))
+        || json_object_size(body) != 1u + !!config) {
+        http_error(resp, 400, "invalid", "program", "the body must be "
+                   "{\"program\": BASE64 of an ELF object, \"config\"?: "
+                   "{\"tables\", \"window\"}}");
+        json_decref(body);
+        return;
+    }
+    pthread_mutex_lock(&b->mutex);
+    if (lease_visible(b, req->principal, req->params[0], &l, resp)) {
+        bkd_lease_program(b, &l, req->params[1], body, resp);
+        store_lease_clear(&l);
+    }
+    pthread_mutex_unlock(&b->mutex);
+    json_decref(body);
+}
+
 static const struct http_route api_routes[] = {
     { "GET",  "/v1/status", h_status, true },
     { "POST", "/v1/principals", h_principal_add, true },
@@ -783,6 +817,7 @@ static const struct http_route api_routes[] = {
     { "POST", "/v1/leases/{id}/renew", h_lease_renew, true },
     { "POST", "/v1/leases/{id}/release", h_lease_release, true },
     { "GET",  "/v1/leases/{id}/events", h_lease_events, true },
+    { "POST", "/v1/leases/{id}/vnodes/{vnode}/program", h_lease_program, true },
     { "GET",  "/v1/bills", h_bills, true },
     { "GET",  "/metrics", api_metrics, true },
 };

@@ -151,6 +151,11 @@ void bkd_lease_renew(struct bkd *, struct store_lease *l, int64_t end,
 /* Releases lease 'l'. */
 void bkd_lease_release(struct bkd *, struct store_lease *l,
                        struct http_response *resp);
+/* Passes 'push' ({"program": base64, "config"?}) for vnode 'vnode' of
+ * lease 'l' to the InP that runs it. */
+void bkd_lease_program(struct bkd *, const struct store_lease *l,
+                       const char *vnode, const json_t *push,
+                       struct http_response *resp);
 /* The lease as the API shows it. */
 json_t *bkd_lease_json(const struct store_lease *l);
 /* Adds an event for the SP of 'l' and wakes the long polls. */

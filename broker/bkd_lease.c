@@ -1197,3 +1197,57 @@ bkd_recover(struct bkd *b, int64_t now)
     }
     store_leases_free(ls, n);
 }
+
+/* ---- Programs ---- */
+
+/* The largest program passed on (the InP agents take as much). */
+#define BKD_PROGRAM_MAX (512 * 1024)
+
+/* Finds the InP whose part of 'l' holds 'vnode' and passes it 'program'. */
+void
+bkd_lease_program(struct bkd *b, const struct store_lease *l, const char *vnode,
+                  const json_t *push, struct http_response *resp)
+{
+    const char *inp, *found = NULL;
+    const json_t *part;
+    char why[600];
+
+    const json_t *program = json_object_get(push, "program");
+    if (json_string_length(program) > BKD_PROGRAM_MAX / 3 * 4 + 4) {
+        http_error(resp, 413, "too_large", "program", "program: at most %d "
+                   "bytes", BKD_PROGRAM_MAX);
+        return;
+    }
+    if (l->state != LEASE_ACTIVE) {
+        http_error(resp, 409, "conflict", NULL, "lease %s is %s: programs go to "
+                   "active leases", l->id, lease_state_name(l->state));
+        return;
+    }
+    json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach(json_object_get(part, "vnodes"), i, v) {
+            const char *name = json_string_value(json_object_get(v, "name"));
+            if (name && !strcmp(name, vnode)) {
+                found = inp;
+            }
+        }
+    }
+    if (!found) {
+        http_error(resp, 404, "not_found", "vnode", "lease %s has no vnode %s",
+                   l->id, vnode);
+        return;
+    }
+    json_t *reply = NULL;
+    json_t *call = json_deep_copy(push);
+    json_object_set_new(call, "lease", json_string(l->id));
+    json_object_set_new(call, "vnode", json_string(vnode));
+    int error = inp_call(b, found, "program", call, &reply, why, sizeof why);
+    if (error) {
+        http_error(resp, error == 409 ? 422 : 503,
+                   error == 409 ? "refused" : "unavailable", "program", "%s", why);
+        return;
+    }
+    json_object_set_new(reply, "inp", json_string(found));
+    http_reply(resp, 200, reply);
+}

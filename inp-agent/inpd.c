@@ -1122,6 +1122,129 @@ INPD_DROPPING(abort)
 INPD_DROPPING(renew)
 INPD_DROPPING(release)
 
+
+/* The largest eBPF program an SP may push (bytes of the ELF object). */
+#define INPD_PROGRAM_MAX (512 * 1024)
+
+/* POST /v1/program {"lease", "vnode", "program": BASE64, "config"?: {tables,
+ * window}}: the broker
+ * passes on an SP's eBPF program for one ebpf vnode of its lease.  The
+ * object is written under the state file's directory and swapped in with
+ * switchd's vnode.set; the lease's record then names it, so that a
+ * rebuilt slice runs it too.  A refused program changes nothing. */
+static void
+h_program(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease vnode program", "config", resp);
+    json_t *vn = NULL, *rec, *v;
+    char *dir = NULL, *path = NULL;
+    void *bytes = NULL;
+    size_t n = 0, i;
+    char msg[512];
+
+    if (!body) {
+        return;
+    }
+    const char *lease = json_string_value(json_object_get(body, "lease"));
+    const char *vname = json_string_value(json_object_get(body, "vnode"));
+    pthread_mutex_lock(&d->mutex);
+    rec = json_object_get(d->leases, lease);
+    if (!rec || strcmp(rec_str(rec, "state"), "committed")) {
+        http_error(resp, 404, "not_found", "lease", "no committed lease %s here",
+                   lease);
+        goto out;
+    }
+    json_array_foreach(json_object_get(json_object_get(rec, "part"), "vnodes"), i, v) {
+        if (!strcmp(rec_str(v, "name"), vname)) {
+            vn = v;
+        }
+    }
+    if (!vn) {
+        http_error(resp, 404, "not_found", "vnode", "lease %s has no vnode %s here",
+                   lease, vname);
+        goto out;
+    }
+    if (strcmp(rec_str(vn, "fp"), "ebpf")) {
+        http_error(resp, 422, "invalid", "vnode", "vnode %s of lease %s is not an "
+                   "ebpf vnode (fp %s)", vname, lease, rec_str(vn, "fp"));
+        goto out;
+    }
+    if (base64_decode(json_string_value(json_object_get(body, "program")),
+                      &bytes, &n) || !n) {
+        http_error(resp, 400, "invalid", "program", "program: must be an ELF "
+                   "object in base64");
+        goto out;
+    }
+    if (n > INPD_PROGRAM_MAX) {
+        http_error(resp, 413, "too_large", "program", "program: %zu bytes, at "
+                   "most %d", n, INPD_PROGRAM_MAX);
+        goto out;
+    }
+    char *state = xstrdup(d->cfg.state_path);
+    char *slash = strrchr(state, '/');
+    dir = xasprintf("%s/programs", slash ? (*slash = '\0', state[0] ? state : "/") : ".");
+    free(state);
+    path = xasprintf("%s/%s-%s-%" PRIu64 ".o", dir, rec_str(json_object_get(rec, "part"), "slice"),
+                     vname, time_ns());
+    FILE *f = NULL;
+    if (mkdir_p(dir, 0700) || !(f = fopen(path, "wx"))
+        || fwrite(bytes, 1, n, f) != n || fclose(f)) {
+        http_error(resp, 503, "unavailable", NULL, "cannot store the program in %s: %s",
+                   dir, strerror(errno));
+        goto out;
+    }
+    json_t *newconf = json_object_get(body, "config");
+    if (newconf && !json_is_object(newconf)) {
+        http_error(resp, 400, "invalid", "config", "config: must be an object");
+        unlink(path);
+        goto out;
+    }
+    json_t *params = json_pack("{s:O, s:s, s:s}", "slice",
+                               json_object_get(json_object_get(rec, "part"), "slice"),
+                               "switch", rec_str(vn, "switch"), "program", path);
+    if (newconf) {
+        json_object_set(params, "config", newconf);
+    }
+    int error = inpd_switchd_call(d, "vnode.set", params, NULL, msg, sizeof msg);
+    json_decref(params);
+    if (error) {
+        unlink(path);
+        http_error(resp, error == EREMOTEIO ? 422 : 503,
+                   error == EREMOTEIO ? "refused" : "unavailable", "program", "%s", msg);
+        goto out;
+    }
+    json_t *before = json_deep_copy(d->leases);
+    json_t *config = json_object_get(vn, "config");
+    if (!json_is_object(config)) {
+        config = json_object();
+        json_object_set_new(vn, "config", config);
+    }
+    if (newconf) {
+        json_object_update(config, newconf);
+    }
+    const char *old = json_string_value(json_object_get(config, "program"));
+    char *old_path = old && !strncmp(old, dir, strlen(dir)) ? xstrdup(old) : NULL;
+    json_object_set_new(config, "program", json_string(path));
+    if (inpd_commit_state(d, before, resp)) {
+        if (old_path) {
+            unlink(old_path);
+        }
+        LOG_INFO(MOD, "lease %s: vnode %s runs a new program (%zu bytes)", lease,
+                 vname, n);
+        http_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:I}", "lease", lease,
+                                         "vnode", vname, "switch", rec_str(vn, "switch"),
+                                         "bytes", (json_int_t) n));
+    }
+    free(old_path);
+out:
+    pthread_mutex_unlock(&d->mutex);
+    free(bytes);
+    free(path);
+    free(dir);
+    json_decref(body);
+}
+
 static const struct http_route inpd_routes[] = {
     { "GET", "/metrics", h_metrics, true },
     { "POST", "/v1/prepare", h_prepare_chaos, true },
@@ -1131,6 +1254,7 @@ static const struct http_route inpd_routes[] = {
     { "POST", "/v1/release", h_release_chaos, true },
     { "GET", "/v1/leases", h_leases, true },
     { "GET", "/v1/capacity", h_capacity, true },
+    { "POST", "/v1/program", h_program, true },
 };
 
 /* ---- Timers ------------------------------------------------------------- */

@@ -172,3 +172,69 @@ mkdir_parent(const char *path, mode_t mode)
     free(copy);
     return error;
 }
+
+static const char b64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 text of 'n' bytes at 'p'. */
+char *
+base64_encode(const void *p_, size_t n)
+{
+    const uint8_t *p = p_;
+    char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
+
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t) p[i] << 16;
+        if (i + 1 < n) {
+            v |= (uint32_t) p[i + 1] << 8;
+        }
+        if (i + 2 < n) {
+            v |= p[i + 2];
+        }
+        *o++ = b64_chars[v >> 18];
+        *o++ = b64_chars[(v >> 12) & 63];
+        *o++ = i + 1 < n ? b64_chars[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < n ? b64_chars[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Decodes base64 's' (length a multiple of 4, '=' padding at the end). */
+int
+base64_decode(const char *s, void **out_, size_t *n)
+{
+    size_t len = strlen(s);
+    if (len % 4) {
+        return EINVAL;
+    }
+    uint8_t *out = xmalloc(len / 4 * 3 + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        uint32_t v = 0;
+        int pad = 0;
+        for (int j = 0; j < 4; j++) {
+            const char c = s[i + j];
+            const char *at = c ? strchr(b64_chars, c) : NULL;
+            if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || s[i + 3] == '=')) {
+                pad++;
+                v <<= 6;
+            } else if (at && !pad) {
+                v = v << 6 | (uint32_t) (at - b64_chars);
+            } else {
+                free(out);
+                return EINVAL;
+            }
+        }
+        out[k++] = v >> 16;
+        if (pad < 2) {
+            out[k++] = (v >> 8) & 255;
+        }
+        if (pad < 1) {
+            out[k++] = v & 255;
+        }
+    }
+    *out_ = out;
+    *n = k;
+    return 0;
+}

@@ -41,6 +41,13 @@ int mkdir_p(const char *dir, mode_t mode);
 /* Creates the directory that holds file 'path' (as mkdir_p()). */
 int mkdir_parent(const char *path, mode_t mode);
 
+/* Base64 (RFC 4648, with padding): the text of 'n' bytes at 'p'
+ * (malloc'ed, NUL-terminated). */
+char *base64_encode(const void *p, size_t n);
+/* Decodes base64 text 's' into '*out' (malloc'ed) and '*n'.  Returns 0, or
+ * EINVAL if 's' is not base64 (nothing allocated then). */
+int base64_decode(const char *s, void **out, size_t *n);
+
 /* Monotonic clock in nanoseconds / milliseconds. */
 uint64_t time_ns(void);
 uint64_t time_ms(void);

@@ -219,6 +219,11 @@ grep -q '^lamina_broker_leases{state="active"} [1-9]' metrics.txt || fail "no ac
 expect 404 GET "/v1/leases/$L1" "$SP2"
 expect 404 POST "/v1/leases/$L1/release" "$SP2"
 expect 404 POST "/v1/leases/$L1/renew" "$SP2" '{"duration": "1h"}'
+# An eBPF program goes to the InP of the vnode, for the lease's SP only.
+expect 404 POST "/v1/leases/$L1/vnodes/left/program" "$SP2" '{"program": "AAAA"}'
+expect 200 POST "/v1/leases/$L1/vnodes/left/program" "$SP1" '{"program": "AAAA"}'
+[ "$(out inp)" = inp-a ] || fail "the program of left went to $(out inp), not inp-a"
+expect 404 POST "/v1/leases/$L1/vnodes/nowhere/program" "$SP1" '{"program": "AAAA"}'
 expect 200 GET /v1/leases "$SP2"
 [ "$(out leases)" = "[]" ] || fail "SP2 sees SP1's leases"
 [ "$(lease_field "$L1" state)" = active ] || fail "SP2 changed SP1's lease"

@@ -2,7 +2,7 @@
 """A minimal InP agent peer for tests/integration/broker-api.sh.
 
 It speaks the broker -> inpd half of the contract (docs/broker.md):
-POST /v1/prepare, /v1/commit, /v1/abort, /v1/renew, /v1/release and
+POST /v1/prepare, /v1/commit, /v1/abort, /v1/renew, /v1/release, /v1/program and
 GET /v1/leases, /v1/capacity, with a bearer token, keeping holds and
 leases in memory and checking CPU against its offer.  It configures no
 switch: the test uses it only where the real lamina-inpd is not built.
@@ -123,6 +123,13 @@ class H(BaseHTTPRequestHandler):
             if op == "release":
                 leases.pop(lid, None)
                 return self.reply(200, {"state": "released"})
+            if op == "program":
+                vn = [v for v in (l or {}).get("part", {}).get("vnodes", [])
+                      if v["name"] == body.get("vnode")]
+                if not l or l["state"] != "committed" or not vn:
+                    return self.err(404, "no such vnode in a committed lease")
+                return self.reply(200, {"lease": lid, "vnode": vn[0]["name"],
+                                        "switch": vn[0]["switch"], "bytes": len(body["program"])})
             self.err(404, "no such path")
 
 
