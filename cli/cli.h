@@ -65,7 +65,7 @@
  *
  *     4. Tests: cli_parse() with the table turns command lines into
  *        requests without a daemon (see vswitch/switch_cli.c and
- *        tests/unit/test_switchd_state.c); the integration tests call
+ *        vswitch/tests/test_switchd_state.c); the integration tests call
  *        `lamina lease ...` against the real daemon.
  */
 #ifndef LAMINA_CLI_H

@@ -85,7 +85,7 @@ ofctl_args add-flow "priority=20,in_port=1,dl_vlan=10,sctp,sctp_dst=2000,actions
 
 # Table features: the ND fields match and set; eth_type and ip_proto
 # match but are not settable (the codec refuses them with
-# OFPBAC_BAD_SET_TYPE: test-ofp.c; ovs-ofctl will not even send them).
+# OFPBAC_BAD_SET_TYPE: test_ofp.c; ovs-ofctl will not even send them).
 ofctl dump-table-features >"$LT_DIR/tf.txt" 2>&1 || fail "dump-table-features: $(cat "$LT_DIR/tf.txt")"
 setf=$(grep -m1 "supported on Set-Field" "$LT_DIR/tf.txt")
 echo "$setf" | grep -q "nd_{target,sll,tll}" || fail "set-field features: $setf"

@@ -3,7 +3,7 @@
 
 Plays a minimal passive switch on 127.0.0.1: answers HELLO (1.3 only),
 FEATURES_REQUEST and BARRIER_REQUEST, and prints every message the client
-sends as a C byte array.  Used to make the golden bytes in test-ofp.c:
+sends as a C byte array.  Used to make the golden bytes in test_ofp.c:
 
     python3 capture-ofctl.py NAME add-flow 'priority=100,ip,actions=output:2'
 
