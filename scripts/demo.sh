@@ -61,7 +61,10 @@ T0=$(date +%s)
 
 # ------------------------------------------------------------------ scene 1
 bold "1. Slices: red and blue on one substrate, with the same addresses"
-start_switchd
+VIEW=$(lt_free_port)
+start_switchd --metrics "127.0.0.1:$VIEW"
+say "live view of this switch while the scene runs: http://127.0.0.1:$VIEW/"
+say "(Prometheus metrics at http://127.0.0.1:$VIEW/metrics; docs/observability.md)"
 for s in s1 s2 s3; do lamina switch add $s >/dev/null || fail "switch add $s"; done
 lamina link add l12 s1:to-s2 s2:to-s1 --rate 1G --delay 100us >/dev/null || fail "link l12"
 lamina link add l23 s2:to-s3 s3:to-s2 --rate 1G --delay 100us >/dev/null || fail "link l23"
@@ -166,10 +169,12 @@ for inp in inp-a inp-b; do
     LT_SOCK=$LT_DIR/$inp.sock LT_STATE=$LT_DIR/$inp.state
     LT_DPDK_PREFIXES+=("${LT_PREFIX}$inp")
     # shellcheck disable=SC2046
-    start_switchd -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}$inp" $(lt_eal_memory) \
-        2>/dev/null
-    printf '   $ lamina-switchd --socket %s.sock --state %s.state -- --no-pci ...   (pid %s)\n' \
-        $inp $inp "$LT_SWITCHD_PID"
+    view=$(lt_free_port)
+    start_switchd --metrics "127.0.0.1:$view" \
+        -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}$inp" $(lt_eal_memory) 2>/dev/null
+    printf '   $ lamina-switchd --socket %s.sock --state %s.state --metrics 127.0.0.1:%s -- --no-pci ...   (pid %s)\n' \
+        $inp $inp "$view" "$LT_SWITCHD_PID"
+    say "   live view of $inp: http://127.0.0.1:$view/"
 done
 # substrate INP X ACCESS-SWITCH HOST BORDER-SWITCH BORDER-PORT BORDER-IF:
 # switches X1 - X2 - X3, the SPs' host ports on ACCESS-SWITCH, the border.
