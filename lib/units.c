@@ -155,22 +155,34 @@ units_parse_loss(const char *s, uint32_t *ppm)
 const char *
 units_format_rate(uint64_t bps, char *buf, size_t size)
 {
-    static const struct { uint64_t mult; const char *suffix; } units[] = {
-        { 1000000000000ULL, "T" }, { 1000000000ULL, "G" },
-        { 1000000ULL, "M" }, { 1000ULL, "k" },
+    static const struct { uint64_t mult; const char *suffix; int digits; } units[] = {
+        { 1000000000000ULL, "T", 12 }, { 1000000000ULL, "G", 9 },
+        { 1000000ULL, "M", 6 }, { 1000ULL, "k", 3 },
     };
 
+    /* Exact, and in a form units_parse_rate() reads back: the whole part,
+     * then at most 9 decimals without trailing zeros ("1.5G",
+     * "1.234567M"), else plain bits/s. */
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
         if (bps >= units[i].mult) {
-            if (bps % units[i].mult == 0) {
-                snprintf(buf, size, "%llu%s",
-                         (unsigned long long) (bps / units[i].mult),
-                         units[i].suffix);
-            } else {
-                snprintf(buf, size, "%.3g%s",
-                         (double) bps / units[i].mult, units[i].suffix);
+            unsigned long long whole = bps / units[i].mult;
+            unsigned long long rem = bps % units[i].mult;
+            char frac[16];
+            int n;
+
+            if (!rem) {
+                snprintf(buf, size, "%llu%s", whole, units[i].suffix);
+                return buf;
             }
-            return buf;
+            n = snprintf(frac, sizeof frac, "%0*llu", units[i].digits, rem);
+            while (n > 0 && frac[n - 1] == '0') {
+                frac[--n] = '\0';
+            }
+            if (n <= 9) {
+                snprintf(buf, size, "%llu.%s%s", whole, frac, units[i].suffix);
+                return buf;
+            }
+            break;
         }
     }
     snprintf(buf, size, "%llu", (unsigned long long) bps);

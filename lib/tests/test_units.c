@@ -56,6 +56,19 @@ test_format_rate(void **state)
     assert_string_equal(units_format_rate(999, buf, sizeof buf), "999");
     assert_string_equal(units_format_rate(10000000, buf, sizeof buf), "10M");
     assert_string_equal(units_format_rate(1500000000, buf, sizeof buf), "1.5G");
+    assert_string_equal(units_format_rate(1234567, buf, sizeof buf), "1.234567M");
+    /* What it writes reads back to the same value (a topology file written
+     * with "%.3g" held "1.09e+06T", which no reader takes). */
+    static const uint64_t rates[] = { 1, 999, 1001, 1234567, 1500000000,
+        1090000000000000000ULL, 1090000000000000123ULL, 123456789012ULL,
+        UINT64_MAX };
+    for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
+        uint64_t back = 0;
+        assert_int_equal(units_parse_rate(units_format_rate(rates[i], buf,
+                                                            sizeof buf),
+                                          &back), 0);
+        assert_true(back == rates[i]);
+    }
 }
 
 static void

@@ -23,5 +23,6 @@ cd "$work"
 # A sanitizer report must abort, so that the failing input is saved.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:abort_on_error=1:print_stacktrace=1"
-exec nice "$fuzzer" -runs="$runs" -max_total_time="$secs" -max_len=65536 \
+# libFuzzer exits 77 on a failure by default, which meson counts as SKIP.
+exec nice "$fuzzer" -error_exitcode=1 -runs="$runs" -max_total_time="$secs" -max_len=65536 \
     -print_final_stats=1 corpus seeds
