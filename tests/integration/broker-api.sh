@@ -41,8 +41,8 @@ else
     DB=$LT_DIR/broker.db
 fi
 
-# Ports from the PID, so that sibling runs do not collide.
-BASE=$((20000 + ($$ % 2000) * 10))
+# Ports free now, below the ephemeral range (lib.sh lt_free_port_range).
+BASE=$(lt_free_port_range 10)
 PB=$BASE; PA=$((BASE + 1)); PBB=$((BASE + 2))
 U=http://127.0.0.1:$PB
 export LAMINA_BROKER=$U

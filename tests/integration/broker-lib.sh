@@ -56,7 +56,7 @@ broker_two_inps() {
     INPD=$LT_BUILD/inp-agent/lamina-inpd
     [ -x "$BRK" ] || skip "lamina-brokerd is not built"
     [ -x "$INPD" ] || skip "lamina-inpd is not built"
-    BASE=$((20000 + ($$ % 2000) * 10 + 5))
+    BASE=$(lt_free_port_range 10)
     PB=$BASE; PA=$((BASE + 1)); PBB=$((BASE + 2))
     U=http://127.0.0.1:$PB
     export LAMINA_BROKER=$U
@@ -131,7 +131,7 @@ broker_line_inps() {
     INPD=$LT_BUILD/inp-agent/lamina-inpd
     [ -x "$BRK" ] || skip "lamina-brokerd is not built"
     [ -x "$INPD" ] || skip "lamina-inpd is not built"
-    BASE=$((40000 + ($$ % 2000) * 10))
+    BASE=$(lt_free_port_range 10)
     PB=$BASE
     U=http://127.0.0.1:$PB
     export LAMINA_BROKER=$U

@@ -6,5 +6,5 @@
 # inter-domain link, the lease's end on both InPs) and fails otherwise;
 # it bounds itself in time and cleans up like every test (lib.sh).
 here=$(cd "$(dirname "$0")" && pwd)
-DEMO_FAST=1 DEMO_PORT=$((20000 + ($$ % 2000) * 10 + 7)) \
+DEMO_FAST=1 DEMO_PORT=$(. "$here/lib.sh" && lt_free_port_range 3) \
     exec "$here/../../scripts/demo.sh" "${LAMINA_BUILD:-$here/../../build}"

@@ -20,7 +20,7 @@ lt_init inpd 200
 
 INPD=$LT_BUILD/inp-agent/lamina-inpd
 [ -x "$INPD" ] || skip "$INPD is not built"
-PORT=$((20000 + $$ % 20000))
+PORT=$(lt_free_port)
 URL=http://127.0.0.1:$PORT/v1
 TOKEN=agent-token-$$-0123456789
 echo "$TOKEN" >"$LT_DIR/agent.token"

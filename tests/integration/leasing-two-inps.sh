@@ -17,7 +17,7 @@ INPD=$LT_BUILD/inp-agent/lamina-inpd
 LAMINA=$LT_BUILD/cli/lamina
 [ -x "$BRK" ] || skip "lamina-brokerd is not built"
 [ -x "$INPD" ] || skip "lamina-inpd is not built"
-BASE=$((30000 + ($$ % 2000) * 10))
+BASE=$(lt_free_port_range 10)
 PB=$BASE; PA=$((BASE + 1)); PBB=$((BASE + 2))
 U=http://127.0.0.1:$PB
 cd "$LT_DIR" || exit 1

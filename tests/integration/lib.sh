@@ -229,6 +229,32 @@ lt_free_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# lt_free_port_range N: the first of N consecutive TCP ports free on
+# loopback now, below the kernel's ephemeral range (so no outgoing
+# connection takes one of them meanwhile); for tests that number their
+# daemons' ports BASE, BASE+1, ...
+lt_free_port_range() {
+    /usr/bin/python3 -c '
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 32000 - n)
+    held = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        for s in held:
+            s.close()
+    print(base)
+    sys.exit(0)
+sys.exit(1)' "$1" || fail "no $1 consecutive free ports on loopback"
+}
+
 bg_start() {
     "$@" &
     LT_LAST_PID=$!
