@@ -14,6 +14,7 @@ WARMUP=${LAMINA_BENCH_WARMUP:-3}
 WINDOW=${LAMINA_BENCH_WINDOW:-10}
 ONLY=${LAMINA_BENCH_ONLY:-testpmd lamina ovs}
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
+. "$srcdir/scripts/dpdk-files.sh"
 [ -d "$build" ] || { echo "bench: no build directory '$build'" >&2; exit 1; }
 build=$(cd "$build" && pwd)
 
@@ -48,11 +49,7 @@ cleanup() {
     [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
     netns=""
     for p in "${prefixes[@]}"; do
-        rm -rf "/var/run/dpdk/$p"
-        # Hugepage files of a process that ran without --in-memory.
-        for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
-            rm -f "$m/${p}map_"*
-        done
+        dpdk_files_remove "$p"
     done
     prefixes=()
     rm -rf "$work"

@@ -74,6 +74,7 @@
 # A test also runs on its own: sudo tests/integration/harness-selftest.sh
 
 LT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$LT_LIB_DIR/../../scripts/dpdk-files.sh"
 LT_BUILD=${LAMINA_BUILD:-$LT_LIB_DIR/../../build}
 LT_PREFIX=lt$$
 LT_NAME=${0##*/}
@@ -168,10 +169,7 @@ lt_cleanup() {
         ip link show "$p" >/dev/null 2>&1 && ip link del "$p" 2>/dev/null
     done
     for p in "${LT_DPDK_PREFIXES[@]}"; do
-        rm -rf "/var/run/dpdk/$p"
-        for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
-            rm -f "$m/${p}map_"*
-        done
+        dpdk_files_remove "$p"
     done
     # Check that nothing of ours is left behind.
     for p in "${LT_NETNS[@]}"; do
