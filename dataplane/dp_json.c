@@ -237,15 +237,22 @@ dp_stats_to_json(const char *kind, const char *name)
             continue;
         }
         if (dp_want(kind, "slice", name, s->name)) {
-            struct dp_counters sum = { 0 };
+            struct dp_counters sum = s->gone;
+            json_t *per_sw = json_array();
             uint64_t held = 0;
             for (unsigned w = 0; w < dp.n_workers; w++) {
-                dp_counters_add(&sum, &s->ctr[w]);
                 held += s->held[w];
+            }
+            for (uint32_t k = 0; k < s->n_sws; k++) {
+                json_t *jsw = dp_counters_to_json(&s->sws[k]->ctr);
+                json_object_set_new(jsw, "switch", json_string(s->sws[k]->sw->name));
+                json_array_append_new(per_sw, jsw);
+                dp_counters_add(&sum, &s->sws[k]->ctr);
             }
             json_t *j = dp_counters_to_json(&sum);
             json_object_set_new(j, "name", json_string(s->name));
             json_object_set_new(j, "mbufs_held", json_integer(held));
+            json_object_set_new(j, "switches", per_sw);
             json_array_append_new(slices, j);
         }
         for (uint32_t k = 0; k < dp.n_switches; k++) {

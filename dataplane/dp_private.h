@@ -65,6 +65,7 @@ struct dp_queue {
     uint64_t guarantee_bps, ceiling_bps;
     struct qsched_queue sched;
     struct dp_counters ctr;     /* rx: enqueued, tx: sent */
+    struct dp_counters *sctr;   /* the slice's on the port's switch */
 };
 
 enum dp_port_type { DP_PORT_ETH, DP_PORT_RING, DP_PORT_AFP };
@@ -152,7 +153,12 @@ struct dp_slice {
     uint32_t mbuf_quota;        /* configured; 0: default */
     uint32_t quota;             /* in effect per worker */
     uint32_t *held;             /* [n_workers] mbufs in queues */
-    struct dp_counters *ctr;    /* [n_workers] */
+    /* Counters per switch, each written only by the worker serving its
+     * switch (dp_slice_sw_ctr()); the slice's total is their sum plus
+     * 'gone', what switches deleted since had counted. */
+    struct dp_slice_sw **sws;
+    uint32_t n_sws;
+    struct dp_counters gone;
     struct dp_vlink **vlinks;
     uint32_t n_vlinks;
 };
@@ -189,6 +195,7 @@ struct dp_vnode {
     uint64_t budget_round;
     uint32_t budget_used;
 
+    struct dp_counters *sctr;   /* the slice's on this switch */
     struct dp_counters ctr;
 };
 
@@ -284,6 +291,19 @@ uint64_t dp_now_ns(void);
 
 /* Queues (dp_slice.c). */
 struct dp_queue *dp_queue_ref(struct dp_slice *, struct dp_port *, struct dp_error *);
+
+/* The counters of slice 's' on switch 'sw' (rx: frames from hosts at that
+ * switch, tx: frames to hosts there, drops there), created on first use
+ * (control thread); they live until the slice or the switch is deleted. */
+struct dp_slice_sw {
+    struct dp_switch *sw;
+    struct dp_counters ctr;
+};
+struct dp_counters *dp_slice_sw_ctr(struct dp_slice *s, struct dp_switch *sw);
+
+/* Switch 'sw' is being deleted: each slice folds its counters there into
+ * its total and forgets them (workers paused). */
+void dp_slice_sw_forget(struct dp_switch *sw);
 void dp_queue_unref(struct dp_queue *);
 void dp_queue_flush(struct dp_queue *, unsigned worker);
 /* Recomputes the ceiling and guarantee of 'q' from its port's rate. */

@@ -169,7 +169,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
 
     if (unlikely(q->port->down)) {
         for (uint16_t i = 0; i < n; i++) {
-            dp_drop(pkts[i], &q->ctr, &s->ctr[w], DP_DROP_LINK_DOWN);
+            dp_drop(pkts[i], &q->ctr, q->sctr, DP_DROP_LINK_DOWN);
         }
         return;
     }
@@ -194,8 +194,8 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         q->ctr.tx_packets += sent;
         q->ctr.tx_bytes += bytes;
         if (!p->is_link) {
-            s->ctr[w].tx_packets += sent;
-            s->ctr[w].tx_bytes += bytes;
+            q->sctr->tx_packets += sent;
+            q->sctr->tx_bytes += bytes;
         }
         if (sent == n) {
             return;
@@ -209,7 +209,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         enum dp_drop why = quota < room ? DP_DROP_MBUF_QUOTA : DP_DROP_QUEUE_FULL;
         k = quota < room ? quota : room;
         for (uint16_t i = k; i < n; i++) {
-            dp_drop(pkts[i], &q->ctr, &s->ctr[w], why);
+            dp_drop(pkts[i], &q->ctr, q->sctr, why);
         }
     }
     for (uint16_t i = 0; i < k; i++) {
@@ -350,7 +350,7 @@ dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in,
             struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
             if (unlikely(!c)) {
                 vn->ctr.drops[DP_DROP_NO_MBUF]++;
-                vn->slice->ctr[w].drops[DP_DROP_NO_MBUF]++;
+                vn->sctr->drops[DP_DROP_NO_MBUF]++;
             } else {
                 dp_vport_output(w, last, c);
             }
@@ -409,7 +409,7 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
         } else if (o == DP_FP_CONSUMED) {
             /* The plane punted or freed it. */
         } else {
-            dp_drop(pkts[i], &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
+            dp_drop(pkts[i], &vn->ctr, vn->sctr, DP_DROP_FP_DROP);
         }
         i++;
     }
@@ -426,7 +426,7 @@ dp_fp_punt(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t in_vport,
                             .reason = reason, .table = table, .cookie = cookie };
 
     if (unlikely(rte_ring_mp_enqueue_elem(dp.punt, &punt, sizeof punt))) {
-        dp_drop(m, &vn->ctr, &vn->slice->ctr[ctx->worker], DP_DROP_PUNT_FULL);
+        dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_PUNT_FULL);
         return false;
     }
     dp.workers[ctx->worker].punted = true;
@@ -445,7 +445,7 @@ dp_fp_output_copy(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t vpor
     c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
     if (unlikely(!c)) {
         vn->ctr.drops[DP_DROP_NO_MBUF]++;
-        vn->slice->ctr[ctx->worker].drops[DP_DROP_NO_MBUF]++;
+        vn->sctr->drops[DP_DROP_NO_MBUF]++;
         return;
     }
     dp_vport_output(ctx->worker, vn->vports[vport], c);
@@ -514,8 +514,8 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
         in_vports[i] = vp->idx;
     }
     p->ctr.rx_bytes += bytes;
-    s->ctr[w].rx_packets += n;
-    s->ctr[w].rx_bytes += bytes;
+    vn->sctr->rx_packets += n;
+    vn->sctr->rx_bytes += bytes;
     vp->ctr.rx_packets += n;
     vp->ctr.rx_bytes += bytes;
     vn->ctr.rx_packets += n;
@@ -564,8 +564,8 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
         vn = vp->vn;
         s = vn->slice;
         len = rte_pktmbuf_pkt_len(m);
-        s->ctr[w].rx_packets++;
-        s->ctr[w].rx_bytes += len;
+        vn->sctr->rx_packets++;
+        vn->sctr->rx_bytes += len;
 
         if (s->budget) {
             if (vn->budget_round != wk->rounds) {
@@ -573,7 +573,7 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
                 vn->budget_used = 0;
             }
             if (unlikely(vn->budget_used >= s->budget)) {
-                dp_drop(m, &vn->ctr, &s->ctr[w], DP_DROP_BUDGET);
+                dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_BUDGET);
                 continue;
             }
             vn->budget_used++;
@@ -581,7 +581,7 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
         if (vn->policer.rate) {
             qsched_tb_refill(&vn->policer, now);
             if (unlikely(!qsched_tb_has(&vn->policer, len))) {
-                dp_drop(m, &vn->ctr, &s->ctr[w], DP_DROP_POLICER);
+                dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_POLICER);
                 continue;
             }
             qsched_tb_take(&vn->policer, len);
@@ -631,7 +631,7 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
         }
         if (e->op == DP_LABEL_SWAP) {
             if (unlikely(ttl <= 1)) {
-                dp_drop(m, &p->ctr, &e->slice->ctr[w], DP_DROP_TTL);
+                dp_drop(m, &p->ctr, e->queue->sctr, DP_DROP_TTL);
                 continue;
             }
             classify_put_label(h + ETH_HLEN_, e->out_label, ttl - 1);
@@ -693,8 +693,8 @@ dp_tx_take(void *ctx_, unsigned i)
     q->ctr.tx_packets++;
     q->ctr.tx_bytes += len;
     if (!q->port->is_link) {
-        q->slice->ctr[ctx->w].tx_packets++;
-        q->slice->ctr[ctx->w].tx_bytes += len;
+        q->sctr->tx_packets++;
+        q->sctr->tx_bytes += len;
     }
     ctx->pkts[ctx->n] = m;
     ctx->qs[ctx->n++] = q;
@@ -715,8 +715,8 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
         if (!q->port->is_link) {
-            q->slice->ctr[ctx->w].tx_packets--;
-            q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+            q->sctr->tx_packets--;
+            q->sctr->tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
         }
         if (!q->active) {
             q->active = true;
@@ -770,8 +770,8 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             q->ctr.tx_packets += take;
             q->ctr.tx_bytes += bytes;
             if (!p->is_link) {
-                q->slice->ctr[w].tx_packets += take;
-                q->slice->ctr[w].tx_bytes += bytes;
+                q->sctr->tx_packets += take;
+                q->sctr->tx_bytes += bytes;
             }
         }
         p->sched.rr++;
@@ -813,7 +813,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
         uint16_t k = 0;
         for (uint16_t i = 0; i < ctx.n; i++) {
             if (dp_rand(p) % 1000000 < p->loss_ppm) {
-                dp_drop(ctx.pkts[i], &p->ctr, &ctx.qs[i]->slice->ctr[w],
+                dp_drop(ctx.pkts[i], &p->ctr, ctx.qs[i]->sctr,
                         DP_DROP_LINK_LOSS);
             } else {
                 ctx.pkts[k] = ctx.pkts[i];

@@ -23,7 +23,7 @@ static const struct {
     const char *what;
 } objects[] = {
     { "lamina_port", "substrate port" },
-    { "lamina_slice", "slice (rx: from hosts, tx: to hosts)" },
+    { "lamina_slice", "slice at a switch (rx: from its hosts, tx: to its hosts)" },
     { "lamina_vnode", "slice's virtual node on a switch" },
     { "lamina_vport", "virtual port" },
     { "lamina_queue", "(slice, egress port) queue" },
@@ -136,10 +136,15 @@ switchd_metrics_collect(struct metrics *m, void *aux)
                            jnum(j, "rate_bps") / 8, kv, 2);
     }
     json_array_foreach (json_object_get(stats, "slices"), i, j) {
+        const json_t *per_sw;
+        size_t k;
         kv[0] = "slice"; kv[1] = jstr(j, "name");
-        add_counter_set(m, "lamina_slice", j, kv, 1);
         metrics_add_labels(m, "lamina_slice_mbufs_held",
                            jnum(j, "mbufs_held"), kv, 1);
+        json_array_foreach (json_object_get(j, "switches"), k, per_sw) {
+            kv[2] = "switch"; kv[3] = jstr(per_sw, "switch");
+            add_counter_set(m, "lamina_slice", per_sw, kv, 2);
+        }
     }
     json_array_foreach (json_object_get(stats, "vnodes"), i, j) {
         const json_t *vp;
