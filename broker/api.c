@@ -820,6 +820,8 @@ static const struct http_route api_routes[] = {
     { "POST", "/v1/leases/{id}/vnodes/{vnode}/program", h_lease_program, true },
     { "GET",  "/v1/bills", h_bills, true },
     { "GET",  "/metrics", api_metrics, true },
+    { "GET",  "/v1/view", api_view, true },
+    { "GET",  "/view", api_view_page, false },
 };
 
 void
