@@ -26,6 +26,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 #include <rte_version.h>
 
 #include "daemon.h"
@@ -358,7 +359,7 @@ main(int argc, char *argv[])
     struct dp_error dperr = { "" };
     char *runtime_dir = NULL, *prefix = NULL;
     int notify_fd = -1, sfd = -1, eal_argc, error, status = 1;
-    bool dp_up = false, eal_up = false;
+    bool dp_up = false, eal_up = false, pdump_up = false;
     char **eal_argv = NULL;
 
     log_init(argv[0]);
@@ -421,6 +422,17 @@ main(int argc, char *argv[])
     }
     eal_up = true;
     runtime_dir = xstrdup(rte_eal_get_runtime_dir());
+    /* DPDK's packet capture framework: dpdk-dumpcap (a secondary
+     * process) asks through the multi-process channel, which --in-memory
+     * and --no-shconf do not have. */
+    if (rte_pdump_init()) {
+        LOG_INFO(MOD, "pdump not available (dpdk-dumpcap cannot attach): %s",
+                 rte_strerror(rte_errno));
+    } else {
+        pdump_up = true;
+        LOG_INFO(MOD, "pdump on: dpdk-dumpcap --file-prefix=%s -i PORT -w FILE",
+                 prefix ? prefix : "?");
+    }
     if (rte_lcore_count() < 2) {
         LOG_ERR(MOD, "lamina-switchd needs at least 2 lcores (one for "
                 "control, one or more to forward); EAL gave %u: use e.g. "
@@ -517,6 +529,9 @@ out:
     if (dp_up) {
         dp_stop();
         dp_destroy();
+    }
+    if (pdump_up) {
+        rte_pdump_uninit();
     }
     if (eal_up) {
         dp_eal_cleanup();       /* rte_eal_cleanup() and the runtime dir */
