@@ -34,6 +34,7 @@
 #include "dpdk_files.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mgmt.h"
 #include "ofagent.h"
 #include "statefile.h"
 #include "switchd_metrics.h"
@@ -60,6 +61,7 @@ struct switchd_options {
     int mgmt_idle_ms;           /* idle timeout of management clients */
     const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
     const char *web_map;        /* GML with the switches' coordinates */
+    struct mgmt_config mgmt;    /* --mgmt-listen and its TLS and token */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
 };
@@ -83,6 +85,14 @@ usage(FILE *out)
 "  --mgmt-idle-timeout SECONDS\n"
 "                  close a management client silent this long (default\n"
 "                  %d; 0: never)\n"
+"  --mgmt-listen ADDR:PORT\n"
+"                  also serve management (the socket's JSON-RPC) on TCP,\n"
+"                  only with TLS and a token, all required:\n"
+"  --mgmt-cert FILE --mgmt-key FILE --mgmt-ca FILE\n"
+"                  the server's certificate and key, the CA clients'\n"
+"                  certificates must verify against\n"
+"  --mgmt-token-file FILE\n"
+"                  the token clients must give (16+ characters, mode 600)\n"
 "  --metrics ADDR:PORT\n"
 "                  serve the counters to Prometheus at\n"
 "                  http://ADDR:PORT/metrics and the live view at\n"
@@ -107,7 +117,9 @@ static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP };
+           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP,
+           OPT_MGMT_LISTEN, OPT_MGMT_CERT, OPT_MGMT_KEY, OPT_MGMT_CA,
+           OPT_MGMT_TOKEN };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -117,6 +129,11 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "web-map", required_argument, NULL, OPT_WEB_MAP },
+        { "mgmt-listen", required_argument, NULL, OPT_MGMT_LISTEN },
+        { "mgmt-cert", required_argument, NULL, OPT_MGMT_CERT },
+        { "mgmt-key", required_argument, NULL, OPT_MGMT_KEY },
+        { "mgmt-ca", required_argument, NULL, OPT_MGMT_CA },
+        { "mgmt-token-file", required_argument, NULL, OPT_MGMT_TOKEN },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -165,6 +182,21 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         case OPT_WEB_MAP:
             opts->web_map = optarg;
             break;
+        case OPT_MGMT_LISTEN:
+            opts->mgmt.listen = optarg;
+            break;
+        case OPT_MGMT_CERT:
+            opts->mgmt.certificate = optarg;
+            break;
+        case OPT_MGMT_KEY:
+            opts->mgmt.private_key = optarg;
+            break;
+        case OPT_MGMT_CA:
+            opts->mgmt.ca_cert = optarg;
+            break;
+        case OPT_MGMT_TOKEN:
+            opts->mgmt.token_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -183,6 +215,22 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
     }
     opts->n_eal = argc - optind;
     opts->eal = argv + optind;
+    const struct mgmt_config *mc = &opts->mgmt;
+    if (mc->listen || mc->certificate || mc->private_key || mc->ca_cert
+        || mc->token_file) {
+        char msg[512];
+        if (!mc->listen) {
+            fprintf(stderr, "lamina-switchd: --mgmt-cert, --mgmt-key, --mgmt-ca "
+                    "and --mgmt-token-file need --mgmt-listen\n");
+            return EINVAL;
+        }
+        if (mgmt_config_check(mc, msg, sizeof msg)) {
+            fprintf(stderr, "lamina-switchd: --mgmt-listen: %s (give "
+                    "--mgmt-cert, --mgmt-key, --mgmt-ca and "
+                    "--mgmt-token-file)\n", msg);
+            return EINVAL;
+        }
+    }
     return 0;
 }
 
@@ -354,6 +402,7 @@ main(int argc, char *argv[])
     struct jsonrpc_server *server = NULL;
     struct ofagent *agent = NULL;
     struct metrics_server *metrics = NULL;
+    struct mgmt_server *mgmt = NULL;
     json_t *web_map = NULL;
     struct dp_params dp_params = { 0 };
     struct dp_error dperr = { "" };
@@ -514,6 +563,15 @@ main(int argc, char *argv[])
         LOG_INFO(MOD, "metrics at http://%s/metrics, live view at "
                  "http://%s/", opts.metrics, opts.metrics);
     }
+    if (opts.mgmt.listen) {
+        char msg[512];
+        error = mgmt_server_start(&opts.mgmt, opts.socket_path, &mgmt, msg,
+                                  sizeof msg);
+        if (error) {
+            LOG_ERR(MOD, "--mgmt-listen: %s", msg);
+            goto out;
+        }
+    }
     daemon_detach_finish(&notify_fd, 0);
 
     agent = ofagent_create();
@@ -523,6 +581,7 @@ main(int argc, char *argv[])
 
 out:
     daemon_detach_finish(&notify_fd, 1);
+    mgmt_server_stop(mgmt);
     metrics_server_stop(metrics);
     ofagent_destroy(agent);
     jsonrpc_server_destroy(server);     /* removes the socket file */
