@@ -414,7 +414,12 @@ int
 mgmt_config_check(const struct mgmt_config *cfg, char *msg, size_t size)
 {
     if (!cfg->listen) {
-        snprintf(msg, size, "management: no address to listen on");
+        if (!cfg->private_key && !cfg->certificate && !cfg->ca_cert
+            && !cfg->token_file) {
+            return 0;           /* off */
+        }
+        snprintf(msg, size, "management: TLS files or a token file given "
+                 "without an address to listen on");
         return EINVAL;
     }
     if (!cfg->private_key || !cfg->certificate || !cfg->ca_cert
@@ -442,6 +447,10 @@ mgmt_server_start(const struct mgmt_config *cfg, const char *unix_path,
     error = mgmt_config_check(cfg, msg, size);
     if (error) {
         return error;
+    }
+    if (!cfg->listen) {
+        snprintf(msg, size, "management: no address to listen on");
+        return EINVAL;
     }
     /* "ADDR:PORT" is pssl:PORT:ADDR; "[V6]:PORT" too. */
     const char *colon = strrchr(cfg->listen, ':');

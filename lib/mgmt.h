@@ -58,9 +58,9 @@ struct mgmt_config {
 
 struct mgmt_server;
 
-/* Checks that server config 'cfg' has an address, TLS (key, certificate,
- * CA) and a token file, before anything starts.  Returns 0 or EINVAL with
- * 'msg' naming what is missing. */
+/* Checks server config 'cfg' before anything starts: all unset is "off"
+ * (0); else it needs an address, TLS (key, certificate, CA) and a token
+ * file.  Returns 0 or EINVAL with 'msg' naming what is missing. */
 int mgmt_config_check(const struct mgmt_config *cfg, char *msg, size_t size);
 
 /* Starts a listener for the JSON-RPC service on Unix socket 'unix_path'

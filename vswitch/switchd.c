@@ -215,21 +215,12 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
     }
     opts->n_eal = argc - optind;
     opts->eal = argv + optind;
-    const struct mgmt_config *mc = &opts->mgmt;
-    if (mc->listen || mc->certificate || mc->private_key || mc->ca_cert
-        || mc->token_file) {
-        char msg[512];
-        if (!mc->listen) {
-            fprintf(stderr, "lamina-switchd: --mgmt-cert, --mgmt-key, --mgmt-ca "
-                    "and --mgmt-token-file need --mgmt-listen\n");
-            return EINVAL;
-        }
-        if (mgmt_config_check(mc, msg, sizeof msg)) {
-            fprintf(stderr, "lamina-switchd: --mgmt-listen: %s (give "
-                    "--mgmt-cert, --mgmt-key, --mgmt-ca and "
-                    "--mgmt-token-file)\n", msg);
-            return EINVAL;
-        }
+    char msg[512];
+    if (mgmt_config_check(&opts->mgmt, msg, sizeof msg)) {
+        fprintf(stderr, "lamina-switchd: %s (--mgmt-listen ADDR:PORT needs "
+                "--mgmt-cert, --mgmt-key, --mgmt-ca and --mgmt-token-file)\n",
+                msg);
+        return EINVAL;
     }
     return 0;
 }

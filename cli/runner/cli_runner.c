@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "jsonrpc.h"
+#include "log.h"
 #include "mgmt.h"
 #include "units.h"
 #include "util.h"
@@ -1164,6 +1165,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
             .timeout_ms = req.timeout_ms,
         };
         int fd;
+        log_set_level(LOG_LVL_WARN);    /* not the TLS session's details */
         error = mgmt_connect(&mc, &fd, msg, sizeof msg);
         if (error) {
             fprintf(stderr, "%s: cannot reach %s: %s\n", table->prog,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # mgmt-remote: lamina-switchd's JSON-RPC service on TCP (--mgmt-listen),
+# and lamina-slicer's (a slice added, a wrong token refused),
 # only with mutual TLS and a token.  `lamina --connect HOST:PORT` with the
 # CA, a client certificate and the token reads and changes the switch;
 # refused: no token, a wrong token, plaintext, a server certificate from
@@ -36,7 +37,7 @@ refused() {  # WANT-IN-MESSAGE ARGS...
 refused "without TLS and a token (missing: token file)" --mgmt-listen "127.0.0.1:$MP" "${TLS[@]}"
 refused "(missing: certificate private key CA certificate )" --mgmt-listen "127.0.0.1:$MP" \
     --mgmt-token-file "$LT_DIR/token"
-refused "need --mgmt-listen" --mgmt-token-file "$LT_DIR/token"
+refused "without an address to listen on" --mgmt-token-file "$LT_DIR/token"
 [ -e "$LT_DIR/bad.sock" ] && fail "a refused daemon made its socket"
 
 # ---- The daemon with its management listener.
@@ -94,7 +95,7 @@ try:
         if not chunk:
             break
         data += chunk
-except socket.timeout:
+except (socket.timeout, ConnectionResetError):
     pass
 print(data.decode("latin-1"))
 PY
@@ -102,6 +103,26 @@ PY
 echo "$out" | grep -q '"result"' && fail "a plaintext request was answered: $out"
 grep -qF "$TOKEN" "$LT_DIR/switchd.log" && fail "the token appears in the log"
 grep -q "wrong token, refused" "$LT_DIR/switchd.log" || fail "the refusal is not logged"
+
+# lamina-slicer's management socket is served the same way.
+SLICER=$LT_BUILD/slicer/lamina-slicer
+MP2=$(lt_free_port)
+bg_start "$SLICER" --socket "$LT_DIR/slicer.sock" --state "$LT_DIR/slicer.state" \
+    --listen "ptcp:$(lt_free_port):127.0.0.1" --switches-open --mgmt-listen "127.0.0.1:$MP2" \
+    "${TLS[@]}" --mgmt-token-file "$LT_DIR/token" 2>>"$LT_DIR/slicer.log"
+wait_for "grep -q 'listening on 127.0.0.1:$MP2' '$LT_DIR/slicer.log'" 10 ||
+    fail "no slicer management listener: $(tail -3 "$LT_DIR/slicer.log")"
+CLIENT2=(--connect "127.0.0.1:$MP2" "${CLIENT[@]:2}")
+"$L" slicer "${CLIENT2[@]}" --token-file "$LT_DIR/token" slice add blue --switch 1:1 \
+    --controller "tcp:127.0.0.1:$(lt_free_port)" --open >"$LT_DIR/sa.out" 2>&1 || fail "remote slicer slice add: $(cat "$LT_DIR/sa.out")"
+"$L" slicer --socket "$LT_DIR/slicer.sock" --json slice list | grep -q '"blue"' ||
+    fail "the remote slice is not in the slicer"
+out=$("$L" slicer "${CLIENT2[@]}" --token-file "$LT_DIR/wrong" slice list 2>&1) &&
+    fail "the slicer answered a wrong token"
+echo "$out" | grep -q "wrong or missing token" || fail "slicer refusal: $out"
+out=$(timeout 10 "$SLICER" --socket "$LT_DIR/s2.sock" --mgmt-listen "127.0.0.1:$MP2" \
+      --mgmt-token-file "$LT_DIR/token" 2>&1) && fail "lamina-slicer started without TLS"
+echo "$out" | grep -q "without TLS and a token" || fail "slicer startup refusal: $out"
 
 # A token file others may read is refused at start.
 stop_switchd
