@@ -366,9 +366,11 @@ out:
     json_decref(id);
     explicit_bzero(buf, MGMT_LINE_MAX);
     free(buf);
-    ofstream_close(s);
     free(ss);
+    /* ofstream is single-threaded: closing updates the listener's counts,
+     * which its thread reads while accepting. */
     pthread_mutex_lock(&srv->mutex);
+    ofstream_close(s);
     srv->n_sessions--;
     pthread_cond_broadcast(&srv->cond);
     pthread_mutex_unlock(&srv->mutex);
@@ -385,22 +387,26 @@ mgmt_listener_main(void *srv_)
         struct pollfd p = { ofstream_listener_fd(srv->listener),
                             ofstream_listener_events(srv->listener), 0 };
         poll(&p, 1, 200);
-        while (!ofstream_listener_accept(srv->listener, &s)) {
+        for (;;) {
+            pthread_mutex_lock(&srv->mutex);
+            int error = ofstream_listener_accept(srv->listener, &s);
+            srv->n_sessions += !error;
+            pthread_mutex_unlock(&srv->mutex);
+            if (error) {
+                break;
+            }
             struct mgmt_session *ss = xzalloc(sizeof *ss);
             pthread_attr_t attr;
             pthread_t t;
 
             ss->server = srv;
             ss->s = s;
-            pthread_mutex_lock(&srv->mutex);
-            srv->n_sessions++;
-            pthread_mutex_unlock(&srv->mutex);
             pthread_attr_init(&attr);
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
             if (pthread_create(&t, &attr, mgmt_session_main, ss)) {
-                ofstream_close(s);
                 free(ss);
                 pthread_mutex_lock(&srv->mutex);
+                ofstream_close(s);
                 srv->n_sessions--;
                 pthread_mutex_unlock(&srv->mutex);
             }
