@@ -192,9 +192,12 @@ view_hop(json_t *vlinks, const char *name, const struct store_inp *inps,
     }
 }
 
-/* One lease as a "slice" of the view: its nodes and paths, its state. */
+/* One lease as a "slice" of the view: its nodes and paths, its state;
+ * only the part at InP 'only' when not NULL (what an InP may see of a
+ * lease, as GET /v1/leases shows it). */
 static json_t *
-view_lease(const struct store_lease *l, const struct store_inp *inps, size_t n)
+view_lease(const struct store_lease *l, const struct store_inp *inps, size_t n,
+           const char *only)
 {
     json_t *sws = json_array(), *vlinks = json_array();
     const char *inp;
@@ -203,6 +206,9 @@ view_lease(const struct store_lease *l, const struct store_inp *inps, size_t n)
     json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
         size_t k;
         json_t *o;
+        if (only && strcmp(only, inp)) {
+            continue;
+        }
         json_array_foreach(json_object_get(part, "vnodes"), k, o) {
             json_array_append_new(sws, node_name(inp, json_string_value(
                                                      json_object_get(o, "switch"))));
@@ -275,7 +281,9 @@ api_view(struct http_request *req, void *aux, struct http_response *resp)
             continue;
         }
         json_array_append_new(json_object_get(v, "slices"),
-                              view_lease(&ls[i], inps, n));
+                              view_lease(&ls[i], inps, n,
+                                         who->role == STORE_ROLE_INP
+                                         ? who->id : NULL));
     }
     store_inps_free(inps, n);
     store_leases_free(ls, nl);

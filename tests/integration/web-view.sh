@@ -168,6 +168,15 @@ assert sorted(lease["switches"]) == ["inp-a/s1", "inp-b/t1"], lease
 hops = {tuple(vl["path"]) for vl in lease["vlinks"]}
 assert ("inp-a/s2", "inp-b/t2") in hops, hops
 PY
+# An InP sees only its own part of a lease.
+curl -sf -H "Authorization: Bearer $(cat "$LT_DIR/inp-a.tok")" "$U/v1/view" >"$LT_DIR/iview.json" ||
+    fail "GET /v1/view (inp-a)"
+python3 -c 'import json, sys
+l = json.load(open(sys.argv[1]))["slices"][0]
+assert l["switches"] == ["inp-a/s1"], l
+# its own paths and the hop over its border, nothing inside inp-b
+assert "inp-b/t1" not in [n for vl in l["vlinks"] for n in vl["path"]], l' "$LT_DIR/iview.json" ||
+    fail "inp-a sees more than its part: $(cat "$LT_DIR/iview.json")"
 
 timeout 60 python3 "$(dirname "$0")/cdp.py" "$CPORT" "$U/view#token=$ADMIN" 3 \
     "$LT_DIR/bdom.html" "$LT_DIR/web-view-broker.png" ||
