@@ -201,7 +201,9 @@ mgmt_relay(struct ofstream *s, int fd, const char *pre, size_t pre_len,
     size_t a_len = MIN(pre_len, sizeof a), a_off = 0, b_len = 0, b_off = 0;
     bool s_eof = false, fd_eof = false;
 
-    memcpy(a, pre, a_len);
+    if (a_len) {
+        memcpy(a, pre, a_len);
+    }
     while (!mgmt_stopping(srv)) {
         bool moved = false;
         ssize_t n;
@@ -540,27 +542,37 @@ mgmt_server_stop(struct mgmt_server *srv)
 
 /* ---- Client ---------------------------------------------------------------- */
 
-struct mgmt_client_relay {
+struct mgmt_client {
     struct ofstream *s;
     struct ofstream_tls *tls;
-    int fd;
+    int fd;                     /* our end of the socketpair */
+    pthread_t thread;
 };
 
 static void *
-mgmt_client_main(void *r_)
+mgmt_client_main(void *c_)
 {
-    struct mgmt_client_relay *r = r_;
+    struct mgmt_client *c = c_;
 
-    mgmt_relay(r->s, r->fd, NULL, 0, NULL);
-    close(r->fd);
-    ofstream_close(r->s);
-    ofstream_tls_destroy(r->tls);
-    free(r);
+    mgmt_relay(c->s, c->fd, NULL, 0, NULL);
     return NULL;
 }
 
+void
+mgmt_client_close(struct mgmt_client *c)
+{
+    if (c) {
+        pthread_join(c->thread, NULL);
+        close(c->fd);
+        ofstream_close(c->s);
+        ofstream_tls_destroy(c->tls);
+        free(c);
+    }
+}
+
 int
-mgmt_connect(const struct mgmt_config *cfg, int *fdp, char *msg, size_t size)
+mgmt_connect(const struct mgmt_config *cfg, struct mgmt_client **cp, int *fdp,
+             char *msg, size_t size)
 {
     struct ofstream_target t;
     struct ofstream_tls *tls = NULL;
@@ -571,6 +583,7 @@ mgmt_connect(const struct mgmt_config *cfg, int *fdp, char *msg, size_t size)
                                          : MGMT_AUTH_TIMEOUT_MS);
 
     *fdp = -1;
+    *cp = NULL;
     snprintf(target, sizeof target, "ssl:%s", cfg->listen ? cfg->listen : "");
     if (!cfg->listen || ofstream_target_parse(target, &t, m, sizeof m)) {
         snprintf(msg, size, "--connect %s: %s", cfg->listen ? cfg->listen : "",
@@ -641,21 +654,17 @@ mgmt_connect(const struct mgmt_config *cfg, int *fdp, char *msg, size_t size)
         snprintf(msg, size, "socketpair: %s", strerror(error));
         goto out;
     }
-    struct mgmt_client_relay *r = xzalloc(sizeof *r);
-    pthread_attr_t attr;
-    pthread_t th;
-    r->s = s;
-    r->tls = tls;
-    r->fd = sv[1];
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    error = pthread_create(&th, &attr, mgmt_client_main, r);
-    pthread_attr_destroy(&attr);
+    struct mgmt_client *c = xzalloc(sizeof *c);
+    c->s = s;
+    c->tls = tls;
+    c->fd = sv[1];
+    error = pthread_create(&c->thread, NULL, mgmt_client_main, c);
     if (error) {
-        free(r);
+        free(c);
         snprintf(msg, size, "cannot start a thread");
         goto out;
     }
+    *cp = c;
     *fdp = sv[0];
     s = NULL, tls = NULL, sv[0] = sv[1] = -1;
 

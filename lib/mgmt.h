@@ -76,12 +76,19 @@ uint16_t mgmt_server_port(const struct mgmt_server *);
  * Accepts NULL. */
 void mgmt_server_stop(struct mgmt_server *);
 
+struct mgmt_client;
+
 /* Connects to the management listener cfg->listen ("HOST:PORT") with
  * TLS (cfg's key, certificate and CA) and authenticates with cfg->token
- * (or the contents of cfg->token_file).  Returns 0 and '*fdp', a local
- * stream socket relayed to the daemon's JSON-RPC service, or an errno
- * with 'msg' (EACCES: the token was refused). */
-int mgmt_connect(const struct mgmt_config *cfg, int *fdp, char *msg,
-                 size_t size);
+ * (or the contents of cfg->token_file).  Returns 0, '*fdp' (a local
+ * stream socket relayed to the daemon's JSON-RPC service, the caller's to
+ * close) and '*cp', or an errno with 'msg' (EACCES: the token was
+ * refused). */
+int mgmt_connect(const struct mgmt_config *cfg, struct mgmt_client **cp,
+                 int *fdp, char *msg, size_t size);
+
+/* After the caller closed '*fdp': waits for the relay to end, closes the
+ * TLS connection and frees.  Accepts NULL. */
+void mgmt_client_close(struct mgmt_client *);
 
 #endif /* LAMINA_MGMT_H */

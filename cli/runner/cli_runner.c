@@ -1122,6 +1122,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
 {
     struct jsonrpc_error err = { 0 };
     struct jsonrpc_client *client;
+    struct mgmt_client *remote = NULL;
     struct cli_request req;
     json_t *result = NULL;
     char msg[512];
@@ -1166,7 +1167,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
         };
         int fd;
         log_set_level(LOG_LVL_WARN);    /* not the TLS session's details */
-        error = mgmt_connect(&mc, &fd, msg, sizeof msg);
+        error = mgmt_connect(&mc, &remote, &fd, msg, sizeof msg);
         if (error) {
             fprintf(stderr, "%s: cannot reach %s: %s\n", table->prog,
                     table->daemon, msg);
@@ -1189,6 +1190,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
     error = jsonrpc_client_call(client, req.method, req.params,
                                 req.timeout_ms, &result, &err);
     jsonrpc_client_close(client);
+    mgmt_client_close(remote);
     if (error == EREMOTEIO || error == EPROTO) {
         print_refusal(table, &req, &err);
     } else if (error) {

@@ -113,14 +113,16 @@ test_connect_refusals(void **state)
 {
     struct mgmt_config c = { .listen = "127.0.0.1:1" };
     char msg[512] = "";
+    struct mgmt_client *mc = (void *) 1;
     int fd = 7;
     (void) state;
 
-    assert_int_equal(mgmt_connect(&c, &fd, msg, sizeof msg), EINVAL);
+    assert_int_equal(mgmt_connect(&c, &mc, &fd, msg, sizeof msg), EINVAL);
     assert_int_equal(fd, -1);
+    assert_null(mc);
     assert_non_null(strstr(msg, "needs a token"));
     c.token = "0123456789abcdef0123";
-    assert_int_equal(mgmt_connect(&c, &fd, msg, sizeof msg), EINVAL);
+    assert_int_equal(mgmt_connect(&c, &mc, &fd, msg, sizeof msg), EINVAL);
     assert_non_null(strstr(msg, "--key, --cert, --ca-cert"));
 }
 
