@@ -20,7 +20,9 @@ ns_add b
 veth_add a eth0 va 02:00:00:00:00:01 10.0.0.1/24
 veth_add b eth0 vb 02:00:00:00:00:02 10.0.0.2/24
 PREFIX=${LT_PREFIX}sw
-start_switchd -- -l 0-1 --no-pci --file-prefix "$PREFIX" -m 128
+# A secondary maps the primary's memory at the same addresses: a fixed
+# base far from where libraries and (under ASan) the shadow live.
+start_switchd -- -l 0-1 --no-pci --file-prefix "$PREFIX" -m 128 --base-virtaddr 0x200000000000
 grep -q "pdump on" "$LT_DIR/switchd.log" || fail "pdump is not on: $(tail -5 "$LT_DIR/switchd.log")"
 lamina switch add s1 || fail "switch add"
 DEV_A=$(af_packet_devargs va)
@@ -33,7 +35,7 @@ lamina vport add red s1 b pb || fail "vport add b"
 wait_for "nsx a ping -c 1 -W 1 10.0.0.2" 20 || fail "a cannot reach b"
 
 # The ethdev's name is the devargs' first word (net_af_packetN).
-"$DUMPCAP" --file-prefix="$PREFIX" -D >"$LT_DIR/ifaces.txt" 2>&1 ||
+wait_for "'$DUMPCAP' --file-prefix='$PREFIX' -D >'$LT_DIR/ifaces.txt' 2>&1" 15 ||
     fail "dpdk-dumpcap cannot attach: $(tail -5 "$LT_DIR/ifaces.txt")"
 grep -q "${DEV_A%%,*}" "$LT_DIR/ifaces.txt" || fail "port ${DEV_A%%,*} not listed: $(cat "$LT_DIR/ifaces.txt")"
 bg_start timeout 30 "$DUMPCAP" --file-prefix="$PREFIX" -i "${DEV_A%%,*}" \
