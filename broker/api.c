@@ -602,6 +602,101 @@ h_lease_release(struct http_request *req, void *aux, struct http_response *resp)
 }
 
 /* GET /v1/leases/{id}/events?after=N&wait=S (long poll, at most 30 s) */
+/* POST /v1/leases/{id}/offer {"name"}: the SP offers its active lease
+ * to the market as a sub-InP called 'name' (recursion, docs/broker.md).
+ * A new name becomes a principal of role inp whose token is answered
+ * once; the SP may offer again under the same name (the offer is
+ * replaced). */
+static void
+h_lease_offer(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct bkd *b = aux;
+    const struct bkd_principal *who = req->principal;
+    struct store_lease l;
+    struct store_inp si;
+    struct brk_error err;
+    json_t *body, *rec = NULL;
+    char field[64] = "";
+    char token[65] = "";
+
+    if (!need_role(req, STORE_ROLE_SP, resp)
+        || !http_body_json(req, &body, resp)) {
+        return;
+    }
+    const char *name = json_string_value(json_object_get(body, "name"));
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "name")) {
+            http_error(resp, 400, "invalid", key, "%s: unknown field "
+                       "(expected name)", key);
+            json_decref(body);
+            return;
+        }
+    }
+    if (!name || !name_is_valid(name) || strlen(name) > 47) {
+        http_error(resp, 400, "invalid", "name", "name: must be 1..47 of "
+                   "[A-Za-z0-9_.-]");
+        json_decref(body);
+        return;
+    }
+    pthread_mutex_lock(&b->mutex);
+    if (!lease_visible(b, who, req->params[0], &l, resp)) {
+        goto out;
+    }
+    if (l.state != LEASE_ACTIVE) {
+        http_error(resp, 409, "state", NULL, "lease %s is %s: only an active "
+                   "lease can be offered", l.id, lease_state_name(l.state));
+    } else if (bkd_sub_offer(&l, name, &rec, field, &err)) {
+        http_error(resp, 422, "invalid", field, "%s", err.msg);
+    } else if (!store_inp_get(b->store, name, &si, &err)) {
+        const char *owner = json_string_value(json_object_get(si.offer,
+                                                              "owner"));
+        if (!owner || strcmp(owner, who->id)) {
+            http_error(resp, 409, "exists", "name", "InP %s exists and is not "
+                       "a sub-InP of %s", name, who->id);
+            json_decref(rec);
+            rec = NULL;
+        }
+        json_decref(si.offer);
+    } else {
+        api_new_token(token);
+        if (store_principal_add(b->store, name, STORE_ROLE_INP, token,
+                                brk_time_now(), &err)) {
+            http_error(resp, 409, "exists", "name", "principal %s exists",
+                       name);
+            json_decref(rec);
+            rec = NULL;
+        }
+    }
+    if (rec) {
+        int error = store_inp_put(b->store, name, rec, brk_time_now(), &err);
+        if (!error) {
+            error = bkd_model_rebuild(b, &err);
+        }
+        if (error) {
+            http_error(resp, 503, "store", NULL, "%s", err.msg);
+        } else {
+            LOG_INFO(MOD, "lease %s offered by %s as sub-InP %s", l.id,
+                     who->id, name);
+            json_t *j = json_pack("{s:s, s:s, s:O, s:O}", "name", name,
+                                  "parent_lease", l.id, "real_inp",
+                                  json_object_get(rec, "real_inp"), "offer",
+                                  json_object_get(rec, "offer"));
+            if (token[0]) {
+                json_object_set_new(j, "token", json_string(token));
+            }
+            http_reply(resp, 201, j);
+        }
+    }
+    json_decref(rec);
+    store_lease_clear(&l);
+out:
+    pthread_mutex_unlock(&b->mutex);
+    explicit_bzero(token, sizeof token);
+    json_decref(body);
+}
+
 static void
 h_lease_events(struct http_request *req, void *aux, struct http_response *resp)
 {
@@ -817,6 +912,7 @@ static const struct http_route api_routes[] = {
     { "POST", "/v1/leases/{id}/renew", h_lease_renew, true },
     { "POST", "/v1/leases/{id}/release", h_lease_release, true },
     { "GET",  "/v1/leases/{id}/events", h_lease_events, true },
+    { "POST", "/v1/leases/{id}/offer", h_lease_offer, true },
     { "POST", "/v1/leases/{id}/vnodes/{vnode}/program", h_lease_program, true },
     { "GET",  "/v1/bills", h_bills, true },
     { "GET",  "/metrics", api_metrics, true },

@@ -47,20 +47,26 @@ inh_str(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+const json_t *
+inherit_find(const json_t *arr, const char *key, const char *val)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(arr, i, e) {
+        const char *s = json_string_value(json_object_get(e, key));
+        if (s && val && !strcmp(s, val)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* The vnode of 'part' on switch 'sw', or NULL. */
 static const json_t *
 inh_vnode_on(const json_t *part, const char *sw)
 {
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(json_object_get(part, "vnodes"), i, v) {
-        const char *s = inh_str(v, "switch");
-        if (s && !strcmp(s, sw)) {
-            return v;
-        }
-    }
-    return NULL;
+    return inherit_find(json_object_get(part, "vnodes"), "switch", sw);
 }
 
 /* Adds 'n' to counts[key]. */

@@ -52,6 +52,11 @@
     X("table_entries", "entries of all the tables of an ebpf vnode")    \
     X("program_bytes", "size of an ebpf vnode's program object")
 
+/* The element of array 'arr' whose string member 'key' is 'val', or NULL
+ * (a vnode by name or switch, an access by name...). */
+const json_t *inherit_find(const json_t *arr, const char *key,
+                           const char *val);
+
 /* True if 'name' is one of INHERIT_LIMITS. */
 int inherit_is_limit(const char *name);
 
