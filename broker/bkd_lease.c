@@ -1068,7 +1068,11 @@ release_children(struct bkd *b, const struct store_lease *l, int64_t now)
         for (size_t i = 0; i < n; i++) {
             const char *p = json_string_value(json_object_get(inps[i].offer,
                                                               "parent_lease"));
-            offered = offered || (p && !strcmp(p, l->id));
+            if (p && !strcmp(p, l->id)) {
+                /* Its sub-InPs take no new lease from now on. */
+                offered = true;
+                store_inp_set_up(b->store, inps[i].id, false, &err);
+            }
         }
         store_inps_free(inps, n);
     }
@@ -1110,7 +1114,6 @@ release(struct bkd *b, struct store_lease *l, int64_t now, bool early)
     bkd_fault(b, "after-release-intent");
     lease_drive(b, l, now);
     if (offered) {
-        /* Its sub-InPs are down from now on. */
         bkd_model_rebuild(b, &err);
     }
 }

@@ -1361,6 +1361,78 @@ sub_part_real(const json_t *sub, const json_t *ppart, struct brk_error *err)
     return real;
 }
 
+/* The record of sub-InP 'name' in the model, or NULL (no such InP, or
+ * not a sub-InP). */
+static const json_t *
+sub_rec(const struct bkd_model *m, const char *name)
+{
+    for (uint32_t p = 0; name && p < m->n_inps; p++) {
+        if (!strcmp(m->inps[p].name, name)) {
+            const json_t *rec = json_object_get(json_array_get(m->recs, p),
+                                                "rec");
+            return json_object_get(rec, "parent_lease") ? rec : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Refuses, naming the limit, a node or a link pinned to a sub-InP that
+ * asks more than the whole lease it offers holds on any node or link:
+ * the embedding would only say that nothing fits.  Returns 0 or EPERM
+ * with 'field' and 'err'. */
+static int
+sub_precheck(const struct bkd_model *m, const struct vnreq *req, char *field,
+             struct brk_error *err)
+{
+    for (size_t i = 0; i < req->n_nodes; i++) {
+        const json_t *rec = sub_rec(m, req->nodes[i].inp);
+        json_int_t most = 0;
+        size_t k;
+        json_t *n;
+        json_array_foreach(json_object_get(json_object_get(rec, "offer"),
+                                           "nodes"), k, n) {
+            most = MAX(most, json_integer_value(json_object_get(n, "cpu")));
+        }
+        if (rec && req->nodes[i].cpu > most) {
+            snprintf(field, 64, "nodes[%zu].cpu", i);
+            return brk_error_set(err, EPERM, "nodes[%zu].cpu: %"PRId32" over "
+                                 "the parent's %"JSON_INTEGER_FORMAT" (the most "
+                                 "CPU of a vnode of lease %s, offered as %s)",
+                                 i, req->nodes[i].cpu, most,
+                                 json_string_value(json_object_get(rec,
+                                                                   "parent_lease")),
+                                 req->nodes[i].inp);
+        }
+    }
+    for (size_t l = 0; l < req->n_links; l++) {
+        const struct vnreq_link *vl = &req->links[l];
+        const json_t *rec = sub_rec(m, req->nodes[vl->a].inp);
+        if (!rec || !req->nodes[vl->b].inp
+            || strcmp(req->nodes[vl->a].inp, req->nodes[vl->b].inp)) {
+            continue;
+        }
+        json_int_t most = 0;
+        size_t k;
+        json_t *n;
+        json_array_foreach(json_object_get(json_object_get(rec, "offer"),
+                                           "links"), k, n) {
+            most = MAX(most, json_integer_value(json_object_get(n,
+                                                                "bandwidth")));
+        }
+        if ((json_int_t) vl->bandwidth > most) {
+            snprintf(field, 64, "links[%zu].bandwidth", l);
+            return brk_error_set(err, EPERM, "links[%zu].bandwidth: %"PRIu64
+                                 " bit/s over the parent's %"JSON_INTEGER_FORMAT
+                                 " bit/s (the widest virtual link of lease %s, "
+                                 "offered as %s)", l, vl->bandwidth, most,
+                                 json_string_value(json_object_get(rec,
+                                                                   "parent_lease")),
+                                 req->nodes[vl->a].inp);
+        }
+    }
+    return 0;
+}
+
 /* Puts the parts of 'out' placed on sub-InPs onto their real InPs (each
  * inside its parent lease's part, checked by inherit_check() against the
  * parent's other live children).  Returns 0, or EPERM/EINVAL/ENOSPC with
@@ -1536,6 +1608,9 @@ bkd_place(struct bkd *b, const struct vnreq *req, const char *lease,
     field[0] = '\0';
     if (!m || !m->md) {
         return brk_error_set(err, ENOSPC, "no InP is registered");
+    }
+    if ((error = sub_precheck(m, req, field, err))) {
+        return error;
     }
     if ((error = request_build(m, req, &vr, field, err))) {
         vne_request_clear(&vr);
