@@ -652,9 +652,23 @@ h_lease_offer(struct http_request *req, void *aux, struct http_response *resp)
     } else if (!store_inp_get(b->store, name, &si, &err)) {
         const char *owner = json_string_value(json_object_get(si.offer,
                                                               "owner"));
+        const char *was = json_string_value(json_object_get(si.offer,
+                                                            "parent_lease"));
+        struct store_lease pl;
+        bool live = false;
+        if (was && strcmp(was, l.id)
+            && !store_lease_get(b->store, was, &pl, &err)) {
+            live = !lease_state_is_final(pl.state);
+            store_lease_clear(&pl);
+        }
         if (!owner || strcmp(owner, who->id)) {
             http_error(resp, 409, "exists", "name", "InP %s exists and is not "
                        "a sub-InP of %s", name, who->id);
+            json_decref(rec);
+            rec = NULL;
+        } else if (live) {
+            http_error(resp, 409, "exists", "name", "sub-InP %s still offers "
+                       "lease %s", name, was);
             json_decref(rec);
             rec = NULL;
         }

@@ -129,7 +129,7 @@ void bkd_placement_clear(struct bkd_placement *);
 /* Builds the record of a sub-InP called 'name' offering lease 'parent'
  * (active, on one InP, no border or transit vlinks): {"offer": {nodes
  * from its vnodes, links from its vlinks, access points from its
- * accesses}, "parent_lease", "owner", "real_inp", "parent_end"}.
+ * accesses}, "parent_lease", "owner", "real_inp"}.
  * Returns 0 with '*rec', or EINVAL with 'field' (size 64) and 'err'. */
 int bkd_sub_offer(const struct store_lease *parent, const char *name,
                   json_t **rec, char *field, struct brk_error *err);

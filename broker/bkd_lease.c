@@ -1101,6 +1101,17 @@ static void
 release(struct bkd *b, struct store_lease *l, int64_t now, bool early)
 {
     struct brk_error err;
+    struct store_lease cur;
+
+    /* The tick works on copies read before: a child ended by its
+     * parent's release in the same tick is not released again. */
+    if (!store_lease_get(b->store, l->id, &cur, &err)) {
+        bool stale = cur.version != l->version;
+        store_lease_clear(&cur);
+        if (stale) {
+            return;
+        }
+    }
     bool offered = release_children(b, l, now);
 
     intent(b, l, STORE_PHASE_RELEASE, NULL, now, &err);

@@ -1276,9 +1276,9 @@ bkd_sub_offer(const struct store_lease *parent, const char *name,
             "port", json_object_get(v, "name")));
     }
     field[0] = '\0';
-    *rec = json_pack("{s:o, s:s, s:s, s:s, s:I}", "offer", offer,
+    *rec = json_pack("{s:o, s:s, s:s, s:s}", "offer", offer,
                      "parent_lease", parent->id, "owner", parent->sp,
-                     "real_inp", inp, "parent_end", (json_int_t) parent->end);
+                     "real_inp", inp);
     return 0;
 }
 

@@ -94,7 +94,9 @@ code GET "/v1/leases/$B" sp-b.tok >/dev/null
 [ "$(out parts.inp-a.parent)" = "L$A" ] && [ "$(out parts.inp-a.vnodes.0.switch)" = s1 ] &&
     [ "$(out parts.inp-a.vnodes.0.limits.flows)" = 1000 ] &&
     [ "$(out parts.inp-a.access.0.access)" = ap1 ] || fail "lease $B's part on inp-a: $(cat out)"
-[ "$(code POST "/v1/leases/$B/offer" sp-b.tok '{"name": "sub-b"}')" = 201 ] || fail "offer of $B: $(cat out)"
+LAMINA_TOKEN=$(cat sp-b.tok) "$LT_BUILD/cli/lamina" --json lease offer "$B" sub-b >out ||
+    fail "lamina lease offer $B sub-b: $(cat out)"
+[ "$(out parent_lease)" = "$B" ] || fail "offer of $B: $(cat out)"
 wait_for "inp_up sub-b" 5 || fail "sub-b is not up"
 info "sp-b: lease $B on sub-a (slice L$B inside L$A on inp-a), offered as sub-b"
 
@@ -160,4 +162,26 @@ for s in "L$A" "L$B" "L$C"; do
 done
 wait_for "! inp_up sub-a && ! inp_up sub-b" 5 || fail "the sub-InPs are still up"
 python3 "$LEASE_CHECK" check check.json || fail "lease-check after the release"
-pass "three nested leases, limits inherited, the parent's release ends c, then b, then a"
+
+# Expiry: a parent reaching its end takes its child along, child first.
+one() { echo "{\"idempotency_key\": \"$1\", \"nodes\": [{\"name\": \"n\", \"cpu\": 5, \"inp\": \"$2\"}],
+               \"time\": {\"start\": \"now\", $3}}"; }
+A2=$(lease sp-a.tok "$(one a-2 inp-a '"duration": "10s"')")
+code GET "/v1/leases/$A2" sp-a.tok >/dev/null
+END2=$(out end)
+[ "$(code POST "/v1/leases/$A2/offer" sp-a.tok '{"name": "sub-a"}')" = 201 ] || fail "offer of $A2: $(cat out)"
+[ -z "$(out token)" ] || fail "a second offer under the same name gave a new token"
+wait_for "inp_up sub-a" 5 || fail "sub-a is not up again"
+B2=$(lease sp-b.tok "$(one b-2 sub-a "\"end\": \"$END2\"")")
+has_slice "$SOCK" "L$B2" || fail "no slice L$B2"
+wait_for "code GET /v1/leases/$A2 sp-a.tok >/dev/null && [ \"\$(out state)\" = ended ]" 20 ||
+    fail "lease $A2 did not end at $END2"
+code GET "/v1/leases/$B2" sp-b.tok >/dev/null
+[ "$(out state)" = ended ] || fail "child $B2 is $(out state) after its parent's end"
+EA=$(ev "$A2" sp-a.tok ended) EB=$(ev "$B2" sp-b.tok ended)
+[ -n "$EA" ] && [ -n "$EB" ] && [ "$EB" -lt "$EA" ] || fail "at the end, child $EB not before parent $EA"
+for s in "L$A2" "L$B2"; do
+    wait_for "! has_slice $SOCK $s" 5 || fail "slice $s still on inp-a after the end"
+done
+python3 "$LEASE_CHECK" check check.json || fail "lease-check after the end"
+pass "three nested leases, limits inherited, the parent's release ends c, then b, then a; its end too"
