@@ -327,3 +327,30 @@ out:
     json_decref(hop_used);
     return error;
 }
+
+int
+inherit_program_check(const json_t *limits, size_t bytes,
+                      const json_t *config, char *err, size_t errsize)
+{
+    const json_t *pb = json_object_get(limits, "program_bytes");
+    const json_t *te = json_object_get(limits, "table_entries");
+    json_int_t entries = 0;
+    size_t i;
+    json_t *t;
+
+    if (json_is_integer(pb) && (json_int_t) bytes > json_integer_value(pb)) {
+        return inh_err(EPERM, err, errsize, "program: %zu bytes over the "
+                       "vnode's limits.program_bytes %"JSON_INTEGER_FORMAT,
+                       bytes, json_integer_value(pb));
+    }
+    json_array_foreach(json_object_get(config, "tables"), i, t) {
+        entries += json_integer_value(json_object_get(t, "size"));
+    }
+    if (json_is_integer(te) && entries > json_integer_value(te)) {
+        return inh_err(EPERM, err, errsize, "config.tables: %"
+                       JSON_INTEGER_FORMAT" entries over the vnode's "
+                       "limits.table_entries %"JSON_INTEGER_FORMAT, entries,
+                       json_integer_value(te));
+    }
+    return 0;
+}

@@ -70,4 +70,11 @@ void inherit_fill(const json_t *parent, json_t *child);
 int inherit_check(const json_t *parent, const json_t *siblings,
                   const json_t *child, char *err, size_t errsize);
 
+/* Checks an ebpf program object of 'bytes' bytes, with 'config' (its
+ * "tables": [{"size"}, ...], may be NULL), against a vnode's 'limits'
+ * (program_bytes, table_entries; NULL: none).  Returns 0, or EPERM with
+ * 'err' naming the limit. */
+int inherit_program_check(const json_t *limits, size_t bytes,
+                          const json_t *config, char *err, size_t errsize);
+
 #endif /* LAMINA_INHERIT_H */

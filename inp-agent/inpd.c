@@ -1335,6 +1335,17 @@ h_program(struct http_request *req, void *aux, struct http_response *resp)
                    "most %d", n, INPD_PROGRAM_MAX);
         goto out;
     }
+    /* The vnode's limits (inherited by a child lease): the new tables,
+     * else the ones it runs. */
+    const json_t *tconf = json_object_get(json_object_get(body, "config"), "tables")
+                          ? json_object_get(body, "config")
+                          : json_object_get(vn, "config");
+    if (inherit_program_check(json_object_get(vn, "limits"), n, tconf, msg,
+                              sizeof msg)) {
+        http_error(resp, 422, "inheritance", "program", "vnode %s of lease %s: %s",
+                   vname, lease, msg);
+        goto out;
+    }
     char *state = xstrdup(d->cfg.state_path);
     char *slash = strrchr(state, '/');
     dir = xasprintf("%s/programs", slash ? (*slash = '\0', state[0] ? state : "/") : ".");

@@ -206,6 +206,31 @@ test_siblings(void **state)
     json_decref(p);
 }
 
+/* An ebpf program and its tables against a vnode's limits. */
+static void
+test_program_limits(void **state)
+{
+    (void) state;
+    json_t *lim = json_pack("{s:i, s:i}", "program_bytes", 4096,
+                            "table_entries", 1024);
+    json_t *conf = json_pack("{s:[{s:s, s:i}, {s:s, s:i}]}", "tables", "name",
+                             "macs", "size", 1000, "name", "x", "size", 24);
+    char err[256] = "";
+
+    assert_int_equal(inherit_program_check(lim, 4096, conf, err, sizeof err), 0);
+    assert_int_equal(inherit_program_check(NULL, 1 << 20, conf, err, sizeof err), 0);
+    assert_int_equal(inherit_program_check(lim, 4097, conf, err, sizeof err), EPERM);
+    assert_string_equal(err, "program: 4097 bytes over the vnode's "
+                        "limits.program_bytes 4096");
+    json_object_set_new(json_array_get(json_object_get(conf, "tables"), 1), "size",
+                        json_integer(25));
+    assert_int_equal(inherit_program_check(lim, 10, conf, err, sizeof err), EPERM);
+    assert_string_equal(err, "config.tables: 1025 entries over the vnode's "
+                        "limits.table_entries 1024");
+    json_decref(conf);
+    json_decref(lim);
+}
+
 int
 main(void)
 {
@@ -214,6 +239,7 @@ main(void)
         cmocka_unit_test(test_over_the_parent),
         cmocka_unit_test(test_outside_the_parent),
         cmocka_unit_test(test_siblings),
+        cmocka_unit_test(test_program_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
