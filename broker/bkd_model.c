@@ -750,9 +750,12 @@ bkd_model_rebuild(struct bkd *b, struct brk_error *err)
     m->node_index = json_object();
     m->labels_used = json_object();
     for (size_t i = 0; i < n; i++) {
-        /* A sub-InP is up while the lease it offers is active. */
+        /* A sub-InP is up while the lease it offers is active and the
+         * real InP under it is up. */
         const char *parent = json_string_value(json_object_get(
                                                    inps[i].offer, "parent_lease"));
+        const char *real = json_string_value(json_object_get(inps[i].offer,
+                                                             "real_inp"));
         bool up = inps[i].up;
         if (parent) {
             struct store_lease pl;
@@ -761,6 +764,11 @@ bkd_model_rebuild(struct bkd *b, struct brk_error *err)
             if (!store_lease_get(b->store, parent, &pl, &e)) {
                 up = pl.state == LEASE_ACTIVE;
                 store_lease_clear(&pl);
+            }
+            for (size_t k = 0; k < n && up; k++) {
+                if (real && !strcmp(inps[k].id, real)) {
+                    up = inps[k].up;
+                }
             }
         }
         json_array_append_new(m->recs, json_pack(

@@ -135,6 +135,17 @@ wait_for "nsx h1 ping -c 1 -W 1 10.12.0.2" 20 || fail "h1 cannot reach h2 in sli
 nsx h1 ping -c 5 -i 0.2 -W 1 10.12.0.2 >/dev/null || fail "pings lost in slice L$C"
 info "sp-c: lease $C on sub-b; h1 <-> h2 in slice L$C, inside L$B inside L$A"
 
+# A child released on its own gives the ports back to its parent.
+[ "$(code POST "/v1/leases/$C/release" sp-c.tok)" = 200 ] || fail "release of $C: $(cat out)"
+wait_for "! has_slice $SOCK L$C && [ \"\$(vports L$B)\" = h1,h2 ]" 10 ||
+    fail "the ports did not come back to L$B: [$(vports "L$B")]"
+wait_for "nsx h1 ping -c 1 -W 1 10.12.0.2" 20 || fail "h1 cannot reach h2 in slice L$B"
+C=$(lease sp-c.tok "$(vn c-2 sub-b 10 5M 4m)")
+wait_for "[ \"\$(vports L$C)\" = h1,h2 ] && [ -z \"\$(vports L$B)\" ]" 10 ||
+    fail "the ports did not go to L$C again"
+wait_for "nsx h1 ping -c 1 -W 1 10.12.0.2" 20 || fail "h1 cannot reach h2 in slice L$C again"
+info "released on its own, $C gave h1 and h2 back to L$B; a new lease $C took them"
+
 cat >check.json <<EOF
 {"url": "$U", "admin": "$ADMIN", "sps": [],
  "inps": {"inp-a": {"url": "http://127.0.0.1:$PA", "token": "$(cat inp-a.agent)", "switchd": "$SOCK"}},
