@@ -173,12 +173,14 @@ static json_t *
 inp_json(const struct store_inp *si)
 {
     char t[32];
-    return json_pack("{s:s, s:b, s:s, s:I, s:O*, s:O*}", "name", si->id,
-                     "up", si->up, "last_seen",
+    return json_pack("{s:s, s:b, s:s, s:I, s:O*, s:O*, s:O*, s:O*}", "name",
+                     si->id, "up", si->up, "last_seen",
                      brk_time_format(si->last_seen, t, sizeof t),
                      "offer_version", (json_int_t) si->offer_version,
                      "endpoint", json_object_get(si->offer, "endpoint"),
-                     "offer", json_object_get(si->offer, "offer"));
+                     "offer", json_object_get(si->offer, "offer"),
+                     "parent_lease", json_object_get(si->offer, "parent_lease"),
+                     "real_inp", json_object_get(si->offer, "real_inp"));
 }
 
 /* POST /v1/inps (inp): registers or re-registers the caller's offer. */

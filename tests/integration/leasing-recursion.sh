@@ -2,16 +2,18 @@
 # leasing-recursion: recursion through leases, two levels deep, with the
 # real broker, agent and switchd.  One InP (inp-a: switches s1 - s2, host
 # h1 on s1 at ap1, h2 on s2 at ap2).  SP a leases two nodes and a 20M link
-# with h1 and h2 (limits: 1000 flows on its left node); it offers the lease
-# as sub-InP sub-a.  SP b leases from sub-a and offers that as sub-b; SP c
+# with h1 and h2 (limits: 1000 flows on its left node) through lamina-sp,
+# which offers the lease as sub-InP sub-a.  SP b leases from sub-a and offers that as sub-b; SP c
 # leases from sub-b: three slices on one switchd, each child inside its
 # parent (same switches, the access ports lent down to the deepest), and
 # h1 - h2 traffic passes in c's slice.  Refused, naming the limit: c
 # asking more CPU, more bandwidth, more flows or a later end than b holds,
 # and a prepare sent straight to the agent for more than b's share.  The
-# outside checker (tools/lease-check.py) passes.  Then a releases: c ends
+# outside checker (tools/lease-check.py) passes.  A child released on its
+# own gives the ports back.  Then a's lamina-sp stops and releases: c ends
 # first, then b, then a (event order), each child told with a
-# parent_ended event, every slice gone, the checker passes again.
+# parent_ended event, every slice gone, the checker passes again.  A
+# parent reaching its end takes its child along, child first.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/broker-lib.sh"
 lt_init leasing-recursion 120
@@ -78,15 +80,22 @@ lease() {   # SP-TOKEN-FILE REQUEST -> the lease id, active
 }
 vports() { sw "$SOCK" --json vport list "$1" | jq -r '[.[] | select(.vport | startswith("vl-") | not) | .vport] | sort | join(",")'; }
 
-# Level 0: sp-a leases from inp-a and offers it.
-A=$(lease sp-a.tok "$(vn a-1 inp-a 40 20M 10m '{"flows": 1000}')")
+# Level 0: sp-a runs lamina-sp, which leases from inp-a and offers the
+# lease as sub-a (the VN file's "offer").
+vn a-1 inp-a 40 20M 10m '{"flows": 1000}' | jq '. + {offer: "sub-a"}' >vn-a.json
+bg_start "$LT_BUILD/sp-controller/lamina-sp" --broker "$U" --token-file "$LT_DIR/sp-a.tok" \
+    run "$LT_DIR/vn-a.json" >sp-a.out 2>>sp-a.log
+SPA=$LT_LAST_PID
+wait_for "grep -q '^offered sub-a token ' sp-a.out" 30 || fail "lamina-sp did not offer: $(cat sp-a.out sp-a.log)"
+A=$(sed -n 's/^lease //p' sp-a.out)
 [ "$(code POST "/v1/leases/$A/offer" sp-b.tok '{"name": "sub-x"}')" = 404 ] ||
     fail "sp-b offered sp-a's lease: $(cat out)"
-[ "$(code POST "/v1/leases/$A/offer" sp-a.tok '{"name": "sub-a"}')" = 201 ] || fail "offer of $A: $(cat out)"
-[ "$(out real_inp)" = inp-a ] && [ "$(out offer.nodes.0.limits.flows)" = 1000 ] ||
+code GET /v1/inps/sub-a sp-b.tok >/dev/null
+[ "$(out real_inp)" = inp-a ] && [ "$(out parent_lease)" = "$A" ] &&
+    [ "$(out offer.nodes.0.limits.flows)" = 1000 ] ||
     fail "sub-a's offer: $(cat out)"
 wait_for "inp_up sub-a" 5 || fail "sub-a is not up"
-info "sp-a: lease $A on inp-a, offered as sub-a"
+info "sp-a: lamina-sp leased $A on inp-a and offered it as sub-a"
 
 # Level 1: sp-b leases from sub-a (its left node inherits 1000 flows) and offers it.
 B=$(lease sp-b.tok "$(vn b-1 sub-a 20 10M 8m)")
@@ -153,8 +162,10 @@ cat >check.json <<EOF
 EOF
 python3 "$LEASE_CHECK" check check.json || fail "lease-check with three nested leases"
 
-# The parent's release ends its descendants first, deepest first.
-[ "$(code POST "/v1/leases/$A/release" sp-a.tok)" = 200 ] || fail "release of $A: $(cat out)"
+# The parent's release (lamina-sp stopped) ends its descendants first,
+# deepest first.
+kill -TERM "$SPA"
+wait_for "! kill -0 $SPA 2>/dev/null" 20 || fail "lamina-sp of sp-a did not stop"
 for l in "$A:sp-a" "$B:sp-b" "$C:sp-c"; do
     code GET "/v1/leases/${l%%:*}" "${l##*:}.tok" >/dev/null
     [ "$(out state)" = ended ] || fail "lease ${l%%:*} is $(out state) after its ancestor's release"
