@@ -314,6 +314,28 @@ test_down_inp_and_window(void **state)
     vnreq_destroy(r);
 }
 
+/* Places 'fmt' (a child request: its first node's CPU and extra
+ * members, its duration) and expects EPERM with 'want' in the message. */
+static void
+sub_refused(struct fixture *f, const char *fmt, int cpu, const char *extra,
+            const char *dur, const char *want)
+{
+    struct bkd_placement p;
+    struct brk_error err;
+    struct vnreq *r;
+    char msg[512];
+    char *text = xasprintf(fmt, cpu, extra, dur);
+
+    assert_int_equal(vnreq_parse_json(text, strlen(text), brk_time_now(), &r,
+                                      &err), 0);
+    free(text);
+    assert_int_equal(place(f, r, "C2", &p, msg), EPERM);
+    if (!strstr(msg, want)) {
+        fail_msg("refusal \"%s\" does not say \"%s\"", msg, want);
+    }
+    vnreq_destroy(r);
+}
+
 /* Recursion: an active lease on inp-a offered as sub-InP "sub-p"; a
  * request placed on it becomes a PART for inp-a inside the parent's
  * (real switches, access point and path, "parent"), with the parent's
@@ -394,24 +416,10 @@ test_sub_inp(void **state)
     bkd_placement_clear(&p);
 
     /* Over the parent: flows, CPU, a later end. */
-    text = xasprintf(child, 5, ", \"limits\": {\"flows\": 101}", "30m");
-    assert_int_equal(vnreq_parse_json(text, strlen(text), now, &r, &err), 0);
-    free(text);
-    assert_int_equal(place(f, r, "C2", &p, msg), EPERM);
-    assert_non_null(strstr(msg, "vnodes[0].limits.flows: 101 over the parent's 100"));
-    vnreq_destroy(r);
-    text = xasprintf(child, 21, "", "30m");
-    assert_int_equal(vnreq_parse_json(text, strlen(text), now, &r, &err), 0);
-    free(text);
-    assert_int_equal(place(f, r, "C3", &p, msg), EPERM);
-    assert_non_null(strstr(msg, "nodes[0].cpu: 21 over the parent's 20"));
-    vnreq_destroy(r);
-    text = xasprintf(child, 5, "", "2h");
-    assert_int_equal(vnreq_parse_json(text, strlen(text), now, &r, &err), 0);
-    free(text);
-    assert_int_equal(place(f, r, "C4", &p, msg), EPERM);
-    assert_non_null(strstr(msg, "time: the lease would end after lease P1"));
-    vnreq_destroy(r);
+    sub_refused(f, child, 5, ", \"limits\": {\"flows\": 101}", "30m",
+                "vnodes[0].limits.flows: 101 over the parent's 100");
+    sub_refused(f, child, 21, "", "30m", "nodes[0].cpu: 21 over the parent's 20");
+    sub_refused(f, child, 5, "", "2h", "time: the lease would end after lease P1");
     store_lease_clear(&pl);
 }
 
