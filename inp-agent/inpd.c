@@ -542,10 +542,40 @@ inpd_wanted(struct inpd *d, int64_t now)
         }
         json_object_set_new(wanted, rec_str(part, "slice"), calls);
     }
+    /* A child's queue guarantees come out of its parent's: the parent's
+     * queue on each (switch, port) is lowered by what its running
+     * children guarantee there (their own full guarantees, read before
+     * any lowering), so the port holds no more than the parent had. */
+    const char *slice;
+    json_t *calls, *orig = json_deep_copy(wanted);
+    json_object_foreach(orig, slice, calls) {
+        const json_t *r = inpd_rec_of_slice(d, slice);
+        json_t *pcalls = r && inpd_parent_of(r)
+                         ? json_object_get(wanted, inpd_parent_of(r)) : NULL;
+        size_t i, k;
+        json_t *c, *pc;
+        json_array_foreach(pcalls ? calls : NULL, i, c) {
+            const json_t *q = json_object_get(c, "params");
+            if (strcmp(rec_str(c, "method"), "queue.set")) {
+                continue;
+            }
+            json_array_foreach(pcalls, k, pc) {
+                json_t *pq = json_object_get(pc, "params");
+                if (!strcmp(rec_str(pc, "method"), "queue.set")
+                    && !strcmp(rec_str(pq, "switch"), rec_str(q, "switch"))
+                    && !strcmp(rec_str(pq, "port"), rec_str(q, "port"))) {
+                    int64_t g = rec_int(pq, "guarantee_bps")
+                                - rec_int(q, "guarantee_bps");
+                    json_object_set_new(pq, "guarantee_bps",
+                                        json_integer(g > 0 ? g : 0));
+                }
+            }
+        }
+    }
+    json_decref(orig);
+
     /* An access port a child lease binds is lent to it: its ancestors'
      * slices go without that vport while the child runs. */
-    const char *slice;
-    json_t *calls;
     json_object_foreach(wanted, slice, calls) {
         size_t i;
         json_t *c;

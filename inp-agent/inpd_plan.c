@@ -679,6 +679,33 @@ inpd_plan_reconcile(const json_t *wanted, const json_t *actual, json_t **calls_)
                 "vport", plan_str(s, "vport")));
         }
     }
+    /* Queues of complete wanted slices whose guarantee switchd holds at
+     * another value (a parent's, lowered or given back as its children
+     * come and go): set again, before anything is built. */
+    json_object_foreach((json_t *) wanted, slice, want) {
+        if (!plan_slice_complete(want, actual)) {
+            continue;
+        }
+        size_t k;
+        json_t *c;
+        json_array_foreach(want, k, c) {
+            const json_t *p = json_object_get(c, "params");
+            if (strcmp(plan_str(c, "method"), "queue.set")) {
+                continue;
+            }
+            json_array_foreach(json_object_get(actual, "queues"), i, s) {
+                const json_t *have = json_object_get(s, "guarantee_bps");
+                if (plan_str(s, "slice") && !strcmp(plan_str(s, "slice"), slice)
+                    && plan_str(s, "switch") && plan_str(s, "port")
+                    && !strcmp(plan_str(s, "switch"), plan_str(p, "switch"))
+                    && !strcmp(plan_str(s, "port"), plan_str(p, "port"))
+                    && json_integer_value(have)
+                       != json_integer_value(json_object_get(p, "guarantee_bps"))) {
+                    plan_call(calls, "queue.set", json_deep_copy(p));
+                }
+            }
+        }
+    }
     /* Wanted slices that are missing or incomplete: built again. */
     json_object_foreach((json_t *) wanted, slice, want) {
         if (plan_slice_complete(want, actual)) {

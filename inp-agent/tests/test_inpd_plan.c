@@ -229,7 +229,8 @@ test_reconcile(void **state)
 
 /* Recursion: an openflow vnode's limits become its pipeline's; an access
  * vport the wanted calls no longer create (lent to a child) is deleted
- * before the child is built; a vlink's own vport is left alone. */
+ * before the child is built; a vlink's own vport is left alone; a queue
+ * whose guarantee changed is set again. */
 static void
 test_recursion(void **state)
 {
@@ -270,6 +271,23 @@ test_recursion(void **state)
                                                           "method")), "slice.add");
     json_decref(del);
     json_decref(repair);
+
+    /* A parent's queue lowered (or given back): set again. */
+    json_t *w5 = load("{\"L5\": [{\"method\": \"slice.add\", \"params\": {\"name\": \"L5\"}},"
+                      " {\"method\": \"queue.set\", \"params\": {\"slice\": \"L5\","
+                      "  \"switch\": \"s1\", \"port\": \"to2\", \"guarantee_bps\": 5}}]}");
+    json_t *a5 = load("{\"slices\": [{\"name\": \"L5\"}], \"queues\": [{\"slice\": \"L5\","
+                      " \"switch\": \"s1\", \"port\": \"to2\", \"guarantee_bps\": 9}]}");
+    assert_int_equal(inpd_plan_reconcile(w5, a5, &repair), 1);
+    assert_json_equal(json_array_get(repair, 0),
+                      json_array_get(json_object_get(w5, "L5"), 1));
+    json_decref(repair);
+    json_object_set_new(json_array_get(json_object_get(a5, "queues"), 0),
+                        "guarantee_bps", json_integer(5));
+    assert_int_equal(inpd_plan_reconcile(w5, a5, &repair), 0);
+    json_decref(repair);
+    json_decref(a5);
+    json_decref(w5);
     json_decref(actual);
     json_decref(wanted);
     json_decref(p7);

@@ -154,6 +154,10 @@ wait_for "[ \"\$(vports L$C)\" = h1,h2 ] && [ -z \"\$(vports L$B)\" ]" 10 ||
     fail "the ports did not go to L$C again"
 wait_for "nsx h1 ping -c 1 -W 1 10.12.0.2" 20 || fail "h1 cannot reach h2 in slice L$C again"
 info "released on its own, $C gave h1 and h2 back to L$B; a new lease $C took them"
+# The guarantees on s1:to-s2 come out of the parents': 20M in all.
+qg() { sw "$SOCK" --json queue list "$1" | jq -r '.[] | select(.switch == "s1" and .port == "to-s2") | .guarantee_bps'; }
+wait_for "[ \"\$(qg L$A)\" = 10000000 ] && [ \"\$(qg L$B)\" = 5000000 ] && [ \"\$(qg L$C)\" = 5000000 ]" 10 ||
+    fail "guarantees on s1:to-s2 not carved from the parents': L$A $(qg "L$A"), L$B $(qg "L$B"), L$C $(qg "L$C")"
 
 cat >check.json <<EOF
 {"url": "$U", "admin": "$ADMIN", "sps": [],
