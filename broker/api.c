@@ -140,25 +140,31 @@ out:
 
 /* ---- InPs ---- */
 
-/* The leases (not final) that touch InP 'inp' and that 'who' may see. */
+/* The leases (not final) that touch InP 'inp' and that 'who' may see.  A
+ * lease placed on a sub-InP touches it too (it is billed there), and the
+ * SP that offers a sub-InP ('owner') sees the leases on it. */
 static json_t *
-leases_touching(struct bkd *b, const char *inp, const struct bkd_principal *who)
+leases_touching(struct bkd *b, const char *inp, const char *owner,
+                const struct bkd_principal *who)
 {
     struct store_lease *ls;
     size_t n;
     struct brk_error err;
     json_t *out = json_array();
+    bool all = who->role != STORE_ROLE_SP || (owner && !strcmp(owner, who->id));
 
     if (who->role == STORE_ROLE_INP && strcmp(who->id, inp)) {
         return out;             /* another InP's leases are not its business */
     }
-    if (store_lease_list(b->store, who->role == STORE_ROLE_SP ? who->id : NULL,
-                         LEASE_NONE, &ls, &n, &err)) {
+    if (store_lease_list(b->store, all ? NULL : who->id, LEASE_NONE, &ls, &n,
+                         &err)) {
         return out;
     }
     for (size_t i = 0; i < n; i++) {
         if (!lease_state_is_final(ls[i].state)
-            && json_object_get(json_object_get(ls[i].parts, "parts"), inp)) {
+            && (json_object_get(json_object_get(ls[i].parts, "parts"), inp)
+                || json_object_get(json_object_get(ls[i].parts, "bills"),
+                                   inp))) {
             json_array_append_new(out, json_pack(
                 "{s:s, s:s, s:s}", "id", ls[i].id, "sp", ls[i].sp,
                 "state", lease_state_name(ls[i].state)));
@@ -309,7 +315,9 @@ h_inp_list(struct http_request *req, void *aux, struct http_response *resp)
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *j = inp_json(&inps[i]);
-            json_t *ls = leases_touching(b, inps[i].id, req->principal);
+            json_t *ls = leases_touching(
+                b, inps[i].id, json_string_value(json_object_get(
+                                   inps[i].offer, "owner")), req->principal);
             json_object_set_new(j, "leases", json_integer(json_array_size(ls)));
             json_decref(ls);
             json_array_append_new(a, j);
@@ -336,8 +344,10 @@ h_inp_show(struct http_request *req, void *aux, struct http_response *resp)
         http_error(resp, 503, "store", NULL, "%s", err.msg);
     } else {
         json_t *j = inp_json(&si);
-        json_object_set_new(j, "leases", leases_touching(b, si.id,
-                                                         req->principal));
+        json_object_set_new(j, "leases", leases_touching(
+                                b, si.id, json_string_value(json_object_get(
+                                              si.offer, "owner")),
+                                req->principal));
         json_decref(si.offer);
         http_reply(resp, 200, j);
     }

@@ -99,6 +99,9 @@ info "sp-a: lamina-sp leased $A on inp-a and offered it as sub-a"
 
 # Level 1: sp-b leases from sub-a (its left node inherits 1000 flows) and offers it.
 B=$(lease sp-b.tok "$(vn b-1 sub-a 20 10M 8m)")
+code GET /v1/inps/sub-a sp-a.tok >/dev/null
+[ "$(out leases.0.id)" = "$B" ] && [ "$(out leases.0.sp)" = sp-b ] ||
+    fail "sp-a does not see lease $B on its sub-InP: $(cat out)"
 code GET "/v1/leases/$B" sp-b.tok >/dev/null
 [ "$(out parts.inp-a.parent)" = "L$A" ] && [ "$(out parts.inp-a.vnodes.0.switch)" = s1 ] &&
     [ "$(out parts.inp-a.vnodes.0.limits.flows)" = 1000 ] &&
