@@ -17,7 +17,7 @@
  * The ring grows with the bursts it meets.  It starts with 'frames' frames
  * of 2 KiB (default 512, 1 MiB of pinned kernel memory per port, so that a
  * 754-host map stays small) and doubles, up to 'max-frames' (default
- * 8192, 16 MiB), whenever the worker finds it half full: a TCP sender
+ * 8192, 16 MiB), whenever the worker finds it an eighth full: a TCP sender
  * across a long emulated path bursts a window at once (a 512-frame ring
  * dropped 3% of a stream's segments across Cogentco; none were lost at
  * 4096).  A bigger ring cannot replace a mapped one on the same socket
@@ -95,7 +95,7 @@ struct dp_afp {
     int state;                  /* enum dp_afp_state, atomic */
     unsigned ifindex;
     char ifname[IF_NAMESIZE];
-    const char *port_name;
+    struct dp_port *port;
     unsigned max_frames;        /* growth stops here */
     unsigned fanout;            /* PACKET_FANOUT value to join, 0: none */
     unsigned grows;             /* rings replaced so far */
@@ -256,11 +256,13 @@ afp_grow(struct dp_afp *a, unsigned frames)
     a->fresh = r;
     a->grows++;
     __atomic_store_n(&a->state, AFP_FRESH, __ATOMIC_RELEASE);
+    /* It may be blocked on the old socket, which receives no more. */
+    dp_worker_kick(&dp.workers[a->port->sw->worker]);
     return 0;
 
 fail:
     fprintf(stderr, "lamina-switchd: port %s (afpacket:%s): cannot grow the "
-            "receive ring to %u frames, it stays at %u: %s\n", a->port_name,
+            "receive ring to %u frames, it stays at %u: %s\n", a->port->name,
             a->ifname, frames, a->cur->n_frames, why);
     a->max_frames = a->cur->n_frames;
     __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
@@ -399,7 +401,7 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
     }
     a->ifindex = idx;
     memcpy(a->ifname, ifname, sizeof a->ifname);
-    a->port_name = p->name;
+    a->port = p;
     a->max_frames = max_frames;
 
     /* A fanout group of its own (see the top of the file). */
@@ -584,10 +586,11 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         afp_wake_grower();
     }
     got = afp_ring_rx(p, r, pkts, n);
-    /* Half full (the frame half a ring ahead is filled too): ask for a
-     * bigger ring before this one overflows. */
+    /* An eighth full (the frame an eighth of a ring ahead is filled
+     * too): ask for a bigger ring well before this one overflows; a
+     * worker that loses its core for a few ms must find room. */
     if (unlikely(got == n) && r->n_frames < a->max_frames
-        && afp_ring_user(r, (r->next + r->n_frames / 2) & (r->n_frames - 1))
+        && afp_ring_user(r, (r->next + r->n_frames / 8) & (r->n_frames - 1))
         && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
         __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);
         afp_wake_grower();
