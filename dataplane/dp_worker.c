@@ -116,7 +116,6 @@ dp_quiesce(void)
     }
     for (unsigned i = 0; i < dp.n_workers; i++) {
         seen[i] = __atomic_load_n(&dp.workers[i].rounds, __ATOMIC_SEQ_CST);
-        dp_worker_kick(&dp.workers[i]);
     }
     /* Two new rounds: the one under way when the caller changed its
      * pointer has ended (a worker's reads in a round come before its
@@ -124,6 +123,7 @@ dp_quiesce(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         while (dp.workers[i].running
                && __atomic_load_n(&dp.workers[i].rounds, __ATOMIC_ACQUIRE) - seen[i] < 2) {
+            dp_worker_kick(&dp.workers[i]);     /* blocked between rounds */
             rte_pause();
         }
     }
