@@ -72,7 +72,6 @@ struct dp_afp_ring {
     size_t size;
     unsigned n_frames;
     unsigned next;              /* next rx frame to look at (worker) */
-    uint64_t kernel_drops;      /* PACKET_STATISTICS, summed */
 };
 
 /* Where a port's ring growth stands.  Each state is left by one side:
@@ -99,13 +98,12 @@ struct dp_afp {
     unsigned max_frames;        /* growth stops here */
     unsigned fanout;            /* PACKET_FANOUT value to join, 0: none */
     unsigned grows;             /* rings replaced so far */
-    uint64_t drops_closed;      /* kernel drops of rings closed */
+    uint64_t kernel_drops;      /* PACKET_STATISTICS of all its rings */
     struct dp_afp *next_afp;    /* in afp_list */
 };
 
 /* The grower thread and the ports it serves: the list, each port's
- * 'fresh', 'done', 'drops_closed' and ring statistics are under
- * afp_mutex. */
+ * 'fresh', 'done' and 'kernel_drops' are under afp_mutex. */
 static pthread_mutex_t afp_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct dp_afp *afp_list;
 static int afp_wake_fd = -1;    /* eventfd: the worker asks, grower acts */
@@ -198,17 +196,16 @@ afp_bind(int fd, unsigned ifindex)
     return bind(fd, (struct sockaddr *) &sll, sizeof sll) ? errno : 0;
 }
 
-/* Reads the kernel's drop counter of 'r' into its sum (the kernel resets
- * it on every read).  Under afp_mutex. */
-static void
+/* Returns the frames the kernel dropped for a full ring 'r' since the
+ * last call (the kernel resets its counter on every read). */
+static uint64_t
 afp_ring_poll_drops(struct dp_afp_ring *r)
 {
     struct tpacket_stats st;
     socklen_t len = sizeof st;
 
-    if (r && !getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len)) {
-        r->kernel_drops += st.tp_drops;
-    }
+    return r && !getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len)
+           ? st.tp_drops : 0;
 }
 
 /* Replaces the ring of 'a' by one twice as big (grower thread, under
@@ -245,8 +242,6 @@ afp_grow(struct dp_afp *a, unsigned frames)
         afp_ring_close(r);
         goto fail;
     }
-    afp_ring_poll_drops(r);     /* what its filter dropped is no loss */
-    r->kernel_drops = 0;
     error = afp_set_fanout_member(r->fd, 1);
     if (error) {
         snprintf(why, sizeof why, "switching the group: %s", strerror(error));
@@ -286,8 +281,7 @@ afp_grower_main(void *arg)
             int st = __atomic_load_n(&a->state, __ATOMIC_ACQUIRE);
 
             if (st == AFP_DONE) {
-                afp_ring_poll_drops(a->done);
-                a->drops_closed += a->done->kernel_drops;
+                a->kernel_drops += afp_ring_poll_drops(a->done);
                 afp_ring_close(a->done);
                 a->done = NULL;
                 __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
@@ -467,9 +461,8 @@ dp_afp_kernel_drops(struct dp_port *p)
     pthread_mutex_lock(&afp_mutex);
     /* 'cur' and 'old' are the worker's to swap, not to close: the grower
      * closes rings under this mutex, and only 'done' ones. */
-    struct dp_afp_ring *cur = __atomic_load_n(&a->cur, __ATOMIC_ACQUIRE);
-    afp_ring_poll_drops(cur);
-    sum = a->drops_closed + cur->kernel_drops;
+    a->kernel_drops += afp_ring_poll_drops(__atomic_load_n(&a->cur, __ATOMIC_ACQUIRE));
+    sum = a->kernel_drops;
     pthread_mutex_unlock(&afp_mutex);
     return sum;
 }
