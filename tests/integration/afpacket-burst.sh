@@ -5,7 +5,8 @@
 # bursts of 4,096 full-size frames are sent until the port reports a ring
 # of 8,192 frames, then one more burst of 4,000 frames, counted on both
 # sides, must arrive with no frame dropped by the kernel for a full ring.
-# A port with max-frames equal to frames keeps its size (and, under the
+# Idle, the worker blocks (few rounds a second) and a frame wakes it.  A
+# port with max-frames equal to frames keeps its size (and, under the
 # same bursts, shows the drops as "kernel-ring").
 . "$(dirname "$0")/lib.sh"
 lt_init afpacket-burst 90
@@ -64,6 +65,23 @@ info "burst of 4000: port a received $((rx1 - rx0)), port b sent $((tx1 - tx0)),
 [ "$((k1 - k0))" = 0 ] || fail "$((k1 - k0)) frames of the burst dropped for a full ring"
 [ "$((rx1 - rx0))" -ge 4000 ] || fail "port a received only $((rx1 - rx0)) of 4000 frames"
 [ "$got" -ge 3800 ] || fail "host b received only $got of 4000 frames"
+
+# Idle, the worker blocks on its ports' sockets (every port here is an
+# afpacket: port): a few rounds a second, not thousands; a frame wakes it.
+sleep 0.5
+r0=$(lamina --json switch workers | json_get 0.rounds)
+sleep 2
+r1=$(lamina --json switch workers | json_get 0.rounds)
+info "idle worker: $((r1 - r0)) rounds in 2 s, $(lamina --json switch workers | json_get 0.blocks) blocks so far"
+[ $((r1 - r0)) -lt 200 ] || fail "an idle worker ran $((r1 - r0)) rounds in 2 s (it should block)"
+nsx b "$LT_BUILD/tools/lamina-gen" recv --iface eth0 --duration 3 --json >"$LT_DIR/wake.json" &
+r=$!
+sleep 0.5
+nsx a "$LT_BUILD/tools/lamina-gen" send --iface eth0 --src-mac 02:00:00:00:00:01 \
+    --dst-mac 02:00:00:00:00:02 --rate 10 --size 100 --count 10 --duration 2 >/dev/null
+wait $r
+[ "$(json_get packets <"$LT_DIR/wake.json")" -ge 10 ] ||
+    fail "a blocked worker forwarded only $(json_get packets <"$LT_DIR/wake.json") of 10 frames sent 0.1 s apart"
 
 # The fixed ring: it stays at 256 frames, and what overflows it is counted.
 for n in 1 2 3; do burst c 02:00:00:00:00:03 4096 fixed; done
