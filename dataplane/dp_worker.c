@@ -927,9 +927,9 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
 {
     unsigned n = 0;
 
-    for (uint32_t s = 0; s < wk->n_switches; s++) {
-        const struct dp_switch *sw = wk->switches[s];
-        unsigned need = n + sw->n_ports + 1;
+    for (uint32_t s = 0; s <= wk->n_switches; s++) {
+        const struct dp_switch *sw = s < wk->n_switches ? wk->switches[s] : NULL;
+        unsigned need = n + (sw ? sw->n_ports : 0) + 1;
 
         if (need > wk->pfds_cap) {
             struct pollfd *pf = realloc(wk->pfds, 2 * need * sizeof *pf);
@@ -938,6 +938,9 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
             }
             wk->pfds = pf;
             wk->pfds_cap = 2 * need;
+        }
+        if (!sw) {
+            break;              /* room for the kick descriptor */
         }
         for (uint16_t i = 0; i < sw->n_ports; i++) {
             const struct dp_port *p = sw->ports[i];
@@ -950,19 +953,17 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
                 wk->pfds[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
             } else if (p->type == DP_PORT_RING) {
                 /* What this worker sends into a link it reads in the
-                 * next round; another worker's frames would not wake it. */
+                 * next round; another worker's frames would not wake it,
+                 * nor those of a ring without a link (tests' dummies). */
                 const struct dp_link *l = p->link;
-                const struct dp_port *peer = l->ends[l->ends[0] == p];
-                if (peer->sw->worker != w) {
+                const struct dp_port *peer = l ? l->ends[l->ends[0] == p] : NULL;
+                if (!peer || peer->sw->worker != w) {
                     return 0;
                 }
             } else {
                 return 0;
             }
         }
-    }
-    if (!wk->pfds_cap) {
-        return 0;
     }
     wk->pfds[n++] = (struct pollfd) { .fd = wk->kick_fd, .events = POLLIN };
     return n;
