@@ -15,7 +15,8 @@ ns_add a; ns_add b; ns_add c
 veth_add a eth0 a 02:00:00:00:00:01 -
 veth_add b eth0 b 02:00:00:00:00:02 -
 veth_add c eth0 c 02:00:00:00:00:03 -
-start_switchd
+MPORT=$(lt_free_port)
+start_switchd --metrics "127.0.0.1:$MPORT"
 lamina switch add s1 >/dev/null || fail "switch add"
 lamina port add s1 a "afpacket:$(rif a)" >/dev/null || fail "port a"
 lamina port add s1 b "afpacket:$(rif b)" >/dev/null || fail "port b"
@@ -88,4 +89,13 @@ for n in 1 2 3; do burst c 02:00:00:00:00:03 4096 fixed; done
 [ "$(port c ring_frames)" = 256 ] || fail "port c's fixed ring grew to $(port c ring_frames)"
 [ "$(port c ring_grows)" = 0 ] || fail "port c's fixed ring grew"
 info "port c (fixed 256 frames): $(kring c) kernel-ring drops over 3 bursts of 4096"
+
+# The same figures where a monitoring system reads them.
+command -v curl >/dev/null || pass "(curl is not installed: metrics not checked)"
+curl -sf -o "$LT_DIR/metrics.txt" "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics"
+grep -q '^lamina_port_ring_frames{switch="s1",port="a"} 8192$' "$LT_DIR/metrics.txt" ||
+    fail "no ring size of port a in the metrics: $(grep ring_frames "$LT_DIR/metrics.txt")"
+grep -q "^lamina_port_drops_total{switch=\"s1\",port=\"c\",reason=\"kernel-ring\"} $(kring c)\$" \
+    "$LT_DIR/metrics.txt" ||
+    fail "port c's kernel-ring drops are not in the metrics: $(grep 'port="c",reason="kernel-ring"' "$LT_DIR/metrics.txt")"
 pass
