@@ -150,7 +150,8 @@ for m in "${MAPS[@]}"; do
     sock=$(jget daemon.socket <"$TMP/st.json")
     k0=$(kring_drops "$sock")
     read -r tcp retr < <(iperf_mbps "$name-$a" "$name-$b" "$ip_b")
-    kring=$(( $(kring_drops "$sock") - k0 ))
+    kring=$(awk -v a="$k0" -v b="$(kring_drops "$sock")" \
+        'BEGIN {print (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) ? b - a : "nan"}')
     t0=$(now)
     "$LAMINA" topo down --name "$name" >/dev/null 2>&1
     down_s=$(since "$t0")
@@ -160,7 +161,7 @@ for m in "${MAPS[@]}"; do
     [ $first = 1 ] || echo "," >>"$OUT"
     first=0
     printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "tcp_retrans_pct": %s, "kernel_ring_drops": %s, "down_s": %s}' \
-        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "$retr" "$kring" "$down_s" >>"$OUT"
+        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "${retr:-null}" "${kring/nan/null}" "$down_s" >>"$OUT"
 done
 
 if [ "${BENCH_TOPO_CHAIN:-1}" = 0 ]; then
