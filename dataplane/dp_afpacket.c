@@ -471,9 +471,18 @@ unsigned
 dp_afp_ring_frames(const struct dp_port *p, unsigned *grows)
 {
     const struct dp_afp *a = p->afp;
+    unsigned frames = 0;
 
-    *grows = a ? a->grows : 0;
-    return a ? __atomic_load_n(&a->cur, __ATOMIC_ACQUIRE)->n_frames : 0;
+    *grows = 0;
+    if (a) {
+        /* Under the mutex: the grower frees only rings the worker let go
+         * of, and only under it. */
+        pthread_mutex_lock(&afp_mutex);
+        *grows = a->grows;
+        frames = __atomic_load_n(&a->cur, __ATOMIC_ACQUIRE)->n_frames;
+        pthread_mutex_unlock(&afp_mutex);
+    }
+    return frames;
 }
 
 int
