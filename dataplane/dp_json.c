@@ -211,6 +211,11 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_object_set_new(j, "switch", json_string(sw->name));
                 json_object_set_new(j, "name", json_string(p->name));
                 json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));
+                if (p->type == DP_PORT_AFP) {
+                    unsigned grows, frames = dp_afp_ring_frames(p, &grows);
+                    json_object_set_new(j, "ring_frames", json_integer(frames));
+                    json_object_set_new(j, "ring_grows", json_integer(grows));
+                }
                 if (p->link) {
                     json_object_set_new(j, "link", json_string(p->link->name));
                 }
@@ -350,11 +355,12 @@ dp_workers_to_json(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         struct dp_worker *w = &dp.workers[i];
         json_array_append_new(workers, json_pack(
-            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
+            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
             "switches", w->n_switches, "rounds", (json_int_t) w->rounds,
             "busy_rounds", (json_int_t) w->busy_rounds,
             "sleeps", (json_int_t) w->sleeps,
-            "sleep_ns", (json_int_t) w->sleep_ns, "packets", (json_int_t) w->pkts));
+            "sleep_ns", (json_int_t) w->sleep_ns, "blocks", (json_int_t) w->blocks,
+            "packets", (json_int_t) w->pkts));
     }
     return workers;
 }

@@ -256,6 +256,14 @@ struct dp_worker {
     uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
+    /* Idle: a worker whose ports can all wake it blocks in ppoll() on
+     * them and on 'kick_fd' (dp_worker_block()); 'blocked' says so to
+     * whoever has work for it (dp_worker_kick()). */
+    int kick_fd;                /* eventfd */
+    int blocked;                /* atomic */
+    uint64_t blocks;
+    struct pollfd *pfds;
+    unsigned pfds_cap;
 };
 
 struct dp {
@@ -287,6 +295,8 @@ extern struct dp dp;
 int dp_worker_main(void *arg);
 void dp_worker_publish(void);          /* rebuild per-worker lists */
 bool dp_worker_pause_requested(void);
+/* Wakes worker 'wk' if it is blocked waiting for traffic (any thread). */
+void dp_worker_kick(struct dp_worker *wk);
 uint64_t dp_now_ns(void);
 
 /* Queues (dp_slice.c). */
@@ -337,6 +347,12 @@ void dp_port_afp_close(struct dp_port *);
 uint16_t dp_afp_rx(struct dp_port *, struct rte_mbuf **, uint16_t);
 /* Frames the kernel dropped for a full ring so far (control thread). */
 uint64_t dp_afp_kernel_drops(struct dp_port *);
+/* Frames the port's receive ring holds now; '*grows', how many times it
+ * has grown. */
+unsigned dp_afp_ring_frames(const struct dp_port *, unsigned *grows);
+/* The descriptor that polls readable when the port has a frame, or -1
+ * while its ring is being replaced (worker). */
+int dp_afp_poll_fd(const struct dp_port *);
 uint16_t dp_afp_tx(struct dp_port *, struct rte_mbuf **, uint16_t);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);

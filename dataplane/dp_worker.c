@@ -16,8 +16,17 @@
  * the one exception, as in any learning bridge).  When a round finds no
  * work, the loop backs off in doubling sleeps up to DP_IDLE_MAX_US, so an
  * idle switch costs little CPU and still wakes within a millisecond.
+ * Past that, a worker whose ports can all wake it (afpacket: ports, and
+ * in-process links whose other end it serves itself) blocks in ppoll()
+ * on their sockets until a frame arrives, its next timer (a delay line)
+ * is due, or the control side kicks it (a pause, an injected frame):
+ * an idle switch then costs nothing per round, however many ports and
+ * slices it holds.  DPDK ethdev ports cannot wake it: with one of them,
+ * the worker keeps sleeping in short steps.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <time.h>
@@ -33,6 +42,7 @@
 
 #define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
 #define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
+#define DP_BLOCK_MAX_MS 1000        /* longest block without a timer */
 
 static volatile int dp_pause_req;
 static volatile int dp_paused[DP_MAX_WORKERS];
@@ -60,6 +70,7 @@ dp_pause(void)
     }
     __atomic_store_n(&dp_pause_req, 1, __ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < dp.n_workers; i++) {
+        dp_worker_kick(&dp.workers[i]);
         while (dp.workers[i].running
                && !__atomic_load_n(&dp_paused[i], __ATOMIC_SEQ_CST)) {
             rte_pause();
@@ -112,6 +123,7 @@ dp_quiesce(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         while (dp.workers[i].running
                && __atomic_load_n(&dp.workers[i].rounds, __ATOMIC_ACQUIRE) - seen[i] < 2) {
+            dp_worker_kick(&dp.workers[i]);     /* blocked between rounds */
             rte_pause();
         }
     }
@@ -894,6 +906,102 @@ dp_worker_sleep(struct dp_worker *wk, uint64_t ns)
     wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
 }
 
+void
+dp_worker_kick(struct dp_worker *wk)
+{
+    uint64_t one = 1;
+
+    /* Seq-cst against the worker's store of 'blocked' and its last look
+     * at its inputs: either it sees the caller's work, or the caller
+     * sees it blocked. */
+    if (__atomic_load_n(&wk->blocked, __ATOMIC_SEQ_CST) && wk->kick_fd > 0
+        && write(wk->kick_fd, &one, sizeof one) < 0) {
+        /* The counter is full: the worker is being woken. */
+    }
+}
+
+/* Fills wk->pfds with what can wake 'wk': its kick descriptor and every
+ * port's socket.  Returns how many, or 0 if some port cannot wake it. */
+static unsigned
+dp_worker_wakers(struct dp_worker *wk, unsigned w)
+{
+    unsigned n = 0;
+
+    for (uint32_t s = 0; s <= wk->n_switches; s++) {
+        const struct dp_switch *sw = s < wk->n_switches ? wk->switches[s] : NULL;
+        unsigned need = n + (sw ? sw->n_ports : 0) + 1;
+
+        if (need > wk->pfds_cap) {
+            struct pollfd *pf = realloc(wk->pfds, 2 * need * sizeof *pf);
+            if (!pf) {
+                return 0;
+            }
+            wk->pfds = pf;
+            wk->pfds_cap = 2 * need;
+        }
+        if (!sw) {
+            break;              /* room for the kick descriptor */
+        }
+        for (uint16_t i = 0; i < sw->n_ports; i++) {
+            const struct dp_port *p = sw->ports[i];
+
+            if (p->type == DP_PORT_AFP) {
+                int fd = dp_afp_poll_fd(p);
+                if (fd < 0) {
+                    return 0;
+                }
+                wk->pfds[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
+            } else if (p->type == DP_PORT_RING) {
+                /* What this worker sends into a link it reads in the
+                 * next round; another worker's frames would not wake it,
+                 * nor those of a ring without a link (tests' dummies). */
+                const struct dp_link *l = p->link;
+                const struct dp_port *peer = l ? l->ends[l->ends[0] == p] : NULL;
+                if (!peer || peer->sw->worker != w) {
+                    return 0;
+                }
+            } else {
+                return 0;
+            }
+        }
+    }
+    wk->pfds[n++] = (struct pollfd) { .fd = wk->kick_fd, .events = POLLIN };
+    return n;
+}
+
+/* Blocks 'wk' until a port has a frame, the control side kicks it, or
+ * 'timeout_ns' pass.  Returns false, at once, if it cannot block. */
+static bool
+dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
+{
+    unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w) : 0;
+
+    if (!n) {
+        return false;
+    }
+    __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
+    if (!rte_ring_empty(wk->inject) || dp_worker_pause_requested() || !wk->running) {
+        __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    if (timeout_ns > DP_BLOCK_MAX_MS * 1000000ull) {
+        timeout_ns = DP_BLOCK_MAX_MS * 1000000ull;
+    }
+    struct timespec ts = { .tv_sec = timeout_ns / 1000000000ull,
+                           .tv_nsec = timeout_ns % 1000000000ull };
+    uint64_t t0 = rte_rdtsc(), v;
+
+    ppoll(wk->pfds, n, &ts, NULL);
+    __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+    if (wk->pfds[n - 1].revents & POLLIN && read(wk->kick_fd, &v, sizeof v) < 0) {
+        /* Another read took it. */
+    }
+    wk->sleeps++;
+    wk->blocks++;
+    wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
+    return true;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -988,6 +1096,10 @@ dp_worker_main(void *arg)
             continue;
         }
         if (++idle_rounds < DP_IDLE_SPIN_ROUNDS) {
+            continue;
+        }
+        if (backoff_ns >= DP_IDLE_MAX_US * 1000ull
+            && dp_worker_block(wk, w, next)) {
             continue;
         }
         backoff_ns = backoff_ns ? backoff_ns * 2 : 1000;

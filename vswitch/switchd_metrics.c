@@ -110,6 +110,9 @@ switchd_metrics_collect(struct metrics *m, void *aux)
     metrics_declare(m, "lamina_port_rate_bytes_per_second", METRICS_GAUGE,
                     "Configured egress rate of the port in bytes/s (0: the "
                     "device's).");
+    metrics_declare(m, "lamina_port_ring_frames", METRICS_GAUGE,
+                    "Frames the receive ring of an afpacket: port holds now "
+                    "(it grows with bursts).");
     metrics_declare(m, "lamina_slice_mbufs_held", METRICS_GAUGE,
                     "Packet buffers the slice holds in queues now.");
     metrics_declare(m, "lamina_queue_packets", METRICS_GAUGE,
@@ -134,6 +137,10 @@ switchd_metrics_collect(struct metrics *m, void *aux)
         add_counter_set(m, "lamina_port", j, kv, 2);
         metrics_add_labels(m, "lamina_port_rate_bytes_per_second",
                            jnum(j, "rate_bps") / 8, kv, 2);
+        if (json_object_get(j, "ring_frames")) {
+            metrics_add_labels(m, "lamina_port_ring_frames",
+                               jnum(j, "ring_frames"), kv, 2);
+        }
     }
     json_array_foreach (json_object_get(stats, "slices"), i, j) {
         const json_t *per_sw;
