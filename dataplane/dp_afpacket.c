@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -154,6 +155,28 @@ dp_port_afp_close(struct dp_port *p)
         free(a);
         p->afp = NULL;
     }
+}
+
+int
+dp_afp_mac(const struct dp_port *p, uint8_t mac[6])
+{
+    const char *ifn = p->devargs ? strchr(p->devargs, ':') : NULL;
+    struct ifreq ifr;
+
+    if (!p->afp || !ifn) {
+        return EINVAL;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    size_t n = strcspn(ifn + 1, ",");
+    if (n >= sizeof ifr.ifr_name) {
+        return EINVAL;
+    }
+    memcpy(ifr.ifr_name, ifn + 1, n);
+    if (ioctl(p->afp->fd, SIOCGIFHWADDR, &ifr)) {
+        return errno;
+    }
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    return 0;
 }
 
 uint64_t

@@ -211,6 +211,9 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_object_set_new(j, "switch", json_string(sw->name));
                 json_object_set_new(j, "name", json_string(p->name));
                 json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));
+                if (p->type == DP_PORT_TUN) {
+                    json_object_set_new(j, "tunnel", dp_tunnel_to_json(p));
+                }
                 if (p->link) {
                     json_object_set_new(j, "link", json_string(p->link->name));
                 }
