@@ -649,14 +649,17 @@ tun_icmp_too_big(struct dp_tunnel *t, const uint8_t *lbl, const uint8_t *in,
     memcpy(e, in + 6, 6);
     memcpy(e + 6, in, 6);
     tun_put16(e + 12, ETHTYPE_IPV4);
-    /* IPv4 from the tunnel's address of the underlay to the sender. */
+    /* IPv4 from the packet's destination to its sender: the pseudowire
+     * has no address of its own in the slice, and the destination is one
+     * the sender routes to (a source it has no route to would fail the
+     * sender's reverse-path filter). */
     struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *) (e + ETH_HLEN_);
     memset(h, 0, sizeof *h);
     h->version_ihl = 0x45;
     h->total_length = htons(20 + icmp_len);
     h->time_to_live = 64;
     h->next_proto_id = IPPROTO_ICMP;
-    memcpy(&h->src_addr, &t->underlay->ul->local, 4);
+    memcpy(&h->src_addr, ip + 16, 4);
     memcpy(&h->dst_addr, ip + 12, 4);
     h->hdr_checksum = rte_ipv4_cksum(h);
     /* ICMP type 3 code 4 with the next-hop MTU, quoting the packet. */
@@ -666,7 +669,8 @@ tun_icmp_too_big(struct dp_tunnel *t, const uint8_t *lbl, const uint8_t *in,
     c[1] = 4;
     tun_put16(c + 6, t->inner_mtu);
     memcpy(c + 8, ip, quote);
-    tun_put16(c + 2, ~rte_raw_cksum(c, icmp_len) & 0xffff);
+    uint16_t sum = ~rte_raw_cksum(c, icmp_len);  /* in memory order */
+    memcpy(c + 2, &sum, 2);
     if (rte_ring_sp_enqueue(t->rx, m)) {
         rte_pktmbuf_free(m);
         t->ctr[DP_TUNNEL_RX_FULL]++;
