@@ -15,8 +15,10 @@ TUN_MAC_B=02:00:00:00:bb:01
 
 # tun_switchd M: starts a lamina-switchd inside machine M's namespace,
 # managed on $LT_DIR/M.sock.
+# Its PID in TUN_PID_M.
 tun_switchd() {
     lt_switchd_spawn "$1" "$LT_DIR/$1.sock" "$LT_DIR/$1.state" "$LT_DIR/$1.log"
+    printf -v "TUN_PID_$1" %s "$LT_LAST_PID"
 }
 
 # tunl M ARGS...: the lamina CLI on machine M's switchd.

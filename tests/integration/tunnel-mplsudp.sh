@@ -6,7 +6,8 @@
 # 6635, label 1000, source ports in 49152..65535) and holds nothing but
 # the tunnel and ARP; each switch resolved its next hop by ARP (the
 # neighbour has the peer's underlay MAC) and answered the peer's ARP
-# itself (the underlay interfaces have no kernel address).
+# itself (the underlay interfaces have no kernel address); refusals;
+# mb's switchd restarts from its state file with the tunnel.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init tunnel-mplsudp 90
@@ -69,4 +70,11 @@ tunl ma port add sma tun2 "mplsudp:underlay=ul,local=$TUN_IP_A,remote=$TUN_IP_B"
 err=$(tunl ma port add sma tun3 "mplsudp:underlay=ul,local=$TUN_IP_A" 2>&1) &&
     fail "a tunnel without a remote accepted"
 echo "$err" | grep -q "remote" || fail "the refusal does not name what is missing: $err"
+
+# The tunnel is in the state file: mb restarts with it and ha reaches hb.
+lt_stop_pid "$TUN_PID_mb"
+tun_switchd mb
+[ "$(tunl mb --json port list | json_get 2.devargs)" = \
+  "mplsudp:underlay=ul,local=$TUN_IP_B,remote=$TUN_IP_A" ] || fail "mb's tunnel not restored"
+wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "ha cannot reach hb after mb restarted"
 pass
