@@ -1,6 +1,6 @@
 /*
  * dp_tunnel: substrate links whose far end is in another lamina-switchd,
- * carried over an IP underlay as MPLS-in-UDP (RFC 7510).
+ * carried over an IPv4 or IPv6 underlay as MPLS-in-UDP (RFC 7510).
  *
  * What?  A tunnel is a port of a switch ("mplsudp:" devargs) that the rest
  * of the dataplane treats like the end of a substrate link: it carries
@@ -8,7 +8,7 @@
  * frame), so border and transit virtual links (dp_vlink.c) cross it with
  * labels agreed with the other process, exactly as they cross a border
  * port on a veth.  On transmit the outer Ethernet header is replaced by
- * Ethernet/IPv4/UDP to port 6635 and the frame leaves on the tunnel's
+ * Ethernet/IP/UDP to port 6635 and the frame leaves on the tunnel's
  * underlay port; the UDP source port is a hash of the inner flow (RFC
  * 7510 section 3) so that underlay ECMP spreads the flows.  On receive
  * the underlay port hands each UDP 6635 datagram for its address to the
@@ -18,18 +18,20 @@
  *     mplsudp:underlay=PORT,local=IP,remote=IP[,nexthop=IP][,mtu=N][,mac=MAC]
  *
  * 'underlay' is another port of the same switch (any DPDK or afpacket
- * port) that then serves tunnels only: it answers ARP for 'local' itself,
- * and resolves the next hop ('nexthop', default 'remote') by ARP,
- * refreshing the entry while the tunnel lives.  Several tunnels share an
+ * port) that then serves tunnels only: it answers ARP (IPv6: neighbour
+ * solicitations) for 'local' itself, and resolves the next hop
+ * ('nexthop', default 'remote') the same way, refreshing the entry while
+ * the tunnel lives.  Several tunnels share an
  * underlay port (one local address per underlay port).  'mtu' is the
  * underlay's IP MTU (default 1500); 'mac' overrides the underlay port's
  * own address (needed for ports that have none, such as test rings).
  *
- * MTU: the largest inner IP packet is the underlay MTU minus IPv4, UDP,
- * label, control word and the inner Ethernet header (1450 for 1500).  An
- * inner IPv4 packet over it with DF set is answered by an ICMP
- * "fragmentation needed" carrying that MTU, sent back along the virtual
- * link to the sender; any other oversize frame is dropped and counted
+ * MTU: the largest inner IP packet is the underlay MTU minus IP, UDP,
+ * label, control word and the inner Ethernet header (1450 for 1500 over
+ * IPv4, 1430 over IPv6).  An inner IPv4 packet over it with DF set, or an
+ * inner IPv6 packet, is answered by ICMP "fragmentation needed" / ICMPv6
+ * "packet too big" carrying that MTU, sent back along the virtual link to
+ * the sender; any other oversize frame is dropped and counted
  * ("mtu-exceeded").  Frames are never fragmented.
  *
  * Threads: the tunnel's state (neighbour, counters, its receive ring) is

@@ -8,8 +8,8 @@
 # tests after lib.sh.
 
 TUN_LABEL=1000
-TUN_IP_A=192.0.2.1
-TUN_IP_B=192.0.2.2
+TUN_IP_A=${TUN_IP_A:-192.0.2.1}
+TUN_IP_B=${TUN_IP_B:-192.0.2.2}
 TUN_MAC_A=02:00:00:00:aa:01
 TUN_MAC_B=02:00:00:00:bb:01
 

@@ -47,13 +47,13 @@ ports=$(tcpdump -r "$f" -n udp dst port 6635 2>/dev/null | grep '^[0-9]' |
 # ARP: each switch resolved the other's underlay MAC and answered ARP.
 for m in ma mb; do
     [ "$(tun_stat $m tunnel.neighbour.resolved)" = True ] || fail "$m: next hop not resolved"
-    [ "$(tun_stat $m tunnel.counters.arp_learned)" -ge 1 ] || fail "$m: learned no ARP"
+    [ "$(tun_stat $m tunnel.counters.neighbour_learned)" -ge 1 ] || fail "$m: learned no ARP"
 done
 # The first switch to ask learns from the other's answer; the other may
 # have learned from that request already and never need to ask.
-asked=$(( $(tun_stat ma tunnel.counters.arp_requests_sent) + $(tun_stat mb tunnel.counters.arp_requests_sent) ))
+asked=$(( $(tun_stat ma tunnel.counters.neighbour_requests_sent) + $(tun_stat mb tunnel.counters.neighbour_requests_sent) ))
 [ "$asked" -ge 1 ] || fail "no switch sent an ARP request for its next hop"
-answered=$(( $(tun_stat ma tunnel.underlay_arp_answered) + $(tun_stat mb tunnel.underlay_arp_answered) ))
+answered=$(( $(tun_stat ma tunnel.underlay_neighbour_answered) + $(tun_stat mb tunnel.underlay_neighbour_answered) ))
 [ "$answered" -ge 1 ] || fail "no switch answered an ARP request for its underlay address"
 [ "$(tun_stat ma tunnel.neighbour.mac)" = "$TUN_MAC_B" ] ||
     fail "ma's neighbour is $(tun_stat ma tunnel.neighbour.mac), not mb's underlay $TUN_MAC_B"
