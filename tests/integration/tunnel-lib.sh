@@ -39,7 +39,7 @@ tun_machine() {
     tunl "$m" slice add green || fail "$m: slice add"
     tunl "$m" vnode add green "$sw" || fail "$m: vnode add"
     tunl "$m" vport add green "$sw" host host || fail "$m: vport add"
-    tunl "$m" vlink add green wan --path "$sw" \
+    tunl "$m" vlink add green wan --path "$sw" >/dev/null \
         --border "{\"port\":\"tun\",\"label\":$TUN_LABEL}" || fail "$m: border vlink over the tunnel"
 }
 
