@@ -828,27 +828,35 @@ dp_tunnel_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 static uint32_t
 tun_entropy(const uint8_t *in, uint32_t len)
 {
-    uint32_t h = rte_jhash(in, 12, 0x4c4d);
+    /* The fields are copied into an aligned key: frames put the IP
+     * header on a 2-byte boundary, and rte_jhash reads 32-bit words. */
+    uint32_t key[13];
+    uint8_t *k = (uint8_t *) key;
+    uint32_t n = 12;
     const uint8_t *ip = in + ETH_HLEN_;
     uint16_t type = tun_be16(in + 12);
     const uint8_t *l4 = NULL;
     uint8_t proto = 0;
 
+    memcpy(k, in, 12);
     if (type == ETHTYPE_IPV4 && len >= ETH_HLEN_ + TUN_IP4_HLEN) {
         proto = ip[9];
-        h = rte_jhash(ip + 12, 8, h ^ proto);
+        memcpy(k + n, ip + 12, 8);
+        n += 8;
         if (!(tun_be16(ip + 6) & 0x1fff)) {
             l4 = ip + (ip[0] & 0xf) * 4u;
         }
     } else if (type == ETHTYPE_IPV6 && len >= ETH_HLEN_ + TUN_IP6_HLEN) {
         proto = ip[6];
-        h = rte_jhash(ip + 8, 32, h ^ proto);
+        memcpy(k + n, ip + 8, 32);
+        n += 32;
         l4 = ip + TUN_IP6_HLEN;
     }
     if (l4 && (proto == IPPROTO_TCP || proto == IPPROTO_UDP) && l4 + 4 <= in + len) {
-        h = rte_jhash(l4, 4, h);
+        memcpy(k + n, l4, 4);
+        n += 4;
     }
-    return h;
+    return rte_jhash(key, n, 0x4c4d ^ proto);
 }
 
 /* A frame back along the virtual link that brought 'in': the labelled
