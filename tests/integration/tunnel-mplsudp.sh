@@ -60,6 +60,8 @@ answered=$(( $(tun_stat ma tunnel.underlay_neighbour_answered) + $(tun_stat mb t
 [ "$(tun_stat mb tunnel.neighbour.mac)" = "$TUN_MAC_A" ] || fail "mb's neighbour is not ma's underlay"
 replies=$(tcpdump -r "$f" -n arp 2>/dev/null | grep -c "is-at")
 [ "$replies" -ge 1 ] || fail "no ARP reply on the underlay"
+tunl ma stats port tun >"$LT_DIR/stats.txt" || fail "lamina stats port tun"
+sed 's/^/    /' "$LT_DIR/stats.txt" >&2
 ip -n "$(ns ma)" -4 addr show dev ul | grep -q inet && fail "the underlay has a kernel address"
 
 # The tunnel port is a border port: a vport on it or its underlay is refused.
