@@ -15,8 +15,10 @@
 # throughput with 1500-byte frames (iperf3 -t SEC); then the ratios
 # tunnel / one process (goals: 0.85 for 64 B, 0.9 for TCP).  The load
 # average of the run is printed with them: on a shared machine the
-# figures are noisy, the ratios less so.  Not measured yet: Kdl over 2
-# and 4 switchds (needs `lamina topo up --machines`).
+# figures are noisy, the ratios less so.  Also: the split of Kdl (754
+# switches) over 2 and 4 machines by `lamina topo partition` (METIS):
+# time, links cut, largest and smallest machine.  Not measured yet: Kdl
+# up over 2 and 4 switchds (needs `lamina topo up --machines`).
 #
 # Root only; everything is removed at the end.  Results also in
 # BUILD/bench-multi.json.
@@ -58,6 +60,23 @@ tcp_mbps() {
     python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' \
         "$LT_DIR/iperf.json"
 }
+
+# --- The split of Kdl over 2 and 4 machines.
+KDL=$(dirname "$0")/../data/topology-zoo/Kdl.gml
+for n in 2 4; do
+    t0=$(date +%s.%N)
+    "$BUILD/cli/lamina" topo partition "$KDL" --machines $n --json >"$LT_DIR/kdl$n.json" ||
+        fail "partitioning Kdl over $n"
+    t1=$(date +%s.%N)
+    python3 - "$LT_DIR/kdl$n.json" "$t0" "$t1" "$n" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+sizes = [len(m["switches"]) for m in p["machines"]]
+print("bench-multi: Kdl over %s machines: %.2f s, %d links cut, switches per machine %d..%d"
+      % (sys.argv[4], float(sys.argv[3]) - float(sys.argv[2]), len(p["cut_links"]),
+         min(sizes), max(sizes)))
+PY
+done
 
 # --- One process: sa and sb joined by a substrate link on a veth pair.
 ns_add pa
