@@ -783,9 +783,9 @@ dp_tunnel_underlay_input(struct dp_port *u, struct rte_mbuf **pkts, uint16_t n)
                    && (ip[0] & 0xf) * 4u >= TUN_IP4_HLEN
                    && ip[9] == IPPROTO_UDP && tun_addr_is(&ul->local, ip + 16, false)
                    && !(tun_be16(ip + 6) & 0x3fff)
-                   && tun_be16(ip + (ip[0] & 0xf) * 4u + 2) == DP_TUNNEL_UDP_PORT
                    && tun_be16(ip + 2) >= TUN_MIN_IP((ip[0] & 0xf) * 4u)
-                   && tun_be16(ip + 2) <= len - ETH_HLEN_) {
+                   && tun_be16(ip + 2) <= len - ETH_HLEN_
+                   && tun_be16(ip + (ip[0] & 0xf) * 4u + 2) == DP_TUNNEL_UDP_PORT) {
             tun_decap(u, m, ip + 12, (ip[0] & 0xf) * 4u, tun_be16(ip + 2));
         } else if (type == ETHTYPE_IPV6 && ul->v6
                    && len >= ETH_HLEN_ + TUN_IP6_HLEN + 24 && (ip[0] >> 4) == 6
