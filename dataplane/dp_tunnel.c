@@ -963,11 +963,16 @@ tun_too_big(struct dp_tunnel *t, struct rte_mbuf *m)
     uint16_t type = tun_be16(in + 12);
     enum dp_drop why = DP_DROP_MTU;
 
-    if (type == ETHTYPE_IPV4 && ip_len >= TUN_IP4_HLEN && (ip[0] >> 4) == 4
-        && (ip[0] & 0xf) >= 5 && (tun_be16(ip + 6) & 0x4000)
+    /* Never about an ICMP error, nor to a group (RFC 1812 4.3.2.7, RFC
+     * 4443 2.4). */
+    if (type == ETHTYPE_IPV4 && ip_len >= TUN_IP4_HLEN + 8 && (ip[0] >> 4) == 4
+        && (ip[0] & 0xf) >= 5 && (tun_be16(ip + 6) & 0x4000) && ip[16] < 224
+        && !(ip[9] == IPPROTO_ICMP && ip[(ip[0] & 0xf) * 4u] != 0
+             && ip[(ip[0] & 0xf) * 4u] != 8)
         && tun_icmp_too_big(t, f + ETH_HLEN_, in, ip, ip_len, false)) {
         why = DP_DROP_MTU_ICMP;
-    } else if (type == ETHTYPE_IPV6 && ip_len >= TUN_IP6_HLEN && (ip[0] >> 4) == 6
+    } else if (type == ETHTYPE_IPV6 && ip_len >= TUN_IP6_HLEN + 8 && (ip[0] >> 4) == 6
+               && ip[24] != 0xff && !(ip[6] == TUN_ICMP6 && ip[TUN_IP6_HLEN] < 128)
                && tun_icmp_too_big(t, f + ETH_HLEN_, in, ip, ip_len, true)) {
         why = DP_DROP_MTU_ICMP;
     }

@@ -12,7 +12,8 @@
  *  - a datagram from the remote reaches the vnode; one from another
  *    address is a counted drop;
  *  - an inner IPv4 packet over the MTU with DF is answered with a valid
- *    ICMP frag-needed carrying 1450; without DF it is a counted drop;
+ *    ICMP frag-needed carrying 1450; without DF, or when it is an ICMP
+ *    error itself, it is a counted drop;
  *  - the underlay is not deleted while the tunnel uses it.
  */
 #include <errno.h>
@@ -257,6 +258,14 @@ test_tunnel(void **state)
     enqueue(&h1, f, in_len);
     usleep(50000);
     assert_int_equal(port_drops("tun", "mtu-exceeded"), 1);
+    assert_int_equal(rte_ring_count(h1.tx), 0);
+    /* Nor is an ICMP error answered with one. */
+    in_len = inner_frame(f, 1451, true, 46);
+    f[14 + 9] = 1;
+    f[14 + 20] = 3;
+    enqueue(&h1, f, in_len);
+    usleep(50000);
+    assert_int_equal(port_drops("tun", "mtu-exceeded"), 2);
     assert_int_equal(rte_ring_count(h1.tx), 0);
     /* Exactly the MTU passes. */
     in_len = inner_frame(f, 1450, true, 45);
