@@ -330,7 +330,31 @@ dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
     if (error) {
         return error;
     }
-    u = dp_need_port(p->sw, ta.underlay, err);
+    /* The underlay is a port of the tunnel's switch ("PORT") or of another
+     * switch ("SWITCH/PORT") served by the same worker (which alone then
+     * touches the tunnel, its underlay and its ring) and listed before it
+     * (so the state file replays the underlay first). */
+    struct dp_switch *usw = p->sw;
+    char *slash = strchr(ta.underlay, '/');
+    if (slash) {
+        *slash = '\0';
+        usw = dp_need_switch(ta.underlay, err);
+        if (!usw) {
+            return ENOENT;
+        }
+        if (usw->worker != p->sw->worker) {
+            dp_err(err, "tunnel %s: underlay switch %s is served by worker %u and "
+                   "switch %s by worker %u: they must share one", p->name,
+                   usw->name, usw->worker, p->sw->name, p->sw->worker);
+            return EINVAL;
+        }
+        if (usw->idx > p->sw->idx) {
+            dp_err(err, "tunnel %s: underlay switch %s must have been added before "
+                   "switch %s", p->name, usw->name, p->sw->name);
+            return EINVAL;
+        }
+    }
+    u = dp_need_port(usw, slash ? slash + 1 : ta.underlay, err);
     if (!u) {
         return ENOENT;
     }

@@ -17,8 +17,9 @@
  *
  *     mplsudp:underlay=PORT,local=IP,remote=IP[,nexthop=IP][,mtu=N][,mac=MAC]
  *
- * 'underlay' is another port of the same switch (any DPDK or afpacket
- * port) that then serves tunnels only: it answers ARP (IPv6: neighbour
+ * 'underlay' is another port of the same switch, or "SWITCH/PORT" of a
+ * switch added before it and served by the same worker (any DPDK or
+ * afpacket port), that then serves tunnels only: it answers ARP (IPv6: neighbour
  * solicitations) for 'local' itself, and resolves the next hop
  * ('nexthop', default 'remote') the same way, refreshing the entry while
  * the tunnel lives.  Several tunnels share an

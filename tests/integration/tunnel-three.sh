@@ -3,9 +3,11 @@
 # one underlay, a Linux bridge in namespace net.  Slice green has hosts on
 # ma and mc only; mb carries its virtual link as a transit vlink from one
 # tunnel to another (border_in on to-a with label 1000, border on to-c
-# with label 2000), both tunnels on mb's one underlay port.  Checks: ha
-# reaches hc; mb resolved both next hops and decapsulated on both tunnels;
-# the underlay carries only ARP and MPLS-in-UDP.
+# with label 2000) over two switches sb - sb2 joined inside mb; both
+# tunnels use mb's one underlay port, on sb (to-c from sb2, as
+# "sb/ul").  Checks: ha reaches hc; mb resolved both next hops and
+# decapsulated on both tunnels; the underlay carries only ARP and
+# MPLS-in-UDP; an underlay on a switch added later is refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init tunnel-three 90
@@ -33,14 +35,23 @@ tun_port() {   # tun_port M PEER
     tunl "m$1" port add "s$1" "to-$2" \
         "mplsudp:underlay=ul,local=$(ip_of "$1"),remote=$(ip_of "$2")" || fail "m$1: tunnel to $2"
 }
-tun_port a b; tun_port b a; tun_port b c; tun_port c b
+tun_port a b; tun_port b a; tun_port c b
+tunl mb switch add sb2 && tunl mb link add b-b2 sb:to-b2 sb2:to-b ||
+    fail "mb: second switch and its link"
+tunl mb port add sb2 to-c "mplsudp:underlay=sb/ul,local=$(ip_of b),remote=$(ip_of c)" ||
+    fail "mb: tunnel to c from sb2 over sb's underlay"
+tunl mb port add sb2 ul2 afpacket:lo || fail "mb: port ul2"
+err=$(tunl mb port add sb bad "mplsudp:underlay=sb2/ul2,local=192.0.2.9,remote=192.0.2.8" 2>&1) &&
+    fail "an underlay on a switch added after the tunnel's was accepted"
+echo "$err" | grep -q "added before" || fail "unclear refusal: $err"
+tunl mb port del sb2 ul2 || fail "mb: port del ul2"
 for m in a c; do
     tunl "m$m" port add "s$m" host afpacket:host && tunl "m$m" vnode add green "s$m" &&
         tunl "m$m" vport add green "s$m" h host || fail "m$m: host, vnode, vport"
 done
 tunl ma vlink add green wan --path sa --border '{"port":"to-b","label":1000}' >/dev/null ||
     fail "ma: border vlink"
-tunl mb vlink add green wan --path sb --border-in '{"port":"to-a","label":1000}' \
+tunl mb vlink add green wan --path sb,sb2 --border-in '{"port":"to-a","label":1000}' \
     --border '{"port":"to-c","label":2000}' >/dev/null || fail "mb: transit vlink over two tunnels"
 tunl mc vlink add green wan --path sc --border '{"port":"to-b","label":2000}' >/dev/null ||
     fail "mc: border vlink"
