@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -447,6 +448,32 @@ dp_port_afp_close(struct dp_port *p)
         free(a);
         p->afp = NULL;
     }
+}
+
+int
+dp_afp_mac(const struct dp_port *p, uint8_t mac[6])
+{
+    struct ifreq ifr;
+    int fd, err = 0;
+
+    if (!p->afp) {
+        return EINVAL;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", p->afp->ifname);
+    /* The rings belong to the worker and the grower; ask on a socket of
+     * our own. */
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return errno;
+    }
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+        err = errno;
+    } else {
+        memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    }
+    close(fd);
+    return err;
 }
 
 uint64_t

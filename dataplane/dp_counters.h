@@ -27,7 +27,15 @@
     X(PUNT_FULL,   "punt-full",   "the control side's queue was full")    \
     X(KERNEL_RING, "kernel-ring", "an AF_PACKET port's ring was full")  \
     X(VLAN_NOT_OWNED, "not-owned-vlan",                                     \
-      "sent on a VLAN the vport does not own")
+      "sent on a VLAN the vport does not own")                              \
+    X(NO_NEIGHBOUR, "no-neighbour",                                         \
+      "a tunnel's underlay next hop is not resolved (yet)")                 \
+    X(MTU_ICMP,    "mtu-icmp-sent",                                         \
+      "over a tunnel's MTU; ICMP too-big sent back to the sender")          \
+    X(MTU,         "mtu-exceeded",                                          \
+      "over a tunnel's MTU and not IPv4 with DF: cannot say too-big")       \
+    X(NOT_TUNNEL,  "not-tunnel",                                            \
+      "on an underlay port: not ARP nor MPLS-in-UDP for a tunnel of it")
 
 enum dp_drop {
 #define DP_DROP_ENUM(ENUM, NAME, DOC) DP_DROP_##ENUM,

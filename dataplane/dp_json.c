@@ -216,6 +216,9 @@ dp_stats_to_json(const char *kind, const char *name)
                     json_object_set_new(j, "ring_frames", json_integer(frames));
                     json_object_set_new(j, "ring_grows", json_integer(grows));
                 }
+                if (p->type == DP_PORT_TUN) {
+                    json_object_set_new(j, "tunnel", dp_tunnel_to_json(p));
+                }
                 if (p->link) {
                     json_object_set_new(j, "link", json_string(p->link->name));
                 }

@@ -56,6 +56,13 @@ dp_port_open(struct dp_port *p, const char *devargs, struct dp_error *err)
         }
         return error;
     }
+    if (!strncmp(devargs, DP_TUNNEL_DEVARGS, strlen(DP_TUNNEL_DEVARGS))) {
+        error = dp_tunnel_open(p, devargs + strlen(DP_TUNNEL_DEVARGS), err);
+        if (!error) {
+            p->devargs = strdup(devargs);
+        }
+        return error;
+    }
     return dp_port_eth_open(p, devargs, err);
 }
 
@@ -64,6 +71,10 @@ dp_port_close(struct dp_port *p)
 {
     if (p->type == DP_PORT_AFP) {
         dp_port_afp_close(p);
+        free(p->devargs);
+        p->devargs = NULL;
+    } else if (p->type == DP_PORT_TUN) {
+        dp_tunnel_close(p);
         free(p->devargs);
         p->devargs = NULL;
     } else {

@@ -26,6 +26,7 @@
 #include "dataplane.h"
 #include "dp_counters.h"
 #include "dp_fp.h"
+#include "dp_tunnel.h"
 #include "label_table.h"
 #include "qsched.h"
 
@@ -68,9 +69,11 @@ struct dp_queue {
     struct dp_counters *sctr;   /* the slice's on the port's switch */
 };
 
-enum dp_port_type { DP_PORT_ETH, DP_PORT_RING, DP_PORT_AFP };
+enum dp_port_type { DP_PORT_ETH, DP_PORT_RING, DP_PORT_AFP, DP_PORT_TUN };
 
 struct dp_afp;
+struct dp_tunnel;
+struct dp_underlay;
 
 struct dp_port {
     char name[DP_NAME_LEN];
@@ -86,6 +89,11 @@ struct dp_port {
 
     /* DP_PORT_AFP: an AF_PACKET socket (dp_afpacket.c) */
     struct dp_afp *afp;
+
+    /* DP_PORT_TUN: an MPLS-in-UDP tunnel (dp_tunnel.c) */
+    struct dp_tunnel *tun;
+    /* Any type: the port is the underlay of tunnels (dp_tunnel.c) */
+    struct dp_underlay *ul;
 
     /* DP_PORT_RING: one end of an in-process link */
     struct dp_link *link;
@@ -354,6 +362,8 @@ unsigned dp_afp_ring_frames(const struct dp_port *, unsigned *grows);
  * while its ring is being replaced (worker). */
 int dp_afp_poll_fd(const struct dp_port *);
 uint16_t dp_afp_tx(struct dp_port *, struct rte_mbuf **, uint16_t);
+/* The interface address of an afpacket port into 'mac'. */
+int dp_afp_mac(const struct dp_port *, uint8_t mac[6]);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);
 int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);
@@ -383,6 +393,9 @@ dp_port_rx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_rx(p, pkts, n);
     }
+    if (unlikely(p->type == DP_PORT_TUN)) {
+        return dp_tunnel_rx(p, pkts, n);
+    }
     uint16_t got = rte_eth_rx_burst(p->eth_port, 0, pkts, n);
     uint16_t k = 0;
     for (uint16_t i = 0; i < got; i++) {
@@ -410,6 +423,9 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     }
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_tx(p, pkts, n);
+    }
+    if (unlikely(p->type == DP_PORT_TUN)) {
+        return dp_tunnel_tx(p, pkts, n);
     }
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
 }

@@ -370,6 +370,11 @@ dp_port_del(const char *swname, const char *name, struct dp_error *err)
                swname, name, p->link->name);
         return EBUSY;
     }
+    if (dp_tunnel_is_underlay(p)) {
+        dp_err(err, "port %s/%s is the underlay of %u tunnels: delete them first",
+               swname, name, p->n_users);
+        return EBUSY;
+    }
     if (p->n_users || p->n_queues) {
         dp_err(err, "port %s/%s is used by %u vports or virtual links: "
                "delete them first", swname, name, p->n_users ? p->n_users : p->n_queues);

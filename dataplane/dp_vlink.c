@@ -171,6 +171,11 @@ dp_vlink_border_port(const char *vlname, struct dp_switch *sw, const char *name,
                "daemon, not a border port", vlname, sw->name, bp->name);
         return EINVAL;
     }
+    if (dp_tunnel_is_underlay(bp)) {
+        dp_err(err, "virtual link %s: port %s/%s is the underlay of tunnels; "
+               "use the tunnel port as the border port", vlname, sw->name, bp->name);
+        return EBUSY;
+    }
     if (!bp->is_link && bp->n_users) {
         dp_err(err, "virtual link %s: port %s/%s has access vports; a border port "
                "carries only labelled traffic", vlname, sw->name, bp->name);

@@ -308,6 +308,11 @@ dp_vport_bind(const char *slice, const char *swname, const char *vport,
                "bind vports to access ports", swname, port);
         return EINVAL;
     }
+    if (dp_tunnel_is_underlay(p) || p->type == DP_PORT_TUN) {
+        dp_err(err, "port %s/%s is a tunnel or the underlay of one; bind vports "
+               "to access ports", swname, port);
+        return EINVAL;
+    }
     if (b->kind == DP_BIND_VLAN && (b->vlan > 4094 || b->vlan < 1)) {
         dp_err(err, "vport %s: VLAN %d is outside 1..4094", vport, b->vlan);
         return EINVAL;

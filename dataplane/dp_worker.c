@@ -1057,7 +1057,9 @@ dp_worker_main(void *arg)
                 for (uint16_t k = 0; k < n; k++) {
                     rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
                 }
-                if (p->is_link) {
+                if (unlikely(p->ul != NULL)) {
+                    dp_tunnel_underlay_input(p, pkts, n);
+                } else if (p->is_link) {
                     dp_rx_link(w, sw, p, pkts, n, now_s);
                 } else {
                     dp_rx_access(w, wk, p, pkts, n, now, now_s);

@@ -30,6 +30,7 @@
 #include "graph.h"
 #include "topo.h"
 #include "topo_build.h"
+#include "topo_part.h"
 #include "topo_slice.h"
 #include "units.h"
 #include "util.h"
@@ -64,6 +65,9 @@ topo_usage(FILE *out)
 "         [--default-delay D] [-o OUT]  Topology Zoo GML to a topology file\n"
 "  gen line N | ring N | fattree K [--rate R] [--delay D] [-o OUT]\n"
 "  list                     topologies that are up\n"
+"  partition FILE --machines N [--json]   how FILE would be split over N\n"
+"                           machines (METIS balanced minimum cut): the\n"
+"                           switches and hosts of each, the links cut\n"
 "\n"
 "--name defaults to the only topology that is up; for up, to the file's\n"
 "'topology' name or its base name.  See docs/topologies.md.\n");
@@ -877,6 +881,101 @@ cmd_gen(int argc, char *argv[])
     return close_out(out);
 }
 
+/* ---- partition ------------------------------------------------------------------- */
+
+static int
+cmd_partition(int argc, char *argv[])
+{
+    static const struct option long_options[] = {
+        { "machines", required_argument, NULL, 'm' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    unsigned long n = 0;
+    bool json = false;
+    struct topo *t = NULL;
+    char *err = NULL, *end;
+    int c, rc = 0;
+
+    while ((c = getopt_long(argc, argv, "m:jh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            n = strtoul(optarg, &end, 10);
+            if (*end || !optarg[0] || !n || n > 1024) {
+                return usage_error("partition: --machines wants 1..1024, not '%s'", optarg);
+            }
+            break;
+        case 'j': json = true; break;
+        case 'h': topo_usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (argc - optind != 1 || !n) {
+        return usage_error("partition: expected FILE --machines N");
+    }
+    if (topo_load(argv[optind], NULL, &t, &err)) {
+        return fail_msg(err);
+    }
+    int *part = xcalloc(t->n_sw ? t->n_sw : 1, sizeof *part);
+    if (topo_partition(t, n, part, &err)) {
+        rc = fail_msg(err);
+    } else if (json) {
+        json_t *machines = json_array(), *cut = json_array();
+        for (unsigned long m = 0; m < n; m++) {
+            json_t *sws = json_array(), *hosts = json_array();
+            for (size_t i = 0; i < t->n_sw; i++) {
+                if (part[i] == (int) m) {
+                    json_array_append_new(sws, json_string(t->sw[i].name));
+                }
+            }
+            for (size_t h = 0; h < t->n_hosts; h++) {
+                if (part[t->hosts[h].sw] == (int) m) {
+                    json_array_append_new(hosts, json_string(t->hosts[h].name));
+                }
+            }
+            json_array_append_new(machines, json_pack("{s:I, s:o, s:o}", "machine",
+                                  (json_int_t) m, "switches", sws, "hosts", hosts));
+        }
+        for (size_t l = 0; l < t->n_links; l++) {
+            if (part[t->links[l].a] != part[t->links[l].b]) {
+                json_array_append_new(cut, json_string(t->links[l].name));
+            }
+        }
+        json_t *out = json_pack("{s:o, s:o}", "machines", machines, "cut_links", cut);
+        json_dumpf(out, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(out);
+    } else {
+        for (unsigned long m = 0; m < n; m++) {
+            size_t n_sw = 0, n_hosts = 0;
+            for (size_t i = 0; i < t->n_sw; i++) {
+                n_sw += part[i] == (int) m;
+            }
+            for (size_t h = 0; h < t->n_hosts; h++) {
+                n_hosts += part[t->hosts[h].sw] == (int) m;
+            }
+            printf("machine %lu: %zu switches, %zu hosts:", m, n_sw, n_hosts);
+            for (size_t i = 0; i < t->n_sw; i++) {
+                if (part[i] == (int) m) {
+                    printf(" %s", t->sw[i].name);
+                }
+            }
+            putchar('\n');
+        }
+        printf("%zu of %zu links cut (tunnels):", topo_partition_cut(t, part), t->n_links);
+        for (size_t l = 0; l < t->n_links; l++) {
+            if (part[t->links[l].a] != part[t->links[l].b]) {
+                printf(" %s", t->links[l].name);
+            }
+        }
+        putchar('\n');
+    }
+    free(part);
+    topo_destroy(t);
+    return rc;
+}
+
 /* ---- The group ------------------------------------------------------------------ */
 
 static int
@@ -889,7 +988,7 @@ topo_main(int argc, char *argv[])
         { "up", cmd_up }, { "down", cmd_down }, { "status", cmd_status },
         { "exec", cmd_exec }, { "link", cmd_link }, { "path", cmd_path },
         { "dot", cmd_dot }, { "import", cmd_import }, { "gen", cmd_gen },
-        { "list", cmd_list },
+        { "list", cmd_list }, { "partition", cmd_partition },
     };
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")

@@ -352,12 +352,17 @@ lt_eal_memory() {
     fi
 }
 
-start_switchd() {
-    local daemon=$LT_BUILD/vswitch/lamina-switchd args=() eal=() prefix
+# lt_switchd_spawn NETNS SOCK STATE LOG [ARGS...] [-- EAL-ARGS...]: starts a
+# lamina-switchd (in namespace NETNS of ours unless it is "-"), waits for
+# its socket; its PID in LT_LAST_PID.
+lt_switchd_spawn() {
+    local netns=$1 sock=$2 state=$3 log=$4 daemon=$LT_BUILD/vswitch/lamina-switchd
+    local args=() eal=() prefix run=() pid
+    shift 4
     [ -x "$daemon" ] || skip "$daemon is not built"
     while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
     [ "${1:-}" = -- ] && shift
-    prefix=${LT_PREFIX}sw
+    prefix=${LT_PREFIX}sw${netns#-}
     LT_DPDK_PREFIXES+=("$prefix")
     if [ $# -gt 0 ]; then
         eal=("$@")
@@ -365,17 +370,23 @@ start_switchd() {
         # shellcheck disable=SC2207
         eal=(-l 0-1 --no-pci --file-prefix "$prefix" $(lt_eal_memory))
     fi
-    rm -f "$LT_SOCK"
-    "$daemon" --socket "$LT_SOCK" --state "$LT_STATE" "${args[@]}" -- "${eal[@]}" \
-        >>"$LT_DIR/switchd.log" 2>&1 &
-    LT_SWITCHD_PID=$!
-    LT_PIDS+=("$LT_SWITCHD_PID")
-    if ! wait_for "[ -S '$LT_SOCK' ] || ! kill -0 $LT_SWITCHD_PID" 30 ||
-       ! kill -0 "$LT_SWITCHD_PID" 2>/dev/null; then
-        tail -n 20 "$LT_DIR/switchd.log" >&2
-        fail "lamina-switchd did not start"
+    [ "$netns" = - ] || run=(ip netns exec "$(ns "$netns")")
+    rm -f "$sock"
+    "${run[@]}" "$daemon" --socket "$sock" --state "$state" "${args[@]}" -- "${eal[@]}" \
+        >>"$log" 2>&1 &
+    pid=$!
+    LT_PIDS+=("$pid")
+    LT_LAST_PID=$pid
+    if ! wait_for "[ -S '$sock' ] || ! kill -0 $pid" 30 || ! kill -0 "$pid" 2>/dev/null; then
+        tail -n 20 "$log" >&2
+        fail "lamina-switchd did not start${run:+ in namespace $netns}"
     fi
-    info "lamina-switchd pid $LT_SWITCHD_PID on $LT_SOCK"
+    info "lamina-switchd pid $pid on $sock"
+}
+
+start_switchd() {
+    lt_switchd_spawn - "$LT_SOCK" "$LT_STATE" "$LT_DIR/switchd.log" "$@"
+    LT_SWITCHD_PID=$LT_LAST_PID
 }
 
 stop_switchd() {

@@ -4,6 +4,7 @@
  * data/topology-zoo, malformed GML, great-circle delays, odd files), the
  * generators, shortest paths and the default slice's plan.
  */
+#include <errno.h>
 #include <glob.h>
 #include <math.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include "gml.h"
 #include "graph.h"
 #include "topo.h"
+#include "topo_part.h"
 #include "topo_slice.h"
 
 static struct topo *
@@ -342,6 +344,59 @@ test_import_malformed_gml(void **state)
     free(err);
 }
 
+/* topo_partition(): METIS's balanced minimum cut on maps whose best
+ * split is known, a map from the examples, and bad machine counts. */
+static void
+test_partition(void **state)
+{
+    (void) state;
+    struct topo_props p = { .rate_bps = 1000000000, .delay_us = 10 };
+    struct topo *t = topo_gen_ring(8, &p);
+    int part[64], count[4] = { 0 };
+    char *err = NULL;
+
+    /* A ring in two: two cut links, four switches each. */
+    assert_int_equal(topo_partition(t, 2, part, &err), 0);
+    assert_int_equal(topo_partition_cut(t, part), 2);
+    for (size_t i = 0; i < t->n_sw; i++) {
+        count[part[i]]++;
+    }
+    assert_int_equal(count[0], 4);
+    assert_int_equal(count[1], 4);
+    /* One machine: nothing cut. */
+    assert_int_equal(topo_partition(t, 1, part, &err), 0);
+    assert_int_equal(topo_partition_cut(t, part), 0);
+    /* More machines than switches: refused with the numbers. */
+    assert_int_equal(topo_partition(t, 9, part, &err), EINVAL);
+    assert_non_null(strstr(err, "8 switches"));
+    free(err);
+    topo_destroy(t);
+
+    /* A line of 10 in two: one cut link. */
+    t = topo_gen_line(10, &p);
+    assert_int_equal(topo_partition(t, 2, part, &err), 0);
+    assert_int_equal(topo_partition_cut(t, part), 1);
+    topo_destroy(t);
+
+    /* Abilene (11 switches, 14 links) over three machines: each gets
+     * switches, the cut is small, and the split is the same every time. */
+    assert_int_equal(topo_parse_file(TOPO_EXAMPLES "/examples/abilene.topo", &t, &err), 0);
+    int again[64];
+    memset(count, 0, sizeof count);
+    assert_int_equal(topo_partition(t, 3, part, &err), 0);
+    assert_int_equal(topo_partition(t, 3, again, &err), 0);
+    assert_memory_equal(part, again, t->n_sw * sizeof *part);
+    for (size_t i = 0; i < t->n_sw; i++) {
+        assert_in_range(part[i], 0, 2);
+        count[part[i]]++;
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_in_range(count[i], 2, 6);
+    }
+    assert_in_range(topo_partition_cut(t, part), 2, 6);
+    topo_destroy(t);
+}
+
 static void
 test_generators(void **state)
 {
@@ -451,6 +506,7 @@ main(void)
         cmocka_unit_test(test_import_odd_graph),
         cmocka_unit_test(test_import_malformed_gml),
         cmocka_unit_test(test_generators),
+        cmocka_unit_test(test_partition),
         cmocka_unit_test(test_shortest_paths),
         cmocka_unit_test(test_slice_plan),
         cmocka_unit_test(test_examples_parse),
