@@ -52,7 +52,7 @@ for i in 1 2 3 4; do
 done
 wait "$tester"
 rc=$?
-cat "$LT_DIR/lamina.txt"
+cat "$LT_DIR/lamina.txt"; [ -s "$OUT/lamina.json" ] || { tail -n 20 "$LT_DIR/lamina.err" >&2; fail "the tester stopped (Lamina)"; }
 [ "$FULL" = full ] || {
     [ $rc = 0 ] || { cat "$LT_DIR/lamina.err" >&2; fail "Lamina failed conformance cases"; }
     pass "$(tail -n 1 "$LT_DIR/lamina.txt")"
@@ -72,14 +72,15 @@ oenv() { env OVS_RUNDIR="$od" OVS_DBDIR="$od" OVS_LOGDIR="$od" "$@"; }
 vsctl() { oenv ovs-vsctl --db="unix:$od/db.sock" --timeout=30 "$@"; }
 ovsdb-tool create "$od/conf.db" /usr/share/openvswitch/vswitch.ovsschema || fail "ovsdb-tool create"
 bg_start oenv ovsdb-server "$od/conf.db" --remote="punix:$od/db.sock" --unixctl="$od/ovsdb.ctl" \
-    --log-file="$od/ovsdb-server.log"
+    --log-file="$od/ovsdb-server.log" >"$od/ovsdb-server.out" 2>&1
 wait_for "[ -S '$od/db.sock' ]" 10 || fail "ovsdb-server did not start"
 vsctl --no-wait init || fail "ovs-vsctl init"
-bg_start oenv "$VSWITCHD" "unix:$od/db.sock" --unixctl="$od/vswitchd.ctl" --log-file="$od/vswitchd.log"
+bg_start oenv "$VSWITCHD" "unix:$od/db.sock" --unixctl="$od/vswitchd.ctl" --log-file="$od/vswitchd.log" \
+    >"$od/vswitchd.out" 2>&1
 ovs_pid=$LT_LAST_PID
 br=$(rif br)
 bg_start /usr/bin/python3 "$TESTER" --listen "$((CPORT + 1))" --netns "$(ns t)" --ifaces o1,o2,o3,o4 \
-    --name ovs --out "$OUT/ovs.json" ${LAMINA_CONFORMANCE_ONLY:+--only "$LAMINA_CONFORMANCE_ONLY"} \
+    --name ovs --out "$OUT/ovs.json" --settle "ovs-appctl -t $od/vswitchd.ctl dpctl/del-flows" ${LAMINA_CONFORMANCE_ONLY:+--only "$LAMINA_CONFORMANCE_ONLY"} \
     >"$LT_DIR/ovs.txt" 2>"$LT_DIR/ovs.err"
 tester=$LT_LAST_PID
 wait_for "ss -ltn | grep -q '127.0.0.1:$((CPORT + 1)) '" 10 || fail "the tester does not listen"
