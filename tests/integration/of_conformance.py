@@ -356,7 +356,7 @@ class Hosts:
         for s in self.socks:
             self._read(s)
 
-    def collect(self, want, timeout=1.0, grace=0.05):
+    def collect(self, want, timeout=2.0, grace=0.05):
         """Marked frames per port until each port has at least as many as
         'want' ({port: n}) holds, then 'grace' more seconds."""
         got = {p: [] for p in range(1, len(self.socks) + 1)}
@@ -465,7 +465,7 @@ class Runner:
             return
         self.traffic(c.sends, c.expect, tag)
 
-    def traffic(self, sends, expect, tag, timeout=1.0):
+    def traffic(self, sends, expect, tag, timeout=2.0):
         want = {p: [frame(d, tag) for d in ds] for p, ds in expect.items()}
         for s in sends:
             port, d = s if isinstance(s, tuple) else (1, s)
@@ -712,7 +712,7 @@ def pbb_check(r, tag):
     customer's), ethertype 0x88e7 and an I-TAG, the original frame after it."""
     f = frame(IP4, tag)
     r.hosts.send(1, f)
-    got = r.hosts.collect({2: 1}, 1.0)
+    got = r.hosts.collect({2: 1}, 2.0)
     mine = [x for x in got[2] if MARK + tag in x]
     if len(mine) != 1:
         raise Fail("port 2: %d frames" % len(mine))
@@ -900,7 +900,7 @@ def group_cases():
                    flow(P.OFPMatch(in_port=1), [P.OFPActionGroup(1)])])
         for _ in range(3):
             r.hosts.send(1, frame(IP4, tag))
-        r.hosts.collect({2: 3, 3: 3}, 1.0)
+        r.hosts.collect({2: 3, 3: 3}, 2.0)
         end = time.monotonic() + 2
         while True:
             rep = r.ch.request(P.OFPGroupStatsRequest(Datapath(), 0, 1))
@@ -1035,7 +1035,7 @@ def misc_cases():
             if errs:
                 raise Fail("packet-out refused: %d/%d" % (errs[0].type, errs[0].code))
             want = {p: [frame(d, tag)] * n for p, n in expect.items()}
-            got = r.hosts.collect({p: len(v) for p, v in want.items()}, 1.0)
+            got = r.hosts.collect({p: len(v) for p, v in want.items()}, 2.0)
             for p in got:
                 mine = [x for x in got[p] if MARK + tag in x]
                 if mine != want.get(p, []):
