@@ -52,6 +52,7 @@ bench: build hugepages
 	@scripts/bench-vne-md.sh $(BUILD)
 	@scripts/bench-leasing.sh $(BUILD)
 	@scripts/bench-multi.sh $(BUILD)
+	@scripts/bench-conformance.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

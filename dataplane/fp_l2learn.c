@@ -6,6 +6,13 @@
  * Config: {"mac_table_size": N (default 1024), "aging_s": S (default 300),
  *          "split_horizon": true|false (default false)}.
  *
+ * VLANs: where the slice owns a whole port or a VLAN set with its tags,
+ * tagged frames reach the vnode as sent and leave as they came (the
+ * bridge never touches a tag), and addresses are learned per (VLAN, MAC):
+ * the outer tag's VID (0x1000 | VID; 0 untagged) is the top 16 bits of the
+ * table's key, so one station in two VLANs is two entries, and a frame is
+ * sent where its destination was seen in its own VLAN, else flooded.
+ *
  * Split horizon: a frame that entered over a virtual link is flooded only
  * to access vports.  With it, a full mesh of virtual links between the
  * vnodes of a slice is loop-free on any substrate (as in VPLS).
@@ -33,6 +40,19 @@ struct l2learn {
     uint32_t aging;
     bool split_horizon;
 };
+
+/* The VLAN part of the table's keys for the frame at 'eth' ('len'
+ * bytes): 0x1000 | VID of its outer 802.1Q or 802.1ad tag, in the top 16
+ * bits of a key; 0 when untagged. */
+static inline uint64_t
+l2learn_vlan(const uint8_t *eth, uint32_t len)
+{
+    if (len >= 18 && ((eth[12] == 0x81 && eth[13] == 0x00)
+                      || (eth[12] == 0x88 && eth[13] == 0xa8))) {
+        return (uint64_t) (0x1000 | ((eth[14] & 0x0f) << 8 | eth[15])) << 48;
+    }
+    return 0;
+}
 
 static int
 l2learn_get_uint(const json_t *config, const char *key, uint32_t min,
@@ -121,8 +141,9 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
 
     for (uint16_t i = 0; i < n; i++) {
         const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
-        uint64_t dst = mactable_key8(eth);
-        uint64_t src = mactable_key8(eth + 6);
+        uint64_t vlan = l2learn_vlan(eth, rte_pktmbuf_data_len(pkts[i]));
+        uint64_t dst = mactable_key8(eth) | vlan;
+        uint64_t src = mactable_key8(eth + 6) | vlan;
         uint16_t port;
 
         /* Frames of one flow come in trains: learn each source once. */
@@ -192,9 +213,12 @@ l2learn_dump(const void *state, uint32_t now_s)
                  mactable_key_byte(e->mac, 0), mactable_key_byte(e->mac, 1),
                  mactable_key_byte(e->mac, 2), mactable_key_byte(e->mac, 3),
                  mactable_key_byte(e->mac, 4), mactable_key_byte(e->mac, 5));
-        json_array_append_new(macs, json_pack("{s:s, s:i, s:i}", "mac", mac,
-                                              "vport", e->port,
-                                              "age_s", now_s - e->seen));
+        json_t *entry = json_pack("{s:s, s:i, s:i}", "mac", mac, "vport", e->port,
+                                  "age_s", now_s - e->seen);
+        if (e->mac >> 48) {
+            json_object_set_new(entry, "vlan", json_integer((e->mac >> 48) & 0xfff));
+        }
+        json_array_append_new(macs, entry);
     }
     return json_pack("{s:s, s:i, s:i, s:I, s:I, s:o}", "fp", "l2learn",
                      "mac_table_size", t->mask + 1, "aging_s", t->aging,
@@ -226,7 +250,8 @@ l2learn_trace(const void *state, const uint8_t *eth, uint32_t len,
     }
     l2learn_mac(eth, dst);
     l2learn_mac(eth + 6, src);
-    port = mactable_lookup(&l2->table, mactable_key8(eth), ctx->now_s);
+    port = mactable_lookup(&l2->table, mactable_key8(eth) | l2learn_vlan(eth, len),
+                           ctx->now_s);
     if ((eth[0] & 1) || port == MACTABLE_NONE) {
         outs[0] = l2->split_horizon && ctx->is_vlink[in_vport]
                   ? DP_FP_FLOOD_ACCESS : DP_FP_FLOOD;

@@ -8,6 +8,10 @@
  * gives way.  Entries age out lazily: a lookup ignores an entry not seen
  * for 'aging' seconds, so no sweeper is needed.
  *
+ * A key is a 48-bit address; its caller may put more in the top 16 bits
+ * (l2learn puts the frame's VLAN there, so that it learns per (VLAN, MAC)):
+ * the table hashes and compares all 64.
+ *
  * Time is a coarse seconds counter supplied by the caller (the worker
  * updates it once per poll round), which keeps the module testable.
  * Single writer: only the worker that serves the vnode's switch.
@@ -23,7 +27,7 @@
 #define MACTABLE_NONE 0xffff
 
 struct mactable_entry {
-    uint64_t mac;                   /* 48-bit address; 0: empty slot */
+    uint64_t mac;                   /* key (address, caller's top bits); 0: empty */
     uint32_t seen;                  /* seconds, caller's clock */
     uint16_t port;                  /* vport index */
     uint16_t pad;

@@ -231,6 +231,13 @@ void ofpl_meter_config(const struct ofpl_pipeline *, size_t i,
                        struct ofp_meter_config *, struct ofp_msg *msg);
 /* What meters the pipeline supports (METER_FEATURES). */
 void ofpl_meter_features(struct ofp_meter_features *);
+/* What groups the pipeline supports (GROUP_FEATURES). */
+void ofpl_group_features(struct ofp_group_features *);
+
+/* The action types (OFPAT_*) the pipeline executes, for the feature
+ * replies (table features, group features). */
+extern const uint16_t ofpl_action_types[];
+extern const size_t ofpl_n_action_types;
 
 /* Counts for people (vnode.dump). */
 struct ofpl_counts {

@@ -180,7 +180,9 @@ flow_check(const struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
         || ofpl_check_actions(pl, in->write.actions, in->write.n, false, err)) {
         return EPROTO;
     }
-    return 0;
+    struct ofp_match m = fm->match;
+    return (ofp_actions_check_match(&m, in->apply.actions, in->apply.n, err)
+            || ofp_actions_check_match(&m, in->write.actions, in->write.n, err)) ? EPROTO : 0;
 }
 
 static int
@@ -451,6 +453,32 @@ group_remove_at(struct ofpl_pipeline *pl, size_t i, uint64_t now_ns,
     pl->gen++;
 }
 
+/* True if group 'from' (an installed one) forwards, through any chain of
+ * group actions, to group 'target'.  The installed groups hold no loop
+ * (each GROUP_MOD is checked), so the walk ends; 'depth' bounds it all the
+ * same. */
+static bool
+group_reaches(const struct ofpl_pipeline *pl, uint32_t from, uint32_t target,
+              int depth)
+{
+    const struct ofpl_group *g = group_find(pl, from);
+
+    if (!g || depth > 64) {
+        return false;
+    }
+    for (size_t b = 0; b < g->n_buckets; b++) {
+        for (size_t k = 0; k < g->buckets[b].n_acts; k++) {
+            const struct ofp_action *a = &g->buckets[b].acts[k];
+            if (a->type == OFPAT_GROUP
+                && (a->group_id == target
+                    || group_reaches(pl, a->group_id, target, depth + 1))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 int
 ofpl_group_mod(struct ofpl_pipeline *pl, const struct ofp_group_mod_body *gm,
                uint64_t now_ns, ofpl_removed_fn *removed, void *aux,
@@ -487,7 +515,9 @@ ofpl_group_mod(struct ofpl_pipeline *pl, const struct ofp_group_mod_body *gm,
     for (size_t b = 0; b < gm->n_buckets; b++) {
         const struct ofp_action_list *l = &gm->buckets[b].actions;
         for (size_t k = 0; k < l->n; k++) {
-            if (l->actions[k].type == OFPAT_GROUP && l->actions[k].group_id == gm->group_id) {
+            if (l->actions[k].type == OFPAT_GROUP
+                && (l->actions[k].group_id == gm->group_id
+                    || group_reaches(pl, l->actions[k].group_id, gm->group_id, 0))) {
                 return error(err, OFPET_GROUP_MOD_FAILED, OFPGMFC_LOOP);
             }
         }

@@ -198,6 +198,35 @@ ofpl_meter_features(struct ofp_meter_features *mf)
     mf->max_color = 0;
 }
 
+const uint16_t ofpl_action_types[] = {
+    OFPAT_OUTPUT, OFPAT_COPY_TTL_OUT, OFPAT_COPY_TTL_IN, OFPAT_SET_MPLS_TTL,
+    OFPAT_DEC_MPLS_TTL, OFPAT_PUSH_VLAN, OFPAT_POP_VLAN, OFPAT_PUSH_MPLS,
+    OFPAT_POP_MPLS, OFPAT_SET_QUEUE, OFPAT_GROUP, OFPAT_SET_NW_TTL,
+    OFPAT_DEC_NW_TTL, OFPAT_SET_FIELD,
+};
+const size_t ofpl_n_action_types = sizeof ofpl_action_types / sizeof *ofpl_action_types;
+
+void
+ofpl_group_features(struct ofp_group_features *gf)
+{
+    uint32_t actions = 0;
+
+    for (size_t i = 0; i < ofpl_n_action_types; i++) {
+        actions |= 1u << ofpl_action_types[i];
+    }
+    memset(gf, 0, sizeof *gf);
+    gf->types = 1u << OFPGT11_ALL | 1u << OFPGT11_SELECT | 1u << OFPGT11_INDIRECT
+                | 1u << OFPGT11_FF;
+    /* Select buckets are weighted and skip dead ones; groups may chain
+     * (to OFPL_MAX_DEPTH) and GROUP_MOD refuses loops. */
+    gf->capabilities = OFPGFC_SELECT_WEIGHT | OFPGFC_SELECT_LIVENESS
+                       | OFPGFC_CHAINING | OFPGFC_CHAINING_CHECKS;
+    for (int t = 0; t < 4; t++) {
+        gf->max_groups[t] = OFPG_MAX;
+        gf->actions[t] = actions;
+    }
+}
+
 void
 ofpl_counts(const struct ofpl_pipeline *pl, struct ofpl_counts *c)
 {

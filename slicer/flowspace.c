@@ -446,14 +446,27 @@ fs_match_parse(const char *text, struct ofp_match *out, size_t max,
             size_t k;
 
             *dash = '\0';
-            if (f == OFP_F_VLAN_VID || !parse_scalar(f, val, &lo, true)
-                || !parse_scalar(f, dash + 1, &hi, true)
-                || ofp_value_to_u64(f, &lo) > ofp_value_to_u64(f, &hi)) {
+            /* (As a VID, not a mask: "100" is the tag 0x1000|100.) */
+            if (!parse_scalar(f, val, &lo, f != OFP_F_VLAN_VID)
+                || !parse_scalar(f, dash + 1, &hi, f != OFP_F_VLAN_VID)
+                || ofp_value_to_u64(f, &lo) > ofp_value_to_u64(f, &hi)
+                || (f == OFP_F_VLAN_VID
+                    && !(ofp_value_to_u64(f, &lo) & OFPVID_PRESENT))) {
                 parse_error(msg, msg_size, "%s: \"%s-%s\" is not a range of "
                             "values", tok, val, dash + 1);
                 goto out;
             }
-            if (ofp_fields[f].maskable) {
+            if (f == OFP_F_VLAN_VID) {
+                /* A VLAN set: prefixes of the 12-bit VID, each with the
+                 * tag present. */
+                k = fs_range_to_prefixes(ofp_value_to_u64(f, &lo) & 0xfff,
+                                         ofp_value_to_u64(f, &hi) & 0xfff, 12,
+                                         vals, masks, FS_MAX_EXPANSION);
+                for (size_t i = 0; i < k && i < FS_MAX_EXPANSION; i++) {
+                    vals[i] |= OFPVID_PRESENT;
+                    masks[i] = masks[i] == 0xfff ? UINT64_MAX : masks[i] | OFPVID_PRESENT;
+                }
+            } else if (ofp_fields[f].maskable) {
                 k = fs_range_to_prefixes(ofp_value_to_u64(f, &lo), ofp_value_to_u64(f, &hi),
                                          bits, vals, masks, FS_MAX_EXPANSION);
             } else {

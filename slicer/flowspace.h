@@ -32,7 +32,8 @@
  * fs_match_parse() reads the form ofp_match_format() prints, plus what
  * people type: "vlan_vid=10" (the VID; OFPVID_PRESENT is added),
  * "vlan_vid=none", prefixes "10.0.0.0/8", masks "/255.255.0.0",
- * "/0xff00", and integer ranges "tcp_dst=1000-1999" or IPv4 ranges
+ * "/0xff00", and integer ranges "tcp_dst=1000-1999", VLAN sets
+ * "vlan_vid=100-199" (VIDs, the tag present) or IPv4 ranges
  * "10.0.0.5-10.0.0.20", which are expanded into the fewest prefixes (one
  * match per prefix; at most FS_MAX_EXPANSION).  Missing prerequisites are
  * added (ipv4_dst implies eth_type=0x0800, tcp_dst implies ip_proto=6),

@@ -259,9 +259,19 @@ xlate_actions(const struct xlate_ctx *x, const struct ofp_match *fs,
                 return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
             }
             break;
-        default:
+        case OFPAT_COPY_TTL_OUT:
+        case OFPAT_COPY_TTL_IN:
+        case OFPAT_SET_MPLS_TTL:
+        case OFPAT_DEC_MPLS_TTL:
+        case OFPAT_SET_NW_TTL:
+        case OFPAT_DEC_NW_TTL:
             /* TTLs and copies change no field a flowspace can match. */
             break;
+        default:
+            /* Anything else (push/pop PBB, which would hide the tags that
+             * classify the packet, or a type yet unknown) is refused here
+             * too, whatever the codec let through. */
+            return refuse(err, OFPET_BAD_ACTION, OFPBAC_BAD_TYPE);
         }
         acts[n++] = t;
     }

@@ -273,7 +273,9 @@ random_match(struct ofp_match *m)
         ofp_match_set(m, OFP_F_ETH_DST, &v, NULL);
     }
     if (rnd() % 8 == 0) {
-        ofp_match_set_u(m, OFP_F_VLAN_VID, OFPVID_PRESENT | (rnd() % 4096));
+        /* Half near the VLAN sets the tests give slices (100-131). */
+        ofp_match_set_u(m, OFP_F_VLAN_VID, OFPVID_PRESENT
+                        | (rnd() % 2 ? 90 + rnd() % 50 : rnd() % 4096));
     }
     fs_match_add_prereqs(m);
 }
@@ -299,7 +301,7 @@ random_action(void)
                      || f == OFP_F_ARP_TPA || f == OFP_F_ARP_SPA
                      ? random_ip() : rnd();
         if (f == OFP_F_VLAN_VID) {
-            v = OFPVID_PRESENT | (v & 0xfff);
+            v = OFPVID_PRESENT | (rnd() % 2 ? 90 + rnd() % 50 : v & 0xfff);
         } else if (f == OFP_F_VLAN_PCP) {
             v &= 7;
         } else if (f == OFP_F_IP_DSCP) {
@@ -318,8 +320,9 @@ random_action(void)
         a.group_id = rnd() % 3 ? rnd() % 8 : rnd() % 0xffffff00;
         return a;
     case 6:
-        a.type = rnd() % 2 ? OFPAT_PUSH_MPLS : OFPAT_SET_QUEUE;
-        a.ethertype = 0x8847;
+        a.type = rnd() % 3 == 0 ? OFPAT_PUSH_MPLS : rnd() % 2 ? OFPAT_POP_MPLS
+                 : OFPAT_SET_QUEUE;
+        a.ethertype = a.type == OFPAT_POP_MPLS ? 0x0800 : 0x8847;
         a.queue_id = rnd() % 4;
         return a;
     default:

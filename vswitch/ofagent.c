@@ -821,6 +821,10 @@ handle_multipart(struct ofagent *a, struct ofconn *c, const struct ofp_msg *req,
         ofpl_meter_features(&rep.mp.meter_features);
         ofconn_send_msg(c, a, &rep);
         break;
+    case OFPMP_GROUP_FEATURES:
+        ofpl_group_features(&rep.mp.group_features);
+        ofconn_send_msg(c, a, &rep);
+        break;
     default:
         send_error(a, c, req->raw, req->raw_len,
                    OFP_ERROR(OFPET_BAD_REQUEST, OFPBRC_BAD_MULTIPART));
@@ -885,8 +889,6 @@ static bool
 send_table_features(struct ofagent *a, struct ofconn *c, const uint8_t *p,
                     size_t len)
 {
-    static const uint16_t actions[] = { 0, 11, 12, 15, 16, 17, 18, 19, 20, 21,
-                                        22, 23, 24, 25 };
     struct ofpbuf *b = &a->scratch;
     size_t start;
 
@@ -926,8 +928,8 @@ send_table_features(struct ofagent *a, struct ofconn *c, const uint8_t *p,
             tf_prop_end(b, start);
             for (uint16_t kind = 4; kind <= 6; kind += 2) { /* write, apply */
                 tf_prop_begin(b, kind + miss, &start);
-                for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
-                    tf_put16x2(b, actions[i], 4);
+                for (size_t i = 0; i < ofpl_n_action_types; i++) {
+                    tf_put16x2(b, ofpl_action_types[i], 4);
                 }
                 tf_prop_end(b, start);
             }

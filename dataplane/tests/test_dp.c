@@ -878,6 +878,76 @@ test_vlan_bindings(void **state)
     }
 }
 
+/* l2learn on whole ports learns per (VLAN, MAC): host 0x51 seen in VLAN
+ * 10 on q1 and in VLAN 20 on q2 is reached in each VLAN where it was seen
+ * there, and flooded untagged (where it was never seen); tags pass as
+ * sent. */
+static void
+test_l2learn_per_vlan(void **state)
+{
+    struct dp_slice_params lv = { .name = "lv" };
+    struct dp_vport_binding whole = { .kind = DP_BIND_PORT };
+    struct dummy q1, q2, q3;
+    struct dp_error err;
+    uint8_t f[128];
+    size_t n;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("ls", &err), 0);
+    dummy_add(&q1, "ls", "q1");
+    dummy_add(&q2, "ls", "q2");
+    dummy_add(&q3, "ls", "q3");
+    assert_int_equal(dp_slice_add(&lv, &err), 0);
+    assert_int_equal(dp_vnode_add("lv", "ls", "l2learn", NULL, &err), 0);
+    assert_int_equal(dp_vport_bind("lv", "ls", "a", "q1", &whole, &err), 0);
+    assert_int_equal(dp_vport_bind("lv", "ls", "b", "q2", &whole, &err), 0);
+    assert_int_equal(dp_vport_bind("lv", "ls", "c", "q3", &whole, &err), 0);
+
+    /* Host 0x51 broadcasts in VLAN 10 from q1, in VLAN 20 from q2. */
+    n = vlan_frame(f, true, 0x000a, 0x51, 1);
+    inject_bytes(&q1, f, n);
+    expect_bytes(&q2, f, n, 2000);
+    expect_bytes(&q3, f, n, 2000);
+    n = vlan_frame(f, true, 0x0014, 0x51, 2);
+    inject_bytes(&q2, f, n);
+    expect_bytes(&q1, f, n, 2000);
+    expect_bytes(&q3, f, n, 2000);
+
+    /* Unicast to 0x51 from q3: VLAN 10 to q1 only, VLAN 20 to q2 only. */
+    n = vlan_frame(f, true, 0x000a, 0x52, 3);
+    memcpy(f, (uint8_t[]) { 0x02, 0, 0, 0, 0, 0x51 }, 6);
+    inject_bytes(&q3, f, n);
+    expect_bytes(&q1, f, n, 2000);
+    expect_bytes(&q2, NULL, 0, 50);
+    n = vlan_frame(f, true, 0x0014, 0x52, 4);
+    memcpy(f, (uint8_t[]) { 0x02, 0, 0, 0, 0, 0x51 }, 6);
+    inject_bytes(&q3, f, n);
+    expect_bytes(&q2, f, n, 2000);
+    expect_bytes(&q1, NULL, 0, 50);
+    /* Untagged, 0x51 was never seen: flooded. */
+    n = vlan_frame(f, false, 0, 0x52, 5);
+    memcpy(f, (uint8_t[]) { 0x02, 0, 0, 0, 0, 0x51 }, 6);
+    inject_bytes(&q3, f, n);
+    expect_bytes(&q1, f, n, 2000);
+    expect_bytes(&q2, f, n, 2000);
+
+    /* The dump says which VLAN each entry is of. */
+    json_t *d = dp_vnode_dump("lv", "ls", &err);
+    assert_non_null(d);
+    json_t *macs = json_object_get(d, "macs"), *e;
+    size_t i;
+    int vlans = 0;
+    json_array_foreach(macs, i, e) {
+        json_t *v = json_object_get(e, "vlan");
+        if (v && !strcmp(json_string_value(json_object_get(e, "mac")), "02:00:00:00:00:51")) {
+            vlans |= json_integer_value(v) == 10 ? 1 : json_integer_value(v) == 20 ? 2 : 4;
+        }
+    }
+    assert_int_equal(vlans, 3);
+    json_decref(d);
+    assert_int_equal(dp_slice_del("lv", &err), 0);
+}
+
 static void
 test_config_json_round_trip(void **state)
 {
@@ -1063,6 +1133,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_config_json_round_trip),
         cmocka_unit_test(test_ebpf_l2_swap),
         cmocka_unit_test(test_vlan_bindings),
+        cmocka_unit_test(test_l2learn_per_vlan),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

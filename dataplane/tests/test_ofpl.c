@@ -670,6 +670,19 @@ test_groups(void **state)
     ofpl_set_port_live(pl, 3, false);
     assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, 1, 2), 0, 0), -1);
 
+    /* A loop through a chain of groups is refused: 5 -> 6 -> 5. */
+    struct ofp_action g5 = act_group(5), g6 = act_group(6);
+    struct ofp_bucket c5 = { .watch_port = OFPP13_ANY, .watch_group = 0xffffffff,
+                             .actions = { &g6, 1 } };
+    struct ofp_bucket c6 = { .watch_port = OFPP13_ANY, .watch_group = 0xffffffff,
+                             .actions = { &g5, 1 } };
+    assert_int_equal(group_mod(pl, 0, 2, 5, b, 1), 0);
+    assert_int_equal(group_mod(pl, 0, 2, 6, &c6, 1), 0);
+    assert_int_equal(group_mod(pl, 1, 2, 5, &c5, 1),
+                     ERR(OFPET_GROUP_MOD_FAILED, OFPGMFC_LOOP));
+    assert_int_equal(group_mod(pl, 2, 0, 6, NULL, 0), 0);
+    assert_int_equal(group_mod(pl, 2, 0, 5, NULL, 0), 0);
+
     /* Deleting the group removes the flow that uses it. */
     struct ofp_table_stats ts;
     ofpl_table_stats(pl, 0, &ts);
@@ -678,6 +691,48 @@ test_groups(void **state)
     ofpl_table_stats(pl, 0, &ts);
     assert_int_equal(ts.active_count, 0);
     assert_int_equal(ofpl_n_groups(pl), 0);
+    ofpl_destroy(pl);
+}
+
+/* Set-field and pop_mpls must fit what the flow's match (and the actions
+ * before them) say of the packet: OFPBAC_MATCH_INCONSISTENT otherwise. */
+static void
+test_match_inconsistent(void **state)
+{
+    struct ofpl_pipeline *pl = pipeline(OFPL_MISS_DROP);
+    const int bad = ERR(OFPET_BAD_ACTION, OFPBAC_MATCH_INCONSISTENT);
+    struct ofp_action pop_mpls = act(OFPAT_POP_MPLS), push_vlan = act(OFPAT_PUSH_VLAN);
+    struct ofp_action push_mpls = act(OFPAT_PUSH_MPLS);
+    struct fm f;
+
+    pop_mpls.ethertype = 0x0800;
+    push_vlan.ethertype = 0x8100;
+    push_mpls.ethertype = 0x8847;
+    fm_init(&f, 0, 1);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_IPV4_SRC, 0x0a000001));
+    assert_int_equal(mod(pl, &f, 0), bad);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    assert_int_equal(mod(pl, &f, 0), 0);
+    /* After push_mpls the IPv4 header is no longer the packet's. */
+    fm_init(&f, 0, 2);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    fm_apply(&f, push_mpls);
+    fm_write(&f, ofp_action_set_field_u(OFP_F_IPV4_SRC, 0x0a000001));
+    assert_int_equal(mod(pl, &f, 0), bad);
+    /* vlan_vid needs a tag: one the match requires or one pushed. */
+    fm_init(&f, 0, 3);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1005));
+    assert_int_equal(mod(pl, &f, 0), bad);
+    fm_init(&f, 0, 3);
+    fm_apply(&f, push_vlan);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_VLAN_VID, 0x1005));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    /* pop_mpls needs an MPLS eth_type. */
+    fm_init(&f, 0, 4);
+    fm_apply(&f, pop_mpls);
+    assert_int_equal(mod(pl, &f, 0), bad);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x8847);
+    assert_int_equal(mod(pl, &f, 0), 0);
     ofpl_destroy(pl);
 }
 
@@ -1162,6 +1217,7 @@ main(void)
         cmocka_unit_test(test_table_miss),
         cmocka_unit_test(test_modify_delete_overlap),
         cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_match_inconsistent),
         cmocka_unit_test(test_meters),
         cmocka_unit_test(test_flow_stats_and_replace),
         cmocka_unit_test(test_burst_trains),

@@ -485,6 +485,46 @@ ofp_action_output(uint32_t port, uint16_t max_len)
     return a;
 }
 
+int
+ofp_actions_check_match(struct ofp_match *m, const struct ofp_action *acts,
+                        size_t n, struct ofp_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ofp_action *a = &acts[i];
+
+        switch (a->type) {
+        case OFPAT_SET_FIELD:
+            if (a->set_field.field >= OFP_F_N
+                || !ofp_match_prereq_ok(m, ofp_fields[a->set_field.field].prereq)
+                /* Matching vlan_vid needs nothing; rewriting it needs a tag. */
+                || (a->set_field.field == OFP_F_VLAN_VID
+                    && !ofp_match_prereq_ok(m, OFP_PRE_VLAN))) {
+                return OFP_FAIL(err, OFPET_BAD_ACTION, OFPBAC_MATCH_INCONSISTENT);
+            }
+            break;
+        case OFPAT_PUSH_VLAN:
+            ofp_match_set_masked_u(m, OFP_F_VLAN_VID, OFPVID_PRESENT, OFPVID_PRESENT);
+            break;
+        case OFPAT_POP_VLAN:
+            ofp_match_clear(m, OFP_F_VLAN_VID);
+            break;
+        case OFPAT_POP_MPLS:
+            if (!ofp_match_prereq_ok(m, OFP_PRE_MPLS)) {
+                return OFP_FAIL(err, OFPET_BAD_ACTION, OFPBAC_MATCH_INCONSISTENT);
+            }
+            /* fall through */
+        case OFPAT_PUSH_MPLS:
+            /* What the match said beyond eth_type was of the old payload. */
+            ofp_match_clear(m, OFP_F_IP_PROTO);
+            ofp_match_set_u(m, OFP_F_ETH_TYPE, a->ethertype);
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
 struct ofp_action
 ofp_action_set_field_u(enum ofp_field f, uint64_t value)
 {

@@ -148,6 +148,19 @@ int ofp_insts_decode(const uint8_t *p, size_t len, uint8_t table_id,
 void ofp_insts_encode(const struct ofp_instructions *insts,
                       struct ofpbuf *b);
 
+/* Checks the 'n' actions at 'acts', applied in order to packets that
+ * match '*m', against what the match says of them (OpenFlow 1.3 section
+ * 7.2.5): a set-field needs its field's prerequisites (set-field
+ * ipv4_src needs eth_type=0x0800; vlan_vid, though matching it needs
+ * nothing, needs a tag, as in Open vSwitch) and pop_mpls needs
+ * an MPLS eth_type, else OFPBAC_MATCH_INCONSISTENT.  push_vlan,
+ * pop_vlan, push_mpls and pop_mpls change what later actions may assume;
+ * '*m' is updated to what holds after the actions (the write-actions of
+ * the same flow are checked from there).  Returns 0 or EPROTO with '*err'
+ * set. */
+int ofp_actions_check_match(struct ofp_match *m, const struct ofp_action *acts,
+                            size_t n, struct ofp_error *err);
+
 /* Appends text such as "output:2,set_field:10.0.0.1->ipv4_dst". */
 void ofp_actions_format(const struct ofp_action *acts, size_t n,
                         struct ofpbuf *s);

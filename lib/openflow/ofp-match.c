@@ -260,6 +260,12 @@ prereq_ok(const struct ofp_match *m, enum ofp_prereq pre)
     return false;
 }
 
+bool
+ofp_match_prereq_ok(const struct ofp_match *m, enum ofp_prereq pre)
+{
+    return prereq_ok(m, pre);
+}
+
 int
 ofp_match_validate(const struct ofp_match *m, struct ofp_error *err)
 {

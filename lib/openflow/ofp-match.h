@@ -248,6 +248,10 @@ bool ofp_match_equal(const struct ofp_match *a, const struct ofp_match *b);
  * the OpenFlow error in '*err'. */
 int ofp_match_validate(const struct ofp_match *m, struct ofp_error *err);
 
+/* True if 'm' satisfies prerequisite 'pre' (what a match on, or a
+ * set-field of, a field with that prerequisite requires). */
+bool ofp_match_prereq_ok(const struct ofp_match *m, enum ofp_prereq pre);
+
 /* Decodes a struct ofp_match (header, OXM TLVs, padding) at 'p', of which
  * 'avail' bytes are readable.  On success returns 0 and stores in '*used'
  * the bytes taken including padding; otherwise returns EPROTO with the

@@ -463,6 +463,7 @@ decode_mp_request(const uint8_t *p, size_t len, struct ofp_multipart_body *mp,
     case OFPMP_TABLE:
     case OFPMP_PORT_DESC:
     case OFPMP_GROUP_DESC:
+    case OFPMP_GROUP_FEATURES:
     case OFPMP_METER_FEATURES:
         return len ? bad_len(err) : 0;
     case OFPMP_FLOW:
@@ -753,6 +754,20 @@ decode_mp_reply(const uint8_t *p, size_t len, struct ofp_arena *arena,
         }
         return 0;
 
+    case OFPMP_GROUP_FEATURES: {
+        struct ofp_group_features *gf = &mp->group_features;
+        if (len != 40) {
+            return bad_len(err);
+        }
+        gf->types = get_be32(p);
+        gf->capabilities = get_be32(p + 4);
+        for (int i = 0; i < 4; i++) {
+            gf->max_groups[i] = get_be32(p + 8 + 4 * i);
+            gf->actions[i] = get_be32(p + 24 + 4 * i);
+        }
+        return 0;
+    }
+
     case OFPMP_METER_FEATURES: {
         struct ofp_meter_features *mf = &mp->meter_features;
         if (len != 16) {
@@ -1031,6 +1046,7 @@ encode_mp_request(const struct ofp_multipart_body *mp, struct ofpbuf *b)
     case OFPMP_TABLE:
     case OFPMP_PORT_DESC:
     case OFPMP_GROUP_DESC:
+    case OFPMP_GROUP_FEATURES:
     case OFPMP_METER_FEATURES:
         return 0;
     case OFPMP_FLOW:
@@ -1211,6 +1227,16 @@ encode_mp_reply(const struct ofp_multipart_body *mp, struct ofpbuf *b)
             put_be16(p + 2, mc->flags);
             put_be32(p + 4, mc->meter_id);
             encode_meter_bands(mc->bands, mc->n_bands, b);
+        }
+        return 0;
+
+    case OFPMP_GROUP_FEATURES:
+        p = ofpbuf_put_zeros(b, 40);
+        put_be32(p, mp->group_features.types);
+        put_be32(p + 4, mp->group_features.capabilities);
+        for (int i = 0; i < 4; i++) {
+            put_be32(p + 8 + 4 * i, mp->group_features.max_groups[i]);
+            put_be32(p + 24 + 4 * i, mp->group_features.actions[i]);
         }
         return 0;
 

@@ -332,6 +332,19 @@ struct ofp_meter_features {        /* METER_FEATURES reply. */
     uint8_t max_bands, max_color;
 };
 
+struct ofp_group_features {        /* GROUP_FEATURES reply. */
+    uint32_t types;                 /* 1 << OFPGT11_*. */
+    uint32_t capabilities;          /* OFPGFC_*. */
+    uint32_t max_groups[4];         /* Per group type. */
+    uint32_t actions[4];            /* 1 << OFPAT_*, per group type. */
+};
+
+/* Group capabilities (OFPGFC_*). */
+#define OFPGFC_SELECT_WEIGHT   (1u << 0)
+#define OFPGFC_SELECT_LIVENESS (1u << 1)
+#define OFPGFC_CHAINING        (1u << 2)
+#define OFPGFC_CHAINING_CHECKS (1u << 3)
+
 struct ofp_multipart_body {
     uint16_t type;              /* enum ofp_mp_type. */
     uint16_t flags;             /* OFPMPF_MORE. */
@@ -346,6 +359,7 @@ struct ofp_multipart_body {
         struct ofp_desc *desc;                   /* DESC. */
         struct ofp_aggregate_stats aggregate;    /* AGGREGATE. */
         struct ofp_meter_features meter_features; /* METER_FEATURES. */
+        struct ofp_group_features group_features; /* GROUP_FEATURES. */
         struct {
             size_t n;
             union {

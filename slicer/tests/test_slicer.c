@@ -188,6 +188,18 @@ test_ranges(void **state)
     assert_int_equal(mk[0], 0xffff);
     assert_int_equal(fs_range_to_prefixes(0, 0xffffffff, 32, v, mk, 64), 1);
     assert_int_equal(fs_range_to_prefixes(1, 0xfffffffe, 32, v, mk, 64), 62);
+
+    /* A VLAN set: VIDs 100-131 as four prefixes, the tag present in each. */
+    struct ofp_match m[8];
+    char msg[128];
+    assert_int_equal(fs_match_parse("vlan_vid=100-131", m, 8, msg, sizeof msg), 4);
+    assert_int_equal(m[0].v.vlan_vid, 0x1000 | 100);
+    assert_int_equal(m[0].m.vlan_vid, 0x1ffc);
+    assert_int_equal(m[3].v.vlan_vid, 0x1000 | 128);
+    assert_int_equal(fs_match_parse("vlan_vid=7-7", m, 8, msg, sizeof msg), 1);
+    assert_false((m[0].masked >> OFP_F_VLAN_VID) & 1);
+    assert_int_equal(m[0].v.vlan_vid, 0x1000 | 7);
+    assert_true(fs_match_parse("vlan_vid=none-5", m, 8, msg, sizeof msg) < 0);
 }
 
 /* ---- A configuration: slices red (VLAN 10) and blue (IPv4 10.2/16) --------- */
@@ -651,6 +663,119 @@ test_tag_property(void **state)
     assert_true(accepted > 400);    /* the property was put to the test */
 }
 
+/* The same property for a slice defined by a VLAN set and for sequences of
+ * actions.  Violet owns VLANs 100-131 on its own port (a range: the
+ * flowspace expands it into prefixes, and a flow is checked against each
+ * piece on its own).  A hostile controller's sequences of 1..3 actions
+ * (set-field on vlan_vid, vlan_pcp, tunnel_id, mpls_label, push/pop VLAN,
+ * MPLS and PBB) never move a packet of a piece out of it, nor give it a
+ * VLAN id or tunnel id another slice claims; PBB is refused outright. */
+static void
+test_tag_property_vlan_set(void **state)
+{
+    struct world *w = *state;
+    struct slice *green, *tan, *violet;
+
+    add_green_tan(w, &green, &tan);
+    assert_int_equal(add_slice(w, "{\"name\":\"violet\",\"controller\":"
+                               "\"tcp:127.0.0.1:6637\",\"switches\":"
+                               "[\"0xa:8=1\"]}", &violet), 0);
+    assert_int_equal(add_fs(w, "{\"name\":\"violet-vlans\",\"slice\":\"violet\","
+                            "\"match\":\"vlan_vid=100-131\"}"), 0);
+    const struct fs_entry *ve = slicer_fs_find(&w->cfg, "violet-vlans");
+    assert_non_null(ve);
+    assert_true(ve->n_matches >= 2);
+    static const uint16_t kinds[] = { OFPAT_SET_FIELD, OFPAT_SET_FIELD, OFPAT_SET_FIELD,
+                                      OFPAT_PUSH_VLAN, OFPAT_POP_VLAN, OFPAT_PUSH_MPLS,
+                                      OFPAT_POP_MPLS, 26 /* push_pbb */, 27 /* pop_pbb */ };
+    static const enum ofp_field fields[] = { OFP_F_VLAN_VID, OFP_F_VLAN_PCP,
+                                             OFP_F_TUNNEL_ID, OFP_F_MPLS_LABEL };
+    struct ofp_match red_fs = M("vlan_vid=10"), tan_fs = M("tunnel_id=5");
+    uint32_t seed = 424242, accepted = 0, pbb_refused = 0;
+
+    for (int iter = 0; iter < 8000; iter++) {
+        seed = seed * 1103515245 + 12345;
+        uint32_t r = seed >> 4;
+        int k = r % 3;
+        struct slice *s = k == 0 ? w->red : k == 1 ? violet : tan;
+        const struct ofp_match *fs = k == 0 ? &red_fs : k == 1
+                                     ? &ve->matches[(r >> 2) % ve->n_matches] : &tan_fs;
+        struct ofp_match p;
+        struct ofp_action a[3];
+        struct ofp_action_list out;
+        struct ofp_error err;
+        size_t n = 1 + (r >> 9) % 3;
+        bool pbb = false;
+
+        ofp_match_init(&p);         /* a packet of that flowspace piece */
+        ofp_match_set_u(&p, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_u(&p, OFP_F_VLAN_VID, k == 0 ? 0x1000 | 10
+                        : k == 1 ? fs->v.vlan_vid : 0);
+        ofp_match_set_u(&p, OFP_F_IPV4_DST, 0x0a090001);
+        if (k == 2) {
+            ofp_match_set_u(&p, OFP_F_TUNNEL_ID, 5);
+        }
+        assert_true(fs_match_has_packet(fs, &p));
+
+        memset(a, 0, sizeof a);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245 + 12345;
+            uint32_t q = seed >> 4;
+            a[i].type = kinds[q % 9];
+            pbb |= a[i].type == 26 || a[i].type == 27;
+            if (a[i].type == OFPAT_SET_FIELD) {
+                enum ofp_field f = fields[(q >> 4) % 4];
+                uint32_t v = (q >> 6) % 256;
+                uint64_t x = f == OFP_F_VLAN_VID ? 0x1000 | (v < 128 ? 90 + v % 50 : v)
+                             : f == OFP_F_VLAN_PCP ? v % 8
+                             : f == OFP_F_TUNNEL_ID ? v % 8 : v;
+                a[i] = ofp_action_set_field_u(f, x);
+            } else if (a[i].type == OFPAT_PUSH_VLAN) {
+                a[i].ethertype = 0x8100;
+            } else if (a[i].type == OFPAT_PUSH_MPLS) {
+                a[i].ethertype = 0x8847;
+            } else if (a[i].type == OFPAT_POP_MPLS) {
+                a[i].ethertype = 0x0800;
+            } else if (a[i].type == 26) {
+                a[i].ethertype = 0x88e7;
+            }
+        }
+        if (check_actions(w, s, fs, 1, a, n, &out, &err)) {
+            assert_true(err.code == OFPBAC_EPERM || err.code == OFPBAC_BAD_TYPE);
+            pbb_refused += pbb;
+            continue;
+        }
+        assert_false(pbb);
+        accepted++;
+        for (size_t i = 0; i < n; i++) {
+            /* Push/pop VLAN is refused while any slice is VLAN-defined. */
+            assert_true(a[i].type != OFPAT_PUSH_VLAN && a[i].type != OFPAT_POP_VLAN);
+            if (a[i].type == OFPAT_SET_FIELD) {
+                ofp_match_set(&p, a[i].set_field.field, &a[i].set_field.value, NULL);
+            } else if (a[i].type == OFPAT_PUSH_MPLS || a[i].type == OFPAT_POP_MPLS) {
+                ofp_match_set_u(&p, OFP_F_ETH_TYPE, a[i].ethertype);
+            }
+        }
+        assert_true(fs_match_has_packet(fs, &p));
+        for (size_t i = 0; i < w->cfg.n_fs; i++) {
+            const struct fs_entry *e = w->cfg.fs[i];
+            for (size_t m = 0; e->slice != s && m < e->n_matches; m++) {
+                for (int t = 0; t < 2; t++) {
+                    enum ofp_field f = t ? OFP_F_TUNNEL_ID : OFP_F_VLAN_VID;
+                    union ofp_value v;
+                    if (ofp_match_has(&e->matches[m], f)
+                        && ofp_match_get(&p, f, &v, NULL)
+                        && ofp_value_to_u64(f, &v)) {
+                        assert_false(fs_match_field_allows(&e->matches[m], f, &v));
+                    }
+                }
+            }
+        }
+    }
+    assert_true(accepted > 400);
+    assert_true(pbb_refused > 400);
+}
+
 static void
 test_packet_out(void **state)
 {
@@ -783,6 +908,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_flow_mod_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tag_property, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tag_property_vlan_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_in_owner, setup, teardown),
     };

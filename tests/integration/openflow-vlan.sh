@@ -117,6 +117,15 @@ expect "$LT_DIR/h1.pcap" 1-2-1-10.3 1-2-2- 1-2-3-20.1 1-2-4-30.0 2-1-5- \
 expect "$LT_DIR/h4.pcap" 4-3-10-4000.7 3-4-7-10.3 3-4-8-300.2,20.5 3-4-9-
 expect "$LT_DIR/h3.pcap" 3-4-7-10.3 3-4-8-300.2,20.5 3-4-9- 4-3-10-4000.7
 
+# l2learn learned h3 per (VLAN, MAC): in VLAN 10, in VLAN 300 (the outer
+# of two tags) and untagged, three entries.
+lamina --json vnode dump blue s1 | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d = d.get("dump", d)
+got = sorted(e.get("vlan", -1) for e in d["macs"] if e["mac"] == "02:00:00:00:00:03")
+sys.exit(0 if got == [-1, 10, 300] else "h3 learned in VLANs %s, want untagged, 10, 300" % got)' ||
+    fail "l2learn per-VLAN entries: $(lamina --json vnode dump blue s1)"
 n=$(lamina --json stats vnode red | json_get vnodes.0.vports.1.drops.not-owned-vlan)
 [ "$n" = 1 ] || fail "VID 30 out of v2: not-owned-vlan $n: $(lamina --json stats vnode red)"
 flows=$(ofctl dump-flows)

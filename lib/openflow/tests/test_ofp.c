@@ -747,6 +747,25 @@ test_multipart_roundtrips(void **state)
     assert_int_equal(out.mp.meter_features.band_types, 6);
     assert_int_equal(out.mp.meter_features.max_bands, 16);
     ofp_msg_free(&out); ofpbuf_uninit(&wire);
+
+    ofp_msg_init(&in, OFPT_MULTIPART_REQUEST, 62);
+    in.mp.type = OFPMP_GROUP_FEATURES;
+    roundtrip(&in, &out, &wire);
+    assert_int_equal(wire.size, 16);
+    ofp_msg_free(&out); ofpbuf_uninit(&wire);
+    ofp_msg_init(&in, OFPT_MULTIPART_REPLY, 63);
+    in.mp.type = OFPMP_GROUP_FEATURES;
+    in.mp.group_features.types = 0xf;
+    in.mp.group_features.capabilities = OFPGFC_CHAINING;
+    in.mp.group_features.max_groups[3] = 99;
+    in.mp.group_features.actions[1] = 1u << 25;
+    roundtrip(&in, &out, &wire);
+    assert_int_equal(wire.size, 56);
+    assert_int_equal(out.mp.group_features.types, 0xf);
+    assert_int_equal(out.mp.group_features.capabilities, OFPGFC_CHAINING);
+    assert_int_equal(out.mp.group_features.max_groups[3], 99);
+    assert_int_equal(out.mp.group_features.actions[1], 1u << 25);
+    ofp_msg_free(&out); ofpbuf_uninit(&wire);
 }
 
 /* ---- Bytes from real ovs-ofctl (golden-ofctl.h, see make-golden.sh). ---- */
