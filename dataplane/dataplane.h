@@ -188,7 +188,11 @@ struct dp_slice_params {
     uint32_t policer_burst;     /* bytes; 0: a default */
     uint32_t budget;            /* packets per poll round per switch; 0: none */
     uint32_t mbuf_quota;        /* mbufs held in queues; 0: a fair default */
+    uint32_t table_quota;       /* entries of the tables of the slice's
+                                 * vnodes on one switch (ebpf tables);
+                                 * 0: DP_SLICE_TABLE_QUOTA */
 };
+#define DP_SLICE_TABLE_QUOTA (1u << 20)
 
 int dp_slice_add(const struct dp_slice_params *, struct dp_error *err);
 /* Changes the limits of an existing slice (all fields applied). */

@@ -161,6 +161,9 @@ dp_trace_enqueue(struct dp_trace *t, const struct dp_queue *q, uint8_t *frame,
     }
 }
 
+static void dp_trace_vnode(struct dp_trace *, const struct dp_vnode *, uint16_t in,
+                           const uint8_t *frame, uint32_t len, unsigned hop);
+
 /* The frame leaves vnode 'vp->vn' by vport 'vp': its own copy gets the
  * VLAN tag or the pseudowire header, then goes to the vport's queue. */
 static void
@@ -172,6 +175,15 @@ dp_trace_vport_out(struct dp_trace *t, const struct dp_vport *vp,
     const struct dp_switch *sw = vp->vn->sw;
     struct dp_trace_rec *r;
 
+    if (vp->peer) {
+        /* A virtual link inside the switch: into the peer's vnode. */
+        if (hop + 1 < DP_TRACE_MAX_HOPS) {
+            dp_trace_vnode(t, vp->peer->vn, vp->peer->idx, frame, len, hop + 1);
+        } else {
+            t->truncated = true;
+        }
+        return;
+    }
     memcpy(p, frame, len);
     if (vp->type == DP_VPORT_ACCESS) {
         if (vp->vlan >= 0) {

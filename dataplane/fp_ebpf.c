@@ -559,6 +559,24 @@ fpe_dump(const void *state, uint32_t now_s)
                      "swaps", f->n_swaps, "tables", tables);
 }
 
+/* The entries the tables of 'config' hold (the slice's table quota). */
+static uint64_t
+fpe_table_entries(const json_t *config)
+{
+    const json_t *tables = json_object_get(config, "tables");
+    uint64_t total = 0;
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(tables, i, t) {
+        json_int_t size = json_integer_value(json_object_get(t, "size"));
+        if (size > 0 && size <= BPFT_MAX_SIZE) {
+            total += size;
+        }
+    }
+    return total;
+}
+
 const struct dp_fp_class dp_fp_ebpf = {
     .name = "ebpf",
     .create = fpe_create,
@@ -568,6 +586,7 @@ const struct dp_fp_class dp_fp_ebpf = {
     .config = fpe_config,
     .dump = fpe_dump,
     .set = fpe_set,
+    .table_entries = fpe_table_entries,
 };
 
 /* ---- Control side: table entries ---------------------------------------- */

@@ -158,6 +158,27 @@ n=$(capture_count "$LT_DIR/xn-b.pcap" "ether proto 0x88b5 and ether src $XN_MAC1
     fail "xn: payload lost"
 info "xn: xnet frames routed to b (ttl decremented, re-addressed)"
 
+# ---- The slice's table quota: counted across its vnodes on a switch.
+lamina slice add qt --table-quota 100 || fail "slice add qt"
+lamina vnode add qt s1/a --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:64)" || fail "vnode add qt s1/a"
+lamina vnode add qt s1/b --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:64)" 2>"$LT_DIR/err" && fail "quota: s1/b accepted"
+grep -q "exceed the slice's table quota of 100" "$LT_DIR/err" ||
+    fail "quota: unclear error: $(cat "$LT_DIR/err")"
+lamina --json vnode list qt | grep -q 's1/b' && fail "quota: a refused vnode exists"
+lamina slice set qt --table-quota 32 2>"$LT_DIR/err" && fail "quota: lowered below use"
+grep -q "hold 64 table entries" "$LT_DIR/err" || fail "quota: unclear error: $(cat "$LT_DIR/err")"
+lamina slice set qt --table-quota 128 || fail "quota: slice set 128"
+lamina vnode add qt s1/b --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:64)" || fail "quota: s1/b refused within the quota"
+lamina vnode set qt s1/b --config "$(tables macs:hash:64 more:array:8)" 2>/dev/null &&
+    fail "quota: vnode set grew past the quota"
+n=$(lamina --json vnode table dump qt s1/b | /usr/bin/python3 -c 'import json, sys
+print(len(json.load(sys.stdin)["tables"]))') || fail "quota: table dump"
+[ "$n" = 1 ] || fail "quota: s1/b has $n tables after a refused set"
+lamina slice del qt || fail "slice del qt"
+
 # The programs' counters say what they did.
 for s in l2 r6 xn; do
     d=$(lamina --json vnode dump "$s" s1) || fail "vnode dump $s"
