@@ -52,9 +52,19 @@ struct fpe_prog {
     struct fpe_counters ctr;
 };
 
+/* An entry the SP set with fp_ebpf_table_set(), kept for the state file
+ * (fpe_config()) so that a restart sets it again; entries the program
+ * writes itself are not kept. */
+struct fpe_sp_entry {
+    uint64_t k0, k1, value;
+    unsigned plen;
+};
+
 struct fpe_table {
     char name[DP_NAME_LEN];
     struct bpft t;
+    struct fpe_sp_entry *sp;        /* the SP's entries, in the order set */
+    uint32_t n_sp;
 };
 
 struct fpe {
@@ -207,6 +217,7 @@ struct fpe_config {
     const char *program;
     uint32_t window;
     const json_t *tables;               /* may be NULL */
+    const json_t *entries;              /* the SP's entries; may be NULL */
 };
 
 static int
@@ -236,6 +247,13 @@ fpe_parse_config(const json_t *config, struct fpe_config *c, struct dp_error *er
                 return EINVAL;
             }
             c->window = json_integer_value(v);
+        } else if (!strcmp(key, "entries")) {
+            if (!json_is_array(v)) {
+                dp_err(err, "ebpf: \"entries\" must be an array of {table, key, "
+                       "value}");
+                return EINVAL;
+            }
+            c->entries = v;
         } else if (!strcmp(key, "tables")) {
             if (!json_is_array(v)) {
                 dp_err(err, "ebpf: \"tables\" must be an array of {name, type, size}");
@@ -244,7 +262,7 @@ fpe_parse_config(const json_t *config, struct fpe_config *c, struct dp_error *er
             c->tables = v;
         } else {
             dp_err(err, "ebpf: unknown config key \"%s\" (known: program, "
-                   "window, tables)", key);
+                   "window, tables, entries)", key);
             return EINVAL;
         }
     }
@@ -354,6 +372,31 @@ fpe_tables_apply(struct fpe *f, const json_t *tables, struct dp_error *err)
     return 0;
 }
 
+static int fpe_entry_set(struct fpe *, const char *table, const json_t *key,
+                         const json_t *value, bool pause, struct dp_error *);
+
+/* The SP's entries of a config (fpe_config() writes them for the state
+ * file) set into the new plane 'f' (not running yet). */
+static int
+fpe_entries_apply(struct fpe *f, const json_t *entries, struct dp_error *err)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(entries, i, e) {
+        const char *table = json_string_value(json_object_get(e, "table"));
+        int error = fpe_entry_set(f, table, json_object_get(e, "key"),
+                                  json_object_get(e, "value"), false, err);
+        if (error) {
+            char msg[DP_ERR_LEN];
+            memcpy(msg, err->msg, sizeof msg);
+            dp_err(err, "ebpf: entry %zu of \"entries\": %.200s", i, msg);
+            return error;
+        }
+    }
+    return 0;
+}
+
 static void
 fpe_destroy(void *state)
 {
@@ -363,6 +406,7 @@ fpe_destroy(void *state)
         fpe_prog_destroy(f->prog);
         for (uint32_t i = 0; i < f->n_tables; i++) {
             bpft_destroy(&f->tables[i].t);
+            free(f->tables[i].sp);
         }
         free(f);
     }
@@ -389,6 +433,11 @@ fpe_create(const json_t *config, void **statep, struct dp_error *err)
         return error;
     }
     f->n_tables = c.tables ? json_array_size(c.tables) : 0;
+    error = fpe_entries_apply(f, c.entries, err);
+    if (error) {
+        fpe_destroy(f);
+        return error;
+    }
     *statep = f;
     return 0;
 }
@@ -523,6 +572,27 @@ fpe_config(const void *state)
     }
     if (f->n_tables) {
         json_object_set_new(c, "tables", fpe_tables_json(f));
+    }
+    json_t *entries = json_array();
+    for (uint32_t i = 0; i < f->n_tables; i++) {
+        const struct fpe_table *t = &f->tables[i];
+        for (uint32_t k = 0; k < t->n_sp; k++) {
+            const struct fpe_sp_entry *e = &t->sp[k];
+            char key[64], val[24];
+            /* As fpe_parse_key() reads them back. */
+            snprintf(key, sizeof key, "0x%016llx%016llx/%u",
+                     (unsigned long long) e->k0, (unsigned long long) e->k1,
+                     e->plen);
+            snprintf(val, sizeof val, "0x%llx", (unsigned long long) e->value);
+            json_array_append_new(entries, json_pack("{s:s, s:s, s:s}", "table",
+                                                     t->name, "key", key,
+                                                     "value", val));
+        }
+    }
+    if (json_array_size(entries)) {
+        json_object_set_new(c, "entries", entries);
+    } else {
+        json_decref(entries);
     }
     return c;
 }
@@ -690,11 +760,34 @@ fpe_need_table(struct fpe *f, const char *name, struct dp_error *err)
     return t;
 }
 
+/* Where the SP's entry (k0, k1, plen) of 't' is kept, or its count. */
+static uint32_t
+fpe_sp_find(const struct fpe_table *t, uint64_t k0, uint64_t k1, unsigned plen)
+{
+    uint32_t i;
+
+    for (i = 0; i < t->n_sp; i++) {
+        if (t->sp[i].k0 == k0 && t->sp[i].k1 == k1 && t->sp[i].plen == plen) {
+            break;
+        }
+    }
+    return i;
+}
+
 int
 fp_ebpf_table_set(void *state, const char *table, const json_t *key,
                   const json_t *value, struct dp_error *err)
 {
-    struct fpe_table *t = fpe_need_table(state, table, err);
+    return fpe_entry_set(state, table, key, value, true, err);
+}
+
+/* Sets an entry of the SP and keeps it for the state file; 'pause': the
+ * plane runs, so the workers must stop for the update. */
+static int
+fpe_entry_set(struct fpe *f, const char *table, const json_t *key,
+              const json_t *value, bool pause, struct dp_error *err)
+{
+    struct fpe_table *t = fpe_need_table(f, table, err);
     uint64_t k0, k1, v0, v1;
     unsigned plen;
 
@@ -711,9 +804,22 @@ fp_ebpf_table_set(void *state, const char *table, const json_t *key,
         dp_err(err, "ebpf: table %s: a value has 64 bits", table);
         return EINVAL;
     }
-    dp_pause();
+    if (pause) {
+        dp_pause();
+    }
     int error = bpft_update(&t->t, k0, k1, plen, v);
-    dp_resume();
+    if (pause) {
+        dp_resume();
+    }
+    if (!error) {
+        uint32_t i = fpe_sp_find(t, k0, k1, plen);
+        if (i == t->n_sp) {
+            t->sp = xrealloc(t->sp, (t->n_sp + 1) * sizeof *t->sp);
+            t->n_sp++;
+        }
+        t->sp[i] = (struct fpe_sp_entry) { .k0 = k0, .k1 = k1, .plen = plen,
+                                           .value = v };
+    }
     if (error == ENOSPC) {
         dp_err(err, "ebpf: table %s is full (%u entries)", table, t->t.size);
     } else if (error) {
@@ -741,6 +847,12 @@ fp_ebpf_table_del(void *state, const char *table, const json_t *key,
     dp_pause();
     int error = bpft_delete(&t->t, k0, k1, plen);
     dp_resume();
+    uint32_t i = fpe_sp_find(t, k0, k1, plen);
+    if (i < t->n_sp) {
+        /* Gone from the table (or the program had removed it already). */
+        memmove(&t->sp[i], &t->sp[i + 1], (t->n_sp - i - 1) * sizeof *t->sp);
+        t->n_sp--;
+    }
     if (error) {
         dp_err(err, "ebpf: table %s has no such entry", table);
     }

@@ -12,7 +12,8 @@
 #    0x88b5): a frame sent by one host arrives at the other, re-addressed,
 #    with its ttl decremented.
 # A hostile program is refused by `lamina vnode set` and changes nothing;
-# a restart reloads the programs from the state file.
+# a restart reloads the programs, tables and the SP's entries from the
+# state file.
 . "$(dirname "$0")/lib.sh"
 lt_init ebpf-programs 150
 
@@ -187,13 +188,30 @@ done
 [ "$(lamina --json vnode dump r6 s1 | json_get program.counters.bad_action)" -eq 0 ] ||
     fail "r6: bad actions"
 
-# A restart reloads each vnode's program and tables from the state file
-# (the entries are the SP's to set again; the L2 program learns anew).
-stop_switchd
+# A restart reloads each vnode's program and tables from the state file,
+# with the entries the SP set (not those a program wrote: the L2 program
+# learns anew).  One SP entry deleted before: it stays deleted.
+lamina vnode table set r6 s1 routes 2001:db8:9::/48 1 || fail "route 9"
+lamina vnode table del r6 s1 routes 2001:db8:9::/48 || fail "route 9 del"
+stop_switchd KILL
 start_switchd
 [ "$(lamina --json vnode dump l2 s1 | json_get program.path)" = "$OBJ/l2learn.o" ] ||
     fail "restart: l2's program was not reloaded"
 [ "$(lamina --json vnode dump r6 s1 | json_get tables.2.name)" = iface ] ||
     fail "restart: r6's tables were not recreated"
 wait_for "nsx l2-a ping -c 1 -W 1 10.0.0.2" 20 || fail "restart: l2 does not forward"
+n_entries() { # SLICE TABLE
+    lamina --json vnode table dump "$1" s1 "$2" | /usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin)["tables"][0]["entries_n"])'
+}
+for t in routes:2 neigh:2 iface:2; do
+    n=$(n_entries r6 "${t%%:*}") || fail "restart: dump r6 ${t%%:*}"
+    [ "$n" = "${t##*:}" ] || fail "restart: r6 table ${t%%:*} has $n entries, not ${t##*:}"
+done
+[ "$(n_entries xn routes)" = 2 ] || fail "restart: xn routes not restored"
+grep -q '"entries"' "$LT_STATE" || fail "restart: no SP entries in the state file"
+lamina --json vnode list l2 | grep -q '"entries"' &&
+    fail "restart: l2's learned entries are kept as the SP's"
+wait_for "nsx r6-a ping -6 -c 1 -W 1 2001:db8:2::1" 20 || fail "restart: r6 does not route"
+
 pass
