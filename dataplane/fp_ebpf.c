@@ -33,6 +33,8 @@ _Static_assert(LAMINA_TABLE_HASH == BPFT_HASH && LAMINA_TABLE_ARRAY == BPFT_ARRA
     X(drop, "packets the program dropped")                          \
     X(punt, "packets punted to the controller")                     \
     X(bad_action, "dropped: the program named no vport of its own") \
+    X(reply, "packets sent back out of their ingress vport")        \
+    X(bad_len, "dropped: the program set a length it may not")      \
     X(no_window, "dropped: the mbuf had no room of its own for the context")
 
 struct fpe_counters {
@@ -479,6 +481,23 @@ fpe_set(void *state, const json_t *config, struct dp_error *err)
     return 0;
 }
 
+/* Cuts or grows 'm' to the length 'len' the program set (the bytes up to
+ * 'window' are in the mbuf's first segment: the program wrote them).
+ * Nonzero if it may not. */
+static int
+fpe_set_len(struct rte_mbuf *m, uint32_t len, uint32_t window)
+{
+    uint32_t cur = rte_pktmbuf_pkt_len(m);
+
+    if (len < 14 || len > window || (len > cur && m->nb_segs > 1)) {
+        return EINVAL;
+    }
+    if (len < cur) {
+        return rte_pktmbuf_trim(m, cur - len);
+    }
+    return rte_pktmbuf_append(m, len - cur) ? 0 : ENOSPC;
+}
+
 static void
 fpe_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
             uint16_t *out, uint16_t n, const struct dp_fp_ctx *dctx)
@@ -515,9 +534,17 @@ fpe_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
             memset(data + m->data_len, 0, window - m->data_len);
         }
 
+        uint32_t len = ctx->len;
         uint64_t rc = p->jit ? p->jit(ctx) : rte_bpf_exec(p->bpf, ctx);
         p->ctr.runs++;
-        if (rc < dctx->n_vports && (!vn || vn->vports[rc])) {
+        if (unlikely(ctx->len != len) && rc != LAMINA_DROP
+            && fpe_set_len(m, ctx->len, window)) {
+            p->ctr.bad_len++;
+            out[i] = DP_FP_DROP;
+        } else if (rc == LAMINA_REPLY) {
+            out[i] = in_vports[i];
+            p->ctr.reply++;
+        } else if (rc < dctx->n_vports && (!vn || vn->vports[rc])) {
             out[i] = rc == in_vports[i] ? DP_FP_DROP : rc;
             p->ctr.output++;
         } else if (rc == LAMINA_FLOOD) {

@@ -7,7 +7,8 @@
 #    lose no packet and keep the table;
 #  - r6: the IPv6 router; routes, neighbours and interface MACs set by the
 #    SP through `lamina vnode table set`; ping -6 across two subnets; the
-#    hop limit is decremented;
+#    hop limit is decremented; ICMPv6 time exceeded and destination
+#    unreachable come back from the router's address;
 #  - xn: the router of "xnet", a made-up non-IP protocol (ethertype
 #    0x88b5): a frame sent by one host arrives at the other, re-addressed,
 #    with its ttl decremented.
@@ -96,7 +97,8 @@ R6_MAC0=02:00:00:00:01:fe
 R6_MAC1=02:00:00:00:02:fe
 lamina slice add r6 || fail "slice add r6"
 lamina vnode add r6 s1 --fp ebpf --program "$OBJ/ipv6_router.o" \
-    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8)" || fail "vnode add r6"
+    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8 addr:array:16)" ||
+    fail "vnode add r6"
 lamina vport add r6 s1 a p-6a || fail "vport add r6 a"     # vport 0
 lamina vport add r6 s1 b p-6b || fail "vport add r6 b"     # vport 1
 # The SP's control plane: routes, its own MACs, neighbours (MAC << 16 | vport).
@@ -123,6 +125,29 @@ info "r6: $n echo requests at b, routed (hop limit 63)"
 [ "$(capture_count "$LT_DIR/r6-b.pcap" "icmp6 and ip6[40] = 128 and ip6[7] = 64")" -eq 0 ] ||
     fail "r6: an echo request reached b without a hop limit decrement"
 lamina --json vnode table dump r6 s1 routes | grep -q '"plen": 64' || fail "r6: routes dump"
+# ICMPv6 errors from the router's own addresses (2001:db8:1::ff on vport 0,
+# 2001:db8:2::ff on vport 1: addr[2v] high, addr[2v+1] low 64 bits): time
+# exceeded when the hop limit runs out, destination unreachable (no route)
+# for a network it has no route to.  ping shows them only if the kernel
+# found their checksums right.
+lamina vnode table set r6 s1 addr 0 0x20010db800010000 &&
+    lamina vnode table set r6 s1 addr 1 0xff &&
+    lamina vnode table set r6 s1 addr 2 0x20010db800020000 &&
+    lamina vnode table set r6 s1 addr 3 0xff || fail "r6: router addresses"
+capture_start r6-a eth0 "$LT_DIR/r6-a-err.pcap"
+out=$(nsx r6-a ping -6 -c 1 -t 1 -W 2 2001:db8:2::1 2>&1)
+info "r6: ping with hop limit 1: $(echo "$out" | grep -i from)"
+echo "$out" | grep -q "From 2001:db8:1::ff.*Time exceeded" ||
+    fail "r6: no time exceeded from 2001:db8:1::ff: $out"
+out=$(nsx r6-a ping -6 -c 1 -W 2 2001:db8:7::1 2>&1)
+info "r6: ping to a network without a route: $(echo "$out" | grep -i from)"
+echo "$out" | grep -q "From 2001:db8:1::ff.*Destination unreachable: No route" ||
+    fail "r6: no destination unreachable from 2001:db8:1::ff: $out"
+capture_stop
+n=$(capture_count "$LT_DIR/r6-a-err.pcap" "ether src $R6_MAC0 and icmp6 and (ip6[40] = 1 or ip6[40] = 3)")
+[ "$n" -eq 2 ] || fail "r6: $n ICMPv6 errors at a, not 2"
+[ "$(lamina --json vnode dump r6 s1 | json_get program.counters.reply)" -eq 2 ] ||
+    fail "r6: the program's reply counter is not 2"
 
 # ---- xn: the router of a made-up non-IP protocol
 XN_MAC0=02:00:00:00:03:fe
