@@ -16,6 +16,7 @@
 # a restart reloads the programs, tables and the SP's entries from the
 # state file.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hetero-lib.sh"
 lt_init ebpf-programs 150
 
 OBJ=$LT_BUILD/dataplane
@@ -23,8 +24,6 @@ for p in l2learn ipv6_router xnet_router hostile_loop; do
     [ -f "$OBJ/$p.o" ] || skip "$OBJ/$p.o is not built"
 done
 
-MAC_A=02:00:00:00:00:01
-MAC_B=02:00:00:00:00:02
 ns_add l2-a; ns_add l2-b
 veth_add l2-a eth0 la "$MAC_A" 10.0.0.1/24
 veth_add l2-b eth0 lb "$MAC_B" 10.0.0.2/24
@@ -45,15 +44,7 @@ lamina switch add s1 || fail "switch add"
 for c in la lb 6a 6b xa xb; do
     lamina port add s1 "p-$c" "$(af_packet_devargs "$c")" || fail "port add $c"
 done
-tables() { # NAME:TYPE:SIZE...
-    local t out="" sep=""
-    for t in "$@"; do
-        IFS=: read -r n ty sz <<<"$t"
-        out="$out$sep{\"name\":\"$n\",\"type\":\"$ty\",\"size\":$sz}"
-        sep=,
-    done
-    echo "{\"tables\":[$out]}"
-}
+tables() { hetero_tables "$@"; }
 
 # ---- l2: the L2 learning program
 lamina slice add l2 || fail "slice add l2"
@@ -93,27 +84,7 @@ nsx l2-a ping -c 2 -W 1 10.0.0.2 >/dev/null || fail "l2: forwarding broke after 
     fail "l2: the refused program replaced the old one"
 
 # ---- r6: the IPv6 router
-R6_MAC0=02:00:00:00:01:fe
-R6_MAC1=02:00:00:00:02:fe
-lamina slice add r6 || fail "slice add r6"
-lamina vnode add r6 s1 --fp ebpf --program "$OBJ/ipv6_router.o" \
-    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8 addr:array:16)" ||
-    fail "vnode add r6"
-lamina vport add r6 s1 a p-6a || fail "vport add r6 a"     # vport 0
-lamina vport add r6 s1 b p-6b || fail "vport add r6 b"     # vport 1
-# The SP's control plane: routes, its own MACs, neighbours (MAC << 16 | vport).
-lamina vnode table set r6 s1 routes 2001:db8:1::/64 0 || fail "route 1"
-lamina vnode table set r6 s1 routes 2001:db8:2::/64 1 || fail "route 2"
-lamina vnode table set r6 s1 iface 0 "$R6_MAC0" || fail "iface 0"
-lamina vnode table set r6 s1 iface 1 "$R6_MAC1" || fail "iface 1"
-lamina vnode table set r6 s1 neigh 2001:db8:1::1 0x0200000000010000 || fail "neigh a"
-lamina vnode table set r6 s1 neigh 2001:db8:2::1 0x0200000000020001 || fail "neigh b"
-nsx r6-a ip addr add 2001:db8:1::1/64 dev eth0 nodad
-nsx r6-b ip addr add 2001:db8:2::1/64 dev eth0 nodad
-nsx r6-a ip -6 neigh add 2001:db8:1::ff lladdr "$R6_MAC0" dev eth0 nud permanent
-nsx r6-b ip -6 neigh add 2001:db8:2::ff lladdr "$R6_MAC1" dev eth0 nud permanent
-nsx r6-a ip -6 route add default via 2001:db8:1::ff dev eth0
-nsx r6-b ip -6 route add default via 2001:db8:2::ff dev eth0
+hetero_r6 addr:array:16      # hetero-lib.sh: the program, tables, hosts
 capture_start r6-b eth0 "$LT_DIR/r6-b.pcap"
 wait_for "nsx r6-a ping -6 -c 1 -W 1 2001:db8:2::1" 20 || fail "r6: a cannot reach b across the router"
 nsx r6-a ping -6 -c 5 -i 0.2 -W 1 2001:db8:2::1 >/dev/null || fail "r6: pings lost"
@@ -150,31 +121,9 @@ n=$(capture_count "$LT_DIR/r6-a-err.pcap" "ether src $R6_MAC0 and icmp6 and (ip6
     fail "r6: the program's reply counter is not 2"
 
 # ---- xn: the router of a made-up non-IP protocol
-XN_MAC0=02:00:00:00:03:fe
-XN_MAC1=02:00:00:00:04:fe
-lamina slice add xn || fail "slice add xn"
-lamina vnode add xn s1 --fp ebpf --program "$OBJ/xnet_router.o" \
-    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8)" || fail "vnode add xn"
-lamina vport add xn s1 a p-xa || fail "vport add xn a"
-lamina vport add xn s1 b p-xb || fail "vport add xn b"
-# xnet addresses are 16-bit network . 16-bit host; a key is the address
-# written as an IPv4 dotted quad (network 1 = 0.1.x.x).
-lamina vnode table set xn s1 routes 0.1.0.0/16 0 || fail "xn route 1"
-lamina vnode table set xn s1 routes 0.2.0.0/16 1 || fail "xn route 2"
-lamina vnode table set xn s1 iface 0 "$XN_MAC0" || fail "xn iface 0"
-lamina vnode table set xn s1 iface 1 "$XN_MAC1" || fail "xn iface 1"
-lamina vnode table set xn s1 neigh 0.2.0.1 0x0200000000020001 || fail "xn neigh b"
+hetero_xn       # hetero-lib.sh
 capture_start xn-b eth0 "$LT_DIR/xn-b.pcap"
-# dst 2.1, src 1.1, ttl 9, payload "xnet-hello".
-frame="${XN_MAC0//:/}${MAC_A//:/}88b5""00020001""00010001""09""$(printf xnet-hello | od -An -tx1 | tr -d ' \n')"
-send_xnet() {
-    nsx xn-a python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("eth0", 0))
-s.send(bytes.fromhex(sys.argv[1]).ljust(60, b"\0"))' "$frame"
-}
-wait_for "send_xnet; sleep 0.2; [ \$(capture_count '$LT_DIR/xn-b.pcap' 'ether proto 0x88b5') -ge 1 ]" 20 ||
+wait_for "hetero_send_xnet 1; sleep 0.2; [ \$(capture_count '$LT_DIR/xn-b.pcap' 'ether proto 0x88b5') -ge 1 ]" 20 ||
     fail "xn: no xnet frame reached b"
 capture_stop
 # Re-addressed by the router (to b's MAC from the router's), ttl 9 -> 8.
