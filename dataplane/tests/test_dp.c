@@ -13,6 +13,8 @@
  *  - a transit virtual link (border to border, no vnode): a frame arriving
  *    on one border with its label leaves the other with the other label,
  *    both ways, over two switches and over one;
+ *  - two named vnodes of one slice on one switch, joined by a virtual
+ *    link inside it, carry frames between them;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
  *    bad devargs) name the problem and change nothing;
  *  - the "ebpf" plane: the example L2 program forwards and learns, the
@@ -226,6 +228,58 @@ test_vlink_three_switches(void **state)
     assert_int_equal(dp_slice_del("green", &err), 0);
     assert_int_equal(dp.switches[1]->labels.n, 0);
     assert_int_equal(dp_link_del("l12", &err), 0);
+}
+
+/* Revisitation: two named vnodes of one slice on one switch, joined by a
+ * virtual link inside it (no port, no label); frames cross it both ways,
+ * the addresses show in the config, refused requests change nothing, and
+ * deleting the slice removes both. */
+static void
+test_vnodes_one_switch(void **state)
+{
+    struct dp_slice_params rv = { .name = "rv" };
+    const char *path[] = { "r1/a", "r1/b" }, *self[] = { "r1/a", "r1/a" };
+    struct dp_vlink_params vl = { .slice = "rv", .name = "ab", .path = path,
+                                  .n_path = 2 };
+    struct dummy ha, hb;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("r1", &err), 0);
+    dummy_add(&ha, "r1", "ha");
+    dummy_add(&hb, "r1", "hb");
+    assert_int_equal(dp_slice_add(&rv, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "r1/a", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "r1/b", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "r1/a", NULL, NULL, &err), EEXIST);
+    assert_int_equal(dp_vnode_add("rv", "r1/a b", NULL, NULL, &err), ENOENT);
+    assert_non_null(strstr(err.msg, "not valid"));
+    assert_int_equal(dp_vport_add("rv", "r1/a", "h", "ha", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rv", "r1/b", "h", "hb", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rv", "r1", "h2", "hb", -1, &err), ENOENT);
+    vl.path = self;
+    assert_int_equal(dp_vlink_add(&vl, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "both ends"));
+    vl.path = path;
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+
+    inject(&ha, 0xff, 0x0a, 21);
+    assert_int_equal(receive(&hb, 2000), 21);
+    inject(&hb, 0x0a, 0x0b, 22);
+    assert_int_equal(receive(&ha, 2000), 22);
+    expect_nothing(&hb);
+
+    json_t *config = dp_config_to_json();
+    char *text = json_dumps(config, JSON_COMPACT);
+    assert_non_null(strstr(text, "\"switch\":\"r1/b\""));
+    assert_non_null(strstr(text, "\"path\":[\"r1/a\",\"r1/b\"]"));
+    free(text);
+    json_decref(config);
+
+    assert_int_equal(dp_vnode_del("rv", "r1/a", &err), EBUSY);
+    assert_int_equal(dp_slice_del("rv", &err), 0);
+    assert_null(dp_vnode_lookup("rv", "r1/a"));
+    assert_int_equal(dp.switches[dp.n_switches - 1]->n_vnodes, 0);
 }
 
 /* Sends a labelled frame (outer Ethernet, MPLS 'label', control word, then
@@ -1017,6 +1071,7 @@ main(int argc, char *argv[])
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
+        cmocka_unit_test(test_vnodes_one_switch),
         cmocka_unit_test(test_vlink_border),
         cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),
