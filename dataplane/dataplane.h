@@ -212,7 +212,11 @@ int dp_queue_set(const char *slice, const char *sw, const char *port,
 
 /* Adds the vnode of 'slice' on switch 'sw' with forwarding plane class
  * 'fp' ("l2learn" when NULL) and its class-specific 'config' (may be
- * NULL).  One vnode per (slice, switch). */
+ * NULL).  Wherever a function here names a vnode by 'sw', it takes a vnode
+ * address: "SWITCH" for the slice's default vnode there, or "SWITCH/NAME"
+ * for one of several named vnodes of the slice on that switch
+ * (revisitation).  EDQUOT if the class's tables would take the slice past
+ * its table quota on the switch (dp_slice_params.table_quota). */
 int dp_vnode_add(const char *slice, const char *sw, const char *fp,
                  const json_t *config, struct dp_error *err);
 int dp_vnode_del(const char *slice, const char *sw, struct dp_error *err);
@@ -282,8 +286,11 @@ struct dp_vlink_params {
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on
- * path[0] and path[n_path - 1], over the first in-process link between
- * each pair of consecutive switches.  Each end appears as vport
+ * path[0] and path[n_path - 1] (vnode addresses; the switches between
+ * are switch names), over the first in-process link between each pair of
+ * consecutive switches; or, when the path is two vnodes of one switch
+ * ("s1/a", "s1/b"), a link inside that switch: no label, frames handed
+ * from one vnode to the other by the worker.  Each end appears as vport
  * "vl-<name>" of its vnode.  Labels are per receiving port: the same
  * label is used on every hop in both directions; EADDRINUSE if it is
  * taken on any of them.
