@@ -421,7 +421,7 @@ dp_trace_vlan(int vlan, char *buf, size_t size)
 static void
 dp_trace_format(const struct dp_trace_rec *r, char *out, size_t size)
 {
-    char v[32];
+    char v[32], addr[2 * DP_NAME_LEN];
 
     switch (r->stage) {
     case DPT_RX:
@@ -454,7 +454,7 @@ dp_trace_format(const struct dp_trace_rec *r, char *out, size_t size)
         break;
     case DPT_FP:
         snprintf(out, size, "vnode %s/%s (%s): %s", r->vn->slice->name,
-                 r->vn->sw->name, r->vn->fp->name, r->text);
+                 dp_vnode_addr(r->vn, addr), r->vn->fp->name, r->text);
         break;
     case DPT_VLAN_PUSH:
         snprintf(out, size, "vport %s: tag vlan %d pushed", r->vp->name,
@@ -494,7 +494,7 @@ dp_trace_format(const struct dp_trace_rec *r, char *out, size_t size)
         break;
     case DPT_PUNT:
         snprintf(out, size, "to the control side of vnode %s/%s (packet-in)",
-                 r->vn->slice->name, r->vn->sw->name);
+                 r->vn->slice->name, dp_vnode_addr(r->vn, addr));
         break;
     case DPT_DROP:
         snprintf(out, size, "dropped: %s", dp_drop_names[r->reason]);

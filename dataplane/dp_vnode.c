@@ -183,8 +183,9 @@ dp_vport_attach(struct dp_vport *vp, struct dp_error *err)
         continue;
     }
     if (i >= DP_MAX_VPORTS) {
+        char addr[2 * DP_NAME_LEN];
         dp_err(err, "vnode %s/%s has the maximum of %d vports", vn->slice->name,
-               vn->sw->name, DP_MAX_VPORTS);
+               dp_vnode_addr(vn, addr), DP_MAX_VPORTS);
         return ENOSPC;
     }
     if (i == vn->n_vports) {

@@ -77,6 +77,15 @@ ping_both() {
 }
 ping_both ""
 
+# `lamina trace` follows a frame from s1/a through the inside link into
+# s1/b and out of b's port.
+TO_B="eth_src=$MAC_A,eth_dst=$MAC_B,ip_src=10.0.0.1,ip_dst=10.0.0.2,proto=icmp"
+lamina trace s1 p-ra "$TO_B" >"$LT_DIR/trace.txt" || fail "trace: $(cat "$LT_DIR/trace.txt")"
+grep -q "out of port p-rb" "$LT_DIR/trace.txt" || fail "the trace does not reach p-rb: $(cat "$LT_DIR/trace.txt")"
+grep -q "vnode red/s1/a (l2learn)" "$LT_DIR/trace.txt" &&
+    grep -q "vnode red/s1/b (l2learn)" "$LT_DIR/trace.txt" ||
+    fail "the trace does not cross both vnodes: $(cat "$LT_DIR/trace.txt")"
+
 # Counters: the frames crossed the inside link in both directions.
 st=$(lamina --json stats vnode red) || fail "stats vnode red"
 for i in 0 1; do
