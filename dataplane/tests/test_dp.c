@@ -939,6 +939,51 @@ ebpf_counter(const char *slice, const char *sw, const char *name)
     return v;
 }
 
+/* Two vnodes of one switch whose programs send every frame back over the
+ * virtual link inside the switch between them: the worker hands it over
+ * a bounded number of times (DP_MAX_HANDOVERS), then drops it as "ttl";
+ * it neither recurses without end nor stops forwarding. */
+static void
+test_vnodes_loop(void **state)
+{
+    struct dp_slice_params sp = { .name = "loop" };
+    const char *path[] = { "l1/a", "l1/b" };
+    struct dp_vlink_params vl = { .slice = "loop", .name = "ab", .path = path,
+                                  .n_path = 2 };
+    struct dummy h;
+    struct dp_error err;
+    json_t *config = ebpf_config("ok_bounce");
+    (void) state;
+
+    assert_int_equal(dp_switch_add("l1", &err), 0);
+    dummy_add(&h, "l1", "h");
+    assert_int_equal(dp_slice_add(&sp, &err), 0);
+    assert_int_equal(dp_vnode_add("loop", "l1/a", "ebpf", config, &err), 0);
+    assert_int_equal(dp_vnode_add("loop", "l1/b", "ebpf", config, &err), 0);
+    json_decref(config);
+    assert_int_equal(dp_vport_add("loop", "l1/a", "h", "h", -1, &err), 0);
+    assert_int_equal(dp_vport_add("loop", "l1/b", "x", "h", 5, &err), 0);
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);   /* vport 1 of both */
+
+    inject(&h, 0x0b, 0x0a, 31);
+    for (int i = 0; i < 200 && !ebpf_counter("loop", "l1/a", "reply"); i++) {
+        usleep(10000);
+    }
+    usleep(100000);
+    json_t *stats = dp_stats_to_json("slice", "loop");
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    json_int_t ttl = json_integer_value(json_object_get(json_object_get(s, "drops"),
+                                                        "ttl"));
+    json_decref(stats);
+    assert_int_equal(ttl, 1);
+    /* a ran on its host's frame and at every other handover. */
+    json_int_t runs = ebpf_counter("loop", "l1/a", "runs")
+                      + ebpf_counter("loop", "l1/b", "runs");
+    assert_true(runs >= 8 && runs <= 10);
+    expect_nothing(&h);
+    assert_int_equal(dp_slice_del("loop", &err), 0);
+}
+
 static void
 test_ebpf_l2_swap(void **state)
 {
@@ -1078,6 +1123,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),
         cmocka_unit_test(test_ebpf_l2_swap),
+        cmocka_unit_test(test_vnodes_loop),
         cmocka_unit_test(test_vlan_bindings),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
