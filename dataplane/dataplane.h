@@ -75,6 +75,9 @@ struct dp_error {
 #define DP_MPLS_LABEL_MIN 16            /* 0..15 are reserved */
 #define DP_MPLS_LABEL_MAX 0xfffff
 
+/* Packet buffers in the pool when dp_params.n_mbufs is 0. */
+#define DP_DEFAULT_MBUFS 32768
+
 /* Process-wide parameters, given once to dp_init(). */
 struct dp_params {
     unsigned int n_mbufs;               /* 0: a default sized for tests */
@@ -188,7 +191,11 @@ struct dp_slice_params {
     uint32_t policer_burst;     /* bytes; 0: a default */
     uint32_t budget;            /* packets per poll round per switch; 0: none */
     uint32_t mbuf_quota;        /* mbufs held in queues; 0: a fair default */
+    uint32_t table_quota;       /* entries of the tables of the slice's
+                                 * vnodes on one switch (ebpf tables);
+                                 * 0: DP_SLICE_TABLE_QUOTA */
 };
+#define DP_SLICE_TABLE_QUOTA (1u << 20)
 
 int dp_slice_add(const struct dp_slice_params *, struct dp_error *err);
 /* Changes the limits of an existing slice (all fields applied). */
@@ -205,7 +212,11 @@ int dp_queue_set(const char *slice, const char *sw, const char *port,
 
 /* Adds the vnode of 'slice' on switch 'sw' with forwarding plane class
  * 'fp' ("l2learn" when NULL) and its class-specific 'config' (may be
- * NULL).  One vnode per (slice, switch). */
+ * NULL).  Wherever a function here names a vnode by 'sw', it takes a vnode
+ * address: "SWITCH" for the slice's default vnode there, or "SWITCH/NAME"
+ * for one of several named vnodes of the slice on that switch
+ * (revisitation).  EDQUOT if the class's tables would take the slice past
+ * its table quota on the switch (dp_slice_params.table_quota). */
 int dp_vnode_add(const char *slice, const char *sw, const char *fp,
                  const json_t *config, struct dp_error *err);
 int dp_vnode_del(const char *slice, const char *sw, struct dp_error *err);
@@ -275,8 +286,11 @@ struct dp_vlink_params {
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on
- * path[0] and path[n_path - 1], over the first in-process link between
- * each pair of consecutive switches.  Each end appears as vport
+ * path[0] and path[n_path - 1] (vnode addresses; the switches between
+ * are switch names), over the first in-process link between each pair of
+ * consecutive switches; or, when the path is two vnodes of one switch
+ * ("s1/a", "s1/b"), a link inside that switch: no label, frames handed
+ * from one vnode to the other by the worker.  Each end appears as vport
  * "vl-<name>" of its vnode.  Labels are per receiving port: the same
  * label is used on every hop in both directions; EADDRINUSE if it is
  * taken on any of them.

@@ -180,7 +180,7 @@ dp_rings_forget(const struct dp_vnode *vn)
 void *
 dp_vnode_fp_state(const char *slice, const char *sw, const struct dp_fp_class **cls)
 {
-    struct dp_vnode *vn = dp_vnode_find(dp_slice_find(slice), dp_switch_find(sw));
+    struct dp_vnode *vn = dp_vnode_lookup(slice, sw);
 
     if (cls) {
         *cls = vn ? vn->fp : NULL;
@@ -209,7 +209,7 @@ int
 dp_vnode_inject(const char *slice, const char *sw, const void *frame, size_t len,
                 uint16_t in_vport, uint16_t out, struct dp_error *err)
 {
-    struct dp_vnode *vn = dp_vnode_find(dp_slice_find(slice), dp_switch_find(sw));
+    struct dp_vnode *vn = dp_vnode_lookup(slice, sw);
     struct dp_inject inj;
     struct rte_mbuf *m;
 
@@ -371,12 +371,59 @@ dp_slice_find(const char *name)
 }
 
 struct dp_vnode *
-dp_vnode_find(const struct dp_slice *s, const struct dp_switch *sw)
+dp_vnode_find(const struct dp_slice *s, const struct dp_switch *sw,
+              const char *name)
 {
     if (!s || !sw || s->idx >= sw->n_vnodes_alloc) {
         return NULL;
     }
-    return sw->vnodes[s->idx];
+    for (struct dp_vnode *vn = sw->vnodes[s->idx]; vn; vn = vn->next) {
+        if (!strcmp(vn->name, name ? name : "")) {
+            return vn;
+        }
+    }
+    return NULL;
+}
+
+struct dp_switch *
+dp_need_vnode_switch(const char *addr, const char **name, struct dp_error *err)
+{
+    const char *slash = addr ? strchr(addr, '/') : NULL;
+    char swname[DP_NAME_LEN];
+
+    *name = "";
+    if (!slash) {
+        return dp_need_switch(addr, err);
+    }
+    if ((size_t) (slash - addr) >= sizeof swname
+        || dp_check_name("vnode", slash + 1, err)) {
+        if ((size_t) (slash - addr) >= sizeof swname) {
+            dp_err(err, "vnode address \"%s\": the switch name is too long", addr);
+        }
+        return NULL;
+    }
+    memcpy(swname, addr, slash - addr);
+    swname[slash - addr] = '\0';
+    *name = slash + 1;
+    return dp_need_switch(swname, err);
+}
+
+struct dp_vnode *
+dp_vnode_lookup(const char *slice, const char *addr)
+{
+    struct dp_error err;
+    const char *name;
+    struct dp_switch *sw = dp_need_vnode_switch(addr, &name, &err);
+
+    return sw ? dp_vnode_find(dp_slice_find(slice), sw, name) : NULL;
+}
+
+const char *
+dp_vnode_addr(const struct dp_vnode *vn, char buf[2 * DP_NAME_LEN])
+{
+    snprintf(buf, 2 * DP_NAME_LEN, "%s%s%s", vn->sw->name,
+             vn->name[0] ? "/" : "", vn->name);
+    return buf;
 }
 
 struct dp_link *

@@ -283,7 +283,7 @@ dp_capture_start(const struct dp_capture_params *cp, json_t **result,
     }
     if (cp->vport) {
         struct dp_slice *s = dp_need_slice(cp->slice, err);
-        struct dp_vnode *vn = s ? dp_vnode_find(s, sw) : NULL;
+        struct dp_vnode *vn = dp_vnode_lookup(cp->slice, cp->sw);
         struct dp_vport *vp = NULL;
         if (!s) {
             return ENOENT;
@@ -297,6 +297,12 @@ dp_capture_start(const struct dp_capture_params *cp, json_t **result,
             dp_err(err, "slice %s has no vport %s on switch %s", cp->slice,
                    cp->vport, cp->sw);
             return ENOENT;
+        }
+        if (!vp->port) {
+            dp_err(err, "vport %s of slice %s joins two vnodes inside switch %s: "
+                   "nothing of it is on a wire; capture an access vport", cp->vport,
+                   cp->slice, cp->sw);
+            return EINVAL;
         }
         p = vp->port;
         if (vp->type == DP_VPORT_ACCESS) {

@@ -107,6 +107,12 @@ struct dp_fp_class {
      * changes nothing. */
     int (*set)(void *state, const json_t *config, struct dp_error *err);
 
+    /* Optional (NULL: none): the table entries a plane made from 'config'
+     * holds, counted against its slice's table quota on the switch
+     * (dp_slice_params.table_quota).  0 for a config create() or set()
+     * would refuse anyway. */
+    uint64_t (*table_entries)(const json_t *config);
+
     /* For `lamina trace` (dp_trace.c), optional: decides like process()
      * for the one frame 'frame' ('len' bytes) that entered on 'in_vport',
      * without changing the state or any counter (no learning, no

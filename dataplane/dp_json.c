@@ -71,6 +71,33 @@ dp_port_devargs(const struct dp_port *p)
     return p->type != DP_PORT_RING && p->devargs ? p->devargs : "";
 }
 
+/* Appends the vnodes of slice 's' on switch 'sw' to 'vnodes' and their
+ * access vports to 'vports', as dp_config_to_json() shows them. */
+static void
+dp_vnodes_to_json(const struct dp_slice *s, const struct dp_switch *sw,
+                  json_t *vnodes, json_t *vports)
+{
+    for (struct dp_vnode *vn = s->idx < sw->n_vnodes_alloc ? sw->vnodes[s->idx]
+                               : NULL; vn; vn = vn->next) {
+        char addr[2 * DP_NAME_LEN];
+
+        dp_vnode_addr(vn, addr);
+        json_array_append_new(vnodes, json_pack(
+            "{s:s, s:s, s:s, s:o}", "slice", s->name, "switch", addr,
+            "fp", vn->fp->name, "config", vn->fp->config(vn->fp_state)));
+        for (uint16_t j = 0; j < vn->n_vports; j++) {
+            struct dp_vport *vp = vn->vports[j];
+            if (vp && vp->type == DP_VPORT_ACCESS) {
+                json_t *jv = json_pack(
+                    "{s:s, s:s, s:s, s:s}", "slice", s->name, "switch",
+                    addr, "vport", vp->name, "port", vp->port->name);
+                dp_vport_binding_to_json(vp, jv);
+                json_array_append_new(vports, jv);
+            }
+        }
+    }
+}
+
 json_t *
 dp_config_to_json(void)
 {
@@ -125,10 +152,12 @@ dp_config_to_json(void)
             "policer_bps", (json_int_t) s->policer_bps,
             "policer_burst", s->policer_burst, "budget", s->budget,
             "mbuf_quota", s->mbuf_quota));
+        if (s->table_quota) {       /* state files without it stay as they were */
+            json_object_set_new(json_array_get(slices, json_array_size(slices) - 1),
+                                "table_quota", json_integer(s->table_quota));
+        }
         for (uint32_t k = 0; k < dp.n_switches; k++) {
             struct dp_switch *sw = dp.switches[k];
-            struct dp_vnode *vn = dp_vnode_find(s, sw);
-
             for (uint16_t j = 0; j < sw->n_ports; j++) {
                 struct dp_port *p = sw->ports[j];
                 struct dp_queue *q = s->idx < p->n_queues_alloc ? p->queues[s->idx] : NULL;
@@ -140,22 +169,7 @@ dp_config_to_json(void)
                         "ceiling_bps", (json_int_t) q->ceiling_bps));
                 }
             }
-            if (!vn) {
-                continue;
-            }
-            json_array_append_new(vnodes, json_pack(
-                "{s:s, s:s, s:s, s:o}", "slice", s->name, "switch", sw->name,
-                "fp", vn->fp->name, "config", vn->fp->config(vn->fp_state)));
-            for (uint16_t j = 0; j < vn->n_vports; j++) {
-                struct dp_vport *vp = vn->vports[j];
-                if (vp && vp->type == DP_VPORT_ACCESS) {
-                    json_t *jv = json_pack(
-                        "{s:s, s:s, s:s, s:s}", "slice", s->name, "switch",
-                        sw->name, "vport", vp->name, "port", vp->port->name);
-                    dp_vport_binding_to_json(vp, jv);
-                    json_array_append_new(vports, jv);
-                }
-            }
+            dp_vnodes_to_json(s, sw, vnodes, vports);
         }
         for (uint32_t k = 0; k < s->n_vlinks; k++) {
             struct dp_vlink *vl = s->vlinks[k];
@@ -264,14 +278,18 @@ dp_stats_to_json(const char *kind, const char *name)
             json_array_append_new(slices, j);
         }
         for (uint32_t k = 0; k < dp.n_switches; k++) {
-            struct dp_vnode *vn = dp_vnode_find(s, dp.switches[k]);
-            if (!vn || !dp_want(kind, "vnode", name, s->name)) {
+          struct dp_switch *sw = dp.switches[k];
+          for (struct dp_vnode *vn = s->idx < sw->n_vnodes_alloc
+                                     ? sw->vnodes[s->idx] : NULL;
+               vn; vn = vn->next) {
+            char addr[2 * DP_NAME_LEN];
+            if (!dp_want(kind, "vnode", name, s->name)) {
                 continue;
             }
             json_t *j = dp_counters_to_json(&vn->ctr);
             json_t *vps = json_array();
             json_object_set_new(j, "slice", json_string(s->name));
-            json_object_set_new(j, "switch", json_string(vn->sw->name));
+            json_object_set_new(j, "switch", json_string(dp_vnode_addr(vn, addr)));
             json_object_set_new(j, "fp", json_string(vn->fp->name));
             for (uint16_t v = 0; v < vn->n_vports; v++) {
                 struct dp_vport *vp = vn->vports[v];
@@ -281,7 +299,8 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_t *jv = dp_counters_to_json(&vp->ctr);
                 json_object_set_new(jv, "name", json_string(vp->name));
                 json_object_set_new(jv, "index", json_integer(v));
-                json_object_set_new(jv, "port", json_string(vp->port->name));
+                json_object_set_new(jv, "port", json_string(vp->port
+                                                            ? vp->port->name : ""));
                 if (vp->type == DP_VPORT_ACCESS) {
                     dp_vport_binding_to_json(vp, jv);
                 } else {
@@ -292,6 +311,7 @@ dp_stats_to_json(const char *kind, const char *name)
             }
             json_object_set_new(j, "vports", vps);
             json_array_append_new(vnodes, j);
+          }
         }
     }
     for (uint32_t i = 0; i < dp.n_links; i++) {
@@ -326,12 +346,10 @@ dp_stats_to_json(const char *kind, const char *name)
 json_t *
 dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err)
 {
-    struct dp_slice *s = dp_slice_find(slice);
-    struct dp_switch *w = dp_switch_find(sw);
-    struct dp_vnode *vn = dp_vnode_find(s, w);
+    struct dp_vnode *vn = dp_vnode_lookup(slice, sw);
 
     if (!vn) {
-        dp_err(err, "slice %s has no vnode on switch %s", slice ? slice : "",
+        dp_err(err, "slice %s has no vnode %s", slice ? slice : "",
                sw ? sw : "");
         return NULL;
     }

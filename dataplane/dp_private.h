@@ -32,7 +32,6 @@
 
 #define DP_BURST 32
 #define DP_DEFAULT_QUEUE_LEN 1024
-#define DP_DEFAULT_MBUFS 32768
 #define DP_LINK_RING_SIZE 2048
 #define DP_DELAY_LINE_MIN 1024
 #define DP_MAX_VPORTS 4096
@@ -146,7 +145,9 @@ struct dp_switch {
     uint16_t n_ports;
     uint32_t next_port_uid;
     struct label_table labels;
-    struct dp_vnode **vnodes;   /* by slice index, grown on demand */
+    struct dp_vnode **vnodes;   /* by slice index, grown on demand: the
+                                 * first vnode of the slice here, the
+                                 * others chained by dp_vnode.next */
     uint32_t n_vnodes_alloc;
     uint32_t n_vnodes;
 };
@@ -159,6 +160,7 @@ struct dp_slice {
     uint32_t policer_burst;
     uint32_t budget;
     uint32_t mbuf_quota;        /* configured; 0: default */
+    uint32_t table_quota;       /* configured; 0: DP_SLICE_TABLE_QUOTA */
     uint32_t quota;             /* in effect per worker */
     uint32_t *held;             /* [n_workers] mbufs in queues */
     /* Counters per switch, each written only by the worker serving its
@@ -178,19 +180,24 @@ struct dp_vport {
     struct dp_vnode *vn;
     uint16_t idx;               /* index in vn->vports */
     enum dp_vport_type type;
-    struct dp_port *port;       /* ACCESS: the port; VLINK: first hop */
+    struct dp_port *port;       /* ACCESS: the port; VLINK: first hop
+                                 * (NULL for a vlink inside the switch) */
     int vlan;                   /* ACCESS: VID or -1 */
     enum dp_bind_kind bind;     /* ACCESS: what frames of the port */
     uint64_t *vlans;            /* DP_BIND_VLANS: [DP_VLAN_WORDS] bitmap */
     uint32_t label;             /* VLINK: label pushed on egress */
     struct dp_vlink *vlink;
-    struct dp_queue *queue;     /* (slice, port) */
+    struct dp_vport *peer;      /* VLINK inside the switch: the other end,
+                                 * frames handed to it directly */
+    struct dp_queue *queue;     /* (slice, port); NULL with 'peer' */
     struct dp_counters ctr;     /* rx: into the vnode, tx: out of it */
 };
 
 struct dp_vnode {
     struct dp_slice *slice;
     struct dp_switch *sw;
+    char name[DP_NAME_LEN];     /* "" for the slice's default vnode here */
+    struct dp_vnode *next;      /* next vnode of the slice on 'sw' */
     const struct dp_fp_class *fp;
     void *fp_state;
     struct dp_vport **vports;
@@ -261,6 +268,7 @@ struct dp_worker {
     uint32_t n_switches;
     volatile bool running;
     bool punted;                /* signal dp.punt_fd at the end of the round */
+    uint8_t handovers;          /* nesting of vlinks inside a switch */
     uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
@@ -335,6 +343,11 @@ uint64_t dp_port_guaranteed(const struct dp_port *, const struct dp_queue *skip)
  * budget; finds a vport by name; adds a vport to its vnode in the first
  * free slot, or removes it leaving a hole (workers paused). */
 void dp_vnode_policer_init(struct dp_vnode *);
+/* Table entries the vnodes of slice 's' on switch 'sw' hold, leaving out
+ * 'skip' (dp_fp_class.table_entries); the slice's quota in effect. */
+uint64_t dp_slice_table_use(const struct dp_slice *, const struct dp_switch *,
+                            const struct dp_vnode *skip);
+uint32_t dp_slice_table_quota(const struct dp_slice *);
 struct dp_vport *dp_vport_find(const struct dp_vnode *, const char *name);
 int dp_vport_attach(struct dp_vport *, struct dp_error *);
 void dp_vport_detach(struct dp_vport *);
@@ -373,7 +386,19 @@ int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);
 struct dp_switch *dp_switch_find(const char *);
 struct dp_port *dp_port_find(const struct dp_switch *, const char *);
 struct dp_slice *dp_slice_find(const char *);
-struct dp_vnode *dp_vnode_find(const struct dp_slice *, const struct dp_switch *);
+/* Vnodes have addresses "SWITCH" (the slice's default vnode there) or
+ * "SWITCH/NAME" (a named one, for an embedding that places several
+ * virtual nodes of a slice on one switch).  dp_vnode_find() finds the
+ * vnode 'name' ("" or NULL: the default one); dp_need_vnode_switch()
+ * splits 'addr' into its switch (setting 'err' if there is none or the
+ * name is not valid) and '*name'; dp_vnode_lookup() resolves a whole
+ * address quietly; dp_vnode_addr() writes a vnode's address. */
+struct dp_vnode *dp_vnode_find(const struct dp_slice *, const struct dp_switch *,
+                               const char *name);
+struct dp_switch *dp_need_vnode_switch(const char *addr, const char **name,
+                                       struct dp_error *);
+struct dp_vnode *dp_vnode_lookup(const char *slice, const char *addr);
+const char *dp_vnode_addr(const struct dp_vnode *, char buf[2 * DP_NAME_LEN]);
 struct dp_link *dp_link_find(const char *);
 int dp_check_name(const char *what, const char *name, struct dp_error *);
 struct dp_switch *dp_need_switch(const char *name, struct dp_error *);

@@ -39,6 +39,29 @@ dp_slice_check(const struct dp_slice_params *sp, struct dp_error *err)
     return 0;
 }
 
+uint32_t
+dp_slice_table_quota(const struct dp_slice *s)
+{
+    return s->table_quota ? s->table_quota : DP_SLICE_TABLE_QUOTA;
+}
+
+uint64_t
+dp_slice_table_use(const struct dp_slice *s, const struct dp_switch *sw,
+                   const struct dp_vnode *skip)
+{
+    uint64_t use = 0;
+
+    for (struct dp_vnode *vn = s->idx < sw->n_vnodes_alloc ? sw->vnodes[s->idx]
+                               : NULL; vn; vn = vn->next) {
+        if (vn != skip && vn->fp->table_entries) {
+            json_t *config = vn->fp->config(vn->fp_state);
+            use += vn->fp->table_entries(config);
+            json_decref(config);
+        }
+    }
+    return use;
+}
+
 /* The quota in effect per worker: the configured one, or a quarter of the
  * pool, so no single slice can hold most buffers. */
 static uint32_t
@@ -58,6 +81,7 @@ dp_slice_apply(struct dp_slice *s, const struct dp_slice_params *sp)
     s->policer_burst = sp->policer_burst;
     s->budget = sp->budget;
     s->mbuf_quota = sp->mbuf_quota;
+    s->table_quota = sp->table_quota;
     s->quota = dp_slice_quota(sp->mbuf_quota);
 }
 
@@ -121,9 +145,18 @@ dp_slice_set(const struct dp_slice_params *sp, struct dp_error *err)
         return error;
     }
     /* The new default guarantee must fit every port that has a queue of
-     * this slice without its own rates. */
+     * this slice without its own rates; the tables its vnodes hold on
+     * each switch must fit the new table quota. */
     for (uint32_t i = 0; i < dp.n_switches; i++) {
         struct dp_switch *sw = dp.switches[i];
+        uint64_t use = dp_slice_table_use(s, sw, NULL);
+        uint32_t quota = sp->table_quota ? sp->table_quota : DP_SLICE_TABLE_QUOTA;
+        if (use > quota) {
+            dp_err(err, "slice %s: its vnodes on switch %s hold %" PRIu64 " table "
+                   "entries, more than a table quota of %u", sp->name, sw->name,
+                   use, quota);
+            return EDQUOT;
+        }
         for (uint16_t k = 0; k < sw->n_ports; k++) {
             struct dp_port *p = sw->ports[k];
             struct dp_queue *q = s->idx < p->n_queues_alloc ? p->queues[s->idx] : NULL;
@@ -141,8 +174,8 @@ dp_slice_set(const struct dp_slice_params *sp, struct dp_error *err)
     dp_slice_apply(s, sp);
     for (uint32_t i = 0; i < dp.n_switches; i++) {
         struct dp_switch *sw = dp.switches[i];
-        struct dp_vnode *vn = dp_vnode_find(s, sw);
-        if (vn) {
+        for (struct dp_vnode *vn = s->idx < sw->n_vnodes_alloc
+                                   ? sw->vnodes[s->idx] : NULL; vn; vn = vn->next) {
             dp_vnode_policer_init(vn);
         }
         for (uint16_t k = 0; k < sw->n_ports; k++) {
@@ -173,8 +206,9 @@ dp_slice_del(const char *name, struct dp_error *err)
     }
     for (uint32_t i = 0; i < dp.n_switches; i++) {
         struct dp_switch *sw = dp.switches[i];
-        if (dp_vnode_find(s, sw)) {
-            dp_vnode_del(s->name, sw->name, err);
+        while (s->idx < sw->n_vnodes_alloc && sw->vnodes[s->idx]) {
+            char addr[2 * DP_NAME_LEN];
+            dp_vnode_del(s->name, dp_vnode_addr(sw->vnodes[s->idx], addr), err);
         }
         /* Queues kept only for their explicit rates. */
         for (uint16_t k = 0; k < sw->n_ports; k++) {

@@ -161,6 +161,9 @@ dp_trace_enqueue(struct dp_trace *t, const struct dp_queue *q, uint8_t *frame,
     }
 }
 
+static void dp_trace_vnode(struct dp_trace *, const struct dp_vnode *, uint16_t in,
+                           const uint8_t *frame, uint32_t len, unsigned hop);
+
 /* The frame leaves vnode 'vp->vn' by vport 'vp': its own copy gets the
  * VLAN tag or the pseudowire header, then goes to the vport's queue. */
 static void
@@ -172,6 +175,15 @@ dp_trace_vport_out(struct dp_trace *t, const struct dp_vport *vp,
     const struct dp_switch *sw = vp->vn->sw;
     struct dp_trace_rec *r;
 
+    if (vp->peer) {
+        /* A virtual link inside the switch: into the peer's vnode. */
+        if (hop + 1 < DP_TRACE_MAX_HOPS) {
+            dp_trace_vnode(t, vp->peer->vn, vp->peer->idx, frame, len, hop + 1);
+        } else {
+            t->truncated = true;
+        }
+        return;
+    }
     memcpy(p, frame, len);
     if (vp->type == DP_VPORT_ACCESS) {
         if (vp->vlan >= 0) {
@@ -409,7 +421,7 @@ dp_trace_vlan(int vlan, char *buf, size_t size)
 static void
 dp_trace_format(const struct dp_trace_rec *r, char *out, size_t size)
 {
-    char v[32];
+    char v[32], addr[2 * DP_NAME_LEN];
 
     switch (r->stage) {
     case DPT_RX:
@@ -442,7 +454,7 @@ dp_trace_format(const struct dp_trace_rec *r, char *out, size_t size)
         break;
     case DPT_FP:
         snprintf(out, size, "vnode %s/%s (%s): %s", r->vn->slice->name,
-                 r->vn->sw->name, r->vn->fp->name, r->text);
+                 dp_vnode_addr(r->vn, addr), r->vn->fp->name, r->text);
         break;
     case DPT_VLAN_PUSH:
         snprintf(out, size, "vport %s: tag vlan %d pushed", r->vp->name,
@@ -482,7 +494,7 @@ dp_trace_format(const struct dp_trace_rec *r, char *out, size_t size)
         break;
     case DPT_PUNT:
         snprintf(out, size, "to the control side of vnode %s/%s (packet-in)",
-                 r->vn->slice->name, r->vn->sw->name);
+                 r->vn->slice->name, dp_vnode_addr(r->vn, addr));
         break;
     case DPT_DROP:
         snprintf(out, size, "dropped: %s", dp_drop_names[r->reason]);

@@ -69,6 +69,11 @@ struct dp_vlink_ports {
     /* A transit vlink: in[0][0] and out[1][0] are this port (the head's
      * border), with the border_in label. */
     struct dp_port *border_in;
+    /* The names of the vnodes at the head and the tail ("" for the
+     * default ones), from the addresses in the path. */
+    const char *vnode[2];
+    /* Both ends on one switch: the vlink hands frames over inside it. */
+    bool local;
 };
 
 static void
@@ -229,9 +234,9 @@ dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
         }
         return error;
     }
-    *head = dp_vnode_find(s, ports->sw[0]);
+    *head = dp_vnode_find(s, ports->sw[0], ports->vnode[0]);
     if (!*head) {
-        dp_err(err, "virtual link %s: slice %s has no vnode on switch %s", vlp->name,
+        dp_err(err, "virtual link %s: slice %s has no vnode %s", vlp->name,
                s->name, vlp->path[0]);
         return ENOENT;
     }
@@ -260,10 +265,23 @@ dp_vlink_resolve(const struct dp_vlink_params *vlp, const struct dp_slice *s,
         ports->out[d] = xcalloc(n, sizeof *ports->out[d]);
         ports->in[d] = xcalloc(n, sizeof *ports->in[d]);
     }
+    ports->vnode[0] = ports->vnode[1] = "";
     for (size_t i = 0; i < n && !error; i++) {
-        ports->sw[i] = dp_need_switch(vlp->path[i], err);
+        bool end = i == 0 || i == n - 1;
+        ports->sw[i] = end ? dp_need_vnode_switch(vlp->path[i],
+                                                  &ports->vnode[i != 0], err)
+                           : dp_need_switch(vlp->path[i], err);
         if (!ports->sw[i]) {
             error = ENOENT;
+            break;
+        }
+        if (i && n == 2 && !vlp->border_port && ports->sw[0] == ports->sw[1]) {
+            if (!strcmp(ports->vnode[0], ports->vnode[1])) {
+                dp_err(err, "virtual link %s: both ends are vnode %s", vlp->name,
+                       vlp->path[0]);
+                return EINVAL;
+            }
+            ports->local = true;    /* two vnodes of one switch */
             break;
         }
         for (size_t k = 0; k < i; k++) {
@@ -293,10 +311,10 @@ dp_vlink_resolve(const struct dp_vlink_params *vlp, const struct dp_slice *s,
     if (vlp->border_port) {
         return dp_vlink_resolve_border(vlp, s, vport_name, ports, head, err);
     }
-    *head = dp_vnode_find(s, ports->sw[0]);
-    *tail = dp_vnode_find(s, ports->sw[n - 1]);
+    *head = dp_vnode_find(s, ports->sw[0], ports->vnode[0]);
+    *tail = dp_vnode_find(s, ports->sw[n - 1], ports->vnode[1]);
     if (!*head || !*tail) {
-        dp_err(err, "virtual link %s: slice %s has no vnode on switch %s", vlp->name,
+        dp_err(err, "virtual link %s: slice %s has no vnode %s", vlp->name,
                s->name, !*head ? vlp->path[0] : vlp->path[n - 1]);
         return ENOENT;
     }
@@ -318,6 +336,10 @@ dp_vlink_choose_label(const struct dp_vlink_params *vlp,
     int error = 0;
 
     *label = vlp->label;
+    if (ports->local) {
+        *label = 0;             /* no wire, no label */
+        return 0;
+    }
     if (ports->border && n == 1) {
         /* No hop inside: the head sends straight out of the border. */
         *label = vlp->border_label;
@@ -418,15 +440,25 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
         vp->vlan = -1;
         vp->label = vl->label;
         vp->vlink = vl;
-        vp->queue = dp_queue_ref(vl->slice, vp->port, err);
-        error = vp->queue ? dp_vport_attach(vp, err) : EINVAL;
+        if (ports->local) {
+            error = dp_vport_attach(vp, err);
+        } else {
+            vp->queue = dp_queue_ref(vl->slice, vp->port, err);
+            error = vp->queue ? dp_vport_attach(vp, err) : EINVAL;
+        }
         if (error) {
             dp_queue_unref(vp->queue);
             free(vp);
             break;
         }
-        vp->port->n_users++;
+        if (vp->port) {
+            vp->port->n_users++;
+        }
         vl->ends[end] = vp;
+    }
+    if (!error && ports->local) {
+        vl->ends[0]->peer = vl->ends[1];
+        vl->ends[1]->peer = vl->ends[0];
     }
     return error;
 }
@@ -537,7 +569,7 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
     vl = dp_vlink_new(vlp, s, label);
     dp_pause();
     error = dp_vlink_wire_ends(vl, &ports, head, tail, vport_name, err);
-    if (!error) {
+    if (!error && !ports.local) {
         error = dp_vlink_wire_hops(vl, &ports, err);
     }
     if (error) {
@@ -571,7 +603,9 @@ dp_vlink_free(struct dp_vlink *vl)
         struct dp_vport *vp = vl->ends[end];
         if (vp) {
             dp_vport_detach(vp);
-            vp->port->n_users--;
+            if (vp->port) {
+                vp->port->n_users--;
+            }
             dp_queue_unref(vp->queue);
             free(vp);
         }

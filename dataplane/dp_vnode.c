@@ -3,6 +3,7 @@
  * vports (the control side of the dataplane; see dp.c for the conventions).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +37,35 @@ dp_vnode_policer_init(struct dp_vnode *vn)
     }
 }
 
+/* Whether a plane of class 'fp' made from 'config' at vnode 'addr' of
+ * slice 's' on 'sw' (replacing 'vn''s, if not NULL) keeps the tables of
+ * the slice's vnodes on 'sw' within the slice's table quota. */
+static int
+dp_vnode_table_check(const struct dp_slice *s, const struct dp_switch *sw,
+                     const struct dp_vnode *vn, const struct dp_fp_class *fp,
+                     const json_t *config, const char *addr, struct dp_error *err)
+{
+    uint64_t want = fp->table_entries ? fp->table_entries(config) : 0;
+    uint64_t others = want ? dp_slice_table_use(s, sw, vn) : 0;
+    uint32_t quota = dp_slice_table_quota(s);
+
+    if (want && others + want > quota) {
+        dp_err(err, "vnode %s/%s: its tables (%" PRIu64 " entries) and those of "
+               "the slice's other vnodes on switch %s (%" PRIu64 ") exceed the "
+               "slice's table quota of %u entries", s->name, addr, want,
+               sw->name, others, quota);
+        return EDQUOT;
+    }
+    return 0;
+}
+
 int
 dp_vnode_add(const char *slice, const char *swname, const char *fpname,
              const json_t *config, struct dp_error *err)
 {
     struct dp_slice *s = dp_need_slice(slice, err);
-    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
+    const char *vname;
+    struct dp_switch *sw = s ? dp_need_vnode_switch(swname, &vname, err) : NULL;
     const struct dp_fp_class *fp;
     struct dp_vnode *vn;
     void *state;
@@ -50,8 +74,8 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
     if (!sw) {
         return ENOENT;
     }
-    if (dp_vnode_find(s, sw)) {
-        dp_err(err, "slice %s already has a vnode on switch %s", slice, swname);
+    if (dp_vnode_find(s, sw, vname)) {
+        dp_err(err, "slice %s already has a vnode %s", slice, swname);
         return EEXIST;
     }
     fp = dp_fp_class_find(fpname ? fpname : "l2learn");
@@ -59,6 +83,10 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
         dp_err(err, "vnode %s/%s: unknown forwarding plane \"%s\" (known: %s)",
                slice, swname, fpname, dp_fp_class_names());
         return EINVAL;
+    }
+    error = dp_vnode_table_check(s, sw, NULL, fp, config, swname, err);
+    if (error) {
+        return error;
     }
     error = fp->create(config, &state, err);
     if (error) {
@@ -71,6 +99,8 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
     vn->slice = s;
     vn->sw = sw;
     vn->sctr = dp_slice_sw_ctr(s, sw);
+
+    str_copy(vn->name, vname, sizeof vn->name);
     vn->fp = fp;
     vn->fp_state = state;
     dp_vnode_policer_init(vn);
@@ -86,7 +116,11 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
                (n - sw->n_vnodes_alloc) * sizeof *sw->vnodes);
         sw->n_vnodes_alloc = n;
     }
-    sw->vnodes[s->idx] = vn;
+    struct dp_vnode **pp = &sw->vnodes[s->idx];
+    while (*pp) {
+        pp = &(*pp)->next;      /* in the order they were added */
+    }
+    *pp = vn;
     sw->n_vnodes++;
     dp_resume();
     return 0;
@@ -97,15 +131,16 @@ dp_vnode_set(const char *slice, const char *swname, const json_t *config,
              struct dp_error *err)
 {
     struct dp_slice *s = dp_need_slice(slice, err);
-    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
-    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    const char *vname;
+    struct dp_switch *sw = s ? dp_need_vnode_switch(swname, &vname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw, vname) : NULL;
     int error;
 
     if (!sw) {
         return ENOENT;
     }
     if (!vn) {
-        dp_err(err, "slice %s has no vnode on switch %s", slice, swname);
+        dp_err(err, "slice %s has no vnode %s", slice, swname);
         return ENOENT;
     }
     if (!vn->fp->set) {
@@ -113,6 +148,10 @@ dp_vnode_set(const char *slice, const char *swname, const json_t *config,
                "while it runs; delete and add the vnode", slice, swname,
                vn->fp->name);
         return EOPNOTSUPP;
+    }
+    error = dp_vnode_table_check(s, sw, vn, vn->fp, config, swname, err);
+    if (error) {
+        return error;
     }
     error = vn->fp->set(vn->fp_state, config, err);
     if (error) {
@@ -146,8 +185,9 @@ dp_vport_attach(struct dp_vport *vp, struct dp_error *err)
         continue;
     }
     if (i >= DP_MAX_VPORTS) {
+        char addr[2 * DP_NAME_LEN];
         dp_err(err, "vnode %s/%s has the maximum of %d vports", vn->slice->name,
-               vn->sw->name, DP_MAX_VPORTS);
+               dp_vnode_addr(vn, addr), DP_MAX_VPORTS);
         return ENOSPC;
     }
     if (i == vn->n_vports) {
@@ -278,8 +318,9 @@ dp_vport_bind(const char *slice, const char *swname, const char *vport,
               struct dp_error *err)
 {
     struct dp_slice *s = dp_need_slice(slice, err);
-    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
-    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    const char *vname;
+    struct dp_switch *sw = s ? dp_need_vnode_switch(swname, &vname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw, vname) : NULL;
     struct dp_port *p;
     struct dp_vport *vp;
     int error;
@@ -288,7 +329,7 @@ dp_vport_bind(const char *slice, const char *swname, const char *vport,
         return ENOENT;
     }
     if (!vn) {
-        dp_err(err, "slice %s has no vnode on switch %s: add it first", slice, swname);
+        dp_err(err, "slice %s has no vnode %s: add it first", slice, swname);
         return ENOENT;
     }
     error = dp_check_name("vport", vport, err);
@@ -388,8 +429,9 @@ dp_vport_del(const char *slice, const char *swname, const char *vport,
              struct dp_error *err)
 {
     struct dp_slice *s = dp_need_slice(slice, err);
-    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
-    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    const char *vname;
+    struct dp_switch *sw = s ? dp_need_vnode_switch(swname, &vname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw, vname) : NULL;
     struct dp_vport *vp;
 
     if (!sw) {
@@ -397,7 +439,7 @@ dp_vport_del(const char *slice, const char *swname, const char *vport,
     }
     vp = vn ? dp_vport_find(vn, vport) : NULL;
     if (!vp) {
-        dp_err(err, "slice %s has no vport \"%s\" on switch %s", slice, vport, swname);
+        dp_err(err, "slice %s has no vport \"%s\" on vnode %s", slice, vport, swname);
         return ENOENT;
     }
     if (vp->type == DP_VPORT_VLINK) {
@@ -420,14 +462,15 @@ int
 dp_vnode_del(const char *slice, const char *swname, struct dp_error *err)
 {
     struct dp_slice *s = dp_need_slice(slice, err);
-    struct dp_switch *sw = s ? dp_need_switch(swname, err) : NULL;
-    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw) : NULL;
+    const char *vname;
+    struct dp_switch *sw = s ? dp_need_vnode_switch(swname, &vname, err) : NULL;
+    struct dp_vnode *vn = sw ? dp_vnode_find(s, sw, vname) : NULL;
 
     if (!sw) {
         return ENOENT;
     }
     if (!vn) {
-        dp_err(err, "slice %s has no vnode on switch %s", slice, swname);
+        dp_err(err, "slice %s has no vnode %s", slice, swname);
         return ENOENT;
     }
     for (uint16_t i = 0; i < vn->n_vports; i++) {
@@ -443,7 +486,12 @@ dp_vnode_del(const char *slice, const char *swname, struct dp_error *err)
             dp_vport_del(slice, swname, vn->vports[i]->name, err);
         }
     }
-    sw->vnodes[s->idx] = NULL;
+    for (struct dp_vnode **pp = &sw->vnodes[s->idx]; *pp; pp = &(*pp)->next) {
+        if (*pp == vn) {
+            *pp = vn->next;
+            break;
+        }
+    }
     sw->n_vnodes--;
     dp_rings_forget(vn);
     dp_resume();

@@ -290,6 +290,45 @@ dp_vport_owns_tag(const struct dp_vport *vp, const struct rte_mbuf *m)
     return vid > 0 && (vp->vlans[vid / 64] >> (vid % 64) & 1);
 }
 
+static void dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
+                           const uint16_t *in_vports, uint16_t n, uint32_t now_s);
+
+/* How deep frames may be handed from vnode to vnode inside one switch
+ * before they count as looping (dropped as "ttl"). */
+#define DP_MAX_HANDOVERS 8
+
+/* Hands 'n' packets that leave vport 'vp' (a virtual link inside the
+ * switch) to the vnode of its peer, which receives them on the peer. */
+static void
+dp_vport_handover(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
+                  uint16_t n)
+{
+    struct dp_worker *wk = &dp.workers[w];
+    struct dp_vport *peer = vp->peer;
+    uint16_t in[DP_BURST];
+    uint64_t bytes = 0;
+
+    if (unlikely(wk->handovers >= DP_MAX_HANDOVERS)) {
+        for (uint16_t i = 0; i < n; i++) {
+            dp_drop(pkts[i], &vp->ctr, vp->vn->sctr, DP_DROP_TTL);
+        }
+        return;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        in[i] = peer->idx;
+    }
+    vp->ctr.tx_packets += n;
+    vp->ctr.tx_bytes += bytes;
+    peer->ctr.rx_packets += n;
+    peer->ctr.rx_bytes += bytes;
+    peer->vn->ctr.rx_packets += n;
+    peer->vn->ctr.rx_bytes += bytes;
+    wk->handovers++;
+    dp_vnode_input(w, peer->vn, pkts, in, n, wk->now / 1000000000ull);
+    wk->handovers--;
+}
+
 /* Sends 'n' packets out of vport 'vp'. */
 static inline void
 dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
@@ -298,6 +337,10 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
     uint64_t bytes = 0;
     uint16_t k = 0;
 
+    if (unlikely(vp->peer)) {
+        dp_vport_handover(w, vp, pkts, n);
+        return;
+    }
     if (vp->type == DP_VPORT_ACCESS && vp->bind == DP_BIND_PORT) {
         /* Whole-port vport: the frames leave as they are. */
         for (uint16_t i = 0; i < n; i++) {

@@ -35,6 +35,8 @@ _Static_assert(LAMINA_TABLE_HASH == BPFT_HASH && LAMINA_TABLE_ARRAY == BPFT_ARRA
     X(drop, "packets the program dropped")                          \
     X(punt, "packets punted to the controller")                     \
     X(bad_action, "dropped: the program named no vport of its own") \
+    X(reply, "packets sent back out of their ingress vport")        \
+    X(bad_len, "dropped: the program set a length it may not")      \
     X(no_window, "dropped: the mbuf had no room of its own for the context")
 
 struct fpe_counters {
@@ -56,9 +58,19 @@ struct fpe_prog {
     struct fpe_counters ctr;
 };
 
+/* An entry the SP set with fp_ebpf_table_set(), kept for the state file
+ * (fpe_config()) so that a restart sets it again; entries the program
+ * writes itself are not kept. */
+struct fpe_sp_entry {
+    uint64_t k0, k1, value;
+    unsigned plen;
+};
+
 struct fpe_table {
     char name[DP_NAME_LEN];
     struct bpft t;
+    struct fpe_sp_entry *sp;        /* the SP's entries, in the order set */
+    uint32_t n_sp;
 };
 
 struct fpe {
@@ -217,6 +229,7 @@ struct fpe_config {
     const char *program;
     uint32_t window;
     const json_t *tables;               /* may be NULL */
+    const json_t *entries;              /* the SP's entries; may be NULL */
 };
 
 static int
@@ -246,6 +259,13 @@ fpe_parse_config(const json_t *config, struct fpe_config *c, struct dp_error *er
                 return EINVAL;
             }
             c->window = json_integer_value(v);
+        } else if (!strcmp(key, "entries")) {
+            if (!json_is_array(v)) {
+                dp_err(err, "ebpf: \"entries\" must be an array of {table, key, "
+                       "value}");
+                return EINVAL;
+            }
+            c->entries = v;
         } else if (!strcmp(key, "tables")) {
             if (!json_is_array(v)) {
                 dp_err(err, "ebpf: \"tables\" must be an array of {name, type, size}");
@@ -254,7 +274,7 @@ fpe_parse_config(const json_t *config, struct fpe_config *c, struct dp_error *er
             c->tables = v;
         } else {
             dp_err(err, "ebpf: unknown config key \"%s\" (known: program, "
-                   "window, tables)", key);
+                   "window, tables, entries)", key);
             return EINVAL;
         }
     }
@@ -364,6 +384,31 @@ fpe_tables_apply(struct fpe *f, const json_t *tables, struct dp_error *err)
     return 0;
 }
 
+static int fpe_entry_set(struct fpe *, const char *table, const json_t *key,
+                         const json_t *value, bool pause, struct dp_error *);
+
+/* The SP's entries of a config (fpe_config() writes them for the state
+ * file) set into the new plane 'f' (not running yet). */
+static int
+fpe_entries_apply(struct fpe *f, const json_t *entries, struct dp_error *err)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(entries, i, e) {
+        const char *table = json_string_value(json_object_get(e, "table"));
+        int error = fpe_entry_set(f, table, json_object_get(e, "key"),
+                                  json_object_get(e, "value"), false, err);
+        if (error) {
+            char msg[DP_ERR_LEN];
+            memcpy(msg, err->msg, sizeof msg);
+            dp_err(err, "ebpf: entry %zu of \"entries\": %.200s", i, msg);
+            return error;
+        }
+    }
+    return 0;
+}
+
 static void
 fpe_destroy(void *state)
 {
@@ -373,6 +418,7 @@ fpe_destroy(void *state)
         fpe_prog_destroy(f->prog);
         for (uint32_t i = 0; i < f->n_tables; i++) {
             bpft_destroy(&f->tables[i].t);
+            free(f->tables[i].sp);
         }
         free(f);
     }
@@ -399,6 +445,11 @@ fpe_create(const json_t *config, void **statep, struct dp_error *err)
         return error;
     }
     f->n_tables = c.tables ? json_array_size(c.tables) : 0;
+    error = fpe_entries_apply(f, c.entries, err);
+    if (error) {
+        fpe_destroy(f);
+        return error;
+    }
     *statep = f;
     return 0;
 }
@@ -440,6 +491,23 @@ fpe_set(void *state, const json_t *config, struct dp_error *err)
     return 0;
 }
 
+/* Cuts or grows 'm' to the length 'len' the program set (the bytes up to
+ * 'window' are in the mbuf's first segment: the program wrote them).
+ * Nonzero if it may not. */
+static int
+fpe_set_len(struct rte_mbuf *m, uint32_t len, uint32_t window)
+{
+    uint32_t cur = rte_pktmbuf_pkt_len(m);
+
+    if (len < 14 || len > window || (len > cur && m->nb_segs > 1)) {
+        return EINVAL;
+    }
+    if (len < cur) {
+        return rte_pktmbuf_trim(m, cur - len);
+    }
+    return rte_pktmbuf_append(m, len - cur) ? 0 : ENOSPC;
+}
+
 static void
 fpe_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
             uint16_t *out, uint16_t n, const struct dp_fp_ctx *dctx)
@@ -476,9 +544,17 @@ fpe_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
             memset(data + m->data_len, 0, window - m->data_len);
         }
 
+        uint32_t len = ctx->len;
         uint64_t rc = p->jit ? p->jit(ctx) : rte_bpf_exec(p->bpf, ctx);
         p->ctr.runs++;
-        if (rc < dctx->n_vports && (!vn || vn->vports[rc])) {
+        if (unlikely(ctx->len != len) && rc != LAMINA_DROP
+            && fpe_set_len(m, ctx->len, window)) {
+            p->ctr.bad_len++;
+            out[i] = DP_FP_DROP;
+        } else if (rc == LAMINA_REPLY) {
+            out[i] = in_vports[i];
+            p->ctr.reply++;
+        } else if (rc < dctx->n_vports && (!vn || vn->vports[rc])) {
             out[i] = rc == in_vports[i] ? DP_FP_DROP : rc;
             p->ctr.output++;
         } else if (rc == LAMINA_FLOOD) {
@@ -533,6 +609,27 @@ fpe_config(const void *state)
     }
     if (f->n_tables) {
         json_object_set_new(c, "tables", fpe_tables_json(f));
+    }
+    json_t *entries = json_array();
+    for (uint32_t i = 0; i < f->n_tables; i++) {
+        const struct fpe_table *t = &f->tables[i];
+        for (uint32_t k = 0; k < t->n_sp; k++) {
+            const struct fpe_sp_entry *e = &t->sp[k];
+            char key[64], val[24];
+            /* As fpe_parse_key() reads them back. */
+            snprintf(key, sizeof key, "0x%016llx%016llx/%u",
+                     (unsigned long long) e->k0, (unsigned long long) e->k1,
+                     e->plen);
+            snprintf(val, sizeof val, "0x%llx", (unsigned long long) e->value);
+            json_array_append_new(entries, json_pack("{s:s, s:s, s:s}", "table",
+                                                     t->name, "key", key,
+                                                     "value", val));
+        }
+    }
+    if (json_array_size(entries)) {
+        json_object_set_new(c, "entries", entries);
+    } else {
+        json_decref(entries);
     }
     return c;
 }
@@ -751,6 +848,16 @@ fpe_trace(const void *state, const uint8_t *frame, uint32_t len,
     char buf2[64];
     if (!max) {
         what = "drop (no room)";
+    } else if (ctx->len != len && rc != LAMINA_DROP
+               && (ctx->len < 14 || ctx->len > p->window)) {
+        snprintf(buf2, sizeof buf2, "length set to %u -> drop (bad_len)",
+                 (unsigned) ctx->len);
+        what = buf2;
+    } else if (rc == LAMINA_REPLY) {
+        outs[n++] = in_vport;
+        snprintf(buf2, sizeof buf2, "reply of %u bytes to the vport it came in on",
+                 (unsigned) ctx->len);
+        what = buf2;
     } else if (rc < dctx->n_vports && (!vn || vn->vports[rc])) {
         if (rc == in_vport) {
             what = "output to the vport it came in on -> drop";
@@ -777,8 +884,25 @@ fpe_trace(const void *state, const uint8_t *frame, uint32_t len,
     return n;
 }
 
+/* The entries the tables of 'config' hold (the slice's table quota). */
+static uint64_t
+fpe_table_entries(const json_t *config)
+{
+    const json_t *tables = json_object_get(config, "tables");
+    uint64_t total = 0;
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(tables, i, t) {
+        json_int_t size = json_integer_value(json_object_get(t, "size"));
+        if (size > 0 && size <= BPFT_MAX_SIZE) {
+            total += size;
+        }
+    }
+    return total;
+}
+
 const struct dp_fp_class dp_fp_ebpf = {
-    .trace = fpe_trace,
     .name = "ebpf",
     .create = fpe_create,
     .destroy = fpe_destroy,
@@ -787,6 +911,8 @@ const struct dp_fp_class dp_fp_ebpf = {
     .config = fpe_config,
     .dump = fpe_dump,
     .set = fpe_set,
+    .table_entries = fpe_table_entries,
+    .trace = fpe_trace,
 };
 
 /* ---- Control side: table entries ---------------------------------------- */
@@ -890,11 +1016,34 @@ fpe_need_table(struct fpe *f, const char *name, struct dp_error *err)
     return t;
 }
 
+/* Where the SP's entry (k0, k1, plen) of 't' is kept, or its count. */
+static uint32_t
+fpe_sp_find(const struct fpe_table *t, uint64_t k0, uint64_t k1, unsigned plen)
+{
+    uint32_t i;
+
+    for (i = 0; i < t->n_sp; i++) {
+        if (t->sp[i].k0 == k0 && t->sp[i].k1 == k1 && t->sp[i].plen == plen) {
+            break;
+        }
+    }
+    return i;
+}
+
 int
 fp_ebpf_table_set(void *state, const char *table, const json_t *key,
                   const json_t *value, struct dp_error *err)
 {
-    struct fpe_table *t = fpe_need_table(state, table, err);
+    return fpe_entry_set(state, table, key, value, true, err);
+}
+
+/* Sets an entry of the SP and keeps it for the state file; 'pause': the
+ * plane runs, so the workers must stop for the update. */
+static int
+fpe_entry_set(struct fpe *f, const char *table, const json_t *key,
+              const json_t *value, bool pause, struct dp_error *err)
+{
+    struct fpe_table *t = fpe_need_table(f, table, err);
     uint64_t k0, k1, v0, v1;
     unsigned plen;
 
@@ -911,9 +1060,22 @@ fp_ebpf_table_set(void *state, const char *table, const json_t *key,
         dp_err(err, "ebpf: table %s: a value has 64 bits", table);
         return EINVAL;
     }
-    dp_pause();
+    if (pause) {
+        dp_pause();
+    }
     int error = bpft_update(&t->t, k0, k1, plen, v);
-    dp_resume();
+    if (pause) {
+        dp_resume();
+    }
+    if (!error) {
+        uint32_t i = fpe_sp_find(t, k0, k1, plen);
+        if (i == t->n_sp) {
+            t->sp = xrealloc(t->sp, (t->n_sp + 1) * sizeof *t->sp);
+            t->n_sp++;
+        }
+        t->sp[i] = (struct fpe_sp_entry) { .k0 = k0, .k1 = k1, .plen = plen,
+                                           .value = v };
+    }
     if (error == ENOSPC) {
         dp_err(err, "ebpf: table %s is full (%u entries)", table, t->t.size);
     } else if (error) {
@@ -941,6 +1103,12 @@ fp_ebpf_table_del(void *state, const char *table, const json_t *key,
     dp_pause();
     int error = bpft_delete(&t->t, k0, k1, plen);
     dp_resume();
+    uint32_t i = fpe_sp_find(t, k0, k1, plen);
+    if (i < t->n_sp) {
+        /* Gone from the table (or the program had removed it already). */
+        memmove(&t->sp[i], &t->sp[i + 1], (t->n_sp - i - 1) * sizeof *t->sp);
+        t->n_sp--;
+    }
     if (error) {
         dp_err(err, "ebpf: table %s has no such entry", table);
     }

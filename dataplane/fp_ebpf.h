@@ -20,7 +20,13 @@
  *   "window":  packet bytes the program sees (64..1536, default 128)
  *   "tables":  [{"name": N, "type": "hash"|"array"|"lpm", "size": S}]
  *              (at most FP_EBPF_MAX_TABLES, total size at most
- *              FP_EBPF_TABLE_QUOTA entries per vnode)
+ *              FP_EBPF_TABLE_QUOTA entries per vnode, and within the
+ *              slice's table quota on the switch: dp_fp_class.table_entries)
+ *   "entries": [{"table", "key", "value"}] set at creation; fpe_config()
+ *              writes the SP's entries (fp_ebpf_table_set(), not deleted
+ *              since) here, so the state file brings them back after a
+ *              restart; entries the program writes are not kept.  vnode.set
+ *              ignores it (the tables are kept anyway).
  * vnode.set loads a new program (and may add tables) while the old one
  * runs, then swaps one pointer without stopping the worker: a packet runs
  * all of one program or all of the other (the worker reads the pointer

@@ -403,7 +403,7 @@ vne_residual_fits(const struct vne_residual *res, const struct vne_request *req,
         if (s >= sub->n_nodes) {
             FAIL(EINVAL, "virtual node %u has no host", i);
         }
-        if (owner[s] != UINT32_MAX) {
+        if (owner[s] != UINT32_MAX && !req->revisit) {
             FAIL(EINVAL, "virtual nodes %u and %u share substrate node %u",
                  owner[s], i, s);
         }
@@ -416,7 +416,8 @@ vne_residual_fits(const struct vne_residual *res, const struct vne_request *req,
     for (uint32_t i = 0; i < req->n_links; i++) {
         const struct vne_path *p = &m->paths[i];
         const struct vne_vlink *vl = &req->links[i];
-        if (p->len < 2 || p->nodes[0] != m->host[vl->src]
+        if (p->len < (m->host[vl->src] == m->host[vl->dst] ? 1 : 2)
+            || p->nodes[0] != m->host[vl->src]
             || p->nodes[p->len - 1] != m->host[vl->dst]) {
             FAIL(EINVAL, "path of virtual link %u-%u does not join its hosts",
                  vl->src, vl->dst);

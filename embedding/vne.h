@@ -7,7 +7,8 @@
  *   with bandwidth capacity.  A request (a virtual network) has virtual
  *   nodes with CPU demand, each optionally restricted to a set of allowed
  *   substrate nodes, and virtual links with bandwidth demand.  Embedding a
- *   request maps every virtual node to a distinct substrate node with
+ *   request maps every virtual node to a distinct substrate node (or, for
+ *   a request that allows revisitation, to any allowed one) with
  *   enough free CPU and every virtual link to one simple substrate path
  *   between the two hosts with enough free bandwidth on every link (virtual
  *   links of one request add up where they share a substrate link).  Or it
@@ -121,6 +122,13 @@ struct vne_request {
     uint32_t id;
     double arrival;
     double lifetime;
+    /* Revisitation: several virtual nodes of this request may share a
+     * substrate node (Lamina hosts them as named vnodes of one switch);
+     * a virtual link between two of them then has a path of that one
+     * node, no substrate link and no bandwidth.  False: every virtual
+     * node on a distinct substrate node.  Only "lamina" uses the freedom;
+     * the others still place them apart, which is allowed too. */
+    bool revisit;
     uint32_t n_nodes;
     uint32_t n_links;
     struct vne_vnode *nodes;

@@ -239,7 +239,8 @@ lamina_try(struct lamina_algo *a, const struct vne_residual *res,
         double best_score = DBL_MAX;
         bool cpu_short = false;
         for (uint32_t s = 0; s < n; s++) {
-            if (a->used[s] || a->bad[s] || !vne_node_allowed(req, v, s)) {
+            if ((a->used[s] && !req->revisit) || a->bad[s]
+                || !vne_node_allowed(req, v, s)) {
                 continue;
             }
             if (a->cpu[s] < demand) {
@@ -270,8 +271,11 @@ lamina_try(struct lamina_algo *a, const struct vne_residual *res,
             if (u == UINT32_MAX || pos[u] > i) {
                 continue;
             }
-            if (!vne_bfs_path(&a->bfs, a->bw, vl->bw, m->host[vl->src],
-                              m->host[vl->dst], a->path, &len)) {
+            if (m->host[vl->src] == m->host[vl->dst]) {
+                a->path[0] = m->host[vl->src];  /* revisit: inside one node */
+                len = 1;
+            } else if (!vne_bfs_path(&a->bfs, a->bw, vl->bw, m->host[vl->src],
+                                     m->host[vl->dst], a->path, &len)) {
                 *why = VNE_REJECT_BW;
                 return DBL_MAX;
             }

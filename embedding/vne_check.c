@@ -115,7 +115,7 @@ checker_take(struct checker *c, const struct vne_request *req,
                 return false;
             }
             for (uint32_t j = 0; j < i; j++) {
-                if (m->host[j] == m->host[i]) {
+                if (m->host[j] == m->host[i] && !req->revisit) {
                     check_fail(c, "request %u: virtual nodes %u and %u both on %u",
                                req->id, j, i, m->host[i]);
                 }
@@ -135,7 +135,7 @@ checker_take(struct checker *c, const struct vne_request *req,
         for (uint32_t i = 0; i < req->n_links; i++) {
             const struct vne_path *p = &m->paths[i];
             const struct vne_vlink *vl = &req->links[i];
-            if (p->len < 2 || !p->nodes) {
+            if (p->len < (m->host[vl->src] == m->host[vl->dst] ? 1 : 2) || !p->nodes) {
                 check_fail(c, "request %u: virtual link %u has no path", req->id, i);
                 return false;
             }

@@ -290,6 +290,12 @@ rd_request(struct reader *rd, json_t *obj, const char *where,
         rd_error(rd, where, "\"arrival\" must be >= 0 and \"lifetime\" > 0");
         return false;
     }
+    json_t *revisit = json_object_get(obj, "revisit");
+    if (revisit && !json_is_boolean(revisit)) {
+        rd_error(rd, where, "\"revisit\" must be true or false");
+        return false;
+    }
+    req->revisit = json_is_true(revisit);
     /* Revenue x lifetime and arrival + lifetime must stay finite. */
     if (req->arrival > VNE_MAX_TIME || req->lifetime > VNE_MAX_TIME) {
         rd_error(rd, where, "\"%s\" %g is larger than %g, the longest time "

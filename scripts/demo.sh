@@ -7,7 +7,14 @@
 # virtual link over s2.  Both ping; blue floods over its policer; every
 # host's capture shows it saw only its own slice.
 #
-# Scenes 2-7, leasing: two infrastructure providers (InPs), each a
+# Scene 2, heterogeneous slices: three slices on one switch, each with its
+# own forwarding logic (IPv4 through lamina-sp's OpenFlow L3 app, IPv6
+# through the eBPF router program, a made-up non-IP protocol through its
+# eBPF program), the same host addresses, all carrying traffic at once;
+# the captures show no frame crossed (tests/integration/hetero-lib.sh,
+# shared with the hetero-slices test).
+#
+# Scenes 3-9, leasing: two infrastructure providers (InPs), each a
 # lamina-switchd with three switches and a lamina-inpd beside it, joined
 # by an inter-domain link (a veth pair between their border ports).  A
 # lamina-brokerd (SQLite in the run's directory).  Two service providers
@@ -113,6 +120,23 @@ show stats slice
 isolated red blue || fail "a host saw another slice's packets"
 say "Same addresses, one substrate, no packet crossed between red and blue."
 stop_switchd
+
+# ------------------------------------------------------------------ scene 2
+bold "2. Heterogeneous slices: three forwarding planes side by side on one switch"
+. "$SRC/tests/integration/hetero-lib.sh"
+HETERO_SAY=say
+LT_STATE=$LT_DIR/hetero.state     # a switchd of its own, not scene 1's configuration
+say "hosts {v4,r6,xn}-a and -b, MACs $MAC_A and $MAC_B in all three slices"
+hetero_setup
+show vnode list
+hetero_traffic $((PINGS * 4))
+hetero_check $((PINGS * 4))
+for s in r6 xn; do
+    say "$s's program: $(lamina --json vnode dump $s s1 | json_get program.counters)"
+done
+say "IPv4, IPv6 and xnet at once, each by its own SP's logic, none in another's captures."
+lt_stop_pid "$HETERO_SP_PID"
+stop_switchd
 unset -f lamina
 
 # ------------------------------------------------------------------ leasing
@@ -153,7 +177,7 @@ print("     (every other resource free in full; holds: %d)" % len(c["holds"]))'
 }
 has_slice() { sw "$1" --json slice list | json_get "" | grep -q "\"$2\""; }
 
-bold "2. Two infrastructure providers: inp-a (a1 - a2 - a3) and inp-b (b1 - b2 - b3)"
+bold "3. Two infrastructure providers: inp-a (a1 - a2 - a3) and inp-b (b1 - b2 - b3)"
 say "Each is a lamina-switchd of its own, with its own socket and DPDK prefix."
 say "Access points on a1 and b3 (a port per SP host), border ports a3:to-b and b1:to-a,"
 say "joined by a veth pair: the inter-domain link."
@@ -195,7 +219,7 @@ for sp in sp1 sp2; do
         "$sp-h2" $MAC2 10.0.0.2 "inp-b b3 port $sp-h2"
 done
 
-bold "3. The broker: lamina-brokerd, its store a SQLite file, and its principals"
+bold "4. The broker: lamina-brokerd, its store a SQLite file, and its principals"
 run_broker() {
     printf '   $ lamina-brokerd --listen 127.0.0.1:%s --db broker.db --admin-token-file admin.tok --warn 15 &\n' "$PORT"
     bg_start lamina-brokerd --listen "127.0.0.1:$PORT" --db broker.db \
@@ -212,7 +236,7 @@ for p in inp-a:inp inp-b:inp sp1:sp sp2:sp; do
         >"${p%%:*}.tok" || fail "principal ${p%%:*}"
 done
 
-bold "4. An agent per InP: lamina-inpd registers its offer and heartbeats"
+bold "5. An agent per InP: lamina-inpd registers its offer and heartbeats"
 for n in inp-a:1 inp-b:2; do
     inp=${n%%:*}
     sed -e "s|127.0.0.1:8470|127.0.0.1:$PORT|" -e "s|127.0.0.1:847[12]|127.0.0.1:$((PORT + ${n##*:}))|" \
@@ -229,7 +253,7 @@ inp_up() { as admin lamina --json inp show "$1" | json_get up | grep -qi true; }
 wait_for "inp_up inp-a && inp_up inp-b" 20 || { tail -5 inp-a.log inp-b.log; fail "the agents did not register"; }
 as_run admin lamina inp list
 
-bold "5. Two SPs rent a virtual network each, across both InPs"
+bold "6. Two SPs rent a virtual network each, across both InPs"
 cp "$SRC/examples/leasing/sp1.yaml" "$SRC/examples/leasing/sp2.yaml" .
 say "sp1.yaml (examples/leasing/):"
 grep -v '^#' sp1.yaml | indent
@@ -247,7 +271,7 @@ say "What inp-a's agent counts as used now (both leases; the broker holds the sa
 capacity inp-a
 as_run admin lamina inp list
 
-bold "6. Traffic across both InPs; neither SP sees the other"
+bold "7. Traffic across both InPs; neither SP sees the other"
 for sp in sp1 sp2; do capture_start "$sp-h1" eth0 "$LT_DIR/$sp-h1.pcap"; capture_start "$sp-h2" eth0 "$LT_DIR/$sp-h2.pcap"; done
 capture_start - "$BB" "$LT_DIR/border.pcap"
 for sp in sp1 sp2; do
@@ -268,13 +292,13 @@ plain=$(capture_count border.pcap not mpls)
 say "  without a label: $plain frames"
 [ "$plain" -eq 0 ] || fail "$plain frames without MPLS on the inter-domain link"
 
-bold "7. The bills: each SP's per lease and InP, each InP's revenue (prorated to the second)"
+bold "8. The bills: each SP's per lease and InP, each InP's revenue (prorated to the second)"
 say "Prices (examples/leasing/inp-*.json), per hour: inp-a 36 per CPU unit, 3.6 per Mbit/s"
 say "inside, 7.2 on the border; inp-b half that inside.  A virtual link's bandwidth counts"
 say "once per substrate link and border it crosses (3 x 10M = 30000000 for sp1 on each InP)."
 for who in sp1 sp2 inp-a inp-b; do as_run $who lamina lease bill || fail "bill of $who"; done
 
-bold "8. SP2's 40 s lease ends while we watch"
+bold "9. SP2's 40 s lease ends while we watch"
 say "The broker warns the SP before the end (--warn 15): a long poll on the lease's events"
 wait_for "as sp2 lamina --json lease events $ID2 | grep -q ending_soon" 45 ||
     fail "no ending_soon event for lease $ID2"

@@ -21,6 +21,7 @@ static const struct cli_option switch_cli_options[] = {
     { "policer-burst", "policer_burst", CLI_UINT },
     { "budget", "budget", CLI_UINT },
     { "mbuf-quota", "mbuf_quota", CLI_UINT },
+    { "table-quota", "table_quota", CLI_UINT },
     { "fp", "fp", CLI_STRING },
     { "program", "program", CLI_STRING },
     { "devargs-a", "devargs_a", CLI_STRING },
@@ -80,23 +81,26 @@ static const struct cli_command switch_cli_commands[] = {
     { "link list", "link.list", "", "", "", "list links" },
 
     { "slice add", "slice.add", "name",
-      "guarantee ceiling policer policer-burst budget mbuf-quota",
+      "guarantee ceiling policer policer-burst budget mbuf-quota table-quota",
       "NAME [--guarantee RATE] [--ceiling RATE] [--policer RATE] "
-      "[--policer-burst BYTES] [--budget PKTS] [--mbuf-quota N]",
+      "[--policer-burst BYTES] [--budget PKTS] [--mbuf-quota N] "
+      "[--table-quota ENTRIES]",
       "add a slice with its default limits" },
     { "slice set", "slice.set", "name",
-      "guarantee ceiling policer policer-burst budget mbuf-quota",
+      "guarantee ceiling policer policer-burst budget mbuf-quota table-quota",
       "NAME [--guarantee RATE] [--ceiling RATE] [--policer RATE] "
-      "[--policer-burst BYTES] [--budget PKTS] [--mbuf-quota N]",
+      "[--policer-burst BYTES] [--budget PKTS] [--mbuf-quota N] "
+      "[--table-quota ENTRIES]",
       "change a slice's limits (others keep their value)" },
     { "slice del", "slice.del", "name", "", "NAME",
       "delete a slice with its vnodes, vports and virtual links" },
     { "slice list", "slice.list", "", "", "", "list slices" },
 
     { "vnode add", "vnode.add", "slice switch", "fp config program",
-      "SLICE SWITCH [--fp l2learn|openflow|ebpf] [--config JSON] "
+      "SLICE SWITCH[/NAME] [--fp l2learn|openflow|ebpf] [--config JSON] "
       "[--program /ABS/PATH.o]",
-      "add the slice's vnode on a switch (ebpf: --program, docs/ebpf.md)" },
+      "add the slice's vnode on a switch, or a named one (SWITCH/NAME: "
+      "several per switch; ebpf: --program, docs/ebpf.md)" },
     { "vnode set", "vnode.set", "slice switch", "config program",
       "SLICE SWITCH [--program /ABS/PATH.o] [--config JSON]",
       "swap a vnode's eBPF program at a round boundary (tables stay)",

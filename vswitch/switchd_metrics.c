@@ -267,9 +267,11 @@ switchd_metrics_view(void *map_)
     }
     json_array_foreach (json_object_get(config, "vnodes"), i, j) {
         json_t *s = json_object_get(slices, jstr(j, "slice"));
+        const char *addr = jstr(j, "switch");
         if (s) {
-            json_array_append_new(json_object_get(s, "switches"),
-                                  json_string(jstr(j, "switch")));
+            /* A named vnode's address is SWITCH/NAME: the view draws switches. */
+            json_array_append_new(json_object_get(s, "switches"), json_stringn(
+                                  addr, strcspn(addr, "/")));
         }
     }
     json_array_foreach (json_object_get(config, "vlinks"), i, j) {

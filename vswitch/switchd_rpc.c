@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
@@ -584,7 +585,7 @@ RPC_HANDLER(link_list)
 
 static const char *const slice_members[] = {
     "name", "guarantee_bps", "ceiling_bps", "policer_bps", "policer_burst",
-    "budget", "mbuf_quota", NULL,
+    "budget", "mbuf_quota", "table_quota", NULL,
 };
 
 /* Reads the limits of a slice into 'p' (members absent keep their value). */
@@ -602,7 +603,8 @@ slice_limits(const json_t *params, struct dp_slice_params *p,
                    &p->policer_burst, err)
         || opt_u32(params, "budget", SWITCHD_MAX_BUDGET, &p->budget, err)
         || opt_u32(params, "mbuf_quota", SWITCHD_MAX_MBUFS, &p->mbuf_quota,
-                   err)) {
+                   err)
+        || opt_u32(params, "table_quota", UINT32_MAX, &p->table_quota, err)) {
         return EINVAL;
     }
     char what[96];
@@ -649,6 +651,7 @@ RPC_HANDLER(slice_set)
     p.policer_burst = json_u64(cur, "policer_burst", 0);
     p.budget = json_u64(cur, "budget", 0);
     p.mbuf_quota = json_u64(cur, "mbuf_quota", 0);
+    p.table_quota = json_u64(cur, "table_quota", 0);
     json_decref(cur);
     error = slice_limits(params, &p, err);
     if (error) {
@@ -704,6 +707,44 @@ RPC_HANDLER(queue_list)
 
 /* ---- Vnodes and vports -------------------------------------------------- */
 
+/* True if 's' is a vnode address: "SWITCH" (the slice's default vnode
+ * there) or "SWITCH/NAME" (a named vnode, for several virtual nodes of one
+ * slice on one switch), each part a valid name. */
+static bool
+vnode_addr_is_valid(const char *s)
+{
+    const char *slash = s ? strchr(s, '/') : NULL;
+    char sw[64];
+
+    if (!slash) {
+        return name_is_valid(s);
+    }
+    if (slash - s >= (ptrdiff_t) sizeof sw) {
+        return false;
+    }
+    snprintf(sw, sizeof sw, "%.*s", (int) (slash - s), s);
+    return name_is_valid(sw) && name_is_valid(slash + 1);
+}
+
+/* Parameter "switch" of a method that names a vnode: its address
+ * (vnode_addr_is_valid()). */
+static int
+param_vnode(const json_t *params, const char **out, struct jsonrpc_error *err)
+{
+    const char *s = NULL;
+    int error = jsonrpc_param_string(params, "switch", true, &s, err);
+
+    if (error) {
+        return error;
+    }
+    if (!vnode_addr_is_valid(s)) {
+        return bad_param(err, "parameter \"switch\": \"%.80s\" is not a vnode "
+                         "address (SWITCH or SWITCH/NAME, each a valid name)", s);
+    }
+    *out = s;
+    return 0;
+}
+
 /* The forwarding plane's config of vnode.add / vnode.set: "config", with
  * "program" (the CLI's --program) folded in.  A new reference in
  * '*config' (NULL when neither is given). */
@@ -745,7 +786,7 @@ RPC_HANDLER(vnode_add)
     if (check_members(rpc, params, MEMBERS("slice", "switch", "fp", "config",
                                            "program"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || param_vnode(params, &sw, err)
         || opt_name(params, "fp", &fp, err)
         || vnode_fp_config(params, slice, sw, &config, err)) {
         return EINVAL;
@@ -765,7 +806,7 @@ RPC_HANDLER(vnode_set)
     if (check_members(rpc, params, MEMBERS("slice", "switch", "config",
                                            "program"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || param_vnode(params, &sw, err)
         || vnode_fp_config(params, slice, sw, &config, err)) {
         return EINVAL;
     }
@@ -797,13 +838,13 @@ ebpf_params(struct switchd_rpc *rpc, const json_t *params,
 
     if (check_members(rpc, params, members, err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        || param_vnode(params, &sw, err)) {
         return NULL;
     }
     state = dp_vnode_fp_state(slice, sw, &cls);
     if (!state) {
-        jsonrpc_error_set_errno(err, ENOENT, NULL, "slice %s has no vnode on "
-                                "switch %s", slice, sw);
+        jsonrpc_error_set_errno(err, ENOENT, NULL, "slice %s has no vnode "
+                                "%s", slice, sw);
         return NULL;
     }
     if (cls != &dp_fp_ebpf) {
@@ -881,7 +922,7 @@ RPC_HANDLER(vnode_del)
 
     if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        || param_vnode(params, &sw, err)) {
         return EINVAL;
     }
     return dp_outcome(rpc, dp_vnode_del(slice, sw, &dperr), &dperr,
@@ -901,7 +942,7 @@ RPC_HANDLER(vnode_dump)
 
     if (check_members(rpc, params, MEMBERS("slice", "switch"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)) {
+        || param_vnode(params, &sw, err)) {
         return EINVAL;
     }
     *result = dp_vnode_dump(slice, sw, &dperr);
@@ -1025,7 +1066,7 @@ RPC_HANDLER(vport_add)
     if (check_members(rpc, params, MEMBERS("slice", "switch", "vport", "port",
                                            "vlan", "vlans", "keep_tag"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || param_vnode(params, &sw, err)
         || jsonrpc_param_name(params, "vport", true, &vport, err)
         || jsonrpc_param_name(params, "port", true, &port, err)) {
         return EINVAL;
@@ -1049,7 +1090,7 @@ RPC_HANDLER(vport_del)
 
     if (check_members(rpc, params, MEMBERS("slice", "switch", "vport"), err)
         || jsonrpc_param_name(params, "slice", true, &slice, err)
-        || jsonrpc_param_name(params, "switch", true, &sw, err)
+        || param_vnode(params, &sw, err)
         || jsonrpc_param_name(params, "vport", true, &vport, err)) {
         return EINVAL;
     }
@@ -1138,9 +1179,13 @@ RPC_HANDLER(vlink_add)
                          p.border_port ? 1 : 2, SWITCHD_MAX_PATH);
     }
     json_array_foreach(jpath, i, hop) {
-        if (!json_is_string(hop) || !name_is_valid(json_string_value(hop))) {
+        bool end = i == 0 || i + 1 == json_array_size(jpath);
+        if (!json_is_string(hop)
+            || !(end ? vnode_addr_is_valid(json_string_value(hop))
+                     : name_is_valid(json_string_value(hop)))) {
             return bad_param(err, "vlink \"%s\": path element %zu is not a "
-                             "valid switch name", p.name, i);
+                             "valid %s", p.name, i, end ? "vnode address "
+                             "(SWITCH or SWITCH/NAME)" : "switch name");
         }
         path[i] = json_string_value(hop);
         if (i && !strcmp(path[i], path[i - 1])) {
@@ -1433,7 +1478,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "link.del", link_del, "delete a link {name}" },
     { "link.list", link_list, "list links" },
     { "slice.add", slice_add, "add a slice {name, guarantee_bps?, "
-      "ceiling_bps?, policer_bps?, policer_burst?, budget?, mbuf_quota?}" },
+      "ceiling_bps?, policer_bps?, policer_burst?, budget?, mbuf_quota?, "
+      "table_quota?}" },
     { "slice.set", slice_set, "change a slice's limits (same params)" },
     { "slice.del", slice_del, "delete a slice and all it holds {name}" },
     { "slice.list", slice_list, "list slices" },

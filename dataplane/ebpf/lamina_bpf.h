@@ -26,10 +26,22 @@
  * Actions
  * =======
  *
- * A vport index of the vnode (0..n_vports-1, see 'lamina vnode dump'),
- * LAMINA_FLOOD (every vport but the ingress one), LAMINA_DROP, or
- * LAMINA_PUNT (to the SP's controller).  Any other value drops the packet
- * and counts as "bad_action": a program can never reach another vnode.
+ * A vport index of the vnode (0..n_vports-1, see 'lamina vnode dump'; the
+ * ingress vport itself drops: no reflection by mistake), LAMINA_FLOOD
+ * (every vport but the ingress one), LAMINA_DROP, LAMINA_PUNT (to the
+ * SP's controller), or LAMINA_REPLY: back out of the ingress vport, for
+ * a packet the program turned into an answer (e.g. an ICMP error).  Any
+ * other value drops the packet and counts as "bad_action": a program can
+ * never reach another vnode.
+ *
+ * Length
+ * ======
+ *
+ * The program may set 'len' to a new length, 14..'window' (from what it
+ * wrote in pkt[]: e.g. an ICMP error quoting part of the packet): the
+ * packet is cut or grown to it before it leaves.  Growing needs a packet
+ * in one segment (always the case up to 2 KB today); a length outside
+ * that range drops the packet ("bad_len").
  *
  * Tables
  * ======
@@ -72,6 +84,7 @@ struct lamina_ctx {
 #define LAMINA_DROP  0xffffULL
 #define LAMINA_FLOOD 0xfffeULL
 #define LAMINA_PUNT  0xfff0ULL
+#define LAMINA_REPLY 0xfff1ULL
 
 /* A lookup that found nothing. */
 #define LAMINA_MISS  0xffffffffffffffffULL
@@ -131,6 +144,21 @@ LAMINA_INLINE lamina_u64
 lamina_be64(const lamina_u8 *p)
 {
     return lamina_be48(p) << 16 | (lamina_u64) p[6] << 8 | p[7];
+}
+
+/* Writes the low 16 bits of 'v' big-endian at p. */
+LAMINA_INLINE void
+lamina_put_be16(lamina_u8 *p, lamina_u64 v)
+{
+    p[0] = v >> 8; p[1] = v;
+}
+
+/* Writes 'v' big-endian at p. */
+LAMINA_INLINE void
+lamina_put_be64(lamina_u8 *p, lamina_u64 v)
+{
+    p[0] = v >> 56; p[1] = v >> 48; p[2] = v >> 40; p[3] = v >> 32;
+    p[4] = v >> 24; p[5] = v >> 16; p[6] = v >> 8; p[7] = v;
 }
 
 /* Writes the low 48 bits of 'v' big-endian at p (a MAC address). */

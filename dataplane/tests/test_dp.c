@@ -13,6 +13,8 @@
  *  - a transit virtual link (border to border, no vnode): a frame arriving
  *    on one border with its label leaves the other with the other label,
  *    both ways, over two switches and over one;
+ *  - two named vnodes of one slice on one switch, joined by a virtual
+ *    link inside it, carry frames between them;
  *  - refused requests (duplicate vnode, unknown slice, label in use,
  *    bad devargs) name the problem and change nothing;
  *  - the "ebpf" plane: the example L2 program forwards and learns, the
@@ -265,6 +267,58 @@ test_vlink_three_switches(void **state)
     assert_int_equal(dp_slice_del("green", &err), 0);
     assert_int_equal(dp.switches[1]->labels.n, 0);
     assert_int_equal(dp_link_del("l12", &err), 0);
+}
+
+/* Revisitation: two named vnodes of one slice on one switch, joined by a
+ * virtual link inside it (no port, no label); frames cross it both ways,
+ * the addresses show in the config, refused requests change nothing, and
+ * deleting the slice removes both. */
+static void
+test_vnodes_one_switch(void **state)
+{
+    struct dp_slice_params rv = { .name = "rv" };
+    const char *path[] = { "r1/a", "r1/b" }, *self[] = { "r1/a", "r1/a" };
+    struct dp_vlink_params vl = { .slice = "rv", .name = "ab", .path = path,
+                                  .n_path = 2 };
+    struct dummy ha, hb;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("r1", &err), 0);
+    dummy_add(&ha, "r1", "ha");
+    dummy_add(&hb, "r1", "hb");
+    assert_int_equal(dp_slice_add(&rv, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "r1/a", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "r1/b", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "r1/a", NULL, NULL, &err), EEXIST);
+    assert_int_equal(dp_vnode_add("rv", "r1/a b", NULL, NULL, &err), ENOENT);
+    assert_non_null(strstr(err.msg, "not valid"));
+    assert_int_equal(dp_vport_add("rv", "r1/a", "h", "ha", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rv", "r1/b", "h", "hb", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rv", "r1", "h2", "hb", -1, &err), ENOENT);
+    vl.path = self;
+    assert_int_equal(dp_vlink_add(&vl, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "both ends"));
+    vl.path = path;
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+
+    inject(&ha, 0xff, 0x0a, 21);
+    assert_int_equal(receive(&hb, 2000), 21);
+    inject(&hb, 0x0a, 0x0b, 22);
+    assert_int_equal(receive(&ha, 2000), 22);
+    expect_nothing(&hb);
+
+    json_t *config = dp_config_to_json();
+    char *text = json_dumps(config, JSON_COMPACT);
+    assert_non_null(strstr(text, "\"switch\":\"r1/b\""));
+    assert_non_null(strstr(text, "\"path\":[\"r1/a\",\"r1/b\"]"));
+    free(text);
+    json_decref(config);
+
+    assert_int_equal(dp_vnode_del("rv", "r1/a", &err), EBUSY);
+    assert_int_equal(dp_slice_del("rv", &err), 0);
+    assert_null(dp_vnode_lookup("rv", "r1/a"));
+    assert_int_equal(dp.switches[dp.n_switches - 1]->n_vnodes, 0);
 }
 
 /* Sends a labelled frame (outer Ethernet, MPLS 'label', control word, then
@@ -994,6 +1048,51 @@ ebpf_counter(const char *slice, const char *sw, const char *name)
     return v;
 }
 
+/* Two vnodes of one switch whose programs send every frame back over the
+ * virtual link inside the switch between them: the worker hands it over
+ * a bounded number of times (DP_MAX_HANDOVERS), then drops it as "ttl";
+ * it neither recurses without end nor stops forwarding. */
+static void
+test_vnodes_loop(void **state)
+{
+    struct dp_slice_params sp = { .name = "loop" };
+    const char *path[] = { "l1/a", "l1/b" };
+    struct dp_vlink_params vl = { .slice = "loop", .name = "ab", .path = path,
+                                  .n_path = 2 };
+    struct dummy h;
+    struct dp_error err;
+    json_t *config = ebpf_config("ok_bounce");
+    (void) state;
+
+    assert_int_equal(dp_switch_add("l1", &err), 0);
+    dummy_add(&h, "l1", "h");
+    assert_int_equal(dp_slice_add(&sp, &err), 0);
+    assert_int_equal(dp_vnode_add("loop", "l1/a", "ebpf", config, &err), 0);
+    assert_int_equal(dp_vnode_add("loop", "l1/b", "ebpf", config, &err), 0);
+    json_decref(config);
+    assert_int_equal(dp_vport_add("loop", "l1/a", "h", "h", -1, &err), 0);
+    assert_int_equal(dp_vport_add("loop", "l1/b", "x", "h", 5, &err), 0);
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);   /* vport 1 of both */
+
+    inject(&h, 0x0b, 0x0a, 31);
+    for (int i = 0; i < 200 && !ebpf_counter("loop", "l1/a", "reply"); i++) {
+        usleep(10000);
+    }
+    usleep(100000);
+    json_t *stats = dp_stats_to_json("slice", "loop");
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    json_int_t ttl = json_integer_value(json_object_get(json_object_get(s, "drops"),
+                                                        "ttl"));
+    json_decref(stats);
+    assert_int_equal(ttl, 1);
+    /* a ran on its host's frame and at every other handover. */
+    json_int_t runs = ebpf_counter("loop", "l1/a", "runs")
+                      + ebpf_counter("loop", "l1/b", "runs");
+    assert_true(runs >= 8 && runs <= 10);
+    expect_nothing(&h);
+    assert_int_equal(dp_slice_del("loop", &err), 0);
+}
+
 static void
 test_ebpf_l2_swap(void **state)
 {
@@ -1126,12 +1225,14 @@ main(int argc, char *argv[])
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
+        cmocka_unit_test(test_vnodes_one_switch),
         cmocka_unit_test(test_vlink_border),
         cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),
         cmocka_unit_test(test_config_json_round_trip),
         cmocka_unit_test(test_ebpf_l2_swap),
+        cmocka_unit_test(test_vnodes_loop),
         cmocka_unit_test(test_vlan_bindings),
         cmocka_unit_test(test_l2learn_per_vlan),
     };

@@ -258,12 +258,75 @@ test_online_runs_check(void **state)
     }
 }
 
+/* Revisitation: two virtual nodes that may live only on substrate node 0
+ * are refused without it, and with it share node 0, the virtual link
+ * between them a path of that one node; the capacity test and the
+ * checker accept it, and refuse it for a request that did not ask. */
+static void
+test_revisit(void **state)
+{
+    int32_t cpu[3] = { 100, 100, 100 };
+    struct vne_substrate *sub = vne_substrate_create("line", 3, cpu);
+    uint32_t only0 = 0, only2 = 2;
+    struct vne_vnode nodes[3] = { { 10, 1, &only0 }, { 20, 1, &only0 },
+                                  { 5, 1, &only2 } };
+    struct vne_vlink links[2] = { { 0, 1, 30 }, { 1, 2, 10 } };
+    struct vne_request req = { .id = 0, .lifetime = 1, .n_nodes = 3, .n_links = 2,
+                               .nodes = nodes, .links = links };
+    struct vne_residual res;
+    struct vne_mapping m;
+    struct vne_reject rej;
+    struct vne_algo *algo;
+    char why[200];
+    (void) state;
+
+    vne_substrate_add_link(sub, 0, 1, 50);
+    vne_substrate_add_link(sub, 1, 2, 50);
+    vne_substrate_finish(sub);
+    vne_residual_init(&res, sub);
+    assert_int_equal(vne_algo_create(vne_algo_find("lamina"), sub, NULL, &algo), 0);
+
+    assert_int_equal(vne_algo_embed(algo, &res, &req, &m, &rej), ENOSPC);
+    vne_mapping_clear(&m);
+
+    req.revisit = true;
+    assert_int_equal(vne_algo_embed(algo, &res, &req, &m, &rej), 0);
+    assert_int_equal(m.host[0], 0);
+    assert_int_equal(m.host[1], 0);
+    assert_int_equal(m.host[2], 2);
+    assert_int_equal(m.paths[0].len, 1);        /* inside node 0 */
+    assert_int_equal(m.paths[1].len, 3);
+    assert_int_equal(vne_residual_fits(&res, &req, &m, why, sizeof why), 0);
+    vne_residual_apply(&res, &req, &m, -1);
+    assert_int_equal(res.cpu[0], 70);           /* both demands */
+    assert_int_equal(res.bw[0], 40);            /* only the 1-2 link's 10 */
+
+    struct vne_instance inst = { .sub = sub, .n_reqs = 1, .reqs = &req };
+    const struct vne_mapping *maps[1] = { &m };
+    struct vne_check_report rep;
+    assert_true(vne_check_run(&inst, maps, &rep));
+    vne_check_report_clear(&rep);
+    req.revisit = false;
+    assert_false(vne_check_run(&inst, maps, &rep));
+    assert_non_null(strstr(rep.first_error, "both on 0"));
+    vne_check_report_clear(&rep);
+    vne_residual_apply(&res, &req, &m, 1);
+    assert_int_not_equal(vne_residual_fits(&res, &req, &m, why, sizeof why), 0);
+    assert_non_null(strstr(why, "share substrate node 0"));
+
+    vne_mapping_clear(&m);
+    vne_algo_destroy(algo);
+    vne_residual_clear(&res);
+    vne_substrate_destroy(sub);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mip_is_cheapest_and_all_check),
         cmocka_unit_test(test_online_runs_check),
+        cmocka_unit_test(test_revisit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

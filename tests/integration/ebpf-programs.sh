@@ -7,13 +7,16 @@
 #    lose no packet and keep the table;
 #  - r6: the IPv6 router; routes, neighbours and interface MACs set by the
 #    SP through `lamina vnode table set`; ping -6 across two subnets; the
-#    hop limit is decremented;
+#    hop limit is decremented; ICMPv6 time exceeded and destination
+#    unreachable come back from the router's address;
 #  - xn: the router of "xnet", a made-up non-IP protocol (ethertype
 #    0x88b5): a frame sent by one host arrives at the other, re-addressed,
 #    with its ttl decremented.
 # A hostile program is refused by `lamina vnode set` and changes nothing;
-# a restart reloads the programs from the state file.
+# a restart reloads the programs, tables and the SP's entries from the
+# state file.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hetero-lib.sh"
 lt_init ebpf-programs 150
 
 OBJ=$LT_BUILD/dataplane
@@ -21,8 +24,6 @@ for p in l2learn ipv6_router xnet_router hostile_loop; do
     [ -f "$OBJ/$p.o" ] || skip "$OBJ/$p.o is not built"
 done
 
-MAC_A=02:00:00:00:00:01
-MAC_B=02:00:00:00:00:02
 ns_add l2-a; ns_add l2-b
 veth_add l2-a eth0 la "$MAC_A" 10.0.0.1/24
 veth_add l2-b eth0 lb "$MAC_B" 10.0.0.2/24
@@ -43,15 +44,7 @@ lamina switch add s1 || fail "switch add"
 for c in la lb 6a 6b xa xb; do
     lamina port add s1 "p-$c" "$(af_packet_devargs "$c")" || fail "port add $c"
 done
-tables() { # NAME:TYPE:SIZE...
-    local t out="" sep=""
-    for t in "$@"; do
-        IFS=: read -r n ty sz <<<"$t"
-        out="$out$sep{\"name\":\"$n\",\"type\":\"$ty\",\"size\":$sz}"
-        sep=,
-    done
-    echo "{\"tables\":[$out]}"
-}
+tables() { hetero_tables "$@"; }
 
 # ---- l2: the L2 learning program
 lamina slice add l2 || fail "slice add l2"
@@ -91,26 +84,7 @@ nsx l2-a ping -c 2 -W 1 10.0.0.2 >/dev/null || fail "l2: forwarding broke after 
     fail "l2: the refused program replaced the old one"
 
 # ---- r6: the IPv6 router
-R6_MAC0=02:00:00:00:01:fe
-R6_MAC1=02:00:00:00:02:fe
-lamina slice add r6 || fail "slice add r6"
-lamina vnode add r6 s1 --fp ebpf --program "$OBJ/ipv6_router.o" \
-    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8)" || fail "vnode add r6"
-lamina vport add r6 s1 a p-6a || fail "vport add r6 a"     # vport 0
-lamina vport add r6 s1 b p-6b || fail "vport add r6 b"     # vport 1
-# The SP's control plane: routes, its own MACs, neighbours (MAC << 16 | vport).
-lamina vnode table set r6 s1 routes 2001:db8:1::/64 0 || fail "route 1"
-lamina vnode table set r6 s1 routes 2001:db8:2::/64 1 || fail "route 2"
-lamina vnode table set r6 s1 iface 0 "$R6_MAC0" || fail "iface 0"
-lamina vnode table set r6 s1 iface 1 "$R6_MAC1" || fail "iface 1"
-lamina vnode table set r6 s1 neigh 2001:db8:1::1 0x0200000000010000 || fail "neigh a"
-lamina vnode table set r6 s1 neigh 2001:db8:2::1 0x0200000000020001 || fail "neigh b"
-nsx r6-a ip addr add 2001:db8:1::1/64 dev eth0 nodad
-nsx r6-b ip addr add 2001:db8:2::1/64 dev eth0 nodad
-nsx r6-a ip -6 neigh add 2001:db8:1::ff lladdr "$R6_MAC0" dev eth0 nud permanent
-nsx r6-b ip -6 neigh add 2001:db8:2::ff lladdr "$R6_MAC1" dev eth0 nud permanent
-nsx r6-a ip -6 route add default via 2001:db8:1::ff dev eth0
-nsx r6-b ip -6 route add default via 2001:db8:2::ff dev eth0
+hetero_r6 addr:array:16      # hetero-lib.sh: the program, tables, hosts
 capture_start r6-b eth0 "$LT_DIR/r6-b.pcap"
 wait_for "nsx r6-a ping -6 -c 1 -W 1 2001:db8:2::1" 20 || fail "r6: a cannot reach b across the router"
 nsx r6-a ping -6 -c 5 -i 0.2 -W 1 2001:db8:2::1 >/dev/null || fail "r6: pings lost"
@@ -122,33 +96,34 @@ info "r6: $n echo requests at b, routed (hop limit 63)"
 [ "$(capture_count "$LT_DIR/r6-b.pcap" "icmp6 and ip6[40] = 128 and ip6[7] = 64")" -eq 0 ] ||
     fail "r6: an echo request reached b without a hop limit decrement"
 lamina --json vnode table dump r6 s1 routes | grep -q '"plen": 64' || fail "r6: routes dump"
+# ICMPv6 errors from the router's own addresses (2001:db8:1::ff on vport 0,
+# 2001:db8:2::ff on vport 1: addr[2v] high, addr[2v+1] low 64 bits): time
+# exceeded when the hop limit runs out, destination unreachable (no route)
+# for a network it has no route to.  ping shows them only if the kernel
+# found their checksums right.
+lamina vnode table set r6 s1 addr 0 0x20010db800010000 &&
+    lamina vnode table set r6 s1 addr 1 0xff &&
+    lamina vnode table set r6 s1 addr 2 0x20010db800020000 &&
+    lamina vnode table set r6 s1 addr 3 0xff || fail "r6: router addresses"
+capture_start r6-a eth0 "$LT_DIR/r6-a-err.pcap"
+out=$(nsx r6-a ping -6 -c 1 -t 1 -W 2 2001:db8:2::1 2>&1)
+info "r6: ping with hop limit 1: $(echo "$out" | grep -i from)"
+echo "$out" | grep -q "From 2001:db8:1::ff.*Time exceeded" ||
+    fail "r6: no time exceeded from 2001:db8:1::ff: $out"
+out=$(nsx r6-a ping -6 -c 1 -W 2 2001:db8:7::1 2>&1)
+info "r6: ping to a network without a route: $(echo "$out" | grep -i from)"
+echo "$out" | grep -q "From 2001:db8:1::ff.*Destination unreachable: No route" ||
+    fail "r6: no destination unreachable from 2001:db8:1::ff: $out"
+capture_stop
+n=$(capture_count "$LT_DIR/r6-a-err.pcap" "ether src $R6_MAC0 and icmp6 and (ip6[40] = 1 or ip6[40] = 3)")
+[ "$n" -eq 2 ] || fail "r6: $n ICMPv6 errors at a, not 2"
+[ "$(lamina --json vnode dump r6 s1 | json_get program.counters.reply)" -eq 2 ] ||
+    fail "r6: the program's reply counter is not 2"
 
 # ---- xn: the router of a made-up non-IP protocol
-XN_MAC0=02:00:00:00:03:fe
-XN_MAC1=02:00:00:00:04:fe
-lamina slice add xn || fail "slice add xn"
-lamina vnode add xn s1 --fp ebpf --program "$OBJ/xnet_router.o" \
-    --config "$(tables routes:lpm:64 neigh:hash:64 iface:array:8)" || fail "vnode add xn"
-lamina vport add xn s1 a p-xa || fail "vport add xn a"
-lamina vport add xn s1 b p-xb || fail "vport add xn b"
-# xnet addresses are 16-bit network . 16-bit host; a key is the address
-# written as an IPv4 dotted quad (network 1 = 0.1.x.x).
-lamina vnode table set xn s1 routes 0.1.0.0/16 0 || fail "xn route 1"
-lamina vnode table set xn s1 routes 0.2.0.0/16 1 || fail "xn route 2"
-lamina vnode table set xn s1 iface 0 "$XN_MAC0" || fail "xn iface 0"
-lamina vnode table set xn s1 iface 1 "$XN_MAC1" || fail "xn iface 1"
-lamina vnode table set xn s1 neigh 0.2.0.1 0x0200000000020001 || fail "xn neigh b"
+hetero_xn       # hetero-lib.sh
 capture_start xn-b eth0 "$LT_DIR/xn-b.pcap"
-# dst 2.1, src 1.1, ttl 9, payload "xnet-hello".
-frame="${XN_MAC0//:/}${MAC_A//:/}88b5""00020001""00010001""09""$(printf xnet-hello | od -An -tx1 | tr -d ' \n')"
-send_xnet() {
-    nsx xn-a python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("eth0", 0))
-s.send(bytes.fromhex(sys.argv[1]).ljust(60, b"\0"))' "$frame"
-}
-wait_for "send_xnet; sleep 0.2; [ \$(capture_count '$LT_DIR/xn-b.pcap' 'ether proto 0x88b5') -ge 1 ]" 20 ||
+wait_for "hetero_send_xnet 1; sleep 0.2; [ \$(capture_count '$LT_DIR/xn-b.pcap' 'ether proto 0x88b5') -ge 1 ]" 20 ||
     fail "xn: no xnet frame reached b"
 capture_stop
 # Re-addressed by the router (to b's MAC from the router's), ttl 9 -> 8.
@@ -158,6 +133,27 @@ n=$(capture_count "$LT_DIR/xn-b.pcap" "ether proto 0x88b5 and ether src $XN_MAC1
     fail "xn: payload lost"
 info "xn: xnet frames routed to b (ttl decremented, re-addressed)"
 
+# ---- The slice's table quota: counted across its vnodes on a switch.
+lamina slice add qt --table-quota 100 || fail "slice add qt"
+lamina vnode add qt s1/a --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:64)" || fail "vnode add qt s1/a"
+lamina vnode add qt s1/b --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:64)" 2>"$LT_DIR/err" && fail "quota: s1/b accepted"
+grep -q "exceed the slice's table quota of 100" "$LT_DIR/err" ||
+    fail "quota: unclear error: $(cat "$LT_DIR/err")"
+lamina --json vnode list qt | grep -q 's1/b' && fail "quota: a refused vnode exists"
+lamina slice set qt --table-quota 32 2>"$LT_DIR/err" && fail "quota: lowered below use"
+grep -q "hold 64 table entries" "$LT_DIR/err" || fail "quota: unclear error: $(cat "$LT_DIR/err")"
+lamina slice set qt --table-quota 128 || fail "quota: slice set 128"
+lamina vnode add qt s1/b --fp ebpf --program "$OBJ/l2learn.o" \
+    --config "$(tables macs:hash:64)" || fail "quota: s1/b refused within the quota"
+lamina vnode set qt s1/b --config "$(tables macs:hash:64 more:array:8)" 2>/dev/null &&
+    fail "quota: vnode set grew past the quota"
+n=$(lamina --json vnode table dump qt s1/b | /usr/bin/python3 -c 'import json, sys
+print(len(json.load(sys.stdin)["tables"]))') || fail "quota: table dump"
+[ "$n" = 1 ] || fail "quota: s1/b has $n tables after a refused set"
+lamina slice del qt || fail "slice del qt"
+
 # The programs' counters say what they did.
 for s in l2 r6 xn; do
     d=$(lamina --json vnode dump "$s" s1) || fail "vnode dump $s"
@@ -166,13 +162,30 @@ done
 [ "$(lamina --json vnode dump r6 s1 | json_get program.counters.bad_action)" -eq 0 ] ||
     fail "r6: bad actions"
 
-# A restart reloads each vnode's program and tables from the state file
-# (the entries are the SP's to set again; the L2 program learns anew).
-stop_switchd
+# A restart reloads each vnode's program and tables from the state file,
+# with the entries the SP set (not those a program wrote: the L2 program
+# learns anew).  One SP entry deleted before: it stays deleted.
+lamina vnode table set r6 s1 routes 2001:db8:9::/48 1 || fail "route 9"
+lamina vnode table del r6 s1 routes 2001:db8:9::/48 || fail "route 9 del"
+stop_switchd KILL
 start_switchd
 [ "$(lamina --json vnode dump l2 s1 | json_get program.path)" = "$OBJ/l2learn.o" ] ||
     fail "restart: l2's program was not reloaded"
 [ "$(lamina --json vnode dump r6 s1 | json_get tables.2.name)" = iface ] ||
     fail "restart: r6's tables were not recreated"
 wait_for "nsx l2-a ping -c 1 -W 1 10.0.0.2" 20 || fail "restart: l2 does not forward"
+n_entries() { # SLICE TABLE
+    lamina --json vnode table dump "$1" s1 "$2" | /usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin)["tables"][0]["entries_n"])'
+}
+for t in routes:2 neigh:2 iface:2; do
+    n=$(n_entries r6 "${t%%:*}") || fail "restart: dump r6 ${t%%:*}"
+    [ "$n" = "${t##*:}" ] || fail "restart: r6 table ${t%%:*} has $n entries, not ${t##*:}"
+done
+[ "$(n_entries xn routes)" = 2 ] || fail "restart: xn routes not restored"
+grep -q '"entries"' "$LT_STATE" || fail "restart: no SP entries in the state file"
+lamina --json vnode list l2 | grep -q '"entries"' &&
+    fail "restart: l2's learned entries are kept as the SP's"
+wait_for "nsx r6-a ping -6 -c 1 -W 1 2001:db8:2::1" 20 || fail "restart: r6 does not route"
+
 pass
