@@ -150,6 +150,7 @@ dp_port_free(struct dp_port *p)
 {
     if (p) {
         dp_capture_port_gone(p);
+        dp_bfd_free(p);
         classify_port_destroy(&p->bindings);
         free(p->queues);
         free(p->backlog);

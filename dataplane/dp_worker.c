@@ -30,6 +30,7 @@
 #include <rte_prefetch.h>
 
 #include "dp_private.h"
+#include "util.h"
 
 #define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
 #define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
@@ -286,6 +287,9 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
     uint64_t bytes = 0;
     uint16_t k = 0;
 
+    if (unlikely(vp->fr != NULL)) {
+        dp_vlink_fr_check(vp, dp.workers[w].now);   /* once per burst */
+    }
     if (vp->type == DP_VPORT_ACCESS && vp->bind == DP_BIND_PORT) {
         /* Whole-port vport: the frames leave as they are. */
         for (uint16_t i = 0; i < n; i++) {
@@ -728,11 +732,7 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
 static inline uint64_t
 dp_rand(struct dp_port *p)
 {
-    /* xorshift64*: good enough for emulated loss, and per port. */
-    p->rng ^= p->rng >> 12;
-    p->rng ^= p->rng << 25;
-    p->rng ^= p->rng >> 27;
-    return p->rng * 0x2545f4914f6cdd1dull;
+    return util_xorshift64(&p->rng);     /* per port: no sharing */
 }
 
 /* Serves a port's backlog and delay line.  Returns the ns until the port
@@ -946,6 +946,12 @@ dp_worker_main(void *arg)
                     }
                     continue;
                 }
+                if (unlikely(p->bfd != NULL)) {
+                    n = dp_bfd_rx(p, pkts, n, now);
+                    if (!n) {
+                        continue;
+                    }
+                }
                 for (uint16_t k = 0; k < n; k++) {
                     rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
                 }
@@ -958,6 +964,10 @@ dp_worker_main(void *arg)
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
 
+                if (unlikely(p->bfd != NULL)) {
+                    uint64_t t = dp_bfd_run(p, now);
+                    next = t < next ? t : next;
+                }
                 if (p->n_backlog || p->dl_count) {
                     uint64_t sent = p->ctr.tx_packets;
                     uint64_t t = dp_tx_port(w, p, now);
