@@ -15,8 +15,9 @@
  * Frames of the session (BFD to the local address, ARP for it) are taken
  * out of the burst before classification; everything else goes on to the
  * slices.  Control packets go straight to the device, beside the slices'
- * queues and the link's emulated delay, and never while the port or link
- * is down, so cutting it is seen by the peer as a silence.
+ * queues and the link's emulated delay, but suffer its emulated loss, and
+ * are never sent while the port or link is down: a cut (or a loss of
+ * 100%) is seen by the peer as a silence.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +60,13 @@ dp_bfd_send(struct dp_port *p, struct rte_mbuf *m)
 {
     uint32_t len = rte_pktmbuf_pkt_len(m);
 
+    /* A lossy link loses control packets too: a 100% loss is a silent
+     * cut that only BFD can see. */
+    if (p->loss_ppm && util_xorshift64(&p->rng) % 1000000 < p->loss_ppm) {
+        rte_pktmbuf_free(m);
+        p->ctr.drops[DP_DROP_LINK_LOSS]++;
+        return;
+    }
     if (dp_port_tx(p, &m, 1) == 1) {
         p->ctr.tx_packets++;
         p->ctr.tx_bytes += len;
