@@ -51,6 +51,7 @@ bench: build hugepages
 	@$(BUILD)/broker/bench-admit
 	@scripts/bench-vne-md.sh $(BUILD)
 	@scripts/bench-leasing.sh $(BUILD)
+	@scripts/bench-reroute.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

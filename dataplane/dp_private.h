@@ -154,6 +154,8 @@ struct dp_switch {
     struct dp_vnode **vnodes;   /* by slice index, grown on demand */
     uint32_t n_vnodes_alloc;
     uint32_t n_vnodes;
+    struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
+    uint32_t n_fr;
 };
 
 struct dp_slice {
@@ -208,9 +210,9 @@ struct dp_vnode {
 };
 
 /* Fast reroute at one end of a virtual link with a backup path: the
- * end's worker checks the links of the path it sends on once per burst
- * (dp_vlink_fr_check()) and swaps the vport's port, queue and label with
- * the other path's when it must. */
+ * end's worker checks the links of the path it sends on once per round
+ * (dp_vlink_fr_check(), for each of sw->fr_vports) and swaps the vport's
+ * port, queue and label with the other path's when it must. */
 struct dp_vlink_fr {
     struct dp_port **paths[2];  /* [0] primary, [1] backup: ports sent on */
     uint32_t n_paths[2];

@@ -600,6 +600,9 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
             break;
         }
         fr->alt_port->n_users++;
+        struct dp_switch *sw = vp->vn->sw;
+        sw->fr_vports = xrealloc(sw->fr_vports, (sw->n_fr + 1) * sizeof *sw->fr_vports);
+        sw->fr_vports[sw->n_fr++] = vp;
     }
     dp_vlink_ports_free(&bports);
     return error;
@@ -732,6 +735,13 @@ dp_vlink_free(struct dp_vlink *vl)
         struct dp_vport *vp = vl->ends[end];
         if (vp) {
             struct dp_vlink_fr *fr = vp->fr;
+            struct dp_switch *sw = vp->vn->sw;
+            for (uint32_t i = 0; i < sw->n_fr; i++) {
+                if (sw->fr_vports[i] == vp) {
+                    sw->fr_vports[i] = sw->fr_vports[--sw->n_fr];
+                    break;
+                }
+            }
             if (fr) {
                 if (fr->alt_queue) {
                     fr->alt_port->n_users--;

@@ -287,9 +287,6 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
     uint64_t bytes = 0;
     uint16_t k = 0;
 
-    if (unlikely(vp->fr != NULL)) {
-        dp_vlink_fr_check(vp, dp.workers[w].now);   /* once per burst */
-    }
     if (vp->type == DP_VPORT_ACCESS && vp->bind == DP_BIND_PORT) {
         /* Whole-port vport: the frames leave as they are. */
         for (uint16_t i = 0; i < n; i++) {
@@ -930,6 +927,11 @@ dp_worker_main(void *arg)
 
         for (uint32_t s = 0; s < wk->n_switches; s++) {
             struct dp_switch *sw = wk->switches[s];
+
+            /* Fast reroute: each vlink end with a backup picks its path. */
+            for (uint32_t f = 0; unlikely(f < sw->n_fr); f++) {
+                dp_vlink_fr_check(sw->fr_vports[f], now);
+            }
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];

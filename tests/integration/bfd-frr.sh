@@ -13,15 +13,13 @@ BFDD=/usr/lib/frr/bfdd
 [ -x "$BFDD" ] || skip "FRRouting's bfdd is not installed (Debian frr)"
 id frr >/dev/null 2>&1 || skip "no user frr (Debian frr)"
 # Detection: 3 x 10 ms, at most 50 ms asked.  On a loaded box (load
-# average above the 2 cores) the worker and bfdd wait for a CPU now and
-# then: the bound is then 150 ms, and the session may flap while Up (a
-# flap is reported, not failed; the quiet figure is the bench's).
+# average L above its 2 cores) the worker and bfdd wait for a CPU now and
+# then: the bound grows to 50 ms x L / 2 (at most 600 ms), and the session
+# may flap while Up (a flap is reported, not failed; the quiet figure is
+# the bench's).
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
-if awk -v l="$LOAD" 'BEGIN {exit !(l < 2)}'; then
-    DETECT_MAX_MS=50; CUT_MAX_MS=150
-else
-    DETECT_MAX_MS=150; CUT_MAX_MS=300
-fi
+DETECT_MAX_MS=$(awk -v l="$LOAD" 'BEGIN {b = l < 2 ? 50 : 25 * l; printf "%d", (b > 600 ? 600 : b)}')
+CUT_MAX_MS=$((DETECT_MAX_MS + 100))
 info "load average $LOAD: detection bound $DETECT_MAX_MS ms"
 
 ns_add frr
