@@ -15,7 +15,8 @@ PKGS="build-essential pkg-config meson ninja-build
       gnuplot-nox graphviz python3 python3-networkx python3-yaml iperf3
       openvswitch-switch mininet
       libmicrohttpd-dev libcurl4-openssl-dev libpq-dev postgresql libyaml-dev
-      sqlite3 jq curl prometheus chromium"
+      sqlite3 jq curl prometheus chromium
+      frr"
 
 missing=""
 for p in $PKGS; do
