@@ -33,6 +33,15 @@
  * quota (packets it may hold in queues), so a flooding slice cannot take
  * CPU, buffers or bandwidth from another.
  *
+ * Liveness and fast reroute
+ * =========================
+ *
+ * A port or link may run BFD (dp_bfd.c, on lib/bfd.h) in the poll loop
+ * of its worker; a virtual link may have a backup path, wired beside its
+ * path, to which its head ends move while a link of the path is down or
+ * its BFD session is not Up, and from which they come back after a
+ * hold-down.
+ *
  * Threads
  * =======
  *

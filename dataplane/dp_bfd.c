@@ -55,6 +55,7 @@ dp_bfd_port_mac(const struct dp_port *p, struct rte_ether_addr *mac)
 
 /* ---- Fast path (the port's worker) ------------------------------------ */
 
+/* Sends frame 'm' of the session straight to the device of 'p'. */
 static void
 dp_bfd_send(struct dp_port *p, struct rte_mbuf *m)
 {
@@ -276,6 +277,7 @@ dp_bfd_run(struct dp_port *p, uint64_t now)
 
 /* ---- Control side ------------------------------------------------------ */
 
+/* Parses IPv4 address 's' (member 'key' of 'what''s bfd) into '*ip'. */
 static int
 dp_bfd_addr(const char *what, const char *key, const char *s, uint32_t *ip,
             struct dp_error *err)
@@ -413,6 +415,7 @@ dp_link_set_bfd(const char *name, const struct dp_bfd_params *bp,
     return 0;
 }
 
+/* 'ip' (network order) as a JSON string. */
 static json_t *
 dp_bfd_ip_json(uint32_t ip)
 {

@@ -608,6 +608,7 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
     return error;
 }
 
+/* True if each of the 'n' ports a path sends on may carry traffic. */
 static bool
 dp_vlink_path_live(struct dp_port *const *ports, uint32_t n)
 {
