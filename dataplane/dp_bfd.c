@@ -153,12 +153,17 @@ dp_bfd_take(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
     if (udp_len >= 8 && udp_len - 8u < pl_len) {
         pl_len = udp_len - 8u;  /* Ethernet padding is not BFD */
     }
+    uint8_t was = b->s.state;
     if (ip->time_to_live != 255 || (b->peer_ip && ip->src_addr != b->peer_ip)) {
         b->s.rx_invalid++;      /* RFC 5881 section 5: not single hop */
     } else if (!bfd_session_rx(&b->s, pl, pl_len, now)) {
         const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *) f;
         rte_ether_addr_copy(&eth->src_addr, &b->peer_mac);
         b->peer_mac_known = true;
+    }
+    if (b->s.state != was) {
+        b->changes++;
+        dp_live_changed();      /* vlink ends recheck their paths */
     }
     rte_pktmbuf_free(m);
     return true;
@@ -270,6 +275,7 @@ dp_bfd_run(struct dp_port *p, uint64_t now)
     }
     if (b->s.state != was) {
         b->changes++;
+        dp_live_changed();
     }
     uint64_t next = bfd_session_next(&b->s);
     return next > now ? next - now : 0;
@@ -333,6 +339,7 @@ dp_bfd_install(struct dp_port *p, struct dp_bfd *b)
     dp_pause();
     struct dp_bfd *old = p->bfd;
     p->bfd = b;
+    dp_live_changed();
     dp_resume();
     free(old);
 }

@@ -156,6 +156,8 @@ struct dp_switch {
     uint32_t n_vnodes;
     struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
     uint32_t n_fr;
+    uint32_t n_fr_backup;           /* of them, on their backup now */
+    uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };
 
 struct dp_slice {
@@ -322,9 +324,21 @@ struct dp {
     uint64_t start_tsc;
     bool started;
     unsigned pause_depth;
+    /* Bumped when a port's liveness may have changed (up/down, a BFD
+     * session's state, a new backup path): vlink ends recheck their
+     * paths only then, or while on a backup (the hold-down). */
+    uint32_t live_gen;
 };
 
+
 extern struct dp dp;
+
+/* Says that a port's liveness may have changed (any thread). */
+static inline void
+dp_live_changed(void)
+{
+    __atomic_fetch_add(&dp.live_gen, 1, __ATOMIC_RELEASE);
+}
 
 /* Fast path (dp_worker.c). */
 int dp_worker_main(void *arg);

@@ -319,6 +319,7 @@ dp_port_set_up(const char *swname, const char *name, bool up, struct dp_error *e
     }
     dp_pause();
     p->down = !up;
+    dp_live_changed();
     if (!up) {
         dp_port_drain(p);
         for (uint32_t k = 0; k < p->n_queues_alloc; k++) {
@@ -543,6 +544,7 @@ dp_link_set_up(const char *name, bool up, struct dp_error *err)
     }
     dp_pause();
     l->up = up;
+    dp_live_changed();
     for (int i = 0; i < 2; i++) {
         l->ends[i]->down = !up;
         if (!up) {

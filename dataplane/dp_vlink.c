@@ -604,6 +604,7 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
         sw->fr_vports = xrealloc(sw->fr_vports, (sw->n_fr + 1) * sizeof *sw->fr_vports);
         sw->fr_vports[sw->n_fr++] = vp;
     }
+    dp_live_changed();          /* the new ends check their paths */
     dp_vlink_ports_free(&bports);
     return error;
 }

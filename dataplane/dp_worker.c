@@ -928,9 +928,18 @@ dp_worker_main(void *arg)
         for (uint32_t s = 0; s < wk->n_switches; s++) {
             struct dp_switch *sw = wk->switches[s];
 
-            /* Fast reroute: each vlink end with a backup picks its path. */
-            for (uint32_t f = 0; unlikely(f < sw->n_fr); f++) {
-                dp_vlink_fr_check(sw->fr_vports[f], now);
+            /* Fast reroute: the vlink ends with a backup pick their path
+             * when a port's liveness changed, or while on the backup. */
+            if (unlikely(sw->n_fr)) {
+                uint32_t gen = __atomic_load_n(&dp.live_gen, __ATOMIC_ACQUIRE);
+                if (gen != sw->fr_gen || sw->n_fr_backup) {
+                    sw->fr_gen = gen;
+                    sw->n_fr_backup = 0;
+                    for (uint32_t f = 0; f < sw->n_fr; f++) {
+                        dp_vlink_fr_check(sw->fr_vports[f], now);
+                        sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
+                    }
+                }
             }
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
