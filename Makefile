@@ -54,6 +54,7 @@ bench: build hugepages
 	@scripts/bench-leasing.sh $(BUILD)
 	@scripts/bench-multi.sh $(BUILD)
 	@scripts/bench-conformance.sh $(BUILD)
+	@scripts/bench-reroute.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -33,6 +33,15 @@
  * quota (packets it may hold in queues), so a flooding slice cannot take
  * CPU, buffers or bandwidth from another.
  *
+ * Liveness and fast reroute
+ * =========================
+ *
+ * A port or link may run BFD (dp_bfd.c, on lib/bfd.h) in the poll loop
+ * of its worker; a virtual link may have a backup path, wired beside its
+ * path, to which its head ends move while a link of the path is down or
+ * its BFD session is not Up, and from which they come back after a
+ * hold-down.
+ *
  * Threads
  * =======
  *
@@ -181,6 +190,32 @@ int dp_link_set(const struct dp_link_params *, struct dp_error *err);
 int dp_link_set_up(const char *name, bool up, struct dp_error *err);
 int dp_link_del(const char *name, struct dp_error *err);
 
+/* ---- BFD (dp_bfd.c) ------------------------------------------------- */
+
+/* A BFD session (RFC 5880 asynchronous mode, RFC 5881 single hop: IPv4,
+ * UDP 3784, TTL 255) run in the poll loop of the port's worker. */
+struct dp_bfd_params {
+    bool enable;                /* false: remove the session */
+    const char *local;          /* our IPv4 address (a port: required) */
+    const char *peer;           /* the peer's (a port: required) */
+    uint32_t tx_us, rx_us;      /* desired min TX, required min RX; 0: 10 ms */
+    uint8_t mult;               /* detect multiplier; 0: 3 */
+};
+
+/* Starts (or restarts, Down) or removes the session of port 'name' of
+ * switch 'sw', which must not be a link's end.  The port answers ARP for
+ * 'local' and takes the BFD frames for it out of what it receives. */
+int dp_port_set_bfd(const char *sw, const char *name,
+                    const struct dp_bfd_params *, struct dp_error *err);
+
+/* The same for both ends of link 'name': 'local' is end a's address,
+ * 'peer' end b's (default 169.254.13.1 and .2). */
+int dp_link_set_bfd(const char *name, const struct dp_bfd_params *,
+                    struct dp_error *err);
+
+/* Every session: where, state, timers, counters, last detection time. */
+json_t *dp_bfd_list(void);
+
 /* ---- Slices --------------------------------------------------------- */
 
 struct dp_slice_params {
@@ -283,6 +318,15 @@ struct dp_vlink_params {
      * vnode on either end. */
     const char *border_in_port;
     uint32_t border_in_label;
+    /* A backup path (fast reroute): switch names from path[0] to
+     * path[n_path - 1] by other links, with a label of its own (chosen);
+     * NULL: none.  Not with a border.  The head ends send on the backup
+     * while a link of the path is down (link or port set down, or its BFD
+     * session not Up) and the backup's is not, and come back once the
+     * path has stayed up for 'hold_ms' (0: 1000 ms). */
+    const char **backup;
+    size_t n_backup;
+    uint32_t hold_ms;
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on

@@ -123,6 +123,10 @@ dp_config_to_json(void)
                 json_object_set_new(json_array_get(ports, json_array_size(ports) - 1),
                                     "up", json_false());
             }
+            if (p->bfd) {
+                json_object_set_new(json_array_get(ports, json_array_size(ports) - 1),
+                                    "bfd", dp_bfd_config_json(p, true));
+            }
         }
     }
     for (uint32_t i = 0; i < dp.n_links; i++) {
@@ -137,6 +141,9 @@ dp_config_to_json(void)
         if (l->ends[0]->type != DP_PORT_RING) {
             json_object_set_new(j, "devargs_a", json_string(dp_port_devargs(l->ends[0])));
             json_object_set_new(j, "devargs_b", json_string(dp_port_devargs(l->ends[1])));
+        }
+        if (l->ends[0]->bfd) {
+            json_object_set_new(j, "bfd", dp_bfd_config_json(l->ends[0], true));
         }
         json_array_append_new(links, j);
     }
@@ -190,6 +197,14 @@ dp_config_to_json(void)
                     "{s:s, s:i}", "port", vl->border_in_port,
                     "label", vl->border_in_label));
             }
+            if (vl->n_backup) {
+                json_t *bk = json_array();
+                for (size_t j = 0; j < vl->n_backup; j++) {
+                    json_array_append_new(bk, json_string(vl->backup[j]));
+                }
+                json_object_set_new(jvl, "backup", bk);
+                json_object_set_new(jvl, "hold_ms", json_integer(vl->hold_ms));
+            }
             json_array_append_new(vlinks, jvl);
         }
     }
@@ -235,6 +250,9 @@ dp_stats_to_json(const char *kind, const char *name)
                 }
                 if (p->link) {
                     json_object_set_new(j, "link", json_string(p->link->name));
+                }
+                if (p->bfd) {
+                    json_object_set_new(j, "bfd", dp_bfd_state_json(p));
                 }
                 json_array_append_new(ports, j);
             }
@@ -306,6 +324,14 @@ dp_stats_to_json(const char *kind, const char *name)
                 } else {
                     json_object_set_new(jv, "vlink", json_string(vp->vlink->name));
                     json_object_set_new(jv, "label", json_integer(vp->label));
+                    if (vp->fr) {
+                        json_object_set_new(jv, "path", json_string(
+                            vp->fr->on_backup ? "backup" : "primary"));
+                        json_object_set_new(jv, "reroutes", json_integer(vp->fr->reroutes));
+                        json_object_set_new(jv, "reverts", json_integer(vp->fr->reverts));
+                        json_object_set_new(jv, "backup_label",
+                                            json_integer(vp->vlink->backup_label));
+                    }
                 }
                 json_array_append_new(vps, jv);
             }

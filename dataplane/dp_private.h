@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "bfd.h"
 #include "classify.h"
 #include "dataplane.h"
 #include "dp_counters.h"
@@ -73,6 +74,18 @@ enum dp_port_type { DP_PORT_ETH, DP_PORT_RING, DP_PORT_AFP, DP_PORT_TUN };
 struct dp_afp;
 struct dp_tunnel;
 struct dp_underlay;
+
+/* A port's BFD session (dp_bfd.c): lib/bfd's state machine, run by the
+ * port's worker, with the RFC 5881 addressing around it. */
+struct dp_bfd {
+    struct bfd_session s;
+    uint32_t local_ip, peer_ip;     /* network order */
+    struct rte_ether_addr mac, peer_mac;
+    bool peer_mac_known;
+    uint16_t src_port;
+    uint64_t arp_rx, arp_tx, tx_failed;
+    uint64_t changes;               /* state changes seen by the worker */
+};
 
 struct dp_port {
     char name[DP_NAME_LEN];
@@ -126,6 +139,7 @@ struct dp_port {
 
     struct dp_counters ctr;
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
+    struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
 };
 
 struct dp_link {
@@ -150,6 +164,10 @@ struct dp_switch {
                                  * others chained by dp_vnode.next */
     uint32_t n_vnodes_alloc;
     uint32_t n_vnodes;
+    struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
+    uint32_t n_fr;
+    uint32_t n_fr_backup;           /* of them, on their backup now */
+    uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };
 
 struct dp_slice {
@@ -189,6 +207,7 @@ struct dp_vport {
     struct dp_vlink *vlink;
     struct dp_vport *peer;      /* VLINK inside the switch: the other end,
                                  * frames handed to it directly */
+    struct dp_vlink_fr *fr;     /* VLINK with a backup path; else NULL */
     struct dp_queue *queue;     /* (slice, port); NULL with 'peer' */
     struct dp_counters ctr;     /* rx: into the vnode, tx: out of it */
 };
@@ -213,6 +232,33 @@ struct dp_vnode {
     struct dp_counters *sctr;   /* the slice's on this switch */
     struct dp_counters ctr;
 };
+
+/* Fast reroute at one end of a virtual link with a backup path: the
+ * end's worker checks the links of the path it sends on once per round
+ * (dp_vlink_fr_check(), for each of sw->fr_vports) and swaps the vport's
+ * port, queue and label with the other path's when it must. */
+struct dp_vlink_fr {
+    struct dp_port **paths[2];  /* [0] primary, [1] backup: ports sent on */
+    uint32_t n_paths[2];
+    struct dp_port *alt_port;   /* the path not in use: */
+    struct dp_queue *alt_queue;
+    uint32_t alt_label;
+    bool on_backup;
+    uint64_t hold_ns;
+    uint64_t up_since;          /* primary seen live since (ns); 0: not */
+    uint64_t reroutes, reverts, last_change;
+};
+
+/* A port that may carry traffic: not down, and its BFD session (if any)
+ * Up. */
+static inline bool
+dp_port_live(const struct dp_port *p)
+{
+    return !p->down && (!p->bfd || p->bfd->s.state == BFD_UP);
+}
+
+/* dp_vlink.c, in the worker of vlink end 'vp' (vp->fr set). */
+void dp_vlink_fr_check(struct dp_vport *vp, uint64_t now);
 
 /* A label entry: what a switch does with (port, label). */
 enum dp_label_op { DP_LABEL_SWAP, DP_LABEL_POP };
@@ -250,6 +296,12 @@ struct dp_vlink {
     struct dp_port *border_in;  /* at path[0]; set once the port counts it */
     /* hops[d][i]: direction d (0: head->tail), i-th switch on the path */
     struct dp_vlink_hop *hops[2];
+    /* The backup path (n_backup == 0: none), its label and hops. */
+    char **backup;
+    size_t n_backup;
+    uint32_t backup_label;
+    uint32_t hold_ms;
+    struct dp_vlink_hop *bhops[2];
 };
 
 /* A frame the control thread injects into a vnode. */
@@ -303,9 +355,21 @@ struct dp {
     uint64_t start_tsc;
     bool started;
     unsigned pause_depth;
+    /* Bumped when a port's liveness may have changed (up/down, a BFD
+     * session's state, a new backup path): vlink ends recheck their
+     * paths only then, or while on a backup (the hold-down). */
+    uint32_t live_gen;
 };
 
+
 extern struct dp dp;
+
+/* Says that a port's liveness may have changed (any thread). */
+static inline void
+dp_live_changed(void)
+{
+    __atomic_fetch_add(&dp.live_gen, 1, __ATOMIC_RELEASE);
+}
 
 /* Fast path (dp_worker.c). */
 int dp_worker_main(void *arg);
@@ -454,6 +518,18 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     }
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
 }
+
+/* dp_bfd.c.  In the port's worker: takes the session's frames out of a
+ * received burst (returns how many are left in 'pkts'); runs the timers
+ * and sends what is due (returns the ns until it needs to run again).
+ * Control side: the port's BFD configuration (with the addresses, for a
+ * port) and state as JSON; frees the session of a port going away. */
+uint16_t dp_bfd_rx(struct dp_port *, struct rte_mbuf **pkts, uint16_t n,
+                   uint64_t now);
+uint64_t dp_bfd_run(struct dp_port *, uint64_t now);
+json_t *dp_bfd_config_json(const struct dp_port *, bool addresses);
+json_t *dp_bfd_state_json(const struct dp_port *);
+void dp_bfd_free(struct dp_port *);
 
 /* dp_capture.c: a captured port's bursts (p->capture set). */
 void dp_capture_rx(struct dp_port *, struct rte_mbuf **pkts, uint16_t n);

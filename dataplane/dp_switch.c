@@ -85,6 +85,7 @@ dp_switch_del(const char *name, struct dp_error *err)
     }
     dp_resume();
     label_table_destroy(&sw->labels);
+    free(sw->fr_vports);
     free(sw->vnodes);
     free(sw->ports);
     free(sw);
@@ -151,6 +152,7 @@ dp_port_free(struct dp_port *p)
 {
     if (p) {
         dp_capture_port_gone(p);
+        dp_bfd_free(p);
         classify_port_destroy(&p->bindings);
         free(p->queues);
         free(p->backlog);
@@ -318,6 +320,7 @@ dp_port_set_up(const char *swname, const char *name, bool up, struct dp_error *e
     }
     dp_pause();
     p->down = !up;
+    dp_live_changed();
     if (!up) {
         dp_port_drain(p);
         for (uint32_t k = 0; k < p->n_queues_alloc; k++) {
@@ -547,6 +550,7 @@ dp_link_set_up(const char *name, bool up, struct dp_error *err)
     }
     dp_pause();
     l->up = up;
+    dp_live_changed();
     for (int i = 0; i < 2; i++) {
         l->ends[i]->down = !up;
         if (!up) {

@@ -150,6 +150,29 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
                DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
+    if (vlp->backup) {
+        if (vlp->border_port) {
+            dp_err(err, "virtual link %s: a border virtual link cannot have a "
+                   "backup path here (its other InP chooses its own)", vlp->name);
+            return EINVAL;
+        }
+        if (vlp->n_backup < 2 || strcmp(vlp->backup[0], vlp->path[0])
+            || strcmp(vlp->backup[vlp->n_backup - 1], vlp->path[vlp->n_path - 1])) {
+            dp_err(err, "virtual link %s: the backup path must join the same "
+                   "switches as the path (%s to %s)", vlp->name, vlp->path[0],
+                   vlp->path[vlp->n_path - 1]);
+            return EINVAL;
+        }
+        bool same = vlp->n_backup == vlp->n_path;
+        for (size_t i = 0; same && i < vlp->n_path; i++) {
+            same = !strcmp(vlp->backup[i], vlp->path[i]);
+        }
+        if (same) {
+            dp_err(err, "virtual link %s: the backup path is the path itself",
+                   vlp->name);
+            return EINVAL;
+        }
+    }
     snprintf(vport_name, vport_name_size, "vl-%s", vlp->name);
     if (strlen(vport_name) >= DP_NAME_LEN) {
         dp_err(err, "virtual link name \"%s\" is too long", vlp->name);
@@ -279,6 +302,12 @@ dp_vlink_resolve(const struct dp_vlink_params *vlp, const struct dp_slice *s,
             if (!strcmp(ports->vnode[0], ports->vnode[1])) {
                 dp_err(err, "virtual link %s: both ends are vnode %s", vlp->name,
                        vlp->path[0]);
+                return EINVAL;
+            }
+            if (vlp->backup) {
+                dp_err(err, "virtual link %s: a link between two vnodes of "
+                       "switch %s crosses no substrate link and takes no "
+                       "backup path", vlp->name, ports->sw[0]->name);
                 return EINVAL;
             }
             ports->local = true;    /* two vnodes of one switch */
@@ -414,6 +443,17 @@ dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
                  sizeof vl->border_in_port);
         vl->border_in_label = vlp->border_in_label;
     }
+    if (vlp->backup) {
+        vl->n_backup = vlp->n_backup;
+        vl->backup = xcalloc(vlp->n_backup, sizeof *vl->backup);
+        for (size_t i = 0; i < vlp->n_backup; i++) {
+            vl->backup[i] = xstrdup(vlp->backup[i]);
+        }
+        for (int d = 0; d < 2; d++) {
+            vl->bhops[d] = xcalloc(vlp->n_backup, sizeof *vl->bhops[d]);
+        }
+        vl->hold_ms = vlp->hold_ms ? vlp->hold_ms : 1000;
+    }
     return vl;
 }
 
@@ -471,6 +511,7 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
  * likewise at the head with the border_in label. */
 static int
 dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
+                   struct dp_vlink_hop *hops[2], uint32_t label, size_t n,
                    struct dp_error *err)
 {
     struct dp_slice *s = vl->slice;
@@ -479,8 +520,6 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
      * the label it leaves with there. */
     struct dp_port *end_border[2] = { border, border_in };
     uint32_t end_label[2] = { vl->border_label, vl->border_in_label };
-    uint32_t label = vl->label;
-    size_t n = vl->n_path;
     int error = 0;
 
     for (int d = 0; d < 2 && !error; d++) {
@@ -490,7 +529,7 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
 
         for (size_t k = first; k < n && !error; k++) {
             size_t i = d ? n - 1 - k : k;           /* switch receiving the hop */
-            struct dp_vlink_hop *hop = &vl->hops[d][i];
+            struct dp_vlink_hop *hop = &hops[d][i];
             struct dp_label_entry *e = xzalloc(sizeof *e);
             bool last = k == n - 1;
             bool to_border = end_border[d] && last;
@@ -539,6 +578,133 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
     return error;
 }
 
+/* The ports direction 'd' sends on along a resolved path of 'n' switches
+ * (out[d] without the end's NULL), in a new array of '*n_out'. */
+static struct dp_port **
+dp_vlink_sent_on(const struct dp_vlink_ports *ports, size_t n, int d,
+                 uint32_t *n_out)
+{
+    struct dp_port **v = xcalloc(n, sizeof *v);
+
+    *n_out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ports->out[d][i]) {
+            v[(*n_out)++] = ports->out[d][i];
+        }
+    }
+    return v;
+}
+
+/* Wiring of the backup path of 'vl' ('vlp->backup'), after its path:
+ * its own label (free on the backup's receiving ports, the path's
+ * entries counted), its hops, and the fast-reroute state of both ends
+ * ('ports': the path's resolution; workers paused). */
+static int
+dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
+                     const struct dp_slice *s, const char *vport_name,
+                     const struct dp_vlink_ports *ports, struct dp_error *err)
+{
+    struct dp_vlink_params bp = *vlp;
+    struct dp_vlink_ports bports = { 0 };
+    struct dp_vnode *head, *tail;
+    uint32_t label = 0;
+    int error;
+
+    bp.path = vlp->backup;
+    bp.n_path = vlp->n_backup;
+    bp.label = 0;
+    bp.backup = NULL;
+    error = dp_vlink_resolve(&bp, s, vport_name, &bports, &head, &tail, err);
+    if (error == EEXIST) {
+        error = 0;              /* the vports are the path's own, made above */
+    }
+    if (!error) {
+        error = dp_vlink_choose_label(&bp, &bports, &label, err);
+    }
+    if (!error) {
+        vl->backup_label = label;
+        error = dp_vlink_wire_hops(vl, &bports, vl->bhops, label, vl->n_backup,
+                                   err);
+    }
+    for (int end = 0; end < 2 && !error; end++) {
+        struct dp_vport *vp = vl->ends[end];
+        struct dp_vlink_fr *fr = xzalloc(sizeof *fr);
+        size_t at = end ? vl->n_backup - 1 : 0;
+
+        fr->paths[0] = dp_vlink_sent_on(ports, vl->n_path, end, &fr->n_paths[0]);
+        fr->paths[1] = dp_vlink_sent_on(&bports, vl->n_backup, end, &fr->n_paths[1]);
+        fr->alt_port = bports.out[end][at];
+        fr->alt_label = label;
+        fr->alt_queue = dp_queue_ref(vl->slice, fr->alt_port, err);
+        fr->hold_ns = (uint64_t) vl->hold_ms * 1000000;
+        vp->fr = fr;
+        if (!fr->alt_queue) {
+            error = EINVAL;
+            break;
+        }
+        fr->alt_port->n_users++;
+        struct dp_switch *sw = vp->vn->sw;
+        sw->fr_vports = xrealloc(sw->fr_vports, (sw->n_fr + 1) * sizeof *sw->fr_vports);
+        sw->fr_vports[sw->n_fr++] = vp;
+    }
+    dp_live_changed();          /* the new ends check their paths */
+    dp_vlink_ports_free(&bports);
+    return error;
+}
+
+/* True if each of the 'n' ports a path sends on may carry traffic. */
+static bool
+dp_vlink_path_live(struct dp_port *const *ports, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (!dp_port_live(ports[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Swaps what vlink end 'vp' sends on with its other path. */
+static void
+dp_vlink_fr_swap(struct dp_vport *vp, uint64_t now)
+{
+    struct dp_vlink_fr *fr = vp->fr;
+    struct dp_port *p = vp->port;
+    struct dp_queue *q = vp->queue;
+    uint32_t label = vp->label;
+
+    vp->port = fr->alt_port;
+    vp->queue = fr->alt_queue;
+    vp->label = fr->alt_label;
+    fr->alt_port = p;
+    fr->alt_queue = q;
+    fr->alt_label = label;
+    fr->on_backup = !fr->on_backup;
+    fr->up_since = 0;
+    fr->last_change = now;
+}
+
+void
+dp_vlink_fr_check(struct dp_vport *vp, uint64_t now)
+{
+    struct dp_vlink_fr *fr = vp->fr;
+    bool primary = dp_vlink_path_live(fr->paths[0], fr->n_paths[0]);
+
+    if (!fr->on_backup) {
+        if (!primary && dp_vlink_path_live(fr->paths[1], fr->n_paths[1])) {
+            dp_vlink_fr_swap(vp, now);
+            fr->reroutes++;
+        }
+    } else if (!primary) {
+        fr->up_since = 0;
+    } else if (!fr->up_since) {
+        fr->up_since = now | 1;     /* the hold-down starts */
+    } else if (now - fr->up_since >= fr->hold_ns) {
+        dp_vlink_fr_swap(vp, now);
+        fr->reverts++;
+    }
+}
+
 int
 dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
 {
@@ -570,7 +736,11 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
     dp_pause();
     error = dp_vlink_wire_ends(vl, &ports, head, tail, vport_name, err);
     if (!error && !ports.local) {
-        error = dp_vlink_wire_hops(vl, &ports, err);
+        error = dp_vlink_wire_hops(vl, &ports, vl->hops, vl->label, vl->n_path,
+                                   err);
+    }
+    if (!error && vlp->backup) {
+        error = dp_vlink_wire_backup(vl, vlp, s, vport_name, &ports, err);
     }
     if (error) {
         dp_vlink_free(vl);
@@ -585,11 +755,11 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
 
 /* Undoes whatever part of a virtual link exists (workers paused). */
 static void
-dp_vlink_free(struct dp_vlink *vl)
+dp_vlink_hops_free(struct dp_vlink_hop *hops[2], size_t n)
 {
     for (int d = 0; d < 2; d++) {
-        for (size_t i = 0; vl->hops[d] && i < vl->n_path; i++) {
-            struct dp_vlink_hop *hop = &vl->hops[d][i];
+        for (size_t i = 0; hops[d] && i < n; i++) {
+            struct dp_vlink_hop *hop = &hops[d][i];
             if (hop->entry) {
                 label_table_del(&hop->sw->labels, hop->in_port->uid, hop->in_label);
                 hop->in_port->n_users--;
@@ -597,11 +767,35 @@ dp_vlink_free(struct dp_vlink *vl)
                 free(hop->entry);
             }
         }
-        free(vl->hops[d]);
+        free(hops[d]);
     }
+}
+
+static void
+dp_vlink_free(struct dp_vlink *vl)
+{
+    dp_vlink_hops_free(vl->hops, vl->n_path);
+    dp_vlink_hops_free(vl->bhops, vl->n_backup);
     for (int end = 0; end < 2; end++) {
         struct dp_vport *vp = vl->ends[end];
         if (vp) {
+            struct dp_vlink_fr *fr = vp->fr;
+            struct dp_switch *sw = vp->vn->sw;
+            for (uint32_t i = 0; i < sw->n_fr; i++) {
+                if (sw->fr_vports[i] == vp) {
+                    sw->fr_vports[i] = sw->fr_vports[--sw->n_fr];
+                    break;
+                }
+            }
+            if (fr) {
+                if (fr->alt_queue) {
+                    fr->alt_port->n_users--;
+                    dp_queue_unref(fr->alt_queue);
+                }
+                free(fr->paths[0]);
+                free(fr->paths[1]);
+                free(fr);
+            }
             dp_vport_detach(vp);
             if (vp->port) {
                 vp->port->n_users--;
@@ -610,6 +804,10 @@ dp_vlink_free(struct dp_vlink *vl)
             free(vp);
         }
     }
+    for (size_t i = 0; i < vl->n_backup; i++) {
+        free(vl->backup[i]);
+    }
+    free(vl->backup);
     for (int b = 0; b < 2; b++) {
         struct dp_port *bp = b ? vl->border_in : vl->border;
         if (bp && !--bp->n_border) {

@@ -39,6 +39,7 @@
 #include <rte_prefetch.h>
 
 #include "dp_private.h"
+#include "util.h"
 
 #define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
 #define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
@@ -783,11 +784,7 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
 static inline uint64_t
 dp_rand(struct dp_port *p)
 {
-    /* xorshift64*: good enough for emulated loss, and per port. */
-    p->rng ^= p->rng >> 12;
-    p->rng ^= p->rng << 25;
-    p->rng ^= p->rng >> 27;
-    return p->rng * 0x2545f4914f6cdd1dull;
+    return util_xorshift64(&p->rng);     /* per port: no sharing */
 }
 
 /* Serves a port's backlog and delay line.  Returns the ns until the port
@@ -1082,6 +1079,20 @@ dp_worker_main(void *arg)
         for (uint32_t s = 0; s < wk->n_switches; s++) {
             struct dp_switch *sw = wk->switches[s];
 
+            /* Fast reroute: the vlink ends with a backup pick their path
+             * when a port's liveness changed, or while on the backup. */
+            if (unlikely(sw->n_fr)) {
+                uint32_t gen = __atomic_load_n(&dp.live_gen, __ATOMIC_ACQUIRE);
+                if (gen != sw->fr_gen || sw->n_fr_backup) {
+                    sw->fr_gen = gen;
+                    sw->n_fr_backup = 0;
+                    for (uint32_t f = 0; f < sw->n_fr; f++) {
+                        dp_vlink_fr_check(sw->fr_vports[f], now);
+                        sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
+                    }
+                }
+            }
+
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
                 uint16_t n = dp_port_rx(p, pkts, DP_BURST);
@@ -1097,6 +1108,12 @@ dp_worker_main(void *arg)
                     }
                     continue;
                 }
+                if (unlikely(p->bfd != NULL)) {
+                    n = dp_bfd_rx(p, pkts, n, now);
+                    if (!n) {
+                        continue;
+                    }
+                }
                 for (uint16_t k = 0; k < n; k++) {
                     rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
                 }
@@ -1111,6 +1128,10 @@ dp_worker_main(void *arg)
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
 
+                if (unlikely(p->bfd != NULL)) {
+                    uint64_t t = dp_bfd_run(p, now);
+                    next = t < next ? t : next;
+                }
                 if (p->n_backlog || p->dl_count) {
                     uint64_t sent = p->ctr.tx_packets;
                     uint64_t t = dp_tx_port(w, p, now);

@@ -52,4 +52,16 @@ int base64_decode(const char *s, void **out, size_t *n);
 uint64_t time_ns(void);
 uint64_t time_ms(void);
 
+/* xorshift64*: a fast pseudo-random number from '*state' (nonzero, it
+ * stays at 0 forever), for jitter, emulated loss and fuzzing: not for
+ * anything an attacker may want to guess. */
+static inline uint64_t
+util_xorshift64(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545f4914f6cdd1dull;
+}
+
 #endif /* LAMINA_UTIL_H */

@@ -502,9 +502,17 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
         for (size_t k = 0; k < v->n_path; k++) {
             json_array_append_new(path, json_string(t->sw[v->path[k]].name));
         }
-        json_array_append_new(calls, call_new("vlink.add", json_pack(
-            "{s:s, s:s, s:o}", "slice", TOPO_SLICE_NAME, "name", v->name,
-            "path", path)));
+        json_t *params = json_pack("{s:s, s:s, s:o}", "slice", TOPO_SLICE_NAME,
+                                   "name", v->name, "path", path);
+        if (v->n_backup) {
+            json_t *backup = json_array();
+            for (size_t k = 0; k < v->n_backup; k++) {
+                json_array_append_new(backup,
+                                      json_string(t->sw[v->backup[k]].name));
+            }
+            json_object_set_new(params, "backup", backup);
+        }
+        json_array_append_new(calls, call_new("vlink.add", params));
     }
     return rpc_run(client, calls, p, "vlinks", errp);
 }

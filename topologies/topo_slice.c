@@ -44,6 +44,7 @@ plan_add_vlink(struct topo_slice_plan *plan, char *name, const size_t *path,
     plan->vlinks = xrealloc(plan->vlinks,
                             (plan->n_vlinks + 1) * sizeof *plan->vlinks);
     v = &plan->vlinks[plan->n_vlinks++];
+    memset(v, 0, sizeof *v);
     v->name = name;
     v->n_path = n;
     v->path = xmalloc(n * sizeof *v->path);
@@ -160,6 +161,44 @@ plan_tree(const struct topo *t, const bool *has_host,
     free(seen);
 }
 
+/* Gives each virtual link of 'plan' a backup path: the shortest by delay
+ * that uses no link between two switches in a row on its path (the
+ * dataplane carries a hop over the first link joining them, so a parallel
+ * link would be no other way), when the map has one. */
+static void
+plan_backups(const struct topo *t, struct topo_slice_plan *plan)
+{
+    bool *usable = xmalloc(MAX(t->n_links, 1) * sizeof *usable);
+    uint64_t *dist = xmalloc(t->n_sw * sizeof *dist);
+    size_t *prev = xmalloc(t->n_sw * sizeof *prev);
+    size_t *path = xmalloc(t->n_sw * sizeof *path);
+
+    for (size_t i = 0; i < plan->n_vlinks; i++) {
+        struct topo_vlink *v = &plan->vlinks[i];
+        size_t head = v->path[0], tail = v->path[v->n_path - 1], n;
+
+        for (size_t k = 0; k < t->n_links; k++) {
+            const struct topo_link *l = &t->links[k];
+            usable[k] = true;
+            for (size_t j = 0; j + 1 < v->n_path && usable[k]; j++) {
+                size_t a = v->path[j], b = v->path[j + 1];
+                usable[k] = !((l->a == a && l->b == b) || (l->a == b && l->b == a));
+            }
+        }
+        topo_shortest_paths(t, head, usable, dist, prev);
+        n = topo_path_to(t, prev, head, tail, path);
+        if (n >= 2) {
+            v->backup = xmalloc(n * sizeof *v->backup);
+            memcpy(v->backup, path, n * sizeof *path);
+            v->n_backup = n;
+        }
+    }
+    free(usable);
+    free(dist);
+    free(prev);
+    free(path);
+}
+
 void
 topo_slice_plan(const struct topo *t, enum topo_slice_mode mode,
                 bool have_split_horizon, struct topo_slice_plan *plan)
@@ -188,6 +227,7 @@ topo_slice_plan(const struct topo *t, enum topo_slice_mode mode,
     } else if (mode == TOPO_SLICE_TREE) {
         plan_tree(t, has_host, plan);
     }
+    plan_backups(t, plan);
     free(has_host);
 }
 
@@ -200,6 +240,7 @@ topo_slice_plan_destroy(struct topo_slice_plan *plan)
     for (size_t i = 0; i < plan->n_vlinks; i++) {
         free(plan->vlinks[i].name);
         free(plan->vlinks[i].path);
+        free(plan->vlinks[i].backup);
     }
     free(plan->vlinks);
     free(plan->vnode);

@@ -26,6 +26,16 @@
  *
  * The automatic choice is mesh when the daemon supports split horizon
  * and there are at most TOPO_MESH_MAX switches with hosts, else tree.
+ *
+ * Failures
+ * ========
+ *
+ * Each virtual link also gets a backup path, the shortest that shares no
+ * link with its path, where the map has one; the switches move its
+ * traffic there while a link of the path is down and back after a
+ * hold-down (fast reroute, docs/switchd.md), so taking a link down cuts
+ * only hosts that the map itself no longer joins.  Still loop-free: a
+ * virtual link is one pseudowire whichever path carries it.
  */
 #ifndef LAMINA_TOPO_SLICE_H
 #define LAMINA_TOPO_SLICE_H 1
@@ -53,6 +63,8 @@ struct topo_vlink {
     char *name;
     size_t *path;               /* switch indexes, head first */
     size_t n_path;
+    size_t *backup;             /* a link-disjoint backup path, or NULL */
+    size_t n_backup;
 };
 
 /* What the default slice is made of. */

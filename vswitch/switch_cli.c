@@ -34,6 +34,10 @@ static const struct cli_option switch_cli_options[] = {
     { "label", "label", CLI_UINT },
     { "border", "border", CLI_JSON },
     { "border-in", "border_in", CLI_JSON },
+    { "bfd", "bfd", CLI_JSON },
+    { "backup", "backup", CLI_LIST },
+    { "hold", "hold_ms", CLI_UINT },
+    { "no-bfd", "bfd", CLI_FALSE },
 
     { "vport", "vport", CLI_STRING },
     { "write", "file", CLI_STRING },
@@ -55,28 +59,35 @@ static const struct cli_command switch_cli_commands[] = {
       "print the daemon's version, pid and paths" },
 
     { "port add", "port.add", "switch name devargs",
-      "rate queue-len delay loss",
-      "SWITCH NAME DEVARGS [--rate RATE] [--delay D] [--loss L] [--queue-len N]",
+      "rate queue-len delay loss bfd",
+      "SWITCH NAME DEVARGS [--rate RATE] [--delay D] [--loss L] [--queue-len N]"
+      " [--bfd '{\"local\":IP,\"peer\":IP}']",
       "add a DPDK port, e.g. net_af_packet0,iface=veth1 or net_null0" },
     { "port del", "port.del", "switch name", "", "SWITCH NAME",
       "delete a port" },
-    { "port set", "port.set", "switch name", "rate delay loss up down",
-      "SWITCH NAME [--rate RATE] [--delay D] [--loss L] [--up|--down]",
-      "set a port's emulated egress rate (0: unlimited), delay, loss or state",
+    { "port set", "port.set", "switch name", "rate delay loss up down bfd no-bfd",
+      "SWITCH NAME [--rate RATE] [--delay D] [--loss L] [--up|--down] "
+      "[--bfd '{\"local\":IP,\"peer\":IP,\"tx_ms\":10,\"rx_ms\":10,"
+      "\"multiplier\":3}'|--no-bfd]",
+      "set a port's emulated egress rate (0: unlimited), delay, loss, state "
+      "or BFD session (RFC 5881 single hop to a peer on the port)",
       .need_option = true },
     { "port list", "port.list", "switch?", "", "[SWITCH]", "list ports" },
 
     { "link add", "link.add",
       "name sw_a:port_a=SWITCH:PORT sw_b:port_b=SWITCH:PORT",
-      "rate delay loss down devargs-a devargs-b",
+      "rate delay loss down devargs-a devargs-b bfd",
       "NAME SW_A:PORT SW_B:PORT [--rate RATE] [--delay D] [--loss L] [--down]"
-      " [--devargs-a DEVARGS --devargs-b DEVARGS]",
+      " [--devargs-a DEVARGS --devargs-b DEVARGS] [--bfd '{\"tx_ms\":10}']",
       "link two switches of the daemon; each end becomes a port (rings "
       "inside the process, or the two given DPDK devices, e.g. af_packet "
       "on a veth pair)" },
-    { "link set", "link.set", "name", "rate delay loss up down",
-      "NAME [--rate RATE] [--delay D] [--loss L] [--up|--down]",
-      "change a link's emulated rate, delay, loss or state" },
+    { "link set", "link.set", "name", "rate delay loss up down bfd no-bfd",
+      "NAME [--rate RATE] [--delay D] [--loss L] [--up|--down] "
+      "[--bfd '{\"tx_ms\":10,\"rx_ms\":10,\"multiplier\":3}'|--no-bfd]",
+      "change a link's emulated rate, delay, loss, state or BFD sessions" },
+    { "bfd list", "bfd.list", "", "", "",
+      "list BFD sessions: state, peer, timers, last detection time" },
     { "link del", "link.del", "name", "", "NAME", "delete a link" },
     { "link list", "link.list", "", "", "", "list links" },
 
@@ -127,13 +138,17 @@ static const struct cli_command switch_cli_commands[] = {
       "SLICE SWITCH VPORT", "delete a vport" },
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
-    { "vlink add", "vlink.add", "slice name", "path label border border-in",
+    { "vlink add", "vlink.add", "slice name",
+      "path label border border-in backup hold",
       "SLICE NAME --path SW1,SW2[,...] [--label N] "
+      "[--backup SW1,SWx,...,SW2 [--hold MS]] "
       "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}']]",
       "add a virtual link between the vnodes on the first and last switch, "
       "or (--border) from the first switch's vnode to a border port of the "
       "last, or (both) from a border port of the first to one of the last "
-      "(transit)",
+      "(transit); with --backup, traffic moves to the backup path while a "
+      "link of the path is down or its BFD session is not Up, and back after "
+      "--hold ms (default 1000) up",
       .required = "path" },
     { "vlink del", "vlink.del", "slice name", "", "SLICE NAME",
       "delete a virtual link" },
@@ -200,7 +215,7 @@ switch_cli_main(int argc, char *argv[])
 
 static const char *const switch_cli_names[] = {
     "switch", "port", "link", "slice", "vnode", "vport", "vlink", "queue",
-    "stats", "trace", "capture", NULL,
+    "stats", "trace", "capture", "bfd", NULL,
 };
 
 const struct cli_group switch_cli_group = {

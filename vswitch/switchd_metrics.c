@@ -124,6 +124,17 @@ switchd_metrics_collect(struct metrics *m, void *aux)
                     "rate).");
     metrics_declare(m, "lamina_link_up", METRICS_GAUGE,
                     "1 if the link is up, 0 if it is down.");
+    metrics_declare(m, "lamina_bfd_up", METRICS_GAUGE,
+                    "1 if the port's BFD session is Up, else 0.");
+    metrics_declare(m, "lamina_bfd_downs_total", METRICS_COUNTER,
+                    "Times the port's BFD session went from Up to Down.");
+    metrics_declare(m, "lamina_bfd_last_detect_seconds", METRICS_GAUGE,
+                    "Last packet heard to Down, at the last detection "
+                    "timeout of the port's BFD session.");
+    metrics_declare(m, "lamina_vport_on_backup", METRICS_GAUGE,
+                    "1 if the virtual link end sends on its backup path.");
+    metrics_declare(m, "lamina_vport_reroutes_total", METRICS_COUNTER,
+                    "Moves of the virtual link end to its backup path.");
     metrics_declare(m, "lamina_worker_rounds_total", METRICS_COUNTER,
                     "Poll rounds of the forwarding lcore.");
     metrics_declare(m, "lamina_worker_busy_rounds_total", METRICS_COUNTER,
@@ -140,6 +151,15 @@ switchd_metrics_collect(struct metrics *m, void *aux)
         if (json_object_get(j, "ring_frames")) {
             metrics_add_labels(m, "lamina_port_ring_frames",
                                jnum(j, "ring_frames"), kv, 2);
+        }
+        const json_t *bfd = json_object_get(j, "bfd");
+        if (bfd) {
+            metrics_add_labels(m, "lamina_bfd_up",
+                               !strcmp(jstr(bfd, "state"), "Up"), kv, 2);
+            metrics_add_labels(m, "lamina_bfd_downs_total", jnum(bfd, "downs"),
+                               kv, 2);
+            metrics_add_labels(m, "lamina_bfd_last_detect_seconds",
+                               jnum(bfd, "last_detect_us") / 1e6, kv, 2);
         }
     }
     json_array_foreach (json_object_get(stats, "slices"), i, j) {
@@ -162,6 +182,12 @@ switchd_metrics_collect(struct metrics *m, void *aux)
         json_array_foreach (json_object_get(j, "vports"), v, vp) {
             kv[4] = "vport"; kv[5] = jstr(vp, "name");
             add_counter_set(m, "lamina_vport", vp, kv, 3);
+            if (json_object_get(vp, "reroutes")) {
+                metrics_add_labels(m, "lamina_vport_on_backup",
+                                   !strcmp(jstr(vp, "path"), "backup"), kv, 3);
+                metrics_add_labels(m, "lamina_vport_reroutes_total",
+                                   jnum(vp, "reroutes"), kv, 3);
+            }
         }
     }
     json_array_foreach (json_object_get(stats, "queues"), i, j) {

@@ -4,6 +4,7 @@
  */
 #include "switchd_rpc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,6 +269,59 @@ json_u64(const json_t *obj, const char *key, uint64_t dflt)
 
 #define MEMBERS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
+/* Member "bfd" of 'params' into '*bp': absent leaves '*given' false;
+ * null or false removes the session; an object {local, peer, tx_ms,
+ * rx_ms (or tx_us, rx_us), multiplier} starts one.  'need_addr': the
+ * addresses are required (a port; a link has defaults). */
+static int
+opt_bfd(const json_t *params, const char *what, bool need_addr,
+        struct dp_bfd_params *bp, bool *given, struct jsonrpc_error *err)
+{
+    const json_t *j = json_object_get(params, "bfd");
+    uint64_t ms, us, mult = 3;
+
+    memset(bp, 0, sizeof *bp);
+    *given = j != NULL;
+    if (!j || json_is_null(j) || json_is_false(j)) {
+        return 0;
+    }
+    if (!json_is_object(j)) {
+        return bad_param(err, "%s: parameter \"bfd\" must be an object, null "
+                         "or false", what);
+    }
+    if (jsonrpc_params_check(j, MEMBERS("local", "peer", "tx_ms", "rx_ms",
+                                        "tx_us", "rx_us", "multiplier"), err)
+        || jsonrpc_param_string(j, "local", need_addr, &bp->local, err)
+        || jsonrpc_param_string(j, "peer", need_addr, &bp->peer, err)
+        || jsonrpc_param_uint(j, "multiplier", false, 1, 255, &mult, err)) {
+        return EINVAL;
+    }
+    const char *keys[2][2] = { { "tx_ms", "tx_us" }, { "rx_ms", "rx_us" } };
+    for (int i = 0; i < 2; i++) {
+        ms = us = 0;
+        if (jsonrpc_param_uint(j, keys[i][0], false, 1, 60000, &ms, err)
+            || jsonrpc_param_uint(j, keys[i][1], false, 1000, 60000000, &us, err)) {
+            return EINVAL;
+        }
+        if (ms && us) {
+            return bad_param(err, "%s: bfd: give %s or %s, not both", what,
+                             keys[i][0], keys[i][1]);
+        }
+        *(i ? &bp->rx_us : &bp->tx_us) = ms ? ms * 1000 : us;
+    }
+    const char *addr[2] = { bp->local, bp->peer };
+    for (int i = 0; i < 2; i++) {
+        struct in_addr a;
+        if (addr[i] && (inet_pton(AF_INET, addr[i], &a) != 1 || !a.s_addr)) {
+            return bad_param(err, "%s: bfd \"%s\": \"%.40s\" is not an IPv4 "
+                             "address", what, i ? "peer" : "local", addr[i]);
+        }
+    }
+    bp->enable = true;
+    bp->mult = mult;
+    return 0;
+}
+
 /* ---- Switches ----------------------------------------------------------- */
 
 /* A method whose only parameter is "name", calling 'fn' with it. */
@@ -364,12 +418,13 @@ RPC_HANDLER(port_add)
     struct switchd_rpc *rpc = rpc_;
     struct dp_port_params p = { 0 };
     struct dp_error dperr = { "" };
-    bool up = true;
+    struct dp_bfd_params bfd;
+    bool up = true, has_bfd;
     int error;
 
     if (check_members(rpc, params, MEMBERS("switch", "name", "devargs",
                                            "rate_bps", "queue_len", "delay_us",
-                                           "loss_ppm", "up"), err)
+                                           "loss_ppm", "up", "bfd"), err)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || jsonrpc_param_string(params, "devargs", true, &p.devargs, err)
@@ -378,13 +433,17 @@ RPC_HANDLER(port_add)
         || opt_u32(params, "queue_len", SWITCHD_MAX_QUEUE, &p.queue_len, err)
         || opt_u32(params, "delay_us", SWITCHD_MAX_DELAY_US, &p.delay_us, err)
         || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)
-        || jsonrpc_param_bool(params, "up", false, &up, err)) {
+        || jsonrpc_param_bool(params, "up", false, &up, err)
+        || opt_bfd(params, "port.add", true, &bfd, &has_bfd, err)) {
         return EINVAL;
     }
     error = dp_port_add(&p, &dperr);
-    if (!error && !up) {
+    if (!error) {
         /* A port saved down (the state file) comes back down. */
-        error = dp_port_set_up(p.sw, p.name, false, &dperr);
+        error = !up ? dp_port_set_up(p.sw, p.name, false, &dperr) : 0;
+        if (!error && bfd.enable) {
+            error = dp_port_set_bfd(p.sw, p.name, &bfd, &dperr);
+        }
         if (error) {
             struct dp_error ignore;
             dp_port_del(p.sw, p.name, &ignore);
@@ -415,19 +474,24 @@ RPC_HANDLER(port_set)
     struct dp_port_params p = { 0 };
     json_t *cur;
 
+    struct dp_bfd_params bfd;
+    bool has_bfd;
+
     if (check_members(rpc, params, MEMBERS("switch", "name", "rate_bps",
-                                           "delay_us", "loss_ppm", "up"), err)
+                                           "delay_us", "loss_ppm", "up",
+                                           "bfd"), err)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
-        || jsonrpc_param_name(params, "name", true, &p.name, err)) {
+        || jsonrpc_param_name(params, "name", true, &p.name, err)
+        || opt_bfd(params, "port.set", true, &bfd, &has_bfd, err)) {
         return EINVAL;
     }
     bool has_props = json_object_get(params, "rate_bps")
                      || json_object_get(params, "delay_us")
                      || json_object_get(params, "loss_ppm");
     bool up = true;
-    if (!has_props && !json_object_get(params, "up")) {
+    if (!has_props && !has_bfd && !json_object_get(params, "up")) {
         return bad_param(err, "port %s/%s: nothing to set (give rate_bps, "
-                         "delay_us, loss_ppm or up)", p.sw, p.name);
+                         "delay_us, loss_ppm, up or bfd)", p.sw, p.name);
     }
     if (jsonrpc_param_bool(params, "up", false, &up, err)) {
         return EINVAL;
@@ -447,6 +511,9 @@ RPC_HANDLER(port_set)
     int error = has_props ? dp_port_set(&p, &dperr) : 0;
     if (!error && json_object_get(params, "up")) {
         error = dp_port_set_up(p.sw, p.name, up, &dperr);
+    }
+    if (!error && has_bfd) {
+        error = dp_port_set_bfd(p.sw, p.name, &bfd, &dperr);
     }
     return dp_outcome(rpc, error, &dperr, "port.set", err);
 }
@@ -475,13 +542,14 @@ RPC_HANDLER(link_add)
     struct switchd_rpc *rpc = rpc_;
     struct dp_link_params p = { 0 };
     struct dp_error dperr = { "" };
-    bool up = true;
+    struct dp_bfd_params bfd;
+    bool up = true, has_bfd;
     int error;
 
     if (check_members(rpc, params, MEMBERS("name", "sw_a", "port_a", "sw_b",
                                            "port_b", "devargs_a", "devargs_b",
                                            "rate_bps", "delay_us",
-                                           "loss_ppm", "up"), err)
+                                           "loss_ppm", "up", "bfd"), err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || jsonrpc_param_name(params, "sw_a", true, &p.sw_a, err)
         || jsonrpc_param_name(params, "port_a", true, &p.port_a, err)
@@ -492,7 +560,8 @@ RPC_HANDLER(link_add)
         || (p.devargs_a && check_devargs("devargs_a", p.devargs_a, err))
         || (p.devargs_b && check_devargs("devargs_b", p.devargs_b, err))
         || link_props(params, &p, err)
-        || jsonrpc_param_bool(params, "up", false, &up, err)) {
+        || jsonrpc_param_bool(params, "up", false, &up, err)
+        || opt_bfd(params, "link.add", false, &bfd, &has_bfd, err)) {
         return EINVAL;
     }
     if (!p.devargs_a != !p.devargs_b) {
@@ -506,8 +575,11 @@ RPC_HANDLER(link_add)
     }
     dp_pause();
     error = dp_link_add(&p, &dperr);
-    if (!error && !up) {
-        error = dp_link_set_up(p.name, false, &dperr);
+    if (!error) {
+        error = !up ? dp_link_set_up(p.name, false, &dperr) : 0;
+        if (!error && bfd.enable) {
+            error = dp_link_set_bfd(p.name, &bfd, &dperr);
+        }
         if (error) {
             struct dp_error ignore;
             dp_link_del(p.name, &ignore);
@@ -526,9 +598,13 @@ RPC_HANDLER(link_set)
     json_t *cur;
     int error = 0;
 
+    struct dp_bfd_params bfd;
+    bool has_bfd;
+
     if (check_members(rpc, params, MEMBERS("name", "rate_bps", "delay_us",
-                                           "loss_ppm", "up"), err)
-        || jsonrpc_param_name(params, "name", true, &p.name, err)) {
+                                           "loss_ppm", "up", "bfd"), err)
+        || jsonrpc_param_name(params, "name", true, &p.name, err)
+        || opt_bfd(params, "link.set", false, &bfd, &has_bfd, err)) {
         return EINVAL;
     }
     cur = config_find("links", "name", p.name);
@@ -550,10 +626,10 @@ RPC_HANDLER(link_set)
         json_decref(cur);
         return EINVAL;
     }
-    if (!has_props && !json_object_get(params, "up")) {
+    if (!has_props && !has_bfd && !json_object_get(params, "up")) {
         json_decref(cur);
         return bad_param(err, "link \"%s\": nothing to set (give rate_bps, "
-                         "delay_us, loss_ppm or up)", p.name);
+                         "delay_us, loss_ppm, up or bfd)", p.name);
     }
     dp_pause();
     if (has_props) {
@@ -565,6 +641,10 @@ RPC_HANDLER(link_set)
             struct dp_error ignore;
             dp_link_set(&old, &ignore);
         }
+    }
+    if (!error && has_bfd) {
+        /* Checked above: only a vanished link could refuse it. */
+        error = dp_link_set_bfd(p.name, &bfd, &dperr);
     }
     dp_resume();
     json_decref(cur);
@@ -1136,20 +1216,55 @@ vlink_border_param(const json_t *params, const char *member, const char *vlink,
     return 0;
 }
 
+/* Member 'key' of 'params': an array of 'min'..SWITCHD_MAX_PATH switch
+ * names (vnode addresses at the ends), none twice in a row, into 'path' and '*n' (for vlink "name"). */
+static int
+vlink_path_param(const json_t *params, const char *key, const char *name,
+                 size_t min, const char **path, size_t *n,
+                 struct jsonrpc_error *err)
+{
+    const json_t *jpath = json_object_get(params, key);
+    json_t *hop;
+    size_t i;
+
+    if (!json_is_array(jpath) || json_array_size(jpath) < min
+        || json_array_size(jpath) > SWITCHD_MAX_PATH) {
+        return bad_param(err, "vlink \"%s\": parameter \"%s\" must be an "
+                         "array of %zu..%d switch names", name, key, min,
+                         SWITCHD_MAX_PATH);
+    }
+    json_array_foreach(jpath, i, hop) {
+        bool end = i == 0 || i + 1 == json_array_size(jpath);
+        if (!json_is_string(hop)
+            || !(end ? vnode_addr_is_valid(json_string_value(hop))
+                     : name_is_valid(json_string_value(hop)))) {
+            return bad_param(err, "vlink \"%s\": %s element %zu is not a "
+                             "valid %s", name, key, i, end ? "vnode address "
+                             "(SWITCH or SWITCH/NAME)" : "switch name");
+        }
+        path[i] = json_string_value(hop);
+        if (i && !strcmp(path[i], path[i - 1])) {
+            return bad_param(err, "vlink \"%s\": %s visits switch \"%s\" "
+                             "twice in a row", name, key, path[i]);
+        }
+    }
+    *n = json_array_size(jpath);
+    return 0;
+}
+
 RPC_HANDLER(vlink_add)
 {
     struct switchd_rpc *rpc = rpc_;
     struct dp_vlink_params p = { 0 };
-    const char *path[SWITCHD_MAX_PATH];
+    const char *path[SWITCHD_MAX_PATH], *backup[SWITCHD_MAX_PATH];
     struct dp_error dperr = { "" };
-    const json_t *jpath;
     uint64_t label = 0;
-    size_t i;
-    json_t *hop;
     int error;
 
     if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
-                                           "border", "border_in"), err)
+                                           "border", "border_in", "backup",
+                                           "hold_ms"), err)
+        || opt_u32(params, "hold_ms", 3600000, &p.hold_ms, err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)
@@ -1170,31 +1285,18 @@ RPC_HANDLER(vlink_add)
                          "(its vports are named \"vl-<name>\")", p.name,
                          DP_NAME_LEN - 4);
     }
-    jpath = json_object_get(params, "path");
-    if (!json_is_array(jpath)
-        || json_array_size(jpath) < (p.border_port ? 1 : 2)
-        || json_array_size(jpath) > SWITCHD_MAX_PATH) {
-        return bad_param(err, "vlink \"%s\": parameter \"path\" must be an "
-                         "array of %d..%d switch names", p.name,
-                         p.border_port ? 1 : 2, SWITCHD_MAX_PATH);
+    if (vlink_path_param(params, "path", p.name, p.border_port ? 1 : 2, path,
+                         &p.n_path, err)) {
+        return EINVAL;
     }
-    json_array_foreach(jpath, i, hop) {
-        bool end = i == 0 || i + 1 == json_array_size(jpath);
-        if (!json_is_string(hop)
-            || !(end ? vnode_addr_is_valid(json_string_value(hop))
-                     : name_is_valid(json_string_value(hop)))) {
-            return bad_param(err, "vlink \"%s\": path element %zu is not a "
-                             "valid %s", p.name, i, end ? "vnode address "
-                             "(SWITCH or SWITCH/NAME)" : "switch name");
+    if (json_object_get(params, "backup")) {
+        if (vlink_path_param(params, "backup", p.name, 2, backup, &p.n_backup,
+                             err)) {
+            return EINVAL;
         }
-        path[i] = json_string_value(hop);
-        if (i && !strcmp(path[i], path[i - 1])) {
-            return bad_param(err, "vlink \"%s\": path visits switch \"%s\" "
-                             "twice in a row", p.name, path[i]);
-        }
+        p.backup = backup;
     }
     p.path = path;
-    p.n_path = json_array_size(jpath);
     p.label = label;
     error = dp_outcome(rpc, dp_vlink_add(&p, &dperr), &dperr, "vlink.add",
                        err);
@@ -1373,6 +1475,15 @@ RPC_HANDLER(trace_packet)
     return 0;
 }
 
+RPC_HANDLER(bfd_list)
+{
+    if (check_members(rpc_, params, MEMBERS(NULL), err)) {
+        return EINVAL;
+    }
+    *result = dp_bfd_list();
+    return 0;
+}
+
 RPC_HANDLER(stats_get)
 {
     static const char *const kinds[] = { "port", "slice", "vnode", "queue",
@@ -1511,6 +1622,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },
+    { "bfd.list", bfd_list, "BFD sessions of ports and links: state, "
+      "timers, counters, last detection time" },
     { "capture.start", capture_start, "capture a port or vport into a "
       "pcapng file {switch, port | vport, file, count?, snaplen?}" },
     { "capture.stop", capture_stop, "stop a capture {id}" },

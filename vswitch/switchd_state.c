@@ -8,9 +8,10 @@
 const struct statefile_section switchd_state_sections[] = {
     { "switches", "switch.add", "switch.del", NULL, IDS("name"), NULL, NULL },
     { "ports", "port.add", "port.del", "port.set", IDS("switch", "name"),
-      IDS("rate_bps", "delay_us", "loss_ppm", "up"), "{\"up\": true}" },
+      IDS("rate_bps", "delay_us", "loss_ppm", "up", "bfd"),
+      "{\"up\": true, \"bfd\": null}" },
     { "links", "link.add", "link.del", "link.set", IDS("name"),
-      IDS("rate_bps", "delay_us", "loss_ppm", "up"), NULL },
+      IDS("rate_bps", "delay_us", "loss_ppm", "up", "bfd"), "{\"bfd\": null}" },
     { "slices", "slice.add", "slice.del", "slice.set", IDS("name"),
       IDS("guarantee_bps", "ceiling_bps", "policer_bps", "policer_burst",
           "budget", "mbuf_quota", "table_quota"), NULL },

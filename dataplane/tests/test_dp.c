@@ -277,25 +277,25 @@ static void
 test_vnodes_one_switch(void **state)
 {
     struct dp_slice_params rv = { .name = "rv" };
-    const char *path[] = { "r1/a", "r1/b" }, *self[] = { "r1/a", "r1/a" };
+    const char *path[] = { "v1/a", "v1/b" }, *self[] = { "v1/a", "v1/a" };
     struct dp_vlink_params vl = { .slice = "rv", .name = "ab", .path = path,
                                   .n_path = 2 };
     struct dummy ha, hb;
     struct dp_error err;
     (void) state;
 
-    assert_int_equal(dp_switch_add("r1", &err), 0);
-    dummy_add(&ha, "r1", "ha");
-    dummy_add(&hb, "r1", "hb");
+    assert_int_equal(dp_switch_add("v1", &err), 0);
+    dummy_add(&ha, "v1", "ha");
+    dummy_add(&hb, "v1", "hb");
     assert_int_equal(dp_slice_add(&rv, &err), 0);
-    assert_int_equal(dp_vnode_add("rv", "r1/a", NULL, NULL, &err), 0);
-    assert_int_equal(dp_vnode_add("rv", "r1/b", NULL, NULL, &err), 0);
-    assert_int_equal(dp_vnode_add("rv", "r1/a", NULL, NULL, &err), EEXIST);
-    assert_int_equal(dp_vnode_add("rv", "r1/a b", NULL, NULL, &err), ENOENT);
+    assert_int_equal(dp_vnode_add("rv", "v1/a", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "v1/b", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rv", "v1/a", NULL, NULL, &err), EEXIST);
+    assert_int_equal(dp_vnode_add("rv", "v1/a b", NULL, NULL, &err), ENOENT);
     assert_non_null(strstr(err.msg, "not valid"));
-    assert_int_equal(dp_vport_add("rv", "r1/a", "h", "ha", -1, &err), 0);
-    assert_int_equal(dp_vport_add("rv", "r1/b", "h", "hb", -1, &err), 0);
-    assert_int_equal(dp_vport_add("rv", "r1", "h2", "hb", -1, &err), ENOENT);
+    assert_int_equal(dp_vport_add("rv", "v1/a", "h", "ha", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rv", "v1/b", "h", "hb", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rv", "v1", "h2", "hb", -1, &err), ENOENT);
     vl.path = self;
     assert_int_equal(dp_vlink_add(&vl, &err), EINVAL);
     assert_non_null(strstr(err.msg, "both ends"));
@@ -310,15 +310,116 @@ test_vnodes_one_switch(void **state)
 
     json_t *config = dp_config_to_json();
     char *text = json_dumps(config, JSON_COMPACT);
-    assert_non_null(strstr(text, "\"switch\":\"r1/b\""));
-    assert_non_null(strstr(text, "\"path\":[\"r1/a\",\"r1/b\"]"));
+    assert_non_null(strstr(text, "\"switch\":\"v1/b\""));
+    assert_non_null(strstr(text, "\"path\":[\"v1/a\",\"v1/b\"]"));
     free(text);
     json_decref(config);
 
-    assert_int_equal(dp_vnode_del("rv", "r1/a", &err), EBUSY);
+    assert_int_equal(dp_vnode_del("rv", "v1/a", &err), EBUSY);
     assert_int_equal(dp_slice_del("rv", &err), 0);
-    assert_null(dp_vnode_lookup("rv", "r1/a"));
+    assert_null(dp_vnode_lookup("rv", "v1/a"));
     assert_int_equal(dp.switches[dp.n_switches - 1]->n_vnodes, 0);
+}
+
+/* A virtual link with a backup path: r1 - r3 directly, backup r1 - r2 -
+ * r3.  Link b13 down: frames take the backup at once (both ends), each
+ * direction delivered; up again: back on the path only after the
+ * hold-down.  Bad backups are refused and change nothing. */
+static void
+test_vlink_backup(void **state)
+{
+    struct dp_slice_params rr = { .name = "rr" };
+    struct dp_link_params l13 = { .name = "r13", .sw_a = "r1", .port_a = "to-r3",
+                                  .sw_b = "r3", .port_b = "to-r1" };
+    struct dp_link_params l12 = { .name = "r12", .sw_a = "r1", .port_a = "to-r2",
+                                  .sw_b = "r2", .port_b = "to-r1" };
+    struct dp_link_params l23 = { .name = "r23", .sw_a = "r2", .port_a = "to-r3",
+                                  .sw_b = "r3", .port_b = "to-r2" };
+    const char *path[] = { "r1", "r3" }, *backup[] = { "r1", "r2", "r3" };
+    const char *wrong[] = { "r1", "r2" };
+    struct dp_vlink_params vl = { .slice = "rr", .name = "wan", .path = path,
+                                  .n_path = 2, .backup = backup, .n_backup = 3,
+                                  .hold_ms = 200 };
+    struct dummy h1, h3;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("r1", &err), 0);
+    assert_int_equal(dp_switch_add("r2", &err), 0);
+    assert_int_equal(dp_switch_add("r3", &err), 0);
+    assert_int_equal(dp_link_add(&l13, &err), 0);
+    assert_int_equal(dp_link_add(&l12, &err), 0);
+    assert_int_equal(dp_link_add(&l23, &err), 0);
+    dummy_add(&h1, "r1", "h1");
+    dummy_add(&h3, "r3", "h3");
+    assert_int_equal(dp_slice_add(&rr, &err), 0);
+    assert_int_equal(dp_vnode_add("rr", "r1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("rr", "r3", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("rr", "r1", "h1", "h1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("rr", "r3", "h3", "h3", -1, &err), 0);
+
+    struct dp_vlink_params bad = vl;
+    bad.backup = wrong;
+    bad.n_backup = 2;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "same switches"));
+    bad.backup = path;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_int_equal(dp_switch_find("r2")->labels.n + dp_switch_find("r3")->labels.n, 0);
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+
+    struct dp_vport *e1 = dp_vport_find(dp_vnode_find(dp_slice_find("rr"),
+                                                      dp_switch_find("r1"), ""), "vl-wan");
+    struct dp_vport *e3 = dp_vport_find(dp_vnode_find(dp_slice_find("rr"),
+                                                      dp_switch_find("r3"), ""), "vl-wan");
+    assert_non_null(e1->fr);
+    assert_false(e1->fr->on_backup);
+    inject(&h1, 0xff, 0x01, 21);
+    assert_int_equal(receive(&h3, 2000), 21);
+    json_t *st = dp_stats_to_json("link", "r12");
+    json_t *end = json_array_get(json_object_get(json_array_get(
+        json_object_get(st, "links"), 0), "ends"), 0);
+    assert_int_equal(json_integer_value(json_object_get(end, "tx_packets")), 0);
+    json_decref(st);
+
+    /* The path's link down: both ends on the backup, both ways work. */
+    assert_int_equal(dp_link_set_up("r13", false, &err), 0);
+    for (int i = 0; i < 200 && !(e1->fr->on_backup && e3->fr->on_backup); i++) {
+        usleep(1000);
+    }
+    assert_true(e1->fr->on_backup);
+    assert_true(e3->fr->on_backup);
+    assert_int_equal(e1->label, dp_slice_find("rr")->vlinks[0]->backup_label);
+    inject(&h1, 0x03, 0x01, 22);
+    assert_int_equal(receive(&h3, 2000), 22);
+    inject(&h3, 0x01, 0x03, 23);
+    assert_int_equal(receive(&h1, 2000), 23);
+
+    /* Up again: still on the backup within the hold-down, then back. */
+    assert_int_equal(dp_link_set_up("r13", true, &err), 0);
+    usleep(50000);
+    assert_true(e1->fr->on_backup);
+    for (int i = 0; i < 2000 && (e1->fr->on_backup || e3->fr->on_backup); i++) {
+        usleep(1000);
+    }
+    assert_false(e1->fr->on_backup);
+    assert_int_equal(e1->fr->reroutes, 1);
+    assert_int_equal(e1->fr->reverts, 1);
+    inject(&h1, 0x03, 0x01, 24);
+    assert_int_equal(receive(&h3, 2000), 24);
+
+    /* The configuration keeps the backup; deleting frees every label. */
+    json_t *config = dp_config_to_json();
+    json_t *jvl = json_array_get(json_object_get(config, "vlinks"), 0);
+    assert_int_equal(json_array_size(json_object_get(jvl, "backup")), 3);
+    assert_int_equal(json_integer_value(json_object_get(jvl, "hold_ms")), 200);
+    json_decref(config);
+    assert_int_equal(dp_slice_del("rr", &err), 0);
+    const char *names[] = { "r1", "r2", "r3" };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(dp_switch_find(names[i])->labels.n, 0);
+        assert_int_equal(dp_switch_find(names[i])->n_fr, 0);
+    }
 }
 
 /* Sends a labelled frame (outer Ethernet, MPLS 'label', control word, then
@@ -1226,6 +1327,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_same_addresses_two_slices),
         cmocka_unit_test(test_vlink_three_switches),
         cmocka_unit_test(test_vnodes_one_switch),
+        cmocka_unit_test(test_vlink_backup),
         cmocka_unit_test(test_vlink_border),
         cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),

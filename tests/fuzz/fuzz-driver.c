@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define MIN_(A, B) ((A) < (B) ? (A) : (B))
 
 struct input {
@@ -44,10 +46,7 @@ static uint64_t rng_state;
 static uint64_t
 rnd(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
+    return util_xorshift64(&rng_state);
 }
 
 /* A random number in [0, n); n > 0. */

@@ -456,6 +456,21 @@ test_slice_plan(void **state)
     assert_int_equal(n, 4);                     /* three hops either way */
     n = topo_slice_route(t, &plan, 0, 5, path);
     assert_int_equal(n, 2);
+    /* Each virtual link has a backup: the other way round the ring, which
+     * shares no link with its path. */
+    for (size_t i = 0; i < plan.n_vlinks; i++) {
+        const struct topo_vlink *v = &plan.vlinks[i];
+        assert_int_equal(v->n_path - 1 + v->n_backup - 1, 6);
+        assert_int_equal(v->backup[0], v->path[0]);
+        assert_int_equal(v->backup[v->n_backup - 1], v->path[v->n_path - 1]);
+        for (size_t j = 0; j + 1 < v->n_backup; j++) {
+            for (size_t k = 0; k + 1 < v->n_path; k++) {
+                size_t a = v->backup[j], b = v->backup[j + 1];
+                assert_false((a == v->path[k] && b == v->path[k + 1])
+                             || (b == v->path[k] && a == v->path[k + 1]));
+            }
+        }
+    }
     topo_slice_plan_destroy(&plan);
 
     /* Without split horizon: a tree, one virtual link per tree edge. */
@@ -464,6 +479,10 @@ test_slice_plan(void **state)
     assert_false(plan.split_horizon);
     assert_int_equal(plan.n_vnodes, 6);
     assert_int_equal(plan.n_vlinks, 5);
+    for (size_t i = 0; i < plan.n_vlinks; i++) {
+        /* A tree edge's backup: the rest of the ring. */
+        assert_int_equal(plan.vlinks[i].n_backup, 6);
+    }
     for (size_t a = 0; a < 6; a++) {
         for (size_t b = 0; b < 6; b++) {
             assert_true(topo_slice_route(t, &plan, a, b, path) > 0);
