@@ -1,0 +1,85 @@
+#!/bin/bash
+# topo-machines: `lamina topo up MAP --machines FILE` splits ring6 over
+# three "machines" (namespaces ma, mb, mc, each with its own
+# lamina-switchd, on one underlay: a Linux bridge in namespace net).
+#
+#   - status names each switch's machine, and all three daemons answer;
+#   - every host reaches every other across the cut links (MPLS-in-UDP
+#     tunnels), including pairs whose virtual link transits a third
+#     machine;
+#   - the cut links keep their emulated delay: h1 - h4's round trip is at
+#     least 90% of the one `topo path` computes;
+#   - only ARP and MPLS-in-UDP cross the underlay;
+#   - `topo link` is refused with a reason (not across machines yet);
+#   - `topo down` leaves the daemons running and empty, and no namespace.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel-lib.sh"
+lt_init topo-machines 60
+
+LAMINA_BIN=$LT_BUILD/cli/lamina
+NAME=${LT_PREFIX}tm
+NSP=$LT_PREFIX-
+[ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
+topo() { "$LAMINA_BIN" topo "$@"; }
+trap 'rc=$?; topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
+
+for n in ma mb mc net; do ns_add "$n"; done
+tun_bridge_underlay ma mb mc
+for m in ma mb mc; do tun_switchd "$m"; done
+i=1
+for m in ma mb mc; do
+    echo "$m socket=$LT_DIR/$m.sock underlay=ul ip=192.0.2.$i netns=$(ns "$m")  # machine $i"
+    i=$((i + 1))
+done >"$LT_DIR/machines"
+
+capture_start net br0 "$LT_DIR/underlay.pcap"
+topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" \
+    --netns-prefix "$NSP" --machines "$LT_DIR/machines" || fail "topo up --machines"
+topo status --name "$NAME" --json >"$LT_DIR/status.json" || fail "topo status"
+python3 - "$LT_DIR/status.json" <<'PY' || fail "status: $(cat "$LT_DIR/status.json")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["daemon"]["running"], "not every machine answers"
+machines = {s["name"]: s["machine"] for s in st["switches"]}
+assert sorted(set(machines.values())) == ["ma", "mb", "mc"], machines
+assert len(st["links"]) == 6
+PY
+for m in ma mb mc; do
+    [ "$(tunl "$m" --json switch list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
+        fail "machine $m does not hold 2 switches"
+done
+
+wait_for "topo exec --name $NAME h1 ping -c 1 -W 1 10.0.0.4" 20 || fail "h1 cannot reach h4"
+for src in 1 2 3; do
+    for dst in 1 2 3 4 5 6; do
+        [ "$src" = "$dst" ] && continue
+        topo exec --name "$NAME" "h$src" ping -c 2 -i 0.2 -W 1 "10.0.0.$dst" >/dev/null ||
+            fail "h$src cannot reach h$dst across machines"
+    done
+done
+info "h1..h3 reach every host"
+
+want_us=$(topo path --name "$NAME" h1 h4 --json | json_get rtt_us) || fail "topo path"
+topo exec --name "$NAME" h1 ping -c 5 -i 0.2 -W 1 10.0.0.4 >"$LT_DIR/ping.txt" || fail "h1 - h4 lost pings"
+got_us=$(grep -o 'time=[0-9.]*' "$LT_DIR/ping.txt" | cut -d= -f2 | sort -n |
+         awk '{v[NR] = $1} END {printf "%d", v[int((NR + 1) / 2)] * 1000}')
+info "h1 - h4 RTT median $got_us us, emulated $want_us us"
+awk -v g="$got_us" -v w="$want_us" 'BEGIN {exit !(g >= 0.9 * w)}' ||
+    fail "RTT $got_us us is below the emulated $want_us us: a tunnel lost its link's delay"
+capture_stop
+other=$(tun_pcap_count "$LT_DIR/underlay.pcap" not arp and not udp dst port 6635)
+tunnelled=$(tun_pcap_count "$LT_DIR/underlay.pcap" udp dst port 6635)
+info "underlay: $tunnelled MPLS-in-UDP datagrams, $other other frames"
+[ "$tunnelled" -ge 20 ] || fail "only $tunnelled datagrams on the underlay"
+[ "$other" -eq 0 ] || fail "$other frames on the underlay are neither ARP nor tunnels"
+
+err=$(topo link --name "$NAME" s1 s2 down 2>&1) && fail "topo link across machines was accepted"
+echo "$err" | grep -q "across machines" || fail "unclear refusal: $err"
+
+topo down --name "$NAME" || fail "topo down"
+for m in ma mb mc; do
+    [ "$(tunl "$m" --json switch list)" = "[]" ] || fail "machine $m still holds: $(tunl "$m" switch list)"
+done
+ip netns list | grep -q "^${NSP}h" && fail "host namespaces left"
+[ -e "/run/lamina/topo-$NAME" ] && fail "run directory left"
+pass
