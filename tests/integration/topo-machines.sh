@@ -4,9 +4,10 @@
 # lamina-switchd, on one underlay: a Linux bridge in namespace net).
 #
 #   - status names each switch's machine, and all three daemons answer;
+#   - some default-slice virtual links transit a third machine (a piece
+#     with border_in and border there);
 #   - every host reaches every other across the cut links (MPLS-in-UDP
-#     tunnels), including pairs whose virtual link transits a third
-#     machine;
+#     tunnels);
 #   - the cut links keep their emulated delay: h1 - h4's round trip is at
 #     least 90% of the one `topo path` computes;
 #   - only ARP and MPLS-in-UDP cross the underlay;
@@ -49,6 +50,17 @@ for m in ma mb mc; do
         fail "machine $m does not hold 2 switches"
 done
 
+# The default slice's virtual links across machines: border pieces at
+# the ends, and transit pieces (border_in and border) in between.
+transit=0
+for m in ma mb mc; do
+    n=$(tunl "$m" --json vlink list default |
+        python3 -c 'import json,sys; print(sum(1 for v in json.load(sys.stdin) if "border_in" in v and "border" in v))') ||
+        fail "vlink list on $m"
+    transit=$((transit + n))
+done
+info "$transit transit pieces of virtual links"
+[ "$transit" -ge 1 ] || fail "no virtual link transits a machine: the test no longer covers transit"
 wait_for "topo exec --name $NAME h1 ping -c 1 -W 1 10.0.0.4" 20 || fail "h1 cannot reach h4"
 for src in 1 2 3; do
     for dst in 1 2 3 4 5 6; do
