@@ -1619,35 +1619,6 @@ topo_run_host(const struct topo_run *run, const char *name)
     return NULL;
 }
 
-int
-topo_run_call(const struct topo_run *run, const char *method,
-              json_t *params, json_t **result, char **errp)
-{
-    struct jsonrpc_client *client;
-    int error;
-
-    *errp = NULL;
-    if (json_object_get(run->record, "machines")) {
-        json_decref(params);
-        *errp = xasprintf("topology %s runs across machines: %s does not "
-                          "work across machines yet (status, exec, path "
-                          "and down do)", run->name, method);
-        return ENOTSUP;
-    }
-    error = jsonrpc_client_open(run->socket, &client);
-    if (error) {
-        json_decref(params);
-        *errp = xasprintf("topology %s: its lamina-switchd does not answer "
-                          "on %s (%s); 'lamina topo down --name %s' cleans "
-                          "up", run->name, run->socket, strerror(error),
-                          run->name);
-        return error;
-    }
-    error = rpc_call(client, method, params, result, errp);
-    jsonrpc_client_close(client);
-    return error;
-}
-
 /* The machine (of record member 'machines') that holds switch 'sw'. */
 static const char *
 machine_of_switch(const json_t *machines, const char *sw)
@@ -1698,6 +1669,181 @@ machines_lists(const json_t *machines, json_t **links, json_t **ports,
         json_decref(p);
         jsonrpc_client_close(client);
     }
+}
+
+/* Calls 'method' with 'params' (consumed) on the daemon of the machine
+ * holding switch 'sw' of 'run'. */
+static int
+machine_call(const struct topo_run *run, const char *sw, const char *method,
+             json_t *params, json_t **result, char **errp)
+{
+    const json_t *m, *s;
+    size_t i, k;
+
+    json_array_foreach(json_object_get(run->record, "machines"), i, m) {
+        json_array_foreach(json_object_get(m, "switches"), k, s) {
+            if (!strcmp(json_string_value(s), sw)) {
+                const char *sock = json_string_value(json_object_get(
+                    m, "socket"));
+                struct jsonrpc_client *client;
+                int error = jsonrpc_client_open(sock, &client);
+
+                if (error) {
+                    json_decref(params);
+                    *errp = xasprintf("machine %s: lamina-switchd on %s: %s",
+                                      json_string_value(json_object_get(
+                                          m, "name")), sock, strerror(error));
+                    return error;
+                }
+                error = rpc_call(client, method, params, result, errp);
+                jsonrpc_client_close(client);
+                return error;
+            }
+        }
+    }
+    json_decref(params);
+    *errp = xasprintf("topology %s: no machine holds switch %s", run->name,
+                      sw);
+    return ENOENT;
+}
+
+/* topo_run_call() of a topology across machines: a port's call goes to
+ * its switch's machine; link.set of a link inside a machine to that
+ * machine, of a cut link to the tunnel port at each end (port.set, the
+ * same settings: each direction crosses one of them); link.list gathers
+ * every machine's links. */
+static int
+machines_call(const struct topo_run *run, const char *method,
+              json_t *params, json_t **result, char **errp)
+{
+    const json_t *machines = json_object_get(run->record, "machines");
+    const char *sw = json_string_value(json_object_get(params, "switch"));
+    const struct topo *t = run->t;
+    int error = 0;
+
+    if (!strcmp(method, "link.list") || !strcmp(method, "port.list")) {
+        json_t *links, *ports;
+        bool alive;
+
+        json_decref(params);
+        machines_lists(machines, &links, &ports, &alive);
+        *result = !strcmp(method, "link.list") ? links : ports;
+        json_decref(!strcmp(method, "link.list") ? ports : links);
+        if (!alive) {
+            json_decref(*result);
+            *result = NULL;
+            *errp = xasprintf("topology %s: a machine's lamina-switchd does "
+                              "not answer", run->name);
+            return EHOSTUNREACH;
+        }
+        return 0;
+    }
+    if (sw) {
+        return machine_call(run, sw, method, params, result, errp);
+    }
+    if (!strcmp(method, "link.set")) {
+        const char *name = json_string_value(json_object_get(params, "name"));
+        size_t i;
+
+        for (i = 0; i < t->n_links && strcmp(t->links[i].name, name); i++) {
+            continue;
+        }
+        if (i < t->n_links) {
+            const struct topo_link *l = &t->links[i];
+            const char *ma = machine_of_switch(machines, t->sw[l->a].name);
+            const char *mb = machine_of_switch(machines, t->sw[l->b].name);
+
+            if (ma && mb && !strcmp(ma, mb)) {
+                return machine_call(run, t->sw[l->a].name, method, params,
+                                    result, errp);
+            }
+            for (int end = 0; end < 2 && !error; end++) {
+                size_t at = end ? l->b : l->a;
+                char *port = link_port_at(t, i, at);
+                json_t *pp = json_deep_copy(params);
+
+                json_object_del(pp, "name");
+                json_object_set_new(pp, "switch",
+                                    json_string(t->sw[at].name));
+                json_object_set_new(pp, "name", json_string(port));
+                free(port);
+                error = machine_call(run, t->sw[at].name, "port.set", pp,
+                                     NULL, errp);
+            }
+            json_decref(params);
+            if (!error && result) {
+                *result = json_object();
+            }
+            return error;
+        }
+    }
+    json_decref(params);
+    *errp = xasprintf("topology %s runs across machines: %s does not work "
+                      "across machines", run->name, method);
+    return ENOTSUP;
+}
+
+int
+topo_run_call(const struct topo_run *run, const char *method,
+              json_t *params, json_t **result, char **errp)
+{
+    struct jsonrpc_client *client;
+    int error;
+
+    *errp = NULL;
+    if (json_object_get(run->record, "machines")) {
+        return machines_call(run, method, params, result, errp);
+    }
+    error = jsonrpc_client_open(run->socket, &client);
+    if (error) {
+        json_decref(params);
+        *errp = xasprintf("topology %s: its lamina-switchd does not answer "
+                          "on %s (%s); 'lamina topo down --name %s' cleans "
+                          "up", run->name, run->socket, strerror(error),
+                          run->name);
+        return error;
+    }
+    error = rpc_call(client, method, params, result, errp);
+    jsonrpc_client_close(client);
+    return error;
+}
+
+/* If link 'i' of 'run' is cut between machines, sets the live rate,
+ * delay, loss and state of status entry 'o' from its tunnel port at the
+ * 'a' end (of 'ports', every machine's port.list). */
+static void
+cut_link_live(const struct topo_run *run, size_t i, const json_t *ports,
+              json_t *o)
+{
+    const struct topo *t = run->t;
+    const struct topo_link *l = &t->links[i];
+    const json_t *machines = json_object_get(run->record, "machines");
+    const char *ma = machine_of_switch(machines, t->sw[l->a].name);
+    const char *mb = machine_of_switch(machines, t->sw[l->b].name);
+    char *port = link_port_at(t, i, l->a);
+    const json_t *p;
+    size_t k;
+
+    json_array_foreach(ports, k, p) {
+        if (ma && mb && strcmp(ma, mb)
+            && !strcmp(json_string_value(json_object_get(p, "switch")),
+                       t->sw[l->a].name)
+            && !strcmp(json_string_value(json_object_get(p, "name")), port)) {
+            static const char *keys[] = { "rate_bps", "delay_us",
+                                          "loss_ppm" };
+            const json_t *up = json_object_get(p, "up");
+
+            for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
+                json_t *v = json_object_get(p, keys[j]);
+                if (v) {
+                    json_object_set(o, keys[j], v);
+                }
+            }
+            json_object_set_new(o, "up", json_boolean(!up || json_is_true(up)));
+            json_object_set_new(o, "tunnel", json_true());
+        }
+    }
+    free(port);
 }
 
 json_t *
@@ -1786,6 +1932,9 @@ topo_run_status(const struct topo_run *run)
                     }
                 }
             }
+        }
+        if (machines) {
+            cut_link_live(run, i, ports, o);
         }
         json_array_append_new(arr, o);
     }

@@ -42,7 +42,8 @@
  * the same on both sides.  `down` deletes from each daemon what `up`
  * added (and the host namespaces); the daemons keep running.  For now
  * two machines share at most one cut link (one tunnel per pair of
- * underlay addresses), and `link` and `dot` work on one machine only.
+ * underlay addresses).  `link` of a cut link sets both its tunnel
+ * ports.
  */
 #ifndef LAMINA_TOPO_BUILD_H
 #define LAMINA_TOPO_BUILD_H 1
