@@ -133,6 +133,18 @@ topo_find_host(const struct topo *t, const char *name)
     return SIZE_MAX;
 }
 
+size_t
+topo_find_link(const struct topo *t, size_t a, size_t b)
+{
+    for (size_t i = 0; i < t->n_links; i++) {
+        const struct topo_link *l = &t->links[i];
+        if ((l->a == a && l->b == b) || (l->a == b && l->b == a)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
 static bool
 link_name_taken(const struct topo *t, const char *name)
 {

@@ -105,6 +105,8 @@ size_t topo_add_host(struct topo *t, const char *name, size_t sw,
 /* Index of the switch / host named 'name', or SIZE_MAX. */
 size_t topo_find_switch(const struct topo *t, const char *name);
 size_t topo_find_host(const struct topo *t, const char *name);
+/* Index of the first link between switches 'a' and 'b', or SIZE_MAX. */
+size_t topo_find_link(const struct topo *t, size_t a, size_t b);
 
 /* Gives every link without a name its "A-B" name ("A-B.2", ... for
  * parallel links). */

@@ -25,6 +25,7 @@
 #include "statefile.h"
 #include "topo.h"
 #include "topo_netns.h"
+#include "topo_part.h"
 #include "units.h"
 #include "util.h"
 
@@ -400,6 +401,45 @@ props_params(json_t *params, const struct topo_props *p)
     return params;
 }
 
+/* The params of port.add for host 'i' of 't' (record entry 'rec'). */
+static json_t *
+host_port_params(const struct topo *t, size_t i, const json_t *rec)
+{
+    const struct topo_host *h = &t->hosts[i];
+    json_t *params = json_pack("{s:s, s:s, s:s, s:I}",
+        "switch", t->sw[h->sw].name, "name", h->name,
+        "devargs", json_string_value(json_object_get(rec, "devargs")),
+        "rate_bps", (json_int_t) h->props.rate_bps);
+
+    if (h->props.queue) {
+        json_object_set_new(params, "queue_len", json_integer(h->props.queue));
+    }
+    if (h->props.delay_us) {
+        json_object_set_new(params, "delay_us",
+                            json_integer(h->props.delay_us));
+    }
+    if (h->props.loss_ppm) {
+        json_object_set_new(params, "loss_ppm",
+                            json_integer(h->props.loss_ppm));
+    }
+    return params;
+}
+
+/* The params of vnode.add for the default slice's vnode on switch 'i'. */
+static json_t *
+vnode_params(const struct topo *t, const struct topo_slice_plan *plan,
+             size_t i)
+{
+    json_t *params = json_pack("{s:s, s:s, s:s}", "slice", TOPO_SLICE_NAME,
+                               "switch", t->sw[i].name, "fp", "l2learn");
+
+    if (plan->split_horizon) {
+        json_object_set_new(params, "config", json_pack(
+            "{s:b}", "split_horizon", true));
+    }
+    return params;
+}
+
 static int
 build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
                  const json_t *record, enum topo_slice_mode mode,
@@ -436,26 +476,8 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
 
     calls = json_array();
     for (size_t i = 0; i < t->n_hosts; i++) {
-        const struct topo_host *h = &t->hosts[i];
-        const json_t *rec = json_array_get(hosts, i);
-        json_t *params = json_pack("{s:s, s:s, s:s, s:I}",
-            "switch", t->sw[h->sw].name, "name", h->name,
-            "devargs", json_string_value(json_object_get(rec, "devargs")),
-            "rate_bps", (json_int_t) h->props.rate_bps);
-
-        if (h->props.queue) {
-            json_object_set_new(params, "queue_len",
-                                json_integer(h->props.queue));
-        }
-        if (h->props.delay_us) {
-            json_object_set_new(params, "delay_us",
-                                json_integer(h->props.delay_us));
-        }
-        if (h->props.loss_ppm) {
-            json_object_set_new(params, "loss_ppm",
-                                json_integer(h->props.loss_ppm));
-        }
-        json_array_append_new(calls, call_new("port.add", params));
+        json_array_append_new(calls, call_new("port.add", host_port_params(
+            t, i, json_array_get(hosts, i))));
     }
     if ((error = rpc_run(client, calls, p, "host ports", errp))) {
         return error;
@@ -472,14 +494,8 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
         "{s:s}", "name", TOPO_SLICE_NAME)));
     for (size_t i = 0; i < t->n_sw; i++) {
         if (plan->vnode[i]) {
-            json_t *params = json_pack("{s:s, s:s, s:s}", "slice",
-                                       TOPO_SLICE_NAME, "switch",
-                                       t->sw[i].name, "fp", "l2learn");
-            if (plan->split_horizon) {
-                json_object_set_new(params, "config", json_pack(
-                    "{s:b}", "split_horizon", true));
-            }
-            json_array_append_new(calls, call_new("vnode.add", params));
+            json_array_append_new(calls, call_new("vnode.add",
+                                                  vnode_params(t, plan, i)));
         }
     }
     for (size_t i = 0; i < t->n_hosts; i++) {
@@ -517,57 +533,15 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
     return rpc_run(client, calls, p, "vlinks", errp);
 }
 
-unsigned int
-topo_max_hosts(void)
+/* The namespaces and veths of the hosts of record 'hosts', refused
+ * (NULL, '*error' and '*errp') if a name is not valid or taken. */
+static struct topo_netns_host *
+hosts_netns_check(const struct topo *t, const json_t *hosts, char **errp,
+                  int *errorp)
 {
-    return TOPO_MAX_HOSTS;
-}
+    struct topo_netns_host *nh;
+    int error = 0;
 
-int
-topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
-{
-    struct progress p = { .on = opts->progress, .t0 = time_ms(),
-                          .phase_t0 = time_ms() };
-    struct topo_slice_plan plan = { 0 };
-    char *dir = NULL, *prefix = NULL, *switchd = NULL, *text = NULL;
-    char *path = NULL, *sock = NULL;
-    struct topo_netns_host *nh = NULL;
-    struct jsonrpc_client *client = NULL;
-    json_t *record = NULL, *hosts;
-    unsigned int memory_mb;
-    size_t n_made, len;
-    pid_t launcher = -1;
-    int error = 0, status;
-    FILE *f;
-
-    *errp = NULL;
-    if (!name_is_valid(opts->name) || strlen(opts->name) > TOPO_NAME_MAX) {
-        *errp = xasprintf("topology name \"%s\": use 1..%d characters of "
-                          "[A-Za-z0-9_.-]", opts->name, TOPO_NAME_MAX);
-        return EINVAL;
-    }
-    if (t->n_hosts > topo_max_hosts()) {
-        *errp = xasprintf("%zu hosts: at most %u fit in one lamina-switchd; "
-                          "import with --hosts N to put hosts on N switches "
-                          "spread over the map", t->n_hosts, topo_max_hosts());
-        return E2BIG;
-    }
-    dir = run_dir(opts->name);
-    if (!access(dir, F_OK)) {
-        *errp = xasprintf("topology %s is up already (or was left by a "
-                          "crash): run 'lamina topo down --name %s' first "
-                          "(%s)", opts->name, opts->name, dir);
-        free(dir);
-        return EEXIST;
-    }
-    prefix = xasprintf("topo-%s", opts->name);
-    /* Plan the record with the final slice mode unknown yet; it is
-     * rewritten once the slice is made. */
-    plan.mode = opts->slice == TOPO_SLICE_AUTO ? TOPO_SLICE_TREE : opts->slice;
-    record = record_new(t, opts, prefix, &plan);
-    hosts = json_object_get(record, "hosts");
-
-    /* Refuse before making anything if a name is taken. */
     nh = xcalloc(t->n_hosts ? t->n_hosts : 1, sizeof *nh);
     for (size_t i = 0; i < t->n_hosts; i++) {
         const json_t *h = json_array_get(hosts, i);
@@ -592,31 +566,127 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
             error = EEXIST;
         }
         if (error) {
-            goto out_early;
+            break;
         }
     }
 
+    *errorp = error;
+    if (error) {
+        free(nh);
+        return NULL;
+    }
+    return nh;
+}
+
+/* Makes run directory 'dir' if needed and writes 'record' (and the
+ * topology 't', unless NULL) into it. */
+static int
+run_dir_write(const char *dir, const struct topo *t, const json_t *record,
+              char **errp)
+{
+    char *text = NULL, *path;
+    size_t len;
+    int error;
+
     if ((error = mkdir_p(dir, 0755))) {
         *errp = xasprintf("%s: %s", dir, strerror(error));
-        goto out_early;
+        return error;
     }
-    f = open_memstream(&text, &len);
-    topo_write(t, f);
-    fclose(f);
-    path = run_path(dir, "topology");
+    if (t) {
+        FILE *f = open_memstream(&text, &len);
+        topo_write(t, f);
+        fclose(f);
+        path = run_path(dir, "topology");
+        error = write_file_atomic(path, text, errp);
+        free(path);
+        free(text);
+        if (error) {
+            return error;
+        }
+    }
+    text = json_dumps(record, JSON_INDENT(1));
+    path = run_path(dir, "record.json");
     error = write_file_atomic(path, text, errp);
     free(path);
     free(text);
-    text = json_dumps(record, JSON_INDENT(1));
-    path = run_path(dir, "record.json");
-    if (!error) {
-        error = write_file_atomic(path, text, errp);
+    return error;
+}
+
+/* Writes the default slice's final shape into 'record' and the record
+ * into 'dir'. */
+static int
+record_finish(const char *dir, json_t *record,
+              const struct topo_slice_plan *plan, char **errp)
+{
+    json_object_set_new(record, "slice",
+                        json_string(topo_slice_mode_name(plan->mode)));
+    json_object_set_new(record, "split_horizon",
+                        json_boolean(plan->split_horizon));
+    return run_dir_write(dir, NULL, record, errp);
+}
+
+unsigned int
+topo_max_hosts(void)
+{
+    return TOPO_MAX_HOSTS;
+}
+
+static int topo_up_machines(const struct topo *, const struct topo_up_opts *,
+                            char *dir, char **errp);
+
+int
+topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
+{
+    struct progress p = { .on = opts->progress, .t0 = time_ms(),
+                          .phase_t0 = time_ms() };
+    struct topo_slice_plan plan = { 0 };
+    char *dir = NULL, *prefix = NULL, *switchd = NULL, *sock = NULL;
+    struct topo_netns_host *nh = NULL;
+    struct jsonrpc_client *client = NULL;
+    json_t *record = NULL, *hosts;
+    unsigned int memory_mb;
+    size_t n_made;
+    pid_t launcher = -1;
+    int error = 0, status;
+
+    *errp = NULL;
+    if (!name_is_valid(opts->name) || strlen(opts->name) > TOPO_NAME_MAX) {
+        *errp = xasprintf("topology name \"%s\": use 1..%d characters of "
+                          "[A-Za-z0-9_.-]", opts->name, TOPO_NAME_MAX);
+        return EINVAL;
     }
-    free(path);
-    path = NULL;
-    free(text);
-    text = NULL;
+    if (t->n_hosts > topo_max_hosts()) {
+        *errp = xasprintf("%zu hosts: at most %u fit in one lamina-switchd; "
+                          "import with --hosts N to put hosts on N switches "
+                          "spread over the map", t->n_hosts, topo_max_hosts());
+        return E2BIG;
+    }
+    dir = run_dir(opts->name);
+    if (!access(dir, F_OK)) {
+        *errp = xasprintf("topology %s is up already (or was left by a "
+                          "crash): run 'lamina topo down --name %s' first "
+                          "(%s)", opts->name, opts->name, dir);
+        free(dir);
+        return EEXIST;
+    }
+    if (opts->machines) {
+        error = topo_up_machines(t, opts, dir, errp);
+        free(dir);
+        return error;
+    }
+    prefix = xasprintf("topo-%s", opts->name);
+    /* Plan the record with the final slice mode unknown yet; it is
+     * rewritten once the slice is made. */
+    plan.mode = opts->slice == TOPO_SLICE_AUTO ? TOPO_SLICE_TREE : opts->slice;
+    record = record_new(t, opts, prefix, &plan);
+    hosts = json_object_get(record, "hosts");
+
+    /* Refuse before making anything if a name is taken. */
+    nh = hosts_netns_check(t, hosts, errp, &error);
     if (error) {
+        goto out_early;
+    }
+    if ((error = run_dir_write(dir, t, record, errp))) {
         goto out;
     }
 
@@ -679,15 +749,7 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
     }
     error = build_in_switchd(client, t, record, opts->slice, &plan, &p, errp);
     if (!error) {
-        json_object_set_new(record, "slice",
-                            json_string(topo_slice_mode_name(plan.mode)));
-        json_object_set_new(record, "split_horizon",
-                            json_boolean(plan.split_horizon));
-        text = json_dumps(record, JSON_INDENT(1));
-        path = run_path(dir, "record.json");
-        error = write_file_atomic(path, text, errp);
-        free(path);
-        free(text);
+        error = record_finish(dir, record, &plan, errp);
     }
 
 out:
@@ -717,6 +779,568 @@ out_early:
     free(prefix);
     free(dir);
     return error;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+say(FILE *log, const char *fmt, ...)
+{
+    va_list args;
+
+    if (log) {
+        va_start(args, fmt);
+        vfprintf(log, fmt, args);
+        va_end(args);
+        fflush(log);
+    }
+}
+
+/* ---- Across machines ----------------------------------------------------- */
+
+static void
+machine_free(struct topo_machine *m)
+{
+    free(m->name);
+    free(m->socket);
+    free(m->underlay);
+    free(m->ip);
+    free(m->netns);
+}
+
+void
+topo_machines_destroy(struct topo_machines *ms)
+{
+    if (ms) {
+        for (size_t i = 0; i < ms->n; i++) {
+            machine_free(&ms->m[i]);
+        }
+        free(ms->m);
+        ms->m = NULL;
+        ms->n = 0;
+    }
+}
+
+/* Parses one line's words into a new machine of 'ms'. */
+static int
+machine_parse_line(char *line, struct topo_machines *ms, char **errp)
+{
+    struct topo_machine m = { 0 };
+    char *save = NULL, *w = strtok_r(line, " \t\r\n", &save);
+
+    if (!w) {
+        return 0;
+    }
+    if (!name_is_valid(w)) {
+        *errp = xasprintf("machine name \"%s\" is not valid", w);
+        return EINVAL;
+    }
+    m.name = xstrdup(w);
+    while ((w = strtok_r(NULL, " \t\r\n", &save))) {
+        char *eq = strchr(w, '='), **dst;
+
+        if (!eq) {
+            *errp = xasprintf("\"%s\": expected KEY=VALUE", w);
+            goto bad;
+        }
+        *eq = '\0';
+        dst = !strcmp(w, "socket") ? &m.socket
+              : !strcmp(w, "underlay") ? &m.underlay
+              : !strcmp(w, "ip") ? &m.ip
+              : !strcmp(w, "netns") ? &m.netns : NULL;
+        if (!dst || !eq[1]) {
+            *errp = xasprintf("\"%s=%s\": expected socket=, underlay=, ip= "
+                              "or netns= with a value", w, eq + 1);
+            goto bad;
+        }
+        free(*dst);
+        *dst = xstrdup(eq + 1);
+    }
+    if (!m.socket || !m.underlay || !m.ip) {
+        *errp = xasprintf("machine %s: socket=, underlay= and ip= are "
+                          "required", m.name);
+        goto bad;
+    }
+    for (size_t i = 0; i < ms->n; i++) {
+        if (!strcmp(ms->m[i].name, m.name) || !strcmp(ms->m[i].ip, m.ip)) {
+            *errp = xasprintf("machine %s: its name or underlay address %s "
+                              "is also machine %s's", m.name, m.ip,
+                              ms->m[i].name);
+            goto bad;
+        }
+    }
+    ms->m = xrealloc(ms->m, (ms->n + 1) * sizeof *ms->m);
+    ms->m[ms->n++] = m;
+    return 0;
+
+bad:
+    machine_free(&m);
+    return EINVAL;
+}
+
+int
+topo_machines_parse_file(const char *path, struct topo_machines *ms,
+                         char **errp)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    int error = 0, lineno = 0;
+
+    *errp = NULL;
+    ms->m = NULL;
+    ms->n = 0;
+    if (!f) {
+        error = errno;
+        *errp = xasprintf("%s: %s", path, strerror(error));
+        return error;
+    }
+    while (!error && getline(&line, &cap, f) > 0) {
+        char *hash = strchr(line, '#'), *err = NULL;
+
+        lineno++;
+        if (hash) {
+            *hash = '\0';
+        }
+        error = machine_parse_line(line, ms, &err);
+        if (error) {
+            *errp = xasprintf("%s:%d: %s", path, lineno, err);
+            free(err);
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!error && !ms->n) {
+        *errp = xasprintf("%s: no machine", path);
+        error = EINVAL;
+    }
+    if (error) {
+        topo_machines_destroy(ms);
+    }
+    return error;
+}
+
+/* The port on switch 'sw' of link 'link' (a tunnel port if cut). */
+static char *
+link_port_at(const struct topo *t, size_t link, size_t sw)
+{
+    return link_port_name(t, link, t->links[link].a == sw);
+}
+
+/* {"port": tunnel port on 'sw' towards 'other', "label": label}. */
+static json_t *
+border_new(const struct topo *t, size_t sw, size_t other, unsigned label)
+{
+    char *port = link_port_at(t, topo_find_link(t, sw, other), sw);
+    json_t *b = json_pack("{s:s, s:I}", "port", port, "label",
+                          (json_int_t) label);
+    free(port);
+    return b;
+}
+
+/* Appends to 'calls[m]' the pieces of virtual link 'v', one per stretch
+ * of its path on one machine: the end pieces are border vlinks from
+ * their vnode to the tunnel, the middle ones transit vlinks from one
+ * tunnel to the next; each crossing gets label '*label' (then
+ * incremented) on both of its sides. */
+static void
+vlink_pieces(const struct topo *t, const int *part,
+             const struct topo_vlink *v, unsigned *label, json_t **calls)
+{
+    size_t n_pieces = 1, piece = 0, start = 0;
+
+    for (size_t k = 1; k < v->n_path; k++) {
+        n_pieces += part[v->path[k]] != part[v->path[k - 1]];
+    }
+    for (size_t k = 1; k <= v->n_path; k++) {
+        if (k < v->n_path && part[v->path[k]] == part[v->path[k - 1]]) {
+            continue;
+        }
+        /* Stretch path[start .. k-1] on machine part[path[start]]. */
+        bool first = piece == 0, last = piece == n_pieces - 1;
+        json_t *path = json_array();
+        json_t *params = json_pack("{s:s, s:o}", "slice", TOPO_SLICE_NAME,
+                                   "name", n_pieces == 1
+                                   ? json_string(v->name)
+                                   : json_sprintf("%s.%zu", v->name, piece));
+        size_t head = v->path[start], tail = v->path[k - 1];
+
+        if (last && !first) {
+            /* From the tail's vnode back to the tunnel it came in by. */
+            for (size_t j = k; j-- > start;) {
+                json_array_append_new(path, json_string(t->sw[v->path[j]].name));
+            }
+            json_object_set_new(params, "border", border_new(
+                t, head, v->path[start - 1], *label - 1));
+        } else {
+            for (size_t j = start; j < k; j++) {
+                json_array_append_new(path, json_string(t->sw[v->path[j]].name));
+            }
+            if (!first) {
+                json_object_set_new(params, "border_in", border_new(
+                    t, head, v->path[start - 1], *label - 1));
+            }
+            if (!last) {
+                json_object_set_new(params, "border", border_new(
+                    t, tail, v->path[k], *label));
+                ++*label;
+            }
+        }
+        json_object_set_new(params, "path", path);
+        json_array_append_new(calls[part[head]],
+                              call_new("vlink.add", params));
+        piece++;
+        start = k;
+    }
+}
+
+/* The calls that add machine 'm''s part of 't' to its daemon: switches,
+ * the underlay port on its first switch 'ul_sw', links, tunnels, host
+ * ports. */
+static json_t *
+machine_build_calls(const struct topo *t, const struct topo_machines *ms,
+                    const int *part, size_t m, size_t ul_sw,
+                    const json_t *hosts)
+{
+    const struct topo_machine *mc = &ms->m[m];
+    json_t *calls = json_array();
+
+    json_array_append_new(calls, call_new("switch.add", json_pack(
+        "{s:s}", "name", t->sw[ul_sw].name)));
+    json_array_append_new(calls, call_new("port.add", json_pack(
+        "{s:s, s:s, s:o}", "switch", t->sw[ul_sw].name, "name", "ul",
+        "devargs", json_sprintf("afpacket:%s", mc->underlay))));
+    for (size_t i = 0; i < t->n_sw; i++) {
+        if ((size_t) part[i] == m && i != ul_sw) {
+            json_array_append_new(calls, call_new("switch.add", json_pack(
+                "{s:s}", "name", t->sw[i].name)));
+        }
+    }
+    for (size_t i = 0; i < t->n_links; i++) {
+        const struct topo_link *l = &t->links[i];
+        bool on_a = (size_t) part[l->a] == m, on_b = (size_t) part[l->b] == m;
+
+        if (on_a && on_b) {
+            char *pa = link_port_name(t, i, true);
+            char *pb = link_port_name(t, i, false);
+            json_array_append_new(calls, call_new("link.add", props_params(
+                json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", l->name,
+                          "sw_a", t->sw[l->a].name, "port_a", pa,
+                          "sw_b", t->sw[l->b].name, "port_b", pb),
+                &l->props)));
+            free(pa);
+            free(pb);
+        } else if (on_a || on_b) {
+            size_t sw = on_a ? l->a : l->b, peer = on_a ? l->b : l->a;
+            char *port = link_port_at(t, i, sw);
+            char *ul = sw == ul_sw ? xstrdup("ul")
+                       : xasprintf("%s/ul", t->sw[ul_sw].name);
+            char *devargs = xasprintf(
+                "mplsudp:underlay=%s,local=%s,remote=%s",
+                ul, mc->ip, ms->m[part[peer]].ip);
+            json_t *params = props_params(json_pack(
+                "{s:s, s:s, s:s}", "switch", t->sw[sw].name, "name", port,
+                "devargs", devargs), &l->props);
+
+            if (l->props.queue) {
+                json_object_set_new(params, "queue_len",
+                                    json_integer(l->props.queue));
+            }
+            json_array_append_new(calls, call_new("port.add", params));
+            free(port);
+            free(ul);
+            free(devargs);
+        }
+    }
+    for (size_t i = 0; i < t->n_hosts; i++) {
+        if ((size_t) part[t->hosts[i].sw] == m) {
+            json_array_append_new(calls, call_new("port.add", host_port_params(
+                t, i, json_array_get(hosts, i))));
+        }
+    }
+    return calls;
+}
+
+/* The default slice on the machines: vnodes, vports and vlink pieces,
+ * one batch per machine in 'calls'. */
+static void
+machines_slice_calls(const struct topo *t, const int *part,
+                     const struct topo_slice_plan *plan, json_t **calls,
+                     size_t n)
+{
+    unsigned label = 1000;
+
+    for (size_t m = 0; m < n; m++) {
+        json_array_append_new(calls[m], call_new("slice.add", json_pack(
+            "{s:s}", "name", TOPO_SLICE_NAME)));
+    }
+    for (size_t i = 0; i < t->n_sw; i++) {
+        if (plan->vnode[i]) {
+            json_array_append_new(calls[part[i]], call_new(
+                "vnode.add", vnode_params(t, plan, i)));
+        }
+    }
+    for (size_t i = 0; i < t->n_hosts; i++) {
+        const struct topo_host *h = &t->hosts[i];
+        if (plan->vnode[h->sw]) {
+            json_array_append_new(calls[part[h->sw]], call_new(
+                "vport.add", json_pack(
+                    "{s:s, s:s, s:s, s:s}", "slice", TOPO_SLICE_NAME,
+                    "switch", t->sw[h->sw].name, "vport", h->name,
+                    "port", h->name)));
+        }
+    }
+    for (size_t i = 0; i < plan->n_vlinks; i++) {
+        vlink_pieces(t, part, &plan->vlinks[i], &label, calls);
+    }
+}
+
+/* topo_up() across the machines of opts->machines. */
+static int
+topo_up_machines(const struct topo *t, const struct topo_up_opts *opts,
+                 char *dir, char **errp)
+{
+    const struct topo_machines *ms = opts->machines;
+    size_t n = ms->n;
+    struct progress p = { .on = opts->progress, .t0 = time_ms(),
+                          .phase_t0 = time_ms() };
+    struct topo_slice_plan plan = { 0 };
+    struct jsonrpc_client **clients = xcalloc(n, sizeof *clients);
+    json_t **calls = xcalloc(n, sizeof *calls);
+    int *part = xcalloc(t->n_sw ? t->n_sw : 1, sizeof *part);
+    size_t *ul_sw = xcalloc(n, sizeof *ul_sw);
+    struct topo_netns_host *nh = NULL;
+    json_t *record = NULL, *hosts, *jms;
+    char *prefix = xasprintf("topo-%s", opts->name);
+    int error;
+
+    if ((error = topo_partition(t, n, part, errp))) {
+        goto out_early;
+    }
+    for (size_t i = 0; i < t->n_links && !error; i++) {
+        const struct topo_link *l = &t->links[i];
+        for (size_t j = 0; j < i && part[l->a] != part[l->b]; j++) {
+            const struct topo_link *o = &t->links[j];
+            if ((part[o->a] == part[l->a] && part[o->b] == part[l->b])
+                || (part[o->a] == part[l->b] && part[o->b] == part[l->a])) {
+                *errp = xasprintf("links %s and %s are both cut between "
+                                  "machines %s and %s: one tunnel per pair "
+                                  "of machines for now (use more machines "
+                                  "or fewer)", o->name, l->name,
+                                  ms->m[part[l->a]].name,
+                                  ms->m[part[l->b]].name);
+                error = ENOTSUP;
+                break;
+            }
+        }
+    }
+    if (error) {
+        goto out_early;
+    }
+    for (size_t m = 0; m < n; m++) {
+        ul_sw[m] = SIZE_MAX;
+    }
+    for (size_t i = t->n_sw; i-- > 0;) {
+        ul_sw[part[i]] = i;
+    }
+
+    plan.mode = opts->slice == TOPO_SLICE_AUTO ? TOPO_SLICE_TREE : opts->slice;
+    record = record_new(t, opts, prefix, &plan);
+    hosts = json_object_get(record, "hosts");
+    jms = json_array();
+    for (size_t m = 0; m < n; m++) {
+        json_t *sws = json_array();
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}",
+                              "name", ms->m[m].name, "socket",
+                              ms->m[m].socket, "underlay", ms->m[m].underlay,
+                              "ip", ms->m[m].ip, "switches", sws);
+        if (ms->m[m].netns) {
+            json_object_set_new(o, "netns", json_string(ms->m[m].netns));
+        }
+        json_array_append_new(sws, json_string(t->sw[ul_sw[m]].name));
+        for (size_t i = 0; i < t->n_sw; i++) {
+            if ((size_t) part[i] == m && i != ul_sw[m]) {
+                json_array_append_new(sws, json_string(t->sw[i].name));
+            }
+        }
+        json_array_append_new(jms, o);
+    }
+    json_object_set_new(record, "machines", jms);
+    for (size_t i = 0; i < t->n_hosts; i++) {
+        json_object_set_new(json_array_get(hosts, i), "machine", json_string(
+            ms->m[part[t->hosts[i].sw]].name));
+    }
+    for (size_t m = 0; m < n && !error; m++) {
+        if ((error = jsonrpc_client_open(ms->m[m].socket, &clients[m]))) {
+            *errp = xasprintf("machine %s: lamina-switchd on %s: %s",
+                              ms->m[m].name, ms->m[m].socket,
+                              strerror(error));
+        }
+    }
+    if (error) {
+        goto out_early;
+    }
+    nh = hosts_netns_check(t, hosts, errp, &error);
+    if (error || (error = run_dir_write(dir, t, record, errp))) {
+        goto out_early;
+    }
+
+    /* The hosts of each machine, their veths into its namespace. */
+    for (size_t m = 0; m < n && !error; m++) {
+        struct topo_netns_host *mine = xcalloc(t->n_hosts + 1, sizeof *mine);
+        size_t k = 0, n_made;
+
+        for (size_t i = 0; i < t->n_hosts; i++) {
+            if ((size_t) part[t->hosts[i].sw] == m) {
+                mine[k++] = nh[i];
+            }
+        }
+        error = topo_netns_make_hosts_in(mine, k, ms->m[m].netns,
+                                         netns_progress, &p, &n_made, errp);
+        free(mine);
+    }
+    for (size_t m = 0; m < n && !error; m++) {
+        char *phase = xasprintf("machine %s", ms->m[m].name);
+        error = rpc_run(clients[m], machine_build_calls(t, ms, part, m,
+                                                        ul_sw[m], hosts),
+                        &p, phase, errp);
+        free(phase);
+    }
+    if (error) {
+        goto out;
+    }
+    topo_slice_plan(t, opts->slice, t->n_sw && opts->slice != TOPO_SLICE_TREE
+                    && opts->slice != TOPO_SLICE_NONE
+                    && probe_split_horizon(clients[0], t->sw[ul_sw[0]].name),
+                    &plan);
+    if (plan.mode != TOPO_SLICE_NONE) {
+        for (size_t m = 0; m < n; m++) {
+            calls[m] = json_array();
+        }
+        machines_slice_calls(t, part, &plan, calls, n);
+        for (size_t m = 0; m < n; m++) {
+            char *phase = xasprintf("slice on %s", ms->m[m].name);
+            if (!error) {
+                error = rpc_run(clients[m], calls[m], &p, phase, errp);
+            } else {
+                json_decref(calls[m]);
+            }
+            free(phase);
+        }
+    }
+    if (!error) {
+        error = record_finish(dir, record, &plan, errp);
+    }
+
+out:
+    if (error && !opts->keep_on_error) {
+        char *derr = NULL;
+        topo_down(opts->name, NULL, &derr);
+        free(derr);
+    }
+    if (!error && opts->summary) {
+        fprintf(stderr, "topology %s up on %zu machines in %.2f s: %zu "
+                "switches, %zu links (%zu cut: tunnels), %zu hosts; default "
+                "slice: %s, %zu virtual links\n", opts->name, n,
+                (time_ms() - p.t0) / 1000.0, t->n_sw, t->n_links,
+                topo_partition_cut(t, part), t->n_hosts,
+                topo_slice_mode_name(plan.mode), plan.n_vlinks);
+    }
+out_early:
+    for (size_t m = 0; m < n; m++) {
+        jsonrpc_client_close(clients[m]);
+    }
+    topo_slice_plan_destroy(&plan);
+    json_decref(record);
+    free(clients);
+    free(calls);
+    free(part);
+    free(ul_sw);
+    free(nh);
+    free(prefix);
+    return error;
+}
+
+/* Deletes from each machine's daemon what `up` added there (record
+ * 'record', topology 't' of the run directory), reporting failures on
+ * 'log'.  Returns the number of machines that could not be cleaned. */
+static size_t
+down_machines(const json_t *record, const struct topo *t, FILE *log)
+{
+    const json_t *jms = json_object_get(record, "machines"), *jm;
+    size_t m, n_bad = 0;
+
+    json_array_foreach(jms, m, jm) {
+        const char *mname = json_string_value(json_object_get(jm, "name"));
+        const char *sock = json_string_value(json_object_get(jm, "socket"));
+        const json_t *sws = json_object_get(jm, "switches");
+        bool *mine = xcalloc(t ? t->n_sw + 1 : 1, sizeof *mine);
+        struct jsonrpc_client *client = NULL;
+        json_t *calls = json_array(), *answers = NULL, *a;
+        struct jsonrpc_error err = { 0 };
+        size_t i;
+
+        for (i = 0; t && i < t->n_sw; i++) {
+            const json_t *s;
+            size_t k;
+            json_array_foreach(sws, k, s) {
+                mine[i] |= !strcmp(json_string_value(s), t->sw[i].name);
+            }
+        }
+        json_array_append_new(calls, call_new("slice.del", json_pack(
+            "{s:s}", "name", TOPO_SLICE_NAME)));
+        for (i = 0; t && i < t->n_links; i++) {
+            const struct topo_link *l = &t->links[i];
+            if (mine[l->a] && mine[l->b]) {
+                json_array_append_new(calls, call_new("link.del", json_pack(
+                    "{s:s}", "name", l->name)));
+            } else if (mine[l->a] || mine[l->b]) {
+                size_t sw = mine[l->a] ? l->a : l->b;
+                char *port = link_port_at(t, i, sw);
+                json_array_append_new(calls, call_new("port.del", json_pack(
+                    "{s:s, s:s}", "switch", t->sw[sw].name, "name", port)));
+                free(port);
+            }
+        }
+        for (i = 0; t && i < t->n_hosts; i++) {
+            if (mine[t->hosts[i].sw]) {
+                json_array_append_new(calls, call_new("port.del", json_pack(
+                    "{s:s, s:s}", "switch", t->sw[t->hosts[i].sw].name,
+                    "name", t->hosts[i].name)));
+            }
+        }
+        if (json_array_size(sws)) {
+            json_array_append_new(calls, call_new("port.del", json_pack(
+                "{s:s, s:s}", "switch", json_string_value(
+                    json_array_get(sws, 0)), "name", "ul")));
+        }
+        for (i = json_array_size(sws); i-- > 0;) {
+            json_array_append_new(calls, call_new("switch.del", json_pack(
+                "{s:O}", "name", json_array_get(sws, i))));
+        }
+        if (jsonrpc_client_open(sock, &client)
+            || jsonrpc_client_batch(client, calls, RPC_TIMEOUT_MS, &answers,
+                                    &err)) {
+            say(log, "machine %s: lamina-switchd on %s does not answer: "
+                "nothing removed there\n", mname, sock);
+            n_bad++;
+        }
+        json_array_foreach(answers, i, a) {
+            const json_t *e = json_object_get(a, "error");
+            if (e) {
+                char *d = call_desc(json_array_get(calls, i));
+                say(log, "machine %s: %s: %s\n", mname, d,
+                    json_string_value(json_object_get(e, "message")));
+                free(d);
+            }
+        }
+        say(log, "machine %s: removed what topology %s had there\n", mname,
+            json_string_value(json_object_get(record, "name")));
+        jsonrpc_error_clear(&err);
+        jsonrpc_client_close(client);
+        json_decref(answers);
+        json_decref(calls);
+        free(mine);
+    }
+    return n_bad;
 }
 
 /* ---- down ------------------------------------------------------------- */
@@ -756,19 +1380,6 @@ rm_rf(const char *path)
     rmdir(path);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-say(FILE *log, const char *fmt, ...)
-{
-    va_list args;
-
-    if (log) {
-        va_start(args, fmt);
-        vfprintf(log, fmt, args);
-        va_end(args);
-        fflush(log);
-    }
-}
-
 int
 topo_down(const char *name, FILE *log, char **errp)
 {
@@ -779,7 +1390,7 @@ topo_down(const char *name, FILE *log, char **errp)
     const char *prefix;
     char *fallback_prefix = xasprintf("topo-%s", name);
     uint64_t t0 = time_ms();
-    size_t i, n_left = 0;
+    size_t i, n_left = 0, n_bad_machines = 0;
     pid_t pid;
     int error = 0;
 
@@ -798,6 +1409,21 @@ topo_down(const char *name, FILE *log, char **errp)
     prefix = json_string_value(json_object_get(record, "dpdk_prefix"));
     if (!prefix) {
         prefix = fallback_prefix;
+    }
+
+    /* Across machines: what up added to each machine's daemon, first. */
+    if (json_object_get(record, "machines")) {
+        char *tpath = run_path(dir, "topology"), *terr = NULL;
+        struct topo *t = NULL;
+
+        if (topo_parse_file(tpath, &t, &terr)) {
+            say(log, "warning: %s: %s; removing only the slices and "
+                "switches\n", tpath, terr);
+            free(terr);
+        }
+        n_bad_machines = down_machines(record, t, log);
+        topo_destroy(t);
+        free(tpath);
     }
 
     /* The daemon first: it holds the switch ends of the veths. */
@@ -852,7 +1478,12 @@ topo_down(const char *name, FILE *log, char **errp)
         n_left += (veth && topo_netns_if_exists(veth))
                   + (ns && topo_netns_exists(ns));
     }
-    if (n_left || !access(dir, F_OK)) {
+    if (n_bad_machines) {
+        *errp = xasprintf("topology %s: %zu machines did not answer; their "
+                          "daemons may still hold its switches", name,
+                          n_bad_machines);
+        error = EHOSTUNREACH;
+    } else if (n_left || !access(dir, F_OK)) {
         *errp = xasprintf("topology %s: %zu namespaces or veths could not be "
                           "removed", name, n_left);
         error = EBUSY;
@@ -996,14 +1627,182 @@ topo_run_host(const struct topo_run *run, const char *name)
     return NULL;
 }
 
+/* The machine (of record member 'machines') that holds switch 'sw'. */
+static const char *
+machine_of_switch(const json_t *machines, const char *sw)
+{
+    const json_t *m, *s;
+    size_t i, k;
+
+    json_array_foreach(machines, i, m) {
+        json_array_foreach(json_object_get(m, "switches"), k, s) {
+            if (!strcmp(json_string_value(s), sw)) {
+                return json_string_value(json_object_get(m, "name"));
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The links and ports of every machine's daemon, in one list each;
+ * '*alive' false if one does not answer. */
+static void
+machines_lists(const json_t *machines, json_t **links, json_t **ports,
+               bool *alive)
+{
+    const json_t *m;
+    size_t i;
+
+    *links = json_array();
+    *ports = json_array();
+    *alive = true;
+    json_array_foreach(machines, i, m) {
+        const char *sock = json_string_value(json_object_get(m, "socket"));
+        struct jsonrpc_client *client;
+        json_t *l = NULL, *p = NULL;
+        char *err = NULL;
+
+        if (jsonrpc_client_open(sock, &client)) {
+            *alive = false;
+            continue;
+        }
+        if (rpc_call(client, "link.list", NULL, &l, &err)
+            || rpc_call(client, "port.list", NULL, &p, &err)) {
+            free(err);
+            *alive = false;
+        }
+        json_array_extend(*links, l);
+        json_array_extend(*ports, p);
+        json_decref(l);
+        json_decref(p);
+        jsonrpc_client_close(client);
+    }
+}
+
+/* Calls 'method' with 'params' (consumed) on the daemon of the machine
+ * holding switch 'sw' of 'run'. */
+static int
+machine_call(const struct topo_run *run, const char *sw, const char *method,
+             json_t *params, json_t **result, char **errp)
+{
+    const json_t *m, *s;
+    size_t i, k;
+
+    json_array_foreach(json_object_get(run->record, "machines"), i, m) {
+        json_array_foreach(json_object_get(m, "switches"), k, s) {
+            if (!strcmp(json_string_value(s), sw)) {
+                const char *sock = json_string_value(json_object_get(
+                    m, "socket"));
+                struct jsonrpc_client *client;
+                int error = jsonrpc_client_open(sock, &client);
+
+                if (error) {
+                    json_decref(params);
+                    *errp = xasprintf("machine %s: lamina-switchd on %s: %s",
+                                      json_string_value(json_object_get(
+                                          m, "name")), sock, strerror(error));
+                    return error;
+                }
+                error = rpc_call(client, method, params, result, errp);
+                jsonrpc_client_close(client);
+                return error;
+            }
+        }
+    }
+    json_decref(params);
+    *errp = xasprintf("topology %s: no machine holds switch %s", run->name,
+                      sw);
+    return ENOENT;
+}
+
+/* topo_run_call() of a topology across machines: a port's call goes to
+ * its switch's machine; link.set of a link inside a machine to that
+ * machine, of a cut link to the tunnel port at each end (port.set, the
+ * same settings: each direction crosses one of them); link.list gathers
+ * every machine's links. */
+static int
+machines_call(const struct topo_run *run, const char *method,
+              json_t *params, json_t **result, char **errp)
+{
+    const json_t *machines = json_object_get(run->record, "machines");
+    const char *sw = json_string_value(json_object_get(params, "switch"));
+    const struct topo *t = run->t;
+    int error = 0;
+
+    if (!strcmp(method, "link.list") || !strcmp(method, "port.list")) {
+        json_t *links, *ports;
+        bool alive;
+
+        json_decref(params);
+        machines_lists(machines, &links, &ports, &alive);
+        *result = !strcmp(method, "link.list") ? links : ports;
+        json_decref(!strcmp(method, "link.list") ? ports : links);
+        if (!alive) {
+            json_decref(*result);
+            *result = NULL;
+            *errp = xasprintf("topology %s: a machine's lamina-switchd does "
+                              "not answer", run->name);
+            return EHOSTUNREACH;
+        }
+        return 0;
+    }
+    if (sw) {
+        return machine_call(run, sw, method, params, result, errp);
+    }
+    if (!strcmp(method, "link.set")) {
+        const char *name = json_string_value(json_object_get(params, "name"));
+        size_t i;
+
+        for (i = 0; i < t->n_links && strcmp(t->links[i].name, name); i++) {
+            continue;
+        }
+        if (i < t->n_links) {
+            const struct topo_link *l = &t->links[i];
+            const char *ma = machine_of_switch(machines, t->sw[l->a].name);
+            const char *mb = machine_of_switch(machines, t->sw[l->b].name);
+
+            if (ma && mb && !strcmp(ma, mb)) {
+                return machine_call(run, t->sw[l->a].name, method, params,
+                                    result, errp);
+            }
+            for (int end = 0; end < 2 && !error; end++) {
+                size_t at = end ? l->b : l->a;
+                char *port = link_port_at(t, i, at);
+                json_t *pp = json_deep_copy(params);
+
+                json_object_del(pp, "name");
+                json_object_set_new(pp, "switch",
+                                    json_string(t->sw[at].name));
+                json_object_set_new(pp, "name", json_string(port));
+                free(port);
+                error = machine_call(run, t->sw[at].name, "port.set", pp,
+                                     NULL, errp);
+            }
+            json_decref(params);
+            if (!error && result) {
+                *result = json_object();
+            }
+            return error;
+        }
+    }
+    json_decref(params);
+    *errp = xasprintf("topology %s runs across machines: %s does not work "
+                      "across machines", run->name, method);
+    return ENOTSUP;
+}
+
 int
 topo_run_call(const struct topo_run *run, const char *method,
               json_t *params, json_t **result, char **errp)
 {
     struct jsonrpc_client *client;
-    int error = jsonrpc_client_open(run->socket, &client);
+    int error;
 
     *errp = NULL;
+    if (json_object_get(run->record, "machines")) {
+        return machines_call(run, method, params, result, errp);
+    }
+    error = jsonrpc_client_open(run->socket, &client);
     if (error) {
         json_decref(params);
         *errp = xasprintf("topology %s: its lamina-switchd does not answer "
@@ -1017,6 +1816,44 @@ topo_run_call(const struct topo_run *run, const char *method,
     return error;
 }
 
+/* If link 'i' of 'run' is cut between machines, sets the live rate,
+ * delay, loss and state of status entry 'o' from its tunnel port at the
+ * 'a' end (of 'ports', every machine's port.list). */
+static void
+cut_link_live(const struct topo_run *run, size_t i, const json_t *ports,
+              json_t *o)
+{
+    const struct topo *t = run->t;
+    const struct topo_link *l = &t->links[i];
+    const json_t *machines = json_object_get(run->record, "machines");
+    const char *ma = machine_of_switch(machines, t->sw[l->a].name);
+    const char *mb = machine_of_switch(machines, t->sw[l->b].name);
+    char *port = link_port_at(t, i, l->a);
+    const json_t *p;
+    size_t k;
+
+    json_array_foreach(ports, k, p) {
+        if (ma && mb && strcmp(ma, mb)
+            && !strcmp(json_string_value(json_object_get(p, "switch")),
+                       t->sw[l->a].name)
+            && !strcmp(json_string_value(json_object_get(p, "name")), port)) {
+            static const char *keys[] = { "rate_bps", "delay_us",
+                                          "loss_ppm" };
+            const json_t *up = json_object_get(p, "up");
+
+            for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
+                json_t *v = json_object_get(p, keys[j]);
+                if (v) {
+                    json_object_set(o, keys[j], v);
+                }
+            }
+            json_object_set_new(o, "up", json_boolean(!up || json_is_true(up)));
+            json_object_set_new(o, "tunnel", json_true());
+        }
+    }
+    free(port);
+}
+
 json_t *
 topo_run_status(const struct topo_run *run)
 {
@@ -1025,9 +1862,12 @@ topo_run_status(const struct topo_run *run)
     char *pidf = run_path(run->dir, "switchd.pid"), *err = NULL;
     pid_t pid = daemon_pidfile_read(pidf);
     bool alive = pid > 0 && daemon_pid_has_arg(pid, run->socket);
+    const json_t *machines = json_object_get(run->record, "machines");
 
     free(pidf);
-    if (alive) {
+    if (machines) {
+        machines_lists(machines, &links, &ports, &alive);
+    } else if (alive) {
         if (topo_run_call(run, "link.list", NULL, &links, &err)) {
             free(err);
             err = NULL;
@@ -1049,11 +1889,19 @@ topo_run_status(const struct topo_run *run)
                     "vnodes", (json_int_t) run->plan.n_vnodes,
                     "vlinks", (json_int_t) run->plan.n_vlinks);
 
+    if (machines) {
+        json_object_set(out, "machines", (json_t *) machines);
+    }
     arr = json_array();
     for (size_t i = 0; i < t->n_sw; i++) {
         json_t *s = json_pack("{s:s, s:f, s:b}", "name", t->sw[i].name,
                               "cpu", t->sw[i].cpu, "default_slice_vnode",
                               (int) run->plan.vnode[i]);
+        const char *mname = machine_of_switch(machines, t->sw[i].name);
+
+        if (mname) {
+            json_object_set_new(s, "machine", json_string(mname));
+        }
         if (t->sw[i].label) {
             json_object_set_new(s, "label", json_string(t->sw[i].label));
         }
@@ -1092,6 +1940,9 @@ topo_run_status(const struct topo_run *run)
                     }
                 }
             }
+        }
+        if (machines) {
+            cut_link_live(run, i, ports, o);
         }
         json_array_append_new(arr, o);
     }

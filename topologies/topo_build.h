@@ -27,6 +27,23 @@
  * exists any more, so it also cleans up after a crash of the daemon or
  * of `up` itself.  The other commands (status, exec, link, dot, path)
  * find the topology through the record.
+ *
+ * Across machines
+ * ===============
+ *
+ * With a machines file, `up` makes no daemon: it splits the map over the
+ * machines' running lamina-switchd processes (topo_partition(), hosts
+ * with their switch), adds each machine's switches, links and host
+ * ports to its daemon, an underlay port "ul" on the machine's first
+ * switch, and for each cut link a tunnel port ("mplsudp:") on both ends
+ * with the link's rate, delay and loss.  Each default-slice virtual link
+ * crossing machines is split into a border piece at each end and a
+ * transit piece on each machine between, with one label per crossing,
+ * the same on both sides.  `down` deletes from each daemon what `up`
+ * added (and the host namespaces); the daemons keep running.  For now
+ * two machines share at most one cut link (one tunnel per pair of
+ * underlay addresses).  `link` of a cut link sets both its tunnel
+ * ports.
  */
 #ifndef LAMINA_TOPO_BUILD_H
 #define LAMINA_TOPO_BUILD_H 1
@@ -42,6 +59,31 @@ struct topo;
 
 #define TOPO_RUN_BASE "/run/lamina"
 
+/* One machine of `up --machines FILE`: a lamina-switchd that is already
+ * running, reached on its management socket, with the interface and
+ * address its switches use as the tunnels' underlay. */
+struct topo_machine {
+    char *name;
+    char *socket;               /* its JSON-RPC socket */
+    char *underlay;             /* interface, given as "afpacket:IF" */
+    char *ip;                   /* its underlay address (not the kernel's) */
+    char *netns;                /* named namespace of that daemon on this
+                                 * host, where the hosts' veths go; NULL:
+                                 * the caller's */
+};
+
+struct topo_machines {
+    struct topo_machine *m;
+    size_t n;
+};
+
+/* Reads a machines file: one machine a line, "NAME socket=PATH
+ * underlay=IF ip=ADDR [netns=NS]", '#' starts a comment.  Returns 0, or
+ * EINVAL / errno with '*errp' naming the file and line. */
+int topo_machines_parse_file(const char *path, struct topo_machines *,
+                             char **errp);
+void topo_machines_destroy(struct topo_machines *);
+
 struct topo_up_opts {
     const char *name;               /* the topology's run name */
     const char *netns_prefix;       /* prefix of namespace names; NULL: "" */
@@ -54,6 +96,9 @@ struct topo_up_opts {
     /* Passed to lamina-switchd as --metrics (its /metrics and live view,
      * laid out by the switches' coordinates), or NULL. */
     const char *metrics;
+    /* Several machines (topo_build.c, "Across machines"), or NULL: one
+     * lamina-switchd of the topology's own. */
+    const struct topo_machines *machines;
 };
 
 /* Hosts one topology may have (each is an AF_PACKET port and a

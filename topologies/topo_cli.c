@@ -51,6 +51,10 @@ topo_usage(FILE *out)
 "          [--rate R] [--hosts N] [--memory MB] [--quiet] [--keep-on-error]\n"
 "          [--metrics ADDR:PORT]   (the switch's Prometheus metrics and\n"
 "                           live view at http://ADDR:PORT/)\n"
+"          [--machines FILE]  split over the running lamina-switchd of each\n"
+"                           machine of FILE (lines: NAME socket=PATH\n"
+"                           underlay=IF ip=ADDR [netns=NS]), cut links as\n"
+"                           MPLS-in-UDP tunnels\n"
 "                           bring a topology up (FILE: topology file or .gml)\n"
 "  down [--name N]          remove everything it made\n"
 "  status [--name N] [--json]   switches, links, hosts (namespace, address)\n"
@@ -153,10 +157,13 @@ cmd_up(int argc, char *argv[])
         { "quiet", no_argument, NULL, 'q' },
         { "keep-on-error", no_argument, NULL, 'k' },
         { "metrics", required_argument, NULL, 'M' },
+        { "machines", required_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct topo_up_opts opts = { .progress = true, .summary = true };
+    struct topo_machines machines = { 0 };
+    const char *machines_file = NULL;
     struct topo_import_opts imp = { .host_per_switch = true,
                                     .max_hosts = topo_max_hosts() };
     struct topo *t;
@@ -187,6 +194,7 @@ cmd_up(int argc, char *argv[])
         case 'q': opts.progress = opts.summary = false; break;
         case 'k': opts.keep_on_error = true; break;
         case 'M': opts.metrics = optarg; break;
+        case 'X': machines_file = optarg; break;
         case 'h': topo_usage(stdout); return 0;
         default: return 2;
         }
@@ -195,7 +203,18 @@ cmd_up(int argc, char *argv[])
         return usage_error("up: expected one FILE");
     }
     opts.progress = opts.progress && isatty(STDERR_FILENO);
+    if (machines_file) {
+        if (opts.metrics) {
+            return usage_error("--metrics: not with --machines (each "
+                               "machine's daemon has its own)");
+        }
+        if (topo_machines_parse_file(machines_file, &machines, &err)) {
+            return fail_msg(err);
+        }
+        opts.machines = &machines;
+    }
     if ((error = topo_load(argv[optind], &imp, &t, &err))) {
+        topo_machines_destroy(&machines);
         return fail_msg(err);
     }
     if (!opts.name) {
@@ -204,6 +223,7 @@ cmd_up(int argc, char *argv[])
     }
     error = topo_up(t, &opts, &err);
     topo_destroy(t);
+    topo_machines_destroy(&machines);
     free(name);
     if (error) {
         return fail_msg(err);
@@ -440,18 +460,6 @@ static const struct cli_option link_set_options[] = {
     { "loss", "loss_ppm", CLI_LOSS },
 };
 
-/* Finds the link between switches 'a' and 'b' (the first if several). */
-static size_t
-find_link(const struct topo *t, size_t a, size_t b)
-{
-    for (size_t i = 0; i < t->n_links; i++) {
-        const struct topo_link *l = &t->links[i];
-        if ((l->a == a && l->b == b) || (l->a == b && l->b == a)) {
-            return i;
-        }
-    }
-    return SIZE_MAX;
-}
 
 static int
 cmd_link(int argc, char *argv[])
@@ -487,7 +495,7 @@ cmd_link(int argc, char *argv[])
     sa = topo_find_switch(run->t, a);
     sb = topo_find_switch(run->t, b);
     if (sa != SIZE_MAX && sb != SIZE_MAX) {
-        link = find_link(run->t, sa, sb);
+        link = topo_find_link(run->t, sa, sb);
         if (link == SIZE_MAX) {
             rc = fail_msg(xasprintf("topology %s has no link between %s and "
                                     "%s", run->name, a, b));
@@ -579,7 +587,7 @@ cmd_path(int argc, char *argv[])
         for (size_t i = 0; i < n; i++) {
             json_array_append_new(sws, json_string(run->t->sw[path[i]].name));
             if (i + 1 < n) {
-                size_t l = find_link(run->t, path[i], path[i + 1]);
+                size_t l = topo_find_link(run->t, path[i], path[i + 1]);
                 delay += run->t->links[l].props.delay_us;
                 json_array_append_new(links,
                                       json_string(run->t->links[l].name));

@@ -370,15 +370,50 @@ netns_setup_root_side(const struct topo_netns_host *hosts, size_t n,
     return 0;
 }
 
+/* Runs netns_setup_root_side() in the namespace open on 'fd' (a thread of
+ * its own moves there, the caller stays where it is). */
+struct root_side_job {
+    int fd;
+    const struct topo_netns_host *hosts;
+    size_t n;
+    int error;
+    char *err;
+};
+
+static void *
+root_side_thread(void *job_)
+{
+    struct root_side_job *job = job_;
+
+    if (setns(job->fd, CLONE_NEWNET) < 0) {
+        job->error = errno;
+        job->err = xasprintf("setns: %s", strerror(job->error));
+        return NULL;
+    }
+    job->error = netns_setup_root_side(job->hosts, job->n, &job->err);
+    return NULL;
+}
+
 int
 topo_netns_make_hosts(const struct topo_netns_host *hosts, size_t n,
                       topo_netns_progress *progress, void *aux,
                       size_t *n_made, char **errp)
 {
+    return topo_netns_make_hosts_in(hosts, n, NULL, progress, aux, n_made,
+                                    errp);
+}
+
+int
+topo_netns_make_hosts_in(const struct topo_netns_host *hosts, size_t n,
+                         const char *root_netns,
+                         topo_netns_progress *progress, void *aux,
+                         size_t *n_made, char **errp)
+{
     struct netns_job job = {
         .hosts = hosts, .n = n, .progress = progress, .aux = aux,
     };
     pthread_t thread;
+    char *root_path;
     int error;
 
     *n_made = 0;
@@ -389,12 +424,16 @@ topo_netns_make_hosts(const struct topo_netns_host *hosts, size_t n,
     if ((error = netns_prepare_dir(errp))) {
         return error;
     }
-    job.root_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    root_path = root_netns ? xasprintf(TOPO_NETNS_DIR "/%s", root_netns)
+                           : xstrdup("/proc/self/ns/net");
+    job.root_fd = open(root_path, O_RDONLY | O_CLOEXEC);
     if (job.root_fd < 0) {
         error = errno;
-        *errp = xasprintf("/proc/self/ns/net: %s", strerror(error));
+        *errp = xasprintf("%s: %s", root_path, strerror(error));
+        free(root_path);
         return error;
     }
+    free(root_path);
     /* A thread of its own: unshare(CLONE_NEWNET) moves only the caller,
      * and this thread never comes back to the original namespace. */
     error = pthread_create(&thread, NULL, netns_thread, &job);
@@ -404,11 +443,29 @@ topo_netns_make_hosts(const struct topo_netns_host *hosts, size_t n,
         return error;
     }
     pthread_join(thread, NULL);
-    close(job.root_fd);
     *n_made = job.n_made;
     if (job.error) {
+        close(job.root_fd);
         *errp = job.err;
         return job.error;
     }
-    return netns_setup_root_side(hosts, n, errp);
+    if (!root_netns) {
+        close(job.root_fd);
+        return netns_setup_root_side(hosts, n, errp);
+    }
+
+    struct root_side_job rj = { .fd = job.root_fd, .hosts = hosts, .n = n };
+    error = pthread_create(&thread, NULL, root_side_thread, &rj);
+    if (error) {
+        close(job.root_fd);
+        *errp = xasprintf("pthread_create: %s", strerror(error));
+        return error;
+    }
+    pthread_join(thread, NULL);
+    close(job.root_fd);
+    if (rj.error) {
+        *errp = xasprintf("namespace %s: %s", root_netns, rj.err);
+        free(rj.err);
+    }
+    return rj.error;
 }

@@ -64,6 +64,14 @@ int topo_netns_make_hosts(const struct topo_netns_host *hosts, size_t n,
                           topo_netns_progress *, void *aux, size_t *n_made,
                           char **errp);
 
+/* The same, with the other end of each veth in named namespace
+ * 'root_netns' (NULL: the caller's), e.g. that of a lamina-switchd
+ * standing for another machine. */
+int topo_netns_make_hosts_in(const struct topo_netns_host *hosts, size_t n,
+                             const char *root_netns,
+                             topo_netns_progress *, void *aux,
+                             size_t *n_made, char **errp);
+
 /* True if a namespace named 'name' exists in /run/netns. */
 bool topo_netns_exists(const char *name);
 

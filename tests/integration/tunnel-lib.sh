@@ -27,6 +27,20 @@ tunl() {
     "$LT_BUILD/cli/lamina" --socket "$LT_DIR/$m.sock" "$@"
 }
 
+# tun_bridge_underlay M...: machine M's interface "ul" (MAC
+# 02:00:00:00:0<i>:aa for the i-th machine, from 1) on bridge br0 in
+# namespace net (the namespaces exist already).
+tun_bridge_underlay() {
+    local m i=1
+    for m in "$@"; do
+        veth_link "$m" ul "02:00:00:00:0$i:aa" - net "u$m" "02:00:00:00:0$i:bb" -
+        i=$((i + 1))
+    done
+    nsx net ip link add br0 type bridge || fail "bridge"
+    for m in "$@"; do nsx net ip link set "u$m" master br0 || fail "bridge port u$m"; done
+    nsx net ip link set br0 up
+}
+
 # tun_machine M LOCAL REMOTE: switch sM with host port, underlay, tunnel,
 # and slice green's vnode, access vport and border vlink.
 tun_machine() {

@@ -13,14 +13,7 @@
 lt_init tunnel-three 90
 
 for n in ma mb mc ha hc net; do ns_add "$n"; done
-i=1
-for m in ma mb mc; do
-    veth_link "$m" ul "02:00:00:00:0$i:aa" - net "u$m" "02:00:00:00:0$i:bb" -
-    i=$((i + 1))
-done
-nsx net ip link add br0 type bridge || fail "bridge"
-for m in ma mb mc; do nsx net ip link set "u$m" master br0 || fail "bridge port u$m"; done
-nsx net ip link set br0 up
+tun_bridge_underlay ma mb mc
 veth_link ha eth0 02:00:00:00:01:01 10.1.0.1/24 ma host 02:00:00:00:01:fe -
 veth_link hc eth0 02:00:00:00:03:01 10.1.0.3/24 mc host 02:00:00:00:03:fe -
 for m in ma mb mc; do tun_switchd "$m"; done

@@ -1,0 +1,116 @@
+#!/bin/bash
+# topo-machines: `lamina topo up MAP --machines FILE` splits ring6 over
+# three "machines" (namespaces ma, mb, mc, each with its own
+# lamina-switchd, on one underlay: a Linux bridge in namespace net).
+#
+#   - status names each switch's machine, and all three daemons answer;
+#   - some default-slice virtual links transit a third machine (a piece
+#     with border_in and border there);
+#   - every host reaches every other across the cut links (MPLS-in-UDP
+#     tunnels);
+#   - the cut links keep their emulated delay: h1 - h4's round trip is at
+#     least 90% of the one `topo path` computes;
+#   - only ARP and MPLS-in-UDP cross the underlay;
+#   - a cut link set to 5 ms delays both ways (RTT >= 10 ms), taken down
+#     cuts its two hosts apart, up joins them again; status follows;
+#   - `topo down` leaves the daemons running and empty, and no namespace.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel-lib.sh"
+lt_init topo-machines 60
+
+LAMINA_BIN=$LT_BUILD/cli/lamina
+NAME=${LT_PREFIX}tm
+NSP=$LT_PREFIX-
+[ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
+topo() { "$LAMINA_BIN" topo "$@"; }
+trap 'rc=$?; topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
+
+for n in ma mb mc net; do ns_add "$n"; done
+tun_bridge_underlay ma mb mc
+for m in ma mb mc; do tun_switchd "$m"; done
+i=1
+for m in ma mb mc; do
+    echo "$m socket=$LT_DIR/$m.sock underlay=ul ip=192.0.2.$i netns=$(ns "$m")  # machine $i"
+    i=$((i + 1))
+done >"$LT_DIR/machines"
+
+capture_start net br0 "$LT_DIR/underlay.pcap"
+topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" \
+    --netns-prefix "$NSP" --machines "$LT_DIR/machines" || fail "topo up --machines"
+topo status --name "$NAME" --json >"$LT_DIR/status.json" || fail "topo status"
+python3 - "$LT_DIR/status.json" <<'PY' || fail "status: $(cat "$LT_DIR/status.json")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["daemon"]["running"], "not every machine answers"
+machines = {s["name"]: s["machine"] for s in st["switches"]}
+assert sorted(set(machines.values())) == ["ma", "mb", "mc"], machines
+assert len(st["links"]) == 6
+PY
+for m in ma mb mc; do
+    [ "$(tunl "$m" --json switch list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
+        fail "machine $m does not hold 2 switches"
+done
+
+# The default slice's virtual links across machines: border pieces at
+# the ends, and transit pieces (border_in and border) in between.
+transit=0
+for m in ma mb mc; do
+    n=$(tunl "$m" --json vlink list default |
+        python3 -c 'import json,sys; print(sum(1 for v in json.load(sys.stdin) if "border_in" in v and "border" in v))') ||
+        fail "vlink list on $m"
+    transit=$((transit + n))
+done
+info "$transit transit pieces of virtual links"
+[ "$transit" -ge 1 ] || fail "no virtual link transits a machine: the test no longer covers transit"
+wait_for "topo exec --name $NAME h1 ping -c 1 -W 1 10.0.0.4" 20 || fail "h1 cannot reach h4"
+for src in 1 2 3; do
+    for dst in 1 2 3 4 5 6; do
+        [ "$src" = "$dst" ] && continue
+        topo exec --name "$NAME" "h$src" ping -c 2 -i 0.2 -W 1 "10.0.0.$dst" >/dev/null ||
+            fail "h$src cannot reach h$dst across machines"
+    done
+done
+info "h1..h3 reach every host"
+
+want_us=$(topo path --name "$NAME" h1 h4 --json | json_get rtt_us) || fail "topo path"
+topo exec --name "$NAME" h1 ping -c 5 -i 0.2 -W 1 10.0.0.4 >"$LT_DIR/ping.txt" || fail "h1 - h4 lost pings"
+got_us=$(grep -o 'time=[0-9.]*' "$LT_DIR/ping.txt" | cut -d= -f2 | sort -n |
+         awk '{v[NR] = $1} END {printf "%d", v[int((NR + 1) / 2)] * 1000}')
+info "h1 - h4 RTT median $got_us us, emulated $want_us us"
+awk -v g="$got_us" -v w="$want_us" 'BEGIN {exit !(g >= 0.9 * w)}' ||
+    fail "RTT $got_us us is below the emulated $want_us us: a tunnel lost its link's delay"
+capture_stop
+other=$(tun_pcap_count "$LT_DIR/underlay.pcap" not arp and not udp dst port 6635)
+tunnelled=$(tun_pcap_count "$LT_DIR/underlay.pcap" udp dst port 6635)
+info "underlay: $tunnelled MPLS-in-UDP datagrams, $other other frames"
+[ "$tunnelled" -ge 20 ] || fail "only $tunnelled datagrams on the underlay"
+[ "$other" -eq 0 ] || fail "$other frames on the underlay are neither ARP nor tunnels"
+
+# --- a cut link (a tunnel pair) changed and taken down at runtime
+CUT=$(topo status --name "$NAME" --json |
+      python3 -c 'import json,sys; print([l["name"] for l in json.load(sys.stdin)["links"] if l.get("tunnel")][0])') ||
+    fail "status shows no cut link"
+A=${CUT%-*}; B=${CUT#*-}; HA=h${A#s}; HB=h${B#s}; IPB=10.0.0.${B#s}
+topo link --name "$NAME" "$A" "$B" set delay=5ms || fail "topo link $A $B set delay=5ms"
+topo exec --name "$NAME" "$HA" ping -c 3 -i 0.2 -W 2 "$IPB" >"$LT_DIR/ping5.txt" || fail "$HA - $HB lost pings"
+min_ms=$(grep -o 'time=[0-9.]*' "$LT_DIR/ping5.txt" | cut -d= -f2 | sort -n | head -1)
+info "cut link $CUT at delay 5 ms: $HA - $HB RTT min $min_ms ms"
+awk -v m="$min_ms" 'BEGIN {exit !(m >= 9.5)}' || fail "RTT $min_ms ms over $CUT at 5 ms each way"
+[ "$(topo status --name "$NAME" --json | python3 -c 'import json,sys,os; print([l["delay_us"] for l in json.load(sys.stdin)["links"] if l["name"] == sys.argv[1]][0])' "$CUT")" = 5000 ] ||
+    fail "status does not show $CUT at 5 ms"
+topo link --name "$NAME" "$A" "$B" down || fail "topo link $A $B down"
+topo status --name "$NAME" | grep -E "^$CUT " | grep -q DOWN || fail "status does not show $CUT down"
+if topo exec --name "$NAME" "$HA" ping -c 2 -i 0.3 -W 1 "$IPB" >/dev/null; then
+    fail "$HA still reaches $HB with $CUT down"
+fi
+topo link --name "$NAME" "$A" "$B" up || fail "topo link $A $B up"
+wait_for "topo exec --name $NAME $HA ping -c 1 -W 1 $IPB" 10 || fail "$HA does not reach $HB after $CUT came back"
+info "cut link $CUT: set, down and up across machines"
+
+topo down --name "$NAME" || fail "topo down"
+for m in ma mb mc; do
+    [ "$(tunl "$m" --json switch list)" = "[]" ] || fail "machine $m still holds: $(tunl "$m" switch list)"
+done
+ip netns list | grep -q "^${NSP}h" && fail "host namespaces left"
+[ -e "/run/lamina/topo-$NAME" ] && fail "run directory left"
+pass
