@@ -301,7 +301,7 @@ do_send(const struct send_opts *o)
         for (uint64_t i = 0; i < n; i++) {
             uint64_t s = seq + i;
             memcpy(frames[i] + seq_off, &s, sizeof s);
-            if (o->vlan_hi > o->vlan) {
+            if (o->vlan >= 0 && o->vlan_hi > o->vlan) {
                 int vid = o->vlan + (int) (s % (uint64_t) (o->vlan_hi - o->vlan + 1));
                 frames[i][14] = (vid >> 8) & 0x0f;
                 frames[i][15] = vid & 0xff;

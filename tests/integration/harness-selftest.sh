@@ -44,6 +44,27 @@ for h in h1 h2; do
 done
 info "ping and captures fine"
 
+# lamina-gen, which other tests count with: a receiver filtering on a
+# payload tag sees the tagged frames (untagged and tagged), not the others.
+# The receiver listens longer than the sender sends (150 frames over 1.5 s),
+# so however late it starts it counts most of them.
+gen_count() {   # gen_count TAG SEND-ARGS...: frames h2 counts with TAG
+    local tag=$1
+    shift
+    nsx h2 "$LT_BUILD/tools/lamina-gen" recv --iface eth0 --duration 3 \
+        --tag "$tag" --json >"$LT_DIR/gen.json" &
+    local rpid=$!
+    nsx h1 "$LT_BUILD/tools/lamina-gen" send --iface eth0 \
+        --dst-mac 02:00:00:00:00:02 --src-mac 02:00:00:00:00:01 --rate 100 \
+        --size 100 --duration 1.5 "$@" >/dev/null || fail "lamina-gen send $*"
+    wait "$rpid" || fail "lamina-gen recv"
+    jq -r .packets "$LT_DIR/gen.json"
+}
+[ "$(gen_count abc --payload-tag abc)" -ge 100 ] || fail "lamina-gen: tagged payload not counted"
+[ "$(gen_count abc --payload-tag abc --vlan 7-9)" -ge 100 ] || fail "lamina-gen: tagged payload in VLAN frames not counted"
+[ "$(gen_count abc --payload-tag xyz)" -eq 0 ] || fail "lamina-gen: another tag counted"
+info "lamina-gen counts by payload tag"
+
 wait_for "false" 0.2 && fail "wait_for accepted a false condition"
 wait_for "true" 1 || fail "wait_for refused a true condition"
 
