@@ -46,6 +46,7 @@ unit: build
 
 bench: build hugepages
 	@scripts/bench.sh $(BUILD)
+	@scripts/bench-traffic.sh $(BUILD)
 	@scripts/bench-ebpf.sh $(BUILD)
 	@scripts/bench-scale.sh $(BUILD)
 	@$(BUILD)/broker/bench-admit

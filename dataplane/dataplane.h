@@ -75,6 +75,9 @@ struct dp_error {
 #define DP_MPLS_LABEL_MIN 16            /* 0..15 are reserved */
 #define DP_MPLS_LABEL_MAX 0xfffff
 
+/* Packet buffers in the pool when dp_params.n_mbufs is 0. */
+#define DP_DEFAULT_MBUFS 32768
+
 /* Process-wide parameters, given once to dp_init(). */
 struct dp_params {
     unsigned int n_mbufs;               /* 0: a default sized for tests */

@@ -7,6 +7,13 @@
 # (bench_lamina; its configuration is lamina_configure) and Open vSwitch's
 # DPDK datapath (bench_ovs; its flows are ovs_flows).  Each bench_* sets
 # $result to Mpps and returns 0, 2 if skipped, else 1.
+#
+# The two ports are $port0 and $port1 (EAL device arguments), net_null by
+# default.  bench_traffic MACS SIZE [FRAMES] [FLOWS] [VLANS] makes them
+# net_pcap ports that replay lamina-pcapgen's files in a loop instead
+# (rx_pcap=FILE,infinite_rx=1; transmitted packets are dropped by the
+# driver), the same files for every contender: traffic of many distinct
+# addresses rather than net_null's one all-zero frame.
 set -u
 
 build=${1:-build}
@@ -23,6 +30,12 @@ work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
 pids=()
 netns=""
 prefixes=()
+port0=net_null0
+port1=net_null1
+# Packet buffers each contender needs: the pcap driver holds one per frame
+# of its file for the whole run.
+bench_mbufs=32768
+trafdir=""
 
 log() { echo "bench: $*" >&2; }
 
@@ -54,7 +67,7 @@ cleanup() {
     prefixes=()
     rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'cleanup; [ -n "$trafdir" ] && rm -rf "$trafdir"' EXIT
 trap 'exit 130' INT TERM
 
 # Memory: hugepages if scripts/hugepages.sh could reserve enough, otherwise
@@ -106,6 +119,50 @@ wait_for_text() {
     return 1
 }
 
+# bench_traffic MACS SIZE [FRAMES] [FLOWS] [VLANS]: writes the two sides'
+# pcaps (SIZE 64, imix or bytes; see tools/lamina-pcapgen.c) and points
+# $port0 / $port1 at them.  Prints the generator's JSON line on stderr.
+bench_traffic() {
+    local macs=$1 size=$2 frames=${3:-$1} flows=${4:-} vlans=${5:-} gen=$build/tools/lamina-pcapgen
+    local args=(--macs "$macs" --frames "$frames" --size "$size")
+    [ -x "$gen" ] || { log "no $gen (build first)"; return 1; }
+    [ -n "$flows" ] && args+=(--flows "$flows")
+    [ -n "$vlans" ] && args+=(--vlans "$vlans")
+    [ -n "$trafdir" ] || trafdir=$(mktemp -d "/tmp/lamina-traffic.$tag.XXXXXX")
+    "$gen" --out-a "$trafdir/a.pcap" --out-b "$trafdir/b.pcap" "${args[@]}" |
+        sed 's/^/bench: traffic: /' >&2 || return 1
+    port0="net_pcap0,rx_pcap=$trafdir/a.pcap,infinite_rx=1"
+    port1="net_pcap1,rx_pcap=$trafdir/b.pcap,infinite_rx=1"
+    bench_mbufs=$((2 * frames + 32768))
+}
+
+# bench_contenders [HOOK]: runs each contender of $ONLY in turn, each in a
+# fresh $work (HOOK NAME, if given, runs first, e.g. to write the rules
+# into $work); sets the variable named after it ($testpmd, $lamina, $ovs)
+# to its Mpps, or to null when it was skipped or failed.
+bench_contenders() {
+    local hook=${1:-} b rc
+    for b in $ONLY; do
+        printf -v "$b" '%s' null
+        [ -n "$hook" ] && "$hook" "$b"
+        result=""
+        bench_"$b"; rc=$?
+        cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
+        case $rc in
+        0) printf -v "$b" '%s' "$result" ;;
+        2) ;;
+        *) log "$b: failed" ;;
+        esac
+    done
+}
+
+# bench_ratio A B: A / B with 3 decimals, or null when either is null or B
+# is 0.
+bench_ratio() {
+    if [ "$1" = null ] || [ "$2" = null ]; then echo null; return; fi
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "null" }'
+}
+
 # ---------------------------------------------------------------- testpmd
 # Interactive testpmd driven through a fifo: we send commands and read the
 # answers from its log, so the counters are read at the moment we choose.
@@ -133,8 +190,9 @@ bench_testpmd() {
     mkfifo "$work/testpmd.in"
     # shellcheck disable=SC2086
     stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
-        --vdev net_null0 --vdev net_null1 -- \
+        --vdev "$port0" --vdev "$port1" -- \
         -i --nb-cores=1 --forward-mode=mac --no-mlockall \
+        --total-num-mbufs="$bench_mbufs" \
         <"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
     pids+=($!)
     local pid=$!
@@ -159,7 +217,7 @@ lamina_sock=""
 # with its --socket).
 lamina_configure() {
     local l=$1
-    $l switch add s1 && $l port add s1 n0 net_null0 && $l port add s1 n1 net_null1 &&
+    $l switch add s1 && $l port add s1 n0 "$port0" && $l port add s1 n1 "$port1" &&
     $l slice add red && $l vnode add red s1 &&
     $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1
 }
@@ -181,7 +239,8 @@ bench_lamina() {
     prefixes+=("$prefix")
     lamina_sock=$work/lamina.sock
     # shellcheck disable=SC2086
-    "$daemon" --socket "$lamina_sock" --state "$work/lamina.state" --no-restore -- \
+    "$daemon" --socket "$lamina_sock" --state "$work/lamina.state" --no-restore \
+        --mbufs "$bench_mbufs" -- \
         -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
         >"$work/lamina.log" 2>&1 &
     pids+=($!)
@@ -268,9 +327,9 @@ bench_ovs() {
 
     if ! vsctl add-br "$ovs_br" -- set Bridge "$ovs_br" datapath_type=netdev \
             -- add-port "$ovs_br" n0 -- set Interface n0 type=dpdk \
-               options:dpdk-devargs=net_null0 ofport_request=1 \
+               "options:dpdk-devargs=\"$port0\"" ofport_request=1 \
             -- add-port "$ovs_br" n1 -- set Interface n1 type=dpdk \
-               options:dpdk-devargs=net_null1 ofport_request=2; then
+               "options:dpdk-devargs=\"$port1\"" ofport_request=2; then
         log "ovs: bridge setup failed:"; tail -n 20 "$ovs_dir/vswitchd.log" >&2
         return 1
     fi
@@ -291,7 +350,8 @@ bench_ovs() {
     ofctl dump-flows "$ovs_br" | grep -o 'n_packets=[0-9]*.*actions=.*' | sed 's/^/bench: ovs flow: /' >&2
     ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpif-netdev/pmd-stats-show 2>/dev/null |
         grep -E 'avg processing cycles|megaflow hits|emc hits|smc hits|simple match' | sed 's/^ */bench: ovs pmd: /' >&2
-    ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpctl/dump-flows 2>/dev/null | sed 's/^/bench: ovs megaflow: /' >&2
+    ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpctl/dump-flows 2>/dev/null |
+        awk '{n++} n <= 8 {print "bench: ovs megaflow: " $0} END {print "bench: ovs megaflows: " n + 0}' >&2
     vsctl --if-exists del-br "$ovs_br"
     stop_pid "$pid"
 }

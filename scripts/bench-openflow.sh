@@ -95,28 +95,20 @@ ovs_flows() {
     log "ovs: $(ofctl dump-aggregate "$ovs_br" | grep -o 'flow_count=[0-9]*')"
 }
 
+# openflow_rules NAME: the rules of this row for contender NAME.
+openflow_rules() {
+    flows_file=$work/flows-$n.txt
+    make_flows "$n" "$flows_file"
+    log "$1 with $n rules"
+}
+
 log "memory: $memmode; warm-up ${WARMUP} s, window ${WINDOW} s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 json_rows=""
 printf -v table '%-8s %12s %12s %8s\n' rules "lamina Mpps" "ovs Mpps" ratio
 for n in $RULES; do
     lamina=null ovs=null
-    for b in $ONLY; do
-        flows_file=$work/flows-$n.txt
-        make_flows "$n" "$flows_file"
-        result=""
-        log "$b with $n rules"
-        bench_"$b"; rc=$?
-        cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
-        case $rc in
-        0) printf -v "$b" '%s' "$result" ;;
-        2) ;;
-        *) log "$b with $n rules: failed" ;;
-        esac
-    done
-    r=null
-    if [ "$lamina" != null ] && [ "$ovs" != null ]; then
-        r=$(awk -v a="$lamina" -v b="$ovs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    fi
+    bench_contenders openflow_rules
+    r=$(bench_ratio "$lamina" "$ovs")
     printf -v row '%-8s %12s %12s %8s\n' "$n" "$lamina" "$ovs" "$r"
     table+=$row
     json_rows+="${json_rows:+, }{\"rules\": $n, \"lamina_mpps\": $lamina, \"ovs_dpdk_mpps\": $ovs, \"ratio\": $r}"

@@ -35,23 +35,10 @@
 # ---------------------------------------------------------------- main
 log "memory: $memmode; warm-up ${WARMUP} s, window ${WINDOW} s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 testpmd=null lamina=null ovs=null
-for b in $ONLY; do
-    result=""
-    bench_"$b"; rc=$?
-    cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
-    case $rc in
-    0) printf -v "$b" '%s' "$result" ;;
-    2) ;;
-    *) log "$b: failed" ;;
-    esac
-done
+bench_contenders
 
-ratio() {
-    if [ "$1" = null ] || [ "$2" = null ]; then echo null; return; fi
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "null" }'
-}
-r_tp=$(ratio "$lamina" "$testpmd")
-r_ovs=$(ratio "$lamina" "$ovs")
+r_tp=$(bench_ratio "$lamina" "$testpmd")
+r_ovs=$(bench_ratio "$lamina" "$ovs")
 
 printf '%-32s %8s Mpps\n' "testpmd (mac fwd, ceiling)" "$testpmd" \
     "lamina-switchd (1 slice)" "$lamina" "ovs-vswitchd-dpdk (in_port)" "$ovs"

@@ -58,6 +58,7 @@ struct switchd_options {
     bool detach;
     int mgmt_idle_ms;           /* idle timeout of management clients */
     const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
+    unsigned int n_mbufs;       /* packet buffers; 0: the dataplane default */
     const char *web_map;        /* GML with the switches' coordinates */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
@@ -88,6 +89,8 @@ usage(FILE *out)
 "                  http://ADDR:PORT/ (default: off)\n"
 "  --web-map GML   lay the live view out by the coordinates of this\n"
 "                  Topology Zoo map (switch s<id> or the node's label)\n"
+"  --mbufs N       packet buffers in the pool (default %d; a port that\n"
+"                  replays a pcap holds one per frame of the file)\n"
 "  --detach        run in the background; returns once the socket is\n"
 "                  listening (exit 0) or the start failed (exit 1)\n"
 "  -h, --help      this help\n"
@@ -99,14 +102,15 @@ usage(FILE *out)
 "hugepages are free.\n"
 "With EAL-ARGS, only --file-prefix is added (unless given, or --in-memory).\n"
 "It needs two lcores or more: the main one for control, workers for\n"
-"forwarding.\n", JSONRPC_IDLE_TIMEOUT_MS / 1000, SWITCHD_MIN_HUGE_MB);
+"forwarding.\n", JSONRPC_IDLE_TIMEOUT_MS / 1000, DP_DEFAULT_MBUFS,
+            SWITCHD_MIN_HUGE_MB);
 }
 
 static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP };
+           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP, OPT_MBUFS };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -116,6 +120,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "web-map", required_argument, NULL, OPT_WEB_MAP },
+        { "mbufs", required_argument, NULL, OPT_MBUFS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -156,6 +161,17 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
                 return EINVAL;
             }
             opts->mgmt_idle_ms = secs * 1000;
+            break;
+        }
+        case OPT_MBUFS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || optarg[0] == '-' || n < 1024 || n > (1ul << 24)) {
+                fprintf(stderr, "lamina-switchd: --mbufs: '%s' is not a number "
+                        "of buffers in [1024, 16777216]\n", optarg);
+                return EINVAL;
+            }
+            opts->n_mbufs = n;
             break;
         }
         case OPT_METRICS:
@@ -428,6 +444,7 @@ main(int argc, char *argv[])
         goto out;
     }
 
+    dp_params.n_mbufs = opts.n_mbufs;
     error = dp_init(&dp_params, &dperr);
     if (error) {
         LOG_ERR(MOD, "dataplane initialization failed: %s", dperr.msg);
