@@ -238,6 +238,25 @@ struct dp_inject {
     uint32_t pad;
 };
 
+/* Cycles a worker spent per fast path stage, summed over its rounds; only
+ * a build with -Dstage_cycles=true counts them (DP_STAGE_CYCLES), the
+ * normal fast path reads no clock for them.  rx: the drivers' receive;
+ * classify: from a received burst to its slice queues (classify, police,
+ * counters, encapsulation, enqueue), without fp and tx; fp: the vnodes'
+ * forwarding planes; sched: serving the backlogs (queues and scheduler,
+ * loss, delay line), without tx; tx: the drivers' transmit. */
+struct dp_stage_cycles {
+    uint64_t rx, classify, fp, sched, tx;
+};
+
+#ifdef DP_STAGE_CYCLES
+#define DP_STAGE_TSC() rte_rdtsc()
+#define DP_STAGE_ADD(W, FIELD, CYCLES) (dp.workers[W].stage.FIELD += (CYCLES))
+#else
+#define DP_STAGE_TSC() UINT64_C(0)
+#define DP_STAGE_ADD(W, FIELD, CYCLES) ((void) (CYCLES))
+#endif
+
 struct dp_worker {
     unsigned lcore;
     struct rte_ring *inject;    /* struct dp_inject, control -> worker */
@@ -248,6 +267,7 @@ struct dp_worker {
     uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
+    struct dp_stage_cycles stage;
 };
 
 struct dp {

@@ -141,6 +141,17 @@ dp_worker_publish(void)
 
 /* ---- Helpers --------------------------------------------------------- */
 
+/* dp_port_tx() on worker 'w', timed in a stage_cycles build. */
+static inline uint16_t
+dp_worker_tx(unsigned w, struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    uint64_t t0 = DP_STAGE_TSC();
+    uint16_t sent = dp_port_tx(p, pkts, n);
+
+    DP_STAGE_ADD(w, tx, DP_STAGE_TSC() - t0);
+    return sent;
+}
+
 static inline void
 dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
         enum dp_drop reason)
@@ -179,7 +190,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     struct dp_port *p = q->port;
     if (!q->count && !p->n_backlog && !p->rate_bps && !p->n_shaped
         && !p->delay_line && !p->loss_ppm) {
-        uint16_t sent = dp_port_tx(p, pkts, n);
+        uint16_t sent = dp_worker_tx(w, p, pkts, n);
         if (likely(sent == n)) {
             bytes = n_bytes;
         } else {
@@ -375,7 +386,9 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                              .is_vlink = vn->is_vlink, .vn = vn, .worker = w };
     uint16_t out[DP_BURST];
 
+    uint64_t t0 = DP_STAGE_TSC();
     vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
+    DP_STAGE_ADD(w, fp, DP_STAGE_TSC() - t0);
 
     /* With two vports, flooding is sending to the other one: no copy. */
     if (vn->n_live == 2) {
@@ -825,7 +838,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
 
     if (!p->delay_line) {
         if (ctx.n) {
-            uint16_t sent = dp_port_tx(p, ctx.pkts, ctx.n);
+            uint16_t sent = dp_worker_tx(w, p, ctx.pkts, ctx.n);
             for (uint16_t i = 0; i < sent; i++) {
                 p->ctr.tx_bytes += rte_pktmbuf_pkt_len(ctx.pkts[i]);
             }
@@ -861,7 +874,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             uint64_t wait = p->delay_line[p->dl_head].due - now;
             return wait < next ? wait : next;
         }
-        uint16_t sent = dp_port_tx(p, out, n);
+        uint16_t sent = dp_worker_tx(w, p, out, n);
         for (uint16_t i = 0; i < sent; i++) {
             p->ctr.tx_bytes += rte_pktmbuf_pkt_len(out[i]);
         }
@@ -933,11 +946,15 @@ dp_worker_main(void *arg)
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
+                uint64_t t0 = DP_STAGE_TSC();
                 uint16_t n = dp_port_rx(p, pkts, DP_BURST);
 
                 if (!n) {
                     continue;
                 }
+                uint64_t t1 = DP_STAGE_TSC();
+                struct dp_stage_cycles before = wk->stage;
+                DP_STAGE_ADD(w, rx, t1 - t0);
                 n_rx += n;
                 p->ctr.rx_packets += n;
                 if (unlikely(p->down)) {
@@ -954,13 +971,18 @@ dp_worker_main(void *arg)
                 } else {
                     dp_rx_access(w, wk, p, pkts, n, now, now_s);
                 }
+                DP_STAGE_ADD(w, classify, DP_STAGE_TSC() - t1
+                             - (wk->stage.fp - before.fp) - (wk->stage.tx - before.tx));
             }
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
 
                 if (p->n_backlog || p->dl_count) {
                     uint64_t sent = p->ctr.tx_packets;
+                    uint64_t t0 = DP_STAGE_TSC(), tx0 = wk->stage.tx;
                     uint64_t t = dp_tx_port(w, p, now);
+
+                    DP_STAGE_ADD(w, sched, DP_STAGE_TSC() - t0 - (wk->stage.tx - tx0));
 
                     /* What went into an in-process link is received in
                      * the next round: do not sleep before it (without

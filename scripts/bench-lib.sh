@@ -81,6 +81,9 @@ else
     eal_mem="--no-huge -m 1024"
 fi
 
+memmode0=$memmode
+eal_mem0=$eal_mem
+
 now() { echo "$EPOCHREALTIME"; }
 
 # Steal and busy time of the whole machine between two reads of /proc/stat,
@@ -134,6 +137,17 @@ bench_traffic() {
     port0="net_pcap0,rx_pcap=$trafdir/a.pcap,infinite_rx=1"
     port1="net_pcap1,rx_pcap=$trafdir/b.pcap,infinite_rx=1"
     bench_mbufs=$((2 * frames + 32768))
+    # Open vSwitch's shared mempool has 262,144 mbufs at most, halved
+    # until it fits: with large files it must fit whole, so every
+    # contender gets 2 GB (without hugepages: the machine's 1 GB of them
+    # is shared with other users).
+    if [ "$frames" -gt 16384 ]; then
+        eal_mem="--no-huge -m 2048"
+        memmode=no-huge-2g
+    else
+        eal_mem=$eal_mem0
+        memmode=$memmode0
+    fi
 }
 
 # bench_contenders [HOOK]: runs each contender of $ONLY in turn, each in a
