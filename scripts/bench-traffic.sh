@@ -30,12 +30,12 @@
 # LAMINA_BENCH_FLOWS=65536).  Goal: >= 2x OVS.
 #
 # Writes BUILD/bench-traffic.json.  Environment: as bench.sh, plus
-# LAMINA_BENCH_MACS (default "1024 65536"), LAMINA_BENCH_SIZES (default
+# LAMINA_BENCH_MACS (default "1024 65536"; empty skips those rows), LAMINA_BENCH_SIZES (default
 # "64 imix"), LAMINA_BENCH_SLICES (default 256; 0 skips those rows) and
 # LAMINA_BENCH_OF_RULES (default "1000 10000"; empty skips those rows).
 . "$(dirname "$0")/bench-lib.sh"
 
-MACS_LIST=${LAMINA_BENCH_MACS:-1024 65536}
+MACS_LIST=${LAMINA_BENCH_MACS-1024 65536}
 SIZES=${LAMINA_BENCH_SIZES:-64 imix}
 L2_TABLE=262144
 
@@ -90,8 +90,10 @@ for macs in $MACS_LIST; do
         bench_contenders
         r_tp=$(bench_ratio "$lamina" "$testpmd")
         r_ovs=$(bench_ratio "$lamina" "$ovs")
+        stages=$lamina_stages
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
-            "$macs" "$size" "$testpmd" "$lamina" "$ovs" "$r_tp" "$r_ovs")")
+            "$macs" "$size" "$testpmd" "$lamina" "$ovs" "$r_tp" "$r_ovs")${stages:+
+                  lamina $stages}")
         rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_ovs\": $r_ovs}")
     done
 done
