@@ -30,6 +30,7 @@
 #include "qsched.h"
 
 #define DP_BURST 32
+#define DP_STAGED_PORTS 64          /* ports staged per burst before a flush */
 #define DP_DEFAULT_QUEUE_LEN 1024
 #define DP_LINK_RING_SIZE 2048
 #define DP_DELAY_LINE_MIN 1024
@@ -114,6 +115,14 @@ struct dp_port {
     struct dp_delayed *delay_line;
     uint32_t dl_mask, dl_head, dl_count;
     uint64_t rng;
+
+    /* Cut-through frames staged while a received burst is processed,
+     * with the queue each was for; sent once at the end of the burst
+     * (dp_worker.c, dp_port_flush()). */
+    struct rte_mbuf *stage[DP_BURST];
+    struct dp_queue *stage_q[DP_BURST];
+    uint16_t n_stage;
+    bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
@@ -268,6 +277,9 @@ struct dp_worker {
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
     struct dp_stage_cycles stage;
+    /* Ports with cut-through frames staged in the current burst. */
+    struct dp_port *staged[DP_STAGED_PORTS];
+    uint16_t n_staged;
 };
 
 struct dp {
