@@ -140,25 +140,31 @@ out:
 
 /* ---- InPs ---- */
 
-/* The leases (not final) that touch InP 'inp' and that 'who' may see. */
+/* The leases (not final) that touch InP 'inp' and that 'who' may see.  A
+ * lease placed on a sub-InP touches it too (it is billed there), and the
+ * SP that offers a sub-InP ('owner') sees the leases on it. */
 static json_t *
-leases_touching(struct bkd *b, const char *inp, const struct bkd_principal *who)
+leases_touching(struct bkd *b, const char *inp, const char *owner,
+                const struct bkd_principal *who)
 {
     struct store_lease *ls;
     size_t n;
     struct brk_error err;
     json_t *out = json_array();
+    bool all = who->role != STORE_ROLE_SP || (owner && !strcmp(owner, who->id));
 
     if (who->role == STORE_ROLE_INP && strcmp(who->id, inp)) {
         return out;             /* another InP's leases are not its business */
     }
-    if (store_lease_list(b->store, who->role == STORE_ROLE_SP ? who->id : NULL,
-                         LEASE_NONE, &ls, &n, &err)) {
+    if (store_lease_list(b->store, all ? NULL : who->id, LEASE_NONE, &ls, &n,
+                         &err)) {
         return out;
     }
     for (size_t i = 0; i < n; i++) {
         if (!lease_state_is_final(ls[i].state)
-            && json_object_get(json_object_get(ls[i].parts, "parts"), inp)) {
+            && (json_object_get(json_object_get(ls[i].parts, "parts"), inp)
+                || json_object_get(json_object_get(ls[i].parts, "bills"),
+                                   inp))) {
             json_array_append_new(out, json_pack(
                 "{s:s, s:s, s:s}", "id", ls[i].id, "sp", ls[i].sp,
                 "state", lease_state_name(ls[i].state)));
@@ -173,12 +179,14 @@ static json_t *
 inp_json(const struct store_inp *si)
 {
     char t[32];
-    return json_pack("{s:s, s:b, s:s, s:I, s:O*, s:O*}", "name", si->id,
-                     "up", si->up, "last_seen",
+    return json_pack("{s:s, s:b, s:s, s:I, s:O*, s:O*, s:O*, s:O*}", "name",
+                     si->id, "up", si->up, "last_seen",
                      brk_time_format(si->last_seen, t, sizeof t),
                      "offer_version", (json_int_t) si->offer_version,
                      "endpoint", json_object_get(si->offer, "endpoint"),
-                     "offer", json_object_get(si->offer, "offer"));
+                     "offer", json_object_get(si->offer, "offer"),
+                     "parent_lease", json_object_get(si->offer, "parent_lease"),
+                     "real_inp", json_object_get(si->offer, "real_inp"));
 }
 
 /* POST /v1/inps (inp): registers or re-registers the caller's offer. */
@@ -307,7 +315,9 @@ h_inp_list(struct http_request *req, void *aux, struct http_response *resp)
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *j = inp_json(&inps[i]);
-            json_t *ls = leases_touching(b, inps[i].id, req->principal);
+            json_t *ls = leases_touching(
+                b, inps[i].id, json_string_value(json_object_get(
+                                   inps[i].offer, "owner")), req->principal);
             json_object_set_new(j, "leases", json_integer(json_array_size(ls)));
             json_decref(ls);
             json_array_append_new(a, j);
@@ -334,8 +344,10 @@ h_inp_show(struct http_request *req, void *aux, struct http_response *resp)
         http_error(resp, 503, "store", NULL, "%s", err.msg);
     } else {
         json_t *j = inp_json(&si);
-        json_object_set_new(j, "leases", leases_touching(b, si.id,
-                                                         req->principal));
+        json_object_set_new(j, "leases", leases_touching(
+                                b, si.id, json_string_value(json_object_get(
+                                              si.offer, "owner")),
+                                req->principal));
         json_decref(si.offer);
         http_reply(resp, 200, j);
     }
@@ -602,6 +614,115 @@ h_lease_release(struct http_request *req, void *aux, struct http_response *resp)
 }
 
 /* GET /v1/leases/{id}/events?after=N&wait=S (long poll, at most 30 s) */
+/* POST /v1/leases/{id}/offer {"name"}: the SP offers its active lease
+ * to the market as a sub-InP called 'name' (recursion, docs/broker.md).
+ * A new name becomes a principal of role inp whose token is answered
+ * once; the SP may offer again under the same name (the offer is
+ * replaced). */
+static void
+h_lease_offer(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct bkd *b = aux;
+    const struct bkd_principal *who = req->principal;
+    struct store_lease l;
+    struct store_inp si;
+    struct brk_error err;
+    json_t *body, *rec = NULL;
+    char field[64] = "";
+    char token[65] = "";
+
+    if (!need_role(req, STORE_ROLE_SP, resp)
+        || !http_body_json(req, &body, resp)) {
+        return;
+    }
+    const char *name = json_string_value(json_object_get(body, "name"));
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "name")) {
+            http_error(resp, 400, "invalid", key, "%s: unknown field "
+                       "(expected name)", key);
+            json_decref(body);
+            return;
+        }
+    }
+    if (!name || !name_is_valid(name) || strlen(name) > 47) {
+        http_error(resp, 400, "invalid", "name", "name: must be 1..47 of "
+                   "[A-Za-z0-9_.-]");
+        json_decref(body);
+        return;
+    }
+    pthread_mutex_lock(&b->mutex);
+    if (!lease_visible(b, who, req->params[0], &l, resp)) {
+        goto out;
+    }
+    if (l.state != LEASE_ACTIVE) {
+        http_error(resp, 409, "state", NULL, "lease %s is %s: only an active "
+                   "lease can be offered", l.id, lease_state_name(l.state));
+    } else if (bkd_sub_offer(&l, name, &rec, field, &err)) {
+        http_error(resp, 422, "invalid", field, "%s", err.msg);
+    } else if (!store_inp_get(b->store, name, &si, &err)) {
+        const char *owner = json_string_value(json_object_get(si.offer,
+                                                              "owner"));
+        const char *was = json_string_value(json_object_get(si.offer,
+                                                            "parent_lease"));
+        struct store_lease pl;
+        bool live = false;
+        if (was && strcmp(was, l.id)
+            && !store_lease_get(b->store, was, &pl, &err)) {
+            live = !lease_state_is_final(pl.state);
+            store_lease_clear(&pl);
+        }
+        if (!owner || strcmp(owner, who->id)) {
+            http_error(resp, 409, "exists", "name", "InP %s exists and is not "
+                       "a sub-InP of %s", name, who->id);
+            json_decref(rec);
+            rec = NULL;
+        } else if (live) {
+            http_error(resp, 409, "exists", "name", "sub-InP %s still offers "
+                       "lease %s", name, was);
+            json_decref(rec);
+            rec = NULL;
+        }
+        json_decref(si.offer);
+    } else {
+        api_new_token(token);
+        if (store_principal_add(b->store, name, STORE_ROLE_INP, token,
+                                brk_time_now(), &err)) {
+            http_error(resp, 409, "exists", "name", "principal %s exists",
+                       name);
+            json_decref(rec);
+            rec = NULL;
+        }
+    }
+    if (rec) {
+        int error = store_inp_put(b->store, name, rec, brk_time_now(), &err);
+        if (!error) {
+            error = bkd_model_rebuild(b, &err);
+        }
+        if (error) {
+            http_error(resp, 503, "store", NULL, "%s", err.msg);
+        } else {
+            LOG_INFO(MOD, "lease %s offered by %s as sub-InP %s", l.id,
+                     who->id, name);
+            json_t *j = json_pack("{s:s, s:s, s:O, s:O}", "name", name,
+                                  "parent_lease", l.id, "real_inp",
+                                  json_object_get(rec, "real_inp"), "offer",
+                                  json_object_get(rec, "offer"));
+            if (token[0]) {
+                json_object_set_new(j, "token", json_string(token));
+            }
+            http_reply(resp, 201, j);
+        }
+    }
+    json_decref(rec);
+    store_lease_clear(&l);
+out:
+    pthread_mutex_unlock(&b->mutex);
+    explicit_bzero(token, sizeof token);
+    json_decref(body);
+}
+
 static void
 h_lease_events(struct http_request *req, void *aux, struct http_response *resp)
 {
@@ -817,9 +938,12 @@ static const struct http_route api_routes[] = {
     { "POST", "/v1/leases/{id}/renew", h_lease_renew, true },
     { "POST", "/v1/leases/{id}/release", h_lease_release, true },
     { "GET",  "/v1/leases/{id}/events", h_lease_events, true },
+    { "POST", "/v1/leases/{id}/offer", h_lease_offer, true },
     { "POST", "/v1/leases/{id}/vnodes/{vnode}/program", h_lease_program, true },
     { "GET",  "/v1/bills", h_bills, true },
     { "GET",  "/metrics", api_metrics, true },
+    { "GET",  "/v1/view", api_view, true },
+    { "GET",  "/view", api_view_page, false },
 };
 
 void

@@ -27,6 +27,12 @@ struct http_response;
 void api_metrics(struct http_request *req, void *aux,
                  struct http_response *resp);
 
+/* GET /view (the live view's page, no token) and GET /v1/view (its
+ * picture: InPs, their links, leases; api_view.c). */
+void api_view_page(struct http_request *req, void *aux,
+                   struct http_response *resp);
+void api_view(struct http_request *req, void *aux, struct http_response *resp);
+
 /* Writes a new random bearer token (64 hex digits and a NUL). */
 void api_new_token(char token[65]);
 

@@ -112,6 +112,8 @@ struct bkd_placement {
                                  *        "mbps_hour"}} */
     int64_t start, end;
     double price_hour;          /* vne_md's estimate per hour */
+    char parent_lease[STORE_ID_LEN]; /* placed on a sub-InP offering this
+                                      * lease, or "" */
 };
 
 /* Places 'req' for lease 'lease' of 'sp' on the free capacities over its
@@ -123,6 +125,14 @@ int bkd_place(struct bkd *, const struct vnreq *req, const char *lease,
               const char *sp, int64_t now, struct bkd_placement *out,
               char *field, struct brk_error *err);
 void bkd_placement_clear(struct bkd_placement *);
+
+/* Builds the record of a sub-InP called 'name' offering lease 'parent'
+ * (active, on one InP, no border or transit vlinks): {"offer": {nodes
+ * from its vnodes, links from its vlinks, access points from its
+ * accesses}, "parent_lease", "owner", "real_inp"}.
+ * Returns 0 with '*rec', or EINVAL with 'field' (size 64) and 'err'. */
+int bkd_sub_offer(const struct store_lease *parent, const char *name,
+                  json_t **rec, char *field, struct brk_error *err);
 
 /* Books (sign +1) or gives back (-1) the demands 'demands' over [start,
  * end) and the labels they hold.  Giving back never fails. */

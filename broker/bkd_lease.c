@@ -539,6 +539,14 @@ lease_drive(struct bkd *b, struct store_lease *l, int64_t now)
 
 static int64_t inp_max_end(struct bkd *, const char *inp, int64_t start);
 
+/* The id of the lease 'l' subleases from (it was placed on a sub-InP
+ * offering that lease), or NULL. */
+static const char *
+lease_parent(const struct store_lease *l)
+{
+    return json_string_value(json_object_get(l->parts, "parent_lease"));
+}
+
 /* ---- Create ---- */
 
 /* Sums the CPU and bandwidth of the bills of 'parts'. */
@@ -609,6 +617,9 @@ place_error(struct http_response *resp, int error, const char *field,
                    err->msg);
     } else if (error == EDQUOT) {
         http_error(resp, 403, "quota", field, "%s", err->msg);
+    } else if (error == EPERM) {
+        http_error(resp, 409, "inheritance", field[0] ? field : NULL,
+                   "over the parent lease: %s", err->msg);
     } else {
         http_error(resp, 503, "unavailable", NULL, "%s", err->msg);
     }
@@ -739,6 +750,10 @@ bkd_lease_create(struct bkd *b, const struct bkd_principal *who,
                         "bills", pl.bills, "bps",
                         (json_int_t) vnreq_total_bandwidth(req),
                         "price_hour", pl.price_hour);
+    if (pl.parent_lease[0]) {
+        json_object_set_new(l.parts, "parent_lease",
+                            json_string(pl.parent_lease));
+    }
     bkd_placement_clear(&pl);
 
     if (!error) {
@@ -935,6 +950,19 @@ bkd_lease_renew(struct bkd *b, struct store_lease *l, int64_t end,
                    "lease can be renewed", l->id, lease_state_name(l->state));
         return;
     }
+    struct store_lease pl;
+    if (lease_parent(l) && !store_lease_get(b->store, lease_parent(l), &pl,
+                                            &err)) {
+        int64_t pend = pl.end;
+        store_lease_clear(&pl);
+        if (end > pend) {
+            char t[32];
+            http_error(resp, 422, "too_long", "end", "end: past the end of "
+                       "lease %s that this lease subleases from (%s)",
+                       lease_parent(l), brk_time_format(pend, t, sizeof t));
+            return;
+        }
+    }
     json_object_foreach(json_object_get(l->parts, "parts"), inp, part) {
         int64_t max = inp_max_end(b, inp, l->start);
         if (end > max) {
@@ -1020,11 +1048,71 @@ bkd_lease_renew(struct bkd *b, struct store_lease *l, int64_t end,
     http_reply(resp, 200, j);
 }
 
-/* Releases 'l' ("by the SP" or at its end). */
+static void release(struct bkd *, struct store_lease *, int64_t now,
+                    bool early);
+
+/* Recursion: ends the children of 'l' (the leases placed on a sub-InP
+ * offering 'l'), each after its own children, deepest first, each told
+ * first with a "parent_ended" event.  Returns true if 'l' was offered as
+ * a sub-InP (the model must then be rebuilt once 'l' is over). */
+static bool
+release_children(struct bkd *b, const struct store_lease *l, int64_t now)
+{
+    struct store_lease *ls;
+    struct store_inp *inps;
+    struct brk_error err;
+    size_t n;
+    bool offered = false;
+
+    if (!store_inp_list(b->store, &inps, &n, &err)) {
+        for (size_t i = 0; i < n; i++) {
+            const char *p = json_string_value(json_object_get(inps[i].offer,
+                                                              "parent_lease"));
+            if (p && !strcmp(p, l->id)) {
+                /* Its sub-InPs take no new lease from now on. */
+                offered = true;
+                store_inp_set_up(b->store, inps[i].id, false, &err);
+            }
+        }
+        store_inps_free(inps, n);
+    }
+    if (!offered || store_lease_list(b->store, NULL, LEASE_NONE, &ls, &n,
+                                     &err)) {
+        return offered;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *p = lease_parent(&ls[i]);
+        if (!p || strcmp(p, l->id)
+            || (ls[i].state != LEASE_ACTIVE && ls[i].state != LEASE_SCHEDULED)) {
+            continue;
+        }
+        LOG_INFO(MOD, "lease %s: ended before its parent lease %s", ls[i].id,
+                 l->id);
+        bkd_event(b, &ls[i], "parent_ended", "lease %s ends now: the lease "
+                  "it subleases from (%s) is ending", ls[i].id, l->id);
+        release(b, &ls[i], now, true);
+    }
+    store_leases_free(ls, n);
+    return offered;
+}
+
+/* Releases 'l' ("by the SP" or at its end), after its children. */
 static void
 release(struct bkd *b, struct store_lease *l, int64_t now, bool early)
 {
     struct brk_error err;
+    struct store_lease cur;
+
+    /* The tick works on copies read before: a child ended by its
+     * parent's release in the same tick is not released again. */
+    if (!store_lease_get(b->store, l->id, &cur, &err)) {
+        bool stale = cur.version != l->version;
+        store_lease_clear(&cur);
+        if (stale) {
+            return;
+        }
+    }
+    bool offered = release_children(b, l, now);
 
     intent(b, l, STORE_PHASE_RELEASE, NULL, now, &err);
     if (lease_save(b, l, LEASE_RELEASING, now, &err)) {
@@ -1036,6 +1124,9 @@ release(struct bkd *b, struct store_lease *l, int64_t now, bool early)
     }
     bkd_fault(b, "after-release-intent");
     lease_drive(b, l, now);
+    if (offered) {
+        bkd_model_rebuild(b, &err);
+    }
 }
 
 void
@@ -1161,6 +1252,9 @@ bkd_tick(struct bkd *b, int64_t now)
          * heard again: it was not listening before. */
         int64_t limit = b->cfg.heartbeat_s * b->cfg.missed_heartbeats;
         int64_t seen = MAX(inps[i].last_seen, b->started);
+        if (json_object_get(inps[i].offer, "parent_lease")) {
+            continue;           /* a sub-InP: up while its lease is active */
+        }
         if (inps[i].up && now - seen > limit) {
             LOG_WARN(MOD, "InP %s: no heartbeat for %"PRId64" s: marked down",
                      inps[i].id, now - inps[i].last_seen);

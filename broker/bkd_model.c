@@ -12,6 +12,8 @@
 #include "log.h"
 #include "units.h"
 #include "util.h"
+#include "brk_time.h"
+#include "inherit.h"
 #include "vne.h"
 #include "vne_md.h"
 
@@ -748,9 +750,30 @@ bkd_model_rebuild(struct bkd *b, struct brk_error *err)
     m->node_index = json_object();
     m->labels_used = json_object();
     for (size_t i = 0; i < n; i++) {
+        /* A sub-InP is up while the lease it offers is active and the
+         * real InP under it is up. */
+        const char *parent = json_string_value(json_object_get(
+                                                   inps[i].offer, "parent_lease"));
+        const char *real = json_string_value(json_object_get(inps[i].offer,
+                                                             "real_inp"));
+        bool up = inps[i].up;
+        if (parent) {
+            struct store_lease pl;
+            struct brk_error e;
+            up = false;
+            if (!store_lease_get(b->store, parent, &pl, &e)) {
+                up = pl.state == LEASE_ACTIVE;
+                store_lease_clear(&pl);
+            }
+            for (size_t k = 0; k < n && up; k++) {
+                if (real && !strcmp(inps[k].id, real)) {
+                    up = inps[k].up;
+                }
+            }
+        }
         json_array_append_new(m->recs, json_pack(
             "{s:s, s:O, s:b}", "name", inps[i].id, "rec", inps[i].offer,
-            "up", inps[i].up));
+            "up", up));
     }
     store_inps_free(inps, n);
     model_build(m);
@@ -1062,10 +1085,14 @@ placement_build(const struct bkd_model *m, const struct vnreq *req,
         if (n->program) {
             json_object_set_new(config, "program", json_string(n->program));
         }
-        json_array_append_new(json_object_get(part, "vnodes"), json_pack(
+        json_t *vn = json_pack(
             "{s:s, s:s, s:i, s:s, s:o}", "name", n->name, "switch", mn->name,
             "cpu", n->cpu, "fp", vnreq_plane_name(n->plane), "config",
-            config));
+            config);
+        if (n->limits) {
+            json_object_set_new(vn, "limits", json_deep_copy(n->limits));
+        }
+        json_array_append_new(json_object_get(part, "vnodes"), vn);
         demand_add(m, out->demands, mn->res, n->cpu);
         acc[mn->inp].cpu += n->cpu;
         acc[mn->inp].cpu_money += n->cpu * mn->price_cpu;
@@ -1193,6 +1220,337 @@ placement_build(const struct bkd_model *m, const struct vnreq *req,
     return error;
 }
 
+/* ---- Recursion: sub-InPs ---- */
+
+/* The one real PART of lease 'l' and its InP, or NULL. */
+static const json_t *
+sub_real_part(const struct store_lease *l, const char **inp)
+{
+    const json_t *parts = json_object_get(l->parts, "parts");
+    if (json_object_size(parts) != 1) {
+        return NULL;
+    }
+    void *it = json_object_iter((json_t *) parts);
+    *inp = json_object_iter_key(it);
+    return json_object_iter_value(it);
+}
+
+int
+bkd_sub_offer(const struct store_lease *parent, const char *name,
+              json_t **rec, char *field, struct brk_error *err)
+{
+    const char *inp;
+    const json_t *part = sub_real_part(parent, &inp);
+    size_t i;
+    json_t *v;
+
+    str_copy(field, "lease", 64);
+    if (!part) {
+        return brk_error_set(err, EINVAL, "lease %s spans %zu InPs: only a "
+                             "lease on one InP can be offered (recursion "
+                             "inside one InP)", parent->id,
+                             json_object_size(json_object_get(parent->parts,
+                                                              "parts")));
+    }
+    if (json_array_size(json_object_get(part, "border_vlinks"))
+        || json_array_size(json_object_get(part, "transit_vlinks"))) {
+        return brk_error_set(err, EINVAL, "lease %s has border or transit "
+                             "virtual links: only a lease inside one InP can "
+                             "be offered", parent->id);
+    }
+    json_t *offer = json_pack("{s:s, s:s, s:[], s:[], s:[]}", "name", name,
+                              "advertise", "full", "nodes", "links", "access");
+    json_array_foreach(json_object_get(part, "vnodes"), i, v) {
+        json_t *n = json_pack("{s:s, s:O, s:i}", "name",
+                              json_string_value(json_object_get(v, "name")),
+                              "cpu", json_object_get(v, "cpu"),
+                              "price_cpu_hour", 0);
+        if (json_object_get(v, "limits")) {
+            json_object_set(n, "limits", json_object_get(v, "limits"));
+        }
+        json_array_append_new(json_object_get(offer, "nodes"), n);
+    }
+    json_array_foreach(json_object_get(part, "vlinks"), i, v) {
+        json_array_append_new(json_object_get(offer, "links"), json_pack(
+            "{s:O, s:O, s:O, s:i}", "a", json_object_get(v, "a"),
+            "b", json_object_get(v, "b"),
+            "bandwidth", json_object_get(v, "bandwidth_bps"),
+            "price_mbps_hour", 0));
+    }
+    json_array_foreach(json_object_get(part, "access"), i, v) {
+        json_array_append_new(json_object_get(offer, "access"), json_pack(
+            "{s:O, s:O, s:O}", "name", json_object_get(v, "name"),
+            "node", json_object_get(v, "vnode"),
+            "port", json_object_get(v, "name")));
+    }
+    field[0] = '\0';
+    *rec = json_pack("{s:o, s:s, s:s, s:s}", "offer", offer,
+                     "parent_lease", parent->id, "owner", parent->sp,
+                     "real_inp", inp);
+    return 0;
+}
+
+/* The path of the parent's vlink between vnodes 'x' and 'y', from x. */
+static json_t *
+sub_hop_path(const json_t *ppart, const char *x, const char *y)
+{
+    size_t i;
+    json_t *vl;
+
+    json_array_foreach(json_object_get(ppart, "vlinks"), i, vl) {
+        const char *a = json_string_value(json_object_get(vl, "a"));
+        const char *b = json_string_value(json_object_get(vl, "b"));
+        const json_t *path = json_object_get(vl, "path");
+        if (a && b && !strcmp(a, x) && !strcmp(b, y)) {
+            return json_deep_copy(path);
+        } else if (a && b && !strcmp(a, y) && !strcmp(b, x)) {
+            json_t *rev = json_array();
+            for (size_t k = json_array_size(path); k-- > 0;) {
+                json_array_append(rev, json_array_get(path, k));
+            }
+            return rev;
+        }
+    }
+    return NULL;
+}
+
+/* Turns 'sub' (a PART on a sub-InP, in the terms of the parent lease's
+ * vnodes, vlinks and accesses) into the PART on the real InP, inside the
+ * parent's real part 'ppart'.  Returns a new PART, or NULL with 'err'. */
+static json_t *
+sub_part_real(const json_t *sub, const json_t *ppart, struct brk_error *err)
+{
+    json_t *real = json_pack("{s:O, s:O, s:O, s:[], s:[], s:[], s:[]}",
+                             "slice", json_object_get(sub, "slice"),
+                             "sp", json_object_get(sub, "sp"),
+                             "parent", json_object_get(ppart, "slice"),
+                             "vnodes", "access", "vlinks", "border_vlinks");
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(json_object_get(sub, "vnodes"), i, v) {
+        const json_t *pv = inherit_find(json_object_get(ppart, "vnodes"), "name",
+                                    json_string_value(json_object_get(v, "switch")));
+        json_t *rv = json_deep_copy(v);
+        json_object_set(rv, "switch", json_object_get(pv, "switch"));
+        json_array_append_new(json_object_get(real, "vnodes"), rv);
+    }
+    json_array_foreach(json_object_get(sub, "access"), i, v) {
+        const json_t *pa = inherit_find(json_object_get(ppart, "access"), "name",
+                                    json_string_value(json_object_get(v, "access")));
+        json_t *ra = json_deep_copy(v);
+        json_object_set(ra, "access", json_object_get(pa, "access"));
+        json_object_set(ra, "vlan", json_object_get(pa, "vlan"));
+        json_array_append_new(json_object_get(real, "access"), ra);
+    }
+    json_array_foreach(json_object_get(sub, "vlinks"), i, v) {
+        const json_t *path = json_object_get(v, "path");
+        json_t *rpath = json_array();
+        for (size_t h = 0; h + 1 < json_array_size(path); h++) {
+            const char *x = json_string_value(json_array_get(path, h));
+            const char *y = json_string_value(json_array_get(path, h + 1));
+            json_t *seg = sub_hop_path(ppart, x, y);
+            if (!seg) {
+                brk_error_set(err, EINVAL, "links: no virtual link %s-%s in "
+                              "the parent lease", x, y);
+                json_decref(rpath);
+                json_decref(real);
+                return NULL;
+            }
+            for (size_t k = h ? 1 : 0; k < json_array_size(seg); k++) {
+                json_array_append(rpath, json_array_get(seg, k));
+            }
+            json_decref(seg);
+        }
+        json_t *rv = json_deep_copy(v);
+        json_object_set_new(rv, "path", rpath);
+        json_array_append_new(json_object_get(real, "vlinks"), rv);
+    }
+    return real;
+}
+
+/* The record of sub-InP 'name' in the model, or NULL (no such InP, or
+ * not a sub-InP). */
+static const json_t *
+sub_rec(const struct bkd_model *m, const char *name)
+{
+    for (uint32_t p = 0; name && p < m->n_inps; p++) {
+        if (!strcmp(m->inps[p].name, name)) {
+            const json_t *rec = json_object_get(json_array_get(m->recs, p),
+                                                "rec");
+            return json_object_get(rec, "parent_lease") ? rec : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Refuses, naming the limit, a node or a link pinned to a sub-InP that
+ * asks more than the whole lease it offers holds on any node or link:
+ * the embedding would only say that nothing fits.  Returns 0 or EPERM
+ * with 'field' and 'err'. */
+static int
+sub_precheck(const struct bkd_model *m, const struct vnreq *req, char *field,
+             struct brk_error *err)
+{
+    for (size_t i = 0; i < req->n_nodes; i++) {
+        const json_t *rec = sub_rec(m, req->nodes[i].inp);
+        json_int_t most = 0;
+        size_t k;
+        json_t *n;
+        json_array_foreach(json_object_get(json_object_get(rec, "offer"),
+                                           "nodes"), k, n) {
+            most = MAX(most, json_integer_value(json_object_get(n, "cpu")));
+        }
+        if (rec && req->nodes[i].cpu > most) {
+            snprintf(field, 64, "nodes[%zu].cpu", i);
+            return brk_error_set(err, EPERM, "nodes[%zu].cpu: %"PRId32" over "
+                                 "the parent's %"JSON_INTEGER_FORMAT" (the most "
+                                 "CPU of a vnode of lease %s, offered as %s)",
+                                 i, req->nodes[i].cpu, most,
+                                 json_string_value(json_object_get(rec,
+                                                                   "parent_lease")),
+                                 req->nodes[i].inp);
+        }
+    }
+    for (size_t l = 0; l < req->n_links; l++) {
+        const struct vnreq_link *vl = &req->links[l];
+        const json_t *rec = sub_rec(m, req->nodes[vl->a].inp);
+        if (!rec || !req->nodes[vl->b].inp
+            || strcmp(req->nodes[vl->a].inp, req->nodes[vl->b].inp)) {
+            continue;
+        }
+        json_int_t most = 0;
+        size_t k;
+        json_t *n;
+        json_array_foreach(json_object_get(json_object_get(rec, "offer"),
+                                           "links"), k, n) {
+            most = MAX(most, json_integer_value(json_object_get(n,
+                                                                "bandwidth")));
+        }
+        if ((json_int_t) vl->bandwidth > most) {
+            snprintf(field, 64, "links[%zu].bandwidth", l);
+            return brk_error_set(err, EPERM, "links[%zu].bandwidth: %"PRIu64
+                                 " bit/s over the parent's %"JSON_INTEGER_FORMAT
+                                 " bit/s (the widest virtual link of lease %s, "
+                                 "offered as %s)", l, vl->bandwidth, most,
+                                 json_string_value(json_object_get(rec,
+                                                                   "parent_lease")),
+                                 req->nodes[vl->a].inp);
+        }
+    }
+    return 0;
+}
+
+/* Puts the parts of 'out' placed on sub-InPs onto their real InPs (each
+ * inside its parent lease's part, checked by inherit_check() against the
+ * parent's other live children).  Returns 0, or EPERM/EINVAL/ENOSPC with
+ * 'field' and 'err'. */
+static int
+sub_translate(struct bkd *b, struct bkd_placement *out, char *field,
+              struct brk_error *err)
+{
+    const struct bkd_model *m = b->model;
+    json_t *parts = json_object();
+    const char *inp;
+    json_t *part;
+    int error = 0;
+
+    json_object_foreach(out->parts, inp, part) {
+        const json_t *rec = NULL;
+        for (uint32_t p = 0; p < m->n_inps; p++) {
+            if (!strcmp(m->inps[p].name, inp)) {
+                rec = json_object_get(json_array_get(m->recs, p), "rec");
+            }
+        }
+        const char *parent = json_string_value(json_object_get(rec,
+                                                               "parent_lease"));
+        if (!parent) {
+            if (json_object_get(parts, inp)) {
+                error = brk_error_set(err, EINVAL, "a lease cannot use InP %s "
+                                      "both directly and through a sub-InP",
+                                      inp);
+                break;
+            }
+            json_object_set(parts, inp, part);
+            continue;
+        }
+        struct store_lease pl;
+        const char *rinp;
+        if (store_lease_get(b->store, parent, &pl, err)) {
+            error = ENOSPC;
+            break;
+        }
+        const json_t *ppart = sub_real_part(&pl, &rinp);
+        json_t *real = ppart ? sub_part_real(part, ppart, err) : NULL;
+        if (!ppart) {
+            error = brk_error_set(err, EINVAL, "sub-InP %s: its lease %s is "
+                                  "not on one InP", inp, parent);
+        } else if (!real) {
+            error = EINVAL;
+        } else if (out->end > pl.end) {
+            char t[32];
+            str_copy(field, "time", 64);
+            error = brk_error_set(err, EPERM, "time: the lease would end after "
+                                  "lease %s that sub-InP %s offers (%s)",
+                                  parent, inp,
+                                  brk_time_format(pl.end, t, sizeof t));
+        } else if (json_object_get(parts, rinp) || out->parent_lease[0]) {
+            error = brk_error_set(err, EINVAL, "a lease cannot use InP %s "
+                                  "twice (directly and through sub-InP %s, or "
+                                  "through two sub-InPs)", rinp, inp);
+        }
+        if (!error) {
+            /* Siblings: the parent's other children not final that
+             * overlap this lease. */
+            json_t *sibs = json_array();
+            struct store_lease *ls;
+            size_t n;
+            if (!store_lease_list(b->store, NULL, LEASE_NONE, &ls, &n, err)) {
+                for (size_t i = 0; i < n; i++) {
+                    const char *pp = json_string_value(json_object_get(
+                                                           ls[i].parts, "parent_lease"));
+                    if (pp && !strcmp(pp, parent)
+                        && !lease_state_is_final(ls[i].state)
+                        && ls[i].start < out->end && out->start < ls[i].end) {
+                        json_t *sp = json_object_get(json_object_get(
+                                                         ls[i].parts, "parts"), rinp);
+                        if (sp) {
+                            json_array_append(sibs, sp);
+                        }
+                    }
+                }
+                store_leases_free(ls, n);
+            }
+            char msg[512];
+            inherit_fill(ppart, real);
+            error = inherit_check(ppart, sibs, real, msg, sizeof msg);
+            if (error) {
+                str_copy(field, "nodes", 64);
+                brk_error_set(err, error, "sub-InP %s (lease %s): %s", inp,
+                              parent, msg);
+            }
+            json_decref(sibs);
+        }
+        if (!error) {
+            json_object_set_new(parts, rinp, real);
+            str_copy(out->parent_lease, parent, sizeof out->parent_lease);
+        } else {
+            json_decref(real);
+        }
+        store_lease_clear(&pl);
+        if (error) {
+            break;
+        }
+    }
+    if (!error) {
+        json_decref(out->parts);
+        out->parts = parts;
+    } else {
+        json_decref(parts);
+    }
+    return error;
+}
+
 /* Copies vne_md's message 'in' to 'out', its InP names ("inp0") turned
  * into the InPs' own. */
 static void
@@ -1258,6 +1616,9 @@ bkd_place(struct bkd *b, const struct vnreq *req, const char *lease,
     field[0] = '\0';
     if (!m || !m->md) {
         return brk_error_set(err, ENOSPC, "no InP is registered");
+    }
+    if ((error = sub_precheck(m, req, field, err))) {
+        return error;
     }
     if ((error = request_build(m, req, &vr, field, err))) {
         vne_request_clear(&vr);
@@ -1325,6 +1686,9 @@ bkd_place(struct bkd *b, const struct vnreq *req, const char *lease,
         }
         free(d);
         out->price_hour = vne_md_price(m->md, &vr, &vm);
+    }
+    if (!error) {
+        error = sub_translate(b, out, field, err);
     }
     if (error) {
         bkd_placement_clear(out);

@@ -5,6 +5,7 @@
  *     lamina lease request FILE [--dry-run]    a request (YAML or JSON)
  *     lamina lease list [--state S] | show ID | renew ID --duration D
  *     lamina lease release ID | events ID [--after N] [--wait S] | bill
+ *     lamina lease offer ID NAME               an active lease as sub-InP NAME
  *     lamina inp list | show NAME
  *     lamina broker status
  *     lamina principal add NAME --role sp|inp|admin     (admin)
@@ -44,6 +45,9 @@ static const struct cli_command broker_cli_commands[] = {
       "granted (the same on every InP)", .need_option = true },
     { "lease release", "POST /v1/leases/{id}/release", "id", "", "ID",
       "release a lease now (its slices are removed on every InP)" },
+    { "lease offer", "POST /v1/leases/{id}/offer", "id name", "", "ID NAME",
+      "offer an active lease to the market as sub-InP NAME (recursion: "
+      "its leases are carved out of yours); prints its token once" },
     { "lease events", "GET /v1/leases/{id}/events", "id", "after wait",
       "ID [--after N] [--wait SEC]", "the events of a lease (warnings "
       "before the end, state changes); --wait: long poll" },

@@ -12,6 +12,7 @@
 
 #include "brk_error.h"
 #include "brk_time.h"
+#include "inherit.h"
 #include "units.h"
 #include "util.h"
 
@@ -363,7 +364,7 @@ check_node(struct vctx *c, const json_t *j, const char *path,
 {
     static const char *const fields[] = {
         "name", "cpu", "inp", "location", "plane", "controller", "program",
-        NULL
+        "limits", NULL
     };
     char p[300], d[96];
     int error;
@@ -436,6 +437,29 @@ check_node(struct vctx *c, const json_t *j, const char *path,
         return fail(c, member_path(p, sizeof p, path, "controller"),
                     "must be tcp:HOST:PORT or unix:PATH, got \"%s\"",
                     n->controller);
+    }
+    const json_t *limits = json_object_get(j, "limits");
+    if (limits) {
+        const char *k;
+        json_t *v;
+        member_path(p, sizeof p, path, "limits");
+        if (!json_is_object(limits)) {
+            return fail(c, p, "must be an object, got %s", type_name(limits));
+        }
+        json_object_foreach((json_t *) limits, k, v) {
+            char q[340];
+            snprintf(q, sizeof q, "%s.%s", p, k);
+            if (!inherit_is_limit(k)) {
+                return fail(c, q, "unknown limit (flows, tables, "
+                            "table_entries or program_bytes)");
+            }
+            if (!json_is_integer(v) || json_integer_value(v) < 1
+                || json_integer_value(v) > INT32_MAX) {
+                return fail(c, q, "must be an integer in 1..%d, got %s",
+                            INT32_MAX, describe(v, d, sizeof d));
+            }
+        }
+        n->limits = json_deep_copy(limits);
     }
     if (n->plane == VNREQ_EBPF && !n->program) {
         return fail(c, member_path(p, sizeof p, path, "program"),
@@ -1079,6 +1103,9 @@ vnreq_to_json(const struct vnreq *r)
         if (n->program) {
             json_object_set_new(o, "program", json_string(n->program));
         }
+        if (n->limits) {
+            json_object_set_new(o, "limits", json_deep_copy(n->limits));
+        }
         json_array_append_new(nodes, o);
     }
     for (size_t i = 0; i < r->n_links; i++) {
@@ -1126,6 +1153,7 @@ vnreq_destroy(struct vnreq *r)
         free(n->location);
         free(n->controller);
         free(n->program);
+        json_decref(n->limits);
     }
     for (size_t i = 0; i < r->n_links; i++) {
         free(r->links[i].name);

@@ -15,7 +15,8 @@
  *   name: web                             # optional
  *   nodes:
  *     - {name: a, cpu: 2, inp: inp1}      # inp / location optional
- *     - {name: b, cpu: 2, plane: openflow, controller: "tcp:127.0.0.1:6653"}
+ *     - {name: b, cpu: 2, plane: openflow, controller: "tcp:127.0.0.1:6653",
+ *        limits: {flows: 1000, tables: 4}}  # optional; inherit.h
  *   links:
  *     - {endpoints: [a, b], bandwidth: 10M}
  *   access:
@@ -89,6 +90,8 @@ struct vnreq_node {
     enum vnreq_plane plane;
     char *controller;           /* openflow: "tcp:HOST:PORT" */
     char *program;              /* ebpf: path of the ELF object */
+    json_t *limits;             /* {LIMIT: N} (inherit.h's INHERIT_LIMITS),
+                                 * or NULL */
 };
 
 struct vnreq_link {

@@ -126,6 +126,8 @@ dp_init(const struct dp_params *params, struct dp_error *err)
     dp.punt_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     for (unsigned i = 0; i < dp.n_workers && dp.punt; i++) {
         char name[RTE_RING_NAMESIZE];
+        /* Without it, the worker never blocks (sleeps in short steps). */
+        dp.workers[i].kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         snprintf(name, sizeof name, "lamina_inject%u", i);
         dp.workers[i].inject = rte_ring_create_elem(name, sizeof(struct dp_inject),
                                                     DP_INJECT_RING_SIZE, rte_socket_id(),
@@ -241,6 +243,7 @@ dp_vnode_inject(const char *slice, const char *sw, const void *frame, size_t len
         dp_err(err, "inject into %s/%s: the worker's queue is full", slice, sw);
         return ENOBUFS;
     }
+    dp_worker_kick(&dp.workers[vn->sw->worker]);
     return 0;
 }
 
@@ -275,6 +278,7 @@ dp_stop(void)
     }
     for (unsigned i = 0; i < dp.n_workers; i++) {
         dp.workers[i].running = false;
+        dp_worker_kick(&dp.workers[i]);
     }
     rte_eal_mp_wait_lcore();
     dp.started = false;
@@ -305,6 +309,10 @@ dp_destroy(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         free(dp.workers[i].switches);
         rte_ring_free(dp.workers[i].inject);
+        if (dp.workers[i].kick_fd > 0) {
+            close(dp.workers[i].kick_fd);
+        }
+        free(dp.workers[i].pfds);
     }
     rte_ring_free(dp.punt);
     if (dp.punt_fd >= 0) {

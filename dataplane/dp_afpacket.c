@@ -1,6 +1,6 @@
 /*
  * dp_afpacket: a port on a Linux interface through an AF_PACKET socket,
- * without a DPDK ethdev ("afpacket:IFNAME[,frames=N]").
+ * without a DPDK ethdev ("afpacket:IFNAME[,frames=N][,max-frames=M]").
  *
  * Why: Debian's DPDK is built with RTE_MAX_ETHPORTS = 32, and an emulated
  * topology wants one port per host (Cogentco: 197, Kdl: 754).  This class
@@ -12,23 +12,37 @@
  * (a host port is not where the fast path's speed is).  The kernel hands
  * a VLAN tag over beside the frame; it is put back in, so classification
  * sees the frame as it was on the wire.  Transmit: sendmmsg() straight
- * from the mbufs.  Our own transmissions are not looped back
- * (PACKET_IGNORE_OUTGOING).
+ * from the mbufs.  Our own transmissions are not looped back.
  *
- * The ring holds 'frames' frames of 2 KiB (default 512, 1 MiB of pinned
- * kernel memory per port).  With 128, TCP bursts of a host overflowed it
- * on long paths (a quarter of the frames of a stream across Cogentco);
- * 512 keeps a 197-host map under 200 MiB of rings.  What the kernel could
- * not put in the ring is counted as the drop reason "kernel-ring".
+ * The ring grows with the bursts it meets.  It starts with 'frames' frames
+ * of 2 KiB (default 512, 1 MiB of pinned kernel memory per port, so that a
+ * 754-host map stays small) and doubles, up to 'max-frames' (default
+ * 8192, 16 MiB), whenever the worker finds it an eighth full: a TCP sender
+ * across a long emulated path bursts a window at once (a 512-frame ring
+ * dropped 3% of a stream's segments across Cogentco; none were lost at
+ * 4096).  A bigger ring cannot replace a mapped one on the same socket
+ * without losing what arrives meanwhile, so each port's socket is alone
+ * in a PACKET_FANOUT group whose classic BPF program picks the member:
+ * the grower thread opens a socket with the bigger ring, joins it to the
+ * group, switches the program over to it (one atomic step in the kernel:
+ * no frame is lost or received twice), and the worker drains the old ring
+ * before reading the new one, so that frames stay in order.  The grower
+ * then closes the old socket (closing waits for an RCU grace period, which
+ * the worker must not).  Where the kernel refuses the group, the ring
+ * keeps its first size.  What the kernel could not put in the ring is
+ * counted as the drop reason "kernel-ring".
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,27 +53,292 @@
 
 #define AFP_FRAME_SIZE 2048
 #define AFP_BLOCK_SIZE (64 * 1024)
-#define AFP_FRAMES 512            /* default: 1 MiB of ring per port */
+#define AFP_FRAMES 512            /* default first size: 1 MiB per port */
+#define AFP_FRAMES_GROW_MAX 8192  /* default largest size: 16 MiB */
 #define AFP_FRAMES_MAX 65536
+#define AFP_DRAIN_NS 2000000ull   /* reading an old ring after a switch */
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
+#endif
+
+/* One socket and its mapped receive ring. */
+struct dp_afp_ring {
+    int fd;
+    uint8_t *map;
+    size_t size;
+    unsigned n_frames;
+    unsigned next;              /* next rx frame to look at (worker) */
+};
+
+/* Where a port's ring growth stands.  Each state is left by one side:
+ * IDLE and FRESH and DRAINING by the worker, WANTED and DONE by the
+ * grower thread. */
+enum dp_afp_state {
+    AFP_IDLE,                   /* one ring */
+    AFP_WANTED,                 /* the worker asks for a bigger ring */
+    AFP_FRESH,                  /* 'fresh' receives; the worker switches */
+    AFP_DRAINING,               /* the worker reads 'old' before 'cur' */
+    AFP_DONE,                   /* 'done' is drained: the grower closes it */
+};
 
 struct dp_afp {
-    int fd;
-    uint8_t *ring;
-    size_t ring_size;
-    unsigned n_frames;
-    unsigned next;              /* next rx frame to look at */
-    uint64_t kernel_drops;      /* PACKET_STATISTICS, summed (control thread) */
+    struct dp_afp_ring *cur;    /* read by the worker */
+    struct dp_afp_ring *old;    /* worker: drained before 'cur' */
+    uint64_t old_until;         /* worker: read 'old' until then (ns) */
+    struct dp_afp_ring *fresh;  /* grower -> worker */
+    struct dp_afp_ring *done;   /* worker -> grower */
+    int state;                  /* enum dp_afp_state, atomic */
+    unsigned ifindex;
+    char ifname[IF_NAMESIZE];
+    struct dp_port *port;
+    unsigned max_frames;        /* growth stops here */
+    unsigned fanout;            /* PACKET_FANOUT value to join, 0: none */
+    unsigned grows;             /* rings replaced so far */
+    uint64_t kernel_drops;      /* PACKET_STATISTICS of all its rings */
+    struct dp_afp *next_afp;    /* in afp_list */
 };
+
+/* The grower thread and the ports it serves: the list, each port's
+ * 'fresh', 'done' and 'kernel_drops' are under afp_mutex. */
+static pthread_mutex_t afp_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct dp_afp *afp_list;
+static int afp_wake_fd = -1;    /* eventfd: the worker asks, grower acts */
+static bool afp_thread_started;
+
+/* A classic BPF program that returns 'k': as a fanout program, it sends
+ * every frame to member k of the group. */
+static int
+afp_set_fanout_member(int fd, unsigned k)
+{
+    struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, k);
+    struct sock_fprog prog = { .len = 1, .filter = &insn };
+
+    return setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog)
+           ? errno : 0;
+}
+
+static void
+afp_ring_close(struct dp_afp_ring *r)
+{
+    if (r) {
+        if (r->map && r->map != MAP_FAILED) {
+            munmap(r->map, r->size);
+        }
+        if (r->fd >= 0) {
+            close(r->fd);
+        }
+        free(r);
+    }
+}
+
+/* Opens a socket with a ring of 'frames' frames on interface 'ifindex',
+ * mapped, not yet bound (it receives nothing).  On failure returns NULL
+ * and says why in 'why'. */
+static struct dp_afp_ring *
+afp_ring_open(unsigned ifindex, unsigned frames, char *why, size_t why_size)
+{
+    struct tpacket_req req = {
+        .tp_block_size = AFP_BLOCK_SIZE,
+        .tp_frame_size = AFP_FRAME_SIZE,
+        .tp_block_nr = frames / (AFP_BLOCK_SIZE / AFP_FRAME_SIZE),
+        .tp_frame_nr = frames,
+    };
+    struct packet_mreq mreq = { .mr_type = PACKET_MR_PROMISC,
+                                .mr_ifindex = ifindex };
+    int version = TPACKET_V2, one = 1;
+    struct dp_afp_ring *r = calloc(1, sizeof *r);
+
+    if (!r) {
+        snprintf(why, why_size, "%s", strerror(ENOMEM));
+        return NULL;
+    }
+    /* Protocol 0: no receive hook until bind(), which then registers it
+     * once; a socket made with ETH_P_ALL would be re-hooked by bind()
+     * behind an RCU grace period, tens of ms per port. */
+    r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (r->fd < 0) {
+        snprintf(why, why_size, "AF_PACKET socket: %s", strerror(errno));
+        free(r);
+        return NULL;
+    }
+    if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version)
+        || setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req)
+        || setsockopt(r->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq)) {
+        snprintf(why, why_size, "a ring of %u frames: %s", frames, strerror(errno));
+        afp_ring_close(r);
+        return NULL;
+    }
+    /* Best effort: older kernels loop our own frames back; the switch
+     * then sees them as received, which learning tolerates. */
+    setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    r->size = (size_t) req.tp_block_size * req.tp_block_nr;
+    r->map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+    if (r->map == MAP_FAILED) {
+        snprintf(why, why_size, "mapping the ring: %s", strerror(errno));
+        afp_ring_close(r);
+        return NULL;
+    }
+    r->n_frames = frames;
+    return r;
+}
+
+static int
+afp_bind(int fd, unsigned ifindex)
+{
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+                               .sll_protocol = htons(ETH_P_ALL),
+                               .sll_ifindex = ifindex };
+
+    return bind(fd, (struct sockaddr *) &sll, sizeof sll) ? errno : 0;
+}
+
+/* Returns the frames the kernel dropped for a full ring 'r' since the
+ * last call (the kernel resets its counter on every read). */
+static uint64_t
+afp_ring_poll_drops(struct dp_afp_ring *r)
+{
+    struct tpacket_stats st;
+    socklen_t len = sizeof st;
+
+    return r && !getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len)
+           ? st.tp_drops : 0;
+}
+
+/* Replaces the ring of 'a' by one twice as big (grower thread, under
+ * afp_mutex; the worker keeps reading 'cur' meanwhile). */
+static int
+afp_grow(struct dp_afp *a, unsigned frames)
+{
+    struct sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog prog = { .len = 1, .filter = &drop_all };
+    char why[128];
+    int error, zero = 0;
+
+    /* Whatever a former grow left, 'cur' is now the only member: have
+     * the group pick member 0 before the new one becomes member 1. */
+    error = afp_set_fanout_member(a->cur->fd, 0);
+    if (error) {
+        snprintf(why, sizeof why, "fanout program: %s", strerror(error));
+        goto fail;
+    }
+    struct dp_afp_ring *r = afp_ring_open(a->ifindex, frames, why, sizeof why);
+    if (!r) {
+        error = ENOMEM;
+        goto fail;
+    }
+    /* Bound, the new socket receives every frame on its own until it
+     * joins the group: its socket filter drops them (the old ring has
+     * them too). */
+    if (setsockopt(r->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog)
+        || (errno = afp_bind(r->fd, a->ifindex))
+        || setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &a->fanout, sizeof a->fanout)
+        || setsockopt(r->fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof zero)) {
+        error = errno;
+        snprintf(why, sizeof why, "joining the new socket: %s", strerror(error));
+        afp_ring_close(r);
+        goto fail;
+    }
+    error = afp_set_fanout_member(r->fd, 1);
+    if (error) {
+        snprintf(why, sizeof why, "switching the group: %s", strerror(error));
+        afp_ring_close(r);
+        goto fail;
+    }
+    a->fresh = r;
+    a->grows++;
+    __atomic_store_n(&a->state, AFP_FRESH, __ATOMIC_RELEASE);
+    /* It may be blocked on the old socket, which receives no more. */
+    dp_worker_kick(&dp.workers[a->port->sw->worker]);
+    return 0;
+
+fail:
+    fprintf(stderr, "lamina-switchd: port %s (afpacket:%s): cannot grow the "
+            "receive ring to %u frames, it stays at %u: %s\n", a->port->name,
+            a->ifname, frames, a->cur->n_frames, why);
+    a->max_frames = a->cur->n_frames;
+    __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
+    return error;
+}
+
+/* The grower thread: grows the rings the worker asks for and closes the
+ * rings it has drained. */
+static void *
+afp_grower_main(void *arg)
+{
+    (void) arg;
+    for (;;) {
+        uint64_t v;
+
+        if (read(afp_wake_fd, &v, sizeof v) < 0 && errno != EINTR) {
+            return NULL;
+        }
+        pthread_mutex_lock(&afp_mutex);
+        for (struct dp_afp *a = afp_list; a; a = a->next_afp) {
+            int st = __atomic_load_n(&a->state, __ATOMIC_ACQUIRE);
+
+            if (st == AFP_DONE) {
+                a->kernel_drops += afp_ring_poll_drops(a->done);
+                afp_ring_close(a->done);
+                a->done = NULL;
+                __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
+            } else if (st == AFP_WANTED) {
+                afp_grow(a, a->cur->n_frames * 2);
+            }
+        }
+        pthread_mutex_unlock(&afp_mutex);
+    }
+    return NULL;
+}
+
+/* Starts the grower thread once (control thread).  Without it, rings keep
+ * their first size. */
+static void
+afp_start_grower(void)
+{
+    pthread_t t;
+
+    if (afp_thread_started) {
+        return;
+    }
+    afp_wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (afp_wake_fd >= 0 && !pthread_create(&t, NULL, afp_grower_main, NULL)) {
+        pthread_setname_np(t, "afp-grower");
+        pthread_detach(t);
+        afp_thread_started = true;
+    } else if (afp_wake_fd >= 0) {
+        close(afp_wake_fd);
+        afp_wake_fd = -1;
+    }
+}
+
+/* Parses "N" in 32..AFP_FRAMES_MAX, a power of 2, into '*out'. */
+static bool
+afp_parse_frames(const char *s, size_t len, unsigned *out)
+{
+    char buf[16], *end;
+
+    if (!len || len >= sizeof buf) {
+        return false;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    unsigned long v = strtoul(buf, &end, 10);
+    if (*end || v < 32 || v > AFP_FRAMES_MAX || (v & (v - 1))) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
 
 int
 dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
 {
-    unsigned frames = AFP_FRAMES;
-    char ifname[IF_NAMESIZE];
+    unsigned frames = AFP_FRAMES, max_frames = 0;
+    char ifname[IF_NAMESIZE], why[128];
     size_t n = strcspn(args, ",");
 
     if (!n || n >= sizeof ifname) {
@@ -69,77 +348,81 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
     }
     memcpy(ifname, args, n);
     ifname[n] = '\0';
-    if (args[n]) {
-        char *end;
-        unsigned long v = strncmp(args + n, ",frames=", 8) ? 0
-                          : strtoul(args + n + 8, &end, 10);
-        if (!v || *end || v < 32 || v > AFP_FRAMES_MAX || (v & (v - 1))) {
-            dp_err(err, "port %s: afpacket option \"%s\": the only option is "
-                   "frames=N, a power of 2 in 32..%d", p->name, args + n + 1,
-                   AFP_FRAMES_MAX);
+    for (const char *o = args + n; *o;) {
+        o++;
+        size_t len = strcspn(o, ",");
+        bool ok = false;
+
+        if (!strncmp(o, "frames=", 7)) {
+            ok = afp_parse_frames(o + 7, len - 7, &frames);
+        } else if (!strncmp(o, "max-frames=", 11)) {
+            ok = afp_parse_frames(o + 11, len - 11, &max_frames);
+        }
+        if (!ok) {
+            dp_err(err, "port %s: afpacket option \"%.*s\": the options are "
+                   "frames=N (the first ring size) and max-frames=M (the "
+                   "largest it grows to), each a power of 2 in 32..%d", p->name,
+                   (int) len, o, AFP_FRAMES_MAX);
             return EINVAL;
         }
-        frames = v;
+        o += len;
     }
-    struct tpacket_req req = {
-        .tp_block_size = AFP_BLOCK_SIZE,
-        .tp_frame_size = AFP_FRAME_SIZE,
-        .tp_block_nr = frames / (AFP_BLOCK_SIZE / AFP_FRAME_SIZE),
-        .tp_frame_nr = frames,
-    };
-    struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-                               .sll_protocol = htons(ETH_P_ALL) };
-    struct packet_mreq mreq = { .mr_type = PACKET_MR_PROMISC };
-    int version = TPACKET_V2, one = 1;
-    struct dp_afp *a;
-    unsigned idx;
+    if (!max_frames) {
+        max_frames = frames > AFP_FRAMES_GROW_MAX ? frames : AFP_FRAMES_GROW_MAX;
+    } else if (max_frames < frames) {
+        dp_err(err, "port %s: afpacket max-frames=%u is below frames=%u",
+               p->name, max_frames, frames);
+        return EINVAL;
+    }
 
-    idx = if_nametoindex(ifname);
+    unsigned idx = if_nametoindex(ifname);
     if (!idx) {
         dp_err(err, "port %s: no interface \"%s\"", p->name, ifname);
         return ENODEV;
     }
-    a = calloc(1, sizeof *a);
+    struct dp_afp *a = calloc(1, sizeof *a);
     if (!a) {
         return ENOMEM;
     }
-    /* Protocol 0: no receive hook until bind(), which then registers it
-     * once; a socket made with ETH_P_ALL would be re-hooked by bind()
-     * behind an RCU grace period, tens of ms per port. */
-    a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (a->fd < 0) {
-        dp_err(err, "port %s: AF_PACKET socket: %s", p->name, strerror(errno));
-        free(a);
-        return errno;
-    }
-    sll.sll_ifindex = idx;
-    mreq.mr_ifindex = idx;
-    if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version)
-        || setsockopt(a->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req)
-        || setsockopt(a->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq)
-        || bind(a->fd, (struct sockaddr *) &sll, sizeof sll)) {
-        int error = errno;
+    a->cur = afp_ring_open(idx, frames, why, sizeof why);
+    int error = !a->cur ? EINVAL : afp_bind(a->cur->fd, idx);
+    if (error) {
         dp_err(err, "port %s: setting up AF_PACKET on %s: %s", p->name, ifname,
-               strerror(error));
-        close(a->fd);
+               a->cur ? strerror(error) : why);
+        afp_ring_close(a->cur);
         free(a);
         return error;
     }
-    /* Best effort: older kernels loop our own frames back; the switch
-     * then sees them as received, which learning tolerates. */
-    setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-    a->ring_size = (size_t) req.tp_block_size * req.tp_block_nr;
-    a->ring = mmap(NULL, a->ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
-    if (a->ring == MAP_FAILED) {
-        int error = errno;
-        dp_err(err, "port %s: mapping the AF_PACKET ring: %s", p->name, strerror(error));
-        close(a->fd);
-        free(a);
-        return error;
+    a->ifindex = idx;
+    memcpy(a->ifname, ifname, sizeof a->ifname);
+    a->port = p;
+    a->max_frames = max_frames;
+
+    /* A fanout group of its own (see the top of the file). */
+    unsigned fanout = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID
+                       | PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16;
+    socklen_t len = sizeof a->fanout;
+    if (max_frames > frames
+        && !setsockopt(a->cur->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof fanout)
+        && !getsockopt(a->cur->fd, SOL_PACKET, PACKET_FANOUT, &a->fanout, &len)) {
+        /* What getsockopt() returns (id, type, flags less UNIQUEID) is
+         * what a socket joining the group passes. */
+    } else {
+        if (max_frames > frames) {
+            fprintf(stderr, "lamina-switchd: port %s (afpacket:%s): no fanout "
+                    "group (%s): the receive ring stays at %u frames\n",
+                    p->name, ifname, strerror(errno), frames);
+        }
+        a->fanout = 0;
+        a->max_frames = frames;
     }
-    a->n_frames = req.tp_frame_nr;
     p->type = DP_PORT_AFP;
     p->afp = a;
+    pthread_mutex_lock(&afp_mutex);
+    a->next_afp = afp_list;
+    afp_list = a;
+    afp_start_grower();
+    pthread_mutex_unlock(&afp_mutex);
     return 0;
 }
 
@@ -149,8 +432,18 @@ dp_port_afp_close(struct dp_port *p)
     struct dp_afp *a = p->afp;
 
     if (a) {
-        munmap(a->ring, a->ring_size);
-        close(a->fd);
+        pthread_mutex_lock(&afp_mutex);
+        for (struct dp_afp **pp = &afp_list; *pp; pp = &(*pp)->next_afp) {
+            if (*pp == a) {
+                *pp = a->next_afp;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&afp_mutex);
+        afp_ring_close(a->done);
+        afp_ring_close(a->fresh);
+        afp_ring_close(a->old);
+        afp_ring_close(a->cur);
         free(a);
         p->afp = NULL;
     }
@@ -159,24 +452,57 @@ dp_port_afp_close(struct dp_port *p)
 uint64_t
 dp_afp_kernel_drops(struct dp_port *p)
 {
-    struct tpacket_stats st;
-    socklen_t len = sizeof st;
+    struct dp_afp *a = p->afp;
+    uint64_t sum;
 
-    /* The kernel resets its counters on every read: keep the sum. */
-    if (p->afp && !getsockopt(p->afp->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len)) {
-        p->afp->kernel_drops += st.tp_drops;
+    if (!a) {
+        return 0;
     }
-    return p->afp ? p->afp->kernel_drops : 0;
+    pthread_mutex_lock(&afp_mutex);
+    /* 'cur' and 'old' are the worker's to swap, not to close: the grower
+     * closes rings under this mutex, and only 'done' ones. */
+    a->kernel_drops += afp_ring_poll_drops(__atomic_load_n(&a->cur, __ATOMIC_ACQUIRE));
+    sum = a->kernel_drops;
+    pthread_mutex_unlock(&afp_mutex);
+    return sum;
 }
 
-uint16_t
-dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+unsigned
+dp_afp_ring_frames(const struct dp_port *p, unsigned *grows)
 {
-    struct dp_afp *a = p->afp;
+    const struct dp_afp *a = p->afp;
+    unsigned frames = 0;
+
+    *grows = 0;
+    if (a) {
+        /* Under the mutex: the grower frees only rings the worker let go
+         * of, and only under it. */
+        pthread_mutex_lock(&afp_mutex);
+        *grows = a->grows;
+        frames = __atomic_load_n(&a->cur, __ATOMIC_ACQUIRE)->n_frames;
+        pthread_mutex_unlock(&afp_mutex);
+    }
+    return frames;
+}
+
+int
+dp_afp_poll_fd(const struct dp_port *p)
+{
+    const struct dp_afp *a = p->afp;
+
+    return a->old || __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) != AFP_IDLE
+           ? -1 : a->cur->fd;
+}
+
+/* Reads up to 'n' frames of ring 'r' into 'pkts'. */
+static uint16_t
+afp_ring_rx(struct dp_port *p, struct dp_afp_ring *r, struct rte_mbuf **pkts,
+            uint16_t n)
+{
     uint16_t got = 0;
 
     while (got < n) {
-        struct tpacket2_hdr *h = (void *) (a->ring + (size_t) a->next * AFP_FRAME_SIZE);
+        struct tpacket2_hdr *h = (void *) (r->map + (size_t) r->next * AFP_FRAME_SIZE);
 
         if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
             break;
@@ -209,7 +535,67 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
             p->ctr.drops[DP_DROP_NO_MBUF]++;
         }
         __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-        a->next = a->next + 1 < a->n_frames ? a->next + 1 : 0;
+        r->next = r->next + 1 < r->n_frames ? r->next + 1 : 0;
+    }
+    return got;
+}
+
+/* Whether the kernel has filled frame 'i' of 'r' (not yet read). */
+static inline bool
+afp_ring_user(const struct dp_afp_ring *r, unsigned i)
+{
+    const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * AFP_FRAME_SIZE);
+    return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
+}
+
+static void
+afp_wake_grower(void)
+{
+    uint64_t one = 1;
+
+    if (write(afp_wake_fd, &one, sizeof one) < 0) {
+        /* The counter is full: the grower is awake. */
+    }
+}
+
+uint16_t
+dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    struct dp_afp *a = p->afp;
+    struct dp_afp_ring *r = a->cur;
+    uint16_t got;
+
+    if (unlikely(a->old || __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == AFP_FRESH)) {
+        if (!a->old) {
+            /* The kernel fills the fresh ring from now on. */
+            a->old = r;
+            a->old_until = dp_now_ns() + AFP_DRAIN_NS;
+            r = a->fresh;
+            a->fresh = NULL;
+            __atomic_store_n(&a->cur, r, __ATOMIC_RELEASE);
+            __atomic_store_n(&a->state, AFP_DRAINING, __ATOMIC_RELEASE);
+        }
+        got = afp_ring_rx(p, a->old, pkts, n);
+        if (got) {
+            return got;         /* older frames first */
+        }
+        if (dp_now_ns() < a->old_until) {
+            return 0;           /* a frame may still be on its way in */
+        }
+        a->done = a->old;
+        a->old = NULL;
+        __atomic_store_n(&a->state, AFP_DONE, __ATOMIC_RELEASE);
+        afp_wake_grower();
+    }
+    got = afp_ring_rx(p, r, pkts, n);
+    /* An eighth full (the frame an eighth of a ring ahead is filled
+     * too): ask for a bigger ring well before this one overflows; a
+     * worker that loses its core for a few ms must find room. */
+    if (unlikely(got == n) && r->n_frames < a->max_frames
+        && afp_ring_user(r, (r->next + r->n_frames / 8) & (r->n_frames - 1))
+        && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
+        __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);
+        afp_wake_grower();
     }
     return got;
 }
@@ -217,7 +603,7 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 uint16_t
 dp_afp_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
-    struct dp_afp *a = p->afp;
+    struct dp_afp_ring *a = p->afp->cur;
     struct mmsghdr msgs[DP_BURST];
     struct iovec iov[DP_BURST];
     uint16_t k = 0;

@@ -211,6 +211,11 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_object_set_new(j, "switch", json_string(sw->name));
                 json_object_set_new(j, "name", json_string(p->name));
                 json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));
+                if (p->type == DP_PORT_AFP) {
+                    unsigned grows, frames = dp_afp_ring_frames(p, &grows);
+                    json_object_set_new(j, "ring_frames", json_integer(frames));
+                    json_object_set_new(j, "ring_grows", json_integer(grows));
+                }
                 if (p->link) {
                     json_object_set_new(j, "link", json_string(p->link->name));
                 }
@@ -237,15 +242,22 @@ dp_stats_to_json(const char *kind, const char *name)
             continue;
         }
         if (dp_want(kind, "slice", name, s->name)) {
-            struct dp_counters sum = { 0 };
+            struct dp_counters sum = s->gone;
+            json_t *per_sw = json_array();
             uint64_t held = 0;
             for (unsigned w = 0; w < dp.n_workers; w++) {
-                dp_counters_add(&sum, &s->ctr[w]);
                 held += s->held[w];
+            }
+            for (uint32_t k = 0; k < s->n_sws; k++) {
+                json_t *jsw = dp_counters_to_json(&s->sws[k]->ctr);
+                json_object_set_new(jsw, "switch", json_string(s->sws[k]->sw->name));
+                json_array_append_new(per_sw, jsw);
+                dp_counters_add(&sum, &s->sws[k]->ctr);
             }
             json_t *j = dp_counters_to_json(&sum);
             json_object_set_new(j, "name", json_string(s->name));
             json_object_set_new(j, "mbufs_held", json_integer(held));
+            json_object_set_new(j, "switches", per_sw);
             json_array_append_new(slices, j);
         }
         for (uint32_t k = 0; k < dp.n_switches; k++) {
@@ -343,11 +355,12 @@ dp_workers_to_json(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         struct dp_worker *w = &dp.workers[i];
         json_t *j = json_pack(
-            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
+            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
             "switches", w->n_switches, "rounds", (json_int_t) w->rounds,
             "busy_rounds", (json_int_t) w->busy_rounds,
             "sleeps", (json_int_t) w->sleeps,
-            "sleep_ns", (json_int_t) w->sleep_ns, "packets", (json_int_t) w->pkts);
+            "sleep_ns", (json_int_t) w->sleep_ns, "blocks", (json_int_t) w->blocks,
+            "packets", (json_int_t) w->pkts);
 #ifdef DP_STAGE_CYCLES
         const struct dp_stage_cycles *c = &w->stage;
         json_object_set_new(j, "stage_cycles", json_pack(

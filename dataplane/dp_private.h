@@ -65,6 +65,7 @@ struct dp_queue {
     uint64_t guarantee_bps, ceiling_bps;
     struct qsched_queue sched;
     struct dp_counters ctr;     /* rx: enqueued, tx: sent */
+    struct dp_counters *sctr;   /* the slice's on the port's switch */
 };
 
 enum dp_port_type { DP_PORT_ETH, DP_PORT_RING, DP_PORT_AFP };
@@ -160,7 +161,12 @@ struct dp_slice {
     uint32_t mbuf_quota;        /* configured; 0: default */
     uint32_t quota;             /* in effect per worker */
     uint32_t *held;             /* [n_workers] mbufs in queues */
-    struct dp_counters *ctr;    /* [n_workers] */
+    /* Counters per switch, each written only by the worker serving its
+     * switch (dp_slice_sw_ctr()); the slice's total is their sum plus
+     * 'gone', what switches deleted since had counted. */
+    struct dp_slice_sw **sws;
+    uint32_t n_sws;
+    struct dp_counters gone;
     struct dp_vlink **vlinks;
     uint32_t n_vlinks;
 };
@@ -197,6 +203,7 @@ struct dp_vnode {
     uint64_t budget_round;
     uint32_t budget_used;
 
+    struct dp_counters *sctr;   /* the slice's on this switch */
     struct dp_counters ctr;
 };
 
@@ -280,6 +287,14 @@ struct dp_worker {
     /* Ports with cut-through frames staged in the current burst. */
     struct dp_port *staged[DP_STAGED_PORTS];
     uint16_t n_staged;
+    /* Idle: a worker whose ports can all wake it blocks in ppoll() on
+     * them and on 'kick_fd' (dp_worker_block()); 'blocked' says so to
+     * whoever has work for it (dp_worker_kick()). */
+    int kick_fd;                /* eventfd */
+    int blocked;                /* atomic */
+    uint64_t blocks;
+    struct pollfd *pfds;
+    unsigned pfds_cap;
 };
 
 struct dp {
@@ -311,10 +326,25 @@ extern struct dp dp;
 int dp_worker_main(void *arg);
 void dp_worker_publish(void);          /* rebuild per-worker lists */
 bool dp_worker_pause_requested(void);
+/* Wakes worker 'wk' if it is blocked waiting for traffic (any thread). */
+void dp_worker_kick(struct dp_worker *wk);
 uint64_t dp_now_ns(void);
 
 /* Queues (dp_slice.c). */
 struct dp_queue *dp_queue_ref(struct dp_slice *, struct dp_port *, struct dp_error *);
+
+/* The counters of slice 's' on switch 'sw' (rx: frames from hosts at that
+ * switch, tx: frames to hosts there, drops there), created on first use
+ * (control thread); they live until the slice or the switch is deleted. */
+struct dp_slice_sw {
+    struct dp_switch *sw;
+    struct dp_counters ctr;
+};
+struct dp_counters *dp_slice_sw_ctr(struct dp_slice *s, struct dp_switch *sw);
+
+/* Switch 'sw' is being deleted: each slice folds its counters there into
+ * its total and forgets them (workers paused). */
+void dp_slice_sw_forget(struct dp_switch *sw);
 void dp_queue_unref(struct dp_queue *);
 void dp_queue_flush(struct dp_queue *, unsigned worker);
 /* Recomputes the ceiling and guarantee of 'q' from its port's rate. */
@@ -348,6 +378,12 @@ void dp_port_afp_close(struct dp_port *);
 uint16_t dp_afp_rx(struct dp_port *, struct rte_mbuf **, uint16_t);
 /* Frames the kernel dropped for a full ring so far (control thread). */
 uint64_t dp_afp_kernel_drops(struct dp_port *);
+/* Frames the port's receive ring holds now; '*grows', how many times it
+ * has grown. */
+unsigned dp_afp_ring_frames(const struct dp_port *, unsigned *grows);
+/* The descriptor that polls readable when the port has a frame, or -1
+ * while its ring is being replaced (worker). */
+int dp_afp_poll_fd(const struct dp_port *);
 uint16_t dp_afp_tx(struct dp_port *, struct rte_mbuf **, uint16_t);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);

@@ -91,7 +91,6 @@ dp_slice_add(const struct dp_slice_params *sp, struct dp_error *err)
     str_copy(s->name, sp->name, sizeof s->name);
     s->idx = idx;
     s->held = xcalloc(dp.n_workers, sizeof *s->held);
-    s->ctr = xcalloc(dp.n_workers, sizeof *s->ctr);
     dp_slice_apply(s, sp);
 
     dp_pause();
@@ -193,9 +192,46 @@ dp_slice_del(const char *name, struct dp_error *err)
     dp_resume();
     free(s->vlinks);
     free(s->held);
-    free(s->ctr);
+    for (uint32_t i = 0; i < s->n_sws; i++) {
+        free(s->sws[i]);
+    }
+    free(s->sws);
     free(s);
     return 0;
+}
+
+/* See dp_private.h. */
+struct dp_counters *
+dp_slice_sw_ctr(struct dp_slice *s, struct dp_switch *sw)
+{
+    for (uint32_t i = 0; i < s->n_sws; i++) {
+        if (s->sws[i]->sw == sw) {
+            return &s->sws[i]->ctr;
+        }
+    }
+    /* Workers hold pointers to the entries, never to the array. */
+    struct dp_slice_sw *e = xzalloc(sizeof *e);
+    e->sw = sw;
+    s->sws = xrealloc(s->sws, (s->n_sws + 1) * sizeof *s->sws);
+    s->sws[s->n_sws++] = e;
+    return &e->ctr;
+}
+
+/* See dp_private.h. */
+void
+dp_slice_sw_forget(struct dp_switch *sw)
+{
+    for (uint32_t i = 0; i < dp.n_slices_alloc; i++) {
+        struct dp_slice *s = dp.slices[i];
+        for (uint32_t k = 0; s && k < s->n_sws; k++) {
+            if (s->sws[k]->sw == sw) {
+                dp_counters_add(&s->gone, &s->sws[k]->ctr);
+                free(s->sws[k]);
+                s->sws[k] = s->sws[--s->n_sws];
+                break;
+            }
+        }
+    }
 }
 
 /* ---- Queues ---------------------------------------------------------------- */
@@ -237,6 +273,7 @@ dp_queue_create(struct dp_slice *s, struct dp_port *p)
     q = xzalloc(sizeof *q);
     q->slice = s;
     q->port = p;
+    q->sctr = dp_slice_sw_ctr(s, p->sw);
     uint32_t size = 16;
     while (size < p->queue_len) {
         size <<= 1;

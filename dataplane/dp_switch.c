@@ -74,6 +74,7 @@ dp_switch_del(const char *name, struct dp_error *err)
         return EBUSY;
     }
     dp_pause();
+    dp_slice_sw_forget(sw);
     for (uint32_t i = 0; i < dp.n_switches; i++) {
         if (dp.switches[i] == sw) {
             memmove(&dp.switches[i], &dp.switches[i + 1],

@@ -70,6 +70,7 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
     vn = xzalloc(sizeof *vn);
     vn->slice = s;
     vn->sw = sw;
+    vn->sctr = dp_slice_sw_ctr(s, sw);
     vn->fp = fp;
     vn->fp_state = state;
     dp_vnode_policer_init(vn);

@@ -17,8 +17,17 @@
  * the one exception, as in any learning bridge).  When a round finds no
  * work, the loop backs off in doubling sleeps up to DP_IDLE_MAX_US, so an
  * idle switch costs little CPU and still wakes within a millisecond.
+ * Past that, a worker whose ports can all wake it (afpacket: ports, and
+ * in-process links whose other end it serves itself) blocks in ppoll()
+ * on their sockets until a frame arrives, its next timer (a delay line)
+ * is due, or the control side kicks it (a pause, an injected frame):
+ * an idle switch then costs nothing per round, however many ports and
+ * slices it holds.  DPDK ethdev ports cannot wake it: with one of them,
+ * the worker keeps sleeping in short steps.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <time.h>
@@ -34,6 +43,7 @@
 
 #define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
 #define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
+#define DP_BLOCK_MAX_MS 1000        /* longest block without a timer */
 
 static volatile int dp_pause_req;
 static volatile int dp_paused[DP_MAX_WORKERS];
@@ -61,6 +71,7 @@ dp_pause(void)
     }
     __atomic_store_n(&dp_pause_req, 1, __ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < dp.n_workers; i++) {
+        dp_worker_kick(&dp.workers[i]);
         while (dp.workers[i].running
                && !__atomic_load_n(&dp_paused[i], __ATOMIC_SEQ_CST)) {
             rte_pause();
@@ -113,6 +124,7 @@ dp_quiesce(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         while (dp.workers[i].running
                && __atomic_load_n(&dp.workers[i].rounds, __ATOMIC_ACQUIRE) - seen[i] < 2) {
+            dp_worker_kick(&dp.workers[i]);     /* blocked between rounds */
             rte_pause();
         }
     }
@@ -184,7 +196,7 @@ dp_queue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         enum dp_drop why = quota < room ? DP_DROP_MBUF_QUOTA : DP_DROP_QUEUE_FULL;
         k = quota < room ? quota : room;
         for (uint16_t i = k; i < n; i++) {
-            dp_drop(pkts[i], &q->ctr, &s->ctr[w], why);
+            dp_drop(pkts[i], &q->ctr, q->sctr, why);
         }
     }
     for (uint16_t i = 0; i < k; i++) {
@@ -236,8 +248,8 @@ dp_port_flush(unsigned w, struct dp_port *p)
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= len;
         if (!p->is_link) {
-            q->slice->ctr[w].tx_packets--;
-            q->slice->ctr[w].tx_bytes -= len;
+            q->sctr->tx_packets--;
+            q->sctr->tx_bytes -= len;
         }
         dp_queue_burst(w, q, &m, 1);
     }
@@ -265,13 +277,12 @@ static inline void
 dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
                  uint16_t n, uint64_t n_bytes)
 {
-    struct dp_slice *s = q->slice;
     struct dp_port *p = q->port;
     struct dp_worker *wk = &dp.workers[w];
 
     if (unlikely(p->down)) {
         for (uint16_t i = 0; i < n; i++) {
-            dp_drop(pkts[i], &q->ctr, &s->ctr[w], DP_DROP_LINK_DOWN);
+            dp_drop(pkts[i], &q->ctr, q->sctr, DP_DROP_LINK_DOWN);
         }
         return;
     }
@@ -299,8 +310,8 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
             q->ctr.tx_packets += n;
             q->ctr.tx_bytes += n_bytes;
             if (!p->is_link) {
-                s->ctr[w].tx_packets += n;
-                s->ctr[w].tx_bytes += n_bytes;
+                q->sctr->tx_packets += n;
+                q->sctr->tx_bytes += n_bytes;
             }
             return;
         }
@@ -432,7 +443,7 @@ dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in,
             struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
             if (unlikely(!c)) {
                 vn->ctr.drops[DP_DROP_NO_MBUF]++;
-                vn->slice->ctr[w].drops[DP_DROP_NO_MBUF]++;
+                vn->sctr->drops[DP_DROP_NO_MBUF]++;
             } else {
                 dp_vport_output(w, last, c);
             }
@@ -493,7 +504,7 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
         } else if (o == DP_FP_CONSUMED) {
             /* The plane punted or freed it. */
         } else {
-            dp_drop(pkts[i], &vn->ctr, &vn->slice->ctr[w], DP_DROP_FP_DROP);
+            dp_drop(pkts[i], &vn->ctr, vn->sctr, DP_DROP_FP_DROP);
         }
         i++;
     }
@@ -510,7 +521,7 @@ dp_fp_punt(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t in_vport,
                             .reason = reason, .table = table, .cookie = cookie };
 
     if (unlikely(rte_ring_mp_enqueue_elem(dp.punt, &punt, sizeof punt))) {
-        dp_drop(m, &vn->ctr, &vn->slice->ctr[ctx->worker], DP_DROP_PUNT_FULL);
+        dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_PUNT_FULL);
         return false;
     }
     dp.workers[ctx->worker].punted = true;
@@ -529,7 +540,7 @@ dp_fp_output_copy(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t vpor
     c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
     if (unlikely(!c)) {
         vn->ctr.drops[DP_DROP_NO_MBUF]++;
-        vn->slice->ctr[ctx->worker].drops[DP_DROP_NO_MBUF]++;
+        vn->sctr->drops[DP_DROP_NO_MBUF]++;
         return;
     }
     dp_vport_output(ctx->worker, vn->vports[vport], c);
@@ -598,8 +609,8 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
         in_vports[i] = vp->idx;
     }
     p->ctr.rx_bytes += bytes;
-    s->ctr[w].rx_packets += n;
-    s->ctr[w].rx_bytes += bytes;
+    vn->sctr->rx_packets += n;
+    vn->sctr->rx_bytes += bytes;
     vp->ctr.rx_packets += n;
     vp->ctr.rx_bytes += bytes;
     vn->ctr.rx_packets += n;
@@ -648,8 +659,8 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
         vn = vp->vn;
         s = vn->slice;
         len = rte_pktmbuf_pkt_len(m);
-        s->ctr[w].rx_packets++;
-        s->ctr[w].rx_bytes += len;
+        vn->sctr->rx_packets++;
+        vn->sctr->rx_bytes += len;
 
         if (s->budget) {
             if (vn->budget_round != wk->rounds) {
@@ -657,7 +668,7 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
                 vn->budget_used = 0;
             }
             if (unlikely(vn->budget_used >= s->budget)) {
-                dp_drop(m, &vn->ctr, &s->ctr[w], DP_DROP_BUDGET);
+                dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_BUDGET);
                 continue;
             }
             vn->budget_used++;
@@ -665,7 +676,7 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
         if (vn->policer.rate) {
             qsched_tb_refill(&vn->policer, now);
             if (unlikely(!qsched_tb_has(&vn->policer, len))) {
-                dp_drop(m, &vn->ctr, &s->ctr[w], DP_DROP_POLICER);
+                dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_POLICER);
                 continue;
             }
             qsched_tb_take(&vn->policer, len);
@@ -715,7 +726,7 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
         }
         if (e->op == DP_LABEL_SWAP) {
             if (unlikely(ttl <= 1)) {
-                dp_drop(m, &p->ctr, &e->slice->ctr[w], DP_DROP_TTL);
+                dp_drop(m, &p->ctr, e->queue->sctr, DP_DROP_TTL);
                 continue;
             }
             classify_put_label(h + ETH_HLEN_, e->out_label, ttl - 1);
@@ -777,8 +788,8 @@ dp_tx_take(void *ctx_, unsigned i)
     q->ctr.tx_packets++;
     q->ctr.tx_bytes += len;
     if (!q->port->is_link) {
-        q->slice->ctr[ctx->w].tx_packets++;
-        q->slice->ctr[ctx->w].tx_bytes += len;
+        q->sctr->tx_packets++;
+        q->sctr->tx_bytes += len;
     }
     ctx->pkts[ctx->n] = m;
     ctx->qs[ctx->n++] = q;
@@ -799,8 +810,8 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
         if (!q->port->is_link) {
-            q->slice->ctr[ctx->w].tx_packets--;
-            q->slice->ctr[ctx->w].tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
+            q->sctr->tx_packets--;
+            q->sctr->tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
         }
         if (!q->active) {
             q->active = true;
@@ -854,8 +865,8 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             q->ctr.tx_packets += take;
             q->ctr.tx_bytes += bytes;
             if (!p->is_link) {
-                q->slice->ctr[w].tx_packets += take;
-                q->slice->ctr[w].tx_bytes += bytes;
+                q->sctr->tx_packets += take;
+                q->sctr->tx_bytes += bytes;
             }
         }
         p->sched.rr++;
@@ -897,7 +908,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
         uint16_t k = 0;
         for (uint16_t i = 0; i < ctx.n; i++) {
             if (dp_rand(p) % 1000000 < p->loss_ppm) {
-                dp_drop(ctx.pkts[i], &p->ctr, &ctx.qs[i]->slice->ctr[w],
+                dp_drop(ctx.pkts[i], &p->ctr, ctx.qs[i]->sctr,
                         DP_DROP_LINK_LOSS);
             } else {
                 ctx.pkts[k] = ctx.pkts[i];
@@ -976,6 +987,102 @@ dp_worker_sleep(struct dp_worker *wk, uint64_t ns)
     nanosleep(&ts, NULL);
     wk->sleeps++;
     wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
+}
+
+void
+dp_worker_kick(struct dp_worker *wk)
+{
+    uint64_t one = 1;
+
+    /* Seq-cst against the worker's store of 'blocked' and its last look
+     * at its inputs: either it sees the caller's work, or the caller
+     * sees it blocked. */
+    if (__atomic_load_n(&wk->blocked, __ATOMIC_SEQ_CST) && wk->kick_fd > 0
+        && write(wk->kick_fd, &one, sizeof one) < 0) {
+        /* The counter is full: the worker is being woken. */
+    }
+}
+
+/* Fills wk->pfds with what can wake 'wk': its kick descriptor and every
+ * port's socket.  Returns how many, or 0 if some port cannot wake it. */
+static unsigned
+dp_worker_wakers(struct dp_worker *wk, unsigned w)
+{
+    unsigned n = 0;
+
+    for (uint32_t s = 0; s <= wk->n_switches; s++) {
+        const struct dp_switch *sw = s < wk->n_switches ? wk->switches[s] : NULL;
+        unsigned need = n + (sw ? sw->n_ports : 0) + 1;
+
+        if (need > wk->pfds_cap) {
+            struct pollfd *pf = realloc(wk->pfds, 2 * need * sizeof *pf);
+            if (!pf) {
+                return 0;
+            }
+            wk->pfds = pf;
+            wk->pfds_cap = 2 * need;
+        }
+        if (!sw) {
+            break;              /* room for the kick descriptor */
+        }
+        for (uint16_t i = 0; i < sw->n_ports; i++) {
+            const struct dp_port *p = sw->ports[i];
+
+            if (p->type == DP_PORT_AFP) {
+                int fd = dp_afp_poll_fd(p);
+                if (fd < 0) {
+                    return 0;
+                }
+                wk->pfds[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
+            } else if (p->type == DP_PORT_RING) {
+                /* What this worker sends into a link it reads in the
+                 * next round; another worker's frames would not wake it,
+                 * nor those of a ring without a link (tests' dummies). */
+                const struct dp_link *l = p->link;
+                const struct dp_port *peer = l ? l->ends[l->ends[0] == p] : NULL;
+                if (!peer || peer->sw->worker != w) {
+                    return 0;
+                }
+            } else {
+                return 0;
+            }
+        }
+    }
+    wk->pfds[n++] = (struct pollfd) { .fd = wk->kick_fd, .events = POLLIN };
+    return n;
+}
+
+/* Blocks 'wk' until a port has a frame, the control side kicks it, or
+ * 'timeout_ns' pass.  Returns false, at once, if it cannot block. */
+static bool
+dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
+{
+    unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w) : 0;
+
+    if (!n) {
+        return false;
+    }
+    __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
+    if (!rte_ring_empty(wk->inject) || dp_worker_pause_requested() || !wk->running) {
+        __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    if (timeout_ns > DP_BLOCK_MAX_MS * 1000000ull) {
+        timeout_ns = DP_BLOCK_MAX_MS * 1000000ull;
+    }
+    struct timespec ts = { .tv_sec = timeout_ns / 1000000000ull,
+                           .tv_nsec = timeout_ns % 1000000000ull };
+    uint64_t t0 = rte_rdtsc(), v;
+
+    ppoll(wk->pfds, n, &ts, NULL);
+    __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+    if (wk->pfds[n - 1].revents & POLLIN && read(wk->kick_fd, &v, sizeof v) < 0) {
+        /* Another read took it. */
+    }
+    wk->sleeps++;
+    wk->blocks++;
+    wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
+    return true;
 }
 
 int
@@ -1083,6 +1190,10 @@ dp_worker_main(void *arg)
             continue;
         }
         if (++idle_rounds < DP_IDLE_SPIN_ROUNDS) {
+            continue;
+        }
+        if (backoff_ns >= DP_IDLE_MAX_US * 1000ull
+            && dp_worker_block(wk, w, next)) {
             continue;
         }
         backoff_ns = backoff_ns ? backoff_ns * 2 : 1000;

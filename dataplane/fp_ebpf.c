@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,8 @@ struct fpe_prog {
     uint32_t n_insns;
     uint32_t window;
     uint64_t load_ns;                   /* read + check + validate + JIT */
+    uint64_t hash;                      /* FNV-1a of the instructions */
+    struct ebpf_insn *insns;            /* as read: what a trace reloads */
     char *path;
     struct fpe_counters ctr;
 };
@@ -162,6 +166,7 @@ fpe_prog_destroy(struct fpe_prog *p)
 {
     if (p) {
         rte_bpf_destroy(p->bpf);
+        free(p->insns);
         free(p->path);
         free(p);
     }
@@ -181,8 +186,8 @@ fpe_prog_load(const char *path, uint32_t window, struct dp_error *err)
     }
     struct rte_bpf *bpf = fp_ebpf_load(insns, n, window, err);
     bool jit_safe = fp_ebpf_jit_safe(insns, n);
-    free(insns);
     if (!bpf) {
+        free(insns);
         char msg[DP_ERR_LEN];
         memcpy(msg, err->msg, sizeof msg);
         dp_err(err, "%s: %.200s", path, msg);
@@ -195,6 +200,11 @@ fpe_prog_load(const char *path, uint32_t window, struct dp_error *err)
         p->jit = jit.func;
     }
     p->n_insns = n;
+    p->insns = insns;
+    p->hash = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n * sizeof *insns; i++) {
+        p->hash = (p->hash ^ ((const uint8_t *) insns)[i]) * 0x100000001b3ULL;
+    }
     p->window = window;
     p->path = xstrdup(path);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -550,16 +560,225 @@ fpe_dump(const void *state, uint32_t now_s)
         json_object_set_new(json_array_get(tables, i), "entries",
                             json_integer(f->tables[i].t.n));
     }
-    return json_pack("{s:s, s:{s:s, s:i, s:b, s:i, s:I, s:o}, s:i, s:o}",
+    char hash[20];
+    snprintf(hash, sizeof hash, "0x%016llx", (unsigned long long) p->hash);
+    return json_pack("{s:s, s:{s:s, s:s, s:i, s:b, s:i, s:I, s:o}, s:i, s:o}",
                      "fp", "ebpf",
-                     "program", "path", p->path, "instructions", p->n_insns,
+                     "program", "path", p->path, "fnv1a", hash,
+                     "instructions", p->n_insns,
                      "jit", p->jit != NULL, "window", p->window,
                      "load_ns", (json_int_t) p->load_ns,
                      "counters", fpe_counters_json(&p->ctr),
                      "swaps", f->n_swaps, "tables", tables);
 }
 
+/* ---- Trace ------------------------------------------------------------------ */
+
+/* What the program did in a trace run (fpe_trace()): the helpers below
+ * write it instead of touching the tables.  Control thread only. */
+struct fpe_trace_log {
+    char *text;
+    size_t size, used;
+    unsigned n_calls;
+};
+static __thread struct fpe_trace_log *fpe_tlog;
+
+/* Appends to the trace's text; past FPE_TRACE_CALLS helper calls only
+ * counts them. */
+#define FPE_TRACE_CALLS 12
+static void __attribute__((format(printf, 1, 2)))
+fpe_tlog_add(const char *fmt, ...)
+{
+    struct fpe_trace_log *l = fpe_tlog;
+    va_list args;
+
+    if (++l->n_calls > FPE_TRACE_CALLS || l->used >= l->size) {
+        return;
+    }
+    va_start(args, fmt);
+    int k = vsnprintf(l->text + l->used, l->size - l->used, fmt, args);
+    va_end(args);
+    l->used = k < 0 ? l->used : MIN(l->size, l->used + k);
+}
+
+/* "name[key]" of table 'table' as fpe_entry_json() writes keys. */
+static const char *
+fpe_tlog_key(uint64_t table, uint64_t k0, uint64_t k1, unsigned plen,
+             char buf[96])
+{
+    const struct fpe *f = fpe_cur;
+    const char *name = table < f->n_tables ? f->tables[table].name : "?";
+
+    if (k1) {
+        snprintf(buf, 96, "%s[0x%016llx%016llx", name, (unsigned long long) k0,
+                 (unsigned long long) k1);
+    } else {
+        snprintf(buf, 96, "%s[0x%llx", name, (unsigned long long) k0);
+    }
+    if (plen <= 128) {
+        snprintf(buf + strlen(buf), 96 - strlen(buf), "/%u", plen);
+    }
+    strcat(buf, "]");
+    return buf;
+}
+
+static uint64_t
+fpe_trace_lookup(uint64_t table, uint64_t k0, uint64_t k1, uint64_t d, uint64_t e)
+{
+    uint64_t v = fpe_lookup(table, k0, k1, d, e);
+    char key[96];
+
+    fpe_tlog_key(table, k0, k1, UINT_MAX, key);
+    if (table >= fpe_cur->n_tables) {
+        fpe_tlog_add("lookup in table %llu: no such table -> miss; ",
+                     (unsigned long long) table);
+    } else if (v == BPFT_MISS) {
+        fpe_tlog_add("lookup %s -> miss; ", key);
+    } else {
+        fpe_tlog_add("lookup %s -> 0x%llx; ", key, (unsigned long long) v);
+    }
+    return v;
+}
+
+static uint64_t
+fpe_trace_update(uint64_t table, uint64_t k0, uint64_t k1, uint64_t value,
+                 uint64_t e)
+{
+    char key[96];
+    (void) e;
+    fpe_tlog_add("would set %s = 0x%llx; ", fpe_tlog_key(table, k0, k1, UINT_MAX, key),
+                 (unsigned long long) value);
+    return 0;
+}
+
+static uint64_t
+fpe_trace_delete(uint64_t table, uint64_t k0, uint64_t k1, uint64_t d, uint64_t e)
+{
+    char key[96];
+    (void) d; (void) e;
+    fpe_tlog_add("would delete %s; ", fpe_tlog_key(table, k0, k1, UINT_MAX, key));
+    return 0;
+}
+
+static uint64_t
+fpe_trace_lpm_update(uint64_t table, uint64_t k0, uint64_t k1, uint64_t plen,
+                     uint64_t value)
+{
+    char key[96];
+    fpe_tlog_add("would set %s = 0x%llx; ",
+                 fpe_tlog_key(table, k0, k1, MIN(plen, 128), key),
+                 (unsigned long long) value);
+    return 0;
+}
+
+static uint64_t
+fpe_trace_lpm_delete(uint64_t table, uint64_t k0, uint64_t k1, uint64_t plen,
+                     uint64_t e)
+{
+    char key[96];
+    (void) e;
+    fpe_tlog_add("would delete %s; ", fpe_tlog_key(table, k0, k1, MIN(plen, 128), key));
+    return 0;
+}
+
+/* The trace's helpers: same names and signatures as fpe_helpers, so the
+ * same instructions load against them; lookups read, writes only say
+ * what they would write. */
+static const struct rte_bpf_xsym fpe_trace_helpers[] = {
+    FPE_HELPER("lamina_reserved", fpe_reserved, 0),
+    [LAMINA_HELPER_LOOKUP] = FPE_HELPER("lamina_lookup", fpe_trace_lookup, 3),
+    [LAMINA_HELPER_UPDATE] = FPE_HELPER("lamina_update", fpe_trace_update, 4),
+    [LAMINA_HELPER_DELETE] = FPE_HELPER("lamina_delete", fpe_trace_delete, 3),
+    [LAMINA_HELPER_LPM_UPDATE] = FPE_HELPER("lamina_lpm_update",
+                                            fpe_trace_lpm_update, 5),
+    [LAMINA_HELPER_LPM_DELETE] = FPE_HELPER("lamina_lpm_delete",
+                                            fpe_trace_lpm_delete, 4),
+};
+_Static_assert(ARRAY_SIZE(fpe_trace_helpers) == LAMINA_HELPER_MAX + 1, "helpers");
+
+/* What fpe_process() would decide for one frame; see dp_fp.h.  The
+ * program's instructions are loaded again against fpe_trace_helpers and
+ * run in the interpreter on a private context: the fast path's program
+ * and helpers are untouched, the tables are read and never written, no
+ * counter moves. */
+static unsigned
+fpe_trace(const void *state, const uint8_t *frame, uint32_t len,
+          uint16_t in_vport, const struct dp_fp_ctx *dctx, uint16_t *outs,
+          unsigned max, char *text, size_t size)
+{
+    const struct fpe *f = state;
+    const struct fpe_prog *p = f->prog;
+    const struct dp_vnode *vn = dctx->vn;
+    struct fpe_trace_log log = { .text = text, .size = size };
+    struct dp_error err = { "" };
+    const char *base = strrchr(p->path, '/');
+    unsigned n = 0;
+
+    snprintf(text, size, "program %s (fnv1a 0x%016llx, %u instructions, %s): ",
+             base ? base + 1 : p->path, (unsigned long long) p->hash, p->n_insns,
+             p->jit ? "jit" : "interpreter");
+    log.used = strlen(text);
+    struct rte_bpf *bpf = fp_ebpf_load_with(p->insns, p->n_insns, p->window,
+                                            fpe_trace_helpers, &err);
+    if (!bpf) {
+        snprintf(text + log.used, size - log.used, "cannot trace: %s", err.msg);
+        return 0;
+    }
+    uint64_t buf[(LAMINA_CTX_HDR + FP_EBPF_WINDOW_MAX) / 8] = { 0 };
+    struct lamina_ctx *ctx = (struct lamina_ctx *) buf;
+    ctx->len = len;
+    ctx->window = p->window;
+    ctx->in_vport = in_vport;
+    ctx->n_vports = dctx->n_vports;
+    ctx->vnode_id = vn ? vn->slice->idx : 0;
+    ctx->now_ns = dctx->now_ns;
+    memcpy(ctx->pkt, frame, MIN(len, p->window));
+
+    struct fpe *saved = fpe_cur;
+    fpe_cur = (struct fpe *) f;
+    fpe_tlog = &log;
+    uint64_t rc = rte_bpf_exec(bpf, ctx);
+    fpe_tlog = NULL;
+    fpe_cur = saved;
+    rte_bpf_destroy(bpf);
+
+    if (log.n_calls > FPE_TRACE_CALLS) {
+        snprintf(text + MIN(log.used, size), size - MIN(log.used, size),
+                 "(%u more helper calls); ", log.n_calls - FPE_TRACE_CALLS);
+        log.used = strlen(text);
+    }
+    const char *what;
+    char buf2[64];
+    if (!max) {
+        what = "drop (no room)";
+    } else if (rc < dctx->n_vports && (!vn || vn->vports[rc])) {
+        if (rc == in_vport) {
+            what = "output to the vport it came in on -> drop";
+        } else {
+            outs[n++] = rc;
+            snprintf(buf2, sizeof buf2, "output vport %llu", (unsigned long long) rc);
+            what = buf2;
+        }
+    } else if (rc == LAMINA_FLOOD) {
+        outs[n++] = DP_FP_FLOOD;
+        what = "flood";
+    } else if (rc == LAMINA_DROP) {
+        what = "drop";
+    } else if (rc == LAMINA_PUNT) {
+        outs[n++] = DP_FP_CONSUMED;
+        snprintf(buf2, sizeof buf2, "punt to the controller (cookie 0x%llx)",
+                 (unsigned long long) ctx->meta[0]);
+        what = buf2;
+    } else {
+        what = "no vport of its own -> drop (bad_action)";
+    }
+    snprintf(text + MIN(log.used, size), size - MIN(log.used, size),
+             "returned 0x%llx -> %s", (unsigned long long) rc, what);
+    return n;
+}
+
 const struct dp_fp_class dp_fp_ebpf = {
+    .trace = fpe_trace,
     .name = "ebpf",
     .create = fpe_create,
     .destroy = fpe_destroy,

@@ -78,6 +78,14 @@ int fp_ebpf_check(const struct ebpf_insn *, uint32_t n, struct dp_error *err);
 struct rte_bpf *fp_ebpf_load(const struct ebpf_insn *, uint32_t n,
                              uint32_t window, struct dp_error *err);
 
+/* The same with another table of LAMINA_HELPER_MAX + 1 helpers of the
+ * same names and signatures (the trace's, which record and change
+ * nothing). */
+struct rte_bpf *fp_ebpf_load_with(const struct ebpf_insn *, uint32_t n,
+                                  uint32_t window,
+                                  const struct rte_bpf_xsym *helpers,
+                                  struct dp_error *err);
+
 /* Whether rte_bpf's JIT runs these instructions right.  DPDK 22.11's x86
  * JIT miscompiles "jump if dst & imm" (BPF_JSET with an immediate: wrong
  * branches, even crashes; found by test_bpf_diff), so a program with one

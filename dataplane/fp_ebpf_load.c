@@ -224,10 +224,18 @@ struct rte_bpf *
 fp_ebpf_load(const struct ebpf_insn *insns, uint32_t n, uint32_t window,
              struct dp_error *err)
 {
+    return fp_ebpf_load_with(insns, n, window, fp_ebpf_helpers, err);
+}
+
+/* Loads with the helper table 'helpers' (see fp_ebpf.h). */
+struct rte_bpf *
+fp_ebpf_load_with(const struct ebpf_insn *insns, uint32_t n, uint32_t window,
+                  const struct rte_bpf_xsym *helpers, struct dp_error *err)
+{
     struct rte_bpf_prm prm = {
         .ins = insns,
         .nb_ins = n,
-        .xsym = fp_ebpf_helpers,
+        .xsym = helpers,
         .nb_xsym = LAMINA_HELPER_MAX + 1,
         .prog_arg = { .type = RTE_BPF_ARG_PTR, .size = LAMINA_CTX_HDR + window },
     };

@@ -26,6 +26,7 @@
 #include "fault.h"
 #include "http.h"
 #include "metrics.h"
+#include "inherit.h"
 #include "inpd_cap.h"
 #include "inpd_plan.h"
 #include "jsonrpc.h"
@@ -325,11 +326,64 @@ inpd_bookings(const struct inpd *d, const char *except)
     const char *id;
 
     json_object_foreach(d->leases, id, rec) {
-        if (!except || strcmp(id, except)) {
+        /* A child lease takes its share of its parent's, not of the InP. */
+        if ((!except || strcmp(id, except))
+            && !json_object_get(json_object_get(rec, "part"), "parent")) {
             json_array_append(out, rec);
         }
     }
     return out;
+}
+
+/* The record of the lease whose slice is 'slice', or NULL. */
+static json_t *
+inpd_rec_of_slice(const struct inpd *d, const char *slice)
+{
+    const char *id;
+    json_t *rec;
+
+    json_object_foreach(d->leases, id, rec) {
+        const char *s = json_string_value(json_object_get(
+                                              json_object_get(rec, "part"), "slice"));
+        if (slice && s && !strcmp(s, slice)) {
+            return rec;
+        }
+    }
+    return NULL;
+}
+
+/* The slice a lease's PART subleases from ("parent"), or NULL. */
+static const char *
+inpd_parent_of(const json_t *rec)
+{
+    return json_string_value(json_object_get(json_object_get(rec, "part"),
+                                             "parent"));
+}
+
+/* Recursion: drops the child leases whose parent lease is no longer held
+ * here (released, ended, lapsed), and theirs.  Returns true if any. */
+static bool
+inpd_drop_orphans(struct inpd *d)
+{
+    bool any = false, again = true;
+
+    while (again) {
+        const char *id;
+        json_t *rec;
+        void *tmp;
+        again = false;
+        json_object_foreach_safe(d->leases, tmp, id, rec) {
+            const char *parent = inpd_parent_of(rec);
+            const json_t *prec = parent ? inpd_rec_of_slice(d, parent) : NULL;
+            if (parent && (!prec || strcmp(json_string_value(json_object_get(
+                                                    prec, "state")), "committed"))) {
+                LOG_INFO(MOD, "lease %s: ended with its parent %s", id, parent);
+                json_object_del(d->leases, id);
+                any = again = true;
+            }
+        }
+    }
+    return any;
 }
 
 static const char *
@@ -487,6 +541,65 @@ inpd_wanted(struct inpd *d, int64_t now)
             continue;
         }
         json_object_set_new(wanted, rec_str(part, "slice"), calls);
+    }
+    /* A child's queue guarantees come out of its parent's: the parent's
+     * queue on each (switch, port) is lowered by what its running
+     * children guarantee there (their own full guarantees, read before
+     * any lowering), so the port holds no more than the parent had. */
+    const char *slice;
+    json_t *calls, *orig = json_deep_copy(wanted);
+    json_object_foreach(orig, slice, calls) {
+        const json_t *r = inpd_rec_of_slice(d, slice);
+        json_t *pcalls = r && inpd_parent_of(r)
+                         ? json_object_get(wanted, inpd_parent_of(r)) : NULL;
+        size_t i, k;
+        json_t *c, *pc;
+        json_array_foreach(pcalls ? calls : NULL, i, c) {
+            const json_t *q = json_object_get(c, "params");
+            if (strcmp(rec_str(c, "method"), "queue.set")) {
+                continue;
+            }
+            json_array_foreach(pcalls, k, pc) {
+                json_t *pq = json_object_get(pc, "params");
+                if (!strcmp(rec_str(pc, "method"), "queue.set")
+                    && !strcmp(rec_str(pq, "switch"), rec_str(q, "switch"))
+                    && !strcmp(rec_str(pq, "port"), rec_str(q, "port"))) {
+                    int64_t g = rec_int(pq, "guarantee_bps")
+                                - rec_int(q, "guarantee_bps");
+                    json_object_set_new(pq, "guarantee_bps",
+                                        json_integer(g > 0 ? g : 0));
+                }
+            }
+        }
+    }
+    json_decref(orig);
+
+    /* An access port a child lease binds is lent to it: its ancestors'
+     * slices go without that vport while the child runs. */
+    json_object_foreach(wanted, slice, calls) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(calls, i, c) {
+            const json_t *p = json_object_get(c, "params");
+            if (strcmp(rec_str(c, "method"), "vport.add")) {
+                continue;
+            }
+            const json_t *r = inpd_rec_of_slice(d, slice);
+            for (int depth = 0; r && inpd_parent_of(r) && depth < 16; depth++) {
+                const char *anc = inpd_parent_of(r);
+                json_t *acalls = json_object_get(wanted, anc);
+                for (size_t k = json_array_size(acalls); k-- > 0;) {
+                    const json_t *ac = json_array_get(acalls, k);
+                    const json_t *ap = json_object_get(ac, "params");
+                    if (!strcmp(rec_str(ac, "method"), "vport.add")
+                        && !strcmp(rec_str(ap, "switch"), rec_str(p, "switch"))
+                        && !strcmp(rec_str(ap, "port"), rec_str(p, "port"))) {
+                        json_array_remove(acalls, k);
+                    }
+                }
+                r = inpd_rec_of_slice(d, anc);
+            }
+        }
     }
     return wanted;
 }
@@ -703,6 +816,61 @@ inpd_ready(struct inpd *d, struct http_response *resp)
     return true;
 }
 
+/* Checks a child lease's 'part' (it names its "parent" slice) for
+ * [start, end): the parent lease is committed here, covers the interval,
+ * and the part fits inside it next to its other children (inherit.h).
+ * Returns true, or false with the refusal in 'resp'. */
+static bool
+inpd_check_child(struct inpd *d, const char *lease, const json_t *part,
+                 int64_t start, int64_t end, struct http_response *resp)
+{
+    const char *parent = rec_str(part, "parent");
+    const json_t *prec = parent ? inpd_rec_of_slice(d, parent) : NULL;
+    json_t *sibs = json_array(), *rec;
+    const char *id;
+    char msg[512];
+    int error;
+
+    if (!json_is_string(json_object_get(part, "parent"))) {
+        http_error(resp, 422, "invalid", "part.parent", "part.parent: must be "
+                   "the slice of the parent lease");
+        json_decref(sibs);
+        return false;
+    }
+    if (!prec || strcmp(rec_str(prec, "state"), "committed")) {
+        http_error(resp, 409, "no_parent", "part.parent", "InP %s holds no "
+                   "committed lease with slice %s to sublease from",
+                   d->cfg.name, parent);
+        json_decref(sibs);
+        return false;
+    }
+    if (start < rec_int(prec, "start") || end > rec_int(prec, "end")) {
+        http_error(resp, 409, "inheritance", "end", "InP %s: [%"PRId64", "
+                   "%"PRId64") is outside parent slice %s's [%"PRId64", "
+                   "%"PRId64")", d->cfg.name, start, end, parent,
+                   rec_int(prec, "start"), rec_int(prec, "end"));
+        json_decref(sibs);
+        return false;
+    }
+    json_object_foreach(d->leases, id, rec) {
+        const char *p = inpd_parent_of(rec);
+        if (p && !strcmp(p, parent) && strcmp(id, lease)
+            && rec_int(rec, "start") < end && start < rec_int(rec, "end")) {
+            json_array_append(sibs, json_object_get(rec, "part"));
+        }
+    }
+    error = inherit_check(json_object_get(prec, "part"), sibs, part, msg,
+                          sizeof msg);
+    json_decref(sibs);
+    if (error) {
+        http_error(resp, error == EPERM ? 409 : 422, error == EPERM
+                   ? "inheritance" : "invalid", "part", "InP %s: over parent "
+                   "slice %s: %s", d->cfg.name, parent, msg);
+        return false;
+    }
+    return true;
+}
+
 static void
 h_prepare(struct http_request *req, void *aux, struct http_response *resp)
 {
@@ -784,9 +952,17 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
                    "%s", d->cfg.name, msg);
         goto out;
     }
-    bookings = inpd_bookings(d, NULL);
-    error = inpd_cap_check(d->offer, bookings, part, start, end, &why);
-    json_decref(bookings);
+    if (json_object_get(part, "parent")) {
+        /* Recursion: a child lease is carved out of its parent's share. */
+        if (!inpd_check_child(d, lease, part, start, end, resp)) {
+            goto out;
+        }
+        error = 0;
+    } else {
+        bookings = inpd_bookings(d, NULL);
+        error = inpd_cap_check(d->offer, bookings, part, start, end, &why);
+        json_decref(bookings);
+    }
     if (error) {
         const char *m = rec_str(why, "message");
         if (error == ENOSPC) {
@@ -941,7 +1117,14 @@ h_renew(struct http_request *req, void *aux, struct http_response *resp)
                    "future", end);
         goto out;
     }
-    if (granted > rec_int(rec, "end")) {
+    const json_t *prec = inpd_parent_of(rec)
+                         ? inpd_rec_of_slice(d, inpd_parent_of(rec)) : NULL;
+    if (prec && granted > rec_int(prec, "end")) {
+        /* A child never outlives its parent. */
+        granted = rec_int(prec, "end");
+    } else if (inpd_parent_of(rec)) {
+        /* Within the parent's interval: nothing more to count. */
+    } else if (granted > rec_int(rec, "end")) {
         json_t *bookings = inpd_bookings(d, lease);
         int error = inpd_cap_check(d->offer, bookings, json_object_get(rec, "part"),
                                    rec_int(rec, "end"), granted, &why);
@@ -985,6 +1168,7 @@ h_release(struct http_request *req, void *aux, struct http_response *resp)
     if (json_object_get(d->leases, lease)) {
         json_t *before = json_deep_copy(d->leases);
         json_object_del(d->leases, lease);
+        inpd_drop_orphans(d);
         if (!inpd_commit_state(d, before, resp)) {
             goto out;
         }
@@ -1181,6 +1365,17 @@ h_program(struct http_request *req, void *aux, struct http_response *resp)
                    "most %d", n, INPD_PROGRAM_MAX);
         goto out;
     }
+    /* The vnode's limits (inherited by a child lease): the new tables,
+     * else the ones it runs. */
+    const json_t *tconf = json_object_get(json_object_get(body, "config"), "tables")
+                          ? json_object_get(body, "config")
+                          : json_object_get(vn, "config");
+    if (inherit_program_check(json_object_get(vn, "limits"), n, tconf, msg,
+                              sizeof msg)) {
+        http_error(resp, 422, "inheritance", "program", "vnode %s of lease %s: %s",
+                   vname, lease, msg);
+        goto out;
+    }
     char *state = xstrdup(d->cfg.state_path);
     char *slash = strrchr(state, '/');
     dir = xasprintf("%s/programs", slash ? (*slash = '\0', state[0] ? state : "/") : ".");
@@ -1285,6 +1480,9 @@ inpd_tick(struct inpd *d)
             json_object_del(d->leases, id);
             changed = true;
         }
+    }
+    if (changed) {
+        inpd_drop_orphans(d);
     }
     if (changed && inpd_save(d, msg, sizeof msg)) {
         json_decref(d->leases);         /* try again at the next tick */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inherit.h"
 #include "util.h"
 
 /* Lowest and highest MPLS label a vlink may use (dataplane.h). */
@@ -24,22 +25,6 @@ plan_err(char *err, size_t errsize, const char *fmt, ...)
     vsnprintf(err, errsize, fmt, args);
     va_end(args);
     return EINVAL;
-}
-
-/* The element of array 'arr' whose member "name" is 'name', or NULL. */
-static const json_t *
-plan_find(const json_t *arr, const char *key, const char *name)
-{
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(arr, i, e) {
-        const char *v = json_string_value(json_object_get(e, key));
-        if (v && !strcmp(v, name)) {
-            return e;
-        }
-    }
-    return NULL;
 }
 
 static const char *
@@ -65,7 +50,7 @@ plan_check_path(const json_t *path, const char *where, size_t min,
     }
     json_array_foreach(path, i, hop) {
         const char *sw = json_string_value(hop);
-        if (!sw || !plan_find(nodes, "name", sw)) {
+        if (!sw || !inherit_find(nodes, "name", sw)) {
             return plan_err(err, errsize, "%s.path[%zu]: %s is not a switch "
                             "of this InP", where, i, sw ? sw : "(not a string)");
         }
@@ -180,6 +165,37 @@ plan_call(json_t *calls, const char *method, json_t *params)
                                            "params", params));
 }
 
+/* An openflow vnode's inherited limits (inherit.h) become its pipeline's
+ * "max_flows" and "tables" in 'params' (vnode.add's): the smaller of the
+ * configured value and the limit. */
+static void
+plan_limits(const json_t *vnode, json_t *params)
+{
+    static const char *const map[][2] = {
+        { "flows", "max_flows" }, { "tables", "tables" },
+    };
+    const json_t *limits = json_object_get(vnode, "limits");
+    const char *fp = plan_str(vnode, "fp");
+
+    if (!json_is_object(limits) || !fp || strcmp(fp, "openflow")) {
+        return;
+    }
+    json_t *config = json_object_get(params, "config");
+    if (!config) {
+        config = json_object();
+        json_object_set_new(params, "config", config);
+    }
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        const json_t *lim = json_object_get(limits, map[i][0]);
+        const json_t *have = json_object_get(config, map[i][1]);
+        if (json_is_integer(lim)
+            && (!json_is_integer(have)
+                || json_integer_value(have) > json_integer_value(lim))) {
+            json_object_set(config, map[i][1], (json_t *) lim);
+        }
+    }
+}
+
 /* The vnodes of 'part': checked, one vnode.add each into 'calls'. */
 static int
 plan_vnodes(const json_t *part, const json_t *offer, const char *slice,
@@ -208,7 +224,7 @@ plan_vnodes(const json_t *part, const json_t *offer, const char *slice,
             return plan_err(err, errsize, "vnodes[%zu]: needs \"name\" and "
                             "\"switch\" strings", i);
         }
-        if (!plan_find(json_object_get(offer, "nodes"), "name", sw)) {
+        if (!inherit_find(json_object_get(offer, "nodes"), "name", sw)) {
             return plan_err(err, errsize, "vnodes[%zu].switch: %s is not a "
                             "switch of this InP", i, sw);
         }
@@ -234,8 +250,9 @@ plan_vnodes(const json_t *part, const json_t *offer, const char *slice,
             json_object_set(params, "fp", (json_t *) fp);
         }
         if (json_is_object(config)) {
-            json_object_set(params, "config", (json_t *) config);
+            json_object_set_new(params, "config", json_deep_copy(config));
         }
+        plan_limits(v, params);
         plan_call(calls, "vnode.add", params);
     }
     return 0;
@@ -258,8 +275,8 @@ plan_access(const json_t *part, const json_t *offer, const char *slice,
         const char *vname = plan_str(a, "vnode"), *point = plan_str(a, "access");
         const char *vport = plan_str(a, "name");
         const json_t *vlan = json_object_get(a, "vlan");
-        const json_t *vn = vname ? plan_find(vnodes, "name", vname) : NULL;
-        const json_t *ap = point ? plan_find(json_object_get(offer, "access"),
+        const json_t *vn = vname ? inherit_find(vnodes, "name", vname) : NULL;
+        const json_t *ap = point ? inherit_find(json_object_get(offer, "access"),
                                              "name", point) : NULL;
         json_t *params;
 
@@ -316,8 +333,8 @@ plan_vlinks(const json_t *part, const json_t *offer, const json_t *links,
     }
     json_array_foreach(vlinks, i, vl) {
         const char *name = plan_str(vl, "name");
-        const json_t *a = plan_find(vnodes, "name", plan_str(vl, "a") ? plan_str(vl, "a") : "");
-        const json_t *b = plan_find(vnodes, "name", plan_str(vl, "b") ? plan_str(vl, "b") : "");
+        const json_t *a = inherit_find(vnodes, "name", plan_str(vl, "a") ? plan_str(vl, "a") : "");
+        const json_t *b = inherit_find(vnodes, "name", plan_str(vl, "b") ? plan_str(vl, "b") : "");
         const json_t *path = json_object_get(vl, "path");
         char where[48];
         json_int_t bps;
@@ -362,7 +379,7 @@ plan_border(const json_t *vl, const char *where, const char *bfield,
     const json_t *label = json_object_get(vl, lfield), *pool;
     json_int_t lo = PLAN_LABEL_MIN, hi = PLAN_LABEL_MAX;
 
-    *border = bname ? plan_find(json_object_get(offer, "borders"), "name", bname)
+    *border = bname ? inherit_find(json_object_get(offer, "borders"), "name", bname)
                     : NULL;
     if (!*border) {
         return plan_err(err, errsize, "%s.%s: %s is not a border of this InP",
@@ -401,7 +418,7 @@ plan_border_vlinks(const json_t *part, const json_t *offer, const json_t *links,
     json_array_foreach(bvl, i, vl) {
         const char *name = plan_str(vl, "name");
         const char *vname = plan_str(vl, "vnode");
-        const json_t *vn = vname ? plan_find(vnodes, "name", vname) : NULL;
+        const json_t *vn = vname ? inherit_find(vnodes, "name", vname) : NULL;
         const json_t *border;
         const json_t *path = json_object_get(vl, "path");
         const json_t *label = json_object_get(vl, "label");
@@ -635,12 +652,66 @@ inpd_plan_reconcile(const json_t *wanted, const json_t *actual, json_t **calls_)
             plan_call(calls, "slice.del", json_pack("{s:s}", "name", name));
         }
     }
+    /* Vports of complete wanted slices that their calls do not create
+     * (an access port lent to a child lease, docs/inpd.md "Recursion"):
+     * deleted, before anything is built. */
+    json_array_foreach(json_object_get(actual, "vports"), i, s) {
+        const char *sl = plan_str(s, "slice"), *vp = plan_str(s, "vport");
+        want = sl ? json_object_get(wanted, sl) : NULL;
+        if (!want || !vp || !strncmp(vp, "vl-", 3)  /* a vlink's own */
+            || !plan_slice_complete(want, actual)) {
+            continue;
+        }
+        size_t k;
+        json_t *c;
+        bool made = false;
+        json_array_foreach(want, k, c) {
+            const json_t *p = json_object_get(c, "params");
+            made = made || (!strcmp(plan_str(c, "method"), "vport.add")
+                            && plan_str(p, "switch") && plan_str(s, "switch")
+                            && !strcmp(plan_str(p, "switch"), plan_str(s, "switch"))
+                            && plan_str(p, "vport") && plan_str(s, "vport")
+                            && !strcmp(plan_str(p, "vport"), plan_str(s, "vport")));
+        }
+        if (!made) {
+            plan_call(calls, "vport.del", json_pack(
+                "{s:s, s:s, s:s}", "slice", sl, "switch", plan_str(s, "switch"),
+                "vport", plan_str(s, "vport")));
+        }
+    }
+    /* Queues of complete wanted slices whose guarantee switchd holds at
+     * another value (a parent's, lowered or given back as its children
+     * come and go): set again, before anything is built. */
+    json_object_foreach((json_t *) wanted, slice, want) {
+        if (!plan_slice_complete(want, actual)) {
+            continue;
+        }
+        size_t k;
+        json_t *c;
+        json_array_foreach(want, k, c) {
+            const json_t *p = json_object_get(c, "params");
+            if (strcmp(plan_str(c, "method"), "queue.set")) {
+                continue;
+            }
+            json_array_foreach(json_object_get(actual, "queues"), i, s) {
+                const json_t *have = json_object_get(s, "guarantee_bps");
+                if (plan_str(s, "slice") && !strcmp(plan_str(s, "slice"), slice)
+                    && plan_str(s, "switch") && plan_str(s, "port")
+                    && !strcmp(plan_str(s, "switch"), plan_str(p, "switch"))
+                    && !strcmp(plan_str(s, "port"), plan_str(p, "port"))
+                    && json_integer_value(have)
+                       != json_integer_value(json_object_get(p, "guarantee_bps"))) {
+                    plan_call(calls, "queue.set", json_deep_copy(p));
+                }
+            }
+        }
+    }
     /* Wanted slices that are missing or incomplete: built again. */
     json_object_foreach((json_t *) wanted, slice, want) {
         if (plan_slice_complete(want, actual)) {
             continue;
         }
-        if (plan_find(json_object_get(actual, "slices"), "name", slice)) {
+        if (inherit_find(json_object_get(actual, "slices"), "name", slice)) {
             plan_call(calls, "slice.del", json_pack("{s:s}", "name", slice));
         }
         json_array_extend(calls, want);

@@ -35,7 +35,9 @@
  * (config.get) and returns the calls that repair the difference: a
  * wanted slice that is missing, or that lacks one of its vnodes, vports
  * or vlinks, is deleted (if present) and built again; a slice named like
- * a lease ("L" then a digit or letter) that no lease wants is deleted.
+ * a lease ("L" then a digit or letter) that no lease wants is deleted;
+ * an access vport of a complete wanted slice that its calls do not
+ * create (an access port lent to a child lease) is deleted.
  * Slices with other names belong to people, not to inpd, and are never
  * touched.
  */

@@ -110,7 +110,8 @@ if [ -n "${BENCH_TOPO_JSON:-}" ]; then
     cp "$BENCH_TOPO_JSON" "$TMP/lamina.json" || exit 1
 else
     log "Lamina side: scripts/bench-topo.sh $BUILD ${MAPS[*]}"
-    "$ROOT/scripts/bench-topo.sh" "$BUILD" "${MAPS[@]}" || log "bench-topo.sh failed"
+    # -t 5 as on the Mininet side (bench-mininet.py)
+    TCP_SECS=5 "$ROOT/scripts/bench-topo.sh" "$BUILD" "${MAPS[@]}" || log "bench-topo.sh failed"
     cp "$BUILD/bench-topo.json" "$TMP/lamina.json" 2>/dev/null || echo "[]" >"$TMP/lamina.json"
 fi
 

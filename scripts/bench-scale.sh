@@ -3,19 +3,24 @@
 # forwarding, what a slice costs in memory, and what an idle switch costs
 # in CPU (`make bench` runs it after bench.sh).
 #
-# One lamina-switchd, one switch s1 with two pairs of af_packet ports on
-# veths (in0 -> out0, in1 -> out1).  N slices (default 4096), each an
+# One lamina-switchd, one switch s1 with two pairs of ports on veths
+# (in0 -> out0, in1 -> out1): Lamina's own afpacket: ports, or DPDK's
+# net_af_packet ethdevs with BENCH_SCALE_PORTS=ethdev.  N slices (default 4096), each an
 # l2learn vnode with two vports: slice i is VLAN (i mod 2048) + 1 on
 # pair i / 2048.  Slices are configured over JSON-RPC in batches.  A
 # generator in each "in" namespace then sends frames cycling over the
 # pair's VLANs, and we count the slices whose counters show frames
 # delivered.  Memory per slice is the daemon's RSS growth over N; idle
-# CPU is the daemon's CPU time over 10 s without traffic.
+# CPU is the daemon's CPU time over 10 s without traffic.  Wake-up: one
+# more slice joins hosts wa and wb (untagged, own ports); the median of
+# 10 pings 0.5 s apart (the worker is asleep when each arrives) against
+# the median of 50 pings 2 ms apart (it is awake).
 #
 # usage: scripts/bench-scale.sh BUILD [N]
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 N=${2:-${LAMINA_BENCH_SLICES:-4096}}
+PORTS=${BENCH_SCALE_PORTS:-afpacket}
 export LAMINA_BUILD=$BUILD
 . "$(dirname "$0")/../tests/integration/lib.sh"
 lt_init bench-scale 600
@@ -33,12 +38,19 @@ for p in $(seq 0 $((PAIRS - 1))); do
     veth_add "sink$p" eth0 "o$p" 02:00:00:00:02:0$p -
 done
 
+ns_add wa; ns_add wb
+veth_add wa eth0 wa 02:00:00:00:03:01 10.31.0.1/24
+veth_add wb eth0 wb 02:00:00:00:03:02 10.31.0.2/24
+
+devargs() { if [ "$PORTS" = ethdev ]; then af_packet_devargs "$1"; else afpacket_devargs "$1"; fi; }
 start_switchd
 lamina switch add s1 >/dev/null || fail "switch add"
 for p in $(seq 0 $((PAIRS - 1))); do
-    lamina port add s1 "in$p" "$(af_packet_devargs "i$p")" >/dev/null || fail "port in$p"
-    lamina port add s1 "out$p" "$(af_packet_devargs "o$p")" >/dev/null || fail "port out$p"
+    lamina port add s1 "in$p" "$(devargs "i$p")" >/dev/null || fail "port in$p"
+    lamina port add s1 "out$p" "$(devargs "o$p")" >/dev/null || fail "port out$p"
 done
+lamina port add s1 wa "$(devargs wa)" >/dev/null && lamina port add s1 wb "$(devargs wb)" >/dev/null ||
+    fail "ports wa, wb"
 rss0=$(rss_kb)
 
 t0=$(date +%s.%N)
@@ -99,15 +111,31 @@ c0=$(cpu_ticks); sleep 10; c1=$(cpu_ticks)
 hz=$(getconf CLK_TCK)
 idle=$(/usr/bin/python3 -c "print(round(100.0 * ($c1 - $c0) / $hz / 10, 2))")
 per_slice=$(/usr/bin/python3 -c "print(round(($rss1 - $rss0) / $N, 1))")
+
+# Wake-up latency: pings that find the worker asleep against pings that
+# keep it awake.
+lamina slice add wake >/dev/null && lamina vnode add wake s1 >/dev/null &&
+    lamina vport add wake s1 a wa >/dev/null && lamina vport add wake s1 b wb >/dev/null ||
+    fail "slice wake"
+wait_for "nsx wa ping -c 1 -W 1 10.31.0.2" 20 || fail "no ping between wa and wb"
+median_ping_us() {  # INTERVAL COUNT
+    nsx wa ping -c "$2" -i "$1" -W 2 10.31.0.2 2>/dev/null | grep -o 'time=[0-9.]*' |
+        cut -d= -f2 | sort -n | awk '{v[NR] = $1} END {printf "%d", v[int((NR + 1) / 2)] * 1000}'
+}
+wake_us=$(median_ping_us 0.5 10)
+busy_us=$(median_ping_us 0.002 50)
 setup=$(/usr/bin/python3 -c "print(round($t1 - $t0, 2))")
 
 echo "slices configured             $N (in $setup s over JSON-RPC)"
 echo "slices forwarding             $forwarding of $N"
 echo "memory per slice              $per_slice KiB (RSS $rss0 -> $rss1 KiB)"
-echo "idle CPU of lamina-switchd    $idle % of one core"
+echo "idle CPU of lamina-switchd    $idle % of one core ($PORTS ports)"
+echo "ping RTT, worker asleep       $wake_us us (median of 10, 0.5 s apart)"
+echo "ping RTT, worker awake        $busy_us us (median of 50, 2 ms apart)"
 cat >"$BUILD/bench-scale.json" <<JSON
 {"slices": $N, "slices_forwarding": $forwarding, "setup_s": $setup,
- "kib_per_slice": $per_slice, "idle_cpu_percent": $idle}
+ "kib_per_slice": $per_slice, "idle_cpu_percent": $idle, "ports": "$PORTS",
+ "ping_asleep_us": $wake_us, "ping_awake_us": $busy_us}
 JSON
 [ "$forwarding" -eq "$N" ] || fail "only $forwarding of $N slices forwarded"
 pass "wrote $BUILD/bench-scale.json"

@@ -11,18 +11,24 @@
 #   rtt     median of 20 pings between the farthest pair of hosts (by the
 #           emulated delay of the default slice's path), and the emulated
 #           round trip; the difference per switch crossed
-#   tcp     iperf3 -t 5 between that pair, Mbit/s
+#   tcp     iperf3 -t $TCP_SECS (default 8) between that pair, Mbit/s
+#   retr%   the client's TCP segments retransmitted, in % of those sent
+#           (/proc/net/snmp in its namespace)
+#   kring   frames the host ports' AF_PACKET rings dropped (drop reason
+#           kernel-ring, summed over the switch's ports)
 #   down    wall time of `lamina topo down`
 # Then a chain of 10 emulated switches (no delay, no rate limit) against a
 # chain of 10 Linux bridges (each in its own namespace), host to host at
 # the two ends: ping median and iperf3.
 #
-# Root only.  Names are unique per run (bt<PID>...); everything is removed
+# BENCH_TOPO_CHAIN=0 skips the chain; BENCH_TOPO_PAIR="HOST HOST" names
+# the pair instead of searching for the farthest (a single map).  Root only.  Names are unique per run (bt<PID>...); everything is removed
 # at the end, also on failure.
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 shift
 MAPS=("$@")
+TCP_SECS=${TCP_SECS:-8}
 [ ${#MAPS[@]} -gt 0 ] || MAPS=(Abilene Geant2012 Cogentco Kdl)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LAMINA=$BUILD/cli/lamina
@@ -65,23 +71,40 @@ median_ping_us() {      # NS IP: median RTT of 20 pings, us
         awk '{v[NR] = $1} END {if (NR) printf "%d", v[int((NR + 1) / 2)] * 1000; else print "nan"}'
 }
 
+# Segments the TCP of namespace $1 has sent and retransmitted so far.
+tcp_segs() {
+    ip netns exec "$1" awk '$1 == "Tcp:" && !h {for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next}
+        $1 == "Tcp:" {print $c["OutSegs"], $c["RetransSegs"]}' /proc/net/snmp
+}
+
+# Prints "Mbit/s retransmitted-%" of one iperf3 stream.
 iperf_mbps() {          # CLIENT_NS SERVER_NS SERVER_IP
-    local pid r
+    local pid r s0 s1
     ip netns exec "$2" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
     pid=$!
     sleep 0.5
-    r=$(ip netns exec "$1" timeout 20 iperf3 -c "$3" -p 5201 -t 5 -J 2>/dev/null |
+    s0=$(tcp_segs "$1")
+    r=$(ip netns exec "$1" timeout $((TCP_SECS + 15)) iperf3 -c "$3" -p 5201 -t "$TCP_SECS" -J 2>/dev/null |
         python3 -c 'import json,sys
 try: print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))
 except Exception: print("nan")')
+    s1=$(tcp_segs "$1")
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    echo "$r"
+    echo "$r $(awk -v a="$s0" -v b="$s1" 'BEGIN {split(a, x); split(b, y); n = y[1] - x[1]
+        printf "%.3f", (n > 0 ? 100 * (y[2] - x[2]) / n : 0)}')"
+}
+
+# Frames dropped for a full AF_PACKET ring, summed over every port.
+kring_drops() {
+    "$LAMINA" --socket "$1" --json stats port 2>/dev/null | python3 -c 'import json,sys
+try: print(sum(p.get("drops", {}).get("kernel-ring", 0) for p in json.load(sys.stdin)["ports"]))
+except Exception: print("nan")'
 }
 
 echo "[" >"$OUT"
 first=1
-printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s\n" map sw links hosts up_s rss_MB idle_cpu rtt_us emul_us us/hop tcp_Mbps down_s
+printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %7s\n" map sw links hosts up_s rss_MB idle_cpu rtt_us emul_us us/hop tcp_Mbps retr% kring down_s
 for m in "${MAPS[@]}"; do
     name=$TAG$(echo "$m" | tr 'A-Z' 'a-z' | cut -c1-6)
     t0=$(now)
@@ -111,8 +134,12 @@ for m in "${MAPS[@]}"; do
         done
         echo "$best"
     }
-    set -- $hosts
-    a=$(far "$1"); b=$(far "$a")
+    if [ -n "${BENCH_TOPO_PAIR:-}" ]; then
+        read -r a b <<<"$BENCH_TOPO_PAIR"
+    else
+        set -- $hosts
+        a=$(far "$1"); b=$(far "$a")
+    fi
     "$LAMINA" topo path --name "$name" "$a" "$b" --json >"$TMP/path.json"
     emul=$(jget rtt_us <"$TMP/path.json")
     n_path=$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["switches"]))' <"$TMP/path.json")
@@ -120,18 +147,28 @@ for m in "${MAPS[@]}"; do
     ip netns exec "$name-$a" ping -c 3 -i 0.2 -W 2 "$ip_b" >/dev/null 2>&1
     rtt=$(median_ping_us "$name-$a" "$ip_b")
     per_hop=$(awk -v r="$rtt" -v e="$emul" -v n="$n_path" 'BEGIN {printf "%.0f", (r - e) / (2 * n)}')
-    tcp=$(iperf_mbps "$name-$a" "$name-$b" "$ip_b")
+    sock=$(jget daemon.socket <"$TMP/st.json")
+    k0=$(kring_drops "$sock")
+    read -r tcp retr < <(iperf_mbps "$name-$a" "$name-$b" "$ip_b")
+    kring=$(awk -v a="$k0" -v b="$(kring_drops "$sock")" \
+        'BEGIN {print (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) ? b - a : "nan"}')
     t0=$(now)
     "$LAMINA" topo down --name "$name" >/dev/null 2>&1
     down_s=$(since "$t0")
     UP_NAMES=("${UP_NAMES[@]/$name}")
     n_hosts=$(echo $hosts | wc -w)
-    printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s   (%s-%s, %s switches)\n" "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$rtt" "$emul" "$per_hop" "$tcp" "$down_s" "$a" "$b" "$n_path"
+    printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %7s   (%s-%s, %s switches)\n" "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$rtt" "$emul" "$per_hop" "$tcp" "$retr" "$kring" "$down_s" "$a" "$b" "$n_path"
     [ $first = 1 ] || echo "," >>"$OUT"
     first=0
-    printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "down_s": %s}' \
-        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "$down_s" >>"$OUT"
+    printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "tcp_retrans_pct": %s, "kernel_ring_drops": %s, "down_s": %s}' \
+        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "${retr:-null}" "${kring/nan/null}" "$down_s" >>"$OUT"
 done
+
+if [ "${BENCH_TOPO_CHAIN:-1}" = 0 ]; then
+    echo "]" >>"$OUT"
+    echo "results in $OUT"
+    exit 0
+fi
 
 # ---- a chain of 10: Lamina switches against Linux bridges
 "$LAMINA" topo gen line 10 --rate 0 --delay 0 -o "$TMP/line10.topo"
@@ -140,7 +177,7 @@ name=${TAG}line
 UP_NAMES+=("$name")
 "$LAMINA" topo exec --name "$name" h1 ping -c 3 -i 0.2 10.0.0.10 >/dev/null 2>&1
 l_rtt=$(median_ping_us "$name-h1" 10.0.0.10)
-l_tcp=$(iperf_mbps "$name-h1" "$name-h10" 10.0.0.10)
+read -r l_tcp _ < <(iperf_mbps "$name-h1" "$name-h10" 10.0.0.10)
 "$LAMINA" topo down --name "$name" >/dev/null 2>&1
 UP_NAMES=()
 
@@ -169,7 +206,7 @@ ip -n "$TAG-hA" addr add 10.9.0.1/24 dev eth0; ip -n "$TAG-hA" link set eth0 up
 ip -n "$TAG-hB" addr add 10.9.0.2/24 dev eth0; ip -n "$TAG-hB" link set eth0 up
 ip netns exec "$TAG-hA" ping -c 3 -i 0.2 10.9.0.2 >/dev/null 2>&1
 b_rtt=$(median_ping_us "$TAG-hA" 10.9.0.2)
-b_tcp=$(iperf_mbps "$TAG-hA" "$TAG-hB" 10.9.0.2)
+read -r b_tcp _ < <(iperf_mbps "$TAG-hA" "$TAG-hB" 10.9.0.2)
 echo
 printf "%-28s %10s %10s\n" "chain of 10" "rtt_us" "tcp_Mbps"
 printf "%-28s %10s %10s\n" "lamina (10 switches)" "$l_rtt" "$l_tcp"

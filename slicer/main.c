@@ -24,6 +24,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "mgmt.h"
 #include "slicer_pvt.h"
 #include "util.h"
 
@@ -50,6 +51,10 @@ usage(FILE *out)
 "  --switches-open  a ptcp: listener without secret (any local process may\n"
 "                   claim a datapath id), or one beyond loopback\n"
 
+"  --mgmt-listen ADDR:PORT --mgmt-cert F --mgmt-key F --mgmt-ca F\n"
+"  --mgmt-token-file F\n"
+"                   also serve management on TCP, only with mutual TLS and\n"
+"                   a token (all required; docs/security.md)\n"
 "  --metrics ADDR:PORT\n"
 "                   serve the counters to Prometheus at http://ADDR:PORT/metrics\n"
 "  --tag-shift N    cookie bit of the 16-bit slice tag (default 48; a slicer\n"
@@ -96,6 +101,11 @@ main(int argc, char *argv[])
         { "ca-cert", required_argument, NULL, 'C' },
         { "switch-secret-file", required_argument, NULL, 'W' },
         { "switches-open", no_argument, NULL, 'O' },
+        { "mgmt-listen", required_argument, NULL, 256 },
+        { "mgmt-cert", required_argument, NULL, 257 },
+        { "mgmt-key", required_argument, NULL, 258 },
+        { "mgmt-ca", required_argument, NULL, 259 },
+        { "mgmt-token-file", required_argument, NULL, 260 },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -109,6 +119,8 @@ main(int argc, char *argv[])
     bool restore = true;
     char msg[512] = "";
     struct slicer *slicer;
+    struct mgmt_config mgmt_cfg = { NULL };
+    struct mgmt_server *mgmt = NULL;
     int c, error, sfd;
 
     log_init("lamina-slicer");
@@ -129,6 +141,11 @@ main(int argc, char *argv[])
             auth.secret = switch_secret;
             break;
         case 'O': auth.open = true; break;
+        case 256: mgmt_cfg.listen = optarg; break;
+        case 257: mgmt_cfg.certificate = optarg; break;
+        case 258: mgmt_cfg.private_key = optarg; break;
+        case 259: mgmt_cfg.ca_cert = optarg; break;
+        case 260: mgmt_cfg.token_file = optarg; break;
         case 't': {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -146,6 +163,12 @@ main(int argc, char *argv[])
     }
     if (optind != argc) {
         usage(stderr);
+        return 2;
+    }
+    if (mgmt_config_check(&mgmt_cfg, msg, sizeof msg)) {
+        fprintf(stderr, "lamina-slicer: %s (--mgmt-listen ADDR:PORT needs "
+                "--mgmt-cert, --mgmt-key, --mgmt-ca and --mgmt-token-file)\n",
+                msg);
         return 2;
     }
     sfd = daemon_signals_open();
@@ -166,9 +189,16 @@ main(int argc, char *argv[])
         slicer_destroy(slicer);
         return 1;
     }
+    if (mgmt_cfg.listen
+        && mgmt_server_start(&mgmt_cfg, socket_path, &mgmt, msg, sizeof msg)) {
+        LOG_ERR("slicer", "--mgmt-listen: %s", msg);
+        slicer_destroy(slicer);
+        return 1;
+    }
     LOG_INFO("slicer", "listening for switches on %s, managed on %s",
              listen_spec, socket_path);
     error = slicer_loop(slicer);
+    mgmt_server_stop(mgmt);
     slicer_destroy(slicer);
     LOG_INFO("slicer", "stopped");
     return error ? 1 : 0;

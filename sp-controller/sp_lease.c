@@ -271,6 +271,15 @@ sp_lease_run(const char *broker, const char *token, const char *vn_file,
         json_decref(apps);
         return 1;
     }
+    /* "offer": NAME, lamina-sp's own: the lease offered as a sub-InP once
+     * deployed (recursion, docs/broker.md). */
+    json_t *offer = json_incref(json_object_get(vn, "offer"));
+    json_object_del(vn, "offer");
+    if (offer && !json_is_string(offer)) {
+        fprintf(stderr, "lamina-sp: %s: offer: must be the name of the "
+                "sub-InP\n", vn_file);
+        goto out;
+    }
     if (sp_vn_split(vn, apps, vn_file) || sp_start_apps(apps, &spc)) {
         goto out;
     }
@@ -298,6 +307,23 @@ sp_lease_run(const char *broker, const char *token, const char *vn_file,
     LOG_INFO(MOD, "lease %s active and deployed", id);
     printf("deployed\n");
     fflush(stdout);
+    if (offer) {
+        char *op = xasprintf("/v1/leases/%s/offer", id);
+        json_t *body = json_pack("{s:O}", "name", offer), *ans = NULL;
+        long ost = sp_call("POST", broker, token, op, body, &ans, 30000);
+        free(op);
+        json_decref(body);
+        if (ost != 201) {
+            json_decref(ans);
+            goto release;
+        }
+        /* The sub-InP's token comes once: on stdout, like the lease. */
+        const char *tok = json_string_value(json_object_get(ans, "token"));
+        printf("offered %s%s%s\n", json_string_value(offer),
+               tok ? " token " : "", tok ? tok : "");
+        fflush(stdout);
+        json_decref(ans);
+    }
     for (;;) {
         int sig = daemon_signals_read(signal_fd);
         if (sig && sig != SIGHUP) {
@@ -321,6 +347,7 @@ release:;
     }
     free(p);
 out:
+    json_decref(offer);
     spc_destroy(spc);
     json_decref(lease);
     json_decref(apps);

@@ -190,7 +190,10 @@ def check():
             problems.append("%s: holds left: %s" % (name, cap["holds"]))
         used = {}
         for lease in leases:
-            if lease["state"] == "active" and name in lease["parts"]:
+            # A child lease (recursion) takes its share of its parent's,
+            # not of the InP: its part names its "parent" slice.
+            if (lease["state"] == "active" and name in lease["parts"]
+                    and "parent" not in lease["parts"][name]):
                 for k, v in demands(lease["parts"][name]).items():
                     used[k] = used.get(k, 0) + v
         # lamina-inpd: {"total": {"cpu:s1": .., "bw:s1-s2": ..}, "free_now": ..};
@@ -225,6 +228,16 @@ def check():
                 problems.append("lease %s %s: still on %s" % (lease["id"], lease["state"], on))
         else:
             problems.append("lease %s left in transitional state %s" % (lease["id"], lease["state"]))
+    # Recursion: a child lease is active only inside an active parent on
+    # the same InP.
+    slices = {"L" + l["id"]: l for l in leases}
+    for lease in leases:
+        for n, part in lease["parts"].items():
+            par = slices.get(part.get("parent", ""))
+            if part.get("parent") and lease["state"] == "active" and (
+                    not par or par["state"] != "active" or n not in par["parts"]):
+                problems.append("lease %s on %s: its parent %s is not active there"
+                                % (lease["id"], n, part["parent"]))
     known = {l["id"] for l in leases}
     for n in cfg["inps"]:
         for lid in held[n]:

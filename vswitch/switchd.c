@@ -26,6 +26,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 #include <rte_version.h>
 
 #include "daemon.h"
@@ -33,6 +34,7 @@
 #include "dpdk_files.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mgmt.h"
 #include "ofagent.h"
 #include "statefile.h"
 #include "switchd_metrics.h"
@@ -60,6 +62,7 @@ struct switchd_options {
     const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
     unsigned int n_mbufs;       /* packet buffers; 0: the dataplane default */
     const char *web_map;        /* GML with the switches' coordinates */
+    struct mgmt_config mgmt;    /* --mgmt-listen and its TLS and token */
     int n_eal;                  /* EAL arguments given after "--" */
     char **eal;
 };
@@ -83,6 +86,14 @@ usage(FILE *out)
 "  --mgmt-idle-timeout SECONDS\n"
 "                  close a management client silent this long (default\n"
 "                  %d; 0: never)\n"
+"  --mgmt-listen ADDR:PORT\n"
+"                  also serve management (the socket's JSON-RPC) on TCP,\n"
+"                  only with TLS and a token, all required:\n"
+"  --mgmt-cert FILE --mgmt-key FILE --mgmt-ca FILE\n"
+"                  the server's certificate and key, the CA clients'\n"
+"                  certificates must verify against\n"
+"  --mgmt-token-file FILE\n"
+"                  the token clients must give (16+ characters, mode 600)\n"
 "  --metrics ADDR:PORT\n"
 "                  serve the counters to Prometheus at\n"
 "                  http://ADDR:PORT/metrics and the live view at\n"
@@ -110,7 +121,9 @@ static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
-           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP, OPT_MBUFS };
+           OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP,
+           OPT_MGMT_LISTEN, OPT_MGMT_CERT, OPT_MGMT_KEY, OPT_MGMT_CA,
+           OPT_MGMT_TOKEN, OPT_MBUFS };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -121,6 +134,11 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "web-map", required_argument, NULL, OPT_WEB_MAP },
         { "mbufs", required_argument, NULL, OPT_MBUFS },
+        { "mgmt-listen", required_argument, NULL, OPT_MGMT_LISTEN },
+        { "mgmt-cert", required_argument, NULL, OPT_MGMT_CERT },
+        { "mgmt-key", required_argument, NULL, OPT_MGMT_KEY },
+        { "mgmt-ca", required_argument, NULL, OPT_MGMT_CA },
+        { "mgmt-token-file", required_argument, NULL, OPT_MGMT_TOKEN },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -180,6 +198,21 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         case OPT_WEB_MAP:
             opts->web_map = optarg;
             break;
+        case OPT_MGMT_LISTEN:
+            opts->mgmt.listen = optarg;
+            break;
+        case OPT_MGMT_CERT:
+            opts->mgmt.certificate = optarg;
+            break;
+        case OPT_MGMT_KEY:
+            opts->mgmt.private_key = optarg;
+            break;
+        case OPT_MGMT_CA:
+            opts->mgmt.ca_cert = optarg;
+            break;
+        case OPT_MGMT_TOKEN:
+            opts->mgmt.token_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -198,6 +231,13 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
     }
     opts->n_eal = argc - optind;
     opts->eal = argv + optind;
+    char msg[512];
+    if (mgmt_config_check(&opts->mgmt, msg, sizeof msg)) {
+        fprintf(stderr, "lamina-switchd: %s (--mgmt-listen ADDR:PORT needs "
+                "--mgmt-cert, --mgmt-key, --mgmt-ca and --mgmt-token-file)\n",
+                msg);
+        return EINVAL;
+    }
     return 0;
 }
 
@@ -369,12 +409,13 @@ main(int argc, char *argv[])
     struct jsonrpc_server *server = NULL;
     struct ofagent *agent = NULL;
     struct metrics_server *metrics = NULL;
+    struct mgmt_server *mgmt = NULL;
     json_t *web_map = NULL;
     struct dp_params dp_params = { 0 };
     struct dp_error dperr = { "" };
     char *runtime_dir = NULL, *prefix = NULL;
     int notify_fd = -1, sfd = -1, eal_argc, error, status = 1;
-    bool dp_up = false, eal_up = false;
+    bool dp_up = false, eal_up = false, pdump_up = false;
     char **eal_argv = NULL;
 
     log_init(argv[0]);
@@ -437,6 +478,17 @@ main(int argc, char *argv[])
     }
     eal_up = true;
     runtime_dir = xstrdup(rte_eal_get_runtime_dir());
+    /* DPDK's packet capture framework: dpdk-dumpcap (a secondary
+     * process) asks through the multi-process channel, which --in-memory
+     * and --no-shconf do not have. */
+    if (rte_pdump_init()) {
+        LOG_INFO(MOD, "pdump not available (dpdk-dumpcap cannot attach): %s",
+                 rte_strerror(rte_errno));
+    } else {
+        pdump_up = true;
+        LOG_INFO(MOD, "pdump on: dpdk-dumpcap --file-prefix=%s -i PORT -w FILE",
+                 prefix ? prefix : "?");
+    }
     if (rte_lcore_count() < 2) {
         LOG_ERR(MOD, "lamina-switchd needs at least 2 lcores (one for "
                 "control, one or more to forward); EAL gave %u: use e.g. "
@@ -519,6 +571,15 @@ main(int argc, char *argv[])
         LOG_INFO(MOD, "metrics at http://%s/metrics, live view at "
                  "http://%s/", opts.metrics, opts.metrics);
     }
+    if (opts.mgmt.listen) {
+        char msg[512];
+        error = mgmt_server_start(&opts.mgmt, opts.socket_path, &mgmt, msg,
+                                  sizeof msg);
+        if (error) {
+            LOG_ERR(MOD, "--mgmt-listen: %s", msg);
+            goto out;
+        }
+    }
     daemon_detach_finish(&notify_fd, 0);
 
     agent = ofagent_create();
@@ -528,12 +589,16 @@ main(int argc, char *argv[])
 
 out:
     daemon_detach_finish(&notify_fd, 1);
+    mgmt_server_stop(mgmt);
     metrics_server_stop(metrics);
     ofagent_destroy(agent);
     jsonrpc_server_destroy(server);     /* removes the socket file */
     if (dp_up) {
         dp_stop();
         dp_destroy();
+    }
+    if (pdump_up) {
+        rte_pdump_uninit();
     }
     if (eal_up) {
         dp_eal_cleanup();       /* rte_eal_cleanup() and the runtime dir */

@@ -23,7 +23,7 @@ static const struct {
     const char *what;
 } objects[] = {
     { "lamina_port", "substrate port" },
-    { "lamina_slice", "slice (rx: from hosts, tx: to hosts)" },
+    { "lamina_slice", "slice at a switch (rx: from its hosts, tx: to its hosts)" },
     { "lamina_vnode", "slice's virtual node on a switch" },
     { "lamina_vport", "virtual port" },
     { "lamina_queue", "(slice, egress port) queue" },
@@ -110,6 +110,9 @@ switchd_metrics_collect(struct metrics *m, void *aux)
     metrics_declare(m, "lamina_port_rate_bytes_per_second", METRICS_GAUGE,
                     "Configured egress rate of the port in bytes/s (0: the "
                     "device's).");
+    metrics_declare(m, "lamina_port_ring_frames", METRICS_GAUGE,
+                    "Frames the receive ring of an afpacket: port holds now "
+                    "(it grows with bursts).");
     metrics_declare(m, "lamina_slice_mbufs_held", METRICS_GAUGE,
                     "Packet buffers the slice holds in queues now.");
     metrics_declare(m, "lamina_queue_packets", METRICS_GAUGE,
@@ -134,12 +137,21 @@ switchd_metrics_collect(struct metrics *m, void *aux)
         add_counter_set(m, "lamina_port", j, kv, 2);
         metrics_add_labels(m, "lamina_port_rate_bytes_per_second",
                            jnum(j, "rate_bps") / 8, kv, 2);
+        if (json_object_get(j, "ring_frames")) {
+            metrics_add_labels(m, "lamina_port_ring_frames",
+                               jnum(j, "ring_frames"), kv, 2);
+        }
     }
     json_array_foreach (json_object_get(stats, "slices"), i, j) {
+        const json_t *per_sw;
+        size_t k;
         kv[0] = "slice"; kv[1] = jstr(j, "name");
-        add_counter_set(m, "lamina_slice", j, kv, 1);
         metrics_add_labels(m, "lamina_slice_mbufs_held",
                            jnum(j, "mbufs_held"), kv, 1);
+        json_array_foreach (json_object_get(j, "switches"), k, per_sw) {
+            kv[2] = "switch"; kv[3] = jstr(per_sw, "switch");
+            add_counter_set(m, "lamina_slice", per_sw, kv, 2);
+        }
     }
     json_array_foreach (json_object_get(stats, "vnodes"), i, j) {
         const json_t *vp;

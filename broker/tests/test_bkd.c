@@ -3,7 +3,7 @@
  * field, a request placed across two InPs with its border label taken from
  * both pools, admission over time (a future lease counts only where it
  * overlaps), labels per interval, a down InP gets nothing, the earliest
- * start in a window. */
+ * start in a window, a lease placed on a sub-InP (recursion). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,6 +314,115 @@ test_down_inp_and_window(void **state)
     vnreq_destroy(r);
 }
 
+/* Places 'fmt' (a child request: its first node's CPU and extra
+ * members, its duration) and expects EPERM with 'want' in the message. */
+static void
+sub_refused(struct fixture *f, const char *fmt, int cpu, const char *extra,
+            const char *dur, const char *want)
+{
+    struct bkd_placement p;
+    struct brk_error err;
+    struct vnreq *r;
+    char msg[512];
+    char *text = xasprintf(fmt, cpu, extra, dur);
+
+    assert_int_equal(vnreq_parse_json(text, strlen(text), brk_time_now(), &r,
+                                      &err), 0);
+    free(text);
+    assert_int_equal(place(f, r, "C2", &p, msg), EPERM);
+    if (!strstr(msg, want)) {
+        fail_msg("refusal \"%s\" does not say \"%s\"", msg, want);
+    }
+    vnreq_destroy(r);
+}
+
+/* Recursion: an active lease on inp-a offered as sub-InP "sub-p"; a
+ * request placed on it becomes a PART for inp-a inside the parent's
+ * (real switches, access point and path, "parent"), with the parent's
+ * limits inherited; more than the parent holds, or a later end, is
+ * refused naming the limit. */
+static void
+test_sub_inp(void **state)
+{
+    struct fixture *f = *state;
+    struct brk_error err;
+    struct store_lease pl;
+    char field[64], msg[512];
+    int64_t now = brk_time_now();
+
+    memset(&pl, 0, sizeof pl);
+    str_copy(pl.id, "P1", sizeof pl.id);
+    str_copy(pl.sp, "sp1", sizeof pl.sp);
+    pl.state = LEASE_ACTIVE;
+    pl.start = now - 10;
+    pl.end = now + 3600;
+    pl.parts = json_loads(
+        "{\"parts\": {\"inp-a\": {\"slice\": \"LP1\", \"sp\": \"sp1\","
+        " \"vnodes\": [{\"name\": \"left\", \"switch\": \"s1\", \"cpu\": 20,"
+        "               \"limits\": {\"flows\": 100}},"
+        "              {\"name\": \"right\", \"switch\": \"s2\", \"cpu\": 20}],"
+        " \"access\": [{\"vnode\": \"left\", \"access\": \"a1\", \"name\": \"h1\", \"vlan\": null}],"
+        " \"vlinks\": [{\"name\": \"e\", \"a\": \"left\", \"b\": \"right\","
+        "              \"path\": [\"s1\", \"s2\"], \"bandwidth_bps\": 10000000}],"
+        " \"border_vlinks\": []}}, \"demands\": [], \"labels\": []}", 0, NULL);
+    assert_non_null(pl.parts);
+    assert_int_equal(store_principal_add(f->b.store, "sp1", STORE_ROLE_SP, "token-of-sp-sp1-0123",
+                                         0, &err), 0);
+    assert_int_equal(store_lease_add(f->b.store, &pl, &err), 0);
+
+    json_t *rec;
+    assert_int_equal(bkd_sub_offer(&pl, "sub-p", &rec, field, &err), 0);
+    json_t *offer = json_object_get(rec, "offer");
+    assert_int_equal(json_array_size(json_object_get(offer, "nodes")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+        json_object_get(offer, "access"), 0), "name")), "h1");
+    assert_string_equal(json_string_value(json_object_get(rec, "real_inp")), "inp-a");
+    assert_int_equal(store_principal_add(f->b.store, "sub-p", STORE_ROLE_INP,
+                                         "token-of-inp-sub-p", 0, &err), 0);
+    assert_int_equal(store_inp_put(f->b.store, "sub-p", rec, now, &err), 0);
+    json_decref(rec);
+    assert_int_equal(bkd_model_rebuild(&f->b, &err), 0);
+
+    /* A child: x (5 CPU) at sub-p/h1, y (5 CPU), a 4M link. */
+    static const char *child =
+        "{\"idempotency_key\": \"c\", \"nodes\": [{\"name\": \"x\", \"cpu\": %d,"
+        " \"inp\": \"sub-p\"%s}, {\"name\": \"y\", \"cpu\": 5, \"inp\": \"sub-p\"}],"
+        " \"links\": [{\"endpoints\": [\"x\", \"y\"], \"bandwidth\": \"4M\"}],"
+        " \"access\": [{\"name\": \"hx\", \"node\": \"x\", \"at\": \"sub-p/h1\"}],"
+        " \"time\": {\"start\": \"now\", \"duration\": \"%s\"}}";
+    struct bkd_placement p;
+    struct vnreq *r;
+    char *text = xasprintf(child, 5, "", "30m");
+    assert_int_equal(vnreq_parse_json(text, strlen(text), now, &r, &err), 0);
+    free(text);
+    assert_int_equal(place(f, r, "C1", &p, msg), 0);
+    vnreq_destroy(r);
+    json_t *want = json_loads(
+        "{\"inp-a\": {\"slice\": \"LC1\", \"sp\": \"sp1\", \"parent\": \"LP1\","
+        " \"vnodes\": [{\"name\": \"x\", \"switch\": \"s1\", \"cpu\": 5, \"fp\": \"l2learn\","
+        "               \"config\": {}, \"limits\": {\"flows\": 100}},"
+        "              {\"name\": \"y\", \"switch\": \"s2\", \"cpu\": 5, \"fp\": \"l2learn\","
+        "               \"config\": {}}],"
+        " \"access\": [{\"vnode\": \"x\", \"access\": \"a1\", \"name\": \"hx\", \"vlan\": null}],"
+        " \"vlinks\": [{\"name\": \"x-y\", \"a\": \"x\", \"b\": \"y\", \"path\": [\"s1\", \"s2\"],"
+        "              \"bandwidth_bps\": 4000000}],"
+        " \"border_vlinks\": []}}", 0, NULL);
+    if (!json_equal(p.parts, want)) {
+        char *got = json_dumps(p.parts, JSON_SORT_KEYS);
+        fail_msg("parts: %s", got);
+    }
+    json_decref(want);
+    assert_string_equal(p.parent_lease, "P1");
+    bkd_placement_clear(&p);
+
+    /* Over the parent: flows, CPU, a later end. */
+    sub_refused(f, child, 5, ", \"limits\": {\"flows\": 101}", "30m",
+                "vnodes[0].limits.flows: 101 over the parent's 100");
+    sub_refused(f, child, 21, "", "30m", "nodes[0].cpu: 21 over the parent's 20");
+    sub_refused(f, child, 5, "", "2h", "time: the lease would end after lease P1");
+    store_lease_clear(&pl);
+}
+
 int
 main(void)
 {
@@ -322,6 +431,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_place_across, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admission_over_time, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_sub_inp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_inp_and_window, setup,
                                         teardown),
     };

@@ -198,6 +198,13 @@ test_bad_input(void **state)
           "nodes[2].cpu: must be an integer in 1..1000000, got 99999999" },
         { HEAD "  - {name: a, cpu: 1}\n" LINKS TIME,
           "line 5: nodes[2].name: duplicate node name \"a\"" },
+        { HEAD "  - {name: c, cpu: 1, limits: {flows: 0}}\n" LINKS TIME,
+          "line 5: nodes[2].limits.flows: must be an integer in 1..2147483647, got 0" },
+        { HEAD "  - {name: c, cpu: 1, limits: {colour: 3}}\n" LINKS TIME,
+          "nodes[2].limits.colour: unknown limit (flows, tables, table_entries "
+          "or program_bytes)" },
+        { HEAD "  - {name: c, cpu: 1, limits: 5}\n" LINKS TIME,
+          "nodes[2].limits: must be an object" },
         { HEAD "links:\n  - {endpoints: [a, z], bandwidth: 1M}\n" TIME,
           "line 6: links[0].endpoints[1]: no node called \"z\"" },
         { HEAD "links:\n  - {endpoints: [a, a], bandwidth: 1M}\n" TIME,
@@ -288,6 +295,29 @@ test_bad_input(void **state)
     free(text);
 }
 
+/* A node's limits (inherit.h) are read and written back. */
+static void
+test_limits(void **state)
+{
+    (void) state;
+    static const char text[] =
+        "{\"idempotency_key\": \"k\", \"nodes\": [{\"name\": \"a\", \"cpu\": 1,"
+        " \"limits\": {\"flows\": 1000, \"program_bytes\": 4096}}],"
+        " \"time\": {\"start\": \"2030-01-01T00:00:00Z\", \"duration\": \"1h\"}}";
+    struct vnreq *r, *back;
+    struct brk_error err;
+
+    assert_int_equal(vnreq_parse(text, strlen(text), now(), &r, &err), 0);
+    assert_int_equal(json_integer_value(json_object_get(r->nodes[0].limits,
+                                                        "flows")), 1000);
+    json_t *j = vnreq_to_json(r);
+    assert_int_equal(vnreq_from_json(j, now(), &back, &err), 0);
+    assert_true(json_equal(back->nodes[0].limits, r->nodes[0].limits));
+    json_decref(j);
+    vnreq_destroy(back);
+    vnreq_destroy(r);
+}
+
 /* A start a few seconds in the past (clock skew) counts as now. */
 static void
 test_start_slack(void **state)
@@ -312,6 +342,7 @@ main(void)
         cmocka_unit_test(test_triangle),
         cmocka_unit_test(test_json_yaml_and_window),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_start_slack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 
 #include "http.h"
 #include "jsonrpc.h"
+#include "log.h"
+#include "mgmt.h"
 #include "units.h"
 #include "util.h"
 
@@ -342,6 +344,13 @@ cli_parse(const struct cli_table *table, int argc, char *argv[],
         req->socket_path = table->default_socket;
     }
     req->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    if (!table->default_url) {
+        req->connect = getenv("LAMINA_CONNECT");
+        req->connect = req->connect && *req->connect ? req->connect : NULL;
+        req->ca_cert = getenv("LAMINA_CA_CERT");
+        req->cert = getenv("LAMINA_CERT");
+        req->key = getenv("LAMINA_KEY");
+    }
     if (table->default_url) {
         req->url = getenv(table->url_env);
         if (!req->url || !*req->url) {
@@ -376,9 +385,15 @@ cli_parse(const struct cli_table *table, int argc, char *argv[],
         opts[n_opts] = find_option(table, name, len);
         bool is_url = (table->default_url && len == strlen(table->url_option)
                        && !strncmp(name, table->url_option, len));
-        bool is_token = (table->default_url && len == 10
-                         && !strncmp(name, "token-file", 10));
-        if (!opts[n_opts] && !is_url && !is_token
+        bool is_token = (len == 10 && !strncmp(name, "token-file", 10));
+        const char **remote = NULL;     /* --connect and its TLS files */
+        if (!table->default_url && !opts[n_opts]) {
+            remote = len == 7 && !strncmp(name, "connect", 7) ? &req->connect
+                     : len == 7 && !strncmp(name, "ca-cert", 7) ? &req->ca_cert
+                     : len == 4 && !strncmp(name, "cert", 4) ? &req->cert
+                     : len == 3 && !strncmp(name, "key", 3) ? &req->key : NULL;
+        }
+        if (!opts[n_opts] && !is_url && !is_token && !remote
             && !(len == 6 && !strncmp(name, "socket", 6) && !table->default_url)
             && !(len == 7 && !strncmp(name, "timeout", 7))) {
             error = usage_error(msg, size, "unknown option --%.*s", (int) len,
@@ -401,6 +416,8 @@ cli_parse(const struct cli_table *table, int argc, char *argv[],
         }
         if (opts[n_opts]) {
             values[n_opts++] = value;
+        } else if (remote) {
+            *remote = value;
         } else if (is_url) {
             req->url = value;
         } else if (is_token) {
@@ -572,6 +589,10 @@ global_usage(FILE *out, const struct cli_table *table)
 "\nglobal options (anywhere after the command):\n"
 "  --socket PATH  %s's socket (env %s, default\n"
 "                 %s)\n"
+"  --connect HOST:PORT  a remote daemon's management listener (env\n"
+"                 LAMINA_CONNECT), with TLS: --ca-cert F --cert F --key F\n"
+"                 (env LAMINA_CA_CERT, LAMINA_CERT, LAMINA_KEY) and a token:\n"
+"                 --token-file F (else env LAMINA_MGMT_TOKEN)\n"
 "  --json         print the daemon's answer as JSON\n"
 "  --timeout SEC  wait at most SEC seconds for the answer (default 30)\n"
 "  -h, --help     this help\n", table->daemon, table->socket_env,
@@ -1101,6 +1122,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
 {
     struct jsonrpc_error err = { 0 };
     struct jsonrpc_client *client;
+    struct mgmt_client *remote = NULL;
     struct cli_request req;
     json_t *result = NULL;
     char msg[512];
@@ -1135,8 +1157,26 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
         cli_request_uninit(&req);
         return status;
     }
-    error = jsonrpc_client_open(req.socket_path, &client);
-    if (error) {
+    if (req.connect) {
+        struct mgmt_config mc = {
+            .listen = req.connect, .private_key = req.key,
+            .certificate = req.cert, .ca_cert = req.ca_cert,
+            .token_file = req.token_file,
+            .token = req.token_file ? NULL : getenv("LAMINA_MGMT_TOKEN"),
+            .timeout_ms = req.timeout_ms,
+        };
+        int fd;
+        log_set_level(LOG_LVL_WARN);    /* not the TLS session's details */
+        error = mgmt_connect(&mc, &remote, &fd, msg, sizeof msg);
+        if (error) {
+            fprintf(stderr, "%s: cannot reach %s: %s\n", table->prog,
+                    table->daemon, msg);
+            cli_request_uninit(&req);
+            return 1;
+        }
+        client = jsonrpc_client_from_fd(fd);
+        req.socket_path = req.connect;
+    } else if ((error = jsonrpc_client_open(req.socket_path, &client))) {
         fprintf(stderr, "%s: cannot connect to %s at %s: %s", table->prog,
                 table->daemon, req.socket_path, strerror(error));
         if (error == ENOENT || error == ECONNREFUSED) {
@@ -1150,6 +1190,7 @@ cli_run(const struct cli_table *table, int argc, char *argv[])
     error = jsonrpc_client_call(client, req.method, req.params,
                                 req.timeout_ms, &result, &err);
     jsonrpc_client_close(client);
+    mgmt_client_close(remote);
     if (error == EREMOTEIO || error == EPROTO) {
         print_refusal(table, &req, &err);
     } else if (error) {

@@ -143,7 +143,13 @@ struct cli_request {
     int timeout_ms;
     char words[64];             /* the words recognized, for usage */
     const char *url;            /* HTTP tables: the daemon's base URL */
-    const char *token_file;     /* HTTP tables: --token-file, or NULL */
+    const char *token_file;     /* HTTP tables and --connect: --token-file */
+    /* Socket tables: a remote daemon's management listener (lib/mgmt.h)
+     * instead of the socket: --connect HOST:PORT (env LAMINA_CONNECT) with
+     * --ca-cert, --cert, --key (env LAMINA_CA_CERT, LAMINA_CERT,
+     * LAMINA_KEY) and --token-file (else env LAMINA_MGMT_TOKEN). */
+    const char *connect;
+    const char *ca_cert, *cert, *key;
 };
 
 /* Translates a command line ('argv[0]' is the group's name) into 'req'

@@ -163,6 +163,32 @@ test_same_addresses_two_slices(void **state)
     assert_int_equal(receive(&b2, 2000), 6);
 }
 
+/* Counter 'name' (a drop reason if it has a '-') of slice 'slice' on
+ * switch 'sw' (its total when NULL); -1 if the slice has no counters
+ * there. */
+static json_int_t
+slice_sw_counter(const char *slice, const char *sw, const char *name)
+{
+    json_t *stats = dp_stats_to_json("slice", slice);
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    json_t *per_sw, *c = sw ? NULL : s;
+    json_int_t v = -1;
+    size_t i;
+
+    json_array_foreach (json_object_get(s, "switches"), i, per_sw) {
+        if (sw && !strcmp(json_string_value(json_object_get(per_sw, "switch")), sw)) {
+            c = per_sw;
+        }
+    }
+    if (c) {
+        v = json_integer_value(json_object_get(strchr(name, '-')
+                                               ? json_object_get(c, "drops") : c,
+                                               name));
+    }
+    json_decref(stats);
+    return v;
+}
+
 static void
 test_vlink_three_switches(void **state)
 {
@@ -214,10 +240,23 @@ test_vlink_three_switches(void **state)
     }
     json_decref(stats);
 
+    /* The slice's counters per switch: a frame from and to a host at
+     * each end, nothing at the transit switch. */
+    assert_int_equal(slice_sw_counter("green", "a1", "rx_packets"), 1);
+    assert_int_equal(slice_sw_counter("green", "a1", "tx_packets"), 1);
+    assert_int_equal(slice_sw_counter("green", "a3", "rx_packets"), 1);
+    assert_int_equal(slice_sw_counter("green", "a3", "tx_packets"), 1);
+    assert_int_equal(slice_sw_counter("green", "a2", "rx_packets"), 0);
+    assert_int_equal(slice_sw_counter("green", NULL, "rx_packets"), 2);
+
     /* Taking the link down cuts the virtual link; up restores it. */
     assert_int_equal(dp_link_set_up("l23", false, &err), 0);
     inject(&h1, 0x03, 0x01, 9);
     expect_nothing(&h3);
+    /* The drop is the transit switch's, whose port is down. */
+    assert_int_equal(slice_sw_counter("green", "a2", "link-down"), 1);
+    assert_int_equal(slice_sw_counter("green", "a1", "link-down"), 0);
+    assert_int_equal(slice_sw_counter("green", NULL, "link-down"), 1);
     assert_int_equal(dp_link_set_up("l23", true, &err), 0);
     inject(&h1, 0x03, 0x01, 10);
     assert_int_equal(receive(&h3, 2000), 10);

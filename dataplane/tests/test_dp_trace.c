@@ -8,6 +8,10 @@
  *  - openflow: the flow that matches is printed (table, priority, cookie,
  *    match, instructions) and the output follows its actions; a miss says
  *    so;
+ *  - ebpf (the example L2 program): the trace names the program and its
+ *    hash, the table lookups it made and the action it returned (flood
+ *    before learning, output after); its table updates are reported,
+ *    not made;
  *  - vlink over three switches: label push at the head, swap at the
  *    transit switch, pop at the tail, output on the tail's host port;
  *  - unbound VLAN and unknown port are reported, not traced.
@@ -30,6 +34,7 @@
 #include "dataplane.h"
 #include "dp_private.h"
 #include "dp_test.h"
+#include "fp_ebpf.h"
 #include "fp_openflow.h"
 #include "ofp-match.h"
 #include "ofpl.h"
@@ -237,6 +242,87 @@ test_trace_openflow(void **state)
     assert_int_equal(dp_slice_del("blue", &err), 0);
 }
 
+static const char *bpf_objdir = ".";
+
+static void
+test_trace_ebpf(void **state)
+{
+    struct dp_slice_params sp = { .name = "bpf" };
+    const struct dp_fp_class *cls;
+    struct dummy a, b, c;
+    struct dp_error err;
+    char path[1024];
+    json_t *res;
+    char *t;
+    (void) state;
+
+    snprintf(path, sizeof path, "%s/l2learn.o", bpf_objdir);
+    json_t *config = json_pack("{s:s, s:[{s:s, s:s, s:i}]}", "program", path,
+                               "tables", "name", "macs", "type", "hash",
+                               "size", 64);
+    assert_int_equal(dp_switch_add("e1", &err), 0);
+    dummy_add(&a, "e1", "pa");
+    dummy_add(&b, "e1", "pb");
+    dummy_add(&c, "e1", "pc");
+    assert_int_equal(dp_slice_add(&sp, &err), 0);
+    assert_int_equal(dp_vnode_add("bpf", "e1", "ebpf", config, &err), 0);
+    json_decref(config);
+    assert_int_equal(dp_vport_add("bpf", "e1", "va", "pa", -1, &err), 0);
+    assert_int_equal(dp_vport_add("bpf", "e1", "vb", "pb", -1, &err), 0);
+    assert_int_equal(dp_vport_add("bpf", "e1", "vc", "pc", -1, &err), 0);
+
+    /* The program's hash is the one the dump shows. */
+    json_t *dump = dp_vnode_dump("bpf", "e1", &err);
+    char hash[40];
+    snprintf(hash, sizeof hash, "fnv1a %s", json_string_value(
+                 json_object_get(json_object_get(dump, "program"), "fnv1a")));
+    json_decref(dump);
+
+    /* Nothing learned: the lookup of b misses -> flood; the update of a's
+     * address is reported, not made. */
+    const char *to_b = "eth_src=02:00:00:00:00:0a,eth_dst=02:00:00:00:00:0b";
+    t = trace("e1", "pa", to_b, &res);
+    assert_non_null(strstr(t, "program l2learn.o ("));
+    assert_non_null(strstr(t, hash));
+    assert_non_null(strstr(t, "lookup macs[0x2000000000a] -> miss"));
+    assert_non_null(strstr(t, "would set macs[0x2000000000a] = 0x0"));
+    assert_non_null(strstr(t, "lookup macs[0x2000000000b] -> miss"));
+    assert_non_null(strstr(t, "returned 0xfffe -> flood"));
+    assert_non_null(strstr(t, "out of port pb"));
+    assert_non_null(strstr(t, "out of port pc"));
+    assert_int_equal(outputs(res), 2);
+    free(t);
+    json_decref(res);
+    void *fps = dp_vnode_fp_state("bpf", "e1", &cls);
+    json_t *tables = fp_ebpf_table_dump(fps, "macs", &err);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(tables, 0),
+                                                     "entries")), 0);
+    json_decref(tables);
+
+    /* b speaks (a real frame: the program learns it on vport 1). */
+    send_through(&b, &a, "eth_src=02:00:00:00:00:0b,eth_dst=ff:ff:ff:ff:ff:ff");
+    struct rte_mbuf *m;
+    while (!rte_ring_dequeue(c.tx, (void **) &m)) {
+        rte_pktmbuf_free(m);
+    }
+    t = trace("e1", "pa", to_b, &res);
+    assert_non_null(strstr(t, "lookup macs[0x2000000000b] -> 0x1"));
+    assert_non_null(strstr(t, "returned 0x1 -> output vport 1"));
+    assert_non_null(strstr(t, "out of port pb"));
+    assert_null(strstr(t, "out of port pc"));
+    assert_int_equal(outputs(res), 1);
+    free(t);
+    json_decref(res);
+
+    /* To b from b's own port: the program names the port it came in on. */
+    t = trace("e1", "pb", "eth_src=02:00:00:00:00:0c,eth_dst=02:00:00:00:00:0b", &res);
+    assert_non_null(strstr(t, "returned 0x1 -> output to the vport it came in on -> drop"));
+    assert_int_equal(outputs(res), 0);
+    free(t);
+    json_decref(res);
+    assert_int_equal(dp_slice_del("bpf", &err), 0);
+}
+
 static void
 test_trace_vlink(void **state)
 {
@@ -306,13 +392,16 @@ test_trace_vlink(void **state)
 int
 main(int argc, char *argv[])
 {
-    (void) argc;
+    if (argc > 1) {
+        bpf_objdir = argv[1];
+    }
     if (dp_test_start(argv[0], "dptrace", &test_pool)) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_l2learn),
         cmocka_unit_test(test_trace_openflow),
+        cmocka_unit_test(test_trace_ebpf),
         cmocka_unit_test(test_trace_vlink),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

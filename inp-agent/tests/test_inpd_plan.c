@@ -227,6 +227,75 @@ test_reconcile(void **state)
     json_decref(part);
 }
 
+/* Recursion: an openflow vnode's limits become its pipeline's; an access
+ * vport the wanted calls no longer create (lent to a child) is deleted
+ * before the child is built; a vlink's own vport is left alone; a queue
+ * whose guarantee changed is set again. */
+static void
+test_recursion(void **state)
+{
+    json_t *offer = load(OFFER), *calls, *repair;
+    char err[256];
+    (void) state;
+
+    json_t *of = load("{\"slice\": \"L8\", \"parent\": \"L7\","
+                      " \"vnodes\": [{\"name\": \"v\", \"switch\": \"s1\", \"cpu\": 1,"
+                      "  \"fp\": \"openflow\", \"config\": {\"max_flows\": 5000},"
+                      "  \"limits\": {\"flows\": 1000, \"tables\": 2}}],"
+                      " \"access\": [{\"vnode\": \"v\", \"access\": \"a1\", \"name\": \"h1\"}]}");
+    assert_int_equal(inpd_plan_commit(of, offer, NULL, &calls, err, sizeof err), 0);
+    json_t *want = load("{\"slice\": \"L8\", \"switch\": \"s1\", \"fp\": \"openflow\","
+                        " \"config\": {\"max_flows\": 1000, \"tables\": 2}}");
+    assert_json_equal(json_object_get(json_array_get(calls, 1), "params"), want);
+    json_decref(want);
+
+    /* L7 is complete without its h1 vport (lent to L8), L8 is missing. */
+    json_t *wanted = json_object();
+    json_t *p7 = load("{\"slice\": \"L7\", \"vnodes\": [{\"name\": \"v1\", \"switch\": \"s1\","
+                      " \"cpu\": 10, \"fp\": \"l2learn\"}], \"access\": [], \"vlinks\": []}");
+    json_t *c7;
+    assert_int_equal(inpd_plan_commit(p7, offer, NULL, &c7, err, sizeof err), 0);
+    json_object_set_new(wanted, "L7", c7);
+    json_object_set(wanted, "L8", calls);
+    json_t *actual = load(
+        "{\"slices\": [{\"name\": \"L7\"}], \"vnodes\": [{\"slice\": \"L7\", \"switch\": \"s1\"}],"
+        " \"vports\": [{\"slice\": \"L7\", \"switch\": \"s1\", \"vport\": \"h1\"},"
+        "              {\"slice\": \"L7\", \"switch\": \"s1\", \"vport\": \"vl-e1\"}],"
+        " \"vlinks\": []}");
+    assert_int_equal(inpd_plan_reconcile(wanted, actual, &repair),
+                     1 + json_array_size(calls));
+    json_t *del = load("{\"method\": \"vport.del\", \"params\": {\"slice\": \"L7\","
+                       " \"switch\": \"s1\", \"vport\": \"h1\"}}");
+    assert_json_equal(json_array_get(repair, 0), del);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(repair, 1),
+                                                          "method")), "slice.add");
+    json_decref(del);
+    json_decref(repair);
+
+    /* A parent's queue lowered (or given back): set again. */
+    json_t *w5 = load("{\"L5\": [{\"method\": \"slice.add\", \"params\": {\"name\": \"L5\"}},"
+                      " {\"method\": \"queue.set\", \"params\": {\"slice\": \"L5\","
+                      "  \"switch\": \"s1\", \"port\": \"to2\", \"guarantee_bps\": 5}}]}");
+    json_t *a5 = load("{\"slices\": [{\"name\": \"L5\"}], \"queues\": [{\"slice\": \"L5\","
+                      " \"switch\": \"s1\", \"port\": \"to2\", \"guarantee_bps\": 9}]}");
+    assert_int_equal(inpd_plan_reconcile(w5, a5, &repair), 1);
+    assert_json_equal(json_array_get(repair, 0),
+                      json_array_get(json_object_get(w5, "L5"), 1));
+    json_decref(repair);
+    json_object_set_new(json_array_get(json_object_get(a5, "queues"), 0),
+                        "guarantee_bps", json_integer(5));
+    assert_int_equal(inpd_plan_reconcile(w5, a5, &repair), 0);
+    json_decref(repair);
+    json_decref(a5);
+    json_decref(w5);
+    json_decref(actual);
+    json_decref(wanted);
+    json_decref(p7);
+    json_decref(calls);
+    json_decref(of);
+    json_decref(offer);
+}
+
 static void
 test_capacity_over_time(void **state)
 {
@@ -413,6 +482,7 @@ main(void)
         cmocka_unit_test(test_plan_commit),
         cmocka_unit_test(test_plan_refusals),
         cmocka_unit_test(test_reconcile),
+        cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_capacity_over_time),
         cmocka_unit_test(test_plan_transit),
     };

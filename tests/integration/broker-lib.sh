@@ -74,13 +74,13 @@ broker_two_inps() {
     switchd a
     sw "$SOCK_A" switch add s1 && sw "$SOCK_A" switch add s2 &&
         sw "$SOCK_A" link add l12 s1:to-s2 s2:to-s1 &&
-        sw "$SOCK_A" port add s1 h1 "$(af_packet_devargs h1)" &&
-        sw "$SOCK_A" port add s2 to-b "$(af_packet_devargs ba)" || fail "substrate of inp-a"
+        sw "$SOCK_A" port add s1 h1 "$(afpacket_devargs h1)" &&
+        sw "$SOCK_A" port add s2 to-b "$(afpacket_devargs ba)" || fail "substrate of inp-a"
     switchd b
     sw "$SOCK_B" switch add t1 && sw "$SOCK_B" switch add t2 &&
         sw "$SOCK_B" link add l12 t1:to-t2 t2:to-t1 &&
-        sw "$SOCK_B" port add t1 h2 "$(af_packet_devargs h2)" &&
-        sw "$SOCK_B" port add t2 to-a "$(af_packet_devargs bb)" || fail "substrate of inp-b"
+        sw "$SOCK_B" port add t1 h2 "$(afpacket_devargs h2)" &&
+        sw "$SOCK_B" port add t2 to-a "$(afpacket_devargs bb)" || fail "substrate of inp-b"
 
     # The broker and its principals.
     start_broker
@@ -149,16 +149,16 @@ broker_line_inps() {
             sw "$s" link add "l$i" "w$i:to-e$i" "e$i:to-w$i" --rate 1G ||
             fail "the substrate of inp-$i"
         if [ "$i" -gt 1 ]; then
-            sw "$s" port add "w$i" to-prev "$(af_packet_devargs "b${i}w")" ||
+            sw "$s" port add "w$i" to-prev "$(afpacket_devargs "b${i}w")" ||
                 fail "border port of inp-$i"
         fi
         if [ "$i" -lt "$n" ]; then
-            sw "$s" port add "e$i" to-next "$(af_packet_devargs "b${i}e")" ||
+            sw "$s" port add "e$i" to-next "$(afpacket_devargs "b${i}e")" ||
                 fail "border port of inp-$i"
         fi
     done
-    sw "$LT_DIR/inp-1.sock" port add w1 h1 "$(af_packet_devargs h1)" || fail "port h1"
-    sw "$LT_DIR/inp-$n.sock" port add "e$n" h2 "$(af_packet_devargs h2)" || fail "port h2"
+    sw "$LT_DIR/inp-1.sock" port add w1 h1 "$(afpacket_devargs h1)" || fail "port h1"
+    sw "$LT_DIR/inp-$n.sock" port add "e$n" h2 "$(afpacket_devargs h2)" || fail "port h2"
 
     start_broker
     export LAMINA_TOKEN

@@ -206,6 +206,18 @@ call("POST", "/v1/leases/%s/release" % lid, S2, expect=404)
 call("POST", "/v1/leases/%s/release" % lid, I, expect=403)
 call("POST", "/v1/leases/%s/release" % lid, S, expect=200)
 call("POST", "/v1/leases/%s/release" % lid, S, expect=409)
+# Recursion: a lease on one InP offered as a sub-InP.
+one = {"idempotency_key": "chk-sub-1", "nodes": [{"name": "x", "cpu": 1, "inp": inp}],
+       "time": {"start": "now", "duration": "10m"}}
+status, sub = call("POST", "/v1/requests", S, one, expect=201)
+sid = sub["id"] if status == 201 else "none"
+call("POST", "/v1/leases/%s/offer" % sid, S, {"x": 1}, expect=400)
+call("POST", "/v1/leases/%s/offer" % sid, S2, {"name": "chk-sub"}, expect=404)
+call("POST", "/v1/leases/%s/offer" % sid, I, {"name": "chk-sub"}, expect=403)
+call("POST", "/v1/leases/%s/offer" % lid, S, {"name": "chk-sub"}, expect=409)
+call("POST", "/v1/leases/%s/offer" % sid, S, {"name": "chk-sub"}, expect=201)
+call("POST", "/v1/leases/%s/offer" % sid, S, {"name": inp}, expect=409)
+call("POST", "/v1/leases/%s/release" % sid, S, expect=200)
 call("GET", "/v1/leases/nosuchlease", S, expect=404)
 call("GET", "/v1/bills", S, expect=200)
 call("GET", "/v1/bills", I, expect=200)

@@ -44,12 +44,12 @@ has_slice() { lam "$1" --json slice list | jq -e --arg s "$2" 'any(.[]; .name ==
 
 for s in a1 a2; do lam "$SOCK_A" switch add $s || fail "switch add $s"; done
 lam "$SOCK_A" link add la a1:to-a2 a2:to-a1 --rate 1G || fail "link add la"
-lam "$SOCK_A" port add a1 h1 "$(af_packet_devargs h1)" || fail "port add h1"
-lam "$SOCK_A" port add a2 to-b "$(af_packet_devargs ba)" || fail "port add to-b"
+lam "$SOCK_A" port add a1 h1 "$(afpacket_devargs h1)" || fail "port add h1"
+lam "$SOCK_A" port add a2 to-b "$(afpacket_devargs ba)" || fail "port add to-b"
 for s in b1 b2; do lam "$SOCK_B" switch add $s || fail "switch add $s"; done
 lam "$SOCK_B" link add lb b1:to-b2 b2:to-b1 --rate 1G || fail "link add lb"
-lam "$SOCK_B" port add b1 h2 "$(af_packet_devargs h2)" || fail "port add h2"
-lam "$SOCK_B" port add b2 to-a "$(af_packet_devargs bb)" || fail "port add to-a"
+lam "$SOCK_B" port add b1 h2 "$(afpacket_devargs h2)" || fail "port add h2"
+lam "$SOCK_B" port add b2 to-a "$(afpacket_devargs bb)" || fail "port add to-a"
 
 # The broker and its principals.
 "$BRK" --listen "127.0.0.1:$PB" --db "$LT_DIR/broker.db" --admin-token-file "$LT_DIR/admin.tok" \

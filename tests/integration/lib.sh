@@ -326,6 +326,13 @@ veth_pair() {
     done
 }
 
+# afpacket_devargs NAME: Lamina's own AF_PACKET port on interface
+# $(rif NAME).  Tests that run two switchds at once use it: DPDK 22.11's
+# net_af_packet derives its PACKET_FANOUT group id from pid ^ ifindex (no
+# devarg sets it), so two processes can pick the same id and the second
+# fails with EINVAL.
+afpacket_devargs() { echo "afpacket:$(rif "$1")"; }
+
 af_packet_devargs() {
     local n
     n=$(cat "$LT_DIR/.vdev")

@@ -3,7 +3,7 @@
 # (--metrics); `promtool check metrics` accepts the exposition; a real
 # Prometheus server scrapes the switch every second and its query API
 # answers a rate > 0 for the slice that carries pings, and no rate for the
-# idle one.
+# idle one.  Slice counters are per switch (label "switch").
 . "$(dirname "$0")/lib.sh"
 lt_init metrics-prometheus 120
 
@@ -33,7 +33,9 @@ grep -qi '^content-type: text/plain; version=0.0.4' "$LT_DIR/headers" ||
     fail "wrong content type: $(cat "$LT_DIR/headers")"
 promtool check metrics <"$LT_DIR/metrics.txt" >"$LT_DIR/promtool.out" 2>&1 ||
     fail "promtool refuses the exposition: $(head -5 "$LT_DIR/promtool.out")"
-for m in 'lamina_slice_rx_packets_total{slice="red"}' \
+for m in 'lamina_slice_rx_packets_total{slice="red",switch="s1"}' \
+         'lamina_slice_drops_total{slice="red",switch="s1",reason="policer"}' \
+         'lamina_slice_mbufs_held{slice="red"}' \
          'lamina_port_drops_total{switch="s1",port="pa",reason="no-binding"}' \
          'lamina_vport_tx_packets_total{slice="red",switch="s1",vport="b"}' \
          'lamina_queue_packets{slice="red",switch="s1",port="pb"}'; do
@@ -74,7 +76,7 @@ print(r[0]["value"][1] if r else "")'
 }
 red_rate() {
     local v
-    v=$(query 'rate(lamina_slice_rx_packets_total{slice="red"}[5s])')
+    v=$(query 'rate(lamina_slice_rx_packets_total{slice="red",switch="s1"}[5s])')
     [ -n "$v" ] && awk -v v="$v" 'BEGIN {exit !(v > 0)}'
 }
 wait_for red_rate 40 || fail "prometheus has no rate > 0 for red: $(query 'lamina_slice_rx_packets_total')"

@@ -3,7 +3,9 @@
 # through a running switch without sending it (flood before learning,
 # the learned port after), and `lamina capture` writes the frames of a
 # port and of a vport during a ping into pcapng files that tcpdump reads
-# back; `lamina trace live` traces the next real frames on a port.
+# back; `lamina trace live` traces the next real frames on a port.  The
+# openflow and ebpf forwarding planes trace too (slices on VLANs of the
+# same ports).
 . "$(dirname "$0")/lib.sh"
 lt_init trace-capture 90
 
@@ -35,6 +37,39 @@ err=$(lamina trace s1 pa "vlan=99999" 2>&1) && fail "a bad vlan was traced"
 echo "$err" | grep -q 'vlan: "99999" is not a valid value' || fail "bad vlan not named: $err"
 err=$(lamina trace s1 nosuch "$TO_B" 2>&1) && fail "an unknown port was traced"
 echo "$err" | grep -q "no port nosuch" || fail "unknown port not named: $err"
+
+# Each forwarding plane traces: openflow (slice green on VLAN 10, no flow
+# yet: a miss) and ebpf (slice blue on VLAN 20, the example L2 program:
+# the program, its hash, its table lookups and its action).
+lamina slice add green || fail "slice add green"
+lamina vnode add green s1 --fp openflow || fail "vnode add green (openflow)"
+lamina vport add green s1 a pa --vlan 10 || fail "vport add green a"
+lamina vport add green s1 b pb --vlan 10 || fail "vport add green b"
+lamina trace s1 pa "vlan=10,$TO_B" >"$LT_DIR/trace-of.txt" || fail "trace openflow"
+cat "$LT_DIR/trace-of.txt" >&2
+grep -q "port pa, vlan 10 -> slice green" "$LT_DIR/trace-of.txt" ||
+    fail "openflow: no classification: $(cat "$LT_DIR/trace-of.txt")"
+grep -q "(openflow): table 0: no flow matches" "$LT_DIR/trace-of.txt" ||
+    fail "openflow: no table miss traced"
+grep -q "out of port" "$LT_DIR/trace-of.txt" && fail "openflow: a miss was sent out"
+OBJ=$LT_BUILD/dataplane
+[ -f "$OBJ/l2learn.o" ] || fail "$OBJ/l2learn.o is not built"
+lamina slice add blue || fail "slice add blue"
+lamina vnode add blue s1 --fp ebpf --program "$OBJ/l2learn.o" \
+    --config '{"tables": [{"name": "macs", "type": "hash", "size": 64}]}' ||
+    fail "vnode add blue (ebpf)"
+lamina vport add blue s1 a pa --vlan 20 || fail "vport add blue a"
+lamina vport add blue s1 b pb --vlan 20 || fail "vport add blue b"
+HASH=$(lamina --json vnode dump blue s1 | json_get program.fnv1a)
+lamina trace s1 pa "vlan=20,$TO_B" >"$LT_DIR/trace-bpf.txt" || fail "trace ebpf"
+cat "$LT_DIR/trace-bpf.txt" >&2
+for want in "port pa, vlan 20 -> slice blue" "program l2learn.o (fnv1a $HASH," \
+    "lookup macs[0x20000000002] -> miss" "would set macs[0x20000000001] = 0x0" \
+    "returned 0xfffe -> flood" "out of port pb"; do
+    grep -qF "$want" "$LT_DIR/trace-bpf.txt" || fail "ebpf trace lacks: $want"
+done
+lamina --json vnode table dump blue s1 macs | grep -q '"key"' &&
+    fail "the ebpf trace wrote the program's table"
 
 # Captures of port pb and of vport red:a during a ping.
 out=$(lamina --json capture start s1 pb --write "$LT_DIR/pb.pcapng") || fail "capture start: $out"
