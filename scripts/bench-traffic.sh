@@ -11,9 +11,10 @@
 # the simple IMIX.  For each traffic:
 #
 #   (a) dpdk-testpmd, mac forwarding: the ceiling (it learns nothing);
-#   (b) lamina-switchd, one slice, l2learn vnode (MAC table of 262,144);
+#   (b) lamina-switchd, one slice, l2learn vnode with mac_table_size
+#       4 x MACS (twice the stations: as a user would size it);
 #   (c) Open vSwitch-DPDK, the NORMAL action (MAC learning, the same job;
-#       mac-table-size 262,144 so that neither table thrashes).
+#       mac-table-size the same, so that neither table thrashes).
 #
 # Each row prints Mpps and the ratios lamina/testpmd and lamina/ovs of that
 # run.  Goals (issue 17): lamina >= 0.8 testpmd at 1,024 MACs, >= 0.7 at
@@ -37,7 +38,7 @@
 
 MACS_LIST=${LAMINA_BENCH_MACS-1024 65536}
 SIZES=${LAMINA_BENCH_SIZES:-64 imix}
-L2_TABLE=262144
+L2_TABLE=4096
 
 lamina_configure() {
     local l=$1
@@ -86,6 +87,7 @@ lines=()
 for macs in $MACS_LIST; do
     for size in $SIZES; do
         bench_traffic "$macs" "$size" || exit 1
+        L2_TABLE=$((4 * macs))
         testpmd=null lamina=null ovs=null
         bench_contenders
         r_tp=$(bench_ratio "$lamina" "$testpmd")
