@@ -401,13 +401,21 @@ dp_workers_to_json(void)
 
     for (unsigned i = 0; i < dp.n_workers; i++) {
         struct dp_worker *w = &dp.workers[i];
-        json_array_append_new(workers, json_pack(
+        json_t *j = json_pack(
             "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
             "switches", w->n_switches, "rounds", (json_int_t) w->rounds,
             "busy_rounds", (json_int_t) w->busy_rounds,
             "sleeps", (json_int_t) w->sleeps,
             "sleep_ns", (json_int_t) w->sleep_ns, "blocks", (json_int_t) w->blocks,
-            "packets", (json_int_t) w->pkts));
+            "packets", (json_int_t) w->pkts);
+#ifdef DP_STAGE_CYCLES
+        const struct dp_stage_cycles *c = &w->stage;
+        json_object_set_new(j, "stage_cycles", json_pack(
+            "{s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t) c->rx,
+            "classify", (json_int_t) c->classify, "fp", (json_int_t) c->fp,
+            "sched", (json_int_t) c->sched, "tx", (json_int_t) c->tx));
+#endif
+        json_array_append_new(workers, j);
     }
     return workers;
 }

@@ -32,6 +32,7 @@
 #include "qsched.h"
 
 #define DP_BURST 32
+#define DP_STAGED_PORTS 64          /* ports staged per burst before a flush */
 #define DP_DEFAULT_QUEUE_LEN 1024
 #define DP_LINK_RING_SIZE 2048
 #define DP_DELAY_LINE_MIN 1024
@@ -136,6 +137,14 @@ struct dp_port {
     struct dp_delayed *delay_line;
     uint32_t dl_mask, dl_head, dl_count;
     uint64_t rng;
+
+    /* Cut-through frames staged while a received burst is processed,
+     * with the queue each was for; sent once at the end of the burst
+     * (dp_worker.c, dp_port_flush()). */
+    struct rte_mbuf *stage[DP_BURST];
+    struct dp_queue *stage_q[DP_BURST];
+    uint16_t n_stage;
+    bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
@@ -313,6 +322,25 @@ struct dp_inject {
     uint32_t pad;
 };
 
+/* Cycles a worker spent per fast path stage, summed over its rounds; only
+ * a build with -Dstage_cycles=true counts them (DP_STAGE_CYCLES), the
+ * normal fast path reads no clock for them.  rx: the drivers' receive;
+ * classify: from a received burst to its slice queues (classify, police,
+ * counters, encapsulation, enqueue), without fp and tx; fp: the vnodes'
+ * forwarding planes; sched: serving the backlogs (queues and scheduler,
+ * loss, delay line), without tx; tx: the drivers' transmit. */
+struct dp_stage_cycles {
+    uint64_t rx, classify, fp, sched, tx;
+};
+
+#ifdef DP_STAGE_CYCLES
+#define DP_STAGE_TSC() rte_rdtsc()
+#define DP_STAGE_ADD(W, FIELD, CYCLES) (dp.workers[W].stage.FIELD += (CYCLES))
+#else
+#define DP_STAGE_TSC() UINT64_C(0)
+#define DP_STAGE_ADD(W, FIELD, CYCLES) ((void) (CYCLES))
+#endif
+
 struct dp_worker {
     unsigned lcore;
     struct rte_ring *inject;    /* struct dp_inject, control -> worker */
@@ -324,6 +352,10 @@ struct dp_worker {
     uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
+    struct dp_stage_cycles stage;
+    /* Ports with cut-through frames staged in the current burst. */
+    struct dp_port *staged[DP_STAGED_PORTS];
+    uint16_t n_staged;
     /* Idle: a worker whose ports can all wake it blocks in ppoll() on
      * them and on 'kick_fd' (dp_worker_block()); 'blocked' says so to
      * whoever has work for it (dp_worker_kick()). */

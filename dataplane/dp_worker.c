@@ -6,7 +6,8 @@
  *   for each switch, for each port:  rx burst -> classify -> police
  *       -> vnode forwarding plane -> push label / VLAN -> slice queue
  *          (or straight to the device when the port has nothing to shape:
- *           cut-through, see dp_enqueue_burst())
+ *           cut-through, staged per port and sent once per received
+ *           burst, see dp_enqueue_burst())
  *   for each port with backlog:      scheduler -> loss -> delay line -> tx
  *   punted frames (packet-in) signalled to the control side once a round
  *
@@ -154,6 +155,17 @@ dp_worker_publish(void)
 
 /* ---- Helpers --------------------------------------------------------- */
 
+/* dp_port_tx() on worker 'w', timed in a stage_cycles build. */
+static inline uint16_t
+dp_worker_tx(unsigned w, struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    uint64_t t0 = DP_STAGE_TSC();
+    uint16_t sent = dp_port_tx(p, pkts, n);
+
+    DP_STAGE_ADD(w, tx, DP_STAGE_TSC() - t0);
+    return sent;
+}
+
 static inline void
 dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
         enum dp_drop reason)
@@ -167,57 +179,20 @@ dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
     rte_pktmbuf_free(m);
 }
 
-/* Puts 'n' packets of 'n_bytes' in all on queue 'q' for worker 'w', as
- * many as the slice's buffer quota and the queue allow; drops the rest
- * with the reason. */
+/* Appends 'n' packets to queue 'q' for worker 'w', as many as the
+ * slice's buffer quota and the queue allow; drops the rest with the
+ * reason. */
 static inline void
-dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
-                 uint16_t n, uint64_t n_bytes)
+dp_queue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
+               uint16_t n)
 {
     struct dp_slice *s = q->slice;
+    struct dp_port *p = q->port;
     uint32_t room = q->mask + 1 - q->count;
     uint32_t quota = s->held[w] < s->quota ? s->quota - s->held[w] : 0;
     uint16_t k = n;
     uint64_t bytes = 0;
 
-    if (unlikely(q->port->down)) {
-        for (uint16_t i = 0; i < n; i++) {
-            dp_drop(pkts[i], &q->ctr, q->sctr, DP_DROP_LINK_DOWN);
-        }
-        return;
-    }
-    /* Cut-through: on a port with nothing to shape, delay or share with
-     * a backlog, the packets go straight to the device; what it does not
-     * take is queued as usual. */
-    struct dp_port *p = q->port;
-    if (!q->count && !p->n_backlog && !p->rate_bps && !p->n_shaped
-        && !p->delay_line && !p->loss_ppm) {
-        uint16_t sent = dp_port_tx(p, pkts, n);
-        if (likely(sent == n)) {
-            bytes = n_bytes;
-        } else {
-            for (uint16_t i = 0; i < sent; i++) {
-                bytes += rte_pktmbuf_pkt_len(pkts[i]);
-            }
-        }
-        p->ctr.tx_packets += sent;
-        p->ctr.tx_bytes += bytes;
-        q->ctr.rx_packets += sent;
-        q->ctr.rx_bytes += bytes;
-        q->ctr.tx_packets += sent;
-        q->ctr.tx_bytes += bytes;
-        if (!p->is_link) {
-            q->sctr->tx_packets += sent;
-            q->sctr->tx_bytes += bytes;
-        }
-        if (sent == n) {
-            return;
-        }
-        pkts += sent;
-        n -= sent;
-        k = n;
-        bytes = 0;
-    }
     if (unlikely(k > room || k > quota)) {
         enum dp_drop why = quota < room ? DP_DROP_MBUF_QUOTA : DP_DROP_QUEUE_FULL;
         k = quota < room ? quota : room;
@@ -237,6 +212,112 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         q->active = true;
         p->backlog[p->n_backlog++] = q;
     }
+}
+
+/* True if frames for queue 'q' may go straight to its port's device:
+ * nothing to shape, delay or share with a backlog there. */
+static inline bool
+dp_cut_through(const struct dp_queue *q, const struct dp_port *p)
+{
+    return !q->count && !p->n_backlog && !p->rate_bps && !p->n_shaped
+           && !p->delay_line && !p->loss_ppm;
+}
+
+/* Sends the frames staged on port 'p'; those the device refuses go to
+ * the queues they were staged for, in order, as if they had been queued
+ * in the first place. */
+static void
+dp_port_flush(unsigned w, struct dp_port *p)
+{
+    uint16_t n = p->n_stage, sent;
+
+    if (!n) {
+        return;
+    }
+    p->n_stage = 0;
+    sent = dp_worker_tx(w, p, p->stage, n);
+    for (uint16_t i = sent; i < n; i++) {
+        struct rte_mbuf *m = p->stage[i];
+        struct dp_queue *q = p->stage_q[i];
+        uint32_t len = rte_pktmbuf_pkt_len(m);
+
+        /* Counted as sent when staged. */
+        p->ctr.tx_packets--;
+        p->ctr.tx_bytes -= len;
+        q->ctr.rx_packets--;
+        q->ctr.rx_bytes -= len;
+        q->ctr.tx_packets--;
+        q->ctr.tx_bytes -= len;
+        if (!p->is_link) {
+            q->sctr->tx_packets--;
+            q->sctr->tx_bytes -= len;
+        }
+        dp_queue_burst(w, q, &m, 1);
+    }
+}
+
+/* Sends what the current burst staged on every port (at the end of each
+ * received burst, so nothing stays staged across rounds). */
+static inline void
+dp_worker_flush(unsigned w, struct dp_worker *wk)
+{
+    for (uint16_t i = 0; i < wk->n_staged; i++) {
+        wk->staged[i]->stage_listed = false;
+        dp_port_flush(w, wk->staged[i]);
+    }
+    wk->n_staged = 0;
+}
+
+/* Puts 'n' packets of 'n_bytes' in all on queue 'q' for worker 'w'.
+ * Cut-through: on a port with nothing to shape, delay or share with a
+ * backlog, the packets are staged for the device, which gets the frames
+ * of all the vnodes of a received burst in one transmit (with many
+ * slices on a port, each frame of a burst may come from another vnode);
+ * otherwise, and for what the device refuses, they are queued. */
+static inline void
+dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
+                 uint16_t n, uint64_t n_bytes)
+{
+    struct dp_port *p = q->port;
+    struct dp_worker *wk = &dp.workers[w];
+
+    if (unlikely(p->down)) {
+        for (uint16_t i = 0; i < n; i++) {
+            dp_drop(pkts[i], &q->ctr, q->sctr, DP_DROP_LINK_DOWN);
+        }
+        return;
+    }
+    if (dp_cut_through(q, p)) {
+        if (p->n_stage + n > DP_BURST) {
+            dp_port_flush(w, p);
+        }
+        if (!p->stage_listed && wk->n_staged == DP_STAGED_PORTS) {
+            dp_worker_flush(w, wk);
+        }
+        /* A flush may have queued what the device refused. */
+        if (likely(dp_cut_through(q, p) && p->n_stage + n <= DP_BURST)) {
+            for (uint16_t i = 0; i < n; i++) {
+                p->stage[p->n_stage] = pkts[i];
+                p->stage_q[p->n_stage++] = q;
+            }
+            if (!p->stage_listed) {
+                p->stage_listed = true;
+                wk->staged[wk->n_staged++] = p;
+            }
+            p->ctr.tx_packets += n;
+            p->ctr.tx_bytes += n_bytes;
+            q->ctr.rx_packets += n;
+            q->ctr.rx_bytes += n_bytes;
+            q->ctr.tx_packets += n;
+            q->ctr.tx_bytes += n_bytes;
+            if (!p->is_link) {
+                q->sctr->tx_packets += n;
+                q->sctr->tx_bytes += n_bytes;
+            }
+            return;
+        }
+    }
+    dp_queue_burst(w, q, pkts, n);
 }
 
 static inline void
@@ -431,7 +512,9 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
                              .is_vlink = vn->is_vlink, .vn = vn, .worker = w };
     uint16_t out[DP_BURST];
 
+    uint64_t t0 = DP_STAGE_TSC();
     vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
+    DP_STAGE_ADD(w, fp, DP_STAGE_TSC() - t0);
 
     /* With two vports, flooding is sending to the other one: no copy. */
     if (vn->n_live == 2) {
@@ -877,7 +960,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
 
     if (!p->delay_line) {
         if (ctx.n) {
-            uint16_t sent = dp_port_tx(p, ctx.pkts, ctx.n);
+            uint16_t sent = dp_worker_tx(w, p, ctx.pkts, ctx.n);
             for (uint16_t i = 0; i < sent; i++) {
                 p->ctr.tx_bytes += rte_pktmbuf_pkt_len(ctx.pkts[i]);
             }
@@ -913,7 +996,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             uint64_t wait = p->delay_line[p->dl_head].due - now;
             return wait < next ? wait : next;
         }
-        uint16_t sent = dp_port_tx(p, out, n);
+        uint16_t sent = dp_worker_tx(w, p, out, n);
         for (uint16_t i = 0; i < sent; i++) {
             p->ctr.tx_bytes += rte_pktmbuf_pkt_len(out[i]);
         }
@@ -1074,6 +1157,7 @@ dp_worker_main(void *arg)
 
         if (unlikely(!rte_ring_empty(wk->inject))) {
             n_rx += dp_run_injects(w, wk, now_s);
+            dp_worker_flush(w, wk);
         }
 
         for (uint32_t s = 0; s < wk->n_switches; s++) {
@@ -1095,11 +1179,15 @@ dp_worker_main(void *arg)
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
+                uint64_t t0 = DP_STAGE_TSC();
                 uint16_t n = dp_port_rx(p, pkts, DP_BURST);
 
                 if (!n) {
                     continue;
                 }
+                uint64_t t1 = DP_STAGE_TSC();
+                struct dp_stage_cycles before = wk->stage;
+                DP_STAGE_ADD(w, rx, t1 - t0);
                 n_rx += n;
                 p->ctr.rx_packets += n;
                 if (unlikely(p->down)) {
@@ -1124,6 +1212,9 @@ dp_worker_main(void *arg)
                 } else {
                     dp_rx_access(w, wk, p, pkts, n, now, now_s);
                 }
+                dp_worker_flush(w, wk);
+                DP_STAGE_ADD(w, classify, DP_STAGE_TSC() - t1
+                             - (wk->stage.fp - before.fp) - (wk->stage.tx - before.tx));
             }
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
@@ -1134,7 +1225,10 @@ dp_worker_main(void *arg)
                 }
                 if (p->n_backlog || p->dl_count) {
                     uint64_t sent = p->ctr.tx_packets;
+                    uint64_t t0 = DP_STAGE_TSC(), tx0 = wk->stage.tx;
                     uint64_t t = dp_tx_port(w, p, now);
+
+                    DP_STAGE_ADD(w, sched, DP_STAGE_TSC() - t0 - (wk->stage.tx - tx0));
 
                     /* What went into an in-process link is received in
                      * the next round: do not sleep before it (without

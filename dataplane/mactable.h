@@ -93,18 +93,43 @@ mactable_live(const struct mactable *t, const struct mactable_entry *e,
 void mactable_learn__(struct mactable *, uint64_t mac, uint16_t port, uint32_t now);
 
 /* Records that 'mac' was seen on 'port' at time 'now'.  Group addresses
- * are never learned. */
+ * are never learned.
+ *
+ * A known station seen again where it was is found anywhere in its probe
+ * window without a call, and its age is refreshed lazily: 'seen' is
+ * written only when the second changed, so a station's cache line is
+ * dirtied at most once a second, not once a packet (a table larger than
+ * the cache would otherwise write every line it reads back to memory). */
 static inline void
 mactable_learn(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
 {
-    struct mactable_entry *e = &t->slots[mactable_hash(mac) & t->mask];
+    uint32_t h = mactable_hash(mac);
 
-    /* The common case: a known station, seen again where it was. */
-    if (e->mac == mac && e->port == port && mac) {
-        e->seen = now;
-        return;
+    for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
+        struct mactable_entry *e = &t->slots[(h + i) & t->mask];
+
+        if (e->mac == mac) {
+            if (e->port != port || !mac) {
+                break;                  /* a move: the slow way counts it */
+            }
+            if (e->seen != now) {
+                e->seen = now;
+            }
+            return;
+        }
+        if (!e->mac) {
+            break;                      /* not in the table */
+        }
     }
     mactable_learn__(t, mac, port, now);
+}
+
+/* Starts loading the slots where 'mac' would be, for a lookup or a learn
+ * a few packets later (fp_l2learn prefetches a whole burst first). */
+static inline void
+mactable_prefetch(const struct mactable *t, uint64_t mac)
+{
+    __builtin_prefetch(&t->slots[mactable_hash(mac) & t->mask], 0, 3);
 }
 
 /* Returns the port 'mac' was last seen on, or MACTABLE_NONE when unknown

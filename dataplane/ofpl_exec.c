@@ -1063,6 +1063,7 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     if (likely(e->gen == pl->gen && !memcmp(&e->key, &x.key, sizeof x.key))) {
         int t = 0;
         pl->emc_hits++;
+        pl->emc_miss_run = 0;
         for (uint8_t i = 0; i < e->n_steps && t >= 0 && !x.stop; i++) {
             struct ofpl_table *tb = &pl->tables[t];
             tb->lookups++;
@@ -1088,6 +1089,7 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     int t = 0;
 
     pl->emc_misses++;
+    pl->emc_miss_run++;
     while (t >= 0 && !x.stop) {
         struct ofpl_table *tb = &pl->tables[t];
         struct ofpl_flow *f = table_lookup(tb, &x.key);
@@ -1113,11 +1115,14 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     }
     exec_finish(&x, out);
     if (cacheable && !x.stop) {
-        e->key = entry_key;
-        e->gen = pl->gen;
-        e->n_steps = n_steps;
-        e->miss_table = miss_table;
-        memcpy(e->steps, steps, n_steps * sizeof *steps);
+        if (pl->emc_miss_run <= OFPL_EMC_THRASH
+            || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
+            e->key = entry_key;
+            e->gen = pl->gen;
+            e->n_steps = n_steps;
+            e->miss_table = miss_table;
+            memcpy(e->steps, steps, n_steps * sizeof *steps);
+        }
         train_remember(pl, &x, steps, n_steps, miss_table, out);
     } else {
         pl->last.gen = 0;

@@ -21,9 +21,19 @@
 # through its OpenFlow agent (`ovs-ofctl -O OpenFlow13 add-flows` on the
 # vnode's passive listener), OVS through `ovs-ofctl add-flows` on its bridge.
 #
+# With LAMINA_BENCH_FLOWS=K (scripts/bench-traffic.sh sets 65536), the
+# ports replay lamina-pcapgen's traffic of K distinct IPv4/UDP flows per
+# direction (1,024 MACs per side, 64 B; bench_traffic in bench-lib.sh)
+# and the N rules are ones that this traffic spreads over (make_flows_spread):
+# per direction, R (the largest power of 2 <= N/2) rules on in_port and an
+# IPv4 source prefix that together cover all K sources (10.1.0.0/16 from
+# port 1, 10.2.0.0/16 from port 2), and N/2 - R exact /32 rules above them,
+# spread over the flows: every rule is hit, and a flow cache sees K flows.
+#
 # Prints a table and writes BUILD/bench-openflow.json.  Environment as
 # bench.sh (LAMINA_BENCH_WARMUP, LAMINA_BENCH_WINDOW) plus
-# LAMINA_BENCH_RULES and LAMINA_BENCH_ONLY (subset of "lamina ovs").
+# LAMINA_BENCH_RULES, LAMINA_BENCH_FLOWS and LAMINA_BENCH_ONLY (subset of
+# "lamina ovs").
 . "$(dirname "$0")/bench-lib.sh"
 
 RULES=${LAMINA_BENCH_RULES:-2 1000 10000}
@@ -54,11 +64,33 @@ make_flows() {
     }' >"$2"
 }
 
+# make_flows_spread N FILE: rules that traffic of 65,536 flows per
+# direction spreads over (see the head of this file).
+make_flows_spread() {
+    awk -v n="$1" 'BEGIN {
+        half = int(n / 2); r = 1; bits = 16
+        while (r * 2 <= half) { r *= 2; bits++ }
+        for (d = 1; d <= 2; d++) {
+            for (j = 0; j < r; j++) {
+                a = j * 65536 / r        # first source of the prefix
+                printf "priority=10,ip,in_port=%d,nw_src=10.%d.%d.%d/%d,actions=output:%d\n",
+                       d, d, int(a / 256), a % 256, bits, 3 - d
+            }
+            extra = half - r
+            for (k = 0; k < extra; k++) {
+                f = int(k * 65536 / extra)
+                printf "priority=20,ip,in_port=%d,nw_src=10.%d.%d.%d,actions=output:%d\n",
+                       d, d, int(f / 256), f % 256, 3 - d
+            }
+        }
+    }' >"$2"
+}
+
 of_port=""
 lamina_configure() {
     local l=$1
     of_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    $l switch add s1 && $l port add s1 n0 net_null0 && $l port add s1 n1 net_null1 &&
+    $l switch add s1 && $l port add s1 n0 "$port0" && $l port add s1 n1 "$port1" &&
     $l slice add red &&
     $l vnode add red s1 --fp openflow --config "{\"listen\": \"ptcp:$of_port:127.0.0.1\", \"open\": true}" &&
     $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1 || return 1
@@ -98,12 +130,19 @@ ovs_flows() {
 # openflow_rules NAME: the rules of this row for contender NAME.
 openflow_rules() {
     flows_file=$work/flows-$n.txt
-    make_flows "$n" "$flows_file"
+    if [ -n "${LAMINA_BENCH_FLOWS:-}" ]; then
+        make_flows_spread "$n" "$flows_file"
+    else
+        make_flows "$n" "$flows_file"
+    fi
     log "$1 with $n rules"
 }
 
 log "memory: $memmode; warm-up ${WARMUP} s, window ${WINDOW} s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 json_rows=""
+if [ -n "${LAMINA_BENCH_FLOWS:-}" ]; then
+    bench_traffic 1024 64 "$LAMINA_BENCH_FLOWS" "$LAMINA_BENCH_FLOWS" || exit 1
+fi
 printf -v table '%-8s %12s %12s %8s\n' rules "lamina Mpps" "ovs Mpps" ratio
 for n in $RULES; do
     lamina=null ovs=null

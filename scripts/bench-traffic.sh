@@ -11,26 +11,69 @@
 # the simple IMIX.  For each traffic:
 #
 #   (a) dpdk-testpmd, mac forwarding: the ceiling (it learns nothing);
-#   (b) lamina-switchd, one slice, l2learn vnode (MAC table of 262,144);
+#   (b) lamina-switchd, one slice, l2learn vnode with mac_table_size
+#       4 x MACS (twice the stations: as a user would size it);
 #   (c) Open vSwitch-DPDK, the NORMAL action (MAC learning, the same job;
-#       mac-table-size 262,144 so that neither table thrashes).
+#       mac-table-size the same, so that neither table thrashes).
 #
 # Each row prints Mpps and the ratios lamina/testpmd and lamina/ovs of that
 # run.  Goals (issue 17): lamina >= 0.8 testpmd at 1,024 MACs, >= 0.7 at
-# 65,536; >= 4x OVS NORMAL.  Writes BUILD/bench-traffic.json.
-# Environment: as bench.sh, plus LAMINA_BENCH_MACS (default "1024 65536")
-# and LAMINA_BENCH_SIZES (default "64 imix").
+# 65,536; >= 4x OVS NORMAL.
+#
+# Then many busy slices: SLICES slices (default 256) on the same two
+# ports, one VLAN each (a vport per port with --vlan V, l2learn), the
+# traffic spread over all their VLANs at once (1,024 MACs per side, 64 B,
+# each station in one VLAN); the aggregate against one slice carrying the
+# same traffic on one VLAN, measured in the same run.  Goal: >= 0.7.
+#
+# Then the OpenFlow plane against OVS with 1,000 and 10,000 rules that
+# traffic of 65,536 flows spreads over (scripts/bench-openflow.sh with
+# LAMINA_BENCH_FLOWS=65536).  Goal: >= 2x OVS.
+#
+# Writes BUILD/bench-traffic.json.  Environment: as bench.sh, plus
+# LAMINA_BENCH_MACS (default "1024 65536"; empty skips those rows), LAMINA_BENCH_SIZES (default
+# "64 imix"), LAMINA_BENCH_SLICES (default 256; 0 skips those rows) and
+# LAMINA_BENCH_OF_RULES (default "1000 10000"; empty skips those rows).
 . "$(dirname "$0")/bench-lib.sh"
 
-MACS_LIST=${LAMINA_BENCH_MACS:-1024 65536}
+MACS_LIST=${LAMINA_BENCH_MACS-1024 65536}
 SIZES=${LAMINA_BENCH_SIZES:-64 imix}
-L2_TABLE=262144
+L2_TABLE=4096
 
 lamina_configure() {
     local l=$1
     $l switch add s1 && $l port add s1 n0 "$port0" && $l port add s1 n1 "$port1" &&
     $l slice add red && $l vnode add red s1 --fp l2learn --config "{\"mac_table_size\": $L2_TABLE}" &&
     $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1
+}
+
+SLICES=${LAMINA_BENCH_SLICES:-256}
+OF_RULES=${LAMINA_BENCH_OF_RULES-1000 10000}
+n_slices=1
+
+# The slices of the slice rows: one JSON-RPC batch on the socket (the CLI
+# would take a process per call).
+lamina_configure_slices() {
+    local l=$1
+    $l switch add s1 && $l port add s1 n0 "$port0" && $l port add s1 n1 "$port1" || return 1
+    /usr/bin/python3 - "$lamina_sock" "$n_slices" <<'EOF'
+import json, socket, sys
+path, n = sys.argv[1], int(sys.argv[2])
+calls = []
+for v in range(1, n + 1):
+    name = "vl%d" % v
+    calls += [("slice.add", {"name": name}), ("vnode.add", {"slice": name, "switch": "s1"})]
+    calls += [("vport.add", {"slice": name, "switch": "s1", "vport": vp, "port": port, "vlan": v})
+              for vp, port in (("a", "n0"), ("b", "n1"))]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+f = s.makefile("rwb")
+f.write(json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
+                    for i, (m, p) in enumerate(calls)]).encode() + b"\n")
+f.flush()
+errors = [r["error"] for r in json.loads(f.readline()) if "error" in r]
+sys.exit("slice configuration: %s" % errors[0] if errors else 0)
+EOF
 }
 
 ovs_flows() {
@@ -44,18 +87,36 @@ lines=()
 for macs in $MACS_LIST; do
     for size in $SIZES; do
         bench_traffic "$macs" "$size" || exit 1
+        L2_TABLE=$((4 * macs))
         testpmd=null lamina=null ovs=null
         bench_contenders
         r_tp=$(bench_ratio "$lamina" "$testpmd")
         r_ovs=$(bench_ratio "$lamina" "$ovs")
+        stages=$lamina_stages
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
-            "$macs" "$size" "$testpmd" "$lamina" "$ovs" "$r_tp" "$r_ovs")")
-        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_ovs\": $r_ovs}")
+            "$macs" "$size" "$testpmd" "$lamina" "$ovs" "$r_tp" "$r_ovs")${stages:+
+                  lamina $stages}")
+        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_ovs\": $r_ovs}")
     done
 done
 
+slice_lines=()
+if [ "$SLICES" -gt 0 ]; then
+    lamina_configure() { lamina_configure_slices "$@"; }
+    for n_slices in 1 "$SLICES"; do
+        bench_traffic 1024 64 1024 "" "$n_slices" || exit 1
+        ONLY=lamina bench_contenders
+        printf -v "slices_$n_slices" '%s' "$lamina"
+    done
+    eval "s1=\$slices_1 sn=\$slices_$SLICES"
+    r_sl=$(bench_ratio "$sn" "$s1")
+    slice_lines+=("$(printf '%6s slices by VLAN %6s Mpps, 1 slice %6s Mpps: %s' "$SLICES" "$sn" "$s1" "$r_sl")")
+    rows+=("{\"slices\": $SLICES, \"lamina_mpps\": $sn, \"one_slice_mpps\": $s1, \"ratio\": $r_sl}")
+fi
+
 echo "l2learn under traffic of many addresses (1 forwarding core, net_pcap replay; load $(cut -d' ' -f1-3 /proc/loadavg)):"
 printf '%s\n' "${lines[@]}"
+[ ${#slice_lines[@]} -gt 0 ] && printf '%s\n' "${slice_lines[@]}"
 {
     echo "{\"rows\": ["
     (IFS=,; echo "${rows[*]}")
@@ -63,3 +124,8 @@ printf '%s\n' "${lines[@]}"
     echo " \"memory\": \"$memmode\", \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}"
 } >"$build/bench-traffic.json"
 log "wrote $build/bench-traffic.json"
+
+if [ -n "$OF_RULES" ]; then
+    LAMINA_BENCH_FLOWS=65536 LAMINA_BENCH_RULES=$OF_RULES \
+        "$srcdir/scripts/bench-openflow.sh" "$build"
+fi

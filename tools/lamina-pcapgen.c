@@ -22,8 +22,10 @@
  * --size 64 writes 60-byte frames (64 on the wire with the FCS); imix
  * writes the simple IMIX 7:4:1 of 64, 594 and 1518 wire bytes (60, 590,
  * 1514 captured) in the order 64 594 64 64 1518 64 594 64 64 594 64 594
- * (repeating), BYTES a fixed size (60..1514).  --vlans V (1..4094) tags
- * frame i with VLAN 1 + (i mod V), for benches of many slices by VLAN.
+ * (repeating), BYTES a fixed size (60..1514).  --vlans V (1..4094, a
+ * divisor of N) tags frame i with VLAN 1 + (i mod V), for benches of many
+ * slices by VLAN: station k is always on VLAN 1 + (k mod V), and a frame
+ * goes to a station of its own VLAN.
  *
  * Prints one JSON line: {"frames", "macs", "flows", "bytes_a", "bytes_b",
  * "mean_wire_bytes"}.  Exit status 0, 1 on an I/O error, 2 on bad usage.
@@ -162,7 +164,11 @@ build_frame(const struct pcapgen_opts *o, char side, uint32_t i, uint8_t *f)
     uint8_t *p = f;
 
     memset(f, 0, len);
-    side_mac(peer, permute(i, o->frames, o->seed) % o->macs, p);
+    uint32_t d = permute(i, o->frames, o->seed) % o->macs;
+    if (o->vlans) {
+        d = d - d % o->vlans + i % o->vlans;    /* a station of the same VLAN */
+    }
+    side_mac(peer, d, p);
     side_mac(side, i % o->macs, p + 6);
     p += 12;
     if (o->vlans) {
@@ -341,6 +347,12 @@ parse_options(int argc, char *argv[], struct pcapgen_opts *o)
     }
     if (!o->flows) {
         o->flows = o->frames;
+    }
+    if (o->vlans && o->macs % o->vlans) {
+        fprintf(stderr, "lamina-pcapgen: --vlans %" PRIu32 " does not divide "
+                "--macs %" PRIu32 " (each VLAN must hold the same stations on "
+                "both sides)\n", o->vlans, o->macs);
+        return 2;
     }
     if (o->vlans && o->size && o->size < 64) {
         o->size = 64;           /* the tag must not shrink the payload */

@@ -133,6 +133,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "mgmt-idle-timeout", required_argument, NULL, OPT_MGMT_IDLE },
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "web-map", required_argument, NULL, OPT_WEB_MAP },
+        { "mbufs", required_argument, NULL, OPT_MBUFS },
         { "mgmt-listen", required_argument, NULL, OPT_MGMT_LISTEN },
         { "mgmt-cert", required_argument, NULL, OPT_MGMT_CERT },
         { "mgmt-key", required_argument, NULL, OPT_MGMT_KEY },

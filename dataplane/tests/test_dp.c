@@ -891,6 +891,90 @@ vport_drops(const char *slice, const char *vport, const char *reason)
 /* Whole-port and VLAN-set bindings: tags delivered as sent, the
  * (port, VLAN) ownership as strict as for single VLANs, refusals change
  * nothing, and a vnode cannot send on a VLAN its vport does not own. */
+/* 16 slices by VLAN on the same two ports, one received burst of 32
+ * frames that all belong to different vnodes in turn: the cut-through
+ * frames of the whole burst are staged and sent together; the egress
+ * device (a ring with room for 15) refuses the rest, which wait in their
+ * slices' queues and leave later.  Every frame comes out once, with its
+ * slice's tag, in order within its slice, and the counters add up. */
+static void
+test_many_slices_one_burst(void **state)
+{
+    enum { N_SLICES = 16, N_FRAMES = 32 };
+    struct dummy in, out;
+    struct rte_mbuf *burst[N_FRAMES];
+    struct dp_error err;
+    int last[N_SLICES + 1], got = 0;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("ms", &err), 0);
+    dummy_add(&in, "ms", "msin");
+    out.rx = rte_ring_create("ms_out_rx", 16, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    out.tx = rte_ring_create("ms_out_tx", 16, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    assert_non_null(out.rx);
+    assert_non_null(out.tx);
+    assert_int_equal(dp_port_add_dummy("ms", "msout", out.rx, out.tx, &err), 0);
+    for (int v = 1; v <= N_SLICES; v++) {
+        struct dp_slice_params sp = { .name = NULL };
+        char name[16];
+
+        snprintf(name, sizeof name, "ms%d", v);
+        sp.name = name;
+        assert_int_equal(dp_slice_add(&sp, &err), 0);
+        assert_int_equal(dp_vnode_add(name, "ms", NULL, NULL, &err), 0);
+        assert_int_equal(dp_vport_add(name, "ms", "a", "msin", v, &err), 0);
+        assert_int_equal(dp_vport_add(name, "ms", "b", "msout", v, &err), 0);
+        last[v] = -1;
+    }
+
+    for (int k = 0; k < N_FRAMES; k++) {
+        uint8_t f[68];
+        size_t n = vlan_frame(f, true, 1 + k % N_SLICES, 0x40 + k, k);
+
+        burst[k] = rte_pktmbuf_alloc(test_pool);
+        assert_non_null(burst[k]);
+        memcpy(rte_pktmbuf_append(burst[k], n), f, n);
+    }
+    assert_int_equal(rte_ring_enqueue_bulk(in.rx, (void **) burst, N_FRAMES, NULL),
+                     N_FRAMES);
+
+    for (int i = 0; i < 20000 && got < N_FRAMES; i++) {
+        struct rte_mbuf *m;
+
+        if (rte_ring_dequeue(out.tx, (void **) &m)) {
+            usleep(100);
+            continue;
+        }
+        const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+        assert_int_equal(rte_pktmbuf_data_len(m), 68);
+        assert_int_equal(p[12], 0x81);
+        int vid = (p[14] << 8 | p[15]) & 0xfff, marker = p[24];
+        assert_true(vid >= 1 && vid <= N_SLICES);
+        assert_int_equal(vid, 1 + marker % N_SLICES);
+        assert_true(marker > last[vid]);
+        last[vid] = marker;
+        got++;
+        rte_pktmbuf_free(m);
+    }
+    assert_int_equal(got, N_FRAMES);
+    assert_int_equal(receive(&out, 50), -1);
+
+    json_t *stats = dp_stats_to_json("port", NULL);
+    json_t *ports = json_object_get(stats, "ports");
+    size_t i;
+    json_t *pj;
+    bool seen = false;
+    json_array_foreach(ports, i, pj) {
+        if (!strcmp(json_string_value(json_object_get(pj, "name")), "msout")) {
+            assert_int_equal(json_integer_value(json_object_get(pj, "tx_packets")),
+                             N_FRAMES);
+            seen = true;
+        }
+    }
+    assert_true(seen);
+    json_decref(stats);
+}
+
 static void
 test_vlan_bindings(void **state)
 {
@@ -1337,6 +1421,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_vnodes_loop),
         cmocka_unit_test(test_vlan_bindings),
         cmocka_unit_test(test_l2learn_per_vlan),
+        cmocka_unit_test(test_many_slices_one_burst),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -111,6 +111,100 @@ test_full_table_evicts_stalest(void **state)
     mactable_destroy(&t);
 }
 
+/* The key of station 'i' of a bench-like population (02:0a:<32-bit i>,
+ * as tools/lamina-pcapgen writes them). */
+static uint64_t
+station(uint32_t i)
+{
+    uint8_t mac[6] = { 0x02, 0x0a, i >> 24, i >> 16, i >> 8, i };
+    return mactable_key(mac);
+}
+
+/* 65,536 stations in a table sized for twice as many (l2learn's
+ * mac_table_size): every one is learned and found, nothing is evicted;
+ * refreshed stations outlive the aging time and the others age out
+ * together; a new population then takes the stale slots without evicting
+ * a live entry; moves are seen at once, even in the same second. */
+static void
+test_many_stations_learn_and_age(void **state)
+{
+    enum { N = 65536 };
+    struct mactable t;
+    (void) state;
+
+    assert_int_equal(mactable_init(&t, 2 * N, 300), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        mactable_learn(&t, station(i), i % 4, 0);
+    }
+    /* Seen again in the same and in later seconds: no new entries. */
+    for (uint32_t i = 0; i < N; i++) {
+        mactable_learn(&t, station(i), i % 4, i % 2);
+    }
+    assert_int_equal(t.n_learned, N);
+    assert_int_equal(t.n_evicted, 0);
+    assert_int_equal(mactable_count(&t, 1), N);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(mactable_lookup(&t, station(i), 300), i % 4);
+    }
+    assert_int_equal(mactable_lookup(&t, station(N), 300), MACTABLE_NONE);
+
+    /* The even half is seen at 200; at 350 the odd half (last seen at 1)
+     * has aged out and the even half is still there. */
+    for (uint32_t i = 0; i < N; i += 2) {
+        mactable_learn(&t, station(i), i % 4, 200);
+    }
+    assert_int_equal(mactable_count(&t, 350), N / 2);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(mactable_lookup(&t, station(i), 350),
+                         i % 2 ? MACTABLE_NONE : i % 4);
+    }
+
+    /* A second population of N / 2 moves into the stale slots. */
+    for (uint32_t i = N; i < N + N / 2; i++) {
+        mactable_learn(&t, station(i), 7, 350);
+    }
+    assert_int_equal(t.n_evicted, 0);
+    assert_int_equal(mactable_count(&t, 350), N);
+    for (uint32_t i = N; i < N + N / 2; i++) {
+        assert_int_equal(mactable_lookup(&t, station(i), 350), 7);
+    }
+
+    /* Moves within one second are not hidden by the lazy refresh. */
+    for (uint32_t i = 0; i < N; i += 2) {
+        mactable_learn(&t, station(i), 9, 350);
+    }
+    for (uint32_t i = 0; i < N; i += 2) {
+        assert_int_equal(mactable_lookup(&t, station(i), 350), 9);
+    }
+    assert_int_equal(t.n_learned, N + N / 2 + N / 2);
+    mactable_destroy(&t);
+}
+
+/* 65,536 stations in a table of 65,536 slots: the probe window fills up
+ * in places, so some are evicted, but the table stays useful (most
+ * stations found) and the newest station is always found. */
+static void
+test_many_stations_full_table(void **state)
+{
+    enum { N = 65536 };
+    struct mactable t;
+    uint32_t found = 0;
+    (void) state;
+
+    assert_int_equal(mactable_init(&t, N, 300), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        mactable_learn(&t, station(i), 1, i / 1024);
+        assert_int_equal(mactable_lookup(&t, station(i), i / 1024), 1);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        found += mactable_lookup(&t, station(i), 64) == 1;
+    }
+    assert_int_equal(found, mactable_count(&t, 64));
+    assert_int_equal(found + t.n_evicted, N);
+    assert_true(found > N * 9 / 10);
+    mactable_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -121,6 +215,8 @@ main(void)
         cmocka_unit_test(test_tables_are_independent),
         cmocka_unit_test(test_flush_port),
         cmocka_unit_test(test_full_table_evicts_stalest),
+        cmocka_unit_test(test_many_stations_learn_and_age),
+        cmocka_unit_test(test_many_stations_full_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ofpl.h"
+#include "ofpl_pvt.h"
 
 #define SEC 1000000000ull
 #define HEADROOM 64
@@ -267,6 +268,70 @@ test_priority_and_cache(void **state)
     /* Ports that are not live get nothing. */
     ofpl_set_port_live(pl, 1, false);
     assert_int_equal(run1(pl, arp_frame(&fr), 0, 0), -1);
+    ofpl_destroy(pl);
+}
+
+/* More flows than cache entries, each seen once: after a run of
+ * OFPL_EMC_THRASH misses only one miss in OFPL_EMC_THRASH_INSERT is
+ * cached (the others cost no write), every packet still takes the right
+ * flow, and the first hit ends the run: a repeated flow is cached again
+ * at its first miss. */
+static void
+test_cache_thrash(void **state)
+{
+    struct ofpl_params p = { .n_tables = 1, .miss = OFPL_MISS_DROP,
+                             .emc_entries = 16 };
+    struct ofpl_pipeline *pl = ofpl_create(&p);
+    struct ofpl_counts c0, c1;
+    struct frame fr;
+    struct fm f;
+    (void) state;
+
+    assert_non_null(pl);
+    for (uint16_t v = 0; v < 8; v++) {
+        ofpl_set_port_live(pl, v, true);
+    }
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    fm_apply(&f, ofp_action_output(2, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+
+    /* 200 distinct flows (source ports), then each one again at once:
+     * the repeat hits only if the first packet was cached. */
+    ofpl_counts(pl, &c0);
+    for (uint16_t sport = 1000; sport < 1200; sport++) {
+        assert_int_equal(run1(pl, udp_frame(&fr, 1, 1, 2, sport, 9), 0, 0), 1);
+        /* A different packet in between, so the repeat is no train. */
+        assert_int_equal(run1(pl, udp_frame(&fr, 1, 3, 2, sport, 9), 0, 0), 1);
+    }
+    ofpl_counts(pl, &c1);
+    assert_int_equal(c1.emc_hits, c0.emc_hits);
+    assert_true(pl->emc_miss_run > OFPL_EMC_THRASH);
+
+    /* Cached packets: one in OFPL_EMC_THRASH_INSERT of the misses once
+     * the run passed OFPL_EMC_THRASH; find the last one cached. */
+    uint16_t cached = 0;
+    for (uint16_t sport = 1000; sport < 1200; sport++) {
+        uint32_t run = 2 * (sport - 1000) + 2;      /* its twin's run */
+        if (run > OFPL_EMC_THRASH && run % OFPL_EMC_THRASH_INSERT == 0) {
+            cached = sport;
+        }
+    }
+    assert_true(cached);
+    /* No miss after it reached OFPL_EMC_THRASH_INSERT again (the run
+     * ended at 400), so nothing was written after it: it hits. */
+    ofpl_counts(pl, &c0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 3, 2, cached, 9), 0, 0), 1);
+    ofpl_counts(pl, &c1);
+    assert_int_equal(c1.emc_hits, c0.emc_hits + 1);
+    assert_int_equal(pl->emc_miss_run, 0);          /* a hit ends the run */
+    /* Now every miss is cached again: the repeat of a new flow hits. */
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 7, 2, 1, 9), 0, 0), 1);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 8, 2, 1, 9), 0, 0), 1);
+    ofpl_counts(pl, &c0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 7, 2, 1, 9), 0, 0), 1);
+    ofpl_counts(pl, &c1);
+    assert_int_equal(c1.emc_hits, c0.emc_hits + 1);
     ofpl_destroy(pl);
 }
 
@@ -1210,6 +1275,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_priority_and_cache),
+        cmocka_unit_test(test_cache_thrash),
         cmocka_unit_test(test_masks_and_many_rules),
         cmocka_unit_test(test_goto_metadata_action_set),
         cmocka_unit_test(test_rewrites),

@@ -89,8 +89,12 @@ def main():
         assert len({p[3] for p in pa}) == 700, 'flows'
 
         meta, fa, fb = gen(tool, d, '--macs', '64', '--vlans', '16')
-        pa, _ = check_sides(fa, fb, 64, 64)
+        pa, pb = check_sides(fa, fb, 64, 64)
         assert {p[2] for p in pa} == set(range(1, 17))
+        # Each station stays on one VLAN and frames go to stations of it.
+        vlan_of = {p[1]: p[2] for p in pa + pb}
+        assert all(vlan_of[p[0]] == p[2] for p in pa), 'cross-VLAN frame'
+        assert len(vlan_of) == 128
         assert all(len(f) == 64 for f in fa)
 
         # Bad usage is refused with status 2 and writes nothing.
