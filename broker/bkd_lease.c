@@ -159,7 +159,8 @@ health_events(struct bkd *b, const struct store_lease *l, const char *inp,
 void
 bkd_lease_health(struct bkd *b, const char *inp, const json_t *health)
 {
-    const char *id, *tmp;
+    const char *id;
+    void *tmp;
     json_t *per, *rep;
 
     /* Leases that were touched on 'inp' and are no longer. */
@@ -171,7 +172,9 @@ bkd_lease_health(struct bkd *b, const char *inp, const json_t *health)
         struct store_lease l;
         struct brk_error err;
         if (!store_lease_get(b->store, id, &l, &err)) {
-            health_events(b, &l, inp, old, NULL);
+            if (!lease_state_is_final(l.state) && l.state != LEASE_RELEASING) {
+                health_events(b, &l, inp, old, NULL);
+            }
             store_lease_clear(&l);
         }
         json_object_del(per, inp);
