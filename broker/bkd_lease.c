@@ -228,6 +228,8 @@ bkd_lease_health_json(const struct bkd *b, const char *id, json_t *j)
     json_object_set_new(j, "health", json_string(degraded ? "degraded" : "healthy"));
     if (per) {
         json_object_set_new(j, "health_detail", json_deep_copy(per));
+    } else {
+        json_object_del(j, "health_detail");
     }
 }
 
