@@ -291,6 +291,12 @@ h_inp_heartbeat(struct http_request *req, void *aux, struct http_response *resp)
             LOG_INFO(MOD, "InP %s is up again", who->id);
             bkd_model_rebuild(b, &err);
         }
+        /* Substrate failures under its leases (docs/broker.md). */
+        json_t *body = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL)
+                                     : NULL;
+        const json_t *health = json_object_get(body, "health");
+        bkd_lease_health(b, who->id, json_is_object(health) ? health : NULL);
+        json_decref(body);
         http_reply(resp, 200, json_pack("{s:b, s:I}", "up", true,
                                         "heartbeat_s",
                                         (json_int_t) b->cfg.heartbeat_s));
@@ -466,9 +472,11 @@ lease_visible(struct bkd *b, const struct bkd_principal *who, const char *id,
 
 /* The lease as 'who' may see it: an InP sees only its own part. */
 static json_t *
-lease_view(const struct store_lease *l, const struct bkd_principal *who)
+lease_view(const struct bkd *b, const struct store_lease *l,
+           const struct bkd_principal *who)
 {
     json_t *j = bkd_lease_json(l);
+    bkd_lease_health_json(b, l->id, j);
     if (who->role == STORE_ROLE_INP) {
         json_t *mine = json_object_get(json_object_get(l->parts, "parts"),
                                        who->id);
@@ -507,7 +515,7 @@ h_lease_list(struct http_request *req, void *aux, struct http_response *resp)
                                     who->id)) {
                 continue;
             }
-            json_array_append_new(a, lease_view(&ls[i], who));
+            json_array_append_new(a, lease_view(b, &ls[i], who));
         }
         store_leases_free(ls, n);
         http_reply(resp, 200, json_pack("{s:o}", "leases", a));
@@ -524,7 +532,7 @@ h_lease_show(struct http_request *req, void *aux, struct http_response *resp)
 
     pthread_mutex_lock(&b->mutex);
     if (lease_visible(b, req->principal, req->params[0], &l, resp)) {
-        http_reply(resp, 200, lease_view(&l, req->principal));
+        http_reply(resp, 200, lease_view(b, &l, req->principal));
         store_lease_clear(&l);
     }
     pthread_mutex_unlock(&b->mutex);

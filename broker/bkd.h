@@ -79,6 +79,10 @@ struct bkd {
     json_t *busy;               /* lease id -> true while a handler calls
                                  * its InPs without the mutex (the tick
                                  * leaves it alone) */
+    json_t *health;             /* lease id -> {inp: its last report} for
+                                 * leases a substrate failure touches
+                                 * (bkd_lease_health()); in memory, the
+                                 * InPs report again at each heartbeat */
     bool stopping;              /* the daemon is stopping: end long polls */
     int64_t started;            /* when this run started (heartbeat grace) */
 };
@@ -171,6 +175,15 @@ json_t *bkd_lease_json(const struct store_lease *l);
 /* Adds an event for the SP of 'l' and wakes the long polls. */
 void bkd_event(struct bkd *, const struct store_lease *l, const char *kind,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Takes InP 'inp''s heartbeat report 'health' (lease id -> {"state":
+ * "rerouted" | "degraded", "down", "rerouted", "reason"?}; NULL: none),
+ * records it for its leases and adds the events "lease.degraded" and
+ * "lease.healthy" as their health changes.  A lease not in the report is
+ * healthy on that InP.  Call with the mutex held. */
+void bkd_lease_health(struct bkd *, const char *inp, const json_t *health);
+/* Adds "health" ("healthy" or "degraded") and, when a failure touches
+ * lease 'id', "health_detail" {inp: report} to 'j'. */
+void bkd_lease_health_json(const struct bkd *, const char *id, json_t *j);
 /* The timers: starts, ends, warnings, heartbeats, overdue states.  Call
  * with the mutex held, a few times per second. */
 void bkd_tick(struct bkd *, int64_t now);

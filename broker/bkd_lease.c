@@ -98,6 +98,141 @@ bkd_event(struct bkd *b, const struct store_lease *l, const char *kind,
     pthread_cond_broadcast(&b->events_cond);
 }
 
+/* ---- Substrate failures reported by the InPs ---- */
+
+/* The names of JSON array 'a' of strings, comma-separated, in 'buf'. */
+static const char *
+health_names(const json_t *a, char *buf, size_t size)
+{
+    size_t i;
+    json_t *v;
+
+    buf[0] = '\0';
+    json_array_foreach(a, i, v) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+                 json_is_string(v) ? json_string_value(v) : "?");
+    }
+    return buf;
+}
+
+/* The events of lease 'l' on InP 'inp' whose report went from 'old' to
+ * 'new' (either NULL: healthy there). */
+static void
+health_events(struct bkd *b, const struct store_lease *l, const char *inp,
+              const json_t *old, const json_t *new)
+{
+    const char *os = old ? json_string_value(json_object_get(old, "state")) : NULL;
+    const char *ns = new ? json_string_value(json_object_get(new, "state")) : NULL;
+    char down[256], moved[512] = "";
+    size_t i;
+    json_t *r;
+
+    if (new) {
+        health_names(json_object_get(new, "down"), down, sizeof down);
+        json_array_foreach(json_object_get(new, "rerouted"), i, r) {
+            char path[256];
+            size_t len = strlen(moved);
+            snprintf(moved + len, sizeof moved - len, "%s%s on %s", i ? "; " : "",
+                     json_string_value(json_object_get(r, "vlink")),
+                     health_names(json_object_get(r, "path"), path, sizeof path));
+        }
+    }
+    if (!old && new) {
+        bkd_event(b, l, "lease.degraded", "InP %s: substrate link(s) %s down "
+                  "under the lease", inp, down);
+    }
+    if (ns && !strcmp(ns, "degraded") && (!os || strcmp(os, "degraded"))) {
+        const char *why = json_string_value(json_object_get(new, "reason"));
+        bkd_event(b, l, "lease.degraded", "InP %s cannot re-embed the lease: %s",
+                  inp, why ? why : "no reason given");
+    } else if (ns && !strcmp(ns, "rerouted") && (!os || strcmp(os, "rerouted")
+                                                 || !json_equal(old, new))) {
+        bkd_event(b, l, "lease.healthy", "InP %s re-embedded the lease avoiding "
+                  "%s: %s", inp, down, moved);
+    } else if (old && !new) {
+        bkd_event(b, l, "lease.healthy", "InP %s: the substrate links under the "
+                  "lease are up again; its own paths are back", inp);
+    }
+}
+
+void
+bkd_lease_health(struct bkd *b, const char *inp, const json_t *health)
+{
+    const char *id;
+    void *tmp;
+    json_t *per, *rep;
+
+    /* Leases that were touched on 'inp' and are no longer. */
+    json_object_foreach_safe(b->health, tmp, id, per) {
+        json_t *old = json_object_get(per, inp);
+        if (!old || json_object_get(health, id)) {
+            continue;
+        }
+        struct store_lease l;
+        struct brk_error err;
+        if (!store_lease_get(b->store, id, &l, &err)) {
+            if (!lease_state_is_final(l.state) && l.state != LEASE_RELEASING) {
+                health_events(b, &l, inp, old, NULL);
+            }
+            store_lease_clear(&l);
+        }
+        json_object_del(per, inp);
+        if (!json_object_size(per)) {
+            json_object_del(b->health, id);
+        }
+    }
+    json_object_foreach((json_t *) health, id, rep) {
+        struct store_lease l;
+        struct brk_error err;
+        const char *st = json_string_value(json_object_get(rep, "state"));
+
+        /* Only a known state, about a lease this InP carries. */
+        if (!st || (strcmp(st, "rerouted") && strcmp(st, "degraded"))
+            || store_lease_get(b->store, id, &l, &err)) {
+            continue;
+        }
+        if (json_object_get(json_object_get(l.parts, "parts"), inp)
+            && !lease_state_is_final(l.state)) {
+            per = json_object_get(b->health, id);
+            if (!per) {
+                per = json_object();
+                json_object_set_new(b->health, id, per);
+            }
+            json_t *old = json_object_get(per, inp);
+            if (!old || !json_equal(old, rep)) {
+                if (old) {
+                    json_incref(old);
+                }
+                health_events(b, &l, inp, old, rep);
+                json_object_set_new(per, inp, json_deep_copy(rep));
+                json_decref(old);
+            }
+        }
+        store_lease_clear(&l);
+    }
+}
+
+void
+bkd_lease_health_json(const struct bkd *b, const char *id, json_t *j)
+{
+    const json_t *per = json_object_get(b->health, id);
+    const char *inp;
+    json_t *rep;
+    bool degraded = false;
+
+    json_object_foreach((json_t *) per, inp, rep) {
+        degraded = degraded || !strcmp(json_string_value(json_object_get(rep, "state")),
+                                       "degraded");
+    }
+    json_object_set_new(j, "health", json_string(degraded ? "degraded" : "healthy"));
+    if (per) {
+        json_object_set_new(j, "health_detail", json_deep_copy(per));
+    } else {
+        json_object_del(j, "health_detail");
+    }
+}
+
 /* ---- Calls to the InPs ---- */
 
 /* Where and how to call one InP: read from the store under the mutex, used

@@ -279,6 +279,7 @@ main(int argc, char *argv[])
     pthread_cond_init(&b.events_cond, NULL);
     b.cfg = o.cfg;
     b.warned = json_object();
+    b.health = json_object();
     b.retried = json_object();
     b.busy = json_object();
     lease_fsm_config_default(&b.fsm);
@@ -362,6 +363,7 @@ out:
     bkd_model_destroy(b.model);
     store_close(b.store);
     json_decref(b.warned);
+    json_decref(b.health);
     json_decref(b.retried);
     json_decref(b.busy);
     if (o.pidfile && status == 0) {

@@ -67,7 +67,10 @@ struct inpd {
     json_t *offer;              /* effective offer, NULL until derived */
     json_t *leases;             /* lease id -> record (the state file's) */
     struct jsonrpc_client *sw;  /* NULL while disconnected */
-    json_t *links;              /* switchd's link.list */
+    json_t *links;              /* switchd's links (link.list, then
+                                 * config.get's at each reconcile) */
+    json_t *health;             /* lease id -> inpd_plan_reroute()'s
+                                 * report, for leases a failure touches */
     bool reconcile_due;
     char applied[4096];         /* slices wanted at the last reconcile */
     uint64_t last_reconcile_ms;
@@ -524,7 +527,7 @@ inpd_switchd_apply(struct inpd *d, const json_t *calls, char *msg, size_t msgsiz
 static json_t *
 inpd_wanted(struct inpd *d, int64_t now)
 {
-    json_t *wanted = json_object(), *rec;
+    json_t *wanted = json_object(), *rec, *health = json_object();
     const char *id;
 
     json_object_foreach(d->leases, id, rec) {
@@ -536,7 +539,26 @@ inpd_wanted(struct inpd *d, int64_t now)
             || rec_int(rec, "start") > now || rec_int(rec, "end") <= now) {
             continue;
         }
-        if (inpd_plan_commit(part, d->offer, d->links, &calls, msg, sizeof msg)) {
+        /* A vlink over a substrate link that is down is re-embedded on
+         * the links that are up (or the lease is degraded); the broker
+         * hears of it with the next heartbeat. */
+        json_t *moved = NULL;
+        json_t *h = inpd_plan_reroute(part, d->links, &moved);
+        const json_t *old = json_object_get(d->health, id);
+        if (h && (!old || !json_equal(old, h))) {
+            LOG_WARN(MOD, "lease %s: %s after links down: %s", id,
+                     rec_str(h, "state"), rec_str(h, "reason")
+                     ? rec_str(h, "reason") : "re-embedded on links up");
+        } else if (!h && old) {
+            LOG_INFO(MOD, "lease %s: the links under it are up again", id);
+        }
+        if (h) {
+            json_object_set_new(health, id, h);
+        }
+        int error = inpd_plan_commit(moved ? moved : part, d->offer, d->links,
+                                     &calls, msg, sizeof msg);
+        json_decref(moved);
+        if (error) {
             LOG_ERR(MOD, "lease %s: cannot plan its slice: %s", id, msg);
             continue;
         }
@@ -573,6 +595,8 @@ inpd_wanted(struct inpd *d, int64_t now)
         }
     }
     json_decref(orig);
+    json_decref(d->health);
+    d->health = health;
 
     /* An access port a child lease binds is lent to it: its ancestors'
      * slices go without that vport while the child runs. */
@@ -622,6 +646,11 @@ inpd_reconcile(struct inpd *d, char *msg, size_t msgsize)
     error = inpd_switchd_call(d, "config.get", NULL, &actual, msg, msgsize);
     if (error) {
         return error;
+    }
+    json_t *links = json_object_get(actual, "links");
+    if (json_is_array(links)) {     /* their state now, for the reroutes */
+        json_decref(d->links);
+        d->links = json_incref(links);
     }
     wanted = inpd_wanted(d, now_s());
     json_object_foreach(wanted, slice, v) {
@@ -1541,7 +1570,9 @@ inpd_broker_tick(struct inpd *d)
     } else {
         url = xasprintf("%s/v1/inps/%s/heartbeat", d->cfg.broker, d->cfg.name);
         json_t *cap = inpd_capacity(d);
-        body = json_pack("{s:O}", "free", json_object_get(cap, "free_now"));
+        body = json_pack("{s:O, s:o}", "free", json_object_get(cap, "free_now"),
+                         "health", d->health ? json_deep_copy(d->health)
+                                             : json_object());
         json_decref(cap);
     }
     pthread_mutex_unlock(&d->mutex);
@@ -1745,6 +1776,7 @@ out:
     }
     jsonrpc_client_close(d.sw);
     json_decref(d.links);
+    json_decref(d.health);
     json_decref(d.offer);
     json_decref(d.leases);
     inpd_config_destroy(&d.cfg);

@@ -620,6 +620,12 @@ plan_slice_complete(const json_t *calls, const json_t *actual)
                 const char *want = plan_str(p, keys[j]), *have = plan_str(e, keys[j]);
                 match = want && have && !strcmp(want, have);
             }
+            if (match && !strcmp(section, "vlinks")) {
+                /* A vlink re-embedded elsewhere must be built again. */
+                const json_t *wp = json_object_get(p, "path");
+                const json_t *hp = json_object_get(e, "path");
+                match = !wp || !hp || json_equal(wp, hp);
+            }
             if (match && strcmp(section, "slices")) {
                 /* vports are named per vnode: the slice must match too. */
                 const char *ws = plan_str(p, "slice"), *hs = plan_str(e, "slice");
@@ -718,4 +724,136 @@ inpd_plan_reconcile(const json_t *wanted, const json_t *actual, json_t **calls_)
     }
     *calls_ = calls;
     return json_array_size(calls);
+}
+
+/* The link of 'links' joining switches 'a' and 'b' that is up, or else
+ * one that is down ('*up' says which), or NULL. */
+static const json_t *
+plan_hop_link(const json_t *links, const char *a, const char *b, bool *up)
+{
+    const json_t *down = NULL;
+    size_t i;
+    json_t *l;
+
+    json_array_foreach(links, i, l) {
+        const char *sa = plan_str(l, "sw_a"), *sb = plan_str(l, "sw_b");
+        if (!sa || !sb || !((!strcmp(sa, a) && !strcmp(sb, b))
+                            || (!strcmp(sa, b) && !strcmp(sb, a)))) {
+            continue;
+        }
+        if (!json_is_false(json_object_get(l, "up"))) {
+            *up = true;
+            return l;
+        }
+        down = l;
+    }
+    *up = false;
+    return down;
+}
+
+/* The shortest path (hop count) from switch 'from' to 'to' over the links
+ * of 'links' that are up, as a new array of switch names, or NULL. */
+static json_t *
+plan_path_up(const json_t *links, const char *from, const char *to)
+{
+    json_t *prev = json_object(), *queue = json_array(), *path = NULL;
+
+    json_object_set_new(prev, from, json_null());
+    json_array_append_new(queue, json_string(from));
+    for (size_t q = 0; q < json_array_size(queue); q++) {
+        const char *at = json_string_value(json_array_get(queue, q));
+        if (!strcmp(at, to)) {
+            path = json_array();
+            for (const char *s = at; s;
+                 s = json_string_value(json_object_get(prev, s))) {
+                json_array_insert_new(path, 0, json_string(s));
+            }
+            break;
+        }
+        size_t i;
+        json_t *l;
+        json_array_foreach(links, i, l) {
+            const char *sa = plan_str(l, "sw_a"), *sb = plan_str(l, "sw_b");
+            const char *next = !sa || !sb ? NULL
+                               : !strcmp(sa, at) ? sb : !strcmp(sb, at) ? sa : NULL;
+            if (next && !json_is_false(json_object_get(l, "up"))
+                && !json_object_get(prev, next)) {
+                json_object_set_new(prev, next, json_string(at));
+                json_array_append_new(queue, json_string(next));
+            }
+        }
+    }
+    json_decref(prev);
+    json_decref(queue);
+    return path;
+}
+
+json_t *
+inpd_plan_reroute(const json_t *part, const json_t *links, json_t **new_part)
+{
+    static const char *const sections[] = { "vlinks", "border_vlinks",
+                                            "transit_vlinks" };
+    json_t *np = json_deep_copy(part), *down = json_array();
+    json_t *rerouted = json_array();
+    char reason[512] = "";
+
+    for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
+        size_t i;
+        json_t *vl;
+        json_array_foreach(json_object_get(np, sections[s]), i, vl) {
+            const json_t *path = json_object_get(vl, "path");
+            const json_t *cut = NULL;
+            size_t n = json_array_size(path);
+            for (size_t k = 0; k + 1 < n && !cut; k++) {
+                const char *a = json_string_value(json_array_get(path, k));
+                const char *b = json_string_value(json_array_get(path, k + 1));
+                bool up;
+                const json_t *l = a && b ? plan_hop_link(links, a, b, &up) : NULL;
+                cut = l && !up ? l : NULL;
+            }
+            if (!cut) {
+                continue;
+            }
+            const char *lname = plan_str(cut, "name") ? plan_str(cut, "name") : "?";
+            const char *vname = plan_str(vl, "name") ? plan_str(vl, "name")
+                                : plan_str(vl, "border_in") ? plan_str(vl, "border_in")
+                                : "?";
+            bool known = false;
+            size_t d;
+            json_t *dn;
+            json_array_foreach(down, d, dn) {
+                known = known || !strcmp(json_string_value(dn), lname);
+            }
+            if (!known) {
+                json_array_append_new(down, json_string(lname));
+            }
+            const char *from = json_string_value(json_array_get(path, 0));
+            const char *to = json_string_value(json_array_get(path, n - 1));
+            json_t *alt = plan_path_up(links, from, to);
+            if (alt) {
+                json_array_append_new(rerouted, json_pack("{s:s, s:O}", "vlink",
+                                                          vname, "path", alt));
+                json_object_set_new(vl, "path", alt);
+            } else if (!reason[0]) {
+                snprintf(reason, sizeof reason, "%s[%zu] (%s): link %s is down "
+                         "and no path from %s to %s avoids the links down",
+                         sections[s], i, vname, lname, from, to);
+            }
+        }
+    }
+    if (!json_array_size(down)) {
+        json_decref(np);
+        json_decref(down);
+        json_decref(rerouted);
+        *new_part = NULL;
+        return NULL;
+    }
+    json_t *health = json_pack("{s:s, s:o, s:o}", "state",
+                               reason[0] ? "degraded" : "rerouted",
+                               "down", down, "rerouted", rerouted);
+    if (reason[0]) {
+        json_object_set_new(health, "reason", json_string(reason));
+    }
+    *new_part = np;
+    return health;
 }

@@ -39,7 +39,17 @@
  * an access vport of a complete wanted slice that its calls do not
  * create (an access port lent to a child lease) is deleted.
  * Slices with other names belong to people, not to inpd, and are never
- * touched.
+ * touched.  A vlink whose path differs from switchd's counts as missing.
+ *
+ * Substrate failures
+ * ==================
+ *
+ * inpd_plan_reroute() re-embeds, inside this InP, the vlinks of a PART
+ * whose path crosses a substrate link that switchd reports down (its
+ * "up" false): each such vlink gets the shortest path between the same
+ * two switches over links that are up (hop count), or, when there is
+ * none, keeps its path and the lease is "degraded" with the reason.
+ * When the links come back, the PART's own paths are wanted again.
  */
 #ifndef LAMINA_INPD_PLAN_H
 #define LAMINA_INPD_PLAN_H 1
@@ -65,5 +75,14 @@ bool inpd_plan_is_lease_slice(const char *slice);
  * commit calls).  Returns the number of calls (0: nothing to do). */
 size_t inpd_plan_reconcile(const json_t *wanted, const json_t *actual,
                            json_t **calls);
+
+/* Re-embeds the vlinks (plain, border and transit) of 'part' that cross
+ * a link of 'links' (config.get's or link.list's, with "up") that is
+ * down.  Returns NULL when no vlink crosses a down link; otherwise a
+ * health report {"state": "rerouted" | "degraded", "down": [link names],
+ * "rerouted": [{"vlink", "path"}], "reason"?} and, in '*new_part' (a new
+ * reference), 'part' with the new paths. */
+json_t *inpd_plan_reroute(const json_t *part, const json_t *links,
+                          json_t **new_part);
 
 #endif /* LAMINA_INPD_PLAN_H */

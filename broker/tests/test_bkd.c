@@ -3,7 +3,8 @@
  * field, a request placed across two InPs with its border label taken from
  * both pools, admission over time (a future lease counts only where it
  * overlaps), labels per interval, a down InP gets nothing, the earliest
- * start in a window, a lease placed on a sub-InP (recursion). */
+ * start in a window, a lease placed on a sub-InP (recursion), the health
+ * an InP reports for a lease (events as it changes, "health" shown). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -423,6 +424,88 @@ test_sub_inp(void **state)
     store_lease_clear(&pl);
 }
 
+/* The kinds of sp1's events after 'after', space-separated, in 'buf'. */
+static const char *
+event_kinds(struct fixture *f, int64_t after, char *buf, size_t size)
+{
+    struct store_event *ev;
+    struct brk_error err;
+    size_t n;
+
+    assert_int_equal(store_event_list(f->b.store, "sp1", after, 100, &ev, &n, &err), 0);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", i ? " " : "", ev[i].kind);
+    }
+    free(ev);
+    return buf;
+}
+
+/* Health reports of inp-a on lease H1: rerouted (degraded then healthy
+ * events), degraded with the reason, back (healthy), and reports about a
+ * lease the InP does not carry are ignored. */
+static void
+test_health(void **state)
+{
+    struct fixture *f = *state;
+    struct brk_error err;
+    struct store_lease l = { .id = "H1", .sp = "sp1", .state = LEASE_ACTIVE };
+    char kinds[256];
+
+    l.start = brk_time_now() - 10;
+    l.end = l.start + 3600;
+    l.parts = json_pack("{s:{s:{s:s}}}", "parts", "inp-a", "slice", "LH1");
+    assert_int_equal(store_principal_add(f->b.store, "sp1", STORE_ROLE_SP,
+                                         "token-of-sp-sp1-0123", 0, &err), 0);
+    assert_int_equal(store_lease_add(f->b.store, &l, &err), 0);
+    f->b.health = json_object();
+
+    json_t *j = json_object();
+    bkd_lease_health_json(&f->b, "H1", j);
+    assert_string_equal(json_string_value(json_object_get(j, "health")), "healthy");
+    assert_null(json_object_get(j, "health_detail"));
+
+    json_t *rep = json_loads(
+        "{\"H1\": {\"state\": \"rerouted\", \"down\": [\"l13\"],"
+        "  \"rerouted\": [{\"vlink\": \"e\", \"path\": [\"s1\", \"s2\", \"s3\"]}]},"
+        " \"nope\": {\"state\": \"degraded\"}}", 0, NULL);
+    assert_non_null(rep);
+    bkd_lease_health(&f->b, "inp-a", rep);
+    assert_string_equal(event_kinds(f, 0, kinds, sizeof kinds),
+                        "lease.degraded lease.healthy");
+    bkd_lease_health(&f->b, "inp-a", rep);          /* the same: no event */
+    bkd_lease_health(&f->b, "inp-b", rep);          /* not its lease */
+    assert_string_equal(event_kinds(f, 0, kinds, sizeof kinds),
+                        "lease.degraded lease.healthy");
+    bkd_lease_health_json(&f->b, "H1", j);
+    assert_string_equal(json_string_value(json_object_get(j, "health")), "healthy");
+    assert_non_null(json_object_get(json_object_get(j, "health_detail"), "inp-a"));
+    assert_null(json_object_get(f->b.health, "nope"));
+    json_decref(rep);
+
+    rep = json_loads("{\"H1\": {\"state\": \"degraded\", \"down\": [\"l13\", \"l12\"],"
+                     " \"rerouted\": [], \"reason\": \"no path from s1 to s3\"}}", 0, NULL);
+    bkd_lease_health(&f->b, "inp-a", rep);
+    assert_string_equal(event_kinds(f, 0, kinds, sizeof kinds),
+                        "lease.degraded lease.healthy lease.degraded");
+    bkd_lease_health_json(&f->b, "H1", j);
+    assert_string_equal(json_string_value(json_object_get(j, "health")), "degraded");
+    json_decref(rep);
+
+    bkd_lease_health(&f->b, "inp-a", NULL);         /* the links are back */
+    assert_string_equal(event_kinds(f, 0, kinds, sizeof kinds),
+                        "lease.degraded lease.healthy lease.degraded lease.healthy");
+    assert_int_equal(json_object_size(f->b.health), 0);
+    bkd_lease_health_json(&f->b, "H1", j);
+    assert_string_equal(json_string_value(json_object_get(j, "health")), "healthy");
+    assert_null(json_object_get(j, "health_detail"));
+    json_decref(j);
+    json_decref(f->b.health);
+    f->b.health = NULL;
+    store_lease_clear(&l);
+}
+
 int
 main(void)
 {
@@ -432,6 +515,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_admission_over_time, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sub_inp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_inp_and_window, setup,
                                         teardown),
     };

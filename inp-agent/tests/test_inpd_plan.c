@@ -8,7 +8,10 @@
  *  - reconcile: missing slices are built, incomplete ones rebuilt, lease
  *    slices no lease owns removed, other slices left alone;
  *  - capacity over time: a lease counts only where it overlaps, border
- *    labels are owned by one lease at a time.
+ *    labels are owned by one lease at a time;
+ *  - substrate failures: a vlink over a link down is re-embedded on the
+ *    shortest path over links up, or the lease is degraded with the
+ *    reason; a vlink whose path changed is rebuilt by reconcile.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -475,6 +478,80 @@ test_plan_transit(void **state)
     json_decref(offer);
 }
 
+/* A triangle s1-s2-s3: a vlink s1 -> s3 over link l13 moves to s1, s2,
+ * s3 when l13 is down, and the lease is degraded when l12 is down too. */
+static void
+test_plan_reroute(void **state)
+{
+    json_t *links = load(
+        "[{\"name\": \"l12\", \"sw_a\": \"s1\", \"sw_b\": \"s2\", \"up\": true},"
+        " {\"name\": \"l23\", \"sw_a\": \"s2\", \"sw_b\": \"s3\", \"up\": true},"
+        " {\"name\": \"l13\", \"sw_a\": \"s3\", \"sw_b\": \"s1\", \"up\": true}]");
+    json_t *part = load(
+        "{\"slice\": \"L7\", \"vnodes\": [],"
+        " \"vlinks\": [{\"name\": \"v\", \"a\": \"x\", \"b\": \"y\","
+        "               \"path\": [\"s1\", \"s3\"]},"
+        "              {\"name\": \"w\", \"a\": \"x\", \"b\": \"y\","
+        "               \"path\": [\"s1\", \"s2\"]}]}");
+    json_t *moved = NULL, *h;
+    (void) state;
+
+    /* All up: nothing to say, nothing changed. */
+    assert_null(inpd_plan_reroute(part, links, &moved));
+    assert_null(moved);
+
+    /* l13 down: v goes round by s2; w is untouched. */
+    json_object_set_new(json_array_get(links, 2), "up", json_false());
+    h = inpd_plan_reroute(part, links, &moved);
+    assert_non_null(h);
+    json_t *expected = load(
+        "{\"state\": \"rerouted\", \"down\": [\"l13\"],"
+        " \"rerouted\": [{\"vlink\": \"v\", \"path\": [\"s1\", \"s2\", \"s3\"]}]}");
+    assert_json_equal(h, expected);
+    json_decref(expected);
+    expected = load("[\"s1\", \"s2\", \"s3\"]");
+    assert_json_equal(json_object_get(json_array_get(json_object_get(moved, "vlinks"), 0),
+                                      "path"), expected);
+    json_decref(expected);
+    expected = load("[\"s1\", \"s2\"]");
+    assert_json_equal(json_object_get(json_array_get(json_object_get(moved, "vlinks"), 1),
+                                      "path"), expected);
+    json_decref(expected);
+
+    /* Reconcile rebuilds a slice whose vlink path differs from switchd's. */
+    json_t *wanted = load(
+        "{\"L7\": [{\"method\": \"slice.add\", \"params\": {\"name\": \"L7\"}},"
+        "          {\"method\": \"vlink.add\", \"params\": {\"slice\": \"L7\","
+        "           \"name\": \"v\", \"path\": [\"s1\", \"s2\", \"s3\"]}}]}");
+    json_t *actual = load(
+        "{\"slices\": [{\"name\": \"L7\"}], \"vnodes\": [], \"vports\": [],"
+        " \"vlinks\": [{\"slice\": \"L7\", \"name\": \"v\", \"path\": [\"s1\", \"s3\"]}]}");
+    json_t *calls = NULL;
+    assert_int_equal(inpd_plan_reconcile(wanted, actual, &calls), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(calls, 0),
+                                                          "method")), "slice.del");
+    json_decref(calls);
+    json_object_set_new(json_array_get(json_object_get(actual, "vlinks"), 0), "path",
+                        load("[\"s1\", \"s2\", \"s3\"]"));
+    assert_int_equal(inpd_plan_reconcile(wanted, actual, &calls), 0);
+    json_decref(calls);
+    json_decref(wanted);
+    json_decref(actual);
+    json_decref(moved);
+    json_decref(h);
+
+    /* l12 down too: no way from s1 to s3; degraded with the reason. */
+    json_object_set_new(json_array_get(links, 0), "up", json_false());
+    h = inpd_plan_reroute(part, links, &moved);
+    assert_string_equal(json_string_value(json_object_get(h, "state")), "degraded");
+    assert_non_null(strstr(json_string_value(json_object_get(h, "reason")),
+                           "vlinks[0] (v): link l13 is down and no path from s1 to s3"));
+    json_decref(moved);
+    json_decref(h);
+    json_decref(part);
+    json_decref(links);
+}
+
 int
 main(void)
 {
@@ -485,6 +562,7 @@ main(void)
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_capacity_over_time),
         cmocka_unit_test(test_plan_transit),
+        cmocka_unit_test(test_plan_reroute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

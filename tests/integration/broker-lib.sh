@@ -46,6 +46,48 @@ start_broker() {
     wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
 }
 
+# broker_one_inp_prelude: for a test with one InP: BRK and INPD (skips
+# when not built), PB (the broker's port) and PA (the agent's) and U; cd
+# to $LT_DIR.
+broker_one_inp_prelude() {
+    BRK=$LT_BUILD/broker/lamina-brokerd
+    INPD=$LT_BUILD/inp-agent/lamina-inpd
+    [ -x "$BRK" ] || skip "lamina-brokerd is not built"
+    [ -x "$INPD" ] || skip "lamina-inpd is not built"
+    BASE=$(lt_free_port_range 4)
+    PB=$BASE PA=$((BASE + 1))
+    U=http://127.0.0.1:$PB
+    cd "$LT_DIR" || exit 1
+}
+
+# broker_one_inp SOCK NODE2 SP...: after broker_one_inp_prelude, starts
+# the broker (ADMIN, LAMINA_BROKER, LAMINA_TOKEN), the principals inp-a
+# and each SP (tokens in $LT_DIR/NAME.tok), and inp-a's agent on switchd
+# SOCK offering ap1 (port h1 of s1) and ap2 (port h2 of NODE2); waits for
+# it to register.
+broker_one_inp() {
+    local sock=$1 node2=$2 p
+    shift 2
+    start_broker
+    ADMIN=$(cat admin.tok)
+    export LAMINA_BROKER=$U LAMINA_TOKEN=$ADMIN
+    for p in inp-a:inp "${@/%/:sp}"; do
+        "$LT_BUILD/cli/lamina" --json principal add "${p%%:*}" --role "${p##*:}" |
+            json_get token >"${p%%:*}.tok" || fail "principal ${p%%:*}"
+    done
+    echo "agent-inp-a-$$-0123456789abcdef" >inp-a.agent
+    cat >inp-a.json <<EOF
+{"name": "inp-a", "switchd_socket": "$sock", "listen": "127.0.0.1:$PA",
+ "broker": "$U", "token_file": "$LT_DIR/inp-a.tok", "heartbeat_s": 1,
+ "agent_token_file": "$LT_DIR/inp-a.agent", "state": "$LT_DIR/inp-a.state.json",
+ "node_cpu": 100,
+ "offer": {"access": [{"name": "ap1", "node": "s1", "port": "h1"},
+                      {"name": "ap2", "node": "$node2", "port": "h2"}]}}
+EOF
+    bg_start "$INPD" --config "$LT_DIR/inp-a.json" >>inp-a.log 2>&1
+    wait_for "inp_up inp-a" 20 || { tail -5 inp-a.log >&2; fail "inp-a did not register"; }
+}
+
 # inp_up NAME: the broker reports InP NAME up.
 inp_up() {
     curl -s -H "Authorization: Bearer $LAMINA_TOKEN" "$U/v1/inps/$1" | json_get up | grep -qi true
