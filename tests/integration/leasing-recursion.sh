@@ -17,44 +17,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/broker-lib.sh"
 lt_init leasing-recursion 120
-BRK=$LT_BUILD/broker/lamina-brokerd
-INPD=$LT_BUILD/inp-agent/lamina-inpd
-[ -x "$BRK" ] || skip "lamina-brokerd is not built"
-[ -x "$INPD" ] || skip "lamina-inpd is not built"
-BASE=$(lt_free_port_range 4)
-PB=$BASE PA=$((BASE + 1))
-U=http://127.0.0.1:$PB
-cd "$LT_DIR" || exit 1
-
-ns_add h1
-ns_add h2
-veth_add h1 eth0 h1 02:00:00:00:0c:01 10.12.0.1/24
-veth_add h2 eth0 h2 02:00:00:00:0c:02 10.12.0.2/24
-SOCK=$LT_DIR/a.sock
-switchd a
+broker_one_inp_hosts 0c 10.12.0
 sw "$SOCK" switch add s1 && sw "$SOCK" switch add s2 &&
     sw "$SOCK" link add l12 s1:to-s2 s2:to-s1 --rate 1G &&
     sw "$SOCK" port add s1 h1 "$(af_packet_devargs h1)" &&
     sw "$SOCK" port add s2 h2 "$(af_packet_devargs h2)" || fail "the substrate of inp-a"
-
-start_broker
-ADMIN=$(cat admin.tok)
-export LAMINA_BROKER=$U LAMINA_TOKEN=$ADMIN
-for p in inp-a:inp sp-a:sp sp-b:sp sp-c:sp; do
-    "$LT_BUILD/cli/lamina" --json principal add "${p%%:*}" --role "${p##*:}" |
-        json_get token >"${p%%:*}.tok" || fail "principal ${p%%:*}"
-done
-echo "agent-inp-a-$$-0123456789abcdef" >inp-a.agent
-cat >inp-a.json <<EOF
-{"name": "inp-a", "switchd_socket": "$SOCK", "listen": "127.0.0.1:$PA",
- "broker": "$U", "token_file": "$LT_DIR/inp-a.tok", "heartbeat_s": 1,
- "agent_token_file": "$LT_DIR/inp-a.agent", "state": "$LT_DIR/inp-a.state.json",
- "node_cpu": 100,
- "offer": {"access": [{"name": "ap1", "node": "s1", "port": "h1"},
-                      {"name": "ap2", "node": "s2", "port": "h2"}]}}
-EOF
-bg_start "$INPD" --config "$LT_DIR/inp-a.json" >>inp-a.log 2>&1
-wait_for "inp_up inp-a" 20 || { tail -5 inp-a.log >&2; fail "inp-a did not register"; }
+broker_one_inp s1 s2 sp-a:sp sp-b:sp sp-c:sp
 
 code() {    # METHOD PATH TOKEN-FILE [BODY] -> status; the body in $LT_DIR/out
     curl -s -o "$LT_DIR/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $(cat "$LT_DIR/$3")" \
