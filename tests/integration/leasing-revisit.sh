@@ -50,7 +50,7 @@ sw "$SOCK" --json vlink list "L$L1" >vlinks.json || fail "vlink list"
 grep -q '"s1/left"' vlinks.json && grep -q '"s1/right"' vlinks.json ||
     fail "no vlink between s1/left and s1/right: $(cat vlinks.json)"
 wait_for "nsx h1 ping -c 1 -W 1 10.12.1.2" 20 || fail "h1 cannot reach h2 through two vnodes of s1"
-nsx h1 ping -c 3 -i 0.2 -W 1 10.12.1.2 >/dev/null || fail "pings lost between the vnodes"
+nsx h1 ping -c 3 -i 0.2 -W 2 10.12.1.2 >/dev/null || fail "pings lost between the vnodes"
 info "lease $L1: s1/left and s1/right on one switch, h1 pings h2"
 
 # ---- Release: gone ----
