@@ -881,6 +881,7 @@ request_build(const struct bkd_model *m, const struct vnreq *req,
               struct vne_request *vr, char *field, struct brk_error *err)
 {
     memset(vr, 0, sizeof *vr);
+    vr->revisit = req->revisit;
     vr->n_nodes = req->n_nodes;
     vr->n_links = req->n_links;
     vr->nodes = xcalloc(req->n_nodes + 1, sizeof *vr->nodes);

@@ -626,7 +626,8 @@ static int
 validate(struct vctx *c, const json_t *root, struct vnreq **reqp)
 {
     static const char *const fields[] = {
-        "idempotency_key", "name", "nodes", "links", "access", "time", NULL
+        "idempotency_key", "name", "nodes", "links", "access", "time",
+        "revisit", NULL
     };
     struct vnreq *r = xzalloc(sizeof *r);
     const json_t *nodes, *links, *access;
@@ -655,6 +656,13 @@ validate(struct vctx *c, const json_t *root, struct vnreq **reqp)
             goto out;
         }
     }
+    const json_t *revisit = json_object_get(root, "revisit");
+    if (revisit && !json_is_boolean(revisit)) {
+        error = fail(c, "revisit", "must be true or false, got %s",
+                     type_name(revisit));
+        goto out;
+    }
+    r->revisit = json_is_true(revisit);
     if ((error = get_string(c, root, "", "name", false, true, &r->name))
         || (error = get_array(c, root, "nodes", true, VNREQ_MAX_NODES, &nodes))
         || (error = get_array(c, root, "links", false, VNREQ_MAX_LINKS,
@@ -1131,6 +1139,9 @@ vnreq_to_json(const struct vnreq *r)
         set_time(w, "latest", r->latest);
         json_object_set_new(time, "window", w);
         json_object_set_new(time, "duration", json_integer(r->duration));
+    }
+    if (r->revisit) {
+        json_object_set_new(root, "revisit", json_true());
     }
     json_object_set_new(root, "nodes", nodes);
     json_object_set_new(root, "links", links);

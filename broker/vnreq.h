@@ -13,6 +13,8 @@
  *
  *   idempotency_key: sp1-2026-12-06-001   # required, 1..128 printable chars
  *   name: web                             # optional
+ *   revisit: true                         # optional: nodes may share a
+ *                                         # switch (default false)
  *   nodes:
  *     - {name: a, cpu: 2, inp: inp1}      # inp / location optional
  *     - {name: b, cpu: 2, plane: openflow, controller: "tcp:127.0.0.1:6653",
@@ -125,6 +127,7 @@ struct vnreq {
     int64_t start, end;         /* VNREQ_FIXED */
     int64_t earliest, latest;   /* VNREQ_WINDOW: start in [earliest, latest] */
     int64_t duration;           /* end - start for VNREQ_FIXED */
+    bool revisit;               /* nodes may share a substrate node */
 };
 
 /* Parses a request from 'text' of 'len' bytes, JSON if its first

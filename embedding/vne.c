@@ -567,7 +567,7 @@ vne_algo_embed(struct vne_algo *algo, const struct vne_residual *res,
     vne_mapping_init(m, req);
     rej->kind = VNE_REJECT_NONE;
     rej->detail[0] = '\0';
-    if (req->n_nodes > algo->sub->n_nodes) {
+    if (req->n_nodes > algo->sub->n_nodes && !req->revisit) {
         vne_reject_set(rej, VNE_REJECT_SIZE, "%u virtual nodes, %u substrate nodes",
                        req->n_nodes, algo->sub->n_nodes);
         return ENOSPC;

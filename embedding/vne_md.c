@@ -800,7 +800,7 @@ pl_fits(struct planner *pl, uint32_t i, uint32_t v, enum vne_reject_kind *why)
             return false;
         }
     }
-    if (pl->n_placed[i] + 1 > a->n_nodes
+    if ((pl->n_placed[i] + 1 > a->n_nodes && !req->revisit)
         || (pl->max_nodes && pl->n_placed[i] + 1 > pl->max_nodes[i])) {
         *why = VNE_REJECT_SIZE;
         return false;
@@ -809,8 +809,10 @@ pl_fits(struct planner *pl, uint32_t i, uint32_t v, enum vne_reject_kind *why)
         *why = VNE_REJECT_CPU;
         return false;
     }
-    if (a->cpu_sorted) {
-        /* Exactly: the demands, largest first, fit the largest free. */
+    if (a->cpu_sorted && !req->revisit) {
+        /* Exactly: the demands, largest first, fit the largest free (one
+         * node each; with revisitation nodes may share, so the totals
+         * above are the test and the part's embedding decides). */
         uint32_t m = pl->n_placed[i];
         int32_t *d = pl->demands[i];
         uint32_t j = 0, pos = m;
@@ -1438,6 +1440,7 @@ vne_md_parts_build(const struct vne_md *md, const struct vne_md_plan *plan,
             p->req.id = req->id;
             p->req.arrival = req->arrival;
             p->req.lifetime = req->lifetime;
+            p->req.revisit = req->revisit;
             p->req.nodes = xcalloc(req->n_nodes, sizeof *p->req.nodes);
             p->req.links = xcalloc(req->n_links + 1, sizeof *p->req.links);
             p->vnode = xmalloc(req->n_nodes * sizeof *p->vnode);

@@ -196,6 +196,44 @@ plan_limits(const json_t *vnode, json_t *params)
     }
 }
 
+/* The vnode address (docs/switchd.md) of vnode 'vn' of 'vnodes': its
+ * switch "SW" when it is the part's only vnode there, "SW/NAME" when the
+ * embedding put several virtual nodes on that switch (revisitation). */
+static json_t *
+plan_vnode_addr(const json_t *vnodes, const json_t *vn)
+{
+    const char *sw = plan_str(vn, "switch");
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(vnodes, i, o) {
+        const char *osw = plan_str(o, "switch");
+        if (o != vn && osw && !strcmp(osw, sw)) {
+            return json_sprintf("%s/%s", sw, plan_str(vn, "name"));
+        }
+    }
+    return json_string(sw);
+}
+
+/* 'path' (switch names) with its first hop replaced by the address of
+ * vnode 'first' and, if 'last', its last by that of 'last'; a one-switch
+ * 'path' between two vnodes of that switch becomes [first, last]. */
+static json_t *
+plan_vnode_path(const json_t *vnodes, const json_t *path, const json_t *first,
+                const json_t *last)
+{
+    json_t *out = json_deep_copy(path);
+
+    json_array_set_new(out, 0, plan_vnode_addr(vnodes, first));
+    if (last && json_array_size(out) == 1) {
+        json_array_append_new(out, plan_vnode_addr(vnodes, last));
+    } else if (last) {
+        json_array_set_new(out, json_array_size(out) - 1,
+                           plan_vnode_addr(vnodes, last));
+    }
+    return out;
+}
+
 /* The vnodes of 'part': checked, one vnode.add each into 'calls'. */
 static int
 plan_vnodes(const json_t *part, const json_t *offer, const char *slice,
@@ -234,18 +272,21 @@ plan_vnodes(const json_t *part, const json_t *offer, const char *slice,
                 return plan_err(err, errsize, "vnodes[%zu].name: %s appears "
                                 "twice", i, name);
             }
-            if (!strcmp(plan_str(o, "switch"), sw)) {
-                return plan_err(err, errsize, "vnodes[%zu].switch: vnodes %s "
-                                "and %s are both on %s (one vnode per switch "
-                                "and slice)", i, plan_str(o, "name"), name, sw);
-            }
+        }
+        json_t *addr = plan_vnode_addr(vnodes, v);
+        if (strchr(json_string_value(addr), '/') && !name_is_valid(name)) {
+            json_decref(addr);
+            return plan_err(err, errsize, "vnodes[%zu].name: \"%s\" shares "
+                            "switch %s, so it names a vnode there and must be "
+                            "a valid name", i, name, sw);
         }
         if ((fp && !json_is_null(fp) && !json_is_string(fp))
             || (config && !json_is_null(config) && !json_is_object(config))) {
+            json_decref(addr);
             return plan_err(err, errsize, "vnodes[%zu]: \"fp\" must be a string "
                             "and \"config\" an object", i);
         }
-        params = json_pack("{s:s, s:s}", "slice", slice, "switch", sw);
+        params = json_pack("{s:s, s:o}", "slice", slice, "switch", addr);
         if (json_is_string(fp)) {
             json_object_set(params, "fp", (json_t *) fp);
         }
@@ -306,8 +347,8 @@ plan_access(const json_t *part, const json_t *offer, const char *slice,
             return plan_err(err, errsize, "access[%zu].vlan: must be null or "
                             "1..4094", i);
         }
-        params = json_pack("{s:s, s:s, s:s, s:s}", "slice", slice, "switch",
-                           plan_str(vn, "switch"), "vport", vport, "port",
+        params = json_pack("{s:s, s:o, s:s, s:s}", "slice", slice, "switch",
+                           plan_vnode_addr(vnodes, vn), "vport", vport, "port",
                            plan_str(ap, "port"));
         if (json_is_integer(vlan)) {
             json_object_set(params, "vlan", (json_t *) vlan);
@@ -349,16 +390,30 @@ plan_vlinks(const json_t *part, const json_t *offer, const json_t *links,
             return plan_err(err, errsize, "%s: \"a\" and \"b\" must name vnodes "
                             "of this part", where);
         }
-        error = plan_check_path(path, where, 2, offer, plan_str(a, "switch"),
-                                plan_str(b, "switch"), err, errsize);
+        if (a == b) {
+            return plan_err(err, errsize, "%s: joins vnode %s to itself", where,
+                            plan_str(a, "name"));
+        }
+        /* Two vnodes of one switch: a path of that one switch, no hops. */
+        bool inside = !strcmp(plan_str(a, "switch"), plan_str(b, "switch"));
+        error = plan_check_path(path, where, inside ? 1 : 2, offer,
+                                plan_str(a, "switch"), plan_str(b, "switch"),
+                                err, errsize);
+        if (!error && inside && json_array_size(path) != 1) {
+            error = plan_err(err, errsize, "%s.path: vnodes %s and %s are both "
+                             "on %s, so the path must be [\"%s\"]", where,
+                             plan_str(a, "name"), plan_str(b, "name"),
+                             plan_str(a, "switch"), plan_str(a, "switch"));
+        }
         if (!error) {
             error = plan_bandwidth(vl, where, &bps, err, errsize);
         }
         if (error) {
             return error;
         }
-        plan_call(calls, "vlink.add", json_pack("{s:s, s:s, s:O}", "slice", slice,
-                                                "name", name, "path", path));
+        plan_call(calls, "vlink.add", json_pack(
+            "{s:s, s:s, s:o}", "slice", slice, "name", name,
+            "path", plan_vnode_path(vnodes, path, a, b)));
         if (links && bps) {
             plan_queue_path(queues, path, links, bps);
         }
@@ -449,9 +504,9 @@ plan_border_vlinks(const json_t *part, const json_t *offer, const json_t *links,
             return error;
         }
         plan_call(calls, "vlink.add", json_pack(
-            "{s:s, s:s, s:O, s:{s:s, s:O}}", "slice", slice, "name", name,
-            "path", path, "border", "port", plan_str(border, "port"),
-            "label", label));
+            "{s:s, s:s, s:o, s:{s:s, s:O}}", "slice", slice, "name", name,
+            "path", plan_vnode_path(vnodes, path, vn, NULL), "border", "port",
+            plan_str(border, "port"), "label", label));
         if (links && bps) {
             plan_queue_path(queues, path, links, bps);
             plan_queue_add(queues, plan_str(border, "node"),

@@ -4,7 +4,8 @@
  * both pools, admission over time (a future lease counts only where it
  * overlaps), labels per interval, a down InP gets nothing, the earliest
  * start in a window, a lease placed on a sub-InP (recursion), the health
- * an InP reports for a lease (events as it changes, "health" shown). */
+ * an InP reports for a lease (events as it changes, "health" shown), two
+ * virtual nodes on a one-switch InP only with "revisit" (revisitation). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -342,6 +343,63 @@ sub_refused(struct fixture *f, const char *fmt, int cpu, const char *extra,
  * (real switches, access point and path, "parent"), with the parent's
  * limits inherited; more than the parent holds, or a later end, is
  * refused naming the limit. */
+/* Revisitation: on a one-switch InP, two virtual nodes fit only with
+ * "revisit": true; both are then on s9 and the link between them has the
+ * path ["s9"]. */
+static void
+test_revisit(void **state)
+{
+    static const char *offer_c =
+        "{\"name\": \"inp-c\", \"nodes\": [{\"name\": \"s9\", \"cpu\": 100}],"
+        " \"links\": [],"
+        " \"access\": [{\"name\": \"c1\", \"node\": \"s9\", \"port\": \"h1\"},"
+        "            {\"name\": \"c2\", \"node\": \"s9\", \"port\": \"h2\"}]}";
+    static const char *req =
+        "{\"idempotency_key\": \"r\",%s \"nodes\": [{\"name\": \"x\", \"cpu\": 5,"
+        " \"inp\": \"inp-c\"}, {\"name\": \"y\", \"cpu\": 5, \"inp\": \"inp-c\"}],"
+        " \"links\": [{\"endpoints\": [\"x\", \"y\"], \"bandwidth\": \"4M\"}],"
+        " \"access\": [{\"name\": \"hx\", \"node\": \"x\", \"at\": \"inp-c/c1\"},"
+        "             {\"name\": \"hy\", \"node\": \"y\", \"at\": \"inp-c/c2\"}],"
+        " \"time\": {\"start\": \"now\", \"duration\": \"30m\"}}";
+    struct fixture *f = *state;
+    struct brk_error err;
+    struct bkd_placement p;
+    struct vnreq *r;
+    char msg[512];
+    int64_t now = brk_time_now();
+
+    put_inp(f, "inp-c", offer_c);
+    assert_int_equal(bkd_model_rebuild(&f->b, &err), 0);
+
+    char *text = xasprintf(req, "");
+    assert_int_equal(vnreq_parse_json(text, strlen(text), now, &r, &err), 0);
+    free(text);
+    assert_int_equal(place(f, r, "R1", &p, msg), ENOSPC);
+    vnreq_destroy(r);
+
+    text = xasprintf(req, " \"revisit\": true,");
+    assert_int_equal(vnreq_parse_json(text, strlen(text), now, &r, &err), 0);
+    free(text);
+    if (place(f, r, "R2", &p, msg)) {
+        fail_msg("placement with revisit refused: %s", msg);
+    }
+    vnreq_destroy(r);
+    json_t *c = json_object_get(p.parts, "inp-c");
+    assert_non_null(c);
+    assert_int_equal(json_object_size(p.parts), 1);
+    json_t *vn = json_object_get(c, "vnodes");
+    assert_int_equal(json_array_size(vn), 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(json_string_value(json_object_get(
+            json_array_get(vn, i), "switch")), "s9");
+    }
+    json_t *vl = json_array_get(json_object_get(c, "vlinks"), 0);
+    json_t *want = json_loads("[\"s9\"]", 0, NULL);
+    assert_true(json_equal(json_object_get(vl, "path"), want));
+    json_decref(want);
+    bkd_placement_clear(&p);
+}
+
 static void
 test_sub_inp(void **state)
 {
@@ -516,6 +574,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sub_inp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revisit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_inp_and_window, setup,
                                         teardown),
     };

@@ -188,6 +188,10 @@ test_bad_input(void **state)
           "\"10M\" or \"1.5G\", got \"-5M\"" },
         { HEAD LINKS TIME "colour: red\n",
           "line 8: colour: unknown field (expected one of: idempotency_key" },
+        { HEAD LINKS TIME "revisit: yes\n",
+          "line 8: revisit: must be true or false, got a string" },
+        { HEAD LINKS TIME "revisit: 1\n",
+          "revisit: must be true or false, got an integer" },
         { HEAD "  - {name: c, cpu: 2, cpus: 3}\n" LINKS TIME,
           "line 5: nodes[2].cpus: unknown field" },
         { HEAD "  - {name: c, cpu: \"2\"}\n" LINKS TIME,
@@ -318,6 +322,35 @@ test_limits(void **state)
     vnreq_destroy(r);
 }
 
+/* "revisit: true" is read, kept by vnreq_to_json() and read back; absent,
+ * it is false and not written. */
+static void
+test_revisit(void **state)
+{
+    static const char yaml[] = HEAD LINKS TIME "revisit: true\n";
+    static const char plain[] = HEAD LINKS TIME;
+    struct vnreq *r, *back;
+    struct brk_error err;
+
+    (void) state;
+    assert_int_equal(vnreq_parse(yaml, strlen(yaml), now(), &r, &err), 0);
+    assert_true(r->revisit);
+    json_t *j = vnreq_to_json(r);
+    assert_true(json_is_true(json_object_get(j, "revisit")));
+    assert_int_equal(vnreq_from_json(j, now(), &back, &err), 0);
+    assert_true(back->revisit);
+    json_decref(j);
+    vnreq_destroy(back);
+    vnreq_destroy(r);
+
+    assert_int_equal(vnreq_parse(plain, strlen(plain), now(), &r, &err), 0);
+    assert_false(r->revisit);
+    j = vnreq_to_json(r);
+    assert_null(json_object_get(j, "revisit"));
+    json_decref(j);
+    vnreq_destroy(r);
+}
+
 /* A start a few seconds in the past (clock skew) counts as now. */
 static void
 test_start_slack(void **state)
@@ -344,6 +377,7 @@ main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_start_slack),
+        cmocka_unit_test(test_revisit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

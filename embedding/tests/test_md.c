@@ -1,6 +1,7 @@
 /* Multi-domain embedding: the split, the advertisements, the algorithm on
  * a hand-made two-InP substrate with known answers and rejections, and
- * whole runs on a shared instance judged by the independent checker. */
+ * whole runs on a shared instance judged by the independent checker, and
+ * revisitation (several virtual nodes on one substrate node of an InP). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -488,6 +489,52 @@ test_inp_constraint(void **state)
     vne_substrate_destroy(sub);
 }
 
+/* Revisitation: four virtual nodes (cpu 5) on InP B, which has three
+ * substrate nodes, in a ring of links: refused without "revisit"; with
+ * it, placed on B with at least two nodes sharing one, and a link between
+ * two nodes of one substrate node has a path of that node alone. */
+static void
+test_revisit(void **state)
+{
+    (void) state;
+    struct vne_substrate *sub = hand_substrate();
+    struct vne_md *md = hand_md(sub);
+    static const int32_t cpu[] = { 5, 5, 5, 5 };
+    static const uint32_t links[][3] = { { 0, 1, 5 }, { 1, 2, 5 }, { 2, 3, 5 },
+                                         { 3, 0, 5 } };
+    struct vne_request req;
+    make_req(&req, 4, cpu, NULL, 4, links);
+    for (uint32_t v = 0; v < 4; v++) {
+        assert_int_equal(vne_md_constrain_inp(md, &req, v, 1), 0);
+    }
+
+    for (int kind = VNE_MD_FULL; kind <= VNE_MD_ABSTRACT; kind++) {
+        struct vne_md_result r;
+        struct vne_md_reject rej;
+        req.revisit = false;
+        assert_int_equal(hand_embed(sub, md, kind, &req, &r, &rej), ENOSPC);
+        req.revisit = true;
+        assert_int_equal(hand_embed(sub, md, kind, &req, &r, &rej), 0);
+        bool shared = false;
+        for (uint32_t v = 0; v < 4; v++) {
+            assert_int_equal(md->inp_of[r.m.host[v]], 1);
+            for (uint32_t w = 0; w < v; w++) {
+                shared = shared || r.m.host[v] == r.m.host[w];
+            }
+        }
+        assert_true(shared);
+        for (uint32_t l = 0; l < 4; l++) {
+            if (r.m.host[links[l][0]] == r.m.host[links[l][1]]) {
+                assert_int_equal(r.m.paths[l].len, 1);
+            }
+        }
+        vne_md_result_clear(&r);
+    }
+    vne_request_clear(&req);
+    vne_md_destroy(md);
+    vne_substrate_destroy(sub);
+}
+
 /* Rejections name the short resource and where. */
 static void
 test_rejections(void **state)
@@ -634,6 +681,7 @@ main(void)
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_refusal_then_split),
         cmocka_unit_test(test_inp_constraint),
+        cmocka_unit_test(test_revisit),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_one_inp_is_merged),
         cmocka_unit_test(test_runs_checked),

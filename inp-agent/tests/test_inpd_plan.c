@@ -3,6 +3,8 @@
  *  - a PART becomes the switchd calls that build its slice, in order,
  *    with queue guarantees on the ports its vlinks cross;
  *  - a PART the InP cannot build is refused naming the field;
+ *  - revisitation: two vnodes on one switch become named vnodes SW/NAME
+ *    joined by a vlink inside the switch;
  *  - a transit vlink (border to border) becomes one vlink.add with both
  *    borders, counts on both borders and holds both labels;
  *  - reconcile: missing slices are built, incomplete ones rebuilt, lease
@@ -146,8 +148,10 @@ test_plan_refusals(void **state)
     (void) state;
     expect_refused("vnodes", 1, "switch", json_string("s9"),
                    "vnodes[1].switch: s9 is not a switch of this InP");
+    /* Two vnodes on one switch are allowed (revisitation): moving v3 to
+     * s1 leaves its access point on s3 behind. */
     expect_refused("vnodes", 1, "switch", json_string("s1"),
-                   "one vnode per switch");
+                   "access point a3 is on switch s3, vnode v3 on s1");
     expect_refused("access", 1, "access", json_string("a1"),
                    "access point a1 is on switch s1, vnode v3 on s3");
     expect_refused("access", 0, "vlan", json_integer(5000), "access[0].vlan");
@@ -552,12 +556,93 @@ test_plan_reroute(void **state)
     json_decref(links);
 }
 
+/* Revisitation: the embedding put v1 and v2 on s1 (v3 alone on s3): they
+ * become vnodes "s1/v1" and "s1/v2", their accesses and vlink ends name
+ * them, the vlink between them is ["s1/v1", "s1/v2"] (no queue), a vlink
+ * leaving s1 starts at the named vnode, and reconcile sees the slice
+ * complete when switchd lists those addresses. */
+static void
+test_plan_revisit(void **state)
+{
+    json_t *offer = load(OFFER), *links = load(LINKS), *calls, *again;
+    json_t *part = load(
+        "{\"slice\": \"L8\", \"sp\": \"sp1\","
+        " \"vnodes\": [{\"name\": \"v1\", \"switch\": \"s1\", \"cpu\": 1},"
+        "              {\"name\": \"v2\", \"switch\": \"s1\", \"cpu\": 1},"
+        "              {\"name\": \"v3\", \"switch\": \"s3\", \"cpu\": 1}],"
+        " \"access\": [{\"vnode\": \"v2\", \"access\": \"a1\", \"name\": \"h1\"},"
+        "              {\"vnode\": \"v3\", \"access\": \"a3\"}],"
+        " \"vlinks\": [{\"name\": \"in\", \"a\": \"v1\", \"b\": \"v2\", \"path\": [\"s1\"],"
+        "              \"bandwidth_bps\": 5000000},"
+        "             {\"name\": \"out\", \"a\": \"v3\", \"b\": \"v1\","
+        "              \"path\": [\"s3\", \"s2\", \"s1\"], \"bandwidth_bps\": 1000000}]}");
+    json_t *expected = load(
+        "["
+        "{\"method\": \"slice.add\", \"params\": {\"name\": \"L8\", \"guarantee_bps\": 5000000}},"
+        "{\"method\": \"vnode.add\", \"params\": {\"slice\": \"L8\", \"switch\": \"s1/v1\"}},"
+        "{\"method\": \"vnode.add\", \"params\": {\"slice\": \"L8\", \"switch\": \"s1/v2\"}},"
+        "{\"method\": \"vnode.add\", \"params\": {\"slice\": \"L8\", \"switch\": \"s3\"}},"
+        "{\"method\": \"vport.add\", \"params\": {\"slice\": \"L8\", \"switch\": \"s1/v2\", \"vport\": \"h1\", \"port\": \"h1\"}},"
+        "{\"method\": \"vport.add\", \"params\": {\"slice\": \"L8\", \"switch\": \"s3\", \"vport\": \"a3\", \"port\": \"h3\"}},"
+        "{\"method\": \"vlink.add\", \"params\": {\"slice\": \"L8\", \"name\": \"in\", \"path\": [\"s1/v1\", \"s1/v2\"]}},"
+        "{\"method\": \"vlink.add\", \"params\": {\"slice\": \"L8\", \"name\": \"out\", \"path\": [\"s3\", \"s2\", \"s1/v1\"]}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L8\", \"switch\": \"s3\", \"port\": \"to2\", \"guarantee_bps\": 1000000}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L8\", \"switch\": \"s2\", \"port\": \"to3\", \"guarantee_bps\": 1000000}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L8\", \"switch\": \"s2\", \"port\": \"to1\", \"guarantee_bps\": 1000000}},"
+        "{\"method\": \"queue.set\", \"params\": {\"slice\": \"L8\", \"switch\": \"s1\", \"port\": \"to2\", \"guarantee_bps\": 1000000}}"
+        "]");
+    json_t *actual = load(
+        "{\"slices\": [{\"name\": \"L8\"}],"
+        " \"vnodes\": [{\"slice\": \"L8\", \"switch\": \"s1/v1\"},"
+        "              {\"slice\": \"L8\", \"switch\": \"s1/v2\"},"
+        "              {\"slice\": \"L8\", \"switch\": \"s3\"}],"
+        " \"vports\": [{\"slice\": \"L8\", \"switch\": \"s1/v2\", \"vport\": \"h1\"},"
+        "              {\"slice\": \"L8\", \"switch\": \"s3\", \"vport\": \"a3\"}],"
+        " \"vlinks\": [{\"slice\": \"L8\", \"name\": \"in\"}, {\"slice\": \"L8\", \"name\": \"out\"}]}");
+    json_t *wanted = json_object();
+    char err[256] = "";
+    (void) state;
+
+    assert_int_equal(inpd_plan_commit(part, offer, links, &calls, err, sizeof err), 0);
+    assert_json_equal(calls, expected);
+    json_object_set_new(wanted, "L8", calls);
+    assert_int_equal(inpd_plan_reconcile(wanted, actual, &again), 0);
+    json_decref(again);
+    /* Without "s1/v2", the slice is rebuilt. */
+    json_array_remove(json_object_get(actual, "vnodes"), 1);
+    assert_int_equal(inpd_plan_reconcile(wanted, actual, &again),
+                     1 + json_array_size(calls));
+    json_decref(again);
+
+    /* A vlink between two vnodes of one switch has that one switch. */
+    json_object_set_new(json_array_get(json_object_get(part, "vlinks"), 0), "path",
+                        json_pack("[s, s, s]", "s1", "s2", "s1"));
+    calls = NULL;
+    assert_int_equal(inpd_plan_commit(part, offer, NULL, &calls, err, sizeof err),
+                     EINVAL);
+    assert_null(calls);
+    assert_non_null(strstr(err, "vlinks[0].path: vnodes v1 and v2 are both on s1"));
+    /* A shared switch needs vnode names that can be addresses. */
+    json_object_set_new(json_array_get(json_object_get(part, "vnodes"), 0), "name",
+                        json_string("v 1"));
+    assert_int_equal(inpd_plan_commit(part, offer, NULL, &calls, err, sizeof err),
+                     EINVAL);
+    assert_non_null(strstr(err, "vnodes[0].name"));
+    json_decref(wanted);
+    json_decref(actual);
+    json_decref(expected);
+    json_decref(part);
+    json_decref(links);
+    json_decref(offer);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_commit),
         cmocka_unit_test(test_plan_refusals),
+        cmocka_unit_test(test_plan_revisit),
         cmocka_unit_test(test_reconcile),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_capacity_over_time),

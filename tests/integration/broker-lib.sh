@@ -46,10 +46,12 @@ start_broker() {
     wait_for "curl -s -o /dev/null $U/v1/status" 10 || fail "brokerd did not start"
 }
 
-# broker_one_inp_prelude: for a test with one InP: BRK and INPD (skips
-# when not built), PB (the broker's port) and PA (the agent's) and U; cd
-# to $LT_DIR.
-broker_one_inp_prelude() {
+# broker_one_inp_hosts MAC-BYTE NET: the start of a one-InP test: BRK,
+# INPD (skips if not built), PB/PA (the broker's and the agent's ports),
+# U, the working directory $LT_DIR, hosts h1 (NET.1, MAC ..:MAC-BYTE:01)
+# and h2 (NET.2) and a lamina-switchd on SOCK=$LT_DIR/a.sock; the caller
+# builds its substrate, then calls broker_one_inp.
+broker_one_inp_hosts() {
     BRK=$LT_BUILD/broker/lamina-brokerd
     INPD=$LT_BUILD/inp-agent/lamina-inpd
     [ -x "$BRK" ] || skip "lamina-brokerd is not built"
@@ -58,31 +60,37 @@ broker_one_inp_prelude() {
     PB=$BASE PA=$((BASE + 1))
     U=http://127.0.0.1:$PB
     cd "$LT_DIR" || exit 1
+    ns_add h1
+    ns_add h2
+    veth_add h1 eth0 h1 "02:00:00:00:$1:01" "$2.1/24"
+    veth_add h2 eth0 h2 "02:00:00:00:$1:02" "$2.2/24"
+    SOCK=$LT_DIR/a.sock
+    switchd a
 }
 
-# broker_one_inp SOCK NODE2 SP...: after broker_one_inp_prelude, starts
-# the broker (ADMIN, LAMINA_BROKER, LAMINA_TOKEN), the principals inp-a
-# and each SP (tokens in $LT_DIR/NAME.tok), and inp-a's agent on switchd
-# SOCK offering ap1 (port h1 of s1) and ap2 (port h2 of NODE2); waits for
-# it to register.
+# broker_one_inp NODE1 NODE2 PRINCIPAL:ROLE...: starts the broker, adds
+# inp-a and the given principals (tokens in $LT_DIR/NAME.tok), and
+# lamina-inpd for inp-a on $SOCK offering ap1 (port h1 on NODE1) and ap2
+# (port h2 on NODE2); leaves ADMIN, LAMINA_BROKER and LAMINA_TOKEN (the
+# admin's) exported.
 broker_one_inp() {
-    local sock=$1 node2=$2 p
+    local n1=$1 n2=$2 p
     shift 2
     start_broker
     ADMIN=$(cat admin.tok)
     export LAMINA_BROKER=$U LAMINA_TOKEN=$ADMIN
-    for p in inp-a:inp "${@/%/:sp}"; do
+    for p in inp-a:inp "$@"; do
         "$LT_BUILD/cli/lamina" --json principal add "${p%%:*}" --role "${p##*:}" |
             json_get token >"${p%%:*}.tok" || fail "principal ${p%%:*}"
     done
     echo "agent-inp-a-$$-0123456789abcdef" >inp-a.agent
     cat >inp-a.json <<EOF
-{"name": "inp-a", "switchd_socket": "$sock", "listen": "127.0.0.1:$PA",
+{"name": "inp-a", "switchd_socket": "$SOCK", "listen": "127.0.0.1:$PA",
  "broker": "$U", "token_file": "$LT_DIR/inp-a.tok", "heartbeat_s": 1,
  "agent_token_file": "$LT_DIR/inp-a.agent", "state": "$LT_DIR/inp-a.state.json",
  "node_cpu": 100,
- "offer": {"access": [{"name": "ap1", "node": "s1", "port": "h1"},
-                      {"name": "ap2", "node": "$node2", "port": "h2"}]}}
+ "offer": {"access": [{"name": "ap1", "node": "$n1", "port": "h1"},
+                      {"name": "ap2", "node": "$n2", "port": "h2"}]}}
 EOF
     bg_start "$INPD" --config "$LT_DIR/inp-a.json" >>inp-a.log 2>&1
     wait_for "inp_up inp-a" 20 || { tail -5 inp-a.log >&2; fail "inp-a did not register"; }

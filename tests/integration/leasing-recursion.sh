@@ -17,20 +17,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/broker-lib.sh"
 lt_init leasing-recursion 120
-broker_one_inp_prelude
-
-ns_add h1
-ns_add h2
-veth_add h1 eth0 h1 02:00:00:00:0c:01 10.12.0.1/24
-veth_add h2 eth0 h2 02:00:00:00:0c:02 10.12.0.2/24
-SOCK=$LT_DIR/a.sock
-switchd a
+broker_one_inp_hosts 0c 10.12.0
 sw "$SOCK" switch add s1 && sw "$SOCK" switch add s2 &&
     sw "$SOCK" link add l12 s1:to-s2 s2:to-s1 --rate 1G &&
     sw "$SOCK" port add s1 h1 "$(af_packet_devargs h1)" &&
     sw "$SOCK" port add s2 h2 "$(af_packet_devargs h2)" || fail "the substrate of inp-a"
-
-broker_one_inp "$SOCK" s2 sp-a sp-b sp-c
+broker_one_inp s1 s2 sp-a:sp sp-b:sp sp-c:sp
 
 code() {    # METHOD PATH TOKEN-FILE [BODY] -> status; the body in $LT_DIR/out
     curl -s -o "$LT_DIR/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $(cat "$LT_DIR/$3")" \

@@ -12,14 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/broker-lib.sh"
 lt_init leasing-reembed 90
-broker_one_inp_prelude
-
-ns_add h1
-ns_add h2
-veth_add h1 eth0 h1 02:00:00:00:0d:01 10.13.0.1/24
-veth_add h2 eth0 h2 02:00:00:00:0d:02 10.13.0.2/24
-SOCK=$LT_DIR/a.sock
-switchd a
+broker_one_inp_hosts 0d 10.13.0
 for s in s1 s2 s3; do sw "$SOCK" switch add $s || fail "switch add $s"; done
 sw "$SOCK" link add l12 s1:to-s2 s2:to-s1 --rate 1G &&
     sw "$SOCK" link add l23 s2:to-s3 s3:to-s2 --rate 1G &&
@@ -27,7 +20,7 @@ sw "$SOCK" link add l12 s1:to-s2 s2:to-s1 --rate 1G &&
     sw "$SOCK" port add s1 h1 "$(afpacket_devargs h1)" &&
     sw "$SOCK" port add s3 h2 "$(afpacket_devargs h2)" || fail "the substrate of inp-a"
 
-broker_one_inp "$SOCK" s3 sp1
+broker_one_inp s1 s3 sp1:sp
 
 code() {    # METHOD PATH [BODY] -> status (as sp1); the body in $LT_DIR/out
     curl -s -o "$LT_DIR/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $(cat "$LT_DIR/sp1.tok")" \
