@@ -465,6 +465,41 @@ dp_tunnel_close(struct dp_port *p)
     free(t);
 }
 
+int
+dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local, uint32_t *peer,
+                    uint8_t mac[6], struct dp_error *err)
+{
+    const struct dp_tunnel *t = p->tun;
+    const struct dp_underlay *ul = t->underlay->ul;
+
+    if (ul->v6) {
+        dp_err(err, "port %s/%s: bfd over a tunnel needs an IPv4 underlay",
+               p->sw->name, p->name);
+        return EINVAL;
+    }
+    memcpy(local, ul->local.b, 4);
+    memcpy(peer, t->remote.b, 4);
+    memcpy(mac, ul->mac, 6);
+    return 0;
+}
+
+struct dp_port *
+dp_tunnel_underlay_port(const struct dp_port *p)
+{
+    return p->tun->underlay;
+}
+
+bool
+dp_tunnel_bfd_nexthop(const struct dp_port *p, uint8_t mac[6])
+{
+    const struct dp_tunnel *t = p->tun;
+
+    if (t->resolved) {
+        memcpy(mac, t->nh_mac, 6);
+    }
+    return t->resolved;
+}
+
 bool
 dp_tunnel_is_underlay(const struct dp_port *p)
 {
@@ -782,6 +817,29 @@ tun_decap(struct dp_port *u, struct rte_mbuf *m, const uint8_t *src,
     t->ctr[DP_TUNNEL_DECAP]++;
 }
 
+/* IPv4 frame 'm' on underlay 'u' (IP header at 'ip'): if it is BFD (UDP
+ * to 3784, unfragmented) from the remote address of a tunnel that runs a
+ * session and is up, the session takes it and this returns true. */
+static bool
+tun_bfd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *ip,
+              uint64_t now)
+{
+    uint32_t ihl = (ip[0] & 0xf) * 4u;
+    uint32_t len = rte_pktmbuf_data_len(m);
+
+    if (len < ETH_HLEN_ + TUN_IP4_HLEN + TUN_UDP_HLEN || (ip[0] >> 4) != 4
+        || ihl < TUN_IP4_HLEN || len < ETH_HLEN_ + ihl + TUN_UDP_HLEN
+        || ip[9] != IPPROTO_UDP || (tun_be16(ip + 6) & 0x3fff)
+        || tun_be16(ip + ihl + 2) != BFD_UDP_PORT) {
+        return false;
+    }
+    struct dp_tunnel *t = tun_find(u->ul, ip + 12, false);
+    if (!t || !t->port->bfd || t->port->down) {
+        return false;
+    }
+    return dp_bfd_input(t->port, m, now);
+}
+
 /* The smallest IP packet a tunnel datagram can be after an 'l3'-byte
  * header: UDP, label, control word, inner Ethernet. */
 #define TUN_MIN_IP(L3) ((L3) + TUN_UDP_HLEN + 8 + ETH_HLEN_)
@@ -811,6 +869,8 @@ dp_tunnel_underlay_input(struct dp_port *u, struct rte_mbuf **pkts, uint16_t n)
                    && tun_be16(ip + 2) <= len - ETH_HLEN_
                    && tun_be16(ip + (ip[0] & 0xf) * 4u + 2) == DP_TUNNEL_UDP_PORT) {
             tun_decap(u, m, ip + 12, (ip[0] & 0xf) * 4u, tun_be16(ip + 2));
+        } else if (type == ETHTYPE_IPV4 && !ul->v6 && tun_bfd_input(u, m, ip, now)) {
+            /* taken by the tunnel's BFD session */
         } else if (type == ETHTYPE_IPV6 && ul->v6
                    && len >= ETH_HLEN_ + TUN_IP6_HLEN + 24 && (ip[0] >> 4) == 6
                    && TUN_IP6_HLEN + (uint32_t) tun_be16(ip + 4) <= len - ETH_HLEN_) {
