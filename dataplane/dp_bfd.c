@@ -14,8 +14,8 @@
  *
  * A tunnel port (dp_tunnel.c) with a session runs it between the two
  * underlay addresses of the tunnel, IPv4 UDP to port 3784 over the
- * underlay port to the tunnel's next hop (resolved by the tunnel), as
- * RFC 7510 section 6 lets a tunnel's ends check it.  The underlay input
+ * underlay port to the tunnel's next hop (resolved by the tunnel): BFD
+ * over UDP between the tunnel's two ends.  The underlay input
  * hands the session what comes from the tunnel's remote address.  The TTL
  * is sent as 255 but not checked there (a routed underlay lowers it): the
  * addresses alone tie a packet to the tunnel.
