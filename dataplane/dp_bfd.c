@@ -12,6 +12,14 @@
  * daemon both ends get a session, addressed 169.254.13.1 (end a) and
  * 169.254.13.2 (end b) unless given, with each other's MAC known.
  *
+ * A tunnel port (dp_tunnel.c) with a session runs it between the two
+ * underlay addresses of the tunnel, IPv4 UDP to port 3784 over the
+ * underlay port to the tunnel's next hop (resolved by the tunnel): BFD
+ * over UDP between the tunnel's two ends.  The underlay input
+ * hands the session what comes from the tunnel's remote address.  The TTL
+ * is sent as 255 but not checked there (a routed underlay lowers it): the
+ * addresses alone tie a packet to the tunnel.
+ *
  * Frames of the session (BFD to the local address, ARP for it) are taken
  * out of the burst before classification; everything else goes on to the
  * slices.  Control packets go straight to the device, beside the slices'
@@ -68,9 +76,10 @@ dp_bfd_send(struct dp_port *p, struct rte_mbuf *m)
         p->ctr.drops[DP_DROP_LINK_LOSS]++;
         return;
     }
-    if (dp_port_tx(p, &m, 1) == 1) {
-        p->ctr.tx_packets++;
-        p->ctr.tx_bytes += len;
+    struct dp_port *out = p->type == DP_PORT_TUN ? dp_tunnel_underlay_port(p) : p;
+    if (dp_port_tx(out, &m, 1) == 1) {
+        out->ctr.tx_packets++;
+        out->ctr.tx_bytes += len;
     } else {
         rte_pktmbuf_free(m);
         p->bfd->tx_failed++;
@@ -154,7 +163,8 @@ dp_bfd_take(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
         pl_len = udp_len - 8u;  /* Ethernet padding is not BFD */
     }
     uint8_t was = b->s.state;
-    if (ip->time_to_live != 255 || (b->peer_ip && ip->src_addr != b->peer_ip)) {
+    if ((ip->time_to_live != 255 && p->type != DP_PORT_TUN)
+        || (b->peer_ip && ip->src_addr != b->peer_ip)) {
         b->s.rx_invalid++;      /* RFC 5881 section 5: not single hop */
     } else if (!bfd_session_rx(&b->s, pl, pl_len, now)) {
         const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *) f;
@@ -169,11 +179,20 @@ dp_bfd_take(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
     return true;
 }
 
+bool
+dp_bfd_input(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
+{
+    return dp_bfd_take(p, m, now);
+}
+
 uint16_t
 dp_bfd_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
     uint16_t k = 0;
 
+    if (p->type == DP_PORT_TUN) {
+        return n;               /* its session's packets come from the underlay */
+    }
     for (uint16_t i = 0; i < n; i++) {
         if (!dp_bfd_take(p, pkts[i], now)) {
             pkts[k++] = pkts[i];
@@ -266,6 +285,14 @@ dp_bfd_run(struct dp_port *p, uint64_t now)
             uint8_t pkt[BFD_PACKET_LEN];
             bfd_session_build(&b->s, pkt, now);     /* silence on the cut */
             b->s.tx_packets--;
+        } else if (p->type == DP_PORT_TUN) {
+            /* The tunnel resolves its next hop; no packet until then. */
+            b->peer_mac_known = dp_tunnel_bfd_nexthop(p, b->peer_mac.addr_bytes);
+            if (b->peer_mac_known) {
+                dp_bfd_control(p, now);
+            } else {
+                b->s.next_tx = now + DP_BFD_ARP_RETRY_NS;
+            }
         } else if (!b->peer_mac_known) {
             dp_bfd_arp_request(p);
             b->s.next_tx = now + DP_BFD_ARP_RETRY_NS;
@@ -371,7 +398,19 @@ dp_port_set_bfd(const char *swname, const char *name,
         return EINVAL;
     }
     snprintf(what, sizeof what, "port %s/%s", swname, name);
-    if (bp && bp->enable) {
+    if (bp && bp->enable && p->type == DP_PORT_TUN) {
+        uint8_t mac[6];
+        if (bp->local || bp->peer) {
+            dp_err(err, "%s: a tunnel's bfd runs between its underlay addresses: "
+                   "give no \"local\" or \"peer\"", what);
+            return EINVAL;
+        }
+        if ((error = dp_tunnel_bfd_addrs(p, &local, &peer, mac, err))
+            || (error = dp_bfd_new(p, bp, local, peer, &b, err))) {
+            return error;
+        }
+        memcpy(b->mac.addr_bytes, mac, 6);
+    } else if (bp && bp->enable) {
         if ((error = dp_bfd_addr(what, "local", bp->local, &local, err))
             || (error = dp_bfd_addr(what, "peer", bp->peer, &peer, err))
             || (error = dp_bfd_new(p, bp, local, peer, &b, err))) {

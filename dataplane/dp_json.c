@@ -125,7 +125,7 @@ dp_config_to_json(void)
             }
             if (p->bfd) {
                 json_object_set_new(json_array_get(ports, json_array_size(ports) - 1),
-                                    "bfd", dp_bfd_config_json(p, true));
+                                    "bfd", dp_bfd_config_json(p, p->type != DP_PORT_TUN));
             }
         }
     }

@@ -559,6 +559,10 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 uint16_t dp_bfd_rx(struct dp_port *, struct rte_mbuf **pkts, uint16_t n,
                    uint64_t now);
 uint64_t dp_bfd_run(struct dp_port *, uint64_t now);
+/* Frame 'm' received for the session of tunnel port 'p' (BFD to UDP 3784
+ * on the underlay, from the tunnel's underlay input): true if it was the
+ * session's (used and freed), false if the caller keeps it. */
+bool dp_bfd_input(struct dp_port *p, struct rte_mbuf *m, uint64_t now);
 json_t *dp_bfd_config_json(const struct dp_port *, bool addresses);
 json_t *dp_bfd_state_json(const struct dp_port *);
 void dp_bfd_free(struct dp_port *);

@@ -90,6 +90,7 @@ struct dp_tunnel {
     struct dp_port *port;       /* the tunnel's own port (DP_PORT_TUN) */
     struct dp_port *underlay;
     struct tun_addr remote, nexthop;
+    uint16_t dport;             /* UDP destination port, both ways */
     uint16_t mtu;               /* underlay IP MTU */
     uint16_t inner_mtu;         /* largest inner IP packet */
     struct rte_ring *rx;        /* decapsulated frames: underlay -> port */
@@ -135,13 +136,27 @@ tun_addr_is(const struct tun_addr *a, const uint8_t *bytes, bool v6)
 }
 
 /* The tunnel of underlay 'ul' whose remote or (when 'nexthop') next hop
- * is the address at 'bytes'; NULL if none (or, for next hops, the first). */
+ * is the address at 'bytes'; NULL if none (or the first of several). */
 static struct dp_tunnel *
 tun_find(const struct dp_underlay *ul, const uint8_t *bytes, bool nexthop)
 {
     for (uint32_t i = 0; i < ul->n_tuns; i++) {
         struct dp_tunnel *t = ul->tuns[i];
         if (tun_addr_is(nexthop ? &t->nexthop : &t->remote, bytes, ul->v6)) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* The tunnel of underlay 'ul' from remote address 'bytes' on UDP port
+ * 'dport' (several tunnels between two addresses differ by port). */
+static struct dp_tunnel *
+tun_find_port(const struct dp_underlay *ul, const uint8_t *bytes, uint16_t dport)
+{
+    for (uint32_t i = 0; i < ul->n_tuns; i++) {
+        struct dp_tunnel *t = ul->tuns[i];
+        if (t->dport == dport && tun_addr_is(&t->remote, bytes, ul->v6)) {
             return t;
         }
     }
@@ -186,6 +201,7 @@ struct tun_args {
     bool has_local, has_remote, has_nexthop;
     bool v6[3];                 /* local, remote, nexthop */
     unsigned long mtu;
+    unsigned long port;         /* UDP destination port */
     bool has_mac;
     uint8_t mac[6];
 };
@@ -199,6 +215,7 @@ tun_parse(const struct dp_port *p, const char *args, struct tun_args *ta,
 
     memset(ta, 0, sizeof *ta);
     ta->mtu = TUN_DEFAULT_MTU;
+    ta->port = DP_TUNNEL_UDP_PORT;
     for (char *kv = strtok_r(copy, ",", &save); kv && !error;
          kv = strtok_r(NULL, ",", &save)) {
         char *val = strchr(kv, '=');
@@ -231,6 +248,15 @@ tun_parse(const struct dp_port *p, const char *args, struct tun_args *ta,
                        p->name, val);
                 error = EINVAL;
             }
+        } else if (!strcmp(kv, "port")) {
+            char *end;
+            ta->port = strtoul(val, &end, 10);
+            if (*end || !val[0] || ta->port < 1024 || ta->port > 65535
+                || ta->port == BFD_UDP_PORT) {
+                dp_err(err, "tunnel %s: port \"%s\" is not a UDP port in "
+                       "1024..65535 other than BFD's %d", p->name, val, BFD_UDP_PORT);
+                error = EINVAL;
+            }
         } else if (!strcmp(kv, "mac")) {
             struct rte_ether_addr ea;
             if (rte_ether_unformat_addr(val, &ea) || rte_is_multicast_ether_addr(&ea)
@@ -243,7 +269,7 @@ tun_parse(const struct dp_port *p, const char *args, struct tun_args *ta,
             ta->has_mac = true;
         } else {
             dp_err(err, "tunnel %s: unknown option \"%s\" (options: underlay, "
-                   "local, remote, nexthop, mtu, mac)", p->name, kv);
+                   "local, remote, nexthop, mtu, port, mac)", p->name, kv);
             error = EINVAL;
         }
     }
@@ -253,7 +279,7 @@ tun_parse(const struct dp_port *p, const char *args, struct tun_args *ta,
     }
     if (!ta->underlay[0] || !ta->has_local || !ta->has_remote) {
         dp_err(err, "tunnel %s: underlay, local and remote are required "
-               "(mplsudp:underlay=PORT,local=IP,remote=IP[,nexthop=IP][,mtu=N])",
+               "(mplsudp:underlay=PORT,local=IP,remote=IP[,nexthop=IP][,mtu=N][,port=N])",
                p->name);
         return EINVAL;
     }
@@ -379,11 +405,18 @@ dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
                p->name, u->name, tun_addr_str(&ul->local, ul->v6, have));
         return EINVAL;
     }
-    struct dp_tunnel *same = ul ? tun_find(ul, ta.remote.b, false) : NULL;
+    struct dp_tunnel *same = ul ? tun_find_port(ul, ta.remote.b, ta.port) : NULL;
     if (same) {
         dp_err(err, "tunnel %s: port %s already tunnels to that remote address "
-               "over %s", p->name, same->port->name, u->name);
+               "on UDP port %lu over %s (give another port=)", p->name,
+               same->port->name, ta.port, u->name);
         return EEXIST;
+    }
+    same = ul ? tun_find(ul, ta.remote.b, false) : NULL;
+    if (same && same->port->bfd) {
+        dp_err(err, "tunnel %s: port %s to the same remote address runs bfd, "
+               "which is one tunnel per remote", p->name, same->port->name);
+        return EBUSY;
     }
     if (ul && ul->n_tuns >= TUN_MAX_PER_UNDERLAY) {
         dp_err(err, "tunnel %s: underlay port %s has %d tunnels already",
@@ -412,6 +445,7 @@ dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
     t->underlay = u;
     t->remote = ta.remote;
     t->nexthop = ta.nexthop;
+    t->dport = ta.port;
     t->mtu = ta.mtu;
     t->inner_mtu = ta.mtu - (ta.v6[0] ? TUN_IP6_HLEN : TUN_IP4_HLEN) - TUN_UDP_HLEN
                    - 8 - ETH_HLEN_;
@@ -463,6 +497,49 @@ dp_tunnel_close(struct dp_port *p)
     }
     rte_ring_free(t->rx);
     free(t);
+}
+
+int
+dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local, uint32_t *peer,
+                    uint8_t mac[6], struct dp_error *err)
+{
+    const struct dp_tunnel *t = p->tun;
+    const struct dp_underlay *ul = t->underlay->ul;
+
+    if (ul->v6) {
+        dp_err(err, "port %s/%s: bfd over a tunnel needs an IPv4 underlay",
+               p->sw->name, p->name);
+        return EINVAL;
+    }
+    for (uint32_t i = 0; i < ul->n_tuns; i++) {
+        if (ul->tuns[i] != t && tun_addr_is(&ul->tuns[i]->remote, t->remote.b, false)) {
+            dp_err(err, "port %s/%s: bfd runs on one tunnel per remote address, "
+                   "and %s goes to the same one", p->sw->name, p->name,
+                   ul->tuns[i]->port->name);
+            return EBUSY;
+        }
+    }
+    memcpy(local, ul->local.b, 4);
+    memcpy(peer, t->remote.b, 4);
+    memcpy(mac, ul->mac, 6);
+    return 0;
+}
+
+struct dp_port *
+dp_tunnel_underlay_port(const struct dp_port *p)
+{
+    return p->tun->underlay;
+}
+
+bool
+dp_tunnel_bfd_nexthop(const struct dp_port *p, uint8_t mac[6])
+{
+    const struct dp_tunnel *t = p->tun;
+
+    if (t->resolved) {
+        memcpy(mac, t->nh_mac, 6);
+    }
+    return t->resolved;
 }
 
 bool
@@ -745,14 +822,15 @@ tun_nd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *h,
 
 /* ---- Receive ------------------------------------------------------------ */
 
-/* MPLS-in-UDP datagram 'm' from 'src' ('l3' bytes of IP header, 'total'
- * bytes of IP packet): hands it to the tunnel of its source address as a
- * labelled frame. */
+/* UDP datagram 'm' from 'src' ('l3' bytes of IP header, 'total' bytes of
+ * IP packet): hands it to the tunnel of its source address and
+ * destination port as a labelled frame (none: a "not-tunnel" drop). */
 static void
 tun_decap(struct dp_port *u, struct rte_mbuf *m, const uint8_t *src,
           uint32_t l3, uint32_t total)
 {
-    struct dp_tunnel *t = tun_find(u->ul, src, false);
+    const uint8_t *udp = rte_pktmbuf_mtod(m, const uint8_t *) + ETH_HLEN_ + l3;
+    struct dp_tunnel *t = tun_find_port(u->ul, src, tun_be16(udp + 2));
     uint8_t tag[2];
 
     if (!t) {
@@ -782,6 +860,29 @@ tun_decap(struct dp_port *u, struct rte_mbuf *m, const uint8_t *src,
     t->ctr[DP_TUNNEL_DECAP]++;
 }
 
+/* IPv4 frame 'm' on underlay 'u' (IP header at 'ip'): if it is BFD (UDP
+ * to 3784, unfragmented) from the remote address of a tunnel that runs a
+ * session and is up, the session takes it and this returns true. */
+static bool
+tun_bfd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *ip,
+              uint64_t now)
+{
+    uint32_t ihl = (ip[0] & 0xf) * 4u;
+    uint32_t len = rte_pktmbuf_data_len(m);
+
+    if (len < ETH_HLEN_ + TUN_IP4_HLEN + TUN_UDP_HLEN || (ip[0] >> 4) != 4
+        || ihl < TUN_IP4_HLEN || len < ETH_HLEN_ + ihl + TUN_UDP_HLEN
+        || ip[9] != IPPROTO_UDP || (tun_be16(ip + 6) & 0x3fff)
+        || tun_be16(ip + ihl + 2) != BFD_UDP_PORT) {
+        return false;
+    }
+    struct dp_tunnel *t = tun_find(u->ul, ip + 12, false);
+    if (!t || !t->port->bfd || t->port->down) {
+        return false;
+    }
+    return dp_bfd_input(t->port, m, now);
+}
+
 /* The smallest IP packet a tunnel datagram can be after an 'l3'-byte
  * header: UDP, label, control word, inner Ethernet. */
 #define TUN_MIN_IP(L3) ((L3) + TUN_UDP_HLEN + 8 + ETH_HLEN_)
@@ -809,8 +910,10 @@ dp_tunnel_underlay_input(struct dp_port *u, struct rte_mbuf **pkts, uint16_t n)
                    && !(tun_be16(ip + 6) & 0x3fff)
                    && tun_be16(ip + 2) >= TUN_MIN_IP((ip[0] & 0xf) * 4u)
                    && tun_be16(ip + 2) <= len - ETH_HLEN_
-                   && tun_be16(ip + (ip[0] & 0xf) * 4u + 2) == DP_TUNNEL_UDP_PORT) {
+                   && tun_be16(ip + (ip[0] & 0xf) * 4u + 2) != BFD_UDP_PORT) {
             tun_decap(u, m, ip + 12, (ip[0] & 0xf) * 4u, tun_be16(ip + 2));
+        } else if (type == ETHTYPE_IPV4 && !ul->v6 && tun_bfd_input(u, m, ip, now)) {
+            /* taken by the tunnel's BFD session */
         } else if (type == ETHTYPE_IPV6 && ul->v6
                    && len >= ETH_HLEN_ + TUN_IP6_HLEN + 24 && (ip[0] >> 4) == 6
                    && TUN_IP6_HLEN + (uint32_t) tun_be16(ip + 4) <= len - ETH_HLEN_) {
@@ -819,7 +922,7 @@ dp_tunnel_underlay_input(struct dp_port *u, struct rte_mbuf **pkts, uint16_t n)
                 tun_nd_input(u, m, ip, plen, now);
             } else if (ip[6] == IPPROTO_UDP && tun_addr_is(&ul->local, ip + 24, true)
                        && TUN_IP6_HLEN + plen >= TUN_MIN_IP(TUN_IP6_HLEN)
-                       && tun_be16(ip + TUN_IP6_HLEN + 2) == DP_TUNNEL_UDP_PORT) {
+                       && tun_be16(ip + TUN_IP6_HLEN + 2) != BFD_UDP_PORT) {
                 tun_decap(u, m, ip + 8, TUN_IP6_HLEN, TUN_IP6_HLEN + plen);
             } else {
                 u->ctr.drops[DP_DROP_NOT_TUNNEL]++;
@@ -1025,7 +1128,7 @@ tun_encap(struct dp_tunnel *t, struct rte_mbuf *m)
     uint8_t *h = f + ETH_HLEN_;
     uint8_t *udp = h + l3;
     tun_put16(udp, 0xc000 | (hash & 0x3fff));   /* 49152..65535 */
-    tun_put16(udp + 2, DP_TUNNEL_UDP_PORT);
+    tun_put16(udp + 2, t->dport);
     tun_put16(udp + 4, TUN_UDP_HLEN + inner_len);
     udp[6] = udp[7] = 0;
     if (!ul->v6) {
@@ -1129,6 +1232,7 @@ dp_tunnel_to_json(const struct dp_port *p)
     json_object_set_new(j, "remote", tun_ip_json(&t->remote, ul->v6));
     json_object_set_new(j, "nexthop", tun_ip_json(&t->nexthop, ul->v6));
     json_object_set_new(j, "mtu", json_integer(t->mtu));
+    json_object_set_new(j, "port", json_integer(t->dport));
     json_object_set_new(j, "inner_mtu", json_integer(t->inner_mtu));
     json_object_set_new(j, "underlay_mac", tun_mac_json(ul->mac));
     json_object_set_new(j, "underlay_neighbour_answered", json_integer(ul->answered));

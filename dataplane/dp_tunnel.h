@@ -65,12 +65,23 @@ uint16_t dp_tunnel_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n);
 uint16_t dp_tunnel_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n);
 
 /* A burst received on underlay port 'p': ARP is answered and learned,
- * MPLS-in-UDP goes to its tunnel, the rest is dropped ("not-tunnel"). */
+ * MPLS-in-UDP goes to its tunnel, BFD (IPv4 UDP to 3784) from a tunnel's
+ * remote address to that tunnel's BFD session if it has one, the rest is dropped ("not-tunnel"). */
 void dp_tunnel_underlay_input(struct dp_port *p, struct rte_mbuf **pkts,
                               uint16_t n);
 
 /* True if 'p' is the underlay of a tunnel (it takes no vports then). */
 bool dp_tunnel_is_underlay(const struct dp_port *p);
+
+/* BFD over tunnel port 'p' (dp_bfd.c): its underlay addresses (IPv4,
+ * network order) and the underlay's MAC as the session's ends; EINVAL
+ * (in 'err') for an IPv6 underlay.  In the worker: the underlay port that
+ * carries the session's packets, and the next hop's MAC (false while it
+ * is unresolved). */
+int dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local,
+                        uint32_t *peer, uint8_t mac[6], struct dp_error *err);
+struct dp_port *dp_tunnel_underlay_port(const struct dp_port *p);
+bool dp_tunnel_bfd_nexthop(const struct dp_port *p, uint8_t mac[6]);
 
 /* The tunnel's settings, neighbour and counters, for stats and
  * tunnel.list ({"underlay","local","remote","nexthop","mtu","inner_mtu",

@@ -992,6 +992,26 @@ vlink_pieces(const struct topo *t, const int *part,
     }
 }
 
+/* The UDP destination port of the tunnel pair of cut link 'i': 6635 for
+ * the first link (in map order) cut between its two machines, then 6636
+ * and so on, the same on both machines (several tunnels between one pair
+ * of underlay addresses are told apart by port). */
+static unsigned
+cut_link_udp_port(const struct topo *t, const int *part, size_t i)
+{
+    const struct topo_link *l = &t->links[i];
+    unsigned k = 0;
+
+    for (size_t j = 0; j < i; j++) {
+        const struct topo_link *o = &t->links[j];
+        if ((part[o->a] == part[l->a] && part[o->b] == part[l->b])
+            || (part[o->a] == part[l->b] && part[o->b] == part[l->a])) {
+            k++;
+        }
+    }
+    return 6635 + k;
+}
+
 /* The calls that add machine 'm''s part of 't' to its daemon: switches,
  * the underlay port on its first switch 'ul_sw', links, tunnels, host
  * ports. */
@@ -1033,9 +1053,12 @@ machine_build_calls(const struct topo *t, const struct topo_machines *ms,
             char *port = link_port_at(t, i, sw);
             char *ul = sw == ul_sw ? xstrdup("ul")
                        : xasprintf("%s/ul", t->sw[ul_sw].name);
-            char *devargs = xasprintf(
-                "mplsudp:underlay=%s,local=%s,remote=%s",
-                ul, mc->ip, ms->m[part[peer]].ip);
+            unsigned udp_port = cut_link_udp_port(t, part, i);
+            char *devargs = udp_port == 6635
+                ? xasprintf("mplsudp:underlay=%s,local=%s,remote=%s",
+                            ul, mc->ip, ms->m[part[peer]].ip)
+                : xasprintf("mplsudp:underlay=%s,local=%s,remote=%s,port=%u",
+                            ul, mc->ip, ms->m[part[peer]].ip, udp_port);
             json_t *params = props_params(json_pack(
                 "{s:s, s:s, s:s}", "switch", t->sw[sw].name, "name", port,
                 "devargs", devargs), &l->props);
@@ -1113,26 +1136,6 @@ topo_up_machines(const struct topo *t, const struct topo_up_opts *opts,
     int error;
 
     if ((error = topo_partition(t, n, part, errp))) {
-        goto out_early;
-    }
-    for (size_t i = 0; i < t->n_links && !error; i++) {
-        const struct topo_link *l = &t->links[i];
-        for (size_t j = 0; j < i && part[l->a] != part[l->b]; j++) {
-            const struct topo_link *o = &t->links[j];
-            if ((part[o->a] == part[l->a] && part[o->b] == part[l->b])
-                || (part[o->a] == part[l->b] && part[o->b] == part[l->a])) {
-                *errp = xasprintf("links %s and %s are both cut between "
-                                  "machines %s and %s: one tunnel per pair "
-                                  "of machines for now (use more machines "
-                                  "or fewer)", o->name, l->name,
-                                  ms->m[part[l->a]].name,
-                                  ms->m[part[l->b]].name);
-                error = ENOTSUP;
-                break;
-            }
-        }
-    }
-    if (error) {
         goto out_early;
     }
     for (size_t m = 0; m < n; m++) {

@@ -434,7 +434,7 @@ RPC_HANDLER(port_add)
         || opt_u32(params, "delay_us", SWITCHD_MAX_DELAY_US, &p.delay_us, err)
         || opt_u32(params, "loss_ppm", SWITCHD_MAX_LOSS_PPM, &p.loss_ppm, err)
         || jsonrpc_param_bool(params, "up", false, &up, err)
-        || opt_bfd(params, "port.add", true, &bfd, &has_bfd, err)) {
+        || opt_bfd(params, "port.add", false, &bfd, &has_bfd, err)) {
         return EINVAL;
     }
     error = dp_port_add(&p, &dperr);
@@ -482,7 +482,7 @@ RPC_HANDLER(port_set)
                                            "bfd"), err)
         || jsonrpc_param_name(params, "switch", true, &p.sw, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
-        || opt_bfd(params, "port.set", true, &bfd, &has_bfd, err)) {
+        || opt_bfd(params, "port.set", false, &bfd, &has_bfd, err)) {
         return EINVAL;
     }
     bool has_props = json_object_get(params, "rate_bps")

@@ -13,7 +13,9 @@
 #   - only ARP and MPLS-in-UDP cross the underlay;
 #   - a cut link set to 5 ms delays both ways (RTT >= 10 ms), taken down
 #     cuts its two hosts apart, up joins them again; status follows;
-#   - `topo down` leaves the daemons running and empty, and no namespace.
+#   - `topo down` leaves the daemons running and empty, and no namespace;
+#   - ring6 over two machines (ma, mb) cuts two links between the same
+#     pair: two tunnel pairs, UDP 6635 and 6636; h1 reaches every host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init topo-machines 60
@@ -113,4 +115,20 @@ for m in ma mb mc; do
 done
 ip netns list | grep -q "^${NSP}h" && fail "host namespaces left"
 [ -e "/run/lamina/topo-$NAME" ] && fail "run directory left"
+
+# --- two machines sharing two cut links: tunnels told apart by UDP port
+head -2 "$LT_DIR/machines" >"$LT_DIR/machines2"
+topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" \
+    --netns-prefix "$NSP" --machines "$LT_DIR/machines2" || fail "topo up over 2 machines"
+ports=$(tunl ma --json port list | python3 -c '
+import json, sys
+print(" ".join(sorted(p["devargs"].rpartition("port=")[2] if "port=" in p["devargs"] else "6635"
+                      for p in json.load(sys.stdin) if p["devargs"].startswith("mplsudp:"))))')
+[ "$ports" = "6635 6636" ] || fail "ma's tunnels use UDP ports \"$ports\", not 6635 and 6636"
+for i in 2 3 4 5 6; do
+    wait_for "topo exec --name $NAME h1 ping -c 1 -W 1 10.0.0.$i >/dev/null" 10 ||
+        fail "h1 cannot reach h$i over two machines"
+done
+info "ring6 over 2 machines: tunnels on UDP $ports, h1 reaches every host"
+topo down --name "$NAME" || fail "topo down (2 machines)"
 pass
