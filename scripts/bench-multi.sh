@@ -15,10 +15,24 @@
 # throughput with 1500-byte frames (iperf3 -t SEC); then the ratios
 # tunnel / one process (goals: 0.85 for 64 B, 0.9 for TCP).  The load
 # average of the run is printed with them: on a shared machine the
-# figures are noisy, the ratios less so.  Also: the split of Kdl (754
-# switches) over 2 and 4 machines by `lamina topo partition` (METIS):
-# time, links cut, largest and smallest machine.  Not measured yet: Kdl
-# up over 2 and 4 switchds (needs `lamina topo up --machines`).
+# figures are noisy, the ratios less so.  Every daemon of this comparison
+# runs with EAL -l 0,BENCH_WORKER_CPU (default 1): one worker lcore each,
+# all on the same CPU, checked on the running threads.
+#
+# Before that, maps over namespaced switchds ("machines" ka..kd on one
+# bridge underlay, tests/integration/tunnel-lib.sh): the split of Kdl
+# (754 switches) by `lamina topo partition` (METIS): time, links cut,
+# smallest and largest machine; then `lamina topo up Kdl --machines` over
+# 2 and 4 switchds.  While two machines may share only one cut link,
+# `up` refuses Kdl (8 and 19 cut links): the refusal is recorded and the
+# bench falls back to a line of 754 switches (`topo gen line 754 --delay
+# 1ms`, one cut link between neighbouring pieces), the same map also in
+# one lamina-switchd as the reference.  For each: up and down time, the
+# farthest pair's RTT (median of 5 pings after one that resolves ARP) against `topo path`'s
+# emulated one (goal: within 10%), 41 pairs (the two ends and 40 seeded
+# at random) pinged in parallel, a failed pair once more alone, and
+# whether `down` left every daemon empty and no namespace.
+# BENCH_MULTI_MAPS_ONLY=1 stops after the maps.
 #
 # Root only; everything is removed at the end.  Results also in
 # BUILD/bench-multi.json.
@@ -29,7 +43,25 @@ SEC=${LAMINA_BENCH_SECONDS:-5}
 RATE=${LAMINA_BENCH_RATE:-1M}
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$(dirname "$0")/../tests/integration/tunnel-lib.sh"
-lt_init bench-multi 600
+lt_init bench-multi 1200
+# Every daemon of the rate comparison gets the same EAL -l: its control
+# thread on CPU 0 and ONE worker lcore on CPU $BENCH_WORKER_CPU (default
+# 1), so the one-process case and the two tunnel daemons forward on the
+# same single worker core (the two tunnel workers share it); checked on
+# the running threads below.
+BENCH_WORKER_CPU=${BENCH_WORKER_CPU:-1}
+export LT_EAL_LCORES=0,$BENCH_WORKER_CPU
+[ "$BENCH_WORKER_CPU" = 0 ] && LT_EAL_LCORES=0
+
+# worker_cpus PID...: the CPUs the daemons' rte-worker threads may run on.
+worker_cpus() {
+    local p t
+    for p in "$@"; do
+        for t in /proc/"$p"/task/*; do
+            grep -q '^rte-worker' "$t/comm" 2>/dev/null && taskset -pc "${t##*/}" | sed 's/.*: //'
+        done
+    done | sort -u | paste -sd' '
+}
 command -v iperf3 >/dev/null || skip "iperf3 is not installed"
 
 # frames_per_s SRC_NS DST_NS DST_MAC SRC_MAC: 64-byte frames/s received.
@@ -61,11 +93,11 @@ tcp_mbps() {
         "$LT_DIR/iperf.json"
 }
 
-# --- The split of Kdl over 2 and 4 machines.
+# --- Kdl (or the fallback map) up over 2 and 4 namespaced switchds.
 KDL=$(dirname "$0")/../data/topology-zoo/Kdl.gml
 for n in 2 4; do
     t0=$(date +%s.%N)
-    "$BUILD/cli/lamina" topo partition "$KDL" --machines $n --json >"$LT_DIR/kdl$n.json" ||
+    "$BUILD/cli/lamina" topo partition "$KDL" --machines $n --json >"$LT_DIR/kdl$n.json" 2>/dev/null ||
         fail "partitioning Kdl over $n"
     t1=$(date +%s.%N)
     python3 - "$LT_DIR/kdl$n.json" "$t0" "$t1" "$n" <<'PY'
@@ -77,6 +109,136 @@ print("bench-multi: Kdl over %s machines: %.2f s, %d links cut, switches per mac
          min(sizes), max(sizes)))
 PY
 done
+
+MACHINES=(ka kb kc kd)
+MAP_PIDS=()
+for m in "${MACHINES[@]}" net; do ns_add "$m"; done
+tun_bridge_underlay "${MACHINES[@]}"
+# shellcheck disable=SC2046
+for m in "${MACHINES[@]}"; do
+    lt_switchd_spawn "$m" "$LT_DIR/$m.sock" "$LT_DIR/$m.state" "$LT_DIR/$m.log" \
+        -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}sw$m" --no-huge -m 1024
+    MAP_PIDS+=("$LT_LAST_PID")
+done
+TOPO_UP=()
+trap 'rc=$?; for t in "${TOPO_UP[@]}"; do "$BUILD/cli/lamina" topo down --name "$t" >/dev/null 2>&1; done; (exit $rc); lt_cleanup' EXIT
+
+# map_run LABEL MAP N: MAP up over the first N machines (N = 0: in one
+# lamina-switchd of its own); appends one JSON line of figures to
+# $MAPRUNS.
+map_run() {
+    local label=$1 map=$2 n=$3 name=${LT_PREFIX}k$3 t0 up down i far want got ok=0 tried=0
+    local args=(--name "$name" --netns-prefix "${LT_PREFIX}k$3-" --quiet)
+    if [ "$n" -gt 0 ]; then
+        for ((i = 0; i < n; i++)); do
+            echo "${MACHINES[$i]} socket=$LT_DIR/${MACHINES[$i]}.sock underlay=ul ip=192.0.2.$((i + 1)) netns=$(ns "${MACHINES[$i]}")"
+        done >"$LT_DIR/machines$n"
+        args+=(--machines "$LT_DIR/machines$n")
+    else
+        args+=(--memory 1024)
+    fi
+    t0=$EPOCHREALTIME
+    "$BUILD/cli/lamina" topo up "$map" "${args[@]}" >"$LT_DIR/up-$label.log" 2>&1 || return 1
+    up=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}')
+    TOPO_UP+=("$name")
+    # Hosts in the map's order (name, address without the prefix); the
+    # farthest pair of a line is its two ends.
+    "$BUILD/cli/lamina" topo status --name "$name" --json | python3 -c '
+import json, sys
+h = [(x["name"], x["ip"].split("/")[0]) for x in json.load(sys.stdin)["hosts"]]
+h.sort(key=lambda x: int("".join(c for c in x[0] if c.isdigit()) or 0))
+for n, ip in h:
+    print(n, ip)' >"$LT_DIR/hosts-$label" || fail "$label: topo status"
+    local first last
+    first=$(head -1 "$LT_DIR/hosts-$label"); last=$(tail -1 "$LT_DIR/hosts-$label")
+    want=$("$BUILD/cli/lamina" topo path --name "$name" "${first% *}" "${last% *}" --json | json_get rtt_us) ||
+        fail "$label: topo path"
+    # One ping first, alone, to resolve ARP along the path (pings sent
+    # before that wait in the kernel and all come back at once); then
+    # the median of 5.
+    "$BUILD/cli/lamina" topo exec --name "$name" "${first% *}" ping -c 1 -W 30 "${last#* }" \
+        >"$LT_DIR/far-$label.txt" 2>&1
+    "$BUILD/cli/lamina" topo exec --name "$name" "${first% *}" ping -c 5 -i 0.5 -W 10 "${last#* }" \
+        >>"$LT_DIR/far-$label.txt" 2>&1
+    got=$(grep -o 'time=[0-9.]*' "$LT_DIR/far-$label.txt" | cut -d= -f2 | tail -n +2 | sort -n |
+          awk '{v[NR] = $1} END {if (NR) printf "%d", v[int((NR + 1) / 2)] * 1000; else print 0}')
+    # A sample of pairs: the two ends and 40 more (seeded), pinged in
+    # parallel (a round trip may cross the whole map).
+    python3 - "$LT_DIR/hosts-$label" >"$LT_DIR/pairs-$label" <<'PY'
+import random, sys
+h = [l.split() for l in open(sys.argv[1])]
+r = random.Random(13)
+pairs = {(0, len(h) - 1)} | {tuple(r.sample(range(len(h)), 2)) for _ in range(40)}
+for a, b in sorted(pairs):
+    print(h[a][0], h[b][1])
+PY
+    local pids=() a b
+    while read -r a b; do
+        "$BUILD/cli/lamina" topo exec --name "$name" "$a" ping -c 3 -i 0.5 -W 10 "$b" >/dev/null 2>&1 &
+        pids+=($!)
+    done <"$LT_DIR/pairs-$label"
+    local k=0 retry=0 failed=""
+    mapfile -t plist <"$LT_DIR/pairs-$label"
+    for i in "${pids[@]}"; do
+        tried=$((tried + 1))
+        if wait "$i"; then
+            ok=$((ok + 1))
+        else
+            # Once more alone (41 floods of ARP at once over a long map
+            # can outlast a ping's wait): counted as reached on retry.
+            set -- ${plist[$k]}
+            if "$BUILD/cli/lamina" topo exec --name "$name" "$1" ping -c 3 -i 0.5 -W 10 "$2" >/dev/null 2>&1; then
+                ok=$((ok + 1)); retry=$((retry + 1))
+            else
+                failed="$failed $1>$2"
+            fi
+        fi
+        k=$((k + 1))
+    done
+    t0=$EPOCHREALTIME
+    "$BUILD/cli/lamina" topo down --name "$name" >"$LT_DIR/down-$label.log" 2>&1 || fail "$label: topo down"
+    down=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}')
+    TOPO_UP=("${TOPO_UP[@]/$name}")
+    local clean=true m
+    for ((i = 0; i < n; i++)); do
+        m=${MACHINES[$i]}
+        [ "$(tunl "$m" --json switch list)" = "[]" ] || clean=false
+    done
+    ip netns list | grep -q "^${LT_PREFIX}k$n-" && clean=false
+    echo >>"$MAPRUNS" "{\"run\": \"$label\", \"machines\": $n, \"up_s\": $up, \"down_s\": $down, \"far_pair\": \"${first% *}-${last% *}\", \"rtt_us\": $got, \"emulated_rtt_us\": $want, \"pairs_ok\": $ok, \"pairs_tried\": $tried, \"pairs_ok_on_retry\": $retry, \"pairs_failed\": \"${failed# }\", \"down_clean\": $clean}"
+}
+
+# Kdl first: `up` refuses while two machines share more than one cut link
+# (one tunnel per pair of underlay addresses); then the fallback, a line
+# of as many switches (one cut link between neighbouring pieces).
+MAPRUNS=$LT_DIR/maps.jsonl
+: >"$MAPRUNS"
+LINE=$LT_DIR/line754.topo
+"$BUILD/cli/lamina" topo gen line 754 --delay 1ms -o "$LINE" || fail "topo gen line 754"
+for n in 2 4; do
+    if map_run "Kdl-$n" "$KDL" "$n"; then
+        continue
+    fi
+    why=$(grep -m1 -i 'cut\|error' "$LT_DIR/up-Kdl-$n.log" 2>/dev/null || tail -1 "$LT_DIR/up-Kdl-$n.log")
+    info "Kdl over $n switchds refused: $why"
+    echo "{\"run\": \"Kdl-$n\", \"machines\": $n, \"refused\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$why")}" >>"$MAPRUNS"
+    map_run "line754-$n" "$LINE" "$n" || fail "line754 over $n: $(tail -3 "$LT_DIR/up-line754-$n.log")"
+done
+map_run "line754-1" "$LINE" 0 || fail "line754 in one switchd: $(tail -3 "$LT_DIR/up-line754-1.log")"
+python3 - "$MAPRUNS" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if "refused" in r:
+        print("bench-multi: %s: refused: %s" % (r["run"], r["refused"]))
+        continue
+    print("bench-multi: %-11s up %6.2f s  down %6.2f s  %s RTT %.1f / emulated %.1f ms (%+.1f%%)  pairs %d/%d (%d on retry) %s clean %s"
+          % (r["run"], r["up_s"], r["down_s"], r["far_pair"], r["rtt_us"] / 1e3,
+             r["emulated_rtt_us"] / 1e3, 100.0 * (r["rtt_us"] / r["emulated_rtt_us"] - 1) if r["emulated_rtt_us"] else 0,
+             r["pairs_ok"], r["pairs_tried"], r["pairs_ok_on_retry"], r["pairs_failed"], r["down_clean"]))
+PY
+[ "${BENCH_MULTI_MAPS_ONLY:-0}" = 1 ] && pass
+for p in "${MAP_PIDS[@]}"; do kill "$p"; wait "$p"; done
 
 # --- One process: sa and sb joined by a substrate link on a veth pair.
 ns_add pa
@@ -94,6 +256,8 @@ lamina slice add green && lamina vnode add green sa && lamina vnode add green sb
 lamina vport add green sa h host && lamina vport add green sb h host || fail "vports"
 lamina vlink add green wan --path sa,sb >/dev/null || fail "vlink"
 wait_for "nsx pa ping -c 1 -W 1 10.2.0.2" 20 || fail "one process: no path"
+ref_cpus=$(worker_cpus "$LT_SWITCHD_PID")
+[ "$ref_cpus" = "$BENCH_WORKER_CPU" ] || fail "one process: worker lcores on CPUs '$ref_cpus', not $BENCH_WORKER_CPU"
 ref_fps=$(frames_per_s pa pb 02:00:00:00:03:02 02:00:00:00:03:01)
 ref_tcp=$(tcp_mbps pa pb 10.2.0.2)
 info "one process: $ref_fps frames/s of 64 B, TCP $ref_tcp Mbit/s"
@@ -103,12 +267,15 @@ stop_switchd
 tun_two_machines_up
 tun_two_machines_config
 wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "tunnel: no path"
+tun_cpus=$(worker_cpus "$TUN_PID_ma" "$TUN_PID_mb")
+[ "$tun_cpus" = "$ref_cpus" ] || fail "tunnel: worker lcores on CPUs '$tun_cpus', one process on '$ref_cpus'"
+info "worker lcores: one per daemon, all on CPU $tun_cpus (one process and tunnel)"
 tun_fps=$(frames_per_s ha hb 02:00:00:00:02:01 02:00:00:00:01:01)
 tun_tcp=$(tcp_mbps ha hb 10.1.0.2)
 info "tunnel: $tun_fps frames/s of 64 B, TCP $tun_tcp Mbit/s"
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$ref_fps" "$tun_fps" "$ref_tcp" "$tun_tcp" "$load" "$BUILD/bench-multi.json" <<'PY'
+python3 - "$ref_fps" "$tun_fps" "$ref_tcp" "$tun_tcp" "$load" "$BUILD/bench-multi.json" "$tun_cpus" <<'PY'
 import json, sys
 rf, tf, rt, tt = (float(x) for x in sys.argv[1:5])
 r = {"one_process": {"fps_64": rf, "tcp_mbps": rt},
@@ -116,12 +283,13 @@ r = {"one_process": {"fps_64": rf, "tcp_mbps": rt},
      "ratio_fps_64": round(tf / rf, 3) if rf else None,
      "ratio_tcp": round(tt / rt, 3) if rt else None,
      "goals": {"ratio_fps_64": 0.85, "ratio_tcp": 0.9},
+     "worker_cpu": sys.argv[7],
      "loadavg": sys.argv[5]}
 json.dump(r, open(sys.argv[6], "w"), indent=2)
 print("bench-multi: 64 B frames/s  one process %.0f  tunnel %.0f  ratio %s (goal 0.85)"
       % (rf, tf, r["ratio_fps_64"]))
 print("bench-multi: TCP Mbit/s     one process %.0f  tunnel %.0f  ratio %s (goal 0.9)"
       % (rt, tt, r["ratio_tcp"]))
-print("bench-multi: load average %s" % sys.argv[5])
+print("bench-multi: worker core: CPU %s in both cases; load average %s" % (sys.argv[7], sys.argv[5]))
 PY
 pass

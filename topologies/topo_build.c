@@ -1319,27 +1319,42 @@ down_machines(const json_t *record, const struct topo *t, FILE *log)
             json_array_append_new(calls, call_new("switch.del", json_pack(
                 "{s:O}", "name", json_array_get(sws, i))));
         }
-        if (jsonrpc_client_open(sock, &client)
-            || jsonrpc_client_batch(client, calls, RPC_TIMEOUT_MS, &answers,
-                                    &err)) {
-            say(log, "machine %s: lamina-switchd on %s does not answer: "
-                "nothing removed there\n", mname, sock);
-            n_bad++;
-        }
-        json_array_foreach(answers, i, a) {
-            const json_t *e = json_object_get(a, "error");
-            if (e) {
-                char *d = call_desc(json_array_get(calls, i));
-                say(log, "machine %s: %s: %s\n", mname, d,
-                    json_string_value(json_object_get(e, "message")));
-                free(d);
+        /* In batches of RPC_CHUNK (a daemon takes at most
+         * JSONRPC_MAX_BATCH calls at once: a machine with a few hundred
+         * switches needs more); a refused call does not stop the rest. */
+        int error = jsonrpc_client_open(sock, &client);
+        size_t n = json_array_size(calls);
+        for (size_t ofs = 0; ofs < n && !error; ofs += RPC_CHUNK) {
+            json_t *chunk = json_array();
+            for (i = ofs; i < n && i < ofs + RPC_CHUNK; i++) {
+                json_array_append(chunk, json_array_get(calls, i));
             }
+            error = jsonrpc_client_batch(client, chunk, RPC_TIMEOUT_MS,
+                                         &answers, &err);
+            json_array_foreach(answers, i, a) {
+                const json_t *e = json_object_get(a, "error");
+                if (e) {
+                    char *d = call_desc(json_array_get(chunk, i));
+                    say(log, "machine %s: %s: %s\n", mname, d,
+                        json_string_value(json_object_get(e, "message")));
+                    free(d);
+                }
+            }
+            json_decref(answers);
+            answers = NULL;
+            json_decref(chunk);
         }
-        say(log, "machine %s: removed what topology %s had there\n", mname,
-            json_string_value(json_object_get(record, "name")));
+        if (error) {
+            say(log, "machine %s: lamina-switchd on %s does not answer "
+                "(%s): not everything removed there\n", mname, sock,
+                err.code ? err.message : strerror(error));
+            n_bad++;
+        } else {
+            say(log, "machine %s: removed what topology %s had there\n",
+                mname, json_string_value(json_object_get(record, "name")));
+        }
         jsonrpc_error_clear(&err);
         jsonrpc_client_close(client);
-        json_decref(answers);
         json_decref(calls);
         free(mine);
     }

@@ -50,7 +50,7 @@
 #   start_switchd [DAEMON-ARGS] [-- EAL-ARGS]
 #                     starts build/vswitch/lamina-switchd with the run's
 #                     --socket ($LT_SOCK), --state ($LT_STATE) and EAL
-#                     defaults (-l 0-1 --no-pci --file-prefix, hugepages
+#                     defaults (-l ${LT_EAL_LCORES:-0-1} --no-pci --file-prefix, hugepages
 #                     if free, else --no-huge -m 512), waits for the socket;
 #                     $LT_SWITCHD_PID, log in $LT_DIR/switchd.log
 #   stop_switchd [SIGNAL]   TERM (default) or KILL the daemon, wait for it
@@ -368,7 +368,7 @@ lt_switchd_spawn() {
         eal=("$@")
     else
         # shellcheck disable=SC2207
-        eal=(-l 0-1 --no-pci --file-prefix "$prefix" $(lt_eal_memory))
+        eal=(-l "${LT_EAL_LCORES:-0-1}" --no-pci --file-prefix "$prefix" $(lt_eal_memory))
     fi
     [ "$netns" = - ] || run=(ip netns exec "$(ns "$netns")")
     rm -f "$sock"
