@@ -23,11 +23,12 @@
 # bridge underlay, tests/integration/tunnel-lib.sh): the split of Kdl
 # (754 switches) by `lamina topo partition` (METIS): time, links cut,
 # smallest and largest machine; then `lamina topo up Kdl --machines` over
-# 2 and 4 switchds.  While two machines may share only one cut link,
-# `up` refuses Kdl (8 and 19 cut links): the refusal is recorded and the
-# bench falls back to a line of 754 switches (`topo gen line 754 --delay
-# 1ms`, one cut link between neighbouring pieces), the same map also in
-# one lamina-switchd as the reference.  For each: up and down time, the
+# 2 and 4 switchds (8 and 19 cut links; several between one pair of
+# machines, each its own tunnel on UDP 6635, 6636...).  If `up` refuses
+# Kdl, the refusal is recorded and the bench falls back to a line of 754
+# switches (`topo gen line 754 --delay 1ms`, one cut link between
+# neighbouring pieces); the line also runs in one lamina-switchd as the
+# reference.  For each: up and down time, the
 # farthest pair's RTT (median of 5 pings after one that resolves ARP) against `topo path`'s
 # emulated one (goal: within 10%), 41 pairs (the two ends and 40 seeded
 # at random) pinged in parallel, a failed pair once more alone, and
@@ -208,9 +209,8 @@ PY
     echo >>"$MAPRUNS" "{\"run\": \"$label\", \"machines\": $n, \"up_s\": $up, \"down_s\": $down, \"far_pair\": \"${first% *}-${last% *}\", \"rtt_us\": $got, \"emulated_rtt_us\": $want, \"pairs_ok\": $ok, \"pairs_tried\": $tried, \"pairs_ok_on_retry\": $retry, \"pairs_failed\": \"${failed# }\", \"down_clean\": $clean}"
 }
 
-# Kdl first: `up` refuses while two machines share more than one cut link
-# (one tunnel per pair of underlay addresses); then the fallback, a line
-# of as many switches (one cut link between neighbouring pieces).
+# Kdl first; if `up` refuses it, the fallback: a line of as many switches
+# (one cut link between neighbouring pieces).
 MAPRUNS=$LT_DIR/maps.jsonl
 : >"$MAPRUNS"
 LINE=$LT_DIR/line754.topo
