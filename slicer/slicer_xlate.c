@@ -240,6 +240,13 @@ xlate_actions(const struct xlate_ctx *x, const struct ofp_match *fs,
                 && field_defines_other(x, f)) {
                 return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
             }
+            /* A tunnel id picks the overlay (VXLAN, GRE key) a packet
+             * joins past this switch, where no flowspace the slicer sees
+             * applies: only a slice defined by tunnel ids sets one, within
+             * its own (checked above). */
+            if (f == OFP_F_TUNNEL_ID && !field_defines(x, fs, f)) {
+                return refuse(err, OFPET_BAD_ACTION, OFPBAC_EPERM);
+            }
             break;
         }
         case OFPAT_PUSH_VLAN:

@@ -537,6 +537,11 @@ test_actions(void **state)
     assert_int_equal(out.actions[0].queue_id, 7);
     assert_int_equal(out.actions[1].output.port, 4);
 
+    /* A tunnel id picks an overlay past the switch: a slice not defined
+     * by tunnel ids may not set one, even while no slice claims any. */
+    a[0] = ofp_action_set_field_u(OFP_F_TUNNEL_ID, 9);
+    REFUSED(w->red, &red_fs, OFPET_BAD_ACTION, OFPBAC_EPERM);
+
     /* Tags that define other slices never leave: green is IP-defined on
      * its own port 6, red and blue are VLAN-defined, tan owns tunnel id 5.
      * Green may not set a VLAN id, push or pop a tag, or set a tunnel id;
