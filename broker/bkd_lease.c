@@ -661,6 +661,12 @@ lease_drive(struct bkd *b, struct store_lease *l, int64_t now)
                         "before its deadline: %s", l->id, why);
             }
             if (!lease_save(b, l, LEASE_ENDED, now, &err)) {
+                /* Released early: what it booked past now is free only
+                 * now that the InPs let it go (a rebuilt model books a
+                 * releasing lease whole, and so must this one). */
+                if (now < l->end) {
+                    unbook_from(b, l, now);
+                }
                 intents_done(b, l->id, STORE_N_PHASES);
                 bkd_event(b, l, "ended", "lease %s ended", l->id);
                 return true;
@@ -1254,7 +1260,6 @@ release(struct bkd *b, struct store_lease *l, int64_t now, bool early)
         return;
     }
     if (early) {
-        unbook_from(b, l, now);
         store_charge_release(b->store, l->id, MAX(now, l->start), &err);
     }
     bkd_fault(b, "after-release-intent");
