@@ -40,8 +40,9 @@
 #define INPD_SWITCHD_TIMEOUT_MS 10000
 /* Reconcile at least this often (ms), even when nothing changed. */
 #define INPD_RECONCILE_PERIOD_MS 3000
-/* The main loop's tick (ms): lapses and ends are seen within it. */
-#define INPD_TICK_MS 200
+/* The main loop's tick (ms): lapses and ends are seen within it, and the
+ * substrate links' state (link.list, bfd.list) is read at each tick. */
+#define INPD_TICK_MS 100
 
 struct inpd_config {
     char *name;
@@ -70,7 +71,11 @@ struct inpd {
     json_t *links;              /* switchd's links (link.list, then
                                  * config.get's at each reconcile) */
     json_t *health;             /* lease id -> inpd_plan_reroute()'s
-                                 * report, for leases a failure touches */
+                                 * report, for leases a failure touches
+                                 * (only without a broker) */
+    json_t *down;               /* the substrate links down now:
+                                 * [{"name", "a", "b", "why"}] */
+    char down_key[1024];        /* their names, to see a change */
     bool reconcile_due;
     char applied[4096];         /* slices wanted at the last reconcile */
     uint64_t last_reconcile_ms;
@@ -333,6 +338,15 @@ inpd_bookings(const struct inpd *d, const char *except)
         if ((!except || strcmp(id, except))
             && !json_object_get(json_object_get(rec, "part"), "parent")) {
             json_array_append(out, rec);
+            /* A re-embedding held for the broker counts too, until it
+             * replaces the part or is dropped. */
+            const json_t *re = json_object_get(rec, "reembed");
+            if (re) {
+                json_array_append_new(out, json_pack(
+                    "{s:O, s:O, s:O}", "part", json_object_get(re, "part"),
+                    "start", json_object_get(rec, "start"),
+                    "end", json_object_get(rec, "end")));
+            }
         }
     }
     return out;
@@ -539,11 +553,13 @@ inpd_wanted(struct inpd *d, int64_t now)
             || rec_int(rec, "start") > now || rec_int(rec, "end") <= now) {
             continue;
         }
-        /* A vlink over a substrate link that is down is re-embedded on
-         * the links that are up (or the lease is degraded); the broker
-         * hears of it with the next heartbeat. */
+        /* Without a broker, a vlink over a substrate link that is down
+         * is re-embedded here on the links that are up (or the lease is
+         * degraded).  With one, the broker decides and books the detour
+         * (POST /v1/reembed): the agent only reports the links down. */
         json_t *moved = NULL;
-        json_t *h = inpd_plan_reroute(part, d->links, &moved);
+        json_t *h = d->cfg.broker ? NULL
+                    : inpd_plan_reroute(part, d->links, &moved);
         const json_t *old = json_object_get(d->health, id);
         if (h && (!old || !json_equal(old, h))) {
             LOG_WARN(MOD, "lease %s: %s after links down: %s", id,
@@ -1111,6 +1127,181 @@ out:
     json_decref(body);
 }
 
+/* ---- Re-embedding after a substrate failure ---- */
+
+/* POST /v1/reembed {"lease", "txn", "part"}: the broker's new PART for a
+ * committed lease (its vlinks on other paths of this InP, after links
+ * went down or came back).  The agent checks it as a prepare would (it
+ * can be built; it fits over [now, end) next to every other lease and
+ * hold, the lease's own part left out) and holds it beside the part in
+ * force until /v1/reembed/commit puts it in its place or
+ * /v1/reembed/abort (or the hold's lapse) drops it.  The same (lease,
+ * txn) again: the first answer. */
+static void
+h_reembed(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease txn", "part hold_s", resp);
+    json_t *rec, *calls = NULL, *why = NULL, *bookings;
+    const json_t *part, *re;
+    const char *lease, *txn;
+    int64_t now = now_s(), hold_s = d->cfg.hold_s;
+    char msg[512], slice[160];
+    int error;
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    txn = json_string_value(json_object_get(body, "txn"));
+    part = json_object_get(body, "part");
+    if (json_is_integer(json_object_get(body, "hold_s"))) {
+        hold_s = MAX(1, MIN(86400, json_integer_value(json_object_get(body,
+                                                                      "hold_s"))));
+    }
+    pthread_mutex_lock(&d->mutex);
+    if (!inpd_ready(d, resp)) {
+        goto out;
+    }
+    rec = json_object_get(d->leases, lease);
+    if (!rec || strcmp(rec_str(rec, "state"), "committed")) {
+        http_error(resp, 409, "not_committed", "lease", "InP %s has no committed "
+                   "lease %s to re-embed", d->cfg.name, lease);
+        goto out;
+    }
+    re = json_object_get(rec, "reembed");
+    if ((re && !strcmp(rec_str(re, "txn"), txn))
+        || (rec_str(rec, "reembed_done") && !strcmp(rec_str(rec, "reembed_done"),
+                                                    txn))) {
+        http_reply(resp, 200, json_pack("{s:b, s:s}", "held", 1, "state",
+                                        re ? "held" : "committed"));
+        goto out;
+    }
+    snprintf(slice, sizeof slice, "L%s", lease);
+    if (!json_is_object(part) || !rec_str(part, "slice")
+        || strcmp(rec_str(part, "slice"), slice)
+        || json_object_get(part, "parent")) {
+        http_error(resp, 422, "invalid", "part.slice", "part.slice must be %s "
+                   "(a lease of its own, not a child lease)", slice);
+        goto out;
+    }
+    if (inpd_plan_commit(part, d->offer, NULL, &calls, msg, sizeof msg)) {
+        http_error(resp, 422, "invalid", "part", "InP %s cannot build this part: "
+                   "%s", d->cfg.name, msg);
+        goto out;
+    }
+    bookings = inpd_bookings(d, lease);
+    error = inpd_cap_check(d->offer, bookings, part, MAX(now, rec_int(rec, "start")),
+                           rec_int(rec, "end"), &why);
+    json_decref(bookings);
+    if (error == ENOSPC) {
+        inpd_reply_short(resp, why, "InP %s: the re-embedding of lease %s",
+                         d->cfg.name, lease);
+        goto out;
+    } else if (error) {
+        http_error(resp, 422, "invalid", "part", "InP %s: %s", d->cfg.name,
+                   rec_str(why, "message") ? rec_str(why, "message") : "bad part");
+        goto out;
+    }
+    json_t *before = json_deep_copy(d->leases);
+    json_object_set_new(rec, "reembed", json_pack(
+        "{s:s, s:O, s:I}", "txn", txn, "part", part, "hold_until",
+        (json_int_t) (now + hold_s)));
+    if (inpd_commit_state(d, before, resp)) {
+        inpd_fault("reembed:after-hold");
+        LOG_INFO(MOD, "lease %s: re-embedding held (txn %s)", lease, txn);
+        http_reply(resp, 200, json_pack("{s:b, s:s, s:I}", "held", 1, "state",
+                                        "held", "hold_until",
+                                        (json_int_t) (now + hold_s)));
+    }
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(why);
+    json_decref(calls);
+    json_decref(body);
+}
+
+/* POST /v1/reembed/commit {"lease", "txn"}: the held re-embedding becomes
+ * the lease's part (saved, then the slice rebuilt by reconcile). */
+static void
+h_reembed_commit(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease txn", "", resp);
+    const char *lease, *txn;
+    const json_t *re;
+    json_t *rec;
+    char msg[512];
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    txn = json_string_value(json_object_get(body, "txn"));
+    pthread_mutex_lock(&d->mutex);
+    rec = json_object_get(d->leases, lease);
+    re = rec ? json_object_get(rec, "reembed") : NULL;
+    if (re && !strcmp(rec_str(re, "txn"), txn)) {
+        json_t *before = json_deep_copy(d->leases);
+        json_object_set(rec, "part", json_object_get(re, "part"));
+        json_object_set_new(rec, "reembed_done", json_string(txn));
+        json_object_del(rec, "reembed");
+        if (!inpd_commit_state(d, before, resp)) {
+            goto out;
+        }
+        LOG_INFO(MOD, "lease %s: re-embedded (txn %s)", lease, txn);
+        inpd_fault("reembed:after-record");
+    } else if (!rec || !rec_str(rec, "reembed_done")
+               || strcmp(rec_str(rec, "reembed_done"), txn)) {
+        http_error(resp, 409, "no_hold", "lease", "InP %s holds no re-embedding "
+                   "of lease %s transaction %s (never asked, aborted or lapsed)",
+                   d->cfg.name, lease, txn);
+        goto out;
+    }
+    if (inpd_reconcile(d, msg, sizeof msg)) {
+        http_error(resp, 503, "switchd", NULL, "InP %s: lease %s is re-embedded "
+                   "but its slice is not rebuilt yet: %s", d->cfg.name, lease, msg);
+        goto out;
+    }
+    http_reply(resp, 200, json_pack("{s:s}", "state", "committed"));
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(body);
+}
+
+/* POST /v1/reembed/abort {"lease", "txn"}: drops the held re-embedding
+ * (200 also when there is none). */
+static void
+h_reembed_abort(struct http_request *req, void *aux, struct http_response *resp)
+{
+    struct inpd *d = aux;
+    json_t *body = inpd_body(req, "lease txn", "", resp);
+    const char *lease, *txn;
+    const json_t *re;
+    json_t *rec;
+
+    if (!body) {
+        return;
+    }
+    lease = json_string_value(json_object_get(body, "lease"));
+    txn = json_string_value(json_object_get(body, "txn"));
+    pthread_mutex_lock(&d->mutex);
+    rec = json_object_get(d->leases, lease);
+    re = rec ? json_object_get(rec, "reembed") : NULL;
+    if (re && !strcmp(rec_str(re, "txn"), txn)) {
+        json_t *before = json_deep_copy(d->leases);
+        json_object_del(rec, "reembed");
+        if (!inpd_commit_state(d, before, resp)) {
+            goto out;
+        }
+        LOG_INFO(MOD, "lease %s: re-embedding dropped (txn %s)", lease, txn);
+    }
+    http_reply(resp, 200, json_pack("{s:s}", "state", "aborted"));
+out:
+    pthread_mutex_unlock(&d->mutex);
+    json_decref(body);
+}
+
 static void
 h_renew(struct http_request *req, void *aux, struct http_response *resp)
 {
@@ -1479,9 +1670,68 @@ static const struct http_route inpd_routes[] = {
     { "GET", "/v1/leases", h_leases, true },
     { "GET", "/v1/capacity", h_capacity, true },
     { "POST", "/v1/program", h_program, true },
+    { "POST", "/v1/reembed", h_reembed, true },
+    { "POST", "/v1/reembed/commit", h_reembed_commit, true },
+    { "POST", "/v1/reembed/abort", h_reembed_abort, true },
 };
 
 /* ---- Timers ------------------------------------------------------------- */
+
+/* Reads the substrate links' state from switchd (link.list, bfd.list): a
+ * link is down when switchd shows it "up": false, or when a BFD session
+ * on it that has been Up is Down or Init again (a session that never came
+ * Up says nothing).  When the set of links down changes, the links are
+ * kept for the reroutes and the broker is told at once (the heartbeat is
+ * sent at this tick).  The caller holds the mutex. */
+static void
+inpd_poll_links(struct inpd *d)
+{
+    json_t *links = NULL, *bfd = NULL, *down, *l, *s;
+    char msg[256], key[sizeof d->down_key] = "";
+    size_t i, k;
+
+    if (!d->sw || inpd_switchd_call(d, "link.list", NULL, &links, msg, sizeof msg)
+        || !json_is_array(links)) {
+        json_decref(links);
+        return;
+    }
+    if (inpd_switchd_call(d, "bfd.list", NULL, &bfd, msg, sizeof msg)) {
+        bfd = NULL;             /* an older switchd: link state only */
+    }
+    down = json_array();
+    json_array_foreach(links, i, l) {
+        const char *why = json_is_false(json_object_get(l, "up"))
+                          ? "down on switchd" : NULL;
+        json_array_foreach(json_is_array(bfd) ? bfd : NULL, k, s) {
+            const char *st = rec_str(s, "state");
+            if (!why && rec_str(s, "link") && rec_str(l, "name")
+                && !strcmp(rec_str(s, "link"), rec_str(l, "name"))
+                && rec_int(s, "ups") > 0 && st
+                && (!strcmp(st, "Down") || !strcmp(st, "Init"))) {
+                why = "its BFD session is down";
+                json_object_set_new(l, "up", json_false());
+            }
+        }
+        if (why) {
+            size_t len = strlen(key);
+            snprintf(key + len, sizeof key - len, "%s,", rec_str(l, "name"));
+            json_array_append_new(down, json_pack(
+                "{s:s, s:s, s:s, s:s}", "name", rec_str(l, "name"),
+                "a", rec_str(l, "sw_a"), "b", rec_str(l, "sw_b"), "why", why));
+        }
+    }
+    if (strcmp(key, d->down_key)) {
+        LOG_WARN(MOD, "substrate links down: %s", key[0] ? key : "none");
+        str_copy(d->down_key, key, sizeof d->down_key);
+        d->last_heartbeat_ms = 0;       /* tell the broker now */
+        d->reconcile_due = true;
+    }
+    json_decref(d->down);
+    d->down = down;
+    json_decref(d->links);
+    d->links = links;
+    json_decref(bfd);
+}
 
 /* Lapses holds and ends leases whose time has come; reconciles when the
  * wanted slices changed, when asked, or periodically. */
@@ -1500,6 +1750,16 @@ inpd_tick(struct inpd *d)
         const char *state = rec_str(rec, "state");
         bool lapsed = !strcmp(state, "held") && rec_int(rec, "hold_until") <= now;
         bool ended = !strcmp(state, "committed") && rec_int(rec, "end") <= now;
+        const json_t *re = json_object_get(rec, "reembed");
+
+        if (re && !ended && rec_int(re, "hold_until") <= now) {
+            if (!before) {
+                before = json_deep_copy(d->leases);
+            }
+            LOG_INFO(MOD, "lease %s: the re-embedding hold lapsed", id);
+            json_object_del(rec, "reembed");
+            changed = true;
+        }
 
         if (lapsed || ended) {
             if (!before) {
@@ -1531,6 +1791,7 @@ inpd_tick(struct inpd *d)
     if (!d->sw && !inpd_switchd_connect(d)) {
         d->reconcile_due = true;
     }
+    inpd_poll_links(d);
     if (changed || d->reconcile_due || strcmp(keys, d->applied)
         || time_ms() - d->last_reconcile_ms >= INPD_RECONCILE_PERIOD_MS) {
         if (inpd_reconcile(d, msg, sizeof msg)) {
@@ -1571,8 +1832,8 @@ inpd_broker_tick(struct inpd *d)
         url = xasprintf("%s/v1/inps/%s/heartbeat", d->cfg.broker, d->cfg.name);
         json_t *cap = inpd_capacity(d);
         body = json_pack("{s:O, s:o}", "free", json_object_get(cap, "free_now"),
-                         "health", d->health ? json_deep_copy(d->health)
-                                             : json_object());
+                         "links_down", d->down ? json_deep_copy(d->down)
+                                               : json_array());
         json_decref(cap);
     }
     pthread_mutex_unlock(&d->mutex);
@@ -1777,6 +2038,7 @@ out:
     jsonrpc_client_close(d.sw);
     json_decref(d.links);
     json_decref(d.health);
+    json_decref(d.down);
     json_decref(d.offer);
     json_decref(d.leases);
     inpd_config_destroy(&d.cfg);

@@ -56,6 +56,10 @@
     X("renew:after-record", "the new end is saved; no answer sent")      \
     X("release:after-record", "the lease is gone from the state file; "  \
       "its slice not yet removed")                                       \
-    X("reconcile:before-apply", "the repair is computed; not applied")
+    X("reconcile:before-apply", "the repair is computed; not applied")  \
+    X("reembed:after-hold", "the new part is held beside the old; "     \
+      "no answer sent")                                                  \
+    X("reembed:after-record", "the new part replaced the old in the "    \
+      "state file; the slice not yet rebuilt")
 
 #endif /* LAMINA_INPD_H */
