@@ -294,8 +294,7 @@ h_inp_heartbeat(struct http_request *req, void *aux, struct http_response *resp)
         /* Substrate failures under its leases (docs/broker.md). */
         json_t *body = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL)
                                      : NULL;
-        const json_t *health = json_object_get(body, "health");
-        bkd_lease_health(b, who->id, json_is_object(health) ? health : NULL);
+        bkd_lease_links_down(b, who->id, json_object_get(body, "links_down"));
         json_decref(body);
         http_reply(resp, 200, json_pack("{s:b, s:I}", "up", true,
                                         "heartbeat_s",

@@ -79,6 +79,11 @@ struct bkd {
     json_t *busy;               /* lease id -> true while a handler calls
                                  * its InPs without the mutex (the tick
                                  * leaves it alone) */
+    json_t *substrate;          /* InP -> {"down": [{"name", "a", "b"}]
+                                 * its links down as it last reported them,
+                                 * "changed": a report changed them, "t":
+                                 * when its leases were last looked at};
+                                 * in memory, the InPs report again */
     json_t *health;             /* lease id -> {inp: its last report} for
                                  * leases a substrate failure touches
                                  * (bkd_lease_health()); in memory, the
@@ -149,6 +154,31 @@ int bkd_check_extend(struct bkd *, const char *lease, const json_t *demands,
                      const json_t *labels, int64_t from, int64_t to,
                      struct brk_error *err);
 
+/* Is the link between switches 'x' and 'y' of InP 'inp' down, as the InP
+ * last reported?  (Placement gives such a link no bandwidth.) */
+bool bkd_link_down(const struct bkd *, const char *inp, const char *x,
+                   const char *y);
+/* The bandwidth demands ([{"r", "n"}]) of the paths of 'part' on InP
+ * 'inp': each vlink's bits/s on every link of its path. */
+json_t *bkd_part_link_demands(const struct bkd *, const char *inp,
+                              const json_t *part);
+/* Re-embedding after a substrate failure: the part lease should have on
+ * InP 'inp' over [from, to) given 'down' (the InP's links down,
+ * [{"name", "a", "b"}]), 'part' (the part in force) and 'own' (the part
+ * it was placed with).  Each vlink of 'own' takes its own path when that
+ * is up and has room, else stays on the path in force when that is up,
+ * else the shortest path (hops) over links that are up and have its
+ * bandwidth free next to every other lease's booking (this lease's paths
+ * in force count as free).  Returns the report, NULL when the lease is
+ * healthy on its own paths: {"state": "rerouted" | "degraded", "down":
+ * [links under its own paths], "rerouted": [{"vlink", "path"}],
+ * "reason"?: each vlink without a path and the links that refuse it}.
+ * '*target' (a new reference) is the part to put in force.  Books
+ * nothing. */
+json_t *bkd_reembed_plan(struct bkd *, const char *inp, const json_t *part,
+                         const json_t *own, const json_t *down, int64_t from,
+                         int64_t to, json_t **target);
+
 /* ---- bkd_lease.c ---- */
 
 /* Creates the lease for 'req' of 'sp' (request id 'rid') and runs the
@@ -181,6 +211,11 @@ void bkd_event(struct bkd *, const struct store_lease *l, const char *kind,
  * "lease.healthy" as their health changes.  A lease not in the report is
  * healthy on that InP.  Call with the mutex held. */
 void bkd_lease_health(struct bkd *, const char *inp, const json_t *health);
+/* Takes InP 'inp''s report of its substrate links down ([{"name", "a",
+ * "b"}]): when they changed, its leases are looked at, at the next tick,
+ * for a re-embedding (docs/broker.md "Substrate failures").  Call with
+ * the mutex held. */
+void bkd_lease_links_down(struct bkd *, const char *inp, const json_t *down);
 /* Adds "health" ("healthy" or "degraded") and, when a failure touches
  * lease 'id', "health_detail" {inp: report} to 'j'. */
 void bkd_lease_health_json(const struct bkd *, const char *id, json_t *j);

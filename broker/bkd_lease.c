@@ -144,15 +144,17 @@ health_events(struct bkd *b, const struct store_lease *l, const char *inp,
     }
     if (ns && !strcmp(ns, "degraded") && (!os || strcmp(os, "degraded"))) {
         const char *why = json_string_value(json_object_get(new, "reason"));
-        bkd_event(b, l, "lease.degraded", "InP %s cannot re-embed the lease: %s",
-                  inp, why ? why : "no reason given");
+        bkd_event(b, l, "lease.degraded", "the broker cannot re-embed the lease "
+                  "on InP %s: %s", inp, why ? why : "no reason given");
     } else if (ns && !strcmp(ns, "rerouted") && (!os || strcmp(os, "rerouted")
                                                  || !json_equal(old, new))) {
-        bkd_event(b, l, "lease.healthy", "InP %s re-embedded the lease avoiding "
-                  "%s: %s", inp, down, moved);
+        bkd_event(b, l, "lease.healthy", "the broker re-embedded the lease on "
+                  "InP %s%s%s, its bandwidth booked there: %s", inp,
+                  down[0] ? " avoiding " : "", down, moved);
     } else if (old && !new) {
         bkd_event(b, l, "lease.healthy", "InP %s: the substrate links under the "
-                  "lease are up again; its own paths are back", inp);
+                  "lease are up again; it is back on its own paths (the "
+                  "detours' booking released)", inp);
     }
 }
 
@@ -1306,6 +1308,241 @@ inp_down_events(struct bkd *b, const char *inp)
     store_leases_free(ls, n);
 }
 
+/* ---- Re-embedding after a substrate failure ---- */
+
+void
+bkd_lease_links_down(struct bkd *b, const char *inp, const json_t *down)
+{
+    json_t *st = json_object_get(b->substrate, inp);
+    if (!b->substrate || !json_is_array(down)) {
+        return;
+    }
+    if (!st) {
+        st = json_pack("{s:[], s:b, s:I}", "down", "changed", 1, "t", 0);
+        json_object_set_new(b->substrate, inp, st);
+    }
+    json_t *clean = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(down, i, d) {
+        const char *n = json_string_value(json_object_get(d, "name"));
+        const char *a = json_string_value(json_object_get(d, "a"));
+        const char *z = json_string_value(json_object_get(d, "b"));
+        if (n && a && z) {
+            json_array_append_new(clean, json_pack("{s:s, s:s, s:s}", "name", n,
+                                                   "a", a, "b", z));
+        }
+    }
+    if (!json_equal(clean, json_object_get(st, "down"))) {
+        LOG_WARN(MOD, "InP %s reports %zu substrate link(s) down", inp,
+                 json_array_size(clean));
+        json_object_set_new(st, "down", clean);
+        json_object_set_new(st, "changed", json_true());
+    } else {
+        json_decref(clean);
+    }
+}
+
+/* 'demands' without one entry equal to each of 'minus', with 'plus'
+ * added: a new array. */
+static json_t *
+demands_moved(const json_t *demands, const json_t *minus, const json_t *plus)
+{
+    json_t *out = json_deep_copy(demands ? demands : json_array());
+    size_t i, k;
+    json_t *d, *o;
+    json_array_foreach(minus, i, d) {
+        json_array_foreach(out, k, o) {
+            if (json_equal(o, d)) {
+                json_array_remove(out, k);
+                break;
+            }
+        }
+    }
+    json_array_extend(out, (json_t *) plus);
+    return out;
+}
+
+/* Drives the re-embedding of 'l' left in flight (l->parts "reembed"):
+ * decided, it is committed on its InP (retried until it is); undecided,
+ * it is aborted there.  Returns true when nothing is left in flight. */
+static bool
+reembed_finish(struct bkd *b, struct store_lease *l)
+{
+    json_t *re = json_object_get(l->parts, "reembed");
+    const char *inp = json_string_value(json_object_get(re, "inp"));
+    const char *txn = json_string_value(json_object_get(re, "txn"));
+    bool decided = json_is_true(json_object_get(re, "decided"));
+    struct brk_error err;
+    char w[512];
+
+    if (!re) {
+        return true;
+    }
+    int error = inp_call(b, inp ? inp : "", decided ? "reembed/commit"
+                         : "reembed/abort", json_pack("{s:s, s:s}", "lease",
+                                                      l->id, "txn", txn ? txn : ""),
+                         NULL, w, sizeof w);
+    if (error == 409 && !decided) {
+        error = 0;
+    }
+    if (error) {
+        LOG_WARN(MOD, "lease %s: re-embedding %s on %s: %s", l->id,
+                 decided ? "commit" : "abort", inp, w);
+        return false;
+    }
+    json_object_del(l->parts, "reembed");
+    return !lease_save(b, l, l->state, brk_time_now(), &err);
+}
+
+/* Looks at lease 'l' (active) on InP 'inp' whose links 'down' are down:
+ * plans its part there (bkd_reembed_plan()) and, when that differs from
+ * the part in force, moves it by a two-phase change with the InP
+ * (POST /v1/reembed, the decision written, then /v1/reembed/commit) and
+ * moves its booking with it.  Returns its health report there (NULL:
+ * healthy on its own paths). */
+static json_t *
+lease_reembed(struct bkd *b, struct store_lease *l, const char *inp,
+              const json_t *down, int64_t now)
+{
+    json_t *parts = json_object_get(l->parts, "parts");
+    json_t *part = json_object_get(parts, inp);
+    json_t *own = json_object_get(json_object_get(l->parts, "own"), inp);
+    json_t *target = NULL, *report, *old;
+    struct brk_error err;
+    char txn[STORE_ID_LEN + 16], w[512];
+
+    old = json_object_get(json_object_get(b->health, l->id), inp);
+    if (json_object_get(l->parts, "reembed") && !reembed_finish(b, l)) {
+        return old ? json_deep_copy(old) : NULL;
+    }
+    part = json_object_get(json_object_get(l->parts, "parts"), inp);
+    own = json_object_get(json_object_get(l->parts, "own"), inp);
+    report = bkd_reembed_plan(b, inp, part, own ? own : part, down, now, l->end,
+                              &target);
+    if (json_equal(target, part)) {
+        json_decref(target);
+        return report;
+    }
+
+    /* Phase 1: the intent, then the InP holds the new part. */
+    int64_t k = json_integer_value(json_object_get(l->parts, "reembeds")) + 1;
+    snprintf(txn, sizeof txn, "%s.r%"PRId64, l->id, k);
+    json_t *cur_d = bkd_part_link_demands(b, inp, part);
+    json_t *new_d = bkd_part_link_demands(b, inp, target);
+    json_t *demands = demands_moved(json_object_get(l->parts, "demands"), cur_d,
+                                    new_d);
+    json_object_set_new(l->parts, "reembeds", json_integer(k));
+    json_object_set_new(l->parts, "reembed", json_pack(
+        "{s:s, s:s, s:b}", "inp", inp, "txn", txn, "decided", 0));
+    if (lease_save(b, l, l->state, now, &err)) {
+        goto out;
+    }
+    bkd_fault(b, "after-reembed-intent");
+    int error = inp_call(b, inp, "reembed", json_pack(
+                             "{s:s, s:s, s:O, s:I}", "lease", l->id, "txn", txn,
+                             "part", target, "hold_s",
+                             (json_int_t) b->cfg.hold_s), NULL, w, sizeof w);
+    if (error) {
+        LOG_WARN(MOD, "lease %s: re-embedding on %s: %s", l->id, inp, w);
+        reembed_finish(b, l);
+        json_decref(report);
+        report = error == 409
+                 ? json_pack("{s:s, s:O, s:[], s:s}", "state", "degraded", "down",
+                             json_object_get(report ? report : old, "down")
+                             ?: json_array(), "rerouted", "reason", w)
+                 : (old ? json_deep_copy(old) : NULL);
+        goto out;
+    }
+    bkd_fault(b, "after-reembed-prepare");
+
+    /* Phase 2: the decision, with the booking moved, then the commit. */
+    bkd_book(b, l->id, cur_d, NULL, now, l->end, -1, &err);
+    if (bkd_book(b, l->id, new_d, NULL, now, l->end, +1, &err)) {
+        /* Cannot happen under the mutex: the plan checked the room. */
+        LOG_ERR(MOD, "lease %s: the re-embedding no longer fits: %s", l->id,
+                err.msg);
+        bkd_book(b, l->id, cur_d, NULL, now, l->end, +1, &err);
+        reembed_finish(b, l);
+        goto out;
+    }
+    json_t *owns = json_object_get(l->parts, "own");
+    if (!owns) {
+        owns = json_object();
+        json_object_set_new(l->parts, "own", owns);
+    }
+    if (!json_object_get(owns, inp)) {
+        json_object_set(owns, inp, part);
+    }
+    if (json_equal(target, json_object_get(owns, inp))) {
+        json_object_del(owns, inp);     /* back on its own paths */
+    }
+    json_t *before_parts = json_deep_copy(parts);
+    json_object_set(parts, inp, target);
+    json_object_set(l->parts, "demands", demands);
+    json_object_set_new(json_object_get(l->parts, "reembed"), "decided",
+                        json_true());
+    if (lease_save(b, l, l->state, now, &err)) {
+        bkd_book(b, l->id, new_d, NULL, now, l->end, -1, &err);
+        bkd_book(b, l->id, cur_d, NULL, now, l->end, +1, &err);
+        json_object_set_new(l->parts, "parts", before_parts);
+        goto out;
+    }
+    json_decref(before_parts);
+    LOG_INFO(MOD, "lease %s: re-embedded on InP %s (txn %s)", l->id, inp, txn);
+    bkd_fault(b, "after-reembed-decide");
+    reembed_finish(b, l);
+out:
+    json_decref(cur_d);
+    json_decref(new_d);
+    json_decref(demands);
+    json_decref(target);
+    return report;
+}
+
+/* Every 2 s, and at once when an InP reports other links down: the
+ * active leases on InPs with links down, or not on their own paths, are
+ * re-embedded (or back on their own paths), and their health recorded
+ * (bkd_lease_health()).  'ls' are the leases not final. */
+static void
+substrate_tick(struct bkd *b, struct store_lease *ls, size_t n, int64_t now)
+{
+    const char *inp;
+    json_t *st;
+
+    json_object_foreach(b->substrate, inp, st) {
+        const json_t *down = json_object_get(st, "down");
+        bool watch = json_array_size(down) > 0;
+        if (!json_is_true(json_object_get(st, "changed"))
+            && now - json_integer_value(json_object_get(st, "t")) < 2) {
+            continue;
+        }
+        json_t *reports = json_object();
+        for (size_t i = 0; i < n; i++) {
+            struct store_lease *l = &ls[i];
+            if (l->state != LEASE_ACTIVE || l->end <= now
+                || json_object_get(b->busy, l->id) || lease_parent(l)
+                || !json_object_get(json_object_get(l->parts, "parts"), inp)) {
+                continue;
+            }
+            bool pending = json_object_get(json_object_get(l->parts, "own"), inp)
+                           || json_object_get(l->parts, "reembed");
+            if (!watch && !pending
+                && !json_object_get(json_object_get(b->health, l->id), inp)) {
+                continue;
+            }
+            json_t *rep = lease_reembed(b, l, inp, down, now);
+            if (rep) {
+                json_object_set_new(reports, l->id, rep);
+            }
+        }
+        bkd_lease_health(b, inp, reports);
+        json_decref(reports);
+        json_object_set_new(st, "changed", json_false());
+        json_object_set_new(st, "t", json_integer(now));
+    }
+}
+
 void
 bkd_tick(struct bkd *b, int64_t now)
 {
@@ -1379,6 +1616,7 @@ bkd_tick(struct bkd *b, int64_t now)
             }
         }
     }
+    substrate_tick(b, ls, n, now);
     store_leases_free(ls, n);
 
     /* Heartbeats. */

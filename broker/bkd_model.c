@@ -70,6 +70,7 @@ struct bkd_model {
     bool all_full;
     /* Labels in use: ilink name -> [{"lease", "start", "end", "label"}]. */
     json_t *labels_used;
+    const json_t *substrate;    /* bkd->substrate (links down), borrowed */
 };
 
 void
@@ -777,6 +778,7 @@ bkd_model_rebuild(struct bkd *b, struct brk_error *err)
     }
     store_inps_free(inps, n);
     model_build(m);
+    m->substrate = b->substrate;
     bkd_model_destroy(b->model);
     b->model = m;
 
@@ -812,6 +814,8 @@ bkd_placement_clear(struct bkd_placement *p)
     memset(p, 0, sizeof *p);
 }
 
+static const char *hop_down(const json_t *down, const char *x, const char *y);
+
 /* The free capacities over [s, e) in vne units (CPU, Mbit/s); down InPs
  * have none.  'ignore_bookings' gives the capacities. */
 static void
@@ -835,6 +839,15 @@ residual_over(const struct bkd_model *m, int64_t s, int64_t e,
         bool up = (ml->inp >= 0 ? m->inps[ml->inp].up
                    : m->inps[m->ilinks[ml->ilink].inp[0]].up
                      && m->inps[m->ilinks[ml->ilink].inp[1]].up);
+        /* A link its InP reports down carries nothing new. */
+        if (ml->inp >= 0 && m->substrate
+            && hop_down(json_object_get(json_object_get(m->substrate,
+                                                        m->inps[ml->inp].name),
+                                        "down"),
+                        m->nodes[m->merged->links[l].u].name,
+                        m->nodes[m->merged->links[l].v].name)) {
+            up = false;
+        }
         res->bw[l] = up ? MAX(free_, 0) / 1000000 : 0;
     }
 }
@@ -1697,4 +1710,370 @@ bkd_place(struct bkd *b, const struct vnreq *req, const char *lease,
     vne_mapping_clear(&vm);
     vne_request_clear(&vr);
     return error;
+}
+
+/* ---- Re-embedding after a substrate failure ---- */
+
+/* The index in the model of InP 'inp', or -1. */
+static int64_t
+inp_index(const struct bkd_model *m, const char *inp)
+{
+    for (uint32_t p = 0; p < m->n_inps; p++) {
+        if (!strcmp(m->inps[p].name, inp)) {
+            return p;
+        }
+    }
+    return -1;
+}
+
+/* The merged link between switches 'x' and 'y' of InP 'inp', or -1. */
+static int64_t
+hop_link(const struct bkd_model *m, const char *inp, const char *x,
+         const char *y)
+{
+    int64_t u = node_of(m, inp, x), v = node_of(m, inp, y);
+    return u < 0 || v < 0 ? -1 : vne_substrate_link(m->merged, u, v);
+}
+
+/* The name of the link of 'down' ([{"name", "a", "b"}]) between 'x' and
+ * 'y', or NULL when that hop is up. */
+static const char *
+hop_down(const json_t *down, const char *x, const char *y)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(down, i, d) {
+        const char *a = json_string_value(json_object_get(d, "a"));
+        const char *b = json_string_value(json_object_get(d, "b"));
+        const char *n = json_string_value(json_object_get(d, "name"));
+        if (a && b && ((!strcmp(a, x) && !strcmp(b, y))
+                       || (!strcmp(a, y) && !strcmp(b, x)))) {
+            return n ? n : "?";
+        }
+    }
+    return NULL;
+}
+
+/* The bandwidth of merged link 'l' free over [from, to). */
+static int64_t
+link_free(const struct bkd_model *m, uint32_t l, int64_t from, int64_t to)
+{
+    uint32_t r = m->links[l].res;
+    return admit_capacity(m->admit, r) - admit_peak(m->admit, r, from, to, NULL);
+}
+
+bool
+bkd_link_down(const struct bkd *b, const char *inp, const char *x,
+              const char *y)
+{
+    return hop_down(json_object_get(json_object_get(b->substrate, inp), "down"),
+                    x, y) != NULL;
+}
+
+/* Calls 'cb' on every vlink (plain, border, transit) of 'part'. */
+static void
+part_vlinks(const json_t *part, void (*cb)(json_t *vl, void *aux), void *aux)
+{
+    static const char *const kinds[] = { "vlinks", "border_vlinks",
+                                         "transit_vlinks" };
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        size_t i;
+        json_t *vl;
+        json_array_foreach(json_object_get(part, kinds[k]), i, vl) {
+            cb(vl, aux);
+        }
+    }
+}
+
+struct link_demands_aux {
+    const struct bkd_model *m;
+    const char *inp;
+    json_t *demands;
+};
+
+static void
+link_demands_cb(json_t *vl, void *aux_)
+{
+    struct link_demands_aux *aux = aux_;
+    const json_t *path = json_object_get(vl, "path");
+    json_int_t bps = json_integer_value(json_object_get(vl, "bandwidth_bps"));
+    for (size_t h = 0; h + 1 < json_array_size(path); h++) {
+        int64_t l = hop_link(aux->m, aux->inp,
+                             json_string_value(json_array_get(path, h)),
+                             json_string_value(json_array_get(path, h + 1)));
+        if (l >= 0) {
+            demand_add(aux->m, aux->demands, aux->m->links[l].res, bps);
+        }
+    }
+}
+
+json_t *
+bkd_part_link_demands(const struct bkd *b, const char *inp,
+                      const json_t *part)
+{
+    struct link_demands_aux aux = { b->model, inp, json_array() };
+    if (b->model) {
+        part_vlinks(part, link_demands_cb, &aux);
+    }
+    return aux.demands;
+}
+
+/* The shortest path (hops) from 'src' to 'dst' inside model InP 'p' over
+ * links that are up and have 'bps' free over [from, to), as a new array
+ * of switch names, or NULL with 'why' naming the links that refuse it. */
+static json_t *
+detour(const struct bkd_model *m, uint32_t p, const char *src,
+       const char *dst, int64_t bps, const json_t *down, int64_t from,
+       int64_t to, char *why, size_t why_size)
+{
+    const char *inp = m->inps[p].name;
+    int64_t s = node_of(m, inp, src), t = node_of(m, inp, dst);
+    const struct vne_substrate *g = m->merged;
+    int32_t *prev = xmalloc(g->n_nodes * sizeof *prev);
+    uint32_t *queue = xmalloc(g->n_nodes * sizeof *queue);
+    json_t *path = NULL;
+    size_t head = 0, tail = 0;
+
+    for (uint32_t u = 0; u < g->n_nodes; u++) {
+        prev[u] = -2;
+    }
+    if (s >= 0 && t >= 0) {
+        prev[s] = -1;
+        queue[tail++] = s;
+    }
+    while (head < tail && prev[t] == -2) {
+        uint32_t u = queue[head++];
+        for (uint32_t k = g->adj_start[u]; k < g->adj_start[u + 1]; k++) {
+            uint32_t v = g->adj[k].node, l = g->adj[k].link;
+            if (prev[v] != -2 || m->links[l].inp != (int32_t) p
+                || hop_down(down, m->nodes[u].name, m->nodes[v].name)
+                || link_free(m, l, from, to) < bps) {
+                continue;
+            }
+            prev[v] = u;
+            queue[tail++] = v;
+        }
+    }
+    if (t >= 0 && prev[t] != -2) {
+        path = json_array();
+        for (int64_t u = t; u >= 0; u = prev[u]) {
+            json_array_insert_new(path, 0, json_string(m->nodes[u].name));
+        }
+    } else {
+        /* Name what refuses it: the links down and those too narrow. */
+        char rate[32], cap[32];
+        int n = snprintf(why, why_size, "no path from %s to %s with %s free "
+                         "on InP %s:", src, dst,
+                         units_format_rate(bps, rate, sizeof rate), inp);
+        for (uint32_t l = 0; l < g->n_links && n > 0 && (size_t) n < why_size;
+             l++) {
+            const char *x = m->nodes[g->links[l].u].name;
+            const char *y = m->nodes[g->links[l].v].name;
+            const char *dn = hop_down(down, x, y);
+            int64_t f = link_free(m, l, from, to);
+            if (m->links[l].inp != (int32_t) p) {
+                continue;
+            } else if (dn) {
+                n += snprintf(why + n, why_size - n, " %s (%s-%s) down;", dn, x,
+                              y);
+            } else if (f < bps) {
+                n += snprintf(why + n, why_size - n, " link %s-%s has %s free "
+                              "of %s;", x, y,
+                              units_format_rate(MAX(f, 0), rate, sizeof rate),
+                              units_format_rate(admit_capacity(
+                                  m->admit, m->links[l].res), cap, sizeof cap));
+            }
+        }
+        if (n > 0 && (size_t) n < why_size && why[n - 1] == ';') {
+            why[n - 1] = '\0';
+        }
+    }
+    free(prev);
+    free(queue);
+    return path;
+}
+
+/* Books (+1) or gives back (-1) 'bps' on every hop of 'path' over
+ * [from, to). */
+static void
+path_book(const struct bkd_model *m, const char *inp, const json_t *path,
+          int64_t bps, int64_t from, int64_t to, int sign)
+{
+    struct brk_error err;
+    for (size_t h = 0; h + 1 < json_array_size(path); h++) {
+        int64_t l = hop_link(m, inp, json_string_value(json_array_get(path, h)),
+                             json_string_value(json_array_get(path, h + 1)));
+        if (l >= 0) {
+            struct admit_demand d = { m->links[l].res, bps };
+            struct admit_shortage sh;
+            if (sign > 0) {
+                admit_book(m->admit, &d, 1, from, to, &sh, &err);
+            } else {
+                admit_unbook(m->admit, &d, 1, from, to, &err);
+            }
+        }
+    }
+}
+
+/* The name of the first link of 'path' that is in 'down', or NULL. */
+static const char *
+path_down(const json_t *path, const json_t *down)
+{
+    for (size_t h = 0; h + 1 < json_array_size(path); h++) {
+        const char *n = hop_down(down,
+                                 json_string_value(json_array_get(path, h)),
+                                 json_string_value(json_array_get(path, h + 1)));
+        if (n) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* The vlink named 'name' of the same kind in 'part', or NULL. */
+static json_t *
+vlink_named(const json_t *part, const char *name)
+{
+    static const char *const kinds[] = { "vlinks", "border_vlinks",
+                                         "transit_vlinks" };
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        size_t i;
+        json_t *vl;
+        json_array_foreach(json_object_get(part, kinds[k]), i, vl) {
+            if (!strcmp(json_string_value(json_object_get(vl, "name")), name)) {
+                return vl;
+            }
+        }
+    }
+    return NULL;
+}
+
+struct plan_aux {
+    const struct bkd_model *m;
+    uint32_t p;
+    const json_t *part, *down;
+    int64_t from, to;
+    json_t *booked;             /* [[path, bps]] booked while planning */
+    json_t *down_names, *rerouted;
+    char reason[1024];
+};
+
+/* Adds 'name' to the array of strings 'a' if it is not there. */
+static void
+names_add(json_t *a, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        if (!strcmp(json_string_value(v), name)) {
+            return;
+        }
+    }
+    json_array_append_new(a, json_string(name));
+}
+
+/* Plans one vlink of the lease's own part: its own path when that is up
+ * and has room, else the path in force when that is up, else a detour. */
+static void
+plan_cb(json_t *vl, void *aux_)
+{
+    struct plan_aux *a = aux_;
+    const char *inp = a->m->inps[a->p].name;
+    const char *name = json_string_value(json_object_get(vl, "name"));
+    json_t *own = json_object_get(vl, "path");
+    const json_t *cur_vl = vlink_named(a->part, name);
+    const json_t *cur = cur_vl ? json_object_get(cur_vl, "path") : own;
+    int64_t bps = json_integer_value(json_object_get(vl, "bandwidth_bps"));
+    const char *dn = path_down(own, a->down);
+    json_t *path = NULL;
+
+    if (json_array_size(own) < 2) {
+        return;                 /* one switch: no link under it */
+    }
+    if (dn) {
+        names_add(a->down_names, dn);
+    }
+    if (!dn) {
+        /* Back on its own path, if its links have room (the path in force
+         * is given back first: it is this lease's). */
+        bool fits = true;
+        for (size_t h = 0; h + 1 < json_array_size(own) && !json_equal(own, cur);
+             h++) {
+            int64_t l = hop_link(a->m, inp, json_string_value(json_array_get(own, h)),
+                                 json_string_value(json_array_get(own, h + 1)));
+            fits = fits && l >= 0 && link_free(a->m, l, a->from, a->to) >= bps;
+        }
+        path = fits ? json_incref(own) : NULL;
+    }
+    if (!path && !path_down(cur, a->down) && !json_equal(cur, own)) {
+        path = json_deep_copy(cur);     /* stays on its detour for now */
+    }
+    if (!path) {
+        char why[512];
+        path = detour(a->m, a->p, json_string_value(json_array_get(own, 0)),
+                      json_string_value(json_array_get(own, json_array_size(own) - 1)),
+                      bps, a->down, a->from, a->to, why, sizeof why);
+        if (!path) {
+            size_t len = strlen(a->reason);
+            char rate[32];
+            snprintf(a->reason + len, sizeof a->reason - len,
+                     "%svlink %s (%s): %s", len ? "; " : "", name,
+                     units_format_rate(bps, rate, sizeof rate), why);
+            return;             /* keeps its own path, degraded */
+        }
+    }
+    path_book(a->m, inp, path, bps, a->from, a->to, +1);
+    json_array_append_new(a->booked, json_pack("[O, I]", path, (json_int_t) bps));
+    if (!json_equal(path, own)) {
+        json_array_append_new(a->rerouted, json_pack("{s:s, s:O}", "vlink", name,
+                                                     "path", path));
+    }
+    json_object_set_new(vl, "path", path);
+}
+
+json_t *
+bkd_reembed_plan(struct bkd *b, const char *inp, const json_t *part,
+                 const json_t *own, const json_t *down, int64_t from,
+                 int64_t to, json_t **target)
+{
+    const struct bkd_model *m = b->model;
+    int64_t p = m ? inp_index(m, inp) : -1;
+    json_t *report = NULL;
+
+    *target = json_deep_copy(own);
+    if (p < 0 || from >= to) {
+        return NULL;
+    }
+    /* The paths in force are this lease's: given back while planning, so
+     * that a detour may reuse their links, and booked again after. */
+    json_t *cur = bkd_part_link_demands(b, inp, part);
+    struct brk_error err;
+    bkd_book(b, "", cur, NULL, from, to, -1, &err);
+    struct plan_aux a = {
+        .m = m, .p = p, .part = part, .down = down, .from = from, .to = to,
+        .booked = json_array(), .down_names = json_array(),
+        .rerouted = json_array(),
+    };
+    part_vlinks(*target, plan_cb, &a);
+    size_t i;
+    json_t *bk;
+    json_array_foreach(a.booked, i, bk) {
+        path_book(m, inp, json_array_get(bk, 0),
+                  json_integer_value(json_array_get(bk, 1)), from, to, -1);
+    }
+    bkd_book(b, "", cur, NULL, from, to, +1, &err);
+    json_decref(cur);
+    json_decref(a.booked);
+
+    if (a.reason[0]) {
+        report = json_pack("{s:s, s:O, s:O, s:s}", "state", "degraded", "down",
+                           a.down_names, "rerouted", a.rerouted, "reason",
+                           a.reason);
+    } else if (json_array_size(a.rerouted) || json_array_size(a.down_names)) {
+        report = json_pack("{s:s, s:O, s:O}", "state", "rerouted", "down",
+                           a.down_names, "rerouted", a.rerouted);
+    }
+    json_decref(a.down_names);
+    json_decref(a.rerouted);
+    return report;
 }

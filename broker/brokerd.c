@@ -280,6 +280,7 @@ main(int argc, char *argv[])
     b.cfg = o.cfg;
     b.warned = json_object();
     b.health = json_object();
+    b.substrate = json_object();
     b.retried = json_object();
     b.busy = json_object();
     lease_fsm_config_default(&b.fsm);
@@ -364,6 +365,7 @@ out:
     store_close(b.store);
     json_decref(b.warned);
     json_decref(b.health);
+    json_decref(b.substrate);
     json_decref(b.retried);
     json_decref(b.busy);
     if (o.pidfile && status == 0) {

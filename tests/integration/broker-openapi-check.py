@@ -173,6 +173,7 @@ call("POST", "/v1/inps", I, "{", expect=400)
 call("GET", "/v1/inps/" + inp, S, expect=200)
 call("GET", "/v1/inps/nosuchinp", S, expect=404)
 call("POST", "/v1/inps/%s/heartbeat" % inp, I, expect=200)
+call("POST", "/v1/inps/%s/heartbeat" % inp, I, {"links_down": []}, expect=200)
 call("POST", "/v1/inps/someoneelse/heartbeat", I, expect=403)
 
 dry = dict(req, idempotency_key="chk-dry")
