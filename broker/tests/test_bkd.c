@@ -5,7 +5,11 @@
  * overlaps), labels per interval, a down InP gets nothing, the earliest
  * start in a window, a lease placed on a sub-InP (recursion), the health
  * an InP reports for a lease (events as it changes, "health" shown), two
- * virtual nodes on a one-switch InP only with "revisit" (revisitation). */
+ * virtual nodes on a one-switch InP only with "revisit" (revisitation),
+ * the re-embedding of a vlink over a link down (bkd_reembed_plan()): a
+ * detour with room, none when the room is booked (the reason naming the
+ * links), back on its own path, and no bandwidth for placement on a link
+ * down. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -564,6 +568,139 @@ test_health(void **state)
     store_lease_clear(&l);
 }
 
+/* A triangle InP for the re-embedding: c1 - c2 (30M), c2 - c3, c1 - c3
+ * (1G each). */
+static const char *offer_c =
+    "{\"name\": \"inp-c\","
+    " \"nodes\": [{\"name\": \"c1\", \"cpu\": 100}, {\"name\": \"c2\", \"cpu\": 100},"
+    "             {\"name\": \"c3\", \"cpu\": 100}],"
+    " \"links\": [{\"a\": \"c1\", \"b\": \"c2\", \"bandwidth\": \"30M\"},"
+    "           {\"a\": \"c2\", \"b\": \"c3\", \"bandwidth\": \"1G\"},"
+    "           {\"a\": \"c1\", \"b\": \"c3\", \"bandwidth\": \"1G\"}],"
+    " \"access\": [{\"name\": \"ap1\", \"node\": \"c1\"}]}";
+
+/* The path of the first vlink of 'part', as text. */
+static const char *
+first_path(const json_t *part, char *buf, size_t size)
+{
+    char *t = json_dumps(json_object_get(json_array_get(json_object_get(part,
+                                                                        "vlinks"),
+                                                        0), "path"),
+                         JSON_COMPACT);
+    snprintf(buf, size, "%s", t ? t : "?");
+    free(t);
+    return buf;
+}
+
+/* bkd_reembed_plan(): l13 down under a 20M vlink on c1-c3: a detour by
+ * c2 (l12 has room), then, with 20M of l12 booked by another lease, none
+ * (degraded, the reason naming l13 and l12's free bandwidth); links back:
+ * its own path.  Placement gives a link down no bandwidth. */
+static void
+test_reembed_plan(void **state)
+{
+    struct fixture *f = *state;
+    struct brk_error err;
+    int64_t now = brk_time_now(), end = now + 3600;
+    char buf[128];
+    json_t *target, *rep;
+
+    put_inp(f, "inp-c", offer_c);
+    f->b.substrate = json_object();
+    assert_int_equal(bkd_model_rebuild(&f->b, &err), 0);
+    json_t *part = json_loads(
+        "{\"slice\": \"LR1\", \"vnodes\": [], \"access\": [], \"border_vlinks\": [],"
+        " \"vlinks\": [{\"name\": \"e\", \"a\": \"x\", \"b\": \"y\","
+        "   \"path\": [\"c1\", \"c3\"], \"bandwidth_bps\": 20000000}]}", 0, NULL);
+    assert_non_null(part);
+    json_t *own_d = bkd_part_link_demands(&f->b, "inp-c", part);
+    assert_int_equal(json_array_size(own_d), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(own_d, 0),
+                                                          "r")), "inp-c link c1-c3");
+    assert_int_equal(bkd_book(&f->b, "R1", own_d, NULL, now, end, +1, &err), 0);
+    json_t *down = json_loads("[{\"name\": \"l13\", \"a\": \"c3\", \"b\": \"c1\"}]",
+                              0, NULL);
+
+    /* Nothing down: healthy, on its own path. */
+    json_t *none = json_array();
+    assert_null(bkd_reembed_plan(&f->b, "inp-c", part, part, none, now, end,
+                                 &target));
+    assert_true(json_equal(target, part));
+    json_decref(target);
+
+    /* l13 down: by c2, l12 has room. */
+    rep = bkd_reembed_plan(&f->b, "inp-c", part, part, down, now, end, &target);
+    assert_non_null(rep);
+    assert_string_equal(json_string_value(json_object_get(rep, "state")), "rerouted");
+    assert_string_equal(first_path(target, buf, sizeof buf), "[\"c1\",\"c2\",\"c3\"]");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(rep, "down"), 0)),
+                        "l13");
+    json_t *det_d = bkd_part_link_demands(&f->b, "inp-c", target);
+    assert_int_equal(json_array_size(det_d), 2);
+    json_decref(rep);
+
+    /* On the detour with l13 back: its own path again (the detour's
+     * booking counts as its own). */
+    assert_int_equal(bkd_book(&f->b, "R1", own_d, NULL, now, end, -1, &err), 0);
+    assert_int_equal(bkd_book(&f->b, "R1", det_d, NULL, now, end, +1, &err), 0);
+    json_t *t2;
+    assert_null(bkd_reembed_plan(&f->b, "inp-c", target, part, none, now, end, &t2));
+    assert_true(json_equal(t2, part));
+    json_decref(t2);
+    /* Still down: it stays where it is. */
+    rep = bkd_reembed_plan(&f->b, "inp-c", target, part, down, now, end, &t2);
+    assert_true(json_equal(t2, target));
+    json_decref(t2);
+    json_decref(rep);
+    assert_int_equal(bkd_book(&f->b, "R1", det_d, NULL, now, end, -1, &err), 0);
+    assert_int_equal(bkd_book(&f->b, "R1", own_d, NULL, now, end, +1, &err), 0);
+    json_decref(target);
+
+    /* Another lease takes 20M of l12: no room for the detour. */
+    json_t *other = json_loads("[{\"r\": \"inp-c link c1-c2\", \"n\": 20000000}]",
+                               0, NULL);
+    assert_int_equal(bkd_book(&f->b, "R2", other, NULL, now, end, +1, &err), 0);
+    rep = bkd_reembed_plan(&f->b, "inp-c", part, part, down, now, end, &target);
+    assert_non_null(rep);
+    assert_string_equal(json_string_value(json_object_get(rep, "state")), "degraded");
+    const char *why = json_string_value(json_object_get(rep, "reason"));
+    assert_non_null(strstr(why, "vlink e (20M)"));
+    assert_non_null(strstr(why, "l13 (c1-c3) down"));
+    assert_non_null(strstr(why, "c1-c2 has 10M free of 30M"));
+    assert_true(json_equal(target, part));
+    json_decref(target);
+    json_decref(rep);
+
+    /* Placement: with l13 down and l12 short, 20M from c1 to c3 does not
+     * fit; with l13 up it does. */
+    assert_false(bkd_link_down(&f->b, "inp-c", "c1", "c3"));
+    json_object_set_new(f->b.substrate, "inp-c", json_pack("{s:O}", "down", down));
+    assert_true(bkd_link_down(&f->b, "inp-c", "c3", "c1"));
+    const char *rq =
+        "{\"idempotency_key\": \"k\", \"nodes\": [{\"name\": \"x\", \"cpu\": 1,"
+        " \"location\": \"c1\", \"inp\": \"inp-c\"}, {\"name\": \"y\", \"cpu\": 1,"
+        " \"location\": \"c3\", \"inp\": \"inp-c\"}], \"links\": [{\"endpoints\":"
+        " [\"x\", \"y\"], \"bandwidth\": \"20M\"}], \"time\": {\"start\": \"now\","
+        " \"duration\": \"1h\"}}";
+    struct vnreq *r;
+    assert_int_equal(vnreq_parse_json(rq, strlen(rq), now, &r, &err), 0);
+    struct bkd_placement pl;
+    assert_int_equal(place(f, r, "R3", &pl, NULL), ENOSPC);
+    json_object_del(f->b.substrate, "inp-c");
+    assert_int_equal(place(f, r, "R3", &pl, NULL), 0);
+    bkd_placement_clear(&pl);
+    vnreq_destroy(r);
+
+    json_decref(other);
+    json_decref(own_d);
+    json_decref(det_d);
+    json_decref(none);
+    json_decref(down);
+    json_decref(part);
+    json_decref(f->b.substrate);
+    f->b.substrate = NULL;
+}
+
 int
 main(void)
 {
@@ -574,6 +711,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sub_inp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reembed_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revisit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_inp_and_window, setup,
                                         teardown),
