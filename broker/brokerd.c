@@ -76,7 +76,8 @@ usage(void)
 "Fault injection for tests: LAMINA_BROKER_FAULT=POINT kills the daemon\n"
 "with SIGKILL at POINT (after-prepare-intent, after-prepare-one,\n"
 "after-prepare, after-commit-intent, after-commit, after-renew-calls,\n"
-"after-release-intent).  Chaos runs (lib/fault.h): LAMINA_BROKER_FAULT_PROB=P\n"
+"after-release-intent, after-reembed-intent, after-reembed-prepare,\n"
+"after-reembed-decide).  Chaos runs (lib/fault.h): LAMINA_BROKER_FAULT_PROB=P\n"
 "kills it at any of these points with probability P, and\n"
 "LAMINA_BROKER_CALL_FAULT_PROB=P fails a call to an InP with probability P\n"
 "(half before sending, half with the answer lost); LAMINA_FAULT_SEED seeds.\n",

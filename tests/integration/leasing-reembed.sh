@@ -17,6 +17,9 @@
 #  (b) Cutting l13 again: the detour needs 20 Mbit/s of l12, which has 10
 #      left: refused; the lease stays degraded, the reason naming the
 #      vlink, l13 down and l12's free bandwidth.  l13 back: healthy.
+#  (d) The broker killed at after-reembed-prepare, then at
+#      after-reembed-decide: restarted, it finishes the re-embedding; no
+#      hold left, lease-check agrees.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/broker-lib.sh"
 lt_init leasing-reembed 60
@@ -136,4 +139,28 @@ sw "$SOCK" link set l13 --up || fail "link set l13 --up (again)"
 wait_for "[ \"\$(health)\" = healthy ] && [ \"\$(events lease.healthy)\" -gt $n ]" 10 ||
     fail "the lease is $(health) with l13 back"
 wait_for "nsx h1 ping -c 1 -W 1 10.13.0.2" 15 || fail "h1 cannot reach h2 with l13 back"
-pass "l13 cut: re-embedded by the broker on s2 in $dt ms, booked (a second lease refused); back: own path, booking released; no room: degraded with the reason; back: healthy"
+
+# (d) The broker killed in the middle of a re-embedding (the agent holds
+# the new part; or the decision is written, the agent not told): started
+# again, it finishes like any two-phase step (abort and redo, or commit),
+# with no hold left and the bookings equal on both sides.
+code POST "/v1/leases/$ID2/release" >/dev/null
+for point in after-reembed-prepare after-reembed-decide; do
+    lt_stop_pid "$BRK_PID"
+    start_broker LAMINA_BROKER_FAULT="$point"
+    wait_for "inp_up inp-a" 10 || fail "$point: inp-a not up at the broker"
+    sw "$SOCK" link set l13 --down || fail "$point: link set l13 --down"
+    wait_for "! kill -0 $BRK_PID" 10 || fail "$point: the broker did not die there"
+    wait "$BRK_PID" 2>/dev/null
+    start_broker
+    wait_for "[ \"\$(health)\" = healthy ] && [ \"\$(vpath)\" = '$P1' ] && [ \"\$(bpath)\" = '$B1' ]" 15 ||
+        fail "$point: after the restart the lease is $(health) on $(vpath) (broker: $(bpath))"
+    wait_for "python3 $LEASE_CHECK check check.json >check.out 2>&1" 10 ||
+        fail "$point: lease-check: $(cat check.out)"
+    grep -q '"reembed"' inp-a.state.json && fail "$point: a re-embedding is still held by inp-a"
+    sw "$SOCK" link set l13 --up || fail "$point: link set l13 --up"
+    wait_for "[ \"\$(vpath)\" = '$P0' ] && [ \"\$(bpath)\" = '$B0' ]" 10 ||
+        fail "$point: not back on $P0 with l13 up"
+    info "broker killed at $point: recovered, re-embedded on $P1, then back on $P0"
+done
+pass "l13 cut: re-embedded by the broker on s2 in $dt ms, booked (a second lease refused); back: own path, booking released; no room: degraded with the reason; back: healthy; broker crashes mid-way recovered"
