@@ -20,7 +20,14 @@
  *     (prepare everywhere, then commit or abort, the intent written to the
  *     store before each phase), renew (the end granted is the minimum over
  *     the InPs, then the same end is set on every InP), release, expiry at
- *     the end, warnings before it, heartbeats, recovery after a restart.
+ *     the end, warnings before it, heartbeats, recovery after a restart;
+ *   - substrate failures (bkd_model.c, bkd_lease.c): an InP reports its
+ *     links down (heartbeat "links_down"); the leases whose vlinks cross
+ *     them are re-embedded on that InP over links up with room
+ *     (bkd_reembed_plan()), the part and its booking moved together by a
+ *     two-phase change with the InP (/v1/reembed, the decision written
+ *     in the lease, /v1/reembed/commit), and back on their own paths when
+ *     the links return; or they are degraded with the reason.
  *
  * Threads: the HTTP server's worker threads and the daemon's main thread
  * (timers) share one 'struct bkd'; every entry point takes bkd->mutex for

@@ -15,6 +15,12 @@
  * a hold lapses by itself after its lifetime, a lease ends by itself at
  * its end.
  *
+ * It reads switchd's link and BFD state every 100 ms and reports the
+ * substrate links down to the broker at once (heartbeat "links_down");
+ * the broker's re-embedding of a lease over them arrives as a two-phase
+ * change of its part (POST /v1/reembed, then /v1/reembed/commit or
+ * /v1/reembed/abort), checked against the capacity like a prepare.
+ *
  * Durable state
  * =============
  *

@@ -49,7 +49,9 @@
  * "up" false): each such vlink gets the shortest path between the same
  * two switches over links that are up (hop count), or, when there is
  * none, keeps its path and the lease is "degraded" with the reason.
- * When the links come back, the PART's own paths are wanted again.
+ * When the links come back, the PART's own paths are wanted again.  An
+ * agent uses it only without a broker: with one, the broker chooses and
+ * books the detour (docs/broker.md, "Substrate failures").
  */
 #ifndef LAMINA_INPD_PLAN_H
 #define LAMINA_INPD_PLAN_H 1
