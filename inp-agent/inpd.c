@@ -1714,7 +1714,8 @@ inpd_poll_links(struct inpd *d)
         }
         if (why) {
             size_t len = strlen(key);
-            snprintf(key + len, sizeof key - len, "%s,", rec_str(l, "name"));
+            snprintf(key + len, sizeof key - len, "%s (%s), ", rec_str(l, "name"),
+                     why);
             json_array_append_new(down, json_pack(
                 "{s:s, s:s, s:s, s:s}", "name", rec_str(l, "name"),
                 "a", rec_str(l, "sw_a"), "b", rec_str(l, "sw_b"), "why", why));

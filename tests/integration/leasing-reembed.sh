@@ -4,7 +4,8 @@
 # 30 Mbit/s, l23 and l13 of 1 Gbit/s; host h1 on s1 at ap1, h2 on s3 at
 # ap2).  An SP leases two nodes and a 20 Mbit/s link; the broker embeds
 # the vlink on the direct link l13 (no backup path).
-#  (a) Cutting l13: lamina-inpd sees it at its next poll of switchd (every
+#  (a) Cutting l13 (100% loss: only its BFD session at 10 ms x 3 sees it):
+#      lamina-inpd sees it at its next poll of switchd's BFD state (every
 #      100 ms) and tells the broker at once; the broker marks the lease
 #      degraded, re-embeds the vlink by s2 against l12's capacity (a
 #      two-phase change with the agent: reembed, then commit) and marks it
@@ -14,7 +15,7 @@
 #      refused.  lease-check.py agrees with the agent's capacity.
 #  (c) l13 back: healthy on its own path, the detour's booking released:
 #      the second lease now fits (and takes 20 of l12's 30 Mbit/s).
-#  (b) Cutting l13 again: the detour needs 20 Mbit/s of l12, which has 10
+#  (b) Cutting l13 again (link set --down): the detour needs 20 Mbit/s of l12, which has 10
 #      left: refused; the lease stays degraded, the reason naming the
 #      vlink, l13 down and l12's free bandwidth.  l13 back: healthy.
 #  (d) The broker killed at after-reembed-prepare, then at
@@ -27,7 +28,8 @@ broker_one_inp_hosts 0d 10.13.0
 for s in s1 s2 s3; do sw "$SOCK" switch add $s || fail "switch add $s"; done
 sw "$SOCK" link add l12 s1:to-s2 s2:to-s1 --rate 30M &&
     sw "$SOCK" link add l23 s2:to-s3 s3:to-s2 --rate 1G &&
-    sw "$SOCK" link add l13 s1:to-s3 s3:to-s1 --rate 1G &&
+    sw "$SOCK" link add l13 s1:to-s3 s3:to-s1 --rate 1G \
+        --bfd '{"tx_ms": 10, "rx_ms": 10, "multiplier": 3}' &&
     sw "$SOCK" port add s1 h1 "$(afpacket_devargs h1)" &&
     sw "$SOCK" port add s3 h2 "$(afpacket_devargs h2)" || fail "the substrate of inp-a"
 
@@ -75,10 +77,13 @@ wait_for "nsx h1 ping -c 1 -W 1 10.13.0.2" 20 || fail "h1 cannot reach h2 in lea
 [ "$(health)" = healthy ] || fail "a fresh lease is $(health)"
 info "lease $ID active on $P0, healthy"
 
-# (a) Cut l13: degraded, re-embedded by s2 by the broker, healthy, traffic
-# passes again; the detour is booked.
+# (a) Cut l13 so that only its BFD session sees it (all frames lost, the
+# link still "up" on switchd): degraded, re-embedded by s2 by the broker,
+# healthy, traffic passes again; the detour is booked.
+wait_for "sw $SOCK --json bfd list | jq -e '[.[] | select(.link == \"l13\" and .state == \"Up\")] | length == 2' >/dev/null" 10 ||
+    fail "the BFD sessions of l13 are not Up: $(sw "$SOCK" --json bfd list)"
 t0=$(now_ms)
-sw "$SOCK" link set l13 --down || fail "link set l13 --down"
+sw "$SOCK" link set l13 --loss 100% || fail "link set l13 --loss 100%"
 wait_for "[ \"\$(events lease.healthy)\" -ge 1 ]" 10 ||
     fail "no lease.healthy after l13 went down: $(cat out)"
 dt=$(( $(now_ms) - t0 ))
@@ -89,6 +94,7 @@ jq -e '[.events[] | select(.kind == "lease.degraded")][0].message | test("l13")'
 # Seen, decided, booked and applied well within the 3 s reconcile period
 # and the 1 s heartbeat of this test (the client polls, too).
 [ "$dt" -lt 2500 ] || fail "re-embedded $dt ms after the cut: the report waited"
+grep -q "l13 (its BFD session is down)" inp-a.log || fail "inp-a did not see l13 down by BFD: $(grep 'links down' inp-a.log)"
 P1=$(vpath)
 [ "$P1" = '["s1","s2","s3"]' ] || [ "$P1" = '["s3","s2","s1"]' ] || fail "re-embedded on $P1, not by s2"
 B1=$(bpath)
@@ -106,7 +112,7 @@ info "l13 down: lease $ID re-embedded on $P1 in $dt ms (booked), healthy, h1 rea
 
 # (c) l13 back: healthy on its own path; the detour's booking released.
 n=$(events lease.healthy)
-sw "$SOCK" link set l13 --up || fail "link set l13 --up"
+sw "$SOCK" link set l13 --loss 0 || fail "link set l13 --loss 0"
 wait_for "[ \"\$(health)\" = healthy ] && [ \"\$(events lease.healthy)\" -gt $n ]" 10 ||
     fail "the lease is $(health) with l13 back: $(cat out)"
 wait_for "[ \"\$(vpath)\" = '$P0' ]" 10 || fail "the vlink stays on $(vpath), not back on $P0"
