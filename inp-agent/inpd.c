@@ -1446,6 +1446,12 @@ inpd_capacity(struct inpd *d)
                                                    "hold_until", (json_int_t)
                                                    rec_int(rec, "hold_until")));
         }
+        const json_t *re = json_object_get(rec, "reembed");
+        if (re) {
+            json_array_append_new(holds, json_pack(
+                "{s:s, s:I, s:b}", "lease", id, "hold_until",
+                (json_int_t) rec_int(re, "hold_until"), "reembed", 1));
+        }
     }
     json_object_set_new(report, "holds", holds);
     json_decref(bookings);

@@ -16,8 +16,9 @@ leasing stack promises (docs/broker.md, "Outside check").
         broker's active leases there, and those demands stay within the
         total; on each switchd, every slice L<id> belongs to an active
         lease with a part on that InP, every active lease's slice is there
-        with a vnode on each switch of its part, and the slice's queues
-        guarantee no more than its virtual links' bandwidth.
+        with a vnode on each switch of its part and its vlinks on the
+        paths of its part, and the slice's queues guarantee no more than
+        its virtual links' bandwidth.
 
     broker-check.py storm CONFIG.json CLIENTS ROUNDS
         CLIENTS concurrent SP clients (threads) each run ROUNDS random
@@ -151,6 +152,15 @@ def check_switchd(name, sock, leases, problems):
         got = sorted(v["switch"] for v in vnodes if v["slice"] == sl)
         if want != got:
             problems.append("%s: slice %s has vnodes on %s, its lease on %s" % (name, sl, got, want))
+        # Each vlink runs where the broker booked it (its path moves with
+        # a re-embedding after a substrate failure).
+        paths = {v["name"]: [p.split("/")[0] for p in v.get("path", [])]
+                 for v in vlinks if v["slice"] == sl}
+        for vl in l["parts"][name].get("vlinks", []):
+            got = paths.get(vl["name"])
+            if len(vl["path"]) > 1 and got is not None and got not in (vl["path"], vl["path"][::-1]):
+                problems.append("%s: vlink %s of slice %s runs on %s, its lease on %s"
+                                % (name, vl["name"], sl, got, vl["path"]))
         bw = sum(vl.get("bandwidth_bps", 0) for sec, vls in l["parts"][name].items()
                  if sec not in ("vnodes", "access") and isinstance(vls, list)
                  for vl in vls if isinstance(vl, dict))
