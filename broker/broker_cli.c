@@ -105,6 +105,7 @@ broker_cli_print(FILE *out, const struct cli_command *cmd, const json_t *r)
         json_object_del(top, "parts");
         json_object_del(top, "start_ts");
         json_object_del(top, "end_ts");
+        json_object_del(top, "health_detail");
         cli_print_tables(out, cmd, top);
         json_decref(top);
         const char *inp;
@@ -114,6 +115,17 @@ broker_cli_print(FILE *out, const struct cli_command *cmd, const json_t *r)
                         json_object_get(part, "slice")));
             size_t i;
             json_t *v;
+            /* A substrate failure under it there (docs/broker.md). */
+            const json_t *h = json_object_get(json_object_get(r, "health_detail"),
+                                              inp);
+            if (h) {
+                char *down = json_dumps(json_object_get(h, "down"), 0);
+                const char *why = json_string_value(json_object_get(h, "reason"));
+                fprintf(out, "  health: %s, links down %s%s%s\n",
+                        json_string_value(json_object_get(h, "state")),
+                        down ? down : "[]", why ? ": " : "", why ? why : "");
+                free(down);
+            }
             json_array_foreach(json_object_get(part, "vnodes"), i, v) {
                 fprintf(out, "  vnode %s on %s, cpu %lld, %s\n",
                         json_string_value(json_object_get(v, "name")),

@@ -137,6 +137,9 @@ code GET "/v1/leases/$ID/events?after=0" >/dev/null
 jq -r '.events[] | select(.kind == "lease.degraded") | .message' out | grep -q "cannot re-embed" ||
     fail "no lease.degraded event naming why: $(cat out)"
 python3 "$LEASE_CHECK" check check.json || fail "lease-check with the lease degraded"
+"$LT_BUILD/cli/lamina" lease show "$ID" >show.out || fail "lamina lease show $ID"
+grep -q "health: degraded, links down \[\"l13\"\]: vlink left-right" show.out ||
+    fail "lamina lease show does not say why: $(cat show.out)"
 info "l13 down, no room: degraded: $why"
 
 # l13 back: healthy on its own path.
