@@ -1446,12 +1446,14 @@ lease_reembed(struct bkd *b, struct store_lease *l, const char *inp,
     if (error) {
         LOG_WARN(MOD, "lease %s: re-embedding on %s: %s", l->id, inp, w);
         reembed_finish(b, l);
-        json_decref(report);
+        json_t *was = report;
+        const json_t *dn = json_object_get(was ? was : old, "down");
         report = error == 409
-                 ? json_pack("{s:s, s:O, s:[], s:s}", "state", "degraded", "down",
-                             json_object_get(report ? report : old, "down")
-                             ?: json_array(), "rerouted", "reason", w)
+                 ? json_pack("{s:s, s:o, s:[], s:s}", "state", "degraded", "down",
+                             dn ? json_deep_copy(dn) : json_array(), "rerouted",
+                             "reason", w)
                  : (old ? json_deep_copy(old) : NULL);
+        json_decref(was);
         goto out;
     }
     bkd_fault(b, "after-reembed-prepare");
