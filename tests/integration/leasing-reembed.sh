@@ -21,6 +21,8 @@
 #  (d) The broker killed at after-reembed-prepare, then at
 #      after-reembed-decide: restarted, it finishes the re-embedding; no
 #      hold left, lease-check agrees.
+#  (e) The agent killed at reembed:after-record: restarted, the lease is
+#      on its new part and the broker's retried commit is answered.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/broker-lib.sh"
 lt_init leasing-reembed 60
@@ -34,6 +36,7 @@ sw "$SOCK" link add l12 s1:to-s2 s2:to-s1 --rate 30M &&
     sw "$SOCK" port add s3 h2 "$(afpacket_devargs h2)" || fail "the substrate of inp-a"
 
 broker_one_inp s1 s3 sp1:sp
+INPD_PID=$LT_LAST_PID
 
 code() {    # METHOD PATH [BODY] -> status (as sp1); the body in $LT_DIR/out
     curl -s -o "$LT_DIR/out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $(cat "$LT_DIR/sp1.tok")" \
@@ -172,4 +175,24 @@ for point in after-reembed-prepare after-reembed-decide; do
         fail "$point: not back on $P0 with l13 up"
     info "broker killed at $point: recovered, re-embedded on $P1, then back on $P0"
 done
-pass "l13 cut: re-embedded by the broker on s2 in $dt ms, booked (a second lease refused); back: own path, booking released; no room: degraded with the reason; back: healthy; broker crashes mid-way recovered"
+
+# (e) The agent killed once the new part replaced the old in its state
+# file, before it answered: restarted, it builds the slice on the new
+# part, and the broker's retried commit gets its answer.
+lt_stop_pid "$INPD_PID"
+bg_start env LAMINA_FAULT=inpd:reembed:after-record "$INPD" --config "$LT_DIR/inp-a.json" >>inp-a.log 2>&1
+INPD_PID=$LT_LAST_PID
+wait_for "curl -s -o /dev/null http://127.0.0.1:$PA/v1/leases" 10 || fail "inp-a did not start again"
+sw "$SOCK" link set l13 --down || fail "inpd fault: link set l13 --down"
+wait_for "! kill -0 $INPD_PID" 10 || fail "the agent did not die at reembed:after-record"
+wait "$INPD_PID" 2>/dev/null
+bg_start "$INPD" --config "$LT_DIR/inp-a.json" >>inp-a.log 2>&1
+INPD_PID=$LT_LAST_PID
+wait_for "[ \"\$(health)\" = healthy ] && [ \"\$(vpath)\" = '$P1' ] && [ \"\$(bpath)\" = '$B1' ]" 15 ||
+    fail "agent restarted: the lease is $(health) on $(vpath) (broker: $(bpath))"
+wait_for "python3 $LEASE_CHECK check check.json >check.out 2>&1" 10 ||
+    fail "agent restarted: lease-check: $(cat check.out)"
+sw "$SOCK" link set l13 --up || fail "inpd fault: link set l13 --up"
+wait_for "[ \"\$(vpath)\" = '$P0' ] && [ \"\$(bpath)\" = '$B0' ]" 10 || fail "not back on $P0 after the agent's restart"
+info "agent killed at reembed:after-record: restarted on the new part, the broker's commit answered"
+pass "l13 cut: re-embedded by the broker on s2 in $dt ms, booked (a second lease refused); back: own path, booking released; no room: degraded with the reason; back: healthy; broker and agent crashes mid-way recovered"
