@@ -1155,9 +1155,14 @@ h_reembed(struct http_request *req, void *aux, struct http_response *resp)
     lease = json_string_value(json_object_get(body, "lease"));
     txn = json_string_value(json_object_get(body, "txn"));
     part = json_object_get(body, "part");
-    if (json_is_integer(json_object_get(body, "hold_s"))) {
-        hold_s = MAX(1, MIN(86400, json_integer_value(json_object_get(body,
-                                                                      "hold_s"))));
+    const json_t *jhold = json_object_get(body, "hold_s");
+    if (jhold && (!json_is_integer(jhold) || json_integer_value(jhold) < 1
+                  || json_integer_value(jhold) > 86400)) {
+        http_error(resp, 400, "invalid", "hold_s", "hold_s: must be 1..86400");
+        json_decref(body);
+        return;
+    } else if (jhold) {
+        hold_s = json_integer_value(jhold);
     }
     pthread_mutex_lock(&d->mutex);
     if (!inpd_ready(d, resp)) {
