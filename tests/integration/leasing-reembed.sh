@@ -79,6 +79,15 @@ B0=$(bpath)
 wait_for "nsx h1 ping -c 1 -W 1 10.13.0.2" 20 || fail "h1 cannot reach h2 in lease $ID"
 [ "$(health)" = healthy ] || fail "a fresh lease is $(health)"
 info "lease $ID active on $P0, healthy"
+# The agent checks a re-embedding against its own capacity, as a prepare:
+# a part wider than l13 is refused, naming the link, and nothing is held.
+big=$(jq -c '.parts["inp-a"] | .vlinks[0].bandwidth_bps = 2000000000' out)
+st=$(curl -s -o agent.out -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat inp-a.agent)" \
+    -H 'Content-Type: application/json' \
+    --data-binary "{\"lease\": \"$ID\", \"txn\": \"t-big\", \"part\": $big}" "http://127.0.0.1:$PA/v1/reembed")
+[ "$st" = 409 ] && jq -e '.error.resource == "bw:s1-s3"' agent.out >/dev/null ||
+    fail "inp-a took a re-embedding wider than l13: HTTP $st: $(cat agent.out)"
+grep -q '"reembed"' inp-a.state.json && fail "a refused re-embedding is held by inp-a"
 
 # (a) Cut l13 so that only its BFD session sees it (all frames lost, the
 # link still "up" on switchd): degraded, re-embedded by s2 by the broker,
