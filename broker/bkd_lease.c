@@ -1468,6 +1468,7 @@ lease_reembed(struct bkd *b, struct store_lease *l, const char *inp,
         reembed_finish(b, l);
         goto out;
     }
+    json_t *before = json_deep_copy(l->parts);
     json_t *owns = json_object_get(l->parts, "own");
     if (!owns) {
         owns = json_object();
@@ -1479,18 +1480,20 @@ lease_reembed(struct bkd *b, struct store_lease *l, const char *inp,
     if (json_equal(target, json_object_get(owns, inp))) {
         json_object_del(owns, inp);     /* back on its own paths */
     }
-    json_t *before_parts = json_deep_copy(parts);
     json_object_set(parts, inp, target);
     json_object_set(l->parts, "demands", demands);
     json_object_set_new(json_object_get(l->parts, "reembed"), "decided",
                         json_true());
     if (lease_save(b, l, l->state, now, &err)) {
+        /* Not decided: the booking back; the undecided record left in
+         * the store is aborted at the next look. */
         bkd_book(b, l->id, new_d, NULL, now, l->end, -1, &err);
         bkd_book(b, l->id, cur_d, NULL, now, l->end, +1, &err);
-        json_object_set_new(l->parts, "parts", before_parts);
+        json_decref(l->parts);
+        l->parts = before;
         goto out;
     }
-    json_decref(before_parts);
+    json_decref(before);
     LOG_INFO(MOD, "lease %s: re-embedded on InP %s (txn %s)", l->id, inp, txn);
     bkd_fault(b, "after-reembed-decide");
     reembed_finish(b, l);
