@@ -671,6 +671,33 @@ test_reembed_plan(void **state)
     json_decref(target);
     json_decref(rep);
 
+    /* A border vlink (from its vnode on c1 to a border on c3) and a
+     * transit vlink are re-embedded the same way: same ends, other path
+     * (here with l12 short too: the 5M ones still fit its 10M). */
+    json_t *bpart = json_loads(
+        "{\"slice\": \"LR4\", \"vnodes\": [], \"access\": [], \"vlinks\": [],"
+        " \"border_vlinks\": [{\"name\": \"b\", \"vnode\": \"x\", \"path\": [\"c1\", \"c3\"],"
+        "   \"border\": \"cb\", \"label\": 1000, \"bandwidth_bps\": 5000000}],"
+        " \"transit_vlinks\": [{\"name\": \"t\", \"path\": [\"c3\", \"c1\"],"
+        "   \"border_in\": \"cb\", \"label_in\": 1001, \"border_out\": \"ca\","
+        "   \"label_out\": 1002, \"bandwidth_bps\": 5000000}]}", 0, NULL);
+    assert_non_null(bpart);
+    rep = bkd_reembed_plan(&f->b, "inp-c", bpart, bpart, down, now, end, &target);
+    assert_non_null(rep);
+    assert_string_equal(json_string_value(json_object_get(rep, "state")), "rerouted");
+    assert_int_equal(json_array_size(json_object_get(rep, "rerouted")), 2);
+    char *bp = json_dumps(json_object_get(json_array_get(json_object_get(
+        target, "border_vlinks"), 0), "path"), JSON_COMPACT);
+    assert_string_equal(bp, "[\"c1\",\"c2\",\"c3\"]");
+    free(bp);
+    bp = json_dumps(json_object_get(json_array_get(json_object_get(
+        target, "transit_vlinks"), 0), "path"), JSON_COMPACT);
+    assert_string_equal(bp, "[\"c3\",\"c2\",\"c1\"]");
+    free(bp);
+    json_decref(target);
+    json_decref(rep);
+    json_decref(bpart);
+
     /* Placement: with l13 down and l12 short, 20M from c1 to c3 does not
      * fit; with l13 up it does. */
     assert_false(bkd_link_down(&f->b, "inp-c", "c1", "c3"));
