@@ -33,7 +33,7 @@
 # emulated one (goal: within 10%), 41 pairs (the two ends and 40 seeded
 # at random) pinged in parallel, a failed pair once more alone, and
 # whether `down` left every daemon empty and no namespace.
-# BENCH_MULTI_MAPS_ONLY=1 stops after the maps.
+# BENCH_MULTI_MAPS_ONLY=1 stops after the maps; BENCH_MULTI_RATES_ONLY=1 skips them.
 #
 # Root only; everything is removed at the end.  Results also in
 # BUILD/bench-multi.json.
@@ -65,6 +65,23 @@ worker_cpus() {
 }
 command -v iperf3 >/dev/null || skip "iperf3 is not installed"
 
+# worker_ticks PID...: CPU time (clock ticks, user + system) used so far by
+# the daemons' rte-worker threads.  Taken around each measurement, it gives
+# the rate per core actually used: two daemons sharing one CPU pay for
+# each other's scheduling in the wall-clock rate, not in this one.
+worker_ticks() {
+    local p t sum=0 f
+    for p in "$@"; do
+        for t in /proc/"$p"/task/*; do
+            grep -q '^rte-worker' "$t/comm" 2>/dev/null || continue
+            read -ra f <"$t/stat"
+            # comm has no spaces here: utime and stime are fields 14 and 15.
+            sum=$((sum + f[13] + f[14]))
+        done
+    done
+    echo "$sum"
+}
+
 # frames_per_s SRC_NS DST_NS DST_MAC SRC_MAC: 64-byte frames/s received.
 frames_per_s() {
     local out
@@ -95,6 +112,7 @@ tcp_mbps() {
 }
 
 # --- Kdl (or the fallback map) up over 2 and 4 namespaced switchds.
+if [ "${BENCH_MULTI_RATES_ONLY:-0}" != 1 ]; then
 KDL=$(dirname "$0")/../data/topology-zoo/Kdl.gml
 for n in 2 4; do
     t0=$(date +%s.%N)
@@ -239,6 +257,7 @@ for line in open(sys.argv[1]):
 PY
 [ "${BENCH_MULTI_MAPS_ONLY:-0}" = 1 ] && pass
 for p in "${MAP_PIDS[@]}"; do kill "$p"; wait "$p"; done
+fi
 
 # --- One process: sa and sb joined by a substrate link on a veth pair.
 ns_add pa
@@ -258,8 +277,12 @@ lamina vlink add green wan --path sa,sb >/dev/null || fail "vlink"
 wait_for "nsx pa ping -c 1 -W 1 10.2.0.2" 20 || fail "one process: no path"
 ref_cpus=$(worker_cpus "$LT_SWITCHD_PID")
 [ "$ref_cpus" = "$BENCH_WORKER_CPU" ] || fail "one process: worker lcores on CPUs '$ref_cpus', not $BENCH_WORKER_CPU"
+c0=$(worker_ticks "$LT_SWITCHD_PID")
 ref_fps=$(frames_per_s pa pb 02:00:00:00:03:02 02:00:00:00:03:01)
+c1=$(worker_ticks "$LT_SWITCHD_PID")
 ref_tcp=$(tcp_mbps pa pb 10.2.0.2)
+c2=$(worker_ticks "$LT_SWITCHD_PID")
+ref_cpu_fps=$((c1 - c0)) ref_cpu_tcp=$((c2 - c1))
 info "one process: $ref_fps frames/s of 64 B, TCP $ref_tcp Mbit/s"
 stop_switchd
 
@@ -270,26 +293,53 @@ wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "tunnel: no path"
 tun_cpus=$(worker_cpus "$TUN_PID_ma" "$TUN_PID_mb")
 [ "$tun_cpus" = "$ref_cpus" ] || fail "tunnel: worker lcores on CPUs '$tun_cpus', one process on '$ref_cpus'"
 info "worker lcores: one per daemon, all on CPU $tun_cpus (one process and tunnel)"
+c0=$(worker_ticks "$TUN_PID_ma" "$TUN_PID_mb")
 tun_fps=$(frames_per_s ha hb 02:00:00:00:02:01 02:00:00:00:01:01)
+c1=$(worker_ticks "$TUN_PID_ma" "$TUN_PID_mb")
 tun_tcp=$(tcp_mbps ha hb 10.1.0.2)
+c2=$(worker_ticks "$TUN_PID_ma" "$TUN_PID_mb")
+tun_cpu_fps=$((c1 - c0)) tun_cpu_tcp=$((c2 - c1))
 info "tunnel: $tun_fps frames/s of 64 B, TCP $tun_tcp Mbit/s"
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$ref_fps" "$tun_fps" "$ref_tcp" "$tun_tcp" "$load" "$BUILD/bench-multi.json" "$tun_cpus" <<'PY'
+python3 - "$ref_fps" "$tun_fps" "$ref_tcp" "$tun_tcp" "$load" "$BUILD/bench-multi.json" "$tun_cpus" \
+    "$ref_cpu_fps" "$tun_cpu_fps" "$ref_cpu_tcp" "$tun_cpu_tcp" "$(getconf CLK_TCK)" "$SEC" <<'PY'
 import json, sys
 rf, tf, rt, tt = (float(x) for x in sys.argv[1:5])
-r = {"one_process": {"fps_64": rf, "tcp_mbps": rt},
-     "tunnel": {"fps_64": tf, "tcp_mbps": tt},
-     "ratio_fps_64": round(tf / rf, 3) if rf else None,
-     "ratio_tcp": round(tt / rt, 3) if rt else None,
+rcf, tcf, rct, tct, hz, sec = (float(x) for x in sys.argv[8:14])
+
+def per_core(rate, ticks):
+    # rate over 'sec' seconds; ticks of worker CPU over the measurement.
+    return rate * sec / (ticks / hz) if ticks else None
+
+def ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+pc = {"one_process": {"fps_64": per_core(rf, rcf), "tcp_mbps": per_core(rt, rct)},
+      "tunnel": {"fps_64": per_core(tf, tcf), "tcp_mbps": per_core(tt, tct)}}
+r = {"one_process": {"fps_64": rf, "tcp_mbps": rt,
+                     "worker_cpu_s": {"fps_64": rcf / hz, "tcp": rct / hz}},
+     "tunnel": {"fps_64": tf, "tcp_mbps": tt,
+                "worker_cpu_s": {"fps_64": tcf / hz, "tcp": tct / hz}},
+     "ratio_fps_64": ratio(tf, rf), "ratio_tcp": ratio(tt, rt),
+     "per_core": pc,
+     "ratio_fps_64_per_core": ratio(pc["tunnel"]["fps_64"], pc["one_process"]["fps_64"]),
+     "ratio_tcp_per_core": ratio(pc["tunnel"]["tcp_mbps"], pc["one_process"]["tcp_mbps"]),
      "goals": {"ratio_fps_64": 0.85, "ratio_tcp": 0.9},
      "worker_cpu": sys.argv[7],
      "loadavg": sys.argv[5]}
 json.dump(r, open(sys.argv[6], "w"), indent=2)
+f = lambda v: "%.0f" % v if v else "-"
 print("bench-multi: 64 B frames/s  one process %.0f  tunnel %.0f  ratio %s (goal 0.85)"
       % (rf, tf, r["ratio_fps_64"]))
 print("bench-multi: TCP Mbit/s     one process %.0f  tunnel %.0f  ratio %s (goal 0.9)"
       % (rt, tt, r["ratio_tcp"]))
+print("bench-multi: per core of worker CPU used (worker seconds: one process %.2f / %.2f, tunnel %.2f / %.2f):"
+      % (rcf / hz, rct / hz, tcf / hz, tct / hz))
+print("bench-multi:   64 B frames/s per core  one process %s  tunnel %s  ratio %s (goal 0.85)"
+      % (f(pc["one_process"]["fps_64"]), f(pc["tunnel"]["fps_64"]), r["ratio_fps_64_per_core"]))
+print("bench-multi:   TCP Mbit/s per core     one process %s  tunnel %s  ratio %s (goal 0.9)"
+      % (f(pc["one_process"]["tcp_mbps"]), f(pc["tunnel"]["tcp_mbps"]), r["ratio_tcp_per_core"]))
 print("bench-multi: worker core: CPU %s in both cases; load average %s" % (sys.argv[7], sys.argv[5]))
 PY
 pass

@@ -6,7 +6,7 @@ fuzzer=$(readlink -f "$1")
 seeds=$(readlink -f "$2")
 work=$3
 runs=${4:-2000000}
-secs=${5:-20}
+secs=${5:-10}
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/seeds"
 "$seeds" "$work/seeds"
