@@ -13,7 +13,8 @@
 # (how many so far), run_traffic.  fr and run_traffic serve other
 # setups too (tunnel-reroute.sh): RR_LAMINA is the CLI to ask (default
 # lamina), RR_TX and RR_RX the sending and receiving host namespaces
-# (h1, h3) and RR_TX_MAC, RR_RX_MAC their MACs.
+# (h1, h3), RR_TX_MAC, RR_RX_MAC their MACs, and RR_HEAD the head switch
+# that back looks at (s1).
 
 all_up() { [ "$(lamina --json bfd list | grep -o '"Up"' | wc -l)" -ge 6 ]; }
 
@@ -35,7 +36,7 @@ for vn in json.load(sys.stdin)["vnodes"]:
 reroutes() { fr "$1" | cut -d' ' -f2; }
 
 back() {
-    set -- $(fr s1) "$1"
+    set -- $(fr "${RR_HEAD:-s1}") "$1"
     [ "$1" = primary ] && [ "$2" = "$3" ] && [ "$2" -ge "$4" ]
 }
 

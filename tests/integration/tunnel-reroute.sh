@@ -21,38 +21,12 @@ LOAD=$(cut -d' ' -f1 /proc/loadavg)
 MAX_MS=$(awk -v l="$LOAD" 'BEGIN {b = l < 2 ? 100 : 50 * l; printf "%d", (b > 1000 ? 1000 : b)}')
 info "load average $LOAD: restoration bound $MAX_MS ms at $RATE frames/s"
 . "$(dirname "$0")/reroute-lib.sh"
-RR_TX=ha RR_RX=hb RR_TX_MAC=02:00:00:00:01:01 RR_RX_MAC=02:00:00:00:02:01
 
-for m in ma mb ha hb net; do ns_add "$m"; done
-tun_bridge_underlay ma mb
-veth_link ha eth0 02:00:00:00:01:01 10.1.0.1/24 ma host 02:00:00:00:01:fe -
-veth_link hb eth0 02:00:00:00:02:01 10.1.0.2/24 mb host 02:00:00:00:02:fe -
-for m in ma mb; do tun_switchd "$m"; done
-veth_link ma ul2 02:00:00:00:aa:02 - mb ul2 02:00:00:00:bb:02 -
-tun_two_machines_config
-BFD='{"tx_ms": 10, "rx_ms": 10, "multiplier": 3}'
-for m in ma mb; do
-    if [ $m = ma ]; then l=198.51.100.1 r=198.51.100.2; else l=198.51.100.2 r=198.51.100.1; fi
-    tunl $m port add s$m ul2 afpacket:ul2 || fail "$m: port add ul2"
-    tunl $m port add s$m tun2 "mplsudp:underlay=ul2,local=$l,remote=$r" || fail "$m: port add tun2"
-    for t in tun tun2; do tunl $m port set s$m $t --bfd "$BFD" || fail "$m: bfd on $t"; done
-    tunl $m vlink del green wan || fail "$m: vlink del"
-    # The backup may not leave by the path's own tunnel.
-    tunl $m vlink add green wan --path s$m --border '{"port":"tun","label":1000}' \
-        --backup s$m --backup-border '{"port":"tun","label":2000}' 2>/dev/null &&
-        fail "$m: a backup out of the path's own tunnel accepted"
-    tunl $m vlink add green wan --path s$m --border '{"port":"tun","label":1000}' >/dev/null \
-        --backup s$m --backup-border '{"port":"tun2","label":2000}' --hold $HOLD_MS ||
-        fail "$m: border vlink with a backup over tun2"
-done
+tun_reroute_setup
 [ "$(tunl ma --json vlink list | json_get 0.backup_border.port)" = tun2 ] ||
     fail "vlink list: $(tunl ma --json vlink list)"
-up() { [ "$(tunl "$1" --json bfd list | grep -o '"Up"' | wc -l)" -ge 2 ]; }
-wait_for 'up ma && up mb' 15 || fail "sessions not Up: $(tunl ma --json bfd list)"
-onprim() { RR_LAMINA="tunl $1" fr "s$1" | grep -q '^primary'; }
-wait_for 'onprim ma && onprim mb' 10 || fail "not on the primary: $(RR_LAMINA="tunl ma" fr sma)"
-wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "ha cannot reach hb"
 st() { RR_LAMINA="tunl $1" fr "s$1"; }
+onprim() { RR_LAMINA="tunl $1" fr "s$1" | grep -q '^primary'; }
 set -- $(st ma); RA=$2 VA=$3
 set -- $(st mb); RB=$2
 
@@ -70,7 +44,7 @@ dec2=$(tunl mb --json stats port tun2 | json_get ports.0.tunnel.counters.decapsu
 # 2. The cut lifted: once BFD is Up again both ends wait the hold-down
 # and come back, make before break: nothing lost.
 nsx net ip link set uma master br0 || fail "uma back on the bridge"
-wait_for 'up ma && up mb' 15 || fail "sessions not Up after the cut: $(tunl ma --json bfd list)"
+wait_for tun_all_up 15 || fail "sessions not Up after the cut: $(tunl ma --json bfd list)"
 lost2=$(run_traffic 3 : :) || exit 1
 wait_for 'onprim ma && onprim mb' 5 || fail "not back on tun: ma $(st ma), mb $(st mb)"
 set -- $(st ma); [ "$3" -gt "$VA" ] || fail "ma's end reverted $3 times: $(st ma)"
