@@ -25,6 +25,11 @@ info "load average $LOAD: restoration bound $MAX_MS ms at $RATE frames/s"
 tun_reroute_setup
 [ "$(tunl ma --json vlink list | json_get 0.backup_border.port)" = tun2 ] ||
     fail "vlink list: $(tunl ma --json vlink list)"
+err=$(tunl ma vlink add green x --path sma --border '{"port":"tun","label":1001}' \
+      --backup sma --backup-border '{"port":"tun2"}' 2>&1) && fail "a backup border without a label accepted"
+echo "$err" | grep -q "backup_border" || fail "the refusal does not name backup_border: $err"
+[ "$(tunl ma --json vlink list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+    fail "the refused vlink was stored: $(tunl ma vlink list)"
 st() { RR_LAMINA="tunl $1" fr "s$1"; }
 onprim() { RR_LAMINA="tunl $1" fr "s$1" | grep -q '^primary'; }
 set -- $(st ma); RA=$2 VA=$3
