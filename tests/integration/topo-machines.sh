@@ -19,7 +19,8 @@
 #     status follows;
 #   - `topo down` leaves the daemons running and empty, and no namespace;
 #   - ring6 over two machines (ma, mb) cuts two links between the same
-#     pair: two tunnel pairs, UDP 6635 and 6636; h1 reaches every host.
+#     pair: two tunnel pairs, UDP 6635 and 6636; h1 reaches every host;
+#     with --no-bfd, no session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init topo-machines 60
@@ -114,7 +115,7 @@ for vn in json.load(sys.stdin)["vnodes"]:
             print(vn["switch"], vp["name"], vp["path"], vp["reroutes"], vp["reverts"])'
 }
 MA=$(topo status --name "$NAME" --json | python3 -c 'import json,sys; print([s["machine"] for s in json.load(sys.stdin)["switches"] if s["name"] == sys.argv[1]][0])' "$A")
-wait_for "tunl $MA --json bfd list | python3 -c 'import json,sys; sys.exit(any(s[\"state\"] != \"Up\" for s in json.load(sys.stdin)))'" 10 ||
+wait_for "tunl $MA --json bfd list | python3 -c 'import json,sys; b = json.load(sys.stdin); sys.exit(not b or any(s[\"state\"] != \"Up\" for s in b))'" 10 ||
     fail "$MA's tunnel sessions not all Up: $(tunl "$MA" bfd list)"
 wait_for '! fr $MA | grep -q backup' 10 || fail "vlink ends on the backup before the cut: $(fr "$MA")"
 topo link --name "$NAME" "$A" "$B" down || fail "topo link $A $B down"
@@ -137,13 +138,14 @@ ip netns list | grep -q "^${NSP}h" && fail "host namespaces left"
 
 # --- two machines sharing two cut links: tunnels told apart by UDP port
 head -2 "$LT_DIR/machines" >"$LT_DIR/machines2"
-topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" \
+topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" --no-bfd \
     --netns-prefix "$NSP" --machines "$LT_DIR/machines2" || fail "topo up over 2 machines"
 ports=$(tunl ma --json port list | python3 -c '
 import json, sys
 print(" ".join(sorted(p["devargs"].rpartition("port=")[2] if "port=" in p["devargs"] else "6635"
                       for p in json.load(sys.stdin) if p["devargs"].startswith("mplsudp:"))))')
 [ "$ports" = "6635 6636" ] || fail "ma's tunnels use UDP ports \"$ports\", not 6635 and 6636"
+[ "$(tunl ma --json bfd list)" = "[]" ] || fail "BFD sessions with --no-bfd: $(tunl ma bfd list)"
 for i in 2 3 4 5 6; do
     wait_for "topo exec --name $NAME h1 ping -c 1 -W 1 10.0.0.$i >/dev/null" 10 ||
         fail "h1 cannot reach h$i over two machines"
