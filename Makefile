@@ -55,6 +55,7 @@ bench: build hugepages
 	@scripts/bench-multi.sh $(BUILD)
 	@scripts/bench-conformance.sh $(BUILD)
 	@scripts/bench-reroute.sh $(BUILD)
+	@scripts/bench-reroute.sh $(BUILD) tunnel
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -320,13 +320,19 @@ struct dp_vlink_params {
     uint32_t border_in_label;
     /* A backup path (fast reroute): switch names from path[0] to
      * path[n_path - 1] by other links, with a label of its own (chosen);
-     * NULL: none.  Not with a border.  The head ends send on the backup
-     * while a link of the path is down (link or port set down, or its BFD
-     * session not Up) and the backup's is not, and come back once the
-     * path has stayed up for 'hold_ms' (0: 1000 ms). */
+     * NULL: none.  The head ends send on the backup while a link of the
+     * path is down (link or port set down, or its BFD session not Up) and
+     * the backup's is not, and come back once the path has stayed up for
+     * 'hold_ms' (0: 1000 ms).  A border virtual link's backup starts at
+     * path[0] and ends at its own border, port 'backup_border_port' of
+     * backup[n_backup - 1] (another port than 'border_port', e.g. a
+     * second tunnel), with 'backup_border_label' agreed with the far side
+     * as well; it may then be one switch.  Not with 'border_in_port'. */
     const char **backup;
     size_t n_backup;
     uint32_t hold_ms;
+    const char *backup_border_port;
+    uint32_t backup_border_label;
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on

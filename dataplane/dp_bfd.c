@@ -16,9 +16,10 @@
  * underlay addresses of the tunnel, IPv4 UDP to port 3784 over the
  * underlay port to the tunnel's next hop (resolved by the tunnel): BFD
  * over UDP between the tunnel's two ends.  The underlay input
- * hands the session what comes from the tunnel's remote address.  The TTL
- * is sent as 255 but not checked there (a routed underlay lowers it): the
- * addresses alone tie a packet to the tunnel.
+ * hands the session what comes from the tunnel's remote address (of
+ * several tunnels to one address, the discriminator or the source port
+ * picks the session, dp_tunnel.c).  The TTL is sent as 255 but not
+ * checked there (a routed underlay lowers it).
  *
  * Frames of the session (BFD to the local address, ARP for it) are taken
  * out of the burst before classification; everything else goes on to the
@@ -400,16 +401,18 @@ dp_port_set_bfd(const char *swname, const char *name,
     snprintf(what, sizeof what, "port %s/%s", swname, name);
     if (bp && bp->enable && p->type == DP_PORT_TUN) {
         uint8_t mac[6];
+        uint16_t src_port;
         if (bp->local || bp->peer) {
             dp_err(err, "%s: a tunnel's bfd runs between its underlay addresses: "
                    "give no \"local\" or \"peer\"", what);
             return EINVAL;
         }
-        if ((error = dp_tunnel_bfd_addrs(p, &local, &peer, mac, err))
+        if ((error = dp_tunnel_bfd_addrs(p, &local, &peer, mac, &src_port, err))
             || (error = dp_bfd_new(p, bp, local, peer, &b, err))) {
             return error;
         }
         memcpy(b->mac.addr_bytes, mac, 6);
+        b->src_port = src_port;
     } else if (bp && bp->enable) {
         if ((error = dp_bfd_addr(what, "local", bp->local, &local, err))
             || (error = dp_bfd_addr(what, "peer", bp->peer, &peer, err))

@@ -311,6 +311,10 @@ struct dp_vlink {
     uint32_t backup_label;
     uint32_t hold_ms;
     struct dp_vlink_hop *bhops[2];
+    /* A border vlink's backup ends at its own border ("": none). */
+    char backup_border_port[DP_NAME_LEN];
+    uint32_t backup_border_label;
+    struct dp_port *backup_border;  /* set once the port counts it */
 };
 
 /* A frame the control thread injects into a vnode. */

@@ -135,20 +135,6 @@ tun_addr_is(const struct tun_addr *a, const uint8_t *bytes, bool v6)
     return !memcmp(a->b, bytes, v6 ? 16 : 4);
 }
 
-/* The tunnel of underlay 'ul' whose remote or (when 'nexthop') next hop
- * is the address at 'bytes'; NULL if none (or the first of several). */
-static struct dp_tunnel *
-tun_find(const struct dp_underlay *ul, const uint8_t *bytes, bool nexthop)
-{
-    for (uint32_t i = 0; i < ul->n_tuns; i++) {
-        struct dp_tunnel *t = ul->tuns[i];
-        if (tun_addr_is(nexthop ? &t->nexthop : &t->remote, bytes, ul->v6)) {
-            return t;
-        }
-    }
-    return NULL;
-}
-
 /* The tunnel of underlay 'ul' from remote address 'bytes' on UDP port
  * 'dport' (several tunnels between two addresses differ by port). */
 static struct dp_tunnel *
@@ -412,12 +398,6 @@ dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
                same->port->name, ta.port, u->name);
         return EEXIST;
     }
-    same = ul ? tun_find(ul, ta.remote.b, false) : NULL;
-    if (same && same->port->bfd) {
-        dp_err(err, "tunnel %s: port %s to the same remote address runs bfd, "
-               "which is one tunnel per remote", p->name, same->port->name);
-        return EBUSY;
-    }
     if (ul && ul->n_tuns >= TUN_MAX_PER_UNDERLAY) {
         dp_err(err, "tunnel %s: underlay port %s has %d tunnels already",
                p->name, u->name, TUN_MAX_PER_UNDERLAY);
@@ -499,9 +479,18 @@ dp_tunnel_close(struct dp_port *p)
     free(t);
 }
 
+/* The UDP source port of tunnel 't''s BFD packets: from its UDP port, so
+ * that the far end tells apart the sessions of several tunnels between
+ * the same two addresses before their discriminators are known. */
+static uint16_t
+tun_bfd_src_port(const struct dp_tunnel *t)
+{
+    return 49152 + t->dport % 16384;
+}
+
 int
 dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local, uint32_t *peer,
-                    uint8_t mac[6], struct dp_error *err)
+                    uint8_t mac[6], uint16_t *src_port, struct dp_error *err)
 {
     const struct dp_tunnel *t = p->tun;
     const struct dp_underlay *ul = t->underlay->ul;
@@ -511,14 +500,7 @@ dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local, uint32_t *peer,
                p->sw->name, p->name);
         return EINVAL;
     }
-    for (uint32_t i = 0; i < ul->n_tuns; i++) {
-        if (ul->tuns[i] != t && tun_addr_is(&ul->tuns[i]->remote, t->remote.b, false)) {
-            dp_err(err, "port %s/%s: bfd runs on one tunnel per remote address, "
-                   "and %s goes to the same one", p->sw->name, p->name,
-                   ul->tuns[i]->port->name);
-            return EBUSY;
-        }
-    }
+    *src_port = tun_bfd_src_port(t);
     memcpy(local, ul->local.b, 4);
     memcpy(peer, t->remote.b, 4);
     memcpy(mac, ul->mac, 6);
@@ -862,7 +844,10 @@ tun_decap(struct dp_port *u, struct rte_mbuf *m, const uint8_t *src,
 
 /* IPv4 frame 'm' on underlay 'u' (IP header at 'ip'): if it is BFD (UDP
  * to 3784, unfragmented) from the remote address of a tunnel that runs a
- * session and is up, the session takes it and this returns true. */
+ * session and is up, the session takes it and this returns true.  Of
+ * several such tunnels to one address, the packet's Your Discriminator
+ * picks the session, or while that is 0 its UDP source port (the far
+ * end's tun_bfd_src_port()); a lone session takes what comes. */
 static bool
 tun_bfd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *ip,
               uint64_t now)
@@ -876,8 +861,30 @@ tun_bfd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *ip,
         || tun_be16(ip + ihl + 2) != BFD_UDP_PORT) {
         return false;
     }
-    struct dp_tunnel *t = tun_find(u->ul, ip + 12, false);
-    if (!t || !t->port->bfd || t->port->down) {
+    const uint8_t *udp = ip + ihl;
+    uint32_t your_disc = len >= ETH_HLEN_ + ihl + TUN_UDP_HLEN + 12
+                         ? (uint32_t) tun_be16(udp + TUN_UDP_HLEN + 8) << 16
+                           | tun_be16(udp + TUN_UDP_HLEN + 10) : 0;
+    struct dp_tunnel *t = NULL, *only = NULL;
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < u->ul->n_tuns && !t; i++) {
+        struct dp_tunnel *c = u->ul->tuns[i];
+        if (!c->port->bfd || c->port->down
+            || !tun_addr_is(&c->remote, ip + 12, false)) {
+            continue;
+        }
+        only = c;
+        n++;
+        if (your_disc ? your_disc == c->port->bfd->s.local_disc
+                      : tun_be16(udp) == tun_bfd_src_port(c)) {
+            t = c;
+        }
+    }
+    if (!t && n == 1) {
+        t = only;
+    }
+    if (!t) {
         return false;
     }
     return dp_bfd_input(t->port, m, now);

@@ -69,6 +69,8 @@ struct dp_vlink_ports {
     /* A transit vlink: in[0][0] and out[1][0] are this port (the head's
      * border), with the border_in label. */
     struct dp_port *border_in;
+    /* The labels used on 'border' and 'border_in'. */
+    uint32_t border_label, border_in_label;
     /* The names of the vnodes at the head and the tail ("" for the
      * default ones), from the addresses in the path. */
     const char *vnode[2];
@@ -102,6 +104,74 @@ dp_label_free_on(const struct dp_vlink_ports *vp, size_t n, uint32_t label)
 }
 
 static void dp_vlink_free(struct dp_vlink *);
+
+/* Checks the backup path of 'vlp' on its own: it joins the same switches
+ * as the path (a border vlink's: the same head, and its own border, which
+ * is not the path's border port), is not the path itself, and a border's
+ * backup label is in range. */
+static int
+dp_vlink_check_backup(const struct dp_vlink_params *vlp, struct dp_error *err)
+{
+    const char *bb = vlp->backup_border_port;
+    bool border = vlp->border_port != NULL;
+
+    if (bb && !border) {
+        dp_err(err, "virtual link %s: a backup border (%s) needs a border "
+               "virtual link", vlp->name, bb);
+        return EINVAL;
+    }
+    if (bb && !vlp->backup) {
+        dp_err(err, "virtual link %s: a backup border needs a backup path "
+               "(from %s to the switch of port %s)", vlp->name, vlp->path[0], bb);
+        return EINVAL;
+    }
+    if (border && !bb) {
+        dp_err(err, "virtual link %s: the backup path of a border virtual link "
+               "needs a border of its own (backup_border: port and label "
+               "agreed with the far side)", vlp->name);
+        return EINVAL;
+    }
+    if (vlp->border_in_port) {
+        dp_err(err, "virtual link %s: a transit virtual link (border_in) takes "
+               "no backup path", vlp->name);
+        return EINVAL;
+    }
+    if (bb && (vlp->backup_border_label < DP_MPLS_LABEL_MIN
+               || vlp->backup_border_label > DP_MPLS_LABEL_MAX)) {
+        dp_err(err, "virtual link %s: backup border label %u is outside %d..%d",
+               vlp->name, vlp->backup_border_label, DP_MPLS_LABEL_MIN,
+               DP_MPLS_LABEL_MAX);
+        return EINVAL;
+    }
+    if (bb && !strcmp(bb, vlp->border_port)) {
+        dp_err(err, "virtual link %s: the backup leaves by the path's own border "
+               "port %s; give another (a second tunnel)", vlp->name, bb);
+        return EINVAL;
+    }
+    if (vlp->n_backup < (border ? 1 : 2) || strcmp(vlp->backup[0], vlp->path[0])
+        || (!border && strcmp(vlp->backup[vlp->n_backup - 1],
+                              vlp->path[vlp->n_path - 1]))) {
+        if (border) {
+            dp_err(err, "virtual link %s: the backup path must start at the "
+                   "path's head %s", vlp->name, vlp->path[0]);
+        } else {
+            dp_err(err, "virtual link %s: the backup path must join the same "
+                   "switches as the path (%s to %s)", vlp->name, vlp->path[0],
+                   vlp->path[vlp->n_path - 1]);
+        }
+        return EINVAL;
+    }
+    bool same = !border && vlp->n_backup == vlp->n_path;
+    for (size_t i = 0; same && i < vlp->n_path; i++) {
+        same = !strcmp(vlp->backup[i], vlp->path[i]);
+    }
+    if (same) {
+        dp_err(err, "virtual link %s: the backup path is the path itself",
+               vlp->name);
+        return EINVAL;
+    }
+    return 0;
+}
 
 /* Checks what 'vlp' says on its own (name, path length, label range) and
  * that slice 's' has no virtual link of that name yet; stores the name of
@@ -150,27 +220,10 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
                DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
-    if (vlp->backup) {
-        if (vlp->border_port) {
-            dp_err(err, "virtual link %s: a border virtual link cannot have a "
-                   "backup path here (its other InP chooses its own)", vlp->name);
-            return EINVAL;
-        }
-        if (vlp->n_backup < 2 || strcmp(vlp->backup[0], vlp->path[0])
-            || strcmp(vlp->backup[vlp->n_backup - 1], vlp->path[vlp->n_path - 1])) {
-            dp_err(err, "virtual link %s: the backup path must join the same "
-                   "switches as the path (%s to %s)", vlp->name, vlp->path[0],
-                   vlp->path[vlp->n_path - 1]);
-            return EINVAL;
-        }
-        bool same = vlp->n_backup == vlp->n_path;
-        for (size_t i = 0; same && i < vlp->n_path; i++) {
-            same = !strcmp(vlp->backup[i], vlp->path[i]);
-        }
-        if (same) {
-            dp_err(err, "virtual link %s: the backup path is the path itself",
-                   vlp->name);
-            return EINVAL;
+    if (vlp->backup_border_port || vlp->backup) {
+        error = dp_vlink_check_backup(vlp, err);
+        if (error) {
+            return error;
         }
     }
     snprintf(vport_name, vport_name_size, "vl-%s", vlp->name);
@@ -240,6 +293,7 @@ dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
         return error;
     }
     ports->border = bp;
+    ports->border_label = vlp->border_label;
     ports->out[0][n - 1] = bp;
     ports->in[1][n - 1] = bp;
     if (vlp->border_in_port) {
@@ -252,6 +306,7 @@ dp_vlink_resolve_border(const struct dp_vlink_params *vlp,
         }
         if (!error) {
             ports->border_in = bin;
+            ports->border_in_label = vlp->border_in_label;
             ports->in[0][0] = bin;
             ports->out[1][0] = bin;
         }
@@ -454,6 +509,11 @@ dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
         }
         vl->hold_ms = vlp->hold_ms ? vlp->hold_ms : 1000;
     }
+    if (vlp->backup_border_port) {
+        str_copy(vl->backup_border_port, vlp->backup_border_port,
+                 sizeof vl->backup_border_port);
+        vl->backup_border_label = vlp->backup_border_label;
+    }
     return vl;
 }
 
@@ -508,18 +568,19 @@ dp_vlink_wire_ends(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
  * the last switch (workers paused).  A border vlink swaps to the border
  * label out of the border port at the tail, and its reverse direction
  * starts there, on the border port with the border label; a transit vlink
- * likewise at the head with the border_in label. */
+ * likewise at the head with the border_in label.  The border ports used
+ * are kept in '*kept[0]' (tail) and '*kept[1]' (head). */
 static int
 dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
                    struct dp_vlink_hop *hops[2], uint32_t label, size_t n,
-                   struct dp_error *err)
+                   struct dp_port **kept[2], struct dp_error *err)
 {
     struct dp_slice *s = vl->slice;
     struct dp_port *border = ports->border, *border_in = ports->border_in;
     /* Where direction d ends (0: the tail's border, 1: the head's), and
      * the label it leaves with there. */
     struct dp_port *end_border[2] = { border, border_in };
-    uint32_t end_label[2] = { vl->border_label, vl->border_in_label };
+    uint32_t end_label[2] = { ports->border_label, ports->border_in_label };
     int error = 0;
 
     for (int d = 0; d < 2 && !error; d++) {
@@ -536,8 +597,8 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
 
             hop->sw = ports->sw[i];
             hop->in_port = ports->in[d][i];
-            hop->in_label = hop->in_port == border ? vl->border_label
-                            : hop->in_port == border_in ? vl->border_in_label
+            hop->in_label = hop->in_port == border ? ports->border_label
+                            : hop->in_port == border_in ? ports->border_in_label
                             : label;
             hop->out_port = last && !to_border ? NULL : ports->out[d][i];
             e->slice = s;
@@ -572,7 +633,7 @@ dp_vlink_wire_hops(struct dp_vlink *vl, const struct dp_vlink_ports *ports,
         if (end_border[b]) {
             end_border[b]->n_border++;
             end_border[b]->is_link = true;
-            *(b ? &vl->border_in : &vl->border) = end_border[b];
+            *kept[b] = end_border[b];
         }
     }
     return error;
@@ -588,8 +649,14 @@ dp_vlink_sent_on(const struct dp_vlink_ports *ports, size_t n, int d,
 
     *n_out = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ports->out[d][i]) {
-            v[(*n_out)++] = ports->out[d][i];
+        struct dp_port *p = ports->out[d][i];
+        if (p) {
+            v[(*n_out)++] = p;
+        }
+        if (p && p->tun) {
+            /* A tunnel also needs its underlay port. */
+            v = xrealloc(v, (n + *n_out + 1) * sizeof *v);
+            v[(*n_out)++] = dp_tunnel_underlay_port(p);
         }
     }
     return v;
@@ -614,6 +681,8 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
     bp.n_path = vlp->n_backup;
     bp.label = 0;
     bp.backup = NULL;
+    bp.border_port = vlp->backup_border_port;
+    bp.border_label = vlp->backup_border_label;
     error = dp_vlink_resolve(&bp, s, vport_name, &bports, &head, &tail, err);
     if (error == EEXIST) {
         error = 0;              /* the vports are the path's own, made above */
@@ -622,12 +691,16 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
         error = dp_vlink_choose_label(&bp, &bports, &label, err);
     }
     if (!error) {
+        struct dp_port **kept[2] = { &vl->backup_border, &vl->border_in };
         vl->backup_label = label;
         error = dp_vlink_wire_hops(vl, &bports, vl->bhops, label, vl->n_backup,
-                                   err);
+                                   kept, err);
     }
     for (int end = 0; end < 2 && !error; end++) {
         struct dp_vport *vp = vl->ends[end];
+        if (!vp) {
+            continue;           /* a border vlink has its head end only */
+        }
         struct dp_vlink_fr *fr = xzalloc(sizeof *fr);
         size_t at = end ? vl->n_backup - 1 : 0;
 
@@ -736,8 +809,9 @@ dp_vlink_add(const struct dp_vlink_params *vlp, struct dp_error *err)
     dp_pause();
     error = dp_vlink_wire_ends(vl, &ports, head, tail, vport_name, err);
     if (!error && !ports.local) {
+        struct dp_port **kept[2] = { &vl->border, &vl->border_in };
         error = dp_vlink_wire_hops(vl, &ports, vl->hops, vl->label, vl->n_path,
-                                   err);
+                                   kept, err);
     }
     if (!error && vlp->backup) {
         error = dp_vlink_wire_backup(vl, vlp, s, vport_name, &ports, err);
@@ -808,8 +882,9 @@ dp_vlink_free(struct dp_vlink *vl)
         free(vl->backup[i]);
     }
     free(vl->backup);
-    for (int b = 0; b < 2; b++) {
-        struct dp_port *bp = b ? vl->border_in : vl->border;
+    for (int b = 0; b < 3; b++) {
+        struct dp_port *bp = b == 2 ? vl->backup_border
+                             : b ? vl->border_in : vl->border;
         if (bp && !--bp->n_border) {
             bp->is_link = false;        /* an ordinary port again */
         }

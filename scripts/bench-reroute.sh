@@ -13,10 +13,20 @@
 # time without traffic.  Prints median and worst of each, the detection
 # time as a ratio to the configured one (30 ms, the reference of the same
 # run), and the load average; writes BUILD/bench-reroute.json.
+#
+# scripts/bench-reroute.sh BUILD tunnel: the same across machines, on the
+# tunnel-reroute test's setup (tunnel-lib.sh tun_reroute_setup: two
+# switchds, tunnels tun and tun2 on two underlays, BFD 10 ms x 3 on both,
+# border vlink over tun with its backup over tun2): each cut takes ma's
+# underlay port off the bridge (silent), the detection time is ma's tun
+# session's; writes BUILD/bench-reroute-tunnel.json.
 export LAMINA_BUILD=$(cd "${1:-build}" && pwd)
+VARIANT=${2:-link}
+case $VARIANT in link|tunnel) ;; *) echo "usage: $0 BUILD [link|tunnel]" >&2; exit 2;; esac
 . "$(dirname "$0")/../tests/integration/lib.sh"
+. "$(dirname "$0")/../tests/integration/tunnel-lib.sh"
 CUTS=${LAMINA_BENCH_CUTS:-20}
-lt_init bench-reroute $((60 + CUTS * 15))
+lt_init bench-reroute$([ "$VARIANT" = tunnel ] && echo -tunnel) $((60 + CUTS * 15))
 . "$(dirname "$0")/../tests/integration/reroute-lib.sh"
 RATE=${LAMINA_BENCH_RATE:-5000}
 RR_MIN_SENT_PCT=50          # a loaded box slows the generator: loss is counted either way
@@ -25,41 +35,54 @@ CONFIGURED_US=30000
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : "null"}'; }
 worst() { printf '%s\n' "$@" | sort -n | tail -1; }
 
-# The state and last detection time of s1's session on the cut link.
-s1_bfd() {
-    lamina --json bfd list | /usr/bin/python3 -c '
+if [ "$VARIANT" = tunnel ]; then
+    HEAD=sma HEAD_PORT=tun CLI="tunl ma" OUT=bench-reroute-tunnel
+    cut_path() { nsx net ip link set uma nomaster; }
+    restore_path() { nsx net ip link set uma master br0; }
+    setup() { tun_reroute_setup; }
+    sessions_up() { tun_all_up; }
+else
+    HEAD=s1 HEAD_PORT=to-s3 CLI=lamina OUT=bench-reroute
+    cut_path() { lamina link set l13 --loss 100%; }
+    restore_path() { lamina link set l13 --loss 0; }
+    setup() { reroute_setup; }
+    sessions_up() { all_up; }
+fi
+# The state and last detection time of the head's session on the cut path.
+head_bfd() {
+    $CLI --json bfd list | /usr/bin/python3 -c '
 import json, sys
-print([s for s in json.load(sys.stdin) if s["switch"] == "s1" and s["port"] == "to-s3"][0][sys.argv[1]])' "$1"
+print([s for s in json.load(sys.stdin) if s["switch"] == sys.argv[2] and s["port"] == sys.argv[3]][0][sys.argv[1]])' "$1" "$HEAD" "$HEAD_PORT"
 }
 # The cut, then the detection time of that cut (not of a later flap).
 cut_and_read() {
-    lamina link set l13 --loss 100% || return 1
-    wait_for '[ "$(s1_bfd state)" = Down ]' 1 && s1_bfd last_detect_us >"$LT_DIR/detect"
+    cut_path || return 1
+    wait_for '[ "$(head_bfd state)" = Down ]' 1 && head_bfd last_detect_us >"$LT_DIR/detect"
 }
 load0=$(cut -d' ' -f1 /proc/loadavg)
-reroute_setup
-base=$(reroutes s1)
+setup
+base=$(reroutes "$HEAD")
 detect=() lossms=()
 for i in $(seq "$CUTS"); do
-    wait_for all_up 20 || fail "cut $i: BFD sessions not all Up: $(sessions)"
+    wait_for sessions_up 20 || fail "cut $i: BFD sessions not all Up: $($CLI bfd list)"
     rm -f "$LT_DIR/detect"
-    lost=$(run_traffic 3 "cut_and_read" "lamina link set l13 --loss 0") || exit 1
-    [ -s "$LT_DIR/detect" ] || fail "cut $i: s1's session did not go Down: $(sessions)"
+    lost=$(run_traffic 3 "cut_and_read" "restore_path") || exit 1
+    [ -s "$LT_DIR/detect" ] || fail "cut $i: $HEAD's session did not go Down: $($CLI bfd list)"
     d=$(cat "$LT_DIR/detect")
     detect+=("$d")
     lossms+=($((lost * 1000 / RATE)))
     info "cut $i: detection $((d / 1000)) ms, $lost frames lost ($((lost * 1000 / RATE)) ms)"
-    wait_for "back $((base + i))" 15 || fail "cut $i: not back on the primary: $(fr s1)"
+    wait_for "back $((base + i))" 15 || fail "cut $i: not back on the primary: $(fr "$HEAD")"
 done
 load1=$(cut -d' ' -f1 /proc/loadavg)
 dmed=$(median "${detect[@]}"); dmax=$(worst "${detect[@]}")
 lmed=$(median "${lossms[@]}"); lmax=$(worst "${lossms[@]}")
 ratio=$(awk -v m="$dmed" -v c="$CONFIGURED_US" 'BEGIN {printf "%.2f", m / c}')
-echo "bench-reroute: $CUTS silent cuts, BFD 10 ms x 3 (detection $((CONFIGURED_US / 1000)) ms configured), $RATE frames/s, load $load0 -> $load1 on $(nproc) cores"
+echo "bench-reroute ($VARIANT): $CUTS silent cuts, BFD 10 ms x 3 (detection $((CONFIGURED_US / 1000)) ms configured), $RATE frames/s, load $load0 -> $load1 on $(nproc) cores"
 echo "  BFD detection: median $((dmed / 1000)) ms, worst $((dmax / 1000)) ms (median / configured: $ratio)"
 echo "  traffic lost:  median $lmed ms, worst $lmax ms"
-cat >"$LAMINA_BUILD/bench-reroute.json" <<EOF
-{"cuts": $CUTS, "rate_pps": $RATE, "configured_detect_us": $CONFIGURED_US,
+cat >"$LAMINA_BUILD/$OUT.json" <<EOF
+{"variant": "$VARIANT", "cuts": $CUTS, "rate_pps": $RATE, "configured_detect_us": $CONFIGURED_US,
  "detect_us": {"median": $dmed, "worst": $dmax, "all": [$(IFS=,; echo "${detect[*]}")]},
  "lost_ms": {"median": $lmed, "worst": $lmax, "all": [$(IFS=,; echo "${lossms[*]}")]},
  "detect_ratio": $ratio, "load": [$load0, $load1]}

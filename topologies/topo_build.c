@@ -936,60 +936,129 @@ border_new(const struct topo *t, size_t sw, size_t other, unsigned label)
     return b;
 }
 
-/* Appends to 'calls[m]' the pieces of virtual link 'v', one per stretch
- * of its path on one machine: the end pieces are border vlinks from
- * their vnode to the tunnel, the middle ones transit vlinks from one
- * tunnel to the next; each crossing gets label '*label' (then
- * incremented) on both of its sides. */
+/* The piece of a virtual link that covers stretch seq[start .. k-1] of
+ * its switch sequence 'seq' (of 'n', all on one machine; 'piece' of
+ * 'n_pieces'), named 'name': the end pieces are border vlinks from their
+ * vnode to the tunnel (the tail's path reversed, back to the tunnel it
+ * came in by), the middle ones transit vlinks from one tunnel to the
+ * next; each crossing gets label '*label' (then incremented) on both of
+ * its sides. */
+static json_t *
+stretch_piece(const struct topo *t, const size_t *seq, size_t start,
+              size_t k, size_t piece, size_t n_pieces, json_t *name,
+              unsigned *label)
+{
+    bool first = piece == 0, last = piece == n_pieces - 1;
+    json_t *path = json_array();
+    json_t *params = json_pack("{s:s, s:o}", "slice", TOPO_SLICE_NAME,
+                               "name", name);
+    size_t head = seq[start], tail = seq[k - 1];
+
+    if (last && !first) {
+        for (size_t j = k; j-- > start;) {
+            json_array_append_new(path, json_string(t->sw[seq[j]].name));
+        }
+        json_object_set_new(params, "border", border_new(
+            t, head, seq[start - 1], *label - 1));
+    } else {
+        for (size_t j = start; j < k; j++) {
+            json_array_append_new(path, json_string(t->sw[seq[j]].name));
+        }
+        if (!first) {
+            json_object_set_new(params, "border_in", border_new(
+                t, head, seq[start - 1], *label - 1));
+        }
+        if (!last) {
+            json_object_set_new(params, "border", border_new(
+                t, tail, seq[k], *label));
+            ++*label;
+        }
+    }
+    json_object_set_new(params, "path", path);
+    return params;
+}
+
+/* The pieces of switch sequence 'seq' (of 'n'), one per stretch on one
+ * machine (stretch_piece()), named 'base' alone or 'base'.'tag'N when
+ * there are several, into 'out' and their machines into 'mach' (at most
+ * 'n' each); returns how many. */
+static size_t
+seq_pieces(const struct topo *t, const int *part, const size_t *seq,
+           size_t n, const char *base, const char *tag, unsigned *label,
+           json_t **out, int *mach)
+{
+    size_t n_pieces = 1, piece = 0, start = 0;
+
+    for (size_t k = 1; k < n; k++) {
+        n_pieces += part[seq[k]] != part[seq[k - 1]];
+    }
+    for (size_t k = 1; k <= n; k++) {
+        if (k < n && part[seq[k]] == part[seq[k - 1]]) {
+            continue;
+        }
+        mach[piece] = part[seq[start]];
+        out[piece] = stretch_piece(t, seq, start, k, piece, n_pieces,
+                                   n_pieces == 1 ? json_string(base)
+                                   : json_sprintf("%s.%s%zu", base, tag, piece),
+                                   label);
+        piece++;
+        start = k;
+    }
+    return n_pieces;
+}
+
+/* Appends to 'calls[m]' the pieces of virtual link 'v' (seq_pieces()).
+ * Its backup path, where it has one: inside one machine, as is; across
+ * machines, its end pieces become the backup ("backup", "backup_border")
+ * of the path's end pieces, and its middle pieces are transit vlinks of
+ * their own ('v'.bN). */
 static void
 vlink_pieces(const struct topo *t, const int *part,
              const struct topo_vlink *v, unsigned *label, json_t **calls)
 {
-    size_t n_pieces = 1, piece = 0, start = 0;
+    size_t most = v->n_path > v->n_backup ? v->n_path : v->n_backup;
+    json_t **pieces = xcalloc(most, sizeof *pieces);
+    json_t **bp = xcalloc(most, sizeof *bp);
+    int *mach = xcalloc(most, sizeof *mach), *bmach = xcalloc(most, sizeof *bmach);
+    size_t n = seq_pieces(t, part, v->path, v->n_path, v->name, "", label,
+                          pieces, mach);
+    bool across = false;
 
-    for (size_t k = 1; k < v->n_path; k++) {
-        n_pieces += part[v->path[k]] != part[v->path[k - 1]];
+    for (size_t k = 1; k < v->n_backup; k++) {
+        across |= part[v->backup[k]] != part[v->backup[0]];
     }
-    for (size_t k = 1; k <= v->n_path; k++) {
-        if (k < v->n_path && part[v->path[k]] == part[v->path[k - 1]]) {
-            continue;
+    if (v->n_backup && n == 1 && !across) {
+        json_t *backup = json_array();
+        for (size_t k = 0; k < v->n_backup; k++) {
+            json_array_append_new(backup, json_string(t->sw[v->backup[k]].name));
         }
-        /* Stretch path[start .. k-1] on machine part[path[start]]. */
-        bool first = piece == 0, last = piece == n_pieces - 1;
-        json_t *path = json_array();
-        json_t *params = json_pack("{s:s, s:o}", "slice", TOPO_SLICE_NAME,
-                                   "name", n_pieces == 1
-                                   ? json_string(v->name)
-                                   : json_sprintf("%s.%zu", v->name, piece));
-        size_t head = v->path[start], tail = v->path[k - 1];
-
-        if (last && !first) {
-            /* From the tail's vnode back to the tunnel it came in by. */
-            for (size_t j = k; j-- > start;) {
-                json_array_append_new(path, json_string(t->sw[v->path[j]].name));
-            }
-            json_object_set_new(params, "border", border_new(
-                t, head, v->path[start - 1], *label - 1));
-        } else {
-            for (size_t j = start; j < k; j++) {
-                json_array_append_new(path, json_string(t->sw[v->path[j]].name));
-            }
-            if (!first) {
-                json_object_set_new(params, "border_in", border_new(
-                    t, head, v->path[start - 1], *label - 1));
-            }
-            if (!last) {
-                json_object_set_new(params, "border", border_new(
-                    t, tail, v->path[k], *label));
-                ++*label;
+        json_object_set_new(pieces[0], "backup", backup);
+    } else if (v->n_backup && n > 1) {
+        size_t nb = seq_pieces(t, part, v->backup, v->n_backup, v->name, "b",
+                               label, bp, bmach);
+        for (size_t k = 0; k < nb; k++) {
+            if (k == 0 || k == nb - 1) {
+                json_t *to = pieces[k ? n - 1 : 0];
+                json_object_set(to, "backup", json_object_get(bp[k], "path"));
+                json_object_set(to, "backup_border",
+                                json_object_get(bp[k], "border"));
+                json_decref(bp[k]);
+                bp[k] = NULL;
             }
         }
-        json_object_set_new(params, "path", path);
-        json_array_append_new(calls[part[head]],
-                              call_new("vlink.add", params));
-        piece++;
-        start = k;
+        for (size_t k = 0; k < nb; k++) {
+            if (bp[k]) {
+                json_array_append_new(calls[bmach[k]], call_new("vlink.add", bp[k]));
+            }
+        }
     }
+    for (size_t k = 0; k < n; k++) {
+        json_array_append_new(calls[mach[k]], call_new("vlink.add", pieces[k]));
+    }
+    free(pieces);
+    free(bp);
+    free(mach);
+    free(bmach);
 }
 
 /* The UDP destination port of the tunnel pair of cut link 'i': 6635 for
@@ -1013,12 +1082,12 @@ cut_link_udp_port(const struct topo *t, const int *part, size_t i)
 }
 
 /* The calls that add machine 'm''s part of 't' to its daemon: switches,
- * the underlay port on its first switch 'ul_sw', links, tunnels, host
- * ports. */
+ * the underlay port on its first switch 'ul_sw', links, tunnels (each
+ * with a BFD session at 10 ms x 3 if 'bfd'), host ports. */
 static json_t *
 machine_build_calls(const struct topo *t, const struct topo_machines *ms,
                     const int *part, size_t m, size_t ul_sw,
-                    const json_t *hosts)
+                    const json_t *hosts, bool bfd)
 {
     const struct topo_machine *mc = &ms->m[m];
     json_t *calls = json_array();
@@ -1066,6 +1135,11 @@ machine_build_calls(const struct topo *t, const struct topo_machines *ms,
             if (l->props.queue) {
                 json_object_set_new(params, "queue_len",
                                     json_integer(l->props.queue));
+            }
+            if (bfd) {
+                json_object_set_new(params, "bfd", json_pack(
+                    "{s:i, s:i, s:i}", "tx_ms", 10, "rx_ms", 10,
+                    "multiplier", 3));
             }
             json_array_append_new(calls, call_new("port.add", params));
             free(port);
@@ -1203,7 +1277,8 @@ topo_up_machines(const struct topo *t, const struct topo_up_opts *opts,
     for (size_t m = 0; m < n && !error; m++) {
         char *phase = xasprintf("machine %s", ms->m[m].name);
         error = rpc_run(clients[m], machine_build_calls(t, ms, part, m,
-                                                        ul_sw[m], hosts),
+                                                        ul_sw[m], hosts,
+                                                        !opts->no_bfd),
                         &p, phase, errp);
         free(phase);
     }

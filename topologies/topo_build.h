@@ -99,6 +99,9 @@ struct topo_up_opts {
     /* Several machines (topo_build.c, "Across machines"), or NULL: one
      * lamina-switchd of the topology's own. */
     const struct topo_machines *machines;
+    /* With 'machines': no BFD on the tunnels (default: 10 ms x 3 on each,
+     * so that a silent cut moves the default slice to its backups). */
+    bool no_bfd;
 };
 
 /* Hosts one topology may have (each is an AF_PACKET port and a

@@ -54,7 +54,9 @@ topo_usage(FILE *out)
 "          [--machines FILE]  split over the running lamina-switchd of each\n"
 "                           machine of FILE (lines: NAME socket=PATH\n"
 "                           underlay=IF ip=ADDR [netns=NS]), cut links as\n"
-"                           MPLS-in-UDP tunnels\n"
+"                           MPLS-in-UDP tunnels with BFD at 10 ms x 3\n"
+"                           (--no-bfd: none) and backups for the default\n"
+"                           slice's virtual links across them\n"
 "                           bring a topology up (FILE: topology file or .gml)\n"
 "  down [--name N]          remove everything it made\n"
 "  status [--name N] [--json]   switches, links, hosts (namespace, address)\n"
@@ -158,6 +160,7 @@ cmd_up(int argc, char *argv[])
         { "keep-on-error", no_argument, NULL, 'k' },
         { "metrics", required_argument, NULL, 'M' },
         { "machines", required_argument, NULL, 'X' },
+        { "no-bfd", no_argument, NULL, 'B' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -195,6 +198,7 @@ cmd_up(int argc, char *argv[])
         case 'k': opts.keep_on_error = true; break;
         case 'M': opts.metrics = optarg; break;
         case 'X': machines_file = optarg; break;
+        case 'B': opts.no_bfd = true; break;
         case 'h': topo_usage(stdout); return 0;
         default: return 2;
         }
@@ -203,6 +207,10 @@ cmd_up(int argc, char *argv[])
         return usage_error("up: expected one FILE");
     }
     opts.progress = opts.progress && isatty(STDERR_FILENO);
+    if (opts.no_bfd && !machines_file) {
+        return usage_error("--no-bfd: only with --machines (the tunnels' "
+                           "sessions)");
+    }
     if (machines_file) {
         if (opts.metrics) {
             return usage_error("--metrics: not with --machines (each "

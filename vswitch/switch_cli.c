@@ -37,6 +37,7 @@ static const struct cli_option switch_cli_options[] = {
     { "bfd", "bfd", CLI_JSON },
     { "backup", "backup", CLI_LIST },
     { "hold", "hold_ms", CLI_UINT },
+    { "backup-border", "backup_border", CLI_JSON },
     { "no-bfd", "bfd", CLI_FALSE },
 
     { "vport", "vport", CLI_STRING },
@@ -139,16 +140,18 @@ static const struct cli_command switch_cli_commands[] = {
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
     { "vlink add", "vlink.add", "slice name",
-      "path label border border-in backup hold",
+      "path label border border-in backup hold backup-border",
       "SLICE NAME --path SW1,SW2[,...] [--label N] "
       "[--backup SW1,SWx,...,SW2 [--hold MS]] "
-      "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}']]",
+      "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}' | "
+      "--backup-border '{...}']]",
       "add a virtual link between the vnodes on the first and last switch, "
       "or (--border) from the first switch's vnode to a border port of the "
       "last, or (both) from a border port of the first to one of the last "
       "(transit); with --backup, traffic moves to the backup path while a "
       "link of the path is down or its BFD session is not Up, and back after "
-      "--hold ms (default 1000) up",
+      "--hold ms (default 1000) up; a border link's backup (--backup SW1[,...]) "
+      "leaves by its own --backup-border port and label",
       .required = "path" },
     { "vlink del", "vlink.del", "slice name", "", "SLICE NAME",
       "delete a virtual link" },

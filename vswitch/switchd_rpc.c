@@ -1263,7 +1263,7 @@ RPC_HANDLER(vlink_add)
 
     if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
                                            "border", "border_in", "backup",
-                                           "hold_ms"), err)
+                                           "hold_ms", "backup_border"), err)
         || opt_u32(params, "hold_ms", 3600000, &p.hold_ms, err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
@@ -1271,7 +1271,10 @@ RPC_HANDLER(vlink_add)
         || vlink_border_param(params, "border", p.name, &p.border_port,
                               &p.border_label, err)
         || vlink_border_param(params, "border_in", p.name, &p.border_in_port,
-                              &p.border_in_label, err)) {
+                              &p.border_in_label, err)
+        || vlink_border_param(params, "backup_border", p.name,
+                              &p.backup_border_port, &p.backup_border_label,
+                              err)) {
         return EINVAL;
     }
     if (label && label < DP_MPLS_LABEL_MIN) {
@@ -1290,7 +1293,8 @@ RPC_HANDLER(vlink_add)
         return EINVAL;
     }
     if (json_object_get(params, "backup")) {
-        if (vlink_path_param(params, "backup", p.name, 2, backup, &p.n_backup,
+        if (vlink_path_param(params, "backup", p.name,
+                             p.backup_border_port ? 1 : 2, backup, &p.n_backup,
                              err)) {
             return EINVAL;
         }
@@ -1618,7 +1622,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vport.list", vport_list, "list vports {slice?, switch?}" },
     { "vlink.add", vlink_add,
       "add a virtual link {slice, name, path: [switch...], label?, "
-      "border?: {port, label}, border_in?: {port, label}}" },
+      "border?: {port, label}, border_in?: {port, label}, backup?: "
+      "[switch...], hold_ms?, backup_border?: {port, label}}" },
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },

@@ -8,6 +8,8 @@
  *  - a border virtual link: a frame from the vnode leaves the border port
  *    with the agreed label, a frame arriving there with it reaches the
  *    vnode; the border label is refused when taken on that port;
+ *  - a border virtual link's backup out of another border port: taken
+ *    while the primary border is down, back after the hold-down;
  *  - whole-port and VLAN-set bindings deliver tags as sent and keep
  *    (port, VLAN) ownership strict, both ways;
  *  - a transit virtual link (border to border, no vnode): a frame arriving
@@ -576,6 +578,132 @@ test_vlink_border(void **state)
     assert_int_equal(b2->labels.n, 0);
     assert_false(dp_port_find(b2, "to-x")->is_link);
     assert_int_equal(dp_port_find(b2, "to-x")->n_users, 0);
+}
+
+/* A border virtual link with a backup that leaves by another border port
+ * (a second tunnel): d1's vnode, border to-x on d1 (label 1000), backup
+ * d1 - d2 out of to-y on d2 (label 2000).  Both borders deliver into the
+ * vport; to-x down: frames leave to-y with 2000; up again: back on to-x
+ * after the hold-down.  Bad backups are refused and change nothing. */
+static void
+test_vlink_border_backup(void **state)
+{
+    struct dp_slice_params plum = { .name = "plum" };
+    struct dp_link_params l12 = { .name = "ld12", .sw_a = "d1", .port_a = "to-d2",
+                                  .sw_b = "d2", .port_b = "to-d1" };
+    const char *path[] = { "d1" }, *backup[] = { "d1", "d2" };
+    const char *wrong[] = { "d2" };
+    struct dp_vlink_params vl = { .slice = "plum", .name = "wan", .path = path,
+                                  .n_path = 1, .border_port = "to-x",
+                                  .border_label = 1000, .backup = backup,
+                                  .n_backup = 2, .hold_ms = 200,
+                                  .backup_border_port = "to-y",
+                                  .backup_border_label = 2000 };
+    struct dummy h1, bx, by;
+    struct dp_error err;
+    uint32_t label = 0;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("d1", &err), 0);
+    assert_int_equal(dp_switch_add("d2", &err), 0);
+    assert_int_equal(dp_link_add(&l12, &err), 0);
+    dummy_add(&h1, "d1", "h1");
+    dummy_add(&bx, "d1", "to-x");
+    dummy_add(&by, "d2", "to-y");
+    assert_int_equal(dp_slice_add(&plum, &err), 0);
+    assert_int_equal(dp_vnode_add("plum", "d1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("plum", "d1", "h1", "h1", -1, &err), 0);
+
+    struct dp_vlink_params bad = vl;
+    bad.backup_border_port = NULL;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "border of its own"));
+    bad = vl;
+    bad.backup_border_port = "to-x";
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "path's own border port"));
+    bad = vl;
+    bad.backup_border_label = 7;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "backup border label 7"));
+    bad = vl;
+    bad.backup = wrong;
+    bad.n_backup = 1;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "start at the path's head"));
+    bad = vl;
+    bad.backup = NULL;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "needs a backup path"));
+    bad = vl;
+    bad.border_in_port = "to-d2";
+    bad.border_in_label = 3000;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "transit"));
+    bad = vl;
+    bad.border_port = NULL;
+    bad.path = backup;
+    bad.n_path = 2;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "needs a border virtual link"));
+    bad = vl;
+    bad.backup_border_port = "nope";
+    assert_int_equal(dp_vlink_add(&bad, &err), ENOENT);
+    assert_int_equal(dp_switch_find("d1")->labels.n + dp_switch_find("d2")->labels.n, 0);
+    assert_int_equal(dp_port_find(dp_switch_find("d1"), "to-x")->n_border, 0);
+    assert_null(dp_vport_find(dp_vnode_find(dp_slice_find("plum"),
+                                            dp_switch_find("d1"), ""), "vl-wan"));
+
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+    struct dp_vport *e1 = dp_vport_find(dp_vnode_find(dp_slice_find("plum"),
+                                                      dp_switch_find("d1"), ""), "vl-wan");
+    assert_non_null(e1->fr);
+    assert_false(e1->fr->on_backup);
+
+    /* On the path: out of to-x with 1000; both borders deliver. */
+    inject(&h1, 0xff, 0x01, 31);
+    assert_int_equal(receive_labelled(&bx, 2000, &label), 31);
+    assert_int_equal(label, 1000);
+    inject_labelled(&bx, 1000, 32);
+    assert_int_equal(receive(&h1, 2000), 32);
+    inject_labelled(&by, 2000, 33);
+    assert_int_equal(receive(&h1, 2000), 33);
+    expect_nothing(&by);
+
+    /* The primary border down: out of to-y with 2000 (by way of d2). */
+    assert_int_equal(dp_port_set_up("d1", "to-x", false, &err), 0);
+    for (int i = 0; i < 200 && !e1->fr->on_backup; i++) {
+        usleep(1000);
+    }
+    assert_true(e1->fr->on_backup);
+    inject(&h1, 0xff, 0x01, 34);
+    assert_int_equal(receive_labelled(&by, 2000, &label), 34);
+    assert_int_equal(label, 2000);
+
+    /* Up again: back on to-x after the hold-down. */
+    assert_int_equal(dp_port_set_up("d1", "to-x", true, &err), 0);
+    for (int i = 0; i < 2000 && e1->fr->on_backup; i++) {
+        usleep(1000);
+    }
+    assert_false(e1->fr->on_backup);
+    assert_int_equal(e1->fr->reroutes, 1);
+    assert_int_equal(e1->fr->reverts, 1);
+    inject(&h1, 0xff, 0x01, 35);
+    assert_int_equal(receive_labelled(&bx, 2000, &label), 35);
+    assert_int_equal(label, 1000);
+
+    /* The state names both borders; deleting frees every label and port. */
+    assert_true(config_has_border("backup_border", "to-y", 2000));
+    assert_true(config_has_border("border", "to-x", 1000));
+    assert_int_equal(dp_slice_del("plum", &err), 0);
+    const char *names[] = { "d1", "d2" };
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(dp_switch_find(names[i])->labels.n, 0);
+        assert_int_equal(dp_switch_find(names[i])->n_fr, 0);
+    }
+    assert_false(dp_port_find(dp_switch_find("d2"), "to-y")->is_link);
+    assert_int_equal(dp_port_find(dp_switch_find("d2"), "to-y")->n_users, 0);
+    assert_int_equal(dp_port_find(dp_switch_find("d1"), "to-x")->n_users, 0);
 }
 
 /* A transit virtual link: this InP only carries the virtual link between
@@ -1413,6 +1541,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_vnodes_one_switch),
         cmocka_unit_test(test_vlink_backup),
         cmocka_unit_test(test_vlink_border),
+        cmocka_unit_test(test_vlink_border_backup),
         cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),

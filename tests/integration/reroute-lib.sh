@@ -10,7 +10,11 @@
 # and a ping across.  Helpers: all_up, sessions (BFD states), fr SW (the
 # state of wan's end on SW: path, reroutes, reverts), back N (s1's end on
 # the primary with as many reverts as reroutes, at least N), reroutes SW
-# (how many so far), run_traffic.
+# (how many so far), run_traffic.  fr and run_traffic serve other
+# setups too (tunnel-reroute.sh): RR_LAMINA is the CLI to ask (default
+# lamina), RR_TX and RR_RX the sending and receiving host namespaces
+# (h1, h3), RR_TX_MAC, RR_RX_MAC their MACs, and RR_HEAD the head switch
+# that back looks at (s1).
 
 all_up() { [ "$(lamina --json bfd list | grep -o '"Up"' | wc -l)" -ge 6 ]; }
 
@@ -21,7 +25,7 @@ print(" ".join("%s/%s:%s" % (s["switch"], s["port"], s["state"]) for s in json.l
 }
 
 fr() {
-    lamina --json stats vnode green | /usr/bin/python3 -c '
+    ${RR_LAMINA:-lamina} --json stats vnode green | /usr/bin/python3 -c '
 import json, sys
 for vn in json.load(sys.stdin)["vnodes"]:
     for vp in vn["vports"]:
@@ -32,22 +36,23 @@ for vn in json.load(sys.stdin)["vnodes"]:
 reroutes() { fr "$1" | cut -d' ' -f2; }
 
 back() {
-    set -- $(fr s1) "$1"
+    set -- $(fr "${RR_HEAD:-s1}") "$1"
     [ "$1" = primary ] && [ "$2" = "$3" ] && [ "$2" -ge "$4" ]
 }
 
-# run_traffic SECONDS CUT_CMD RESTORE_CMD: frames h1 -> h3 at RATE for
+# run_traffic SECONDS CUT_CMD RESTORE_CMD: frames RR_TX -> RR_RX at RATE for
 # SECONDS, CUT_CMD after 1 s, RESTORE_CMD 1 s later; prints the frames
 # lost (sent less received).  Fails if the generator sent less than
 # RR_MIN_SENT_PCT (90) percent of what it was asked.
 run_traffic() {
     local secs=$1 rpid spid sent got
-    nsx h3 "$LT_BUILD/tools/lamina-gen" recv --iface eth0 --duration $((secs + 2)) \
+    nsx "${RR_RX:-h3}" "$LT_BUILD/tools/lamina-gen" recv --iface eth0 --duration $((secs + 2)) \
         --json >"$LT_DIR/recv.json" &
     rpid=$!
     sleep 0.5
-    nsx h1 "$LT_BUILD/tools/lamina-gen" send --iface eth0 --src-mac 02:00:00:00:00:01 \
-        --dst-mac 02:00:00:00:00:03 --rate "$RATE" --size 100 --duration "$secs" \
+    nsx "${RR_TX:-h1}" "$LT_BUILD/tools/lamina-gen" send --iface eth0 \
+        --src-mac "${RR_TX_MAC:-02:00:00:00:00:01}" \
+        --dst-mac "${RR_RX_MAC:-02:00:00:00:00:03}" --rate "$RATE" --size 100 --duration "$secs" \
         --json >"$LT_DIR/send.json" &
     spid=$!
     sleep 1

@@ -10,12 +10,17 @@
 #     tunnels);
 #   - the cut links keep their emulated delay: h1 - h4's round trip is at
 #     least 90% of the one `topo path` computes;
-#   - only ARP and MPLS-in-UDP cross the underlay;
-#   - a cut link set to 5 ms delays both ways (RTT >= 10 ms), taken down
-#     cuts its two hosts apart, up joins them again; status follows;
+#   - only ARP, MPLS-in-UDP and BFD (every tunnel runs a session) cross
+#     the underlay;
+#   - a cut link set to 5 ms delays both ways (RTT >= 10 ms); taken down,
+#     its two hosts still talk (the default slice's virtual link between
+#     them moves to its backup around the ring, through the other
+#     tunnels), and after it comes back up the link returns to it;
+#     status follows;
 #   - `topo down` leaves the daemons running and empty, and no namespace;
 #   - ring6 over two machines (ma, mb) cuts two links between the same
-#     pair: two tunnel pairs, UDP 6635 and 6636; h1 reaches every host.
+#     pair: two tunnel pairs, UDP 6635 and 6636; h1 reaches every host;
+#     with --no-bfd, no session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init topo-machines 60
@@ -82,11 +87,11 @@ info "h1 - h4 RTT median $got_us us, emulated $want_us us"
 awk -v g="$got_us" -v w="$want_us" 'BEGIN {exit !(g >= 0.9 * w)}' ||
     fail "RTT $got_us us is below the emulated $want_us us: a tunnel lost its link's delay"
 capture_stop
-other=$(tun_pcap_count "$LT_DIR/underlay.pcap" not arp and not udp dst port 6635)
+other=$(tun_pcap_count "$LT_DIR/underlay.pcap" not arp and not udp dst port 6635 and not udp dst port 3784)
 tunnelled=$(tun_pcap_count "$LT_DIR/underlay.pcap" udp dst port 6635)
 info "underlay: $tunnelled MPLS-in-UDP datagrams, $other other frames"
 [ "$tunnelled" -ge 20 ] || fail "only $tunnelled datagrams on the underlay"
-[ "$other" -eq 0 ] || fail "$other frames on the underlay are neither ARP nor tunnels"
+[ "$other" -eq 0 ] || fail "$other frames on the underlay are neither ARP, tunnels nor BFD"
 
 # --- a cut link (a tunnel pair) changed and taken down at runtime
 CUT=$(topo status --name "$NAME" --json |
@@ -100,14 +105,29 @@ info "cut link $CUT at delay 5 ms: $HA - $HB RTT min $min_ms ms"
 awk -v m="$min_ms" 'BEGIN {exit !(m >= 9.5)}' || fail "RTT $min_ms ms over $CUT at 5 ms each way"
 [ "$(topo status --name "$NAME" --json | python3 -c 'import json,sys,os; print([l["delay_us"] for l in json.load(sys.stdin)["links"] if l["name"] == sys.argv[1]][0])' "$CUT")" = 5000 ] ||
     fail "status does not show $CUT at 5 ms"
+# fr M: "path reroutes reverts" of the default slice's vlink ends on M.
+fr() {
+    tunl "$1" --json stats vnode default | python3 -c '
+import json, sys
+for vn in json.load(sys.stdin)["vnodes"]:
+    for vp in vn["vports"]:
+        if "reroutes" in vp:
+            print(vn["switch"], vp["name"], vp["path"], vp["reroutes"], vp["reverts"])'
+}
+MA=$(topo status --name "$NAME" --json | python3 -c 'import json,sys; print([s["machine"] for s in json.load(sys.stdin)["switches"] if s["name"] == sys.argv[1]][0])' "$A")
+wait_for "tunl $MA --json bfd list | python3 -c 'import json,sys; b = json.load(sys.stdin); sys.exit(not b or any(s[\"state\"] != \"Up\" for s in b))'" 10 ||
+    fail "$MA's tunnel sessions not all Up: $(tunl "$MA" bfd list)"
+wait_for '! fr $MA | grep -q backup' 10 || fail "vlink ends on the backup before the cut: $(fr "$MA")"
 topo link --name "$NAME" "$A" "$B" down || fail "topo link $A $B down"
 topo status --name "$NAME" | grep -E "^$CUT " | grep -q DOWN || fail "status does not show $CUT down"
-if topo exec --name "$NAME" "$HA" ping -c 2 -i 0.3 -W 1 "$IPB" >/dev/null; then
-    fail "$HA still reaches $HB with $CUT down"
-fi
+wait_for "topo exec --name $NAME $HA ping -c 1 -W 1 $IPB >/dev/null" 10 ||
+    fail "$HA no longer reaches $HB with $CUT down, though the ring still joins them: $(fr "$MA")"
+fr "$MA" | grep -q "^$A vl-.* backup [1-9]" || fail "no vlink end on $A moved to its backup: $(fr "$MA")"
+topo exec --name "$NAME" "$HA" ping -c 3 -i 0.2 -W 1 "$IPB" >/dev/null || fail "$HA - $HB lost pings on the backup"
 topo link --name "$NAME" "$A" "$B" up || fail "topo link $A $B up"
-wait_for "topo exec --name $NAME $HA ping -c 1 -W 1 $IPB" 10 || fail "$HA does not reach $HB after $CUT came back"
-info "cut link $CUT: set, down and up across machines"
+wait_for '! fr $MA | grep -q backup' 15 || fail "not back on $CUT after it came up: $(fr "$MA")"
+topo exec --name "$NAME" "$HA" ping -c 2 -i 0.2 -W 1 "$IPB" >/dev/null || fail "$HA does not reach $HB after $CUT came back"
+info "cut link $CUT: set; down: $HA - $HB over the backup; up: back on it, across machines"
 
 topo down --name "$NAME" || fail "topo down"
 for m in ma mb mc; do
@@ -118,13 +138,14 @@ ip netns list | grep -q "^${NSP}h" && fail "host namespaces left"
 
 # --- two machines sharing two cut links: tunnels told apart by UDP port
 head -2 "$LT_DIR/machines" >"$LT_DIR/machines2"
-topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" \
+topo up "$LT_LIB_DIR/../../topologies/examples/ring6.topo" --name "$NAME" --no-bfd \
     --netns-prefix "$NSP" --machines "$LT_DIR/machines2" || fail "topo up over 2 machines"
 ports=$(tunl ma --json port list | python3 -c '
 import json, sys
 print(" ".join(sorted(p["devargs"].rpartition("port=")[2] if "port=" in p["devargs"] else "6635"
                       for p in json.load(sys.stdin) if p["devargs"].startswith("mplsudp:"))))')
 [ "$ports" = "6635 6636" ] || fail "ma's tunnels use UDP ports \"$ports\", not 6635 and 6636"
+[ "$(tunl ma --json bfd list)" = "[]" ] || fail "BFD sessions with --no-bfd: $(tunl ma bfd list)"
 for i in 2 3 4 5 6; do
     wait_for "topo exec --name $NAME h1 ping -c 1 -W 1 10.0.0.$i >/dev/null" 10 ||
         fail "h1 cannot reach h$i over two machines"

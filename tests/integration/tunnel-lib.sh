@@ -83,3 +83,49 @@ tun_pcap_count() {
     local f=$1; shift
     tcpdump -r "$f" -n "$@" 2>/dev/null | grep -c '^[0-9]'
 }
+
+# tun_reroute_setup: fast reroute across two machines (tunnel-reroute.sh,
+# scripts/bench-reroute.sh tunnel; after reroute-lib.sh, HOLD_MS set).
+# ma's and mb's "ul" on bridge br0 in namespace net (tunnel tun,
+# 192.0.2.1 - .2), a second underlay veth ul2 (tunnel tun2, 198.51.100.1 -
+# .2), BFD at 10 ms x 3 on both; slice green's border vlink wan leaves by
+# tun with label 1000, its backup by tun2 with label 2000, on both sides.
+# A silent cut is "nsx net ip link set uma nomaster" (ma's port off the
+# bridge: every interface stays up).  Sets RR_* for run_traffic (ha ->
+# hb) and fr; waits for the four sessions Up, both ends on the primary
+# and a ping across.  tun_all_up: the four sessions Up.
+tun_all_up() {
+    [ "$(tunl ma --json bfd list | grep -o '"Up"' | wc -l)" -ge 2 ] &&
+        [ "$(tunl mb --json bfd list | grep -o '"Up"' | wc -l)" -ge 2 ]
+}
+
+tun_reroute_setup() {
+    local m t l r bfd='{"tx_ms": 10, "rx_ms": 10, "multiplier": 3}'
+
+    RR_TX=ha RR_RX=hb RR_TX_MAC=02:00:00:00:01:01 RR_RX_MAC=02:00:00:00:02:01
+    RR_LAMINA="tunl ma" RR_HEAD=sma
+    for m in ma mb ha hb net; do ns_add "$m"; done
+    tun_bridge_underlay ma mb
+    veth_link ha eth0 $RR_TX_MAC 10.1.0.1/24 ma host 02:00:00:00:01:fe -
+    veth_link hb eth0 $RR_RX_MAC 10.1.0.2/24 mb host 02:00:00:00:02:fe -
+    veth_link ma ul2 02:00:00:00:aa:02 - mb ul2 02:00:00:00:bb:02 -
+    for m in ma mb; do tun_switchd "$m"; done
+    tun_two_machines_config
+    for m in ma mb; do
+        if [ $m = ma ]; then l=198.51.100.1 r=198.51.100.2; else l=198.51.100.2 r=198.51.100.1; fi
+        tunl $m port add s$m ul2 afpacket:ul2 || fail "$m: port add ul2"
+        tunl $m port add s$m tun2 "mplsudp:underlay=ul2,local=$l,remote=$r" || fail "$m: port add tun2"
+        for t in tun tun2; do tunl $m port set s$m $t --bfd "$bfd" || fail "$m: bfd on $t"; done
+        tunl $m vlink del green wan || fail "$m: vlink del"
+        # The backup may not leave by the path's own tunnel.
+        tunl $m vlink add green wan --path s$m --border '{"port":"tun","label":1000}' \
+            --backup s$m --backup-border '{"port":"tun","label":2000}' 2>/dev/null &&
+            fail "$m: a backup out of the path's own tunnel accepted"
+        tunl $m vlink add green wan --path s$m --border '{"port":"tun","label":1000}' >/dev/null \
+            --backup s$m --backup-border '{"port":"tun2","label":2000}' --hold "$HOLD_MS" ||
+            fail "$m: border vlink with a backup over tun2"
+    done
+    wait_for tun_all_up 15 || fail "sessions not Up: $(tunl ma --json bfd list)"
+    wait_for 'back 0' 10 || fail "ma's end not on the primary: $(fr sma)"
+    wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "ha cannot reach hb"
+}
