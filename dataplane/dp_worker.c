@@ -22,8 +22,10 @@
  * on their sockets until a frame arrives, its next timer (a delay line)
  * is due, or the control side kicks it (a pause, an injected frame):
  * an idle switch then costs nothing per round, however many ports and
- * slices it holds.  DPDK ethdev ports cannot wake it: with one of them,
- * the worker keeps sleeping in short steps.
+ * slices it holds.  An ethdev port wakes it through its receive
+ * interrupt where the PMD has one (net_tap, net_vhost): the interrupt
+ * is armed only while the worker blocks.  A PMD without (net_af_packet,
+ * net_null) keeps the worker sleeping in short steps.
  */
 #include <errno.h>
 #include <poll.h>
@@ -1066,7 +1068,7 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
             break;              /* room for the kick descriptor */
         }
         for (uint16_t i = 0; i < sw->n_ports; i++) {
-            const struct dp_port *p = sw->ports[i];
+            struct dp_port *p = sw->ports[i];
 
             if (p->type == DP_PORT_AFP) {
                 int fd = dp_afp_poll_fd(p);
@@ -1083,6 +1085,15 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
                 if (!peer || peer->sw->worker != w) {
                     return 0;
                 }
+            } else if (p->type == DP_PORT_ETH) {
+                /* An ethdev with receive interrupts (net_tap,
+                 * net_vhost...); net_af_packet and net_null have none. */
+                int fd = dp_port_eth_arm(p, wk->now);
+                if (fd < 0) {
+                    return 0;
+                }
+                wk->eth_armed = true;
+                wk->pfds[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
             } else {
                 return 0;
             }
@@ -1090,6 +1101,25 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
     }
     wk->pfds[n++] = (struct pollfd) { .fd = wk->kick_fd, .events = POLLIN };
     return n;
+}
+
+/* Disarms the receive interrupts dp_worker_wakers() armed. */
+static void
+dp_worker_disarm(struct dp_worker *wk)
+{
+    if (!wk->eth_armed) {
+        return;
+    }
+    wk->eth_armed = false;
+    for (uint32_t s = 0; s < wk->n_switches; s++) {
+        const struct dp_switch *sw = wk->switches[s];
+
+        for (uint16_t i = 0; i < sw->n_ports; i++) {
+            if (sw->ports[i]->type == DP_PORT_ETH) {
+                dp_port_eth_disarm(sw->ports[i]);
+            }
+        }
+    }
 }
 
 /* Blocks 'wk' until a port has a frame, the control side kicks it, or
@@ -1100,11 +1130,13 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
     unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w) : 0;
 
     if (!n) {
+        dp_worker_disarm(wk);
         return false;
     }
     __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
     if (!rte_ring_empty(wk->inject) || dp_worker_pause_requested() || !wk->running) {
         __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+        dp_worker_disarm(wk);
         return true;
     }
     if (timeout_ns > DP_BLOCK_MAX_MS * 1000000ull) {
@@ -1116,6 +1148,7 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
 
     ppoll(wk->pfds, n, &ts, NULL);
     __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+    dp_worker_disarm(wk);
     if (wk->pfds[n - 1].revents & POLLIN && read(wk->kick_fd, &v, sizeof v) < 0) {
         /* Another read took it. */
     }
