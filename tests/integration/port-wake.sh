@@ -10,16 +10,8 @@ lt_init port-wake 60
 ns_add a; ns_add b
 start_switchd
 lamina switch add s1 >/dev/null || fail "switch add"
-i=0
-for h in a b; do
-    lamina port add s1 "$h" "net_tap$i,iface=$(rif "t$h")" >/dev/null || fail "tap port $h"
-    LT_LINKS+=("$(rif "t$h")")
-    ip link set "$(rif "t$h")" netns "$(ns "$h")" || fail "moving tap $h into its host"
-    nsx "$h" sysctl -qw "net.ipv6.conf.$(rif "t$h").disable_ipv6=1"
-    nsx "$h" ip addr add "10.7.0.$((i + 1))/24" dev "$(rif "t$h")"
-    nsx "$h" ip link set "$(rif "t$h")" up
-    i=$((i + 1))
-done
+tap_add s1 a a 02:00:00:00:07:01 10.7.0.1/24
+tap_add s1 b b 02:00:00:00:07:02 10.7.0.2/24
 lamina slice add w >/dev/null && lamina vnode add w s1 >/dev/null || fail "slice w"
 lamina vport add w s1 a a >/dev/null && lamina vport add w s1 b b >/dev/null || fail "vports w"
 wait_for "nsx a ping -c 1 -W 1 10.7.0.2" 20 || fail "no ping between the tap ports"
