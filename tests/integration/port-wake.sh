@@ -3,12 +3,22 @@
 # interrupts (two net_tap devices, each moved into a host namespace)
 # blocks instead of sleeping in short steps, and a frame wakes it: a few
 # rounds a second while idle, not thousands; pings sent while it is
-# blocked are answered, and quickly.
+# blocked are answered, and quickly.  The worker runs as a real-time
+# thread (--worker-priority 1, as under `lamina topo up`): it must still
+# block when idle.
 . "$(dirname "$0")/lib.sh"
 lt_init port-wake 60
 
+if "$LT_BUILD/vswitch/lamina-switchd" --worker-priority 100 >"$LT_DIR/bad" 2>&1; then
+    fail "--worker-priority 100 was accepted"
+fi
+grep -q "worker-priority" "$LT_DIR/bad" || fail "unclear error: $(cat "$LT_DIR/bad")"
+
 ns_add a; ns_add b
-start_switchd
+start_switchd --worker-priority 1
+tid=$(grep -lx 'rte-worker-1' /proc/"$LT_SWITCHD_PID"/task/*/comm | head -1 | cut -d/ -f5)
+[ -n "$tid" ] || fail "no worker thread in lamina-switchd"
+chrt -p "$tid" | grep -q SCHED_FIFO || fail "the worker is not real-time: $(chrt -p "$tid")"
 lamina switch add s1 >/dev/null || fail "switch add"
 tap_add s1 a a 02:00:00:00:07:01 10.7.0.1/24
 tap_add s1 b b 02:00:00:00:07:02 10.7.0.2/24
