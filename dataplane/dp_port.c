@@ -85,6 +85,29 @@ dp_port_close(struct dp_port *p)
     }
 }
 
+/* rte_eth_dev_rx_intr_ctl_q_get_fd() for queue 0 of 'port_id' without
+ * the line DPDK logs when there is none (control thread: the log stream
+ * is the process's). */
+static int
+dp_port_eth_intr_fd_quiet(uint16_t port_id)
+{
+    char *log = NULL;
+    size_t log_len = 0;
+    FILE *capture = open_memstream(&log, &log_len);
+    FILE *old = rte_log_get_stream();
+
+    if (capture) {
+        rte_openlog_stream(capture);
+    }
+    int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
+    if (capture) {
+        rte_openlog_stream(old == stderr ? NULL : old);
+        fclose(capture);
+    }
+    free(log);
+    return fd;
+}
+
 /* Configures ethdev 'port_id' with one receive and one transmit queue,
  * with receive interrupts if 'rxq_intr', and starts it.  Returns 0 or a
  * negative errno, as DPDK does. */
@@ -182,8 +205,18 @@ dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
     p->eth_ep = -1;
     p->eth_intr_fd = -1;
     if (p->eth_rxq_intr) {
-        p->eth_ep = epoll_create1(EPOLL_CLOEXEC);
-        p->eth_rxq_intr = p->eth_ep >= 0;
+        /* A PMD that took the setting but has no interrupt descriptor
+         * with its link up has none at all (net_af_packet, net_null,
+         * net_ring); one whose link is down (net_vhost, memif before
+         * their peer connects) is asked again once it is up. */
+        struct rte_eth_link link;
+        if (dp_port_eth_intr_fd_quiet(port_id) < 0
+            && !rte_eth_link_get_nowait(port_id, &link) && link.link_status) {
+            p->eth_rxq_intr = false;
+        } else {
+            p->eth_ep = epoll_create1(EPOLL_CLOEXEC);
+            p->eth_rxq_intr = p->eth_ep >= 0;
+        }
     }
     rte_eth_promiscuous_enable(port_id);    /* not every PMD has it */
     p->type = DP_PORT_ETH;
@@ -231,10 +264,22 @@ dp_port_eth_arm(struct dp_port *p, uint64_t now)
     if (!p->eth_rxq_intr || now < p->eth_intr_retry_ns) {
         return -1;
     }
+    /* No descriptor yet: none before the link is up (DPDK would log
+     * the failed ask). */
+    struct rte_eth_link link;
+    if (p->eth_intr_fd < 0
+        && (rte_eth_link_get_nowait(p->eth_port, &link) || !link.link_status)) {
+        p->eth_intr_retry_ns = now + DP_ETH_INTR_RETRY_NS;
+        return -1;
+    }
     /* Asked every time: net_vhost replaces it when its peer reconnects. */
     int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(p->eth_port, 0);
     if (fd < 0) {
-        /* DPDK logs each failed ask: ask again in a while. */
+        /* Gone with the peer: ask again once the link is back up. */
+        if (p->eth_intr_fd >= 0) {
+            epoll_ctl(p->eth_ep, EPOLL_CTL_DEL, p->eth_intr_fd, NULL);
+            p->eth_intr_fd = -1;
+        }
         p->eth_intr_retry_ns = now + DP_ETH_INTR_RETRY_NS;
         return -1;
     }
