@@ -11,10 +11,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
