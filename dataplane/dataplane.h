@@ -92,6 +92,8 @@ struct dp_params {
     unsigned int n_mbufs;               /* 0: a default sized for tests */
     unsigned int mbuf_cache;            /* per-lcore mempool cache */
     unsigned int default_queue_len;     /* packets per (slice, port) queue */
+    int worker_priority;                /* SCHED_FIFO priority of the
+                                         * workers (1-99), 0: normal */
 };
 
 /* Initializes the dataplane after rte_eal_init().  Forwarding lcores are

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -24,6 +26,7 @@
 
 #define DP_RX_DESC 1024
 #define DP_TX_DESC 1024
+#define DP_ETH_INTR_RETRY_NS 5000000000ull  /* no interrupt fd: ask again */
 
 /* Joins the lines of DPDK's 'log' into 'out' with "; ", as much as fits:
  * the first line usually says what was wrong, the last what failed. */
@@ -82,16 +85,61 @@ dp_port_close(struct dp_port *p)
     }
 }
 
+/* rte_eth_dev_rx_intr_ctl_q_get_fd() for queue 0 of 'port_id' without
+ * the line DPDK logs when there is none (control thread: the log stream
+ * is the process's). */
+static int
+dp_port_eth_intr_fd_quiet(uint16_t port_id)
+{
+    char *log = NULL;
+    size_t log_len = 0;
+    FILE *capture = open_memstream(&log, &log_len);
+    FILE *old = rte_log_get_stream();
+
+    if (capture) {
+        rte_openlog_stream(capture);
+    }
+    int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
+    if (capture) {
+        rte_openlog_stream(old == stderr ? NULL : old);
+        fclose(capture);
+    }
+    free(log);
+    return fd;
+}
+
+/* Configures ethdev 'port_id' with one receive and one transmit queue,
+ * with receive interrupts if 'rxq_intr', and starts it.  Returns 0 or a
+ * negative errno, as DPDK does. */
+static int
+dp_port_eth_setup(uint16_t port_id, bool rxq_intr)
+{
+    struct rte_eth_conf conf = { .intr_conf.rxq = rxq_intr };
+    uint16_t nb_rx = DP_RX_DESC, nb_tx = DP_TX_DESC;
+    int ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
+
+    if (!ret) {
+        ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rx, &nb_tx);
+    }
+    if (!ret) {
+        ret = rte_eth_rx_queue_setup(port_id, 0, nb_rx,
+                                     rte_eth_dev_socket_id(port_id), NULL, dp.pool);
+    }
+    if (!ret) {
+        ret = rte_eth_tx_queue_setup(port_id, 0, nb_tx,
+                                     rte_eth_dev_socket_id(port_id), NULL);
+    }
+    return ret ? ret : rte_eth_dev_start(port_id);
+}
+
 int
 dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
 {
-    struct rte_eth_conf conf = { 0 };
     struct rte_eth_dev_info info;
     char *log = NULL;
     size_t log_len = 0;
     FILE *capture;
     uint16_t port_id;
-    uint16_t nb_rx = DP_RX_DESC, nb_tx = DP_TX_DESC;
     int ret;
 
     size_t n = strcspn(devargs, ",");
@@ -135,23 +183,17 @@ dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
     }
     free(log);
 
+    /* Receive interrupts where the PMD has them (net_tap, net_vhost,
+     * memif), so that an idle worker can block on them; a PMD that
+     * refuses them is set up again without. */
     ret = rte_eth_dev_info_get(port_id, &info);
     if (!ret) {
-        ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
-    }
-    if (!ret) {
-        ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rx, &nb_tx);
-    }
-    if (!ret) {
-        ret = rte_eth_rx_queue_setup(port_id, 0, nb_rx,
-                                     rte_eth_dev_socket_id(port_id), NULL, dp.pool);
-    }
-    if (!ret) {
-        ret = rte_eth_tx_queue_setup(port_id, 0, nb_tx,
-                                     rte_eth_dev_socket_id(port_id), NULL);
-    }
-    if (!ret) {
-        ret = rte_eth_dev_start(port_id);
+        ret = dp_port_eth_setup(port_id, true);
+        p->eth_rxq_intr = !ret;
+        if (ret) {
+            rte_eth_dev_stop(port_id);
+            ret = dp_port_eth_setup(port_id, false);
+        }
     }
     if (ret) {
         dp_err(err, "port %s: cannot start device \"%s\": %s", p->name,
@@ -159,6 +201,22 @@ dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
         rte_eth_dev_close(port_id);
         rte_eal_hotplug_remove("vdev", p->dev_name);
         return -ret > 0 ? -ret : EIO;
+    }
+    p->eth_ep = -1;
+    p->eth_intr_fd = -1;
+    if (p->eth_rxq_intr) {
+        /* A PMD that took the setting but has no interrupt descriptor
+         * with its link up has none at all (net_af_packet, net_null,
+         * net_ring); one whose link is down (net_vhost, memif before
+         * their peer connects) is asked again once it is up. */
+        struct rte_eth_link link;
+        if (dp_port_eth_intr_fd_quiet(port_id) < 0
+            && !rte_eth_link_get_nowait(port_id, &link) && link.link_status) {
+            p->eth_rxq_intr = false;
+        } else {
+            p->eth_ep = epoll_create1(EPOLL_CLOEXEC);
+            p->eth_rxq_intr = p->eth_ep >= 0;
+        }
     }
     rte_eth_promiscuous_enable(port_id);    /* not every PMD has it */
     p->type = DP_PORT_ETH;
@@ -179,6 +237,12 @@ dp_port_eth_close(struct dp_port *p)
     if (!rte_eth_dev_info_get(p->eth_port, &info)) {
         dev = info.device;
     }
+    if (p->eth_rxq_intr) {
+        dp_port_eth_disarm(p);
+        close(p->eth_ep);
+        p->eth_ep = -1;
+        p->eth_rxq_intr = false;
+    }
     rte_eth_dev_stop(p->eth_port);
     rte_eth_dev_close(p->eth_port);
     if (dev && rte_dev_remove(dev)) {
@@ -186,6 +250,85 @@ dp_port_eth_close(struct dp_port *p)
     }
     free(p->devargs);
     p->devargs = NULL;
+}
+
+/* Arms the receive interrupt of ethdev port 'p' before its worker blocks
+ * (worker).  Returns a descriptor that polls readable once a frame has
+ * come in since (the port's epoll set, edge-triggered on the queue's
+ * interrupt descriptor), or -1 if the port cannot wake the worker now:
+ * no receive interrupts, not yet connected (net_vhost before its peer),
+ * or frames already waiting. */
+int
+dp_port_eth_arm(struct dp_port *p, uint64_t now)
+{
+    if (!p->eth_rxq_intr || now < p->eth_intr_retry_ns) {
+        return -1;
+    }
+    /* No descriptor yet: none before the link is up (DPDK would log
+     * the failed ask). */
+    struct rte_eth_link link;
+    if (p->eth_intr_fd < 0
+        && (rte_eth_link_get_nowait(p->eth_port, &link) || !link.link_status)) {
+        p->eth_intr_retry_ns = now + DP_ETH_INTR_RETRY_NS;
+        return -1;
+    }
+    /* Asked every time: net_vhost replaces it when its peer reconnects. */
+    int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(p->eth_port, 0);
+    if (fd < 0) {
+        /* Gone with the peer: ask again once the link is back up. */
+        if (p->eth_intr_fd >= 0) {
+            epoll_ctl(p->eth_ep, EPOLL_CTL_DEL, p->eth_intr_fd, NULL);
+            p->eth_intr_fd = -1;
+        }
+        p->eth_intr_retry_ns = now + DP_ETH_INTR_RETRY_NS;
+        return -1;
+    }
+    if (fd != p->eth_intr_fd) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+        if (p->eth_intr_fd >= 0) {
+            epoll_ctl(p->eth_ep, EPOLL_CTL_DEL, p->eth_intr_fd, NULL);
+        }
+        p->eth_intr_fd = -1;
+        if (epoll_ctl(p->eth_ep, EPOLL_CTL_ADD, fd, &ev)) {
+            p->eth_intr_retry_ns = now + DP_ETH_INTR_RETRY_NS;
+            return -1;
+        }
+        p->eth_intr_fd = fd;
+    }
+    /* net_tap's descriptor is its queue's own: nothing to enable. */
+    int ret = rte_eth_dev_rx_intr_enable(p->eth_port, 0);
+    if (ret && ret != -ENOTSUP) {
+        return -1;
+    }
+    p->eth_intr_armed = !ret;
+    /* A frame that came in before the interrupt was enabled does not
+     * raise it: do not block on it (where the PMD can count). */
+    if (rte_eth_rx_queue_count(p->eth_port, 0) > 0) {
+        dp_port_eth_disarm(p);
+        return -1;
+    }
+    return p->eth_ep;
+}
+
+/* Disarms what dp_port_eth_arm() armed and takes the events it raised
+ * (worker), so that the port's epoll set polls readable again only on a
+ * new frame. */
+void
+dp_port_eth_disarm(struct dp_port *p)
+{
+    struct epoll_event ev[4];
+
+    if (!p->eth_rxq_intr) {
+        return;
+    }
+    if (p->eth_intr_armed) {
+        rte_eth_dev_rx_intr_disable(p->eth_port, 0);
+        p->eth_intr_armed = false;
+    }
+    while (epoll_wait(p->eth_ep, ev, 4, 0) == 4) {
+        continue;
+    }
 }
 
 static uint32_t

@@ -99,6 +99,11 @@ struct dp_port {
     char *devargs;
     char dev_name[DP_NAME_LEN];
     uint16_t eth_port;
+    bool eth_rxq_intr;          /* configured with receive interrupts */
+    bool eth_intr_armed;        /* enabled by dp_port_eth_arm() (worker) */
+    int eth_ep;                 /* epoll set of the queue's interrupt fd */
+    int eth_intr_fd;            /* the fd in it, -1: none yet */
+    uint64_t eth_intr_retry_ns; /* no fd: dp_port_eth_arm() waits until */
 
     /* DP_PORT_AFP: an AF_PACKET socket (dp_afpacket.c) */
     struct dp_afp *afp;
@@ -365,6 +370,7 @@ struct dp_worker {
      * whoever has work for it (dp_worker_kick()). */
     int kick_fd;                /* eventfd */
     int blocked;                /* atomic */
+    bool eth_armed;             /* ethdev receive interrupts are armed */
     uint64_t blocks;
     struct pollfd *pfds;
     unsigned pfds_cap;
@@ -463,6 +469,11 @@ int dp_port_open(struct dp_port *, const char *devargs, struct dp_error *);
 void dp_port_close(struct dp_port *);
 int dp_port_eth_open(struct dp_port *, const char *devargs, struct dp_error *);
 void dp_port_eth_close(struct dp_port *);
+/* Receive interrupts of an ethdev port around a worker's block: arm
+ * returns a descriptor to poll, or -1 if the port cannot wake the worker
+ * now; disarm undoes it and takes what it raised (worker). */
+int dp_port_eth_arm(struct dp_port *, uint64_t now);
+void dp_port_eth_disarm(struct dp_port *);
 int dp_port_afp_open(struct dp_port *, const char *ifname, struct dp_error *);
 void dp_port_afp_close(struct dp_port *);
 uint16_t dp_afp_rx(struct dp_port *, struct rte_mbuf **, uint16_t);

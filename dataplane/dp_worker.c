@@ -22,13 +22,18 @@
  * on their sockets until a frame arrives, its next timer (a delay line)
  * is due, or the control side kicks it (a pause, an injected frame):
  * an idle switch then costs nothing per round, however many ports and
- * slices it holds.  DPDK ethdev ports cannot wake it: with one of them,
- * the worker keeps sleeping in short steps.
+ * slices it holds.  An ethdev port wakes it through its receive
+ * interrupt where the PMD has one (net_tap, net_vhost): the interrupt
+ * is armed only while the worker blocks.  A PMD without (net_af_packet,
+ * net_null) keeps the worker sleeping in short steps.
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdlib.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <time.h>
@@ -1072,7 +1077,7 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
             break;              /* room for the kick descriptor */
         }
         for (uint16_t i = 0; i < sw->n_ports; i++) {
-            const struct dp_port *p = sw->ports[i];
+            struct dp_port *p = sw->ports[i];
 
             if (p->type == DP_PORT_AFP) {
                 int fd = dp_afp_poll_fd(p);
@@ -1089,6 +1094,15 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
                 if (!peer || peer->sw->worker != w) {
                     return 0;
                 }
+            } else if (p->type == DP_PORT_ETH) {
+                /* An ethdev with receive interrupts (net_tap,
+                 * net_vhost...); net_af_packet and net_null have none. */
+                int fd = dp_port_eth_arm(p, wk->now);
+                if (fd < 0) {
+                    return 0;
+                }
+                wk->eth_armed = true;
+                wk->pfds[n++] = (struct pollfd) { .fd = fd, .events = POLLIN };
             } else {
                 return 0;
             }
@@ -1096,6 +1110,25 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
     }
     wk->pfds[n++] = (struct pollfd) { .fd = wk->kick_fd, .events = POLLIN };
     return n;
+}
+
+/* Disarms the receive interrupts dp_worker_wakers() armed. */
+static void
+dp_worker_disarm(struct dp_worker *wk)
+{
+    if (!wk->eth_armed) {
+        return;
+    }
+    wk->eth_armed = false;
+    for (uint32_t s = 0; s < wk->n_switches; s++) {
+        const struct dp_switch *sw = wk->switches[s];
+
+        for (uint16_t i = 0; i < sw->n_ports; i++) {
+            if (sw->ports[i]->type == DP_PORT_ETH) {
+                dp_port_eth_disarm(sw->ports[i]);
+            }
+        }
+    }
 }
 
 /* Blocks 'wk' until a port has a frame, the control side kicks it, or
@@ -1106,11 +1139,13 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
     unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w) : 0;
 
     if (!n) {
+        dp_worker_disarm(wk);
         return false;
     }
     __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
     if (!rte_ring_empty(wk->inject) || dp_worker_pause_requested() || !wk->running) {
         __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+        dp_worker_disarm(wk);
         return true;
     }
     if (timeout_ns > DP_BLOCK_MAX_MS * 1000000ull) {
@@ -1122,6 +1157,7 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
 
     ppoll(wk->pfds, n, &ts, NULL);
     __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+    dp_worker_disarm(wk);
     if (wk->pfds[n - 1].revents & POLLIN && read(wk->kick_fd, &v, sizeof v) < 0) {
         /* Another read took it. */
     }
@@ -1129,6 +1165,25 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
     wk->blocks++;
     wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
     return true;
+}
+
+/* Makes worker 'w' a real-time thread if asked (dp_params): a frame or a
+ * delay line's due time then wakes it within tens of microseconds even
+ * when other processes keep both cores busy, where an ordinary thread
+ * waits for its turn, milliseconds on a loaded machine, once per hop of
+ * an emulated path.  The kernel keeps 5% of each second for others. */
+static void
+dp_worker_set_priority(unsigned w)
+{
+    struct sched_param sp = { .sched_priority = dp.params.worker_priority };
+    int error;
+
+    if (sp.sched_priority > 0
+        && (error = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp))) {
+        fprintf(stderr, "lamina-switchd: worker %u: cannot run at real-time "
+                "priority %d (%s): it stays an ordinary thread\n", w,
+                sp.sched_priority, strerror(error));
+    }
 }
 
 int
@@ -1140,6 +1195,7 @@ dp_worker_main(void *arg)
     uint64_t backoff_ns = 0;
 
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    dp_worker_set_priority(w);
     while (wk->running) {
         struct rte_mbuf *pkts[DP_BURST];
         uint64_t next = UINT64_MAX;     /* BFD's next packet or check */

@@ -4,8 +4,11 @@
 # in CPU (`make bench` runs it after bench.sh).
 #
 # One lamina-switchd, one switch s1 with two pairs of ports on veths
-# (in0 -> out0, in1 -> out1): Lamina's own afpacket: ports, or DPDK's
-# net_af_packet ethdevs with BENCH_SCALE_PORTS=ethdev.  N slices (default 4096), each an
+# (in0 -> out0, in1 -> out1): Lamina's own afpacket: ports, DPDK's
+# net_af_packet ethdevs with BENCH_SCALE_PORTS=ethdev (no receive
+# interrupts: the idle worker sleeps in short steps), or DPDK net_tap
+# devices moved into the namespaces with BENCH_SCALE_PORTS=tap (ethdevs
+# with receive interrupts: the idle worker blocks on them).  N slices (default 4096), each an
 # l2learn vnode with two vports: slice i is VLAN (i mod 2048) + 1 on
 # pair i / 2048.  Slices are configured over JSON-RPC in batches.  A
 # generator in each "in" namespace then sends frames cycling over the
@@ -31,26 +34,29 @@ PAIRS=$(((N + PER_PAIR - 1) / PER_PAIR))
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$LT_SWITCHD_PID/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$LT_SWITCHD_PID/stat"; }
 
-for p in $(seq 0 $((PAIRS - 1))); do
-    ns_add "gen$p"
-    ns_add "sink$p"
-    veth_add "gen$p" eth0 "i$p" 02:00:00:00:01:0$p -
-    veth_add "sink$p" eth0 "o$p" 02:00:00:00:02:0$p -
-done
-
-ns_add wa; ns_add wb
-veth_add wa eth0 wa 02:00:00:00:03:01 10.31.0.1/24
-veth_add wb eth0 wb 02:00:00:00:03:02 10.31.0.2/24
-
-devargs() { if [ "$PORTS" = ethdev ]; then af_packet_devargs "$1"; else afpacket_devargs "$1"; fi; }
+# host NS PORT ROOTIF MAC IP: namespace NS on switch port PORT, through a
+# veth (root end ROOTIF) or a tap.
+host() {
+    if [ "$PORTS" = tap ]; then
+        tap_add s1 "$2" "$1" "$4" "$5"
+        return
+    fi
+    veth_add "$1" eth0 "$3" "$4" "$5"
+    local devargs
+    if [ "$PORTS" = ethdev ]; then devargs=$(af_packet_devargs "$3"); else devargs=$(afpacket_devargs "$3"); fi
+    lamina port add s1 "$2" "$devargs" >/dev/null || fail "port $2"
+}
 start_switchd
 lamina switch add s1 >/dev/null || fail "switch add"
 for p in $(seq 0 $((PAIRS - 1))); do
-    lamina port add s1 "in$p" "$(devargs "i$p")" >/dev/null || fail "port in$p"
-    lamina port add s1 "out$p" "$(devargs "o$p")" >/dev/null || fail "port out$p"
+    ns_add "gen$p"
+    ns_add "sink$p"
+    host "gen$p" "in$p" "i$p" 02:00:00:00:01:0$p -
+    host "sink$p" "out$p" "o$p" 02:00:00:00:02:0$p -
 done
-lamina port add s1 wa "$(devargs wa)" >/dev/null && lamina port add s1 wb "$(devargs wb)" >/dev/null ||
-    fail "ports wa, wb"
+ns_add wa; ns_add wb
+host wa wa wa 02:00:00:00:03:01 10.31.0.1/24
+host wb wb wb 02:00:00:00:03:02 10.31.0.2/24
 rss0=$(rss_kb)
 
 t0=$(date +%s.%N)

@@ -228,6 +228,8 @@ rpc_call(struct jsonrpc_client *client, const char *method, json_t *params,
 
 /* ---- Starting the daemon ---------------------------------------------- */
 
+#define TOPO_WORKER_PRIORITY "1"    /* SCHED_FIFO, the lowest */
+
 static char *
 find_switchd(void)
 {
@@ -287,6 +289,13 @@ spawn_switchd(const char *switchd, const char *dir, const char *prefix,
     argv[argc++] = "--pidfile";
     argv[argc++] = pidf;
     argv[argc++] = "--detach";
+    /* Real-time workers: on a busy machine an ordinary thread waits
+     * milliseconds for a core at each wake-up, and an emulated path
+     * wakes the worker once per hop (docs/design.md, "Real-time
+     * workers").  LAMINA_TOPO_WORKER_PRIORITY=0 turns it off. */
+    const char *prio = getenv("LAMINA_TOPO_WORKER_PRIORITY");
+    argv[argc++] = "--worker-priority";
+    argv[argc++] = prio && *prio ? prio : TOPO_WORKER_PRIORITY;
     if (metrics) {
         argv[argc++] = "--metrics";
         argv[argc++] = metrics;

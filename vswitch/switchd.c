@@ -61,6 +61,7 @@ struct switchd_options {
     int mgmt_idle_ms;           /* idle timeout of management clients */
     const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
     unsigned int n_mbufs;       /* packet buffers; 0: the dataplane default */
+    int worker_priority;        /* SCHED_FIFO priority of workers, 0: none */
     const char *web_map;        /* GML with the switches' coordinates */
     struct mgmt_config mgmt;    /* --mgmt-listen and its TLS and token */
     int n_eal;                  /* EAL arguments given after "--" */
@@ -102,6 +103,11 @@ usage(FILE *out)
 "                  Topology Zoo map (switch s<id> or the node's label)\n"
 "  --mbufs N       packet buffers in the pool (default %d; a port that\n"
 "                  replays a pcap holds one per frame of the file)\n"
+"  --worker-priority N\n"
+"                  run the forwarding workers as real-time threads\n"
+"                  (SCHED_FIFO priority N, 1-99; default 0: ordinary), so\n"
+"                  that a frame or a link's delay wakes them on time on a\n"
+"                  busy machine (`lamina topo up` uses 1)\n"
 "  --detach        run in the background; returns once the socket is\n"
 "                  listening (exit 0) or the start failed (exit 1)\n"
 "  -h, --help      this help\n"
@@ -123,7 +129,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
            OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP,
            OPT_MGMT_LISTEN, OPT_MGMT_CERT, OPT_MGMT_KEY, OPT_MGMT_CA,
-           OPT_MGMT_TOKEN, OPT_MBUFS };
+           OPT_MGMT_TOKEN, OPT_MBUFS, OPT_WORKER_PRIORITY };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -140,6 +146,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "mgmt-ca", required_argument, NULL, OPT_MGMT_CA },
         { "mgmt-token-file", required_argument, NULL, OPT_MGMT_TOKEN },
         { "mbufs", required_argument, NULL, OPT_MBUFS },
+        { "worker-priority", required_argument, NULL, OPT_WORKER_PRIORITY },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -191,6 +198,17 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
                 return EINVAL;
             }
             opts->n_mbufs = n;
+            break;
+        }
+        case OPT_WORKER_PRIORITY: {
+            char *end;
+            long prio = strtol(optarg, &end, 10);
+            if (!*optarg || *end || prio < 0 || prio > 99) {
+                fprintf(stderr, "lamina-switchd: --worker-priority: '%s' is "
+                        "not a priority in [0, 99]\n", optarg);
+                return EINVAL;
+            }
+            opts->worker_priority = prio;
             break;
         }
         case OPT_METRICS:
@@ -498,6 +516,7 @@ main(int argc, char *argv[])
     }
 
     dp_params.n_mbufs = opts.n_mbufs;
+    dp_params.worker_priority = opts.worker_priority;
     error = dp_init(&dp_params, &dperr);
     if (error) {
         LOG_ERR(MOD, "dataplane initialization failed: %s", dperr.msg);

@@ -340,6 +340,21 @@ af_packet_devargs() {
     echo "net_af_packet$n,iface=$(rif "$1")${2:+,$2}"
 }
 
+# tap_add SWITCH PORT NS MAC IP/LEN: a DPDK net_tap port PORT on SWITCH
+# whose device is moved into namespace NS as eth0 (MAC, address or -, up).
+tap_add() {
+    [ $# -eq 5 ] || fail "usage: tap_add SWITCH PORT NS MAC IP/LEN"
+    local n dev i
+    n=$(ns "$3"); dev=$(rif "t$2")
+    i=$(cat "$LT_DIR/.vdev")
+    echo $((i + 1)) >"$LT_DIR/.vdev"
+    lamina port add "$1" "$2" "net_tap$i,iface=$dev" >/dev/null || fail "tap port $2"
+    ip link set "$dev" netns "$n" || fail "moving tap $dev into $n"
+    ip -n "$n" link set "$dev" name eth0 address "$4" || fail "tap $dev as eth0 in $n"
+    [ "$5" = - ] || ip -n "$n" addr add "$5" dev eth0 || fail "address $5 on tap eth0 in $n"
+    lt_if_prepare "$n" eth0
+}
+
 # ---------------------------------------------------------------- daemon
 
 lt_eal_memory() {
