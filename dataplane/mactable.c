@@ -20,6 +20,7 @@ mactable_init(struct mactable *t, uint32_t capacity, uint32_t aging)
     t->slots = slots;
     t->mask = n - 1;
     t->bmask = n / MACTABLE_WAYS - 1;
+    t->bshift = 32 - __builtin_ctz(n / MACTABLE_WAYS);
     t->aging = aging;
     t->n_learned = 0;
     t->n_evicted = 0;

@@ -46,6 +46,7 @@ struct mactable {
     struct mactable_entry *slots;   /* 64-byte aligned */
     uint32_t mask;                  /* capacity - 1, capacity a power of 2 */
     uint32_t bmask;                 /* number of buckets - 1 */
+    uint32_t bshift;                /* 32 - log2(number of buckets) */
     uint32_t aging;                 /* seconds */
     uint64_t n_learned;             /* new entries or moves */
     uint64_t n_evicted;             /* live entries replaced for room */
@@ -96,11 +97,21 @@ mactable_hash(uint64_t mac)
     return (uint32_t) ((mac * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
+/* The number of the bucket of hash 'h': its top bits (Fibonacci hashing
+ * puts the mixing in the top bits; the low bits of a product depend only
+ * on the key's low bits, and stations often differ only in their last
+ * bytes, the key's top bits). */
+static inline uint32_t
+mactable_bucket_index(const struct mactable *t, uint32_t h)
+{
+    return h >> t->bshift;
+}
+
 /* The first bucket of a key of hash 'h'. */
 static inline struct mactable_entry *
 mactable_bucket(const struct mactable *t, uint32_t h)
 {
-    return &t->slots[(size_t) (h & t->bmask) * MACTABLE_WAYS];
+    return &t->slots[(size_t) mactable_bucket_index(t, h) * MACTABLE_WAYS];
 }
 
 /* A bit mask of the ways of bucket 'b' that hold 'mac', computed without

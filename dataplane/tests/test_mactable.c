@@ -210,11 +210,11 @@ test_many_stations_full_table(void **state)
 static void
 same_bucket(const struct mactable *t, uint32_t from, uint64_t *keys, int n)
 {
-    uint32_t b = mactable_hash(station(from)) & t->bmask;
+    uint32_t b = mactable_bucket_index(t, mactable_hash(station(from)));
     int k = 0;
 
     for (uint32_t i = from; k < n; i++) {
-        if ((mactable_hash(station(i)) & t->bmask) == b) {
+        if (mactable_bucket_index(t, mactable_hash(station(i))) == b) {
             keys[k++] = station(i);
         }
     }
@@ -331,11 +331,11 @@ test_full_buckets_move_then_evict(void **state)
         }
     }
     assert_int_not_equal(c, UINT32_MAX);
-    assert_int_not_equal(c, mactable_hash(keys[4]) & t.bmask);
+    assert_int_not_equal(c, mactable_bucket_index(&t, mactable_hash(keys[4])));
     mactable_flush_port(&t, 9);
     uint32_t k = 5;
     for (uint32_t i = 1000; k < 9; i++) {           /* 4 that fill C */
-        if ((mactable_hash(station(i)) & t.bmask) == c) {
+        if (mactable_bucket_index(&t, mactable_hash(station(i))) == c) {
             keys[k++] = station(i);
         }
     }
