@@ -1022,48 +1022,13 @@ train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
     }
 }
 
-/* A packet's key, header offsets and cache hash, parsed before its run
- * (ofpl_run_burst() parses a few packets ahead, to prefetch their cache
- * entries). */
-struct ofpl_parsed {
-    struct ofpl_key key;
-    struct ofp_hdrs h;
-    uint32_t hash;
-};
-
-/* Parses 'pkt' from 'in_vport' into 'pp'. */
-static inline void
-ofpl_parse_key(const struct ofpl_packet *pkt, uint16_t in_vport,
-               struct ofpl_parsed *pp)
-{
-    memset(&pp->key, 0, sizeof pp->key);
-    pp->key.w[0] = (uint32_t) in_vport + 1;
-    ofpl_key_parse(pkt->data, pkt->len, &pp->key, &pp->h);
-    pp->hash = key_hash_all(&pp->key);
-}
-
-/* Starts loading the cache entry of hash 'hash' (an entry spans three
- * cache lines: key, generation, steps). */
-static inline void
-ofpl_emc_prefetch(const struct ofpl_pipeline *pl, uint32_t hash)
-{
-    const char *e = (const char *) &pl->emc[hash & pl->emc_mask];
-
-    __builtin_prefetch(e, 0, 3);
-    __builtin_prefetch(e + 64, 0, 3);
-    __builtin_prefetch(e + sizeof *pl->emc - 1, 0, 3);
-}
-
-static void ofpl_run__(struct ofpl_pipeline *, struct ofpl_packet *,
-                       uint16_t in_vport, const struct ofpl_parsed *,
-                       uint64_t now_ns, ofpl_emit_fn *, void *,
-                       struct ofpl_out *);
-
 void
 ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
          uint64_t now_ns, ofpl_emit_fn *emit, void *aux, struct ofpl_out *out)
 {
-    struct ofpl_parsed pp;
+    struct ofpl_exec x;
+    struct ofpl_emc_entry *e;
+    uint32_t h;
 
     /* A train: the same headers as the previous packet, whose trip only
      * counted.  Count again; nothing else to do. */
@@ -1073,19 +1038,6 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         *out = pl->last.out;
         return;
     }
-    ofpl_parse_key(pkt, in_vport, &pp);
-    ofpl_run__(pl, pkt, in_vport, &pp, now_ns, emit, aux, out);
-}
-
-/* The run of a packet that is not a train, parsed into 'pp'. */
-static void
-ofpl_run__(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
-           const struct ofpl_parsed *pp, uint64_t now_ns, ofpl_emit_fn *emit,
-           void *aux, struct ofpl_out *out)
-{
-    struct ofpl_exec x;
-    struct ofpl_emc_entry *e;
-    uint32_t h;
 
     x.pl = pl;
     x.pkt = pkt;
@@ -1102,10 +1054,11 @@ ofpl_run__(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     x.table_miss_flow = false;
     x.cookie = 0;
     x.n_aset = 0;
-    x.key = pp->key;
-    x.h = pp->h;
+    memset(&x.key, 0, sizeof x.key);
+    x.key.w[0] = (uint32_t) in_vport + 1;
+    ofpl_key_parse(pkt->data, pkt->len, &x.key, &x.h);
 
-    h = pp->hash;
+    h = key_hash_all(&x.key);
     e = &pl->emc[h & pl->emc_mask];
     if (likely(e->gen == pl->gen && !memcmp(&e->key, &x.key, sizeof x.key))) {
         int t = 0;
@@ -1194,65 +1147,30 @@ train_count(struct ofpl_pipeline *pl, uint32_t n, uint64_t bytes, uint64_t now_n
     pl->train_hits += n;
 }
 
-/* Is 'pkt' from 'in_vport' a train of the remembered trip? */
-static inline bool
-ofpl_is_train(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkt,
-              uint16_t in_vport)
-{
-    return pl->last.gen == pl->gen && pl->last.in_vport == in_vport
-           && pl->last.len == pkt->len && train_match(pl, pkt->data);
-}
-
 void
 ofpl_run_burst(struct ofpl_pipeline *pl, struct ofpl_packet *pkts,
                const uint16_t *in_vports, uint16_t n, uint64_t now_ns,
                ofpl_emit_fn *emit, void *aux, struct ofpl_out *outs)
 {
-    struct ofpl_parsed pp[OFPL_BULK];
-    bool parsed[OFPL_BULK];
     uint32_t train = 0;
     uint64_t bytes = 0;
 
-    for (uint16_t base = 0; base < n; base += OFPL_BULK) {
-        uint16_t m = n - base < OFPL_BULK ? n - base : OFPL_BULK;
+    for (uint16_t i = 0; i < n; i++) {
+        struct ofpl_packet *pkt = &pkts[i];
 
-        /* First parse the packets that are not trains and start loading
-         * their cache entries, so that the entries' misses (a cache
-         * larger than L2, traffic of many flows) overlap; while the cache
-         * thrashes (every packet misses), the flows of the first table
-         * that they will compare as well. */
-        bool thrash = pl->emc_miss_run > OFPL_EMC_THRASH;
-
-        for (uint16_t j = 0; j < m; j++) {
-            parsed[j] = !ofpl_is_train(pl, &pkts[base + j], in_vports[base + j]);
-            if (parsed[j]) {
-                ofpl_parse_key(&pkts[base + j], in_vports[base + j], &pp[j]);
-                ofpl_emc_prefetch(pl, pp[j].hash);
-                if (thrash) {
-                    table_prefetch(&pl->tables[0], &pp[j].key, OFPL_BULK_TUPLES);
-                }
-            }
+        if (pl->last.gen == pl->gen && pl->last.in_vport == in_vports[i]
+            && pl->last.len == pkt->len && train_match(pl, pkt->data)) {
+            train++;
+            bytes += pkt->len;
+            outs[i] = pl->last.out;
+            continue;
         }
-        for (uint16_t j = 0; j < m; j++) {
-            uint16_t i = base + j;
-            struct ofpl_packet *pkt = &pkts[i];
-
-            if (ofpl_is_train(pl, pkt, in_vports[i])) {
-                train++;
-                bytes += pkt->len;
-                outs[i] = pl->last.out;
-                continue;
-            }
-            if (train) {
-                train_count(pl, train, bytes, now_ns);
-                train = 0;
-                bytes = 0;
-            }
-            if (!parsed[j]) {           /* a train when parsing, no more */
-                ofpl_parse_key(pkt, in_vports[i], &pp[j]);
-            }
-            ofpl_run__(pl, pkt, in_vports[i], &pp[j], now_ns, emit, aux, &outs[i]);
+        if (train) {
+            train_count(pl, train, bytes, now_ns);
+            train = 0;
+            bytes = 0;
         }
+        ofpl_run(pl, pkt, in_vports[i], now_ns, emit, aux, &outs[i]);
     }
     if (train) {
         train_count(pl, train, bytes, now_ns);

@@ -42,8 +42,6 @@
 #define OFPL_SCRATCH_HEADROOM 128
 #define OFPL_SCRATCH_LEN 2048
 #define OFPL_TRAIN_HDR 64           /* header bytes compared for trains */
-#define OFPL_BULK 16                /* packets parsed and prefetched ahead */
-#define OFPL_BULK_TUPLES 4          /* tuples prefetched per packet then */
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -346,26 +344,6 @@ table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
         }
     }
     return best;
-}
-
-/* Starts loading the flows that table_lookup(tb, k) will compare first:
- * the head of 'k''s bucket in each of the table's first 'max_tuples'
- * tuples (its key and match words, two cache lines).  For a burst whose
- * packets all miss the exact-match cache (ofpl_run_burst()), so that the
- * flows' misses overlap. */
-static inline void
-table_prefetch(const struct ofpl_table *tb, const struct ofpl_key *k,
-               uint32_t max_tuples)
-{
-    for (uint32_t i = 0; i < tb->n_tuples && i < max_tuples; i++) {
-        const struct ofpl_tuple *tu = tb->tuples[i];
-        const struct ofpl_flow *f = tu->buckets[tuple_hash(tu, k) & tu->bucket_mask];
-
-        if (f) {
-            __builtin_prefetch(f, 0, 3);
-            __builtin_prefetch((const char *) f + 64, 0, 3);
-        }
-    }
 }
 
 /* Binary search in an array of pointers to structs whose first member is a

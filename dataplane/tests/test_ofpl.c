@@ -964,10 +964,10 @@ burst_pipeline(void)
     return pl;
 }
 
-/* ofpl_run_burst() parses and prefetches packets ahead of their runs, by
- * groups of OFPL_BULK: the outputs, rewrites and counters must be exactly
- * those of running the same packets one by one, whatever the burst size,
- * with trains, rewrites, cache hits and a thrashing cache mixed. */
+/* ofpl_run_burst() (trains counted in bulk, and any lookahead a burst may
+ * do) gives exactly the outputs, rewrites and counters of running the
+ * same packets one by one, whatever the burst size, with trains,
+ * rewrites, cache hits and a thrashing cache mixed. */
 static void
 test_burst_same_as_one_by_one(void **state)
 {
