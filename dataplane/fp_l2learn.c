@@ -142,6 +142,7 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
     uint16_t last_in = 0, last_port = MACTABLE_NONE;
     uint64_t dsts[L2LEARN_PREFETCH], srcs[L2LEARN_PREFETCH];
+    uint32_t hdsts[L2LEARN_PREFETCH], hsrcs[L2LEARN_PREFETCH];
 
     for (uint16_t i = 0; i < n; i++) {
         /* First a burst's slots start loading (with many stations each
@@ -153,8 +154,10 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
 
                 dsts[j - i] = mactable_key8(e) | vlan;
                 srcs[j - i] = mactable_key8(e + 6) | vlan;
-                mactable_prefetch(&l2->table, srcs[j - i]);
-                mactable_prefetch(&l2->table, dsts[j - i]);
+                hsrcs[j - i] = mactable_hash(srcs[j - i]);
+                hdsts[j - i] = mactable_hash(dsts[j - i]);
+                mactable_prefetch_h(&l2->table, hsrcs[j - i]);
+                mactable_prefetch_h(&l2->table, hdsts[j - i]);
             }
         }
         uint64_t dst = dsts[i % L2LEARN_PREFETCH];
@@ -163,7 +166,8 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
 
         /* Frames of one flow come in trains: learn each source once. */
         if (src != last_src || in_vports[i] != last_in) {
-            mactable_learn(&l2->table, src, in_vports[i], ctx->now_s);
+            mactable_learn_h(&l2->table, src, hsrcs[i % L2LEARN_PREFETCH],
+                             in_vports[i], ctx->now_s);
             last_src = src;
             last_in = in_vports[i];
             last_dst = UINT64_MAX;      /* the table changed */
@@ -171,7 +175,8 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
         /* ... and go to few destinations: look each up once. */
         if (dst != last_dst) {
             last_dst = dst;
-            last_port = mactable_lookup(&l2->table, dst, ctx->now_s);
+            last_port = mactable_lookup_h(&l2->table, dst,
+                                          hdsts[i % L2LEARN_PREFETCH], ctx->now_s);
         }
         port = last_port;
         if ((dst & 1) || port == MACTABLE_NONE) {     /* group bit */

@@ -7,18 +7,24 @@ int
 mactable_init(struct mactable *t, uint32_t capacity, uint32_t aging)
 {
     uint32_t n = MACTABLE_PROBE;
+    void *slots;
 
     while (n < capacity && n < (1u << 24)) {
         n <<= 1;
     }
-    t->slots = calloc(n, sizeof *t->slots);
-    if (!t->slots) {
+    /* Buckets are cache lines: the hit path reads exactly one. */
+    if (posix_memalign(&slots, 64, (size_t) n * sizeof *t->slots)) {
         return ENOMEM;
     }
+    memset(slots, 0, (size_t) n * sizeof *t->slots);
+    t->slots = slots;
     t->mask = n - 1;
+    t->bmask = n / MACTABLE_WAYS - 1;
+    t->bshift = 32 - __builtin_ctz(n / MACTABLE_WAYS);
     t->aging = aging;
     t->n_learned = 0;
     t->n_evicted = 0;
+    t->n_moved = 0;
     return 0;
 }
 
@@ -31,17 +37,89 @@ mactable_destroy(struct mactable *t)
     }
 }
 
-void
-mactable_learn__(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
+/* The second hash of 'mac': independent of the first (another
+ * multiplier), so keys that share a first bucket spread over others. */
+static uint32_t
+mactable_hash2(uint64_t mac)
 {
-    struct mactable_entry *victim = NULL;
-    uint32_t h = mactable_hash(mac);
+    return (uint32_t) ((mac * 0xc2b2ae3d27d4eb4full) >> 32);
+}
+
+/* The second bucket of 'mac', whose first bucket is 'b1': never 'b1'
+ * itself (a table has at least two buckets). */
+static struct mactable_entry *
+mactable_bucket2(const struct mactable *t, uint64_t mac,
+                 const struct mactable_entry *b1)
+{
+    struct mactable_entry *b2 = mactable_bucket(t, mactable_hash2(mac));
+
+    if (b2 == b1) {
+        b2 = &t->slots[(size_t) (((b1 - t->slots) / MACTABLE_WAYS + 1) & t->bmask)
+                       * MACTABLE_WAYS];
+    }
+    return b2;
+}
+
+/* The other candidate bucket of the entry 'e', which sits in bucket 'b'. */
+static struct mactable_entry *
+mactable_other_bucket(const struct mactable *t, const struct mactable_entry *e,
+                      const struct mactable_entry *b)
+{
+    struct mactable_entry *b1 = mactable_bucket(t, mactable_hash(e->mac));
+
+    return b1 == b ? mactable_bucket2(t, e->mac, b1) : b1;
+}
+
+/* A free way of bucket 'b' at 'now': an empty one, else a stale one, else
+ * NULL. */
+static struct mactable_entry *
+mactable_free_way(const struct mactable *t, struct mactable_entry *b,
+                  uint32_t now)
+{
+    struct mactable_entry *stale = NULL;
+
+    for (int i = 0; i < MACTABLE_WAYS; i++) {
+        if (!b[i].mac) {
+            return &b[i];
+        }
+        if (!stale && !mactable_live(t, &b[i], now)) {
+            stale = &b[i];
+        }
+    }
+    return stale;
+}
+
+/* Makes room in bucket 'b' (all of whose ways are live) by moving one of
+ * its entries to that entry's other bucket, where it is found as well.
+ * Returns the way freed, or NULL when no entry's other bucket has room. */
+static struct mactable_entry *
+mactable_make_room(struct mactable *t, struct mactable_entry *b, uint32_t now)
+{
+    for (int i = 0; i < MACTABLE_WAYS; i++) {
+        struct mactable_entry *o = mactable_other_bucket(t, &b[i], b);
+        struct mactable_entry *to = mactable_free_way(t, o, now);
+
+        if (to) {
+            *to = b[i];
+            t->n_moved++;
+            return &b[i];
+        }
+    }
+    return NULL;
+}
+
+void
+mactable_learn__(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
+                 uint32_t now)
+{
+    struct mactable_entry *b1 = mactable_bucket(t, h), *b2, *victim;
 
     if (!mac || (mac & 1)) {
         return;                 /* zero or group address */
     }
-    for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
-        struct mactable_entry *e = &t->slots[(h + i) & t->mask];
+    b2 = mactable_bucket2(t, mac, b1);
+    for (int i = 0; i < 2 * MACTABLE_WAYS; i++) {
+        struct mactable_entry *e = i < MACTABLE_WAYS ? &b1[i] : &b2[i - MACTABLE_WAYS];
 
         if (e->mac == mac) {
             if (e->port != port) {
@@ -51,22 +129,58 @@ mactable_learn__(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
             e->seen = now;
             return;
         }
-        if (!mactable_live(t, e, now)) {
-            if (!victim || victim->mac) {
-                victim = e;     /* prefer an empty slot over a stale one */
-            }
-        } else if (!victim || (victim->mac && mactable_live(t, victim, now)
-                               && now - e->seen > now - victim->seen)) {
-            victim = e;
-        }
     }
-    if (mactable_live(t, victim, now)) {
+
+    /* A new station: the first bucket if it has room, else the second,
+     * else room made by a move, else the stalest of the eight. */
+    victim = mactable_free_way(t, b1, now);
+    if (!victim) {
+        victim = mactable_free_way(t, b2, now);
+    }
+    if (!victim) {
+        victim = mactable_make_room(t, b1, now);
+    }
+    if (!victim) {
+        victim = mactable_make_room(t, b2, now);
+    }
+    if (!victim) {
+        victim = b1;
+        for (int i = 0; i < 2 * MACTABLE_WAYS; i++) {
+            struct mactable_entry *e = i < MACTABLE_WAYS ? &b1[i] : &b2[i - MACTABLE_WAYS];
+
+            if (now - e->seen > now - victim->seen) {
+                victim = e;
+            }
+        }
         t->n_evicted++;
     }
     victim->mac = mac;
     victim->port = port;
     victim->seen = now;
     t->n_learned++;
+}
+
+uint16_t
+mactable_lookup__(const struct mactable *t, uint64_t mac, uint32_t h,
+                  uint32_t now)
+{
+    const struct mactable_entry *b1 = mactable_bucket(t, h);
+    const struct mactable_entry *b2;
+    unsigned m;
+
+    /* (A key goes to its second bucket only when its first was full, but
+     * the first may have lost entries since, by mactable_flush_port().) */
+    if (!mac) {
+        return MACTABLE_NONE;
+    }
+    b2 = mactable_bucket2(t, mac, b1);
+    m = mactable_match(b2, mac);
+    if (m) {
+        const struct mactable_entry *e = &b2[__builtin_ctz(m)];
+
+        return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
+    }
+    return MACTABLE_NONE;
 }
 
 void

@@ -3,10 +3,13 @@
  *
  * Every vnode has its own table, so slices may reuse the same addresses:
  * a MAC learned in "red" is invisible to "blue".  The table is a fixed
- * array sized at creation (no allocation on the fast path) with linear
- * probing over a short window; when the window is full, the stalest entry
- * gives way.  Entries age out lazily: a lookup ignores an entry not seen
- * for 'aging' seconds, so no sweeper is needed.
+ * array sized at creation (no allocation on the fast path) of buckets of
+ * four entries, one cache line each; a key has two candidate buckets (two
+ * hashes) and almost always sits in its first, so a known station costs
+ * one cache line and four compares without a branch.  When both buckets
+ * are full, an entry moves to its other bucket if that has room, else the
+ * stalest of the eight gives way.  Entries age out lazily: a lookup
+ * ignores an entry not seen for 'aging' seconds, so no sweeper is needed.
  *
  * A key is a 48-bit address; its caller may put more in the top 16 bits
  * (l2learn puts the frame's VLAN there, so that it learns per (VLAN, MAC)):
@@ -23,7 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define MACTABLE_PROBE 8            /* slots examined per operation */
+#define MACTABLE_WAYS 4             /* entries per bucket: one cache line */
+#define MACTABLE_PROBE 8            /* candidate slots: two buckets */
 #define MACTABLE_NONE 0xffff
 
 struct mactable_entry {
@@ -33,16 +37,24 @@ struct mactable_entry {
     uint16_t pad;
 };
 
+/* The table: 'slots' is an array of buckets of MACTABLE_WAYS entries,
+ * each bucket one aligned cache line.  A key lives in its first bucket
+ * (mactable_hash()) or, when that was full, in its second
+ * (mactable_hash2()); a full pair makes room by moving an entry to its own
+ * other bucket, else by evicting the stalest of the eight. */
 struct mactable {
-    struct mactable_entry *slots;
+    struct mactable_entry *slots;   /* 64-byte aligned */
     uint32_t mask;                  /* capacity - 1, capacity a power of 2 */
+    uint32_t bmask;                 /* number of buckets - 1 */
+    uint32_t bshift;                /* 32 - log2(number of buckets) */
     uint32_t aging;                 /* seconds */
     uint64_t n_learned;             /* new entries or moves */
     uint64_t n_evicted;             /* live entries replaced for room */
+    uint64_t n_moved;               /* entries moved to their other bucket */
 };
 
-/* Creates a table with room for at least 'capacity' entries that ages
- * entries after 'aging' seconds.  Returns 0 or ENOMEM. */
+/* Creates a table with room for at least 'capacity' entries (8 or more)
+ * that ages entries after 'aging' seconds.  Returns 0 or ENOMEM. */
 int mactable_init(struct mactable *, uint32_t capacity, uint32_t aging);
 void mactable_destroy(struct mactable *);
 
@@ -74,11 +86,41 @@ mactable_key_byte(uint64_t key, int i)
     return key >> (8 * i);
 }
 
+/* The hash of 'mac' that picks its first bucket.  A caller that learns or
+ * looks up the same key more than once (fp_l2learn prefetches, then
+ * learns and looks up) computes it once and passes it to the _h
+ * functions. */
 static inline uint32_t
 mactable_hash(uint64_t mac)
 {
     /* Fibonacci hashing: the low bits of MACs are often sequential. */
     return (uint32_t) ((mac * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/* The number of the bucket of hash 'h': its top bits (Fibonacci hashing
+ * puts the mixing in the top bits; the low bits of a product depend only
+ * on the key's low bits, and stations often differ only in their last
+ * bytes, the key's top bits). */
+static inline uint32_t
+mactable_bucket_index(const struct mactable *t, uint32_t h)
+{
+    return h >> t->bshift;
+}
+
+/* The first bucket of a key of hash 'h'. */
+static inline struct mactable_entry *
+mactable_bucket(const struct mactable *t, uint32_t h)
+{
+    return &t->slots[(size_t) mactable_bucket_index(t, h) * MACTABLE_WAYS];
+}
+
+/* A bit mask of the ways of bucket 'b' that hold 'mac', computed without
+ * a branch (the compares become flags, not jumps). */
+static inline unsigned
+mactable_match(const struct mactable_entry *b, uint64_t mac)
+{
+    return (unsigned) (b[0].mac == mac) | (unsigned) (b[1].mac == mac) << 1
+           | (unsigned) (b[2].mac == mac) << 2 | (unsigned) (b[3].mac == mac) << 3;
 }
 
 static inline bool
@@ -88,48 +130,82 @@ mactable_live(const struct mactable *t, const struct mactable_entry *e,
     return e->mac && now - e->seen <= t->aging;
 }
 
-/* Records that 'mac' was seen on 'port' at time 'now', the slow way:
- * a new entry, a move, or eviction (mactable_learn() tries the fast way). */
-void mactable_learn__(struct mactable *, uint64_t mac, uint16_t port, uint32_t now);
+/* Records that 'mac' (of hash 'h') was seen on 'port' at time 'now', the
+ * slow way: a key in its second bucket, a new entry, a move, or room made
+ * (mactable_learn() tries the fast way). */
+void mactable_learn__(struct mactable *, uint64_t mac, uint32_t h,
+                      uint16_t port, uint32_t now);
+
+/* Returns the port of 'mac' (of hash 'h') found in its second bucket, or
+ * MACTABLE_NONE: the rare half of mactable_lookup(). */
+uint16_t mactable_lookup__(const struct mactable *, uint64_t mac, uint32_t h,
+                           uint32_t now);
+
+/* mactable_learn() for a key whose hash 'h' the caller already has. */
+static inline void
+mactable_learn_h(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
+                 uint32_t now)
+{
+    struct mactable_entry *b = mactable_bucket(t, h);
+    unsigned m = mactable_match(b, mac);
+
+    if (__builtin_expect(m != 0 && mac != 0, 1)) {
+        struct mactable_entry *e = &b[__builtin_ctz(m)];
+
+        if (e->port == port) {
+            if (e->seen != now) {
+                e->seen = now;      /* read before write: once a second */
+            }
+            return;
+        }
+    }
+    mactable_learn__(t, mac, h, port, now);
+}
 
 /* Records that 'mac' was seen on 'port' at time 'now'.  Group addresses
  * are never learned.
  *
- * A known station seen again where it was is found anywhere in its probe
- * window without a call, and its age is refreshed lazily: 'seen' is
- * written only when the second changed, so a station's cache line is
- * dirtied at most once a second, not once a packet (a table larger than
- * the cache would otherwise write every line it reads back to memory). */
+ * A known station seen again where it was is found in its first bucket
+ * (one cache line, four compares without a branch) without a call, and
+ * its age is refreshed lazily: 'seen' is written only when the second
+ * changed, so a station's cache line is dirtied at most once a second,
+ * not once a packet (a table larger than the cache would otherwise write
+ * every line it reads back to memory). */
 static inline void
 mactable_learn(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
 {
-    uint32_t h = mactable_hash(mac);
-
-    for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
-        struct mactable_entry *e = &t->slots[(h + i) & t->mask];
-
-        if (e->mac == mac) {
-            if (e->port != port || !mac) {
-                break;                  /* a move: the slow way counts it */
-            }
-            if (e->seen != now) {
-                e->seen = now;
-            }
-            return;
-        }
-        if (!e->mac) {
-            break;                      /* not in the table */
-        }
-    }
-    mactable_learn__(t, mac, port, now);
+    mactable_learn_h(t, mac, mactable_hash(mac), port, now);
 }
 
-/* Starts loading the slots where 'mac' would be, for a lookup or a learn
- * a few packets later (fp_l2learn prefetches a whole burst first). */
+/* Starts loading the first bucket of a key of hash 'h', for a lookup or a
+ * learn a few packets later (fp_l2learn prefetches a whole burst first). */
+static inline void
+mactable_prefetch_h(const struct mactable *t, uint32_t h)
+{
+    __builtin_prefetch(mactable_bucket(t, h), 0, 3);
+}
+
+/* mactable_prefetch_h() by key. */
 static inline void
 mactable_prefetch(const struct mactable *t, uint64_t mac)
 {
-    __builtin_prefetch(&t->slots[mactable_hash(mac) & t->mask], 0, 3);
+    mactable_prefetch_h(t, mactable_hash(mac));
+}
+
+/* mactable_lookup() for a key whose hash 'h' the caller already has. */
+static inline uint16_t
+mactable_lookup_h(const struct mactable *t, uint64_t mac, uint32_t h,
+                  uint32_t now)
+{
+    const struct mactable_entry *b = mactable_bucket(t, h);
+    unsigned m = mactable_match(b, mac);
+
+    if (__builtin_expect(m != 0, 1)) {
+        const struct mactable_entry *e = &b[__builtin_ctz(m)];
+
+        return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
+    }
+    return mactable_lookup__(t, mac, h, now);
 }
 
 /* Returns the port 'mac' was last seen on, or MACTABLE_NONE when unknown
@@ -137,16 +213,7 @@ mactable_prefetch(const struct mactable *t, uint64_t mac)
 static inline uint16_t
 mactable_lookup(const struct mactable *t, uint64_t mac, uint32_t now)
 {
-    uint32_t h = mactable_hash(mac);
-
-    for (uint32_t i = 0; i < MACTABLE_PROBE; i++) {
-        const struct mactable_entry *e = &t->slots[(h + i) & t->mask];
-
-        if (e->mac == mac) {
-            return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
-        }
-    }
-    return MACTABLE_NONE;
+    return mactable_lookup_h(t, mac, mactable_hash(mac), now);
 }
 
 /* Forgets every entry pointing to 'port' (the port went away). */

@@ -205,6 +205,178 @@ test_many_stations_full_table(void **state)
     mactable_destroy(&t);
 }
 
+/* 'n' stations whose keys share their first bucket in 't' (found by
+ * search, from station 'from' on). */
+static void
+same_bucket(const struct mactable *t, uint32_t from, uint64_t *keys, int n)
+{
+    uint32_t b = mactable_bucket_index(t, mactable_hash(station(from)));
+    int k = 0;
+
+    for (uint32_t i = from; k < n; i++) {
+        if (mactable_bucket_index(t, mactable_hash(station(i))) == b) {
+            keys[k++] = station(i);
+        }
+    }
+}
+
+/* Buckets are cache lines, aligned, four ways each. */
+static void
+test_buckets_are_cache_lines(void **state)
+{
+    struct mactable t;
+    (void) state;
+
+    assert_int_equal(sizeof(struct mactable_entry) * MACTABLE_WAYS, 64);
+    assert_int_equal(mactable_init(&t, 100, 300), 0);
+    assert_int_equal(t.mask + 1, 128);
+    assert_int_equal(t.bmask + 1, 128 / MACTABLE_WAYS);
+    assert_int_equal((uintptr_t) t.slots % 64, 0);
+    mactable_destroy(&t);
+}
+
+/* Keys colliding on their first bucket: four fit there, the next ones go
+ * to their second buckets, and every one is found, updated (a move) and
+ * aged out in either bucket; nothing is evicted. */
+static void
+test_collisions_use_second_bucket(void **state)
+{
+    struct mactable t;
+    uint64_t keys[7];
+    (void) state;
+
+    assert_int_equal(mactable_init(&t, 1024, 10), 0);
+    same_bucket(&t, 0, keys, 7);
+    for (int i = 0; i < 7; i++) {
+        mactable_learn(&t, keys[i], i, 100);
+    }
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(mactable_lookup(&t, keys[i], 100), i);
+    }
+    struct mactable_entry *b1 = mactable_bucket(&t, mactable_hash(keys[0]));
+    assert_int_equal(mactable_match(b1, keys[6]), 0);     /* not in the first */
+    assert_int_equal(t.n_evicted, 0);
+    assert_int_equal(mactable_count(&t, 100), 7);
+
+    /* A move of a key in its second bucket is seen at once. */
+    mactable_learn(&t, keys[5], 9, 100);
+    assert_int_equal(mactable_lookup(&t, keys[5], 100), 9);
+    assert_int_equal(t.n_learned, 8);
+    assert_int_equal(mactable_count(&t, 100), 7);
+
+    /* Refreshed at 105, key 6 outlives the others. */
+    mactable_learn(&t, keys[6], 6, 105);
+    assert_int_equal(mactable_lookup(&t, keys[6], 115), 6);
+    assert_int_equal(mactable_lookup(&t, keys[5], 115), MACTABLE_NONE);
+    assert_int_equal(mactable_lookup(&t, keys[0], 115), MACTABLE_NONE);
+    assert_int_equal(mactable_count(&t, 115), 1);
+
+    /* Emptied ways in the first bucket do not hide the second. */
+    mactable_flush_port(&t, 0);
+    mactable_flush_port(&t, 1);
+    assert_int_equal(mactable_lookup(&t, keys[6], 115), 6);
+    assert_int_equal(mactable_lookup(&t, keys[0], 100), MACTABLE_NONE);
+    mactable_destroy(&t);
+}
+
+/* Stale entries are reused before anything live is moved or evicted. */
+static void
+test_stale_ways_reused(void **state)
+{
+    struct mactable t;
+    uint64_t keys[8];
+    (void) state;
+
+    assert_int_equal(mactable_init(&t, 1024, 10), 0);
+    same_bucket(&t, 0, keys, 8);
+    for (int i = 0; i < 4; i++) {
+        mactable_learn(&t, keys[i], 1, 0);
+    }
+    for (int i = 4; i < 8; i++) {
+        mactable_learn(&t, keys[i], 2, 20);       /* the first four are stale */
+    }
+    struct mactable_entry *b1 = mactable_bucket(&t, mactable_hash(keys[0]));
+    for (int i = 4; i < 8; i++) {
+        assert_int_not_equal(mactable_match(b1, keys[i]), 0);
+        assert_int_equal(mactable_lookup(&t, keys[i], 20), 2);
+    }
+    assert_int_equal(t.n_evicted, 0);
+    assert_int_equal(t.n_moved, 0);
+    mactable_destroy(&t);
+}
+
+/* A full pair of buckets makes room by moving an entry to its own other
+ * bucket (it stays found there); only when that is impossible does the
+ * stalest of the eight give way.  The smallest table (two buckets, every
+ * key's pair is the whole table) shows both. */
+static void
+test_full_buckets_move_then_evict(void **state)
+{
+    struct mactable t;
+    uint64_t keys[64];
+    (void) state;
+
+    /* Moves: a new key whose two buckets are full of live entries takes
+     * the way of an entry that moves to its own other bucket. */
+    assert_int_equal(mactable_init(&t, 1024, 1000), 0);
+    same_bucket(&t, 0, keys, 5);                    /* 4 fill B, 1 is new */
+    for (int i = 0; i < 4; i++) {
+        mactable_learn(&t, keys[i], 1, 10);
+    }
+    mactable_learn(&t, keys[4], 9, 10);             /* lands in its 2nd, C */
+    uint32_t c = UINT32_MAX;
+    for (uint32_t i = 0; i <= t.mask; i++) {
+        if (t.slots[i].mac == keys[4]) {
+            c = i / MACTABLE_WAYS;
+        }
+    }
+    assert_int_not_equal(c, UINT32_MAX);
+    assert_int_not_equal(c, mactable_bucket_index(&t, mactable_hash(keys[4])));
+    mactable_flush_port(&t, 9);
+    uint32_t k = 5;
+    for (uint32_t i = 1000; k < 9; i++) {           /* 4 that fill C */
+        if (mactable_bucket_index(&t, mactable_hash(station(i))) == c) {
+            keys[k++] = station(i);
+        }
+    }
+    for (int i = 5; i < 9; i++) {
+        mactable_learn(&t, keys[i], 5, 11);
+    }
+    assert_int_equal(t.n_moved, 0);
+    mactable_learn(&t, keys[4], 7, 12);
+    assert_int_equal(t.n_moved, 1);
+    assert_int_equal(t.n_evicted, 0);
+    for (int i = 0; i < 9; i++) {
+        assert_int_equal(mactable_lookup(&t, keys[i], 20),
+                         i < 4 ? 1 : i == 4 ? 7 : 5);
+    }
+    assert_int_equal(mactable_count(&t, 20), 9);
+    mactable_destroy(&t);
+
+    /* Eviction: eight live keys fill the table of 8; the ninth evicts the
+     * stalest (learned first, not refreshed). */
+    assert_int_equal(mactable_init(&t, 8, 1000), 0);
+    assert_int_equal(t.bmask, 1);
+    for (uint32_t i = 0; i < 8; i++) {
+        keys[i] = station(i + 1);
+        mactable_learn(&t, keys[i], 1, 10 + i);
+    }
+    assert_int_equal(mactable_count(&t, 20), 8);
+    assert_int_equal(t.n_evicted, 0);
+    mactable_learn(&t, keys[0], 1, 30);             /* 0 is fresh again */
+    keys[8] = station(100);
+    mactable_learn(&t, keys[8], 2, 31);
+    assert_int_equal(t.n_evicted, 1);
+    assert_int_equal(mactable_lookup(&t, keys[8], 31), 2);
+    assert_int_equal(mactable_lookup(&t, keys[1], 31), MACTABLE_NONE);
+    for (uint32_t i = 2; i < 8; i++) {
+        assert_int_equal(mactable_lookup(&t, keys[i], 31), 1);
+    }
+    assert_int_equal(mactable_lookup(&t, keys[0], 31), 1);
+    assert_int_equal(mactable_count(&t, 31), 8);
+    mactable_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -217,6 +389,10 @@ main(void)
         cmocka_unit_test(test_full_table_evicts_stalest),
         cmocka_unit_test(test_many_stations_learn_and_age),
         cmocka_unit_test(test_many_stations_full_table),
+        cmocka_unit_test(test_buckets_are_cache_lines),
+        cmocka_unit_test(test_collisions_use_second_bucket),
+        cmocka_unit_test(test_stale_ways_reused),
+        cmocka_unit_test(test_full_buckets_move_then_evict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

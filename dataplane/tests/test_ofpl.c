@@ -927,6 +927,111 @@ test_burst_trains(void **state)
     ofpl_destroy(pl);
 }
 
+/* The pipeline of test_burst_same_as_one_by_one(): exact rules on UDP
+ * source ports, a rewriting rule, a catch-all below them; a cache of 16
+ * entries, so that traffic of many flows makes it thrash. */
+static struct ofpl_pipeline *
+burst_pipeline(void)
+{
+    struct ofpl_params p = { .n_tables = 1, .miss = OFPL_MISS_DROP,
+                             .emc_entries = 16 };
+    struct ofpl_pipeline *pl = ofpl_create(&p);
+    struct fm f;
+
+    assert_non_null(pl);
+    for (uint16_t v = 0; v < 8; v++) {
+        ofpl_set_port_live(pl, v, true);
+    }
+    for (uint16_t sport = 1000; sport < 1100; sport += 3) {
+        fm_init(&f, 0, 20);
+        ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+        ofp_match_set_u(&f.b.match, OFP_F_UDP_SRC, sport);
+        fm_apply(&f, ofp_action_output(1 + sport % 3, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+    fm_init(&f, 0, 30);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+    ofp_match_set_u(&f.b.match, OFP_F_UDP_DST, 99);
+    fm_apply(&f, ofp_action_set_field_u(OFP_F_UDP_DST, 100));
+    fm_apply(&f, ofp_action_output(5, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    fm_init(&f, 0, 10);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    fm_apply(&f, ofp_action_output(4, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    return pl;
+}
+
+/* ofpl_run_burst() (trains counted in bulk, and any lookahead a burst may
+ * do) gives exactly the outputs, rewrites and counters of running the
+ * same packets one by one, whatever the burst size, with trains,
+ * rewrites, cache hits and a thrashing cache mixed. */
+static void
+test_burst_same_as_one_by_one(void **state)
+{
+    enum { N = 400 };
+    static struct frame fa[N], fb[N];
+    struct ofpl_packet pa[N], pb[N];
+    struct ofpl_out oa[N], ob[N];
+    uint16_t in[N];
+    struct ofpl_pipeline *a = burst_pipeline(), *b = burst_pipeline();
+    (void) state;
+
+    for (int i = 0; i < N; i++) {
+        /* Runs of identical packets (trains), repeats of earlier flows
+         * (cache hits while it does not thrash), then 200 new flows in a
+         * row (the cache thrashes), every 7th rewritten. */
+        uint16_t sport = i < 100 ? 1000 + (i / 4) % 10
+                         : i < 300 ? 1000 + i : 1000 + (i / 3) % 50;
+        uint16_t dport = i % 7 ? 53 : 99;
+
+        in[i] = 6 + (i / 8) % 2;    /* never where they go out */
+        pa[i] = *udp_frame(&fa[i], 1, 1, 2, sport, dport);
+        pa[i].data = fa[i].buf + HEADROOM;
+        pa[i].len = 64;
+        pa[i].idx = i;
+        pb[i] = *udp_frame(&fb[i], 1, 1, 2, sport, dport);
+        pb[i].data = fb[i].buf + HEADROOM;
+        pb[i].len = 64;
+        pb[i].idx = i;
+    }
+    for (int i = 0; i < N; i++) {
+        ofpl_run(a, &pa[i], in[i], 0, record, NULL, &oa[i]);
+    }
+    for (int i = 0, burst = 1; i < N; i += burst, burst = burst % 40 + 7) {
+        uint16_t n = N - i < burst ? N - i : burst;
+        ofpl_run_burst(b, &pb[i], &in[i], n, 0, record, NULL, &ob[i]);
+    }
+
+    struct ofpl_counts ca, cb;
+    ofpl_counts(a, &ca);
+    ofpl_counts(b, &cb);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(oa[i].kind, OFPL_OUT_PORT);
+        assert_int_equal(ob[i].kind, oa[i].kind);
+        assert_int_equal(ob[i].port, oa[i].port);
+        assert_memory_equal(pb[i].data, pa[i].data, 64);
+    }
+    assert_int_equal(oa[7].port, 4);            /* OpenFlow port 5 */
+    assert_int_equal(pa[7].data[14 + 20 + 3], 100);
+    assert_int_equal(cb.emc_hits, ca.emc_hits);
+    assert_int_equal(cb.emc_misses, ca.emc_misses);
+    assert_int_equal(cb.train_hits, ca.train_hits);
+    assert_true(ca.train_hits > 0);
+    assert_true(ca.emc_hits > ca.train_hits);
+    assert_true(ca.emc_misses > 200);
+    struct ofp_table_stats ta, tb;
+    ofpl_table_stats(a, 0, &ta);
+    ofpl_table_stats(b, 0, &tb);
+    assert_int_equal(ta.lookup_count, N);
+    assert_int_equal(tb.lookup_count, ta.lookup_count);
+    assert_int_equal(tb.matched_count, ta.matched_count);
+    ofpl_destroy(a);
+    ofpl_destroy(b);
+}
+
 /* An Ethernet/IPv4/SCTP frame 1000 -> 2000 with one 16-byte chunk and a
  * stale checksum. */
 static struct ofpl_packet *
@@ -1291,6 +1396,7 @@ main(void)
         cmocka_unit_test(test_copy_ttl),
         cmocka_unit_test(test_nd_fields),
         cmocka_unit_test(test_meter_rates),
+        cmocka_unit_test(test_burst_same_as_one_by_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
