@@ -1,6 +1,6 @@
 /*
  * dp_test: what the dataplane tests that run the real fast path share
- * (test_dp.c, test_dp_trace.c): EAL in no-hugepage mode with one worker,
+ * (test_dp.c, test_dp_trace.c): EAL in no-hugepage mode with one worker (or more),
  * the dataplane started, a mempool for the frames the test injects, and
  * dummy ports (rings the test injects frames into and reads frames from).
  */
@@ -38,16 +38,19 @@ dummy_add(struct dummy *d, const char *sw, const char *name)
     assert_int_equal(dp_port_add_dummy(sw, name, d->rx, d->tx, &err), 0);
 }
 
-/* Starts EAL (file prefix lamina-'name'-<pid>) and the dataplane, and
- * creates '*pool'.  Returns 0, or 1 after saying what failed. */
+/* Starts EAL (file prefix lamina-'name'-<pid>) on lcores 'lcores' (an
+ * EAL --lcores map: the first is the control lcore, the others workers)
+ * and the dataplane, and creates '*pool'.  Returns 0, or 1 after saying
+ * what failed. */
 static inline int
-dp_test_start(const char *argv0, const char *name, struct rte_mempool **pool)
+dp_test_start_lcores(const char *argv0, const char *name, const char *lcores,
+                     struct rte_mempool **pool)
 {
     char prefix[64];
     snprintf(prefix, sizeof prefix, "--file-prefix=lamina-%s-%d", name,
              getpid());
-    char *eal[] = { (char *) argv0, "-l", "0-1", "--no-pci", "--no-huge",
-                    "-m", "256", "--no-shconf", prefix,
+    char *eal[] = { (char *) argv0, "--lcores", (char *) lcores, "--no-pci",
+                    "--no-huge", "-m", "256", "--no-shconf", prefix,
                     "--log-level=*:error", NULL };
     struct dp_params params = { .n_mbufs = 4096 };
     struct dp_error err;
@@ -63,6 +66,13 @@ dp_test_start(const char *argv0, const char *name, struct rte_mempool **pool)
     *pool = rte_pktmbuf_pool_create("test", 1024, 0, 0,
                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     return 0;
+}
+
+/* dp_test_start_lcores() with one worker. */
+static inline int
+dp_test_start(const char *argv0, const char *name, struct rte_mempool **pool)
+{
+    return dp_test_start_lcores(argv0, name, "0-1", pool);
 }
 
 /* Stops and frees what dp_test_start() made. */
