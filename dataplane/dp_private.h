@@ -396,7 +396,8 @@ struct dp_handoff {
 };
 enum { DP_HANDOFF_VPORT, DP_HANDOFF_QUEUE };
 #define DP_HANDOFF_NO_LEARN 0xffff
-#define DP_HANDOFF_RING_SIZE 1024
+#define DP_HANDOFF_RING_SIZE 4096
+#define DP_HANDOFF_DRAIN_BURSTS 8     /* per ring per round, at most */
 
 struct dp_worker {
     unsigned lcore;

@@ -703,51 +703,69 @@ dp_run_injects(unsigned w, struct dp_worker *wk, uint32_t now_s)
     return n;
 }
 
+/* One burst out of handoff ring 'ring' (dp_handoff_drain()). */
+static unsigned
+dp_handoff_drain_burst(unsigned w, struct dp_worker *wk, struct rte_ring *ring,
+                       uint32_t now_s)
+{
+    struct dp_handoff h[DP_BURST];
+    struct rte_mbuf *pkts[DP_BURST], *learn[DP_BURST];
+    uint16_t ins[DP_BURST];
+    unsigned n = rte_ring_sc_dequeue_burst_elem(ring, h, sizeof h[0], DP_BURST, NULL);
+
+    for (unsigned i = 0; i < n;) {
+        if (h[i].kind == DP_HANDOFF_QUEUE) {
+            dp_enqueue(w, h[i].to, h[i].m);
+            i++;
+            continue;
+        }
+        /* A run of frames for one vport. */
+        struct dp_vport *vp = h[i].to;
+        struct dp_vnode *vn = vp->vn;
+        uint16_t k = 0, nl = 0;
+
+        for (; i < n && h[i].to == vp && h[i].kind == DP_HANDOFF_VPORT; i++) {
+            pkts[k++] = h[i].m;
+            if (h[i].in_vport < vn->n_vports) {     /* not NO_LEARN */
+                learn[nl] = h[i].m;
+                ins[nl++] = h[i].in_vport;
+            }
+        }
+        if (nl && vn->fp->learn && vn->wfp_state) {
+            /* Before the frames leave: output may free them. */
+            struct dp_fp_ctx ctx = { .now_s = now_s, .now_ns = wk->now,
+                                     .n_vports = vn->n_vports,
+                                     .is_vlink = vn->is_vlink, .vn = vn,
+                                     .worker = w };
+            vn->fp->learn(vn->wfp_state[w], learn, ins, nl, &ctx);
+        }
+        dp_vport_output_burst(w, vp, pkts, k, NULL);
+    }
+    return n;
+}
+
 /* Frames other workers handed to this one, the owner of the ports they
  * leave by: each is output as if its vnode had decided it here, after
  * this worker's plane of the vnode learned its source (so that learning
- * converges across the workers' planes as in one).  At most a burst per
- * ring per round, so that a busy peer cannot starve its own ports. */
+ * converges across the workers' planes as in one).  Up to
+ * DP_HANDOFF_DRAIN_BURSTS bursts per ring per round: enough that the ring
+ * (one FIFO for every slice) does not fill while its frames wait, so
+ * that what is too much for a port is dropped by its per-slice queues,
+ * where each slice's limits apply, and not at the ring; few enough that a
+ * busy peer cannot starve this worker's own ports. */
 static unsigned
 dp_handoff_drain(unsigned w, struct dp_worker *wk, uint32_t now_s)
 {
     unsigned total = 0;
 
     for (unsigned r = 0; r < wk->n_from; r++) {
-        struct dp_handoff h[DP_BURST];
-        struct rte_mbuf *pkts[DP_BURST], *learn[DP_BURST];
-        uint16_t ins[DP_BURST];
-        unsigned n = rte_ring_sc_dequeue_burst_elem(wk->from[r], h, sizeof h[0],
-                                                    DP_BURST, NULL);
+        for (unsigned b = 0; b < DP_HANDOFF_DRAIN_BURSTS; b++) {
+            unsigned n = dp_handoff_drain_burst(w, wk, wk->from[r], now_s);
 
-        total += n;
-        for (unsigned i = 0; i < n;) {
-            if (h[i].kind == DP_HANDOFF_QUEUE) {
-                dp_enqueue(w, h[i].to, h[i].m);
-                i++;
-                continue;
+            total += n;
+            if (n < DP_BURST) {
+                break;
             }
-            /* A run of frames for one vport. */
-            struct dp_vport *vp = h[i].to;
-            struct dp_vnode *vn = vp->vn;
-            uint16_t k = 0, nl = 0;
-
-            for (; i < n && h[i].to == vp && h[i].kind == DP_HANDOFF_VPORT; i++) {
-                pkts[k++] = h[i].m;
-                if (h[i].in_vport < vn->n_vports) {     /* not NO_LEARN */
-                    learn[nl] = h[i].m;
-                    ins[nl++] = h[i].in_vport;
-                }
-            }
-            if (nl && vn->fp->learn && vn->wfp_state) {
-                /* Before the frames leave: output may free them. */
-                struct dp_fp_ctx ctx = { .now_s = now_s, .now_ns = wk->now,
-                                         .n_vports = vn->n_vports,
-                                         .is_vlink = vn->is_vlink, .vn = vn,
-                                         .worker = w };
-                vn->fp->learn(vn->wfp_state[w], learn, ins, nl, &ctx);
-            }
-            dp_vport_output_burst(w, vp, pkts, k, NULL);
         }
     }
     wk->handoff_in += total;
