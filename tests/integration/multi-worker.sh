@@ -89,20 +89,8 @@ info "red: h1 $n_h1_mwred h4 $n_h4_mwred, h3 $n_h3_mwred; blue: h4 $n_h4_mwblue,
 [ "$n_h1_mwblue" -eq 0 ] && [ "$n_h2_mwblue" -eq 0 ] ||
     fail "blue frames reached red's hosts (h1 $n_h1_mwblue, h2 $n_h2_mwblue)"
 
-# sent_bits SLICE: bits the slice's queue on p4 has sent so far.
-sent_bits() {
-    lamina --json stats queue "$1" | /usr/bin/python3 -c '
-import json, sys
-print(sum(q["tx_bytes"] * 8 for q in json.load(sys.stdin)["queues"] if q["port"] == "p4"))'
-}
-# rate SLICE SECONDS: the slice's rate on p4 over a window, in bit/s.
-rate() {
-    local b0 b1 t0 t1
-    b0=$(sent_bits "$1"); t0=$(date +%s.%N)
-    sleep "$2"
-    b1=$(sent_bits "$1"); t1=$(date +%s.%N)
-    /usr/bin/python3 -c "print(int(($b1 - $b0) / ($t1 - $t0)))"
-}
+rate() { queue_rate "$1" p4 "$2"; }    # rate SLICE SECONDS, on p4
+
 send() {   # send NS SRC BPS SECONDS
     bg_start ip netns exec "$(ns "$1")" "$LT_BUILD/tools/lamina-gen" send \
         --iface eth0 --src-mac "$2" --dst-mac $SINK --bps "$3" --size 1000 \
