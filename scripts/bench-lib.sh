@@ -225,6 +225,8 @@ bench_testpmd() {
 
 # ---------------------------------------------------------------- lamina
 lamina_sock=""
+# lamina-switchd's EAL lcores: the control lcore and one worker by default.
+lamina_lcores="-l 0-1"
 
 # lamina_configure CLI: the switch between the two net_null ports (a
 # script that sources this file may redefine it; CLI is the lamina command
@@ -273,7 +275,7 @@ bench_lamina() {
     # shellcheck disable=SC2086
     "$daemon" --socket "$lamina_sock" --state "$work/lamina.state" --no-restore \
         --mbufs "$bench_mbufs" -- \
-        -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
+        $lamina_lcores --no-pci --file-prefix "$prefix" $eal_mem \
         >"$work/lamina.log" 2>&1 &
     pids+=($!)
     local pid=$! deadline=$((SECONDS + 60))

@@ -34,6 +34,8 @@ if lamina switch add big --workers 3 2>"$LT_DIR/err"; then
 fi
 grep -q "2 worker lcores" "$LT_DIR/err" || fail "unclear refusal: $(cat "$LT_DIR/err")"
 lamina switch add s1 --workers 2 || fail "switch add --workers 2"
+[ "$(lamina --json switch config | json_get switches.0.workers)" = 2 ] ||
+    fail "the state does not keep the switch's 2 workers"
 for i in 1 2 3 4; do
     lamina port add s1 "p$i" "$(afpacket_devargs "p$i")" >/dev/null || fail "port p$i"
 done
