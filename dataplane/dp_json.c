@@ -438,10 +438,15 @@ dp_workers_to_json(void)
         }
         json_object_set_new(j, "ports", owned);
         if (w->n_from) {
+            unsigned waiting = 0;
+            for (unsigned k = 0; k < w->n_from; k++) {
+                waiting += rte_ring_count(w->from[k]);
+            }
             json_object_set_new(j, "handoff", json_pack(
-                "{s:I, s:I, s:I}", "out", (json_int_t) w->handoff_out,
+                "{s:I, s:I, s:I, s:I, s:i}", "out", (json_int_t) w->handoff_out,
                 "in", (json_int_t) w->handoff_in,
-                "drops", (json_int_t) w->handoff_drops));
+                "drops", (json_int_t) w->handoff_drops,
+                "holds", (json_int_t) w->handoff_holds, "waiting", waiting));
         }
 #ifdef DP_STAGE_CYCLES
         const struct dp_stage_cycles *c = &w->stage;

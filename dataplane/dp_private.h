@@ -398,6 +398,7 @@ enum { DP_HANDOFF_VPORT, DP_HANDOFF_QUEUE };
 #define DP_HANDOFF_NO_LEARN 0xffff
 #define DP_HANDOFF_RING_SIZE 4096
 #define DP_HANDOFF_DRAIN_BURSTS 8     /* per ring per round, at most */
+#define DP_HANDOFF_HOLD (8 * DP_BURST) /* room under which a sender holds rx */
 
 struct dp_worker {
     unsigned lcore;
@@ -432,6 +433,7 @@ struct dp_worker {
     struct dp_handoff ho[DP_MAX_WORKERS][DP_BURST];
     uint16_t n_ho[DP_MAX_WORKERS];
     uint64_t handoff_out, handoff_in, handoff_drops;
+    uint64_t handoff_holds;     /* rounds it received nothing: a ring full */
 };
 
 struct dp {

@@ -772,6 +772,25 @@ dp_handoff_drain(unsigned w, struct dp_worker *wk, uint32_t now_s)
     return total;
 }
 
+/* Whether 'wk' should receive nothing this round: a handoff ring it
+ * fills is nearly full, its owner behind.  Then the frames wait in the
+ * ports' receive rings (dropped there if they must be, by the device, at
+ * no cost), rather than cost this worker the whole way to the ring only
+ * to be dropped at it: without it, under overload both workers spend
+ * most of their time on frames the ring then drops.  Checked once a
+ * round (a read of each ring's consumer index). */
+static inline bool
+dp_handoff_hold(struct dp_worker *wk)
+{
+    for (unsigned b = 0; b < dp.n_workers; b++) {
+        if (wk->to[b] && rte_ring_free_count(wk->to[b]) < DP_HANDOFF_HOLD) {
+            wk->handoff_holds++;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- Receive --------------------------------------------------------- */
 
 /* Frames from an access port bound untagged to one slice without a
@@ -1337,9 +1356,11 @@ dp_worker_main(void *arg)
             n_rx += dp_run_injects(w, wk, now_s);
             dp_worker_flush(w, wk);
         }
+        bool hold = false;
         if (unlikely(wk->n_from)) {
             n_rx += dp_handoff_drain(w, wk, now_s);
             dp_worker_flush(w, wk);
+            hold = dp_handoff_hold(wk);
         }
 
         for (uint32_t s = 0; s < wk->n_switches; s++) {
@@ -1361,8 +1382,8 @@ dp_worker_main(void *arg)
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
-                if (p->worker != w) {
-                    continue;           /* another worker's */
+                if (p->worker != w || unlikely(hold)) {
+                    continue;           /* another worker's, or held back */
                 }
                 uint64_t t0 = DP_STAGE_TSC();
                 uint16_t n = dp_port_rx(p, pkts, DP_BURST);
