@@ -1360,6 +1360,8 @@ dp_worker_main(void *arg)
         if (unlikely(wk->n_from)) {
             n_rx += dp_handoff_drain(w, wk, now_s);
             dp_worker_flush(w, wk);
+            /* A held round counts as idle: on a shared CPU, the owner
+             * it waits for may need the time (see docs/design.md). */
             hold = dp_handoff_hold(wk);
         }
 
