@@ -396,7 +396,20 @@ dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err)
     }
     /* A consistent picture: the worker does not learn while we read. */
     dp_pause();
-    json_t *j = vn->fp->dump(vn->fp_state, dp_now_ns() / 1000000000ull);
+    uint32_t now_s = dp_now_ns() / 1000000000ull;
+    json_t *j = vn->fp->dump(vn->fp_state, now_s);
+    if (vn->wfp_state && json_is_object(j)) {
+        /* A switch with several workers: the plane above is the first
+         * worker's; each worker's own, by lcore. */
+        json_t *ws = json_array();
+        for (unsigned k = 0; k < vn->sw->n_workers; k++) {
+            unsigned w = vn->sw->workers[k];
+            json_t *d = vn->fp->dump(vn->wfp_state[w], now_s);
+            json_object_set_new(d, "worker_lcore", json_integer(dp.workers[w].lcore));
+            json_array_append_new(ws, d);
+        }
+        json_object_set_new(j, "workers", ws);
+    }
     dp_resume();
     json_t *vps = json_array();
     for (uint16_t v = 0; v < vn->n_vports; v++) {

@@ -185,6 +185,24 @@ test_learning_across_workers(void **state)
     }
     assert_int_equal(receive(&mw.d[2], 50), -1);
     assert_int_equal(receive(&mw.d[3], 50), -1);
+    /* Each worker's table has both stations, on the right vports. */
+    json_t *dump = dp_vnode_dump("red", "learn", &err);
+    json_t *tables = json_object_get(dump, "workers");
+    assert_int_equal(json_array_size(tables), 2);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *macs = json_object_get(json_array_get(tables, k), "macs");
+        unsigned seen = 0;
+        for (size_t i = 0; i < json_array_size(macs); i++) {
+            json_t *e = json_array_get(macs, i);
+            const char *mac = json_string_value(json_object_get(e, "mac"));
+            int vport = json_integer_value(json_object_get(e, "vport"));
+            seen += (!strcmp(mac, "02:00:00:00:00:0a") && vport == 0)
+                    + (!strcmp(mac, "02:00:00:00:00:0b") && vport == 1);
+        }
+        assert_int_equal(seen, 2);
+    }
+    json_decref(dump);
+
     /* Within one worker (p0 -> p2, both A's): no handoff. */
     inject_n(&mw.d[2], 0x0a, 0x0c, 4, 1);
     assert_int_equal(receive(&mw.d[0], 2000), 4);
