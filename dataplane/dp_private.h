@@ -9,7 +9,11 @@
  * workers are paused; a worker reads the objects of the switches it
  * serves and is the only writer of their fast-path state (MAC tables,
  * queues, buckets, counters).  Slices span switches, so a slice's
- * counters and buffer count are kept per worker.
+ * counters and buffer count are kept per worker.  A switch served by
+ * several workers splits its ports among them (dp_port.worker, the only
+ * one touching the port and its queues); what several of them write per
+ * packet (vnode, vport and slice counters, policer, budget, the plane's
+ * tables) is kept per worker there.
  */
 #ifndef LAMINA_DP_PRIVATE_H
 #define LAMINA_DP_PRIVATE_H 1

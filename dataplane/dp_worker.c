@@ -24,6 +24,15 @@
  * an idle switch then costs nothing per round, however many ports and
  * slices it holds.  DPDK ethdev ports cannot wake it: with one of them,
  * the worker keeps sleeping in short steps.
+ *
+ * A switch served by several workers (docs/design.md): each port has one
+ * owner, the only worker that receives, queues, schedules and sends on
+ * it.  A frame decided for a vport (or, label switched, a queue) on
+ * another worker's port is staged for that worker and handed over once
+ * per burst through their single-producer single-consumer ring; the owner
+ * drains its rings at the start of each round, its plane learning the
+ * frames' sources, and outputs them as its own.  A worker whose ring to
+ * another is nearly full receives nothing that round (dp_handoff_hold()).
  */
 #include <errno.h>
 #include <poll.h>
@@ -274,10 +283,11 @@ dp_port_flush(unsigned w, struct dp_port *p)
     }
 }
 
-/* Sends what the current burst staged on every port (at the end of each
- * received burst, so nothing stays staged across rounds). */
 static void dp_handoff_flush(unsigned w, struct dp_worker *wk, unsigned b);
 
+/* Sends what the current burst staged on every port, and for every other
+ * worker (at the end of each received burst, so nothing stays staged
+ * across rounds). */
 static inline void
 dp_worker_flush(unsigned w, struct dp_worker *wk)
 {
