@@ -1235,7 +1235,11 @@ dp_worker_kick(struct dp_worker *wk)
 
     /* Seq-cst against the worker's store of 'blocked' and its last look
      * at its inputs: either it sees the caller's work, or the caller
-     * sees it blocked. */
+     * sees it blocked.  The fence orders the caller's store of its work
+     * (a ring's tail, a release store only) before this load: without
+     * it, x86 may load 'blocked' first and miss a worker about to block
+     * (a handoff left waiting until the worker's next timer). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&wk->blocked, __ATOMIC_SEQ_CST) && wk->kick_fd > 0
         && write(wk->kick_fd, &one, sizeof one) < 0) {
         /* The counter is full: the worker is being woken. */

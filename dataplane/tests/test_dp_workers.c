@@ -348,8 +348,8 @@ int
 main(int argc, char *argv[])
 {
     (void) argc;
-    /* A control lcore and two workers; the workers may share a CPU. */
-    if (dp_test_start_lcores(argv[0], "dpworkers", "0@0,1@1,2@1", &test_pool)) {
+    /* A control lcore and two workers, one per CPU: truly concurrent. */
+    if (dp_test_start_lcores(argv[0], "dpworkers", "0@0,1@0,2@1", &test_pool)) {
         return 1;
     }
 

@@ -11,7 +11,8 @@
 #   - red's policer, with red received on both workers, passes no more
 #     than its rate in total (each worker polices half of it);
 #   - red's guarantee on p4 (rate-limited), fed from both workers, holds
-#     while blue floods p4 from worker A.
+#     while blue floods p4 from worker A;
+#   - a restart restores the switch on two workers, ports split as before.
 . "$(dirname "$0")/lib.sh"
 lt_init multi-worker 60
 
@@ -25,10 +26,15 @@ for i in 1 2 3 4; do
     veth_add "h$i" eth0 "p$i" "02:00:00:00:00:0$i" "10.9.0.$i/24"
 done
 
-# A control lcore and two workers, one per CPU.
+# A control lcore and two workers.  Both workers on CPU 0: every other
+# session's DPDK workers (EAL -l 0-1) crowd CPU 1, where a worker was seen
+# descheduled for seconds, starving the port it owns; they still run
+# concurrently with each other (preempted, not in turn), and the unit test
+# dataplane-workers runs them on both CPUs.
 prefix=${LT_PREFIX}sw
+LCORES=${LT_MW_LCORES:-0@0,1@0,2@0}
 # shellcheck disable=SC2046
-start_switchd -- --lcores '0@0,1@0,2@1' --no-pci --file-prefix "$prefix" $(lt_eal_memory)
+start_switchd -- --lcores "$LCORES" --no-pci --file-prefix "$prefix" $(lt_eal_memory)
 if lamina switch add big --workers 3 2>"$LT_DIR/err"; then
     fail "a switch with 3 workers was accepted by a process with 2"
 fi
@@ -130,4 +136,12 @@ fi
 wait "$s1" "$s2" "$s3" 2>/dev/null
 lamina --json switch workers | json_get 0.handoff >"$LT_DIR/ho"
 info "handoff of the first worker: $(cat "$LT_DIR/ho")"
+
+# A restart restores the switch on two workers, its ports split as before.
+stop_switchd
+# shellcheck disable=SC2046
+start_switchd -- --lcores "$LCORES" --no-pci --file-prefix "$prefix" $(lt_eal_memory)
+[ "$(owner p1)" = "$o1" ] && [ "$(owner p2)" = "$o2" ] && [ "$(owner p4)" = "$o4" ] ||
+    fail "after a restart: p1 $(owner p1) p2 $(owner p2) p4 $(owner p4)"
+wait_for "nsx h2 ping -c 1 -W 1 10.9.0.1" 10 || fail "no ping h2 -> h1 after a restart"
 pass
