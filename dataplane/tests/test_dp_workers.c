@@ -272,7 +272,7 @@ static void
 test_policer_split(void **state)
 {
     struct qsched_tb tb;
-    struct dp_slice_params sp = { .name = "pol", .policer_bps = 1000000 };
+    struct dp_slice_params sp = { .name = "pol", .policer_bps = 100000 };
     struct dp_error err;
     struct dummy d[4];
     (void) state;
@@ -300,19 +300,41 @@ test_policer_split(void **state)
     struct dp_vnode *vn = dp_vnode_find(dp_slice_find("pol"), sw, NULL);
     assert_non_null(vn->wiso);
     for (unsigned k = 0; k < 2; k++) {
-        assert_int_equal(vn->wiso[sw->workers[k]].policer.rate, 1000000 / 8 / 2);
+        assert_int_equal(vn->wiso[sw->workers[k]].policer.rate, 100000 / 8 / 2);
     }
     /* 64 frames of 64 bytes on each worker's port at once: each bucket
-     * passes its burst (3200 bytes: 50 frames), so at most about two
-     * single buckets' worth in all, and some from each. */
-    inject_n(&d[0], 0xff, 0x01, 5, 64);     /* worker A, floods to p1-p3 */
+     * passes its burst (3200 bytes: 50 frames) and what its rate (6,250
+     * bytes/s) refills meanwhile, so each about 50 and not 64; the rest
+     * meet the policer.  Counted by the vnode's vports (after the policer)
+     * once all 128 are accounted for, so a worker preempted for a while
+     * on this shared machine only refills a few frames more. */
+    inject_n(&d[0], 0xff, 0x01, 5, 64);     /* worker A */
     inject_n(&d[1], 0xff, 0x02, 6, 64);     /* worker B */
-    unsigned got = drain(&d[3]);            /* both floods reach p3 */
-    assert_true(got >= 80 && got <= 110);
-    json_t *st = dp_stats_to_json("slice", "pol");
-    json_t *s = json_array_get(json_object_get(st, "slices"), 0);
-    assert_int_equal(json_path_int(s, "drops", "policer"), 128 - got);
-    json_decref(st);
+    uint64_t pass[2], dropped = 0;
+    for (int t = 0; t < 500; t++) {
+        json_t *st = dp_stats_to_json("vnode", "pol");
+        json_t *vps = json_object_get(json_array_get(json_object_get(st, "vnodes"), 0),
+                                      "vports");
+        for (int k = 0; k < 2; k++) {
+            pass[k] = json_path_int(json_array_get(vps, k), "rx_packets", NULL);
+        }
+        json_decref(st);
+        st = dp_stats_to_json("slice", "pol");
+        dropped = json_path_int(json_array_get(json_object_get(st, "slices"), 0),
+                                "drops", "policer");
+        json_decref(st);
+        if (pass[0] + pass[1] + dropped == 128) {
+            break;
+        }
+        usleep(10000);
+    }
+    assert_int_equal(pass[0] + pass[1] + dropped, 128);
+    for (int k = 0; k < 2; k++) {
+        assert_true(pass[k] >= 45 && pass[k] <= 60);
+    }
+    for (int i = 0; i < 4; i++) {
+        drain(&d[i]);
+    }
     /* A new rate reaches both buckets. */
     sp.policer_bps = 4000000;
     assert_int_equal(dp_slice_set(&sp, &err), 0);
