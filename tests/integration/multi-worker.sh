@@ -33,8 +33,10 @@ done
 # dataplane-workers runs them on both CPUs.
 prefix=${LT_PREFIX}sw
 LCORES=${LT_MW_LCORES:-0@0,1@0,2@0}
+MPORT=$(lt_free_port)
 # shellcheck disable=SC2046
-start_switchd -- --lcores "$LCORES" --no-pci --file-prefix "$prefix" $(lt_eal_memory)
+start_switchd --metrics "127.0.0.1:$MPORT" -- --lcores "$LCORES" --no-pci \
+    --file-prefix "$prefix" $(lt_eal_memory)
 if lamina switch add big --workers 3 2>"$LT_DIR/err"; then
     fail "a switch with 3 workers was accepted by a process with 2"
 fi
@@ -136,6 +138,9 @@ fi
 wait "$s1" "$s2" "$s3" 2>/dev/null
 lamina --json switch workers | json_get 0.handoff >"$LT_DIR/ho"
 info "handoff of the first worker: $(cat "$LT_DIR/ho")"
+curl -sf -o "$LT_DIR/metrics.txt" "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics"
+grep -E '^lamina_worker_handoff_out_total\{lcore="[0-9]+"\} [1-9]' "$LT_DIR/metrics.txt" >/dev/null ||
+    fail "no handoff counted in /metrics"
 
 # A restart restores the switch on two workers, its ports split as before.
 stop_switchd
