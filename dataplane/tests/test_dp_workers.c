@@ -14,7 +14,8 @@
  *  - a slice's policer is split into one bucket per worker, each with half
  *    the rate, and the two together pass about twice one worker's burst;
  *  - planes with per-packet state of their own (openflow, ebpf), tunnel
- *    ports and backup paths are refused on the switch, naming it.
+ *    ports and backup paths are refused on the switch, naming it, and
+ *    change nothing.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -363,6 +364,22 @@ test_refused_on_multi_worker(void **state)
     /* l2learn is fine. */
     assert_int_equal(dp_vnode_add("of", "mwr", "l2learn", NULL, &err), 0);
     dummy_add(&d, "mwr", "q0");
+
+    /* A tunnel port, on its underlay q0. */
+    struct dp_port_params tp = {
+        .sw = "mwr", .name = "tun",
+        .devargs = "mplsudp:underlay=q0,local=192.0.2.1,remote=192.0.2.2,"
+                   "mac=02:00:00:00:aa:01" };
+    assert_int_equal(dp_port_add(&tp, &err), EOPNOTSUPP);
+    assert_non_null(strstr(err.msg, "not yet on a switch with 2 workers (mwr)"));
+    assert_null(dp_port_find(dp_switch_find("mwr"), "tun"));
+
+    /* A virtual link with a backup path ending here. */
+    const char *path[] = { "mwr", "other" }, *backup[] = { "mwr", "x", "other" };
+    struct dp_vlink_params vl = { .slice = "of", .name = "vl", .path = path,
+                                  .n_path = 2, .backup = backup, .n_backup = 3 };
+    assert_int_equal(dp_vlink_add(&vl, &err), EOPNOTSUPP);
+    assert_non_null(strstr(err.msg, "backup path is not yet on a switch with 2 workers (mwr)"));
     assert_int_equal(dp_slice_del("of", &err), 0);
 }
 
