@@ -131,6 +131,12 @@ void dp_quiesce(void);
 /* ---- Switches ------------------------------------------------------- */
 
 int dp_switch_add(const char *name, struct dp_error *err);
+/* Adds a switch served by 'n_workers' workers (1..the worker lcores of
+ * the process): its ports are split among them, each port polled,
+ * scheduled and sent by one (docs/design.md, "More than one worker per
+ * switch").  dp_switch_add() is this with one worker. */
+int dp_switch_add_workers(const char *name, unsigned n_workers,
+                          struct dp_error *err);
 /* Fails with EBUSY while the switch has ports, vnodes or label entries. */
 int dp_switch_del(const char *name, struct dp_error *err);
 

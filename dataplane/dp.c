@@ -177,6 +177,72 @@ dp_rings_forget(const struct dp_vnode *vn)
     }
 }
 
+/* Creates the handoff rings between every two workers of 'sw' that do
+ * not have one yet (one single-producer single-consumer ring per ordered
+ * pair of workers, shared by all the switches they serve together). */
+int
+dp_handoff_rings(const struct dp_switch *sw, struct dp_error *err)
+{
+    for (unsigned i = 0; i < sw->n_workers; i++) {
+        for (unsigned j = 0; j < sw->n_workers; j++) {
+            unsigned a = sw->workers[i], b = sw->workers[j];
+            char name[RTE_RING_NAMESIZE];
+            struct rte_ring *r;
+
+            if (a == b || dp.workers[a].to[b]) {
+                continue;
+            }
+            snprintf(name, sizeof name, "lamina_ho%u_%u", a, b);
+            r = rte_ring_create_elem(name, sizeof(struct dp_handoff),
+                                     DP_HANDOFF_RING_SIZE, rte_socket_id(),
+                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (!r) {
+                dp_err(err, "switch %s: cannot create the handoff ring from "
+                       "worker %u to worker %u: %s", sw->name, a, b,
+                       rte_strerror(rte_errno));
+                return ENOMEM;
+            }
+            /* Workers read these only once published, after a pause. */
+            dp_pause();
+            dp.workers[a].to[b] = r;
+            dp.workers[b].from[dp.workers[b].n_from++] = r;
+            dp_resume();
+        }
+    }
+    return 0;
+}
+
+void
+dp_handoff_forget(const void *to)
+{
+    struct dp_handoff h;
+
+    for (unsigned w = 0; w < dp.n_workers; w++) {
+        for (unsigned k = 0; k < dp.workers[w].n_from; k++) {
+            struct rte_ring *r = dp.workers[w].from[k];
+
+            for (unsigned n = rte_ring_count(r); n; n--) {
+                if (rte_ring_dequeue_elem(r, &h, sizeof h)) {
+                    break;
+                }
+                if (!to || h.to == to) {
+                    rte_pktmbuf_free(h.m);
+                } else {
+                    rte_ring_enqueue_elem(r, &h, sizeof h);
+                }
+            }
+        }
+    }
+}
+
+void
+dp_wctr_sum(struct dp_counters *sum, const struct dp_counters *per_worker)
+{
+    for (unsigned w = 0; per_worker && w < dp.n_workers; w++) {
+        dp_counters_add(sum, &per_worker[w]);
+    }
+}
+
 void *
 dp_vnode_fp_state(const char *slice, const char *sw, const struct dp_fp_class **cls)
 {
@@ -306,7 +372,11 @@ dp_destroy(void)
         dp_switch_del(sw->name, &err);
     }
     dp_rings_forget(NULL);
+    dp_handoff_forget(NULL);
     for (unsigned i = 0; i < dp.n_workers; i++) {
+        for (unsigned k = 0; k < dp.workers[i].n_from; k++) {
+            rte_ring_free(dp.workers[i].from[k]);
+        }
         free(dp.workers[i].switches);
         rte_ring_free(dp.workers[i].inject);
         if (dp.workers[i].kick_fd > 0) {

@@ -253,7 +253,7 @@ afp_grow(struct dp_afp *a, unsigned frames)
     a->grows++;
     __atomic_store_n(&a->state, AFP_FRESH, __ATOMIC_RELEASE);
     /* It may be blocked on the old socket, which receives no more. */
-    dp_worker_kick(&dp.workers[a->port->sw->worker]);
+    dp_worker_kick(&dp.workers[a->port->worker]);
     return 0;
 
 fail:

@@ -123,6 +123,20 @@ struct dp_fp_class {
     unsigned (*trace)(const void *state, const uint8_t *frame, uint32_t len,
                       uint16_t in_vport, const struct dp_fp_ctx *ctx,
                       uint16_t *outs, unsigned max, char *text, size_t size);
+
+    /* A switch with several workers runs one plane per worker, made by
+     * create() from the same config, each written only by its worker.
+     * 'per_worker' says the class may run so: its state written per
+     * packet is only what learn() also writes, so that the planes agree
+     * once each has seen the same frames.  A class without it is refused
+     * on such a switch. */
+    bool per_worker;
+
+    /* With 'per_worker': learns from 'n' frames another worker's plane
+     * decided (they entered on in_vports[i] and now leave through a port
+     * this worker owns), as process() would, without deciding anything. */
+    void (*learn)(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
+                  uint16_t n, const struct dp_fp_ctx *ctx);
 };
 
 /* The dataplane's clock: ns since it started (what ctx->now_ns holds on

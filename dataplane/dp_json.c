@@ -109,6 +109,10 @@ dp_config_to_json(void)
         struct dp_switch *sw = dp.switches[i];
 
         json_array_append_new(switches, json_pack("{s:s}", "name", sw->name));
+        if (sw->n_workers > 1) {
+            json_object_set_new(json_array_get(switches, json_array_size(switches) - 1),
+                                "workers", json_integer(sw->n_workers));
+        }
         for (uint16_t k = 0; k < sw->n_ports; k++) {
             struct dp_port *p = sw->ports[k];
             if (p->link || p->type == DP_PORT_RING) {   /* dummies are not kept */
@@ -245,6 +249,11 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_object_set_new(j, "switch", json_string(sw->name));
                 json_object_set_new(j, "name", json_string(p->name));
                 json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));
+                if (sw->n_workers > 1) {
+                    /* Its owner: the lcore that polls and sends it. */
+                    json_object_set_new(j, "worker_lcore",
+                                        json_integer(dp.workers[p->worker].lcore));
+                }
                 if (p->type == DP_PORT_AFP) {
                     unsigned grows, frames = dp_afp_ring_frames(p, &grows);
                     json_object_set_new(j, "ring_frames", json_integer(frames));
@@ -289,10 +298,12 @@ dp_stats_to_json(const char *kind, const char *name)
                 held += s->held[w];
             }
             for (uint32_t k = 0; k < s->n_sws; k++) {
-                json_t *jsw = dp_counters_to_json(&s->sws[k]->ctr);
+                struct dp_counters c = s->sws[k]->ctr;
+                dp_wctr_sum(&c, s->sws[k]->wctr);
+                json_t *jsw = dp_counters_to_json(&c);
                 json_object_set_new(jsw, "switch", json_string(s->sws[k]->sw->name));
                 json_array_append_new(per_sw, jsw);
-                dp_counters_add(&sum, &s->sws[k]->ctr);
+                dp_counters_add(&sum, &c);
             }
             json_t *j = dp_counters_to_json(&sum);
             json_object_set_new(j, "name", json_string(s->name));
@@ -309,7 +320,9 @@ dp_stats_to_json(const char *kind, const char *name)
             if (!dp_want(kind, "vnode", name, s->name)) {
                 continue;
             }
-            json_t *j = dp_counters_to_json(&vn->ctr);
+            struct dp_counters vc = vn->ctr;
+            dp_wctr_sum(&vc, vn->wctr);
+            json_t *j = dp_counters_to_json(&vc);
             json_t *vps = json_array();
             json_object_set_new(j, "slice", json_string(s->name));
             json_object_set_new(j, "switch", json_string(dp_vnode_addr(vn, addr)));
@@ -319,7 +332,9 @@ dp_stats_to_json(const char *kind, const char *name)
                 if (!vp) {
                     continue;
                 }
-                json_t *jv = dp_counters_to_json(&vp->ctr);
+                struct dp_counters pc = vp->ctr;
+                dp_wctr_sum(&pc, vp->wctr);
+                json_t *jv = dp_counters_to_json(&pc);
                 json_object_set_new(jv, "name", json_string(vp->name));
                 json_object_set_new(jv, "index", json_integer(v));
                 json_object_set_new(jv, "port", json_string(vp->port
@@ -386,7 +401,20 @@ dp_vnode_dump(const char *slice, const char *sw, struct dp_error *err)
     }
     /* A consistent picture: the worker does not learn while we read. */
     dp_pause();
-    json_t *j = vn->fp->dump(vn->fp_state, dp_now_ns() / 1000000000ull);
+    uint32_t now_s = dp_now_ns() / 1000000000ull;
+    json_t *j = vn->fp->dump(vn->fp_state, now_s);
+    if (vn->wfp_state && json_is_object(j)) {
+        /* A switch with several workers: the plane above is the first
+         * worker's; each worker's own, by lcore. */
+        json_t *ws = json_array();
+        for (unsigned k = 0; k < vn->sw->n_workers; k++) {
+            unsigned w = vn->sw->workers[k];
+            json_t *d = vn->fp->dump(vn->wfp_state[w], now_s);
+            json_object_set_new(d, "worker_lcore", json_integer(dp.workers[w].lcore));
+            json_array_append_new(ws, d);
+        }
+        json_object_set_new(j, "workers", ws);
+    }
     dp_resume();
     json_t *vps = json_array();
     for (uint16_t v = 0; v < vn->n_vports; v++) {
@@ -413,6 +441,31 @@ dp_workers_to_json(void)
             "sleeps", (json_int_t) w->sleeps,
             "sleep_ns", (json_int_t) w->sleep_ns, "blocks", (json_int_t) w->blocks,
             "packets", (json_int_t) w->pkts);
+        /* The ports it owns, by switch ("SWITCH/PORT"), and what it
+         * handed to and received from the other workers of its switches. */
+        json_t *owned = json_array();
+        for (uint32_t s = 0; s < w->n_switches; s++) {
+            const struct dp_switch *sw = w->switches[s];
+            for (uint16_t k = 0; k < sw->n_ports; k++) {
+                if (sw->ports[k]->worker == i) {
+                    char pn[2 * DP_NAME_LEN + 2];
+                    snprintf(pn, sizeof pn, "%s/%s", sw->name, sw->ports[k]->name);
+                    json_array_append_new(owned, json_string(pn));
+                }
+            }
+        }
+        json_object_set_new(j, "ports", owned);
+        if (w->n_from) {
+            unsigned waiting = 0;
+            for (unsigned k = 0; k < w->n_from; k++) {
+                waiting += rte_ring_count(w->from[k]);
+            }
+            json_object_set_new(j, "handoff", json_pack(
+                "{s:I, s:I, s:I, s:I, s:i}", "out", (json_int_t) w->handoff_out,
+                "in", (json_int_t) w->handoff_in,
+                "drops", (json_int_t) w->handoff_drops,
+                "holds", (json_int_t) w->handoff_holds, "waiting", waiting));
+        }
 #ifdef DP_STAGE_CYCLES
         const struct dp_stage_cycles *c = &w->stage;
         json_object_set_new(j, "stage_cycles", json_pack(

@@ -9,7 +9,11 @@
  * workers are paused; a worker reads the objects of the switches it
  * serves and is the only writer of their fast-path state (MAC tables,
  * queues, buckets, counters).  Slices span switches, so a slice's
- * counters and buffer count are kept per worker.
+ * counters and buffer count are kept per worker.  A switch served by
+ * several workers splits its ports among them (dp_port.worker, the only
+ * one touching the port and its queues); what several of them write per
+ * packet (vnode, vport and slice counters, policer, budget, the plane's
+ * tables) is kept per worker there.
  */
 #ifndef LAMINA_DP_PRIVATE_H
 #define LAMINA_DP_PRIVATE_H 1
@@ -152,6 +156,9 @@ struct dp_port {
     bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
+    unsigned worker;            /* its owner: the one worker that polls,
+                                 * schedules and transmits it (one of its
+                                 * switch's workers, never changed) */
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
     struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
 };
@@ -168,7 +175,14 @@ struct dp_link {
 struct dp_switch {
     char name[DP_NAME_LEN];
     uint32_t idx;
-    unsigned worker;            /* index in dp.workers */
+    unsigned worker;            /* index in dp.workers: the first (or only)
+                                 * worker serving it; its control-side
+                                 * work (injects, fast reroute) runs there */
+    /* The workers serving it (worker, worker + 1, ... modulo
+     * dp.n_workers), each owning some of its ports (dp_port.worker). */
+    unsigned n_workers;
+    unsigned workers[DP_MAX_WORKERS];
+    uint16_t worker_ports[DP_MAX_WORKERS];  /* ports each owns, by index */
     struct dp_port **ports;
     uint16_t n_ports;
     uint32_t next_port_uid;
@@ -183,6 +197,19 @@ struct dp_switch {
     uint32_t n_fr_backup;           /* of them, on their backup now */
     uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };
+
+/* On a switch with more than one worker, what a worker writes per packet
+ * for an object several workers reach (a vnode, a vport, a slice on the
+ * switch) is kept per worker: 'w' of an array of dp.n_workers, NULL on a
+ * switch with one worker, where the object's own field is used. */
+static inline struct dp_counters *
+dp_wctr(struct dp_counters *own, struct dp_counters *per_worker, unsigned w)
+{
+    return per_worker ? &per_worker[w] : own;
+}
+
+/* Adds the per-worker counters 'per_worker' (NULL: none) to 'sum'. */
+void dp_wctr_sum(struct dp_counters *sum, const struct dp_counters *per_worker);
 
 struct dp_slice {
     char name[DP_NAME_LEN];
@@ -207,6 +234,13 @@ struct dp_slice {
 
 enum dp_vport_type { DP_VPORT_ACCESS, DP_VPORT_VLINK };
 
+/* A vnode's ingress isolation state kept by one worker. */
+struct dp_vnode_iso {
+    struct qsched_tb policer;
+    uint64_t budget_round;
+    uint32_t budget_used;
+};
+
 struct dp_vport {
     char name[DP_NAME_LEN];
     struct dp_vnode *vn;
@@ -224,6 +258,7 @@ struct dp_vport {
     struct dp_vlink_fr *fr;     /* VLINK with a backup path; else NULL */
     struct dp_queue *queue;     /* (slice, port); NULL with 'peer' */
     struct dp_counters ctr;     /* rx: into the vnode, tx: out of it */
+    struct dp_counters *wctr;   /* per worker on a multi-worker switch */
 };
 
 struct dp_vnode {
@@ -233,6 +268,10 @@ struct dp_vnode {
     struct dp_vnode *next;      /* next vnode of the slice on 'sw' */
     const struct dp_fp_class *fp;
     void *fp_state;
+    /* On a switch with several workers, a plane per worker (a class with
+     * 'per_worker'), [dp.n_workers], the switch's first worker's being
+     * 'fp_state'; NULL on a switch with one worker. */
+    void **wfp_state;
     struct dp_vport **vports;
     uint16_t n_vports;          /* high-water mark; holes are NULL */
     uint16_t n_live;            /* vports that exist */
@@ -242,9 +281,15 @@ struct dp_vnode {
     struct qsched_tb policer;
     uint64_t budget_round;
     uint32_t budget_used;
+    /* The same per worker on a switch with several workers
+     * ([dp.n_workers]; NULL with one): each worker polices with its share
+     * of the rate and counts its own budget. */
+    struct dp_vnode_iso *wiso;
 
     struct dp_counters *sctr;   /* the slice's on this switch */
+    struct dp_counters *wsctr;  /* the same per worker, or NULL */
     struct dp_counters ctr;
+    struct dp_counters *wctr;   /* per worker, or NULL */
 };
 
 /* Fast reroute at one end of a virtual link with a backup path: the
@@ -350,6 +395,24 @@ struct dp_stage_cycles {
 #define DP_STAGE_ADD(W, FIELD, CYCLES) ((void) (CYCLES))
 #endif
 
+/* A frame one worker hands to another, the owner of the port it leaves
+ * by (a switch with several workers): for vport 'to' (DP_HANDOFF_VPORT,
+ * the owner outputs it there, after learning its source on 'in_vport'
+ * of the vport's vnode unless DP_HANDOFF_NO_LEARN) or queue 'to'
+ * (DP_HANDOFF_QUEUE: a label switched frame). */
+struct dp_handoff {
+    struct rte_mbuf *m;
+    void *to;
+    uint16_t in_vport;
+    uint16_t kind;
+    uint32_t pad;
+};
+enum { DP_HANDOFF_VPORT, DP_HANDOFF_QUEUE };
+#define DP_HANDOFF_NO_LEARN 0xffff
+#define DP_HANDOFF_RING_SIZE 4096
+#define DP_HANDOFF_DRAIN_BURSTS 8     /* per ring per round, at most */
+#define DP_HANDOFF_HOLD (8 * DP_BURST) /* room under which a sender holds rx */
+
 struct dp_worker {
     unsigned lcore;
     struct rte_ring *inject;    /* struct dp_inject, control -> worker */
@@ -374,6 +437,17 @@ struct dp_worker {
     uint64_t blocks;
     struct pollfd *pfds;
     unsigned pfds_cap;
+    /* Handoff (switches with several workers): to[b], the single-producer
+     * single-consumer ring to worker b (NULL for itself), filled from
+     * 'ho' once per received burst (dp_worker_flush()); 'from' lists the
+     * rings others fill for it. */
+    struct rte_ring *to[DP_MAX_WORKERS];
+    struct rte_ring *from[DP_MAX_WORKERS];
+    unsigned n_from;
+    struct dp_handoff ho[DP_MAX_WORKERS][DP_BURST];
+    uint16_t n_ho[DP_MAX_WORKERS];
+    uint64_t handoff_out, handoff_in, handoff_drops;
+    uint64_t handoff_holds;     /* rounds it received nothing: a ring full */
 };
 
 struct dp {
@@ -406,6 +480,13 @@ struct dp {
 
 extern struct dp dp;
 
+/* The index of port 'p''s owner among its switch's workers. */
+static inline unsigned
+dp_port_worker_slot(const struct dp_port *p)
+{
+    return (p->worker + dp.n_workers - p->sw->worker) % dp.n_workers;
+}
+
 /* Says that a port's liveness may have changed (any thread). */
 static inline void
 dp_live_changed(void)
@@ -430,7 +511,13 @@ struct dp_queue *dp_queue_ref(struct dp_slice *, struct dp_port *, struct dp_err
 struct dp_slice_sw {
     struct dp_switch *sw;
     struct dp_counters ctr;
+    struct dp_counters *wctr;   /* per worker on a multi-worker switch: a
+                                 * queue writes its port owner's, a vnode
+                                 * the receiving worker's */
 };
+/* The per-worker counters of slice 's' on 'sw' (NULL if 'sw' has one
+ * worker); created with dp_slice_sw_ctr(). */
+struct dp_counters *dp_slice_sw_wctr(struct dp_slice *s, struct dp_switch *sw);
 struct dp_counters *dp_slice_sw_ctr(struct dp_slice *s, struct dp_switch *sw);
 
 /* Switch 'sw' is being deleted: each slice folds its counters there into
@@ -449,6 +536,10 @@ uint64_t dp_port_guaranteed(const struct dp_port *, const struct dp_queue *skip)
  * budget; finds a vport by name; adds a vport to its vnode in the first
  * free slot, or removes it leaving a hole (workers paused). */
 void dp_vnode_policer_init(struct dp_vnode *);
+/* Starts token bucket 'tb' as one of 'n' that share 'rate_bps' and a
+ * burst of 'burst_bytes' (0: the default), each with 1/n of both. */
+void dp_policer_split(struct qsched_tb *tb, uint64_t rate_bps,
+                      uint32_t burst_bytes, unsigned n, uint64_t now);
 /* Table entries the vnodes of slice 's' on switch 'sw' hold, leaving out
  * 'skip' (dp_fp_class.table_entries); the slice's quota in effect. */
 uint64_t dp_slice_table_use(const struct dp_slice *, const struct dp_switch *,
@@ -461,6 +552,12 @@ void dp_vport_detach(struct dp_vport *);
 /* Lifecycle (dp.c): frees what waits in the punt and inject rings for
  * vnode 'vn' (all of it when NULL); workers are paused. */
 void dp_rings_forget(const struct dp_vnode *vn);
+/* Frees the frames handed between workers for vport or queue 'to' (all
+ * of them when NULL); workers are paused.  Creates the handoff rings
+ * between the workers of a new multi-worker switch (control thread,
+ * before it is published). */
+void dp_handoff_forget(const void *to);
+int dp_handoff_rings(const struct dp_switch *, struct dp_error *);
 
 /* Ports (dp_port.c). */
 /* Opens a port from its devargs: "afpacket:IFNAME" (dp_afpacket.c) or

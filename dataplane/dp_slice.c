@@ -227,6 +227,7 @@ dp_slice_del(const char *name, struct dp_error *err)
     free(s->vlinks);
     free(s->held);
     for (uint32_t i = 0; i < s->n_sws; i++) {
+        free(s->sws[i]->wctr);
         free(s->sws[i]);
     }
     free(s->sws);
@@ -246,9 +247,24 @@ dp_slice_sw_ctr(struct dp_slice *s, struct dp_switch *sw)
     /* Workers hold pointers to the entries, never to the array. */
     struct dp_slice_sw *e = xzalloc(sizeof *e);
     e->sw = sw;
+    if (sw->n_workers > 1) {
+        e->wctr = xcalloc(dp.n_workers, sizeof *e->wctr);
+    }
     s->sws = xrealloc(s->sws, (s->n_sws + 1) * sizeof *s->sws);
     s->sws[s->n_sws++] = e;
     return &e->ctr;
+}
+
+/* See dp_private.h. */
+struct dp_counters *
+dp_slice_sw_wctr(struct dp_slice *s, struct dp_switch *sw)
+{
+    for (uint32_t i = 0; i < s->n_sws; i++) {
+        if (s->sws[i]->sw == sw) {
+            return s->sws[i]->wctr;
+        }
+    }
+    return NULL;
 }
 
 /* See dp_private.h. */
@@ -260,6 +276,8 @@ dp_slice_sw_forget(struct dp_switch *sw)
         for (uint32_t k = 0; s && k < s->n_sws; k++) {
             if (s->sws[k]->sw == sw) {
                 dp_counters_add(&s->gone, &s->sws[k]->ctr);
+                dp_wctr_sum(&s->gone, s->sws[k]->wctr);
+                free(s->sws[k]->wctr);
                 free(s->sws[k]);
                 s->sws[k] = s->sws[--s->n_sws];
                 break;
@@ -308,6 +326,10 @@ dp_queue_create(struct dp_slice *s, struct dp_port *p)
     q->slice = s;
     q->port = p;
     q->sctr = dp_slice_sw_ctr(s, p->sw);
+    if (p->sw->n_workers > 1) {
+        /* Written by the port's owner only. */
+        q->sctr = &dp_slice_sw_wctr(s, p->sw)[p->worker];
+    }
     uint32_t size = 16;
     while (size < p->queue_len) {
         size <<= 1;
@@ -374,7 +396,8 @@ dp_queue_unref(struct dp_queue *q)
         return;
     }
     struct dp_port *p = q->port;
-    dp_queue_flush(q, p->sw->worker);
+    dp_queue_flush(q, p->worker);
+    dp_handoff_forget(q);
     p->queues[q->slice->idx] = NULL;
     p->n_queues--;
     p->n_shaped -= q->shaped;

@@ -26,9 +26,21 @@
 int
 dp_switch_add(const char *name, struct dp_error *err)
 {
+    return dp_switch_add_workers(name, 1, err);
+}
+
+int
+dp_switch_add_workers(const char *name, unsigned n_workers, struct dp_error *err)
+{
     int error = dp_check_name("switch", name, err);
     if (error) {
         return error;
+    }
+    if (!n_workers || n_workers > dp.n_workers) {
+        dp_err(err, "switch \"%s\": %u workers asked, but the process has %u "
+               "worker lcore%s (give EAL more lcores, e.g. --lcores)", name,
+               n_workers, dp.n_workers, dp.n_workers == 1 ? "" : "s");
+        return EINVAL;
     }
     if (dp_switch_find(name)) {
         dp_err(err, "switch \"%s\" already exists", name);
@@ -52,6 +64,16 @@ dp_switch_add(const char *name, struct dp_error *err)
     static uint32_t next_idx;
     sw->idx = next_idx++;
     sw->worker = sw->idx % dp.n_workers;
+    sw->n_workers = n_workers;
+    for (unsigned k = 0; k < n_workers; k++) {
+        sw->workers[k] = (sw->worker + k) % dp.n_workers;
+    }
+    error = dp_handoff_rings(sw, err);
+    if (error) {
+        label_table_destroy(&sw->labels);
+        free(sw);
+        return error;
+    }
 
     dp_pause();
     dp.switches = xrealloc(dp.switches, (dp.n_switches + 1) * sizeof *dp.switches);
@@ -131,6 +153,14 @@ dp_port_new(struct dp_switch *sw, const char *name, uint32_t queue_len)
 
     str_copy(p->name, name, sizeof p->name);
     p->sw = sw;
+    /* Its owner: the switch's worker with the fewest ports. */
+    unsigned slot = 0;
+    for (unsigned k = 1; k < sw->n_workers; k++) {
+        if (sw->worker_ports[k] < sw->worker_ports[slot]) {
+            slot = k;
+        }
+    }
+    p->worker = sw->workers[slot];
     p->queue_len = queue_len ? queue_len : dp.params.default_queue_len;
     return p;
 }
@@ -145,6 +175,7 @@ dp_port_attach(struct dp_port *p)
     p->idx = sw->n_ports;
     p->uid = sw->next_port_uid++;
     sw->ports[sw->n_ports++] = p;
+    sw->worker_ports[dp_port_worker_slot(p)]++;
 }
 
 static void
@@ -325,7 +356,7 @@ dp_port_set_up(const char *swname, const char *name, bool up, struct dp_error *e
         dp_port_drain(p);
         for (uint32_t k = 0; k < p->n_queues_alloc; k++) {
             if (p->queues[k]) {
-                dp_queue_flush(p->queues[k], sw->worker);
+                dp_queue_flush(p->queues[k], p->worker);
             }
         }
     }
@@ -353,6 +384,7 @@ dp_port_detach(struct dp_port *p)
     memmove(&sw->ports[p->idx], &sw->ports[p->idx + 1],
             (sw->n_ports - p->idx - 1) * sizeof *sw->ports);
     sw->n_ports--;
+    sw->worker_ports[dp_port_worker_slot(p)]--;
     for (uint16_t i = p->idx; i < sw->n_ports; i++) {
         sw->ports[i]->idx = i;
     }
@@ -557,7 +589,7 @@ dp_link_set_up(const char *name, bool up, struct dp_error *err)
             dp_port_drain(l->ends[i]);
             for (uint32_t k = 0; k < l->ends[i]->n_queues_alloc; k++) {
                 if (l->ends[i]->queues[k]) {
-                    dp_queue_flush(l->ends[i]->queues[k], l->ends[i]->sw->worker);
+                    dp_queue_flush(l->ends[i]->queues[k], l->ends[i]->worker);
                 }
             }
         }

@@ -138,7 +138,7 @@ dp_trace_enqueue(struct dp_trace *t, const struct dp_queue *q, uint8_t *frame,
         dp_trace_drop(t, sw, hop, DP_DROP_QUEUE_FULL);
         return;
     }
-    if (q->slice->held[sw->worker] >= q->slice->quota) {
+    if (q->slice->held[q->port->worker] >= q->slice->quota) {
         dp_trace_drop(t, sw, hop, DP_DROP_MBUF_QUOTA);
         return;
     }

@@ -348,11 +348,22 @@ dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
      * (so the state file replays the underlay first). */
     struct dp_switch *usw = p->sw;
     char *slash = strchr(ta.underlay, '/');
+    if (p->sw->n_workers > 1) {
+        dp_err(err, "tunnel %s: a tunnel port is not yet on a switch with %u "
+               "workers (%s)", p->name, p->sw->n_workers, p->sw->name);
+        return EOPNOTSUPP;
+    }
     if (slash) {
         *slash = '\0';
         usw = dp_need_switch(ta.underlay, err);
         if (!usw) {
             return ENOENT;
+        }
+        if (usw->n_workers > 1) {
+            dp_err(err, "tunnel %s: underlay switch %s has %u workers: a tunnel "
+                   "is not yet on a switch with several", p->name, usw->name,
+                   usw->n_workers);
+            return EOPNOTSUPP;
         }
         if (usw->worker != p->sw->worker) {
             dp_err(err, "tunnel %s: underlay switch %s is served by worker %u and "

@@ -220,6 +220,20 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
                DP_MPLS_LABEL_MIN, DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
+    if (vlp->backup) {
+        for (int e = 0; e < 2; e++) {
+            const struct dp_switch *esw = dp_switch_find(
+                vlp->path[e ? vlp->n_path - 1 : 0]);
+            if (esw && esw->n_workers > 1) {
+                /* Its end swaps the vport's port in one worker while
+                 * another may be sending on it. */
+                dp_err(err, "virtual link %s: a backup path is not yet on a "
+                       "switch with %u workers (%s)", vlp->name,
+                       esw->n_workers, esw->name);
+                return EOPNOTSUPP;
+            }
+        }
+    }
     if (vlp->backup_border_port || vlp->backup) {
         error = dp_vlink_check_backup(vlp, err);
         if (error) {

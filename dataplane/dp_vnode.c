@@ -35,6 +35,29 @@ dp_vnode_policer_init(struct dp_vnode *vn)
         vn->policer.burst = (uint64_t) s->policer_burst * QSCHED_NS;
         vn->policer.tokens = vn->policer.burst;
     }
+    /* Several workers: each polices what it receives with its share of
+     * the rate and the burst, so the sum never exceeds the slice's (with
+     * traffic on one worker only, that worker passes only its share:
+     * conservative). */
+    for (unsigned k = 0; vn->wiso && k < vn->sw->n_workers; k++) {
+        struct qsched_tb *tb = &vn->wiso[vn->sw->workers[k]].policer;
+        unsigned n = vn->sw->n_workers;
+
+        dp_policer_split(tb, s->policer_bps, s->policer_burst, n, dp_now_ns());
+    }
+}
+
+void
+dp_policer_split(struct qsched_tb *tb, uint64_t rate_bps, uint32_t burst_bytes,
+                 unsigned n, uint64_t now)
+{
+    /* The default burst follows the rate, so it is split with it. */
+    qsched_tb_init(tb, rate_bps / n, now);
+    if (rate_bps && burst_bytes) {
+        uint64_t b = burst_bytes / n;
+        tb->burst = (b > QSCHED_MIN_BURST ? b : QSCHED_MIN_BURST) * QSCHED_NS;
+        tb->tokens = tb->burst;
+    }
 }
 
 /* Whether a plane of class 'fp' made from 'config' at vnode 'addr' of
@@ -88,7 +111,28 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
     if (error) {
         return error;
     }
+    if (sw->n_workers > 1 && !fp->per_worker) {
+        dp_err(err, "vnode %s/%s: forwarding plane \"%s\" is not yet on a "
+               "switch with %u workers (switch %s has %u)", slice, swname,
+               fp->name, sw->n_workers, sw->name, sw->n_workers);
+        return EOPNOTSUPP;
+    }
     error = fp->create(config, &state, err);
+    void **wstate = NULL;
+    if (!error && sw->n_workers > 1) {
+        /* One plane per worker; the first worker's is 'state'. */
+        wstate = xcalloc(dp.n_workers, sizeof *wstate);
+        wstate[sw->worker] = state;
+        for (unsigned k = 1; k < sw->n_workers && !error; k++) {
+            error = fp->create(config, &wstate[sw->workers[k]], err);
+        }
+        if (error) {
+            for (unsigned k = 0; k < sw->n_workers; k++) {
+                fp->destroy(wstate[sw->workers[k]]);
+            }
+            free(wstate);
+        }
+    }
     if (error) {
         char msg[DP_ERR_LEN];
         memcpy(msg, err->msg, sizeof msg);
@@ -99,6 +143,12 @@ dp_vnode_add(const char *slice, const char *swname, const char *fpname,
     vn->slice = s;
     vn->sw = sw;
     vn->sctr = dp_slice_sw_ctr(s, sw);
+    vn->wfp_state = wstate;
+    if (sw->n_workers > 1) {
+        vn->wsctr = dp_slice_sw_wctr(s, sw);
+        vn->wctr = xcalloc(dp.n_workers, sizeof *vn->wctr);
+        vn->wiso = xcalloc(dp.n_workers, sizeof *vn->wiso);
+    }
 
     str_copy(vn->name, vname, sizeof vn->name);
     vn->fp = fp;
@@ -199,6 +249,9 @@ dp_vport_attach(struct dp_vport *vp, struct dp_error *err)
     vn->vports[i] = vp;
     vn->is_vlink[i] = vp->type == DP_VPORT_VLINK;
     vn->n_live++;
+    if (vn->sw->n_workers > 1 && !vp->wctr) {
+        vp->wctr = xcalloc(dp.n_workers, sizeof *vp->wctr);
+    }
     return 0;
 }
 
@@ -210,6 +263,12 @@ dp_vport_detach(struct dp_vport *vp)
     struct dp_vnode *vn = vp->vn;
 
     vn->fp->vport_removed(vn->fp_state, vp->idx);
+    for (unsigned k = 1; vn->wfp_state && k < vn->sw->n_workers; k++) {
+        vn->fp->vport_removed(vn->wfp_state[vn->sw->workers[k]], vp->idx);
+    }
+    dp_handoff_forget(vp);
+    free(vp->wctr);
+    vp->wctr = NULL;
     vn->vports[vp->idx] = NULL;
     vn->n_live--;
     while (vn->n_vports && !vn->vports[vn->n_vports - 1]) {
@@ -496,6 +555,12 @@ dp_vnode_del(const char *slice, const char *swname, struct dp_error *err)
     dp_rings_forget(vn);
     dp_resume();
     vn->fp->destroy(vn->fp_state);
+    for (unsigned k = 1; vn->wfp_state && k < sw->n_workers; k++) {
+        vn->fp->destroy(vn->wfp_state[sw->workers[k]]);
+    }
+    free(vn->wfp_state);
+    free(vn->wctr);
+    free(vn->wiso);
     free(vn->is_vlink);
     free(vn->vports);
     free(vn);

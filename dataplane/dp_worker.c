@@ -26,6 +26,15 @@
  * interrupt where the PMD has one (net_tap, net_vhost): the interrupt
  * is armed only while the worker blocks.  A PMD without (net_af_packet,
  * net_null) keeps the worker sleeping in short steps.
+ *
+ * A switch served by several workers (docs/design.md): each port has one
+ * owner, the only worker that receives, queues, schedules and sends on
+ * it.  A frame decided for a vport (or, label switched, a queue) on
+ * another worker's port is staged for that worker and handed over once
+ * per burst through their single-producer single-consumer ring; the owner
+ * drains its rings at the start of each round, its plane learning the
+ * frames' sources, and outputs them as its own.  A worker whose ring to
+ * another is nearly full receives nothing that round (dp_handoff_hold()).
  */
 #include <errno.h>
 #include <poll.h>
@@ -142,6 +151,18 @@ dp_quiesce(void)
     }
 }
 
+/* Whether worker 'w' serves (some ports of) switch 'sw'. */
+static bool
+dp_switch_served_by(const struct dp_switch *sw, unsigned w)
+{
+    for (unsigned k = 0; k < sw->n_workers; k++) {
+        if (sw->workers[k] == w) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Rebuilds each worker's list of switches (workers are paused). */
 void
 dp_worker_publish(void)
@@ -151,13 +172,13 @@ dp_worker_publish(void)
         uint32_t n = 0;
 
         for (uint32_t i = 0; i < dp.n_switches; i++) {
-            n += dp.switches[i]->worker == w;
+            n += dp_switch_served_by(dp.switches[i], w);
         }
         free(wk->switches);
         wk->switches = n ? calloc(n, sizeof *wk->switches) : NULL;
         wk->n_switches = 0;
         for (uint32_t i = 0; i < dp.n_switches && wk->switches; i++) {
-            if (dp.switches[i]->worker == w) {
+            if (dp_switch_served_by(dp.switches[i], w)) {
                 wk->switches[wk->n_switches++] = dp.switches[i];
             }
         }
@@ -176,6 +197,12 @@ dp_worker_tx(unsigned w, struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     DP_STAGE_ADD(w, tx, DP_STAGE_TSC() - t0);
     return sent;
 }
+
+/* The counters worker 'w' writes for a vnode, the slice on the vnode's
+ * switch and a vport (per worker on a switch with several). */
+#define VN_CTR(VN, W) dp_wctr(&(VN)->ctr, (VN)->wctr, W)
+#define VN_SCTR(VN, W) dp_wctr((VN)->sctr, (VN)->wsctr, W)
+#define VP_CTR(VP, W) dp_wctr(&(VP)->ctr, (VP)->wctr, W)
 
 static inline void
 dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
@@ -267,8 +294,11 @@ dp_port_flush(unsigned w, struct dp_port *p)
     }
 }
 
-/* Sends what the current burst staged on every port (at the end of each
- * received burst, so nothing stays staged across rounds). */
+static void dp_handoff_flush(unsigned w, struct dp_worker *wk, unsigned b);
+
+/* Sends what the current burst staged on every port, and for every other
+ * worker (at the end of each received burst, so nothing stays staged
+ * across rounds). */
 static inline void
 dp_worker_flush(unsigned w, struct dp_worker *wk)
 {
@@ -277,6 +307,13 @@ dp_worker_flush(unsigned w, struct dp_worker *wk)
         dp_port_flush(w, wk->staged[i]);
     }
     wk->n_staged = 0;
+    if (unlikely(wk->n_from)) {     /* it shares a switch with others */
+        for (unsigned b = 0; b < dp.n_workers; b++) {
+            if (wk->n_ho[b]) {
+                dp_handoff_flush(w, wk, b);
+            }
+        }
+    }
 }
 
 /* Puts 'n' packets of 'n_bytes' in all on queue 'q' for worker 'w'.
@@ -331,9 +368,17 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     dp_queue_burst(w, q, pkts, n);
 }
 
+static void dp_handoff(unsigned w, unsigned b, void *to, uint16_t kind,
+                       struct rte_mbuf **pkts, const uint16_t *in_vports,
+                       uint16_t n);
+
 static inline void
 dp_enqueue(unsigned w, struct dp_queue *q, struct rte_mbuf *m)
 {
+    if (unlikely(q->port->worker != w)) {
+        dp_handoff(w, q->port->worker, q, DP_HANDOFF_QUEUE, &m, NULL, 1);
+        return;
+    }
     dp_enqueue_burst(w, q, &m, 1, rte_pktmbuf_pkt_len(m));
 }
 
@@ -403,7 +448,7 @@ dp_vport_handover(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
 
     if (unlikely(wk->handovers >= DP_MAX_HANDOVERS)) {
         for (uint16_t i = 0; i < n; i++) {
-            dp_drop(pkts[i], &vp->ctr, vp->vn->sctr, DP_DROP_TTL);
+            dp_drop(pkts[i], VP_CTR(vp, w), VN_SCTR(vp->vn, w), DP_DROP_TTL);
         }
         return;
     }
@@ -411,27 +456,78 @@ dp_vport_handover(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
         bytes += rte_pktmbuf_pkt_len(pkts[i]);
         in[i] = peer->idx;
     }
-    vp->ctr.tx_packets += n;
-    vp->ctr.tx_bytes += bytes;
-    peer->ctr.rx_packets += n;
-    peer->ctr.rx_bytes += bytes;
-    peer->vn->ctr.rx_packets += n;
-    peer->vn->ctr.rx_bytes += bytes;
+    VP_CTR(vp, w)->tx_packets += n;
+    VP_CTR(vp, w)->tx_bytes += bytes;
+    VP_CTR(peer, w)->rx_packets += n;
+    VP_CTR(peer, w)->rx_bytes += bytes;
+    VN_CTR(peer->vn, w)->rx_packets += n;
+    VN_CTR(peer->vn, w)->rx_bytes += bytes;
     wk->handovers++;
     dp_vnode_input(w, peer->vn, pkts, in, n, wk->now / 1000000000ull);
     wk->handovers--;
 }
 
-/* Sends 'n' packets out of vport 'vp'. */
+/* Sends what worker 'w' staged for worker 'b' into their handoff ring
+ * (once per received burst, or when the stage is full) and wakes 'b' if
+ * it is blocked; what the ring has no room for is dropped and counted. */
+static void
+dp_handoff_flush(unsigned w, struct dp_worker *wk, unsigned b)
+{
+    uint16_t n = wk->n_ho[b];
+    unsigned sent;
+
+    wk->n_ho[b] = 0;
+    sent = rte_ring_sp_enqueue_burst_elem(wk->to[b], wk->ho[b],
+                                          sizeof wk->ho[b][0], n, NULL);
+    wk->handoff_out += sent;
+    for (unsigned i = sent; i < n; i++) {
+        struct dp_handoff *h = &wk->ho[b][i];
+        struct dp_counters *c = h->kind == DP_HANDOFF_VPORT
+                                ? VP_CTR((struct dp_vport *) h->to, w)
+                                : NULL;
+
+        dp_drop(h->m, c, NULL, DP_DROP_QUEUE_FULL);
+        wk->handoff_drops++;
+    }
+    dp_worker_kick(&dp.workers[b]);
+}
+
+/* Hands 'n' packets for 'to' (a vport or a queue, 'kind') to worker 'b',
+ * the owner of the port they leave by; in_vports[i] (NULL: none) is where
+ * each entered the vnode, for the owner's plane to learn. */
+static void
+dp_handoff(unsigned w, unsigned b, void *to, uint16_t kind,
+           struct rte_mbuf **pkts, const uint16_t *in_vports, uint16_t n)
+{
+    struct dp_worker *wk = &dp.workers[w];
+
+    for (uint16_t i = 0; i < n; i++) {
+        if (wk->n_ho[b] == DP_BURST) {
+            dp_handoff_flush(w, wk, b);
+        }
+        wk->ho[b][wk->n_ho[b]++] = (struct dp_handoff) {
+            .m = pkts[i], .to = to, .kind = kind,
+            .in_vport = in_vports ? in_vports[i] : DP_HANDOFF_NO_LEARN };
+    }
+}
+
+/* Sends 'n' packets out of vport 'vp'; in_vports[i] (NULL: none) is the
+ * vport of the same vnode each came in by. */
 static inline void
 dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
-                      uint16_t n)
+                      uint16_t n, const uint16_t *in_vports)
 {
     uint64_t bytes = 0;
     uint16_t k = 0;
 
     if (unlikely(vp->peer)) {
         dp_vport_handover(w, vp, pkts, n);
+        return;
+    }
+    if (unlikely(vp->port && vp->port->worker != w)) {
+        /* Another worker owns the port: it sends them (a switch with
+         * several workers). */
+        dp_handoff(w, vp->port->worker, vp, DP_HANDOFF_VPORT, pkts, in_vports, n);
         return;
     }
     if (vp->type == DP_VPORT_ACCESS && vp->bind == DP_BIND_PORT) {
@@ -449,7 +545,7 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
             const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
             if (unlikely(eth[12] == 0x81 && eth[13] == 0x00
                          && classify_vlan(eth, rte_pktmbuf_data_len(m)) != CLASSIFY_UNTAGGED)) {
-                dp_drop(m, &vp->ctr, NULL, DP_DROP_VLAN_NOT_OWNED);
+                dp_drop(m, VP_CTR(vp, w), NULL, DP_DROP_VLAN_NOT_OWNED);
                 continue;
             }
             bytes += rte_pktmbuf_pkt_len(m);
@@ -460,26 +556,26 @@ dp_vport_output_burst(unsigned w, struct dp_vport *vp, struct rte_mbuf **pkts,
             struct rte_mbuf *m = pkts[i];
             if (vp->bind == DP_BIND_VLANS && vp->type == DP_VPORT_ACCESS) {
                 if (unlikely(!dp_vport_owns_tag(vp, m))) {
-                    dp_drop(m, &vp->ctr, NULL, DP_DROP_VLAN_NOT_OWNED);
+                    dp_drop(m, VP_CTR(vp, w), NULL, DP_DROP_VLAN_NOT_OWNED);
                     continue;
                 }
             } else if (unlikely(!dp_vport_encap(vp, m))) {
-                dp_drop(m, &vp->ctr, NULL, DP_DROP_MALFORMED);
+                dp_drop(m, VP_CTR(vp, w), NULL, DP_DROP_MALFORMED);
                 continue;
             }
             bytes += rte_pktmbuf_pkt_len(m);
             pkts[k++] = m;
         }
     }
-    vp->ctr.tx_packets += k;
-    vp->ctr.tx_bytes += bytes;
+    VP_CTR(vp, w)->tx_packets += k;
+    VP_CTR(vp, w)->tx_bytes += bytes;
     dp_enqueue_burst(w, vp->queue, pkts, k, bytes);
 }
 
 static inline void
-dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m)
+dp_vport_output(unsigned w, struct dp_vport *vp, struct rte_mbuf *m, uint16_t in)
 {
-    dp_vport_output_burst(w, vp, &m, 1);
+    dp_vport_output_burst(w, vp, &m, 1, &in);
 }
 
 /* Floods 'm' to every vport of 'vn' but 'in' (only to access vports
@@ -497,16 +593,16 @@ dp_flood(unsigned w, struct dp_vnode *vn, struct rte_mbuf *m, uint16_t in,
         if (last) {
             struct rte_mbuf *c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
             if (unlikely(!c)) {
-                vn->ctr.drops[DP_DROP_NO_MBUF]++;
-                vn->sctr->drops[DP_DROP_NO_MBUF]++;
+                VN_CTR(vn, w)->drops[DP_DROP_NO_MBUF]++;
+                VN_SCTR(vn, w)->drops[DP_DROP_NO_MBUF]++;
             } else {
-                dp_vport_output(w, last, c);
+                dp_vport_output(w, last, c, in);
             }
         }
         last = vn->vports[v];
     }
     if (last) {
-        dp_vport_output(w, last, m);
+        dp_vport_output(w, last, m, in);
     } else {
         rte_pktmbuf_free(m);        /* a vnode with one port: nowhere */
     }
@@ -524,7 +620,8 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
     uint16_t out[DP_BURST];
 
     uint64_t t0 = DP_STAGE_TSC();
-    vn->fp->process(vn->fp_state, pkts, in_vports, out, n, &ctx);
+    vn->fp->process(vn->wfp_state ? vn->wfp_state[w] : vn->fp_state, pkts,
+                    in_vports, out, n, &ctx);
     DP_STAGE_ADD(w, fp, DP_STAGE_TSC() - t0);
 
     /* With two vports, flooding is sending to the other one: no copy. */
@@ -550,7 +647,7 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
             while (j < n && out[j] == o) {
                 j++;
             }
-            dp_vport_output_burst(w, vn->vports[o], &pkts[i], j - i);
+            dp_vport_output_burst(w, vn->vports[o], &pkts[i], j - i, &in_vports[i]);
             i = j;
             continue;
         }
@@ -559,7 +656,7 @@ dp_vnode_input(unsigned w, struct dp_vnode *vn, struct rte_mbuf **pkts,
         } else if (o == DP_FP_CONSUMED) {
             /* The plane punted or freed it. */
         } else {
-            dp_drop(pkts[i], &vn->ctr, vn->sctr, DP_DROP_FP_DROP);
+            dp_drop(pkts[i], VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_FP_DROP);
         }
         i++;
     }
@@ -572,11 +669,12 @@ dp_fp_punt(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t in_vport,
            uint8_t reason, uint8_t table, uint64_t cookie)
 {
     struct dp_vnode *vn = ctx->vn;
+    unsigned w = ctx->worker;
     struct dp_punt punt = { .m = m, .fp_state = vn->fp_state, .in_vport = in_vport,
                             .reason = reason, .table = table, .cookie = cookie };
 
     if (unlikely(rte_ring_mp_enqueue_elem(dp.punt, &punt, sizeof punt))) {
-        dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_PUNT_FULL);
+        dp_drop(m, VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_PUNT_FULL);
         return false;
     }
     dp.workers[ctx->worker].punted = true;
@@ -587,6 +685,7 @@ void
 dp_fp_output_copy(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t vport)
 {
     struct dp_vnode *vn = ctx->vn;
+    unsigned w = ctx->worker;
     struct rte_mbuf *c;
 
     if (vport >= vn->n_vports || !vn->vports[vport]) {
@@ -594,11 +693,11 @@ dp_fp_output_copy(const struct dp_fp_ctx *ctx, struct rte_mbuf *m, uint16_t vpor
     }
     c = rte_pktmbuf_copy(m, dp.pool, 0, UINT32_MAX);
     if (unlikely(!c)) {
-        vn->ctr.drops[DP_DROP_NO_MBUF]++;
-        vn->sctr->drops[DP_DROP_NO_MBUF]++;
+        VN_CTR(vn, w)->drops[DP_DROP_NO_MBUF]++;
+        VN_SCTR(vn, w)->drops[DP_DROP_NO_MBUF]++;
         return;
     }
-    dp_vport_output(ctx->worker, vn->vports[vport], c);
+    dp_vport_output(ctx->worker, vn->vports[vport], c, DP_HANDOFF_NO_LEARN);
 }
 
 /* Frames the control thread injected into this worker's vnodes. */
@@ -617,12 +716,100 @@ dp_run_injects(unsigned w, struct dp_worker *wk, uint32_t now_s)
         } else if (inj[i].out == DP_FP_FLOOD) {
             dp_flood(w, vn, inj[i].m, inj[i].in_vport, false);
         } else if (inj[i].out < vn->n_vports && vn->vports[inj[i].out]) {
-            dp_vport_output(w, vn->vports[inj[i].out], inj[i].m);
+            dp_vport_output(w, vn->vports[inj[i].out], inj[i].m, inj[i].in_vport);
         } else {
             rte_pktmbuf_free(inj[i].m);
         }
     }
     return n;
+}
+
+/* One burst out of handoff ring 'ring' (dp_handoff_drain()). */
+static unsigned
+dp_handoff_drain_burst(unsigned w, struct dp_worker *wk, struct rte_ring *ring,
+                       uint32_t now_s)
+{
+    struct dp_handoff h[DP_BURST];
+    struct rte_mbuf *pkts[DP_BURST], *learn[DP_BURST];
+    uint16_t ins[DP_BURST];
+    unsigned n = rte_ring_sc_dequeue_burst_elem(ring, h, sizeof h[0], DP_BURST, NULL);
+
+    for (unsigned i = 0; i < n;) {
+        if (h[i].kind == DP_HANDOFF_QUEUE) {
+            dp_enqueue(w, h[i].to, h[i].m);
+            i++;
+            continue;
+        }
+        /* A run of frames for one vport. */
+        struct dp_vport *vp = h[i].to;
+        struct dp_vnode *vn = vp->vn;
+        uint16_t k = 0, nl = 0;
+
+        for (; i < n && h[i].to == vp && h[i].kind == DP_HANDOFF_VPORT; i++) {
+            pkts[k++] = h[i].m;
+            if (h[i].in_vport < vn->n_vports) {     /* not NO_LEARN */
+                learn[nl] = h[i].m;
+                ins[nl++] = h[i].in_vport;
+            }
+        }
+        if (nl && vn->fp->learn && vn->wfp_state) {
+            /* Before the frames leave: output may free them. */
+            struct dp_fp_ctx ctx = { .now_s = now_s, .now_ns = wk->now,
+                                     .n_vports = vn->n_vports,
+                                     .is_vlink = vn->is_vlink, .vn = vn,
+                                     .worker = w };
+            vn->fp->learn(vn->wfp_state[w], learn, ins, nl, &ctx);
+        }
+        dp_vport_output_burst(w, vp, pkts, k, NULL);
+    }
+    return n;
+}
+
+/* Frames other workers handed to this one, the owner of the ports they
+ * leave by: each is output as if its vnode had decided it here, after
+ * this worker's plane of the vnode learned its source (so that learning
+ * converges across the workers' planes as in one).  Up to
+ * DP_HANDOFF_DRAIN_BURSTS bursts per ring per round: enough that the ring
+ * (one FIFO for every slice) does not fill while its frames wait, so
+ * that what is too much for a port is dropped by its per-slice queues,
+ * where each slice's limits apply, and not at the ring; few enough that a
+ * busy peer cannot starve this worker's own ports. */
+static unsigned
+dp_handoff_drain(unsigned w, struct dp_worker *wk, uint32_t now_s)
+{
+    unsigned total = 0;
+
+    for (unsigned r = 0; r < wk->n_from; r++) {
+        for (unsigned b = 0; b < DP_HANDOFF_DRAIN_BURSTS; b++) {
+            unsigned n = dp_handoff_drain_burst(w, wk, wk->from[r], now_s);
+
+            total += n;
+            if (n < DP_BURST) {
+                break;
+            }
+        }
+    }
+    wk->handoff_in += total;
+    return total;
+}
+
+/* Whether 'wk' should receive nothing this round: a handoff ring it
+ * fills is nearly full, its owner behind.  Then the frames wait in the
+ * ports' receive rings (dropped there if they must be, by the device, at
+ * no cost), rather than cost this worker the whole way to the ring only
+ * to be dropped at it: without it, under overload both workers spend
+ * most of their time on frames the ring then drops.  Checked once a
+ * round (a read of each ring's consumer index). */
+static inline bool
+dp_handoff_hold(struct dp_worker *wk)
+{
+    for (unsigned b = 0; b < dp.n_workers; b++) {
+        if (wk->to[b] && rte_ring_free_count(wk->to[b]) < DP_HANDOFF_HOLD) {
+            wk->handoff_holds++;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- Receive --------------------------------------------------------- */
@@ -664,12 +851,12 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
         in_vports[i] = vp->idx;
     }
     p->ctr.rx_bytes += bytes;
-    vn->sctr->rx_packets += n;
-    vn->sctr->rx_bytes += bytes;
-    vp->ctr.rx_packets += n;
-    vp->ctr.rx_bytes += bytes;
-    vn->ctr.rx_packets += n;
-    vn->ctr.rx_bytes += bytes;
+    VN_SCTR(vn, w)->rx_packets += n;
+    VN_SCTR(vn, w)->rx_bytes += bytes;
+    VP_CTR(vp, w)->rx_packets += n;
+    VP_CTR(vp, w)->rx_bytes += bytes;
+    VN_CTR(vn, w)->rx_packets += n;
+    VN_CTR(vn, w)->rx_bytes += bytes;
     dp_vnode_input(w, vn, pkts, in_vports, n, now_s);
     return true;
 }
@@ -714,32 +901,42 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
         vn = vp->vn;
         s = vn->slice;
         len = rte_pktmbuf_pkt_len(m);
-        vn->sctr->rx_packets++;
-        vn->sctr->rx_bytes += len;
+        VN_SCTR(vn, w)->rx_packets++;
+        VN_SCTR(vn, w)->rx_bytes += len;
 
+        /* With several workers, each has its own budget per round and
+         * its share of the policer (dp_vnode_policer_init()). */
+        struct qsched_tb *tb = &vn->policer;
+        uint64_t *b_round = &vn->budget_round;
+        uint32_t *b_used = &vn->budget_used;
+        if (unlikely(vn->wiso != NULL)) {
+            tb = &vn->wiso[w].policer;
+            b_round = &vn->wiso[w].budget_round;
+            b_used = &vn->wiso[w].budget_used;
+        }
         if (s->budget) {
-            if (vn->budget_round != wk->rounds) {
-                vn->budget_round = wk->rounds;
-                vn->budget_used = 0;
+            if (*b_round != wk->rounds) {
+                *b_round = wk->rounds;
+                *b_used = 0;
             }
-            if (unlikely(vn->budget_used >= s->budget)) {
-                dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_BUDGET);
+            if (unlikely(*b_used >= s->budget)) {
+                dp_drop(m, VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_BUDGET);
                 continue;
             }
-            vn->budget_used++;
+            (*b_used)++;
         }
-        if (vn->policer.rate) {
-            qsched_tb_refill(&vn->policer, now);
-            if (unlikely(!qsched_tb_has(&vn->policer, len))) {
-                dp_drop(m, &vn->ctr, vn->sctr, DP_DROP_POLICER);
+        if (tb->rate) {
+            qsched_tb_refill(tb, now);
+            if (unlikely(!qsched_tb_has(tb, len))) {
+                dp_drop(m, VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_POLICER);
                 continue;
             }
-            qsched_tb_take(&vn->policer, len);
+            qsched_tb_take(tb, len);
         }
-        vp->ctr.rx_packets++;
-        vp->ctr.rx_bytes += len;
-        vn->ctr.rx_packets++;
-        vn->ctr.rx_bytes += len;
+        VP_CTR(vp, w)->rx_packets++;
+        VP_CTR(vp, w)->rx_bytes += len;
+        VN_CTR(vn, w)->rx_packets++;
+        VN_CTR(vn, w)->rx_bytes += len;
 
         if (vn != cur && nb) {
             dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
@@ -781,7 +978,9 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
         }
         if (e->op == DP_LABEL_SWAP) {
             if (unlikely(ttl <= 1)) {
-                dp_drop(m, &p->ctr, e->queue->sctr, DP_DROP_TTL);
+                /* The queue's slice counters are its port owner's. */
+                dp_drop(m, &p->ctr, e->queue->port->worker == w
+                        ? e->queue->sctr : NULL, DP_DROP_TTL);
                 continue;
             }
             classify_put_label(h + ETH_HLEN_, e->out_label, ttl - 1);
@@ -794,10 +993,10 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
             uint16_t in = vp->idx;
 
             rte_pktmbuf_adj(m, EOMPLS_HLEN);
-            vp->ctr.rx_packets++;
-            vp->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
-            vp->vn->ctr.rx_packets++;
-            vp->vn->ctr.rx_bytes += rte_pktmbuf_pkt_len(m);
+            VP_CTR(vp, w)->rx_packets++;
+            VP_CTR(vp, w)->rx_bytes += rte_pktmbuf_pkt_len(m);
+            VN_CTR(vp->vn, w)->rx_packets++;
+            VN_CTR(vp->vn, w)->rx_bytes += rte_pktmbuf_pkt_len(m);
             dp_vnode_input(w, vp->vn, &m, &in, 1, now_s);
         }
     }
@@ -1047,7 +1246,11 @@ dp_worker_kick(struct dp_worker *wk)
 
     /* Seq-cst against the worker's store of 'blocked' and its last look
      * at its inputs: either it sees the caller's work, or the caller
-     * sees it blocked. */
+     * sees it blocked.  The fence orders the caller's store of its work
+     * (a ring's tail, a release store only) before this load: without
+     * it, x86 may load 'blocked' first and miss a worker about to block
+     * (a handoff left waiting until the worker's next timer). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&wk->blocked, __ATOMIC_SEQ_CST) && wk->kick_fd > 0
         && write(wk->kick_fd, &one, sizeof one) < 0) {
         /* The counter is full: the worker is being woken. */
@@ -1079,6 +1282,9 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
         for (uint16_t i = 0; i < sw->n_ports; i++) {
             struct dp_port *p = sw->ports[i];
 
+            if (p->worker != w) {
+                continue;               /* another worker's */
+            }
             if (p->type == DP_PORT_AFP) {
                 int fd = dp_afp_poll_fd(p);
                 if (fd < 0) {
@@ -1091,7 +1297,7 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
                  * nor those of a ring without a link (tests' dummies). */
                 const struct dp_link *l = p->link;
                 const struct dp_port *peer = l ? l->ends[l->ends[0] == p] : NULL;
-                if (!peer || peer->sw->worker != w) {
+                if (!peer || peer->worker != w) {
                     return 0;
                 }
             } else if (p->type == DP_PORT_ETH) {
@@ -1143,7 +1349,12 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
         return false;
     }
     __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
-    if (!rte_ring_empty(wk->inject) || dp_worker_pause_requested() || !wk->running) {
+    bool handed = false;
+    for (unsigned r = 0; r < wk->n_from; r++) {
+        handed |= !rte_ring_empty(wk->from[r]);
+    }
+    if (handed || !rte_ring_empty(wk->inject) || dp_worker_pause_requested()
+        || !wk->running) {
         __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
         dp_worker_disarm(wk);
         return true;
@@ -1222,13 +1433,21 @@ dp_worker_main(void *arg)
             n_rx += dp_run_injects(w, wk, now_s);
             dp_worker_flush(w, wk);
         }
+        bool hold = false;
+        if (unlikely(wk->n_from)) {
+            n_rx += dp_handoff_drain(w, wk, now_s);
+            dp_worker_flush(w, wk);
+            /* A held round counts as idle: on a shared CPU, the owner
+             * it waits for may need the time (see docs/design.md). */
+            hold = dp_handoff_hold(wk);
+        }
 
         for (uint32_t s = 0; s < wk->n_switches; s++) {
             struct dp_switch *sw = wk->switches[s];
 
             /* Fast reroute: the vlink ends with a backup pick their path
              * when a port's liveness changed, or while on the backup. */
-            if (unlikely(sw->n_fr)) {
+            if (unlikely(sw->n_fr) && w == sw->worker) {
                 uint32_t gen = __atomic_load_n(&dp.live_gen, __ATOMIC_ACQUIRE);
                 if (gen != sw->fr_gen || sw->n_fr_backup) {
                     sw->fr_gen = gen;
@@ -1242,6 +1461,9 @@ dp_worker_main(void *arg)
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
+                if (p->worker != w || unlikely(hold)) {
+                    continue;           /* another worker's, or held back */
+                }
                 uint64_t t0 = DP_STAGE_TSC();
                 uint16_t n = dp_port_rx(p, pkts, DP_BURST);
 
@@ -1282,6 +1504,9 @@ dp_worker_main(void *arg)
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
 
+                if (p->worker != w) {
+                    continue;
+                }
                 if (unlikely(p->bfd != NULL)) {
                     uint64_t t = dp_bfd_run(p, now);
                     next = t < next ? t : next;

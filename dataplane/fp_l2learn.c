@@ -190,6 +190,30 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
     }
 }
 
+/* Learns the sources of frames another worker's table decided (a switch
+ * with several workers keeps one table per worker, each with one
+ * writer). */
+static void
+l2learn_learn(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
+              uint16_t n, const struct dp_fp_ctx *ctx)
+{
+    struct l2learn *l2 = state;
+    uint64_t last_src = UINT64_MAX;
+    uint16_t last_in = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        const uint8_t *e = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+        uint64_t src = mactable_key8(e + 6)
+                       | l2learn_vlan(e, rte_pktmbuf_data_len(pkts[i]));
+
+        if (src != last_src || in_vports[i] != last_in) {
+            mactable_learn(&l2->table, src, in_vports[i], ctx->now_s);
+            last_src = src;
+            last_in = in_vports[i];
+        }
+    }
+}
+
 static void
 l2learn_vport_removed(void *state, uint16_t vport)
 {
@@ -302,4 +326,6 @@ const struct dp_fp_class dp_fp_l2learn = {
     .vport_removed = l2learn_vport_removed,
     .config = l2learn_config,
     .dump = l2learn_dump,
+    .per_worker = true,
+    .learn = l2learn_learn,
 };

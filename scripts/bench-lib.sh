@@ -225,6 +225,8 @@ bench_testpmd() {
 
 # ---------------------------------------------------------------- lamina
 lamina_sock=""
+# lamina-switchd's EAL lcores: the control lcore and one worker by default.
+lamina_lcores="-l 0-1"
 
 # lamina_configure CLI: the switch between the two net_null ports (a
 # script that sources this file may redefine it; CLI is the lamina command
@@ -236,12 +238,13 @@ lamina_configure() {
     $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1
 }
 lamina_read_tx() {
-    # {"ports": [{"name": "n0", "tx_packets": N, …}, …], …}: the ports only,
-    # so that queue or slice counters are never added in.
+    # {"ports": [{"name": "n0", "tx_packets": N, …}, …], …}: the ports only
+    # (n0, n1, and n2, n3 of a configuration with four), so that queue or
+    # slice counters are never added in.
     "$build/cli/lamina" --socket "$lamina_sock" stats port --json |
         /usr/bin/python3 -c 'import json, sys
 d = json.load(sys.stdin)
-print(sum(p["tx_packets"] for p in d["ports"] if p.get("name") in ("n0", "n1")))'
+print(sum(p["tx_packets"] for p in d["ports"] if p.get("name") in ("n0", "n1", "n2", "n3")))'
 }
 
 # lamina_stage_cycles: in a build with -Dstage_cycles=true, prints the
@@ -273,7 +276,7 @@ bench_lamina() {
     # shellcheck disable=SC2086
     "$daemon" --socket "$lamina_sock" --state "$work/lamina.state" --no-restore \
         --mbufs "$bench_mbufs" -- \
-        -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
+        $lamina_lcores --no-pci --file-prefix "$prefix" $eal_mem \
         >"$work/lamina.log" 2>&1 &
     pids+=($!)
     local pid=$! deadline=$((SECONDS + 60))

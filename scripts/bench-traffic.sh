@@ -26,13 +26,23 @@
 # each station in one VLAN); the aggregate against one slice carrying the
 # same traffic on one VLAN, measured in the same run.  Goal: >= 0.7.
 #
+# Then one switch served by one and by two workers (`switch add --workers
+# 2`, EAL --lcores 0@0,1@0,2@1: a worker per CPU, the control lcore beside
+# the first): n0 is one worker's port, n1 the other's, so every frame is
+# received and decided by one worker and handed through the handoff ring to
+# the other, which sends it (1,024 MACs, 64 B).  The ratio 2 / 1 workers of
+# that run is the scaling of the worst case, all traffic crossing.  Then
+# the best case: four ports (n2, n3 replay the same files), slice red on
+# n0, n2 (one worker's) and blue on n1, n3 (the other's): nothing crosses.
+#
 # Then the OpenFlow plane against OVS with 1,000 and 10,000 rules that
 # traffic of 65,536 flows spreads over (scripts/bench-openflow.sh with
 # LAMINA_BENCH_FLOWS=65536).  Goal: >= 2x OVS.
 #
 # Writes BUILD/bench-traffic.json.  Environment: as bench.sh, plus
 # LAMINA_BENCH_MACS (default "1024 65536"; empty skips those rows), LAMINA_BENCH_SIZES (default
-# "64 imix"), LAMINA_BENCH_SLICES (default 256; 0 skips those rows) and
+# "64 imix"), LAMINA_BENCH_SLICES (default 256; 0 skips those rows),
+# LAMINA_BENCH_WORKERS (default 1; 0 skips the 1-vs-2-workers row) and
 # LAMINA_BENCH_OF_RULES (default "1000 10000"; empty skips those rows).
 . "$(dirname "$0")/bench-lib.sh"
 
@@ -76,6 +86,27 @@ sys.exit("slice configuration: %s" % errors[0] if errors else 0)
 EOF
 }
 
+# The workers row: the switch with $n_workers workers.
+WORKERS_ROW=${LAMINA_BENCH_WORKERS:-1}
+n_workers=1
+lamina_configure_workers() {
+    local l=$1
+    $l switch add s1 --workers $n_workers && $l port add s1 n0 "$port0" &&
+    $l port add s1 n1 "$port1" && $l slice add red &&
+    $l vnode add red s1 --fp l2learn --config "{\"mac_table_size\": 4096}" &&
+    $l vport add red s1 v0 n0 && $l vport add red s1 v1 n1
+}
+lamina_configure_local() {
+    local l=$1
+    $l switch add s1 --workers $n_workers && $l port add s1 n0 "$port0" &&
+    $l port add s1 n1 "$port1" && $l port add s1 n2 "${port0/net_pcap0/net_pcap2}" &&
+    $l port add s1 n3 "${port1/net_pcap1/net_pcap3}" && $l slice add red && $l slice add blue &&
+    $l vnode add red s1 --fp l2learn --config "{\"mac_table_size\": 4096}" &&
+    $l vnode add blue s1 --fp l2learn --config "{\"mac_table_size\": 4096}" &&
+    $l vport add red s1 v0 n0 && $l vport add red s1 v1 n2 &&
+    $l vport add blue s1 v0 n1 && $l vport add blue s1 v1 n3
+}
+
 ovs_flows() {
     vsctl set Bridge "$ovs_br" other_config:mac-table-size=$L2_TABLE &&
     ofctl add-flow "$ovs_br" actions=NORMAL
@@ -114,9 +145,37 @@ if [ "$SLICES" -gt 0 ]; then
     rows+=("{\"slices\": $SLICES, \"lamina_mpps\": $sn, \"one_slice_mpps\": $s1, \"ratio\": $r_sl}")
 fi
 
+worker_lines=()
+if [ "$WORKERS_ROW" != 0 ]; then
+    for how in crossing local; do
+        if [ $how = crossing ]; then
+            lamina_configure() { lamina_configure_workers "$@"; }
+        else
+            lamina_configure() { lamina_configure_local "$@"; }
+        fi
+        for n_workers in 1 2; do
+            bench_traffic 1024 64 || exit 1
+            # n2, n3 replay the files too: their frames need buffers.
+            [ $how = local ] && bench_mbufs=$((2 * bench_mbufs))
+            [ "$n_workers" = 2 ] && lamina_lcores="--lcores 0@0,1@0,2@1"
+            ONLY=lamina bench_contenders
+            printf -v "workers_$n_workers" '%s' "$lamina"
+        done
+        lamina_lcores="-l 0-1"
+        # shellcheck disable=SC2154
+        r_w=$(bench_ratio "$workers_2" "$workers_1")
+        worker_lines+=("$(printf '  1 switch, 2 workers %6s Mpps, 1 worker %6s Mpps: %s (%s; load %s)' \
+            "$workers_2" "$workers_1" "$r_w" \
+            "$([ $how = crossing ] && echo "every frame handed over" || echo "no frame crosses")" \
+            "$(cut -d' ' -f1-3 /proc/loadavg)")")
+        rows+=("{\"workers\": 2, \"traffic\": \"$how\", \"lamina_mpps\": $workers_2, \"one_worker_mpps\": $workers_1, \"ratio\": $r_w}")
+    done
+fi
+
 echo "l2learn under traffic of many addresses (1 forwarding core, net_pcap replay; load $(cut -d' ' -f1-3 /proc/loadavg)):"
 printf '%s\n' "${lines[@]}"
 [ ${#slice_lines[@]} -gt 0 ] && printf '%s\n' "${slice_lines[@]}"
+[ ${#worker_lines[@]} -gt 0 ] && printf '%s\n' "${worker_lines[@]}"
 {
     echo "{\"rows\": ["
     (IFS=,; echo "${rows[*]}")

@@ -22,6 +22,7 @@ static const struct cli_option switch_cli_options[] = {
     { "budget", "budget", CLI_UINT },
     { "mbuf-quota", "mbuf_quota", CLI_UINT },
     { "table-quota", "table_quota", CLI_UINT },
+    { "workers", "workers", CLI_UINT },
     { "fp", "fp", CLI_STRING },
     { "program", "program", CLI_STRING },
     { "devargs-a", "devargs_a", CLI_STRING },
@@ -47,8 +48,9 @@ static const struct cli_option switch_cli_options[] = {
 };
 
 static const struct cli_command switch_cli_commands[] = {
-    { "switch add", "switch.add", "name", "", "NAME",
-      "add a substrate switch" },
+    { "switch add", "switch.add", "name", "workers", "NAME [--workers N]",
+      "add a substrate switch (served by N worker lcores, its ports split "
+      "among them; default 1)" },
     { "switch del", "switch.del", "name", "", "NAME",
       "delete a switch (it must have no ports, vnodes or labels)" },
     { "switch list", "switch.list", "", "", "", "list switches" },

@@ -141,6 +141,14 @@ switchd_metrics_collect(struct metrics *m, void *aux)
                     "Poll rounds of the forwarding lcore that moved packets.");
     metrics_declare(m, "lamina_worker_packets_total", METRICS_COUNTER,
                     "Packets the forwarding lcore received.");
+    metrics_declare(m, "lamina_worker_handoff_out_total", METRICS_COUNTER,
+                    "Frames the lcore handed to another serving its switch.");
+    metrics_declare(m, "lamina_worker_handoff_in_total", METRICS_COUNTER,
+                    "Frames the lcore took from the others serving its switch.");
+    metrics_declare(m, "lamina_worker_handoff_drops_total", METRICS_COUNTER,
+                    "Frames dropped for a full handoff ring.");
+    metrics_declare(m, "lamina_worker_handoff_holds_total", METRICS_COUNTER,
+                    "Rounds the lcore received nothing: a handoff ring full.");
 
     json_array_foreach (json_object_get(stats, "ports"), i, j) {
         kv[0] = "switch"; kv[1] = jstr(j, "switch");
@@ -224,6 +232,18 @@ switchd_metrics_collect(struct metrics *m, void *aux)
                     jnum(j, "busy_rounds"), "lcore", lcore, (char *) NULL);
         metrics_add(m, "lamina_worker_packets_total", jnum(j, "packets"),
                     "lcore", lcore, (char *) NULL);
+        /* A worker sharing a switch with others: its handoff rings. */
+        const json_t *ho = json_object_get(j, "handoff");
+        if (ho) {
+            metrics_add(m, "lamina_worker_handoff_out_total", jnum(ho, "out"),
+                        "lcore", lcore, (char *) NULL);
+            metrics_add(m, "lamina_worker_handoff_in_total", jnum(ho, "in"),
+                        "lcore", lcore, (char *) NULL);
+            metrics_add(m, "lamina_worker_handoff_drops_total", jnum(ho, "drops"),
+                        "lcore", lcore, (char *) NULL);
+            metrics_add(m, "lamina_worker_handoff_holds_total", jnum(ho, "holds"),
+                        "lcore", lcore, (char *) NULL);
+        }
     }
     json_decref(stats);
     json_decref(workers);

@@ -372,12 +372,14 @@ RPC_HANDLER(switch_add)
     struct switchd_rpc *rpc = rpc_;
     struct dp_error dperr = { "" };
     const char *name;
+    uint32_t workers = 1;
 
-    if (check_members(rpc, params, MEMBERS("name"), err)
-        || jsonrpc_param_name(params, "name", true, &name, err)) {
+    if (check_members(rpc, params, MEMBERS("name", "workers"), err)
+        || jsonrpc_param_name(params, "name", true, &name, err)
+        || opt_u32(params, "workers", DP_MAX_WORKERS, &workers, err)) {
         return EINVAL;
     }
-    return dp_outcome(rpc, dp_switch_add(name, &dperr), &dperr,
+    return dp_outcome(rpc, dp_switch_add_workers(name, workers, &dperr), &dperr,
                       "switch.add", err);
 }
 
@@ -1574,7 +1576,8 @@ RPC_HANDLER(daemon_version)
 }
 
 const struct jsonrpc_method switchd_rpc_methods[] = {
-    { "switch.add", switch_add, "add a substrate switch {name}" },
+    { "switch.add", switch_add, "add a substrate switch {name, workers: "
+      "worker lcores serving it (default 1)}" },
     { "switch.del", switch_del, "delete an empty switch {name}" },
     { "switch.list", switch_list, "list switches" },
     { "port.add", port_add,

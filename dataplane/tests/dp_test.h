@@ -1,6 +1,6 @@
 /*
  * dp_test: what the dataplane tests that run the real fast path share
- * (test_dp.c, test_dp_trace.c): EAL in no-hugepage mode with one worker,
+ * (test_dp.c, test_dp_trace.c): EAL in no-hugepage mode with one worker (or more),
  * the dataplane started, a mempool for the frames the test injects, and
  * dummy ports (rings the test injects frames into and reads frames from).
  */
@@ -8,6 +8,7 @@
 #define LAMINA_DP_TEST_H 1
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -38,16 +39,65 @@ dummy_add(struct dummy *d, const char *sw, const char *name)
     assert_int_equal(dp_port_add_dummy(sw, name, d->rx, d->tx, &err), 0);
 }
 
-/* Starts EAL (file prefix lamina-'name'-<pid>) and the dataplane, and
- * creates '*pool'.  Returns 0, or 1 after saying what failed. */
+/* Sends a 64-byte frame from a buffer of 'pool' into dummy port 'd':
+ * source and destination MAC 02:00:00:00:00:LAST (destination 0xff: the
+ * broadcast address), marker byte 'marker' at offset 20. */
+static inline void
+dp_test_inject(struct rte_mempool *pool, struct dummy *d, uint8_t dst_last,
+               uint8_t src_last, uint8_t marker)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    uint8_t *p;
+
+    assert_non_null(m);
+    p = (uint8_t *) rte_pktmbuf_append(m, 64);
+    memset(p, 0, 64);
+    if (dst_last == 0xff) {
+        memset(p, 0xff, 6);
+    } else {
+        p[0] = 0x02;
+        p[5] = dst_last;
+    }
+    p[6] = 0x02;
+    p[11] = src_last;
+    p[12] = 0x08;
+    p[13] = 0x00;
+    p[20] = marker;
+    assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* Waits up to 'wait_ms' for a frame out of dummy port 'd'; returns its
+ * marker, -2 if it is not 64 bytes long, or -1 if none came. */
 static inline int
-dp_test_start(const char *argv0, const char *name, struct rte_mempool **pool)
+dp_test_receive(struct dummy *d, int wait_ms)
+{
+    struct rte_mbuf *m;
+
+    for (int i = 0; i < wait_ms * 10; i++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+            int marker = rte_pktmbuf_data_len(m) == 64 ? p[20] : -2;
+            rte_pktmbuf_free(m);
+            return marker;
+        }
+        usleep(100);
+    }
+    return -1;
+}
+
+/* Starts EAL (file prefix lamina-'name'-<pid>) on lcores 'lcores' (an
+ * EAL --lcores map: the first is the control lcore, the others workers)
+ * and the dataplane, and creates '*pool'.  Returns 0, or 1 after saying
+ * what failed. */
+static inline int
+dp_test_start_lcores(const char *argv0, const char *name, const char *lcores,
+                     struct rte_mempool **pool)
 {
     char prefix[64];
     snprintf(prefix, sizeof prefix, "--file-prefix=lamina-%s-%d", name,
              getpid());
-    char *eal[] = { (char *) argv0, "-l", "0-1", "--no-pci", "--no-huge",
-                    "-m", "256", "--no-shconf", prefix,
+    char *eal[] = { (char *) argv0, "--lcores", (char *) lcores, "--no-pci",
+                    "--no-huge", "-m", "256", "--no-shconf", prefix,
                     "--log-level=*:error", NULL };
     struct dp_params params = { .n_mbufs = 4096 };
     struct dp_error err;
@@ -63,6 +113,13 @@ dp_test_start(const char *argv0, const char *name, struct rte_mempool **pool)
     *pool = rte_pktmbuf_pool_create("test", 1024, 0, 0,
                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     return 0;
+}
+
+/* dp_test_start_lcores() with one worker. */
+static inline int
+dp_test_start(const char *argv0, const char *name, struct rte_mempool **pool)
+{
+    return dp_test_start_lcores(argv0, name, "0-1", pool);
 }
 
 /* Stops and frees what dp_test_start() made. */

@@ -52,42 +52,13 @@ static struct rte_mempool *test_pool;
 static void
 inject(struct dummy *d, uint8_t dst_last, uint8_t src_last, uint8_t marker)
 {
-    struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
-    uint8_t *p;
-
-    assert_non_null(m);
-    p = (uint8_t *) rte_pktmbuf_append(m, 64);
-    memset(p, 0, 64);
-    if (dst_last == 0xff) {
-        memset(p, 0xff, 6);
-    } else {
-        p[0] = 0x02;
-        p[5] = dst_last;
-    }
-    p[6] = 0x02;
-    p[11] = src_last;
-    p[12] = 0x08;
-    p[13] = 0x00;
-    p[20] = marker;
-    assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+    dp_test_inject(test_pool, d, dst_last, src_last, marker);
 }
 
-/* Waits up to 2 s for a frame out of 'd'; returns its marker or -1. */
 static int
 receive(struct dummy *d, int wait_ms)
 {
-    struct rte_mbuf *m;
-
-    for (int i = 0; i < wait_ms * 10; i++) {
-        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
-            const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-            int marker = rte_pktmbuf_data_len(m) == 64 ? p[20] : -2;
-            rte_pktmbuf_free(m);
-            return marker;
-        }
-        usleep(100);
-    }
-    return -1;
+    return dp_test_receive(d, wait_ms);
 }
 
 static void

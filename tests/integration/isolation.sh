@@ -41,23 +41,7 @@ if lamina vport add greedy s1 out out --vlan 30 2>"$LT_DIR/err"; then
 fi
 grep -q "does not fit" "$LT_DIR/err" || fail "unclear refusal: $(cat "$LT_DIR/err")"
 
-# sent_bits SLICE: bits the slice's queue on port "out" has sent so far.
-sent_bits() {
-    lamina --json stats queue "$1" | /usr/bin/python3 -c '
-import json, sys
-for q in json.load(sys.stdin)["queues"]:
-    if q["port"] == "out":
-        print(q["tx_bytes"] * 8)'
-}
-
-# rate SLICE SECONDS: the slice's rate on "out" over a window, in bit/s.
-rate() {
-    local b0 b1 t0 t1
-    b0=$(sent_bits "$1"); t0=$(date +%s.%N)
-    sleep "$2"
-    b1=$(sent_bits "$1"); t1=$(date +%s.%N)
-    /usr/bin/python3 -c "print(int(($b1 - $b0) / ($t1 - $t0)))"
-}
+rate() { queue_rate "$1" out "$2"; }   # rate SLICE SECONDS, on "out"
 
 send() {   # send NS BPS SECONDS
     bg_start ip netns exec "$(ns "$1")" "$LT_BUILD/tools/lamina-gen" send \

@@ -462,6 +462,22 @@ capture_count() {
     tcpdump -r "$file" -n "$@" 2>/dev/null | wc -l
 }
 
+# queue_sent_bits SLICE PORT: bits the slice's queue on PORT has sent so far.
+queue_sent_bits() {
+    lamina --json stats queue "$1" | /usr/bin/python3 -c '
+import json, sys
+print(sum(q["tx_bytes"] * 8 for q in json.load(sys.stdin)["queues"] if q["port"] == sys.argv[1]))' "$2"
+}
+
+# queue_rate SLICE PORT SECONDS: the slice's rate on PORT over a window, in bit/s.
+queue_rate() {
+    local b0 b1 t0 t1
+    b0=$(queue_sent_bits "$1" "$2"); t0=$(date +%s.%N)
+    sleep "$3"
+    b1=$(queue_sent_bits "$1" "$2"); t1=$(date +%s.%N)
+    /usr/bin/python3 -c "print(int(($b1 - $b0) / ($t1 - $t0)))"
+}
+
 json_get() {
     /usr/bin/python3 -c '
 import json, sys
