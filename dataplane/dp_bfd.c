@@ -327,30 +327,48 @@ dp_bfd_addr(const char *what, const char *key, const char *s, uint32_t *ip,
     return 0;
 }
 
+uint32_t
+dp_bfd_new_disc(void)
+{
+    if (!dp_bfd_next_disc) {
+        dp_bfd_next_disc = (uint32_t) (rte_rdtsc() & 0xffff) << 16 | 1;
+    }
+    uint32_t disc = dp_bfd_next_disc++;
+    return disc ? disc : dp_bfd_next_disc++;
+}
+
+int
+dp_bfd_check_params(const char *what, const struct dp_bfd_params *bp,
+                    struct dp_error *err)
+{
+    uint32_t tx_us = bp->tx_us ? bp->tx_us : 10000;
+    uint32_t rx_us = bp->rx_us ? bp->rx_us : 10000;
+
+    if (tx_us < 1000 || tx_us > 60000000 || rx_us < 1000 || rx_us > 60000000) {
+        dp_err(err, "%s: bfd intervals must be 1 ms..60 s", what);
+        return EINVAL;
+    }
+    return 0;
+}
+
 /* Checks 'bp' and makes the session it describes for port 'p', with
  * addresses 'local' and 'peer' (network order). */
 static int
 dp_bfd_new(struct dp_port *p, const struct dp_bfd_params *bp, uint32_t local,
            uint32_t peer, struct dp_bfd **out, struct dp_error *err)
 {
-    uint32_t tx_us = bp->tx_us ? bp->tx_us : 10000;
-    uint32_t rx_us = bp->rx_us ? bp->rx_us : 10000;
+    char what[2 * DP_NAME_LEN + 8];
 
-    if (tx_us < 1000 || tx_us > 60000000 || rx_us < 1000 || rx_us > 60000000) {
-        dp_err(err, "port %s/%s: bfd intervals must be 1 ms..60 s", p->sw->name,
-               p->name);
-        return EINVAL;
+    snprintf(what, sizeof what, "port %s/%s", p->sw->name, p->name);
+    int error = dp_bfd_check_params(what, bp, err);
+    if (error) {
+        return error;
     }
     struct dp_bfd *b = xzalloc(sizeof *b);
-    struct bfd_config cfg = { .tx_us = tx_us, .rx_us = rx_us,
+    struct bfd_config cfg = { .tx_us = bp->tx_us ? bp->tx_us : 10000,
+                              .rx_us = bp->rx_us ? bp->rx_us : 10000,
                               .mult = bp->mult ? bp->mult : 3 };
-    if (!dp_bfd_next_disc) {
-        dp_bfd_next_disc = (uint32_t) (rte_rdtsc() & 0xffff) << 16 | 1;
-    }
-    uint32_t disc = dp_bfd_next_disc++;
-    if (!disc) {
-        disc = dp_bfd_next_disc++;
-    }
+    uint32_t disc = dp_bfd_new_disc();
     bfd_session_init(&b->s, &cfg, disc, dp_now_ns());
     b->local_ip = local;
     b->peer_ip = peer;
@@ -473,18 +491,25 @@ dp_bfd_ip_json(uint32_t ip)
 }
 
 json_t *
-dp_bfd_config_json(const struct dp_port *p, bool addresses)
+dp_bfd_timers_json(const struct bfd_config *c)
 {
-    const struct dp_bfd *b = p->bfd;
-    json_t *j = json_pack("{s:i, s:i, s:i}", "tx_ms", b->s.cfg.tx_us / 1000,
-                          "rx_ms", b->s.cfg.rx_us / 1000,
-                          "multiplier", b->s.cfg.mult);
-    if (b->s.cfg.tx_us % 1000 || b->s.cfg.rx_us % 1000) {
-        json_object_set_new(j, "tx_us", json_integer(b->s.cfg.tx_us));
-        json_object_set_new(j, "rx_us", json_integer(b->s.cfg.rx_us));
+    json_t *j = json_pack("{s:i, s:i, s:i}", "tx_ms", c->tx_us / 1000,
+                          "rx_ms", c->rx_us / 1000, "multiplier", c->mult);
+    if (c->tx_us % 1000 || c->rx_us % 1000) {
+        json_object_set_new(j, "tx_us", json_integer(c->tx_us));
+        json_object_set_new(j, "rx_us", json_integer(c->rx_us));
         json_object_del(j, "tx_ms");
         json_object_del(j, "rx_ms");
     }
+    return j;
+}
+
+json_t *
+dp_bfd_config_json(const struct dp_port *p, bool addresses)
+{
+    const struct dp_bfd *b = p->bfd;
+    json_t *j = dp_bfd_timers_json(&b->s.cfg);
+
     if (addresses) {
         json_object_set_new(j, "local", dp_bfd_ip_json(b->local_ip));
         json_object_set_new(j, "peer", dp_bfd_ip_json(b->peer_ip));
@@ -493,27 +518,20 @@ dp_bfd_config_json(const struct dp_port *p, bool addresses)
 }
 
 json_t *
-dp_bfd_state_json(const struct dp_port *p)
+dp_bfd_session_json(const struct bfd_session *s, uint64_t tx_failed)
 {
-    const struct dp_bfd *b = p->bfd;
-    const struct bfd_session *s = &b->s;
     uint64_t now = dp_now_ns();
     struct timespec ts;
-    char mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
 
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     int64_t since_ms = (int64_t) ((now - s->last_change) / 1000000);
-    if (b->peer_mac_known) {
-        rte_ether_format_addr(mac, sizeof mac, &b->peer_mac);
-    }
-    json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
         " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-        "switch", p->sw->name, "port", p->name,
         "state", bfd_state_name(s->state),
         "remote_state", bfd_state_name(s->remote_state),
-        "diag", bfd_diag_name(s->diag), "peer_mac", mac,
+        "diag", bfd_diag_name(s->diag),
         "local_disc", (json_int_t) s->local_disc,
         "remote_disc", (json_int_t) s->remote_disc,
         "detect_us", (json_int_t) (bfd_session_detect_ns(s) / 1000),
@@ -524,11 +542,26 @@ dp_bfd_state_json(const struct dp_port *p)
         "rx_packets", (json_int_t) s->rx_packets,
         "tx_packets", (json_int_t) s->tx_packets,
         "rx_invalid", (json_int_t) s->rx_invalid,
-        "tx_failed", (json_int_t) b->tx_failed,
+        "tx_failed", (json_int_t) tx_failed,
         "ups", (json_int_t) s->n_up, "downs", (json_int_t) s->n_down,
         "last_detect_us", (json_int_t) (s->last_detect_ns / 1000),
         "since_ms", (json_int_t) since_ms,
         "last_change_unix_ms", (json_int_t) (now_ms - since_ms));
+}
+
+json_t *
+dp_bfd_state_json(const struct dp_port *p)
+{
+    const struct dp_bfd *b = p->bfd;
+    char mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
+
+    if (b->peer_mac_known) {
+        rte_ether_format_addr(mac, sizeof mac, &b->peer_mac);
+    }
+    json_t *j = dp_bfd_session_json(&b->s, b->tx_failed);
+    json_object_set_new(j, "switch", json_string(p->sw->name));
+    json_object_set_new(j, "port", json_string(p->name));
+    json_object_set_new(j, "peer_mac", json_string(mac));
     json_object_set_new(j, "local", dp_bfd_ip_json(b->local_ip));
     json_object_set_new(j, "peer", dp_bfd_ip_json(b->peer_ip));
     json_object_set_new(j, "arp_rx", json_integer(b->arp_rx));
@@ -552,5 +585,6 @@ dp_bfd_list(void)
             }
         }
     }
+    dp_vccv_list(list);
     return list;
 }

@@ -205,6 +205,9 @@ dp_config_to_json(void)
                 json_object_set_new(jvl, "backup", bk);
                 json_object_set_new(jvl, "hold_ms", json_integer(vl->hold_ms));
             }
+            if (vl->vccv) {
+                json_object_set_new(jvl, "bfd", dp_bfd_timers_json(&vl->vccv_cfg));
+            }
             if (vl->backup_border_port[0]) {
                 json_object_set_new(jvl, "backup_border", json_pack(
                     "{s:s, s:i}", "port", vl->backup_border_port,
