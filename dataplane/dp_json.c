@@ -339,6 +339,11 @@ dp_stats_to_json(const char *kind, const char *name)
                         json_object_set_new(jv, "reverts", json_integer(vp->fr->reverts));
                         json_object_set_new(jv, "backup_label",
                                             json_integer(vp->vlink->backup_label));
+                        if (vp->fr->vccv) {
+                            json_object_set_new(jv, "bfd", json_pack(
+                                "{s:o, s:o}", "primary", dp_vccv_state_json(vp, 0),
+                                "backup", dp_vccv_state_json(vp, 1)));
+                        }
                     }
                 }
                 json_array_append_new(vps, jv);
