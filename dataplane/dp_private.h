@@ -81,6 +81,8 @@ struct dp_underlay;
 struct dp_bfd {
     struct bfd_session s;
     uint32_t local_ip, peer_ip;     /* network order */
+    bool v6;                        /* a tunnel's over IPv6: these instead */
+    uint8_t local6[16], peer6[16];
     struct rte_ether_addr mac, peer_mac;
     bool peer_mac_known;
     uint16_t src_port;
