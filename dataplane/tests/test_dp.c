@@ -569,9 +569,9 @@ test_vlink_vccv(void **state)
 
 /* Sends a labelled frame (outer Ethernet, MPLS 'label', control word, then
  * a 64-byte inner frame with 'marker') into a port, as a peer InP's switch
- * would send it over a border link. */
+ * would send it over a border link; its control word 'cw'. */
 static void
-inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
+inject_labelled_cw(struct dummy *d, uint32_t label, uint8_t marker, uint32_t cw)
 {
     struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
     uint8_t p[EOMPLS_HLEN + 64] = { 0 };
@@ -583,6 +583,7 @@ inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
     p[12] = ETHTYPE_MPLS >> 8;
     p[13] = ETHTYPE_MPLS & 0xff;
     classify_put_label(p + 14, label, 64);
+    p[18] = cw >> 24; p[19] = cw >> 16; p[20] = cw >> 8; p[21] = cw;
     uint8_t *in = p + EOMPLS_HLEN;
     memset(in, 0xff, 6);
     in[6] = 0x02;
@@ -593,6 +594,13 @@ inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
     assert_non_null(data);
     memcpy(data, p, sizeof p);
     assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* The same with the control word of a frame of a vnode (0). */
+static void
+inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
+{
+    inject_labelled_cw(d, label, marker, 0);
 }
 
 /* Waits up to 'wait_ms' for a labelled frame out of 'd'; returns the
@@ -687,6 +695,10 @@ test_vlink_border(void **state)
     inject_labelled(&bx, 1000, 22);
     assert_int_equal(receive(&h1, 2000), 22);
     inject_labelled(&bx, 1001, 23);
+    expect_nothing(&h1);
+    /* An associated channel (VCCV BFD) where the control word is: never a
+     * frame of the vnode, even on a vlink without a session. */
+    inject_labelled_cw(&bx, 1000, 24, 0x10000007);
     expect_nothing(&h1);
 
     /* The border label is taken on that port (by any slice); the port now
