@@ -341,6 +341,11 @@ struct dp_vlink_params {
     uint32_t hold_ms;
     const char *backup_border_port;
     uint32_t backup_border_label;
+    /* End-to-end liveness (needs a backup): a BFD session between the
+     * two head ends on each path, carried inside the pseudowire (VCCV,
+     * an associated channel in the control word); the head also leaves
+     * a path whose session is not Up.  'local' and 'peer' unused. */
+    struct dp_bfd_params bfd;
 };
 
 /* Creates a bidirectional pseudowire between the slice's vnodes on

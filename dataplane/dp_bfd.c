@@ -44,6 +44,7 @@
 #include "util.h"
 
 #define DP_BFD_FRAME_LEN (RTE_ETHER_HDR_LEN + 20 + 8 + BFD_PACKET_LEN)
+#define DP_BFD_FRAME6_LEN (RTE_ETHER_HDR_LEN + 40 + 8 + BFD_PACKET_LEN)
 #define DP_BFD_ARP_RETRY_NS 200000000ull
 
 static uint32_t dp_bfd_next_disc;
@@ -106,6 +107,65 @@ dp_bfd_arp_reply(struct dp_port *p, struct rte_mbuf *m)
     dp_bfd_send(p, m);
 }
 
+/* Hands control packet 'pl' ('len' bytes) to the session of 'p', or
+ * counts it invalid if 'valid' is false (not from the peer, not single
+ * hop, a bad checksum); the peer's MAC from frame 'f'. */
+static void
+dp_bfd_deliver(struct dp_port *p, const uint8_t *f, const uint8_t *pl,
+               size_t len, bool valid, uint64_t now)
+{
+    struct dp_bfd *b = p->bfd;
+    uint8_t was = b->s.state;
+
+    if (!valid) {
+        b->s.rx_invalid++;
+    } else if (!bfd_session_rx(&b->s, pl, len, now)) {
+        const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *) f;
+        rte_ether_addr_copy(&eth->src_addr, &b->peer_mac);
+        b->peer_mac_known = true;
+    }
+    if (b->s.state != was) {
+        b->changes++;
+        dp_live_changed();      /* vlink ends recheck their paths */
+    }
+}
+
+/* dp_bfd_take() for a tunnel over IPv6: BFD in IPv6 UDP to 3784 (no
+ * extension header) for our address, from the peer's, with a correct
+ * UDP checksum (mandatory over IPv6). */
+static bool
+dp_bfd_take6(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
+{
+    struct dp_bfd *b = p->bfd;
+    uint32_t len = rte_pktmbuf_data_len(m);
+    const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+    struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *) (f + RTE_ETHER_HDR_LEN);
+
+    if (len < RTE_ETHER_HDR_LEN + 40 + 8 || f[12] != 0x86 || f[13] != 0xdd
+        || ip->proto != IPPROTO_UDP
+        || memcmp(f + RTE_ETHER_HDR_LEN + 24, b->local6, 16)) {
+        return false;
+    }
+    struct rte_udp_hdr *udp = (struct rte_udp_hdr *) (ip + 1);
+    uint32_t plen = rte_be_to_cpu_16(ip->payload_len);
+    uint16_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+    if (udp->dst_port != rte_cpu_to_be_16(BFD_UDP_PORT)) {
+        return false;
+    }
+    bool valid = plen <= len - RTE_ETHER_HDR_LEN - 40 && udp_len >= 8
+                 && udp_len <= plen
+                 && !memcmp(f + RTE_ETHER_HDR_LEN + 8, b->peer6, 16);
+    if (valid) {
+        uint16_t sum = udp->dgram_cksum;
+        udp->dgram_cksum = 0;   /* the frame is ours: recompute to check */
+        valid = sum && rte_ipv6_udptcp_cksum(ip, udp) == sum;
+    }
+    dp_bfd_deliver(p, f, (const uint8_t *) (udp + 1), valid ? udp_len - 8u : 0,
+                   valid, now);
+    rte_pktmbuf_free(m);
+    return true;
+}
+
 /* True if 'm' belongs to the session of 'p' (and is used or freed). */
 static bool
 dp_bfd_take(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
@@ -143,6 +203,9 @@ dp_bfd_take(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
         }
         return false;
     }
+    if (b->v6) {
+        return dp_bfd_take6(p, m, now);
+    }
     if (f[12] != 0x08 || f[13] != 0x00) {
         return false;
     }
@@ -163,19 +226,10 @@ dp_bfd_take(struct dp_port *p, struct rte_mbuf *m, uint64_t now)
     if (udp_len >= 8 && udp_len - 8u < pl_len) {
         pl_len = udp_len - 8u;  /* Ethernet padding is not BFD */
     }
-    uint8_t was = b->s.state;
-    if ((ip->time_to_live != 255 && p->type != DP_PORT_TUN)
-        || (b->peer_ip && ip->src_addr != b->peer_ip)) {
-        b->s.rx_invalid++;      /* RFC 5881 section 5: not single hop */
-    } else if (!bfd_session_rx(&b->s, pl, pl_len, now)) {
-        const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *) f;
-        rte_ether_addr_copy(&eth->src_addr, &b->peer_mac);
-        b->peer_mac_known = true;
-    }
-    if (b->s.state != was) {
-        b->changes++;
-        dp_live_changed();      /* vlink ends recheck their paths */
-    }
+    /* RFC 5881 section 5: single hop (TTL 255) but over a tunnel */
+    dp_bfd_deliver(p, f, pl, pl_len,
+                   (ip->time_to_live == 255 || p->type == DP_PORT_TUN)
+                   && (!b->peer_ip || ip->src_addr == b->peer_ip), now);
     rte_pktmbuf_free(m);
     return true;
 }
@@ -234,6 +288,40 @@ dp_bfd_arp_request(struct dp_port *p)
     dp_bfd_send(p, m);
 }
 
+/* Fills frame 'm' (its Ethernet addresses written) of the session of
+ * tunnel port 'p' over IPv6 with control packet 'pkt' and sends it: UDP
+ * to 3784 with its checksum, hop limit 255, traffic class CS6. */
+static void
+dp_bfd_control6(struct dp_port *p, struct rte_mbuf *m,
+                const uint8_t pkt[BFD_PACKET_LEN])
+{
+    struct dp_bfd *b = p->bfd;
+    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+    if (!rte_pktmbuf_append(m, DP_BFD_FRAME6_LEN - DP_BFD_FRAME_LEN)) {
+        rte_pktmbuf_free(m);
+        b->tx_failed++;
+        return;
+    }
+    struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *) (eth + 1);
+    struct rte_udp_hdr *udp = (struct rte_udp_hdr *) (ip + 1);
+
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+    ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | 0xc0u << 20);
+    ip->payload_len = rte_cpu_to_be_16(8 + BFD_PACKET_LEN);
+    ip->proto = IPPROTO_UDP;
+    ip->hop_limits = 255;
+    memcpy((uint8_t *) ip + 8, b->local6, 16);
+    memcpy((uint8_t *) ip + 24, b->peer6, 16);
+    udp->src_port = rte_cpu_to_be_16(b->src_port);
+    udp->dst_port = rte_cpu_to_be_16(BFD_UDP_PORT);
+    udp->dgram_len = rte_cpu_to_be_16(8 + BFD_PACKET_LEN);
+    udp->dgram_cksum = 0;
+    memcpy(udp + 1, pkt, BFD_PACKET_LEN);
+    udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+    dp_bfd_send(p, m);
+}
+
 /* Writes the session's next control packet into a new frame and sends it. */
 static void
 dp_bfd_control(struct dp_port *p, uint64_t now)
@@ -255,6 +343,10 @@ dp_bfd_control(struct dp_port *p, uint64_t now)
 
     rte_ether_addr_copy(&b->peer_mac, &eth->dst_addr);
     rte_ether_addr_copy(&b->mac, &eth->src_addr);
+    if (b->v6) {
+        dp_bfd_control6(p, m, pkt);
+        return;
+    }
     eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
     memset(ip, 0, sizeof *ip);
     ip->version_ihl = RTE_IPV4_VHL_DEF;
@@ -327,30 +419,48 @@ dp_bfd_addr(const char *what, const char *key, const char *s, uint32_t *ip,
     return 0;
 }
 
+uint32_t
+dp_bfd_new_disc(void)
+{
+    if (!dp_bfd_next_disc) {
+        dp_bfd_next_disc = (uint32_t) (rte_rdtsc() & 0xffff) << 16 | 1;
+    }
+    uint32_t disc = dp_bfd_next_disc++;
+    return disc ? disc : dp_bfd_next_disc++;
+}
+
+int
+dp_bfd_check_params(const char *what, const struct dp_bfd_params *bp,
+                    struct dp_error *err)
+{
+    uint32_t tx_us = bp->tx_us ? bp->tx_us : 10000;
+    uint32_t rx_us = bp->rx_us ? bp->rx_us : 10000;
+
+    if (tx_us < 1000 || tx_us > 60000000 || rx_us < 1000 || rx_us > 60000000) {
+        dp_err(err, "%s: bfd intervals must be 1 ms..60 s", what);
+        return EINVAL;
+    }
+    return 0;
+}
+
 /* Checks 'bp' and makes the session it describes for port 'p', with
  * addresses 'local' and 'peer' (network order). */
 static int
 dp_bfd_new(struct dp_port *p, const struct dp_bfd_params *bp, uint32_t local,
            uint32_t peer, struct dp_bfd **out, struct dp_error *err)
 {
-    uint32_t tx_us = bp->tx_us ? bp->tx_us : 10000;
-    uint32_t rx_us = bp->rx_us ? bp->rx_us : 10000;
+    char what[2 * DP_NAME_LEN + 8];
 
-    if (tx_us < 1000 || tx_us > 60000000 || rx_us < 1000 || rx_us > 60000000) {
-        dp_err(err, "port %s/%s: bfd intervals must be 1 ms..60 s", p->sw->name,
-               p->name);
-        return EINVAL;
+    snprintf(what, sizeof what, "port %s/%s", p->sw->name, p->name);
+    int error = dp_bfd_check_params(what, bp, err);
+    if (error) {
+        return error;
     }
     struct dp_bfd *b = xzalloc(sizeof *b);
-    struct bfd_config cfg = { .tx_us = tx_us, .rx_us = rx_us,
+    struct bfd_config cfg = { .tx_us = bp->tx_us ? bp->tx_us : 10000,
+                              .rx_us = bp->rx_us ? bp->rx_us : 10000,
                               .mult = bp->mult ? bp->mult : 3 };
-    if (!dp_bfd_next_disc) {
-        dp_bfd_next_disc = (uint32_t) (rte_rdtsc() & 0xffff) << 16 | 1;
-    }
-    uint32_t disc = dp_bfd_next_disc++;
-    if (!disc) {
-        disc = dp_bfd_next_disc++;
-    }
+    uint32_t disc = dp_bfd_new_disc();
     bfd_session_init(&b->s, &cfg, disc, dp_now_ns());
     b->local_ip = local;
     b->peer_ip = peer;
@@ -400,16 +510,24 @@ dp_port_set_bfd(const char *swname, const char *name,
     }
     snprintf(what, sizeof what, "port %s/%s", swname, name);
     if (bp && bp->enable && p->type == DP_PORT_TUN) {
-        uint8_t mac[6];
+        uint8_t mac[6], l[16], r[16];
         uint16_t src_port;
+        bool v6;
         if (bp->local || bp->peer) {
             dp_err(err, "%s: a tunnel's bfd runs between its underlay addresses: "
                    "give no \"local\" or \"peer\"", what);
             return EINVAL;
         }
-        if ((error = dp_tunnel_bfd_addrs(p, &local, &peer, mac, &src_port, err))
-            || (error = dp_bfd_new(p, bp, local, peer, &b, err))) {
+        dp_tunnel_bfd_addrs(p, &v6, l, r, mac, &src_port);
+        memcpy(&local, l, 4);
+        memcpy(&peer, r, 4);
+        if ((error = dp_bfd_new(p, bp, v6 ? 0 : local, v6 ? 0 : peer, &b, err))) {
             return error;
+        }
+        b->v6 = v6;
+        if (v6) {
+            memcpy(b->local6, l, 16);
+            memcpy(b->peer6, r, 16);
         }
         memcpy(b->mac.addr_bytes, mac, 6);
         b->src_port = src_port;
@@ -473,18 +591,25 @@ dp_bfd_ip_json(uint32_t ip)
 }
 
 json_t *
-dp_bfd_config_json(const struct dp_port *p, bool addresses)
+dp_bfd_timers_json(const struct bfd_config *c)
 {
-    const struct dp_bfd *b = p->bfd;
-    json_t *j = json_pack("{s:i, s:i, s:i}", "tx_ms", b->s.cfg.tx_us / 1000,
-                          "rx_ms", b->s.cfg.rx_us / 1000,
-                          "multiplier", b->s.cfg.mult);
-    if (b->s.cfg.tx_us % 1000 || b->s.cfg.rx_us % 1000) {
-        json_object_set_new(j, "tx_us", json_integer(b->s.cfg.tx_us));
-        json_object_set_new(j, "rx_us", json_integer(b->s.cfg.rx_us));
+    json_t *j = json_pack("{s:i, s:i, s:i}", "tx_ms", c->tx_us / 1000,
+                          "rx_ms", c->rx_us / 1000, "multiplier", c->mult);
+    if (c->tx_us % 1000 || c->rx_us % 1000) {
+        json_object_set_new(j, "tx_us", json_integer(c->tx_us));
+        json_object_set_new(j, "rx_us", json_integer(c->rx_us));
         json_object_del(j, "tx_ms");
         json_object_del(j, "rx_ms");
     }
+    return j;
+}
+
+json_t *
+dp_bfd_config_json(const struct dp_port *p, bool addresses)
+{
+    const struct dp_bfd *b = p->bfd;
+    json_t *j = dp_bfd_timers_json(&b->s.cfg);
+
     if (addresses) {
         json_object_set_new(j, "local", dp_bfd_ip_json(b->local_ip));
         json_object_set_new(j, "peer", dp_bfd_ip_json(b->peer_ip));
@@ -493,27 +618,20 @@ dp_bfd_config_json(const struct dp_port *p, bool addresses)
 }
 
 json_t *
-dp_bfd_state_json(const struct dp_port *p)
+dp_bfd_session_json(const struct bfd_session *s, uint64_t tx_failed)
 {
-    const struct dp_bfd *b = p->bfd;
-    const struct bfd_session *s = &b->s;
     uint64_t now = dp_now_ns();
     struct timespec ts;
-    char mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
 
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     int64_t since_ms = (int64_t) ((now - s->last_change) / 1000000);
-    if (b->peer_mac_known) {
-        rte_ether_format_addr(mac, sizeof mac, &b->peer_mac);
-    }
-    json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
         " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-        "switch", p->sw->name, "port", p->name,
         "state", bfd_state_name(s->state),
         "remote_state", bfd_state_name(s->remote_state),
-        "diag", bfd_diag_name(s->diag), "peer_mac", mac,
+        "diag", bfd_diag_name(s->diag),
         "local_disc", (json_int_t) s->local_disc,
         "remote_disc", (json_int_t) s->remote_disc,
         "detect_us", (json_int_t) (bfd_session_detect_ns(s) / 1000),
@@ -524,13 +642,36 @@ dp_bfd_state_json(const struct dp_port *p)
         "rx_packets", (json_int_t) s->rx_packets,
         "tx_packets", (json_int_t) s->tx_packets,
         "rx_invalid", (json_int_t) s->rx_invalid,
-        "tx_failed", (json_int_t) b->tx_failed,
+        "tx_failed", (json_int_t) tx_failed,
         "ups", (json_int_t) s->n_up, "downs", (json_int_t) s->n_down,
         "last_detect_us", (json_int_t) (s->last_detect_ns / 1000),
         "since_ms", (json_int_t) since_ms,
         "last_change_unix_ms", (json_int_t) (now_ms - since_ms));
-    json_object_set_new(j, "local", dp_bfd_ip_json(b->local_ip));
-    json_object_set_new(j, "peer", dp_bfd_ip_json(b->peer_ip));
+}
+
+json_t *
+dp_bfd_state_json(const struct dp_port *p)
+{
+    const struct dp_bfd *b = p->bfd;
+    char mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
+
+    if (b->peer_mac_known) {
+        rte_ether_format_addr(mac, sizeof mac, &b->peer_mac);
+    }
+    json_t *j = dp_bfd_session_json(&b->s, b->tx_failed);
+    json_object_set_new(j, "switch", json_string(p->sw->name));
+    json_object_set_new(j, "port", json_string(p->name));
+    json_object_set_new(j, "peer_mac", json_string(mac));
+    if (b->v6) {
+        char a[INET6_ADDRSTRLEN];
+        json_object_set_new(j, "local", json_string(
+            inet_ntop(AF_INET6, b->local6, a, sizeof a) ? a : ""));
+        json_object_set_new(j, "peer", json_string(
+            inet_ntop(AF_INET6, b->peer6, a, sizeof a) ? a : ""));
+    } else {
+        json_object_set_new(j, "local", dp_bfd_ip_json(b->local_ip));
+        json_object_set_new(j, "peer", dp_bfd_ip_json(b->peer_ip));
+    }
     json_object_set_new(j, "arp_rx", json_integer(b->arp_rx));
     json_object_set_new(j, "arp_tx", json_integer(b->arp_tx));
     if (p->link) {
@@ -552,5 +693,6 @@ dp_bfd_list(void)
             }
         }
     }
+    dp_vccv_list(list);
     return list;
 }

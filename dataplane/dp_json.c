@@ -209,6 +209,9 @@ dp_config_to_json(void)
                 json_object_set_new(jvl, "backup", bk);
                 json_object_set_new(jvl, "hold_ms", json_integer(vl->hold_ms));
             }
+            if (vl->vccv) {
+                json_object_set_new(jvl, "bfd", dp_bfd_timers_json(&vl->vccv_cfg));
+            }
             if (vl->backup_border_port[0]) {
                 json_object_set_new(jvl, "backup_border", json_pack(
                     "{s:s, s:i}", "port", vl->backup_border_port,
@@ -351,6 +354,11 @@ dp_stats_to_json(const char *kind, const char *name)
                         json_object_set_new(jv, "reverts", json_integer(vp->fr->reverts));
                         json_object_set_new(jv, "backup_label",
                                             json_integer(vp->vlink->backup_label));
+                        if (vp->fr->vccv) {
+                            json_object_set_new(jv, "bfd", json_pack(
+                                "{s:o, s:o}", "primary", dp_vccv_state_json(vp, 0),
+                                "backup", dp_vccv_state_json(vp, 1)));
+                        }
                     }
                 }
                 json_array_append_new(vps, jv);

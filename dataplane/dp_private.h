@@ -85,6 +85,8 @@ struct dp_underlay;
 struct dp_bfd {
     struct bfd_session s;
     uint32_t local_ip, peer_ip;     /* network order */
+    bool v6;                        /* a tunnel's over IPv6: these instead */
+    uint8_t local6[16], peer6[16];
     struct rte_ether_addr mac, peer_mac;
     bool peer_mac_known;
     uint16_t src_port;
@@ -306,6 +308,17 @@ struct dp_vlink_fr {
     uint64_t hold_ns;
     uint64_t up_since;          /* primary seen live since (ns); 0: not */
     uint64_t reroutes, reverts, last_change;
+    struct dp_vccv *vccv;       /* end-to-end BFD of each path; NULL: none */
+};
+
+/* End-to-end liveness of a virtual link (dp_vccv.c): a BFD session per
+ * path ([0] primary, [1] backup) between the two head ends, carried in
+ * the pseudowire itself (VCCV, RFC 5885) on that path's labels.  Run by
+ * the worker of the end's switch. */
+struct dp_vccv {
+    struct bfd_session s[2];
+    uint64_t tx_failed[2];
+    uint64_t rx_other;          /* ACH frames that are not BFD control */
 };
 
 /* A port that may carry traffic: not down, and its BFD session (if any)
@@ -316,8 +329,40 @@ dp_port_live(const struct dp_port *p)
     return !p->down && (!p->bfd || p->bfd->s.state == BFD_UP);
 }
 
+struct dp_label_entry;
+
 /* dp_vlink.c, in the worker of vlink end 'vp' (vp->fr set). */
 void dp_vlink_fr_check(struct dp_vport *vp, uint64_t now);
+
+/* dp_vccv.c.  In the worker of vlink end 'vp' (vp->fr->vccv set): runs
+ * the timers of both paths' sessions and sends what is due (returns the
+ * ns until it must run again).  In the worker of the switch where a label
+ * entry 'e' pops: takes frame 'm' whose control word is an associated
+ * channel header (first nibble 0001), used or freed.  Control side: the
+ * sessions of an end (checked 'bp'), their configuration and state. */
+uint64_t dp_vccv_run(struct dp_vport *vp, uint64_t now);
+void dp_vccv_input(const struct dp_label_entry *e, struct rte_mbuf *m,
+                   uint64_t now);
+int dp_vccv_new(const char *what, const struct dp_bfd_params *bp,
+                struct dp_vccv **out, struct dp_error *err);
+void dp_vccv_list(json_t *list);
+json_t *dp_vccv_state_json(const struct dp_vport *vp, int path);
+
+/* The outer header of a labelled frame that vport 'sw_idx' sends: outer
+ * Ethernet naming the switch, 'label' (bottom of stack, TTL 64) and the
+ * control word 'cw' (0 for a frame of the vnode; an associated channel
+ * header for VCCV). */
+static inline void
+dp_eompls_header(uint8_t *h, uint32_t sw, uint32_t label, uint32_t cw)
+{
+    h[0] = 0x02; h[1] = 0x4c; h[2] = 0x4d; h[3] = 0xff; h[4] = 0xff; h[5] = 0xff;
+    h[6] = 0x02; h[7] = 0x4c; h[8] = 0x4d;
+    h[9] = sw >> 16; h[10] = sw >> 8; h[11] = sw;
+    h[12] = ETHTYPE_MPLS >> 8;
+    h[13] = ETHTYPE_MPLS & 0xff;
+    classify_put_label(h + 14, label, 64);
+    h[18] = cw >> 24; h[19] = cw >> 16; h[20] = cw >> 8; h[21] = cw;
+}
 
 /* A label entry: what a switch does with (port, label). */
 enum dp_label_op { DP_LABEL_SWAP, DP_LABEL_POP };
@@ -328,6 +373,7 @@ struct dp_label_entry {
     struct dp_queue *queue;     /* SWAP: (slice, next port) */
     struct dp_vport *vport;     /* POP: deliver here */
     uint32_t out_label;         /* SWAP */
+    bool backup;                /* POP: the end of a vlink's backup path */
 };
 
 /* One direction of a virtual link at one switch. */
@@ -365,6 +411,9 @@ struct dp_vlink {
     char backup_border_port[DP_NAME_LEN];
     uint32_t backup_border_label;
     struct dp_port *backup_border;  /* set once the port counts it */
+    /* End-to-end BFD on both paths (dp_vccv.c), with these timers. */
+    bool vccv;
+    struct bfd_config vccv_cfg;
 };
 
 /* A frame the control thread injects into a vnode. */
@@ -663,6 +712,12 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
 }
 
+/* dp_bfd.c: a new local discriminator; checks the intervals of 'bp'
+ * (EINVAL naming 'what'). */
+uint32_t dp_bfd_new_disc(void);
+int dp_bfd_check_params(const char *what, const struct dp_bfd_params *bp,
+                        struct dp_error *err);
+
 /* dp_bfd.c.  In the port's worker: takes the session's frames out of a
  * received burst (returns how many are left in 'pkts'); runs the timers
  * and sends what is due (returns the ns until it needs to run again).
@@ -676,6 +731,10 @@ uint64_t dp_bfd_run(struct dp_port *, uint64_t now);
  * session's (used and freed), false if the caller keeps it. */
 bool dp_bfd_input(struct dp_port *p, struct rte_mbuf *m, uint64_t now);
 json_t *dp_bfd_config_json(const struct dp_port *, bool addresses);
+/* The timers of a configuration; a session's state and counters (with
+ * 'tx_failed'), the members every kind of session shows. */
+json_t *dp_bfd_timers_json(const struct bfd_config *);
+json_t *dp_bfd_session_json(const struct bfd_session *, uint64_t tx_failed);
 json_t *dp_bfd_state_json(const struct dp_port *);
 void dp_bfd_free(struct dp_port *);
 

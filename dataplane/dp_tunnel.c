@@ -500,20 +500,16 @@ tun_bfd_src_port(const struct dp_tunnel *t)
 }
 
 int
-dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local, uint32_t *peer,
-                    uint8_t mac[6], uint16_t *src_port, struct dp_error *err)
+dp_tunnel_bfd_addrs(const struct dp_port *p, bool *v6, uint8_t local[16],
+                    uint8_t peer[16], uint8_t mac[6], uint16_t *src_port)
 {
     const struct dp_tunnel *t = p->tun;
     const struct dp_underlay *ul = t->underlay->ul;
 
-    if (ul->v6) {
-        dp_err(err, "port %s/%s: bfd over a tunnel needs an IPv4 underlay",
-               p->sw->name, p->name);
-        return EINVAL;
-    }
+    *v6 = ul->v6;
     *src_port = tun_bfd_src_port(t);
-    memcpy(local, ul->local.b, 4);
-    memcpy(peer, t->remote.b, 4);
+    memcpy(local, ul->local.b, 16);
+    memcpy(peer, t->remote.b, 16);
     memcpy(mac, ul->mac, 6);
     return 0;
 }
@@ -853,26 +849,29 @@ tun_decap(struct dp_port *u, struct rte_mbuf *m, const uint8_t *src,
     t->ctr[DP_TUNNEL_DECAP]++;
 }
 
-/* IPv4 frame 'm' on underlay 'u' (IP header at 'ip'): if it is BFD (UDP
- * to 3784, unfragmented) from the remote address of a tunnel that runs a
- * session and is up, the session takes it and this returns true.  Of
- * several such tunnels to one address, the packet's Your Discriminator
- * picks the session, or while that is 0 its UDP source port (the far
- * end's tun_bfd_src_port()); a lone session takes what comes. */
+/* IPv4 or IPv6 (the underlay's family) frame 'm' on underlay 'u' (IP
+ * header at 'ip'): if it is BFD (UDP to 3784, unfragmented IPv4, IPv6
+ * without extension headers) from the remote address of a tunnel that
+ * runs a session and is up, the session takes it and this returns true.
+ * Of several such tunnels to one address, the packet's Your
+ * Discriminator picks the session, or while that is 0 its UDP source port
+ * (the far end's tun_bfd_src_port()); a lone session takes what comes. */
 static bool
 tun_bfd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *ip,
               uint64_t now)
 {
-    uint32_t ihl = (ip[0] & 0xf) * 4u;
+    bool v6 = u->ul->v6;
+    uint32_t ihl = v6 ? TUN_IP6_HLEN : (ip[0] & 0xf) * 4u;
     uint32_t len = rte_pktmbuf_data_len(m);
 
-    if (len < ETH_HLEN_ + TUN_IP4_HLEN + TUN_UDP_HLEN || (ip[0] >> 4) != 4
+    if (len < ETH_HLEN_ + TUN_IP4_HLEN + TUN_UDP_HLEN || (ip[0] >> 4) != (v6 ? 6 : 4)
         || ihl < TUN_IP4_HLEN || len < ETH_HLEN_ + ihl + TUN_UDP_HLEN
-        || ip[9] != IPPROTO_UDP || (tun_be16(ip + 6) & 0x3fff)
+        || ip[v6 ? 6 : 9] != IPPROTO_UDP || (!v6 && (tun_be16(ip + 6) & 0x3fff))
         || tun_be16(ip + ihl + 2) != BFD_UDP_PORT) {
         return false;
     }
     const uint8_t *udp = ip + ihl;
+    const uint8_t *src = ip + (v6 ? 8 : 12);
     uint32_t your_disc = len >= ETH_HLEN_ + ihl + TUN_UDP_HLEN + 12
                          ? (uint32_t) tun_be16(udp + TUN_UDP_HLEN + 8) << 16
                            | tun_be16(udp + TUN_UDP_HLEN + 10) : 0;
@@ -882,7 +881,7 @@ tun_bfd_input(struct dp_port *u, struct rte_mbuf *m, const uint8_t *ip,
     for (uint32_t i = 0; i < u->ul->n_tuns && !t; i++) {
         struct dp_tunnel *c = u->ul->tuns[i];
         if (!c->port->bfd || c->port->down
-            || !tun_addr_is(&c->remote, ip + 12, false)) {
+            || !tun_addr_is(&c->remote, src, v6)) {
             continue;
         }
         only = c;
@@ -942,6 +941,9 @@ dp_tunnel_underlay_input(struct dp_port *u, struct rte_mbuf **pkts, uint16_t n)
                        && TUN_IP6_HLEN + plen >= TUN_MIN_IP(TUN_IP6_HLEN)
                        && tun_be16(ip + TUN_IP6_HLEN + 2) != BFD_UDP_PORT) {
                 tun_decap(u, m, ip + 8, TUN_IP6_HLEN, TUN_IP6_HLEN + plen);
+            } else if (ip[6] == IPPROTO_UDP && tun_addr_is(&ul->local, ip + 24, true)
+                       && tun_bfd_input(u, m, ip, now)) {
+                /* taken by the tunnel's BFD session */
             } else {
                 u->ctr.drops[DP_DROP_NOT_TUNNEL]++;
                 rte_pktmbuf_free(m);

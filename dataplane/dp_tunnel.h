@@ -73,16 +73,15 @@ void dp_tunnel_underlay_input(struct dp_port *p, struct rte_mbuf **pkts,
 /* True if 'p' is the underlay of a tunnel (it takes no vports then). */
 bool dp_tunnel_is_underlay(const struct dp_port *p);
 
-/* BFD over tunnel port 'p' (dp_bfd.c): its underlay addresses (IPv4,
- * network order) and the underlay's MAC as the session's ends, and the
- * UDP source port its packets must come from (one per tunnel UDP port:
- * several tunnels between two addresses each run a session); EINVAL (in
- * 'err') for an IPv6 underlay.  In the worker: the underlay port that
- * carries the session's packets, and the next hop's MAC (false while it
- * is unresolved). */
-int dp_tunnel_bfd_addrs(const struct dp_port *p, uint32_t *local,
-                        uint32_t *peer, uint8_t mac[6], uint16_t *src_port,
-                        struct dp_error *err);
+/* BFD over tunnel port 'p' (dp_bfd.c): its underlay's family ('*v6'),
+ * addresses ('local', 'peer': 4 or 16 bytes, network order) and MAC as
+ * the session's ends, and the UDP source port its packets must come from
+ * (one per tunnel UDP port: several tunnels between two addresses each
+ * run a session).  In the worker: the underlay port that carries the
+ * session's packets, and the next hop's MAC (false while it is
+ * unresolved). */
+int dp_tunnel_bfd_addrs(const struct dp_port *p, bool *v6, uint8_t local[16],
+                        uint8_t peer[16], uint8_t mac[6], uint16_t *src_port);
 struct dp_port *dp_tunnel_underlay_port(const struct dp_port *p);
 bool dp_tunnel_bfd_nexthop(const struct dp_port *p, uint8_t mac[6]);
 

@@ -240,6 +240,22 @@ dp_vlink_check(const struct dp_vlink_params *vlp, const struct dp_slice *s,
             return error;
         }
     }
+    if (vlp->bfd.enable) {
+        char what[DP_NAME_LEN + 16];
+        struct dp_vccv *vc = NULL;
+
+        snprintf(what, sizeof what, "virtual link %s", vlp->name);
+        if (!vlp->backup) {
+            dp_err(err, "%s: bfd watches the path for a backup path to take "
+                   "over: give a backup", what);
+            return EINVAL;
+        }
+        error = dp_vccv_new(what, &vlp->bfd, &vc, err);
+        free(vc);
+        if (error) {
+            return error;
+        }
+    }
     snprintf(vport_name, vport_name_size, "vl-%s", vlp->name);
     if (strlen(vport_name) >= DP_NAME_LEN) {
         dp_err(err, "virtual link name \"%s\" is too long", vlp->name);
@@ -523,6 +539,13 @@ dp_vlink_new(const struct dp_vlink_params *vlp, struct dp_slice *s,
         }
         vl->hold_ms = vlp->hold_ms ? vlp->hold_ms : 1000;
     }
+    if (vlp->bfd.enable) {
+        vl->vccv = true;
+        vl->vccv_cfg = (struct bfd_config) {
+            .tx_us = vlp->bfd.tx_us ? vlp->bfd.tx_us : 10000,
+            .rx_us = vlp->bfd.rx_us ? vlp->bfd.rx_us : 10000,
+            .mult = vlp->bfd.mult ? vlp->bfd.mult : 3 };
+    }
     if (vlp->backup_border_port) {
         str_copy(vl->backup_border_port, vlp->backup_border_port,
                  sizeof vl->backup_border_port);
@@ -710,6 +733,14 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
         error = dp_vlink_wire_hops(vl, &bports, vl->bhops, label, vl->n_backup,
                                    kept, err);
     }
+    for (int d = 0; d < 2 && !error; d++) {
+        for (size_t i = 0; i < vl->n_backup; i++) {
+            struct dp_label_entry *e = vl->bhops[d][i].entry;
+            if (e && e->op == DP_LABEL_POP) {
+                e->backup = true;   /* its VCCV frames are the backup's */
+            }
+        }
+    }
     for (int end = 0; end < 2 && !error; end++) {
         struct dp_vport *vp = vl->ends[end];
         if (!vp) {
@@ -725,6 +756,9 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
         fr->alt_queue = dp_queue_ref(vl->slice, fr->alt_port, err);
         fr->hold_ns = (uint64_t) vl->hold_ms * 1000000;
         vp->fr = fr;
+        if (vlp->bfd.enable) {
+            dp_vccv_new(vl->name, &vlp->bfd, &fr->vccv, err);   /* checked */
+        }
         if (!fr->alt_queue) {
             error = EINVAL;
             break;
@@ -771,14 +805,25 @@ dp_vlink_fr_swap(struct dp_vport *vp, uint64_t now)
     fr->last_change = now;
 }
 
+/* True if path 'k' of vlink end 'vp' may carry traffic: the ports it
+ * sends on here, and its end-to-end session if it has one. */
+static bool
+dp_vlink_fr_live(const struct dp_vport *vp, int k)
+{
+    const struct dp_vlink_fr *fr = vp->fr;
+
+    return dp_vlink_path_live(fr->paths[k], fr->n_paths[k])
+           && (!fr->vccv || fr->vccv->s[k].state == BFD_UP);
+}
+
 void
 dp_vlink_fr_check(struct dp_vport *vp, uint64_t now)
 {
     struct dp_vlink_fr *fr = vp->fr;
-    bool primary = dp_vlink_path_live(fr->paths[0], fr->n_paths[0]);
+    bool primary = dp_vlink_fr_live(vp, 0);
 
     if (!fr->on_backup) {
-        if (!primary && dp_vlink_path_live(fr->paths[1], fr->n_paths[1])) {
+        if (!primary && dp_vlink_fr_live(vp, 1)) {
             dp_vlink_fr_swap(vp, now);
             fr->reroutes++;
         }
@@ -882,6 +927,7 @@ dp_vlink_free(struct dp_vlink *vl)
                 }
                 free(fr->paths[0]);
                 free(fr->paths[1]);
+                free(fr->vccv);
                 free(fr);
             }
             dp_vport_detach(vp);

@@ -405,15 +405,7 @@ dp_vport_encap(const struct dp_vport *vp, struct rte_mbuf *m)
     if (unlikely(!h)) {
         return false;
     }
-    /* Outer addresses: locally administered, naming the switches. */
-    uint32_t sw = vp->vn->sw->idx;
-    h[0] = 0x02; h[1] = 0x4c; h[2] = 0x4d; h[3] = 0xff; h[4] = 0xff; h[5] = 0xff;
-    h[6] = 0x02; h[7] = 0x4c; h[8] = 0x4d;
-    h[9] = sw >> 16; h[10] = sw >> 8; h[11] = sw;
-    h[12] = ETHTYPE_MPLS >> 8;
-    h[13] = ETHTYPE_MPLS & 0xff;
-    classify_put_label(h + 14, vp->label, 64);
-    memset(h + 18, 0, 4);       /* control word */
+    dp_eompls_header(h, vp->vn->sw->idx, vp->label, 0);
     return true;
 }
 
@@ -988,6 +980,8 @@ dp_rx_link(unsigned w, struct dp_switch *sw, struct dp_port *p,
             h[10] = sw->idx >> 8;
             h[11] = sw->idx;
             dp_enqueue(w, e->queue, m);
+        } else if (unlikely(h[ETH_HLEN_ + 4] >> 4 == 1)) {
+            dp_vccv_input(e, m, dp.workers[w].now);   /* VCCV, not the vnode's */
         } else {
             struct dp_vport *vp = e->vport;
             uint16_t in = vp->idx;
@@ -1455,6 +1449,12 @@ dp_worker_main(void *arg)
                     for (uint32_t f = 0; f < sw->n_fr; f++) {
                         dp_vlink_fr_check(sw->fr_vports[f], now);
                         sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
+                    }
+                }
+                for (uint32_t f = 0; f < sw->n_fr; f++) {
+                    if (sw->fr_vports[f]->fr->vccv) {
+                        uint64_t t = dp_vccv_run(sw->fr_vports[f], now);
+                        next = t < next ? t : next;
                     }
                 }
             }

@@ -1023,7 +1023,8 @@ seq_pieces(const struct topo *t, const int *part, const size_t *seq,
  * their own ('v'.bN). */
 static void
 vlink_pieces(const struct topo *t, const int *part,
-             const struct topo_vlink *v, unsigned *label, json_t **calls)
+             const struct topo_vlink *v, unsigned *label, bool bfd,
+             json_t **calls)
 {
     size_t most = v->n_path > v->n_backup ? v->n_path : v->n_backup;
     json_t **pieces = xcalloc(most, sizeof *pieces);
@@ -1054,6 +1055,12 @@ vlink_pieces(const struct topo *t, const int *part,
                 json_decref(bp[k]);
                 bp[k] = NULL;
             }
+        }
+        for (size_t k = 0; bfd && nb > 1 && k < 2; k++) {
+            /* Both heads have a backup: end-to-end BFD on both paths, so a
+             * cut on another machine moves them too. */
+            json_object_set_new(pieces[k ? n - 1 : 0], "bfd", json_pack(
+                "{s:i, s:i, s:i}", "tx_ms", 10, "rx_ms", 10, "multiplier", 3));
         }
         for (size_t k = 0; k < nb; k++) {
             if (bp[k]) {
@@ -1165,12 +1172,12 @@ machine_build_calls(const struct topo *t, const struct topo_machines *ms,
     return calls;
 }
 
-/* The default slice on the machines: vnodes, vports and vlink pieces,
- * one batch per machine in 'calls'. */
+/* The default slice on the machines: vnodes, vports and vlink pieces
+ * (with end-to-end BFD if 'bfd'), one batch per machine in 'calls'. */
 static void
 machines_slice_calls(const struct topo *t, const int *part,
-                     const struct topo_slice_plan *plan, json_t **calls,
-                     size_t n)
+                     const struct topo_slice_plan *plan, bool bfd,
+                     json_t **calls, size_t n)
 {
     unsigned label = 1000;
 
@@ -1195,7 +1202,7 @@ machines_slice_calls(const struct topo *t, const int *part,
         }
     }
     for (size_t i = 0; i < plan->n_vlinks; i++) {
-        vlink_pieces(t, part, &plan->vlinks[i], &label, calls);
+        vlink_pieces(t, part, &plan->vlinks[i], &label, bfd, calls);
     }
 }
 
@@ -1302,7 +1309,7 @@ topo_up_machines(const struct topo *t, const struct topo_up_opts *opts,
         for (size_t m = 0; m < n; m++) {
             calls[m] = json_array();
         }
-        machines_slice_calls(t, part, &plan, calls, n);
+        machines_slice_calls(t, part, &plan, !opts->no_bfd, calls, n);
         for (size_t m = 0; m < n; m++) {
             char *phase = xasprintf("slice on %s", ms->m[m].name);
             if (!error) {

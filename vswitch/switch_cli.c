@@ -142,9 +142,9 @@ static const struct cli_command switch_cli_commands[] = {
     { "vport list", "vport.list", "slice?", "", "[SLICE]", "list vports" },
 
     { "vlink add", "vlink.add", "slice name",
-      "path label border border-in backup hold backup-border",
+      "path label border border-in backup hold backup-border bfd",
       "SLICE NAME --path SW1,SW2[,...] [--label N] "
-      "[--backup SW1,SWx,...,SW2 [--hold MS]] "
+      "[--backup SW1,SWx,...,SW2 [--hold MS] [--bfd '{\"tx_ms\":10}']] "
       "[--border '{\"port\":P,\"label\":N}' [--border-in '{...}' | "
       "--backup-border '{...}']]",
       "add a virtual link between the vnodes on the first and last switch, "

@@ -131,6 +131,15 @@ switchd_metrics_collect(struct metrics *m, void *aux)
     metrics_declare(m, "lamina_bfd_last_detect_seconds", METRICS_GAUGE,
                     "Last packet heard to Down, at the last detection "
                     "timeout of the port's BFD session.");
+    metrics_declare(m, "lamina_vlink_bfd_up", METRICS_GAUGE,
+                    "1 if the end-to-end BFD session of a virtual link end "
+                    "on a path is Up, else 0.");
+    metrics_declare(m, "lamina_vlink_bfd_downs_total", METRICS_COUNTER,
+                    "Times the end-to-end BFD session of a virtual link end "
+                    "on a path went from Up to Down.");
+    metrics_declare(m, "lamina_vlink_bfd_last_detect_seconds", METRICS_GAUGE,
+                    "Last packet heard to Down, at the last detection timeout "
+                    "of a virtual link end's end-to-end BFD session.");
     metrics_declare(m, "lamina_vport_on_backup", METRICS_GAUGE,
                     "1 if the virtual link end sends on its backup path.");
     metrics_declare(m, "lamina_vport_reroutes_total", METRICS_COUNTER,
@@ -195,6 +204,18 @@ switchd_metrics_collect(struct metrics *m, void *aux)
                                    !strcmp(jstr(vp, "path"), "backup"), kv, 3);
                 metrics_add_labels(m, "lamina_vport_reroutes_total",
                                    jnum(vp, "reroutes"), kv, 3);
+                const json_t *bfd = json_object_get(vp, "bfd");
+                for (int k = 0; bfd && k < 2; k++) {
+                    const char *path = k ? "backup" : "primary";
+                    const json_t *b = json_object_get(bfd, path);
+                    kv[6] = "path"; kv[7] = path;
+                    metrics_add_labels(m, "lamina_vlink_bfd_up",
+                                       !strcmp(jstr(b, "state"), "Up"), kv, 4);
+                    metrics_add_labels(m, "lamina_vlink_bfd_downs_total",
+                                       jnum(b, "downs"), kv, 4);
+                    metrics_add_labels(m, "lamina_vlink_bfd_last_detect_seconds",
+                                       jnum(b, "last_detect_us") / 1e6, kv, 4);
+                }
             }
         }
     }

@@ -1261,12 +1261,15 @@ RPC_HANDLER(vlink_add)
     const char *path[SWITCHD_MAX_PATH], *backup[SWITCHD_MAX_PATH];
     struct dp_error dperr = { "" };
     uint64_t label = 0;
+    bool has_bfd;
     int error;
 
     if (check_members(rpc, params, MEMBERS("slice", "name", "path", "label",
                                            "border", "border_in", "backup",
-                                           "hold_ms", "backup_border"), err)
+                                           "hold_ms", "backup_border", "bfd"),
+                      err)
         || opt_u32(params, "hold_ms", 3600000, &p.hold_ms, err)
+        || opt_bfd(params, "vlink.add", false, &p.bfd, &has_bfd, err)
         || jsonrpc_param_name(params, "slice", true, &p.slice, err)
         || jsonrpc_param_name(params, "name", true, &p.name, err)
         || opt_uint(params, "label", DP_MPLS_LABEL_MAX, &label, err)
@@ -1626,7 +1629,8 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "vlink.add", vlink_add,
       "add a virtual link {slice, name, path: [switch...], label?, "
       "border?: {port, label}, border_in?: {port, label}, backup?: "
-      "[switch...], hold_ms?, backup_border?: {port, label}}" },
+      "[switch...], hold_ms?, backup_border?: {port, label}, bfd?: {tx_ms, "
+      "rx_ms, multiplier} (end-to-end, on both paths)}" },
     { "vlink.del", vlink_del, "delete a virtual link {slice, name}" },
     { "vlink.list", vlink_list, "list virtual links {slice?}" },
     { "stats.get", stats_get, "counters {kind?, name?}" },

@@ -395,11 +395,154 @@ test_vlink_backup(void **state)
     }
 }
 
+/* State of the VCCV session of 'vlink' at switch 'sw' on 'path' ("primary"
+ * or "backup") in dp_bfd_list(), or "" if none. */
+static char vccv_state_buf[16];
+static const char *
+vccv_state(const char *sw, const char *path)
+{
+    json_t *list = dp_bfd_list();
+    json_t *j;
+    size_t i;
+
+    vccv_state_buf[0] = '\0';
+    json_array_foreach (list, i, j) {
+        const char *kind = json_string_value(json_object_get(j, "kind"));
+        if (kind && !strcmp(kind, "vlink")
+            && !strcmp(json_string_value(json_object_get(j, "switch")), sw)
+            && !strcmp(json_string_value(json_object_get(j, "path")), path)) {
+            snprintf(vccv_state_buf, sizeof vccv_state_buf, "%s",
+                     json_string_value(json_object_get(j, "state")));
+        }
+    }
+    json_decref(list);
+    return vccv_state_buf;
+}
+
+/* End-to-end BFD of a virtual link (VCCV): path x1 - x2 - x3, backup x1 -
+ * x4 - x3, bfd on.  Both paths' sessions come Up inside the pseudowire
+ * and no session frame reaches a vnode; a silent loss on x2 - x3 (no port
+ * down, so only the session can see it) moves both heads to the backup,
+ * and they come back after the hold-down once it is gone. */
+static void
+test_vlink_vccv(void **state)
+{
+    struct dp_slice_params vs = { .name = "vv" };
+    struct dp_link_params l[4] = {
+        { .name = "x12", .sw_a = "x1", .port_a = "to-x2", .sw_b = "x2", .port_b = "to-x1" },
+        { .name = "x23", .sw_a = "x2", .port_a = "to-x3", .sw_b = "x3", .port_b = "to-x2" },
+        { .name = "x14", .sw_a = "x1", .port_a = "to-x4", .sw_b = "x4", .port_b = "to-x1" },
+        { .name = "x43", .sw_a = "x4", .port_a = "to-x3", .sw_b = "x3", .port_b = "to-x4" },
+    };
+    const char *path[] = { "x1", "x2", "x3" }, *backup[] = { "x1", "x4", "x3" };
+    struct dp_vlink_params vl = { .slice = "vv", .name = "e2e", .path = path,
+                                  .n_path = 3, .backup = backup, .n_backup = 3,
+                                  .hold_ms = 200,
+                                  .bfd = { .enable = true, .tx_us = 10000,
+                                           .rx_us = 10000, .mult = 3 } };
+    const char *sws[] = { "x1", "x2", "x3", "x4" };
+    struct dummy h1, h3;
+    struct dp_error err;
+    (void) state;
+
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(dp_switch_add(sws[i], &err), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(dp_link_add(&l[i], &err), 0);
+    }
+    dummy_add(&h1, "x1", "h1");
+    dummy_add(&h3, "x3", "h3");
+    assert_int_equal(dp_slice_add(&vs, &err), 0);
+    assert_int_equal(dp_vnode_add("vv", "x1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("vv", "x3", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("vv", "x1", "h1", "h1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("vv", "x3", "h3", "h3", -1, &err), 0);
+
+    /* Refused: bfd without a backup, with addresses, bad intervals. */
+    struct dp_vlink_params bad = vl;
+    bad.backup = NULL;
+    bad.n_backup = 0;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "backup"));
+    bad = vl;
+    bad.bfd.peer = "10.0.0.1";
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "inside it"));
+    bad = vl;
+    bad.bfd.tx_us = 10;
+    assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
+    assert_int_equal(dp_switch_find("x2")->labels.n + dp_switch_find("x3")->labels.n, 0);
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+
+    struct dp_vport *e1 = dp_vport_find(dp_vnode_find(dp_slice_find("vv"),
+                                                      dp_switch_find("x1"), ""), "vl-e2e");
+    struct dp_vport *e3 = dp_vport_find(dp_vnode_find(dp_slice_find("vv"),
+                                                      dp_switch_find("x3"), ""), "vl-e2e");
+    assert_non_null(e1->fr->vccv);
+    for (int i = 0; i < 2000 && (strcmp(vccv_state("x1", "primary"), "Up")
+                                 || strcmp(vccv_state("x3", "primary"), "Up")
+                                 || strcmp(vccv_state("x1", "backup"), "Up")
+                                 || strcmp(vccv_state("x3", "backup"), "Up")); i++) {
+        usleep(1000);
+    }
+    assert_string_equal(vccv_state("x1", "primary"), "Up");
+    assert_string_equal(vccv_state("x3", "primary"), "Up");
+    assert_string_equal(vccv_state("x1", "backup"), "Up");
+    assert_string_equal(vccv_state("x3", "backup"), "Up");
+    /* On the primary after the hold-down, if the backup came Up first. */
+    for (int i = 0; i < 2000 && (e1->fr->on_backup || e3->fr->on_backup); i++) {
+        usleep(1000);
+    }
+    assert_false(e1->fr->on_backup);
+    /* The sessions' frames never reached the vnodes (no vport saw them). */
+    assert_int_equal(receive(&h1, 50), -1);
+    assert_int_equal(receive(&h3, 50), -1);
+    inject(&h1, 0xff, 0x01, 31);
+    assert_int_equal(receive(&h3, 2000), 31);
+
+    /* A silent cut two hops away: only the end-to-end session sees it. */
+    struct dp_link_params lossy = l[1];
+    lossy.loss_ppm = 1000000;
+    assert_int_equal(dp_link_set(&lossy, &err), 0);
+    for (int i = 0; i < 1000 && !(e1->fr->on_backup && e3->fr->on_backup); i++) {
+        usleep(1000);
+    }
+    assert_true(e1->fr->on_backup);
+    assert_true(e3->fr->on_backup);
+    assert_string_equal(vccv_state("x1", "primary"), "Down");
+    assert_string_equal(vccv_state("x1", "backup"), "Up");
+    inject(&h1, 0x03, 0x01, 32);
+    assert_int_equal(receive(&h3, 2000), 32);
+    inject(&h3, 0x01, 0x03, 33);
+    assert_int_equal(receive(&h1, 2000), 33);
+
+    /* Healed: back on the path after the hold-down. */
+    lossy.loss_ppm = 0;
+    assert_int_equal(dp_link_set(&lossy, &err), 0);
+    for (int i = 0; i < 3000 && (e1->fr->on_backup || e3->fr->on_backup); i++) {
+        usleep(1000);
+    }
+    assert_false(e1->fr->on_backup);
+    assert_false(e3->fr->on_backup);
+    inject(&h1, 0x03, 0x01, 34);
+    assert_int_equal(receive(&h3, 2000), 34);
+
+    /* The configuration keeps the timers. */
+    json_t *config = dp_config_to_json();
+    json_t *jvl = json_array_get(json_object_get(config, "vlinks"), 0);
+    assert_int_equal(json_integer_value(json_object_get(
+        json_object_get(jvl, "bfd"), "tx_ms")), 10);
+    json_decref(config);
+    assert_int_equal(dp_slice_del("vv", &err), 0);
+    assert_string_equal(vccv_state("x1", "primary"), "");
+}
+
 /* Sends a labelled frame (outer Ethernet, MPLS 'label', control word, then
  * a 64-byte inner frame with 'marker') into a port, as a peer InP's switch
- * would send it over a border link. */
+ * would send it over a border link; its control word 'cw'. */
 static void
-inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
+inject_labelled_cw(struct dummy *d, uint32_t label, uint8_t marker, uint32_t cw)
 {
     struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
     uint8_t p[EOMPLS_HLEN + 64] = { 0 };
@@ -411,6 +554,7 @@ inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
     p[12] = ETHTYPE_MPLS >> 8;
     p[13] = ETHTYPE_MPLS & 0xff;
     classify_put_label(p + 14, label, 64);
+    p[18] = cw >> 24; p[19] = cw >> 16; p[20] = cw >> 8; p[21] = cw;
     uint8_t *in = p + EOMPLS_HLEN;
     memset(in, 0xff, 6);
     in[6] = 0x02;
@@ -421,6 +565,13 @@ inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
     assert_non_null(data);
     memcpy(data, p, sizeof p);
     assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+}
+
+/* The same with the control word of a frame of a vnode (0). */
+static void
+inject_labelled(struct dummy *d, uint32_t label, uint8_t marker)
+{
+    inject_labelled_cw(d, label, marker, 0);
 }
 
 /* Waits up to 'wait_ms' for a labelled frame out of 'd'; returns the
@@ -515,6 +666,10 @@ test_vlink_border(void **state)
     inject_labelled(&bx, 1000, 22);
     assert_int_equal(receive(&h1, 2000), 22);
     inject_labelled(&bx, 1001, 23);
+    expect_nothing(&h1);
+    /* An associated channel (VCCV BFD) where the control word is: never a
+     * frame of the vnode, even on a vlink without a session. */
+    inject_labelled_cw(&bx, 1000, 24, 0x10000007);
     expect_nothing(&h1);
 
     /* The border label is taken on that port (by any slice); the port now
@@ -1511,6 +1666,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_vlink_three_switches),
         cmocka_unit_test(test_vnodes_one_switch),
         cmocka_unit_test(test_vlink_backup),
+        cmocka_unit_test(test_vlink_vccv),
         cmocka_unit_test(test_vlink_border),
         cmocka_unit_test(test_vlink_border_backup),
         cmocka_unit_test(test_vlink_transit),

@@ -17,13 +17,16 @@
 #     them moves to its backup around the ring, through the other
 #     tunnels), and after it comes back up the link returns to it;
 #     status follows;
+#   - with s2-s3 down, h2 - h5 and h3 - h6 (whose paths cross it between
+#     two other machines' pieces) still talk: the end-to-end BFD of their
+#     virtual links moves the heads; back once it is up;
 #   - `topo down` leaves the daemons running and empty, and no namespace;
 #   - ring6 over two machines (ma, mb) cuts two links between the same
 #     pair: two tunnel pairs, UDP 6635 and 6636; h1 reaches every host;
 #     with --no-bfd, no session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
-lt_init topo-machines 60
+lt_init topo-machines 90
 
 LAMINA_BIN=$LT_BUILD/cli/lamina
 NAME=${LT_PREFIX}tm
@@ -140,6 +143,28 @@ topo link --name "$NAME" "$A" "$B" up || fail "topo link $A $B up"
 wait_for '! fr $MA | grep -q backup' 15 || fail "not back on $CUT after it came up: $(fr "$MA")"
 topo exec --name "$NAME" "$HA" ping -c 2 -i 0.2 -W 1 "$IPB" >/dev/null || fail "$HA does not reach $HB after $CUT came back"
 info "cut link $CUT: set; down: $HA - $HB over the backup; up: back on it, across machines"
+
+# --- a cut next to neither head: h2 - h5 and h3 - h6 cross s2-s3 between
+# pieces on other machines; their heads see it only by the end-to-end BFD
+# inside the virtual link (bfd list kind vlink, on both paths).
+for m in ma mb mc; do
+    wait_for "tunl $m --json bfd list | python3 -c 'import json,sys; b = json.load(sys.stdin); sys.exit(not any(s.get(\"kind\") == \"vlink\" for s in b) or any(s[\"state\"] != \"Up\" for s in b))'" 10 ||
+        fail "$m: not every session (tunnels and virtual links) Up: $(tunl "$m" bfd list)"
+done
+topo link --name "$NAME" s2 s3 down || fail "topo link s2 s3 down"
+for pair in 2:5 3:6; do
+    wait_for "topo exec --name $NAME h${pair%:*} ping -c 1 -W 1 10.0.0.${pair#*:} >/dev/null" 10 ||
+        fail "h${pair%:*} no longer reaches h${pair#*:} with s2-s3 down: $(for m in ma mb mc; do fr $m; done)"
+done
+topo link --name "$NAME" s2 s3 up || fail "topo link s2 s3 up"
+for m in ma mb mc; do
+    wait_for '! fr $m | grep -q backup' 15 || fail "$m: not back on the paths after s2-s3 came up: $(fr "$m")"
+done
+for pair in 2:5 3:6; do
+    topo exec --name "$NAME" "h${pair%:*}" ping -c 2 -i 0.2 -W 1 "10.0.0.${pair#*:}" >/dev/null ||
+        fail "h${pair%:*} does not reach h${pair#*:} after s2-s3 came back"
+done
+info "s2-s3 down: h2 - h5 and h3 - h6 over their backups (end-to-end BFD); up: back"
 
 topo down --name "$NAME" || fail "topo down"
 for m in ma mb mc; do

@@ -5,7 +5,9 @@
 # correct UDP checksums; each switch resolved its next hop by neighbour
 # discovery (NS answered by NA, no kernel address on the underlay); the
 # inner MTU is 1430 and too-big packets get ICMP frag-needed (inner
-# IPv4 with DF) and ICMPv6 packet-too-big (inner IPv6) back.
+# IPv4 with DF) and ICMPv6 packet-too-big (inner IPv6) back; BFD on the
+# tunnel runs over the IPv6 underlay (UDP to 3784, checksum right, hop
+# limit 255), comes Up, goes Down on a cut and Up again.
 . "$(dirname "$0")/lib.sh"
 TUN_IP_A=2001:db8::1
 TUN_IP_B=2001:db8::2
@@ -53,4 +55,28 @@ nsx ha ping -6 -c 1 -W 1 -s 1382 fd00::2 >/dev/null || fail "a 1430-byte IPv6 pa
 out=$(nsx ha ping -6 -c 1 -W 2 -s 1383 fd00::2 2>&1)
 echo "$out" | grep -qi "packet too big.*mtu=1430" || fail "no ICMPv6 packet-too-big with MTU 1430: $out"
 [ "$(tun_stat ma tunnel.counters.icmp_too_big_sent)" -ge 2 ] || fail "too-big answers not counted"
+
+# --- BFD between the tunnel's two IPv6 underlay addresses
+capture_start ma ul "$LT_DIR/bfd.pcap"
+for m in ma mb; do
+    tunl $m port set s$m tun --bfd '{"tx_ms": 10, "rx_ms": 10, "multiplier": 3}' ||
+        fail "$m: bfd on a tunnel over IPv6"
+done
+bfd_state() { tunl "$1" --json bfd list | json_get 0.state; }
+both() { [ "$(bfd_state ma)" = "$1" ] && [ "$(bfd_state mb)" = "$1" ]; }
+wait_for "both Up" 10 || fail "sessions over IPv6 not Up: $(tunl ma bfd list; tunl mb bfd list)"
+[ "$(tunl ma --json bfd list | json_get 0.peer)" = "$TUN_IP_B" ] || fail "ma's session peer: $(tunl ma bfd list)"
+capture_stop
+f=$LT_DIR/bfd.pcap
+n=$(tun_pcap_count "$f" ip6 and udp dst port 3784)
+sumok=$(tcpdump -vv -r "$f" -n ip6 and udp dst port 3784 2>/dev/null | grep -c "udp sum ok")
+hlim=$(tcpdump -v -r "$f" -n ip6 and udp dst port 3784 2>/dev/null | grep -c "hlim 255")
+info "BFD over IPv6: $n packets, $sumok checksums ok, $hlim with hop limit 255"
+[ "$n" -ge 4 ] || fail "only $n BFD packets over IPv6"
+[ "$sumok" -eq "$n" ] && [ "$hlim" -eq "$n" ] || fail "BFD over IPv6: $sumok checksums ok, $hlim hop limit 255, of $n"
+nsx mb ip link set ul down || fail "cut"
+wait_for "both Down" 5 || fail "sessions not Down after the cut: $(tunl ma bfd list; tunl mb bfd list)"
+nsx mb ip link set ul up || fail "uncut"
+wait_for "both Up" 10 || fail "sessions not Up again: $(tunl ma bfd list; tunl mb bfd list)"
+info "BFD over the IPv6 underlay: Up, Down on a cut, Up again"
 pass
