@@ -137,11 +137,11 @@ for m in "${MACHINES[@]}" net; do ns_add "$m"; done
 tun_bridge_underlay "${MACHINES[@]}"
 # shellcheck disable=SC2046
 for m in "${MACHINES[@]}"; do
-    # Real-time workers, as `lamina topo up` starts its own daemon with
-    # (docs/design.md "Real-time workers"): the one-switchd reference and
-    # the machines then wait for a CPU alike.
+    # Worker priority as `lamina topo up` starts its own daemon with
+    # (LAMINA_TOPO_WORKER_PRIORITY, docs/design.md "Real-time workers"):
+    # the one-switchd reference and the machines then wait for a CPU alike.
     lt_switchd_spawn "$m" "$LT_DIR/$m.sock" "$LT_DIR/$m.state" "$LT_DIR/$m.log" \
-        --worker-priority "${LAMINA_TOPO_WORKER_PRIORITY:-1}" \
+        --worker-priority "${LAMINA_TOPO_WORKER_PRIORITY:-0}" \
         -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}sw$m" --no-huge -m 1024
     MAP_PIDS+=("$LT_LAST_PID")
 done

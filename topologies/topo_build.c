@@ -228,7 +228,7 @@ rpc_call(struct jsonrpc_client *client, const char *method, json_t *params,
 
 /* ---- Starting the daemon ---------------------------------------------- */
 
-#define TOPO_WORKER_PRIORITY "1"    /* SCHED_FIFO, the lowest */
+#define TOPO_WORKER_PRIORITY "0"    /* ordinary threads; 1: SCHED_FIFO */
 
 static char *
 find_switchd(void)
@@ -289,10 +289,12 @@ spawn_switchd(const char *switchd, const char *dir, const char *prefix,
     argv[argc++] = "--pidfile";
     argv[argc++] = pidf;
     argv[argc++] = "--detach";
-    /* Real-time workers: on a busy machine an ordinary thread waits
-     * milliseconds for a core at each wake-up, and an emulated path
-     * wakes the worker once per hop (docs/design.md, "Real-time
-     * workers").  LAMINA_TOPO_WORKER_PRIORITY=0 turns it off. */
+    /* Real-time workers on request (LAMINA_TOPO_WORKER_PRIORITY=1): on
+     * a machine kept busy by others an ordinary thread waits
+     * milliseconds for a core at each wake-up, once per hop; but a
+     * busy real-time worker is throttled by the kernel 50 ms in every
+     * second, which a shaped link loses (docs/design.md, "Real-time
+     * workers"), so ordinary threads are the default. */
     const char *prio = getenv("LAMINA_TOPO_WORKER_PRIORITY");
     argv[argc++] = "--worker-priority";
     argv[argc++] = prio && *prio ? prio : TOPO_WORKER_PRIORITY;
