@@ -143,7 +143,9 @@ dp_vlink_check_backup(const struct dp_vlink_params *vlp, struct dp_error *err)
                DP_MPLS_LABEL_MAX);
         return EINVAL;
     }
-    if (bb && !strcmp(bb, vlp->border_port)) {
+    if (bb && !strcmp(bb, vlp->border_port) && vlp->n_backup
+        && !strcmp(vlp->backup[vlp->n_backup - 1], vlp->path[vlp->n_path - 1])) {
+        /* The same port of the same switch (port names are per switch). */
         dp_err(err, "virtual link %s: the backup leaves by the path's own border "
                "port %s; give another (a second tunnel)", vlp->name, bb);
         return EINVAL;

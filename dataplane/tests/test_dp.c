@@ -745,6 +745,8 @@ test_vlink_border_backup(void **state)
     assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
     assert_non_null(strstr(err.msg, "border of its own"));
     bad = vl;
+    bad.backup = path;          /* leaves d1 again, by to-x */
+    bad.n_backup = 1;
     bad.backup_border_port = "to-x";
     assert_int_equal(dp_vlink_add(&bad, &err), EINVAL);
     assert_non_null(strstr(err.msg, "path's own border port"));
