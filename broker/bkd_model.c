@@ -1770,16 +1770,18 @@ bkd_link_down(const struct bkd *b, const char *inp, const char *x,
                     x, y) != NULL;
 }
 
+/* The members of a part that list vlinks: plain, border, transit. */
+static const char *const part_vlink_kinds[] = { "vlinks", "border_vlinks",
+                                                "transit_vlinks" };
+
 /* Calls 'cb' on every vlink (plain, border, transit) of 'part'. */
 static void
 part_vlinks(const json_t *part, void (*cb)(json_t *vl, void *aux), void *aux)
 {
-    static const char *const kinds[] = { "vlinks", "border_vlinks",
-                                         "transit_vlinks" };
-    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(part_vlink_kinds); k++) {
         size_t i;
         json_t *vl;
-        json_array_foreach(json_object_get(part, kinds[k]), i, vl) {
+        json_array_foreach(json_object_get(part, part_vlink_kinds[k]), i, vl) {
             cb(vl, aux);
         }
     }
@@ -1934,12 +1936,10 @@ path_down(const json_t *path, const json_t *down)
 static json_t *
 vlink_named(const json_t *part, const char *name)
 {
-    static const char *const kinds[] = { "vlinks", "border_vlinks",
-                                         "transit_vlinks" };
-    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(part_vlink_kinds); k++) {
         size_t i;
         json_t *vl;
-        json_array_foreach(json_object_get(part, kinds[k]), i, vl) {
+        json_array_foreach(json_object_get(part, part_vlink_kinds[k]), i, vl) {
             if (!strcmp(json_string_value(json_object_get(vl, "name")), name)) {
                 return vl;
             }
