@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -239,6 +240,14 @@ netns_setup_inside(struct netns_job *job, const struct topo_netns_host *h)
     rtnl_link_set_name(peer, h->root_if);
     rtnl_link_set_ns_fd(peer, job->root_fd);
     nlerr = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+    /* The kernel frees a deleted namespace, and the veths it held, in the
+     * background: a topology brought down a moment ago may still hold the
+     * name.  Wait up to 2 s for it before saying the name is taken. */
+    for (int tries = 0; nlerr == -NLE_EXIST && tries < 100; tries++) {
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        nlerr = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+    }
     if (nlerr < 0) {
         error = nl_errno(nlerr);
         JOB_FAIL(job, h, error, "veth %s (peer %s): %s%s", h->ns_if,
