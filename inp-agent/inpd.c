@@ -916,17 +916,74 @@ inpd_check_child(struct inpd *d, const char *lease, const json_t *part,
     return true;
 }
 
+/* Reads the optional "hold_s" of 'body' into '*hold_s' (the agent's
+ * default when absent).  Returns true, or false with a 400 in 'resp'. */
+static bool
+inpd_hold_arg(const struct inpd *d, const json_t *body, int64_t *hold_s,
+              struct http_response *resp)
+{
+    const json_t *jhold = json_object_get(body, "hold_s");
+
+    *hold_s = d->cfg.hold_s;
+    if (jhold && (!json_is_integer(jhold) || json_integer_value(jhold) < 1
+                  || json_integer_value(jhold) > 86400)) {
+        http_error(resp, 400, "invalid", "hold_s", "hold_s: must be 1..86400");
+        return false;
+    } else if (jhold) {
+        *hold_s = json_integer_value(jhold);
+    }
+    return true;
+}
+
+/* Checks that lease 'lease''s 'part' can be built on this InP and fits over
+ * [start, end): inside its parent's share for a child lease, otherwise
+ * next to every other lease and hold ('lease' itself left out when
+ * 'except_self').  'what' prefixes a refusal for want of room.  Returns
+ * true, or false with the refusal (422 or 409) in 'resp'. */
+static bool
+inpd_check_part(struct inpd *d, const char *lease, const json_t *part,
+                int64_t start, int64_t end, bool except_self, const char *what,
+                struct http_response *resp)
+{
+    json_t *calls = NULL, *why = NULL, *bookings;
+    char msg[512];
+    int error;
+
+    error = inpd_plan_commit(part, d->offer, NULL, &calls, msg, sizeof msg);
+    json_decref(calls);
+    if (error) {
+        http_error(resp, 422, "invalid", "part", "InP %s cannot build this part: "
+                   "%s", d->cfg.name, msg);
+        return false;
+    }
+    if (json_object_get(part, "parent")) {
+        /* Recursion: a child lease is carved out of its parent's share. */
+        return inpd_check_child(d, lease, part, start, end, resp);
+    }
+    bookings = inpd_bookings(d, except_self ? lease : NULL);
+    error = inpd_cap_check(d->offer, bookings, part, start, end, &why);
+    json_decref(bookings);
+    if (error == ENOSPC) {
+        inpd_reply_short(resp, why, "%s", what);
+    } else if (error) {
+        const char *m = rec_str(why, "message");
+        http_error(resp, 422, "invalid", "part", "InP %s: %s", d->cfg.name,
+                   m ? m : "bad part");
+    }
+    json_decref(why);
+    return !error;
+}
+
 static void
 h_prepare(struct http_request *req, void *aux, struct http_response *resp)
 {
     struct inpd *d = aux;
     json_t *body = inpd_body(req, "lease txn", "start end hold_s part", resp);
     const char *lease, *txn;
-    const json_t *part, *jstart, *jend, *jhold;
-    json_t *rec, *calls = NULL, *why = NULL, *bookings;
+    const json_t *part, *jstart, *jend;
     int64_t now = now_s(), start, end, hold_s;
-    char msg[512], slice[160];
-    int error;
+    char what[256], slice[160];
+    json_t *rec;
 
     if (!body) {
         return;
@@ -940,7 +997,6 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
     part = json_object_get(body, "part");
     jstart = json_object_get(body, "start");
     jend = json_object_get(body, "end");
-    jhold = json_object_get(body, "hold_s");
     rec = json_object_get(d->leases, lease);
     if (rec) {
         if (strcmp(rec_str(rec, "txn"), txn)) {
@@ -977,13 +1033,8 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
                    end - start);
         goto out;
     }
-    hold_s = d->cfg.hold_s;
-    if (jhold && (!json_is_integer(jhold) || json_integer_value(jhold) < 1
-                  || json_integer_value(jhold) > 86400)) {
-        http_error(resp, 400, "invalid", "hold_s", "hold_s: must be 1..86400");
+    if (!inpd_hold_arg(d, body, &hold_s, resp)) {
         goto out;
-    } else if (jhold) {
-        hold_s = json_integer_value(jhold);
     }
     snprintf(slice, sizeof slice, "L%s", lease);
     if (!json_is_object(part) || !rec_str(part, "slice")
@@ -992,30 +1043,8 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
                    slice);
         goto out;
     }
-    if (inpd_plan_commit(part, d->offer, NULL, &calls, msg, sizeof msg)) {
-        http_error(resp, 422, "invalid", "part", "InP %s cannot build this part: "
-                   "%s", d->cfg.name, msg);
-        goto out;
-    }
-    if (json_object_get(part, "parent")) {
-        /* Recursion: a child lease is carved out of its parent's share. */
-        if (!inpd_check_child(d, lease, part, start, end, resp)) {
-            goto out;
-        }
-        error = 0;
-    } else {
-        bookings = inpd_bookings(d, NULL);
-        error = inpd_cap_check(d->offer, bookings, part, start, end, &why);
-        json_decref(bookings);
-    }
-    if (error) {
-        const char *m = rec_str(why, "message");
-        if (error == ENOSPC) {
-            inpd_reply_short(resp, why, "InP %s", d->cfg.name);
-        } else {
-            http_error(resp, 422, "invalid", "part", "InP %s: %s", d->cfg.name,
-                       m ? m : "bad part");
-        }
+    snprintf(what, sizeof what, "InP %s", d->cfg.name);
+    if (!inpd_check_part(d, lease, part, start, end, false, what, resp)) {
         goto out;
     }
     inpd_fault("prepare:before-hold");
@@ -1034,8 +1063,6 @@ h_prepare(struct http_request *req, void *aux, struct http_response *resp)
     }
 out:
     pthread_mutex_unlock(&d->mutex);
-    json_decref(why);
-    json_decref(calls);
     json_decref(body);
 }
 
@@ -1142,12 +1169,11 @@ h_reembed(struct http_request *req, void *aux, struct http_response *resp)
 {
     struct inpd *d = aux;
     json_t *body = inpd_body(req, "lease txn", "part hold_s", resp);
-    json_t *rec, *calls = NULL, *why = NULL, *bookings;
     const json_t *part, *re;
     const char *lease, *txn;
-    int64_t now = now_s(), hold_s = d->cfg.hold_s;
-    char msg[512], slice[160];
-    int error;
+    int64_t now = now_s(), hold_s;
+    char what[256], slice[160];
+    json_t *rec;
 
     if (!body) {
         return;
@@ -1155,14 +1181,9 @@ h_reembed(struct http_request *req, void *aux, struct http_response *resp)
     lease = json_string_value(json_object_get(body, "lease"));
     txn = json_string_value(json_object_get(body, "txn"));
     part = json_object_get(body, "part");
-    const json_t *jhold = json_object_get(body, "hold_s");
-    if (jhold && (!json_is_integer(jhold) || json_integer_value(jhold) < 1
-                  || json_integer_value(jhold) > 86400)) {
-        http_error(resp, 400, "invalid", "hold_s", "hold_s: must be 1..86400");
+    if (!inpd_hold_arg(d, body, &hold_s, resp)) {
         json_decref(body);
         return;
-    } else if (jhold) {
-        hold_s = json_integer_value(jhold);
     }
     pthread_mutex_lock(&d->mutex);
     if (!inpd_ready(d, resp)) {
@@ -1190,22 +1211,10 @@ h_reembed(struct http_request *req, void *aux, struct http_response *resp)
                    "(a lease of its own, not a child lease)", slice);
         goto out;
     }
-    if (inpd_plan_commit(part, d->offer, NULL, &calls, msg, sizeof msg)) {
-        http_error(resp, 422, "invalid", "part", "InP %s cannot build this part: "
-                   "%s", d->cfg.name, msg);
-        goto out;
-    }
-    bookings = inpd_bookings(d, lease);
-    error = inpd_cap_check(d->offer, bookings, part, MAX(now, rec_int(rec, "start")),
-                           rec_int(rec, "end"), &why);
-    json_decref(bookings);
-    if (error == ENOSPC) {
-        inpd_reply_short(resp, why, "InP %s: the re-embedding of lease %s",
-                         d->cfg.name, lease);
-        goto out;
-    } else if (error) {
-        http_error(resp, 422, "invalid", "part", "InP %s: %s", d->cfg.name,
-                   rec_str(why, "message") ? rec_str(why, "message") : "bad part");
+    snprintf(what, sizeof what, "InP %s: the re-embedding of lease %s",
+             d->cfg.name, lease);
+    if (!inpd_check_part(d, lease, part, MAX(now, rec_int(rec, "start")),
+                         rec_int(rec, "end"), true, what, resp)) {
         goto out;
     }
     json_t *before = json_deep_copy(d->leases);
@@ -1221,8 +1230,6 @@ h_reembed(struct http_request *req, void *aux, struct http_response *resp)
     }
 out:
     pthread_mutex_unlock(&d->mutex);
-    json_decref(why);
-    json_decref(calls);
     json_decref(body);
 }
 
