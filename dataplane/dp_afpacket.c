@@ -31,6 +31,13 @@
  * the worker must not).  Where the kernel refuses the group, the ring
  * keeps its first size.  What the kernel could not put in the ring is
  * counted as the drop reason "kernel-ring".
+ *
+ * The kernel's own stack sees every frame the port reads.  Where the
+ * port alone consumes the frames to an IP address (a tunnel underlay's
+ * local address, dp_tunnel.c), dp_afp_claim_addr() puts a tc ingress
+ * eBPF program on the interface that drops them once the packet sockets
+ * have their copy, so that the kernel does not route each one only to
+ * drop it.
  */
 #include <errno.h>
 #include <linux/filter.h>

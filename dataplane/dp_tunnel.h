@@ -22,8 +22,9 @@
  * afpacket port), that then serves tunnels only: it answers ARP (IPv6: neighbour
  * solicitations) for 'local' itself, and resolves the next hop
  * ('nexthop', default 'remote') the same way, refreshing the entry while
- * the tunnel lives.  Several tunnels share an
- * underlay port (one local address per underlay port).  'mtu' is the
+ * the tunnel lives.  On an afpacket underlay the kernel's stack is kept
+ * off the datagrams to 'local' (dp_afp_claim_addr()).  Several tunnels
+ * share an underlay port (one local address per underlay port).  'mtu' is the
  * underlay's IP MTU (default 1500); 'mac' overrides the underlay port's
  * own address (needed for ports that have none, such as test rings).
  *
