@@ -337,8 +337,8 @@ tun_addr_str(const struct tun_addr *a, bool v6, char *s)
 /* The underlay state of port 'u' for its first tunnel ('ta', 'mac').
  * On an afpacket port the kernel's own stack is kept off the datagrams
  * to the local address (dp_afp_claim_addr()): without that it routes
- * each one, finds it is not its own, and drops it, which cost about as
- * much CPU per frame as the whole encapsulation and decapsulation
+ * each one, finds it is not its own, and drops it, which cost several
+ * times the CPU per frame of the whole encapsulation and decapsulation
  * (docs/performance.md).  Where that cannot be done the tunnel works
  * as before; why is said on stderr and in tunnel.list. */
 static struct dp_underlay *

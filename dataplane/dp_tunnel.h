@@ -88,6 +88,7 @@ bool dp_tunnel_bfd_nexthop(const struct dp_port *p, uint8_t mac[6]);
 
 /* The tunnel's settings, neighbour and counters, for stats and
  * tunnel.list ({"underlay","local","remote","nexthop","mtu","inner_mtu",
+ * "underlay_kernel_off" (and "underlay_kernel_why" when false),
  * "neighbour": {"mac","resolved","age_ms"}, "counters": {...}}). */
 json_t *dp_tunnel_to_json(const struct dp_port *p);
 
