@@ -31,6 +31,13 @@
  * the worker must not).  Where the kernel refuses the group, the ring
  * keeps its first size.  What the kernel could not put in the ring is
  * counted as the drop reason "kernel-ring".
+ *
+ * The kernel's own stack sees every frame the port reads.  Where the
+ * port alone consumes the frames to an IP address (a tunnel underlay's
+ * local address, dp_tunnel.c), dp_afp_claim_addr() puts a tc ingress
+ * eBPF program on the interface that drops them once the packet sockets
+ * have their copy, so that the kernel does not route each one only to
+ * drop it.
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -48,6 +55,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <rte_mbuf.h>
 
 #include "dp_private.h"
@@ -101,6 +112,11 @@ struct dp_afp {
     unsigned grows;             /* rings replaced so far */
     uint64_t kernel_drops;      /* PACKET_STATISTICS of all its rings */
     struct dp_afp *next_afp;    /* in afp_list */
+
+    /* dp_afp_claim_addr() (control thread): the tc ingress filter that
+     * keeps the kernel's stack off the frames to a claimed address. */
+    int claim_prog_fd;          /* -1: none attached */
+    bool claim_hook_created;    /* the clsact qdisc is ours to remove */
 };
 
 /* The grower thread and the ports it serves: the list, each port's
@@ -395,6 +411,7 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
         return error;
     }
     a->ifindex = idx;
+    a->claim_prog_fd = -1;
     memcpy(a->ifname, ifname, sizeof a->ifname);
     a->port = p;
     a->max_frames = max_frames;
@@ -441,6 +458,7 @@ dp_port_afp_close(struct dp_port *p)
             }
         }
         pthread_mutex_unlock(&afp_mutex);
+        dp_afp_unclaim_addr(p);
         afp_ring_close(a->done);
         afp_ring_close(a->fresh);
         afp_ring_close(a->old);
@@ -657,4 +675,139 @@ dp_afp_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         rte_pktmbuf_free(pkts[i]);
     }
     return sent;
+}
+
+/* ---- Claimed addresses: the kernel's stack kept off them ----------------- */
+
+/* Handle and priority of the filter on the interface's tc ingress hook
+ * ("LM"): one per interface, replaced by a later claim. */
+#define AFP_CLAIM_HANDLE 0x4c4d
+#define AFP_CLAIM_PRIO 1
+
+/* Appends one eBPF instruction to 'p' at '*n'. */
+static void
+afp_insn(struct bpf_insn *p, unsigned *n, uint8_t code, uint8_t dst, uint8_t src,
+         int16_t off, int32_t imm)
+{
+    p[(*n)++] = (struct bpf_insn) { .code = code, .dst_reg = dst, .src_reg = src,
+                                    .off = off, .imm = imm };
+}
+
+/* Loads the tc program of dp_afp_claim_addr() for 'addr' (4 bytes if not
+ * 'v6', else 16): an Ethernet frame of that family whose IP destination
+ * is 'addr' is dropped (TC_ACT_SHOT), anything else passes.  Its fd, or
+ * a negative errno. */
+static int
+afp_claim_prog(bool v6, const uint8_t addr[16])
+{
+    struct bpf_insn p[32];
+    unsigned n = 0, words = v6 ? 4 : 1, dst_off = v6 ? 14 + 24 : 14 + 16;
+    unsigned min_len = v6 ? 14 + 40 : 14 + 20;
+    uint16_t type = htons(v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP);
+
+    /* r2 = data, r3 = data_end; r4 = data + min_len; past the end: pass. */
+    afp_insn(p, &n, BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct __sk_buff, data), 0);
+    afp_insn(p, &n, BPF_LDX | BPF_MEM | BPF_W, 3, 1, offsetof(struct __sk_buff, data_end), 0);
+    afp_insn(p, &n, BPF_ALU64 | BPF_MOV | BPF_X, 4, 2, 0, 0);
+    afp_insn(p, &n, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, min_len);
+    unsigned jumps[8], n_jumps = 0;
+    jumps[n_jumps++] = n;
+    afp_insn(p, &n, BPF_JMP | BPF_JGT | BPF_X, 4, 3, 0, 0);
+    /* The EtherType, then each 32-bit word of the destination, compared
+     * as loaded (network order in memory). */
+    afp_insn(p, &n, BPF_LDX | BPF_MEM | BPF_H, 5, 2, 12, 0);
+    jumps[n_jumps++] = n;
+    afp_insn(p, &n, BPF_JMP32 | BPF_JNE | BPF_K, 5, 0, 0, type);
+    for (unsigned i = 0; i < words; i++) {
+        int32_t w;
+        memcpy(&w, addr + 4 * i, 4);
+        afp_insn(p, &n, BPF_LDX | BPF_MEM | BPF_W, 5, 2, dst_off + 4 * i, 0);
+        jumps[n_jumps++] = n;
+        afp_insn(p, &n, BPF_JMP32 | BPF_JNE | BPF_K, 5, 0, 0, w);
+    }
+    afp_insn(p, &n, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, TC_ACT_SHOT);
+    afp_insn(p, &n, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    for (unsigned i = 0; i < n_jumps; i++) {
+        p[jumps[i]].off = n - jumps[i] - 1;    /* to "pass" */
+    }
+    afp_insn(p, &n, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, TC_ACT_OK);
+    afp_insn(p, &n, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+    return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "lamina_claim", "GPL", p, n, NULL);
+}
+
+int
+dp_afp_claim_addr(struct dp_port *p, bool v6, const uint8_t addr[16],
+                  struct dp_error *err)
+{
+    struct dp_afp *a = p->afp;
+
+    if (!a) {
+        dp_err(err, "port %s: only an afpacket port can keep the kernel off "
+               "an address", p->name);
+        return EINVAL;
+    }
+    dp_afp_unclaim_addr(p);
+    int fd = afp_claim_prog(v6, addr);
+    if (fd < 0) {
+        dp_err(err, "port %s: loading the tc program for %s: %s", p->name,
+               a->ifname, strerror(-fd));
+        return -fd;
+    }
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+                .attach_point = BPF_TC_INGRESS);
+    int r = bpf_tc_hook_create(&hook);
+    bool created = r == 0;
+    if (r && r != -EEXIST) {
+        dp_err(err, "port %s: adding a clsact qdisc on %s: %s", p->name,
+               a->ifname, strerror(-r));
+        close(fd);
+        return -r;
+    }
+    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fd, .flags = BPF_TC_F_REPLACE,
+                .handle = AFP_CLAIM_HANDLE, .priority = AFP_CLAIM_PRIO);
+    r = bpf_tc_attach(&hook, &opts);
+    if (r) {
+        dp_err(err, "port %s: attaching the tc program on %s ingress: %s",
+               p->name, a->ifname, strerror(-r));
+        if (created) {
+            hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+            bpf_tc_hook_destroy(&hook);
+        }
+        close(fd);
+        return -r;
+    }
+    a->claim_prog_fd = fd;
+    a->claim_hook_created = created;
+    return 0;
+}
+
+void
+dp_afp_unclaim_addr(struct dp_port *p)
+{
+    struct dp_afp *a = p->afp;
+
+    if (!a || a->claim_prog_fd < 0) {
+        return;
+    }
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+                .attach_point = BPF_TC_INGRESS);
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AFP_CLAIM_HANDLE,
+                .priority = AFP_CLAIM_PRIO);
+    /* The interface may be gone already (its namespace deleted): then so
+     * is the filter. */
+    bpf_tc_detach(&hook, &opts);
+    if (a->claim_hook_created) {
+        hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+        bpf_tc_hook_destroy(&hook);
+    }
+    close(a->claim_prog_fd);
+    a->claim_prog_fd = -1;
+    a->claim_hook_created = false;
+}
+
+bool
+dp_afp_claimed(const struct dp_port *p)
+{
+    return p->afp && p->afp->claim_prog_fd >= 0;
 }

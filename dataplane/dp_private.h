@@ -634,6 +634,18 @@ int dp_afp_poll_fd(const struct dp_port *);
 uint16_t dp_afp_tx(struct dp_port *, struct rte_mbuf **, uint16_t);
 /* The interface address of an afpacket port into 'mac'. */
 int dp_afp_mac(const struct dp_port *, uint8_t mac[6]);
+/* Keeps the kernel's own stack off the frames to IP address 'addr' (4 or
+ * 16 bytes, network order) on afpacket port 'p''s interface, which the
+ * port alone consumes (a tunnel underlay's local address): a tc ingress
+ * eBPF program drops them after the packet sockets (the port's ring
+ * among them) got their copy, so that the kernel spends no route lookup
+ * on them, nor answers them.  Replaces an earlier claim of 'p'.
+ * _unclaim_ removes it (and the clsact qdisc if the claim added it);
+ * _claimed tells whether one is in place.  Control thread. */
+int dp_afp_claim_addr(struct dp_port *p, bool v6, const uint8_t addr[16],
+                      struct dp_error *);
+void dp_afp_unclaim_addr(struct dp_port *p);
+bool dp_afp_claimed(const struct dp_port *p);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);
 int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);

@@ -111,6 +111,10 @@ struct dp_underlay {
     struct dp_tunnel *tuns[TUN_MAX_PER_UNDERLAY];
     uint32_t n_tuns;
     uint64_t answered;          /* ARP requests / solicitations answered */
+    /* An afpacket underlay: whether the kernel's stack is kept off the
+     * datagrams to 'local' (dp_afp_claim_addr()), else why not. */
+    bool kernel_off;
+    char kernel_why[DP_ERR_LEN];
 };
 
 static const uint8_t tun_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -330,6 +334,35 @@ tun_addr_str(const struct tun_addr *a, bool v6, char *s)
     return inet_ntop(v6 ? AF_INET6 : AF_INET, a->b, s, INET6_ADDRSTRLEN);
 }
 
+/* The underlay state of port 'u' for its first tunnel ('ta', 'mac').
+ * On an afpacket port the kernel's own stack is kept off the datagrams
+ * to the local address (dp_afp_claim_addr()): without that it routes
+ * each one, finds it is not its own, and drops it, which cost several
+ * times the CPU per frame of the whole encapsulation and decapsulation
+ * (docs/performance.md).  Where that cannot be done the tunnel works
+ * as before; why is said on stderr and in tunnel.list. */
+static struct dp_underlay *
+tun_underlay_new(struct dp_port *u, const struct tun_args *ta, const uint8_t mac[6])
+{
+    struct dp_underlay *ul = xzalloc(sizeof *ul);
+    struct dp_error e = { { 0 } };
+
+    memcpy(ul->mac, mac, 6);
+    ul->v6 = ta->v6[0];
+    ul->local = ta->local;
+    if (u->type != DP_PORT_AFP) {
+        snprintf(ul->kernel_why, sizeof ul->kernel_why,
+                 "not an afpacket port (the kernel does not see a DPDK device's frames)");
+    } else if (dp_afp_claim_addr(u, ul->v6, ul->local.b, &e)) {
+        str_copy(ul->kernel_why, e.msg, sizeof ul->kernel_why);
+        fprintf(stderr, "lamina-switchd: underlay %s: the kernel's stack still "
+                "sees the tunnel datagrams: %s\n", u->name, e.msg);
+    } else {
+        ul->kernel_off = true;
+    }
+    return ul;
+}
+
 int
 dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
 {
@@ -441,12 +474,10 @@ dp_tunnel_open(struct dp_port *p, const char *args, struct dp_error *err)
     t->inner_mtu = ta.mtu - (ta.v6[0] ? TUN_IP6_HLEN : TUN_IP4_HLEN) - TUN_UDP_HLEN
                    - 8 - ETH_HLEN_;
 
+    struct dp_underlay *new_ul = ul ? NULL : tun_underlay_new(u, &ta, mac);
     dp_pause();
     if (!ul) {
-        ul = xzalloc(sizeof *ul);
-        memcpy(ul->mac, mac, 6);
-        ul->v6 = ta.v6[0];
-        ul->local = ta.local;
+        ul = new_ul;
         u->ul = ul;
     }
     ul->tuns[ul->n_tuns++] = t;
@@ -477,12 +508,18 @@ dp_tunnel_close(struct dp_port *p)
         }
     }
     u->n_users--;
-    if (!ul->n_tuns) {
-        free(ul);
+    bool last = !ul->n_tuns;
+    if (last) {
         u->ul = NULL;
     }
     p->tun = NULL;
     dp_resume();
+    if (last) {
+        if (ul->kernel_off) {
+            dp_afp_unclaim_addr(u);
+        }
+        free(ul);
+    }
     while (rte_ring_sc_dequeue(t->rx, (void **) &m) == 0) {
         rte_pktmbuf_free(m);
     }
@@ -1256,6 +1293,10 @@ dp_tunnel_to_json(const struct dp_port *p)
     json_object_set_new(j, "inner_mtu", json_integer(t->inner_mtu));
     json_object_set_new(j, "underlay_mac", tun_mac_json(ul->mac));
     json_object_set_new(j, "underlay_neighbour_answered", json_integer(ul->answered));
+    json_object_set_new(j, "underlay_kernel_off", json_boolean(ul->kernel_off));
+    if (!ul->kernel_off) {
+        json_object_set_new(j, "underlay_kernel_why", json_string(ul->kernel_why));
+    }
     nb = json_object();
     bool resolved = __atomic_load_n(&t->resolved, __ATOMIC_RELAXED);
     json_object_set_new(nb, "resolved", json_boolean(resolved));

@@ -22,8 +22,9 @@
  * afpacket port), that then serves tunnels only: it answers ARP (IPv6: neighbour
  * solicitations) for 'local' itself, and resolves the next hop
  * ('nexthop', default 'remote') the same way, refreshing the entry while
- * the tunnel lives.  Several tunnels share an
- * underlay port (one local address per underlay port).  'mtu' is the
+ * the tunnel lives.  On an afpacket underlay the kernel's stack is kept
+ * off the datagrams to 'local' (dp_afp_claim_addr()).  Several tunnels
+ * share an underlay port (one local address per underlay port).  'mtu' is the
  * underlay's IP MTU (default 1500); 'mac' overrides the underlay port's
  * own address (needed for ports that have none, such as test rings).
  *
@@ -87,6 +88,7 @@ bool dp_tunnel_bfd_nexthop(const struct dp_port *p, uint8_t mac[6]);
 
 /* The tunnel's settings, neighbour and counters, for stats and
  * tunnel.list ({"underlay","local","remote","nexthop","mtu","inner_mtu",
+ * "underlay_kernel_off" (and "underlay_kernel_why" when false),
  * "neighbour": {"mac","resolved","age_ms"}, "counters": {...}}). */
 json_t *dp_tunnel_to_json(const struct dp_port *p);
 

@@ -3,7 +3,8 @@
 # switchds on two "machines".  Checks: the hosts reach each other (IPv4
 # and IPv6 inside); the capture decodes as MPLS-in-UDP over IPv6 with
 # correct UDP checksums; each switch resolved its next hop by neighbour
-# discovery (NS answered by NA, no kernel address on the underlay); the
+# discovery (NS answered by NA, no kernel address on the underlay), and
+# mb's kernel receives none of the datagrams (the switch's tc filter); the
 # inner MTU is 1430 and too-big packets get ICMP frag-needed (inner
 # IPv4 with DF) and ICMPv6 packet-too-big (inner IPv6) back; BFD on the
 # tunnel runs over the IPv6 underlay (UDP to 3784, checksum right, hop
@@ -45,6 +46,15 @@ for m in ma mb; do
 done
 [ "$(tun_stat ma tunnel.neighbour.mac)" = "$TUN_MAC_B" ] || fail "ma's neighbour is not mb's underlay"
 [ "$(tun_stat mb tunnel.remote)" = "$TUN_IP_A" ] || fail "mb's remote is $(tun_stat mb tunnel.remote)"
+# The kernel's IPv6 stack in mb receives none of the datagrams to mb's
+# underlay address (the switch's tc filter, as over IPv4).
+ip6_in() { nsx mb awk '$1 == "Ip6InReceives" {print $2}' /proc/net/snmp6; }
+[ "$(tun_stat mb tunnel.underlay_kernel_off)" = True ] ||
+    fail "mb: the kernel's stack still sees the underlay: $(tun_stat mb tunnel.underlay_kernel_why)"
+k0=$(ip6_in)
+nsx ha ping -c 50 -i 0.01 -W 1 -q 10.1.0.2 >/dev/null || fail "pings lost across the tunnel"
+k1=$(ip6_in)
+[ $((k1 - k0)) -lt 5 ] || fail "mb's kernel received $((k1 - k0)) IPv6 packets during 50 pings"
 
 # MTU 1500 - 40 - 8 - 8 - 14.
 [ "$(tun_stat ma tunnel.inner_mtu)" = 1430 ] || fail "inner MTU is $(tun_stat ma tunnel.inner_mtu), not 1430"

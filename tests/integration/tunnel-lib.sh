@@ -48,7 +48,7 @@ tun_machine() {
     tunl "$m" switch add "$sw" || fail "$m: switch add"
     tunl "$m" port add "$sw" host afpacket:host || fail "$m: port add host"
     tunl "$m" port add "$sw" ul afpacket:ul || fail "$m: port add ul (underlay)"
-    tunl "$m" port add "$sw" tun "mplsudp:underlay=ul,local=$local,remote=$remote" ||
+    tunl "$m" port add "$sw" tun "mplsudp:underlay=ul,local=$local,remote=$remote${TUN_UNDERLAY_MTU:+,mtu=$TUN_UNDERLAY_MTU}" ||
         fail "$m: port add tun (MPLS-in-UDP)"
     tunl "$m" slice add green || fail "$m: slice add"
     tunl "$m" vnode add green "$sw" || fail "$m: vnode add"
@@ -58,11 +58,16 @@ tun_machine() {
 }
 
 # tun_two_machines_up: the namespaces, veths and daemons; then
-# tun_two_machines_config: the switches, tunnels and slice.
+# tun_two_machines_config: the switches, tunnels and slice.  With
+# TUN_UNDERLAY_MTU set, the underlay veths and the tunnels get that MTU
+# (1550: the hosts' 1500-byte packets cross whole).
 tun_two_machines_up() {
     local m
     for m in ma mb ha hb; do ns_add "$m"; done
     veth_link ma ul $TUN_MAC_A - mb ul $TUN_MAC_B -
+    if [ -n "${TUN_UNDERLAY_MTU:-}" ]; then
+        for m in ma mb; do nsx $m ip link set ul mtu "$TUN_UNDERLAY_MTU" || fail "$m: underlay MTU"; done
+    fi
     veth_link ha eth0 02:00:00:00:01:01 10.1.0.1/24 ma host 02:00:00:00:01:fe -
     veth_link hb eth0 02:00:00:00:02:01 10.1.0.2/24 mb host 02:00:00:00:02:fe -
     for m in ma mb; do tun_switchd "$m"; done

@@ -6,8 +6,11 @@
 # 6635, label 1000, source ports in 49152..65535) and holds nothing but
 # the tunnel and ARP; each switch resolved its next hop by ARP (the
 # neighbour has the peer's underlay MAC) and answered the peer's ARP
-# itself (the underlay interfaces have no kernel address); refusals;
-# mb's switchd restarts from its state file with the tunnel.
+# itself (the underlay interfaces have no kernel address); the kernel's
+# IP stack in mb sees none of the datagrams to mb's underlay address (the
+# switch's tc ingress filter drops them after its packet socket has them)
+# and the filter goes with the last tunnel; refusals; mb's switchd
+# restarts from its state file with the tunnel.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init tunnel-mplsudp 90
@@ -64,6 +67,21 @@ tunl ma stats port tun >"$LT_DIR/stats.txt" || fail "lamina stats port tun"
 sed 's/^/    /' "$LT_DIR/stats.txt" >&2
 ip -n "$(ns ma)" -4 addr show dev ul | grep -q inet && fail "the underlay has a kernel address"
 
+# The datagrams to mb's underlay address are the switch's alone: mb's
+# kernel receives no IP packet while 50 more cross (before, it routed
+# each one and dropped it).
+ip_in() { nsx mb cat /proc/net/snmp | awk '/^Ip: [0-9]/ {print $4}'; }
+for m in ma mb; do
+    [ "$(tun_stat $m tunnel.underlay_kernel_off)" = True ] ||
+        fail "$m: the kernel's stack still sees the underlay: $(tun_stat $m tunnel.underlay_kernel_why)"
+done
+k0=$(ip_in) d0=$(tun_stat mb tunnel.counters.decapsulated)
+nsx ha ping -c 50 -i 0.01 -W 1 -q 10.1.0.2 >/dev/null || fail "pings lost across the tunnel"
+k1=$(ip_in) d1=$(tun_stat mb tunnel.counters.decapsulated)
+info "mb: $((d1 - d0)) frames decapsulated, kernel IP InReceives +$((k1 - k0))"
+[ $((d1 - d0)) -ge 50 ] || fail "mb decapsulated only $((d1 - d0)) of 50 pings"
+[ $((k1 - k0)) -lt 5 ] || fail "mb's kernel received $((k1 - k0)) IP packets on the underlay"
+
 # The tunnel port is a border port: a vport on it or its underlay is refused.
 tunl ma vport add green sma bad ul 2>/dev/null && fail "vport add on the underlay accepted"
 tunl ma port del sma ul 2>/dev/null && fail "the underlay of a tunnel was deleted"
@@ -79,4 +97,10 @@ tun_switchd mb
 [ "$(tunl mb --json port list | json_get 2.devargs)" = \
   "mplsudp:underlay=ul,local=$TUN_IP_B,remote=$TUN_IP_A" ] || fail "mb's tunnel not restored"
 wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "ha cannot reach hb after mb restarted"
+
+# The filter goes with the underlay's last tunnel (and the clsact qdisc
+# the switch added for it).
+tc -n "$(ns ma)" filter show dev ul ingress | grep -q lamina_claim || fail "no tc filter on ma's underlay"
+tunl ma vlink del green wan && tunl ma port del sma tun || fail "ma: deleting the tunnel"
+tc -n "$(ns ma)" qdisc show dev ul | grep -q clsact && fail "ma's underlay keeps the clsact qdisc"
 pass
