@@ -93,13 +93,14 @@ now() { echo "$EPOCHREALTIME"; }
 # to tell a noisy run when one sees it.
 cpu_snapshot() { awk '/^cpu / {print $2+$3+$4+$7+$8, $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 
-# thread_ticks PID: "TID TICKS" (user + system clock ticks) per thread of
-# PID, one a line.
-thread_ticks() {
-    local f
-    for f in /proc/"$1"/task/*/stat; do
-        # The name, field 2, may hold spaces: count from after its ')'.
-        awk '{ sub(/^.*\) /, ""); split(FILENAME, p, "/"); print p[5], $12 + $13 }' "$f" 2>/dev/null
+# thread_cpu_ns PID: "TID NS" per thread of PID, one a line: the time it
+# ran on a CPU (the scheduler's own count, /proc/.../schedstat; the ticks
+# of /proc/.../stat are sampled and miscount a thread that shares its CPU).
+thread_cpu_ns() {
+    local f t
+    for f in /proc/"$1"/task/*/schedstat; do
+        t=${f%/schedstat}
+        read -r ns _ <"$f" 2>/dev/null && echo "${t##*/} $ns"
     done
 }
 
@@ -122,27 +123,27 @@ measure() {
     local name=$1 reader=$2 a0 b0 c0 a1 b1 c1 s0 s1 t0="" t1="" out
     sleep "$WARMUP"
     s0=$(cpu_snapshot)
-    [ -n "$bench_pid" ] && t0=$(thread_ticks "$bench_pid")
+    [ -n "$bench_pid" ] && t0=$(thread_cpu_ns "$bench_pid")
     a0=$(now); c0=$($reader) || return 1; b0=$(now)
     sleep "$WINDOW"
     a1=$(now); c1=$($reader) || return 1; b1=$(now)
-    [ -n "$bench_pid" ] && t1=$(thread_ticks "$bench_pid")
+    [ -n "$bench_pid" ] && t1=$(thread_cpu_ns "$bench_pid")
     s1=$(cpu_snapshot)
     [ -n "$c0" ] && [ -n "$c1" ] || { log "$name: no counters"; return 1; }
     out=$(awk -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
         -v s0="$s0" -v s1="$s1" -v n="$name" -v t0="$t0" -v t1="$t1" \
-        -v hz="$(getconf CLK_TCK)" -v min="$MIN_CPU" 'BEGIN {
+        -v min="$MIN_CPU" 'BEGIN {
         dt = (a1 + b1) / 2 - (a0 + b0) / 2
         split(s0, x); split(s1, y)
         tot = y[3] - x[3]
-        # The busiest thread: the most ticks between the two reads.
+        # The busiest thread: the most CPU time between the two reads.
         k = split(t0, u, "\n"); for (i = 1; i <= k; i++) { split(u[i], f, " "); before[f[1]] = f[2] }
         k = split(t1, u, "\n"); best = -1
         for (i = 1; i <= k; i++) {
             split(u[i], f, " ")
             if ((f[1] in before) && f[2] - before[f[1]] > best) best = f[2] - before[f[1]]
         }
-        cpu = (best >= 0 && dt > 0) ? 100 * best / hz / dt : -1
+        cpu = (best >= 0 && dt > 0) ? 100 * best / 1e9 / dt : -1
         printf "bench: %s: %d packets in %.3f s; machine busy %.0f%%, steal %.1f%%%s\n",
             n, c1 - c0, dt, tot ? 100 * (y[1] - x[1]) / tot : 0,
             tot ? 100 * (y[2] - x[2]) / tot : 0,
@@ -303,8 +304,11 @@ bench_testpmd() {
 
 # ---------------------------------------------------------------- lamina
 lamina_sock=""
-# lamina-switchd's EAL lcores: the control lcore and one worker by default.
-lamina_lcores="-l 0-1"
+# lamina-switchd's EAL lcores: the control lcore and one worker by default
+# (LAMINA_BENCH_LCORES, e.g. "--lcores 0@1,1@0" to put the worker on CPU 0
+# when other sessions' DPDK workers crowd CPU 1: for lamina-only runs,
+# the other contenders stay on CPU 1).
+lamina_lcores=${LAMINA_BENCH_LCORES:--l 0-1}
 
 # lamina_configure CLI: the switch between the two net_null ports (a
 # script that sources this file may redefine it; CLI is the lamina command
@@ -338,7 +342,19 @@ for w in json.load(sys.stdin):
         n = w["packets"]
         print("cycles/packet: rx %.0f classify %.0f fp %.0f sched %.0f tx %.0f (sum %.0f)" % (
             c["rx"] / n, c["classify"] / n, c["fp"] / n, c["sched"] / n, c["tx"] / n,
-            sum(c.values()) / n))') || lamina_stages=""
+            sum(c.values()) / n))
+    c = w.get("stage_cycles_calm")
+    if c and c["packets"]:
+        n = c["packets"]
+        s = ("rx", "classify", "fp", "tx")
+        print("; bursts not preempted: rx %.0f classify %.0f fp %.0f tx %.0f (sum %.0f; %d bursts left out)" % (
+            tuple(c[k] / n for k in s) + (sum(c[k] for k in s) / n, c["bursts_left_out"])))
+    c = w.get("stage_cycles_best")
+    if c and c["packets"]:
+        n = c["packets"]
+        print("; best window of %d: rx %.0f classify %.0f fp %.0f tx %.0f (sum %.0f)" % (
+            (n,) + tuple(c[k] / n for k in s) + (sum(c[k] for k in s) / n,)))' |
+        tr -d '\n') || lamina_stages=""
     [ -n "$lamina_stages" ] && log "lamina: $lamina_stages"
     return 0
 }
