@@ -316,6 +316,25 @@ dp_worker_flush(unsigned w, struct dp_worker *wk)
     }
 }
 
+/* Counts 'n' packets of 'n_bytes' that go through queue 'q' straight to
+ * its port's device: sent by the port, through the queue, by the slice. */
+static inline void
+dp_count_cut_through(struct dp_queue *q, uint16_t n, uint64_t n_bytes)
+{
+    struct dp_port *p = q->port;
+
+    p->ctr.tx_packets += n;
+    p->ctr.tx_bytes += n_bytes;
+    q->ctr.rx_packets += n;
+    q->ctr.rx_bytes += n_bytes;
+    q->ctr.tx_packets += n;
+    q->ctr.tx_bytes += n_bytes;
+    if (!p->is_link) {
+        q->sctr->tx_packets += n;
+        q->sctr->tx_bytes += n_bytes;
+    }
+}
+
 /* The least run of frames for one port that dp_enqueue_burst() sends at
  * once rather than staging it: a run this long fills most of a transmit
  * by itself, and with nothing staged ahead of it nothing is reordered. */
@@ -338,16 +357,7 @@ dp_port_send_direct(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
             n_bytes -= rte_pktmbuf_pkt_len(pkts[i]);
         }
     }
-    p->ctr.tx_packets += sent;
-    p->ctr.tx_bytes += n_bytes;
-    q->ctr.rx_packets += sent;
-    q->ctr.rx_bytes += n_bytes;
-    q->ctr.tx_packets += sent;
-    q->ctr.tx_bytes += n_bytes;
-    if (!p->is_link) {
-        q->sctr->tx_packets += sent;
-        q->sctr->tx_bytes += n_bytes;
-    }
+    dp_count_cut_through(q, sent, n_bytes);
     if (unlikely(sent < n)) {
         dp_queue_burst(w, q, pkts + sent, n - sent);
     }
@@ -395,16 +405,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
                 p->stage_listed = true;
                 wk->staged[wk->n_staged++] = p;
             }
-            p->ctr.tx_packets += n;
-            p->ctr.tx_bytes += n_bytes;
-            q->ctr.rx_packets += n;
-            q->ctr.rx_bytes += n_bytes;
-            q->ctr.tx_packets += n;
-            q->ctr.tx_bytes += n_bytes;
-            if (!p->is_link) {
-                q->sctr->tx_packets += n;
-                q->sctr->tx_bytes += n_bytes;
-            }
+            dp_count_cut_through(q, n, n_bytes);
             return;
         }
     }
