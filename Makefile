@@ -44,9 +44,11 @@ test-asan: build-asan hugepages
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
+# bench-traffic.sh ends with status 1 when a contender failed (FAILED in
+# its row, e.g. starved of its CPU): make says so and goes on.
 bench: build hugepages
 	@scripts/bench.sh $(BUILD)
-	@scripts/bench-traffic.sh $(BUILD)
+	-@scripts/bench-traffic.sh $(BUILD)
 	@scripts/bench-ebpf.sh $(BUILD)
 	@scripts/bench-scale.sh $(BUILD)
 	@$(BUILD)/broker/bench-admit

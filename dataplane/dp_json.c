@@ -480,6 +480,18 @@ dp_workers_to_json(void)
             "{s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t) c->rx,
             "classify", (json_int_t) c->classify, "fp", (json_int_t) c->fp,
             "sched", (json_int_t) c->sched, "tx", (json_int_t) c->tx));
+        c = &w->calm;
+        json_object_set_new(j, "stage_cycles_calm", json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t) c->rx,
+            "classify", (json_int_t) c->classify, "fp", (json_int_t) c->fp,
+            "sched", (json_int_t) c->sched, "tx", (json_int_t) c->tx,
+            "packets", (json_int_t) w->calm_pkts,
+            "bursts_left_out", (json_int_t) w->calm_left_out));
+        c = &w->best;
+        json_object_set_new(j, "stage_cycles_best", json_pack(
+            "{s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t) c->rx,
+            "classify", (json_int_t) c->classify, "fp", (json_int_t) c->fp,
+            "tx", (json_int_t) c->tx, "packets", (json_int_t) w->best_pkts));
 #endif
         json_array_append_new(workers, j);
     }

@@ -436,6 +436,11 @@ struct dp_stage_cycles {
     uint64_t rx, classify, fp, sched, tx;
 };
 
+/* A received burst whose stages took more cycles than this (about 75 us
+ * at 2.6 GHz; a burst of 32 takes 3,000 to 40,000) was preempted. */
+#define DP_STAGE_CALM_MAX 200000
+#define DP_STAGE_WINDOW 65536
+
 #ifdef DP_STAGE_CYCLES
 #define DP_STAGE_TSC() rte_rdtsc()
 #define DP_STAGE_ADD(W, FIELD, CYCLES) (dp.workers[W].stage.FIELD += (CYCLES))
@@ -474,6 +479,19 @@ struct dp_worker {
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
     struct dp_stage_cycles stage;
+    /* The same for received bursts that took under DP_STAGE_CALM_MAX
+     * cycles from receive to transmit, with their packets, and how many
+     * bursts took longer (the thread was preempted or interrupted: on a
+     * shared CPU those cycles are the machine's load, not the path's). */
+    struct dp_stage_cycles calm;
+    uint64_t calm_pkts, calm_left_out;
+    /* Of those that sent frames, the current window of DP_STAGE_WINDOW
+     * packets and the window with the fewest cycles per packet so far (a
+     * CPU shared with other work, or an SMT sibling's, slows whole
+     * windows: the best one is the path's own cost, the figure to compare
+     * builds by). */
+    struct dp_stage_cycles win, best;
+    uint64_t win_pkts, best_pkts;
     /* Ports with cut-through frames staged in the current burst. */
     struct dp_port *staged[DP_STAGED_PORTS];
     uint16_t n_staged;

@@ -316,12 +316,61 @@ dp_worker_flush(unsigned w, struct dp_worker *wk)
     }
 }
 
+/* Counts 'n' packets of 'n_bytes' that go through queue 'q' straight to
+ * its port's device: sent by the port, through the queue, by the slice. */
+static inline void
+dp_count_cut_through(struct dp_queue *q, uint16_t n, uint64_t n_bytes)
+{
+    struct dp_port *p = q->port;
+
+    p->ctr.tx_packets += n;
+    p->ctr.tx_bytes += n_bytes;
+    q->ctr.rx_packets += n;
+    q->ctr.rx_bytes += n_bytes;
+    q->ctr.tx_packets += n;
+    q->ctr.tx_bytes += n_bytes;
+    if (!p->is_link) {
+        q->sctr->tx_packets += n;
+        q->sctr->tx_bytes += n_bytes;
+    }
+}
+
+/* The least run of frames for one port that dp_enqueue_burst() sends at
+ * once rather than staging it: a run this long fills most of a transmit
+ * by itself, and with nothing staged ahead of it nothing is reordered. */
+#define DP_DIRECT_MIN (DP_BURST / 2)
+
+/* Sends 'n' packets of 'n_bytes' in all, for queue 'q' whose port may
+ * take them straight (dp_cut_through(), nothing staged on the port), in
+ * one transmit from the caller's array: no copy into the port's stage and
+ * no flush later (the common case of a port fed by one vnode).  What the
+ * device refuses is queued in order, as dp_port_flush() does. */
+static void
+dp_port_send_direct(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
+                    uint16_t n, uint64_t n_bytes)
+{
+    struct dp_port *p = q->port;
+    uint16_t sent = dp_worker_tx(w, p, pkts, n);
+
+    if (unlikely(sent < n)) {
+        for (uint16_t i = sent; i < n; i++) {
+            n_bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+        }
+    }
+    dp_count_cut_through(q, sent, n_bytes);
+    if (unlikely(sent < n)) {
+        dp_queue_burst(w, q, pkts + sent, n - sent);
+    }
+}
+
 /* Puts 'n' packets of 'n_bytes' in all on queue 'q' for worker 'w'.
  * Cut-through: on a port with nothing to shape, delay or share with a
  * backlog, the packets are staged for the device, which gets the frames
  * of all the vnodes of a received burst in one transmit (with many
- * slices on a port, each frame of a burst may come from another vnode);
- * otherwise, and for what the device refuses, they are queued. */
+ * slices on a port, each frame of a burst may come from another vnode),
+ * or a long run with nothing staged before it goes out at once
+ * (dp_port_send_direct()); otherwise, and for what the device refuses,
+ * they are queued. */
 static inline void
 dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
                  uint16_t n, uint64_t n_bytes)
@@ -336,6 +385,10 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         return;
     }
     if (dp_cut_through(q, p)) {
+        if (!p->n_stage && n >= DP_DIRECT_MIN) {
+            dp_port_send_direct(w, q, pkts, n, n_bytes);
+            return;
+        }
         if (p->n_stage + n > DP_BURST) {
             dp_port_flush(w, p);
         }
@@ -352,16 +405,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
                 p->stage_listed = true;
                 wk->staged[wk->n_staged++] = p;
             }
-            p->ctr.tx_packets += n;
-            p->ctr.tx_bytes += n_bytes;
-            q->ctr.rx_packets += n;
-            q->ctr.rx_bytes += n_bytes;
-            q->ctr.tx_packets += n;
-            q->ctr.tx_bytes += n_bytes;
-            if (!p->is_link) {
-                q->sctr->tx_packets += n;
-                q->sctr->tx_bytes += n_bytes;
-            }
+            dp_count_cut_through(q, n, n_bytes);
             return;
         }
     }
@@ -1391,6 +1435,57 @@ dp_worker_set_priority(unsigned w)
     }
 }
 
+/* In a stage_cycles build: adds the stages' cycles of the received burst
+ * of 'n' packets that just ended ('before': the counts as it began, its
+ * receive not yet added) to wk->calm and, if it sent anything, to the
+ * current window (keeping the best window), unless it took over
+ * DP_STAGE_CALM_MAX cycles (then only counted as left out). */
+static inline void
+dp_stage_calm(struct dp_worker *wk, const struct dp_stage_cycles *before,
+              uint16_t n)
+{
+#ifdef DP_STAGE_CYCLES
+    const struct dp_stage_cycles *c = &wk->stage;
+    uint64_t rx = c->rx - before->rx, cl = c->classify - before->classify;
+    uint64_t fp = c->fp - before->fp, tx = c->tx - before->tx;
+
+    if (rx + cl + fp + tx > DP_STAGE_CALM_MAX) {
+        wk->calm_left_out++;
+        return;
+    }
+    wk->calm.rx += rx;
+    wk->calm.classify += cl;
+    wk->calm.fp += fp;
+    wk->calm.tx += tx;
+    wk->calm_pkts += n;
+    if (!tx) {
+        return;     /* nothing forwarded (e.g. dropped before a binding) */
+    }
+    wk->win.rx += rx;
+    wk->win.classify += cl;
+    wk->win.fp += fp;
+    wk->win.tx += tx;
+    wk->win_pkts += n;
+    if (wk->win_pkts >= DP_STAGE_WINDOW) {
+        const struct dp_stage_cycles *a = &wk->win, *b = &wk->best;
+        uint64_t sa = a->rx + a->classify + a->fp + a->tx;
+        uint64_t sb = b->rx + b->classify + b->fp + b->tx;
+
+        /* sa / win_pkts < sb / best_pkts, without dividing. */
+        if (!wk->best_pkts || sa * wk->best_pkts < sb * wk->win_pkts) {
+            wk->best = wk->win;
+            wk->best_pkts = wk->win_pkts;
+        }
+        memset(&wk->win, 0, sizeof wk->win);
+        wk->win_pkts = 0;
+    }
+#else
+    (void) wk;
+    (void) before;
+    (void) n;
+#endif
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -1500,6 +1595,7 @@ dp_worker_main(void *arg)
                 dp_worker_flush(w, wk);
                 DP_STAGE_ADD(w, classify, DP_STAGE_TSC() - t1
                              - (wk->stage.fp - before.fp) - (wk->stage.tx - before.tx));
+                dp_stage_calm(wk, &before, n);
             }
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];

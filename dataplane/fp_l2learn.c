@@ -35,7 +35,8 @@
 
 #define L2LEARN_DEFAULT_SIZE 1024
 #define L2LEARN_DEFAULT_AGING 300
-#define L2LEARN_PREFETCH 32         /* frames whose slots load at once */
+#define L2LEARN_AHEAD 8             /* frames whose buckets load ahead */
+#define L2LEARN_CHUNK 32            /* frames decided in one pass */
 
 struct l2learn {
     struct mactable table;
@@ -134,55 +135,69 @@ l2learn_destroy(void *state)
     }
 }
 
+/* Learns the sources of 'n' frames and decides each one's vport.  Two
+ * passes over the burst: the first reads each frame's addresses once and
+ * hashes them, the second learns and looks up, prefetching the buckets of
+ * the frame L2LEARN_AHEAD places on (a window of a few misses in flight:
+ * all of a burst's 64 at once overflow the core's miss buffers and stall
+ * the prefetches themselves). */
 static void
 l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
                 uint16_t *out, uint16_t n, const struct dp_fp_ctx *ctx)
 {
     struct l2learn *l2 = state;
+    struct mactable *t = &l2->table;
+    const uint32_t now = ctx->now_s;
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
     uint16_t last_in = 0, last_port = MACTABLE_NONE;
-    uint64_t dsts[L2LEARN_PREFETCH], srcs[L2LEARN_PREFETCH];
-    uint32_t hdsts[L2LEARN_PREFETCH], hsrcs[L2LEARN_PREFETCH];
+    uint64_t dsts[L2LEARN_CHUNK], srcs[L2LEARN_CHUNK];
+    uint32_t hdsts[L2LEARN_CHUNK], hsrcs[L2LEARN_CHUNK];
 
-    for (uint16_t i = 0; i < n; i++) {
-        /* First a burst's slots start loading (with many stations each
-         * is a cache miss), then each frame learns and looks up. */
-        if (i % L2LEARN_PREFETCH == 0) {
-            for (uint16_t j = i; j < n && j < i + L2LEARN_PREFETCH; j++) {
-                const uint8_t *e = rte_pktmbuf_mtod(pkts[j], const uint8_t *);
-                uint64_t vlan = l2learn_vlan(e, rte_pktmbuf_data_len(pkts[j]));
-
-                dsts[j - i] = mactable_key8(e) | vlan;
-                srcs[j - i] = mactable_key8(e + 6) | vlan;
-                hsrcs[j - i] = mactable_hash(srcs[j - i]);
-                hdsts[j - i] = mactable_hash(dsts[j - i]);
-                mactable_prefetch_h(&l2->table, hsrcs[j - i]);
-                mactable_prefetch_h(&l2->table, hdsts[j - i]);
-            }
+    if (unlikely(n > L2LEARN_CHUNK)) {  /* never from the dataplane's bursts */
+        for (uint16_t k = 0; k < n; k += L2LEARN_CHUNK) {
+            l2learn_process(state, pkts + k, in_vports + k, out + k,
+                            n - k < L2LEARN_CHUNK ? n - k : L2LEARN_CHUNK, ctx);
         }
-        uint64_t dst = dsts[i % L2LEARN_PREFETCH];
-        uint64_t src = srcs[i % L2LEARN_PREFETCH];
-        uint16_t port;
+        return;
+    }
+    for (uint16_t j = 0; j < n; j++) {
+        const uint8_t *e = rte_pktmbuf_mtod(pkts[j], const uint8_t *);
+        uint64_t vlan = l2learn_vlan(e, rte_pktmbuf_data_len(pkts[j]));
 
+        dsts[j] = mactable_key8(e) | vlan;
+        srcs[j] = mactable_key8(e + 6) | vlan;
+        hsrcs[j] = mactable_hash(srcs[j]);
+        hdsts[j] = mactable_hash(dsts[j]);
+        if (j < L2LEARN_AHEAD) {
+            mactable_prefetch_h(t, hsrcs[j]);
+            mactable_prefetch_h(t, hdsts[j]);
+        }
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        uint64_t dst = dsts[i], src = srcs[i];
+        uint16_t in = in_vports[i], port;
+
+        if (i + L2LEARN_AHEAD < n) {
+            mactable_prefetch_h(t, hsrcs[i + L2LEARN_AHEAD]);
+            mactable_prefetch_h(t, hdsts[i + L2LEARN_AHEAD]);
+        }
         /* Frames of one flow come in trains: learn each source once. */
-        if (src != last_src || in_vports[i] != last_in) {
-            mactable_learn_h(&l2->table, src, hsrcs[i % L2LEARN_PREFETCH],
-                             in_vports[i], ctx->now_s);
+        if (src != last_src || in != last_in) {
+            mactable_learn_h(t, src, hsrcs[i], in, now);
             last_src = src;
-            last_in = in_vports[i];
+            last_in = in;
             last_dst = UINT64_MAX;      /* the table changed */
         }
         /* ... and go to few destinations: look each up once. */
         if (dst != last_dst) {
             last_dst = dst;
-            last_port = mactable_lookup_h(&l2->table, dst,
-                                          hdsts[i % L2LEARN_PREFETCH], ctx->now_s);
+            last_port = mactable_lookup_h(t, dst, hdsts[i], now);
         }
         port = last_port;
         if ((dst & 1) || port == MACTABLE_NONE) {     /* group bit */
-            out[i] = l2->split_horizon && ctx->is_vlink[in_vports[i]]
+            out[i] = l2->split_horizon && ctx->is_vlink[in]
                      ? DP_FP_FLOOD_ACCESS : DP_FP_FLOOD;
-        } else if (port == in_vports[i]) {
+        } else if (port == in) {
             out[i] = DP_FP_DROP;        /* never back where it came from */
         } else {
             out[i] = port;

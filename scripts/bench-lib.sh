@@ -36,6 +36,9 @@ port1=net_null1
 # of its file for the whole run.
 bench_mbufs=32768
 trafdir=""
+# The contenders that failed (bench_contenders): a script ends with a
+# non-zero status if any did (bench_exit).
+bench_failed=()
 
 log() { echo "bench: $*" >&2; }
 
@@ -90,26 +93,79 @@ now() { echo "$EPOCHREALTIME"; }
 # to tell a noisy run when one sees it.
 cpu_snapshot() { awk '/^cpu / {print $2+$3+$4+$7+$8, $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 
+# thread_cpu_ns PID: "TID NS" per thread of PID, one a line: the time it
+# ran on a CPU (the scheduler's own count, /proc/.../schedstat; the ticks
+# of /proc/.../stat are sampled and miscount a thread that shares its CPU).
+thread_cpu_ns() {
+    local f t
+    for f in /proc/"$1"/task/*/schedstat; do
+        t=${f%/schedstat}
+        read -r ns _ <"$f" 2>/dev/null && echo "${t##*/} $ns"
+    done
+}
+
+# The forwarding process of the contender being measured (each bench_*
+# sets it before measure): its busiest thread's CPU time over the window
+# says whether the rate is the contender's or the machine's load.
+bench_pid=""
+# The least share of a CPU (percent) the busiest thread must have had over
+# the window for its rate to count (below: the contender failed, loudly).
+MIN_CPU=${LAMINA_BENCH_MIN_CPU:-50}
+
 # measure NAME READER: waits WARMUP, reads, waits WINDOW, reads; prints Mpps.
-# READER prints the sum of both ports' TX packets.
+# READER prints the sum of both ports' TX packets.  Fails, naming the
+# cause, when the counters did not move or the forwarding thread of
+# $bench_pid ran less than MIN_CPU % of the window (a real-time or busy
+# thread of another process on its CPU: the 0.16 Mpps that testpmd "did"
+# in one run of 2026-12-07), rather than print a rate that is not the
+# contender's.
 measure() {
-    local name=$1 reader=$2 a0 b0 c0 a1 b1 c1 s0 s1
+    local name=$1 reader=$2 a0 b0 c0 a1 b1 c1 s0 s1 t0="" t1="" out
     sleep "$WARMUP"
     s0=$(cpu_snapshot)
+    [ -n "$bench_pid" ] && t0=$(thread_cpu_ns "$bench_pid")
     a0=$(now); c0=$($reader) || return 1; b0=$(now)
     sleep "$WINDOW"
     a1=$(now); c1=$($reader) || return 1; b1=$(now)
+    [ -n "$bench_pid" ] && t1=$(thread_cpu_ns "$bench_pid")
     s1=$(cpu_snapshot)
     [ -n "$c0" ] && [ -n "$c1" ] || { log "$name: no counters"; return 1; }
-    awk -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
-        -v s0="$s0" -v s1="$s1" -v n="$name" 'BEGIN {
+    out=$(awk -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
+        -v s0="$s0" -v s1="$s1" -v n="$name" -v t0="$t0" -v t1="$t1" \
+        -v min="$MIN_CPU" 'BEGIN {
         dt = (a1 + b1) / 2 - (a0 + b0) / 2
         split(s0, x); split(s1, y)
         tot = y[3] - x[3]
-        printf "bench: %s: %d packets in %.3f s; machine busy %.0f%%, steal %.1f%%\n",
+        # The busiest thread: the most CPU time between the two reads.
+        k = split(t0, u, "\n"); for (i = 1; i <= k; i++) { split(u[i], f, " "); before[f[1]] = f[2] }
+        k = split(t1, u, "\n"); best = -1
+        for (i = 1; i <= k; i++) {
+            split(u[i], f, " ")
+            if ((f[1] in before) && f[2] - before[f[1]] > best) best = f[2] - before[f[1]]
+        }
+        cpu = (best >= 0 && dt > 0) ? 100 * best / 1e9 / dt : -1
+        printf "bench: %s: %d packets in %.3f s; machine busy %.0f%%, steal %.1f%%%s\n",
             n, c1 - c0, dt, tot ? 100 * (y[1] - x[1]) / tot : 0,
-            tot ? 100 * (y[2] - x[2]) / tot : 0 > "/dev/stderr"
-        printf "%.2f\n", (c1 - c0) / dt / 1e6 }'
+            tot ? 100 * (y[2] - x[2]) / tot : 0,
+            (cpu >= 0 ? sprintf("; forwarding thread %.0f%% of a CPU", cpu) : "") > "/dev/stderr"
+        if (c1 - c0 <= 0) {
+            printf "bench: %s: FAILED: no packet forwarded in the window\n", n > "/dev/stderr"
+            exit 1
+        }
+        if (cpu >= 0 && cpu < min) {
+            printf "bench: %s: FAILED: its forwarding thread ran only %.0f%% of the window " \
+                "(LAMINA_BENCH_MIN_CPU=%d): the rate would be the load%s, not the contender%s\n",
+                n, cpu, min, "\047s", "\047s" > "/dev/stderr"
+            exit 1
+        }
+        printf "%.2f %s\n", (c1 - c0) / dt / 1e6, (cpu >= 0 ? sprintf("%.0f", cpu) : "null") }') || {
+        log "$name: real-time threads on the machine: $(ps -eLo pid=,cls=,rtprio=,comm= |
+            awk '$2 != "TS" && $2 != "IDL" && $4 !~ /^(migration|watchdogd|irq|rcu|idle_inject|cpuhp)/ {printf "%s %s/%s; ", $4, $2, $3; n++} END {if (!n) print "none"}')"
+        return 1
+    }
+    # (Run in $(...): the share goes through a file, bench_contenders'.)
+    echo "${out#* }" >"$work/measure.cpu"
+    echo "${out% *}"
 }
 
 # wait_for_file_text FILE REGEX SECONDS
@@ -153,21 +209,43 @@ bench_traffic() {
 # bench_contenders [HOOK]: runs each contender of $ONLY in turn, each in a
 # fresh $work (HOOK NAME, if given, runs first, e.g. to write the rules
 # into $work); sets the variable named after it ($testpmd, $lamina, $ovs)
-# to its Mpps, or to null when it was skipped or failed.
+# to its Mpps, or to null when it was skipped or failed, and NAME_cpu to
+# the percent of a CPU its forwarding thread had (null: not measured).
 bench_contenders() {
-    local hook=${1:-} b rc
+    local hook=${1:-} b rc bench_cpu
     for b in $ONLY; do
         printf -v "$b" '%s' null
+        printf -v "${b}_cpu" '%s' null
         [ -n "$hook" ] && "$hook" "$b"
         result=""
+        bench_pid=""
         bench_"$b"; rc=$?
+        bench_cpu=$(cat "$work/measure.cpu" 2>/dev/null)
         cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
         case $rc in
-        0) printf -v "$b" '%s' "$result" ;;
+        0) printf -v "$b" '%s' "$result"
+           printf -v "${b}_cpu" '%s' "${bench_cpu:-null}" ;;
         2) ;;
-        *) log "$b: failed" ;;
+        *) log "$b: FAILED (no rate, no ratio)"; bench_failed+=("$b") ;;
         esac
     done
+}
+
+# bench_exit: the script's end: status 1, naming them, if a contender
+# failed (a row then has null where its rate should be), else 0.
+bench_exit() {
+    if [ ${#bench_failed[@]} -gt 0 ]; then
+        log "FAILED: ${#bench_failed[@]} measurement(s) gave no rate (${bench_failed[*]}); see above"
+        exit 1
+    fi
+    exit 0
+}
+
+# bench_per_cpu MPPS CPU: MPPS at a whole CPU (MPPS * 100 / CPU percent),
+# or null.
+bench_per_cpu() {
+    if [ "$1" = null ] || [ "$2" = null ]; then echo null; return; fi
+    awk -v a="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.2f\n", a * 100 / c; else print "null" }'
 }
 
 # bench_ratio A B: A / B with 3 decimals, or null when either is null or B
@@ -210,6 +288,7 @@ bench_testpmd() {
         <"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
     pids+=($!)
     local pid=$!
+    bench_pid=$pid
     exec 3>"$work/testpmd.in"
     if ! wait_for_text "$work/testpmd.log" 'testpmd> ' 60; then
         log "testpmd did not start:"; tail -n 20 "$work/testpmd.log" >&2
@@ -225,8 +304,11 @@ bench_testpmd() {
 
 # ---------------------------------------------------------------- lamina
 lamina_sock=""
-# lamina-switchd's EAL lcores: the control lcore and one worker by default.
-lamina_lcores="-l 0-1"
+# lamina-switchd's EAL lcores: the control lcore and one worker by default
+# (LAMINA_BENCH_LCORES, e.g. "--lcores 0@1,1@0" to put the worker on CPU 0
+# when other sessions' DPDK workers crowd CPU 1: for lamina-only runs,
+# the other contenders stay on CPU 1).
+lamina_lcores=${LAMINA_BENCH_LCORES:--l 0-1}
 
 # lamina_configure CLI: the switch between the two net_null ports (a
 # script that sources this file may redefine it; CLI is the lamina command
@@ -260,7 +342,19 @@ for w in json.load(sys.stdin):
         n = w["packets"]
         print("cycles/packet: rx %.0f classify %.0f fp %.0f sched %.0f tx %.0f (sum %.0f)" % (
             c["rx"] / n, c["classify"] / n, c["fp"] / n, c["sched"] / n, c["tx"] / n,
-            sum(c.values()) / n))') || lamina_stages=""
+            sum(c.values()) / n))
+    c = w.get("stage_cycles_calm")
+    if c and c["packets"]:
+        n = c["packets"]
+        s = ("rx", "classify", "fp", "tx")
+        print("; bursts not preempted: rx %.0f classify %.0f fp %.0f tx %.0f (sum %.0f; %d bursts left out)" % (
+            tuple(c[k] / n for k in s) + (sum(c[k] for k in s) / n, c["bursts_left_out"])))
+    c = w.get("stage_cycles_best")
+    if c and c["packets"]:
+        n = c["packets"]
+        print("; best window of %d: rx %.0f classify %.0f fp %.0f tx %.0f (sum %.0f)" % (
+            (n,) + tuple(c[k] / n for k in s) + (sum(c[k] for k in s) / n,)))' |
+        tr -d '\n') || lamina_stages=""
     [ -n "$lamina_stages" ] && log "lamina: $lamina_stages"
     return 0
 }
@@ -280,6 +374,7 @@ bench_lamina() {
         >"$work/lamina.log" 2>&1 &
     pids+=($!)
     local pid=$! deadline=$((SECONDS + 60))
+    bench_pid=$pid
     while [ ! -S "$lamina_sock" ]; do
         if [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; then
             log "lamina-switchd did not start:"; tail -n 20 "$work/lamina.log" >&2
@@ -360,6 +455,7 @@ bench_ovs() {
         2>>"$ovs_dir/vswitchd.err" &
     pids+=($!)
     local pid=$!
+    bench_pid=$pid
 
     if ! vsctl add-br "$ovs_br" -- set Bridge "$ovs_br" datapath_type=netdev \
             -- add-port "$ovs_br" n0 -- set Interface n0 type=dpdk \

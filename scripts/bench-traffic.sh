@@ -44,6 +44,11 @@
 # "64 imix"), LAMINA_BENCH_SLICES (default 256; 0 skips those rows),
 # LAMINA_BENCH_WORKERS (default 1; 0 skips the 1-vs-2-workers row) and
 # LAMINA_BENCH_OF_RULES (default "1000 10000"; empty skips those rows).
+#
+# A contender whose measurement fails (it did not start, forwarded nothing,
+# or its forwarding thread ran less than LAMINA_BENCH_MIN_CPU, default 50,
+# percent of the window: see measure in bench-lib.sh) has FAILED in its
+# row instead of a rate, and the script ends with status 1.
 . "$(dirname "$0")/bench-lib.sh"
 
 MACS_LIST=${LAMINA_BENCH_MACS-1024 65536}
@@ -112,6 +117,16 @@ ovs_flows() {
     ofctl add-flow "$ovs_br" actions=NORMAL
 }
 
+# shown NAME VALUE: VALUE, or FAILED if contender NAME failed in this row
+# (after n_failed earlier failures).
+shown() {
+    case " ${bench_failed[*]:$n_failed} " in
+    *" $1 "*) echo FAILED ;;
+    *) echo "$2" ;;
+    esac
+}
+n_failed=0
+
 log "memory: $memmode; warm-up ${WARMUP} s, window ${WINDOW} s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 rows=()
 lines=()
@@ -119,15 +134,22 @@ for macs in $MACS_LIST; do
     for size in $SIZES; do
         bench_traffic "$macs" "$size" || exit 1
         L2_TABLE=$((4 * macs))
-        testpmd=null lamina=null ovs=null
+        testpmd=null lamina=null ovs=null testpmd_cpu=null lamina_cpu=null ovs_cpu=null
+        n_failed=${#bench_failed[@]}
         bench_contenders
         r_tp=$(bench_ratio "$lamina" "$testpmd")
         r_ovs=$(bench_ratio "$lamina" "$ovs")
         stages=$lamina_stages
+        # Per CPU-second of the forwarding thread: what the load took from
+        # each contender taken out (a steadier ratio on a busy machine).
+        r_cpu=$(bench_ratio "$(bench_per_cpu "$lamina" "$lamina_cpu")" \
+                            "$(bench_per_cpu "$testpmd" "$testpmd_cpu")")
+        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu${stages:+
+                  lamina $stages}"
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
-            "$macs" "$size" "$testpmd" "$lamina" "$ovs" "$r_tp" "$r_ovs")${stages:+
-                  lamina $stages}")
-        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_ovs\": $r_ovs}")
+            "$macs" "$size" "$(shown testpmd "$testpmd")" "$(shown lamina "$lamina")" "$(shown ovs "$ovs")" "$r_tp" "$r_ovs")
+                  $stages")
+        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs}")
     done
 done
 
@@ -186,5 +208,6 @@ log "wrote $build/bench-traffic.json"
 
 if [ -n "$OF_RULES" ]; then
     LAMINA_BENCH_FLOWS=65536 LAMINA_BENCH_RULES=$OF_RULES \
-        "$srcdir/scripts/bench-openflow.sh" "$build"
+        "$srcdir/scripts/bench-openflow.sh" "$build" || bench_failed+=(openflow)
 fi
+bench_exit
