@@ -55,7 +55,8 @@
 #define AFP_FRAME_SIZE 2048
 #define AFP_BLOCK_SIZE (64 * 1024)
 #define AFP_FRAMES 512            /* default first size: 1 MiB per port */
-#define AFP_FRAMES_GROW_MAX 8192  /* default largest size: 16 MiB */
+#define AFP_FRAMES_GROW_MAX 32768 /* default largest size: 64 MiB */
+#define AFP_GROW_FACTOR 4         /* a grown ring is this many times bigger */
 #define AFP_FRAMES_MAX 65536
 #define AFP_DRAIN_NS 2000000ull   /* reading an old ring after a switch */
 
@@ -209,7 +210,7 @@ afp_ring_poll_drops(struct dp_afp_ring *r)
            ? st.tp_drops : 0;
 }
 
-/* Replaces the ring of 'a' by one twice as big (grower thread, under
+/* Replaces the ring of 'a' by one of 'frames' frames (grower thread, under
  * afp_mutex; the worker keeps reading 'cur' meanwhile). */
 static int
 afp_grow(struct dp_afp *a, unsigned frames)
@@ -265,6 +266,36 @@ fail:
     return error;
 }
 
+/* Frames of 'r' the kernel has filled and the worker not yet read
+ * (grower thread: 'r' is the worker's 'cur', which it keeps while the
+ * port's state is AFP_WANTED). */
+static unsigned
+afp_ring_fill(const struct dp_afp_ring *r)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < r->n_frames; i++) {
+        const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * AFP_FRAME_SIZE);
+        n += (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+    }
+    return n;
+}
+
+/* The size of the ring that replaces 'a''s: AFP_GROW_FACTOR times bigger,
+ * or at once the largest if the ring is half full by the time the grower
+ * comes (a sender's burst outruns the worker: a step at a time, the ring
+ * would overflow before the next step). */
+static unsigned
+afp_grow_frames(const struct dp_afp *a)
+{
+    unsigned cur = a->cur->n_frames, f = cur * AFP_GROW_FACTOR;
+
+    if (f > a->max_frames || afp_ring_fill(a->cur) >= cur / 2) {
+        f = a->max_frames;
+    }
+    return f;
+}
+
 /* The grower thread: grows the rings the worker asks for and closes the
  * rings it has drained. */
 static void *
@@ -287,7 +318,7 @@ afp_grower_main(void *arg)
                 a->done = NULL;
                 __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
             } else if (st == AFP_WANTED) {
-                afp_grow(a, a->cur->n_frames * 2);
+                afp_grow(a, afp_grow_frames(a));
             }
         }
         pthread_mutex_unlock(&afp_mutex);
@@ -615,11 +646,12 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         afp_wake_grower();
     }
     got = afp_ring_rx(p, r, pkts, n);
-    /* An eighth full (the frame an eighth of a ring ahead is filled
+    /* A sixteenth full (the frame a sixteenth of a ring ahead is filled
      * too): ask for a bigger ring well before this one overflows; a
-     * worker that loses its core for a few ms must find room. */
+     * worker that loses its core for a few ms must find room, and a
+     * sender leaving slow start fills a small ring in milliseconds. */
     if (unlikely(got == n) && r->n_frames < a->max_frames
-        && afp_ring_user(r, (r->next + r->n_frames / 8) & (r->n_frames - 1))
+        && afp_ring_user(r, (r->next + r->n_frames / 16) & (r->n_frames - 1))
         && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
         __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);
         afp_wake_grower();
