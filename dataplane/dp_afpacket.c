@@ -16,11 +16,14 @@
  *
  * The ring grows with the bursts it meets.  It starts with 'frames' frames
  * of 2 KiB (default 512, 1 MiB of pinned kernel memory per port, so that a
- * 754-host map stays small) and doubles, up to 'max-frames' (default
- * 8192, 16 MiB), whenever the worker finds it an eighth full: a TCP sender
- * across a long emulated path bursts a window at once (a 512-frame ring
- * dropped 3% of a stream's segments across Cogentco; none were lost at
- * 4096).  A bigger ring cannot replace a mapped one on the same socket
+ * 754-host map stays small) and grows 4 times, up to 'max-frames' (default
+ * 8192, 16 MiB; emulated topologies' host ports ask for 32768), whenever
+ * the worker finds it a sixteenth full, or at once to 'max-frames' if it
+ * is half full by the time the grower thread comes: a TCP sender across a
+ * long emulated path bursts a window at once, and the end of its slow
+ * start fills a small ring in milliseconds (a 512-frame ring dropped 3% of
+ * a stream's segments across Cogentco; growth a doubling at a time, up to
+ * 8192, still 0.3-3%).  A bigger ring cannot replace a mapped one on the same socket
  * without losing what arrives meanwhile, so each port's socket is alone
  * in a PACKET_FANOUT group whose classic BPF program picks the member:
  * the grower thread opens a socket with the bigger ring, joins it to the
@@ -55,7 +58,7 @@
 #define AFP_FRAME_SIZE 2048
 #define AFP_BLOCK_SIZE (64 * 1024)
 #define AFP_FRAMES 512            /* default first size: 1 MiB per port */
-#define AFP_FRAMES_GROW_MAX 32768 /* default largest size: 64 MiB */
+#define AFP_FRAMES_GROW_MAX 8192  /* default largest size: 16 MiB */
 #define AFP_GROW_FACTOR 4         /* a grown ring is this many times bigger */
 #define AFP_FRAMES_MAX 65536
 #define AFP_DRAIN_NS 2000000ull   /* reading an old ring after a switch */
