@@ -42,6 +42,7 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,13 @@ afp_start_grower(void)
     if (afp_wake_fd >= 0 && !pthread_create(&t, NULL, afp_grower_main, NULL)) {
         pthread_setname_np(t, "afp-grower");
         pthread_detach(t);
+        /* Real-time workers: the grower too, or on a busy machine it
+         * waits for its turn (milliseconds) while a burst fills the
+         * ring it is to replace.  It runs only when a ring grows. */
+        struct sched_param sp = { .sched_priority = dp.params.worker_priority };
+        if (sp.sched_priority > 0) {
+            pthread_setschedparam(t, SCHED_FIFO, &sp);
+        }
         afp_thread_started = true;
     } else if (afp_wake_fd >= 0) {
         close(afp_wake_fd);
