@@ -61,6 +61,7 @@
 #define AFP_FRAMES 512            /* default first size: 1 MiB per port */
 #define AFP_FRAMES_GROW_MAX 8192  /* default largest size: 16 MiB */
 #define AFP_GROW_FACTOR 4         /* a grown ring is this many times bigger */
+#define AFP_FULL_POLLS 64         /* full bursts in a row that ask a grow */
 #define AFP_FRAMES_MAX 65536
 #define AFP_DRAIN_NS 2000000ull   /* reading an old ring after a switch */
 
@@ -104,6 +105,8 @@ struct dp_afp {
     unsigned max_frames;        /* growth stops here */
     unsigned fanout;            /* PACKET_FANOUT value to join, 0: none */
     unsigned grows;             /* rings replaced so far */
+    bool picks_new;             /* the group's program picks member 1 */
+    unsigned full_polls;        /* worker: polls in a row that filled a burst */
     uint64_t kernel_drops;      /* PACKET_STATISTICS of all its rings */
     struct dp_afp *next_afp;    /* in afp_list */
 };
@@ -225,12 +228,16 @@ afp_grow(struct dp_afp *a, unsigned frames)
     int error, zero = 0;
 
     /* Whatever a former grow left, 'cur' is now the only member: have
-     * the group pick member 0 before the new one becomes member 1. */
-    error = afp_set_fanout_member(a->cur->fd, 0);
+     * the group pick member 0 before the new one becomes member 1 (done
+     * when the former grow's ring was closed, unless that failed: a
+     * program swap waits for an RCU grace period, which a burst filling
+     * the ring should not wait for). */
+    error = a->picks_new ? afp_set_fanout_member(a->cur->fd, 0) : 0;
     if (error) {
         snprintf(why, sizeof why, "fanout program: %s", strerror(error));
         goto fail;
     }
+    a->picks_new = false;
     struct dp_afp_ring *r = afp_ring_open(a->ifindex, frames, why, sizeof why);
     if (!r) {
         error = ENOMEM;
@@ -254,6 +261,7 @@ afp_grow(struct dp_afp *a, unsigned frames)
         afp_ring_close(r);
         goto fail;
     }
+    a->picks_new = true;
     a->fresh = r;
     a->grows++;
     __atomic_store_n(&a->state, AFP_FRESH, __ATOMIC_RELEASE);
@@ -320,6 +328,12 @@ afp_grower_main(void *arg)
                 a->kernel_drops += afp_ring_poll_drops(a->done);
                 afp_ring_close(a->done);
                 a->done = NULL;
+                /* Ready for the next grow (see afp_grow()); the worker
+                 * leaves 'cur' alone until then. */
+                if (a->cur->n_frames < a->max_frames
+                    && !afp_set_fanout_member(a->cur->fd, 0)) {
+                    a->picks_new = false;
+                }
                 __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
             } else if (st == AFP_WANTED) {
                 afp_grow(a, afp_grow_frames(a));
@@ -657,12 +671,17 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         afp_wake_grower();
     }
     got = afp_ring_rx(p, r, pkts, n);
+    a->full_polls = got == n ? a->full_polls + 1 : 0;
     /* A sixteenth full (the frame a sixteenth of a ring ahead is filled
-     * too): ask for a bigger ring well before this one overflows; a
-     * worker that loses its core for a few ms must find room, and a
-     * sender leaving slow start fills a small ring in milliseconds. */
+     * too), or AFP_FULL_POLLS polls in a row that each found a burst
+     * waiting (a stream the worker barely keeps up with, which will
+     * burst harder): ask for a bigger ring well before this one
+     * overflows.  A worker that loses its core for a few ms must find
+     * room, and a sender leaving slow start fills a small ring in
+     * milliseconds, faster than a ring grows (25-135 ms measured). */
     if (unlikely(got == n) && r->n_frames < a->max_frames
-        && afp_ring_user(r, (r->next + r->n_frames / 16) & (r->n_frames - 1))
+        && (a->full_polls >= AFP_FULL_POLLS
+            || afp_ring_user(r, (r->next + r->n_frames / 16) & (r->n_frames - 1)))
         && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
         __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);
         afp_wake_grower();
