@@ -202,6 +202,8 @@ struct dp_switch {
     struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
     uint32_t n_fr;
     uint32_t n_fr_backup;           /* of them, on their backup now */
+    uint32_t n_fr_vccv;             /* of them, with end-to-end BFD (as
+                                     * counted at 'fr_gen') */
     uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };
 

@@ -1475,12 +1475,17 @@ dp_worker_main(void *arg)
                 if (gen != sw->fr_gen || sw->n_fr_backup) {
                     sw->fr_gen = gen;
                     sw->n_fr_backup = 0;
+                    sw->n_fr_vccv = 0;
                     for (uint32_t f = 0; f < sw->n_fr; f++) {
                         dp_vlink_fr_check(sw->fr_vports[f], now);
                         sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
+                        sw->n_fr_vccv += sw->fr_vports[f]->fr->vccv != NULL;
                     }
                 }
-                for (uint32_t f = 0; f < sw->n_fr; f++) {
+                /* (A new vlink end bumps dp.live_gen: the count is
+                 * fresh; every busy round of a map's 197 switches chased
+                 * two pointers per end here, 4% of the worker.) */
+                for (uint32_t f = 0; sw->n_fr_vccv && f < sw->n_fr; f++) {
                     if (sw->fr_vports[f]->fr->vccv) {
                         uint64_t t = dp_vccv_run(sw->fr_vports[f], now);
                         next = t < next ? t : next;
