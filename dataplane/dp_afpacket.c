@@ -18,8 +18,9 @@
  * of 2 KiB (default 512, 1 MiB of pinned kernel memory per port, so that a
  * 754-host map stays small) and grows 4 times, up to 'max-frames' (default
  * 8192, 16 MiB; emulated topologies' host ports ask for 32768), whenever
- * the worker finds it a sixteenth full, or at once to 'max-frames' if it
- * is half full by the time the grower thread comes: a TCP sender across a
+ * the worker finds it a sixteenth full or finds a full burst waiting 64
+ * polls in a row, or at once to 'max-frames' if it is half full by the
+ * time the grower thread comes: a TCP sender across a
  * long emulated path bursts a window at once, and the end of its slow
  * start fills a small ring in milliseconds (a 512-frame ring dropped 3% of
  * a stream's segments across Cogentco; growth a doubling at a time, up to
