@@ -20,11 +20,11 @@
  * 8192, 16 MiB; emulated topologies' host ports ask for 32768), whenever
  * the worker finds it a sixteenth full or finds a full burst waiting 64
  * polls in a row, or at once to 'max-frames' if it is half full by the
- * time the grower thread comes: a TCP sender across a
- * long emulated path bursts a window at once, and the end of its slow
- * start fills a small ring in milliseconds (a 512-frame ring dropped 3% of
- * a stream's segments across Cogentco; growth a doubling at a time, up to
- * 8192, still 0.3-3%).  A bigger ring cannot replace a mapped one on the same socket
+ * time the grower thread comes: a TCP sender across a long emulated path
+ * bursts a window at once, and the end of its slow start fills a small
+ * ring in milliseconds (a 512-frame ring dropped 3% of a stream's segments
+ * across Cogentco; growth a doubling at a time, up to 8192, still 0.3-3%).
+ * A bigger ring cannot replace a mapped one on the same socket
  * without losing what arrives meanwhile, so each port's socket is alone
  * in a PACKET_FANOUT group whose classic BPF program picks the member:
  * the grower thread opens a socket with the bigger ring, joins it to the
