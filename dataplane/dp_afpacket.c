@@ -16,11 +16,15 @@
  *
  * The ring grows with the bursts it meets.  It starts with 'frames' frames
  * of 2 KiB (default 512, 1 MiB of pinned kernel memory per port, so that a
- * 754-host map stays small) and doubles, up to 'max-frames' (default
- * 8192, 16 MiB), whenever the worker finds it an eighth full: a TCP sender
- * across a long emulated path bursts a window at once (a 512-frame ring
- * dropped 3% of a stream's segments across Cogentco; none were lost at
- * 4096).  A bigger ring cannot replace a mapped one on the same socket
+ * 754-host map stays small) and grows 4 times, up to 'max-frames' (default
+ * 8192, 16 MiB; emulated topologies' host ports ask for 32768), whenever
+ * the worker finds it a sixteenth full or finds a full burst waiting 64
+ * polls in a row, or at once to 'max-frames' if it is half full by the
+ * time the grower thread comes: a TCP sender across a long emulated path
+ * bursts a window at once, and the end of its slow start fills a small
+ * ring in milliseconds (a 512-frame ring dropped 3% of a stream's segments
+ * across Cogentco; growth a doubling at a time, up to 8192, still 0.3-3%).
+ * A bigger ring cannot replace a mapped one on the same socket
  * without losing what arrives meanwhile, so each port's socket is alone
  * in a PACKET_FANOUT group whose classic BPF program picks the member:
  * the grower thread opens a socket with the bigger ring, joins it to the
@@ -46,6 +50,7 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +72,8 @@
 #define AFP_BLOCK_SIZE (64 * 1024)
 #define AFP_FRAMES 512            /* default first size: 1 MiB per port */
 #define AFP_FRAMES_GROW_MAX 8192  /* default largest size: 16 MiB */
+#define AFP_GROW_FACTOR 4         /* a grown ring is this many times bigger */
+#define AFP_FULL_POLLS 64         /* full bursts in a row that ask a grow */
 #define AFP_FRAMES_MAX 65536
 #define AFP_DRAIN_NS 2000000ull   /* reading an old ring after a switch */
 
@@ -110,6 +117,8 @@ struct dp_afp {
     unsigned max_frames;        /* growth stops here */
     unsigned fanout;            /* PACKET_FANOUT value to join, 0: none */
     unsigned grows;             /* rings replaced so far */
+    bool picks_new;             /* the group's program picks member 1 */
+    unsigned full_polls;        /* worker: polls in a row that filled a burst */
     uint64_t kernel_drops;      /* PACKET_STATISTICS of all its rings */
     struct dp_afp *next_afp;    /* in afp_list */
 
@@ -225,7 +234,7 @@ afp_ring_poll_drops(struct dp_afp_ring *r)
            ? st.tp_drops : 0;
 }
 
-/* Replaces the ring of 'a' by one twice as big (grower thread, under
+/* Replaces the ring of 'a' by one of 'frames' frames (grower thread, under
  * afp_mutex; the worker keeps reading 'cur' meanwhile). */
 static int
 afp_grow(struct dp_afp *a, unsigned frames)
@@ -236,12 +245,16 @@ afp_grow(struct dp_afp *a, unsigned frames)
     int error, zero = 0;
 
     /* Whatever a former grow left, 'cur' is now the only member: have
-     * the group pick member 0 before the new one becomes member 1. */
-    error = afp_set_fanout_member(a->cur->fd, 0);
+     * the group pick member 0 before the new one becomes member 1 (done
+     * when the former grow's ring was closed, unless that failed: a
+     * program swap waits for an RCU grace period, which a burst filling
+     * the ring should not wait for). */
+    error = a->picks_new ? afp_set_fanout_member(a->cur->fd, 0) : 0;
     if (error) {
         snprintf(why, sizeof why, "fanout program: %s", strerror(error));
         goto fail;
     }
+    a->picks_new = false;
     struct dp_afp_ring *r = afp_ring_open(a->ifindex, frames, why, sizeof why);
     if (!r) {
         error = ENOMEM;
@@ -265,6 +278,7 @@ afp_grow(struct dp_afp *a, unsigned frames)
         afp_ring_close(r);
         goto fail;
     }
+    a->picks_new = true;
     a->fresh = r;
     a->grows++;
     __atomic_store_n(&a->state, AFP_FRESH, __ATOMIC_RELEASE);
@@ -279,6 +293,36 @@ fail:
     a->max_frames = a->cur->n_frames;
     __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
     return error;
+}
+
+/* Frames of 'r' the kernel has filled and the worker not yet read
+ * (grower thread: 'r' is the worker's 'cur', which it keeps while the
+ * port's state is AFP_WANTED). */
+static unsigned
+afp_ring_fill(const struct dp_afp_ring *r)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < r->n_frames; i++) {
+        const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * AFP_FRAME_SIZE);
+        n += (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+    }
+    return n;
+}
+
+/* The size of the ring that replaces 'a''s: AFP_GROW_FACTOR times bigger,
+ * or at once the largest if the ring is half full by the time the grower
+ * comes (a sender's burst outruns the worker: a step at a time, the ring
+ * would overflow before the next step). */
+static unsigned
+afp_grow_frames(const struct dp_afp *a)
+{
+    unsigned cur = a->cur->n_frames, f = cur * AFP_GROW_FACTOR;
+
+    if (f > a->max_frames || afp_ring_fill(a->cur) >= cur / 2) {
+        f = a->max_frames;
+    }
+    return f;
 }
 
 /* The grower thread: grows the rings the worker asks for and closes the
@@ -301,9 +345,15 @@ afp_grower_main(void *arg)
                 a->kernel_drops += afp_ring_poll_drops(a->done);
                 afp_ring_close(a->done);
                 a->done = NULL;
+                /* Ready for the next grow (see afp_grow()); the worker
+                 * leaves 'cur' alone until then. */
+                if (a->cur->n_frames < a->max_frames
+                    && !afp_set_fanout_member(a->cur->fd, 0)) {
+                    a->picks_new = false;
+                }
                 __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
             } else if (st == AFP_WANTED) {
-                afp_grow(a, a->cur->n_frames * 2);
+                afp_grow(a, afp_grow_frames(a));
             }
         }
         pthread_mutex_unlock(&afp_mutex);
@@ -325,6 +375,13 @@ afp_start_grower(void)
     if (afp_wake_fd >= 0 && !pthread_create(&t, NULL, afp_grower_main, NULL)) {
         pthread_setname_np(t, "afp-grower");
         pthread_detach(t);
+        /* Real-time workers: the grower too, or on a busy machine it
+         * waits for its turn (milliseconds) while a burst fills the
+         * ring it is to replace.  It runs only when a ring grows. */
+        struct sched_param sp = { .sched_priority = dp.params.worker_priority };
+        if (sp.sched_priority > 0) {
+            pthread_setschedparam(t, SCHED_FIFO, &sp);
+        }
         afp_thread_started = true;
     } else if (afp_wake_fd >= 0) {
         close(afp_wake_fd);
@@ -633,11 +690,17 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         afp_wake_grower();
     }
     got = afp_ring_rx(p, r, pkts, n);
-    /* An eighth full (the frame an eighth of a ring ahead is filled
-     * too): ask for a bigger ring well before this one overflows; a
-     * worker that loses its core for a few ms must find room. */
+    a->full_polls = got == n ? a->full_polls + 1 : 0;
+    /* A sixteenth full (the frame a sixteenth of a ring ahead is filled
+     * too), or AFP_FULL_POLLS polls in a row that each found a burst
+     * waiting (a stream the worker barely keeps up with, which will
+     * burst harder): ask for a bigger ring well before this one
+     * overflows.  A worker that loses its core for a few ms must find
+     * room, and a sender leaving slow start fills a small ring in
+     * milliseconds, faster than a ring grows (25-135 ms measured). */
     if (unlikely(got == n) && r->n_frames < a->max_frames
-        && afp_ring_user(r, (r->next + r->n_frames / 8) & (r->n_frames - 1))
+        && (a->full_polls >= AFP_FULL_POLLS
+            || afp_ring_user(r, (r->next + r->n_frames / 16) & (r->n_frames - 1)))
         && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
         __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);
         afp_wake_grower();

@@ -100,6 +100,14 @@ struct dp_port {
     uint16_t idx;               /* index in sw->ports (shifts on delete) */
     uint32_t uid;               /* stable id in the switch: label keys */
     enum dp_port_type type;
+    unsigned worker;            /* its owner: the one worker that polls,
+                                 * schedules and transmits it (one of its
+                                 * switch's workers, never changed) */
+    /* Polls in a row that found nothing, up to DP_COLD_POLLS: a port
+     * there is cold, polled one round in DP_COLD_EVERY (dp_worker.c,
+     * dp_port_poll_due()); the sender into an in-process link zeroes it
+     * for the link's other end (dp_port_tx_raw()). */
+    uint32_t rx_empty;
 
     /* DP_PORT_ETH */
     char *devargs;
@@ -158,9 +166,6 @@ struct dp_port {
     bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
-    unsigned worker;            /* its owner: the one worker that polls,
-                                 * schedules and transmits it (one of its
-                                 * switch's workers, never changed) */
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
     struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
 };
@@ -197,6 +202,8 @@ struct dp_switch {
     struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
     uint32_t n_fr;
     uint32_t n_fr_backup;           /* of them, on their backup now */
+    uint32_t n_fr_vccv;             /* of them, with end-to-end BFD (as
+                                     * counted at 'fr_gen') */
     uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };
 
@@ -731,7 +738,17 @@ static inline uint16_t
 dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
-        return rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+        n = rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+        if (n && p->link) {
+            /* The other end polls at once, cold or not (its owner may
+             * be another worker: a lost store only delays the frames to
+             * its next cold round). */
+            struct dp_port *peer = p->link->ends[p->link->ends[0] == p];
+            if (peer->rx_empty) {
+                __atomic_store_n(&peer->rx_empty, 0, __ATOMIC_RELAXED);
+            }
+        }
+        return n;
     }
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_tx(p, pkts, n);

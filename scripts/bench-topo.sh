@@ -16,6 +16,10 @@
 #           (/proc/net/snmp in its namespace)
 #   kring   frames the host ports' AF_PACKET rings dropped (drop reason
 #           kernel-ring, summed over the switch's ports)
+#   wk_cpu  CPU the worker thread got during the stream, in % of its time
+#   ns/pkt  the worker's CPU time per frame it received (every hop counts),
+#           in ns: what a change of the fast path does to the per-frame
+#           cost, less moved by the machine's load than the rate is
 #   down    wall time of `lamina topo down`
 # Then a chain of 10 emulated switches (no delay, no rate limit) against a
 # chain of 10 Linux bridges (each in its own namespace), host to host at
@@ -95,6 +99,18 @@ except Exception: print("nan")')
         printf "%.3f", (n > 0 ? 100 * (y[2] - x[2]) / n : 0)}')"
 }
 
+# CPU time so far of the rte-worker threads of process $1, in clock ticks.
+worker_ticks() {
+    awk '$2 ~ /^\(rte-worker/ {t += $14 + $15} END {print t + 0}' /proc/"$1"/task/*/stat
+}
+
+# Frames the workers of the daemon at socket $1 have received so far.
+worker_pkts() {
+    "$LAMINA" --socket "$1" --json switch workers 2>/dev/null | python3 -c 'import json,sys
+try: print(sum(w["packets"] for w in json.load(sys.stdin)))
+except Exception: print("nan")'
+}
+
 # Frames dropped for a full AF_PACKET ring, summed over every port.
 kring_drops() {
     "$LAMINA" --socket "$1" --json stats port 2>/dev/null | python3 -c 'import json,sys
@@ -104,7 +120,7 @@ except Exception: print("nan")'
 
 echo "[" >"$OUT"
 first=1
-printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %7s\n" map sw links hosts up_s rss_MB idle_cpu rtt_us emul_us us/hop tcp_Mbps retr% kring down_s
+printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %6s %6s %7s\n" map sw links hosts up_s rss_MB idle_cpu rtt_us emul_us us/hop tcp_Mbps retr% kring wk_cpu ns/pkt down_s
 for m in "${MAPS[@]}"; do
     name=$TAG$(echo "$m" | tr 'A-Z' 'a-z' | cut -c1-6)
     t0=$(now)
@@ -149,7 +165,12 @@ for m in "${MAPS[@]}"; do
     per_hop=$(awk -v r="$rtt" -v e="$emul" -v n="$n_path" 'BEGIN {printf "%.0f", (r - e) / (2 * n)}')
     sock=$(jget daemon.socket <"$TMP/st.json")
     k0=$(kring_drops "$sock")
+    c0=$(worker_ticks "$pid") p0=$(worker_pkts "$sock") t0=$(now)
     read -r tcp retr < <(iperf_mbps "$name-$a" "$name-$b" "$ip_b")
+    c1=$(worker_ticks "$pid") p1=$(worker_pkts "$sock")
+    read -r wk_cpu ns_pkt < <(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+        -v s="$(since "$t0")" -v a="$p0" -v b="$p1" 'BEGIN {
+            printf "%.1f %s\n", 100 * c / hz / s, (b > a ? sprintf("%.0f", c / hz * 1e9 / (b - a)) : "nan")}')
     kring=$(awk -v a="$k0" -v b="$(kring_drops "$sock")" \
         'BEGIN {print (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) ? b - a : "nan"}')
     t0=$(now)
@@ -157,11 +178,11 @@ for m in "${MAPS[@]}"; do
     down_s=$(since "$t0")
     UP_NAMES=("${UP_NAMES[@]/$name}")
     n_hosts=$(echo $hosts | wc -w)
-    printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %7s   (%s-%s, %s switches)\n" "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$rtt" "$emul" "$per_hop" "$tcp" "$retr" "$kring" "$down_s" "$a" "$b" "$n_path"
+    printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %6s %6s %7s   (%s-%s, %s switches)\n" "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$rtt" "$emul" "$per_hop" "$tcp" "$retr" "$kring" "$wk_cpu" "$ns_pkt" "$down_s" "$a" "$b" "$n_path"
     [ $first = 1 ] || echo "," >>"$OUT"
     first=0
-    printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "tcp_retrans_pct": %s, "kernel_ring_drops": %s, "down_s": %s}' \
-        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "${retr:-null}" "${kring/nan/null}" "$down_s" >>"$OUT"
+    printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "tcp_retrans_pct": %s, "kernel_ring_drops": %s, "worker_cpu_pct": %s, "worker_ns_per_pkt": %s, "down_s": %s}' \
+        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "${retr:-null}" "${kring/nan/null}" "$wk_cpu" "${ns_pkt/nan/null}" "$down_s" >>"$OUT"
 done
 
 if [ "${BENCH_TOPO_CHAIN:-1}" = 0 ]; then

@@ -31,6 +31,10 @@
 
 #define RPC_TIMEOUT_MS 120000
 #define RPC_CHUNK 1000
+/* Largest receive ring of a host's afpacket: port, in 2 KiB frames: with
+ * TOPO_NETNS_TCP_RMEM's 64 MiB, a stream's window outgrows what a path
+ * holds at the rate one worker forwards by more than 8192 frames. */
+#define TOPO_HOST_RING_FRAMES 32768
 
 /* ---- Names --------------------------------------------------------------- */
 
@@ -357,8 +361,13 @@ record_new(const struct topo *t, const struct topo_up_opts *opts,
         char *veth = veth_name(opts->name, i);
         char *ns = xasprintf("%s%s", nsp, t->hosts[i].name);
         /* Lamina's own AF_PACKET ports: not DPDK ethdevs, so a map may
-         * have more hosts than DPDK's RTE_MAX_ETHPORTS (32 here). */
-        char *devargs = xasprintf("afpacket:%s", veth);
+         * have more hosts than DPDK's RTE_MAX_ETHPORTS (32 here).  A
+         * ring that may grow to 64 MiB: a TCP stream's window across a
+         * long emulated path, less what the path holds, must fit in it
+         * (docs/design.md, "Host ports' rings grow"); only the ports of
+         * hosts that burst grow. */
+        char *devargs = xasprintf("afpacket:%s,max-frames=%u", veth,
+                                  TOPO_HOST_RING_FRAMES);
 
         json_array_append_new(hosts, json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
