@@ -462,6 +462,11 @@ enum { DP_HANDOFF_VPORT, DP_HANDOFF_QUEUE };
 #define DP_HANDOFF_DRAIN_BURSTS 8     /* per ring per round, at most */
 #define DP_HANDOFF_HOLD (8 * DP_BURST) /* room under which a sender holds rx */
 
+/* Ranges of a delayed frame's lateness: below 20 us, 100 us, 500 us,
+ * 2 ms, and more. */
+#define DP_LATE_BUCKETS 5
+extern const uint64_t dp_late_bounds_ns[DP_LATE_BUCKETS - 1];
+
 struct dp_worker {
     unsigned lcore;
     struct rte_ring *inject;    /* struct dp_inject, control -> worker */
@@ -473,6 +478,11 @@ struct dp_worker {
     uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
+    /* Delay lines: how late their frames left, against their due time
+     * (the round's clock minus the due time), in total, at most, and by
+     * DP_LATE_BUCKETS ranges (dp_late_bounds_ns[]). */
+    uint64_t late_frames, late_ns, late_max_ns;
+    uint64_t late_hist[DP_LATE_BUCKETS];
     struct dp_stage_cycles stage;
     /* Ports with cut-through frames staged in the current burst. */
     struct dp_port *staged[DP_STAGED_PORTS];

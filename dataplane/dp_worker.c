@@ -1074,6 +1074,32 @@ dp_rand(struct dp_port *p)
     return util_xorshift64(&p->rng);     /* per port: no sharing */
 }
 
+const uint64_t dp_late_bounds_ns[DP_LATE_BUCKETS - 1] = {
+    20000, 100000, 500000, 2000000
+};
+
+/* Counts, for worker 'w', how late the first 'n' frames of port 'p''s
+ * delay line leave at 'now' against their due time (dp_workers_to_json()
+ * shows it): where an emulated hop's delay grows. */
+static void
+dp_note_late(unsigned w, const struct dp_port *p, uint16_t n, uint64_t now)
+{
+    struct dp_worker *wk = &dp.workers[w];
+
+    for (uint16_t i = 0; i < n; i++) {
+        uint64_t late = now - p->delay_line[(p->dl_head + i) & p->dl_mask].due;
+        unsigned b = 0;
+
+        while (b < DP_LATE_BUCKETS - 1 && late >= dp_late_bounds_ns[b]) {
+            b++;
+        }
+        wk->late_hist[b]++;
+        wk->late_ns += late;
+        wk->late_max_ns = late > wk->late_max_ns ? late : wk->late_max_ns;
+    }
+    wk->late_frames += n;
+}
+
 /* Serves a port's backlog and delay line.  Returns the ns until the port
  * next needs service: 0 for "as soon as possible", UINT64_MAX for "only
  * when something new arrives". */
@@ -1205,6 +1231,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             p->ctr.tx_bytes += rte_pktmbuf_pkt_len(out[i]);
         }
         p->ctr.tx_packets += sent;
+        dp_note_late(w, p, sent, now);
         p->dl_head = (p->dl_head + sent) & p->dl_mask;
         p->dl_count -= sent;
         if (sent < n) {
