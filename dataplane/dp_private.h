@@ -95,11 +95,29 @@ struct dp_bfd {
 };
 
 struct dp_port {
+    /* What every round of its worker reads of the port, idle or not,
+     * first: one cache line (a worker serving hundreds of switches walks
+     * thousands of ports per round, docs/design.md "Cheap rounds"). */
+    enum dp_port_type type;
+    unsigned worker;            /* its owner: the one worker that polls,
+                                 * schedules and transmits it (one of its
+                                 * switch's workers, never changed) */
+    uint32_t n_backlog;
+    uint32_t dl_count;          /* frames on the delay line */
+    bool down;
+    bool is_link;               /* carries labels (a substrate link end) */
+    /* DP_PORT_RING of a link: its peer sent into 'rx_ring' since the
+     * last poll (atomic; dp_port_rx_raw() skips the ring otherwise). */
+    bool rx_pending;
+    struct rte_ring *rx_ring;
+    struct dp_link *link;
+    struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
+    struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
+
     char name[DP_NAME_LEN];
     struct dp_switch *sw;
     uint16_t idx;               /* index in sw->ports (shifts on delete) */
     uint32_t uid;               /* stable id in the switch: label keys */
-    enum dp_port_type type;
 
     /* DP_PORT_ETH */
     char *devargs;
@@ -119,11 +137,10 @@ struct dp_port {
     /* Any type: the port is the underlay of tunnels (dp_tunnel.c) */
     struct dp_underlay *ul;
 
-    /* DP_PORT_RING: one end of an in-process link */
-    struct dp_link *link;
-    struct rte_ring *rx_ring, *tx_ring;
+    /* DP_PORT_RING: one end of an in-process link ('link', 'rx_ring'
+     * above) */
+    struct rte_ring *tx_ring;
 
-    bool is_link;               /* carries labels (a substrate link end) */
     uint64_t rate_bps;
     uint32_t queue_len;
 
@@ -135,8 +152,7 @@ struct dp_port {
     /* Egress: queues by slice index (lazily allocated), the backlog. */
     struct dp_queue **queues;
     uint32_t n_queues_alloc;
-    struct dp_queue **backlog;
-    uint32_t n_backlog;
+    struct dp_queue **backlog;  /* 'n_backlog' above */
     uint32_t n_queues;
     uint32_t n_shaped;          /* queues with a guarantee or ceiling */
     struct qsched_port sched;
@@ -144,9 +160,8 @@ struct dp_port {
     /* Emulated link: loss and delay after the scheduler. */
     uint32_t delay_us;
     uint32_t loss_ppm;
-    bool down;
     struct dp_delayed *delay_line;
-    uint32_t dl_mask, dl_head, dl_count;
+    uint32_t dl_mask, dl_head;  /* 'dl_count' above */
     uint64_t rng;
 
     /* Cut-through frames staged while a received burst is processed,
@@ -158,11 +173,6 @@ struct dp_port {
     bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
-    unsigned worker;            /* its owner: the one worker that polls,
-                                 * schedules and transmits it (one of its
-                                 * switch's workers, never changed) */
-    struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
-    struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
 };
 
 struct dp_link {
@@ -680,6 +690,20 @@ static inline uint16_t
 dp_port_rx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
+        if (p->link) {
+            /* Only when the peer sent (the exchange is a full barrier: a
+             * send after it sets the flag again, one before it is seen by
+             * the dequeue). */
+            if (!__atomic_load_n(&p->rx_pending, __ATOMIC_ACQUIRE)
+                || !__atomic_exchange_n(&p->rx_pending, false, __ATOMIC_SEQ_CST)) {
+                return 0;
+            }
+            uint16_t got = rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
+            if (got == n) {
+                __atomic_store_n(&p->rx_pending, true, __ATOMIC_RELEASE);  /* more */
+            }
+            return got;
+        }
         return rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
     }
     if (unlikely(p->type == DP_PORT_AFP)) {
@@ -711,7 +735,12 @@ static inline uint16_t
 dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
-        return rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+        uint16_t sent = rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+        if (sent && p->link) {
+            struct dp_port *peer = p->link->ends[p->link->ends[0] == p];
+            __atomic_store_n(&peer->rx_pending, true, __ATOMIC_SEQ_CST);
+        }
+        return sent;
     }
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_tx(p, pkts, n);

@@ -1279,9 +1279,11 @@ dp_worker_kick(struct dp_worker *wk)
 }
 
 /* Fills wk->pfds with what can wake 'wk': its kick descriptor and every
- * port's socket.  Returns how many, or 0 if some port cannot wake it. */
+ * port's socket (a tunnel's frames come on its underlay's), lowering
+ * '*timeout_ns' to a tunnel's next timer.  Returns how many, or 0 if some
+ * port cannot wake it. */
 static unsigned
-dp_worker_wakers(struct dp_worker *wk, unsigned w)
+dp_worker_wakers(struct dp_worker *wk, unsigned w, uint64_t *timeout_ns)
 {
     unsigned n = 0;
 
@@ -1319,6 +1321,10 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
                 const struct dp_link *l = p->link;
                 const struct dp_port *peer = l ? l->ends[l->ends[0] == p] : NULL;
                 if (!peer || peer->worker != w) {
+                    return 0;
+                }
+            } else if (p->type == DP_PORT_TUN) {
+                if (!dp_tunnel_can_block(p, w, wk->now, timeout_ns)) {
                     return 0;
                 }
             } else if (p->type == DP_PORT_ETH) {
@@ -1363,7 +1369,7 @@ dp_worker_disarm(struct dp_worker *wk)
 static bool
 dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
 {
-    unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w) : 0;
+    unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w, &timeout_ns) : 0;
 
     if (!n) {
         dp_worker_disarm(wk);

@@ -147,15 +147,15 @@ tun_bridge_underlay "${MACHINES[@]}"
 NCPU=$(nproc)
 i=0
 for m in "${MACHINES[@]}"; do
-    cpu=1
-    [ "${BENCH_MULTI_SPREAD:-0}" = 1 ] && cpu=$((i % NCPU))
+    eal=(-l 0-1)
+    [ "${BENCH_MULTI_SPREAD:-0}" = 1 ] && eal=(--lcores "0@0,1@$((i % NCPU))")
     i=$((i + 1))
     # Worker priority as `lamina topo up` starts its own daemon with
     # (LAMINA_TOPO_WORKER_PRIORITY, docs/design.md "Real-time workers"):
     # the one-switchd reference and the machines then wait for a CPU alike.
     lt_switchd_spawn "$m" "$LT_DIR/$m.sock" "$LT_DIR/$m.state" "$LT_DIR/$m.log" \
         --worker-priority "${LAMINA_TOPO_WORKER_PRIORITY:-0}" \
-        -- --lcores "0@0,1@$cpu" --no-pci --file-prefix "${LT_PREFIX}sw$m" --no-huge -m 1024
+        -- "${eal[@]}" --no-pci --file-prefix "${LT_PREFIX}sw$m" --no-huge -m 1024
     MAP_PIDS+=("$LT_LAST_PID")
 done
 TOPO_UP=()
