@@ -206,6 +206,9 @@ struct dp_switch {
     uint32_t n_vnodes;
     struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
     uint32_t n_fr;
+    struct dp_vport **vccv_vports;  /* of them, those with VCCV BFD (the
+                                     * worker runs these each round) */
+    uint32_t n_vccv;
     uint32_t n_fr_backup;           /* of them, on their backup now */
     uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };

@@ -1484,11 +1484,9 @@ dp_worker_main(void *arg)
                         sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
                     }
                 }
-                for (uint32_t f = 0; f < sw->n_fr; f++) {
-                    if (sw->fr_vports[f]->fr->vccv) {
-                        uint64_t t = dp_vccv_run(sw->fr_vports[f], now);
-                        next = t < next ? t : next;
-                    }
+                for (uint32_t f = 0; f < sw->n_vccv; f++) {
+                    uint64_t t = dp_vccv_run(sw->vccv_vports[f], now);
+                    next = t < next ? t : next;
                 }
             }
 
