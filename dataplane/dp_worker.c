@@ -58,12 +58,17 @@
 #include "util.h"
 
 #define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
+#define DP_IDLE_SPIN_NS 20000ull    /* ... or this long idle, if sooner */
 #define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
-/* A sleep wakes late by the timer's and the scheduler's latency (35-45 us
- * on average on these virtual machines, with PR_SET_TIMERSLACK at 1 ns):
- * a frame due on a delay line or a shaper sooner than this is waited for
- * by spinning, and a longer wait sleeps until this much before it. */
-#define DP_WAKE_EARLY_NS 80000ull
+/* A frame due on a delay line or a shaper within this is waited for by
+ * spinning; a later one, by sleeping until this much before it.  A sleep
+ * wakes late by the timer's and the scheduler's latency (35-45 us on
+ * average on these virtual machines, with PR_SET_TIMERSLACK at 1 ns), so
+ * a frame leaves up to that much late; spinning longer (it was 80 us, by
+ * sched_yield()) took the CPU from the other workers sharing it, and
+ * under the scheduler's fairness made the spinner itself wait a slice
+ * when its frame was due (docs/design.md "Waiting for a due frame"). */
+#define DP_WAKE_EARLY_NS 20000ull
 #define DP_BLOCK_MAX_MS 1000        /* longest block without a timer */
 
 static volatile int dp_pause_req;
@@ -1424,13 +1429,46 @@ dp_worker_set_priority(unsigned w)
     }
 }
 
+/* After a round of worker 'wk' (at 'now') that found no work: waits for
+ * a frame due in 'next_tx' ns, spinning if it is within DP_WAKE_EARLY_NS,
+ * else sleeping until then (at most DP_IDLE_MAX_US: a longer wait takes
+ * the back-off below), once the idle spin is over: DP_IDLE_SPIN_ROUNDS
+ * rounds ('*idle_rounds') or DP_IDLE_SPIN_NS since the first
+ * ('*idle_t0'), whichever comes first (a round over hundreds of switches
+ * takes tens of microseconds).  Lowers '*next' to the wake-up time for a
+ * due frame.  Returns true if the caller is to run the next round. */
+static bool
+dp_worker_wait_due(struct dp_worker *wk, uint64_t now, uint64_t *next,
+                   uint64_t next_tx, uint32_t *idle_rounds, uint64_t *idle_t0)
+{
+    if (next_tx <= DP_WAKE_EARLY_NS) {
+        rte_pause();
+        return true;
+    }
+    if (next_tx != UINT64_MAX) {
+        next_tx -= DP_WAKE_EARLY_NS;
+        *next = next_tx < *next ? next_tx : *next;
+    }
+    if (!*idle_rounds) {
+        *idle_t0 = now;
+    }
+    if (++*idle_rounds < DP_IDLE_SPIN_ROUNDS && now - *idle_t0 < DP_IDLE_SPIN_NS) {
+        return true;
+    }
+    if (next_tx < DP_IDLE_MAX_US * 1000ull) {
+        dp_worker_sleep(wk, *next);
+        return true;
+    }
+    return false;
+}
+
 int
 dp_worker_main(void *arg)
 {
     struct dp_worker *wk = arg;
     unsigned w = wk - dp.workers;
     uint32_t idle_rounds = 0;
-    uint64_t backoff_ns = 0;
+    uint64_t backoff_ns = 0, idle_t0 = 0;
 
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     dp_worker_set_priority(w);
@@ -1574,19 +1612,7 @@ dp_worker_main(void *arg)
             backoff_ns = 0;
             continue;
         }
-        if (next_tx <= DP_WAKE_EARLY_NS) {
-            /* A frame is due sooner than a sleep would wake: wait for it
-             * here, letting whatever shares this CPU run meanwhile (an
-             * emulated hop's delay is then kept to a few microseconds,
-             * not a sleep's lateness per hop). */
-            sched_yield();
-            continue;
-        }
-        if (next_tx != UINT64_MAX) {
-            next_tx -= DP_WAKE_EARLY_NS;
-            next = next_tx < next ? next_tx : next;
-        }
-        if (++idle_rounds < DP_IDLE_SPIN_ROUNDS) {
+        if (dp_worker_wait_due(wk, now, &next, next_tx, &idle_rounds, &idle_t0)) {
             continue;
         }
         if (backoff_ns >= DP_IDLE_MAX_US * 1000ull
