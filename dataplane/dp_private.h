@@ -97,7 +97,7 @@ struct dp_bfd {
 struct dp_port {
     /* What every round of its worker reads of the port, idle or not,
      * first: one cache line (a worker serving hundreds of switches walks
-     * thousands of ports per round, docs/design.md "Cheap rounds"). */
+     * thousands of ports per round, docs/design.md "... cheap rounds"). */
     enum dp_port_type type;
     unsigned worker;            /* its owner: the one worker that polls,
                                  * schedules and transmits it (one of its
