@@ -463,6 +463,18 @@ dp_workers_to_json(void)
             }
         }
         json_object_set_new(j, "ports", owned);
+        json_t *hist = json_array();
+        for (unsigned b = 0; b < DP_LATE_BUCKETS; b++) {
+            json_array_append_new(hist, json_integer((json_int_t) w->late_hist[b]));
+        }
+        json_t *bounds = json_array();
+        for (unsigned b = 0; b < DP_LATE_BUCKETS - 1; b++) {
+            json_array_append_new(bounds, json_integer((json_int_t) dp_late_bounds_ns[b] / 1000));
+        }
+        json_object_set_new(j, "delay_late", json_pack(
+            "{s:I, s:I, s:I, s:o, s:o}", "frames", (json_int_t) w->late_frames,
+            "total_ns", (json_int_t) w->late_ns, "max_ns", (json_int_t) w->late_max_ns,
+            "below_us", bounds, "hist", hist));
         if (w->n_from) {
             unsigned waiting = 0;
             for (unsigned k = 0; k < w->n_from; k++) {

@@ -95,19 +95,34 @@ struct dp_bfd {
 };
 
 struct dp_port {
-    char name[DP_NAME_LEN];
-    struct dp_switch *sw;
-    uint16_t idx;               /* index in sw->ports (shifts on delete) */
-    uint32_t uid;               /* stable id in the switch: label keys */
+    /* What every round of its worker reads of the port, idle or not,
+     * first: one cache line (a worker serving hundreds of switches walks
+     * thousands of ports per round, docs/design.md "... cheap rounds"). */
     enum dp_port_type type;
     unsigned worker;            /* its owner: the one worker that polls,
                                  * schedules and transmits it (one of its
                                  * switch's workers, never changed) */
+    uint32_t n_backlog;
+    uint32_t dl_count;          /* frames on the delay line */
+    bool down;
+    bool is_link;               /* carries labels (a substrate link end) */
+    /* DP_PORT_RING of a link: its peer sent into 'rx_ring' since the
+     * last poll (atomic; dp_port_rx_raw() skips the ring otherwise). */
+    bool rx_pending;
     /* Polls in a row that found nothing, up to DP_COLD_POLLS: a port
      * there is cold, polled one round in DP_COLD_EVERY (dp_worker.c,
      * dp_port_poll_due()); the sender into an in-process link zeroes it
      * for the link's other end (dp_port_tx_raw()). */
     uint32_t rx_empty;
+    struct rte_ring *rx_ring;
+    struct dp_link *link;
+    struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
+    struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
+
+    char name[DP_NAME_LEN];
+    struct dp_switch *sw;
+    uint16_t idx;               /* index in sw->ports (shifts on delete) */
+    uint32_t uid;               /* stable id in the switch: label keys */
 
     /* DP_PORT_ETH */
     char *devargs;
@@ -127,11 +142,10 @@ struct dp_port {
     /* Any type: the port is the underlay of tunnels (dp_tunnel.c) */
     struct dp_underlay *ul;
 
-    /* DP_PORT_RING: one end of an in-process link */
-    struct dp_link *link;
-    struct rte_ring *rx_ring, *tx_ring;
+    /* DP_PORT_RING: one end of an in-process link ('link', 'rx_ring'
+     * above) */
+    struct rte_ring *tx_ring;
 
-    bool is_link;               /* carries labels (a substrate link end) */
     uint64_t rate_bps;
     uint32_t queue_len;
 
@@ -143,8 +157,7 @@ struct dp_port {
     /* Egress: queues by slice index (lazily allocated), the backlog. */
     struct dp_queue **queues;
     uint32_t n_queues_alloc;
-    struct dp_queue **backlog;
-    uint32_t n_backlog;
+    struct dp_queue **backlog;  /* 'n_backlog' above */
     uint32_t n_queues;
     uint32_t n_shaped;          /* queues with a guarantee or ceiling */
     struct qsched_port sched;
@@ -152,9 +165,8 @@ struct dp_port {
     /* Emulated link: loss and delay after the scheduler. */
     uint32_t delay_us;
     uint32_t loss_ppm;
-    bool down;
     struct dp_delayed *delay_line;
-    uint32_t dl_mask, dl_head, dl_count;
+    uint32_t dl_mask, dl_head;  /* 'dl_count' above */
     uint64_t rng;
 
     /* Cut-through frames staged while a received burst is processed,
@@ -166,8 +178,6 @@ struct dp_port {
     bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
-    struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
-    struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
 };
 
 struct dp_link {
@@ -201,9 +211,10 @@ struct dp_switch {
     uint32_t n_vnodes;
     struct dp_vport **fr_vports;    /* vlink ends here with a backup path */
     uint32_t n_fr;
+    struct dp_vport **vccv_vports;  /* of them, those with VCCV BFD (the
+                                     * worker runs these each round) */
+    uint32_t n_vccv;
     uint32_t n_fr_backup;           /* of them, on their backup now */
-    uint32_t n_fr_vccv;             /* of them, with end-to-end BFD (as
-                                     * counted at 'fr_gen') */
     uint32_t fr_gen;                /* dp.live_gen they were checked at */
 };
 
@@ -474,6 +485,11 @@ enum { DP_HANDOFF_VPORT, DP_HANDOFF_QUEUE };
 #define DP_HANDOFF_DRAIN_BURSTS 8     /* per ring per round, at most */
 #define DP_HANDOFF_HOLD (8 * DP_BURST) /* room under which a sender holds rx */
 
+/* Ranges of a delayed frame's lateness: below 20 us, 100 us, 500 us,
+ * 2 ms, and more. */
+#define DP_LATE_BUCKETS 5
+extern const uint64_t dp_late_bounds_ns[DP_LATE_BUCKETS - 1];
+
 struct dp_worker {
     unsigned lcore;
     struct rte_ring *inject;    /* struct dp_inject, control -> worker */
@@ -485,6 +501,11 @@ struct dp_worker {
     uint64_t now;               /* ns, read once at the start of the round */
     uint64_t rounds, busy_rounds, sleeps, sleep_ns;
     uint64_t pkts;
+    /* Delay lines: how late their frames left, against their due time
+     * (the round's clock minus the due time), in total, at most, and by
+     * DP_LATE_BUCKETS ranges (dp_late_bounds_ns[]). */
+    uint64_t late_frames, late_ns, late_max_ns;
+    uint64_t late_hist[DP_LATE_BUCKETS];
     struct dp_stage_cycles stage;
     /* The same for received bursts that took under DP_STAGE_CALM_MAX
      * cycles from receive to transmit, with their packets, and how many
@@ -707,6 +728,20 @@ static inline uint16_t
 dp_port_rx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
+        if (p->link) {
+            /* Only when the peer sent (the exchange is a full barrier: a
+             * send after it sets the flag again, one before it is seen by
+             * the dequeue). */
+            if (!__atomic_load_n(&p->rx_pending, __ATOMIC_ACQUIRE)
+                || !__atomic_exchange_n(&p->rx_pending, false, __ATOMIC_SEQ_CST)) {
+                return 0;
+            }
+            uint16_t got = rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
+            if (got == n) {
+                __atomic_store_n(&p->rx_pending, true, __ATOMIC_RELEASE);  /* more */
+            }
+            return got;
+        }
         return rte_ring_dequeue_burst(p->rx_ring, (void **) pkts, n, NULL);
     }
     if (unlikely(p->type == DP_PORT_AFP)) {
@@ -738,17 +773,18 @@ static inline uint16_t
 dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (p->type == DP_PORT_RING) {
-        n = rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
-        if (n && p->link) {
+        uint16_t sent = rte_ring_enqueue_burst(p->tx_ring, (void **) pkts, n, NULL);
+        if (sent && p->link) {
             /* The other end polls at once, cold or not (its owner may
-             * be another worker: a lost store only delays the frames to
-             * its next cold round). */
+             * be another worker: a lost store of 'rx_empty' only delays
+             * the frames to its next cold round). */
             struct dp_port *peer = p->link->ends[p->link->ends[0] == p];
+            __atomic_store_n(&peer->rx_pending, true, __ATOMIC_SEQ_CST);
             if (peer->rx_empty) {
                 __atomic_store_n(&peer->rx_empty, 0, __ATOMIC_RELAXED);
             }
         }
-        return n;
+        return sent;
     }
     if (unlikely(p->type == DP_PORT_AFP)) {
         return dp_afp_tx(p, pkts, n);

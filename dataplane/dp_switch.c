@@ -108,6 +108,7 @@ dp_switch_del(const char *name, struct dp_error *err)
     dp_resume();
     label_table_destroy(&sw->labels);
     free(sw->fr_vports);
+    free(sw->vccv_vports);
     free(sw->vnodes);
     free(sw->ports);
     free(sw);

@@ -1004,6 +1004,22 @@ dp_tunnel_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     return rte_ring_sc_dequeue_burst(t->rx, (void **) pkts, n, NULL);
 }
 
+bool
+dp_tunnel_can_block(const struct dp_port *p, unsigned w, uint64_t now,
+                    uint64_t *timeout_ns)
+{
+    const struct dp_tunnel *t = p->tun;
+    const struct dp_port *u = t->underlay;
+
+    if (!u || u->type != DP_PORT_AFP || u->worker != w
+        || !rte_ring_empty(t->rx)) {
+        return false;
+    }
+    uint64_t wait = t->next_req_ns > now ? t->next_req_ns - now : 0;
+    *timeout_ns = wait < *timeout_ns ? wait : *timeout_ns;
+    return true;
+}
+
 /* ---- Transmit ----------------------------------------------------------- */
 
 /* A hash of inner frame 'in' ('len' bytes): its addresses, and its IP

@@ -71,6 +71,13 @@ uint16_t dp_tunnel_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n);
 void dp_tunnel_underlay_input(struct dp_port *p, struct rte_mbuf **pkts,
                               uint16_t n);
 
+/* True if what comes for tunnel port 'p' wakes worker 'w' blocked on its
+ * ports: its underlay is an AF_PACKET port that 'w' serves (the frames
+ * arrive there, dp_worker.c blocks on its socket).  Lowers '*timeout_ns'
+ * to when the tunnel next asks for its next hop's MAC ('now' in ns). */
+bool dp_tunnel_can_block(const struct dp_port *p, unsigned w, uint64_t now,
+                         uint64_t *timeout_ns);
+
 /* True if 'p' is the underlay of a tunnel (it takes no vports then). */
 bool dp_tunnel_is_underlay(const struct dp_port *p);
 

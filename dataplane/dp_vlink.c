@@ -769,6 +769,11 @@ dp_vlink_wire_backup(struct dp_vlink *vl, const struct dp_vlink_params *vlp,
         struct dp_switch *sw = vp->vn->sw;
         sw->fr_vports = xrealloc(sw->fr_vports, (sw->n_fr + 1) * sizeof *sw->fr_vports);
         sw->fr_vports[sw->n_fr++] = vp;
+        if (fr->vccv) {
+            sw->vccv_vports = xrealloc(sw->vccv_vports,
+                                       (sw->n_vccv + 1) * sizeof *sw->vccv_vports);
+            sw->vccv_vports[sw->n_vccv++] = vp;
+        }
     }
     dp_live_changed();          /* the new ends check their paths */
     dp_vlink_ports_free(&bports);
@@ -919,6 +924,12 @@ dp_vlink_free(struct dp_vlink *vl)
             for (uint32_t i = 0; i < sw->n_fr; i++) {
                 if (sw->fr_vports[i] == vp) {
                     sw->fr_vports[i] = sw->fr_vports[--sw->n_fr];
+                    break;
+                }
+            }
+            for (uint32_t i = 0; i < sw->n_vccv; i++) {
+                if (sw->vccv_vports[i] == vp) {
+                    sw->vccv_vports[i] = sw->vccv_vports[--sw->n_vccv];
                     break;
                 }
             }

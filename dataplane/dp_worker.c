@@ -58,12 +58,17 @@
 #include "util.h"
 
 #define DP_IDLE_SPIN_ROUNDS 64      /* empty rounds before the first sleep */
+#define DP_IDLE_SPIN_NS 20000ull    /* ... or this long idle, if sooner */
 #define DP_IDLE_MAX_US 512          /* longest sleep: wake within ~0.6 ms */
-/* A sleep wakes late by the timer's and the scheduler's latency (35-45 us
- * on average on these virtual machines, with PR_SET_TIMERSLACK at 1 ns):
- * a frame due on a delay line or a shaper sooner than this is waited for
- * by spinning, and a longer wait sleeps until this much before it. */
-#define DP_WAKE_EARLY_NS 80000ull
+/* A frame due on a delay line or a shaper within this is waited for by
+ * spinning; a later one, by sleeping until this much before it.  A sleep
+ * wakes late by the timer's and the scheduler's latency (35-45 us on
+ * average on these virtual machines, with PR_SET_TIMERSLACK at 1 ns), so
+ * a frame leaves up to that much late; spinning longer (it was 80 us, by
+ * sched_yield()) took the CPU from the other workers sharing it, and
+ * under the scheduler's fairness made the spinner itself wait a slice
+ * when its frame was due (docs/design.md "Waiting for a due frame"). */
+#define DP_WAKE_EARLY_NS 20000ull
 #define DP_BLOCK_MAX_MS 1000        /* longest block without a timer */
 /* A port that found nothing in DP_COLD_POLLS polls in a row is cold: a
  * busy worker polls it one round in DP_COLD_EVERY (a power of 2), so that
@@ -1123,6 +1128,32 @@ dp_rand(struct dp_port *p)
     return util_xorshift64(&p->rng);     /* per port: no sharing */
 }
 
+const uint64_t dp_late_bounds_ns[DP_LATE_BUCKETS - 1] = {
+    20000, 100000, 500000, 2000000
+};
+
+/* Counts, for worker 'w', how late the first 'n' frames of port 'p''s
+ * delay line leave at 'now' against their due time (dp_workers_to_json()
+ * shows it): where an emulated hop's delay grows. */
+static void
+dp_note_late(unsigned w, const struct dp_port *p, uint16_t n, uint64_t now)
+{
+    struct dp_worker *wk = &dp.workers[w];
+
+    for (uint16_t i = 0; i < n; i++) {
+        uint64_t late = now - p->delay_line[(p->dl_head + i) & p->dl_mask].due;
+        unsigned b = 0;
+
+        while (b < DP_LATE_BUCKETS - 1 && late >= dp_late_bounds_ns[b]) {
+            b++;
+        }
+        wk->late_hist[b]++;
+        wk->late_ns += late;
+        wk->late_max_ns = late > wk->late_max_ns ? late : wk->late_max_ns;
+    }
+    wk->late_frames += n;
+}
+
 /* Serves a port's backlog and delay line.  Returns the ns until the port
  * next needs service: 0 for "as soon as possible", UINT64_MAX for "only
  * when something new arrives". */
@@ -1254,6 +1285,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             p->ctr.tx_bytes += rte_pktmbuf_pkt_len(out[i]);
         }
         p->ctr.tx_packets += sent;
+        dp_note_late(w, p, sent, now);
         p->dl_head = (p->dl_head + sent) & p->dl_mask;
         p->dl_count -= sent;
         if (sent < n) {
@@ -1301,9 +1333,11 @@ dp_worker_kick(struct dp_worker *wk)
 }
 
 /* Fills wk->pfds with what can wake 'wk': its kick descriptor and every
- * port's socket.  Returns how many, or 0 if some port cannot wake it. */
+ * port's socket (a tunnel's frames come on its underlay's), lowering
+ * '*timeout_ns' to a tunnel's next timer.  Returns how many, or 0 if some
+ * port cannot wake it. */
 static unsigned
-dp_worker_wakers(struct dp_worker *wk, unsigned w)
+dp_worker_wakers(struct dp_worker *wk, unsigned w, uint64_t *timeout_ns)
 {
     unsigned n = 0;
 
@@ -1341,6 +1375,10 @@ dp_worker_wakers(struct dp_worker *wk, unsigned w)
                 const struct dp_link *l = p->link;
                 const struct dp_port *peer = l ? l->ends[l->ends[0] == p] : NULL;
                 if (!peer || peer->worker != w) {
+                    return 0;
+                }
+            } else if (p->type == DP_PORT_TUN) {
+                if (!dp_tunnel_can_block(p, w, wk->now, timeout_ns)) {
                     return 0;
                 }
             } else if (p->type == DP_PORT_ETH) {
@@ -1385,7 +1423,7 @@ dp_worker_disarm(struct dp_worker *wk)
 static bool
 dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
 {
-    unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w) : 0;
+    unsigned n = wk->kick_fd > 0 ? dp_worker_wakers(wk, w, &timeout_ns) : 0;
 
     if (!n) {
         dp_worker_disarm(wk);
@@ -1514,13 +1552,46 @@ dp_stage_calm(struct dp_worker *wk, const struct dp_stage_cycles *before,
 #endif
 }
 
+/* After a round of worker 'wk' (at 'now') that found no work: waits for
+ * a frame due in 'next_tx' ns, spinning if it is within DP_WAKE_EARLY_NS,
+ * else sleeping until then (at most DP_IDLE_MAX_US: a longer wait takes
+ * the back-off below), once the idle spin is over: DP_IDLE_SPIN_ROUNDS
+ * rounds ('*idle_rounds') or DP_IDLE_SPIN_NS since the first
+ * ('*idle_t0'), whichever comes first (a round over hundreds of switches
+ * takes tens of microseconds).  Lowers '*next' to the wake-up time for a
+ * due frame.  Returns true if the caller is to run the next round. */
+static bool
+dp_worker_wait_due(struct dp_worker *wk, uint64_t now, uint64_t *next,
+                   uint64_t next_tx, uint32_t *idle_rounds, uint64_t *idle_t0)
+{
+    if (next_tx <= DP_WAKE_EARLY_NS) {
+        rte_pause();
+        return true;
+    }
+    if (next_tx != UINT64_MAX) {
+        next_tx -= DP_WAKE_EARLY_NS;
+        *next = next_tx < *next ? next_tx : *next;
+    }
+    if (!*idle_rounds) {
+        *idle_t0 = now;
+    }
+    if (++*idle_rounds < DP_IDLE_SPIN_ROUNDS && now - *idle_t0 < DP_IDLE_SPIN_NS) {
+        return true;
+    }
+    if (next_tx < DP_IDLE_MAX_US * 1000ull) {
+        dp_worker_sleep(wk, *next);
+        return true;
+    }
+    return false;
+}
+
 int
 dp_worker_main(void *arg)
 {
     struct dp_worker *wk = arg;
     unsigned w = wk - dp.workers;
     uint32_t idle_rounds = 0;
-    uint64_t backoff_ns = 0;
+    uint64_t backoff_ns = 0, idle_t0 = 0;
     bool poll_all = true;               /* dp_port_poll_due() */
 
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -1570,21 +1641,14 @@ dp_worker_main(void *arg)
                 if (gen != sw->fr_gen || sw->n_fr_backup) {
                     sw->fr_gen = gen;
                     sw->n_fr_backup = 0;
-                    sw->n_fr_vccv = 0;
                     for (uint32_t f = 0; f < sw->n_fr; f++) {
                         dp_vlink_fr_check(sw->fr_vports[f], now);
                         sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
-                        sw->n_fr_vccv += sw->fr_vports[f]->fr->vccv != NULL;
                     }
                 }
-                /* (A new vlink end bumps dp.live_gen: the count is
-                 * fresh; every busy round of a map's 197 switches chased
-                 * two pointers per end here, 4% of the worker.) */
-                for (uint32_t f = 0; sw->n_fr_vccv && f < sw->n_fr; f++) {
-                    if (sw->fr_vports[f]->fr->vccv) {
-                        uint64_t t = dp_vccv_run(sw->fr_vports[f], now);
-                        next = t < next ? t : next;
-                    }
+                for (uint32_t f = 0; f < sw->n_vccv; f++) {
+                    uint64_t t = dp_vccv_run(sw->vccv_vports[f], now);
+                    next = t < next ? t : next;
                 }
             }
 
@@ -1676,19 +1740,7 @@ dp_worker_main(void *arg)
             backoff_ns = 0;
             continue;
         }
-        if (next_tx <= DP_WAKE_EARLY_NS) {
-            /* A frame is due sooner than a sleep would wake: wait for it
-             * here, letting whatever shares this CPU run meanwhile (an
-             * emulated hop's delay is then kept to a few microseconds,
-             * not a sleep's lateness per hop). */
-            sched_yield();
-            continue;
-        }
-        if (next_tx != UINT64_MAX) {
-            next_tx -= DP_WAKE_EARLY_NS;
-            next = next_tx < next ? next_tx : next;
-        }
-        if (++idle_rounds < DP_IDLE_SPIN_ROUNDS) {
+        if (dp_worker_wait_due(wk, now, &next, next_tx, &idle_rounds, &idle_t0)) {
             continue;
         }
         if (backoff_ns >= DP_IDLE_MAX_US * 1000ull

@@ -37,6 +37,14 @@
 # host pinged from the first of the farthest pair, and whether `down`
 # left every daemon empty and no namespace.
 # BENCH_MULTI_MAPS_ONLY=1 stops after the maps; BENCH_MULTI_RATES_ONLY=1 skips them.
+# To separate what delays the farthest pair (docs/performance.md):
+# BENCH_MULTI_SPLITS="2 4" the machine counts to run Kdl over;
+# BENCH_MULTI_NO_BFD=1 ups the maps with --no-bfd; BENCH_MULTI_SPREAD=1
+# puts machine i's worker on CPU i mod the CPU count (default: all on
+# CPU 1); BENCH_MULTI_LINE=0 skips the line754 reference in one switchd;
+# BENCH_MULTI_ALL=0 skips the ping of every host.  Around the farthest
+# pair's pings, each machine's delay lines report how late their frames
+# left (`lamina switch workers`, "delay_late"): printed per machine.
 #
 # Root only; everything is removed at the end.  Results also in
 # BUILD/bench-multi.json.
@@ -137,13 +145,18 @@ MAP_PIDS=()
 for m in "${MACHINES[@]}" net; do ns_add "$m"; done
 tun_bridge_underlay "${MACHINES[@]}"
 # shellcheck disable=SC2046
+NCPU=$(nproc)
+i=0
 for m in "${MACHINES[@]}"; do
+    eal=(-l 0-1)
+    [ "${BENCH_MULTI_SPREAD:-0}" = 1 ] && eal=(--lcores "0@0,1@$((i % NCPU))")
+    i=$((i + 1))
     # Worker priority as `lamina topo up` starts its own daemon with
     # (LAMINA_TOPO_WORKER_PRIORITY, docs/design.md "Real-time workers"):
     # the one-switchd reference and the machines then wait for a CPU alike.
     lt_switchd_spawn "$m" "$LT_DIR/$m.sock" "$LT_DIR/$m.state" "$LT_DIR/$m.log" \
         --worker-priority "${LAMINA_TOPO_WORKER_PRIORITY:-0}" \
-        -- -l 0-1 --no-pci --file-prefix "${LT_PREFIX}sw$m" --no-huge -m 1024
+        -- "${eal[@]}" --no-pci --file-prefix "${LT_PREFIX}sw$m" --no-huge -m 1024
     MAP_PIDS+=("$LT_LAST_PID")
 done
 TOPO_UP=()
@@ -160,6 +173,7 @@ map_run() {
             echo "${MACHINES[$i]} socket=$LT_DIR/${MACHINES[$i]}.sock underlay=ul ip=192.0.2.$((i + 1)) netns=$(ns "${MACHINES[$i]}")"
         done >"$LT_DIR/machines$n"
         args+=(--machines "$LT_DIR/machines$n")
+        [ "${BENCH_MULTI_NO_BFD:-0}" = 1 ] && args+=(--no-bfd)
     else
         args+=(--memory 1024)
     fi
@@ -222,8 +236,24 @@ PY
     # the median of 5.
     "$BUILD/cli/lamina" topo exec --name "$name" "${first% *}" ping -c 1 -W 30 "${last#* }" \
         >"$LT_DIR/far-$label.txt" 2>&1
+    for ((i = 0; i < n; i++)); do
+        tunl "${MACHINES[$i]}" --json switch workers >"$LT_DIR/late0-$label-$i.json"
+    done
+    local c0=0 c1=0 w0=$EPOCHREALTIME cpu_pct=0
+    [ "$n" -gt 0 ] && c0=$(worker_ticks "${MAP_PIDS[@]:0:n}")
     "$BUILD/cli/lamina" topo exec --name "$name" "${first% *}" ping -c 5 -i 0.5 -W 10 "${last#* }" \
         >>"$LT_DIR/far-$label.txt" 2>&1
+    local late="{}"
+    if [ "$n" -gt 0 ]; then
+        # CPU time of the machines' workers over these pings, in % of one core.
+        c1=$(worker_ticks "${MAP_PIDS[@]:0:n}")
+        cpu_pct=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$w0" -v b="$EPOCHREALTIME" \
+            'BEGIN {printf "%.0f", 100 * c / hz / (b - a)}')
+        for ((i = 0; i < n; i++)); do
+            tunl "${MACHINES[$i]}" --json switch workers >"$LT_DIR/late1-$label-$i.json"
+        done
+        late=$(late_delta "$LT_DIR" "$label" "$n")
+    fi
     got=$(grep -o 'time=[0-9.]*' "$LT_DIR/far-$label.txt" | cut -d= -f2 | tail -n +2 | sort -n |
           awk '{v[NR] = $1} END {if (NR) printf "%d", v[int((NR + 1) / 2)] * 1000; else print 0}')
     # A sample of pairs: the two ends and 40 more (seeded), pinged in
@@ -264,7 +294,7 @@ PY
     # the two hosts' paths to it, so this reaches every pair.
     local h0=${first% *}
     all_n=$(($(wc -l <"$LT_DIR/hosts-$label") - 1))
-    all_ok=$(grep -v "^$h0 " "$LT_DIR/hosts-$label" | cut -d' ' -f2 |
+    [ "${BENCH_MULTI_ALL:-1}" = 0 ] || all_ok=$(grep -v "^$h0 " "$LT_DIR/hosts-$label" | cut -d' ' -f2 |
         xargs -P 32 -I{} sh -c '"$1" topo exec --name "$2" "$3" ping -c 3 -i 0.3 -W 5 -q {} >/dev/null 2>&1 && echo ok' \
             - "$BUILD/cli/lamina" "$name" "$h0" | grep -c ok)
     t0=$EPOCHREALTIME
@@ -277,7 +307,35 @@ PY
         [ "$(tunl "$m" --json switch list)" = "[]" ] || clean=false
     done
     ip netns list | grep -q "^${LT_PREFIX}k$n-" && clean=false
-    echo >>"$MAPRUNS" "{\"run\": \"$label\", \"machines\": $n, \"up_s\": $up, \"down_s\": $down, \"far_pair\": \"${first% *}-${last% *}\", \"rtt_us\": $got, \"emulated_rtt_us\": $want, \"pairs_ok\": $ok, \"pairs_tried\": $tried, \"pairs_ok_on_retry\": $retry, \"pairs_failed\": \"${failed# }\", \"all_from_first\": $all_ok, \"all_hosts\": $all_n, \"down_clean\": $clean}"
+    echo >>"$MAPRUNS" "{\"run\": \"$label\", \"machines\": $n, \"up_s\": $up, \"down_s\": $down, \"far_pair\": \"${first% *}-${last% *}\", \"rtt_us\": $got, \"emulated_rtt_us\": $want, \"pairs_ok\": $ok, \"pairs_tried\": $tried, \"pairs_ok_on_retry\": $retry, \"pairs_failed\": \"${failed# }\", \"all_from_first\": $all_ok, \"all_hosts\": $all_n, \"down_clean\": $clean, \"worker_cpu_pct\": $cpu_pct, \"late\": $late, \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+}
+
+# late_delta DIR LABEL N: what the N machines' delay lines counted between
+# late0-LABEL-i.json and late1-LABEL-i.json (`switch workers`), as JSON:
+# per machine, frames, mean and largest lateness (us; the largest since
+# the daemon started) and the histogram's growth.
+late_delta() {
+    python3 - "$@" <<'PY'
+import json, sys
+d, label, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out = {}
+for i in range(n):
+    a = json.load(open("%s/late0-%s-%d.json" % (d, label, i)))
+    b = json.load(open("%s/late1-%s-%d.json" % (d, label, i)))
+    f = t = mx = 0
+    h = None
+    for wa, wb in zip(a, b):
+        la, lb = wa["delay_late"], wb["delay_late"]
+        f += lb["frames"] - la["frames"]
+        t += lb["total_ns"] - la["total_ns"]
+        dh = [y - x for x, y in zip(la["hist"], lb["hist"])]
+        h = dh if h is None else [x + y for x, y in zip(h, dh)]
+        mx = max(mx, lb["max_ns"])
+    out[str(i)] = {"frames": f, "mean_us": round(t / f / 1e3, 1) if f else 0,
+                   "max_us": round(mx / 1e3, 1), "hist": h,
+                   "below_us": b[0]["delay_late"]["below_us"]}
+print(json.dumps(out))
+PY
 }
 
 # Kdl first; if `up` refuses it, the fallback: a line of as many switches
@@ -286,7 +344,7 @@ MAPRUNS=$LT_DIR/maps.jsonl
 : >"$MAPRUNS"
 LINE=$LT_DIR/line754.topo
 "$BUILD/cli/lamina" topo gen line 754 --delay 1ms -o "$LINE" || fail "topo gen line 754"
-for n in 2 4; do
+for n in ${BENCH_MULTI_SPLITS:-2 4}; do
     if map_run "Kdl-$n" "$KDL" "$n"; then
         continue
     fi
@@ -295,7 +353,7 @@ for n in 2 4; do
     echo "{\"run\": \"Kdl-$n\", \"machines\": $n, \"refused\": $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$why")}" >>"$MAPRUNS"
     map_run "line754-$n" "$LINE" "$n" || fail "line754 over $n: $(tail -3 "$LT_DIR/up-line754-$n.log")"
 done
-map_run "line754-1" "$LINE" 0 || fail "line754 in one switchd: $(tail -3 "$LT_DIR/up-line754-1.log")"
+[ "${BENCH_MULTI_LINE:-1}" = 0 ] || map_run "line754-1" "$LINE" 0 || fail "line754 in one switchd: $(tail -3 "$LT_DIR/up-line754-1.log")"
 python3 - "$MAPRUNS" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
@@ -308,6 +366,11 @@ for line in open(sys.argv[1]):
              r["emulated_rtt_us"] / 1e3, 100.0 * (r["rtt_us"] / r["emulated_rtt_us"] - 1) if r["emulated_rtt_us"] else 0,
              r["pairs_ok"], r["pairs_tried"], r["pairs_ok_on_retry"], r["pairs_failed"],
              r["far_pair"].split("-")[0], r["all_from_first"], r["all_hosts"], r["down_clean"]))
+    print("bench-multi:   workers of the machines used %s%% of a core during the farthest pings; load average %s"
+          % (r.get("worker_cpu_pct", "-"), r.get("loadavg", "-")))
+    for m, l in sorted(r.get("late", {}).items()):
+        print("bench-multi:   machine %s delay lines over the farthest pings: %d frames, late by %.1f us on average, %.1f us at most (since start); by range below %s us: %s"
+              % (m, l["frames"], l["mean_us"], l["max_us"], l["below_us"], l["hist"]))
 PY
 [ "${BENCH_MULTI_MAPS_ONLY:-0}" = 1 ] && pass
 for p in "${MAP_PIDS[@]}"; do kill "$p"; wait "$p"; done

@@ -246,6 +246,63 @@ test_vlink_three_switches(void **state)
  * virtual link inside it (no port, no label); frames cross it both ways,
  * the addresses show in the config, refused requests change nothing, and
  * deleting the slice removes both. */
+/* A frame across a link with a 3 ms delay takes at least that, and the
+ * worker counts it once in "delay_late" (workers.get), in one range. */
+static void
+test_delay_late(void **state)
+{
+    struct dp_slice_params teal = { .name = "teal" };
+    struct dp_link_params l = { .name = "dl12", .sw_a = "dl1", .port_a = "to-dl2",
+                                .sw_b = "dl2", .port_b = "to-dl1", .delay_us = 3000 };
+    const char *path[] = { "dl1", "dl2" };
+    struct dp_vlink_params vl = { .slice = "teal", .name = "wan", .path = path,
+                                  .n_path = 2, .label = 1500 };
+    struct dummy h1, h2;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("dl1", &err), 0);
+    assert_int_equal(dp_switch_add("dl2", &err), 0);
+    assert_int_equal(dp_link_add(&l, &err), 0);
+    dummy_add(&h1, "dl1", "h1");
+    dummy_add(&h2, "dl2", "h2");
+    assert_int_equal(dp_slice_add(&teal, &err), 0);
+    assert_int_equal(dp_vnode_add("teal", "dl1", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vnode_add("teal", "dl2", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("teal", "dl1", "h1", "h1", -1, &err), 0);
+    assert_int_equal(dp_vport_add("teal", "dl2", "h2", "h2", -1, &err), 0);
+    assert_int_equal(dp_vlink_add(&vl, &err), 0);
+
+    json_int_t frames0 = 0, frames1 = 0, in_ranges = 0;
+    json_t *ws = dp_workers_to_json(), *w;
+    size_t i;
+    json_array_foreach(ws, i, w) {
+        frames0 += json_integer_value(json_object_get(json_object_get(w, "delay_late"), "frames"));
+    }
+    json_decref(ws);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    inject(&h1, 0xff, 0x01, 9);
+    assert_int_equal(receive(&h2, 2000), 9);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000000000ll + t1.tv_nsec - t0.tv_nsec >= 3000000);
+
+    ws = dp_workers_to_json();
+    json_array_foreach(ws, i, w) {
+        json_t *late = json_object_get(w, "delay_late"), *h;
+        size_t b;
+        frames1 += json_integer_value(json_object_get(late, "frames"));
+        assert_int_equal(json_array_size(json_object_get(late, "hist")), 5);
+        json_array_foreach(json_object_get(late, "hist"), b, h) {
+            in_ranges += json_integer_value(h);
+        }
+    }
+    json_decref(ws);
+    assert_int_equal(frames1 - frames0, 1);         /* one delayed hop */
+    assert_int_equal(in_ranges, frames1);           /* each frame in one range */
+}
+
 static void
 test_vnodes_one_switch(void **state)
 {
@@ -1761,6 +1818,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_l2learn_per_vlan),
         cmocka_unit_test(test_many_slices_one_burst),
         cmocka_unit_test(test_one_slice_direct_burst),
+        cmocka_unit_test(test_delay_late),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
