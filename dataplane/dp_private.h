@@ -335,6 +335,8 @@ struct dp_vlink_fr {
  * the worker of the end's switch. */
 struct dp_vccv {
     struct bfd_session s[2];
+    struct bfd_config cfg;      /* the intervals of the path in use */
+    bool standby[2];            /* s[k] runs at the standby intervals */
     uint64_t tx_failed[2];
     uint64_t rx_other;          /* ACH frames that are not BFD control */
 };

@@ -54,6 +54,7 @@ bfd_set_state(struct bfd_session *s, uint8_t state, uint8_t diag, uint64_t now)
     if (state == BFD_UP) {
         s->n_up++;
         s->diag = BFD_DIAG_NONE;
+        s->held_tx_us = s->held_rx_us = 0;
         if (s->adv_tx_us != s->cfg.tx_us) {
             s->adv_tx_us = s->cfg.tx_us;
             s->poll = true;
@@ -164,8 +165,12 @@ bfd_session_detect_ns(const struct bfd_session *s)
     if ((s->state != BFD_INIT && s->state != BFD_UP) || !s->last_rx) {
         return 0;
     }
-    uint32_t rx = s->cfg.rx_us > s->remote_min_tx_us ? s->cfg.rx_us
-                                                     : s->remote_min_tx_us;
+    uint32_t rx = s->cfg.rx_us;
+
+    if (s->poll && s->held_rx_us > rx) {
+        rx = s->held_rx_us;     /* the peer may not know the new one yet */
+    }
+    rx = rx > s->remote_min_tx_us ? rx : s->remote_min_tx_us;
     return (uint64_t) s->remote_mult * rx * 1000;
 }
 
@@ -205,13 +210,42 @@ bfd_session_build(struct bfd_session *s, uint8_t *buf, uint64_t now)
     if (!s->remote_min_rx_us) {
         s->next_tx = UINT64_MAX;
     } else {
-        uint64_t iv = s->adv_tx_us > s->remote_min_rx_us ? s->adv_tx_us
-                                                         : s->remote_min_rx_us;
+        uint32_t tx = s->adv_tx_us;
+        if (s->poll && s->held_tx_us && s->held_tx_us < tx) {
+            tx = s->held_tx_us;     /* slower only once the peer knows */
+        }
+        uint64_t iv = tx > s->remote_min_rx_us ? tx : s->remote_min_rx_us;
         uint64_t cut = s->cfg.mult == 1 ? 10 + bfd_rand(s) % 16
                                         : bfd_rand(s) % 26;
         s->next_tx = now + iv * 1000 * (100 - cut) / 100;
     }
     return BFD_PACKET_LEN;
+}
+
+void
+bfd_session_set_intervals(struct bfd_session *s, uint32_t tx_us,
+                          uint32_t rx_us, uint64_t now)
+{
+    if (tx_us == s->cfg.tx_us && rx_us == s->cfg.rx_us) {
+        return;
+    }
+    if (s->state == BFD_UP) {
+        /* What the peer may still go by: the fastest transmit and the
+         * slowest receive interval announced since its last Final. */
+        uint32_t tx = s->poll && s->held_tx_us && s->held_tx_us < s->adv_tx_us
+                      ? s->held_tx_us : s->adv_tx_us;
+        uint32_t rx = s->poll && s->held_rx_us > s->cfg.rx_us
+                      ? s->held_rx_us : s->cfg.rx_us;
+        s->held_tx_us = tx;
+        s->held_rx_us = rx;
+        s->adv_tx_us = tx_us;
+        s->poll = true;
+        if (tx_us < tx || rx_us < rx) {
+            s->next_tx = now;   /* tell the peer at once */
+        }
+    }
+    s->cfg.tx_us = tx_us;
+    s->cfg.rx_us = rx_us;
 }
 
 uint64_t

@@ -76,6 +76,10 @@ struct bfd_session {
     uint32_t remote_min_tx_us;  /* the peer's desired min TX */
     uint32_t adv_tx_us;         /* desired min TX we advertise now */
     bool poll;                  /* a Poll sequence of ours is under way */
+    /* While that Poll announces slower intervals (bfd_session_set_
+     * intervals()): the transmit interval still kept and the receive
+     * interval the detection time still allows for; 0: none. */
+    uint32_t held_tx_us, held_rx_us;
     bool final;                 /* answer the peer's Poll in the next packet */
     uint64_t next_tx;           /* ns: when the next packet is due */
     uint64_t last_rx;           /* ns: last valid packet; 0: none */
@@ -106,6 +110,15 @@ bool bfd_session_run(struct bfd_session *s, uint64_t now);
 /* Writes the next control packet into 'buf' (BFD_PACKET_LEN bytes) and
  * schedules the one after it.  Returns the length written. */
 size_t bfd_session_build(struct bfd_session *s, uint8_t *buf, uint64_t now);
+
+/* Changes 'S''s desired transmit and required receive intervals (once
+ * Up) to 'tx_us' and 'rx_us' at 'now'.  While Up, a Poll sequence
+ * announces them (RFC 5880 section 6.8.3): a faster interval applies at
+ * once, a slower transmit interval only once the peer has answered with
+ * Final, and until then the detection time also allows for packets at
+ * the old receive interval. */
+void bfd_session_set_intervals(struct bfd_session *s, uint32_t tx_us,
+                               uint32_t rx_us, uint64_t now);
 
 /* The time (ns) by which bfd_session_run() must be called next. */
 uint64_t bfd_session_next(const struct bfd_session *s);

@@ -452,28 +452,53 @@ test_vlink_backup(void **state)
     }
 }
 
-/* State of the VCCV session of 'vlink' at switch 'sw' on 'path' ("primary"
- * or "backup") in dp_bfd_list(), or "" if none. */
-static char vccv_state_buf[16];
-static const char *
-vccv_state(const char *sw, const char *path)
+/* The dp_bfd_list() entry of the VCCV session at switch 'sw' on 'path'
+ * ("primary" or "backup"), or NULL if none (the caller frees it). */
+static json_t *
+vccv_entry(const char *sw, const char *path)
 {
     json_t *list = dp_bfd_list();
-    json_t *j;
+    json_t *j, *found = NULL;
     size_t i;
 
-    vccv_state_buf[0] = '\0';
     json_array_foreach (list, i, j) {
         const char *kind = json_string_value(json_object_get(j, "kind"));
         if (kind && !strcmp(kind, "vlink")
             && !strcmp(json_string_value(json_object_get(j, "switch")), sw)
             && !strcmp(json_string_value(json_object_get(j, "path")), path)) {
-            snprintf(vccv_state_buf, sizeof vccv_state_buf, "%s",
-                     json_string_value(json_object_get(j, "state")));
+            found = json_incref(j);
         }
     }
     json_decref(list);
+    return found;
+}
+
+/* State of that session, or "" if none. */
+static char vccv_state_buf[16];
+static const char *
+vccv_state(const char *sw, const char *path)
+{
+    json_t *j = vccv_entry(sw, path);
+
+    snprintf(vccv_state_buf, sizeof vccv_state_buf, "%s",
+             j ? json_string_value(json_object_get(j, "state")) : "");
+    json_decref(j);
     return vccv_state_buf;
+}
+
+/* Whether that session runs at the standby intervals, and the transmit
+ * interval (us) it advertises, in '*tx_us'. */
+static bool
+vccv_standby(const char *sw, const char *path, long long *tx_us)
+{
+    json_t *j = vccv_entry(sw, path);
+    bool standby;
+
+    assert_non_null(j);
+    standby = json_is_true(json_object_get(j, "standby"));
+    *tx_us = json_integer_value(json_object_get(j, "tx_interval_us"));
+    json_decref(j);
+    return standby;
 }
 
 /* End-to-end BFD of a virtual link (VCCV): path x1 - x2 - x3, backup x1 -
@@ -552,6 +577,13 @@ test_vlink_vccv(void **state)
         usleep(1000);
     }
     assert_false(e1->fr->on_backup);
+    /* The path in use at the configured 10 ms, the standby one at 100. */
+    long long tx_us;
+    assert_false(vccv_standby("x1", "primary", &tx_us));
+    assert_int_equal(tx_us, 10000);
+    assert_true(vccv_standby("x1", "backup", &tx_us));
+    assert_int_equal(tx_us, 100000);
+    assert_true(vccv_standby("x3", "backup", &tx_us));
     /* The sessions' frames never reached the vnodes (no vport saw them). */
     assert_int_equal(receive(&h1, 50), -1);
     assert_int_equal(receive(&h3, 50), -1);
@@ -569,6 +601,10 @@ test_vlink_vccv(void **state)
     assert_true(e3->fr->on_backup);
     assert_string_equal(vccv_state("x1", "primary"), "Down");
     assert_string_equal(vccv_state("x1", "backup"), "Up");
+    /* The backup, now in use, back at 10 ms; the primary on standby. */
+    assert_false(vccv_standby("x1", "backup", &tx_us));
+    assert_int_equal(tx_us, 10000);
+    assert_true(vccv_standby("x1", "primary", &tx_us));
     inject(&h1, 0x03, 0x01, 32);
     assert_int_equal(receive(&h3, 2000), 32);
     inject(&h3, 0x01, 0x03, 33);

@@ -161,6 +161,62 @@ test_poll_answered_with_final(void **state)
     assert_int_equal(out[2], 5);
 }
 
+/* Standby pacing: one end slows to 100 ms (a Poll sequence; it keeps
+ * sending at 10 ms until the Final), both then send at 100 ms and detect
+ * in 300 ms; speeding up again takes effect at once, and neither end
+ * declares the other Down on the way, even with the Poll lost once. */
+static void
+test_set_intervals(void **state)
+{
+    struct bfd_config cfg = { .tx_us = 10000, .rx_us = 10000, .mult = 3 };
+    struct bfd_session a, b;
+    uint8_t buf[BFD_PACKET_LEN];
+    uint64_t now = MS;
+
+    (void) state;
+    bfd_session_init(&a, &cfg, 0x31, now);
+    bfd_session_init(&b, &cfg, 0x32, now);
+    wire_run(&a, &b, &now, 50, false);
+    assert_int_equal(a.state, BFD_UP);
+    assert_false(a.poll);
+
+    /* Slower: the first Poll is lost; a still sends at 10 ms meanwhile. */
+    bfd_session_set_intervals(&a, 100000, 100000, now);
+    assert_true(a.poll);
+    assert_int_equal(a.adv_tx_us, 100000);
+    assert_int_equal(bfd_session_detect_ns(&a), 300 * MS);  /* old rx kept */
+    while (!bfd_session_run(&a, now)) {
+        now += MS / 10;
+    }
+    uint64_t t0 = now;
+    bfd_session_build(&a, buf, now);                       /* lost */
+    while (!bfd_session_run(&a, now)) {
+        now += MS / 10;
+    }
+    assert_true(now - t0 <= 10 * MS);
+    assert_true(a.poll);
+    wire_run(&a, &b, &now, 50, false);
+    assert_false(a.poll);                                   /* Final came */
+    assert_int_equal(bfd_session_detect_ns(&a), 300 * MS);
+    assert_int_equal(bfd_session_detect_ns(&b), 300 * MS);
+    uint64_t ta = a.tx_packets, tb = b.tx_packets;
+    wire_run(&a, &b, &now, 1000, false);
+    assert_in_range(a.tx_packets - ta, 10, 14);
+    assert_in_range(b.tx_packets - tb, 10, 14);
+    assert_int_equal(a.state, BFD_UP);
+    assert_int_equal(b.state, BFD_UP);
+
+    /* Faster again: at once, and Up throughout. */
+    bfd_session_set_intervals(&a, 10000, 10000, now);
+    wire_run(&a, &b, &now, 100, false);
+    assert_false(a.poll);
+    assert_int_equal(bfd_session_detect_ns(&a), 30 * MS);
+    ta = a.tx_packets;
+    wire_run(&a, &b, &now, 1000, false);
+    assert_in_range(a.tx_packets - ta, 100, 134);
+    assert_int_equal(a.n_down + b.n_down, 0);
+}
+
 int
 main(void)
 {
@@ -168,6 +224,7 @@ main(void)
         cmocka_unit_test(test_up_and_detect),
         cmocka_unit_test(test_neighbor_down_and_discard),
         cmocka_unit_test(test_poll_answered_with_final),
+        cmocka_unit_test(test_set_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
