@@ -61,7 +61,8 @@ PING_PID=$LT_LAST_PID
 # cdp.py): the page runs 6 s of real time, getting an event a second.
 CPORT=$(lt_free_port)
 mkdir -p "$LT_DIR/chrome"
-bg_start "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
+# TMPDIR: Chromium's own scratch directory goes with the test's files.
+bg_start env TMPDIR="$LT_DIR" "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
     --no-first-run --disable-background-networking --disable-component-update \
     --disable-sync --user-data-dir="$LT_DIR/chrome" --window-size=1000,800 \
     --remote-debugging-address=127.0.0.1 --remote-debugging-port="$CPORT" \
