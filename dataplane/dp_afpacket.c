@@ -44,6 +44,7 @@
  * drop it.
  */
 #include <errno.h>
+#include <ifaddrs.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -799,16 +800,55 @@ afp_claim_prog(bool v6, const uint8_t addr[16])
     return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "lamina_claim", "GPL", p, n, NULL);
 }
 
+bool
+dp_afp_addr_owner(bool v6, const uint8_t addr[16], char ifname[IF_NAMESIZE])
+{
+    struct ifaddrs *ifa_list, *ifa;
+    bool owned = false;
+
+    if (getifaddrs(&ifa_list)) {
+        return false;
+    }
+    for (ifa = ifa_list; ifa && !owned; ifa = ifa->ifa_next) {
+        const struct sockaddr *sa = ifa->ifa_addr;
+
+        if (!sa || sa->sa_family != (v6 ? AF_INET6 : AF_INET)) {
+            continue;
+        }
+        owned = v6
+            ? !memcmp(&((const struct sockaddr_in6 *) sa)->sin6_addr, addr, 16)
+            : !memcmp(&((const struct sockaddr_in *) sa)->sin_addr, addr, 4);
+        if (owned) {
+            str_copy(ifname, ifa->ifa_name, IF_NAMESIZE);
+        }
+    }
+    freeifaddrs(ifa_list);
+    return owned;
+}
+
 int
 dp_afp_claim_addr(struct dp_port *p, bool v6, const uint8_t addr[16],
                   struct dp_error *err)
 {
     struct dp_afp *a = p->afp;
+    char owner[IF_NAMESIZE];
 
     if (!a) {
         dp_err(err, "port %s: only an afpacket port can keep the kernel off "
                "an address", p->name);
         return EINVAL;
+    }
+    /* The kernel's own traffic to an address it owns (ssh, say) must not
+     * be dropped: the filter is only for an address the kernel does not
+     * have (docs/multi-machine.md, step 1). */
+    if (dp_afp_addr_owner(v6, addr, owner)) {
+        char s[INET6_ADDRSTRLEN];
+
+        dp_err(err, "port %s: the kernel owns %s (on %s), so its datagrams "
+               "are not kept from it; give the tunnel an address of its own",
+               p->name, inet_ntop(v6 ? AF_INET6 : AF_INET, addr, s, sizeof s),
+               owner);
+        return EADDRINUSE;
     }
     dp_afp_unclaim_addr(p);
     int fd = afp_claim_prog(v6, addr);

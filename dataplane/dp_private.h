@@ -18,6 +18,7 @@
 #ifndef LAMINA_DP_PRIVATE_H
 #define LAMINA_DP_PRIVATE_H 1
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -694,6 +695,11 @@ int dp_afp_claim_addr(struct dp_port *p, bool v6, const uint8_t addr[16],
                       struct dp_error *);
 void dp_afp_unclaim_addr(struct dp_port *p);
 bool dp_afp_claimed(const struct dp_port *p);
+
+/* Whether the kernel of this network namespace has IP address 'addr' (4
+ * or 16 bytes per 'v6') on an interface, whose name then goes to
+ * 'ifname'.  dp_afp_claim_addr() refuses such an address. */
+bool dp_afp_addr_owner(bool v6, const uint8_t addr[16], char ifname[IF_NAMESIZE]);
 void dp_port_init_egress(struct dp_port *, uint64_t rate_bps, uint32_t delay_us,
                          uint32_t loss_ppm);
 int dp_port_set_delay(struct dp_port *, uint32_t delay_us, struct dp_error *);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -281,6 +282,24 @@ test_tunnel(void **state)
     assert_int_equal(dp_port_del("t1", "ul", &err), 0);
 }
 
+/* The tc filter of a tunnel underlay is refused an address the kernel
+ * has: the loopback's are always there, a documentation address is not. */
+static void
+test_addr_owner(void **state)
+{
+    uint8_t a[16] = { 0 };
+    char ifname[IF_NAMESIZE] = "";
+
+    (void) state;
+    inet_pton(AF_INET, "127.0.0.1", a);
+    assert_true(dp_afp_addr_owner(false, a, ifname));
+    assert_string_equal(ifname, "lo");
+    inet_pton(AF_INET, "192.0.2.77", a);
+    assert_false(dp_afp_addr_owner(false, a, ifname));
+    inet_pton(AF_INET6, "2001:db8::77", a);
+    assert_false(dp_afp_addr_owner(true, a, ifname));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -290,6 +309,7 @@ main(int argc, char *argv[])
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tunnel),
+        cmocka_unit_test(test_addr_owner),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -9,8 +9,9 @@
 # itself (the underlay interfaces have no kernel address); the kernel's
 # IP stack in mb sees none of the datagrams to mb's underlay address (the
 # switch's tc ingress filter drops them after its packet socket has them)
-# and the filter goes with the last tunnel; refusals; mb's switchd
-# restarts from its state file with the tunnel.
+# and the filter goes with the last tunnel, and is not put on an address
+# the kernel owns; refusals; mb's switchd restarts from its state file
+# with the tunnel.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init tunnel-mplsudp 90
@@ -103,4 +104,15 @@ wait_for "nsx ha ping -c 1 -W 1 10.1.0.2" 20 || fail "ha cannot reach hb after m
 tc -n "$(ns ma)" filter show dev ul ingress | grep -q lamina_claim || fail "no tc filter on ma's underlay"
 tunl ma vlink del green wan && tunl ma port del sma tun || fail "ma: deleting the tunnel"
 tc -n "$(ns ma)" qdisc show dev ul | grep -q clsact && fail "ma's underlay keeps the clsact qdisc"
+
+# An address the kernel owns is not taken from it: the tunnel works as
+# before, without the filter, and says why.
+ip -n "$(ns ma)" addr add "$TUN_IP_A/24" dev ul || fail "ma: adding a kernel address"
+tunl ma port add sma tun "mplsudp:underlay=ul,local=$TUN_IP_A,remote=$TUN_IP_B" ||
+    fail "ma: a tunnel from the kernel's own address refused"
+why=$(tun_stat ma tunnel.underlay_kernel_why)
+[ "$(tun_stat ma tunnel.underlay_kernel_off)" = False ] || fail "ma: the kernel's own address was claimed"
+echo "$why" | grep -q "kernel owns $TUN_IP_A" || fail "ma: the reason does not say the kernel owns it: $why"
+tc -n "$(ns ma)" filter show dev ul ingress 2>/dev/null | grep -q lamina_claim &&
+    fail "a tc filter on the kernel's own address"
 pass
