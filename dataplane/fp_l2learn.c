@@ -205,6 +205,87 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
     }
 }
 
+/* The cut-through pair (dp_fp.h, pair()): 'n' frames that all entered on
+ * access vport 'in' of a vnode with one other vport.  The same table
+ * work as l2learn_process() (learn each source, look each destination
+ * up, buckets prefetched L2LEARN_AHEAD frames ahead), but the only
+ * verdict left to decide is a drop (the destination was learned on 'in'
+ * itself: flooding, a group address or the other vport all mean the other
+ * vport), so there is no verdict array and no split-horizon test, and the
+ * first pass, which reads every header anyway, also sums the bytes and
+ * checks that each frame is one this path may take: at least 14 bytes
+ * and no 802.1Q or 802.1ad tag (those are keyed by VLAN, and an 802.1Q one
+ * may be the access port's to strip: the general path takes them). */
+static uint16_t
+l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
+             const struct dp_fp_ctx *ctx, uint64_t *bytes_in,
+             uint64_t *bytes_out)
+{
+    struct l2learn *l2 = state;
+    struct mactable *t = &l2->table;
+    const uint32_t now = ctx->now_s;
+    uint64_t dsts[DP_FP_PAIR_MAX], srcs[DP_FP_PAIR_MAX];
+    uint32_t hdsts[DP_FP_PAIR_MAX], hsrcs[DP_FP_PAIR_MAX];
+    struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
+    uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
+    uint16_t last_port = MACTABLE_NONE, k = 0, nd = 0;
+
+    if (unlikely(n > DP_FP_PAIR_MAX)) {
+        return DP_FP_PAIR_DECLINED;
+    }
+    for (uint16_t j = 0; j < n; j++) {
+        const uint8_t *e = rte_pktmbuf_mtod(pkts[j], const uint8_t *);
+        /* The ethertype's two bytes as one load: 0x8100 and 0x88a8 are
+         * 0x0081 and 0xa888 read little-endian. */
+        uint16_t type;
+
+        memcpy(&type, e + 12, 2);
+        if (unlikely(rte_pktmbuf_data_len(pkts[j]) < 14 || type == 0x0081
+                     || type == 0xa888)) {
+            return DP_FP_PAIR_DECLINED;
+        }
+        dsts[j] = mactable_key8(e);
+        srcs[j] = mactable_key8(e + 6);
+        hdsts[j] = mactable_hash(dsts[j]);
+        hsrcs[j] = mactable_hash(srcs[j]);
+        bytes += rte_pktmbuf_pkt_len(pkts[j]);
+        if (j < L2LEARN_AHEAD) {
+            mactable_prefetch_h(t, hsrcs[j]);
+            mactable_prefetch_h(t, hdsts[j]);
+        }
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        uint64_t dst = dsts[i], src = srcs[i];
+        struct rte_mbuf *m = pkts[i];
+
+        if (i + L2LEARN_AHEAD < n) {
+            mactable_prefetch_h(t, hsrcs[i + L2LEARN_AHEAD]);
+            mactable_prefetch_h(t, hdsts[i + L2LEARN_AHEAD]);
+        }
+        if (src != last_src) {
+            mactable_learn_h(t, src, hsrcs[i], in, now);
+            last_src = src;
+            last_dst = UINT64_MAX;      /* the table changed */
+        }
+        if (dst != last_dst) {
+            last_dst = dst;
+            last_port = mactable_lookup_h(t, dst, hdsts[i], now);
+        }
+        if (unlikely(last_port == in) && !(dst & 1)) {
+            dropped[nd++] = m;          /* never back where it came from */
+            bytes_drop += rte_pktmbuf_pkt_len(m);
+        } else {
+            pkts[k++] = m;
+        }
+    }
+    for (uint16_t i = 0; i < nd; i++) {
+        pkts[k + i] = dropped[i];
+    }
+    *bytes_in = bytes;
+    *bytes_out = bytes - bytes_drop;
+    return k;
+}
+
 /* Learns the sources of frames another worker's table decided (a switch
  * with several workers keeps one table per worker, each with one
  * writer). */
@@ -343,4 +424,5 @@ const struct dp_fp_class dp_fp_l2learn = {
     .dump = l2learn_dump,
     .per_worker = true,
     .learn = l2learn_learn,
+    .pair = l2learn_pair,
 };
