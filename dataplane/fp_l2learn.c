@@ -223,9 +223,12 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
 {
     struct l2learn *l2 = state;
     struct mactable *t = &l2->table;
+    /* The table's geometry in registers, not reloaded after each store
+     * into the burst's arrays (which the compiler cannot tell apart). */
+    const struct mactable geo = *t;
     const uint32_t now = ctx->now_s;
     uint64_t dsts[DP_FP_PAIR_MAX], srcs[DP_FP_PAIR_MAX];
-    uint32_t hdsts[DP_FP_PAIR_MAX], hsrcs[DP_FP_PAIR_MAX];
+    struct mactable_entry *bdsts[DP_FP_PAIR_MAX], *bsrcs[DP_FP_PAIR_MAX];
     struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
     uint16_t last_port = MACTABLE_NONE, k = 0, nd = 0;
@@ -246,12 +249,14 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
         }
         dsts[j] = mactable_key8(e);
         srcs[j] = mactable_key8(e + 6);
-        hdsts[j] = mactable_hash(dsts[j]);
-        hsrcs[j] = mactable_hash(srcs[j]);
+        /* Each key's first bucket, computed once for the prefetch and
+         * the use. */
+        bdsts[j] = mactable_bucket(&geo, mactable_hash(dsts[j]));
+        bsrcs[j] = mactable_bucket(&geo, mactable_hash(srcs[j]));
         bytes += rte_pktmbuf_pkt_len(pkts[j]);
         if (j < L2LEARN_AHEAD) {
-            mactable_prefetch_h(t, hsrcs[j]);
-            mactable_prefetch_h(t, hdsts[j]);
+            mactable_prefetch_b(bsrcs[j]);
+            mactable_prefetch_b(bdsts[j]);
         }
     }
     for (uint16_t i = 0; i < n; i++) {
@@ -259,24 +264,38 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
         struct rte_mbuf *m = pkts[i];
 
         if (i + L2LEARN_AHEAD < n) {
-            mactable_prefetch_h(t, hsrcs[i + L2LEARN_AHEAD]);
-            mactable_prefetch_h(t, hdsts[i + L2LEARN_AHEAD]);
+            mactable_prefetch_b(bsrcs[i + L2LEARN_AHEAD]);
+            mactable_prefetch_b(bdsts[i + L2LEARN_AHEAD]);
         }
+        /* Learn: nothing to write when the station is known where it
+         * is and was seen this second already, the common case. */
         if (src != last_src) {
-            mactable_learn_h(t, src, hsrcs[i], in, now);
+            if (unlikely(!mactable_seen_again(bsrcs[i], src, in, now))) {
+                mactable_learn_b(t, bsrcs[i], src, in, now);
+                last_dst = UINT64_MAX;  /* the table changed */
+            }
             last_src = src;
-            last_dst = UINT64_MAX;      /* the table changed */
         }
-        if (dst != last_dst) {
-            last_dst = dst;
-            last_port = mactable_lookup_h(t, dst, hdsts[i], now);
+        /* Look up: only whether the destination is a live station on
+         * 'in' matters.  A group destination goes out whatever the table
+         * says. */
+        if (likely(!(dst & 1))) {
+            if (dst != last_dst) {
+                const struct mactable_entry *e = mactable_find(bdsts[i], dst);
+
+                last_dst = dst;
+                last_port = likely(e != NULL)
+                            ? (e->port == in && mactable_live(&geo, e, now) ? in
+                                                                          : MACTABLE_NONE)
+                            : mactable_lookup__(t, dst, mactable_hash(dst), now);
+            }
+            if (unlikely(last_port == in)) {
+                dropped[nd++] = m;      /* never back where it came from */
+                bytes_drop += rte_pktmbuf_pkt_len(m);
+                continue;
+            }
         }
-        if (unlikely(last_port == in) && !(dst & 1)) {
-            dropped[nd++] = m;          /* never back where it came from */
-            bytes_drop += rte_pktmbuf_pkt_len(m);
-        } else {
-            pkts[k++] = m;
-        }
+        pkts[k++] = m;
     }
     for (uint16_t i = 0; i < nd; i++) {
         pkts[k + i] = dropped[i];
