@@ -227,8 +227,13 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
      * into the burst's arrays (which the compiler cannot tell apart). */
     const struct mactable geo = *t;
     const uint32_t now = ctx->now_s;
-    uint64_t dsts[DP_FP_PAIR_MAX], srcs[DP_FP_PAIR_MAX];
-    struct mactable_entry *bdsts[DP_FP_PAIR_MAX], *bsrcs[DP_FP_PAIR_MAX];
+    /* Per frame its keys and their first buckets, computed once for the
+     * prefetch and the use; the slots past the burst point at the table's
+     * first bucket, so the look-ahead needs no test. */
+    struct {
+        uint64_t src, dst;
+        struct mactable_entry *bsrc, *bdst;
+    } f[DP_FP_PAIR_MAX + L2LEARN_AHEAD];
     struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
     uint16_t last_port = MACTABLE_NONE, k = 0, nd = 0;
@@ -247,31 +252,30 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
                      || type == 0xa888)) {
             return DP_FP_PAIR_DECLINED;
         }
-        dsts[j] = mactable_key8(e);
-        srcs[j] = mactable_key8(e + 6);
-        /* Each key's first bucket, computed once for the prefetch and
-         * the use. */
-        bdsts[j] = mactable_bucket(&geo, mactable_hash(dsts[j]));
-        bsrcs[j] = mactable_bucket(&geo, mactable_hash(srcs[j]));
+        f[j].dst = mactable_key8(e);
+        f[j].src = mactable_key8(e + 6);
+        f[j].bdst = mactable_bucket(&geo, mactable_hash(f[j].dst));
+        f[j].bsrc = mactable_bucket(&geo, mactable_hash(f[j].src));
         bytes += rte_pktmbuf_pkt_len(pkts[j]);
         if (j < L2LEARN_AHEAD) {
-            mactable_prefetch_b(bsrcs[j]);
-            mactable_prefetch_b(bdsts[j]);
+            mactable_prefetch_b(f[j].bsrc);
+            mactable_prefetch_b(f[j].bdst);
         }
     }
+    for (uint16_t j = n; j < DP_FP_PAIR_MAX + L2LEARN_AHEAD; j++) {
+        f[j].bsrc = f[j].bdst = geo.slots;
+    }
     for (uint16_t i = 0; i < n; i++) {
-        uint64_t dst = dsts[i], src = srcs[i];
+        uint64_t dst = f[i].dst, src = f[i].src;
         struct rte_mbuf *m = pkts[i];
 
-        if (i + L2LEARN_AHEAD < n) {
-            mactable_prefetch_b(bsrcs[i + L2LEARN_AHEAD]);
-            mactable_prefetch_b(bdsts[i + L2LEARN_AHEAD]);
-        }
+        mactable_prefetch_b(f[i + L2LEARN_AHEAD].bsrc);
+        mactable_prefetch_b(f[i + L2LEARN_AHEAD].bdst);
         /* Learn: nothing to write when the station is known where it
          * is and was seen this second already, the common case. */
         if (src != last_src) {
-            if (unlikely(!mactable_seen_again(bsrcs[i], src, in, now))) {
-                mactable_learn_b(t, bsrcs[i], src, in, now);
+            if (unlikely(!mactable_seen_again(f[i].bsrc, src, in, now))) {
+                mactable_learn_b(t, f[i].bsrc, src, in, now);
                 last_dst = UINT64_MAX;  /* the table changed */
             }
             last_src = src;
@@ -281,12 +285,12 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
          * says. */
         if (likely(!(dst & 1))) {
             if (dst != last_dst) {
-                const struct mactable_entry *e = mactable_find(bdsts[i], dst);
+                const struct mactable_entry *e = mactable_find(f[i].bdst, dst);
 
                 last_dst = dst;
                 last_port = likely(e != NULL)
                             ? (e->port == in && mactable_live(&geo, e, now) ? in
-                                                                          : MACTABLE_NONE)
+                                                                            : MACTABLE_NONE)
                             : mactable_lookup__(t, dst, mactable_hash(dst), now);
             }
             if (unlikely(last_port == in)) {
