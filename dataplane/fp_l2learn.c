@@ -20,7 +20,10 @@
  * Cost (measured with the bench in docs/performance.md): the lookup and
  * the learn are one cache line each in the common case; a burst's lines
  * are prefetched before any is used, so with many stations (a table
- * larger than the cache) the misses overlap instead of adding up.
+ * larger than the cache) the misses overlap instead of adding up.  A
+ * vnode that is a two-port bridge on untagged access ports is decided by
+ * pair() (the dataplane's cut-through pair, docs/design.md): one pass
+ * over the headers, no verdict array, no write for a station seen again.
  */
 #include <errno.h>
 #include <stdio.h>

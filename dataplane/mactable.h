@@ -6,7 +6,8 @@
  * array sized at creation (no allocation on the fast path) of buckets of
  * four entries, one cache line each; a key has two candidate buckets (two
  * hashes) and almost always sits in its first, so a known station costs
- * one cache line and four compares without a branch.  When both buckets
+ * one cache line and four compares without a branch (one AVX-512 compare
+ * of the line where the machine has it, mactable_find()).  When both buckets
  * are full, an entry moves to its other bucket if that has room, else the
  * stalest of the eight gives way.  Entries age out lazily: a lookup
  * ignores an entry not seen for 'aging' seconds, so no sweeper is needed.
