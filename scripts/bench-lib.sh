@@ -125,6 +125,14 @@ MIN_CPU=${LAMINA_BENCH_MIN_CPU:-50}
 # -i FILE`.
 PERF=${LAMINA_BENCH_PERF:-}
 PERF_DIR=${LAMINA_BENCH_PERF_DIR:-/tmp}
+case $PERF in
+""|stat|record) ;;
+*) echo "bench: LAMINA_BENCH_PERF must be stat or record, not '$PERF'" >&2; exit 1 ;;
+esac
+if [ -n "$PERF" ] && ! command -v perf >/dev/null; then
+    echo "bench: LAMINA_BENCH_PERF=$PERF but no perf (package linux-perf)" >&2
+    exit 1
+fi
 
 # busiest_tid BEFORE AFTER: the thread (of thread_cpu_ns lists) that ran
 # the most between the two.
