@@ -182,7 +182,8 @@ perf_per_packet() {
             if (c > 0) out = sprintf("%.1f cycles, %.1f instructions (IPC %.2f), ", c / p, i / p, i / c)
             if (t > 0) out = out sprintf("CPU %.2f ns = %.1f cycles at %.0f MHz", t / p, t / p * mhz / 1000, mhz)
             printf "bench: %s: perf per packet: %s\n", n, (out == "" ? "no counts" : out) > "/dev/stderr"
-        }' "$work/perf.stat"
+            if (t > 0) printf "%.2f\n", t / p
+        }' "$work/perf.stat" >"$work/measure.perf"
 }
 
 # measure NAME READER: waits WARMUP, reads, waits WINDOW, reads; prints Mpps.
@@ -288,19 +289,22 @@ bench_traffic() {
 # to its Mpps, or to null when it was skipped or failed, and NAME_cpu to
 # the percent of a CPU its forwarding thread had (null: not measured).
 bench_contenders() {
-    local hook=${1:-} b rc bench_cpu
+    local hook=${1:-} b rc bench_cpu bench_ns
     for b in $ONLY; do
         printf -v "$b" '%s' null
         printf -v "${b}_cpu" '%s' null
+        printf -v "${b}_ns" '%s' null
         [ -n "$hook" ] && "$hook" "$b"
         result=""
         bench_pid=""
         bench_"$b"; rc=$?
         bench_cpu=$(cat "$work/measure.cpu" 2>/dev/null)
+        bench_ns=$(cat "$work/measure.perf" 2>/dev/null)
         cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
         case $rc in
         0) printf -v "$b" '%s' "$result"
-           printf -v "${b}_cpu" '%s' "${bench_cpu:-null}" ;;
+           printf -v "${b}_cpu" '%s' "${bench_cpu:-null}"
+           printf -v "${b}_ns" '%s' "${bench_ns:-null}" ;;
         2) ;;
         *) log "$b: FAILED (no rate, no ratio)"; bench_failed+=("$b") ;;
         esac
