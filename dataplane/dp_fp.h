@@ -137,7 +137,27 @@ struct dp_fp_class {
      * this worker owns), as process() would, without deciding anything. */
     void (*learn)(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
                   uint16_t n, const struct dp_fp_ctx *ctx);
+
+    /* Optional (NULL: the dataplane always calls process()), for the
+     * cut-through pair (dp_worker.c, dp_rx_access_pair()): 'n' frames
+     * (at most DP_FP_PAIR_MAX) of one received burst that all entered on
+     * access vport 'in' of a vnode whose only other vport is an access
+     * vport, so that every verdict but a drop means that other vport.
+     * Decides them as process() would, in one call: moves the frames that
+     * go out to the front of 'pkts' (in their order), the dropped ones
+     * behind them, and returns how many go out; sets *bytes_in to the
+     * bytes of all 'n' and *bytes_out to those of the frames that go out.
+     * Returns DP_FP_PAIR_DECLINED, having changed nothing (no state, no
+     * order), when a frame is one it does not decide this way (e.g. a
+     * tagged one): the caller then takes the general path. */
+    uint16_t (*pair)(void *state, struct rte_mbuf **pkts, uint16_t n,
+                     uint16_t in, const struct dp_fp_ctx *ctx,
+                     uint64_t *bytes_in, uint64_t *bytes_out);
 };
+
+/* What a class's pair() takes and declines (see above). */
+#define DP_FP_PAIR_MAX 32
+#define DP_FP_PAIR_DECLINED 0xffff
 
 /* The dataplane's clock: ns since it started (what ctx->now_ns holds on
  * the fast path; for a class's control side). */

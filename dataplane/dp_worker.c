@@ -860,6 +860,23 @@ dp_handoff_hold(struct dp_worker *wk)
 
 /* ---- Receive --------------------------------------------------------- */
 
+/* Counts 'n' frames of 'bytes' in all that port 'p' received for access
+ * vport 'vp' and its vnode let in (once per burst). */
+static inline void
+dp_count_access_rx(unsigned w, struct dp_port *p, struct dp_vport *vp,
+                   uint16_t n, uint64_t bytes)
+{
+    struct dp_vnode *vn = vp->vn;
+
+    p->ctr.rx_bytes += bytes;
+    VN_SCTR(vn, w)->rx_packets += n;
+    VN_SCTR(vn, w)->rx_bytes += bytes;
+    VP_CTR(vp, w)->rx_packets += n;
+    VP_CTR(vp, w)->rx_bytes += bytes;
+    VN_CTR(vn, w)->rx_packets += n;
+    VN_CTR(vn, w)->rx_bytes += bytes;
+}
+
 /* Frames from an access port bound untagged to one slice without a
  * policer or a budget: the common case, handled per burst. */
 static inline bool
@@ -896,14 +913,70 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
         bytes += rte_pktmbuf_pkt_len(pkts[i]);
         in_vports[i] = vp->idx;
     }
-    p->ctr.rx_bytes += bytes;
-    VN_SCTR(vn, w)->rx_packets += n;
-    VN_SCTR(vn, w)->rx_bytes += bytes;
-    VP_CTR(vp, w)->rx_packets += n;
-    VP_CTR(vp, w)->rx_bytes += bytes;
-    VN_CTR(vn, w)->rx_packets += n;
-    VN_CTR(vn, w)->rx_bytes += bytes;
+    dp_count_access_rx(w, p, vp, n, bytes);
     dp_vnode_input(w, vn, pkts, in_vports, n, now_s);
+    return true;
+}
+
+/* The cut-through pair: frames from an access port bound untagged (not
+ * whole) to one vnode, of a slice without budget or policer, whose plane
+ * has pair() and whose only other vport is an untagged access vport on a
+ * port of this worker (a two-port bridge, l2learn by default).  The burst
+ * goes from the driver through one call of the plane, which decides the
+ * frames and reads their headers once, to the other port's queue (straight
+ * to its device when nothing is to shape, dp_enqueue_burst()), with every
+ * counter written once per burst.  What it skips is provably empty here:
+ * the per-frame vport of a single binding, the budget and policer, the
+ * verdict array and runs (one destination but drops), the flood to the one
+ * other vport, and the egress check of an untagged vport (the plane took
+ * no tagged frame and changes none).  False, having done nothing, when the
+ * port, the vnode or a frame (plane declined) needs the general path. */
+static inline bool
+dp_rx_access_pair(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
+                  uint16_t n, uint32_t now_s)
+{
+    struct dp_vport *vp = p->bindings.untagged, *o = NULL;
+    struct dp_vnode *vn;
+    uint64_t bytes, bytes_out;
+    uint16_t k;
+
+    if (!vp || p->bindings.n_tagged) {
+        return false;
+    }
+    vn = vp->vn;
+    if (!vn->fp->pair || vn->n_live != 2 || vn->slice->budget
+        || vn->policer.rate) {
+        return false;
+    }
+    for (uint16_t v = 0; v < vn->n_vports && !o; v++) {
+        if (vn->vports[v] && vn->vports[v] != vp) {
+            o = vn->vports[v];
+        }
+    }
+    if (!o || o->type != DP_VPORT_ACCESS || o->bind != DP_BIND_UNTAGGED || o->peer
+        || !o->port || o->port->worker != w) {
+        return false;
+    }
+
+    struct dp_fp_ctx ctx = { .now_s = now_s, .now_ns = dp.workers[w].now,
+                             .n_vports = vn->n_vports,
+                             .is_vlink = vn->is_vlink, .vn = vn, .worker = w };
+    uint64_t t0 = DP_STAGE_TSC();
+    k = vn->fp->pair(vn->wfp_state ? vn->wfp_state[w] : vn->fp_state, pkts, n,
+                     vp->idx, &ctx, &bytes, &bytes_out);
+    DP_STAGE_ADD(w, fp, DP_STAGE_TSC() - t0);
+    if (k == DP_FP_PAIR_DECLINED) {
+        return false;
+    }
+    dp_count_access_rx(w, p, vp, n, bytes);
+    for (uint16_t i = k; i < n; i++) {
+        dp_drop(pkts[i], VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_FP_DROP);
+    }
+    if (k) {
+        VP_CTR(o, w)->tx_packets += k;
+        VP_CTR(o, w)->tx_bytes += bytes_out;
+        dp_enqueue_burst(w, o->queue, pkts, k, bytes_out);
+    }
     return true;
 }
 
@@ -917,7 +990,8 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
     struct dp_vnode *cur = NULL;
     uint16_t nb = 0;
 
-    if (dp_rx_access_simple(w, p, pkts, n, now_s)) {
+    if (dp_rx_access_pair(w, p, pkts, n, now_s)
+        || dp_rx_access_simple(w, p, pkts, n, now_s)) {
         return;
     }
     for (uint16_t i = 0; i < n; i++) {

@@ -20,7 +20,10 @@
  * Cost (measured with the bench in docs/performance.md): the lookup and
  * the learn are one cache line each in the common case; a burst's lines
  * are prefetched before any is used, so with many stations (a table
- * larger than the cache) the misses overlap instead of adding up.
+ * larger than the cache) the misses overlap instead of adding up.  A
+ * vnode that is a two-port bridge on untagged access ports is decided by
+ * pair() (the dataplane's cut-through pair, docs/design.md): one pass
+ * over the headers, no verdict array, no write for a station seen again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -205,6 +208,110 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
     }
 }
 
+/* The cut-through pair (dp_fp.h, pair()): 'n' frames that all entered on
+ * access vport 'in' of a vnode with one other vport.  The same table
+ * work as l2learn_process() (learn each source, look each destination
+ * up, buckets prefetched L2LEARN_AHEAD frames ahead), but the only
+ * verdict left to decide is a drop (the destination was learned on 'in'
+ * itself: flooding, a group address or the other vport all mean the other
+ * vport), so there is no verdict array and no split-horizon test, and the
+ * first pass, which reads every header anyway, also sums the bytes and
+ * checks that each frame is one this path may take: at least 14 bytes
+ * and no 802.1Q or 802.1ad tag (those are keyed by VLAN, and an 802.1Q one
+ * may be the access port's to strip: the general path takes them). */
+static uint16_t
+l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
+             const struct dp_fp_ctx *ctx, uint64_t *bytes_in,
+             uint64_t *bytes_out)
+{
+    struct l2learn *l2 = state;
+    struct mactable *t = &l2->table;
+    /* The table's geometry in registers, not reloaded after each store
+     * into the burst's arrays (which the compiler cannot tell apart). */
+    const struct mactable geo = *t;
+    const uint32_t now = ctx->now_s;
+    /* Per frame its keys and their first buckets, computed once for the
+     * prefetch and the use; the slots past the burst point at the table's
+     * first bucket, so the look-ahead needs no test. */
+    struct {
+        uint64_t src, dst;
+        struct mactable_entry *bsrc, *bdst;
+    } f[DP_FP_PAIR_MAX + L2LEARN_AHEAD];
+    struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
+    uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
+    uint16_t last_port = MACTABLE_NONE, k = 0, nd = 0;
+
+    if (unlikely(n > DP_FP_PAIR_MAX)) {
+        return DP_FP_PAIR_DECLINED;
+    }
+    for (uint16_t j = 0; j < n; j++) {
+        const uint8_t *e = rte_pktmbuf_mtod(pkts[j], const uint8_t *);
+        /* The ethertype's two bytes as one load: 0x8100 and 0x88a8 are
+         * 0x0081 and 0xa888 read little-endian. */
+        uint16_t type;
+
+        memcpy(&type, e + 12, 2);
+        if (unlikely(rte_pktmbuf_data_len(pkts[j]) < 14 || type == 0x0081
+                     || type == 0xa888)) {
+            return DP_FP_PAIR_DECLINED;
+        }
+        f[j].dst = mactable_key8(e);
+        f[j].src = mactable_key8(e + 6);
+        f[j].bdst = mactable_bucket(&geo, mactable_hash(f[j].dst));
+        f[j].bsrc = mactable_bucket(&geo, mactable_hash(f[j].src));
+        bytes += rte_pktmbuf_pkt_len(pkts[j]);
+        if (j < L2LEARN_AHEAD) {
+            mactable_prefetch_b(f[j].bsrc);
+            mactable_prefetch_b(f[j].bdst);
+        }
+    }
+    for (uint16_t j = n; j < DP_FP_PAIR_MAX + L2LEARN_AHEAD; j++) {
+        f[j].bsrc = f[j].bdst = geo.slots;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        uint64_t dst = f[i].dst, src = f[i].src;
+        struct rte_mbuf *m = pkts[i];
+
+        mactable_prefetch_b(f[i + L2LEARN_AHEAD].bsrc);
+        mactable_prefetch_b(f[i + L2LEARN_AHEAD].bdst);
+        /* Learn: nothing to write when the station is known where it
+         * is and was seen this second already, the common case. */
+        if (src != last_src) {
+            if (unlikely(!mactable_seen_again(f[i].bsrc, src, in, now))) {
+                mactable_learn_b(t, f[i].bsrc, src, in, now);
+                last_dst = UINT64_MAX;  /* the table changed */
+            }
+            last_src = src;
+        }
+        /* Look up: only whether the destination is a live station on
+         * 'in' matters.  A group destination goes out whatever the table
+         * says. */
+        if (likely(!(dst & 1))) {
+            if (dst != last_dst) {
+                const struct mactable_entry *e = mactable_find(f[i].bdst, dst);
+
+                last_dst = dst;
+                last_port = likely(e != NULL)
+                            ? (e->port == in && mactable_live(&geo, e, now) ? in
+                                                                            : MACTABLE_NONE)
+                            : mactable_lookup__(t, dst, mactable_hash(dst), now);
+            }
+            if (unlikely(last_port == in)) {
+                dropped[nd++] = m;      /* never back where it came from */
+                bytes_drop += rte_pktmbuf_pkt_len(m);
+                continue;
+            }
+        }
+        pkts[k++] = m;
+    }
+    for (uint16_t i = 0; i < nd; i++) {
+        pkts[k + i] = dropped[i];
+    }
+    *bytes_in = bytes;
+    *bytes_out = bytes - bytes_drop;
+    return k;
+}
+
 /* Learns the sources of frames another worker's table decided (a switch
  * with several workers keeps one table per worker, each with one
  * writer). */
@@ -343,4 +450,5 @@ const struct dp_fp_class dp_fp_l2learn = {
     .dump = l2learn_dump,
     .per_worker = true,
     .learn = l2learn_learn,
+    .pair = l2learn_pair,
 };

@@ -6,7 +6,8 @@
  * array sized at creation (no allocation on the fast path) of buckets of
  * four entries, one cache line each; a key has two candidate buckets (two
  * hashes) and almost always sits in its first, so a known station costs
- * one cache line and four compares without a branch.  When both buckets
+ * one cache line and four compares without a branch (one AVX-512 compare
+ * of the line where the machine has it, mactable_find()).  When both buckets
  * are full, an entry moves to its other bucket if that has room, else the
  * stalest of the eight gives way.  Entries age out lazily: a lookup
  * ignores an entry not seen for 'aging' seconds, so no sweeper is needed.
@@ -25,6 +26,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #define MACTABLE_WAYS 4             /* entries per bucket: one cache line */
 #define MACTABLE_PROBE 8            /* candidate slots: two buckets */
@@ -34,7 +38,7 @@ struct mactable_entry {
     uint64_t mac;                   /* key (address, caller's top bits); 0: empty */
     uint32_t seen;                  /* seconds, caller's clock */
     uint16_t port;                  /* vport index */
-    uint16_t pad;
+    uint16_t pad;                   /* always 0 (mactable_seen_again()) */
 };
 
 /* The table: 'slots' is an array of buckets of MACTABLE_WAYS entries,
@@ -141,25 +145,75 @@ void mactable_learn__(struct mactable *, uint64_t mac, uint32_t h,
 uint16_t mactable_lookup__(const struct mactable *, uint64_t mac, uint32_t h,
                            uint32_t now);
 
+/* The entry of bucket 'b' whose key is 'mac', or NULL.  With AVX-512 one
+ * compare of the bucket's whole line (the keys are its even 8-byte words;
+ * the odd ones, age and port, are masked out), else four compares without
+ * a branch (mactable_match()).  For a 'mac' of 0 it may return an empty
+ * entry. */
+static inline struct mactable_entry *
+mactable_find(const struct mactable_entry *b, uint64_t mac)
+{
+#ifdef __AVX512F__
+    __m512i line = _mm512_load_si512((const void *) b);
+    unsigned k = _mm512_cmpeq_epi64_mask(line, _mm512_set1_epi64((long long) mac))
+                 & 0x55;
+
+    return k ? (struct mactable_entry *) &b[__builtin_ctz(k) >> 1] : NULL;
+#else
+    unsigned m = mactable_match(b, mac);
+
+    return m ? (struct mactable_entry *) &b[__builtin_ctz(m)] : NULL;
+#endif
+}
+
+/* True if bucket 'b' holds 'mac' as seen on 'port' at 'now' already, so
+ * that learning it again would change nothing: the common case of a
+ * learn, decided without a write.  With AVX-512 one compare of the whole
+ * bucket against the entry that learning would leave (key; age and port,
+ * the pad always 0), else mactable_find() and two compares.  (For a 'mac'
+ * of 0 it may say true of an empty entry: a 0 is never learned anyway.) */
+static inline bool
+mactable_seen_again(const struct mactable_entry *b, uint64_t mac,
+                    uint16_t port, uint32_t now)
+{
+#ifdef __AVX512F__
+    __m128i want = _mm_set_epi64x((long long) ((uint64_t) port << 32 | now),
+                                  (long long) mac);
+    unsigned k = _mm512_cmpeq_epi64_mask(_mm512_load_si512((const void *) b),
+                                         _mm512_broadcast_i32x4(want));
+
+    return (k & k >> 1 & 0x55) != 0;
+#else
+    const struct mactable_entry *e = mactable_find(b, mac);
+
+    return e && e->port == port && e->seen == now;
+#endif
+}
+
+/* mactable_learn() for a key whose first bucket 'b' the caller already
+ * has (fp_l2learn computes a burst's buckets once, to prefetch and then
+ * use them). */
+static inline void
+mactable_learn_b(struct mactable *t, struct mactable_entry *b, uint64_t mac,
+                 uint16_t port, uint32_t now)
+{
+    struct mactable_entry *e = mactable_find(b, mac);
+
+    if (__builtin_expect(e != NULL && mac != 0, 1) && e->port == port) {
+        if (e->seen != now) {
+            e->seen = now;          /* read before write: once a second */
+        }
+        return;
+    }
+    mactable_learn__(t, mac, mactable_hash(mac), port, now);
+}
+
 /* mactable_learn() for a key whose hash 'h' the caller already has. */
 static inline void
 mactable_learn_h(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
                  uint32_t now)
 {
-    struct mactable_entry *b = mactable_bucket(t, h);
-    unsigned m = mactable_match(b, mac);
-
-    if (__builtin_expect(m != 0 && mac != 0, 1)) {
-        struct mactable_entry *e = &b[__builtin_ctz(m)];
-
-        if (e->port == port) {
-            if (e->seen != now) {
-                e->seen = now;      /* read before write: once a second */
-            }
-            return;
-        }
-    }
-    mactable_learn__(t, mac, h, port, now);
+    mactable_learn_b(t, mactable_bucket(t, h), mac, port, now);
 }
 
 /* Records that 'mac' was seen on 'port' at time 'now'.  Group addresses
@@ -185,6 +239,13 @@ mactable_prefetch_h(const struct mactable *t, uint32_t h)
     __builtin_prefetch(mactable_bucket(t, h), 0, 3);
 }
 
+/* Starts loading bucket 'b' (a key's first, mactable_bucket()). */
+static inline void
+mactable_prefetch_b(const struct mactable_entry *b)
+{
+    __builtin_prefetch(b, 0, 3);
+}
+
 /* mactable_prefetch_h() by key. */
 static inline void
 mactable_prefetch(const struct mactable *t, uint64_t mac)
@@ -192,20 +253,26 @@ mactable_prefetch(const struct mactable *t, uint64_t mac)
     mactable_prefetch_h(t, mactable_hash(mac));
 }
 
+/* mactable_lookup() for a key whose first bucket 'b' the caller already
+ * has. */
+static inline uint16_t
+mactable_lookup_b(const struct mactable *t, const struct mactable_entry *b,
+                  uint64_t mac, uint32_t now)
+{
+    const struct mactable_entry *e = mactable_find(b, mac);
+
+    if (__builtin_expect(e != NULL, 1)) {
+        return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
+    }
+    return mactable_lookup__(t, mac, mactable_hash(mac), now);
+}
+
 /* mactable_lookup() for a key whose hash 'h' the caller already has. */
 static inline uint16_t
 mactable_lookup_h(const struct mactable *t, uint64_t mac, uint32_t h,
                   uint32_t now)
 {
-    const struct mactable_entry *b = mactable_bucket(t, h);
-    unsigned m = mactable_match(b, mac);
-
-    if (__builtin_expect(m != 0, 1)) {
-        const struct mactable_entry *e = &b[__builtin_ctz(m)];
-
-        return mactable_live(t, e, now) ? e->port : MACTABLE_NONE;
-    }
-    return mactable_lookup__(t, mac, h, now);
+    return mactable_lookup_b(t, mactable_bucket(t, h), mac, now);
 }
 
 /* Returns the port 'mac' was last seen on, or MACTABLE_NONE when unknown

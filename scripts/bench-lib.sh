@@ -112,6 +112,80 @@ bench_pid=""
 # the window for its rate to count (below: the contender failed, loudly).
 MIN_CPU=${LAMINA_BENCH_MIN_CPU:-50}
 
+# LAMINA_BENCH_PERF=stat: the window runs under `perf stat -e
+# cycles,instructions,task-clock` of the contender's forwarding thread
+# (the busiest over the warm-up), and each contender prints them per
+# packet, so that two programs' own work per packet is compared in the
+# same run (the rate alone mixes it with the load).  In a VM without
+# hardware counters only task-clock counts: it is printed as ns and as
+# cycles at the CPU's nominal rate (/proc/cpuinfo; the thread's own CPU
+# time, not the load's).
+# LAMINA_BENCH_PERF=record: `perf record` of that thread instead, into
+# $LAMINA_BENCH_PERF_DIR (default /tmp) /perf-NAME.data, for `perf report
+# -i FILE`.
+PERF=${LAMINA_BENCH_PERF:-}
+PERF_DIR=${LAMINA_BENCH_PERF_DIR:-/tmp}
+case $PERF in
+""|stat|record) ;;
+*) echo "bench: LAMINA_BENCH_PERF must be stat or record, not '$PERF'" >&2; exit 1 ;;
+esac
+if [ -n "$PERF" ] && ! command -v perf >/dev/null; then
+    echo "bench: LAMINA_BENCH_PERF=$PERF but no perf (package linux-perf)" >&2
+    exit 1
+fi
+
+# busiest_tid BEFORE AFTER: the thread (of thread_cpu_ns lists) that ran
+# the most between the two.
+busiest_tid() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        k = split(a, u, "\n"); for (i = 1; i <= k; i++) { split(u[i], f, " "); t[f[1]] = f[2] }
+        k = split(b, u, "\n"); best = -1
+        for (i = 1; i <= k; i++) { split(u[i], f, " ")
+            if ((f[1] in t) && f[2] - t[f[1]] > best) { best = f[2] - t[f[1]]; id = f[1] } }
+        if (best >= 0) print id }'
+}
+
+# perf_window NAME BEFORE AFTER: waits WINDOW seconds, under perf (see
+# PERF) of the busiest thread between the thread lists BEFORE and AFTER.
+perf_tid=""
+perf_window() {
+    perf_tid=""
+    [ -n "$PERF" ] && [ -n "$2" ] && perf_tid=$(busiest_tid "$2" "$3")
+    if [ -z "$perf_tid" ]; then
+        sleep "$WINDOW"
+    elif [ "$PERF" = record ]; then
+        perf record -q -t "$perf_tid" -o "$PERF_DIR/perf-$1.data" -- sleep "$WINDOW" 2>/dev/null
+    else
+        perf stat -x, -e cycles,instructions,task-clock -t "$perf_tid" -o "$work/perf.stat" -- sleep "$WINDOW" 2>/dev/null
+    fi
+}
+
+# perf_per_packet NAME C0 C1 DT: prints the perf stat counts of the
+# window per packet forwarded in it (C1 - C0 packets were counted over DT
+# seconds, a little more than the WINDOW seconds perf counted).
+perf_per_packet() {
+    [ -n "$perf_tid" ] || { log "$1: perf: no forwarding thread found"; return 0; }
+    if [ "$PERF" = record ]; then
+        log "$1: perf record of thread $perf_tid in $PERF_DIR/perf-$1.data"
+        return 0
+    fi
+    local mhz
+    mhz=$(awk -F': *' '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+    awk -F, -v n="$1" -v p=$(($3 - $2)) -v dt="$4" -v w="$WINDOW" -v mhz="${mhz:-0}" '
+        BEGIN { if (dt > 0) p = p * w / dt }
+        $3 == "cycles" && $1 ~ /^[0-9]/ { c = $1 }
+        $3 == "instructions" && $1 ~ /^[0-9]/ { i = $1 }
+        $3 == "task-clock" && $1 ~ /^[0-9]/ { t = $1 * 1e6 }  # msec -> ns
+        END {
+            if (p <= 0) { printf "bench: %s: perf: no packets\n", n > "/dev/stderr"; exit }
+            out = ""
+            if (c > 0) out = sprintf("%.1f cycles, %.1f instructions (IPC %.2f), ", c / p, i / p, i / c)
+            if (t > 0) out = out sprintf("CPU %.2f ns = %.1f cycles at %.0f MHz", t / p, t / p * mhz / 1000, mhz)
+            printf "bench: %s: perf per packet: %s\n", n, (out == "" ? "no counts" : out) > "/dev/stderr"
+            if (t > 0) printf "%.2f\n", t / p
+        }' "$work/perf.stat" >"$work/measure.perf"
+}
+
 # measure NAME READER: waits WARMUP, reads, waits WINDOW, reads; prints Mpps.
 # READER prints the sum of both ports' TX packets.  Fails, naming the
 # cause, when the counters did not move or the forwarding thread of
@@ -120,13 +194,16 @@ MIN_CPU=${LAMINA_BENCH_MIN_CPU:-50}
 # in one run of 2026-12-07), rather than print a rate that is not the
 # contender's.
 measure() {
-    local name=$1 reader=$2 a0 b0 c0 a1 b1 c1 s0 s1 t0="" t1="" out
+    local name=$1 reader=$2 a0 b0 c0 a1 b1 c1 s0 s1 t0="" t1="" tw="" out
+    [ -n "$PERF" ] && [ -n "$bench_pid" ] && tw=$(thread_cpu_ns "$bench_pid")
     sleep "$WARMUP"
     s0=$(cpu_snapshot)
     [ -n "$bench_pid" ] && t0=$(thread_cpu_ns "$bench_pid")
     a0=$(now); c0=$($reader) || return 1; b0=$(now)
-    sleep "$WINDOW"
+    perf_window "$name" "$tw" "$t0"
     a1=$(now); c1=$($reader) || return 1; b1=$(now)
+    [ -n "$PERF" ] && perf_per_packet "$name" "$c0" "$c1" \
+        "$(awk -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" 'BEGIN { print (a1 + b1) / 2 - (a0 + b0) / 2 }')"
     [ -n "$bench_pid" ] && t1=$(thread_cpu_ns "$bench_pid")
     s1=$(cpu_snapshot)
     [ -n "$c0" ] && [ -n "$c1" ] || { log "$name: no counters"; return 1; }
@@ -212,19 +289,22 @@ bench_traffic() {
 # to its Mpps, or to null when it was skipped or failed, and NAME_cpu to
 # the percent of a CPU its forwarding thread had (null: not measured).
 bench_contenders() {
-    local hook=${1:-} b rc bench_cpu
+    local hook=${1:-} b rc bench_cpu bench_ns
     for b in $ONLY; do
         printf -v "$b" '%s' null
         printf -v "${b}_cpu" '%s' null
+        printf -v "${b}_ns" '%s' null
         [ -n "$hook" ] && "$hook" "$b"
         result=""
         bench_pid=""
         bench_"$b"; rc=$?
         bench_cpu=$(cat "$work/measure.cpu" 2>/dev/null)
+        bench_ns=$(cat "$work/measure.perf" 2>/dev/null)
         cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
         case $rc in
         0) printf -v "$b" '%s' "$result"
-           printf -v "${b}_cpu" '%s' "${bench_cpu:-null}" ;;
+           printf -v "${b}_cpu" '%s' "${bench_cpu:-null}"
+           printf -v "${b}_ns" '%s' "${bench_ns:-null}" ;;
         2) ;;
         *) log "$b: FAILED (no rate, no ratio)"; bench_failed+=("$b") ;;
         esac
@@ -281,9 +361,13 @@ bench_testpmd() {
     prefixes+=("$prefix")
     mkfifo "$work/testpmd.in"
     # shellcheck disable=SC2086
+    # The same as lamina-switchd's: bursts of 32 (DP_BURST), 1,024
+    # descriptors per queue (dp_port.c), a mempool cache of 256 (dp.c), the
+    # default mbuf size, lcore 1 forwarding (lamina's one worker).
     stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
         --vdev "$port0" --vdev "$port1" -- \
         -i --nb-cores=1 --forward-mode=mac --no-mlockall \
+        --burst=32 --rxd=1024 --txd=1024 --mbcache=256 \
         --total-num-mbufs="$bench_mbufs" \
         <"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
     pids+=($!)

@@ -135,6 +135,7 @@ for macs in $MACS_LIST; do
         bench_traffic "$macs" "$size" || exit 1
         L2_TABLE=$((4 * macs))
         testpmd=null lamina=null ovs=null testpmd_cpu=null lamina_cpu=null ovs_cpu=null
+        testpmd_ns=null lamina_ns=null ovs_ns=null
         n_failed=${#bench_failed[@]}
         bench_contenders
         r_tp=$(bench_ratio "$lamina" "$testpmd")
@@ -144,12 +145,17 @@ for macs in $MACS_LIST; do
         # each contender taken out (a steadier ratio on a busy machine).
         r_cpu=$(bench_ratio "$(bench_per_cpu "$lamina" "$lamina_cpu")" \
                             "$(bench_per_cpu "$testpmd" "$testpmd_cpu")")
-        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu${stages:+
+        # With LAMINA_BENCH_PERF=stat: each thread's CPU time per packet.
+        r_ns=$(bench_ratio "$testpmd_ns" "$lamina_ns")
+        perfline=""
+        [ "$lamina_ns" != null ] &&
+            perfline="; CPU ns per packet: testpmd $testpmd_ns lamina $lamina_ns ovs $ovs_ns (testpmd/lamina $r_ns)"
+        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu$perfline${stages:+
                   lamina $stages}"
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
             "$macs" "$size" "$(shown testpmd "$testpmd")" "$(shown lamina "$lamina")" "$(shown ovs "$ovs")" "$r_tp" "$r_ovs")
                   $stages")
-        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs}")
+        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs, \"testpmd_cpu_ns_per_packet\": $testpmd_ns, \"lamina_cpu_ns_per_packet\": $lamina_ns, \"ovs_cpu_ns_per_packet\": $ovs_ns}")
     done
 done
 

@@ -16,7 +16,7 @@ PKGS="build-essential pkg-config meson ninja-build
       openvswitch-switch mininet
       libmicrohttpd-dev libcurl4-openssl-dev libpq-dev postgresql libyaml-dev
       sqlite3 jq curl prometheus chromium
-      libmetis-dev frr"
+      libmetis-dev frr linux-perf"
 
 missing=""
 for p in $PKGS; do

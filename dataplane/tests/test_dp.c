@@ -10,6 +10,9 @@
  *    vnode; the border label is refused when taken on that port;
  *  - a border virtual link's backup out of another border port: taken
  *    while the primary border is down, back after the hold-down;
+ *  - the cut-through pair (one l2learn vnode, two untagged vports)
+ *    decides a burst as the general path does: order, drops to a
+ *    station on the same side, counters, tagged frames declined;
  *  - whole-port and VLAN-set bindings deliver tags as sent and keep
  *    (port, VLAN) ownership strict, both ways;
  *  - a transit virtual link (border to border, no vnode): a frame arriving
@@ -1401,6 +1404,98 @@ test_one_slice_direct_burst(void **state)
     assert_int_equal(bytes, N_FRAMES * 64);
 }
 
+/* Puts one burst into 'd': frame k from host src[k] to host dst[k] (0xff:
+ * broadcast) with marker k, 802.1Q priority-tagged (VID 0, 68 bytes) when
+ * tagged[k]. */
+static void
+pair_burst(struct dummy *d, int n, const uint8_t *dst, const uint8_t *src,
+           const bool *tagged)
+{
+    struct rte_mbuf *burst[32];
+
+    assert_true(n <= 32);
+    for (int k = 0; k < n; k++) {
+        uint8_t f[68];
+        size_t len = vlan_frame(f, tagged[k], 0, src[k], k);
+
+        if (dst[k] != 0xff) {
+            memset(f, 0, 6);
+            f[0] = 0x02;
+            f[5] = dst[k];
+        }
+        burst[k] = rte_pktmbuf_alloc(test_pool);
+        assert_non_null(burst[k]);
+        memcpy(rte_pktmbuf_append(burst[k], len), f, len);
+    }
+    assert_int_equal(rte_ring_enqueue_bulk(d->rx, (void **) burst, n, NULL), n);
+}
+
+/* The cut-through pair (one l2learn vnode, two untagged vports): in one
+ * burst, frames to the other side, to an unknown station and to
+ * broadcast go out in order, frames to a station learned on their own
+ * side are dropped and counted, and counters add up; a burst with a
+ * tagged frame takes the general path (the priority tag stripped) and
+ * loses nothing; what the burst taught is used for the reverse way. */
+static void
+test_pair_burst(void **state)
+{
+    static const uint8_t dst1[] = { 0x20, 0x10, 0x30, 0xff, 0x10, 0x20 };
+    static const uint8_t src1[] = { 0x11, 0x11, 0x11, 0x12, 0x12, 0x12 };
+    static const bool untagged[6], tagged2[] = { false, true, false };
+    static const uint8_t dst2[] = { 0x20, 0x20, 0x20 };
+    static const uint8_t src2[] = { 0x13, 0x13, 0x13 };
+    struct dp_slice_params sp = { .name = "pb" };
+    struct dummy a, b;
+    struct dp_error err;
+    uint64_t bytes, fp_drops;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("pb", &err), 0);
+    dummy_add(&a, "pb", "pba");
+    dummy_add(&b, "pb", "pbb");
+    assert_int_equal(dp_slice_add(&sp, &err), 0);
+    assert_int_equal(dp_vnode_add("pb", "pb", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("pb", "pb", "va", "pba", -1, &err), 0);
+    assert_int_equal(dp_vport_add("pb", "pb", "vb", "pbb", -1, &err), 0);
+
+    /* Stations 0x10 on a's side, 0x20 on b's. */
+    inject(&a, 0xff, 0x10, 100);
+    assert_int_equal(receive(&b, 2000), 100);
+    inject(&b, 0xff, 0x20, 101);
+    assert_int_equal(receive(&a, 2000), 101);
+    fp_drops = drops_of("pb", "fp-drop");
+
+    pair_burst(&a, 6, dst1, src1, untagged);
+    assert_int_equal(receive(&b, 2000), 0);     /* to b's side */
+    assert_int_equal(receive(&b, 2000), 2);     /* unknown */
+    assert_int_equal(receive(&b, 2000), 3);     /* broadcast */
+    assert_int_equal(receive(&b, 2000), 5);
+    expect_nothing(&b);
+    expect_nothing(&a);
+    assert_int_equal(drops_of("pb", "fp-drop"), fp_drops + 2);
+    assert_int_equal(port_tx_packets("pbb", &bytes), 1 + 4);
+    assert_int_equal(bytes, 5 * 64);
+
+    /* A tagged frame in the burst: the general path, every frame out in
+     * order, the priority tag taken off. */
+    pair_burst(&a, 3, dst2, src2, tagged2);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(receive(&b, 2000), k);
+    }
+    expect_nothing(&b);
+    assert_int_equal(port_tx_packets("pbb", &bytes), 1 + 4 + 3);
+
+    /* The sources of the pair's bursts were learned on a's side: frames
+     * from a to them are dropped. */
+    inject(&a, 0x11, 0x10, 102);
+    inject(&a, 0x12, 0x10, 103);
+    inject(&a, 0x13, 0x10, 104);
+    inject(&a, 0x20, 0x10, 105);                /* and b's still passes */
+    assert_int_equal(receive(&b, 2000), 105);
+    expect_nothing(&b);
+    assert_int_equal(drops_of("pb", "fp-drop"), fp_drops + 5);
+}
+
 /* Whole-port and VLAN-set bindings: tags delivered as sent, the
  * (port, VLAN) ownership as strict as for single VLANs, refusals change
  * nothing, and a vnode cannot send on a VLAN its vport does not own. */
@@ -1854,6 +1949,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_l2learn_per_vlan),
         cmocka_unit_test(test_many_slices_one_burst),
         cmocka_unit_test(test_one_slice_direct_burst),
+        cmocka_unit_test(test_pair_burst),
         cmocka_unit_test(test_delay_late),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

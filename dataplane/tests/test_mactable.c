@@ -279,6 +279,45 @@ test_collisions_use_second_bucket(void **state)
     mactable_destroy(&t);
 }
 
+/* mactable_find() finds a key in any way of its bucket and nothing else
+ * (not an age or a port word that happens to equal it);
+ * mactable_seen_again() is true only for the same key, port and second,
+ * and a learn it says nothing of changes nothing. */
+static void
+test_find_and_seen_again(void **state)
+{
+    struct mactable t;
+    uint64_t keys[4];
+    (void) state;
+
+    assert_int_equal(mactable_init(&t, 1024, 10), 0);
+    same_bucket(&t, 0, keys, 4);
+    for (int i = 0; i < 4; i++) {
+        mactable_learn(&t, keys[i], i, 100 + i);
+    }
+    struct mactable_entry *b = mactable_bucket(&t, mactable_hash(keys[0]));
+    for (int i = 0; i < 4; i++) {
+        struct mactable_entry *e = mactable_find(b, keys[i]);
+
+        assert_non_null(e);
+        assert_true(e->mac == keys[i] && e->port == i && e->seen == 100u + i);
+        assert_true(mactable_seen_again(b, keys[i], i, 100 + i));
+        assert_false(mactable_seen_again(b, keys[i], i + 1, 100 + i));
+        assert_false(mactable_seen_again(b, keys[i], i, 101 + i));
+    }
+    /* The age and port word of way 2 read as a key: not a match. */
+    uint64_t word = (uint64_t) 2 << 32 | 102;
+    assert_null(mactable_find(b, word));
+    assert_false(mactable_seen_again(b, word, 2, 102));
+    assert_false(mactable_seen_again(b, keys[0] ^ 0x100, 0, 100));
+
+    uint64_t learned = t.n_learned;
+    mactable_learn(&t, keys[3], 3, 103);
+    assert_int_equal(t.n_learned, learned);
+    assert_int_equal(mactable_lookup(&t, keys[3], 103), 3);
+    mactable_destroy(&t);
+}
+
 /* Stale entries are reused before anything live is moved or evicted. */
 static void
 test_stale_ways_reused(void **state)
@@ -392,6 +431,7 @@ main(void)
         cmocka_unit_test(test_buckets_are_cache_lines),
         cmocka_unit_test(test_collisions_use_second_bucket),
         cmocka_unit_test(test_stale_ways_reused),
+        cmocka_unit_test(test_find_and_seen_again),
         cmocka_unit_test(test_full_buckets_move_then_evict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
