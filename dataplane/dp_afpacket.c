@@ -68,6 +68,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_private.h"
+#include "util.h"
 
 #define AFP_FRAME_SIZE 2048
 #define AFP_BLOCK_SIZE (64 * 1024)
