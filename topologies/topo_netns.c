@@ -256,7 +256,7 @@ netns_setup_inside(struct netns_job *job, const struct topo_netns_host *h)
                    "topology using it?)" : "");
         goto out;
     }
-    if ((error = if_tx_csum_off(fd, h->ns_if))) {
+    if (!h->offload && (error = if_tx_csum_off(fd, h->ns_if))) {
         JOB_FAIL(job, h, error, "TX checksum offload off on %s: %s",
                  h->ns_if, strerror(error));
         goto out;
@@ -367,7 +367,9 @@ netns_setup_root_side(const struct topo_netns_host *hosts, size_t n,
 
         sysctl_write(path, "1");
         free(path);
-        if_tx_csum_off(fd, ifn);
+        if (!hosts[i].offload) {
+            if_tx_csum_off(fd, ifn);
+        }
         if ((error = if_up(fd, ifn))) {
             *errp = xasprintf("host %s: veth %s up: %s", hosts[i].netns,
                               ifn, strerror(error));

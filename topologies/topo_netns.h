@@ -50,6 +50,11 @@ struct topo_netns_host {
     const char *root_if;
     const char *mac;
     const char *ip;
+    /* Checksum offload and TSO kept on, both ends (the switch's port
+     * reads the host's TCP super-frames, afpacket "vnet-hdr"); else
+     * checksum offload off, so that every frame the switch reads is
+     * whole and checked. */
+    bool offload;
 };
 
 /* Called after each host is made (done of total). */
