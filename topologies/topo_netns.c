@@ -205,8 +205,10 @@ netns_setup_inside(struct netns_job *job, const struct topo_netns_host *h)
     sysctl_write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
     sysctl_write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
     /* Room for a long fat path's window (topo_netns.h); best effort. */
-    sysctl_write("/proc/sys/net/ipv4/tcp_rmem", TOPO_NETNS_TCP_RMEM);
-    sysctl_write("/proc/sys/net/ipv4/tcp_wmem", TOPO_NETNS_TCP_WMEM);
+    sysctl_write("/proc/sys/net/ipv4/tcp_rmem",
+                 h->offload ? TOPO_NETNS_TCP_RMEM_GSO : TOPO_NETNS_TCP_RMEM);
+    sysctl_write("/proc/sys/net/ipv4/tcp_wmem",
+                 h->offload ? TOPO_NETNS_TCP_WMEM_GSO : TOPO_NETNS_TCP_WMEM);
     fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || (error = if_up(fd, "lo"))) {
         error = errno;
