@@ -808,8 +808,15 @@ dp_afp_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         k++;
     }
     int sent = k ? sendmmsg(a->cur->fd, msgs, k, MSG_DONTWAIT) : 0;
-    if (sent < 0) {
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
         return 0;               /* the socket is full: the caller requeues */
+    } else if (sent < 0) {
+        /* The kernel refuses the first frame itself (a virtio header it
+         * finds wrong, a frame over the MTU): retrying would block the
+         * port, so it is dropped and counted. */
+        p->ctr.drops[a->vnet ? DP_DROP_GSO : DP_DROP_TX_FULL]++;
+        rte_pktmbuf_free(pkts[0]);
+        return 1;
     }
     for (int i = 0; i < sent; i++) {
         rte_pktmbuf_free(pkts[i]);
