@@ -11,6 +11,7 @@
 
 #include "dp_gso.h"
 #include "dp_private.h"
+#include "util.h"
 
 #define GSO_ETHTYPE_IPV4 0x0800
 #define GSO_ETHTYPE_IPV6 0x86dd
@@ -253,7 +254,30 @@ dp_gso_segment(struct rte_mbuf *m, struct rte_mbuf **out, uint16_t max, int *why
     return n;
 }
 
-/* dp_port_tx() for a port that does not take super-frames: sends 'pkts'
+/* Emulated loss on port 'p' for each of the 'n' segments of a super-frame
+ * in 'segs' (dp_tx_port() leaves super-frames to this): drops and counts
+ * the lost ones, keeps the others in order.  Returns how many are left. */
+static uint16_t
+gso_lose(struct dp_port *p, struct rte_mbuf **segs, uint16_t n)
+{
+    uint16_t k = 0;
+
+    if (!p->loss_ppm) {
+        return n;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        if (util_xorshift64(&p->rng) % 1000000 < p->loss_ppm) {
+            p->ctr.drops[DP_DROP_LINK_LOSS]++;
+            rte_pktmbuf_free(segs[i]);
+        } else {
+            segs[k++] = segs[i];
+        }
+    }
+    return k;
+}
+
+/* dp_port_tx() for a port that does not take super-frames, or has
+ * emulated loss: sends 'pkts'
  * in order, each super-frame as its segments.  Returns how many of
  * 'pkts' it took (sent, or dropped and counted on 'p'); like a driver,
  * it may take fewer than 'n' when the device is full before a
@@ -290,6 +314,7 @@ dp_gso_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
             p->ctr.drops[why]++;
             rte_pktmbuf_free(pkts[k]);
         } else {
+            ns = gso_lose(p, segs, ns);
             uint16_t sent = 0;
             for (unsigned tries = 0; sent < ns && tries < 4; tries++) {
                 sent += dp_port_tx_whole(p, segs + sent, ns - sent);

@@ -34,8 +34,11 @@
  *
  * Emulated links charge what the wire would carry: dp_pkt_wire_len() is a
  * super-frame's length plus the headers of every segment after its first,
- * for the shaper and the port's byte counters.  Loss applies to the
- * super-frame as a whole (docs/design.md).
+ * for the shaper and the port's byte counters.  Emulated loss applies to
+ * each segment: a port with loss cuts super-frames too, and drops
+ * segments as the loss rate says (a whole super-frame lost would be one
+ * loss event for up to 45 segments, which TCP takes far more lightly).
+ * The hops after a lossy link carry the segments.
  */
 #ifndef LAMINA_DP_GSO_H
 #define LAMINA_DP_GSO_H 1

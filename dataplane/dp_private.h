@@ -855,12 +855,13 @@ dp_port_tx_whole(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 }
 
 /* Sends a burst on 'p', super-frames cut into segments first unless 'p'
- * takes them whole (dp_gso.h). */
+ * takes them whole and has no emulated loss, which then applies to each
+ * segment (dp_gso.h). */
 static inline uint16_t
 dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
-    if (unlikely(dp.gso_pool != NULL) && !p->takes_gso
-        && p->type != DP_PORT_RING) {
+    if (unlikely(dp.gso_pool != NULL)
+        && ((!p->takes_gso && p->type != DP_PORT_RING) || p->loss_ppm)) {
         return dp_gso_tx(p, pkts, n);
     }
     return dp_port_tx_whole(p, pkts, n);

@@ -1231,7 +1231,8 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
     if (p->loss_ppm && ctx.n) {
         uint16_t k = 0;
         for (uint16_t i = 0; i < ctx.n; i++) {
-            if (dp_rand(p) % 1000000 < p->loss_ppm) {
+            /* A super-frame loses segments when it is cut (dp_gso_tx()). */
+            if (dp_rand(p) % 1000000 < p->loss_ppm && !dp_gso_is_super(ctx.pkts[i])) {
                 dp_drop(ctx.pkts[i], &p->ctr, ctx.qs[i]->sctr,
                         DP_DROP_LINK_LOSS);
             } else {

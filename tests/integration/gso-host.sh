@@ -7,6 +7,8 @@
 #     segments), and the link's transmitted bytes are within 5% of the
 #     wire bytes of those segments (payload and headers of each, label
 #     and control word included), not of the super-frames;
+#   - over the link with 1% loss, segments (not super-frames) are lost
+#     at about that rate, and the data still arrives intact;
 #   - the same transfer from h1 to a third host c on an afpacket port
 #     without vnet-hdr: the switch cuts each super-frame into segments
 #     with their checksums (c's kernel counts no checksum error), and
@@ -102,6 +104,24 @@ info "h1 -> h2: $segs TCP segments in $frames frames read from h1; link sent $li
 [ "$frames" -lt $((segs / 4)) ] || fail "h1's port read $frames frames for $segs segments: no super-frames"
 awk -v a="$link" -v b="$wire" 'BEGIN {d = a / b - 1; exit !(d < 0.05 && d > -0.05)}' ||
     fail "the link counted $link bytes for $wire wire bytes (not within 5%)"
+
+# --- h1 -> h2 over the link with 1% loss: lost per segment, not per
+# super-frame (the link cuts them), and TCP repairs it
+"$LAMINA_BIN" topo link --name "$NAME" s1 s2 set loss=1% >/dev/null || fail "topo link set loss"
+seg0=$(tcp_stat "${NSP}h1" OutSegs); rx0=$(stat_of h1 rx_packets)
+lost0=$(sw --json stats port to-s2 | json_get ports.0.drops | /usr/bin/python3 -c '
+import json, sys; print(json.load(sys.stdin).get("link-loss", 0))')
+got=$(transfer "${NSP}h1" "${NSP}h2" 10.0.0.2)
+segs=$(($(tcp_stat "${NSP}h1" OutSegs) - seg0)); frames=$(($(stat_of h1 rx_packets) - rx0))
+lost=$(($(sw --json stats port to-s2 | json_get ports.0.drops | /usr/bin/python3 -c '
+import json, sys; print(json.load(sys.stdin).get("link-loss", 0))') - lost0))
+info "1% loss: $segs segments in $frames frames, $lost segments lost on the link"
+[ "$got" = "$((24 << 20)) $want" ] || fail "over the lossy link h2 received \"$got\""
+# 1% of the segments, not of the frames: at least 0.4% of the segments
+# (a super-frame lost whole would count once for up to 45).
+[ "$lost" -ge $((segs * 4 / 1000)) ] && [ "$lost" -le $((segs * 25 / 1000)) ] ||
+    fail "$lost segments lost of $segs (frames $frames): not about 1% per segment"
+"$LAMINA_BIN" topo link --name "$NAME" s1 s2 set loss=0 >/dev/null || fail "topo link set loss=0"
 
 # --- h1 -> c: super-frames cut into segments for an ordinary port
 e0=$(tcp_stat "${NSP}c" InCsumErrors); tx0=$(stat_of c tx_packets)
