@@ -1,6 +1,7 @@
 /*
  * dp_afpacket: a port on a Linux interface through an AF_PACKET socket,
- * without a DPDK ethdev ("afpacket:IFNAME[,frames=N][,max-frames=M]").
+ * without a DPDK ethdev ("afpacket:IFNAME[,frames=N][,max-frames=M]
+ * [,vnet-hdr]").
  *
  * Why: Debian's DPDK is built with RTE_MAX_ETHPORTS = 32, and an emulated
  * topology wants one port per host (Cogentco: 197, Kdl: 754).  This class
@@ -35,6 +36,15 @@
  * the worker must not).  Where the kernel refuses the group, the ring
  * keeps its first size.  What the kernel could not put in the ring is
  * counted as the drop reason "kernel-ring".
+ *
+ * "vnet-hdr" (PACKET_VNET_HDR): each frame comes and goes with a struct
+ * virtio_net_hdr, so that a host's TCP super-frames (TSO, up to 64 KiB)
+ * cross whole (dp_gso.h).  Its ring's frames are 68 KiB, 15 filling a
+ * block exactly (frame i stays at i times the size), and 'frames' and
+ * 'max-frames' then size the ring's memory in 2 KiB units: the default
+ * first ring, 1 MiB, holds 15 frames.  Frames longer than a normal mbuf
+ * are copied into one of the super-frame pool's; sends pass the virtio
+ * header and each buffer of the mbuf as the message's iovecs.
  *
  * The kernel's own stack sees every frame the port reads.  Where the
  * port alone consumes the frames to an IP address (a tunnel underlay's
