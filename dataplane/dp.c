@@ -391,6 +391,7 @@ dp_destroy(void)
     free(dp.switches);
     free(dp.slices);
     free(dp.links);
+    rte_mempool_free(dp.gso_pool);
     rte_mempool_free(dp.pool);
     memset(&dp, 0, sizeof dp);
 }

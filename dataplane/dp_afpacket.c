@@ -1,6 +1,7 @@
 /*
  * dp_afpacket: a port on a Linux interface through an AF_PACKET socket,
- * without a DPDK ethdev ("afpacket:IFNAME[,frames=N][,max-frames=M]").
+ * without a DPDK ethdev ("afpacket:IFNAME[,frames=N][,max-frames=M]
+ * [,vnet-hdr]").
  *
  * Why: Debian's DPDK is built with RTE_MAX_ETHPORTS = 32, and an emulated
  * topology wants one port per host (Cogentco: 197, Kdl: 754).  This class
@@ -36,6 +37,15 @@
  * keeps its first size.  What the kernel could not put in the ring is
  * counted as the drop reason "kernel-ring".
  *
+ * "vnet-hdr" (PACKET_VNET_HDR): each frame comes and goes with a struct
+ * virtio_net_hdr, so that a host's TCP super-frames (TSO, up to 64 KiB)
+ * cross whole (dp_gso.h).  Its ring's frames are 68 KiB, 15 filling a
+ * block exactly (frame i stays at i times the size), and 'frames' and
+ * 'max-frames' then size the ring's memory in 2 KiB units: the default
+ * first ring, 1 MiB, holds 15 frames.  Frames longer than a normal mbuf
+ * are copied into one of the super-frame pool's; sends pass the virtio
+ * header and each buffer of the mbuf as the message's iovecs.
+ *
  * The kernel's own stack sees every frame the port reads.  Where the
  * port alone consumes the frames to an IP address (a tunnel underlay's
  * local address, dp_tunnel.c), dp_afp_claim_addr() puts a tc ingress
@@ -65,6 +75,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <linux/virtio_net.h>
 #include <rte_mbuf.h>
 
 #include "dp_private.h"
@@ -78,6 +89,11 @@
 #define AFP_FULL_POLLS 64         /* full bursts in a row that ask a grow */
 #define AFP_FRAMES_MAX 65536
 #define AFP_DRAIN_NS 2000000ull   /* reading an old ring after a switch */
+/* "vnet-hdr" rings: frames that hold a 64 KiB super-frame with its
+ * headers, 15 to a block of 1020 KiB (a ring of 'frames' 2 KiB frames
+ * becomes one of the same memory in these). */
+#define AFP_VNET_FRAME_SIZE (68 * 1024)
+#define AFP_VNET_PER_BLOCK 15
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -92,6 +108,8 @@ struct dp_afp_ring {
     uint8_t *map;
     size_t size;
     unsigned n_frames;
+    unsigned frame_size;        /* AFP_FRAME_SIZE, or AFP_VNET_FRAME_SIZE */
+    unsigned units;             /* its size in 2 KiB frames' memory */
     unsigned next;              /* next rx frame to look at (worker) */
 };
 
@@ -116,7 +134,8 @@ struct dp_afp {
     unsigned ifindex;
     char ifname[IF_NAMESIZE];
     struct dp_port *port;
-    unsigned max_frames;        /* growth stops here */
+    unsigned max_frames;        /* growth stops here (2 KiB units) */
+    bool vnet;                  /* "vnet-hdr": a virtio header per frame */
     unsigned fanout;            /* PACKET_FANOUT value to join, 0: none */
     unsigned grows;             /* rings replaced so far */
     bool picks_new;             /* the group's program picks member 1 */
@@ -163,11 +182,13 @@ afp_ring_close(struct dp_afp_ring *r)
     }
 }
 
-/* Opens a socket with a ring of 'frames' frames on interface 'ifindex',
- * mapped, not yet bound (it receives nothing).  On failure returns NULL
- * and says why in 'why'. */
+/* Opens a socket with a ring of 'frames' 2 KiB frames' memory on
+ * interface 'ifindex', with a virtio header before each frame if 'vnet'
+ * (then in frames of AFP_VNET_FRAME_SIZE), mapped, not yet bound (it
+ * receives nothing).  On failure returns NULL and says why in 'why'. */
 static struct dp_afp_ring *
-afp_ring_open(unsigned ifindex, unsigned frames, char *why, size_t why_size)
+afp_ring_open(unsigned ifindex, unsigned frames, bool vnet, char *why,
+              size_t why_size)
 {
     struct tpacket_req req = {
         .tp_block_size = AFP_BLOCK_SIZE,
@@ -175,6 +196,14 @@ afp_ring_open(unsigned ifindex, unsigned frames, char *why, size_t why_size)
         .tp_block_nr = frames / (AFP_BLOCK_SIZE / AFP_FRAME_SIZE),
         .tp_frame_nr = frames,
     };
+    if (vnet) {
+        /* Frames fill their blocks exactly: frame i is at i * size. */
+        unsigned blocks = frames * AFP_FRAME_SIZE / (1024 * 1024);
+        req.tp_block_nr = blocks ? blocks : 1;
+        req.tp_frame_size = AFP_VNET_FRAME_SIZE;
+        req.tp_block_size = AFP_VNET_FRAME_SIZE * AFP_VNET_PER_BLOCK;
+        req.tp_frame_nr = req.tp_block_nr * AFP_VNET_PER_BLOCK;
+    }
     struct packet_mreq mreq = { .mr_type = PACKET_MR_PROMISC,
                                 .mr_ifindex = ifindex };
     int version = TPACKET_V2, one = 1;
@@ -194,6 +223,7 @@ afp_ring_open(unsigned ifindex, unsigned frames, char *why, size_t why_size)
         return NULL;
     }
     if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version)
+        || (vnet && setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one))
         || setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req)
         || setsockopt(r->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq)) {
         snprintf(why, why_size, "a ring of %u frames: %s", frames, strerror(errno));
@@ -210,7 +240,9 @@ afp_ring_open(unsigned ifindex, unsigned frames, char *why, size_t why_size)
         afp_ring_close(r);
         return NULL;
     }
-    r->n_frames = frames;
+    r->n_frames = req.tp_frame_nr;
+    r->frame_size = req.tp_frame_size;
+    r->units = frames;
     return r;
 }
 
@@ -257,7 +289,7 @@ afp_grow(struct dp_afp *a, unsigned frames)
         goto fail;
     }
     a->picks_new = false;
-    struct dp_afp_ring *r = afp_ring_open(a->ifindex, frames, why, sizeof why);
+    struct dp_afp_ring *r = afp_ring_open(a->ifindex, frames, a->vnet, why, sizeof why);
     if (!r) {
         error = ENOMEM;
         goto fail;
@@ -291,8 +323,8 @@ afp_grow(struct dp_afp *a, unsigned frames)
 fail:
     fprintf(stderr, "lamina-switchd: port %s (afpacket:%s): cannot grow the "
             "receive ring to %u frames, it stays at %u: %s\n", a->port->name,
-            a->ifname, frames, a->cur->n_frames, why);
-    a->max_frames = a->cur->n_frames;
+            a->ifname, frames, a->cur->units, why);
+    a->max_frames = a->cur->units;
     __atomic_store_n(&a->state, AFP_IDLE, __ATOMIC_RELEASE);
     return error;
 }
@@ -306,7 +338,7 @@ afp_ring_fill(const struct dp_afp_ring *r)
     unsigned n = 0;
 
     for (unsigned i = 0; i < r->n_frames; i++) {
-        const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * AFP_FRAME_SIZE);
+        const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * r->frame_size);
         n += (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
     }
     return n;
@@ -319,9 +351,9 @@ afp_ring_fill(const struct dp_afp_ring *r)
 static unsigned
 afp_grow_frames(const struct dp_afp *a)
 {
-    unsigned cur = a->cur->n_frames, f = cur * AFP_GROW_FACTOR;
+    unsigned cur = a->cur->units, f = cur * AFP_GROW_FACTOR;
 
-    if (f > a->max_frames || afp_ring_fill(a->cur) >= cur / 2) {
+    if (f > a->max_frames || afp_ring_fill(a->cur) >= a->cur->n_frames / 2) {
         f = a->max_frames;
     }
     return f;
@@ -349,7 +381,7 @@ afp_grower_main(void *arg)
                 a->done = NULL;
                 /* Ready for the next grow (see afp_grow()); the worker
                  * leaves 'cur' alone until then. */
-                if (a->cur->n_frames < a->max_frames
+                if (a->cur->units < a->max_frames
                     && !afp_set_fanout_member(a->cur->fd, 0)) {
                     a->picks_new = false;
                 }
@@ -415,6 +447,7 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
 {
     unsigned frames = AFP_FRAMES, max_frames = 0;
     char ifname[IF_NAMESIZE], why[128];
+    bool vnet = false;
     size_t n = strcspn(args, ",");
 
     if (!n || n >= sizeof ifname) {
@@ -429,7 +462,9 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
         size_t len = strcspn(o, ",");
         bool ok = false;
 
-        if (!strncmp(o, "frames=", 7)) {
+        if (len == 8 && !strncmp(o, "vnet-hdr", 8)) {
+            ok = vnet = true;
+        } else if (!strncmp(o, "frames=", 7)) {
             ok = afp_parse_frames(o + 7, len - 7, &frames);
         } else if (!strncmp(o, "max-frames=", 11)) {
             ok = afp_parse_frames(o + 11, len - 11, &max_frames);
@@ -437,8 +472,9 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
         if (!ok) {
             dp_err(err, "port %s: afpacket option \"%.*s\": the options are "
                    "frames=N (the first ring size) and max-frames=M (the "
-                   "largest it grows to), each a power of 2 in 32..%d", p->name,
-                   (int) len, o, AFP_FRAMES_MAX);
+                   "largest it grows to), each a power of 2 in 32..%d, and "
+                   "vnet-hdr (TCP super-frames with their virtio header)",
+                   p->name, (int) len, o, AFP_FRAMES_MAX);
             return EINVAL;
         }
         o += len;
@@ -456,12 +492,17 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
         dp_err(err, "port %s: no interface \"%s\"", p->name, ifname);
         return ENODEV;
     }
+    int error = vnet ? dp_gso_enable(err) : 0;
+    if (error) {
+        return error;
+    }
     struct dp_afp *a = calloc(1, sizeof *a);
     if (!a) {
         return ENOMEM;
     }
-    a->cur = afp_ring_open(idx, frames, why, sizeof why);
-    int error = !a->cur ? EINVAL : afp_bind(a->cur->fd, idx);
+    a->vnet = vnet;
+    a->cur = afp_ring_open(idx, frames, vnet, why, sizeof why);
+    error = !a->cur ? EINVAL : afp_bind(a->cur->fd, idx);
     if (error) {
         dp_err(err, "port %s: setting up AF_PACKET on %s: %s", p->name, ifname,
                a->cur ? strerror(error) : why);
@@ -495,6 +536,7 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
     }
     p->type = DP_PORT_AFP;
     p->afp = a;
+    p->takes_gso = vnet;
     pthread_mutex_lock(&afp_mutex);
     a->next_afp = afp_list;
     afp_list = a;
@@ -524,6 +566,7 @@ dp_port_afp_close(struct dp_port *p)
         afp_ring_close(a->cur);
         free(a);
         p->afp = NULL;
+        p->takes_gso = false;
     }
 }
 
@@ -598,6 +641,57 @@ dp_afp_poll_fd(const struct dp_port *p)
            ? -1 : a->cur->fd;
 }
 
+/* Copies the frame of ring header 'h' into a new mbuf, its VLAN tag put
+ * back in; a "vnet-hdr" port's frame takes its virtio header too
+ * (dp_gso_mark()).  Returns NULL and counts the drop on 'p' when it
+ * cannot. */
+static struct rte_mbuf *
+afp_frame_copy(struct dp_port *p, const struct tpacket2_hdr *h)
+{
+    const uint8_t *data = (const uint8_t *) h + h->tp_mac;
+    uint32_t len = h->tp_snaplen;
+    bool tagged = (h->tp_status & TP_STATUS_VLAN_VALID) && h->tp_vlan_tci;
+    uint32_t tag_len = tagged ? 4 : 0;
+    struct rte_mempool *pool = dp.pool;
+
+    if (unlikely(p->afp->vnet)) {
+        if (unlikely(len < h->tp_len)) {
+            p->ctr.drops[DP_DROP_GSO]++;    /* over the ring's frame */
+            return NULL;
+        }
+        if (len + tag_len > (uint32_t) rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM) {
+            pool = dp.gso_pool;
+        }
+    }
+    struct rte_mbuf *m = len >= 12 ? rte_pktmbuf_alloc(pool) : NULL;
+    uint8_t *out = m ? (uint8_t *) rte_pktmbuf_append(m, len + tag_len) : NULL;
+
+    if (!out) {
+        p->ctr.drops[m && pool == dp.gso_pool ? DP_DROP_GSO : DP_DROP_NO_MBUF]++;
+        rte_pktmbuf_free(m);
+        return NULL;
+    }
+    if (tagged) {
+        uint16_t tpid = h->tp_vlan_tpid ? h->tp_vlan_tpid : ETHTYPE_VLAN;
+        memcpy(out, data, 12);
+        out[12] = tpid >> 8;
+        out[13] = tpid & 0xff;
+        out[14] = h->tp_vlan_tci >> 8;
+        out[15] = h->tp_vlan_tci & 0xff;
+        memcpy(out + 16, data + 12, len - 12);
+    } else {
+        memcpy(out, data, len);
+    }
+    if (unlikely(p->afp->vnet)
+        && dp_gso_mark(m, (const struct virtio_net_hdr *) (data - sizeof(struct virtio_net_hdr)),
+                       tag_len)) {
+        p->ctr.drops[DP_DROP_GSO]++;
+        rte_pktmbuf_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* Reads up to 'n' frames of ring 'r' into 'pkts'. */
 static uint16_t
 afp_ring_rx(struct dp_port *p, struct dp_afp_ring *r, struct rte_mbuf **pkts,
@@ -606,37 +700,14 @@ afp_ring_rx(struct dp_port *p, struct dp_afp_ring *r, struct rte_mbuf **pkts,
     uint16_t got = 0;
 
     while (got < n) {
-        struct tpacket2_hdr *h = (void *) (r->map + (size_t) r->next * AFP_FRAME_SIZE);
+        struct tpacket2_hdr *h = (void *) (r->map + (size_t) r->next * r->frame_size);
 
         if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
             break;
         }
-        const uint8_t *data = (const uint8_t *) h + h->tp_mac;
-        uint32_t len = h->tp_snaplen;
-        bool tagged = (h->tp_status & TP_STATUS_VLAN_VALID) && h->tp_vlan_tci;
-        struct rte_mbuf *m = len >= 12 ? rte_pktmbuf_alloc(dp.pool) : NULL;
-
-        if (m) {
-            uint8_t *out = (uint8_t *) rte_pktmbuf_append(m, len + (tagged ? 4 : 0));
-            if (!out) {
-                rte_pktmbuf_free(m);
-                m = NULL;
-            } else if (tagged) {
-                uint16_t tpid = h->tp_vlan_tpid ? h->tp_vlan_tpid : ETHTYPE_VLAN;
-                memcpy(out, data, 12);
-                out[12] = tpid >> 8;
-                out[13] = tpid & 0xff;
-                out[14] = h->tp_vlan_tci >> 8;
-                out[15] = h->tp_vlan_tci & 0xff;
-                memcpy(out + 16, data + 12, len - 12);
-            } else {
-                memcpy(out, data, len);
-            }
-        }
+        struct rte_mbuf *m = afp_frame_copy(p, h);
         if (m) {
             pkts[got++] = m;
-        } else {
-            p->ctr.drops[DP_DROP_NO_MBUF]++;
         }
         __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
         r->next = r->next + 1 < r->n_frames ? r->next + 1 : 0;
@@ -648,7 +719,7 @@ afp_ring_rx(struct dp_port *p, struct dp_afp_ring *r, struct rte_mbuf **pkts,
 static inline bool
 afp_ring_user(const struct dp_afp_ring *r, unsigned i)
 {
-    const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * AFP_FRAME_SIZE);
+    const struct tpacket2_hdr *h = (const void *) (r->map + (size_t) i * r->frame_size);
     return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
@@ -692,7 +763,10 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         afp_wake_grower();
     }
     got = afp_ring_rx(p, r, pkts, n);
-    a->full_polls = got == n ? a->full_polls + 1 : 0;
+    /* A burst is full when it filled 'pkts', or took half of a ring
+     * smaller than it ("vnet-hdr" rings start at 15 frames). */
+    bool full = got == n || got * 2u >= r->n_frames;
+    a->full_polls = full ? a->full_polls + 1 : 0;
     /* A sixteenth full (the frame a sixteenth of a ring ahead is filled
      * too), or AFP_FULL_POLLS polls in a row that each found a burst
      * waiting (a stream the worker barely keeps up with, which will
@@ -700,9 +774,9 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
      * overflows.  A worker that loses its core for a few ms must find
      * room, and a sender leaving slow start fills a small ring in
      * milliseconds, faster than a ring grows (25-135 ms measured). */
-    if (unlikely(got == n) && r->n_frames < a->max_frames
-        && (a->full_polls >= AFP_FULL_POLLS
-            || afp_ring_user(r, (r->next + r->n_frames / 16) & (r->n_frames - 1)))
+    if (unlikely(full) && r->units < a->max_frames
+        && (a->full_polls >= AFP_FULL_POLLS || got * 2u >= r->n_frames
+            || afp_ring_user(r, (r->next + r->n_frames / 16) % r->n_frames))
         && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
         __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);
         afp_wake_grower();
@@ -710,31 +784,51 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     return got;
 }
 
+/* iovecs of one dp_afp_tx() call: a frame's buffers and its virtio
+ * header. */
+#define AFP_TX_IOV (DP_BURST * 4)
+
 uint16_t
 dp_afp_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
-    struct dp_afp_ring *a = p->afp->cur;
+    struct dp_afp *a = p->afp;
     struct mmsghdr msgs[DP_BURST];
-    struct iovec iov[DP_BURST];
+    struct iovec iov[AFP_TX_IOV];
+    struct virtio_net_hdr vh[DP_BURST];
+    unsigned n_iov = 0;
     uint16_t k = 0;
 
     n = n > DP_BURST ? DP_BURST : n;
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
 
-        if (m->nb_segs > 1 && rte_pktmbuf_linearize(m)) {
-            break;
+        if (m->nb_segs + 1u > AFP_TX_IOV - n_iov) {
+            break;              /* the rest goes in the next call */
         }
-        iov[i].iov_base = rte_pktmbuf_mtod(m, void *);
-        iov[i].iov_len = rte_pktmbuf_data_len(m);
         memset(&msgs[i], 0, sizeof msgs[i]);
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_iov = &iov[n_iov];
+        if (a->vnet) {
+            dp_gso_vnet_hdr(m, &vh[i]);
+            iov[n_iov].iov_base = &vh[i];
+            iov[n_iov++].iov_len = sizeof vh[i];
+        }
+        for (struct rte_mbuf *s = m; s; s = s->next) {
+            iov[n_iov].iov_base = rte_pktmbuf_mtod(s, void *);
+            iov[n_iov++].iov_len = rte_pktmbuf_data_len(s);
+        }
+        msgs[i].msg_hdr.msg_iovlen = &iov[n_iov] - msgs[i].msg_hdr.msg_iov;
         k++;
     }
-    int sent = k ? sendmmsg(a->fd, msgs, k, MSG_DONTWAIT) : 0;
-    if (sent < 0) {
+    int sent = k ? sendmmsg(a->cur->fd, msgs, k, MSG_DONTWAIT) : 0;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
         return 0;               /* the socket is full: the caller requeues */
+    } else if (sent < 0) {
+        /* The kernel refuses the first frame itself (a virtio header it
+         * finds wrong, a frame over the MTU): retrying would block the
+         * port, so it is dropped and counted. */
+        p->ctr.drops[a->vnet ? DP_DROP_GSO : DP_DROP_TX_FULL]++;
+        rte_pktmbuf_free(pkts[0]);
+        return 1;
     }
     for (int i = 0; i < sent; i++) {
         rte_pktmbuf_free(pkts[i]);

@@ -26,6 +26,8 @@
     X(TX_FULL,     "tx-full",     "device or link would not take it")     \
     X(PUNT_FULL,   "punt-full",   "the control side's queue was full")    \
     X(KERNEL_RING, "kernel-ring", "an AF_PACKET port's ring was full")  \
+    X(GSO,         "gso-refused",                                           \
+      "a super-frame not TCP, too big, or not cut to this port's segments") \
     X(VLAN_NOT_OWNED, "not-owned-vlan",                                     \
       "sent on a VLAN the vport does not own")                              \
     X(NO_NEIGHBOUR, "no-neighbour",                                         \

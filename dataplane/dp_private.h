@@ -32,6 +32,7 @@
 #include "dataplane.h"
 #include "dp_counters.h"
 #include "dp_fp.h"
+#include "dp_gso.h"
 #include "dp_tunnel.h"
 #include "label_table.h"
 #include "qsched.h"
@@ -107,6 +108,8 @@ struct dp_port {
     uint32_t dl_count;          /* frames on the delay line */
     bool down;
     bool is_link;               /* carries labels (a substrate link end) */
+    bool takes_gso;             /* DP_PORT_AFP with "vnet-hdr": super-frames
+                                 * leave whole (dp_gso.h) */
     /* DP_PORT_RING of a link: its peer sent into 'rx_ring' since the
      * last poll (atomic; dp_port_rx_raw() skips the ring otherwise). */
     bool rx_pending;
@@ -550,6 +553,7 @@ struct dp_worker {
 
 struct dp {
     struct rte_mempool *pool;
+    struct rte_mempool *gso_pool;   /* super-frames (dp_gso.h); NULL: none */
     struct dp_params params;
     unsigned n_workers;
     struct dp_worker workers[DP_MAX_WORKERS];
@@ -846,14 +850,27 @@ dp_port_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     return n;
 }
 
-/* Sends a burst on 'p' (copying what it took for a capture). */
+/* Sends a burst on 'p' as it is (copying what it took for a capture). */
 static inline uint16_t
-dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+dp_port_tx_whole(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
     if (unlikely(p->capture != NULL)) {
         return dp_capture_tx(p, pkts, n);
     }
     return dp_port_tx_raw(p, pkts, n);
+}
+
+/* Sends a burst on 'p', super-frames cut into segments first unless 'p'
+ * takes them whole and has no emulated loss, which then applies to each
+ * segment (dp_gso.h). */
+static inline uint16_t
+dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    if (unlikely(dp.gso_pool != NULL)
+        && ((!p->takes_gso && p->type != DP_PORT_RING) || p->loss_ppm)) {
+        return dp_gso_tx(p, pkts, n);
+    }
+    return dp_port_tx_whole(p, pkts, n);
 }
 
 #endif /* LAMINA_DP_PRIVATE_H */

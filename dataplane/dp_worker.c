@@ -1147,7 +1147,7 @@ dp_tx_head(void *ctx_, unsigned i)
     struct dp_tx_ctx *ctx = ctx_;
     struct dp_queue *q = ctx->p->backlog[i];
 
-    return q->count ? rte_pktmbuf_pkt_len(q->ring[q->head]) : 0;
+    return q->count ? dp_pkt_wire_len(q->ring[q->head]) : 0;
 }
 
 static void
@@ -1297,7 +1297,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
         p->n_backlog = k;
         if (k) {
             struct dp_queue *q = p->backlog[0];
-            next = qsched_port_wait(&p->sched, rte_pktmbuf_pkt_len(q->ring[q->head]));
+            next = qsched_port_wait(&p->sched, dp_pkt_wire_len(q->ring[q->head]));
         }
     }
 
@@ -1305,7 +1305,8 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
     if (p->loss_ppm && ctx.n) {
         uint16_t k = 0;
         for (uint16_t i = 0; i < ctx.n; i++) {
-            if (dp_rand(p) % 1000000 < p->loss_ppm) {
+            /* A super-frame loses segments when it is cut (dp_gso_tx()). */
+            if (dp_rand(p) % 1000000 < p->loss_ppm && !dp_gso_is_super(ctx.pkts[i])) {
                 dp_drop(ctx.pkts[i], &p->ctr, ctx.qs[i]->sctr,
                         DP_DROP_LINK_LOSS);
             } else {
@@ -1318,9 +1319,13 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
 
     if (!p->delay_line) {
         if (ctx.n) {
+            uint32_t wire[DP_BURST];    /* before a super-frame is cut */
+            for (uint16_t i = 0; i < ctx.n; i++) {
+                wire[i] = dp_pkt_wire_len(ctx.pkts[i]);
+            }
             uint16_t sent = dp_worker_tx(w, p, ctx.pkts, ctx.n);
             for (uint16_t i = 0; i < sent; i++) {
-                p->ctr.tx_bytes += rte_pktmbuf_pkt_len(ctx.pkts[i]);
+                p->ctr.tx_bytes += wire[i];
             }
             p->ctr.tx_packets += sent;
             if (sent < ctx.n) {
@@ -1354,9 +1359,13 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             uint64_t wait = p->delay_line[p->dl_head].due - now;
             return wait < next ? wait : next;
         }
+        uint32_t wire[DP_BURST];
+        for (uint16_t i = 0; i < n; i++) {
+            wire[i] = dp_pkt_wire_len(out[i]);
+        }
         uint16_t sent = dp_worker_tx(w, p, out, n);
         for (uint16_t i = 0; i < sent; i++) {
-            p->ctr.tx_bytes += rte_pktmbuf_pkt_len(out[i]);
+            p->ctr.tx_bytes += wire[i];
         }
         p->ctr.tx_packets += sent;
         dp_note_late(w, p, sent, now);

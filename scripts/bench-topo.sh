@@ -19,7 +19,8 @@
 #   wk_cpu  CPU the worker thread got during the stream, in % of its time
 #   ns/pkt  the worker's CPU time per frame it received (every hop counts),
 #           in ns: what a change of the fast path does to the per-frame
-#           cost, less moved by the machine's load than the rate is
+#           cost, less moved by the machine's load than the rate is (a
+#           host's TCP super-frame counts once, dataplane/dp_gso.h)
 #   down    wall time of `lamina topo down`
 # Then a chain of 10 emulated switches (no delay, no rate limit) against a
 # chain of 10 Linux bridges (each in its own namespace), host to host at

@@ -36,6 +36,15 @@
  * holds at the rate one worker forwards by more than 8192 frames. */
 #define TOPO_HOST_RING_FRAMES 32768
 
+/* Whether hosts' ports carry TCP super-frames (afpacket "vnet-hdr",
+ * dataplane/dp_gso.h): on unless LAMINA_TOPO_HOST_GSO=0. */
+static bool
+topo_host_gso(void)
+{
+    const char *v = getenv("LAMINA_TOPO_HOST_GSO");
+    return !v || strcmp(v, "0");
+}
+
 /* ---- Names --------------------------------------------------------------- */
 
 static char *
@@ -366,8 +375,9 @@ record_new(const struct topo *t, const struct topo_up_opts *opts,
          * long emulated path, less what the path holds, must fit in it
          * (docs/design.md, "Host ports' rings grow"); only the ports of
          * hosts that burst grow. */
-        char *devargs = xasprintf("afpacket:%s,max-frames=%u", veth,
-                                  TOPO_HOST_RING_FRAMES);
+        char *devargs = xasprintf("afpacket:%s,max-frames=%u%s", veth,
+                                  TOPO_HOST_RING_FRAMES,
+                                  topo_host_gso() ? ",vnet-hdr" : "");
 
         json_array_append_new(hosts, json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -570,6 +580,8 @@ hosts_netns_check(const struct topo *t, const json_t *hosts, char **errp,
         nh[i].ns_if = "eth0";
         nh[i].mac = t->hosts[i].mac;
         nh[i].ip = t->hosts[i].ip;
+        nh[i].offload = strstr(json_string_value(json_object_get(h, "devargs")),
+                               ",vnet-hdr") != NULL;
         if (!name_is_valid(nh[i].netns)) {
             *errp = xasprintf("host %s: namespace name \"%s\" is not valid",
                               t->hosts[i].name, nh[i].netns);

@@ -205,8 +205,10 @@ netns_setup_inside(struct netns_job *job, const struct topo_netns_host *h)
     sysctl_write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
     sysctl_write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
     /* Room for a long fat path's window (topo_netns.h); best effort. */
-    sysctl_write("/proc/sys/net/ipv4/tcp_rmem", TOPO_NETNS_TCP_RMEM);
-    sysctl_write("/proc/sys/net/ipv4/tcp_wmem", TOPO_NETNS_TCP_WMEM);
+    sysctl_write("/proc/sys/net/ipv4/tcp_rmem",
+                 h->offload ? TOPO_NETNS_TCP_RMEM_GSO : TOPO_NETNS_TCP_RMEM);
+    sysctl_write("/proc/sys/net/ipv4/tcp_wmem",
+                 h->offload ? TOPO_NETNS_TCP_WMEM_GSO : TOPO_NETNS_TCP_WMEM);
     fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || (error = if_up(fd, "lo"))) {
         error = errno;
@@ -256,7 +258,7 @@ netns_setup_inside(struct netns_job *job, const struct topo_netns_host *h)
                    "topology using it?)" : "");
         goto out;
     }
-    if ((error = if_tx_csum_off(fd, h->ns_if))) {
+    if (!h->offload && (error = if_tx_csum_off(fd, h->ns_if))) {
         JOB_FAIL(job, h, error, "TX checksum offload off on %s: %s",
                  h->ns_if, strerror(error));
         goto out;
@@ -367,7 +369,9 @@ netns_setup_root_side(const struct topo_netns_host *hosts, size_t n,
 
         sysctl_write(path, "1");
         free(path);
-        if_tx_csum_off(fd, ifn);
+        if (!hosts[i].offload) {
+            if_tx_csum_off(fd, ifn);
+        }
         if ((error = if_up(fd, ifn))) {
             *errp = xasprintf("host %s: veth %s up: %s", hosts[i].netns,
                               ifn, strerror(error));

@@ -37,9 +37,17 @@
  * namespace's are not touched).  New namespaces get the kernel's
  * defaults, here a 4 MiB send maximum, which caps one TCP stream at about
  * 4 MiB / RTT: 200 Mbit/s across Cogentco's 158 ms.  64 MiB lets a
- * stream fill 1 Gbit/s up to about 0.3 s of RTT.  Buffers grow only as a connection needs them. */
+ * stream fill 1 Gbit/s up to about 0.3 s of RTT.  A host whose port
+ * takes super-frames ('offload') gets 128 MiB: a receiver offers about
+ * half its buffer as window, and 64 MiB held a stream across Cogentco at
+ * 1.5 Gbit/s, its window full; 128 MiB allows about 3 Gbit/s.  (Without
+ * super-frames the worker's rate is the limit, and a bigger window would
+ * only outgrow the host port's ring.)  Buffers grow only as a connection
+ * needs them. */
 #define TOPO_NETNS_TCP_RMEM "4096 131072 67108864"
 #define TOPO_NETNS_TCP_WMEM "4096 16384 67108864"
+#define TOPO_NETNS_TCP_RMEM_GSO "4096 131072 134217728"
+#define TOPO_NETNS_TCP_WMEM_GSO "4096 16384 134217728"
 
 /* One host to make: namespace 'netns' holding interface 'ns_if' (MAC
  * 'mac', address 'ip' "A.B.C.D/LEN" or NULL), the other end of the veth
@@ -50,6 +58,11 @@ struct topo_netns_host {
     const char *root_if;
     const char *mac;
     const char *ip;
+    /* Checksum offload and TSO kept on, both ends (the switch's port
+     * reads the host's TCP super-frames, afpacket "vnet-hdr"); else
+     * checksum offload off, so that every frame the switch reads is
+     * whole and checked. */
+    bool offload;
 };
 
 /* Called after each host is made (done of total). */

@@ -1,0 +1,266 @@
+/*
+ * TCP super-frames (dp_gso.c): marking from a virtio header, wire length,
+ * software segmentation through tags and a pseudowire's label, and the
+ * completion of partial checksums.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <linux/virtio_net.h>
+#include <rte_ip.h>
+
+#include "dp_test.h"
+#include "dp_private.h"
+
+static struct rte_mempool *pool;
+
+#define PAYLOAD 10000
+#define MSS 1448
+#define TCP_HLEN 32             /* with a timestamp option */
+
+/* The byte at offset 'i' of the test payload. */
+static uint8_t
+payload_byte(uint32_t i)
+{
+    return (uint8_t) (i * 7 + (i >> 8));
+}
+
+/* Builds a TCP super-frame in one buffer of the super-frame pool:
+ * 'pre_len' bytes of 'pre' (outer headers, or nothing), then Ethernet,
+ * IPv4 or IPv6 ('v6'), TCP (seq 1000, flags PSH|ACK|FIN|CWR) and PAYLOAD
+ * bytes. */
+static struct rte_mbuf *
+super_frame(const uint8_t *pre, uint32_t pre_len, bool v6)
+{
+    uint32_t l3 = v6 ? 40 : 20;
+    uint32_t len = pre_len + 14 + l3 + TCP_HLEN + PAYLOAD;
+    struct rte_mbuf *m = rte_pktmbuf_alloc(dp.gso_pool);
+    uint8_t *f;
+
+    assert_non_null(m);
+    f = (uint8_t *) rte_pktmbuf_append(m, len);
+    assert_non_null(f);
+    memset(f, 0, len);
+    if (pre_len) {
+        memcpy(f, pre, pre_len);
+    }
+    uint8_t *e = f + pre_len, *ip = e + 14, *tcp = ip + l3;
+    e[0] = 0x02; e[5] = 2; e[6] = 0x02; e[11] = 1;
+    e[12] = v6 ? 0x86 : 0x08;
+    e[13] = v6 ? 0xdd : 0x00;
+    if (v6) {
+        ip[0] = 0x60;
+        ip[4] = (TCP_HLEN + PAYLOAD) >> 8;
+        ip[5] = (TCP_HLEN + PAYLOAD) & 0xff;
+        ip[6] = IPPROTO_TCP;
+        ip[7] = 64;
+        ip[8] = 0xfd; ip[23] = 1;
+        ip[24] = 0xfd; ip[39] = 2;
+    } else {
+        ip[0] = 0x45;
+        ip[2] = (20 + TCP_HLEN + PAYLOAD) >> 8;
+        ip[3] = (20 + TCP_HLEN + PAYLOAD) & 0xff;
+        ip[4] = 0x12; ip[5] = 0x34;
+        ip[6] = 0x40;
+        ip[8] = 64;
+        ip[9] = IPPROTO_TCP;
+        ip[12] = 10; ip[15] = 1;
+        ip[16] = 10; ip[19] = 2;
+    }
+    tcp[1] = 80; tcp[3] = 81;
+    tcp[6] = 1000 >> 8; tcp[7] = 1000 & 0xff;
+    tcp[12] = (TCP_HLEN / 4) << 4;
+    tcp[13] = 0x80 | 0x10 | 0x08 | 0x01;
+    tcp[16] = 0xab; tcp[17] = 0xcd;     /* a partial checksum: ignored */
+    for (uint32_t i = 0; i < PAYLOAD; i++) {
+        tcp[TCP_HLEN + i] = payload_byte(i);
+    }
+    return m;
+}
+
+/* Whether the TCP checksum at 'tcp' (behind IP header 'ip') is right. */
+static bool
+tcp_ok(const void *ip, uint8_t *tcp, bool v6)
+{
+    uint16_t had, want;
+
+    memcpy(&had, tcp + 16, 2);
+    memset(tcp + 16, 0, 2);
+    want = v6 ? rte_ipv6_udptcp_cksum(ip, tcp) : rte_ipv4_udptcp_cksum(ip, tcp);
+    memcpy(tcp + 16, &had, 2);
+    return had == want;
+}
+
+/* Marks 'm' from a virtio header as the kernel gives it, cuts it, and
+ * checks every segment behind 'pre_len' bytes of outer headers. */
+static void
+check_cut(struct rte_mbuf *m, uint32_t pre_len, bool v6)
+{
+    struct virtio_net_hdr vh = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+        .gso_size = MSS,
+    };
+    uint32_t l3 = v6 ? 40 : 20, hdr = pre_len + 14 + l3 + TCP_HLEN;
+    uint32_t n_want = (PAYLOAD + MSS - 1) / MSS;
+    struct rte_mbuf *segs[64];
+    int why = -1;
+
+    assert_int_equal(dp_gso_mark(m, &vh, 0), 0);
+    assert_true(dp_gso_is_super(m));
+    assert_int_equal(dp_pkt_wire_len(m), PAYLOAD + n_want * hdr);
+
+    uint16_t n = dp_gso_segment(m, segs, 64, &why);
+    assert_int_equal(n, n_want);
+    for (uint32_t i = 0, off = 0; i < n; i++) {
+        const uint8_t *f = rte_pktmbuf_mtod(segs[i], const uint8_t *);
+        const uint8_t *ip = f + pre_len + 14, *tcp = ip + l3;
+        uint32_t plen = i + 1 < n ? MSS : PAYLOAD - (n - 1) * MSS;
+
+        assert_false(dp_gso_is_super(segs[i]));
+        assert_int_equal(rte_pktmbuf_pkt_len(segs[i]), hdr + plen);
+        if (v6) {
+            assert_int_equal(ip[4] << 8 | ip[5], TCP_HLEN + plen);
+            assert_true(tcp_ok(ip, (uint8_t *) tcp, true));
+        } else {
+            assert_int_equal(ip[2] << 8 | ip[3], 20 + TCP_HLEN + plen);
+            assert_int_equal(ip[4] << 8 | ip[5], 0x1234 + i);
+            assert_int_equal(rte_ipv4_cksum((const struct rte_ipv4_hdr *) ip), 0);
+            assert_true(tcp_ok(ip, (uint8_t *) tcp, false));
+        }
+        uint32_t seq = (uint32_t) tcp[4] << 24 | tcp[5] << 16 | tcp[6] << 8 | tcp[7];
+        assert_int_equal(seq, 1000 + off);
+        /* CWR on the first only, FIN and PSH on the last only. */
+        assert_int_equal(tcp[13], 0x10 | (i ? 0 : 0x80) | (i + 1 < n ? 0 : 0x09));
+        for (uint32_t j = 0; j < plen; j++) {
+            assert_int_equal(tcp[TCP_HLEN + j], payload_byte(off + j));
+        }
+        off += plen;
+        rte_pktmbuf_free(segs[i]);
+    }
+}
+
+static void
+test_cut_ipv4(void **state)
+{
+    (void) state;
+    check_cut(super_frame(NULL, 0, false), 0, false);
+}
+
+static void
+test_cut_ipv6(void **state)
+{
+    (void) state;
+    check_cut(super_frame(NULL, 0, true), 0, true);
+}
+
+/* On a substrate link: outer Ethernet, a label, the control word, then
+ * the host's frame (found again by dp_gso_parse()). */
+static void
+test_cut_pseudowire(void **state)
+{
+    static const uint8_t pw[EOMPLS_HLEN] = {
+        2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 8, 0x88, 0x47,
+        0x00, 0x01, 0x01, 0x40,         /* label 16, bottom of stack */
+        0, 0, 0, 0 };
+    (void) state;
+    check_cut(super_frame(pw, sizeof pw, false), sizeof pw, false);
+}
+
+/* A super-frame sent on a "vnet-hdr" port gets its virtio header back. */
+static void
+test_vnet_hdr_out(void **state)
+{
+    struct virtio_net_hdr in = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+                                 .gso_size = MSS }, out;
+    struct rte_mbuf *m = super_frame(NULL, 0, false);
+
+    (void) state;
+    assert_int_equal(dp_gso_mark(m, &in, 0), 0);
+    dp_gso_vnet_hdr(m, &out);
+    assert_int_equal(out.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+    assert_int_equal(out.gso_size, MSS);
+    assert_int_equal(out.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    assert_int_equal(out.csum_start, 14 + 20);
+    assert_int_equal(out.csum_offset, 16);
+    assert_int_equal(out.hdr_len, 14 + 20 + TCP_HLEN);
+    rte_pktmbuf_free(m);
+}
+
+/* A UDP "super-frame" is refused; a frame of one segment is an ordinary
+ * one; a partial checksum of an ordinary frame is completed. */
+static void
+test_refuse_and_complete(void **state)
+{
+    struct virtio_net_hdr udp = { .gso_type = VIRTIO_NET_HDR_GSO_UDP,
+                                  .gso_size = MSS };
+    struct virtio_net_hdr big = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+                                  .gso_size = PAYLOAD };
+    struct rte_mbuf *m = super_frame(NULL, 0, false);
+
+    (void) state;
+    assert_int_equal(dp_gso_mark(m, &udp, 0), EPROTONOSUPPORT);
+    assert_false(dp_gso_is_super(m));
+    assert_int_equal(dp_gso_mark(m, &big, 0), 0);
+    assert_false(dp_gso_is_super(m));
+    assert_int_equal(dp_pkt_wire_len(m), rte_pktmbuf_pkt_len(m));
+    rte_pktmbuf_free(m);
+
+    /* A short TCP frame with the pseudo header's sum in its checksum, as
+     * a kernel with checksum offload hands it over. */
+    m = rte_pktmbuf_alloc(dp.pool);
+    uint8_t *f = (uint8_t *) rte_pktmbuf_append(m, 14 + 20 + 20 + 100);
+    memset(f, 0, 14 + 20 + 20 + 100);
+    f[12] = 0x08;
+    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *) (f + 14);
+    ip->version_ihl = 0x45;
+    ip->total_length = rte_cpu_to_be_16(20 + 20 + 100);
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_TCP;
+    ip->src_addr = rte_cpu_to_be_32(0x0a000001);
+    ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
+    uint8_t *tcp = f + 34;
+    tcp[12] = 5 << 4;
+    for (int i = 0; i < 100; i++) {
+        tcp[20 + i] = (uint8_t) i;
+    }
+    uint16_t phdr = rte_ipv4_phdr_cksum(ip, 0);
+    memcpy(tcp + 16, &phdr, 2);
+    struct virtio_net_hdr partial = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+                                      .csum_start = 34, .csum_offset = 16 };
+    assert_false(tcp_ok(ip, tcp, false));
+    assert_int_equal(dp_gso_mark(m, &partial, 0), 0);
+    assert_true(tcp_ok(ip, tcp, false));
+    /* Offsets outside the frame change nothing. */
+    partial.csum_start = 200;
+    assert_int_equal(dp_gso_mark(m, &partial, 0), EINVAL);
+    assert_true(tcp_ok(ip, tcp, false));
+    rte_pktmbuf_free(m);
+}
+
+int
+main(int argc, char **argv)
+{
+    (void) argc;
+    if (dp_test_start(argv[0], "gso", &pool)) {
+        return 1;
+    }
+    struct dp_error err;
+    if (dp_gso_enable(&err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cut_ipv4),
+        cmocka_unit_test(test_cut_ipv6),
+        cmocka_unit_test(test_cut_pseudowire),
+        cmocka_unit_test(test_vnet_hdr_out),
+        cmocka_unit_test(test_refuse_and_complete),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    dp_test_stop(pool);
+    return rc;
+}
