@@ -586,7 +586,7 @@ bench_ovs() {
     measure_start_hook=""
     ovs_summary
     # Show that the packets went through the bridge's flows (not NORMAL).
-    ofctl dump-flows "$ovs_br" | grep -o 'n_packets=[0-9]*.*actions=.*' | head -n 8 |
+    ofctl dump-flows "$ovs_br" 2>/dev/null | grep -o 'n_packets=[0-9]*.*actions=.*' | head -n 8 |
         sed 's/^/bench: ovs flow: /' >&2
     ovs_appctl dpctl/dump-flows 2>/dev/null | head -n 4 | sed 's/^/bench: ovs megaflow: /' >&2
     vsctl --if-exists del-br "$ovs_br"
