@@ -200,6 +200,17 @@ struct ofpl_flow {
     struct ofp_action acts[];
 };
 
+/* A bucket of a tuple: its chain of flows (priority descending), with the
+ * hash of the first one and the chain's length beside the pointer, so that
+ * a lookup whose hash differs from the only flow's never loads the flow
+ * (with many rules, a cache miss per tuple tried; ofpl_slot_update()
+ * keeps them true). */
+struct ofpl_slot {
+    uint32_t hash;                  /* of 'flow' */
+    uint32_t n;                     /* flows in the chain */
+    struct ofpl_flow *flow;         /* the chain, through 'next' */
+};
+
 struct ofpl_tuple {
     struct ofpl_key mask;
     uint8_t words[OFPL_KEY_WORDS];
@@ -207,7 +218,7 @@ struct ofpl_tuple {
     uint16_t max_priority;
     uint32_t n_flows;
     uint32_t bucket_mask;
-    struct ofpl_flow **buckets;
+    struct ofpl_slot *buckets;
 };
 
 struct ofpl_table {
@@ -323,6 +334,17 @@ tuple_match(const struct ofpl_tuple *tu, const struct ofpl_flow *f,
     return true;
 }
 
+/* The first flow of tuple 'tu''s bucket for hash 'h' that may have hash
+ * 'h', or NULL when the bucket's only flow has another hash (read from
+ * the slot, without loading the flow). */
+static inline struct ofpl_flow *
+tuple_chain(const struct ofpl_tuple *tu, uint32_t h)
+{
+    const struct ofpl_slot *s = &tu->buckets[h & tu->bucket_mask];
+
+    return s->hash == h || s->n > 1 ? s->flow : NULL;
+}
+
 static inline struct ofpl_flow *
 table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
 {
@@ -334,7 +356,7 @@ table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
             break;
         }
         uint32_t h = tuple_hash(tu, k);
-        for (struct ofpl_flow *f = tu->buckets[h & tu->bucket_mask]; f; f = f->next) {
+        for (struct ofpl_flow *f = tuple_chain(tu, h); f; f = f->next) {
             if (f->hash == h && tuple_match(tu, f, k)) {
                 if (!best || f->priority > best->priority) {
                     best = f;
