@@ -193,7 +193,10 @@ ofpl_table_insert(struct ofpl_table *tb, struct ofpl_flow *f, const struct ofpl_
     }
     f->tuple = tu;
     f->hash = tuple_hash(tu, &f->val);
-    if (tu->n_flows >= tu->bucket_mask + 1) {
+    /* At most one flow per two buckets: a lookup then rarely walks a
+     * chain, and a bucket's slot alone (its first flow's hash) tells most
+     * misses without loading a flow. */
+    if (2 * tu->n_flows >= tu->bucket_mask + 1) {
         tuple_grow(tu);
     }
     bucket_insert(&tu->buckets[f->hash & tu->bucket_mask], f);

@@ -1238,7 +1238,7 @@ prefetch_flows(const struct ofpl_table *tb, const struct ofpl_key *k)
         const struct ofpl_tuple *tu = tb->tuples[i];
         uint32_t h = tuple_hash(tu, k);
         const struct ofpl_slot *s = &tu->buckets[h & tu->bucket_mask];
-        if (s->hash == h && s->flow) {
+        if ((s->hash == h || s->n > 1) && s->flow) {
             const char *f = (const char *) s->flow;
             __builtin_prefetch(f);
             __builtin_prefetch(f + offsetof(struct ofpl_flow, n_packets));
