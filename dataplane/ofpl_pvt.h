@@ -163,14 +163,18 @@ crc64(uint32_t h, uint64_t v)
 #endif
 }
 
+/* The hash of a whole key: four independent CRC chains over its words,
+ * then folded (one chain of 14 dependent CRCs took 42 cycles of latency
+ * per packet; four take about a third). */
 static inline uint32_t
 key_hash_all(const struct ofpl_key *k)
 {
-    uint32_t h = 0;
+    uint32_t h[4] = { 0, 1, 2, 3 };
+
     for (int i = 0; i < OFPL_KEY_WORDS; i++) {
-        h = crc64(h, k->w[i]);
+        h[i % 4] = crc64(h[i % 4], k->w[i]);
     }
-    return h;
+    return crc64(h[0] ^ h[2] << 7, (uint64_t) h[1] << 32 | h[3]);
 }
 
 /* ---- Tables --------------------------------------------------------------- */
