@@ -190,7 +190,7 @@ main(int argc, char *argv[])
     enum { WINDOW = 8192 };
     uint64_t n_win = (uint64_t) rounds * (2ull * flows / WINDOW + 1);
     uint64_t *win = calloc(n_win, sizeof *win), w_used = 0, w_cyc = 0, w_pk = 0;
-    uint64_t *cyc = calloc(rounds + 1, sizeof *cyc), sum = 0;
+    uint64_t *cyc = calloc(rounds + 1, sizeof *cyc), sum = 0xcbf29ce484222325ull;
     uint32_t pos[2] = { 0, 0 };
     uint64_t packets_per_round = 2ull * flows;
     struct ofpl_packet pk[BURST];
@@ -224,7 +224,8 @@ main(int argc, char *argv[])
                 }
             }
             for (unsigned i = 0; i < BURST; i++) {
-                sum = sum * 31 + out[i].kind * 4096 + out[i].port;
+                sum = (sum ^ ((uint64_t) out[i].kind << 16 | out[i].port))
+                      * 0x100000001b3ull;           /* FNV-1a */
             }
         }
         cyc[r] = t;
