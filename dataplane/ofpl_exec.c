@@ -1045,6 +1045,9 @@ struct ofpl_parsed {
     struct ofpl_key key;
     struct ofp_hdrs h;
     uint32_t hash;
+    bool remember;                  /* false: the next packet is no train
+                                     * of this one (train_remember() would
+                                     * be wasted) */
 };
 
 /* Parses 'pkt', which entered on 'in_vport', into 'pp'. */
@@ -1055,6 +1058,7 @@ run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_parsed *
     pp->key.w[0] = (uint32_t) in_vport + 1;
     ofpl_key_parse(pkt->data, pkt->len, &pp->key, &pp->h);
     pp->hash = key_hash_all(&pp->key);
+    pp->remember = true;
 }
 
 static void run_parsed(struct ofpl_pipeline *, struct ofpl_packet *,
@@ -1129,7 +1133,11 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
             aset_execute(&x);
         }
         exec_finish(&x, out);
-        train_remember(pl, &x, e->steps, e->n_steps, e->miss_table, out);
+        if (pp->remember) {
+            train_remember(pl, &x, e->steps, e->n_steps, e->miss_table, out);
+        } else {
+            pl->last.gen = 0;
+        }
         return;
     }
 
@@ -1175,6 +1183,8 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
             e->miss_table = miss_table;
             memcpy(e->steps, steps, n_steps * sizeof *steps);
         }
+    }
+    if (cacheable && !x.stop && pp->remember) {
         train_remember(pl, &x, steps, n_steps, miss_table, out);
     } else {
         pl->last.gen = 0;
@@ -1263,6 +1273,14 @@ parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
     }
     for (uint16_t i = 0; i < n && i < OFPL_AHEAD; i++) {
         prefetch_flows(&pl->tables[0], &pp[i].key);
+    }
+    /* A packet is a train of the one before only if their keys are equal
+     * (the same header bytes, length and port parse to the same key):
+     * otherwise the one before need not be remembered. */
+    for (uint16_t i = 0; i + 1 < n; i++) {
+        pp[i].remember = in_vports[i + 1] == in_vports[i]
+                         && pkts[i + 1].len == pkts[i].len
+                         && !memcmp(&pp[i + 1].key, &pp[i].key, sizeof pp[i].key);
     }
 }
 
