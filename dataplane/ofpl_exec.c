@@ -1224,6 +1224,7 @@ train_count(struct ofpl_pipeline *pl, uint32_t n, uint64_t bytes, uint64_t now_n
 #define OFPL_AHEAD 4                /* packets */
 #define OFPL_AHEAD_TUPLES 4         /* of the first table, best first */
 
+/* Prefetches the 'n' bytes at 'p' (every cache line they touch). */
 static inline void
 prefetch_lines(const void *p, size_t n)
 {
@@ -1243,8 +1244,10 @@ prefetch_buckets(const struct ofpl_table *tb, const struct ofpl_key *k)
     }
 }
 
-/* Prefetches what running flow 'f' reads: its lookup line, counters,
- * instructions and first actions. */
+/* For key 'k', prefetches in each of the first table's best tuples the
+ * flow it most likely matches (the bucket's first flow, when its hash is
+ * the key's or the chain is longer): the lines its lookup and its run
+ * read (first line, counters, instructions, first actions). */
 static inline void
 prefetch_flows(const struct ofpl_table *tb, const struct ofpl_key *k)
 {
@@ -1262,6 +1265,9 @@ prefetch_flows(const struct ofpl_table *tb, const struct ofpl_key *k)
     }
 }
 
+/* The first pass of a look-ahead burst: parses and hashes 'n' packets
+ * into 'pp', prefetches their cache entries and buckets and the first
+ * packets' flows, and marks which packets the next cannot be a train of. */
 static void
 parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
             const uint16_t *in_vports, uint16_t n, struct ofpl_parsed *pp)
