@@ -444,7 +444,7 @@ ovs_upcall_show() {
         END { print c + 0, l + 0, d + 0 }'
 }
 
-# ovs_settle: waits (at most LAMINA_BENCH_OVS_SETTLE seconds, default 30)
+# ovs_settle: waits (at most LAMINA_BENCH_OVS_SETTLE seconds, default 20)
 # until OVS's megaflows stop changing: the same count within 1% over a
 # second, and its dynamic flow limit above that count.  The limit starts
 # at 10,000 megaflows and grows by 1,000 per revalidator round (every
@@ -456,7 +456,7 @@ ovs_upcall_show() {
 # "unsettled after N s".
 ovs_settled=""
 ovs_settle() {
-    local max=${LAMINA_BENCH_OVS_SETTLE:-30} t0=$SECONDS prev="" cur lim d
+    local max=${LAMINA_BENCH_OVS_SETTLE:-20} t0=$SECONDS prev="" cur=0 lim=0 d=0
     ovs_settled="unsettled after $max s"
     while [ $((SECONDS - t0)) -lt "$max" ]; do
         sleep 1
