@@ -1039,6 +1039,9 @@ train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
     }
 }
 
+#define OFPL_AHEAD 4                /* packets (see ofpl_run_burst()) */
+#define OFPL_AHEAD_TUPLES 4         /* of the first table, best first */
+
 /* A packet parsed ahead of its run (ofpl_run_burst() while the cache
  * thrashes): its key, header offsets and the key's hash. */
 struct ofpl_parsed {
@@ -1048,6 +1051,9 @@ struct ofpl_parsed {
     bool remember;                  /* false: the next packet is no train
                                      * of this one (train_remember() would
                                      * be wasted) */
+    uint8_t n_th;                   /* hashes in 'th' */
+    uint32_t th[OFPL_AHEAD_TUPLES]; /* the key's in the first table's
+                                     * first tuples */
 };
 
 /* Parses 'pkt', which entered on 'in_vport', into 'pp'. */
@@ -1059,6 +1065,7 @@ run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_parsed *
     ofpl_key_parse(pkt->data, pkt->len, &pp->key, &pp->h);
     pp->hash = key_hash_all(&pp->key);
     pp->remember = true;
+    pp->n_th = 0;
 }
 
 static void run_parsed(struct ofpl_pipeline *, struct ofpl_packet *,
@@ -1152,7 +1159,10 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     pl->emc_miss_run++;
     while (t >= 0 && !x.stop) {
         struct ofpl_table *tb = &pl->tables[t];
-        struct ofpl_flow *f = table_lookup(tb, &x.key);
+        /* In table 0 the key is still the parsed one, whose hashes in
+         * the first tuples a look-ahead computed. */
+        struct ofpl_flow *f = t ? table_lookup(tb, &x.key)
+                              : table_lookup_hashed(tb, &x.key, pp->th, pp->n_th);
         tb->lookups++;
         if (!f) {
             miss_table = t;
@@ -1221,8 +1231,6 @@ train_count(struct ofpl_pipeline *pl, uint32_t n, uint64_t bytes, uint64_t now_n
  * keep the plain loop: their packets are mostly trains, which need no
  * parse.  Prefetches change no result: tests check that bursts give the
  * outputs and counters of one-by-one runs. */
-#define OFPL_AHEAD 4                /* packets */
-#define OFPL_AHEAD_TUPLES 4         /* of the first table, best first */
 
 /* Prefetches the 'n' bytes at 'p' (every cache line they touch). */
 static inline void
@@ -1234,26 +1242,31 @@ prefetch_lines(const void *p, size_t n)
     __builtin_prefetch((const char *) p + n - 1);
 }
 
-/* Prefetches the buckets of the first table's best tuples for key 'k'. */
+/* Hashes 'pp''s key in the first table's best tuples, into pp->th, and
+ * prefetches those buckets. */
 static inline void
-prefetch_buckets(const struct ofpl_table *tb, const struct ofpl_key *k)
+prefetch_buckets(const struct ofpl_table *tb, struct ofpl_parsed *pp)
 {
-    for (uint32_t i = 0; i < tb->n_tuples && i < OFPL_AHEAD_TUPLES; i++) {
+    uint32_t i;
+
+    for (i = 0; i < tb->n_tuples && i < OFPL_AHEAD_TUPLES; i++) {
         const struct ofpl_tuple *tu = tb->tuples[i];
-        __builtin_prefetch(&tu->buckets[tuple_hash(tu, k) & tu->bucket_mask]);
+        pp->th[i] = tuple_hash(tu, &pp->key);
+        __builtin_prefetch(&tu->buckets[pp->th[i] & tu->bucket_mask]);
     }
+    pp->n_th = i;
 }
 
-/* For key 'k', prefetches in each of the first table's best tuples the
+/* For 'pp''s key, prefetches in each of the first table's best tuples the
  * flow it most likely matches (the bucket's first flow, when its hash is
  * the key's or the chain is longer): the lines its lookup and its run
  * read (first line, counters, instructions, first actions). */
 static inline void
-prefetch_flows(const struct ofpl_table *tb, const struct ofpl_key *k)
+prefetch_flows(const struct ofpl_table *tb, const struct ofpl_parsed *pp)
 {
-    for (uint32_t i = 0; i < tb->n_tuples && i < OFPL_AHEAD_TUPLES; i++) {
+    for (uint32_t i = 0; i < pp->n_th; i++) {
         const struct ofpl_tuple *tu = tb->tuples[i];
-        uint32_t h = tuple_hash(tu, k);
+        uint32_t h = pp->th[i];
         const struct ofpl_slot *s = &tu->buckets[h & tu->bucket_mask];
         if ((s->hash == h || s->n > 1) && s->flow) {
             const char *f = (const char *) s->flow;
@@ -1275,10 +1288,10 @@ parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
     for (uint16_t i = 0; i < n; i++) {
         run_parse(&pkts[i], in_vports[i], &pp[i]);
         prefetch_lines(&pl->emc[pp[i].hash & pl->emc_mask], sizeof *pl->emc);
-        prefetch_buckets(&pl->tables[0], &pp[i].key);
+        prefetch_buckets(&pl->tables[0], &pp[i]);
     }
     for (uint16_t i = 0; i < n && i < OFPL_AHEAD; i++) {
-        prefetch_flows(&pl->tables[0], &pp[i].key);
+        prefetch_flows(&pl->tables[0], &pp[i]);
     }
     /* A packet is a train of the one before only if their keys are equal
      * (the same header bytes, length and port parse to the same key):
@@ -1320,7 +1333,7 @@ ofpl_run_burst(struct ofpl_pipeline *pl, struct ofpl_packet *pkts,
         }
         if (ahead) {
             if (i + OFPL_AHEAD < n) {
-                prefetch_flows(&pl->tables[0], &pp[i + OFPL_AHEAD].key);
+                prefetch_flows(&pl->tables[0], &pp[i + OFPL_AHEAD]);
             }
             run_parsed(pl, pkt, in_vports[i], &pp[i], now_ns, emit, aux, &outs[i]);
         } else {

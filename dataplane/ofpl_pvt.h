@@ -349,8 +349,12 @@ tuple_chain(const struct ofpl_tuple *tu, uint32_t h)
     return s->hash == h || s->n > 1 ? s->flow : NULL;
 }
 
+/* The highest-priority flow of table 'tb' that matches key 'k', or NULL.
+ * 'hashes' may hold the hashes of 'k' in the table's first 'n_hashes'
+ * tuples (computed by the caller ahead: the look-ahead of a burst). */
 static inline struct ofpl_flow *
-table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
+table_lookup_hashed(const struct ofpl_table *tb, const struct ofpl_key *k,
+                    const uint32_t *hashes, uint32_t n_hashes)
 {
     struct ofpl_flow *best = NULL;
 
@@ -359,7 +363,7 @@ table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
         if (best && tu->max_priority <= best->priority) {
             break;
         }
-        uint32_t h = tuple_hash(tu, k);
+        uint32_t h = i < n_hashes ? hashes[i] : tuple_hash(tu, k);
         for (struct ofpl_flow *f = tuple_chain(tu, h); f; f = f->next) {
             if (f->hash == h && tuple_match(tu, f, k)) {
                 if (!best || f->priority > best->priority) {
@@ -370,6 +374,12 @@ table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
         }
     }
     return best;
+}
+
+static inline struct ofpl_flow *
+table_lookup(const struct ofpl_table *tb, const struct ofpl_key *k)
+{
+    return table_lookup_hashed(tb, k, NULL, 0);
 }
 
 /* Binary search in an array of pointers to structs whose first member is a
