@@ -8,9 +8,9 @@
  * the parse, one CRC32 hash of the key, a 112-byte compare, the counters
  * and the actions; a miss adds one hash probe per tuple tried.  With more
  * flows than cache entries (65,536 per direction, 10,000 rules in two
- * tuples) a packet costs about 160 cycles in tools/ofpl-bench (230 before
+ * tuples) a packet costs about 140 cycles in tools/ofpl-bench (225 before
  * the look-ahead of ofpl_run_burst()) and 145-210 in the switch's fp
- * stage (docs/performance.md).
+ * stage (before its last step; docs/performance.md).
  */
 #include <errno.h>
 #include <stddef.h>
