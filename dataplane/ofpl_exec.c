@@ -9,8 +9,8 @@
  * and the actions; a miss adds one hash probe per tuple tried.  With more
  * flows than cache entries (65,536 per direction, 10,000 rules in two
  * tuples) a packet costs about 140 cycles in tools/ofpl-bench (225 before
- * the look-ahead of ofpl_run_burst()) and 145-210 in the switch's fp
- * stage (before its last step; docs/performance.md).
+ * the look-ahead of ofpl_run_burst()) and 130-170 in the switch's fp
+ * stage (210-220 before; docs/performance.md).
  */
 #include <errno.h>
 #include <stddef.h>
