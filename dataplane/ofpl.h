@@ -36,7 +36,10 @@
  * tuple, a hash table on the masked key.  Tuples are kept sorted by the
  * highest priority they hold, so a lookup stops at the first tuple whose
  * best priority cannot beat the match already found.  A tuple hashes only
- * the words its mask touches (one word for in_port rules).
+ * the words its mask touches (one word for in_port rules).  Its buckets
+ * (at least two per flow) hold the hash of their first flow and the
+ * chain's length beside the pointer, so a probe whose hash differs is
+ * answered without loading a flow.
  *
  * In front of it sits an exact-match cache per pipeline: the whole key at
  * pipeline entry -> the flows that the tables chose, step by step.  The
@@ -44,7 +47,10 @@
  * deterministic, select groups hash the key), so a cache hit skips every
  * lookup; counters, meters and actions still run.  Any change of flows,
  * groups or port liveness bumps a generation number, which invalidates
- * the whole cache at once.
+ * the whole cache at once.  When the cache thrashes (more flows than
+ * entries), a burst is parsed and hashed first and each packet's cache
+ * entry, buckets and likely flows are prefetched a few packets ahead of
+ * its run (ofpl_run_burst()), so that their cache misses overlap.
  *
  * Threads
  * =======

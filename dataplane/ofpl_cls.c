@@ -138,27 +138,42 @@ tuple_find_or_add(struct ofpl_table *tb, const struct ofpl_key *mask)
     return tu;
 }
 
+/* Sets slot 's''s hash and length from its chain. */
 static void
-bucket_insert(struct ofpl_flow **head, struct ofpl_flow *f)
+slot_update(struct ofpl_slot *s)
 {
+    s->hash = s->flow ? s->flow->hash : 0;
+    s->n = 0;
+    for (const struct ofpl_flow *f = s->flow; f; f = f->next) {
+        s->n++;
+    }
+}
+
+/* Links 'f' into the chain of slot 's' (priority descending). */
+static void
+bucket_insert(struct ofpl_slot *s, struct ofpl_flow *f)
+{
+    struct ofpl_flow **head = &s->flow;
+
     while (*head && (*head)->priority >= f->priority) {
         head = &(*head)->next;
     }
     f->next = *head;
     *head = f;
+    slot_update(s);
 }
 
 static void
 tuple_grow(struct ofpl_tuple *tu)
 {
     uint32_t n = (tu->bucket_mask + 1) * 2;
-    struct ofpl_flow **b = calloc(n, sizeof *b);
+    struct ofpl_slot *b = calloc(n, sizeof *b);
 
     if (!b) {
         return;                     /* longer chains, still correct */
     }
     for (uint32_t i = 0; i <= tu->bucket_mask; i++) {
-        for (struct ofpl_flow *f = tu->buckets[i], *next; f; f = next) {
+        for (struct ofpl_flow *f = tu->buckets[i].flow, *next; f; f = next) {
             next = f->next;
             bucket_insert(&b[f->hash & (n - 1)], f);
         }
@@ -178,7 +193,10 @@ ofpl_table_insert(struct ofpl_table *tb, struct ofpl_flow *f, const struct ofpl_
     }
     f->tuple = tu;
     f->hash = tuple_hash(tu, &f->val);
-    if (tu->n_flows >= tu->bucket_mask + 1) {
+    /* At most one flow per two buckets: a lookup then rarely walks a
+     * chain, and a bucket's slot alone (its first flow's hash) tells most
+     * misses without loading a flow. */
+    if (2 * tu->n_flows >= tu->bucket_mask + 1) {
         tuple_grow(tu);
     }
     bucket_insert(&tu->buckets[f->hash & tu->bucket_mask], f);
@@ -200,12 +218,14 @@ void
 ofpl_table_remove(struct ofpl_table *tb, struct ofpl_flow *f)
 {
     struct ofpl_tuple *tu = f->tuple;
-    struct ofpl_flow **p = &tu->buckets[f->hash & tu->bucket_mask];
+    struct ofpl_slot *s = &tu->buckets[f->hash & tu->bucket_mask];
+    struct ofpl_flow **p = &s->flow;
 
     while (*p != f) {
         p = &(*p)->next;
     }
     *p = f->next;
+    slot_update(s);
     if (f->lprev) {
         f->lprev->lnext = f->lnext;
     } else {
@@ -228,8 +248,8 @@ ofpl_table_remove(struct ofpl_table *tb, struct ofpl_flow *f)
     } else if (f->priority == tu->max_priority) {
         uint16_t max = 0;
         for (uint32_t i = 0; i <= tu->bucket_mask; i++) {
-            if (tu->buckets[i] && tu->buckets[i]->priority > max) {
-                max = tu->buckets[i]->priority;
+            if (tu->buckets[i].flow && tu->buckets[i].flow->priority > max) {
+                max = tu->buckets[i].flow->priority;
             }
         }
         tu->max_priority = max;

@@ -200,7 +200,7 @@ flow_add(struct ofpl_pipeline *pl, const struct ofp_flow_mod_body *fm,
             continue;
         }
         uint32_t h = tuple_hash(tu, &val);
-        for (f = tu->buckets[h & tu->bucket_mask]; f; f = f->next) {
+        for (f = tuple_chain(tu, h); f; f = f->next) {
             if (f->hash == h && f->priority == fm->priority
                 && !memcmp(&f->val, &val, sizeof val)) {
                 old = f;

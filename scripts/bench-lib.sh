@@ -186,6 +186,10 @@ perf_per_packet() {
         }' "$work/perf.stat" >"$work/measure.perf"
 }
 
+# A command measure runs right after the window's first read (bench_ovs:
+# clear the pmd's statistics, so that they cover the window only).
+measure_start_hook=""
+
 # measure NAME READER: waits WARMUP, reads, waits WINDOW, reads; prints Mpps.
 # READER prints the sum of both ports' TX packets.  Fails, naming the
 # cause, when the counters did not move or the forwarding thread of
@@ -200,6 +204,7 @@ measure() {
     s0=$(cpu_snapshot)
     [ -n "$bench_pid" ] && t0=$(thread_cpu_ns "$bench_pid")
     a0=$(now); c0=$($reader) || return 1; b0=$(now)
+    [ -n "$measure_start_hook" ] && $measure_start_hook
     perf_window "$name" "$tw" "$t0"
     a1=$(now); c1=$($reader) || return 1; b1=$(now)
     [ -n "$PERF" ] && perf_per_packet "$name" "$c0" "$c1" \
@@ -287,7 +292,9 @@ bench_traffic() {
 # fresh $work (HOOK NAME, if given, runs first, e.g. to write the rules
 # into $work); sets the variable named after it ($testpmd, $lamina, $ovs)
 # to its Mpps, or to null when it was skipped or failed, and NAME_cpu to
-# the percent of a CPU its forwarding thread had (null: not measured).
+# the percent of a CPU its forwarding thread had (null: not measured),
+# and NAME_detail to what the contender wrote into $work/measure.detail
+# (OVS: its datapath caches over the window, ovs_summary).
 bench_contenders() {
     local hook=${1:-} b rc bench_cpu bench_ns
     for b in $ONLY; do
@@ -300,6 +307,7 @@ bench_contenders() {
         bench_"$b"; rc=$?
         bench_cpu=$(cat "$work/measure.cpu" 2>/dev/null)
         bench_ns=$(cat "$work/measure.perf" 2>/dev/null)
+        printf -v "${b}_detail" '%s' "$(cat "$work/measure.detail" 2>/dev/null)"
         cleanup; work=$(mktemp -d "/tmp/lamina-bench.$tag.XXXXXX")
         case $rc in
         0) printf -v "$b" '%s' "$result"
@@ -498,8 +506,96 @@ ovs_read_tx() {
              END {print s + 0}'
 }
 
+ovs_appctl() { ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" "$@"; }
+
+# ovs_coverage NAME: the total of OVS's coverage counter NAME (0 if unset).
+ovs_coverage() {
+    ovs_appctl coverage/read-counter "$1" 2>/dev/null || echo 0
+}
+
+# The window's datapath statistics start from zero.
+ovs_clear_stats() { ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1; }
+
+# ovs_upcall_show: "FLOWS LIMIT DUMP_MS" of the userspace datapath
+# (upcall/show: its megaflows, the revalidators' dynamic flow limit and
+# how long their last dump of the flows took).
+ovs_upcall_show() {
+    ovs_appctl upcall/show 2>/dev/null | awk '
+        /flows *:/ { for (i = 1; i <= NF; i++) {
+                         if ($i == "(current") c = $(i + 1) + 0
+                         if ($i == "(limit") l = $(i + 1) + 0 } }
+        /dump duration/ { d = $NF + 0 }
+        END { print c + 0, l + 0, d + 0 }'
+}
+
+# ovs_settle: waits (at most LAMINA_BENCH_OVS_SETTLE seconds, default 20)
+# until OVS's megaflows stop changing: the same count within 1% over a
+# second, and its dynamic flow limit above that count.  The limit starts
+# at 10,000 megaflows and grows by 1,000 per revalidator round (every
+# 500 ms at best; it shrinks when a dump of the flows takes over 1.3 s):
+# while the megaflows that the traffic needs exceed it, each packet of the
+# flows left out is an upcall, and OVS's rate depends on how far the limit
+# had grown when the window started (2.43 against 4.25 Mpps in two quiet
+# runs of 10,000 rules).  Sets ovs_settled to the seconds it took, or
+# "unsettled after N s".
+ovs_settled=""
+ovs_settle() {
+    local max=${LAMINA_BENCH_OVS_SETTLE:-20} t0=$SECONDS prev="" cur=0 lim=0 d=0
+    ovs_settled="unsettled after $max s"
+    while [ $((SECONDS - t0)) -lt "$max" ]; do
+        sleep 1
+        read -r cur lim d < <(ovs_upcall_show)
+        if [ -n "$prev" ] && [ "$cur" -gt 0 ] && [ "$lim" -gt "$cur" ] &&
+           [ $((cur > prev ? cur - prev : prev - cur)) -le $((cur / 100)) ]; then
+            ovs_settled="$((SECONDS - t0)) s"
+            break
+        fi
+        prev=$cur
+    done
+    log "ovs: megaflows settled: $ovs_settled ($cur megaflows, flow limit $lim, dump ${d} ms)"
+}
+
+# ovs_summary: what OVS's datapath did over the window, in $ovs_detail
+# (printed in the benches' rows): its megaflows and flow limit, the share
+# of packets each cache answered (EMC, SMC, megaflow classifier, upcalls),
+# its cycles per packet, and the cache settings.
+ovs_detail=""
+ovs_summary() {
+    local cfg emc_prob smc flows lim d hits
+    read -r flows lim d < <(ovs_upcall_show)
+    hits=$(( $(ovs_coverage upcall_flow_limit_hit) - ${ovs_limit_hits0:-0} ))
+    cfg=$(vsctl get Open_vSwitch . other_config 2>/dev/null)
+    emc_prob=$(echo "$cfg" | grep -o 'emc-insert-inv-prob="*[0-9]*' | grep -o '[0-9]*$')
+    smc=$(echo "$cfg" | grep -o 'smc-enable="*[a-z]*' | grep -o '[a-z]*$')
+    ovs_detail="$(ovs_appctl dpif-netdev/pmd-stats-show 2>/dev/null | awk \
+        -v flows="$flows" -v lim="$lim" -v d="$d" -v hits="$hits" \
+        -v prob="${emc_prob:-100}" -v smc="${smc:-false}" -v settled="$ovs_settled" '
+        /^pmd thread/ { pmd = 1 } /^main thread/ { pmd = 0 }
+        !pmd { next }
+        /packets received:/ { rx += $NF }
+        /emc hits:/ { emc += $NF }
+        /smc hits:/ { smcn += $NF }
+        /megaflow hits:/ { mf += $NF }
+        /simple match hits:/ { sm += $NF }
+        /miss with success upcall:/ { up += $NF }
+        /miss with failed upcall:/ { fail += $NF }
+        /avg. subtable lookups per megaflow hit:/ { sub_ = $NF }
+        /avg processing cycles per packet:/ { cyc = $(NF - 1) ~ /^[0-9.]+$/ ? $(NF - 1) : $NF }
+        function pct(x) { return rx ? sprintf("%.1f%%", 100 * x / rx) : "-" }
+        END {
+            printf "megaflows %d (limit %d, dump %d ms, settled %s); window: emc %s smc %s megaflow %s", \
+                flows, lim, d, settled, pct(emc), pct(smcn), pct(mf)
+            if (sm) printf " simple %s", pct(sm)
+            printf " upcall %s (failed %d, over the flow limit %d); %.2f subtables per megaflow hit; %s cycles/packet; emc-insert-inv-prob %d, smc %s", \
+                pct(up + fail), fail, hits, sub_, cyc, prob, smc
+        }')"
+    log "ovs: $ovs_detail"
+    echo "$ovs_detail" >"$work/measure.detail"
+}
+
 bench_ovs() {
     local vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+    ovs_detail=""
     [ -x "$vswitchd" ] || { log "ovs: $vswitchd missing (package openvswitch-switch-dpdk)"; return 1; }
     ovs_dir=$work/ovs
     ovs_br=${tag}br
@@ -532,6 +628,12 @@ bench_ovs() {
         "other_config:dpdk-extra=--no-pci --file-prefix=$prefix $ovs_mem" \
         other_config:dpdk-lcore-mask=0x1 \
         other_config:pmd-cpu-mask=0x2 || return 1
+    # Datapath cache settings to try (e.g. "other_config:smc-enable=true
+    # other_config:emc-insert-inv-prob=1"); the rows say which were used.
+    if [ -n "${LAMINA_BENCH_OVS_CONFIG:-}" ]; then
+        # shellcheck disable=SC2086
+        vsctl --no-wait set Open_vSwitch . $LAMINA_BENCH_OVS_CONFIG || return 1
+    fi
 
     ip netns exec "$netns" env OVS_RUNDIR="$ovs_dir" OVS_DBDIR="$ovs_dir" OVS_LOGDIR="$ovs_dir" \
         "$vswitchd" "unix:$ovs_dir/db.sock" --unixctl="$ovs_dir/vswitchd.ctl" \
@@ -559,15 +661,18 @@ bench_ovs() {
         return 1
     fi
     # Counters start from the flows, not from the NORMAL flow's floods: the
-    # warm-up lets the datapath caches settle on the new rules.
-    result=$(measure ovs-dpdk ovs_read_tx) || return 1
-    # Show that the packets went through the two flows (not NORMAL) and
-    # what the pmd spent on them.
-    ofctl dump-flows "$ovs_br" | grep -o 'n_packets=[0-9]*.*actions=.*' | sed 's/^/bench: ovs flow: /' >&2
-    ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpif-netdev/pmd-stats-show 2>/dev/null |
-        grep -E 'avg processing cycles|megaflow hits|emc hits|smc hits|simple match' | sed 's/^ */bench: ovs pmd: /' >&2
-    ovs_env ovs-appctl -t "$ovs_dir/vswitchd.ctl" dpctl/dump-flows 2>/dev/null |
-        awk '{n++} n <= 8 {print "bench: ovs megaflow: " $0} END {print "bench: ovs megaflows: " n + 0}' >&2
+    # warm-up lets the datapath caches settle on the new rules; ovs_settle
+    # first waits for the megaflows themselves (see there).
+    ovs_settle
+    ovs_limit_hits0=$(ovs_coverage upcall_flow_limit_hit)
+    measure_start_hook=ovs_clear_stats
+    result=$(measure ovs-dpdk ovs_read_tx) || { measure_start_hook=""; return 1; }
+    measure_start_hook=""
+    ovs_summary
+    # Show that the packets went through the bridge's flows (not NORMAL).
+    ofctl dump-flows "$ovs_br" 2>/dev/null | grep -o 'n_packets=[0-9]*.*actions=.*' | head -n 8 |
+        sed 's/^/bench: ovs flow: /' >&2
+    ovs_appctl dpctl/dump-flows 2>/dev/null | head -n 4 | sed 's/^/bench: ovs megaflow: /' >&2
     vsctl --if-exists del-br "$ovs_br"
     stop_pid "$pid"
 }

@@ -30,6 +30,15 @@
 # port 1, 10.2.0.0/16 from port 2), and N/2 - R exact /32 rules above them,
 # spread over the flows: every rule is hit, and a flow cache sees K flows.
 #
+# Each row gives both rates, their ratio, the ratio per CPU-second of each
+# forwarding thread (steadier on a busy machine), and under it what each
+# side's caches did: lamina's cache hits and misses (and its cycles per
+# stage in a -Dstage_cycles=true build); OVS's megaflows, its dynamic flow
+# limit, the shares of packets its EMC, SMC, megaflow classifier and
+# upcalls answered over the window, and its cycles per packet (bench_ovs,
+# ovs_summary in bench-lib.sh), so a change in either rate is explained by
+# the bench itself.
+#
 # Prints a table and writes BUILD/bench-openflow.json.  Environment as
 # bench.sh (LAMINA_BENCH_WARMUP, LAMINA_BENCH_WINDOW) plus
 # LAMINA_BENCH_RULES, LAMINA_BENCH_FLOWS and LAMINA_BENCH_ONLY (subset of
@@ -115,8 +124,12 @@ measure() {
         "$build/cli/lamina" --socket "$lamina_sock" --json vnode dump red s1 2>/dev/null |
             /usr/bin/python3 -c 'import json, sys
 d = json.load(sys.stdin)
-print("bench: lamina vnode: flows %d, tuples %d, cache hits %d (trains %d), misses %d"
-      % (d["flow_count"], d["tuples"], d["cache_hits"], d["train_hits"], d["cache_misses"]))' >&2
+n = d["cache_hits"] + d["cache_misses"]
+print("flows %d, tuples %d; since start: cache hits %.1f%% (trains %.1f%%), misses %.1f%%"
+      % (d["flow_count"], d["tuples"], 100.0 * d["cache_hits"] / max(n, 1),
+         100.0 * d["train_hits"] / max(n, 1), 100.0 * d["cache_misses"] / max(n, 1)))' \
+            >"$work/measure.detail"
+        sed 's/^/bench: lamina vnode: /' "$work/measure.detail" >&2
         grep -h "flow mods in" "$work/lamina.log" >&2
     fi
     return $rc
@@ -145,12 +158,21 @@ if [ -n "${LAMINA_BENCH_FLOWS:-}" ]; then
 fi
 printf -v table '%-8s %12s %12s %8s\n' rules "lamina Mpps" "ovs Mpps" ratio
 for n in $RULES; do
-    lamina=null ovs=null
+    lamina=null ovs=null lamina_stages="" lamina_detail="" ovs_detail=""
     bench_contenders openflow_rules
     r=$(bench_ratio "$lamina" "$ovs")
-    printf -v row '%-8s %12s %12s %8s\n' "$n" "$lamina" "$ovs" "$r"
+    # Per CPU-second of each forwarding thread: what the load took from
+    # each contender taken out (the steadier ratio on a busy machine).
+    l_cpu=$(bench_per_cpu "$lamina" "${lamina_cpu:-null}")
+    o_cpu=$(bench_per_cpu "$ovs" "${ovs_cpu:-null}")
+    r_cpu=$(bench_ratio "$l_cpu" "$o_cpu")
+    printf -v row '%-8s %12s %12s %8s  (per CPU-second %s / %s: %s; load %s)\n' "$n" "$lamina" "$ovs" "$r" \
+        "$l_cpu" "$o_cpu" "$r_cpu" "$(cut -d' ' -f1-3 /proc/loadavg)"
     table+=$row
-    json_rows+="${json_rows:+, }{\"rules\": $n, \"lamina_mpps\": $lamina, \"ovs_dpdk_mpps\": $ovs, \"ratio\": $r}"
+    # What each side's caches did: a change in a rate is explained here.
+    [ -n "${lamina_detail:-}" ] && table+="         lamina: $lamina_detail${lamina_stages:+; $lamina_stages}"$'\n'
+    [ -n "${ovs_detail:-}" ] && table+="         ovs: $ovs_detail"$'\n'
+    json_rows+="${json_rows:+, }{\"rules\": $n, \"lamina_mpps\": $lamina, \"ovs_dpdk_mpps\": $ovs, \"ratio\": $r, \"ratio_per_cpu\": $r_cpu, \"lamina_cpu_pct\": ${lamina_cpu:-null}, \"ovs_cpu_pct\": ${ovs_cpu:-null}, \"lamina_caches\": \"${lamina_detail:-}\", \"ovs_datapath\": \"${ovs_detail:-}\"}"
 done
 printf '%s' "$table"
 cat >"$build/bench-openflow.json" <<EOF

@@ -134,7 +134,7 @@ for macs in $MACS_LIST; do
     for size in $SIZES; do
         bench_traffic "$macs" "$size" || exit 1
         L2_TABLE=$((4 * macs))
-        testpmd=null lamina=null ovs=null testpmd_cpu=null lamina_cpu=null ovs_cpu=null
+        testpmd=null lamina=null ovs=null testpmd_cpu=null lamina_cpu=null ovs_cpu=null ovs_detail=""
         testpmd_ns=null lamina_ns=null ovs_ns=null
         n_failed=${#bench_failed[@]}
         bench_contenders
@@ -151,7 +151,8 @@ for macs in $MACS_LIST; do
         [ "$lamina_ns" != null ] &&
             perfline="; CPU ns per packet: testpmd $testpmd_ns lamina $lamina_ns ovs $ovs_ns (testpmd/lamina $r_ns)"
         stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu$perfline${stages:+
-                  lamina $stages}"
+                  lamina $stages}${ovs_detail:+
+                  ovs: $ovs_detail}"
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
             "$macs" "$size" "$(shown testpmd "$testpmd")" "$(shown lamina "$lamina")" "$(shown ovs "$ovs")" "$r_tp" "$r_ovs")
                   $stages")

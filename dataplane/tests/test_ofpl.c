@@ -6,7 +6,7 @@
  * FLOW_REMOVED, table-miss behaviour, modify/delete with their filters,
  * the overlap check, groups (all, select, indirect, fast failover with
  * port liveness) and meters, the SCTP checksum after a port rewrite,
- * copy_ttl_in/out, the IPv6 ND fields.
+ * copy_ttl_in/out, the IPv6 ND fields, the tuples' bucket slots.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1375,6 +1375,102 @@ test_meter_rates(void **state)
     ofpl_destroy(pl);
 }
 
+/* Every bucket's slot says its chain's first hash and length. */
+static void
+check_slots(const struct ofpl_pipeline *pl)
+{
+    const struct ofpl_table *tb = &pl->tables[0];
+
+    for (uint32_t t = 0; t < tb->n_tuples; t++) {
+        const struct ofpl_tuple *tu = tb->tuples[t];
+        uint32_t total = 0;
+        assert_true(2 * tu->n_flows <= tu->bucket_mask + 1);
+        for (uint32_t b = 0; b <= tu->bucket_mask; b++) {
+            const struct ofpl_slot *s = &tu->buckets[b];
+            uint32_t n = 0;
+            for (const struct ofpl_flow *f = s->flow; f; f = f->next) {
+                assert_int_equal(f->hash & tu->bucket_mask, b);
+                n++;
+            }
+            assert_int_equal(s->n, n);
+            if (s->flow) {
+                assert_int_equal(s->hash, s->flow->hash);
+            }
+            total += n;
+        }
+        assert_int_equal(total, tu->n_flows);
+    }
+}
+
+/* Exact rules on UDP source ports in one tuple, over several growths of
+ * its buckets, then strict deletes of every third: the slots in front of
+ * the chains stay true, and every packet finds its own rule, or the
+ * catch-all below once its rule is gone, one by one and in bursts (the
+ * look-ahead of a thrashing cache). */
+static void
+test_tuple_slots(void **state)
+{
+    enum { N = 600 };
+    struct ofpl_params p = { .n_tables = 1, .miss = OFPL_MISS_DROP,
+                             .emc_entries = 16 };
+    struct ofpl_pipeline *pl = ofpl_create(&p);
+    static struct frame fr[N];
+    struct ofpl_packet pk[N];
+    struct ofpl_out o[N];
+    uint16_t in[N];
+    struct fm f;
+    (void) state;
+
+    assert_non_null(pl);
+    for (uint16_t v = 0; v < 8; v++) {
+        ofpl_set_port_live(pl, v, true);
+    }
+    fm_init(&f, 0, 1);
+    ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+    fm_apply(&f, ofp_action_output(7, 0));
+    assert_int_equal(mod(pl, &f, 0), 0);
+    for (uint16_t i = 0; i < N; i++) {
+        fm_init(&f, 0, 100 + i % 5);
+        ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+        ofp_match_set_u(&f.b.match, OFP_F_UDP_SRC, 2000 + i);
+        fm_apply(&f, ofp_action_output(2 + i % 5, 0));
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+    check_slots(pl);
+    for (uint16_t i = 0; i < N; i += 3) {
+        fm_init(&f, 0, 100 + i % 5);
+        f.b.command = 4;            /* delete strict */
+        ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+        ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+        ofp_match_set_u(&f.b.match, OFP_F_UDP_SRC, 2000 + i);
+        assert_int_equal(mod(pl, &f, 0), 0);
+    }
+    check_slots(pl);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint16_t i = 0; i < N; i++) {
+            pk[i] = *udp_frame(&fr[i], 1, 1, 2, 2000 + i, 53);
+            pk[i].data = fr[i].buf + HEADROOM;
+            pk[i].idx = i;
+            in[i] = 0;
+            if (pass == 0) {
+                ofpl_run(pl, &pk[i], 0, 0, record, NULL, &o[i]);
+            }
+        }
+        if (pass == 1) {
+            for (uint16_t i = 0; i < N; i += 32) {
+                ofpl_run_burst(pl, &pk[i], &in[i], N - i < 32 ? N - i : 32, 0,
+                               record, NULL, &o[i]);
+            }
+        }
+        for (uint16_t i = 0; i < N; i++) {
+            assert_int_equal(o[i].kind, OFPL_OUT_PORT);
+            assert_int_equal(o[i].port, i % 3 ? 1 + i % 5 : 6);
+        }
+    }
+    ofpl_destroy(pl);
+}
+
 int
 main(void)
 {
@@ -1397,6 +1493,7 @@ main(void)
         cmocka_unit_test(test_nd_fields),
         cmocka_unit_test(test_meter_rates),
         cmocka_unit_test(test_burst_same_as_one_by_one),
+        cmocka_unit_test(test_tuple_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
