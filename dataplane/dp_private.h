@@ -122,12 +122,6 @@ struct dp_port {
     struct dp_link *link;
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
     struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
-    bool tx_listed;             /* in its worker's list of ports with a
-                                 * backlog or a delay line to serve */
-    bool ep_watched;            /* DP_PORT_AFP: its socket is being
-                                 * replaced, polled every sparse round */
-    int ep_fd;                  /* DP_PORT_AFP: the descriptor in its
-                                 * worker's epoll set, -1: none */
 
     char name[DP_NAME_LEN];
     struct dp_switch *sw;
@@ -188,6 +182,14 @@ struct dp_port {
     bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
+
+    /* Sparse rounds (dp_worker.c): */
+    bool tx_listed;             /* in its worker's list of ports with a
+                                 * backlog or a delay line to serve */
+    bool ep_watched;            /* DP_PORT_AFP: its socket is being
+                                 * replaced, polled every sparse round */
+    int ep_fd;                  /* DP_PORT_AFP: the descriptor in its
+                                 * worker's epoll set, -1: none */
 };
 
 struct dp_link {

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -1601,7 +1602,7 @@ static void dp_worker_watch_afp(struct dp_worker *, struct dp_port *);
 
 /* Polls port 'p' of switch 'sw' once and forwards what it received
  * (worker 'w', round at 'now').  Returns how many frames it received. */
-static uint16_t
+static inline __attribute__((always_inline)) uint16_t
 dp_worker_rx_port(unsigned w, struct dp_worker *wk, struct dp_switch *sw,
                   struct dp_port *p, uint64_t now, uint32_t now_s)
 {
@@ -1887,7 +1888,14 @@ dp_worker_sparse_events(struct dp_worker *wk)
             if (read(wk->kick_fd, &v, sizeof v) < 0) {
                 /* Another read took it. */
             }
-        } else if (!p->rx_listed) {
+        } else {
+            if (unlikely(ev[i].events & EPOLLERR)) {
+                /* A socket error (its interface went down): taken, so
+                 * that epoll does not report it again and again. */
+                int e;
+                socklen_t len = sizeof e;
+                getsockopt(p->ep_fd, SOL_SOCKET, SO_ERROR, &e, &len);
+            }
             dp_worker_list_rx(p);
         }
     }
