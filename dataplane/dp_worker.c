@@ -27,6 +27,13 @@
  * is armed only while the worker blocks.  A PMD without (net_af_packet,
  * net_null) keeps the worker sleeping in short steps.
  *
+ * Sparse rounds: a worker whose ports can all tell it they have work
+ * (afpacket sockets in its epoll set, in-process links it serves both
+ * ends of, tunnels) keeps lists of the ports with work and, while not
+ * busy, serves only those and waits in epoll (see "Sparse rounds" below
+ * and docs/design.md): a frame due on one delay line among thousands of
+ * ports costs a round over that line, not over every port.
+ *
  * A switch served by several workers (docs/design.md): each port has one
  * owner, the only worker that receives, queues, schedules and sends on
  * it.  A frame decided for a vport (or, label switched, a queue) on
