@@ -1934,10 +1934,6 @@ dp_worker_sparse_round(unsigned w, struct dp_worker *wk, uint64_t now,
                 i++;
             }
         }
-        for (uint32_t i = 0; i < wk->n_always; i++) {
-            struct dp_port *p = wk->always[i];
-            n_rx += dp_worker_rx_port(w, wk, p->sw, p, now, now_s);
-        }
         /* Those listed so far; what this round sends into a link waits
          * for the next, as in a full round. */
         uint32_t n = wk->n_rxl;
@@ -1954,6 +1950,11 @@ dp_worker_sparse_round(unsigned w, struct dp_worker *wk, uint64_t now,
         }
         memmove(wk->rxl, wk->rxl + n, (wk->n_rxl - n) * sizeof *wk->rxl);
         wk->n_rxl -= n;
+        /* The tunnels last: what their underlay brought this round. */
+        for (uint32_t i = 0; i < wk->n_always; i++) {
+            struct dp_port *p = wk->always[i];
+            n_rx += dp_worker_rx_port(w, wk, p->sw, p, now, now_s);
+        }
     }
     for (uint32_t i = 0; i < wk->n_frsw; i++) {
         dp_worker_fr_run(wk->frsw[i], now, next);
