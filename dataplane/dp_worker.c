@@ -1981,7 +1981,8 @@ dp_worker_sparse_round(unsigned w, struct dp_worker *wk, uint64_t now,
 
 /* After an idle sparse round: waits in 'wk''s epoll set until a socket
  * is readable, the control side or another worker kicks it, or
- * 'timeout_ns' pass (lowered to its tunnels' timers). */
+ * 'timeout_ns' pass (lowered to its tunnels' timers, and to DP_IDLE_MAX_US
+ * while a socket is being replaced). */
 static void
 dp_worker_sparse_wait(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
 {
@@ -1996,6 +1997,12 @@ dp_worker_sparse_wait(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
             t = DP_IDLE_MAX_US * 1000ull;
         }
         timeout_ns = t < timeout_ns ? t : timeout_ns;
+    }
+    if (wk->n_watch && timeout_ns > DP_IDLE_MAX_US * 1000ull) {
+        /* A socket being replaced: the new one, not yet in the set,
+         * may receive meanwhile (as an unblockable worker, look again
+         * soon). */
+        timeout_ns = DP_IDLE_MAX_US * 1000ull;
     }
     if (!dp_worker_block_begin(wk, &timeout_ns)) {
         return;
