@@ -1718,6 +1718,8 @@ dp_worker_tx_port(unsigned w, struct dp_worker *wk, struct dp_port *p,
 #define DP_FULL_EVERY_NS 100000000ull
 #define DP_SPARSE_EVENTS 64             /* readable sockets taken per round */
 
+/* Lists port 'p' to poll in its worker's next sparse round (the caller
+ * is that worker: dp_port_tx_raw() calls it for a link end it serves). */
 void
 dp_worker_list_rx(struct dp_port *p)
 {
@@ -1756,6 +1758,8 @@ dp_worker_ep_add(struct dp_worker *wk, struct dp_port *p)
     return true;
 }
 
+/* Frees 'wk''s lists and epoll set for sparse rounds: it runs full
+ * rounds until they are built again (workers paused). */
 void
 dp_worker_sparse_free(struct dp_worker *wk)
 {
