@@ -383,6 +383,7 @@ dp_destroy(void)
             close(dp.workers[i].kick_fd);
         }
         free(dp.workers[i].pfds);
+        dp_worker_sparse_free(&dp.workers[i]);
     }
     rte_ring_free(dp.punt);
     if (dp.punt_fd >= 0) {

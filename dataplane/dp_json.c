@@ -443,8 +443,9 @@ dp_workers_to_json(void)
     for (unsigned i = 0; i < dp.n_workers; i++) {
         struct dp_worker *w = &dp.workers[i];
         json_t *j = json_pack(
-            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
+            "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "lcore", w->lcore,
             "switches", w->n_switches, "rounds", (json_int_t) w->rounds,
+            "sparse_rounds", (json_int_t) w->sparse_rounds,
             "busy_rounds", (json_int_t) w->busy_rounds,
             "sleeps", (json_int_t) w->sleeps,
             "sleep_ns", (json_int_t) w->sleep_ns, "blocks", (json_int_t) w->blocks,

@@ -113,6 +113,10 @@ struct dp_port {
     /* DP_PORT_RING of a link: its peer sent into 'rx_ring' since the
      * last poll (atomic; dp_port_rx_raw() skips the ring otherwise). */
     bool rx_pending;
+    /* In its worker's list of ports to poll in a sparse round (the peer
+     * sent, or its socket polled readable: dp_worker.c, "Sparse
+     * rounds"). */
+    bool rx_listed;
     /* Polls in a row that found nothing, up to DP_COLD_POLLS: a port
      * there is cold, polled one round in DP_COLD_EVERY (dp_worker.c,
      * dp_port_poll_due()); the sender into an in-process link zeroes it
@@ -182,6 +186,14 @@ struct dp_port {
     bool stage_listed;          /* in its worker's 'staged' list */
 
     struct dp_counters ctr;
+
+    /* Sparse rounds (dp_worker.c): */
+    bool tx_listed;             /* in its worker's list of ports with a
+                                 * backlog or a delay line to serve */
+    bool ep_watched;            /* DP_PORT_AFP: its socket is being
+                                 * replaced, polled every sparse round */
+    int ep_fd;                  /* DP_PORT_AFP: the descriptor in its
+                                 * worker's epoll set, -1: none */
 };
 
 struct dp_link {
@@ -549,6 +561,23 @@ struct dp_worker {
     uint16_t n_ho[DP_MAX_WORKERS];
     uint64_t handoff_out, handoff_in, handoff_drops;
     uint64_t handoff_holds;     /* rounds it received nothing: a ring full */
+    /* Sparse rounds (dp_worker.c): a worker whose ports can all tell it
+     * they have work (afpacket sockets in its epoll set 'epfd', in-process
+     * links it serves both ends of, tunnels on such an underlay) serves,
+     * while not busy, only its lists: 'rxl' ports to poll, 'txl' ports
+     * with a backlog or delay line, 'watch' afpacket ports whose socket
+     * is being replaced, 'always' tunnel ports, 'bfdl' ports with BFD,
+     * 'frsw' switches with vlink ends to check; each list holds at most
+     * 'cap' (dp_worker_publish() rebuilds them). */
+    bool sparse_ok;
+    bool lists_lost;            /* a list overflowed: next round is full */
+    int epfd;
+    struct dp_port **rxl, **txl, **watch, **always, **bfdl;
+    uint32_t n_rxl, n_txl, n_watch, n_always, n_bfdl, cap;
+    struct dp_switch **frsw;
+    uint32_t n_frsw;
+    uint64_t last_full_ns;
+    uint64_t sparse_rounds;
 };
 
 struct dp {
@@ -599,7 +628,12 @@ dp_live_changed(void)
 /* Fast path (dp_worker.c). */
 int dp_worker_main(void *arg);
 void dp_worker_publish(void);          /* rebuild per-worker lists */
+/* Frees a worker's lists and epoll set for sparse rounds (paused). */
+void dp_worker_sparse_free(struct dp_worker *wk);
 bool dp_worker_pause_requested(void);
+/* Puts port 'p' on its worker's list of ports to poll in the next
+ * sparse round (its worker only). */
+void dp_worker_list_rx(struct dp_port *p);
 /* Wakes worker 'wk' if it is blocked waiting for traffic (any thread). */
 void dp_worker_kick(struct dp_worker *wk);
 uint64_t dp_now_ns(void);
@@ -792,6 +826,9 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
              * the frames to its next cold round). */
             struct dp_port *peer = p->link->ends[p->link->ends[0] == p];
             __atomic_store_n(&peer->rx_pending, true, __ATOMIC_SEQ_CST);
+            if (!peer->rx_listed && peer->worker == p->worker) {
+                dp_worker_list_rx(peer);        /* its owner is the caller */
+            }
             if (peer->rx_empty) {
                 __atomic_store_n(&peer->rx_empty, 0, __ATOMIC_RELAXED);
             }

@@ -27,6 +27,13 @@
  * is armed only while the worker blocks.  A PMD without (net_af_packet,
  * net_null) keeps the worker sleeping in short steps.
  *
+ * Sparse rounds: a worker whose ports can all tell it they have work
+ * (afpacket sockets in its epoll set, in-process links it serves both
+ * ends of, tunnels) keeps lists of the ports with work and, while not
+ * busy, serves only those and waits in epoll (see "Sparse rounds" below
+ * and docs/design.md): a frame due on one delay line among thousands of
+ * ports costs a round over that line, not over every port.
+ *
  * A switch served by several workers (docs/design.md): each port has one
  * owner, the only worker that receives, queues, schedules and sends on
  * it.  A frame decided for a vport (or, label switched, a queue) on
@@ -43,7 +50,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -173,7 +182,10 @@ dp_switch_served_by(const struct dp_switch *sw, unsigned w)
     return false;
 }
 
-/* Rebuilds each worker's list of switches (workers are paused). */
+static void dp_worker_sparse_publish(struct dp_worker *wk, unsigned w);
+
+/* Rebuilds each worker's list of switches, and its lists for sparse
+ * rounds (workers are paused). */
 void
 dp_worker_publish(void)
 {
@@ -192,6 +204,7 @@ dp_worker_publish(void)
                 wk->switches[wk->n_switches++] = dp.switches[i];
             }
         }
+        dp_worker_sparse_publish(wk, w);
     }
 }
 
@@ -206,6 +219,32 @@ dp_worker_tx(unsigned w, struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 
     DP_STAGE_ADD(w, tx, DP_STAGE_TSC() - t0);
     return sent;
+}
+
+/* Appends port 'p' of worker 'wk' to one of its lists for sparse rounds
+ * ('list', '*n'; NULL: the worker runs none) unless '*listed' says it is
+ * there already. */
+static inline void
+dp_worker_list_add(struct dp_worker *wk, struct dp_port **list, uint32_t *n,
+                   bool *listed, struct dp_port *p)
+{
+    if (*listed || !list) {
+        return;
+    }
+    if (*n < wk->cap) {
+        *listed = true;
+        list[(*n)++] = p;
+    } else {
+        wk->lists_lost = true;
+    }
+}
+
+/* Puts port 'p' (of worker 'wk', which has a backlog or a delay line
+ * now) on the worker's list of ports to serve in a sparse round. */
+static inline void
+dp_worker_list_tx(struct dp_worker *wk, struct dp_port *p)
+{
+    dp_worker_list_add(wk, wk->txl, &wk->n_txl, &p->tx_listed, p);
 }
 
 /* The counters worker 'w' writes for a vnode, the slice on the vnode's
@@ -259,6 +298,7 @@ dp_queue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     if (k && !q->active) {
         q->active = true;
         p->backlog[p->n_backlog++] = q;
+        dp_worker_list_tx(&dp.workers[w], p);
     }
 }
 
@@ -1501,6 +1541,29 @@ dp_worker_disarm(struct dp_worker *wk)
     }
 }
 
+/* Says that 'wk' is about to block (dp_worker_kick() then writes its
+ * kick descriptor), unless it has work already: frames handed or
+ * injected, a pause, a stop (then returns false, not blocked).  Caps
+ * '*timeout_ns' at DP_BLOCK_MAX_MS. */
+static bool
+dp_worker_block_begin(struct dp_worker *wk, uint64_t *timeout_ns)
+{
+    __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
+    bool handed = false;
+    for (unsigned r = 0; r < wk->n_from; r++) {
+        handed |= !rte_ring_empty(wk->from[r]);
+    }
+    if (handed || !rte_ring_empty(wk->inject) || dp_worker_pause_requested()
+        || !wk->running) {
+        __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+        return false;
+    }
+    if (*timeout_ns > DP_BLOCK_MAX_MS * 1000000ull) {
+        *timeout_ns = DP_BLOCK_MAX_MS * 1000000ull;
+    }
+    return true;
+}
+
 /* Blocks 'wk' until a port has a frame, the control side kicks it, or
  * 'timeout_ns' pass.  Returns false, at once, if it cannot block. */
 static bool
@@ -1512,19 +1575,9 @@ dp_worker_block(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
         dp_worker_disarm(wk);
         return false;
     }
-    __atomic_store_n(&wk->blocked, 1, __ATOMIC_SEQ_CST);
-    bool handed = false;
-    for (unsigned r = 0; r < wk->n_from; r++) {
-        handed |= !rte_ring_empty(wk->from[r]);
-    }
-    if (handed || !rte_ring_empty(wk->inject) || dp_worker_pause_requested()
-        || !wk->running) {
-        __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+    if (!dp_worker_block_begin(wk, &timeout_ns)) {
         dp_worker_disarm(wk);
         return true;
-    }
-    if (timeout_ns > DP_BLOCK_MAX_MS * 1000000ull) {
-        timeout_ns = DP_BLOCK_MAX_MS * 1000000ull;
     }
     struct timespec ts = { .tv_sec = timeout_ns / 1000000000ull,
                            .tv_nsec = timeout_ns % 1000000000ull };
@@ -1635,6 +1688,424 @@ dp_stage_calm(struct dp_worker *wk, const struct dp_stage_cycles *before,
 #endif
 }
 
+static void dp_worker_watch_afp(struct dp_worker *, struct dp_port *);
+
+/* Polls port 'p' of switch 'sw' once and forwards what it received
+ * (worker 'w', round at 'now').  Returns how many frames it received. */
+static inline __attribute__((always_inline)) uint16_t
+dp_worker_rx_port(unsigned w, struct dp_worker *wk, struct dp_switch *sw,
+                  struct dp_port *p, uint64_t now, uint32_t now_s)
+{
+    struct rte_mbuf *pkts[DP_BURST];
+    uint64_t t0 = DP_STAGE_TSC();
+    uint16_t n = dp_port_rx(p, pkts, DP_BURST), got = n;
+
+    dp_port_poll_note(p, n);
+    if (!n) {
+        return 0;
+    }
+    if (unlikely(n == DP_BURST) && p->type == DP_PORT_AFP && wk->sparse_ok) {
+        dp_worker_watch_afp(wk, p);     /* its ring may be about to grow */
+    }
+    uint64_t t1 = DP_STAGE_TSC();
+    struct dp_stage_cycles before = wk->stage;
+    DP_STAGE_ADD(w, rx, t1 - t0);
+    p->ctr.rx_packets += n;
+    if (unlikely(p->down)) {
+        for (uint16_t k = 0; k < n; k++) {
+            dp_drop(pkts[k], &p->ctr, NULL, DP_DROP_LINK_DOWN);
+        }
+        return got;
+    }
+    if (unlikely(p->bfd != NULL)) {
+        n = dp_bfd_rx(p, pkts, n, now);
+        if (!n) {
+            return got;
+        }
+    }
+    for (uint16_t k = 0; k < n; k++) {
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+    }
+    if (unlikely(p->ul != NULL)) {
+        dp_tunnel_underlay_input(p, pkts, n);
+    } else if (p->is_link) {
+        dp_rx_link(w, sw, p, pkts, n, now_s);
+    } else {
+        dp_rx_access(w, wk, p, pkts, n, now, now_s);
+    }
+    dp_worker_flush(w, wk);
+    DP_STAGE_ADD(w, classify, DP_STAGE_TSC() - t1
+                 - (wk->stage.fp - before.fp) - (wk->stage.tx - before.tx));
+    dp_stage_calm(wk, &before, n);
+    return got;
+}
+
+/* Fast reroute at switch 'sw' (worker 'w' is its first): its vlink ends
+ * with a backup pick their path when a port's liveness changed, or while
+ * on the backup; the ends with end-to-end BFD run it.  Lowers '*next' to
+ * the sessions' next timer. */
+static void
+dp_worker_fr_run(struct dp_switch *sw, uint64_t now, uint64_t *next)
+{
+    uint32_t gen = __atomic_load_n(&dp.live_gen, __ATOMIC_ACQUIRE);
+
+    if (gen != sw->fr_gen || sw->n_fr_backup) {
+        sw->fr_gen = gen;
+        sw->n_fr_backup = 0;
+        for (uint32_t f = 0; f < sw->n_fr; f++) {
+            dp_vlink_fr_check(sw->fr_vports[f], now);
+            sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
+        }
+    }
+    for (uint32_t f = 0; f < sw->n_vccv; f++) {
+        uint64_t t = dp_vccv_run(sw->vccv_vports[f], now);
+        *next = t < *next ? t : *next;
+    }
+}
+
+/* Serves port 'p''s backlog and delay line (worker 'w', at 'now') and
+ * lowers '*next_tx' to when it next needs service. */
+static void
+dp_worker_tx_port(unsigned w, struct dp_worker *wk, struct dp_port *p,
+                  uint64_t now, uint64_t *next_tx)
+{
+    uint64_t sent = p->ctr.tx_packets;
+    uint64_t t0 = DP_STAGE_TSC(), tx0 = wk->stage.tx;
+    uint64_t t = dp_tx_port(w, p, now);
+
+    DP_STAGE_ADD(w, sched, DP_STAGE_TSC() - t0 - (wk->stage.tx - tx0));
+
+    /* What went into an in-process link is received in the next round:
+     * do not sleep before it (without this, each hop could add an idle
+     * backoff). */
+    if (p->type == DP_PORT_RING && p->ctr.tx_packets != sent) {
+        t = 0;
+    }
+    *next_tx = t < *next_tx ? t : *next_tx;
+}
+
+/* ---- Sparse rounds ------------------------------------------------------ */
+
+/* A worker that serves hundreds of switches walks thousands of ports per
+ * round; a frame due on one delay line, or a ping from one host, would
+ * cost such a round.  While not busy, a worker whose ports can all tell
+ * it they have work runs sparse rounds instead, over its lists: the
+ * afpacket ports whose socket its epoll set reports readable, the
+ * in-process link ends whose peer sent (dp_port_tx_raw()), the ports with
+ * a backlog or a delay line (dp_queue_burst()), its tunnels, its ports
+ * with BFD and its switches with vlink ends to check; and it waits in
+ * epoll for its next timer, a frame on any socket or a kick.  A busy
+ * round (a burst's worth of frames) or DP_FULL_EVERY_NS without a full
+ * round makes the next round a full one
+ * (docs/design.md, "Sparse rounds"). */
+#define DP_FULL_EVERY_NS 100000000ull
+#define DP_SPARSE_EVENTS 64             /* readable sockets taken per round */
+
+/* Lists port 'p' to poll in its worker's next sparse round (the caller
+ * is that worker: dp_port_tx_raw() calls it for a link end it serves). */
+void
+dp_worker_list_rx(struct dp_port *p)
+{
+    struct dp_worker *wk = &dp.workers[p->worker];
+
+    dp_worker_list_add(wk, wk->rxl, &wk->n_rxl, &p->rx_listed, p);
+}
+
+/* Puts afpacket port 'p' of 'wk' on the watch list if its socket is not
+ * (or no longer) the one in the worker's epoll set: the ring is being
+ * replaced by a bigger one (dp_afpacket.c), or it could not be added. */
+static void
+dp_worker_watch_afp(struct dp_worker *wk, struct dp_port *p)
+{
+    if (dp_afp_poll_fd(p) != p->ep_fd) {
+        dp_worker_list_add(wk, wk->watch, &wk->n_watch, &p->ep_watched, p);
+    }
+}
+
+/* Adds afpacket port 'p''s current socket to 'wk''s epoll set.  Returns
+ * false if it has none now (its ring is being replaced). */
+static bool
+dp_worker_ep_add(struct dp_worker *wk, struct dp_port *p)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
+    int fd = dp_afp_poll_fd(p);
+
+    if (fd < 0) {
+        return false;
+    }
+    if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, fd, &ev)
+        && (errno != EEXIST || epoll_ctl(wk->epfd, EPOLL_CTL_MOD, fd, &ev))) {
+        return false;
+    }
+    p->ep_fd = fd;
+    return true;
+}
+
+/* Frees 'wk''s lists and epoll set for sparse rounds: it runs full
+ * rounds until they are built again (workers paused). */
+void
+dp_worker_sparse_free(struct dp_worker *wk)
+{
+    if (wk->epfd > 0) {
+        close(wk->epfd);
+    }
+    wk->epfd = 0;
+    free(wk->rxl);
+    free(wk->txl);
+    free(wk->watch);
+    free(wk->always);
+    free(wk->bfdl);
+    free(wk->frsw);
+    wk->rxl = wk->txl = wk->watch = wk->always = wk->bfdl = NULL;
+    wk->frsw = NULL;
+    wk->n_rxl = wk->n_txl = wk->n_watch = wk->n_always = wk->n_bfdl = 0;
+    wk->n_frsw = 0;
+    wk->lists_lost = false;
+    wk->sparse_ok = false;
+}
+
+/* Whether worker 'w' can run sparse rounds over its ports of 'sw': each
+ * can tell it when it has work.  Counts them into '*n'. */
+static bool
+dp_worker_sparse_fits(const struct dp_switch *sw, unsigned w, uint32_t *n)
+{
+    bool ok = true;
+
+    for (uint16_t i = 0; i < sw->n_ports; i++) {
+        const struct dp_port *p = sw->ports[i];
+        const struct dp_link *l = p->link;
+
+        if (p->worker != w) {
+            continue;
+        }
+        ++*n;
+        if (p->type == DP_PORT_RING) {
+            ok &= l && l->ends[l->ends[0] == p]->worker == w;
+        } else {
+            ok &= p->type == DP_PORT_AFP || p->type == DP_PORT_TUN;
+        }
+    }
+    return ok;
+}
+
+/* Rebuilds worker 'wk''s (index 'w') lists and epoll set for sparse
+ * rounds from its ports (workers paused): a fresh epoll set, so that no
+ * socket of a port deleted since stays in it. */
+static void
+dp_worker_sparse_publish(struct dp_worker *wk, unsigned w)
+{
+    uint32_t n = 0;
+    bool ok = wk->kick_fd > 0;
+
+    for (uint32_t s = 0; s < wk->n_switches; s++) {
+        ok &= dp_worker_sparse_fits(wk->switches[s], w, &n);
+    }
+    dp_worker_sparse_free(wk);
+    wk->cap = n;
+    for (uint32_t s = 0; s < wk->n_switches; s++) {
+        struct dp_switch *sw = wk->switches[s];
+        for (uint16_t i = 0; i < sw->n_ports; i++) {
+            struct dp_port *p = sw->ports[i];
+            if (p->worker == w) {
+                p->rx_listed = p->tx_listed = p->ep_watched = false;
+                p->ep_fd = -1;
+            }
+        }
+    }
+    if (!ok || !n) {
+        return;
+    }
+    wk->rxl = calloc(n, sizeof *wk->rxl);
+    wk->txl = calloc(n, sizeof *wk->txl);
+    wk->watch = calloc(n, sizeof *wk->watch);
+    wk->always = calloc(n, sizeof *wk->always);
+    wk->bfdl = calloc(n, sizeof *wk->bfdl);
+    wk->frsw = calloc(wk->n_switches, sizeof *wk->frsw);
+    wk->epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event kev = { .events = EPOLLIN, .data.ptr = NULL };
+    if (!wk->rxl || !wk->txl || !wk->watch || !wk->always || !wk->bfdl
+        || !wk->frsw || wk->epfd < 0
+        || epoll_ctl(wk->epfd, EPOLL_CTL_ADD, wk->kick_fd, &kev)) {
+        fprintf(stderr, "lamina-switchd: worker %u: no sparse rounds (%s): "
+                "every round polls every port\n", w, strerror(errno));
+        dp_worker_sparse_free(wk);
+        return;
+    }
+    for (uint32_t s = 0; s < wk->n_switches; s++) {
+        struct dp_switch *sw = wk->switches[s];
+
+        if (sw->n_fr && sw->worker == w) {
+            wk->frsw[wk->n_frsw++] = sw;
+        }
+        for (uint16_t i = 0; i < sw->n_ports; i++) {
+            struct dp_port *p = sw->ports[i];
+
+            if (p->worker != w) {
+                continue;
+            }
+            if (p->type == DP_PORT_AFP && !dp_worker_ep_add(wk, p)) {
+                p->ep_watched = true;
+                wk->watch[wk->n_watch++] = p;
+            } else if (p->type == DP_PORT_TUN) {
+                wk->always[wk->n_always++] = p;
+            }
+            if (p->bfd) {
+                wk->bfdl[wk->n_bfdl++] = p;
+            }
+            if (p->n_backlog || p->dl_count) {
+                p->tx_listed = true;
+                wk->txl[wk->n_txl++] = p;
+            }
+            if (p->type == DP_PORT_RING && p->rx_pending) {
+                p->rx_listed = true;
+                wk->rxl[wk->n_rxl++] = p;
+            }
+        }
+    }
+    wk->sparse_ok = true;
+    wk->last_full_ns = 0;                /* a full round first */
+}
+
+/* Takes what 'wk''s epoll set reports readable (without waiting) onto its
+ * list of ports to poll; reads the kick descriptor if it was written. */
+static void
+dp_worker_sparse_events(struct dp_worker *wk)
+{
+    struct epoll_event ev[DP_SPARSE_EVENTS];
+    int n = epoll_wait(wk->epfd, ev, DP_SPARSE_EVENTS, 0);
+    uint64_t v;
+
+    for (int i = 0; i < n; i++) {
+        struct dp_port *p = ev[i].data.ptr;
+
+        if (!p) {
+            if (read(wk->kick_fd, &v, sizeof v) < 0) {
+                /* Another read took it. */
+            }
+        } else {
+            if (unlikely(ev[i].events & EPOLLERR)) {
+                /* A socket error (its interface went down): taken, so
+                 * that epoll does not report it again and again. */
+                int e;
+                socklen_t len = sizeof e;
+                getsockopt(p->ep_fd, SOL_SOCKET, SO_ERROR, &e, &len);
+            }
+            dp_worker_list_rx(p);
+        }
+    }
+}
+
+/* A sparse round of worker 'w' at 'now': polls only the ports that have
+ * frames (or may: watched and tunnel ports), runs the BFD and fast
+ * reroute timers, serves only the ports with a backlog or a delay line.
+ * Lowers '*next' and '*next_tx' as the full round does; returns how many
+ * frames it received.  'hold': receive nothing (dp_handoff_hold()). */
+static uint64_t
+dp_worker_sparse_round(unsigned w, struct dp_worker *wk, uint64_t now,
+                       uint32_t now_s, bool hold, uint64_t *next,
+                       uint64_t *next_tx)
+{
+    uint64_t n_rx = 0;
+
+    wk->sparse_rounds++;
+    if (!hold) {
+        dp_worker_sparse_events(wk);
+        for (uint32_t i = 0; i < wk->n_watch;) {
+            struct dp_port *p = wk->watch[i];
+
+            n_rx += dp_worker_rx_port(w, wk, p->sw, p, now, now_s);
+            if (dp_worker_ep_add(wk, p)) {
+                p->ep_watched = false;
+                wk->watch[i] = wk->watch[--wk->n_watch];
+            } else {
+                i++;
+            }
+        }
+        /* Those listed so far; what this round sends into a link waits
+         * for the next, as in a full round. */
+        uint32_t n = wk->n_rxl;
+        for (uint32_t i = 0; i < n; i++) {
+            struct dp_port *p = wk->rxl[i];
+
+            p->rx_listed = false;
+            n_rx += dp_worker_rx_port(w, wk, p->sw, p, now, now_s);
+            if (p->type == DP_PORT_RING && p->rx_pending) {
+                /* More than a burst waits (a socket with more is
+                 * reported again by epoll). */
+                dp_worker_list_rx(p);
+            }
+        }
+        memmove(wk->rxl, wk->rxl + n, (wk->n_rxl - n) * sizeof *wk->rxl);
+        wk->n_rxl -= n;
+        /* The tunnels last: what their underlay brought this round. */
+        for (uint32_t i = 0; i < wk->n_always; i++) {
+            struct dp_port *p = wk->always[i];
+            n_rx += dp_worker_rx_port(w, wk, p->sw, p, now, now_s);
+        }
+    }
+    for (uint32_t i = 0; i < wk->n_frsw; i++) {
+        dp_worker_fr_run(wk->frsw[i], now, next);
+    }
+    for (uint32_t i = 0; i < wk->n_bfdl; i++) {
+        uint64_t t = dp_bfd_run(wk->bfdl[i], now);
+        *next = t < *next ? t : *next;
+    }
+    for (uint32_t i = 0; i < wk->n_txl;) {
+        struct dp_port *p = wk->txl[i];
+
+        if (p->n_backlog || p->dl_count) {
+            dp_worker_tx_port(w, wk, p, now, next_tx);
+        }
+        if (p->n_backlog || p->dl_count) {
+            i++;
+        } else {
+            p->tx_listed = false;
+            wk->txl[i] = wk->txl[--wk->n_txl];
+        }
+    }
+    return n_rx;
+}
+
+/* After an idle sparse round: waits in 'wk''s epoll set until a socket
+ * is readable, the control side or another worker kicks it, or
+ * 'timeout_ns' pass (lowered to its tunnels' timers, and to DP_IDLE_MAX_US
+ * while a socket is being replaced). */
+static void
+dp_worker_sparse_wait(struct dp_worker *wk, unsigned w, uint64_t timeout_ns)
+{
+    struct epoll_event ev;
+
+    for (uint32_t i = 0; i < wk->n_always; i++) {
+        uint64_t t = timeout_ns;
+        if (!dp_tunnel_can_block(wk->always[i], w, wk->now, &t)) {
+            /* Its frames come on a port another worker polls, or wait
+             * in its ring: look again soon, as an unblockable worker
+             * does. */
+            t = DP_IDLE_MAX_US * 1000ull;
+        }
+        timeout_ns = t < timeout_ns ? t : timeout_ns;
+    }
+    if (wk->n_watch && timeout_ns > DP_IDLE_MAX_US * 1000ull) {
+        /* A socket being replaced: the new one, not yet in the set,
+         * may receive meanwhile (as an unblockable worker, look again
+         * soon). */
+        timeout_ns = DP_IDLE_MAX_US * 1000ull;
+    }
+    if (!dp_worker_block_begin(wk, &timeout_ns)) {
+        return;
+    }
+    struct timespec ts = { .tv_sec = timeout_ns / 1000000000ull,
+                           .tv_nsec = timeout_ns % 1000000000ull };
+    uint64_t t0 = rte_rdtsc();
+
+    /* What it reports is taken by the next round (dp_worker_sparse_events()). */
+    epoll_pwait2(wk->epfd, &ev, 1, &ts, NULL);
+    __atomic_store_n(&wk->blocked, 0, __ATOMIC_SEQ_CST);
+    wk->sleeps++;
+    wk->blocks++;
+    wk->sleep_ns += (uint64_t) ((rte_rdtsc() - t0) * dp.ns_per_tsc);
+}
+
 /* After a round of worker 'wk' (at 'now') that found no work: waits for
  * a frame due in 'next_tx' ns, spinning if it is within DP_WAKE_EARLY_NS,
  * else sleeping until then (at most DP_IDLE_MAX_US: a longer wait takes
@@ -1668,6 +2139,22 @@ dp_worker_wait_due(struct dp_worker *wk, uint64_t now, uint64_t *next,
     return false;
 }
 
+/* Whether worker 'wk''s round at 'now' is a sparse one: it can run them,
+ * its lists are whole (one that overflowed, which the lists' size rules
+ * out, stops them until the next dp_worker_publish()), the last round received under a burst ('last_rx')
+ * and it ran a full round within DP_FULL_EVERY_NS.  A full round counts
+ * as such here. */
+static inline bool
+dp_worker_sparse_due(struct dp_worker *wk, uint64_t now, uint64_t last_rx)
+{
+    if (wk->sparse_ok && !wk->lists_lost && last_rx < DP_BURST
+        && now - wk->last_full_ns < DP_FULL_EVERY_NS) {
+        return true;
+    }
+    wk->last_full_ns = now;
+    return false;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -1676,11 +2163,11 @@ dp_worker_main(void *arg)
     uint32_t idle_rounds = 0;
     uint64_t backoff_ns = 0, idle_t0 = 0;
     bool poll_all = true;               /* dp_port_poll_due() */
+    uint64_t last_rx = 0;               /* frames the last round received */
 
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     dp_worker_set_priority(w);
     while (wk->running) {
-        struct rte_mbuf *pkts[DP_BURST];
         uint64_t next = UINT64_MAX;     /* BFD's next packet or check */
         uint64_t next_tx = UINT64_MAX;  /* a delay line's or shaper's next frame */
         uint64_t n_rx = 0;
@@ -1714,25 +2201,15 @@ dp_worker_main(void *arg)
             hold = dp_handoff_hold(wk);
         }
 
-        for (uint32_t s = 0; s < wk->n_switches; s++) {
+        bool sparse = dp_worker_sparse_due(wk, now, last_rx);
+        if (sparse) {
+            n_rx += dp_worker_sparse_round(w, wk, now, now_s, hold, &next, &next_tx);
+        }
+        for (uint32_t s = 0; s < wk->n_switches && !sparse; s++) {
             struct dp_switch *sw = wk->switches[s];
 
-            /* Fast reroute: the vlink ends with a backup pick their path
-             * when a port's liveness changed, or while on the backup. */
             if (unlikely(sw->n_fr) && w == sw->worker) {
-                uint32_t gen = __atomic_load_n(&dp.live_gen, __ATOMIC_ACQUIRE);
-                if (gen != sw->fr_gen || sw->n_fr_backup) {
-                    sw->fr_gen = gen;
-                    sw->n_fr_backup = 0;
-                    for (uint32_t f = 0; f < sw->n_fr; f++) {
-                        dp_vlink_fr_check(sw->fr_vports[f], now);
-                        sw->n_fr_backup += sw->fr_vports[f]->fr->on_backup;
-                    }
-                }
-                for (uint32_t f = 0; f < sw->n_vccv; f++) {
-                    uint64_t t = dp_vccv_run(sw->vccv_vports[f], now);
-                    next = t < next ? t : next;
-                }
+                dp_worker_fr_run(sw, now, &next);
             }
 
             for (uint16_t i = 0; i < sw->n_ports; i++) {
@@ -1741,44 +2218,7 @@ dp_worker_main(void *arg)
                     || !dp_port_poll_due(p, wk->rounds, poll_all)) {
                     continue;           /* another worker's, held back, cold */
                 }
-                uint64_t t0 = DP_STAGE_TSC();
-                uint16_t n = dp_port_rx(p, pkts, DP_BURST);
-
-                dp_port_poll_note(p, n);
-                if (!n) {
-                    continue;
-                }
-                uint64_t t1 = DP_STAGE_TSC();
-                struct dp_stage_cycles before = wk->stage;
-                DP_STAGE_ADD(w, rx, t1 - t0);
-                n_rx += n;
-                p->ctr.rx_packets += n;
-                if (unlikely(p->down)) {
-                    for (uint16_t k = 0; k < n; k++) {
-                        dp_drop(pkts[k], &p->ctr, NULL, DP_DROP_LINK_DOWN);
-                    }
-                    continue;
-                }
-                if (unlikely(p->bfd != NULL)) {
-                    n = dp_bfd_rx(p, pkts, n, now);
-                    if (!n) {
-                        continue;
-                    }
-                }
-                for (uint16_t k = 0; k < n; k++) {
-                    rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
-                }
-                if (unlikely(p->ul != NULL)) {
-                    dp_tunnel_underlay_input(p, pkts, n);
-                } else if (p->is_link) {
-                    dp_rx_link(w, sw, p, pkts, n, now_s);
-                } else {
-                    dp_rx_access(w, wk, p, pkts, n, now, now_s);
-                }
-                dp_worker_flush(w, wk);
-                DP_STAGE_ADD(w, classify, DP_STAGE_TSC() - t1
-                             - (wk->stage.fp - before.fp) - (wk->stage.tx - before.tx));
-                dp_stage_calm(wk, &before, n);
+                n_rx += dp_worker_rx_port(w, wk, sw, p, now, now_s);
             }
             for (uint16_t i = 0; i < sw->n_ports; i++) {
                 struct dp_port *p = sw->ports[i];
@@ -1791,19 +2231,7 @@ dp_worker_main(void *arg)
                     next = t < next ? t : next;
                 }
                 if (p->n_backlog || p->dl_count) {
-                    uint64_t sent = p->ctr.tx_packets;
-                    uint64_t t0 = DP_STAGE_TSC(), tx0 = wk->stage.tx;
-                    uint64_t t = dp_tx_port(w, p, now);
-
-                    DP_STAGE_ADD(w, sched, DP_STAGE_TSC() - t0 - (wk->stage.tx - tx0));
-
-                    /* What went into an in-process link is received in
-                     * the next round: do not sleep before it (without
-                     * this, each hop could add an idle backoff). */
-                    if (p->type == DP_PORT_RING && p->ctr.tx_packets != sent) {
-                        t = 0;
-                    }
-                    next_tx = t < next_tx ? t : next_tx;
+                    dp_worker_tx_port(w, wk, p, now, &next_tx);
                 }
             }
         }
@@ -1817,10 +2245,22 @@ dp_worker_main(void *arg)
         }
         wk->pkts += n_rx;
         poll_all = !n_rx;
+        last_rx = n_rx;
         if (n_rx || next_tx == 0 || next == 0) {
             wk->busy_rounds += n_rx != 0;
             idle_rounds = 0;
             backoff_ns = 0;
+            continue;
+        }
+        if (wk->sparse_ok && !wk->lists_lost) {
+            /* A frame due within DP_WAKE_EARLY_NS is waited for by
+             * spinning, a later one in epoll until just before it. */
+            if (next_tx <= DP_WAKE_EARLY_NS) {
+                rte_pause();
+            } else {
+                next_tx = next_tx == UINT64_MAX ? next_tx : next_tx - DP_WAKE_EARLY_NS;
+                dp_worker_sparse_wait(wk, w, next < next_tx ? next : next_tx);
+            }
             continue;
         }
         if (dp_worker_wait_due(wk, now, &next, next_tx, &idle_rounds, &idle_t0)) {
