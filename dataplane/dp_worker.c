@@ -1268,6 +1268,25 @@ dp_note_late(unsigned w, const struct dp_port *p, uint16_t n, uint64_t now)
     wk->late_frames += n;
 }
 
+/* Sends 'n' packets of 'pkts' on port 'p' and counts what the device took
+ * on the port, in wire bytes (a super-frame's segments, read before
+ * dp_worker_tx() may cut it).  Returns how many it took. */
+static inline uint16_t
+dp_tx_counted(unsigned w, struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+    uint32_t wire[DP_BURST];
+
+    for (uint16_t i = 0; i < n; i++) {
+        wire[i] = dp_pkt_wire_len(pkts[i]);
+    }
+    uint16_t sent = dp_worker_tx(w, p, pkts, n);
+    for (uint16_t i = 0; i < sent; i++) {
+        p->ctr.tx_bytes += wire[i];
+    }
+    p->ctr.tx_packets += sent;
+    return sent;
+}
+
 /* Serves a port's backlog and delay line.  Returns the ns until the port
  * next needs service: 0 for "as soon as possible", UINT64_MAX for "only
  * when something new arrives". */
@@ -1359,15 +1378,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
 
     if (!p->delay_line) {
         if (ctx.n) {
-            uint32_t wire[DP_BURST];    /* before a super-frame is cut */
-            for (uint16_t i = 0; i < ctx.n; i++) {
-                wire[i] = dp_pkt_wire_len(ctx.pkts[i]);
-            }
-            uint16_t sent = dp_worker_tx(w, p, ctx.pkts, ctx.n);
-            for (uint16_t i = 0; i < sent; i++) {
-                p->ctr.tx_bytes += wire[i];
-            }
-            p->ctr.tx_packets += sent;
+            uint16_t sent = dp_tx_counted(w, p, ctx.pkts, ctx.n);
             if (sent < ctx.n) {
                 dp_tx_requeue(&ctx, sent);
                 next = 0;
@@ -1399,15 +1410,7 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             uint64_t wait = p->delay_line[p->dl_head].due - now;
             return wait < next ? wait : next;
         }
-        uint32_t wire[DP_BURST];
-        for (uint16_t i = 0; i < n; i++) {
-            wire[i] = dp_pkt_wire_len(out[i]);
-        }
-        uint16_t sent = dp_worker_tx(w, p, out, n);
-        for (uint16_t i = 0; i < sent; i++) {
-            p->ctr.tx_bytes += wire[i];
-        }
-        p->ctr.tx_packets += sent;
+        uint16_t sent = dp_tx_counted(w, p, out, n);
         dp_note_late(w, p, sent, now);
         p->dl_head = (p->dl_head + sent) & p->dl_mask;
         p->dl_count -= sent;
