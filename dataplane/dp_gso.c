@@ -6,20 +6,15 @@
 #include <linux/virtio_net.h>
 
 #include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_mbuf.h>
 
 #include "dp_gso.h"
 #include "dp_private.h"
 #include "util.h"
 
-#define GSO_ETHTYPE_IPV4 0x0800
-#define GSO_ETHTYPE_IPV6 0x86dd
-#define GSO_ETHTYPE_QINQ 0x88a8
-#define GSO_ETHTYPE_MPLS_MC 0x8848
-#define GSO_TCP_FIN 0x01
-#define GSO_TCP_PSH 0x08
-#define GSO_TCP_CWR 0x80
 #define GSO_MAX_SEGS 128        /* segments of one super-frame, at most */
 
 /* Writes 'v' at 'p' in network order. */
@@ -64,9 +59,9 @@ dp_gso_parse(const struct rte_mbuf *m, struct dp_gso_hdrs *h)
             return false;
         }
         type = classify_be16(f + off);
-        if (type == ETHTYPE_VLAN || type == GSO_ETHTYPE_QINQ) {
+        if (type == ETHTYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) {
             off += 4;
-        } else if (type == ETHTYPE_MPLS || type == GSO_ETHTYPE_MPLS_MC) {
+        } else if (type == ETHTYPE_MPLS || type == RTE_ETHER_TYPE_MPLSM) {
             bool bos = false;
             for (off += 2; !bos; off += 4) {
                 if (off + 4 > len) {
@@ -84,12 +79,12 @@ dp_gso_parse(const struct rte_mbuf *m, struct dp_gso_hdrs *h)
         }
     }
     off += 2;
-    if (type == GSO_ETHTYPE_IPV4) {
+    if (type == RTE_ETHER_TYPE_IPV4) {
         if (off + 20 > len || (f[off] >> 4) != 4 || f[off + 9] != IPPROTO_TCP) {
             return false;
         }
         l4 = off + (f[off] & 0xf) * 4u;
-    } else if (type == GSO_ETHTYPE_IPV6) {
+    } else if (type == RTE_ETHER_TYPE_IPV6) {
         if (off + 40 > len || (f[off] >> 4) != 6 || f[off + 6] != IPPROTO_TCP) {
             return false;
         }
@@ -103,7 +98,7 @@ dp_gso_parse(const struct rte_mbuf *m, struct dp_gso_hdrs *h)
     h->l3_off = off;
     h->l4_off = l4;
     h->hdr_len = l4 + (f[l4 + 12] >> 4) * 4u;
-    h->v6 = type == GSO_ETHTYPE_IPV6;
+    h->v6 = type == RTE_ETHER_TYPE_IPV6;
     return true;
 }
 
@@ -241,8 +236,8 @@ dp_gso_segment(struct rte_mbuf *m, struct rte_mbuf **out, uint16_t max, int *why
         }
         uint32_t seq = rte_cpu_to_be_32(seq0 + i * seg);
         memcpy(tcp + 4, &seq, 4);
-        tcp[13] = flags0 & ~((i + 1 < n ? GSO_TCP_FIN | GSO_TCP_PSH : 0)
-                             | (i ? GSO_TCP_CWR : 0));
+        tcp[13] = flags0 & ~((i + 1 < n ? RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG : 0)
+                             | (i ? RTE_TCP_CWR_FLAG : 0));
         tcp[16] = tcp[17] = 0;
         uint16_t sum = h.v6 ? rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *) ip, tcp)
                             : rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *) ip, tcp);
