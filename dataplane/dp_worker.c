@@ -1707,8 +1707,12 @@ dp_worker_rx_port(unsigned w, struct dp_worker *wk, struct dp_switch *sw,
     if (!n) {
         return 0;
     }
-    if (unlikely(n == DP_BURST) && p->type == DP_PORT_AFP && wk->sparse_ok) {
-        dp_worker_watch_afp(wk, p);     /* its ring may be about to grow */
+    if (p->type == DP_PORT_AFP && wk->sparse_ok) {
+        /* Its ring may be growing (this poll may have asked for it):
+         * the socket in the epoll set then receives no more.  Bursts
+         * of a "vnet-hdr" ring, 15 frames at first, never fill
+         * 'pkts', so any burst checks. */
+        dp_worker_watch_afp(wk, p);
     }
     uint64_t t1 = DP_STAGE_TSC();
     struct dp_stage_cycles before = wk->stage;
@@ -1820,7 +1824,7 @@ dp_worker_list_rx(struct dp_port *p)
 static void
 dp_worker_watch_afp(struct dp_worker *wk, struct dp_port *p)
 {
-    if (dp_afp_poll_fd(p) != p->ep_fd) {
+    if (unlikely(dp_afp_poll_fd(p) != p->ep_fd)) {
         dp_worker_list_add(wk, wk->watch, &wk->n_watch, &p->ep_watched, p);
     }
 }
