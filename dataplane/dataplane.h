@@ -237,8 +237,13 @@ struct dp_slice_params {
     uint32_t table_quota;       /* entries of the tables of the slice's
                                  * vnodes on one switch (ebpf tables);
                                  * 0: DP_SLICE_TABLE_QUOTA */
+    uint32_t gso_quota;         /* super-frame buffers (dp_gso.h) held in
+                                 * queues; 0: a fair default */
 };
 #define DP_SLICE_TABLE_QUOTA (1u << 20)
+/* Buffers of the super-frame pool (dp_gso.h): the most a slice's
+ * gso_quota may be; a slice's default share is a quarter of them. */
+#define DP_GSO_MBUFS 2048
 
 int dp_slice_add(const struct dp_slice_params *, struct dp_error *err);
 /* Changes the limits of an existing slice (all fields applied). */

@@ -37,7 +37,9 @@
     X(MTU,         "mtu-exceeded",                                          \
       "over a tunnel's MTU and not IPv4 with DF: cannot say too-big")       \
     X(NOT_TUNNEL,  "not-tunnel",                                            \
-      "on an underlay port: not ARP nor MPLS-in-UDP for a tunnel of it")
+      "on an underlay port: not ARP nor MPLS-in-UDP for a tunnel of it")    \
+    X(GSO_QUOTA,   "gso-quota",                                             \
+      "slice already holds its share of super-frame buffers")
 
 enum dp_drop {
 #define DP_DROP_ENUM(ENUM, NAME, DOC) DP_DROP_##ENUM,

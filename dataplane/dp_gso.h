@@ -52,9 +52,10 @@ struct dp_port;
 struct dp_error;
 struct virtio_net_hdr;
 
-/* Buffers of the super-frame pool: 2,048 of 64 KiB, 128 MiB, made when
- * the first "vnet-hdr" port opens. */
-#define DP_GSO_MBUFS 2048
+/* Buffers of the super-frame pool: DP_GSO_MBUFS (dataplane.h) of 64 KiB,
+ * 128 MiB, made when the first "vnet-hdr" port opens.  Each slice may
+ * hold a share of them in its queues (dp_slice_params.gso_quota), as it
+ * may hold a share of the packet buffers. */
 #define DP_GSO_DATA_ROOM UINT16_MAX
 
 /* Where the headers of a TCP frame are, counted from the frame's start. */

@@ -167,6 +167,10 @@ dp_config_to_json(void)
             json_object_set_new(json_array_get(slices, json_array_size(slices) - 1),
                                 "table_quota", json_integer(s->table_quota));
         }
+        if (s->gso_quota) {         /* the same */
+            json_object_set_new(json_array_get(slices, json_array_size(slices) - 1),
+                                "gso_quota", json_integer(s->gso_quota));
+        }
         for (uint32_t k = 0; k < dp.n_switches; k++) {
             struct dp_switch *sw = dp.switches[k];
             for (uint16_t j = 0; j < sw->n_ports; j++) {
@@ -296,9 +300,10 @@ dp_stats_to_json(const char *kind, const char *name)
         if (dp_want(kind, "slice", name, s->name)) {
             struct dp_counters sum = s->gone;
             json_t *per_sw = json_array();
-            uint64_t held = 0;
+            uint64_t held = 0, gso_held = 0;
             for (unsigned w = 0; w < dp.n_workers; w++) {
                 held += s->held[w];
+                gso_held += s->gso_held[w];
             }
             for (uint32_t k = 0; k < s->n_sws; k++) {
                 struct dp_counters c = s->sws[k]->ctr;
@@ -311,6 +316,7 @@ dp_stats_to_json(const char *kind, const char *name)
             json_t *j = dp_counters_to_json(&sum);
             json_object_set_new(j, "name", json_string(s->name));
             json_object_set_new(j, "mbufs_held", json_integer(held));
+            json_object_set_new(j, "gso_held", json_integer(gso_held));
             json_object_set_new(j, "switches", per_sw);
             json_array_append_new(slices, j);
         }

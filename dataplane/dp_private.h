@@ -258,6 +258,10 @@ struct dp_slice {
     uint32_t table_quota;       /* configured; 0: DP_SLICE_TABLE_QUOTA */
     uint32_t quota;             /* in effect per worker */
     uint32_t *held;             /* [n_workers] mbufs in queues */
+    uint32_t gso_quota;         /* configured; 0: default */
+    uint32_t gso_share;         /* in effect per worker */
+    uint32_t *gso_held;         /* [n_workers] super-frames in queues,
+                                 * counted in 'held' too */
     /* Counters per switch, each written only by the worker serving its
      * switch (dp_slice_sw_ctr()); the slice's total is their sum plus
      * 'gone', what switches deleted since had counted. */

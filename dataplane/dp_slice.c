@@ -36,6 +36,12 @@ dp_slice_check(const struct dp_slice_params *sp, struct dp_error *err)
                sp->name, sp->mbuf_quota, dp.params.n_mbufs);
         return EINVAL;
     }
+    if (sp->gso_quota > DP_GSO_MBUFS) {
+        dp_err(err, "slice %s: super-frame quota %u is more than the %u "
+               "super-frame buffers there are", sp->name, sp->gso_quota,
+               DP_GSO_MBUFS);
+        return EINVAL;
+    }
     return 0;
 }
 
@@ -62,12 +68,13 @@ dp_slice_table_use(const struct dp_slice *s, const struct dp_switch *sw,
     return use;
 }
 
-/* The quota in effect per worker: the configured one, or a quarter of the
- * pool, so no single slice can hold most buffers. */
+/* The quota in effect per worker for a pool of 'pool_size' buffers: the
+ * configured one, or a quarter of the pool, so no single slice can hold
+ * most buffers. */
 static uint32_t
-dp_slice_quota(uint32_t configured)
+dp_slice_quota(uint32_t configured, uint32_t pool_size)
 {
-    uint32_t q = configured ? configured : dp.params.n_mbufs / 4;
+    uint32_t q = configured ? configured : pool_size / 4;
     q /= dp.n_workers;
     return q ? q : 1;
 }
@@ -82,7 +89,9 @@ dp_slice_apply(struct dp_slice *s, const struct dp_slice_params *sp)
     s->budget = sp->budget;
     s->mbuf_quota = sp->mbuf_quota;
     s->table_quota = sp->table_quota;
-    s->quota = dp_slice_quota(sp->mbuf_quota);
+    s->quota = dp_slice_quota(sp->mbuf_quota, dp.params.n_mbufs);
+    s->gso_quota = sp->gso_quota;
+    s->gso_share = dp_slice_quota(sp->gso_quota, DP_GSO_MBUFS);
 }
 
 int
@@ -115,6 +124,7 @@ dp_slice_add(const struct dp_slice_params *sp, struct dp_error *err)
     str_copy(s->name, sp->name, sizeof s->name);
     s->idx = idx;
     s->held = xcalloc(dp.n_workers, sizeof *s->held);
+    s->gso_held = xcalloc(dp.n_workers, sizeof *s->gso_held);
     dp_slice_apply(s, sp);
 
     dp_pause();
@@ -226,6 +236,7 @@ dp_slice_del(const char *name, struct dp_error *err)
     dp_resume();
     free(s->vlinks);
     free(s->held);
+    free(s->gso_held);
     for (uint32_t i = 0; i < s->n_sws; i++) {
         free(s->sws[i]->wctr);
         free(s->sws[i]);
@@ -372,7 +383,10 @@ void
 dp_queue_flush(struct dp_queue *q, unsigned worker)
 {
     while (q->count) {
-        rte_pktmbuf_free(q->ring[q->head]);
+        struct rte_mbuf *m = q->ring[q->head];
+
+        q->slice->gso_held[worker] -= dp_gso_is_super(m);
+        rte_pktmbuf_free(m);
         q->head = (q->head + 1) & q->mask;
         q->count--;
         q->slice->held[worker]--;

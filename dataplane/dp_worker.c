@@ -266,9 +266,34 @@ dp_drop(struct rte_mbuf *m, struct dp_counters *a, struct dp_counters *b,
     rte_pktmbuf_free(m);
 }
 
+/* Keeps the slice of queue 'q' within its share of super-frame buffers
+ * on worker 'w' (dp_gso.h), as its buffer quota keeps it within its
+ * share of the pool: counts the super-frames of 'pkts' it may queue,
+ * drops the others (reason "gso-quota"), keeps the rest in order at the
+ * front of 'pkts' and returns their number. */
+static uint16_t
+dp_queue_gso_admit(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
+                   uint16_t n)
+{
+    struct dp_slice *s = q->slice;
+    uint16_t k = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        if (dp_gso_is_super(pkts[i])) {
+            if (s->gso_held[w] >= s->gso_share) {
+                dp_drop(pkts[i], &q->ctr, q->sctr, DP_DROP_GSO_QUOTA);
+                continue;
+            }
+            s->gso_held[w]++;
+        }
+        pkts[k++] = pkts[i];
+    }
+    return k;
+}
+
 /* Appends 'n' packets to queue 'q' for worker 'w', as many as the
- * slice's buffer quota and the queue allow; drops the rest with the
- * reason. */
+ * slice's buffer quota, its share of super-frame buffers and the queue
+ * allow; drops the rest with the reason. */
 static inline void
 dp_queue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
                uint16_t n)
@@ -286,6 +311,9 @@ dp_queue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         for (uint16_t i = k; i < n; i++) {
             dp_drop(pkts[i], &q->ctr, q->sctr, why);
         }
+    }
+    if (unlikely(dp.gso_pool != NULL)) {
+        k = dp_queue_gso_admit(w, q, pkts, k);
     }
     for (uint16_t i = 0; i < k; i++) {
         q->ring[(q->head + q->count + i) & q->mask] = pkts[i];
@@ -1201,6 +1229,7 @@ dp_tx_take(void *ctx_, unsigned i)
     q->head = (q->head + 1) & q->mask;
     q->count--;
     q->slice->held[ctx->w]--;
+    q->slice->gso_held[ctx->w] -= dp_gso_is_super(m);
     q->ctr.tx_packets++;
     q->ctr.tx_bytes += len;
     if (!q->port->is_link) {
@@ -1223,6 +1252,7 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
         q->ring[q->head] = ctx->pkts[i];
         q->count++;
         q->slice->held[ctx->w]++;
+        q->slice->gso_held[ctx->w] += dp_gso_is_super(ctx->pkts[i]);
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
         if (!q->port->is_link) {
@@ -1309,16 +1339,19 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
             struct dp_queue *q = p->backlog[at];
             uint32_t take = RTE_MIN(q->count, max - ctx.n);
             uint64_t bytes = 0;
+            uint32_t supers = 0;
 
             for (uint32_t j = 0; j < take; j++) {
                 struct rte_mbuf *m = q->ring[(q->head + j) & q->mask];
                 bytes += rte_pktmbuf_pkt_len(m);
+                supers += dp_gso_is_super(m);
                 ctx.pkts[ctx.n] = m;
                 ctx.qs[ctx.n++] = q;
             }
             q->head = (q->head + take) & q->mask;
             q->count -= take;
             q->slice->held[w] -= take;
+            q->slice->gso_held[w] -= supers;
             q->ctr.tx_packets += take;
             q->ctr.tx_bytes += bytes;
             if (!p->is_link) {

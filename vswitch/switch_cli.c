@@ -22,6 +22,7 @@ static const struct cli_option switch_cli_options[] = {
     { "budget", "budget", CLI_UINT },
     { "mbuf-quota", "mbuf_quota", CLI_UINT },
     { "table-quota", "table_quota", CLI_UINT },
+    { "gso-quota", "gso_quota", CLI_UINT },
     { "workers", "workers", CLI_UINT },
     { "fp", "fp", CLI_STRING },
     { "program", "program", CLI_STRING },
@@ -95,16 +96,18 @@ static const struct cli_command switch_cli_commands[] = {
     { "link list", "link.list", "", "", "", "list links" },
 
     { "slice add", "slice.add", "name",
-      "guarantee ceiling policer policer-burst budget mbuf-quota table-quota",
+      "guarantee ceiling policer policer-burst budget mbuf-quota table-quota "
+      "gso-quota",
       "NAME [--guarantee RATE] [--ceiling RATE] [--policer RATE] "
       "[--policer-burst BYTES] [--budget PKTS] [--mbuf-quota N] "
-      "[--table-quota ENTRIES]",
+      "[--table-quota ENTRIES] [--gso-quota N]",
       "add a slice with its default limits" },
     { "slice set", "slice.set", "name",
-      "guarantee ceiling policer policer-burst budget mbuf-quota table-quota",
+      "guarantee ceiling policer policer-burst budget mbuf-quota table-quota "
+      "gso-quota",
       "NAME [--guarantee RATE] [--ceiling RATE] [--policer RATE] "
       "[--policer-burst BYTES] [--budget PKTS] [--mbuf-quota N] "
-      "[--table-quota ENTRIES]",
+      "[--table-quota ENTRIES] [--gso-quota N]",
       "change a slice's limits (others keep their value)" },
     { "slice del", "slice.del", "name", "", "NAME",
       "delete a slice with its vnodes, vports and virtual links" },

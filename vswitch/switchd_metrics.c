@@ -115,6 +115,9 @@ switchd_metrics_collect(struct metrics *m, void *aux)
                     "(it grows with bursts).");
     metrics_declare(m, "lamina_slice_mbufs_held", METRICS_GAUGE,
                     "Packet buffers the slice holds in queues now.");
+    metrics_declare(m, "lamina_slice_gso_held", METRICS_GAUGE,
+                    "Super-frame buffers (64 KiB) the slice holds in queues "
+                    "now, of its share (gso_quota).");
     metrics_declare(m, "lamina_queue_packets", METRICS_GAUGE,
                     "Packets waiting in the queue now.");
     metrics_declare(m, "lamina_queue_guarantee_bytes_per_second",
@@ -185,6 +188,8 @@ switchd_metrics_collect(struct metrics *m, void *aux)
         kv[0] = "slice"; kv[1] = jstr(j, "name");
         metrics_add_labels(m, "lamina_slice_mbufs_held",
                            jnum(j, "mbufs_held"), kv, 1);
+        metrics_add_labels(m, "lamina_slice_gso_held",
+                           jnum(j, "gso_held"), kv, 1);
         json_array_foreach (json_object_get(j, "switches"), k, per_sw) {
             kv[2] = "switch"; kv[3] = jstr(per_sw, "switch");
             add_counter_set(m, "lamina_slice", per_sw, kv, 2);

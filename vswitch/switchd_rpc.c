@@ -667,7 +667,7 @@ RPC_HANDLER(link_list)
 
 static const char *const slice_members[] = {
     "name", "guarantee_bps", "ceiling_bps", "policer_bps", "policer_burst",
-    "budget", "mbuf_quota", "table_quota", NULL,
+    "budget", "mbuf_quota", "table_quota", "gso_quota", NULL,
 };
 
 /* Reads the limits of a slice into 'p' (members absent keep their value). */
@@ -686,7 +686,8 @@ slice_limits(const json_t *params, struct dp_slice_params *p,
         || opt_u32(params, "budget", SWITCHD_MAX_BUDGET, &p->budget, err)
         || opt_u32(params, "mbuf_quota", SWITCHD_MAX_MBUFS, &p->mbuf_quota,
                    err)
-        || opt_u32(params, "table_quota", UINT32_MAX, &p->table_quota, err)) {
+        || opt_u32(params, "table_quota", UINT32_MAX, &p->table_quota, err)
+        || opt_u32(params, "gso_quota", DP_GSO_MBUFS, &p->gso_quota, err)) {
         return EINVAL;
     }
     char what[96];
@@ -734,6 +735,7 @@ RPC_HANDLER(slice_set)
     p.budget = json_u64(cur, "budget", 0);
     p.mbuf_quota = json_u64(cur, "mbuf_quota", 0);
     p.table_quota = json_u64(cur, "table_quota", 0);
+    p.gso_quota = json_u64(cur, "gso_quota", 0);
     json_decref(cur);
     error = slice_limits(params, &p, err);
     if (error) {
@@ -1600,7 +1602,7 @@ const struct jsonrpc_method switchd_rpc_methods[] = {
     { "link.list", link_list, "list links" },
     { "slice.add", slice_add, "add a slice {name, guarantee_bps?, "
       "ceiling_bps?, policer_bps?, policer_burst?, budget?, mbuf_quota?, "
-      "table_quota?}" },
+      "table_quota?, gso_quota?}" },
     { "slice.set", slice_set, "change a slice's limits (same params)" },
     { "slice.del", slice_del, "delete a slice and all it holds {name}" },
     { "slice.list", slice_list, "list slices" },

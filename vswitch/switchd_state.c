@@ -14,7 +14,7 @@ const struct statefile_section switchd_state_sections[] = {
       IDS("rate_bps", "delay_us", "loss_ppm", "up", "bfd"), "{\"bfd\": null}" },
     { "slices", "slice.add", "slice.del", "slice.set", IDS("name"),
       IDS("guarantee_bps", "ceiling_bps", "policer_bps", "policer_burst",
-          "budget", "mbuf_quota", "table_quota"), NULL },
+          "budget", "mbuf_quota", "table_quota", "gso_quota"), NULL },
     /* A queue's rates, once set, can be changed but not unset. */
     { "queues", "queue.set", NULL, "queue.set",
       IDS("slice", "switch", "port"), IDS("guarantee_bps", "ceiling_bps"),

@@ -85,6 +85,18 @@ dp_test_receive(struct dummy *d, int wait_ms)
     return -1;
 }
 
+/* The drops of slice 'slice' counted with reason 'reason' (a name of
+ * dp_counters.h). */
+static inline uint64_t
+dp_test_drops_of(const char *slice, const char *reason)
+{
+    json_t *stats = dp_stats_to_json("slice", slice);
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    uint64_t n = json_integer_value(json_object_get(json_object_get(s, "drops"), reason));
+    json_decref(stats);
+    return n;
+}
+
 /* Starts EAL (file prefix lamina-'name'-<pid>) on lcores 'lcores' (an
  * EAL --lcores map: the first is the control lcore, the others workers)
  * and the dataplane, and creates '*pool'.  Returns 0, or 1 after saying

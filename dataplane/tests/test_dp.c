@@ -1087,16 +1087,6 @@ inject_bulk(struct dummy *d, unsigned n, unsigned size)
     assert_int_equal(rte_ring_enqueue_bulk(d->rx, (void **) m, n, NULL), n);
 }
 
-static uint64_t
-drops_of(const char *slice, const char *reason)
-{
-    json_t *stats = dp_stats_to_json("slice", slice);
-    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
-    uint64_t n = json_integer_value(json_object_get(json_object_get(s, "drops"), reason));
-    json_decref(stats);
-    return n;
-}
-
 static unsigned
 drain(struct dummy *d)
 {
@@ -1140,20 +1130,20 @@ test_ingress_limits(void **state)
     /* 32 frames in one poll round, budget 4: 4 go, 28 are dropped. */
     inject_bulk(&in[0], 32, 64);
     assert_int_equal(drain(&out[0]), 4);
-    assert_int_equal(drops_of("budget", "budget"), 28);
+    assert_int_equal(dp_test_drops_of("budget", "budget"), 28);
 
     /* 64 frames of 64 bytes at once against 1 Mbit/s (3200-byte burst):
      * about 50 pass, the rest meet the policer. */
     inject_bulk(&in[1], 64, 64);
     unsigned passed = drain(&out[1]);
     assert_true(passed >= 40 && passed <= 60);
-    assert_int_equal(drops_of("policed", "policer"), 64 - passed);
+    assert_int_equal(dp_test_drops_of("policed", "policer"), 64 - passed);
 
     /* 64 frames of 1000 bytes into a slow port (3 fit its burst): the
      * slice may hold only 16 buffers, the rest are dropped. */
     inject_bulk(&in[2], 64, 1000);
     usleep(20000);
-    assert_true(drops_of("quota", "mbuf-quota") >= 40);
+    assert_true(dp_test_drops_of("quota", "mbuf-quota") >= 40);
     json_t *stats = dp_stats_to_json("slice", "quota");
     json_t *q = json_array_get(json_object_get(stats, "slices"), 0);
     assert_true(json_integer_value(json_object_get(q, "mbufs_held")) <= 16);
@@ -1463,7 +1453,7 @@ test_pair_burst(void **state)
     assert_int_equal(receive(&b, 2000), 100);
     inject(&b, 0xff, 0x20, 101);
     assert_int_equal(receive(&a, 2000), 101);
-    fp_drops = drops_of("pb", "fp-drop");
+    fp_drops = dp_test_drops_of("pb", "fp-drop");
 
     pair_burst(&a, 6, dst1, src1, untagged);
     assert_int_equal(receive(&b, 2000), 0);     /* to b's side */
@@ -1472,7 +1462,7 @@ test_pair_burst(void **state)
     assert_int_equal(receive(&b, 2000), 5);
     expect_nothing(&b);
     expect_nothing(&a);
-    assert_int_equal(drops_of("pb", "fp-drop"), fp_drops + 2);
+    assert_int_equal(dp_test_drops_of("pb", "fp-drop"), fp_drops + 2);
     assert_int_equal(port_tx_packets("pbb", &bytes), 1 + 4);
     assert_int_equal(bytes, 5 * 64);
 
@@ -1493,7 +1483,7 @@ test_pair_burst(void **state)
     inject(&a, 0x20, 0x10, 105);                /* and b's still passes */
     assert_int_equal(receive(&b, 2000), 105);
     expect_nothing(&b);
-    assert_int_equal(drops_of("pb", "fp-drop"), fp_drops + 5);
+    assert_int_equal(dp_test_drops_of("pb", "fp-drop"), fp_drops + 5);
 }
 
 /* Whole-port and VLAN-set bindings: tags delivered as sent, the

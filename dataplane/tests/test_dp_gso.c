@@ -241,6 +241,114 @@ test_refuse_and_complete(void **state)
     rte_pktmbuf_free(m);
 }
 
+/* The super-frames slice 'name' holds in queues now. */
+static uint64_t
+gso_held(const char *name)
+{
+    json_t *stats = dp_stats_to_json("slice", name);
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    uint64_t n = json_integer_value(json_object_get(s, "gso_held"));
+    json_decref(stats);
+    return n;
+}
+
+/* Sends 'n' marked super-frames into dummy port 'd'. */
+static void
+inject_supers(struct dummy *d, unsigned n)
+{
+    struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+                                 .gso_size = MSS };
+
+    for (unsigned i = 0; i < n; i++) {
+        struct rte_mbuf *m = super_frame(NULL, 0, false);
+        assert_int_equal(dp_gso_mark(m, &vh, 0), 0);
+        assert_int_equal(rte_ring_enqueue(d->rx, m), 0);
+    }
+}
+
+/* Frees what dummy port 'd' sent within 'wait_ms' of quiet; returns how
+ * many of them were super-frames. */
+static unsigned
+drain_supers(struct dummy *d, int wait_ms)
+{
+    unsigned n = 0;
+    struct rte_mbuf *m;
+
+    for (int idle = 0; idle < wait_ms * 10; idle++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            n += dp_gso_is_super(m);
+            rte_pktmbuf_free(m);
+            idle = 0;
+        }
+        usleep(100);
+    }
+    return n;
+}
+
+/* Each slice holds at most its share of the super-frame buffers in its
+ * queues: a slice over its share drops its own super-frames ("gso-quota")
+ * and another slice's still pass; the count returns to 0 as the queue
+ * drains; a share over the pool is refused. */
+static void
+test_gso_share(void **state)
+{
+    struct dp_slice_params hog = { .name = "hog", .gso_quota = 8 };
+    struct dp_slice_params other = { .name = "other" };
+    struct dp_slice_params bad = { .name = "hog", .gso_quota = DP_GSO_MBUFS + 1 };
+    struct dummy in[2], out[2];
+    const char *names[2] = { "hog", "other" };
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("gs", &err), 0);
+    assert_int_equal(dp_slice_add(&hog, &err), 0);
+    assert_int_equal(dp_slice_add(&other, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        char pi[16], po[16];
+        snprintf(pi, sizeof pi, "gin%d", i);
+        snprintf(po, sizeof po, "gout%d", i);
+        dummy_add(&in[i], "gs", pi);
+        dummy_add(&out[i], "gs", po);
+        assert_int_equal(dp_vnode_add(names[i], "gs", NULL, NULL, &err), 0);
+        assert_int_equal(dp_vport_add(names[i], "gs", "a", pi, -1, &err), 0);
+        assert_int_equal(dp_vport_add(names[i], "gs", "b", po, -1, &err), 0);
+    }
+    /* hog's egress is slow: its super-frames wait in its queue. */
+    struct dp_port_params slow = { .sw = "gs", .name = "gout0", .rate_bps = 1000 };
+    assert_int_equal(dp_port_set(&slow, &err), 0);
+
+    inject_supers(&in[0], 40);
+    for (int i = 0; i < 2000 && dp_test_drops_of("hog", "gso-quota") < 30; i++) {
+        usleep(1000);
+    }
+    uint64_t over = dp_test_drops_of("hog", "gso-quota");
+    uint64_t held = gso_held("hog");
+    assert_true(held <= 8);
+    assert_true(over >= 40 - 8 - 2);    /* 2: what the port's burst may send */
+    assert_int_equal(dp_test_drops_of("hog", "mbuf-quota"), 0);
+
+    /* The other slice's super-frames pass whole, none dropped. */
+    inject_supers(&in[1], 20);
+    assert_int_equal(drain_supers(&out[1], 100), 20);
+    assert_int_equal(dp_test_drops_of("other", "gso-quota"), 0);
+    assert_int_equal(gso_held("other"), 0);
+
+    /* A share larger than the pool is refused and changes nothing. */
+    assert_int_equal(dp_slice_set(&bad, &err), EINVAL);
+    assert_non_null(strstr(err.msg, "super-frame quota"));
+    inject_supers(&in[0], 10);
+    for (int i = 0; i < 2000 && dp_test_drops_of("hog", "gso-quota") < over + 10; i++) {
+        usleep(1000);
+    }
+    assert_int_equal(dp_test_drops_of("hog", "gso-quota"), over + 10);
+
+    /* The queue drains once the port is fast: nothing is held any more. */
+    slow.rate_bps = 0;
+    assert_int_equal(dp_port_set(&slow, &err), 0);
+    assert_true(drain_supers(&out[0], 100) >= held);
+    assert_int_equal(gso_held("hog"), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -259,6 +367,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_cut_pseudowire),
         cmocka_unit_test(test_vnet_hdr_out),
         cmocka_unit_test(test_refuse_and_complete),
+        cmocka_unit_test(test_gso_share),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     dp_test_stop(pool);
