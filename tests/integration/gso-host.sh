@@ -13,6 +13,10 @@
 #     without vnet-hdr: the switch cuts each super-frame into segments
 #     with their checksums (c's kernel counts no checksum error), and
 #     the data arrives intact;
+#   - a second slice floods super-frames into a slow port: it holds
+#     only its share of the super-frame buffers (the rest dropped as
+#     "gso-quota"), and h1's transfer beside it still arrives intact as
+#     super-frames, none dropped for want of a buffer;
 #   - no frame is refused ("gso-refused") anywhere.
 . "$(dirname "$0")/lib.sh"
 lt_init gso-host 60
@@ -52,6 +56,10 @@ want=$(sha256sum <"$LT_DIR/data" | cut -d' ' -f1)
 
 stat_of() {     # PORT FIELD
     sw --json stats port "$1" | json_get "ports.0.$2"
+}
+port_drop() {   # PORT REASON: PORT's drops with REASON
+    sw --json stats port "$1" | json_get ports.0.drops | /usr/bin/python3 -c '
+import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$2"
 }
 refused() {     # the sum of "gso-refused" over every port
     sw --json stats port | /usr/bin/python3 -c '
@@ -109,12 +117,10 @@ awk -v a="$link" -v b="$wire" 'BEGIN {d = a / b - 1; exit !(d < 0.05 && d > -0.0
 # super-frame (the link cuts them), and TCP repairs it
 "$LAMINA_BIN" topo link --name "$NAME" s1 s2 set loss=1% >/dev/null || fail "topo link set loss"
 seg0=$(tcp_stat "${NSP}h1" OutSegs); rx0=$(stat_of h1 rx_packets)
-lost0=$(sw --json stats port to-s2 | json_get ports.0.drops | /usr/bin/python3 -c '
-import json, sys; print(json.load(sys.stdin).get("link-loss", 0))')
+lost0=$(port_drop to-s2 link-loss)
 got=$(transfer "${NSP}h1" "${NSP}h2" 10.0.0.2)
 segs=$(($(tcp_stat "${NSP}h1" OutSegs) - seg0)); frames=$(($(stat_of h1 rx_packets) - rx0))
-lost=$(($(sw --json stats port to-s2 | json_get ports.0.drops | /usr/bin/python3 -c '
-import json, sys; print(json.load(sys.stdin).get("link-loss", 0))') - lost0))
+lost=$(($(port_drop to-s2 link-loss) - lost0))
 info "1% loss: $segs segments in $frames frames, $lost segments lost on the link"
 [ "$got" = "$((24 << 20)) $want" ] || fail "over the lossy link h2 received \"$got\""
 # 1% of the segments, not of the frames: at least 0.4% of the segments
@@ -130,5 +136,67 @@ e1=$(tcp_stat "${NSP}c" InCsumErrors); sent=$(($(stat_of c tx_packets) - tx0))
 info "h1 -> c: port c sent $sent frames (super-frames it cut count once), c's checksum errors $((e1 - e0))"
 [ "$got" = "$((24 << 20)) $want" ] || fail "c received \"$got\", not $((24 << 20)) bytes of $want"
 [ "$((e1 - e0))" = 0 ] || fail "c's TCP saw $((e1 - e0)) checksum errors in the cut segments"
+
+# --- isolation of the super-frame pool: a slice "hog" on s1 floods
+# super-frames into a 1 Mbit/s port with room for 4,096 in its queue;
+# it may hold only its share of the 2,048 super-frame buffers (a
+# quarter, "gso-quota" for the rest), so h1's stream still finds
+# buffers: its data arrives intact as super-frames, with no frame of
+# h1 dropped for want of a buffer.  Without the share the hog holds the
+# whole pool and h1's super-frames are dropped ("no-mbuf").
+ns_add hog
+veth_add hog eth0 hg 02:00:00:00:00:a1 -
+veth_add hog sink hs 02:00:00:00:00:a2 -
+ip netns exec "$(ns hog)" ethtool -K eth0 tx on tso on >/dev/null ||
+    fail "TSO on in the hog's namespace"
+sw slice add hog >/dev/null || fail "slice hog"
+sw port add s1 hog-in "afpacket:$(rif hg),vnet-hdr" >/dev/null || fail "port hog-in"
+sw port add s1 hog-out "afpacket:$(rif hs),vnet-hdr" --rate 1000000 --queue-len 4096 >/dev/null ||
+    fail "port hog-out"
+sw vnode add hog s1 >/dev/null || fail "vnode hog"
+sw vport add hog s1 in hog-in >/dev/null || fail "vport hog in"
+sw vport add hog s1 out hog-out >/dev/null || fail "vport hog out"
+gso_held() { sw --json stats slice hog | json_get slices.0.gso_held; }
+hog_drops() {   # REASON: hog's drops with REASON
+    sw --json stats slice hog | json_get slices.0.drops | /usr/bin/python3 -c '
+import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
+}
+# TCP super-frames of 64,000 bytes (virtio header: TCPv4, MSS 1448,
+# partial checksum) from a packet socket, 500 at a time, until hog-in
+# has had 2,600 (more than the pool holds): read, or dropped for want of
+# a buffer.
+flood() {
+    ip netns exec "$(ns hog)" timeout 10 /usr/bin/python3 -c '
+import socket, struct, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.setsockopt(263, 15, 1)                    # SOL_PACKET, PACKET_VNET_HDR
+s.bind(("eth0", 0x0800))
+pay = 64000
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + pay, 1, 0x4000, 64, 6, 0,
+                 bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2]))
+tcp = struct.pack("!HHIIBBHHH", 5001, 5002, 1, 0, 5 << 4, 0x18, 65535, 0, 0)
+frame = bytes.fromhex("0200000000990200000000a1") + b"\x08\x00" + ip + tcp + bytes(pay)
+vh = struct.pack("<BBHHHH", 1, 1, 54, 1448, 34, 16)
+for i in range(500):
+    s.send(vh + frame)
+    time.sleep(0.00005)' || fail "sending super-frames from the hog's namespace"
+    [ $(($(stat_of hog-in rx_packets) + $(port_drop hog-in no-mbuf))) -ge 2600 ]
+}
+wait_for flood 15 || fail "hog-in read only $(stat_of hog-in rx_packets) super-frames"
+wait_for '[ "$(hog_drops gso-quota)" -ge 100 ]' 5 ||
+    fail "the hog holds $(gso_held) super-frames, none dropped over its share"
+held=$(gso_held)
+info "hog holds $held super-frames, $(hog_drops gso-quota) dropped over its share"
+[ "$held" -le 512 ] || fail "the hog holds $held super-frames, more than its share of 512"
+nm0=$(port_drop h1 no-mbuf)
+seg0=$(tcp_stat "${NSP}h1" OutSegs); rx0=$(stat_of h1 rx_packets)
+got=$(transfer "${NSP}h1" "${NSP}h2" 10.0.0.2)
+segs=$(($(tcp_stat "${NSP}h1" OutSegs) - seg0)); frames=$(($(stat_of h1 rx_packets) - rx0))
+nm=$(($(port_drop h1 no-mbuf) - nm0))
+info "beside the hog: h1 -> h2 $segs segments in $frames frames, $nm dropped for want of a buffer"
+[ "$got" = "$((24 << 20)) $want" ] || fail "beside the hog h2 received \"$got\""
+[ "$nm" = 0 ] || fail "h1's port dropped $nm frames for want of a buffer beside the hog"
+[ "$frames" -lt $((segs / 4)) ] || fail "beside the hog h1's port read $frames frames for $segs segments"
+
 [ "$(refused)" = 0 ] || fail "$(refused) frames refused (gso-refused)"
 pass
