@@ -150,14 +150,25 @@ dp_gso_mark(struct rte_mbuf *m, const struct virtio_net_hdr *vh, uint16_t tag_le
 }
 
 /* The virtio header to send frame 'm' with on a "vnet-hdr" port: a
- * super-frame's segment size and partial checksum, else nothing to do. */
+ * super-frame's segment size and partial checksum, else nothing to do.
+ * The partial checksum (the pseudo header's sum, which the receiving
+ * kernel completes) is written again from the IP header as it is now: a
+ * plane may have rewritten the addresses (OpenFlow set-field, eBPF), and
+ * an incremental update made for a full checksum is wrong for it. */
 void
-dp_gso_vnet_hdr(const struct rte_mbuf *m, struct virtio_net_hdr *vh)
+dp_gso_vnet_hdr(struct rte_mbuf *m, struct virtio_net_hdr *vh)
 {
     struct dp_gso_hdrs h;
 
     memset(vh, 0, sizeof *vh);
     if (dp_gso_is_super(m) && dp_gso_parse(m, &h)) {
+        uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+        uint16_t sum = h.v6 ? rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)
+                                                  (f + h.l3_off), 0)
+                            : rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)
+                                                  (f + h.l3_off), 0);
+
+        memcpy(f + h.l4_off + 16, &sum, 2);
         vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
         vh->gso_type = h.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
         vh->gso_size = m->tso_segsz;

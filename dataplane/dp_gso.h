@@ -13,7 +13,9 @@
  * mbuf, from a pool of 64 KiB buffers (dp.gso_pool) when it does not fit a
  * normal one, marked with RTE_MBUF_F_TX_TCP_SEG and its segment size in
  * 'tso_segsz'.  Its TCP checksum is the kernel's partial one (pseudo
- * header only).  A frame that is not a super-frame but whose checksum is
+ * header only); planes that rewrite addresses or ports update it as a
+ * full checksum, so it is written again from the headers where the
+ * super-frame leaves whole (dp_gso_vnet_hdr()).  A frame that is not a super-frame but whose checksum is
  * partial (VIRTIO_NET_HDR_F_NEEDS_CSUM) has it completed on receipt, so
  * that every other frame in the switch is an ordinary one.
  *
@@ -77,7 +79,7 @@ int dp_gso_enable(struct dp_error *);
 bool dp_gso_parse(const struct rte_mbuf *, struct dp_gso_hdrs *);
 int dp_gso_mark(struct rte_mbuf *, const struct virtio_net_hdr *,
                 uint16_t tag_len);
-void dp_gso_vnet_hdr(const struct rte_mbuf *, struct virtio_net_hdr *);
+void dp_gso_vnet_hdr(struct rte_mbuf *, struct virtio_net_hdr *);
 uint32_t dp_gso_wire_len(const struct rte_mbuf *);
 uint16_t dp_gso_segment(struct rte_mbuf *, struct rte_mbuf **out,
                         uint16_t max, int *why);
