@@ -442,6 +442,18 @@ afp_parse_frames(const char *s, size_t len, unsigned *out)
     return true;
 }
 
+/* The MTU of interface 'ifname' (asked through socket 'fd'), or 0. */
+static uint16_t
+afp_mtu(int fd, const char *ifname)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    return !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0
+           && ifr.ifr_mtu <= UINT16_MAX ? ifr.ifr_mtu : 0;
+}
+
 int
 dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
 {
@@ -537,6 +549,7 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
     p->type = DP_PORT_AFP;
     p->afp = a;
     p->takes_gso = vnet;
+    p->mtu = afp_mtu(a->cur->fd, ifname);
     pthread_mutex_lock(&afp_mutex);
     a->next_afp = afp_list;
     afp_list = a;
@@ -826,7 +839,8 @@ dp_afp_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         /* The kernel refuses the first frame itself (a virtio header it
          * finds wrong, a frame over the MTU): retrying would block the
          * port, so it is dropped and counted. */
-        p->ctr.drops[a->vnet ? DP_DROP_GSO : DP_DROP_TX_FULL]++;
+        p->ctr.drops[errno == EMSGSIZE ? DP_DROP_OVER_MTU
+                     : a->vnet ? DP_DROP_GSO : DP_DROP_TX_FULL]++;
         rte_pktmbuf_free(pkts[0]);
         return 1;
     }

@@ -39,7 +39,9 @@
     X(NOT_TUNNEL,  "not-tunnel",                                            \
       "on an underlay port: not ARP nor MPLS-in-UDP for a tunnel of it")    \
     X(GSO_QUOTA,   "gso-quota",                                             \
-      "slice already holds its share of super-frame buffers")
+      "slice already holds its share of super-frame buffers")               \
+    X(OVER_MTU,    "over-mtu",                                              \
+      "over the port's MTU (a super-frame: its segments)")
 
 enum dp_drop {
 #define DP_DROP_ENUM(ENUM, NAME, DOC) DP_DROP_##ENUM,

@@ -149,6 +149,20 @@ dp_gso_mark(struct rte_mbuf *m, const struct virtio_net_hdr *vh, uint16_t tag_le
     return 0;
 }
 
+/* Whether the segments of super-frame 'm' (headers 'h'), as its sender
+ * asked them cut, fit an interface that carries IP packets of up to
+ * 'mtu' bytes (0: no limit known): a frame may be 'mtu' bytes past its
+ * Ethernet header, 4 more with a VLAN tag, as Linux sends them. */
+static bool
+gso_fits(const struct rte_mbuf *m, const struct dp_gso_hdrs *h, uint16_t mtu)
+{
+    const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+
+    return !mtu || h->hdr_len + m->tso_segsz
+                   <= mtu + RTE_ETHER_HDR_LEN
+                      + (classify_be16(f + 12) == ETHTYPE_VLAN ? 4u : 0u);
+}
+
 /* The virtio header to send frame 'm' with on a "vnet-hdr" port: a
  * super-frame's segment size and partial checksum, else nothing to do.
  * The partial checksum (the pseudo header's sum, which the receiving
@@ -196,15 +210,22 @@ dp_gso_wire_len(const struct rte_mbuf *m)
  * with their IP lengths, IPv4 ids, TCP sequence numbers, flags and
  * checksums as the sender's kernel would have made them, and frees 'm'.
  * Returns their number, or 0 with 'm' untouched and the drop reason in
- * '*why'. */
+ * '*why': "over-mtu" if they would be over interface MTU 'mtu' (0: none
+ * known), as the same frames from a sender without segmentation offload
+ * would be. */
 uint16_t
-dp_gso_segment(struct rte_mbuf *m, struct rte_mbuf **out, uint16_t max, int *why)
+dp_gso_segment(struct rte_mbuf *m, struct rte_mbuf **out, uint16_t max,
+               uint16_t mtu, int *why)
 {
     uint32_t len = rte_pktmbuf_pkt_len(m), seg = m->tso_segsz;
     struct dp_gso_hdrs h;
 
     if (!seg || !dp_gso_parse(m, &h) || len <= h.hdr_len) {
         *why = DP_DROP_GSO;
+        return 0;
+    }
+    if (!gso_fits(m, &h, mtu)) {
+        *why = DP_DROP_OVER_MTU;
         return 0;
     }
     uint32_t payload = len - h.hdr_len, n = (payload + seg - 1) / seg;
@@ -282,11 +303,26 @@ gso_lose(struct dp_port *p, struct rte_mbuf **segs, uint16_t n)
     return k;
 }
 
-/* dp_port_tx() for a port that does not take super-frames, or has
- * emulated loss: sends 'pkts'
- * in order, each super-frame as its segments.  Returns how many of
- * 'pkts' it took (sent, or dropped and counted on 'p'); like a driver,
- * it may take fewer than 'n' when the device is full before a
+/* Whether frame 'm' leaves port 'p' as it is: not a super-frame, or
+ * one that 'p' takes whole (no emulated loss) with segments within its
+ * MTU. */
+static bool
+gso_whole(const struct dp_port *p, const struct rte_mbuf *m)
+{
+    struct dp_gso_hdrs h;
+
+    if (!dp_gso_is_super(m)) {
+        return true;
+    }
+    return (p->takes_gso || p->type == DP_PORT_RING) && !p->loss_ppm
+           && (!p->mtu || (dp_gso_parse(m, &h) && gso_fits(m, &h, p->mtu)));
+}
+
+/* dp_port_tx() for a port that does not take super-frames, has emulated
+ * loss, or knows its MTU: sends 'pkts' in order, each super-frame whole
+ * if the port takes it (gso_whole()), else as its segments.  Returns how
+ * many of 'pkts' it took (sent, or dropped and counted on 'p'); like a
+ * driver, it may take fewer than 'n' when the device is full before a
  * super-frame, and the caller keeps the rest. */
 uint16_t
 dp_gso_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
@@ -296,7 +332,7 @@ dp_gso_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     while (done < n) {
         uint16_t k = done;
 
-        while (k < n && !dp_gso_is_super(pkts[k])) {
+        while (k < n && gso_whole(p, pkts[k])) {
             k++;
         }
         if (k > done) {
@@ -309,12 +345,13 @@ dp_gso_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         if (k == n) {
             break;
         }
-        /* pkts[k] is a super-frame: its segments go now, or those the
-         * device refuses are dropped (it took the first ones: the
-         * super-frame cannot wait whole any more). */
+        /* pkts[k] is a super-frame to cut: its segments go now, or those
+         * the device refuses are dropped (it took the first ones: the
+         * super-frame cannot wait whole any more); over the MTU, none
+         * go. */
         struct rte_mbuf *segs[GSO_MAX_SEGS];
         int why = DP_DROP_GSO;
-        uint16_t ns = dp_gso_segment(pkts[k], segs, GSO_MAX_SEGS, &why);
+        uint16_t ns = dp_gso_segment(pkts[k], segs, GSO_MAX_SEGS, p->mtu, &why);
 
         if (!ns) {
             p->ctr.drops[why]++;

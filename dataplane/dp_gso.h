@@ -12,12 +12,14 @@
  * kernel puts before it (PACKET_VNET_HDR).  A TCP super-frame becomes one
  * mbuf, from a pool of 64 KiB buffers (dp.gso_pool) when it does not fit a
  * normal one, marked with RTE_MBUF_F_TX_TCP_SEG and its segment size in
- * 'tso_segsz'.  Its TCP checksum is the kernel's partial one (pseudo
- * header only); planes that rewrite addresses or ports update it as a
- * full checksum, so it is written again from the headers where the
- * super-frame leaves whole (dp_gso_vnet_hdr()).  A frame that is not a super-frame but whose checksum is
- * partial (VIRTIO_NET_HDR_F_NEEDS_CSUM) has it completed on receipt, so
- * that every other frame in the switch is an ordinary one.
+ * 'tso_segsz'.  Each slice may hold a share of that pool in its queues
+ * (dp_slice_params.gso_quota), as of the packet buffers.  Its TCP
+ * checksum is the kernel's partial one (pseudo header only); planes that
+ * rewrite addresses or ports update it as a full checksum, so it is
+ * written again from the headers where the super-frame leaves whole
+ * (dp_gso_vnet_hdr()).  A frame that is not a super-frame but whose
+ * checksum is partial (VIRTIO_NET_HDR_F_NEEDS_CSUM) has it completed on
+ * receipt, so that every other frame in the switch is an ordinary one.
  *
  * Nothing in between needs to know: forwarding planes read headers, which
  * are whole in the first buffer; labels and tags are pushed and popped in
@@ -32,11 +34,15 @@
  * "vnet-hdr") gets the segments, cut in software by dp_gso_segment() with
  * their IP and TCP checksums computed, before a capture or the driver sees
  * them (dp_port_tx()).  What cannot be cut is dropped and counted with the
- * reason.
+ * reason.  A super-frame whose segments (as its sender sized them) would
+ * be over the MTU of the port's interface (afpacket, ethdev) leaves as
+ * nothing, counted "over-mtu", whole or cut: the same segments from a
+ * sender without offload would be over it too.
  *
  * Emulated links charge what the wire would carry: dp_pkt_wire_len() is a
  * super-frame's length plus the headers of every segment after its first,
- * for the shaper and the port's byte counters.  Emulated loss applies to
+ * for the shaper and every port's byte counters (tx_bytes; tx_packets
+ * counts a super-frame once).  Emulated loss applies to
  * each segment: a port with loss cuts super-frames too, and drops
  * segments as the loss rate says (a whole super-frame lost would be one
  * loss event for up to 45 segments, which TCP takes far more lightly).
@@ -82,7 +88,7 @@ int dp_gso_mark(struct rte_mbuf *, const struct virtio_net_hdr *,
 void dp_gso_vnet_hdr(struct rte_mbuf *, struct virtio_net_hdr *);
 uint32_t dp_gso_wire_len(const struct rte_mbuf *);
 uint16_t dp_gso_segment(struct rte_mbuf *, struct rte_mbuf **out,
-                        uint16_t max, int *why);
+                        uint16_t max, uint16_t mtu, int *why);
 uint16_t dp_gso_tx(struct dp_port *, struct rte_mbuf **pkts, uint16_t n);
 
 /* The bytes frame 'm' stands for on a wire: its length, or a

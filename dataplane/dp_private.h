@@ -110,6 +110,9 @@ struct dp_port {
     bool is_link;               /* carries labels (a substrate link end) */
     bool takes_gso;             /* DP_PORT_AFP with "vnet-hdr": super-frames
                                  * leave whole (dp_gso.h) */
+    uint16_t mtu;               /* the interface's MTU (IP bytes) when the
+                                 * port opened (afpacket, ethdev): segments
+                                 * of super-frames fit it; 0: unknown */
     /* DP_PORT_RING of a link: its peer sent into 'rx_ring' since the
      * last poll (atomic; dp_port_rx_raw() skips the ring otherwise). */
     bool rx_pending;
@@ -903,12 +906,12 @@ dp_port_tx_whole(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 
 /* Sends a burst on 'p', super-frames cut into segments first unless 'p'
  * takes them whole and has no emulated loss, which then applies to each
- * segment (dp_gso.h). */
+ * segment; those whose segments are over the port's MTU are dropped
+ * (dp_gso.h). */
 static inline uint16_t
 dp_port_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
 {
-    if (unlikely(dp.gso_pool != NULL)
-        && ((!p->takes_gso && p->type != DP_PORT_RING) || p->loss_ppm)) {
+    if (unlikely(dp.gso_pool != NULL) && (p->type != DP_PORT_RING || p->loss_ppm)) {
         return dp_gso_tx(p, pkts, n);
     }
     return dp_port_tx_whole(p, pkts, n);

@@ -359,7 +359,7 @@ dp_port_flush(unsigned w, struct dp_port *p)
 
         /* Counted as sent when staged. */
         p->ctr.tx_packets--;
-        p->ctr.tx_bytes -= len;
+        p->ctr.tx_bytes -= dp_pkt_wire_len(m);
         q->ctr.rx_packets--;
         q->ctr.rx_bytes -= len;
         q->ctr.tx_packets--;
@@ -413,6 +413,24 @@ dp_count_cut_through(struct dp_queue *q, uint16_t n, uint64_t n_bytes)
     }
 }
 
+/* Adds to the bytes port 'p' sent what its super-frames among 'pkts' (n)
+ * carry on its wire beyond their length (the headers of every segment
+ * after the first, dp_pkt_wire_len()), so that a port counts wire bytes
+ * whether its frames went straight to the device or through its
+ * scheduler (dp_tx_counted()). */
+static inline void
+dp_count_wire_extra(struct dp_port *p, struct rte_mbuf *const *pkts, uint16_t n)
+{
+    if (unlikely(dp.gso_pool != NULL)) {
+        for (uint16_t i = 0; i < n; i++) {
+            if (unlikely(dp_gso_is_super(pkts[i]))) {
+                p->ctr.tx_bytes += dp_gso_wire_len(pkts[i])
+                                   - rte_pktmbuf_pkt_len(pkts[i]);
+            }
+        }
+    }
+}
+
 /* The least run of frames for one port that dp_enqueue_burst() sends at
  * once rather than staging it: a run this long fills most of a transmit
  * by itself, and with nothing staged ahead of it nothing is reordered. */
@@ -436,6 +454,7 @@ dp_port_send_direct(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
         }
     }
     dp_count_cut_through(q, sent, n_bytes);
+    dp_count_wire_extra(p, pkts, sent);
     if (unlikely(sent < n)) {
         dp_queue_burst(w, q, pkts + sent, n - sent);
     }
@@ -484,6 +503,7 @@ dp_enqueue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
                 wk->staged[wk->n_staged++] = p;
             }
             dp_count_cut_through(q, n, n_bytes);
+            dp_count_wire_extra(p, pkts, n);
             return;
         }
     }

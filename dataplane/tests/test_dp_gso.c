@@ -96,10 +96,11 @@ tcp_ok(const void *ip, uint8_t *tcp, bool v6)
     return had == want;
 }
 
-/* Marks 'm' from a virtio header as the kernel gives it, cuts it, and
- * checks every segment behind 'pre_len' bytes of outer headers. */
+/* Marks 'm' from a virtio header as the kernel gives it, cuts it for an
+ * interface of MTU 'mtu' (0: none; its segments fit), and checks every
+ * segment behind 'pre_len' bytes of outer headers. */
 static void
-check_cut(struct rte_mbuf *m, uint32_t pre_len, bool v6)
+check_cut(struct rte_mbuf *m, uint32_t pre_len, bool v6, uint16_t mtu)
 {
     struct virtio_net_hdr vh = {
         .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -107,7 +108,7 @@ check_cut(struct rte_mbuf *m, uint32_t pre_len, bool v6)
         .gso_size = MSS,
     };
     uint32_t l3 = v6 ? 40 : 20, hdr = pre_len + 14 + l3 + TCP_HLEN;
-    uint32_t n_want = (PAYLOAD + MSS - 1) / MSS;
+    uint32_t seg = MSS, n_want = (PAYLOAD + seg - 1) / seg;
     struct rte_mbuf *segs[64];
     int why = -1;
 
@@ -115,15 +116,16 @@ check_cut(struct rte_mbuf *m, uint32_t pre_len, bool v6)
     assert_true(dp_gso_is_super(m));
     assert_int_equal(dp_pkt_wire_len(m), PAYLOAD + n_want * hdr);
 
-    uint16_t n = dp_gso_segment(m, segs, 64, &why);
+    uint16_t n = dp_gso_segment(m, segs, 64, mtu, &why);
     assert_int_equal(n, n_want);
     for (uint32_t i = 0, off = 0; i < n; i++) {
         const uint8_t *f = rte_pktmbuf_mtod(segs[i], const uint8_t *);
         const uint8_t *ip = f + pre_len + 14, *tcp = ip + l3;
-        uint32_t plen = i + 1 < n ? MSS : PAYLOAD - (n - 1) * MSS;
+        uint32_t plen = i + 1 < n ? seg : PAYLOAD - (n - 1) * seg;
 
         assert_false(dp_gso_is_super(segs[i]));
         assert_int_equal(rte_pktmbuf_pkt_len(segs[i]), hdr + plen);
+        assert_true(!mtu || rte_pktmbuf_pkt_len(segs[i]) <= mtu + 14u);
         if (v6) {
             assert_int_equal(ip[4] << 8 | ip[5], TCP_HLEN + plen);
             assert_true(tcp_ok(ip, (uint8_t *) tcp, true));
@@ -149,14 +151,15 @@ static void
 test_cut_ipv4(void **state)
 {
     (void) state;
-    check_cut(super_frame(NULL, 0, false), 0, false);
+    check_cut(super_frame(NULL, 0, false), 0, false, 0);
+    check_cut(super_frame(NULL, 0, false), 0, false, 1500);   /* fits */
 }
 
 static void
 test_cut_ipv6(void **state)
 {
     (void) state;
-    check_cut(super_frame(NULL, 0, true), 0, true);
+    check_cut(super_frame(NULL, 0, true), 0, true, 0);
 }
 
 /* On a substrate link: outer Ethernet, a label, the control word, then
@@ -169,7 +172,41 @@ test_cut_pseudowire(void **state)
         0x00, 0x01, 0x01, 0x40,         /* label 16, bottom of stack */
         0, 0, 0, 0 };
     (void) state;
-    check_cut(super_frame(pw, sizeof pw, false), sizeof pw, false);
+    check_cut(super_frame(pw, sizeof pw, false), sizeof pw, false, 0);
+}
+
+/* A super-frame whose segments would be over the interface's MTU is
+ * not cut (the same frames from a sender without segmentation offload
+ * would be over it too): refused as "over-mtu", the frame untouched.
+ * Within it, even by the last byte, it is cut as usual. */
+static void
+test_cut_mtu(void **state)
+{
+    static const uint8_t pw[EOMPLS_HLEN] = {
+        2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 8, 0x88, 0x47,
+        0x00, 0x01, 0x01, 0x40, 0, 0, 0, 0 };
+    struct virtio_net_hdr in = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+                                 .gso_size = MSS };
+    struct rte_mbuf *segs[16];
+    (void) state;
+
+    /* 22 bytes of pseudowire in front of 1,514: 1,536, over 1500 + 14. */
+    struct rte_mbuf *m = super_frame(pw, sizeof pw, false);
+    int why = -1;
+    assert_int_equal(dp_gso_mark(m, &in, 0), 0);
+    assert_int_equal(dp_gso_segment(m, segs, 16, 1500, &why), 0);
+    assert_int_equal(why, DP_DROP_OVER_MTU);
+    assert_true(dp_gso_is_super(m));
+    rte_pktmbuf_free(m);
+    check_cut(super_frame(pw, sizeof pw, false), sizeof pw, false, 1522);
+
+    m = super_frame(NULL, 0, true);
+    in.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+    assert_int_equal(dp_gso_mark(m, &in, 0), 0);
+    assert_int_equal(dp_gso_segment(m, segs, 16, 1280, &why), 0);
+    assert_int_equal(why, DP_DROP_OVER_MTU);
+    rte_pktmbuf_free(m);
+    check_cut(super_frame(NULL, 0, true), 0, true, 40 + TCP_HLEN + MSS);
 }
 
 /* A super-frame sent on a "vnet-hdr" port gets its virtio header back. */
@@ -420,6 +457,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_cut_ipv4),
         cmocka_unit_test(test_cut_ipv6),
         cmocka_unit_test(test_cut_pseudowire),
+        cmocka_unit_test(test_cut_mtu),
         cmocka_unit_test(test_vnet_hdr_out),
         cmocka_unit_test(test_refuse_and_complete),
         cmocka_unit_test(test_gso_share),

@@ -16,7 +16,10 @@
 #   - a second slice floods super-frames into a slow port: it holds
 #     only its share of the super-frame buffers (the rest dropped as
 #     "gso-quota"), and h1's transfer beside it still arrives intact as
-#     super-frames, none dropped for want of a buffer;
+#     super-frames, none dropped for want of a buffer; that port's
+#     interface has an MTU of 1200, and the super-frames, whose segments
+#     are over it, are dropped ("over-mtu"), none sent;
+#   - host ports count the wire bytes of the segments, as links do;
 #   - no frame is refused ("gso-refused") anywhere.
 . "$(dirname "$0")/lib.sh"
 lt_init gso-host 60
@@ -100,10 +103,10 @@ wait_for "ip netns exec ${NSP}h1 ping -c 1 -W 1 10.0.0.3" 10 || fail "h1 cannot 
 
 # --- h1 -> h2: whole super-frames over the link
 seg0=$(tcp_stat "${NSP}h1" OutSegs); rx0=$(stat_of h1 rx_packets)
-lb0=$(stat_of to-s2 tx_bytes)
+lb0=$(stat_of to-s2 tx_bytes); hb0=$(stat_of h2 tx_bytes)
 got=$(transfer "${NSP}h1" "${NSP}h2" 10.0.0.2)
 segs=$(($(tcp_stat "${NSP}h1" OutSegs) - seg0)); frames=$(($(stat_of h1 rx_packets) - rx0))
-link=$(($(stat_of to-s2 tx_bytes) - lb0))
+link=$(($(stat_of to-s2 tx_bytes) - lb0)); host=$(($(stat_of h2 tx_bytes) - hb0))
 [ "$got" = "$((24 << 20)) $want" ] || fail "h2 received \"$got\", not $((24 << 20)) bytes of $want"
 # Wire bytes: the data plus, per segment, outer Ethernet, label, control
 # word, inner Ethernet, IPv4 and TCP with timestamps (22 + 14 + 20 + 32).
@@ -112,6 +115,13 @@ info "h1 -> h2: $segs TCP segments in $frames frames read from h1; link sent $li
 [ "$frames" -lt $((segs / 4)) ] || fail "h1's port read $frames frames for $segs segments: no super-frames"
 awk -v a="$link" -v b="$wire" 'BEGIN {d = a / b - 1; exit !(d < 0.05 && d > -0.05)}' ||
     fail "the link counted $link bytes for $wire wire bytes (not within 5%)"
+# h2's port counts the wire bytes of the segments too (Ethernet, IPv4,
+# TCP with timestamps: 66 per segment), as the link does, not the
+# super-frames' length (4% less here).
+hwire=$(((24 << 20) + segs * 66))
+info "h2's port sent $host bytes, wire bytes $hwire"
+awk -v a="$host" -v b="$hwire" 'BEGIN {d = a / b - 1; exit !(d < 0.005 && d > -0.005)}' ||
+    fail "h2's port counted $host bytes for $hwire wire bytes (not within 0.5%)"
 
 # --- h1 -> h2 over the link with 1% loss: lost per segment, not per
 # super-frame (the link cuts them), and TCP repairs it
@@ -129,29 +139,31 @@ info "1% loss: $segs segments in $frames frames, $lost segments lost on the link
     fail "$lost segments lost of $segs (frames $frames): not about 1% per segment"
 "$LAMINA_BIN" topo link --name "$NAME" s1 s2 set loss=0 >/dev/null || fail "topo link set loss=0"
 
-# --- h1 -> c: super-frames cut into segments for an ordinary port
+# --- h1 -> c: super-frames cut into segments for an ordinary port,
+# which counts their wire bytes
 e0=$(tcp_stat "${NSP}c" InCsumErrors); tx0=$(stat_of c tx_packets)
+seg0=$(tcp_stat "${NSP}h1" OutSegs); cb0=$(stat_of c tx_bytes)
 got=$(transfer "${NSP}h1" "$(ns c)" 10.0.0.3)
 e1=$(tcp_stat "${NSP}c" InCsumErrors); sent=$(($(stat_of c tx_packets) - tx0))
-info "h1 -> c: port c sent $sent frames (super-frames it cut count once), c's checksum errors $((e1 - e0))"
+segs=$(($(tcp_stat "${NSP}h1" OutSegs) - seg0)); cbytes=$(($(stat_of c tx_bytes) - cb0))
+cwire=$(((24 << 20) + segs * 66))
+info "h1 -> c: port c sent $sent frames (super-frames it cut count once), $cbytes bytes for $cwire wire bytes; c's checksum errors $((e1 - e0))"
 [ "$got" = "$((24 << 20)) $want" ] || fail "c received \"$got\", not $((24 << 20)) bytes of $want"
 [ "$((e1 - e0))" = 0 ] || fail "c's TCP saw $((e1 - e0)) checksum errors in the cut segments"
+awk -v a="$cbytes" -v b="$cwire" 'BEGIN {d = a / b - 1; exit !(d < 0.005 && d > -0.005)}' ||
+    fail "port c counted $cbytes bytes for $cwire wire bytes (not within 0.5%)"
 
-# --- isolation of the super-frame pool: a slice "hog" on s1 floods
-# super-frames into a 1 Mbit/s port with room for 4,096 in its queue;
-# it may hold only its share of the 2,048 super-frame buffers (a
-# quarter, "gso-quota" for the rest), so h1's stream still finds
-# buffers: its data arrives intact as super-frames, with no frame of
-# h1 dropped for want of a buffer.  Without the share the hog holds the
-# whole pool and h1's super-frames are dropped ("no-mbuf").
+# --- a slice "hog" on s1 sends super-frames from a packet socket into
+# hog-in, for hog-out, whose interface has an MTU of 1200.
 ns_add hog
 veth_add hog eth0 hg 02:00:00:00:00:a1 -
 veth_add hog sink hs 02:00:00:00:00:a2 -
+ip link set "$(rif hs)" mtu 1200 || fail "MTU 1200 on $(rif hs)"
 ip netns exec "$(ns hog)" ethtool -K eth0 tx on tso on >/dev/null ||
     fail "TSO on in the hog's namespace"
 sw slice add hog >/dev/null || fail "slice hog"
 sw port add s1 hog-in "afpacket:$(rif hg),vnet-hdr" >/dev/null || fail "port hog-in"
-sw port add s1 hog-out "afpacket:$(rif hs),vnet-hdr" --rate 1000000 --queue-len 4096 >/dev/null ||
+sw port add s1 hog-out "afpacket:$(rif hs),vnet-hdr" --queue-len 4096 >/dev/null ||
     fail "port hog-out"
 sw vnode add hog s1 >/dev/null || fail "vnode hog"
 sw vport add hog s1 in hog-in >/dev/null || fail "vport hog in"
@@ -161,13 +173,11 @@ hog_drops() {   # REASON: hog's drops with REASON
     sw --json stats slice hog | json_get slices.0.drops | /usr/bin/python3 -c '
 import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
 }
-# TCP super-frames of 64,000 bytes (virtio header: TCPv4, MSS 1448,
-# partial checksum) from a packet socket, 500 at a time, until hog-in
-# has had 2,600 (more than the pool holds): read, or dropped for want of
-# a buffer.
+# flood N: N TCP super-frames of 64,000 bytes (virtio header: TCPv4, MSS
+# 1448, partial checksum) from a packet socket in the hog's namespace.
 flood() {
     ip netns exec "$(ns hog)" timeout 10 /usr/bin/python3 -c '
-import socket, struct, time
+import socket, struct, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.setsockopt(263, 15, 1)                    # SOL_PACKET, PACKET_VNET_HDR
 s.bind(("eth0", 0x0800))
@@ -177,12 +187,31 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + pay, 1, 0x4000, 64, 6, 0,
 tcp = struct.pack("!HHIIBBHHH", 5001, 5002, 1, 0, 5 << 4, 0x18, 65535, 0, 0)
 frame = bytes.fromhex("0200000000990200000000a1") + b"\x08\x00" + ip + tcp + bytes(pay)
 vh = struct.pack("<BBHHHH", 1, 1, 54, 1448, 34, 16)
-for i in range(500):
+for i in range(int(sys.argv[1])):
     s.send(vh + frame)
-    time.sleep(0.00005)' || fail "sending super-frames from the hog's namespace"
-    [ $(($(stat_of hog-in rx_packets) + $(port_drop hog-in no-mbuf))) -ge 2600 ]
+    time.sleep(0.00005)' "$1" || fail "sending super-frames from the hog's namespace"
 }
-wait_for flood 15 || fail "hog-in read only $(stat_of hog-in rx_packets) super-frames"
+
+# MTU: the super-frames' segments (1,514 bytes) are over hog-out's MTU:
+# dropped as "over-mtu", none sent (the kernel would have cut them).
+flood 20
+wait_for '[ "$(port_drop hog-out over-mtu)" -ge 10 ]' 5 ||
+    fail "no super-frame dropped as over hog-out's MTU: $(sw --json stats port hog-out)"
+sunk=$(ip -n "$(ns hog)" -s -j link show sink | json_get 0.stats64.rx.packets)
+info "hog-out: $(port_drop hog-out over-mtu) super-frames over its MTU, the sink received $sunk frames"
+[ "$sunk" = 0 ] || fail "hog-out sent $sunk frames over its MTU of 1200"
+
+# Isolation of the super-frame pool: hog-out now sends at 1 Mbit/s and
+# has room for 4,096 in the hog's queue; the hog floods until hog-in
+# has had 2,600 super-frames (more than the pool holds: read, or dropped
+# for want of a buffer).  It may hold only its share of the 2,048
+# buffers (a quarter, "gso-quota" for the rest), so h1's stream still
+# finds buffers: its data arrives intact as super-frames, with no frame
+# of h1 dropped for want of a buffer.  Without the share the hog holds
+# the whole pool and h1's super-frames are dropped ("no-mbuf").
+sw port set s1 hog-out --rate 1000000 >/dev/null || fail "port set hog-out --rate"
+wait_for 'flood 500; [ $(($(stat_of hog-in rx_packets) + $(port_drop hog-in no-mbuf))) -ge 2600 ]' 15 ||
+    fail "hog-in read only $(stat_of hog-in rx_packets) super-frames"
 wait_for '[ "$(hog_drops gso-quota)" -ge 100 ]' 5 ||
     fail "the hog holds $(gso_held) super-frames, none dropped over its share"
 held=$(gso_held)
