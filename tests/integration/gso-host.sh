@@ -162,6 +162,8 @@ ip link set "$(rif hs)" mtu 1200 || fail "MTU 1200 on $(rif hs)"
 ip netns exec "$(ns hog)" ethtool -K eth0 tx on tso on >/dev/null ||
     fail "TSO on in the hog's namespace"
 sw slice add hog >/dev/null || fail "slice hog"
+! sw slice set hog --gso-quota 4096 >/dev/null 2>&1 ||
+    fail "a super-frame quota of 4096, over the pool's 2048, was accepted"
 sw port add s1 hog-in "afpacket:$(rif hg),vnet-hdr" >/dev/null || fail "port hog-in"
 sw port add s1 hog-out "afpacket:$(rif hs),vnet-hdr" --queue-len 4096 >/dev/null ||
     fail "port hog-out"

@@ -36,6 +36,7 @@ promtool check metrics <"$LT_DIR/metrics.txt" >"$LT_DIR/promtool.out" 2>&1 ||
 for m in 'lamina_slice_rx_packets_total{slice="red",switch="s1"}' \
          'lamina_slice_drops_total{slice="red",switch="s1",reason="policer"}' \
          'lamina_slice_mbufs_held{slice="red"}' \
+         'lamina_slice_gso_held{slice="red"}' \
          'lamina_port_drops_total{switch="s1",port="pa",reason="no-binding"}' \
          'lamina_vport_tx_packets_total{slice="red",switch="s1",vport="b"}' \
          'lamina_queue_packets{slice="red",switch="s1",port="pb"}'; do
