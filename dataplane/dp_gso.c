@@ -15,7 +15,6 @@
 #include "dp_private.h"
 #include "util.h"
 
-#define GSO_MAX_SEGS 128        /* segments of one super-frame, at most */
 
 /* Writes 'v' at 'p' in network order. */
 static inline void
@@ -349,9 +348,9 @@ dp_gso_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
          * the device refuses are dropped (it took the first ones: the
          * super-frame cannot wait whole any more); over the MTU, none
          * go. */
-        struct rte_mbuf *segs[GSO_MAX_SEGS];
+        struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
         int why = DP_DROP_GSO;
-        uint16_t ns = dp_gso_segment(pkts[k], segs, GSO_MAX_SEGS, p->mtu, &why);
+        uint16_t ns = dp_gso_segment(pkts[k], segs, DP_GSO_MAX_SEGS, p->mtu, &why);
 
         if (!ns) {
             p->ctr.drops[why]++;

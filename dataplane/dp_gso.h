@@ -42,7 +42,9 @@
  * Emulated links charge what the wire would carry: dp_pkt_wire_len() is a
  * super-frame's length plus the headers of every segment after its first,
  * for the shaper and every port's byte counters (tx_bytes; tx_packets
- * counts a super-frame once).  Emulated loss applies to
+ * counts a super-frame once).  A super-frame longer on the wire than a
+ * rate bucket on its way can ever hold (a slow port or queue ceiling) is
+ * queued as its segments (dp_queue_gso_cut() in dp_worker.c).  Emulated loss applies to
  * each segment: a port with loss cuts super-frames too, and drops
  * segments as the loss rate says (a whole super-frame lost would be one
  * loss event for up to 45 segments, which TCP takes far more lightly).
@@ -65,6 +67,7 @@ struct virtio_net_hdr;
  * hold a share of them in its queues (dp_slice_params.gso_quota), as it
  * may hold a share of the packet buffers. */
 #define DP_GSO_DATA_ROOM UINT16_MAX
+#define DP_GSO_MAX_SEGS 128     /* segments of one super-frame, at most */
 
 /* Where the headers of a TCP frame are, counted from the frame's start. */
 struct dp_gso_hdrs {

@@ -291,6 +291,50 @@ dp_queue_gso_admit(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     return k;
 }
 
+static inline void dp_queue_burst(unsigned w, struct dp_queue *q,
+                                  struct rte_mbuf **pkts, uint16_t n);
+
+/* Queues 'n' packets on 'q' for worker 'w' with every super-frame among
+ * them that is longer on the wire than the rate bucket of 'q' or of its
+ * port can ever hold (under ~53 Mbit/s for 64 KiB: buckets hold 10 ms)
+ * cut into its segments first: whole, it could never leave, and Linux's
+ * tbf cuts such frames the same way.  Returns false, having done
+ * nothing, if there is none such. */
+static bool
+dp_queue_gso_cut(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
+                 uint16_t n)
+{
+    const struct qsched_tb *port = &q->port->sched.rate, *ceil = &q->sched.ceiling;
+    uint64_t bucket = UINT64_MAX;
+    uint16_t i = 0;
+
+    if (port->rate) {
+        bucket = port->burst / QSCHED_NS;
+    }
+    if (ceil->rate && ceil->burst / QSCHED_NS < bucket) {
+        bucket = ceil->burst / QSCHED_NS;
+    }
+    while (bucket != UINT64_MAX && i < n
+           && (!dp_gso_is_super(pkts[i]) || dp_gso_wire_len(pkts[i]) <= bucket)) {
+        i++;
+    }
+    if (bucket == UINT64_MAX || i == n) {
+        return false;
+    }
+    struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
+    int why = DP_DROP_GSO;
+
+    dp_queue_burst(w, q, pkts, i);
+    uint16_t ns = dp_gso_segment(pkts[i], segs, DP_GSO_MAX_SEGS, q->port->mtu, &why);
+    if (ns) {
+        dp_queue_burst(w, q, segs, ns);
+    } else {
+        dp_drop(pkts[i], &q->ctr, q->sctr, why);
+    }
+    dp_queue_burst(w, q, pkts + i + 1, n - i - 1);
+    return true;
+}
+
 /* Appends 'n' packets to queue 'q' for worker 'w', as many as the
  * slice's buffer quota, its share of super-frame buffers and the queue
  * allow; drops the rest with the reason. */
@@ -305,6 +349,9 @@ dp_queue_burst(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     uint16_t k = n;
     uint64_t bytes = 0;
 
+    if (unlikely(dp.gso_pool != NULL) && dp_queue_gso_cut(w, q, pkts, n)) {
+        return;
+    }
     if (unlikely(k > room || k > quota)) {
         enum dp_drop why = quota < room ? DP_DROP_MBUF_QUOTA : DP_DROP_QUEUE_FULL;
         k = quota < room ? quota : room;

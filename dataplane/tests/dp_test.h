@@ -51,6 +51,10 @@ dp_test_inject(struct rte_mempool *pool, struct dummy *d, uint8_t dst_last,
 
     assert_non_null(m);
     p = (uint8_t *) rte_pktmbuf_append(m, 64);
+    if (!p) {
+        fail_msg("no room for 64 bytes in a buffer of %s", pool->name);
+        return;
+    }
     memset(p, 0, 64);
     if (dst_last == 0xff) {
         memset(p, 0xff, 6);

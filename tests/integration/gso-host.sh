@@ -9,16 +9,18 @@
 #     and control word included), not of the super-frames;
 #   - over the link with 1% loss, segments (not super-frames) are lost
 #     at about that rate, and the data still arrives intact;
+#   - over the link at 10 Mbit/s, whose rate bucket is smaller than a
+#     super-frame, 1 MiB arrives intact (super-frames queued as segments);
 #   - the same transfer from h1 to a third host c on an afpacket port
 #     without vnet-hdr: the switch cuts each super-frame into segments
 #     with their checksums (c's kernel counts no checksum error), and
 #     the data arrives intact;
-#   - a second slice floods super-frames into a slow port: it holds
-#     only its share of the super-frame buffers (the rest dropped as
-#     "gso-quota"), and h1's transfer beside it still arrives intact as
-#     super-frames, none dropped for want of a buffer; that port's
-#     interface has an MTU of 1200, and the super-frames, whose segments
-#     are over it, are dropped ("over-mtu"), none sent;
+#   - a second slice sends super-frames whose segments are over its
+#     port's MTU: dropped ("over-mtu"), none sent; then it floods
+#     super-frames into that port, blocked: it holds only its share of
+#     the super-frame buffers (the rest dropped as "gso-quota"), and
+#     h1's transfer beside it still arrives intact as super-frames, none
+#     dropped for want of a buffer;
 #   - host ports count the wire bytes of the segments, as links do;
 #   - no frame is refused ("gso-refused") anywhere.
 . "$(dirname "$0")/lib.sh"
@@ -73,8 +75,8 @@ tcp_stat() {    # NS FIELD: a Tcp: counter of /proc/net/snmp in NS
     ip netns exec "$1" awk -v f="$2" '$1 == "Tcp:" && !h {for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next}
         $1 == "Tcp:" {print $c[f]}' /proc/net/snmp
 }
-# transfer FROM_NS TO_NS TO_IP: sends the data, prints the receiver's
-# "BYTES SHA256".
+# transfer FROM_NS TO_NS TO_IP [FILE]: sends FILE (the data), prints
+# the receiver's "BYTES SHA256".
 transfer() {
     local port=$((20000 + RANDOM % 20000))
     ip netns exec "$2" timeout 20 /usr/bin/python3 -c '
@@ -92,7 +94,7 @@ print(n, h.hexdigest())' "$port" >"$LT_DIR/recv.txt" &
     ip netns exec "$1" timeout 20 /usr/bin/python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.sendall(open(sys.argv[3], "rb").read()); s.close()' "$3" "$port" "$LT_DIR/data" ||
+s.sendall(open(sys.argv[3], "rb").read()); s.close()' "$3" "$port" "${4:-$LT_DIR/data}" ||
         fail "sending from $1 to $3"
     wait $r || fail "receiver in $2 failed"
     cat "$LT_DIR/recv.txt"
@@ -139,6 +141,16 @@ info "1% loss: $segs segments in $frames frames, $lost segments lost on the link
     fail "$lost segments lost of $segs (frames $frames): not about 1% per segment"
 "$LAMINA_BIN" topo link --name "$NAME" s1 s2 set loss=0 >/dev/null || fail "topo link set loss=0"
 
+# --- h1 -> h2 over the link at 10 Mbit/s, whose rate bucket (10 ms,
+# 12,500 bytes) can never hold a super-frame: they are queued as their
+# segments, and 1 MiB arrives intact (whole, they would wait forever).
+"$LAMINA_BIN" topo link --name "$NAME" s1 s2 set rate=10M >/dev/null || fail "topo link set rate=10M"
+head -c $((1 << 20)) "$LT_DIR/data" >"$LT_DIR/data1"
+got=$(transfer "${NSP}h1" "${NSP}h2" 10.0.0.2 "$LT_DIR/data1")
+[ "$got" = "$((1 << 20)) $(sha256sum <"$LT_DIR/data1" | cut -d' ' -f1)" ] ||
+    fail "over the 10 Mbit/s link h2 received \"$got\""
+"$LAMINA_BIN" topo link --name "$NAME" s1 s2 set rate=300M >/dev/null || fail "topo link set rate=300M"
+
 # --- h1 -> c: super-frames cut into segments for an ordinary port,
 # which counts their wire bytes
 e0=$(tcp_stat "${NSP}c" InCsumErrors); tx0=$(stat_of c tx_packets)
@@ -154,11 +166,10 @@ awk -v a="$cbytes" -v b="$cwire" 'BEGIN {d = a / b - 1; exit !(d < 0.005 && d > 
     fail "port c counted $cbytes bytes for $cwire wire bytes (not within 0.5%)"
 
 # --- a slice "hog" on s1 sends super-frames from a packet socket into
-# hog-in, for hog-out, whose interface has an MTU of 1200.
+# hog-in, for hog-out.
 ns_add hog
 veth_add hog eth0 hg 02:00:00:00:00:a1 -
 veth_add hog sink hs 02:00:00:00:00:a2 -
-ip link set "$(rif hs)" mtu 1200 || fail "MTU 1200 on $(rif hs)"
 ip netns exec "$(ns hog)" ethtool -K eth0 tx on tso on >/dev/null ||
     fail "TSO on in the hog's namespace"
 sw slice add hog >/dev/null || fail "slice hog"
@@ -175,8 +186,9 @@ hog_drops() {   # REASON: hog's drops with REASON
     sw --json stats slice hog | json_get slices.0.drops | /usr/bin/python3 -c '
 import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
 }
-# flood N: N TCP super-frames of 64,000 bytes (virtio header: TCPv4, MSS
-# 1448, partial checksum) from a packet socket in the hog's namespace.
+# flood N MSS: N TCP super-frames of 64,000 bytes (virtio header: TCPv4,
+# segment size MSS, partial checksum) from a packet socket in the hog's
+# namespace.
 flood() {
     ip netns exec "$(ns hog)" timeout 10 /usr/bin/python3 -c '
 import socket, struct, sys, time
@@ -188,31 +200,35 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + pay, 1, 0x4000, 64, 6, 0,
                  bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2]))
 tcp = struct.pack("!HHIIBBHHH", 5001, 5002, 1, 0, 5 << 4, 0x18, 65535, 0, 0)
 frame = bytes.fromhex("0200000000990200000000a1") + b"\x08\x00" + ip + tcp + bytes(pay)
-vh = struct.pack("<BBHHHH", 1, 1, 54, 1448, 34, 16)
+vh = struct.pack("<BBHHHH", 1, 1, 54, int(sys.argv[2]), 34, 16)
 for i in range(int(sys.argv[1])):
     s.send(vh + frame)
-    time.sleep(0.00005)' "$1" || fail "sending super-frames from the hog's namespace"
+    time.sleep(0.00005)' "$1" "$2" || fail "sending super-frames from the hog's namespace"
 }
 
-# MTU: the super-frames' segments (1,514 bytes) are over hog-out's MTU:
-# dropped as "over-mtu", none sent (the kernel would have cut them).
-flood 20
+# MTU: super-frames of 1,600-byte segments (1,654-byte frames) are over
+# hog-out's MTU of 1500: dropped as "over-mtu", none sent (the kernel
+# would have cut them).
+flood 20 1600
 wait_for '[ "$(port_drop hog-out over-mtu)" -ge 10 ]' 5 ||
     fail "no super-frame dropped as over hog-out's MTU: $(sw --json stats port hog-out)"
 sunk=$(ip -n "$(ns hog)" -s -j link show sink | json_get 0.stats64.rx.packets)
 info "hog-out: $(port_drop hog-out over-mtu) super-frames over its MTU, the sink received $sunk frames"
-[ "$sunk" = 0 ] || fail "hog-out sent $sunk frames over its MTU of 1200"
+[ "$sunk" = 0 ] || fail "hog-out sent $sunk frames over its MTU of 1500"
 
-# Isolation of the super-frame pool: hog-out now sends at 1 Mbit/s and
-# has room for 4,096 in the hog's queue; the hog floods until hog-in
-# has had 2,600 super-frames (more than the pool holds: read, or dropped
+# Isolation of the super-frame pool: hog-out's interface now sends at 1
+# kbit/s (a tbf qdisc that keeps what waits charged to the switch's
+# socket: the socket fills and the switch queues), with room for 4,096
+# in the hog's queue; the hog floods super-frames of 1,448-byte segments
+# until hog-in has had 2,600 (more than the pool holds: read, or dropped
 # for want of a buffer).  It may hold only its share of the 2,048
 # buffers (a quarter, "gso-quota" for the rest), so h1's stream still
 # finds buffers: its data arrives intact as super-frames, with no frame
 # of h1 dropped for want of a buffer.  Without the share the hog holds
 # the whole pool and h1's super-frames are dropped ("no-mbuf").
-sw port set s1 hog-out --rate 1000000 >/dev/null || fail "port set hog-out --rate"
-wait_for 'flood 500; [ $(($(stat_of hog-in rx_packets) + $(port_drop hog-in no-mbuf))) -ge 2600 ]' 15 ||
+tc qdisc add dev "$(rif hs)" root tbf rate 1kbit burst 100kb limit 1000mb ||
+    fail "tbf on $(rif hs)"
+wait_for 'flood 500 1448; [ $(($(stat_of hog-in rx_packets) + $(port_drop hog-in no-mbuf))) -ge 2600 ]' 15 ||
     fail "hog-in read only $(stat_of hog-in rx_packets) super-frames"
 wait_for '[ "$(hog_drops gso-quota)" -ge 100 ]' 5 ||
     fail "the hog holds $(gso_held) super-frames, none dropped over its share"
