@@ -237,8 +237,8 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
     /* Per frame its keys and their first buckets, computed once for the
      * prefetch and the use, eight at a time (mactable_buckets8()); the
      * slots past the burst hold key 0, whose bucket is the table's first,
-     * so the look-ahead needs no test. */
-    /* (One object, so that one base register reaches all four arrays.) */
+     * so the look-ahead needs no test.  One object, so that one base
+     * register reaches all four arrays. */
     struct {
         uint64_t src[L2LEARN_SLOTS], dst[L2LEARN_SLOTS];
         struct mactable_entry *bsrc[L2LEARN_SLOTS], *bdst[L2LEARN_SLOTS];
