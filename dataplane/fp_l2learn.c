@@ -40,6 +40,8 @@
 #define L2LEARN_DEFAULT_AGING 300
 #define L2LEARN_AHEAD 8             /* frames whose buckets load ahead */
 #define L2LEARN_CHUNK 32            /* frames decided in one pass */
+/* pair()'s slots per burst: the frames and their look-ahead, in eights. */
+#define L2LEARN_SLOTS ((DP_FP_PAIR_MAX + L2LEARN_AHEAD + 7) & ~7)
 
 struct l2learn {
     struct mactable table;
@@ -230,16 +232,21 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
      * into the burst's arrays (which the compiler cannot tell apart). */
     const struct mactable geo = *t;
     const uint32_t now = ctx->now_s;
+    /* The (age, port) a learn leaves, made once for the burst. */
+    const mactable_stamp stamp = mactable_stamp_of(in, now);
     /* Per frame its keys and their first buckets, computed once for the
-     * prefetch and the use; the slots past the burst point at the table's
-     * first bucket, so the look-ahead needs no test. */
+     * prefetch and the use, eight at a time (mactable_buckets8()); the
+     * slots past the burst hold key 0, whose bucket is the table's first,
+     * so the look-ahead needs no test.  One object, so that one base
+     * register reaches all four arrays. */
     struct {
-        uint64_t src, dst;
-        struct mactable_entry *bsrc, *bdst;
-    } f[DP_FP_PAIR_MAX + L2LEARN_AHEAD];
+        uint64_t src[L2LEARN_SLOTS], dst[L2LEARN_SLOTS];
+        struct mactable_entry *bsrc[L2LEARN_SLOTS], *bdst[L2LEARN_SLOTS];
+    } a;
     struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
-    uint16_t last_port = MACTABLE_NONE, k = 0, nd = 0;
+    uint16_t k = 0, nd = 0;
+    bool last_drop = false;     /* the frames to 'last_dst' go nowhere */
 
     if (unlikely(n > DP_FP_PAIR_MAX)) {
         return DP_FP_PAIR_DECLINED;
@@ -255,48 +262,52 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
                      || type == 0xa888)) {
             return DP_FP_PAIR_DECLINED;
         }
-        f[j].dst = mactable_key8(e);
-        f[j].src = mactable_key8(e + 6);
-        f[j].bdst = mactable_bucket(&geo, mactable_hash(f[j].dst));
-        f[j].bsrc = mactable_bucket(&geo, mactable_hash(f[j].src));
+        a.dst[j] = mactable_key8(e);
+        a.src[j] = mactable_key8(e + 6);
         bytes += rte_pktmbuf_pkt_len(pkts[j]);
-        if (j < L2LEARN_AHEAD) {
-            mactable_prefetch_b(f[j].bsrc);
-            mactable_prefetch_b(f[j].bdst);
-        }
     }
-    for (uint16_t j = n; j < DP_FP_PAIR_MAX + L2LEARN_AHEAD; j++) {
-        f[j].bsrc = f[j].bdst = geo.slots;
+    uint16_t end = (n + L2LEARN_AHEAD + 7) & ~7;
+    for (uint16_t j = n; j < end; j++) {
+        a.src[j] = a.dst[j] = 0;
+    }
+    for (uint16_t j = 0; j < end; j += 8) {
+        mactable_buckets8(&geo, a.src + j, a.bsrc + j);
+        mactable_buckets8(&geo, a.dst + j, a.bdst + j);
+    }
+    for (uint16_t j = 0; j < L2LEARN_AHEAD; j++) {
+        mactable_prefetch_b(a.bsrc[j]);
+        mactable_prefetch_b(a.bdst[j]);
     }
     for (uint16_t i = 0; i < n; i++) {
-        uint64_t dst = f[i].dst, src = f[i].src;
+        uint64_t dst = a.dst[i], src = a.src[i];
         struct rte_mbuf *m = pkts[i];
 
-        mactable_prefetch_b(f[i + L2LEARN_AHEAD].bsrc);
-        mactable_prefetch_b(f[i + L2LEARN_AHEAD].bdst);
+        mactable_prefetch_b(a.bsrc[i + L2LEARN_AHEAD]);
+        mactable_prefetch_b(a.bdst[i + L2LEARN_AHEAD]);
         /* Learn: nothing to write when the station is known where it
          * is and was seen this second already, the common case. */
         if (src != last_src) {
-            if (unlikely(!mactable_seen_again(f[i].bsrc, src, in, now))) {
-                mactable_learn_b(t, f[i].bsrc, src, in, now);
+            if (unlikely(!mactable_seen_again_s(a.bsrc[i], src, stamp))) {
+                mactable_learn_b(t, a.bsrc[i], src, in, now);
                 last_dst = UINT64_MAX;  /* the table changed */
             }
             last_src = src;
         }
         /* Look up: only whether the destination is a live station on
-         * 'in' matters.  A group destination goes out whatever the table
-         * says. */
+         * 'in' matters (one compare of the bucket's keys and ports).  A
+         * group destination goes out whatever the table says. */
         if (likely(!(dst & 1))) {
             if (dst != last_dst) {
-                const struct mactable_entry *e = mactable_find(f[i].bdst, dst);
+                const struct mactable_entry *e = NULL;
+                enum mactable_where where = mactable_where(a.bdst[i], dst, stamp, &e);
 
                 last_dst = dst;
-                last_port = likely(e != NULL)
-                            ? (e->port == in && mactable_live(&geo, e, now) ? in
-                                                                            : MACTABLE_NONE)
-                            : mactable_lookup__(t, dst, mactable_hash(dst), now);
+                last_drop = unlikely(where != MACTABLE_ELSEWHERE)
+                            && (where == MACTABLE_HERE
+                                ? mactable_live(&geo, e, now)
+                                : mactable_lookup__(t, dst, mactable_hash(dst), now) == in);
             }
-            if (unlikely(last_port == in)) {
+            if (unlikely(last_drop)) {
                 dropped[nd++] = m;      /* never back where it came from */
                 bytes_drop += rte_pktmbuf_pkt_len(m);
                 continue;

@@ -33,6 +33,7 @@
 #define MACTABLE_WAYS 4             /* entries per bucket: one cache line */
 #define MACTABLE_PROBE 8            /* candidate slots: two buckets */
 #define MACTABLE_NONE 0xffff
+#define MACTABLE_HASH_MUL 0x9e3779b97f4a7c15ull    /* mactable_hash() */
 
 struct mactable_entry {
     uint64_t mac;                   /* key (address, caller's top bits); 0: empty */
@@ -98,7 +99,7 @@ static inline uint32_t
 mactable_hash(uint64_t mac)
 {
     /* Fibonacci hashing: the low bits of MACs are often sequential. */
-    return (uint32_t) ((mac * 0x9e3779b97f4a7c15ull) >> 32);
+    return (uint32_t) ((mac * MACTABLE_HASH_MUL) >> 32);
 }
 
 /* The number of the bucket of hash 'h': its top bits (Fibonacci hashing
@@ -116,6 +117,31 @@ static inline struct mactable_entry *
 mactable_bucket(const struct mactable *t, uint32_t h)
 {
     return &t->slots[(size_t) mactable_bucket_index(t, h) * MACTABLE_WAYS];
+}
+
+/* The first buckets of the eight keys at 'keys' into 'b' (as
+ * mactable_bucket(t, mactable_hash(keys[i]))): with AVX-512 one multiply,
+ * shift and add for all eight, so that a burst's keys are hashed in a
+ * few instructions each (fp_l2learn's pair()). */
+static inline void
+mactable_buckets8(const struct mactable *t, const uint64_t *keys,
+                  struct mactable_entry **b)
+{
+#if defined __AVX512F__ && defined __AVX512DQ__
+    _Static_assert(sizeof(struct mactable_entry) * MACTABLE_WAYS == 64,
+                   "a bucket is 64 bytes");
+    __m512i h = _mm512_srli_epi64(_mm512_mullo_epi64(_mm512_loadu_si512(keys),
+                                                     _mm512_set1_epi64((long long) MACTABLE_HASH_MUL)),
+                                  32);
+    __m512i idx = _mm512_srl_epi64(h, _mm_cvtsi32_si128((int) t->bshift));
+
+    _mm512_storeu_si512(b, _mm512_add_epi64(_mm512_set1_epi64((long long) (uintptr_t) t->slots),
+                                            _mm512_slli_epi64(idx, 6)));
+#else
+    for (int i = 0; i < 8; i++) {
+        b[i] = mactable_bucket(t, mactable_hash(keys[i]));
+    }
+#endif
 }
 
 /* A bit mask of the ways of bucket 'b' that hold 'mac', computed without
@@ -166,27 +192,97 @@ mactable_find(const struct mactable_entry *b, uint64_t mac)
 #endif
 }
 
-/* True if bucket 'b' holds 'mac' as seen on 'port' at 'now' already, so
- * that learning it again would change nothing: the common case of a
- * learn, decided without a write.  With AVX-512 one compare of the whole
- * bucket against the entry that learning would leave (key; age and port,
- * the pad always 0), else mactable_find() and two compares.  (For a 'mac'
- * of 0 it may say true of an empty entry: a 0 is never learned anyway.) */
-static inline bool
-mactable_seen_again(const struct mactable_entry *b, uint64_t mac,
-                    uint16_t port, uint32_t now)
+/* What learning on 'port' at 'now' leaves beside a key (its age and
+ * port), made once for a burst of frames from one port: with AVX-512 the
+ * (age, port) word in the odd lanes of a whole bucket's line, so that
+ * mactable_seen_again_s() and mactable_where() put the key into the even
+ * lanes with one masked broadcast and compare the bucket in one
+ * instruction. */
+#ifdef __AVX512F__
+typedef __m512i mactable_stamp;
+#else
+typedef struct { uint32_t now; uint16_t port; } mactable_stamp;
+#endif
+
+static inline mactable_stamp
+mactable_stamp_of(uint16_t port, uint32_t now)
 {
 #ifdef __AVX512F__
-    __m128i want = _mm_set_epi64x((long long) ((uint64_t) port << 32 | now),
-                                  (long long) mac);
-    unsigned k = _mm512_cmpeq_epi64_mask(_mm512_load_si512((const void *) b),
-                                         _mm512_broadcast_i32x4(want));
+    return _mm512_set1_epi64((long long) ((uint64_t) port << 32 | now));
+#else
+    return (mactable_stamp) { .now = now, .port = port };
+#endif
+}
+
+/* True if bucket 'b' holds 'mac' as seen at stamp 's' already (its port,
+ * this second), so that learning it again would change nothing: the
+ * common case of a learn, decided without a write.  With AVX-512 one
+ * compare of the whole bucket against the entry that learning would leave
+ * (key; age and port, the pad always 0), else mactable_find() and two
+ * compares.  (For a 'mac' of 0 it may say true of an empty entry: a 0 is
+ * never learned anyway.) */
+static inline bool
+mactable_seen_again_s(const struct mactable_entry *b, uint64_t mac,
+                      mactable_stamp s)
+{
+#ifdef __AVX512F__
+    __m512i want = _mm512_mask_set1_epi64(s, 0x55, (long long) mac);
+    unsigned k = _mm512_cmpeq_epi64_mask(_mm512_load_si512((const void *) b), want);
 
     return (k & k >> 1 & 0x55) != 0;
 #else
     const struct mactable_entry *e = mactable_find(b, mac);
 
-    return e && e->port == port && e->seen == now;
+    return e && e->port == s.port && e->seen == s.now;
+#endif
+}
+
+/* mactable_seen_again_s() with the stamp of 'port' and 'now'. */
+static inline bool
+mactable_seen_again(const struct mactable_entry *b, uint64_t mac,
+                    uint16_t port, uint32_t now)
+{
+    return mactable_seen_again_s(b, mac, mactable_stamp_of(port, now));
+}
+
+/* Where 'mac' is in bucket 'b' against the port of stamp 's' (its age
+ * ignored), mactable_where(). */
+enum mactable_where {
+    MACTABLE_ABSENT,            /* not in 'b' (maybe in its second bucket) */
+    MACTABLE_ELSEWHERE,         /* in 'b', on another port */
+    MACTABLE_HERE,              /* in 'b', on the stamp's port: '*e' */
+};
+
+/* Finds 'mac' in bucket 'b' and tells whether it is on the port of stamp
+ * 's', setting '*e' to its entry when it is (the caller then checks that
+ * it is live).  With AVX-512 one compare of the bucket's keys and ports
+ * (32-bit lanes: the key's two, the port's; the age's masked out), so the
+ * port needs no second load after the key is found.  For a 'mac' of 0 an
+ * empty entry may be "found" (mactable_live() says it is not live). */
+static inline enum mactable_where
+mactable_where(const struct mactable_entry *b, uint64_t mac, mactable_stamp s,
+               const struct mactable_entry **e)
+{
+#ifdef __AVX512F__
+    __m512i want = _mm512_mask_set1_epi64(s, 0x55, (long long) mac);
+    unsigned k = _mm512_mask_cmpeq_epi32_mask(0xbbbb, _mm512_load_si512((const void *) b),
+                                              want);
+    unsigned key = k & k >> 1 & 0x1111;
+    unsigned here = key & k >> 3;
+
+    if (here) {
+        *e = &b[__builtin_ctz(here) >> 2];
+        return MACTABLE_HERE;
+    }
+    return key ? MACTABLE_ELSEWHERE : MACTABLE_ABSENT;
+#else
+    const struct mactable_entry *f = mactable_find(b, mac);
+
+    if (!f) {
+        return MACTABLE_ABSENT;
+    }
+    *e = f;
+    return f->port == s.port ? MACTABLE_HERE : MACTABLE_ELSEWHERE;
 #endif
 }
 

@@ -363,8 +363,10 @@ testpmd_read_tx() {
     return 1
 }
 
+# bench_testpmd [NAME]: testpmd's mac forwarding (the default), or the
+# forwarding mode in $testpmd_fwd, measured as NAME.
 bench_testpmd() {
-    local prefix=$tag-tpmd
+    local name=${1:-testpmd} prefix=$tag-tpmd
     command -v dpdk-testpmd >/dev/null || { log "dpdk-testpmd missing (package dpdk)"; return 1; }
     prefixes+=("$prefix")
     mkfifo "$work/testpmd.in"
@@ -374,7 +376,7 @@ bench_testpmd() {
     # default mbuf size, lcore 1 forwarding (lamina's one worker).
     stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
         --vdev "$port0" --vdev "$port1" -- \
-        -i --nb-cores=1 --forward-mode=mac --no-mlockall \
+        -i --nb-cores=1 --forward-mode="${testpmd_fwd:-mac}" --no-mlockall \
         --burst=32 --rxd=1024 --txd=1024 --mbcache=256 \
         --total-num-mbufs="$bench_mbufs" \
         <"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
@@ -387,11 +389,21 @@ bench_testpmd() {
         return 1
     fi
     echo "start" >&3
-    result=$(measure testpmd testpmd_read_tx) || { tail -n 20 "$work/testpmd.log" >&2; return 1; }
+    result=$(measure "$name" testpmd_read_tx) || { tail -n 20 "$work/testpmd.log" >&2; return 1; }
     echo "stop" >&3
     echo "quit" >&3
     exec 3>&-
     stop_pid "$pid"
+}
+
+# The source alone (contender "source"): testpmd's io forwarding, which
+# sends each received burst back out as it is, reading and writing no
+# frame.  What it costs per frame is the replay's (net_pcap copies each
+# frame into a new buffer on receive and frees it on transmit), which
+# every contender pays the same; bench-traffic.sh takes it out of each
+# contender's cost to compare their own work.
+bench_source() {
+    testpmd_fwd=io bench_testpmd source
 }
 
 # ---------------------------------------------------------------- lamina

@@ -20,6 +20,14 @@
 # run.  Goals (issue 17): lamina >= 0.8 testpmd at 1,024 MACs, >= 0.7 at
 # 65,536; >= 4x OVS NORMAL.
 #
+#   (d) the source alone ("source", bench-lib.sh): testpmd's io forwarding,
+#       which touches no frame: the replay's own cost per frame (net_pcap
+#       copies every frame on receive, so it grows with the frame size).
+#       Each row also prints every contender's CPU time per frame net of
+#       it, and lamina/ovs and lamina/testpmd on those: their own work.
+#       The goals are judged on the Mpps ratios; the net ones show how
+#       much of a ratio is the source (docs/performance.md, IMIX).
+#
 # Then many busy slices: SLICES slices (default 256) on the same two
 # ports, one VLAN each (a vport per port with --vlan V, l2learn), the
 # traffic spread over all their VLANs at once (1,024 MACs per side, 64 B,
@@ -52,6 +60,7 @@
 . "$(dirname "$0")/bench-lib.sh"
 
 MACS_LIST=${LAMINA_BENCH_MACS-1024 65536}
+[ -n "${LAMINA_BENCH_ONLY:-}" ] || ONLY="testpmd lamina ovs source"
 SIZES=${LAMINA_BENCH_SIZES:-64 imix}
 L2_TABLE=4096
 
@@ -127,6 +136,15 @@ shown() {
 }
 n_failed=0
 
+# net_ns MPPS CPU: CPU ns per frame (at MPPS with CPU percent of a CPU)
+# beyond the source's $src_ns, or null.
+net_ns() {
+    local r
+    r=$(bench_per_cpu "$1" "$2")
+    if [ "$r" = null ] || [ "$src_ns" = null ]; then echo null; return; fi
+    awk -v r="$r" -v s="$src_ns" 'BEGIN { printf "%.2f\n", 1000 / r - s }'
+}
+
 log "memory: $memmode; warm-up ${WARMUP} s, window ${WINDOW} s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 rows=()
 lines=()
@@ -135,9 +153,20 @@ for macs in $MACS_LIST; do
         bench_traffic "$macs" "$size" || exit 1
         L2_TABLE=$((4 * macs))
         testpmd=null lamina=null ovs=null testpmd_cpu=null lamina_cpu=null ovs_cpu=null ovs_detail=""
-        testpmd_ns=null lamina_ns=null ovs_ns=null
+        testpmd_ns=null lamina_ns=null ovs_ns=null source=null source_cpu=null
         n_failed=${#bench_failed[@]}
         bench_contenders
+        # The source's CPU ns per frame, and each contender's beyond it.
+        src_ns=$(bench_per_cpu "$source" "$source_cpu")
+        [ "$src_ns" = null ] || src_ns=$(awk -v r="$src_ns" 'BEGIN { printf "%.2f\n", 1000 / r }')
+        net_tp=$(net_ns "$testpmd" "$testpmd_cpu")
+        net_lam=$(net_ns "$lamina" "$lamina_cpu")
+        net_ovs=$(net_ns "$ovs" "$ovs_cpu")
+        r_net_ovs=$(bench_ratio "$net_ovs" "$net_lam")
+        r_net_tp=$(bench_ratio "$net_tp" "$net_lam")
+        srcline=""
+        [ "$src_ns" != null ] &&
+            srcline="source (testpmd io) $source Mpps, $src_ns CPU ns/frame; beyond it: testpmd $net_tp lamina $net_lam ovs $net_ovs ns/frame (lamina/ovs $r_net_ovs, lamina/testpmd $r_net_tp)"
         r_tp=$(bench_ratio "$lamina" "$testpmd")
         r_ovs=$(bench_ratio "$lamina" "$ovs")
         stages=$lamina_stages
@@ -150,13 +179,14 @@ for macs in $MACS_LIST; do
         perfline=""
         [ "$lamina_ns" != null ] &&
             perfline="; CPU ns per packet: testpmd $testpmd_ns lamina $lamina_ns ovs $ovs_ns (testpmd/lamina $r_ns)"
-        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu$perfline${stages:+
+        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu$perfline${srcline:+
+                  $srcline}${stages:+
                   lamina $stages}${ovs_detail:+
                   ovs: $ovs_detail}"
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
             "$macs" "$size" "$(shown testpmd "$testpmd")" "$(shown lamina "$lamina")" "$(shown ovs "$ovs")" "$r_tp" "$r_ovs")
                   $stages")
-        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs, \"testpmd_cpu_ns_per_packet\": $testpmd_ns, \"lamina_cpu_ns_per_packet\": $lamina_ns, \"ovs_cpu_ns_per_packet\": $ovs_ns}")
+        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs, \"testpmd_cpu_ns_per_packet\": $testpmd_ns, \"lamina_cpu_ns_per_packet\": $lamina_ns, \"ovs_cpu_ns_per_packet\": $ovs_ns, \"source_mpps\": $source, \"source_cpu_pct\": $source_cpu, \"source_cpu_ns_per_frame\": $src_ns, \"net_ns_per_frame\": {\"testpmd\": $net_tp, \"lamina\": $net_lam, \"ovs\": $net_ovs}, \"lamina_over_ovs_net\": $r_net_ovs, \"lamina_over_testpmd_net\": $r_net_tp}")
     done
 done
 

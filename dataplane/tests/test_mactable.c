@@ -282,7 +282,8 @@ test_collisions_use_second_bucket(void **state)
 /* mactable_find() finds a key in any way of its bucket and nothing else
  * (not an age or a port word that happens to equal it);
  * mactable_seen_again() is true only for the same key, port and second,
- * and a learn it says nothing of changes nothing. */
+ * and a learn it says nothing of changes nothing; mactable_where() tells
+ * a key on the stamp's port from one on another and one not there. */
 static void
 test_find_and_seen_again(void **state)
 {
@@ -304,11 +305,23 @@ test_find_and_seen_again(void **state)
         assert_true(mactable_seen_again(b, keys[i], i, 100 + i));
         assert_false(mactable_seen_again(b, keys[i], i + 1, 100 + i));
         assert_false(mactable_seen_again(b, keys[i], i, 101 + i));
+        /* mactable_where(): on the stamp's port (whatever its age), on
+         * another, or not in the bucket. */
+        const struct mactable_entry *w = NULL;
+        assert_int_equal(mactable_where(b, keys[i], mactable_stamp_of(i, 7), &w),
+                         MACTABLE_HERE);
+        assert_ptr_equal(w, e);
+        assert_int_equal(mactable_where(b, keys[i], mactable_stamp_of((i + 1) % 4, 100 + i),
+                                        &w), MACTABLE_ELSEWHERE);
+        assert_int_equal(mactable_where(b, keys[i] ^ 0x10000000000ull,
+                                        mactable_stamp_of(i, 100 + i), &w), MACTABLE_ABSENT);
     }
     /* The age and port word of way 2 read as a key: not a match. */
     uint64_t word = (uint64_t) 2 << 32 | 102;
     assert_null(mactable_find(b, word));
     assert_false(mactable_seen_again(b, word, 2, 102));
+    const struct mactable_entry *w = NULL;
+    assert_int_equal(mactable_where(b, word, mactable_stamp_of(2, 102), &w), MACTABLE_ABSENT);
     assert_false(mactable_seen_again(b, keys[0] ^ 0x100, 0, 100));
 
     uint64_t learned = t.n_learned;
@@ -316,6 +329,33 @@ test_find_and_seen_again(void **state)
     assert_int_equal(t.n_learned, learned);
     assert_int_equal(mactable_lookup(&t, keys[3], 103), 3);
     mactable_destroy(&t);
+}
+
+/* mactable_buckets8() gives each of eight keys the bucket that
+ * mactable_bucket() of its hash gives, for several table sizes. */
+static void
+test_buckets8(void **state)
+{
+    (void) state;
+
+    for (uint32_t size = 8; size <= (1u << 20); size <<= 3) {
+        struct mactable t;
+        uint64_t keys[8];
+        struct mactable_entry *b[8];
+
+        assert_int_equal(mactable_init(&t, size, 10), 0);
+        for (int r = 0; r < 64; r++) {
+            for (int i = 0; i < 8; i++) {
+                keys[i] = ((uint64_t) r * 0x10001 + i * 0x20000000001ull) & 0xffffffffffffull;
+            }
+            keys[r % 8] = 0;
+            mactable_buckets8(&t, keys, b);
+            for (int i = 0; i < 8; i++) {
+                assert_ptr_equal(b[i], mactable_bucket(&t, mactable_hash(keys[i])));
+            }
+        }
+        mactable_destroy(&t);
+    }
 }
 
 /* Stale entries are reused before anything live is moved or evicted. */
@@ -432,6 +472,7 @@ main(void)
         cmocka_unit_test(test_collisions_use_second_bucket),
         cmocka_unit_test(test_stale_ways_reused),
         cmocka_unit_test(test_find_and_seen_again),
+        cmocka_unit_test(test_buckets8),
         cmocka_unit_test(test_full_buckets_move_then_evict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
