@@ -1123,7 +1123,8 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     /* (The key compared is 'pp''s, stored long before: x.key's copy was
      * just stored, and loads across those stores would stall.) */
     e = &pl->emc[h & pl->emc_mask];
-    if (likely(e->gen == pl->gen && !memcmp(&e->key, &pp->key, sizeof pp->key))) {
+    if (pl->emc_sig[h & pl->emc_mask] == h
+        && likely(e->gen == pl->gen && !memcmp(&e->key, &pp->key, sizeof pp->key))) {
         int t = 0;
         pl->emc_hits++;
         pl->emc_miss_run = 0;
@@ -1189,6 +1190,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
             || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
             e->key = *entry_key;
             e->gen = pl->gen;
+            pl->emc_sig[h & pl->emc_mask] = h;
             e->n_steps = n_steps;
             e->miss_table = miss_table;
             memcpy(e->steps, steps, n_steps * sizeof *steps);
@@ -1287,11 +1289,19 @@ parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
 {
     for (uint16_t i = 0; i < n; i++) {
         run_parse(&pkts[i], in_vports[i], &pp[i]);
-        prefetch_lines(&pl->emc[pp[i].hash & pl->emc_mask], sizeof *pl->emc);
+        __builtin_prefetch(&pl->emc_sig[pp[i].hash & pl->emc_mask]);
         prefetch_buckets(&pl->tables[0], &pp[i]);
     }
     for (uint16_t i = 0; i < n && i < OFPL_AHEAD; i++) {
         prefetch_flows(&pl->tables[0], &pp[i]);
+    }
+    /* The signatures were prefetched above: only an entry whose
+     * signature is the packet's hash may answer it, and is worth loading. */
+    for (uint16_t i = 0; i < n; i++) {
+        uint32_t slot = pp[i].hash & pl->emc_mask;
+        if (pl->emc_sig[slot] == pp[i].hash) {
+            prefetch_lines(&pl->emc[slot], sizeof *pl->emc);
+        }
     }
     /* A packet is a train of the one before only if their keys are equal
      * (the same header bytes, length and port parse to the same key):
