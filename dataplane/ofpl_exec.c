@@ -905,15 +905,22 @@ meter_apply(struct ofpl_exec *x, struct ofpl_meter *m, uint32_t len,
     return hit->type != OFPMBT13_DROP;
 }
 
+/* Counts a packet of 'len' bytes at 'now_ns' on flow 'f'. */
+static inline void
+flow_count(struct ofpl_flow *f, uint32_t len, uint64_t now_ns)
+{
+    f->n_packets++;
+    f->n_bytes += len;
+    f->used_ns = now_ns;
+}
+
 /* Runs the instructions of flow 'f'.  Returns the next table, or -1. */
 static int
 exec_flow(struct ofpl_exec *x, struct ofpl_flow *f)
 {
     const struct ofp_instructions *in = &f->insts;
 
-    f->n_packets++;
-    f->n_bytes += x->pkt->len;
-    f->used_ns = x->now_ns;
+    flow_count(f, x->pkt->len, x->now_ns);
     x->table = f->table_id;
     x->cookie = f->cookie;
     x->table_miss_flow = !f->priority && !f->tuple->n_words;
@@ -1068,6 +1075,53 @@ run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_parsed *
     pp->n_th = 0;
 }
 
+/* Stores the trip of 'n_steps' flows 'steps' (then a miss in table
+ * 'miss_table', or 0xff) of the packet with key 'key' and hash 'h' in its
+ * cache entry 'e', unless the cache thrashes and this miss is not one in
+ * OFPL_EMC_THRASH_INSERT. */
+static inline void
+emc_insert(struct ofpl_pipeline *pl, struct ofpl_emc_entry *e, uint32_t h,
+           const struct ofpl_key *key, struct ofpl_flow *const *steps,
+           uint8_t n_steps, uint8_t miss_table)
+{
+    if (pl->emc_miss_run <= OFPL_EMC_THRASH
+        || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
+        e->key = *key;
+        e->gen = pl->gen;
+        pl->emc_sig[h & pl->emc_mask] = h;
+        e->n_steps = n_steps;
+        e->miss_table = miss_table;
+        memcpy(e->steps, steps, n_steps * sizeof *steps);
+    }
+}
+
+/* The short run of packet 'pkt', from 'in_vport', whose trip is flow 'f'
+ * of table 0 alone, a flow with 'out_port' (its instructions: one
+ * apply-actions output to that port): the counters of the flow and the
+ * table, then that output, as exec_flow() and exec_output_port() would
+ * give (nothing back out of the ingress port, nothing to a port that is
+ * not live), without setting up the executor (struct ofpl_exec) that
+ * other flows need.  In the usual OpenFlow rule sets (match, forward)
+ * this is every packet.  The caller counts the cache. */
+static inline void
+run_short(struct ofpl_pipeline *pl, struct ofpl_flow *f,
+          const struct ofpl_packet *pkt, uint16_t in_vport, uint64_t now_ns,
+          struct ofpl_out *out)
+{
+    uint16_t v = f->out_port - 1;
+
+    flow_count(f, pkt->len, now_ns);
+    pl->tables[0].lookups++;
+    pl->tables[0].matches++;
+    memset(out, 0, sizeof *out);
+    if (v != in_vport && (pl->live[v / 64] >> (v % 64)) & 1) {
+        out->kind = OFPL_OUT_PORT;
+        out->port = v;
+    } else {
+        out->kind = OFPL_OUT_DROP;
+    }
+}
+
 static void run_parsed(struct ofpl_pipeline *, struct ofpl_packet *,
                        uint16_t in_vport, const struct ofpl_parsed *,
                        uint64_t now_ns, ofpl_emit_fn *, void *aux,
@@ -1099,8 +1153,38 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
            void *aux, struct ofpl_out *out)
 {
     struct ofpl_exec x;
-    struct ofpl_emc_entry *e;
+    struct ofpl_emc_entry *e = &pl->emc[pp->hash & pl->emc_mask];
     uint32_t h = pp->hash;
+    /* The cache: the signature, then the entry (see emc_sig). */
+    bool hit = pl->emc_sig[h & pl->emc_mask] == h
+               && likely(e->gen == pl->gen
+                         && !memcmp(&e->key, &pp->key, sizeof pp->key));
+    struct ofpl_flow *f0 = NULL;    /* table 0's answer, when looked up */
+    bool looked = false;
+
+    /* The short run (see run_short()): the packet's only flow, from the
+     * cache or table 0, is a plain output to a port. */
+    if (!pp->remember) {
+        if (hit) {
+            f0 = e->n_steps == 1 && e->miss_table == 0xff ? e->steps[0] : NULL;
+        } else {
+            f0 = table_lookup_hashed(&pl->tables[0], &pp->key, pp->th, pp->n_th);
+            looked = true;
+        }
+        if (f0 && f0->out_port) {
+            run_short(pl, f0, pkt, in_vport, now_ns, out);
+            if (hit) {
+                pl->emc_hits++;
+                pl->emc_miss_run = 0;
+            } else {
+                pl->emc_misses++;
+                pl->emc_miss_run++;
+                emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
+            }
+            pl->last.gen = 0;
+            return;
+        }
+    }
 
     x.pl = pl;
     x.pkt = pkt;
@@ -1120,11 +1204,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     x.key = pp->key;
     x.h = pp->h;
 
-    /* (The key compared is 'pp''s, stored long before: x.key's copy was
-     * just stored, and loads across those stores would stall.) */
-    e = &pl->emc[h & pl->emc_mask];
-    if (pl->emc_sig[h & pl->emc_mask] == h
-        && likely(e->gen == pl->gen && !memcmp(&e->key, &pp->key, sizeof pp->key))) {
+    if (hit) {
         int t = 0;
         pl->emc_hits++;
         pl->emc_miss_run = 0;
@@ -1163,6 +1243,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         /* In table 0 the key is still the parsed one, whose hashes in
          * the first tuples a look-ahead computed. */
         struct ofpl_flow *f = t ? table_lookup(tb, &x.key)
+                              : looked ? f0
                               : table_lookup_hashed(tb, &x.key, pp->th, pp->n_th);
         tb->lookups++;
         if (!f) {
@@ -1186,15 +1267,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     }
     exec_finish(&x, out);
     if (cacheable && !x.stop) {
-        if (pl->emc_miss_run <= OFPL_EMC_THRASH
-            || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
-            e->key = *entry_key;
-            e->gen = pl->gen;
-            pl->emc_sig[h & pl->emc_mask] = h;
-            e->n_steps = n_steps;
-            e->miss_table = miss_table;
-            memcpy(e->steps, steps, n_steps * sizeof *steps);
-        }
+        emc_insert(pl, e, h, entry_key, steps, n_steps, miss_table);
     }
     if (cacheable && !x.stop && pp->remember) {
         train_remember(pl, &x, steps, n_steps, miss_table, out);

@@ -136,6 +136,11 @@ flow_new(const struct ofp_flow_mod_body *fm, const struct ofpl_key *val,
     }
     f->insts.apply.actions = na ? f->acts : NULL;
     f->insts.write.actions = nw ? f->acts + na : NULL;
+    if (f->insts.present == 1u << OFPIT_APPLY_ACTIONS && na == 1 && !nw
+        && f->acts[0].type == OFPAT_OUTPUT && f->acts[0].output.port >= 1
+        && f->acts[0].output.port <= OFPL_MAX_PORTS) {
+        f->out_port = f->acts[0].output.port;
+    }
     return f;
 }
 

@@ -207,6 +207,11 @@ struct ofpl_flow {
     uint64_t cookie;
     struct ofpl_flow *lnext, *lprev;    /* the table's list of flows */
     uint16_t flags, idle_timeout, hard_timeout;
+    uint16_t out_port;              /* 1..OFPL_MAX_PORTS when the
+                                     * instructions are one apply-actions
+                                     * output to that port and nothing
+                                     * else (ofpl_run_burst()'s short
+                                     * run); 0 otherwise */
 
     /* Fourth line on. */
     struct ofp_instructions insts __attribute__((aligned(64)));
