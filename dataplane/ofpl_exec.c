@@ -1075,6 +1075,23 @@ run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_parsed *
     pp->n_th = 0;
 }
 
+/* Counts a cache hit or a 'miss': the counters, the run of misses (which
+ * the first hit ends) and the share of misses among the last lookups,
+ * 'emc_miss_share' (256ths, a moving average over about 16 lookups). */
+static inline void
+emc_count(struct ofpl_pipeline *pl, bool miss)
+{
+    if (miss) {
+        pl->emc_misses++;
+        pl->emc_miss_run++;
+        pl->emc_miss_share += (256 - pl->emc_miss_share) / 16;
+    } else {
+        pl->emc_hits++;
+        pl->emc_miss_run = 0;
+        pl->emc_miss_share -= pl->emc_miss_share / 16;
+    }
+}
+
 /* Stores the trip of 'n_steps' flows 'steps' (then a miss in table
  * 'miss_table', or 0xff) of the packet with key 'key' and hash 'h' in its
  * cache entry 'e', unless the cache thrashes and this miss is not one in
@@ -1174,11 +1191,9 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         if (f0 && f0->out_port) {
             run_short(pl, f0, pkt, in_vport, now_ns, out);
             if (hit) {
-                pl->emc_hits++;
-                pl->emc_miss_run = 0;
+                emc_count(pl, false);
             } else {
-                pl->emc_misses++;
-                pl->emc_miss_run++;
+                emc_count(pl, true);
                 emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
             }
             pl->last.gen = 0;
@@ -1206,8 +1221,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
 
     if (hit) {
         int t = 0;
-        pl->emc_hits++;
-        pl->emc_miss_run = 0;
+        emc_count(pl, false);
         for (uint8_t i = 0; i < e->n_steps && t >= 0 && !x.stop; i++) {
             struct ofpl_table *tb = &pl->tables[t];
             tb->lookups++;
@@ -1236,8 +1250,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     bool cacheable = true;
     int t = 0;
 
-    pl->emc_misses++;
-    pl->emc_miss_run++;
+    emc_count(pl, true);
     while (t >= 0 && !x.stop) {
         struct ofpl_table *tb = &pl->tables[t];
         /* In table 0 the key is still the parsed one, whose hashes in
@@ -1391,7 +1404,7 @@ ofpl_run_burst(struct ofpl_pipeline *pl, struct ofpl_packet *pkts,
                const uint16_t *in_vports, uint16_t n, uint64_t now_ns,
                ofpl_emit_fn *emit, void *aux, struct ofpl_out *outs)
 {
-    bool ahead = n > 1 && pl->emc_miss_run > OFPL_EMC_THRASH;
+    bool ahead = n > 1 && pl->emc_miss_share > OFPL_EMC_AHEAD_SHARE;
     struct ofpl_parsed pp[ahead ? n : 1];
     uint32_t train = 0;
     uint64_t bytes = 0;

@@ -35,6 +35,11 @@
  * the run.  (Open vSwitch's EMC inserts 1 in 100 misses always.) */
 #define OFPL_EMC_THRASH 64
 #define OFPL_EMC_THRASH_INSERT 32
+/* ofpl_run_burst() looks ahead while more than this share (in 256ths)
+ * of the recent cache lookups missed: while most packets are new flows.
+ * (A rare hit among thousands of misses, which ends the run of misses,
+ * does not end the look-ahead.) */
+#define OFPL_EMC_AHEAD_SHARE 192
 #define OFPL_EMC_STEPS 4
 #define OFPL_ASET_MAX 32
 #define OFPL_MAX_DEPTH 4            /* group chaining */
@@ -319,6 +324,8 @@ struct ofpl_pipeline {
     uint32_t emc_mask;
     uint64_t emc_hits, emc_misses, train_hits;
     uint32_t emc_miss_run;          /* misses since the last hit */
+    uint32_t emc_miss_share;        /* of recent lookups, in 256ths
+                                     * (emc_count()) */
 
     /* The previous packet, when its trip changed nothing but counters
      * (no rewrite, meter, group or copy): a packet with the same header
