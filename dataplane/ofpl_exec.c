@@ -1011,21 +1011,23 @@ train_match(const struct ofpl_pipeline *pl, const uint8_t *p)
 static void train_count(struct ofpl_pipeline *, uint32_t n, uint64_t bytes,
                         uint64_t now_ns);
 
-/* Remembers the trip of a packet whose run changed only counters. */
+/* Remembers the trip of packet 'pkt' from 'in_vport', whose headers 'h'
+ * the key was parsed from, when its run changed only counters ('pure'). */
 static void
-train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
+train_remember(struct ofpl_pipeline *pl, const struct ofpl_packet *pkt,
+               uint16_t in_vport, const struct ofp_hdrs *h, bool pure,
                struct ofpl_flow *const *steps, uint8_t n_steps, uint8_t miss_table,
                const struct ofpl_out *out)
 {
-    uint32_t end = hdrs_end(&x->h);
+    uint32_t end = hdrs_end(h);
 
-    if (x->impure || x->stop || end > OFPL_TRAIN_HDR || x->pkt->len < OFPL_TRAIN_HDR) {
+    if (!pure || end > OFPL_TRAIN_HDR || pkt->len < OFPL_TRAIN_HDR) {
         pl->last.gen = 0;
         return;
     }
     pl->last.gen = pl->gen;
-    pl->last.in_vport = x->in_vport;
-    pl->last.len = x->pkt->len;
+    pl->last.in_vport = in_vport;
+    pl->last.len = pkt->len;
     pl->last.n_steps = n_steps;
     pl->last.miss_table = miss_table;
     memcpy(pl->last.steps, steps, n_steps * sizeof *steps);
@@ -1039,7 +1041,7 @@ train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
     memcpy(pl->train_mask, ramp + OFPL_TRAIN_HDR - end, OFPL_TRAIN_HDR);
     for (int i = 0; i < OFPL_TRAIN_HDR / 8; i++) {
         uint64_t a, m;
-        memcpy(&a, x->pkt->data + 8 * i, 8);
+        memcpy(&a, pkt->data + 8 * i, 8);
         memcpy(&m, pl->train_mask + 8 * i, 8);
         a &= m;
         memcpy(pl->last.hdr + 8 * i, &a, 8);
@@ -1119,7 +1121,8 @@ emc_insert(struct ofpl_pipeline *pl, struct ofpl_emc_entry *e, uint32_t h,
  * give (nothing back out of the ingress port, nothing to a port that is
  * not live), without setting up the executor (struct ofpl_exec) that
  * other flows need.  In the usual OpenFlow rule sets (match, forward)
- * this is every packet.  The caller counts the cache. */
+ * this is every packet.  The caller counts the cache and remembers the
+ * train. */
 static inline void
 run_short(struct ofpl_pipeline *pl, struct ofpl_flow *f,
           const struct ofpl_packet *pkt, uint16_t in_vport, uint64_t now_ns,
@@ -1181,24 +1184,26 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
 
     /* The short run (see run_short()): the packet's only flow, from the
      * cache or table 0, is a plain output to a port. */
-    if (!pp->remember) {
+    if (hit) {
+        f0 = e->n_steps == 1 && e->miss_table == 0xff ? e->steps[0] : NULL;
+    } else {
+        f0 = table_lookup_hashed(&pl->tables[0], &pp->key, pp->th, pp->n_th);
+        looked = true;
+    }
+    if (f0 && f0->out_port) {
+        run_short(pl, f0, pkt, in_vport, now_ns, out);
         if (hit) {
-            f0 = e->n_steps == 1 && e->miss_table == 0xff ? e->steps[0] : NULL;
+            emc_count(pl, false);
         } else {
-            f0 = table_lookup_hashed(&pl->tables[0], &pp->key, pp->th, pp->n_th);
-            looked = true;
+            emc_count(pl, true);
+            emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
         }
-        if (f0 && f0->out_port) {
-            run_short(pl, f0, pkt, in_vport, now_ns, out);
-            if (hit) {
-                emc_count(pl, false);
-            } else {
-                emc_count(pl, true);
-                emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
-            }
+        if (pp->remember) {
+            train_remember(pl, pkt, in_vport, &pp->h, true, &f0, 1, 0xff, out);
+        } else {
             pl->last.gen = 0;
-            return;
         }
+        return;
     }
 
     x.pl = pl;
@@ -1236,7 +1241,8 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         }
         exec_finish(&x, out);
         if (pp->remember) {
-            train_remember(pl, &x, e->steps, e->n_steps, e->miss_table, out);
+            train_remember(pl, pkt, in_vport, &x.h, !x.impure && !x.stop,
+                           e->steps, e->n_steps, e->miss_table, out);
         } else {
             pl->last.gen = 0;
         }
@@ -1283,7 +1289,8 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         emc_insert(pl, e, h, entry_key, steps, n_steps, miss_table);
     }
     if (cacheable && !x.stop && pp->remember) {
-        train_remember(pl, &x, steps, n_steps, miss_table, out);
+        train_remember(pl, pkt, in_vport, &x.h, !x.impure && !x.stop,
+                       steps, n_steps, miss_table, out);
     } else {
         pl->last.gen = 0;
     }

@@ -928,12 +928,15 @@ test_burst_trains(void **state)
     ofpl_destroy(pl);
 }
 
-/* The pipeline of test_burst_same_as_one_by_one(): exact rules on UDP
- * source ports, a rewriting rule, a catch-all below them; a cache of 16
- * entries, so that traffic of many flows makes it thrash. */
+/* The pipeline of the burst tests: exact rules on UDP source ports, a
+ * rewriting rule, a catch-all below them; a cache of 16 entries, so that
+ * traffic of many flows makes it thrash.  The plain outputs are
+ * write-actions if 'write', else apply-actions (which take the short
+ * run). */
 static struct ofpl_pipeline *
-burst_pipeline(void)
+burst_pipeline_as(bool write)
 {
+    void (*put)(struct fm *, struct ofp_action) = write ? fm_write : fm_apply;
     struct ofpl_params p = { .n_tables = 1, .miss = OFPL_MISS_DROP,
                              .emc_entries = 16 };
     struct ofpl_pipeline *pl = ofpl_create(&p);
@@ -948,7 +951,7 @@ burst_pipeline(void)
         ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
         ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
         ofp_match_set_u(&f.b.match, OFP_F_UDP_SRC, sport);
-        fm_apply(&f, ofp_action_output(1 + sport % 3, 0));
+        put(&f, ofp_action_output(1 + sport % 3, 0));
         assert_int_equal(mod(pl, &f, 0), 0);
     }
     fm_init(&f, 0, 30);
@@ -960,9 +963,15 @@ burst_pipeline(void)
     assert_int_equal(mod(pl, &f, 0), 0);
     fm_init(&f, 0, 10);
     ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
-    fm_apply(&f, ofp_action_output(4, 0));
+    put(&f, ofp_action_output(4, 0));
     assert_int_equal(mod(pl, &f, 0), 0);
     return pl;
+}
+
+static struct ofpl_pipeline *
+burst_pipeline(void)
+{
+    return burst_pipeline_as(false);
 }
 
 /* ofpl_run_burst() (trains counted in bulk, and any lookahead a burst may
@@ -1044,9 +1053,10 @@ run_bursts(struct ofpl_pipeline *pl, struct ofpl_packet *pk, uint16_t *in,
     }
 }
 
-/* The short run of ofpl_run_burst() (a packet whose only flow is one
- * output to a port, while the cache thrashes) gives what the full run of
- * ofpl_run() gives, packet by packet: outputs, nothing back out of the
+/* The short run (a packet whose only flow is one apply-actions output to
+ * a port), in look-ahead bursts, gives what the full run gives for the
+ * same output by write-actions, packet by packet: outputs, nothing back
+ * out of the
  * ingress port or to a port that is not live, the counters of every flow
  * and of the table; after a modify that adds a rewrite and after a
  * delete, no stale flow answers.  Flows lie on a cache line with their
@@ -1059,10 +1069,15 @@ test_short_run(void **state)
     struct ofpl_packet pa[N], pb[N];
     struct ofpl_out oa[N], ob[N];
     uint16_t in[N];
-    struct ofpl_pipeline *a = burst_pipeline(), *b = burst_pipeline();
+    /* 'a' outputs by write-actions, which the full run executes (the
+     * action set), 'b' by apply-actions: the same outputs. */
+    struct ofpl_pipeline *a = burst_pipeline_as(true), *b = burst_pipeline();
     struct fm f;
     (void) state;
 
+    for (const struct ofpl_flow *fl = a->tables[0].flows; fl; fl = fl->lnext) {
+        assert_int_equal(fl->out_port, 0);
+    }
     assert_int_equal(offsetof(struct ofpl_flow, n_packets) / 64, 2);
     assert_int_equal(offsetof(struct ofpl_flow, out_port) / 64, 2);
     assert_int_equal(offsetof(struct ofpl_flow, insts) % 64, 0);
@@ -1076,7 +1091,7 @@ test_short_run(void **state)
     ofpl_set_port_live(a, 2, false);
     ofpl_set_port_live(b, 2, false);
 
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 4; round++) {
         if (round == 1) {
             /* The catch-all flow (output:4) now rewrites first. */
             for (int k = 0; k < 2; k++) {
@@ -1084,7 +1099,7 @@ test_short_run(void **state)
                 f.b.command = OFPFC_MODIFY_STRICT;
                 ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
                 fm_apply(&f, ofp_action_set_field_u(OFP_F_IP_DSCP, 10));
-                fm_apply(&f, ofp_action_output(4, 0));
+                (k ? fm_apply : fm_write)(&f, ofp_action_output(4, 0));
                 assert_int_equal(mod(k ? b : a, &f, 0), 0);
             }
         } else if (round == 2) {
@@ -1096,16 +1111,28 @@ test_short_run(void **state)
                 ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
                 assert_int_equal(mod(k ? b : a, &f, 0), 0);
             }
+        } else if (round == 3) {
+            /* A plain output for all UDP again, above the rewrite. */
+            for (int k = 0; k < 2; k++) {
+                fm_init(&f, 0, 15);
+                ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+                ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+                (k ? fm_apply : fm_write)(&f, ofp_action_output(2, 0));
+                assert_int_equal(mod(k ? b : a, &f, 0), 0);
+            }
         }
         for (int i = 0; i < N; i++) {
             /* Distinct flows (the cache thrashes), a third of them on the
              * source-port flows (output:1..3, port 3 not live), every
-             * fifth from the port a source-port flow would send it to. */
-            uint16_t sport = i % 3 ? 5000 + i : 1000 + 3 * (i % 33);
-            in[i] = i % 5 == 0 ? sport % 3 : 6;
-            uint8_t src = 1 + i / 256, dst = i % 256;
+             * fifth from the port a source-port flow would send it to;
+             * in the last round each packet twice (a train). */
+            int j = round == 3 ? i / 2 : i;
+            uint16_t sport = j % 3 ? 5000 + j : 1000 + 3 * (j % 33);
+            in[i] = j % 5 == 0 ? sport % 3 : 6;
+            uint8_t src = 1 + j / 256, dst = j % 256;
             pa[i] = *udp_frame(&fa[i], 1, src, dst, sport, 53 + round);
             pb[i] = *udp_frame(&fb[i], 1, src, dst, sport, 53 + round);
+            pa[i].len = pb[i].len = 64;     /* long enough for a train */
         }
         for (int i = 0; i < N; i++) {
             ofpl_run(a, &pa[i], in[i], 0, record, NULL, &oa[i]);
@@ -1122,7 +1149,14 @@ test_short_run(void **state)
         }
         assert_true(sent > N / 2);
         assert_true(round == 2 ? !dropped : dropped > 0);
-        assert_int_equal(pa[1].data[14 + 1], round ? 10 << 2 : 0);
+        struct ofpl_counts ca, cb;
+        ofpl_counts(a, &ca);
+        ofpl_counts(b, &cb);
+        assert_int_equal(cb.emc_hits, ca.emc_hits);
+        assert_int_equal(cb.emc_misses, ca.emc_misses);
+        assert_int_equal(cb.train_hits, ca.train_hits);
+        assert_int_equal(cb.train_hits, round == 3 ? N / 2 : 0);
+        assert_int_equal(pa[1].data[14 + 1], round == 1 || round == 2 ? 10 << 2 : 0);
         /* Every flow counted the same packets and bytes. */
         const struct ofpl_flow *x = a->tables[0].flows, *y = b->tables[0].flows;
         for (; x && y; x = x->lnext, y = y->lnext) {
@@ -1137,11 +1171,6 @@ test_short_run(void **state)
         ofpl_table_stats(b, 0, &tb);
         assert_int_equal(tb.lookup_count, ta.lookup_count);
         assert_int_equal(tb.matched_count, ta.matched_count);
-        struct ofpl_counts ca, cb;
-        ofpl_counts(a, &ca);
-        ofpl_counts(b, &cb);
-        assert_int_equal(cb.emc_hits, ca.emc_hits);
-        assert_int_equal(cb.emc_misses, ca.emc_misses);
     }
     ofpl_destroy(a);
     ofpl_destroy(b);
