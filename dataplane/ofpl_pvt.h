@@ -215,8 +215,8 @@ struct ofpl_flow {
     uint16_t out_port;              /* 1..OFPL_MAX_PORTS when the
                                      * instructions are one apply-actions
                                      * output to that port and nothing
-                                     * else (ofpl_run_burst()'s short
-                                     * run); 0 otherwise */
+                                     * else (the short run,
+                                     * ofpl_exec.c); 0 otherwise */
 
     /* Fourth line on. */
     struct ofp_instructions insts __attribute__((aligned(64)));
