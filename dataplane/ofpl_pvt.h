@@ -192,9 +192,8 @@ struct ofpl_tuple;
  * (chain, hash, priority and the first six words of the value, where
  * IPv4, Ethernet and port fields live), the counters and what a run reads
  * besides (third line), the instructions (fourth), the first two actions
- * (a line of their own).  The
- * match as the controller gave it lies between them, read only by stats,
- * modify and delete. */
+ * (a line of their own).  The match as the controller gave it lies
+ * between them, read only by stats, modify and delete. */
 struct ofpl_flow {
     /* Lookup: first cache line (and the second for the value's last
      * eight words: IPv6, ARP hardware addresses, tunnel). */
