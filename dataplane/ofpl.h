@@ -50,7 +50,10 @@
  * the whole cache at once.  When the cache thrashes (more flows than
  * entries), a burst is parsed and hashed first and each packet's cache
  * entry, buckets and likely flows are prefetched a few packets ahead of
- * its run (ofpl_run_burst()), so that their cache misses overlap.
+ * its run (ofpl_run_burst()), so that their cache misses overlap.  A
+ * packet whose only flow is one apply-actions output to a port takes a
+ * short run: the counters and the output, without the instruction and
+ * action interpreters (same result, same counters).
  *
  * Threads
  * =======

@@ -31,8 +31,9 @@ ofpl_create(const struct ofpl_params *params)
     pl->gen = 1;
     pl->tables = calloc(pl->params.n_tables, sizeof *pl->tables);
     pl->emc = calloc(emc, sizeof *pl->emc);
+    pl->emc_sig = calloc(emc, sizeof *pl->emc_sig);
     pl->emc_mask = emc - 1;
-    if (!pl->tables || !pl->emc) {
+    if (!pl->tables || !pl->emc || !pl->emc_sig) {
         ofpl_destroy(pl);
         return NULL;
     }
@@ -85,6 +86,7 @@ ofpl_destroy(struct ofpl_pipeline *pl)
     free(pl->meters);
     free(pl->tables);
     free(pl->emc);
+    free(pl->emc_sig);
     free(pl);
 }
 

@@ -8,9 +8,9 @@
  * the parse, one CRC32 hash of the key, a 112-byte compare, the counters
  * and the actions; a miss adds one hash probe per tuple tried.  With more
  * flows than cache entries (65,536 per direction, 10,000 rules in two
- * tuples) a packet costs about 140 cycles in tools/ofpl-bench (225 before
- * the look-ahead of ofpl_run_burst()) and 130-170 in the switch's fp
- * stage (210-220 before; docs/performance.md).
+ * tuples) a packet costs about 107 cycles in tools/ofpl-bench (140 before
+ * the short run, 225 before the look-ahead of ofpl_run_burst()); see
+ * docs/performance.md for the switch's fp stage.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -905,15 +905,22 @@ meter_apply(struct ofpl_exec *x, struct ofpl_meter *m, uint32_t len,
     return hit->type != OFPMBT13_DROP;
 }
 
+/* Counts a packet of 'len' bytes at 'now_ns' on flow 'f'. */
+static inline void
+flow_count(struct ofpl_flow *f, uint32_t len, uint64_t now_ns)
+{
+    f->n_packets++;
+    f->n_bytes += len;
+    f->used_ns = now_ns;
+}
+
 /* Runs the instructions of flow 'f'.  Returns the next table, or -1. */
 static int
 exec_flow(struct ofpl_exec *x, struct ofpl_flow *f)
 {
     const struct ofp_instructions *in = &f->insts;
 
-    f->n_packets++;
-    f->n_bytes += x->pkt->len;
-    f->used_ns = x->now_ns;
+    flow_count(f, x->pkt->len, x->now_ns);
     x->table = f->table_id;
     x->cookie = f->cookie;
     x->table_miss_flow = !f->priority && !f->tuple->n_words;
@@ -1004,21 +1011,23 @@ train_match(const struct ofpl_pipeline *pl, const uint8_t *p)
 static void train_count(struct ofpl_pipeline *, uint32_t n, uint64_t bytes,
                         uint64_t now_ns);
 
-/* Remembers the trip of a packet whose run changed only counters. */
+/* Remembers the trip of packet 'pkt' from 'in_vport', whose headers 'h'
+ * the key was parsed from, when its run changed only counters ('pure'). */
 static void
-train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
+train_remember(struct ofpl_pipeline *pl, const struct ofpl_packet *pkt,
+               uint16_t in_vport, const struct ofp_hdrs *h, bool pure,
                struct ofpl_flow *const *steps, uint8_t n_steps, uint8_t miss_table,
                const struct ofpl_out *out)
 {
-    uint32_t end = hdrs_end(&x->h);
+    uint32_t end = hdrs_end(h);
 
-    if (x->impure || x->stop || end > OFPL_TRAIN_HDR || x->pkt->len < OFPL_TRAIN_HDR) {
+    if (!pure || end > OFPL_TRAIN_HDR || pkt->len < OFPL_TRAIN_HDR) {
         pl->last.gen = 0;
         return;
     }
     pl->last.gen = pl->gen;
-    pl->last.in_vport = x->in_vport;
-    pl->last.len = x->pkt->len;
+    pl->last.in_vport = in_vport;
+    pl->last.len = pkt->len;
     pl->last.n_steps = n_steps;
     pl->last.miss_table = miss_table;
     memcpy(pl->last.steps, steps, n_steps * sizeof *steps);
@@ -1032,7 +1041,7 @@ train_remember(struct ofpl_pipeline *pl, const struct ofpl_exec *x,
     memcpy(pl->train_mask, ramp + OFPL_TRAIN_HDR - end, OFPL_TRAIN_HDR);
     for (int i = 0; i < OFPL_TRAIN_HDR / 8; i++) {
         uint64_t a, m;
-        memcpy(&a, x->pkt->data + 8 * i, 8);
+        memcpy(&a, pkt->data + 8 * i, 8);
         memcpy(&m, pl->train_mask + 8 * i, 8);
         a &= m;
         memcpy(pl->last.hdr + 8 * i, &a, 8);
@@ -1068,6 +1077,71 @@ run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_parsed *
     pp->n_th = 0;
 }
 
+/* Counts a cache hit or a 'miss': the counters, the run of misses (which
+ * the first hit ends) and the share of misses among the last lookups,
+ * 'emc_miss_share' (256ths, a moving average over about 16 lookups). */
+static inline void
+emc_count(struct ofpl_pipeline *pl, bool miss)
+{
+    if (miss) {
+        pl->emc_misses++;
+        pl->emc_miss_run++;
+        pl->emc_miss_share += (256 - pl->emc_miss_share) / 16;
+    } else {
+        pl->emc_hits++;
+        pl->emc_miss_run = 0;
+        pl->emc_miss_share -= pl->emc_miss_share / 16;
+    }
+}
+
+/* Stores the trip of 'n_steps' flows 'steps' (then a miss in table
+ * 'miss_table', or 0xff) of the packet with key 'key' and hash 'h' in its
+ * cache entry 'e', unless the cache thrashes and this miss is not one in
+ * OFPL_EMC_THRASH_INSERT. */
+static inline void
+emc_insert(struct ofpl_pipeline *pl, struct ofpl_emc_entry *e, uint32_t h,
+           const struct ofpl_key *key, struct ofpl_flow *const *steps,
+           uint8_t n_steps, uint8_t miss_table)
+{
+    if (pl->emc_miss_run <= OFPL_EMC_THRASH
+        || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
+        e->key = *key;
+        e->gen = pl->gen;
+        pl->emc_sig[h & pl->emc_mask] = h;
+        e->n_steps = n_steps;
+        e->miss_table = miss_table;
+        memcpy(e->steps, steps, n_steps * sizeof *steps);
+    }
+}
+
+/* The short run of packet 'pkt', from 'in_vport', whose trip is flow 'f'
+ * of table 0 alone, a flow with 'out_port' (its instructions: one
+ * apply-actions output to that port): the counters of the flow and the
+ * table, then that output, as exec_flow() and exec_output_port() would
+ * give (nothing back out of the ingress port, nothing to a port that is
+ * not live), without setting up the executor (struct ofpl_exec) that
+ * other flows need.  In the usual OpenFlow rule sets (match, forward)
+ * this is every packet.  The caller counts the cache and remembers the
+ * train. */
+static inline void
+run_short(struct ofpl_pipeline *pl, struct ofpl_flow *f,
+          const struct ofpl_packet *pkt, uint16_t in_vport, uint64_t now_ns,
+          struct ofpl_out *out)
+{
+    uint16_t v = f->out_port - 1;
+
+    flow_count(f, pkt->len, now_ns);
+    pl->tables[0].lookups++;
+    pl->tables[0].matches++;
+    memset(out, 0, sizeof *out);
+    if (v != in_vport && (pl->live[v / 64] >> (v % 64)) & 1) {
+        out->kind = OFPL_OUT_PORT;
+        out->port = v;
+    } else {
+        out->kind = OFPL_OUT_DROP;
+    }
+}
+
 static void run_parsed(struct ofpl_pipeline *, struct ofpl_packet *,
                        uint16_t in_vport, const struct ofpl_parsed *,
                        uint64_t now_ns, ofpl_emit_fn *, void *aux,
@@ -1099,8 +1173,38 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
            void *aux, struct ofpl_out *out)
 {
     struct ofpl_exec x;
-    struct ofpl_emc_entry *e;
+    struct ofpl_emc_entry *e = &pl->emc[pp->hash & pl->emc_mask];
     uint32_t h = pp->hash;
+    /* The cache: the signature, then the entry (see emc_sig). */
+    bool hit = pl->emc_sig[h & pl->emc_mask] == h
+               && likely(e->gen == pl->gen
+                         && !memcmp(&e->key, &pp->key, sizeof pp->key));
+    struct ofpl_flow *f0 = NULL;    /* table 0's answer, when looked up */
+    bool looked = false;
+
+    /* The short run (see run_short()): the packet's only flow, from the
+     * cache or table 0, is a plain output to a port. */
+    if (hit) {
+        f0 = e->n_steps == 1 && e->miss_table == 0xff ? e->steps[0] : NULL;
+    } else {
+        f0 = table_lookup_hashed(&pl->tables[0], &pp->key, pp->th, pp->n_th);
+        looked = true;
+    }
+    if (f0 && f0->out_port) {
+        run_short(pl, f0, pkt, in_vport, now_ns, out);
+        if (hit) {
+            emc_count(pl, false);
+        } else {
+            emc_count(pl, true);
+            emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
+        }
+        if (pp->remember) {
+            train_remember(pl, pkt, in_vport, &pp->h, true, &f0, 1, 0xff, out);
+        } else {
+            pl->last.gen = 0;
+        }
+        return;
+    }
 
     x.pl = pl;
     x.pkt = pkt;
@@ -1120,13 +1224,9 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     x.key = pp->key;
     x.h = pp->h;
 
-    /* (The key compared is 'pp''s, stored long before: x.key's copy was
-     * just stored, and loads across those stores would stall.) */
-    e = &pl->emc[h & pl->emc_mask];
-    if (likely(e->gen == pl->gen && !memcmp(&e->key, &pp->key, sizeof pp->key))) {
+    if (hit) {
         int t = 0;
-        pl->emc_hits++;
-        pl->emc_miss_run = 0;
+        emc_count(pl, false);
         for (uint8_t i = 0; i < e->n_steps && t >= 0 && !x.stop; i++) {
             struct ofpl_table *tb = &pl->tables[t];
             tb->lookups++;
@@ -1141,7 +1241,8 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         }
         exec_finish(&x, out);
         if (pp->remember) {
-            train_remember(pl, &x, e->steps, e->n_steps, e->miss_table, out);
+            train_remember(pl, pkt, in_vport, &x.h, !x.impure && !x.stop,
+                           e->steps, e->n_steps, e->miss_table, out);
         } else {
             pl->last.gen = 0;
         }
@@ -1155,13 +1256,13 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     bool cacheable = true;
     int t = 0;
 
-    pl->emc_misses++;
-    pl->emc_miss_run++;
+    emc_count(pl, true);
     while (t >= 0 && !x.stop) {
         struct ofpl_table *tb = &pl->tables[t];
         /* In table 0 the key is still the parsed one, whose hashes in
          * the first tuples a look-ahead computed. */
         struct ofpl_flow *f = t ? table_lookup(tb, &x.key)
+                              : looked ? f0
                               : table_lookup_hashed(tb, &x.key, pp->th, pp->n_th);
         tb->lookups++;
         if (!f) {
@@ -1185,17 +1286,11 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     }
     exec_finish(&x, out);
     if (cacheable && !x.stop) {
-        if (pl->emc_miss_run <= OFPL_EMC_THRASH
-            || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
-            e->key = *entry_key;
-            e->gen = pl->gen;
-            e->n_steps = n_steps;
-            e->miss_table = miss_table;
-            memcpy(e->steps, steps, n_steps * sizeof *steps);
-        }
+        emc_insert(pl, e, h, entry_key, steps, n_steps, miss_table);
     }
     if (cacheable && !x.stop && pp->remember) {
-        train_remember(pl, &x, steps, n_steps, miss_table, out);
+        train_remember(pl, pkt, in_vport, &x.h, !x.impure && !x.stop,
+                       steps, n_steps, miss_table, out);
     } else {
         pl->last.gen = 0;
     }
@@ -1287,11 +1382,19 @@ parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
 {
     for (uint16_t i = 0; i < n; i++) {
         run_parse(&pkts[i], in_vports[i], &pp[i]);
-        prefetch_lines(&pl->emc[pp[i].hash & pl->emc_mask], sizeof *pl->emc);
+        __builtin_prefetch(&pl->emc_sig[pp[i].hash & pl->emc_mask]);
         prefetch_buckets(&pl->tables[0], &pp[i]);
     }
     for (uint16_t i = 0; i < n && i < OFPL_AHEAD; i++) {
         prefetch_flows(&pl->tables[0], &pp[i]);
+    }
+    /* The signatures were prefetched above: only an entry whose
+     * signature is the packet's hash may answer it, and is worth loading. */
+    for (uint16_t i = 0; i < n; i++) {
+        uint32_t slot = pp[i].hash & pl->emc_mask;
+        if (pl->emc_sig[slot] == pp[i].hash) {
+            prefetch_lines(&pl->emc[slot], sizeof *pl->emc);
+        }
     }
     /* A packet is a train of the one before only if their keys are equal
      * (the same header bytes, length and port parse to the same key):
@@ -1308,7 +1411,7 @@ ofpl_run_burst(struct ofpl_pipeline *pl, struct ofpl_packet *pkts,
                const uint16_t *in_vports, uint16_t n, uint64_t now_ns,
                ofpl_emit_fn *emit, void *aux, struct ofpl_out *outs)
 {
-    bool ahead = n > 1 && pl->emc_miss_run > OFPL_EMC_THRASH;
+    bool ahead = n > 1 && pl->emc_miss_share > OFPL_EMC_AHEAD_SHARE;
     struct ofpl_parsed pp[ahead ? n : 1];
     uint32_t train = 0;
     uint64_t bytes = 0;

@@ -35,6 +35,11 @@
  * the run.  (Open vSwitch's EMC inserts 1 in 100 misses always.) */
 #define OFPL_EMC_THRASH 64
 #define OFPL_EMC_THRASH_INSERT 32
+/* ofpl_run_burst() looks ahead while more than this share (in 256ths)
+ * of the recent cache lookups missed: while most packets are new flows.
+ * (A rare hit among thousands of misses, which ends the run of misses,
+ * does not end the look-ahead.) */
+#define OFPL_EMC_AHEAD_SHARE 192
 #define OFPL_EMC_STEPS 4
 #define OFPL_ASET_MAX 32
 #define OFPL_MAX_DEPTH 4            /* group chaining */
@@ -181,8 +186,17 @@ key_hash_all(const struct ofpl_key *k)
 
 struct ofpl_tuple;
 
+/* A flow.  Flows are allocated on a cache line (flow_new()), and what the
+ * fast path reads of a flow that matches falls in four lines of it, which
+ * a look-ahead prefetches (prefetch_flows()): the lookup's first line
+ * (chain, hash, priority and the first six words of the value, where
+ * IPv4, Ethernet and port fields live), the counters and what a run reads
+ * besides (third line), the instructions (fourth), the first two actions
+ * (a line of their own).  The match as the controller gave it lies
+ * between them, read only by stats, modify and delete. */
 struct ofpl_flow {
-    /* Lookup: first cache line. */
+    /* Lookup: first cache line (and the second for the value's last
+     * eight words: IPv6, ARP hardware addresses, tunnel). */
     struct ofpl_flow *next;         /* in its tuple bucket, priority desc */
     uint32_t hash;
     uint16_t priority;
@@ -190,18 +204,25 @@ struct ofpl_flow {
     uint8_t dead;
     struct ofpl_key val;            /* masked value */
 
-    /* Fast-path state. */
+    /* Fast-path state: third cache line. */
     uint64_t n_packets, n_bytes;
     uint64_t used_ns;
-
     struct ofpl_tuple *tuple;
-    struct ofpl_flow *lnext, *lprev;    /* the table's list of flows */
     uint64_t cookie;
-    uint64_t created_ns;
+    struct ofpl_flow *lnext, *lprev;    /* the table's list of flows */
     uint16_t flags, idle_timeout, hard_timeout;
-    struct ofp_instructions insts;  /* apply/write point into 'acts' */
+    uint16_t out_port;              /* 1..OFPL_MAX_PORTS when the
+                                     * instructions are one apply-actions
+                                     * output to that port and nothing
+                                     * else (the short run,
+                                     * ofpl_exec.c); 0 otherwise */
+
+    /* Fourth line on. */
+    struct ofp_instructions insts __attribute__((aligned(64)));
+                                    /* apply/write point into 'acts' */
+    uint64_t created_ns;
     struct ofp_match match;
-    struct ofp_action acts[];
+    struct ofp_action acts[] __attribute__((aligned(64)));
 };
 
 /* A bucket of a tuple: its chain of flows (priority descending), with the
@@ -291,9 +312,19 @@ struct ofpl_pipeline {
     uint64_t live[OFPL_MAX_PORTS / 64];
 
     struct ofpl_emc_entry *emc;
+    /* emc_sig[i]: the hash of emc[i]'s key (of any key, when emc[i] is
+     * empty or stale).  A lookup reads its signature first and loads the
+     * entry (three cache lines) only when the signature is its hash: the
+     * signatures of 4,096 entries take 16 kB, which stay in the CPU's
+     * caches, while the entries (608 kB) do not.  Under a thrashing cache
+     * nearly every lookup misses, and would otherwise load three lines
+     * for nothing. */
+    uint32_t *emc_sig;
     uint32_t emc_mask;
     uint64_t emc_hits, emc_misses, train_hits;
     uint32_t emc_miss_run;          /* misses since the last hit */
+    uint32_t emc_miss_share;        /* of recent lookups, in 256ths
+                                     * (emc_count()) */
 
     /* The previous packet, when its trip changed nothing but counters
      * (no rewrite, meter, group or copy): a packet with the same header

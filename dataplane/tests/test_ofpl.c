@@ -6,7 +6,8 @@
  * FLOW_REMOVED, table-miss behaviour, modify/delete with their filters,
  * the overlap check, groups (all, select, indirect, fast failover with
  * port liveness) and meters, the SCTP checksum after a port rewrite,
- * copy_ttl_in/out, the IPv6 ND fields, the tuples' bucket slots.
+ * copy_ttl_in/out, the IPv6 ND fields, the tuples' bucket slots, the
+ * short run of plain output flows and the flows' layout.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -927,12 +928,15 @@ test_burst_trains(void **state)
     ofpl_destroy(pl);
 }
 
-/* The pipeline of test_burst_same_as_one_by_one(): exact rules on UDP
- * source ports, a rewriting rule, a catch-all below them; a cache of 16
- * entries, so that traffic of many flows makes it thrash. */
+/* The pipeline of the burst tests: exact rules on UDP source ports, a
+ * rewriting rule, a catch-all below them; a cache of 16 entries, so that
+ * traffic of many flows makes it thrash.  The plain outputs are
+ * write-actions if 'write', else apply-actions (which take the short
+ * run). */
 static struct ofpl_pipeline *
-burst_pipeline(void)
+burst_pipeline_as(bool write)
 {
+    void (*put)(struct fm *, struct ofp_action) = write ? fm_write : fm_apply;
     struct ofpl_params p = { .n_tables = 1, .miss = OFPL_MISS_DROP,
                              .emc_entries = 16 };
     struct ofpl_pipeline *pl = ofpl_create(&p);
@@ -947,7 +951,7 @@ burst_pipeline(void)
         ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
         ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
         ofp_match_set_u(&f.b.match, OFP_F_UDP_SRC, sport);
-        fm_apply(&f, ofp_action_output(1 + sport % 3, 0));
+        put(&f, ofp_action_output(1 + sport % 3, 0));
         assert_int_equal(mod(pl, &f, 0), 0);
     }
     fm_init(&f, 0, 30);
@@ -959,9 +963,15 @@ burst_pipeline(void)
     assert_int_equal(mod(pl, &f, 0), 0);
     fm_init(&f, 0, 10);
     ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
-    fm_apply(&f, ofp_action_output(4, 0));
+    put(&f, ofp_action_output(4, 0));
     assert_int_equal(mod(pl, &f, 0), 0);
     return pl;
+}
+
+static struct ofpl_pipeline *
+burst_pipeline(void)
+{
+    return burst_pipeline_as(false);
 }
 
 /* ofpl_run_burst() (trains counted in bulk, and any lookahead a burst may
@@ -1028,6 +1038,140 @@ test_burst_same_as_one_by_one(void **state)
     assert_int_equal(ta.lookup_count, N);
     assert_int_equal(tb.lookup_count, ta.lookup_count);
     assert_int_equal(tb.matched_count, ta.matched_count);
+    ofpl_destroy(a);
+    ofpl_destroy(b);
+}
+
+/* Runs the 'n' packets 'pk' (from vports 'in') in bursts of 32 into 'o'. */
+static void
+run_bursts(struct ofpl_pipeline *pl, struct ofpl_packet *pk, uint16_t *in,
+           int n, struct ofpl_out *o)
+{
+    for (int i = 0; i < n; i += 32) {
+        ofpl_run_burst(pl, &pk[i], &in[i], n - i < 32 ? n - i : 32, 0,
+                       record, NULL, &o[i]);
+    }
+}
+
+/* The short run (a packet whose only flow is one apply-actions output to
+ * a port), in look-ahead bursts, gives what the full run gives for the
+ * same output by write-actions, packet by packet: outputs, nothing back
+ * out of the
+ * ingress port or to a port that is not live, the counters of every flow
+ * and of the table; after a modify that adds a rewrite and after a
+ * delete, no stale flow answers.  Flows lie on a cache line with their
+ * hot fields where struct ofpl_flow says. */
+static void
+test_short_run(void **state)
+{
+    enum { N = 320 };
+    static struct frame fa[N], fb[N];
+    struct ofpl_packet pa[N], pb[N];
+    struct ofpl_out oa[N], ob[N];
+    uint16_t in[N];
+    /* 'a' outputs by write-actions, which the full run executes (the
+     * action set), 'b' by apply-actions: the same outputs. */
+    struct ofpl_pipeline *a = burst_pipeline_as(true), *b = burst_pipeline();
+    struct fm f;
+    (void) state;
+
+    for (const struct ofpl_flow *fl = a->tables[0].flows; fl; fl = fl->lnext) {
+        assert_int_equal(fl->out_port, 0);
+    }
+    assert_int_equal(offsetof(struct ofpl_flow, n_packets) / 64, 2);
+    assert_int_equal(offsetof(struct ofpl_flow, out_port) / 64, 2);
+    assert_int_equal(offsetof(struct ofpl_flow, insts) % 64, 0);
+    assert_int_equal(offsetof(struct ofpl_flow, acts) % 64, 0);
+    for (const struct ofpl_flow *fl = b->tables[0].flows; fl; fl = fl->lnext) {
+        assert_int_equal((uintptr_t) fl % 64, 0);
+        /* Only the flows of one plain output to a port take the short run. */
+        bool plain = fl->insts.apply.n == 1 && !fl->insts.write.n;
+        assert_int_equal(fl->out_port, plain ? fl->acts[0].output.port : 0);
+    }
+    ofpl_set_port_live(a, 2, false);
+    ofpl_set_port_live(b, 2, false);
+
+    for (int round = 0; round < 4; round++) {
+        if (round == 1) {
+            /* The catch-all flow (output:4) now rewrites first. */
+            for (int k = 0; k < 2; k++) {
+                fm_init(&f, 0, 10);
+                f.b.command = OFPFC_MODIFY_STRICT;
+                ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+                fm_apply(&f, ofp_action_set_field_u(OFP_F_IP_DSCP, 10));
+                (k ? fm_apply : fm_write)(&f, ofp_action_output(4, 0));
+                assert_int_equal(mod(k ? b : a, &f, 0), 0);
+            }
+        } else if (round == 2) {
+            /* The flows on source ports 1000, 1003, ... are gone. */
+            for (int k = 0; k < 2; k++) {
+                fm_init(&f, 0, 20);
+                f.b.command = OFPFC_DELETE;
+                ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+                ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+                assert_int_equal(mod(k ? b : a, &f, 0), 0);
+            }
+        } else if (round == 3) {
+            /* A plain output for all UDP again, above the rewrite. */
+            for (int k = 0; k < 2; k++) {
+                fm_init(&f, 0, 15);
+                ofp_match_set_u(&f.b.match, OFP_F_ETH_TYPE, 0x0800);
+                ofp_match_set_u(&f.b.match, OFP_F_IP_PROTO, 17);
+                (k ? fm_apply : fm_write)(&f, ofp_action_output(2, 0));
+                assert_int_equal(mod(k ? b : a, &f, 0), 0);
+            }
+        }
+        for (int i = 0; i < N; i++) {
+            /* Distinct flows (the cache thrashes), a third of them on the
+             * source-port flows (output:1..3, port 3 not live), every
+             * fifth from the port a source-port flow would send it to;
+             * in the last round each packet twice (a train). */
+            int j = round == 3 ? i / 2 : i;
+            uint16_t sport = j % 3 ? 5000 + j : 1000 + 3 * (j % 33);
+            in[i] = j % 5 == 0 ? sport % 3 : 6;
+            uint8_t src = 1 + j / 256, dst = j % 256;
+            pa[i] = *udp_frame(&fa[i], 1, src, dst, sport, 53 + round);
+            pb[i] = *udp_frame(&fb[i], 1, src, dst, sport, 53 + round);
+            pa[i].len = pb[i].len = 64;     /* long enough for a train */
+        }
+        for (int i = 0; i < N; i++) {
+            ofpl_run(a, &pa[i], in[i], 0, record, NULL, &oa[i]);
+        }
+        run_bursts(b, pb, in, N, ob);
+        assert_true(b->emc_miss_share > OFPL_EMC_AHEAD_SHARE);  /* looks ahead */
+        int sent = 0, dropped = 0;
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(ob[i].kind, oa[i].kind);
+            assert_int_equal(ob[i].port, oa[i].port);
+            assert_memory_equal(pb[i].data, pa[i].data, 64);
+            sent += oa[i].kind == OFPL_OUT_PORT;
+            dropped += oa[i].kind == OFPL_OUT_DROP;
+        }
+        assert_true(sent > N / 2);
+        assert_true(round == 2 ? !dropped : dropped > 0);
+        struct ofpl_counts ca, cb;
+        ofpl_counts(a, &ca);
+        ofpl_counts(b, &cb);
+        assert_int_equal(cb.emc_hits, ca.emc_hits);
+        assert_int_equal(cb.emc_misses, ca.emc_misses);
+        assert_int_equal(cb.train_hits, ca.train_hits);
+        assert_int_equal(cb.train_hits, round == 3 ? N / 2 : 0);
+        assert_int_equal(pa[1].data[14 + 1], round == 1 || round == 2 ? 10 << 2 : 0);
+        /* Every flow counted the same packets and bytes. */
+        const struct ofpl_flow *x = a->tables[0].flows, *y = b->tables[0].flows;
+        for (; x && y; x = x->lnext, y = y->lnext) {
+            assert_int_equal(y->priority, x->priority);
+            assert_int_equal(y->n_packets, x->n_packets);
+            assert_int_equal(y->n_bytes, x->n_bytes);
+        }
+        assert_null(x);
+        assert_null(y);
+        struct ofp_table_stats ta, tb;
+        ofpl_table_stats(a, 0, &ta);
+        ofpl_table_stats(b, 0, &tb);
+        assert_int_equal(tb.lookup_count, ta.lookup_count);
+        assert_int_equal(tb.matched_count, ta.matched_count);
+    }
     ofpl_destroy(a);
     ofpl_destroy(b);
 }
@@ -1494,6 +1638,7 @@ main(void)
         cmocka_unit_test(test_meter_rates),
         cmocka_unit_test(test_burst_same_as_one_by_one),
         cmocka_unit_test(test_tuple_slots),
+        cmocka_unit_test(test_short_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
