@@ -26,12 +26,7 @@
 . "$(dirname "$0")/lib.sh"
 lt_init gso-host 60
 
-LAMINA_BIN=$LT_BUILD/cli/lamina
-NAME=${LT_PREFIX}g
-NSP=$LT_PREFIX-
-RUN=/run/lamina/topo-$NAME
-[ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
-trap 'rc=$?; "$LAMINA_BIN" topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
+lt_topo_init g
 
 cat >"$LT_DIR/two.topo" <<EOF
 topology two

@@ -67,6 +67,10 @@
 #   wait_for 'CMD' SECONDS     polls CMD (eval) until it succeeds; 1 on timeout
 #   bg_start CMD…              runs CMD in the background, registers its PID
 #                              ($LT_LAST_PID)
+#   lt_topo_init SUFFIX        for a `lamina topo` test (after lt_init): sets
+#                              LAMINA_BIN, NAME (topology), NSP (namespace
+#                              prefix), RUN (its run directory), defines
+#                              topo() and takes the topology down on exit
 #   info MSG / pass / fail MSG / skip MSG
 #
 # Environment: LAMINA_BUILD (the build directory; meson sets it, default
@@ -93,6 +97,20 @@ LT_WATCHDOG_PID=""
 LT_DONE=""
 
 info() { echo "[$LT_NAME] $*" >&2; }
+
+# lt_topo_init SUFFIX: a test of `lamina topo` names its topology
+# $LT_PREFIX$SUFFIX and its hosts' namespaces $LT_PREFIX-h*; whatever way
+# it ends, the topology goes down before lt_cleanup checks what is left
+# (the exit status is read first).
+lt_topo_init() {
+    LAMINA_BIN=$LT_BUILD/cli/lamina
+    NAME=$LT_PREFIX$1
+    NSP=$LT_PREFIX-
+    RUN=/run/lamina/topo-$NAME
+    [ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
+    trap 'rc=$?; topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
+}
+topo() { "$LAMINA_BIN" topo "$@"; }
 
 ns() { echo "$LT_PREFIX-$1"; }
 rif() { echo "$LT_PREFIX$1"; }

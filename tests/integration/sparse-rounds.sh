@@ -16,15 +16,8 @@
 . "$(dirname "$0")/lib.sh"
 lt_init sparse-rounds 90
 
-LAMINA_BIN=$LT_BUILD/cli/lamina
-NAME=${LT_PREFIX}sr
-NSP=$LT_PREFIX-
-RUN=/run/lamina/topo-$NAME
+lt_topo_init sr
 N=60
-[ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
-
-topo() { "$LAMINA_BIN" topo "$@"; }
-trap 'rc=$?; topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
 
 topo gen line $N --delay 1ms -o "$LT_DIR/line.topo" || fail "topo gen line $N"
 topo up "$LT_DIR/line.topo" --name "$NAME" --netns-prefix "$NSP" --slice tree --quiet ||

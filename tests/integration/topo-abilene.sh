@@ -18,17 +18,8 @@
 . "$(dirname "$0")/lib.sh"
 lt_init topo-abilene 240
 
-LAMINA_BIN=$LT_BUILD/cli/lamina
+lt_topo_init ab
 DATA=$LT_LIB_DIR/../../data/topology-zoo
-NAME=${LT_PREFIX}ab
-NSP=$LT_PREFIX-
-RUN=/run/lamina/topo-$NAME
-[ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
-
-topo() { "$LAMINA_BIN" topo "$@"; }
-# Whatever way the test ends, the topology goes down before the harness
-# checks what is left (lt_cleanup reads the exit status first).
-trap 'rc=$?; topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
 
 topo import "$DATA/Abilene.gml" --rate 1G --host-per-switch \
     -o "$LT_DIR/abilene.topo" || fail "import"

@@ -28,12 +28,7 @@
 . "$(dirname "$0")/tunnel-lib.sh"
 lt_init topo-machines 90
 
-LAMINA_BIN=$LT_BUILD/cli/lamina
-NAME=${LT_PREFIX}tm
-NSP=$LT_PREFIX-
-[ -x "$LAMINA_BIN" ] || skip "$LAMINA_BIN is not built"
-topo() { "$LAMINA_BIN" topo "$@"; }
-trap 'rc=$?; topo down --name "$NAME" >/dev/null 2>&1; (exit $rc); lt_cleanup' EXIT
+lt_topo_init tm
 
 for n in ma mb mc net; do ns_add "$n"; done
 tun_bridge_underlay ma mb mc
