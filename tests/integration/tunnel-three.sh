@@ -66,5 +66,6 @@ l1000=$(tcpdump -r "$LT_DIR/underlay.pcap" -n udp dst port 6635 2>/dev/null | gr
 l2000=$(tcpdump -r "$LT_DIR/underlay.pcap" -n udp dst port 6635 2>/dev/null | grep -c "^[0-9].*MPLS (label 2000")
 info "underlay bridge: $l1000 datagrams with label 1000 (a-b), $l2000 with 2000 (b-c), $other other"
 [ "$l1000" -ge 12 ] && [ "$l2000" -ge 12 ] || fail "labels 1000/2000: $l1000/$l2000 datagrams"
-[ "$other" -eq 0 ] || fail "$other frames on the underlay are neither ARP nor the tunnels"
+[ "$other" -eq 0 ] ||
+    fail "$other frames on the underlay are neither ARP nor the tunnels: $(tcpdump -r "$LT_DIR/underlay.pcap" -nev not arp and not udp dst port 6635 2>/dev/null | head -4)"
 pass
