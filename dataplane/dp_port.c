@@ -221,6 +221,7 @@ dp_port_eth_open(struct dp_port *p, const char *devargs, struct dp_error *err)
     rte_eth_promiscuous_enable(port_id);    /* not every PMD has it */
     p->type = DP_PORT_ETH;
     p->eth_port = port_id;
+    p->eth_strips = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
     if (rte_eth_dev_get_mtu(port_id, &p->mtu)) {
         p->mtu = 0;
     }

@@ -96,6 +96,17 @@ struct dp_bfd {
     uint64_t changes;               /* state changes seen by the worker */
 };
 
+/* The cut-through pair of an access port (dp_worker.c,
+ * dp_rx_access_pair()): the port's untagged binding 'vp' and the other
+ * vport 'o' of its vnode, when the two make a bridge the pair path may
+ * take (else 'vp' is NULL).  Worked out from the configuration by
+ * dp_worker_publish(), with the workers paused, so that a burst reads it
+ * from the port instead of walking the vnode, its plane, its slice, the
+ * other vport and its port each time. */
+struct dp_pair {
+    struct dp_vport *vp, *o;
+};
+
 struct dp_port {
     /* What every round of its worker reads of the port, idle or not,
      * first: one cache line (a worker serving hundreds of switches walks
@@ -129,6 +140,7 @@ struct dp_port {
     struct dp_link *link;
     struct dp_capture *capture; /* dp_capture.c; NULL: not captured */
     struct dp_bfd *bfd;         /* dp_bfd.c; NULL: no BFD session */
+    struct dp_pair pair;        /* access port: its cut-through pair */
 
     char name[DP_NAME_LEN];
     struct dp_switch *sw;
@@ -140,6 +152,9 @@ struct dp_port {
     char dev_name[DP_NAME_LEN];
     uint16_t eth_port;
     bool eth_rxq_intr;          /* configured with receive interrupts */
+    bool eth_strips;            /* the device may hand a VLAN tag over
+                                 * beside the frame (it lists the
+                                 * VLAN_STRIP offload: net_af_packet, NICs) */
     bool eth_intr_armed;        /* enabled by dp_port_eth_arm() (worker) */
     int eth_ep;                 /* epoll set of the queue's interrupt fd */
     int eth_intr_fd;            /* the fd in it, -1: none yet */
@@ -805,6 +820,9 @@ dp_port_rx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     }
     uint16_t got = rte_eth_rx_burst(p->eth_port, 0, pkts, n);
     uint16_t k = 0;
+    if (!p->eth_strips) {
+        return got;             /* a device without the offload never does */
+    }
     for (uint16_t i = 0; i < got; i++) {
         /* A device that hands the tag over beside the frame (net_af_packet
          * on a kernel that strips it, a NIC with the offload on): put it

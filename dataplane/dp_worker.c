@@ -184,11 +184,18 @@ dp_switch_served_by(const struct dp_switch *sw, unsigned w)
 
 static void dp_worker_sparse_publish(struct dp_worker *wk, unsigned w);
 
-/* Rebuilds each worker's list of switches, and its lists for sparse
- * rounds (workers are paused). */
+static void dp_pair_publish(struct dp_port *);
+
+/* Works out each port's cut-through pair; rebuilds each worker's list of
+ * switches, and its lists for sparse rounds (workers are paused). */
 void
 dp_worker_publish(void)
 {
+    for (uint32_t i = 0; i < dp.n_switches; i++) {
+        for (uint16_t k = 0; k < dp.switches[i]->n_ports; k++) {
+            dp_pair_publish(dp.switches[i]->ports[k]);
+        }
+    }
     for (unsigned w = 0; w < dp.n_workers; w++) {
         struct dp_worker *wk = &dp.workers[w];
         uint32_t n = 0;
@@ -1077,24 +1084,26 @@ dp_rx_access_simple(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
  * the per-frame vport of a single binding, the budget and policer, the
  * verdict array and runs (one destination but drops), the flood to the one
  * other vport, and the egress check of an untagged vport (the plane took
- * no tagged frame and changes none).  False, having done nothing, when the
- * port, the vnode or a frame (plane declined) needs the general path. */
-static inline bool
-dp_rx_access_pair(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
-                  uint16_t n, uint32_t now_s)
+ * no tagged frame and changes none).
+ *
+ * Whether a port's frames may take it depends on the configuration only,
+ * so dp_pair_publish() works it out once per change (the workers paused)
+ * into p->pair. */
+static void
+dp_pair_publish(struct dp_port *p)
 {
+    struct dp_pair *pr = &p->pair;
     struct dp_vport *vp = p->bindings.untagged, *o = NULL;
+    unsigned w = p->worker;
     struct dp_vnode *vn;
-    uint64_t bytes, bytes_out;
-    uint16_t k;
 
+    memset(pr, 0, sizeof *pr);
     if (!vp || p->bindings.n_tagged) {
-        return false;
+        return;
     }
     vn = vp->vn;
-    if (!vn->fp->pair || vn->n_live != 2 || vn->slice->budget
-        || vn->policer.rate) {
-        return false;
+    if (!vn->fp->pair || vn->n_live != 2 || vn->slice->budget || vn->policer.rate) {
+        return;
     }
     for (uint16_t v = 0; v < vn->n_vports && !o; v++) {
         if (vn->vports[v] && vn->vports[v] != vp) {
@@ -1102,9 +1111,28 @@ dp_rx_access_pair(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
         }
     }
     if (!o || o->type != DP_VPORT_ACCESS || o->bind != DP_BIND_UNTAGGED || o->peer
-        || !o->port || o->port->worker != w) {
+        || !o->port || o->port->worker != w || !o->queue) {
+        return;
+    }
+    pr->vp = vp;
+    pr->o = o;
+}
+
+/* The pair's burst (see above): false, having done nothing, when the port
+ * has none or a frame needs the general path (the plane declined). */
+static inline bool
+dp_rx_access_pair(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
+                  uint16_t n, uint32_t now_s)
+{
+    struct dp_vport *vp = p->pair.vp, *o = p->pair.o;
+    struct dp_vnode *vn;
+    uint64_t bytes, bytes_out;
+    uint16_t k;
+
+    if (!vp) {
         return false;
     }
+    vn = vp->vn;
 
     struct dp_fp_ctx ctx = { .now_s = now_s, .now_ns = dp.workers[w].now,
                              .n_vports = vn->n_vports,

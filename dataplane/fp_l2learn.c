@@ -40,8 +40,10 @@
 #define L2LEARN_DEFAULT_AGING 300
 #define L2LEARN_AHEAD 8             /* frames whose buckets load ahead */
 #define L2LEARN_CHUNK 32            /* frames decided in one pass */
-/* pair()'s slots per burst: the frames and their look-ahead, in eights. */
-#define L2LEARN_SLOTS ((DP_FP_PAIR_MAX + L2LEARN_AHEAD + 7) & ~7)
+/* pair()'s slots per burst: the frames, then L2LEARN_PAD slots cleared
+ * for the look-ahead (which reads them in eights). */
+#define L2LEARN_PAD 16
+#define L2LEARN_SLOTS (DP_FP_PAIR_MAX + L2LEARN_PAD)
 
 struct l2learn {
     struct mactable table;
@@ -267,9 +269,12 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
         bytes += rte_pktmbuf_pkt_len(pkts[j]);
     }
     uint16_t end = (n + L2LEARN_AHEAD + 7) & ~7;
-    for (uint16_t j = n; j < end; j++) {
-        a.src[j] = a.dst[j] = 0;
-    }
+    /* The slots up to 'end' (at most 15 past 'n'): a fixed size, which
+     * the compiler writes as a few stores rather than calling memset()
+     * with the registers spilled around the call. */
+    RTE_BUILD_BUG_ON(L2LEARN_AHEAD + 7 > L2LEARN_PAD);
+    memset(&a.src[n], 0, L2LEARN_PAD * sizeof a.src[0]);
+    memset(&a.dst[n], 0, L2LEARN_PAD * sizeof a.dst[0]);
     for (uint16_t j = 0; j < end; j += 8) {
         mactable_buckets8(&geo, a.src + j, a.bsrc + j);
         mactable_buckets8(&geo, a.dst + j, a.bdst + j);

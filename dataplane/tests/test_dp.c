@@ -1484,6 +1484,27 @@ test_pair_burst(void **state)
     assert_int_equal(receive(&b, 2000), 105);
     expect_nothing(&b);
     assert_int_equal(dp_test_drops_of("pb", "fp-drop"), fp_drops + 5);
+
+    /* A third vport ends the pair (worked out again when the workers
+     * resume): a broadcast burst reaches it too; deleted, the pair is
+     * back and it gets nothing. */
+    static const uint8_t bc[] = { 0xff, 0xff };
+    struct dummy c;
+
+    dummy_add(&c, "pb", "pbc");
+    assert_int_equal(dp_vport_add("pb", "pb", "vc", "pbc", -1, &err), 0);
+    pair_burst(&a, 2, bc, src2, untagged);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(receive(&b, 2000), k);
+        assert_int_equal(receive(&c, 2000), k);
+    }
+    assert_int_equal(dp_vport_del("pb", "pb", "vc", &err), 0);
+    pair_burst(&a, 2, bc, src2, untagged);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(receive(&b, 2000), k);
+    }
+    expect_nothing(&c);
+    expect_nothing(&b);
 }
 
 /* Whole-port and VLAN-set bindings: tags delivered as sent, the
