@@ -233,12 +233,14 @@ struct dp_slice_params {
     uint64_t policer_bps;       /* ingress policer rate; 0: none */
     uint32_t policer_burst;     /* bytes; 0: a default */
     uint32_t budget;            /* packets per poll round per switch; 0: none */
-    uint32_t mbuf_quota;        /* mbufs held in queues; 0: a fair default */
+    uint32_t mbuf_quota;        /* mbufs held in queues and on emulated
+                                 * links' delay lines; 0: a fair default */
     uint32_t table_quota;       /* entries of the tables of the slice's
                                  * vnodes on one switch (ebpf tables);
                                  * 0: DP_SLICE_TABLE_QUOTA */
     uint32_t gso_quota;         /* super-frame buffers (dp_gso.h) held in
-                                 * queues; 0: a fair default */
+                                 * queues and on delay lines; 0: a fair
+                                 * default */
 };
 #define DP_SLICE_TABLE_QUOTA (1u << 20)
 /* Buffers of the super-frame pool (dp_gso.h): the most a slice's

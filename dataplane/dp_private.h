@@ -53,10 +53,14 @@ struct dp_vport;
 struct dp_link;
 struct dp_capture;
 
-/* A packet held back by a port's delay line until 'due' (ns). */
+/* A packet held back by a port's delay line until 'due' (ns), still
+ * counted in what its slice holds ('s'; NULL once the slice is gone), so
+ * that a slice's buffer and super-frame shares bound its frames on an
+ * emulated link's delay as in its queues. */
 struct dp_delayed {
     struct rte_mbuf *m;
     uint64_t due;
+    struct dp_slice *s;
 };
 
 /* The per-(slice, egress port) queue: a ring of mbuf pointers. */
@@ -275,11 +279,12 @@ struct dp_slice {
     uint32_t mbuf_quota;        /* configured; 0: default */
     uint32_t table_quota;       /* configured; 0: DP_SLICE_TABLE_QUOTA */
     uint32_t quota;             /* in effect per worker */
-    uint32_t *held;             /* [n_workers] mbufs in queues */
+    uint32_t *held;             /* [n_workers] mbufs in queues and on
+                                 * delay lines (dp_delayed) */
     uint32_t gso_quota;         /* configured; 0: default */
     uint32_t gso_share;         /* in effect per worker */
-    uint32_t *gso_held;         /* [n_workers] super-frames in queues,
-                                 * counted in 'held' too */
+    uint32_t *gso_held;         /* [n_workers] super-frames in queues and
+                                 * on delay lines, counted in 'held' too */
     /* Counters per switch, each written only by the worker serving its
      * switch (dp_slice_sw_ctr()); the slice's total is their sum plus
      * 'gone', what switches deleted since had counted. */
@@ -867,6 +872,17 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         return dp_tunnel_tx(p, pkts, n);
     }
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
+}
+
+/* Adds 'sign' (1 or -1) times delayed packet 'd' to what its slice holds
+ * on worker 'w' (its buffer and, for a super-frame, its super-frame). */
+static inline void
+dp_delayed_hold(const struct dp_delayed *d, unsigned w, int sign)
+{
+    if (d->s) {
+        d->s->held[w] += sign;
+        d->s->gso_held[w] += sign * (int) dp_gso_is_super(d->m);
+    }
 }
 
 /* dp_bfd.c: a new local discriminator; checks the intervals of 'bp'

@@ -220,9 +220,16 @@ dp_slice_del(const char *name, struct dp_error *err)
             char addr[2 * DP_NAME_LEN];
             dp_vnode_del(s->name, dp_vnode_addr(sw->vnodes[s->idx], addr), err);
         }
-        /* Queues kept only for their explicit rates. */
+        /* Queues kept only for their explicit rates; the slice's frames
+         * on delay lines go on, counted by no slice. */
         for (uint16_t k = 0; k < sw->n_ports; k++) {
             struct dp_port *p = sw->ports[k];
+            for (uint32_t j = 0; j < p->dl_count; j++) {
+                struct dp_delayed *d = &p->delay_line[(p->dl_head + j) & p->dl_mask];
+                if (d->s == s) {
+                    d->s = NULL;
+                }
+            }
             struct dp_queue *q = s->idx < p->n_queues_alloc ? p->queues[s->idx] : NULL;
             if (q) {
                 q->explicit_rates = false;

@@ -370,6 +370,7 @@ static void
 dp_port_drain(struct dp_port *p)
 {
     while (p->dl_count) {
+        dp_delayed_hold(&p->delay_line[p->dl_head], p->worker, -1);
         rte_pktmbuf_free(p->delay_line[p->dl_head].m);
         p->dl_head = (p->dl_head + 1) & p->dl_mask;
         p->dl_count--;

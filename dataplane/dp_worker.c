@@ -1531,12 +1531,15 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
         return next;
     }
 
-    /* Delay line: hold each packet until its due time. */
+    /* Delay line: hold each packet until its due time, counted again in
+     * its slice's buffers (dp_delayed). */
     uint64_t due = now + (uint64_t) p->delay_us * 1000;
     for (uint16_t i = 0; i < ctx.n; i++) {
         struct dp_delayed *d = &p->delay_line[(p->dl_head + p->dl_count) & p->dl_mask];
         d->m = ctx.pkts[i];
         d->due = due;
+        d->s = ctx.qs[i]->slice;
+        dp_delayed_hold(d, w, 1);
         p->dl_count++;
     }
     while (p->dl_count) {
@@ -1556,6 +1559,9 @@ dp_tx_port(unsigned w, struct dp_port *p, uint64_t now)
         }
         uint16_t sent = dp_tx_counted(w, p, out, n);
         dp_note_late(w, p, sent, now);
+        for (uint16_t i = 0; i < sent; i++) {
+            dp_delayed_hold(&p->delay_line[(p->dl_head + i) & p->dl_mask], w, -1);
+        }
         p->dl_head = (p->dl_head + sent) & p->dl_mask;
         p->dl_count -= sent;
         if (sent < n) {

@@ -521,7 +521,7 @@ build_in_switchd(struct jsonrpc_client *client, const struct topo *t,
     }
     calls = json_array();
     json_array_append_new(calls, call_new("slice.add", json_pack(
-        "{s:s}", "name", TOPO_SLICE_NAME)));
+        "{s:s, s:i}", "name", TOPO_SLICE_NAME, "gso_quota", TOPO_SLICE_GSO_QUOTA)));
     for (size_t i = 0; i < t->n_sw; i++) {
         if (plan->vnode[i]) {
             json_array_append_new(calls, call_new("vnode.add",
@@ -1206,7 +1206,7 @@ machines_slice_calls(const struct topo *t, const int *part,
 
     for (size_t m = 0; m < n; m++) {
         json_array_append_new(calls[m], call_new("slice.add", json_pack(
-            "{s:s}", "name", TOPO_SLICE_NAME)));
+            "{s:s, s:i}", "name", TOPO_SLICE_NAME, "gso_quota", TOPO_SLICE_GSO_QUOTA)));
     }
     for (size_t i = 0; i < t->n_sw; i++) {
         if (plan->vnode[i]) {

@@ -46,6 +46,15 @@
 struct topo;
 
 #define TOPO_SLICE_NAME "default"
+/* The default slice's share of the daemon's 2,048 super-frame buffers
+ * (`gso_quota`, docs/switchd.md): half, not the quarter a slice gets by
+ * default.  A slice's super-frames on the emulated links' delay lines
+ * count in it, and one TCP stream across a long map holds most of its
+ * window there: across Cogentco (h56-h190, 160 ms) a quarter held one
+ * stream to 1.7 Gbit/s with 10% of its segments retransmitted, half
+ * lets it reach 3.3 Gbit/s without loss.  The other half is left for
+ * the experiment's own slices. */
+#define TOPO_SLICE_GSO_QUOTA 1024
 #define TOPO_MESH_MAX 64
 
 enum topo_slice_mode {

@@ -89,6 +89,18 @@ dp_test_receive(struct dummy *d, int wait_ms)
     return -1;
 }
 
+/* Member 'key' of slice 'slice''s stats (e.g. "mbufs_held"). */
+static inline json_int_t
+dp_test_slice_stat(const char *slice, const char *key)
+{
+    json_t *stats = dp_stats_to_json("slice", slice);
+    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
+    json_int_t n = json_integer_value(json_object_get(s, key));
+
+    json_decref(stats);
+    return n;
+}
+
 /* The drops of slice 'slice' counted with reason 'reason' (a name of
  * dp_counters.h). */
 static inline uint64_t

@@ -1157,6 +1157,39 @@ test_ingress_limits(void **state)
     }
 }
 
+/* A slice's buffer quota counts its frames on an emulated link's delay
+ * line too (a port with a delay and no rate moves them at once from the
+ * queue to a line sized for 10 Mpps over the delay): 64 frames into a
+ * 200 ms line, quota 16: 16 wait there, held by the slice, the other 48
+ * are dropped; once they have left, the slice holds nothing. */
+static void
+test_delay_line_quota(void **state)
+{
+    struct dp_slice_params sp = { .name = "dq", .mbuf_quota = 16 };
+    struct dp_port_params delayed = { .sw = "dl", .name = "dlb", .delay_us = 200000 };
+    struct dummy a, b;
+    struct dp_error err;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("dl", &err), 0);
+    dummy_add(&a, "dl", "dla");
+    dummy_add(&b, "dl", "dlb");
+    assert_int_equal(dp_port_set(&delayed, &err), 0);
+    assert_int_equal(dp_slice_add(&sp, &err), 0);
+    assert_int_equal(dp_vnode_add("dq", "dl", NULL, NULL, &err), 0);
+    assert_int_equal(dp_vport_add("dq", "dl", "a", "dla", -1, &err), 0);
+    assert_int_equal(dp_vport_add("dq", "dl", "b", "dlb", -1, &err), 0);
+
+    inject_bulk(&a, 64, 64);
+    usleep(50000);                      /* all taken in, none out yet */
+    assert_int_equal(dp_test_drops_of("dq", "mbuf-quota"), 48);
+    assert_int_equal(dp_test_slice_stat("dq", "mbufs_held"), 16);
+    assert_true(receive(&b, 2000) >= 0);        /* after the delay */
+    assert_int_equal(1 + drain(&b), 16);
+    assert_int_equal(dp_test_slice_stat("dq", "mbufs_held"), 0);
+    assert_int_equal(dp_slice_del("dq", &err), 0);
+}
+
 /* Sends 'len' bytes as one frame into a port. */
 static void
 inject_bytes(struct dummy *d, const uint8_t *frame, size_t len)
@@ -1953,6 +1986,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_vlink_transit),
         cmocka_unit_test(test_mesh_split_horizon),
         cmocka_unit_test(test_ingress_limits),
+        cmocka_unit_test(test_delay_line_quota),
         cmocka_unit_test(test_config_json_round_trip),
         cmocka_unit_test(test_ebpf_l2_swap),
         cmocka_unit_test(test_vnodes_loop),

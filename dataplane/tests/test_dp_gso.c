@@ -333,17 +333,6 @@ test_set_field_partial(void **state)
     rte_pktmbuf_free(m);
 }
 
-/* The super-frames slice 'name' holds in queues now. */
-static uint64_t
-gso_held(const char *name)
-{
-    json_t *stats = dp_stats_to_json("slice", name);
-    json_t *s = json_array_get(json_object_get(stats, "slices"), 0);
-    uint64_t n = json_integer_value(json_object_get(s, "gso_held"));
-    json_decref(stats);
-    return n;
-}
-
 /* Sends 'n' marked super-frames into dummy port 'd'. */
 static void
 inject_supers(struct dummy *d, unsigned n)
@@ -420,7 +409,7 @@ test_gso_share(void **state)
         usleep(1000);
     }
     uint64_t over = dp_test_drops_of("hog", "gso-quota");
-    uint64_t held = gso_held("hog");
+    uint64_t held = dp_test_slice_stat("hog", "gso_held");
     assert_true(held <= 8);
     assert_int_equal(over, 40 - 8);
     assert_int_equal(dp_test_drops_of("hog", "mbuf-quota"), 0);
@@ -429,7 +418,7 @@ test_gso_share(void **state)
     inject_supers(&in[1], 20);
     assert_int_equal(drain_supers(&out[1], 100), 20);
     assert_int_equal(dp_test_drops_of("other", "gso-quota"), 0);
-    assert_int_equal(gso_held("other"), 0);
+    assert_int_equal(dp_test_slice_stat("other", "gso_held"), 0);
 
     /* A share larger than the pool is refused and changes nothing. */
     assert_int_equal(dp_slice_set(&bad, &err), EINVAL);
@@ -443,7 +432,7 @@ test_gso_share(void **state)
     /* The queue drains once the device takes frames again: nothing is
      * held any more. */
     assert_int_equal(drain_supers(&out[0], 100), 8);
-    assert_int_equal(gso_held("hog"), 0);
+    assert_int_equal(dp_test_slice_stat("hog", "gso_held"), 0);
 }
 
 int
