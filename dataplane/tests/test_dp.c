@@ -1160,13 +1160,13 @@ test_ingress_limits(void **state)
 /* A slice's buffer quota counts its frames on an emulated link's delay
  * line too (a port with a delay and no rate moves them at once from the
  * queue to a line sized for 10 Mpps over the delay): 64 frames into a
- * 200 ms line, quota 16: 16 wait there, held by the slice, the other 48
- * are dropped; once they have left, the slice holds nothing. */
+ * 1 s line, quota 16: 16 wait there, held by the slice, the other 48 are
+ * dropped; once they have left, the slice holds nothing. */
 static void
 test_delay_line_quota(void **state)
 {
     struct dp_slice_params sp = { .name = "dq", .mbuf_quota = 16 };
-    struct dp_port_params delayed = { .sw = "dl", .name = "dlb", .delay_us = 200000 };
+    struct dp_port_params delayed = { .sw = "dl", .name = "dlb", .delay_us = 1000000 };
     struct dummy a, b;
     struct dp_error err;
     (void) state;
@@ -1181,10 +1181,13 @@ test_delay_line_quota(void **state)
     assert_int_equal(dp_vport_add("dq", "dl", "b", "dlb", -1, &err), 0);
 
     inject_bulk(&a, 64, 64);
-    usleep(50000);                      /* all taken in, none out yet */
+    /* Both bursts taken in (a deadline well inside the delay). */
+    for (int i = 0; i < 500 && dp_test_drops_of("dq", "mbuf-quota") < 48; i++) {
+        usleep(1000);
+    }
     assert_int_equal(dp_test_drops_of("dq", "mbuf-quota"), 48);
     assert_int_equal(dp_test_slice_stat("dq", "mbufs_held"), 16);
-    assert_true(receive(&b, 2000) >= 0);        /* after the delay */
+    assert_true(receive(&b, 3000) >= 0);        /* after the delay */
     assert_int_equal(1 + drain(&b), 16);
     assert_int_equal(dp_test_slice_stat("dq", "mbufs_held"), 0);
     assert_int_equal(dp_slice_del("dq", &err), 0);
