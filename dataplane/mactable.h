@@ -196,8 +196,7 @@ mactable_find(const struct mactable_entry *b, uint64_t mac)
  * port), made once for a burst of frames from one port: with AVX-512 the
  * (age, port) word in the odd lanes of a whole bucket's line, so that
  * mactable_seen_again_s() and mactable_where() put the key into the even
- * lanes with one masked broadcast and compare the bucket in one
- * instruction. */
+ * lanes (mactable_want()) and compare the bucket at once. */
 #ifdef __AVX512F__
 typedef __m512i mactable_stamp;
 #else
@@ -214,6 +213,18 @@ mactable_stamp_of(uint16_t port, uint32_t now)
 #endif
 }
 
+#ifdef __AVX512F__
+/* A bucket's line as it would be if every entry were 'mac' learned at
+ * stamp 's': each 128-bit lane (one entry) takes its low word from the
+ * key and its high word from the stamp, two instructions without a mask
+ * register. */
+static inline __m512i
+mactable_want(uint64_t mac, mactable_stamp s)
+{
+    return _mm512_unpacklo_epi64(_mm512_set1_epi64((long long) mac), s);
+}
+#endif
+
 /* True if bucket 'b' holds 'mac' as seen at stamp 's' already (its port,
  * this second), so that learning it again would change nothing: the
  * common case of a learn, decided without a write.  With AVX-512 one
@@ -226,10 +237,14 @@ mactable_seen_again_s(const struct mactable_entry *b, uint64_t mac,
                       mactable_stamp s)
 {
 #ifdef __AVX512F__
-    __m512i want = _mm512_mask_set1_epi64(s, 0x55, (long long) mac);
-    unsigned k = _mm512_cmpeq_epi64_mask(_mm512_load_si512((const void *) b), want);
+    /* The line XOR the wanted entries: an entry is the one wanted when
+     * both its words are 0, so each word ORed with its entry's other
+     * (the 128-bit lanes' qwords swapped) tests it whole. */
+    __m512i x = _mm512_xor_si512(_mm512_load_si512((const void *) b),
+                                 mactable_want(mac, s));
 
-    return (k & k >> 1 & 0x55) != 0;
+    x = _mm512_or_si512(x, _mm512_shuffle_epi32(x, _MM_PERM_BADC));
+    return _mm512_testn_epi64_mask(x, x) != 0;
 #else
     const struct mactable_entry *e = mactable_find(b, mac);
 
@@ -264,9 +279,8 @@ mactable_where(const struct mactable_entry *b, uint64_t mac, mactable_stamp s,
                const struct mactable_entry **e)
 {
 #ifdef __AVX512F__
-    __m512i want = _mm512_mask_set1_epi64(s, 0x55, (long long) mac);
     unsigned k = _mm512_mask_cmpeq_epi32_mask(0xbbbb, _mm512_load_si512((const void *) b),
-                                              want);
+                                              mactable_want(mac, s));
     unsigned key = k & k >> 1 & 0x1111;
     unsigned here = key & k >> 3;
 

@@ -343,6 +343,14 @@ bench_ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "null" }'
 }
 
+# bench_median V...: the median of the values that are not null (the mean
+# of the middle two of an even count), or null when none is.
+bench_median() {
+    printf '%s\n' "$@" | grep -v '^null$' | sort -g |
+        awk '{ v[NR] = $1 } END { if (!NR) print "null"; else if (NR % 2) print v[(NR + 1) / 2];
+                                  else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # ---------------------------------------------------------------- testpmd
 # Interactive testpmd driven through a fifo: we send commands and read the
 # answers from its log, so the counters are read at the moment we choose.

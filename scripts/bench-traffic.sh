@@ -16,9 +16,14 @@
 #   (c) Open vSwitch-DPDK, the NORMAL action (MAC learning, the same job;
 #       mac-table-size the same, so that neither table thrashes).
 #
-# Each row prints Mpps and the ratios lamina/testpmd and lamina/ovs of that
-# run.  Goals (issue 17): lamina >= 0.8 testpmd at 1,024 MACs, >= 0.7 at
-# 65,536; >= 4x OVS NORMAL.
+# Each row runs ROUNDS rounds (LAMINA_BENCH_ROUNDS, default 3) of every
+# contender in turn, and prints each contender's median Mpps and the
+# medians of the rounds' ratios lamina/testpmd and lamina/ovs (each
+# round's too): on this shared machine a contender's rate moves by 10-20%
+# from one minute to the next, so one 10 s window each put the IMIX row
+# anywhere between 3.6x and 4.5x OVS in runs of one afternoon.  Goals
+# (issue 17): lamina >= 0.8 testpmd at 1,024 MACs, >= 0.7 at 65,536;
+# >= 4x OVS NORMAL.
 #
 #   (d) the source alone ("source", bench-lib.sh): testpmd's io forwarding,
 #       which touches no frame: the replay's own cost per frame (net_pcap
@@ -48,8 +53,9 @@
 # LAMINA_BENCH_FLOWS=65536).  Goal: >= 2x OVS.
 #
 # Writes BUILD/bench-traffic.json.  Environment: as bench.sh, plus
-# LAMINA_BENCH_MACS (default "1024 65536"; empty skips those rows), LAMINA_BENCH_SIZES (default
-# "64 imix"), LAMINA_BENCH_SLICES (default 256; 0 skips those rows),
+# LAMINA_BENCH_MACS (default "1024 65536"; empty skips those rows),
+# LAMINA_BENCH_SIZES (default "64 imix"), LAMINA_BENCH_ROUNDS (default 3),
+# LAMINA_BENCH_SLICES (default 256; 0 skips those rows),
 # LAMINA_BENCH_WORKERS (default 1; 0 skips the 1-vs-2-workers row) and
 # LAMINA_BENCH_OF_RULES (default "1000 10000"; empty skips those rows).
 #
@@ -62,6 +68,7 @@
 MACS_LIST=${LAMINA_BENCH_MACS-1024 65536}
 [ -n "${LAMINA_BENCH_ONLY:-}" ] || ONLY="testpmd lamina ovs source"
 SIZES=${LAMINA_BENCH_SIZES:-64 imix}
+ROUNDS=${LAMINA_BENCH_ROUNDS:-3}
 L2_TABLE=4096
 
 lamina_configure() {
@@ -155,7 +162,20 @@ for macs in $MACS_LIST; do
         testpmd=null lamina=null ovs=null testpmd_cpu=null lamina_cpu=null ovs_cpu=null ovs_detail=""
         testpmd_ns=null lamina_ns=null ovs_ns=null source=null source_cpu=null
         n_failed=${#bench_failed[@]}
-        bench_contenders
+        # ROUNDS rounds of every contender in turn: each round's ratios
+        # compare rates measured a minute apart at most, and the row shows
+        # the medians (of the rates, and of the rounds' ratios).  The CPU
+        # shares, the stage cycles and OVS's caches shown are the last
+        # round's.
+        all_tp=() all_lam=() all_ovs=() all_src=() rounds_tp=() rounds_ovs=()
+        for ((round = 1; round <= ROUNDS; round++)); do
+            bench_contenders
+            all_tp+=("$testpmd") all_lam+=("$lamina") all_ovs+=("$ovs") all_src+=("$source")
+            rounds_tp+=("$(bench_ratio "$lamina" "$testpmd")")
+            rounds_ovs+=("$(bench_ratio "$lamina" "$ovs")")
+        done
+        testpmd=$(bench_median "${all_tp[@]}") lamina=$(bench_median "${all_lam[@]}")
+        ovs=$(bench_median "${all_ovs[@]}") source=$(bench_median "${all_src[@]}")
         # The source's CPU ns per frame, and each contender's beyond it.
         src_ns=$(bench_per_cpu "$source" "$source_cpu")
         [ "$src_ns" = null ] || src_ns=$(awk -v r="$src_ns" 'BEGIN { printf "%.2f\n", 1000 / r }')
@@ -167,8 +187,11 @@ for macs in $MACS_LIST; do
         srcline=""
         [ "$src_ns" != null ] &&
             srcline="source (testpmd io) $source Mpps, $src_ns CPU ns/frame; beyond it: testpmd $net_tp lamina $net_lam ovs $net_ovs ns/frame (lamina/ovs $r_net_ovs, lamina/testpmd $r_net_tp)"
-        r_tp=$(bench_ratio "$lamina" "$testpmd")
-        r_ovs=$(bench_ratio "$lamina" "$ovs")
+        r_tp=$(bench_median "${rounds_tp[@]}")
+        r_ovs=$(bench_median "${rounds_ovs[@]}")
+        roundline=""
+        [ "$ROUNDS" -gt 1 ] &&
+            roundline="rounds: lamina/testpmd ${rounds_tp[*]}; lamina/ovs ${rounds_ovs[*]}"
         stages=$lamina_stages
         # Per CPU-second of the forwarding thread: what the load took from
         # each contender taken out (a steadier ratio on a busy machine).
@@ -179,14 +202,15 @@ for macs in $MACS_LIST; do
         perfline=""
         [ "$lamina_ns" != null ] &&
             perfline="; CPU ns per packet: testpmd $testpmd_ns lamina $lamina_ns ovs $ovs_ns (testpmd/lamina $r_ns)"
-        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu$perfline${srcline:+
+        stages="forwarding thread's CPU: testpmd $testpmd_cpu% lamina $lamina_cpu% ovs $ovs_cpu%; lamina/testpmd per CPU-second $r_cpu$perfline${roundline:+
+                  $roundline}${srcline:+
                   $srcline}${stages:+
                   lamina $stages}${ovs_detail:+
                   ovs: $ovs_detail}"
         lines+=("$(printf '%6s MACs %-4s  testpmd %6s  lamina %6s  ovs-normal %6s Mpps  lamina/testpmd %6s  lamina/ovs %6s' \
             "$macs" "$size" "$(shown testpmd "$testpmd")" "$(shown lamina "$lamina")" "$(shown ovs "$ovs")" "$r_tp" "$r_ovs")
                   $stages")
-        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs, \"testpmd_cpu_ns_per_packet\": $testpmd_ns, \"lamina_cpu_ns_per_packet\": $lamina_ns, \"ovs_cpu_ns_per_packet\": $ovs_ns, \"source_mpps\": $source, \"source_cpu_pct\": $source_cpu, \"source_cpu_ns_per_frame\": $src_ns, \"net_ns_per_frame\": {\"testpmd\": $net_tp, \"lamina\": $net_lam, \"ovs\": $net_ovs}, \"lamina_over_ovs_net\": $r_net_ovs, \"lamina_over_testpmd_net\": $r_net_tp}")
+        rows+=("{\"macs\": $macs, \"size\": \"$size\", \"memory\": \"$memmode\", \"testpmd_mpps\": $testpmd, \"lamina_mpps\": $lamina, \"ovs_normal_mpps\": $ovs, \"lamina_over_testpmd\": $r_tp, \"lamina_over_testpmd_per_cpu\": $r_cpu, \"testpmd_cpu_pct\": $testpmd_cpu, \"lamina_cpu_pct\": $lamina_cpu, \"ovs_cpu_pct\": $ovs_cpu, \"lamina_over_ovs\": $r_ovs, \"testpmd_cpu_ns_per_packet\": $testpmd_ns, \"lamina_cpu_ns_per_packet\": $lamina_ns, \"ovs_cpu_ns_per_packet\": $ovs_ns, \"source_mpps\": $source, \"source_cpu_pct\": $source_cpu, \"source_cpu_ns_per_frame\": $src_ns, \"net_ns_per_frame\": {\"testpmd\": $net_tp, \"lamina\": $net_lam, \"ovs\": $net_ovs}, \"lamina_over_ovs_net\": $r_net_ovs, \"lamina_over_testpmd_net\": $r_net_tp, \"rounds\": $ROUNDS, \"lamina_over_testpmd_rounds\": [$(IFS=,; echo "${rounds_tp[*]}")], \"lamina_over_ovs_rounds\": [$(IFS=,; echo "${rounds_ovs[*]}")]}")
     done
 done
 
