@@ -45,6 +45,7 @@
 #include "ofp-framer.h"
 #include "ofp-msg.h"
 #include "util.h"
+#include "tools-util.h"
 
 struct peer {
     int fd;
@@ -186,17 +187,10 @@ print_errors(struct peer *p)
     printf("}");
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 static void
 print_latency(const char *what, uint64_t *ns, size_t n)
 {
-    qsort(ns, n, sizeof *ns, cmp_u64);
+    qsort(ns, n, sizeof *ns, tools_cmp_u64);
     printf("{\"what\": \"%s\", \"count\": %zu, \"median_us\": %.2f, "
            "\"p99_us\": %.2f, \"min_us\": %.2f}\n", what, n,
            n ? ns[n / 2] / 1e3 : 0, n ? ns[n * 99 / 100] / 1e3 : 0,

@@ -30,6 +30,7 @@
 #include <x86intrin.h>
 
 #include "ofpl.h"
+#include "tools-util.h"
 
 #define BURST 32
 #define FRAME_LEN 64
@@ -119,13 +120,6 @@ static void
 no_emit(void *aux, const struct ofpl_packet *pkt, const struct ofpl_out *o)
 {
     (void) aux; (void) pkt; (void) o;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
 }
 
 int
@@ -238,8 +232,8 @@ main(int argc, char *argv[])
     for (unsigned r = 1; r <= rounds; r++) {
         printf("%s%.1f", r > 1 ? ", " : "", (double) cyc[r] / packets_per_round);
     }
-    qsort(cyc + 1, rounds, sizeof *cyc, cmp_u64);
-    qsort(win, w_used, sizeof *win, cmp_u64);
+    qsort(cyc + 1, rounds, sizeof *cyc, tools_cmp_u64);
+    qsort(win, w_used, sizeof *win, tools_cmp_u64);
     printf("], \"best\": %.1f, \"median\": %.1f, \"best_window\": %.1f, "
            "\"window_p10\": %.1f, \"window_packets\": %d, \"cache_hits\": %" PRIu64
            ", \"train_hits\": %" PRIu64 ", \"cache_misses\": %" PRIu64

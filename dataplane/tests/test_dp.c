@@ -1430,6 +1430,84 @@ test_one_slice_direct_burst(void **state)
     assert_int_equal(bytes, N_FRAMES * 64);
 }
 
+/* The pair() of l2learn declines a burst, having learned nothing, when one
+ * frame of it is short or tagged, wherever it sits in a burst of any size
+ * up to 32 (the checks are made for the whole burst at once), and decides
+ * a clean one. */
+static void
+test_pair_declines(void **state)
+{
+    static const uint8_t is_vlink[2];
+    static const struct { uint16_t type; uint16_t len; } bad[] = {
+        { 0x8100, 64 }, { 0x88a8, 64 }, { 0x0800, 13 },
+    };
+    static const uint16_t sizes[] = { 1, 7, 8, 9, 31, 32 };
+    struct dp_fp_ctx ctx = { .now_s = 1, .n_vports = 2, .is_vlink = is_vlink };
+    json_t *config = json_pack("{s:i}", "mac_table_size", 1024);
+    struct rte_mbuf *m[32];
+    struct dp_error err;
+    uint64_t in, out;
+    void *fp = NULL;
+    (void) state;
+
+    assert_int_equal(dp_fp_l2learn.create(config, &fp, &err), 0);
+    json_decref(config);
+    for (int i = 0; i < 32; i++) {
+        m[i] = rte_pktmbuf_alloc(test_pool);
+        assert_non_null(m[i]);
+        assert_non_null(rte_pktmbuf_append(m[i], 64));
+    }
+    for (size_t s = 0; s < RTE_DIM(sizes); s++) {
+        uint16_t n = sizes[s];
+
+        for (size_t b = 0; b < RTE_DIM(bad); b++) {
+            for (uint16_t at = 0; at < n; at++) {
+                for (uint16_t i = 0; i < n; i++) {
+                    uint8_t *f = rte_pktmbuf_mtod(m[i], uint8_t *);
+
+                    memset(f, 0, 64);
+                    f[0] = 0x02, f[5] = 0x40;           /* to 02:..:40 */
+                    f[6] = 0x02, f[11] = i + 1;         /* from 02:..:i+1 */
+                    f[12] = (i == at ? bad[b].type : 0x0800) >> 8;
+                    f[13] = (i == at ? bad[b].type : 0x0800) & 0xff;
+                    m[i]->data_len = m[i]->pkt_len = i == at ? bad[b].len : 64;
+                }
+                assert_int_equal(dp_fp_l2learn.pair(fp, m, n, 0, &ctx, &in, &out),
+                                 DP_FP_PAIR_DECLINED);
+            }
+        }
+        /* A clean burst is decided: its destination is unknown, so every
+         * frame goes out. */
+        for (uint16_t i = 0; i < n; i++) {
+            m[i]->data_len = m[i]->pkt_len = 64;
+            rte_pktmbuf_mtod(m[i], uint8_t *)[13] = 0x00;
+        }
+        if (s == 0) {
+            /* Before it, the declined bursts taught nothing: a frame
+             * from vport 0 to station 1, whose frames they held, goes
+             * out (a station learned on vport 0 would be dropped). */
+            uint8_t *f = rte_pktmbuf_mtod(m[0], uint8_t *);
+
+            f[5] = 0x01, f[11] = 0x30;
+            assert_int_equal(dp_fp_l2learn.pair(fp, m, 1, 0, &ctx, &in, &out), 1);
+            f[5] = 0x40, f[11] = 0x01;
+        }
+        assert_int_equal(dp_fp_l2learn.pair(fp, m, n, 0, &ctx, &in, &out), n);
+        assert_int_equal(in, n * 64u);
+        assert_int_equal(out, n * 64u);
+    }
+    /* What the clean bursts taught: from vport 0, a frame to station 1
+     * (learned on 0) is dropped. */
+    uint8_t *f = rte_pktmbuf_mtod(m[0], uint8_t *);
+    f[5] = 0x01, f[11] = 0x30;
+    assert_int_equal(dp_fp_l2learn.pair(fp, m, 1, 0, &ctx, &in, &out), 0);
+    assert_int_equal(out, 0);
+    dp_fp_l2learn.destroy(fp);
+    for (int i = 0; i < 32; i++) {
+        rte_pktmbuf_free(m[i]);
+    }
+}
+
 /* Puts one burst into 'd': frame k from host src[k] to host dst[k] (0xff:
  * broadcast) with marker k, 802.1Q priority-tagged (VID 0, 68 bytes) when
  * tagged[k]. */
@@ -1998,6 +2076,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_many_slices_one_burst),
         cmocka_unit_test(test_one_slice_direct_burst),
         cmocka_unit_test(test_pair_burst),
+        cmocka_unit_test(test_pair_declines),
         cmocka_unit_test(test_delay_late),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

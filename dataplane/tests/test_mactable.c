@@ -358,6 +358,28 @@ test_buckets8(void **state)
     }
 }
 
+/* mactable_keys8() makes of eight words read at addresses the keys that
+ * mactable_key8() makes of the same bytes. */
+static void
+test_keys8(void **state)
+{
+    uint8_t frame[64];
+    uint64_t w[8];
+    (void) state;
+
+    for (int i = 0; i < 64; i++) {
+        frame[i] = 0xff - i * 7;
+    }
+    for (int i = 0; i < 8; i++) {
+        memcpy(&w[i], frame + 6 * i, 8);
+    }
+    mactable_keys8(w);
+    for (int i = 0; i < 8; i++) {
+        assert_true(w[i] == mactable_key8(frame + 6 * i));
+        assert_true(w[i] == mactable_key(frame + 6 * i));
+    }
+}
+
 /* Stale entries are reused before anything live is moved or evicted. */
 static void
 test_stale_ways_reused(void **state)
@@ -473,6 +495,7 @@ main(void)
         cmocka_unit_test(test_stale_ways_reused),
         cmocka_unit_test(test_find_and_seen_again),
         cmocka_unit_test(test_buckets8),
+        cmocka_unit_test(test_keys8),
         cmocka_unit_test(test_full_buckets_move_then_evict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
