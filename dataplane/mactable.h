@@ -85,7 +85,8 @@ mactable_key8(const uint8_t *p)
 }
 
 /* The keys of eight 8-byte words read at addresses (mactable_key8()),
- * in place: their top 16 bits cleared, with AVX-512 in one instruction. */
+ * in place: their top 16 bits cleared (with AVX-512 all eight in one
+ * vector operation). */
 static inline void
 mactable_keys8(uint64_t *w)
 {
