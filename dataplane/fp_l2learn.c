@@ -246,9 +246,11 @@ l2learn_declines(const uint16_t *type, const uint16_t *len, uint16_t n)
  * itself: flooding, a group address or the other vport all mean the other
  * vport), so there is no verdict array and no split-horizon test, and the
  * first pass, which reads every header anyway, also sums the bytes and
- * checks that each frame is one this path may take: at least 14 bytes
- * and no 802.1Q or 802.1ad tag (those are keyed by VLAN, and an 802.1Q one
- * may be the access port's to strip: the general path takes them). */
+ * keeps each frame's type and length, so that one check of the burst
+ * (l2learn_declines()) tells whether every frame is one this path may
+ * take: at least 14 bytes and no 802.1Q or 802.1ad tag (those are keyed
+ * by VLAN, and an 802.1Q one may be the access port's to strip: the
+ * general path takes them). */
 static uint16_t
 l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
              const struct dp_fp_ctx *ctx, uint64_t *bytes_in,
