@@ -874,14 +874,23 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
 }
 
-/* Adds 'sign' (1 or -1) times delayed packet 'd' to what its slice holds
- * on worker 'w' (its buffer and, for a super-frame, its super-frame). */
+/* Adds 'sign' (1 or -1) times packet 'm' to what slice 's' holds on
+ * worker 'w' (its buffer and, for a super-frame, its super-frame): the
+ * shares' count of a frame entering or leaving one of its queues or an
+ * emulated link's delay line. */
+static inline void
+dp_slice_hold(struct dp_slice *s, unsigned w, const struct rte_mbuf *m, int sign)
+{
+    s->held[w] += sign;
+    s->gso_held[w] += sign * (int) dp_gso_is_super(m);
+}
+
+/* dp_slice_hold() for delayed packet 'd', if its slice is still there. */
 static inline void
 dp_delayed_hold(const struct dp_delayed *d, unsigned w, int sign)
 {
     if (d->s) {
-        d->s->held[w] += sign;
-        d->s->gso_held[w] += sign * (int) dp_gso_is_super(d->m);
+        dp_slice_hold(d->s, w, d->m, sign);
     }
 }
 

@@ -392,11 +392,10 @@ dp_queue_flush(struct dp_queue *q, unsigned worker)
     while (q->count) {
         struct rte_mbuf *m = q->ring[q->head];
 
-        q->slice->gso_held[worker] -= dp_gso_is_super(m);
+        dp_slice_hold(q->slice, worker, m, -1);
         rte_pktmbuf_free(m);
         q->head = (q->head + 1) & q->mask;
         q->count--;
-        q->slice->held[worker]--;
     }
     if (q->active) {
         struct dp_port *p = q->port;

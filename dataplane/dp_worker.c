@@ -1339,8 +1339,7 @@ dp_tx_take(void *ctx_, unsigned i)
 
     q->head = (q->head + 1) & q->mask;
     q->count--;
-    q->slice->held[ctx->w]--;
-    q->slice->gso_held[ctx->w] -= dp_gso_is_super(m);
+    dp_slice_hold(q->slice, ctx->w, m, -1);
     q->ctr.tx_packets++;
     q->ctr.tx_bytes += len;
     if (!q->port->is_link) {
@@ -1362,8 +1361,7 @@ dp_tx_requeue(struct dp_tx_ctx *ctx, uint16_t from)
         q->head = (q->head - 1) & q->mask;
         q->ring[q->head] = ctx->pkts[i];
         q->count++;
-        q->slice->held[ctx->w]++;
-        q->slice->gso_held[ctx->w] += dp_gso_is_super(ctx->pkts[i]);
+        dp_slice_hold(q->slice, ctx->w, ctx->pkts[i], 1);
         q->ctr.tx_packets--;
         q->ctr.tx_bytes -= rte_pktmbuf_pkt_len(ctx->pkts[i]);
         if (!q->port->is_link) {
