@@ -41,7 +41,8 @@
 #define L2LEARN_AHEAD 8             /* frames whose buckets load ahead */
 #define L2LEARN_CHUNK 32            /* frames decided in one pass */
 /* pair()'s slots per burst: the frames, then L2LEARN_PAD slots cleared
- * for the look-ahead (which reads them in eights). */
+ * for the look-ahead (whose buckets are made eight keys, four frames, at
+ * a time). */
 #define L2LEARN_PAD 16
 #define L2LEARN_SLOTS (DP_FP_PAIR_MAX + L2LEARN_PAD)
 
@@ -212,30 +213,17 @@ l2learn_process(void *state, struct rte_mbuf **pkts, const uint16_t *in_vports,
     }
 }
 
-/* True if a frame of the burst is shorter than a header or tagged (its
- * ethertype 0x8100 or 0x88a8, read little-endian as 0x0081 and 0xa888):
- * the 'n' types and lengths checked at once with AVX-512, without a
- * branch per frame. */
-static inline bool
-l2learn_declines(const uint16_t *type, const uint16_t *len, uint16_t n)
+/* Nonzero if the frame whose ethertype (as read little-endian) is 'type'
+ * and whose first buffer holds 'len' bytes is shorter than a header or
+ * tagged (0x8100 or 0x88a8, read as 0x0081 and 0xa888): three compares
+ * without a branch, ORed over a burst by pair().  (A vector check of the
+ * burst's stored types and lengths was slower on Intel: its load waits
+ * for the 2-byte stores it cannot take forwarded.) */
+static inline unsigned
+l2learn_declines(uint16_t type, uint16_t len)
 {
-#if defined __AVX512BW__
-    RTE_BUILD_BUG_ON(DP_FP_PAIR_MAX > 32);
-    __mmask32 live = (__mmask32) ((1ull << n) - 1);
-    __m512i t = _mm512_maskz_loadu_epi16(live, type);
-    __m512i l = _mm512_maskz_loadu_epi16(live, len);
-
-    return (_mm512_mask_cmpeq_epi16_mask(live, t, _mm512_set1_epi16(0x0081))
-            | _mm512_mask_cmpeq_epi16_mask(live, t, _mm512_set1_epi16((short) 0xa888))
-            | _mm512_mask_cmplt_epu16_mask(live, l, _mm512_set1_epi16(14))) != 0;
-#else
-    for (uint16_t j = 0; j < n; j++) {
-        if (len[j] < 14 || type[j] == 0x0081 || type[j] == 0xa888) {
-            return true;
-        }
-    }
-    return false;
-#endif
+    return (unsigned) (len < 14) | (unsigned) (type == 0x0081)
+           | (unsigned) (type == 0xa888);
 }
 
 /* The cut-through pair (dp_fp.h, pair()): 'n' frames that all entered on
@@ -246,11 +234,10 @@ l2learn_declines(const uint16_t *type, const uint16_t *len, uint16_t n)
  * itself: flooding, a group address or the other vport all mean the other
  * vport), so there is no verdict array and no split-horizon test, and the
  * first pass, which reads every header anyway, also sums the bytes and
- * keeps each frame's type and length, so that one check of the burst
- * (l2learn_declines()) tells whether every frame is one this path may
- * take: at least 14 bytes and no 802.1Q or 802.1ad tag (those are keyed
- * by VLAN, and an 802.1Q one may be the access port's to strip: the
- * general path takes them). */
+ * tells, without a branch per frame (l2learn_declines()), whether every
+ * frame is one this path may take: at least 14 bytes and no 802.1Q or
+ * 802.1ad tag (those are keyed by VLAN, and an 802.1Q one may be the
+ * access port's to strip: the general path takes them). */
 static uint16_t
 l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
              const struct dp_fp_ctx *ctx, uint64_t *bytes_in,
@@ -264,67 +251,65 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
     const uint32_t now = ctx->now_s;
     /* The (age, port) a learn leaves, made once for the burst. */
     const mactable_stamp stamp = mactable_stamp_of(in, now);
-    /* Per frame its keys and their first buckets, computed once for the
-     * prefetch and the use, eight at a time (mactable_buckets8()); the
-     * slots past the burst hold key 0, whose bucket is the table's first,
-     * so the look-ahead needs no test.  One object, so that one base
-     * register reaches all four arrays. */
+    /* Per frame its keys (destination, source: key[2i], key[2i + 1]) and
+     * their first buckets (b[2i], b[2i + 1]), computed once for the
+     * prefetch and the use, the buckets eight keys at a time
+     * (mactable_buckets8()); the slots past the burst hold key 0, whose
+     * bucket is the table's first, so the look-ahead needs no test.  One
+     * object, so that one base register reaches both arrays. */
     struct {
-        uint64_t src[L2LEARN_SLOTS], dst[L2LEARN_SLOTS];
-        struct mactable_entry *bsrc[L2LEARN_SLOTS], *bdst[L2LEARN_SLOTS];
-        uint16_t type[DP_FP_PAIR_MAX], len[DP_FP_PAIR_MAX];
+        uint64_t key[2 * L2LEARN_SLOTS];
+        struct mactable_entry *b[2 * L2LEARN_SLOTS];
     } a;
     struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
     uint16_t k = 0, nd = 0;
+    unsigned declines = 0;
     bool last_drop = false;     /* the frames to 'last_dst' go nowhere */
 
     if (unlikely(n > DP_FP_PAIR_MAX)) {
         return DP_FP_PAIR_DECLINED;
     }
-    /* The headers' words as they are (the keys' top 16 bits are masked
-     * eight at a time below), the ethertypes and lengths to be checked
-     * for the whole burst at once (l2learn_declines()). */
+    /* The keys, two per header in one shuffle (mactable_keys2()); whether
+     * any frame is one to decline, ORed over the burst
+     * (l2learn_declines()). */
     for (uint16_t j = 0; j < n; j++) {
         const uint8_t *e = rte_pktmbuf_mtod(pkts[j], const uint8_t *);
+        uint16_t type;
 
-        memcpy(&a.dst[j], e, 8);
-        memcpy(&a.src[j], e + 6, 8);
-        memcpy(&a.type[j], e + 12, 2);
-        a.len[j] = rte_pktmbuf_data_len(pkts[j]);
+        mactable_keys2(e, &a.key[2 * j]);
+        memcpy(&type, e + 12, 2);
+        declines |= l2learn_declines(type, rte_pktmbuf_data_len(pkts[j]));
         bytes += rte_pktmbuf_pkt_len(pkts[j]);
     }
-    if (unlikely(l2learn_declines(a.type, a.len, n))) {
+    if (unlikely(declines)) {
         return DP_FP_PAIR_DECLINED;
     }
-    uint16_t end = (n + L2LEARN_AHEAD + 7) & ~7;
-    /* The slots up to 'end' (at most 15 past 'n'): a fixed size, which
-     * the compiler writes as a few stores rather than calling memset()
-     * with the registers spilled around the call. */
-    RTE_BUILD_BUG_ON(L2LEARN_AHEAD + 7 > L2LEARN_PAD);
-    memset(&a.src[n], 0, L2LEARN_PAD * sizeof a.src[0]);
-    memset(&a.dst[n], 0, L2LEARN_PAD * sizeof a.dst[0]);
+    uint16_t end = (2 * (n + L2LEARN_AHEAD) + 7) & ~7;
+    /* The keys up to 'end' (at most 2 * L2LEARN_AHEAD + 7 past the
+     * burst's): a fixed size, which the compiler writes as a few stores
+     * rather than calling memset() with the registers spilled around the
+     * call. */
+    RTE_BUILD_BUG_ON(2 * L2LEARN_AHEAD + 7 > 2 * L2LEARN_PAD);
+    memset(&a.key[2 * n], 0, 2 * L2LEARN_PAD * sizeof a.key[0]);
     for (uint16_t j = 0; j < end; j += 8) {
-        mactable_keys8(a.src + j);
-        mactable_keys8(a.dst + j);
-        mactable_buckets8(&geo, a.src + j, a.bsrc + j);
-        mactable_buckets8(&geo, a.dst + j, a.bdst + j);
+        mactable_buckets8(&geo, a.key + j, a.b + j);
     }
-    for (uint16_t j = 0; j < L2LEARN_AHEAD; j++) {
-        mactable_prefetch_b(a.bsrc[j]);
-        mactable_prefetch_b(a.bdst[j]);
+    for (uint16_t j = 0; j < 2 * L2LEARN_AHEAD; j++) {
+        mactable_prefetch_b(a.b[j]);
     }
     for (uint16_t i = 0; i < n; i++) {
-        uint64_t dst = a.dst[i], src = a.src[i];
+        uint64_t dst = a.key[2 * i], src = a.key[2 * i + 1];
+        struct mactable_entry *bdst = a.b[2 * i], *bsrc = a.b[2 * i + 1];
         struct rte_mbuf *m = pkts[i];
 
-        mactable_prefetch_b(a.bsrc[i + L2LEARN_AHEAD]);
-        mactable_prefetch_b(a.bdst[i + L2LEARN_AHEAD]);
+        mactable_prefetch_b(a.b[2 * (i + L2LEARN_AHEAD)]);
+        mactable_prefetch_b(a.b[2 * (i + L2LEARN_AHEAD) + 1]);
         /* Learn: nothing to write when the station is known where it
          * is and was seen this second already, the common case. */
         if (src != last_src) {
-            if (unlikely(!mactable_seen_again_s(a.bsrc[i], src, stamp))) {
-                mactable_learn_b(t, a.bsrc[i], src, in, now);
+            if (unlikely(!mactable_seen_again_s(bsrc, src, stamp))) {
+                mactable_learn_b(t, bsrc, src, in, now);
                 last_dst = UINT64_MAX;  /* the table changed */
             }
             last_src = src;
@@ -335,7 +320,7 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
         if (likely(!(dst & 1))) {
             if (dst != last_dst) {
                 const struct mactable_entry *e = NULL;
-                enum mactable_where where = mactable_where(a.bdst[i], dst, stamp, &e);
+                enum mactable_where where = mactable_where(bdst, dst, stamp, &e);
 
                 last_dst = dst;
                 last_drop = unlikely(where != MACTABLE_ELSEWHERE)

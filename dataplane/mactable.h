@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef __AVX512F__
+#if defined __AVX512F__ || defined __SSSE3__
 #include <immintrin.h>
 #endif
 
@@ -84,19 +84,23 @@ mactable_key8(const uint8_t *p)
     return k & 0xffffffffffffull;
 }
 
-/* The keys of eight 8-byte words read at addresses (mactable_key8()),
- * in place: their top 16 bits cleared (with AVX-512 all eight in one
- * vector operation). */
+/* The keys of the destination and source addresses of the Ethernet
+ * header at 'eth' (16 readable bytes) into k[0] and k[1], as
+ * mactable_key8() makes them: with SSSE3 one 16-byte load, one shuffle
+ * that drops the rest and one store (fp_l2learn's pair() keeps a burst's
+ * keys in pairs). */
 static inline void
-mactable_keys8(uint64_t *w)
+mactable_keys2(const uint8_t *eth, uint64_t k[2])
 {
-#ifdef __AVX512F__
-    _mm512_storeu_si512(w, _mm512_and_si512(_mm512_loadu_si512(w),
-                                            _mm512_set1_epi64(0xffffffffffffll)));
+#ifdef __SSSE3__
+    const __m128i pick = _mm_setr_epi8(0, 1, 2, 3, 4, 5, -1, -1,
+                                       6, 7, 8, 9, 10, 11, -1, -1);
+
+    _mm_storeu_si128((__m128i *) k,
+                     _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) eth), pick));
 #else
-    for (int i = 0; i < 8; i++) {
-        w[i] &= 0xffffffffffffull;
-    }
+    k[0] = mactable_key8(eth);
+    k[1] = mactable_key8(eth + 6);
 #endif
 }
 

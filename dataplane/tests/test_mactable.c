@@ -358,25 +358,26 @@ test_buckets8(void **state)
     }
 }
 
-/* mactable_keys8() makes of eight words read at addresses the keys that
- * mactable_key8() makes of the same bytes. */
+/* mactable_keys2() makes of a header the keys that mactable_key8() makes
+ * of its destination and source, at every alignment, with the bytes
+ * around them (type, payload) left out. */
 static void
-test_keys8(void **state)
+test_keys2(void **state)
 {
     uint8_t frame[64];
-    uint64_t w[8];
     (void) state;
 
     for (int i = 0; i < 64; i++) {
         frame[i] = 0xff - i * 7;
     }
-    for (int i = 0; i < 8; i++) {
-        memcpy(&w[i], frame + 6 * i, 8);
-    }
-    mactable_keys8(w);
-    for (int i = 0; i < 8; i++) {
-        assert_true(w[i] == mactable_key8(frame + 6 * i));
-        assert_true(w[i] == mactable_key(frame + 6 * i));
+    for (int off = 0; off < 32; off++) {
+        uint64_t k[3] = { 0, 0, 0x5a5a5a5a5a5a5a5aull };
+
+        mactable_keys2(frame + off, k);
+        assert_true(k[0] == mactable_key(frame + off));
+        assert_true(k[1] == mactable_key(frame + off + 6));
+        assert_true(k[0] == mactable_key8(frame + off));
+        assert_true(k[2] == 0x5a5a5a5a5a5a5a5aull);     /* nothing past the pair */
     }
 }
 
@@ -495,7 +496,7 @@ main(void)
         cmocka_unit_test(test_stale_ways_reused),
         cmocka_unit_test(test_find_and_seen_again),
         cmocka_unit_test(test_buckets8),
-        cmocka_unit_test(test_keys8),
+        cmocka_unit_test(test_keys2),
         cmocka_unit_test(test_full_buckets_move_then_evict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
