@@ -1156,6 +1156,68 @@ dp_rx_access_pair(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
     return true;
 }
 
+/* Counts frame 'm' ('len' bytes) as received by vport 'vp' on worker 'w'
+ * and appends it to the batch for its vnode ('batch', 'in_vports', 'nb'
+ * frames in it), which first goes to the plane if it is full (a burst
+ * with a super-frame cut into segments holds more than DP_BURST frames).
+ * Returns how many frames the batch then holds. */
+static inline uint16_t
+dp_rx_batch_add(unsigned w, struct dp_vport *vp, struct rte_mbuf *m,
+                uint32_t len, struct rte_mbuf **batch, uint16_t *in_vports,
+                uint16_t nb, uint32_t now_s)
+{
+    struct dp_vnode *vn = vp->vn;
+
+    VP_CTR(vp, w)->rx_packets++;
+    VP_CTR(vp, w)->rx_bytes += len;
+    VN_CTR(vn, w)->rx_packets++;
+    VN_CTR(vn, w)->rx_bytes += len;
+    if (unlikely(nb == DP_BURST)) {
+        dp_vnode_input(w, vn, batch, in_vports, nb, now_s);
+        nb = 0;
+    }
+    batch[nb] = m;
+    in_vports[nb++] = vp->idx;
+    return nb;
+}
+
+/* Polices super-frame 'm', received on vport 'vp' by worker 'w', whose
+ * bytes on the wire are more than policer 'tb' can ever hold: whole, it
+ * would never pass, so it is cut into its segments and each is policed
+ * alone, as the same stream from a sender without segmentation offload
+ * would be (and as Linux's tbf cuts what is over its burst).  The
+ * segments that pass are appended to the vnode's batch ('batch',
+ * 'in_vports', 'nb' of them already, DP_BURST at most), which goes to
+ * the plane whenever it is full; returns how many it then holds.  The
+ * others are dropped ("policer"), each counted as a frame, as the frames
+ * of a lossy link are. */
+static uint16_t
+dp_police_cut(unsigned w, struct dp_vport *vp, struct qsched_tb *tb,
+              struct rte_mbuf *m, struct rte_mbuf **batch, uint16_t *in_vports,
+              uint16_t nb, uint32_t now_s)
+{
+    struct dp_vnode *vn = vp->vn;
+    struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
+    int why = DP_DROP_GSO;
+    uint16_t ns = dp_gso_segment(m, segs, DP_GSO_MAX_SEGS, 0, &why);
+
+    if (!ns) {
+        dp_drop(m, VN_CTR(vn, w), VN_SCTR(vn, w), why);
+        return nb;
+    }
+    for (uint16_t i = 0; i < ns; i++) {
+        uint32_t len = rte_pktmbuf_pkt_len(segs[i]);
+
+        if (!qsched_tb_has(tb, len)) {
+            dp_drop(segs[i], VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_POLICER);
+            continue;
+        }
+        qsched_tb_take(tb, len);
+        nb = dp_rx_batch_add(w, vp, segs[i], len, batch, in_vports, nb, now_s);
+    }
+    return nb;
+}
+
 /* Frames from an access port: classify by (port, VLAN), then police. */
 static void
 dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
@@ -1225,25 +1287,31 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
             (*b_used)++;
         }
         if (tb->rate) {
+            /* A super-frame is charged its bytes on the wire. */
+            uint32_t cost = unlikely(dp_gso_is_super(m)) ? dp_gso_wire_len(m) : len;
+
             qsched_tb_refill(tb, now);
-            if (unlikely(!qsched_tb_has(tb, len))) {
+            if (unlikely(cost > tb->burst / QSCHED_NS) && dp_gso_is_super(m)) {
+                if (vn != cur && nb) {
+                    dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
+                    nb = 0;
+                }
+                cur = vn;
+                nb = dp_police_cut(w, vp, tb, m, batch, in_vports, nb, now_s);
+                continue;
+            }
+            if (unlikely(!qsched_tb_has(tb, cost))) {
                 dp_drop(m, VN_CTR(vn, w), VN_SCTR(vn, w), DP_DROP_POLICER);
                 continue;
             }
-            qsched_tb_take(tb, len);
+            qsched_tb_take(tb, cost);
         }
-        VP_CTR(vp, w)->rx_packets++;
-        VP_CTR(vp, w)->rx_bytes += len;
-        VN_CTR(vn, w)->rx_packets++;
-        VN_CTR(vn, w)->rx_bytes += len;
-
         if (vn != cur && nb) {
             dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
             nb = 0;
         }
         cur = vn;
-        batch[nb] = m;
-        in_vports[nb++] = vp->idx;
+        nb = dp_rx_batch_add(w, vp, m, len, batch, in_vports, nb, now_s);
     }
     if (nb) {
         dp_vnode_input(w, cur, batch, in_vports, nb, now_s);

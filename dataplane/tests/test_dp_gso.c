@@ -435,6 +435,96 @@ test_gso_share(void **state)
     assert_int_equal(dp_test_slice_stat("hog", "gso_held"), 0);
 }
 
+/* Counts what dummy port 'd' sent within 'wait_ms' of quiet: ordinary
+ * frames into '*frames' and super-frames into '*supers'. */
+static void
+drain_count(struct dummy *d, int wait_ms, unsigned *frames, unsigned *supers)
+{
+    struct rte_mbuf *m;
+
+    *frames = *supers = 0;
+    for (int idle = 0; idle < wait_ms * 10; idle++) {
+        if (!rte_ring_dequeue(d->tx, (void **) &m)) {
+            if (dp_gso_is_super(m)) {
+                ++*supers;
+            } else {
+                ++*frames;
+            }
+            rte_pktmbuf_free(m);
+            idle = 0;
+        }
+        usleep(100);
+    }
+}
+
+/* An ingress policer charges a super-frame its bytes on the wire (its
+ * seven segments' headers counted: 10,462 bytes, not its 10,066), and
+ * one that its whole burst could never hold is policed as its segments:
+ * those that fit pass as ordinary frames, the rest are dropped one by
+ * one ("policer"), not the whole super-frame. */
+static void
+test_policer_cuts(void **state)
+{
+    /* 1,000 bytes a second: nothing refills within the test. */
+    struct dp_slice_params fit = { .name = "pfit", .policer_bps = 8000,
+                                   .policer_burst = 20500 };
+    struct dp_slice_params cut = { .name = "pcut", .policer_bps = 8000,
+                                   .policer_burst = 5000 };
+    struct dp_slice_params *sp[2] = { &fit, &cut };
+    struct dummy in[2], out[2];
+    struct dp_error err;
+    unsigned frames, supers;
+    (void) state;
+
+    assert_int_equal(dp_switch_add("pg", &err), 0);
+    for (int i = 0; i < 2; i++) {
+        char pi[16], po[16];
+        snprintf(pi, sizeof pi, "pin%d", i);
+        snprintf(po, sizeof po, "pout%d", i);
+        assert_int_equal(dp_slice_add(sp[i], &err), 0);
+        dummy_add(&in[i], "pg", pi);
+        dummy_add(&out[i], "pg", po);
+        assert_int_equal(dp_vnode_add(sp[i]->name, "pg", NULL, NULL, &err), 0);
+        assert_int_equal(dp_vport_add(sp[i]->name, "pg", "a", pi, -1, &err), 0);
+        assert_int_equal(dp_vport_add(sp[i]->name, "pg", "b", po, -1, &err), 0);
+    }
+
+    /* 20,500 bytes hold one super-frame on the wire and not two (at
+     * 10,066 bytes each they would hold both): the first passes whole. */
+    inject_supers(&in[0], 2);
+    drain_count(&out[0], 100, &frames, &supers);
+    assert_int_equal(supers, 1);
+    assert_int_equal(frames, 0);
+    assert_int_equal(dp_test_drops_of("pfit", "policer"), 1);
+
+    /* 5,000 bytes never hold one: three segments of 1,514 bytes pass,
+     * the other four are dropped. */
+    inject_supers(&in[1], 1);
+    drain_count(&out[1], 100, &frames, &supers);
+    assert_int_equal(supers, 0);
+    assert_int_equal(frames, 3);
+    assert_int_equal(dp_test_drops_of("pcut", "policer"), 4);
+    assert_int_equal(dp_test_drops_of("pcut", "gso"), 0);
+
+    /* 31 frames and a super-frame in one burst (put in while the workers
+     * are paused), the policer refilled to 10,000 bytes: the 31 frames
+     * (1,984 bytes) and then five segments (7,570) pass, 36 frames of one
+     * burst for the plane. */
+    struct dp_slice_params more = cut;
+    more.policer_burst = 10000;
+    assert_int_equal(dp_slice_set(&more, &err), 0);
+    dp_pause();
+    for (int i = 0; i < 31; i++) {
+        dp_test_inject(pool, &in[1], 0xff, 1, (uint8_t) i);
+    }
+    inject_supers(&in[1], 1);
+    dp_resume();
+    drain_count(&out[1], 100, &frames, &supers);
+    assert_int_equal(supers, 0);
+    assert_int_equal(frames, 31 + 5);
+    assert_int_equal(dp_test_drops_of("pcut", "policer"), 4 + 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -455,6 +545,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_vnet_hdr_out),
         cmocka_unit_test(test_refuse_and_complete),
         cmocka_unit_test(test_gso_share),
+        cmocka_unit_test(test_policer_cuts),
         cmocka_unit_test(test_set_field_partial),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
