@@ -57,9 +57,12 @@
 #include <ifaddrs.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -154,6 +157,7 @@ struct dp_afp {
 static pthread_mutex_t afp_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct dp_afp *afp_list;
 static int afp_wake_fd = -1;    /* eventfd: the worker asks, grower acts */
+static int afp_link_fd = -1;    /* rtnetlink: interfaces' changes (MTU) */
 static bool afp_thread_started;
 
 /* A classic BPF program that returns 'k': as a fanout program, it sends
@@ -359,15 +363,119 @@ afp_grow_frames(const struct dp_afp *a)
     return f;
 }
 
-/* The grower thread: grows the rings the worker asks for and closes the
- * rings it has drained. */
+/* The MTU of interface 'ifname' (asked through socket 'fd'), or 0. */
+static uint16_t
+afp_mtu(int fd, const char *ifname)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    return !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0
+           && ifr.ifr_mtu <= UINT16_MAX ? ifr.ifr_mtu : 0;
+}
+
+/* Sets the MTU of the ports on interface 'ifindex' to 'mtu' (grower
+ * thread, under afp_mutex): the worker reads it where it cuts or checks
+ * super-frames (dp_port_mtu()). */
+static void
+afp_set_mtu(unsigned ifindex, uint32_t mtu)
+{
+    for (struct dp_afp *a = afp_list; a; a = a->next_afp) {
+        if (a->ifindex == ifindex) {
+            __atomic_store_n(&a->port->mtu, mtu <= UINT16_MAX ? (uint16_t) mtu : 0,
+                             __ATOMIC_RELAXED);
+        }
+    }
+}
+
+/* Reads every port's MTU again from its interface (grower thread):
+ * after announcements were lost. */
+static void
+afp_mtu_resync(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0) {
+        return;
+    }
+    pthread_mutex_lock(&afp_mutex);
+    for (struct dp_afp *a = afp_list; a; a = a->next_afp) {
+        __atomic_store_n(&a->port->mtu, afp_mtu(fd, a->ifname), __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&afp_mutex);
+    close(fd);
+}
+
+/* Reads what the kernel announced on 'afp_link_fd' (RTM_NEWLINK: an
+ * interface's MTU, among the rest) and applies the MTUs (grower thread).
+ * When announcements were lost (the socket's buffer overflowed, as
+ * thousands of interfaces coming up at once may make it), every port's
+ * MTU is read again. */
+static void
+afp_link_changes(void)
+{
+    char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+    ssize_t n;
+
+    while ((n = recv(afp_link_fd, buf, sizeof buf, MSG_DONTWAIT)) != 0) {
+        if (n < 0) {
+            if (errno == ENOBUFS) {
+                afp_mtu_resync();
+                continue;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            break;              /* EAGAIN: all read */
+        }
+        for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type != RTM_NEWLINK
+                || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+                continue;
+            }
+            const struct ifinfomsg *ifi = NLMSG_DATA(h);
+            int len = (int) IFLA_PAYLOAD(h);
+
+            for (const struct rtattr *rta = IFLA_RTA(ifi); RTA_OK(rta, len);
+                 rta = RTA_NEXT(rta, len)) {
+                if (rta->rta_type == IFLA_MTU && RTA_PAYLOAD(rta) >= sizeof(uint32_t)) {
+                    uint32_t mtu;
+
+                    memcpy(&mtu, RTA_DATA(rta), sizeof mtu);
+                    pthread_mutex_lock(&afp_mutex);
+                    afp_set_mtu((unsigned) ifi->ifi_index, mtu);
+                    pthread_mutex_unlock(&afp_mutex);
+                }
+            }
+        }
+    }
+}
+
+/* The grower thread: grows the rings the worker asks for, closes the
+ * rings it has drained, and follows the interfaces' MTUs. */
 static void *
 afp_grower_main(void *arg)
 {
     (void) arg;
     for (;;) {
+        struct pollfd pfd[2] = { { .fd = afp_wake_fd, .events = POLLIN },
+                                 { .fd = afp_link_fd, .events = POLLIN } };
         uint64_t v;
 
+        if (poll(pfd, afp_link_fd >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return NULL;
+        }
+        if (pfd[1].revents & POLLIN) {
+            afp_link_changes();
+        }
+        if (!(pfd[0].revents & POLLIN)) {
+            continue;
+        }
         if (read(afp_wake_fd, &v, sizeof v) < 0 && errno != EINTR) {
             return NULL;
         }
@@ -406,6 +514,18 @@ afp_start_grower(void)
         return;
     }
     afp_wake_fd = eventfd(0, EFD_CLOEXEC);
+    /* The kernel's announcements of links (an MTU set after the port
+     * opened): without them, ports keep the MTU they opened with. */
+    struct sockaddr_nl snl = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+    afp_link_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (afp_link_fd < 0 || bind(afp_link_fd, (struct sockaddr *) &snl, sizeof snl)) {
+        fprintf(stderr, "lamina-switchd: no link announcements (%s): afpacket "
+                "ports keep the MTU they opened with\n", strerror(errno));
+        if (afp_link_fd >= 0) {
+            close(afp_link_fd);
+        }
+        afp_link_fd = -1;
+    }
     if (afp_wake_fd >= 0 && !pthread_create(&t, NULL, afp_grower_main, NULL)) {
         pthread_setname_np(t, "afp-grower");
         pthread_detach(t);
@@ -417,9 +537,14 @@ afp_start_grower(void)
             pthread_setschedparam(t, SCHED_FIFO, &sp);
         }
         afp_thread_started = true;
-    } else if (afp_wake_fd >= 0) {
-        close(afp_wake_fd);
-        afp_wake_fd = -1;
+    } else {
+        if (afp_wake_fd >= 0) {
+            close(afp_wake_fd);
+        }
+        if (afp_link_fd >= 0) {
+            close(afp_link_fd);
+        }
+        afp_wake_fd = afp_link_fd = -1;
     }
 }
 
@@ -440,18 +565,6 @@ afp_parse_frames(const char *s, size_t len, unsigned *out)
     }
     *out = v;
     return true;
-}
-
-/* The MTU of interface 'ifname' (asked through socket 'fd'), or 0. */
-static uint16_t
-afp_mtu(int fd, const char *ifname)
-{
-    struct ifreq ifr;
-
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-    return !ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0
-           && ifr.ifr_mtu <= UINT16_MAX ? ifr.ifr_mtu : 0;
 }
 
 int
@@ -549,11 +662,13 @@ dp_port_afp_open(struct dp_port *p, const char *args, struct dp_error *err)
     p->type = DP_PORT_AFP;
     p->afp = a;
     p->takes_gso = vnet;
-    p->mtu = afp_mtu(a->cur->fd, ifname);
     pthread_mutex_lock(&afp_mutex);
     a->next_afp = afp_list;
     afp_list = a;
     afp_start_grower();
+    /* Read once listed and listening: a change from now on is announced
+     * and applied after this (the grower waits for the mutex). */
+    p->mtu = afp_mtu(a->cur->fd, ifname);
     pthread_mutex_unlock(&afp_mutex);
     return 0;
 }

@@ -309,12 +309,13 @@ static bool
 gso_whole(const struct dp_port *p, const struct rte_mbuf *m)
 {
     struct dp_gso_hdrs h;
+    uint16_t mtu = dp_port_mtu(p);
 
     if (!dp_gso_is_super(m)) {
         return true;
     }
     return (p->takes_gso || p->type == DP_PORT_RING) && !p->loss_ppm
-           && (!p->mtu || (dp_gso_parse(m, &h) && gso_fits(m, &h, p->mtu)));
+           && (!mtu || (dp_gso_parse(m, &h) && gso_fits(m, &h, mtu)));
 }
 
 /* dp_port_tx() for a port that does not take super-frames, has emulated
@@ -350,7 +351,8 @@ dp_gso_tx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
          * go. */
         struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
         int why = DP_DROP_GSO;
-        uint16_t ns = dp_gso_segment(pkts[k], segs, DP_GSO_MAX_SEGS, p->mtu, &why);
+        uint16_t ns = dp_gso_segment(pkts[k], segs, DP_GSO_MAX_SEGS,
+                                     dp_port_mtu(p), &why);
 
         if (!ns) {
             p->ctr.drops[why]++;

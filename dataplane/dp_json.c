@@ -256,6 +256,10 @@ dp_stats_to_json(const char *kind, const char *name)
                 json_object_set_new(j, "switch", json_string(sw->name));
                 json_object_set_new(j, "name", json_string(p->name));
                 json_object_set_new(j, "rate_bps", json_integer(p->rate_bps));
+                if (dp_port_mtu(p)) {
+                    /* The interface's, as the switch knows it now. */
+                    json_object_set_new(j, "mtu", json_integer(dp_port_mtu(p)));
+                }
                 if (sw->n_workers > 1) {
                     /* Its owner: the lcore that polls and sends it. */
                     json_object_set_new(j, "worker_lcore",

@@ -125,9 +125,13 @@ struct dp_port {
     bool is_link;               /* carries labels (a substrate link end) */
     bool takes_gso;             /* DP_PORT_AFP with "vnet-hdr": super-frames
                                  * leave whole (dp_gso.h) */
-    uint16_t mtu;               /* the interface's MTU (IP bytes) when the
-                                 * port opened (afpacket, ethdev): segments
-                                 * of super-frames fit it; 0: unknown */
+    uint16_t mtu;               /* the interface's MTU (IP bytes): segments
+                                 * of super-frames fit it; 0: unknown.  Read
+                                 * when the port opens (afpacket, ethdev),
+                                 * and for afpacket again at every change
+                                 * the kernel announces (dp_afpacket.c's
+                                 * grower thread; read it with
+                                 * dp_port_mtu()) */
     /* DP_PORT_RING of a link: its peer sent into 'rx_ring' since the
      * last poll (atomic; dp_port_rx_raw() skips the ring otherwise). */
     bool rx_pending;
@@ -872,6 +876,13 @@ dp_port_tx_raw(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
         return dp_tunnel_tx(p, pkts, n);
     }
     return rte_eth_tx_burst(p->eth_port, 0, pkts, n);
+}
+
+/* The MTU of port 'p' (its 'mtu'), which another thread may change. */
+static inline uint16_t
+dp_port_mtu(const struct dp_port *p)
+{
+    return __atomic_load_n(&p->mtu, __ATOMIC_RELAXED);
 }
 
 /* Adds 'sign' (1 or -1) times packet 'm' to what slice 's' holds on

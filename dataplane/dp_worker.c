@@ -332,7 +332,8 @@ dp_queue_gso_cut(unsigned w, struct dp_queue *q, struct rte_mbuf **pkts,
     int why = DP_DROP_GSO;
 
     dp_queue_burst(w, q, pkts, i);
-    uint16_t ns = dp_gso_segment(pkts[i], segs, DP_GSO_MAX_SEGS, q->port->mtu, &why);
+    uint16_t ns = dp_gso_segment(pkts[i], segs, DP_GSO_MAX_SEGS,
+                                 dp_port_mtu(q->port), &why);
     if (ns) {
         dp_queue_burst(w, q, segs, ns);
     } else {

@@ -16,7 +16,9 @@
 #     with their checksums (c's kernel counts no checksum error), and
 #     the data arrives intact;
 #   - a second slice sends super-frames whose segments are over its
-#     port's MTU: dropped ("over-mtu"), none sent; then it floods
+#     port's MTU: dropped ("over-mtu"), none sent; with the interface's
+#     MTU raised after the port opened, the switch follows it and they
+#     leave; then it floods
 #     super-frames into that port, blocked: it holds only its share of
 #     the super-frame buffers (the rest dropped as "gso-quota"), and
 #     h1's transfer beside it still arrives intact as super-frames, none
@@ -210,6 +212,25 @@ wait_for '[ "$(port_drop hog-out over-mtu)" -ge 10 ]' 5 ||
 sunk=$(ip -n "$(ns hog)" -s -j link show sink | json_get 0.stats64.rx.packets)
 info "hog-out: $(port_drop hog-out over-mtu) super-frames over its MTU, the sink received $sunk frames"
 [ "$sunk" = 0 ] || fail "hog-out sent $sunk frames over its MTU of 1500"
+[ "$(stat_of hog-out mtu)" = 1500 ] || fail "hog-out shows MTU $(stat_of hog-out mtu), not 1500"
+
+# The interface's MTU raised to 9000 after the port opened: the switch
+# follows it (rtnetlink), and the same super-frames now leave whole.
+ip link set dev "$(rif hs)" mtu 9000 && ip -n "$(ns hog)" link set dev sink mtu 9000 ||
+    fail "MTU 9000 on $(rif hs)"
+wait_for '[ "$(stat_of hog-out mtu)" = 9000 ]' 5 ||
+    fail "hog-out still shows MTU $(stat_of hog-out mtu) after its interface's became 9000"
+over0=$(port_drop hog-out over-mtu)
+flood 20 1600
+wait_for '[ "$(ip -n "$(ns hog)" -s -j link show sink | json_get 0.stats64.rx.packets)" -ge 10 ]' 5 ||
+    fail "hog-out sent nothing at MTU 9000: $(sw --json stats port hog-out)"
+[ "$(port_drop hog-out over-mtu)" = "$over0" ] ||
+    fail "hog-out dropped $(($(port_drop hog-out over-mtu) - over0)) super-frames as over an MTU of 9000"
+info "hog-out at MTU 9000: the sink received $(ip -n "$(ns hog)" -s -j link show sink | json_get 0.stats64.rx.packets) frames"
+ip link set dev "$(rif hs)" mtu 1500 && ip -n "$(ns hog)" link set dev sink mtu 1500 ||
+    fail "MTU 1500 on $(rif hs) again"
+wait_for '[ "$(stat_of hog-out mtu)" = 1500 ]' 5 ||
+    fail "hog-out still shows MTU $(stat_of hog-out mtu) after its interface's became 1500 again"
 
 # Isolation of the super-frame pool: hog-out's interface now sends at 1
 # kbit/s (a tbf qdisc that keeps what waits charged to the switch's
