@@ -113,6 +113,9 @@ switchd_metrics_collect(struct metrics *m, void *aux)
     metrics_declare(m, "lamina_port_ring_frames", METRICS_GAUGE,
                     "Frames the receive ring of an afpacket: port holds now "
                     "(it grows with bursts).");
+    metrics_declare(m, "lamina_port_mtu", METRICS_GAUGE,
+                    "MTU of the port's interface as the switch knows it now "
+                    "(afpacket: followed as it changes; ethdev: at open).");
     metrics_declare(m, "lamina_slice_mbufs_held", METRICS_GAUGE,
                     "Packet buffers the slice holds in queues now.");
     metrics_declare(m, "lamina_slice_gso_held", METRICS_GAUGE,
@@ -171,6 +174,9 @@ switchd_metrics_collect(struct metrics *m, void *aux)
         if (json_object_get(j, "ring_frames")) {
             metrics_add_labels(m, "lamina_port_ring_frames",
                                jnum(j, "ring_frames"), kv, 2);
+        }
+        if (json_object_get(j, "mtu")) {
+            metrics_add_labels(m, "lamina_port_mtu", jnum(j, "mtu"), kv, 2);
         }
         const json_t *bfd = json_object_get(j, "bfd");
         if (bfd) {

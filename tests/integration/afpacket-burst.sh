@@ -115,6 +115,9 @@ command -v curl >/dev/null || pass "(curl is not installed: metrics not checked)
 curl -sf -o "$LT_DIR/metrics.txt" "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics"
 grep -q '^lamina_port_ring_frames{switch="s1",port="a"} 8192$' "$LT_DIR/metrics.txt" ||
     fail "no ring size of port a in the metrics: $(grep ring_frames "$LT_DIR/metrics.txt")"
+mtu_a=$(ip -j link show dev "$(rif a)" | json_get 0.mtu)
+grep -q "^lamina_port_mtu{switch=\"s1\",port=\"a\"} $mtu_a\$" "$LT_DIR/metrics.txt" ||
+    fail "no MTU $mtu_a of port a in the metrics: $(grep port_mtu "$LT_DIR/metrics.txt")"
 grep -q "^lamina_port_drops_total{switch=\"s1\",port=\"c\",reason=\"kernel-ring\"} $(kring c)\$" \
     "$LT_DIR/metrics.txt" ||
     fail "port c's kernel-ring drops are not in the metrics: $(grep 'port="c",reason="kernel-ring"' "$LT_DIR/metrics.txt")"
