@@ -1157,15 +1157,32 @@ dp_rx_access_pair(unsigned w, struct dp_port *p, struct rte_mbuf **pkts,
     return true;
 }
 
+/* The frames of a received burst on their way to the plane, a run for
+ * one vnode at a time (dp_rx_access()). */
+struct dp_rx_batch {
+    struct dp_vnode *vn;        /* whose frames 'm' holds */
+    uint16_t n;
+    struct rte_mbuf *m[DP_BURST];
+    uint16_t in_vports[DP_BURST];
+};
+
+/* Gives the frames of 'b' to their vnode's plane (worker 'w'). */
+static inline void
+dp_rx_batch_flush(unsigned w, struct dp_rx_batch *b, uint32_t now_s)
+{
+    if (b->n) {
+        dp_vnode_input(w, b->vn, b->m, b->in_vports, b->n, now_s);
+        b->n = 0;
+    }
+}
+
 /* Counts frame 'm' ('len' bytes) as received by vport 'vp' on worker 'w'
- * and appends it to the batch for its vnode ('batch', 'in_vports', 'nb'
- * frames in it), which first goes to the plane if it is full (a burst
- * with a super-frame cut into segments holds more than DP_BURST frames).
- * Returns how many frames the batch then holds. */
-static inline uint16_t
-dp_rx_batch_add(unsigned w, struct dp_vport *vp, struct rte_mbuf *m,
-                uint32_t len, struct rte_mbuf **batch, uint16_t *in_vports,
-                uint16_t nb, uint32_t now_s)
+ * and appends it to 'b', which first goes to the plane if it holds
+ * another vnode's frames or is full (a burst with a super-frame cut into
+ * segments holds more than DP_BURST frames). */
+static inline void
+dp_rx_batch_add(unsigned w, struct dp_rx_batch *b, struct dp_vport *vp,
+                struct rte_mbuf *m, uint32_t len, uint32_t now_s)
 {
     struct dp_vnode *vn = vp->vn;
 
@@ -1173,13 +1190,12 @@ dp_rx_batch_add(unsigned w, struct dp_vport *vp, struct rte_mbuf *m,
     VP_CTR(vp, w)->rx_bytes += len;
     VN_CTR(vn, w)->rx_packets++;
     VN_CTR(vn, w)->rx_bytes += len;
-    if (unlikely(nb == DP_BURST)) {
-        dp_vnode_input(w, vn, batch, in_vports, nb, now_s);
-        nb = 0;
+    if (vn != b->vn || unlikely(b->n == DP_BURST)) {
+        dp_rx_batch_flush(w, b, now_s);
+        b->vn = vn;
     }
-    batch[nb] = m;
-    in_vports[nb++] = vp->idx;
-    return nb;
+    b->m[b->n] = m;
+    b->in_vports[b->n++] = vp->idx;
 }
 
 /* Polices super-frame 'm', received on vport 'vp' by worker 'w', whose
@@ -1187,15 +1203,11 @@ dp_rx_batch_add(unsigned w, struct dp_vport *vp, struct rte_mbuf *m,
  * would never pass, so it is cut into its segments and each is policed
  * alone, as the same stream from a sender without segmentation offload
  * would be (and as Linux's tbf cuts what is over its burst).  The
- * segments that pass are appended to the vnode's batch ('batch',
- * 'in_vports', 'nb' of them already, DP_BURST at most), which goes to
- * the plane whenever it is full; returns how many it then holds.  The
- * others are dropped ("policer"), each counted as a frame, as the frames
- * of a lossy link are. */
-static uint16_t
+ * segments that pass go on in 'b'; the others are dropped ("policer"),
+ * each counted as a frame, as the frames of a lossy link are. */
+static void
 dp_police_cut(unsigned w, struct dp_vport *vp, struct qsched_tb *tb,
-              struct rte_mbuf *m, struct rte_mbuf **batch, uint16_t *in_vports,
-              uint16_t nb, uint32_t now_s)
+              struct rte_mbuf *m, struct dp_rx_batch *b, uint32_t now_s)
 {
     struct dp_vnode *vn = vp->vn;
     struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
@@ -1204,7 +1216,7 @@ dp_police_cut(unsigned w, struct dp_vport *vp, struct qsched_tb *tb,
 
     if (!ns) {
         dp_drop(m, VN_CTR(vn, w), VN_SCTR(vn, w), why);
-        return nb;
+        return;
     }
     for (uint16_t i = 0; i < ns; i++) {
         uint32_t len = rte_pktmbuf_pkt_len(segs[i]);
@@ -1214,9 +1226,8 @@ dp_police_cut(unsigned w, struct dp_vport *vp, struct qsched_tb *tb,
             continue;
         }
         qsched_tb_take(tb, len);
-        nb = dp_rx_batch_add(w, vp, segs[i], len, batch, in_vports, nb, now_s);
+        dp_rx_batch_add(w, b, vp, segs[i], len, now_s);
     }
-    return nb;
 }
 
 /* Frames from an access port: classify by (port, VLAN), then police. */
@@ -1224,11 +1235,10 @@ static void
 dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
              struct rte_mbuf **pkts, uint16_t n, uint64_t now, uint32_t now_s)
 {
-    struct rte_mbuf *batch[DP_BURST];
-    uint16_t in_vports[DP_BURST];
-    struct dp_vnode *cur = NULL;
-    uint16_t nb = 0;
+    struct dp_rx_batch b;
 
+    b.vn = NULL;
+    b.n = 0;
     if (dp_rx_access_pair(w, p, pkts, n, now_s)) {
         return;
     }
@@ -1293,12 +1303,7 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
 
             qsched_tb_refill(tb, now);
             if (unlikely(cost > tb->burst / QSCHED_NS) && dp_gso_is_super(m)) {
-                if (vn != cur && nb) {
-                    dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
-                    nb = 0;
-                }
-                cur = vn;
-                nb = dp_police_cut(w, vp, tb, m, batch, in_vports, nb, now_s);
+                dp_police_cut(w, vp, tb, m, &b, now_s);
                 continue;
             }
             if (unlikely(!qsched_tb_has(tb, cost))) {
@@ -1307,16 +1312,9 @@ dp_rx_access(unsigned w, struct dp_worker *wk, struct dp_port *p,
             }
             qsched_tb_take(tb, cost);
         }
-        if (vn != cur && nb) {
-            dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
-            nb = 0;
-        }
-        cur = vn;
-        nb = dp_rx_batch_add(w, vp, m, len, batch, in_vports, nb, now_s);
+        dp_rx_batch_add(w, &b, vp, m, len, now_s);
     }
-    if (nb) {
-        dp_vnode_input(w, cur, batch, in_vports, nb, now_s);
-    }
+    dp_rx_batch_flush(w, &b, now_s);
 }
 
 /* Frames from a link port: the label names the slice and the action. */
