@@ -1052,10 +1052,12 @@ train_remember(struct ofpl_pipeline *pl, const struct ofpl_packet *pkt,
 #define OFPL_AHEAD_TUPLES 4         /* of the first table, best first */
 
 /* A packet parsed ahead of its run (ofpl_run_burst() while the cache
- * thrashes): its key, header offsets and the key's hash. */
+ * thrashes): its key, header offsets and, unless the cache thrashed
+ * when it was parsed, the key's hash. */
 struct ofpl_parsed {
     struct ofpl_key key;
     struct ofp_hdrs h;
+    bool hashed;                    /* 'hash' is the key's */
     uint32_t hash;
     bool remember;                  /* false: the next packet is no train
                                      * of this one (train_remember() would
@@ -1065,16 +1067,32 @@ struct ofpl_parsed {
                                      * first tuples */
 };
 
-/* Parses 'pkt', which entered on 'in_vport', into 'pp'. */
+/* Parses 'pkt', which entered on 'in_vport', into 'pp', and hashes its
+ * key if 'hash' (else run_parsed() does, if it probes the cache). */
 static inline void
-run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, struct ofpl_parsed *pp)
+run_parse(const struct ofpl_packet *pkt, uint16_t in_vport, bool hash,
+          struct ofpl_parsed *pp)
 {
     memset(&pp->key, 0, sizeof pp->key);
     pp->key.w[0] = (uint32_t) in_vport + 1;
     ofpl_key_parse(pkt->data, pkt->len, &pp->key, &pp->h);
-    pp->hash = key_hash_all(&pp->key);
+    pp->hashed = hash;
+    pp->hash = hash ? key_hash_all(&pp->key) : 0;
     pp->remember = true;
     pp->n_th = 0;
+}
+
+/* Does the next packet that is no train probe the cache?  Every one does,
+ * until OFPL_EMC_THRASH misses ran in a row; then one in
+ * OFPL_EMC_THRASH_PROBE (a probe that misses writes its entry; the first
+ * hit ends the run).  Decided as each packet runs, from the run of
+ * misses alone, so that a burst and the same packets one by one probe
+ * the same packets. */
+static inline bool
+emc_probes(const struct ofpl_pipeline *pl)
+{
+    return pl->emc_miss_run < OFPL_EMC_THRASH
+           || (pl->emc_miss_run + 1) % OFPL_EMC_THRASH_PROBE == 0;
 }
 
 /* Counts a cache hit or a 'miss': the counters, the run of misses (which
@@ -1096,22 +1114,18 @@ emc_count(struct ofpl_pipeline *pl, bool miss)
 
 /* Stores the trip of 'n_steps' flows 'steps' (then a miss in table
  * 'miss_table', or 0xff) of the packet with key 'key' and hash 'h' in its
- * cache entry 'e', unless the cache thrashes and this miss is not one in
- * OFPL_EMC_THRASH_INSERT. */
+ * cache entry 'e' (a probe that missed: see emc_probes()). */
 static inline void
 emc_insert(struct ofpl_pipeline *pl, struct ofpl_emc_entry *e, uint32_t h,
            const struct ofpl_key *key, struct ofpl_flow *const *steps,
            uint8_t n_steps, uint8_t miss_table)
 {
-    if (pl->emc_miss_run <= OFPL_EMC_THRASH
-        || pl->emc_miss_run % OFPL_EMC_THRASH_INSERT == 0) {
-        e->key = *key;
-        e->gen = pl->gen;
-        pl->emc_sig[h & pl->emc_mask] = h;
-        e->n_steps = n_steps;
-        e->miss_table = miss_table;
-        memcpy(e->steps, steps, n_steps * sizeof *steps);
-    }
+    e->key = *key;
+    e->gen = pl->gen;
+    pl->emc_sig[h & pl->emc_mask] = h;
+    e->n_steps = n_steps;
+    e->miss_table = miss_table;
+    memcpy(e->steps, steps, n_steps * sizeof *steps);
 }
 
 /* The short run of packet 'pkt', from 'in_vport', whose trip is flow 'f'
@@ -1161,7 +1175,7 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         *out = pl->last.out;
         return;
     }
-    run_parse(pkt, in_vport, &pp);
+    run_parse(pkt, in_vport, false, &pp);
     run_parsed(pl, pkt, in_vport, &pp, now_ns, emit, aux, out);
 }
 
@@ -1173,10 +1187,11 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
            void *aux, struct ofpl_out *out)
 {
     struct ofpl_exec x;
-    struct ofpl_emc_entry *e = &pl->emc[pp->hash & pl->emc_mask];
-    uint32_t h = pp->hash;
+    bool probe = emc_probes(pl);
+    uint32_t h = !probe ? 0 : pp->hashed ? pp->hash : key_hash_all(&pp->key);
+    struct ofpl_emc_entry *e = &pl->emc[h & pl->emc_mask];
     /* The cache: the signature, then the entry (see emc_sig). */
-    bool hit = pl->emc_sig[h & pl->emc_mask] == h
+    bool hit = probe && pl->emc_sig[h & pl->emc_mask] == h
                && likely(e->gen == pl->gen
                          && !memcmp(&e->key, &pp->key, sizeof pp->key));
     struct ofpl_flow *f0 = NULL;    /* table 0's answer, when looked up */
@@ -1196,7 +1211,9 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
             emc_count(pl, false);
         } else {
             emc_count(pl, true);
-            emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
+            if (probe) {
+                emc_insert(pl, e, h, &pp->key, &f0, 1, 0xff);
+            }
         }
         if (pp->remember) {
             train_remember(pl, pkt, in_vport, &pp->h, true, &f0, 1, 0xff, out);
@@ -1285,7 +1302,7 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         aset_execute(&x);
     }
     exec_finish(&x, out);
-    if (cacheable && !x.stop) {
+    if (cacheable && !x.stop && probe) {
         emc_insert(pl, e, h, entry_key, steps, n_steps, miss_table);
     }
     if (cacheable && !x.stop && pp->remember) {
@@ -1316,8 +1333,10 @@ train_count(struct ofpl_pipeline *pl, uint32_t n, uint64_t bytes, uint64_t now_n
 
 /* While the cache thrashes (every packet a new flow), ofpl_run_burst()
  * looks ahead, in the manner of DPDK's bulk hash lookups: it parses and
- * hashes the whole burst first, prefetching each packet's cache entry and
- * its buckets in the first table's best tuples; then, running packet i,
+ * hashes the whole burst first, prefetching each packet's buckets in the
+ * first table's best tuples and its cache entry (unless a run of misses
+ * says that few packets will probe the cache: emc_probes()); then,
+ * running packet i,
  * it prefetches the flows that packet i + OFPL_AHEAD will most likely
  * match (a bucket's first flow whose hash is the packet's: the lines that
  * the lookup and the flow's instructions read).  The loads that each cost
@@ -1373,16 +1392,23 @@ prefetch_flows(const struct ofpl_table *tb, const struct ofpl_parsed *pp)
     }
 }
 
-/* The first pass of a look-ahead burst: parses and hashes 'n' packets
- * into 'pp', prefetches their cache entries and buckets and the first
- * packets' flows, and marks which packets the next cannot be a train of. */
+/* The first pass of a look-ahead burst: parses 'n' packets into 'pp',
+ * hashes them for the cache and prefetches their entries (unless the
+ * cache thrashes), prefetches their buckets and the first packets' flows,
+ * and marks which packets the next cannot be a train of. */
 static void
 parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
             const uint16_t *in_vports, uint16_t n, struct ofpl_parsed *pp)
 {
+    /* While the cache thrashes few of these packets will probe it (see
+     * emc_probes()): they hash their keys when they run. */
+    bool hash = pl->emc_miss_run < OFPL_EMC_THRASH;
+
     for (uint16_t i = 0; i < n; i++) {
-        run_parse(&pkts[i], in_vports[i], &pp[i]);
-        __builtin_prefetch(&pl->emc_sig[pp[i].hash & pl->emc_mask]);
+        run_parse(&pkts[i], in_vports[i], hash, &pp[i]);
+        if (hash) {
+            __builtin_prefetch(&pl->emc_sig[pp[i].hash & pl->emc_mask]);
+        }
         prefetch_buckets(&pl->tables[0], &pp[i]);
     }
     for (uint16_t i = 0; i < n && i < OFPL_AHEAD; i++) {
@@ -1390,7 +1416,7 @@ parse_ahead(const struct ofpl_pipeline *pl, const struct ofpl_packet *pkts,
     }
     /* The signatures were prefetched above: only an entry whose
      * signature is the packet's hash may answer it, and is worth loading. */
-    for (uint16_t i = 0; i < n; i++) {
+    for (uint16_t i = 0; hash && i < n; i++) {
         uint32_t slot = pp[i].hash & pl->emc_mask;
         if (pl->emc_sig[slot] == pp[i].hash) {
             prefetch_lines(&pl->emc[slot], sizeof *pl->emc);

@@ -29,12 +29,14 @@
 
 #define OFPL_EMC_DEFAULT 4096
 /* After this many cache misses in a row the cache is thrashing (more
- * flows than entries, each seen again only after the others): a miss
- * then inserts its entry only once in OFPL_EMC_THRASH_INSERT, so the
- * misses stop paying a write of a whole entry each; the first hit ends
- * the run.  (Open vSwitch's EMC inserts 1 in 100 misses always.) */
+ * flows than entries, each seen again only after the others): then only
+ * one packet in OFPL_EMC_THRASH_PROBE probes the cache, and writes its
+ * entry when it misses, so the others pay neither the hash of the whole
+ * key nor a write of a whole entry; the first hit ends the run
+ * (emc_probes(), ofpl_exec.c).  (Open vSwitch's EMC inserts 1 in 100
+ * misses always, and probes for every packet.) */
 #define OFPL_EMC_THRASH 64
-#define OFPL_EMC_THRASH_INSERT 32
+#define OFPL_EMC_THRASH_PROBE 32
 /* ofpl_run_burst() looks ahead while more than this share (in 256ths)
  * of the recent cache lookups missed: while most packets are new flows.
  * (A rare hit among thousands of misses, which ends the run of misses,

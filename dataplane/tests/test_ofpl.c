@@ -273,10 +273,11 @@ test_priority_and_cache(void **state)
 }
 
 /* More flows than cache entries, each seen once: after a run of
- * OFPL_EMC_THRASH misses only one miss in OFPL_EMC_THRASH_INSERT is
- * cached (the others cost no write), every packet still takes the right
+ * OFPL_EMC_THRASH misses only one packet in OFPL_EMC_THRASH_PROBE probes
+ * the cache and writes its entry on a miss (the others cost neither a
+ * hash of the whole key nor a write), every packet still takes the right
  * flow, and the first hit ends the run: a repeated flow is cached again
- * at its first miss. */
+ * at its first miss.  A burst probes the same packets as one by one. */
 static void
 test_cache_thrash(void **state)
 {
@@ -307,26 +308,40 @@ test_cache_thrash(void **state)
     }
     ofpl_counts(pl, &c1);
     assert_int_equal(c1.emc_hits, c0.emc_hits);
-    assert_true(pl->emc_miss_run > OFPL_EMC_THRASH);
+    assert_int_equal(c1.emc_misses, c0.emc_misses + 400);
+    assert_int_equal(pl->emc_miss_run, 400);
 
-    /* Cached packets: one in OFPL_EMC_THRASH_INSERT of the misses once
-     * the run passed OFPL_EMC_THRASH; find the last one cached. */
+    /* Cached packets: the twins (host 3) that probed: the run before
+     * them below OFPL_EMC_THRASH, or one in OFPL_EMC_THRASH_PROBE after;
+     * find the last one. */
     uint16_t cached = 0;
     for (uint16_t sport = 1000; sport < 1200; sport++) {
-        uint32_t run = 2 * (sport - 1000) + 2;      /* its twin's run */
-        if (run > OFPL_EMC_THRASH && run % OFPL_EMC_THRASH_INSERT == 0) {
+        uint32_t run = 2 * (sport - 1000) + 1;      /* before its twin */
+        if (run >= OFPL_EMC_THRASH && (run + 1) % OFPL_EMC_THRASH_PROBE == 0) {
             cached = sport;
         }
     }
     assert_true(cached);
-    /* No miss after it reached OFPL_EMC_THRASH_INSERT again (the run
-     * ended at 400), so nothing was written after it: it hits. */
+    /* It is still cached (no probe after it), but with the run at 400
+     * the next packet does not probe the cache: a miss, not written. */
+    assert_int_not_equal(401 % OFPL_EMC_THRASH_PROBE, 0);
+    ofpl_counts(pl, &c0);
+    assert_int_equal(run1(pl, udp_frame(&fr, 1, 3, 2, cached, 9), 0, 0), 1);
+    ofpl_counts(pl, &c1);
+    assert_int_equal(c1.emc_hits, c0.emc_hits);
+    assert_int_equal(pl->emc_miss_run, 401);
+    /* New flows up to the packet before the next probe (none of them
+     * probes, so nothing is written); then the cached flow probes: a
+     * hit, which ends the run. */
+    for (uint16_t sport = 2000; (pl->emc_miss_run + 1) % OFPL_EMC_THRASH_PROBE; sport++) {
+        assert_int_equal(run1(pl, udp_frame(&fr, 1, 5, 2, sport, 9), 0, 0), 1);
+    }
     ofpl_counts(pl, &c0);
     assert_int_equal(run1(pl, udp_frame(&fr, 1, 3, 2, cached, 9), 0, 0), 1);
     ofpl_counts(pl, &c1);
     assert_int_equal(c1.emc_hits, c0.emc_hits + 1);
     assert_int_equal(pl->emc_miss_run, 0);          /* a hit ends the run */
-    /* Now every miss is cached again: the repeat of a new flow hits. */
+    /* Now every packet probes again: the repeat of a new flow hits. */
     assert_int_equal(run1(pl, udp_frame(&fr, 1, 7, 2, 1, 9), 0, 0), 1);
     assert_int_equal(run1(pl, udp_frame(&fr, 1, 8, 2, 1, 9), 0, 0), 1);
     ofpl_counts(pl, &c0);
