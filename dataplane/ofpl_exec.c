@@ -1048,7 +1048,7 @@ train_remember(struct ofpl_pipeline *pl, const struct ofpl_packet *pkt,
     }
 }
 
-#define OFPL_AHEAD 4                /* packets (see ofpl_run_burst()) */
+#define OFPL_AHEAD 8                /* packets (see ofpl_run_burst(); docs/design.md) */
 #define OFPL_AHEAD_TUPLES 4         /* of the first table, best first */
 
 /* A packet parsed ahead of its run (ofpl_run_burst() while the cache
