@@ -156,7 +156,7 @@ struct dp_fp_class {
 };
 
 /* What a class's pair() takes and declines (see above). */
-#define DP_FP_PAIR_MAX 32
+#define DP_FP_PAIR_MAX 64
 #define DP_FP_PAIR_DECLINED 0xffff
 
 /* The dataplane's clock: ns since it started (what ctx->now_ns holds on

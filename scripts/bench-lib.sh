@@ -379,13 +379,13 @@ bench_testpmd() {
     prefixes+=("$prefix")
     mkfifo "$work/testpmd.in"
     # shellcheck disable=SC2086
-    # The same as lamina-switchd's: bursts of 32 (DP_BURST), 1,024
+    # The same as lamina-switchd's: bursts of 64 (DP_BURST), 1,024
     # descriptors per queue (dp_port.c), a mempool cache of 256 (dp.c), the
     # default mbuf size, lcore 1 forwarding (lamina's one worker).
     stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --file-prefix "$prefix" $eal_mem \
         --vdev "$port0" --vdev "$port1" -- \
         -i --nb-cores=1 --forward-mode="${testpmd_fwd:-mac}" --no-mlockall \
-        --burst=32 --rxd=1024 --txd=1024 --mbcache=256 \
+        --burst=64 --rxd=1024 --txd=1024 --mbcache=256 \
         --total-num-mbufs="$bench_mbufs" \
         <"$work/testpmd.in" >"$work/testpmd.log" 2>&1 &
     pids+=($!)

@@ -506,23 +506,26 @@ test_policer_cuts(void **state)
     assert_int_equal(dp_test_drops_of("pcut", "policer"), 4);
     assert_int_equal(dp_test_drops_of("pcut", "gso"), 0);
 
-    /* 31 frames and a super-frame in one burst (put in while the workers
-     * are paused), the policer refilled to 10,000 bytes: the 31 frames
-     * (1,984 bytes) and then five segments (7,570) pass, 36 frames of one
-     * burst for the plane. */
+    /* DP_BURST - 1 frames and a super-frame in one burst (put in while
+     * the workers are paused), the policer refilled to 10,000 bytes: the
+     * 63 frames (4,032 bytes) pass, then segments 1-3 (4,542); 4-6
+     * (1,514 each) find 1,426 left and are dropped, and the last one
+     * (1,378) fits: 67 frames of one burst for the plane, more than a
+     * batch holds. */
+    RTE_BUILD_BUG_ON(DP_BURST != 64);
     struct dp_slice_params more = cut;
     more.policer_burst = 10000;
     assert_int_equal(dp_slice_set(&more, &err), 0);
     dp_pause();
-    for (int i = 0; i < 31; i++) {
+    for (int i = 0; i < DP_BURST - 1; i++) {
         dp_test_inject(pool, &in[1], 0xff, 1, (uint8_t) i);
     }
     inject_supers(&in[1], 1);
     dp_resume();
     drain_count(&out[1], 100, &frames, &supers);
     assert_int_equal(supers, 0);
-    assert_int_equal(frames, 31 + 5);
-    assert_int_equal(dp_test_drops_of("pcut", "policer"), 4 + 2);
+    assert_int_equal(frames, DP_BURST - 1 + 4);
+    assert_int_equal(dp_test_drops_of("pcut", "policer"), 4 + 3);
 }
 
 int
