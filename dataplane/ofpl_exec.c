@@ -1156,10 +1156,10 @@ run_short(struct ofpl_pipeline *pl, struct ofpl_flow *f,
     }
 }
 
-static void run_parsed(struct ofpl_pipeline *, struct ofpl_packet *,
-                       uint16_t in_vport, const struct ofpl_parsed *,
-                       uint64_t now_ns, ofpl_emit_fn *, void *aux,
-                       struct ofpl_out *);
+static inline void run_parsed(struct ofpl_pipeline *, struct ofpl_packet *,
+                              uint16_t in_vport, const struct ofpl_parsed *,
+                              uint64_t now_ns, ofpl_emit_fn *, void *aux,
+                              struct ofpl_out *);
 
 void
 ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
@@ -1179,14 +1179,28 @@ ofpl_run(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
     run_parsed(pl, pkt, in_vport, &pp, now_ns, emit, aux, out);
 }
 
-/* Runs 'pkt' (no train), parsed into 'pp', through the pipeline: the
- * cache, else the tables.  As ofpl_run() otherwise. */
-static void
-run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
-           const struct ofpl_parsed *pp, uint64_t now_ns, ofpl_emit_fn *emit,
-           void *aux, struct ofpl_out *out)
+/* What the first step of a run (run_first()) found, for the rest
+ * (run_full()). */
+struct ofpl_first {
+    bool probe;                     /* the cache was probed: 'h', 'e' */
+    bool hit;                       /* and it answered */
+    bool looked;                    /* table 0 was looked up: 'f0' */
+    uint32_t h;                     /* the key's hash */
+    struct ofpl_emc_entry *e;       /* its cache entry */
+    struct ofpl_flow *f0;           /* table 0's answer */
+};
+
+/* The first step of the run of 'pkt' (no train), parsed into 'pp': the
+ * cache, else table 0; then, if the packet's only flow is a plain output
+ * to a port, the short run (run_short()), which ends the run: true.
+ * Otherwise false, with what it found in 'fi'.  Inline in the callers'
+ * loops, so that the usual packet does not pay the call and the frame of
+ * the full run. */
+static inline bool
+run_first(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
+          const struct ofpl_parsed *pp, uint64_t now_ns, struct ofpl_out *out,
+          struct ofpl_first *fi)
 {
-    struct ofpl_exec x;
     bool probe = emc_probes(pl);
     uint32_t h = !probe ? 0 : pp->hashed ? pp->hash : key_hash_all(&pp->key);
     struct ofpl_emc_entry *e = &pl->emc[h & pl->emc_mask];
@@ -1220,8 +1234,30 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
         } else {
             pl->last.gen = 0;
         }
-        return;
+        return true;
     }
+    fi->probe = probe;
+    fi->hit = hit;
+    fi->looked = looked;
+    fi->h = h;
+    fi->e = e;
+    fi->f0 = f0;
+    return false;
+}
+
+/* The rest of the run of 'pkt' after run_first() found 'fi': the steps
+ * of a cache hit, else the tables one by one, with the instruction and
+ * action interpreters. */
+static void
+run_full(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
+         const struct ofpl_parsed *pp, const struct ofpl_first *fi,
+         uint64_t now_ns, ofpl_emit_fn *emit, void *aux, struct ofpl_out *out)
+{
+    struct ofpl_exec x;
+    bool probe = fi->probe, hit = fi->hit, looked = fi->looked;
+    uint32_t h = fi->h;
+    struct ofpl_emc_entry *e = fi->e;
+    struct ofpl_flow *f0 = fi->f0;
 
     x.pl = pl;
     x.pkt = pkt;
@@ -1310,6 +1346,20 @@ run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
                        steps, n_steps, miss_table, out);
     } else {
         pl->last.gen = 0;
+    }
+}
+
+/* Runs 'pkt' (no train), parsed into 'pp', through the pipeline: the
+ * cache, else the tables.  As ofpl_run() otherwise. */
+static inline void
+run_parsed(struct ofpl_pipeline *pl, struct ofpl_packet *pkt, uint16_t in_vport,
+           const struct ofpl_parsed *pp, uint64_t now_ns, ofpl_emit_fn *emit,
+           void *aux, struct ofpl_out *out)
+{
+    struct ofpl_first fi;
+
+    if (!run_first(pl, pkt, in_vport, pp, now_ns, out, &fi)) {
+        run_full(pl, pkt, in_vport, pp, &fi, now_ns, emit, aux, out);
     }
 }
 
