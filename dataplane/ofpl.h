@@ -48,9 +48,10 @@
  * lookup; counters, meters and actions still run.  Any change of flows,
  * groups or port liveness bumps a generation number, which invalidates
  * the whole cache at once.  When the cache thrashes (more flows than
- * entries), a burst is parsed and hashed first and each packet's cache
- * entry, buckets and likely flows are prefetched a few packets ahead of
- * its run (ofpl_run_burst()), so that their cache misses overlap.  A
+ * entries), only one packet in 32 probes it, and a burst is parsed and
+ * hashed first and each packet's buckets and likely flows are prefetched
+ * a few packets ahead of its run (ofpl_run_burst()), so that their cache
+ * misses overlap.  A
  * packet whose only flow is one apply-actions output to a port takes a
  * short run: the counters and the output, without the instruction and
  * action interpreters (same result, same counters).

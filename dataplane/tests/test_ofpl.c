@@ -277,7 +277,8 @@ test_priority_and_cache(void **state)
  * the cache and writes its entry on a miss (the others cost neither a
  * hash of the whole key nor a write), every packet still takes the right
  * flow, and the first hit ends the run: a repeated flow is cached again
- * at its first miss.  A burst probes the same packets as one by one. */
+ * at its first miss.  (That a burst probes the same packets as one by
+ * one, test_burst_same_as_one_by_one checks: equal hits and misses.) */
 static void
 test_cache_thrash(void **state)
 {
