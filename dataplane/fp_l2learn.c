@@ -23,7 +23,9 @@
  * larger than the cache) the misses overlap instead of adding up.  A
  * vnode that is a two-port bridge on untagged access ports is decided by
  * pair() (the dataplane's cut-through pair, docs/design.md): one pass
- * over the headers, no verdict array, no write for a station seen again.
+ * over the headers, no verdict array, no write for a station seen again,
+ * and for most destinations one bit of the table's summary instead of
+ * their bucket.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -226,13 +228,38 @@ l2learn_declines(uint16_t type, uint16_t len)
            | (unsigned) (type == 0xa888);
 }
 
+/* True if 'dst', whose first bucket is 'b', is a live station on port
+ * 'in' (that of stamp 's'): the pair's drop, read from the buckets when
+ * the table's summary could not rule it out. */
+static bool
+l2learn_on(const struct mactable *t, const struct mactable_entry *b,
+           uint64_t dst, mactable_stamp s, uint16_t in, uint32_t now)
+{
+    const struct mactable_entry *e = NULL;
+
+    switch (mactable_where(b, dst, s, &e)) {
+    case MACTABLE_HERE:
+        return mactable_live(t, e, now);
+    case MACTABLE_ELSEWHERE:
+        return false;
+    case MACTABLE_ABSENT:
+    default:
+        return mactable_lookup__(t, dst, mactable_hash(dst), now) == in;
+    }
+}
+
 /* The cut-through pair (dp_fp.h, pair()): 'n' frames that all entered on
  * access vport 'in' of a vnode with one other vport.  The same table
  * work as l2learn_process() (learn each source, look each destination
- * up, buckets prefetched L2LEARN_AHEAD frames ahead), but the only
- * verdict left to decide is a drop (the destination was learned on 'in'
- * itself: flooding, a group address or the other vport all mean the other
- * vport), so there is no verdict array and no split-horizon test, and the
+ * up), but the only verdict left to decide is a drop (the destination was
+ * learned on 'in' itself: flooding, a group address or the other vport
+ * all mean the other vport), so there is no verdict array and no
+ * split-horizon test; the table's summary (mactable_maybe_on()) rules
+ * that drop out for nearly every frame without its destination's bucket
+ * being read, so only the sources' buckets are prefetched (L2LEARN_AHEAD
+ * frames ahead) and a destination's is read only when the summary says
+ * "maybe" (for the stations on 'in', and for about one other in 16 with
+ * the table half full); and the
  * first pass, which reads every header anyway, also sums the bytes and
  * tells, without a branch per frame (l2learn_declines()), whether every
  * frame is one this path may take: at least 14 bytes and no 802.1Q or
@@ -251,15 +278,17 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
     const uint32_t now = ctx->now_s;
     /* The (age, port) a learn leaves, made once for the burst. */
     const mactable_stamp stamp = mactable_stamp_of(in, now);
-    /* Per frame its keys (destination, source: key[2i], key[2i + 1]) and
-     * their first buckets (b[2i], b[2i + 1]), computed once for the
-     * prefetch and the use, the buckets eight keys at a time
-     * (mactable_buckets8()); the slots past the burst hold key 0, whose
-     * bucket is the table's first, so the look-ahead needs no test.  One
-     * object, so that one base register reaches both arrays. */
+    /* Per frame its keys (destination, source: key[2i], key[2i + 1]),
+     * their first buckets (b[2i], b[2i + 1]) and summary bits on 'in'
+     * (on[2i] is the one used), computed once for the prefetch and the
+     * use, eight keys at a time (mactable_buckets8()); the slots past the
+     * burst hold key 0, whose bucket is the table's first, so the
+     * look-ahead needs no test.  One object, so that one base register
+     * reaches the three arrays. */
     struct {
         uint64_t key[2 * L2LEARN_SLOTS];
         struct mactable_entry *b[2 * L2LEARN_SLOTS];
+        uint32_t on[2 * L2LEARN_SLOTS];
     } a;
     struct rte_mbuf *dropped[DP_FP_PAIR_MAX];
     uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX, bytes = 0, bytes_drop = 0;
@@ -293,17 +322,16 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
     RTE_BUILD_BUG_ON(2 * L2LEARN_AHEAD + 7 > 2 * L2LEARN_PAD);
     memset(&a.key[2 * n], 0, 2 * L2LEARN_PAD * sizeof a.key[0]);
     for (uint16_t j = 0; j < end; j += 8) {
-        mactable_buckets8(&geo, a.key + j, a.b + j);
+        mactable_buckets8(&geo, a.key + j, a.b + j, a.on + j, in);
     }
-    for (uint16_t j = 0; j < 2 * L2LEARN_AHEAD; j++) {
-        mactable_prefetch_b(a.b[j]);
+    for (uint16_t j = 0; j < L2LEARN_AHEAD; j++) {
+        mactable_prefetch_b(a.b[2 * j + 1]);
     }
     for (uint16_t i = 0; i < n; i++) {
         uint64_t dst = a.key[2 * i], src = a.key[2 * i + 1];
         struct mactable_entry *bdst = a.b[2 * i], *bsrc = a.b[2 * i + 1];
         struct rte_mbuf *m = pkts[i];
 
-        mactable_prefetch_b(a.b[2 * (i + L2LEARN_AHEAD)]);
         mactable_prefetch_b(a.b[2 * (i + L2LEARN_AHEAD) + 1]);
         /* Learn: nothing to write when the station is known where it
          * is and was seen this second already, the common case. */
@@ -315,18 +343,14 @@ l2learn_pair(void *state, struct rte_mbuf **pkts, uint16_t n, uint16_t in,
             last_src = src;
         }
         /* Look up: only whether the destination is a live station on
-         * 'in' matters (one compare of the bucket's keys and ports).  A
-         * group destination goes out whatever the table says. */
+         * 'in' matters: one bit of the summary, then (rarely) one compare
+         * of the bucket's keys and ports (l2learn_on()).  A group
+         * destination goes out whatever the table says. */
         if (likely(!(dst & 1))) {
             if (dst != last_dst) {
-                const struct mactable_entry *e = NULL;
-                enum mactable_where where = mactable_where(bdst, dst, stamp, &e);
-
                 last_dst = dst;
-                last_drop = unlikely(where != MACTABLE_ELSEWHERE)
-                            && (where == MACTABLE_HERE
-                                ? mactable_live(&geo, e, now)
-                                : mactable_lookup__(t, dst, mactable_hash(dst), now) == in);
+                last_drop = unlikely(mactable_maybe_on(&geo, a.on[2 * i]))
+                            && l2learn_on(t, bdst, dst, stamp, in, now);
             }
             if (unlikely(last_drop)) {
                 dropped[nd++] = m;      /* never back where it came from */

@@ -17,6 +17,14 @@ mactable_init(struct mactable *t, uint32_t capacity, uint32_t aging)
         return ENOMEM;
     }
     memset(slots, 0, (size_t) n * sizeof *t->slots);
+    t->on = calloc((size_t) n * MACTABLE_ON_BITS / 64, sizeof *t->on);
+    if (!t->on) {
+        free(slots);
+        return ENOMEM;
+    }
+    t->on_mask = n * MACTABLE_ON_BITS - 1;
+    t->on_set = 0;
+    t->n_rebuilt = 0;
     t->slots = slots;
     t->mask = n - 1;
     t->bmask = n / MACTABLE_WAYS - 1;
@@ -33,7 +41,9 @@ mactable_destroy(struct mactable *t)
 {
     if (t) {
         free(t->slots);
+        free(t->on);
         t->slots = NULL;
+        t->on = NULL;
     }
 }
 
@@ -108,6 +118,45 @@ mactable_make_room(struct mactable *t, struct mactable_entry *b, uint32_t now)
     return NULL;
 }
 
+/* Sets bit 'bit' of the summary; true if it was clear. */
+static bool
+mactable_on_set(struct mactable *t, uint32_t bit)
+{
+    uint64_t *w = &t->on[bit >> 6], m = 1ull << (bit & 63);
+
+    if (*w & m) {
+        return false;
+    }
+    *w |= m;
+    return true;
+}
+
+/* Notes in the summary that 'mac' is now on 'port'.  Bits are never
+ * cleared one by one (another key may share one), so a table whose
+ * stations come and go would fill its summary up and make it say "maybe"
+ * of everything: once a quarter of the bits were set since the last
+ * rebuild (a table's worth of learns), it is rebuilt from the entries, a
+ * pass over the table paid at most once per capacity-many new stations. */
+static void
+mactable_on_add(struct mactable *t, uint64_t mac, uint16_t port)
+{
+    if (!mactable_on_set(t, mactable_on_bit(t, mactable_hash(mac), port))
+        || ++t->on_set <= (t->on_mask + 1) / 4) {
+        return;
+    }
+    memset(t->on, 0, (size_t) (t->on_mask + 1) / 8);
+    t->on_set = 0;
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        const struct mactable_entry *e = &t->slots[i];
+
+        if (e->mac) {
+            t->on_set += mactable_on_set(t, mactable_on_bit(t, mactable_hash(e->mac),
+                                                            e->port));
+        }
+    }
+    t->n_rebuilt++;
+}
+
 void
 mactable_learn__(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
                  uint32_t now)
@@ -122,11 +171,12 @@ mactable_learn__(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
         struct mactable_entry *e = i < MACTABLE_WAYS ? &b1[i] : &b2[i - MACTABLE_WAYS];
 
         if (e->mac == mac) {
-            if (e->port != port) {
-                t->n_learned++;
-            }
-            e->port = port;
             e->seen = now;
+            if (e->port != port) {
+                e->port = port;
+                t->n_learned++;
+                mactable_on_add(t, mac, port);
+            }
             return;
         }
     }
@@ -158,6 +208,7 @@ mactable_learn__(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
     victim->port = port;
     victim->seen = now;
     t->n_learned++;
+    mactable_on_add(t, mac, port);
 }
 
 uint16_t

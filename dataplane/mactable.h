@@ -16,6 +16,12 @@
  * (l2learn puts the frame's VLAN there, so that it learns per (VLAN, MAC)):
  * the table hashes and compares all 64.
  *
+ * Beside the buckets, a summary of where keys are: a bit per (key, port)
+ * hash, 8 per entry, set whenever an entry takes a port.  A caller that
+ * only asks "is this key on that port?" (fp_l2learn's pair, of a frame's
+ * destination and its own port) reads one bit, in an array a sixteenth
+ * of the table's size, instead of a bucket, unless the bit says "maybe".
+ *
  * Time is a coarse seconds counter supplied by the caller (the worker
  * updates it once per poll round), which keeps the module testable.
  * Single writer: only the worker that serves the vnode's switch.
@@ -56,7 +62,17 @@ struct mactable {
     uint64_t n_learned;             /* new entries or moves */
     uint64_t n_evicted;             /* live entries replaced for room */
     uint64_t n_moved;               /* entries moved to their other bucket */
+    /* Where keys are, in summary (mactable_maybe_on()): bit
+     * mactable_on_bit() of every (key, port) in the table is set. */
+    uint64_t *on;
+    uint32_t on_mask;               /* its bits - 1 */
+    uint32_t on_set;                /* bits set since it was last rebuilt */
+    uint64_t n_rebuilt;             /* times it was rebuilt */
 };
+
+/* The summary's bits per entry: with a table half full, one bit in 16
+ * set, so 'no' for all but ~6% of the keys not on a port. */
+#define MACTABLE_ON_BITS 8
 
 /* Creates a table with room for at least 'capacity' entries (8 or more)
  * that ages entries after 'aging' seconds.  Returns 0 or ENOMEM. */
@@ -139,13 +155,23 @@ mactable_bucket(const struct mactable *t, uint32_t h)
     return &t->slots[(size_t) mactable_bucket_index(t, h) * MACTABLE_WAYS];
 }
 
+/* The summary's bit for a key of hash 'h' on 'port': other bits of the
+ * hash than the bucket's top ones, the port added in (so one array serves
+ * every port). */
+static inline uint32_t
+mactable_on_bit(const struct mactable *t, uint32_t h, uint16_t port)
+{
+    return (h + port * 0x9e3779b9u) & t->on_mask;
+}
+
 /* The first buckets of the eight keys at 'keys' into 'b' (as
- * mactable_bucket(t, mactable_hash(keys[i]))): with AVX-512 one multiply,
- * shift and add for all eight, so that a burst's keys are hashed in a
- * few instructions each (fp_l2learn's pair()). */
+ * mactable_bucket(t, mactable_hash(keys[i]))) and their summary bits on
+ * 'port' into 'on' (mactable_on_bit()): with AVX-512 one multiply, shift
+ * and add for all eight, so that a burst's keys are hashed in a few
+ * instructions each (fp_l2learn's pair()). */
 static inline void
 mactable_buckets8(const struct mactable *t, const uint64_t *keys,
-                  struct mactable_entry **b)
+                  struct mactable_entry **b, uint32_t *on, uint16_t port)
 {
 #if defined __AVX512F__ && defined __AVX512DQ__
     _Static_assert(sizeof(struct mactable_entry) * MACTABLE_WAYS == 64,
@@ -154,12 +180,18 @@ mactable_buckets8(const struct mactable *t, const uint64_t *keys,
                                                      _mm512_set1_epi64((long long) MACTABLE_HASH_MUL)),
                                   32);
     __m512i idx = _mm512_srl_epi64(h, _mm_cvtsi32_si128((int) t->bshift));
+    __m512i bit = _mm512_and_si512(_mm512_add_epi64(h, _mm512_set1_epi64(port * 0x9e3779b9u)),
+                                   _mm512_set1_epi64(t->on_mask));
 
     _mm512_storeu_si512(b, _mm512_add_epi64(_mm512_set1_epi64((long long) (uintptr_t) t->slots),
                                             _mm512_slli_epi64(idx, 6)));
+    _mm256_storeu_si256((__m256i *) on, _mm512_cvtepi64_epi32(bit));
 #else
     for (int i = 0; i < 8; i++) {
-        b[i] = mactable_bucket(t, mactable_hash(keys[i]));
+        uint32_t h = mactable_hash(keys[i]);
+
+        b[i] = mactable_bucket(t, h);
+        on[i] = mactable_on_bit(t, h, port);
     }
 #endif
 }
@@ -359,6 +391,18 @@ static inline void
 mactable_learn(struct mactable *t, uint64_t mac, uint16_t port, uint32_t now)
 {
     mactable_learn_h(t, mac, mactable_hash(mac), port, now);
+}
+
+/* False if no key whose summary bit is 'bit' (mactable_on_bit()) is in
+ * the table on the port that bit was made for: then a lookup of such a
+ * key needs no bucket read to tell it is not on that port.  True may be
+ * wrong (two keys share a bit; an entry was flushed, or moved, since the
+ * summary was last rebuilt), false never is: every learn that gives an
+ * entry its port sets the bit first. */
+static inline bool
+mactable_maybe_on(const struct mactable *t, uint32_t bit)
+{
+    return t->on[bit >> 6] >> (bit & 63) & 1;
 }
 
 /* Starts loading the first bucket of a key of hash 'h', for a lookup or a

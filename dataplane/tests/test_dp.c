@@ -1508,6 +1508,77 @@ test_pair_declines(void **state)
     }
 }
 
+/* The pair with many stations, against a model of a learning bridge:
+ * 4,096 stations, bursts of 64 from one side at a time, each frame from a
+ * random station (so stations move from side to side) to a random one.
+ * A frame is dropped exactly when its destination was last heard from on
+ * its own side, by an earlier burst or earlier in its own (the table's
+ * summary, which spares the lookup of most destinations, must never hide
+ * one); the others go out in their order. */
+static void
+test_pair_many_stations(void **state)
+{
+    enum { STATIONS = 4096, BURSTS = 600 };
+    static const uint8_t is_vlink[2];
+    struct dp_fp_ctx ctx = { .now_s = 7, .n_vports = 2, .is_vlink = is_vlink };
+    json_t *config = json_pack("{s:i}", "mac_table_size", 4 * STATIONS);
+    static int8_t side[STATIONS];           /* where learned; -1: not yet */
+    struct rte_mbuf *m[DP_BURST], *sent[DP_BURST];
+    uint64_t x = 0x9e3779b97f4a7c15ull, in, out;
+    struct dp_error err;
+    void *fp = NULL;
+    unsigned dropped = 0;
+    (void) state;
+
+    assert_int_equal(dp_fp_l2learn.create(config, &fp, &err), 0);
+    json_decref(config);
+    memset(side, -1, sizeof side);
+    for (int i = 0; i < DP_BURST; i++) {
+        m[i] = rte_pktmbuf_alloc(test_pool);
+        assert_non_null(m[i]);
+        assert_non_null(rte_pktmbuf_append(m[i], 64));
+    }
+    for (int b = 0; b < BURSTS; b++) {
+        uint16_t v = b & 1, want = 0;
+        bool drop[DP_BURST];
+
+        for (int i = 0; i < DP_BURST; i++) {
+            uint8_t *f = rte_pktmbuf_mtod(m[i], uint8_t *);
+            /* Station s lives on side s & 1. */
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned src = (unsigned) (x >> 33) % STATIONS;
+            unsigned dst = (unsigned) (x >> 13) % STATIONS;
+
+            memset(f, 0, 64);
+            f[0] = 0x02, f[4] = dst >> 8, f[5] = dst & 0xff;
+            f[6] = 0x02, f[10] = src >> 8, f[11] = src & 0xff;
+            f[12] = 0x08;
+            f[63] = i;                          /* marker */
+            side[src] = v;                      /* learned, then looked up */
+            drop[i] = side[dst] == v;
+            want += !drop[i];
+        }
+        memcpy(sent, m, sizeof m);
+        assert_int_equal(dp_fp_l2learn.pair(fp, m, DP_BURST, v, &ctx, &in, &out), want);
+        for (uint16_t i = 0, k = 0; i < DP_BURST; i++) {
+            if (!drop[i]) {
+                assert_ptr_equal(m[k], sent[i]);
+                assert_int_equal(rte_pktmbuf_mtod(m[k], uint8_t *)[63], i);
+                k++;
+            }
+        }
+        dropped += DP_BURST - want;
+        memcpy(m, sent, sizeof m);
+    }
+    /* Both verdicts were taken many times. */
+    assert_true(dropped > BURSTS * DP_BURST / 8);
+    assert_true(dropped < BURSTS * DP_BURST * 7 / 8);
+    dp_fp_l2learn.destroy(fp);
+    for (int i = 0; i < DP_BURST; i++) {
+        rte_pktmbuf_free(m[i]);
+    }
+}
+
 /* Puts one burst into 'd': frame k from host src[k] to host dst[k] (0xff:
  * broadcast) with marker k, 802.1Q priority-tagged (VID 0, 68 bytes) when
  * tagged[k]. */
@@ -2077,6 +2148,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_one_slice_direct_burst),
         cmocka_unit_test(test_pair_burst),
         cmocka_unit_test(test_pair_declines),
+        cmocka_unit_test(test_pair_many_stations),
         cmocka_unit_test(test_delay_late),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

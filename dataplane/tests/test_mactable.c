@@ -342,6 +342,7 @@ test_buckets8(void **state)
         struct mactable t;
         uint64_t keys[8];
         struct mactable_entry *b[8];
+        uint32_t on[8];
 
         assert_int_equal(mactable_init(&t, size, 10), 0);
         for (int r = 0; r < 64; r++) {
@@ -349,13 +350,76 @@ test_buckets8(void **state)
                 keys[i] = ((uint64_t) r * 0x10001 + i * 0x20000000001ull) & 0xffffffffffffull;
             }
             keys[r % 8] = 0;
-            mactable_buckets8(&t, keys, b);
+            mactable_buckets8(&t, keys, b, on, r * 997);
             for (int i = 0; i < 8; i++) {
                 assert_ptr_equal(b[i], mactable_bucket(&t, mactable_hash(keys[i])));
+                assert_int_equal(on[i], mactable_on_bit(&t, mactable_hash(keys[i]), r * 997));
             }
         }
         mactable_destroy(&t);
     }
+}
+
+/* Whether the summary says 'maybe' of every entry of 't' on its port. */
+static bool
+summary_covers(const struct mactable *t)
+{
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        const struct mactable_entry *e = &t->slots[i];
+
+        if (e->mac && !mactable_maybe_on(t, mactable_on_bit(t, mactable_hash(e->mac),
+                                                               e->port))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The summary never says 'no' of a key on a port where the table has it:
+ * not after new stations, moves from port to port, moves to a second
+ * bucket, evictions, or the rebuilds that churn brings (a table of 256
+ * entries sees 200,000 learns of 4,096 stations on 8 ports, checked after
+ * each); and it still says 'no' of most keys on a port where they are
+ * not, so it does not fill up. */
+static void
+test_summary(void **state)
+{
+    struct mactable t;
+    uint64_t x = 0x243f6a8885a308d3ull;
+    (void) state;
+
+    assert_int_equal(mactable_init(&t, 256, 30), 0);
+    for (int i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t mac = (((x >> 20) & 0xfff) << 9) | 0x020000000000ull;
+        uint16_t port = (x >> 40) & 7;
+
+        mactable_learn(&t, mac, port, i / 1000);
+        uint32_t bit = mactable_on_bit(&t, mactable_hash(mac), port);
+        assert_true(mactable_maybe_on(&t, bit));
+        if (i % 97 == 0 || i < 3000) {
+            assert_true(summary_covers(&t));
+        }
+    }
+    assert_true(summary_covers(&t));
+    assert_true(t.n_rebuilt > 0);
+    assert_true(t.on_set <= (t.on_mask + 1) / 4);
+
+    /* Keys not in the table, on ports 0..7: mostly 'no'. */
+    unsigned maybe = 0;
+    for (uint32_t i = 0; i < 8192; i++) {
+        uint64_t mac = ((uint64_t) i << 9) | 0x040000000000ull;
+        maybe += mactable_maybe_on(&t, mactable_on_bit(&t, mactable_hash(mac), i & 7));
+    }
+    assert_true(maybe < 8192 / 4);
+
+    /* A flushed port's bits stay (a 'maybe' is allowed); a new station
+     * there is covered at once. */
+    mactable_flush_port(&t, 3);
+    mactable_learn(&t, 0x060000000200ull, 3, 500);
+    assert_true(mactable_maybe_on(&t, mactable_on_bit(&t, mactable_hash(0x060000000200ull), 3)));
+    assert_true(summary_covers(&t));
+    mactable_destroy(&t);
 }
 
 /* mactable_keys2() makes of a header the keys that mactable_key8() makes
@@ -496,6 +560,7 @@ main(void)
         cmocka_unit_test(test_stale_ways_reused),
         cmocka_unit_test(test_find_and_seen_again),
         cmocka_unit_test(test_buckets8),
+        cmocka_unit_test(test_summary),
         cmocka_unit_test(test_keys2),
         cmocka_unit_test(test_full_buckets_move_then_evict),
     };
