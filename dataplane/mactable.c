@@ -134,9 +134,10 @@ mactable_on_set(struct mactable *t, uint32_t bit)
 /* Notes in the summary that 'mac' is now on 'port'.  Bits are never
  * cleared one by one (another key may share one), so a table whose
  * stations come and go would fill its summary up and make it say "maybe"
- * of everything: once a quarter of the bits were set since the last
- * rebuild (a table's worth of learns), it is rebuilt from the entries, a
- * pass over the table paid at most once per capacity-many new stations. */
+ * of everything: once a quarter of the bits are set (twice the table's
+ * capacity; a rebuild sets at most one per entry), it is rebuilt from the
+ * entries, a pass over the table paid at most once per capacity-many new
+ * stations or moves. */
 static void
 mactable_on_add(struct mactable *t, uint64_t mac, uint16_t port)
 {

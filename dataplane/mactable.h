@@ -66,7 +66,7 @@ struct mactable {
      * mactable_on_bit() of every (key, port) in the table is set. */
     uint64_t *on;
     uint32_t on_mask;               /* its bits - 1 */
-    uint32_t on_set;                /* bits set since it was last rebuilt */
+    uint32_t on_set;                /* bits set, by the last rebuild and since */
     uint64_t n_rebuilt;             /* times it was rebuilt */
 };
 

@@ -1544,7 +1544,6 @@ test_pair_many_stations(void **state)
 
         for (int i = 0; i < DP_BURST; i++) {
             uint8_t *f = rte_pktmbuf_mtod(m[i], uint8_t *);
-            /* Station s lives on side s & 1. */
             x = x * 6364136223846793005ull + 1442695040888963407ull;
             unsigned src = (unsigned) (x >> 33) % STATIONS;
             unsigned dst = (unsigned) (x >> 13) % STATIONS;
