@@ -131,7 +131,7 @@ mactable_on_set(struct mactable *t, uint32_t bit)
     return true;
 }
 
-/* Notes in the summary that 'mac' is now on 'port'.  Bits are never
+/* Notes in the summary that 'mac' (of hash 'h') is now on 'port'.  Bits are never
  * cleared one by one (another key may share one), so a table whose
  * stations come and go would fill its summary up and make it say "maybe"
  * of everything: once a quarter of the bits are set (twice the table's
@@ -139,9 +139,9 @@ mactable_on_set(struct mactable *t, uint32_t bit)
  * entries, a pass over the table paid at most once per capacity-many new
  * stations or moves. */
 static void
-mactable_on_add(struct mactable *t, uint64_t mac, uint16_t port)
+mactable_on_add(struct mactable *t, uint32_t h, uint16_t port)
 {
-    if (!mactable_on_set(t, mactable_on_bit(t, mactable_hash(mac), port))
+    if (!mactable_on_set(t, mactable_on_bit(t, h, port))
         || ++t->on_set <= (t->on_mask + 1) / 4) {
         return;
     }
@@ -176,7 +176,7 @@ mactable_learn__(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
             if (e->port != port) {
                 e->port = port;
                 t->n_learned++;
-                mactable_on_add(t, mac, port);
+                mactable_on_add(t, h, port);
             }
             return;
         }
@@ -209,7 +209,7 @@ mactable_learn__(struct mactable *t, uint64_t mac, uint32_t h, uint16_t port,
     victim->port = port;
     victim->seen = now;
     t->n_learned++;
-    mactable_on_add(t, mac, port);
+    mactable_on_add(t, h, port);
 }
 
 uint16_t

@@ -40,6 +40,7 @@
 #define MACTABLE_PROBE 8            /* candidate slots: two buckets */
 #define MACTABLE_NONE 0xffff
 #define MACTABLE_HASH_MUL 0x9e3779b97f4a7c15ull    /* mactable_hash() */
+#define MACTABLE_PORT_MUL 0x9e3779b9u             /* mactable_on_bit() */
 
 struct mactable_entry {
     uint64_t mac;                   /* key (address, caller's top bits); 0: empty */
@@ -161,7 +162,7 @@ mactable_bucket(const struct mactable *t, uint32_t h)
 static inline uint32_t
 mactable_on_bit(const struct mactable *t, uint32_t h, uint16_t port)
 {
-    return (h + port * 0x9e3779b9u) & t->on_mask;
+    return (h + port * MACTABLE_PORT_MUL) & t->on_mask;
 }
 
 /* The first buckets of the eight keys at 'keys' into 'b' (as
@@ -180,7 +181,7 @@ mactable_buckets8(const struct mactable *t, const uint64_t *keys,
                                                      _mm512_set1_epi64((long long) MACTABLE_HASH_MUL)),
                                   32);
     __m512i idx = _mm512_srl_epi64(h, _mm_cvtsi32_si128((int) t->bshift));
-    __m512i bit = _mm512_and_si512(_mm512_add_epi64(h, _mm512_set1_epi64(port * 0x9e3779b9u)),
+    __m512i bit = _mm512_and_si512(_mm512_add_epi64(h, _mm512_set1_epi64(port * MACTABLE_PORT_MUL)),
                                    _mm512_set1_epi64(t->on_mask));
 
     _mm512_storeu_si512(b, _mm512_add_epi64(_mm512_set1_epi64((long long) (uintptr_t) t->slots),
