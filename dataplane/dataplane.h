@@ -90,6 +90,10 @@ struct dp_error {
 /* Process-wide parameters, given once to dp_init(). */
 struct dp_params {
     unsigned int n_mbufs;               /* 0: a default sized for tests */
+    unsigned int n_gso_mbufs;           /* 64 KiB super-frame buffers
+                                         * (dp_gso.h), made with the first
+                                         * "vnet-hdr" port; 0:
+                                         * DP_DEFAULT_GSO_MBUFS */
     unsigned int mbuf_cache;            /* per-lcore mempool cache */
     unsigned int default_queue_len;     /* packets per (slice, port) queue */
     int worker_priority;                /* SCHED_FIFO priority of the
@@ -243,9 +247,10 @@ struct dp_slice_params {
                                  * default */
 };
 #define DP_SLICE_TABLE_QUOTA (1u << 20)
-/* Buffers of the super-frame pool (dp_gso.h): the most a slice's
- * gso_quota may be; a slice's default share is a quarter of them. */
-#define DP_GSO_MBUFS 2048
+/* Buffers of the super-frame pool (dp_gso.h) when dp_params.n_gso_mbufs
+ * is 0.  A slice's gso_quota is at most the pool's size; its default
+ * share is a quarter of it. */
+#define DP_DEFAULT_GSO_MBUFS 2048
 
 int dp_slice_add(const struct dp_slice_params *, struct dp_error *err);
 /* Changes the limits of an existing slice (all fields applied). */

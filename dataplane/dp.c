@@ -93,6 +93,9 @@ dp_init(const struct dp_params *params, struct dp_error *err)
     if (!dp.params.n_mbufs) {
         dp.params.n_mbufs = DP_DEFAULT_MBUFS;
     }
+    if (!dp.params.n_gso_mbufs) {
+        dp.params.n_gso_mbufs = DP_DEFAULT_GSO_MBUFS;
+    }
     if (!dp.params.mbuf_cache) {
         dp.params.mbuf_cache = 256;
     }

@@ -32,11 +32,13 @@ dp_gso_enable(struct dp_error *err)
     if (dp.gso_pool) {
         return 0;
     }
-    dp.gso_pool = rte_pktmbuf_pool_create("lamina_gso", DP_GSO_MBUFS, 32, 0,
-                                          DP_GSO_DATA_ROOM, rte_socket_id());
+    dp.gso_pool = rte_pktmbuf_pool_create("lamina_gso", dp.params.n_gso_mbufs,
+                                          32, 0, DP_GSO_DATA_ROOM,
+                                          rte_socket_id());
     if (!dp.gso_pool) {
-        dp_err(err, "cannot create the pool of %d super-frame buffers of 64 "
-               "KiB: %s (give EAL more memory, -m)", DP_GSO_MBUFS,
+        dp_err(err, "cannot create the pool of %u super-frame buffers of 64 "
+               "KiB: %s (give EAL more memory, -m, or fewer buffers, "
+               "--gso-buffers)", dp.params.n_gso_mbufs,
                rte_strerror(rte_errno));
         return ENOMEM;
     }

@@ -62,8 +62,9 @@ struct dp_port;
 struct dp_error;
 struct virtio_net_hdr;
 
-/* Buffers of the super-frame pool: DP_GSO_MBUFS (dataplane.h) of 64 KiB,
- * 128 MiB, made when the first "vnet-hdr" port opens.  Each slice may
+/* Buffers of the super-frame pool: dp_params.n_gso_mbufs of 64 KiB
+ * (by default 2,048, 128 MiB), made when the first "vnet-hdr" port
+ * opens.  Each slice may
  * hold a share of them in its queues (dp_slice_params.gso_quota), as it
  * may hold a share of the packet buffers. */
 #define DP_GSO_DATA_ROOM UINT16_MAX

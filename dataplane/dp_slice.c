@@ -36,10 +36,10 @@ dp_slice_check(const struct dp_slice_params *sp, struct dp_error *err)
                sp->name, sp->mbuf_quota, dp.params.n_mbufs);
         return EINVAL;
     }
-    if (sp->gso_quota > DP_GSO_MBUFS) {
+    if (sp->gso_quota > dp.params.n_gso_mbufs) {
         dp_err(err, "slice %s: super-frame quota %u is more than the %u "
                "super-frame buffers there are", sp->name, sp->gso_quota,
-               DP_GSO_MBUFS);
+               dp.params.n_gso_mbufs);
         return EINVAL;
     }
     return 0;
@@ -91,7 +91,7 @@ dp_slice_apply(struct dp_slice *s, const struct dp_slice_params *sp)
     s->table_quota = sp->table_quota;
     s->quota = dp_slice_quota(sp->mbuf_quota, dp.params.n_mbufs);
     s->gso_quota = sp->gso_quota;
-    s->gso_share = dp_slice_quota(sp->gso_quota, DP_GSO_MBUFS);
+    s->gso_share = dp_slice_quota(sp->gso_quota, dp.params.n_gso_mbufs);
 }
 
 int

@@ -16,6 +16,11 @@
 #           (/proc/net/snmp in its namespace)
 #   kring   frames the host ports' AF_PACKET rings dropped (drop reason
 #           kernel-ring, summed over the switch's ports)
+#   sdrops  frames of the default slice dropped during the stream, any
+#           reason (the JSON has them by reason: e.g. gso-quota, the
+#           slice's share of the super-frame buffers); the links have no
+#           loss and 10 Gbit/s, so every one is a drop the map did not
+#           ask for
 #   wk_cpu  CPU the worker thread got during the stream, in % of its time
 #   ns/pkt  the worker's CPU time per frame it received (every hop counts),
 #           in ns: what a change of the fast path does to the per-frame
@@ -119,9 +124,24 @@ try: print(sum(p.get("drops", {}).get("kernel-ring", 0) for p in json.load(sys.s
 except Exception: print("nan")'
 }
 
+# The default slice's drops so far, as JSON {reason: frames}.
+slice_drops() {
+    "$LAMINA" --socket "$1" --json stats slice 2>/dev/null | python3 -c 'import json,sys
+try: print(json.dumps(next(s for s in json.load(sys.stdin)["slices"] if s["name"] == "default").get("drops", {})))
+except Exception: print("{}")'
+}
+
+# The drops of $2 not in $1 (both from slice_drops), as JSON, and their sum.
+drops_since() {
+    python3 -c 'import json,sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+d = {k: v - a.get(k, 0) for k, v in b.items() if v > a.get(k, 0)}
+print(json.dumps(d, separators=(",", ":")), sum(d.values()))' "$1" "$2"
+}
+
 echo "[" >"$OUT"
 first=1
-printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %6s %6s %7s\n" map sw links hosts up_s rss_MB idle_cpu rtt_us emul_us us/hop tcp_Mbps retr% kring wk_cpu ns/pkt down_s
+printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %7s %6s %6s %7s\n" map sw links hosts up_s rss_MB idle_cpu rtt_us emul_us us/hop tcp_Mbps retr% kring sdrops wk_cpu ns/pkt down_s
 for m in "${MAPS[@]}"; do
     name=$TAG$(echo "$m" | tr 'A-Z' 'a-z' | cut -c1-6)
     t0=$(now)
@@ -166,6 +186,7 @@ for m in "${MAPS[@]}"; do
     per_hop=$(awk -v r="$rtt" -v e="$emul" -v n="$n_path" 'BEGIN {printf "%.0f", (r - e) / (2 * n)}')
     sock=$(jget daemon.socket <"$TMP/st.json")
     k0=$(kring_drops "$sock")
+    d0=$(slice_drops "$sock")
     c0=$(worker_ticks "$pid") p0=$(worker_pkts "$sock") t0=$(now)
     read -r tcp retr < <(iperf_mbps "$name-$a" "$name-$b" "$ip_b")
     c1=$(worker_ticks "$pid") p1=$(worker_pkts "$sock")
@@ -174,16 +195,17 @@ for m in "${MAPS[@]}"; do
             printf "%.1f %s\n", 100 * c / hz / s, (b > a ? sprintf("%.0f", c / hz * 1e9 / (b - a)) : "nan")}')
     kring=$(awk -v a="$k0" -v b="$(kring_drops "$sock")" \
         'BEGIN {print (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) ? b - a : "nan"}')
+    read -r sdrops_json sdrops < <(drops_since "$d0" "$(slice_drops "$sock")")
     t0=$(now)
     "$LAMINA" topo down --name "$name" >/dev/null 2>&1
     down_s=$(since "$t0")
     UP_NAMES=("${UP_NAMES[@]/$name}")
     n_hosts=$(echo $hosts | wc -w)
-    printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %6s %6s %7s   (%s-%s, %s switches)\n" "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$rtt" "$emul" "$per_hop" "$tcp" "$retr" "$kring" "$wk_cpu" "$ns_pkt" "$down_s" "$a" "$b" "$n_path"
+    printf "%-10s %5s %5s %5s %7s %8s %7s %11s %11s %8s %8s %7s %7s %7s %6s %6s %7s   (%s-%s, %s switches)\n" "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$rtt" "$emul" "$per_hop" "$tcp" "$retr" "$kring" "$sdrops" "$wk_cpu" "$ns_pkt" "$down_s" "$a" "$b" "$n_path"
     [ $first = 1 ] || echo "," >>"$OUT"
     first=0
-    printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "tcp_retrans_pct": %s, "kernel_ring_drops": %s, "worker_cpu_pct": %s, "worker_ns_per_pkt": %s, "down_s": %s}' \
-        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "${retr:-null}" "${kring/nan/null}" "$wk_cpu" "${ns_pkt/nan/null}" "$down_s" >>"$OUT"
+    printf '{"map": "%s", "switches": %s, "links": %s, "hosts": %s, "up_s": %s, "rss_mb": %s, "idle_cpu_pct": %s, "far_pair": ["%s", "%s"], "path_switches": %s, "rtt_us": %s, "emulated_rtt_us": %s, "tcp_mbps": "%s", "tcp_retrans_pct": %s, "kernel_ring_drops": %s, "slice_drops": %s, "worker_cpu_pct": %s, "worker_ns_per_pkt": %s, "down_s": %s}' \
+        "$m" "$n_sw" "$n_links" "$n_hosts" "$up_s" "$rss_mb" "$cpu" "$a" "$b" "$n_path" "$rtt" "$emul" "$tcp" "${retr:-null}" "${kring/nan/null}" "$sdrops_json" "$wk_cpu" "${ns_pkt/nan/null}" "$down_s" >>"$OUT"
 done
 
 if [ "${BENCH_TOPO_CHAIN:-1}" = 0 ]; then

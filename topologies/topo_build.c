@@ -287,12 +287,13 @@ spawn_switchd(const char *switchd, const char *dir, const char *prefix,
 {
     char *sock = run_path(dir, "switchd.sock"), *state = run_path(dir, "switchd.json");
     char *pidf = run_path(dir, "switchd.pid"), *logf = run_path(dir, "switchd.log");
-    char mem[16];
+    char mem[16], gso[16];
     const char *argv[32];
     int argc = 0, fd;
     pid_t pid;
 
     snprintf(mem, sizeof mem, "%u", memory_mb);
+    snprintf(gso, sizeof gso, "%u", TOPO_GSO_BUFFERS);
     argv[argc++] = switchd;
     argv[argc++] = "--socket";
     argv[argc++] = sock;
@@ -311,6 +312,8 @@ spawn_switchd(const char *switchd, const char *dir, const char *prefix,
     const char *prio = getenv("LAMINA_TOPO_WORKER_PRIORITY");
     argv[argc++] = "--worker-priority";
     argv[argc++] = prio && *prio ? prio : TOPO_WORKER_PRIORITY;
+    argv[argc++] = "--gso-buffers";
+    argv[argc++] = gso;
     if (metrics) {
         argv[argc++] = "--metrics";
         argv[argc++] = metrics;
@@ -724,8 +727,11 @@ topo_up(const struct topo *t, const struct topo_up_opts *opts, char **errp)
 
     /* The daemon initializes DPDK while the namespaces are made. */
     switchd = opts->switchd ? xstrdup(opts->switchd) : find_switchd();
+    /* DPDK memory: the super-frame pool (a MiB per 16 buffers), 384 MiB
+     * for the packet pool and the rest, and the map's lines and rings. */
     memory_mb = opts->memory_mb ? opts->memory_mb
-                : 512 + (unsigned int) (t->n_links + t->n_hosts) / 2;
+                : 384 + TOPO_GSO_BUFFERS / 16
+                  + (unsigned int) (t->n_links + t->n_hosts) / 2;
     char *map = run_path(dir, "map.gml");
     if (opts->metrics) {
         /* The live view's map: each switch by name, where it is. */
@@ -1206,7 +1212,8 @@ machines_slice_calls(const struct topo *t, const int *part,
 
     for (size_t m = 0; m < n; m++) {
         json_array_append_new(calls[m], call_new("slice.add", json_pack(
-            "{s:s, s:i}", "name", TOPO_SLICE_NAME, "gso_quota", TOPO_SLICE_GSO_QUOTA)));
+            "{s:s, s:i}", "name", TOPO_SLICE_NAME, "gso_quota",
+            TOPO_MACHINES_SLICE_GSO_QUOTA)));
     }
     for (size_t i = 0; i < t->n_sw; i++) {
         if (plan->vnode[i]) {

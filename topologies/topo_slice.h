@@ -46,15 +46,22 @@
 struct topo;
 
 #define TOPO_SLICE_NAME "default"
-/* The default slice's share of the daemon's 2,048 super-frame buffers
- * (`gso_quota`, docs/switchd.md): half, not the quarter a slice gets by
- * default.  A slice's super-frames on the emulated links' delay lines
- * count in it, and one TCP stream across a long map holds most of its
- * window there: across Cogentco (h56-h190, 160 ms) a quarter held one
- * stream to 1.7 Gbit/s with 10% of its segments retransmitted, half
- * lets it reach 3.3 Gbit/s without loss.  The other half is left for
- * the experiment's own slices. */
-#define TOPO_SLICE_GSO_QUOTA 1024
+/* The super-frame pool of the daemon `lamina topo up` starts
+ * (lamina-switchd --gso-buffers; 64 KiB each, 256 MiB) and the default
+ * slice's share of it (`gso_quota`, docs/switchd.md): half, not the
+ * quarter a slice gets by default, and twice a daemon's default pool.
+ * A slice's super-frames on the emulated links' delay lines count in
+ * its share, and one TCP stream across a long map holds most of its
+ * window there: across Cogentco (h56-h190, 158 ms) a share of 512 held
+ * one stream to 1.7 Gbit/s with 10% of its segments retransmitted, and
+ * a share of 1,024 to 2.1-3.0 Gbit/s with 2-6% on a machine whose host
+ * ports run faster (docs/performance.md); 2,048 lets it through without
+ * loss.  The other half is left for the experiment's own slices. */
+#define TOPO_GSO_BUFFERS 4096
+#define TOPO_SLICE_GSO_QUOTA (TOPO_GSO_BUFFERS / 2)
+/* Across machines the daemons are the operator's, with their own pools
+ * (by default 2,048): the slice takes half of a default pool. */
+#define TOPO_MACHINES_SLICE_GSO_QUOTA 1024
 #define TOPO_MESH_MAX 64
 
 enum topo_slice_mode {

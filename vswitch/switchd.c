@@ -61,6 +61,7 @@ struct switchd_options {
     int mgmt_idle_ms;           /* idle timeout of management clients */
     const char *metrics;        /* ADDR:PORT of /metrics, or NULL */
     unsigned int n_mbufs;       /* packet buffers; 0: the dataplane default */
+    unsigned int n_gso_mbufs;   /* super-frame buffers; 0: the default */
     int worker_priority;        /* SCHED_FIFO priority of workers, 0: none */
     const char *web_map;        /* GML with the switches' coordinates */
     struct mgmt_config mgmt;    /* --mgmt-listen and its TLS and token */
@@ -103,6 +104,9 @@ usage(FILE *out)
 "                  Topology Zoo map (switch s<id> or the node's label)\n"
 "  --mbufs N       packet buffers in the pool (default %d; a port that\n"
 "                  replays a pcap holds one per frame of the file)\n"
+"  --gso-buffers N 64 KiB buffers for TCP super-frames of \"vnet-hdr\"\n"
+"                  ports (default %d, 64-%d; made with the first such\n"
+"                  port; `lamina topo up` gives 4096)\n"
 "  --worker-priority N\n"
 "                  run the forwarding workers as real-time threads\n"
 "                  (SCHED_FIFO priority N, 1-99; default 0: ordinary), so\n"
@@ -120,7 +124,7 @@ usage(FILE *out)
 "With EAL-ARGS, only --file-prefix is added (unless given, or --in-memory).\n"
 "It needs two lcores or more: the main one for control, workers for\n"
 "forwarding.\n", JSONRPC_IDLE_TIMEOUT_MS / 1000, DP_DEFAULT_MBUFS,
-            SWITCHD_MIN_HUGE_MB);
+            DP_DEFAULT_GSO_MBUFS, SWITCHD_MAX_GSO_MBUFS, SWITCHD_MIN_HUGE_MB);
 }
 
 static int
@@ -129,7 +133,8 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
     enum { OPT_SOCKET = 256, OPT_STATE, OPT_NO_RESTORE, OPT_PIDFILE,
            OPT_DETACH, OPT_MGMT_IDLE, OPT_METRICS, OPT_WEB_MAP,
            OPT_MGMT_LISTEN, OPT_MGMT_CERT, OPT_MGMT_KEY, OPT_MGMT_CA,
-           OPT_MGMT_TOKEN, OPT_MBUFS, OPT_WORKER_PRIORITY };
+           OPT_MGMT_TOKEN, OPT_MBUFS, OPT_GSO_BUFFERS,
+           OPT_WORKER_PRIORITY };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "state", required_argument, NULL, OPT_STATE },
@@ -145,7 +150,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "mgmt-key", required_argument, NULL, OPT_MGMT_KEY },
         { "mgmt-ca", required_argument, NULL, OPT_MGMT_CA },
         { "mgmt-token-file", required_argument, NULL, OPT_MGMT_TOKEN },
-        { "mbufs", required_argument, NULL, OPT_MBUFS },
+        { "gso-buffers", required_argument, NULL, OPT_GSO_BUFFERS },
         { "worker-priority", required_argument, NULL, OPT_WORKER_PRIORITY },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -198,6 +203,19 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
                 return EINVAL;
             }
             opts->n_mbufs = n;
+            break;
+        }
+        case OPT_GSO_BUFFERS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || optarg[0] == '-' || n < 64
+                || n > SWITCHD_MAX_GSO_MBUFS) {
+                fprintf(stderr, "lamina-switchd: --gso-buffers: '%s' is not "
+                        "a number of buffers in [64, %d]\n", optarg,
+                        SWITCHD_MAX_GSO_MBUFS);
+                return EINVAL;
+            }
+            opts->n_gso_mbufs = n;
             break;
         }
         case OPT_WORKER_PRIORITY: {
@@ -516,6 +534,7 @@ main(int argc, char *argv[])
     }
 
     dp_params.n_mbufs = opts.n_mbufs;
+    dp_params.n_gso_mbufs = opts.n_gso_mbufs;
     dp_params.worker_priority = opts.worker_priority;
     error = dp_init(&dp_params, &dperr);
     if (error) {

@@ -687,7 +687,8 @@ slice_limits(const json_t *params, struct dp_slice_params *p,
         || opt_u32(params, "mbuf_quota", SWITCHD_MAX_MBUFS, &p->mbuf_quota,
                    err)
         || opt_u32(params, "table_quota", UINT32_MAX, &p->table_quota, err)
-        || opt_u32(params, "gso_quota", DP_GSO_MBUFS, &p->gso_quota, err)) {
+        || opt_u32(params, "gso_quota", SWITCHD_MAX_GSO_MBUFS,
+                   &p->gso_quota, err)) {
         return EINVAL;
     }
     char what[96];

@@ -37,6 +37,7 @@
 #define SWITCHD_MAX_BURST    (1u << 30)         /* bytes */
 #define SWITCHD_MAX_BUDGET   (1u << 20)         /* packets per round */
 #define SWITCHD_MAX_MBUFS    (1u << 26)
+#define SWITCHD_MAX_GSO_MBUFS 16384             /* 64 KiB each: 1 GiB */
 #define SWITCHD_MAX_PATH     64                 /* switches in a vlink path */
 #define SWITCHD_MAX_DEVARGS  1024
 

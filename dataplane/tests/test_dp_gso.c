@@ -375,7 +375,8 @@ test_gso_share(void **state)
 {
     struct dp_slice_params hog = { .name = "hog", .gso_quota = 8 };
     struct dp_slice_params other = { .name = "other" };
-    struct dp_slice_params bad = { .name = "hog", .gso_quota = DP_GSO_MBUFS + 1 };
+    struct dp_slice_params bad = { .name = "hog",
+                                   .gso_quota = DP_DEFAULT_GSO_MBUFS + 1 };
     struct dummy in[2], out[2];
     const char *names[2] = { "hog", "other" };
     struct dp_error err;
