@@ -97,6 +97,13 @@
  * becomes one of the same memory in these). */
 #define AFP_VNET_FRAME_SIZE (68 * 1024)
 #define AFP_VNET_PER_BLOCK 15
+/* ... and they grow 16 times at a step (15, 240, 960 frames for `lamina
+ * topo up`'s hosts): a TCP stream's super-frames fill a 15-frame ring
+ * only once its rate is high, at the end of its startup, and three steps
+ * of 4 (a grow takes 25-135 ms) left it 60 or 240 frames while it
+ * overflowed: 65-290 super-frames dropped in the stream across Cogentco,
+ * each some 45 segments to send again (docs/performance.md). */
+#define AFP_VNET_GROW_FACTOR 16
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -348,14 +355,16 @@ afp_ring_fill(const struct dp_afp_ring *r)
     return n;
 }
 
-/* The size of the ring that replaces 'a''s: AFP_GROW_FACTOR times bigger,
+/* The size of the ring that replaces 'a''s: AFP_GROW_FACTOR times bigger
+ * (AFP_VNET_GROW_FACTOR for "vnet-hdr"),
  * or at once the largest if the ring is half full by the time the grower
  * comes (a sender's burst outruns the worker: a step at a time, the ring
  * would overflow before the next step). */
 static unsigned
 afp_grow_frames(const struct dp_afp *a)
 {
-    unsigned cur = a->cur->units, f = cur * AFP_GROW_FACTOR;
+    unsigned cur = a->cur->units;
+    unsigned f = cur * (a->vnet ? AFP_VNET_GROW_FACTOR : AFP_GROW_FACTOR);
 
     if (f > a->max_frames || afp_ring_fill(a->cur) >= a->cur->n_frames / 2) {
         f = a->max_frames;
@@ -892,8 +901,12 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
     }
     got = afp_ring_rx(p, r, pkts, n);
     /* A burst is full when it filled 'pkts', or took half of a ring
-     * smaller than it ("vnet-hdr" rings start at 15 frames). */
-    bool full = got == n || got * 2u >= r->n_frames;
+     * smaller than it ("vnet-hdr" rings start at 15 frames): a quarter
+     * of a "vnet-hdr" ring, whose frames are a stream's super-frames and
+     * whose first grow must come a round trip before the stream's
+     * startup ends, not at its end (docs/performance.md, session 13). */
+    bool big = ((unsigned) got << (a->vnet ? 2 : 1)) >= r->n_frames;
+    bool full = got == n || big;
     a->full_polls = full ? a->full_polls + 1 : 0;
     /* A sixteenth full (the frame a sixteenth of a ring ahead is filled
      * too), or AFP_FULL_POLLS polls in a row that each found a burst
@@ -903,7 +916,7 @@ dp_afp_rx(struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
      * room, and a sender leaving slow start fills a small ring in
      * milliseconds, faster than a ring grows (25-135 ms measured). */
     if (unlikely(full) && r->units < a->max_frames
-        && (a->full_polls >= AFP_FULL_POLLS || got * 2u >= r->n_frames
+        && (a->full_polls >= AFP_FULL_POLLS || big
             || afp_ring_user(r, (r->next + r->n_frames / 16) % r->n_frames))
         && __atomic_load_n(&a->state, __ATOMIC_RELAXED) == AFP_IDLE) {
         __atomic_store_n(&a->state, AFP_WANTED, __ATOMIC_RELEASE);

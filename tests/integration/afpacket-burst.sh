@@ -11,7 +11,8 @@
 # whose first ring holds only 15 frames, takes a steady 40 Mbit/s stream
 # while its worker runs sparse rounds: nearly every frame gets through,
 # and where the ring grows the worker goes on reading the new one (it
-# once stopped for a second or more).
+# once stopped for a second or more), a step of 16 times (15 frames to
+# 240).
 . "$(dirname "$0")/lib.sh"
 lt_init afpacket-burst 90
 
@@ -103,6 +104,10 @@ got=$(port d rx_packets)
 info "port d (vnet-hdr): received $got of 10000, ring of $(port d ring_frames) frames after $(port d ring_grows) grows, $(kring d) kernel-ring drops"
 [ "$got" -ge 9000 ] ||
     fail "port d received only $got of 10000 frames sent at 5000 a second ($(kring d) kernel-ring drops)"
+# A "vnet-hdr" ring grows 16 times at a step: from 15 frames straight to
+# its ceiling, 16 MiB (240 frames), with no ring of 60 between.
+[ "$(port d ring_grows)" = 0 ] || [ "$(port d ring_frames)" = 240 ] ||
+    fail "port d's ring grew to $(port d ring_frames) frames after $(port d ring_grows) grows, not 240"
 
 # The fixed ring: it stays at 256 frames, and what overflows it is counted.
 for n in 1 2 3; do burst c 02:00:00:00:00:03 4096 fixed; done
