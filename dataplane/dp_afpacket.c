@@ -42,9 +42,11 @@
  * cross whole (dp_gso.h).  Its ring's frames are 68 KiB, 15 filling a
  * block exactly (frame i stays at i times the size), and 'frames' and
  * 'max-frames' then size the ring's memory in 2 KiB units: the default
- * first ring, 1 MiB, holds 15 frames.  Frames longer than a normal mbuf
- * are copied into one of the super-frame pool's; sends pass the virtio
- * header and each buffer of the mbuf as the message's iovecs.
+ * first ring, 1 MiB, holds 15 frames; it grows 16 times at a step, and
+ * when a burst takes a quarter of it (AFP_VNET_GROW_FACTOR).  Frames
+ * longer than a normal mbuf are copied into one of the super-frame
+ * pool's; sends pass the virtio header and each buffer of the mbuf as
+ * the message's iovecs.
  *
  * The kernel's own stack sees every frame the port reads.  Where the
  * port alone consumes the frames to an IP address (a tunnel underlay's

@@ -56,7 +56,8 @@ struct topo;
  * one stream to 1.7 Gbit/s with 10% of its segments retransmitted, and
  * a share of 1,024 to 2.1-3.0 Gbit/s with 2-6% on a machine whose host
  * ports run faster (docs/performance.md); 2,048 lets it through without
- * loss.  The other half is left for the experiment's own slices. */
+ * loss (with host rings that grow in time, dp_afpacket.c).  The other
+ * half is left for the experiment's own slices. */
 #define TOPO_GSO_BUFFERS 4096
 #define TOPO_SLICE_GSO_QUOTA (TOPO_GSO_BUFFERS / 2)
 /* Across machines the daemons are the operator's, with their own pools

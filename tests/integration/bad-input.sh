@@ -36,6 +36,14 @@ expect_error() {
     info "$what: $(head -n 1 "$LT_DIR/out")"
 }
 
+# A super-frame pool out of range: refused before the daemon starts
+# anything.  A slice's share over this daemon's pool (the default, 2,048):
+# refused by the dataplane, which knows the pool's size.
+expect_error "--gso-buffers 10" "gso-buffers: '10' is not a number of buffers in \[64, 16384\]" \
+    "$LT_BUILD/vswitch/lamina-switchd" --gso-buffers 10 --socket "$LT_DIR/never.sock"
+expect_error "a super-frame share over the pool" "super-frame quota 2049 is more than the 2048" \
+    lamina slice set red --gso-quota 2049
+
 # Malformed JSON straight on the socket: a JSON-RPC parse error (-32700).
 reply=$(printf '{"jsonrpc":"2.0","method":"switch.list",,}\n' |
         timeout 5 /usr/bin/python3 -c '
