@@ -442,10 +442,12 @@ l2learn_dump(const void *state, uint32_t now_s)
         }
         json_array_append_new(macs, entry);
     }
-    return json_pack("{s:s, s:i, s:i, s:I, s:I, s:o}", "fp", "l2learn",
+    return json_pack("{s:s, s:i, s:i, s:I, s:I, s:I, s:o}", "fp", "l2learn",
                      "mac_table_size", t->mask + 1, "aging_s", t->aging,
                      "learned", (json_int_t) t->n_learned,
-                     "evicted", (json_int_t) t->n_evicted, "macs", macs);
+                     "evicted", (json_int_t) t->n_evicted,
+                     "summary_rebuilds", (json_int_t) t->n_rebuilt,
+                     "macs", macs);
 }
 
 /* Formats the MAC address at 'p'. */

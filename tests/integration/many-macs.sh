@@ -36,6 +36,11 @@ print(a, b, len(macs) - a - b)'
 }
 wait_for "[ \"\$(macs_on)\" = '$N $N 0' ]" 20 || fail "learned $(macs_on) (a b elsewhere), not $N $N 0"
 info "learned $N stations on each side"
+# Each station set one bit of the table's summary (8 bits per entry of
+# 16,384): far from the quarter that has it rebuilt.
+rebuilds=$(lamina --json vnode dump red s1 | /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin); print(d.get("state", d)["summary_rebuilds"])')
+[ "$rebuilds" = 0 ] || fail "the summary was rebuilt $rebuilds times for $((2 * N)) stations learned once"
 
 # Forwarding at full rate: both ports transmit, and what one receives the
 # other sends (every destination is known: no frame is dropped or held).
