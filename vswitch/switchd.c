@@ -127,6 +127,25 @@ usage(FILE *out)
             DP_DEFAULT_GSO_MBUFS, SWITCHD_MAX_GSO_MBUFS, SWITCHD_MIN_HUGE_MB);
 }
 
+/* Reads 'arg', the value of option --'name', as a whole number in [min,
+ * max] into '*n'; false, saying why on stderr, if it is not one ('what'
+ * names what it counts). */
+static bool
+option_number(const char *name, const char *arg, unsigned long min,
+              unsigned long max, const char *what, unsigned long *n)
+{
+    char *end;
+
+    errno = 0;
+    *n = strtoul(arg, &end, 10);
+    if (!*arg || *end || arg[0] == '-' || errno || *n < min || *n > max) {
+        fprintf(stderr, "lamina-switchd: --%s: '%s' is not %s in [%lu, %lu]\n",
+                name, arg, what, min, max);
+        return false;
+    }
+    return true;
+}
+
 static int
 parse_options(int argc, char *argv[], struct switchd_options *opts)
 {
@@ -156,6 +175,7 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
+    unsigned long n;
     int c;
 
     opts->socket_path = getenv("LAMINA_SOCKET");
@@ -182,53 +202,34 @@ parse_options(int argc, char *argv[], struct switchd_options *opts)
         case OPT_DETACH:
             opts->detach = true;
             break;
-        case OPT_MGMT_IDLE: {
-            char *end;
-            unsigned long secs = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || secs > 86400) {
-                fprintf(stderr, "lamina-switchd: --mgmt-idle-timeout: "
-                        "'%s' is not a number of seconds in [0, 86400]\n",
-                        optarg);
+        case OPT_MGMT_IDLE:
+            if (!option_number("mgmt-idle-timeout", optarg, 0, 86400,
+                               "a number of seconds", &n)) {
                 return EINVAL;
             }
-            opts->mgmt_idle_ms = secs * 1000;
+            opts->mgmt_idle_ms = n * 1000;
             break;
-        }
-        case OPT_MBUFS: {
-            char *end;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || n < 1024 || n > (1ul << 24)) {
-                fprintf(stderr, "lamina-switchd: --mbufs: '%s' is not a number "
-                        "of buffers in [1024, 16777216]\n", optarg);
+        case OPT_MBUFS:
+            if (!option_number("mbufs", optarg, 1024, 1ul << 24,
+                               "a number of buffers", &n)) {
                 return EINVAL;
             }
             opts->n_mbufs = n;
             break;
-        }
-        case OPT_GSO_BUFFERS: {
-            char *end;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || n < 64
-                || n > SWITCHD_MAX_GSO_MBUFS) {
-                fprintf(stderr, "lamina-switchd: --gso-buffers: '%s' is not "
-                        "a number of buffers in [64, %d]\n", optarg,
-                        SWITCHD_MAX_GSO_MBUFS);
+        case OPT_GSO_BUFFERS:
+            if (!option_number("gso-buffers", optarg, 64, SWITCHD_MAX_GSO_MBUFS,
+                               "a number of buffers", &n)) {
                 return EINVAL;
             }
             opts->n_gso_mbufs = n;
             break;
-        }
-        case OPT_WORKER_PRIORITY: {
-            char *end;
-            long prio = strtol(optarg, &end, 10);
-            if (!*optarg || *end || prio < 0 || prio > 99) {
-                fprintf(stderr, "lamina-switchd: --worker-priority: '%s' is "
-                        "not a priority in [0, 99]\n", optarg);
+        case OPT_WORKER_PRIORITY:
+            if (!option_number("worker-priority", optarg, 0, 99, "a priority",
+                               &n)) {
                 return EINVAL;
             }
-            opts->worker_priority = prio;
+            opts->worker_priority = n;
             break;
-        }
         case OPT_METRICS:
             opts->metrics = optarg;
             break;
